@@ -1,0 +1,29 @@
+/**
+ * The DDI: everything an NDIS driver written against ndis-ts may use, under NDIS's own names.
+ * Drivers import this module (`ndis-ts/ddi`) and nothing else of the package.
+ */
+export * from "./ndis/irql.js";
+export * from "./ndis/miniport.js";
+export * from "./ndis/object-header.js";
+export * from "./ndis/optional-handlers.js";
+export * from "./ndis/protocol.js";
+export * from "./ndis/status.js";
+export * from "./ndis/structs.js";
+export type * from "./ndis/types.js";
+export * from "./ndis/version.js";
+export {
+  NdisDeregisterProtocolDriver,
+  NdisIMAssociateMiniport,
+  NdisMDeregisterMiniportDriver,
+  NdisMRegisterMiniportDriver,
+  NdisRegisterProtocolDriver,
+  NdisSetOptionalHandlers,
+} from "./runtime/api/registration.js";
+export {
+  KeGetCurrentIrql,
+  NdisAcquireSpinLock,
+  NdisAllocateSpinLock,
+  NdisFreeSpinLock,
+  NdisReleaseSpinLock,
+} from "./runtime/api/sync.js";
+export { NdisGetVersion } from "./runtime/api/version.js";

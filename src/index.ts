@@ -1,0 +1,27 @@
+/**
+ * ndis-ts: NDIS 6 in TypeScript. The package root exports the DDI (NDIS's own names, for
+ * drivers) and the host (the emulated OS, for programs that run drivers).
+ */
+export * from "./ddi.js";
+export {
+  type AllocationSite,
+  type DriverInfo,
+  type DriverModule,
+  type LoadDriverOptions,
+  type LoadDriverResult,
+  type MiniportEdgeInfo,
+  NdisHost,
+  type NdisHostOptions,
+  type ProtocolEdgeInfo,
+  type RegistryValue,
+} from "./host/host.js";
+export { NdisError, type NdisErrorCode } from "./ndis/errors.js";
+export type { TraceEvent, TraceListener } from "./runtime/core/trace.js";
+export { type Severity, VERIFIER_RULES, type VerifierRule, type VerifierRuleId } from "./verifier/rules.js";
+export {
+  formatViolation,
+  NdisBugCheckError,
+  VERIFIER_MODES,
+  type VerifierMode,
+  type Violation,
+} from "./verifier/violation.js";

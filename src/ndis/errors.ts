@@ -1,0 +1,31 @@
+/**
+ * Errors thrown at the library boundary (host, CLI). NDIS calls never throw: they return an
+ * NDIS_STATUS. Every error has a stable `code` (`NDIS_ERR_*`) and is recognised by
+ * `NdisError.is()` even across two copies of this package.
+ */
+
+const brand = Symbol.for("ndis-ts.NdisError");
+
+export type NdisErrorCode =
+  | "NDIS_ERR_INVALID_OPTION"
+  | "NDIS_ERR_INVALID_ARGUMENT"
+  | "NDIS_ERR_BAD_DRIVER_MODULE"
+  | "NDIS_ERR_DRIVER_EXISTS"
+  | "NDIS_ERR_NO_SUCH_DRIVER"
+  | "NDIS_ERR_NOT_UNLOADABLE"
+  | "NDIS_ERR_BUGCHECK";
+
+export class NdisError extends Error {
+  readonly code: NdisErrorCode;
+  readonly [brand] = true;
+
+  constructor(code: NdisErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "NdisError";
+    this.code = code;
+  }
+
+  static is(value: unknown): value is NdisError {
+    return typeof value === "object" && value !== null && (value as { [brand]?: unknown })[brand] === true;
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * NDIS_STATUS: the 32-bit, NTSTATUS-compatible result of every NDIS call.
+ *
+ * Values are the WDK header values (ndis.h / ntstatus.h), kept as unsigned numbers so that
+ * `status === NDIS_STATUS_FAILURE` works and hex printing matches the headers. Severity is in the
+ * top two bits: 00 success, 01 informational, 10 warning, 11 error. Several failure-like codes
+ * (NDIS_STATUS_NOT_ACCEPTED, NDIS_STATUS_NOT_RECOGNIZED…) are success-class, so callers compare
+ * with NDIS_STATUS_SUCCESS, as NDIS drivers do, rather than with NT_SUCCESS.
+ */
+
+/** An NDIS_STATUS value (unsigned 32-bit). */
+export type NDIS_STATUS = number;
+
+export const NDIS_STATUS_SUCCESS = 0x00000000;
+export const NDIS_STATUS_PENDING = 0x00000103;
+export const NDIS_STATUS_NOT_RECOGNIZED = 0x00010001;
+export const NDIS_STATUS_NOT_COPIED = 0x00010002;
+export const NDIS_STATUS_NOT_ACCEPTED = 0x00010003;
+export const NDIS_STATUS_CALL_ACTIVE = 0x00010007;
+export const NDIS_STATUS_INDICATION_REQUIRED = 0x40230001;
+export const NDIS_STATUS_BUFFER_OVERFLOW = 0x80000005;
+export const NDIS_STATUS_BUSY = 0x80000011;
+export const NDIS_STATUS_NOT_RESETTABLE = 0x80010001;
+export const NDIS_STATUS_SOFT_ERRORS = 0x80010003;
+export const NDIS_STATUS_HARD_ERRORS = 0x80010004;
+export const NDIS_STATUS_FAILURE = 0xc0000001;
+export const NDIS_STATUS_INVALID_PARAMETER = 0xc000000d;
+export const NDIS_STATUS_INVALID_DEVICE_REQUEST = 0xc0000010;
+export const NDIS_STATUS_RESOURCES = 0xc000009a;
+export const NDIS_STATUS_NOT_SUPPORTED = 0xc00000bb;
+export const NDIS_STATUS_INVALID_STATE = 0xc0000184;
+export const NDIS_STATUS_NETWORK_UNREACHABLE = 0xc000023c;
+export const NDIS_STATUS_CLOSING = 0xc0010002;
+export const NDIS_STATUS_BAD_VERSION = 0xc0010004;
+export const NDIS_STATUS_BAD_CHARACTERISTICS = 0xc0010005;
+export const NDIS_STATUS_ADAPTER_NOT_FOUND = 0xc0010006;
+export const NDIS_STATUS_OPEN_FAILED = 0xc0010007;
+export const NDIS_STATUS_DEVICE_FAILED = 0xc0010008;
+export const NDIS_STATUS_MULTICAST_FULL = 0xc0010009;
+export const NDIS_STATUS_MULTICAST_EXISTS = 0xc001000a;
+export const NDIS_STATUS_MULTICAST_NOT_FOUND = 0xc001000b;
+export const NDIS_STATUS_REQUEST_ABORTED = 0xc001000c;
+export const NDIS_STATUS_RESET_IN_PROGRESS = 0xc001000d;
+export const NDIS_STATUS_CLOSING_INDICATING = 0xc001000e;
+export const NDIS_STATUS_INVALID_PACKET = 0xc001000f;
+export const NDIS_STATUS_OPEN_LIST_FULL = 0xc0010010;
+export const NDIS_STATUS_ADAPTER_NOT_READY = 0xc0010011;
+export const NDIS_STATUS_ADAPTER_NOT_OPEN = 0xc0010012;
+export const NDIS_STATUS_NOT_INDICATING = 0xc0010013;
+export const NDIS_STATUS_INVALID_LENGTH = 0xc0010014;
+export const NDIS_STATUS_INVALID_DATA = 0xc0010015;
+export const NDIS_STATUS_BUFFER_TOO_SHORT = 0xc0010016;
+export const NDIS_STATUS_INVALID_OID = 0xc0010017;
+export const NDIS_STATUS_ADAPTER_REMOVED = 0xc0010018;
+export const NDIS_STATUS_UNSUPPORTED_MEDIA = 0xc0010019;
+export const NDIS_STATUS_NO_CABLE = 0xc001001f;
+/** Equals STATUS_NDIS_REQUEST_ABORTED; not the same value as NDIS_STATUS_REQUEST_ABORTED. */
+export const NDIS_STATUS_SEND_ABORTED = 0xc023000c;
+export const NDIS_STATUS_MEDIA_DISCONNECTED = 0xc023001f;
+export const NDIS_STATUS_PAUSED = 0xc023002a;
+export const NDIS_STATUS_INTERFACE_NOT_FOUND = 0xc023002b;
+export const NDIS_STATUS_UNSUPPORTED_REVISION = 0xc023002c;
+export const NDIS_STATUS_INVALID_PORT = 0xc023002d;
+export const NDIS_STATUS_INVALID_PORT_STATE = 0xc023002e;
+export const NDIS_STATUS_LOW_POWER_STATE = 0xc023002f;
+
+/** Every status code this package knows, by name. */
+export const NDIS_STATUS_CODES: Readonly<Record<string, NDIS_STATUS>> = Object.freeze({
+  NDIS_STATUS_SUCCESS,
+  NDIS_STATUS_PENDING,
+  NDIS_STATUS_NOT_RECOGNIZED,
+  NDIS_STATUS_NOT_COPIED,
+  NDIS_STATUS_NOT_ACCEPTED,
+  NDIS_STATUS_CALL_ACTIVE,
+  NDIS_STATUS_INDICATION_REQUIRED,
+  NDIS_STATUS_BUFFER_OVERFLOW,
+  NDIS_STATUS_BUSY,
+  NDIS_STATUS_NOT_RESETTABLE,
+  NDIS_STATUS_SOFT_ERRORS,
+  NDIS_STATUS_HARD_ERRORS,
+  NDIS_STATUS_FAILURE,
+  NDIS_STATUS_INVALID_PARAMETER,
+  NDIS_STATUS_INVALID_DEVICE_REQUEST,
+  NDIS_STATUS_RESOURCES,
+  NDIS_STATUS_NOT_SUPPORTED,
+  NDIS_STATUS_INVALID_STATE,
+  NDIS_STATUS_NETWORK_UNREACHABLE,
+  NDIS_STATUS_CLOSING,
+  NDIS_STATUS_BAD_VERSION,
+  NDIS_STATUS_BAD_CHARACTERISTICS,
+  NDIS_STATUS_ADAPTER_NOT_FOUND,
+  NDIS_STATUS_OPEN_FAILED,
+  NDIS_STATUS_DEVICE_FAILED,
+  NDIS_STATUS_MULTICAST_FULL,
+  NDIS_STATUS_MULTICAST_EXISTS,
+  NDIS_STATUS_MULTICAST_NOT_FOUND,
+  NDIS_STATUS_REQUEST_ABORTED,
+  NDIS_STATUS_RESET_IN_PROGRESS,
+  NDIS_STATUS_CLOSING_INDICATING,
+  NDIS_STATUS_INVALID_PACKET,
+  NDIS_STATUS_OPEN_LIST_FULL,
+  NDIS_STATUS_ADAPTER_NOT_READY,
+  NDIS_STATUS_ADAPTER_NOT_OPEN,
+  NDIS_STATUS_NOT_INDICATING,
+  NDIS_STATUS_INVALID_LENGTH,
+  NDIS_STATUS_INVALID_DATA,
+  NDIS_STATUS_BUFFER_TOO_SHORT,
+  NDIS_STATUS_INVALID_OID,
+  NDIS_STATUS_ADAPTER_REMOVED,
+  NDIS_STATUS_UNSUPPORTED_MEDIA,
+  NDIS_STATUS_NO_CABLE,
+  NDIS_STATUS_SEND_ABORTED,
+  NDIS_STATUS_MEDIA_DISCONNECTED,
+  NDIS_STATUS_PAUSED,
+  NDIS_STATUS_INTERFACE_NOT_FOUND,
+  NDIS_STATUS_UNSUPPORTED_REVISION,
+  NDIS_STATUS_INVALID_PORT,
+  NDIS_STATUS_INVALID_PORT_STATE,
+  NDIS_STATUS_LOW_POWER_STATE,
+});
+
+const namesByValue = new Map<number, string>(
+  Object.entries(NDIS_STATUS_CODES).map(([name, value]) => [value, name]),
+);
+
+/** True for success and informational statuses (top bit clear), as the NT_SUCCESS macro. */
+export function NT_SUCCESS(status: NDIS_STATUS): boolean {
+  return status >>> 0 < 0x80000000;
+}
+
+/** True when `value` is a number NDIS could hold in an NDIS_STATUS (an unsigned 32-bit integer). */
+export function isNdisStatusValue(value: unknown): value is NDIS_STATUS {
+  return typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= 0xffffffff;
+}
+
+/** `NDIS_STATUS_BAD_CHARACTERISTICS (0xC0010005)`; unknown values print as hex alone. */
+export function ndisStatusToString(status: NDIS_STATUS): string {
+  const hex = `0x${(status >>> 0).toString(16).toUpperCase().padStart(8, "0")}`;
+  const name = namesByValue.get(status >>> 0);
+  return name === undefined ? hex : `${name} (${hex})`;
+}

@@ -1,0 +1,54 @@
+/**
+ * The C shapes the DDI is written in, translated mechanically:
+ * - an out-parameter (`PNDIS_HANDLE`, a `PULONG` the callee writes) is an `Out<T>`, `{ value?: T }`;
+ * - handles NDIS mints (`NDIS_HANDLE` returned by NDIS) are opaque objects of type `NDIS_HANDLE`;
+ *   contexts a driver passes to NDIS (also `NDIS_HANDLE` in C) are any value of the driver's;
+ * - `NDIS_STRING` / `UNICODE_STRING` are JS strings.
+ */
+
+declare const ndisHandleBrand: unique symbol;
+declare const driverObjectBrand: unique symbol;
+
+/** An opaque handle minted by NDIS (driver, adapter, binding, pool…). Compare with `===`. */
+export interface NDIS_HANDLE {
+  readonly [ndisHandleBrand]: true;
+}
+
+/** An out-parameter: the callee writes `value`. */
+export interface Out<T> {
+  value?: T | undefined;
+}
+
+/** `NDIS_STRING` (a counted UTF-16 string in C) is a JS string. */
+export type NDIS_STRING = string;
+/** `UNICODE_STRING` is a JS string. */
+export type UNICODE_STRING = string;
+
+/** `DRIVER_UNLOAD`: the routine the I/O manager calls to unload a (non-miniport) driver. */
+export type DRIVER_UNLOAD = (DriverObject: DRIVER_OBJECT) => void;
+
+/**
+ * The DRIVER_OBJECT the host creates for every loaded driver and passes to `DriverEntry`.
+ * NDIS finds its per-driver state through it, so several hosts can share one process.
+ */
+export interface DRIVER_OBJECT {
+  readonly [driverObjectBrand]: true;
+  /** `\Driver\<service name>` */
+  readonly DriverName: string;
+  /**
+   * A protocol-only driver sets its unload routine here in DriverEntry. For a driver that
+   * registered a miniport edge, NDIS owns unloading and calls `UnloadHandler` instead.
+   */
+  DriverUnload: DRIVER_UNLOAD | null;
+}
+
+/** `DRIVER_INITIALIZE`: a driver module's `DriverEntry`. Returns an NTSTATUS/NDIS_STATUS. */
+export type DRIVER_INITIALIZE = (DriverObject: DRIVER_OBJECT, RegistryPath: UNICODE_STRING) => number;
+
+/**
+ * NDIS_SPIN_LOCK: caller-allocated, initialised by NdisAllocateSpinLock. `{}` is a valid
+ * zero-initialised lock; NDIS stores the IRQL to restore in `OldIrql` while the lock is held.
+ */
+export interface NDIS_SPIN_LOCK {
+  OldIrql?: number;
+}

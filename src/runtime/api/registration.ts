@@ -1,0 +1,430 @@
+/**
+ * Driver registration DDI: NdisMRegisterMiniportDriver, NdisMDeregisterMiniportDriver,
+ * NdisRegisterProtocolDriver, NdisDeregisterProtocolDriver, NdisIMAssociateMiniport and
+ * NdisSetOptionalHandlers.
+ *
+ * Each entry point finds its NDIS through the DRIVER_OBJECT or handle it is given (or, for calls
+ * that take neither, through the calling driver's context), checks its IRQL rule, validates its
+ * arguments, and returns the status NDIS returns. Nothing here throws at a driver except the
+ * strict verifier's bug check.
+ */
+import { PASSIVE_LEVEL } from "../../ndis/irql.js";
+import {
+  NDIS_OBJECT_TYPE_CLIENT_CHIMNEY_OFFLOAD_CHARACTERISTICS,
+  NDIS_OBJECT_TYPE_CLIENT_CHIMNEY_OFFLOAD_GENERIC_CHARACTERISTICS,
+  NDIS_OBJECT_TYPE_CO_MINIPORT_CHARACTERISTICS,
+  NDIS_OBJECT_TYPE_CO_PROTOCOL_CHARACTERISTICS,
+  NDIS_OBJECT_TYPE_MINIPORT_PNP_CHARACTERISTICS,
+  NDIS_OBJECT_TYPE_MINIPORT_SS_CHARACTERISTICS,
+  NDIS_OBJECT_TYPE_NDK_PROVIDER_CHARACTERISTICS,
+  NDIS_OBJECT_TYPE_PROVIDER_CHIMNEY_OFFLOAD_CHARACTERISTICS,
+  NDIS_OBJECT_TYPE_PROVIDER_CHIMNEY_OFFLOAD_GENERIC_CHARACTERISTICS,
+  ndisObjectTypeToString,
+} from "../../ndis/object-header.js";
+import type { NDIS_MINIPORT_DRIVER_CHARACTERISTICS } from "../../ndis/miniport.js";
+import type { NDIS_DRIVER_OPTIONAL_HANDLERS } from "../../ndis/optional-handlers.js";
+import type { NDIS_PROTOCOL_DRIVER_CHARACTERISTICS } from "../../ndis/protocol.js";
+import {
+  isNdisStatusValue,
+  NDIS_STATUS_FAILURE,
+  NDIS_STATUS_PENDING,
+  NDIS_STATUS_RESOURCES,
+  NDIS_STATUS_SUCCESS,
+  type NDIS_STATUS,
+  ndisStatusToString,
+} from "../../ndis/status.js";
+import type { DRIVER_OBJECT, NDIS_HANDLE, NDIS_STRING, Out } from "../../ndis/types.js";
+import type { VerifierRuleId } from "../../verifier/rules.js";
+import {
+  checkMiniportCharacteristics,
+  checkProtocolCharacteristics,
+  type EntryPoint,
+  type MiniportCharacteristicsCopy,
+  type ProtocolCharacteristicsCopy,
+} from "../core/characteristics.js";
+import { callDriver, checkIrql, currentFrame, describeThrown } from "../core/context.js";
+import {
+  addMiniportDriver,
+  addProtocolDriver,
+  type DriverRecord,
+  type MiniportDriverBlock,
+  type ProtocolDriverBlock,
+  removeMiniportDriver,
+  removeProtocolDriver,
+} from "../core/driver.js";
+import { describeHandleArgument, resolveDriverObject, resolveHandle } from "../core/handles.js";
+import type { NdisRuntime } from "../core/runtime.js";
+
+/** Traces a DDI call; the returned function traces its return and hands back the status. */
+function enter(runtime: NdisRuntime, name: string, driver: DriverRecord | null, detail?: string) {
+  const depth = currentFrame().depth + 1;
+  const who = driver?.name ?? null;
+  if (runtime.tracing) {
+    runtime.emit({ kind: "ddi", phase: "call", depth, name, driver: who, ...(detail === undefined ? {} : { detail }) });
+  }
+  return <S extends NDIS_STATUS | undefined>(status: S, why?: string): S => {
+    if (runtime.tracing) {
+      runtime.emit({
+        kind: "ddi",
+        phase: "return",
+        depth,
+        name,
+        driver: who,
+        ...(status === undefined ? {} : { status }),
+        ...(why === undefined ? {} : { detail: why }),
+      });
+    }
+    return status;
+  };
+}
+
+function isOut(value: unknown): value is Out<NDIS_HANDLE> {
+  return typeof value === "object" && value !== null && !Object.isFrozen(value);
+}
+
+function describeReturn(value: unknown): string {
+  if (value === undefined) return "undefined";
+  if (typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function") {
+    return "a Promise (handlers are synchronous: return NDIS_STATUS_PENDING and complete later)";
+  }
+  return typeof value === "number" ? String(value) : `a ${typeof value}`;
+}
+
+/** Runs a SetOptions handler inside registration and turns what it returned into a status. */
+function runSetOptions(
+  block: MiniportDriverBlock | ProtocolDriverBlock,
+  handlerName: "MiniportSetOptions" | "ProtocolSetOptions",
+  handler: EntryPoint,
+): NDIS_STATUS {
+  const { driver } = block;
+  const runtime = driver.runtime;
+  block.inSetOptions = true;
+  let returned: unknown;
+  try {
+    returned = callDriver(
+      runtime,
+      driver,
+      handlerName,
+      PASSIVE_LEVEL,
+      () => (handler as (h: NDIS_HANDLE, c: unknown) => unknown)(block.handle, block.context),
+      () => NDIS_STATUS_FAILURE,
+    );
+  } finally {
+    block.inSetOptions = false;
+  }
+  if (!isNdisStatusValue(returned)) {
+    runtime.violate("Callback_InvalidReturn", `${handlerName} returned ${describeReturn(returned)}, not an NDIS_STATUS`, driver);
+    return NDIS_STATUS_FAILURE;
+  }
+  if (returned === NDIS_STATUS_PENDING) {
+    runtime.violate("Callback_InvalidReturn", `${handlerName} returned NDIS_STATUS_PENDING; SetOptions cannot pend`, driver);
+    return NDIS_STATUS_FAILURE;
+  }
+  return returned;
+}
+
+function describeMiniport(chars: MiniportCharacteristicsCopy): string {
+  const kind = chars.isIntermediate ? "intermediate" : "miniport";
+  return `${kind}, NDIS ${chars.version.label}, revision ${chars.Header.Revision}, ${Object.keys(chars.handlers).length} entry points`;
+}
+
+function describeProtocol(chars: ProtocolCharacteristicsCopy): string {
+  return `"${chars.Name}", NDIS ${chars.version.label}, revision ${chars.Header.Revision}`;
+}
+
+/**
+ * NdisMRegisterMiniportDriver: registers the driver's MiniportXxx entry points.
+ *
+ * Called by: DriverEntry, at PASSIVE_LEVEL. Returns SUCCESS (and the driver handle in
+ * `NdisMiniportDriverHandle.value`), BAD_CHARACTERISTICS, BAD_VERSION, RESOURCES or FAILURE.
+ * If the table has a SetOptionsHandler, NDIS calls it before returning; its failure is the
+ * registration's. N.B. the handle is valid only on SUCCESS.
+ */
+export function NdisMRegisterMiniportDriver(
+  DriverObject: DRIVER_OBJECT,
+  RegistryPath: NDIS_STRING,
+  MiniportDriverContext: unknown,
+  MiniportDriverCharacteristics: NDIS_MINIPORT_DRIVER_CHARACTERISTICS,
+  NdisMiniportDriverHandle: Out<NDIS_HANDLE>,
+): NDIS_STATUS {
+  const driver = resolveDriverObject(DriverObject);
+  if (driver === null) {
+    const runtime = currentFrame().runtime;
+    if (runtime !== null) {
+      enter(runtime, "NdisMRegisterMiniportDriver", currentFrame().driver)(
+        NDIS_STATUS_FAILURE,
+        `DriverObject is ${describeHandleArgument(DriverObject)}, not the DRIVER_OBJECT of a loaded driver`,
+      );
+    }
+    return NDIS_STATUS_FAILURE;
+  }
+  const runtime = driver.runtime;
+  runtime.assertAlive();
+  const done = enter(runtime, "NdisMRegisterMiniportDriver", driver);
+  checkIrql(runtime, driver, "NdisMRegisterMiniportDriver", PASSIVE_LEVEL, "Irql_Miniport_Driver_Function");
+  if (typeof RegistryPath !== "string") return done(NDIS_STATUS_FAILURE, "RegistryPath is not a string");
+  if (!isOut(NdisMiniportDriverHandle)) {
+    return done(NDIS_STATUS_FAILURE, "NdisMiniportDriverHandle is not a writable Out<NDIS_HANDLE> object");
+  }
+  const checked = checkMiniportCharacteristics(MiniportDriverCharacteristics, runtime);
+  if (!checked.ok) return done(checked.status, checked.reason);
+  const chars = checked.value;
+  if (chars.ignoredHandlers.length > 0) {
+    runtime.violate(
+      "IMDriver_CheckForHangResetMustBeNull",
+      `the intermediate driver supplied ${chars.ignoredHandlers.join(" and ")}; NDIS will never call ${chars.ignoredHandlers.length > 1 ? "them" : "it"}`,
+      driver,
+    );
+  }
+  if (driver.miniportDrivers.some((b) => b.chars.isIntermediate === chars.isIntermediate)) {
+    const edge = chars.isIntermediate ? "an intermediate" : "a non-intermediate";
+    return done(NDIS_STATUS_FAILURE, `this driver object already registered ${edge} miniport edge`);
+  }
+  if (runtime.takeAllocationFailure("NdisMRegisterMiniportDriver")) {
+    return done(NDIS_STATUS_RESOURCES, "NDIS could not allocate the miniport driver block (injected fault)");
+  }
+  const block = addMiniportDriver(driver, chars, chars.version, MiniportDriverContext);
+  const setOptions = chars.handlers.SetOptionsHandler;
+  if (setOptions !== undefined) {
+    let status: NDIS_STATUS = NDIS_STATUS_FAILURE;
+    try {
+      status = runSetOptions(block, "MiniportSetOptions", setOptions);
+    } finally {
+      if (status !== NDIS_STATUS_SUCCESS) removeMiniportDriver(block);
+    }
+    if (status !== NDIS_STATUS_SUCCESS) {
+      return done(status, `MiniportSetOptions failed with ${ndisStatusToString(status)}; nothing is registered`);
+    }
+  }
+  NdisMiniportDriverHandle.value = block.handle;
+  return done(NDIS_STATUS_SUCCESS, describeMiniport(chars));
+}
+
+/** Finds the block behind a driver handle, reporting InvalidNdisHandle when there is none. */
+function driverBlockOf<K extends "miniport-driver" | "protocol-driver">(
+  functionName: string,
+  handle: unknown,
+  kind: K,
+): { runtime: NdisRuntime; block: Extract<MiniportDriverBlock | ProtocolDriverBlock, { kind: K }> | null } | null {
+  const target = resolveHandle(handle);
+  const frame = currentFrame();
+  const runtime = target?.driver.runtime ?? frame.runtime;
+  if (runtime === null) return null;
+  runtime.assertAlive();
+  if (target?.kind === kind) {
+    return { runtime, block: target as Extract<MiniportDriverBlock | ProtocolDriverBlock, { kind: K }> };
+  }
+  const expected = kind === "miniport-driver" ? "miniport driver handle" : "protocol driver handle";
+  runtime.violate(
+    "InvalidNdisHandle",
+    `${functionName} got ${describeHandleArgument(handle)}; it needs a live ${expected}`,
+    frame.driver,
+  );
+  return { runtime, block: null };
+}
+
+/**
+ * NdisMDeregisterMiniportDriver: releases what NdisMRegisterMiniportDriver set up.
+ *
+ * Called by: MiniportDriverUnload, or DriverEntry when a later step failed; PASSIVE_LEVEL.
+ */
+export function NdisMDeregisterMiniportDriver(NdisMiniportDriverHandle: NDIS_HANDLE): void {
+  const found = driverBlockOf("NdisMDeregisterMiniportDriver", NdisMiniportDriverHandle, "miniport-driver");
+  if (found === null) return;
+  const { runtime, block } = found;
+  const driver = block?.driver ?? currentFrame().driver;
+  const done = enter(runtime, "NdisMDeregisterMiniportDriver", driver);
+  checkIrql(runtime, driver, "NdisMDeregisterMiniportDriver", PASSIVE_LEVEL, "Irql_Miniport_Driver_Function");
+  if (block === null) {
+    done(undefined, "invalid handle: nothing deregistered");
+    return;
+  }
+  removeMiniportDriver(block);
+  done(undefined, block.chars.isIntermediate ? "intermediate miniport edge released" : "miniport edge released");
+}
+
+/**
+ * NdisRegisterProtocolDriver: registers the driver's ProtocolXxx entry points.
+ *
+ * Called by: DriverEntry, at PASSIVE_LEVEL. Returns SUCCESS (and the protocol handle in
+ * `NdisProtocolHandle.value`), BAD_CHARACTERISTICS, BAD_VERSION, RESOURCES or FAILURE. A
+ * SetOptionsHandler runs inside the call. N.B. the protocol's Name must be unique on the host.
+ */
+export function NdisRegisterProtocolDriver(
+  ProtocolDriverContext: unknown,
+  ProtocolCharacteristics: NDIS_PROTOCOL_DRIVER_CHARACTERISTICS,
+  NdisProtocolHandle: Out<NDIS_HANDLE>,
+): NDIS_STATUS {
+  const frame = currentFrame();
+  const { runtime, driver } = frame;
+  // No NDIS is running this code (it was called outside any driver the host loaded).
+  if (runtime === null || driver === null) return NDIS_STATUS_FAILURE;
+  runtime.assertAlive();
+  const done = enter(runtime, "NdisRegisterProtocolDriver", driver);
+  checkIrql(runtime, driver, "NdisRegisterProtocolDriver", PASSIVE_LEVEL, "Irql_Protocol_Driver_Function");
+  if (!isOut(NdisProtocolHandle)) {
+    return done(NDIS_STATUS_FAILURE, "NdisProtocolHandle is not a writable Out<NDIS_HANDLE> object");
+  }
+  const checked = checkProtocolCharacteristics(ProtocolCharacteristics, runtime);
+  if (!checked.ok) return done(checked.status, checked.reason);
+  const chars = checked.value;
+  for (const other of runtime.drivers.values()) {
+    if (other.protocolDrivers.some((b) => b.chars.Name.toLowerCase() === chars.Name.toLowerCase())) {
+      return done(NDIS_STATUS_FAILURE, `a protocol named "${chars.Name}" is already registered (by ${other.name})`);
+    }
+  }
+  if (runtime.takeAllocationFailure("NdisRegisterProtocolDriver")) {
+    return done(NDIS_STATUS_RESOURCES, "NDIS could not allocate the protocol block (injected fault)");
+  }
+  const block = addProtocolDriver(driver, chars, chars.version, ProtocolDriverContext);
+  const setOptions = chars.handlers.SetOptionsHandler;
+  if (setOptions !== undefined) {
+    let status: NDIS_STATUS = NDIS_STATUS_FAILURE;
+    try {
+      status = runSetOptions(block, "ProtocolSetOptions", setOptions);
+    } finally {
+      if (status !== NDIS_STATUS_SUCCESS) removeProtocolDriver(block);
+    }
+    if (status !== NDIS_STATUS_SUCCESS) {
+      return done(status, `ProtocolSetOptions failed with ${ndisStatusToString(status)}; nothing is registered`);
+    }
+  }
+  NdisProtocolHandle.value = block.handle;
+  return done(NDIS_STATUS_SUCCESS, describeProtocol(chars));
+}
+
+/**
+ * NdisDeregisterProtocolDriver: releases a protocol registration.
+ *
+ * Called by: the driver's unload routine, or DriverEntry when a later step failed; PASSIVE_LEVEL.
+ */
+export function NdisDeregisterProtocolDriver(NdisProtocolHandle: NDIS_HANDLE): void {
+  const found = driverBlockOf("NdisDeregisterProtocolDriver", NdisProtocolHandle, "protocol-driver");
+  if (found === null) return;
+  const { runtime, block } = found;
+  const driver = block?.driver ?? currentFrame().driver;
+  const done = enter(runtime, "NdisDeregisterProtocolDriver", driver);
+  checkIrql(runtime, driver, "NdisDeregisterProtocolDriver", PASSIVE_LEVEL, "Irql_Protocol_Driver_Function");
+  if (block === null) {
+    done(undefined, "invalid handle: nothing deregistered");
+    return;
+  }
+  removeProtocolDriver(block);
+  done(undefined, `protocol "${block.chars.Name}" released`);
+}
+
+/**
+ * NdisIMAssociateMiniport: tells NDIS that this protocol edge and this IM miniport edge are one
+ * intermediate driver.
+ *
+ * Called by: DriverEntry, after both registrations succeeded; PASSIVE_LEVEL.
+ */
+export function NdisIMAssociateMiniport(DriverHandle: NDIS_HANDLE, ProtocolHandle: NDIS_HANDLE): void {
+  const miniport = resolveHandle(DriverHandle);
+  const protocol = resolveHandle(ProtocolHandle);
+  const frame = currentFrame();
+  const runtime = miniport?.driver.runtime ?? protocol?.driver.runtime ?? frame.runtime;
+  if (runtime === null) return;
+  runtime.assertAlive();
+  const driver = frame.driver ?? miniport?.driver ?? protocol?.driver ?? null;
+  const done = enter(runtime, "NdisIMAssociateMiniport", driver);
+  checkIrql(runtime, driver, "NdisIMAssociateMiniport", PASSIVE_LEVEL, "Irql_IM_Function");
+  const fail = (rule: VerifierRuleId, message: string): void => {
+    runtime.violate(rule, `NdisIMAssociateMiniport: ${message}`, driver);
+    done(undefined, "not associated");
+  };
+  if (miniport?.kind !== "miniport-driver" || !miniport.chars.isIntermediate) {
+    const why =
+      miniport?.kind === "miniport-driver"
+        ? "was registered without NDIS_INTERMEDIATE_DRIVER"
+        : `is ${describeHandleArgument(DriverHandle)}`;
+    return fail("NdisIMAssociateMiniport_InvalidHandle", `DriverHandle ${why}; it must be a live IM miniport driver handle`);
+  }
+  if (protocol?.kind !== "protocol-driver") {
+    return fail(
+      "NdisIMAssociateMiniport_InvalidHandle",
+      `ProtocolHandle is ${describeHandleArgument(ProtocolHandle)}; it must be a live protocol driver handle`,
+    );
+  }
+  if (miniport.driver !== protocol.driver) {
+    return fail(
+      "NdisIMAssociateMiniport_ForeignDriver",
+      `the miniport edge belongs to ${miniport.driver.name} and the protocol edge to ${protocol.driver.name}`,
+    );
+  }
+  if (miniport.associatedProtocol !== null || protocol.associatedMiniport !== null) {
+    const which = miniport.associatedProtocol !== null ? "the miniport edge" : "the protocol edge";
+    return fail("NdisIMAssociateMiniport_Twice", `${which} is already associated`);
+  }
+  miniport.associatedProtocol = protocol;
+  protocol.associatedMiniport = miniport;
+  done(undefined, `IM miniport edge of ${miniport.driver.name} ↔ protocol "${protocol.chars.Name}"`);
+}
+
+const MINIPORT_OPTIONAL_TYPES = new Set([
+  NDIS_OBJECT_TYPE_CO_MINIPORT_CHARACTERISTICS,
+  NDIS_OBJECT_TYPE_MINIPORT_PNP_CHARACTERISTICS,
+  NDIS_OBJECT_TYPE_MINIPORT_SS_CHARACTERISTICS,
+  NDIS_OBJECT_TYPE_NDK_PROVIDER_CHARACTERISTICS,
+  NDIS_OBJECT_TYPE_PROVIDER_CHIMNEY_OFFLOAD_GENERIC_CHARACTERISTICS,
+  NDIS_OBJECT_TYPE_PROVIDER_CHIMNEY_OFFLOAD_CHARACTERISTICS,
+]);
+const PROTOCOL_OPTIONAL_TYPES = new Set([
+  NDIS_OBJECT_TYPE_CO_PROTOCOL_CHARACTERISTICS,
+  NDIS_OBJECT_TYPE_CLIENT_CHIMNEY_OFFLOAD_GENERIC_CHARACTERISTICS,
+  NDIS_OBJECT_TYPE_CLIENT_CHIMNEY_OFFLOAD_CHARACTERISTICS,
+]);
+
+/**
+ * NdisSetOptionalHandlers: registers an optional entry-point table (PnP, selective suspend,
+ * CoNDIS…) for a driver.
+ *
+ * Called by: MiniportSetOptions / ProtocolSetOptions with the driver handle NDIS passed them;
+ * PASSIVE_LEVEL. Returns SUCCESS, RESOURCES, NOT_SUPPORTED or FAILURE (a table this kind of driver
+ * cannot register, or a call outside SetOptions).
+ */
+export function NdisSetOptionalHandlers(
+  NdisHandle: NDIS_HANDLE,
+  OptionalHandlers: NDIS_DRIVER_OPTIONAL_HANDLERS,
+): NDIS_STATUS {
+  const target = resolveHandle(NdisHandle);
+  const frame = currentFrame();
+  const runtime = target?.driver.runtime ?? frame.runtime;
+  if (runtime === null) return NDIS_STATUS_FAILURE;
+  runtime.assertAlive();
+  const driver = target?.driver ?? frame.driver;
+  const done = enter(runtime, "NdisSetOptionalHandlers", driver);
+  checkIrql(runtime, driver, "NdisSetOptionalHandlers", PASSIVE_LEVEL, "Irql_Miscellaneous_Function");
+  if (target === null) {
+    runtime.violate(
+      "InvalidNdisHandle",
+      `NdisSetOptionalHandlers got ${describeHandleArgument(NdisHandle)}; it needs the driver handle given to SetOptions`,
+      driver,
+    );
+    return done(NDIS_STATUS_FAILURE, "invalid handle");
+  }
+  if (!target.inSetOptions) {
+    runtime.violate(
+      "NdisSetOptionalHandlers_OutsideSetOptions",
+      "NdisSetOptionalHandlers was called with a driver handle outside the driver's SetOptions handler",
+      driver,
+    );
+    return done(NDIS_STATUS_FAILURE, "not inside SetOptions");
+  }
+  let copy: Record<string, unknown>;
+  let type: unknown;
+  try {
+    copy = { ...OptionalHandlers };
+    type = (copy.Header as { Type?: unknown } | undefined)?.Type;
+  } catch (thrown) {
+    return done(NDIS_STATUS_FAILURE, `OptionalHandlers cannot be read: ${describeThrown(thrown)}`);
+  }
+  const allowed = target.kind === "miniport-driver" ? MINIPORT_OPTIONAL_TYPES : PROTOCOL_OPTIONAL_TYPES;
+  if (typeof type !== "number" || !allowed.has(type)) {
+    const got = typeof type === "number" ? ndisObjectTypeToString(type) : "no Header.Type";
+    const who = target.kind === "miniport-driver" ? "a miniport driver" : "a protocol driver";
+    return done(NDIS_STATUS_FAILURE, `OptionalHandlers has ${got}: not a table ${who} can register`);
+  }
+  target.optionalHandlers.set(type, Object.freeze(copy));
+  return done(NDIS_STATUS_SUCCESS, ndisObjectTypeToString(type));
+}

@@ -1,0 +1,348 @@
+/**
+ * Reading and validating NDIS_MINIPORT_DRIVER_CHARACTERISTICS and
+ * NDIS_PROTOCOL_DRIVER_CHARACTERISTICS the way NdisMRegisterMiniportDriver and
+ * NdisRegisterProtocolDriver do.
+ *
+ * The structure is read once, field by field, in declaration order, and only up to the revision
+ * its header claims; what was read is copied into a frozen table NDIS keeps. A driver that edits
+ * its object afterwards changes nothing, a getter or proxy that throws is "unreadable memory"
+ * (BAD_CHARACTERISTICS), and fields past the claimed revision are never touched.
+ *
+ * Order of checks (contract §1.7, model): header Type → BAD_CHARACTERISTICS; Major/Minor NDIS
+ * version → BAD_VERSION; Revision known to this NDIS and high enough for the declared version,
+ * Size at least the revision's size, Flags a ULONG, every handler slot NULL or a function, the
+ * mandatory handlers present, the direct-OID pair both-or-neither → BAD_CHARACTERISTICS.
+ */
+import {
+  type HandlerSlot,
+  MINIPORT_CHARACTERISTICS_SIZES,
+  MINIPORT_HANDLER_SLOTS,
+  type MiniportHandlerName,
+  NDIS_INTERMEDIATE_DRIVER,
+} from "../../ndis/miniport.js";
+import {
+  NDIS_OBJECT_TYPE_DEFAULT,
+  NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS,
+  NDIS_OBJECT_TYPE_PROTOCOL_DRIVER_CHARACTERISTICS,
+  type NDIS_OBJECT_HEADER,
+  ndisObjectTypeToString,
+} from "../../ndis/object-header.js";
+import {
+  PROTOCOL_CHARACTERISTICS_SIZES,
+  PROTOCOL_HANDLER_SLOTS,
+  type ProtocolHandlerName,
+} from "../../ndis/protocol.js";
+import {
+  NDIS_STATUS_BAD_CHARACTERISTICS,
+  NDIS_STATUS_BAD_VERSION,
+  NDIS_STATUS_FAILURE,
+  type NDIS_STATUS,
+} from "../../ndis/status.js";
+import { type NdisVersionInfo, ndisVersionByMinor } from "../../ndis/version.js";
+import { describeThrown } from "./context.js";
+
+/** Any driver entry point, as NDIS stores it. */
+export type EntryPoint = (...args: never[]) => unknown;
+
+/** What NDIS needs to know about itself to judge a registration. */
+export interface RegistrationLimits {
+  /** The NDIS version this host emulates. */
+  readonly version: NdisVersionInfo;
+  /** Accept Header.Type NDIS_OBJECT_TYPE_DEFAULT (0x80), as Windows does for the MUX sample. */
+  readonly acceptDefaultHeaderType: boolean;
+}
+
+interface CharacteristicsCopyBase<Name extends string> {
+  readonly Header: Readonly<NDIS_OBJECT_HEADER>;
+  readonly MajorNdisVersion: number;
+  readonly MinorNdisVersion: number;
+  /** Free-form; NDIS never interprets it. Undefined when not a UCHAR. */
+  readonly MajorDriverVersion: number | undefined;
+  readonly MinorDriverVersion: number | undefined;
+  readonly Flags: number;
+  /** The entry points NDIS will call: the supplied ones minus any NDIS ignores. */
+  readonly handlers: Readonly<Partial<Record<Name, EntryPoint>>>;
+  /** The NDIS version the driver declared. */
+  readonly version: NdisVersionInfo;
+}
+
+export interface MiniportCharacteristicsCopy extends CharacteristicsCopyBase<MiniportHandlerName> {
+  readonly isIntermediate: boolean;
+  /** Entry points an IM driver supplied that NDIS never calls (CheckForHang, Reset). */
+  readonly ignoredHandlers: readonly MiniportHandlerName[];
+}
+
+export interface ProtocolCharacteristicsCopy extends CharacteristicsCopyBase<ProtocolHandlerName> {
+  readonly Name: string;
+}
+
+export type Checked<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly status: NDIS_STATUS; readonly reason: string };
+
+/** Internal: thrown inside a check to stop at the first failure. */
+class Reject {
+  readonly status: NDIS_STATUS;
+  readonly reason: string;
+
+  constructor(status: NDIS_STATUS, reason: string) {
+    this.status = status;
+    this.reason = reason;
+  }
+}
+
+const isInteger = (value: unknown, max: number): value is number =>
+  typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= max;
+const isUchar = (value: unknown): value is number => isInteger(value, 0xff);
+const isUshort = (value: unknown): value is number => isInteger(value, 0xffff);
+const isUlong = (value: unknown): value is number => isInteger(value, 0xffffffff);
+
+function show(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === "function") return "a function";
+  if (typeof value === "object" && value !== null) return Array.isArray(value) ? "an array" : "an object";
+  return String(value);
+}
+
+/** Reads one field, turning a throwing getter or proxy trap into a rejection. */
+function read(structure: object, structName: string, field: string): unknown {
+  try {
+    return Reflect.get(structure, field);
+  } catch (thrown) {
+    throw new Reject(NDIS_STATUS_BAD_CHARACTERISTICS, `${structName}.${field} cannot be read: ${describeThrown(thrown)}`);
+  }
+}
+
+function readHeader(
+  structure: object,
+  structName: string,
+  expectedType: number,
+  limits: RegistrationLimits,
+): { Type: number; Revision: unknown; Size: unknown } {
+  const header = read(structure, structName, "Header");
+  if (typeof header !== "object" || header === null) {
+    throw new Reject(NDIS_STATUS_BAD_CHARACTERISTICS, `${structName}.Header is ${show(header)}, not an NDIS_OBJECT_HEADER`);
+  }
+  const where = `${structName}.Header`;
+  const Type = read(header, where, "Type");
+  const accepted = Type === expectedType || (limits.acceptDefaultHeaderType && Type === NDIS_OBJECT_TYPE_DEFAULT);
+  if (!accepted) {
+    const got = isUchar(Type) ? ndisObjectTypeToString(Type) : show(Type);
+    const also = limits.acceptDefaultHeaderType ? " or NDIS_OBJECT_TYPE_DEFAULT (0x80)" : "";
+    throw new Reject(
+      NDIS_STATUS_BAD_CHARACTERISTICS,
+      `${where}.Type is ${got}; NDIS expects ${ndisObjectTypeToString(expectedType)}${also}`,
+    );
+  }
+  return { Type: Type as number, Revision: read(header, where, "Revision"), Size: read(header, where, "Size") };
+}
+
+function readVersion(structure: object, structName: string, limits: RegistrationLimits): NdisVersionInfo {
+  const major = read(structure, structName, "MajorNdisVersion");
+  const minor = read(structure, structName, "MinorNdisVersion");
+  if (major !== 6) {
+    throw new Reject(NDIS_STATUS_BAD_VERSION, `${structName}.MajorNdisVersion is ${show(major)}; an NDIS 6 driver declares 6`);
+  }
+  const version = isUchar(minor) ? ndisVersionByMinor(minor) : undefined;
+  if (version === undefined) {
+    throw new Reject(
+      NDIS_STATUS_BAD_VERSION,
+      `${structName}.MinorNdisVersion is ${show(minor)}; NDIS 6 minors are 0, 1, 20, 30, 40, 50, 51, 60, 70, 80–89 (6.20 is minor 20)`,
+    );
+  }
+  if (version.minor > limits.version.minor) {
+    throw new Reject(
+      NDIS_STATUS_BAD_VERSION,
+      `the driver declares NDIS ${version.label}; this host runs NDIS ${limits.version.label} (${limits.version.os})`,
+    );
+  }
+  return version;
+}
+
+function readRevision(
+  Revision: unknown,
+  Size: unknown,
+  structName: string,
+  declared: NdisVersionInfo,
+  newestForHost: number,
+  requiredForDeclared: number,
+  sizes: Readonly<Record<number, number>>,
+): number {
+  const where = `${structName}.Header`;
+  if (!isUchar(Revision) || sizes[Revision] === undefined) {
+    throw new Reject(NDIS_STATUS_BAD_CHARACTERISTICS, `${where}.Revision is ${show(Revision)}; no such revision`);
+  }
+  if (Revision > newestForHost) {
+    throw new Reject(
+      NDIS_STATUS_BAD_CHARACTERISTICS,
+      `${where}.Revision is ${Revision}; this host's NDIS knows revisions up to ${newestForHost}`,
+    );
+  }
+  if (Revision < requiredForDeclared) {
+    throw new Reject(
+      NDIS_STATUS_BAD_CHARACTERISTICS,
+      `${where}.Revision is ${Revision}; a driver declaring NDIS ${declared.label} must pass revision ${requiredForDeclared}`,
+    );
+  }
+  const needed = sizes[Revision] as number;
+  if (!isUshort(Size) || Size < needed) {
+    throw new Reject(
+      NDIS_STATUS_BAD_CHARACTERISTICS,
+      `${where}.Size is ${show(Size)}; revision ${Revision} needs at least ${needed} (NDIS_SIZEOF_…_REVISION_${Revision})`,
+    );
+  }
+  return Revision;
+}
+
+function readHandlers<Name extends string>(
+  structure: object,
+  structName: string,
+  slots: readonly HandlerSlot<Name>[],
+  revision: number,
+): Partial<Record<Name, EntryPoint>> {
+  const handlers: Partial<Record<Name, EntryPoint>> = {};
+  const missing: Name[] = [];
+  for (const slot of slots) {
+    if (slot.revision > revision) continue; // past the claimed revision: never read
+    const value = read(structure, structName, slot.name);
+    if (value === undefined || value === null) {
+      if (slot.required) missing.push(slot.name);
+      continue;
+    }
+    if (typeof value !== "function") {
+      throw new Reject(
+        NDIS_STATUS_BAD_CHARACTERISTICS,
+        `${structName}.${slot.name} is ${show(value)}; an entry point is a function or NULL`,
+      );
+    }
+    handlers[slot.name] = value as EntryPoint;
+  }
+  if (missing.length > 0) {
+    throw new Reject(
+      NDIS_STATUS_BAD_CHARACTERISTICS,
+      `${structName} lacks required entry point${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`,
+    );
+  }
+  return handlers;
+}
+
+function run<T>(check: () => T): Checked<T> {
+  try {
+    return { ok: true, value: check() };
+  } catch (thrown) {
+    if (thrown instanceof Reject) return { ok: false, status: thrown.status, reason: thrown.reason };
+    throw thrown;
+  }
+}
+
+const MINIPORT = "NDIS_MINIPORT_DRIVER_CHARACTERISTICS";
+const PROTOCOL = "NDIS_PROTOCOL_DRIVER_CHARACTERISTICS";
+
+/** Validates and copies a miniport characteristics table as NdisMRegisterMiniportDriver does. */
+export function checkMiniportCharacteristics(
+  chars: unknown,
+  limits: RegistrationLimits,
+): Checked<MiniportCharacteristicsCopy> {
+  return run(() => {
+    if (typeof chars !== "object" || chars === null) {
+      throw new Reject(NDIS_STATUS_FAILURE, `MiniportDriverCharacteristics is ${show(chars)}, not a structure`);
+    }
+    const header = readHeader(chars, MINIPORT, NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS, limits);
+    const version = readVersion(chars, MINIPORT, limits);
+    const revision = readRevision(
+      header.Revision,
+      header.Size,
+      MINIPORT,
+      version,
+      limits.version.miniportCharacteristicsRevision,
+      version.miniportCharacteristicsRevision,
+      MINIPORT_CHARACTERISTICS_SIZES,
+    );
+    const majorDriver = read(chars, MINIPORT, "MajorDriverVersion");
+    const minorDriver = read(chars, MINIPORT, "MinorDriverVersion");
+    const flags = read(chars, MINIPORT, "Flags") ?? 0;
+    if (!isUlong(flags)) {
+      throw new Reject(NDIS_STATUS_BAD_CHARACTERISTICS, `${MINIPORT}.Flags is ${show(flags)}, not a ULONG`);
+    }
+    const handlers = readHandlers(chars, MINIPORT, MINIPORT_HANDLER_SLOTS, revision);
+    if ((handlers.DirectOidRequestHandler === undefined) !== (handlers.CancelDirectOidRequestHandler === undefined)) {
+      throw new Reject(
+        NDIS_STATUS_BAD_CHARACTERISTICS,
+        `${MINIPORT}: DirectOidRequestHandler and CancelDirectOidRequestHandler are supplied together or not at all`,
+      );
+    }
+    const isIntermediate = (flags & NDIS_INTERMEDIATE_DRIVER) !== 0;
+    const ignoredHandlers: MiniportHandlerName[] = [];
+    if (isIntermediate) {
+      // NDIS never asks a virtual miniport to check for hangs or reset: drop them from the table.
+      for (const name of ["CheckForHangHandlerEx", "ResetHandlerEx"] as const) {
+        if (handlers[name] !== undefined) {
+          ignoredHandlers.push(name);
+          delete handlers[name];
+        }
+      }
+    } else if (handlers.CheckForHangHandlerEx !== undefined && handlers.ResetHandlerEx === undefined) {
+      throw new Reject(
+        NDIS_STATUS_BAD_CHARACTERISTICS,
+        `${MINIPORT}: a driver that supplies CheckForHangHandlerEx must supply ResetHandlerEx`,
+      );
+    }
+    return Object.freeze({
+      Header: Object.freeze({ Type: header.Type, Revision: revision, Size: header.Size as number }),
+      MajorNdisVersion: 6,
+      MinorNdisVersion: version.minor,
+      MajorDriverVersion: isUchar(majorDriver) ? majorDriver : undefined,
+      MinorDriverVersion: isUchar(minorDriver) ? minorDriver : undefined,
+      Flags: flags,
+      handlers: Object.freeze(handlers),
+      version,
+      isIntermediate,
+      ignoredHandlers: Object.freeze(ignoredHandlers),
+    });
+  });
+}
+
+/** Validates and copies a protocol characteristics table as NdisRegisterProtocolDriver does. */
+export function checkProtocolCharacteristics(
+  chars: unknown,
+  limits: RegistrationLimits,
+): Checked<ProtocolCharacteristicsCopy> {
+  return run(() => {
+    if (typeof chars !== "object" || chars === null) {
+      throw new Reject(NDIS_STATUS_FAILURE, `ProtocolCharacteristics is ${show(chars)}, not a structure`);
+    }
+    const header = readHeader(chars, PROTOCOL, NDIS_OBJECT_TYPE_PROTOCOL_DRIVER_CHARACTERISTICS, limits);
+    const version = readVersion(chars, PROTOCOL, limits);
+    const revision = readRevision(
+      header.Revision,
+      header.Size,
+      PROTOCOL,
+      version,
+      limits.version.protocolCharacteristicsRevision,
+      version.protocolCharacteristicsRevision,
+      PROTOCOL_CHARACTERISTICS_SIZES,
+    );
+    const majorDriver = read(chars, PROTOCOL, "MajorDriverVersion");
+    const minorDriver = read(chars, PROTOCOL, "MinorDriverVersion");
+    const flags = read(chars, PROTOCOL, "Flags") ?? 0;
+    if (!isUlong(flags)) {
+      throw new Reject(NDIS_STATUS_BAD_CHARACTERISTICS, `${PROTOCOL}.Flags is ${show(flags)}, not a ULONG`);
+    }
+    const name = read(chars, PROTOCOL, "Name");
+    if (typeof name !== "string" || name.length === 0 || name.length > 0x7fff) {
+      throw new Reject(NDIS_STATUS_BAD_CHARACTERISTICS, `${PROTOCOL}.Name is ${show(name)}; it must name the protocol`);
+    }
+    const handlers = readHandlers(chars, PROTOCOL, PROTOCOL_HANDLER_SLOTS, revision);
+    return Object.freeze({
+      Header: Object.freeze({ Type: header.Type, Revision: revision, Size: header.Size as number }),
+      MajorNdisVersion: 6,
+      MinorNdisVersion: version.minor,
+      MajorDriverVersion: isUchar(majorDriver) ? majorDriver : undefined,
+      MinorDriverVersion: isUchar(minorDriver) ? minorDriver : undefined,
+      Flags: flags,
+      Name: name,
+      handlers: Object.freeze(handlers),
+      version,
+    });
+  });
+}

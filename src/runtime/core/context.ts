@@ -1,0 +1,92 @@
+/**
+ * The call context: which NDIS is running driver code right now, for which driver, in which
+ * handler, and at which IRQL. Node runs one call at a time, so a stack of frames is the whole
+ * "current processor" state. DDI functions without a handle (NdisRegisterProtocolDriver,
+ * NdisGetVersion, spin locks) find their NDIS here.
+ */
+import { irqlToString, type KIRQL, PASSIVE_LEVEL } from "../../ndis/irql.js";
+import { NdisBugCheckError } from "../../verifier/violation.js";
+import type { VerifierRuleId } from "../../verifier/rules.js";
+import type { DriverRecord } from "./driver.js";
+import type { NdisRuntime } from "./runtime.js";
+
+export interface Frame {
+  readonly runtime: NdisRuntime | null;
+  readonly driver: DriverRecord | null;
+  /** NDIS's name for the handler running in this frame (`DriverEntry`, `MiniportSetOptions`). */
+  readonly handler: string | null;
+  /** The current IRQL; spin locks raise and restore it. */
+  irql: KIRQL;
+  readonly depth: number;
+  readonly parent: Frame | null;
+}
+
+const root: Frame = { runtime: null, driver: null, handler: null, irql: PASSIVE_LEVEL, depth: 0, parent: null };
+let top: Frame = root;
+
+export function currentFrame(): Frame {
+  return top;
+}
+
+/** `TypeError: boom` or a short rendering of a thrown non-error. */
+export function describeThrown(value: unknown): string {
+  if (value instanceof Error) return `${value.name}: ${value.message}`;
+  return `a thrown ${typeof value} (${String(value)})`;
+}
+
+/**
+ * Calls driver code as NDIS calls handler `name`: in a new frame at `irql`, traced. If the driver
+ * throws, the DriverException rule is reported and `onThrow` supplies the result NDIS goes on
+ * with. If the handler returns holding a spin lock, the SpinLock rule is reported and the IRQL is
+ * restored.
+ */
+export function callDriver<T>(
+  runtime: NdisRuntime,
+  driver: DriverRecord,
+  name: string,
+  irql: KIRQL,
+  fn: () => T,
+  onThrow: () => T,
+): T {
+  const frame: Frame = { runtime, driver, handler: name, irql, depth: top.depth + 1, parent: top };
+  if (runtime.tracing) runtime.emit({ kind: "handler", phase: "call", depth: frame.depth, name, driver: driver.name });
+  top = frame;
+  let result: T;
+  try {
+    result = fn();
+  } catch (thrown) {
+    top = frame.parent ?? root;
+    if (thrown instanceof NdisBugCheckError) throw thrown;
+    runtime.violate("DriverException", `${name} threw ${describeThrown(thrown)}`, driver, frame.depth);
+    result = onThrow();
+  } finally {
+    top = frame.parent ?? root;
+  }
+  if (frame.irql !== irql) {
+    runtime.violate(
+      "SpinLock",
+      `${name} returned at ${irqlToString(frame.irql)} instead of ${irqlToString(irql)}: a spin lock it acquired is still held`,
+      driver,
+      frame.depth,
+    );
+  }
+  if (runtime.tracing) {
+    const status = typeof result === "number" ? { status: result } : {};
+    runtime.emit({ kind: "handler", phase: "return", depth: frame.depth, name, driver: driver.name, ...status });
+  }
+  return result;
+}
+
+/** Reports `rule` when the current IRQL is above `max`. */
+export function checkIrql(
+  runtime: NdisRuntime,
+  driver: DriverRecord | null,
+  functionName: string,
+  max: KIRQL,
+  rule: VerifierRuleId,
+): void {
+  const irql = top.irql;
+  if (irql <= max) return;
+  const limit = max === PASSIVE_LEVEL ? "PASSIVE_LEVEL" : `${irqlToString(max)} or lower`;
+  runtime.violate(rule, `${functionName} called at ${irqlToString(irql)}; it requires ${limit}`, driver, top.depth);
+}

@@ -1,0 +1,148 @@
+/**
+ * NDIS's per-driver state: the loaded driver, and the miniport and protocol "driver blocks" each
+ * successful registration creates (NDIS's NDIS_M_DRIVER_BLOCK / protocol block).
+ */
+import type { NdisVersionInfo } from "../../ndis/version.js";
+import type { DRIVER_OBJECT, NDIS_HANDLE } from "../../ndis/types.js";
+import type { MiniportCharacteristicsCopy, ProtocolCharacteristicsCopy } from "./characteristics.js";
+import { createDriverObject, mintHandle, retireDriverObject, revokeHandle } from "./handles.js";
+import type { NdisRuntime } from "./runtime.js";
+
+/** A registry value: REG_DWORD, REG_SZ, REG_MULTI_SZ or REG_BINARY. */
+export type RegistryValue = number | string | readonly string[] | Uint8Array;
+
+export interface DriverRecord {
+  readonly runtime: NdisRuntime;
+  /** The service name (`passthrough`). */
+  readonly name: string;
+  readonly driverObject: DRIVER_OBJECT;
+  /** `\Registry\Machine\System\CurrentControlSet\Services\<name>` */
+  readonly registryPath: string;
+  readonly registry: ReadonlyMap<string, RegistryValue>;
+  state: "loading" | "loaded" | "unloading";
+  readonly miniportDrivers: MiniportDriverBlock[];
+  readonly protocolDrivers: ProtocolDriverBlock[];
+}
+
+interface DriverBlockBase {
+  readonly driver: DriverRecord;
+  readonly handle: NDIS_HANDLE;
+  /** The MiniportDriverContext / ProtocolDriverContext the driver passed. */
+  readonly context: unknown;
+  readonly version: NdisVersionInfo;
+  /** True only while NDIS runs the driver's SetOptions handler for this registration. */
+  inSetOptions: boolean;
+  /** Tables given to NdisSetOptionalHandlers, by NDIS_OBJECT_TYPE. */
+  readonly optionalHandlers: Map<number, Readonly<Record<string, unknown>>>;
+}
+
+export interface MiniportDriverBlock extends DriverBlockBase {
+  readonly kind: "miniport-driver";
+  readonly chars: MiniportCharacteristicsCopy;
+  associatedProtocol: ProtocolDriverBlock | null;
+}
+
+export interface ProtocolDriverBlock extends DriverBlockBase {
+  readonly kind: "protocol-driver";
+  readonly chars: ProtocolCharacteristicsCopy;
+  associatedMiniport: MiniportDriverBlock | null;
+}
+
+export function createDriverRecord(
+  runtime: NdisRuntime,
+  name: string,
+  registry: ReadonlyMap<string, RegistryValue>,
+): DriverRecord {
+  const record: DriverRecord = {
+    runtime,
+    name,
+    // replaced below: the DRIVER_OBJECT needs the record to point at
+    driverObject: undefined as unknown as DRIVER_OBJECT,
+    registryPath: `\\Registry\\Machine\\System\\CurrentControlSet\\Services\\${name}`,
+    registry,
+    state: "loading",
+    miniportDrivers: [],
+    protocolDrivers: [],
+  };
+  (record as { driverObject: DRIVER_OBJECT }).driverObject = createDriverObject(record, name);
+  return record;
+}
+
+export function addMiniportDriver(
+  driver: DriverRecord,
+  chars: MiniportCharacteristicsCopy,
+  version: NdisVersionInfo,
+  context: unknown,
+): MiniportDriverBlock {
+  const block = {
+    kind: "miniport-driver",
+    driver,
+    context,
+    chars,
+    version,
+    inSetOptions: false,
+    optionalHandlers: new Map(),
+    associatedProtocol: null,
+  } as Omit<MiniportDriverBlock, "handle"> as MiniportDriverBlock;
+  const edge = chars.isIntermediate ? "IM miniport driver" : "miniport driver";
+  (block as { handle: NDIS_HANDLE }).handle = mintHandle(`${edge} ${driver.name}`, block);
+  driver.miniportDrivers.push(block);
+  return block;
+}
+
+export function addProtocolDriver(
+  driver: DriverRecord,
+  chars: ProtocolCharacteristicsCopy,
+  version: NdisVersionInfo,
+  context: unknown,
+): ProtocolDriverBlock {
+  const block = {
+    kind: "protocol-driver",
+    driver,
+    context,
+    chars,
+    version,
+    inSetOptions: false,
+    optionalHandlers: new Map(),
+    associatedMiniport: null,
+  } as Omit<ProtocolDriverBlock, "handle"> as ProtocolDriverBlock;
+  (block as { handle: NDIS_HANDLE }).handle = mintHandle(`protocol ${chars.Name}`, block);
+  driver.protocolDrivers.push(block);
+  return block;
+}
+
+/** Releases a miniport registration: dissolves its association and revokes its handle. */
+export function removeMiniportDriver(block: MiniportDriverBlock): void {
+  const list = block.driver.miniportDrivers;
+  const index = list.indexOf(block);
+  if (index >= 0) list.splice(index, 1);
+  if (block.associatedProtocol !== null) block.associatedProtocol.associatedMiniport = null;
+  block.associatedProtocol = null;
+  revokeHandle(block.handle);
+}
+
+/** Releases a protocol registration: dissolves its association and revokes its handle. */
+export function removeProtocolDriver(block: ProtocolDriverBlock): void {
+  const list = block.driver.protocolDrivers;
+  const index = list.indexOf(block);
+  if (index >= 0) list.splice(index, 1);
+  if (block.associatedMiniport !== null) block.associatedMiniport.associatedProtocol = null;
+  block.associatedMiniport = null;
+  revokeHandle(block.handle);
+}
+
+/** Names of the registrations a driver still holds (`IM miniport driver`, `protocol X`). */
+export function liveRegistrations(driver: DriverRecord): string[] {
+  return [
+    ...driver.miniportDrivers.map((b) => (b.chars.isIntermediate ? "IM miniport driver" : "miniport driver")),
+    ...driver.protocolDrivers.map((b) => `protocol ${b.chars.Name}`),
+  ];
+}
+
+/** Releases everything a driver registered and forgets its DRIVER_OBJECT. */
+export function retireDriver(driver: DriverRecord): void {
+  for (const block of [...driver.miniportDrivers]) removeMiniportDriver(block);
+  for (const block of [...driver.protocolDrivers]) removeProtocolDriver(block);
+  driver.runtime.drivers.delete(driver.name);
+  retireDriverObject(driver.driverObject);
+}

@@ -1,0 +1,79 @@
+/**
+ * NDIS handles and DRIVER_OBJECTs. A handle is an opaque object; NDIS maps it back to its own
+ * record and takes it back (revokes it) when the object goes away, so a stale handle is told
+ * apart from a live one.
+ */
+import type { DRIVER_OBJECT, NDIS_HANDLE } from "../../ndis/types.js";
+import type { DriverRecord, MiniportDriverBlock, ProtocolDriverBlock } from "./driver.js";
+
+/** What a handle can stand for. Later layers add adapters, bindings and pools. */
+export type HandleTarget = MiniportDriverBlock | ProtocolDriverBlock;
+
+const inspect = Symbol.for("nodejs.util.inspect.custom");
+
+class NdisHandleObject {
+  #target: HandleTarget | null;
+  readonly #label: string;
+
+  constructor(label: string, target: HandleTarget) {
+    this.#label = label;
+    this.#target = target;
+    Object.freeze(this);
+  }
+
+  toString(): string {
+    return `NDIS_HANDLE(${this.#label}${this.#target === null ? ", revoked" : ""})`;
+  }
+
+  [inspect](): string {
+    return this.toString();
+  }
+
+  static target(value: unknown): HandleTarget | null {
+    return value instanceof NdisHandleObject ? value.#target : null;
+  }
+
+  static revoke(value: NDIS_HANDLE): void {
+    if (value instanceof NdisHandleObject) value.#target = null;
+  }
+}
+
+export function mintHandle(label: string, target: HandleTarget): NDIS_HANDLE {
+  return new NdisHandleObject(label, target) as unknown as NDIS_HANDLE;
+}
+
+/** The live record behind `value`, or null for anything that is not a live NDIS handle. */
+export function resolveHandle(value: unknown): HandleTarget | null {
+  return NdisHandleObject.target(value);
+}
+
+export function revokeHandle(handle: NDIS_HANDLE): void {
+  NdisHandleObject.revoke(handle);
+}
+
+/** How a bad handle argument reads in a report. */
+export function describeHandleArgument(value: unknown): string {
+  if (value instanceof NdisHandleObject) return String(value);
+  if (value === null || value === undefined) return "NULL";
+  return `a ${typeof value} that is not an NDIS handle`;
+}
+
+const driverObjects = new WeakMap<object, DriverRecord>();
+
+/** Creates the DRIVER_OBJECT for `record` (`\Driver\<name>`). */
+export function createDriverObject(record: DriverRecord, name: string): DRIVER_OBJECT {
+  const object = Object.seal({ DriverName: `\\Driver\\${name}`, DriverUnload: null }) as unknown as DRIVER_OBJECT;
+  driverObjects.set(object, record);
+  return object;
+}
+
+/** The driver a DRIVER_OBJECT belongs to while it is loaded. */
+export function resolveDriverObject(value: unknown): DriverRecord | null {
+  if (typeof value !== "object" || value === null) return null;
+  return driverObjects.get(value) ?? null;
+}
+
+/** Forgets a DRIVER_OBJECT once its driver is unloaded or failed to load. */
+export function retireDriverObject(object: DRIVER_OBJECT): void {
+  driverObjects.delete(object);
+}

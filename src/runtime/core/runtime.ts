@@ -1,0 +1,102 @@
+/**
+ * One emulated NDIS: the drivers it has loaded, the verifier's policy and findings, the trace and
+ * the fault plan. The host owns one; DDI functions find it through the handle or DRIVER_OBJECT
+ * they are given, or through the call context of the driver code that calls them.
+ */
+import type { NdisVersionInfo } from "../../ndis/version.js";
+import type { VerifierRuleId } from "../../verifier/rules.js";
+import {
+  formatViolation,
+  makeViolation,
+  NdisBugCheckError,
+  type VerifierMode,
+  type Violation,
+} from "../../verifier/violation.js";
+import type { DriverRecord } from "./driver.js";
+import type { TraceEvent, TraceListener } from "./trace.js";
+
+/** The places where NDIS allocates and where a test can make the allocation fail. */
+export type AllocationSite = "NdisMRegisterMiniportDriver" | "NdisRegisterProtocolDriver";
+
+export interface RuntimeOptions {
+  readonly version: NdisVersionInfo;
+  readonly verifier: VerifierMode;
+  readonly acceptDefaultHeaderType: boolean;
+}
+
+export class NdisRuntime {
+  readonly version: NdisVersionInfo;
+  readonly verifierMode: VerifierMode;
+  readonly acceptDefaultHeaderType: boolean;
+  /** Loaded (and loading) drivers by service name. */
+  readonly drivers = new Map<string, DriverRecord>();
+  readonly violations: Violation[] = [];
+  /** The violation that stopped this NDIS in strict mode. */
+  bugCheck: Violation | null = null;
+
+  readonly #listeners = new Set<TraceListener>();
+  readonly #faults = new Map<AllocationSite, number>();
+  #seq = 0;
+
+  constructor(options: RuntimeOptions) {
+    this.version = options.version;
+    this.verifierMode = options.verifier;
+    this.acceptDefaultHeaderType = options.acceptDefaultHeaderType;
+  }
+
+  /** True when someone listens to the trace; callers skip building events otherwise. */
+  get tracing(): boolean {
+    return this.#listeners.size > 0;
+  }
+
+  onTrace(listener: TraceListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  emit(event: Omit<TraceEvent, "seq">): void {
+    if (this.#listeners.size === 0) return;
+    const full: TraceEvent = Object.freeze({ ...event, seq: ++this.#seq });
+    for (const listener of this.#listeners) listener(full);
+  }
+
+  /**
+   * Reports a contract violation. In strict mode an error-severity violation stops this NDIS:
+   * it throws NdisBugCheckError out of the offending call, and every later host operation fails.
+   */
+  violate(rule: VerifierRuleId, message: string, driver: DriverRecord | null, depth = 0): void {
+    if (this.verifierMode === "off") return;
+    const violation = makeViolation(rule, message, driver?.name ?? null);
+    this.violations.push(violation);
+    this.emit({
+      kind: "violation",
+      phase: "call",
+      depth,
+      name: rule,
+      driver: violation.driver,
+      detail: formatViolation(violation),
+    });
+    if (this.verifierMode === "strict" && violation.severity === "error") {
+      this.bugCheck ??= violation;
+      throw new NdisBugCheckError(violation);
+    }
+  }
+
+  /** Throws the bug check if this NDIS was stopped. */
+  assertAlive(): void {
+    if (this.bugCheck !== null) throw new NdisBugCheckError(this.bugCheck);
+  }
+
+  /** Makes the next `count` allocations at `site` fail with NDIS_STATUS_RESOURCES. */
+  failAllocations(site: AllocationSite, count: number): void {
+    this.#faults.set(site, (this.#faults.get(site) ?? 0) + count);
+  }
+
+  /** Consumes one planned failure at `site`; true when this allocation must fail. */
+  takeAllocationFailure(site: AllocationSite): boolean {
+    const left = this.#faults.get(site) ?? 0;
+    if (left === 0) return false;
+    this.#faults.set(site, left - 1);
+    return true;
+  }
+}

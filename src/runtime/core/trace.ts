@@ -1,0 +1,22 @@
+/** The DDI call trace: every call a driver makes into NDIS and every handler NDIS calls. */
+import type { NDIS_STATUS } from "../../ndis/status.js";
+
+export interface TraceEvent {
+  /** Increases by one per event of a host. */
+  readonly seq: number;
+  /** Nesting depth: a handler NDIS calls from inside a DDI call is one deeper. */
+  readonly depth: number;
+  /** `ddi`: a driver called NDIS; `handler`: NDIS called a driver; `violation`: the verifier spoke. */
+  readonly kind: "ddi" | "handler" | "violation";
+  readonly phase: "call" | "return";
+  /** NDIS's name for the function or handler (`NdisMRegisterMiniportDriver`, `MiniportSetOptions`). */
+  readonly name: string;
+  /** Service name of the driver involved, if any. */
+  readonly driver: string | null;
+  /** The returned status, for calls that return one. */
+  readonly status?: NDIS_STATUS;
+  /** What the call did or why it failed. */
+  readonly detail?: string;
+}
+
+export type TraceListener = (event: TraceEvent) => void;

@@ -1,0 +1,114 @@
+/**
+ * The verifier's closed catalogue of contract rules. Every violation the runtime reports names one
+ * of these ids. An id that matches a Windows rule (Static Driver Verifier, Driver Verifier's NDIS
+ * checks, bug check 0x7C sub-codes) keeps Windows' spelling; `ndis` says which one it stands for.
+ *
+ * Severity: an `error` stops the host in strict mode, as the bug check would stop Windows; a
+ * `warning` is recorded and never stops anything.
+ */
+
+export type Severity = "error" | "warning";
+
+export interface VerifierRule {
+  readonly id: string;
+  /** The Windows rule, bug check or documentation page this rule stands for. */
+  readonly ndis: string;
+  /** One line: what the rule requires. */
+  readonly meaning: string;
+  readonly severity: Severity;
+}
+
+function rule(id: string, ndis: string, meaning: string, severity: Severity = "error"): VerifierRule {
+  return Object.freeze({ id, ndis, meaning, severity });
+}
+
+export const VERIFIER_RULES = Object.freeze({
+  Irql_Miniport_Driver_Function: rule(
+    "Irql_Miniport_Driver_Function",
+    "SDV rule Irql_Miniport_Driver_Function",
+    "NdisMRegisterMiniportDriver and NdisMDeregisterMiniportDriver are called at PASSIVE_LEVEL",
+  ),
+  Irql_Protocol_Driver_Function: rule(
+    "Irql_Protocol_Driver_Function",
+    "SDV rule Irql_Protocol_Driver_Function",
+    "NdisRegisterProtocolDriver and NdisDeregisterProtocolDriver are called at PASSIVE_LEVEL",
+  ),
+  Irql_IM_Function: rule(
+    "Irql_IM_Function",
+    "SDV rule Irql_IM_Function",
+    "NdisIMAssociateMiniport and the other NdisIMXxx calls are made at PASSIVE_LEVEL",
+  ),
+  Irql_Miscellaneous_Function: rule(
+    "Irql_Miscellaneous_Function",
+    "SDV rule Irql_Miscellaneous_Function",
+    "NdisSetOptionalHandlers is called at PASSIVE_LEVEL",
+  ),
+  Irql_Synch_Function: rule(
+    "Irql_Synch_Function",
+    "SDV rule Irql_Synch_Function",
+    "NdisAcquireSpinLock is called at or below DISPATCH_LEVEL",
+  ),
+  SpinLock: rule(
+    "SpinLock",
+    "SDV rule SpinLock",
+    "a spin lock is acquired only when free and released before the handler that took it returns",
+  ),
+  SpinLockRelease: rule(
+    "SpinLockRelease",
+    "SDV rule SpinLockRelease",
+    "a spin lock is released only by a caller that holds it",
+  ),
+  IMDriver_CheckForHangResetMustBeNull: rule(
+    "IMDriver_CheckForHangResetMustBeNull",
+    "Registering an Intermediate Driver as a Miniport Driver (CheckForHangHandlerEx, ResetHandlerEx)",
+    "an intermediate driver leaves CheckForHangHandlerEx and ResetHandlerEx NULL; NDIS never calls them",
+    "warning",
+  ),
+  NdisSetOptionalHandlers_OutsideSetOptions: rule(
+    "NdisSetOptionalHandlers_OutsideSetOptions",
+    "NdisSetOptionalHandlers (DDI): the driver handle is the one passed to MiniportSetOptions/ProtocolSetOptions",
+    "NdisSetOptionalHandlers with a driver handle is called only from inside the driver's SetOptions handler",
+  ),
+  NdisIMAssociateMiniport_InvalidHandle: rule(
+    "NdisIMAssociateMiniport_InvalidHandle",
+    "NdisIMAssociateMiniport (DDI)",
+    "NdisIMAssociateMiniport gets a live IM miniport driver handle and a live protocol driver handle",
+  ),
+  NdisIMAssociateMiniport_ForeignDriver: rule(
+    "NdisIMAssociateMiniport_ForeignDriver",
+    "NdisIMAssociateMiniport (DDI)",
+    "the two edges NdisIMAssociateMiniport joins were registered by the same driver object",
+  ),
+  NdisIMAssociateMiniport_Twice: rule(
+    "NdisIMAssociateMiniport_Twice",
+    "NdisIMAssociateMiniport (DDI)",
+    "each miniport edge and each protocol edge is associated at most once",
+  ),
+  InvalidNdisHandle: rule(
+    "InvalidNdisHandle",
+    "NullCheck / use of a freed NDIS handle (a crash on Windows)",
+    "a DDI call gets a handle NDIS gave out and has not yet taken back, of the kind the call expects",
+  ),
+  DriverEntry_FailureWithoutDeregister: rule(
+    "DriverEntry_FailureWithoutDeregister",
+    "NdisMRegisterMiniportDriver (DDI): a DriverEntry that fails after registering must deregister",
+    "a DriverEntry that returns failure first deregisters every edge it registered",
+  ),
+  DriverUnload_LeftRegistered: rule(
+    "DriverUnload_LeftRegistered",
+    "MiniportDriverUnload (DDI) / Unloading an Intermediate Driver",
+    "the unload handler deregisters every miniport and protocol edge the driver registered",
+  ),
+  DriverException: rule(
+    "DriverException",
+    "bug check 0x7E / 0x1E (unhandled exception in a driver)",
+    "driver code called by NDIS returns normally; it never throws",
+  ),
+  Callback_InvalidReturn: rule(
+    "Callback_InvalidReturn",
+    "the handler's DDI page (allowed return values)",
+    "a handler returns one of the values its DDI page allows (an NDIS_STATUS where one is due; never PENDING where it cannot pend)",
+  ),
+} satisfies Record<string, VerifierRule>);
+
+export type VerifierRuleId = keyof typeof VERIFIER_RULES;
