@@ -17,7 +17,12 @@ export {
 } from "./host/host.js";
 export { NdisError, type NdisErrorCode } from "./ndis/errors.js";
 export type { TraceEvent, TraceListener } from "./runtime/core/trace.js";
-export { type Severity, VERIFIER_RULES, type VerifierRule, type VerifierRuleId } from "./verifier/rules.js";
+export {
+  type Severity,
+  VERIFIER_RULES,
+  type VerifierRule,
+  type VerifierRuleId,
+} from "./verifier/rules.js";
 export {
   formatViolation,
   NdisBugCheckError,

@@ -10,7 +10,12 @@ import { pathToFileURL } from "node:url";
 import { NdisError } from "../ndis/errors.js";
 import { PASSIVE_LEVEL } from "../ndis/irql.js";
 import { ndisObjectTypeToString } from "../ndis/object-header.js";
-import { isNdisStatusValue, NDIS_STATUS_FAILURE, NT_SUCCESS, type NDIS_STATUS } from "../ndis/status.js";
+import {
+  isNdisStatusValue,
+  type NDIS_STATUS,
+  NDIS_STATUS_FAILURE,
+  NT_SUCCESS,
+} from "../ndis/status.js";
 import type { DRIVER_OBJECT } from "../ndis/types.js";
 import {
   NDIS_LATEST_RUNTIME_VERSION,
@@ -18,7 +23,6 @@ import {
   ndisVersionByRuntimeVersion,
   parseNdisVersion,
 } from "../ndis/version.js";
-import { VERIFIER_MODES, type VerifierMode, type Violation } from "../verifier/violation.js";
 import { callDriver, describeThrown } from "../runtime/core/context.js";
 import {
   createDriverRecord,
@@ -29,6 +33,7 @@ import {
 } from "../runtime/core/driver.js";
 import { type AllocationSite, NdisRuntime } from "../runtime/core/runtime.js";
 import type { TraceListener } from "../runtime/core/trace.js";
+import { VERIFIER_MODES, type VerifierMode, type Violation } from "../verifier/violation.js";
 
 export type { AllocationSite, RegistryValue };
 
@@ -123,7 +128,10 @@ function resolveVersion(value: number | string | undefined): NdisVersionInfo {
 function checkRegistry(name: string, registry: unknown): Map<string, RegistryValue> {
   if (registry === undefined) return new Map();
   if (typeof registry !== "object" || registry === null || Array.isArray(registry)) {
-    throw new NdisError("NDIS_ERR_INVALID_ARGUMENT", `registry of driver ${name} must be an object of values`);
+    throw new NdisError(
+      "NDIS_ERR_INVALID_ARGUMENT",
+      `registry of driver ${name} must be an object of values`,
+    );
   }
   const map = new Map<string, RegistryValue>();
   for (const [key, value] of Object.entries(registry)) {
@@ -149,9 +157,13 @@ async function importModule(name: string, specifier: string): Promise<unknown> {
   try {
     return await import(target);
   } catch (cause) {
-    throw new NdisError("NDIS_ERR_BAD_DRIVER_MODULE", `driver ${name}: cannot import ${specifier}: ${describeThrown(cause)}`, {
-      cause,
-    });
+    throw new NdisError(
+      "NDIS_ERR_BAD_DRIVER_MODULE",
+      `driver ${name}: cannot import ${specifier}: ${describeThrown(cause)}`,
+      {
+        cause,
+      },
+    );
   }
 }
 
@@ -161,7 +173,10 @@ export class NdisHost {
   constructor(options: NdisHostOptions = {}) {
     const verifier = options.verifier ?? "strict";
     if (!VERIFIER_MODES.includes(verifier)) {
-      throw new NdisError("NDIS_ERR_INVALID_OPTION", `verifier must be one of ${VERIFIER_MODES.join(", ")}`);
+      throw new NdisError(
+        "NDIS_ERR_INVALID_OPTION",
+        `verifier must be one of ${VERIFIER_MODES.join(", ")}`,
+      );
     }
     this.#runtime = new NdisRuntime({
       version: resolveVersion(options.ndisVersion),
@@ -202,7 +217,10 @@ export class NdisHost {
   /** Makes NDIS's next `count` allocations at `site` fail with NDIS_STATUS_RESOURCES. */
   failAllocations(site: AllocationSite, count = 1): void {
     if (!Number.isInteger(count) || count < 1) {
-      throw new NdisError("NDIS_ERR_INVALID_ARGUMENT", "failAllocations count must be a positive integer");
+      throw new NdisError(
+        "NDIS_ERR_INVALID_ARGUMENT",
+        "failAllocations count must be a positive integer",
+      );
     }
     this.#runtime.failAllocations(site, count);
   }
@@ -219,17 +237,28 @@ export class NdisHost {
     runtime.assertAlive();
     const { name } = options;
     if (typeof name !== "string" || !SERVICE_NAME.test(name)) {
-      throw new NdisError("NDIS_ERR_INVALID_ARGUMENT", `driver name ${JSON.stringify(name)} is not a service name`);
+      throw new NdisError(
+        "NDIS_ERR_INVALID_ARGUMENT",
+        `driver name ${JSON.stringify(name)} is not a service name`,
+      );
     }
-    if (runtime.drivers.has(name)) throw new NdisError("NDIS_ERR_DRIVER_EXISTS", `driver ${name} is already loaded`);
+    if (runtime.drivers.has(name))
+      throw new NdisError("NDIS_ERR_DRIVER_EXISTS", `driver ${name} is already loaded`);
     const registry = checkRegistry(name, options.registry);
-    const module = typeof options.module === "string" ? await importModule(name, options.module) : options.module;
+    const module =
+      typeof options.module === "string"
+        ? await importModule(name, options.module)
+        : options.module;
     const entry = (module as { DriverEntry?: unknown } | null | undefined)?.DriverEntry;
     if (typeof entry !== "function") {
-      throw new NdisError("NDIS_ERR_BAD_DRIVER_MODULE", `driver ${name}: the module does not export a DriverEntry function`);
+      throw new NdisError(
+        "NDIS_ERR_BAD_DRIVER_MODULE",
+        `driver ${name}: the module does not export a DriverEntry function`,
+      );
     }
     runtime.assertAlive();
-    if (runtime.drivers.has(name)) throw new NdisError("NDIS_ERR_DRIVER_EXISTS", `driver ${name} is already loaded`);
+    if (runtime.drivers.has(name))
+      throw new NdisError("NDIS_ERR_DRIVER_EXISTS", `driver ${name} is already loaded`);
 
     const driver = createDriverRecord(runtime, name, registry);
     runtime.drivers.set(name, driver);
@@ -249,7 +278,11 @@ export class NdisHost {
     }
     try {
       if (!isNdisStatusValue(returned)) {
-        runtime.violate("Callback_InvalidReturn", `DriverEntry returned ${typeof returned}, not an NTSTATUS`, driver);
+        runtime.violate(
+          "Callback_InvalidReturn",
+          `DriverEntry returned ${typeof returned}, not an NTSTATUS`,
+          driver,
+        );
       }
       const left = liveRegistrations(driver);
       if (left.length > 0) {
@@ -277,7 +310,10 @@ export class NdisHost {
     runtime.assertAlive();
     const driver = runtime.drivers.get(name);
     if (driver === undefined || driver.state !== "loaded") {
-      throw new NdisError("NDIS_ERR_NO_SUCH_DRIVER", `no loaded driver named ${JSON.stringify(name)}`);
+      throw new NdisError(
+        "NDIS_ERR_NO_SUCH_DRIVER",
+        `no loaded driver named ${JSON.stringify(name)}`,
+      );
     }
     const miniport = driver.miniportDrivers[0];
     const unload = miniport?.chars.handlers.UnloadHandler ?? driver.driverObject.DriverUnload;

@@ -26,6 +26,10 @@ export class NdisError extends Error {
   }
 
   static is(value: unknown): value is NdisError {
-    return typeof value === "object" && value !== null && (value as { [brand]?: unknown })[brand] === true;
+    return (
+      typeof value === "object" &&
+      value !== null &&
+      (value as { [brand]?: unknown })[brand] === true
+    );
   }
 }

@@ -37,7 +37,10 @@ export const NDIS_WDM_DRIVER = 0x00000002;
 /** Reserved. */
 export const NDIS_DRIVER_FLAGS_RESERVED = 0x00000008;
 
-export type MINIPORT_SET_OPTIONS = (NdisDriverHandle: NDIS_HANDLE, DriverContext: unknown) => NDIS_STATUS;
+export type MINIPORT_SET_OPTIONS = (
+  NdisDriverHandle: NDIS_HANDLE,
+  DriverContext: unknown,
+) => NDIS_STATUS;
 export type MINIPORT_INITIALIZE = (
   NdisMiniportHandle: NDIS_HANDLE,
   MiniportDriverContext: unknown,
@@ -53,7 +56,10 @@ export type MINIPORT_RESTART = (
   MiniportAdapterContext: unknown,
   RestartParameters: NDIS_MINIPORT_RESTART_PARAMETERS,
 ) => NDIS_STATUS;
-export type MINIPORT_OID_REQUEST = (MiniportAdapterContext: unknown, OidRequest: NDIS_OID_REQUEST) => NDIS_STATUS;
+export type MINIPORT_OID_REQUEST = (
+  MiniportAdapterContext: unknown,
+  OidRequest: NDIS_OID_REQUEST,
+) => NDIS_STATUS;
 export type MINIPORT_SEND_NET_BUFFER_LISTS = (
   MiniportAdapterContext: unknown,
   NetBufferList: NET_BUFFER_LIST,
@@ -67,18 +73,30 @@ export type MINIPORT_RETURN_NET_BUFFER_LISTS = (
 ) => void;
 export type MINIPORT_CANCEL_SEND = (MiniportAdapterContext: unknown, CancelId: unknown) => void;
 export type MINIPORT_CHECK_FOR_HANG = (MiniportAdapterContext: unknown) => boolean;
-export type MINIPORT_RESET = (MiniportAdapterContext: unknown, AddressingReset: Out<boolean>) => NDIS_STATUS;
+export type MINIPORT_RESET = (
+  MiniportAdapterContext: unknown,
+  AddressingReset: Out<boolean>,
+) => NDIS_STATUS;
 export type MINIPORT_DEVICE_PNP_EVENT_NOTIFY = (
   MiniportAdapterContext: unknown,
   NetDevicePnPEvent: NET_DEVICE_PNP_EVENT,
 ) => void;
-export type MINIPORT_SHUTDOWN = (MiniportAdapterContext: unknown, ShutdownAction: NDIS_SHUTDOWN_ACTION) => void;
-export type MINIPORT_CANCEL_OID_REQUEST = (MiniportAdapterContext: unknown, RequestId: unknown) => void;
+export type MINIPORT_SHUTDOWN = (
+  MiniportAdapterContext: unknown,
+  ShutdownAction: NDIS_SHUTDOWN_ACTION,
+) => void;
+export type MINIPORT_CANCEL_OID_REQUEST = (
+  MiniportAdapterContext: unknown,
+  RequestId: unknown,
+) => void;
 export type MINIPORT_DIRECT_OID_REQUEST = (
   MiniportAdapterContext: unknown,
   OidRequest: NDIS_OID_REQUEST,
 ) => NDIS_STATUS;
-export type MINIPORT_CANCEL_DIRECT_OID_REQUEST = (MiniportAdapterContext: unknown, RequestId: unknown) => void;
+export type MINIPORT_CANCEL_DIRECT_OID_REQUEST = (
+  MiniportAdapterContext: unknown,
+  RequestId: unknown,
+) => void;
 export type MINIPORT_SYNCHRONOUS_OID_REQUEST = (
   MiniportAdapterContext: unknown,
   OidRequest: NDIS_OID_REQUEST,
@@ -121,7 +139,12 @@ export interface NDIS_MINIPORT_DRIVER_CHARACTERISTICS {
 /** Names of the handler slots of NDIS_MINIPORT_DRIVER_CHARACTERISTICS. */
 export type MiniportHandlerName = Exclude<
   keyof NDIS_MINIPORT_DRIVER_CHARACTERISTICS,
-  "Header" | "MajorNdisVersion" | "MinorNdisVersion" | "MajorDriverVersion" | "MinorDriverVersion" | "Flags"
+  | "Header"
+  | "MajorNdisVersion"
+  | "MinorNdisVersion"
+  | "MajorDriverVersion"
+  | "MinorDriverVersion"
+  | "Flags"
 >;
 
 /** One handler slot: the revision that introduced it and whether NDIS requires it. */

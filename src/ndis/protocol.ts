@@ -2,8 +2,9 @@
  * The protocol edge's registration vocabulary: NDIS_PROTOCOL_DRIVER_CHARACTERISTICS, the
  * PROTOCOL_XXX handler types, revisions and sizes.
  */
-import type { NDIS_OBJECT_HEADER } from "./object-header.js";
+
 import type { HandlerSlot } from "./miniport.js";
+import type { NDIS_OBJECT_HEADER } from "./object-header.js";
 import type { NDIS_STATUS } from "./status.js";
 import type {
   NDIS_BIND_PARAMETERS,
@@ -23,14 +24,23 @@ export const NDIS_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_2 = 2;
 export const NDIS_SIZEOF_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_1 = 120;
 export const NDIS_SIZEOF_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_2 = 128;
 
-export type SET_OPTIONS_HANDLER = (NdisDriverHandle: NDIS_HANDLE, DriverContext: unknown) => NDIS_STATUS;
+export type SET_OPTIONS_HANDLER = (
+  NdisDriverHandle: NDIS_HANDLE,
+  DriverContext: unknown,
+) => NDIS_STATUS;
 export type PROTOCOL_BIND_ADAPTER_EX = (
   ProtocolDriverContext: unknown,
   BindContext: NDIS_HANDLE,
   BindParameters: NDIS_BIND_PARAMETERS,
 ) => NDIS_STATUS;
-export type PROTOCOL_UNBIND_ADAPTER_EX = (UnbindContext: NDIS_HANDLE, ProtocolBindingContext: unknown) => NDIS_STATUS;
-export type PROTOCOL_OPEN_ADAPTER_COMPLETE_EX = (ProtocolBindingContext: unknown, Status: NDIS_STATUS) => void;
+export type PROTOCOL_UNBIND_ADAPTER_EX = (
+  UnbindContext: NDIS_HANDLE,
+  ProtocolBindingContext: unknown,
+) => NDIS_STATUS;
+export type PROTOCOL_OPEN_ADAPTER_COMPLETE_EX = (
+  ProtocolBindingContext: unknown,
+  Status: NDIS_STATUS,
+) => void;
 export type PROTOCOL_CLOSE_ADAPTER_COMPLETE_EX = (ProtocolBindingContext: unknown) => void;
 export type PROTOCOL_NET_PNP_EVENT = (
   ProtocolBindingContext: unknown,
@@ -42,7 +52,10 @@ export type PROTOCOL_OID_REQUEST_COMPLETE = (
   OidRequest: NDIS_OID_REQUEST,
   Status: NDIS_STATUS,
 ) => void;
-export type PROTOCOL_STATUS_EX = (ProtocolBindingContext: unknown, StatusIndication: NDIS_STATUS_INDICATION) => void;
+export type PROTOCOL_STATUS_EX = (
+  ProtocolBindingContext: unknown,
+  StatusIndication: NDIS_STATUS_INDICATION,
+) => void;
 export type PROTOCOL_RECEIVE_NET_BUFFER_LISTS = (
   ProtocolBindingContext: unknown,
   NetBufferLists: NET_BUFFER_LIST,
@@ -89,7 +102,13 @@ export interface NDIS_PROTOCOL_DRIVER_CHARACTERISTICS {
 /** Names of the handler slots of NDIS_PROTOCOL_DRIVER_CHARACTERISTICS. */
 export type ProtocolHandlerName = Exclude<
   keyof NDIS_PROTOCOL_DRIVER_CHARACTERISTICS,
-  "Header" | "MajorNdisVersion" | "MinorNdisVersion" | "MajorDriverVersion" | "MinorDriverVersion" | "Flags" | "Name"
+  | "Header"
+  | "MajorNdisVersion"
+  | "MinorNdisVersion"
+  | "MajorDriverVersion"
+  | "MinorDriverVersion"
+  | "Flags"
+  | "Name"
 >;
 
 /** The handler slots in declaration order, with the DDI page's required set. */

@@ -43,7 +43,10 @@ export interface DRIVER_OBJECT {
 }
 
 /** `DRIVER_INITIALIZE`: a driver module's `DriverEntry`. Returns an NTSTATUS/NDIS_STATUS. */
-export type DRIVER_INITIALIZE = (DriverObject: DRIVER_OBJECT, RegistryPath: UNICODE_STRING) => number;
+export type DRIVER_INITIALIZE = (
+  DriverObject: DRIVER_OBJECT,
+  RegistryPath: UNICODE_STRING,
+) => number;
 
 /**
  * NDIS_SPIN_LOCK: caller-allocated, initialised by NdisAllocateSpinLock. `{}` is a valid

@@ -18,7 +18,12 @@ export interface VerifierRule {
   readonly severity: Severity;
 }
 
-function rule(id: string, ndis: string, meaning: string, severity: Severity = "error"): VerifierRule {
+function rule(
+  id: string,
+  ndis: string,
+  meaning: string,
+  severity: Severity = "error",
+): VerifierRule {
   return Object.freeze({ id, ndis, meaning, severity });
 }
 

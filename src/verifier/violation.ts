@@ -6,7 +6,7 @@
  * host goes on; `off` — nothing is checked or collected.
  */
 import { NdisError } from "../ndis/errors.js";
-import { VERIFIER_RULES, type Severity, type VerifierRuleId } from "./rules.js";
+import { type Severity, VERIFIER_RULES, type VerifierRuleId } from "./rules.js";
 
 export type VerifierMode = "strict" | "record" | "off";
 export const VERIFIER_MODES: readonly VerifierMode[] = ["strict", "record", "off"];
@@ -21,7 +21,11 @@ export interface Violation {
   readonly driver: string | null;
 }
 
-export function makeViolation(rule: VerifierRuleId, message: string, driver: string | null): Violation {
+export function makeViolation(
+  rule: VerifierRuleId,
+  message: string,
+  driver: string | null,
+): Violation {
   const entry = VERIFIER_RULES[rule];
   return Object.freeze({ rule, ndis: entry.ndis, severity: entry.severity, message, driver });
 }

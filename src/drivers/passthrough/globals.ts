@@ -15,7 +15,11 @@ export interface PassthroughGlobals {
 const globalsByDriver = new WeakMap<DRIVER_OBJECT, PassthroughGlobals>();
 
 export function createGlobals(DriverObject: DRIVER_OBJECT): PassthroughGlobals {
-  const globals: PassthroughGlobals = { DriverObject, MiniportDriverHandle: undefined, ProtocolHandle: undefined };
+  const globals: PassthroughGlobals = {
+    DriverObject,
+    MiniportDriverHandle: undefined,
+    ProtocolHandle: undefined,
+  };
   globalsByDriver.set(DriverObject, globals);
   return globals;
 }

@@ -6,11 +6,6 @@
  * and what the passthrough driver will do once adapters exist.
  */
 import {
-  NDIS_STATUS_FAILURE,
-  NDIS_STATUS_NOT_SUPPORTED,
-  NDIS_STATUS_SUCCESS,
-  NdisDeregisterProtocolDriver,
-  NdisMDeregisterMiniportDriver,
   type MINIPORT_CANCEL_OID_REQUEST,
   type MINIPORT_CANCEL_SEND,
   type MINIPORT_DEVICE_PNP_EVENT_NOTIFY,
@@ -23,6 +18,11 @@ import {
   type MINIPORT_RETURN_NET_BUFFER_LISTS,
   type MINIPORT_SEND_NET_BUFFER_LISTS,
   type MINIPORT_SHUTDOWN,
+  NDIS_STATUS_FAILURE,
+  NDIS_STATUS_NOT_SUPPORTED,
+  NDIS_STATUS_SUCCESS,
+  NdisDeregisterProtocolDriver,
+  NdisMDeregisterMiniportDriver,
 } from "../../ddi.js";
 import { forgetGlobals, globalsOf } from "./globals.js";
 
@@ -43,7 +43,8 @@ export const MPDriverUnload: MINIPORT_DRIVER_UNLOAD = (DriverObject) => {
   const globals = globalsOf(DriverObject);
   if (globals === undefined) return;
   if (globals.ProtocolHandle !== undefined) NdisDeregisterProtocolDriver(globals.ProtocolHandle);
-  if (globals.MiniportDriverHandle !== undefined) NdisMDeregisterMiniportDriver(globals.MiniportDriverHandle);
+  if (globals.MiniportDriverHandle !== undefined)
+    NdisMDeregisterMiniportDriver(globals.MiniportDriverHandle);
   forgetGlobals(DriverObject);
 };
 

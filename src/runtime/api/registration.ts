@@ -9,6 +9,7 @@
  * strict verifier's bug check.
  */
 import { PASSIVE_LEVEL } from "../../ndis/irql.js";
+import type { NDIS_MINIPORT_DRIVER_CHARACTERISTICS } from "../../ndis/miniport.js";
 import {
   NDIS_OBJECT_TYPE_CLIENT_CHIMNEY_OFFLOAD_CHARACTERISTICS,
   NDIS_OBJECT_TYPE_CLIENT_CHIMNEY_OFFLOAD_GENERIC_CHARACTERISTICS,
@@ -21,16 +22,15 @@ import {
   NDIS_OBJECT_TYPE_PROVIDER_CHIMNEY_OFFLOAD_GENERIC_CHARACTERISTICS,
   ndisObjectTypeToString,
 } from "../../ndis/object-header.js";
-import type { NDIS_MINIPORT_DRIVER_CHARACTERISTICS } from "../../ndis/miniport.js";
 import type { NDIS_DRIVER_OPTIONAL_HANDLERS } from "../../ndis/optional-handlers.js";
 import type { NDIS_PROTOCOL_DRIVER_CHARACTERISTICS } from "../../ndis/protocol.js";
 import {
   isNdisStatusValue,
+  type NDIS_STATUS,
   NDIS_STATUS_FAILURE,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_RESOURCES,
   NDIS_STATUS_SUCCESS,
-  type NDIS_STATUS,
   ndisStatusToString,
 } from "../../ndis/status.js";
 import type { DRIVER_OBJECT, NDIS_HANDLE, NDIS_STRING, Out } from "../../ndis/types.js";
@@ -60,7 +60,14 @@ function enter(runtime: NdisRuntime, name: string, driver: DriverRecord | null, 
   const depth = currentFrame().depth + 1;
   const who = driver?.name ?? null;
   if (runtime.tracing) {
-    runtime.emit({ kind: "ddi", phase: "call", depth, name, driver: who, ...(detail === undefined ? {} : { detail }) });
+    runtime.emit({
+      kind: "ddi",
+      phase: "call",
+      depth,
+      name,
+      driver: who,
+      ...(detail === undefined ? {} : { detail }),
+    });
   }
   return <S extends NDIS_STATUS | undefined>(status: S, why?: string): S => {
     if (runtime.tracing) {
@@ -84,7 +91,11 @@ function isOut(value: unknown): value is Out<NDIS_HANDLE> {
 
 function describeReturn(value: unknown): string {
   if (value === undefined) return "undefined";
-  if (typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function") {
+  if (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === "function"
+  ) {
     return "a Promise (handlers are synchronous: return NDIS_STATUS_PENDING and complete later)";
   }
   return typeof value === "number" ? String(value) : `a ${typeof value}`;
@@ -113,11 +124,19 @@ function runSetOptions(
     block.inSetOptions = false;
   }
   if (!isNdisStatusValue(returned)) {
-    runtime.violate("Callback_InvalidReturn", `${handlerName} returned ${describeReturn(returned)}, not an NDIS_STATUS`, driver);
+    runtime.violate(
+      "Callback_InvalidReturn",
+      `${handlerName} returned ${describeReturn(returned)}, not an NDIS_STATUS`,
+      driver,
+    );
     return NDIS_STATUS_FAILURE;
   }
   if (returned === NDIS_STATUS_PENDING) {
-    runtime.violate("Callback_InvalidReturn", `${handlerName} returned NDIS_STATUS_PENDING; SetOptions cannot pend`, driver);
+    runtime.violate(
+      "Callback_InvalidReturn",
+      `${handlerName} returned NDIS_STATUS_PENDING; SetOptions cannot pend`,
+      driver,
+    );
     return NDIS_STATUS_FAILURE;
   }
   return returned;
@@ -151,7 +170,11 @@ export function NdisMRegisterMiniportDriver(
   if (driver === null) {
     const runtime = currentFrame().runtime;
     if (runtime !== null) {
-      enter(runtime, "NdisMRegisterMiniportDriver", currentFrame().driver)(
+      enter(
+        runtime,
+        "NdisMRegisterMiniportDriver",
+        currentFrame().driver,
+      )(
         NDIS_STATUS_FAILURE,
         `DriverObject is ${describeHandleArgument(DriverObject)}, not the DRIVER_OBJECT of a loaded driver`,
       );
@@ -161,10 +184,20 @@ export function NdisMRegisterMiniportDriver(
   const runtime = driver.runtime;
   runtime.assertAlive();
   const done = enter(runtime, "NdisMRegisterMiniportDriver", driver);
-  checkIrql(runtime, driver, "NdisMRegisterMiniportDriver", PASSIVE_LEVEL, "Irql_Miniport_Driver_Function");
-  if (typeof RegistryPath !== "string") return done(NDIS_STATUS_FAILURE, "RegistryPath is not a string");
+  checkIrql(
+    runtime,
+    driver,
+    "NdisMRegisterMiniportDriver",
+    PASSIVE_LEVEL,
+    "Irql_Miniport_Driver_Function",
+  );
+  if (typeof RegistryPath !== "string")
+    return done(NDIS_STATUS_FAILURE, "RegistryPath is not a string");
   if (!isOut(NdisMiniportDriverHandle)) {
-    return done(NDIS_STATUS_FAILURE, "NdisMiniportDriverHandle is not a writable Out<NDIS_HANDLE> object");
+    return done(
+      NDIS_STATUS_FAILURE,
+      "NdisMiniportDriverHandle is not a writable Out<NDIS_HANDLE> object",
+    );
   }
   const checked = checkMiniportCharacteristics(MiniportDriverCharacteristics, runtime);
   if (!checked.ok) return done(checked.status, checked.reason);
@@ -181,7 +214,10 @@ export function NdisMRegisterMiniportDriver(
     return done(NDIS_STATUS_FAILURE, `this driver object already registered ${edge} miniport edge`);
   }
   if (runtime.takeAllocationFailure("NdisMRegisterMiniportDriver")) {
-    return done(NDIS_STATUS_RESOURCES, "NDIS could not allocate the miniport driver block (injected fault)");
+    return done(
+      NDIS_STATUS_RESOURCES,
+      "NDIS could not allocate the miniport driver block (injected fault)",
+    );
   }
   const block = addMiniportDriver(driver, chars, chars.version, MiniportDriverContext);
   const setOptions = chars.handlers.SetOptionsHandler;
@@ -193,7 +229,10 @@ export function NdisMRegisterMiniportDriver(
       if (status !== NDIS_STATUS_SUCCESS) removeMiniportDriver(block);
     }
     if (status !== NDIS_STATUS_SUCCESS) {
-      return done(status, `MiniportSetOptions failed with ${ndisStatusToString(status)}; nothing is registered`);
+      return done(
+        status,
+        `MiniportSetOptions failed with ${ndisStatusToString(status)}; nothing is registered`,
+      );
     }
   }
   NdisMiniportDriverHandle.value = block.handle;
@@ -205,14 +244,20 @@ function driverBlockOf<K extends "miniport-driver" | "protocol-driver">(
   functionName: string,
   handle: unknown,
   kind: K,
-): { runtime: NdisRuntime; block: Extract<MiniportDriverBlock | ProtocolDriverBlock, { kind: K }> | null } | null {
+): {
+  runtime: NdisRuntime;
+  block: Extract<MiniportDriverBlock | ProtocolDriverBlock, { kind: K }> | null;
+} | null {
   const target = resolveHandle(handle);
   const frame = currentFrame();
   const runtime = target?.driver.runtime ?? frame.runtime;
   if (runtime === null) return null;
   runtime.assertAlive();
   if (target?.kind === kind) {
-    return { runtime, block: target as Extract<MiniportDriverBlock | ProtocolDriverBlock, { kind: K }> };
+    return {
+      runtime,
+      block: target as Extract<MiniportDriverBlock | ProtocolDriverBlock, { kind: K }>,
+    };
   }
   const expected = kind === "miniport-driver" ? "miniport driver handle" : "protocol driver handle";
   runtime.violate(
@@ -229,18 +274,31 @@ function driverBlockOf<K extends "miniport-driver" | "protocol-driver">(
  * Called by: MiniportDriverUnload, or DriverEntry when a later step failed; PASSIVE_LEVEL.
  */
 export function NdisMDeregisterMiniportDriver(NdisMiniportDriverHandle: NDIS_HANDLE): void {
-  const found = driverBlockOf("NdisMDeregisterMiniportDriver", NdisMiniportDriverHandle, "miniport-driver");
+  const found = driverBlockOf(
+    "NdisMDeregisterMiniportDriver",
+    NdisMiniportDriverHandle,
+    "miniport-driver",
+  );
   if (found === null) return;
   const { runtime, block } = found;
   const driver = block?.driver ?? currentFrame().driver;
   const done = enter(runtime, "NdisMDeregisterMiniportDriver", driver);
-  checkIrql(runtime, driver, "NdisMDeregisterMiniportDriver", PASSIVE_LEVEL, "Irql_Miniport_Driver_Function");
+  checkIrql(
+    runtime,
+    driver,
+    "NdisMDeregisterMiniportDriver",
+    PASSIVE_LEVEL,
+    "Irql_Miniport_Driver_Function",
+  );
   if (block === null) {
     done(undefined, "invalid handle: nothing deregistered");
     return;
   }
   removeMiniportDriver(block);
-  done(undefined, block.chars.isIntermediate ? "intermediate miniport edge released" : "miniport edge released");
+  done(
+    undefined,
+    block.chars.isIntermediate ? "intermediate miniport edge released" : "miniport edge released",
+  );
 }
 
 /**
@@ -261,20 +319,37 @@ export function NdisRegisterProtocolDriver(
   if (runtime === null || driver === null) return NDIS_STATUS_FAILURE;
   runtime.assertAlive();
   const done = enter(runtime, "NdisRegisterProtocolDriver", driver);
-  checkIrql(runtime, driver, "NdisRegisterProtocolDriver", PASSIVE_LEVEL, "Irql_Protocol_Driver_Function");
+  checkIrql(
+    runtime,
+    driver,
+    "NdisRegisterProtocolDriver",
+    PASSIVE_LEVEL,
+    "Irql_Protocol_Driver_Function",
+  );
   if (!isOut(NdisProtocolHandle)) {
-    return done(NDIS_STATUS_FAILURE, "NdisProtocolHandle is not a writable Out<NDIS_HANDLE> object");
+    return done(
+      NDIS_STATUS_FAILURE,
+      "NdisProtocolHandle is not a writable Out<NDIS_HANDLE> object",
+    );
   }
   const checked = checkProtocolCharacteristics(ProtocolCharacteristics, runtime);
   if (!checked.ok) return done(checked.status, checked.reason);
   const chars = checked.value;
   for (const other of runtime.drivers.values()) {
-    if (other.protocolDrivers.some((b) => b.chars.Name.toLowerCase() === chars.Name.toLowerCase())) {
-      return done(NDIS_STATUS_FAILURE, `a protocol named "${chars.Name}" is already registered (by ${other.name})`);
+    if (
+      other.protocolDrivers.some((b) => b.chars.Name.toLowerCase() === chars.Name.toLowerCase())
+    ) {
+      return done(
+        NDIS_STATUS_FAILURE,
+        `a protocol named "${chars.Name}" is already registered (by ${other.name})`,
+      );
     }
   }
   if (runtime.takeAllocationFailure("NdisRegisterProtocolDriver")) {
-    return done(NDIS_STATUS_RESOURCES, "NDIS could not allocate the protocol block (injected fault)");
+    return done(
+      NDIS_STATUS_RESOURCES,
+      "NDIS could not allocate the protocol block (injected fault)",
+    );
   }
   const block = addProtocolDriver(driver, chars, chars.version, ProtocolDriverContext);
   const setOptions = chars.handlers.SetOptionsHandler;
@@ -286,7 +361,10 @@ export function NdisRegisterProtocolDriver(
       if (status !== NDIS_STATUS_SUCCESS) removeProtocolDriver(block);
     }
     if (status !== NDIS_STATUS_SUCCESS) {
-      return done(status, `ProtocolSetOptions failed with ${ndisStatusToString(status)}; nothing is registered`);
+      return done(
+        status,
+        `ProtocolSetOptions failed with ${ndisStatusToString(status)}; nothing is registered`,
+      );
     }
   }
   NdisProtocolHandle.value = block.handle;
@@ -299,12 +377,22 @@ export function NdisRegisterProtocolDriver(
  * Called by: the driver's unload routine, or DriverEntry when a later step failed; PASSIVE_LEVEL.
  */
 export function NdisDeregisterProtocolDriver(NdisProtocolHandle: NDIS_HANDLE): void {
-  const found = driverBlockOf("NdisDeregisterProtocolDriver", NdisProtocolHandle, "protocol-driver");
+  const found = driverBlockOf(
+    "NdisDeregisterProtocolDriver",
+    NdisProtocolHandle,
+    "protocol-driver",
+  );
   if (found === null) return;
   const { runtime, block } = found;
   const driver = block?.driver ?? currentFrame().driver;
   const done = enter(runtime, "NdisDeregisterProtocolDriver", driver);
-  checkIrql(runtime, driver, "NdisDeregisterProtocolDriver", PASSIVE_LEVEL, "Irql_Protocol_Driver_Function");
+  checkIrql(
+    runtime,
+    driver,
+    "NdisDeregisterProtocolDriver",
+    PASSIVE_LEVEL,
+    "Irql_Protocol_Driver_Function",
+  );
   if (block === null) {
     done(undefined, "invalid handle: nothing deregistered");
     return;
@@ -319,7 +407,10 @@ export function NdisDeregisterProtocolDriver(NdisProtocolHandle: NDIS_HANDLE): v
  *
  * Called by: DriverEntry, after both registrations succeeded; PASSIVE_LEVEL.
  */
-export function NdisIMAssociateMiniport(DriverHandle: NDIS_HANDLE, ProtocolHandle: NDIS_HANDLE): void {
+export function NdisIMAssociateMiniport(
+  DriverHandle: NDIS_HANDLE,
+  ProtocolHandle: NDIS_HANDLE,
+): void {
   const miniport = resolveHandle(DriverHandle);
   const protocol = resolveHandle(ProtocolHandle);
   const frame = currentFrame();
@@ -338,27 +429,37 @@ export function NdisIMAssociateMiniport(DriverHandle: NDIS_HANDLE, ProtocolHandl
       miniport?.kind === "miniport-driver"
         ? "was registered without NDIS_INTERMEDIATE_DRIVER"
         : `is ${describeHandleArgument(DriverHandle)}`;
-    return fail("NdisIMAssociateMiniport_InvalidHandle", `DriverHandle ${why}; it must be a live IM miniport driver handle`);
+    fail(
+      "NdisIMAssociateMiniport_InvalidHandle",
+      `DriverHandle ${why}; it must be a live IM miniport driver handle`,
+    );
+    return;
   }
   if (protocol?.kind !== "protocol-driver") {
-    return fail(
+    fail(
       "NdisIMAssociateMiniport_InvalidHandle",
       `ProtocolHandle is ${describeHandleArgument(ProtocolHandle)}; it must be a live protocol driver handle`,
     );
+    return;
   }
   if (miniport.driver !== protocol.driver) {
-    return fail(
+    fail(
       "NdisIMAssociateMiniport_ForeignDriver",
       `the miniport edge belongs to ${miniport.driver.name} and the protocol edge to ${protocol.driver.name}`,
     );
+    return;
   }
   if (miniport.associatedProtocol !== null || protocol.associatedMiniport !== null) {
     const which = miniport.associatedProtocol !== null ? "the miniport edge" : "the protocol edge";
-    return fail("NdisIMAssociateMiniport_Twice", `${which} is already associated`);
+    fail("NdisIMAssociateMiniport_Twice", `${which} is already associated`);
+    return;
   }
   miniport.associatedProtocol = protocol;
   protocol.associatedMiniport = miniport;
-  done(undefined, `IM miniport edge of ${miniport.driver.name} ↔ protocol "${protocol.chars.Name}"`);
+  done(
+    undefined,
+    `IM miniport edge of ${miniport.driver.name} ↔ protocol "${protocol.chars.Name}"`,
+  );
 }
 
 const MINIPORT_OPTIONAL_TYPES = new Set([
@@ -394,7 +495,13 @@ export function NdisSetOptionalHandlers(
   runtime.assertAlive();
   const driver = target?.driver ?? frame.driver;
   const done = enter(runtime, "NdisSetOptionalHandlers", driver);
-  checkIrql(runtime, driver, "NdisSetOptionalHandlers", PASSIVE_LEVEL, "Irql_Miscellaneous_Function");
+  checkIrql(
+    runtime,
+    driver,
+    "NdisSetOptionalHandlers",
+    PASSIVE_LEVEL,
+    "Irql_Miscellaneous_Function",
+  );
   if (target === null) {
     runtime.violate(
       "InvalidNdisHandle",
@@ -419,11 +526,15 @@ export function NdisSetOptionalHandlers(
   } catch (thrown) {
     return done(NDIS_STATUS_FAILURE, `OptionalHandlers cannot be read: ${describeThrown(thrown)}`);
   }
-  const allowed = target.kind === "miniport-driver" ? MINIPORT_OPTIONAL_TYPES : PROTOCOL_OPTIONAL_TYPES;
+  const allowed =
+    target.kind === "miniport-driver" ? MINIPORT_OPTIONAL_TYPES : PROTOCOL_OPTIONAL_TYPES;
   if (typeof type !== "number" || !allowed.has(type)) {
     const got = typeof type === "number" ? ndisObjectTypeToString(type) : "no Header.Type";
     const who = target.kind === "miniport-driver" ? "a miniport driver" : "a protocol driver";
-    return done(NDIS_STATUS_FAILURE, `OptionalHandlers has ${got}: not a table ${who} can register`);
+    return done(
+      NDIS_STATUS_FAILURE,
+      `OptionalHandlers has ${got}: not a table ${who} can register`,
+    );
   }
   target.optionalHandlers.set(type, Object.freeze(copy));
   return done(NDIS_STATUS_SUCCESS, ndisObjectTypeToString(type));

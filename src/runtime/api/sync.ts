@@ -26,7 +26,14 @@ function stateOf(SpinLock: NDIS_SPIN_LOCK): LockState {
 function emit(name: string, detail: string): void {
   const frame = currentFrame();
   if (frame.runtime?.tracing) {
-    frame.runtime.emit({ kind: "ddi", phase: "call", depth: frame.depth + 1, name, driver: frame.driver?.name ?? null, detail });
+    frame.runtime.emit({
+      kind: "ddi",
+      phase: "call",
+      depth: frame.depth + 1,
+      name,
+      driver: frame.driver?.name ?? null,
+      detail,
+    });
   }
 }
 
@@ -45,7 +52,12 @@ export function NdisAllocateSpinLock(SpinLock: NDIS_SPIN_LOCK): void {
 export function NdisFreeSpinLock(SpinLock: NDIS_SPIN_LOCK): void {
   const frame = currentFrame();
   if (locks.get(SpinLock)?.held === true) {
-    frame.runtime?.violate("SpinLock", "NdisFreeSpinLock on a spin lock that is still held", frame.driver, frame.depth);
+    frame.runtime?.violate(
+      "SpinLock",
+      "NdisFreeSpinLock on a spin lock that is still held",
+      frame.driver,
+      frame.depth,
+    );
   }
   locks.delete(SpinLock);
 }
@@ -84,7 +96,12 @@ export function NdisReleaseSpinLock(SpinLock: NDIS_SPIN_LOCK): void {
   emit("NdisReleaseSpinLock", `back to ${irqlToString(SpinLock.OldIrql ?? PASSIVE_LEVEL)}`);
   const state = locks.get(SpinLock);
   if (state?.held !== true) {
-    frame.runtime?.violate("SpinLockRelease", "NdisReleaseSpinLock on a spin lock that is not held", frame.driver, frame.depth);
+    frame.runtime?.violate(
+      "SpinLockRelease",
+      "NdisReleaseSpinLock on a spin lock that is not held",
+      frame.driver,
+      frame.depth,
+    );
     return;
   }
   state.held = false;

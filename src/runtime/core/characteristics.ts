@@ -21,10 +21,10 @@ import {
   NDIS_INTERMEDIATE_DRIVER,
 } from "../../ndis/miniport.js";
 import {
+  type NDIS_OBJECT_HEADER,
   NDIS_OBJECT_TYPE_DEFAULT,
   NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS,
   NDIS_OBJECT_TYPE_PROTOCOL_DRIVER_CHARACTERISTICS,
-  type NDIS_OBJECT_HEADER,
   ndisObjectTypeToString,
 } from "../../ndis/object-header.js";
 import {
@@ -33,10 +33,10 @@ import {
   type ProtocolHandlerName,
 } from "../../ndis/protocol.js";
 import {
+  type NDIS_STATUS,
   NDIS_STATUS_BAD_CHARACTERISTICS,
   NDIS_STATUS_BAD_VERSION,
   NDIS_STATUS_FAILURE,
-  type NDIS_STATUS,
 } from "../../ndis/status.js";
 import { type NdisVersionInfo, ndisVersionByMinor } from "../../ndis/version.js";
 import { describeThrown } from "./context.js";
@@ -98,9 +98,11 @@ const isUshort = (value: unknown): value is number => isInteger(value, 0xffff);
 const isUlong = (value: unknown): value is number => isInteger(value, 0xffffffff);
 
 function show(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === "string")
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
   if (typeof value === "function") return "a function";
-  if (typeof value === "object" && value !== null) return Array.isArray(value) ? "an array" : "an object";
+  if (typeof value === "object" && value !== null)
+    return Array.isArray(value) ? "an array" : "an object";
   return String(value);
 }
 
@@ -109,7 +111,10 @@ function read(structure: object, structName: string, field: string): unknown {
   try {
     return Reflect.get(structure, field);
   } catch (thrown) {
-    throw new Reject(NDIS_STATUS_BAD_CHARACTERISTICS, `${structName}.${field} cannot be read: ${describeThrown(thrown)}`);
+    throw new Reject(
+      NDIS_STATUS_BAD_CHARACTERISTICS,
+      `${structName}.${field} cannot be read: ${describeThrown(thrown)}`,
+    );
   }
 }
 
@@ -121,11 +126,15 @@ function readHeader(
 ): { Type: number; Revision: unknown; Size: unknown } {
   const header = read(structure, structName, "Header");
   if (typeof header !== "object" || header === null) {
-    throw new Reject(NDIS_STATUS_BAD_CHARACTERISTICS, `${structName}.Header is ${show(header)}, not an NDIS_OBJECT_HEADER`);
+    throw new Reject(
+      NDIS_STATUS_BAD_CHARACTERISTICS,
+      `${structName}.Header is ${show(header)}, not an NDIS_OBJECT_HEADER`,
+    );
   }
   const where = `${structName}.Header`;
   const Type = read(header, where, "Type");
-  const accepted = Type === expectedType || (limits.acceptDefaultHeaderType && Type === NDIS_OBJECT_TYPE_DEFAULT);
+  const accepted =
+    Type === expectedType || (limits.acceptDefaultHeaderType && Type === NDIS_OBJECT_TYPE_DEFAULT);
   if (!accepted) {
     const got = isUchar(Type) ? ndisObjectTypeToString(Type) : show(Type);
     const also = limits.acceptDefaultHeaderType ? " or NDIS_OBJECT_TYPE_DEFAULT (0x80)" : "";
@@ -134,14 +143,25 @@ function readHeader(
       `${where}.Type is ${got}; NDIS expects ${ndisObjectTypeToString(expectedType)}${also}`,
     );
   }
-  return { Type: Type as number, Revision: read(header, where, "Revision"), Size: read(header, where, "Size") };
+  return {
+    Type: Type as number,
+    Revision: read(header, where, "Revision"),
+    Size: read(header, where, "Size"),
+  };
 }
 
-function readVersion(structure: object, structName: string, limits: RegistrationLimits): NdisVersionInfo {
+function readVersion(
+  structure: object,
+  structName: string,
+  limits: RegistrationLimits,
+): NdisVersionInfo {
   const major = read(structure, structName, "MajorNdisVersion");
   const minor = read(structure, structName, "MinorNdisVersion");
   if (major !== 6) {
-    throw new Reject(NDIS_STATUS_BAD_VERSION, `${structName}.MajorNdisVersion is ${show(major)}; an NDIS 6 driver declares 6`);
+    throw new Reject(
+      NDIS_STATUS_BAD_VERSION,
+      `${structName}.MajorNdisVersion is ${show(major)}; an NDIS 6 driver declares 6`,
+    );
   }
   const version = isUchar(minor) ? ndisVersionByMinor(minor) : undefined;
   if (version === undefined) {
@@ -170,7 +190,10 @@ function readRevision(
 ): number {
   const where = `${structName}.Header`;
   if (!isUchar(Revision) || sizes[Revision] === undefined) {
-    throw new Reject(NDIS_STATUS_BAD_CHARACTERISTICS, `${where}.Revision is ${show(Revision)}; no such revision`);
+    throw new Reject(
+      NDIS_STATUS_BAD_CHARACTERISTICS,
+      `${where}.Revision is ${show(Revision)}; no such revision`,
+    );
   }
   if (Revision > newestForHost) {
     throw new Reject(
@@ -230,7 +253,8 @@ function run<T>(check: () => T): Checked<T> {
   try {
     return { ok: true, value: check() };
   } catch (thrown) {
-    if (thrown instanceof Reject) return { ok: false, status: thrown.status, reason: thrown.reason };
+    if (thrown instanceof Reject)
+      return { ok: false, status: thrown.status, reason: thrown.reason };
     throw thrown;
   }
 }
@@ -245,9 +269,17 @@ export function checkMiniportCharacteristics(
 ): Checked<MiniportCharacteristicsCopy> {
   return run(() => {
     if (typeof chars !== "object" || chars === null) {
-      throw new Reject(NDIS_STATUS_FAILURE, `MiniportDriverCharacteristics is ${show(chars)}, not a structure`);
+      throw new Reject(
+        NDIS_STATUS_FAILURE,
+        `MiniportDriverCharacteristics is ${show(chars)}, not a structure`,
+      );
     }
-    const header = readHeader(chars, MINIPORT, NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS, limits);
+    const header = readHeader(
+      chars,
+      MINIPORT,
+      NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS,
+      limits,
+    );
     const version = readVersion(chars, MINIPORT, limits);
     const revision = readRevision(
       header.Revision,
@@ -262,10 +294,16 @@ export function checkMiniportCharacteristics(
     const minorDriver = read(chars, MINIPORT, "MinorDriverVersion");
     const flags = read(chars, MINIPORT, "Flags") ?? 0;
     if (!isUlong(flags)) {
-      throw new Reject(NDIS_STATUS_BAD_CHARACTERISTICS, `${MINIPORT}.Flags is ${show(flags)}, not a ULONG`);
+      throw new Reject(
+        NDIS_STATUS_BAD_CHARACTERISTICS,
+        `${MINIPORT}.Flags is ${show(flags)}, not a ULONG`,
+      );
     }
     const handlers = readHandlers(chars, MINIPORT, MINIPORT_HANDLER_SLOTS, revision);
-    if ((handlers.DirectOidRequestHandler === undefined) !== (handlers.CancelDirectOidRequestHandler === undefined)) {
+    if (
+      (handlers.DirectOidRequestHandler === undefined) !==
+      (handlers.CancelDirectOidRequestHandler === undefined)
+    ) {
       throw new Reject(
         NDIS_STATUS_BAD_CHARACTERISTICS,
         `${MINIPORT}: DirectOidRequestHandler and CancelDirectOidRequestHandler are supplied together or not at all`,
@@ -281,7 +319,10 @@ export function checkMiniportCharacteristics(
           delete handlers[name];
         }
       }
-    } else if (handlers.CheckForHangHandlerEx !== undefined && handlers.ResetHandlerEx === undefined) {
+    } else if (
+      handlers.CheckForHangHandlerEx !== undefined &&
+      handlers.ResetHandlerEx === undefined
+    ) {
       throw new Reject(
         NDIS_STATUS_BAD_CHARACTERISTICS,
         `${MINIPORT}: a driver that supplies CheckForHangHandlerEx must supply ResetHandlerEx`,
@@ -309,9 +350,17 @@ export function checkProtocolCharacteristics(
 ): Checked<ProtocolCharacteristicsCopy> {
   return run(() => {
     if (typeof chars !== "object" || chars === null) {
-      throw new Reject(NDIS_STATUS_FAILURE, `ProtocolCharacteristics is ${show(chars)}, not a structure`);
+      throw new Reject(
+        NDIS_STATUS_FAILURE,
+        `ProtocolCharacteristics is ${show(chars)}, not a structure`,
+      );
     }
-    const header = readHeader(chars, PROTOCOL, NDIS_OBJECT_TYPE_PROTOCOL_DRIVER_CHARACTERISTICS, limits);
+    const header = readHeader(
+      chars,
+      PROTOCOL,
+      NDIS_OBJECT_TYPE_PROTOCOL_DRIVER_CHARACTERISTICS,
+      limits,
+    );
     const version = readVersion(chars, PROTOCOL, limits);
     const revision = readRevision(
       header.Revision,
@@ -326,11 +375,17 @@ export function checkProtocolCharacteristics(
     const minorDriver = read(chars, PROTOCOL, "MinorDriverVersion");
     const flags = read(chars, PROTOCOL, "Flags") ?? 0;
     if (!isUlong(flags)) {
-      throw new Reject(NDIS_STATUS_BAD_CHARACTERISTICS, `${PROTOCOL}.Flags is ${show(flags)}, not a ULONG`);
+      throw new Reject(
+        NDIS_STATUS_BAD_CHARACTERISTICS,
+        `${PROTOCOL}.Flags is ${show(flags)}, not a ULONG`,
+      );
     }
     const name = read(chars, PROTOCOL, "Name");
     if (typeof name !== "string" || name.length === 0 || name.length > 0x7fff) {
-      throw new Reject(NDIS_STATUS_BAD_CHARACTERISTICS, `${PROTOCOL}.Name is ${show(name)}; it must name the protocol`);
+      throw new Reject(
+        NDIS_STATUS_BAD_CHARACTERISTICS,
+        `${PROTOCOL}.Name is ${show(name)}; it must name the protocol`,
+      );
     }
     const handlers = readHandlers(chars, PROTOCOL, PROTOCOL_HANDLER_SLOTS, revision);
     return Object.freeze({

@@ -5,8 +5,8 @@
  * NdisGetVersion, spin locks) find their NDIS here.
  */
 import { irqlToString, type KIRQL, PASSIVE_LEVEL } from "../../ndis/irql.js";
-import { NdisBugCheckError } from "../../verifier/violation.js";
 import type { VerifierRuleId } from "../../verifier/rules.js";
+import { NdisBugCheckError } from "../../verifier/violation.js";
 import type { DriverRecord } from "./driver.js";
 import type { NdisRuntime } from "./runtime.js";
 
@@ -21,7 +21,14 @@ export interface Frame {
   readonly parent: Frame | null;
 }
 
-const root: Frame = { runtime: null, driver: null, handler: null, irql: PASSIVE_LEVEL, depth: 0, parent: null };
+const root: Frame = {
+  runtime: null,
+  driver: null,
+  handler: null,
+  irql: PASSIVE_LEVEL,
+  depth: 0,
+  parent: null,
+};
 let top: Frame = root;
 
 export function currentFrame(): Frame {
@@ -49,7 +56,8 @@ export function callDriver<T>(
   onThrow: () => T,
 ): T {
   const frame: Frame = { runtime, driver, handler: name, irql, depth: top.depth + 1, parent: top };
-  if (runtime.tracing) runtime.emit({ kind: "handler", phase: "call", depth: frame.depth, name, driver: driver.name });
+  if (runtime.tracing)
+    runtime.emit({ kind: "handler", phase: "call", depth: frame.depth, name, driver: driver.name });
   top = frame;
   let result: T;
   try {
@@ -57,7 +65,12 @@ export function callDriver<T>(
   } catch (thrown) {
     top = frame.parent ?? root;
     if (thrown instanceof NdisBugCheckError) throw thrown;
-    runtime.violate("DriverException", `${name} threw ${describeThrown(thrown)}`, driver, frame.depth);
+    runtime.violate(
+      "DriverException",
+      `${name} threw ${describeThrown(thrown)}`,
+      driver,
+      frame.depth,
+    );
     result = onThrow();
   } finally {
     top = frame.parent ?? root;
@@ -72,7 +85,14 @@ export function callDriver<T>(
   }
   if (runtime.tracing) {
     const status = typeof result === "number" ? { status: result } : {};
-    runtime.emit({ kind: "handler", phase: "return", depth: frame.depth, name, driver: driver.name, ...status });
+    runtime.emit({
+      kind: "handler",
+      phase: "return",
+      depth: frame.depth,
+      name,
+      driver: driver.name,
+      ...status,
+    });
   }
   return result;
 }
@@ -88,5 +108,10 @@ export function checkIrql(
   const irql = top.irql;
   if (irql <= max) return;
   const limit = max === PASSIVE_LEVEL ? "PASSIVE_LEVEL" : `${irqlToString(max)} or lower`;
-  runtime.violate(rule, `${functionName} called at ${irqlToString(irql)}; it requires ${limit}`, driver, top.depth);
+  runtime.violate(
+    rule,
+    `${functionName} called at ${irqlToString(irql)}; it requires ${limit}`,
+    driver,
+    top.depth,
+  );
 }

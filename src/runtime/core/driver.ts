@@ -2,9 +2,13 @@
  * NDIS's per-driver state: the loaded driver, and the miniport and protocol "driver blocks" each
  * successful registration creates (NDIS's NDIS_M_DRIVER_BLOCK / protocol block).
  */
-import type { NdisVersionInfo } from "../../ndis/version.js";
+
 import type { DRIVER_OBJECT, NDIS_HANDLE } from "../../ndis/types.js";
-import type { MiniportCharacteristicsCopy, ProtocolCharacteristicsCopy } from "./characteristics.js";
+import type { NdisVersionInfo } from "../../ndis/version.js";
+import type {
+  MiniportCharacteristicsCopy,
+  ProtocolCharacteristicsCopy,
+} from "./characteristics.js";
 import { createDriverObject, mintHandle, retireDriverObject, revokeHandle } from "./handles.js";
 import type { NdisRuntime } from "./runtime.js";
 
@@ -134,7 +138,9 @@ export function removeProtocolDriver(block: ProtocolDriverBlock): void {
 /** Names of the registrations a driver still holds (`IM miniport driver`, `protocol X`). */
 export function liveRegistrations(driver: DriverRecord): string[] {
   return [
-    ...driver.miniportDrivers.map((b) => (b.chars.isIntermediate ? "IM miniport driver" : "miniport driver")),
+    ...driver.miniportDrivers.map((b) =>
+      b.chars.isIntermediate ? "IM miniport driver" : "miniport driver",
+    ),
     ...driver.protocolDrivers.map((b) => `protocol ${b.chars.Name}`),
   ];
 }

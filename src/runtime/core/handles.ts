@@ -62,7 +62,10 @@ const driverObjects = new WeakMap<object, DriverRecord>();
 
 /** Creates the DRIVER_OBJECT for `record` (`\Driver\<name>`). */
 export function createDriverObject(record: DriverRecord, name: string): DRIVER_OBJECT {
-  const object = Object.seal({ DriverName: `\\Driver\\${name}`, DriverUnload: null }) as unknown as DRIVER_OBJECT;
+  const object = Object.seal({
+    DriverName: `\\Driver\\${name}`,
+    DriverUnload: null,
+  }) as unknown as DRIVER_OBJECT;
   driverObjects.set(object, record);
   return object;
 }

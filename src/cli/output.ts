@@ -1,0 +1,89 @@
+/**
+ * Everything the CLI prints goes through here: trace lines, driver summaries, violations — as
+ * text for people (coloured on a terminal) or as JSON lines for machines.
+ */
+import pc from "picocolors";
+import {
+  type DriverInfo,
+  formatViolation,
+  NDIS_STATUS_SUCCESS,
+  ndisStatusToString,
+  type TraceEvent,
+  type Violation,
+} from "../index.js";
+
+export interface Output {
+  line(text: string): void;
+  trace(event: TraceEvent): void;
+  driver(info: DriverInfo): void;
+  violations(list: readonly Violation[]): void;
+  /** Machine-readable record (JSON mode only). */
+  record(type: string, data: object): void;
+}
+
+function statusText(status: number): string {
+  const text = ndisStatusToString(status);
+  return status === NDIS_STATUS_SUCCESS ? pc.green(text) : pc.red(text);
+}
+
+function traceLine(event: TraceEvent): string {
+  const indent = "  ".repeat(Math.max(0, event.depth - 1));
+  if (event.kind === "violation")
+    return `${indent}${pc.red("✖ verifier")} ${event.detail ?? event.name}`;
+  const name = event.kind === "handler" ? pc.cyan(event.name) : pc.bold(event.name);
+  const arrow = event.phase === "call" ? "→" : "←";
+  const driver =
+    event.phase === "call" && event.kind === "handler" && event.driver !== null
+      ? pc.dim(` [${event.driver}]`)
+      : "";
+  const status = event.status === undefined ? "" : ` = ${statusText(event.status)}`;
+  const detail = event.detail === undefined ? "" : pc.dim(`  ${event.detail}`);
+  return `${indent}${arrow} ${name}${driver}${status}${detail}`;
+}
+
+export function createOutput(write: (text: string) => void, json: boolean): Output {
+  if (json) {
+    const record = (type: string, data: object) => write(`${JSON.stringify({ type, ...data })}\n`);
+    return {
+      line: () => {},
+      trace: (event) => record("trace", event),
+      driver: (info) => record("driver", info),
+      violations: (list) => {
+        for (const v of list) record("violation", v);
+      },
+      record,
+    };
+  }
+  return {
+    line: (text) => write(`${text}\n`),
+    trace: (event) => write(`${traceLine(event)}\n`),
+    driver: (info) => {
+      write(`${pc.bold(info.name)}  ${pc.dim(info.driverName)}  (${info.state})\n`);
+      for (const m of info.miniportDrivers) {
+        const kind = m.intermediate ? "intermediate miniport edge" : "miniport edge";
+        write(`  ${kind}: NDIS ${m.ndisVersion}, revision ${m.revision}, header ${m.headerType}\n`);
+        write(`    entry points: ${m.handlers.join(", ")}\n`);
+        if (m.ignoredHandlers.length > 0)
+          write(`    ignored by NDIS: ${m.ignoredHandlers.join(", ")}\n`);
+        if (m.optionalHandlers.length > 0)
+          write(`    optional tables: ${m.optionalHandlers.join(", ")}\n`);
+        write(`    associated protocol edge: ${m.associatedProtocol ?? pc.yellow("none")}\n`);
+      }
+      for (const p of info.protocolDrivers) {
+        write(
+          `  protocol edge "${p.name}": NDIS ${p.ndisVersion}, revision ${p.revision}, header ${p.headerType}\n`,
+        );
+        write(`    entry points: ${p.handlers.join(", ")}\n`);
+      }
+    },
+    violations: (list) => {
+      if (list.length === 0) {
+        write(`${pc.green("verifier: no violations")}\n`);
+        return;
+      }
+      write(`${pc.red(`verifier: ${list.length} violation${list.length > 1 ? "s" : ""}`)}\n`);
+      for (const v of list) write(`  ${formatViolation(v)}\n`);
+    },
+    record: () => {},
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * Test drivers: valid characteristics tables to mutate, and driver modules whose DriverEntry runs
+ * whatever a test needs inside a real host.
+ */
+import {
+  type DRIVER_OBJECT,
+  type DriverModule,
+  type NDIS_HANDLE,
+  NDIS_INTERMEDIATE_DRIVER,
+  type NDIS_MINIPORT_DRIVER_CHARACTERISTICS,
+  NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS,
+  NDIS_OBJECT_TYPE_PROTOCOL_DRIVER_CHARACTERISTICS,
+  type NDIS_PROTOCOL_DRIVER_CHARACTERISTICS,
+  NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_3,
+  NDIS_SIZEOF_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_2,
+  NDIS_STATUS_SUCCESS,
+  NdisHost,
+  type NdisHostOptions,
+  NdisMRegisterMiniportDriver,
+  NdisRegisterProtocolDriver,
+  type Out,
+} from "../../src/index.js";
+
+export const noop = (): void => {};
+export const succeed = (): number => NDIS_STATUS_SUCCESS;
+
+/** A valid NDIS 6.89 IM miniport table (Rev 3), every required entry point a no-op. */
+export function miniportChars(
+  overrides: Partial<Record<keyof NDIS_MINIPORT_DRIVER_CHARACTERISTICS, unknown>> = {},
+): NDIS_MINIPORT_DRIVER_CHARACTERISTICS {
+  return {
+    Header: {
+      Type: NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS,
+      Revision: 3,
+      Size: NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_3,
+    },
+    MajorNdisVersion: 6,
+    MinorNdisVersion: 89,
+    MajorDriverVersion: 1,
+    MinorDriverVersion: 0,
+    Flags: NDIS_INTERMEDIATE_DRIVER,
+    InitializeHandlerEx: succeed,
+    HaltHandlerEx: noop,
+    UnloadHandler: noop,
+    PauseHandler: succeed,
+    RestartHandler: succeed,
+    OidRequestHandler: succeed,
+    SendNetBufferListsHandler: noop,
+    ReturnNetBufferListsHandler: noop,
+    CancelSendHandler: noop,
+    DevicePnPEventNotifyHandler: noop,
+    ShutdownHandlerEx: noop,
+    CancelOidRequestHandler: noop,
+    ...overrides,
+  } as NDIS_MINIPORT_DRIVER_CHARACTERISTICS;
+}
+
+/** A valid NDIS 6.89 protocol table (Rev 2), every required entry point a no-op. */
+export function protocolChars(
+  overrides: Partial<Record<keyof NDIS_PROTOCOL_DRIVER_CHARACTERISTICS, unknown>> = {},
+): NDIS_PROTOCOL_DRIVER_CHARACTERISTICS {
+  return {
+    Header: {
+      Type: NDIS_OBJECT_TYPE_PROTOCOL_DRIVER_CHARACTERISTICS,
+      Revision: 2,
+      Size: NDIS_SIZEOF_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_2,
+    },
+    MajorNdisVersion: 6,
+    MinorNdisVersion: 89,
+    Name: "testproto",
+    BindAdapterHandlerEx: succeed,
+    UnbindAdapterHandlerEx: succeed,
+    OpenAdapterCompleteHandlerEx: noop,
+    CloseAdapterCompleteHandlerEx: noop,
+    NetPnPEventHandler: succeed,
+    OidRequestCompleteHandler: noop,
+    StatusHandlerEx: noop,
+    ReceiveNetBufferListsHandler: noop,
+    SendNetBufferListsCompleteHandler: noop,
+    ...overrides,
+  } as NDIS_PROTOCOL_DRIVER_CHARACTERISTICS;
+}
+
+/** A driver module whose DriverEntry is `entry`. */
+export function driverModule(
+  entry: (DriverObject: DRIVER_OBJECT, RegistryPath: string) => unknown,
+): DriverModule {
+  return { DriverEntry: entry };
+}
+
+export interface RegistrationOutcome {
+  readonly host: NdisHost;
+  readonly status: number;
+  readonly handle: NDIS_HANDLE | undefined;
+}
+
+let counter = 0;
+/** A fresh service name, so tests that share a host never collide. */
+export function uniqueName(prefix = "drv"): string {
+  counter += 1;
+  return `${prefix}${counter}`;
+}
+
+/**
+ * Loads a driver into a fresh host (record mode unless told otherwise) whose DriverEntry calls
+ * NdisMRegisterMiniportDriver with `chars` and reports success whatever the registration returned.
+ */
+export async function registerMiniport(
+  chars: unknown,
+  options: NdisHostOptions = {},
+  context: unknown = undefined,
+): Promise<RegistrationOutcome> {
+  const host = new NdisHost({ verifier: "record", ...options });
+  const out: Out<NDIS_HANDLE> = {};
+  let status = -1;
+  await host.loadDriver({
+    name: uniqueName(),
+    module: driverModule((DriverObject, RegistryPath) => {
+      status = NdisMRegisterMiniportDriver(
+        DriverObject,
+        RegistryPath,
+        context,
+        chars as NDIS_MINIPORT_DRIVER_CHARACTERISTICS,
+        out,
+      );
+      return NDIS_STATUS_SUCCESS;
+    }),
+  });
+  return { host, status, handle: out.value };
+}
+
+/** As registerMiniport, for NdisRegisterProtocolDriver. */
+export async function registerProtocol(
+  chars: unknown,
+  options: NdisHostOptions = {},
+  context: unknown = undefined,
+): Promise<RegistrationOutcome> {
+  const host = new NdisHost({ verifier: "record", ...options });
+  const out: Out<NDIS_HANDLE> = {};
+  let status = -1;
+  await host.loadDriver({
+    name: uniqueName(),
+    module: driverModule(() => {
+      status = NdisRegisterProtocolDriver(
+        context,
+        chars as NDIS_PROTOCOL_DRIVER_CHARACTERISTICS,
+        out,
+      );
+      return NDIS_STATUS_SUCCESS;
+    }),
+  });
+  return { host, status, handle: out.value };
+}
+
+/** Number of miniport and protocol edges registered on a host, over every driver. */
+export function edgeCount(host: NdisHost): { miniports: number; protocols: number } {
+  let miniports = 0;
+  let protocols = 0;
+  for (const d of host.drivers) {
+    miniports += d.miniportDrivers.length;
+    protocols += d.protocolDrivers.length;
+  }
+  return { miniports, protocols };
+}
