@@ -8,7 +8,12 @@
  */
 import { Bench } from "tinybench";
 import * as passthrough from "../src/drivers/passthrough/index.js";
-import { NdisAcquireSpinLock, NdisHost, NdisReleaseSpinLock, type NDIS_SPIN_LOCK } from "../src/index.js";
+import {
+  type NDIS_SPIN_LOCK,
+  NdisAcquireSpinLock,
+  NdisHost,
+  NdisReleaseSpinLock,
+} from "../src/index.js";
 
 function cycle(host: NdisHost) {
   return async () => {
@@ -39,13 +44,27 @@ bench
 await bench.run();
 
 const rows = bench.tasks.map((task) => {
-  const result = task.result as { throughput?: { mean: number }; latency?: { mean: number } } | undefined;
-  return { name: task.name, opsPerSec: result?.throughput?.mean ?? 0, meanNs: (result?.latency?.mean ?? 0) * 1e6 };
+  const result = task.result as
+    | { throughput?: { mean: number }; latency?: { mean: number } }
+    | undefined;
+  return {
+    name: task.name,
+    opsPerSec: result?.throughput?.mean ?? 0,
+    meanNs: (result?.latency?.mean ?? 0) * 1e6,
+  };
 });
-console.table(rows.map((r) => ({ task: r.name, "ops/s": Math.round(r.opsPerSec), "mean ns": Math.round(r.meanNs) })));
+console.table(
+  rows.map((r) => ({
+    task: r.name,
+    "ops/s": Math.round(r.opsPerSec),
+    "mean ns": Math.round(r.meanNs),
+  })),
+);
 const [offRow, strictRow, tracedRow] = rows;
 if (offRow && strictRow && tracedRow) {
   console.log(`strict / off time ratio: ${(offRow.opsPerSec / strictRow.opsPerSec).toFixed(2)}`);
-  console.log(`traced / untraced time ratio: ${(strictRow.opsPerSec / tracedRow.opsPerSec).toFixed(2)}`);
+  console.log(
+    `traced / untraced time ratio: ${(strictRow.opsPerSec / tracedRow.opsPerSec).toFixed(2)}`,
+  );
 }
 if (events === 0) throw new Error("the traced host saw no trace events");
