@@ -48,11 +48,6 @@ export const VERIFIER_RULES = Object.freeze({
     "SDV rule Irql_Miscellaneous_Function",
     "NdisSetOptionalHandlers is called at PASSIVE_LEVEL",
   ),
-  Irql_Synch_Function: rule(
-    "Irql_Synch_Function",
-    "SDV rule Irql_Synch_Function",
-    "NdisAcquireSpinLock is called at or below DISPATCH_LEVEL",
-  ),
   SpinLock: rule(
     "SpinLock",
     "SDV rule SpinLock",

@@ -148,3 +148,46 @@ describe("IRQL tracking", () => {
     assert.equal(KeGetCurrentIrql(), PASSIVE_LEVEL);
   });
 });
+
+describe("spin lock bookkeeping", () => {
+  test("freeing a held lock is a SpinLock violation", async () => {
+    const host = new NdisHost({ verifier: "record" });
+    await host.loadDriver({
+      name: "freeheld",
+      module: driverModule(() => {
+        const lock: NDIS_SPIN_LOCK = {};
+        NdisAllocateSpinLock(lock);
+        NdisAcquireSpinLock(lock);
+        NdisFreeSpinLock(lock);
+        NdisReleaseSpinLock(lock);
+        return 1;
+      }),
+    });
+    assert.deepEqual(
+      host.violations.map((v) => v.rule),
+      ["SpinLock", "SpinLockRelease", "SpinLock"],
+      "the free, the release of a freed lock, and DriverEntry returning still at DISPATCH_LEVEL",
+    );
+  });
+
+  test("spin lock calls appear in the trace with the IRQL they move between", async () => {
+    const host = new NdisHost();
+    const details: string[] = [];
+    host.onTrace((e) => {
+      if (e.name.endsWith("SpinLock")) details.push(`${e.name} ${e.detail}`);
+    });
+    await host.loadDriver({
+      name: "traced",
+      module: driverModule(() => {
+        const lock: NDIS_SPIN_LOCK = {};
+        NdisAcquireSpinLock(lock);
+        NdisReleaseSpinLock(lock);
+        return 1;
+      }),
+    });
+    assert.deepEqual(details, [
+      "NdisAcquireSpinLock at PASSIVE_LEVEL",
+      "NdisReleaseSpinLock back to PASSIVE_LEVEL",
+    ]);
+  });
+});

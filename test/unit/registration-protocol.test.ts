@@ -196,3 +196,10 @@ describe("protocol names, resources and deregistration", () => {
     assert.match(host.violations[0]?.message ?? "", /revoked/);
   });
 });
+
+describe("deregistration outside a host", () => {
+  test("deregistering garbage outside any host does nothing and does not throw", () => {
+    NdisDeregisterProtocolDriver({} as NDIS_HANDLE);
+    NdisDeregisterProtocolDriver(undefined as never);
+  });
+});

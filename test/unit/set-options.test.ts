@@ -230,3 +230,45 @@ describe("ProtocolSetOptions", () => {
     assert.ok(events.some((e) => e.name === "ProtocolSetOptions" && e.phase === "call"));
   });
 });
+
+describe("NdisSetOptionalHandlers arguments", () => {
+  test("a handle that is not NDIS's → FAILURE and InvalidNdisHandle", async () => {
+    const host = new NdisHost({ verifier: "record" });
+    let status = -1;
+    await host.loadDriver({
+      name: "bogus",
+      module: driverModule(() => {
+        status = NdisSetOptionalHandlers({} as NDIS_HANDLE, pnp);
+        return NDIS_STATUS_SUCCESS;
+      }),
+    });
+    assert.equal(status, NDIS_STATUS_FAILURE);
+    assert.deepEqual(
+      host.violations.map((v) => v.rule),
+      ["InvalidNdisHandle"],
+    );
+  });
+
+  test("an unreadable table → FAILURE; a table with no header → FAILURE", async () => {
+    const statuses: number[] = [];
+    const hostile = new Proxy(pnp, {
+      ownKeys: () => {
+        throw new Error("no access");
+      },
+    });
+    await registerMiniport(
+      miniportChars({
+        SetOptionsHandler: (handle: NDIS_HANDLE) => {
+          statuses.push(NdisSetOptionalHandlers(handle, hostile));
+          statuses.push(NdisSetOptionalHandlers(handle, {} as never));
+          return NDIS_STATUS_SUCCESS;
+        },
+      }),
+    );
+    assert.deepEqual(statuses, [NDIS_STATUS_FAILURE, NDIS_STATUS_FAILURE]);
+  });
+
+  test("called outside any host → FAILURE", () => {
+    assert.equal(NdisSetOptionalHandlers({} as NDIS_HANDLE, pnp), NDIS_STATUS_FAILURE);
+  });
+});

@@ -62,19 +62,14 @@ export function NdisFreeSpinLock(SpinLock: NDIS_SPIN_LOCK): void {
   locks.delete(SpinLock);
 }
 
-/** NdisAcquireSpinLock: takes the lock and raises the caller to DISPATCH_LEVEL. At most DISPATCH_LEVEL. */
+/**
+ * NdisAcquireSpinLock: takes the lock and raises the caller to DISPATCH_LEVEL. (The model has no
+ * level above DISPATCH_LEVEL, so the "at most DISPATCH_LEVEL" rule cannot be broken here.)
+ */
 export function NdisAcquireSpinLock(SpinLock: NDIS_SPIN_LOCK): void {
   const frame = currentFrame();
   const runtime = frame.runtime;
   emit("NdisAcquireSpinLock", `at ${irqlToString(frame.irql)}`);
-  if (frame.irql > DISPATCH_LEVEL) {
-    runtime?.violate(
-      "Irql_Synch_Function",
-      `NdisAcquireSpinLock called at ${irqlToString(frame.irql)}; it requires DISPATCH_LEVEL or lower`,
-      frame.driver,
-      frame.depth,
-    );
-  }
   const state = stateOf(SpinLock);
   if (state.held) {
     runtime?.violate(
