@@ -102,13 +102,12 @@ export function uniqueName(prefix = "drv"): string {
 }
 
 /**
- * Loads a driver into a fresh host (record mode unless told otherwise) whose DriverEntry calls
- * NdisMRegisterMiniportDriver with `chars` and reports success whatever the registration returned.
+ * Loads a driver into a fresh host (record mode unless told otherwise) whose DriverEntry makes one
+ * registration call and reports success whatever the registration returned.
  */
-export async function registerMiniport(
-  chars: unknown,
-  options: NdisHostOptions = {},
-  context: unknown = undefined,
+async function registerOnce(
+  options: NdisHostOptions,
+  register: (DriverObject: DRIVER_OBJECT, RegistryPath: string, out: Out<NDIS_HANDLE>) => number,
 ): Promise<RegistrationOutcome> {
   const host = new NdisHost({ verifier: "record", ...options });
   const out: Out<NDIS_HANDLE> = {};
@@ -116,40 +115,39 @@ export async function registerMiniport(
   await host.loadDriver({
     name: uniqueName(),
     module: driverModule((DriverObject, RegistryPath) => {
-      status = NdisMRegisterMiniportDriver(
-        DriverObject,
-        RegistryPath,
-        context,
-        chars as NDIS_MINIPORT_DRIVER_CHARACTERISTICS,
-        out,
-      );
+      status = register(DriverObject, RegistryPath, out);
       return NDIS_STATUS_SUCCESS;
     }),
   });
   return { host, status, handle: out.value };
 }
 
-/** As registerMiniport, for NdisRegisterProtocolDriver. */
-export async function registerProtocol(
+/** NdisMRegisterMiniportDriver with `chars`, in a driver of a fresh host. */
+export function registerMiniport(
   chars: unknown,
   options: NdisHostOptions = {},
   context: unknown = undefined,
 ): Promise<RegistrationOutcome> {
-  const host = new NdisHost({ verifier: "record", ...options });
-  const out: Out<NDIS_HANDLE> = {};
-  let status = -1;
-  await host.loadDriver({
-    name: uniqueName(),
-    module: driverModule(() => {
-      status = NdisRegisterProtocolDriver(
-        context,
-        chars as NDIS_PROTOCOL_DRIVER_CHARACTERISTICS,
-        out,
-      );
-      return NDIS_STATUS_SUCCESS;
-    }),
-  });
-  return { host, status, handle: out.value };
+  return registerOnce(options, (DriverObject, RegistryPath, out) =>
+    NdisMRegisterMiniportDriver(
+      DriverObject,
+      RegistryPath,
+      context,
+      chars as NDIS_MINIPORT_DRIVER_CHARACTERISTICS,
+      out,
+    ),
+  );
+}
+
+/** NdisRegisterProtocolDriver with `chars`, in a driver of a fresh host. */
+export function registerProtocol(
+  chars: unknown,
+  options: NdisHostOptions = {},
+  context: unknown = undefined,
+): Promise<RegistrationOutcome> {
+  return registerOnce(options, (_DriverObject, _RegistryPath, out) =>
+    NdisRegisterProtocolDriver(context, chars as NDIS_PROTOCOL_DRIVER_CHARACTERISTICS, out),
+  );
 }
 
 /** Number of miniport and protocol edges registered on a host, over every driver. */

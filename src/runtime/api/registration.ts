@@ -101,18 +101,24 @@ function describeReturn(value: unknown): string {
   return typeof value === "number" ? String(value) : `a ${typeof value}`;
 }
 
-/** Runs a SetOptions handler inside registration and turns what it returned into a status. */
+/**
+ * Runs a registration's SetOptions handler, if it has one, and turns what it returned into a
+ * status. Unless that status is SUCCESS (or a bug check comes out), `release` undoes the
+ * registration so that nothing is left half-registered.
+ */
 function runSetOptions(
   block: MiniportDriverBlock | ProtocolDriverBlock,
   handlerName: "MiniportSetOptions" | "ProtocolSetOptions",
-  handler: EntryPoint,
+  handler: EntryPoint | undefined,
+  release: () => void,
 ): NDIS_STATUS {
+  if (handler === undefined) return NDIS_STATUS_SUCCESS;
   const { driver } = block;
   const runtime = driver.runtime;
+  let status: NDIS_STATUS = NDIS_STATUS_FAILURE;
   block.inSetOptions = true;
-  let returned: unknown;
   try {
-    returned = callDriver(
+    const returned = callDriver(
       runtime,
       driver,
       handlerName,
@@ -120,26 +126,26 @@ function runSetOptions(
       () => (handler as (h: NDIS_HANDLE, c: unknown) => unknown)(block.handle, block.context),
       () => NDIS_STATUS_FAILURE,
     );
+    if (!isNdisStatusValue(returned)) {
+      runtime.violate(
+        "Callback_InvalidReturn",
+        `${handlerName} returned ${describeReturn(returned)}, not an NDIS_STATUS`,
+        driver,
+      );
+    } else if (returned === NDIS_STATUS_PENDING) {
+      runtime.violate(
+        "Callback_InvalidReturn",
+        `${handlerName} returned NDIS_STATUS_PENDING; SetOptions cannot pend`,
+        driver,
+      );
+    } else {
+      status = returned;
+    }
   } finally {
     block.inSetOptions = false;
+    if (status !== NDIS_STATUS_SUCCESS) release();
   }
-  if (!isNdisStatusValue(returned)) {
-    runtime.violate(
-      "Callback_InvalidReturn",
-      `${handlerName} returned ${describeReturn(returned)}, not an NDIS_STATUS`,
-      driver,
-    );
-    return NDIS_STATUS_FAILURE;
-  }
-  if (returned === NDIS_STATUS_PENDING) {
-    runtime.violate(
-      "Callback_InvalidReturn",
-      `${handlerName} returned NDIS_STATUS_PENDING; SetOptions cannot pend`,
-      driver,
-    );
-    return NDIS_STATUS_FAILURE;
-  }
-  return returned;
+  return status;
 }
 
 function describeMiniport(chars: MiniportCharacteristicsCopy): string {
@@ -220,20 +226,14 @@ export function NdisMRegisterMiniportDriver(
     );
   }
   const block = addMiniportDriver(driver, chars, chars.version, MiniportDriverContext);
-  const setOptions = chars.handlers.SetOptionsHandler;
-  if (setOptions !== undefined) {
-    let status: NDIS_STATUS = NDIS_STATUS_FAILURE;
-    try {
-      status = runSetOptions(block, "MiniportSetOptions", setOptions);
-    } finally {
-      if (status !== NDIS_STATUS_SUCCESS) removeMiniportDriver(block);
-    }
-    if (status !== NDIS_STATUS_SUCCESS) {
-      return done(
-        status,
-        `MiniportSetOptions failed with ${ndisStatusToString(status)}; nothing is registered`,
-      );
-    }
+  const status = runSetOptions(block, "MiniportSetOptions", chars.handlers.SetOptionsHandler, () =>
+    removeMiniportDriver(block),
+  );
+  if (status !== NDIS_STATUS_SUCCESS) {
+    return done(
+      status,
+      `MiniportSetOptions failed with ${ndisStatusToString(status)}; nothing is registered`,
+    );
   }
   NdisMiniportDriverHandle.value = block.handle;
   return done(NDIS_STATUS_SUCCESS, describeMiniport(chars));
@@ -352,20 +352,14 @@ export function NdisRegisterProtocolDriver(
     );
   }
   const block = addProtocolDriver(driver, chars, chars.version, ProtocolDriverContext);
-  const setOptions = chars.handlers.SetOptionsHandler;
-  if (setOptions !== undefined) {
-    let status: NDIS_STATUS = NDIS_STATUS_FAILURE;
-    try {
-      status = runSetOptions(block, "ProtocolSetOptions", setOptions);
-    } finally {
-      if (status !== NDIS_STATUS_SUCCESS) removeProtocolDriver(block);
-    }
-    if (status !== NDIS_STATUS_SUCCESS) {
-      return done(
-        status,
-        `ProtocolSetOptions failed with ${ndisStatusToString(status)}; nothing is registered`,
-      );
-    }
+  const status = runSetOptions(block, "ProtocolSetOptions", chars.handlers.SetOptionsHandler, () =>
+    removeProtocolDriver(block),
+  );
+  if (status !== NDIS_STATUS_SUCCESS) {
+    return done(
+      status,
+      `ProtocolSetOptions failed with ${ndisStatusToString(status)}; nothing is registered`,
+    );
   }
   NdisProtocolHandle.value = block.handle;
   return done(NDIS_STATUS_SUCCESS, describeProtocol(chars));

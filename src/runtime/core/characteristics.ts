@@ -262,44 +262,83 @@ function run<T>(check: () => T): Checked<T> {
 const MINIPORT = "NDIS_MINIPORT_DRIVER_CHARACTERISTICS";
 const PROTOCOL = "NDIS_PROTOCOL_DRIVER_CHARACTERISTICS";
 
+/** What tells the two characteristics structures apart for the checks they share. */
+interface StructureKind {
+  /** The structure's name, for reasons. */
+  readonly name: string;
+  /** The DDI parameter that carries it, for the "not a structure" reason. */
+  readonly parameter: string;
+  readonly headerType: number;
+  readonly sizes: Readonly<Record<number, number>>;
+  readonly revisionFor: (version: NdisVersionInfo) => number;
+}
+
+const MINIPORT_KIND: StructureKind = {
+  name: MINIPORT,
+  parameter: "MiniportDriverCharacteristics",
+  headerType: NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS,
+  sizes: MINIPORT_CHARACTERISTICS_SIZES,
+  revisionFor: (version) => version.miniportCharacteristicsRevision,
+};
+
+const PROTOCOL_KIND: StructureKind = {
+  name: PROTOCOL,
+  parameter: "ProtocolCharacteristics",
+  headerType: NDIS_OBJECT_TYPE_PROTOCOL_DRIVER_CHARACTERISTICS,
+  sizes: PROTOCOL_CHARACTERISTICS_SIZES,
+  revisionFor: (version) => version.protocolCharacteristicsRevision,
+};
+
+/** The fields every driver characteristics structure opens with, read and checked in order. */
+function readCommon(chars: unknown, kind: StructureKind, limits: RegistrationLimits) {
+  if (typeof chars !== "object" || chars === null) {
+    throw new Reject(NDIS_STATUS_FAILURE, `${kind.parameter} is ${show(chars)}, not a structure`);
+  }
+  const header = readHeader(chars, kind.name, kind.headerType, limits);
+  const version = readVersion(chars, kind.name, limits);
+  const revision = readRevision(
+    header.Revision,
+    header.Size,
+    kind.name,
+    version,
+    kind.revisionFor(limits.version),
+    kind.revisionFor(version),
+    kind.sizes,
+  );
+  const majorDriver = read(chars, kind.name, "MajorDriverVersion");
+  const minorDriver = read(chars, kind.name, "MinorDriverVersion");
+  const flags = read(chars, kind.name, "Flags") ?? 0;
+  if (!isUlong(flags)) {
+    throw new Reject(
+      NDIS_STATUS_BAD_CHARACTERISTICS,
+      `${kind.name}.Flags is ${show(flags)}, not a ULONG`,
+    );
+  }
+  return {
+    structure: chars,
+    revision,
+    version,
+    flags,
+    copy: {
+      Header: Object.freeze({ Type: header.Type, Revision: revision, Size: header.Size as number }),
+      MajorNdisVersion: 6,
+      MinorNdisVersion: version.minor,
+      MajorDriverVersion: isUchar(majorDriver) ? majorDriver : undefined,
+      MinorDriverVersion: isUchar(minorDriver) ? minorDriver : undefined,
+      Flags: flags,
+      version,
+    },
+  };
+}
+
 /** Validates and copies a miniport characteristics table as NdisMRegisterMiniportDriver does. */
 export function checkMiniportCharacteristics(
   chars: unknown,
   limits: RegistrationLimits,
 ): Checked<MiniportCharacteristicsCopy> {
   return run(() => {
-    if (typeof chars !== "object" || chars === null) {
-      throw new Reject(
-        NDIS_STATUS_FAILURE,
-        `MiniportDriverCharacteristics is ${show(chars)}, not a structure`,
-      );
-    }
-    const header = readHeader(
-      chars,
-      MINIPORT,
-      NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS,
-      limits,
-    );
-    const version = readVersion(chars, MINIPORT, limits);
-    const revision = readRevision(
-      header.Revision,
-      header.Size,
-      MINIPORT,
-      version,
-      limits.version.miniportCharacteristicsRevision,
-      version.miniportCharacteristicsRevision,
-      MINIPORT_CHARACTERISTICS_SIZES,
-    );
-    const majorDriver = read(chars, MINIPORT, "MajorDriverVersion");
-    const minorDriver = read(chars, MINIPORT, "MinorDriverVersion");
-    const flags = read(chars, MINIPORT, "Flags") ?? 0;
-    if (!isUlong(flags)) {
-      throw new Reject(
-        NDIS_STATUS_BAD_CHARACTERISTICS,
-        `${MINIPORT}.Flags is ${show(flags)}, not a ULONG`,
-      );
-    }
-    const handlers = readHandlers(chars, MINIPORT, MINIPORT_HANDLER_SLOTS, revision);
+    const { structure, revision, flags, copy } = readCommon(chars, MINIPORT_KIND, limits);
+    const handlers = readHandlers(structure, MINIPORT, MINIPORT_HANDLER_SLOTS, revision);
     if (
       (handlers.DirectOidRequestHandler === undefined) !==
       (handlers.CancelDirectOidRequestHandler === undefined)
@@ -329,14 +368,8 @@ export function checkMiniportCharacteristics(
       );
     }
     return Object.freeze({
-      Header: Object.freeze({ Type: header.Type, Revision: revision, Size: header.Size as number }),
-      MajorNdisVersion: 6,
-      MinorNdisVersion: version.minor,
-      MajorDriverVersion: isUchar(majorDriver) ? majorDriver : undefined,
-      MinorDriverVersion: isUchar(minorDriver) ? minorDriver : undefined,
-      Flags: flags,
+      ...copy,
       handlers: Object.freeze(handlers),
-      version,
       isIntermediate,
       ignoredHandlers: Object.freeze(ignoredHandlers),
     });
@@ -349,55 +382,19 @@ export function checkProtocolCharacteristics(
   limits: RegistrationLimits,
 ): Checked<ProtocolCharacteristicsCopy> {
   return run(() => {
-    if (typeof chars !== "object" || chars === null) {
-      throw new Reject(
-        NDIS_STATUS_FAILURE,
-        `ProtocolCharacteristics is ${show(chars)}, not a structure`,
-      );
-    }
-    const header = readHeader(
-      chars,
-      PROTOCOL,
-      NDIS_OBJECT_TYPE_PROTOCOL_DRIVER_CHARACTERISTICS,
-      limits,
-    );
-    const version = readVersion(chars, PROTOCOL, limits);
-    const revision = readRevision(
-      header.Revision,
-      header.Size,
-      PROTOCOL,
-      version,
-      limits.version.protocolCharacteristicsRevision,
-      version.protocolCharacteristicsRevision,
-      PROTOCOL_CHARACTERISTICS_SIZES,
-    );
-    const majorDriver = read(chars, PROTOCOL, "MajorDriverVersion");
-    const minorDriver = read(chars, PROTOCOL, "MinorDriverVersion");
-    const flags = read(chars, PROTOCOL, "Flags") ?? 0;
-    if (!isUlong(flags)) {
-      throw new Reject(
-        NDIS_STATUS_BAD_CHARACTERISTICS,
-        `${PROTOCOL}.Flags is ${show(flags)}, not a ULONG`,
-      );
-    }
-    const name = read(chars, PROTOCOL, "Name");
+    const { structure, revision, copy } = readCommon(chars, PROTOCOL_KIND, limits);
+    const name = read(structure, PROTOCOL, "Name");
     if (typeof name !== "string" || name.length === 0 || name.length > 0x7fff) {
       throw new Reject(
         NDIS_STATUS_BAD_CHARACTERISTICS,
         `${PROTOCOL}.Name is ${show(name)}; it must name the protocol`,
       );
     }
-    const handlers = readHandlers(chars, PROTOCOL, PROTOCOL_HANDLER_SLOTS, revision);
+    const handlers = readHandlers(structure, PROTOCOL, PROTOCOL_HANDLER_SLOTS, revision);
     return Object.freeze({
-      Header: Object.freeze({ Type: header.Type, Revision: revision, Size: header.Size as number }),
-      MajorNdisVersion: 6,
-      MinorNdisVersion: version.minor,
-      MajorDriverVersion: isUchar(majorDriver) ? majorDriver : undefined,
-      MinorDriverVersion: isUchar(minorDriver) ? minorDriver : undefined,
-      Flags: flags,
+      ...copy,
       Name: name,
       handlers: Object.freeze(handlers),
-      version,
     });
   });
 }
