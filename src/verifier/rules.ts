@@ -109,6 +109,31 @@ export const VERIFIER_RULES = Object.freeze({
     "the handler's DDI page (allowed return values)",
     "a handler returns one of the values its DDI page allows (an NDIS_STATUS where one is due; never PENDING where it cannot pend)",
   ),
+  NdisMPauseComplete_NotPending: rule(
+    "NdisMPauseComplete_NotPending",
+    "bug check 0x7C/0x1F (illegal state transition: NdisMPauseComplete with no pause pending)",
+    "NdisMPauseComplete is called once, for a MiniportPause that returned NDIS_STATUS_PENDING",
+  ),
+  NdisMRestartComplete_NotPending: rule(
+    "NdisMRestartComplete_NotPending",
+    "bug check 0x7C/0x1F (illegal state transition: NdisMRestartComplete with no restart pending)",
+    "NdisMRestartComplete is called once, for a MiniportRestart that returned NDIS_STATUS_PENDING",
+  ),
+  NdisCompleteBindAdapterEx_NotPending: rule(
+    "NdisCompleteBindAdapterEx_NotPending",
+    "NdisCompleteBindAdapterEx (DDI)",
+    "NdisCompleteBindAdapterEx is called once, for a ProtocolBindAdapterEx that returned NDIS_STATUS_PENDING",
+  ),
+  NdisCompleteUnbindAdapterEx_NotPending: rule(
+    "NdisCompleteUnbindAdapterEx_NotPending",
+    "NdisCompleteUnbindAdapterEx (DDI)",
+    "NdisCompleteUnbindAdapterEx is called once, for a ProtocolUnbindAdapterEx that returned NDIS_STATUS_PENDING",
+  ),
+  NdisCompleteNetPnPEvent_NotPending: rule(
+    "NdisCompleteNetPnPEvent_NotPending",
+    "NdisCompleteNetPnPEvent (DDI)",
+    "NdisCompleteNetPnPEvent is called once, for a ProtocolNetPnPEvent that returned NDIS_STATUS_PENDING",
+  ),
 } satisfies Record<string, VerifierRule>);
 
 export type VerifierRuleId = keyof typeof VERIFIER_RULES;

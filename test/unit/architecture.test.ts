@@ -22,8 +22,9 @@ function layerOf(file: string): string {
 const ALLOWED: Record<string, readonly string[]> = {
   ndis: [],
   verifier: ["ndis"],
-  "runtime/core": ["ndis", "verifier"],
-  "runtime/api": ["ndis", "verifier", "runtime/core"],
+  "runtime/state": ["ndis", "verifier"],
+  "runtime/core": ["ndis", "verifier", "runtime/state"],
+  "runtime/api": ["ndis", "verifier", "runtime/core", "runtime/state"],
   ddi: ["ndis", "runtime/api"],
   host: ["ndis", "verifier", "runtime/core"],
   drivers: ["ddi"],
@@ -92,6 +93,7 @@ describe("import direction", () => {
     );
     assert.notEqual(checkEdge(f("cli/main.ts"), f("runtime/core/context.ts")), null);
     assert.notEqual(checkEdge(f("verifier/rules.ts"), f("host/host.ts")), null);
+    assert.notEqual(checkEdge(f("runtime/state/machine.ts"), f("runtime/core/runtime.ts")), null);
     assert.equal(checkEdge(f("drivers/passthrough/index.ts"), f("ddi.ts")), null);
     assert.equal(checkEdge(f("runtime/api/sync.ts"), f("runtime/core/context.ts")), null);
   });
