@@ -2,6 +2,7 @@
  * The DDI: everything an NDIS driver written against ndis-ts may use, under NDIS's own names.
  * Drivers import this module (`ndis-ts/ddi`) and nothing else of the package.
  */
+export * from "./ndis/adapter.js";
 export * from "./ndis/irql.js";
 export * from "./ndis/miniport.js";
 export * from "./ndis/object-header.js";
@@ -11,6 +12,11 @@ export * from "./ndis/status.js";
 export * from "./ndis/structs.js";
 export type * from "./ndis/types.js";
 export * from "./ndis/version.js";
+export {
+  NdisMPauseComplete,
+  NdisMRestartComplete,
+  NdisMSetMiniportAttributes,
+} from "./runtime/api/miniport.js";
 export {
   NdisDeregisterProtocolDriver,
   NdisIMAssociateMiniport,

@@ -4,9 +4,12 @@
  */
 export * from "./ddi.js";
 export {
+  type AdapterInfo,
+  type AddAdapterOptions,
   type AllocationSite,
   type DriverInfo,
   type DriverModule,
+  type LiveObject,
   type LoadDriverOptions,
   type LoadDriverResult,
   type MiniportEdgeInfo,
@@ -14,6 +17,7 @@ export {
   type NdisHostOptions,
   type ProtocolEdgeInfo,
   type RegistryValue,
+  type RemoveAdapterOptions,
 } from "./host/host.js";
 export { NdisError, type NdisErrorCode } from "./ndis/errors.js";
 export type { TraceEvent, TraceListener } from "./runtime/core/trace.js";

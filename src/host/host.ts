@@ -7,15 +7,29 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import {
+  MediaConnectStateConnected,
+  MediaConnectStateDisconnected,
+  NDIS_MINIPORT_ATTRIBUTES_REGISTER_BUGCHECK_CALLBACK,
+  NdisDevicePnPEventSurpriseRemoved,
+} from "../ndis/adapter.js";
 import { NdisError } from "../ndis/errors.js";
-import { PASSIVE_LEVEL } from "../ndis/irql.js";
+import { HIGH_LEVEL, PASSIVE_LEVEL } from "../ndis/irql.js";
 import { ndisObjectTypeToString } from "../ndis/object-header.js";
 import {
   isNdisStatusValue,
   type NDIS_STATUS,
   NDIS_STATUS_FAILURE,
+  NDIS_STATUS_SUCCESS,
   NT_SUCCESS,
 } from "../ndis/status.js";
+import {
+  type NDIS_SHUTDOWN_ACTION,
+  NdisHaltDeviceDisabled,
+  NdisHaltDeviceSurpriseRemoved,
+  NdisShutdownBugCheck,
+  NdisShutdownPowerOff,
+} from "../ndis/structs.js";
 import type { DRIVER_OBJECT } from "../ndis/types.js";
 import {
   NDIS_LATEST_RUNTIME_VERSION,
@@ -23,6 +37,18 @@ import {
   ndisVersionByRuntimeVersion,
   parseNdisVersion,
 } from "../ndis/version.js";
+import {
+  createAdapter,
+  haltAdapter,
+  initializeAdapter,
+  type MiniportAdapter,
+  notifyDevicePnPEvent,
+  pauseAdapter,
+  restartAdapter,
+  retireAdapter,
+  shutdownAdapter,
+  waitForState,
+} from "../runtime/core/adapter.js";
 import { callDriver, describeThrown } from "../runtime/core/context.js";
 import {
   createDriverRecord,
@@ -98,6 +124,40 @@ export interface ProtocolEdgeInfo {
   readonly associatedWithMiniport: boolean;
 }
 
+/** What NDIS holds for one adapter. */
+export interface AdapterInfo {
+  readonly name: string;
+  /** The miniport driver's service name. */
+  readonly driver: string;
+  readonly intermediate: boolean;
+  /** Halted, Initializing, Paused, Restarting, Running, Pausing or Shutdown. */
+  readonly state: string;
+  readonly ifIndex: number;
+  readonly mtu: number | null;
+  /** `02-00-00-00-00-01`, from the general attributes. */
+  readonly macAddress: string | null;
+  readonly mediaConnectState: "connected" | "disconnected" | "unknown" | null;
+}
+
+export interface AddAdapterOptions {
+  /** Service name of a loaded miniport driver (not an intermediate one). */
+  readonly driver: string;
+  /** The device instance name (`eth0`), unique on the host. */
+  readonly name: string;
+}
+
+export interface RemoveAdapterOptions {
+  /** The device vanished: MiniportDevicePnPEventNotify(NdisDevicePnPEventSurpriseRemoved) first. */
+  readonly surprise?: boolean;
+}
+
+/** One object NDIS still holds: a driver registration or an adapter. */
+export interface LiveObject {
+  readonly kind: "miniport driver" | "protocol driver" | "adapter";
+  readonly name: string;
+  readonly driver: string;
+}
+
 export interface DriverInfo {
   readonly name: string;
   readonly driverName: string;
@@ -167,8 +227,36 @@ async function importModule(name: string, specifier: string): Promise<unknown> {
   }
 }
 
+function describeAdapter(adapter: MiniportAdapter): AdapterInfo {
+  const general = adapter.general;
+  const connect = general?.MediaConnectState;
+  return {
+    name: adapter.name,
+    driver: adapter.driver.name,
+    intermediate: adapter.block.chars.isIntermediate,
+    state: adapter.machine.state,
+    ifIndex: adapter.ifIndex,
+    mtu: general?.MtuSize ?? null,
+    macAddress:
+      general === null
+        ? null
+        : [...general.CurrentMacAddress]
+            .map((b) => b.toString(16).padStart(2, "0").toUpperCase())
+            .join("-"),
+    mediaConnectState:
+      connect === undefined
+        ? null
+        : connect === MediaConnectStateConnected
+          ? "connected"
+          : connect === MediaConnectStateDisconnected
+            ? "disconnected"
+            : "unknown",
+  };
+}
+
 export class NdisHost {
   readonly #runtime: NdisRuntime;
+  #shutDown = false;
 
   constructor(options: NdisHostOptions = {}) {
     const verifier = options.verifier ?? "strict";
@@ -209,6 +297,12 @@ export class NdisHost {
     return this.#runtime.bugCheck;
   }
 
+  /** Throws if the host can do no more work: stopped by the verifier, or shut down. */
+  #assertRunning(): void {
+    this.#runtime.assertAlive();
+    if (this.#shutDown) throw new NdisError("NDIS_ERR_SHUT_DOWN", "the host has been shut down");
+  }
+
   /** Subscribes to the DDI call trace; returns the unsubscribe function. */
   onTrace(listener: TraceListener): () => void {
     return this.#runtime.onTrace(listener);
@@ -234,7 +328,7 @@ export class NdisHost {
    */
   async loadDriver(options: LoadDriverOptions): Promise<LoadDriverResult> {
     const runtime = this.#runtime;
-    runtime.assertAlive();
+    this.#assertRunning();
     const { name } = options;
     if (typeof name !== "string" || !SERVICE_NAME.test(name)) {
       throw new NdisError(
@@ -299,15 +393,15 @@ export class NdisHost {
   }
 
   /**
-   * Unloads a driver as NDIS does: (once adapters exist, they are halted and bindings unbound
-   * first), then the unload routine runs at PASSIVE_LEVEL — the miniport edge's UnloadHandler if
+   * Unloads a driver as NDIS does: its adapters are paused and halted first
+   * (NdisHaltDeviceDisabled), then the unload routine runs at PASSIVE_LEVEL — the miniport edge's UnloadHandler if
    * the driver registered one, else DRIVER_OBJECT.DriverUnload. Whatever the routine failed to
    * deregister is released and reported (DriverUnload_LeftRegistered). The driver is then
    * forgotten and its name can be loaded again.
    */
   async unloadDriver(name: string): Promise<void> {
     const runtime = this.#runtime;
-    runtime.assertAlive();
+    this.#assertRunning();
     const driver = runtime.drivers.get(name);
     if (driver === undefined || driver.state !== "loaded") {
       throw new NdisError(
@@ -324,6 +418,10 @@ export class NdisHost {
       );
     }
     driver.state = "unloading";
+    // NDIS unloads a driver only once its devices are gone: each is paused and halted first.
+    for (const block of driver.miniportDrivers) {
+      for (const adapter of [...block.adapters]) await this.#removeAdapter(adapter, false);
+    }
     const handlerName = miniport === undefined ? "DriverUnload" : "MiniportDriverUnload";
     try {
       callDriver(
@@ -345,6 +443,169 @@ export class NdisHost {
     } finally {
       retireDriver(driver);
     }
+  }
+
+  /**
+   * A device arrives for a miniport driver: NDIS creates the adapter, calls MiniportInitializeEx
+   * (the driver sets its attributes there), then MiniportRestart. Resolves once the restart has
+   * ended (a pending restart waits for NdisMRestartComplete) with what NDIS holds for the adapter;
+   * an adapter whose initialization failed is gone again (state Halted).
+   */
+  async addAdapter(options: AddAdapterOptions): Promise<AdapterInfo> {
+    const runtime = this.#runtime;
+    this.#assertRunning();
+    const { name } = options;
+    if (typeof name !== "string" || !SERVICE_NAME.test(name)) {
+      throw new NdisError(
+        "NDIS_ERR_INVALID_ARGUMENT",
+        `adapter name ${JSON.stringify(name)} is not a device name`,
+      );
+    }
+    if (runtime.adapters.has(name))
+      throw new NdisError("NDIS_ERR_ADAPTER_EXISTS", `an adapter named ${name} exists`);
+    const driver = runtime.drivers.get(options.driver);
+    const block = driver?.miniportDrivers.find((b) => !b.chars.isIntermediate);
+    if (driver === undefined || driver.state !== "loaded" || block === undefined) {
+      throw new NdisError(
+        "NDIS_ERR_NOT_A_MINIPORT",
+        `${JSON.stringify(options.driver)} is not a loaded driver with a (non-intermediate) miniport edge; ` +
+          "an intermediate driver's adapters come from NdisIMInitializeDeviceInstanceEx",
+      );
+    }
+    const adapter = createAdapter(block, name);
+    const status = initializeAdapter(adapter, null);
+    if (status !== NDIS_STATUS_SUCCESS) {
+      if (runtime.adapters.get(name) === adapter) retireAdapter(adapter);
+      return describeAdapter(adapter);
+    }
+    await restartAdapter(adapter);
+    return describeAdapter(adapter);
+  }
+
+  /**
+   * Removes a device. Orderly: MiniportPause (reason NDIS_PAUSE_MINIPORT_DEVICE_REMOVE for 6.40+
+   * drivers), then MiniportHaltEx(NdisHaltDeviceDisabled). Surprise: the driver first hears
+   * NdisDevicePnPEventSurpriseRemoved, and the halt action is NdisHaltDeviceSurpriseRemoved.
+   * A restart or pause in progress is waited for first.
+   */
+  async removeAdapter(name: string, options: RemoveAdapterOptions = {}): Promise<void> {
+    this.#assertRunning();
+    await this.#removeAdapter(this.#adapter(name), options.surprise === true);
+  }
+
+  async #removeAdapter(adapter: MiniportAdapter, surprise: boolean): Promise<void> {
+    if (surprise && !adapter.surpriseRemoved && adapter.machine.state !== "Shutdown") {
+      adapter.surpriseRemoved = true;
+      notifyDevicePnPEvent(adapter, NdisDevicePnPEventSurpriseRemoved);
+    }
+    await waitForState(adapter, (s) => s !== "Restarting" && s !== "Pausing");
+    if (adapter.machine.state === "Running") await pauseAdapter(adapter, true);
+    if (adapter.machine.state === "Paused") {
+      haltAdapter(adapter, surprise ? NdisHaltDeviceSurpriseRemoved : NdisHaltDeviceDisabled);
+    } else {
+      retireAdapter(adapter);
+    }
+  }
+
+  /** Pauses a Running adapter (MiniportPause); resolves once it is Paused. */
+  async pauseAdapter(name: string): Promise<AdapterInfo> {
+    this.#assertRunning();
+    const adapter = this.#adapter(name);
+    if (adapter.machine.state !== "Running") {
+      throw new NdisError(
+        "NDIS_ERR_INVALID_STATE",
+        `adapter ${name} is ${adapter.machine.state}; only a Running adapter pauses`,
+      );
+    }
+    await pauseAdapter(adapter, false);
+    return describeAdapter(adapter);
+  }
+
+  /** Restarts a Paused adapter (MiniportRestart); resolves once the restart has ended. */
+  async restartAdapter(name: string): Promise<AdapterInfo> {
+    this.#assertRunning();
+    const adapter = this.#adapter(name);
+    if (adapter.machine.state !== "Paused") {
+      throw new NdisError(
+        "NDIS_ERR_INVALID_STATE",
+        `adapter ${name} is ${adapter.machine.state}; only a Paused adapter restarts`,
+      );
+    }
+    await restartAdapter(adapter);
+    return describeAdapter(adapter);
+  }
+
+  /**
+   * Shuts the system down: every initialized adapter gets MiniportShutdownEx, and after it
+   * nothing else is called — no pause, no halt, no unload (the machine is powering off). With
+   * NdisShutdownBugCheck, an NDIS 6.30+ driver is called only if it registered
+   * NDIS_MINIPORT_ATTRIBUTES_REGISTER_BUGCHECK_CALLBACK, and at HIGH_LEVEL. Every object is then
+   * released; the host accepts no more work.
+   */
+  async shutdown(action: NDIS_SHUTDOWN_ACTION = NdisShutdownPowerOff): Promise<void> {
+    this.#assertRunning();
+    if (action !== NdisShutdownPowerOff && action !== NdisShutdownBugCheck) {
+      throw new NdisError(
+        "NDIS_ERR_INVALID_ARGUMENT",
+        "shutdown action is NdisShutdownPowerOff or NdisShutdownBugCheck",
+      );
+    }
+    const runtime = this.#runtime;
+    this.#shutDown = true;
+    try {
+      for (const adapter of [...runtime.adapters.values()]) {
+        const state = adapter.machine.state;
+        if (state === "Halted" || state === "Initializing" || state === "Shutdown") continue;
+        if (action === NdisShutdownBugCheck) {
+          const flags = adapter.registration?.AttributeFlags ?? 0;
+          const asks =
+            adapter.block.version.minor < 30 ||
+            (flags & NDIS_MINIPORT_ATTRIBUTES_REGISTER_BUGCHECK_CALLBACK) !== 0;
+          if (asks) shutdownAdapter(adapter, action, HIGH_LEVEL);
+        } else {
+          shutdownAdapter(adapter, action, PASSIVE_LEVEL);
+        }
+      }
+    } finally {
+      for (const adapter of [...runtime.adapters.values()]) retireAdapter(adapter);
+      for (const driver of [...runtime.drivers.values()]) retireDriver(driver);
+    }
+  }
+
+  #adapter(name: string): MiniportAdapter {
+    const adapter = this.#runtime.adapters.get(name);
+    if (adapter === undefined)
+      throw new NdisError("NDIS_ERR_NO_SUCH_ADAPTER", `no adapter named ${JSON.stringify(name)}`);
+    return adapter;
+  }
+
+  /** What NDIS holds for the adapter with this name. */
+  adapter(name: string): AdapterInfo | undefined {
+    const adapter = this.#runtime.adapters.get(name);
+    return adapter === undefined ? undefined : describeAdapter(adapter);
+  }
+
+  /** Every adapter NDIS holds. */
+  get adapters(): readonly AdapterInfo[] {
+    return [...this.#runtime.adapters.values()].map(describeAdapter);
+  }
+
+  /**
+   * Every object NDIS still holds — driver registrations and adapters. After a clean teardown it
+   * is empty; anything left is a leak.
+   */
+  liveObjects(): readonly LiveObject[] {
+    const objects: LiveObject[] = [];
+    for (const driver of this.#runtime.drivers.values()) {
+      for (const b of driver.miniportDrivers) {
+        objects.push({ kind: "miniport driver", name: driver.name, driver: driver.name });
+        for (const a of b.adapters)
+          objects.push({ kind: "adapter", name: a.name, driver: driver.name });
+      }
+      for (const b of driver.protocolDrivers)
+        objects.push({ kind: "protocol driver", name: b.chars.Name, driver: driver.name });
+    }
+    return objects;
   }
 
   /** What NDIS holds for the driver with this service name. */

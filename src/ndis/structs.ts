@@ -21,23 +21,33 @@ export const NdisShutdownBugCheck: NDIS_SHUTDOWN_ACTION = 1;
 
 /** NDIS_MINIPORT_INIT_PARAMETERS (Type 0x81). */
 export interface NDIS_MINIPORT_INIT_PARAMETERS {
-  Header: NDIS_OBJECT_HEADER;
-  Flags: number;
-  /** The DeviceContext the IM driver gave to NdisIMInitializeDeviceInstanceEx. */
-  IMDeviceInstanceContext: unknown;
+  readonly Header: NDIS_OBJECT_HEADER;
+  readonly Flags: number;
+  /** Hardware resources; NULL for software and IM miniports. */
+  readonly AllocatedResources: null;
+  /** The DeviceContext the IM driver gave to NdisIMInitializeDeviceInstanceEx (NULL otherwise). */
+  readonly IMDeviceInstanceContext: unknown;
+  readonly MiniportAddDeviceContext: unknown;
+  /** The NDIS interface index of the adapter. */
+  readonly IfIndex: number;
+  /** NET_LUID (a ULONG64). */
+  readonly NetLuid: bigint;
 }
 
-/** NDIS_MINIPORT_PAUSE_PARAMETERS. */
+/** NDIS_MINIPORT_PAUSE_PARAMETERS (Type NDIS_OBJECT_TYPE_DEFAULT). */
 export interface NDIS_MINIPORT_PAUSE_PARAMETERS {
-  Header: NDIS_OBJECT_HEADER;
-  Flags: number;
-  PauseFunctions: number;
+  readonly Header: NDIS_OBJECT_HEADER;
+  readonly Flags: number;
+  /** NDIS_PAUSE_* bits: why the adapter is paused. */
+  readonly PauseReason: number;
 }
 
-/** NDIS_MINIPORT_RESTART_PARAMETERS. */
+/** NDIS_MINIPORT_RESTART_PARAMETERS (Type NDIS_OBJECT_TYPE_DEFAULT). */
 export interface NDIS_MINIPORT_RESTART_PARAMETERS {
-  Header: NDIS_OBJECT_HEADER;
-  Flags: number;
+  readonly Header: NDIS_OBJECT_HEADER;
+  readonly Flags: number;
+  /** NDIS_RESTART_ATTRIBUTES chain the driver may update; NULL when NDIS has none to offer. */
+  readonly RestartAttributes: null;
 }
 
 /** NDIS_OID_REQUEST (Type 0x96). */
@@ -51,11 +61,14 @@ export interface NET_BUFFER_LIST {
   Next: NET_BUFFER_LIST | null;
 }
 
-/** NET_DEVICE_PNP_EVENT, given to MiniportDevicePnPEventNotify. */
+/** NET_DEVICE_PNP_EVENT (Type NDIS_OBJECT_TYPE_DEFAULT), given to MiniportDevicePnPEventNotify. */
 export interface NET_DEVICE_PNP_EVENT {
-  Header: NDIS_OBJECT_HEADER;
-  PortNumber: number;
-  DevicePnPEvent: number;
+  readonly Header: NDIS_OBJECT_HEADER;
+  readonly PortNumber: number;
+  /** NDIS_DEVICE_PNP_EVENT: NdisDevicePnPEventSurpriseRemoved, …PowerProfileChanged… */
+  readonly DevicePnPEvent: number;
+  readonly InformationBuffer: Uint8Array | null;
+  readonly InformationBufferLength: number;
 }
 
 /** NDIS_BIND_PARAMETERS (Type 0x86), given to ProtocolBindAdapterEx. */

@@ -134,6 +134,31 @@ export const VERIFIER_RULES = Object.freeze({
     "NdisCompleteNetPnPEvent (DDI)",
     "NdisCompleteNetPnPEvent is called once, for a ProtocolNetPnPEvent that returned NDIS_STATUS_PENDING",
   ),
+  MiniportPause_Return: rule(
+    "MiniportPause_Return",
+    "SDV rule MiniportPause_Return",
+    "MiniportPause returns NDIS_STATUS_SUCCESS or NDIS_STATUS_PENDING only: a pause cannot fail",
+  ),
+  MiniportInitialize_MissingAttributes: rule(
+    "MiniportInitialize_MissingAttributes",
+    "MiniportInitializeEx (DDI): registration and general attributes are set before returning success",
+    "a MiniportInitializeEx that returns NDIS_STATUS_SUCCESS has set registration attributes, then general attributes",
+  ),
+  NdisMSetMiniportAttributes_Order: rule(
+    "NdisMSetMiniportAttributes_Order",
+    "NdisMSetMiniportAttributes (DDI): registration attributes first, general attributes next",
+    "registration attributes are set once and first, general attributes once and second, other attributes after them",
+  ),
+  NdisMSetMiniportAttributes_OutsideInitialize: rule(
+    "NdisMSetMiniportAttributes_OutsideInitialize",
+    "NdisMSetMiniportAttributes (DDI): called from MiniportInitializeEx",
+    "NdisMSetMiniportAttributes is called only while NDIS runs the adapter's MiniportInitializeEx",
+  ),
+  NdisMDeregisterMiniportDriver_AdaptersExist: rule(
+    "NdisMDeregisterMiniportDriver_AdaptersExist",
+    "NdisMDeregisterMiniportDriver (DDI): called once every adapter of the driver is halted",
+    "a miniport edge is deregistered only when NDIS has halted all its adapters (in MiniportDriverUnload, or DriverEntry)",
+  ),
 } satisfies Record<string, VerifierRule>);
 
 export type VerifierRuleId = keyof typeof VERIFIER_RULES;

@@ -46,44 +46,19 @@ import { callDriver, checkIrql, currentFrame, describeThrown } from "../core/con
 import {
   addMiniportDriver,
   addProtocolDriver,
-  type DriverRecord,
   type MiniportDriverBlock,
   type ProtocolDriverBlock,
   removeMiniportDriver,
   removeProtocolDriver,
 } from "../core/driver.js";
-import { describeHandleArgument, resolveDriverObject, resolveHandle } from "../core/handles.js";
+import {
+  describeHandleArgument,
+  handleRuntime,
+  resolveDriverObject,
+  resolveHandle,
+} from "../core/handles.js";
 import type { NdisRuntime } from "../core/runtime.js";
-
-/** Traces a DDI call; the returned function traces its return and hands back the status. */
-function enter(runtime: NdisRuntime, name: string, driver: DriverRecord | null, detail?: string) {
-  const depth = currentFrame().depth + 1;
-  const who = driver?.name ?? null;
-  if (runtime.tracing) {
-    runtime.emit({
-      kind: "ddi",
-      phase: "call",
-      depth,
-      name,
-      driver: who,
-      ...(detail === undefined ? {} : { detail }),
-    });
-  }
-  return <S extends NDIS_STATUS | undefined>(status: S, why?: string): S => {
-    if (runtime.tracing) {
-      runtime.emit({
-        kind: "ddi",
-        phase: "return",
-        depth,
-        name,
-        driver: who,
-        ...(status === undefined ? {} : { status }),
-        ...(why === undefined ? {} : { detail: why }),
-      });
-    }
-    return status;
-  };
-}
+import { enter } from "./trace.js";
 
 function isOut(value: unknown): value is Out<NDIS_HANDLE> {
   return typeof value === "object" && value !== null && !Object.isFrozen(value);
@@ -250,7 +225,7 @@ function driverBlockOf<K extends "miniport-driver" | "protocol-driver">(
 } | null {
   const target = resolveHandle(handle);
   const frame = currentFrame();
-  const runtime = target?.driver.runtime ?? frame.runtime;
+  const runtime = target?.driver.runtime ?? handleRuntime(handle) ?? frame.runtime;
   if (runtime === null) return null;
   runtime.assertAlive();
   if (target?.kind === kind) {
@@ -292,6 +267,15 @@ export function NdisMDeregisterMiniportDriver(NdisMiniportDriverHandle: NDIS_HAN
   );
   if (block === null) {
     done(undefined, "invalid handle: nothing deregistered");
+    return;
+  }
+  if (block.adapters.length > 0) {
+    runtime.violate(
+      "NdisMDeregisterMiniportDriver_AdaptersExist",
+      `NdisMDeregisterMiniportDriver while adapter${block.adapters.length > 1 ? "s" : ""} ${block.adapters.map((a) => a.name).join(", ")} exist${block.adapters.length > 1 ? "" : "s"}; NDIS keeps the registration`,
+      driver,
+    );
+    done(undefined, "adapters exist: nothing deregistered");
     return;
   }
   removeMiniportDriver(block);
@@ -408,7 +392,12 @@ export function NdisIMAssociateMiniport(
   const miniport = resolveHandle(DriverHandle);
   const protocol = resolveHandle(ProtocolHandle);
   const frame = currentFrame();
-  const runtime = miniport?.driver.runtime ?? protocol?.driver.runtime ?? frame.runtime;
+  const runtime =
+    miniport?.driver.runtime ??
+    protocol?.driver.runtime ??
+    handleRuntime(DriverHandle) ??
+    handleRuntime(ProtocolHandle) ??
+    frame.runtime;
   if (runtime === null) return;
   runtime.assertAlive();
   const driver = frame.driver ?? miniport?.driver ?? protocol?.driver ?? null;
@@ -484,7 +473,7 @@ export function NdisSetOptionalHandlers(
 ): NDIS_STATUS {
   const target = resolveHandle(NdisHandle);
   const frame = currentFrame();
-  const runtime = target?.driver.runtime ?? frame.runtime;
+  const runtime = target?.driver.runtime ?? handleRuntime(NdisHandle) ?? frame.runtime;
   if (runtime === null) return NDIS_STATUS_FAILURE;
   runtime.assertAlive();
   const driver = target?.driver ?? frame.driver;
@@ -496,7 +485,7 @@ export function NdisSetOptionalHandlers(
     PASSIVE_LEVEL,
     "Irql_Miscellaneous_Function",
   );
-  if (target === null) {
+  if (target === null || target.kind === "miniport-adapter") {
     runtime.violate(
       "InvalidNdisHandle",
       `NdisSetOptionalHandlers got ${describeHandleArgument(NdisHandle)}; it needs the driver handle given to SetOptions`,

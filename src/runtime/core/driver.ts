@@ -5,6 +5,7 @@
 
 import type { DRIVER_OBJECT, NDIS_HANDLE } from "../../ndis/types.js";
 import type { NdisVersionInfo } from "../../ndis/version.js";
+import { type MiniportAdapter, retireAdapter } from "./adapter.js";
 import type {
   MiniportCharacteristicsCopy,
   ProtocolCharacteristicsCopy,
@@ -44,6 +45,8 @@ export interface MiniportDriverBlock extends DriverBlockBase {
   readonly kind: "miniport-driver";
   readonly chars: MiniportCharacteristicsCopy;
   associatedProtocol: ProtocolDriverBlock | null;
+  /** The adapters NDIS created for this registration, oldest first. */
+  readonly adapters: MiniportAdapter[];
 }
 
 export interface ProtocolDriverBlock extends DriverBlockBase {
@@ -87,6 +90,7 @@ export function addMiniportDriver(
     inSetOptions: false,
     optionalHandlers: new Map(),
     associatedProtocol: null,
+    adapters: [],
   } as Omit<MiniportDriverBlock, "handle"> as MiniportDriverBlock;
   const edge = chars.isIntermediate ? "IM miniport driver" : "miniport driver";
   (block as { handle: NDIS_HANDLE }).handle = mintHandle(`${edge} ${driver.name}`, block);
@@ -117,6 +121,7 @@ export function addProtocolDriver(
 
 /** Releases a miniport registration: dissolves its association and revokes its handle. */
 export function removeMiniportDriver(block: MiniportDriverBlock): void {
+  for (const adapter of [...block.adapters]) retireAdapter(adapter);
   const list = block.driver.miniportDrivers;
   const index = list.indexOf(block);
   if (index >= 0) list.splice(index, 1);

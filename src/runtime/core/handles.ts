@@ -4,20 +4,25 @@
  * apart from a live one.
  */
 import type { DRIVER_OBJECT, NDIS_HANDLE } from "../../ndis/types.js";
+import type { MiniportAdapter } from "./adapter.js";
 import type { DriverRecord, MiniportDriverBlock, ProtocolDriverBlock } from "./driver.js";
+import type { NdisRuntime } from "./runtime.js";
 
 /** What a handle can stand for. Later layers add adapters, bindings and pools. */
-export type HandleTarget = MiniportDriverBlock | ProtocolDriverBlock;
+export type HandleTarget = MiniportDriverBlock | ProtocolDriverBlock | MiniportAdapter;
 
 const inspect = Symbol.for("nodejs.util.inspect.custom");
 
 class NdisHandleObject {
   #target: HandleTarget | null;
   readonly #label: string;
+  /** Kept after revocation, so that a stale handle is still reported to its own NDIS. */
+  readonly #runtime: NdisRuntime;
 
   constructor(label: string, target: HandleTarget) {
     this.#label = label;
     this.#target = target;
+    this.#runtime = target.driver.runtime;
     Object.freeze(this);
   }
 
@@ -33,6 +38,10 @@ class NdisHandleObject {
     return value instanceof NdisHandleObject ? value.#target : null;
   }
 
+  static runtime(value: unknown): NdisRuntime | null {
+    return value instanceof NdisHandleObject ? value.#runtime : null;
+  }
+
   static revoke(value: NDIS_HANDLE): void {
     if (value instanceof NdisHandleObject) value.#target = null;
   }
@@ -45,6 +54,11 @@ export function mintHandle(label: string, target: HandleTarget): NDIS_HANDLE {
 /** The live record behind `value`, or null for anything that is not a live NDIS handle. */
 export function resolveHandle(value: unknown): HandleTarget | null {
   return NdisHandleObject.target(value);
+}
+
+/** The NDIS that minted `value`, live or revoked; null for anything that is not an NDIS handle. */
+export function handleRuntime(value: unknown): NdisRuntime | null {
+  return NdisHandleObject.runtime(value);
 }
 
 export function revokeHandle(handle: NDIS_HANDLE): void {

@@ -12,6 +12,7 @@ import {
   type VerifierMode,
   type Violation,
 } from "../../verifier/violation.js";
+import type { MiniportAdapter } from "./adapter.js";
 import type { DriverRecord } from "./driver.js";
 import type { TraceEvent, TraceListener } from "./trace.js";
 
@@ -30,6 +31,8 @@ export class NdisRuntime {
   readonly acceptDefaultHeaderType: boolean;
   /** Loaded (and loading) drivers by service name. */
   readonly drivers = new Map<string, DriverRecord>();
+  /** Every adapter NDIS holds, by device instance name. */
+  readonly adapters = new Map<string, MiniportAdapter>();
   readonly violations: Violation[] = [];
   /** The violation that stopped this NDIS in strict mode. */
   bugCheck: Violation | null = null;
@@ -37,11 +40,18 @@ export class NdisRuntime {
   readonly #listeners = new Set<TraceListener>();
   readonly #faults = new Map<AllocationSite, number>();
   #seq = 0;
+  #ifIndex = 0;
 
   constructor(options: RuntimeOptions) {
     this.version = options.version;
     this.verifierMode = options.verifier;
     this.acceptDefaultHeaderType = options.acceptDefaultHeaderType;
+  }
+
+  /** The next NDIS interface index (IfIndex), starting at 1. */
+  nextIfIndex(): number {
+    this.#ifIndex += 1;
+    return this.#ifIndex;
   }
 
   /** True when someone listens to the trace; callers skip building events otherwise. */

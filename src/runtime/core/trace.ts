@@ -6,8 +6,11 @@ export interface TraceEvent {
   readonly seq: number;
   /** Nesting depth: a handler NDIS calls from inside a DDI call is one deeper. */
   readonly depth: number;
-  /** `ddi`: a driver called NDIS; `handler`: NDIS called a driver; `violation`: the verifier spoke. */
-  readonly kind: "ddi" | "handler" | "violation";
+  /**
+   * `ddi`: a driver called NDIS; `handler`: NDIS called a driver; `state`: an object changed state
+   * (`detail` says which, from and to); `violation`: the verifier spoke.
+   */
+  readonly kind: "ddi" | "handler" | "state" | "violation";
   readonly phase: "call" | "return";
   /** NDIS's name for the function or handler (`NdisMRegisterMiniportDriver`, `MiniportSetOptions`). */
   readonly name: string;

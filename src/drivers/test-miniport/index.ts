@@ -1,0 +1,146 @@
+/**
+ * test-miniport: the smallest honest NDIS 6 miniport driver — an Ethernet adapter with nothing
+ * behind it, for giving intermediate drivers and tests something to bind to. Written against the
+ * DDI only, the way netvmini is written in C.
+ *
+ * Each adapter reports: NdisMedium802_3, MTU 1500, 1 Gbit/s full duplex, connected, and the MAC
+ * address 02-00-00-00-00-<IfIndex> (a locally administered address). Pause and restart complete
+ * at once; halt frees the adapter context.
+ */
+import {
+  type DRIVER_OBJECT,
+  IF_TYPE_ETHERNET_CSMACD,
+  MediaConnectStateConnected,
+  MediaDuplexStateFull,
+  type NDIS_HANDLE,
+  NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2,
+  NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
+  type NDIS_MINIPORT_DRIVER_CHARACTERISTICS,
+  NDIS_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2,
+  type NDIS_MINIPORT_INIT_PARAMETERS,
+  NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES,
+  NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
+  NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS,
+  NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2,
+  NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
+  NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2,
+  type NDIS_STATUS,
+  NDIS_STATUS_NOT_SUPPORTED,
+  NDIS_STATUS_SUCCESS,
+  NdisInterfaceInternal,
+  NdisMDeregisterMiniportDriver,
+  NdisMedium802_3,
+  NdisMRegisterMiniportDriver,
+  NdisMSetMiniportAttributes,
+  NdisPhysicalMedium802_3,
+  NET_IF_ACCESS_BROADCAST,
+  NET_IF_CONNECTION_DEDICATED,
+  NET_IF_DIRECTION_SENDRECEIVE,
+  type Out,
+} from "../../ddi.js";
+
+/** Per-adapter context (MP_ADAPTER in netvmini). */
+interface Adapter {
+  readonly MiniportAdapterHandle: NDIS_HANDLE;
+  readonly CurrentAddress: Uint8Array;
+  /** Cleared by MiniportHaltEx: a halted context must never be used again. */
+  live: boolean;
+}
+
+const MTU = 1500;
+const SPEED = 1_000_000_000n;
+const handles = new WeakMap<DRIVER_OBJECT, NDIS_HANDLE>();
+
+function MPInitializeEx(
+  MiniportAdapterHandle: NDIS_HANDLE,
+  _MiniportDriverContext: unknown,
+  MiniportInitParameters: NDIS_MINIPORT_INIT_PARAMETERS,
+): NDIS_STATUS {
+  const address = Uint8Array.of(0x02, 0, 0, 0, 0, MiniportInitParameters.IfIndex & 0xff);
+  const adapter: Adapter = { MiniportAdapterHandle, CurrentAddress: address, live: true };
+  let status = NdisMSetMiniportAttributes(MiniportAdapterHandle, {
+    Header: {
+      Type: NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
+      Revision: NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
+      Size: NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
+    },
+    MiniportAdapterContext: adapter,
+    AttributeFlags: 0,
+    InterfaceType: NdisInterfaceInternal,
+  });
+  if (status !== NDIS_STATUS_SUCCESS) return status;
+  status = NdisMSetMiniportAttributes(MiniportAdapterHandle, {
+    Header: {
+      Type: NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES,
+      Revision: NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2,
+      Size: NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2,
+    },
+    MediaType: NdisMedium802_3,
+    PhysicalMediumType: NdisPhysicalMedium802_3,
+    MtuSize: MTU,
+    MaxXmitLinkSpeed: SPEED,
+    XmitLinkSpeed: SPEED,
+    MaxRcvLinkSpeed: SPEED,
+    RcvLinkSpeed: SPEED,
+    MediaConnectState: MediaConnectStateConnected,
+    MediaDuplexState: MediaDuplexStateFull,
+    LookaheadSize: MTU,
+    SupportedPacketFilters: 0,
+    MaxMulticastListSize: 32,
+    MacAddressLength: 6,
+    PermanentMacAddress: address,
+    CurrentMacAddress: address,
+    AccessType: NET_IF_ACCESS_BROADCAST,
+    DirectionType: NET_IF_DIRECTION_SENDRECEIVE,
+    ConnectionType: NET_IF_CONNECTION_DEDICATED,
+    IfType: IF_TYPE_ETHERNET_CSMACD,
+    IfConnectorPresent: false,
+    PowerManagementCapabilitiesEx: null,
+  });
+  return status;
+}
+
+function MPHaltEx(MiniportAdapterContext: unknown): void {
+  (MiniportAdapterContext as Adapter).live = false;
+}
+
+function MPDriverUnload(DriverObject: DRIVER_OBJECT): void {
+  const handle = handles.get(DriverObject);
+  if (handle !== undefined) NdisMDeregisterMiniportDriver(handle);
+  handles.delete(DriverObject);
+}
+
+const succeed = (): NDIS_STATUS => NDIS_STATUS_SUCCESS;
+const nothing = (): void => {};
+
+/** DriverEntry: registers the miniport edge (NDIS 6.20, Revision 2). */
+export function DriverEntry(DriverObject: DRIVER_OBJECT, RegistryPath: string): NDIS_STATUS {
+  const chars: NDIS_MINIPORT_DRIVER_CHARACTERISTICS = {
+    Header: {
+      Type: NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS,
+      Revision: NDIS_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2,
+      Size: NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2,
+    },
+    MajorNdisVersion: 6,
+    MinorNdisVersion: 20,
+    MajorDriverVersion: 1,
+    MinorDriverVersion: 0,
+    InitializeHandlerEx: MPInitializeEx,
+    HaltHandlerEx: MPHaltEx,
+    UnloadHandler: MPDriverUnload,
+    PauseHandler: succeed,
+    RestartHandler: succeed,
+    OidRequestHandler: () => NDIS_STATUS_NOT_SUPPORTED,
+    SendNetBufferListsHandler: nothing,
+    ReturnNetBufferListsHandler: nothing,
+    CancelSendHandler: nothing,
+    DevicePnPEventNotifyHandler: nothing,
+    ShutdownHandlerEx: nothing,
+    CancelOidRequestHandler: nothing,
+  };
+  const handle: Out<NDIS_HANDLE> = {};
+  const status = NdisMRegisterMiniportDriver(DriverObject, RegistryPath, undefined, chars, handle);
+  if (status === NDIS_STATUS_SUCCESS && handle.value !== undefined)
+    handles.set(DriverObject, handle.value);
+  return status;
+}

@@ -1,0 +1,184 @@
+/**
+ * Miniport-edge DDI for adapters: NdisMSetMiniportAttributes (from MiniportInitializeEx),
+ * NdisMPauseComplete and NdisMRestartComplete (completing a pause or restart that returned
+ * NDIS_STATUS_PENDING).
+ */
+
+import type { NDIS_MINIPORT_ADAPTER_ATTRIBUTES } from "../../ndis/adapter.js";
+import { DISPATCH_LEVEL, PASSIVE_LEVEL } from "../../ndis/irql.js";
+import {
+  NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES,
+  NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
+  ndisObjectTypeToString,
+} from "../../ndis/object-header.js";
+import {
+  type NDIS_STATUS,
+  NDIS_STATUS_FAILURE,
+  NDIS_STATUS_INVALID_PARAMETER,
+  NDIS_STATUS_SUCCESS,
+} from "../../ndis/status.js";
+import type { NDIS_HANDLE } from "../../ndis/types.js";
+import type { MiniportAdapter } from "../core/adapter.js";
+import { checkGeneralAttributes, checkRegistrationAttributes } from "../core/attributes.js";
+import { checkIrql, currentFrame, describeThrown } from "../core/context.js";
+import { describeHandleArgument, handleRuntime, resolveHandle } from "../core/handles.js";
+import type { NdisRuntime } from "../core/runtime.js";
+import { enter } from "./trace.js";
+
+/** The adapter behind a miniport adapter handle, or null after reporting InvalidNdisHandle. */
+function adapterOf(
+  functionName: string,
+  handle: unknown,
+): { runtime: NdisRuntime; adapter: MiniportAdapter | null } | null {
+  const target = resolveHandle(handle);
+  const frame = currentFrame();
+  const runtime = target?.driver.runtime ?? handleRuntime(handle) ?? frame.runtime;
+  if (runtime === null) return null;
+  runtime.assertAlive();
+  if (target?.kind === "miniport-adapter") return { runtime, adapter: target };
+  runtime.violate(
+    "InvalidNdisHandle",
+    `${functionName} got ${describeHandleArgument(handle)}; it needs a live miniport adapter handle`,
+    frame.driver,
+  );
+  return { runtime, adapter: null };
+}
+
+/**
+ * NdisMSetMiniportAttributes: the adapter's registration attributes (first), general attributes
+ * (second), then any others.
+ *
+ * Called by: MiniportInitializeEx, at PASSIVE_LEVEL. Returns SUCCESS; BAD_VERSION for a revision
+ * this NDIS does not support, one older than the driver's version requires, or a Size too small
+ * for it; INVALID_PARAMETER for a field that cannot be what it claims; FAILURE (with a violation)
+ * out of order or outside InitializeEx.
+ */
+export function NdisMSetMiniportAttributes(
+  NdisMiniportAdapterHandle: NDIS_HANDLE,
+  MiniportAttributes: NDIS_MINIPORT_ADAPTER_ATTRIBUTES,
+): NDIS_STATUS {
+  const found = adapterOf("NdisMSetMiniportAttributes", NdisMiniportAdapterHandle);
+  if (found === null) return NDIS_STATUS_FAILURE;
+  const { runtime, adapter } = found;
+  const driver = adapter?.driver ?? currentFrame().driver;
+  const done = enter(runtime, "NdisMSetMiniportAttributes", driver);
+  checkIrql(
+    runtime,
+    driver,
+    "NdisMSetMiniportAttributes",
+    PASSIVE_LEVEL,
+    "Irql_Miniport_Driver_Function",
+  );
+  if (adapter === null) return done(NDIS_STATUS_FAILURE, "invalid handle");
+  if (adapter.machine.state !== "Initializing" || !adapter.machine.inHandler) {
+    runtime.violate(
+      "NdisMSetMiniportAttributes_OutsideInitialize",
+      `NdisMSetMiniportAttributes for adapter ${adapter.name} in state ${adapter.machine.state}, outside MiniportInitializeEx`,
+      driver,
+    );
+    return done(NDIS_STATUS_FAILURE, "not inside MiniportInitializeEx");
+  }
+  let type: unknown;
+  let header: { Revision: unknown; Size: unknown };
+  try {
+    const h = (MiniportAttributes as { Header?: unknown } | null | undefined)?.Header as
+      | Record<string, unknown>
+      | undefined;
+    type = h?.Type;
+    header = { Revision: h?.Revision, Size: h?.Size };
+  } catch (thrown) {
+    return done(
+      NDIS_STATUS_INVALID_PARAMETER,
+      `MiniportAttributes cannot be read: ${describeThrown(thrown)}`,
+    );
+  }
+  if (typeof type !== "number")
+    return done(NDIS_STATUS_INVALID_PARAMETER, "MiniportAttributes has no Header.Type");
+  const outOfOrder = (message: string): NDIS_STATUS => {
+    runtime.violate(
+      "NdisMSetMiniportAttributes_Order",
+      `adapter ${adapter.name}: ${message}`,
+      driver,
+    );
+    return done(NDIS_STATUS_FAILURE, message);
+  };
+  if (type === NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES) {
+    if (adapter.registration !== null) return outOfOrder("registration attributes set twice");
+    const checked = checkRegistrationAttributes(MiniportAttributes, header, runtime.version);
+    if (!checked.ok) return done(checked.status, checked.reason);
+    adapter.registration = checked.value;
+    adapter.context = checked.value.MiniportAdapterContext;
+    return done(NDIS_STATUS_SUCCESS, `registration attributes, revision ${checked.value.Revision}`);
+  }
+  if (adapter.registration === null)
+    return outOfOrder(`${ndisObjectTypeToString(type)} before the registration attributes`);
+  if (type === NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES) {
+    if (adapter.general !== null) return outOfOrder("general attributes set twice");
+    const checked = checkGeneralAttributes(
+      MiniportAttributes,
+      header,
+      runtime.version,
+      adapter.block.version,
+    );
+    if (!checked.ok) return done(checked.status, checked.reason);
+    adapter.general = checked.value;
+    return done(
+      NDIS_STATUS_SUCCESS,
+      `general attributes, revision ${checked.value.Revision}, MTU ${checked.value.MtuSize}`,
+    );
+  }
+  if (adapter.general === null)
+    return outOfOrder(`${ndisObjectTypeToString(type)} before the general attributes`);
+  adapter.otherAttributes.add(type);
+  return done(NDIS_STATUS_SUCCESS, ndisObjectTypeToString(type));
+}
+
+/**
+ * NdisMPauseComplete: ends a MiniportPause that returned NDIS_STATUS_PENDING.
+ *
+ * Called by: the miniport driver, at IRQL <= DISPATCH_LEVEL, exactly once per pending pause.
+ */
+export function NdisMPauseComplete(MiniportAdapterHandle: NDIS_HANDLE): void {
+  const found = adapterOf("NdisMPauseComplete", MiniportAdapterHandle);
+  if (found === null) return;
+  const { runtime, adapter } = found;
+  const done = enter(runtime, "NdisMPauseComplete", adapter?.driver ?? currentFrame().driver);
+  checkIrql(
+    runtime,
+    adapter?.driver ?? null,
+    "NdisMPauseComplete",
+    DISPATCH_LEVEL,
+    "Irql_Miniport_Driver_Function",
+  );
+  adapter?.machine.fire("NdisMPauseComplete");
+  done(undefined, adapter === null ? "invalid handle" : `adapter ${adapter.name}`);
+}
+
+/**
+ * NdisMRestartComplete: ends a MiniportRestart that returned NDIS_STATUS_PENDING, with the
+ * restart's status (SUCCESS, or a failure that leaves the adapter Paused).
+ *
+ * Called by: the miniport driver, at IRQL <= DISPATCH_LEVEL, exactly once per pending restart.
+ */
+export function NdisMRestartComplete(
+  MiniportAdapterHandle: NDIS_HANDLE,
+  Status: NDIS_STATUS,
+): void {
+  const found = adapterOf("NdisMRestartComplete", MiniportAdapterHandle);
+  if (found === null) return;
+  const { runtime, adapter } = found;
+  const done = enter(runtime, "NdisMRestartComplete", adapter?.driver ?? currentFrame().driver);
+  checkIrql(
+    runtime,
+    adapter?.driver ?? null,
+    "NdisMRestartComplete",
+    DISPATCH_LEVEL,
+    "Irql_Miniport_Driver_Function",
+  );
+  adapter?.machine.fire(
+    Status === NDIS_STATUS_SUCCESS
+      ? "NdisMRestartComplete:SUCCESS"
+      : "NdisMRestartComplete:FAILURE",
+  );
+  done(undefined, adapter === null ? "invalid handle" : `adapter ${adapter.name}`);
+}

@@ -1,0 +1,40 @@
+/** Tracing of DDI calls, shared by every entry point. */
+import type { NDIS_STATUS } from "../../ndis/status.js";
+import { currentFrame } from "../core/context.js";
+import type { DriverRecord } from "../core/driver.js";
+import type { NdisRuntime } from "../core/runtime.js";
+
+/** Traces a DDI call; the returned function traces its return and hands back the status. */
+export function enter(
+  runtime: NdisRuntime,
+  name: string,
+  driver: DriverRecord | null,
+  detail?: string,
+) {
+  const depth = currentFrame().depth + 1;
+  const who = driver?.name ?? null;
+  if (runtime.tracing) {
+    runtime.emit({
+      kind: "ddi",
+      phase: "call",
+      depth,
+      name,
+      driver: who,
+      ...(detail === undefined ? {} : { detail }),
+    });
+  }
+  return <S extends NDIS_STATUS | undefined>(status: S, why?: string): S => {
+    if (runtime.tracing) {
+      runtime.emit({
+        kind: "ddi",
+        phase: "return",
+        depth,
+        name,
+        driver: who,
+        ...(status === undefined ? {} : { status }),
+        ...(why === undefined ? {} : { detail: why }),
+      });
+    }
+    return status;
+  };
+}

@@ -1,0 +1,390 @@
+/**
+ * Miniport adapters: NDIS's side of each device a miniport driver drives (NDIS_MINIPORT_BLOCK).
+ * Every handler NDIS calls for an adapter goes through the adapter's state machine, so a call in
+ * the wrong state is impossible by construction and a driver completion in the wrong state is a
+ * named violation.
+ */
+import { NDIS_PAUSE_MINIPORT_DEVICE_REMOVE, NDIS_PAUSE_NDIS_INTERNAL } from "../../ndis/adapter.js";
+import { type KIRQL, PASSIVE_LEVEL } from "../../ndis/irql.js";
+import {
+  NDIS_OBJECT_TYPE_DEFAULT,
+  NDIS_OBJECT_TYPE_MINIPORT_INIT_PARAMETERS,
+} from "../../ndis/object-header.js";
+import {
+  isNdisStatusValue,
+  type NDIS_STATUS,
+  NDIS_STATUS_FAILURE,
+  NDIS_STATUS_NOT_ACCEPTED,
+  NDIS_STATUS_PENDING,
+  NDIS_STATUS_RESOURCES,
+  NDIS_STATUS_SUCCESS,
+  NT_SUCCESS,
+  ndisStatusToString,
+} from "../../ndis/status.js";
+import type {
+  NDIS_HALT_ACTION,
+  NDIS_MINIPORT_INIT_PARAMETERS,
+  NDIS_MINIPORT_PAUSE_PARAMETERS,
+  NDIS_MINIPORT_RESTART_PARAMETERS,
+  NDIS_SHUTDOWN_ACTION,
+  NET_DEVICE_PNP_EVENT,
+} from "../../ndis/structs.js";
+import { NdisHaltDeviceInitializationFailed } from "../../ndis/structs.js";
+import type { NDIS_HANDLE } from "../../ndis/types.js";
+import { ADAPTER_MACHINE, type AdapterEvent, type AdapterState } from "../state/adapter-machine.js";
+import { StateMachine } from "../state/machine.js";
+import type { GeneralAttributesCopy, RegistrationAttributesCopy } from "./attributes.js";
+import type { EntryPoint } from "./characteristics.js";
+import { callDriver, currentFrame } from "./context.js";
+import type { DriverRecord, MiniportDriverBlock } from "./driver.js";
+import { mintHandle, revokeHandle } from "./handles.js";
+import type { NdisRuntime } from "./runtime.js";
+
+export interface MiniportAdapter {
+  readonly kind: "miniport-adapter";
+  readonly runtime: NdisRuntime;
+  readonly block: MiniportDriverBlock;
+  readonly driver: DriverRecord;
+  /** The device instance name the host gave it (`eth0`). */
+  readonly name: string;
+  readonly handle: NDIS_HANDLE;
+  readonly ifIndex: number;
+  readonly netLuid: bigint;
+  readonly machine: StateMachine<AdapterState, AdapterEvent>;
+  /** From the registration attributes: what every MiniportXxx call gets first. */
+  context: unknown;
+  registration: RegistrationAttributesCopy | null;
+  general: GeneralAttributesCopy | null;
+  /** Attribute structures set after the general ones (offload…), by NDIS_OBJECT_TYPE. */
+  readonly otherAttributes: Set<number>;
+  /** True once MiniportDevicePnPEventNotify(SurpriseRemoved) was delivered. */
+  surpriseRemoved: boolean;
+  /** Resolved whenever the machine changes state. */
+  readonly waiters: Set<() => void>;
+}
+
+const header = (Type: number, Revision = 1, Size = 0) => Object.freeze({ Type, Revision, Size });
+
+/** Creates the adapter (Halted) and its handle. It is not initialized yet. */
+export function createAdapter(block: MiniportDriverBlock, name: string): MiniportAdapter {
+  const runtime = block.driver.runtime;
+  const ifIndex = runtime.nextIfIndex();
+  const adapter = {
+    kind: "miniport-adapter",
+    runtime,
+    block,
+    driver: block.driver,
+    name,
+    ifIndex,
+    netLuid: (6n << 48n) | BigInt(ifIndex), // IF_TYPE_ETHERNET_CSMACD in the NetLuid's type bits
+    context: undefined,
+    registration: null,
+    general: null,
+    otherAttributes: new Set<number>(),
+    surpriseRemoved: false,
+    waiters: new Set<() => void>(),
+  } as Omit<MiniportAdapter, "handle" | "machine"> as MiniportAdapter;
+  (adapter as { machine: MiniportAdapter["machine"] }).machine = new StateMachine(
+    ADAPTER_MACHINE,
+    (event, result) => {
+      if (result.ok) {
+        if (runtime.tracing && result.from !== result.to) {
+          runtime.emit({
+            kind: "state",
+            phase: "call",
+            depth: currentFrame().depth + 1,
+            name: event,
+            driver: adapter.driver.name,
+            detail: `adapter ${name}: ${result.from} → ${result.to}`,
+          });
+        }
+        for (const wake of [...adapter.waiters]) wake();
+        return;
+      }
+      if (result.by === "ndis") {
+        throw new Error(
+          `ndis-ts internal error: NDIS fired ${event} on adapter ${name} in state ${result.from}`,
+        );
+      }
+      runtime.violate(
+        result.rule,
+        `${event} on adapter ${name} in state ${result.from}: nothing is pending`,
+        adapter.driver,
+      );
+    },
+  );
+  (adapter as { handle: NDIS_HANDLE }).handle = mintHandle(`miniport adapter ${name}`, adapter);
+  block.adapters.push(adapter);
+  runtime.adapters.set(name, adapter);
+  return adapter;
+}
+
+/** Forgets an adapter: its handle is revoked and it leaves every list. */
+export function retireAdapter(adapter: MiniportAdapter): void {
+  const list = adapter.block.adapters;
+  const index = list.indexOf(adapter);
+  if (index >= 0) list.splice(index, 1);
+  if (adapter.runtime.adapters.get(adapter.name) === adapter)
+    adapter.runtime.adapters.delete(adapter.name);
+  revokeHandle(adapter.handle);
+  for (const wake of [...adapter.waiters]) wake();
+}
+
+/** Resolves once `done(state)` holds (at once if it already does). */
+export function waitForState(
+  adapter: MiniportAdapter,
+  done: (state: AdapterState) => boolean,
+): Promise<AdapterState> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (done(adapter.machine.state) || adapter.runtime.adapters.get(adapter.name) !== adapter) {
+        adapter.waiters.delete(check);
+        resolve(adapter.machine.state);
+      }
+    };
+    adapter.waiters.add(check);
+    check();
+  });
+}
+
+function handler(adapter: MiniportAdapter, name: string): EntryPoint {
+  const entry = adapter.block.chars.handlers[name as keyof typeof adapter.block.chars.handlers];
+  if (entry === undefined)
+    throw new Error(`ndis-ts internal error: ${name} missing from a validated table`);
+  return entry;
+}
+
+function describeValue(value: unknown): string {
+  return isNdisStatusValue(value)
+    ? ndisStatusToString(value)
+    : typeof value === "object"
+      ? "an object"
+      : String(value);
+}
+
+/**
+ * NDIS calls MiniportInitializeEx (PASSIVE_LEVEL). Returns the status NDIS settles on: the
+ * driver's, or FAILURE for a return that is not a status or a success without attributes. A
+ * success without attributes is undone with MiniportHaltEx(NdisHaltDeviceInitializationFailed).
+ */
+export function initializeAdapter(adapter: MiniportAdapter, imDeviceContext: unknown): NDIS_STATUS {
+  const { runtime, driver } = adapter;
+  const params: NDIS_MINIPORT_INIT_PARAMETERS = Object.freeze({
+    Header: header(NDIS_OBJECT_TYPE_MINIPORT_INIT_PARAMETERS),
+    Flags: 0,
+    AllocatedResources: null,
+    IMDeviceInstanceContext: imDeviceContext ?? null,
+    MiniportAddDeviceContext: null,
+    IfIndex: adapter.ifIndex,
+    NetLuid: adapter.netLuid,
+  });
+  const init = handler(adapter, "InitializeHandlerEx") as (
+    h: NDIS_HANDLE,
+    c: unknown,
+    p: unknown,
+  ) => unknown;
+  let status: NDIS_STATUS = NDIS_STATUS_FAILURE;
+  adapter.machine.invoke(
+    "MiniportInitializeEx",
+    () =>
+      callDriver(
+        runtime,
+        driver,
+        "MiniportInitializeEx",
+        PASSIVE_LEVEL,
+        () => init(adapter.handle, adapter.block.context, params),
+        () => NDIS_STATUS_FAILURE,
+      ),
+    (returned) => {
+      const allowed = [
+        NDIS_STATUS_SUCCESS,
+        NDIS_STATUS_NOT_ACCEPTED,
+        NDIS_STATUS_RESOURCES,
+        NDIS_STATUS_FAILURE,
+      ];
+      if (
+        !isNdisStatusValue(returned) ||
+        returned === NDIS_STATUS_PENDING ||
+        (NT_SUCCESS(returned) && !allowed.includes(returned))
+      ) {
+        runtime.violate(
+          "Callback_InvalidReturn",
+          `MiniportInitializeEx of adapter ${adapter.name} returned ${describeValue(returned)}`,
+          driver,
+        );
+        status = NDIS_STATUS_FAILURE;
+      } else {
+        status = returned;
+      }
+      return status === NDIS_STATUS_SUCCESS
+        ? "MiniportInitializeEx:SUCCESS"
+        : "MiniportInitializeEx:FAILURE";
+    },
+  );
+  if (
+    status === NDIS_STATUS_SUCCESS &&
+    (adapter.registration === null || adapter.general === null)
+  ) {
+    const missing =
+      adapter.registration === null ? "registration attributes" : "general attributes";
+    runtime.violate(
+      "MiniportInitialize_MissingAttributes",
+      `MiniportInitializeEx of adapter ${adapter.name} returned success without setting ${missing}`,
+      driver,
+    );
+    haltAdapter(adapter, NdisHaltDeviceInitializationFailed);
+    return NDIS_STATUS_FAILURE;
+  }
+  return status;
+}
+
+/** NDIS calls MiniportRestart (PASSIVE_LEVEL); resolves with the status the restart ended with. */
+export async function restartAdapter(adapter: MiniportAdapter): Promise<NDIS_STATUS> {
+  const { runtime, driver } = adapter;
+  const params: NDIS_MINIPORT_RESTART_PARAMETERS = Object.freeze({
+    Header: header(NDIS_OBJECT_TYPE_DEFAULT),
+    Flags: 0,
+    RestartAttributes: null,
+  });
+  const restart = handler(adapter, "RestartHandler") as (c: unknown, p: unknown) => unknown;
+  adapter.machine.invoke(
+    "MiniportRestart",
+    () =>
+      callDriver(
+        runtime,
+        driver,
+        "MiniportRestart",
+        PASSIVE_LEVEL,
+        () => restart(adapter.context, params),
+        () => NDIS_STATUS_FAILURE,
+      ),
+    (returned) => {
+      if (returned === NDIS_STATUS_SUCCESS) return "MiniportRestart:SUCCESS";
+      if (returned === NDIS_STATUS_PENDING) return "MiniportRestart:PENDING";
+      if (!isNdisStatusValue(returned) || NT_SUCCESS(returned)) {
+        runtime.violate(
+          "Callback_InvalidReturn",
+          `MiniportRestart of adapter ${adapter.name} returned ${describeValue(returned)}; it returns SUCCESS, PENDING, RESOURCES or FAILURE`,
+          driver,
+        );
+      }
+      return "MiniportRestart:FAILURE";
+    },
+  );
+  const state = await waitForState(adapter, (s) => s !== "Restarting");
+  return state === "Running" ? NDIS_STATUS_SUCCESS : NDIS_STATUS_FAILURE;
+}
+
+/** NDIS calls MiniportPause (PASSIVE_LEVEL); resolves once the adapter is Paused. */
+export async function pauseAdapter(adapter: MiniportAdapter, removing: boolean): Promise<void> {
+  const { runtime, driver } = adapter;
+  // The device-remove reason exists for NDIS 6.40+ drivers only (Windows 10 1903+).
+  const reason =
+    removing && adapter.block.version.minor >= 40
+      ? NDIS_PAUSE_MINIPORT_DEVICE_REMOVE
+      : NDIS_PAUSE_NDIS_INTERNAL;
+  const params: NDIS_MINIPORT_PAUSE_PARAMETERS = Object.freeze({
+    Header: header(NDIS_OBJECT_TYPE_DEFAULT),
+    Flags: 0,
+    PauseReason: reason,
+  });
+  const pause = handler(adapter, "PauseHandler") as (c: unknown, p: unknown) => unknown;
+  adapter.machine.invoke(
+    "MiniportPause",
+    () =>
+      callDriver(
+        runtime,
+        driver,
+        "MiniportPause",
+        PASSIVE_LEVEL,
+        () => pause(adapter.context, params),
+        () => NDIS_STATUS_SUCCESS,
+      ),
+    (returned) => {
+      if (returned === NDIS_STATUS_PENDING) return "MiniportPause:PENDING";
+      if (returned !== NDIS_STATUS_SUCCESS) {
+        runtime.violate(
+          "MiniportPause_Return",
+          `MiniportPause of adapter ${adapter.name} returned ${describeValue(returned)}; NDIS takes it as SUCCESS`,
+          driver,
+        );
+      }
+      return "MiniportPause:SUCCESS";
+    },
+  );
+  await waitForState(adapter, (s) => s !== "Pausing");
+}
+
+/** NDIS calls MiniportHaltEx (PASSIVE_LEVEL) on a Paused adapter, then forgets the adapter. */
+export function haltAdapter(adapter: MiniportAdapter, action: NDIS_HALT_ACTION): void {
+  const { runtime, driver } = adapter;
+  const halt = handler(adapter, "HaltHandlerEx") as (c: unknown, a: number) => unknown;
+  try {
+    adapter.machine.invoke(
+      "MiniportHaltEx",
+      () =>
+        callDriver(
+          runtime,
+          driver,
+          "MiniportHaltEx",
+          PASSIVE_LEVEL,
+          () => halt(adapter.context, action),
+          () => undefined,
+        ),
+      () => null,
+    );
+  } finally {
+    retireAdapter(adapter);
+  }
+}
+
+/** NDIS calls MiniportShutdownEx; after it nothing else is called for the adapter. */
+export function shutdownAdapter(
+  adapter: MiniportAdapter,
+  action: NDIS_SHUTDOWN_ACTION,
+  irql: KIRQL,
+): void {
+  const { runtime, driver } = adapter;
+  const shutdown = handler(adapter, "ShutdownHandlerEx") as (c: unknown, a: number) => unknown;
+  adapter.machine.invoke(
+    "MiniportShutdownEx",
+    () =>
+      callDriver(
+        runtime,
+        driver,
+        "MiniportShutdownEx",
+        irql,
+        () => shutdown(adapter.context, action),
+        () => undefined,
+      ),
+    () => null,
+  );
+}
+
+/** NDIS calls MiniportDevicePnPEventNotify (PASSIVE_LEVEL). No state changes. */
+export function notifyDevicePnPEvent(
+  adapter: MiniportAdapter,
+  event: number,
+  information: Uint8Array | null = null,
+): void {
+  const { runtime, driver } = adapter;
+  const notify = handler(adapter, "DevicePnPEventNotifyHandler") as (
+    c: unknown,
+    e: NET_DEVICE_PNP_EVENT,
+  ) => unknown;
+  const pnp: NET_DEVICE_PNP_EVENT = Object.freeze({
+    Header: header(NDIS_OBJECT_TYPE_DEFAULT),
+    PortNumber: 0,
+    DevicePnPEvent: event,
+    InformationBuffer: information,
+    InformationBufferLength: information?.length ?? 0,
+  });
+  callDriver(
+    runtime,
+    driver,
+    "MiniportDevicePnPEventNotify",
+    PASSIVE_LEVEL,
+    () => notify(adapter.context, pnp),
+    () => undefined,
+  );
+}

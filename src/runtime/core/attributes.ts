@@ -1,0 +1,244 @@
+/**
+ * Reading the attribute structures a miniport passes to NdisMSetMiniportAttributes: registration
+ * attributes (who the adapter's context is, what kind of device it is) and general attributes
+ * (what the adapter is: medium, MTU, speeds, MAC). Read once and copied, like characteristics.
+ */
+import {
+  NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_1,
+  NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2,
+  NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
+  NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_2,
+} from "../../ndis/adapter.js";
+import {
+  type NDIS_STATUS,
+  NDIS_STATUS_BAD_VERSION,
+  NDIS_STATUS_INVALID_PARAMETER,
+} from "../../ndis/status.js";
+import type { NdisVersionInfo } from "../../ndis/version.js";
+import { describeThrown } from "./context.js";
+
+export interface RegistrationAttributesCopy {
+  readonly Revision: number;
+  readonly MiniportAdapterContext: unknown;
+  readonly AttributeFlags: number;
+  readonly CheckForHangTimeInSeconds: number;
+  readonly InterfaceType: number;
+}
+
+export interface GeneralAttributesCopy {
+  readonly Revision: number;
+  readonly MediaType: number;
+  readonly PhysicalMediumType: number;
+  readonly MtuSize: number;
+  readonly MaxXmitLinkSpeed: bigint;
+  readonly XmitLinkSpeed: bigint;
+  readonly MaxRcvLinkSpeed: bigint;
+  readonly RcvLinkSpeed: bigint;
+  readonly MediaConnectState: number;
+  readonly MediaDuplexState: number;
+  readonly LookaheadSize: number;
+  readonly MacOptions: number;
+  readonly SupportedPacketFilters: number;
+  readonly MaxMulticastListSize: number;
+  readonly MacAddressLength: number;
+  readonly PermanentMacAddress: Uint8Array;
+  readonly CurrentMacAddress: Uint8Array;
+  readonly AccessType: number;
+  readonly DirectionType: number;
+  readonly ConnectionType: number;
+  readonly IfType: number;
+  readonly IfConnectorPresent: boolean;
+  readonly SupportedOidList: readonly number[];
+}
+
+export type AttributesChecked<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly status: NDIS_STATUS; readonly reason: string };
+
+class Reject {
+  readonly status: NDIS_STATUS;
+  readonly reason: string;
+  constructor(status: NDIS_STATUS, reason: string) {
+    this.status = status;
+    this.reason = reason;
+  }
+}
+
+function read(structure: object, name: string, field: string): unknown {
+  try {
+    return Reflect.get(structure, field);
+  } catch (thrown) {
+    throw new Reject(
+      NDIS_STATUS_INVALID_PARAMETER,
+      `${name}.${field} cannot be read: ${describeThrown(thrown)}`,
+    );
+  }
+}
+
+const isUlong = (v: unknown): v is number =>
+  typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+const isUlong64 = (v: unknown): v is bigint =>
+  typeof v === "bigint" && v >= 0n && v <= 0xffffffffffffffffn;
+
+function ulong(structure: object, name: string, field: string, optional = false): number {
+  const value = read(structure, name, field);
+  if (optional && (value === undefined || value === null)) return 0;
+  if (!isUlong(value))
+    throw new Reject(
+      NDIS_STATUS_INVALID_PARAMETER,
+      `${name}.${field} is ${String(value)}, not a ULONG`,
+    );
+  return value;
+}
+
+function ulong64(structure: object, name: string, field: string): bigint {
+  const value = read(structure, name, field);
+  if (!isUlong64(value)) {
+    throw new Reject(
+      NDIS_STATUS_INVALID_PARAMETER,
+      `${name}.${field} is ${String(value)}, not a ULONG64 (a bigint)`,
+    );
+  }
+  return value;
+}
+
+/** Header.Revision and Size against the revisions this NDIS knows and the driver's version requires. */
+function revisionOf(
+  header: { Revision: unknown; Size: unknown },
+  name: string,
+  sizes: Readonly<Record<number, number>>,
+  newest: number,
+  required: number,
+): number {
+  const { Revision, Size } = header;
+  if (typeof Revision !== "number" || sizes[Revision] === undefined || Revision > newest) {
+    throw new Reject(
+      NDIS_STATUS_BAD_VERSION,
+      `${name}.Header.Revision ${String(Revision)} is not supported by this NDIS`,
+    );
+  }
+  if (Revision < required) {
+    throw new Reject(
+      NDIS_STATUS_BAD_VERSION,
+      `${name}.Header.Revision ${Revision} is older than the driver's NDIS version requires (${required})`,
+    );
+  }
+  const needed = sizes[Revision] as number;
+  if (typeof Size !== "number" || !Number.isInteger(Size) || Size < needed || Size > 0xffff) {
+    throw new Reject(
+      NDIS_STATUS_BAD_VERSION,
+      `${name}.Header.Size ${String(Size)} is below ${needed} for revision ${Revision}`,
+    );
+  }
+  return Revision;
+}
+
+function run<T>(check: () => T): AttributesChecked<T> {
+  try {
+    return { ok: true, value: check() };
+  } catch (thrown) {
+    if (thrown instanceof Reject)
+      return { ok: false, status: thrown.status, reason: thrown.reason };
+    throw thrown;
+  }
+}
+
+const REGISTRATION = "NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES";
+const GENERAL = "NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES";
+
+export function checkRegistrationAttributes(
+  attrs: object,
+  header: { Revision: unknown; Size: unknown },
+  host: NdisVersionInfo,
+): AttributesChecked<RegistrationAttributesCopy> {
+  return run(() => {
+    const Revision = revisionOf(
+      header,
+      REGISTRATION,
+      {
+        1: NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
+        2: NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_2,
+      },
+      host.minor >= 30 ? 2 : 1,
+      1,
+    );
+    return Object.freeze({
+      Revision,
+      MiniportAdapterContext: read(attrs, REGISTRATION, "MiniportAdapterContext"),
+      AttributeFlags: ulong(attrs, REGISTRATION, "AttributeFlags", true),
+      CheckForHangTimeInSeconds: ulong(attrs, REGISTRATION, "CheckForHangTimeInSeconds", true),
+      InterfaceType: ulong(attrs, REGISTRATION, "InterfaceType", true),
+    });
+  });
+}
+
+function macAddress(attrs: object, field: string, length: number): Uint8Array {
+  const value = read(attrs, GENERAL, field);
+  if (!(value instanceof Uint8Array) || value.length < length || value.length > 32) {
+    throw new Reject(
+      NDIS_STATUS_INVALID_PARAMETER,
+      `${GENERAL}.${field} must be a Uint8Array of at least MacAddressLength (${length}) and at most 32 bytes`,
+    );
+  }
+  return Uint8Array.from(value.subarray(0, length));
+}
+
+export function checkGeneralAttributes(
+  attrs: object,
+  header: { Revision: unknown; Size: unknown },
+  host: NdisVersionInfo,
+  driver: NdisVersionInfo,
+): AttributesChecked<GeneralAttributesCopy> {
+  return run(() => {
+    const Revision = revisionOf(
+      header,
+      GENERAL,
+      {
+        1: NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_1,
+        2: NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2,
+      },
+      host.minor >= 20 ? 2 : 1,
+      driver.minor >= 20 ? 2 : 1,
+    );
+    const MacAddressLength = ulong(attrs, GENERAL, "MacAddressLength");
+    if (MacAddressLength > 32) {
+      throw new Reject(
+        NDIS_STATUS_INVALID_PARAMETER,
+        `${GENERAL}.MacAddressLength ${MacAddressLength} exceeds 32`,
+      );
+    }
+    const oids = read(attrs, GENERAL, "SupportedOidList");
+    if (oids !== undefined && oids !== null && (!Array.isArray(oids) || !oids.every(isUlong))) {
+      throw new Reject(
+        NDIS_STATUS_INVALID_PARAMETER,
+        `${GENERAL}.SupportedOidList must be an array of OIDs`,
+      );
+    }
+    const connector = read(attrs, GENERAL, "IfConnectorPresent");
+    return Object.freeze({
+      Revision,
+      MediaType: ulong(attrs, GENERAL, "MediaType"),
+      PhysicalMediumType: ulong(attrs, GENERAL, "PhysicalMediumType", true),
+      MtuSize: ulong(attrs, GENERAL, "MtuSize"),
+      MaxXmitLinkSpeed: ulong64(attrs, GENERAL, "MaxXmitLinkSpeed"),
+      XmitLinkSpeed: ulong64(attrs, GENERAL, "XmitLinkSpeed"),
+      MaxRcvLinkSpeed: ulong64(attrs, GENERAL, "MaxRcvLinkSpeed"),
+      RcvLinkSpeed: ulong64(attrs, GENERAL, "RcvLinkSpeed"),
+      MediaConnectState: ulong(attrs, GENERAL, "MediaConnectState"),
+      MediaDuplexState: ulong(attrs, GENERAL, "MediaDuplexState"),
+      LookaheadSize: ulong(attrs, GENERAL, "LookaheadSize"),
+      MacOptions: ulong(attrs, GENERAL, "MacOptions", true),
+      SupportedPacketFilters: ulong(attrs, GENERAL, "SupportedPacketFilters"),
+      MaxMulticastListSize: ulong(attrs, GENERAL, "MaxMulticastListSize"),
+      MacAddressLength,
+      PermanentMacAddress: macAddress(attrs, "PermanentMacAddress", MacAddressLength),
+      CurrentMacAddress: macAddress(attrs, "CurrentMacAddress", MacAddressLength),
+      AccessType: ulong(attrs, GENERAL, "AccessType"),
+      DirectionType: ulong(attrs, GENERAL, "DirectionType"),
+      ConnectionType: ulong(attrs, GENERAL, "ConnectionType"),
+      IfType: ulong(attrs, GENERAL, "IfType"),
+      IfConnectorPresent: connector === true,
+      SupportedOidList: Object.freeze([...((oids as number[] | undefined) ?? [])]),
+    });
+  });
+}

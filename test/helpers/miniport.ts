@@ -1,0 +1,163 @@
+/**
+ * A scriptable miniport driver for adapter tests: valid attributes by default, any handler
+ * replaceable, and a log of what NDIS called with which arguments.
+ */
+import {
+  type DRIVER_OBJECT,
+  type DriverModule,
+  IF_TYPE_ETHERNET_CSMACD,
+  MediaConnectStateConnected,
+  MediaDuplexStateFull,
+  type NDIS_HANDLE,
+  type NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES,
+  type NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
+  NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES,
+  NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
+  type NDIS_STATUS,
+  NDIS_STATUS_SUCCESS,
+  NdisMDeregisterMiniportDriver,
+  NdisMedium802_3,
+  NdisMRegisterMiniportDriver,
+  NdisMSetMiniportAttributes,
+  NET_IF_ACCESS_BROADCAST,
+  NET_IF_CONNECTION_DEDICATED,
+  NET_IF_DIRECTION_SENDRECEIVE,
+  type Out,
+} from "../../src/index.js";
+import { miniportChars } from "./drivers.js";
+
+export function registrationAttributes(
+  context: unknown,
+  overrides: Partial<Record<keyof NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES, unknown>> = {},
+): NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES {
+  return {
+    Header: {
+      Type: NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
+      Revision: 1,
+      Size: 28,
+    },
+    MiniportAdapterContext: context,
+    AttributeFlags: 0,
+    InterfaceType: 0,
+    ...overrides,
+  } as NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES;
+}
+
+export function generalAttributes(
+  overrides: Partial<Record<keyof NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES, unknown>> = {},
+): NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES {
+  const mac = Uint8Array.of(2, 0, 0, 0, 0, 0x42);
+  return {
+    Header: { Type: NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES, Revision: 2, Size: 224 },
+    MediaType: NdisMedium802_3,
+    PhysicalMediumType: 0,
+    MtuSize: 1500,
+    MaxXmitLinkSpeed: 10n ** 9n,
+    XmitLinkSpeed: 10n ** 9n,
+    MaxRcvLinkSpeed: 10n ** 9n,
+    RcvLinkSpeed: 10n ** 9n,
+    MediaConnectState: MediaConnectStateConnected,
+    MediaDuplexState: MediaDuplexStateFull,
+    LookaheadSize: 1500,
+    SupportedPacketFilters: 0,
+    MaxMulticastListSize: 32,
+    MacAddressLength: 6,
+    PermanentMacAddress: mac,
+    CurrentMacAddress: mac,
+    AccessType: NET_IF_ACCESS_BROADCAST,
+    DirectionType: NET_IF_DIRECTION_SENDRECEIVE,
+    ConnectionType: NET_IF_CONNECTION_DEDICATED,
+    IfType: IF_TYPE_ETHERNET_CSMACD,
+    IfConnectorPresent: false,
+    ...overrides,
+  } as NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES;
+}
+
+/** Per-adapter state a scripted miniport keeps (its MiniportAdapterContext). */
+export interface ScriptedAdapter {
+  readonly handle: NDIS_HANDLE;
+  readonly index: number;
+}
+
+export interface Script {
+  /** The NDIS minor version the driver registers as (20 unless told). */
+  minor?: number;
+  /** Replaces the default InitializeEx (which sets both attribute sets). */
+  initialize?: (handle: NDIS_HANDLE, params: unknown) => unknown;
+  pause?: (adapter: ScriptedAdapter, params: { PauseReason: number }) => unknown;
+  restart?: (adapter: ScriptedAdapter) => unknown;
+  halt?: (adapter: ScriptedAdapter, action: number) => void;
+  shutdown?: (adapter: ScriptedAdapter, action: number) => void;
+  pnp?: (adapter: ScriptedAdapter, event: { DevicePnPEvent: number }) => void;
+  /** Registration attribute flags the default InitializeEx sets. */
+  attributeFlags?: number;
+}
+
+export interface ScriptedMiniport {
+  readonly module: DriverModule;
+  /** `MiniportPause(eth0)`, … in call order. */
+  readonly calls: string[];
+  /** Adapter contexts by IfIndex order of creation. */
+  readonly adapters: ScriptedAdapter[];
+  /** The miniport driver handle NdisMRegisterMiniportDriver gave the driver. */
+  driverHandle(): NDIS_HANDLE | undefined;
+}
+
+/** A plain (non-IM) miniport driver whose handlers follow `script`, logging each call. */
+export function scriptedMiniport(script: Script = {}): ScriptedMiniport {
+  const calls: string[] = [];
+  const adapters: ScriptedAdapter[] = [];
+  let driverHandle: NDIS_HANDLE | undefined;
+  const defaultInit = (handle: NDIS_HANDLE): NDIS_STATUS => {
+    const adapter: ScriptedAdapter = { handle, index: adapters.length };
+    adapters.push(adapter);
+    const status = NdisMSetMiniportAttributes(
+      handle,
+      registrationAttributes(adapter, { AttributeFlags: script.attributeFlags ?? 0 }),
+    );
+    if (status !== NDIS_STATUS_SUCCESS) return status;
+    return NdisMSetMiniportAttributes(handle, generalAttributes());
+  };
+  const chars = miniportChars({
+    Flags: 0,
+    Header: { Type: 0x8a, Revision: 2, Size: 152 },
+    MinorNdisVersion: script.minor ?? 20,
+    InitializeHandlerEx: (handle: NDIS_HANDLE, _ctx: unknown, params: unknown) => {
+      calls.push("MiniportInitializeEx");
+      return (script.initialize ?? defaultInit)(handle, params);
+    },
+    PauseHandler: (a: ScriptedAdapter, p: { PauseReason: number }) => {
+      calls.push(`MiniportPause(${p.PauseReason})`);
+      return script.pause === undefined ? NDIS_STATUS_SUCCESS : script.pause(a, p);
+    },
+    RestartHandler: (a: ScriptedAdapter) => {
+      calls.push("MiniportRestart");
+      return script.restart === undefined ? NDIS_STATUS_SUCCESS : script.restart(a);
+    },
+    HaltHandlerEx: (a: ScriptedAdapter, action: number) => {
+      calls.push(`MiniportHaltEx(${action})`);
+      script.halt?.(a, action);
+    },
+    ShutdownHandlerEx: (a: ScriptedAdapter, action: number) => {
+      calls.push(`MiniportShutdownEx(${action})`);
+      script.shutdown?.(a, action);
+    },
+    DevicePnPEventNotifyHandler: (a: ScriptedAdapter, e: { DevicePnPEvent: number }) => {
+      calls.push(`MiniportDevicePnPEventNotify(${e.DevicePnPEvent})`);
+      script.pnp?.(a, e);
+    },
+    UnloadHandler: () => {
+      calls.push("MiniportDriverUnload");
+      if (driverHandle !== undefined) NdisMDeregisterMiniportDriver(driverHandle);
+    },
+  });
+  const module: DriverModule = {
+    DriverEntry: (DriverObject: DRIVER_OBJECT, RegistryPath: string) => {
+      const out: Out<NDIS_HANDLE> = {};
+      const status = NdisMRegisterMiniportDriver(DriverObject, RegistryPath, undefined, chars, out);
+      driverHandle = out.value;
+      return status;
+    },
+  };
+  return { module, calls, adapters, driverHandle: () => driverHandle };
+}
