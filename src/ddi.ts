@@ -18,6 +18,13 @@ export {
   NdisMSetMiniportAttributes,
 } from "./runtime/api/miniport.js";
 export {
+  NdisCloseAdapterEx,
+  NdisCompleteBindAdapterEx,
+  NdisCompleteNetPnPEvent,
+  NdisCompleteUnbindAdapterEx,
+  NdisOpenAdapterEx,
+} from "./runtime/api/protocol.js";
+export {
   NdisDeregisterProtocolDriver,
   NdisIMAssociateMiniport,
   NdisMDeregisterMiniportDriver,

@@ -11,6 +11,9 @@ import {
   MediaConnectStateConnected,
   MediaConnectStateDisconnected,
   NDIS_MINIPORT_ATTRIBUTES_REGISTER_BUGCHECK_CALLBACK,
+  NDIS_PAUSE_BIND_PROTOCOL,
+  NDIS_PAUSE_NDIS_INTERNAL,
+  NDIS_PAUSE_UNBIND_PROTOCOL,
   NdisDevicePnPEventSurpriseRemoved,
 } from "../ndis/adapter.js";
 import { NdisError } from "../ndis/errors.js";
@@ -49,19 +52,31 @@ import {
   shutdownAdapter,
   waitForState,
 } from "../runtime/core/adapter.js";
+import {
+  type Binding,
+  bindingsOf,
+  bindProtocol,
+  createBinding,
+  pauseBinding,
+  restartBinding,
+  retireBinding,
+  unbindProtocol,
+  waitForBinding,
+} from "../runtime/core/binding.js";
 import { callDriver, describeThrown } from "../runtime/core/context.js";
 import {
   createDriverRecord,
   type DriverRecord,
   liveRegistrations,
+  type ProtocolDriverBlock,
   type RegistryValue,
   retireDriver,
 } from "../runtime/core/driver.js";
-import { type AllocationSite, NdisRuntime } from "../runtime/core/runtime.js";
+import { type AllocationSite, NdisRuntime, type PendingSite } from "../runtime/core/runtime.js";
 import type { TraceListener } from "../runtime/core/trace.js";
 import { VERIFIER_MODES, type VerifierMode, type Violation } from "../verifier/violation.js";
 
-export type { AllocationSite, RegistryValue };
+export type { AllocationSite, PendingSite, RegistryValue };
 
 export interface NdisHostOptions {
   /**
@@ -76,6 +91,11 @@ export interface NdisHostOptions {
    * for Microsoft's MUX sample. Default false: only the documented types are accepted.
    */
   readonly acceptDefaultHeaderType?: boolean;
+  /**
+   * The binding paths: which protocol binds to which adapter. `"all"` (the default) binds every
+   * protocol to every adapter; a list binds only the pairs it names.
+   */
+  readonly bindings?: "all" | readonly { readonly protocol: string; readonly adapter: string }[];
 }
 
 /** A driver module: what `import()` of a driver file gives. */
@@ -151,9 +171,17 @@ export interface RemoveAdapterOptions {
   readonly surprise?: boolean;
 }
 
-/** One object NDIS still holds: a driver registration or an adapter. */
+/** What NDIS holds for one protocol binding. */
+export interface BindingInfo {
+  readonly protocol: string;
+  readonly adapter: string;
+  /** Unbound, Opening, Paused, Restarting, Running, Pausing or Closing. */
+  readonly state: string;
+}
+
+/** One object NDIS still holds: a driver registration, an adapter or a binding. */
 export interface LiveObject {
-  readonly kind: "miniport driver" | "protocol driver" | "adapter";
+  readonly kind: "miniport driver" | "protocol driver" | "adapter" | "binding";
   readonly name: string;
   readonly driver: string;
 }
@@ -254,8 +282,17 @@ function describeAdapter(adapter: MiniportAdapter): AdapterInfo {
   };
 }
 
+function describeBinding(binding: Binding): BindingInfo {
+  return {
+    protocol: binding.protocol.chars.Name,
+    adapter: binding.adapter.name,
+    state: binding.machine.state,
+  };
+}
+
 export class NdisHost {
   readonly #runtime: NdisRuntime;
+  readonly #bindingPaths: NdisHostOptions["bindings"];
   #shutDown = false;
 
   constructor(options: NdisHostOptions = {}) {
@@ -271,6 +308,14 @@ export class NdisHost {
       verifier,
       acceptDefaultHeaderType: options.acceptDefaultHeaderType === true,
     });
+    const paths = options.bindings ?? "all";
+    if (paths !== "all" && !Array.isArray(paths)) {
+      throw new NdisError(
+        "NDIS_ERR_INVALID_OPTION",
+        'bindings is "all" or a list of { protocol, adapter }',
+      );
+    }
+    this.#bindingPaths = paths;
   }
 
   /** The emulated NDIS version, as NdisGetVersion returns it inside this host. */
@@ -317,6 +362,20 @@ export class NdisHost {
       );
     }
     this.#runtime.failAllocations(site, count);
+  }
+
+  /**
+   * Makes NDIS answer the next `count` calls at `site` with NDIS_STATUS_PENDING and complete them
+   * afterwards (ProtocolOpenAdapterCompleteEx / ProtocolCloseAdapterCompleteEx), as Windows may.
+   */
+  pendOperations(site: PendingSite, count = 1): void {
+    if (!Number.isInteger(count) || count < 1) {
+      throw new NdisError(
+        "NDIS_ERR_INVALID_ARGUMENT",
+        "pendOperations count must be a positive integer",
+      );
+    }
+    this.#runtime.pendOperations(site, count);
   }
 
   /**
@@ -368,6 +427,12 @@ export class NdisHost {
     // The I/O manager judges DriverEntry with NT_SUCCESS, so informational statuses load the driver.
     if (NT_SUCCESS(status)) {
       driver.state = "loaded";
+      // NDIS binds a new protocol to the adapters that exist, pausing each stack around the bind.
+      for (const protocol of driver.protocolDrivers) {
+        for (const adapter of [...runtime.adapters.values()]) {
+          if (this.#shouldBind(protocol, adapter)) await this.#bindIntoStack(protocol, adapter);
+        }
+      }
       return { status, driverObject: driver.driverObject };
     }
     try {
@@ -418,7 +483,11 @@ export class NdisHost {
       );
     }
     driver.state = "unloading";
-    // NDIS unloads a driver only once its devices are gone: each is paused and halted first.
+    // NDIS unbinds the driver's protocols (pause, then unbind) ...
+    for (const binding of [...runtime.bindings]) {
+      if (binding.driver === driver) await this.#unbind(binding, NDIS_PAUSE_UNBIND_PROTOCOL);
+    }
+    // ... and unloads a driver only once its devices are gone: each is paused and halted first.
     for (const block of driver.miniportDrivers) {
       for (const adapter of [...block.adapters]) await this.#removeAdapter(adapter, false);
     }
@@ -478,7 +547,10 @@ export class NdisHost {
       if (runtime.adapters.get(name) === adapter) retireAdapter(adapter);
       return describeAdapter(adapter);
     }
-    await restartAdapter(adapter);
+    for (const protocol of this.#protocols()) {
+      if (this.#shouldBind(protocol, adapter)) await bindProtocol(createBinding(protocol, adapter));
+    }
+    await this.#restartStack(adapter);
     return describeAdapter(adapter);
   }
 
@@ -499,6 +571,8 @@ export class NdisHost {
       notifyDevicePnPEvent(adapter, NdisDevicePnPEventSurpriseRemoved);
     }
     await waitForState(adapter, (s) => s !== "Restarting" && s !== "Pausing");
+    for (const binding of bindingsOf(adapter))
+      await this.#unbind(binding, NDIS_PAUSE_NDIS_INTERNAL);
     if (adapter.machine.state === "Running") await pauseAdapter(adapter, true);
     if (adapter.machine.state === "Paused") {
       haltAdapter(adapter, surprise ? NdisHaltDeviceSurpriseRemoved : NdisHaltDeviceDisabled);
@@ -507,32 +581,82 @@ export class NdisHost {
     }
   }
 
-  /** Pauses a Running adapter (MiniportPause); resolves once it is Paused. */
-  async pauseAdapter(name: string): Promise<AdapterInfo> {
+  /**
+   * Pauses an adapter's whole stack, top down: every binding gets NetEventPause, then the miniport
+   * MiniportPause. Resolves once everything is Paused (pending pauses wait for their completion).
+   */
+  async pauseStack(name: string): Promise<AdapterInfo> {
     this.#assertRunning();
     const adapter = this.#adapter(name);
     if (adapter.machine.state !== "Running") {
       throw new NdisError(
         "NDIS_ERR_INVALID_STATE",
-        `adapter ${name} is ${adapter.machine.state}; only a Running adapter pauses`,
+        `adapter ${name} is ${adapter.machine.state}; only a Running stack pauses`,
       );
     }
-    await pauseAdapter(adapter, false);
+    await this.#pauseStack(adapter, NDIS_PAUSE_NDIS_INTERNAL);
     return describeAdapter(adapter);
   }
 
-  /** Restarts a Paused adapter (MiniportRestart); resolves once the restart has ended. */
-  async restartAdapter(name: string): Promise<AdapterInfo> {
+  /**
+   * Restarts an adapter's stack, bottom up: MiniportRestart, then NetEventRestart to every
+   * binding. Resolves once the restarts have ended.
+   */
+  async restartStack(name: string): Promise<AdapterInfo> {
     this.#assertRunning();
     const adapter = this.#adapter(name);
     if (adapter.machine.state !== "Paused") {
       throw new NdisError(
         "NDIS_ERR_INVALID_STATE",
-        `adapter ${name} is ${adapter.machine.state}; only a Paused adapter restarts`,
+        `adapter ${name} is ${adapter.machine.state}; only a Paused stack restarts`,
       );
     }
-    await restartAdapter(adapter);
+    await this.#restartStack(adapter);
     return describeAdapter(adapter);
+  }
+
+  async #pauseStack(adapter: MiniportAdapter, reason: number): Promise<void> {
+    for (const binding of bindingsOf(adapter)) {
+      await waitForBinding(binding, (s) => s !== "Restarting" && s !== "Opening");
+      if (binding.machine.state === "Running") await pauseBinding(binding, reason);
+    }
+    await waitForState(adapter, (s) => s !== "Restarting");
+    if (adapter.machine.state === "Running") await pauseAdapter(adapter, false);
+  }
+
+  async #restartStack(adapter: MiniportAdapter): Promise<void> {
+    if (adapter.machine.state === "Paused") await restartAdapter(adapter);
+    if (adapter.machine.state !== "Running") return;
+    for (const binding of bindingsOf(adapter)) {
+      if (binding.machine.state === "Paused") await restartBinding(binding);
+    }
+  }
+
+  /** Binds `protocol` to an existing adapter: pause the stack, bind, restart what ran. */
+  async #bindIntoStack(protocol: ProtocolDriverBlock, adapter: MiniportAdapter): Promise<void> {
+    const wasRunning = adapter.machine.state === "Running";
+    if (wasRunning) await this.#pauseStack(adapter, NDIS_PAUSE_BIND_PROTOCOL);
+    if (adapter.machine.state === "Paused") await bindProtocol(createBinding(protocol, adapter));
+    if (wasRunning) await this.#restartStack(adapter);
+  }
+
+  /** Unbinds one binding: NetEventPause if it runs, then ProtocolUnbindAdapterEx. */
+  async #unbind(binding: Binding, reason: number): Promise<void> {
+    await waitForBinding(binding, (s) => s !== "Restarting" && s !== "Opening" && s !== "Pausing");
+    if (binding.machine.state === "Running") await pauseBinding(binding, reason);
+    if (binding.machine.state === "Paused") await unbindProtocol(binding);
+  }
+
+  #protocols(): ProtocolDriverBlock[] {
+    return [...this.#runtime.drivers.values()]
+      .filter((d) => d.state === "loaded")
+      .flatMap((d) => d.protocolDrivers);
+  }
+
+  #shouldBind(protocol: ProtocolDriverBlock, adapter: MiniportAdapter): boolean {
+    const paths = this.#bindingPaths;
+    if (paths === undefined || paths === "all") return true;
+    return paths.some((p) => p.protocol === protocol.chars.Name && p.adapter === adapter.name);
   }
 
   /**
@@ -567,6 +691,7 @@ export class NdisHost {
         }
       }
     } finally {
+      for (const binding of [...runtime.bindings]) retireBinding(binding);
       for (const adapter of [...runtime.adapters.values()]) retireAdapter(adapter);
       for (const driver of [...runtime.drivers.values()]) retireDriver(driver);
     }
@@ -602,10 +727,23 @@ export class NdisHost {
         for (const a of b.adapters)
           objects.push({ kind: "adapter", name: a.name, driver: driver.name });
       }
-      for (const b of driver.protocolDrivers)
+      for (const b of driver.protocolDrivers) {
         objects.push({ kind: "protocol driver", name: b.chars.Name, driver: driver.name });
+      }
+    }
+    for (const b of this.#runtime.bindings) {
+      objects.push({
+        kind: "binding",
+        name: `${b.protocol.chars.Name} → ${b.adapter.name}`,
+        driver: b.driver.name,
+      });
     }
     return objects;
+  }
+
+  /** Every protocol binding NDIS holds. */
+  get bindings(): readonly BindingInfo[] {
+    return [...this.#runtime.bindings].map(describeBinding);
   }
 
   /** What NDIS holds for the driver with this service name. */

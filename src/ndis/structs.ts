@@ -71,17 +71,113 @@ export interface NET_DEVICE_PNP_EVENT {
   readonly InformationBufferLength: number;
 }
 
-/** NDIS_BIND_PARAMETERS (Type 0x86), given to ProtocolBindAdapterEx. */
+export const NDIS_BIND_PARAMETERS_REVISION_1 = 1;
+/** NDIS 6.1. */
+export const NDIS_BIND_PARAMETERS_REVISION_2 = 2;
+/** NDIS 6.20: adds PowerManagementCapabilitiesEx and friends. */
+export const NDIS_BIND_PARAMETERS_REVISION_3 = 3;
+/** NDIS 6.30. */
+export const NDIS_BIND_PARAMETERS_REVISION_4 = 4;
+
+/**
+ * NDIS_BIND_PARAMETERS (Type 0x86), given to ProtocolBindAdapterEx, filled from the adapter's
+ * general attributes. Its revision is the one the protocol's NDIS version defines (Rev 1 for
+ * 6.0 … Rev 4 for 6.30+); a driver checks Header.Revision before reading later fields.
+ * [MODEL] Header.Size is 0: the byte layout of this NDIS-supplied structure is not derived yet.
+ */
 export interface NDIS_BIND_PARAMETERS {
-  Header: NDIS_OBJECT_HEADER;
-  AdapterName: string;
+  readonly Header: NDIS_OBJECT_HEADER;
+  readonly ProtocolSection: string;
+  /** The adapter to open, as NdisOpenAdapterEx's OpenParameters.AdapterName. */
+  readonly AdapterName: string;
+  readonly PhysicalDeviceObject: null;
+  readonly MediaType: number;
+  readonly MtuSize: number;
+  readonly MaxXmitLinkSpeed: bigint;
+  readonly XmitLinkSpeed: bigint;
+  readonly MaxRcvLinkSpeed: bigint;
+  readonly RcvLinkSpeed: bigint;
+  readonly MediaConnectState: number;
+  readonly MediaDuplexState: number;
+  readonly LookaheadSize: number;
+  readonly SupportedPacketFilters: number;
+  readonly MaxMulticastListSize: number;
+  readonly MacAddressLength: number;
+  readonly CurrentMacAddress: Uint8Array;
+  readonly PhysicalMediumType: number;
+  readonly BoundIfIndex: number;
+  readonly BoundIfNetluid: bigint;
+  readonly LowestIfIndex: number;
+  readonly LowestIfNetluid: bigint;
+  readonly AccessType: number;
+  readonly DirectionType: number;
+  readonly ConnectionType: number;
+  readonly IfType: number;
+  readonly IfConnectorPresent: boolean;
+  readonly SupportedOidList: readonly number[];
+  readonly SupportedOidListLength: number;
 }
 
-/** NET_PNP_EVENT_NOTIFICATION, given to ProtocolNetPnPEvent. */
-export interface NET_PNP_EVENT_NOTIFICATION {
+/** NDIS_OPEN_PARAMETERS (Type 0x87), given by a protocol to NdisOpenAdapterEx. */
+export interface NDIS_OPEN_PARAMETERS {
   Header: NDIS_OBJECT_HEADER;
-  PortNumber: number;
-  NetPnPEvent: { NetEvent: number };
+  AdapterName: string;
+  /** The media the protocol can use (NdisMedium802_3…). */
+  MediumArray: readonly number[];
+  MediumArraySize: number;
+  /** Out: NDIS writes the index in MediumArray of the adapter's medium. */
+  SelectedMediumIndex: { value?: number | undefined };
+  /** EtherTypes the protocol wants; NULL/empty for all. */
+  FrameTypeArray?: readonly number[] | null;
+  FrameTypeArraySize?: number;
+}
+
+/** NET_PNP_EVENT_CODE. */
+export const NetEventSetPower = 0;
+export const NetEventQueryPower = 1;
+export const NetEventQueryRemoveDevice = 2;
+export const NetEventCancelRemoveDevice = 3;
+export const NetEventReconfigure = 4;
+export const NetEventBindList = 5;
+export const NetEventBindsComplete = 6;
+export const NetEventPnPCapabilities = 7;
+export const NetEventPause = 8;
+export const NetEventRestart = 9;
+export const NetEventPortActivation = 10;
+export const NetEventPortDeactivation = 11;
+export const NetEventIMReEnableDevice = 12;
+
+/** NET_PNP_EVENT: the event and its data. */
+export interface NET_PNP_EVENT {
+  readonly NetEvent: number;
+  /** NDIS_PROTOCOL_PAUSE_PARAMETERS for NetEventPause, NDIS_PROTOCOL_RESTART_PARAMETERS for NetEventRestart. */
+  readonly Buffer: unknown;
+  readonly BufferLength: number;
+}
+
+/** NET_PNP_EVENT_NOTIFICATION (Type NDIS_OBJECT_TYPE_DEFAULT), given to ProtocolNetPnPEvent. */
+export interface NET_PNP_EVENT_NOTIFICATION {
+  readonly Header: NDIS_OBJECT_HEADER;
+  readonly PortNumber: number;
+  readonly NetPnPEvent: NET_PNP_EVENT;
+}
+
+/** NDIS_PROTOCOL_PAUSE_PARAMETERS, the Buffer of NetEventPause. */
+export interface NDIS_PROTOCOL_PAUSE_PARAMETERS {
+  readonly Header: NDIS_OBJECT_HEADER;
+  readonly Flags: number;
+  /** NDIS_PAUSE_* bits. */
+  readonly PauseReason: number;
+}
+
+/** NDIS_PROTOCOL_RESTART_PARAMETERS (Type 0xA3), the Buffer of NetEventRestart. */
+export interface NDIS_PROTOCOL_RESTART_PARAMETERS {
+  readonly Header: NDIS_OBJECT_HEADER;
+  readonly FilterModuleNameBuffer: null;
+  readonly FilterModuleNameBufferLength: number;
+  readonly BoundIfIndex: number;
+  readonly BoundIfNetluid: bigint;
+  readonly RestartAttributes: null;
 }
 
 /** NDIS_STATUS_INDICATION (Type 0x98), given to ProtocolStatusEx. */

@@ -159,6 +159,31 @@ export const VERIFIER_RULES = Object.freeze({
     "NdisMDeregisterMiniportDriver (DDI): called once every adapter of the driver is halted",
     "a miniport edge is deregistered only when NDIS has halted all its adapters (in MiniportDriverUnload, or DriverEntry)",
   ),
+  NdisOpenAdapterEx_OutsideBind: rule(
+    "NdisOpenAdapterEx_OutsideBind",
+    "bug check 0x7C/0x16 (a protocol opened an adapter outside ProtocolBindAdapterEx)",
+    "NdisOpenAdapterEx is called once per bind, while NDIS's bind of that adapter is in progress, with its BindContext",
+  ),
+  NdisCloseAdapterEx_OutsideUnbind: rule(
+    "NdisCloseAdapterEx_OutsideUnbind",
+    "NdisCloseAdapterEx (DDI): from ProtocolUnbindAdapterEx, or to back out of a failing bind",
+    "NdisCloseAdapterEx closes an open binding during its unbind, or during a bind that is failing",
+  ),
+  ProtocolBindAdapterEx_SuccessWithoutOpen: rule(
+    "ProtocolBindAdapterEx_SuccessWithoutOpen",
+    "ProtocolBindAdapterEx (DDI): a bind succeeds once NdisOpenAdapterEx has succeeded",
+    "a bind that reports success has opened the adapter (and its open has completed)",
+  ),
+  ProtocolBindAdapterEx_FailedWithoutClose: rule(
+    "ProtocolBindAdapterEx_FailedWithoutClose",
+    "ProtocolBindAdapterEx (DDI): a failing bind closes what it opened",
+    "a bind that fails after its open succeeded calls NdisCloseAdapterEx before failing",
+  ),
+  ProtocolUnbindAdapterEx_WithoutClose: rule(
+    "ProtocolUnbindAdapterEx_WithoutClose",
+    "ProtocolUnbindAdapterEx (DDI): the unbind closes the binding with NdisCloseAdapterEx",
+    "an unbind that completes has closed the binding",
+  ),
 } satisfies Record<string, VerifierRule>);
 
 export type VerifierRuleId = keyof typeof VERIFIER_RULES;

@@ -52,6 +52,9 @@ async function hostWith(script: Script = {}, options: NdisHostOptions = { verifi
 
 const rules = (host: NdisHost) => host.violations.map((v) => v.rule);
 
+/** Lets every promise continuation that is ready run (no timer, no time passes). */
+const drain = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 describe("device arrival", () => {
   test("the test miniport's adapter initializes, sets its attributes, restarts and runs", async () => {
     const host = new NdisHost();
@@ -142,8 +145,8 @@ describe("device arrival", () => {
       host.addAdapter({ driver: "mp", name: "eth0" }),
       code("NDIS_ERR_ADAPTER_EXISTS"),
     );
-    await assert.rejects(host.pauseAdapter("nope"), code("NDIS_ERR_NO_SUCH_ADAPTER"));
-    await assert.rejects(host.restartAdapter("eth0"), code("NDIS_ERR_INVALID_STATE"));
+    await assert.rejects(host.pauseStack("nope"), code("NDIS_ERR_NO_SUCH_ADAPTER"));
+    await assert.rejects(host.restartStack("eth0"), code("NDIS_ERR_INVALID_STATE"));
   });
 });
 
@@ -256,7 +259,7 @@ describe("NdisMSetMiniportAttributes", () => {
       },
     });
     await host.addAdapter({ driver: "mp", name: "eth0" });
-    await host.pauseAdapter("eth0");
+    await host.pauseStack("eth0");
     assert.equal(status, NDIS_STATUS_FAILURE);
     assert.deepEqual(rules(host), [
       "NdisMSetMiniportAttributes_OutsideInitialize",
@@ -310,14 +313,15 @@ describe("restart and pause", () => {
     });
     assert.equal((await host.addAdapter({ driver: "mp", name: "eth0" })).state, "Paused");
     fail = false;
-    assert.equal((await host.restartAdapter("eth0")).state, "Running");
+    assert.equal((await host.restartStack("eth0")).state, "Running");
     assert.deepEqual(host.violations, []);
   });
 
   test("a pending pause ends with NdisMPauseComplete; a second completion is a violation", async () => {
     const { host, mp } = await hostWith({ pause: () => NDIS_STATUS_PENDING });
     await host.addAdapter({ driver: "mp", name: "eth0" });
-    const pausing = host.pauseAdapter("eth0");
+    const pausing = host.pauseStack("eth0");
+    await drain();
     assert.equal(host.adapter("eth0")?.state, "Pausing");
     const handle = mp.adapters[0]?.handle as never;
     NdisMPauseComplete(handle);
@@ -334,13 +338,13 @@ describe("restart and pause", () => {
       (err: unknown) =>
         err instanceof NdisBugCheckError && err.violation.rule === "NdisMPauseComplete_NotPending",
     );
-    await assert.rejects(host.pauseAdapter("eth0"), /verifier stopped the host/);
+    await assert.rejects(host.pauseStack("eth0"), /verifier stopped the host/);
   });
 
   test("MiniportPause returning FAILURE: MiniportPause_Return, and the adapter is Paused anyway", async () => {
     const { host } = await hostWith({ pause: () => NDIS_STATUS_FAILURE });
     await host.addAdapter({ driver: "mp", name: "eth0" });
-    assert.equal((await host.pauseAdapter("eth0")).state, "Paused");
+    assert.equal((await host.pauseStack("eth0")).state, "Paused");
     assert.deepEqual(rules(host), ["MiniportPause_Return"]);
   });
 
@@ -351,7 +355,7 @@ describe("restart and pause", () => {
       },
     });
     await host.addAdapter({ driver: "mp", name: "eth0" });
-    assert.equal((await host.pauseAdapter("eth0")).state, "Paused");
+    assert.equal((await host.pauseStack("eth0")).state, "Paused");
     assert.deepEqual(rules(host), ["DriverException"]);
   });
 });
@@ -430,7 +434,7 @@ describe("removal, shutdown and unload", () => {
     });
     self = mp;
     await host.addAdapter({ driver: "mp", name: "eth0" });
-    await host.pauseAdapter("eth0");
+    await host.pauseStack("eth0");
     assert.deepEqual(rules(host), ["NdisMDeregisterMiniportDriver_AdaptersExist"]);
     assert.equal(host.liveObjects().length, 2, "the registration and the adapter stay");
   });

@@ -13,11 +13,15 @@ import {
   type Violation,
 } from "../../verifier/violation.js";
 import type { MiniportAdapter } from "./adapter.js";
+import type { Binding } from "./binding.js";
 import type { DriverRecord } from "./driver.js";
 import type { TraceEvent, TraceListener } from "./trace.js";
 
 /** The places where NDIS allocates and where a test can make the allocation fail. */
 export type AllocationSite = "NdisMRegisterMiniportDriver" | "NdisRegisterProtocolDriver";
+
+/** Calls NDIS may complete asynchronously, and that a test can make pend. */
+export type PendingSite = "NdisOpenAdapterEx" | "NdisCloseAdapterEx";
 
 export interface RuntimeOptions {
   readonly version: NdisVersionInfo;
@@ -33,12 +37,15 @@ export class NdisRuntime {
   readonly drivers = new Map<string, DriverRecord>();
   /** Every adapter NDIS holds, by device instance name. */
   readonly adapters = new Map<string, MiniportAdapter>();
+  /** Every protocol binding NDIS holds (Opening to Closing). */
+  readonly bindings = new Set<Binding>();
   readonly violations: Violation[] = [];
   /** The violation that stopped this NDIS in strict mode. */
   bugCheck: Violation | null = null;
 
   readonly #listeners = new Set<TraceListener>();
   readonly #faults = new Map<AllocationSite, number>();
+  readonly #pends = new Map<PendingSite, number>();
   #seq = 0;
   #ifIndex = 0;
 
@@ -100,6 +107,27 @@ export class NdisRuntime {
   /** Makes the next `count` allocations at `site` fail with NDIS_STATUS_RESOURCES. */
   failAllocations(site: AllocationSite, count: number): void {
     this.#faults.set(site, (this.#faults.get(site) ?? 0) + count);
+  }
+
+  /** Makes NDIS answer the next `count` calls at `site` with NDIS_STATUS_PENDING. */
+  pendOperations(site: PendingSite, count: number): void {
+    this.#pends.set(site, (this.#pends.get(site) ?? 0) + count);
+  }
+
+  /** Consumes one planned PENDING at `site`; true when this call must pend. */
+  takePending(site: PendingSite): boolean {
+    const left = this.#pends.get(site) ?? 0;
+    if (left === 0) return false;
+    this.#pends.set(site, left - 1);
+    return true;
+  }
+
+  /**
+   * Runs NDIS's own deferred work (the completion of an operation NDIS pended) after the current
+   * call has unwound. [MODEL] A microtask today; the deterministic scheduler will own it.
+   */
+  defer(work: () => void): void {
+    queueMicrotask(work);
   }
 
   /** Consumes one planned failure at `site`; true when this allocation must fail. */

@@ -1,0 +1,245 @@
+/**
+ * Protocol-edge DDI for bindings: NdisOpenAdapterEx (inside ProtocolBindAdapterEx),
+ * NdisCloseAdapterEx (inside ProtocolUnbindAdapterEx, or a failing bind), and the completions of
+ * pended binds, unbinds and PnP events.
+ */
+import { PASSIVE_LEVEL } from "../../ndis/irql.js";
+import { NDIS_OBJECT_TYPE_OPEN_PARAMETERS } from "../../ndis/object-header.js";
+import {
+  type NDIS_STATUS,
+  NDIS_STATUS_ADAPTER_NOT_FOUND,
+  NDIS_STATUS_FAILURE,
+  NDIS_STATUS_PENDING,
+  NDIS_STATUS_SUCCESS,
+  NDIS_STATUS_UNSUPPORTED_MEDIA,
+} from "../../ndis/status.js";
+import type { NDIS_OPEN_PARAMETERS, NET_PNP_EVENT_NOTIFICATION } from "../../ndis/structs.js";
+import type { NDIS_HANDLE, Out } from "../../ndis/types.js";
+import { type Binding, completeBind, completeOpenOrClose, openBinding } from "../core/binding.js";
+import { checkIrql, currentFrame, describeThrown } from "../core/context.js";
+import {
+  describeHandleArgument,
+  handleRuntime,
+  resolveHandle,
+  revokeHandle,
+} from "../core/handles.js";
+import type { NdisRuntime } from "../core/runtime.js";
+import { enter } from "./trace.js";
+
+type Token = "bindContext" | "handle" | "unbindContext";
+
+/** The binding `handle` is the given token of, or null after reporting InvalidNdisHandle. */
+function bindingOf(
+  functionName: string,
+  handle: unknown,
+  token: Token,
+): { runtime: NdisRuntime; binding: Binding | null } | null {
+  const target = resolveHandle(handle);
+  const frame = currentFrame();
+  const runtime = target?.driver.runtime ?? handleRuntime(handle) ?? frame.runtime;
+  if (runtime === null) return null;
+  runtime.assertAlive();
+  if (target?.kind === "binding" && target[token] === handle) return { runtime, binding: target };
+  const wanted = {
+    bindContext: "BindContext",
+    handle: "NdisBindingHandle",
+    unbindContext: "UnbindContext",
+  }[token];
+  runtime.violate(
+    "InvalidNdisHandle",
+    `${functionName} got ${describeHandleArgument(handle)}; it needs a live ${wanted}`,
+    frame.driver,
+  );
+  return { runtime, binding: null };
+}
+
+/**
+ * NdisOpenAdapterEx: opens the adapter a bind is about, creating the binding handle.
+ *
+ * Called by: ProtocolBindAdapterEx (or while that bind is pended), PASSIVE_LEVEL. Returns SUCCESS
+ * (handle in NdisBindingHandle.value, the adapter's medium index in SelectedMediumIndex), PENDING
+ * (ProtocolOpenAdapterCompleteEx follows), ADAPTER_NOT_FOUND, UNSUPPORTED_MEDIA or FAILURE.
+ */
+export function NdisOpenAdapterEx(
+  NdisProtocolHandle: NDIS_HANDLE,
+  ProtocolBindingContext: unknown,
+  OpenParameters: NDIS_OPEN_PARAMETERS,
+  BindContext: NDIS_HANDLE,
+  NdisBindingHandle: Out<NDIS_HANDLE>,
+): NDIS_STATUS {
+  const target = resolveHandle(BindContext);
+  const frame = currentFrame();
+  const runtime = target?.driver.runtime ?? handleRuntime(BindContext) ?? frame.runtime;
+  if (runtime === null) return NDIS_STATUS_FAILURE;
+  runtime.assertAlive();
+  const driver = frame.driver ?? target?.driver ?? null;
+  const done = enter(runtime, "NdisOpenAdapterEx", driver);
+  checkIrql(runtime, driver, "NdisOpenAdapterEx", PASSIVE_LEVEL, "Irql_Protocol_Driver_Function");
+  const binding = target?.kind === "binding" && target.bindContext === BindContext ? target : null;
+  if (binding === null || binding.machine.state !== "Opening" || binding.open !== "closed") {
+    const why =
+      binding === null
+        ? `BindContext ${describeHandleArgument(BindContext)} is not a bind in progress`
+        : binding.open !== "closed"
+          ? "the adapter is already opened for this bind"
+          : `the bind is over (binding ${binding.machine.state})`;
+    runtime.violate("NdisOpenAdapterEx_OutsideBind", `NdisOpenAdapterEx: ${why}`, driver);
+    return done(NDIS_STATUS_FAILURE, why);
+  }
+  if (NdisProtocolHandle !== binding.protocol.handle) {
+    runtime.violate(
+      "InvalidNdisHandle",
+      `NdisOpenAdapterEx got ${describeHandleArgument(NdisProtocolHandle)}; it needs the handle of protocol ${binding.protocol.chars.Name}`,
+      driver,
+    );
+    return done(NDIS_STATUS_FAILURE, "wrong protocol handle");
+  }
+  if (
+    typeof NdisBindingHandle !== "object" ||
+    NdisBindingHandle === null ||
+    Object.isFrozen(NdisBindingHandle)
+  ) {
+    return done(NDIS_STATUS_FAILURE, "NdisBindingHandle is not a writable Out<NDIS_HANDLE>");
+  }
+  let medium: number;
+  try {
+    const p = OpenParameters as Partial<NDIS_OPEN_PARAMETERS> | null;
+    if (p?.Header?.Type !== NDIS_OBJECT_TYPE_OPEN_PARAMETERS) {
+      return done(
+        NDIS_STATUS_FAILURE,
+        "OpenParameters.Header.Type is not NDIS_OBJECT_TYPE_OPEN_PARAMETERS (0x87)",
+      );
+    }
+    if (p.AdapterName !== binding.adapter.name) {
+      return done(
+        NDIS_STATUS_ADAPTER_NOT_FOUND,
+        `OpenParameters.AdapterName ${JSON.stringify(p.AdapterName)} is not the adapter being bound`,
+      );
+    }
+    const media = Array.isArray(p.MediumArray)
+      ? p.MediumArray.slice(0, p.MediumArraySize ?? p.MediumArray.length)
+      : [];
+    medium = media.indexOf(binding.adapter.general?.MediaType ?? -1);
+    if (medium < 0)
+      return done(NDIS_STATUS_UNSUPPORTED_MEDIA, "MediumArray does not hold the adapter's medium");
+    if (typeof p.SelectedMediumIndex !== "object" || p.SelectedMediumIndex === null) {
+      return done(NDIS_STATUS_FAILURE, "OpenParameters.SelectedMediumIndex is not an Out<number>");
+    }
+    p.SelectedMediumIndex.value = medium;
+  } catch (thrown) {
+    return done(NDIS_STATUS_FAILURE, `OpenParameters cannot be read: ${describeThrown(thrown)}`);
+  }
+  NdisBindingHandle.value = openBinding(binding, ProtocolBindingContext);
+  if (runtime.takePending("NdisOpenAdapterEx")) {
+    binding.open = "opening";
+    runtime.defer(() => completeOpenOrClose(binding, "open", NDIS_STATUS_SUCCESS));
+    return done(
+      NDIS_STATUS_PENDING,
+      `${binding.adapter.name}: ProtocolOpenAdapterCompleteEx follows`,
+    );
+  }
+  return done(NDIS_STATUS_SUCCESS, `${binding.protocol.chars.Name} opened ${binding.adapter.name}`);
+}
+
+/**
+ * NdisCloseAdapterEx: closes a binding. Called by ProtocolUnbindAdapterEx (or a bind backing out
+ * after its open succeeded), PASSIVE_LEVEL. Returns SUCCESS or PENDING
+ * (ProtocolCloseAdapterCompleteEx follows). The binding handle is dead afterwards.
+ */
+export function NdisCloseAdapterEx(NdisBindingHandle: NDIS_HANDLE): NDIS_STATUS {
+  const found = bindingOf("NdisCloseAdapterEx", NdisBindingHandle, "handle");
+  if (found === null) return NDIS_STATUS_FAILURE;
+  const { runtime, binding } = found;
+  const driver = binding?.driver ?? currentFrame().driver;
+  const done = enter(runtime, "NdisCloseAdapterEx", driver);
+  checkIrql(runtime, driver, "NdisCloseAdapterEx", PASSIVE_LEVEL, "Irql_Protocol_Driver_Function");
+  if (binding === null) return done(NDIS_STATUS_FAILURE, "invalid handle");
+  const state = binding.machine.state;
+  if ((state !== "Closing" && state !== "Opening") || binding.open !== "open") {
+    runtime.violate(
+      "NdisCloseAdapterEx_OutsideUnbind",
+      `NdisCloseAdapterEx on binding ${binding.protocol.chars.Name} → ${binding.adapter.name} in state ${state}${binding.open !== "open" ? ` (${binding.open})` : ""}`,
+      driver,
+    );
+    return done(NDIS_STATUS_FAILURE, "not inside an unbind or a failing bind");
+  }
+  revokeHandle(NdisBindingHandle);
+  if (runtime.takePending("NdisCloseAdapterEx")) {
+    binding.open = "closing";
+    runtime.defer(() => completeOpenOrClose(binding, "close", NDIS_STATUS_SUCCESS));
+    return done(NDIS_STATUS_PENDING, "ProtocolCloseAdapterCompleteEx follows");
+  }
+  binding.open = "closed";
+  return done(NDIS_STATUS_SUCCESS, `${binding.protocol.chars.Name} closed ${binding.adapter.name}`);
+}
+
+/** NdisCompleteBindAdapterEx: ends a ProtocolBindAdapterEx that returned PENDING. */
+export function NdisCompleteBindAdapterEx(
+  BindAdapterContext: NDIS_HANDLE,
+  Status: NDIS_STATUS,
+): void {
+  const found = bindingOf("NdisCompleteBindAdapterEx", BindAdapterContext, "bindContext");
+  if (found === null) return;
+  const { runtime, binding } = found;
+  const done = enter(
+    runtime,
+    "NdisCompleteBindAdapterEx",
+    binding?.driver ?? currentFrame().driver,
+  );
+  checkIrql(
+    runtime,
+    binding?.driver ?? null,
+    "NdisCompleteBindAdapterEx",
+    PASSIVE_LEVEL,
+    "Irql_Protocol_Driver_Function",
+  );
+  if (binding !== null) completeBind(binding, Status);
+  done(undefined);
+}
+
+/** NdisCompleteUnbindAdapterEx: ends a ProtocolUnbindAdapterEx that returned PENDING. */
+export function NdisCompleteUnbindAdapterEx(UnbindContext: NDIS_HANDLE): void {
+  const found = bindingOf("NdisCompleteUnbindAdapterEx", UnbindContext, "unbindContext");
+  if (found === null) return;
+  const { runtime, binding } = found;
+  const done = enter(
+    runtime,
+    "NdisCompleteUnbindAdapterEx",
+    binding?.driver ?? currentFrame().driver,
+  );
+  checkIrql(
+    runtime,
+    binding?.driver ?? null,
+    "NdisCompleteUnbindAdapterEx",
+    PASSIVE_LEVEL,
+    "Irql_Protocol_Driver_Function",
+  );
+  binding?.machine.fire("NdisCompleteUnbindAdapterEx");
+  done(undefined);
+}
+
+/** NdisCompleteNetPnPEvent: ends a ProtocolNetPnPEvent that returned PENDING, with its status. */
+export function NdisCompleteNetPnPEvent(
+  NdisBindingHandle: NDIS_HANDLE,
+  NetPnPEventNotification: NET_PNP_EVENT_NOTIFICATION,
+  Status: NDIS_STATUS,
+): void {
+  void NetPnPEventNotification;
+  const found = bindingOf("NdisCompleteNetPnPEvent", NdisBindingHandle, "handle");
+  if (found === null) return;
+  const { runtime, binding } = found;
+  const done = enter(runtime, "NdisCompleteNetPnPEvent", binding?.driver ?? currentFrame().driver);
+  checkIrql(
+    runtime,
+    binding?.driver ?? null,
+    "NdisCompleteNetPnPEvent",
+    PASSIVE_LEVEL,
+    "Irql_Protocol_Driver_Function",
+  );
+  binding?.machine.fire(
+    Status === NDIS_STATUS_SUCCESS
+      ? "NdisCompleteNetPnPEvent:SUCCESS"
+      : "NdisCompleteNetPnPEvent:FAILURE",
+  );
+  done(undefined);
+}

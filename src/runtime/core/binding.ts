@@ -1,0 +1,435 @@
+/**
+ * Protocol bindings: one protocol's open of one adapter (NDIS's open block). Every handler NDIS
+ * calls for a binding — ProtocolBindAdapterEx, ProtocolNetPnPEvent(NetEventPause/Restart),
+ * ProtocolUnbindAdapterEx — runs through the binding state machine.
+ */
+import { PASSIVE_LEVEL } from "../../ndis/irql.js";
+import {
+  NDIS_OBJECT_TYPE_BIND_PARAMETERS,
+  NDIS_OBJECT_TYPE_DEFAULT,
+  NDIS_OBJECT_TYPE_PROTOCOL_RESTART_PARAMETERS,
+} from "../../ndis/object-header.js";
+import {
+  isNdisStatusValue,
+  type NDIS_STATUS,
+  NDIS_STATUS_FAILURE,
+  NDIS_STATUS_PENDING,
+  NDIS_STATUS_SUCCESS,
+  ndisStatusToString,
+} from "../../ndis/status.js";
+import {
+  type NDIS_BIND_PARAMETERS,
+  type NET_PNP_EVENT_NOTIFICATION,
+  NetEventPause,
+  NetEventRestart,
+} from "../../ndis/structs.js";
+import type { NDIS_HANDLE } from "../../ndis/types.js";
+import { BINDING_MACHINE, type BindingEvent, type BindingState } from "../state/binding-machine.js";
+import { StateMachine } from "../state/machine.js";
+import type { MiniportAdapter } from "./adapter.js";
+import { callDriver, currentFrame } from "./context.js";
+import type { DriverRecord, ProtocolDriverBlock } from "./driver.js";
+import { mintHandle, revokeHandle } from "./handles.js";
+import type { NdisRuntime } from "./runtime.js";
+
+export interface Binding {
+  readonly kind: "binding";
+  readonly runtime: NdisRuntime;
+  /** The protocol's driver. */
+  readonly driver: DriverRecord;
+  readonly protocol: ProtocolDriverBlock;
+  readonly adapter: MiniportAdapter;
+  /** NDIS's token for this bind (ProtocolBindAdapterEx's BindContext). */
+  readonly bindContext: NDIS_HANDLE;
+  /** The NdisBindingHandle, minted by a successful NdisOpenAdapterEx. */
+  handle: NDIS_HANDLE | null;
+  /** ProtocolBindingContext, given to NdisOpenAdapterEx. */
+  context: unknown;
+  /** Whether the open has succeeded and no close has begun. */
+  open: "closed" | "opening" | "open" | "closing";
+  /** NDIS's token for the unbind (ProtocolUnbindAdapterEx's UnbindContext). */
+  unbindContext: NDIS_HANDLE | null;
+  readonly machine: StateMachine<BindingState, BindingEvent>;
+  readonly waiters: Set<() => void>;
+}
+
+const header = (Type: number, Revision = 1) => Object.freeze({ Type, Revision, Size: 0 });
+
+function wake(binding: Binding): void {
+  for (const w of [...binding.waiters]) w();
+}
+
+export function createBinding(protocol: ProtocolDriverBlock, adapter: MiniportAdapter): Binding {
+  const runtime = adapter.runtime;
+  const name = `${protocol.chars.Name} → ${adapter.name}`;
+  const binding = {
+    kind: "binding",
+    runtime,
+    driver: protocol.driver,
+    protocol,
+    adapter,
+    handle: null,
+    context: undefined,
+    open: "closed",
+    unbindContext: null,
+    waiters: new Set<() => void>(),
+  } as unknown as Binding;
+  (binding as { machine: Binding["machine"] }).machine = new StateMachine(
+    BINDING_MACHINE,
+    (event, result) => {
+      if (result.ok) {
+        if (runtime.tracing && result.from !== result.to) {
+          runtime.emit({
+            kind: "state",
+            phase: "call",
+            depth: currentFrame().depth + 1,
+            name: event,
+            driver: protocol.driver.name,
+            detail: `binding ${name}: ${result.from} → ${result.to}`,
+          });
+        }
+        wake(binding);
+        return;
+      }
+      if (result.by === "ndis") {
+        throw new Error(
+          `ndis-ts internal error: NDIS fired ${event} on binding ${name} in state ${result.from}`,
+        );
+      }
+      runtime.violate(
+        result.rule,
+        `${event} on binding ${name} in state ${result.from}: nothing is pending`,
+        protocol.driver,
+      );
+    },
+  );
+  (binding as { bindContext: NDIS_HANDLE }).bindContext = mintHandle(
+    `bind context ${name}`,
+    binding,
+  );
+  runtime.bindings.add(binding);
+  return binding;
+}
+
+/** The bindings of one adapter, in the order they were made. */
+export function bindingsOf(adapter: MiniportAdapter): Binding[] {
+  return [...adapter.runtime.bindings].filter((b) => b.adapter === adapter);
+}
+
+/** Forgets a binding: every handle of it is revoked. */
+export function retireBinding(binding: Binding): void {
+  binding.runtime.bindings.delete(binding);
+  revokeHandle(binding.bindContext);
+  if (binding.handle !== null) revokeHandle(binding.handle);
+  if (binding.unbindContext !== null) revokeHandle(binding.unbindContext);
+  wake(binding);
+}
+
+export function waitForBinding(
+  binding: Binding,
+  done: (state: BindingState) => boolean,
+): Promise<BindingState> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (done(binding.machine.state) || !binding.runtime.bindings.has(binding)) {
+        binding.waiters.delete(check);
+        resolve(binding.machine.state);
+      }
+    };
+    binding.waiters.add(check);
+    check();
+  });
+}
+
+/** Mints the NdisBindingHandle once NdisOpenAdapterEx succeeds. */
+export function openBinding(binding: Binding, context: unknown): NDIS_HANDLE {
+  binding.context = context;
+  binding.open = "open";
+  binding.handle = mintHandle(
+    `binding ${binding.protocol.chars.Name} → ${binding.adapter.name}`,
+    binding,
+  );
+  return binding.handle;
+}
+
+function describe(value: unknown): string {
+  return isNdisStatusValue(value) ? ndisStatusToString(value) : String(value);
+}
+
+function bindParameters(binding: Binding): NDIS_BIND_PARAMETERS {
+  const { adapter, protocol } = binding;
+  const g = adapter.general;
+  const minor = protocol.version.minor;
+  const revision = minor === 0 ? 1 : minor === 1 ? 2 : minor < 30 ? 3 : 4;
+  return Object.freeze({
+    Header: header(NDIS_OBJECT_TYPE_BIND_PARAMETERS, revision),
+    ProtocolSection: protocol.chars.Name,
+    AdapterName: adapter.name,
+    PhysicalDeviceObject: null,
+    MediaType: g?.MediaType ?? 0,
+    MtuSize: g?.MtuSize ?? 0,
+    MaxXmitLinkSpeed: g?.MaxXmitLinkSpeed ?? 0n,
+    XmitLinkSpeed: g?.XmitLinkSpeed ?? 0n,
+    MaxRcvLinkSpeed: g?.MaxRcvLinkSpeed ?? 0n,
+    RcvLinkSpeed: g?.RcvLinkSpeed ?? 0n,
+    MediaConnectState: g?.MediaConnectState ?? 0,
+    MediaDuplexState: g?.MediaDuplexState ?? 0,
+    LookaheadSize: g?.LookaheadSize ?? 0,
+    SupportedPacketFilters: g?.SupportedPacketFilters ?? 0,
+    MaxMulticastListSize: g?.MaxMulticastListSize ?? 0,
+    MacAddressLength: g?.MacAddressLength ?? 0,
+    CurrentMacAddress: Uint8Array.from(g?.CurrentMacAddress ?? []),
+    PhysicalMediumType: g?.PhysicalMediumType ?? 0,
+    BoundIfIndex: adapter.ifIndex,
+    BoundIfNetluid: adapter.netLuid,
+    LowestIfIndex: adapter.ifIndex,
+    LowestIfNetluid: adapter.netLuid,
+    AccessType: g?.AccessType ?? 0,
+    DirectionType: g?.DirectionType ?? 0,
+    ConnectionType: g?.ConnectionType ?? 0,
+    IfType: g?.IfType ?? 0,
+    IfConnectorPresent: g?.IfConnectorPresent ?? false,
+    SupportedOidList: g?.SupportedOidList ?? [],
+    SupportedOidListLength: (g?.SupportedOidList.length ?? 0) * 4,
+  });
+}
+
+function handler(binding: Binding, name: string): (...args: unknown[]) => unknown {
+  const entry =
+    binding.protocol.chars.handlers[name as keyof typeof binding.protocol.chars.handlers];
+  if (entry === undefined)
+    throw new Error(`ndis-ts internal error: ${name} missing from a validated table`);
+  return entry as (...args: unknown[]) => unknown;
+}
+
+/**
+ * NDIS binds a protocol to an adapter: ProtocolBindAdapterEx (PASSIVE_LEVEL). Resolves with true
+ * when the binding ends up Paused (bound), false when the bind failed (the binding is gone).
+ */
+export async function bindProtocol(binding: Binding): Promise<boolean> {
+  const { runtime, driver } = binding;
+  const bind = handler(binding, "BindAdapterHandlerEx");
+  const params = bindParameters(binding);
+  binding.machine.invoke(
+    "ProtocolBindAdapterEx",
+    () =>
+      callDriver(
+        runtime,
+        driver,
+        "ProtocolBindAdapterEx",
+        PASSIVE_LEVEL,
+        () => bind(binding.protocol.context, binding.bindContext, params),
+        () => NDIS_STATUS_FAILURE,
+      ),
+    (returned) => {
+      if (returned === NDIS_STATUS_PENDING) return "ProtocolBindAdapterEx:PENDING";
+      if (returned === NDIS_STATUS_SUCCESS) {
+        if (binding.open === "open") return "ProtocolBindAdapterEx:SUCCESS";
+        runtime.violate(
+          "ProtocolBindAdapterEx_SuccessWithoutOpen",
+          `ProtocolBindAdapterEx for ${binding.adapter.name} returned SUCCESS with the binding ${binding.open === "opening" ? "still opening" : "not opened"}`,
+          driver,
+        );
+        return "ProtocolBindAdapterEx:FAILURE";
+      }
+      if (!isNdisStatusValue(returned)) {
+        runtime.violate(
+          "Callback_InvalidReturn",
+          `ProtocolBindAdapterEx returned ${describe(returned)}`,
+          driver,
+        );
+      }
+      return "ProtocolBindAdapterEx:FAILURE";
+    },
+  );
+  const state = await waitForBinding(binding, (s) => s !== "Opening");
+  if (state === "Paused") return true;
+  if (binding.open !== "closed" && binding.runtime.bindings.has(binding)) {
+    runtime.violate(
+      "ProtocolBindAdapterEx_FailedWithoutClose",
+      `the bind of ${binding.protocol.chars.Name} to ${binding.adapter.name} failed but left the adapter open; NDIS closed it`,
+      driver,
+    );
+  }
+  retireBinding(binding);
+  return false;
+}
+
+/** Completion of a bind the protocol pended (NdisCompleteBindAdapterEx). */
+export function completeBind(binding: Binding, status: NDIS_STATUS): void {
+  if (
+    status === NDIS_STATUS_SUCCESS &&
+    binding.open !== "open" &&
+    binding.machine.state === "Opening"
+  ) {
+    binding.runtime.violate(
+      "ProtocolBindAdapterEx_SuccessWithoutOpen",
+      `NdisCompleteBindAdapterEx(SUCCESS) for ${binding.adapter.name} with the binding not open`,
+      binding.driver,
+    );
+    binding.machine.fire("NdisCompleteBindAdapterEx:FAILURE");
+    return;
+  }
+  binding.machine.fire(
+    status === NDIS_STATUS_SUCCESS
+      ? "NdisCompleteBindAdapterEx:SUCCESS"
+      : "NdisCompleteBindAdapterEx:FAILURE",
+  );
+}
+
+function pnpEvent(binding: Binding, code: number, buffer: object): NET_PNP_EVENT_NOTIFICATION {
+  void binding;
+  return Object.freeze({
+    Header: header(NDIS_OBJECT_TYPE_DEFAULT),
+    PortNumber: 0,
+    NetPnPEvent: Object.freeze({ NetEvent: code, Buffer: buffer, BufferLength: 0 }),
+  });
+}
+
+/** NDIS pauses a Running binding: ProtocolNetPnPEvent(NetEventPause); resolves once Paused. */
+export async function pauseBinding(binding: Binding, reason: number): Promise<void> {
+  const { runtime, driver } = binding;
+  const pnp = handler(binding, "NetPnPEventHandler");
+  const event = pnpEvent(
+    binding,
+    NetEventPause,
+    Object.freeze({ Header: header(NDIS_OBJECT_TYPE_DEFAULT), Flags: 0, PauseReason: reason }),
+  );
+  binding.machine.invoke(
+    "NetEventPause",
+    () =>
+      callDriver(
+        runtime,
+        driver,
+        "ProtocolNetPnPEvent",
+        PASSIVE_LEVEL,
+        () => pnp(binding.context, event),
+        () => NDIS_STATUS_SUCCESS,
+      ),
+    (returned) => {
+      if (returned === NDIS_STATUS_PENDING) return "NetEventPause:PENDING";
+      if (returned !== NDIS_STATUS_SUCCESS) {
+        runtime.violate(
+          "Callback_InvalidReturn",
+          `ProtocolNetPnPEvent(NetEventPause) returned ${describe(returned)}; a pause cannot fail, NDIS takes it as SUCCESS`,
+          driver,
+        );
+      }
+      return "NetEventPause:SUCCESS";
+    },
+  );
+  await waitForBinding(binding, (s) => s !== "Pausing");
+}
+
+/** NDIS restarts a Paused binding: ProtocolNetPnPEvent(NetEventRestart); resolves when it ends. */
+export async function restartBinding(binding: Binding): Promise<void> {
+  const { runtime, driver, adapter } = binding;
+  const pnp = handler(binding, "NetPnPEventHandler");
+  const event = pnpEvent(
+    binding,
+    NetEventRestart,
+    Object.freeze({
+      Header: header(NDIS_OBJECT_TYPE_PROTOCOL_RESTART_PARAMETERS),
+      FilterModuleNameBuffer: null,
+      FilterModuleNameBufferLength: 0,
+      BoundIfIndex: adapter.ifIndex,
+      BoundIfNetluid: adapter.netLuid,
+      RestartAttributes: null,
+    }),
+  );
+  binding.machine.invoke(
+    "NetEventRestart",
+    () =>
+      callDriver(
+        runtime,
+        driver,
+        "ProtocolNetPnPEvent",
+        PASSIVE_LEVEL,
+        () => pnp(binding.context, event),
+        () => NDIS_STATUS_FAILURE,
+      ),
+    (returned) => {
+      if (returned === NDIS_STATUS_PENDING) return "NetEventRestart:PENDING";
+      if (returned === NDIS_STATUS_SUCCESS) return "NetEventRestart:SUCCESS";
+      if (!isNdisStatusValue(returned)) {
+        runtime.violate(
+          "Callback_InvalidReturn",
+          `ProtocolNetPnPEvent(NetEventRestart) returned ${describe(returned)}`,
+          driver,
+        );
+      }
+      return "NetEventRestart:FAILURE";
+    },
+  );
+  await waitForBinding(binding, (s) => s !== "Restarting");
+}
+
+/** NDIS unbinds a Paused binding: ProtocolUnbindAdapterEx; resolves once it is gone. */
+export async function unbindProtocol(binding: Binding): Promise<void> {
+  const { runtime, driver } = binding;
+  const unbind = handler(binding, "UnbindAdapterHandlerEx");
+  binding.unbindContext = mintHandle(
+    `unbind context ${binding.protocol.chars.Name} → ${binding.adapter.name}`,
+    binding,
+  );
+  const token = binding.unbindContext;
+  binding.machine.invoke(
+    "ProtocolUnbindAdapterEx",
+    () =>
+      callDriver(
+        runtime,
+        driver,
+        "ProtocolUnbindAdapterEx",
+        PASSIVE_LEVEL,
+        () => unbind(token, binding.context),
+        () => NDIS_STATUS_SUCCESS,
+      ),
+    (returned) => {
+      if (returned === NDIS_STATUS_PENDING) return "ProtocolUnbindAdapterEx:PENDING";
+      if (returned !== NDIS_STATUS_SUCCESS) {
+        runtime.violate(
+          "Callback_InvalidReturn",
+          `ProtocolUnbindAdapterEx returned ${describe(returned)}; an unbind cannot fail`,
+          driver,
+        );
+      }
+      return "ProtocolUnbindAdapterEx:SUCCESS";
+    },
+  );
+  await waitForBinding(binding, (s) => s !== "Closing");
+  if (binding.open !== "closed" && runtime.bindings.has(binding)) {
+    runtime.violate(
+      "ProtocolUnbindAdapterEx_WithoutClose",
+      `the unbind of ${binding.protocol.chars.Name} from ${binding.adapter.name} completed without NdisCloseAdapterEx; NDIS closed it`,
+      driver,
+    );
+  }
+  retireBinding(binding);
+}
+
+/** Calls ProtocolOpenAdapterCompleteEx / ProtocolCloseAdapterCompleteEx for an operation NDIS pended. */
+export function completeOpenOrClose(
+  binding: Binding,
+  which: "open" | "close",
+  status: NDIS_STATUS,
+): void {
+  const { runtime, driver } = binding;
+  if (!runtime.bindings.has(binding)) return;
+  const name =
+    which === "open" ? "ProtocolOpenAdapterCompleteEx" : "ProtocolCloseAdapterCompleteEx";
+  const complete = handler(
+    binding,
+    which === "open" ? "OpenAdapterCompleteHandlerEx" : "CloseAdapterCompleteHandlerEx",
+  );
+  if (which === "open") binding.open = status === NDIS_STATUS_SUCCESS ? "open" : "closed";
+  else binding.open = "closed";
+  callDriver(
+    runtime,
+    driver,
+    name,
+    PASSIVE_LEVEL,
+    () => (which === "open" ? complete(binding.context, status) : complete(binding.context)),
+    () => undefined,
+  );
+  wake(binding);
+}

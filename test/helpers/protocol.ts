@@ -1,0 +1,126 @@
+/**
+ * A scriptable protocol driver for binding tests: by default it opens the adapter inside
+ * ProtocolBindAdapterEx and closes it inside ProtocolUnbindAdapterEx; any step can be replaced.
+ */
+import {
+  type DRIVER_OBJECT,
+  type DriverModule,
+  type NDIS_BIND_PARAMETERS,
+  type NDIS_HANDLE,
+  NDIS_OBJECT_TYPE_OPEN_PARAMETERS,
+  type NDIS_STATUS,
+  NDIS_STATUS_PENDING,
+  NDIS_STATUS_SUCCESS,
+  NdisCloseAdapterEx,
+  NdisDeregisterProtocolDriver,
+  NdisMedium802_3,
+  NdisOpenAdapterEx,
+  NdisRegisterProtocolDriver,
+  type NET_PNP_EVENT_NOTIFICATION,
+  type Out,
+} from "../../src/index.js";
+import { protocolChars } from "./drivers.js";
+
+/** One binding as the protocol sees it (its ProtocolBindingContext). */
+export interface ProtocolBinding {
+  readonly adapter: string;
+  handle: NDIS_HANDLE | undefined;
+  readonly params: NDIS_BIND_PARAMETERS;
+}
+
+export interface ProtocolScript {
+  name?: string;
+  minor?: number;
+  /** Replaces the bind; the default opens with `open()` and returns its status. */
+  bind?: (b: ProtocolBinding, bindContext: NDIS_HANDLE, open: () => NDIS_STATUS) => unknown;
+  /** Replaces the unbind; the default closes and returns SUCCESS (PENDING if the close pends). */
+  unbind?: (b: ProtocolBinding, unbindContext: NDIS_HANDLE) => unknown;
+  pnp?: (b: ProtocolBinding, event: NET_PNP_EVENT_NOTIFICATION) => unknown;
+  openComplete?: (b: ProtocolBinding, status: NDIS_STATUS) => void;
+  closeComplete?: (b: ProtocolBinding) => void;
+  /** The adapter name the protocol opens (the one in its bind parameters unless told). */
+  openName?: string;
+  /** The media the protocol opens with. */
+  media?: readonly number[];
+}
+
+export interface ScriptedProtocol {
+  readonly module: DriverModule;
+  readonly calls: string[];
+  readonly bindings: ProtocolBinding[];
+  protocolHandle(): NDIS_HANDLE | undefined;
+}
+
+export function scriptedProtocol(script: ProtocolScript = {}): ScriptedProtocol {
+  const calls: string[] = [];
+  const bindings: ProtocolBinding[] = [];
+  let protocolHandle: NDIS_HANDLE | undefined;
+  const open = (b: ProtocolBinding, bindContext: NDIS_HANDLE): NDIS_STATUS => {
+    const out: Out<NDIS_HANDLE> = {};
+    const status = NdisOpenAdapterEx(
+      protocolHandle as NDIS_HANDLE,
+      b,
+      {
+        Header: { Type: NDIS_OBJECT_TYPE_OPEN_PARAMETERS, Revision: 1, Size: 0 },
+        AdapterName: script.openName ?? b.params.AdapterName,
+        MediumArray: script.media ?? [NdisMedium802_3],
+        MediumArraySize: (script.media ?? [NdisMedium802_3]).length,
+        SelectedMediumIndex: {},
+      },
+      bindContext,
+      out,
+    );
+    b.handle = out.value;
+    return status;
+  };
+  const chars = protocolChars({
+    Name: script.name ?? "proto",
+    MinorNdisVersion: script.minor ?? 89,
+    ...(script.minor === 0 ? { Header: { Type: 0x95, Revision: 1, Size: 120 } } : {}),
+    BindAdapterHandlerEx: (
+      _ctx: unknown,
+      bindContext: NDIS_HANDLE,
+      params: NDIS_BIND_PARAMETERS,
+    ) => {
+      calls.push(`ProtocolBindAdapterEx(${params.AdapterName})`);
+      const b: ProtocolBinding = { adapter: params.AdapterName, handle: undefined, params };
+      bindings.push(b);
+      const doOpen = () => open(b, bindContext);
+      return script.bind === undefined ? doOpen() : script.bind(b, bindContext, doOpen);
+    },
+    UnbindAdapterHandlerEx: (unbindContext: NDIS_HANDLE, b: ProtocolBinding) => {
+      calls.push(`ProtocolUnbindAdapterEx(${b.adapter})`);
+      if (script.unbind !== undefined) return script.unbind(b, unbindContext);
+      const status = NdisCloseAdapterEx(b.handle as NDIS_HANDLE);
+      return status === NDIS_STATUS_PENDING ? NDIS_STATUS_PENDING : NDIS_STATUS_SUCCESS;
+    },
+    NetPnPEventHandler: (b: ProtocolBinding, e: NET_PNP_EVENT_NOTIFICATION) => {
+      const reason = (e.NetPnPEvent.Buffer as { PauseReason?: number } | null)?.PauseReason;
+      calls.push(
+        `ProtocolNetPnPEvent(${e.NetPnPEvent.NetEvent}${reason === undefined ? "" : `, ${reason}`})`,
+      );
+      return script.pnp === undefined ? NDIS_STATUS_SUCCESS : script.pnp(b, e);
+    },
+    OpenAdapterCompleteHandlerEx: (b: ProtocolBinding, status: NDIS_STATUS) => {
+      calls.push(`ProtocolOpenAdapterCompleteEx(${b.adapter})`);
+      script.openComplete?.(b, status);
+    },
+    CloseAdapterCompleteHandlerEx: (b: ProtocolBinding) => {
+      calls.push(`ProtocolCloseAdapterCompleteEx(${b.adapter})`);
+      script.closeComplete?.(b);
+    },
+  });
+  const module: DriverModule = {
+    DriverEntry: (DriverObject: DRIVER_OBJECT) => {
+      const out: Out<NDIS_HANDLE> = {};
+      const status = NdisRegisterProtocolDriver(undefined, chars, out);
+      protocolHandle = out.value;
+      DriverObject.DriverUnload = () => {
+        calls.push("DriverUnload");
+        if (protocolHandle !== undefined) NdisDeregisterProtocolDriver(protocolHandle);
+      };
+      return status;
+    },
+  };
+  return { module, calls, bindings, protocolHandle: () => protocolHandle };
+}
