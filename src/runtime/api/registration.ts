@@ -487,7 +487,10 @@ export function NdisSetOptionalHandlers(
   );
   if (target?.kind === "binding") {
     // The DDI lets a protocol pass a binding handle; per-binding optional tables are not modelled yet.
-    return done(NDIS_STATUS_FAILURE, "optional handlers for a single binding are not supported by ndis-ts yet");
+    return done(
+      NDIS_STATUS_FAILURE,
+      "optional handlers for a single binding are not supported by ndis-ts yet",
+    );
   }
   if (target === null || target.kind === "miniport-adapter") {
     runtime.violate(
