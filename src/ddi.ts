@@ -13,6 +13,12 @@ export * from "./ndis/structs.js";
 export type * from "./ndis/types.js";
 export * from "./ndis/version.js";
 export {
+  NdisIMCancelInitializeDeviceInstance,
+  NdisIMDeInitializeDeviceInstance,
+  NdisIMGetBindingContext,
+  NdisIMInitializeDeviceInstanceEx,
+} from "./runtime/api/im.js";
+export {
   NdisMPauseComplete,
   NdisMRestartComplete,
   NdisMSetMiniportAttributes,

@@ -18,7 +18,7 @@ import {
 } from "../ndis/adapter.js";
 import { NdisError } from "../ndis/errors.js";
 import { HIGH_LEVEL, PASSIVE_LEVEL } from "../ndis/irql.js";
-import { ndisObjectTypeToString } from "../ndis/object-header.js";
+import { NDIS_OBJECT_TYPE_DEFAULT, ndisObjectTypeToString } from "../ndis/object-header.js";
 import {
   isNdisStatusValue,
   type NDIS_STATUS,
@@ -27,11 +27,14 @@ import {
   NT_SUCCESS,
 } from "../ndis/status.js";
 import {
+  type NDIS_HALT_ACTION,
   type NDIS_SHUTDOWN_ACTION,
   NdisHaltDeviceDisabled,
+  NdisHaltDeviceInstanceDeInitialized,
   NdisHaltDeviceSurpriseRemoved,
   NdisShutdownBugCheck,
   NdisShutdownPowerOff,
+  NetEventIMReEnableDevice,
 } from "../ndis/structs.js";
 import type { DRIVER_OBJECT } from "../ndis/types.js";
 import {
@@ -64,6 +67,7 @@ import {
   waitForBinding,
 } from "../runtime/core/binding.js";
 import { callDriver, describeThrown } from "../runtime/core/context.js";
+import type { DeviceInstance } from "../runtime/core/device-instance.js";
 import {
   createDriverRecord,
   type DriverRecord,
@@ -74,7 +78,12 @@ import {
 } from "../runtime/core/driver.js";
 import { type AllocationSite, NdisRuntime, type PendingSite } from "../runtime/core/runtime.js";
 import type { TraceListener } from "../runtime/core/trace.js";
-import { VERIFIER_MODES, type VerifierMode, type Violation } from "../verifier/violation.js";
+import {
+  NdisBugCheckError,
+  VERIFIER_MODES,
+  type VerifierMode,
+  type Violation,
+} from "../verifier/violation.js";
 
 export type { AllocationSite, PendingSite, RegistryValue };
 
@@ -316,6 +325,101 @@ export class NdisHost {
       );
     }
     this.#bindingPaths = paths;
+    this.#runtime.pnp = {
+      startDevice: (instance) => this.#track(this.#startDevice(instance)),
+      deinitializeDevice: (adapter) =>
+        this.#track(this.#teardownVirtual(adapter, NdisHaltDeviceInstanceDeInitialized, false)),
+    };
+  }
+
+  /** PnP work NDIS handed to the host that has not finished yet. */
+  readonly #work = new Set<Promise<void>>();
+  #workErrors: unknown[] = [];
+
+  #track(work: Promise<void>): void {
+    const tracked = work
+      .catch((err: unknown) => {
+        // A bug check already stopped the host and is reported by the next operation.
+        if (!(err instanceof NdisBugCheckError)) this.#workErrors.push(err);
+      })
+      .finally(() => this.#work.delete(tracked));
+    this.#work.add(tracked);
+  }
+
+  /**
+   * Resolves once NDIS has no PnP work in flight: virtual miniports an IM driver asked for are
+   * started (or failed), teardowns it asked for are done. Every host operation ends with it.
+   */
+  async settle(): Promise<void> {
+    while (this.#work.size > 0) await Promise.all([...this.#work]);
+    const errors = this.#workErrors;
+    this.#workErrors = [];
+    if (errors.length > 0) throw errors[0];
+  }
+
+  /** Waits until the call that asked for work has unwound (NDIS's work runs after the call). */
+  #later(): Promise<void> {
+    return new Promise((resolve) => this.#runtime.defer(resolve));
+  }
+
+  /** The PnP manager starts a virtual miniport: MiniportInitializeEx, binds above it, restart. */
+  async #startDevice(instance: DeviceInstance): Promise<void> {
+    await this.#later();
+    const runtime = this.#runtime;
+    if (runtime.deviceInstances.get(instance.name) !== instance || instance.state !== "wanted")
+      return;
+    if (this.#shutDown || runtime.bugCheck !== null) return;
+    instance.state = "starting";
+    const adapter = createAdapter(instance.block, instance.name);
+    instance.adapter = adapter;
+    const status = initializeAdapter(adapter, instance.context);
+    if (status !== NDIS_STATUS_SUCCESS) {
+      if (runtime.adapters.get(adapter.name) === adapter) retireAdapter(adapter);
+      runtime.deviceInstances.delete(instance.name);
+      return;
+    }
+    instance.state = "started";
+    for (const protocol of this.#protocols()) {
+      if (this.#shouldBind(protocol, adapter)) await bindProtocol(createBinding(protocol, adapter));
+    }
+    await this.#restartStack(adapter);
+  }
+
+  /**
+   * Tears a virtual miniport down: unbind what is above it, pause it, halt it with `action`.
+   * `disable` keeps the instance, disabled, for a later re-enable.
+   */
+  async #teardownVirtual(
+    adapter: MiniportAdapter,
+    action: NDIS_HALT_ACTION,
+    disable: boolean,
+  ): Promise<void> {
+    await this.#later();
+    const runtime = this.#runtime;
+    if (runtime.adapters.get(adapter.name) !== adapter) return;
+    await this.#takeDown(adapter, action);
+    const instance = runtime.deviceInstances.get(adapter.name);
+    if (instance?.adapter === adapter) {
+      if (disable) {
+        instance.state = "disabled";
+        instance.adapter = null;
+      } else {
+        runtime.deviceInstances.delete(adapter.name);
+      }
+    }
+  }
+
+  /** Unbinds everything above an adapter, pauses it, and halts it with `action`. */
+  async #takeDown(adapter: MiniportAdapter, action: NDIS_HALT_ACTION): Promise<void> {
+    await waitForState(
+      adapter,
+      (s) => s !== "Restarting" && s !== "Pausing" && s !== "Initializing",
+    );
+    for (const binding of bindingsOf(adapter))
+      await this.#unbind(binding, NDIS_PAUSE_NDIS_INTERNAL);
+    if (adapter.machine.state === "Running") await pauseAdapter(adapter, true);
+    if (adapter.machine.state === "Paused") haltAdapter(adapter, action);
+    else retireAdapter(adapter);
   }
 
   /** The emulated NDIS version, as NdisGetVersion returns it inside this host. */
@@ -433,6 +537,7 @@ export class NdisHost {
           if (this.#shouldBind(protocol, adapter)) await this.#bindIntoStack(protocol, adapter);
         }
       }
+      await this.settle();
       return { status, driverObject: driver.driverObject };
     }
     try {
@@ -483,14 +588,17 @@ export class NdisHost {
       );
     }
     driver.state = "unloading";
-    // NDIS unbinds the driver's protocols (pause, then unbind) ...
-    for (const binding of [...runtime.bindings]) {
-      if (binding.driver === driver) await this.#unbind(binding, NDIS_PAUSE_UNBIND_PROTOCOL);
-    }
-    // ... and unloads a driver only once its devices are gone: each is paused and halted first.
+    await this.settle();
+    // NDIS removes the driver's devices first (for an IM driver, its virtual miniports: what is
+    // above them is unbound, then each is paused and halted) ...
     for (const block of driver.miniportDrivers) {
       for (const adapter of [...block.adapters]) await this.#removeAdapter(adapter, false);
     }
+    // ... then unbinds the driver's protocols (pause, then unbind).
+    for (const binding of [...runtime.bindings]) {
+      if (binding.driver === driver) await this.#unbind(binding, NDIS_PAUSE_UNBIND_PROTOCOL);
+    }
+    await this.settle();
     const handlerName = miniport === undefined ? "DriverUnload" : "MiniportDriverUnload";
     try {
       callDriver(
@@ -551,6 +659,7 @@ export class NdisHost {
       if (this.#shouldBind(protocol, adapter)) await bindProtocol(createBinding(protocol, adapter));
     }
     await this.#restartStack(adapter);
+    await this.settle();
     return describeAdapter(adapter);
   }
 
@@ -570,15 +679,69 @@ export class NdisHost {
       adapter.surpriseRemoved = true;
       notifyDevicePnPEvent(adapter, NdisDevicePnPEventSurpriseRemoved);
     }
-    await waitForState(adapter, (s) => s !== "Restarting" && s !== "Pausing");
-    for (const binding of bindingsOf(adapter))
-      await this.#unbind(binding, NDIS_PAUSE_NDIS_INTERNAL);
-    if (adapter.machine.state === "Running") await pauseAdapter(adapter, true);
-    if (adapter.machine.state === "Paused") {
-      haltAdapter(adapter, surprise ? NdisHaltDeviceSurpriseRemoved : NdisHaltDeviceDisabled);
-    } else {
-      retireAdapter(adapter);
+    await this.#takeDown(
+      adapter,
+      surprise ? NdisHaltDeviceSurpriseRemoved : NdisHaltDeviceDisabled,
+    );
+    const instance = this.#runtime.deviceInstances.get(adapter.name);
+    if (instance?.adapter === adapter) this.#runtime.deviceInstances.delete(adapter.name);
+    await this.settle();
+  }
+
+  /**
+   * Disables a virtual miniport, as a user would in Device Manager: everything above it is
+   * unbound, then MiniportPause and MiniportHaltEx(NdisHaltDeviceDisabled). The IM driver's
+   * binding stays; `enableAdapter` brings the miniport back.
+   */
+  async disableAdapter(name: string): Promise<void> {
+    this.#assertRunning();
+    const adapter = this.#adapter(name);
+    if (!adapter.block.chars.isIntermediate) {
+      throw new NdisError(
+        "NDIS_ERR_INVALID_STATE",
+        `${name} is not a virtual miniport; remove it instead`,
+      );
     }
+    await this.#teardownVirtual(adapter, NdisHaltDeviceDisabled, true);
+    await this.settle();
+  }
+
+  /**
+   * Re-enables a disabled virtual miniport: NDIS tells the IM driver with
+   * ProtocolNetPnPEvent(NetEventIMReEnableDevice) — binding context NULL, the instance name in
+   * the buffer — and the driver calls NdisIMInitializeDeviceInstanceEx again.
+   */
+  async enableAdapter(name: string): Promise<void> {
+    this.#assertRunning();
+    const runtime = this.#runtime;
+    const instance = runtime.deviceInstances.get(name);
+    if (instance?.state !== "disabled") {
+      throw new NdisError("NDIS_ERR_INVALID_STATE", `${name} is not a disabled virtual miniport`);
+    }
+    const protocol = instance.block.associatedProtocol;
+    const pnp = protocol?.chars.handlers.NetPnPEventHandler as
+      | ((c: unknown, e: unknown) => unknown)
+      | undefined;
+    if (protocol !== null && pnp !== undefined) {
+      const notification = Object.freeze({
+        Header: Object.freeze({ Type: NDIS_OBJECT_TYPE_DEFAULT, Revision: 1, Size: 0 }),
+        PortNumber: 0,
+        NetPnPEvent: Object.freeze({
+          NetEvent: NetEventIMReEnableDevice,
+          Buffer: name,
+          BufferLength: name.length * 2,
+        }),
+      });
+      callDriver(
+        runtime,
+        protocol.driver,
+        "ProtocolNetPnPEvent",
+        PASSIVE_LEVEL,
+        () => pnp(null, notification),
+        () => undefined,
+      );
+    }
+    await this.settle();
   }
 
   /**
@@ -654,6 +817,9 @@ export class NdisHost {
   }
 
   #shouldBind(protocol: ProtocolDriverBlock, adapter: MiniportAdapter): boolean {
+    // An IM driver's protocol edge never binds to its own virtual miniports.
+    if (protocol.associatedMiniport !== null && protocol.associatedMiniport === adapter.block)
+      return false;
     const paths = this.#bindingPaths;
     if (paths === undefined || paths === "all") return true;
     return paths.some((p) => p.protocol === protocol.chars.Name && p.adapter === adapter.name);

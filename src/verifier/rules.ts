@@ -184,6 +184,11 @@ export const VERIFIER_RULES = Object.freeze({
     "ProtocolUnbindAdapterEx (DDI): the unbind closes the binding with NdisCloseAdapterEx",
     "an unbind that completes has closed the binding",
   ),
+  NdisIMInitializeDeviceInstanceEx_NotAssociated: rule(
+    "NdisIMInitializeDeviceInstanceEx_NotAssociated",
+    "NdisIMAssociateMiniport (DDI): DriverEntry associates the two edges before any device instance",
+    "an intermediate driver calls NdisIMAssociateMiniport before its first NdisIMInitializeDeviceInstanceEx",
+  ),
 } satisfies Record<string, VerifierRule>);
 
 export type VerifierRuleId = keyof typeof VERIFIER_RULES;

@@ -194,6 +194,7 @@ export function initializeAdapter(adapter: MiniportAdapter, imDeviceContext: unk
         PASSIVE_LEVEL,
         () => init(adapter.handle, adapter.block.context, params),
         () => NDIS_STATUS_FAILURE,
+        adapter.name,
       ),
     (returned) => {
       const allowed = [
@@ -257,6 +258,7 @@ export async function restartAdapter(adapter: MiniportAdapter): Promise<NDIS_STA
         PASSIVE_LEVEL,
         () => restart(adapter.context, params),
         () => NDIS_STATUS_FAILURE,
+        adapter.name,
       ),
     (returned) => {
       if (returned === NDIS_STATUS_SUCCESS) return "MiniportRestart:SUCCESS";
@@ -299,6 +301,7 @@ export async function pauseAdapter(adapter: MiniportAdapter, removing: boolean):
         PASSIVE_LEVEL,
         () => pause(adapter.context, params),
         () => NDIS_STATUS_SUCCESS,
+        adapter.name,
       ),
     (returned) => {
       if (returned === NDIS_STATUS_PENDING) return "MiniportPause:PENDING";
@@ -330,6 +333,7 @@ export function haltAdapter(adapter: MiniportAdapter, action: NDIS_HALT_ACTION):
           PASSIVE_LEVEL,
           () => halt(adapter.context, action),
           () => undefined,
+          adapter.name,
         ),
       () => null,
     );
@@ -356,6 +360,7 @@ export function shutdownAdapter(
         irql,
         () => shutdown(adapter.context, action),
         () => undefined,
+        adapter.name,
       ),
     () => null,
   );
@@ -386,5 +391,6 @@ export function notifyDevicePnPEvent(
     PASSIVE_LEVEL,
     () => notify(adapter.context, pnp),
     () => undefined,
+    adapter.name,
   );
 }

@@ -220,6 +220,7 @@ export async function bindProtocol(binding: Binding): Promise<boolean> {
         PASSIVE_LEVEL,
         () => bind(binding.protocol.context, binding.bindContext, params),
         () => NDIS_STATUS_FAILURE,
+        `${binding.protocol.chars.Name} → ${binding.adapter.name}`,
       ),
     (returned) => {
       if (returned === NDIS_STATUS_PENDING) return "ProtocolBindAdapterEx:PENDING";
@@ -305,6 +306,7 @@ export async function pauseBinding(binding: Binding, reason: number): Promise<vo
         PASSIVE_LEVEL,
         () => pnp(binding.context, event),
         () => NDIS_STATUS_SUCCESS,
+        `${binding.protocol.chars.Name} → ${binding.adapter.name}: NetEventPause`,
       ),
     (returned) => {
       if (returned === NDIS_STATUS_PENDING) return "NetEventPause:PENDING";
@@ -347,6 +349,7 @@ export async function restartBinding(binding: Binding): Promise<void> {
         PASSIVE_LEVEL,
         () => pnp(binding.context, event),
         () => NDIS_STATUS_FAILURE,
+        `${binding.protocol.chars.Name} → ${binding.adapter.name}: NetEventRestart`,
       ),
     (returned) => {
       if (returned === NDIS_STATUS_PENDING) return "NetEventRestart:PENDING";
@@ -383,6 +386,7 @@ export async function unbindProtocol(binding: Binding): Promise<void> {
         PASSIVE_LEVEL,
         () => unbind(token, binding.context),
         () => NDIS_STATUS_SUCCESS,
+        `${binding.protocol.chars.Name} → ${binding.adapter.name}`,
       ),
     (returned) => {
       if (returned === NDIS_STATUS_PENDING) return "ProtocolUnbindAdapterEx:PENDING";
@@ -430,6 +434,7 @@ export function completeOpenOrClose(
     PASSIVE_LEVEL,
     () => (which === "open" ? complete(binding.context, status) : complete(binding.context)),
     () => undefined,
+    `${binding.protocol.chars.Name} → ${binding.adapter.name}`,
   );
   wake(binding);
 }

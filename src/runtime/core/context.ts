@@ -44,7 +44,7 @@ export function describeThrown(value: unknown): string {
 /**
  * Calls driver code as NDIS calls handler `name`: in a new frame at `irql`, traced. If the driver
  * throws, the DriverException rule is reported and `onThrow` supplies the result NDIS goes on
- * with. If the handler returns holding a spin lock, the SpinLock rule is reported and the IRQL is
+ * with; `subject` names the object the call is about, for the trace. If the handler returns holding a spin lock, the SpinLock rule is reported and the IRQL is
  * restored.
  */
 export function callDriver<T>(
@@ -54,10 +54,20 @@ export function callDriver<T>(
   irql: KIRQL,
   fn: () => T,
   onThrow: () => T,
+  subject?: string,
 ): T {
   const frame: Frame = { runtime, driver, handler: name, irql, depth: top.depth + 1, parent: top };
-  if (runtime.tracing)
-    runtime.emit({ kind: "handler", phase: "call", depth: frame.depth, name, driver: driver.name });
+  if (runtime.tracing) {
+    const detail = subject === undefined ? {} : { detail: subject };
+    runtime.emit({
+      kind: "handler",
+      phase: "call",
+      depth: frame.depth,
+      name,
+      driver: driver.name,
+      ...detail,
+    });
+  }
   top = frame;
   let result: T;
   try {

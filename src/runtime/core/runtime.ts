@@ -14,6 +14,7 @@ import {
 } from "../../verifier/violation.js";
 import type { MiniportAdapter } from "./adapter.js";
 import type { Binding } from "./binding.js";
+import type { DeviceInstance, PnpManager } from "./device-instance.js";
 import type { DriverRecord } from "./driver.js";
 import type { TraceEvent, TraceListener } from "./trace.js";
 
@@ -37,6 +38,10 @@ export class NdisRuntime {
   readonly drivers = new Map<string, DriverRecord>();
   /** Every adapter NDIS holds, by device instance name. */
   readonly adapters = new Map<string, MiniportAdapter>();
+  /** IM device instances by name, from NdisIMInitializeDeviceInstanceEx until they are removed. */
+  readonly deviceInstances = new Map<string, DeviceInstance>();
+  /** The PnP manager that starts and removes devices for NDIS; the host sets it. */
+  pnp: PnpManager | null = null;
   /** Every protocol binding NDIS holds (Opening to Closing). */
   readonly bindings = new Set<Binding>();
   readonly violations: Violation[] = [];

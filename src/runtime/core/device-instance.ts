@@ -1,0 +1,31 @@
+/**
+ * IM device instances: the virtual miniports an intermediate driver asked for with
+ * NdisIMInitializeDeviceInstanceEx. NDIS hands the start to the PnP manager (the host), which
+ * calls MiniportInitializeEx for it later — possibly after the call returned, so the driver may
+ * assume neither order.
+ */
+import type { MiniportAdapter } from "./adapter.js";
+import type { MiniportDriverBlock } from "./driver.js";
+
+export interface DeviceInstance {
+  /** The device instance name (`\Device\{GUID}` on Windows; any unique name here). */
+  readonly name: string;
+  readonly block: MiniportDriverBlock;
+  /** The DeviceContext given to NdisIMInitializeDeviceInstanceEx. */
+  context: unknown;
+  /**
+   * wanted: the start is queued and can still be cancelled; starting: MiniportInitializeEx is
+   * running or ran; started: the virtual miniport exists; disabled: the user disabled it and it
+   * waits for a re-enable.
+   */
+  state: "wanted" | "starting" | "started" | "disabled";
+  adapter: MiniportAdapter | null;
+}
+
+/** What the PnP manager does for NDIS with virtual devices. The host provides it. */
+export interface PnpManager {
+  /** Starts a wanted instance: MiniportInitializeEx, binds above it, restart. */
+  startDevice(instance: DeviceInstance): void;
+  /** Tears a virtual miniport down because its IM driver asked (NdisIMDeInitializeDeviceInstance). */
+  deinitializeDevice(adapter: MiniportAdapter): void;
+}
