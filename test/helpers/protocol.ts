@@ -12,6 +12,7 @@ import {
   NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
   NdisCloseAdapterEx,
+  NdisCompleteUnbindAdapterEx,
   NdisDeregisterProtocolDriver,
   NdisMedium802_3,
   NdisOpenAdapterEx,
@@ -55,6 +56,7 @@ export function scriptedProtocol(script: ProtocolScript = {}): ScriptedProtocol 
   const calls: string[] = [];
   const bindings: ProtocolBinding[] = [];
   let protocolHandle: NDIS_HANDLE | undefined;
+  const pendingUnbinds = new Map<ProtocolBinding, NDIS_HANDLE>();
   const open = (b: ProtocolBinding, bindContext: NDIS_HANDLE): NDIS_STATUS => {
     const out: Out<NDIS_HANDLE> = {};
     const status = NdisOpenAdapterEx(
@@ -91,6 +93,8 @@ export function scriptedProtocol(script: ProtocolScript = {}): ScriptedProtocol 
     UnbindAdapterHandlerEx: (unbindContext: NDIS_HANDLE, b: ProtocolBinding) => {
       calls.push(`ProtocolUnbindAdapterEx(${b.adapter})`);
       if (script.unbind !== undefined) return script.unbind(b, unbindContext);
+      // A close NDIS pends ends the unbind from ProtocolCloseAdapterCompleteEx.
+      pendingUnbinds.set(b, unbindContext);
       const status = NdisCloseAdapterEx(b.handle as NDIS_HANDLE);
       return status === NDIS_STATUS_PENDING ? NDIS_STATUS_PENDING : NDIS_STATUS_SUCCESS;
     },
@@ -107,7 +111,9 @@ export function scriptedProtocol(script: ProtocolScript = {}): ScriptedProtocol 
     },
     CloseAdapterCompleteHandlerEx: (b: ProtocolBinding) => {
       calls.push(`ProtocolCloseAdapterCompleteEx(${b.adapter})`);
-      script.closeComplete?.(b);
+      if (script.closeComplete !== undefined) script.closeComplete(b);
+      else if (pendingUnbinds.has(b))
+        NdisCompleteUnbindAdapterEx(pendingUnbinds.get(b) as NDIS_HANDLE);
     },
   });
   const module: DriverModule = {

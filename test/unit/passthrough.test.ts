@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as passthrough from "../../src/drivers/passthrough/index.js";
+import * as testMiniport from "../../src/drivers/test-miniport/index.js";
 import {
   NDIS_STATUS_RESOURCES,
   NDIS_STATUS_SUCCESS,
@@ -9,6 +10,7 @@ import {
   type TraceEvent,
 } from "../../src/index.js";
 import { edgeCount } from "../helpers/drivers.js";
+import { scriptedProtocol } from "../helpers/protocol.js";
 
 describe("passthrough DriverEntry", () => {
   for (const [version, miniportRevision, protocolRevision] of [
@@ -96,5 +98,135 @@ describe("passthrough DriverEntry", () => {
     const { status } = await host.loadDriver({ name: "passthrough", module: passthrough });
     assert.equal(status, NDIS_STATUS_RESOURCES);
     assert.deepEqual(host.drivers, []);
+  });
+});
+
+describe("passthrough over the test miniport", () => {
+  async function stack(options: { pend?: "NdisOpenAdapterEx" | "NdisCloseAdapterEx" } = {}) {
+    const host = new NdisHost({
+      bindings: [
+        { protocol: "passthrough", adapter: "eth0" },
+        { protocol: "tcpip", adapter: "eth0-pt" },
+      ],
+    });
+    const log: string[] = [];
+    host.onTrace((e: TraceEvent) => {
+      if (e.phase === "call" && e.kind === "handler" && e.name !== "DriverEntry")
+        log.push(`${e.name}(${e.detail ?? ""})`);
+    });
+    await host.loadDriver({ name: "testmp", module: testMiniport });
+    await host.loadDriver({ name: "passthrough", module: passthrough });
+    await host.loadDriver({ name: "tcpip", module: scriptedProtocol({ name: "tcpip" }).module });
+    if (options.pend !== undefined) host.pendOperations(options.pend);
+    log.length = 0;
+    return { host, log };
+  }
+
+  const upTo = (host: NdisHost) => host.adapters.map((a) => `${a.name}:${a.state}`);
+
+  test("bring-up: the binding opens eth0, the virtual miniport eth0-pt starts with eth0's attributes, tcpip binds above", async () => {
+    const { host, log } = await stack();
+    await host.addAdapter({ driver: "testmp", name: "eth0" });
+    assert.deepEqual(log, [
+      "MiniportInitializeEx(eth0)",
+      "ProtocolBindAdapterEx(passthrough → eth0)",
+      "MiniportInitializeEx(eth0-pt)",
+      "ProtocolBindAdapterEx(tcpip → eth0-pt)",
+      "MiniportRestart(eth0)",
+      "MiniportRestart(eth0-pt)",
+      "ProtocolNetPnPEvent(passthrough → eth0: NetEventRestart)",
+      "ProtocolNetPnPEvent(tcpip → eth0-pt: NetEventRestart)",
+    ]);
+    assert.deepEqual(upTo(host), ["eth0:Running", "eth0-pt:Running"]);
+    const [lower, upper] = host.adapters;
+    assert.equal(upper?.macAddress, lower?.macAddress);
+    assert.equal(upper?.mtu, lower?.mtu);
+    assert.equal(upper?.intermediate, true);
+    assert.deepEqual(host.violations, []);
+  });
+
+  test("a bind whose open NDIS pends completes from ProtocolOpenAdapterCompleteEx", async () => {
+    const { host, log } = await stack({ pend: "NdisOpenAdapterEx" });
+    await host.addAdapter({ driver: "testmp", name: "eth0" });
+    assert.ok(log.includes("ProtocolOpenAdapterCompleteEx(passthrough → eth0)"));
+    assert.deepEqual(upTo(host), ["eth0:Running", "eth0-pt:Running"]);
+    assert.deepEqual(host.violations, []);
+  });
+
+  test("removal (orderly, surprise, with a pended close) tears the virtual miniport down first and leaves nothing", async () => {
+    for (const [surprise, pend] of [
+      [false, undefined],
+      [true, undefined],
+      [false, "NdisCloseAdapterEx"],
+    ] as const) {
+      const { host, log } = await stack();
+      await host.addAdapter({ driver: "testmp", name: "eth0" });
+      // Both closes pend: tcpip's (above the virtual miniport) and passthrough's (below).
+      if (pend !== undefined) host.pendOperations(pend, 2);
+      log.length = 0;
+      await host.removeAdapter("eth0", { surprise });
+      const expected = [
+        "ProtocolNetPnPEvent(passthrough → eth0: NetEventPause)",
+        "ProtocolUnbindAdapterEx(passthrough → eth0)",
+        "ProtocolNetPnPEvent(tcpip → eth0-pt: NetEventPause)",
+        "ProtocolUnbindAdapterEx(tcpip → eth0-pt)",
+        ...(pend === undefined ? [] : ["ProtocolCloseAdapterCompleteEx(tcpip → eth0-pt)"]),
+        "MiniportPause(eth0-pt)",
+        "MiniportHaltEx(eth0-pt)",
+        ...(pend === undefined ? [] : ["ProtocolCloseAdapterCompleteEx(passthrough → eth0)"]),
+        "MiniportPause(eth0)",
+        "MiniportHaltEx(eth0)",
+      ];
+      assert.deepEqual(
+        log,
+        surprise ? ["MiniportDevicePnPEventNotify(eth0)", ...expected] : expected,
+      );
+      for (const name of ["tcpip", "passthrough", "testmp"]) await host.unloadDriver(name);
+      assert.deepEqual(host.liveObjects(), []);
+      assert.deepEqual(host.violations, []);
+    }
+  });
+
+  test("disable and re-enable of the virtual miniport", async () => {
+    const { host } = await stack();
+    await host.addAdapter({ driver: "testmp", name: "eth0" });
+    await host.disableAdapter("eth0-pt");
+    assert.deepEqual(upTo(host), ["eth0:Running"]);
+    await host.enableAdapter("eth0-pt");
+    assert.deepEqual(upTo(host), ["eth0:Running", "eth0-pt:Running"]);
+    assert.deepEqual(
+      host.bindings.map((b) => `${b.protocol}→${b.adapter}:${b.state}`),
+      ["passthrough→eth0:Running", "tcpip→eth0-pt:Running"],
+    );
+    assert.deepEqual(host.violations, []);
+  });
+
+  test("unloading passthrough with its binding open, then everything: no object left", async () => {
+    const { host, log } = await stack();
+    await host.addAdapter({ driver: "testmp", name: "eth0" });
+    log.length = 0;
+    await host.unloadDriver("passthrough");
+    assert.deepEqual(log, [
+      "ProtocolNetPnPEvent(tcpip → eth0-pt: NetEventPause)",
+      "ProtocolUnbindAdapterEx(tcpip → eth0-pt)",
+      "MiniportPause(eth0-pt)",
+      "MiniportHaltEx(eth0-pt)",
+      "ProtocolNetPnPEvent(passthrough → eth0: NetEventPause)",
+      "ProtocolUnbindAdapterEx(passthrough → eth0)",
+      "MiniportDriverUnload()",
+    ]);
+    await host.unloadDriver("tcpip");
+    await host.unloadDriver("testmp");
+    assert.deepEqual(host.liveObjects(), []);
+    assert.deepEqual(host.violations, []);
+  });
+
+  test("system shutdown with the stack running: MiniportShutdownEx for each adapter, nothing left", async () => {
+    const { host, log } = await stack();
+    await host.addAdapter({ driver: "testmp", name: "eth0" });
+    log.length = 0;
+    await host.shutdown();
+    assert.deepEqual(log, ["MiniportShutdownEx(eth0)", "MiniportShutdownEx(eth0-pt)"]);
+    assert.deepEqual(host.liveObjects(), []);
   });
 });

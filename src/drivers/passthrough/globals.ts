@@ -1,8 +1,11 @@
 /**
- * The passthrough driver's global state. A C driver keeps it in file-scope variables; one module
- * here may be loaded by several hosts in one process, so the state hangs off the DRIVER_OBJECT.
+ * The passthrough driver's state. A C driver keeps globals in file-scope variables; one module
+ * here may be loaded by several hosts in one process, so the globals hang off the DRIVER_OBJECT.
+ *
+ * ADAPT is a lower binding and VELAN its virtual miniport, as in Microsoft's MUX sample; the
+ * passthrough driver has exactly one VELAN per ADAPT.
  */
-import type { DRIVER_OBJECT, NDIS_HANDLE } from "../../ddi.js";
+import type { DRIVER_OBJECT, NDIS_BIND_PARAMETERS, NDIS_HANDLE } from "../../ddi.js";
 
 export interface PassthroughGlobals {
   readonly DriverObject: DRIVER_OBJECT;
@@ -10,6 +13,27 @@ export interface PassthroughGlobals {
   MiniportDriverHandle: NDIS_HANDLE | undefined;
   /** From NdisRegisterProtocolDriver: the protocol edge. */
   ProtocolHandle: NDIS_HANDLE | undefined;
+  /** Every lower binding, open or opening. */
+  readonly Adapters: ADAPT[];
+}
+
+/** One lower binding (the ProtocolBindingContext). */
+export interface ADAPT {
+  readonly Globals: PassthroughGlobals;
+  readonly BindParameters: NDIS_BIND_PARAMETERS;
+  /** The device instance name of this binding's virtual miniport. */
+  readonly DeviceInstance: string;
+  BindContext: NDIS_HANDLE | undefined;
+  BindingHandle: NDIS_HANDLE | undefined;
+  /** Set while an unbind waits for the virtual miniport's halt. */
+  UnbindContext: NDIS_HANDLE | undefined;
+  Velan: VELAN | null;
+}
+
+/** The virtual miniport (the MiniportAdapterContext). */
+export interface VELAN {
+  readonly Adapt: ADAPT;
+  readonly MiniportAdapterHandle: NDIS_HANDLE;
 }
 
 const globalsByDriver = new WeakMap<DRIVER_OBJECT, PassthroughGlobals>();
@@ -19,6 +43,7 @@ export function createGlobals(DriverObject: DRIVER_OBJECT): PassthroughGlobals {
     DriverObject,
     MiniportDriverHandle: undefined,
     ProtocolHandle: undefined,
+    Adapters: [],
   };
   globalsByDriver.set(DriverObject, globals);
   return globals;
@@ -30,4 +55,9 @@ export function globalsOf(DriverObject: DRIVER_OBJECT): PassthroughGlobals | und
 
 export function forgetGlobals(DriverObject: DRIVER_OBJECT): void {
   globalsByDriver.delete(DriverObject);
+}
+
+/** The name of the virtual miniport the passthrough driver puts over `adapterName`. */
+export function deviceInstanceFor(adapterName: string): string {
+  return `${adapterName}-pt`;
 }

@@ -54,6 +54,7 @@ import {
   MPShutdown,
 } from "./miniport.js";
 import {
+  allGlobals,
   PtBindAdapter,
   PtCloseAdapterComplete,
   PtNetPnPEvent,
@@ -177,5 +178,6 @@ export function DriverEntry(DriverObject: DRIVER_OBJECT, RegistryPath: string): 
   globals.ProtocolHandle = protocolHandle.value;
 
   NdisIMAssociateMiniport(globals.MiniportDriverHandle, globals.ProtocolHandle);
+  allGlobals.add(globals);
   return NDIS_STATUS_SUCCESS;
 }

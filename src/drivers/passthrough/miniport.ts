@@ -1,11 +1,11 @@
 /**
- * Passthrough driver, miniport (upper) edge: the MiniportXxx entry points of the virtual miniport.
- *
- * The runtime does not create IM virtual miniports yet (NdisIMInitializeDeviceInstanceEx arrives
- * with the bindings work), so NDIS cannot call these handlers today; each states what it does now
- * and what the passthrough driver will do once adapters exist.
+ * Passthrough driver, miniport (upper) edge: the MiniportXxx entry points of its virtual
+ * miniports (VELANs). A VELAN reports the attributes of the adapter below it, as MUX does.
+ * The data path (sends, receives) and OIDs arrive with the NET_BUFFER_LIST work; until then the
+ * VELAN carries no traffic.
  */
 import {
+  type DRIVER_OBJECT,
   type MINIPORT_CANCEL_OID_REQUEST,
   type MINIPORT_CANCEL_SEND,
   type MINIPORT_DEVICE_PNP_EVENT_NOTIFY,
@@ -18,37 +18,118 @@ import {
   type MINIPORT_RETURN_NET_BUFFER_LISTS,
   type MINIPORT_SEND_NET_BUFFER_LISTS,
   type MINIPORT_SHUTDOWN,
+  NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_1,
+  NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2,
+  NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
+  NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND,
+  type NDIS_MINIPORT_INIT_PARAMETERS,
+  NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES,
+  NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
+  NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_1,
+  NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2,
+  NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
+  type NDIS_STATUS,
   NDIS_STATUS_FAILURE,
   NDIS_STATUS_NOT_SUPPORTED,
   NDIS_STATUS_SUCCESS,
   NdisDeregisterProtocolDriver,
+  NdisGetVersion,
+  NdisInterfaceInternal,
   NdisMDeregisterMiniportDriver,
+  NdisMSetMiniportAttributes,
 } from "../../ddi.js";
-import { forgetGlobals, globalsOf } from "./globals.js";
+import { type ADAPT, forgetGlobals, globalsOf, type VELAN } from "./globals.js";
+import { allGlobals, closeLower } from "./protocol.js";
 
 /**
- * MiniportInitializeEx. Called by NDIS for a virtual miniport the driver asked for with
- * NdisIMInitializeDeviceInstanceEx; PASSIVE_LEVEL. Until adapters exist it refuses.
+ * MiniportInitializeEx: NDIS starts the VELAN the binding asked for. PASSIVE_LEVEL. Sets the
+ * registration attributes (NO_HALT_ON_SUSPEND, as IM virtual miniports must) and general
+ * attributes copied from the lower adapter's bind parameters.
  */
-export const MPInitialize: MINIPORT_INITIALIZE = () => NDIS_STATUS_FAILURE;
-
-/** MiniportHaltEx. Called from Paused, with no sends or OIDs outstanding; PASSIVE_LEVEL. */
-export const MPHalt: MINIPORT_HALT = () => {};
+export const MPInitialize: MINIPORT_INITIALIZE = (
+  MiniportAdapterHandle,
+  _MiniportDriverContext,
+  MiniportInitParameters: NDIS_MINIPORT_INIT_PARAMETERS,
+): NDIS_STATUS => {
+  const adapt = MiniportInitParameters.IMDeviceInstanceContext as ADAPT | null;
+  if (adapt === null || adapt === undefined) return NDIS_STATUS_FAILURE;
+  const velan: VELAN = { Adapt: adapt, MiniportAdapterHandle };
+  let status = NdisMSetMiniportAttributes(MiniportAdapterHandle, {
+    Header: {
+      Type: NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
+      Revision: NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
+      Size: NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
+    },
+    MiniportAdapterContext: velan,
+    AttributeFlags: NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND,
+    InterfaceType: NdisInterfaceInternal,
+  });
+  if (status !== NDIS_STATUS_SUCCESS) return status;
+  const lower = adapt.BindParameters;
+  const revision2 = (NdisGetVersion() & 0xffff) >= 20;
+  status = NdisMSetMiniportAttributes(MiniportAdapterHandle, {
+    Header: {
+      Type: NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES,
+      Revision: revision2
+        ? NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2
+        : NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_1,
+      Size: revision2
+        ? NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2
+        : NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_1,
+    },
+    MediaType: lower.MediaType,
+    PhysicalMediumType: lower.PhysicalMediumType,
+    MtuSize: lower.MtuSize,
+    MaxXmitLinkSpeed: lower.MaxXmitLinkSpeed,
+    XmitLinkSpeed: lower.XmitLinkSpeed,
+    MaxRcvLinkSpeed: lower.MaxRcvLinkSpeed,
+    RcvLinkSpeed: lower.RcvLinkSpeed,
+    MediaConnectState: lower.MediaConnectState,
+    MediaDuplexState: lower.MediaDuplexState,
+    LookaheadSize: lower.LookaheadSize,
+    SupportedPacketFilters: lower.SupportedPacketFilters,
+    MaxMulticastListSize: lower.MaxMulticastListSize,
+    MacAddressLength: lower.MacAddressLength,
+    PermanentMacAddress: lower.CurrentMacAddress,
+    CurrentMacAddress: lower.CurrentMacAddress,
+    AccessType: lower.AccessType,
+    DirectionType: lower.DirectionType,
+    ConnectionType: lower.ConnectionType,
+    IfType: lower.IfType,
+    IfConnectorPresent: false,
+    PowerManagementCapabilitiesEx: null,
+  });
+  if (status !== NDIS_STATUS_SUCCESS) return status;
+  adapt.Velan = velan;
+  return NDIS_STATUS_SUCCESS;
+};
 
 /**
- * MiniportDriverUnload. Called after every virtual miniport is halted and every binding unbound;
+ * MiniportHaltEx: called from Paused with nothing outstanding; PASSIVE_LEVEL. Unlinks the VELAN
+ * from its binding; an unbind waiting for this halt can then close the binding and complete.
+ */
+export const MPHalt: MINIPORT_HALT = (MiniportAdapterContext) => {
+  const velan = MiniportAdapterContext as VELAN;
+  const adapt = velan.Adapt;
+  adapt.Velan = null;
+  if (adapt.UnbindContext !== undefined) closeLower(adapt, true);
+};
+
+/**
+ * MiniportDriverUnload: called after every VELAN is halted and every binding unbound;
  * PASSIVE_LEVEL. Undoes DriverEntry: the protocol edge first, then the miniport edge.
  */
-export const MPDriverUnload: MINIPORT_DRIVER_UNLOAD = (DriverObject) => {
+export const MPDriverUnload: MINIPORT_DRIVER_UNLOAD = (DriverObject: DRIVER_OBJECT) => {
   const globals = globalsOf(DriverObject);
   if (globals === undefined) return;
   if (globals.ProtocolHandle !== undefined) NdisDeregisterProtocolDriver(globals.ProtocolHandle);
   if (globals.MiniportDriverHandle !== undefined)
     NdisMDeregisterMiniportDriver(globals.MiniportDriverHandle);
+  allGlobals.delete(globals);
   forgetGlobals(DriverObject);
 };
 
-/** MiniportPause. Returns SUCCESS or PENDING only (N.B. pause must eventually succeed). */
+/** MiniportPause: nothing is in flight without a data path. N.B. returns SUCCESS or PENDING only. */
 export const MPPause: MINIPORT_PAUSE = () => NDIS_STATUS_SUCCESS;
 
 /** MiniportRestart. */

@@ -1,12 +1,27 @@
 /**
  * Passthrough driver, protocol (lower) edge: the ProtocolXxx entry points of its bindings.
  *
- * The runtime does not bind protocols to adapters yet, so NDIS cannot call these handlers today;
- * ProtocolBindAdapterEx refuses until bindings exist.
+ * Bind: open the adapter, then ask NDIS for the virtual miniport over it
+ * (NdisIMInitializeDeviceInstanceEx). Unbind: cancel that request if the miniport has not started,
+ * otherwise de-initialize it and finish the unbind from its MiniportHaltEx.
  */
 import {
-  NDIS_STATUS_NOT_SUPPORTED,
+  type NDIS_BIND_PARAMETERS,
+  type NDIS_HANDLE,
+  NDIS_OBJECT_TYPE_OPEN_PARAMETERS,
+  type NDIS_STATUS,
+  NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
+  NdisCloseAdapterEx,
+  NdisCompleteBindAdapterEx,
+  NdisCompleteUnbindAdapterEx,
+  NdisIMCancelInitializeDeviceInstance,
+  NdisIMDeInitializeDeviceInstance,
+  NdisIMInitializeDeviceInstanceEx,
+  NdisMedium802_3,
+  NdisOpenAdapterEx,
+  NetEventIMReEnableDevice,
+  type Out,
   type PROTOCOL_BIND_ADAPTER_EX,
   type PROTOCOL_CLOSE_ADAPTER_COMPLETE_EX,
   type PROTOCOL_NET_PNP_EVENT,
@@ -17,21 +32,143 @@ import {
   type PROTOCOL_STATUS_EX,
   type PROTOCOL_UNBIND_ADAPTER_EX,
 } from "../../ddi.js";
+import { type ADAPT, deviceInstanceFor, type PassthroughGlobals } from "./globals.js";
 
-/** ProtocolBindAdapterEx: PASSIVE_LEVEL. */
-export const PtBindAdapter: PROTOCOL_BIND_ADAPTER_EX = () => NDIS_STATUS_NOT_SUPPORTED;
+/** Asks NDIS for the virtual miniport over an open binding. */
+function startVelan(adapt: ADAPT): void {
+  const driverHandle = adapt.Globals.MiniportDriverHandle as NDIS_HANDLE;
+  // NOT_ACCEPTED (already wanted) is fine; any other failure leaves the binding without a VELAN.
+  NdisIMInitializeDeviceInstanceEx(driverHandle, adapt.DeviceInstance, adapt);
+}
 
-/** ProtocolUnbindAdapterEx: called only on a Paused binding; cannot fail. */
-export const PtUnbindAdapter: PROTOCOL_UNBIND_ADAPTER_EX = () => NDIS_STATUS_SUCCESS;
+function forget(adapt: ADAPT): void {
+  const list = adapt.Globals.Adapters;
+  const index = list.indexOf(adapt);
+  if (index >= 0) list.splice(index, 1);
+}
 
-/** ProtocolOpenAdapterCompleteEx. */
-export const PtOpenAdapterComplete: PROTOCOL_OPEN_ADAPTER_COMPLETE_EX = () => {};
+/**
+ * ProtocolBindAdapterEx: PASSIVE_LEVEL. Opens the adapter and asks for the virtual miniport.
+ * Returns the open's failure, or SUCCESS — or PENDING when NDIS pended the open; the bind then
+ * completes from ProtocolOpenAdapterCompleteEx.
+ */
+export const PtBindAdapter: PROTOCOL_BIND_ADAPTER_EX = (
+  ProtocolDriverContext: unknown,
+  BindContext: NDIS_HANDLE,
+  BindParameters: NDIS_BIND_PARAMETERS,
+): NDIS_STATUS => {
+  const globals = ProtocolDriverContext as PassthroughGlobals;
+  const adapt: ADAPT = {
+    Globals: globals,
+    BindParameters,
+    DeviceInstance: deviceInstanceFor(BindParameters.AdapterName),
+    BindContext,
+    BindingHandle: undefined,
+    UnbindContext: undefined,
+    Velan: null,
+  };
+  const handle: Out<NDIS_HANDLE> = {};
+  const status = NdisOpenAdapterEx(
+    globals.ProtocolHandle as NDIS_HANDLE,
+    adapt,
+    {
+      Header: { Type: NDIS_OBJECT_TYPE_OPEN_PARAMETERS, Revision: 1, Size: 0 },
+      AdapterName: BindParameters.AdapterName,
+      MediumArray: [NdisMedium802_3],
+      MediumArraySize: 1,
+      SelectedMediumIndex: {},
+    },
+    BindContext,
+    handle,
+  );
+  if (status !== NDIS_STATUS_SUCCESS && status !== NDIS_STATUS_PENDING) return status;
+  adapt.BindingHandle = handle.value;
+  globals.Adapters.push(adapt);
+  if (status === NDIS_STATUS_PENDING) return NDIS_STATUS_PENDING;
+  adapt.BindContext = undefined;
+  startVelan(adapt);
+  return NDIS_STATUS_SUCCESS;
+};
 
-/** ProtocolCloseAdapterCompleteEx. */
-export const PtCloseAdapterComplete: PROTOCOL_CLOSE_ADAPTER_COMPLETE_EX = () => {};
+/** ProtocolOpenAdapterCompleteEx: finishes a bind whose open NDIS pended. */
+export const PtOpenAdapterComplete: PROTOCOL_OPEN_ADAPTER_COMPLETE_EX = (
+  ProtocolBindingContext,
+  Status,
+) => {
+  const adapt = ProtocolBindingContext as ADAPT;
+  const bindContext = adapt.BindContext as NDIS_HANDLE;
+  adapt.BindContext = undefined;
+  if (Status === NDIS_STATUS_SUCCESS) startVelan(adapt);
+  else forget(adapt);
+  NdisCompleteBindAdapterEx(bindContext, Status);
+};
 
-/** ProtocolNetPnPEvent. */
-export const PtNetPnPEvent: PROTOCOL_NET_PNP_EVENT = () => NDIS_STATUS_SUCCESS;
+/**
+ * ProtocolUnbindAdapterEx: called on a Paused binding; cannot fail. Returns SUCCESS when nothing
+ * was started above, PENDING while the virtual miniport is being torn down (completed from
+ * MiniportHaltEx, or from ProtocolCloseAdapterCompleteEx if NDIS pends the close).
+ */
+export const PtUnbindAdapter: PROTOCOL_UNBIND_ADAPTER_EX = (
+  UnbindContext,
+  ProtocolBindingContext,
+) => {
+  const adapt = ProtocolBindingContext as ADAPT;
+  adapt.UnbindContext = UnbindContext;
+  if (adapt.Velan === null) {
+    // Not started yet (or it failed): withdraw the request. If it is too late but the VELAN
+    // still does not exist, its initialization failed — there is nothing to wait for either.
+    NdisIMCancelInitializeDeviceInstance(
+      adapt.Globals.MiniportDriverHandle as NDIS_HANDLE,
+      adapt.DeviceInstance,
+    );
+  }
+  if (adapt.Velan === null) return closeLower(adapt, false);
+  NdisIMDeInitializeDeviceInstance(adapt.Velan.MiniportAdapterHandle);
+  return NDIS_STATUS_PENDING;
+};
+
+/**
+ * Closes the lower binding once nothing above depends on it. `pended` says the unbind already
+ * returned PENDING, so its end is reported with NdisCompleteUnbindAdapterEx.
+ */
+export function closeLower(adapt: ADAPT, pended: boolean): NDIS_STATUS {
+  const status = NdisCloseAdapterEx(adapt.BindingHandle as NDIS_HANDLE);
+  if (status === NDIS_STATUS_PENDING) return NDIS_STATUS_PENDING; // ProtocolCloseAdapterCompleteEx finishes
+  forget(adapt);
+  if (pended) NdisCompleteUnbindAdapterEx(adapt.UnbindContext as NDIS_HANDLE);
+  return NDIS_STATUS_SUCCESS;
+}
+
+/** ProtocolCloseAdapterCompleteEx: a close NDIS pended is done; so is the unbind. */
+export const PtCloseAdapterComplete: PROTOCOL_CLOSE_ADAPTER_COMPLETE_EX = (
+  ProtocolBindingContext,
+) => {
+  const adapt = ProtocolBindingContext as ADAPT;
+  forget(adapt);
+  NdisCompleteUnbindAdapterEx(adapt.UnbindContext as NDIS_HANDLE);
+};
+
+/**
+ * ProtocolNetPnPEvent. NetEventIMReEnableDevice (binding context NULL, the instance name in the
+ * buffer): the user re-enabled a virtual miniport, so ask for it again. Pause and restart of the
+ * binding need nothing yet (no data path).
+ */
+export const PtNetPnPEvent: PROTOCOL_NET_PNP_EVENT = (
+  _ProtocolBindingContext,
+  NetPnPEventNotification,
+) => {
+  const event = NetPnPEventNotification.NetPnPEvent;
+  if (event.NetEvent === NetEventIMReEnableDevice) {
+    for (const globals of allGlobals) {
+      const adapt = globals.Adapters.find((a) => a.DeviceInstance === event.Buffer);
+      if (adapt !== undefined) startVelan(adapt);
+    }
+  }
+  return NDIS_STATUS_SUCCESS;
+};
+
+/** Drivers whose protocol edge is registered, for events that come without a binding context. */
+export const allGlobals = new Set<PassthroughGlobals>();
 
 /** ProtocolOidRequestComplete. */
 export const PtOidRequestComplete: PROTOCOL_OID_REQUEST_COMPLETE = () => {};
@@ -39,7 +176,7 @@ export const PtOidRequestComplete: PROTOCOL_OID_REQUEST_COMPLETE = () => {};
 /** ProtocolStatusEx. */
 export const PtStatus: PROTOCOL_STATUS_EX = () => {};
 
-/** ProtocolReceiveNetBufferLists. */
+/** ProtocolReceiveNetBufferLists. Data path: arrives with the NET_BUFFER_LIST work. */
 export const PtReceiveNetBufferLists: PROTOCOL_RECEIVE_NET_BUFFER_LISTS = () => {};
 
 /** ProtocolSendNetBufferListsComplete. */
