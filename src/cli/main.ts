@@ -20,7 +20,7 @@ const program = new Command()
 program
   .command("run")
   .description(
-    "run the embedded default stack: the passthrough IM driver registers both edges, then unloads",
+    "run the embedded default stack: the passthrough IM driver over a test miniport, brought up and torn down",
   )
   .addOption(
     new Option("--ndis-version <version>", "NDIS version the host emulates (6.0 … 6.89)").default(

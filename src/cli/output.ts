@@ -4,6 +4,8 @@
  */
 import pc from "picocolors";
 import {
+  type AdapterInfo,
+  type BindingInfo,
   type DriverInfo,
   formatViolation,
   NDIS_STATUS_SUCCESS,
@@ -16,6 +18,7 @@ export interface Output {
   line(text: string): void;
   trace(event: TraceEvent): void;
   driver(info: DriverInfo): void;
+  adapters(adapters: readonly AdapterInfo[], bindings: readonly BindingInfo[]): void;
   violations(list: readonly Violation[]): void;
   /** Machine-readable record (JSON mode only). */
   record(type: string, data: object): void;
@@ -30,6 +33,8 @@ function traceLine(event: TraceEvent): string {
   const indent = "  ".repeat(Math.max(0, event.depth - 1));
   if (event.kind === "violation")
     return `${indent}${pc.red("✖ verifier")} ${event.detail ?? event.name}`;
+  if (event.kind === "state")
+    return `${indent}${pc.dim(`· ${event.detail ?? event.name} (${event.name})`)}`;
   const name = event.kind === "handler" ? pc.cyan(event.name) : pc.bold(event.name);
   const arrow = event.phase === "call" ? "→" : "←";
   const driver =
@@ -48,6 +53,10 @@ export function createOutput(write: (text: string) => void, json: boolean): Outp
       line: () => {},
       trace: (event) => record("trace", event),
       driver: (info) => record("driver", info),
+      adapters: (adapters, bindings) => {
+        for (const a of adapters) record("adapter", a);
+        for (const b of bindings) record("binding", b);
+      },
       violations: (list) => {
         for (const v of list) record("violation", v);
       },
@@ -75,6 +84,15 @@ export function createOutput(write: (text: string) => void, json: boolean): Outp
         );
         write(`    entry points: ${p.handlers.join(", ")}\n`);
       }
+    },
+    adapters: (adapters, bindings) => {
+      for (const a of adapters) {
+        const kind = a.intermediate ? "virtual miniport" : "adapter";
+        write(
+          `${kind} ${pc.bold(a.name)} [${a.driver}] ${a.state}, IfIndex ${a.ifIndex}, MAC ${a.macAddress ?? "?"}, MTU ${a.mtu ?? "?"}, ${a.mediaConnectState ?? "?"}\n`,
+        );
+      }
+      for (const b of bindings) write(`binding ${b.protocol} → ${b.adapter}: ${b.state}\n`);
     },
     violations: (list) => {
       if (list.length === 0) {

@@ -29,7 +29,11 @@ describe("ndis run", () => {
       stdout,
       /← NdisIMAssociateMiniport\s+IM miniport edge of passthrough ↔ protocol "passthrough"/,
     );
+    assert.match(stdout, /virtual miniport eth0-pt \[passthrough\] Running/);
+    assert.match(stdout, /binding passthrough → eth0: Running/);
+    assert.match(stdout, /→ MiniportHaltEx \[passthrough\]/);
     assert.match(stdout, /→ MiniportDriverUnload/);
+    assert.match(stdout, /live objects after teardown: 0/);
     assert.match(stdout, /verifier: no violations/);
   });
 
@@ -60,7 +64,13 @@ describe("ndis run", () => {
       | { miniportDrivers: { revision: number }[] }
       | undefined;
     assert.equal(driver?.miniportDrivers[0]?.revision, 2);
-    assert.deepEqual(records.at(-1), { type: "summary", loaded: true, violations: 0, errors: 0 });
+    assert.deepEqual(records.at(-1), {
+      type: "summary",
+      loaded: true,
+      violations: 0,
+      errors: 0,
+      leaked: 0,
+    });
   });
 
   test("a version NDIS never had is refused with a message and exit code 2", () => {

@@ -1,9 +1,11 @@
 /**
- * `ndis run`: brings up a stack and shows what happens. Today the stack is the embedded default's
- * first step — the passthrough IM driver loaded into a host, registering both edges — and the
- * command prints the DDI trace of the registration, what NDIS now holds, and the unload.
+ * `ndis run`: brings up a stack, shows what happens, and tears it down in NDIS order. Today the
+ * stack is the embedded default: the passthrough IM driver over a test Ethernet miniport —
+ * registration of both edges, the device arrival, the bind, the virtual miniport, the restart —
+ * then removal and unload, leaving nothing behind.
  */
 import * as passthrough from "../../drivers/passthrough/index.js";
+import * as testMiniport from "../../drivers/test-miniport/index.js";
 import {
   NDIS_STATUS_SUCCESS,
   NdisHost,
@@ -24,6 +26,7 @@ export async function run(options: RunOptions, out: Output): Promise<number> {
     ndisVersion: options.ndisVersion,
     verifier: options.verifier,
     acceptDefaultHeaderType: options.acceptDefaultHeaderType,
+    bindings: [{ protocol: "passthrough", adapter: "eth0" }],
   });
   const info = host.ndisVersionInfo;
   out.line(`ndis-ts host: NDIS ${info.label} (${info.os}), verifier ${host.verifierMode}`);
@@ -39,16 +42,27 @@ export async function run(options: RunOptions, out: Output): Promise<number> {
 
   if (loaded) {
     out.line("");
-    for (const driver of host.drivers) out.driver(driver);
+    out.line("loading driver testmp (test Ethernet miniport) and adding its device eth0");
+    await host.loadDriver({ name: "testmp", module: testMiniport });
+    await host.addAdapter({ driver: "testmp", name: "eth0" });
+
     out.line("");
-    out.line("unloading driver passthrough");
+    for (const driver of host.drivers) out.driver(driver);
+    out.adapters(host.adapters, host.bindings);
+
+    out.line("");
+    out.line("removing eth0, then unloading the drivers");
+    await host.removeAdapter("eth0");
+    await host.unloadDriver("testmp");
     await host.unloadDriver("passthrough");
-    out.record("unload", { driver: "passthrough" });
+    out.record("teardown", { liveObjects: host.liveObjects().length });
+    out.line(`live objects after teardown: ${host.liveObjects().length}`);
   }
 
   out.line("");
   out.violations(host.violations);
   const errors = host.violations.filter((v) => v.severity === "error").length;
-  out.record("summary", { loaded, violations: host.violations.length, errors });
-  return loaded && errors === 0 ? 0 : 1;
+  const leaked = host.liveObjects().length;
+  out.record("summary", { loaded, violations: host.violations.length, errors, leaked });
+  return loaded && errors === 0 && leaked === 0 ? 0 : 1;
 }
