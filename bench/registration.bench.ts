@@ -2,12 +2,15 @@
  * Control-path cost of the foundation: a full load/unload cycle of the passthrough IM driver
  * (DriverEntry, two registrations with validation, association, unload, two deregistrations),
  * with the verifier strict vs off and with a trace listener vs none; and a spin-lock
- * acquire/release pair, the IRQL bookkeeping every later data-path call will pay.
+ * acquire/release pair, the IRQL bookkeeping every later data-path call will pay; and a whole
+ * stack cycle — device arrival under passthrough (bind, open, virtual miniport, restarts) and its
+ * removal — which drives every adapter and binding state machine.
  *
  * Run: npm run bench. Results are ratios within one run; record them in BENCHMARKS.md.
  */
 import { Bench } from "tinybench";
 import * as passthrough from "../src/drivers/passthrough/index.js";
+import * as testMiniport from "../src/drivers/test-miniport/index.js";
 import {
   type NDIS_SPIN_LOCK,
   NdisAcquireSpinLock,
@@ -31,11 +34,19 @@ traced.onTrace(() => {
 });
 const lock: NDIS_SPIN_LOCK = {};
 
+const stackHost = new NdisHost({ verifier: "strict" });
+await stackHost.loadDriver({ name: "passthrough", module: passthrough });
+await stackHost.loadDriver({ name: "testmp", module: testMiniport });
+
 const bench = new Bench({ time: 1000, warmup: true });
 bench
   .add("load+unload passthrough, verifier off", cycle(off))
   .add("load+unload passthrough, verifier strict", cycle(strict))
   .add("load+unload passthrough, strict + trace listener", cycle(traced))
+  .add("stack up+down: eth0 under passthrough, strict", async () => {
+    await stackHost.addAdapter({ driver: "testmp", name: "eth0" });
+    await stackHost.removeAdapter("eth0");
+  })
   .add("NdisAcquireSpinLock + NdisReleaseSpinLock", () => {
     NdisAcquireSpinLock(lock);
     NdisReleaseSpinLock(lock);
@@ -68,3 +79,6 @@ if (offRow && strictRow && tracedRow) {
   );
 }
 if (events === 0) throw new Error("the traced host saw no trace events");
+if (stackHost.liveObjects().length !== 3 || stackHost.violations.length !== 0) {
+  throw new Error("the stack cycle leaked or broke a rule");
+}

@@ -357,6 +357,11 @@ export class NdisHost {
     if (errors.length > 0) throw errors[0];
   }
 
+  /** True when PnP work is in flight or failed work has not been reported yet. */
+  get #busy(): boolean {
+    return this.#work.size > 0 || this.#workErrors.length > 0;
+  }
+
   /** Waits until the call that asked for work has unwound (NDIS's work runs after the call). */
   #later(): Promise<void> {
     return new Promise((resolve) => this.#runtime.defer(resolve));
@@ -537,7 +542,7 @@ export class NdisHost {
           if (this.#shouldBind(protocol, adapter)) await this.#bindIntoStack(protocol, adapter);
         }
       }
-      await this.settle();
+      if (this.#busy) await this.settle();
       return { status, driverObject: driver.driverObject };
     }
     try {
@@ -588,7 +593,7 @@ export class NdisHost {
       );
     }
     driver.state = "unloading";
-    await this.settle();
+    if (this.#busy) await this.settle();
     // NDIS removes the driver's devices first (for an IM driver, its virtual miniports: what is
     // above them is unbound, then each is paused and halted) ...
     for (const block of driver.miniportDrivers) {
@@ -598,7 +603,7 @@ export class NdisHost {
     for (const binding of [...runtime.bindings]) {
       if (binding.driver === driver) await this.#unbind(binding, NDIS_PAUSE_UNBIND_PROTOCOL);
     }
-    await this.settle();
+    if (this.#busy) await this.settle();
     const handlerName = miniport === undefined ? "DriverUnload" : "MiniportDriverUnload";
     try {
       callDriver(
@@ -659,7 +664,7 @@ export class NdisHost {
       if (this.#shouldBind(protocol, adapter)) await bindProtocol(createBinding(protocol, adapter));
     }
     await this.#restartStack(adapter);
-    await this.settle();
+    if (this.#busy) await this.settle();
     return describeAdapter(adapter);
   }
 
@@ -685,7 +690,7 @@ export class NdisHost {
     );
     const instance = this.#runtime.deviceInstances.get(adapter.name);
     if (instance?.adapter === adapter) this.#runtime.deviceInstances.delete(adapter.name);
-    await this.settle();
+    if (this.#busy) await this.settle();
   }
 
   /**
@@ -703,7 +708,7 @@ export class NdisHost {
       );
     }
     await this.#teardownVirtual(adapter, NdisHaltDeviceDisabled, true);
-    await this.settle();
+    if (this.#busy) await this.settle();
   }
 
   /**
@@ -741,7 +746,7 @@ export class NdisHost {
         () => undefined,
       );
     }
-    await this.settle();
+    if (this.#busy) await this.settle();
   }
 
   /**
