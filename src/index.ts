@@ -8,6 +8,7 @@ export {
   type AddAdapterOptions,
   type AllocationSite,
   type BindingInfo,
+  type BindingPaths,
   type DriverInfo,
   type DriverModule,
   type LiveObject,

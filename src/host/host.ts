@@ -104,7 +104,32 @@ export interface NdisHostOptions {
    * The binding paths: which protocol binds to which adapter. `"all"` (the default) binds every
    * protocol to every adapter; a list binds only the pairs it names.
    */
-  readonly bindings?: "all" | readonly { readonly protocol: string; readonly adapter: string }[];
+  readonly bindings?: BindingPaths;
+}
+
+/** Which protocol binds to which adapter: every pair, or the listed ones. */
+export type BindingPaths =
+  | "all"
+  | readonly { readonly protocol: string; readonly adapter: string }[];
+
+function checkBindingPaths(
+  paths: unknown,
+  code: "NDIS_ERR_INVALID_OPTION" | "NDIS_ERR_INVALID_ARGUMENT",
+): BindingPaths {
+  const ok =
+    paths === "all" ||
+    (Array.isArray(paths) &&
+      paths.every(
+        (p) =>
+          typeof p === "object" &&
+          p !== null &&
+          typeof p.protocol === "string" &&
+          typeof p.adapter === "string",
+      ));
+  if (!ok) throw new NdisError(code, 'bindings is "all" or a list of { protocol, adapter } names');
+  return paths === "all"
+    ? "all"
+    : Object.freeze((paths as { protocol: string; adapter: string }[]).map((p) => ({ ...p })));
 }
 
 /** A driver module: what `import()` of a driver file gives. */
@@ -301,7 +326,7 @@ function describeBinding(binding: Binding): BindingInfo {
 
 export class NdisHost {
   readonly #runtime: NdisRuntime;
-  readonly #bindingPaths: NdisHostOptions["bindings"];
+  #bindingPaths: BindingPaths;
   #shutDown = false;
 
   constructor(options: NdisHostOptions = {}) {
@@ -317,14 +342,7 @@ export class NdisHost {
       verifier,
       acceptDefaultHeaderType: options.acceptDefaultHeaderType === true,
     });
-    const paths = options.bindings ?? "all";
-    if (paths !== "all" && !Array.isArray(paths)) {
-      throw new NdisError(
-        "NDIS_ERR_INVALID_OPTION",
-        'bindings is "all" or a list of { protocol, adapter }',
-      );
-    }
-    this.#bindingPaths = paths;
+    this.#bindingPaths = checkBindingPaths(options.bindings ?? "all", "NDIS_ERR_INVALID_OPTION");
     this.#runtime.pnp = {
       startDevice: (instance) => this.#track(this.#startDevice(instance)),
       deinitializeDevice: (adapter) =>
@@ -747,6 +765,35 @@ export class NdisHost {
       );
     }
     if (this.#busy) await this.settle();
+  }
+
+  /**
+   * Changes the binding paths at run time, as reconfiguring the network components does on
+   * Windows. Bindings the new paths no longer allow are paused and unbound
+   * (NDIS_PAUSE_UNBIND_PROTOCOL); pairs they newly allow are bound, each into a paused stack that
+   * is then restarted. Inserting an IM driver between a protocol and an adapter is exactly this:
+   * unbind protocol → adapter, bind IM → adapter; the IM's virtual miniport starts and the
+   * protocol binds to it.
+   */
+  async setBindingPaths(paths: BindingPaths): Promise<void> {
+    this.#assertRunning();
+    this.#bindingPaths = checkBindingPaths(paths, "NDIS_ERR_INVALID_ARGUMENT");
+    for (const binding of [...this.#runtime.bindings]) {
+      if (!this.#shouldBind(binding.protocol, binding.adapter))
+        await this.#unbind(binding, NDIS_PAUSE_UNBIND_PROTOCOL);
+    }
+    if (this.#busy) await this.settle();
+    for (const adapter of [...this.#runtime.adapters.values()]) {
+      if (this.#runtime.adapters.get(adapter.name) !== adapter) continue;
+      for (const protocol of this.#protocols()) {
+        const bound = [...this.#runtime.bindings].some(
+          (b) => b.protocol === protocol && b.adapter === adapter,
+        );
+        if (!bound && this.#shouldBind(protocol, adapter))
+          await this.#bindIntoStack(protocol, adapter);
+      }
+      if (this.#busy) await this.settle();
+    }
   }
 
   /**

@@ -230,3 +230,54 @@ describe("passthrough over the test miniport", () => {
     assert.deepEqual(host.liveObjects(), []);
   });
 });
+
+describe("inserting and removing passthrough at run time", () => {
+  test("tcpip → eth0 becomes passthrough → eth0 and tcpip → eth0-pt, and back", async () => {
+    const host = new NdisHost({ bindings: [{ protocol: "tcpip", adapter: "eth0" }] });
+    const log: string[] = [];
+    host.onTrace((e: TraceEvent) => {
+      if (e.phase === "call" && e.kind === "handler") log.push(`${e.name}(${e.detail ?? ""})`);
+    });
+    await host.loadDriver({ name: "testmp", module: testMiniport });
+    await host.loadDriver({ name: "tcpip", module: scriptedProtocol({ name: "tcpip" }).module });
+    await host.loadDriver({ name: "passthrough", module: passthrough });
+    await host.addAdapter({ driver: "testmp", name: "eth0" });
+    const bindings = () => host.bindings.map((b) => `${b.protocol}→${b.adapter}:${b.state}`);
+    assert.deepEqual(bindings(), ["tcpip→eth0:Running"]);
+
+    log.length = 0;
+    await host.setBindingPaths([
+      { protocol: "passthrough", adapter: "eth0" },
+      { protocol: "tcpip", adapter: "eth0-pt" },
+    ]);
+    assert.deepEqual(log, [
+      "ProtocolNetPnPEvent(tcpip → eth0: NetEventPause)",
+      "ProtocolUnbindAdapterEx(tcpip → eth0)",
+      "MiniportPause(eth0)",
+      "ProtocolBindAdapterEx(passthrough → eth0)",
+      "MiniportInitializeEx(eth0-pt)",
+      "ProtocolBindAdapterEx(tcpip → eth0-pt)",
+      "MiniportRestart(eth0)",
+      "MiniportRestart(eth0-pt)",
+      "ProtocolNetPnPEvent(passthrough → eth0: NetEventRestart)",
+      "ProtocolNetPnPEvent(tcpip → eth0-pt: NetEventRestart)",
+    ]);
+    assert.deepEqual(bindings(), ["passthrough→eth0:Running", "tcpip→eth0-pt:Running"]);
+
+    await host.setBindingPaths([{ protocol: "tcpip", adapter: "eth0" }]);
+    assert.deepEqual(bindings(), ["tcpip→eth0:Running"]);
+    assert.deepEqual(
+      host.adapters.map((a) => a.name),
+      ["eth0"],
+    );
+    assert.deepEqual(host.violations, []);
+  });
+
+  test("binding paths that are not a list of names are refused", async () => {
+    const host = new NdisHost();
+    await assert.rejects(
+      host.setBindingPaths([{ protocol: 1 }] as never),
+      /bindings is "all" or a list/,
+    );
+  });
+});
