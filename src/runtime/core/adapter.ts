@@ -35,9 +35,10 @@ import { ADAPTER_MACHINE, type AdapterEvent, type AdapterState } from "../state/
 import { StateMachine } from "../state/machine.js";
 import type { GeneralAttributesCopy, RegistrationAttributesCopy } from "./attributes.js";
 import type { EntryPoint } from "./characteristics.js";
-import { callDriver, currentFrame } from "./context.js";
+import { callDriver } from "./context.js";
 import type { DriverRecord, MiniportDriverBlock } from "./driver.js";
 import { mintHandle, revokeHandle } from "./handles.js";
+import { reportSteps } from "./machine-reporter.js";
 import type { NdisRuntime } from "./runtime.js";
 
 export interface MiniportAdapter {
@@ -86,32 +87,9 @@ export function createAdapter(block: MiniportDriverBlock, name: string): Minipor
   } as Omit<MiniportAdapter, "handle" | "machine"> as MiniportAdapter;
   (adapter as { machine: MiniportAdapter["machine"] }).machine = new StateMachine(
     ADAPTER_MACHINE,
-    (event, result) => {
-      if (result.ok) {
-        if (runtime.tracing && result.from !== result.to) {
-          runtime.emit({
-            kind: "state",
-            phase: "call",
-            depth: currentFrame().depth + 1,
-            name: event,
-            driver: adapter.driver.name,
-            detail: `adapter ${name}: ${result.from} → ${result.to}`,
-          });
-        }
-        for (const wake of [...adapter.waiters]) wake();
-        return;
-      }
-      if (result.by === "ndis") {
-        throw new Error(
-          `ndis-ts internal error: NDIS fired ${event} on adapter ${name} in state ${result.from}`,
-        );
-      }
-      runtime.violate(
-        result.rule,
-        `${event} on adapter ${name} in state ${result.from}: nothing is pending`,
-        adapter.driver,
-      );
-    },
+    reportSteps(block.driver, `adapter ${name}`, () => {
+      for (const wake of [...adapter.waiters]) wake();
+    }),
   );
   (adapter as { handle: NDIS_HANDLE }).handle = mintHandle(`miniport adapter ${name}`, adapter);
   block.adapters.push(adapter);

@@ -9,13 +9,9 @@ import {
   NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
   NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_2,
 } from "../../ndis/adapter.js";
-import {
-  type NDIS_STATUS,
-  NDIS_STATUS_BAD_VERSION,
-  NDIS_STATUS_INVALID_PARAMETER,
-} from "../../ndis/status.js";
+import { NDIS_STATUS_BAD_VERSION, NDIS_STATUS_INVALID_PARAMETER } from "../../ndis/status.js";
 import type { NdisVersionInfo } from "../../ndis/version.js";
-import { describeThrown } from "./context.js";
+import { type Checked, Reject, readField, runCheck } from "./struct-reader.js";
 
 export interface RegistrationAttributesCopy {
   readonly Revision: number;
@@ -51,28 +47,8 @@ export interface GeneralAttributesCopy {
   readonly SupportedOidList: readonly number[];
 }
 
-export type AttributesChecked<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly status: NDIS_STATUS; readonly reason: string };
-
-class Reject {
-  readonly status: NDIS_STATUS;
-  readonly reason: string;
-  constructor(status: NDIS_STATUS, reason: string) {
-    this.status = status;
-    this.reason = reason;
-  }
-}
-
 function read(structure: object, name: string, field: string): unknown {
-  try {
-    return Reflect.get(structure, field);
-  } catch (thrown) {
-    throw new Reject(
-      NDIS_STATUS_INVALID_PARAMETER,
-      `${name}.${field} cannot be read: ${describeThrown(thrown)}`,
-    );
-  }
+  return readField(structure, name, field, NDIS_STATUS_INVALID_PARAMETER);
 }
 
 const isUlong = (v: unknown): v is number =>
@@ -133,16 +109,6 @@ function revisionOf(
   return Revision;
 }
 
-function run<T>(check: () => T): AttributesChecked<T> {
-  try {
-    return { ok: true, value: check() };
-  } catch (thrown) {
-    if (thrown instanceof Reject)
-      return { ok: false, status: thrown.status, reason: thrown.reason };
-    throw thrown;
-  }
-}
-
 const REGISTRATION = "NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES";
 const GENERAL = "NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES";
 
@@ -150,8 +116,8 @@ export function checkRegistrationAttributes(
   attrs: object,
   header: { Revision: unknown; Size: unknown },
   host: NdisVersionInfo,
-): AttributesChecked<RegistrationAttributesCopy> {
-  return run(() => {
+): Checked<RegistrationAttributesCopy> {
+  return runCheck(() => {
     const Revision = revisionOf(
       header,
       REGISTRATION,
@@ -188,8 +154,8 @@ export function checkGeneralAttributes(
   header: { Revision: unknown; Size: unknown },
   host: NdisVersionInfo,
   driver: NdisVersionInfo,
-): AttributesChecked<GeneralAttributesCopy> {
-  return run(() => {
+): Checked<GeneralAttributesCopy> {
+  return runCheck(() => {
     const Revision = revisionOf(
       header,
       GENERAL,

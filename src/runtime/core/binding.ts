@@ -27,9 +27,10 @@ import type { NDIS_HANDLE } from "../../ndis/types.js";
 import { BINDING_MACHINE, type BindingEvent, type BindingState } from "../state/binding-machine.js";
 import { StateMachine } from "../state/machine.js";
 import type { MiniportAdapter } from "./adapter.js";
-import { callDriver, currentFrame } from "./context.js";
+import { callDriver } from "./context.js";
 import type { DriverRecord, ProtocolDriverBlock } from "./driver.js";
 import { mintHandle, revokeHandle } from "./handles.js";
+import { reportSteps } from "./machine-reporter.js";
 import type { NdisRuntime } from "./runtime.js";
 
 export interface Binding {
@@ -76,32 +77,7 @@ export function createBinding(protocol: ProtocolDriverBlock, adapter: MiniportAd
   } as unknown as Binding;
   (binding as { machine: Binding["machine"] }).machine = new StateMachine(
     BINDING_MACHINE,
-    (event, result) => {
-      if (result.ok) {
-        if (runtime.tracing && result.from !== result.to) {
-          runtime.emit({
-            kind: "state",
-            phase: "call",
-            depth: currentFrame().depth + 1,
-            name: event,
-            driver: protocol.driver.name,
-            detail: `binding ${name}: ${result.from} → ${result.to}`,
-          });
-        }
-        wake(binding);
-        return;
-      }
-      if (result.by === "ndis") {
-        throw new Error(
-          `ndis-ts internal error: NDIS fired ${event} on binding ${name} in state ${result.from}`,
-        );
-      }
-      runtime.violate(
-        result.rule,
-        `${event} on binding ${name} in state ${result.from}: nothing is pending`,
-        protocol.driver,
-      );
-    },
+    reportSteps(protocol.driver, `binding ${name}`, () => wake(binding)),
   );
   (binding as { bindContext: NDIS_HANDLE }).bindContext = mintHandle(
     `bind context ${name}`,

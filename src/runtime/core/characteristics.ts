@@ -33,13 +33,14 @@ import {
   type ProtocolHandlerName,
 } from "../../ndis/protocol.js";
 import {
-  type NDIS_STATUS,
   NDIS_STATUS_BAD_CHARACTERISTICS,
   NDIS_STATUS_BAD_VERSION,
   NDIS_STATUS_FAILURE,
 } from "../../ndis/status.js";
 import { type NdisVersionInfo, ndisVersionByMinor } from "../../ndis/version.js";
-import { describeThrown } from "./context.js";
+import { type Checked, Reject, readField, runCheck } from "./struct-reader.js";
+
+export type { Checked };
 
 /** Any driver entry point, as NDIS stores it. */
 export type EntryPoint = (...args: never[]) => unknown;
@@ -76,21 +77,6 @@ export interface ProtocolCharacteristicsCopy extends CharacteristicsCopyBase<Pro
   readonly Name: string;
 }
 
-export type Checked<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly status: NDIS_STATUS; readonly reason: string };
-
-/** Internal: thrown inside a check to stop at the first failure. */
-class Reject {
-  readonly status: NDIS_STATUS;
-  readonly reason: string;
-
-  constructor(status: NDIS_STATUS, reason: string) {
-    this.status = status;
-    this.reason = reason;
-  }
-}
-
 const isInteger = (value: unknown, max: number): value is number =>
   typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= max;
 const isUchar = (value: unknown): value is number => isInteger(value, 0xff);
@@ -106,16 +92,9 @@ function show(value: unknown): string {
   return String(value);
 }
 
-/** Reads one field, turning a throwing getter or proxy trap into a rejection. */
+/** Reads one field, turning a throwing getter or proxy trap into BAD_CHARACTERISTICS. */
 function read(structure: object, structName: string, field: string): unknown {
-  try {
-    return Reflect.get(structure, field);
-  } catch (thrown) {
-    throw new Reject(
-      NDIS_STATUS_BAD_CHARACTERISTICS,
-      `${structName}.${field} cannot be read: ${describeThrown(thrown)}`,
-    );
-  }
+  return readField(structure, structName, field, NDIS_STATUS_BAD_CHARACTERISTICS);
 }
 
 function readHeader(
@@ -249,16 +228,6 @@ function readHandlers<Name extends string>(
   return handlers;
 }
 
-function run<T>(check: () => T): Checked<T> {
-  try {
-    return { ok: true, value: check() };
-  } catch (thrown) {
-    if (thrown instanceof Reject)
-      return { ok: false, status: thrown.status, reason: thrown.reason };
-    throw thrown;
-  }
-}
-
 const MINIPORT = "NDIS_MINIPORT_DRIVER_CHARACTERISTICS";
 const PROTOCOL = "NDIS_PROTOCOL_DRIVER_CHARACTERISTICS";
 
@@ -336,7 +305,7 @@ export function checkMiniportCharacteristics(
   chars: unknown,
   limits: RegistrationLimits,
 ): Checked<MiniportCharacteristicsCopy> {
-  return run(() => {
+  return runCheck(() => {
     const { structure, revision, flags, copy } = readCommon(chars, MINIPORT_KIND, limits);
     const handlers = readHandlers(structure, MINIPORT, MINIPORT_HANDLER_SLOTS, revision);
     if (
@@ -381,7 +350,7 @@ export function checkProtocolCharacteristics(
   chars: unknown,
   limits: RegistrationLimits,
 ): Checked<ProtocolCharacteristicsCopy> {
-  return run(() => {
+  return runCheck(() => {
     const { structure, revision, copy } = readCommon(chars, PROTOCOL_KIND, limits);
     const name = read(structure, PROTOCOL, "Name");
     if (typeof name !== "string" || name.length === 0 || name.length > 0x7fff) {
