@@ -254,8 +254,7 @@ export function completeBind(binding: Binding, status: NDIS_STATUS): void {
   );
 }
 
-function pnpEvent(binding: Binding, code: number, buffer: object): NET_PNP_EVENT_NOTIFICATION {
-  void binding;
+function pnpEvent(code: number, buffer: object): NET_PNP_EVENT_NOTIFICATION {
   return Object.freeze({
     Header: header(NDIS_OBJECT_TYPE_DEFAULT),
     PortNumber: 0,
@@ -268,7 +267,6 @@ export async function pauseBinding(binding: Binding, reason: number): Promise<vo
   const { runtime, driver } = binding;
   const pnp = handler(binding, "NetPnPEventHandler");
   const event = pnpEvent(
-    binding,
     NetEventPause,
     Object.freeze({ Header: header(NDIS_OBJECT_TYPE_DEFAULT), Flags: 0, PauseReason: reason }),
   );
@@ -304,7 +302,6 @@ export async function restartBinding(binding: Binding): Promise<void> {
   const { runtime, driver, adapter } = binding;
   const pnp = handler(binding, "NetPnPEventHandler");
   const event = pnpEvent(
-    binding,
     NetEventRestart,
     Object.freeze({
       Header: header(NDIS_OBJECT_TYPE_PROTOCOL_RESTART_PARAMETERS),
