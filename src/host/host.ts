@@ -345,6 +345,7 @@ export class NdisHost {
     this.#bindingPaths = checkBindingPaths(options.bindings ?? "all", "NDIS_ERR_INVALID_OPTION");
     this.#runtime.pnp = {
       startDevice: (instance) => this.#track(this.#startDevice(instance)),
+      containDriver: (driver) => this.#track(this.#contain(driver)),
       deinitializeDevice: (adapter) =>
         this.#track(this.#teardownVirtual(adapter, NdisHaltDeviceInstanceDeInitialized, false)),
     };
@@ -432,6 +433,33 @@ export class NdisHost {
     }
   }
 
+  /**
+   * Stops a driver the verifier caught (strict mode): its adapters lose what is bound above them
+   * (those protocols are paused and unbound as usual) and are dropped without another call into
+   * the driver; its own bindings are dropped, the adapters below them keep running; then its
+   * registrations go. Waits on its objects end, as requests to a failed device would.
+   */
+  async #contain(driver: DriverRecord): Promise<void> {
+    await this.#later();
+    const runtime = this.#runtime;
+    for (const block of [...driver.miniportDrivers]) {
+      for (const adapter of [...block.adapters]) {
+        for (const binding of bindingsOf(adapter)) {
+          if (binding.driver === driver) retireBinding(binding);
+          else await this.#unbind(binding, NDIS_PAUSE_NDIS_INTERNAL);
+        }
+        if (runtime.adapters.get(adapter.name) === adapter) retireAdapter(adapter);
+      }
+    }
+    for (const binding of [...runtime.bindings]) {
+      if (binding.driver === driver) retireBinding(binding);
+    }
+    for (const [name, instance] of runtime.deviceInstances) {
+      if (instance.block.driver === driver) runtime.deviceInstances.delete(name);
+    }
+    retireDriver(driver);
+  }
+
   /** Unbinds everything above an adapter, pauses it, and halts it with `action`. */
   async #takeDown(adapter: MiniportAdapter, action: NDIS_HALT_ACTION): Promise<void> {
     await waitForState(
@@ -464,9 +492,17 @@ export class NdisHost {
     return this.#runtime.violations;
   }
 
-  /** The violation that stopped this host in strict mode, if any. */
+  /**
+   * The violation that stopped this whole host in strict mode, if any: one raised by a DDI call
+   * no driver could be blamed for (made outside any driver code).
+   */
   get bugCheck(): Violation | null {
     return this.#runtime.bugCheck;
+  }
+
+  /** The violations that stopped a driver's stack in strict mode; those drivers are gone. */
+  get stoppedDrivers(): readonly Violation[] {
+    return this.#runtime.stopped;
   }
 
   /** Throws if the host can do no more work: stopped by the verifier, or shut down. */
@@ -564,6 +600,7 @@ export class NdisHost {
       return { status, driverObject: driver.driverObject };
     }
     try {
+      if (driver.crashed !== null) return { status, driverObject: driver.driverObject };
       if (!isNdisStatusValue(returned)) {
         runtime.violate(
           "Callback_InvalidReturn",

@@ -1,9 +1,10 @@
 /**
  * A violation report and the verifier modes.
  *
- * Modes: `strict` — an error-severity violation stops the host (a simulated bug check: the host
- * refuses further work, the process lives on); `record` — every violation is collected and the
- * host goes on; `off` — nothing is checked or collected.
+ * Modes: `strict` — an error-severity violation stops the offending driver's stack (a simulated
+ * bug check confined to that stack: the driver is never called again and what depends on it is
+ * torn down; one no driver can be blamed for stops the whole host); `record` — every violation is
+ * collected and the host goes on; `off` — nothing is checked or collected.
  */
 import { NdisError } from "../ndis/errors.js";
 import { type Severity, VERIFIER_RULES, type VerifierRuleId } from "./rules.js";
@@ -36,7 +37,11 @@ export function formatViolation(v: Violation): string {
   return `[${v.severity}] ${v.rule}${who}: ${v.message} — ${v.ndis}`;
 }
 
-/** Thrown out of the DDI call that violated an error rule in strict mode. */
+/**
+ * Thrown out of the DDI call that violated an error rule in strict mode, to unwind the offending
+ * driver's code; NDIS ends the call into that driver there (it never reaches the host's caller).
+ * It reaches the host's caller only when the whole host stopped.
+ */
 export class NdisBugCheckError extends NdisError {
   readonly violation: Violation;
 

@@ -330,15 +330,30 @@ describe("restart and pause", () => {
     assert.deepEqual(rules(host), ["NdisMPauseComplete_NotPending"]);
   });
 
-  test("strict mode: NdisMPauseComplete with no pause pending stops the host", async () => {
+  test("strict mode: NdisMPauseComplete with no pause pending stops that driver's stack, not the host", async () => {
     const { host, mp } = await hostWith({}, { verifier: "strict" });
     await host.addAdapter({ driver: "mp", name: "eth0" });
-    assert.throws(
-      () => NdisMPauseComplete(mp.adapters[0]?.handle as never),
-      (err: unknown) =>
-        err instanceof NdisBugCheckError && err.violation.rule === "NdisMPauseComplete_NotPending",
+    const other = scriptedMiniport();
+    await host.loadDriver({ name: "other", module: other.module });
+    await host.addAdapter({ driver: "other", name: "eth1" });
+    // Called from outside the driver's code: nothing to unwind, the call just returns.
+    NdisMPauseComplete(mp.adapters[0]?.handle as never);
+    await host.settle();
+    assert.deepEqual(
+      host.stoppedDrivers.map((v) => [v.rule, v.driver]),
+      [["NdisMPauseComplete_NotPending", "mp"]],
     );
-    await assert.rejects(host.pauseStack("eth0"), /verifier stopped the host/);
+    assert.equal(host.driver("mp"), undefined);
+    assert.deepEqual(
+      host.adapters.map((a) => `${a.name}:${a.state}`),
+      ["eth1:Running"],
+    );
+    assert.equal(host.bugCheck, null);
+    assert.ok(
+      !mp.calls.includes(`MiniportHaltEx(${NdisHaltDeviceDisabled})`),
+      "a stopped driver is not called again",
+    );
+    await host.pauseStack("eth1");
   });
 
   test("MiniportPause returning FAILURE: MiniportPause_Return, and the adapter is Paused anyway", async () => {

@@ -4,6 +4,7 @@ import { describe, test } from "node:test";
 import {
   type DRIVER_OBJECT,
   type NDIS_HANDLE,
+  NDIS_STATUS_FAILURE,
   NDIS_STATUS_SUCCESS,
   NdisDeregisterProtocolDriver,
   NdisHost,
@@ -126,20 +127,33 @@ describe("NdisIMAssociateMiniport", () => {
     });
   }
 
-  test("strict mode: a foreign association stops the host and loadDriver rejects", async () => {
+  test("strict mode: a foreign association stops the offending driver; the host goes on", async () => {
     const host = new NdisHost({ verifier: "strict" });
     let first: Edges | undefined;
+    let after = "";
     await loadWith(host, "one", (e) => {
       first = e;
     });
-    await assert.rejects(
-      loadWith(host, "two", (e) => NdisIMAssociateMiniport((first as Edges).miniport, e.protocol)),
-      /NdisIMAssociateMiniport_ForeignDriver/,
+    const { status } = await host.loadDriver({
+      name: "two",
+      module: driverModule((DriverObject, RegistryPath) => {
+        const e = registerBoth(DriverObject, RegistryPath, "two");
+        NdisIMAssociateMiniport((first as Edges).miniport, e.protocol);
+        after = "DriverEntry went on after the violation";
+        return NDIS_STATUS_SUCCESS;
+      }),
+    });
+    assert.equal(status, NDIS_STATUS_FAILURE, "the call into the stopped driver fails");
+    assert.equal(after, "", "the driver's code was unwound at the violation");
+    assert.deepEqual(
+      host.stoppedDrivers.map((v) => v.rule),
+      ["NdisIMAssociateMiniport_ForeignDriver"],
     );
-    assert.equal(host.bugCheck?.rule, "NdisIMAssociateMiniport_ForeignDriver");
-    await assert.rejects(
-      host.loadDriver({ name: "three", module: driverModule(() => 0) }),
-      /verifier stopped the host/,
+    assert.equal(host.driver("two"), undefined);
+    assert.notEqual(host.driver("one"), undefined);
+    assert.equal(
+      (await host.loadDriver({ name: "three", module: driverModule(() => 0) })).status,
+      0,
     );
   });
 

@@ -122,12 +122,14 @@ describe("hostile input to registration", () => {
         const registered = edgeCount(host).miniports;
         assert.equal(registered, status === NDIS_STATUS_SUCCESS ? 1 : 0);
         assert.equal(out.value !== undefined, status === NDIS_STATUS_SUCCESS);
+        // Bad input is a status, not a crash. The one exception is real driver code: a junk
+        // SetOptionsHandler that throws does run inside the registration (DriverException).
         assert.ok(
-          host.violations.every((v) => v.severity === "warning"),
-          "bad input is a status, not a crash",
+          host.violations.every((v) => v.severity === "warning" || v.rule === "DriverException"),
+          host.violations.map((v) => v.rule).join(", "),
         );
       }),
-      { numRuns: 400 },
+      { numRuns: Number(process.env.FC_RUNS ?? 400) },
     );
   });
 
@@ -147,7 +149,7 @@ describe("hostile input to registration", () => {
         assert.equal(edgeCount(host).protocols, status === NDIS_STATUS_SUCCESS ? 1 : 0);
         assert.deepEqual(host.violations, []);
       }),
-      { numRuns: 400 },
+      { numRuns: Number(process.env.FC_RUNS ?? 400) },
     );
   });
 });

@@ -191,21 +191,23 @@ describe("DriverEntry failure unwinding", () => {
     assert.equal(host.violations.length, 2);
   });
 
-  test("strict mode: the same driver stops the host, and still leaves nothing registered", async () => {
+  test("strict mode: the same driver is stopped, and still leaves nothing registered", async () => {
     const host = new NdisHost({ verifier: "strict" });
-    await assert.rejects(
-      host.loadDriver({
-        name: "leaky",
-        module: driverModule((DriverObject, RegistryPath) => {
-          NdisMRegisterMiniportDriver(DriverObject, RegistryPath, undefined, miniportChars(), {});
-          return NDIS_STATUS_FAILURE;
-        }),
+    const { status } = await host.loadDriver({
+      name: "leaky",
+      module: driverModule((DriverObject, RegistryPath) => {
+        NdisMRegisterMiniportDriver(DriverObject, RegistryPath, undefined, miniportChars(), {});
+        return NDIS_STATUS_FAILURE;
       }),
-      (err: unknown) =>
-        err instanceof NdisBugCheckError &&
-        err.violation.rule === "DriverEntry_FailureWithoutDeregister",
+    });
+    assert.equal(status, NDIS_STATUS_FAILURE);
+    await host.settle();
+    assert.deepEqual(
+      host.stoppedDrivers.map((v) => v.rule),
+      ["DriverEntry_FailureWithoutDeregister"],
     );
     assert.deepEqual(edgeCount(host), { miniports: 0, protocols: 0 });
+    assert.equal(host.bugCheck, null);
   });
 
   test("a DriverEntry that throws fails the load (record) or stops the host (strict)", async () => {
@@ -223,8 +225,21 @@ describe("DriverEntry failure unwinding", () => {
     assert.equal(recorded.driver("crash"), undefined);
 
     const strict = new NdisHost();
-    await assert.rejects(strict.loadDriver({ name: "crash", module: throwing }), /DriverException/);
-    assert.equal(strict.bugCheck?.rule, "DriverException");
+    assert.equal(
+      (await strict.loadDriver({ name: "crash", module: throwing })).status,
+      NDIS_STATUS_FAILURE,
+    );
+    await strict.settle();
+    assert.deepEqual(
+      strict.stoppedDrivers.map((v) => v.rule),
+      ["DriverException"],
+    );
+    assert.deepEqual(
+      strict.violations.map((v) => v.rule),
+      ["DriverException"],
+      "nothing else is blamed on a stopped driver",
+    );
+    assert.equal(strict.liveObjects().length, 0);
   });
 
   test("with the verifier off, a leaky DriverEntry is still cleaned up, silently", async () => {

@@ -6,6 +6,7 @@ import {
   KeGetCurrentIrql,
   type NDIS_HANDLE,
   type NDIS_SPIN_LOCK,
+  NDIS_STATUS_FAILURE,
   NDIS_STATUS_SUCCESS,
   NdisAcquireSpinLock,
   NdisAllocateSpinLock,
@@ -74,25 +75,33 @@ describe("IRQL tracking", () => {
     );
   });
 
-  test("strict mode: registering at DISPATCH_LEVEL stops the host", async () => {
+  test("strict mode: registering at DISPATCH_LEVEL stops that driver, whose DriverEntry then fails", async () => {
     const host = new NdisHost({ verifier: "strict" });
-    await assert.rejects(
-      host.loadDriver({
-        name: "raised",
-        module: driverModule((DriverObject, RegistryPath) => {
-          const lock: NDIS_SPIN_LOCK = {};
-          NdisAcquireSpinLock(lock);
-          return NdisMRegisterMiniportDriver(
-            DriverObject,
-            RegistryPath,
-            undefined,
-            miniportChars(),
-            {},
-          );
-        }),
+    const { status } = await host.loadDriver({
+      name: "raised",
+      module: driverModule((DriverObject, RegistryPath) => {
+        const lock: NDIS_SPIN_LOCK = {};
+        NdisAcquireSpinLock(lock);
+        return NdisMRegisterMiniportDriver(
+          DriverObject,
+          RegistryPath,
+          undefined,
+          miniportChars(),
+          {},
+        );
       }),
-      (err: unknown) =>
-        err instanceof NdisBugCheckError && err.violation.rule === "Irql_Miniport_Driver_Function",
+    });
+    await host.settle();
+    assert.equal(status, NDIS_STATUS_FAILURE);
+    assert.deepEqual(
+      host.stoppedDrivers.map((v) => v.rule),
+      ["Irql_Miniport_Driver_Function"],
+    );
+    assert.deepEqual(host.liveObjects(), []);
+    assert.equal(
+      KeGetCurrentIrql(),
+      PASSIVE_LEVEL,
+      "the unwound frame's raised IRQL is gone with it",
     );
   });
 

@@ -164,7 +164,7 @@ describe("MiniportSetOptions", () => {
     });
   }
 
-  test("SetOptions that throws: record mode fails the registration; strict mode stops the host", async () => {
+  test("SetOptions that throws: record mode fails the registration; strict mode stops the driver", async () => {
     const throwing = miniportChars({
       SetOptionsHandler: () => {
         throw new RangeError("driver bug");
@@ -178,11 +178,14 @@ describe("MiniportSetOptions", () => {
     );
     assert.match(recorded.host.violations[0]?.message ?? "", /RangeError: driver bug/);
 
-    await assert.rejects(
-      registerMiniport(throwing, { verifier: "strict" }),
-      (err: unknown) =>
-        err instanceof NdisBugCheckError && err.violation.rule === "DriverException",
+    const strict = await registerMiniport(throwing, { verifier: "strict" });
+    assert.equal(strict.status, -1, "DriverEntry was unwound before it could see the status");
+    await strict.host.settle();
+    assert.deepEqual(
+      strict.host.stoppedDrivers.map((v) => v.rule),
+      ["DriverException"],
     );
+    assert.deepEqual(strict.host.liveObjects(), []);
   });
 });
 

@@ -35,6 +35,14 @@ export function currentFrame(): Frame {
   return top;
 }
 
+/** True when some frame on the call stack is running code of `driver`. */
+export function driverOnStack(driver: DriverRecord): boolean {
+  for (let frame: Frame | null = top; frame !== null; frame = frame.parent) {
+    if (frame.driver === driver) return true;
+  }
+  return false;
+}
+
 /** `TypeError: boom` or a short rendering of a thrown non-error. */
 export function describeThrown(value: unknown): string {
   if (value instanceof Error) return `${value.name}: ${value.message}`;
@@ -56,6 +64,8 @@ export function callDriver<T>(
   onThrow: () => T,
   subject?: string,
 ): T {
+  // A driver the verifier stopped is never called again; NDIS goes on as if the call failed.
+  if (driver.crashed !== null) return onThrow();
   const frame: Frame = { runtime, driver, handler: name, irql, depth: top.depth + 1, parent: top };
   if (runtime.tracing) {
     const detail = subject === undefined ? {} : { detail: subject };
@@ -74,7 +84,12 @@ export function callDriver<T>(
     result = fn();
   } catch (thrown) {
     top = frame.parent ?? root;
-    if (thrown instanceof NdisBugCheckError) throw thrown;
+    if (thrown instanceof NdisBugCheckError) {
+      // A stopped driver's code unwinds to the outermost NDIS call into it; that call fails.
+      if (driver.crashed === null || thrown.violation !== driver.crashed || driverOnStack(driver))
+        throw thrown;
+      return onThrow();
+    }
     runtime.violate(
       "DriverException",
       `${name} threw ${describeThrown(thrown)}`,

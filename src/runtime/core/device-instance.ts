@@ -5,7 +5,7 @@
  * assume neither order.
  */
 import type { MiniportAdapter } from "./adapter.js";
-import type { MiniportDriverBlock } from "./driver.js";
+import type { DriverRecord, MiniportDriverBlock } from "./driver.js";
 
 export interface DeviceInstance {
   /** The device instance name (`\Device\{GUID}` on Windows; any unique name here). */
@@ -28,4 +28,6 @@ export interface PnpManager {
   startDevice(instance: DeviceInstance): void;
   /** Tears a virtual miniport down because its IM driver asked (NdisIMDeInitializeDeviceInstance). */
   deinitializeDevice(adapter: MiniportAdapter): void;
+  /** Removes everything of a driver the verifier stopped, without calling it again. */
+  containDriver(driver: DriverRecord): void;
 }

@@ -5,6 +5,7 @@
 
 import type { DRIVER_OBJECT, NDIS_HANDLE } from "../../ndis/types.js";
 import type { NdisVersionInfo } from "../../ndis/version.js";
+import type { Violation } from "../../verifier/violation.js";
 import { type MiniportAdapter, retireAdapter } from "./adapter.js";
 import type {
   MiniportCharacteristicsCopy,
@@ -25,6 +26,8 @@ export interface DriverRecord {
   readonly registryPath: string;
   readonly registry: ReadonlyMap<string, RegistryValue>;
   state: "loading" | "loaded" | "unloading";
+  /** The violation that stopped this driver in strict mode; NDIS calls it no more. */
+  crashed: Violation | null;
   readonly miniportDrivers: MiniportDriverBlock[];
   readonly protocolDrivers: ProtocolDriverBlock[];
 }
@@ -68,6 +71,7 @@ export function createDriverRecord(
     registryPath: `\\Registry\\Machine\\System\\CurrentControlSet\\Services\\${name}`,
     registry,
     state: "loading",
+    crashed: null,
     miniportDrivers: [],
     protocolDrivers: [],
   };

@@ -14,6 +14,7 @@ import {
 } from "../../verifier/violation.js";
 import type { MiniportAdapter } from "./adapter.js";
 import type { Binding } from "./binding.js";
+import { driverOnStack } from "./context.js";
 import type { DeviceInstance, PnpManager } from "./device-instance.js";
 import type { DriverRecord } from "./driver.js";
 import type { TraceEvent, TraceListener } from "./trace.js";
@@ -45,8 +46,10 @@ export class NdisRuntime {
   /** Every protocol binding NDIS holds (Opening to Closing). */
   readonly bindings = new Set<Binding>();
   readonly violations: Violation[] = [];
-  /** The violation that stopped this NDIS in strict mode. */
+  /** The violation that stopped this whole NDIS in strict mode (one no driver could be blamed for). */
   bugCheck: Violation | null = null;
+  /** Violations that stopped a driver's stack in strict mode, in order. */
+  readonly stopped: Violation[] = [];
 
   readonly #listeners = new Set<TraceListener>();
   readonly #faults = new Map<AllocationSite, number>();
@@ -83,8 +86,10 @@ export class NdisRuntime {
   }
 
   /**
-   * Reports a contract violation. In strict mode an error-severity violation stops this NDIS:
-   * it throws NdisBugCheckError out of the offending call, and every later host operation fails.
+   * Reports a contract violation. In strict mode an error-severity violation stops the offending
+   * driver's stack (as a bug check would stop Windows, but only that stack): the driver is marked
+   * crashed, NdisBugCheckError unwinds its code back to the NDIS call that entered it, and the PnP
+   * manager removes its objects. A violation no driver can be blamed for stops this whole NDIS.
    */
   violate(rule: VerifierRuleId, message: string, driver: DriverRecord | null, depth = 0): void {
     if (this.verifierMode === "off") return;
@@ -98,10 +103,21 @@ export class NdisRuntime {
       driver: violation.driver,
       detail: formatViolation(violation),
     });
-    if (this.verifierMode === "strict" && violation.severity === "error") {
+    if (this.verifierMode !== "strict" || violation.severity !== "error") return;
+    if (driver === null) {
+      // Nobody to blame but the caller: the whole NDIS stops.
       this.bugCheck ??= violation;
       throw new NdisBugCheckError(violation);
     }
+    // The offending driver's stack stops; everything else goes on. NDIS calls the driver no more
+    // and the PnP manager takes down what depends on it.
+    if (driver.crashed === null) {
+      driver.crashed = violation;
+      this.stopped.push(violation);
+      this.pnp?.containDriver(driver);
+    }
+    // Unwind the driver's own code if it is running; callDriver ends the call there.
+    if (driverOnStack(driver)) throw new NdisBugCheckError(violation);
   }
 
   /** Throws the bug check if this NDIS was stopped. */
