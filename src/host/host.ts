@@ -15,6 +15,8 @@ import {
   NDIS_PAUSE_NDIS_INTERNAL,
   NDIS_PAUSE_UNBIND_PROTOCOL,
   NdisDevicePnPEventSurpriseRemoved,
+  NdisPowerProfileAcOnLine,
+  NdisPowerProfileBattery,
 } from "../ndis/adapter.js";
 import { NdisError } from "../ndis/errors.js";
 import { HIGH_LEVEL, PASSIVE_LEVEL } from "../ndis/irql.js";
@@ -30,7 +32,9 @@ import {
   type NDIS_HALT_ACTION,
   type NDIS_SHUTDOWN_ACTION,
   NdisHaltDeviceDisabled,
+  NdisHaltDeviceFailed,
   NdisHaltDeviceInstanceDeInitialized,
+  NdisHaltDeviceStopped,
   NdisHaltDeviceSurpriseRemoved,
   NdisShutdownBugCheck,
   NdisShutdownPowerOff,
@@ -105,6 +109,11 @@ export interface NdisHostOptions {
    * protocol to every adapter; a list binds only the pairs it names.
    */
   readonly bindings?: BindingPaths;
+  /**
+   * The system's power source, told to every adapter after it initializes
+   * (NdisDevicePnPEventPowerProfileChanged). Default "ac".
+   */
+  readonly powerProfile?: "ac" | "battery";
 }
 
 /** Which protocol binds to which adapter: every pair, or the listed ones. */
@@ -203,7 +212,19 @@ export interface AddAdapterOptions {
 export interface RemoveAdapterOptions {
   /** The device vanished: MiniportDevicePnPEventNotify(NdisDevicePnPEventSurpriseRemoved) first. */
   readonly surprise?: boolean;
+  /**
+   * Why PnP removes an orderly device, which picks the halt action: "removed" (the default;
+   * NdisHaltDeviceDisabled), "stopped" (PnP stop, e.g. to rebalance resources;
+   * NdisHaltDeviceStopped), "failed" (the device failed; NdisHaltDeviceFailed).
+   */
+  readonly reason?: "removed" | "stopped" | "failed";
 }
+
+const HALT_FOR_REASON = {
+  removed: NdisHaltDeviceDisabled,
+  stopped: NdisHaltDeviceStopped,
+  failed: NdisHaltDeviceFailed,
+} as const;
 
 /** What NDIS holds for one protocol binding. */
 export interface BindingInfo {
@@ -341,7 +362,16 @@ export class NdisHost {
       version: resolveVersion(options.ndisVersion),
       verifier,
       acceptDefaultHeaderType: options.acceptDefaultHeaderType === true,
+      powerProfile:
+        options.powerProfile === "battery" ? NdisPowerProfileBattery : NdisPowerProfileAcOnLine,
     });
+    if (
+      options.powerProfile !== undefined &&
+      options.powerProfile !== "ac" &&
+      options.powerProfile !== "battery"
+    ) {
+      throw new NdisError("NDIS_ERR_INVALID_OPTION", 'powerProfile is "ac" or "battery"');
+    }
     this.#bindingPaths = checkBindingPaths(options.bindings ?? "all", "NDIS_ERR_INVALID_OPTION");
     this.#runtime.pnp = {
       startDevice: (instance) => this.#track(this.#startDevice(instance)),
@@ -731,18 +761,30 @@ export class NdisHost {
    */
   async removeAdapter(name: string, options: RemoveAdapterOptions = {}): Promise<void> {
     this.#assertRunning();
-    await this.#removeAdapter(this.#adapter(name), options.surprise === true);
+    const reason = options.reason ?? "removed";
+    if (!(reason in HALT_FOR_REASON)) {
+      throw new NdisError(
+        "NDIS_ERR_INVALID_ARGUMENT",
+        'reason is "removed", "stopped" or "failed"',
+      );
+    }
+    await this.#removeAdapter(
+      this.#adapter(name),
+      options.surprise === true,
+      HALT_FOR_REASON[reason],
+    );
   }
 
-  async #removeAdapter(adapter: MiniportAdapter, surprise: boolean): Promise<void> {
+  async #removeAdapter(
+    adapter: MiniportAdapter,
+    surprise: boolean,
+    action: NDIS_HALT_ACTION = NdisHaltDeviceDisabled,
+  ): Promise<void> {
     if (surprise && !adapter.surpriseRemoved && adapter.machine.state !== "Shutdown") {
       adapter.surpriseRemoved = true;
       notifyDevicePnPEvent(adapter, NdisDevicePnPEventSurpriseRemoved);
     }
-    await this.#takeDown(
-      adapter,
-      surprise ? NdisHaltDeviceSurpriseRemoved : NdisHaltDeviceDisabled,
-    );
+    await this.#takeDown(adapter, surprise ? NdisHaltDeviceSurpriseRemoved : action);
     const instance = this.#runtime.deviceInstances.get(adapter.name);
     if (instance?.adapter === adapter) this.#runtime.deviceInstances.delete(adapter.name);
     if (this.#busy) await this.settle();

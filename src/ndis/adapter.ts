@@ -125,3 +125,7 @@ export const NdisDevicePnPEventSurpriseRemoved = 2;
 export const NdisDevicePnPEventQueryStopped = 3;
 export const NdisDevicePnPEventStopped = 4;
 export const NdisDevicePnPEventPowerProfileChanged = 5;
+
+/** NDIS_POWER_PROFILE: the ULONG in the buffer of NdisDevicePnPEventPowerProfileChanged. */
+export const NdisPowerProfileBattery = 0;
+export const NdisPowerProfileAcOnLine = 1;

@@ -20,10 +20,13 @@ import {
   NDIS_STATUS_RESOURCES,
   NDIS_STATUS_SUCCESS,
   NdisBugCheckError,
+  NdisDevicePnPEventPowerProfileChanged,
   NdisDevicePnPEventSurpriseRemoved,
   NdisError,
   NdisHaltDeviceDisabled,
+  NdisHaltDeviceFailed,
   NdisHaltDeviceInitializationFailed,
+  NdisHaltDeviceStopped,
   NdisHaltDeviceSurpriseRemoved,
   NdisHost,
   type NdisHostOptions,
@@ -31,6 +34,8 @@ import {
   NdisMPauseComplete,
   NdisMRestartComplete,
   NdisMSetMiniportAttributes,
+  NdisPowerProfileAcOnLine,
+  NdisPowerProfileBattery,
   NdisShutdownBugCheck,
   NdisShutdownPowerOff,
   type TraceEvent,
@@ -64,10 +69,11 @@ describe("device arrival", () => {
     });
     await host.loadDriver({ name: "testmp", module: testMiniport });
     const info = await host.addAdapter({ driver: "testmp", name: "eth0" });
-    assert.deepEqual(calls.slice(-4), [
+    assert.deepEqual(calls.slice(-5), [
       "MiniportInitializeEx",
       "NdisMSetMiniportAttributes",
       "NdisMSetMiniportAttributes",
+      "MiniportDevicePnPEventNotify", // the power profile, once initialization is complete
       "MiniportRestart",
     ]);
     assert.deepEqual(info, {
@@ -104,6 +110,32 @@ describe("device arrival", () => {
     assert.equal(seen?.AllocatedResources, null);
     assert.equal(typeof seen?.NetLuid, "bigint");
     assert.equal(irql, 0);
+  });
+
+  test("after initialization NDIS tells the adapter the power profile: a ULONG, AC unless the host runs on battery", async () => {
+    for (const [profile, expected] of [
+      [undefined, NdisPowerProfileAcOnLine],
+      ["battery", NdisPowerProfileBattery],
+    ] as const) {
+      const seen: number[] = [];
+      const { host } = await hostWith(
+        {
+          pnp: (_a, e) => {
+            const event = e as unknown as {
+              DevicePnPEvent: number;
+              InformationBuffer: Uint8Array;
+              InformationBufferLength: number;
+            };
+            assert.equal(event.DevicePnPEvent, NdisDevicePnPEventPowerProfileChanged);
+            assert.equal(event.InformationBufferLength, 4);
+            seen.push(new DataView(event.InformationBuffer.buffer).getUint32(0, true));
+          },
+        },
+        { verifier: "record", ...(profile === undefined ? {} : { powerProfile: profile }) },
+      );
+      await host.addAdapter({ driver: "mp", name: "eth0" });
+      assert.deepEqual(seen, [expected]);
+    }
   });
 
   test("a failing MiniportInitializeEx leaves no adapter and gets no MiniportHaltEx", async () => {
@@ -380,18 +412,34 @@ describe("removal, shutdown and unload", () => {
     const { host, mp } = await hostWith();
     await host.addAdapter({ driver: "mp", name: "eth0" });
     await host.removeAdapter("eth0");
-    assert.deepEqual(mp.calls.slice(2), [
+    assert.deepEqual(mp.calls.slice(3), [
       `MiniportPause(${NDIS_PAUSE_NDIS_INTERNAL})`,
       `MiniportHaltEx(${NdisHaltDeviceDisabled})`,
     ]);
     assert.deepEqual(host.liveObjects(), [{ kind: "miniport driver", name: "mp", driver: "mp" }]);
   });
 
+  test("the removal reason picks the halt action: removed, stopped, failed", async () => {
+    for (const [reason, action] of [
+      ["removed", NdisHaltDeviceDisabled],
+      ["stopped", NdisHaltDeviceStopped],
+      ["failed", NdisHaltDeviceFailed],
+    ] as const) {
+      const { host, mp } = await hostWith();
+      await host.addAdapter({ driver: "mp", name: "eth0" });
+      await host.removeAdapter("eth0", { reason });
+      assert.equal(mp.calls.at(-1), `MiniportHaltEx(${action})`);
+    }
+    const { host } = await hostWith();
+    await host.addAdapter({ driver: "mp", name: "eth0" });
+    await assert.rejects(host.removeAdapter("eth0", { reason: "vanished" as never }), /reason is/);
+  });
+
   test("surprise removal of a 6.40 driver's adapter: PnP notification, pause for removal, halt SurpriseRemoved", async () => {
     const { host, mp } = await hostWith({ minor: 40 });
     await host.addAdapter({ driver: "mp", name: "eth0" });
     await host.removeAdapter("eth0", { surprise: true });
-    assert.deepEqual(mp.calls.slice(2), [
+    assert.deepEqual(mp.calls.slice(3), [
       `MiniportDevicePnPEventNotify(${NdisDevicePnPEventSurpriseRemoved})`,
       `MiniportPause(${NDIS_PAUSE_MINIPORT_DEVICE_REMOVE})`,
       `MiniportHaltEx(${NdisHaltDeviceSurpriseRemoved})`,
@@ -404,11 +452,15 @@ describe("removal, shutdown and unload", () => {
     const adding = host.addAdapter({ driver: "mp", name: "eth0" });
     const removing = host.removeAdapter("eth0");
     await Promise.resolve();
-    assert.deepEqual(mp.calls, ["MiniportInitializeEx", "MiniportRestart"]);
+    assert.deepEqual(mp.calls, [
+      "MiniportInitializeEx",
+      `MiniportDevicePnPEventNotify(${NdisDevicePnPEventPowerProfileChanged})`,
+      "MiniportRestart",
+    ]);
     NdisMRestartComplete(mp.adapters[0]?.handle as never, NDIS_STATUS_SUCCESS);
     await adding;
     await removing;
-    assert.deepEqual(mp.calls.slice(2), [
+    assert.deepEqual(mp.calls.slice(3), [
       `MiniportPause(${NDIS_PAUSE_NDIS_INTERNAL})`,
       `MiniportHaltEx(${NdisHaltDeviceDisabled})`,
     ]);
@@ -463,7 +515,7 @@ describe("removal, shutdown and unload", () => {
     });
     await host.addAdapter({ driver: "mp", name: "eth0" });
     await host.shutdown(NdisShutdownPowerOff);
-    assert.deepEqual(mp.calls.slice(2), [`MiniportShutdownEx(${NdisShutdownPowerOff})`]);
+    assert.deepEqual(mp.calls.slice(3), [`MiniportShutdownEx(${NdisShutdownPowerOff})`]);
     assert.equal(irql, 0);
     assert.deepEqual(host.liveObjects(), []);
     await assert.rejects(
@@ -490,7 +542,7 @@ describe("removal, shutdown and unload", () => {
       });
       await host.addAdapter({ driver: "mp", name: "eth0" });
       await host.shutdown(NdisShutdownBugCheck);
-      assert.deepEqual(mp.calls.slice(2), expected);
+      assert.deepEqual(mp.calls.slice(3), expected);
       if (expected.length > 0) assert.equal(irql, 15);
       assert.deepEqual(host.liveObjects(), []);
     }

@@ -57,6 +57,7 @@ describe("bring-up", () => {
     await host.addAdapter({ driver: "mp", name: "eth0" });
     assert.deepEqual(log, [
       "MiniportInitializeEx",
+      "MiniportDevicePnPEventNotify",
       "ProtocolBindAdapterEx",
       "MiniportRestart",
       "ProtocolNetPnPEvent",

@@ -54,11 +54,13 @@ describe("bring-up (§2.10)", () => {
     await host.addAdapter({ driver: "testmp", name: "eth0" });
     assert.deepEqual(log, [
       "MiniportInitializeEx(eth0)",
+      "MiniportDevicePnPEventNotify(eth0)",
       "ProtocolBindAdapterEx(im → eth0)",
       "NdisIMInitializeDeviceInstanceEx",
       // The PnP manager starts the virtual device after the call returned; the lower stack's
       // restart and the virtual miniport's start are independent (§2.10 steps 6 and 7/8).
       "MiniportInitializeEx(eth0-vm)",
+      "MiniportDevicePnPEventNotify(eth0-vm)",
       "ProtocolBindAdapterEx(tcpip → eth0-vm)",
       "MiniportRestart(eth0)",
       "MiniportRestart(eth0-vm)",
@@ -216,6 +218,7 @@ describe("teardown (§2.11)", () => {
       "ProtocolNetPnPEvent()",
       "NdisIMInitializeDeviceInstanceEx",
       "MiniportInitializeEx(eth0-vm)",
+      "MiniportDevicePnPEventNotify(eth0-vm)",
       "ProtocolBindAdapterEx(tcpip → eth0-vm)",
       "MiniportRestart(eth0-vm)",
       "ProtocolNetPnPEvent(tcpip → eth0-vm: NetEventRestart)",

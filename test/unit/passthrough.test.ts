@@ -129,8 +129,10 @@ describe("passthrough over the test miniport", () => {
     await host.addAdapter({ driver: "testmp", name: "eth0" });
     assert.deepEqual(log, [
       "MiniportInitializeEx(eth0)",
+      "MiniportDevicePnPEventNotify(eth0)",
       "ProtocolBindAdapterEx(passthrough → eth0)",
       "MiniportInitializeEx(eth0-pt)",
+      "MiniportDevicePnPEventNotify(eth0-pt)",
       "ProtocolBindAdapterEx(tcpip → eth0-pt)",
       "MiniportRestart(eth0)",
       "MiniportRestart(eth0-pt)",
@@ -256,6 +258,7 @@ describe("inserting and removing passthrough at run time", () => {
       "MiniportPause(eth0)",
       "ProtocolBindAdapterEx(passthrough → eth0)",
       "MiniportInitializeEx(eth0-pt)",
+      "MiniportDevicePnPEventNotify(eth0-pt)",
       "ProtocolBindAdapterEx(tcpip → eth0-pt)",
       "MiniportRestart(eth0)",
       "MiniportRestart(eth0-pt)",

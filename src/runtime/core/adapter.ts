@@ -4,7 +4,11 @@
  * the wrong state is impossible by construction and a driver completion in the wrong state is a
  * named violation.
  */
-import { NDIS_PAUSE_MINIPORT_DEVICE_REMOVE, NDIS_PAUSE_NDIS_INTERNAL } from "../../ndis/adapter.js";
+import {
+  NDIS_PAUSE_MINIPORT_DEVICE_REMOVE,
+  NDIS_PAUSE_NDIS_INTERNAL,
+  NdisDevicePnPEventPowerProfileChanged,
+} from "../../ndis/adapter.js";
 import { type KIRQL, PASSIVE_LEVEL } from "../../ndis/irql.js";
 import {
   NDIS_OBJECT_TYPE_DEFAULT,
@@ -144,6 +148,7 @@ function describeValue(value: unknown): string {
  * NDIS calls MiniportInitializeEx (PASSIVE_LEVEL). Returns the status NDIS settles on: the
  * driver's, or FAILURE for a return that is not a status or a success without attributes. A
  * success without attributes is undone with MiniportHaltEx(NdisHaltDeviceInitializationFailed).
+ * After a success NDIS tells the adapter the power profile (MiniportDevicePnPEventNotify).
  */
 export function initializeAdapter(adapter: MiniportAdapter, imDeviceContext: unknown): NDIS_STATUS {
   const { runtime, driver } = adapter;
@@ -214,7 +219,15 @@ export function initializeAdapter(adapter: MiniportAdapter, imDeviceContext: unk
     haltAdapter(adapter, NdisHaltDeviceInitializationFailed);
     return NDIS_STATUS_FAILURE;
   }
+  if (status === NDIS_STATUS_SUCCESS) notifyPowerProfile(adapter);
   return status;
+}
+
+/** NDIS tells a freshly initialized adapter (and one back in D0) the system's power profile. */
+export function notifyPowerProfile(adapter: MiniportAdapter): void {
+  const buffer = new Uint8Array(4);
+  new DataView(buffer.buffer).setUint32(0, adapter.runtime.powerProfile, true);
+  notifyDevicePnPEvent(adapter, NdisDevicePnPEventPowerProfileChanged, buffer);
 }
 
 /** NDIS calls MiniportRestart (PASSIVE_LEVEL); resolves with the status the restart ended with. */

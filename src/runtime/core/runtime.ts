@@ -29,12 +29,16 @@ export interface RuntimeOptions {
   readonly version: NdisVersionInfo;
   readonly verifier: VerifierMode;
   readonly acceptDefaultHeaderType: boolean;
+  /** NdisPowerProfileAcOnLine or NdisPowerProfileBattery. */
+  readonly powerProfile: number;
 }
 
 export class NdisRuntime {
   readonly version: NdisVersionInfo;
   readonly verifierMode: VerifierMode;
   readonly acceptDefaultHeaderType: boolean;
+  /** The system's power profile, told to every adapter after its initialization. */
+  powerProfile: number;
   /** Loaded (and loading) drivers by service name. */
   readonly drivers = new Map<string, DriverRecord>();
   /** Every adapter NDIS holds, by device instance name. */
@@ -61,6 +65,7 @@ export class NdisRuntime {
     this.version = options.version;
     this.verifierMode = options.verifier;
     this.acceptDefaultHeaderType = options.acceptDefaultHeaderType;
+    this.powerProfile = options.powerProfile;
   }
 
   /** The next NDIS interface index (IfIndex), starting at 1. */
