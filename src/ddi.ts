@@ -19,6 +19,7 @@ export {
   NdisIMInitializeDeviceInstanceEx,
 } from "./runtime/api/im.js";
 export {
+  NdisMNetPnPEvent,
   NdisMPauseComplete,
   NdisMRestartComplete,
   NdisMSetMiniportAttributes,

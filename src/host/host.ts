@@ -27,6 +27,7 @@ import {
   NDIS_STATUS_FAILURE,
   NDIS_STATUS_SUCCESS,
   NT_SUCCESS,
+  ndisStatusToString,
 } from "../ndis/status.js";
 import {
   type NDIS_HALT_ACTION,
@@ -38,7 +39,10 @@ import {
   NdisHaltDeviceSurpriseRemoved,
   NdisShutdownBugCheck,
   NdisShutdownPowerOff,
+  NetEventCancelRemoveDevice,
   NetEventIMReEnableDevice,
+  NetEventQueryRemoveDevice,
+  NetEventReconfigure,
 } from "../ndis/structs.js";
 import type { DRIVER_OBJECT } from "../ndis/types.js";
 import {
@@ -64,6 +68,8 @@ import {
   bindingsOf,
   bindProtocol,
   createBinding,
+  deliverPnPEvent,
+  netPnPNotification,
   pauseBinding,
   restartBinding,
   retireBinding,
@@ -218,6 +224,11 @@ export interface RemoveAdapterOptions {
    * NdisHaltDeviceStopped), "failed" (the device failed; NdisHaltDeviceFailed).
    */
   readonly reason?: "removed" | "stopped" | "failed";
+  /**
+   * Ask first (queryRemoveAdapter): if a protocol refuses, nothing is removed and the call
+   * rejects with NDIS_ERR_VETOED.
+   */
+  readonly query?: boolean;
 }
 
 const HALT_FOR_REASON = {
@@ -768,6 +779,15 @@ export class NdisHost {
         'reason is "removed", "stopped" or "failed"',
       );
     }
+    if (options.query === true && options.surprise !== true) {
+      const status = await this.queryRemoveAdapter(name);
+      if (status !== NDIS_STATUS_SUCCESS) {
+        throw new NdisError(
+          "NDIS_ERR_VETOED",
+          `removing ${name} was refused: ${ndisStatusToString(status)}`,
+        );
+      }
+    }
     await this.#removeAdapter(
       this.#adapter(name),
       options.surprise === true,
@@ -788,6 +808,71 @@ export class NdisHost {
     const instance = this.#runtime.deviceInstances.get(adapter.name);
     if (instance?.adapter === adapter) this.#runtime.deviceInstances.delete(adapter.name);
     if (this.#busy) await this.settle();
+  }
+
+  /**
+   * Asks the protocols bound to an adapter whether it may be removed
+   * (ProtocolNetPnPEvent(NetEventQueryRemoveDevice), an IM driver passing the question up with
+   * NdisMNetPnPEvent). On a refusal, those already asked hear NetEventCancelRemoveDevice. Resolves
+   * with SUCCESS or the refusing status; the adapter itself is not touched.
+   */
+  async queryRemoveAdapter(name: string): Promise<NDIS_STATUS> {
+    this.#assertRunning();
+    const adapter = this.#adapter(name);
+    const asked: Binding[] = [];
+    for (const binding of bindingsOf(adapter)) {
+      const status = await deliverPnPEvent(
+        binding,
+        netPnPNotification(NetEventQueryRemoveDevice, null, 0),
+      );
+      if (status !== NDIS_STATUS_SUCCESS) {
+        for (const b of asked)
+          await deliverPnPEvent(b, netPnPNotification(NetEventCancelRemoveDevice, null, 0));
+        if (this.#busy) await this.settle();
+        return status;
+      }
+      asked.push(binding);
+    }
+    if (this.#busy) await this.settle();
+    return NDIS_STATUS_SUCCESS;
+  }
+
+  /**
+   * Tells a protocol its configuration changed (NetEventReconfigure): for its binding to `adapter`,
+   * or — without an adapter — for the protocol as a whole (binding context NULL). Resolves with
+   * the protocol's status.
+   */
+  async reconfigure(protocol: string, adapter?: string): Promise<NDIS_STATUS> {
+    this.#assertRunning();
+    const block = this.#protocols().find((p) => p.chars.Name === protocol);
+    if (block === undefined)
+      throw new NdisError(
+        "NDIS_ERR_NO_SUCH_DRIVER",
+        `no protocol named ${JSON.stringify(protocol)}`,
+      );
+    let status: NDIS_STATUS;
+    if (adapter === undefined) {
+      const pnp = block.chars.handlers.NetPnPEventHandler as (c: unknown, e: unknown) => unknown;
+      const returned = callDriver(
+        this.#runtime,
+        block.driver,
+        "ProtocolNetPnPEvent",
+        PASSIVE_LEVEL,
+        () => pnp(null, netPnPNotification(NetEventReconfigure, null, 0)),
+        () => NDIS_STATUS_FAILURE,
+        `${protocol}: NetEventReconfigure`,
+      );
+      status = isNdisStatusValue(returned) ? returned : NDIS_STATUS_FAILURE;
+    } else {
+      const target = this.#adapter(adapter);
+      const binding = bindingsOf(target).find((b) => b.protocol === block);
+      if (binding === undefined) {
+        throw new NdisError("NDIS_ERR_INVALID_STATE", `${protocol} is not bound to ${adapter}`);
+      }
+      status = await deliverPnPEvent(binding, netPnPNotification(NetEventReconfigure, null, 0));
+    }
+    if (this.#busy) await this.settle();
+    return status;
   }
 
   /**

@@ -18,6 +18,7 @@ export type NdisErrorCode =
   | "NDIS_ERR_NO_SUCH_ADAPTER"
   | "NDIS_ERR_INVALID_STATE"
   | "NDIS_ERR_SHUT_DOWN"
+  | "NDIS_ERR_VETOED"
   | "NDIS_ERR_BUGCHECK";
 
 export class NdisError extends Error {

@@ -189,6 +189,11 @@ export const VERIFIER_RULES = Object.freeze({
     "NdisIMAssociateMiniport (DDI): DriverEntry associates the two edges before any device instance",
     "an intermediate driver calls NdisIMAssociateMiniport before its first NdisIMInitializeDeviceInstanceEx",
   ),
+  NdisMNetPnPEvent_NotPropagatable: rule(
+    "NdisMNetPnPEvent_NotPropagatable",
+    "NdisMNetPnPEvent (DDI): NetEventBindsComplete, NetEventPause and NetEventRestart are never propagated",
+    "an IM driver propagates with NdisMNetPnPEvent only the events NDIS does not generate itself for the stack above",
+  ),
 } satisfies Record<string, VerifierRule>);
 
 export type VerifierRuleId = keyof typeof VERIFIER_RULES;

@@ -19,7 +19,6 @@ import {
   NDIS_STATUS_PENDING,
   NDIS_STATUS_RESOURCES,
   NDIS_STATUS_SUCCESS,
-  NdisBugCheckError,
   NdisDevicePnPEventPowerProfileChanged,
   NdisDevicePnPEventSurpriseRemoved,
   NdisError,

@@ -10,7 +10,6 @@ import {
   NDIS_STATUS_FAILURE,
   NDIS_STATUS_NOT_ACCEPTED,
   NDIS_STATUS_SUCCESS,
-  NdisBugCheckError,
   NdisDeregisterProtocolDriver,
   NdisError,
   NdisGetVersion,

@@ -10,7 +10,6 @@ import {
   NDIS_STATUS_SUCCESS,
   NdisAcquireSpinLock,
   NdisAllocateSpinLock,
-  NdisBugCheckError,
   NdisFreeSpinLock,
   NdisHost,
   NdisIMAssociateMiniport,

@@ -11,7 +11,6 @@ import {
   NDIS_STATUS_PENDING,
   NDIS_STATUS_RESOURCES,
   NDIS_STATUS_SUCCESS,
-  NdisBugCheckError,
   NdisHost,
   NdisMRegisterMiniportDriver,
   NdisRegisterProtocolDriver,

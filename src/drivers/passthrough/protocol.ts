@@ -19,8 +19,14 @@ import {
   NdisIMDeInitializeDeviceInstance,
   NdisIMInitializeDeviceInstanceEx,
   NdisMedium802_3,
+  NdisMNetPnPEvent,
   NdisOpenAdapterEx,
+  NetEventCancelRemoveDevice,
   NetEventIMReEnableDevice,
+  NetEventQueryPower,
+  NetEventQueryRemoveDevice,
+  NetEventReconfigure,
+  NetEventSetPower,
   type Out,
   type PROTOCOL_BIND_ADAPTER_EX,
   type PROTOCOL_CLOSE_ADAPTER_COMPLETE_EX,
@@ -149,12 +155,17 @@ export const PtCloseAdapterComplete: PROTOCOL_CLOSE_ADAPTER_COMPLETE_EX = (
 };
 
 /**
- * ProtocolNetPnPEvent. NetEventIMReEnableDevice (binding context NULL, the instance name in the
- * buffer): the user re-enabled a virtual miniport, so ask for it again. Pause and restart of the
- * binding need nothing yet (no data path).
+ * ProtocolNetPnPEvent, PASSIVE_LEVEL.
+ * - NetEventIMReEnableDevice (binding context NULL, the instance name in the buffer): the user
+ *   re-enabled a virtual miniport, so ask for it again.
+ * - Power, query-remove and reconfigure events of a binding are passed up to the protocols above
+ *   its VELAN with NdisMNetPnPEvent; for the queries their answer is the binding's answer
+ *   (a refusal above vetoes). NetEventPause/NetEventRestart are never propagated: NDIS generates
+ *   them for the stack above itself. Pause and restart of the binding need nothing yet (no data
+ *   path).
  */
 export const PtNetPnPEvent: PROTOCOL_NET_PNP_EVENT = (
-  _ProtocolBindingContext,
+  ProtocolBindingContext,
   NetPnPEventNotification,
 ) => {
   const event = NetPnPEventNotification.NetPnPEvent;
@@ -163,9 +174,26 @@ export const PtNetPnPEvent: PROTOCOL_NET_PNP_EVENT = (
       const adapt = globals.Adapters.find((a) => a.DeviceInstance === event.Buffer);
       if (adapt !== undefined) startVelan(adapt);
     }
+    return NDIS_STATUS_SUCCESS;
+  }
+  const adapt = ProtocolBindingContext as ADAPT | null;
+  if (adapt?.Velan != null && PROPAGATED.has(event.NetEvent)) {
+    const status = NdisMNetPnPEvent(adapt.Velan.MiniportAdapterHandle, NetPnPEventNotification);
+    const query =
+      event.NetEvent === NetEventQueryPower || event.NetEvent === NetEventQueryRemoveDevice;
+    return query ? status : NDIS_STATUS_SUCCESS;
   }
   return NDIS_STATUS_SUCCESS;
 };
+
+/** The binding events passthrough passes up to its virtual miniport's protocols. */
+const PROPAGATED = new Set([
+  NetEventSetPower,
+  NetEventQueryPower,
+  NetEventQueryRemoveDevice,
+  NetEventCancelRemoveDevice,
+  NetEventReconfigure,
+]);
 
 /** Drivers whose protocol edge is registered, for events that come without a binding context. */
 export const allGlobals = new Set<PassthroughGlobals>();

@@ -15,11 +15,21 @@ import {
   type NDIS_STATUS,
   NDIS_STATUS_FAILURE,
   NDIS_STATUS_INVALID_PARAMETER,
+  NDIS_STATUS_NOT_SUPPORTED,
   NDIS_STATUS_SUCCESS,
 } from "../../ndis/status.js";
+import {
+  type NET_PNP_EVENT_NOTIFICATION,
+  NetEventBindsComplete,
+  NetEventPause,
+  NetEventQueryPower,
+  NetEventQueryRemoveDevice,
+  NetEventRestart,
+} from "../../ndis/structs.js";
 import type { NDIS_HANDLE } from "../../ndis/types.js";
 import type { MiniportAdapter } from "../core/adapter.js";
 import { checkGeneralAttributes, checkRegistrationAttributes } from "../core/attributes.js";
+import { bindingsOf, deliverPnPEvent } from "../core/binding.js";
 import { checkIrql, currentFrame, describeThrown } from "../core/context.js";
 import { describeHandleArgument, handleRuntime, resolveHandle } from "../core/handles.js";
 import type { NdisRuntime } from "../core/runtime.js";
@@ -181,4 +191,72 @@ export function NdisMRestartComplete(
       : "NdisMRestartComplete:FAILURE",
   );
   done(undefined, adapter === null ? "invalid handle" : `adapter ${adapter.name}`);
+}
+
+/** Events NDIS generates itself for the stack above a virtual miniport; an IM never propagates them. */
+const NOT_PROPAGATED = new Map<number, string>([
+  [NetEventBindsComplete, "NetEventBindsComplete"],
+  [NetEventPause, "NetEventPause"],
+  [NetEventRestart, "NetEventRestart"],
+]);
+
+/**
+ * NdisMNetPnPEvent: an IM driver passes a PnP event it received on its protocol edge up to the
+ * protocols bound to one of its virtual miniports. NDIS calls their ProtocolNetPnPEvent and
+ * returns — for NetEventQueryPower and NetEventQueryRemoveDevice — the first refusal, otherwise
+ * SUCCESS. PASSIVE_LEVEL, from within ProtocolNetPnPEvent.
+ *
+ * Returns SUCCESS, INVALID_PARAMETER (an event NDIS generates itself; a violation), NOT_SUPPORTED
+ * (not a virtual miniport of an IM driver) or FAILURE (invalid handle).
+ * [MODEL] NDIS blocks in this call until every protocol has answered. ndis-ts cannot block: a
+ * protocol that pends a propagated event counts as agreeing, and NDIS awaits its
+ * NdisCompleteNetPnPEvent on its own.
+ */
+export function NdisMNetPnPEvent(
+  MiniportAdapterHandle: NDIS_HANDLE,
+  NetPnPEventNotification: NET_PNP_EVENT_NOTIFICATION,
+): NDIS_STATUS {
+  const found = adapterOf("NdisMNetPnPEvent", MiniportAdapterHandle);
+  if (found === null) return NDIS_STATUS_FAILURE;
+  const { runtime, adapter } = found;
+  const driver = adapter?.driver ?? currentFrame().driver;
+  const done = enter(runtime, "NdisMNetPnPEvent", driver);
+  checkIrql(runtime, driver, "NdisMNetPnPEvent", PASSIVE_LEVEL, "Irql_Protocol_Driver_Function");
+  if (adapter === null) return done(NDIS_STATUS_FAILURE, "invalid handle");
+  if (!adapter.block.chars.isIntermediate) {
+    return done(
+      NDIS_STATUS_NOT_SUPPORTED,
+      "only an intermediate driver's virtual miniport propagates PnP events",
+    );
+  }
+  let code: unknown;
+  try {
+    code = NetPnPEventNotification.NetPnPEvent.NetEvent;
+  } catch (thrown) {
+    return done(
+      NDIS_STATUS_INVALID_PARAMETER,
+      `NetPnPEventNotification cannot be read: ${describeThrown(thrown)}`,
+    );
+  }
+  if (typeof code !== "number")
+    return done(NDIS_STATUS_INVALID_PARAMETER, "NetPnPEventNotification has no NetEvent");
+  const forbidden = NOT_PROPAGATED.get(code);
+  if (forbidden !== undefined) {
+    runtime.violate(
+      "NdisMNetPnPEvent_NotPropagatable",
+      `NdisMNetPnPEvent(${forbidden}) on ${adapter.name}: NDIS generates that event for the stack above itself`,
+      driver,
+    );
+    return done(NDIS_STATUS_INVALID_PARAMETER, `${forbidden} is not propagated`);
+  }
+  const query = code === NetEventQueryPower || code === NetEventQueryRemoveDevice;
+  for (const binding of bindingsOf(adapter)) {
+    const state = binding.machine.state;
+    if (state === "Unbound" || state === "Opening" || state === "Closing") continue;
+    const status = deliverPnPEvent(binding, NetPnPEventNotification);
+    if (typeof status === "number" && query && status !== NDIS_STATUS_SUCCESS) {
+      return done(status, `${binding.protocol.chars.Name} refused`);
+    }
+  }
+  return done(NDIS_STATUS_SUCCESS, `NetEvent ${code} to the protocols above ${adapter.name}`);
 }

@@ -15,7 +15,13 @@ import {
 } from "../../ndis/status.js";
 import type { NDIS_OPEN_PARAMETERS, NET_PNP_EVENT_NOTIFICATION } from "../../ndis/structs.js";
 import type { NDIS_HANDLE, Out } from "../../ndis/types.js";
-import { type Binding, completeBind, completeOpenOrClose, openBinding } from "../core/binding.js";
+import {
+  type Binding,
+  completeBind,
+  completeOpenOrClose,
+  completePnPEvent,
+  openBinding,
+} from "../core/binding.js";
 import { checkIrql, currentFrame, describeThrown } from "../core/context.js";
 import {
   describeHandleArgument,
@@ -224,7 +230,6 @@ export function NdisCompleteNetPnPEvent(
   NetPnPEventNotification: NET_PNP_EVENT_NOTIFICATION,
   Status: NDIS_STATUS,
 ): void {
-  void NetPnPEventNotification;
   const found = bindingOf("NdisCompleteNetPnPEvent", NdisBindingHandle, "handle");
   if (found === null) return;
   const { runtime, binding } = found;
@@ -236,10 +241,14 @@ export function NdisCompleteNetPnPEvent(
     PASSIVE_LEVEL,
     "Irql_Protocol_Driver_Function",
   );
-  binding?.machine.fire(
-    Status === NDIS_STATUS_SUCCESS
-      ? "NdisCompleteNetPnPEvent:SUCCESS"
-      : "NdisCompleteNetPnPEvent:FAILURE",
-  );
+  // A pended power, query-remove or reconfigure event is known by its notification; anything
+  // else completes the binding's pause or restart.
+  if (binding !== null && !completePnPEvent(binding, NetPnPEventNotification, Status)) {
+    binding.machine.fire(
+      Status === NDIS_STATUS_SUCCESS
+        ? "NdisCompleteNetPnPEvent:SUCCESS"
+        : "NdisCompleteNetPnPEvent:FAILURE",
+    );
+  }
   done(undefined);
 }

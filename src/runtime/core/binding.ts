@@ -52,6 +52,11 @@ export interface Binding {
   unbindContext: NDIS_HANDLE | null;
   readonly machine: StateMachine<BindingState, BindingEvent>;
   readonly waiters: Set<() => void>;
+  /**
+   * PnP events other than NetEventPause/NetEventRestart the protocol pended, by the notification
+   * NDIS gave it (NdisCompleteNetPnPEvent passes the same one back), with what waits for them.
+   */
+  readonly pendingEvents: Map<NET_PNP_EVENT_NOTIFICATION, (status: NDIS_STATUS) => void>;
 }
 
 const header = (Type: number, Revision = 1) => Object.freeze({ Type, Revision, Size: 0 });
@@ -74,6 +79,7 @@ export function createBinding(protocol: ProtocolDriverBlock, adapter: MiniportAd
     open: "closed",
     unbindContext: null,
     waiters: new Set<() => void>(),
+    pendingEvents: new Map(),
   } as unknown as Binding;
   (binding as { machine: Binding["machine"] }).machine = new StateMachine(
     BINDING_MACHINE,
@@ -410,4 +416,70 @@ export function completeOpenOrClose(
     `${binding.protocol.chars.Name} → ${binding.adapter.name}`,
   );
   wake(binding);
+}
+
+/** Builds the NET_PNP_EVENT_NOTIFICATION NDIS hands a protocol. */
+export function netPnPNotification(
+  code: number,
+  buffer: unknown,
+  length: number,
+): NET_PNP_EVENT_NOTIFICATION {
+  return Object.freeze({
+    Header: header(NDIS_OBJECT_TYPE_DEFAULT),
+    PortNumber: 0,
+    NetPnPEvent: Object.freeze({ NetEvent: code, Buffer: buffer, BufferLength: length }),
+  });
+}
+
+/**
+ * Calls ProtocolNetPnPEvent for an event that does not change the binding's state (power,
+ * query-remove, reconfigure…). Returns the protocol's status, or a promise of it when the
+ * protocol pended the event (NdisCompleteNetPnPEvent resolves it).
+ */
+export function deliverPnPEvent(
+  binding: Binding,
+  notification: NET_PNP_EVENT_NOTIFICATION,
+): NDIS_STATUS | Promise<NDIS_STATUS> {
+  const { runtime, driver } = binding;
+  const pnp = handler(binding, "NetPnPEventHandler");
+  let resolve: ((status: NDIS_STATUS) => void) | undefined;
+  const completion = new Promise<NDIS_STATUS>((r) => {
+    resolve = r;
+  });
+  binding.pendingEvents.set(notification, resolve as (status: NDIS_STATUS) => void);
+  const returned = callDriver(
+    runtime,
+    driver,
+    "ProtocolNetPnPEvent",
+    PASSIVE_LEVEL,
+    () => pnp(binding.context, notification),
+    () => NDIS_STATUS_FAILURE,
+    `${binding.protocol.chars.Name} → ${binding.adapter.name}: NetEvent ${notification.NetPnPEvent.NetEvent}`,
+  );
+  if (returned === NDIS_STATUS_PENDING && binding.pendingEvents.has(notification))
+    return completion;
+  binding.pendingEvents.delete(notification);
+  if (returned === NDIS_STATUS_PENDING) return completion; // completed inside the handler
+  if (!isNdisStatusValue(returned)) {
+    runtime.violate(
+      "Callback_InvalidReturn",
+      `ProtocolNetPnPEvent returned ${describe(returned)}`,
+      driver,
+    );
+    return NDIS_STATUS_FAILURE;
+  }
+  return returned;
+}
+
+/** NdisCompleteNetPnPEvent for a pended event of deliverPnPEvent; false if none matches. */
+export function completePnPEvent(
+  binding: Binding,
+  notification: NET_PNP_EVENT_NOTIFICATION,
+  status: NDIS_STATUS,
+): boolean {
+  const resolve = binding.pendingEvents.get(notification);
+  if (resolve === undefined) return false;
+  binding.pendingEvents.delete(notification);
+  resolve(status);
+  return true;
 }
