@@ -11,10 +11,8 @@ import {
   MediaConnectStateConnected,
   MediaConnectStateDisconnected,
   NDIS_MINIPORT_ATTRIBUTES_REGISTER_BUGCHECK_CALLBACK,
-  NDIS_PAUSE_BIND_PROTOCOL,
   NDIS_PAUSE_NDIS_INTERNAL,
   NDIS_PAUSE_UNBIND_PROTOCOL,
-  NdisDevicePnPEventSurpriseRemoved,
   NdisPowerProfileAcOnLine,
   NdisPowerProfileBattery,
 } from "../ndis/adapter.js";
@@ -30,13 +28,10 @@ import {
   ndisStatusToString,
 } from "../ndis/status.js";
 import {
-  type NDIS_HALT_ACTION,
   type NDIS_SHUTDOWN_ACTION,
   NdisHaltDeviceDisabled,
   NdisHaltDeviceFailed,
-  NdisHaltDeviceInstanceDeInitialized,
   NdisHaltDeviceStopped,
-  NdisHaltDeviceSurpriseRemoved,
   NdisShutdownBugCheck,
   NdisShutdownPowerOff,
   NetEventCancelRemoveDevice,
@@ -53,15 +48,10 @@ import {
 } from "../ndis/version.js";
 import {
   createAdapter,
-  haltAdapter,
   initializeAdapter,
   type MiniportAdapter,
-  notifyDevicePnPEvent,
-  pauseAdapter,
-  restartAdapter,
   retireAdapter,
   shutdownAdapter,
-  waitForState,
 } from "../runtime/core/adapter.js";
 import {
   type Binding,
@@ -70,32 +60,22 @@ import {
   createBinding,
   deliverPnPEvent,
   netPnPNotification,
-  pauseBinding,
-  restartBinding,
   retireBinding,
-  unbindProtocol,
-  waitForBinding,
 } from "../runtime/core/binding.js";
 import { callDriver, describeThrown } from "../runtime/core/context.js";
-import type { DeviceInstance } from "../runtime/core/device-instance.js";
 import {
   createDriverRecord,
   type DriverRecord,
   liveRegistrations,
-  type ProtocolDriverBlock,
   type RegistryValue,
   retireDriver,
 } from "../runtime/core/driver.js";
 import { type AllocationSite, NdisRuntime, type PendingSite } from "../runtime/core/runtime.js";
 import type { TraceListener } from "../runtime/core/trace.js";
-import {
-  NdisBugCheckError,
-  VERIFIER_MODES,
-  type VerifierMode,
-  type Violation,
-} from "../verifier/violation.js";
+import { VERIFIER_MODES, type VerifierMode, type Violation } from "../verifier/violation.js";
+import { type BindingPaths, Stacks } from "./stacks.js";
 
-export type { AllocationSite, PendingSite, RegistryValue };
+export type { AllocationSite, BindingPaths, PendingSite, RegistryValue };
 
 export interface NdisHostOptions {
   /**
@@ -121,11 +101,6 @@ export interface NdisHostOptions {
    */
   readonly powerProfile?: "ac" | "battery";
 }
-
-/** Which protocol binds to which adapter: every pair, or the listed ones. */
-export type BindingPaths =
-  | "all"
-  | readonly { readonly protocol: string; readonly adapter: string }[];
 
 function checkBindingPaths(
   paths: unknown,
@@ -358,8 +333,7 @@ function describeBinding(binding: Binding): BindingInfo {
 
 export class NdisHost {
   readonly #runtime: NdisRuntime;
-  #bindingPaths: BindingPaths;
-  #shutDown = false;
+  readonly #stacks: Stacks;
 
   constructor(options: NdisHostOptions = {}) {
     const verifier = options.verifier ?? "strict";
@@ -383,135 +357,10 @@ export class NdisHost {
     ) {
       throw new NdisError("NDIS_ERR_INVALID_OPTION", 'powerProfile is "ac" or "battery"');
     }
-    this.#bindingPaths = checkBindingPaths(options.bindings ?? "all", "NDIS_ERR_INVALID_OPTION");
-    this.#runtime.pnp = {
-      startDevice: (instance) => this.#track(this.#startDevice(instance)),
-      containDriver: (driver) => this.#track(this.#contain(driver)),
-      deinitializeDevice: (adapter) =>
-        this.#track(this.#teardownVirtual(adapter, NdisHaltDeviceInstanceDeInitialized, false)),
-    };
-  }
-
-  /** PnP work NDIS handed to the host that has not finished yet. */
-  readonly #work = new Set<Promise<void>>();
-  #workErrors: unknown[] = [];
-
-  #track(work: Promise<void>): void {
-    const tracked = work
-      .catch((err: unknown) => {
-        // A bug check already stopped the host and is reported by the next operation.
-        if (!(err instanceof NdisBugCheckError)) this.#workErrors.push(err);
-      })
-      .finally(() => this.#work.delete(tracked));
-    this.#work.add(tracked);
-  }
-
-  /**
-   * Resolves once NDIS has no PnP work in flight: virtual miniports an IM driver asked for are
-   * started (or failed), teardowns it asked for are done. Every host operation ends with it.
-   */
-  async settle(): Promise<void> {
-    while (this.#work.size > 0) await Promise.all([...this.#work]);
-    const errors = this.#workErrors;
-    this.#workErrors = [];
-    if (errors.length > 0) throw errors[0];
-  }
-
-  /** True when PnP work is in flight or failed work has not been reported yet. */
-  get #busy(): boolean {
-    return this.#work.size > 0 || this.#workErrors.length > 0;
-  }
-
-  /** Waits until the call that asked for work has unwound (NDIS's work runs after the call). */
-  #later(): Promise<void> {
-    return new Promise((resolve) => this.#runtime.defer(resolve));
-  }
-
-  /** The PnP manager starts a virtual miniport: MiniportInitializeEx, binds above it, restart. */
-  async #startDevice(instance: DeviceInstance): Promise<void> {
-    await this.#later();
-    const runtime = this.#runtime;
-    if (runtime.deviceInstances.get(instance.name) !== instance || instance.state !== "wanted")
-      return;
-    if (this.#shutDown || runtime.bugCheck !== null) return;
-    instance.state = "starting";
-    const adapter = createAdapter(instance.block, instance.name);
-    instance.adapter = adapter;
-    const status = initializeAdapter(adapter, instance.context);
-    if (status !== NDIS_STATUS_SUCCESS) {
-      if (runtime.adapters.get(adapter.name) === adapter) retireAdapter(adapter);
-      runtime.deviceInstances.delete(instance.name);
-      return;
-    }
-    instance.state = "started";
-    for (const protocol of this.#protocols()) {
-      if (this.#shouldBind(protocol, adapter)) await bindProtocol(createBinding(protocol, adapter));
-    }
-    await this.#restartStack(adapter);
-  }
-
-  /**
-   * Tears a virtual miniport down: unbind what is above it, pause it, halt it with `action`.
-   * `disable` keeps the instance, disabled, for a later re-enable.
-   */
-  async #teardownVirtual(
-    adapter: MiniportAdapter,
-    action: NDIS_HALT_ACTION,
-    disable: boolean,
-  ): Promise<void> {
-    await this.#later();
-    const runtime = this.#runtime;
-    if (runtime.adapters.get(adapter.name) !== adapter) return;
-    await this.#takeDown(adapter, action);
-    const instance = runtime.deviceInstances.get(adapter.name);
-    if (instance?.adapter === adapter) {
-      if (disable) {
-        instance.state = "disabled";
-        instance.adapter = null;
-      } else {
-        runtime.deviceInstances.delete(adapter.name);
-      }
-    }
-  }
-
-  /**
-   * Stops a driver the verifier caught (strict mode): its adapters lose what is bound above them
-   * (those protocols are paused and unbound as usual) and are dropped without another call into
-   * the driver; its own bindings are dropped, the adapters below them keep running; then its
-   * registrations go. Waits on its objects end, as requests to a failed device would.
-   */
-  async #contain(driver: DriverRecord): Promise<void> {
-    await this.#later();
-    const runtime = this.#runtime;
-    for (const block of [...driver.miniportDrivers]) {
-      for (const adapter of [...block.adapters]) {
-        for (const binding of bindingsOf(adapter)) {
-          if (binding.driver === driver) retireBinding(binding);
-          else await this.#unbind(binding, NDIS_PAUSE_NDIS_INTERNAL);
-        }
-        if (runtime.adapters.get(adapter.name) === adapter) retireAdapter(adapter);
-      }
-    }
-    for (const binding of [...runtime.bindings]) {
-      if (binding.driver === driver) retireBinding(binding);
-    }
-    for (const [name, instance] of runtime.deviceInstances) {
-      if (instance.block.driver === driver) runtime.deviceInstances.delete(name);
-    }
-    retireDriver(driver);
-  }
-
-  /** Unbinds everything above an adapter, pauses it, and halts it with `action`. */
-  async #takeDown(adapter: MiniportAdapter, action: NDIS_HALT_ACTION): Promise<void> {
-    await waitForState(
-      adapter,
-      (s) => s !== "Restarting" && s !== "Pausing" && s !== "Initializing",
+    this.#stacks = new Stacks(
+      this.#runtime,
+      checkBindingPaths(options.bindings ?? "all", "NDIS_ERR_INVALID_OPTION"),
     );
-    for (const binding of bindingsOf(adapter))
-      await this.#unbind(binding, NDIS_PAUSE_NDIS_INTERNAL);
-    if (adapter.machine.state === "Running") await pauseAdapter(adapter, true);
-    if (adapter.machine.state === "Paused") haltAdapter(adapter, action);
-    else retireAdapter(adapter);
   }
 
   /** The emulated NDIS version, as NdisGetVersion returns it inside this host. */
@@ -546,10 +395,19 @@ export class NdisHost {
     return this.#runtime.stopped;
   }
 
+  /**
+   * Resolves once NDIS has no PnP work in flight: virtual miniports an IM driver asked for are
+   * started (or failed), teardowns it asked for are done. Every host operation ends with it.
+   */
+  settle(): Promise<void> {
+    return this.#stacks.settle();
+  }
+
   /** Throws if the host can do no more work: stopped by the verifier, or shut down. */
   #assertRunning(): void {
     this.#runtime.assertAlive();
-    if (this.#shutDown) throw new NdisError("NDIS_ERR_SHUT_DOWN", "the host has been shut down");
+    if (this.#stacks.shutDown)
+      throw new NdisError("NDIS_ERR_SHUT_DOWN", "the host has been shut down");
   }
 
   /** Subscribes to the DDI call trace; returns the unsubscribe function. */
@@ -634,10 +492,11 @@ export class NdisHost {
       // NDIS binds a new protocol to the adapters that exist, pausing each stack around the bind.
       for (const protocol of driver.protocolDrivers) {
         for (const adapter of [...runtime.adapters.values()]) {
-          if (this.#shouldBind(protocol, adapter)) await this.#bindIntoStack(protocol, adapter);
+          if (this.#stacks.shouldBind(protocol, adapter))
+            await this.#stacks.bindInto(protocol, adapter);
         }
       }
-      if (this.#busy) await this.settle();
+      if (this.#stacks.busy) await this.#stacks.settle();
       return { status, driverObject: driver.driverObject };
     }
     try {
@@ -689,17 +548,17 @@ export class NdisHost {
       );
     }
     driver.state = "unloading";
-    if (this.#busy) await this.settle();
+    if (this.#stacks.busy) await this.#stacks.settle();
     // NDIS removes the driver's devices first (for an IM driver, its virtual miniports: what is
     // above them is unbound, then each is paused and halted) ...
     for (const block of driver.miniportDrivers) {
-      for (const adapter of [...block.adapters]) await this.#removeAdapter(adapter, false);
+      for (const adapter of [...block.adapters]) await this.#stacks.remove(adapter, false);
     }
     // ... then unbinds the driver's protocols (pause, then unbind).
     for (const binding of [...runtime.bindings]) {
-      if (binding.driver === driver) await this.#unbind(binding, NDIS_PAUSE_UNBIND_PROTOCOL);
+      if (binding.driver === driver) await this.#stacks.unbind(binding, NDIS_PAUSE_UNBIND_PROTOCOL);
     }
-    if (this.#busy) await this.settle();
+    if (this.#stacks.busy) await this.#stacks.settle();
     const handlerName = miniport === undefined ? "DriverUnload" : "MiniportDriverUnload";
     try {
       callDriver(
@@ -756,11 +615,12 @@ export class NdisHost {
       if (runtime.adapters.get(name) === adapter) retireAdapter(adapter);
       return describeAdapter(adapter);
     }
-    for (const protocol of this.#protocols()) {
-      if (this.#shouldBind(protocol, adapter)) await bindProtocol(createBinding(protocol, adapter));
+    for (const protocol of this.#stacks.protocols()) {
+      if (this.#stacks.shouldBind(protocol, adapter))
+        await bindProtocol(createBinding(protocol, adapter));
     }
-    await this.#restartStack(adapter);
-    if (this.#busy) await this.settle();
+    await this.#stacks.restart(adapter);
+    if (this.#stacks.busy) await this.#stacks.settle();
     return describeAdapter(adapter);
   }
 
@@ -788,26 +648,11 @@ export class NdisHost {
         );
       }
     }
-    await this.#removeAdapter(
+    await this.#stacks.remove(
       this.#adapter(name),
       options.surprise === true,
       HALT_FOR_REASON[reason],
     );
-  }
-
-  async #removeAdapter(
-    adapter: MiniportAdapter,
-    surprise: boolean,
-    action: NDIS_HALT_ACTION = NdisHaltDeviceDisabled,
-  ): Promise<void> {
-    if (surprise && !adapter.surpriseRemoved && adapter.machine.state !== "Shutdown") {
-      adapter.surpriseRemoved = true;
-      notifyDevicePnPEvent(adapter, NdisDevicePnPEventSurpriseRemoved);
-    }
-    await this.#takeDown(adapter, surprise ? NdisHaltDeviceSurpriseRemoved : action);
-    const instance = this.#runtime.deviceInstances.get(adapter.name);
-    if (instance?.adapter === adapter) this.#runtime.deviceInstances.delete(adapter.name);
-    if (this.#busy) await this.settle();
   }
 
   /**
@@ -828,12 +673,12 @@ export class NdisHost {
       if (status !== NDIS_STATUS_SUCCESS) {
         for (const b of asked)
           await deliverPnPEvent(b, netPnPNotification(NetEventCancelRemoveDevice, null, 0));
-        if (this.#busy) await this.settle();
+        if (this.#stacks.busy) await this.#stacks.settle();
         return status;
       }
       asked.push(binding);
     }
-    if (this.#busy) await this.settle();
+    if (this.#stacks.busy) await this.#stacks.settle();
     return NDIS_STATUS_SUCCESS;
   }
 
@@ -844,7 +689,7 @@ export class NdisHost {
    */
   async reconfigure(protocol: string, adapter?: string): Promise<NDIS_STATUS> {
     this.#assertRunning();
-    const block = this.#protocols().find((p) => p.chars.Name === protocol);
+    const block = this.#stacks.protocols().find((p) => p.chars.Name === protocol);
     if (block === undefined)
       throw new NdisError(
         "NDIS_ERR_NO_SUCH_DRIVER",
@@ -871,7 +716,7 @@ export class NdisHost {
       }
       status = await deliverPnPEvent(binding, netPnPNotification(NetEventReconfigure, null, 0));
     }
-    if (this.#busy) await this.settle();
+    if (this.#stacks.busy) await this.#stacks.settle();
     return status;
   }
 
@@ -889,8 +734,8 @@ export class NdisHost {
         `${name} is not a virtual miniport; remove it instead`,
       );
     }
-    await this.#teardownVirtual(adapter, NdisHaltDeviceDisabled, true);
-    if (this.#busy) await this.settle();
+    await this.#stacks.teardownVirtual(adapter, NdisHaltDeviceDisabled, true);
+    if (this.#stacks.busy) await this.#stacks.settle();
   }
 
   /**
@@ -928,7 +773,7 @@ export class NdisHost {
         () => undefined,
       );
     }
-    if (this.#busy) await this.settle();
+    if (this.#stacks.busy) await this.#stacks.settle();
   }
 
   /**
@@ -941,22 +786,22 @@ export class NdisHost {
    */
   async setBindingPaths(paths: BindingPaths): Promise<void> {
     this.#assertRunning();
-    this.#bindingPaths = checkBindingPaths(paths, "NDIS_ERR_INVALID_ARGUMENT");
+    this.#stacks.bindingPaths = checkBindingPaths(paths, "NDIS_ERR_INVALID_ARGUMENT");
     for (const binding of [...this.#runtime.bindings]) {
-      if (!this.#shouldBind(binding.protocol, binding.adapter))
-        await this.#unbind(binding, NDIS_PAUSE_UNBIND_PROTOCOL);
+      if (!this.#stacks.shouldBind(binding.protocol, binding.adapter))
+        await this.#stacks.unbind(binding, NDIS_PAUSE_UNBIND_PROTOCOL);
     }
-    if (this.#busy) await this.settle();
+    if (this.#stacks.busy) await this.#stacks.settle();
     for (const adapter of [...this.#runtime.adapters.values()]) {
       if (this.#runtime.adapters.get(adapter.name) !== adapter) continue;
-      for (const protocol of this.#protocols()) {
+      for (const protocol of this.#stacks.protocols()) {
         const bound = [...this.#runtime.bindings].some(
           (b) => b.protocol === protocol && b.adapter === adapter,
         );
-        if (!bound && this.#shouldBind(protocol, adapter))
-          await this.#bindIntoStack(protocol, adapter);
+        if (!bound && this.#stacks.shouldBind(protocol, adapter))
+          await this.#stacks.bindInto(protocol, adapter);
       }
-      if (this.#busy) await this.settle();
+      if (this.#stacks.busy) await this.#stacks.settle();
     }
   }
 
@@ -973,7 +818,7 @@ export class NdisHost {
         `adapter ${name} is ${adapter.machine.state}; only a Running stack pauses`,
       );
     }
-    await this.#pauseStack(adapter, NDIS_PAUSE_NDIS_INTERNAL);
+    await this.#stacks.pause(adapter, NDIS_PAUSE_NDIS_INTERNAL);
     return describeAdapter(adapter);
   }
 
@@ -990,55 +835,8 @@ export class NdisHost {
         `adapter ${name} is ${adapter.machine.state}; only a Paused stack restarts`,
       );
     }
-    await this.#restartStack(adapter);
+    await this.#stacks.restart(adapter);
     return describeAdapter(adapter);
-  }
-
-  async #pauseStack(adapter: MiniportAdapter, reason: number): Promise<void> {
-    for (const binding of bindingsOf(adapter)) {
-      await waitForBinding(binding, (s) => s !== "Restarting" && s !== "Opening");
-      if (binding.machine.state === "Running") await pauseBinding(binding, reason);
-    }
-    await waitForState(adapter, (s) => s !== "Restarting");
-    if (adapter.machine.state === "Running") await pauseAdapter(adapter, false);
-  }
-
-  async #restartStack(adapter: MiniportAdapter): Promise<void> {
-    if (adapter.machine.state === "Paused") await restartAdapter(adapter);
-    if (adapter.machine.state !== "Running") return;
-    for (const binding of bindingsOf(adapter)) {
-      if (binding.machine.state === "Paused") await restartBinding(binding);
-    }
-  }
-
-  /** Binds `protocol` to an existing adapter: pause the stack, bind, restart what ran. */
-  async #bindIntoStack(protocol: ProtocolDriverBlock, adapter: MiniportAdapter): Promise<void> {
-    const wasRunning = adapter.machine.state === "Running";
-    if (wasRunning) await this.#pauseStack(adapter, NDIS_PAUSE_BIND_PROTOCOL);
-    if (adapter.machine.state === "Paused") await bindProtocol(createBinding(protocol, adapter));
-    if (wasRunning) await this.#restartStack(adapter);
-  }
-
-  /** Unbinds one binding: NetEventPause if it runs, then ProtocolUnbindAdapterEx. */
-  async #unbind(binding: Binding, reason: number): Promise<void> {
-    await waitForBinding(binding, (s) => s !== "Restarting" && s !== "Opening" && s !== "Pausing");
-    if (binding.machine.state === "Running") await pauseBinding(binding, reason);
-    if (binding.machine.state === "Paused") await unbindProtocol(binding);
-  }
-
-  #protocols(): ProtocolDriverBlock[] {
-    return [...this.#runtime.drivers.values()]
-      .filter((d) => d.state === "loaded")
-      .flatMap((d) => d.protocolDrivers);
-  }
-
-  #shouldBind(protocol: ProtocolDriverBlock, adapter: MiniportAdapter): boolean {
-    // An IM driver's protocol edge never binds to its own virtual miniports.
-    if (protocol.associatedMiniport !== null && protocol.associatedMiniport === adapter.block)
-      return false;
-    const paths = this.#bindingPaths;
-    if (paths === undefined || paths === "all") return true;
-    return paths.some((p) => p.protocol === protocol.chars.Name && p.adapter === adapter.name);
   }
 
   /**
@@ -1057,7 +855,7 @@ export class NdisHost {
       );
     }
     const runtime = this.#runtime;
-    this.#shutDown = true;
+    this.#stacks.shutDown = true;
     try {
       for (const adapter of [...runtime.adapters.values()]) {
         const state = adapter.machine.state;

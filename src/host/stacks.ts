@@ -1,0 +1,262 @@
+/**
+ * The host's PnP manager and stack operations: how devices, bindings and IM virtual miniports are
+ * brought up, paused, restarted and taken down in NDIS order. NDIS hands it work through the
+ * PnpManager interface (start or de-initialize a virtual miniport, contain a stopped driver);
+ * the NdisHost API calls the rest. Internal to the host.
+ */
+import {
+  NDIS_PAUSE_BIND_PROTOCOL,
+  NDIS_PAUSE_NDIS_INTERNAL,
+  NdisDevicePnPEventSurpriseRemoved,
+} from "../ndis/adapter.js";
+import { NDIS_STATUS_SUCCESS } from "../ndis/status.js";
+import {
+  type NDIS_HALT_ACTION,
+  NdisHaltDeviceDisabled,
+  NdisHaltDeviceInstanceDeInitialized,
+  NdisHaltDeviceSurpriseRemoved,
+} from "../ndis/structs.js";
+import {
+  createAdapter,
+  haltAdapter,
+  initializeAdapter,
+  type MiniportAdapter,
+  notifyDevicePnPEvent,
+  pauseAdapter,
+  restartAdapter,
+  retireAdapter,
+  waitForState,
+} from "../runtime/core/adapter.js";
+import {
+  type Binding,
+  bindingsOf,
+  bindProtocol,
+  createBinding,
+  pauseBinding,
+  restartBinding,
+  retireBinding,
+  unbindProtocol,
+  waitForBinding,
+} from "../runtime/core/binding.js";
+import type { DeviceInstance, PnpManager } from "../runtime/core/device-instance.js";
+import {
+  type DriverRecord,
+  type ProtocolDriverBlock,
+  retireDriver,
+} from "../runtime/core/driver.js";
+import type { NdisRuntime } from "../runtime/core/runtime.js";
+import { NdisBugCheckError } from "../verifier/violation.js";
+
+/** Which protocol binds to which adapter: every pair, or the listed ones. */
+export type BindingPaths =
+  | "all"
+  | readonly { readonly protocol: string; readonly adapter: string }[];
+
+export class Stacks implements PnpManager {
+  readonly #runtime: NdisRuntime;
+  /** The binding paths in force. */
+  bindingPaths: BindingPaths;
+  /** Set once the system shut down: no more work starts. */
+  shutDown = false;
+
+  constructor(runtime: NdisRuntime, bindingPaths: BindingPaths) {
+    this.#runtime = runtime;
+    this.bindingPaths = bindingPaths;
+    runtime.pnp = this;
+  }
+
+  startDevice(instance: DeviceInstance): void {
+    this.track(this.startInstance(instance));
+  }
+
+  deinitializeDevice(adapter: MiniportAdapter): void {
+    this.track(this.teardownVirtual(adapter, NdisHaltDeviceInstanceDeInitialized, false));
+  }
+
+  containDriver(driver: DriverRecord): void {
+    this.track(this.contain(driver));
+  }
+
+  /** PnP work NDIS handed to the host that has not finished yet. */
+  readonly #work = new Set<Promise<void>>();
+  #workErrors: unknown[] = [];
+
+  track(work: Promise<void>): void {
+    const tracked = work
+      .catch((err: unknown) => {
+        // A bug check already stopped the host and is reported by the next operation.
+        if (!(err instanceof NdisBugCheckError)) this.#workErrors.push(err);
+      })
+      .finally(() => this.#work.delete(tracked));
+    this.#work.add(tracked);
+  }
+
+  /**
+   * Resolves once NDIS has no PnP work in flight: virtual miniports an IM driver asked for are
+   * started (or failed), teardowns it asked for are done. Every host operation ends with it.
+   */
+  async settle(): Promise<void> {
+    while (this.#work.size > 0) await Promise.all([...this.#work]);
+    const errors = this.#workErrors;
+    this.#workErrors = [];
+    if (errors.length > 0) throw errors[0];
+  }
+
+  /** True when PnP work is in flight or failed work has not been reported yet. */
+  get busy(): boolean {
+    return this.#work.size > 0 || this.#workErrors.length > 0;
+  }
+
+  /** Waits until the call that asked for work has unwound (NDIS's work runs after the call). */
+  later(): Promise<void> {
+    return new Promise((resolve) => this.#runtime.defer(resolve));
+  }
+
+  /** The PnP manager starts a virtual miniport: MiniportInitializeEx, binds above it, restart. */
+  async startInstance(instance: DeviceInstance): Promise<void> {
+    await this.later();
+    const runtime = this.#runtime;
+    if (runtime.deviceInstances.get(instance.name) !== instance || instance.state !== "wanted")
+      return;
+    if (this.shutDown || runtime.bugCheck !== null) return;
+    instance.state = "starting";
+    const adapter = createAdapter(instance.block, instance.name);
+    instance.adapter = adapter;
+    const status = initializeAdapter(adapter, instance.context);
+    if (status !== NDIS_STATUS_SUCCESS) {
+      if (runtime.adapters.get(adapter.name) === adapter) retireAdapter(adapter);
+      runtime.deviceInstances.delete(instance.name);
+      return;
+    }
+    instance.state = "started";
+    for (const protocol of this.protocols()) {
+      if (this.shouldBind(protocol, adapter)) await bindProtocol(createBinding(protocol, adapter));
+    }
+    await this.restart(adapter);
+  }
+
+  /**
+   * Tears a virtual miniport down: unbind what is above it, pause it, halt it with `action`.
+   * `disable` keeps the instance, disabled, for a later re-enable.
+   */
+  async teardownVirtual(
+    adapter: MiniportAdapter,
+    action: NDIS_HALT_ACTION,
+    disable: boolean,
+  ): Promise<void> {
+    await this.later();
+    const runtime = this.#runtime;
+    if (runtime.adapters.get(adapter.name) !== adapter) return;
+    await this.takeDown(adapter, action);
+    const instance = runtime.deviceInstances.get(adapter.name);
+    if (instance?.adapter === adapter) {
+      if (disable) {
+        instance.state = "disabled";
+        instance.adapter = null;
+      } else {
+        runtime.deviceInstances.delete(adapter.name);
+      }
+    }
+  }
+
+  /**
+   * Stops a driver the verifier caught (strict mode): its adapters lose what is bound above them
+   * (those protocols are paused and unbound as usual) and are dropped without another call into
+   * the driver; its own bindings are dropped, the adapters below them keep running; then its
+   * registrations go. Waits on its objects end, as requests to a failed device would.
+   */
+  async contain(driver: DriverRecord): Promise<void> {
+    await this.later();
+    const runtime = this.#runtime;
+    for (const block of [...driver.miniportDrivers]) {
+      for (const adapter of [...block.adapters]) {
+        for (const binding of bindingsOf(adapter)) {
+          if (binding.driver === driver) retireBinding(binding);
+          else await this.unbind(binding, NDIS_PAUSE_NDIS_INTERNAL);
+        }
+        if (runtime.adapters.get(adapter.name) === adapter) retireAdapter(adapter);
+      }
+    }
+    for (const binding of [...runtime.bindings]) {
+      if (binding.driver === driver) retireBinding(binding);
+    }
+    for (const [name, instance] of runtime.deviceInstances) {
+      if (instance.block.driver === driver) runtime.deviceInstances.delete(name);
+    }
+    retireDriver(driver);
+  }
+
+  /** Unbinds everything above an adapter, pauses it, and halts it with `action`. */
+  async takeDown(adapter: MiniportAdapter, action: NDIS_HALT_ACTION): Promise<void> {
+    await waitForState(
+      adapter,
+      (s) => s !== "Restarting" && s !== "Pausing" && s !== "Initializing",
+    );
+    for (const binding of bindingsOf(adapter)) await this.unbind(binding, NDIS_PAUSE_NDIS_INTERNAL);
+    if (adapter.machine.state === "Running") await pauseAdapter(adapter, true);
+    if (adapter.machine.state === "Paused") haltAdapter(adapter, action);
+    else retireAdapter(adapter);
+  }
+
+  async remove(
+    adapter: MiniportAdapter,
+    surprise: boolean,
+    action: NDIS_HALT_ACTION = NdisHaltDeviceDisabled,
+  ): Promise<void> {
+    if (surprise && !adapter.surpriseRemoved && adapter.machine.state !== "Shutdown") {
+      adapter.surpriseRemoved = true;
+      notifyDevicePnPEvent(adapter, NdisDevicePnPEventSurpriseRemoved);
+    }
+    await this.takeDown(adapter, surprise ? NdisHaltDeviceSurpriseRemoved : action);
+    const instance = this.#runtime.deviceInstances.get(adapter.name);
+    if (instance?.adapter === adapter) this.#runtime.deviceInstances.delete(adapter.name);
+    if (this.busy) await this.settle();
+  }
+
+  async pause(adapter: MiniportAdapter, reason: number): Promise<void> {
+    for (const binding of bindingsOf(adapter)) {
+      await waitForBinding(binding, (s) => s !== "Restarting" && s !== "Opening");
+      if (binding.machine.state === "Running") await pauseBinding(binding, reason);
+    }
+    await waitForState(adapter, (s) => s !== "Restarting");
+    if (adapter.machine.state === "Running") await pauseAdapter(adapter, false);
+  }
+
+  async restart(adapter: MiniportAdapter): Promise<void> {
+    if (adapter.machine.state === "Paused") await restartAdapter(adapter);
+    if (adapter.machine.state !== "Running") return;
+    for (const binding of bindingsOf(adapter)) {
+      if (binding.machine.state === "Paused") await restartBinding(binding);
+    }
+  }
+
+  /** Binds `protocol` to an existing adapter: pause the stack, bind, restart what ran. */
+  async bindInto(protocol: ProtocolDriverBlock, adapter: MiniportAdapter): Promise<void> {
+    const wasRunning = adapter.machine.state === "Running";
+    if (wasRunning) await this.pause(adapter, NDIS_PAUSE_BIND_PROTOCOL);
+    if (adapter.machine.state === "Paused") await bindProtocol(createBinding(protocol, adapter));
+    if (wasRunning) await this.restart(adapter);
+  }
+
+  /** Unbinds one binding: NetEventPause if it runs, then ProtocolUnbindAdapterEx. */
+  async unbind(binding: Binding, reason: number): Promise<void> {
+    await waitForBinding(binding, (s) => s !== "Restarting" && s !== "Opening" && s !== "Pausing");
+    if (binding.machine.state === "Running") await pauseBinding(binding, reason);
+    if (binding.machine.state === "Paused") await unbindProtocol(binding);
+  }
+
+  protocols(): ProtocolDriverBlock[] {
+    return [...this.#runtime.drivers.values()]
+      .filter((d) => d.state === "loaded")
+      .flatMap((d) => d.protocolDrivers);
+  }
+
+  shouldBind(protocol: ProtocolDriverBlock, adapter: MiniportAdapter): boolean {
+    // An IM driver's protocol edge never binds to its own virtual miniports.
+    if (protocol.associatedMiniport !== null && protocol.associatedMiniport === adapter.block)
+      return false;
+    const paths = this.bindingPaths;
+    if (paths === undefined || paths === "all") return true;
+    return paths.some((p) => p.protocol === protocol.chars.Name && p.adapter === adapter.name);
+  }
+}
