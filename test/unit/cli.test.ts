@@ -73,6 +73,26 @@ describe("ndis run", () => {
     });
   });
 
+  test("the default stack comes up and down on every NDIS generation", () => {
+    for (const version of ["6.0", "6.20", "6.80"]) {
+      const { code, stdout } = ndis("run", "--json", "--ndis-version", version);
+      assert.equal(code, 0, version);
+      const lines = stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { type: string; state?: string; name?: string });
+      assert.ok(
+        lines.some((r) => r.type === "adapter" && r.name === "eth0-pt" && r.state === "Running"),
+        version,
+      );
+      assert.deepEqual(
+        lines.at(-1),
+        { type: "summary", loaded: true, violations: 0, errors: 0, leaked: 0 },
+        version,
+      );
+    }
+  });
+
   test("a version NDIS never had is refused with a message and exit code 2", () => {
     const { code, stderr } = ndis("run", "--ndis-version", "6.3");
     assert.equal(code, 2);

@@ -43,8 +43,14 @@ export async function run(options: RunOptions, out: Output): Promise<number> {
   if (loaded) {
     out.line("");
     out.line("loading driver testmp (test Ethernet miniport) and adding its device eth0");
-    await host.loadDriver({ name: "testmp", module: testMiniport });
-    await host.addAdapter({ driver: "testmp", name: "eth0" });
+    const testmp = await host.loadDriver({ name: "testmp", module: testMiniport });
+    if (testmp.status !== NDIS_STATUS_SUCCESS) {
+      out.line(
+        `testmp's DriverEntry returned ${ndisStatusToString(testmp.status)}; no device to add`,
+      );
+    } else {
+      await host.addAdapter({ driver: "testmp", name: "eth0" });
+    }
 
     out.line("");
     for (const driver of host.drivers) out.driver(driver);
@@ -52,8 +58,8 @@ export async function run(options: RunOptions, out: Output): Promise<number> {
 
     out.line("");
     out.line("removing eth0, then unloading the drivers");
-    await host.removeAdapter("eth0");
-    await host.unloadDriver("testmp");
+    if (host.adapter("eth0") !== undefined) await host.removeAdapter("eth0");
+    if (host.driver("testmp") !== undefined) await host.unloadDriver("testmp");
     await host.unloadDriver("passthrough");
     out.record("teardown", { liveObjects: host.liveObjects().length });
     out.line(`live objects after teardown: ${host.liveObjects().length}`);

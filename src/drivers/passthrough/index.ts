@@ -12,32 +12,21 @@ import {
   type DRIVER_OBJECT,
   type NDIS_HANDLE,
   NDIS_INTERMEDIATE_DRIVER,
-  NDIS_LATEST_RUNTIME_VERSION,
   type NDIS_MINIPORT_DRIVER_CHARACTERISTICS,
-  NDIS_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_1,
-  NDIS_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2,
-  NDIS_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_3,
-  NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS,
-  NDIS_OBJECT_TYPE_PROTOCOL_DRIVER_CHARACTERISTICS,
   type NDIS_PROTOCOL_DRIVER_CHARACTERISTICS,
-  NDIS_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_1,
-  NDIS_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_2,
-  NDIS_RUNTIME_VERSION_61,
-  NDIS_RUNTIME_VERSION_680,
-  NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_1,
-  NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2,
-  NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_3,
-  NDIS_SIZEOF_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_1,
-  NDIS_SIZEOF_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_2,
   type NDIS_STATUS,
   NDIS_STATUS_SUCCESS,
-  NdisGetVersion,
   NdisIMAssociateMiniport,
   NdisMDeregisterMiniportDriver,
   NdisMRegisterMiniportDriver,
   NdisRegisterProtocolDriver,
   type Out,
 } from "../../ddi.js";
+import {
+  miniportCharacteristicsHeader,
+  protocolCharacteristicsHeader,
+  targetVersion,
+} from "../shared/revisions.js";
 import { createGlobals, forgetGlobals } from "./globals.js";
 import {
   MPCancelOidRequest,
@@ -77,33 +66,13 @@ function serviceName(RegistryPath: string): string {
 
 /** DriverEntry: registers both edges of the intermediate driver and associates them. */
 export function DriverEntry(DriverObject: DRIVER_OBJECT, RegistryPath: string): NDIS_STATUS {
-  const running = Math.min(NdisGetVersion(), NDIS_LATEST_RUNTIME_VERSION);
+  const running = targetVersion();
   const minor = running & 0xffff;
   const globals = createGlobals(DriverObject);
 
-  const [miniportRevision, miniportSize] =
-    running >= NDIS_RUNTIME_VERSION_680
-      ? [
-          NDIS_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_3,
-          NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_3,
-        ]
-      : running >= NDIS_RUNTIME_VERSION_61
-        ? [
-            NDIS_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2,
-            NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2,
-          ]
-        : [
-            NDIS_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_1,
-            NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_1,
-          ];
-
   // Entries left out are NULL: no SetOptions, and never CheckForHang or Reset for an IM driver.
   const MChars: NDIS_MINIPORT_DRIVER_CHARACTERISTICS = {
-    Header: {
-      Type: NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS,
-      Revision: miniportRevision,
-      Size: miniportSize,
-    },
+    Header: miniportCharacteristicsHeader(running),
     MajorNdisVersion: 6,
     MinorNdisVersion: minor,
     MajorDriverVersion: MAJOR_DRIVER_VERSION,
@@ -136,22 +105,8 @@ export function DriverEntry(DriverObject: DRIVER_OBJECT, RegistryPath: string): 
   }
   globals.MiniportDriverHandle = miniportHandle.value;
 
-  const [protocolRevision, protocolSize] =
-    running >= NDIS_RUNTIME_VERSION_61
-      ? [
-          NDIS_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_2,
-          NDIS_SIZEOF_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_2,
-        ]
-      : [
-          NDIS_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_1,
-          NDIS_SIZEOF_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_1,
-        ];
   const PChars: NDIS_PROTOCOL_DRIVER_CHARACTERISTICS = {
-    Header: {
-      Type: NDIS_OBJECT_TYPE_PROTOCOL_DRIVER_CHARACTERISTICS,
-      Revision: protocolRevision,
-      Size: protocolSize,
-    },
+    Header: protocolCharacteristicsHeader(running),
     MajorNdisVersion: 6,
     MinorNdisVersion: minor,
     MajorDriverVersion: MAJOR_DRIVER_VERSION,

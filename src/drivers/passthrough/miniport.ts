@@ -18,26 +18,21 @@ import {
   type MINIPORT_RETURN_NET_BUFFER_LISTS,
   type MINIPORT_SEND_NET_BUFFER_LISTS,
   type MINIPORT_SHUTDOWN,
-  NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_1,
-  NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2,
   NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
   NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND,
   type NDIS_MINIPORT_INIT_PARAMETERS,
-  NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES,
   NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
-  NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_1,
-  NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2,
   NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
   type NDIS_STATUS,
   NDIS_STATUS_FAILURE,
   NDIS_STATUS_NOT_SUPPORTED,
   NDIS_STATUS_SUCCESS,
   NdisDeregisterProtocolDriver,
-  NdisGetVersion,
   NdisInterfaceInternal,
   NdisMDeregisterMiniportDriver,
   NdisMSetMiniportAttributes,
 } from "../../ddi.js";
+import { generalAttributesHeader, targetVersion } from "../shared/revisions.js";
 import { type ADAPT, forgetGlobals, globalsOf, type VELAN } from "./globals.js";
 import { allGlobals, closeLower } from "./protocol.js";
 
@@ -66,17 +61,8 @@ export const MPInitialize: MINIPORT_INITIALIZE = (
   });
   if (status !== NDIS_STATUS_SUCCESS) return status;
   const lower = adapt.BindParameters;
-  const revision2 = (NdisGetVersion() & 0xffff) >= 20;
   status = NdisMSetMiniportAttributes(MiniportAdapterHandle, {
-    Header: {
-      Type: NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES,
-      Revision: revision2
-        ? NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2
-        : NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_1,
-      Size: revision2
-        ? NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2
-        : NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_1,
-    },
+    Header: generalAttributesHeader(targetVersion()),
     MediaType: lower.MediaType,
     PhysicalMediumType: lower.PhysicalMediumType,
     MtuSize: lower.MtuSize,

@@ -5,7 +5,8 @@
  *
  * Each adapter reports: NdisMedium802_3, MTU 1500, 1 Gbit/s full duplex, connected, and the MAC
  * address 02-00-00-00-00-<IfIndex> (a locally administered address). Pause and restart complete
- * at once; halt frees the adapter context.
+ * at once; halt frees the adapter context. Like a driver shipped for several Windows releases, it
+ * registers as the NDIS version it runs on, with the structure revisions that version requires.
  */
 import {
   type DRIVER_OBJECT,
@@ -13,17 +14,11 @@ import {
   MediaConnectStateConnected,
   MediaDuplexStateFull,
   type NDIS_HANDLE,
-  NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2,
   NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
   type NDIS_MINIPORT_DRIVER_CHARACTERISTICS,
-  NDIS_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2,
   type NDIS_MINIPORT_INIT_PARAMETERS,
-  NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES,
   NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
-  NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS,
-  NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2,
   NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
-  NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2,
   type NDIS_STATUS,
   NDIS_STATUS_NOT_SUPPORTED,
   NDIS_STATUS_SUCCESS,
@@ -38,6 +33,11 @@ import {
   NET_IF_DIRECTION_SENDRECEIVE,
   type Out,
 } from "../../ddi.js";
+import {
+  generalAttributesHeader,
+  miniportCharacteristicsHeader,
+  targetVersion,
+} from "../shared/revisions.js";
 
 /** Per-adapter context (MP_ADAPTER in netvmini). */
 interface Adapter {
@@ -70,11 +70,7 @@ function MPInitializeEx(
   });
   if (status !== NDIS_STATUS_SUCCESS) return status;
   status = NdisMSetMiniportAttributes(MiniportAdapterHandle, {
-    Header: {
-      Type: NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES,
-      Revision: NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2,
-      Size: NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2,
-    },
+    Header: generalAttributesHeader(targetVersion()),
     MediaType: NdisMedium802_3,
     PhysicalMediumType: NdisPhysicalMedium802_3,
     MtuSize: MTU,
@@ -113,16 +109,13 @@ function MPDriverUnload(DriverObject: DRIVER_OBJECT): void {
 const succeed = (): NDIS_STATUS => NDIS_STATUS_SUCCESS;
 const nothing = (): void => {};
 
-/** DriverEntry: registers the miniport edge (NDIS 6.20, Revision 2). */
+/** DriverEntry: registers the miniport edge as the running NDIS version (at most 6.89). */
 export function DriverEntry(DriverObject: DRIVER_OBJECT, RegistryPath: string): NDIS_STATUS {
+  const version = targetVersion();
   const chars: NDIS_MINIPORT_DRIVER_CHARACTERISTICS = {
-    Header: {
-      Type: NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS,
-      Revision: NDIS_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2,
-      Size: NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2,
-    },
+    Header: miniportCharacteristicsHeader(version),
     MajorNdisVersion: 6,
-    MinorNdisVersion: 20,
+    MinorNdisVersion: version & 0xffff,
     MajorDriverVersion: 1,
     MinorDriverVersion: 0,
     InitializeHandlerEx: MPInitializeEx,
