@@ -5,6 +5,8 @@
 export * from "./ndis/adapter.js";
 export * from "./ndis/irql.js";
 export * from "./ndis/miniport.js";
+export * from "./ndis/nbl.js";
+export * from "./ndis/nbl-queue.js";
 export * from "./ndis/object-header.js";
 export * from "./ndis/optional-handlers.js";
 export * from "./ndis/protocol.js";
@@ -24,6 +26,31 @@ export {
   NdisMRestartComplete,
   NdisMSetMiniportAttributes,
 } from "./runtime/api/miniport.js";
+export {
+  NdisAdvanceNetBufferDataStart,
+  NdisAdvanceNetBufferListDataStart,
+  NdisAllocateMdl,
+  NdisAllocateNetBuffer,
+  NdisAllocateNetBufferAndNetBufferList,
+  NdisAllocateNetBufferList,
+  NdisAllocateNetBufferListContext,
+  NdisAllocateNetBufferListPool,
+  NdisAllocateNetBufferMdlAndData,
+  NdisAllocateNetBufferPool,
+  NdisFreeMdl,
+  NdisFreeNetBuffer,
+  NdisFreeNetBufferList,
+  NdisFreeNetBufferListContext,
+  NdisFreeNetBufferListPool,
+  NdisFreeNetBufferPool,
+  NdisGetDataBuffer,
+  NdisGetPoolFromNetBuffer,
+  NdisGetPoolFromNetBufferList,
+  NdisRetreatNetBufferDataStart,
+  NdisRetreatNetBufferListDataStart,
+  type NET_BUFFER_ALLOCATE_MDL,
+  type NET_BUFFER_FREE_MDL,
+} from "./runtime/api/nbl.js";
 export {
   NdisCloseAdapterEx,
   NdisCompleteBindAdapterEx,

@@ -222,7 +222,7 @@ export interface BindingInfo {
 
 /** One object NDIS still holds: a driver registration, an adapter or a binding. */
 export interface LiveObject {
-  readonly kind: "miniport driver" | "protocol driver" | "adapter" | "binding";
+  readonly kind: "miniport driver" | "protocol driver" | "adapter" | "binding" | "pool";
   readonly name: string;
   readonly driver: string;
 }
@@ -516,6 +516,7 @@ export class NdisHost {
           driver,
         );
       }
+      reportLeakedPools(driver, "DriverEntry failed");
     } finally {
       retireDriver(driver);
     }
@@ -577,6 +578,7 @@ export class NdisHost {
           driver,
         );
       }
+      reportLeakedPools(driver, `${handlerName} returned`);
     } finally {
       retireDriver(driver);
     }
@@ -911,6 +913,11 @@ export class NdisHost {
         objects.push({ kind: "protocol driver", name: b.chars.Name, driver: driver.name });
       }
     }
+    for (const driver of this.#runtime.drivers.values()) {
+      for (const pool of driver.pools) {
+        objects.push({ kind: "pool", name: pool.label, driver: driver.name });
+      }
+    }
     for (const b of this.#runtime.bindings) {
       objects.push({
         kind: "binding",
@@ -964,4 +971,17 @@ function describeDriver(driver: DriverRecord): DriverInfo {
       associatedWithMiniport: b.associatedMiniport !== null,
     })),
   };
+}
+
+/** Reports the NET_BUFFER_LIST and NET_BUFFER pools a driver leaves behind (NDIS frees them). */
+function reportLeakedPools(driver: DriverRecord, when: string): void {
+  if (driver.pools.size === 0) return;
+  const pools = [...driver.pools].map((p) =>
+    p.outstanding > 0 ? `${p.label} (${p.outstanding} still allocated)` : p.label,
+  );
+  driver.runtime.violate(
+    "Pool_LeakedAtUnload",
+    `${when} with ${pools.join(", ")} not freed; NDIS released them`,
+    driver,
+  );
 }

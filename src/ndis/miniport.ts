@@ -2,7 +2,9 @@
  * The miniport edge's registration vocabulary: NDIS_MINIPORT_DRIVER_CHARACTERISTICS, the
  * MINIPORT_XXX handler types, their revisions and sizes, and the driver flags.
  */
+
 import type { KIRQL } from "./irql.js";
+import type { NET_BUFFER_LIST } from "./nbl.js";
 import type { NDIS_OBJECT_HEADER } from "./object-header.js";
 import type { NDIS_STATUS } from "./status.js";
 import type {
@@ -12,7 +14,6 @@ import type {
   NDIS_MINIPORT_RESTART_PARAMETERS,
   NDIS_OID_REQUEST,
   NDIS_SHUTDOWN_ACTION,
-  NET_BUFFER_LIST,
   NET_DEVICE_PNP_EVENT,
 } from "./structs.js";
 import type { DRIVER_OBJECT, NDIS_HANDLE, Out } from "./types.js";

@@ -56,11 +56,6 @@ export interface NDIS_OID_REQUEST {
   RequestId: unknown;
 }
 
-/** NET_BUFFER_LIST: a chain of send or receive data. */
-export interface NET_BUFFER_LIST {
-  Next: NET_BUFFER_LIST | null;
-}
-
 /** NET_DEVICE_PNP_EVENT (Type NDIS_OBJECT_TYPE_DEFAULT), given to MiniportDevicePnPEventNotify. */
 export interface NET_DEVICE_PNP_EVENT {
   readonly Header: NDIS_OBJECT_HEADER;

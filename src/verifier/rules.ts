@@ -194,6 +194,41 @@ export const VERIFIER_RULES = Object.freeze({
     "NdisMNetPnPEvent (DDI): NetEventBindsComplete, NetEventPause and NetEventRestart are never propagated",
     "an IM driver propagates with NdisMNetPnPEvent only the events NDIS does not generate itself for the stack above",
   ),
+  NetBufferList_Invalid: rule(
+    "NetBufferList_Invalid",
+    "bug check 0x7C (BUGCODE_NDIS_DRIVER): a NET_BUFFER_LIST, NET_BUFFER or MDL NDIS did not allocate, or already freed",
+    "every NET_BUFFER_LIST, NET_BUFFER, MDL and pool handle given to NDIS is one NDIS allocated and that has not been freed",
+  ),
+  NetBufferList_FreedByNonOwner: rule(
+    "NetBufferList_FreedByNonOwner",
+    "Sending and receiving network data (docs): only the originator frees an NBL, once it has come back",
+    "a driver frees an NBL only from its own pool and only while it holds it (not while a send or an indication has it)",
+  ),
+  NetBuffer_FreedWithList: rule(
+    "NetBuffer_FreedWithList",
+    "NdisFreeNetBuffer (DDI): NET_BUFFERs, MDLs and data allocated with an NBL are freed with it",
+    "a NET_BUFFER or MDL the pool allocated together with an NBL or NB is never freed on its own",
+  ),
+  NdisFreeNetBufferListPool_Outstanding: rule(
+    "NdisFreeNetBufferListPool_Outstanding",
+    "NdisFreeNetBufferListPool / NdisFreeNetBufferPool (DDI): free every structure from the pool first",
+    "a pool is freed only after every NET_BUFFER_LIST or NET_BUFFER allocated from it has been freed",
+  ),
+  NdisFreeNetBufferListContext_Mismatch: rule(
+    "NdisFreeNetBufferListContext_Mismatch",
+    "NdisFreeNetBufferListContext (DDI): frees context space allocated with NdisAllocateNetBufferListContext",
+    "a driver frees exactly the context space it allocated, no more than the NBL's top allocation holds",
+  ),
+  NetBufferList_BadArgument: rule(
+    "NetBufferList_BadArgument",
+    "the NET_BUFFER_LIST DDI pages (parameter ranges)",
+    "sizes and offsets given to the NET_BUFFER_LIST calls are in range: a context size is a multiple of MEMORY_ALLOCATION_ALIGNMENT, DataOffset + DataLength fit the MDL chain, an advance does not exceed DataLength",
+  ),
+  Pool_LeakedAtUnload: rule(
+    "Pool_LeakedAtUnload",
+    "bug check 0xC4/0x62 (a driver unloads without freeing its allocations)",
+    "a driver frees every NET_BUFFER_LIST and NET_BUFFER pool it allocated before its unload handler returns",
+  ),
 } satisfies Record<string, VerifierRule>);
 
 export type VerifierRuleId = keyof typeof VERIFIER_RULES;

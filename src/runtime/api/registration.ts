@@ -492,7 +492,7 @@ export function NdisSetOptionalHandlers(
       "optional handlers for a single binding are not supported by ndis-ts yet",
     );
   }
-  if (target === null || target.kind === "miniport-adapter") {
+  if (target === null || (target.kind !== "miniport-driver" && target.kind !== "protocol-driver")) {
     runtime.violate(
       "InvalidNdisHandle",
       `NdisSetOptionalHandlers got ${describeHandleArgument(NdisHandle)}; it needs the driver handle given to SetOptions`,

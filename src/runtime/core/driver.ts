@@ -12,6 +12,7 @@ import type {
   ProtocolCharacteristicsCopy,
 } from "./characteristics.js";
 import { createDriverObject, mintHandle, retireDriverObject, revokeHandle } from "./handles.js";
+import { type NblPool, type NbPool, releasePool } from "./nbl.js";
 import type { NdisRuntime } from "./runtime.js";
 
 /** A registry value: REG_DWORD, REG_SZ, REG_MULTI_SZ or REG_BINARY. */
@@ -30,6 +31,8 @@ export interface DriverRecord {
   crashed: Violation | null;
   readonly miniportDrivers: MiniportDriverBlock[];
   readonly protocolDrivers: ProtocolDriverBlock[];
+  /** NET_BUFFER_LIST and NET_BUFFER pools the driver allocated and has not freed. */
+  readonly pools: Set<NblPool | NbPool>;
 }
 
 interface DriverBlockBase {
@@ -74,6 +77,7 @@ export function createDriverRecord(
     crashed: null,
     miniportDrivers: [],
     protocolDrivers: [],
+    pools: new Set(),
   };
   (record as { driverObject: DRIVER_OBJECT }).driverObject = createDriverObject(record, name);
   return record;
@@ -154,8 +158,9 @@ export function liveRegistrations(driver: DriverRecord): string[] {
   ];
 }
 
-/** Releases everything a driver registered and forgets its DRIVER_OBJECT. */
+/** Releases everything a driver registered or allocated and forgets its DRIVER_OBJECT. */
 export function retireDriver(driver: DriverRecord): void {
+  for (const pool of [...driver.pools]) releasePool(pool);
   for (const block of [...driver.miniportDrivers]) removeMiniportDriver(block);
   for (const block of [...driver.protocolDrivers]) removeProtocolDriver(block);
   driver.runtime.drivers.delete(driver.name);

@@ -7,10 +7,17 @@ import type { DRIVER_OBJECT, NDIS_HANDLE } from "../../ndis/types.js";
 import type { MiniportAdapter } from "./adapter.js";
 import type { Binding } from "./binding.js";
 import type { DriverRecord, MiniportDriverBlock, ProtocolDriverBlock } from "./driver.js";
+import type { NblPool, NbPool } from "./nbl.js";
 import type { NdisRuntime } from "./runtime.js";
 
-/** What a handle can stand for. Later layers add adapters, bindings and pools. */
-export type HandleTarget = MiniportDriverBlock | ProtocolDriverBlock | MiniportAdapter | Binding;
+/** What a handle can stand for. */
+export type HandleTarget =
+  | MiniportDriverBlock
+  | ProtocolDriverBlock
+  | MiniportAdapter
+  | Binding
+  | NblPool
+  | NbPool;
 
 const inspect = Symbol.for("nodejs.util.inspect.custom");
 

@@ -20,7 +20,16 @@ import type { DriverRecord } from "./driver.js";
 import type { TraceEvent, TraceListener } from "./trace.js";
 
 /** The places where NDIS allocates and where a test can make the allocation fail. */
-export type AllocationSite = "NdisMRegisterMiniportDriver" | "NdisRegisterProtocolDriver";
+export type AllocationSite =
+  | "NdisMRegisterMiniportDriver"
+  | "NdisRegisterProtocolDriver"
+  | "NdisAllocateNetBufferListPool"
+  | "NdisAllocateNetBufferPool"
+  | "NdisAllocateNetBufferList"
+  | "NdisAllocateNetBuffer"
+  | "NdisAllocateMdl"
+  | "NdisAllocateNetBufferListContext"
+  | "NdisRetreatNetBufferDataStart";
 
 /** Calls NDIS may complete asynchronously, and that a test can make pend. */
 export type PendingSite = "NdisOpenAdapterEx" | "NdisCloseAdapterEx";
@@ -158,6 +167,7 @@ export class NdisRuntime {
 
   /** Consumes one planned failure at `site`; true when this allocation must fail. */
   takeAllocationFailure(site: AllocationSite): boolean {
+    if (this.#faults.size === 0) return false;
     const left = this.#faults.get(site) ?? 0;
     if (left === 0) return false;
     this.#faults.set(site, left - 1);

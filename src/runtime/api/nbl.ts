@@ -1,0 +1,852 @@
+/**
+ * The NET_BUFFER_LIST DDI (nblapi.h): pools, allocation and free of NET_BUFFER_LISTs, NET_BUFFERs
+ * and MDLs, the context area, retreat and advance, NdisGetDataBuffer.
+ *
+ * These calls sit on the data path, so they do not trace themselves (pool allocation and free do)
+ * and check only what NDIS would crash on: an object NDIS did not allocate or already freed, a
+ * free by the wrong driver, sizes out of range. Each is a named violation; the call then does
+ * nothing and returns its failure value.
+ */
+
+import {
+  type MDL,
+  NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+  NDIS_SIZEOF_NET_BUFFER_POOL_PARAMETERS_REVISION_1,
+  type NET_BUFFER,
+  type NET_BUFFER_LIST,
+  NET_BUFFER_LIST_POOL_FLAG_VERIFY,
+  type NET_BUFFER_LIST_POOL_PARAMETERS,
+  NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+  NET_BUFFER_POOL_FLAG_VERIFY,
+  type NET_BUFFER_POOL_PARAMETERS,
+  NET_BUFFER_POOL_PARAMETERS_REVISION_1,
+} from "../../ndis/nbl.js";
+import { NDIS_OBJECT_TYPE_DEFAULT } from "../../ndis/object-header.js";
+import {
+  type NDIS_STATUS,
+  NDIS_STATUS_FAILURE,
+  NDIS_STATUS_RESOURCES,
+  NDIS_STATUS_SUCCESS,
+} from "../../ndis/status.js";
+import type { NDIS_HANDLE, Out } from "../../ndis/types.js";
+import type { VerifierRuleId } from "../../verifier/rules.js";
+import { currentFrame } from "../core/context.js";
+import type { DriverRecord } from "../core/driver.js";
+import {
+  describeHandleArgument,
+  handleRuntime,
+  mintHandle,
+  resolveHandle,
+} from "../core/handles.js";
+import {
+  advance,
+  chainBytes,
+  dataBuffer,
+  initNetBuffer,
+  initNetBufferList,
+  isAlignedContextSize,
+  MdlObject,
+  type NblPool,
+  type NbPool,
+  NetBufferListObject,
+  NetBufferObject,
+  popContext,
+  pushContext,
+  releasePool,
+  retreat,
+} from "../core/nbl.js";
+import type { NdisRuntime } from "../core/runtime.js";
+import { enter } from "./trace.js";
+
+/** NET_BUFFER_ALLOCATE_MDL (NetAllocateMdl): allocates an MDL and at least `BufferSize` bytes. */
+export type NET_BUFFER_ALLOCATE_MDL = (BufferSize: Out<number>) => MDL | null;
+/** NET_BUFFER_FREE_MDL (NetFreeMdl): frees an MDL NetAllocateMdl allocated. */
+export type NET_BUFFER_FREE_MDL = (Mdl: MDL) => void;
+
+/** Reports `rule` against the calling driver, on the NDIS `runtime` (or the caller's). */
+function report(runtime: NdisRuntime | null, rule: VerifierRuleId, message: string): void {
+  const frame = currentFrame();
+  const target = runtime ?? frame.runtime;
+  if (target === null) return;
+  target.assertAlive();
+  target.violate(rule, message, frame.driver, frame.depth);
+}
+
+function describeObject(value: unknown): string {
+  if (value === null || value === undefined) return "NULL";
+  if (value instanceof NetBufferListObject) return "a freed NET_BUFFER_LIST";
+  if (value instanceof NetBufferObject) return "a freed NET_BUFFER";
+  if (typeof value === "object") return "an object NDIS did not allocate";
+  return `a ${typeof value}`;
+}
+
+/** The live NBL behind `value`, or null after reporting it. */
+function liveNbl(functionName: string, value: unknown): NetBufferListObject | null {
+  if (value instanceof NetBufferListObject && value.allocated) return value;
+  report(
+    value instanceof NetBufferListObject ? value.pool.driver.runtime : null,
+    "NetBufferList_Invalid",
+    `${functionName} got ${describeObject(value)}; it needs a NET_BUFFER_LIST allocated from an NDIS pool`,
+  );
+  return null;
+}
+
+/** The live NB behind `value`, or null after reporting it. */
+function liveNb(functionName: string, value: unknown): NetBufferObject | null {
+  if (value instanceof NetBufferObject && value.allocated) return value;
+  report(
+    value instanceof NetBufferObject ? value.pool.driver.runtime : null,
+    "NetBufferList_Invalid",
+    `${functionName} got ${describeObject(value)}; it needs a NET_BUFFER allocated from an NDIS pool`,
+  );
+  return null;
+}
+
+/** The live pool of `kind` behind a pool handle, or null after reporting it. */
+function livePool<K extends "nbl-pool" | "nb-pool">(
+  functionName: string,
+  handle: unknown,
+  kind: K,
+): Extract<NblPool | NbPool, { kind: K }> | null {
+  const target = resolveHandle(handle);
+  if (target?.kind === kind) return target as Extract<NblPool | NbPool, { kind: K }>;
+  const what = kind === "nbl-pool" ? "NET_BUFFER_LIST pool handle" : "NET_BUFFER pool handle";
+  report(
+    handleRuntime(handle),
+    "NetBufferList_Invalid",
+    `${functionName} got ${describeHandleArgument(handle)}; it needs a live ${what}`,
+  );
+  return null;
+}
+
+/** The driver behind a handle a pool may be allocated with, or null after reporting it. */
+function poolOwner(functionName: string, handle: unknown): DriverRecord | null {
+  const target = resolveHandle(handle);
+  if (target?.kind === "miniport-adapter" || target?.kind === "protocol-driver") {
+    return target.driver;
+  }
+  report(
+    handleRuntime(handle),
+    "InvalidNdisHandle",
+    `${functionName} got ${describeHandleArgument(handle)}; it needs a miniport adapter handle or a protocol driver handle`,
+  );
+  return null;
+}
+
+function isCount(value: unknown, max = 0xffffffff): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= max;
+}
+
+function badArgument(runtime: NdisRuntime, message: string): void {
+  report(runtime, "NetBufferList_BadArgument", message);
+}
+
+/**
+ * NdisAllocateNetBufferListPool: a pool of NET_BUFFER_LISTs for the driver behind `NdisHandle`
+ * (a miniport adapter handle, or a protocol driver handle). Returns the pool handle, or NULL for
+ * bad parameters (named in the trace) or when memory runs out.
+ */
+export function NdisAllocateNetBufferListPool(
+  NdisHandle: NDIS_HANDLE,
+  Parameters: NET_BUFFER_LIST_POOL_PARAMETERS,
+): NDIS_HANDLE | null {
+  const driver = poolOwner("NdisAllocateNetBufferListPool", NdisHandle);
+  if (driver === null) return null;
+  const runtime = driver.runtime;
+  runtime.assertAlive();
+  const done = enter(runtime, "NdisAllocateNetBufferListPool", driver);
+  const p = Parameters as Partial<NET_BUFFER_LIST_POOL_PARAMETERS> | null | undefined;
+  const header = p?.Header;
+  let why: string | null = null;
+  if (p === null || typeof p !== "object") why = "Parameters is NULL";
+  else if (header?.Type !== NDIS_OBJECT_TYPE_DEFAULT)
+    why = "Header.Type is not NDIS_OBJECT_TYPE_DEFAULT";
+  else if (header.Revision !== NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1)
+    why = `Header.Revision ${String(header.Revision)} is not NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1`;
+  else if (
+    !isCount(header.Size) ||
+    header.Size < NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1
+  )
+    why = `Header.Size ${String(header.Size)} is below NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1 (${NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1})`;
+  else if (!isCount(p.ProtocolId, 0xff)) why = "ProtocolId is not a UCHAR";
+  else if (typeof p.fAllocateNetBuffer !== "boolean") why = "fAllocateNetBuffer is not a BOOLEAN";
+  else if (
+    !isCount(p.ContextSize, 0xffff) ||
+    (p.ContextSize !== 0 && !isAlignedContextSize(p.ContextSize))
+  )
+    why = `ContextSize ${String(p.ContextSize)} is not a multiple of MEMORY_ALLOCATION_ALIGNMENT`;
+  else if (!isCount(p.PoolTag)) why = "PoolTag is not a ULONG";
+  else if (!isCount(p.DataSize)) why = "DataSize is not a ULONG";
+  else if (p.DataSize > 0 && !p.fAllocateNetBuffer)
+    why = "DataSize is non-zero but fAllocateNetBuffer is FALSE";
+  else if (p.Flags !== undefined && !isCount(p.Flags)) why = "Flags is not a ULONG";
+  if (why !== null) {
+    badArgument(runtime, `NdisAllocateNetBufferListPool: ${why}`);
+    done(undefined, why);
+    return null;
+  }
+  if (runtime.takeAllocationFailure("NdisAllocateNetBufferListPool")) {
+    done(undefined, "out of memory");
+    return null;
+  }
+  const q = p as NET_BUFFER_LIST_POOL_PARAMETERS;
+  const params = {
+    ProtocolId: q.ProtocolId,
+    fAllocateNetBuffer: q.fAllocateNetBuffer,
+    ContextSize: q.ContextSize,
+    PoolTag: q.PoolTag,
+    DataSize: q.DataSize,
+    verify: ((q.Flags ?? 0) & NET_BUFFER_LIST_POOL_FLAG_VERIFY) !== 0,
+  };
+  const label = `NET_BUFFER_LIST pool ${tagToString(params.PoolTag)} of ${driver.name}`;
+  const pool: NblPool = {
+    kind: "nbl-pool",
+    driver,
+    label,
+    handle: null as unknown as NDIS_HANDLE,
+    outstanding: 0,
+    freed: false,
+    params,
+    free: [],
+  };
+  pool.handle = mintHandle(label, pool);
+  driver.pools.add(pool);
+  done(undefined);
+  return pool.handle;
+}
+
+/** `'Ndis'` style rendering of a pool tag (a ULONG of four characters, low byte first). */
+function tagToString(tag: number): string {
+  let text = "";
+  for (let i = 0; i < 4; i++) {
+    const c = (tag >>> (8 * i)) & 0xff;
+    text += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : ".";
+  }
+  return `'${text}'`;
+}
+
+/** NdisFreeNetBufferListPool: frees a pool whose NET_BUFFER_LISTs have all been freed. */
+export function NdisFreeNetBufferListPool(PoolHandle: NDIS_HANDLE): void {
+  const pool = livePool("NdisFreeNetBufferListPool", PoolHandle, "nbl-pool");
+  if (pool === null) return;
+  freePool(pool, "NdisFreeNetBufferListPool", "NET_BUFFER_LIST");
+}
+
+function freePool(pool: NblPool | NbPool, functionName: string, what: string): void {
+  const runtime = pool.driver.runtime;
+  runtime.assertAlive();
+  const done = enter(runtime, functionName, pool.driver);
+  if (pool.outstanding > 0) {
+    report(
+      runtime,
+      "NdisFreeNetBufferListPool_Outstanding",
+      `${functionName}: ${pool.label} still has ${pool.outstanding} ${what}${pool.outstanding === 1 ? "" : "s"} allocated; the pool stays`,
+    );
+    done(undefined, "pool in use");
+    return;
+  }
+  releasePool(pool);
+  done(undefined);
+}
+
+/** NdisAllocateNetBufferPool: a pool of NET_BUFFERs. Returns the pool handle, or NULL. */
+export function NdisAllocateNetBufferPool(
+  NdisHandle: NDIS_HANDLE,
+  Parameters: NET_BUFFER_POOL_PARAMETERS,
+): NDIS_HANDLE | null {
+  const driver = poolOwner("NdisAllocateNetBufferPool", NdisHandle);
+  if (driver === null) return null;
+  const runtime = driver.runtime;
+  runtime.assertAlive();
+  const done = enter(runtime, "NdisAllocateNetBufferPool", driver);
+  const p = Parameters as Partial<NET_BUFFER_POOL_PARAMETERS> | null | undefined;
+  const header = p?.Header;
+  let why: string | null = null;
+  if (p === null || typeof p !== "object") why = "Parameters is NULL";
+  else if (header?.Type !== NDIS_OBJECT_TYPE_DEFAULT)
+    why = "Header.Type is not NDIS_OBJECT_TYPE_DEFAULT";
+  else if (header.Revision !== NET_BUFFER_POOL_PARAMETERS_REVISION_1)
+    why = `Header.Revision ${String(header.Revision)} is not NET_BUFFER_POOL_PARAMETERS_REVISION_1`;
+  else if (!isCount(header.Size) || header.Size < NDIS_SIZEOF_NET_BUFFER_POOL_PARAMETERS_REVISION_1)
+    why = `Header.Size ${String(header.Size)} is below NDIS_SIZEOF_NET_BUFFER_POOL_PARAMETERS_REVISION_1 (${NDIS_SIZEOF_NET_BUFFER_POOL_PARAMETERS_REVISION_1})`;
+  else if (!isCount(p.PoolTag)) why = "PoolTag is not a ULONG";
+  else if (!isCount(p.DataSize)) why = "DataSize is not a ULONG";
+  else if (p.Flags !== undefined && !isCount(p.Flags)) why = "Flags is not a ULONG";
+  if (why !== null) {
+    badArgument(runtime, `NdisAllocateNetBufferPool: ${why}`);
+    done(undefined, why);
+    return null;
+  }
+  if (runtime.takeAllocationFailure("NdisAllocateNetBufferPool")) {
+    done(undefined, "out of memory");
+    return null;
+  }
+  const q = p as NET_BUFFER_POOL_PARAMETERS;
+  const params = {
+    PoolTag: q.PoolTag,
+    DataSize: q.DataSize,
+    verify: ((q.Flags ?? 0) & NET_BUFFER_POOL_FLAG_VERIFY) !== 0,
+  };
+  const label = `NET_BUFFER pool ${tagToString(params.PoolTag)} of ${driver.name}`;
+  const pool: NbPool = {
+    kind: "nb-pool",
+    driver,
+    label,
+    handle: null as unknown as NDIS_HANDLE,
+    outstanding: 0,
+    freed: false,
+    params,
+    free: [],
+  };
+  pool.handle = mintHandle(label, pool);
+  driver.pools.add(pool);
+  done(undefined);
+  return pool.handle;
+}
+
+/** NdisFreeNetBufferPool: frees a pool whose NET_BUFFERs have all been freed. */
+export function NdisFreeNetBufferPool(PoolHandle: NDIS_HANDLE): void {
+  const pool = livePool("NdisFreeNetBufferPool", PoolHandle, "nb-pool");
+  if (pool === null) return;
+  freePool(pool, "NdisFreeNetBufferPool", "NET_BUFFER");
+}
+
+/** A fresh or recycled NBL of `pool`, or null when memory runs out. */
+function takeNbl(pool: NblPool): NetBufferListObject | null {
+  const runtime = pool.driver.runtime;
+  if (runtime.takeAllocationFailure("NdisAllocateNetBufferList")) return null;
+  let nbl = pool.free.pop();
+  if (nbl === undefined) {
+    const { fAllocateNetBuffer, DataSize } = pool.params;
+    let nb: NetBufferObject | null = null;
+    if (fAllocateNetBuffer) {
+      const mdl =
+        DataSize > 0 ? new MdlObject(pool.driver.runtime, new Uint8Array(DataSize), "pool") : null;
+      nb = new NetBufferObject(pool, mdl, true);
+    }
+    nbl = new NetBufferListObject(pool, nb);
+  }
+  const nb = nbl.poolNb;
+  if (nb !== null) {
+    const mdl = nb.poolMdl;
+    initNetBuffer(nb, mdl, 0, mdl === null ? 0 : mdl.ByteCount);
+  }
+  initNetBufferList(nbl, pool.driver);
+  pool.outstanding++;
+  return nbl;
+}
+
+/** Context space asked for at allocation; false when memory runs out. */
+function allocationContext(
+  nbl: NetBufferListObject,
+  contextSize: number,
+  backFill: number,
+): boolean {
+  if (contextSize === 0) return true;
+  if (pushContext(nbl, contextSize, backFill, false)) return true;
+  if (nbl.pool.driver.runtime.takeAllocationFailure("NdisAllocateNetBufferListContext"))
+    return false;
+  return pushContext(nbl, contextSize, backFill, true);
+}
+
+function checkContextArgs(
+  runtime: NdisRuntime,
+  functionName: string,
+  contextSize: unknown,
+  backFill: unknown,
+): boolean {
+  if ((contextSize === 0 || isAlignedContextSize(contextSize)) && isCount(backFill, 0xffff)) {
+    if (backFill === 0 || isAlignedContextSize(backFill)) return true;
+  }
+  badArgument(
+    runtime,
+    `${functionName}: ContextSize ${String(contextSize)} and ContextBackFill ${String(backFill)} must be multiples of MEMORY_ALLOCATION_ALIGNMENT`,
+  );
+  return false;
+}
+
+/**
+ * NdisAllocateNetBufferList: an NBL from `NdisPoolHandle` (with its NET_BUFFER and data if the
+ * pool gives them), with `ContextSize` bytes of context allocated. NULL when memory runs out.
+ */
+export function NdisAllocateNetBufferList(
+  NdisPoolHandle: NDIS_HANDLE,
+  ContextSize: number,
+  ContextBackFill: number,
+): NET_BUFFER_LIST | null {
+  const pool = livePool("NdisAllocateNetBufferList", NdisPoolHandle, "nbl-pool");
+  if (pool === null) return null;
+  const runtime = pool.driver.runtime;
+  if (!checkContextArgs(runtime, "NdisAllocateNetBufferList", ContextSize, ContextBackFill))
+    return null;
+  const nbl = takeNbl(pool);
+  if (nbl === null) return null;
+  if (!allocationContext(nbl, ContextSize, ContextBackFill)) {
+    recycleNbl(nbl);
+    return null;
+  }
+  return nbl;
+}
+
+/**
+ * NdisAllocateNetBufferAndNetBufferList: an NBL with one NET_BUFFER over the caller's MDL chain,
+ * from a pool with fAllocateNetBuffer TRUE and DataSize 0.
+ */
+export function NdisAllocateNetBufferAndNetBufferList(
+  PoolHandle: NDIS_HANDLE,
+  ContextSize: number,
+  ContextBackFill: number,
+  MdlChain: MDL | null,
+  DataOffset: number,
+  DataLength: number,
+): NET_BUFFER_LIST | null {
+  const name = "NdisAllocateNetBufferAndNetBufferList";
+  const pool = livePool(name, PoolHandle, "nbl-pool");
+  if (pool === null) return null;
+  const runtime = pool.driver.runtime;
+  if (!pool.params.fAllocateNetBuffer || pool.params.DataSize !== 0) {
+    badArgument(
+      runtime,
+      `${name}: ${pool.label} was not allocated with fAllocateNetBuffer TRUE and DataSize 0`,
+    );
+    return null;
+  }
+  if (!checkContextArgs(runtime, name, ContextSize, ContextBackFill)) return null;
+  if (!checkDataRange(runtime, name, MdlChain, DataOffset, DataLength)) return null;
+  const nbl = takeNbl(pool);
+  if (nbl === null) return null;
+  initNetBuffer(nbl.poolNb as NetBufferObject, MdlChain, DataOffset, DataLength);
+  if (!allocationContext(nbl, ContextSize, ContextBackFill)) {
+    recycleNbl(nbl);
+    return null;
+  }
+  return nbl;
+}
+
+/** True when `[DataOffset, DataOffset + DataLength)` fits the MDL chain; reports otherwise. */
+function checkDataRange(
+  runtime: NdisRuntime,
+  functionName: string,
+  chain: unknown,
+  dataOffset: unknown,
+  dataLength: unknown,
+): boolean {
+  let why: string | null = null;
+  if (chain !== null && !(chain instanceof MdlObject))
+    why = "MdlChain is not an MDL NDIS allocated";
+  else if (chain instanceof MdlObject && chain.freed) why = "MdlChain was freed";
+  else if (!isCount(dataOffset) || !isCount(dataLength))
+    why = "DataOffset and DataLength must be ULONGs";
+  else {
+    const total = chainBytes(chain as MDL | null);
+    if (dataOffset + dataLength > total)
+      why = `DataOffset ${dataOffset} + DataLength ${dataLength} exceeds the ${total} bytes of the MDL chain`;
+  }
+  if (why === null) return true;
+  badArgument(runtime, `${functionName}: ${why}`);
+  return false;
+}
+
+/** Returns an NBL (and what came with it) to its pool. */
+function recycleNbl(nbl: NetBufferListObject): void {
+  const pool = nbl.pool;
+  nbl.allocated = false;
+  nbl.owner = null;
+  nbl.Context = null;
+  const nb = nbl.poolNb;
+  if (nb !== null) nb.allocated = false;
+  pool.outstanding--;
+  if (pool.params.verify) {
+    // Poisoned, never reused: a driver still holding it trips over NULLs.
+    nbl.poisoned = true;
+    nbl.Next = null;
+    nbl.FirstNetBuffer = null;
+    if (nb !== null) {
+      nb.poisoned = true;
+      nb.MdlChain = null;
+      nb.CurrentMdl = null;
+    }
+    return;
+  }
+  if (!pool.freed) pool.free.push(nbl);
+}
+
+/**
+ * NdisFreeNetBufferList: gives an NBL back to its pool, with the NET_BUFFER, MDL and data the
+ * pool allocated with it. Only the driver that allocated it frees it, while it holds it.
+ */
+export function NdisFreeNetBufferList(NetBufferList: NET_BUFFER_LIST): void {
+  const nbl = liveNbl("NdisFreeNetBufferList", NetBufferList);
+  if (nbl === null) return;
+  const caller = currentFrame().driver;
+  if (caller !== null && (nbl.pool.driver !== caller || nbl.owner !== caller)) {
+    const holder = nbl.owner === null ? "nobody" : nbl.owner.name;
+    report(
+      nbl.pool.driver.runtime,
+      "NetBufferList_FreedByNonOwner",
+      `NdisFreeNetBufferList: ${caller.name} freed an NBL of ${nbl.pool.label}, held by ${holder}`,
+    );
+    return;
+  }
+  recycleNbl(nbl);
+}
+
+/** NdisAllocateNetBuffer: a NET_BUFFER over the caller's MDL chain. NULL when memory runs out. */
+export function NdisAllocateNetBuffer(
+  PoolHandle: NDIS_HANDLE,
+  MdlChain: MDL | null,
+  DataOffset: number,
+  DataLength: number,
+): NET_BUFFER | null {
+  const pool = livePool("NdisAllocateNetBuffer", PoolHandle, "nb-pool");
+  if (pool === null) return null;
+  const runtime = pool.driver.runtime;
+  if (!checkDataRange(runtime, "NdisAllocateNetBuffer", MdlChain, DataOffset, DataLength))
+    return null;
+  const nb = takeNb(pool, false);
+  if (nb === null) return null;
+  initNetBuffer(nb, MdlChain, DataOffset, DataLength);
+  return nb;
+}
+
+/**
+ * NdisAllocateNetBufferMdlAndData: a NET_BUFFER with an MDL and a data buffer of the pool's
+ * DataSize, all used data. NULL when memory runs out or the pool has no DataSize.
+ */
+export function NdisAllocateNetBufferMdlAndData(PoolHandle: NDIS_HANDLE): NET_BUFFER | null {
+  const pool = livePool("NdisAllocateNetBufferMdlAndData", PoolHandle, "nb-pool");
+  if (pool === null) return null;
+  if (pool.params.DataSize === 0) {
+    badArgument(
+      pool.driver.runtime,
+      `NdisAllocateNetBufferMdlAndData: ${pool.label} has DataSize 0`,
+    );
+    return null;
+  }
+  const nb = takeNb(pool, true);
+  if (nb === null) return null;
+  const mdl = nb.poolMdl as MdlObject;
+  initNetBuffer(nb, mdl, 0, mdl.ByteCount);
+  return nb;
+}
+
+function takeNb(pool: NbPool, withData: boolean): NetBufferObject | null {
+  if (pool.driver.runtime.takeAllocationFailure("NdisAllocateNetBuffer")) return null;
+  // Recycled NBs keep their data buffer; only those of the right shape are reused.
+  const free = pool.free;
+  let nb: NetBufferObject | undefined;
+  for (let i = free.length - 1; i >= 0; i--) {
+    if ((free[i]?.poolMdl !== null) === withData) {
+      nb = free[i];
+      free[i] = free[free.length - 1] as NetBufferObject;
+      free.pop();
+      break;
+    }
+  }
+  if (nb === undefined) {
+    const mdl = withData
+      ? new MdlObject(pool.driver.runtime, new Uint8Array(pool.params.DataSize), "pool")
+      : null;
+    nb = new NetBufferObject(pool, mdl, false);
+  }
+  pool.outstanding++;
+  return nb;
+}
+
+/** NdisFreeNetBuffer: gives a NET_BUFFER from NdisAllocateNetBuffer(MdlAndData) back. */
+export function NdisFreeNetBuffer(NetBuffer: NET_BUFFER): void {
+  const nb = liveNb("NdisFreeNetBuffer", NetBuffer);
+  if (nb === null) return;
+  const runtime = nb.pool.driver.runtime;
+  if (nb.withNbl) {
+    report(
+      runtime,
+      "NetBuffer_FreedWithList",
+      "NdisFreeNetBuffer: this NET_BUFFER came with its NET_BUFFER_LIST; NdisFreeNetBufferList frees it",
+    );
+    return;
+  }
+  const pool = nb.pool as NbPool;
+  nb.allocated = false;
+  pool.outstanding--;
+  if (pool.params.verify) {
+    nb.poisoned = true;
+    nb.MdlChain = null;
+    nb.CurrentMdl = null;
+    nb.Next = null;
+    return;
+  }
+  if (!pool.freed) pool.free.push(nb);
+}
+
+/**
+ * NdisAllocateMdl: an MDL describing `Length` bytes of `VirtualAddress`. The MDL shares the
+ * caller's memory. NULL when memory runs out.
+ */
+export function NdisAllocateMdl(
+  NdisHandle: NDIS_HANDLE,
+  VirtualAddress: Uint8Array,
+  Length: number,
+): MDL | null {
+  const target = resolveHandle(NdisHandle);
+  const runtime = target?.driver.runtime ?? handleRuntime(NdisHandle) ?? currentFrame().runtime;
+  if (target === null) {
+    report(
+      runtime,
+      "InvalidNdisHandle",
+      `NdisAllocateMdl got ${describeHandleArgument(NdisHandle)}; it needs a live NDIS handle`,
+    );
+    return null;
+  }
+  if (
+    !(VirtualAddress instanceof Uint8Array) ||
+    !isCount(Length) ||
+    Length > VirtualAddress.length
+  ) {
+    if (runtime !== null)
+      badArgument(
+        runtime,
+        `NdisAllocateMdl: Length ${String(Length)} exceeds the buffer (or VirtualAddress is not a Uint8Array)`,
+      );
+    return null;
+  }
+  if (target.driver.runtime.takeAllocationFailure("NdisAllocateMdl")) return null;
+  return new MdlObject(target.driver.runtime, VirtualAddress.subarray(0, Length), "driver");
+}
+
+/** NdisFreeMdl: frees an MDL from NdisAllocateMdl (the memory it describes stays the caller's). */
+export function NdisFreeMdl(Mdl: MDL): void {
+  if (!(Mdl instanceof MdlObject) || Mdl.freed || Mdl.origin !== "driver") {
+    report(
+      Mdl instanceof MdlObject ? Mdl.runtime : null,
+      Mdl instanceof MdlObject && Mdl.origin === "pool"
+        ? "NetBuffer_FreedWithList"
+        : "NetBufferList_Invalid",
+      `NdisFreeMdl got ${Mdl instanceof MdlObject ? (Mdl.freed ? "a freed MDL" : `an MDL NDIS allocated for a ${Mdl.origin === "pool" ? "pool" : "retreat"}`) : describeObject(Mdl)}; it frees MDLs from NdisAllocateMdl`,
+    );
+    return;
+  }
+  Mdl.freed = true;
+}
+
+/**
+ * NdisAllocateNetBufferListContext: pushes `ContextSize` bytes on the NBL's context stack (a new
+ * block with `ContextBackFill` spare bytes when the top block is full). SUCCESS, RESOURCES, or
+ * FAILURE for bad arguments.
+ */
+export function NdisAllocateNetBufferListContext(
+  NetBufferList: NET_BUFFER_LIST,
+  ContextSize: number,
+  ContextBackFill: number,
+  _PoolTag: number,
+): NDIS_STATUS {
+  const nbl = liveNbl("NdisAllocateNetBufferListContext", NetBufferList);
+  if (nbl === null) return NDIS_STATUS_FAILURE;
+  const runtime = nbl.pool.driver.runtime;
+  if (
+    ContextSize === 0 ||
+    !checkContextArgs(runtime, "NdisAllocateNetBufferListContext", ContextSize, ContextBackFill)
+  ) {
+    if (ContextSize === 0)
+      badArgument(runtime, "NdisAllocateNetBufferListContext: ContextSize is 0");
+    return NDIS_STATUS_FAILURE;
+  }
+  if (pushContext(nbl, ContextSize, ContextBackFill, false)) return NDIS_STATUS_SUCCESS;
+  if (runtime.takeAllocationFailure("NdisAllocateNetBufferListContext"))
+    return NDIS_STATUS_RESOURCES;
+  pushContext(nbl, ContextSize, ContextBackFill, true);
+  return NDIS_STATUS_SUCCESS;
+}
+
+/** NdisFreeNetBufferListContext: pops `ContextSize` bytes the caller allocated. */
+export function NdisFreeNetBufferListContext(
+  NetBufferList: NET_BUFFER_LIST,
+  ContextSize: number,
+): void {
+  const nbl = liveNbl("NdisFreeNetBufferListContext", NetBufferList);
+  if (nbl === null) return;
+  if (!isAlignedContextSize(ContextSize) || !popContext(nbl, ContextSize)) {
+    const top = nbl.Context;
+    const held = top === null ? 0 : top.Size - top.Offset;
+    report(
+      nbl.pool.driver.runtime,
+      "NdisFreeNetBufferListContext_Mismatch",
+      `NdisFreeNetBufferListContext: ContextSize ${String(ContextSize)}, but the top context allocation holds ${held} bytes`,
+    );
+  }
+}
+
+/** The MDL allocator retreat uses: the driver's NetAllocateMdl, else NDIS's own. */
+function retreatAllocator(
+  runtime: NdisRuntime,
+  handler: NET_BUFFER_ALLOCATE_MDL | null | undefined,
+): (size: number) => MdlObject | null {
+  return (size) => {
+    if (runtime.takeAllocationFailure("NdisRetreatNetBufferDataStart")) return null;
+    if (handler === null || handler === undefined) {
+      return new MdlObject(runtime, new Uint8Array(size), "retreat");
+    }
+    const asked: Out<number> = { value: size };
+    const mdl = handler(asked);
+    if (mdl === null) return null;
+    if (!(mdl instanceof MdlObject) || mdl.freed || mdl.ByteCount < size) {
+      report(
+        runtime,
+        "NetBufferList_Invalid",
+        `NetAllocateMdl returned ${mdl instanceof MdlObject ? `an MDL of ${mdl.ByteCount} bytes for ${size}` : "something that is not an MDL from NdisAllocateMdl"}`,
+      );
+      return null;
+    }
+    return mdl;
+  };
+}
+
+/** The release advance uses: NDIS's own MDLs are dropped, the driver's go to NetFreeMdl. */
+function advanceReleaser(
+  handler: NET_BUFFER_FREE_MDL | null | undefined,
+): (mdl: MdlObject) => void {
+  return (mdl) => {
+    if (mdl.origin === "retreat") {
+      mdl.freed = true;
+      return;
+    }
+    if (handler !== null && handler !== undefined) handler(mdl);
+    else mdl.freed = true;
+  };
+}
+
+/**
+ * NdisRetreatNetBufferDataStart: adds `DataOffsetDelta` bytes of used data in front; when the
+ * unused space is too small, prepends a new MDL of `DataOffsetDelta + DataBackFill` bytes.
+ */
+export function NdisRetreatNetBufferDataStart(
+  NetBuffer: NET_BUFFER,
+  DataOffsetDelta: number,
+  DataBackFill: number,
+  AllocateMdlHandler: NET_BUFFER_ALLOCATE_MDL | null,
+): NDIS_STATUS {
+  const nb = liveNb("NdisRetreatNetBufferDataStart", NetBuffer);
+  if (nb === null) return NDIS_STATUS_FAILURE;
+  const runtime = nb.pool.driver.runtime;
+  if (!isCount(DataOffsetDelta) || !isCount(DataBackFill)) {
+    badArgument(
+      runtime,
+      "NdisRetreatNetBufferDataStart: DataOffsetDelta and DataBackFill must be ULONGs",
+    );
+    return NDIS_STATUS_FAILURE;
+  }
+  return retreat(nb, DataOffsetDelta, DataBackFill, retreatAllocator(runtime, AllocateMdlHandler))
+    ? NDIS_STATUS_SUCCESS
+    : NDIS_STATUS_RESOURCES;
+}
+
+/**
+ * NdisAdvanceNetBufferDataStart: releases `DataOffsetDelta` bytes of used data at the front.
+ * With `FreeMdl` TRUE, MDLs an earlier retreat added and that are now unused are freed (the
+ * driver's through `FreeMdlHandler`).
+ */
+export function NdisAdvanceNetBufferDataStart(
+  NetBuffer: NET_BUFFER,
+  DataOffsetDelta: number,
+  FreeMdl: boolean,
+  FreeMdlHandler: NET_BUFFER_FREE_MDL | null,
+): void {
+  const nb = liveNb("NdisAdvanceNetBufferDataStart", NetBuffer);
+  if (nb === null) return;
+  if (!isCount(DataOffsetDelta) || DataOffsetDelta > nb.DataLength) {
+    badArgument(
+      nb.pool.driver.runtime,
+      `NdisAdvanceNetBufferDataStart: DataOffsetDelta ${String(DataOffsetDelta)} exceeds DataLength ${nb.DataLength}`,
+    );
+    return;
+  }
+  advance(nb, DataOffsetDelta, FreeMdl === true, advanceReleaser(FreeMdlHandler));
+}
+
+/**
+ * NdisRetreatNetBufferListDataStart: retreats every NET_BUFFER of the NBL. If one fails, those
+ * already retreated are advanced back, so the NBL is as it was.
+ */
+export function NdisRetreatNetBufferListDataStart(
+  NetBufferList: NET_BUFFER_LIST,
+  DataOffsetDelta: number,
+  DataBackFill: number,
+  AllocateMdlHandler: NET_BUFFER_ALLOCATE_MDL | null,
+  FreeMdlHandler: NET_BUFFER_FREE_MDL | null,
+): NDIS_STATUS {
+  const nbl = liveNbl("NdisRetreatNetBufferListDataStart", NetBufferList);
+  if (nbl === null) return NDIS_STATUS_FAILURE;
+  for (let nb = nbl.FirstNetBuffer; nb !== null; nb = nb.Next) {
+    const status = NdisRetreatNetBufferDataStart(
+      nb,
+      DataOffsetDelta,
+      DataBackFill,
+      AllocateMdlHandler,
+    );
+    if (status !== NDIS_STATUS_SUCCESS) {
+      for (let undo = nbl.FirstNetBuffer; undo !== null && undo !== nb; undo = undo.Next) {
+        NdisAdvanceNetBufferDataStart(undo, DataOffsetDelta, true, FreeMdlHandler);
+      }
+      return status;
+    }
+  }
+  return NDIS_STATUS_SUCCESS;
+}
+
+/** NdisAdvanceNetBufferListDataStart: advances every NET_BUFFER of the NBL. */
+export function NdisAdvanceNetBufferListDataStart(
+  NetBufferList: NET_BUFFER_LIST,
+  DataOffsetDelta: number,
+  FreeMdl: boolean,
+  FreeMdlHandler: NET_BUFFER_FREE_MDL | null,
+): void {
+  const nbl = liveNbl("NdisAdvanceNetBufferListDataStart", NetBufferList);
+  if (nbl === null) return;
+  for (let nb = nbl.FirstNetBuffer; nb !== null; nb = nb.Next) {
+    NdisAdvanceNetBufferDataStart(nb, DataOffsetDelta, FreeMdl, FreeMdlHandler);
+  }
+}
+
+/**
+ * NdisGetDataBuffer: the first `BytesNeeded` bytes of used data, contiguous. A view into the MDL
+ * when they lie in one (writes go to the frame), else a copy in `Storage` (NULL without one).
+ * [MODEL] Alignment is not modelled: views are always "aligned", `AlignMultiple` must be a power
+ * of two and `AlignOffset` below it, as NDIS requires.
+ */
+export function NdisGetDataBuffer(
+  NetBuffer: NET_BUFFER,
+  BytesNeeded: number,
+  Storage: Uint8Array | null,
+  AlignMultiple: number,
+  AlignOffset: number,
+): Uint8Array | null {
+  const nb = liveNb("NdisGetDataBuffer", NetBuffer);
+  if (nb === null) return null;
+  if (
+    !isCount(BytesNeeded) ||
+    !isCount(AlignMultiple) ||
+    AlignMultiple === 0 ||
+    (AlignMultiple & (AlignMultiple - 1)) !== 0 ||
+    !isCount(AlignOffset) ||
+    AlignOffset >= AlignMultiple
+  ) {
+    badArgument(
+      nb.pool.driver.runtime,
+      `NdisGetDataBuffer: BytesNeeded ${String(BytesNeeded)}, AlignMultiple ${String(AlignMultiple)} (a power of two), AlignOffset ${String(AlignOffset)} (below it)`,
+    );
+    return null;
+  }
+  return dataBuffer(nb, BytesNeeded, Storage ?? null);
+}
+
+/** NdisGetPoolFromNetBufferList: the pool an NBL came from. */
+export function NdisGetPoolFromNetBufferList(NetBufferList: NET_BUFFER_LIST): NDIS_HANDLE | null {
+  const nbl = liveNbl("NdisGetPoolFromNetBufferList", NetBufferList);
+  return nbl === null ? null : nbl.pool.handle;
+}
+
+/** NdisGetPoolFromNetBuffer: the pool a NET_BUFFER came from. */
+export function NdisGetPoolFromNetBuffer(NetBuffer: NET_BUFFER): NDIS_HANDLE | null {
+  const nb = liveNb("NdisGetPoolFromNetBuffer", NetBuffer);
+  return nb === null ? null : nb.pool.handle;
+}
