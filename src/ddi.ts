@@ -15,6 +15,12 @@ export * from "./ndis/structs.js";
 export type * from "./ndis/types.js";
 export * from "./ndis/version.js";
 export {
+  NdisMIndicateReceiveNetBufferLists,
+  NdisMSendNetBufferListsComplete,
+  NdisReturnNetBufferLists,
+  NdisSendNetBufferLists,
+} from "./runtime/api/datapath.js";
+export {
   NdisIMCancelInitializeDeviceInstance,
   NdisIMDeInitializeDeviceInstance,
   NdisIMGetBindingContext,

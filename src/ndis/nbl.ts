@@ -215,3 +215,32 @@ export function NET_BUFFER_LIST_CONTEXT_DATA_START(nbl: NET_BUFFER_LIST): number
   const c = nbl.Context;
   return c === null ? -1 : c.Offset / NDIS_CONTEXT_CELL_SIZE;
 }
+
+// SendFlags, SendCompleteFlags, ReceiveFlags, ReturnFlags [HDR ndis.h]
+export const NDIS_SEND_FLAGS_DISPATCH_LEVEL = 0x1;
+export const NDIS_SEND_FLAGS_CHECK_FOR_LOOPBACK = 0x2;
+/** NDIS 6.20. */
+export const NDIS_SEND_FLAGS_SINGLE_QUEUE = 0x4;
+/** NDIS 6.30 (Hyper-V extensible switch). */
+export const NDIS_SEND_FLAGS_SWITCH_DESTINATION_GROUP = 0x10;
+/** NDIS 6.30 (Hyper-V extensible switch). */
+export const NDIS_SEND_FLAGS_SWITCH_SINGLE_SOURCE = 0x20;
+export const NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL = 0x1;
+export const NDIS_SEND_COMPLETE_FLAGS_SINGLE_QUEUE = 0x2;
+export const NDIS_SEND_COMPLETE_FLAGS_SWITCH_SINGLE_SOURCE = 0x4;
+export const NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL = 0x1;
+/** The indicator needs the NBLs back as soon as the receive handler returns. */
+export const NDIS_RECEIVE_FLAGS_RESOURCES = 0x2;
+export const NDIS_RECEIVE_FLAGS_SINGLE_ETHER_TYPE = 0x100;
+export const NDIS_RECEIVE_FLAGS_SINGLE_VLAN = 0x200;
+export const NDIS_RECEIVE_FLAGS_PERFECT_FILTERED = 0x400;
+export const NDIS_RECEIVE_FLAGS_SINGLE_QUEUE = 0x800;
+export const NDIS_RECEIVE_FLAGS_SHARED_MEMORY_INFO_VALID = 0x1000;
+export const NDIS_RECEIVE_FLAGS_MORE_NBLS = 0x2000;
+export const NDIS_RECEIVE_FLAGS_SWITCH_DESTINATION_GROUP = 0x4000;
+export const NDIS_RECEIVE_FLAGS_SWITCH_SINGLE_SOURCE = 0x8000;
+export const NDIS_RETURN_FLAGS_DISPATCH_LEVEL = 0x1;
+export const NDIS_RETURN_FLAGS_SINGLE_QUEUE = 0x2;
+export const NDIS_RETURN_FLAGS_SWITCH_SINGLE_SOURCE = 0x4;
+/** NDIS_DEFAULT_PORT_NUMBER: port 0, the adapter's default port. */
+export const NDIS_DEFAULT_PORT_NUMBER = 0;

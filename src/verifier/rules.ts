@@ -229,6 +229,46 @@ export const VERIFIER_RULES = Object.freeze({
     "bug check 0xC4/0x62 (a driver unloads without freeing its allocations)",
     "a driver frees every NET_BUFFER_LIST and NET_BUFFER pool it allocated before its unload handler returns",
   ),
+  NdisSendNetBufferLists_InvalidChain: rule(
+    "NdisSendNetBufferLists_InvalidChain",
+    "bug check 0x7C (BUGCODE_NDIS_DRIVER): a send of NBLs the sender does not own",
+    "NdisSendNetBufferLists gets a non-empty, acyclic chain of live NBLs, each with a NET_BUFFER, all held by the sender",
+  ),
+  NetBufferList_SourceHandle: rule(
+    "NetBufferList_SourceHandle",
+    "Sending / Receiving network data (docs): SourceHandle",
+    "a protocol sets SourceHandle to its binding handle on every NBL it sends, a miniport to its adapter handle on every NBL it indicates, and an IM restores the value it replaced before handing an NBL back",
+  ),
+  NdisMSendNetBufferListsComplete_NotOwned: rule(
+    "NdisMSendNetBufferListsComplete_NotOwned",
+    "bug check 0x7C (BUGCODE_NDIS_DRIVER): completing an NBL twice or one never sent",
+    "a miniport completes only NBLs NDIS handed to its MiniportSendNetBufferLists, each exactly once",
+  ),
+  NdisMIndicateReceiveNetBufferLists_InvalidChain: rule(
+    "NdisMIndicateReceiveNetBufferLists_InvalidChain",
+    "NdisMIndicateReceiveNetBufferLists (DDI)",
+    "a miniport indicates a non-empty, acyclic chain of live NBLs it holds, with NumberOfNetBufferLists equal to its length",
+  ),
+  NdisMIndicateReceiveNetBufferLists_NotRunning: rule(
+    "NdisMIndicateReceiveNetBufferLists_NotRunning",
+    "MiniportPause (DDI): a paused miniport does not indicate receives",
+    "a miniport indicates receives only while its adapter is Running",
+  ),
+  NdisReturnNetBufferLists_NotIndicated: rule(
+    "NdisReturnNetBufferLists_NotIndicated",
+    "bug check 0x7C (BUGCODE_NDIS_DRIVER): returning an NBL twice or one never indicated",
+    "a protocol returns only NBLs indicated to it without NDIS_RECEIVE_FLAGS_RESOURCES, each exactly once",
+  ),
+  MiniportPause_NblsOutstanding: rule(
+    "MiniportPause_NblsOutstanding",
+    "MiniportPause (DDI): complete every send and wait for every indicated NBL before the pause completes",
+    "a miniport's pause completes only when every send it was given is completed and every NBL it indicated has come back",
+  ),
+  ProtocolPause_SendsOutstanding: rule(
+    "ProtocolPause_SendsOutstanding",
+    "NetEventPause (docs): a protocol waits for its outstanding sends to complete before completing the pause",
+    "a protocol completes NetEventPause only when every NBL it sent on the binding has been completed to it",
+  ),
 } satisfies Record<string, VerifierRule>);
 
 export type VerifierRuleId = keyof typeof VERIFIER_RULES;

@@ -18,7 +18,9 @@ import {
   NdisMDeregisterMiniportDriver,
   NdisMedium802_3,
   NdisMRegisterMiniportDriver,
+  NdisMSendNetBufferListsComplete,
   NdisMSetMiniportAttributes,
+  type NET_BUFFER_LIST,
   NET_IF_ACCESS_BROADCAST,
   NET_IF_CONNECTION_DEDICATED,
   NET_IF_DIRECTION_SENDRECEIVE,
@@ -91,6 +93,10 @@ export interface Script {
   pnp?: (adapter: ScriptedAdapter, event: { DevicePnPEvent: number }) => void;
   /** Registration attribute flags the default InitializeEx sets. */
   attributeFlags?: number;
+  /** MiniportSendNetBufferLists; the default completes every NBL at once with SUCCESS. */
+  send?: (adapter: ScriptedAdapter, nbls: NET_BUFFER_LIST, port: number, flags: number) => void;
+  /** MiniportReturnNetBufferLists; the default only records (see `returned`). */
+  returnNbls?: (adapter: ScriptedAdapter, nbls: NET_BUFFER_LIST, flags: number) => void;
 }
 
 export interface ScriptedMiniport {
@@ -101,12 +107,18 @@ export interface ScriptedMiniport {
   readonly adapters: ScriptedAdapter[];
   /** The miniport driver handle NdisMRegisterMiniportDriver gave the driver. */
   driverHandle(): NDIS_HANDLE | undefined;
+  /** Every NBL NDIS handed to MiniportSendNetBufferLists, in order. */
+  readonly sent: NET_BUFFER_LIST[];
+  /** Every NBL NDIS gave back through MiniportReturnNetBufferLists, in order. */
+  readonly returned: NET_BUFFER_LIST[];
 }
 
 /** A plain (non-IM) miniport driver whose handlers follow `script`, logging each call. */
 export function scriptedMiniport(script: Script = {}): ScriptedMiniport {
   const calls: string[] = [];
   const adapters: ScriptedAdapter[] = [];
+  const sent: NET_BUFFER_LIST[] = [];
+  const returned: NET_BUFFER_LIST[] = [];
   let driverHandle: NDIS_HANDLE | undefined;
   const defaultInit = (handle: NDIS_HANDLE): NDIS_STATUS => {
     const adapter: ScriptedAdapter = { handle, index: adapters.length };
@@ -146,6 +158,22 @@ export function scriptedMiniport(script: Script = {}): ScriptedMiniport {
       calls.push(`MiniportDevicePnPEventNotify(${e.DevicePnPEvent})`);
       script.pnp?.(a, e);
     },
+    SendNetBufferListsHandler: (
+      a: ScriptedAdapter,
+      nbls: NET_BUFFER_LIST,
+      port: number,
+      flags: number,
+    ) => {
+      for (let n: NET_BUFFER_LIST | null = nbls; n !== null; n = n.Next) sent.push(n);
+      if (script.send !== undefined) return script.send(a, nbls, port, flags);
+      for (let n: NET_BUFFER_LIST | null = nbls; n !== null; n = n.Next)
+        n.Status = NDIS_STATUS_SUCCESS;
+      NdisMSendNetBufferListsComplete(a.handle, nbls, 0);
+    },
+    ReturnNetBufferListsHandler: (a: ScriptedAdapter, nbls: NET_BUFFER_LIST, flags: number) => {
+      for (let n: NET_BUFFER_LIST | null = nbls; n !== null; n = n.Next) returned.push(n);
+      script.returnNbls?.(a, nbls, flags);
+    },
     UnloadHandler: () => {
       calls.push("MiniportDriverUnload");
       if (driverHandle !== undefined) NdisMDeregisterMiniportDriver(driverHandle);
@@ -159,5 +187,5 @@ export function scriptedMiniport(script: Script = {}): ScriptedMiniport {
       return status;
     },
   };
-  return { module, calls, adapters, driverHandle: () => driverHandle };
+  return { module, calls, adapters, driverHandle: () => driverHandle, sent, returned };
 }

@@ -8,6 +8,7 @@ import {
   type NDIS_BIND_PARAMETERS,
   type NDIS_HANDLE,
   NDIS_OBJECT_TYPE_OPEN_PARAMETERS,
+  NDIS_RECEIVE_FLAGS_RESOURCES,
   type NDIS_STATUS,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
@@ -17,6 +18,8 @@ import {
   NdisMedium802_3,
   NdisOpenAdapterEx,
   NdisRegisterProtocolDriver,
+  NdisReturnNetBufferLists,
+  type NET_BUFFER_LIST,
   type NET_PNP_EVENT_NOTIFICATION,
   type Out,
 } from "../../src/index.js";
@@ -43,6 +46,16 @@ export interface ProtocolScript {
   openName?: string;
   /** The media the protocol opens with. */
   media?: readonly number[];
+  /** ProtocolReceiveNetBufferLists; the default records and returns at once (unless RESOURCES). */
+  receive?: (
+    b: ProtocolBinding,
+    nbls: NET_BUFFER_LIST,
+    port: number,
+    count: number,
+    flags: number,
+  ) => void;
+  /** ProtocolSendNetBufferListsComplete; the default only records (see `completed`). */
+  sendComplete?: (b: ProtocolBinding, nbls: NET_BUFFER_LIST, flags: number) => void;
 }
 
 export interface ScriptedProtocol {
@@ -50,6 +63,10 @@ export interface ScriptedProtocol {
   readonly calls: string[];
   readonly bindings: ProtocolBinding[];
   protocolHandle(): NDIS_HANDLE | undefined;
+  /** Every NBL indicated to the protocol, in order. */
+  readonly received: NET_BUFFER_LIST[];
+  /** Every NBL whose send was completed to the protocol, with its Status then. */
+  readonly completed: { nbl: NET_BUFFER_LIST; status: number }[];
 }
 
 export function scriptedProtocol(script: ProtocolScript = {}): ScriptedProtocol {
@@ -57,6 +74,8 @@ export function scriptedProtocol(script: ProtocolScript = {}): ScriptedProtocol 
   const bindings: ProtocolBinding[] = [];
   let protocolHandle: NDIS_HANDLE | undefined;
   const pendingUnbinds = new Map<ProtocolBinding, NDIS_HANDLE>();
+  const received: NET_BUFFER_LIST[] = [];
+  const completed: { nbl: NET_BUFFER_LIST; status: number }[] = [];
   const open = (b: ProtocolBinding, bindContext: NDIS_HANDLE): NDIS_STATUS => {
     const out: Out<NDIS_HANDLE> = {};
     const status = NdisOpenAdapterEx(
@@ -109,6 +128,27 @@ export function scriptedProtocol(script: ProtocolScript = {}): ScriptedProtocol 
       calls.push(`ProtocolOpenAdapterCompleteEx(${b.adapter})`);
       script.openComplete?.(b, status);
     },
+    ReceiveNetBufferListsHandler: (
+      b: ProtocolBinding,
+      nbls: NET_BUFFER_LIST,
+      port: number,
+      count: number,
+      flags: number,
+    ) => {
+      for (let n: NET_BUFFER_LIST | null = nbls; n !== null; n = n.Next) received.push(n);
+      if (script.receive !== undefined) return script.receive(b, nbls, port, count, flags);
+      if ((flags & NDIS_RECEIVE_FLAGS_RESOURCES) === 0)
+        NdisReturnNetBufferLists(b.handle as NDIS_HANDLE, nbls, 0);
+    },
+    SendNetBufferListsCompleteHandler: (
+      b: ProtocolBinding,
+      nbls: NET_BUFFER_LIST,
+      flags: number,
+    ) => {
+      for (let n: NET_BUFFER_LIST | null = nbls; n !== null; n = n.Next)
+        completed.push({ nbl: n, status: n.Status });
+      script.sendComplete?.(b, nbls, flags);
+    },
     CloseAdapterCompleteHandlerEx: (b: ProtocolBinding) => {
       calls.push(`ProtocolCloseAdapterCompleteEx(${b.adapter})`);
       if (script.closeComplete !== undefined) script.closeComplete(b);
@@ -128,5 +168,5 @@ export function scriptedProtocol(script: ProtocolScript = {}): ScriptedProtocol 
       return status;
     },
   };
-  return { module, calls, bindings, protocolHandle: () => protocolHandle };
+  return { module, calls, bindings, protocolHandle: () => protocolHandle, received, completed };
 }

@@ -38,8 +38,10 @@ import type { NDIS_HANDLE } from "../../ndis/types.js";
 import { ADAPTER_MACHINE, type AdapterEvent, type AdapterState } from "../state/adapter-machine.js";
 import { StateMachine } from "../state/machine.js";
 import type { GeneralAttributesCopy, RegistrationAttributesCopy } from "./attributes.js";
+import type { Binding } from "./binding.js";
 import type { EntryPoint } from "./characteristics.js";
 import { callDriver } from "./context.js";
+import { checkAdapterQuiet } from "./datapath.js";
 import type { DriverRecord, MiniportDriverBlock } from "./driver.js";
 import { mintHandle, revokeHandle } from "./handles.js";
 import { reportSteps } from "./machine-reporter.js";
@@ -66,6 +68,12 @@ export interface MiniportAdapter {
   surpriseRemoved: boolean;
   /** Resolved whenever the machine changes state. */
   readonly waiters: Set<() => void>;
+  /** The bindings of protocols to this adapter, oldest first. */
+  readonly bindings: Binding[];
+  /** NBLs handed to MiniportSendNetBufferLists and not yet completed. */
+  sendsOutstanding: number;
+  /** NBLs the miniport indicated that have not come back to it. */
+  receivesOutstanding: number;
 }
 
 const header = (Type: number, Revision = 1, Size = 0) => Object.freeze({ Type, Revision, Size });
@@ -88,10 +96,14 @@ export function createAdapter(block: MiniportDriverBlock, name: string): Minipor
     otherAttributes: new Set<number>(),
     surpriseRemoved: false,
     waiters: new Set<() => void>(),
+    bindings: [],
+    sendsOutstanding: 0,
+    receivesOutstanding: 0,
   } as Omit<MiniportAdapter, "handle" | "machine"> as MiniportAdapter;
   (adapter as { machine: MiniportAdapter["machine"] }).machine = new StateMachine(
     ADAPTER_MACHINE,
     reportSteps(block.driver, `adapter ${name}`, () => {
+      if (adapter.machine.state === "Paused") checkAdapterQuiet(adapter);
       for (const wake of [...adapter.waiters]) wake();
     }),
   );

@@ -4,6 +4,7 @@
  * ProtocolUnbindAdapterEx — runs through the binding state machine.
  */
 import { PASSIVE_LEVEL } from "../../ndis/irql.js";
+import type { NET_BUFFER_LIST } from "../../ndis/nbl.js";
 import {
   NDIS_OBJECT_TYPE_BIND_PARAMETERS,
   NDIS_OBJECT_TYPE_DEFAULT,
@@ -28,6 +29,7 @@ import { BINDING_MACHINE, type BindingEvent, type BindingState } from "../state/
 import { StateMachine } from "../state/machine.js";
 import type { MiniportAdapter } from "./adapter.js";
 import { callDriver } from "./context.js";
+import { checkBindingQuiet } from "./datapath.js";
 import type { DriverRecord, ProtocolDriverBlock } from "./driver.js";
 import { mintHandle, revokeHandle } from "./handles.js";
 import { reportSteps } from "./machine-reporter.js";
@@ -57,6 +59,13 @@ export interface Binding {
    * NDIS gave it (NdisCompleteNetPnPEvent passes the same one back), with what waits for them.
    */
   readonly pendingEvents: Map<NET_PNP_EVENT_NOTIFICATION, (status: NDIS_STATUS) => void>;
+  /** NBLs the protocol sent on this binding that have not been completed to it. */
+  sendsOutstanding: number;
+  /** NBLs indicated to the protocol that it has not returned. */
+  receivesHeld: number;
+  /** Send completions being gathered for this binding (NdisMSendNetBufferListsComplete). */
+  completeFirst: NET_BUFFER_LIST | null;
+  completeLast: NET_BUFFER_LIST | null;
 }
 
 const header = (Type: number, Revision = 1) => Object.freeze({ Type, Revision, Size: 0 });
@@ -80,27 +89,38 @@ export function createBinding(protocol: ProtocolDriverBlock, adapter: MiniportAd
     unbindContext: null,
     waiters: new Set<() => void>(),
     pendingEvents: new Map(),
+    sendsOutstanding: 0,
+    receivesHeld: 0,
+    completeFirst: null,
+    completeLast: null,
   } as unknown as Binding;
   (binding as { machine: Binding["machine"] }).machine = new StateMachine(
     BINDING_MACHINE,
-    reportSteps(protocol.driver, `binding ${name}`, () => wake(binding)),
+    reportSteps(protocol.driver, `binding ${name}`, () => {
+      if (binding.machine.state === "Paused") checkBindingQuiet(binding);
+      wake(binding);
+    }),
   );
   (binding as { bindContext: NDIS_HANDLE }).bindContext = mintHandle(
     `bind context ${name}`,
     binding,
   );
   runtime.bindings.add(binding);
+  adapter.bindings.push(binding);
   return binding;
 }
 
 /** The bindings of one adapter, in the order they were made. */
 export function bindingsOf(adapter: MiniportAdapter): Binding[] {
-  return [...adapter.runtime.bindings].filter((b) => b.adapter === adapter);
+  return [...adapter.bindings];
 }
 
 /** Forgets a binding: every handle of it is revoked. */
 export function retireBinding(binding: Binding): void {
   binding.runtime.bindings.delete(binding);
+  const list = binding.adapter.bindings;
+  const index = list.indexOf(binding);
+  if (index >= 0) list.splice(index, 1);
   revokeHandle(binding.bindContext);
   if (binding.handle !== null) revokeHandle(binding.handle);
   if (binding.unbindContext !== null) revokeHandle(binding.unbindContext);

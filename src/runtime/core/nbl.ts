@@ -23,6 +23,8 @@ import {
 } from "../../ndis/nbl.js";
 import { type NDIS_STATUS, NDIS_STATUS_SUCCESS } from "../../ndis/status.js";
 import type { NDIS_HANDLE } from "../../ndis/types.js";
+import type { MiniportAdapter } from "./adapter.js";
+import type { Binding } from "./binding.js";
 import type { DriverRecord } from "./driver.js";
 import { revokeHandle } from "./handles.js";
 import type { NdisRuntime } from "./runtime.js";
@@ -119,6 +121,14 @@ export class NetBufferListObject implements NET_BUFFER_LIST {
   poisoned = false;
   /** The driver that holds the NBL now. */
   owner: DriverRecord | null = null;
+  /** The bindings it was sent on and not yet completed to, innermost last. */
+  readonly sendPath: Binding[] = [];
+  /** The adapters that indicated it and have not had it back, innermost last… */
+  readonly recvAdapters: MiniportAdapter[] = [];
+  /** …and, for each, the binding(s) holding the indication. */
+  readonly recvHolders: (Binding | Binding[] | null)[] = [];
+  /** NDIS's mark while it walks a chain (to find cycles without allocating). */
+  stamp = 0;
   /** The context block the pool reserves (ContextSize), or null. */
   readonly reservedContext: ContextBlock | null;
   readonly pool: NblPool;
@@ -230,6 +240,9 @@ export function initNetBufferList(nbl: NetBufferListObject, owner: DriverRecord 
   }
   nbl.Context = reserved;
   nbl.owner = owner;
+  nbl.sendPath.length = 0;
+  nbl.recvAdapters.length = 0;
+  nbl.recvHolders.length = 0;
   nbl.allocated = true;
 }
 

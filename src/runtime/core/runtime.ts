@@ -66,6 +66,8 @@ export class NdisRuntime {
 
   readonly #listeners = new Set<TraceListener>();
   readonly #faults = new Map<AllocationSite, number>();
+  /** The mark of NDIS's latest walk over an NBL chain. */
+  chainStamp = 0;
   readonly #pends = new Map<PendingSite, number>();
   #seq = 0;
   #ifIndex = 0;

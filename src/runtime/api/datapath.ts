@@ -1,0 +1,284 @@
+/**
+ * The send and receive DDI: NdisSendNetBufferLists and NdisMSendNetBufferListsComplete,
+ * NdisMIndicateReceiveNetBufferLists and NdisReturnNetBufferLists.
+ *
+ * Each checks the chain it is handed before NDIS takes any of it: a NULL or cyclic chain, an NBL
+ * that is freed, not NDIS's, or held by someone else is a named violation and the whole call is
+ * refused, so that nothing already accepted is lost and nothing is completed twice. Within a
+ * completion or a return, NBLs that do not match NDIS's record are reported and left alone; the
+ * others go on.
+ */
+
+import type { NET_BUFFER_LIST } from "../../ndis/nbl.js";
+import type { NDIS_HANDLE } from "../../ndis/types.js";
+import type { MiniportAdapter } from "../core/adapter.js";
+import type { Binding } from "../core/binding.js";
+import { currentFrame } from "../core/context.js";
+import {
+  completeSends,
+  completionProblem,
+  indicateReceive,
+  returnFromBinding,
+  returnProblem,
+  sendOnBinding,
+  walkChain,
+} from "../core/datapath.js";
+import { describeHandleArgument, handleRuntime, resolveHandle } from "../core/handles.js";
+import type { NetBufferListObject } from "../core/nbl.js";
+import type { NdisRuntime } from "../core/runtime.js";
+
+function reportBadHandle(functionName: string, handle: unknown, what: string): void {
+  const frame = currentFrame();
+  const runtime = handleRuntime(handle) ?? frame.runtime;
+  if (runtime === null) return;
+  runtime.assertAlive();
+  runtime.violate(
+    "InvalidNdisHandle",
+    `${functionName} got ${describeHandleArgument(handle)}; it needs a live ${what}`,
+    frame.driver,
+  );
+}
+
+function bindingOf(functionName: string, handle: unknown): Binding | null {
+  const target = resolveHandle(handle);
+  if (target?.kind === "binding" && target.handle === handle && target.open === "open")
+    return target;
+  reportBadHandle(functionName, handle, "binding handle from NdisOpenAdapterEx");
+  return null;
+}
+
+function adapterOf(functionName: string, handle: unknown): MiniportAdapter | null {
+  const target = resolveHandle(handle);
+  if (target?.kind === "miniport-adapter") return target;
+  reportBadHandle(functionName, handle, "miniport adapter handle");
+  return null;
+}
+
+function refuse(
+  runtime: NdisRuntime,
+  rule: Parameters<NdisRuntime["violate"]>[0],
+  message: string,
+): void {
+  runtime.assertAlive();
+  runtime.violate(rule, message, currentFrame().driver);
+}
+
+/**
+ * NdisSendNetBufferLists: sends a chain down a binding. The protocol holds every NBL and has set
+ * each one's SourceHandle to `NdisBindingHandle`. Every NBL comes back exactly once through
+ * ProtocolSendNetBufferListsComplete — at once with NDIS_STATUS_PAUSED while the binding or the
+ * adapter is not Running.
+ */
+export function NdisSendNetBufferLists(
+  NdisBindingHandle: NDIS_HANDLE,
+  NetBufferList: NET_BUFFER_LIST,
+  PortNumber: number,
+  SendFlags: number,
+): void {
+  const binding = bindingOf("NdisSendNetBufferLists", NdisBindingHandle);
+  if (binding === null) return;
+  const runtime = binding.runtime;
+  let badSource = -1;
+  const checked = walkChain(runtime, NetBufferList, (nbl, i) => {
+    if (nbl.owner !== binding.driver) {
+      return `is held by ${nbl.owner === null ? "NDIS" : nbl.owner.name}, not by ${binding.driver.name}`;
+    }
+    if (nbl.FirstNetBuffer === null) return "has no NET_BUFFER";
+    if (badSource < 0 && nbl.SourceHandle !== NdisBindingHandle) badSource = i;
+    return null;
+  });
+  if (typeof checked === "string") {
+    refuse(
+      runtime,
+      "NdisSendNetBufferLists_InvalidChain",
+      `NdisSendNetBufferLists on ${binding.protocol.chars.Name} → ${binding.adapter.name}: ${checked}; NDIS sent none of the chain`,
+    );
+    return;
+  }
+  if (badSource >= 0) {
+    refuse(
+      runtime,
+      "NetBufferList_SourceHandle",
+      `NdisSendNetBufferLists on ${binding.protocol.chars.Name} → ${binding.adapter.name}: NBL #${badSource}'s SourceHandle is not the binding handle`,
+    );
+  }
+  sendOnBinding(binding, NetBufferList, checked, PortNumber >>> 0, SendFlags >>> 0);
+}
+
+/**
+ * NdisMSendNetBufferListsComplete: the miniport gives back NBLs it was sent, in any grouping;
+ * each goes to the binding it was sent on (ProtocolSendNetBufferListsComplete).
+ */
+export function NdisMSendNetBufferListsComplete(
+  MiniportAdapterHandle: NDIS_HANDLE,
+  NetBufferList: NET_BUFFER_LIST,
+  SendCompleteFlags: number,
+): void {
+  const adapter = adapterOf("NdisMSendNetBufferListsComplete", MiniportAdapterHandle);
+  if (adapter === null) return;
+  const runtime = adapter.runtime;
+  const accepted = filterChain(
+    runtime,
+    NetBufferList,
+    (nbl) => completionProblem(adapter, nbl),
+    (problem) =>
+      refuse(
+        runtime,
+        "NdisMSendNetBufferListsComplete_NotOwned",
+        `NdisMSendNetBufferListsComplete on adapter ${adapter.name}: ${problem}`,
+      ),
+  );
+  if (accepted === null) return;
+  let badSource = -1;
+  let i = 0;
+  for (let n: NET_BUFFER_LIST | null = accepted; n !== null; n = n.Next, i++) {
+    const o = n as NetBufferListObject;
+    const binding = o.sendPath[o.sendPath.length - 1] as Binding;
+    if (badSource < 0 && n.SourceHandle !== binding.handle) badSource = i;
+  }
+  if (badSource >= 0) {
+    refuse(
+      runtime,
+      "NetBufferList_SourceHandle",
+      `NdisMSendNetBufferListsComplete on adapter ${adapter.name}: completed NBL #${badSource}'s SourceHandle is no longer the handle of the binding that sent it`,
+    );
+  }
+  completeSends(adapter, accepted, SendCompleteFlags >>> 0);
+}
+
+/**
+ * Walks a chain handed back to NDIS (completion, return). An unacceptable chain (NULL, cyclic,
+ * foreign objects) is reported whole and refused; single NBLs that NDIS's record does not match
+ * are reported and unlinked, and the rest is returned as a chain.
+ */
+function filterChain(
+  runtime: NdisRuntime,
+  chain: NET_BUFFER_LIST,
+  problemOf: (nbl: NetBufferListObject) => string | null,
+  report: (problem: string) => void,
+): NET_BUFFER_LIST | null {
+  const bad: [number, string][] = [];
+  const checked = walkChain(runtime, chain, (nbl, i) => {
+    const problem = problemOf(nbl);
+    if (problem !== null) bad.push([i, problem]);
+    return null;
+  });
+  if (typeof checked === "string") {
+    report(`${checked}; NDIS took none of the chain`);
+    return null;
+  }
+  if (bad.length === 0) return chain;
+  for (const [i, problem] of bad) report(`NBL #${i} ${problem}; NDIS left it alone`);
+  // Unlink the rejected NBLs; the others go on in order.
+  const rejected = new Set(bad.map(([i]) => i));
+  let head: NET_BUFFER_LIST | null = null;
+  let tail: NET_BUFFER_LIST | null = null;
+  let i = 0;
+  for (let n: NET_BUFFER_LIST | null = chain; n !== null; i++) {
+    const next: NET_BUFFER_LIST | null = n.Next;
+    if (!rejected.has(i)) {
+      if (tail === null) head = n;
+      else tail.Next = n;
+      tail = n;
+    }
+    n = next;
+  }
+  if (tail !== null) tail.Next = null;
+  return head;
+}
+
+/**
+ * NdisMIndicateReceiveNetBufferLists: the miniport indicates a chain of NBLs it holds (SourceHandle
+ * set to its adapter handle) to every Running binding of the adapter.
+ */
+export function NdisMIndicateReceiveNetBufferLists(
+  MiniportAdapterHandle: NDIS_HANDLE,
+  NetBufferList: NET_BUFFER_LIST,
+  PortNumber: number,
+  NumberOfNetBufferLists: number,
+  ReceiveFlags: number,
+): void {
+  const adapter = adapterOf("NdisMIndicateReceiveNetBufferLists", MiniportAdapterHandle);
+  if (adapter === null) return;
+  const runtime = adapter.runtime;
+  let badSource = -1;
+  const checked = walkChain(runtime, NetBufferList, (nbl, i) => {
+    if (nbl.owner !== adapter.driver) {
+      return `is held by ${nbl.owner === null ? "NDIS" : nbl.owner.name}, not by ${adapter.driver.name}`;
+    }
+    if (nbl.FirstNetBuffer === null) return "has no NET_BUFFER";
+    if (badSource < 0 && nbl.SourceHandle !== MiniportAdapterHandle) badSource = i;
+    return null;
+  });
+  const where = `NdisMIndicateReceiveNetBufferLists on adapter ${adapter.name}`;
+  if (typeof checked === "string" || checked !== NumberOfNetBufferLists) {
+    const why =
+      typeof checked === "string"
+        ? checked
+        : `NumberOfNetBufferLists is ${String(NumberOfNetBufferLists)} but the chain holds ${checked}`;
+    refuse(
+      runtime,
+      "NdisMIndicateReceiveNetBufferLists_InvalidChain",
+      `${where}: ${why}; NDIS indicated nothing`,
+    );
+    return;
+  }
+  if (adapter.machine.state !== "Running") {
+    refuse(
+      runtime,
+      "NdisMIndicateReceiveNetBufferLists_NotRunning",
+      `${where} while the adapter is ${adapter.machine.state}; NDIS indicated nothing`,
+    );
+    return;
+  }
+  if (badSource >= 0) {
+    refuse(
+      runtime,
+      "NetBufferList_SourceHandle",
+      `${where}: NBL #${badSource}'s SourceHandle is not the adapter handle`,
+    );
+  }
+  indicateReceive(adapter, NetBufferList, checked, PortNumber >>> 0, ReceiveFlags >>> 0);
+}
+
+/**
+ * NdisReturnNetBufferLists: the protocol gives back NBLs indicated to it (not under
+ * NDIS_RECEIVE_FLAGS_RESOURCES), in any grouping; once no binding holds an NBL it goes back to
+ * the miniport that indicated it (MiniportReturnNetBufferLists).
+ */
+export function NdisReturnNetBufferLists(
+  NdisBindingHandle: NDIS_HANDLE,
+  NetBufferLists: NET_BUFFER_LIST,
+  ReturnFlags: number,
+): void {
+  const binding = bindingOf("NdisReturnNetBufferLists", NdisBindingHandle);
+  if (binding === null) return;
+  const runtime = binding.runtime;
+  const accepted = filterChain(
+    runtime,
+    NetBufferLists,
+    (nbl) => returnProblem(binding, nbl),
+    (problem) =>
+      refuse(
+        runtime,
+        "NdisReturnNetBufferLists_NotIndicated",
+        `NdisReturnNetBufferLists on ${binding.protocol.chars.Name} → ${binding.adapter.name}: ${problem}`,
+      ),
+  );
+  if (accepted === null) return;
+  let badSource = -1;
+  let i = 0;
+  for (let n: NET_BUFFER_LIST | null = accepted; n !== null; n = n.Next, i++) {
+    const o = n as NetBufferListObject;
+    const adapter = o.recvAdapters[o.recvAdapters.length - 1] as MiniportAdapter;
+    if (badSource < 0 && n.SourceHandle !== adapter.handle) badSource = i;
+  }
+  if (badSource >= 0) {
+    refuse(
+      runtime,
+      "NetBufferList_SourceHandle",
+      `NdisReturnNetBufferLists on ${binding.protocol.chars.Name} → ${binding.adapter.name}: returned NBL #${badSource}'s SourceHandle is no longer the handle of the adapter that indicated it`,
+    );
+  }
+  returnFromBinding(binding, accepted, ReturnFlags >>> 0);
+}

@@ -1,0 +1,377 @@
+/**
+ * NDIS's data path: sends down a binding to a miniport and their completions back up, receive
+ * indications up to the bindings of an adapter and their returns back down.
+ *
+ * NDIS knows who holds every NBL: a send pushes the binding on the NBL's send path and hands the
+ * NBL to the miniport's driver; the completion pops it and hands the NBL back to the binding's
+ * driver. An indication pushes the adapter and the binding(s) that hold it; the last return pops
+ * it. Completions and returns are routed by these paths, and anything that does not match them
+ * (completing twice, returning what was never indicated) is a named violation and is dropped
+ * without touching the NBL. In steady state nothing here allocates per packet.
+ *
+ * [MODEL] With several bindings receiving one indication, each gets the same chain (its links
+ * restored between receivers); the NBL goes back to the miniport after the last of them returns.
+ */
+
+import { NDIS_RECEIVE_FLAGS_RESOURCES, type NET_BUFFER_LIST } from "../../ndis/nbl.js";
+import { type NDIS_STATUS, NDIS_STATUS_FAILURE, NDIS_STATUS_PAUSED } from "../../ndis/status.js";
+import type { MiniportAdapter } from "./adapter.js";
+import type { Binding } from "./binding.js";
+import { callDriver, currentFrame } from "./context.js";
+import { NetBufferListObject } from "./nbl.js";
+import type { NdisRuntime } from "./runtime.js";
+
+type SendHandler = (context: unknown, nbl: NET_BUFFER_LIST, port: number, flags: number) => void;
+type CompleteHandler = (context: unknown, nbl: NET_BUFFER_LIST, flags: number) => void;
+type ReceiveHandler = (
+  context: unknown,
+  nbl: NET_BUFFER_LIST,
+  port: number,
+  count: number,
+  flags: number,
+) => void;
+type ReturnHandler = (context: unknown, nbl: NET_BUFFER_LIST, flags: number) => void;
+
+const nothing = (): void => undefined;
+
+/** Reported when an adapter reaches Paused with NBLs still out. */
+export function checkAdapterQuiet(adapter: MiniportAdapter): void {
+  if (adapter.sendsOutstanding === 0 && adapter.receivesOutstanding === 0) return;
+  adapter.runtime.violate(
+    "MiniportPause_NblsOutstanding",
+    `adapter ${adapter.name} completed its pause with ${adapter.sendsOutstanding} send(s) not completed and ${adapter.receivesOutstanding} indicated NBL(s) not returned`,
+    adapter.driver,
+  );
+}
+
+/** Reported when a binding reaches Paused with sends still out. */
+export function checkBindingQuiet(binding: Binding): void {
+  if (binding.sendsOutstanding === 0) return;
+  binding.runtime.violate(
+    "ProtocolPause_SendsOutstanding",
+    `${binding.protocol.chars.Name} completed NetEventPause on ${binding.adapter.name} with ${binding.sendsOutstanding} send(s) not completed`,
+    binding.driver,
+  );
+}
+
+/**
+ * Walks a chain NDIS is handed: every element a live NDIS NBL, no cycle, at least one. Returns
+ * its length, or a reason it is unacceptable. `check` vets each NBL (null = fine).
+ */
+export function walkChain(
+  runtime: NdisRuntime,
+  chain: unknown,
+  check: (nbl: NetBufferListObject, index: number) => string | null,
+): number | string {
+  if (chain === null || chain === undefined) return "the chain is NULL";
+  const stamp = ++runtime.chainStamp;
+  let count = 0;
+  for (let nbl: unknown = chain; nbl !== null; nbl = (nbl as NET_BUFFER_LIST).Next) {
+    if (!(nbl instanceof NetBufferListObject) || !nbl.allocated) {
+      return `NBL #${count} is ${nbl instanceof NetBufferListObject ? "freed" : "not an NBL NDIS allocated"}`;
+    }
+    if (nbl.stamp === stamp) return `the chain loops back to an earlier NBL at #${count}`;
+    nbl.stamp = stamp;
+    const why = check(nbl, count);
+    if (why !== null) return `NBL #${count} ${why}`;
+    count++;
+  }
+  return count;
+}
+
+/** Completes a send NDIS refuses itself (paused binding or adapter) to the sender, inline. */
+function completeToSender(binding: Binding, chain: NET_BUFFER_LIST, status: NDIS_STATUS): void {
+  for (let nbl: NET_BUFFER_LIST | null = chain; nbl !== null; nbl = nbl.Next) nbl.Status = status;
+  const complete = binding.protocol.chars.handlers.SendNetBufferListsCompleteHandler as
+    | CompleteHandler
+    | undefined;
+  if (complete === undefined) return;
+  callDriver(
+    binding.runtime,
+    binding.driver,
+    "ProtocolSendNetBufferListsComplete",
+    currentFrame().irql,
+    () => complete(binding.context, chain, 0),
+    nothing,
+  );
+}
+
+/**
+ * NdisSendNetBufferLists after its arguments were checked: hands the chain to the miniport, or
+ * completes it at once with NDIS_STATUS_PAUSED when the binding or the adapter is not Running.
+ */
+export function sendOnBinding(
+  binding: Binding,
+  chain: NET_BUFFER_LIST,
+  count: number,
+  port: number,
+  flags: number,
+): void {
+  const adapter = binding.adapter;
+  if (binding.machine.state !== "Running" || adapter.machine.state !== "Running") {
+    completeToSender(binding, chain, NDIS_STATUS_PAUSED);
+    return;
+  }
+  const miniport = adapter.driver;
+  if (miniport.crashed !== null) {
+    completeToSender(binding, chain, NDIS_STATUS_FAILURE);
+    return;
+  }
+  for (let nbl: NET_BUFFER_LIST | null = chain; nbl !== null; nbl = nbl.Next) {
+    const o = nbl as NetBufferListObject;
+    o.sendPath.push(binding);
+    o.owner = miniport;
+  }
+  binding.sendsOutstanding += count;
+  adapter.sendsOutstanding += count;
+  const send = adapter.block.chars.handlers.SendNetBufferListsHandler as SendHandler;
+  callDriver(
+    adapter.runtime,
+    miniport,
+    "MiniportSendNetBufferLists",
+    currentFrame().irql,
+    () => send(adapter.context, chain, port, flags),
+    nothing,
+  );
+}
+
+/** Why `nbl` cannot be completed by `adapter`'s miniport, or null. */
+export function completionProblem(
+  adapter: MiniportAdapter,
+  nbl: NetBufferListObject,
+): string | null {
+  const path = nbl.sendPath;
+  const binding = path.length === 0 ? undefined : path[path.length - 1];
+  if (binding === undefined || binding.adapter !== adapter || nbl.owner !== adapter.driver) {
+    return "was not sent to this adapter, or was completed already";
+  }
+  return null;
+}
+
+/**
+ * NdisMSendNetBufferListsComplete after the chain was checked: each NBL goes back to the binding
+ * it was sent on; each binding gets its NBLs (in chain order) in one completion call.
+ */
+export function completeSends(
+  adapter: MiniportAdapter,
+  chain: NET_BUFFER_LIST,
+  flags: number,
+): void {
+  let first: Binding | null = null;
+  let others: Binding[] | null = null;
+  let nbl: NET_BUFFER_LIST | null = chain;
+  let count = 0;
+  while (nbl !== null) {
+    const next: NET_BUFFER_LIST | null = nbl.Next;
+    const o = nbl as NetBufferListObject;
+    const binding = o.sendPath.pop() as Binding;
+    o.owner = binding.driver;
+    binding.sendsOutstanding--;
+    count++;
+    nbl.Next = null;
+    if (binding.completeLast === null) {
+      binding.completeFirst = nbl;
+      if (first === null) first = binding;
+      else if (binding !== first) {
+        others ??= [];
+        others.push(binding);
+      }
+    } else binding.completeLast.Next = nbl;
+    binding.completeLast = nbl;
+    nbl = next;
+  }
+  adapter.sendsOutstanding -= count;
+  if (first !== null) deliverCompletion(first, flags);
+  if (others !== null) for (const b of others) deliverCompletion(b, flags);
+}
+
+function deliverCompletion(binding: Binding, flags: number): void {
+  const chain = binding.completeFirst as NET_BUFFER_LIST;
+  binding.completeFirst = null;
+  binding.completeLast = null;
+  const complete = binding.protocol.chars.handlers
+    .SendNetBufferListsCompleteHandler as CompleteHandler;
+  callDriver(
+    binding.runtime,
+    binding.driver,
+    "ProtocolSendNetBufferListsComplete",
+    currentFrame().irql,
+    () => complete(binding.context, chain, flags),
+    nothing,
+  );
+}
+
+/**
+ * NdisMIndicateReceiveNetBufferLists after the chain was checked: every Running binding of the
+ * adapter gets it. Without NDIS_RECEIVE_FLAGS_RESOURCES the bindings keep it until they return
+ * it; with the flag it is the miniport's again when this returns.
+ */
+export function indicateReceive(
+  adapter: MiniportAdapter,
+  chain: NET_BUFFER_LIST,
+  count: number,
+  port: number,
+  flags: number,
+): void {
+  const all = adapter.bindings;
+  let receivers = 0;
+  let single: Binding | null = null;
+  for (const b of all) {
+    if (b.machine.state === "Running" && b.driver.crashed === null) {
+      receivers++;
+      single ??= b;
+    }
+  }
+  const resources = (flags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0;
+  if (receivers === 0) {
+    // Nobody to receive: the NBLs are the miniport's again at once.
+    if (!resources) callReturn(adapter, chain, 0);
+    return;
+  }
+  const irql = currentFrame().irql;
+  if (receivers === 1) {
+    const binding = single as Binding;
+    take(chain, adapter, resources ? null : binding);
+    adapter.receivesOutstanding += count;
+    if (!resources) binding.receivesHeld += count;
+    deliverReceive(binding, chain, port, count, flags, irql);
+    if (resources) giveBack(chain, adapter, count);
+    return;
+  }
+  // Several receivers: each gets the chain as indicated.
+  const nbls: NET_BUFFER_LIST[] = [];
+  for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next) nbls.push(n);
+  const holders = all.filter((b) => b.machine.state === "Running" && b.driver.crashed === null);
+  for (const n of nbls) {
+    const o = n as NetBufferListObject;
+    o.recvAdapters.push(adapter);
+    // Under RESOURCES nobody holds it: it stays the miniport's.
+    o.recvHolders.push(resources ? null : [...holders]);
+    if (!resources) o.owner = null;
+  }
+  adapter.receivesOutstanding += count;
+  for (const binding of holders) {
+    for (let i = 0; i < nbls.length; i++) (nbls[i] as NET_BUFFER_LIST).Next = nbls[i + 1] ?? null;
+    if (!resources) binding.receivesHeld += count;
+    deliverReceive(binding, chain, port, count, flags, irql);
+  }
+  for (let i = 0; i < nbls.length; i++) (nbls[i] as NET_BUFFER_LIST).Next = nbls[i + 1] ?? null;
+  if (resources) giveBack(chain, adapter, count);
+}
+
+/** Records an indication; `holder` null under RESOURCES (look, don't keep: it stays the miniport's). */
+function take(chain: NET_BUFFER_LIST, adapter: MiniportAdapter, holder: Binding | null): void {
+  for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next) {
+    const o = n as NetBufferListObject;
+    o.recvAdapters.push(adapter);
+    o.recvHolders.push(holder);
+    if (holder !== null) o.owner = holder.driver;
+  }
+}
+
+/** After a RESOURCES indication: the NBLs are the miniport's again. */
+function giveBack(chain: NET_BUFFER_LIST, adapter: MiniportAdapter, count: number): void {
+  for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next) {
+    const o = n as NetBufferListObject;
+    o.recvAdapters.pop();
+    o.recvHolders.pop();
+    o.owner = adapter.driver;
+  }
+  adapter.receivesOutstanding -= count;
+}
+
+function deliverReceive(
+  binding: Binding,
+  chain: NET_BUFFER_LIST,
+  port: number,
+  count: number,
+  flags: number,
+  irql: number,
+): void {
+  const receive = binding.protocol.chars.handlers.ReceiveNetBufferListsHandler as ReceiveHandler;
+  callDriver(
+    binding.runtime,
+    binding.driver,
+    "ProtocolReceiveNetBufferLists",
+    irql,
+    () => receive(binding.context, chain, port, count, flags),
+    nothing,
+  );
+}
+
+/** Why `binding` cannot return `nbl`, or null. */
+export function returnProblem(binding: Binding, nbl: NetBufferListObject): string | null {
+  const depth = nbl.recvAdapters.length;
+  if (depth === 0 || nbl.recvAdapters[depth - 1] !== binding.adapter) {
+    return "was not indicated on this binding's adapter, or was returned already";
+  }
+  const holders = nbl.recvHolders[depth - 1];
+  const holds = Array.isArray(holders) ? holders.includes(binding) : holders === binding;
+  if (!holds)
+    return "is not held by this binding (returned already, or indicated with NDIS_RECEIVE_FLAGS_RESOURCES)";
+  return null;
+}
+
+/**
+ * NdisReturnNetBufferLists after the chain was checked: the binding lets go; NBLs no binding holds
+ * any more go back to their adapters' MiniportReturnNetBufferLists, one call per adapter.
+ */
+export function returnFromBinding(binding: Binding, chain: NET_BUFFER_LIST, flags: number): void {
+  let firstAdapter: MiniportAdapter | null = null;
+  let firstChain: NET_BUFFER_LIST | null = null;
+  let firstLast: NET_BUFFER_LIST | null = null;
+  let others: Map<MiniportAdapter, NET_BUFFER_LIST[]> | null = null;
+  let nbl: NET_BUFFER_LIST | null = chain;
+  while (nbl !== null) {
+    const next: NET_BUFFER_LIST | null = nbl.Next;
+    const o = nbl as NetBufferListObject;
+    const depth = o.recvAdapters.length - 1;
+    const adapter = o.recvAdapters[depth] as MiniportAdapter;
+    const holders = o.recvHolders[depth];
+    binding.receivesHeld--;
+    let last = true;
+    if (Array.isArray(holders)) {
+      holders.splice(holders.indexOf(binding), 1);
+      last = holders.length === 0;
+      if (!last && holders.length === 1) o.owner = (holders[0] as Binding).driver;
+    }
+    nbl.Next = null;
+    if (last) {
+      o.recvAdapters.pop();
+      o.recvHolders.pop();
+      o.owner = adapter.driver;
+      adapter.receivesOutstanding--;
+      if (firstAdapter === null || firstAdapter === adapter) {
+        firstAdapter = adapter;
+        if (firstLast === null) firstChain = nbl;
+        else firstLast.Next = nbl;
+        firstLast = nbl;
+      } else {
+        others ??= new Map();
+        const list = others.get(adapter);
+        if (list === undefined) others.set(adapter, [nbl]);
+        else list.push(nbl);
+      }
+    }
+    nbl = next;
+  }
+  if (firstAdapter !== null && firstChain !== null) callReturn(firstAdapter, firstChain, flags);
+  if (others !== null) {
+    for (const [adapter, list] of others) {
+      for (let i = 0; i < list.length; i++) (list[i] as NET_BUFFER_LIST).Next = list[i + 1] ?? null;
+      callReturn(adapter, list[0] as NET_BUFFER_LIST, flags);
+    }
+  }
+}
+
+function callReturn(adapter: MiniportAdapter, chain: NET_BUFFER_LIST, flags: number): void {
+  const ret = adapter.block.chars.handlers.ReturnNetBufferListsHandler as ReturnHandler;
+  callDriver(
+    adapter.runtime,
+    adapter.driver,
+    "MiniportReturnNetBufferLists",
+    currentFrame().irql,
+    () => ret(adapter.context, chain, flags),
+    nothing,
+  );
+}
