@@ -5,7 +5,12 @@
  * ADAPT is a lower binding and VELAN its virtual miniport, as in Microsoft's MUX sample; the
  * passthrough driver has exactly one VELAN per ADAPT.
  */
-import type { DRIVER_OBJECT, NDIS_BIND_PARAMETERS, NDIS_HANDLE } from "../../ddi.js";
+import type {
+  DRIVER_OBJECT,
+  NDIS_BIND_PARAMETERS,
+  NDIS_HANDLE,
+  NET_PNP_EVENT_NOTIFICATION,
+} from "../../ddi.js";
 
 export interface PassthroughGlobals {
   readonly DriverObject: DRIVER_OBJECT;
@@ -28,12 +33,24 @@ export interface ADAPT {
   /** Set while an unbind waits for the virtual miniport's halt. */
   UnbindContext: NDIS_HANDLE | undefined;
   Velan: VELAN | null;
+  /** NBLs sent down this binding and not yet completed. */
+  SendsOutstanding: number;
+  /** A NetEventPause of this binding waiting for its sends. */
+  PendingPause: NET_PNP_EVENT_NOTIFICATION | null;
 }
 
 /** The virtual miniport (the MiniportAdapterContext). */
 export interface VELAN {
   readonly Adapt: ADAPT;
   readonly MiniportAdapterHandle: NDIS_HANDLE;
+  /** True from initialization until restart, and from pause on. */
+  Paused: boolean;
+  /** MiniportPause returned PENDING; NdisMPauseComplete is due. */
+  PausePending: boolean;
+  /** Sends forwarded down and not yet completed. */
+  SendsOutstanding: number;
+  /** Receives indicated up and not yet returned. */
+  ReceivesOutstanding: number;
 }
 
 const globalsByDriver = new WeakMap<DRIVER_OBJECT, PassthroughGlobals>();

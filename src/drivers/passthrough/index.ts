@@ -27,6 +27,12 @@ import {
   protocolCharacteristicsHeader,
   targetVersion,
 } from "../shared/revisions.js";
+import {
+  MPReturnNetBufferLists,
+  MPSendNetBufferLists,
+  PtReceiveNetBufferLists,
+  PtSendNetBufferListsComplete,
+} from "./datapath.js";
 import { createGlobals, forgetGlobals } from "./globals.js";
 import {
   MPCancelOidRequest,
@@ -38,8 +44,6 @@ import {
   MPOidRequest,
   MPPause,
   MPRestart,
-  MPReturnNetBufferLists,
-  MPSendNetBufferLists,
   MPShutdown,
 } from "./miniport.js";
 import {
@@ -49,8 +53,6 @@ import {
   PtNetPnPEvent,
   PtOidRequestComplete,
   PtOpenAdapterComplete,
-  PtReceiveNetBufferLists,
-  PtSendNetBufferListsComplete,
   PtStatus,
   PtUnbindAdapter,
 } from "./protocol.js";

@@ -1,8 +1,7 @@
 /**
  * Passthrough driver, miniport (upper) edge: the MiniportXxx entry points of its virtual
  * miniports (VELANs). A VELAN reports the attributes of the adapter below it, as MUX does.
- * The data path (sends, receives) and OIDs arrive with the NET_BUFFER_LIST work; until then the
- * VELAN carries no traffic.
+ * The data path lives in `datapath.ts`; OIDs are not forwarded yet.
  */
 import {
   type DRIVER_OBJECT,
@@ -15,8 +14,6 @@ import {
   type MINIPORT_OID_REQUEST,
   type MINIPORT_PAUSE,
   type MINIPORT_RESTART,
-  type MINIPORT_RETURN_NET_BUFFER_LISTS,
-  type MINIPORT_SEND_NET_BUFFER_LISTS,
   type MINIPORT_SHUTDOWN,
   NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
   NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND,
@@ -26,6 +23,7 @@ import {
   type NDIS_STATUS,
   NDIS_STATUS_FAILURE,
   NDIS_STATUS_NOT_SUPPORTED,
+  NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
   NdisDeregisterProtocolDriver,
   NdisInterfaceInternal,
@@ -48,7 +46,14 @@ export const MPInitialize: MINIPORT_INITIALIZE = (
 ): NDIS_STATUS => {
   const adapt = MiniportInitParameters.IMDeviceInstanceContext as ADAPT | null;
   if (adapt === null || adapt === undefined) return NDIS_STATUS_FAILURE;
-  const velan: VELAN = { Adapt: adapt, MiniportAdapterHandle };
+  const velan: VELAN = {
+    Adapt: adapt,
+    MiniportAdapterHandle,
+    Paused: true,
+    PausePending: false,
+    SendsOutstanding: 0,
+    ReceivesOutstanding: 0,
+  };
   let status = NdisMSetMiniportAttributes(MiniportAdapterHandle, {
     Header: {
       Type: NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
@@ -115,20 +120,26 @@ export const MPDriverUnload: MINIPORT_DRIVER_UNLOAD = (DriverObject: DRIVER_OBJE
   forgetGlobals(DriverObject);
 };
 
-/** MiniportPause: nothing is in flight without a data path. N.B. returns SUCCESS or PENDING only. */
-export const MPPause: MINIPORT_PAUSE = () => NDIS_STATUS_SUCCESS;
+/**
+ * MiniportPause: stop forwarding; PENDING until every send forwarded down has completed and every
+ * receive indicated up has come back (then NdisMPauseComplete). Never fails.
+ */
+export const MPPause: MINIPORT_PAUSE = (MiniportAdapterContext) => {
+  const velan = MiniportAdapterContext as VELAN;
+  velan.Paused = true;
+  if (velan.SendsOutstanding === 0 && velan.ReceivesOutstanding === 0) return NDIS_STATUS_SUCCESS;
+  velan.PausePending = true;
+  return NDIS_STATUS_PENDING;
+};
 
-/** MiniportRestart. */
-export const MPRestart: MINIPORT_RESTART = () => NDIS_STATUS_SUCCESS;
+/** MiniportRestart: forward again. */
+export const MPRestart: MINIPORT_RESTART = (MiniportAdapterContext) => {
+  (MiniportAdapterContext as VELAN).Paused = false;
+  return NDIS_STATUS_SUCCESS;
+};
 
 /** MiniportOidRequest. Nothing is answered or forwarded yet. */
 export const MPOidRequest: MINIPORT_OID_REQUEST = () => NDIS_STATUS_NOT_SUPPORTED;
-
-/** MiniportSendNetBufferLists. Data path: arrives with the NET_BUFFER_LIST work. */
-export const MPSendNetBufferLists: MINIPORT_SEND_NET_BUFFER_LISTS = () => {};
-
-/** MiniportReturnNetBufferLists. */
-export const MPReturnNetBufferLists: MINIPORT_RETURN_NET_BUFFER_LISTS = () => {};
 
 /** MiniportCancelSend. */
 export const MPCancelSend: MINIPORT_CANCEL_SEND = () => {};

@@ -23,6 +23,7 @@ import {
   NdisOpenAdapterEx,
   NetEventCancelRemoveDevice,
   NetEventIMReEnableDevice,
+  NetEventPause,
   NetEventQueryPower,
   NetEventQueryRemoveDevice,
   NetEventReconfigure,
@@ -33,8 +34,6 @@ import {
   type PROTOCOL_NET_PNP_EVENT,
   type PROTOCOL_OID_REQUEST_COMPLETE,
   type PROTOCOL_OPEN_ADAPTER_COMPLETE_EX,
-  type PROTOCOL_RECEIVE_NET_BUFFER_LISTS,
-  type PROTOCOL_SEND_NET_BUFFER_LISTS_COMPLETE,
   type PROTOCOL_STATUS_EX,
   type PROTOCOL_UNBIND_ADAPTER_EX,
 } from "../../ddi.js";
@@ -72,6 +71,8 @@ export const PtBindAdapter: PROTOCOL_BIND_ADAPTER_EX = (
     BindingHandle: undefined,
     UnbindContext: undefined,
     Velan: null,
+    SendsOutstanding: 0,
+    PendingPause: null,
   };
   const handle: Out<NDIS_HANDLE> = {};
   const status = NdisOpenAdapterEx(
@@ -161,8 +162,8 @@ export const PtCloseAdapterComplete: PROTOCOL_CLOSE_ADAPTER_COMPLETE_EX = (
  * - Power, query-remove and reconfigure events of a binding are passed up to the protocols above
  *   its VELAN with NdisMNetPnPEvent; for the queries their answer is the binding's answer
  *   (a refusal above vetoes). NetEventPause/NetEventRestart are never propagated: NDIS generates
- *   them for the stack above itself. Pause and restart of the binding need nothing yet (no data
- *   path).
+ *   them for the stack above itself. A pause of the binding pends until the sends forwarded down
+ *   it have completed (see datapath.ts).
  */
 export const PtNetPnPEvent: PROTOCOL_NET_PNP_EVENT = (
   ProtocolBindingContext,
@@ -177,6 +178,11 @@ export const PtNetPnPEvent: PROTOCOL_NET_PNP_EVENT = (
     return NDIS_STATUS_SUCCESS;
   }
   const adapt = ProtocolBindingContext as ADAPT | null;
+  if (adapt !== null && event.NetEvent === NetEventPause && adapt.SendsOutstanding > 0) {
+    // The binding pauses once the sends forwarded down it have completed.
+    adapt.PendingPause = NetPnPEventNotification;
+    return NDIS_STATUS_PENDING;
+  }
   if (adapt?.Velan != null && PROPAGATED.has(event.NetEvent)) {
     const status = NdisMNetPnPEvent(adapt.Velan.MiniportAdapterHandle, NetPnPEventNotification);
     const query =
@@ -203,9 +209,3 @@ export const PtOidRequestComplete: PROTOCOL_OID_REQUEST_COMPLETE = () => {};
 
 /** ProtocolStatusEx. */
 export const PtStatus: PROTOCOL_STATUS_EX = () => {};
-
-/** ProtocolReceiveNetBufferLists. Data path: arrives with the NET_BUFFER_LIST work. */
-export const PtReceiveNetBufferLists: PROTOCOL_RECEIVE_NET_BUFFER_LISTS = () => {};
-
-/** ProtocolSendNetBufferListsComplete. */
-export const PtSendNetBufferListsComplete: PROTOCOL_SEND_NET_BUFFER_LISTS_COMPLETE = () => {};

@@ -4,7 +4,8 @@
  * DDI only, the way netvmini is written in C.
  *
  * Each adapter reports: NdisMedium802_3, MTU 1500, 1 Gbit/s full duplex, connected, and the MAC
- * address 02-00-00-00-00-<IfIndex> (a locally administered address). Pause and restart complete
+ * address 02-00-00-00-00-<IfIndex> (a locally administered address). Sends are completed at once
+ * with SUCCESS (the wire swallows them); nothing is ever received. Pause and restart complete
  * at once; halt frees the adapter context. Like a driver shipped for several Windows releases, it
  * registers as the NDIS version it runs on, with the structure revisions that version requires.
  */
@@ -13,11 +14,14 @@ import {
   IF_TYPE_ETHERNET_CSMACD,
   MediaConnectStateConnected,
   MediaDuplexStateFull,
+  type MINIPORT_SEND_NET_BUFFER_LISTS,
   type NDIS_HANDLE,
   NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
   type NDIS_MINIPORT_DRIVER_CHARACTERISTICS,
   type NDIS_MINIPORT_INIT_PARAMETERS,
   NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
+  NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL,
+  NDIS_SEND_FLAGS_DISPATCH_LEVEL,
   NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
   type NDIS_STATUS,
   NDIS_STATUS_NOT_SUPPORTED,
@@ -26,8 +30,10 @@ import {
   NdisMDeregisterMiniportDriver,
   NdisMedium802_3,
   NdisMRegisterMiniportDriver,
+  NdisMSendNetBufferListsComplete,
   NdisMSetMiniportAttributes,
   NdisPhysicalMedium802_3,
+  type NET_BUFFER_LIST,
   NET_IF_ACCESS_BROADCAST,
   NET_IF_CONNECTION_DEDICATED,
   NET_IF_DIRECTION_SENDRECEIVE,
@@ -45,6 +51,8 @@ interface Adapter {
   readonly CurrentAddress: Uint8Array;
   /** Cleared by MiniportHaltEx: a halted context must never be used again. */
   live: boolean;
+  /** Frames the adapter has sent (and the wire swallowed). */
+  framesSent: number;
 }
 
 const MTU = 1500;
@@ -57,7 +65,12 @@ function MPInitializeEx(
   MiniportInitParameters: NDIS_MINIPORT_INIT_PARAMETERS,
 ): NDIS_STATUS {
   const address = Uint8Array.of(0x02, 0, 0, 0, 0, MiniportInitParameters.IfIndex & 0xff);
-  const adapter: Adapter = { MiniportAdapterHandle, CurrentAddress: address, live: true };
+  const adapter: Adapter = {
+    MiniportAdapterHandle,
+    CurrentAddress: address,
+    live: true,
+    framesSent: 0,
+  };
   let status = NdisMSetMiniportAttributes(MiniportAdapterHandle, {
     Header: {
       Type: NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
@@ -106,6 +119,30 @@ function MPDriverUnload(DriverObject: DRIVER_OBJECT): void {
   handles.delete(DriverObject);
 }
 
+/**
+ * MiniportSendNetBufferLists: the wire behind the adapter swallows every frame; each NBL is
+ * completed at once with NDIS_STATUS_SUCCESS (≤ DISPATCH_LEVEL).
+ */
+const MPSendNetBufferLists: MINIPORT_SEND_NET_BUFFER_LISTS = (
+  MiniportAdapterContext,
+  NetBufferList,
+  _PortNumber,
+  SendFlags,
+) => {
+  const adapter = MiniportAdapterContext as Adapter;
+  for (let nbl: NET_BUFFER_LIST | null = NetBufferList; nbl !== null; nbl = nbl.Next) {
+    nbl.Status = NDIS_STATUS_SUCCESS;
+    adapter.framesSent++;
+  }
+  NdisMSendNetBufferListsComplete(
+    adapter.MiniportAdapterHandle,
+    NetBufferList,
+    (SendFlags & NDIS_SEND_FLAGS_DISPATCH_LEVEL) !== 0
+      ? NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL
+      : 0,
+  );
+};
+
 const succeed = (): NDIS_STATUS => NDIS_STATUS_SUCCESS;
 const nothing = (): void => {};
 
@@ -124,7 +161,7 @@ export function DriverEntry(DriverObject: DRIVER_OBJECT, RegistryPath: string): 
     PauseHandler: succeed,
     RestartHandler: succeed,
     OidRequestHandler: () => NDIS_STATUS_NOT_SUPPORTED,
-    SendNetBufferListsHandler: nothing,
+    SendNetBufferListsHandler: MPSendNetBufferLists,
     ReturnNetBufferListsHandler: nothing,
     CancelSendHandler: nothing,
     DevicePnPEventNotifyHandler: nothing,

@@ -18,6 +18,7 @@ import { type NDIS_STATUS, NDIS_STATUS_FAILURE, NDIS_STATUS_PAUSED } from "../..
 import type { MiniportAdapter } from "./adapter.js";
 import type { Binding } from "./binding.js";
 import { callDriver, currentFrame } from "./context.js";
+import type { DriverRecord } from "./driver.js";
 import { NetBufferListObject } from "./nbl.js";
 import type { NdisRuntime } from "./runtime.js";
 
@@ -231,7 +232,7 @@ export function indicateReceive(
   const irql = currentFrame().irql;
   if (receivers === 1) {
     const binding = single as Binding;
-    take(chain, adapter, resources ? null : binding);
+    take(chain, adapter, resources ? null : binding, binding.driver);
     adapter.receivesOutstanding += count;
     if (!resources) binding.receivesHeld += count;
     deliverReceive(binding, chain, port, count, flags, irql);
@@ -245,27 +246,46 @@ export function indicateReceive(
   for (const n of nbls) {
     const o = n as NetBufferListObject;
     o.recvAdapters.push(adapter);
-    // Under RESOURCES nobody holds it: it stays the miniport's.
+    // Under RESOURCES nobody keeps it: it is the miniport's again when the indication returns.
     o.recvHolders.push(resources ? null : [...holders]);
-    if (!resources) o.owner = null;
+    o.owner = null;
   }
   adapter.receivesOutstanding += count;
   for (const binding of holders) {
-    for (let i = 0; i < nbls.length; i++) (nbls[i] as NET_BUFFER_LIST).Next = nbls[i + 1] ?? null;
+    for (let i = 0; i < nbls.length; i++) {
+      const n = nbls[i] as NET_BUFFER_LIST;
+      n.Next = nbls[i + 1] ?? null;
+      // [MODEL] While its handler runs, each receiver may pass the NBLs on up.
+      (n as NetBufferListObject).owner = binding.driver;
+    }
     if (!resources) binding.receivesHeld += count;
     deliverReceive(binding, chain, port, count, flags, irql);
   }
-  for (let i = 0; i < nbls.length; i++) (nbls[i] as NET_BUFFER_LIST).Next = nbls[i + 1] ?? null;
+  for (let i = 0; i < nbls.length; i++) {
+    const n = nbls[i] as NetBufferListObject;
+    n.Next = nbls[i + 1] ?? null;
+    // Held by one binding only: that binding's; by several: shared, nobody's alone.
+    const held = n.recvHolders[n.recvHolders.length - 1];
+    if (Array.isArray(held)) n.owner = held.length === 1 ? (held[0] as Binding).driver : null;
+  }
   if (resources) giveBack(chain, adapter, count);
 }
 
-/** Records an indication; `holder` null under RESOURCES (look, don't keep: it stays the miniport's). */
-function take(chain: NET_BUFFER_LIST, adapter: MiniportAdapter, holder: Binding | null): void {
+/**
+ * Records an indication: `holder` keeps it until it returns it (null under RESOURCES: nobody
+ * keeps it); `user` holds it while its receive handler runs (it may pass it on up meanwhile).
+ */
+function take(
+  chain: NET_BUFFER_LIST,
+  adapter: MiniportAdapter,
+  holder: Binding | null,
+  user: DriverRecord,
+): void {
   for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next) {
     const o = n as NetBufferListObject;
     o.recvAdapters.push(adapter);
     o.recvHolders.push(holder);
-    if (holder !== null) o.owner = holder.driver;
+    o.owner = user;
   }
 }
 
