@@ -15,6 +15,8 @@ export * from "./ndis/structs.js";
 export type * from "./ndis/types.js";
 export * from "./ndis/version.js";
 export {
+  NdisCancelSendNetBufferLists,
+  NdisGeneratePartialCancelId,
   NdisMIndicateReceiveNetBufferLists,
   NdisMSendNetBufferListsComplete,
   NdisReturnNetBufferLists,

@@ -95,6 +95,8 @@ export interface Script {
   attributeFlags?: number;
   /** MiniportSendNetBufferLists; the default completes every NBL at once with SUCCESS. */
   send?: (adapter: ScriptedAdapter, nbls: NET_BUFFER_LIST, port: number, flags: number) => void;
+  /** MiniportCancelSend; the default does nothing. */
+  cancel?: (adapter: ScriptedAdapter, cancelId: unknown) => void;
   /** MiniportReturnNetBufferLists; the default only records (see `returned`). */
   returnNbls?: (adapter: ScriptedAdapter, nbls: NET_BUFFER_LIST, flags: number) => void;
 }
@@ -169,6 +171,10 @@ export function scriptedMiniport(script: Script = {}): ScriptedMiniport {
       for (let n: NET_BUFFER_LIST | null = nbls; n !== null; n = n.Next)
         n.Status = NDIS_STATUS_SUCCESS;
       NdisMSendNetBufferListsComplete(a.handle, nbls, 0);
+    },
+    CancelSendHandler: (a: ScriptedAdapter, cancelId: unknown) => {
+      calls.push("MiniportCancelSend");
+      script.cancel?.(a, cancelId);
     },
     ReturnNetBufferListsHandler: (a: ScriptedAdapter, nbls: NET_BUFFER_LIST, flags: number) => {
       for (let n: NET_BUFFER_LIST | null = nbls; n !== null; n = n.Next) returned.push(n);

@@ -9,16 +9,21 @@ import { describe, test } from "node:test";
 import fc from "fast-check";
 import * as passthrough from "../../src/drivers/passthrough/index.js";
 import {
+  NDIS_GET_NET_BUFFER_LIST_CANCEL_ID,
   type NDIS_HANDLE,
   NDIS_OBJECT_TYPE_DEFAULT,
   NDIS_RECEIVE_FLAGS_RESOURCES,
+  NDIS_SET_NET_BUFFER_LIST_CANCEL_ID,
   NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
   NDIS_STATUS_PAUSED,
   NDIS_STATUS_PENDING,
+  NDIS_STATUS_SEND_ABORTED,
   NDIS_STATUS_SUCCESS,
   NdisAllocateNetBufferList,
   NdisAllocateNetBufferListPool,
+  NdisCancelSendNetBufferLists,
   NdisCompleteNetPnPEvent,
+  NdisGeneratePartialCancelId,
   NdisHost,
   NdisMIndicateReceiveNetBufferLists,
   NdisMSendNetBufferListsComplete,
@@ -196,6 +201,83 @@ describe("through the passthrough driver", () => {
     assert.equal(s.tcpip.completed.at(-1)?.status, NDIS_STATUS_PAUSED);
     // ProtocolPause_SendsOutstanding: tcpip completed its pause while its sends were still out.
     assert.deepEqual(rules(s.host), ["ProtocolPause_SendsOutstanding"]);
+  });
+});
+
+describe("cancel", () => {
+  /** A miniport that holds sends and aborts those whose cancel ID matches. */
+  function holdingMiniport(held: NET_BUFFER_LIST[]): Script {
+    return {
+      send: (_a, chain) => {
+        for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next) held.push(n);
+      },
+      cancel: (a, id) => {
+        const abort = held.filter((n) => NDIS_GET_NET_BUFFER_LIST_CANCEL_ID(n) === id);
+        if (abort.length === 0) return;
+        for (const n of abort) {
+          held.splice(held.indexOf(n), 1);
+          n.Status = NDIS_STATUS_SEND_ABORTED;
+        }
+        NdisMSendNetBufferListsComplete(a.handle, link(abort), 0);
+      },
+    };
+  }
+
+  test("a cancel passes through the IM; matching NBLs come back SEND_ABORTED, the rest later", async () => {
+    const held: NET_BUFFER_LIST[] = [];
+    const s = await imStack(1, holdingMiniport(held));
+    const id = (NdisGeneratePartialCancelId() << 24) | 1;
+    const list = nbls(pool(s.tcpip.protocolHandle() as NDIS_HANDLE), 3, s.top);
+    NDIS_SET_NET_BUFFER_LIST_CANCEL_ID(list[0] as NET_BUFFER_LIST, id);
+    NDIS_SET_NET_BUFFER_LIST_CANCEL_ID(list[2] as NET_BUFFER_LIST, id);
+    NdisSendNetBufferLists(s.top, link(list), 0, 0);
+    NdisCancelSendNetBufferLists(s.top, id);
+    assert.ok(s.mp.calls.includes("MiniportCancelSend"), "the cancel reached the miniport below");
+    assert.deepEqual(
+      s.tcpip.completed.map((c) => [list.indexOf(c.nbl), c.status]),
+      [
+        [0, NDIS_STATUS_SEND_ABORTED],
+        [2, NDIS_STATUS_SEND_ABORTED],
+      ],
+    );
+    NdisMSendNetBufferListsComplete(s.adapter, link(held.splice(0)), 0);
+    assert.equal(s.tcpip.completed.length, 3);
+    assert.deepEqual(rules(s.host), []);
+  });
+
+  test("cancel during a pause: the pause that waited for the sends completes", async () => {
+    const held: NET_BUFFER_LIST[] = [];
+    let out = 0;
+    let pending: { handle: NDIS_HANDLE; event: NET_PNP_EVENT_NOTIFICATION } | null = null;
+    const s = await imStack(1, holdingMiniport(held), {
+      pnp: (b, event) => {
+        if (event.NetPnPEvent.NetEvent !== NetEventPause || out === 0) return NDIS_STATUS_SUCCESS;
+        pending = { handle: b.handle as NDIS_HANDLE, event };
+        return NDIS_STATUS_PENDING;
+      },
+      sendComplete: (_b, chain) => {
+        for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next) out--;
+        if (out === 0 && pending !== null) {
+          NdisCompleteNetPnPEvent(pending.handle, pending.event, NDIS_STATUS_SUCCESS);
+          pending = null;
+        }
+      },
+    });
+    const list = nbls(pool(s.tcpip.protocolHandle() as NDIS_HANDLE), 2, s.top);
+    for (const n of list) NDIS_SET_NET_BUFFER_LIST_CANCEL_ID(n, "pause");
+    out = 2;
+    NdisSendNetBufferLists(s.top, link(list), 0, 0);
+    let paused = false;
+    const pausing = s.host.pauseStack(s.upper).then(() => {
+      paused = true;
+    });
+    await flush();
+    assert.equal(paused, false, "tcpip's pause waits for its sends");
+    NdisCancelSendNetBufferLists(s.top, "pause");
+    await pausing;
+    assert.ok(s.tcpip.completed.every((c) => c.status === NDIS_STATUS_SEND_ABORTED));
+    assert.equal(s.tcpip.completed.length, 2);
+    assert.deepEqual(rules(s.host), []);
   });
 });
 

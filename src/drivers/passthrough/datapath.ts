@@ -8,6 +8,7 @@
  * - Receive: ProtocolReceiveNetBufferLists does the same with the VELAN's adapter handle and
  *   indicates up; MiniportReturnNetBufferLists (or the indication's return, under
  *   NDIS_RECEIVE_FLAGS_RESOURCES) restores and returns them down.
+ * - Cancel: MiniportCancelSend passes NdisCancelSendNetBufferLists down the binding.
  * - Pause: the VELAN's MiniportPause pends until every send it forwarded has completed and every
  *   receive it indicated has come back; the lower binding's NetEventPause pends until its sends
  *   have completed.
@@ -17,6 +18,7 @@
  */
 import {
   MEMORY_ALLOCATION_ALIGNMENT,
+  type MINIPORT_CANCEL_SEND,
   type MINIPORT_RETURN_NET_BUFFER_LISTS,
   type MINIPORT_SEND_NET_BUFFER_LISTS,
   type NDIS_HANDLE,
@@ -29,6 +31,7 @@ import {
   NDIS_STATUS_RESOURCES,
   NDIS_STATUS_SUCCESS,
   NdisAllocateNetBufferListContext,
+  NdisCancelSendNetBufferLists,
   NdisCompleteNetPnPEvent,
   NdisFreeNetBufferListContext,
   NdisMIndicateReceiveNetBufferLists,
@@ -227,4 +230,13 @@ export const MPReturnNetBufferLists: MINIPORT_RETURN_NET_BUFFER_LISTS = (
   NdisReturnNetBufferLists(adapt.BindingHandle as NDIS_HANDLE, NetBufferLists, ReturnFlags);
   velan.ReceivesOutstanding -= count;
   maybeCompletePause(velan);
+};
+
+/**
+ * MiniportCancelSend: the passthrough driver holds no sends itself; it passes the cancel down,
+ * and the NBLs the miniport below aborts come back through the usual completion.
+ */
+export const MPCancelSend: MINIPORT_CANCEL_SEND = (MiniportAdapterContext, CancelId) => {
+  const binding = (MiniportAdapterContext as VELAN).Adapt.BindingHandle;
+  if (binding !== undefined) NdisCancelSendNetBufferLists(binding, CancelId);
 };

@@ -28,6 +28,7 @@ import {
   targetVersion,
 } from "../shared/revisions.js";
 import {
+  MPCancelSend,
   MPReturnNetBufferLists,
   MPSendNetBufferLists,
   PtReceiveNetBufferLists,
@@ -36,7 +37,6 @@ import {
 import { createGlobals, forgetGlobals } from "./globals.js";
 import {
   MPCancelOidRequest,
-  MPCancelSend,
   MPDevicePnPEventNotify,
   MPDriverUnload,
   MPHalt,

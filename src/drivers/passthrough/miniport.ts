@@ -6,7 +6,6 @@
 import {
   type DRIVER_OBJECT,
   type MINIPORT_CANCEL_OID_REQUEST,
-  type MINIPORT_CANCEL_SEND,
   type MINIPORT_DEVICE_PNP_EVENT_NOTIFY,
   type MINIPORT_DRIVER_UNLOAD,
   type MINIPORT_HALT,
@@ -140,9 +139,6 @@ export const MPRestart: MINIPORT_RESTART = (MiniportAdapterContext) => {
 
 /** MiniportOidRequest. Nothing is answered or forwarded yet. */
 export const MPOidRequest: MINIPORT_OID_REQUEST = () => NDIS_STATUS_NOT_SUPPORTED;
-
-/** MiniportCancelSend. */
-export const MPCancelSend: MINIPORT_CANCEL_SEND = () => {};
 
 /** MiniportDevicePnPEventNotify. */
 export const MPDevicePnPEventNotify: MINIPORT_DEVICE_PNP_EVENT_NOTIFY = () => {};

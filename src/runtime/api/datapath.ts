@@ -15,6 +15,7 @@ import type { MiniportAdapter } from "../core/adapter.js";
 import type { Binding } from "../core/binding.js";
 import { currentFrame } from "../core/context.js";
 import {
+  cancelSends,
   completeSends,
   completionProblem,
   indicateReceive,
@@ -281,4 +282,30 @@ export function NdisReturnNetBufferLists(
     );
   }
   returnFromBinding(binding, accepted, ReturnFlags >>> 0);
+}
+
+/**
+ * NdisCancelSendNetBufferLists: cancels the sends on a binding whose NBLs carry `CancelId`
+ * (NDIS_SET_NET_BUFFER_LIST_CANCEL_ID). Those the miniport still holds come back with
+ * NDIS_STATUS_SEND_ABORTED through ProtocolSendNetBufferListsComplete.
+ */
+export function NdisCancelSendNetBufferLists(
+  NdisBindingHandle: NDIS_HANDLE,
+  CancelId: unknown,
+): void {
+  const binding = bindingOf("NdisCancelSendNetBufferLists", NdisBindingHandle);
+  if (binding === null) return;
+  binding.runtime.assertAlive();
+  cancelSends(binding, CancelId);
+}
+
+let partialCancelId = 0;
+
+/**
+ * NdisGeneratePartialCancelId: a value for the most significant byte of a driver's cancel IDs,
+ * so that IDs of different drivers do not collide.
+ */
+export function NdisGeneratePartialCancelId(): number {
+  partialCancelId = (partialCancelId % 255) + 1;
+  return partialCancelId;
 }

@@ -395,3 +395,25 @@ function callReturn(adapter: MiniportAdapter, chain: NET_BUFFER_LIST, flags: num
     nothing,
   );
 }
+
+type CancelHandler = (context: unknown, cancelId: unknown) => void;
+
+/**
+ * NdisCancelSendNetBufferLists after its handle was checked: NDIS asks the binding's miniport to
+ * cancel the sends tagged `cancelId` (MiniportCancelSend). The miniport completes the ones it
+ * still holds with NDIS_STATUS_SEND_ABORTED; the others complete as usual.
+ */
+export function cancelSends(binding: Binding, cancelId: unknown): void {
+  const adapter = binding.adapter;
+  if (adapter.sendsOutstanding === 0) return;
+  const cancel = adapter.block.chars.handlers.CancelSendHandler as CancelHandler | undefined;
+  if (cancel === undefined) return;
+  callDriver(
+    adapter.runtime,
+    adapter.driver,
+    "MiniportCancelSend",
+    currentFrame().irql,
+    () => cancel(adapter.context, cancelId),
+    nothing,
+  );
+}
