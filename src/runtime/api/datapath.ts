@@ -158,20 +158,24 @@ function filterChain(
   problemOf: (nbl: NetBufferListObject) => string | null,
   report: (problem: string) => void,
 ): NET_BUFFER_LIST | null {
-  const bad: [number, string][] = [];
+  let bad: [number, string][] | null = null;
   const checked = walkChain(runtime, chain, (nbl, i) => {
     const problem = problemOf(nbl);
-    if (problem !== null) bad.push([i, problem]);
+    if (problem !== null) {
+      bad ??= [];
+      bad.push([i, problem]);
+    }
     return null;
   });
   if (typeof checked === "string") {
     report(`${checked}; NDIS took none of the chain`);
     return null;
   }
-  if (bad.length === 0) return chain;
-  for (const [i, problem] of bad) report(`NBL #${i} ${problem}; NDIS left it alone`);
+  if (bad === null) return chain;
+  const rejectedList: [number, string][] = bad;
+  for (const [i, problem] of rejectedList) report(`NBL #${i} ${problem}; NDIS left it alone`);
   // Unlink the rejected NBLs; the others go on in order.
-  const rejected = new Set(bad.map(([i]) => i));
+  const rejected = new Set(rejectedList.map(([i]) => i));
   let head: NET_BUFFER_LIST | null = null;
   let tail: NET_BUFFER_LIST | null = null;
   let i = 0;

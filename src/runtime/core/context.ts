@@ -122,6 +122,70 @@ export function callDriver<T>(
   return result;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a data-path handler of any of NDIS's shapes
+type DataHandler = (...args: any[]) => void;
+
+/**
+ * callDriver for the data path: calls a void handler with two to five arguments without building
+ * a closure, so that a steady data path allocates nothing but the frame. Same rules as
+ * callDriver: a stopped driver is not called, a throw is DriverException, a held spin lock is
+ * SpinLock.
+ */
+export function callHandler(
+  runtime: NdisRuntime,
+  driver: DriverRecord,
+  name: string,
+  irql: KIRQL,
+  handler: DataHandler,
+  a: unknown,
+  b: unknown,
+  c?: unknown,
+  d?: unknown,
+  e?: unknown,
+): void {
+  if (driver.crashed !== null) return;
+  const frame: Frame = { runtime, driver, handler: name, irql, depth: top.depth + 1, parent: top };
+  if (runtime.tracing) {
+    runtime.emit({ kind: "handler", phase: "call", depth: frame.depth, name, driver: driver.name });
+  }
+  top = frame;
+  try {
+    handler(a, b, c, d, e);
+  } catch (thrown) {
+    top = frame.parent ?? root;
+    if (thrown instanceof NdisBugCheckError) {
+      if (driver.crashed === null || thrown.violation !== driver.crashed || driverOnStack(driver))
+        throw thrown;
+      return;
+    }
+    runtime.violate(
+      "DriverException",
+      `${name} threw ${describeThrown(thrown)}`,
+      driver,
+      frame.depth,
+    );
+  } finally {
+    top = frame.parent ?? root;
+  }
+  if (frame.irql !== irql) {
+    runtime.violate(
+      "SpinLock",
+      `${name} returned at ${irqlToString(frame.irql)} instead of ${irqlToString(irql)}: a spin lock it acquired is still held`,
+      driver,
+      frame.depth,
+    );
+  }
+  if (runtime.tracing) {
+    runtime.emit({
+      kind: "handler",
+      phase: "return",
+      depth: frame.depth,
+      name,
+      driver: driver.name,
+    });
+  }
+}
+
 /** Reports `rule` when the current IRQL is above `max`. */
 export function checkIrql(
   runtime: NdisRuntime,

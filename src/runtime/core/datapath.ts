@@ -17,7 +17,7 @@ import { NDIS_RECEIVE_FLAGS_RESOURCES, type NET_BUFFER_LIST } from "../../ndis/n
 import { type NDIS_STATUS, NDIS_STATUS_FAILURE, NDIS_STATUS_PAUSED } from "../../ndis/status.js";
 import type { MiniportAdapter } from "./adapter.js";
 import type { Binding } from "./binding.js";
-import { callDriver, currentFrame } from "./context.js";
+import { callHandler, currentFrame } from "./context.js";
 import type { DriverRecord } from "./driver.js";
 import { NetBufferListObject } from "./nbl.js";
 import type { NdisRuntime } from "./runtime.js";
@@ -32,8 +32,6 @@ type ReceiveHandler = (
   flags: number,
 ) => void;
 type ReturnHandler = (context: unknown, nbl: NET_BUFFER_LIST, flags: number) => void;
-
-const nothing = (): void => undefined;
 
 /** Reported when an adapter reaches Paused with NBLs still out. */
 export function checkAdapterQuiet(adapter: MiniportAdapter): void {
@@ -87,13 +85,15 @@ function completeToSender(binding: Binding, chain: NET_BUFFER_LIST, status: NDIS
     | CompleteHandler
     | undefined;
   if (complete === undefined) return;
-  callDriver(
+  callHandler(
     binding.runtime,
     binding.driver,
     "ProtocolSendNetBufferListsComplete",
     currentFrame().irql,
-    () => complete(binding.context, chain, 0),
-    nothing,
+    complete,
+    binding.context,
+    chain,
+    0,
   );
 }
 
@@ -126,13 +126,16 @@ export function sendOnBinding(
   binding.sendsOutstanding += count;
   adapter.sendsOutstanding += count;
   const send = adapter.block.chars.handlers.SendNetBufferListsHandler as SendHandler;
-  callDriver(
+  callHandler(
     adapter.runtime,
     miniport,
     "MiniportSendNetBufferLists",
     currentFrame().irql,
-    () => send(adapter.context, chain, port, flags),
-    nothing,
+    send,
+    adapter.context,
+    chain,
+    port,
+    flags,
   );
 }
 
@@ -192,13 +195,15 @@ function deliverCompletion(binding: Binding, flags: number): void {
   binding.completeLast = null;
   const complete = binding.protocol.chars.handlers
     .SendNetBufferListsCompleteHandler as CompleteHandler;
-  callDriver(
+  callHandler(
     binding.runtime,
     binding.driver,
     "ProtocolSendNetBufferListsComplete",
     currentFrame().irql,
-    () => complete(binding.context, chain, flags),
-    nothing,
+    complete,
+    binding.context,
+    chain,
+    flags,
   );
 }
 
@@ -309,13 +314,17 @@ function deliverReceive(
   irql: number,
 ): void {
   const receive = binding.protocol.chars.handlers.ReceiveNetBufferListsHandler as ReceiveHandler;
-  callDriver(
+  callHandler(
     binding.runtime,
     binding.driver,
     "ProtocolReceiveNetBufferLists",
     irql,
-    () => receive(binding.context, chain, port, count, flags),
-    nothing,
+    receive,
+    binding.context,
+    chain,
+    port,
+    count,
+    flags,
   );
 }
 
@@ -386,13 +395,15 @@ export function returnFromBinding(binding: Binding, chain: NET_BUFFER_LIST, flag
 
 function callReturn(adapter: MiniportAdapter, chain: NET_BUFFER_LIST, flags: number): void {
   const ret = adapter.block.chars.handlers.ReturnNetBufferListsHandler as ReturnHandler;
-  callDriver(
+  callHandler(
     adapter.runtime,
     adapter.driver,
     "MiniportReturnNetBufferLists",
     currentFrame().irql,
-    () => ret(adapter.context, chain, flags),
-    nothing,
+    ret,
+    adapter.context,
+    chain,
+    flags,
   );
 }
 
@@ -408,12 +419,13 @@ export function cancelSends(binding: Binding, cancelId: unknown): void {
   if (adapter.sendsOutstanding === 0) return;
   const cancel = adapter.block.chars.handlers.CancelSendHandler as CancelHandler | undefined;
   if (cancel === undefined) return;
-  callDriver(
+  callHandler(
     adapter.runtime,
     adapter.driver,
     "MiniportCancelSend",
     currentFrame().irql,
-    () => cancel(adapter.context, cancelId),
-    nothing,
+    cancel,
+    adapter.context,
+    cancelId,
   );
 }

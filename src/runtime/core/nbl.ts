@@ -283,9 +283,8 @@ export function pushContext(
 export function popContext(nbl: NET_BUFFER_LIST, size: number): boolean {
   const top = nbl.Context as ContextBlock | null;
   if (top === null || top.Size - top.Offset < size) return false;
-  const first = top.Offset / NDIS_CONTEXT_CELL_SIZE;
+  // Like NDIS, the freed bytes are not cleared: the next owner must not rely on their contents.
   top.Offset += size;
-  top.ContextData.fill(undefined, first, top.Offset / NDIS_CONTEXT_CELL_SIZE);
   if (top.Offset === top.Size && !top.reserved) {
     nbl.Context = top.Next;
   }
