@@ -74,6 +74,7 @@ export {
   NdisRegisterProtocolDriver,
   NdisSetOptionalHandlers,
 } from "./runtime/api/registration.js";
+export { NdisMIndicateStatusEx } from "./runtime/api/status.js";
 export {
   KeGetCurrentIrql,
   NdisAcquireSpinLock,

@@ -175,8 +175,44 @@ export interface NDIS_PROTOCOL_RESTART_PARAMETERS {
   readonly RestartAttributes: null;
 }
 
-/** NDIS_STATUS_INDICATION (Type 0x98), given to ProtocolStatusEx. */
+export const NDIS_STATUS_INDICATION_REVISION_1 = 1;
+/** [DERIVED] x64 size of the structure (through NdisReserved[4]). */
+export const NDIS_SIZEOF_STATUS_INDICATION_REVISION_1 = 112;
+
+/**
+ * NDIS_STATUS_INDICATION (Type 0x98), given to NdisMIndicateStatusEx and passed to
+ * ProtocolStatusEx of the bindings above.
+ */
 export interface NDIS_STATUS_INDICATION {
   Header: NDIS_OBJECT_HEADER;
+  /** The indicating adapter's MiniportAdapterHandle (an IM re-indicating puts its VELAN's). */
+  SourceHandle: unknown;
+  PortNumber: number;
+  /** An NDIS_STATUS_* indication code (NDIS_STATUS_LINK_STATE…). */
   StatusCode: number;
+  Flags: number;
+  /** NULL: every binding; else the binding handle the indication is for (with RequestId). */
+  DestinationHandle: unknown;
+  RequestId: unknown;
+  /** The status-specific payload (an NDIS_LINK_STATE…), or NULL. */
+  StatusBuffer: unknown;
+  StatusBufferSize: number;
+  Guid?: string | null;
+}
+
+export const NDIS_LINK_STATE_REVISION_1 = 1;
+/** [DERIVED] x64 size: Header, two enums, two ULONG64 speeds, two more enums/flags. */
+export const NDIS_SIZEOF_LINK_STATE_REVISION_1 = 40;
+
+/** NDIS_LINK_STATE (Type NDIS_OBJECT_TYPE_DEFAULT): the payload of NDIS_STATUS_LINK_STATE. */
+export interface NDIS_LINK_STATE {
+  Header: NDIS_OBJECT_HEADER;
+  /** MediaConnectStateUnknown / Connected / Disconnected. */
+  MediaConnectState: number;
+  MediaDuplexState: number;
+  XmitLinkSpeed: bigint;
+  RcvLinkSpeed: bigint;
+  /** NDIS_SUPPORTED_PAUSE_FUNCTIONS. */
+  PauseFunctions: number;
+  AutoNegotiationFlags: number;
 }

@@ -269,6 +269,11 @@ export const VERIFIER_RULES = Object.freeze({
     "NetEventPause (docs): a protocol waits for its outstanding sends to complete before completing the pause",
     "a protocol completes NetEventPause only when every NBL it sent on the binding has been completed to it",
   ),
+  NdisMIndicateStatusEx_Invalid: rule(
+    "NdisMIndicateStatusEx_Invalid",
+    "NdisMIndicateStatusEx / NDIS_STATUS_INDICATION (DDI)",
+    "a status indication has a valid header, the indicating adapter's handle as SourceHandle, a DestinationHandle that is NULL or a binding of that adapter, and is made between a successful MiniportInitializeEx and MiniportHaltEx",
+  ),
 } satisfies Record<string, VerifierRule>);
 
 export type VerifierRuleId = keyof typeof VERIFIER_RULES;

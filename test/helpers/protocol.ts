@@ -10,6 +10,7 @@ import {
   NDIS_OBJECT_TYPE_OPEN_PARAMETERS,
   NDIS_RECEIVE_FLAGS_RESOURCES,
   type NDIS_STATUS,
+  type NDIS_STATUS_INDICATION,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
   NdisCloseAdapterEx,
@@ -54,6 +55,8 @@ export interface ProtocolScript {
     count: number,
     flags: number,
   ) => void;
+  /** ProtocolStatusEx; the default only records (see `statuses`). */
+  status?: (b: ProtocolBinding, indication: NDIS_STATUS_INDICATION) => void;
   /** ProtocolSendNetBufferListsComplete; the default only records (see `completed`). */
   sendComplete?: (b: ProtocolBinding, nbls: NET_BUFFER_LIST, flags: number) => void;
 }
@@ -63,6 +66,8 @@ export interface ScriptedProtocol {
   readonly calls: string[];
   readonly bindings: ProtocolBinding[];
   protocolHandle(): NDIS_HANDLE | undefined;
+  /** Every status indication delivered to the protocol, in order. */
+  readonly statuses: NDIS_STATUS_INDICATION[];
   /** Every NBL indicated to the protocol, in order. */
   readonly received: NET_BUFFER_LIST[];
   /** Every NBL whose send was completed to the protocol, with its Status then. */
@@ -74,6 +79,7 @@ export function scriptedProtocol(script: ProtocolScript = {}): ScriptedProtocol 
   const bindings: ProtocolBinding[] = [];
   let protocolHandle: NDIS_HANDLE | undefined;
   const pendingUnbinds = new Map<ProtocolBinding, NDIS_HANDLE>();
+  const statuses: NDIS_STATUS_INDICATION[] = [];
   const received: NET_BUFFER_LIST[] = [];
   const completed: { nbl: NET_BUFFER_LIST; status: number }[] = [];
   const open = (b: ProtocolBinding, bindContext: NDIS_HANDLE): NDIS_STATUS => {
@@ -128,6 +134,10 @@ export function scriptedProtocol(script: ProtocolScript = {}): ScriptedProtocol 
       calls.push(`ProtocolOpenAdapterCompleteEx(${b.adapter})`);
       script.openComplete?.(b, status);
     },
+    StatusHandlerEx: (b: ProtocolBinding, indication: NDIS_STATUS_INDICATION) => {
+      statuses.push(indication);
+      script.status?.(b, indication);
+    },
     ReceiveNetBufferListsHandler: (
       b: ProtocolBinding,
       nbls: NET_BUFFER_LIST,
@@ -168,5 +178,13 @@ export function scriptedProtocol(script: ProtocolScript = {}): ScriptedProtocol 
       return status;
     },
   };
-  return { module, calls, bindings, protocolHandle: () => protocolHandle, received, completed };
+  return {
+    module,
+    calls,
+    bindings,
+    protocolHandle: () => protocolHandle,
+    received,
+    completed,
+    statuses,
+  };
 }

@@ -9,6 +9,7 @@ import type {
   DRIVER_OBJECT,
   NDIS_BIND_PARAMETERS,
   NDIS_HANDLE,
+  NDIS_LINK_STATE,
   NET_PNP_EVENT_NOTIFICATION,
 } from "../../ddi.js";
 
@@ -37,6 +38,8 @@ export interface ADAPT {
   SendsOutstanding: number;
   /** A NetEventPause of this binding waiting for its sends. */
   PendingPause: NET_PNP_EVENT_NOTIFICATION | null;
+  /** The lower adapter's last NDIS_STATUS_LINK_STATE, if it indicated one. */
+  LastLinkState: NDIS_LINK_STATE | null;
 }
 
 /** The virtual miniport (the MiniportAdapterContext). */

@@ -8,8 +8,10 @@
 import {
   type NDIS_BIND_PARAMETERS,
   type NDIS_HANDLE,
+  type NDIS_LINK_STATE,
   NDIS_OBJECT_TYPE_OPEN_PARAMETERS,
   type NDIS_STATUS,
+  NDIS_STATUS_LINK_STATE,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
   NdisCloseAdapterEx,
@@ -19,6 +21,7 @@ import {
   NdisIMDeInitializeDeviceInstance,
   NdisIMInitializeDeviceInstanceEx,
   NdisMedium802_3,
+  NdisMIndicateStatusEx,
   NdisMNetPnPEvent,
   NdisOpenAdapterEx,
   NetEventCancelRemoveDevice,
@@ -73,6 +76,7 @@ export const PtBindAdapter: PROTOCOL_BIND_ADAPTER_EX = (
     Velan: null,
     SendsOutstanding: 0,
     PendingPause: null,
+    LastLinkState: null,
   };
   const handle: Out<NDIS_HANDLE> = {};
   const status = NdisOpenAdapterEx(
@@ -207,5 +211,21 @@ export const allGlobals = new Set<PassthroughGlobals>();
 /** ProtocolOidRequestComplete. */
 export const PtOidRequestComplete: PROTOCOL_OID_REQUEST_COMPLETE = () => {};
 
-/** ProtocolStatusEx. */
-export const PtStatus: PROTOCOL_STATUS_EX = () => {};
+/**
+ * ProtocolStatusEx: remembers the lower adapter's last link state and re-indicates it on the
+ * VELAN (as MUX does: only NDIS_STATUS_LINK_STATE goes up; RESET_START/END and the rest stay
+ * here). ≤ DISPATCH_LEVEL.
+ */
+export const PtStatus: PROTOCOL_STATUS_EX = (ProtocolBindingContext, StatusIndication) => {
+  const adapt = ProtocolBindingContext as ADAPT;
+  if (StatusIndication.StatusCode !== NDIS_STATUS_LINK_STATE) return;
+  adapt.LastLinkState = StatusIndication.StatusBuffer as NDIS_LINK_STATE;
+  const velan = adapt.Velan;
+  if (velan === null) return;
+  NdisMIndicateStatusEx(velan.MiniportAdapterHandle, {
+    ...StatusIndication,
+    SourceHandle: velan.MiniportAdapterHandle,
+    DestinationHandle: null,
+    RequestId: null,
+  });
+};

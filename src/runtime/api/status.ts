@@ -1,0 +1,84 @@
+/**
+ * NdisMIndicateStatusEx: a miniport reports a status change (link state, …) to the protocols
+ * bound to its adapter, through their ProtocolStatusEx.
+ */
+import { NDIS_OBJECT_TYPE_STATUS_INDICATION } from "../../ndis/object-header.js";
+import {
+  type NDIS_STATUS_INDICATION,
+  NDIS_STATUS_INDICATION_REVISION_1,
+} from "../../ndis/structs.js";
+import type { NDIS_HANDLE } from "../../ndis/types.js";
+import { callHandler, currentFrame } from "../core/context.js";
+import { describeHandleArgument, handleRuntime, resolveHandle } from "../core/handles.js";
+
+/** Adapter states in which a miniport may indicate status (initialized, not halted). */
+const INDICATING_STATES = new Set(["Paused", "Restarting", "Running", "Pausing"]);
+
+/**
+ * NdisMIndicateStatusEx (≤ DISPATCH_LEVEL): delivers `StatusIndication` to ProtocolStatusEx of
+ * every open binding of the adapter, or only to the binding named by DestinationHandle. A
+ * malformed indication, one with another adapter's SourceHandle, or one outside the adapter's
+ * initialized life is reported (NdisMIndicateStatusEx_Invalid) and not delivered.
+ */
+export function NdisMIndicateStatusEx(
+  MiniportAdapterHandle: NDIS_HANDLE,
+  StatusIndication: NDIS_STATUS_INDICATION,
+): void {
+  const frame = currentFrame();
+  const target = resolveHandle(MiniportAdapterHandle);
+  const runtime = target?.driver.runtime ?? handleRuntime(MiniportAdapterHandle) ?? frame.runtime;
+  if (runtime === null) return;
+  runtime.assertAlive();
+  if (target?.kind !== "miniport-adapter") {
+    runtime.violate(
+      "InvalidNdisHandle",
+      `NdisMIndicateStatusEx got ${describeHandleArgument(MiniportAdapterHandle)}; it needs a live miniport adapter handle`,
+      frame.driver,
+    );
+    return;
+  }
+  const adapter = target;
+  const s = StatusIndication as Partial<NDIS_STATUS_INDICATION> | null | undefined;
+  let why: string | null = null;
+  if (s === null || typeof s !== "object") why = "StatusIndication is NULL";
+  else if (s.Header?.Type !== NDIS_OBJECT_TYPE_STATUS_INDICATION)
+    why = "Header.Type is not NDIS_OBJECT_TYPE_STATUS_INDICATION";
+  else if (s.Header.Revision !== NDIS_STATUS_INDICATION_REVISION_1)
+    why = `Header.Revision ${String(s.Header.Revision)} is not NDIS_STATUS_INDICATION_REVISION_1`;
+  else if (s.SourceHandle !== MiniportAdapterHandle)
+    why = "SourceHandle is not the indicating adapter's handle";
+  else if (typeof s.StatusCode !== "number") why = "StatusCode is not an NDIS_STATUS";
+  else if (!INDICATING_STATES.has(adapter.machine.state))
+    why = `the adapter is ${adapter.machine.state}`;
+  const destination = s?.DestinationHandle ?? null;
+  const only =
+    destination === null ? null : (adapter.bindings.find((b) => b.handle === destination) ?? null);
+  if (why === null && destination !== null && only === null)
+    why = "DestinationHandle is not a binding handle of this adapter";
+  if (why !== null) {
+    runtime.violate(
+      "NdisMIndicateStatusEx_Invalid",
+      `NdisMIndicateStatusEx on adapter ${adapter.name}: ${why}; NDIS delivered nothing`,
+      frame.driver,
+      frame.depth,
+    );
+    return;
+  }
+  const irql = frame.irql;
+  for (const binding of only === null ? [...adapter.bindings] : [only]) {
+    if (binding.open !== "open") continue;
+    const handler = binding.protocol.chars.handlers.StatusHandlerEx as
+      | ((context: unknown, indication: NDIS_STATUS_INDICATION) => void)
+      | undefined;
+    if (handler === undefined) continue;
+    callHandler(
+      runtime,
+      binding.driver,
+      "ProtocolStatusEx",
+      irql,
+      handler,
+      binding.context,
+      StatusIndication,
+    );
+  }
+}
