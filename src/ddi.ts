@@ -8,6 +8,7 @@ export * from "./ndis/miniport.js";
 export * from "./ndis/nbl.js";
 export * from "./ndis/nbl-queue.js";
 export * from "./ndis/object-header.js";
+export * from "./ndis/oid.js";
 export * from "./ndis/optional-handlers.js";
 export * from "./ndis/protocol.js";
 export * from "./ndis/status.js";
@@ -59,6 +60,13 @@ export {
   type NET_BUFFER_ALLOCATE_MDL,
   type NET_BUFFER_FREE_MDL,
 } from "./runtime/api/nbl.js";
+export {
+  NdisAllocateCloneOidRequest,
+  NdisCancelOidRequest,
+  NdisFreeCloneOidRequest,
+  NdisMOidRequestComplete,
+  NdisOidRequest,
+} from "./runtime/api/oid.js";
 export {
   NdisCloseAdapterEx,
   NdisCompleteBindAdapterEx,

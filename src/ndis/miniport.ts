@@ -6,13 +6,13 @@
 import type { KIRQL } from "./irql.js";
 import type { NET_BUFFER_LIST } from "./nbl.js";
 import type { NDIS_OBJECT_HEADER } from "./object-header.js";
+import type { NDIS_OID_REQUEST } from "./oid.js";
 import type { NDIS_STATUS } from "./status.js";
 import type {
   NDIS_HALT_ACTION,
   NDIS_MINIPORT_INIT_PARAMETERS,
   NDIS_MINIPORT_PAUSE_PARAMETERS,
   NDIS_MINIPORT_RESTART_PARAMETERS,
-  NDIS_OID_REQUEST,
   NDIS_SHUTDOWN_ACTION,
   NET_DEVICE_PNP_EVENT,
 } from "./structs.js";

@@ -6,10 +6,10 @@
 import type { HandlerSlot } from "./miniport.js";
 import type { NET_BUFFER_LIST } from "./nbl.js";
 import type { NDIS_OBJECT_HEADER } from "./object-header.js";
+import type { NDIS_OID_REQUEST } from "./oid.js";
 import type { NDIS_STATUS } from "./status.js";
 import type {
   NDIS_BIND_PARAMETERS,
-  NDIS_OID_REQUEST,
   NDIS_STATUS_INDICATION,
   NET_PNP_EVENT_NOTIFICATION,
 } from "./structs.js";

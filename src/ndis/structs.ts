@@ -50,12 +50,6 @@ export interface NDIS_MINIPORT_RESTART_PARAMETERS {
   readonly RestartAttributes: null;
 }
 
-/** NDIS_OID_REQUEST (Type 0x96). */
-export interface NDIS_OID_REQUEST {
-  Header: NDIS_OBJECT_HEADER;
-  RequestId: unknown;
-}
-
 /** NET_DEVICE_PNP_EVENT (Type NDIS_OBJECT_TYPE_DEFAULT), given to MiniportDevicePnPEventNotify. */
 export interface NET_DEVICE_PNP_EVENT {
   readonly Header: NDIS_OBJECT_HEADER;

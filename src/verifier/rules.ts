@@ -274,6 +274,21 @@ export const VERIFIER_RULES = Object.freeze({
     "NdisMIndicateStatusEx / NDIS_STATUS_INDICATION (DDI)",
     "a status indication has a valid header, the indicating adapter's handle as SourceHandle, a DestinationHandle that is NULL or a binding of that adapter, and is made between a successful MiniportInitializeEx and MiniportHaltEx",
   ),
+  NdisMOidRequestComplete_NotPending: rule(
+    "NdisMOidRequestComplete_NotPending",
+    "bug check 0x7C (BUGCODE_NDIS_DRIVER): completing an OID request that is not pending",
+    "a miniport completes with NdisMOidRequestComplete only the request it returned NDIS_STATUS_PENDING for, exactly once, with a status other than PENDING",
+  ),
+  OidRequest_BytesWrittenTooLarge: rule(
+    "OidRequest_BytesWrittenTooLarge",
+    "bug check 0x7C/0x1D (an OID request's BytesWritten exceeds InformationBufferLength)",
+    "a miniport never reports more bytes written than the request's InformationBufferLength",
+  ),
+  NdisOidRequest_InFlight: rule(
+    "NdisOidRequest_InFlight",
+    "NdisOidRequest (DDI): the request belongs to NDIS until it completes",
+    "a driver issues an NDIS_OID_REQUEST again only after its previous issue completed",
+  ),
 } satisfies Record<string, VerifierRule>);
 
 export type VerifierRuleId = keyof typeof VERIFIER_RULES;

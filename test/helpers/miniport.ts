@@ -13,7 +13,9 @@ import {
   type NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
   NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES,
   NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
+  type NDIS_OID_REQUEST,
   type NDIS_STATUS,
+  NDIS_STATUS_NOT_SUPPORTED,
   NDIS_STATUS_SUCCESS,
   NdisMDeregisterMiniportDriver,
   NdisMedium802_3,
@@ -95,6 +97,10 @@ export interface Script {
   attributeFlags?: number;
   /** MiniportSendNetBufferLists; the default completes every NBL at once with SUCCESS. */
   send?: (adapter: ScriptedAdapter, nbls: NET_BUFFER_LIST, port: number, flags: number) => void;
+  /** MiniportOidRequest; the default answers NDIS_STATUS_NOT_SUPPORTED. */
+  oid?: (adapter: ScriptedAdapter, request: NDIS_OID_REQUEST) => unknown;
+  /** MiniportCancelOidRequest; the default does nothing. */
+  cancelOid?: (adapter: ScriptedAdapter, requestId: unknown) => void;
   /** MiniportCancelSend; the default does nothing. */
   cancel?: (adapter: ScriptedAdapter, cancelId: unknown) => void;
   /** MiniportReturnNetBufferLists; the default only records (see `returned`). */
@@ -171,6 +177,14 @@ export function scriptedMiniport(script: Script = {}): ScriptedMiniport {
       for (let n: NET_BUFFER_LIST | null = nbls; n !== null; n = n.Next)
         n.Status = NDIS_STATUS_SUCCESS;
       NdisMSendNetBufferListsComplete(a.handle, nbls, 0);
+    },
+    OidRequestHandler: (a: ScriptedAdapter, request: NDIS_OID_REQUEST) => {
+      calls.push(`MiniportOidRequest(${request.DATA.QUERY_INFORMATION.Oid.toString(16)})`);
+      return script.oid === undefined ? NDIS_STATUS_NOT_SUPPORTED : script.oid(a, request);
+    },
+    CancelOidRequestHandler: (a: ScriptedAdapter, requestId: unknown) => {
+      calls.push("MiniportCancelOidRequest");
+      script.cancelOid?.(a, requestId);
     },
     CancelSendHandler: (a: ScriptedAdapter, cancelId: unknown) => {
       calls.push("MiniportCancelSend");

@@ -8,6 +8,7 @@ import {
   type NDIS_BIND_PARAMETERS,
   type NDIS_HANDLE,
   NDIS_OBJECT_TYPE_OPEN_PARAMETERS,
+  type NDIS_OID_REQUEST,
   NDIS_RECEIVE_FLAGS_RESOURCES,
   type NDIS_STATUS,
   type NDIS_STATUS_INDICATION,
@@ -55,6 +56,8 @@ export interface ProtocolScript {
     count: number,
     flags: number,
   ) => void;
+  /** ProtocolOidRequestComplete; the default only records (see `oidCompletions`). */
+  oidComplete?: (b: ProtocolBinding, request: NDIS_OID_REQUEST, status: number) => void;
   /** ProtocolStatusEx; the default only records (see `statuses`). */
   status?: (b: ProtocolBinding, indication: NDIS_STATUS_INDICATION) => void;
   /** ProtocolSendNetBufferListsComplete; the default only records (see `completed`). */
@@ -66,6 +69,8 @@ export interface ScriptedProtocol {
   readonly calls: string[];
   readonly bindings: ProtocolBinding[];
   protocolHandle(): NDIS_HANDLE | undefined;
+  /** Every OID request completed to the protocol, with its status. */
+  readonly oidCompletions: { request: NDIS_OID_REQUEST; status: number }[];
   /** Every status indication delivered to the protocol, in order. */
   readonly statuses: NDIS_STATUS_INDICATION[];
   /** Every NBL indicated to the protocol, in order. */
@@ -80,6 +85,7 @@ export function scriptedProtocol(script: ProtocolScript = {}): ScriptedProtocol 
   let protocolHandle: NDIS_HANDLE | undefined;
   const pendingUnbinds = new Map<ProtocolBinding, NDIS_HANDLE>();
   const statuses: NDIS_STATUS_INDICATION[] = [];
+  const oidCompletions: { request: NDIS_OID_REQUEST; status: number }[] = [];
   const received: NET_BUFFER_LIST[] = [];
   const completed: { nbl: NET_BUFFER_LIST; status: number }[] = [];
   const open = (b: ProtocolBinding, bindContext: NDIS_HANDLE): NDIS_STATUS => {
@@ -134,6 +140,10 @@ export function scriptedProtocol(script: ProtocolScript = {}): ScriptedProtocol 
       calls.push(`ProtocolOpenAdapterCompleteEx(${b.adapter})`);
       script.openComplete?.(b, status);
     },
+    OidRequestCompleteHandler: (b: ProtocolBinding, request: NDIS_OID_REQUEST, status: number) => {
+      oidCompletions.push({ request, status });
+      script.oidComplete?.(b, request, status);
+    },
     StatusHandlerEx: (b: ProtocolBinding, indication: NDIS_STATUS_INDICATION) => {
       statuses.push(indication);
       script.status?.(b, indication);
@@ -186,5 +196,6 @@ export function scriptedProtocol(script: ProtocolScript = {}): ScriptedProtocol 
     received,
     completed,
     statuses,
+    oidCompletions,
   };
 }

@@ -36,22 +36,20 @@ import {
 } from "./datapath.js";
 import { createGlobals, forgetGlobals } from "./globals.js";
 import {
-  MPCancelOidRequest,
   MPDevicePnPEventNotify,
   MPDriverUnload,
   MPHalt,
   MPInitialize,
-  MPOidRequest,
   MPPause,
   MPRestart,
   MPShutdown,
 } from "./miniport.js";
+import { MPCancelOidRequest, MPOidRequest, PtOidRequestComplete } from "./oid.js";
 import {
   allGlobals,
   PtBindAdapter,
   PtCloseAdapterComplete,
   PtNetPnPEvent,
-  PtOidRequestComplete,
   PtOpenAdapterComplete,
   PtStatus,
   PtUnbindAdapter,

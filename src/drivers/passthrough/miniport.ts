@@ -1,16 +1,14 @@
 /**
  * Passthrough driver, miniport (upper) edge: the MiniportXxx entry points of its virtual
  * miniports (VELANs). A VELAN reports the attributes of the adapter below it, as MUX does.
- * The data path lives in `datapath.ts`; OIDs are not forwarded yet.
+ * The data path lives in `datapath.ts`, OID requests in `oid.ts`.
  */
 import {
   type DRIVER_OBJECT,
-  type MINIPORT_CANCEL_OID_REQUEST,
   type MINIPORT_DEVICE_PNP_EVENT_NOTIFY,
   type MINIPORT_DRIVER_UNLOAD,
   type MINIPORT_HALT,
   type MINIPORT_INITIALIZE,
-  type MINIPORT_OID_REQUEST,
   type MINIPORT_PAUSE,
   type MINIPORT_RESTART,
   type MINIPORT_SHUTDOWN,
@@ -21,7 +19,6 @@ import {
   NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
   type NDIS_STATUS,
   NDIS_STATUS_FAILURE,
-  NDIS_STATUS_NOT_SUPPORTED,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
   NdisDeregisterProtocolDriver,
@@ -137,14 +134,8 @@ export const MPRestart: MINIPORT_RESTART = (MiniportAdapterContext) => {
   return NDIS_STATUS_SUCCESS;
 };
 
-/** MiniportOidRequest. Nothing is answered or forwarded yet. */
-export const MPOidRequest: MINIPORT_OID_REQUEST = () => NDIS_STATUS_NOT_SUPPORTED;
-
 /** MiniportDevicePnPEventNotify. */
 export const MPDevicePnPEventNotify: MINIPORT_DEVICE_PNP_EVENT_NOTIFY = () => {};
 
 /** MiniportShutdownEx. A virtual miniport has no hardware to quiesce. */
 export const MPShutdown: MINIPORT_SHUTDOWN = () => {};
-
-/** MiniportCancelOidRequest. */
-export const MPCancelOidRequest: MINIPORT_CANCEL_OID_REQUEST = () => {};

@@ -35,7 +35,6 @@ import {
   type PROTOCOL_BIND_ADAPTER_EX,
   type PROTOCOL_CLOSE_ADAPTER_COMPLETE_EX,
   type PROTOCOL_NET_PNP_EVENT,
-  type PROTOCOL_OID_REQUEST_COMPLETE,
   type PROTOCOL_OPEN_ADAPTER_COMPLETE_EX,
   type PROTOCOL_STATUS_EX,
   type PROTOCOL_UNBIND_ADAPTER_EX,
@@ -207,9 +206,6 @@ const PROPAGATED = new Set([
 
 /** Drivers whose protocol edge is registered, for events that come without a binding context. */
 export const allGlobals = new Set<PassthroughGlobals>();
-
-/** ProtocolOidRequestComplete. */
-export const PtOidRequestComplete: PROTOCOL_OID_REQUEST_COMPLETE = () => {};
 
 /**
  * ProtocolStatusEx: remembers the lower adapter's last link state and re-indicates it on the

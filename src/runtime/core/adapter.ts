@@ -14,6 +14,7 @@ import {
   NDIS_OBJECT_TYPE_DEFAULT,
   NDIS_OBJECT_TYPE_MINIPORT_INIT_PARAMETERS,
 } from "../../ndis/object-header.js";
+import type { NDIS_OID_REQUEST } from "../../ndis/oid.js";
 import {
   isNdisStatusValue,
   type NDIS_STATUS,
@@ -74,6 +75,17 @@ export interface MiniportAdapter {
   sendsOutstanding: number;
   /** NBLs the miniport indicated that have not come back to it. */
   receivesOutstanding: number;
+  /** The OID request the miniport has now (NDIS gives it one at a time), and who issued it. */
+  oidPending: OidEntry | null;
+  /** OID requests waiting for the pending one to complete. */
+  readonly oidQueue: OidEntry[];
+}
+
+export interface OidEntry {
+  readonly binding: Binding;
+  readonly request: NDIS_OID_REQUEST;
+  /** True once the issuer was told PENDING: the result then goes to ProtocolOidRequestComplete. */
+  queued: boolean;
 }
 
 const header = (Type: number, Revision = 1, Size = 0) => Object.freeze({ Type, Revision, Size });
@@ -99,6 +111,8 @@ export function createAdapter(block: MiniportDriverBlock, name: string): Minipor
     bindings: [],
     sendsOutstanding: 0,
     receivesOutstanding: 0,
+    oidPending: null,
+    oidQueue: [],
   } as Omit<MiniportAdapter, "handle" | "machine"> as MiniportAdapter;
   (adapter as { machine: MiniportAdapter["machine"] }).machine = new StateMachine(
     ADAPTER_MACHINE,

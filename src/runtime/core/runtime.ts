@@ -29,7 +29,8 @@ export type AllocationSite =
   | "NdisAllocateNetBuffer"
   | "NdisAllocateMdl"
   | "NdisAllocateNetBufferListContext"
-  | "NdisRetreatNetBufferDataStart";
+  | "NdisRetreatNetBufferDataStart"
+  | "NdisAllocateCloneOidRequest";
 
 /** Calls NDIS may complete asynchronously, and that a test can make pend. */
 export type PendingSite = "NdisOpenAdapterEx" | "NdisCloseAdapterEx";

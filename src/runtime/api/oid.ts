@@ -1,0 +1,195 @@
+/**
+ * The OID request DDI: NdisOidRequest (a protocol asks the adapter below), NdisMOidRequestComplete
+ * (a miniport completes one it pended), NdisCancelOidRequest, and NdisAllocateCloneOidRequest /
+ * NdisFreeCloneOidRequest (an IM forwarding a request down).
+ */
+
+import { NDIS_OBJECT_TYPE_OID_REQUEST } from "../../ndis/object-header.js";
+import {
+  type NDIS_OID_REQUEST,
+  type NDIS_OID_REQUEST_DATA,
+  NDIS_OID_REQUEST_REVISION_1,
+  NDIS_OID_REQUEST_REVISION_2,
+  NdisRequestMethod,
+  NdisRequestQueryInformation,
+  NdisRequestQueryStatistics,
+  NdisRequestSetInformation,
+} from "../../ndis/oid.js";
+import {
+  type NDIS_STATUS,
+  NDIS_STATUS_FAILURE,
+  NDIS_STATUS_INVALID_PARAMETER,
+  NDIS_STATUS_RESOURCES,
+  NDIS_STATUS_SUCCESS,
+} from "../../ndis/status.js";
+import type { NDIS_HANDLE, Out } from "../../ndis/types.js";
+import type { MiniportAdapter } from "../core/adapter.js";
+import type { Binding } from "../core/binding.js";
+import { currentFrame } from "../core/context.js";
+import { describeHandleArgument, handleRuntime, resolveHandle } from "../core/handles.js";
+import { answerFromNdis, cancelOid, completeOid, isInFlight, issueOid } from "../core/oid.js";
+import { enter } from "./trace.js";
+
+const REQUEST_TYPES = new Set([
+  NdisRequestQueryInformation,
+  NdisRequestSetInformation,
+  NdisRequestQueryStatistics,
+  NdisRequestMethod,
+]);
+
+function badHandle(functionName: string, handle: unknown, what: string): void {
+  const frame = currentFrame();
+  const runtime = handleRuntime(handle) ?? frame.runtime;
+  if (runtime === null) return;
+  runtime.assertAlive();
+  runtime.violate(
+    "InvalidNdisHandle",
+    `${functionName} got ${describeHandleArgument(handle)}; it needs a live ${what}`,
+    frame.driver,
+  );
+}
+
+function openBinding(functionName: string, handle: unknown): Binding | null {
+  const target = resolveHandle(handle);
+  if (target?.kind === "binding" && target.handle === handle && target.open === "open")
+    return target;
+  badHandle(functionName, handle, "binding handle of an open binding");
+  return null;
+}
+
+/** Why a request is malformed (header, type, buffer), or null. */
+function requestProblem(request: unknown): string | null {
+  if (request === null || typeof request !== "object") return "OidRequest is NULL";
+  const r = request as Partial<NDIS_OID_REQUEST>;
+  if (r.Header?.Type !== NDIS_OBJECT_TYPE_OID_REQUEST)
+    return "Header.Type is not NDIS_OBJECT_TYPE_OID_REQUEST";
+  if (
+    r.Header.Revision !== NDIS_OID_REQUEST_REVISION_1 &&
+    r.Header.Revision !== NDIS_OID_REQUEST_REVISION_2
+  )
+    return `Header.Revision ${String(r.Header.Revision)} is not 1 or 2`;
+  if (!REQUEST_TYPES.has(r.RequestType as number))
+    return `RequestType ${String(r.RequestType)} is not one NDIS delivers`;
+  const d = r.DATA?.QUERY_INFORMATION as Partial<NDIS_OID_REQUEST_DATA> | undefined;
+  if (d === undefined || typeof d.Oid !== "number") return "DATA carries no Oid";
+  const length = d.InformationBufferLength;
+  if (typeof length !== "number" || !Number.isInteger(length) || length < 0)
+    return "InformationBufferLength is not a ULONG";
+  if (length > 0 && !(d.InformationBuffer instanceof Uint8Array))
+    return `InformationBufferLength is ${length} but InformationBuffer is NULL`;
+  if (d.InformationBuffer instanceof Uint8Array && length > d.InformationBuffer.length)
+    return `InformationBufferLength ${length} exceeds the ${d.InformationBuffer.length}-byte InformationBuffer`;
+  return null;
+}
+
+/**
+ * NdisOidRequest (≤ DISPATCH_LEVEL): queries, sets or calls a method on the adapter below a
+ * binding. NDIS answers what it knows from the adapter's attributes; the rest goes to
+ * MiniportOidRequest, one request at a time per adapter. Returns the result, or PENDING (then
+ * ProtocolOidRequestComplete gets it). A malformed request: NDIS_STATUS_INVALID_PARAMETER.
+ */
+export function NdisOidRequest(
+  NdisBindingHandle: NDIS_HANDLE,
+  OidRequest: NDIS_OID_REQUEST,
+): NDIS_STATUS {
+  const binding = openBinding("NdisOidRequest", NdisBindingHandle);
+  if (binding === null) return NDIS_STATUS_INVALID_PARAMETER;
+  const runtime = binding.runtime;
+  runtime.assertAlive();
+  const done = enter(runtime, "NdisOidRequest", binding.driver);
+  const problem = requestProblem(OidRequest);
+  if (problem !== null) return done(NDIS_STATUS_INVALID_PARAMETER, problem);
+  if (isInFlight(OidRequest)) {
+    runtime.violate(
+      "NdisOidRequest_InFlight",
+      `NdisOidRequest on ${binding.protocol.chars.Name} → ${binding.adapter.name}: the request is still in flight`,
+      currentFrame().driver,
+    );
+    return done(NDIS_STATUS_FAILURE, "request already in flight");
+  }
+  const answered = answerFromNdis(binding.adapter, OidRequest);
+  if (answered !== null) return done(answered, "answered by NDIS from the adapter's attributes");
+  return done(issueOid(binding, OidRequest));
+}
+
+function adapterOf(functionName: string, handle: unknown): MiniportAdapter | null {
+  const target = resolveHandle(handle);
+  if (target?.kind === "miniport-adapter") return target;
+  badHandle(functionName, handle, "miniport adapter handle");
+  return null;
+}
+
+/** NdisMOidRequestComplete: completes the request MiniportOidRequest returned PENDING for. */
+export function NdisMOidRequestComplete(
+  MiniportAdapterHandle: NDIS_HANDLE,
+  OidRequest: NDIS_OID_REQUEST,
+  Status: NDIS_STATUS,
+): void {
+  const adapter = adapterOf("NdisMOidRequestComplete", MiniportAdapterHandle);
+  if (adapter === null) return;
+  adapter.runtime.assertAlive();
+  const done = enter(adapter.runtime, "NdisMOidRequestComplete", adapter.driver);
+  completeOid(adapter, OidRequest, Status);
+  done(undefined);
+}
+
+/**
+ * NdisCancelOidRequest: cancels the binding's request(s) with `RequestId`: one still queued in
+ * NDIS completes with NDIS_STATUS_REQUEST_ABORTED; the one the miniport has goes to
+ * MiniportCancelOidRequest.
+ */
+export function NdisCancelOidRequest(NdisBindingHandle: NDIS_HANDLE, RequestId: unknown): void {
+  const binding = openBinding("NdisCancelOidRequest", NdisBindingHandle);
+  if (binding === null) return;
+  binding.runtime.assertAlive();
+  cancelOid(binding, RequestId);
+}
+
+const clones = new WeakSet<NDIS_OID_REQUEST>();
+
+/**
+ * NdisAllocateCloneOidRequest: a copy of `OidRequest` for forwarding down `SourceHandle` (the IM's
+ * binding handle). The copy shares the original's InformationBuffer; its counters start at 0.
+ * SUCCESS or RESOURCES.
+ */
+export function NdisAllocateCloneOidRequest(
+  SourceHandle: NDIS_HANDLE,
+  OidRequest: NDIS_OID_REQUEST,
+  _PoolTag: number,
+  CloneOidRequest: Out<NDIS_OID_REQUEST>,
+): NDIS_STATUS {
+  const target = resolveHandle(SourceHandle);
+  if (target === null) {
+    badHandle("NdisAllocateCloneOidRequest", SourceHandle, "NDIS handle");
+    return NDIS_STATUS_FAILURE;
+  }
+  const problem = requestProblem(OidRequest);
+  if (problem !== null) return NDIS_STATUS_INVALID_PARAMETER;
+  if (target.driver.runtime.takeAllocationFailure("NdisAllocateCloneOidRequest"))
+    return NDIS_STATUS_RESOURCES;
+  const d = OidRequest.DATA.QUERY_INFORMATION;
+  const data: NDIS_OID_REQUEST_DATA = { ...d, BytesWritten: 0, BytesRead: 0, BytesNeeded: 0 };
+  const clone: NDIS_OID_REQUEST = {
+    Header: { ...OidRequest.Header },
+    RequestType: OidRequest.RequestType,
+    PortNumber: OidRequest.PortNumber,
+    Timeout: OidRequest.Timeout,
+    RequestId: OidRequest.RequestId,
+    RequestHandle: null,
+    DATA: { QUERY_INFORMATION: data, SET_INFORMATION: data, METHOD_INFORMATION: data },
+    MiniportReserved: [null, null],
+    SourceReserved: [null, null],
+    SupportedRevision: 0,
+  };
+  clones.add(clone);
+  CloneOidRequest.value = clone;
+  return NDIS_STATUS_SUCCESS;
+}
+
+/** NdisFreeCloneOidRequest: frees a clone once it has completed. */
+export function NdisFreeCloneOidRequest(
+  _SourceHandle: NDIS_HANDLE,
+  CloneOidRequest: NDIS_OID_REQUEST,
+): void {
+  clones.delete(CloneOidRequest);
+}

@@ -1,0 +1,258 @@
+/**
+ * NDIS's OID request path: what NDIS answers itself from the adapter's attributes, the one-at-a-
+ * time delivery of the rest to MiniportOidRequest with a queue behind it, completion to
+ * ProtocolOidRequestComplete, and cancellation.
+ */
+import {
+  type NDIS_OID_REQUEST,
+  NdisRequestQueryInformation,
+  NdisRequestQueryStatistics,
+  OID_GEN_MAXIMUM_FRAME_SIZE,
+  OID_GEN_MAXIMUM_LOOKAHEAD,
+  OID_GEN_MEDIA_IN_USE,
+  OID_GEN_MEDIA_SUPPORTED,
+  OID_GEN_PHYSICAL_MEDIUM,
+  OID_GEN_SUPPORTED_LIST,
+} from "../../ndis/oid.js";
+import {
+  isNdisStatusValue,
+  type NDIS_STATUS,
+  NDIS_STATUS_BUFFER_TOO_SHORT,
+  NDIS_STATUS_FAILURE,
+  NDIS_STATUS_PENDING,
+  NDIS_STATUS_REQUEST_ABORTED,
+  NDIS_STATUS_SUCCESS,
+} from "../../ndis/status.js";
+import type { MiniportAdapter, OidEntry } from "./adapter.js";
+import type { Binding } from "./binding.js";
+import { callDriver, callHandler, currentFrame } from "./context.js";
+
+/** Requests NDIS has handed out and not yet seen complete. */
+const inFlight = new WeakSet<NDIS_OID_REQUEST>();
+
+export function isInFlight(request: NDIS_OID_REQUEST): boolean {
+  return inFlight.has(request);
+}
+
+/** Writes ULONGs into a query's buffer, or says how many bytes it needs. */
+function answerUlongs(request: NDIS_OID_REQUEST, values: readonly number[]): NDIS_STATUS {
+  const q = request.DATA.QUERY_INFORMATION;
+  const needed = 4 * values.length;
+  if (q.InformationBufferLength < needed || q.InformationBuffer === null) {
+    q.BytesWritten = 0;
+    q.BytesNeeded = needed;
+    return NDIS_STATUS_BUFFER_TOO_SHORT;
+  }
+  const view = new DataView(q.InformationBuffer.buffer, q.InformationBuffer.byteOffset, needed);
+  for (let i = 0; i < values.length; i++) view.setUint32(4 * i, (values[i] as number) >>> 0, true);
+  q.BytesWritten = needed;
+  q.BytesNeeded = 0;
+  return NDIS_STATUS_SUCCESS;
+}
+
+/**
+ * The queries NDIS answers for an NDIS 6 miniport from its general attributes (contract §6.2);
+ * null for everything the miniport must answer.
+ */
+export function answerFromNdis(
+  adapter: MiniportAdapter,
+  request: NDIS_OID_REQUEST,
+): NDIS_STATUS | null {
+  const general = adapter.general;
+  if (general === null) return null;
+  if (
+    request.RequestType !== NdisRequestQueryInformation &&
+    request.RequestType !== NdisRequestQueryStatistics
+  )
+    return null;
+  switch (request.DATA.QUERY_INFORMATION.Oid) {
+    case OID_GEN_SUPPORTED_LIST:
+      return answerUlongs(request, general.SupportedOidList);
+    case OID_GEN_MEDIA_SUPPORTED:
+    case OID_GEN_MEDIA_IN_USE:
+      return answerUlongs(request, [general.MediaType]);
+    case OID_GEN_MAXIMUM_FRAME_SIZE:
+      return answerUlongs(request, [general.MtuSize]);
+    case OID_GEN_MAXIMUM_LOOKAHEAD:
+      return answerUlongs(request, [general.LookaheadSize]);
+    case OID_GEN_PHYSICAL_MEDIUM:
+      return answerUlongs(request, [general.PhysicalMediumType]);
+    default:
+      return null;
+  }
+}
+
+/**
+ * Issues a request to the adapter's miniport: at once if it has none, else behind the pending
+ * one (the issuer gets PENDING). Returns what NdisOidRequest returns.
+ */
+export function issueOid(binding: Binding, request: NDIS_OID_REQUEST): NDIS_STATUS {
+  const adapter = binding.adapter;
+  const entry: OidEntry = { binding, request, queued: false };
+  inFlight.add(request);
+  if (adapter.oidPending !== null) {
+    entry.queued = true;
+    adapter.oidQueue.push(entry);
+    return NDIS_STATUS_PENDING;
+  }
+  return deliver(adapter, entry);
+}
+
+function deliver(adapter: MiniportAdapter, entry: OidEntry): NDIS_STATUS {
+  const { runtime, driver } = adapter;
+  adapter.oidPending = entry;
+  const handler = adapter.block.chars.handlers.OidRequestHandler as (
+    c: unknown,
+    r: unknown,
+  ) => unknown;
+  const returned = callDriver(
+    runtime,
+    driver,
+    "MiniportOidRequest",
+    currentFrame().irql,
+    () => handler(adapter.context, entry.request),
+    () => NDIS_STATUS_FAILURE,
+    adapter.name,
+  );
+  if (returned === NDIS_STATUS_PENDING) {
+    // Pending (or already completed from inside the handler): the issuer hears through its
+    // ProtocolOidRequestComplete.
+    entry.queued = true;
+    return NDIS_STATUS_PENDING;
+  }
+  let status = isNdisStatusValue(returned) ? returned : NDIS_STATUS_FAILURE;
+  if (!isNdisStatusValue(returned)) {
+    runtime.violate(
+      "Callback_InvalidReturn",
+      `MiniportOidRequest of adapter ${adapter.name} returned ${typeof returned}, not an NDIS_STATUS`,
+      driver,
+    );
+  }
+  if (adapter.oidPending !== entry) {
+    runtime.violate(
+      "NdisMOidRequestComplete_NotPending",
+      `MiniportOidRequest of adapter ${adapter.name} completed the request with NdisMOidRequestComplete and then returned ${status.toString(16)} instead of PENDING`,
+      driver,
+    );
+    return NDIS_STATUS_PENDING;
+  }
+  status = checkBytes(adapter, entry.request, status);
+  finish(adapter, entry, status);
+  return entry.queued ? NDIS_STATUS_PENDING : status;
+}
+
+/** Reports (and clamps) a BytesWritten beyond the buffer. */
+function checkBytes(
+  adapter: MiniportAdapter,
+  request: NDIS_OID_REQUEST,
+  status: NDIS_STATUS,
+): NDIS_STATUS {
+  const d = request.DATA.QUERY_INFORMATION;
+  const limit = request.DATA.METHOD_INFORMATION.OutputBufferLength ?? d.InformationBufferLength;
+  if (d.BytesWritten > Math.max(limit, d.InformationBufferLength)) {
+    adapter.runtime.violate(
+      "OidRequest_BytesWrittenTooLarge",
+      `adapter ${adapter.name}: BytesWritten ${d.BytesWritten} exceeds InformationBufferLength ${d.InformationBufferLength}`,
+      adapter.driver,
+    );
+    d.BytesWritten = d.InformationBufferLength;
+    return NDIS_STATUS_FAILURE;
+  }
+  return status;
+}
+
+/** Ends the pending request: to the issuer if it was told PENDING; then the next one. */
+function finish(adapter: MiniportAdapter, entry: OidEntry, status: NDIS_STATUS): void {
+  adapter.oidPending = null;
+  inFlight.delete(entry.request);
+  if (entry.queued) completeToIssuer(entry.binding, entry.request, status);
+  if (adapter.oidQueue.length > 0) adapter.runtime.defer(() => next(adapter));
+}
+
+function next(adapter: MiniportAdapter): void {
+  if (adapter.oidPending !== null) return;
+  const entry = adapter.oidQueue.shift();
+  if (entry === undefined) return;
+  deliver(adapter, entry);
+}
+
+function completeToIssuer(binding: Binding, request: NDIS_OID_REQUEST, status: NDIS_STATUS): void {
+  const handler = binding.protocol.chars.handlers.OidRequestCompleteHandler as
+    | ((c: unknown, r: unknown, s: unknown) => void)
+    | undefined;
+  if (handler === undefined) return;
+  callHandler(
+    binding.runtime,
+    binding.driver,
+    "ProtocolOidRequestComplete",
+    currentFrame().irql,
+    handler,
+    binding.context,
+    request,
+    status,
+  );
+}
+
+/** NdisMOidRequestComplete after its handle was checked. */
+export function completeOid(
+  adapter: MiniportAdapter,
+  request: NDIS_OID_REQUEST,
+  status: NDIS_STATUS,
+): void {
+  const entry = adapter.oidPending;
+  const runtime = adapter.runtime;
+  if (entry === null || entry.request !== request) {
+    runtime.violate(
+      "NdisMOidRequestComplete_NotPending",
+      `NdisMOidRequestComplete on adapter ${adapter.name} for a request that is not pending there`,
+      currentFrame().driver,
+    );
+    return;
+  }
+  let final = status;
+  if (!isNdisStatusValue(status) || status === NDIS_STATUS_PENDING) {
+    runtime.violate(
+      "NdisMOidRequestComplete_NotPending",
+      `NdisMOidRequestComplete on adapter ${adapter.name} with status ${String(status)}; a completion is never PENDING`,
+      currentFrame().driver,
+    );
+    final = NDIS_STATUS_FAILURE;
+  }
+  final = checkBytes(adapter, request, final);
+  // A completion from inside MiniportOidRequest: the issuer has not been told PENDING yet, but
+  // will be (the handler must return PENDING), so the result goes to its completion handler.
+  entry.queued = true;
+  finish(adapter, entry, final);
+}
+
+/**
+ * NdisCancelOidRequest after its handle was checked: a request still queued is completed by NDIS
+ * with NDIS_STATUS_REQUEST_ABORTED; the one the miniport has is cancelled through
+ * MiniportCancelOidRequest.
+ */
+export function cancelOid(binding: Binding, requestId: unknown): void {
+  const adapter = binding.adapter;
+  for (const entry of [...adapter.oidQueue]) {
+    if (entry.binding === binding && entry.request.RequestId === requestId) {
+      adapter.oidQueue.splice(adapter.oidQueue.indexOf(entry), 1);
+      inFlight.delete(entry.request);
+      completeToIssuer(binding, entry.request, NDIS_STATUS_REQUEST_ABORTED);
+    }
+  }
+  const pending = adapter.oidPending;
+  if (pending === null || pending.binding !== binding || pending.request.RequestId !== requestId)
+    return;
+  const cancel = adapter.block.chars.handlers.CancelOidRequestHandler as
+    | ((c: unknown, id: unknown) => void)
+    | undefined;
+  if (cancel === undefined) return;
+  callHandler(
+    adapter.runtime,
+    adapter.driver,
+    "MiniportCancelOidRequest",
+    currentFrame().irql,
+    cancel,
+    adapter.context,
+    requestId,
+  );
+}
