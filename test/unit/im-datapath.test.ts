@@ -9,9 +9,11 @@ import { describe, test } from "node:test";
 import fc from "fast-check";
 import * as passthrough from "../../src/drivers/passthrough/index.js";
 import {
+  makeOidRequest,
   NDIS_GET_NET_BUFFER_LIST_CANCEL_ID,
   type NDIS_HANDLE,
   NDIS_OBJECT_TYPE_DEFAULT,
+  type NDIS_OID_REQUEST,
   NDIS_RECEIVE_FLAGS_RESOURCES,
   NDIS_SET_NET_BUFFER_LIST_CANCEL_ID,
   NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
@@ -26,7 +28,10 @@ import {
   NdisGeneratePartialCancelId,
   NdisHost,
   NdisMIndicateReceiveNetBufferLists,
+  NdisMOidRequestComplete,
   NdisMSendNetBufferListsComplete,
+  NdisOidRequest,
+  NdisRequestQueryInformation,
   NdisReturnNetBufferLists,
   NdisSendNetBufferLists,
   type NET_BUFFER_LIST,
@@ -34,6 +39,7 @@ import {
   NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
   type NET_PNP_EVENT_NOTIFICATION,
   NetEventPause,
+  OID_GEN_VENDOR_ID,
 } from "../../src/index.js";
 import { type Script, scriptedMiniport } from "../helpers/miniport.js";
 import { type ProtocolScript, scriptedProtocol } from "../helpers/protocol.js";
@@ -281,8 +287,8 @@ describe("cancel", () => {
   });
 });
 
-describe("property: every NBL comes back exactly once", () => {
-  test("random chains, completions, returns, pauses and restarts through the passthrough", async () => {
+describe("property: every NBL and OID comes back exactly once", () => {
+  test("random chains, completions, returns, OID requests, pauses and restarts through the passthrough", async () => {
     const op = fc.oneof(
       fc.record({ kind: fc.constant("send" as const), n: fc.integer({ min: 1, max: 4 }) }),
       fc.record({
@@ -292,12 +298,17 @@ describe("property: every NBL comes back exactly once", () => {
       }),
       fc.record({ kind: fc.constant("complete" as const), pick: fc.nat(), reverse: fc.boolean() }),
       fc.record({ kind: fc.constant("return" as const), pick: fc.nat() }),
+      fc.record({ kind: fc.constant("oid" as const), pend: fc.boolean() }),
+      fc.record({ kind: fc.constant("completeOid" as const) }),
       fc.record({ kind: fc.constant("pause" as const) }),
       fc.record({ kind: fc.constant("restart" as const) }),
     );
     await fc.assert(
       fc.asyncProperty(fc.array(op, { maxLength: 25 }), async (ops) => {
         const heldBelow: NET_BUFFER_LIST[] = [];
+        // OID traffic: the miniport answers at once or pends, as each request says.
+        const pendedOids: NDIS_OID_REQUEST[] = [];
+        let pendNext = false;
         const heldAbove: NET_BUFFER_LIST[] = [];
         let tcpipOut = 0;
         let pendingPause: { handle: NDIS_HANDLE; event: NET_PNP_EVENT_NOTIFICATION } | null = null;
@@ -306,6 +317,11 @@ describe("property: every NBL comes back exactly once", () => {
           {
             send: (_a, chain) => {
               for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next) heldBelow.push(n);
+            },
+            oid: (_a, r) => {
+              if (!pendNext) return NDIS_STATUS_SUCCESS;
+              pendedOids.push(r);
+              return NDIS_STATUS_PENDING;
             },
           },
           {
@@ -335,6 +351,8 @@ describe("property: every NBL comes back exactly once", () => {
         const sent: NET_BUFFER_LIST[] = [];
         const indicated: NET_BUFFER_LIST[] = [];
         const stackOps: Promise<unknown>[] = [];
+        const oids: NDIS_OID_REQUEST[] = [];
+        const answeredAtOnce: NDIS_OID_REQUEST[] = [];
         let stackBusy: Promise<unknown> = Promise.resolve();
         // What the stack will be once the queued stack operations are done.
         let running = true;
@@ -353,6 +371,21 @@ describe("property: every NBL comes back exactly once", () => {
               0,
               list.length,
               o.resources ? NDIS_RECEIVE_FLAGS_RESOURCES : 0,
+            );
+          } else if (o.kind === "oid") {
+            pendNext = o.pend;
+            const r = makeOidRequest({
+              RequestType: NdisRequestQueryInformation,
+              Oid: OID_GEN_VENDOR_ID,
+              InformationBuffer: new Uint8Array(4),
+            });
+            oids.push(r);
+            if (NdisOidRequest(s.top, r) !== NDIS_STATUS_PENDING) answeredAtOnce.push(r);
+          } else if (o.kind === "completeOid" && pendedOids.length > 0) {
+            NdisMOidRequestComplete(
+              s.adapter,
+              pendedOids.shift() as NDIS_OID_REQUEST,
+              NDIS_STATUS_SUCCESS,
             );
           } else if (o.kind === "complete" && heldBelow.length > 0) {
             const take = heldBelow.splice(0, 1 + (o.pick % heldBelow.length));
@@ -374,7 +407,15 @@ describe("property: every NBL comes back exactly once", () => {
           await flush();
         }
         // Drain: the miniport completes everything, tcpip returns everything.
-        while (heldBelow.length > 0 || heldAbove.length > 0) {
+        while (heldBelow.length > 0 || heldAbove.length > 0 || pendedOids.length > 0) {
+          pendNext = false;
+          if (pendedOids.length > 0) {
+            NdisMOidRequestComplete(
+              s.adapter,
+              pendedOids.shift() as NDIS_OID_REQUEST,
+              NDIS_STATUS_SUCCESS,
+            );
+          }
           if (heldBelow.length > 0) {
             const take = heldBelow.splice(0);
             for (const n of take) n.Status = NDIS_STATUS_SUCCESS;
@@ -393,6 +434,11 @@ describe("property: every NBL comes back exactly once", () => {
           assert.ok(c.status === NDIS_STATUS_SUCCESS || c.status === NDIS_STATUS_PAUSED);
         }
         assert.ok(sent.every((n) => n.SourceHandle === s.top));
+        // Every OID request answered exactly once: at once, or through ProtocolOidRequestComplete.
+        const later = s.tcpip.oidCompletions.map((c) => c.request);
+        assert.equal(answeredAtOnce.length + later.length, oids.length);
+        for (const r of oids)
+          assert.equal(Number(answeredAtOnce.includes(r)) + Number(later.includes(r)), 1);
         // Every NBL indicated without RESOURCES returned to the miniport exactly once.
         assert.equal(s.mp.returned.length, indicated.length);
         assert.equal(new Set(s.mp.returned).size, indicated.length);
