@@ -289,6 +289,11 @@ export const VERIFIER_RULES = Object.freeze({
     "NdisOidRequest (DDI): the request belongs to NDIS until it completes",
     "a driver issues an NDIS_OID_REQUEST again only after its previous issue completed",
   ),
+  NdisMNetPnPEventInOIDRequest: rule(
+    "NdisMNetPnPEventInOIDRequest",
+    "SDV rule NdisMNetPnPEventInOIDRequest",
+    "NdisMNetPnPEvent is never called from MiniportOidRequest nor while an OID request the driver pended is outstanding",
+  ),
 } satisfies Record<string, VerifierRule>);
 
 export type VerifierRuleId = keyof typeof VERIFIER_RULES;

@@ -11,16 +11,21 @@ import {
   type NDIS_HANDLE,
   type NDIS_OID_REQUEST,
   NDIS_STATUS_BUFFER_TOO_SHORT,
+  NDIS_STATUS_FAILURE,
   NDIS_STATUS_INVALID_PARAMETER,
+  NDIS_STATUS_LINK_STATE,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_REQUEST_ABORTED,
   NDIS_STATUS_SUCCESS,
   NdisCancelOidRequest,
   NdisHost,
+  NdisMIndicateStatusEx,
+  NdisMNetPnPEvent,
   NdisMOidRequestComplete,
   NdisOidRequest,
   NdisRequestQueryInformation,
   NdisRequestSetInformation,
+  NetEventReconfigure,
   OID_GEN_MAXIMUM_FRAME_SIZE,
   OID_GEN_VENDOR_ID,
   OID_PNP_SET_POWER,
@@ -257,5 +262,61 @@ describe("the passthrough driver and OIDs", () => {
     });
     assert.equal(NdisOidRequest(s.binding, r), NDIS_STATUS_SUCCESS);
     assert.ok(!s.mp.calls.some((c) => c.startsWith("MiniportOidRequest")));
+  });
+});
+
+describe("NdisMNetPnPEventInOIDRequest", () => {
+  test("an IM may not propagate a PnP event while an OID it pended is outstanding", async () => {
+    const held: NDIS_OID_REQUEST[] = [];
+    const host = new NdisHost({
+      verifier: "record",
+      bindings: [
+        { protocol: "passthrough", adapter: "eth0" },
+        { protocol: "tcpip", adapter: "eth0-pt" },
+      ],
+    });
+    const mp = scriptedMiniport({
+      oid: (_a, r) => {
+        held.push(r);
+        return NDIS_STATUS_PENDING;
+      },
+    });
+    const tcpip = scriptedProtocol({ name: "tcpip" });
+    await host.loadDriver({ name: "mp", module: mp.module });
+    await host.loadDriver({ name: "passthrough", module: passthrough });
+    await host.loadDriver({ name: "tcpip", module: tcpip.module });
+    await host.addAdapter({ driver: "mp", name: "eth0" });
+    // The VELAN's handle, as tcpip sees it on a status indication passed up.
+    const adapter = mp.adapters[0]?.handle as NDIS_HANDLE;
+    NdisMIndicateStatusEx(adapter, {
+      Header: { Type: 0x98, Revision: 1, Size: 0 },
+      SourceHandle: adapter,
+      PortNumber: 0,
+      StatusCode: NDIS_STATUS_LINK_STATE,
+      Flags: 0,
+      DestinationHandle: null,
+      RequestId: null,
+      StatusBuffer: null,
+      StatusBufferSize: 0,
+    });
+    const velan = tcpip.statuses[0]?.SourceHandle as NDIS_HANDLE;
+    const reconfigure = {
+      Header: { Type: 0x80, Revision: 1, Size: 0 },
+      PortNumber: 0,
+      NetPnPEvent: { NetEvent: NetEventReconfigure, Buffer: null, BufferLength: 0 },
+    };
+    assert.equal(
+      NdisOidRequest(tcpip.bindings[0]?.handle as NDIS_HANDLE, query(OID_GEN_VENDOR_ID)),
+      NDIS_STATUS_PENDING,
+    );
+    assert.equal(NdisMNetPnPEvent(velan, reconfigure), NDIS_STATUS_FAILURE);
+    assert.deepEqual(rules(host), ["NdisMNetPnPEventInOIDRequest"]);
+    NdisMOidRequestComplete(adapter, held[0] as NDIS_OID_REQUEST, NDIS_STATUS_SUCCESS);
+    assert.equal(
+      NdisMNetPnPEvent(velan, reconfigure),
+      NDIS_STATUS_SUCCESS,
+      "allowed once the OID is done",
+    );
+    assert.equal(rules(host).length, 1);
   });
 });

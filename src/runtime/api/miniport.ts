@@ -30,7 +30,8 @@ import type { NDIS_HANDLE } from "../../ndis/types.js";
 import type { MiniportAdapter } from "../core/adapter.js";
 import { checkGeneralAttributes, checkRegistrationAttributes } from "../core/attributes.js";
 import { bindingsOf, deliverPnPEvent } from "../core/binding.js";
-import { checkIrql, currentFrame, describeThrown } from "../core/context.js";
+import { checkIrql, currentFrame, describeThrown, type Frame } from "../core/context.js";
+import type { DriverRecord } from "../core/driver.js";
 import { describeHandleArgument, handleRuntime, resolveHandle } from "../core/handles.js";
 import type { NdisRuntime } from "../core/runtime.js";
 import { enter } from "./trace.js";
@@ -249,6 +250,16 @@ export function NdisMNetPnPEvent(
     );
     return done(NDIS_STATUS_INVALID_PARAMETER, `${forbidden} is not propagated`);
   }
+  const inOid = frameInHandler("MiniportOidRequest", driver);
+  if (inOid || adapter.oidPending !== null) {
+    // SDV NdisMNetPnPEventInOIDRequest: on Windows this deadlocks; NDIS here refuses the call.
+    runtime.violate(
+      "NdisMNetPnPEventInOIDRequest",
+      `NdisMNetPnPEvent on ${adapter.name} ${inOid ? "from inside MiniportOidRequest" : "while an OID request the driver pended is outstanding"}`,
+      driver,
+    );
+    return done(NDIS_STATUS_FAILURE, "called inside an OID request");
+  }
   const query = code === NetEventQueryPower || code === NetEventQueryRemoveDevice;
   for (const binding of bindingsOf(adapter)) {
     const state = binding.machine.state;
@@ -259,4 +270,12 @@ export function NdisMNetPnPEvent(
     }
   }
   return done(NDIS_STATUS_SUCCESS, `NetEvent ${code} to the protocols above ${adapter.name}`);
+}
+
+/** True when some frame on the stack runs `handler` of `driver`. */
+function frameInHandler(handler: string, driver: DriverRecord | null): boolean {
+  for (let frame: Frame | null = currentFrame(); frame !== null; frame = frame.parent) {
+    if (frame.handler === handler && frame.driver === driver) return true;
+  }
+  return false;
 }
