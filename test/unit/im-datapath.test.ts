@@ -15,6 +15,8 @@ import {
   NDIS_OBJECT_TYPE_DEFAULT,
   type NDIS_OID_REQUEST,
   NDIS_RECEIVE_FLAGS_RESOURCES,
+  NDIS_SEND_FLAGS_CHECK_FOR_LOOPBACK,
+  NDIS_SEND_FLAGS_SINGLE_QUEUE,
   NDIS_SET_NET_BUFFER_LIST_CANCEL_ID,
   NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
   NDIS_STATUS_PAUSED,
@@ -168,6 +170,24 @@ describe("through the passthrough driver", () => {
       assert.deepEqual(rules(s.host), []);
     });
   }
+
+  test("port numbers and send flags reach the miniport below unchanged", async () => {
+    const seen: [number, number][] = [];
+    const s = await imStack(2, {
+      send: (a, chain, port, flags) => {
+        seen.push([port, flags]);
+        NdisMSendNetBufferListsComplete(a.handle, chain, 0);
+      },
+    });
+    const p = pool(s.tcpip.protocolHandle() as NDIS_HANDLE);
+    NdisSendNetBufferLists(s.top, link(nbls(p, 1, s.top)), 0, NDIS_SEND_FLAGS_CHECK_FOR_LOOPBACK);
+    NdisSendNetBufferLists(s.top, link(nbls(p, 1, s.top)), 3, NDIS_SEND_FLAGS_SINGLE_QUEUE);
+    assert.deepEqual(seen, [
+      [0, NDIS_SEND_FLAGS_CHECK_FOR_LOOPBACK],
+      [3, NDIS_SEND_FLAGS_SINGLE_QUEUE],
+    ]);
+    assert.equal(s.tcpip.completed.length, 2);
+  });
 
   test("RESOURCES indications pass through and are the miniport's again at once", async () => {
     const s = await imStack(1);
