@@ -4,6 +4,7 @@
  * PnpManager interface (start or de-initialize a virtual miniport, contain a stopped driver);
  * the NdisHost API calls the rest. Internal to the host.
  */
+
 import {
   NDIS_PAUSE_BIND_PROTOCOL,
   NDIS_PAUSE_NDIS_INTERNAL,
@@ -38,6 +39,7 @@ import {
   unbindProtocol,
   waitForBinding,
 } from "../runtime/core/binding.js";
+import { reclaimFrom } from "../runtime/core/datapath.js";
 import type { DeviceInstance, PnpManager } from "../runtime/core/device-instance.js";
 import {
   type DriverRecord,
@@ -168,6 +170,8 @@ export class Stacks implements PnpManager {
   async contain(driver: DriverRecord): Promise<void> {
     await this.later();
     const runtime = this.#runtime;
+    // What the stopped driver holds on the data path comes back first, so no pause waits for it.
+    reclaimFrom(runtime, driver);
     for (const block of [...driver.miniportDrivers]) {
       for (const adapter of [...block.adapters]) {
         for (const binding of bindingsOf(adapter)) {

@@ -11,6 +11,7 @@ import {
   NDIS_RECEIVE_FLAGS_RESOURCES,
   NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
   NDIS_STATUS_PAUSED,
+  NDIS_STATUS_SEND_ABORTED,
   NDIS_STATUS_SUCCESS,
   NdisAllocateNetBufferList,
   NdisAllocateNetBufferListPool,
@@ -341,5 +342,59 @@ describe("receive and return", () => {
     );
     await s.host.pauseStack("eth0");
     assert.deepEqual(rules(s.host), ["MiniportPause_NblsOutstanding"]);
+  });
+});
+
+describe("a driver stopped by the verifier gives back what it holds", () => {
+  test("sends a stopped miniport held complete to the sender with NDIS_STATUS_SEND_ABORTED", async () => {
+    let sends = 0;
+    const s = await stack({
+      host: { verifier: "strict" },
+      mp: {
+        send: () => {
+          sends++;
+          if (sends === 2) throw new Error("miniport bug");
+        },
+      },
+    });
+    const p = pool(s.proto.protocolHandle() as NDIS_HANDLE);
+    const first = chain(p, 2, s.binding);
+    const second = chain(p, 1, s.binding);
+    NdisSendNetBufferLists(s.binding, first[0] as NET_BUFFER_LIST, 0, 0);
+    NdisSendNetBufferLists(s.binding, second[0] as NET_BUFFER_LIST, 0, 0);
+    await s.host.settle();
+    assert.deepEqual(
+      s.host.stoppedDrivers.map((v) => [v.driver, v.rule]),
+      [["mp", "DriverException"]],
+    );
+    const completed = s.proto.completed;
+    assert.equal(completed.length, 3, "each NBL comes back exactly once");
+    assert.equal(new Set(completed.map((c) => c.nbl)).size, 3);
+    assert.ok(completed.every((c) => c.status === NDIS_STATUS_SEND_ABORTED));
+  });
+
+  test("indications a stopped protocol held go back to the miniport", async () => {
+    let receives = 0;
+    const s = await stack({
+      host: { verifier: "strict" },
+      proto: {
+        receive: () => {
+          receives++;
+          if (receives === 2) throw new Error("protocol bug");
+        },
+      },
+    });
+    const p = pool(s.adapter);
+    const first = chain(p, 2, s.adapter);
+    NdisMIndicateReceiveNetBufferLists(s.adapter, first[0] as NET_BUFFER_LIST, 0, 2, 0);
+    const second = chain(p, 1, s.adapter);
+    NdisMIndicateReceiveNetBufferLists(s.adapter, second[0] as NET_BUFFER_LIST, 0, 1, 0);
+    await s.host.settle();
+    assert.deepEqual(
+      s.host.stoppedDrivers.map((v) => v.driver),
+      ["proto"],
+    );
+    assert.equal(s.mp.returned.length, 3);
+    assert.equal(new Set(s.mp.returned).size, 3);
   });
 });

@@ -208,6 +208,7 @@ export function NdisAllocateNetBufferListPool(
     freed: false,
     params,
     free: [],
+    all: [],
   };
   pool.handle = mintHandle(label, pool);
   driver.pools.add(pool);
@@ -325,6 +326,7 @@ function takeNbl(pool: NblPool): NetBufferListObject | null {
       nb = new NetBufferObject(pool, mdl, true);
     }
     nbl = new NetBufferListObject(pool, nb);
+    pool.all.push(nbl);
   }
   const nb = nbl.poolNb;
   if (nb !== null) {

@@ -14,7 +14,12 @@
  */
 
 import { NDIS_RECEIVE_FLAGS_RESOURCES, type NET_BUFFER_LIST } from "../../ndis/nbl.js";
-import { type NDIS_STATUS, NDIS_STATUS_FAILURE, NDIS_STATUS_PAUSED } from "../../ndis/status.js";
+import {
+  type NDIS_STATUS,
+  NDIS_STATUS_FAILURE,
+  NDIS_STATUS_PAUSED,
+  NDIS_STATUS_SEND_ABORTED,
+} from "../../ndis/status.js";
 import type { MiniportAdapter } from "./adapter.js";
 import type { Binding } from "./binding.js";
 import { callHandler, currentFrame } from "./context.js";
@@ -428,4 +433,50 @@ export function cancelSends(binding: Binding, cancelId: unknown): void {
     adapter.context,
     cancelId,
   );
+}
+
+/**
+ * After the verifier stopped `driver`: NDIS takes back the NBLs it holds on the data path, so that
+ * nothing waits for them forever. Sends its miniport edge holds complete to their senders with
+ * NDIS_STATUS_SEND_ABORTED; indications its protocol edge holds count as returned. [MODEL] An NBL
+ * a stopped IM forwarded further down comes back to the stopped driver and stays there.
+ */
+export function reclaimFrom(runtime: NdisRuntime, driver: DriverRecord): void {
+  const sends = new Map<MiniportAdapter, NET_BUFFER_LIST[]>();
+  const returns = new Map<Binding, NET_BUFFER_LIST[]>();
+  for (const d of runtime.drivers.values()) {
+    for (const pool of d.pools) {
+      if (pool.kind !== "nbl-pool") continue;
+      for (const nbl of pool.all) {
+        if (!nbl.allocated) continue;
+        const top = nbl.sendPath[nbl.sendPath.length - 1];
+        if (top !== undefined && top.adapter.driver === driver && nbl.owner === driver) {
+          const list = sends.get(top.adapter) ?? [];
+          list.push(nbl);
+          sends.set(top.adapter, list);
+        }
+        const held = nbl.recvHolders[nbl.recvHolders.length - 1];
+        const holders =
+          held === undefined || held === null ? [] : Array.isArray(held) ? held : [held];
+        for (const b of holders) {
+          if (b.driver !== driver) continue;
+          const list = returns.get(b) ?? [];
+          list.push(nbl);
+          returns.set(b, list);
+        }
+      }
+    }
+  }
+  for (const [adapter, list] of sends) {
+    for (let i = 0; i < list.length; i++) {
+      const n = list[i] as NET_BUFFER_LIST;
+      n.Status = NDIS_STATUS_SEND_ABORTED;
+      n.Next = list[i + 1] ?? null;
+    }
+    completeSends(adapter, list[0] as NET_BUFFER_LIST, 0);
+  }
+  for (const [binding, list] of returns) {
+    for (let i = 0; i < list.length; i++) (list[i] as NET_BUFFER_LIST).Next = list[i + 1] ?? null;
+    returnFromBinding(binding, list[0] as NET_BUFFER_LIST, 0);
+  }
 }

@@ -174,6 +174,8 @@ export interface NblPool extends PoolBase {
   readonly kind: "nbl-pool";
   readonly params: NblPoolParams;
   readonly free: NetBufferListObject[];
+  /** Every NBL the pool ever made (made once, reused), so NDIS can find those a stopped driver holds. */
+  readonly all: NetBufferListObject[];
 }
 
 export interface NbPool extends PoolBase {
@@ -397,6 +399,7 @@ export function dataBuffer(
 export function releasePool(pool: NblPool | NbPool): void {
   pool.freed = true;
   pool.free.length = 0;
+  if (pool.kind === "nbl-pool") pool.all.length = 0;
   pool.driver.pools.delete(pool);
   revokeHandle(pool.handle);
 }
