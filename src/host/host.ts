@@ -10,15 +10,25 @@ import { pathToFileURL } from "node:url";
 import {
   MediaConnectStateConnected,
   MediaConnectStateDisconnected,
+  NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND,
   NDIS_MINIPORT_ATTRIBUTES_REGISTER_BUGCHECK_CALLBACK,
+  NDIS_PAUSE_LOW_POWER,
   NDIS_PAUSE_NDIS_INTERNAL,
   NDIS_PAUSE_UNBIND_PROTOCOL,
+  NdisDeviceStateD0,
+  NdisDeviceStateD3,
   NdisPowerProfileAcOnLine,
   NdisPowerProfileBattery,
 } from "../ndis/adapter.js";
 import { NdisError } from "../ndis/errors.js";
 import { HIGH_LEVEL, PASSIVE_LEVEL } from "../ndis/irql.js";
 import { NDIS_OBJECT_TYPE_DEFAULT, ndisObjectTypeToString } from "../ndis/object-header.js";
+import {
+  makeOidRequest,
+  type NDIS_OID_REQUEST,
+  NdisRequestSetInformation,
+  OID_PNP_SET_POWER,
+} from "../ndis/oid.js";
 import {
   isNdisStatusValue,
   type NDIS_STATUS,
@@ -31,13 +41,16 @@ import {
   type NDIS_SHUTDOWN_ACTION,
   NdisHaltDeviceDisabled,
   NdisHaltDeviceFailed,
+  NdisHaltDevicePoweredDown,
   NdisHaltDeviceStopped,
   NdisShutdownBugCheck,
   NdisShutdownPowerOff,
   NetEventCancelRemoveDevice,
   NetEventIMReEnableDevice,
+  NetEventQueryPower,
   NetEventQueryRemoveDevice,
   NetEventReconfigure,
+  NetEventSetPower,
 } from "../ndis/structs.js";
 import type { DRIVER_OBJECT } from "../ndis/types.js";
 import {
@@ -70,12 +83,24 @@ import {
   type RegistryValue,
   retireDriver,
 } from "../runtime/core/driver.js";
+import { issueNdisOid } from "../runtime/core/oid.js";
 import { type AllocationSite, NdisRuntime, type PendingSite } from "../runtime/core/runtime.js";
 import type { TraceListener } from "../runtime/core/trace.js";
 import { VERIFIER_MODES, type VerifierMode, type Violation } from "../verifier/violation.js";
 import { type BindingPaths, Stacks } from "./stacks.js";
 
 export type { AllocationSite, BindingPaths, PendingSite, RegistryValue };
+
+/** OID_PNP_SET_POWER with an NDIS_DEVICE_POWER_STATE, as NDIS issues it around sleep. */
+function powerRequest(state: number): NDIS_OID_REQUEST {
+  const buffer = new Uint8Array(4);
+  new DataView(buffer.buffer).setUint32(0, state, true);
+  return makeOidRequest({
+    RequestType: NdisRequestSetInformation,
+    Oid: OID_PNP_SET_POWER,
+    InformationBuffer: buffer,
+  });
+}
 
 export interface NdisHostOptions {
   /**
@@ -334,6 +359,9 @@ function describeBinding(binding: Binding): BindingInfo {
 export class NdisHost {
   readonly #runtime: NdisRuntime;
   readonly #stacks: Stacks;
+  /** Set while the system sleeps: what `resume` must bring back. */
+  #asleep: { lowPower: MiniportAdapter[]; halted: { driver: string; name: string }[] } | null =
+    null;
 
   constructor(options: NdisHostOptions = {}) {
     const verifier = options.verifier ?? "strict";
@@ -839,6 +867,100 @@ export class NdisHost {
     }
     await this.#stacks.restart(adapter);
     return describeAdapter(adapter);
+  }
+
+  /**
+   * Puts the system to sleep (D3), as NDIS does for every adapter:
+   * 1. NetEventQueryPower to the bindings of physical adapters (IM drivers pass it up): a refusal
+   *    vetoes the sleep and is returned; nothing else happens.
+   * 2. Every stack is paused (virtual adapters first), then NetEventSetPower(D3) goes to the
+   *    bindings of physical adapters (IM drivers pass it up).
+   * 3. An adapter whose miniport set NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND (an IM virtual
+   *    miniport must) gets OID_PNP_SET_POWER(D3) from NDIS; any other is unbound and halted with
+   *    NdisHaltDevicePoweredDown. [MODEL] Its bindings are not kept over the halt: `resume`
+   *    brings the device back as an arrival, and its protocols bind anew.
+   * Resolves with NDIS_STATUS_SUCCESS, or the refusing status.
+   */
+  async suspend(): Promise<NDIS_STATUS> {
+    this.#assertRunning();
+    if (this.#asleep !== null)
+      throw new NdisError("NDIS_ERR_INVALID_STATE", "the system is asleep");
+    const runtime = this.#runtime;
+    const all = [...runtime.adapters.values()];
+    const physical = all.filter((a) => !a.block.chars.isIntermediate);
+    const virtual = all.filter((a) => a.block.chars.isIntermediate);
+    const d3 = Uint8Array.of(NdisDeviceStateD3, 0, 0, 0);
+    for (const adapter of physical) {
+      for (const binding of bindingsOf(adapter)) {
+        const status = await deliverPnPEvent(
+          binding,
+          netPnPNotification(NetEventQueryPower, d3, 4),
+        );
+        if (status !== NDIS_STATUS_SUCCESS) {
+          if (this.#stacks.busy) await this.#stacks.settle();
+          return status;
+        }
+      }
+    }
+    for (const adapter of [...virtual, ...physical]) {
+      if (adapter.machine.state === "Running")
+        await this.#stacks.pause(adapter, NDIS_PAUSE_LOW_POWER);
+    }
+    for (const adapter of physical) {
+      for (const binding of bindingsOf(adapter))
+        await deliverPnPEvent(binding, netPnPNotification(NetEventSetPower, d3, 4));
+    }
+    const asleep: { lowPower: MiniportAdapter[]; halted: { driver: string; name: string }[] } = {
+      lowPower: [],
+      halted: [],
+    };
+    for (const adapter of [...virtual, ...physical]) {
+      if (runtime.adapters.get(adapter.name) !== adapter) continue; // gone with its lower binding
+      const flags = adapter.registration?.AttributeFlags ?? 0;
+      if ((flags & NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND) !== 0) {
+        await issueNdisOid(adapter, powerRequest(NdisDeviceStateD3));
+        asleep.lowPower.push(adapter);
+      } else {
+        asleep.halted.push({ driver: adapter.driver.name, name: adapter.name });
+        await this.#stacks.takeDown(adapter, NdisHaltDevicePoweredDown);
+      }
+    }
+    if (this.#stacks.busy) await this.#stacks.settle();
+    this.#asleep = asleep;
+    return NDIS_STATUS_SUCCESS;
+  }
+
+  /**
+   * Wakes the system (D0): halted devices arrive again (initialize, bind, restart); adapters kept
+   * in low power get OID_PNP_SET_POWER(D0), their physical bindings NetEventSetPower(D0), and
+   * their stacks restart bottom up.
+   */
+  async resume(): Promise<void> {
+    this.#assertRunning();
+    const asleep = this.#asleep;
+    if (asleep === null) throw new NdisError("NDIS_ERR_INVALID_STATE", "the system is not asleep");
+    this.#asleep = null;
+    const runtime = this.#runtime;
+    const d0 = Uint8Array.of(NdisDeviceStateD0, 0, 0, 0);
+    const kept = asleep.lowPower.filter((a) => runtime.adapters.get(a.name) === a);
+    const physical = kept.filter((a) => !a.block.chars.isIntermediate);
+    const virtual = kept.filter((a) => a.block.chars.isIntermediate);
+    for (const adapter of [...physical, ...virtual]) {
+      await issueNdisOid(adapter, powerRequest(NdisDeviceStateD0));
+    }
+    for (const adapter of physical) {
+      for (const binding of bindingsOf(adapter))
+        await deliverPnPEvent(binding, netPnPNotification(NetEventSetPower, d0, 4));
+    }
+    for (const adapter of [...physical, ...virtual]) {
+      if (runtime.adapters.get(adapter.name) === adapter && adapter.machine.state === "Paused")
+        await this.#stacks.restart(adapter);
+    }
+    for (const { driver, name } of asleep.halted) {
+      if (runtime.drivers.get(driver)?.state === "loaded" && !runtime.adapters.has(name))
+        await this.addAdapter({ driver, name });
+    }
+    if (this.#stacks.busy) await this.#stacks.settle();
   }
 
   /**

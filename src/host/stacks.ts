@@ -7,6 +7,7 @@
 
 import {
   NDIS_PAUSE_BIND_PROTOCOL,
+  NDIS_PAUSE_LOW_POWER,
   NDIS_PAUSE_NDIS_INTERNAL,
   NdisDevicePnPEventSurpriseRemoved,
 } from "../ndis/adapter.js";
@@ -223,7 +224,8 @@ export class Stacks implements PnpManager {
       if (binding.machine.state === "Running") await pauseBinding(binding, reason);
     }
     await waitForState(adapter, (s) => s !== "Restarting");
-    if (adapter.machine.state === "Running") await pauseAdapter(adapter, false);
+    if (adapter.machine.state === "Running")
+      await pauseAdapter(adapter, false, reason === NDIS_PAUSE_LOW_POWER);
   }
 
   async restart(adapter: MiniportAdapter): Promise<void> {

@@ -129,3 +129,11 @@ export const NdisDevicePnPEventPowerProfileChanged = 5;
 /** NDIS_POWER_PROFILE: the ULONG in the buffer of NdisDevicePnPEventPowerProfileChanged. */
 export const NdisPowerProfileBattery = 0;
 export const NdisPowerProfileAcOnLine = 1;
+
+// NDIS_DEVICE_POWER_STATE: the payload of OID_PNP_SET_POWER / OID_PNP_QUERY_POWER and of the
+// NetEventSetPower / NetEventQueryPower buffers.
+export const NdisDeviceStateUnspecified = 0;
+export const NdisDeviceStateD0 = 1;
+export const NdisDeviceStateD1 = 2;
+export const NdisDeviceStateD2 = 3;
+export const NdisDeviceStateD3 = 4;

@@ -5,6 +5,7 @@
  * named violation.
  */
 import {
+  NDIS_PAUSE_LOW_POWER,
   NDIS_PAUSE_MINIPORT_DEVICE_REMOVE,
   NDIS_PAUSE_NDIS_INTERNAL,
   NdisDevicePnPEventPowerProfileChanged,
@@ -82,10 +83,13 @@ export interface MiniportAdapter {
 }
 
 export interface OidEntry {
-  readonly binding: Binding;
+  /** The issuing binding; null for a request NDIS itself issues (power, …). */
+  readonly binding: Binding | null;
   readonly request: NDIS_OID_REQUEST;
   /** True once the issuer was told PENDING: the result then goes to ProtocolOidRequestComplete. */
   queued: boolean;
+  /** For NDIS's own requests: where the result goes. */
+  readonly onComplete?: (status: number) => void;
 }
 
 const header = (Type: number, Revision = 1, Size = 0) => Object.freeze({ Type, Revision, Size });
@@ -295,11 +299,16 @@ export async function restartAdapter(adapter: MiniportAdapter): Promise<NDIS_STA
 }
 
 /** NDIS calls MiniportPause (PASSIVE_LEVEL); resolves once the adapter is Paused. */
-export async function pauseAdapter(adapter: MiniportAdapter, removing: boolean): Promise<void> {
+export async function pauseAdapter(
+  adapter: MiniportAdapter,
+  removing: boolean,
+  lowPower = false,
+): Promise<void> {
   const { runtime, driver } = adapter;
   // The device-remove reason exists for NDIS 6.40+ drivers only (Windows 10 1903+).
-  const reason =
-    removing && adapter.block.version.minor >= 40
+  const reason = lowPower
+    ? NDIS_PAUSE_LOW_POWER
+    : removing && adapter.block.version.minor >= 40
       ? NDIS_PAUSE_MINIPORT_DEVICE_REMOVE
       : NDIS_PAUSE_NDIS_INTERNAL;
   const params: NDIS_MINIPORT_PAUSE_PARAMETERS = Object.freeze({

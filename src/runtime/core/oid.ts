@@ -98,6 +98,22 @@ export function issueOid(binding: Binding, request: NDIS_OID_REQUEST): NDIS_STAT
   return deliver(adapter, entry);
 }
 
+/**
+ * A request NDIS issues itself (OID_PNP_SET_POWER around sleep…), through the same one-at-a-time
+ * path; resolves with the miniport's answer.
+ */
+export function issueNdisOid(
+  adapter: MiniportAdapter,
+  request: NDIS_OID_REQUEST,
+): Promise<NDIS_STATUS> {
+  return new Promise((resolve) => {
+    const entry: OidEntry = { binding: null, request, queued: true, onComplete: resolve };
+    inFlight.add(request);
+    if (adapter.oidPending !== null) adapter.oidQueue.push(entry);
+    else deliver(adapter, entry);
+  });
+}
+
 function deliver(adapter: MiniportAdapter, entry: OidEntry): NDIS_STATUS {
   const { runtime, driver } = adapter;
   adapter.oidPending = entry;
@@ -165,7 +181,8 @@ function checkBytes(
 function finish(adapter: MiniportAdapter, entry: OidEntry, status: NDIS_STATUS): void {
   adapter.oidPending = null;
   inFlight.delete(entry.request);
-  if (entry.queued) completeToIssuer(entry.binding, entry.request, status);
+  if (entry.binding === null) entry.onComplete?.(status);
+  else if (entry.queued) completeToIssuer(entry.binding, entry.request, status);
   if (adapter.oidQueue.length > 0) adapter.runtime.defer(() => next(adapter));
 }
 
