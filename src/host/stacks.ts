@@ -47,6 +47,7 @@ import {
   type ProtocolDriverBlock,
   retireDriver,
 } from "../runtime/core/driver.js";
+import { abortOids } from "../runtime/core/oid.js";
 import type { NdisRuntime } from "../runtime/core/runtime.js";
 import { NdisBugCheckError } from "../verifier/violation.js";
 
@@ -171,8 +172,11 @@ export class Stacks implements PnpManager {
   async contain(driver: DriverRecord): Promise<void> {
     await this.later();
     const runtime = this.#runtime;
-    // What the stopped driver holds on the data path comes back first, so no pause waits for it.
+    // What the stopped driver holds comes back first — NBLs on the data path, OID requests its
+    // miniport edge had — so no pause and no issuer waits for it.
     reclaimFrom(runtime, driver);
+    for (const block of driver.miniportDrivers)
+      for (const adapter of block.adapters) abortOids(adapter);
     for (const block of [...driver.miniportDrivers]) {
       for (const adapter of [...block.adapters]) {
         for (const binding of bindingsOf(adapter)) {

@@ -17,6 +17,8 @@ import {
   NDIS_STATUS_PENDING,
   NDIS_STATUS_REQUEST_ABORTED,
   NDIS_STATUS_SUCCESS,
+  NdisAllocateNetBufferList,
+  NdisAllocateNetBufferListPool,
   NdisCancelOidRequest,
   NdisHost,
   NdisMIndicateStatusEx,
@@ -25,6 +27,8 @@ import {
   NdisOidRequest,
   NdisRequestQueryInformation,
   NdisRequestSetInformation,
+  NdisSendNetBufferLists,
+  type NET_BUFFER_LIST,
   NetEventReconfigure,
   OID_GEN_MAXIMUM_FRAME_SIZE,
   OID_GEN_VENDOR_ID,
@@ -318,5 +322,50 @@ describe("NdisMNetPnPEventInOIDRequest", () => {
       "allowed once the OID is done",
     );
     assert.equal(rules(host).length, 1);
+  });
+});
+
+describe("a miniport stopped by the verifier", () => {
+  test("its pending and queued OID requests complete with NDIS_STATUS_REQUEST_ABORTED", async () => {
+    let calls = 0;
+    const host = new NdisHost({ verifier: "strict" });
+    const mp = scriptedMiniport({
+      oid: () => {
+        calls++;
+        return NDIS_STATUS_PENDING;
+      },
+      send: () => {
+        throw new Error("miniport bug");
+      },
+    });
+    const proto = scriptedProtocol();
+    await host.loadDriver({ name: "mp", module: mp.module });
+    await host.loadDriver({ name: "proto", module: proto.module });
+    await host.addAdapter({ driver: "mp", name: "eth0" });
+    const binding = proto.bindings[0]?.handle as NDIS_HANDLE;
+    assert.equal(NdisOidRequest(binding, query(OID_GEN_VENDOR_ID)), NDIS_STATUS_PENDING);
+    assert.equal(NdisOidRequest(binding, query(OID_GEN_VENDOR_ID)), NDIS_STATUS_PENDING);
+    assert.equal(calls, 1);
+    // The miniport crashes on a send; NDIS stops it and answers for it.
+    const p = NdisAllocateNetBufferListPool(proto.protocolHandle() as NDIS_HANDLE, {
+      Header: { Type: 0x80, Revision: 1, Size: 16 },
+      ProtocolId: 0,
+      fAllocateNetBuffer: true,
+      ContextSize: 0,
+      PoolTag: 0,
+      DataSize: 60,
+    }) as NDIS_HANDLE;
+    const nbl = NdisAllocateNetBufferList(p, 0, 0) as NET_BUFFER_LIST;
+    nbl.SourceHandle = binding;
+    NdisSendNetBufferLists(binding, nbl, 0, 0);
+    await host.settle();
+    assert.deepEqual(
+      host.stoppedDrivers.map((v) => v.driver),
+      ["mp"],
+    );
+    assert.deepEqual(
+      proto.oidCompletions.map((c) => c.status),
+      [NDIS_STATUS_REQUEST_ABORTED, NDIS_STATUS_REQUEST_ABORTED],
+    );
   });
 });

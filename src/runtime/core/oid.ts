@@ -273,3 +273,19 @@ export function cancelOid(binding: Binding, requestId: unknown): void {
     requestId,
   );
 }
+
+/**
+ * The adapter's miniport was stopped by the verifier: NDIS completes the request it held and those
+ * queued behind it with NDIS_STATUS_REQUEST_ABORTED, so no issuer waits forever.
+ */
+export function abortOids(adapter: MiniportAdapter): void {
+  const entries = adapter.oidPending === null ? [] : [adapter.oidPending];
+  entries.push(...adapter.oidQueue.splice(0));
+  adapter.oidPending = null;
+  for (const entry of entries) {
+    inFlight.delete(entry.request);
+    if (entry.binding === null) entry.onComplete?.(NDIS_STATUS_REQUEST_ABORTED);
+    else if (entry.queued)
+      completeToIssuer(entry.binding, entry.request, NDIS_STATUS_REQUEST_ABORTED);
+  }
+}
