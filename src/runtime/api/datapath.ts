@@ -21,6 +21,10 @@ import {
   indicateReceive,
   returnFromBinding,
   returnProblem,
+  scanCompletions,
+  scanHeld,
+  scanned,
+  scanReturns,
   sendOnBinding,
   walkChain,
 } from "../core/datapath.js";
@@ -79,6 +83,11 @@ export function NdisSendNetBufferLists(
   const binding = bindingOf("NdisSendNetBufferLists", NdisBindingHandle);
   if (binding === null) return;
   const runtime = binding.runtime;
+  const fast = scanHeld(runtime, NetBufferList, binding.driver, NdisBindingHandle);
+  if (fast >= 0 && scanned.badSource < 0) {
+    sendOnBinding(binding, NetBufferList, fast, PortNumber >>> 0, SendFlags >>> 0);
+    return;
+  }
   let badSource = -1;
   const checked = walkChain(runtime, NetBufferList, (nbl, i) => {
     if (nbl.owner !== binding.driver) {
@@ -118,6 +127,10 @@ export function NdisMSendNetBufferListsComplete(
   const adapter = adapterOf("NdisMSendNetBufferListsComplete", MiniportAdapterHandle);
   if (adapter === null) return;
   const runtime = adapter.runtime;
+  if (scanCompletions(runtime, adapter, NetBufferList) >= 0 && scanned.badSource < 0) {
+    completeSends(adapter, NetBufferList, SendCompleteFlags >>> 0);
+    return;
+  }
   const accepted = filterChain(
     runtime,
     NetBufferList,
@@ -206,6 +219,16 @@ export function NdisMIndicateReceiveNetBufferLists(
   const adapter = adapterOf("NdisMIndicateReceiveNetBufferLists", MiniportAdapterHandle);
   if (adapter === null) return;
   const runtime = adapter.runtime;
+  const fast = scanHeld(runtime, NetBufferList, adapter.driver, MiniportAdapterHandle);
+  if (
+    fast >= 0 &&
+    scanned.badSource < 0 &&
+    fast === NumberOfNetBufferLists &&
+    adapter.machine.state === "Running"
+  ) {
+    indicateReceive(adapter, NetBufferList, fast, PortNumber >>> 0, ReceiveFlags >>> 0);
+    return;
+  }
   let badSource = -1;
   const checked = walkChain(runtime, NetBufferList, (nbl, i) => {
     if (nbl.owner !== adapter.driver) {
@@ -259,6 +282,10 @@ export function NdisReturnNetBufferLists(
   const binding = bindingOf("NdisReturnNetBufferLists", NdisBindingHandle);
   if (binding === null) return;
   const runtime = binding.runtime;
+  if (scanReturns(runtime, binding, NetBufferLists) >= 0 && scanned.badSource < 0) {
+    returnFromBinding(binding, NetBufferLists, ReturnFlags >>> 0);
+    return;
+  }
   const accepted = filterChain(
     runtime,
     NetBufferLists,

@@ -480,3 +480,75 @@ export function reclaimFrom(runtime: NdisRuntime, driver: DriverRecord): void {
     returnFromBinding(binding, list[0] as NET_BUFFER_LIST, 0);
   }
 }
+
+/**
+ * The data path's fast checks: one pass, no closures. Each returns the chain's length when every
+ * NBL is acceptable, else -1 (the caller then walks the chain again to say exactly why). The first
+ * NBL whose SourceHandle is not the expected one is noted in `scanned.badSource`; read it right
+ * after the call.
+ */
+export const scanned = { badSource: -1 };
+
+/** A chain `holder` may send (SourceHandle `source`) or indicate (SourceHandle `source`). */
+export function scanHeld(
+  runtime: NdisRuntime,
+  chain: unknown,
+  holder: DriverRecord,
+  source: unknown,
+): number {
+  scanned.badSource = -1;
+  if (chain === null || chain === undefined) return -1;
+  const stamp = ++runtime.chainStamp;
+  let count = 0;
+  for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
+    if (!(n instanceof NetBufferListObject) || !n.allocated || n.stamp === stamp) return -1;
+    n.stamp = stamp;
+    if (n.owner !== holder || n.FirstNetBuffer === null) return -1;
+    if (scanned.badSource < 0 && n.SourceHandle !== source) scanned.badSource = count;
+    count++;
+  }
+  return count;
+}
+
+/** A chain `adapter`'s miniport may complete: each NBL sent to it and not yet completed. */
+export function scanCompletions(
+  runtime: NdisRuntime,
+  adapter: MiniportAdapter,
+  chain: unknown,
+): number {
+  scanned.badSource = -1;
+  if (chain === null || chain === undefined) return -1;
+  const stamp = ++runtime.chainStamp;
+  let count = 0;
+  for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
+    if (!(n instanceof NetBufferListObject) || !n.allocated || n.stamp === stamp) return -1;
+    n.stamp = stamp;
+    const path = n.sendPath;
+    const binding = path[path.length - 1];
+    if (binding === undefined || binding.adapter !== adapter || n.owner !== adapter.driver)
+      return -1;
+    if (scanned.badSource < 0 && n.SourceHandle !== binding.handle) scanned.badSource = count;
+    count++;
+  }
+  return count;
+}
+
+/** A chain `binding` may return: each NBL indicated to it, held by it. */
+export function scanReturns(runtime: NdisRuntime, binding: Binding, chain: unknown): number {
+  scanned.badSource = -1;
+  if (chain === null || chain === undefined) return -1;
+  const stamp = ++runtime.chainStamp;
+  let count = 0;
+  for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
+    if (!(n instanceof NetBufferListObject) || !n.allocated || n.stamp === stamp) return -1;
+    n.stamp = stamp;
+    const depth = n.recvAdapters.length - 1;
+    const adapter = n.recvAdapters[depth];
+    if (adapter !== binding.adapter) return -1;
+    const holders = n.recvHolders[depth];
+    if (holders !== binding && !(Array.isArray(holders) && holders.includes(binding))) return -1;
+    if (scanned.badSource < 0 && n.SourceHandle !== adapter.handle) scanned.badSource = count;
+    count++;
+  }
+  return count;
+}
