@@ -13,7 +13,6 @@ import type { NET_BUFFER_LIST } from "../../ndis/nbl.js";
 import type { NDIS_HANDLE } from "../../ndis/types.js";
 import type { MiniportAdapter } from "../core/adapter.js";
 import type { Binding } from "../core/binding.js";
-import { currentFrame } from "../core/context.js";
 import {
   cancelSends,
   completeSends,
@@ -23,50 +22,13 @@ import {
   returnProblem,
   scanCompletions,
   scanHeld,
-  scanned,
   scanReturns,
   sendOnBinding,
   walkChain,
 } from "../core/datapath.js";
-import { describeHandleArgument, handleRuntime, resolveHandle } from "../core/handles.js";
 import type { NetBufferListObject } from "../core/nbl.js";
 import type { NdisRuntime } from "../core/runtime.js";
-
-function reportBadHandle(functionName: string, handle: unknown, what: string): void {
-  const frame = currentFrame();
-  const runtime = handleRuntime(handle) ?? frame.runtime;
-  if (runtime === null) return;
-  runtime.assertAlive();
-  runtime.violate(
-    "InvalidNdisHandle",
-    `${functionName} got ${describeHandleArgument(handle)}; it needs a live ${what}`,
-    frame.driver,
-  );
-}
-
-function bindingOf(functionName: string, handle: unknown): Binding | null {
-  const target = resolveHandle(handle);
-  if (target?.kind === "binding" && target.handle === handle && target.open === "open")
-    return target;
-  reportBadHandle(functionName, handle, "binding handle from NdisOpenAdapterEx");
-  return null;
-}
-
-function adapterOf(functionName: string, handle: unknown): MiniportAdapter | null {
-  const target = resolveHandle(handle);
-  if (target?.kind === "miniport-adapter") return target;
-  reportBadHandle(functionName, handle, "miniport adapter handle");
-  return null;
-}
-
-function refuse(
-  runtime: NdisRuntime,
-  rule: Parameters<NdisRuntime["violate"]>[0],
-  message: string,
-): void {
-  runtime.assertAlive();
-  runtime.violate(rule, message, currentFrame().driver);
-}
+import { miniportAdapterOf, openBindingOf, reportAtCaller } from "./lookup.js";
 
 /**
  * NdisSendNetBufferLists: sends a chain down a binding. The protocol holds every NBL and has set
@@ -80,11 +42,11 @@ export function NdisSendNetBufferLists(
   PortNumber: number,
   SendFlags: number,
 ): void {
-  const binding = bindingOf("NdisSendNetBufferLists", NdisBindingHandle);
+  const binding = openBindingOf("NdisSendNetBufferLists", NdisBindingHandle);
   if (binding === null) return;
   const runtime = binding.runtime;
   const fast = scanHeld(runtime, NetBufferList, binding.driver, NdisBindingHandle);
-  if (fast >= 0 && scanned.badSource < 0) {
+  if (fast >= 0) {
     sendOnBinding(binding, NetBufferList, fast, PortNumber >>> 0, SendFlags >>> 0);
     return;
   }
@@ -98,7 +60,7 @@ export function NdisSendNetBufferLists(
     return null;
   });
   if (typeof checked === "string") {
-    refuse(
+    reportAtCaller(
       runtime,
       "NdisSendNetBufferLists_InvalidChain",
       `NdisSendNetBufferLists on ${binding.protocol.chars.Name} → ${binding.adapter.name}: ${checked}; NDIS sent none of the chain`,
@@ -106,7 +68,7 @@ export function NdisSendNetBufferLists(
     return;
   }
   if (badSource >= 0) {
-    refuse(
+    reportAtCaller(
       runtime,
       "NetBufferList_SourceHandle",
       `NdisSendNetBufferLists on ${binding.protocol.chars.Name} → ${binding.adapter.name}: NBL #${badSource}'s SourceHandle is not the binding handle`,
@@ -124,10 +86,10 @@ export function NdisMSendNetBufferListsComplete(
   NetBufferList: NET_BUFFER_LIST,
   SendCompleteFlags: number,
 ): void {
-  const adapter = adapterOf("NdisMSendNetBufferListsComplete", MiniportAdapterHandle);
+  const adapter = miniportAdapterOf("NdisMSendNetBufferListsComplete", MiniportAdapterHandle);
   if (adapter === null) return;
   const runtime = adapter.runtime;
-  if (scanCompletions(runtime, adapter, NetBufferList) >= 0 && scanned.badSource < 0) {
+  if (scanCompletions(runtime, adapter, NetBufferList) >= 0) {
     completeSends(adapter, NetBufferList, SendCompleteFlags >>> 0);
     return;
   }
@@ -136,7 +98,7 @@ export function NdisMSendNetBufferListsComplete(
     NetBufferList,
     (nbl) => completionProblem(adapter, nbl),
     (problem) =>
-      refuse(
+      reportAtCaller(
         runtime,
         "NdisMSendNetBufferListsComplete_NotOwned",
         `NdisMSendNetBufferListsComplete on adapter ${adapter.name}: ${problem}`,
@@ -151,7 +113,7 @@ export function NdisMSendNetBufferListsComplete(
     if (badSource < 0 && n.SourceHandle !== binding.handle) badSource = i;
   }
   if (badSource >= 0) {
-    refuse(
+    reportAtCaller(
       runtime,
       "NetBufferList_SourceHandle",
       `NdisMSendNetBufferListsComplete on adapter ${adapter.name}: completed NBL #${badSource}'s SourceHandle is no longer the handle of the binding that sent it`,
@@ -216,16 +178,11 @@ export function NdisMIndicateReceiveNetBufferLists(
   NumberOfNetBufferLists: number,
   ReceiveFlags: number,
 ): void {
-  const adapter = adapterOf("NdisMIndicateReceiveNetBufferLists", MiniportAdapterHandle);
+  const adapter = miniportAdapterOf("NdisMIndicateReceiveNetBufferLists", MiniportAdapterHandle);
   if (adapter === null) return;
   const runtime = adapter.runtime;
   const fast = scanHeld(runtime, NetBufferList, adapter.driver, MiniportAdapterHandle);
-  if (
-    fast >= 0 &&
-    scanned.badSource < 0 &&
-    fast === NumberOfNetBufferLists &&
-    adapter.machine.state === "Running"
-  ) {
+  if (fast >= 0 && fast === NumberOfNetBufferLists && adapter.machine.state === "Running") {
     indicateReceive(adapter, NetBufferList, fast, PortNumber >>> 0, ReceiveFlags >>> 0);
     return;
   }
@@ -244,7 +201,7 @@ export function NdisMIndicateReceiveNetBufferLists(
       typeof checked === "string"
         ? checked
         : `NumberOfNetBufferLists is ${String(NumberOfNetBufferLists)} but the chain holds ${checked}`;
-    refuse(
+    reportAtCaller(
       runtime,
       "NdisMIndicateReceiveNetBufferLists_InvalidChain",
       `${where}: ${why}; NDIS indicated nothing`,
@@ -252,7 +209,7 @@ export function NdisMIndicateReceiveNetBufferLists(
     return;
   }
   if (adapter.machine.state !== "Running") {
-    refuse(
+    reportAtCaller(
       runtime,
       "NdisMIndicateReceiveNetBufferLists_NotRunning",
       `${where} while the adapter is ${adapter.machine.state}; NDIS indicated nothing`,
@@ -260,7 +217,7 @@ export function NdisMIndicateReceiveNetBufferLists(
     return;
   }
   if (badSource >= 0) {
-    refuse(
+    reportAtCaller(
       runtime,
       "NetBufferList_SourceHandle",
       `${where}: NBL #${badSource}'s SourceHandle is not the adapter handle`,
@@ -279,10 +236,10 @@ export function NdisReturnNetBufferLists(
   NetBufferLists: NET_BUFFER_LIST,
   ReturnFlags: number,
 ): void {
-  const binding = bindingOf("NdisReturnNetBufferLists", NdisBindingHandle);
+  const binding = openBindingOf("NdisReturnNetBufferLists", NdisBindingHandle);
   if (binding === null) return;
   const runtime = binding.runtime;
-  if (scanReturns(runtime, binding, NetBufferLists) >= 0 && scanned.badSource < 0) {
+  if (scanReturns(runtime, binding, NetBufferLists) >= 0) {
     returnFromBinding(binding, NetBufferLists, ReturnFlags >>> 0);
     return;
   }
@@ -291,7 +248,7 @@ export function NdisReturnNetBufferLists(
     NetBufferLists,
     (nbl) => returnProblem(binding, nbl),
     (problem) =>
-      refuse(
+      reportAtCaller(
         runtime,
         "NdisReturnNetBufferLists_NotIndicated",
         `NdisReturnNetBufferLists on ${binding.protocol.chars.Name} → ${binding.adapter.name}: ${problem}`,
@@ -306,7 +263,7 @@ export function NdisReturnNetBufferLists(
     if (badSource < 0 && n.SourceHandle !== adapter.handle) badSource = i;
   }
   if (badSource >= 0) {
-    refuse(
+    reportAtCaller(
       runtime,
       "NetBufferList_SourceHandle",
       `NdisReturnNetBufferLists on ${binding.protocol.chars.Name} → ${binding.adapter.name}: returned NBL #${badSource}'s SourceHandle is no longer the handle of the adapter that indicated it`,
@@ -324,7 +281,7 @@ export function NdisCancelSendNetBufferLists(
   NdisBindingHandle: NDIS_HANDLE,
   CancelId: unknown,
 ): void {
-  const binding = bindingOf("NdisCancelSendNetBufferLists", NdisBindingHandle);
+  const binding = openBindingOf("NdisCancelSendNetBufferLists", NdisBindingHandle);
   if (binding === null) return;
   binding.runtime.assertAlive();
   cancelSends(binding, CancelId);

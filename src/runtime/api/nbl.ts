@@ -29,7 +29,6 @@ import {
   NDIS_STATUS_SUCCESS,
 } from "../../ndis/status.js";
 import type { NDIS_HANDLE, Out } from "../../ndis/types.js";
-import type { VerifierRuleId } from "../../verifier/rules.js";
 import { currentFrame } from "../core/context.js";
 import type { DriverRecord } from "../core/driver.js";
 import {
@@ -56,21 +55,13 @@ import {
   retreat,
 } from "../core/nbl.js";
 import type { NdisRuntime } from "../core/runtime.js";
+import { reportAtCaller } from "./lookup.js";
 import { enter } from "./trace.js";
 
 /** NET_BUFFER_ALLOCATE_MDL (NetAllocateMdl): allocates an MDL and at least `BufferSize` bytes. */
 export type NET_BUFFER_ALLOCATE_MDL = (BufferSize: Out<number>) => MDL | null;
 /** NET_BUFFER_FREE_MDL (NetFreeMdl): frees an MDL NetAllocateMdl allocated. */
 export type NET_BUFFER_FREE_MDL = (Mdl: MDL) => void;
-
-/** Reports `rule` against the calling driver, on the NDIS `runtime` (or the caller's). */
-function report(runtime: NdisRuntime | null, rule: VerifierRuleId, message: string): void {
-  const frame = currentFrame();
-  const target = runtime ?? frame.runtime;
-  if (target === null) return;
-  target.assertAlive();
-  target.violate(rule, message, frame.driver, frame.depth);
-}
 
 function describeObject(value: unknown): string {
   if (value === null || value === undefined) return "NULL";
@@ -83,7 +74,7 @@ function describeObject(value: unknown): string {
 /** The live NBL behind `value`, or null after reporting it. */
 function liveNbl(functionName: string, value: unknown): NetBufferListObject | null {
   if (value instanceof NetBufferListObject && value.allocated) return value;
-  report(
+  reportAtCaller(
     value instanceof NetBufferListObject ? value.pool.driver.runtime : null,
     "NetBufferList_Invalid",
     `${functionName} got ${describeObject(value)}; it needs a NET_BUFFER_LIST allocated from an NDIS pool`,
@@ -94,7 +85,7 @@ function liveNbl(functionName: string, value: unknown): NetBufferListObject | nu
 /** The live NB behind `value`, or null after reporting it. */
 function liveNb(functionName: string, value: unknown): NetBufferObject | null {
   if (value instanceof NetBufferObject && value.allocated) return value;
-  report(
+  reportAtCaller(
     value instanceof NetBufferObject ? value.pool.driver.runtime : null,
     "NetBufferList_Invalid",
     `${functionName} got ${describeObject(value)}; it needs a NET_BUFFER allocated from an NDIS pool`,
@@ -111,7 +102,7 @@ function livePool<K extends "nbl-pool" | "nb-pool">(
   const target = resolveHandle(handle);
   if (target?.kind === kind) return target as Extract<NblPool | NbPool, { kind: K }>;
   const what = kind === "nbl-pool" ? "NET_BUFFER_LIST pool handle" : "NET_BUFFER pool handle";
-  report(
+  reportAtCaller(
     handleRuntime(handle),
     "NetBufferList_Invalid",
     `${functionName} got ${describeHandleArgument(handle)}; it needs a live ${what}`,
@@ -125,7 +116,7 @@ function poolOwner(functionName: string, handle: unknown): DriverRecord | null {
   if (target?.kind === "miniport-adapter" || target?.kind === "protocol-driver") {
     return target.driver;
   }
-  report(
+  reportAtCaller(
     handleRuntime(handle),
     "InvalidNdisHandle",
     `${functionName} got ${describeHandleArgument(handle)}; it needs a miniport adapter handle or a protocol driver handle`,
@@ -138,7 +129,7 @@ function isCount(value: unknown, max = 0xffffffff): value is number {
 }
 
 function badArgument(runtime: NdisRuntime, message: string): void {
-  report(runtime, "NetBufferList_BadArgument", message);
+  reportAtCaller(runtime, "NetBufferList_BadArgument", message);
 }
 
 /**
@@ -238,7 +229,7 @@ function freePool(pool: NblPool | NbPool, functionName: string, what: string): v
   runtime.assertAlive();
   const done = enter(runtime, functionName, pool.driver);
   if (pool.outstanding > 0) {
-    report(
+    reportAtCaller(
       runtime,
       "NdisFreeNetBufferListPool_Outstanding",
       `${functionName}: ${pool.label} still has ${pool.outstanding} ${what}${pool.outstanding === 1 ? "" : "s"} allocated; the pool stays`,
@@ -483,7 +474,7 @@ export function NdisFreeNetBufferList(NetBufferList: NET_BUFFER_LIST): void {
   const caller = currentFrame().driver;
   if (caller !== null && (nbl.pool.driver !== caller || nbl.owner !== caller)) {
     const holder = nbl.owner === null ? "nobody" : nbl.owner.name;
-    report(
+    reportAtCaller(
       nbl.pool.driver.runtime,
       "NetBufferList_FreedByNonOwner",
       `NdisFreeNetBufferList: ${caller.name} freed an NBL of ${nbl.pool.label}, held by ${holder}`,
@@ -561,7 +552,7 @@ export function NdisFreeNetBuffer(NetBuffer: NET_BUFFER): void {
   if (nb === null) return;
   const runtime = nb.pool.driver.runtime;
   if (nb.withNbl) {
-    report(
+    reportAtCaller(
       runtime,
       "NetBuffer_FreedWithList",
       "NdisFreeNetBuffer: this NET_BUFFER came with its NET_BUFFER_LIST; NdisFreeNetBufferList frees it",
@@ -593,7 +584,7 @@ export function NdisAllocateMdl(
   const target = resolveHandle(NdisHandle);
   const runtime = target?.driver.runtime ?? handleRuntime(NdisHandle) ?? currentFrame().runtime;
   if (target === null) {
-    report(
+    reportAtCaller(
       runtime,
       "InvalidNdisHandle",
       `NdisAllocateMdl got ${describeHandleArgument(NdisHandle)}; it needs a live NDIS handle`,
@@ -619,7 +610,7 @@ export function NdisAllocateMdl(
 /** NdisFreeMdl: frees an MDL from NdisAllocateMdl (the memory it describes stays the caller's). */
 export function NdisFreeMdl(Mdl: MDL): void {
   if (!(Mdl instanceof MdlObject) || Mdl.freed || Mdl.origin !== "driver") {
-    report(
+    reportAtCaller(
       Mdl instanceof MdlObject ? Mdl.runtime : null,
       Mdl instanceof MdlObject && Mdl.origin === "pool"
         ? "NetBuffer_FreedWithList"
@@ -670,7 +661,7 @@ export function NdisFreeNetBufferListContext(
   if (!isAlignedContextSize(ContextSize) || !popContext(nbl, ContextSize)) {
     const top = nbl.Context;
     const held = top === null ? 0 : top.Size - top.Offset;
-    report(
+    reportAtCaller(
       nbl.pool.driver.runtime,
       "NdisFreeNetBufferListContext_Mismatch",
       `NdisFreeNetBufferListContext: ContextSize ${String(ContextSize)}, but the top context allocation holds ${held} bytes`,
@@ -692,7 +683,7 @@ function retreatAllocator(
     const mdl = handler(asked);
     if (mdl === null) return null;
     if (!(mdl instanceof MdlObject) || mdl.freed || mdl.ByteCount < size) {
-      report(
+      reportAtCaller(
         runtime,
         "NetBufferList_Invalid",
         `NetAllocateMdl returned ${mdl instanceof MdlObject ? `an MDL of ${mdl.ByteCount} bytes for ${size}` : "something that is not an MDL from NdisAllocateMdl"}`,

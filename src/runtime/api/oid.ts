@@ -23,11 +23,10 @@ import {
   NDIS_STATUS_SUCCESS,
 } from "../../ndis/status.js";
 import type { NDIS_HANDLE, Out } from "../../ndis/types.js";
-import type { MiniportAdapter } from "../core/adapter.js";
-import type { Binding } from "../core/binding.js";
 import { currentFrame } from "../core/context.js";
-import { describeHandleArgument, handleRuntime, resolveHandle } from "../core/handles.js";
+import { resolveHandle } from "../core/handles.js";
 import { answerFromNdis, cancelOid, completeOid, isInFlight, issueOid } from "../core/oid.js";
+import { miniportAdapterOf, openBindingOf, reportBadHandle } from "./lookup.js";
 import { enter } from "./trace.js";
 
 const REQUEST_TYPES = new Set([
@@ -36,26 +35,6 @@ const REQUEST_TYPES = new Set([
   NdisRequestQueryStatistics,
   NdisRequestMethod,
 ]);
-
-function badHandle(functionName: string, handle: unknown, what: string): void {
-  const frame = currentFrame();
-  const runtime = handleRuntime(handle) ?? frame.runtime;
-  if (runtime === null) return;
-  runtime.assertAlive();
-  runtime.violate(
-    "InvalidNdisHandle",
-    `${functionName} got ${describeHandleArgument(handle)}; it needs a live ${what}`,
-    frame.driver,
-  );
-}
-
-function openBinding(functionName: string, handle: unknown): Binding | null {
-  const target = resolveHandle(handle);
-  if (target?.kind === "binding" && target.handle === handle && target.open === "open")
-    return target;
-  badHandle(functionName, handle, "binding handle of an open binding");
-  return null;
-}
 
 /** Why a request is malformed (header, type, buffer), or null. */
 function requestProblem(request: unknown): string | null {
@@ -92,7 +71,7 @@ export function NdisOidRequest(
   NdisBindingHandle: NDIS_HANDLE,
   OidRequest: NDIS_OID_REQUEST,
 ): NDIS_STATUS {
-  const binding = openBinding("NdisOidRequest", NdisBindingHandle);
+  const binding = openBindingOf("NdisOidRequest", NdisBindingHandle);
   if (binding === null) return NDIS_STATUS_INVALID_PARAMETER;
   const runtime = binding.runtime;
   runtime.assertAlive();
@@ -112,20 +91,13 @@ export function NdisOidRequest(
   return done(issueOid(binding, OidRequest));
 }
 
-function adapterOf(functionName: string, handle: unknown): MiniportAdapter | null {
-  const target = resolveHandle(handle);
-  if (target?.kind === "miniport-adapter") return target;
-  badHandle(functionName, handle, "miniport adapter handle");
-  return null;
-}
-
 /** NdisMOidRequestComplete: completes the request MiniportOidRequest returned PENDING for. */
 export function NdisMOidRequestComplete(
   MiniportAdapterHandle: NDIS_HANDLE,
   OidRequest: NDIS_OID_REQUEST,
   Status: NDIS_STATUS,
 ): void {
-  const adapter = adapterOf("NdisMOidRequestComplete", MiniportAdapterHandle);
+  const adapter = miniportAdapterOf("NdisMOidRequestComplete", MiniportAdapterHandle);
   if (adapter === null) return;
   adapter.runtime.assertAlive();
   const done = enter(adapter.runtime, "NdisMOidRequestComplete", adapter.driver);
@@ -139,7 +111,7 @@ export function NdisMOidRequestComplete(
  * MiniportCancelOidRequest.
  */
 export function NdisCancelOidRequest(NdisBindingHandle: NDIS_HANDLE, RequestId: unknown): void {
-  const binding = openBinding("NdisCancelOidRequest", NdisBindingHandle);
+  const binding = openBindingOf("NdisCancelOidRequest", NdisBindingHandle);
   if (binding === null) return;
   binding.runtime.assertAlive();
   cancelOid(binding, RequestId);
@@ -160,7 +132,7 @@ export function NdisAllocateCloneOidRequest(
 ): NDIS_STATUS {
   const target = resolveHandle(SourceHandle);
   if (target === null) {
-    badHandle("NdisAllocateCloneOidRequest", SourceHandle, "NDIS handle");
+    reportBadHandle("NdisAllocateCloneOidRequest", SourceHandle, "NDIS handle");
     return NDIS_STATUS_FAILURE;
   }
   const problem = requestProblem(OidRequest);

@@ -9,7 +9,7 @@ import {
 } from "../../ndis/structs.js";
 import type { NDIS_HANDLE } from "../../ndis/types.js";
 import { callHandler, currentFrame } from "../core/context.js";
-import { describeHandleArgument, handleRuntime, resolveHandle } from "../core/handles.js";
+import { miniportAdapterOf } from "./lookup.js";
 
 /** Adapter states in which a miniport may indicate status (initialized, not halted). */
 const INDICATING_STATES = new Set(["Paused", "Restarting", "Running", "Pausing"]);
@@ -24,20 +24,11 @@ export function NdisMIndicateStatusEx(
   MiniportAdapterHandle: NDIS_HANDLE,
   StatusIndication: NDIS_STATUS_INDICATION,
 ): void {
-  const frame = currentFrame();
-  const target = resolveHandle(MiniportAdapterHandle);
-  const runtime = target?.driver.runtime ?? handleRuntime(MiniportAdapterHandle) ?? frame.runtime;
-  if (runtime === null) return;
+  const adapter = miniportAdapterOf("NdisMIndicateStatusEx", MiniportAdapterHandle);
+  if (adapter === null) return;
+  const runtime = adapter.runtime;
   runtime.assertAlive();
-  if (target?.kind !== "miniport-adapter") {
-    runtime.violate(
-      "InvalidNdisHandle",
-      `NdisMIndicateStatusEx got ${describeHandleArgument(MiniportAdapterHandle)}; it needs a live miniport adapter handle`,
-      frame.driver,
-    );
-    return;
-  }
-  const adapter = target;
+  const frame = currentFrame();
   const s = StatusIndication as Partial<NDIS_STATUS_INDICATION> | null | undefined;
   let why: string | null = null;
   if (s === null || typeof s !== "object") why = "StatusIndication is NULL";

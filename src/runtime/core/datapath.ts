@@ -483,11 +483,9 @@ export function reclaimFrom(runtime: NdisRuntime, driver: DriverRecord): void {
 
 /**
  * The data path's fast checks: one pass, no closures. Each returns the chain's length when every
- * NBL is acceptable, else -1 (the caller then walks the chain again to say exactly why). The first
- * NBL whose SourceHandle is not the expected one is noted in `scanned.badSource`; read it right
- * after the call.
+ * NBL is acceptable and carries the expected SourceHandle, else -1: the caller then walks the
+ * chain again to report exactly what is wrong.
  */
-export const scanned = { badSource: -1 };
 
 /** A chain `holder` may send (SourceHandle `source`) or indicate (SourceHandle `source`). */
 export function scanHeld(
@@ -496,7 +494,6 @@ export function scanHeld(
   holder: DriverRecord,
   source: unknown,
 ): number {
-  scanned.badSource = -1;
   if (chain === null || chain === undefined) return -1;
   const stamp = ++runtime.chainStamp;
   let count = 0;
@@ -504,7 +501,7 @@ export function scanHeld(
     if (!(n instanceof NetBufferListObject) || !n.allocated || n.stamp === stamp) return -1;
     n.stamp = stamp;
     if (n.owner !== holder || n.FirstNetBuffer === null) return -1;
-    if (scanned.badSource < 0 && n.SourceHandle !== source) scanned.badSource = count;
+    if (n.SourceHandle !== source) return -1;
     count++;
   }
   return count;
@@ -516,7 +513,6 @@ export function scanCompletions(
   adapter: MiniportAdapter,
   chain: unknown,
 ): number {
-  scanned.badSource = -1;
   if (chain === null || chain === undefined) return -1;
   const stamp = ++runtime.chainStamp;
   let count = 0;
@@ -527,7 +523,7 @@ export function scanCompletions(
     const binding = path[path.length - 1];
     if (binding === undefined || binding.adapter !== adapter || n.owner !== adapter.driver)
       return -1;
-    if (scanned.badSource < 0 && n.SourceHandle !== binding.handle) scanned.badSource = count;
+    if (n.SourceHandle !== binding.handle) return -1;
     count++;
   }
   return count;
@@ -535,7 +531,6 @@ export function scanCompletions(
 
 /** A chain `binding` may return: each NBL indicated to it, held by it. */
 export function scanReturns(runtime: NdisRuntime, binding: Binding, chain: unknown): number {
-  scanned.badSource = -1;
   if (chain === null || chain === undefined) return -1;
   const stamp = ++runtime.chainStamp;
   let count = 0;
@@ -547,7 +542,7 @@ export function scanReturns(runtime: NdisRuntime, binding: Binding, chain: unkno
     if (adapter !== binding.adapter) return -1;
     const holders = n.recvHolders[depth];
     if (holders !== binding && !(Array.isArray(holders) && holders.includes(binding))) return -1;
-    if (scanned.badSource < 0 && n.SourceHandle !== adapter.handle) scanned.badSource = count;
+    if (n.SourceHandle !== adapter.handle) return -1;
     count++;
   }
   return count;

@@ -293,13 +293,6 @@ export function popContext(nbl: NET_BUFFER_LIST, size: number): boolean {
   return true;
 }
 
-/** Bytes of context the NBL holds above what the pool reserved and left empty. */
-export function contextInUse(nbl: NET_BUFFER_LIST): number {
-  let used = 0;
-  for (let c = nbl.Context; c !== null; c = c.Next) used += c.Size - c.Offset;
-  return used;
-}
-
 /**
  * Retreat: grows used data by `delta` at the front. Uses unused space when there is enough,
  * otherwise prepends `allocate(delta + backFill)` (null: out of memory → false).

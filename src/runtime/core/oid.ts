@@ -164,8 +164,7 @@ function checkBytes(
   status: NDIS_STATUS,
 ): NDIS_STATUS {
   const d = request.DATA.QUERY_INFORMATION;
-  const limit = request.DATA.METHOD_INFORMATION.OutputBufferLength ?? d.InformationBufferLength;
-  if (d.BytesWritten > Math.max(limit, d.InformationBufferLength)) {
+  if (d.BytesWritten > d.InformationBufferLength) {
     adapter.runtime.violate(
       "OidRequest_BytesWrittenTooLarge",
       `adapter ${adapter.name}: BytesWritten ${d.BytesWritten} exceeds InformationBufferLength ${d.InformationBufferLength}`,

@@ -1,0 +1,52 @@
+/**
+ * What the DDI entry points share: reporting a violation against the driver whose code is
+ * calling, and turning a handle argument into the live object it must stand for.
+ */
+import type { VerifierRuleId } from "../../verifier/rules.js";
+import type { MiniportAdapter } from "../core/adapter.js";
+import type { Binding } from "../core/binding.js";
+import { currentFrame } from "../core/context.js";
+import { describeHandleArgument, handleRuntime, resolveHandle } from "../core/handles.js";
+import type { NdisRuntime } from "../core/runtime.js";
+
+/**
+ * Reports `rule` against the calling driver, on `runtime` (or, when null, on the NDIS whose code
+ * is running). Outside any NDIS there is nobody to tell, and nothing happens.
+ */
+export function reportAtCaller(
+  runtime: NdisRuntime | null,
+  rule: VerifierRuleId,
+  message: string,
+): void {
+  const frame = currentFrame();
+  const target = runtime ?? frame.runtime;
+  if (target === null) return;
+  target.assertAlive();
+  target.violate(rule, message, frame.driver, frame.depth);
+}
+
+/** Reports InvalidNdisHandle: `functionName` got `handle` where it needs a live `what`. */
+export function reportBadHandle(functionName: string, handle: unknown, what: string): void {
+  reportAtCaller(
+    handleRuntime(handle),
+    "InvalidNdisHandle",
+    `${functionName} got ${describeHandleArgument(handle)}; it needs a live ${what}`,
+  );
+}
+
+/** The open binding behind an NdisBindingHandle, or null after reporting InvalidNdisHandle. */
+export function openBindingOf(functionName: string, handle: unknown): Binding | null {
+  const target = resolveHandle(handle);
+  if (target?.kind === "binding" && target.handle === handle && target.open === "open")
+    return target;
+  reportBadHandle(functionName, handle, "binding handle from NdisOpenAdapterEx");
+  return null;
+}
+
+/** The adapter behind a MiniportAdapterHandle, or null after reporting InvalidNdisHandle. */
+export function miniportAdapterOf(functionName: string, handle: unknown): MiniportAdapter | null {
+  const target = resolveHandle(handle);
+  if (target?.kind === "miniport-adapter") return target;
+  reportBadHandle(functionName, handle, "miniport adapter handle");
+  return null;
+}
