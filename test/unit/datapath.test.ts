@@ -7,14 +7,10 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
   type NDIS_HANDLE,
-  NDIS_OBJECT_TYPE_DEFAULT,
   NDIS_RECEIVE_FLAGS_RESOURCES,
-  NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
   NDIS_STATUS_PAUSED,
   NDIS_STATUS_SEND_ABORTED,
   NDIS_STATUS_SUCCESS,
-  NdisAllocateNetBufferList,
-  NdisAllocateNetBufferListPool,
   NdisFreeNetBufferList,
   NdisHost,
   type NdisHostOptions,
@@ -23,47 +19,12 @@ import {
   NdisReturnNetBufferLists,
   NdisSendNetBufferLists,
   type NET_BUFFER_LIST,
-  NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
 } from "../../src/index.js";
 import { type Script, scriptedMiniport } from "../helpers/miniport.js";
+import { allocateNbls as chain, link, nblPool as pool } from "../helpers/nbl.js";
 import { type ProtocolScript, scriptedProtocol } from "../helpers/protocol.js";
 
 const rules = (host: NdisHost) => host.violations.map((v) => v.rule);
-
-function pool(handle: NDIS_HANDLE): NDIS_HANDLE {
-  const p = NdisAllocateNetBufferListPool(handle, {
-    Header: {
-      Type: NDIS_OBJECT_TYPE_DEFAULT,
-      Revision: NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
-      Size: NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
-    },
-    ProtocolId: 0,
-    fAllocateNetBuffer: true,
-    ContextSize: 0,
-    PoolTag: 0x61746164,
-    DataSize: 60,
-  });
-  assert.ok(p !== null);
-  return p;
-}
-
-/** `count` NBLs of `poolHandle`, chained, each with SourceHandle `source`. */
-function chain(poolHandle: NDIS_HANDLE, count: number, source: NDIS_HANDLE): NET_BUFFER_LIST[] {
-  const list: NET_BUFFER_LIST[] = [];
-  for (let i = 0; i < count; i++) {
-    const nbl = NdisAllocateNetBufferList(poolHandle, 0, 0);
-    assert.ok(nbl !== null);
-    nbl.SourceHandle = source;
-    list.push(nbl);
-  }
-  link(list);
-  return list;
-}
-
-function link(list: readonly NET_BUFFER_LIST[]): NET_BUFFER_LIST {
-  for (let i = 0; i < list.length; i++) (list[i] as NET_BUFFER_LIST).Next = list[i + 1] ?? null;
-  return list[0] as NET_BUFFER_LIST;
-}
 
 /** mp (miniport) and proto (protocol) with eth0 bound and Running. */
 async function stack(

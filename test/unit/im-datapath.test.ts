@@ -12,19 +12,15 @@ import {
   makeOidRequest,
   NDIS_GET_NET_BUFFER_LIST_CANCEL_ID,
   type NDIS_HANDLE,
-  NDIS_OBJECT_TYPE_DEFAULT,
   type NDIS_OID_REQUEST,
   NDIS_RECEIVE_FLAGS_RESOURCES,
   NDIS_SEND_FLAGS_CHECK_FOR_LOOPBACK,
   NDIS_SEND_FLAGS_SINGLE_QUEUE,
   NDIS_SET_NET_BUFFER_LIST_CANCEL_ID,
-  NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
   NDIS_STATUS_PAUSED,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_SEND_ABORTED,
   NDIS_STATUS_SUCCESS,
-  NdisAllocateNetBufferList,
-  NdisAllocateNetBufferListPool,
   NdisCancelSendNetBufferLists,
   NdisCompleteNetPnPEvent,
   NdisGeneratePartialCancelId,
@@ -38,50 +34,20 @@ import {
   NdisSendNetBufferLists,
   type NET_BUFFER_LIST,
   NET_BUFFER_LIST_CONTEXT_DATA_SIZE,
-  NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
   type NET_PNP_EVENT_NOTIFICATION,
   NetEventPause,
   OID_GEN_VENDOR_ID,
 } from "../../src/index.js";
 import { type Script, scriptedMiniport } from "../helpers/miniport.js";
+import { link, nblPool, allocateNbls as nbls } from "../helpers/nbl.js";
 import { type ProtocolScript, scriptedProtocol } from "../helpers/protocol.js";
+
+/** Pools with room for the IM's context, as a real stack reserves it. */
+const pool = (handle: NDIS_HANDLE) => nblPool(handle, 32);
 
 const FC_RUNS = Number(process.env.FC_RUNS ?? 100);
 const rules = (host: NdisHost) => host.violations.map((v) => v.rule);
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-function pool(handle: NDIS_HANDLE): NDIS_HANDLE {
-  const p = NdisAllocateNetBufferListPool(handle, {
-    Header: {
-      Type: NDIS_OBJECT_TYPE_DEFAULT,
-      Revision: NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
-      Size: NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
-    },
-    ProtocolId: 0,
-    fAllocateNetBuffer: true,
-    ContextSize: 32,
-    PoolTag: 0x6d697464,
-    DataSize: 60,
-  });
-  assert.ok(p !== null);
-  return p;
-}
-
-function nbls(poolHandle: NDIS_HANDLE, count: number, source: NDIS_HANDLE): NET_BUFFER_LIST[] {
-  const list: NET_BUFFER_LIST[] = [];
-  for (let i = 0; i < count; i++) {
-    const nbl = NdisAllocateNetBufferList(poolHandle, 0, 0);
-    assert.ok(nbl !== null);
-    nbl.SourceHandle = source;
-    list.push(nbl);
-  }
-  return list;
-}
-
-function link(list: readonly NET_BUFFER_LIST[]): NET_BUFFER_LIST {
-  for (let i = 0; i < list.length; i++) (list[i] as NET_BUFFER_LIST).Next = list[i + 1] ?? null;
-  return list[0] as NET_BUFFER_LIST;
-}
 
 /** mp → eth0, `layers` passthrough drivers stacked on it, tcpip on top. */
 async function imStack(layers: number, mpScript: Script = {}, tcpipScript: ProtocolScript = {}) {

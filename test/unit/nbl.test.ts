@@ -131,6 +131,19 @@ function fillUsed(nb: NET_BUFFER, count: number, value: number): void {
   assert.equal(left, 0, "the used data holds the retreated bytes");
 }
 
+/** The first cell of the NBL's top context allocation. */
+function topCell(nbl: NET_BUFFER_LIST): unknown {
+  const context = nbl.Context;
+  assert.ok(context !== null);
+  return context.ContextData[NET_BUFFER_LIST_CONTEXT_DATA_START(nbl)];
+}
+
+function setTopCell(nbl: NET_BUFFER_LIST, value: unknown): void {
+  const context = nbl.Context;
+  assert.ok(context !== null);
+  context.ContextData[NET_BUFFER_LIST_CONTEXT_DATA_START(nbl)] = value;
+}
+
 function mdlOver(f: Fixture, bytes: number[]): MDL {
   const mdl = NdisAllocateMdl(f.handle, Uint8Array.from(bytes), bytes.length);
   assert.ok(mdl !== null);
@@ -352,21 +365,20 @@ describe("the context area", () => {
     // Layer 1 stashes a value in its 16 bytes; the pool's reserved block holds it.
     assert.equal(NdisAllocateNetBufferListContext(nbl, 16, 0, 0), NDIS_STATUS_SUCCESS);
     assert.equal(nbl.Context, reserved);
-    const at1 = NET_BUFFER_LIST_CONTEXT_DATA_START(nbl);
-    nbl.Context!.ContextData[at1] = "layer 1";
+    setTopCell(nbl, "layer 1");
     // Layer 2 too, then layer 3 needs a new block (32 reserved bytes are used up).
     assert.equal(NdisAllocateNetBufferListContext(nbl, 16, 0, 0), NDIS_STATUS_SUCCESS);
-    nbl.Context!.ContextData[NET_BUFFER_LIST_CONTEXT_DATA_START(nbl)] = "layer 2";
+    setTopCell(nbl, "layer 2");
     assert.equal(NdisAllocateNetBufferListContext(nbl, 16, 32, 0), NDIS_STATUS_SUCCESS);
     assert.notEqual(nbl.Context, reserved);
     assert.equal(nbl.Context?.Size, 48, "ContextSize + ContextBackFill");
-    nbl.Context!.ContextData[NET_BUFFER_LIST_CONTEXT_DATA_START(nbl)] = "layer 3";
+    setTopCell(nbl, "layer 3");
 
     NdisFreeNetBufferListContext(nbl, 16);
     assert.equal(nbl.Context, reserved, "the emptied block is given back");
-    assert.equal(nbl.Context!.ContextData[NET_BUFFER_LIST_CONTEXT_DATA_START(nbl)], "layer 2");
+    assert.equal(topCell(nbl), "layer 2");
     NdisFreeNetBufferListContext(nbl, 16);
-    assert.equal(nbl.Context!.ContextData[NET_BUFFER_LIST_CONTEXT_DATA_START(nbl)], "layer 1");
+    assert.equal(topCell(nbl), "layer 1");
     NdisFreeNetBufferListContext(nbl, 16);
     assert.equal(NET_BUFFER_LIST_CONTEXT_DATA_SIZE(nbl), 0);
     assert.deepEqual(rules(f.host), []);
@@ -388,7 +400,7 @@ describe("the context area", () => {
     const nbl = NdisAllocateNetBufferList(pool, 32, 16);
     assert.ok(nbl !== null);
     assert.equal(NET_BUFFER_LIST_CONTEXT_DATA_SIZE(nbl), 32);
-    nbl.Context!.ContextData[NET_BUFFER_LIST_CONTEXT_DATA_START(nbl)] = "stale";
+    setTopCell(nbl, "stale");
     NdisFreeNetBufferList(nbl);
     const again = NdisAllocateNetBufferList(pool, 0, 0);
     assert.equal(again, nbl);
