@@ -21,7 +21,7 @@ import {
   type NET_BUFFER_POOL_PARAMETERS,
   NET_BUFFER_POOL_PARAMETERS_REVISION_1,
 } from "../../ndis/nbl.js";
-import { NDIS_OBJECT_TYPE_DEFAULT } from "../../ndis/object-header.js";
+import { type NDIS_OBJECT_HEADER, NDIS_OBJECT_TYPE_DEFAULT } from "../../ndis/object-header.js";
 import {
   type NDIS_STATUS,
   NDIS_STATUS_FAILURE,
@@ -133,6 +133,62 @@ function badArgument(runtime: NdisRuntime, message: string): void {
 }
 
 /**
+ * The steps both pool allocations share: the owner behind `NdisHandle`, the parameters' header
+ * (Type DEFAULT, the one revision, at least its size) and then their own fields, fault
+ * injection, and the new pool with its handle. NULL (named in the trace) on any failure.
+ */
+function allocatePool(
+  functionName: "NdisAllocateNetBufferListPool" | "NdisAllocateNetBufferPool",
+  NdisHandle: NDIS_HANDLE,
+  Parameters: unknown,
+  header: { revision: number; revisionName: string; size: number; sizeName: string },
+  fieldProblem: (p: Record<string, unknown>) => string | null,
+  create: (driver: DriverRecord) => NblPool | NbPool,
+): NDIS_HANDLE | null {
+  const driver = poolOwner(functionName, NdisHandle);
+  if (driver === null) return null;
+  const runtime = driver.runtime;
+  runtime.assertAlive();
+  const done = enter(runtime, functionName, driver);
+  const p = Parameters as Record<string, unknown> | null | undefined;
+  const h = p?.Header as Partial<NDIS_OBJECT_HEADER> | undefined;
+  let why: string | null = null;
+  if (p === null || typeof p !== "object") why = "Parameters is NULL";
+  else if (h?.Type !== NDIS_OBJECT_TYPE_DEFAULT)
+    why = "Header.Type is not NDIS_OBJECT_TYPE_DEFAULT";
+  else if (h.Revision !== header.revision)
+    why = `Header.Revision ${String(h.Revision)} is not ${header.revisionName}`;
+  else if (!isCount(h.Size) || h.Size < header.size)
+    why = `Header.Size ${String(h.Size)} is below ${header.sizeName} (${header.size})`;
+  else why = fieldProblem(p);
+  if (why !== null) {
+    badArgument(runtime, `${functionName}: ${why}`);
+    done(undefined, why);
+    return null;
+  }
+  if (runtime.takeAllocationFailure(functionName)) {
+    done(undefined, "out of memory");
+    return null;
+  }
+  const pool = create(driver);
+  pool.handle = mintHandle(pool.label, pool);
+  driver.pools.add(pool);
+  done(undefined);
+  return pool.handle;
+}
+
+/** What every new pool starts with. */
+function poolBase(driver: DriverRecord, what: string, tag: number) {
+  return {
+    driver,
+    label: `${what} pool ${tagToString(tag)} of ${driver.name}`,
+    handle: null as unknown as NDIS_HANDLE,
+    outstanding: 0,
+    freed: false,
+  };
+}
+
+/**
  * NdisAllocateNetBufferListPool: a pool of NET_BUFFER_LISTs for the driver behind `NdisHandle`
  * (a miniport adapter handle, or a protocol driver handle). Returns the pool handle, or NULL for
  * bad parameters (named in the trace) or when memory runs out.
@@ -141,70 +197,46 @@ export function NdisAllocateNetBufferListPool(
   NdisHandle: NDIS_HANDLE,
   Parameters: NET_BUFFER_LIST_POOL_PARAMETERS,
 ): NDIS_HANDLE | null {
-  const driver = poolOwner("NdisAllocateNetBufferListPool", NdisHandle);
-  if (driver === null) return null;
-  const runtime = driver.runtime;
-  runtime.assertAlive();
-  const done = enter(runtime, "NdisAllocateNetBufferListPool", driver);
-  const p = Parameters as Partial<NET_BUFFER_LIST_POOL_PARAMETERS> | null | undefined;
-  const header = p?.Header;
-  let why: string | null = null;
-  if (p === null || typeof p !== "object") why = "Parameters is NULL";
-  else if (header?.Type !== NDIS_OBJECT_TYPE_DEFAULT)
-    why = "Header.Type is not NDIS_OBJECT_TYPE_DEFAULT";
-  else if (header.Revision !== NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1)
-    why = `Header.Revision ${String(header.Revision)} is not NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1`;
-  else if (
-    !isCount(header.Size) ||
-    header.Size < NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1
-  )
-    why = `Header.Size ${String(header.Size)} is below NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1 (${NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1})`;
-  else if (!isCount(p.ProtocolId, 0xff)) why = "ProtocolId is not a UCHAR";
-  else if (typeof p.fAllocateNetBuffer !== "boolean") why = "fAllocateNetBuffer is not a BOOLEAN";
-  else if (
-    !isCount(p.ContextSize, 0xffff) ||
-    (p.ContextSize !== 0 && !isAlignedContextSize(p.ContextSize))
-  )
-    why = `ContextSize ${String(p.ContextSize)} is not a multiple of MEMORY_ALLOCATION_ALIGNMENT`;
-  else if (!isCount(p.PoolTag)) why = "PoolTag is not a ULONG";
-  else if (!isCount(p.DataSize)) why = "DataSize is not a ULONG";
-  else if (p.DataSize > 0 && !p.fAllocateNetBuffer)
-    why = "DataSize is non-zero but fAllocateNetBuffer is FALSE";
-  else if (p.Flags !== undefined && !isCount(p.Flags)) why = "Flags is not a ULONG";
-  if (why !== null) {
-    badArgument(runtime, `NdisAllocateNetBufferListPool: ${why}`);
-    done(undefined, why);
-    return null;
-  }
-  if (runtime.takeAllocationFailure("NdisAllocateNetBufferListPool")) {
-    done(undefined, "out of memory");
-    return null;
-  }
-  const q = p as NET_BUFFER_LIST_POOL_PARAMETERS;
-  const params = {
-    ProtocolId: q.ProtocolId,
-    fAllocateNetBuffer: q.fAllocateNetBuffer,
-    ContextSize: q.ContextSize,
-    PoolTag: q.PoolTag,
-    DataSize: q.DataSize,
-    verify: ((q.Flags ?? 0) & NET_BUFFER_LIST_POOL_FLAG_VERIFY) !== 0,
-  };
-  const label = `NET_BUFFER_LIST pool ${tagToString(params.PoolTag)} of ${driver.name}`;
-  const pool: NblPool = {
-    kind: "nbl-pool",
-    driver,
-    label,
-    handle: null as unknown as NDIS_HANDLE,
-    outstanding: 0,
-    freed: false,
-    params,
-    free: [],
-    all: [],
-  };
-  pool.handle = mintHandle(label, pool);
-  driver.pools.add(pool);
-  done(undefined);
-  return pool.handle;
+  return allocatePool(
+    "NdisAllocateNetBufferListPool",
+    NdisHandle,
+    Parameters,
+    {
+      revision: NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+      revisionName: "NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1",
+      size: NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+      sizeName: "NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1",
+    },
+    (p) => {
+      if (!isCount(p.ProtocolId, 0xff)) return "ProtocolId is not a UCHAR";
+      if (typeof p.fAllocateNetBuffer !== "boolean") return "fAllocateNetBuffer is not a BOOLEAN";
+      if (
+        !isCount(p.ContextSize, 0xffff) ||
+        (p.ContextSize !== 0 && !isAlignedContextSize(p.ContextSize))
+      )
+        return `ContextSize ${String(p.ContextSize)} is not a multiple of MEMORY_ALLOCATION_ALIGNMENT`;
+      if (!isCount(p.PoolTag)) return "PoolTag is not a ULONG";
+      if (!isCount(p.DataSize)) return "DataSize is not a ULONG";
+      if (p.DataSize > 0 && !p.fAllocateNetBuffer)
+        return "DataSize is non-zero but fAllocateNetBuffer is FALSE";
+      if (p.Flags !== undefined && !isCount(p.Flags)) return "Flags is not a ULONG";
+      return null;
+    },
+    (driver) => ({
+      kind: "nbl-pool",
+      ...poolBase(driver, "NET_BUFFER_LIST", Parameters.PoolTag),
+      params: {
+        ProtocolId: Parameters.ProtocolId,
+        fAllocateNetBuffer: Parameters.fAllocateNetBuffer,
+        ContextSize: Parameters.ContextSize,
+        PoolTag: Parameters.PoolTag,
+        DataSize: Parameters.DataSize,
+        verify: ((Parameters.Flags ?? 0) & NET_BUFFER_LIST_POOL_FLAG_VERIFY) !== 0,
+      },
+      free: [],
+      all: [],
+    }),
+  );
 }
 
 /** `'Ndis'` style rendering of a pool tag (a ULONG of four characters, low byte first). */
@@ -246,54 +278,33 @@ export function NdisAllocateNetBufferPool(
   NdisHandle: NDIS_HANDLE,
   Parameters: NET_BUFFER_POOL_PARAMETERS,
 ): NDIS_HANDLE | null {
-  const driver = poolOwner("NdisAllocateNetBufferPool", NdisHandle);
-  if (driver === null) return null;
-  const runtime = driver.runtime;
-  runtime.assertAlive();
-  const done = enter(runtime, "NdisAllocateNetBufferPool", driver);
-  const p = Parameters as Partial<NET_BUFFER_POOL_PARAMETERS> | null | undefined;
-  const header = p?.Header;
-  let why: string | null = null;
-  if (p === null || typeof p !== "object") why = "Parameters is NULL";
-  else if (header?.Type !== NDIS_OBJECT_TYPE_DEFAULT)
-    why = "Header.Type is not NDIS_OBJECT_TYPE_DEFAULT";
-  else if (header.Revision !== NET_BUFFER_POOL_PARAMETERS_REVISION_1)
-    why = `Header.Revision ${String(header.Revision)} is not NET_BUFFER_POOL_PARAMETERS_REVISION_1`;
-  else if (!isCount(header.Size) || header.Size < NDIS_SIZEOF_NET_BUFFER_POOL_PARAMETERS_REVISION_1)
-    why = `Header.Size ${String(header.Size)} is below NDIS_SIZEOF_NET_BUFFER_POOL_PARAMETERS_REVISION_1 (${NDIS_SIZEOF_NET_BUFFER_POOL_PARAMETERS_REVISION_1})`;
-  else if (!isCount(p.PoolTag)) why = "PoolTag is not a ULONG";
-  else if (!isCount(p.DataSize)) why = "DataSize is not a ULONG";
-  else if (p.Flags !== undefined && !isCount(p.Flags)) why = "Flags is not a ULONG";
-  if (why !== null) {
-    badArgument(runtime, `NdisAllocateNetBufferPool: ${why}`);
-    done(undefined, why);
-    return null;
-  }
-  if (runtime.takeAllocationFailure("NdisAllocateNetBufferPool")) {
-    done(undefined, "out of memory");
-    return null;
-  }
-  const q = p as NET_BUFFER_POOL_PARAMETERS;
-  const params = {
-    PoolTag: q.PoolTag,
-    DataSize: q.DataSize,
-    verify: ((q.Flags ?? 0) & NET_BUFFER_POOL_FLAG_VERIFY) !== 0,
-  };
-  const label = `NET_BUFFER pool ${tagToString(params.PoolTag)} of ${driver.name}`;
-  const pool: NbPool = {
-    kind: "nb-pool",
-    driver,
-    label,
-    handle: null as unknown as NDIS_HANDLE,
-    outstanding: 0,
-    freed: false,
-    params,
-    free: [],
-  };
-  pool.handle = mintHandle(label, pool);
-  driver.pools.add(pool);
-  done(undefined);
-  return pool.handle;
+  return allocatePool(
+    "NdisAllocateNetBufferPool",
+    NdisHandle,
+    Parameters,
+    {
+      revision: NET_BUFFER_POOL_PARAMETERS_REVISION_1,
+      revisionName: "NET_BUFFER_POOL_PARAMETERS_REVISION_1",
+      size: NDIS_SIZEOF_NET_BUFFER_POOL_PARAMETERS_REVISION_1,
+      sizeName: "NDIS_SIZEOF_NET_BUFFER_POOL_PARAMETERS_REVISION_1",
+    },
+    (p) => {
+      if (!isCount(p.PoolTag)) return "PoolTag is not a ULONG";
+      if (!isCount(p.DataSize)) return "DataSize is not a ULONG";
+      if (p.Flags !== undefined && !isCount(p.Flags)) return "Flags is not a ULONG";
+      return null;
+    },
+    (driver) => ({
+      kind: "nb-pool",
+      ...poolBase(driver, "NET_BUFFER", Parameters.PoolTag),
+      params: {
+        PoolTag: Parameters.PoolTag,
+        DataSize: Parameters.DataSize,
+        verify: ((Parameters.Flags ?? 0) & NET_BUFFER_POOL_FLAG_VERIFY) !== 0,
+      },
+      free: [],
+    }),
+  );
 }
 
 /** NdisFreeNetBufferPool: frees a pool whose NET_BUFFERs have all been freed. */
