@@ -1,6 +1,7 @@
 /**
- * Parameter structures that NDIS hands to driver handlers. Only the fields the runtime fills
- * today are declared; each grows as the runtime learns to fill more (field names are NDIS's).
+ * Parameter structures passed between NDIS and driver handlers (init, pause, restart, bind, PnP
+ * events, status indications). Only the fields the runtime uses today are declared; each grows as
+ * the runtime learns to fill more (field names are NDIS's).
  */
 import type { NDIS_OBJECT_HEADER } from "./object-header.js";
 
