@@ -91,6 +91,12 @@ import { type BindingPaths, Stacks } from "./stacks.js";
 
 export type { AllocationSite, BindingPaths, PendingSite, RegistryValue };
 
+/** What a sleeping system must bring back: adapters kept in low power, devices halted. */
+interface Asleep {
+  readonly lowPower: MiniportAdapter[];
+  readonly halted: { driver: string; name: string }[];
+}
+
 /** OID_PNP_SET_POWER with an NDIS_DEVICE_POWER_STATE, as NDIS issues it around sleep. */
 function powerRequest(state: number): NDIS_OID_REQUEST {
   const buffer = new Uint8Array(4);
@@ -360,8 +366,7 @@ export class NdisHost {
   readonly #runtime: NdisRuntime;
   readonly #stacks: Stacks;
   /** Set while the system sleeps: what `resume` must bring back. */
-  #asleep: { lowPower: MiniportAdapter[]; halted: { driver: string; name: string }[] } | null =
-    null;
+  #asleep: Asleep | null = null;
 
   constructor(options: NdisHostOptions = {}) {
     const verifier = options.verifier ?? "strict";
@@ -910,7 +915,7 @@ export class NdisHost {
       for (const binding of bindingsOf(adapter))
         await deliverPnPEvent(binding, netPnPNotification(NetEventSetPower, d3, 4));
     }
-    const asleep: { lowPower: MiniportAdapter[]; halted: { driver: string; name: string }[] } = {
+    const asleep: Asleep = {
       lowPower: [],
       halted: [],
     };

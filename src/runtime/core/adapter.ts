@@ -15,7 +15,6 @@ import {
   NDIS_OBJECT_TYPE_DEFAULT,
   NDIS_OBJECT_TYPE_MINIPORT_INIT_PARAMETERS,
 } from "../../ndis/object-header.js";
-import type { NDIS_OID_REQUEST } from "../../ndis/oid.js";
 import {
   isNdisStatusValue,
   type NDIS_STATUS,
@@ -47,6 +46,7 @@ import { checkAdapterQuiet } from "./datapath.js";
 import type { DriverRecord, MiniportDriverBlock } from "./driver.js";
 import { mintHandle, revokeHandle } from "./handles.js";
 import { reportSteps } from "./machine-reporter.js";
+import type { OidEntry } from "./oid.js";
 import type { NdisRuntime } from "./runtime.js";
 
 export interface MiniportAdapter {
@@ -80,16 +80,6 @@ export interface MiniportAdapter {
   oidPending: OidEntry | null;
   /** OID requests waiting for the pending one to complete. */
   readonly oidQueue: OidEntry[];
-}
-
-export interface OidEntry {
-  /** The issuing binding; null for a request NDIS itself issues (power, …). */
-  readonly binding: Binding | null;
-  readonly request: NDIS_OID_REQUEST;
-  /** True once the issuer was told PENDING: the result then goes to ProtocolOidRequestComplete. */
-  queued: boolean;
-  /** For NDIS's own requests: where the result goes. */
-  readonly onComplete?: (status: number) => void;
 }
 
 const header = (Type: number, Revision = 1, Size = 0) => Object.freeze({ Type, Revision, Size });

@@ -23,9 +23,20 @@ import {
   NDIS_STATUS_REQUEST_ABORTED,
   NDIS_STATUS_SUCCESS,
 } from "../../ndis/status.js";
-import type { MiniportAdapter, OidEntry } from "./adapter.js";
+import type { MiniportAdapter } from "./adapter.js";
 import type { Binding } from "./binding.js";
 import { callDriver, callHandler, currentFrame } from "./context.js";
+
+/** An OID request NDIS holds for an adapter: pending at its miniport or queued behind. */
+export interface OidEntry {
+  /** The issuing binding; null for a request NDIS itself issues (power, …). */
+  readonly binding: Binding | null;
+  readonly request: NDIS_OID_REQUEST;
+  /** True once the issuer was told PENDING: the result then goes to ProtocolOidRequestComplete. */
+  queued: boolean;
+  /** For NDIS's own requests: where the result goes. */
+  readonly onComplete?: (status: number) => void;
+}
 
 /** Requests NDIS has handed out and not yet seen complete. */
 const inFlight = new WeakSet<NDIS_OID_REQUEST>();
