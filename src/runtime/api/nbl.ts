@@ -680,6 +680,10 @@ export function NdisFreeNetBufferListContext(
   }
 }
 
+/** Stand-ins for retreats and advances that never allocate or free an MDL. */
+const noAllocation = (): MdlObject | null => null;
+const noRelease = (): void => undefined;
+
 /** The MDL allocator retreat uses: the driver's NetAllocateMdl, else NDIS's own. */
 function retreatAllocator(
   runtime: NdisRuntime,
@@ -739,7 +743,10 @@ export function NdisRetreatNetBufferDataStart(
     );
     return NDIS_STATUS_FAILURE;
   }
-  return retreat(nb, DataOffsetDelta, DataBackFill, retreatAllocator(runtime, AllocateMdlHandler))
+  // Only a retreat past the unused space allocates; the common one builds no allocator.
+  const allocate =
+    nb.DataOffset >= DataOffsetDelta ? noAllocation : retreatAllocator(runtime, AllocateMdlHandler);
+  return retreat(nb, DataOffsetDelta, DataBackFill, allocate)
     ? NDIS_STATUS_SUCCESS
     : NDIS_STATUS_RESOURCES;
 }
@@ -764,7 +771,8 @@ export function NdisAdvanceNetBufferDataStart(
     );
     return;
   }
-  advance(nb, DataOffsetDelta, FreeMdl === true, advanceReleaser(FreeMdlHandler));
+  const freeMdl = FreeMdl === true;
+  advance(nb, DataOffsetDelta, freeMdl, freeMdl ? advanceReleaser(FreeMdlHandler) : noRelease);
 }
 
 /**
