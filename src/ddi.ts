@@ -3,6 +3,7 @@
  * Drivers import this module (`ndis-ts/ddi`) and nothing else of the package.
  */
 export * from "./ndis/adapter.js";
+export * from "./ndis/config.js";
 export * from "./ndis/irql.js";
 export * from "./ndis/miniport.js";
 export * from "./ndis/nbl.js";
@@ -13,8 +14,15 @@ export * from "./ndis/optional-handlers.js";
 export * from "./ndis/protocol.js";
 export * from "./ndis/status.js";
 export * from "./ndis/structs.js";
+export * from "./ndis/timer.js";
 export type * from "./ndis/types.js";
 export * from "./ndis/version.js";
+export {
+  NdisCloseConfiguration,
+  NdisOpenConfigurationEx,
+  NdisReadConfiguration,
+  NdisReadNetworkAddress,
+} from "./runtime/api/config.js";
 export {
   NdisCancelSendNetBufferLists,
   NdisGeneratePartialCancelId,
@@ -90,4 +98,10 @@ export {
   NdisFreeSpinLock,
   NdisReleaseSpinLock,
 } from "./runtime/api/sync.js";
+export {
+  NdisAllocateTimerObject,
+  NdisCancelTimerObject,
+  NdisFreeTimerObject,
+  NdisSetTimerObject,
+} from "./runtime/api/timer.js";
 export { NdisGetVersion } from "./runtime/api/version.js";

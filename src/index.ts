@@ -8,6 +8,7 @@ export {
   type AddAdapterOptions,
   type AllocationSite,
   type BindingInfo,
+  type BindingPath,
   type BindingPaths,
   type DriverInfo,
   type DriverModule,
@@ -23,6 +24,7 @@ export {
   type RemoveAdapterOptions,
 } from "./host/host.js";
 export { NdisError, type NdisErrorCode } from "./ndis/errors.js";
+export { type HostClock, ManualClock, realClock } from "./runtime/core/clock.js";
 export type { TraceEvent, TraceListener } from "./runtime/core/trace.js";
 export {
   type Severity,

@@ -75,6 +75,7 @@ import {
   netPnPNotification,
   retireBinding,
 } from "../runtime/core/binding.js";
+import { type HostClock, realClock } from "../runtime/core/clock.js";
 import { callDriver, describeThrown } from "../runtime/core/context.js";
 import {
   createDriverRecord,
@@ -84,12 +85,13 @@ import {
   retireDriver,
 } from "../runtime/core/driver.js";
 import { issueNdisOid } from "../runtime/core/oid.js";
+import { reclaimAtUnload } from "../runtime/core/resources.js";
 import { type AllocationSite, NdisRuntime, type PendingSite } from "../runtime/core/runtime.js";
 import type { TraceListener } from "../runtime/core/trace.js";
 import { VERIFIER_MODES, type VerifierMode, type Violation } from "../verifier/violation.js";
-import { type BindingPaths, Stacks } from "./stacks.js";
+import { type BindingPath, type BindingPaths, Stacks } from "./stacks.js";
 
-export type { AllocationSite, BindingPaths, PendingSite, RegistryValue };
+export type { AllocationSite, BindingPath, BindingPaths, PendingSite, RegistryValue };
 
 /** What a sleeping system must bring back: adapters kept in low power, devices halted. */
 interface Asleep {
@@ -131,6 +133,11 @@ export interface NdisHostOptions {
    * (NdisDevicePnPEventPowerProfileChanged). Default "ac".
    */
   readonly powerProfile?: "ac" | "battery";
+  /**
+   * Where NDIS timers get their time. Default: the real clock. Tests pass a `ManualClock` and
+   * advance it instead of sleeping.
+   */
+  readonly clock?: HostClock;
 }
 
 function checkBindingPaths(
@@ -145,12 +152,25 @@ function checkBindingPaths(
           typeof p === "object" &&
           p !== null &&
           typeof p.protocol === "string" &&
-          typeof p.adapter === "string",
+          typeof p.adapter === "string" &&
+          (p.registry === undefined ||
+            (typeof p.registry === "object" && p.registry !== null && !Array.isArray(p.registry))),
       ));
-  if (!ok) throw new NdisError(code, 'bindings is "all" or a list of { protocol, adapter } names');
+  if (!ok)
+    throw new NdisError(
+      code,
+      'bindings is "all" or a list of { protocol, adapter, registry? } (names, and an object of registry values)',
+    );
   return paths === "all"
     ? "all"
-    : Object.freeze((paths as { protocol: string; adapter: string }[]).map((p) => ({ ...p })));
+    : Object.freeze(
+        (paths as { protocol: string; adapter: string; registry?: unknown }[]).map((p) => {
+          const path: BindingPath = { protocol: p.protocol, adapter: p.adapter };
+          if (p.registry === undefined) return path;
+          const registry = checkRegistry(`${p.protocol} → ${p.adapter}`, p.registry);
+          return { ...path, registry: Object.fromEntries(registry) };
+        }),
+      );
 }
 
 /** A driver module: what `import()` of a driver file gives. */
@@ -219,6 +239,11 @@ export interface AddAdapterOptions {
   readonly driver: string;
   /** The device instance name (`eth0`), unique on the host. */
   readonly name: string;
+  /**
+   * The device's parameters (what its INF's AddReg wrote under the adapter's key), read by the
+   * driver through NdisOpenConfigurationEx with its MiniportAdapterHandle.
+   */
+  readonly registry?: Readonly<Record<string, RegistryValue>>;
 }
 
 export interface RemoveAdapterOptions {
@@ -253,7 +278,14 @@ export interface BindingInfo {
 
 /** One object NDIS still holds: a driver registration, an adapter or a binding. */
 export interface LiveObject {
-  readonly kind: "miniport driver" | "protocol driver" | "adapter" | "binding" | "pool";
+  readonly kind:
+    | "miniport driver"
+    | "protocol driver"
+    | "adapter"
+    | "binding"
+    | "pool"
+    | "configuration"
+    | "timer";
   readonly name: string;
   readonly driver: string;
 }
@@ -380,6 +412,7 @@ export class NdisHost {
       version: resolveVersion(options.ndisVersion),
       verifier,
       acceptDefaultHeaderType: options.acceptDefaultHeaderType === true,
+      clock: options.clock ?? realClock(),
       powerProfile:
         options.powerProfile === "battery" ? NdisPowerProfileBattery : NdisPowerProfileAcOnLine,
     });
@@ -550,6 +583,7 @@ export class NdisHost {
         );
       }
       reportLeakedPools(driver, "DriverEntry failed");
+      reclaimAtUnload(driver, "DriverEntry failed");
     } finally {
       retireDriver(driver);
     }
@@ -612,6 +646,7 @@ export class NdisHost {
         );
       }
       reportLeakedPools(driver, `${handlerName} returned`);
+      reclaimAtUnload(driver, `${handlerName} returned`);
     } finally {
       retireDriver(driver);
     }
@@ -644,6 +679,8 @@ export class NdisHost {
           "an intermediate driver's adapters come from NdisIMInitializeDeviceInstanceEx",
       );
     }
+    const parameters = checkRegistry(name, options.registry);
+    runtime.deviceParameters.set(name, parameters);
     const adapter = createAdapter(block, name);
     const status = initializeAdapter(adapter, null);
     if (status !== NDIS_STATUS_SUCCESS) {
@@ -812,6 +849,15 @@ export class NdisHost {
   }
 
   /**
+   * Sets a device instance's parameters (its registry key) before the device exists: for an IM
+   * driver's virtual miniport, whose device NdisIMInitializeDeviceInstanceEx creates, the values
+   * its MiniportInitializeEx reads through NdisOpenConfigurationEx.
+   */
+  setDeviceParameters(name: string, registry: Readonly<Record<string, RegistryValue>>): void {
+    this.#runtime.deviceParameters.set(name, checkRegistry(name, registry));
+  }
+
+  /**
    * Changes the binding paths at run time, as reconfiguring the network components does on
    * Windows. Bindings the new paths no longer allow are paused and unbound
    * (NDIS_PAUSE_UNBIND_PROTOCOL); pairs they newly allow are bound, each into a paused stack that
@@ -821,7 +867,7 @@ export class NdisHost {
    */
   async setBindingPaths(paths: BindingPaths): Promise<void> {
     this.#assertRunning();
-    this.#stacks.bindingPaths = checkBindingPaths(paths, "NDIS_ERR_INVALID_ARGUMENT");
+    this.#stacks.setBindingPaths(checkBindingPaths(paths, "NDIS_ERR_INVALID_ARGUMENT"));
     for (const binding of [...this.#runtime.bindings]) {
       if (!this.#stacks.shouldBind(binding.protocol, binding.adapter))
         await this.#stacks.unbind(binding, NDIS_PAUSE_UNBIND_PROTOCOL);
@@ -1043,6 +1089,12 @@ export class NdisHost {
     for (const driver of this.#runtime.drivers.values()) {
       for (const pool of driver.pools) {
         objects.push({ kind: "pool", name: pool.label, driver: driver.name });
+      }
+      for (const config of driver.configs) {
+        objects.push({ kind: "configuration", name: config.label, driver: driver.name });
+      }
+      for (const timer of driver.timers) {
+        objects.push({ kind: "timer", name: timer.label, driver: driver.name });
       }
     }
     for (const b of this.#runtime.bindings) {

@@ -42,31 +42,55 @@ import {
 } from "../runtime/core/binding.js";
 import { reclaimFrom } from "../runtime/core/datapath.js";
 import type { DeviceInstance, PnpManager } from "../runtime/core/device-instance.js";
+import type { RegistryValue } from "../runtime/core/driver.js";
 import {
   type DriverRecord,
   type ProtocolDriverBlock,
   retireDriver,
 } from "../runtime/core/driver.js";
 import { abortOids } from "../runtime/core/oid.js";
-import type { NdisRuntime } from "../runtime/core/runtime.js";
+import { bindingKey, type NdisRuntime } from "../runtime/core/runtime.js";
 import { NdisBugCheckError } from "../verifier/violation.js";
 
 /** Which protocol binds to which adapter: every pair, or the listed ones. */
-export type BindingPaths =
-  | "all"
-  | readonly { readonly protocol: string; readonly adapter: string }[];
+export interface BindingPath {
+  readonly protocol: string;
+  readonly adapter: string;
+  /**
+   * The protocol's parameters for this adapter (Tcpip\Parameters\Interfaces\… on Windows), read
+   * through NdisOpenConfigurationEx with the binding handle.
+   */
+  readonly registry?: Readonly<Record<string, RegistryValue>>;
+}
+
+export type BindingPaths = "all" | readonly BindingPath[];
 
 export class Stacks implements PnpManager {
   readonly #runtime: NdisRuntime;
   /** The binding paths in force. */
-  bindingPaths: BindingPaths;
+  bindingPaths: BindingPaths = "all";
   /** Set once the system shut down: no more work starts. */
   shutDown = false;
 
   constructor(runtime: NdisRuntime, bindingPaths: BindingPaths) {
     this.#runtime = runtime;
-    this.bindingPaths = bindingPaths;
+    this.setBindingPaths(bindingPaths);
     runtime.pnp = this;
+  }
+
+  /** Puts new binding paths in force, with the per-binding parameters they carry. */
+  setBindingPaths(paths: BindingPaths): void {
+    this.bindingPaths = paths;
+    const parameters = this.#runtime.bindingParameters;
+    parameters.clear();
+    if (paths === "all") return;
+    for (const path of paths) {
+      if (path.registry !== undefined)
+        parameters.set(
+          bindingKey(path.protocol, path.adapter),
+          new Map(Object.entries(path.registry)),
+        );
+    }
   }
 
   startDevice(instance: DeviceInstance): void {

@@ -43,6 +43,11 @@ export const VERIFIER_RULES = Object.freeze({
     "SDV rule Irql_IM_Function",
     "NdisIMAssociateMiniport and the other NdisIMXxx calls are made at PASSIVE_LEVEL",
   ),
+  Irql_Timer_Function: rule(
+    "Irql_Timer_Function",
+    "SDV rule Irql_Timer_Function",
+    "NdisAllocateTimerObject, NdisSetTimerObject, NdisCancelTimerObject and NdisFreeTimerObject are called at DISPATCH_LEVEL or lower",
+  ),
   Irql_Miscellaneous_Function: rule(
     "Irql_Miscellaneous_Function",
     "SDV rule Irql_Miscellaneous_Function",
@@ -83,6 +88,31 @@ export const VERIFIER_RULES = Object.freeze({
     "NdisIMAssociateMiniport_Twice",
     "NdisIMAssociateMiniport (DDI)",
     "each miniport edge and each protocol edge is associated at most once",
+  ),
+  NdisOpenConfigurationEx: rule(
+    "NdisOpenConfigurationEx",
+    "SDV rule NdisOpenConfigurationEx",
+    "every configuration handle NdisOpenConfigurationEx gave is closed with NdisCloseConfiguration by the end of HaltEx (the unbind, the unload)",
+  ),
+  NdisOpenConfigurationEx_BadArgument: rule(
+    "NdisOpenConfigurationEx_BadArgument",
+    "NdisOpenConfigurationEx / NdisReadConfiguration (DDI)",
+    "an NDIS_CONFIGURATION_OBJECT has the configuration object header and a miniport adapter, binding or driver handle; a keyword is a non-empty string",
+  ),
+  CancelTimerObject: rule(
+    "CancelTimerObject",
+    "SDV rule CancelTimerObject",
+    "no timer object is left set when HaltEx returns or the driver unloads; a timer is cancelled before NdisFreeTimerObject",
+  ),
+  NdisAllocateTimerObject_BadArgument: rule(
+    "NdisAllocateTimerObject_BadArgument",
+    "NdisAllocateTimerObject / NdisSetTimerObject (DDI)",
+    "NDIS_TIMER_CHARACTERISTICS has the timer header and a TimerFunction; DueTime is a LARGE_INTEGER (bigint) and the period a ULONG",
+  ),
+  Timer_LeakedAtUnload: rule(
+    "Timer_LeakedAtUnload",
+    "SDV rule CancelTimerObject / Driver Verifier (resources freed at unload)",
+    "every timer object a driver allocated is freed with NdisFreeTimerObject before the driver unloads",
   ),
   InvalidNdisHandle: rule(
     "InvalidNdisHandle",

@@ -47,6 +47,7 @@ import type { DriverRecord, MiniportDriverBlock } from "./driver.js";
 import { mintHandle, revokeHandle } from "./handles.js";
 import { reportSteps } from "./machine-reporter.js";
 import type { OidEntry } from "./oid.js";
+import { reclaimOwnedBy } from "./resources.js";
 import type { NdisRuntime } from "./runtime.js";
 
 export interface MiniportAdapter {
@@ -123,6 +124,7 @@ export function createAdapter(block: MiniportDriverBlock, name: string): Minipor
 
 /** Forgets an adapter: its handle is revoked and it leaves every list. */
 export function retireAdapter(adapter: MiniportAdapter): void {
+  reclaimOwnedBy(adapter, `MiniportHaltEx of ${adapter.name} returned`);
   const list = adapter.block.adapters;
   const index = list.indexOf(adapter);
   if (index >= 0) list.splice(index, 1);

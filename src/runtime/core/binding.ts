@@ -33,6 +33,7 @@ import { checkBindingQuiet } from "./datapath.js";
 import type { DriverRecord, ProtocolDriverBlock } from "./driver.js";
 import { mintHandle, revokeHandle } from "./handles.js";
 import { reportSteps } from "./machine-reporter.js";
+import { reclaimOwnedBy } from "./resources.js";
 import type { NdisRuntime } from "./runtime.js";
 
 export interface Binding {
@@ -117,6 +118,10 @@ export function bindingsOf(adapter: MiniportAdapter): Binding[] {
 
 /** Forgets a binding: every handle of it is revoked. */
 export function retireBinding(binding: Binding): void {
+  reclaimOwnedBy(
+    binding,
+    `the unbind of ${binding.protocol.chars.Name} from ${binding.adapter.name} completed`,
+  );
   binding.runtime.bindings.delete(binding);
   const list = binding.adapter.bindings;
   const index = list.indexOf(binding);

@@ -13,6 +13,7 @@ import type {
 } from "./characteristics.js";
 import { createDriverObject, mintHandle, retireDriverObject, revokeHandle } from "./handles.js";
 import { type NblPool, type NbPool, releasePool } from "./nbl.js";
+import { type ConfigRecord, releaseAll, type TimerRecord } from "./resources.js";
 import type { NdisRuntime } from "./runtime.js";
 
 /** A registry value: REG_DWORD, REG_SZ, REG_MULTI_SZ or REG_BINARY. */
@@ -33,6 +34,10 @@ export interface DriverRecord {
   readonly protocolDrivers: ProtocolDriverBlock[];
   /** NET_BUFFER_LIST and NET_BUFFER pools the driver allocated and has not freed. */
   readonly pools: Set<NblPool | NbPool>;
+  /** Configuration handles the driver opened and has not closed. */
+  readonly configs: Set<ConfigRecord>;
+  /** Timer objects the driver allocated and has not freed. */
+  readonly timers: Set<TimerRecord>;
 }
 
 interface DriverBlockBase {
@@ -78,6 +83,8 @@ export function createDriverRecord(
     miniportDrivers: [],
     protocolDrivers: [],
     pools: new Set(),
+    configs: new Set(),
+    timers: new Set(),
   };
   (record as { driverObject: DRIVER_OBJECT }).driverObject = createDriverObject(record, name);
   return record;
@@ -161,6 +168,7 @@ export function liveRegistrations(driver: DriverRecord): string[] {
 /** Releases everything a driver registered or allocated and forgets its DRIVER_OBJECT. */
 export function retireDriver(driver: DriverRecord): void {
   for (const pool of [...driver.pools]) releasePool(pool);
+  releaseAll(driver);
   for (const block of [...driver.miniportDrivers]) removeMiniportDriver(block);
   for (const block of [...driver.protocolDrivers]) removeProtocolDriver(block);
   driver.runtime.drivers.delete(driver.name);

@@ -8,6 +8,7 @@ import type { MiniportAdapter } from "./adapter.js";
 import type { Binding } from "./binding.js";
 import type { DriverRecord, MiniportDriverBlock, ProtocolDriverBlock } from "./driver.js";
 import type { NblPool, NbPool } from "./nbl.js";
+import type { ConfigRecord, TimerRecord } from "./resources.js";
 import type { NdisRuntime } from "./runtime.js";
 
 /** What a handle can stand for. */
@@ -17,7 +18,9 @@ export type HandleTarget =
   | MiniportAdapter
   | Binding
   | NblPool
-  | NbPool;
+  | NbPool
+  | ConfigRecord
+  | TimerRecord;
 
 const inspect = Symbol.for("nodejs.util.inspect.custom");
 

@@ -14,9 +14,10 @@ import {
 } from "../../verifier/violation.js";
 import type { MiniportAdapter } from "./adapter.js";
 import type { Binding } from "./binding.js";
+import type { HostClock } from "./clock.js";
 import { driverOnStack } from "./context.js";
 import type { DeviceInstance, PnpManager } from "./device-instance.js";
-import type { DriverRecord } from "./driver.js";
+import type { DriverRecord, RegistryValue } from "./driver.js";
 import type { TraceEvent, TraceListener } from "./trace.js";
 
 /** The places where NDIS allocates and where a test can make the allocation fail. */
@@ -30,7 +31,9 @@ export type AllocationSite =
   | "NdisAllocateMdl"
   | "NdisAllocateNetBufferListContext"
   | "NdisRetreatNetBufferDataStart"
-  | "NdisAllocateCloneOidRequest";
+  | "NdisAllocateCloneOidRequest"
+  | "NdisOpenConfigurationEx"
+  | "NdisAllocateTimerObject";
 
 /** Calls NDIS may complete asynchronously, and that a test can make pend. */
 export type PendingSite = "NdisOpenAdapterEx" | "NdisCloseAdapterEx";
@@ -41,6 +44,8 @@ export interface RuntimeOptions {
   readonly acceptDefaultHeaderType: boolean;
   /** NdisPowerProfileAcOnLine or NdisPowerProfileBattery. */
   readonly powerProfile: number;
+  /** Where timers get their time. */
+  readonly clock: HostClock;
 }
 
 export class NdisRuntime {
@@ -59,6 +64,12 @@ export class NdisRuntime {
   pnp: PnpManager | null = null;
   /** Every protocol binding NDIS holds (Opening to Closing). */
   readonly bindings = new Set<Binding>();
+  /** Device instance parameters (the adapter's registry key), by device instance name. */
+  readonly deviceParameters = new Map<string, ReadonlyMap<string, RegistryValue>>();
+  /** A protocol's per-adapter parameters, by `bindingKey(protocol, adapter)`. */
+  readonly bindingParameters = new Map<string, ReadonlyMap<string, RegistryValue>>();
+  /** Where timers get their time. */
+  readonly clock: HostClock;
   readonly violations: Violation[] = [];
   /** The violation that stopped this whole NDIS in strict mode (one no driver could be blamed for). */
   bugCheck: Violation | null = null;
@@ -78,6 +89,7 @@ export class NdisRuntime {
     this.verifierMode = options.verifier;
     this.acceptDefaultHeaderType = options.acceptDefaultHeaderType;
     this.powerProfile = options.powerProfile;
+    this.clock = options.clock;
   }
 
   /** The next NDIS interface index (IfIndex), starting at 1. */
@@ -176,4 +188,9 @@ export class NdisRuntime {
     this.#faults.set(site, left - 1);
     return true;
   }
+}
+
+/** The key of a protocol's per-adapter parameters in NdisRuntime.bindingParameters. */
+export function bindingKey(protocol: string, adapter: string): string {
+  return `${protocol}\u0000${adapter}`;
 }

@@ -1,0 +1,79 @@
+/**
+ * The host's clock: where NDIS timers (and, later, every deferred thing) get their time. The real
+ * clock serves `ndis run`; a manual clock serves tests, which advance time instead of sleeping.
+ */
+
+export interface HostClock {
+  /** Nanoseconds since an arbitrary origin; never goes back. */
+  now(): bigint;
+  /** Runs `callback` once, `delayMs` (≥ 0) from now. Returns a function that cancels it. */
+  schedule(delayMs: number, callback: () => void): () => void;
+}
+
+/** Wall-clock time: `process.hrtime` and `setTimeout`. */
+export function realClock(): HostClock {
+  return {
+    now: () => process.hrtime.bigint(),
+    schedule(delayMs, callback) {
+      const timer = setTimeout(callback, Math.max(0, delayMs));
+      return () => clearTimeout(timer);
+    },
+  };
+}
+
+interface Scheduled {
+  readonly due: bigint;
+  readonly seq: number;
+  readonly callback: () => void;
+  cancelled: boolean;
+}
+
+/**
+ * Virtual time that moves only when told to: `advance(ms)` runs every callback that falls due, in
+ * due-time order (ties in scheduling order), each seeing `now()` at its own due time.
+ */
+export class ManualClock implements HostClock {
+  #now = 0n;
+  #seq = 0;
+  #queue: Scheduled[] = [];
+
+  now(): bigint {
+    return this.#now;
+  }
+
+  schedule(delayMs: number, callback: () => void): () => void {
+    const entry: Scheduled = {
+      due: this.#now + BigInt(Math.max(0, Math.round(delayMs * 1_000_000))),
+      seq: this.#seq++,
+      callback,
+      cancelled: false,
+    };
+    this.#queue.push(entry);
+    return () => {
+      entry.cancelled = true;
+    };
+  }
+
+  /** Callbacks scheduled and neither run nor cancelled. */
+  get pending(): number {
+    return this.#queue.filter((e) => !e.cancelled).length;
+  }
+
+  /** Moves time forward by `ms`, running what falls due on the way. */
+  advance(ms: number): void {
+    const end = this.#now + BigInt(Math.round(ms * 1_000_000));
+    for (;;) {
+      let next: Scheduled | null = null;
+      for (const e of this.#queue) {
+        if (e.cancelled || e.due > end) continue;
+        if (next === null || e.due < next.due || (e.due === next.due && e.seq < next.seq)) next = e;
+      }
+      if (next === null) break;
+      this.#queue.splice(this.#queue.indexOf(next), 1);
+      if (next.due > this.#now) this.#now = next.due;
+      next.callback();
+    }
+    this.#queue = this.#queue.filter((e) => !e.cancelled);
+    this.#now = end;
+  }
+}

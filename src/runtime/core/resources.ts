@@ -1,0 +1,128 @@
+/**
+ * Driver resources NDIS hands out besides pools: configuration handles (NdisOpenConfigurationEx)
+ * and timer objects (NdisAllocateTimerObject). Each records the object it was opened for, so that
+ * NDIS can tell at the end of MiniportHaltEx, at an unbind and at unload what a driver forgot.
+ */
+import type { NDIS_CONFIGURATION_PARAMETER } from "../../ndis/config.js";
+import type { NDIS_TIMER_FUNCTION } from "../../ndis/timer.js";
+import type { NDIS_HANDLE } from "../../ndis/types.js";
+import type { MiniportAdapter } from "./adapter.js";
+import type { Binding } from "./binding.js";
+import type { DriverRecord, RegistryValue } from "./driver.js";
+import { revokeHandle } from "./handles.js";
+
+/** What a handle was opened for: an adapter, a binding, or the driver itself. */
+export type ResourceOwner = MiniportAdapter | Binding | null;
+
+export interface ConfigRecord {
+  readonly kind: "configuration";
+  readonly driver: DriverRecord;
+  readonly owner: ResourceOwner;
+  readonly label: string;
+  readonly values: ReadonlyMap<string, RegistryValue>;
+  handle: NDIS_HANDLE;
+  /** Parameters NdisReadConfiguration handed out; NDIS frees them with the handle. */
+  readonly parameters: NDIS_CONFIGURATION_PARAMETER[];
+}
+
+export interface TimerRecord {
+  readonly kind: "timer";
+  readonly driver: DriverRecord;
+  readonly owner: ResourceOwner;
+  readonly label: string;
+  handle: NDIS_HANDLE;
+  readonly TimerFunction: NDIS_TIMER_FUNCTION;
+  /** The FunctionContext of the characteristics, or of the latest NdisSetTimerObject. */
+  context: unknown;
+  /** Cancels the pending expiry on the host clock; null when the timer is not set. */
+  cancel: (() => void) | null;
+  /** 0 for a one-shot timer. */
+  periodMs: number;
+  /** Times the timer function ran. */
+  fired: number;
+}
+
+function describeOwner(owner: ResourceOwner): string {
+  if (owner === null) return "";
+  return owner.kind === "binding"
+    ? ` (binding ${owner.protocol.chars.Name} → ${owner.adapter.name})`
+    : ` (adapter ${owner.name})`;
+}
+
+export function ownerLabel(owner: ResourceOwner): string {
+  return describeOwner(owner);
+}
+
+/** Closes a configuration handle (NdisCloseConfiguration, or NDIS cleaning up). */
+export function closeConfig(config: ConfigRecord): void {
+  config.driver.configs.delete(config);
+  revokeHandle(config.handle);
+}
+
+/** Stops a timer's pending expiry; true when it was set. */
+export function stopTimer(timer: TimerRecord): boolean {
+  if (timer.cancel === null) return false;
+  timer.cancel();
+  timer.cancel = null;
+  return true;
+}
+
+/** Frees a timer object (NdisFreeTimerObject, or NDIS cleaning up). */
+export function freeTimer(timer: TimerRecord): void {
+  stopTimer(timer);
+  timer.driver.timers.delete(timer);
+  revokeHandle(timer.handle);
+}
+
+/**
+ * At the end of MiniportHaltEx (or of a failed MiniportInitializeEx) and at an unbind: reports
+ * configuration handles left open and timers left set for `owner`, and takes them back.
+ */
+export function reclaimOwnedBy(owner: MiniportAdapter | Binding, when: string): void {
+  const driver = owner.driver;
+  const runtime = driver.runtime;
+  for (const config of [...driver.configs]) {
+    if (config.owner !== owner) continue;
+    runtime.violate(
+      "NdisOpenConfigurationEx",
+      `${when} with ${config.label} still open; NDIS closed it`,
+      driver,
+    );
+    closeConfig(config);
+  }
+  for (const timer of [...driver.timers]) {
+    if (timer.owner !== owner || timer.cancel === null) continue;
+    runtime.violate(
+      "CancelTimerObject",
+      `${when} with ${timer.label} still set; NDIS cancelled it`,
+      driver,
+    );
+    stopTimer(timer);
+  }
+}
+
+/** At unload: reports and frees every configuration handle and timer object left. */
+export function reclaimAtUnload(driver: DriverRecord, when: string): void {
+  const runtime = driver.runtime;
+  if (driver.configs.size > 0) {
+    runtime.violate(
+      "NdisOpenConfigurationEx",
+      `${when} with ${[...driver.configs].map((c) => c.label).join(", ")} still open; NDIS closed them`,
+      driver,
+    );
+  }
+  if (driver.timers.size > 0) {
+    runtime.violate(
+      "Timer_LeakedAtUnload",
+      `${when} with ${[...driver.timers].map((t) => `${t.label}${t.cancel === null ? "" : " (still set)"}`).join(", ")} not freed; NDIS freed them`,
+      driver,
+    );
+  }
+  releaseAll(driver);
+}
+
+/** Frees everything without a word (the driver was stopped, or is being retired). */
+export function releaseAll(driver: DriverRecord): void {
+  for (const config of [...driver.configs]) closeConfig(config);
+  for (const timer of [...driver.timers]) freeTimer(timer);
+}
