@@ -12,6 +12,7 @@ export {
   type BindingPaths,
   type DriverInfo,
   type DriverModule,
+  type HostStatistics,
   type LiveObject,
   type LoadDriverOptions,
   type LoadDriverResult,
@@ -25,6 +26,11 @@ export {
 } from "./host/host.js";
 export { NdisError, type NdisErrorCode } from "./ndis/errors.js";
 export { type HostClock, ManualClock, realClock } from "./runtime/core/clock.js";
+export type {
+  DataPathCounters,
+  FrameEvent,
+  FrameListener,
+} from "./runtime/core/observe.js";
 export type { TraceEvent, TraceListener } from "./runtime/core/trace.js";
 export {
   type Severity,

@@ -84,6 +84,7 @@ import {
   type RegistryValue,
   retireDriver,
 } from "../runtime/core/driver.js";
+import type { DataPathCounters, FrameListener } from "../runtime/core/observe.js";
 import { issueNdisOid } from "../runtime/core/oid.js";
 import { reclaimAtUnload } from "../runtime/core/resources.js";
 import { type AllocationSite, NdisRuntime, type PendingSite } from "../runtime/core/runtime.js";
@@ -288,6 +289,20 @@ export interface LiveObject {
     | "timer";
   readonly name: string;
   readonly driver: string;
+}
+
+/** Data-path counters, by adapter and by binding (see `NdisHost.observe`). */
+export interface HostStatistics {
+  readonly adapters: readonly (DataPathCounters & {
+    readonly name: string;
+    readonly driver: string;
+    readonly state: string;
+  })[];
+  readonly bindings: readonly (DataPathCounters & {
+    readonly protocol: string;
+    readonly adapter: string;
+    readonly state: string;
+  })[];
 }
 
 export interface DriverInfo {
@@ -1105,6 +1120,44 @@ export class NdisHost {
       });
     }
     return objects;
+  }
+
+  /**
+   * Starts keeping data-path counters (frames and bytes sent, received, refused, failed, dropped)
+   * for every adapter and binding. Off by default: a plain data path does not pay for them.
+   */
+  observe(): void {
+    this.#runtime.observing = true;
+  }
+
+  /**
+   * Calls `listener` with a copy of every frame that crosses an adapter's edge: sent down into
+   * MiniportSendNetBufferLists, or indicated up by the adapter (a capture's view). Turns
+   * observation on. Returns a function that removes the listener.
+   */
+  onFrame(listener: FrameListener): () => void {
+    this.#runtime.observing = true;
+    this.#runtime.frameListeners.add(listener);
+    return () => this.#runtime.frameListeners.delete(listener);
+  }
+
+  /** The data-path counters of every adapter and binding (zero until `observe()` or `onFrame`). */
+  statistics(): HostStatistics {
+    const runtime = this.#runtime;
+    return {
+      adapters: [...runtime.adapters.values()].map((a) => ({
+        name: a.name,
+        driver: a.driver.name,
+        state: a.machine.state,
+        ...a.counters,
+      })),
+      bindings: [...runtime.bindings].map((b) => ({
+        protocol: b.protocol.chars.Name,
+        adapter: b.adapter.name,
+        state: b.machine.state,
+        ...b.counters,
+      })),
+    };
   }
 
   /** Every protocol binding NDIS holds. */

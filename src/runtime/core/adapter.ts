@@ -46,6 +46,7 @@ import { checkAdapterQuiet } from "./datapath.js";
 import type { DriverRecord, MiniportDriverBlock } from "./driver.js";
 import { mintHandle, revokeHandle } from "./handles.js";
 import { reportSteps } from "./machine-reporter.js";
+import { type DataPathCounters, newCounters } from "./observe.js";
 import type { OidEntry } from "./oid.js";
 import { reclaimOwnedBy } from "./resources.js";
 import type { NdisRuntime } from "./runtime.js";
@@ -81,6 +82,8 @@ export interface MiniportAdapter {
   oidPending: OidEntry | null;
   /** OID requests waiting for the pending one to complete. */
   readonly oidQueue: OidEntry[];
+  /** Kept while the host observes the data path. */
+  readonly counters: DataPathCounters;
 }
 
 const header = (Type: number, Revision = 1, Size = 0) => Object.freeze({ Type, Revision, Size });
@@ -108,6 +111,7 @@ export function createAdapter(block: MiniportDriverBlock, name: string): Minipor
     receivesOutstanding: 0,
     oidPending: null,
     oidQueue: [],
+    counters: newCounters(),
   } as Omit<MiniportAdapter, "handle" | "machine"> as MiniportAdapter;
   (adapter as { machine: MiniportAdapter["machine"] }).machine = new StateMachine(
     ADAPTER_MACHINE,

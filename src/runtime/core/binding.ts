@@ -33,6 +33,7 @@ import { checkBindingQuiet } from "./datapath.js";
 import type { DriverRecord, ProtocolDriverBlock } from "./driver.js";
 import { mintHandle, revokeHandle } from "./handles.js";
 import { reportSteps } from "./machine-reporter.js";
+import { type DataPathCounters, newCounters } from "./observe.js";
 import { reclaimOwnedBy } from "./resources.js";
 import type { NdisRuntime } from "./runtime.js";
 
@@ -67,6 +68,8 @@ export interface Binding {
   /** Send completions being gathered for this binding (NdisMSendNetBufferListsComplete). */
   completeFirst: NET_BUFFER_LIST | null;
   completeLast: NET_BUFFER_LIST | null;
+  /** Kept while the host observes the data path. */
+  readonly counters: DataPathCounters;
 }
 
 const header = (Type: number, Revision = 1) => Object.freeze({ Type, Revision, Size: 0 });
@@ -94,6 +97,7 @@ export function createBinding(protocol: ProtocolDriverBlock, adapter: MiniportAd
     receivesHeld: 0,
     completeFirst: null,
     completeLast: null,
+    counters: newCounters(),
   } as unknown as Binding;
   (binding as { machine: Binding["machine"] }).machine = new StateMachine(
     BINDING_MACHINE,

@@ -25,6 +25,7 @@ import type { Binding } from "./binding.js";
 import { callHandler, currentFrame } from "./context.js";
 import type { DriverRecord } from "./driver.js";
 import { NetBufferListObject } from "./nbl.js";
+import { observeCompletion, observeReceive, observeRefused, observeSend } from "./observe.js";
 import type { NdisRuntime } from "./runtime.js";
 
 type SendHandler = (context: unknown, nbl: NET_BUFFER_LIST, port: number, flags: number) => void;
@@ -115,6 +116,7 @@ export function sendOnBinding(
 ): void {
   const adapter = binding.adapter;
   if (binding.machine.state !== "Running" || adapter.machine.state !== "Running") {
+    if (binding.runtime.observing) observeRefused(binding, chain);
     completeToSender(binding, chain, NDIS_STATUS_PAUSED);
     return;
   }
@@ -130,6 +132,7 @@ export function sendOnBinding(
   }
   binding.sendsOutstanding += count;
   adapter.sendsOutstanding += count;
+  if (adapter.runtime.observing) observeSend(binding, chain);
   const send = adapter.block.chars.handlers.SendNetBufferListsHandler as SendHandler;
   callHandler(
     adapter.runtime,
@@ -176,6 +179,7 @@ export function completeSends(
     const binding = o.sendPath.pop() as Binding;
     o.owner = binding.driver;
     binding.sendsOutstanding--;
+    if (binding.runtime.observing) observeCompletion(binding, nbl);
     count++;
     nbl.Next = null;
     if (binding.completeLast === null) {
@@ -234,6 +238,12 @@ export function indicateReceive(
     }
   }
   const resources = (flags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0;
+  if (adapter.runtime.observing)
+    observeReceive(
+      adapter,
+      chain,
+      all.filter((b) => b.machine.state === "Running" && b.driver.crashed === null),
+    );
   if (receivers === 0) {
     // Nobody to receive: the NBLs are the miniport's again at once.
     if (!resources) callReturn(adapter, chain, 0);

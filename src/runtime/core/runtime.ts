@@ -18,6 +18,7 @@ import type { HostClock } from "./clock.js";
 import { driverOnStack } from "./context.js";
 import type { DeviceInstance, PnpManager } from "./device-instance.js";
 import type { DriverRecord, RegistryValue } from "./driver.js";
+import type { FrameListener } from "./observe.js";
 import type { TraceEvent, TraceListener } from "./trace.js";
 
 /** The places where NDIS allocates and where a test can make the allocation fail. */
@@ -70,6 +71,9 @@ export class NdisRuntime {
   readonly bindingParameters = new Map<string, ReadonlyMap<string, RegistryValue>>();
   /** Where timers get their time. */
   readonly clock: HostClock;
+  /** Set while someone watches the data path: counters are kept and frame listeners called. */
+  observing = false;
+  readonly frameListeners = new Set<FrameListener>();
   readonly violations: Violation[] = [];
   /** The violation that stopped this whole NDIS in strict mode (one no driver could be blamed for). */
   bugCheck: Violation | null = null;

@@ -1,0 +1,146 @@
+/**
+ * What the host watches on the data path when someone asks (`ndis run`'s counters, a pcapng
+ * capture): per-adapter and per-binding packet and byte counters, and a copy of every frame that
+ * crosses an adapter's edge. Nothing here runs unless `runtime.observing` is set, so a plain data
+ * path pays one boolean test per call.
+ */
+import type { NET_BUFFER, NET_BUFFER_LIST } from "../../ndis/nbl.js";
+import { NDIS_STATUS_SUCCESS } from "../../ndis/status.js";
+import type { MiniportAdapter } from "./adapter.js";
+import type { Binding } from "./binding.js";
+
+/** Counters of one adapter or one binding. Packets are NET_BUFFERs (frames). */
+export interface DataPathCounters {
+  /** Frames handed to MiniportSendNetBufferLists (through this binding / to this adapter). */
+  sentPackets: number;
+  sentBytes: number;
+  /** Frames whose NBL was completed with a status other than SUCCESS. */
+  sendErrors: number;
+  /** Frames completed at once with NDIS_STATUS_PAUSED (binding or adapter not Running). */
+  sendsRefused: number;
+  /** Frames indicated (by this adapter / to this binding). */
+  receivedPackets: number;
+  receivedBytes: number;
+  /** Frames an adapter indicated while no binding was Running to take them. */
+  receiveDrops: number;
+}
+
+export function newCounters(): DataPathCounters {
+  return {
+    sentPackets: 0,
+    sentBytes: 0,
+    sendErrors: 0,
+    sendsRefused: 0,
+    receivedPackets: 0,
+    receivedBytes: 0,
+    receiveDrops: 0,
+  };
+}
+
+/** One frame crossing an adapter's edge, as a capture sees it. */
+export interface FrameEvent {
+  /** The adapter's device instance name: one capture interface per adapter. */
+  readonly adapter: string;
+  /** "send": down into MiniportSendNetBufferLists; "receive": up from the adapter's indication. */
+  readonly direction: "send" | "receive";
+  /** The protocol edge that sent it, for sends. */
+  readonly protocol: string | null;
+  /** The host clock's time, in nanoseconds. */
+  readonly timeNs: bigint;
+  /** A copy of the frame's used data. */
+  readonly data: Uint8Array;
+}
+
+export type FrameListener = (event: FrameEvent) => void;
+
+/** Copies a NET_BUFFER's used data out of its MDL chain. */
+export function copyNetBuffer(nb: NET_BUFFER): Uint8Array {
+  const out = new Uint8Array(nb.DataLength);
+  let copied = 0;
+  let mdl = nb.CurrentMdl;
+  let from = nb.CurrentMdlOffset;
+  while (copied < out.length && mdl !== null) {
+    const take = Math.min(mdl.ByteCount - from, out.length - copied);
+    out.set(mdl.MappedSystemVa.subarray(from, from + take), copied);
+    copied += take;
+    mdl = mdl.Next;
+    from = 0;
+  }
+  return copied === out.length ? out : out.subarray(0, copied);
+}
+
+function emitFrames(
+  adapter: MiniportAdapter,
+  chain: NET_BUFFER_LIST,
+  direction: "send" | "receive",
+  protocol: string | null,
+): void {
+  const runtime = adapter.runtime;
+  const timeNs = runtime.clock.now();
+  for (let nbl: NET_BUFFER_LIST | null = chain; nbl !== null; nbl = nbl.Next) {
+    for (let nb = nbl.FirstNetBuffer; nb !== null; nb = nb.Next) {
+      const event: FrameEvent = {
+        adapter: adapter.name,
+        direction,
+        protocol,
+        timeNs,
+        data: copyNetBuffer(nb),
+      };
+      for (const listener of runtime.frameListeners) listener(event);
+    }
+  }
+}
+
+function measure(chain: NET_BUFFER_LIST): { packets: number; bytes: number } {
+  let packets = 0;
+  let bytes = 0;
+  for (let nbl: NET_BUFFER_LIST | null = chain; nbl !== null; nbl = nbl.Next) {
+    for (let nb = nbl.FirstNetBuffer; nb !== null; nb = nb.Next) {
+      packets++;
+      bytes += nb.DataLength;
+    }
+  }
+  return { packets, bytes };
+}
+
+/** A chain is going down `binding` into its adapter's MiniportSendNetBufferLists. */
+export function observeSend(binding: Binding, chain: NET_BUFFER_LIST): void {
+  const { packets, bytes } = measure(chain);
+  binding.counters.sentPackets += packets;
+  binding.counters.sentBytes += bytes;
+  binding.adapter.counters.sentPackets += packets;
+  binding.adapter.counters.sentBytes += bytes;
+  if (binding.runtime.frameListeners.size > 0)
+    emitFrames(binding.adapter, chain, "send", binding.protocol.chars.Name);
+}
+
+/** NDIS refused a chain on `binding` (not Running): it is completed with PAUSED at once. */
+export function observeRefused(binding: Binding, chain: NET_BUFFER_LIST): void {
+  binding.counters.sendsRefused += measure(chain).packets;
+}
+
+/** One NBL came back from the miniport with `status`. */
+export function observeCompletion(binding: Binding, nbl: NET_BUFFER_LIST): void {
+  if (nbl.Status === NDIS_STATUS_SUCCESS) return;
+  let packets = 0;
+  for (let nb = nbl.FirstNetBuffer; nb !== null; nb = nb.Next) packets++;
+  binding.counters.sendErrors += packets;
+  binding.adapter.counters.sendErrors += packets;
+}
+
+/** An adapter indicates a chain to `receivers` (possibly none). */
+export function observeReceive(
+  adapter: MiniportAdapter,
+  chain: NET_BUFFER_LIST,
+  receivers: readonly Binding[],
+): void {
+  const { packets, bytes } = measure(chain);
+  adapter.counters.receivedPackets += packets;
+  adapter.counters.receivedBytes += bytes;
+  if (receivers.length === 0) adapter.counters.receiveDrops += packets;
+  for (const b of receivers) {
+    b.counters.receivedPackets += packets;
+    b.counters.receivedBytes += bytes;
+  }
+  if (adapter.runtime.frameListeners.size > 0) emitFrames(adapter, chain, "receive", null);
+}
