@@ -27,10 +27,12 @@ const ALLOWED: Record<string, readonly string[]> = {
   "runtime/api": ["ndis", "verifier", "runtime/core", "runtime/state"],
   ddi: ["ndis", "runtime/api"],
   host: ["ndis", "verifier", "runtime/core"],
-  drivers: ["ddi"],
-  io: ["ddi"],
+  net: [],
+  pcap: [],
+  drivers: ["ddi", "net", "pcap"],
   entry: ["ddi", "ndis", "verifier", "host", "runtime/core"],
-  cli: ["entry", "drivers", "io"],
+  stack: ["entry", "drivers", "net", "pcap"],
+  cli: ["entry", "drivers", "stack", "net", "pcap"],
 };
 
 export function checkEdge(fromFile: string, toFile: string): string | null {
