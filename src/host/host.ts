@@ -89,6 +89,7 @@ import { issueNdisOid } from "../runtime/core/oid.js";
 import { reclaimAtUnload } from "../runtime/core/resources.js";
 import { type AllocationSite, NdisRuntime, type PendingSite } from "../runtime/core/runtime.js";
 import type { TraceListener } from "../runtime/core/trace.js";
+import { DEFAULT_WATCHDOG_LIMITS, type WatchdogLimits } from "../runtime/core/watchdog.js";
 import { VERIFIER_MODES, type VerifierMode, type Violation } from "../verifier/violation.js";
 import { type BindingPath, type BindingPaths, Stacks } from "./stacks.js";
 
@@ -139,6 +140,11 @@ export interface NdisHostOptions {
    * advance it instead of sleeping.
    */
   readonly clock?: HostClock;
+  /**
+   * The watchdogs' limits in milliseconds of host time (Driver Verifier's by default: pause 10 s,
+   * OID 12 s, a send 30 s, no send progress 22 s).
+   */
+  readonly watchdogs?: Partial<WatchdogLimits>;
 }
 
 function checkBindingPaths(
@@ -423,11 +429,20 @@ export class NdisHost {
         `verifier must be one of ${VERIFIER_MODES.join(", ")}`,
       );
     }
+    for (const [key, value] of Object.entries(options.watchdogs ?? {})) {
+      if (!(key in DEFAULT_WATCHDOG_LIMITS) || typeof value !== "number" || !(value > 0)) {
+        throw new NdisError(
+          "NDIS_ERR_INVALID_OPTION",
+          `watchdogs.${key} must be one of pauseMs, oidMs, sendMs, hangMs with a positive number of milliseconds`,
+        );
+      }
+    }
     this.#runtime = new NdisRuntime({
       version: resolveVersion(options.ndisVersion),
       verifier,
       acceptDefaultHeaderType: options.acceptDefaultHeaderType === true,
       clock: options.clock ?? realClock(),
+      watchdogs: { ...DEFAULT_WATCHDOG_LIMITS, ...options.watchdogs },
       powerProfile:
         options.powerProfile === "battery" ? NdisPowerProfileBattery : NdisPowerProfileAcOnLine,
     });

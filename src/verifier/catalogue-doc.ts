@@ -5,7 +5,7 @@
  */
 import { VERIFIER_RULES } from "./rules.js";
 
-const escape = (text: string): string => text.replace(/\|/g, "\\|");
+const escapeCell = (text: string): string => text.replace(/\|/g, "\\|");
 
 export function verifierCatalogueMarkdown(): string {
   const rules = Object.values(VERIFIER_RULES).sort((a, b) => a.id.localeCompare(b.id));
@@ -23,7 +23,7 @@ export function verifierCatalogueMarkdown(): string {
     "| Rule | Stands for | Severity | Meaning |",
     "| --- | --- | --- | --- |",
     ...rules.map(
-      (r) => `| \`${r.id}\` | ${escape(r.ndis)} | ${r.severity} | ${escape(r.meaning)} |`,
+      (r) => `| \`${r.id}\` | ${escapeCell(r.ndis)} | ${r.severity} | ${escapeCell(r.meaning)} |`,
     ),
     "",
   ];

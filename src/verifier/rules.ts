@@ -114,6 +114,26 @@ export const VERIFIER_RULES = Object.freeze({
     "SDV rule CancelTimerObject / Driver Verifier (resources freed at unload)",
     "every timer object a driver allocated is freed with NdisFreeTimerObject before the driver unloads",
   ),
+  NdisTimedPauseComplete: rule(
+    "NdisTimedPauseComplete",
+    "Driver Verifier NdisFilterTimedPauseComplete (0x00092010), applied to every pause [MODEL]; bug check 0x7C/0x25 watchdog",
+    "a pause completes within 10 s (the host's watchdog limit): every send completed, every indication returned",
+  ),
+  NdisTimedOidComplete: rule(
+    "NdisTimedOidComplete",
+    "Driver Verifier NdisTimedOidComplete (0x00092003)",
+    "an OID request a miniport pended is completed within 12 s",
+  ),
+  NdisTimedDataSend: rule(
+    "NdisTimedDataSend",
+    "Driver Verifier NdisTimedDataSend (0x0009200D)",
+    "each NBL handed to MiniportSendNetBufferLists is completed within 30 s",
+  ),
+  NdisTimedDataHang: rule(
+    "NdisTimedDataHang",
+    "Driver Verifier NdisTimedDataHang (0x0009200F)",
+    "an adapter with sends outstanding completes at least one every 22 s",
+  ),
   InvalidNdisHandle: rule(
     "InvalidNdisHandle",
     "NullCheck / use of a freed NDIS handle (a crash on Windows)",

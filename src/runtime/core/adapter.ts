@@ -76,6 +76,8 @@ export interface MiniportAdapter {
   readonly bindings: Binding[];
   /** NBLs handed to MiniportSendNetBufferLists and not yet completed. */
   sendsOutstanding: number;
+  /** NBLs the miniport has completed, ever (the hang watchdog watches it move). */
+  sendCompletions: number;
   /** NBLs the miniport indicated that have not come back to it. */
   receivesOutstanding: number;
   /** The OID request the miniport has now (NDIS gives it one at a time), and who issued it. */
@@ -108,6 +110,7 @@ export function createAdapter(block: MiniportDriverBlock, name: string): Minipor
     waiters: new Set<() => void>(),
     bindings: [],
     sendsOutstanding: 0,
+    sendCompletions: 0,
     receivesOutstanding: 0,
     oidPending: null,
     oidQueue: [],
@@ -121,6 +124,7 @@ export function createAdapter(block: MiniportDriverBlock, name: string): Minipor
     }),
   );
   (adapter as { handle: NDIS_HANDLE }).handle = mintHandle(`miniport adapter ${name}`, adapter);
+  runtime.watchdog.ensureRunning();
   block.adapters.push(adapter);
   runtime.adapters.set(name, adapter);
   return adapter;

@@ -6,16 +6,20 @@
 export interface HostClock {
   /** Nanoseconds since an arbitrary origin; never goes back. */
   now(): bigint;
-  /** Runs `callback` once, `delayMs` (≥ 0) from now. Returns a function that cancels it. */
-  schedule(delayMs: number, callback: () => void): () => void;
+  /**
+   * Runs `callback` once, `delayMs` (≥ 0) from now. Returns a function that cancels it. A
+   * `background` callback (NDIS's own watchdog) never keeps the process alive on its own.
+   */
+  schedule(delayMs: number, callback: () => void, background?: boolean): () => void;
 }
 
 /** Wall-clock time: `process.hrtime` and `setTimeout`. */
 export function realClock(): HostClock {
   return {
     now: () => process.hrtime.bigint(),
-    schedule(delayMs, callback) {
+    schedule(delayMs, callback, background = false) {
       const timer = setTimeout(callback, Math.max(0, delayMs));
+      if (background) timer.unref();
       return () => clearTimeout(timer);
     },
   };
@@ -25,6 +29,7 @@ interface Scheduled {
   readonly due: bigint;
   readonly seq: number;
   readonly callback: () => void;
+  readonly background: boolean;
   cancelled: boolean;
 }
 
@@ -41,8 +46,9 @@ export class ManualClock implements HostClock {
     return this.#now;
   }
 
-  schedule(delayMs: number, callback: () => void): () => void {
+  schedule(delayMs: number, callback: () => void, background = false): () => void {
     const entry: Scheduled = {
+      background,
       due: this.#now + BigInt(Math.max(0, Math.round(delayMs * 1_000_000))),
       seq: this.#seq++,
       callback,
@@ -54,9 +60,9 @@ export class ManualClock implements HostClock {
     };
   }
 
-  /** Callbacks scheduled and neither run nor cancelled. */
+  /** Callbacks scheduled and neither run nor cancelled (background ones not counted). */
   get pending(): number {
-    return this.#queue.filter((e) => !e.cancelled).length;
+    return this.#queue.filter((e) => !e.cancelled && !e.background).length;
   }
 
   /** Moves time forward by `ms`, running what falls due on the way. */

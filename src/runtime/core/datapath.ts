@@ -129,6 +129,7 @@ export function sendOnBinding(
     const o = nbl as NetBufferListObject;
     o.sendPath.push(binding);
     o.owner = miniport;
+    o.sendCount++;
   }
   binding.sendsOutstanding += count;
   adapter.sendsOutstanding += count;
@@ -194,6 +195,7 @@ export function completeSends(
     nbl = next;
   }
   adapter.sendsOutstanding -= count;
+  adapter.sendCompletions += count;
   if (first !== null) deliverCompletion(first, flags);
   if (others !== null) for (const b of others) deliverCompletion(b, flags);
 }

@@ -129,6 +129,8 @@ export class NetBufferListObject implements NET_BUFFER_LIST {
   readonly recvHolders: (Binding | Binding[] | null)[] = [];
   /** NDIS's mark while it walks a chain (to find cycles without allocating). */
   stamp = 0;
+  /** Times NDIS handed it to a MiniportSendNetBufferLists (the send watchdog tells sends apart). */
+  sendCount = 0;
   /** The context block the pool reserves (ContextSize), or null. */
   readonly reservedContext: ContextBlock | null;
   readonly pool: NblPool;

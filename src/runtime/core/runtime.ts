@@ -20,6 +20,7 @@ import type { DeviceInstance, PnpManager } from "./device-instance.js";
 import type { DriverRecord, RegistryValue } from "./driver.js";
 import type { FrameListener } from "./observe.js";
 import type { TraceEvent, TraceListener } from "./trace.js";
+import { Watchdog, type WatchdogLimits } from "./watchdog.js";
 
 /** The places where NDIS allocates and where a test can make the allocation fail. */
 export type AllocationSite =
@@ -47,6 +48,8 @@ export interface RuntimeOptions {
   readonly powerProfile: number;
   /** Where timers get their time. */
   readonly clock: HostClock;
+  /** The watchdogs' limits. */
+  readonly watchdogs: WatchdogLimits;
 }
 
 export class NdisRuntime {
@@ -71,6 +74,8 @@ export class NdisRuntime {
   readonly bindingParameters = new Map<string, ReadonlyMap<string, RegistryValue>>();
   /** Where timers get their time. */
   readonly clock: HostClock;
+  /** NDIS's watchdogs (pause, OID, send, hang), on the host clock. */
+  readonly watchdog: Watchdog;
   /** Set while someone watches the data path: counters are kept and frame listeners called. */
   observing = false;
   readonly frameListeners = new Set<FrameListener>();
@@ -94,6 +99,7 @@ export class NdisRuntime {
     this.acceptDefaultHeaderType = options.acceptDefaultHeaderType;
     this.powerProfile = options.powerProfile;
     this.clock = options.clock;
+    this.watchdog = new Watchdog(this, options.watchdogs);
   }
 
   /** The next NDIS interface index (IfIndex), starting at 1. */
