@@ -40,6 +40,7 @@ export {
 } from "./verifier/rules.js";
 export {
   formatViolation,
+  formatViolationReport,
   NdisBugCheckError,
   VERIFIER_MODES,
   type VerifierMode,

@@ -20,21 +20,44 @@ export interface Violation {
   readonly message: string;
   /** The service name of the driver at fault, when known. */
   readonly driver: string | null;
+  /**
+   * The control-path calls that led there, oldest first (handlers NDIS called, DDI calls drivers
+   * made, state changes), from the verifier's flight recorder.
+   */
+  readonly recent: readonly string[];
 }
 
 export function makeViolation(
   rule: VerifierRuleId,
   message: string,
   driver: string | null,
+  recent: readonly string[] = [],
 ): Violation {
   const entry = VERIFIER_RULES[rule];
-  return Object.freeze({ rule, ndis: entry.ndis, severity: entry.severity, message, driver });
+  return Object.freeze({
+    rule,
+    ndis: entry.ndis,
+    severity: entry.severity,
+    message,
+    driver,
+    recent: Object.freeze([...recent]),
+  });
 }
 
 /** `[error] SpinLock (driver passthrough): …  — SDV rule SpinLock` */
 export function formatViolation(v: Violation): string {
   const who = v.driver === null ? "" : ` (driver ${v.driver})`;
   return `[${v.severity}] ${v.rule}${who}: ${v.message} — ${v.ndis}`;
+}
+
+/** The one-line form followed by the calls that led there, one per line. */
+export function formatViolationReport(v: Violation): string {
+  if (v.recent.length === 0) return formatViolation(v);
+  return [
+    formatViolation(v),
+    "  the calls that led there:",
+    ...v.recent.map((r) => `    ${r}`),
+  ].join("\n");
 }
 
 /**

@@ -13,7 +13,7 @@ export function enter(
 ) {
   const depth = currentFrame().depth + 1;
   const who = driver?.name ?? null;
-  if (runtime.tracing) {
+  if (runtime.recorded) {
     runtime.emit({
       kind: "ddi",
       phase: "call",
@@ -24,7 +24,7 @@ export function enter(
     });
   }
   return <S extends NDIS_STATUS | undefined>(status: S, why?: string): S => {
-    if (runtime.tracing) {
+    if (runtime.recorded) {
       runtime.emit({
         kind: "ddi",
         phase: "return",

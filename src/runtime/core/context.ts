@@ -67,7 +67,7 @@ export function callDriver<T>(
   // A driver the verifier stopped is never called again; NDIS goes on as if the call failed.
   if (driver.crashed !== null) return onThrow();
   const frame: Frame = { runtime, driver, handler: name, irql, depth: top.depth + 1, parent: top };
-  if (runtime.tracing) {
+  if (runtime.recorded) {
     const detail = subject === undefined ? {} : { detail: subject };
     runtime.emit({
       kind: "handler",
@@ -108,7 +108,7 @@ export function callDriver<T>(
       frame.depth,
     );
   }
-  if (runtime.tracing) {
+  if (runtime.recorded) {
     const status = typeof result === "number" ? { status: result } : {};
     runtime.emit({
       kind: "handler",

@@ -17,7 +17,7 @@ export function reportSteps<S extends string, E extends string>(
   const runtime = driver.runtime;
   return (event, result) => {
     if (result.ok) {
-      if (runtime.tracing && result.from !== result.to) {
+      if (runtime.recorded && result.from !== result.to) {
         runtime.emit({
           kind: "state",
           phase: "call",

@@ -19,7 +19,7 @@ import { driverOnStack } from "./context.js";
 import type { DeviceInstance, PnpManager } from "./device-instance.js";
 import type { DriverRecord, RegistryValue } from "./driver.js";
 import type { FrameListener } from "./observe.js";
-import type { TraceEvent, TraceListener } from "./trace.js";
+import { describeEvent, type TraceEvent, type TraceListener } from "./trace.js";
 import { Watchdog, type WatchdogLimits } from "./watchdog.js";
 
 /** The places where NDIS allocates and where a test can make the allocation fail. */
@@ -39,6 +39,11 @@ export type AllocationSite =
 
 /** Calls NDIS may complete asynchronously, and that a test can make pend. */
 export type PendingSite = "NdisOpenAdapterEx" | "NdisCloseAdapterEx";
+
+/** Control-path events the flight recorder keeps… */
+const RECORDER_SIZE = 64;
+/** …and how many of the latest a violation report names. */
+const RECENT_IN_REPORT = 16;
 
 export interface RuntimeOptions {
   readonly version: NdisVersionInfo;
@@ -86,6 +91,8 @@ export class NdisRuntime {
   readonly stopped: Violation[] = [];
 
   readonly #listeners = new Set<TraceListener>();
+  readonly #recent: TraceEvent[] = [];
+  #recentAt = 0;
   readonly #faults = new Map<AllocationSite, number>();
   /** The mark of NDIS's latest walk over an NBL chain. */
   chainStamp = 0;
@@ -108,9 +115,24 @@ export class NdisRuntime {
     return this.#ifIndex;
   }
 
-  /** True when someone listens to the trace; callers skip building events otherwise. */
+  /** True when someone listens to the trace; the data path skips building events otherwise. */
   get tracing(): boolean {
     return this.#listeners.size > 0;
+  }
+
+  /**
+   * True when control-path events are wanted: someone listens, or the verifier keeps its flight
+   * recorder (the last calls before a violation, named in its report).
+   */
+  get recorded(): boolean {
+    return this.#listeners.size > 0 || this.verifierMode !== "off";
+  }
+
+  /** The flight recorder: the latest control-path events, oldest first. */
+  recentEvents(): readonly TraceEvent[] {
+    const n = this.#recent.length;
+    if (n < RECORDER_SIZE) return [...this.#recent];
+    return [...this.#recent.slice(this.#recentAt), ...this.#recent.slice(0, this.#recentAt)];
   }
 
   onTrace(listener: TraceListener): () => void {
@@ -119,8 +141,16 @@ export class NdisRuntime {
   }
 
   emit(event: Omit<TraceEvent, "seq">): void {
-    if (this.#listeners.size === 0) return;
+    const recording = this.verifierMode !== "off";
+    if (this.#listeners.size === 0 && !recording) return;
     const full: TraceEvent = Object.freeze({ ...event, seq: ++this.#seq });
+    if (recording && event.kind !== "violation") {
+      if (this.#recent.length < RECORDER_SIZE) this.#recent.push(full);
+      else {
+        this.#recent[this.#recentAt] = full;
+        this.#recentAt = (this.#recentAt + 1) % RECORDER_SIZE;
+      }
+    }
     for (const listener of this.#listeners) listener(full);
   }
 
@@ -132,7 +162,12 @@ export class NdisRuntime {
    */
   violate(rule: VerifierRuleId, message: string, driver: DriverRecord | null, depth = 0): void {
     if (this.verifierMode === "off") return;
-    const violation = makeViolation(rule, message, driver?.name ?? null);
+    const violation = makeViolation(
+      rule,
+      message,
+      driver?.name ?? null,
+      this.recentEvents().slice(-RECENT_IN_REPORT).map(describeEvent),
+    );
     this.violations.push(violation);
     this.emit({
       kind: "violation",

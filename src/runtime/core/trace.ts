@@ -1,5 +1,5 @@
 /** The DDI call trace: every call a driver makes into NDIS and every handler NDIS calls. */
-import type { NDIS_STATUS } from "../../ndis/status.js";
+import { type NDIS_STATUS, ndisStatusToString } from "../../ndis/status.js";
 
 export interface TraceEvent {
   /** Increases by one per event of a host. */
@@ -23,3 +23,13 @@ export interface TraceEvent {
 }
 
 export type TraceListener = (event: TraceEvent) => void;
+
+/** One line for a violation report: `→ MiniportPause [mp] eth0`, `← NdisOpenAdapterEx = NDIS_STATUS_SUCCESS`. */
+export function describeEvent(event: TraceEvent): string {
+  const indent = "  ".repeat(Math.max(0, Math.min(event.depth - 1, 6)));
+  const who = event.driver === null ? "" : ` [${event.driver}]`;
+  const status = event.status === undefined ? "" : ` = ${ndisStatusToString(event.status)}`;
+  const detail = event.detail === undefined ? "" : ` ${event.detail}`;
+  if (event.kind === "state") return `${indent}· ${event.name}${detail}`;
+  return `${indent}${event.phase === "call" ? "→" : "←"} ${event.name}${who}${detail}${status}`;
+}
