@@ -16,12 +16,15 @@ import {
   NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS,
   NDIS_SIZEOF_CONFIGURATION_OBJECT_REVISION_1,
   NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1,
+  type NDIS_SPIN_LOCK,
   type NDIS_STATUS,
   NDIS_STATUS_BAD_CHARACTERISTICS,
   NDIS_STATUS_FAILURE,
   NDIS_STATUS_INVALID_PARAMETER,
   NDIS_STATUS_SUCCESS,
   NDIS_TIMER_CHARACTERISTICS_REVISION_1,
+  NdisAcquireSpinLock,
+  NdisAllocateSpinLock,
   NdisAllocateTimerObject,
   NdisCancelTimerObject,
   NdisCloseConfiguration,
@@ -36,8 +39,10 @@ import {
   NdisParameterString,
   NdisReadConfiguration,
   NdisReadNetworkAddress,
+  NdisReleaseSpinLock,
   NdisSendNetBufferLists,
   NdisSetTimerObject,
+  NdisShutdownBugCheck,
   type NET_BUFFER_LIST,
   type Out,
 } from "../../src/index.js";
@@ -381,5 +386,57 @@ describe("observing the data path", () => {
     await host.pauseStack("eth0");
     send(2);
     assert.equal(host.statistics().bindings[0]?.sendsRefused, 2);
+  });
+});
+
+describe("IRQL", () => {
+  test("NdisOpenConfigurationEx at DISPATCH_LEVEL (under a spin lock) breaks Irql_Miscellaneous_Function", async () => {
+    const host = new NdisHost({ verifier: "record" });
+    const mp = miniportWith((handle) => {
+      const lock = { OldIrql: 0 } as NDIS_SPIN_LOCK;
+      NdisAllocateSpinLock(lock);
+      NdisAcquireSpinLock(lock);
+      const { config } = openConfig(handle);
+      NdisReleaseSpinLock(lock);
+      if (config !== undefined) NdisCloseConfiguration(config);
+    });
+    await host.loadDriver({ name: "mp", module: mp.module });
+    await host.addAdapter({ driver: "mp", name: "e0" });
+    assert.deepEqual(rules(host), ["Irql_Miscellaneous_Function"]);
+  });
+
+  test("a timer set from MiniportShutdownEx at HIGH_LEVEL (a bug-check shutdown) breaks Irql_Timer_Function", async () => {
+    const clock = new ManualClock();
+    const host = new NdisHost({ clock, verifier: "record" });
+    let timer: NDIS_HANDLE | undefined;
+    const mp = scriptedMiniport({
+      initialize: (handle) => {
+        const out: Out<NDIS_HANDLE> = {};
+        NdisAllocateTimerObject(
+          handle,
+          {
+            Header: {
+              Type: NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS,
+              Revision: NDIS_TIMER_CHARACTERISTICS_REVISION_1,
+              Size: NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1,
+            },
+            AllocationTag: 0,
+            TimerFunction: () => {},
+            FunctionContext: null,
+          },
+          out,
+        );
+        timer = out.value;
+        NdisMSetAttributes(handle, { handle, index: 0 });
+        return NDIS_STATUS_SUCCESS;
+      },
+      shutdown: () => {
+        NdisSetTimerObject(timer as NDIS_HANDLE, -1n);
+      },
+    });
+    await host.loadDriver({ name: "mp", module: mp.module });
+    await host.addAdapter({ driver: "mp", name: "e0" });
+    await host.shutdown(NdisShutdownBugCheck);
+    assert.ok(rules(host).includes("Irql_Timer_Function"), rules(host).join(", "));
   });
 });

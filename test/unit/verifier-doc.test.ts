@@ -1,6 +1,6 @@
 /** docs/verifier.md lists exactly the catalogue's rules, as `npm run docs:verifier` generates it. */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 import { VERIFIER_RULES } from "../../src/index.js";
 import { verifierCatalogueMarkdown } from "../../src/verifier/catalogue-doc.js";
@@ -25,4 +25,14 @@ test("docs/verifier.md is the catalogue, rule for rule (regenerate with npm run 
     ids,
     Object.keys(VERIFIER_RULES).sort((a, b) => a.localeCompare(b)),
   );
+});
+
+test("every rule in the catalogue is made to fire by some test (a driver that breaks it)", () => {
+  const dir = new URL("../", import.meta.url);
+  const sources = readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .filter((f) => f.endsWith(".test.ts"))
+    .map((f) => readFileSync(new URL(f, dir), "utf8"))
+    .join("\n");
+  const untested = Object.keys(VERIFIER_RULES).filter((id) => !sources.includes(`"${id}"`));
+  assert.deepEqual(untested, [], "rules no test names (and so none proves they fire)");
 });
