@@ -105,3 +105,9 @@ export {
   NdisSetTimerObject,
 } from "./runtime/api/timer.js";
 export { NdisGetVersion } from "./runtime/api/version.js";
+export {
+  type NDIS_IO_WORKITEM_ROUTINE,
+  NdisAllocateIoWorkItem,
+  NdisFreeIoWorkItem,
+  NdisQueueIoWorkItem,
+} from "./runtime/api/workitem.js";

@@ -292,7 +292,8 @@ export interface LiveObject {
     | "binding"
     | "pool"
     | "configuration"
-    | "timer";
+    | "timer"
+    | "work item";
   readonly name: string;
   readonly driver: string;
 }
@@ -1125,6 +1126,9 @@ export class NdisHost {
       }
       for (const timer of driver.timers) {
         objects.push({ kind: "timer", name: timer.label, driver: driver.name });
+      }
+      for (const item of driver.workItems) {
+        objects.push({ kind: "work item", name: item.label, driver: driver.name });
       }
     }
     for (const b of this.#runtime.bindings) {

@@ -48,6 +48,11 @@ export const VERIFIER_RULES = Object.freeze({
     "SDV rule Irql_Timer_Function",
     "NdisAllocateTimerObject, NdisSetTimerObject, NdisCancelTimerObject and NdisFreeTimerObject are called at DISPATCH_LEVEL or lower",
   ),
+  Irql_WorkItem_Function: rule(
+    "Irql_WorkItem_Function",
+    "NdisAllocateIoWorkItem / NdisQueueIoWorkItem / NdisFreeIoWorkItem (DDI IRQL)",
+    "I/O work item calls are made at DISPATCH_LEVEL or lower",
+  ),
   Irql_Miscellaneous_Function: rule(
     "Irql_Miscellaneous_Function",
     "SDV rule Irql_Miscellaneous_Function",
@@ -88,6 +93,16 @@ export const VERIFIER_RULES = Object.freeze({
     "NdisIMAssociateMiniport_Twice",
     "NdisIMAssociateMiniport (DDI)",
     "each miniport edge and each protocol edge is associated at most once",
+  ),
+  Init_NdisAllocateIoWorkItem: rule(
+    "Init_NdisAllocateIoWorkItem",
+    "SDV rule Init_NdisAllocateIoWorkItem",
+    "an I/O work item allocated for an adapter is freed by the end of HaltEx (one for a binding by the unbind, any other by unload)",
+  ),
+  NdisQueueIoWorkItem_Queued: rule(
+    "NdisQueueIoWorkItem_Queued",
+    "NdisQueueIoWorkItem / IoQueueWorkItem (a work item queued twice corrupts the queue: bug check)",
+    "a work item is queued again only after its routine has started, and freed only when it is not queued",
   ),
   NdisOpenConfigurationEx: rule(
     "NdisOpenConfigurationEx",

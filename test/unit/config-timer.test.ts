@@ -24,10 +24,12 @@ import {
   NDIS_STATUS_SUCCESS,
   NDIS_TIMER_CHARACTERISTICS_REVISION_1,
   NdisAcquireSpinLock,
+  NdisAllocateIoWorkItem,
   NdisAllocateSpinLock,
   NdisAllocateTimerObject,
   NdisCancelTimerObject,
   NdisCloseConfiguration,
+  NdisFreeIoWorkItem,
   NdisFreeTimerObject,
   NdisHost,
   NdisMSetMiniportAttributes,
@@ -37,6 +39,7 @@ import {
   NdisParameterInteger,
   NdisParameterMultiString,
   NdisParameterString,
+  NdisQueueIoWorkItem,
   NdisReadConfiguration,
   NdisReadNetworkAddress,
   NdisReleaseSpinLock,
@@ -439,4 +442,81 @@ describe("IRQL", () => {
     await host.shutdown(NdisShutdownBugCheck);
     assert.ok(rules(host).includes("Irql_Timer_Function"), rules(host).join(", "));
   });
+});
+
+describe("I/O work items", () => {
+  async function withItem(verifier: "strict" | "record" = "strict") {
+    const clock = new ManualClock();
+    const host = new NdisHost({ clock, verifier });
+    let item: NDIS_HANDLE | null = null;
+    const mp = miniportWith((handle) => {
+      item = NdisAllocateIoWorkItem(handle);
+    });
+    await host.loadDriver({ name: "mp", module: mp.module });
+    await host.addAdapter({ driver: "mp", name: "e0" });
+    assert.ok(item !== null);
+    return { host, clock, item: item as NDIS_HANDLE };
+  }
+
+  test("a work item queued at DISPATCH_LEVEL runs later at PASSIVE_LEVEL with its context", async () => {
+    const w = await withItem();
+    const runs: { irql: number; ctx: unknown; handle: unknown }[] = [];
+    const lock = { OldIrql: 0 } as NDIS_SPIN_LOCK;
+    NdisAllocateSpinLock(lock);
+    NdisAcquireSpinLock(lock); // as from a DPC
+    NdisQueueIoWorkItem(
+      w.item,
+      (ctx, handle) => runs.push({ irql: KeGetCurrentIrql(), ctx, handle }),
+      "ctx",
+    );
+    NdisReleaseSpinLock(lock);
+    assert.equal(runs.length, 0);
+    w.clock.advance(0);
+    assert.deepEqual([...runs], [{ irql: 0, ctx: "ctx", handle: w.item }]);
+    NdisQueueIoWorkItem(
+      w.item,
+      (ctx, handle) => runs.push({ irql: KeGetCurrentIrql(), ctx, handle }),
+      "again",
+    );
+    w.clock.advance(0);
+    assert.equal(runs.length, 2);
+    NdisFreeIoWorkItem(w.item);
+    assert.deepEqual(w.host.violations, []);
+  });
+
+  test("queueing twice, freeing while queued and forgetting to free at halt are each named", async () => {
+    const w = await withItem("record");
+    let runs = 0;
+    NdisQueueIoWorkItem(w.item, () => runs++, null);
+    NdisQueueIoWorkItem(w.item, () => runs++, null);
+    assert.deepEqual(rules(w.host), ["NdisQueueIoWorkItem_Queued"]);
+    w.clock.advance(0);
+    assert.equal(runs, 1);
+    await w.host.removeAdapter("e0");
+    assert.deepEqual(rules(w.host), ["NdisQueueIoWorkItem_Queued", "Init_NdisAllocateIoWorkItem"]);
+    assert.ok(!w.host.liveObjects().some((o) => o.kind === "work item"));
+    const v = await withItem("record");
+    NdisQueueIoWorkItem(v.item, () => runs++, null);
+    NdisFreeIoWorkItem(v.item);
+    v.clock.advance(0);
+    assert.equal(runs, 1);
+    assert.deepEqual(rules(v.host), ["NdisQueueIoWorkItem_Queued"]);
+  });
+});
+
+test("a work item queued from MiniportShutdownEx at HIGH_LEVEL breaks Irql_WorkItem_Function", async () => {
+  const host = new NdisHost({ clock: new ManualClock(), verifier: "record" });
+  let item: NDIS_HANDLE | null = null;
+  const mp = scriptedMiniport({
+    initialize: (handle) => {
+      item = NdisAllocateIoWorkItem(handle);
+      NdisMSetAttributes(handle, { handle, index: 0 });
+      return NDIS_STATUS_SUCCESS;
+    },
+    shutdown: () => NdisQueueIoWorkItem(item as NDIS_HANDLE, () => {}, null),
+  });
+  await host.loadDriver({ name: "mp", module: mp.module });
+  await host.addAdapter({ driver: "mp", name: "e0" });
+  await host.shutdown(NdisShutdownBugCheck);
+  assert.ok(rules(host).includes("Irql_WorkItem_Function"), rules(host).join(", "));
 });

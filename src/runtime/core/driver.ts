@@ -13,7 +13,12 @@ import type {
 } from "./characteristics.js";
 import { createDriverObject, mintHandle, retireDriverObject, revokeHandle } from "./handles.js";
 import { type NblPool, type NbPool, releasePool } from "./nbl.js";
-import { type ConfigRecord, releaseAll, type TimerRecord } from "./resources.js";
+import {
+  type ConfigRecord,
+  releaseAll,
+  type TimerRecord,
+  type WorkItemRecord,
+} from "./resources.js";
 import type { NdisRuntime } from "./runtime.js";
 
 /** A registry value: REG_DWORD, REG_SZ, REG_MULTI_SZ or REG_BINARY. */
@@ -38,6 +43,8 @@ export interface DriverRecord {
   readonly configs: Set<ConfigRecord>;
   /** Timer objects the driver allocated and has not freed. */
   readonly timers: Set<TimerRecord>;
+  /** I/O work items the driver allocated and has not freed. */
+  readonly workItems: Set<WorkItemRecord>;
 }
 
 interface DriverBlockBase {
@@ -85,6 +92,7 @@ export function createDriverRecord(
     pools: new Set(),
     configs: new Set(),
     timers: new Set(),
+    workItems: new Set(),
   };
   (record as { driverObject: DRIVER_OBJECT }).driverObject = createDriverObject(record, name);
   return record;

@@ -8,7 +8,7 @@ import type { MiniportAdapter } from "./adapter.js";
 import type { Binding } from "./binding.js";
 import type { DriverRecord, MiniportDriverBlock, ProtocolDriverBlock } from "./driver.js";
 import type { NblPool, NbPool } from "./nbl.js";
-import type { ConfigRecord, TimerRecord } from "./resources.js";
+import type { ConfigRecord, TimerRecord, WorkItemRecord } from "./resources.js";
 import type { NdisRuntime } from "./runtime.js";
 
 /** What a handle can stand for. */
@@ -20,7 +20,8 @@ export type HandleTarget =
   | NblPool
   | NbPool
   | ConfigRecord
-  | TimerRecord;
+  | TimerRecord
+  | WorkItemRecord;
 
 const inspect = Symbol.for("nodejs.util.inspect.custom");
 

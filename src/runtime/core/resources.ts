@@ -53,6 +53,27 @@ export function ownerLabel(owner: ResourceOwner): string {
   return describeOwner(owner);
 }
 
+/** NDIS_IO_WORKITEM_ROUTINE: runs at PASSIVE_LEVEL with the context given to the queue call. */
+export type WorkItemRoutine = (WorkItemContext: unknown, NdisIoWorkItemHandle: NDIS_HANDLE) => void;
+
+export interface WorkItemRecord {
+  readonly kind: "work-item";
+  readonly driver: DriverRecord;
+  readonly owner: ResourceOwner;
+  readonly label: string;
+  handle: NDIS_HANDLE;
+  /** Cancels the queued run on the host clock; null when not queued. */
+  cancel: (() => void) | null;
+}
+
+/** Frees a work item (NdisFreeIoWorkItem, or NDIS cleaning up); a queued run is dropped. */
+export function freeWorkItem(item: WorkItemRecord): void {
+  item.cancel?.();
+  item.cancel = null;
+  item.driver.workItems.delete(item);
+  revokeHandle(item.handle);
+}
+
 /** Closes a configuration handle (NdisCloseConfiguration, or NDIS cleaning up). */
 export function closeConfig(config: ConfigRecord): void {
   config.driver.configs.delete(config);
@@ -90,6 +111,15 @@ export function reclaimOwnedBy(owner: MiniportAdapter | Binding, when: string): 
     );
     closeConfig(config);
   }
+  for (const item of [...driver.workItems]) {
+    if (item.owner !== owner) continue;
+    runtime.violate(
+      "Init_NdisAllocateIoWorkItem",
+      `${when} with ${item.label} not freed${item.cancel === null ? "" : " (still queued)"}; NDIS freed it`,
+      driver,
+    );
+    freeWorkItem(item);
+  }
   for (const timer of [...driver.timers]) {
     if (timer.owner !== owner || timer.cancel === null) continue;
     runtime.violate(
@@ -111,6 +141,13 @@ export function reclaimAtUnload(driver: DriverRecord, when: string): void {
       driver,
     );
   }
+  if (driver.workItems.size > 0) {
+    runtime.violate(
+      "Init_NdisAllocateIoWorkItem",
+      `${when} with ${[...driver.workItems].map((w) => w.label).join(", ")} not freed; NDIS freed them`,
+      driver,
+    );
+  }
   if (driver.timers.size > 0) {
     runtime.violate(
       "Timer_LeakedAtUnload",
@@ -125,4 +162,5 @@ export function reclaimAtUnload(driver: DriverRecord, when: string): void {
 export function releaseAll(driver: DriverRecord): void {
   for (const config of [...driver.configs]) closeConfig(config);
   for (const timer of [...driver.timers]) freeTimer(timer);
+  for (const item of [...driver.workItems]) freeWorkItem(item);
 }

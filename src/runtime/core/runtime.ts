@@ -35,7 +35,8 @@ export type AllocationSite =
   | "NdisRetreatNetBufferDataStart"
   | "NdisAllocateCloneOidRequest"
   | "NdisOpenConfigurationEx"
-  | "NdisAllocateTimerObject";
+  | "NdisAllocateTimerObject"
+  | "NdisAllocateIoWorkItem";
 
 /** Calls NDIS may complete asynchronously, and that a test can make pend. */
 export type PendingSite = "NdisOpenAdapterEx" | "NdisCloseAdapterEx";
