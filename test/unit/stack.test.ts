@@ -4,32 +4,62 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import fc from "fast-check";
 import * as hub from "../../src/drivers/hub/index.js";
 import { hubOf } from "../../src/drivers/hub/index.js";
 import * as ipv4host from "../../src/drivers/ipv4-host/index.js";
 import { ipv4HostInterfaces, ipv4HostRefusals } from "../../src/drivers/ipv4-host/index.js";
 import * as passthrough from "../../src/drivers/passthrough/index.js";
+import * as rawModule from "../../src/drivers/raw/index.js";
+import { openRaw, type RawHandle, rawBindings } from "../../src/drivers/raw/index.js";
 import {
   type DRIVER_OBJECT,
   ManualClock,
+  NDIS_STATUS_ADAPTER_NOT_OPEN,
   NDIS_STATUS_INVALID_DATA,
+  NDIS_STATUS_INVALID_LENGTH,
   NDIS_STATUS_INVALID_PARAMETER,
+  NDIS_STATUS_SUCCESS,
   NdisHost,
   type RegistryValue,
 } from "../../src/index.js";
+import { ARP_REQUEST, buildArp } from "../../src/net/arp.js";
+import {
+  buildEthernet,
+  ETHERTYPE_ARP,
+  ETHERTYPE_IPV4,
+  parseEthernet,
+  parseMac,
+} from "../../src/net/ethernet.js";
+import { buildIcmpEcho, ICMP_ECHO_REQUEST } from "../../src/net/icmp.js";
+import {
+  buildIpv4Packet,
+  IPPROTO_ICMP,
+  IPPROTO_UDP,
+  parseIPv4,
+  parseIpv4Packet,
+} from "../../src/net/ipv4.js";
+import { buildUdp, parseUdp } from "../../src/net/udp.js";
 
 interface Lab {
   readonly host: NdisHost;
   readonly clock: ManualClock;
   readonly hubDriver: DRIVER_OBJECT;
   readonly ipv4Driver: DRIVER_OBJECT;
+  /** Set when the lab has a raw binding on hubC. */
+  readonly rawDriver: DRIVER_OBJECT | null;
   readonly a: { readonly ifIndex: number };
   readonly b: { readonly ifIndex: number };
 }
 
+/**
+ * hubA → passthrough → ipv4-host (registryA), hubB → passthrough → ipv4-host (registryB), all on
+ * hub0; with `raw`, a third adapter hubC on the same hub with the raw driver bound to it directly.
+ */
 async function lab(
   registryA: Readonly<Record<string, RegistryValue>>,
   registryB: Readonly<Record<string, RegistryValue>>,
+  raw?: Readonly<Record<string, RegistryValue>>,
 ): Promise<Lab> {
   const clock = new ManualClock();
   const host = new NdisHost({
@@ -39,21 +69,31 @@ async function lab(
       { protocol: "passthrough", adapter: "hubB" },
       { protocol: "ipv4-host", adapter: "hubA-pt", registry: registryA },
       { protocol: "ipv4-host", adapter: "hubB-pt", registry: registryB },
+      ...(raw === undefined ? [] : [{ protocol: "raw", adapter: "hubC", registry: raw }]),
     ],
   });
   host.observe();
   const hubDriver = (await host.loadDriver({ name: "hub", module: hub })).driverObject;
   await host.loadDriver({ name: "passthrough", module: passthrough });
   const ipv4Driver = (await host.loadDriver({ name: "ipv4-host", module: ipv4host })).driverObject;
+  const rawDriver =
+    raw === undefined
+      ? null
+      : (await host.loadDriver({ name: "raw", module: rawModule })).driverObject;
   const a = await host.addAdapter({ driver: "hub", name: "hubA" });
   const b = await host.addAdapter({ driver: "hub", name: "hubB" });
+  if (raw !== undefined) await host.addAdapter({ driver: "hub", name: "hubC" });
   await host.settle();
-  return { host, clock, hubDriver, ipv4Driver, a, b };
+  return { host, clock, hubDriver, ipv4Driver, rawDriver, a, b };
 }
 
 async function teardown(l: Lab): Promise<void> {
   await l.host.removeAdapter("hubA");
   await l.host.removeAdapter("hubB");
+  if (l.rawDriver !== null) {
+    await l.host.removeAdapter("hubC");
+    await l.host.unloadDriver("raw");
+  }
   await l.host.unloadDriver("ipv4-host");
   await l.host.unloadDriver("passthrough");
   await l.host.unloadDriver("hub");
@@ -210,6 +250,209 @@ describe("ipv4-host on a hub through passthrough", () => {
       "PrefixLength 40 is not in 0..32",
     ]);
     assert.ok(ipv4HostRefusals(l.ipv4Driver).every((r) => r.status === NDIS_STATUS_INVALID_DATA));
+    await teardown(l);
+  });
+});
+
+const A = parseIPv4("198.51.100.1") ?? 0;
+const RAW_IP = parseIPv4("198.51.100.9") ?? 0;
+
+function mac(text: string): Uint8Array {
+  const m = parseMac(text);
+  assert.ok(m);
+  return m;
+}
+
+/** The next frame a raw handle reads, or null when none is waiting (no waiting: time is manual). */
+async function nextFrame(iterator: AsyncIterator<Uint8Array>): Promise<Uint8Array | null> {
+  const sentinel = Symbol("none");
+  const result = await Promise.race([
+    iterator.next(),
+    new Promise<typeof sentinel>((resolve) => setImmediate(() => resolve(sentinel))),
+  ]);
+  if (result === sentinel || result.done === true) return null;
+  return result.value;
+}
+
+function udpFrame(
+  raw: RawHandle,
+  dstMac: Uint8Array,
+  payload: Uint8Array,
+  dstPort = 7,
+): Uint8Array {
+  return buildEthernet({
+    dst: dstMac,
+    src: mac(raw.mac),
+    ethertype: ETHERTYPE_IPV4,
+    payload: buildIpv4Packet({
+      src: RAW_IP,
+      dst: A,
+      protocol: IPPROTO_UDP,
+      payload: buildUdp({ srcPort: 40000, dstPort, payload }, RAW_IP, A),
+    }),
+  });
+}
+
+describe("raw protocol driver on the hub", () => {
+  test("UDP echo: raw sends a datagram to A's echo port and reads the echo back", async () => {
+    const l = await lab(
+      { IPAddress: "198.51.100.1", UdpEchoPort: 7 },
+      { IPAddress: "198.51.100.2" },
+      {},
+    );
+    assert.ok(l.rawDriver);
+    const raw = openRaw(l.rawDriver, "hubC");
+    assert.ok(raw);
+    assert.equal(openRaw(l.rawDriver, "nowhere"), null);
+    const frames = raw.frames()[Symbol.asyncIterator]();
+    const aMac = mac(iface(l, "hubA-pt").mac);
+    const hello = new TextEncoder().encode("hello, hub");
+    assert.equal(await raw.send(udpFrame(raw, aMac, hello)), NDIS_STATUS_SUCCESS);
+    l.clock.advance(0);
+    const echoed = await nextFrame(frames);
+    assert.ok(echoed, "A echoed the datagram");
+    const eth = parseEthernet(echoed);
+    assert.ok(eth);
+    assert.deepEqual([...eth.dst], [...mac(raw.mac)]);
+    const ip = parseIpv4Packet(eth.payload);
+    assert.ok(ip && ip.src === A && ip.dst === RAW_IP);
+    const udp = parseUdp(ip.payload, ip.src, ip.dst);
+    assert.ok(udp, "the echo's UDP checksum verifies");
+    assert.equal(udp.srcPort, 7);
+    assert.equal(udp.dstPort, 40000);
+    assert.notEqual(udp.checksum, 0);
+    assert.deepEqual([...udp.payload], [...hello]);
+    assert.equal(iface(l, "hubA-pt").counters.udpEchoed, 1);
+    // Not the echo port: dropped, nothing comes back.
+    assert.equal(await raw.send(udpFrame(raw, aMac, hello, 9)), NDIS_STATUS_SUCCESS);
+    l.clock.advance(0);
+    assert.equal(await nextFrame(frames), null);
+    assert.equal(iface(l, "hubA-pt").counters.framesDropped, 1);
+    const info = rawBindings(l.rawDriver)[0];
+    assert.equal(info?.counters.framesSent, 2);
+    assert.equal(info?.counters.framesReceived, 1);
+    raw.close();
+    assert.equal(await raw.send(udpFrame(raw, aMac, hello)), NDIS_STATUS_ADAPTER_NOT_OPEN);
+    await teardown(l);
+  });
+
+  test("hostile frames are counted as dropped and the stack keeps serving", async () => {
+    const l = await lab(
+      { IPAddress: "198.51.100.1", UdpEchoPort: 7 },
+      { IPAddress: "198.51.100.2", PingTarget: "198.51.100.1", PingIntervalMs: 100 },
+      { PacketFilter: "promiscuous" },
+    );
+    assert.ok(l.rawDriver);
+    const raw = openRaw(l.rawDriver, "hubC");
+    assert.ok(raw);
+    assert.equal(rawBindings(l.rawDriver)[0]?.packetFilter, 0x20);
+    l.clock.advance(300);
+    const aMac = mac(iface(l, "hubA-pt").mac);
+    const src = mac(raw.mac);
+    const good = buildIpv4Packet({
+      src: RAW_IP,
+      dst: A,
+      protocol: IPPROTO_ICMP,
+      payload: buildIcmpEcho({
+        type: ICMP_ECHO_REQUEST,
+        identifier: 1,
+        sequence: 1,
+        data: new Uint8Array(8),
+      }),
+    });
+    const flip = (b: Uint8Array, at: number): Uint8Array => {
+      const c = b.slice();
+      c[at] = (c[at] ?? 0) ^ 0x40;
+      return c;
+    };
+    const ipFrame = (payload: Uint8Array) =>
+      buildEthernet({ dst: aMac, src, ethertype: ETHERTYPE_IPV4, payload });
+    const arp = buildArp({
+      op: ARP_REQUEST,
+      senderMac: src,
+      senderIp: RAW_IP,
+      targetMac: new Uint8Array(6),
+      targetIp: A,
+    });
+    const hostile = [
+      // truncated ARP: the frame ends inside the ARP body
+      buildEthernet({ dst: aMac, src, ethertype: ETHERTYPE_ARP, payload: arp }).subarray(
+        0,
+        14 + 20,
+      ),
+      // truncated IPv4: the header's total length runs past the frame
+      ipFrame(good).subarray(0, 14 + 24),
+      // bad IPv4 header checksum
+      ipFrame(flip(good, 8)),
+      // bad ICMP checksum
+      ipFrame(flip(good, 30)),
+      // bad UDP checksum
+      flip(udpFrame(raw, aMac, Uint8Array.of(1, 2, 3)), 14 + 20 + 9),
+      // an IPv4 packet for another host
+      ipFrame(
+        buildIpv4Packet({
+          src: RAW_IP,
+          dst: RAW_IP + 1,
+          protocol: IPPROTO_ICMP,
+          payload: new Uint8Array(8),
+        }),
+      ),
+    ];
+    const before = iface(l, "hubA-pt").counters;
+    for (const frame of hostile) assert.equal(await raw.send(frame), NDIS_STATUS_SUCCESS);
+    l.clock.advance(0);
+    const after = iface(l, "hubA-pt").counters;
+    assert.equal(after.framesReceived - before.framesReceived, hostile.length);
+    assert.equal(after.framesDropped - before.framesDropped, hostile.length);
+    assert.equal(after.echoRequestsAnswered, before.echoRequestsAnswered);
+
+    // Random bytes addressed to A: every one reaches A, and every one is dropped.
+    const samples = fc.sample(fc.uint8Array({ minLength: 0, maxLength: 120 }), {
+      numRuns: 300,
+      seed: 42,
+    });
+    for (const bytes of samples) {
+      const frame = new Uint8Array(14 + bytes.length);
+      frame.set(aMac, 0);
+      frame.set(src, 6);
+      frame.set(bytes, 12);
+      assert.equal(await raw.send(frame), NDIS_STATUS_SUCCESS);
+    }
+    l.clock.advance(0);
+    const random = iface(l, "hubA-pt").counters;
+    assert.equal(random.framesReceived - after.framesReceived, samples.length);
+    assert.equal(random.framesDropped - after.framesDropped, samples.length);
+    // Frames raw cannot send: empty, too long.
+    assert.equal(await raw.send(new Uint8Array(0)), NDIS_STATUS_INVALID_LENGTH);
+    assert.equal(await raw.send(new Uint8Array(2000)), NDIS_STATUS_INVALID_LENGTH);
+
+    // Still serving: B's pings go on being answered, and a datagram is still echoed.
+    const answered = iface(l, "hubA-pt").counters.echoRequestsAnswered;
+    l.clock.advance(500);
+    assert.equal(iface(l, "hubA-pt").counters.echoRequestsAnswered, answered + 5);
+    assert.equal(
+      iface(l, "hubB-pt").counters.echoRepliesReceived,
+      iface(l, "hubB-pt").counters.echoRequestsSent,
+    );
+    assert.equal(await raw.send(udpFrame(raw, aMac, Uint8Array.of(9))), NDIS_STATUS_SUCCESS);
+    l.clock.advance(0);
+    assert.equal(iface(l, "hubA-pt").counters.udpEchoed, 1);
+    // Promiscuous: raw saw the pings between A and B too.
+    assert.ok((rawBindings(l.rawDriver)[0]?.counters.framesReceived ?? 0) > 10);
+    await teardown(l);
+  });
+
+  test("frames() ends when the binding goes away", async () => {
+    const l = await lab({ IPAddress: "198.51.100.1" }, { IPAddress: "198.51.100.2" }, {});
+    assert.ok(l.rawDriver);
+    const raw = openRaw(l.rawDriver, "hubC");
+    assert.ok(raw);
+    const frames = raw.frames()[Symbol.asyncIterator]();
+    const ended = frames.next();
+    await l.host.removeAdapter("hubC");
+    assert.equal((await ended).done, true);
+    assert.equal(await raw.send(new Uint8Array(60)), NDIS_STATUS_ADAPTER_NOT_OPEN);
+    await l.host.addAdapter({ driver: "hub", name: "hubC" });
     await teardown(l);
   });
 });
