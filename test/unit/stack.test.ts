@@ -41,6 +41,8 @@ import {
 } from "../../src/net/ipv4.js";
 import { buildUdp, parseUdp } from "../../src/net/udp.js";
 
+import { rawReader } from "../helpers/raw.js";
+
 interface Lab {
   readonly host: NdisHost;
   readonly clock: ManualClock;
@@ -263,17 +265,6 @@ function mac(text: string): Uint8Array {
   return m;
 }
 
-/** The next frame a raw handle reads, or null when none is waiting (no waiting: time is manual). */
-async function nextFrame(iterator: AsyncIterator<Uint8Array>): Promise<Uint8Array | null> {
-  const sentinel = Symbol("none");
-  const result = await Promise.race([
-    iterator.next(),
-    new Promise<typeof sentinel>((resolve) => setImmediate(() => resolve(sentinel))),
-  ]);
-  if (result === sentinel || result.done === true) return null;
-  return result.value;
-}
-
 function udpFrame(
   raw: RawHandle,
   dstMac: Uint8Array,
@@ -304,12 +295,12 @@ describe("raw protocol driver on the hub", () => {
     const raw = openRaw(l.rawDriver, "hubC");
     assert.ok(raw);
     assert.equal(openRaw(l.rawDriver, "nowhere"), null);
-    const frames = raw.frames()[Symbol.asyncIterator]();
+    const frames = rawReader(raw);
     const aMac = mac(iface(l, "hubA-pt").mac);
     const hello = new TextEncoder().encode("hello, hub");
     assert.equal(await raw.send(udpFrame(raw, aMac, hello)), NDIS_STATUS_SUCCESS);
     l.clock.advance(0);
-    const echoed = await nextFrame(frames);
+    const echoed = await frames.next();
     assert.ok(echoed, "A echoed the datagram");
     const eth = parseEthernet(echoed);
     assert.ok(eth);
@@ -326,7 +317,7 @@ describe("raw protocol driver on the hub", () => {
     // Not the echo port: dropped, nothing comes back.
     assert.equal(await raw.send(udpFrame(raw, aMac, hello, 9)), NDIS_STATUS_SUCCESS);
     l.clock.advance(0);
-    assert.equal(await nextFrame(frames), null);
+    assert.equal(await frames.next(), null);
     assert.equal(iface(l, "hubA-pt").counters.framesDropped, 1);
     const info = rawBindings(l.rawDriver)[0];
     assert.equal(info?.counters.framesSent, 2);
@@ -447,12 +438,93 @@ describe("raw protocol driver on the hub", () => {
     assert.ok(l.rawDriver);
     const raw = openRaw(l.rawDriver, "hubC");
     assert.ok(raw);
-    const frames = raw.frames()[Symbol.asyncIterator]();
-    const ended = frames.next();
+    const frames = rawReader(raw);
+    assert.equal(await frames.ended(), false);
     await l.host.removeAdapter("hubC");
-    assert.equal((await ended).done, true);
+    assert.equal(await frames.ended(), true);
     assert.equal(await raw.send(new Uint8Array(60)), NDIS_STATUS_ADAPTER_NOT_OPEN);
     await l.host.addAdapter({ driver: "hub", name: "hubC" });
     await teardown(l);
+  });
+});
+
+describe("ipv4-host lifecycle", () => {
+  test("opens and closes NDIS pends: the bind and unbind complete later and the hosts still talk", async () => {
+    const clock = new ManualClock();
+    const host = new NdisHost({
+      clock,
+      bindings: [
+        {
+          protocol: "ipv4-host",
+          adapter: "h1",
+          registry: { IPAddress: "198.51.100.1", PingTarget: "198.51.100.2", PingIntervalMs: 10 },
+        },
+        { protocol: "ipv4-host", adapter: "h2", registry: { IPAddress: "198.51.100.2" } },
+        { protocol: "ipv4-host", adapter: "h3", registry: {} },
+      ],
+    });
+    await host.loadDriver({ name: "hub", module: hub });
+    const ipv4 = (await host.loadDriver({ name: "ipv4-host", module: ipv4host })).driverObject;
+    host.pendOperations("NdisOpenAdapterEx", 3);
+    host.pendOperations("NdisCloseAdapterEx", 3);
+    for (const name of ["h1", "h2", "h3"]) await host.addAdapter({ driver: "hub", name });
+    await host.settle();
+    assert.deepEqual(
+      ipv4HostInterfaces(ipv4).map((i) => [i.adapterName, i.state]),
+      [
+        ["h1", "running"],
+        ["h2", "running"],
+      ],
+    );
+    assert.equal(
+      ipv4HostRefusals(ipv4)[0]?.adapterName,
+      "h3",
+      "refused after a pended open, closed by a pended close",
+    );
+    clock.advance(100);
+    const h1 = ipv4HostInterfaces(ipv4)[0];
+    assert.equal(h1?.counters.echoRepliesReceived, 9);
+    for (const name of ["h1", "h2", "h3"]) await host.removeAdapter(name);
+    assert.deepEqual(ipv4HostInterfaces(ipv4), []);
+    await host.unloadDriver("ipv4-host");
+    await host.unloadDriver("hub");
+    assert.deepEqual(host.liveObjects(), []);
+    assert.deepEqual(host.violations, []);
+  });
+
+  test("a paused stack stops pinging and answering; restarted, it picks up again", async () => {
+    const l = await lab(
+      { IPAddress: "198.51.100.1", PingTarget: "198.51.100.2", PingIntervalMs: 100 },
+      { IPAddress: "198.51.100.2" },
+    );
+    l.clock.advance(300);
+    assert.equal(iface(l, "hubA-pt").counters.echoRepliesReceived, 2);
+    await l.host.pauseStack("hubA-pt");
+    assert.equal(iface(l, "hubA-pt").state, "paused");
+    l.clock.advance(1000);
+    assert.equal(iface(l, "hubA-pt").counters.echoRequestsSent, 2, "no pings while paused");
+    await l.host.restartStack("hubA-pt");
+    assert.equal(iface(l, "hubA-pt").state, "running");
+    l.clock.advance(300);
+    assert.equal(iface(l, "hubA-pt").counters.echoRepliesReceived, 5);
+    await teardown(l);
+  });
+
+  test("two hosts in one process keep their interfaces apart", async () => {
+    const one = await lab({ IPAddress: "198.51.100.1" }, { IPAddress: "198.51.100.2" });
+    const two = await lab({ IPAddress: "198.51.100.11" }, { IPAddress: "198.51.100.12" });
+    assert.deepEqual(
+      ipv4HostInterfaces(one.ipv4Driver).map((i) => i.address),
+      ["198.51.100.1", "198.51.100.2"],
+    );
+    assert.deepEqual(
+      ipv4HostInterfaces(two.ipv4Driver).map((i) => i.address),
+      ["198.51.100.11", "198.51.100.12"],
+    );
+    assert.equal(hubOf(one.hubDriver).adapters().length, 2);
+    await teardown(one);
+    assert.equal(hubOf(two.hubDriver).adapters().length, 2);
+    await teardown(two);
+    assert.deepEqual(ipv4HostInterfaces(one.ipv4Driver), []);
   });
 });
