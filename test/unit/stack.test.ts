@@ -15,16 +15,27 @@ import { openRaw, type RawHandle, rawBindings } from "../../src/drivers/raw/inde
 import {
   type DRIVER_OBJECT,
   ManualClock,
+  type NDIS_OID_REQUEST,
+  NDIS_RECEIVE_FLAGS_RESOURCES,
   NDIS_STATUS_ADAPTER_NOT_OPEN,
   NDIS_STATUS_INVALID_DATA,
   NDIS_STATUS_INVALID_LENGTH,
   NDIS_STATUS_INVALID_PARAMETER,
+  NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
+  NdisFreeNetBufferList,
+  NdisFreeNetBufferListPool,
   NdisHost,
+  NdisMIndicateReceiveNetBufferLists,
+  NdisMOidRequestComplete,
+  NdisMSendNetBufferListsComplete,
+  type NET_BUFFER_LIST,
+  OID_GEN_CURRENT_PACKET_FILTER,
   type RegistryValue,
 } from "../../src/index.js";
 import { ARP_REQUEST, buildArp } from "../../src/net/arp.js";
 import {
+  BROADCAST_MAC,
   buildEthernet,
   ETHERTYPE_ARP,
   ETHERTYPE_IPV4,
@@ -40,7 +51,8 @@ import {
   parseIpv4Packet,
 } from "../../src/net/ipv4.js";
 import { buildUdp, parseUdp } from "../../src/net/udp.js";
-
+import { scriptedMiniport } from "../helpers/miniport.js";
+import { allocateNbls, nblPool } from "../helpers/nbl.js";
 import { rawReader } from "../helpers/raw.js";
 
 interface Lab {
@@ -159,6 +171,13 @@ describe("ipv4-host on a hub through passthrough", () => {
     const hubA = hubOf(l.hubDriver).adapter(l.a);
     assert.equal(hubA?.counters.framesSent, 6);
     assert.equal(hubA?.counters.framesReceived, 6);
+    for (const name of ["hubA", "hubB"]) {
+      const ndis = l.host.statistics().adapters.find((x) => x.name === name);
+      const mine = hubOf(l.hubDriver).adapter(name === "hubA" ? l.a : l.b);
+      assert.equal(ndis?.sentPackets, mine?.counters.framesSent);
+      assert.equal(ndis?.receivedPackets, mine?.counters.framesReceived);
+      assert.equal(ndis?.receivedBytes, mine?.counters.bytesReceived);
+    }
     l.clock.advance(1000);
     assert.equal(iface(l, "hubA-pt").counters.echoRequestsSent, 5, "PingCount 5 means five");
     await teardown(l);
@@ -526,5 +545,99 @@ describe("ipv4-host lifecycle", () => {
     assert.equal(hubOf(two.hubDriver).adapters().length, 2);
     await teardown(two);
     assert.deepEqual(ipv4HostInterfaces(one.ipv4Driver), []);
+  });
+});
+
+describe("ipv4-host against a miniport that takes its time", () => {
+  test("a pended packet filter OID, a pause that waits for held sends, RESOURCES receives kept", async () => {
+    const clock = new ManualClock();
+    const held: NET_BUFFER_LIST[] = [];
+    let filter: NDIS_OID_REQUEST | null = null;
+    const mp = scriptedMiniport({
+      send: (_a, nbls) => {
+        for (let n: NET_BUFFER_LIST | null = nbls; n !== null; n = n.Next) held.push(n);
+      },
+      oid: (_a, request) => {
+        filter = request;
+        return NDIS_STATUS_PENDING;
+      },
+    });
+    const host = new NdisHost({
+      clock,
+      bindings: [
+        {
+          protocol: "ipv4-host",
+          adapter: "m1",
+          registry: { IPAddress: "198.51.100.1", PingTarget: "198.51.100.2", PingIntervalMs: 10 },
+        },
+      ],
+    });
+    await host.loadDriver({ name: "m", module: mp.module });
+    const ipv4 = (await host.loadDriver({ name: "ipv4-host", module: ipv4host })).driverObject;
+    const adding = host.addAdapter({ driver: "m", name: "m1" });
+    await host.settle();
+    assert.equal(
+      ipv4HostInterfaces(ipv4)[0]?.state,
+      "binding",
+      "the bind waits for the filter OID",
+    );
+    const adapter = mp.adapters[0];
+    assert.ok(adapter && filter !== null);
+    const request: NDIS_OID_REQUEST = filter;
+    assert.equal(request.DATA.SET_INFORMATION.Oid, OID_GEN_CURRENT_PACKET_FILTER);
+    NdisMOidRequestComplete(adapter.handle, request, NDIS_STATUS_SUCCESS);
+    await adding;
+    await host.settle();
+    assert.equal(ipv4HostInterfaces(ipv4)[0]?.state, "running");
+
+    // An ARP request for us, indicated under RESOURCES: answered, and the NBL not returned.
+    const pool = nblPool(adapter.handle);
+    const [nbl] = allocateNbls(pool, 1, adapter.handle);
+    assert.ok(nbl?.FirstNetBuffer?.MdlChain);
+    const asker = mac("02-00-00-00-00-77");
+    const arp = buildEthernet({
+      dst: BROADCAST_MAC,
+      src: asker,
+      ethertype: ETHERTYPE_ARP,
+      payload: buildArp({
+        op: ARP_REQUEST,
+        senderMac: asker,
+        senderIp: RAW_IP,
+        targetMac: new Uint8Array(6),
+        targetIp: A,
+      }),
+    });
+    nbl.FirstNetBuffer.MdlChain.MappedSystemVa.set(arp);
+    NdisMIndicateReceiveNetBufferLists(adapter.handle, nbl, 0, 1, NDIS_RECEIVE_FLAGS_RESOURCES);
+    assert.equal(mp.returned.length, 0);
+    assert.equal(ipv4HostInterfaces(ipv4)[0]?.counters.arpRequestsAnswered, 1);
+    NdisMIndicateReceiveNetBufferLists(adapter.handle, nbl, 0, 1, 0);
+    assert.deepEqual(mp.returned, [nbl], "without RESOURCES it comes back");
+    assert.equal(held.length, 2, "two ARP replies, held by the miniport");
+
+    // The pause pends while the miniport holds the sends.
+    let paused = false;
+    const pausing = host.pauseStack("m1").then(() => {
+      paused = true;
+    });
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    assert.equal(paused, false, "NetEventPause waits for the sends");
+    assert.equal(ipv4HostInterfaces(ipv4)[0]?.state, "paused");
+    clock.advance(100);
+    assert.equal(held.length, 2, "nothing sent while pausing");
+    for (const n of held.splice(0)) {
+      n.Next = null;
+      n.Status = NDIS_STATUS_SUCCESS;
+      NdisMSendNetBufferListsComplete(adapter.handle, n, 0);
+    }
+    await pausing;
+    assert.equal(paused, true);
+    await host.removeAdapter("m1");
+    NdisFreeNetBufferList(nbl);
+    NdisFreeNetBufferListPool(pool);
+    await host.unloadDriver("ipv4-host");
+    await host.unloadDriver("m");
+    assert.deepEqual(host.liveObjects(), []);
+    assert.deepEqual(host.violations, []);
   });
 });

@@ -37,12 +37,11 @@ import {
   NdisMIndicateStatusEx,
   NdisMPauseComplete,
   NdisMSendNetBufferListsComplete,
-  NdisSetTimerObject,
   type NET_BUFFER_LIST,
 } from "../../ddi.js";
 import { isBroadcastMac, isMulticastMac, macEquals } from "../../net/ethernet.js";
 import { copyFrame, frameNbl } from "../shared/frames.js";
-import { type HubAdapter, QUEUE_LIMIT } from "./globals.js";
+import { type HubAdapter, QUEUE_LIMIT, queueDpc } from "./globals.js";
 
 export const LINK_SPEED = 1_000_000_000n;
 
@@ -80,7 +79,7 @@ function broadcastOnHub(from: HubAdapter, frame: Uint8Array): void {
       continue;
     }
     to.Queue.push(frame);
-    NdisSetTimerObject(to.Dpc, 0n, 0);
+    queueDpc(to);
   }
 }
 

@@ -2,7 +2,7 @@
  * The hub driver's state: per DRIVER_OBJECT (several hosts may share the module), the hubs by
  * name, and per adapter (the MiniportAdapterContext) its link, filter, queue and counters.
  */
-import type { DRIVER_OBJECT, NDIS_HANDLE } from "../../ddi.js";
+import { type DRIVER_OBJECT, type NDIS_HANDLE, NdisSetTimerObject } from "../../ddi.js";
 
 export interface HubGlobals {
   readonly DriverObject: DRIVER_OBJECT;
@@ -66,7 +66,7 @@ export interface HubAdapter {
   /** Receive NBLs: one buffer each, SourceHandle the adapter handle. */
   ReceivePool: NDIS_HANDLE;
   /** The adapter's DPC: a timer set with DueTime 0 to deliver the queue and report the link. */
-  Dpc: NDIS_HANDLE;
+  Dpc: NDIS_HANDLE | null;
   /** Frames from the hub waiting to be indicated, oldest first. */
   readonly Queue: Uint8Array[];
   ReceivesOutstanding: number;
@@ -90,4 +90,9 @@ export function globalsOf(DriverObject: DRIVER_OBJECT): HubGlobals | undefined {
 
 export function forgetGlobals(DriverObject: DRIVER_OBJECT): void {
   globalsByDriver.delete(DriverObject);
+}
+
+/** Queues the adapter's DPC (an NDIS timer due at once); a no-op before it has one or after halt. */
+export function queueDpc(adapter: HubAdapter): void {
+  if (adapter.Dpc !== null) NdisSetTimerObject(adapter.Dpc, 0n, 0);
 }

@@ -46,7 +46,6 @@ import {
   NdisMSetMiniportAttributes,
   NdisPhysicalMedium802_3,
   NdisReadNetworkAddress,
-  NdisSetTimerObject,
   NET_IF_ACCESS_BROADCAST,
   NET_IF_CONNECTION_DEDICATED,
   NET_IF_DIRECTION_SENDRECEIVE,
@@ -75,6 +74,7 @@ import {
   type HubAdapterCounters,
   type HubGlobals,
   newCounters,
+  queueDpc,
 } from "./globals.js";
 import {
   HUB_OIDS,
@@ -146,7 +146,7 @@ const MPInitializeEx: MINIPORT_INITIALIZE = (
     MulticastList: [],
     Lookahead: MTU,
     ReceivePool: pool,
-    Dpc: null as unknown as NDIS_HANDLE,
+    Dpc: null,
     Queue: [],
     ReceivesOutstanding: 0,
     Counters: newCounters(),
@@ -170,9 +170,11 @@ const MPInitializeEx: MINIPORT_INITIALIZE = (
     NdisFreeNetBufferListPool(pool);
     return status === NDIS_STATUS_SUCCESS ? NDIS_STATUS_RESOURCES : status;
   }
-  adapter.Dpc = timer.value;
+  const dpc = timer.value;
+  adapter.Dpc = dpc;
   const undo = (failed: NDIS_STATUS): NDIS_STATUS => {
-    NdisFreeTimerObject(adapter.Dpc);
+    NdisFreeTimerObject(dpc);
+    adapter.Dpc = null;
     NdisFreeNetBufferListPool(pool);
     return failed;
   };
@@ -223,8 +225,11 @@ const MPHaltEx: MINIPORT_HALT = (MiniportAdapterContext) => {
   const adapter = MiniportAdapterContext as HubAdapter;
   adapter.State = "halted";
   adapter.Queue.length = 0;
-  NdisCancelTimerObject(adapter.Dpc);
-  NdisFreeTimerObject(adapter.Dpc);
+  if (adapter.Dpc !== null) {
+    NdisCancelTimerObject(adapter.Dpc);
+    NdisFreeTimerObject(adapter.Dpc);
+    adapter.Dpc = null;
+  }
   NdisFreeNetBufferListPool(adapter.ReceivePool);
   const hub = adapter.Hub;
   const at = hub.Adapters.indexOf(adapter);
@@ -242,7 +247,7 @@ const MPPause: MINIPORT_PAUSE = (MiniportAdapterContext) => {
   adapter.State = "paused";
   adapter.Counters.receiveDiscards += adapter.Queue.length;
   adapter.Queue.length = 0;
-  NdisCancelTimerObject(adapter.Dpc);
+  if (adapter.Dpc !== null) NdisCancelTimerObject(adapter.Dpc);
   if (adapter.ReceivesOutstanding === 0) return NDIS_STATUS_SUCCESS;
   adapter.PausePending = true;
   return NDIS_STATUS_PENDING;
@@ -252,7 +257,7 @@ const MPPause: MINIPORT_PAUSE = (MiniportAdapterContext) => {
 const MPRestart: MINIPORT_RESTART = (MiniportAdapterContext) => {
   const adapter = MiniportAdapterContext as HubAdapter;
   adapter.State = "running";
-  if (adapter.LinkReported !== adapter.LinkUp) NdisSetTimerObject(adapter.Dpc, 0n, 0);
+  if (adapter.LinkReported !== adapter.LinkUp) queueDpc(adapter);
   return NDIS_STATUS_SUCCESS;
 };
 
@@ -363,7 +368,7 @@ export function hubOf(driverObject: DRIVER_OBJECT): HubControl {
       if (adapter === undefined || adapter.State === "halted") return false;
       adapter.LinkUp = up;
       // The cable is pulled now; the adapter notices it in its DPC, as hardware raises an interrupt.
-      NdisSetTimerObject(adapter.Dpc, 0n, 0);
+      queueDpc(adapter);
       return true;
     },
   };
