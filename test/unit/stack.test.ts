@@ -641,3 +641,81 @@ describe("ipv4-host against a miniport that takes its time", () => {
     assert.deepEqual(host.violations, []);
   });
 });
+
+describe("the stack under random events", () => {
+  type Step =
+    | { readonly kind: "advance"; readonly ms: number }
+    | { readonly kind: "link"; readonly side: "a" | "b"; readonly up: boolean }
+    | { readonly kind: "pause"; readonly side: "a" | "b" }
+    | { readonly kind: "junk"; readonly bytes: Uint8Array };
+  const step: fc.Arbitrary<Step> = fc.oneof(
+    fc.record({ kind: fc.constant("advance" as const), ms: fc.integer({ min: 0, max: 400 }) }),
+    fc.record({
+      kind: fc.constant("link" as const),
+      side: fc.constantFrom("a" as const, "b" as const),
+      up: fc.boolean(),
+    }),
+    fc.record({
+      kind: fc.constant("pause" as const),
+      side: fc.constantFrom("a" as const, "b" as const),
+    }),
+    fc.record({
+      kind: fc.constant("junk" as const),
+      bytes: fc.uint8Array({ minLength: 1, maxLength: 100 }),
+    }),
+  );
+
+  test("link flaps, pauses and junk never break the contract, and the counters stay consistent", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { maxLength: 12 }), async (steps) => {
+        const l = await lab(
+          {
+            IPAddress: "198.51.100.1",
+            PingTarget: "198.51.100.2",
+            PingIntervalMs: 50,
+            UdpEchoPort: 7,
+          },
+          { IPAddress: "198.51.100.2", PingTarget: "198.51.100.1", PingIntervalMs: 70 },
+          { PacketFilter: "promiscuous" },
+        );
+        assert.ok(l.rawDriver);
+        const raw = openRaw(l.rawDriver, "hubC");
+        assert.ok(raw);
+        const aMac = mac(iface(l, "hubA-pt").mac);
+        for (const s of steps) {
+          if (s.kind === "advance") l.clock.advance(s.ms);
+          else if (s.kind === "link") {
+            hubOf(l.hubDriver).setLink(s.side === "a" ? l.a : l.b, s.up);
+            l.clock.advance(0);
+          } else if (s.kind === "pause") {
+            const name = s.side === "a" ? "hubA-pt" : "hubB-pt";
+            await l.host.pauseStack(name);
+            l.clock.advance(100);
+            await l.host.restartStack(name);
+          } else {
+            const frame = new Uint8Array(6 + s.bytes.length);
+            frame.set(aMac);
+            frame.set(s.bytes, 6);
+            await raw.send(frame);
+          }
+        }
+        for (const i of ipv4HostInterfaces(l.ipv4Driver)) {
+          const c = i.counters;
+          const stats = bindingStats(l, i.adapterName);
+          assert.equal(stats.sentPackets, c.framesSent);
+          assert.equal(stats.receivedPackets, c.framesReceived);
+          assert.equal(stats.sendErrors, c.sendFailures);
+          assert.ok(c.echoRepliesReceived <= c.echoRequestsSent);
+          assert.ok(c.framesDropped <= c.framesReceived);
+          assert.equal(i.rttsMs.length, c.echoRepliesReceived);
+        }
+        const a = iface(l, "hubA-pt").counters;
+        const b = iface(l, "hubB-pt").counters;
+        assert.ok(b.echoRequestsAnswered >= a.echoRepliesReceived);
+        assert.ok(a.echoRequestsAnswered >= b.echoRepliesReceived);
+        await teardown(l);
+      }),
+      { numRuns: 25, seed: 7 },
+    );
+  });
+});
