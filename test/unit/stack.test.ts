@@ -262,6 +262,23 @@ describe("ipv4-host on a hub through passthrough", () => {
       { IPAddress: "198.51.100.300" },
       { IPAddress: "198.51.100.2", PrefixLength: 40 },
     );
+    const l2 = await lab(
+      { IPAddress: "198.51.100.1", PrefixLength: 28, PingTarget: "198.51.100.200" },
+      { IPAddress: "198.51.100.2", UdpEchoPort: 70000 },
+    );
+    assert.deepEqual(ipv4HostInterfaces(l2.ipv4Driver), []);
+    assert.deepEqual(
+      ipv4HostRefusals(l2.ipv4Driver).map((r) => [r.adapterName, r.status, r.reason]),
+      [
+        [
+          "hubA-pt",
+          NDIS_STATUS_INVALID_DATA,
+          "PingTarget 198.51.100.200 is not on-link for 198.51.100.1/28",
+        ],
+        ["hubB-pt", NDIS_STATUS_INVALID_DATA, "UdpEchoPort 70000 is not in 1..65535"],
+      ],
+    );
+    await teardown(l2);
     assert.deepEqual(ipv4HostInterfaces(l.ipv4Driver), []);
     const reasons = ipv4HostRefusals(l.ipv4Driver)
       .map((r) => r.reason)
