@@ -232,6 +232,36 @@ interface ProbeEnv {
   received(): number;
 }
 
+describe("raw bind parameters", () => {
+  test("a PacketFilter that is neither a keyword nor an integer refuses the bind; bits the hub lacks too", async () => {
+    const host = new NdisHost({
+      clock: new ManualClock(),
+      bindings: [
+        { protocol: "raw", adapter: "a", registry: { PacketFilter: "everything" } },
+        { protocol: "raw", adapter: "b", registry: { PacketFilter: 0x10000 } },
+        { protocol: "raw", adapter: "c", registry: { PacketFilter: 0x0b } },
+      ],
+    });
+    await host.loadDriver({ name: "hub", module: hub });
+    const rawDriver = (await host.loadDriver({ name: "raw", module: rawModule })).driverObject;
+    for (const name of ["a", "b", "c"]) await host.addAdapter({ driver: "hub", name });
+    assert.deepEqual(
+      rawBindings(rawDriver).map((b) => [b.adapterName, b.packetFilter]),
+      [["c", 0x0b]],
+    );
+    assert.equal(openRaw(rawDriver, "a"), null);
+    assert.deepEqual(
+      host.bindings.map((b) => b.adapter),
+      ["c"],
+    );
+    for (const name of ["a", "b", "c"]) await host.removeAdapter(name);
+    await host.unloadDriver("raw");
+    await host.unloadDriver("hub");
+    assert.deepEqual(host.liveObjects(), []);
+    assert.deepEqual(host.violations, []);
+  });
+});
+
 describe("hub OIDs", () => {
   async function withProtocol(run: (handle: NDIS_HANDLE, env: ProbeEnv) => Promise<void> | void) {
     const clock = new ManualClock();
