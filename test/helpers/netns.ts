@@ -110,9 +110,17 @@ export function createVxlanNamespace(options: { vni: number; port?: number }): V
   const { node, ns: nsAddress } = freeUnderlay();
   if (!exitHook) {
     exitHook = true;
-    process.on("exit", () => {
+    const cleanup = () => {
       for (const name of [...live]) deleteNamespace(name);
-    });
+    };
+    process.on("exit", cleanup);
+    // A test run killed by a signal still removes its namespaces, then dies of that signal.
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      process.once(signal, () => {
+        cleanup();
+        process.kill(process.pid, signal);
+      });
+    }
   }
   const inNs = (...args: string[]) => ip("-n", ns, ...args);
   try {
@@ -170,7 +178,15 @@ export function createVxlanNamespace(options: { vni: number; port?: number }): V
         encoding: "utf8",
         stdio: ["ignore", "pipe", "pipe"],
       }),
-    destroy: () => deleteNamespace(ns),
+    destroy: () => {
+      // Deleting the root end first removes the pair at once (a namespace dies asynchronously).
+      try {
+        ip("link", "del", rootLink);
+      } catch {
+        // Already gone.
+      }
+      deleteNamespace(ns);
+    },
   };
 }
 

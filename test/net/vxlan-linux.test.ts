@@ -18,9 +18,11 @@ import {
   NDIS_PACKET_TYPE_DIRECTED,
   NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
   NDIS_STATUS_LINK_STATE,
+  NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
   NdisAllocateNetBufferList,
   NdisAllocateNetBufferListPool,
+  NdisCompleteNetPnPEvent,
   NdisFreeNetBufferList,
   NdisFreeNetBufferListPool,
   NdisHost,
@@ -30,6 +32,8 @@ import {
   NdisSendNetBufferLists,
   type NET_BUFFER_LIST,
   NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+  type NET_PNP_EVENT_NOTIFICATION,
+  NetEventPause,
   OID_GEN_CURRENT_PACKET_FILTER,
 } from "../../src/index.js";
 import { internetChecksum } from "../../src/net/checksum.js";
@@ -115,11 +119,35 @@ describe("VXLAN miniport ↔ Linux kernel VXLAN", { skip: skip ?? false }, () =>
   const linkStates: number[] = [];
   /** Copies of every frame received: the NBLs go back to the miniport's pool at once. */
   const frames: Uint8Array[] = [];
+  /** While true, received NBLs are kept (in `held`) instead of returned at once. */
+  let holdReceives = false;
+  const held: NET_BUFFER_LIST[] = [];
+  /** Sends not completed yet, and a NetEventPause pended until they are. */
+  let sending = 0;
+  let pendedPause: { handle: NDIS_HANDLE; event: NET_PNP_EVENT_NOTIFICATION } | null = null;
   const proto = scriptedProtocol({
     name: "vxproto",
     receive: (b, nbls) => {
-      for (let n: NET_BUFFER_LIST | null = nbls; n !== null; n = n.Next) frames.push(frameOf(n));
-      NdisReturnNetBufferLists(b.handle as NDIS_HANDLE, nbls, 0);
+      for (let n: NET_BUFFER_LIST | null = nbls; n !== null; n = n.Next) {
+        frames.push(frameOf(n));
+        if (holdReceives) held.push(n);
+      }
+      if (!holdReceives) NdisReturnNetBufferLists(b.handle as NDIS_HANDLE, nbls, 0);
+    },
+    // A protocol completes its pause only once its sends are back.
+    pnp: (b, event) => {
+      if (event.NetPnPEvent.NetEvent !== NetEventPause || sending <= 0) return NDIS_STATUS_SUCCESS;
+      pendedPause = { handle: b.handle as NDIS_HANDLE, event };
+      return NDIS_STATUS_PENDING;
+    },
+    sendComplete: (_b, nbls) => {
+      for (let n: NET_BUFFER_LIST | null = nbls; n !== null; n = n.Next) sending--;
+      if (sending === 0 && pendedPause !== null) {
+        const { handle, event } = pendedPause;
+        pendedPause = null;
+        // NDIS counts this NBL as back once the handler returns: complete the pause after it.
+        setImmediate(() => NdisCompleteNetPnPEvent(handle, event, NDIS_STATUS_SUCCESS));
+      }
     },
     status: (_b, indication) => {
       if (indication.StatusCode === NDIS_STATUS_LINK_STATE)
@@ -249,6 +277,7 @@ describe("VXLAN miniport ↔ Linux kernel VXLAN", { skip: skip ?? false }, () =>
     nbl.SourceHandle = b.handle;
     const seen = frames.length;
     const done = proto.completed.length;
+    sending++;
     NdisSendNetBufferLists(b.handle, nbl, 0, 0);
     await waitFor(() => proto.completed.length > done, 5000, "the send completion");
     assert.equal(proto.completed[done]?.status, NDIS_STATUS_SUCCESS);
@@ -266,6 +295,92 @@ describe("VXLAN miniport ↔ Linux kernel VXLAN", { skip: skip ?? false }, () =>
     assert.equal(after.dropped, 0, JSON.stringify(after.drops));
     assert.equal(after.sendsOutstanding, 0);
     assert.equal(after.receivesOutstanding, 0);
+  });
+
+  test("sends complete when the socket is done; a pause pends until indicated NBLs are back; paused, frames drop as notRunning", async () => {
+    const handle = proto.protocolHandle() as NDIS_HANDLE;
+    const b = proto.bindings[0];
+    assert.ok(b?.handle);
+    const pool = NdisAllocateNetBufferListPool(handle, {
+      Header: {
+        Type: NDIS_OBJECT_TYPE_DEFAULT,
+        Revision: NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+        Size: NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+      },
+      ProtocolId: 0,
+      fAllocateNetBuffer: true,
+      ContextSize: 0,
+      PoolTag: 0x74736574,
+      DataSize: 1514,
+    });
+    assert.ok(pool);
+    const [info] = vxlan.vxlanAdapters(driverObject);
+    assert.ok(info);
+    // Hold the next frame the kernel sends us, so that the adapter has an NBL up the stack.
+    holdReceives = true;
+    await net.run(["ping", "-c", "1", "-W", "1", "198.51.100.2"]);
+    await waitFor(() => held.length > 0, 5000, "a held receive");
+    holdReceives = false;
+    assert.equal(vxlan.vxlanAdapters(driverObject)[0]?.receivesOutstanding, held.length);
+
+    const frame = echoRequest(
+      macBytes(net.vxlanMac),
+      macBytes(info.macAddress),
+      "198.51.100.2",
+      "198.51.100.1",
+      0x4343,
+      1,
+    );
+    const nbls: NET_BUFFER_LIST[] = [];
+    for (let i = 0; i < 32; i++) {
+      const nbl = NdisAllocateNetBufferList(pool, 0, 0);
+      assert.ok(nbl?.FirstNetBuffer?.MdlChain);
+      nbl.FirstNetBuffer.MdlChain.MappedSystemVa.set(frame);
+      nbl.FirstNetBuffer.DataLength = frame.length;
+      nbl.SourceHandle = b.handle;
+      nbl.Next = nbls[nbls.length - 1] ?? null;
+      nbls.push(nbl);
+    }
+    const trace: string[] = [];
+    const stop = host.onTrace((e) => {
+      if (
+        (e.kind === "ddi" && e.name === "NdisMPauseComplete" && e.phase === "call") ||
+        (e.name === "MiniportPause" && e.phase === "return")
+      )
+        trace.push(`${e.name}${e.status === undefined ? "" : ` ${e.status.toString(16)}`}`);
+    });
+    const done = proto.completed.length;
+    sending += 32;
+    NdisSendNetBufferLists(b.handle, nbls[nbls.length - 1] as NET_BUFFER_LIST, 0, 0);
+    assert.equal(proto.completed.length, done, "nothing completes before the socket reports");
+    const pausing = host.pauseStack("vxlan0");
+    await waitFor(() => trace.length > 0, 5000, "MiniportPause");
+    assert.deepEqual(trace, ["MiniportPause 103"], "PENDING: an indicated NBL is still up");
+    assert.equal(proto.completed.length, done + 32, "the protocol's pause waited for its sends");
+    assert.ok(proto.completed.slice(done).every((c) => c.status === NDIS_STATUS_SUCCESS));
+    NdisReturnNetBufferLists(
+      b.handle,
+      held.splice(0).reduceRight<NET_BUFFER_LIST | null>((next, n) => {
+        n.Next = next;
+        return n;
+      }, null) as NET_BUFFER_LIST,
+      0,
+    );
+    await pausing;
+    stop();
+    assert.deepEqual(trace, ["MiniportPause 103", "NdisMPauseComplete"]);
+
+    const dropsBefore = vxlan.vxlanAdapters(driverObject)[0]?.drops.notRunning ?? 0;
+    await net.run(["ping", "-c", "2", "-i", "0.2", "-W", "1", "198.51.100.2"]);
+    await waitFor(
+      () => (vxlan.vxlanAdapters(driverObject)[0]?.drops.notRunning ?? 0) >= dropsBefore + 2,
+      5000,
+      "the paused adapter's drops",
+    );
+    await host.restartStack("vxlan0");
+    for (const nbl of nbls) NdisFreeNetBufferList(nbl);
+    NdisFreeNetBufferListPool(pool);
+    assert.deepEqual(host.violations, []);
   });
 
   test("teardown leaves nothing behind and no violation", async () => {
