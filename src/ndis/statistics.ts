@@ -1,24 +1,9 @@
 /**
- * What a miniport reports about its own traffic and reception state: the packet filter bits of
- * OID_GEN_CURRENT_PACKET_FILTER, NDIS_STATISTICS_INFO for OID_GEN_STATISTICS, and the
- * NDIS_MEDIA_STATE of OID_GEN_MEDIA_CONNECT_STATUS [HDR ntddndis.h].
+ * What a miniport reports about its own traffic and link: NDIS_STATISTICS_INFO for
+ * OID_GEN_STATISTICS and the NDIS_MEDIA_STATE of OID_GEN_MEDIA_CONNECT_STATUS [HDR ntddndis.h].
+ * (The packet filter bits are in `packet-filter.ts`.)
  */
 import type { NDIS_OBJECT_HEADER } from "./object-header.js";
-
-// NDIS_PACKET_TYPE_*: bits of OID_GEN_CURRENT_PACKET_FILTER.
-export const NDIS_PACKET_TYPE_DIRECTED = 0x00000001;
-export const NDIS_PACKET_TYPE_MULTICAST = 0x00000002;
-export const NDIS_PACKET_TYPE_ALL_MULTICAST = 0x00000004;
-export const NDIS_PACKET_TYPE_BROADCAST = 0x00000008;
-export const NDIS_PACKET_TYPE_SOURCE_ROUTING = 0x00000010;
-export const NDIS_PACKET_TYPE_PROMISCUOUS = 0x00000020;
-export const NDIS_PACKET_TYPE_SMT = 0x00000040;
-export const NDIS_PACKET_TYPE_ALL_LOCAL = 0x00000080;
-export const NDIS_PACKET_TYPE_GROUP = 0x00001000;
-export const NDIS_PACKET_TYPE_ALL_FUNCTIONAL = 0x00002000;
-export const NDIS_PACKET_TYPE_FUNCTIONAL = 0x00004000;
-export const NDIS_PACKET_TYPE_MAC_FRAME = 0x00008000;
-export const NDIS_PACKET_TYPE_NO_LOCAL = 0x00010000;
 
 /** NDIS_MEDIA_STATE: the ULONG OID_GEN_MEDIA_CONNECT_STATUS answers. */
 export const NdisMediaStateConnected = 0;

@@ -159,8 +159,8 @@ describe("VXLAN miniport: parameters", () => {
     const [why] = vxlan.vxlanInitErrors(r.driverObject);
     assert.match(why ?? "", /LocalAddress "not-an-ip" is not an IPv4 address/);
     assert.match(why ?? "", /RemoteAddress is missing/);
-    assert.match(why ?? "", /VNI 16777216 is not 0 … 16777215/);
-    assert.match(why ?? "", /MTU 20 is not 68 … 9000/);
+    assert.match(why ?? "", /VNI 16777216 is not in 0..16777215/);
+    assert.match(why ?? "", /MTU 20 is not in 68..9000/);
     assert.deepEqual(vxlan.vxlanAdapters(r.driverObject), []);
   });
 
