@@ -32,6 +32,8 @@ const WINDOW = Number(process.env.WINDOW ?? 64);
 const FLOOD = Number(process.env.FLOOD ?? 30000);
 const PINGS = Number(process.env.PINGS ?? 400);
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
+/** VERIFIER=off|record|strict for our stack (default strict, as NdisHost's). */
+const VERIFIER = (process.env.VERIFIER ?? "strict") as "off" | "record" | "strict";
 /** ONLY=ndis or ONLY=bare measures one subject (for profiling with --cpu-prof). */
 const ONLY = process.env.ONLY;
 
@@ -42,9 +44,10 @@ interface Subject {
 
 /** Our stack: VXLAN miniport → passthrough → ipv4-host (verifier strict, the default). */
 const ndisStack: Subject = {
-  name: "ndis: vxlan → passthrough → ipv4-host",
+  name: `ndis: vxlan → passthrough → ipv4-host (verifier ${VERIFIER})`,
   async start(net) {
     const host = new NdisHost({
+      verifier: VERIFIER,
       bindings: [
         { protocol: "passthrough", adapter: "vxlan0" },
         {
