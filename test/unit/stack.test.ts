@@ -262,6 +262,23 @@ describe("ipv4-host on a hub through passthrough", () => {
       { IPAddress: "198.51.100.300" },
       { IPAddress: "198.51.100.2", PrefixLength: 40 },
     );
+    const l2 = await lab(
+      { IPAddress: "198.51.100.1", PrefixLength: 28, PingTarget: "198.51.100.200" },
+      { IPAddress: "198.51.100.2", UdpEchoPort: 70000 },
+    );
+    assert.deepEqual(ipv4HostInterfaces(l2.ipv4Driver), []);
+    assert.deepEqual(
+      ipv4HostRefusals(l2.ipv4Driver).map((r) => [r.adapterName, r.status, r.reason]),
+      [
+        [
+          "hubA-pt",
+          NDIS_STATUS_INVALID_DATA,
+          "PingTarget 198.51.100.200 is not on-link for 198.51.100.1/28",
+        ],
+        ["hubB-pt", NDIS_STATUS_INVALID_DATA, "UdpEchoPort 70000 is not in 1..65535"],
+      ],
+    );
+    await teardown(l2);
     assert.deepEqual(ipv4HostInterfaces(l.ipv4Driver), []);
     const reasons = ipv4HostRefusals(l.ipv4Driver)
       .map((r) => r.reason)
@@ -613,7 +630,28 @@ describe("ipv4-host against a miniport that takes its time", () => {
     assert.equal(ipv4HostInterfaces(ipv4)[0]?.counters.arpRequestsAnswered, 1);
     NdisMIndicateReceiveNetBufferLists(adapter.handle, nbl, 0, 1, 0);
     assert.deepEqual(mp.returned, [nbl], "without RESOURCES it comes back");
-    assert.equal(held.length, 2, "two ARP replies, held by the miniport");
+    assert.deepEqual(ipv4HostInterfaces(ipv4)[0]?.arpCache, [
+      { address: "198.51.100.9", mac: "02-00-00-00-00-77" },
+    ]);
+    // An ARP probe (sender 0.0.0.0) is answered, and teaches nothing.
+    const prober = mac("02-00-00-00-00-78");
+    const probe = buildEthernet({
+      dst: BROADCAST_MAC,
+      src: prober,
+      ethertype: ETHERTYPE_ARP,
+      payload: buildArp({
+        op: ARP_REQUEST,
+        senderMac: prober,
+        senderIp: 0,
+        targetMac: new Uint8Array(6),
+        targetIp: A,
+      }),
+    });
+    nbl.FirstNetBuffer.MdlChain.MappedSystemVa.set(probe);
+    NdisMIndicateReceiveNetBufferLists(adapter.handle, nbl, 0, 1, NDIS_RECEIVE_FLAGS_RESOURCES);
+    assert.equal(ipv4HostInterfaces(ipv4)[0]?.counters.arpRequestsAnswered, 3);
+    assert.equal(ipv4HostInterfaces(ipv4)[0]?.arpCache.length, 1);
+    assert.equal(held.length, 3, "three ARP replies, held by the miniport");
 
     // The pause pends while the miniport holds the sends.
     let paused = false;
@@ -624,7 +662,7 @@ describe("ipv4-host against a miniport that takes its time", () => {
     assert.equal(paused, false, "NetEventPause waits for the sends");
     assert.equal(ipv4HostInterfaces(ipv4)[0]?.state, "paused");
     clock.advance(100);
-    assert.equal(held.length, 2, "nothing sent while pausing");
+    assert.equal(held.length, 3, "nothing sent while pausing");
     for (const n of held.splice(0)) {
       n.Next = null;
       n.Status = NDIS_STATUS_SUCCESS;
@@ -639,5 +677,83 @@ describe("ipv4-host against a miniport that takes its time", () => {
     await host.unloadDriver("m");
     assert.deepEqual(host.liveObjects(), []);
     assert.deepEqual(host.violations, []);
+  });
+});
+
+describe("the stack under random events", () => {
+  type Step =
+    | { readonly kind: "advance"; readonly ms: number }
+    | { readonly kind: "link"; readonly side: "a" | "b"; readonly up: boolean }
+    | { readonly kind: "pause"; readonly side: "a" | "b" }
+    | { readonly kind: "junk"; readonly bytes: Uint8Array };
+  const step: fc.Arbitrary<Step> = fc.oneof(
+    fc.record({ kind: fc.constant("advance" as const), ms: fc.integer({ min: 0, max: 400 }) }),
+    fc.record({
+      kind: fc.constant("link" as const),
+      side: fc.constantFrom("a" as const, "b" as const),
+      up: fc.boolean(),
+    }),
+    fc.record({
+      kind: fc.constant("pause" as const),
+      side: fc.constantFrom("a" as const, "b" as const),
+    }),
+    fc.record({
+      kind: fc.constant("junk" as const),
+      bytes: fc.uint8Array({ minLength: 1, maxLength: 100 }),
+    }),
+  );
+
+  test("link flaps, pauses and junk never break the contract, and the counters stay consistent", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { maxLength: 12 }), async (steps) => {
+        const l = await lab(
+          {
+            IPAddress: "198.51.100.1",
+            PingTarget: "198.51.100.2",
+            PingIntervalMs: 50,
+            UdpEchoPort: 7,
+          },
+          { IPAddress: "198.51.100.2", PingTarget: "198.51.100.1", PingIntervalMs: 70 },
+          { PacketFilter: "promiscuous" },
+        );
+        assert.ok(l.rawDriver);
+        const raw = openRaw(l.rawDriver, "hubC");
+        assert.ok(raw);
+        const aMac = mac(iface(l, "hubA-pt").mac);
+        for (const s of steps) {
+          if (s.kind === "advance") l.clock.advance(s.ms);
+          else if (s.kind === "link") {
+            hubOf(l.hubDriver).setLink(s.side === "a" ? l.a : l.b, s.up);
+            l.clock.advance(0);
+          } else if (s.kind === "pause") {
+            const name = s.side === "a" ? "hubA-pt" : "hubB-pt";
+            await l.host.pauseStack(name);
+            l.clock.advance(100);
+            await l.host.restartStack(name);
+          } else {
+            const frame = new Uint8Array(6 + s.bytes.length);
+            frame.set(aMac);
+            frame.set(s.bytes, 6);
+            await raw.send(frame);
+          }
+        }
+        for (const i of ipv4HostInterfaces(l.ipv4Driver)) {
+          const c = i.counters;
+          const stats = bindingStats(l, i.adapterName);
+          assert.equal(stats.sentPackets, c.framesSent);
+          assert.equal(stats.receivedPackets, c.framesReceived);
+          assert.equal(stats.sendErrors, c.sendFailures);
+          assert.ok(c.echoRepliesReceived <= c.echoRequestsSent);
+          assert.ok(c.framesDropped <= c.framesReceived);
+          assert.equal(i.rttsMs.length, c.echoRepliesReceived);
+        }
+        const a = iface(l, "hubA-pt").counters;
+        const b = iface(l, "hubB-pt").counters;
+        assert.ok(b.echoRequestsAnswered >= a.echoRepliesReceived);
+        assert.ok(a.echoRequestsAnswered >= b.echoRepliesReceived);
+        await teardown(l);
+      }),
+      { numRuns: 25, seed: 7 },
+    );
   });
 });

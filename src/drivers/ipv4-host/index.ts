@@ -8,7 +8,7 @@
  * | `IPAddress`      | string  | —       | required: the interface's address; without one the bind is refused |
  * | `PrefixLength`   | integer | 24      | 0..32                                                     |
  * | `UdpEchoPort`    | integer | none    | datagrams to this port are sent back to their source      |
- * | `PingTarget`     | string  | none    | an address to send echo requests to while running         |
+ * | `PingTarget`     | string  | none    | an on-link address to send echo requests to while running |
  * | `PingCount`      | integer | 0       | echo requests to send; 0 = for as long as it runs         |
  * | `PingIntervalMs` | integer | 1000    | time between two echo requests (or ARP requests)           |
  *

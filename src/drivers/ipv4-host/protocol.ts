@@ -56,7 +56,7 @@ import {
   type PROTOCOL_STATUS_EX,
   type PROTOCOL_UNBIND_ADAPTER_EX,
 } from "../../ddi.js";
-import { parseIPv4 } from "../../net/ipv4.js";
+import { inSubnet, parseIPv4 } from "../../net/ipv4.js";
 import { openConfiguration, readInteger, readString } from "../shared/config.js";
 import { allocateFramePool } from "../shared/frames.js";
 import {
@@ -118,6 +118,12 @@ function readParameters(
       return {
         status: NDIS_STATUS_INVALID_DATA,
         reason: `PingTarget "${targetText}" is not an IPv4 address`,
+      };
+    // No routing here: a target off the interface's prefix could only be reached by a gateway.
+    if (PingTarget !== null && !inSubnet(PingTarget, Address, PrefixLength as number))
+      return {
+        status: NDIS_STATUS_INVALID_DATA,
+        reason: `PingTarget ${targetText} is not on-link for ${text}/${PrefixLength}`,
       };
     return {
       params: {
