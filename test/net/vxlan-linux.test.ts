@@ -39,6 +39,7 @@ import {
 import { internetChecksum } from "../../src/net/checksum.js";
 import { createVxlanNamespace, netnsSkipReason, type VxlanNamespace } from "../helpers/netns.js";
 import { scriptedProtocol } from "../helpers/protocol.js";
+import { waitFor } from "../helpers/vxlan-stack.js";
 
 const skip = netnsSkipReason();
 const VNI = 4242;
@@ -97,19 +98,6 @@ function echoRequest(
   frame[12] = 0x08;
   frame.set(ip, 14);
   return frame;
-}
-
-/** Resolves when `check` holds after some event; rejects after `ms`. */
-function waitFor(check: () => boolean, ms: number, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = () => {
-      if (check()) return resolve();
-      if (Date.now() - started > ms) return reject(new Error(`timed out waiting for ${what}`));
-      setImmediate(tick);
-    };
-    tick();
-  });
 }
 
 describe("VXLAN miniport ↔ Linux kernel VXLAN", { skip: skip ?? false }, () => {
