@@ -152,7 +152,13 @@ describe("VXLAN miniport ↔ Linux kernel VXLAN", { skip: skip ?? false }, () =>
     await host.addAdapter({
       driver: "vxlan",
       name: "vxlan0",
-      registry: { LocalAddress: net.nodeAddress, RemoteAddress: net.nsAddress, VNI },
+      // One receive NBL up the stack at a time: the pause test below fills it.
+      registry: {
+        LocalAddress: net.nodeAddress,
+        RemoteAddress: net.nsAddress,
+        VNI,
+        ReceiveBuffers: 1,
+      },
     });
     await waitFor(() => linkStates.length > 0, 5000, "the link-state indication");
   });
@@ -309,7 +315,17 @@ describe("VXLAN miniport ↔ Linux kernel VXLAN", { skip: skip ?? false }, () =>
     await net.run(["ping", "-c", "1", "-W", "1", "198.51.100.2"]);
     await waitFor(() => held.length > 0, 5000, "a held receive");
     holdReceives = false;
-    assert.equal(vxlan.vxlanAdapters(driverObject)[0]?.receivesOutstanding, held.length);
+    assert.equal(vxlan.vxlanAdapters(driverObject)[0]?.receivesOutstanding, 1);
+    assert.equal(held.length, 1);
+    // ReceiveBuffers is 1 and that one is up the stack: what arrives now is dropped as noBuffer.
+    const noBuffer = vxlan.vxlanAdapters(driverObject)[0]?.drops.noBuffer ?? 0;
+    await net.run(["ping", "-c", "2", "-i", "0.2", "-W", "1", "198.51.100.2"]);
+    await waitFor(
+      () => (vxlan.vxlanAdapters(driverObject)[0]?.drops.noBuffer ?? 0) >= noBuffer + 2,
+      5000,
+      "noBuffer drops",
+    );
+    assert.equal(held.length, 1);
 
     const frame = echoRequest(
       macBytes(net.vxlanMac),
