@@ -2,6 +2,7 @@
  * ARP (RFC 826) for Ethernet and IPv4 only: hardware type 1, protocol type 0x0800, address
  * lengths 6 and 4, a 28-byte body. Parsing never throws; anything else is `null`.
  */
+import { get16, get32, set16, set32 } from "./bytes.js";
 
 export const ARP_LENGTH = 28;
 export const ARP_REQUEST = 1;
@@ -20,17 +21,16 @@ export interface ArpPacket {
 /** Parses an Ethernet/IPv4 ARP request or reply (trailing padding ignored); `null` otherwise. */
 export function parseArp(bytes: Uint8Array): ArpPacket | null {
   if (bytes.length < ARP_LENGTH) return null;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (view.getUint16(0) !== 1 || view.getUint16(2) !== 0x0800) return null;
+  if (get16(bytes, 0) !== 1 || get16(bytes, 2) !== 0x0800) return null;
   if (bytes[4] !== 6 || bytes[5] !== 4) return null;
-  const op = view.getUint16(6);
+  const op = get16(bytes, 6);
   if (op !== ARP_REQUEST && op !== ARP_REPLY) return null;
   return {
     op,
     senderMac: bytes.slice(8, 14),
-    senderIp: view.getUint32(14),
+    senderIp: get32(bytes, 14),
     targetMac: bytes.slice(18, 24),
-    targetIp: view.getUint32(24),
+    targetIp: get32(bytes, 24),
   };
 }
 
@@ -40,15 +40,14 @@ export function buildArp(packet: ArpPacket): Uint8Array {
     throw new RangeError("buildArp: a MAC address is 6 bytes");
   }
   const bytes = new Uint8Array(ARP_LENGTH);
-  const view = new DataView(bytes.buffer);
-  view.setUint16(0, 1);
-  view.setUint16(2, 0x0800);
+  set16(bytes, 0, 1);
+  set16(bytes, 2, 0x0800);
   bytes[4] = 6;
   bytes[5] = 4;
-  view.setUint16(6, packet.op);
+  set16(bytes, 6, packet.op);
   bytes.set(packet.senderMac, 8);
-  view.setUint32(14, packet.senderIp >>> 0);
+  set32(bytes, 14, packet.senderIp >>> 0);
   bytes.set(packet.targetMac, 18);
-  view.setUint32(24, packet.targetIp >>> 0);
+  set32(bytes, 24, packet.targetIp >>> 0);
   return bytes;
 }

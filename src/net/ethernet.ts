@@ -3,6 +3,7 @@
  * never throws: a frame too short to hold its header is `null`. Building pads to the 60-byte
  * minimum (64 on the wire with the FCS, which neither side carries here).
  */
+import { get16, set16 } from "./bytes.js";
 
 export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_ARP = 0x0806;
@@ -35,19 +36,18 @@ export interface EthernetFrame {
 /** Parses an Ethernet II frame; `null` when it is shorter than its header. Views, not copies. */
 export function parseEthernet(frame: Uint8Array): EthernetFrame | null {
   if (frame.length < ETHERNET_HEADER_LENGTH) return null;
-  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   const dst = frame.subarray(0, 6);
   const src = frame.subarray(6, 12);
-  const type = view.getUint16(12);
+  const type = get16(frame, 12);
   if (type !== ETHERTYPE_VLAN) {
     return { dst, src, ethertype: type, payload: frame.subarray(ETHERNET_HEADER_LENGTH) };
   }
   if (frame.length < ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH) return null;
-  const tci = view.getUint16(14);
+  const tci = get16(frame, 14);
   return {
     dst,
     src,
-    ethertype: view.getUint16(16),
+    ethertype: get16(frame, 16),
     vlan: { pcp: tci >>> 13, dei: (tci & 0x1000) !== 0, vid: tci & 0x0fff },
     payload: frame.subarray(ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH),
   };
@@ -68,15 +68,14 @@ export function buildEthernet(fields: EthernetFields): Uint8Array {
   }
   const header = ETHERNET_HEADER_LENGTH + (fields.vlan ? VLAN_TAG_LENGTH : 0);
   const frame = new Uint8Array(Math.max(ETHERNET_MIN_FRAME_LENGTH, header + fields.payload.length));
-  const view = new DataView(frame.buffer);
   frame.set(fields.dst, 0);
   frame.set(fields.src, 6);
   if (fields.vlan) {
     const { pcp, dei, vid } = fields.vlan;
-    view.setUint16(12, ETHERTYPE_VLAN);
-    view.setUint16(14, ((pcp & 7) << 13) | (dei ? 0x1000 : 0) | (vid & 0x0fff));
+    set16(frame, 12, ETHERTYPE_VLAN);
+    set16(frame, 14, ((pcp & 7) << 13) | (dei ? 0x1000 : 0) | (vid & 0x0fff));
   }
-  view.setUint16(header - 2, fields.ethertype & 0xffff);
+  set16(frame, header - 2, fields.ethertype & 0xffff);
   frame.set(fields.payload, header);
   return frame;
 }

@@ -2,6 +2,7 @@
  * ICMP echo request and reply (RFC 792), with the ICMP checksum over the whole message.
  * Parsing never throws: a short message, a bad checksum or another ICMP type is `null`.
  */
+import { get16, set16 } from "./bytes.js";
 import { internetChecksum } from "./checksum.js";
 
 export const ICMP_ECHO_REPLY = 0;
@@ -23,12 +24,11 @@ export function parseIcmpEcho(bytes: Uint8Array): IcmpEcho | null {
   const type = bytes[0] as number;
   if (type !== ICMP_ECHO_REQUEST && type !== ICMP_ECHO_REPLY) return null;
   if (internetChecksum(bytes) !== 0) return null;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return {
     type,
     code: bytes[1] as number,
-    identifier: view.getUint16(4),
-    sequence: view.getUint16(6),
+    identifier: get16(bytes, 4),
+    sequence: get16(bytes, 6),
     data: bytes.subarray(ICMP_ECHO_HEADER_LENGTH),
   };
 }
@@ -42,12 +42,11 @@ export function buildIcmpEcho(echo: {
   readonly data: Uint8Array;
 }): Uint8Array {
   const bytes = new Uint8Array(ICMP_ECHO_HEADER_LENGTH + echo.data.length);
-  const view = new DataView(bytes.buffer);
   bytes[0] = echo.type & 0xff;
   bytes[1] = (echo.code ?? 0) & 0xff;
-  view.setUint16(4, echo.identifier & 0xffff);
-  view.setUint16(6, echo.sequence & 0xffff);
+  set16(bytes, 4, echo.identifier & 0xffff);
+  set16(bytes, 6, echo.sequence & 0xffff);
   bytes.set(echo.data, ICMP_ECHO_HEADER_LENGTH);
-  view.setUint16(2, internetChecksum(bytes));
+  set16(bytes, 2, internetChecksum(bytes));
   return bytes;
 }

@@ -3,6 +3,7 @@
  * address helpers. Addresses are unsigned 32-bit numbers ("198.51.100.1" ↔ 0xc6336401).
  * Parsing never throws: a bad version, header length, total length or checksum is `null`.
  */
+import { get16, get32, set16, set32 } from "./bytes.js";
 import { internetChecksum } from "./checksum.js";
 
 export const IPPROTO_ICMP = 1;
@@ -31,27 +32,26 @@ export interface Ipv4Packet {
 /** Parses an IPv4 packet; `null` when malformed or its header checksum is wrong. */
 export function parseIpv4Packet(bytes: Uint8Array): Ipv4Packet | null {
   if (bytes.length < IPV4_MIN_HEADER_LENGTH) return null;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const first = bytes[0] as number;
   if (first >>> 4 !== 4) return null;
   const headerLength = (first & 0x0f) * 4;
   if (headerLength < IPV4_MIN_HEADER_LENGTH) return null;
-  const totalLength = view.getUint16(2);
+  const totalLength = get16(bytes, 2);
   if (totalLength < headerLength || totalLength > bytes.length) return null;
   if (internetChecksum(bytes, 0, headerLength) !== 0) return null;
-  const fragment = view.getUint16(6);
+  const fragment = get16(bytes, 6);
   return {
     headerLength,
     tos: bytes[1] as number,
     totalLength,
-    identification: view.getUint16(4),
+    identification: get16(bytes, 4),
     flags: fragment >>> 13,
     fragmentOffset: fragment & 0x1fff,
     ttl: bytes[8] as number,
     protocol: bytes[9] as number,
-    checksum: view.getUint16(10),
-    src: view.getUint32(12),
-    dst: view.getUint32(16),
+    checksum: get16(bytes, 10),
+    src: get32(bytes, 12),
+    dst: get32(bytes, 16),
     options: bytes.subarray(IPV4_MIN_HEADER_LENGTH, headerLength),
     payload: bytes.subarray(headerLength, totalLength),
   };
@@ -82,21 +82,17 @@ export function buildIpv4Packet(fields: Ipv4Fields): Uint8Array {
   const totalLength = headerLength + fields.payload.length;
   if (totalLength > 0xffff) throw new RangeError("buildIpv4Packet: packet longer than 65535");
   const bytes = new Uint8Array(totalLength);
-  const view = new DataView(bytes.buffer);
   bytes[0] = 0x40 | (headerLength / 4);
   bytes[1] = (fields.tos ?? 0) & 0xff;
-  view.setUint16(2, totalLength);
-  view.setUint16(4, (fields.identification ?? 0) & 0xffff);
-  view.setUint16(
-    6,
-    (((fields.flags ?? 0b010) & 7) << 13) | ((fields.fragmentOffset ?? 0) & 0x1fff),
-  );
+  set16(bytes, 2, totalLength);
+  set16(bytes, 4, (fields.identification ?? 0) & 0xffff);
+  set16(bytes, 6, (((fields.flags ?? 0b010) & 7) << 13) | ((fields.fragmentOffset ?? 0) & 0x1fff));
   bytes[8] = (fields.ttl ?? 64) & 0xff;
   bytes[9] = fields.protocol & 0xff;
-  view.setUint32(12, fields.src >>> 0);
-  view.setUint32(16, fields.dst >>> 0);
+  set32(bytes, 12, fields.src >>> 0);
+  set32(bytes, 16, fields.dst >>> 0);
   bytes.set(options, IPV4_MIN_HEADER_LENGTH);
-  view.setUint16(10, internetChecksum(bytes, 0, headerLength));
+  set16(bytes, 10, internetChecksum(bytes, 0, headerLength));
   bytes.set(fields.payload, headerLength);
   return bytes;
 }
@@ -124,14 +120,14 @@ export function formatIPv4(address: number): string {
 /** The address as 4 network-order bytes. */
 export function ipv4ToBytes(address: number): Uint8Array {
   const bytes = new Uint8Array(4);
-  new DataView(bytes.buffer).setUint32(0, address >>> 0);
+  set32(bytes, 0, address >>> 0);
   return bytes;
 }
 
 /** 4 network-order bytes (from `offset`) → the address; `null` when fewer than 4 bytes remain. */
 export function ipv4FromBytes(bytes: Uint8Array, offset = 0): number | null {
   if (offset < 0 || bytes.length - offset < 4) return null;
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(offset);
+  return get32(bytes, offset);
 }
 
 /** The netmask of a prefix length 0..32 as a number (24 → 0xffffff00). */

@@ -4,6 +4,7 @@
  * sent as 0xffff. Parsing never throws: a short datagram, a bad length or a wrong non-zero
  * checksum is `null`.
  */
+import { get16, set16 } from "./bytes.js";
 import { finishChecksum, sumWords } from "./checksum.js";
 import { IPPROTO_UDP } from "./ipv4.js";
 
@@ -31,15 +32,14 @@ function udpChecksum(segment: Uint8Array, src: number, dst: number): number {
  */
 export function parseUdp(bytes: Uint8Array, src: number, dst: number): UdpDatagram | null {
   if (bytes.length < UDP_HEADER_LENGTH) return null;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const length = view.getUint16(4);
+  const length = get16(bytes, 4);
   if (length < UDP_HEADER_LENGTH || length > bytes.length) return null;
   const segment = bytes.subarray(0, length);
-  const checksum = view.getUint16(6);
+  const checksum = get16(bytes, 6);
   if (checksum !== 0 && udpChecksum(segment, src >>> 0, dst >>> 0) !== 0) return null;
   return {
-    srcPort: view.getUint16(0),
-    dstPort: view.getUint16(2),
+    srcPort: get16(bytes, 0),
+    dstPort: get16(bytes, 2),
     length,
     checksum,
     payload: segment.subarray(UDP_HEADER_LENGTH),
@@ -65,14 +65,13 @@ export function buildUdp(
   const length = UDP_HEADER_LENGTH + fields.payload.length;
   if (length > 0xffff) throw new RangeError("buildUdp: datagram longer than 65535");
   const bytes = new Uint8Array(length);
-  const view = new DataView(bytes.buffer);
-  view.setUint16(0, fields.srcPort & 0xffff);
-  view.setUint16(2, fields.dstPort & 0xffff);
-  view.setUint16(4, length);
+  set16(bytes, 0, fields.srcPort & 0xffff);
+  set16(bytes, 2, fields.dstPort & 0xffff);
+  set16(bytes, 4, length);
   bytes.set(fields.payload, UDP_HEADER_LENGTH);
   if (withChecksum) {
     const checksum = udpChecksum(bytes, src >>> 0, dst >>> 0);
-    view.setUint16(6, checksum === 0 ? 0xffff : checksum);
+    set16(bytes, 6, checksum === 0 ? 0xffff : checksum);
   }
   return bytes;
 }

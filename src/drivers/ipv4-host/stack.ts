@@ -18,6 +18,7 @@ import {
   NdisCancelTimerObject,
   NdisCompleteNetPnPEvent,
   NdisFreeNetBufferList,
+  NdisGetDataBuffer,
   NdisReturnNetBufferLists,
   NdisSendNetBufferLists,
   NdisSetTimerObject,
@@ -26,6 +27,7 @@ import {
   type PROTOCOL_SEND_NET_BUFFER_LISTS_COMPLETE,
 } from "../../ddi.js";
 import { ARP_REPLY, ARP_REQUEST, buildArp, parseArp } from "../../net/arp.js";
+import { internetChecksum } from "../../net/checksum.js";
 import {
   BROADCAST_MAC,
   buildEthernet,
@@ -42,7 +44,7 @@ import {
   parseIcmpEcho,
 } from "../../net/icmp.js";
 import { buildIpv4Packet, IPPROTO_ICMP, IPPROTO_UDP, parseIpv4Packet } from "../../net/ipv4.js";
-import { buildUdp, parseUdp } from "../../net/udp.js";
+import { parseUdp } from "../../net/udp.js";
 import { copyFrame, frameNbl, sendFlagsHere } from "../shared/frames.js";
 import {
   type IF,
@@ -55,6 +57,8 @@ import {
 /** The echo request payload (what Windows ping sends). */
 const PING_DATA = new TextEncoder().encode("abcdefghijklmnopqrstuvwabcdefghi");
 const ZERO_MAC = new Uint8Array(6);
+const ETHERNET_HEADER = 14;
+const MIN_FRAME = 60;
 
 /** Sends one frame on the binding; counts a failure when no NBL can be had. */
 export function sendFrame(ifc: IF, frame: Uint8Array): void {
@@ -120,6 +124,79 @@ function sendArp(
   );
 }
 
+/**
+ * Answers an echo (ICMP echo request, or a UDP datagram to the echo port) the way a kernel stack
+ * does: the request is copied once into a send NBL's buffer and turned around there — MAC and IP
+ * addresses swapped, a fresh TTL and identification, the IPv4 header checksum recomputed, the
+ * ICMP type set to reply with its checksum adjusted incrementally (RFC 1624), the UDP ports
+ * swapped (the UDP checksum is unchanged: the pseudo-header sum does not depend on the order).
+ * No frame is built from parts, so an echo allocates nothing but its NBL from the pool.
+ */
+function replyInPlace(
+  ifc: IF,
+  request: Uint8Array,
+  ipHeaderLength: number,
+  ipTotalLength: number,
+  protocol: number,
+): void {
+  const pool = ifc.SendPool;
+  const binding = ifc.BindingHandle;
+  const length = Math.max(ETHERNET_HEADER + ipTotalLength, MIN_FRAME);
+  if (ifc.Phase !== "running" || pool === null || binding === undefined) {
+    ifc.Counters.sendFailures++;
+    return;
+  }
+  const nbl = frameNbl(pool, request.subarray(0, Math.min(length, request.length)));
+  const nb = nbl?.FirstNetBuffer ?? null;
+  const buffer = nb?.MdlChain?.MappedSystemVa ?? null;
+  if (nbl === null || nb === null || buffer === null) {
+    if (nbl !== null) NdisFreeNetBufferList(nbl);
+    ifc.Counters.sendFailures++;
+    return;
+  }
+  const f = buffer.subarray(nb.DataOffset, nb.DataOffset + length);
+  if (length > request.length) f.fill(0, request.length); // Ethernet padding
+  nb.DataLength = length;
+  // Ethernet: back to the sender, from us.
+  f.copyWithin(0, 6, 12);
+  f.set(ifc.Mac, 6);
+  // IPv4: swap the addresses, fresh TTL and identification, header checksum again.
+  const ip = ETHERNET_HEADER;
+  for (let i = 0; i < 4; i++) {
+    const a = f[ip + 12 + i] as number;
+    f[ip + 12 + i] = f[ip + 16 + i] as number;
+    f[ip + 16 + i] = a;
+  }
+  ifc.IpIdentification = (ifc.IpIdentification + 1) & 0xffff;
+  f[ip + 4] = ifc.IpIdentification >>> 8;
+  f[ip + 5] = ifc.IpIdentification & 0xff;
+  f[ip + 8] = 64;
+  f[ip + 10] = 0;
+  f[ip + 11] = 0;
+  const headerSum = internetChecksum(f, ip, ip + ipHeaderLength);
+  f[ip + 10] = headerSum >>> 8;
+  f[ip + 11] = headerSum & 0xff;
+  const l4 = ip + ipHeaderLength;
+  if (protocol === IPPROTO_ICMP) {
+    // Type 8 → 0: the checksum grows by 0x0800 in ones' complement arithmetic.
+    f[l4] = ICMP_ECHO_REPLY;
+    let sum = (((f[l4 + 2] as number) << 8) | (f[l4 + 3] as number)) + 0x0800;
+    sum = (sum & 0xffff) + (sum >>> 16);
+    f[l4 + 2] = sum >>> 8;
+    f[l4 + 3] = sum & 0xff;
+  } else {
+    for (let i = 0; i < 2; i++) {
+      const a = f[l4 + i] as number;
+      f[l4 + i] = f[l4 + 2 + i] as number;
+      f[l4 + 2 + i] = a;
+    }
+  }
+  nbl.SourceHandle = binding;
+  ifc.SendsOutstanding++;
+  ifc.Counters.framesSent++;
+  NdisSendNetBufferLists(binding, nbl, 0, sendFlagsHere());
+}
+
 /** Handles one received frame (the binding is Running). */
 function receiveFrame(ifc: IF, params: IfParameters, frame: Uint8Array): void {
   const c = ifc.Counters;
@@ -141,7 +218,8 @@ function receiveFrame(ifc: IF, params: IfParameters, frame: Uint8Array): void {
       return;
     }
     // An ARP probe (sender 0.0.0.0) is answered but teaches nothing.
-    if (arp.senderIp !== 0) ifc.ArpCache.set(arp.senderIp, arp.senderMac);
+    // The frame may be the miniport's own buffer: keep a copy of what outlives this call.
+    if (arp.senderIp !== 0) ifc.ArpCache.set(arp.senderIp, arp.senderMac.slice());
     if (arp.op === ARP_REQUEST) {
       c.arpRequestsAnswered++;
       sendArp(ifc, params, ARP_REPLY, arp.senderMac, arp.senderMac, arp.senderIp);
@@ -168,8 +246,7 @@ function receiveFrame(ifc: IF, params: IfParameters, frame: Uint8Array): void {
     }
     if (echo.type === ICMP_ECHO_REQUEST) {
       c.echoRequestsAnswered++;
-      const reply = buildIcmpEcho({ ...echo, type: ICMP_ECHO_REPLY, code: 0 });
-      sendIpv4(ifc, params, eth.src, ip.src, IPPROTO_ICMP, reply);
+      replyInPlace(ifc, frame, ip.headerLength, ip.totalLength, IPPROTO_ICMP);
       return;
     }
     const sentAt = ifc.PingOutstanding.get(echo.sequence);
@@ -195,12 +272,7 @@ function receiveFrame(ifc: IF, params: IfParameters, frame: Uint8Array): void {
       return;
     }
     c.udpEchoed++;
-    const echo = buildUdp(
-      { srcPort: udp.dstPort, dstPort: udp.srcPort, payload: udp.payload },
-      params.Address,
-      ip.src,
-    );
-    sendIpv4(ifc, params, eth.src, ip.src, IPPROTO_UDP, echo);
+    replyInPlace(ifc, frame, ip.headerLength, ip.totalLength, IPPROTO_UDP);
     return;
   }
   c.framesDropped++;
@@ -219,7 +291,9 @@ export const PtReceiveNetBufferLists: PROTOCOL_RECEIVE_NET_BUFFER_LISTS = (
   for (let nbl: NET_BUFFER_LIST | null = NetBufferLists; nbl !== null; nbl = nbl.Next) {
     for (let nb = nbl.FirstNetBuffer; nb !== null; nb = nb.Next) {
       if (ifc.Phase !== "running" || params === null) continue;
-      const frame = copyFrame(nb);
+      // The frame as the miniport holds it when it is contiguous (nothing keeps it past this
+      // call), else a copy.
+      const frame = NdisGetDataBuffer(nb, nb.DataLength, null, 1, 0) ?? copyFrame(nb);
       if (frame === null) ifc.Counters.framesDropped++;
       else receiveFrame(ifc, params, frame);
     }
