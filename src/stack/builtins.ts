@@ -1,0 +1,96 @@
+/**
+ * The drivers a stack file can name by id instead of a path. Each entry is the driver module and
+ * what the stack runner may do with it from the Node side: which adapter registry values name
+ * files (resolved relative to the stack file), how to explain an adapter that failed to start,
+ * and what to report when the run ends.
+ */
+import * as passthrough from "../drivers/passthrough/index.js";
+import * as pcap from "../drivers/pcap/index.js";
+import * as testMiniport from "../drivers/test-miniport/index.js";
+import type { DRIVER_OBJECT, DriverModule } from "../index.js";
+
+/** What a built-in driver says about itself when a run ends: text lines and a JSON record. */
+export interface DriverReport {
+  readonly driver: string;
+  readonly lines: readonly string[];
+  readonly data: object;
+}
+
+/** An adapter as the runner knows it: its device name and NDIS interface index. */
+export interface AdapterRef {
+  readonly name: string;
+  readonly ifIndex: number;
+}
+
+export interface BuiltinDriver {
+  readonly id: string;
+  readonly description: string;
+  readonly module: DriverModule;
+  /** Adapter registry values that are file names, resolved relative to the stack file. */
+  readonly fileKeys?: readonly string[];
+  /** Why an adapter of this driver failed to initialize, if the driver knows. */
+  readonly explainFailure?: (
+    driverObject: DRIVER_OBJECT,
+    adapter: AdapterRef,
+  ) => string | undefined;
+  /** Sets an adapter's link up or down (run events). */
+  readonly setLink?: (driverObject: DRIVER_OBJECT, adapter: AdapterRef, up: boolean) => void;
+  /** The driver's own counters, for the end-of-run summary. */
+  readonly report?: (
+    driverObject: DRIVER_OBJECT,
+    service: string,
+    nameOf: (ifIndex: number) => string,
+  ) => DriverReport | undefined;
+}
+
+const BUILTINS: readonly BuiltinDriver[] = [
+  {
+    id: "passthrough",
+    description: "the passthrough IM driver",
+    module: passthrough,
+  },
+  {
+    id: "test-miniport",
+    description: "an Ethernet miniport with nothing behind it",
+    module: testMiniport,
+  },
+  {
+    id: "pcap",
+    description: "a miniport that replays a pcap/pcapng file as receive traffic",
+    module: pcap,
+    fileKeys: ["File"],
+    explainFailure: (driverObject, adapter) =>
+      pcap.pcapReplayOf(driverObject)?.failure(adapter.ifIndex),
+    report: (driverObject, service, nameOf) => {
+      const replay = pcap.pcapReplayOf(driverObject);
+      if (replay === undefined) return undefined;
+      const adapters = replay.adapters().map((a) => ({ name: nameOf(a.ifIndex), ...a }));
+      return {
+        driver: service,
+        lines: adapters.map(
+          (a) =>
+            `${a.name}: replayed ${a.indicated} of ${a.frames} frames (${a.passes} pass${a.passes === 1 ? "" : "es"}), ${a.sendsSwallowed} sends swallowed`,
+        ),
+        data: { adapters },
+      };
+    },
+  },
+];
+
+export function builtinDriver(id: string): BuiltinDriver | undefined {
+  return BUILTINS.find((b) => b.id === id);
+}
+
+export function builtinDriverIds(): readonly string[] {
+  return BUILTINS.map((b) => b.id);
+}
+
+/** A module string that is a path rather than a built-in id. */
+export function isModulePath(module: string): boolean {
+  return (
+    module.startsWith("./") ||
+    module.startsWith("../") ||
+    module.startsWith("/") ||
+    /\.(?:[cm]?js|[cm]?ts)$/.test(module)
+  );
+}
