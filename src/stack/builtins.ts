@@ -69,7 +69,7 @@ const BUILTINS: readonly BuiltinDriver[] = [
         driver: service,
         lines: adapters.map(
           (a) =>
-            `${a.name}: replayed ${a.indicated} of ${a.frames} frames (${a.passes} pass${a.passes === 1 ? "" : "es"}), ${a.sendsSwallowed} sends swallowed`,
+            `${a.name}: replayed ${a.indicated} frames from a ${a.frames}-frame file (${a.passes} pass${a.passes === 1 ? "" : "es"}), ${a.sendsSwallowed} sends swallowed`,
         ),
         data: { adapters },
       };
