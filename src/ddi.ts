@@ -11,6 +11,7 @@ export * from "./ndis/nbl-queue.js";
 export * from "./ndis/object-header.js";
 export * from "./ndis/oid.js";
 export * from "./ndis/optional-handlers.js";
+export * from "./ndis/packet-filter.js";
 export * from "./ndis/protocol.js";
 export * from "./ndis/status.js";
 export * from "./ndis/structs.js";

@@ -1,0 +1,332 @@
+/**
+ * ipv4-host's data path: what it answers (ARP for its address, ICMP echo, UDP echo on one port),
+ * what it sends on its own (echo requests to PingTarget, ARP first), and the send/receive rules of
+ * a protocol driver: its own NBL pool, SourceHandle = the binding handle, every received NBL
+ * returned unless NDIS_RECEIVE_FLAGS_RESOURCES, a pause waiting for outstanding sends.
+ *
+ * Time: a protocol driver reads no clock on the receive path. The ping timer's function gets the
+ * host time as SystemSpecific2 (100 ns units), which stamps each echo request. When a matching
+ * reply arrives, the receive path queues it and sets a one-shot timer with DueTime 0 whose
+ * SystemSpecific2 stamps the arrival: an RTT is therefore an upper bound, late by at most one
+ * timer dispatch (0 on a ManualClock that delivers at once; ~1 ms of setTimeout on the real one).
+ */
+import {
+  NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL,
+  NDIS_RECEIVE_FLAGS_RESOURCES,
+  NDIS_RETURN_FLAGS_DISPATCH_LEVEL,
+  NDIS_STATUS_SUCCESS,
+  NdisCancelTimerObject,
+  NdisCompleteNetPnPEvent,
+  NdisFreeNetBufferList,
+  NdisReturnNetBufferLists,
+  NdisSendNetBufferLists,
+  NdisSetTimerObject,
+  type NET_BUFFER_LIST,
+  type PROTOCOL_RECEIVE_NET_BUFFER_LISTS,
+  type PROTOCOL_SEND_NET_BUFFER_LISTS_COMPLETE,
+} from "../../ddi.js";
+import { ARP_REPLY, ARP_REQUEST, buildArp, parseArp } from "../../net/arp.js";
+import {
+  BROADCAST_MAC,
+  buildEthernet,
+  ETHERTYPE_ARP,
+  ETHERTYPE_IPV4,
+  isBroadcastMac,
+  macEquals,
+  parseEthernet,
+} from "../../net/ethernet.js";
+import {
+  buildIcmpEcho,
+  ICMP_ECHO_REPLY,
+  ICMP_ECHO_REQUEST,
+  parseIcmpEcho,
+} from "../../net/icmp.js";
+import { buildIpv4Packet, IPPROTO_ICMP, IPPROTO_UDP, parseIpv4Packet } from "../../net/ipv4.js";
+import { buildUdp, parseUdp } from "../../net/udp.js";
+import { copyFrame, frameNbl, sendFlagsHere } from "../shared/frames.js";
+import {
+  type IF,
+  type IfParameters,
+  OUTSTANDING_KEPT,
+  RTTS_KEPT,
+  UNANSWERED_REARP,
+} from "./globals.js";
+
+/** The echo request payload (what Windows ping sends). */
+const PING_DATA = new TextEncoder().encode("abcdefghijklmnopqrstuvwabcdefghi");
+const ZERO_MAC = new Uint8Array(6);
+
+/** Sends one frame on the binding; counts a failure when no NBL can be had. */
+export function sendFrame(ifc: IF, frame: Uint8Array): void {
+  const pool = ifc.SendPool;
+  const binding = ifc.BindingHandle;
+  if (ifc.Phase !== "running" || pool === null || binding === undefined) {
+    ifc.Counters.sendFailures++;
+    return;
+  }
+  const nbl = frameNbl(pool, frame);
+  if (nbl === null) {
+    ifc.Counters.sendFailures++;
+    return;
+  }
+  nbl.SourceHandle = binding;
+  ifc.SendsOutstanding++;
+  ifc.Counters.framesSent++;
+  NdisSendNetBufferLists(binding, nbl, 0, sendFlagsHere());
+}
+
+function sendIpv4(
+  ifc: IF,
+  params: IfParameters,
+  dstMac: Uint8Array,
+  dst: number,
+  protocol: number,
+  payload: Uint8Array,
+): void {
+  ifc.IpIdentification = (ifc.IpIdentification + 1) & 0xffff;
+  sendFrame(
+    ifc,
+    buildEthernet({
+      dst: dstMac,
+      src: ifc.Mac,
+      ethertype: ETHERTYPE_IPV4,
+      payload: buildIpv4Packet({
+        src: params.Address,
+        dst,
+        protocol,
+        identification: ifc.IpIdentification,
+        payload,
+      }),
+    }),
+  );
+}
+
+function sendArp(
+  ifc: IF,
+  params: IfParameters,
+  op: number,
+  dstMac: Uint8Array,
+  targetMac: Uint8Array,
+  targetIp: number,
+): void {
+  sendFrame(
+    ifc,
+    buildEthernet({
+      dst: dstMac,
+      src: ifc.Mac,
+      ethertype: ETHERTYPE_ARP,
+      payload: buildArp({ op, senderMac: ifc.Mac, senderIp: params.Address, targetMac, targetIp }),
+    }),
+  );
+}
+
+/** Handles one received frame (the binding is Running). */
+function receiveFrame(ifc: IF, params: IfParameters, frame: Uint8Array): void {
+  const c = ifc.Counters;
+  c.framesReceived++;
+  const eth = parseEthernet(frame);
+  if (eth === null || eth.vlan !== undefined) {
+    c.framesDropped++;
+    return;
+  }
+  const toUs = macEquals(eth.dst, ifc.Mac);
+  if (!toUs && !isBroadcastMac(eth.dst)) {
+    c.framesDropped++;
+    return;
+  }
+  if (eth.ethertype === ETHERTYPE_ARP) {
+    const arp = parseArp(eth.payload);
+    if (arp === null || arp.targetIp !== params.Address) {
+      c.framesDropped++;
+      return;
+    }
+    ifc.ArpCache.set(arp.senderIp, arp.senderMac);
+    if (arp.op === ARP_REQUEST) {
+      c.arpRequestsAnswered++;
+      sendArp(ifc, params, ARP_REPLY, arp.senderMac, arp.senderMac, arp.senderIp);
+    } else {
+      c.arpRepliesReceived++;
+    }
+    return;
+  }
+  if (eth.ethertype !== ETHERTYPE_IPV4 || !toUs) {
+    c.framesDropped++;
+    return;
+  }
+  const ip = parseIpv4Packet(eth.payload);
+  // Fragments are not reassembled: MF set or an offset means a piece of something else.
+  if (ip === null || ip.dst !== params.Address || (ip.flags & 1) !== 0 || ip.fragmentOffset !== 0) {
+    c.framesDropped++;
+    return;
+  }
+  if (ip.protocol === IPPROTO_ICMP) {
+    const echo = parseIcmpEcho(ip.payload);
+    if (echo === null) {
+      c.framesDropped++;
+      return;
+    }
+    if (echo.type === ICMP_ECHO_REQUEST) {
+      c.echoRequestsAnswered++;
+      const reply = buildIcmpEcho({ ...echo, type: ICMP_ECHO_REPLY, code: 0 });
+      sendIpv4(ifc, params, eth.src, ip.src, IPPROTO_ICMP, reply);
+      return;
+    }
+    const sentAt = ifc.PingOutstanding.get(echo.sequence);
+    if (
+      echo.type !== ICMP_ECHO_REPLY ||
+      ip.src !== params.PingTarget ||
+      echo.identifier !== ifc.PingIdentifier ||
+      sentAt === undefined
+    ) {
+      c.framesDropped++;
+      return;
+    }
+    ifc.PingOutstanding.delete(echo.sequence);
+    c.echoRepliesReceived++;
+    ifc.ToStamp.push(sentAt);
+    if (ifc.StampTimer !== null) NdisSetTimerObject(ifc.StampTimer, 0n, 0);
+    return;
+  }
+  if (ip.protocol === IPPROTO_UDP) {
+    const udp = parseUdp(ip.payload, ip.src, ip.dst);
+    if (udp === null || params.UdpEchoPort === null || udp.dstPort !== params.UdpEchoPort) {
+      c.framesDropped++;
+      return;
+    }
+    c.udpEchoed++;
+    const echo = buildUdp(
+      { srcPort: udp.dstPort, dstPort: udp.srcPort, payload: udp.payload },
+      params.Address,
+      ip.src,
+    );
+    sendIpv4(ifc, params, eth.src, ip.src, IPPROTO_UDP, echo);
+    return;
+  }
+  c.framesDropped++;
+}
+
+/** ProtocolReceiveNetBufferLists (≤ DISPATCH_LEVEL). */
+export const PtReceiveNetBufferLists: PROTOCOL_RECEIVE_NET_BUFFER_LISTS = (
+  ProtocolBindingContext,
+  NetBufferLists,
+  _PortNumber,
+  _NumberOfNetBufferLists,
+  ReceiveFlags,
+) => {
+  const ifc = ProtocolBindingContext as IF;
+  const params = ifc.Params;
+  for (let nbl: NET_BUFFER_LIST | null = NetBufferLists; nbl !== null; nbl = nbl.Next) {
+    for (let nb = nbl.FirstNetBuffer; nb !== null; nb = nb.Next) {
+      if (ifc.Phase !== "running" || params === null) continue;
+      const frame = copyFrame(nb);
+      if (frame === null) ifc.Counters.framesDropped++;
+      else receiveFrame(ifc, params, frame);
+    }
+  }
+  if ((ReceiveFlags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0 || ifc.BindingHandle === undefined)
+    return;
+  NdisReturnNetBufferLists(
+    ifc.BindingHandle,
+    NetBufferLists,
+    (ReceiveFlags & NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL) !== 0 ? NDIS_RETURN_FLAGS_DISPATCH_LEVEL : 0,
+  );
+};
+
+/** Completes a NetEventPause that waited for the sends, once they are all back. */
+export function maybeCompletePause(ifc: IF): void {
+  const pending = ifc.PendingPause;
+  if (pending === null || ifc.SendsOutstanding > 0 || ifc.BindingHandle === undefined) return;
+  ifc.PendingPause = null;
+  NdisCompleteNetPnPEvent(ifc.BindingHandle, pending, NDIS_STATUS_SUCCESS);
+}
+
+/** ProtocolSendNetBufferListsComplete: count failures, free the NBLs, maybe finish a pause. */
+export const PtSendNetBufferListsComplete: PROTOCOL_SEND_NET_BUFFER_LISTS_COMPLETE = (
+  ProtocolBindingContext,
+  NetBufferList,
+) => {
+  const ifc = ProtocolBindingContext as IF;
+  let nbl: NET_BUFFER_LIST | null = NetBufferList;
+  while (nbl !== null) {
+    const next: NET_BUFFER_LIST | null = nbl.Next;
+    nbl.Next = null;
+    if (nbl.Status !== NDIS_STATUS_SUCCESS) ifc.Counters.sendFailures++;
+    NdisFreeNetBufferList(nbl);
+    ifc.SendsOutstanding--;
+    nbl = next;
+  }
+  maybeCompletePause(ifc);
+};
+
+/**
+ * The ping timer (DISPATCH_LEVEL, every PingIntervalMs while Running): an ARP request while the
+ * target is unresolved, else one echo request. Three echo requests in a row unanswered by the
+ * following tick drop the target's ARP entry, so the next tick ARPs again.
+ */
+export function PingTimerFunction(
+  _SystemSpecific1: unknown,
+  FunctionContext: unknown,
+  SystemSpecific2: unknown,
+  _SystemSpecific3: unknown,
+): void {
+  const ifc = FunctionContext as IF;
+  const params = ifc.Params;
+  if (ifc.Phase !== "running" || params === null || params.PingTarget === null) return;
+  const target = params.PingTarget;
+  const c = ifc.Counters;
+  if (params.PingCount > 0 && c.echoRequestsSent >= params.PingCount) {
+    if (ifc.PingTimer !== null) NdisCancelTimerObject(ifc.PingTimer);
+    return;
+  }
+  const last = ifc.LastPingSequence;
+  if (last !== null) {
+    ifc.Unanswered = ifc.PingOutstanding.has(last) ? ifc.Unanswered + 1 : 0;
+    ifc.LastPingSequence = null;
+    if (ifc.Unanswered >= UNANSWERED_REARP) {
+      ifc.ArpCache.delete(target);
+      ifc.Unanswered = 0;
+    }
+  }
+  const mac = ifc.ArpCache.get(target);
+  if (mac === undefined) {
+    c.arpRequestsSent++;
+    sendArp(ifc, params, ARP_REQUEST, BROADCAST_MAC, ZERO_MAC, target);
+    return;
+  }
+  const now = typeof SystemSpecific2 === "bigint" ? SystemSpecific2 : 0n;
+  ifc.PingSequence = (ifc.PingSequence + 1) & 0xffff;
+  const sequence = ifc.PingSequence;
+  ifc.PingOutstanding.delete(sequence);
+  ifc.PingOutstanding.set(sequence, now);
+  while (ifc.PingOutstanding.size > OUTSTANDING_KEPT) {
+    const oldest = ifc.PingOutstanding.keys().next();
+    if (oldest.done === true) break;
+    ifc.PingOutstanding.delete(oldest.value);
+  }
+  ifc.LastPingSequence = sequence;
+  c.echoRequestsSent++;
+  const request = buildIcmpEcho({
+    type: ICMP_ECHO_REQUEST,
+    identifier: ifc.PingIdentifier,
+    sequence,
+    data: PING_DATA,
+  });
+  sendIpv4(ifc, params, mac, target, IPPROTO_ICMP, request);
+}
+
+/** The stamp timer (DueTime 0 after a reply): the host time now ends the replies' RTTs. */
+export function StampTimerFunction(
+  _SystemSpecific1: unknown,
+  FunctionContext: unknown,
+  SystemSpecific2: unknown,
+  _SystemSpecific3: unknown,
+): void {
+  const ifc = FunctionContext as IF;
+  if (typeof SystemSpecific2 !== "bigint") return;
+  for (const sentAt of ifc.ToStamp) {
+    const rtt = SystemSpecific2 > sentAt ? Number(SystemSpecific2 - sentAt) / 10_000 : 0;
+    ifc.RttsMs.push(rtt);
+  }
+  ifc.ToStamp.length = 0;
+  if (ifc.RttsMs.length > RTTS_KEPT) ifc.RttsMs.splice(0, ifc.RttsMs.length - RTTS_KEPT);
+}

@@ -1,0 +1,87 @@
+/**
+ * Frames in and out of NET_BUFFER_LISTs, for drivers that build whole Ethernet frames themselves
+ * (the hub, ipv4-host, raw): a send pool whose NBLs carry one NET_BUFFER with a data buffer, an
+ * NBL holding a copy of a frame, and a frame copied out of a NET_BUFFER.
+ */
+import {
+  DISPATCH_LEVEL,
+  KeGetCurrentIrql,
+  type NDIS_HANDLE,
+  NDIS_OBJECT_TYPE_DEFAULT,
+  NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL,
+  NDIS_SEND_FLAGS_DISPATCH_LEVEL,
+  NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+  NdisAllocateNetBufferList,
+  NdisAllocateNetBufferListPool,
+  NdisGetDataBuffer,
+  type NET_BUFFER,
+  type NET_BUFFER_LIST,
+  NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+} from "../../ddi.js";
+
+/** The largest frame these drivers carry: 1500 bytes of payload, a header and one 802.1Q tag. */
+export const MAX_FRAME_LENGTH = 1518;
+
+/**
+ * A pool of NBLs with one NET_BUFFER and a MAX_FRAME_LENGTH-byte buffer each (NULL when NDIS has
+ * no memory). `NdisHandle` is a miniport adapter handle or a protocol driver handle.
+ */
+export function allocateFramePool(
+  NdisHandle: NDIS_HANDLE,
+  PoolTag: number,
+  ProtocolId = 0,
+): NDIS_HANDLE | null {
+  return NdisAllocateNetBufferListPool(NdisHandle, {
+    Header: {
+      Type: NDIS_OBJECT_TYPE_DEFAULT,
+      Revision: NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+      Size: NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+    },
+    ProtocolId,
+    fAllocateNetBuffer: true,
+    ContextSize: 0,
+    PoolTag,
+    DataSize: MAX_FRAME_LENGTH,
+  });
+}
+
+/**
+ * An NBL of `pool` holding a copy of `frame` (its NET_BUFFER's DataLength cut to the frame), or
+ * null when the frame is empty or too long or NDIS has no NBL to give.
+ */
+export function frameNbl(pool: NDIS_HANDLE, frame: Uint8Array): NET_BUFFER_LIST | null {
+  if (frame.length === 0 || frame.length > MAX_FRAME_LENGTH) return null;
+  const nbl = NdisAllocateNetBufferList(pool, 0, 0);
+  const nb = nbl?.FirstNetBuffer ?? null;
+  const mdl = nb?.MdlChain ?? null;
+  if (nbl === null || nb === null || mdl === null) return nbl;
+  mdl.MappedSystemVa.set(frame, nb.DataOffset);
+  nb.DataLength = frame.length;
+  return nbl;
+}
+
+/** A copy of a NET_BUFFER's used data (the frame), or null when NDIS cannot map it. */
+export function copyFrame(nb: NET_BUFFER): Uint8Array | null {
+  const length = nb.DataLength;
+  const storage = new Uint8Array(length);
+  const data = NdisGetDataBuffer(nb, length, storage, 1, 0);
+  if (data === null) return null;
+  return data === storage ? storage : data.slice();
+}
+
+/** The NBLs of a chain, as an array (the chain's links left as they are). */
+export function nblsOf(chain: NET_BUFFER_LIST | null): NET_BUFFER_LIST[] {
+  const list: NET_BUFFER_LIST[] = [];
+  for (let nbl = chain; nbl !== null; nbl = nbl.Next) list.push(nbl);
+  return list;
+}
+
+/** SendFlags saying the caller's real IRQL (DISPATCH_LEVEL or not). */
+export function sendFlagsHere(): number {
+  return KeGetCurrentIrql() >= DISPATCH_LEVEL ? NDIS_SEND_FLAGS_DISPATCH_LEVEL : 0;
+}
+
+/** SendCompleteFlags saying the caller's real IRQL. */
+export function sendCompleteFlagsHere(): number {
+  return KeGetCurrentIrql() >= DISPATCH_LEVEL ? NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL : 0;
+}
