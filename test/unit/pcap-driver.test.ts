@@ -13,7 +13,11 @@ import { NBL_POOL_SIZE, pcapReplayOf } from "../../src/drivers/pcap/index.js";
 import {
   type FrameEvent,
   ManualClock,
+  makeOidRequest,
   type NDIS_HANDLE,
+  NDIS_PACKET_TYPE_BROADCAST,
+  NDIS_PACKET_TYPE_DIRECTED,
+  NDIS_PACKET_TYPE_PROMISCUOUS,
   NDIS_STATUS_INVALID_DATA,
   NDIS_STATUS_INVALID_PARAMETER,
   NDIS_STATUS_OPEN_FAILED,
@@ -21,9 +25,12 @@ import {
   NdisFreeNetBufferList,
   NdisFreeNetBufferListPool,
   NdisHost,
+  NdisOidRequest,
+  NdisRequestSetInformation,
   NdisReturnNetBufferLists,
   NdisSendNetBufferLists,
   type NET_BUFFER_LIST,
+  OID_GEN_CURRENT_PACKET_FILTER,
   type RegistryValue,
   type TraceEvent,
 } from "../../src/index.js";
@@ -47,7 +54,25 @@ function file(name: string, bytes: Uint8Array): string {
   return path;
 }
 
-async function replay(registry: Record<string, RegistryValue>, proto: ProtocolScript = {}) {
+/** Sets the packet filter of the protocol's binding, as a protocol does once bound. */
+function setFilter(binding: NDIS_HANDLE, filter: number): number {
+  const buffer = new Uint8Array(4);
+  new DataView(buffer.buffer).setUint32(0, filter, true);
+  return NdisOidRequest(
+    binding,
+    makeOidRequest({
+      RequestType: NdisRequestSetInformation,
+      Oid: OID_GEN_CURRENT_PACKET_FILTER,
+      InformationBuffer: buffer,
+    }),
+  );
+}
+
+async function replay(
+  registry: Record<string, RegistryValue>,
+  proto: ProtocolScript = {},
+  filter = NDIS_PACKET_TYPE_PROMISCUOUS,
+) {
   const clock = new ManualClock();
   const host = new NdisHost({ verifier: "record", clock });
   const received: FrameEvent[] = [];
@@ -60,6 +85,8 @@ async function replay(registry: Record<string, RegistryValue>, proto: ProtocolSc
   await host.loadDriver({ name: "proto", module: protocol.module });
   const { driverObject } = await host.loadDriver({ name: "pcap", module: pcap });
   const info = await host.addAdapter({ driver: "pcap", name: "cap0", registry });
+  const binding = protocol.bindings[0]?.handle;
+  if (binding !== undefined) assert.equal(setFilter(binding, filter), NDIS_STATUS_SUCCESS);
   const stats = () => {
     const all = pcapReplayOf(driverObject)?.adapters() ?? [];
     assert.equal(all.length, 1);
@@ -174,6 +201,48 @@ describe("pcap miniport: replay", () => {
     assert.equal(r.host.statistics().adapters[0]?.sentPackets, 3);
     for (const nbl of nbls) NdisFreeNetBufferList(nbl);
     NdisFreeNetBufferListPool(pool);
+    await r.teardown();
+  });
+
+  test("only what the packet filter lets through goes up; the rest keeps its turn and is counted", async () => {
+    const mac = (last: number) => Uint8Array.of(0x02, 0, 0, 0, 0, last);
+    const frame = (dst: Uint8Array, tag: number) => {
+      const data = new Uint8Array(60);
+      data.set(dst, 0);
+      data.set(mac(0x99), 6);
+      data[14] = tag;
+      return data;
+    };
+    const broadcast = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
+    const bytes = pcapFile(
+      [frame(mac(1), 1), frame(mac(7), 2), frame(broadcast, 3), frame(mac(1), 4)].map(
+        (data, i) => ({ timeNs: BigInt(i) * 10_000_000n, data }),
+      ),
+    );
+    const r = await replay(
+      { File: file("mixed.pcap", bytes), NetworkAddress: "02-00-00-00-00-01" },
+      {},
+      NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_BROADCAST,
+    );
+    r.clock.advance(100);
+    assert.deepEqual(
+      r.received.map((f) => f.data[14]),
+      [1, 3, 4],
+    );
+    assert.deepEqual(
+      r.received.map((f) => Number(f.timeNs / 1_000_000n)),
+      [0, 20, 30],
+      "the refused frame kept its place on the timeline",
+    );
+    assert.equal(r.stats().filtered, 1);
+    await r.teardown();
+  });
+
+  test("an adapter no protocol set a filter on indicates nothing", async () => {
+    const r = await replay({ File: file("quiet.pcap", pcapFile(frames(3, 1))) }, {}, 0);
+    r.clock.advance(100);
+    assert.equal(r.received.length, 0);
+    assert.equal(r.stats().filtered, 3);
     await r.teardown();
   });
 

@@ -9,6 +9,13 @@
  * - `Timing` (REG_SZ "original" | "asap", default "original"): keep the file's gaps between
  *   frames, or indicate as fast as NBLs come back.
  * - `RatePps` (REG_DWORD, optional): a fixed rate in frames per second; overrides `Timing`.
+ * - `NetworkAddress` (REG_SZ, optional): the adapter's MAC (NdisReadNetworkAddress); default
+ *   02-70-63-00-00-<IfIndex>.
+ *
+ * Like a NIC, the adapter indicates only what the packet filter a protocol set lets through
+ * (OID_GEN_CURRENT_PACKET_FILTER, OID_802_3_MULTICAST_LIST; PROMISCUOUS takes everything): a
+ * frame the filter refuses still takes its turn on the timeline and is counted as filtered. An
+ * adapter nobody set a filter on indicates nothing.
  *
  * A file that is missing, unreadable or malformed, or a bad registry value, fails
  * MiniportInitializeEx: NDIS_STATUS_OPEN_FAILED (cannot read), NDIS_STATUS_INVALID_DATA
@@ -53,7 +60,6 @@ import {
   type NDIS_STATUS,
   NDIS_STATUS_INVALID_DATA,
   NDIS_STATUS_INVALID_PARAMETER,
-  NDIS_STATUS_NOT_SUPPORTED,
   NDIS_STATUS_OPEN_FAILED,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_RESOURCES,
@@ -80,6 +86,7 @@ import {
   NdisParameterString,
   NdisPhysicalMedium802_3,
   NdisReadConfiguration,
+  NdisReadNetworkAddress,
   NdisSetTimerObject,
   type NET_BUFFER_LIST,
   NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
@@ -94,11 +101,11 @@ import {
   miniportCharacteristicsHeader,
   targetVersion,
 } from "../shared/revisions.js";
+import { accepts, MTU, oidRequest, type ReceiveFilter } from "./oid.js";
 
 /** NBLs each adapter allocates up front: how many receives can be up the stack at once. */
 export const NBL_POOL_SIZE = 32;
 const POOL_TAG = 0x70616350; // 'Pcap'
-const MTU = 1500;
 const SPEED = 1_000_000_000n;
 
 interface Frame {
@@ -107,7 +114,7 @@ interface Frame {
 }
 
 /** Per-adapter context. */
-interface Adapter {
+interface Adapter extends ReceiveFilter {
   readonly MiniportAdapterHandle: NDIS_HANDLE;
   readonly ifIndex: number;
   readonly file: string;
@@ -137,6 +144,8 @@ export interface PcapAdapterStats {
   readonly frames: number;
   /** Frames indicated up. */
   indicated: number;
+  /** Frames the packet filter did not let through. */
+  filtered: number;
   indicatedBytes: number;
   /** Times the file was started from its first frame. */
   passes: number;
@@ -173,9 +182,16 @@ export function pcapReplayOf(driverObject: DRIVER_OBJECT): PcapReplay | undefine
 }
 
 /** The adapter's registry values, read through NdisOpenConfigurationEx. */
-function readParameters(
-  handle: NDIS_HANDLE,
-): { file: string; loop: boolean; timing: "original" | "asap"; ratePps: number | null } | string {
+interface Parameters {
+  readonly file: string;
+  readonly loop: boolean;
+  readonly timing: "original" | "asap";
+  readonly ratePps: number | null;
+  /** From NetworkAddress, or null for the default. */
+  readonly address: Uint8Array | null;
+}
+
+function readParameters(handle: NDIS_HANDLE): Parameters | string {
   const config: Out<NDIS_HANDLE> = {};
   const opened = NdisOpenConfigurationEx(
     {
@@ -210,7 +226,11 @@ function readParameters(
     const rate = read("RatePps", NdisParameterInteger)?.ParameterData.IntegerData ?? null;
     if (rate !== null && (rate < 1 || rate > 1_000_000))
       return `registry value RatePps is ${rate}: expected 1…1000000 frames per second`;
-    return { file, loop: loop === 1, timing, ratePps: rate };
+    const status: Out<NDIS_STATUS> = {};
+    const address: Out<Uint8Array | null> = {};
+    NdisReadNetworkAddress(status, address, {}, key);
+    const mac = status.value === NDIS_STATUS_SUCCESS ? (address.value ?? null) : null;
+    return { file, loop: loop === 1, timing, ratePps: rate, address: mac };
   } finally {
     NdisCloseConfiguration(key);
   }
@@ -244,7 +264,7 @@ function MPInitializeEx(
   }
   const largest = frames.reduce((n, f) => Math.max(n, f.data.length), 0);
 
-  const address = Uint8Array.of(0x02, 0x70, 0x63, 0, 0, ifIndex & 0xff);
+  const address = params.address ?? Uint8Array.of(0x02, 0x70, 0x63, 0, 0, ifIndex & 0xff);
   const pool = NdisAllocateNetBufferListPool(MiniportAdapterHandle, {
     Header: {
       Type: NDIS_OBJECT_TYPE_DEFAULT,
@@ -293,6 +313,10 @@ function MPInitializeEx(
   }
 
   const adapter: Adapter = {
+    CurrentAddress: address,
+    PacketFilter: 0,
+    MulticastList: [],
+    Lookahead: MTU,
     MiniportAdapterHandle,
     ifIndex,
     file: params.file,
@@ -313,6 +337,7 @@ function MPInitializeEx(
       file: params.file,
       frames: frames.length,
       indicated: 0,
+      filtered: 0,
       indicatedBytes: 0,
       passes: 0,
       sendsSwallowed: 0,
@@ -411,6 +436,13 @@ function replayTimer(
     const frame = adapter.frames[adapter.next] as Frame;
     if (adapter.next === 0) adapter.stats.passes++;
     adapter.next++;
+    if (!accepts(adapter, frame.data)) {
+      adapter.free.push(nbl);
+      adapter.stats.filtered++;
+      // Paced replays spend this turn on the refused frame; asap goes on to the next.
+      if (batch === 1) break;
+      continue;
+    }
     const nb = nbl.FirstNetBuffer;
     const mdl = nb?.MdlChain ?? null;
     if (nb === null || mdl === null) {
@@ -553,7 +585,8 @@ export function DriverEntry(DriverObject: DRIVER_OBJECT, RegistryPath: string): 
     UnloadHandler: MPDriverUnload,
     PauseHandler: MPPause,
     RestartHandler: MPRestart,
-    OidRequestHandler: () => NDIS_STATUS_NOT_SUPPORTED,
+    OidRequestHandler: (MiniportAdapterContext, OidRequest) =>
+      oidRequest(MiniportAdapterContext as Adapter, OidRequest),
     SendNetBufferListsHandler: MPSendNetBufferLists,
     ReturnNetBufferListsHandler: MPReturnNetBufferLists,
     CancelSendHandler: nothing,
