@@ -4,8 +4,11 @@
  * files (resolved relative to the stack file), how to explain an adapter that failed to start,
  * and what to report when the run ends.
  */
+import * as hub from "../drivers/hub/index.js";
+import * as ipv4Host from "../drivers/ipv4-host/index.js";
 import * as passthrough from "../drivers/passthrough/index.js";
 import * as pcap from "../drivers/pcap/index.js";
+import * as raw from "../drivers/raw/index.js";
 import * as testMiniport from "../drivers/test-miniport/index.js";
 import type { DRIVER_OBJECT, DriverModule } from "../index.js";
 
@@ -44,6 +47,69 @@ export interface BuiltinDriver {
 }
 
 const BUILTINS: readonly BuiltinDriver[] = [
+  {
+    id: "hub",
+    description: "a miniport whose adapters with the same Hub registry value hear each other",
+    module: hub,
+    setLink: (driverObject, adapter, up) => {
+      if (!hub.hubOf(driverObject).setLink(adapter.ifIndex, up))
+        throw new Error(`adapter ${adapter.name} is not a running hub adapter`);
+    },
+    report: (driverObject, service, nameOf) => {
+      const adapters = hub
+        .hubOf(driverObject)
+        .adapters()
+        .map((a) => ({ name: nameOf(a.ifIndex), ...a }));
+      return {
+        driver: service,
+        lines: adapters.map(
+          (a) =>
+            `${a.name} on hub ${a.hub}: link ${a.linkUp ? "up" : "down"}, sent ${a.counters.framesSent}, received ${a.counters.framesReceived}, filtered ${a.counters.framesFiltered}, discarded ${a.counters.receiveDiscards}`,
+        ),
+        data: { adapters },
+      };
+    },
+  },
+  {
+    id: "ipv4-host",
+    description: "an IPv4 host protocol: ARP, ICMP echo (answering and pinging), UDP echo",
+    module: ipv4Host,
+    report: (driverObject, service) => {
+      const interfaces = ipv4Host.ipv4HostInterfaces(driverObject);
+      const refusals = ipv4Host.ipv4HostRefusals(driverObject);
+      return {
+        driver: service,
+        lines: [
+          ...interfaces.map((i) => {
+            const c = i.counters;
+            const ping =
+              i.pingTarget === null
+                ? ""
+                : `, pinged ${i.pingTarget}: ${c.echoRequestsSent} echo requests sent, ${c.echoRepliesReceived} answered`;
+            return `${i.address ?? "(no address)"} on ${i.adapterName}${ping}; answered ${c.echoRequestsAnswered} echo requests, ${c.arpRequestsAnswered} ARP requests${i.udpEchoPort === null ? "" : `, echoed ${c.udpEchoed} UDP datagrams`}`;
+          }),
+          ...refusals.map((r) => `refused to bind to ${r.adapterName}: ${r.reason}`),
+        ],
+        data: { interfaces, refusals },
+      };
+    },
+  },
+  {
+    id: "raw",
+    description: "a protocol that lets Node send and read whole Ethernet frames (like ndisprot)",
+    module: raw,
+    report: (driverObject, service) => {
+      const bindings = raw.rawBindings(driverObject);
+      return {
+        driver: service,
+        lines: bindings.map(
+          (b) =>
+            `${b.adapterName}: received ${b.counters.framesReceived}, sent ${b.counters.framesSent}, dropped ${b.counters.framesDropped}`,
+        ),
+        data: { bindings },
+      };
+    },
+  },
   {
     id: "passthrough",
     description: "the passthrough IM driver",

@@ -42,7 +42,7 @@ bindings:
       IPAddress: 198.51.100.1
       PrefixLength: 24
       PingTarget: 198.51.100.2
-      PingCount: 5
+      PingCount: 4
       PingIntervalMs: 500
   - protocol: host-b
     adapter: eth1-pt
@@ -50,7 +50,7 @@ bindings:
       IPAddress: 198.51.100.2
       PrefixLength: 24
       PingTarget: 198.51.100.1
-      PingCount: 5
+      PingCount: 4
       PingIntervalMs: 500
       UdpEchoPort: 7
 
