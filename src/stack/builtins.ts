@@ -10,6 +10,7 @@ import * as passthrough from "../drivers/passthrough/index.js";
 import * as pcap from "../drivers/pcap/index.js";
 import * as raw from "../drivers/raw/index.js";
 import * as testMiniport from "../drivers/test-miniport/index.js";
+import * as vxlan from "../drivers/vxlan/index.js";
 import type { DRIVER_OBJECT, DriverModule } from "../index.js";
 
 /** What a built-in driver says about itself when a run ends: text lines and a JSON record. */
@@ -141,6 +142,25 @@ const BUILTINS: readonly BuiltinDriver[] = [
       };
     },
   },
+  {
+    id: "vxlan",
+    description: "a miniport whose wire is a VXLAN tunnel over a UDP socket (RFC 7348)",
+    module: vxlan,
+    explainFailure: (driverObject) => vxlan.vxlanInitErrors(driverObject).at(-1),
+    report: (driverObject, service, nameOf) => {
+      const adapters = vxlan
+        .vxlanAdapters(driverObject)
+        .map((a) => ({ name: nameOf(a.ifIndex), ...a }));
+      return {
+        driver: service,
+        lines: adapters.map(
+          (a) =>
+            `${a.name}: VNI ${a.vni} ${a.local} → ${a.remote}, link ${a.linkUp ? "up" : `down${a.linkError === null ? "" : ` (${a.linkError})`}`}, sent ${a.counters.framesSent}, received ${a.counters.framesReceived}, dropped ${a.dropped}`,
+        ),
+        data: { adapters },
+      };
+    },
+  },
 ];
 
 export function builtinDriver(id: string): BuiltinDriver | undefined {
@@ -148,7 +168,7 @@ export function builtinDriver(id: string): BuiltinDriver | undefined {
 }
 
 export function builtinDriverIds(): readonly string[] {
-  return BUILTINS.map((b) => b.id);
+  return BUILTINS.map((b) => b.id).sort();
 }
 
 /** A module string that is a path rather than a built-in id. */

@@ -5,14 +5,18 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { ManualClock } from "../../src/index.js";
 import {
   durationMs,
   loadStackFile,
   parseStack,
   StackFileError,
   stackFileJsonSchema,
+  startStack,
+  stopStack,
 } from "../../src/stack/index.js";
 
 /** The problems parseStack reports for `text`, as `line:col: message` strings. */
@@ -125,7 +129,7 @@ describe("stack file: refused with file:line:col", () => {
     assert.equal(found.length, 1);
     assert.match(
       found[0] ?? "",
-      /^3:13: drivers\[0\]\.module: unknown driver "e1000": expected a built-in driver \(passthrough, test-miniport, pcap.*\) or a path to a driver module/,
+      /^3:13: drivers\[0\]\.module: unknown driver "e1000": expected a built-in driver \(hub, ipv4-host, passthrough, pcap, raw, test-miniport, vxlan\) or a path to a driver module \(\.\/my-driver\.ts\)$/,
     );
   });
 
@@ -175,6 +179,25 @@ describe("stack file: refused with file:line:col", () => {
     writeFileSync(join(dir, "s.yaml"), "drivers: [{ name: t, module: pcap }]\n");
     const stack = await loadStackFile(join(dir, "s.yaml"));
     assert.equal(stack.baseDir, dir);
+  });
+});
+
+describe("stack file: a driver of one's own", () => {
+  test("a module path is resolved against the stack file's folder and loaded", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ndis-own-"));
+    const driver = fileURLToPath(
+      new URL("../../src/drivers/test-miniport/index.ts", import.meta.url),
+    );
+    writeFileSync(
+      join(dir, "own.yaml"),
+      `drivers: [{ name: mine, module: ${JSON.stringify(relative(dir, driver))} }]\nadapters: [{ name: eth0, driver: mine }]\n`,
+    );
+    const running = await startStack(await loadStackFile(join(dir, "own.yaml")), {
+      clock: new ManualClock(),
+    });
+    assert.deepEqual(running.problems, []);
+    assert.equal(running.host.adapter("eth0")?.state, "Running");
+    assert.deepEqual((await stopStack(running)).liveObjects, []);
   });
 });
 

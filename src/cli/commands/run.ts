@@ -95,7 +95,11 @@ class Capture {
     this.frames++;
   }
 
+  #closed = false;
+
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     closeSync(this.#fd);
   }
 }
@@ -128,118 +132,130 @@ export async function run(
   const intervalMs = durationMs(options.interval ?? "1s");
   const capturePath = options.capture ?? spec.capture?.file;
 
-  const capture =
-    capturePath === undefined
-      ? null
-      : new Capture(
-          capturePath,
-          options.capture === undefined ? spec.capture?.adapters : undefined,
-          env.epochNs?.() ?? BigInt(Date.now()) * 1_000_000n,
-          clock.now(),
-        );
-  const running = await startStack(stack, {
-    ...(options.ndisVersion === undefined ? {} : { ndisVersion: options.ndisVersion }),
-    ...(options.verifier === undefined ? {} : { verifier: options.verifier }),
-    acceptDefaultHeaderType: options.acceptDefaultHeaderType === true,
-    clock,
-    setup: (host) => {
-      header(host, stack, out);
-      if (options.trace === true) host.onTrace((event) => out.trace(event));
-      if (capture !== null) host.onFrame((event) => capture.frame(event));
-    },
-  });
-  const { host } = running;
-  const startedNs = clock.now();
-  const elapsedMs = () => Number(clock.now() - startedNs) / 1e6;
-
-  for (const problem of running.problems) out.problem(problem);
-  out.record("up", {
-    adapters: host.adapters,
-    bindings: host.bindings,
-    problems: running.problems,
-  });
-  out.line("");
-  out.adapters(host.adapters, host.bindings);
-  out.line("");
-
-  // Link events, on the host clock from now.
+  // A signal from here on ends the run the orderly way: after bring-up, with the teardown.
   const cancels: (() => void)[] = [];
-  for (const event of spec.run?.events ?? []) {
-    cancels.push(
-      clock.schedule(durationMs(event.at), () => {
-        const { adapter, up } = event.link;
-        try {
-          running.setLink(adapter, up);
-          out.line(`link ${adapter} ${up ? "up" : "down"} at ${event.at}`);
-          out.record("link", { adapter, up, at: event.at });
-        } catch (err) {
-          out.problem(err instanceof Error ? err.message : String(err));
-        }
-      }),
-    );
-  }
-
-  // Live counters until the duration is over or a signal comes.
-  const ticker = setInterval(() => out.counters(host.statistics(), elapsedMs()), intervalMs);
-  const reason = await new Promise<string>((resolve) => {
-    const onInt = () => resolve("SIGINT");
-    const onTerm = () => resolve("SIGTERM");
-    signals.once("SIGINT", onInt);
-    signals.once("SIGTERM", onTerm);
-    cancels.push(
-      () => signals.off("SIGINT", onInt),
-      () => signals.off("SIGTERM", onTerm),
-    );
-    if (runMs !== undefined) cancels.push(clock.schedule(runMs, () => resolve("duration")));
+  let stop: (reason: string) => void = () => {};
+  const stopped = new Promise<string>((resolve) => {
+    stop = resolve;
   });
-  clearInterval(ticker);
-  for (const cancel of cancels) cancel();
-  const ranMs = elapsedMs();
-
-  out.line("");
-  out.line(
-    reason === "duration"
-      ? `ran ${(ranMs / 1000).toFixed(1)}s; tearing the stack down`
-      : `${reason} after ${(ranMs / 1000).toFixed(1)}s; tearing the stack down`,
+  const onInt = () => stop("SIGINT");
+  const onTerm = () => stop("SIGTERM");
+  signals.once("SIGINT", onInt);
+  signals.once("SIGTERM", onTerm);
+  cancels.push(
+    () => signals.off("SIGINT", onInt),
+    () => signals.off("SIGTERM", onTerm),
   );
-  // What the drivers counted, read while they are still loaded.
-  const reports = running.reports();
-  const finalStats = host.statistics();
-  const teardown = await stopStack(running);
-  capture?.close();
 
-  out.line("");
-  out.counters(finalStats, ranMs, true);
-  out.record("stopped", { reason, elapsedMs: Math.round(ranMs) });
-  for (const report of reports) {
+  let capture: Capture | null = null;
+  try {
+    capture =
+      capturePath === undefined
+        ? null
+        : new Capture(
+            capturePath,
+            options.capture === undefined ? spec.capture?.adapters : undefined,
+            env.epochNs?.() ?? BigInt(Date.now()) * 1_000_000n,
+            clock.now(),
+          );
+    const running = await startStack(stack, {
+      ...(options.ndisVersion === undefined ? {} : { ndisVersion: options.ndisVersion }),
+      ...(options.verifier === undefined ? {} : { verifier: options.verifier }),
+      acceptDefaultHeaderType: options.acceptDefaultHeaderType === true,
+      clock,
+      setup: (host) => {
+        header(host, stack, out);
+        if (options.trace === true) host.onTrace((event) => out.trace(event));
+        const sink = capture;
+        if (sink !== null) host.onFrame((event) => sink.frame(event));
+      },
+    });
+    const { host } = running;
+    const startedNs = clock.now();
+    const elapsedMs = () => Number(clock.now() - startedNs) / 1e6;
+
+    for (const problem of running.problems) out.problem(problem);
+    out.record("up", {
+      adapters: host.adapters,
+      bindings: host.bindings,
+      problems: running.problems,
+    });
     out.line("");
-    out.line(`${report.driver}:`);
-    for (const line of report.lines) out.line(`  ${line}`);
-    out.record("report", { driver: report.driver, ...report.data });
-  }
-  if (capture !== null) {
+    out.adapters(host.adapters, host.bindings);
     out.line("");
-    out.line(`capture: ${capture.frames} frames written to ${capturePath}`);
-    out.record("capture", { file: capturePath, frames: capture.frames });
+
+    // Link events, on the host clock from now.
+    for (const event of spec.run?.events ?? []) {
+      cancels.push(
+        clock.schedule(durationMs(event.at), () => {
+          const { adapter, up } = event.link;
+          try {
+            running.setLink(adapter, up);
+            out.line(`link ${adapter} ${up ? "up" : "down"} at ${event.at}`);
+            out.record("link", { adapter, up, at: event.at });
+          } catch (err) {
+            out.problem(err instanceof Error ? err.message : String(err));
+          }
+        }),
+      );
+    }
+
+    // Live counters until the duration is over or a signal comes.
+    const ticker = setInterval(() => out.counters(host.statistics(), elapsedMs()), intervalMs);
+    if (runMs !== undefined) cancels.push(clock.schedule(runMs, () => stop("duration")));
+    const reason = await stopped;
+    clearInterval(ticker);
+    for (const cancel of cancels) cancel();
+    const ranMs = elapsedMs();
+
+    out.line("");
+    out.line(
+      reason === "duration"
+        ? `ran ${(ranMs / 1000).toFixed(1)}s; tearing the stack down`
+        : `${reason} after ${(ranMs / 1000).toFixed(1)}s; tearing the stack down`,
+    );
+    // What the drivers counted, read while they are still loaded.
+    const reports = running.reports();
+    const finalStats = host.statistics();
+    const teardown = await stopStack(running);
+    capture?.close();
+
+    out.line("");
+    out.counters(finalStats, ranMs, true);
+    out.record("stopped", { reason, elapsedMs: Math.round(ranMs) });
+    for (const report of reports) {
+      out.line("");
+      out.line(`${report.driver}:`);
+      for (const line of report.lines) out.line(`  ${line}`);
+      out.record("report", { driver: report.driver, ...report.data });
+    }
+    if (capture !== null) {
+      out.line("");
+      out.line(`capture: ${capture.frames} frames written to ${capturePath}`);
+      out.record("capture", { file: capturePath, frames: capture.frames });
+    }
+    for (const problem of teardown.problems) out.problem(problem);
+    out.line("");
+    const leaked = teardown.liveObjects.length;
+    out.line(`live objects after teardown: ${leaked}`);
+    for (const object of teardown.liveObjects)
+      out.problem(`left behind: ${object.kind} ${object.name} (${object.driver})`);
+    out.record("teardown", { liveObjects: teardown.liveObjects });
+    out.line("");
+    out.violations(host.violations);
+    const errors = host.violations.filter((v) => v.severity === "error").length;
+    const problems = running.problems.length + teardown.problems.length;
+    out.record("summary", {
+      stack: stack.file === DEFAULT_STACK_NAME ? "default" : stack.file,
+      reason,
+      problems,
+      violations: host.violations.length,
+      errors,
+      leaked,
+    });
+    return problems === 0 && errors === 0 && leaked === 0 ? 0 : 1;
+  } finally {
+    for (const cancel of cancels) cancel();
+    capture?.close();
   }
-  for (const problem of teardown.problems) out.problem(problem);
-  out.line("");
-  const leaked = teardown.liveObjects.length;
-  out.line(`live objects after teardown: ${leaked}`);
-  for (const object of teardown.liveObjects)
-    out.problem(`left behind: ${object.kind} ${object.name} (${object.driver})`);
-  out.record("teardown", { liveObjects: teardown.liveObjects });
-  out.line("");
-  out.violations(host.violations);
-  const errors = host.violations.filter((v) => v.severity === "error").length;
-  const problems = running.problems.length + teardown.problems.length;
-  out.record("summary", {
-    stack: stack.file === DEFAULT_STACK_NAME ? "default" : stack.file,
-    reason,
-    problems,
-    violations: host.violations.length,
-    errors,
-    leaked,
-  });
-  return problems === 0 && errors === 0 && leaked === 0 ? 0 : 1;
 }
