@@ -153,6 +153,7 @@ export type DriverEntry = z.infer<typeof DriverEntry>;
 export type AdapterEntry = z.infer<typeof AdapterEntry>;
 export type BindingEntry = z.infer<typeof BindingEntry>;
 export type RegistryValues = z.infer<typeof Registry>;
+export type LinkEventEntry = z.infer<typeof LinkEvent>;
 
 /** The JSON Schema of a stack file (draft 2020-12), for editors and other tools. */
 export function stackFileJsonSchema(): object {

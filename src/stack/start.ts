@@ -15,11 +15,12 @@ import {
   NdisHost,
   NT_SUCCESS,
   ndisStatusToString,
+  realClock,
   type VerifierMode,
 } from "../index.js";
 import { type BuiltinDriver, builtinDriver, type DriverReport, isModulePath } from "./builtins.js";
 import type { Stack } from "./load.js";
-import type { RegistryValues } from "./schema.js";
+import { durationMs, type LinkEventEntry, type RegistryValues } from "./schema.js";
 
 export interface StartStackOptions {
   /** Overrides the file's `ndis.version`. */
@@ -54,6 +55,11 @@ export interface RunningStack {
   setLink(adapter: string, up: boolean): void;
   /** The built-in drivers' own counters. */
   reports(): readonly DriverReport[];
+  /**
+   * Schedules the file's `run.events` on the host clock, from now; `onEvent` hears each one as it
+   * happens (with why it failed, or null). Returns a function that cancels those not yet due.
+   */
+  scheduleEvents(onEvent?: (event: LinkEventEntry, error: string | null) => void): () => void;
 }
 
 function withFiles(
@@ -85,12 +91,13 @@ export async function startStack(
               ? { protocol: b.protocol, adapter: b.adapter }
               : { protocol: b.protocol, adapter: b.adapter, registry: b.registry },
         );
+  const clock = options.clock ?? realClock();
   const host = new NdisHost({
     ndisVersion: options.ndisVersion ?? spec.ndis?.version ?? "6.89",
     verifier: options.verifier ?? spec.ndis?.verifier ?? "record",
     acceptDefaultHeaderType: options.acceptDefaultHeaderType === true,
     bindings,
-    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    clock,
   });
   host.observe();
   options.setup?.(host);
@@ -142,24 +149,42 @@ export async function startStack(
     }
   }
 
+  const setLink = (adapter: string, up: boolean): void => {
+    const name = spec.adapters.find((a) => a.name === adapter)?.driver;
+    const driver = drivers.find((d) => d.name === name);
+    const control = driver?.builtin?.setLink;
+    if (driver === undefined || control === undefined) {
+      throw new NdisError(
+        "NDIS_ERR_INVALID_ARGUMENT",
+        `adapter ${adapter}: its driver cannot set the link (only hub adapters can)`,
+      );
+    }
+    const ifIndex = [...ifIndexes].find(([, n]) => n === adapter)?.[0] ?? 0;
+    control(driver.driverObject, { name: adapter, ifIndex }, up);
+  };
+
   return {
     host,
     stack,
     drivers,
     adapters,
     problems,
-    setLink(adapter, up) {
-      const name = spec.adapters.find((a) => a.name === adapter)?.driver;
-      const driver = drivers.find((d) => d.name === name);
-      const setLink = driver?.builtin?.setLink;
-      if (driver === undefined || setLink === undefined) {
-        throw new NdisError(
-          "NDIS_ERR_INVALID_ARGUMENT",
-          `adapter ${adapter}: its driver cannot set the link (only hub adapters can)`,
-        );
-      }
-      const ifIndex = [...ifIndexes].find(([, n]) => n === adapter)?.[0] ?? 0;
-      setLink(driver.driverObject, { name: adapter, ifIndex }, up);
+    setLink,
+    scheduleEvents(onEvent) {
+      const cancels = (spec.run?.events ?? []).map((event) =>
+        clock.schedule(durationMs(event.at), () => {
+          let error: string | null = null;
+          try {
+            setLink(event.link.adapter, event.link.up);
+          } catch (err) {
+            error = err instanceof Error ? err.message : String(err);
+          }
+          onEvent?.(event, error);
+        }),
+      );
+      return () => {
+        for (const cancel of cancels) cancel();
+      };
     },
     reports() {
       const out: DriverReport[] = [];

@@ -15,6 +15,7 @@ import {
   DEFAULT_STACK_YAML,
   durationMs,
   loadStackFile,
+  parseStack,
   type RunningStack,
   type Stack,
   StackFile,
@@ -127,6 +128,58 @@ describe("examples", () => {
     }[];
     assert.deepEqual({ in: cap0?.indicated, out: cap0?.sendsSwallowed }, { in: 6, out: 6 });
     assert.equal(stats.adapters[0]?.receivedPackets, 6);
+  });
+
+  test("run events: a hub port's link goes down and up on time, and the host above hears it", async () => {
+    const stack = parseStack(
+      DEFAULT_STACK_YAML.replace(
+        "run:\n  duration: 3s\n",
+        "run:\n  duration: 3s\n  events:\n    - { at: 1s, link: { adapter: eth1, up: false } }\n    - { at: 2s, link: { adapter: eth1, up: true } }\n",
+      ),
+      "flap.yaml",
+    );
+    assert.equal(stack.spec.run?.events.length, 2);
+    const clock = new ManualClock();
+    const running = await startStack(stack, { clock, verifier: "strict" });
+    const heard: string[] = [];
+    running.scheduleEvents((event, error) =>
+      heard.push(`${event.at} ${event.link.up ? "up" : "down"} ${error ?? "ok"}`),
+    );
+    const link = () =>
+      (report(running.reports(), "hub").adapters as { name: string; linkUp: boolean }[]).find(
+        (a) => a.name === "eth1",
+      )?.linkUp;
+    clock.advance(999);
+    assert.equal(link(), true);
+    clock.advance(1);
+    assert.equal(link(), false);
+    clock.advance(1000);
+    assert.equal(link(), true);
+    clock.advance(1000);
+    await running.host.settle();
+    assert.deepEqual(heard, ["1s down ok", "2s up ok"]);
+    const [ifc] = report(running.reports(), "host-b").interfaces as {
+      counters: { linkChanges: number };
+    }[];
+    assert.ok((ifc?.counters.linkChanges ?? 0) >= 2, "host-b saw the link go and come back");
+    assert.deepEqual((await stopStack(running)).liveObjects, []);
+    assert.deepEqual(running.host.violations, []);
+  });
+
+  test("a link event for an adapter whose driver has no link to pull is reported, not thrown", async () => {
+    const stack = parseStack(
+      "drivers: [{ name: t, module: test-miniport }]\nadapters: [{ name: eth0, driver: t }]\nrun: { events: [{ at: 10ms, link: { adapter: eth0, up: false } }] }\n",
+      "nolink.yaml",
+    );
+    const clock = new ManualClock();
+    const running = await startStack(stack, { clock });
+    const heard: string[] = [];
+    running.scheduleEvents((_event, error) => heard.push(error ?? "ok"));
+    clock.advance(10);
+    assert.deepEqual(heard, [
+      "adapter eth0: its driver cannot set the link (only hub adapters can)",
+    ]);
+    assert.deepEqual((await stopStack(running)).liveObjects, []);
   });
 
   test("passthrough: up and down under the strict verifier", async () => {

@@ -185,20 +185,17 @@ export async function run(
     out.line("");
 
     // Link events, on the host clock from now.
-    for (const event of spec.run?.events ?? []) {
-      cancels.push(
-        clock.schedule(durationMs(event.at), () => {
-          const { adapter, up } = event.link;
-          try {
-            running.setLink(adapter, up);
-            out.line(`link ${adapter} ${up ? "up" : "down"} at ${event.at}`);
-            out.record("link", { adapter, up, at: event.at });
-          } catch (err) {
-            out.problem(err instanceof Error ? err.message : String(err));
-          }
-        }),
-      );
-    }
+    cancels.push(
+      running.scheduleEvents((event, error) => {
+        const { adapter, up } = event.link;
+        if (error !== null) {
+          out.problem(`link event at ${event.at}: ${error}`);
+          return;
+        }
+        out.line(`link ${adapter} ${up ? "up" : "down"} at ${event.at}`);
+        out.record("link", { adapter, up, at: event.at });
+      }),
+    );
 
     // Live counters until the duration is over or a signal comes.
     const ticker = setInterval(() => out.counters(host.statistics(), elapsedMs()), intervalMs);
