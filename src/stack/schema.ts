@@ -9,15 +9,16 @@ import { NDIS_VERSIONS, parseNdisVersion } from "../index.js";
 
 const NDIS_VERSIONS_TEXT = `${NDIS_VERSIONS.map((v) => v.label).join(", ")}`;
 
-/** A duration: `"250ms"`, `"3s"`, `"1.5s"`, `"2m"`. */
-export const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m)$/;
+/** A duration: `"250ms"`, `"3s"`, `"1.5s"`, `"2m"`, `"1h"`. */
+export const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 
 /** Milliseconds of a duration string that matches DURATION. */
 export function durationMs(text: string): number {
   const m = DURATION.exec(text);
   if (m === null) throw new RangeError(`${JSON.stringify(text)} is not a duration`);
   const value = Number(m[1]);
-  return m[2] === "ms" ? value : m[2] === "s" ? value * 1000 : value * 60_000;
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"];
+  return value * unit;
 }
 
 const duration = z

@@ -88,6 +88,7 @@ run:
     assert.equal(durationMs("250ms"), 250);
     assert.equal(durationMs("3s"), 3000);
     assert.equal(durationMs("2m"), 120_000);
+    assert.equal(durationMs("1h"), 3_600_000);
     assert.throws(() => durationMs("3 s"), RangeError);
   });
 });
