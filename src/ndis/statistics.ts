@@ -1,15 +1,12 @@
 /**
- * What a miniport reports about its own traffic and link: NDIS_STATISTICS_INFO for
- * OID_GEN_STATISTICS and the NDIS_MEDIA_STATE of OID_GEN_MEDIA_CONNECT_STATUS [HDR ntddndis.h].
- * (The packet filter bits are in `packet-filter.ts`.)
+ * NDIS_STATISTICS_INFO (ntddndis.h): the answer to OID_GEN_STATISTICS, which every NDIS 6
+ * miniport must give (contract §6.1), and the NDIS_STATISTICS_FLAGS_VALID_* bits that say which of
+ * its counters are kept (also a miniport's `SupportedStatistics` general attribute).
+ *
+ * [MODEL] An OID's InformationBuffer is bytes, so the structure travels in its x64 layout:
+ * Header (4), SupportedStatistics (ULONG), then 18 ULONG64 counters, little-endian.
  */
-import type { NDIS_OBJECT_HEADER } from "./object-header.js";
 
-/** NDIS_MEDIA_STATE: the ULONG OID_GEN_MEDIA_CONNECT_STATUS answers. */
-export const NdisMediaStateConnected = 0;
-export const NdisMediaStateDisconnected = 1;
-
-// NDIS_STATISTICS_FLAGS_VALID_*: which counters of NDIS_STATISTICS_INFO are meaningful.
 export const NDIS_STATISTICS_FLAGS_VALID_DIRECTED_FRAMES_RCV = 0x00000001;
 export const NDIS_STATISTICS_FLAGS_VALID_MULTICAST_FRAMES_RCV = 0x00000002;
 export const NDIS_STATISTICS_FLAGS_VALID_BROADCAST_FRAMES_RCV = 0x00000004;
@@ -30,39 +27,11 @@ export const NDIS_STATISTICS_FLAGS_VALID_MULTICAST_BYTES_XMIT = 0x00100000;
 export const NDIS_STATISTICS_FLAGS_VALID_BROADCAST_BYTES_XMIT = 0x00200000;
 
 export const NDIS_STATISTICS_INFO_REVISION_1 = 1;
-/** [DERIVED] x64: Header 4, SupportedStatistics 4, eighteen ULONG64 counters. */
+/** [DERIVED] x64: Header 4, SupportedStatistics 4, 18 × ULONG64. */
 export const NDIS_SIZEOF_STATISTICS_INFO_REVISION_1 = 152;
 
-/**
- * NDIS_STATISTICS_INFO (Header Type NDIS_OBJECT_TYPE_DEFAULT, Revision 1): the answer to
- * OID_GEN_STATISTICS. ULONG64 counters are bigints. On the wire of an OID request it is laid out
- * as in C (little-endian, `writeStatisticsInfo`).
- */
-export interface NDIS_STATISTICS_INFO {
-  Header: NDIS_OBJECT_HEADER;
-  SupportedStatistics: number;
-  ifInDiscards: bigint;
-  ifInErrors: bigint;
-  ifHCInOctets: bigint;
-  ifHCInUcastPkts: bigint;
-  ifHCInMulticastPkts: bigint;
-  ifHCInBroadcastPkts: bigint;
-  ifHCOutOctets: bigint;
-  ifHCOutUcastPkts: bigint;
-  ifHCOutMulticastPkts: bigint;
-  ifHCOutBroadcastPkts: bigint;
-  ifOutErrors: bigint;
-  ifOutDiscards: bigint;
-  ifHCInUcastOctets: bigint;
-  ifHCInMulticastOctets: bigint;
-  ifHCInBroadcastOctets: bigint;
-  ifHCOutUcastOctets: bigint;
-  ifHCOutMulticastOctets: bigint;
-  ifHCOutBroadcastOctets: bigint;
-}
-
-/** The ULONG64 members of NDIS_STATISTICS_INFO, in their C order (offsets 8, 16, …). */
-const COUNTERS = [
+/** The 18 counters of NDIS_STATISTICS_INFO, in structure order. */
+export const NDIS_STATISTICS_INFO_COUNTERS = [
   "ifInDiscards",
   "ifInErrors",
   "ifHCInOctets",
@@ -83,29 +52,34 @@ const COUNTERS = [
   "ifHCOutBroadcastOctets",
 ] as const;
 
-/**
- * [MODEL] Writes `info` into `buffer` with the C layout (at least
- * NDIS_SIZEOF_STATISTICS_INFO_REVISION_1 bytes), as a miniport copies its structure into an OID's
- * InformationBuffer.
- */
-export function writeStatisticsInfo(buffer: Uint8Array, info: NDIS_STATISTICS_INFO): void {
-  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-  view.setUint8(0, info.Header.Type);
-  view.setUint8(1, info.Header.Revision);
-  view.setUint16(2, info.Header.Size, true);
+export type NdisStatisticsCounter = (typeof NDIS_STATISTICS_INFO_COUNTERS)[number];
+
+/** NDIS_STATISTICS_INFO (Header Type NDIS_OBJECT_TYPE_DEFAULT, Revision 1); counters are ULONG64. */
+export type NDIS_STATISTICS_INFO = {
+  readonly SupportedStatistics: number;
+} & { readonly [K in NdisStatisticsCounter]: bigint };
+
+/** The structure's bytes (Header Type DEFAULT 0x80, Revision 1, Size 152). */
+export function ndisStatisticsInfoBytes(info: NDIS_STATISTICS_INFO): Uint8Array {
+  const bytes = new Uint8Array(NDIS_SIZEOF_STATISTICS_INFO_REVISION_1);
+  const view = new DataView(bytes.buffer);
+  bytes[0] = 0x80;
+  bytes[1] = NDIS_STATISTICS_INFO_REVISION_1;
+  view.setUint16(2, NDIS_SIZEOF_STATISTICS_INFO_REVISION_1, true);
   view.setUint32(4, info.SupportedStatistics >>> 0, true);
-  for (let i = 0; i < COUNTERS.length; i++)
-    view.setBigUint64(8 + 8 * i, info[COUNTERS[i] as (typeof COUNTERS)[number]], true);
+  NDIS_STATISTICS_INFO_COUNTERS.forEach((name, i) => {
+    view.setBigUint64(8 + 8 * i, BigInt.asUintN(64, info[name]), true);
+  });
+  return bytes;
 }
 
-/** [MODEL] Reads an NDIS_STATISTICS_INFO written with the C layout (an OID's answer). */
-export function readStatisticsInfo(buffer: Uint8Array): NDIS_STATISTICS_INFO {
-  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-  const info: Record<string, unknown> = {
-    Header: { Type: view.getUint8(0), Revision: view.getUint8(1), Size: view.getUint16(2, true) },
-    SupportedStatistics: view.getUint32(4, true),
-  };
-  for (let i = 0; i < COUNTERS.length; i++)
-    info[COUNTERS[i] as string] = view.getBigUint64(8 + 8 * i, true);
-  return info as unknown as NDIS_STATISTICS_INFO;
+/** Reads the structure back from at least 152 bytes; null when shorter or not Revision 1. */
+export function ndisStatisticsInfoFromBytes(bytes: Uint8Array): NDIS_STATISTICS_INFO | null {
+  if (bytes.length < NDIS_SIZEOF_STATISTICS_INFO_REVISION_1) return null;
+  if (bytes[1] !== NDIS_STATISTICS_INFO_REVISION_1) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const counters = Object.fromEntries(
+    NDIS_STATISTICS_INFO_COUNTERS.map((name, i) => [name, view.getBigUint64(8 + 8 * i, true)]),
+  ) as { [K in NdisStatisticsCounter]: bigint };
+  return { SupportedStatistics: view.getUint32(4, true), ...counters };
 }

@@ -39,6 +39,7 @@ import {
 import { internetChecksum } from "../../src/net/checksum.js";
 import { createVxlanNamespace, netnsSkipReason, type VxlanNamespace } from "../helpers/netns.js";
 import { scriptedProtocol } from "../helpers/protocol.js";
+import { waitFor } from "../helpers/vxlan-stack.js";
 
 const skip = netnsSkipReason();
 const VNI = 4242;
@@ -99,19 +100,6 @@ function echoRequest(
   return frame;
 }
 
-/** Resolves when `check` holds after some event; rejects after `ms`. */
-function waitFor(check: () => boolean, ms: number, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = () => {
-      if (check()) return resolve();
-      if (Date.now() - started > ms) return reject(new Error(`timed out waiting for ${what}`));
-      setImmediate(tick);
-    };
-    tick();
-  });
-}
-
 describe("VXLAN miniport ↔ Linux kernel VXLAN", { skip: skip ?? false }, () => {
   let net: VxlanNamespace;
   let host: NdisHost;
@@ -164,7 +152,13 @@ describe("VXLAN miniport ↔ Linux kernel VXLAN", { skip: skip ?? false }, () =>
     await host.addAdapter({
       driver: "vxlan",
       name: "vxlan0",
-      registry: { LocalAddress: net.nodeAddress, RemoteAddress: net.nsAddress, VNI },
+      // One receive NBL up the stack at a time: the pause test below fills it.
+      registry: {
+        LocalAddress: net.nodeAddress,
+        RemoteAddress: net.nsAddress,
+        VNI,
+        ReceiveBuffers: 1,
+      },
     });
     await waitFor(() => linkStates.length > 0, 5000, "the link-state indication");
   });
@@ -321,7 +315,17 @@ describe("VXLAN miniport ↔ Linux kernel VXLAN", { skip: skip ?? false }, () =>
     await net.run(["ping", "-c", "1", "-W", "1", "198.51.100.2"]);
     await waitFor(() => held.length > 0, 5000, "a held receive");
     holdReceives = false;
-    assert.equal(vxlan.vxlanAdapters(driverObject)[0]?.receivesOutstanding, held.length);
+    assert.equal(vxlan.vxlanAdapters(driverObject)[0]?.receivesOutstanding, 1);
+    assert.equal(held.length, 1);
+    // ReceiveBuffers is 1 and that one is up the stack: what arrives now is dropped as noBuffer.
+    const noBuffer = vxlan.vxlanAdapters(driverObject)[0]?.drops.noBuffer ?? 0;
+    await net.run(["ping", "-c", "2", "-i", "0.2", "-W", "1", "198.51.100.2"]);
+    await waitFor(
+      () => (vxlan.vxlanAdapters(driverObject)[0]?.drops.noBuffer ?? 0) >= noBuffer + 2,
+      5000,
+      "noBuffer drops",
+    );
+    assert.equal(held.length, 1);
 
     const frame = echoRequest(
       macBytes(net.vxlanMac),

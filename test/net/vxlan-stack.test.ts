@@ -234,6 +234,12 @@ describe("Linux ↔ VXLAN miniport → passthrough → ipv4-host", { skip: skip 
       })(),
       // Reserved bits set, frame otherwise fine: accepted (RFC 7348 §5), ipv4-host drops it.
       reserved: datagram(0x0c, VNI, 60, 0xff),
+      // Well-formed, but to another unicast MAC: the packet filter (DIRECTED) refuses it.
+      otherMac: (() => {
+        const b = datagram(0x08, VNI, 60);
+        b.set([0x02, 0, 0, 0, 0x77, 0x77], 8);
+        return b;
+      })(),
     };
     const script = `
 const dgram = require("node:dgram");
@@ -257,7 +263,7 @@ s.bind(0, "${net.nsAddress}", () => {
     await waitFor(
       () => {
         const v = stack.vxlan();
-        return v.counters.datagramsReceived - before.counters.datagramsReceived >= ROUNDS * 9;
+        return v.counters.datagramsReceived - before.counters.datagramsReceived >= ROUNDS * 10;
       },
       10_000,
       "every hostile datagram to be seen",
@@ -271,7 +277,13 @@ s.bind(0, "${net.nsAddress}", () => {
     const indicated = v.counters.framesReceived - before.counters.framesReceived;
     assert.equal(seen, v.dropped - before.dropped + indicated);
     assert.ok(delta("truncated") > 0 && delta("truncated") <= 2 * sentByKind + ROUNDS);
-    for (const reason of ["missingIFlag", "vniMismatch", "oversized", "innerVlan"] as const)
+    for (const reason of [
+      "missingIFlag",
+      "vniMismatch",
+      "oversized",
+      "innerVlan",
+      "filtered",
+    ] as const)
       assert.ok(delta(reason) > 0 && delta(reason) <= sentByKind + ROUNDS, reason);
     assert.equal(delta("unexpectedSource"), ROUNDS);
     assert.equal(delta("notRunning"), 0);

@@ -13,6 +13,8 @@ import {
   NDIS_PACKET_TYPE_BROADCAST,
   NDIS_PACKET_TYPE_DIRECTED,
   NDIS_PACKET_TYPE_MULTICAST,
+  NDIS_SIZEOF_STATISTICS_INFO_REVISION_1,
+  NDIS_STATISTICS_FLAGS_VALID_MULTICAST_FRAMES_RCV,
   NDIS_STATUS_BUFFER_TOO_SHORT,
   NDIS_STATUS_INVALID_LENGTH,
   NDIS_STATUS_MEDIA_DISCONNECTED,
@@ -23,11 +25,13 @@ import {
   NdisOidRequest,
   NdisRequestQueryInformation,
   NdisRequestSetInformation,
+  ndisStatisticsInfoFromBytes,
   OID_802_3_CURRENT_ADDRESS,
   OID_802_3_MULTICAST_LIST,
   OID_802_3_PERMANENT_ADDRESS,
   OID_GEN_CURRENT_PACKET_FILTER,
   OID_GEN_RCV_OK,
+  OID_GEN_STATISTICS,
   OID_GEN_SUPPORTED_LIST,
   OID_GEN_VLAN_ID,
   OID_GEN_XMIT_OK,
@@ -228,6 +232,36 @@ interface ProbeEnv {
   received(): number;
 }
 
+describe("raw bind parameters", () => {
+  test("a PacketFilter that is neither a keyword nor an integer refuses the bind; bits the hub lacks too", async () => {
+    const host = new NdisHost({
+      clock: new ManualClock(),
+      bindings: [
+        { protocol: "raw", adapter: "a", registry: { PacketFilter: "everything" } },
+        { protocol: "raw", adapter: "b", registry: { PacketFilter: 0x10000 } },
+        { protocol: "raw", adapter: "c", registry: { PacketFilter: 0x0b } },
+      ],
+    });
+    await host.loadDriver({ name: "hub", module: hub });
+    const rawDriver = (await host.loadDriver({ name: "raw", module: rawModule })).driverObject;
+    for (const name of ["a", "b", "c"]) await host.addAdapter({ driver: "hub", name });
+    assert.deepEqual(
+      rawBindings(rawDriver).map((b) => [b.adapterName, b.packetFilter]),
+      [["c", 0x0b]],
+    );
+    assert.equal(openRaw(rawDriver, "a"), null);
+    assert.deepEqual(
+      host.bindings.map((b) => b.adapter),
+      ["c"],
+    );
+    for (const name of ["a", "b", "c"]) await host.removeAdapter(name);
+    await host.unloadDriver("raw");
+    await host.unloadDriver("hub");
+    assert.deepEqual(host.liveObjects(), []);
+    assert.deepEqual(host.violations, []);
+  });
+});
+
 describe("hub OIDs", () => {
   async function withProtocol(run: (handle: NDIS_HANDLE, env: ProbeEnv) => Promise<void> | void) {
     const clock = new ManualClock();
@@ -318,6 +352,23 @@ describe("hub OIDs", () => {
       clock.advance(0);
       assert.equal(received(), 1, "in the list now: delivered");
       assert.equal(set(h, OID_802_3_MULTICAST_LIST, new Uint8Array(7)), NDIS_STATUS_INVALID_LENGTH);
+      const stats = query(h, OID_GEN_STATISTICS, NDIS_SIZEOF_STATISTICS_INFO_REVISION_1);
+      assert.equal(stats.status, NDIS_STATUS_SUCCESS);
+      const info = ndisStatisticsInfoFromBytes(stats.data.InformationBuffer ?? new Uint8Array(0));
+      assert.ok(info);
+      assert.equal(stats.data.InformationBuffer?.[0], 0x80, "Header.Type NDIS_OBJECT_TYPE_DEFAULT");
+      assert.equal(info.ifHCInMulticastPkts, 1n);
+      assert.equal(info.ifHCInUcastPkts, 0n);
+      assert.equal(info.ifHCInOctets, BigInt(groupFrame.length));
+      assert.equal(info.ifHCInMulticastOctets, BigInt(groupFrame.length));
+      assert.equal(info.ifInDiscards, 0n);
+      assert.equal(
+        info.SupportedStatistics & NDIS_STATISTICS_FLAGS_VALID_MULTICAST_FRAMES_RCV,
+        NDIS_STATISTICS_FLAGS_VALID_MULTICAST_FRAMES_RCV,
+      );
+      const tooShort = query(h, OID_GEN_STATISTICS, 100);
+      assert.equal(tooShort.status, NDIS_STATUS_BUFFER_TOO_SHORT);
+      assert.equal(tooShort.data.BytesNeeded, NDIS_SIZEOF_STATISTICS_INFO_REVISION_1);
       const rcv = query(h, OID_GEN_RCV_OK, 8);
       assert.equal(
         new DataView((rcv.data.InformationBuffer ?? new Uint8Array(8)).buffer).getBigUint64(

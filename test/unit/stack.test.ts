@@ -630,7 +630,28 @@ describe("ipv4-host against a miniport that takes its time", () => {
     assert.equal(ipv4HostInterfaces(ipv4)[0]?.counters.arpRequestsAnswered, 1);
     NdisMIndicateReceiveNetBufferLists(adapter.handle, nbl, 0, 1, 0);
     assert.deepEqual(mp.returned, [nbl], "without RESOURCES it comes back");
-    assert.equal(held.length, 2, "two ARP replies, held by the miniport");
+    assert.deepEqual(ipv4HostInterfaces(ipv4)[0]?.arpCache, [
+      { address: "198.51.100.9", mac: "02-00-00-00-00-77" },
+    ]);
+    // An ARP probe (sender 0.0.0.0) is answered, and teaches nothing.
+    const prober = mac("02-00-00-00-00-78");
+    const probe = buildEthernet({
+      dst: BROADCAST_MAC,
+      src: prober,
+      ethertype: ETHERTYPE_ARP,
+      payload: buildArp({
+        op: ARP_REQUEST,
+        senderMac: prober,
+        senderIp: 0,
+        targetMac: new Uint8Array(6),
+        targetIp: A,
+      }),
+    });
+    nbl.FirstNetBuffer.MdlChain.MappedSystemVa.set(probe);
+    NdisMIndicateReceiveNetBufferLists(adapter.handle, nbl, 0, 1, NDIS_RECEIVE_FLAGS_RESOURCES);
+    assert.equal(ipv4HostInterfaces(ipv4)[0]?.counters.arpRequestsAnswered, 3);
+    assert.equal(ipv4HostInterfaces(ipv4)[0]?.arpCache.length, 1);
+    assert.equal(held.length, 3, "three ARP replies, held by the miniport");
 
     // The pause pends while the miniport holds the sends.
     let paused = false;
@@ -641,7 +662,7 @@ describe("ipv4-host against a miniport that takes its time", () => {
     assert.equal(paused, false, "NetEventPause waits for the sends");
     assert.equal(ipv4HostInterfaces(ipv4)[0]?.state, "paused");
     clock.advance(100);
-    assert.equal(held.length, 2, "nothing sent while pausing");
+    assert.equal(held.length, 3, "nothing sent while pausing");
     for (const n of held.splice(0)) {
       n.Next = null;
       n.Status = NDIS_STATUS_SUCCESS;

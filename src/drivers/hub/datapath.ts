@@ -41,7 +41,7 @@ import {
 } from "../../ddi.js";
 import { isBroadcastMac, isMulticastMac, macEquals } from "../../net/ethernet.js";
 import { copyFrame, frameNbl } from "../shared/frames.js";
-import { type HubAdapter, QUEUE_LIMIT, queueDpc } from "./globals.js";
+import { type CastCounters, type HubAdapter, QUEUE_LIMIT, queueDpc } from "./globals.js";
 
 export const LINK_SPEED = 1_000_000_000n;
 
@@ -58,6 +58,21 @@ export function accepts(adapter: HubAdapter, dst: Uint8Array): boolean {
     );
   }
   return (filter & NDIS_PACKET_TYPE_DIRECTED) !== 0 && macEquals(dst, adapter.CurrentAddress);
+}
+
+/** Counts a frame by its destination: broadcast, multicast or directed. */
+function countCast(c: CastCounters, frame: Uint8Array): void {
+  const dst = frame.subarray(0, 6);
+  if (isBroadcastMac(dst)) {
+    c.bcastPkts++;
+    c.bcastOctets += frame.length;
+  } else if (isMulticastMac(dst)) {
+    c.mcastPkts++;
+    c.mcastOctets += frame.length;
+  } else {
+    c.ucastPkts++;
+    c.ucastOctets += frame.length;
+  }
 }
 
 /** Puts a copy of `frame` on the hub for every other adapter that takes it. */
@@ -105,6 +120,7 @@ export const MPSendNetBufferLists: MINIPORT_SEND_NET_BUFFER_LISTS = (
       if (frame === null) continue;
       c.framesSent++;
       c.bytesSent += frame.length;
+      countCast(adapter.Out, frame);
       broadcastOnHub(adapter, frame);
     }
   }
@@ -190,6 +206,7 @@ export function HubDpc(
     count++;
     c.framesReceived++;
     c.bytesReceived += frame.length;
+    countCast(adapter.In, frame);
   }
   if (first === null) return;
   adapter.ReceivesOutstanding += count;

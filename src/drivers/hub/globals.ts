@@ -44,6 +44,27 @@ export function newCounters(): HubAdapterCounters {
   };
 }
 
+/** Frames and bytes by destination kind, for OID_GEN_STATISTICS. */
+export interface CastCounters {
+  ucastPkts: number;
+  mcastPkts: number;
+  bcastPkts: number;
+  ucastOctets: number;
+  mcastOctets: number;
+  bcastOctets: number;
+}
+
+export function newCastCounters(): CastCounters {
+  return {
+    ucastPkts: 0,
+    mcastPkts: 0,
+    bcastPkts: 0,
+    ucastOctets: 0,
+    mcastOctets: 0,
+    bcastOctets: 0,
+  };
+}
+
 /** One adapter on a hub (MP_ADAPTER). */
 export interface HubAdapter {
   readonly Globals: HubGlobals;
@@ -71,6 +92,9 @@ export interface HubAdapter {
   readonly Queue: Uint8Array[];
   ReceivesOutstanding: number;
   readonly Counters: HubAdapterCounters;
+  /** Sent (`Out`) and indicated (`In`) frames by destination kind. */
+  readonly Out: CastCounters;
+  readonly In: CastCounters;
 }
 
 /** Frames a stalled adapter may have waiting before the hub drops what arrives. */

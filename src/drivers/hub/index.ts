@@ -73,6 +73,7 @@ import {
   type HubAdapter,
   type HubAdapterCounters,
   type HubGlobals,
+  newCastCounters,
   newCounters,
   queueDpc,
 } from "./globals.js";
@@ -83,6 +84,7 @@ import {
   MPOidRequest,
   MTU,
   SUPPORTED_FILTERS,
+  SUPPORTED_STATISTICS,
 } from "./oid.js";
 
 export type { HubAdapterCounters } from "./globals.js";
@@ -150,6 +152,8 @@ const MPInitializeEx: MINIPORT_INITIALIZE = (
     Queue: [],
     ReceivesOutstanding: 0,
     Counters: newCounters(),
+    Out: newCastCounters(),
+    In: newCastCounters(),
   };
   const timer: Out<NDIS_HANDLE> = {};
   let status = NdisAllocateTimerObject(
@@ -212,6 +216,7 @@ const MPInitializeEx: MINIPORT_INITIALIZE = (
     IfType: IF_TYPE_ETHERNET_CSMACD,
     IfConnectorPresent: false,
     SupportedOidList: HUB_OIDS,
+    SupportedStatistics: SUPPORTED_STATISTICS,
     PowerManagementCapabilitiesEx: null,
   });
   if (status !== NDIS_STATUS_SUCCESS) return undo(status);

@@ -140,7 +140,8 @@ function receiveFrame(ifc: IF, params: IfParameters, frame: Uint8Array): void {
       c.framesDropped++;
       return;
     }
-    ifc.ArpCache.set(arp.senderIp, arp.senderMac);
+    // An ARP probe (sender 0.0.0.0) is answered but teaches nothing.
+    if (arp.senderIp !== 0) ifc.ArpCache.set(arp.senderIp, arp.senderMac);
     if (arp.op === ARP_REQUEST) {
       c.arpRequestsAnswered++;
       sendArp(ifc, params, ARP_REPLY, arp.senderMac, arp.senderMac, arp.senderIp);

@@ -72,7 +72,13 @@ import {
 } from "../../ddi.js";
 import { formatMac } from "../../net/ethernet.js";
 import { openConfiguration, readInteger, readString } from "../shared/config.js";
-import { allocateFramePool, copyFrame, frameNbl, MAX_FRAME_LENGTH } from "../shared/frames.js";
+import {
+  allocateFramePool,
+  copyFrame,
+  frameNbl,
+  MAX_FRAME_LENGTH,
+  sendFlagsHere,
+} from "../shared/frames.js";
 import { protocolCharacteristicsHeader, targetVersion } from "../shared/revisions.js";
 
 /** 'Raws' */
@@ -418,7 +424,7 @@ function send(open: RawOpen, frame: Uint8Array): Promise<NDIS_STATUS> {
   b.Counters.framesSent++;
   return new Promise<NDIS_STATUS>((resolve) => {
     nbl.ProtocolReserved[0] = resolve;
-    NdisSendNetBufferLists(b.BindingHandle as NDIS_HANDLE, nbl, 0, 0);
+    NdisSendNetBufferLists(b.BindingHandle as NDIS_HANDLE, nbl, 0, sendFlagsHere());
   });
 }
 

@@ -42,14 +42,15 @@ import {
   type NET_BUFFER,
   type NET_BUFFER_LIST,
 } from "../../ddi.js";
+import { ETHERNET_HEADER_LENGTH, ETHERTYPE_VLAN } from "../../net/ethernet.js";
+import { VXLAN_FLAG_I, VXLAN_HEADER_LENGTH } from "../../net/vxlan.js";
 import type { Adapter, DropReason } from "./adapter.js";
 
-export const VXLAN_HEADER_LENGTH = 8;
-export const VXLAN_FLAG_I = 0x08;
-const ETHERNET_HEADER_LENGTH = 14;
-const ETHERTYPE_VLAN = 0x8100;
-
-/** The VXLAN header of an adapter: flags 0x08, 24 reserved bits, the VNI, 8 reserved bits. */
+/**
+ * The VXLAN header of an adapter: flags 0x08, 24 reserved bits, the VNI, 8 reserved bits. Built
+ * once per adapter and sent in front of every frame (`buildVxlan` of src/net would copy each
+ * frame; the receive path reads the header in place for the same reason).
+ */
 export function vxlanHeader(vni: number): Buffer {
   const header = Buffer.alloc(VXLAN_HEADER_LENGTH);
   header[0] = VXLAN_FLAG_I;

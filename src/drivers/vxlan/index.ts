@@ -156,9 +156,19 @@ function setLink(a: Adapter, up: boolean): void {
 /** Creates the adapter's socket and starts binding it; the link comes up when it is bound. */
 function openSocket(a: Adapter): void {
   const { LocalAddress, LocalPort } = a.Config;
-  const socket = createSocket({ type: "udp4", reuseAddr: false });
-  a.Socket = socket;
   let bound = false;
+  const socket = createSocket({
+    type: "udp4",
+    reuseAddr: false,
+    // The addresses are IPv4 literals (checked at initialize): no resolver, and once bound no
+    // extra tick per datagram. The bind's own lookup answers on the next tick, so that
+    // 'listening' never fires inside MiniportInitializeEx.
+    lookup: (hostname, _options, callback) => {
+      if (bound) callback(null, hostname, 4);
+      else process.nextTick(callback, null, hostname, 4);
+    },
+  });
+  a.Socket = socket;
   socket.on("message", (msg, rinfo) => onDatagram(a, msg, rinfo));
   socket.on("error", (error: NodeJS.ErrnoException) => {
     const code = error.code ?? error.message;

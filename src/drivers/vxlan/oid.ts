@@ -52,6 +52,7 @@ import {
   NdisRequestQueryInformation,
   NdisRequestQueryStatistics,
   NdisRequestSetInformation,
+  ndisStatisticsInfoBytes,
   OID_802_3_CURRENT_ADDRESS,
   OID_802_3_MAXIMUM_LIST_SIZE,
   OID_802_3_MULTICAST_LIST,
@@ -76,7 +77,6 @@ import {
   OID_GEN_XMIT_OK,
   OID_PNP_QUERY_POWER,
   OID_PNP_SET_POWER,
-  writeStatisticsInfo,
 } from "../../ddi.js";
 import type { Adapter } from "./adapter.js";
 
@@ -177,19 +177,13 @@ function answerCounter(q: Data, value: number): NDIS_STATUS {
   return answerBytes(q, ulong(value));
 }
 
-/** NDIS_STATISTICS_INFO from the adapter's counters. */
+/** NDIS_STATISTICS_INFO from the adapter's counters, in its 152-byte layout. */
 function statistics(a: Adapter): Uint8Array {
   const c = a.Counters;
   let drops = 0;
   for (const n of Object.values(a.Drops)) drops += n;
-  const bytes = new Uint8Array(NDIS_SIZEOF_STATISTICS_INFO_REVISION_1);
   const n = (v: number) => BigInt(v);
-  writeStatisticsInfo(bytes, {
-    Header: {
-      Type: NDIS_OBJECT_TYPE_DEFAULT,
-      Revision: NDIS_STATISTICS_INFO_REVISION_1,
-      Size: NDIS_SIZEOF_STATISTICS_INFO_REVISION_1,
-    },
+  return ndisStatisticsInfoBytes({
     SupportedStatistics: SUPPORTED_STATISTICS,
     ifInDiscards: n(drops),
     ifInErrors: n(drops - a.Drops.notRunning - a.Drops.filtered - a.Drops.noBuffer),
@@ -210,7 +204,6 @@ function statistics(a: Adapter): Uint8Array {
     ifHCOutMulticastOctets: n(c.txMulticastBytes),
     ifHCOutBroadcastOctets: n(c.txBroadcastBytes),
   });
-  return bytes;
 }
 
 function query(a: Adapter, q: Data): NDIS_STATUS {
