@@ -199,9 +199,9 @@ export async function run(
 
     // Live counters until the duration is over or a signal comes.
     const ticker = setInterval(() => out.counters(host.statistics(), elapsedMs()), intervalMs);
+    cancels.push(() => clearInterval(ticker));
     if (runMs !== undefined) cancels.push(clock.schedule(runMs, () => stop("duration")));
     const reason = await stopped;
-    clearInterval(ticker);
     for (const cancel of cancels) cancel();
     const ranMs = elapsedMs();
 
