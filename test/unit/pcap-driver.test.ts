@@ -187,6 +187,23 @@ describe("pcap miniport: replay", () => {
     await r.teardown();
   });
 
+  test("a pause stops the replay (timer cancelled), a restart goes on from the next frame", async () => {
+    const r = await replay({ File: file("ten.pcap", pcapFile(frames(10, 100))) });
+    r.clock.advance(250);
+    assert.equal(r.received.length, 3);
+    await r.host.pauseStack("cap0");
+    assert.equal(r.host.adapter("cap0")?.state, "Paused");
+    r.clock.advance(1000);
+    assert.equal(r.received.length, 3, "nothing indicated while paused");
+    await r.host.restartStack("cap0");
+    r.clock.advance(1000);
+    assert.deepEqual(
+      r.received.map((f) => f.data[0]),
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    );
+    await r.teardown();
+  });
+
   test("sends are completed with SUCCESS and counted, never indicated back", async () => {
     const r = await replay({ File: file("one.pcap", pcapFile(frames(1, 0))) });
     const binding = r.protocol.bindings[0]?.handle as NDIS_HANDLE;
