@@ -4,11 +4,16 @@
  */
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import { setImmediate as turn } from "node:timers/promises";
 import { run } from "../../src/cli/commands/run.js";
 import { countersTable, createOutput } from "../../src/cli/output.js";
 import { type HostStatistics, ManualClock } from "../../src/index.js";
+import { readCapture } from "../../src/pcap/pcapng.js";
+import { DEFAULT_STACK_YAML } from "../../src/stack/index.js";
 
 type JsonRecord = { type: string; [k: string]: unknown };
 
@@ -103,6 +108,58 @@ describe("run(): injected clock and signals", () => {
     );
     assert.equal(signals.listenerCount("SIGINT") + signals.listenerCount("SIGTERM"), 0);
     assert.equal(clock.pending, 0, "the duration's timer was cancelled");
+  });
+});
+
+describe("run(): capture from the stack file", () => {
+  test("capture.adapters keeps only those edges; timestamps are wall time plus the host clock", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ndis-run-"));
+    const out = join(dir, "eth0.pcapng");
+    const stack = join(dir, "hub.yaml");
+    writeFileSync(
+      stack,
+      DEFAULT_STACK_YAML.replace(
+        "run:\n  duration: 3s\n",
+        `run:\n  duration: 3s\ncapture:\n  file: ${JSON.stringify(out)}\n  adapters: [eth0]\n`,
+      ),
+    );
+    const clock = new ManualClock();
+    const { out: output, records } = capture();
+    const epoch = 1_767_225_600_000_000_000n;
+    const done = run({ stack, interval: "1m" }, output, {
+      clock,
+      signals: new EventEmitter(),
+      epochNs: () => epoch,
+    });
+    await until(() => records().some((r) => r.type === "up"), "the stack come up");
+    for (let t = 0; t < 3000; t += 50) {
+      clock.advance(50);
+      await turn();
+    }
+    assert.equal(await done, 0);
+    const frames = readCapture(new Uint8Array(readFileSync(out)));
+    const final = records().find((r) => r.type === "counters" && r.final === true) as unknown as {
+      adapters: { name: string; sentPackets: number; receivedPackets: number }[];
+    };
+    const eth0 = final.adapters.find((a) => a.name === "eth0");
+    assert.equal(frames.length, (eth0?.sentPackets ?? 0) + (eth0?.receivedPackets ?? 0));
+    assert.ok(frames.length >= 18, "ARP and 8 echoes each way");
+    assert.ok(
+      frames.every((f) => f.iface === 0),
+      "one interface: eth0",
+    );
+    assert.ok(
+      frames.every((f) => f.timeNs >= epoch && f.timeNs <= epoch + 3_000_000_000n),
+      "inside the 3 s of the run",
+    );
+    assert.deepEqual(
+      records().find((r) => r.type === "capture"),
+      {
+        type: "capture",
+        file: out,
+        frames: frames.length,
+      },
+    );
   });
 });
 
