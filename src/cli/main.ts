@@ -3,12 +3,24 @@
  * The `ndis` command line. Each verb lives in commands/; all printing goes through output.ts.
  * Exit codes: 0 success, 1 the stack failed or the verifier found errors, 2 bad usage or input.
  */
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { NdisError, VERIFIER_MODES, type VerifierMode } from "../index.js";
+import { DURATION, StackFileError } from "../stack/index.js";
 import { run } from "./commands/run.js";
 import { createOutput } from "./output.js";
 
 const write = (text: string) => process.stdout.write(text);
+// A reader that goes away (`ndis run --json | head`) ends the run quietly, as with other tools.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(0);
+  throw err;
+});
+
+function duration(value: string): string {
+  if (!DURATION.test(value))
+    throw new InvalidArgumentError('expected a duration such as "500ms", "3s" or "2m"');
+  return value;
+}
 
 const program = new Command()
   .name("ndis")
@@ -20,37 +32,69 @@ const program = new Command()
 program
   .command("run")
   .description(
-    "run the embedded default stack: the passthrough IM driver over a test miniport, brought up and torn down",
+    "bring a stack up, show its counters, tear it down in NDIS order; with no file, two IPv4 hosts ping each other over a hub through the passthrough IM driver",
   )
+  .argument("[stack]", "a stack file (YAML or JSON); see docs/stack-file.md")
   .addOption(
-    new Option("--ndis-version <version>", "NDIS version the host emulates (6.0 … 6.89)").default(
-      "6.89",
+    new Option(
+      "--ndis-version <version>",
+      "NDIS version the host emulates (6.0 … 6.89); default the file's, else 6.89",
     ),
   )
   .addOption(
-    new Option("--verifier <mode>", "verifier mode").choices(VERIFIER_MODES).default("record"),
+    new Option("--verifier <mode>", "verifier mode; default the file's, else record").choices(
+      VERIFIER_MODES,
+    ),
   )
+  .option(
+    "--duration <time>",
+    "run this long (500ms, 3s, 2m); default the file's run.duration, else until Ctrl-C",
+    duration,
+  )
+  .option("--interval <time>", "how often to show the counters", duration, "1s")
+  .option("--capture <file>", "write every frame crossing an adapter edge to this pcapng file")
+  .option("--trace", "print the DDI call trace", false)
   .option(
     "--accept-default-header-type",
     "accept header Type 0x80 in characteristics, as Windows does for MUX",
     false,
   )
-  .option("--json", "print JSON lines (trace events, drivers, violations, summary)", false)
+  .option("--json", "print JSON lines (host, counters, reports, violations, summary)", false)
   .action(
-    async (opts: {
-      ndisVersion: string;
-      verifier: VerifierMode;
-      acceptDefaultHeaderType: boolean;
-      json: boolean;
-    }) => {
-      process.exitCode = await run(opts, createOutput(write, opts.json));
+    async (
+      stack: string | undefined,
+      opts: {
+        ndisVersion?: string;
+        verifier?: VerifierMode;
+        duration?: string;
+        interval: string;
+        capture?: string;
+        trace: boolean;
+        acceptDefaultHeaderType: boolean;
+        json: boolean;
+      },
+    ) => {
+      const out = createOutput(write, {
+        json: opts.json,
+        live: process.stdout.isTTY === true && !opts.trace,
+      });
+      process.exitCode = await run(
+        {
+          ...opts,
+          ...(stack === undefined ? {} : { stack }),
+        },
+        out,
+      );
     },
   );
 
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (NdisError.is(err)) {
+  if (err instanceof StackFileError) {
+    process.stderr.write(`ndis: the stack file is not valid:\n${err.message}\n`);
+    process.exitCode = 2;
+  } else if (NdisError.is(err)) {
     process.stderr.write(`ndis: ${err.message}\n`);
     process.exitCode = err.code === "NDIS_ERR_BUGCHECK" ? 1 : 2;
   } else {

@@ -8,6 +8,7 @@ import {
   type BindingInfo,
   type DriverInfo,
   formatViolation,
+  type HostStatistics,
   NDIS_STATUS_SUCCESS,
   ndisStatusToString,
   type TraceEvent,
@@ -22,6 +23,70 @@ export interface Output {
   violations(list: readonly Violation[]): void;
   /** Machine-readable record (JSON mode only). */
   record(type: string, data: object): void;
+  /**
+   * The data-path counters at `elapsedMs`: on a terminal (`live`) a table redrawn in place, else
+   * one line per adapter and binding; `final` prints the closing table.
+   */
+  counters(stats: HostStatistics, elapsedMs: number, final?: boolean): void;
+  /** A problem worth a colour: a failed adapter, a teardown that did not go as planned. */
+  problem(text: string): void;
+}
+
+export interface OutputOptions {
+  /** JSON lines instead of text. */
+  readonly json?: boolean;
+  /** Redraw the live counters in place (a terminal); otherwise they are printed as lines. */
+  readonly live?: boolean;
+}
+
+type Row = HostStatistics["adapters"][number] | HostStatistics["bindings"][number];
+
+function rowName(row: Row): string {
+  return "protocol" in row ? `${row.protocol} → ${row.adapter}` : row.name;
+}
+
+const COLUMNS = ["state", "rx pkts", "rx bytes", "tx pkts", "tx bytes", "drops", "errors"] as const;
+
+function rowCells(row: Row): string[] {
+  return [
+    row.state,
+    String(row.receivedPackets),
+    String(row.receivedBytes),
+    String(row.sentPackets),
+    String(row.sentBytes),
+    String(row.receiveDrops),
+    String(row.sendErrors + row.sendsRefused),
+  ];
+}
+
+/** The counters as an aligned table: adapters, then bindings. */
+export function countersTable(stats: HostStatistics): string[] {
+  const rows: string[][] = [
+    ["adapter / binding", ...COLUMNS],
+    ...stats.adapters.map((a) => [rowName(a), ...rowCells(a)]),
+    ...stats.bindings.map((b) => [rowName(b), ...rowCells(b)]),
+  ];
+  const widths = (rows[0] as string[]).map((_, i) =>
+    Math.max(...rows.map((r) => [...(r[i] ?? "")].length)),
+  );
+  return rows.map((r, index) => {
+    const line = r
+      .map((cell, i) => {
+        const pad = " ".repeat((widths[i] ?? 0) - [...cell].length);
+        return i <= 1 ? cell + pad : pad + cell;
+      })
+      .join("  ");
+    return index === 0 ? pc.dim(line) : line;
+  });
+}
+
+/** One line per adapter and binding, prefixed with the elapsed time. */
+function counterLines(stats: HostStatistics, elapsedMs: number): string[] {
+  const at = `[${(elapsedMs / 1000).toFixed(1)}s]`;
+  return [...stats.adapters, ...stats.bindings].map(
+    (r) =>
+      `${pc.dim(at)} ${rowName(r)} ${r.state}: rx ${r.receivedPackets} pkts ${r.receivedBytes} B, tx ${r.sentPackets} pkts ${r.sentBytes} B, drops ${r.receiveDrops}, errors ${r.sendErrors + r.sendsRefused}`,
+  );
 }
 
 function statusText(status: number): string {
@@ -46,7 +111,11 @@ function traceLine(event: TraceEvent): string {
   return `${indent}${arrow} ${name}${driver}${status}${detail}`;
 }
 
-export function createOutput(write: (text: string) => void, json: boolean): Output {
+export function createOutput(
+  write: (text: string) => void,
+  options: OutputOptions | boolean = {},
+): Output {
+  const { json = false, live = false } = typeof options === "boolean" ? { json: options } : options;
   if (json) {
     const record = (type: string, data: object) => write(`${JSON.stringify({ type, ...data })}\n`);
     return {
@@ -61,12 +130,39 @@ export function createOutput(write: (text: string) => void, json: boolean): Outp
         for (const v of list) record("violation", v);
       },
       record,
+      counters: (stats, elapsedMs, final = false) =>
+        record("counters", { elapsedMs: Math.round(elapsedMs), final, ...stats }),
+      problem: (text) => record("problem", { message: text }),
     };
   }
+  /** Lines of the live table on screen, to redraw over; any other output keeps them. */
+  let drawn = 0;
+  const emit = (text: string) => {
+    drawn = 0;
+    write(text);
+  };
   return {
-    line: (text) => write(`${text}\n`),
-    trace: (event) => write(`${traceLine(event)}\n`),
+    line: (text) => emit(`${text}\n`),
+    problem: (text) => emit(`${pc.red("✖")} ${text}\n`),
+    counters: (stats, elapsedMs, final = false) => {
+      if (final) {
+        emit(`${countersTable(stats).join("\n")}\n`);
+        return;
+      }
+      if (!live) {
+        emit(`${counterLines(stats, elapsedMs).join("\n")}\n`);
+        return;
+      }
+      const lines = [
+        pc.dim(`running ${(elapsedMs / 1000).toFixed(1)}s — Ctrl-C stops the stack`),
+        ...countersTable(stats),
+      ];
+      write(`${drawn > 0 ? `\x1b[${drawn}A\x1b[0J` : ""}${lines.join("\n")}\n`);
+      drawn = lines.length;
+    },
+    trace: (event) => emit(`${traceLine(event)}\n`),
     driver: (info) => {
+      drawn = 0;
       write(`${pc.bold(info.name)}  ${pc.dim(info.driverName)}  (${info.state})\n`);
       for (const m of info.miniportDrivers) {
         const kind = m.intermediate ? "intermediate miniport edge" : "miniport edge";
@@ -86,6 +182,7 @@ export function createOutput(write: (text: string) => void, json: boolean): Outp
       }
     },
     adapters: (adapters, bindings) => {
+      drawn = 0;
       for (const a of adapters) {
         const kind = a.intermediate ? "virtual miniport" : "adapter";
         write(
@@ -95,6 +192,7 @@ export function createOutput(write: (text: string) => void, json: boolean): Outp
       for (const b of bindings) write(`binding ${b.protocol} → ${b.adapter}: ${b.state}\n`);
     },
     violations: (list) => {
+      drawn = 0;
       if (list.length === 0) {
         write(`${pc.green("verifier: no violations")}\n`);
         return;

@@ -1,74 +1,258 @@
 /**
- * `ndis run`: brings up a stack, shows what happens, and tears it down in NDIS order. Today the
- * stack is the embedded default: the passthrough IM driver over a test Ethernet miniport —
- * registration of both edges, the device arrival, the bind, the virtual miniport, the restart —
- * then removal and unload, leaving nothing behind.
+ * `ndis run [stack.yaml]`: brings a stack up (registration, device arrivals, binds, IM virtual
+ * miniports, restarts), shows its data-path counters while it runs, and when the duration is over
+ * or on SIGINT/SIGTERM tears it down in NDIS order and sums up: what the drivers counted, what NDIS
+ * counted, what is left (nothing, or a leak) and what the verifier saw. With no file it runs the
+ * embedded default stack (examples/hub-ping.yaml): two IPv4 hosts pinging each other over a hub
+ * through the passthrough IM driver.
  */
-import * as passthrough from "../../drivers/passthrough/index.js";
-import * as testMiniport from "../../drivers/test-miniport/index.js";
+import { closeSync, openSync, writeSync } from "node:fs";
 import {
-  NDIS_STATUS_SUCCESS,
-  NdisHost,
-  ndisStatusToString,
+  type FrameEvent,
+  type HostClock,
+  type NdisHost,
+  realClock,
   type VerifierMode,
 } from "../../index.js";
+import { PcapngWriter } from "../../pcap/pcapng.js";
+import {
+  DEFAULT_STACK_NAME,
+  defaultStack,
+  durationMs,
+  loadStackFile,
+  type Stack,
+  startStack,
+  stopStack,
+} from "../../stack/index.js";
 import type { Output } from "../output.js";
 
 export interface RunOptions {
-  readonly ndisVersion: string;
-  readonly verifier: VerifierMode;
-  readonly acceptDefaultHeaderType: boolean;
+  /** A stack file; the embedded default when absent. */
+  readonly stack?: string;
+  /** Overrides the file's `ndis.version`. */
+  readonly ndisVersion?: string;
+  /** Overrides the file's `ndis.verifier` (default record). */
+  readonly verifier?: VerifierMode;
+  readonly acceptDefaultHeaderType?: boolean;
+  /** Overrides the file's `run.duration`; without either the stack runs until a signal. */
+  readonly duration?: string;
+  /** How often the counters are shown ("1s"). */
+  readonly interval?: string;
+  /** A pcapng file to write every frame crossing an adapter's edge to. */
+  readonly capture?: string;
+  /** Print the DDI call trace. */
+  readonly trace?: boolean;
 }
 
-/** Runs the embedded default stack; resolves with the process exit code. */
-export async function run(options: RunOptions, out: Output): Promise<number> {
-  const host = new NdisHost({
-    ndisVersion: options.ndisVersion,
-    verifier: options.verifier,
-    acceptDefaultHeaderType: options.acceptDefaultHeaderType,
-    bindings: [{ protocol: "passthrough", adapter: "eth0" }],
-  });
-  const info = host.ndisVersionInfo;
-  out.line(`ndis-ts host: NDIS ${info.label} (${info.os}), verifier ${host.verifierMode}`);
-  out.record("host", { ndisVersion: info.label, os: info.os, verifier: host.verifierMode });
-  host.onTrace((event) => out.trace(event));
+/** What `run` needs from its surroundings; tests inject their own. */
+export interface RunEnvironment {
+  /** The host clock (NDIS timers, the duration, link events). Default: the real clock. */
+  readonly clock?: HostClock;
+  /** Where SIGINT and SIGTERM come from. Default: the process. */
+  readonly signals?: {
+    once(signal: "SIGINT" | "SIGTERM", listener: () => void): unknown;
+    off(signal: "SIGINT" | "SIGTERM", listener: () => void): unknown;
+  };
+  /** Wall-clock epoch nanoseconds for capture timestamps. Default: Date.now(). */
+  readonly epochNs?: () => bigint;
+}
 
-  out.line("");
-  out.line("loading driver passthrough (sample intermediate driver)");
-  const { status } = await host.loadDriver({ name: "passthrough", module: passthrough });
-  out.record("load", { driver: "passthrough", status, statusText: ndisStatusToString(status) });
-  out.line(`DriverEntry returned ${ndisStatusToString(status)}`);
-  const loaded = status === NDIS_STATUS_SUCCESS;
+/** Streams frames to a pcapng file: one interface per adapter edge, added on its first frame. */
+class Capture {
+  readonly #fd: number;
+  readonly #writer = new PcapngWriter();
+  readonly #filter: ReadonlySet<string> | null;
+  readonly #epochAtStartNs: bigint;
+  readonly #clockAtStartNs: bigint;
+  frames = 0;
 
-  if (loaded) {
-    out.line("");
-    out.line("loading driver testmp (test Ethernet miniport) and adding its device eth0");
-    const testmp = await host.loadDriver({ name: "testmp", module: testMiniport });
-    if (testmp.status !== NDIS_STATUS_SUCCESS) {
-      out.line(
-        `testmp's DriverEntry returned ${ndisStatusToString(testmp.status)}; no device to add`,
-      );
-    } else {
-      await host.addAdapter({ driver: "testmp", name: "eth0" });
-    }
-
-    out.line("");
-    for (const driver of host.drivers) out.driver(driver);
-    out.adapters(host.adapters, host.bindings);
-
-    out.line("");
-    out.line("removing eth0, then unloading the drivers");
-    if (host.adapter("eth0") !== undefined) await host.removeAdapter("eth0");
-    if (host.driver("testmp") !== undefined) await host.unloadDriver("testmp");
-    await host.unloadDriver("passthrough");
-    out.record("teardown", { liveObjects: host.liveObjects().length });
-    out.line(`live objects after teardown: ${host.liveObjects().length}`);
+  constructor(
+    path: string,
+    adapters: readonly string[] | undefined,
+    epochNs: bigint,
+    clockNs: bigint,
+  ) {
+    this.#fd = openSync(path, "w");
+    this.#filter = adapters === undefined ? null : new Set(adapters);
+    this.#epochAtStartNs = epochNs;
+    this.#clockAtStartNs = clockNs;
+    writeSync(this.#fd, this.#writer.header());
   }
 
-  out.line("");
-  out.violations(host.violations);
-  const errors = host.violations.filter((v) => v.severity === "error").length;
-  const leaked = host.liveObjects().length;
-  out.record("summary", { loaded, violations: host.violations.length, errors, leaked });
-  return loaded && errors === 0 && leaked === 0 ? 0 : 1;
+  frame(event: FrameEvent): void {
+    if (this.#filter !== null && !this.#filter.has(event.adapter)) return;
+    let iface = this.#writer.interfaceIndex(event.adapter);
+    if (iface < 0) {
+      writeSync(
+        this.#fd,
+        this.#writer.addInterface(event.adapter, `NDIS adapter ${event.adapter}`),
+      );
+      iface = this.#writer.interfaceIndex(event.adapter);
+    }
+    const comment = event.direction === "send" ? `send from ${event.protocol ?? "?"}` : "receive";
+    const time = this.#epochAtStartNs + (event.timeNs - this.#clockAtStartNs);
+    writeSync(this.#fd, this.#writer.packet(iface, time, event.data, comment));
+    this.frames++;
+  }
+
+  #closed = false;
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    closeSync(this.#fd);
+  }
+}
+
+function header(host: NdisHost, stack: Stack, out: Output): void {
+  const info = host.ndisVersionInfo;
+  out.line(
+    `ndis-ts host: NDIS ${info.label} (${info.os}), verifier ${host.verifierMode}, stack ${stack.file}`,
+  );
+  out.record("host", {
+    ndisVersion: info.label,
+    os: info.os,
+    verifier: host.verifierMode,
+    stack: stack.file,
+  });
+}
+
+/** Runs a stack; resolves with the process exit code (0 clean, 1 failed or dirty). */
+export async function run(
+  options: RunOptions,
+  out: Output,
+  env: RunEnvironment = {},
+): Promise<number> {
+  const stack = options.stack === undefined ? defaultStack() : await loadStackFile(options.stack);
+  const clock = env.clock ?? realClock();
+  const signals = env.signals ?? process;
+  const spec = stack.spec;
+  const durationText = options.duration ?? spec.run?.duration;
+  const runMs = durationText === undefined ? undefined : durationMs(durationText);
+  const intervalMs = durationMs(options.interval ?? "1s");
+  const capturePath = options.capture ?? spec.capture?.file;
+
+  // A signal from here on ends the run the orderly way: after bring-up, with the teardown.
+  const cancels: (() => void)[] = [];
+  let stop: (reason: string) => void = () => {};
+  const stopped = new Promise<string>((resolve) => {
+    stop = resolve;
+  });
+  const onInt = () => stop("SIGINT");
+  const onTerm = () => stop("SIGTERM");
+  signals.once("SIGINT", onInt);
+  signals.once("SIGTERM", onTerm);
+  cancels.push(
+    () => signals.off("SIGINT", onInt),
+    () => signals.off("SIGTERM", onTerm),
+  );
+
+  let capture: Capture | null = null;
+  try {
+    capture =
+      capturePath === undefined
+        ? null
+        : new Capture(
+            capturePath,
+            options.capture === undefined ? spec.capture?.adapters : undefined,
+            env.epochNs?.() ?? BigInt(Date.now()) * 1_000_000n,
+            clock.now(),
+          );
+    const running = await startStack(stack, {
+      ...(options.ndisVersion === undefined ? {} : { ndisVersion: options.ndisVersion }),
+      ...(options.verifier === undefined ? {} : { verifier: options.verifier }),
+      acceptDefaultHeaderType: options.acceptDefaultHeaderType === true,
+      clock,
+      setup: (host) => {
+        header(host, stack, out);
+        if (options.trace === true) host.onTrace((event) => out.trace(event));
+        const sink = capture;
+        if (sink !== null) host.onFrame((event) => sink.frame(event));
+      },
+    });
+    const { host } = running;
+    const startedNs = clock.now();
+    const elapsedMs = () => Number(clock.now() - startedNs) / 1e6;
+
+    for (const problem of running.problems) out.problem(problem);
+    out.record("up", {
+      adapters: host.adapters,
+      bindings: host.bindings,
+      problems: running.problems,
+    });
+    out.line("");
+    out.adapters(host.adapters, host.bindings);
+    out.line("");
+
+    // Link events, on the host clock from now.
+    cancels.push(
+      running.scheduleEvents((event, error) => {
+        const { adapter, up } = event.link;
+        if (error !== null) {
+          out.problem(`link event at ${event.at}: ${error}`);
+          return;
+        }
+        out.line(`link ${adapter} ${up ? "up" : "down"} at ${event.at}`);
+        out.record("link", { adapter, up, at: event.at });
+      }),
+    );
+
+    // Live counters until the duration is over or a signal comes.
+    const ticker = setInterval(() => out.counters(host.statistics(), elapsedMs()), intervalMs);
+    cancels.push(() => clearInterval(ticker));
+    if (runMs !== undefined) cancels.push(clock.schedule(runMs, () => stop("duration")));
+    const reason = await stopped;
+    for (const cancel of cancels) cancel();
+    const ranMs = elapsedMs();
+
+    out.line("");
+    out.line(
+      reason === "duration"
+        ? `ran ${(ranMs / 1000).toFixed(1)}s; tearing the stack down`
+        : `${reason} after ${(ranMs / 1000).toFixed(1)}s; tearing the stack down`,
+    );
+    // What the drivers counted, read while they are still loaded.
+    const reports = running.reports();
+    const finalStats = host.statistics();
+    const teardown = await stopStack(running);
+    capture?.close();
+
+    out.line("");
+    out.counters(finalStats, ranMs, true);
+    out.record("stopped", { reason, elapsedMs: Math.round(ranMs) });
+    for (const report of reports) {
+      out.line("");
+      out.line(`${report.driver}:`);
+      for (const line of report.lines) out.line(`  ${line}`);
+      out.record("report", { driver: report.driver, ...report.data });
+    }
+    if (capture !== null) {
+      out.line("");
+      out.line(`capture: ${capture.frames} frames written to ${capturePath}`);
+      out.record("capture", { file: capturePath, frames: capture.frames });
+    }
+    for (const problem of teardown.problems) out.problem(problem);
+    out.line("");
+    const leaked = teardown.liveObjects.length;
+    out.line(`live objects after teardown: ${leaked}`);
+    for (const object of teardown.liveObjects)
+      out.problem(`left behind: ${object.kind} ${object.name} (${object.driver})`);
+    out.record("teardown", { liveObjects: teardown.liveObjects });
+    out.line("");
+    out.violations(host.violations);
+    const errors = host.violations.filter((v) => v.severity === "error").length;
+    const problems = running.problems.length + teardown.problems.length;
+    out.record("summary", {
+      stack: stack.file === DEFAULT_STACK_NAME ? "default" : stack.file,
+      reason,
+      problems,
+      violations: host.violations.length,
+      errors,
+      leaked,
+    });
+    return problems === 0 && errors === 0 && leaked === 0 ? 0 : 1;
+  } finally {
+    for (const cancel of cancels) cancel();
+    capture?.close();
+  }
 }

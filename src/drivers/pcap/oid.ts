@@ -1,0 +1,161 @@
+/**
+ * The pcap miniport's OID requests: the packet filter and multicast list a protocol sets (the
+ * replay indicates only the frames they let through, as a NIC's receive filter would), the
+ * lookahead, its addresses, and the power OIDs. Everything is answered at once.
+ */
+import {
+  type NDIS_OID_REQUEST,
+  type NDIS_OID_REQUEST_DATA,
+  NDIS_PACKET_TYPE_ALL_LOCAL,
+  NDIS_PACKET_TYPE_ALL_MULTICAST,
+  NDIS_PACKET_TYPE_BROADCAST,
+  NDIS_PACKET_TYPE_DIRECTED,
+  NDIS_PACKET_TYPE_MULTICAST,
+  NDIS_PACKET_TYPE_PROMISCUOUS,
+  type NDIS_STATUS,
+  NDIS_STATUS_BUFFER_TOO_SHORT,
+  NDIS_STATUS_INVALID_DATA,
+  NDIS_STATUS_INVALID_LENGTH,
+  NDIS_STATUS_MULTICAST_FULL,
+  NDIS_STATUS_NOT_SUPPORTED,
+  NDIS_STATUS_SUCCESS,
+  NdisRequestMethod,
+  NdisRequestSetInformation,
+  OID_802_3_CURRENT_ADDRESS,
+  OID_802_3_MAXIMUM_LIST_SIZE,
+  OID_802_3_MULTICAST_LIST,
+  OID_802_3_PERMANENT_ADDRESS,
+  OID_GEN_CURRENT_LOOKAHEAD,
+  OID_GEN_CURRENT_PACKET_FILTER,
+  OID_PNP_QUERY_POWER,
+  OID_PNP_SET_POWER,
+} from "../../ddi.js";
+import { isBroadcastMac, isMulticastMac, macEquals } from "../../net/ethernet.js";
+
+export const MAX_MULTICAST = 32;
+export const MTU = 1500;
+export const SUPPORTED_FILTERS =
+  NDIS_PACKET_TYPE_DIRECTED |
+  NDIS_PACKET_TYPE_MULTICAST |
+  NDIS_PACKET_TYPE_ALL_MULTICAST |
+  NDIS_PACKET_TYPE_BROADCAST |
+  NDIS_PACKET_TYPE_PROMISCUOUS |
+  NDIS_PACKET_TYPE_ALL_LOCAL;
+
+/** What the receive filter of one adapter holds. */
+export interface ReceiveFilter {
+  readonly CurrentAddress: Uint8Array;
+  PacketFilter: number;
+  MulticastList: Uint8Array[];
+  Lookahead: number;
+}
+
+/** Would the filter pass a frame? Frames shorter than an Ethernet header never pass. */
+export function accepts(f: ReceiveFilter, frame: Uint8Array): boolean {
+  if (frame.length < 14) return false;
+  const dst = frame.subarray(0, 6);
+  const filter = f.PacketFilter;
+  if ((filter & (NDIS_PACKET_TYPE_PROMISCUOUS | NDIS_PACKET_TYPE_ALL_LOCAL)) !== 0) return true;
+  if (isBroadcastMac(dst)) return (filter & NDIS_PACKET_TYPE_BROADCAST) !== 0;
+  if (isMulticastMac(dst)) {
+    if ((filter & NDIS_PACKET_TYPE_ALL_MULTICAST) !== 0) return true;
+    return (
+      (filter & NDIS_PACKET_TYPE_MULTICAST) !== 0 && f.MulticastList.some((m) => macEquals(m, dst))
+    );
+  }
+  return (filter & NDIS_PACKET_TYPE_DIRECTED) !== 0 && macEquals(dst, f.CurrentAddress);
+}
+
+function answer(d: NDIS_OID_REQUEST_DATA, bytes: Uint8Array): NDIS_STATUS {
+  if (d.InformationBuffer === null || d.InformationBufferLength < bytes.length) {
+    d.BytesWritten = 0;
+    d.BytesNeeded = bytes.length;
+    return NDIS_STATUS_BUFFER_TOO_SHORT;
+  }
+  d.InformationBuffer.set(bytes, 0);
+  d.BytesWritten = bytes.length;
+  d.BytesNeeded = 0;
+  return NDIS_STATUS_SUCCESS;
+}
+
+function ulong(value: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, value >>> 0, true);
+  return b;
+}
+
+function readUlong(d: NDIS_OID_REQUEST_DATA): number | null {
+  if (d.InformationBuffer === null || d.InformationBufferLength < 4) {
+    d.BytesRead = 0;
+    d.BytesNeeded = 4;
+    return null;
+  }
+  const b = d.InformationBuffer;
+  d.BytesRead = 4;
+  return new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true);
+}
+
+function query(f: ReceiveFilter, d: NDIS_OID_REQUEST_DATA): NDIS_STATUS {
+  switch (d.Oid) {
+    case OID_GEN_CURRENT_PACKET_FILTER:
+      return answer(d, ulong(f.PacketFilter));
+    case OID_GEN_CURRENT_LOOKAHEAD:
+      return answer(d, ulong(f.Lookahead));
+    case OID_802_3_PERMANENT_ADDRESS:
+    case OID_802_3_CURRENT_ADDRESS:
+      return answer(d, f.CurrentAddress);
+    case OID_802_3_MULTICAST_LIST: {
+      const list = new Uint8Array(6 * f.MulticastList.length);
+      f.MulticastList.forEach((m, i) => {
+        list.set(m, 6 * i);
+      });
+      return answer(d, list);
+    }
+    case OID_802_3_MAXIMUM_LIST_SIZE:
+      return answer(d, ulong(MAX_MULTICAST));
+    default:
+      return NDIS_STATUS_NOT_SUPPORTED;
+  }
+}
+
+function set(f: ReceiveFilter, d: NDIS_OID_REQUEST_DATA): NDIS_STATUS {
+  switch (d.Oid) {
+    case OID_GEN_CURRENT_PACKET_FILTER: {
+      const filter = readUlong(d);
+      if (filter === null) return NDIS_STATUS_INVALID_LENGTH;
+      if ((filter & ~SUPPORTED_FILTERS) !== 0) return NDIS_STATUS_NOT_SUPPORTED;
+      f.PacketFilter = filter;
+      return NDIS_STATUS_SUCCESS;
+    }
+    case OID_GEN_CURRENT_LOOKAHEAD: {
+      const lookahead = readUlong(d);
+      if (lookahead === null) return NDIS_STATUS_INVALID_LENGTH;
+      if (lookahead > MTU) return NDIS_STATUS_INVALID_DATA;
+      f.Lookahead = lookahead;
+      return NDIS_STATUS_SUCCESS;
+    }
+    case OID_802_3_MULTICAST_LIST: {
+      const length = d.InformationBufferLength;
+      if (length % 6 !== 0 || (length > 0 && d.InformationBuffer === null))
+        return NDIS_STATUS_INVALID_LENGTH;
+      if (length / 6 > MAX_MULTICAST) return NDIS_STATUS_MULTICAST_FULL;
+      const b = d.InformationBuffer ?? new Uint8Array(0);
+      const list: Uint8Array[] = [];
+      for (let i = 0; i < length; i += 6) list.push(b.slice(i, i + 6));
+      f.MulticastList = list;
+      d.BytesRead = length;
+      return NDIS_STATUS_SUCCESS;
+    }
+    default:
+      return NDIS_STATUS_NOT_SUPPORTED;
+  }
+}
+
+/** MiniportOidRequest (≤ DISPATCH_LEVEL): answered at once, never pended. */
+export function oidRequest(f: ReceiveFilter, request: NDIS_OID_REQUEST): NDIS_STATUS {
+  const d = request.DATA.QUERY_INFORMATION;
+  if (d.Oid === OID_PNP_QUERY_POWER || d.Oid === OID_PNP_SET_POWER) return NDIS_STATUS_SUCCESS;
+  if (request.RequestType === NdisRequestMethod) return NDIS_STATUS_NOT_SUPPORTED;
+  if (request.RequestType === NdisRequestSetInformation) return set(f, d);
+  return query(f, d);
+}

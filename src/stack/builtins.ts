@@ -1,0 +1,182 @@
+/**
+ * The drivers a stack file can name by id instead of a path. Each entry is the driver module and
+ * what the stack runner may do with it from the Node side: which adapter registry values name
+ * files (resolved relative to the stack file), how to explain an adapter that failed to start,
+ * and what to report when the run ends.
+ */
+import * as hub from "../drivers/hub/index.js";
+import * as ipv4Host from "../drivers/ipv4-host/index.js";
+import * as passthrough from "../drivers/passthrough/index.js";
+import * as pcap from "../drivers/pcap/index.js";
+import * as raw from "../drivers/raw/index.js";
+import * as testMiniport from "../drivers/test-miniport/index.js";
+import * as vxlan from "../drivers/vxlan/index.js";
+import type { DRIVER_OBJECT, DriverModule } from "../index.js";
+
+/** What a built-in driver says about itself when a run ends: text lines and a JSON record. */
+export interface DriverReport {
+  readonly driver: string;
+  readonly lines: readonly string[];
+  readonly data: object;
+}
+
+/** An adapter as the runner knows it: its device name and NDIS interface index. */
+export interface AdapterRef {
+  readonly name: string;
+  readonly ifIndex: number;
+}
+
+export interface BuiltinDriver {
+  readonly id: string;
+  readonly description: string;
+  readonly module: DriverModule;
+  /** Adapter registry values that are file names, resolved relative to the stack file. */
+  readonly fileKeys?: readonly string[];
+  /** Why an adapter of this driver failed to initialize, if the driver knows. */
+  readonly explainFailure?: (
+    driverObject: DRIVER_OBJECT,
+    adapter: AdapterRef,
+  ) => string | undefined;
+  /** Sets an adapter's link up or down (run events). */
+  readonly setLink?: (driverObject: DRIVER_OBJECT, adapter: AdapterRef, up: boolean) => void;
+  /** The driver's own counters, for the end-of-run summary. */
+  readonly report?: (
+    driverObject: DRIVER_OBJECT,
+    service: string,
+    nameOf: (ifIndex: number) => string,
+  ) => DriverReport | undefined;
+}
+
+const BUILTINS: readonly BuiltinDriver[] = [
+  {
+    id: "hub",
+    description: "a miniport whose adapters with the same Hub registry value hear each other",
+    module: hub,
+    setLink: (driverObject, adapter, up) => {
+      if (!hub.hubOf(driverObject).setLink(adapter.ifIndex, up))
+        throw new Error(`adapter ${adapter.name} is not a running hub adapter`);
+    },
+    report: (driverObject, service, nameOf) => {
+      const adapters = hub
+        .hubOf(driverObject)
+        .adapters()
+        .map((a) => ({ name: nameOf(a.ifIndex), ...a }));
+      return {
+        driver: service,
+        lines: adapters.map(
+          (a) =>
+            `${a.name} on hub ${a.hub}: link ${a.linkUp ? "up" : "down"}, sent ${a.counters.framesSent}, received ${a.counters.framesReceived}, filtered ${a.counters.framesFiltered}, discarded ${a.counters.receiveDiscards}`,
+        ),
+        data: { adapters },
+      };
+    },
+  },
+  {
+    id: "ipv4-host",
+    description: "an IPv4 host protocol: ARP, ICMP echo (answering and pinging), UDP echo",
+    module: ipv4Host,
+    report: (driverObject, service) => {
+      const interfaces = ipv4Host.ipv4HostInterfaces(driverObject);
+      const refusals = ipv4Host.ipv4HostRefusals(driverObject);
+      return {
+        driver: service,
+        lines: [
+          ...interfaces.map((i) => {
+            const c = i.counters;
+            const ping =
+              i.pingTarget === null
+                ? ""
+                : `, pinged ${i.pingTarget}: ${c.echoRequestsSent} echo requests sent, ${c.echoRepliesReceived} answered`;
+            return `${i.address ?? "(no address)"} on ${i.adapterName}${ping}; answered ${c.echoRequestsAnswered} echo requests, ${c.arpRequestsAnswered} ARP requests${i.udpEchoPort === null ? "" : `, echoed ${c.udpEchoed} UDP datagrams`}`;
+          }),
+          ...refusals.map((r) => `refused to bind to ${r.adapterName}: ${r.reason}`),
+        ],
+        data: { interfaces, refusals },
+      };
+    },
+  },
+  {
+    id: "raw",
+    description: "a protocol that lets Node send and read whole Ethernet frames (like ndisprot)",
+    module: raw,
+    report: (driverObject, service) => {
+      const bindings = raw.rawBindings(driverObject);
+      return {
+        driver: service,
+        lines: bindings.map(
+          (b) =>
+            `${b.adapterName}: received ${b.counters.framesReceived}, sent ${b.counters.framesSent}, dropped ${b.counters.framesDropped}`,
+        ),
+        data: { bindings },
+      };
+    },
+  },
+  {
+    id: "passthrough",
+    description: "the passthrough IM driver",
+    module: passthrough,
+  },
+  {
+    id: "test-miniport",
+    description: "an Ethernet miniport with nothing behind it",
+    module: testMiniport,
+  },
+  {
+    id: "pcap",
+    description: "a miniport that replays a pcap/pcapng file as receive traffic",
+    module: pcap,
+    fileKeys: ["File"],
+    explainFailure: (driverObject, adapter) =>
+      pcap.pcapReplayOf(driverObject)?.failure(adapter.ifIndex),
+    report: (driverObject, service, nameOf) => {
+      const replay = pcap.pcapReplayOf(driverObject);
+      if (replay === undefined) return undefined;
+      const adapters = replay.adapters().map((a) => ({ name: nameOf(a.ifIndex), ...a }));
+      return {
+        driver: service,
+        lines: adapters.map(
+          (a) =>
+            `${a.name}: replayed ${a.indicated} frames from a ${a.frames}-frame file (${a.passes} pass${a.passes === 1 ? "" : "es"}), ${a.sendsSwallowed} sends swallowed`,
+        ),
+        data: { adapters },
+      };
+    },
+  },
+  {
+    id: "vxlan",
+    description: "a miniport whose wire is a VXLAN tunnel over a UDP socket (RFC 7348)",
+    module: vxlan,
+    explainFailure: (driverObject) => vxlan.vxlanInitErrors(driverObject).at(-1),
+    report: (driverObject, service, nameOf) => {
+      const adapters = vxlan
+        .vxlanAdapters(driverObject)
+        .map((a) => ({ name: nameOf(a.ifIndex), ...a }));
+      return {
+        driver: service,
+        lines: adapters.map(
+          (a) =>
+            `${a.name}: VNI ${a.vni} ${a.local} → ${a.remote}, link ${a.linkUp ? "up" : `down${a.linkError === null ? "" : ` (${a.linkError})`}`}, sent ${a.counters.framesSent}, received ${a.counters.framesReceived}, dropped ${a.dropped}`,
+        ),
+        data: { adapters },
+      };
+    },
+  },
+];
+
+export function builtinDriver(id: string): BuiltinDriver | undefined {
+  return BUILTINS.find((b) => b.id === id);
+}
+
+export function builtinDriverIds(): readonly string[] {
+  return BUILTINS.map((b) => b.id).sort();
+}
+
+/** A module string that is a path rather than a built-in id. */
+export function isModulePath(module: string): boolean {
+  return (
+    module.startsWith("./") ||
+    module.startsWith("../") ||
+    module.startsWith("/") ||
+    /\.(?:[cm]?js|[cm]?ts)$/.test(module)
+  );
+}

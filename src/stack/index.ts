@@ -1,0 +1,17 @@
+/** Stack files: the format, the loader, and bringing a described stack up and down. */
+export {
+  type BuiltinDriver,
+  builtinDriver,
+  builtinDriverIds,
+  type DriverReport,
+} from "./builtins.js";
+export { DEFAULT_STACK_NAME, DEFAULT_STACK_YAML, defaultStack } from "./default.js";
+export {
+  loadStackFile,
+  parseStack,
+  type Stack,
+  StackFileError,
+  type StackProblem,
+} from "./load.js";
+export { DURATION, durationMs, StackFile, stackFileJsonSchema } from "./schema.js";
+export { type RunningStack, type StartStackOptions, startStack, stopStack } from "./start.js";

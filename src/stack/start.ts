@@ -1,0 +1,231 @@
+/**
+ * Bringing a described stack up on an NdisHost and taking it down again, in NDIS order: drivers
+ * load in file order (DriverEntry registers their edges), then devices arrive in file order (each
+ * one initialized, bound and restarted, IM virtual miniports started on the way); teardown removes
+ * the physical devices last-added first (what is above each is paused and unbound first, virtual
+ * miniports halted by their IM driver) and unloads the drivers in reverse.
+ */
+import { isAbsolute, resolve } from "node:path";
+import {
+  type BindingPath,
+  type DRIVER_OBJECT,
+  type HostClock,
+  type LiveObject,
+  NdisError,
+  NdisHost,
+  NT_SUCCESS,
+  ndisStatusToString,
+  realClock,
+  type VerifierMode,
+} from "../index.js";
+import { type BuiltinDriver, builtinDriver, type DriverReport, isModulePath } from "./builtins.js";
+import type { Stack } from "./load.js";
+import { durationMs, type LinkEventEntry, type RegistryValues } from "./schema.js";
+
+export interface StartStackOptions {
+  /** Overrides the file's `ndis.version`. */
+  readonly ndisVersion?: string;
+  /** Overrides the file's `ndis.verifier`; default "record". */
+  readonly verifier?: VerifierMode;
+  readonly acceptDefaultHeaderType?: boolean;
+  /** The host clock; default the real one. Tests pass a ManualClock. */
+  readonly clock?: HostClock;
+  /** Called with the new host before any driver loads (subscribe to the trace, frames…). */
+  readonly setup?: (host: NdisHost) => void;
+}
+
+/** One driver of the stack, as loaded. */
+export interface LoadedDriver {
+  readonly name: string;
+  readonly module: string;
+  readonly status: number;
+  readonly driverObject: DRIVER_OBJECT;
+  readonly builtin: BuiltinDriver | undefined;
+}
+
+export interface RunningStack {
+  readonly host: NdisHost;
+  readonly stack: Stack;
+  readonly drivers: readonly LoadedDriver[];
+  /** Physical adapters that came up (not Halted after their arrival). */
+  readonly adapters: readonly string[];
+  /** What went wrong on the way up: a DriverEntry or an adapter that failed. */
+  readonly problems: readonly string[];
+  /** Sets an adapter's link up or down through its driver (hub). */
+  setLink(adapter: string, up: boolean): void;
+  /** The built-in drivers' own counters. */
+  reports(): readonly DriverReport[];
+  /**
+   * Schedules the file's `run.events` on the host clock, from now; `onEvent` hears each one as it
+   * happens (with why it failed, or null). Returns a function that cancels those not yet due.
+   */
+  scheduleEvents(onEvent?: (event: LinkEventEntry, error: string | null) => void): () => void;
+}
+
+function withFiles(
+  registry: RegistryValues | undefined,
+  builtin: BuiltinDriver | undefined,
+  baseDir: string,
+): RegistryValues | undefined {
+  if (registry === undefined || builtin?.fileKeys === undefined) return registry;
+  const out: RegistryValues = { ...registry };
+  for (const key of builtin.fileKeys) {
+    const value = out[key];
+    if (typeof value === "string" && !isAbsolute(value)) out[key] = resolve(baseDir, value);
+  }
+  return out;
+}
+
+/** Brings `stack` up on a new NdisHost. Rejects only on host misuse (NdisError). */
+export async function startStack(
+  stack: Stack,
+  options: StartStackOptions = {},
+): Promise<RunningStack> {
+  const spec = stack.spec;
+  const bindings =
+    spec.bindings === "all"
+      ? "all"
+      : spec.bindings.map(
+          (b): BindingPath =>
+            b.registry === undefined
+              ? { protocol: b.protocol, adapter: b.adapter }
+              : { protocol: b.protocol, adapter: b.adapter, registry: b.registry },
+        );
+  const clock = options.clock ?? realClock();
+  const host = new NdisHost({
+    ndisVersion: options.ndisVersion ?? spec.ndis?.version ?? "6.89",
+    verifier: options.verifier ?? spec.ndis?.verifier ?? "record",
+    acceptDefaultHeaderType: options.acceptDefaultHeaderType === true,
+    bindings,
+    clock,
+  });
+  host.observe();
+  options.setup?.(host);
+  for (const [device, registry] of Object.entries(spec.devices ?? {}))
+    host.setDeviceParameters(device, registry);
+
+  const drivers: LoadedDriver[] = [];
+  const problems: string[] = [];
+  for (const entry of spec.drivers) {
+    const builtin = isModulePath(entry.module) ? undefined : builtinDriver(entry.module);
+    const module = builtin?.module ?? resolve(stack.baseDir, entry.module);
+    const { status, driverObject } = await host.loadDriver({
+      name: entry.name,
+      module,
+      ...(entry.registry === undefined ? {} : { registry: entry.registry }),
+    });
+    if (NT_SUCCESS(status)) {
+      drivers.push({ name: entry.name, module: entry.module, status, driverObject, builtin });
+    } else {
+      problems.push(`driver ${entry.name}: DriverEntry returned ${ndisStatusToString(status)}`);
+    }
+  }
+
+  const adapters: string[] = [];
+  const ifIndexes = new Map<number, string>();
+  for (const entry of spec.adapters) {
+    const driver = drivers.find((d) => d.name === entry.driver);
+    if (driver === undefined) {
+      problems.push(`adapter ${entry.name}: its driver ${entry.driver} did not load`);
+      continue;
+    }
+    const registry = withFiles(entry.registry, driver.builtin, stack.baseDir);
+    const info = await host.addAdapter({
+      driver: entry.driver,
+      name: entry.name,
+      ...(registry === undefined ? {} : { registry }),
+    });
+    if (info.state === "Halted") {
+      const why = driver.builtin?.explainFailure?.(driver.driverObject, {
+        name: entry.name,
+        ifIndex: info.ifIndex,
+      });
+      problems.push(
+        `adapter ${entry.name}: MiniportInitializeEx failed${why === undefined ? "" : `: ${why}`}`,
+      );
+    } else {
+      adapters.push(entry.name);
+      ifIndexes.set(info.ifIndex, entry.name);
+    }
+  }
+
+  const setLink = (adapter: string, up: boolean): void => {
+    const name = spec.adapters.find((a) => a.name === adapter)?.driver;
+    const driver = drivers.find((d) => d.name === name);
+    const control = driver?.builtin?.setLink;
+    if (driver === undefined || control === undefined) {
+      throw new NdisError(
+        "NDIS_ERR_INVALID_ARGUMENT",
+        `adapter ${adapter}: its driver cannot set the link (only hub adapters can)`,
+      );
+    }
+    const ifIndex = [...ifIndexes].find(([, n]) => n === adapter)?.[0] ?? 0;
+    control(driver.driverObject, { name: adapter, ifIndex }, up);
+  };
+
+  return {
+    host,
+    stack,
+    drivers,
+    adapters,
+    problems,
+    setLink,
+    scheduleEvents(onEvent) {
+      const cancels = (spec.run?.events ?? []).map((event) =>
+        clock.schedule(durationMs(event.at), () => {
+          let error: string | null = null;
+          try {
+            setLink(event.link.adapter, event.link.up);
+          } catch (err) {
+            error = err instanceof Error ? err.message : String(err);
+          }
+          onEvent?.(event, error);
+        }),
+      );
+      return () => {
+        for (const cancel of cancels) cancel();
+      };
+    },
+    reports() {
+      const out: DriverReport[] = [];
+      for (const d of drivers) {
+        const report = d.builtin?.report?.(
+          d.driverObject,
+          d.name,
+          (ifIndex) => ifIndexes.get(ifIndex) ?? `IfIndex ${ifIndex}`,
+        );
+        if (report !== undefined) out.push(report);
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * Tears the stack down in NDIS order: physical adapters removed last-added first, then drivers
+ * unloaded in reverse load order. Resolves with what NDIS still holds afterwards (empty when
+ * nothing leaked) and anything that got in the way.
+ */
+export async function stopStack(
+  running: RunningStack,
+): Promise<{ readonly liveObjects: readonly LiveObject[]; readonly problems: readonly string[] }> {
+  const { host } = running;
+  const problems: string[] = [];
+  const attempt = async (what: string, action: () => Promise<void>) => {
+    try {
+      await action();
+    } catch (err) {
+      if (!NdisError.is(err)) throw err;
+      problems.push(`${what}: ${err.message}`);
+    }
+  };
+  for (const name of [...running.adapters].reverse()) {
+    if (host.adapter(name) !== undefined)
+      await attempt(`removing ${name}`, () => host.removeAdapter(name));
+  }
+  for (const driver of [...running.drivers].reverse()) {
+    if (host.driver(driver.name) !== undefined)
+      await attempt(`unloading ${driver.name}`, () => host.unloadDriver(driver.name));
+  }
+  return { liveObjects: host.liveObjects(), problems };
+}
