@@ -393,6 +393,28 @@ describe("the context area", () => {
     assert.equal(MEMORY_ALLOCATION_ALIGNMENT, 16);
   });
 
+  test("a layer that stamps every NBL it forwards reuses its context block: no allocation in steady state", async () => {
+    const f = await fixture();
+    const pool = NdisAllocateNetBufferListPool(f.handle, nblPoolParams({ DataSize: 32 }));
+    assert.ok(pool !== null);
+    const nbl = NdisAllocateNetBufferList(pool, 0, 0);
+    assert.ok(nbl !== null);
+    assert.equal(NdisAllocateNetBufferListContext(nbl, 16, 0, 0), NDIS_STATUS_SUCCESS);
+    const block = nbl.Context;
+    NdisFreeNetBufferListContext(nbl, 16);
+    assert.equal(NET_BUFFER_LIST_CONTEXT_DATA_SIZE(nbl), 0);
+    assert.equal(NdisAllocateNetBufferListContext(nbl, 16, 0, 0), NDIS_STATUS_SUCCESS);
+    assert.equal(nbl.Context, block, "the same block, again");
+    assert.equal(nbl.Context?.Next, null);
+    NdisFreeNetBufferListContext(nbl, 16);
+    // Another size gets a block of its own.
+    assert.equal(NdisAllocateNetBufferListContext(nbl, 32, 0, 0), NDIS_STATUS_SUCCESS);
+    assert.notEqual(nbl.Context, block);
+    assert.equal(nbl.Context?.Size, 32);
+    NdisFreeNetBufferListContext(nbl, 32);
+    assert.deepEqual(rules(f.host), []);
+  });
+
   test("context asked for at allocation is there, and is gone on the next allocation", async () => {
     const f = await fixture();
     const pool = NdisAllocateNetBufferListPool(f.handle, nblPoolParams({ DataSize: 32 }));

@@ -60,7 +60,8 @@ interface RetreatRestore {
 
 /** NET_BUFFER_LIST_CONTEXT block. */
 export class ContextBlock implements NET_BUFFER_LIST_CONTEXT {
-  readonly Next: NET_BUFFER_LIST_CONTEXT | null;
+  /** Written only by NDIS: when a freed block is reused (see NetBufferListObject.spareContext). */
+  Next: NET_BUFFER_LIST_CONTEXT | null;
   readonly Size: number;
   /** True for the block the pool reserves with every NBL; it is never given back. */
   readonly reserved: boolean;
@@ -131,6 +132,11 @@ export class NetBufferListObject implements NET_BUFFER_LIST {
   stamp = 0;
   /** Times NDIS handed it to a MiniportSendNetBufferLists (the send watchdog tells sends apart). */
   sendCount = 0;
+  /**
+   * The last context block freed off this NBL, kept for the next allocation of the same size: an
+   * IM stamping every NBL it forwards allocates no block in steady state.
+   */
+  spareContext: ContextBlock | null = null;
   /** The context block the pool reserves (ContextSize), or null. */
   readonly reservedContext: ContextBlock | null;
   readonly pool: NblPool;
@@ -277,7 +283,14 @@ export function pushContext(
     return true;
   }
   if (!allowGrow) return false;
-  const block = new ContextBlock(top, size + backFill, false);
+  const o = nbl as NetBufferListObject;
+  const spare = o.spareContext;
+  let block: ContextBlock;
+  if (spare !== null && spare.Size === size + backFill) {
+    o.spareContext = null;
+    spare.Next = top;
+    block = spare;
+  } else block = new ContextBlock(top, size + backFill, false);
   block.Offset = backFill;
   nbl.Context = block;
   return true;
@@ -291,6 +304,8 @@ export function popContext(nbl: NET_BUFFER_LIST, size: number): boolean {
   top.Offset += size;
   if (top.Offset === top.Size && !top.reserved) {
     nbl.Context = top.Next;
+    top.Next = null;
+    (nbl as NetBufferListObject).spareContext = top;
   }
   return true;
 }
