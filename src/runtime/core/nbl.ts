@@ -250,9 +250,10 @@ export function initNetBufferList(nbl: NetBufferListObject, owner: DriverRecord 
   }
   nbl.Context = reserved;
   nbl.owner = owner;
-  nbl.sendPath.length = 0;
-  nbl.recvAdapters.length = 0;
-  nbl.recvHolders.length = 0;
+  // Setting an array's length is a runtime call even when it is already empty.
+  if (nbl.sendPath.length !== 0) nbl.sendPath.length = 0;
+  if (nbl.recvAdapters.length !== 0) nbl.recvAdapters.length = 0;
+  if (nbl.recvHolders.length !== 0) nbl.recvHolders.length = 0;
   nbl.allocated = true;
 }
 
