@@ -289,6 +289,11 @@ export const VERIFIER_RULES = Object.freeze({
     "the NET_BUFFER_LIST DDI pages (parameter ranges)",
     "sizes and offsets given to the NET_BUFFER_LIST calls are in range: a context size is a multiple of MEMORY_ALLOCATION_ALIGNMENT, DataOffset + DataLength fit the MDL chain, an advance does not exceed DataLength",
   ),
+  Pool_LeakedAtHalt: rule(
+    "Pool_LeakedAtHalt",
+    "SDV memory rules (everything allocated for an adapter is freed when HaltEx exits) / bug check 0x7C",
+    "a NET_BUFFER_LIST or NET_BUFFER pool allocated with a MiniportAdapterHandle is freed by the end of that adapter's MiniportHaltEx",
+  ),
   Pool_LeakedAtUnload: rule(
     "Pool_LeakedAtUnload",
     "bug check 0xC4/0x62 (a driver unloads without freeing its allocations)",

@@ -520,3 +520,18 @@ test("a work item queued from MiniportShutdownEx at HIGH_LEVEL breaks Irql_WorkI
   await host.shutdown(NdisShutdownBugCheck);
   assert.ok(rules(host).includes("Irql_WorkItem_Function"), rules(host).join(", "));
 });
+
+test("a pool allocated for an adapter and not freed when its HaltEx returns is named and released", async () => {
+  const host = new NdisHost({ verifier: "record" });
+  const mp = scriptedMiniport();
+  await host.loadDriver({ name: "mp", module: mp.module });
+  await host.addAdapter({ driver: "mp", name: "e0" });
+  const adapterPool = nblPool(mp.adapters[0]?.handle as NDIS_HANDLE);
+  allocateNbls(adapterPool, 2, mp.adapters[0]?.handle as NDIS_HANDLE);
+  await host.removeAdapter("e0");
+  assert.deepEqual(rules(host), ["Pool_LeakedAtHalt"]);
+  assert.match(host.violations[0]?.message ?? "", /2 still allocated/);
+  assert.equal(host.liveObjects().filter((o) => o.kind === "pool").length, 0);
+  await host.unloadDriver("mp");
+  assert.deepEqual(host.liveObjects(), []);
+});

@@ -670,9 +670,10 @@ describe("ipv4-host against a miniport that takes its time", () => {
     }
     await pausing;
     assert.equal(paused, true);
-    await host.removeAdapter("m1");
+    // The miniport frees what it allocated for the adapter before its halt ends.
     NdisFreeNetBufferList(nbl);
     NdisFreeNetBufferListPool(pool);
+    await host.removeAdapter("m1");
     await host.unloadDriver("ipv4-host");
     await host.unloadDriver("m");
     assert.deepEqual(host.liveObjects(), []);

@@ -29,6 +29,7 @@ import {
   NDIS_STATUS_SUCCESS,
 } from "../../ndis/status.js";
 import type { NDIS_HANDLE, Out } from "../../ndis/types.js";
+import type { MiniportAdapter } from "../core/adapter.js";
 import { currentFrame } from "../core/context.js";
 import type { DriverRecord } from "../core/driver.js";
 import {
@@ -171,6 +172,9 @@ function allocatePool(
     return null;
   }
   const pool = create(driver);
+  const target = resolveHandle(NdisHandle);
+  (pool as { adapter: MiniportAdapter | null }).adapter =
+    target?.kind === "miniport-adapter" ? target : null;
   pool.handle = mintHandle(pool.label, pool);
   driver.pools.add(pool);
   done(undefined);
@@ -181,6 +185,7 @@ function allocatePool(
 function poolBase(driver: DriverRecord, what: string, tag: number) {
   return {
     driver,
+    adapter: null,
     label: `${what} pool ${tagToString(tag)} of ${driver.name}`,
     handle: null as unknown as NDIS_HANDLE,
     outstanding: 0,

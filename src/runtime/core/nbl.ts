@@ -170,6 +170,8 @@ export interface NbPoolParams {
 
 interface PoolBase {
   readonly driver: DriverRecord;
+  /** The adapter whose MiniportAdapterHandle allocated the pool (freed by the end of its halt). */
+  readonly adapter: MiniportAdapter | null;
   /** What the pool was allocated with, for reports. */
   readonly label: string;
   handle: NDIS_HANDLE;

@@ -10,6 +10,7 @@ import type { MiniportAdapter } from "./adapter.js";
 import type { Binding } from "./binding.js";
 import type { DriverRecord, RegistryValue } from "./driver.js";
 import { revokeHandle } from "./handles.js";
+import { releasePool } from "./nbl.js";
 
 /** What a handle was opened for: an adapter, a binding, or the driver itself. */
 export type ResourceOwner = MiniportAdapter | Binding | null;
@@ -102,6 +103,17 @@ export function freeTimer(timer: TimerRecord): void {
 export function reclaimOwnedBy(owner: MiniportAdapter | Binding, when: string): void {
   const driver = owner.driver;
   const runtime = driver.runtime;
+  if (owner.kind === "miniport-adapter") {
+    for (const pool of [...driver.pools]) {
+      if (pool.adapter !== owner) continue;
+      runtime.violate(
+        "Pool_LeakedAtHalt",
+        `${when} with ${pool.label}${pool.outstanding > 0 ? ` (${pool.outstanding} still allocated)` : ""}, allocated with its MiniportAdapterHandle, not freed; NDIS released it`,
+        driver,
+      );
+      releasePool(pool);
+    }
+  }
   for (const config of [...driver.configs]) {
     if (config.owner !== owner) continue;
     runtime.violate(
