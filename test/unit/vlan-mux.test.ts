@@ -82,6 +82,8 @@ interface LabOptions {
   readonly velans?: Readonly<Record<string, Registry>>;
   /** A scripted protocol bound to this VELAN. */
   readonly proto?: string;
+  /** NDIS pends vlan-mux's open of hubA. */
+  readonly pendLowerOpen?: boolean;
 }
 
 interface Lab {
@@ -137,6 +139,7 @@ async function lab(options: LabOptions = {}): Promise<Lab> {
   const proto = options.proto === undefined ? null : scriptedProtocol({ name: "proto" });
   if (proto !== null) await host.loadDriver({ name: "proto", module: proto.module });
   await host.addAdapter({ driver: "hub", name: "hubC" });
+  if (options.pendLowerOpen === true) host.pendOperations("NdisOpenAdapterEx", 1);
   const hubA = await host.addAdapter({ driver: "hub", name: "hubA" });
   if (b !== null) await host.addAdapter({ driver: "hub", name: "hubB" });
   await host.settle();
@@ -724,6 +727,51 @@ describe("vlan-mux: VELANs on 802.1Q VLANs over one hub adapter", () => {
     NdisFreeNetBufferList(nbl);
     NdisFreeNetBufferListPool(pool);
     await l.host.restartStack("hubA");
+    await teardown(l);
+  });
+
+  test("NDIS pends the lower open and the closes: VELANs start after the open completes, the unbind after the close", async () => {
+    const l = await lab({
+      b: null,
+      pendLowerOpen: true,
+      hosts: { A10: { IPAddress: IP1 }, A20: { IPAddress: IP1 } },
+    });
+    assert.deepEqual(muxBinding(l, "hubA").velans, ["A10", "A20"]);
+    assert.equal(velan(l, "A10").state, "running");
+    assert.equal(await l.raw.send(arpFrom(l.raw, IP1, 20)), NDIS_STATUS_SUCCESS);
+    l.clock.advance(0);
+    assert.equal(iface(l, "A20").counters.arpRequestsAnswered, 1);
+    // Both ipv4-host closes and vlan-mux's own close pend.
+    l.host.pendOperations("NdisCloseAdapterEx", 3);
+    await l.host.removeAdapter("hubA");
+    assert.deepEqual(vlanMuxOf(l.muxDriver).bindings, []);
+    await teardown(l);
+  });
+
+  test("a VELAN disabled by the user halts alone; re-enabled, it comes back on its VLAN", async () => {
+    const l = await lab({
+      hosts: {
+        A10: { IPAddress: IP1, PingTarget: IP2, PingIntervalMs: 100 },
+        A20: { IPAddress: IP1 },
+        B10: { IPAddress: IP2 },
+        B20: { IPAddress: IP2 },
+      },
+    });
+    l.clock.advance(300);
+    await l.host.disableAdapter("A20");
+    assert.equal(velan(l, "A20").state, "halted");
+    assert.ok(!ipv4HostInterfaces(l.ipv4Driver).some((i) => i.adapterName === "A20"));
+    // VLAN 20 frames now find no VELAN.
+    assert.equal(await l.raw.send(arpFrom(l.raw, IP1, 20)), NDIS_STATUS_SUCCESS);
+    l.clock.advance(300);
+    assert.equal(muxBinding(l, "hubA").counters.unknownVlanDrops, 1);
+    const a10 = iface(l, "A10").counters;
+    assert.equal(a10.echoRequestsSent, a10.echoRepliesReceived, "VLAN 10 unaffected");
+    await l.host.enableAdapter("A20");
+    assert.equal(velan(l, "A20").state, "running");
+    assert.equal(await l.raw.send(arpFrom(l.raw, IP1, 20)), NDIS_STATUS_SUCCESS);
+    l.clock.advance(0);
+    assert.equal(iface(l, "A20").counters.arpRequestsAnswered, 1);
     await teardown(l);
   });
 });
