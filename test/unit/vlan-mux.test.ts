@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import fc from "fast-check";
 import * as hub from "../../src/drivers/hub/index.js";
 import { hubOf } from "../../src/drivers/hub/index.js";
 import * as ipv4host from "../../src/drivers/ipv4-host/index.js";
@@ -772,6 +773,63 @@ describe("vlan-mux: VELANs on 802.1Q VLANs over one hub adapter", () => {
     assert.equal(await l.raw.send(arpFrom(l.raw, IP1, 20)), NDIS_STATUS_SUCCESS);
     l.clock.advance(0);
     assert.equal(iface(l, "A20").counters.arpRequestsAnswered, 1);
+    await teardown(l);
+  });
+
+  test("property: every frame hubA receives ends in exactly one counter — delivered, filtered, discarded or dropped by reason", async () => {
+    const l = await lab({ b: null });
+    await l.wire();
+    const a10 = mac(velan(l, "A10").mac);
+    const a20 = mac(velan(l, "A20").mac);
+    const dst = fc.constantFrom(
+      a10,
+      a20,
+      BROADCAST_MAC,
+      Uint8Array.of(0x01, 0, 0x5e, 0, 0, 1),
+      Uint8Array.of(0x02, 0, 0, 0, 0x77, 0x77),
+    );
+    const tagged = fc.record({
+      dst,
+      vid: fc.oneof(fc.constantFrom(null, 0, 10, 20, 30), fc.integer({ min: 0, max: 4095 })),
+      pcp: fc.integer({ min: 0, max: 7 }),
+      ethertype: fc.constantFrom(ETHERTYPE_ARP, ETHERTYPE_IPV4, 0x8100, 0x88b5),
+      payload: fc.uint8Array({ maxLength: 120 }),
+    });
+    const frameArb = fc.oneof(
+      tagged.map((f) =>
+        buildEthernet({
+          dst: f.dst,
+          src: mac(l.raw.mac),
+          ethertype: f.ethertype,
+          vlan: f.vid === null ? undefined : { pcp: f.pcp, dei: false, vid: f.vid },
+          payload: f.payload,
+        }),
+      ),
+      fc.uint8Array({ minLength: 1, maxLength: 20 }), // runts and junk
+    );
+    const outcomes = () => {
+      const info = vlanMuxOf(l.muxDriver);
+      let n = 0;
+      for (const v of info.velans) {
+        const c = v.counters;
+        n += c.taggedReceived + c.untaggedReceived + c.framesFiltered + c.receiveDiscards;
+      }
+      const b = info.bindings[0]?.counters;
+      assert.ok(b);
+      return n + b.unknownVlanDrops + b.untaggedDrops + b.malformedDrops;
+    };
+    const received = () => hubOf(l.hubDriver).adapter(l.hubA)?.counters.framesReceived ?? 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(frameArb, { maxLength: 16 }), async (frames) => {
+        for (const f of frames) await l.raw.send(f);
+        l.clock.advance(0);
+        await l.wire();
+        assert.equal(outcomes(), received());
+        assert.deepEqual(l.host.violations, []);
+      }),
+      { numRuns: 60 },
+    );
+    assert.ok(received() > 0);
     await teardown(l);
   });
 });
