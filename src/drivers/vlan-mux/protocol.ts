@@ -335,9 +335,11 @@ export const PtNetPnPEvent: PROTOCOL_NET_PNP_EVENT = (
   if (event.NetEvent === NetEventIMReEnableDevice) {
     for (const globals of allGlobals) {
       for (const a of globals.Adapters) {
-        const known = a.Velans.find((v) => v.InstanceName === event.Buffer);
-        if (known !== undefined) forgetVelan(known);
-        if (known !== undefined) startVelan(a, known.InstanceName);
+        // The disabled VELAN's record stayed (MPHalt keeps it); a fresh one is asked for.
+        const known = a.Velans.find((v) => v.InstanceName === event.Buffer && v.State === "halted");
+        if (known === undefined) continue;
+        forgetVelan(known);
+        startVelan(a, known.InstanceName);
       }
     }
     return NDIS_STATUS_SUCCESS;
