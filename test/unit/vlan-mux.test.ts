@@ -27,6 +27,8 @@ import {
   NDIS_PACKET_TYPE_DIRECTED,
   NDIS_PACKET_TYPE_MULTICAST,
   NDIS_PACKET_TYPE_PROMISCUOUS,
+  NDIS_STATUS_INVALID_DATA,
+  NDIS_STATUS_NOT_SUPPORTED,
   NDIS_STATUS_PAUSED,
   NDIS_STATUS_SUCCESS,
   NdisFreeNetBufferList,
@@ -42,6 +44,7 @@ import {
   OID_802_3_MULTICAST_LIST,
   OID_GEN_CURRENT_PACKET_FILTER,
   OID_GEN_STATISTICS,
+  OID_GEN_VENDOR_DESCRIPTION,
   type RegistryValue,
 } from "../../src/index.js";
 import { ARP_REPLY, ARP_REQUEST, buildArp, parseArp } from "../../src/net/arp.js";
@@ -830,6 +833,37 @@ describe("vlan-mux: VELANs on 802.1Q VLANs over one hub adapter", () => {
       { numRuns: 60 },
     );
     assert.ok(received() > 0);
+    await teardown(l);
+  });
+
+  test("OIDs: what describes the adapter below is forwarded, sets that would change it for the siblings are refused", async () => {
+    const l = await lab({ a: { UpperBindings: ["A30"] }, b: null, hosts: {}, proto: "A30" });
+    const proto = l.proto;
+    assert.ok(proto);
+    const binding = proto.bindings.find((b) => b.adapter === "A30")?.handle as NDIS_HANDLE;
+    const vendor = makeOidRequest({
+      RequestType: NdisRequestQueryInformation,
+      Oid: OID_GEN_VENDOR_DESCRIPTION,
+      InformationBuffer: new Uint8Array(64),
+    });
+    assert.equal(NdisOidRequest(binding, vendor), NDIS_STATUS_SUCCESS);
+    const d = vendor.DATA.QUERY_INFORMATION;
+    const text = new TextDecoder().decode(d.InformationBuffer?.subarray(0, d.BytesWritten));
+    assert.match(text, /hub adapter/, "answered by the hub below");
+    const setVendor = makeOidRequest({
+      RequestType: NdisRequestSetInformation,
+      Oid: OID_GEN_VENDOR_DESCRIPTION,
+      InformationBuffer: new Uint8Array(4),
+    });
+    assert.equal(NdisOidRequest(binding, setVendor), NDIS_STATUS_NOT_SUPPORTED);
+    // A multicast list with a unicast address is refused; the VELAN's list is unchanged.
+    const bad = makeOidRequest({
+      RequestType: NdisRequestSetInformation,
+      Oid: OID_802_3_MULTICAST_LIST,
+      InformationBuffer: Uint8Array.of(0x02, 0, 0, 0, 0, 1),
+    });
+    assert.equal(NdisOidRequest(binding, bad), NDIS_STATUS_INVALID_DATA);
+    assert.deepEqual(velan(l, "A30").multicastList, []);
     await teardown(l);
   });
 });
