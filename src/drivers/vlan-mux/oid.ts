@@ -1,0 +1,418 @@
+/**
+ * vlan-mux, OID requests. Each VELAN is its own adapter to the protocols above it, so — like MUX —
+ * it answers from its own state what describes it: its packet filter, multicast list, MAC,
+ * lookahead, connect status and statistics (per VELAN). Other queries go down the binding (a
+ * clone per request, as passthrough does); other sets are not supported, since one VELAN must not
+ * change the adapter under its siblings. OID_PNP_QUERY_POWER / OID_PNP_SET_POWER succeed here.
+ *
+ * The lower adapter gets the merge of every started VELAN's filter (see `mergedFilters`), set by
+ * the driver's own requests, one at a time per binding: the multicast list first, then the packet
+ * filter. A VELAN's set is answered at once; a merge that changes while a request is out is sent
+ * when that request completes.
+ */
+import {
+  type MINIPORT_CANCEL_OID_REQUEST,
+  type MINIPORT_OID_REQUEST,
+  makeOidRequest,
+  type NDIS_HANDLE,
+  type NDIS_OID_REQUEST,
+  type NDIS_OID_REQUEST_DATA,
+  NDIS_PACKET_TYPE_ALL_LOCAL,
+  NDIS_PACKET_TYPE_ALL_MULTICAST,
+  NDIS_PACKET_TYPE_BROADCAST,
+  NDIS_PACKET_TYPE_DIRECTED,
+  NDIS_PACKET_TYPE_MULTICAST,
+  NDIS_PACKET_TYPE_PROMISCUOUS,
+  NDIS_STATISTICS_FLAGS_VALID_BROADCAST_FRAMES_RCV,
+  NDIS_STATISTICS_FLAGS_VALID_BROADCAST_FRAMES_XMIT,
+  NDIS_STATISTICS_FLAGS_VALID_BYTES_RCV,
+  NDIS_STATISTICS_FLAGS_VALID_BYTES_XMIT,
+  NDIS_STATISTICS_FLAGS_VALID_DIRECTED_FRAMES_RCV,
+  NDIS_STATISTICS_FLAGS_VALID_DIRECTED_FRAMES_XMIT,
+  NDIS_STATISTICS_FLAGS_VALID_MULTICAST_FRAMES_RCV,
+  NDIS_STATISTICS_FLAGS_VALID_MULTICAST_FRAMES_XMIT,
+  NDIS_STATISTICS_FLAGS_VALID_RCV_DISCARDS,
+  NDIS_STATISTICS_FLAGS_VALID_XMIT_ERROR,
+  type NDIS_STATUS,
+  NDIS_STATUS_BUFFER_TOO_SHORT,
+  NDIS_STATUS_FAILURE,
+  NDIS_STATUS_INVALID_DATA,
+  NDIS_STATUS_INVALID_LENGTH,
+  NDIS_STATUS_MULTICAST_FULL,
+  NDIS_STATUS_NOT_SUPPORTED,
+  NDIS_STATUS_PENDING,
+  NDIS_STATUS_SUCCESS,
+  NdisAllocateCloneOidRequest,
+  NdisCancelOidRequest,
+  NdisFreeCloneOidRequest,
+  NdisMOidRequestComplete,
+  NdisOidRequest,
+  NdisRequestMethod,
+  NdisRequestSetInformation,
+  ndisStatisticsInfoBytes,
+  OID_802_3_CURRENT_ADDRESS,
+  OID_802_3_MAXIMUM_LIST_SIZE,
+  OID_802_3_MULTICAST_LIST,
+  OID_802_3_PERMANENT_ADDRESS,
+  OID_GEN_CURRENT_LOOKAHEAD,
+  OID_GEN_CURRENT_PACKET_FILTER,
+  OID_GEN_MEDIA_CONNECT_STATUS,
+  OID_GEN_RCV_NO_BUFFER,
+  OID_GEN_RCV_OK,
+  OID_GEN_STATISTICS,
+  OID_GEN_SUPPORTED_GUIDS,
+  OID_GEN_XMIT_ERROR,
+  OID_GEN_XMIT_OK,
+  OID_PNP_QUERY_POWER,
+  OID_PNP_SET_POWER,
+  type Out,
+  type PROTOCOL_OID_REQUEST_COMPLETE,
+} from "../../ddi.js";
+import type { ADAPT, VELAN } from "./globals.js";
+import { maybeFinishUnbind } from "./protocol.js";
+
+/** Multicast addresses one VELAN keeps. */
+export const MAX_MULTICAST = 32;
+/** The packet filters a VELAN accepts (it filters in software; see datapath.ts). */
+export const VELAN_PACKET_FILTERS =
+  NDIS_PACKET_TYPE_DIRECTED |
+  NDIS_PACKET_TYPE_MULTICAST |
+  NDIS_PACKET_TYPE_ALL_MULTICAST |
+  NDIS_PACKET_TYPE_BROADCAST |
+  NDIS_PACKET_TYPE_PROMISCUOUS |
+  NDIS_PACKET_TYPE_ALL_LOCAL;
+
+const SUPPORTED_STATISTICS =
+  NDIS_STATISTICS_FLAGS_VALID_DIRECTED_FRAMES_RCV |
+  NDIS_STATISTICS_FLAGS_VALID_MULTICAST_FRAMES_RCV |
+  NDIS_STATISTICS_FLAGS_VALID_BROADCAST_FRAMES_RCV |
+  NDIS_STATISTICS_FLAGS_VALID_BYTES_RCV |
+  NDIS_STATISTICS_FLAGS_VALID_RCV_DISCARDS |
+  NDIS_STATISTICS_FLAGS_VALID_DIRECTED_FRAMES_XMIT |
+  NDIS_STATISTICS_FLAGS_VALID_MULTICAST_FRAMES_XMIT |
+  NDIS_STATISTICS_FLAGS_VALID_BROADCAST_FRAMES_XMIT |
+  NDIS_STATISTICS_FLAGS_VALID_BYTES_XMIT |
+  NDIS_STATISTICS_FLAGS_VALID_XMIT_ERROR;
+
+/** 'Mxoi' */
+const CLONE_TAG = 0x696f784d;
+
+function sameMac(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = 0; i < 6; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * What the lower adapter must deliver so that every VELAN gets what its filter asks for:
+ * - BROADCAST, MULTICAST and ALL_MULTICAST are the union of the VELANs' bits; the multicast list
+ *   is the union of their lists (past the adapter's MaxMulticastListSize: ALL_MULTICAST and no
+ *   list);
+ * - DIRECTED stays DIRECTED while every VELAN asking for it has the adapter's own MAC; a VELAN
+ *   with a MAC of its own (the default, derived MAC) cannot be added to a unicast filter, so the
+ *   adapter goes PROMISCUOUS — as MUX does — and the VELANs filter in software;
+ * - PROMISCUOUS or ALL_LOCAL from any VELAN is PROMISCUOUS.
+ * Nothing asked (no VELAN with a filter) is 0: the adapter delivers nothing.
+ */
+export function mergedFilters(adapt: ADAPT): { filter: number; multicast: Uint8Array[] } {
+  let filter = 0;
+  const multicast: Uint8Array[] = [];
+  const lowerMac = adapt.BindParameters.CurrentMacAddress;
+  for (const velan of adapt.Velans) {
+    if (velan.MiniportAdapterHandle === null) continue;
+    const f = velan.PacketFilter;
+    if ((f & (NDIS_PACKET_TYPE_PROMISCUOUS | NDIS_PACKET_TYPE_ALL_LOCAL)) !== 0)
+      filter |= NDIS_PACKET_TYPE_PROMISCUOUS;
+    if ((f & NDIS_PACKET_TYPE_DIRECTED) !== 0)
+      filter |= sameMac(velan.Mac, lowerMac)
+        ? NDIS_PACKET_TYPE_DIRECTED
+        : NDIS_PACKET_TYPE_PROMISCUOUS;
+    filter |= f & (NDIS_PACKET_TYPE_BROADCAST | NDIS_PACKET_TYPE_ALL_MULTICAST);
+    if ((f & NDIS_PACKET_TYPE_MULTICAST) !== 0) {
+      filter |= NDIS_PACKET_TYPE_MULTICAST;
+      for (const m of velan.MulticastList)
+        if (!multicast.some((x) => sameMac(x, m))) multicast.push(m);
+    }
+  }
+  const max = adapt.BindParameters.MaxMulticastListSize;
+  if (multicast.length > max) {
+    filter = (filter & ~NDIS_PACKET_TYPE_MULTICAST) | NDIS_PACKET_TYPE_ALL_MULTICAST;
+    multicast.length = 0;
+  }
+  return { filter, multicast };
+}
+
+function sameList(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
+  return a.length === b.length && a.every((m, i) => sameMac(m, b[i] as Uint8Array));
+}
+
+/**
+ * Brings the lower adapter's filter and multicast list in line with the merge, one request at a
+ * time (≤ DISPATCH_LEVEL). Nothing is sent while a request is out (its completion calls this
+ * again) or once the binding is being unbound.
+ */
+export function pushLowerFilters(adapt: ADAPT): void {
+  const binding = adapt.BindingHandle;
+  if (binding === undefined || adapt.UnbindContext !== undefined) return;
+  if (adapt.LowerRequest !== null) {
+    adapt.LowerDirty = true;
+    return;
+  }
+  adapt.LowerDirty = false;
+  const wanted = mergedFilters(adapt);
+  let request: NDIS_OID_REQUEST;
+  if (!sameList(wanted.multicast, adapt.LowerMulticastList)) {
+    const buffer = new Uint8Array(6 * wanted.multicast.length);
+    wanted.multicast.forEach((m, i) => {
+      buffer.set(m, 6 * i);
+    });
+    request = makeOidRequest({
+      RequestType: NdisRequestSetInformation,
+      Oid: OID_802_3_MULTICAST_LIST,
+      InformationBuffer: buffer,
+    });
+    adapt.LowerRequestWants = { multicast: wanted.multicast };
+  } else if (wanted.filter !== adapt.LowerPacketFilter) {
+    const buffer = new Uint8Array(4);
+    new DataView(buffer.buffer).setUint32(0, wanted.filter, true);
+    request = makeOidRequest({
+      RequestType: NdisRequestSetInformation,
+      Oid: OID_GEN_CURRENT_PACKET_FILTER,
+      InformationBuffer: buffer,
+    });
+    adapt.LowerRequestWants = { filter: wanted.filter };
+  } else {
+    return;
+  }
+  adapt.LowerRequest = request;
+  const status = NdisOidRequest(binding, request);
+  if (status !== NDIS_STATUS_PENDING) lowerRequestDone(adapt, status);
+}
+
+/**
+ * A request of the driver's own is back: record what it set, then go on merging. A refusal is
+ * counted and not asked again until some VELAN's filter changes (no request loop).
+ */
+function lowerRequestDone(adapt: ADAPT, status: NDIS_STATUS): void {
+  const wants = adapt.LowerRequestWants;
+  const changedMeanwhile = adapt.LowerDirty;
+  adapt.LowerRequest = null;
+  adapt.LowerRequestWants = null;
+  if (status === NDIS_STATUS_SUCCESS && wants !== null) {
+    if ("filter" in wants) adapt.LowerPacketFilter = wants.filter;
+    else adapt.LowerMulticastList = wants.multicast;
+  } else if (status !== NDIS_STATUS_SUCCESS) {
+    adapt.Counters.filterRequestsFailed++;
+  }
+  if (adapt.UnbindContext !== undefined) {
+    maybeFinishUnbind(adapt);
+    return;
+  }
+  if (status === NDIS_STATUS_SUCCESS || changedMeanwhile) pushLowerFilters(adapt);
+}
+
+function answerBytes(d: NDIS_OID_REQUEST_DATA, bytes: Uint8Array): NDIS_STATUS {
+  if (d.InformationBuffer === null || d.InformationBufferLength < bytes.length) {
+    d.BytesWritten = 0;
+    d.BytesNeeded = bytes.length;
+    return NDIS_STATUS_BUFFER_TOO_SHORT;
+  }
+  d.InformationBuffer.set(bytes, 0);
+  d.BytesWritten = bytes.length;
+  d.BytesNeeded = 0;
+  return NDIS_STATUS_SUCCESS;
+}
+
+function ulong(value: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, value >>> 0, true);
+  return b;
+}
+
+/** A statistics counter: a ULONG64 when the buffer holds 8 bytes, else a ULONG. */
+function counter(d: NDIS_OID_REQUEST_DATA, value: number): NDIS_STATUS {
+  if (d.InformationBufferLength >= 8) {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, BigInt(value), true);
+    return answerBytes(d, b);
+  }
+  return answerBytes(d, ulong(value));
+}
+
+/** A query the VELAN answers itself; null: not one of those. */
+function query(velan: VELAN, d: NDIS_OID_REQUEST_DATA): NDIS_STATUS | null {
+  const c = velan.Counters;
+  switch (d.Oid) {
+    case OID_GEN_CURRENT_PACKET_FILTER:
+      return answerBytes(d, ulong(velan.PacketFilter));
+    case OID_GEN_CURRENT_LOOKAHEAD:
+      return answerBytes(d, ulong(velan.Lookahead));
+    case OID_GEN_MEDIA_CONNECT_STATUS:
+      return answerBytes(d, ulong(velan.LinkUp ? 0 : 1)); // NdisMediaStateConnected / Disconnected
+    case OID_802_3_PERMANENT_ADDRESS:
+    case OID_802_3_CURRENT_ADDRESS:
+      return answerBytes(d, velan.Mac);
+    case OID_802_3_MAXIMUM_LIST_SIZE:
+      return answerBytes(d, ulong(MAX_MULTICAST));
+    case OID_802_3_MULTICAST_LIST: {
+      const list = new Uint8Array(6 * velan.MulticastList.length);
+      velan.MulticastList.forEach((m, i) => {
+        list.set(m, 6 * i);
+      });
+      return answerBytes(d, list);
+    }
+    case OID_GEN_XMIT_OK:
+      return counter(d, c.taggedSent + c.untaggedSent);
+    case OID_GEN_RCV_OK:
+      return counter(d, c.taggedReceived + c.untaggedReceived);
+    case OID_GEN_XMIT_ERROR:
+      return counter(d, c.sendFailures);
+    case OID_GEN_RCV_NO_BUFFER:
+      return counter(d, c.receiveDiscards);
+    case OID_GEN_STATISTICS: {
+      const n = (v: number): bigint => BigInt(v);
+      return answerBytes(
+        d,
+        ndisStatisticsInfoBytes({
+          SupportedStatistics: SUPPORTED_STATISTICS,
+          ifInDiscards: n(c.receiveDiscards),
+          ifInErrors: 0n,
+          ifHCInOctets: n(c.bytesReceived),
+          ifHCInUcastPkts: n(c.inUcast),
+          ifHCInMulticastPkts: n(c.inMcast),
+          ifHCInBroadcastPkts: n(c.inBcast),
+          ifHCOutOctets: n(c.bytesSent),
+          ifHCOutUcastPkts: n(c.outUcast),
+          ifHCOutMulticastPkts: n(c.outMcast),
+          ifHCOutBroadcastPkts: n(c.outBcast),
+          ifOutErrors: n(c.sendFailures),
+          ifOutDiscards: 0n,
+          ifHCInUcastOctets: 0n,
+          ifHCInMulticastOctets: 0n,
+          ifHCInBroadcastOctets: 0n,
+          ifHCOutUcastOctets: 0n,
+          ifHCOutMulticastOctets: 0n,
+          ifHCOutBroadcastOctets: 0n,
+        }),
+      );
+    }
+    default:
+      return null;
+  }
+}
+
+function readUlong(d: NDIS_OID_REQUEST_DATA): number | null {
+  if (d.InformationBuffer === null || d.InformationBufferLength < 4) {
+    d.BytesRead = 0;
+    d.BytesNeeded = 4;
+    return null;
+  }
+  const b = d.InformationBuffer;
+  d.BytesRead = 4;
+  return new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true);
+}
+
+/** A set the VELAN handles; the lower adapter follows through pushLowerFilters. */
+function set(velan: VELAN, d: NDIS_OID_REQUEST_DATA): NDIS_STATUS {
+  switch (d.Oid) {
+    case OID_GEN_CURRENT_PACKET_FILTER: {
+      const filter = readUlong(d);
+      if (filter === null) return NDIS_STATUS_INVALID_LENGTH;
+      if ((filter & ~VELAN_PACKET_FILTERS) !== 0) return NDIS_STATUS_NOT_SUPPORTED;
+      velan.PacketFilter = filter;
+      pushLowerFilters(velan.Adapt);
+      return NDIS_STATUS_SUCCESS;
+    }
+    case OID_802_3_MULTICAST_LIST: {
+      const length = d.InformationBufferLength;
+      if (length % 6 !== 0 || (length > 0 && d.InformationBuffer === null))
+        return NDIS_STATUS_INVALID_LENGTH;
+      if (length / 6 > MAX_MULTICAST) return NDIS_STATUS_MULTICAST_FULL;
+      const b = d.InformationBuffer ?? new Uint8Array(0);
+      const list: Uint8Array[] = [];
+      for (let i = 0; i < length; i += 6) {
+        const m = b.slice(i, i + 6);
+        if (((m[0] as number) & 1) === 0) return NDIS_STATUS_INVALID_DATA; // not a group address
+        list.push(m);
+      }
+      velan.MulticastList = list;
+      d.BytesRead = length;
+      pushLowerFilters(velan.Adapt);
+      return NDIS_STATUS_SUCCESS;
+    }
+    case OID_GEN_CURRENT_LOOKAHEAD: {
+      const lookahead = readUlong(d);
+      if (lookahead === null) return NDIS_STATUS_INVALID_LENGTH;
+      if (lookahead > velan.Adapt.BindParameters.MtuSize) return NDIS_STATUS_INVALID_DATA;
+      velan.Lookahead = lookahead;
+      return NDIS_STATUS_SUCCESS;
+    }
+    default:
+      return NDIS_STATUS_NOT_SUPPORTED;
+  }
+}
+
+/** Copies what the lower adapter reported back into the request the VELAN was given. */
+function copyBack(clone: NDIS_OID_REQUEST, original: NDIS_OID_REQUEST): void {
+  const from = clone.DATA.QUERY_INFORMATION;
+  const to = original.DATA.QUERY_INFORMATION;
+  to.BytesWritten = from.BytesWritten;
+  to.BytesRead = from.BytesRead;
+  to.BytesNeeded = from.BytesNeeded;
+  original.SupportedRevision = clone.SupportedRevision;
+}
+
+/** MiniportOidRequest (≤ DISPATCH_LEVEL). */
+export const MPOidRequest: MINIPORT_OID_REQUEST = (MiniportAdapterContext, OidRequest) => {
+  const velan = MiniportAdapterContext as VELAN;
+  const d = OidRequest.DATA.QUERY_INFORMATION;
+  if (d.Oid === OID_PNP_QUERY_POWER || d.Oid === OID_PNP_SET_POWER) return NDIS_STATUS_SUCCESS;
+  if (d.Oid === OID_GEN_SUPPORTED_GUIDS) return NDIS_STATUS_NOT_SUPPORTED;
+  if (OidRequest.RequestType === NdisRequestMethod) return NDIS_STATUS_NOT_SUPPORTED;
+  if (OidRequest.RequestType === NdisRequestSetInformation) return set(velan, d);
+  const local = query(velan, d);
+  if (local !== null) return local;
+  // Anything else describes the adapter below (link speed, vendor…): ask it.
+  const binding = velan.Adapt.BindingHandle;
+  if (binding === undefined) return NDIS_STATUS_FAILURE;
+  const out: Out<NDIS_OID_REQUEST> = {};
+  const status = NdisAllocateCloneOidRequest(binding, OidRequest, CLONE_TAG, out);
+  if (status !== NDIS_STATUS_SUCCESS || out.value === undefined) return status;
+  const clone = out.value;
+  clone.SourceReserved[0] = OidRequest;
+  clone.SourceReserved[1] = velan;
+  const result = NdisOidRequest(binding, clone);
+  if (result === NDIS_STATUS_PENDING) return NDIS_STATUS_PENDING;
+  copyBack(clone, OidRequest);
+  NdisFreeCloneOidRequest(binding, clone);
+  return result;
+};
+
+/**
+ * ProtocolOidRequestComplete: either the driver's own filter request (see pushLowerFilters) or a
+ * clone forwarded for a VELAN, whose original is then completed.
+ */
+export const PtOidRequestComplete: PROTOCOL_OID_REQUEST_COMPLETE = (
+  ProtocolBindingContext,
+  OidRequest,
+  Status,
+) => {
+  const adapt = ProtocolBindingContext as ADAPT;
+  if (OidRequest === adapt.LowerRequest) {
+    lowerRequestDone(adapt, Status);
+    return;
+  }
+  const original = OidRequest.SourceReserved[0] as NDIS_OID_REQUEST;
+  const velan = OidRequest.SourceReserved[1] as VELAN;
+  copyBack(OidRequest, original);
+  NdisFreeCloneOidRequest(adapt.BindingHandle as NDIS_HANDLE, OidRequest);
+  NdisMOidRequestComplete(velan.MiniportAdapterHandle as NDIS_HANDLE, original, Status);
+};
+
+/** MiniportCancelOidRequest: pass the cancel down; the clone comes back REQUEST_ABORTED. */
+export const MPCancelOidRequest: MINIPORT_CANCEL_OID_REQUEST = (
+  MiniportAdapterContext,
+  RequestId,
+) => {
+  const binding = (MiniportAdapterContext as VELAN).Adapt.BindingHandle;
+  if (binding !== undefined) NdisCancelOidRequest(binding, RequestId);
+};
