@@ -10,6 +10,7 @@ import * as passthrough from "../drivers/passthrough/index.js";
 import * as pcap from "../drivers/pcap/index.js";
 import * as raw from "../drivers/raw/index.js";
 import * as testMiniport from "../drivers/test-miniport/index.js";
+import * as vlanMux from "../drivers/vlan-mux/index.js";
 import * as vxlan from "../drivers/vxlan/index.js";
 import type { DRIVER_OBJECT, DriverModule } from "../index.js";
 
@@ -115,6 +116,30 @@ const BUILTINS: readonly BuiltinDriver[] = [
     id: "passthrough",
     description: "the passthrough IM driver",
     module: passthrough,
+  },
+  {
+    id: "vlan-mux",
+    description:
+      "a MUX IM driver: one Ethernet binding, a virtual miniport (VELAN) per 802.1Q VLAN",
+    module: vlanMux,
+    report: (driverObject, service) => {
+      const info = vlanMux.vlanMuxOf(driverObject);
+      return {
+        driver: service,
+        lines: [
+          ...info.velans.map((v) => {
+            const c = v.counters;
+            return `${v.instanceName} on ${v.adapterName}, VLAN ${v.vlanId}${v.untagged ? " (untagged)" : ""}: sent ${c.taggedSent + c.untaggedSent}, received ${c.taggedReceived + c.untaggedReceived}, filtered ${c.framesFiltered}`;
+          }),
+          ...info.bindings.map(
+            (b) =>
+              `${b.adapterName}: unknown-VLAN drops ${b.counters.unknownVlanDrops}, untagged drops ${b.counters.untaggedDrops}, malformed ${b.counters.malformedDrops}`,
+          ),
+          ...info.refusals.map((r) => `${r.instanceName} did not start: ${r.reason}`),
+        ],
+        data: info,
+      };
+    },
   },
   {
     id: "test-miniport",

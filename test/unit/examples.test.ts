@@ -61,6 +61,7 @@ describe("examples", () => {
       "hub-ping.yaml",
       "passthrough.yaml",
       "pcap-replay.yaml",
+      "vlan-mux.yaml",
       "vxlan-to-linux.yaml",
     ]);
   });
@@ -180,6 +181,42 @@ describe("examples", () => {
       "adapter eth0: its driver cannot set the link (only hub adapters can)",
     ]);
     assert.deepEqual((await stopStack(running)).liveObjects, []);
+  });
+
+  test("vlan-mux: each VLAN's hosts answer each other, same addresses, nothing crosses VLANs", async () => {
+    const { reports } = await runToCompletion(await loadStackFile(join(EXAMPLES, "vlan-mux.yaml")));
+    const counters = (driver: string) => {
+      const [ifc] = report(reports, driver).interfaces as {
+        counters: {
+          echoRequestsSent: number;
+          echoRepliesReceived: number;
+          echoRequestsAnswered: number;
+        };
+      }[];
+      assert.ok(ifc, `${driver} is bound`);
+      return ifc.counters;
+    };
+    // VLAN 10: a pings b; VLAN 20: b pings a. Each request is answered on its own VLAN only.
+    assert.equal(counters("host-10a").echoRepliesReceived, 4);
+    assert.equal(counters("host-10b").echoRequestsAnswered, 4);
+    assert.equal(counters("host-20b").echoRepliesReceived, 4);
+    assert.equal(counters("host-20a").echoRequestsAnswered, 4);
+    assert.equal(counters("host-20a").echoRepliesReceived, 0);
+    assert.equal(counters("host-10b").echoRepliesReceived, 0);
+    const mux = report(reports, "vlan-mux") as unknown as {
+      velans: { instanceName: string; vlanId: number; counters: { taggedSent: number } }[];
+      bindings: { counters: { unknownVlanDrops: number } }[];
+    };
+    assert.deepEqual(
+      mux.velans.map((v) => [v.instanceName, v.vlanId, v.counters.taggedSent > 0]),
+      [
+        ["velan10a", 10, true],
+        ["velan20a", 20, true],
+        ["velan10b", 10, true],
+        ["velan20b", 20, true],
+      ],
+    );
+    assert.ok(mux.bindings.every((b) => b.counters.unknownVlanDrops === 0));
   });
 
   test("passthrough: up and down under the strict verifier", async () => {
