@@ -336,3 +336,312 @@ describe("team: active-backup", () => {
     await teardown(l);
   });
 });
+
+/** A UDP datagram to the peer's echo port from `srcPort`, as the team's upper protocol sends. */
+function udpFrame(teamMac: string, srcPort: number): Uint8Array {
+  const src = parseIPv4(TEAM_IP) ?? 0;
+  const dst = parseIPv4(PEER_IP) ?? 0;
+  return buildEthernet({
+    dst: parseMac(PEER_MAC) ?? new Uint8Array(6),
+    src: parseMac(teamMac) ?? new Uint8Array(6),
+    ethertype: ETHERTYPE_IPV4,
+    payload: buildIpv4Packet({
+      src,
+      dst,
+      protocol: IPPROTO_UDP,
+      identification: srcPort & 0xffff,
+      payload: buildUdp({ srcPort, dstPort: 7, payload: new Uint8Array(18) }, src, dst),
+    }),
+  });
+}
+
+describe("team: static (address hash)", () => {
+  test("l3+4 spreads flows over both members as the hash says, one flow stays on one member, replies come in on either; speed is the sum; members leave and join at run time", async () => {
+    const l = await lab({
+      team: { Mode: "static", HashPolicy: "l3+4" },
+      ping: false,
+      extras: true,
+    });
+    l.clock.advance(100);
+    const raw = openRaw(l.rawDriver, "team0");
+    const handle = l.probe.bindings[0]?.handle;
+    assert.ok(raw && handle);
+    let t = team0(l);
+    assert.equal(t.mode, "static");
+    assert.deepEqual(
+      t.members.filter((m) => m.active).map((m) => m.adapterName),
+      ["m1", "m2"],
+    );
+    assert.equal(
+      query(handle, OID_GEN_LINK_SPEED, 4).view.getUint32(0, true),
+      20_000_000,
+      "2 Gbit/s in 100 bit/s units",
+    );
+    const sentBy = () => {
+      const info = team0(l);
+      return info.members.map((m) => [m.counters.framesSent, m.counters.framesReceived] as const);
+    };
+    const start = sentBy();
+    const s1 = start[0]?.[0] ?? 0;
+    const s2 = start[1]?.[0] ?? 0;
+    // 64 flows (source ports 20000…20063): where the hash says each goes.
+    const expected = [0, 0];
+    for (let port = 20_000; port < 20_064; port++) {
+      const frame = udpFrame(t.mac, port);
+      expected[flowHash(frame, "l3+4") % 2] = (expected[flowHash(frame, "l3+4") % 2] ?? 0) + 1;
+      assert.equal(await raw.send(frame), NDIS_STATUS_SUCCESS);
+    }
+    l.clock.advance(10);
+    const after = sentBy();
+    const spread = [(after[0]?.[0] ?? 0) - s1, (after[1]?.[0] ?? 0) - s2];
+    assert.deepEqual(spread, expected, "each flow on the member its hash names");
+    assert.ok(
+      spread.every((n) => n >= 16),
+      `both members carry a fair share: ${spread.join(" / ")}`,
+    );
+    // The peer echoes every datagram back over the lan it came from; static accepts from both.
+    assert.deepEqual(
+      after.map(([sent, received]) => received >= sent - 1),
+      [true, true],
+      "replies received on the member that carried the request",
+    );
+    // One flow, twenty datagrams: all on the same member.
+    const one = udpFrame(t.mac, 40_000);
+    const oneOn = flowHash(one, "l3+4") % 2;
+    for (let i = 0; i < 20; i++) assert.equal(await raw.send(one), NDIS_STATUS_SUCCESS);
+    l.clock.advance(10);
+    const later = sentBy();
+    assert.equal((later[oneOn]?.[0] ?? 0) - (after[oneOn]?.[0] ?? 0), 20);
+    assert.equal((later[1 - oneOn]?.[0] ?? 0) - (after[1 - oneOn]?.[0] ?? 0), 0);
+
+    // m2 leaves (its adapter is removed): every flow moves to m1; the team stays.
+    await l.host.removeAdapter("m2");
+    t = team0(l);
+    assert.deepEqual(
+      t.members.map((m) => m.adapterName),
+      ["m1"],
+    );
+    assert.equal(query(handle, OID_GEN_LINK_SPEED, 4).view.getUint32(0, true), 10_000_000);
+    const m1Before = t.members[0]?.counters.framesSent ?? 0;
+    for (let port = 30_000; port < 30_016; port++)
+      assert.equal(await raw.send(udpFrame(t.mac, port)), NDIS_STATUS_SUCCESS);
+    l.clock.advance(10);
+    assert.equal((team0(l).members[0]?.counters.framesSent ?? 0) - m1Before, 16);
+
+    // m2 comes back: it joins the running team and gets the team's packet filter at once.
+    await l.host.addAdapter({ driver: "hub", name: "m2", registry: { Hub: "lan1" } });
+    l.clock.advance(10);
+    t = team0(l);
+    const m2 = t.members.find((m) => m.adapterName === "m2");
+    assert.ok(m2?.usable && m2.active);
+    assert.equal(m2.packetFilter, t.packetFilter | NDIS_PACKET_TYPE_PROMISCUOUS);
+    assert.equal(
+      hubOf(l.hubDriver)
+        .adapters()
+        .find((a) => a.mac === m2.mac)?.packetFilter,
+      m2.packetFilter,
+    );
+    assert.equal(query(handle, OID_GEN_LINK_SPEED, 4).view.getUint32(0, true), 20_000_000);
+    raw.close();
+    await teardown(l);
+  });
+
+  test("the hash policies: l2 keeps one MAC pair on one member, l2+3 and l3+4 tell flows apart", () => {
+    const a = udpFrame("02-00-00-00-00-01", 1000);
+    const b = udpFrame("02-00-00-00-00-01", 1001);
+    assert.equal(flowHash(a, "l2"), flowHash(b, "l2"), "same MACs, same member");
+    assert.equal(flowHash(a, "l2+3"), flowHash(b, "l2+3"), "same addresses, same member");
+    assert.notEqual(flowHash(a, "l3+4") % 2, flowHash(b, "l3+4") % 2, "ports differ");
+    assert.equal(flowHash(new Uint8Array(3), "l3+4"), 0, "a runt hashes to 0, never throws");
+  });
+});
+
+describe("team: ARP monitoring", () => {
+  test("a member whose link is up but whose far end is dead is found by ARP probes within (ArpMissedMax + 1) × ArpIntervalMs", async () => {
+    const INTERVAL = 100;
+    const MISSED = 2;
+    const l = await lab({
+      team: {
+        Mode: "active-backup",
+        Primary: "m1",
+        ArpTarget: PEER_IP,
+        ArpIntervalMs: INTERVAL,
+        ArpMissedMax: MISSED,
+      },
+    });
+    const hubs = hubOf(l.hubDriver);
+    l.clock.advance(1_000);
+    let t = team0(l);
+    assert.equal(t.activeMember, "m1");
+    for (const m of t.members) {
+      assert.ok(m.counters.arpProbesSent >= 9, `${m.adapterName} probed`);
+      assert.ok(m.counters.arpRepliesReceived >= 9, `${m.adapterName} answered`);
+      assert.equal(m.arpAlive, true);
+    }
+    const before = pinger(l);
+    // The peer's lan0 port dies; m1's own link stays up.
+    hubs.setLink(l.adapters.p1, false);
+    l.clock.advance((MISSED + 1) * INTERVAL - 50);
+    assert.equal(team0(l).activeMember, "m1", "not yet: probes are still being missed");
+    l.clock.advance(50);
+    t = team0(l);
+    assert.equal(t.activeMember, "m2", "ARP found it");
+    const m1 = t.members.find((m) => m.adapterName === "m1");
+    assert.ok(m1);
+    assert.equal(m1.linkUp, true, "the link never said anything");
+    assert.equal(m1.arpAlive, false);
+    assert.equal(m1.usable, false);
+    l.clock.advance(1_000);
+    const after = pinger(l);
+    const lost =
+      after.echoRequestsSent -
+      before.echoRequestsSent -
+      (after.echoRepliesReceived - before.echoRepliesReceived);
+    const bound = Math.ceil(((MISSED + 1) * INTERVAL) / PING_MS) + 1;
+    assert.ok(lost >= 1 && lost <= bound, `lost ${lost}, bound ${bound}`);
+    // The far end comes back: the next probe is answered and the primary is taken back.
+    hubs.setLink(l.adapters.p1, true);
+    l.clock.advance(2 * INTERVAL);
+    t = team0(l);
+    assert.equal(t.members.find((m) => m.adapterName === "m1")?.arpAlive, true);
+    assert.equal(t.activeMember, "m1");
+    assert.equal(t.failovers, 1);
+    assert.equal(t.failbacks, 1);
+    await teardown(l);
+  });
+});
+
+describe("team: OIDs and configuration", () => {
+  test("speed, MAC, packet filter on every member, statistics the team keeps agree with its members and the protocol above", async () => {
+    const l = await lab({
+      team: { Mode: "active-backup", NetworkAddress: "02-7e-a0-00-00-01" },
+      extras: true,
+    });
+    l.clock.advance(2_000);
+    const handle = l.probe.bindings[0]?.handle;
+    assert.ok(handle);
+    const t = team0(l);
+    assert.equal(t.mac, "02-7e-a0-00-00-01", "NetworkAddress");
+    assert.deepEqual(
+      [...query(handle, OID_802_3_CURRENT_ADDRESS, 6).buffer],
+      [0x02, 0x7e, 0xa0, 0, 0, 1],
+    );
+    assert.equal(
+      query(handle, OID_GEN_LINK_SPEED, 4).view.getUint32(0, true),
+      10_000_000,
+      "the active member's",
+    );
+    // Neither member has the team's MAC: both listen promiscuously and the team filters.
+    for (const m of t.members)
+      assert.equal(m.packetFilter & NDIS_PACKET_TYPE_PROMISCUOUS, NDIS_PACKET_TYPE_PROMISCUOUS);
+    const filter = NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_BROADCAST;
+    const set = makeOidRequest({
+      RequestType: NdisRequestSetInformation,
+      Oid: OID_GEN_CURRENT_PACKET_FILTER,
+      InformationBuffer: Uint8Array.of(filter, 0, 0, 0),
+    });
+    assert.equal(NdisOidRequest(handle, set), NDIS_STATUS_SUCCESS);
+    for (const a of hubOf(l.hubDriver)
+      .adapters()
+      .filter((x) => x.hub === "lan0" || x.hub === "lan1")) {
+      if (a.mac === PEER_MAC) continue;
+      assert.equal(a.packetFilter, filter | NDIS_PACKET_TYPE_PROMISCUOUS, `member ${a.mac}`);
+    }
+    assert.equal(query(handle, OID_GEN_CURRENT_PACKET_FILTER, 4).view.getUint32(0, true), filter);
+    l.clock.advance(1_000);
+    const stats = query(handle, OID_GEN_STATISTICS, NDIS_SIZEOF_STATISTICS_INFO_REVISION_1);
+    assert.equal(stats.status, NDIS_STATUS_SUCCESS);
+    const info = ndisStatisticsInfoFromBytes(stats.buffer);
+    assert.ok(info);
+    const members = team0(l).members;
+    const sum = (pick: (c: (typeof members)[number]["counters"]) => number) =>
+      BigInt(members.reduce((n, m) => n + pick(m.counters), 0));
+    const out = info.ifHCOutUcastPkts + info.ifHCOutMulticastPkts + info.ifHCOutBroadcastPkts;
+    const inn = info.ifHCInUcastPkts + info.ifHCInMulticastPkts + info.ifHCInBroadcastPkts;
+    assert.equal(
+      out,
+      sum((c) => c.framesSent),
+      "sent = the members' sum",
+    );
+    assert.equal(
+      inn,
+      sum((c) => c.framesReceived),
+      "received = the members' sum",
+    );
+    assert.equal(
+      info.ifHCOutOctets,
+      sum((c) => c.bytesSent),
+    );
+    assert.equal(
+      info.ifInDiscards,
+      sum((c) => c.receivesDropped),
+    );
+    const host4 = pinger(l);
+    assert.equal(out, BigInt(host4.framesSent), "everything ipv4-host sent went through the team");
+    assert.ok(out > 25n && inn > 25n);
+    await teardown(l);
+  });
+
+  test("driver Members/TeamName, a refused adapter, and a malformed team parameter", async () => {
+    const clock = new ManualClock();
+    const host = new NdisHost({
+      clock,
+      bindings: [
+        { protocol: "team", adapter: "a1" },
+        { protocol: "team", adapter: "a2" },
+        { protocol: "team", adapter: "x1" },
+      ],
+    });
+    await host.loadDriver({ name: "hub", module: hub });
+    const teamDriver = (
+      await host.loadDriver({
+        name: "team",
+        module: team,
+        registry: { Members: ["a1", "a2"], TeamName: "bond0" },
+      })
+    ).driverObject;
+    host.setDeviceParameters("bond0", { Mode: "static", HashPolicy: "l4" });
+    for (const name of ["a1", "a2", "x1"]) await host.addAdapter({ driver: "hub", name });
+    await host.settle();
+    const control = teamOf(teamDriver);
+    assert.deepEqual(
+      control.refusals.map((r) => r.adapterName).sort(),
+      ["bond0", "x1"],
+      "x1 belongs to no team; bond0's parameters are malformed",
+    );
+    assert.match(
+      control.refusals.find((r) => r.adapterName === "bond0")?.reason ?? "",
+      /HashPolicy "l4"/,
+    );
+    const bond = control.team("bond0");
+    assert.ok(bond);
+    assert.deepEqual(
+      bond.members.map((m) => m.adapterName),
+      ["a1", "a2"],
+    );
+    assert.equal(bond.started, false);
+    // Fixed: the team starts when asked again.
+    host.setDeviceParameters("bond0", { Mode: "static", HashPolicy: "l2+3" });
+    assert.equal(await host.reconfigure("team", "a1"), NDIS_STATUS_SUCCESS);
+    const started = teamOf(teamDriver).team("bond0");
+    assert.equal(started?.started, true);
+    assert.equal(started?.hashPolicy, "l2+3");
+    assert.deepEqual(
+      teamOf(teamDriver)
+        .refusals.map((r) => r.adapterName)
+        .sort(),
+      ["bond0", "x1"],
+      "the restart refused nothing more",
+    );
+    assert.equal(
+      host.bindings.filter((b) => b.protocol === "team").length,
+      2,
+      "bound to a1 and a2 only",
+    );
+    for (const name of ["a1", "a2", "x1"]) await host.removeAdapter(name);
+    await host.unloadDriver("team");
+    await host.unloadDriver("hub");
+    assert.deepEqual(host.liveObjects(), []);
+    assert.deepEqual(host.violations, []);
+  });
+});

@@ -177,6 +177,8 @@ export interface TEAM {
   readonly Leaving: MEMBER[];
   /** NdisIMInitializeDeviceInstanceEx was called and no halt or cancel has followed. */
   InstanceRequested: boolean;
+  /** MiniportInitializeEx failed: not asked again until the device is re-enabled. */
+  InitFailed: boolean;
   Velan: VELAN | null;
   Params: TeamParameters;
   /** The team's MAC (CurrentMacAddress of the virtual miniport). */

@@ -239,6 +239,7 @@ export const MPInitialize: MINIPORT_INITIALIZE = (
     refusals.push({ adapterName: team.Name, status: NDIS_STATUS_INVALID_DATA, reason: params.bad });
     if (refusals.length > REFUSALS_KEPT) refusals.shift();
     team.InstanceRequested = false;
+    team.InitFailed = true;
     return NDIS_STATUS_INVALID_DATA;
   }
   team.Params = params;
@@ -265,6 +266,7 @@ export const MPInitialize: MINIPORT_INITIALIZE = (
   const undo = (status: NDIS_STATUS): NDIS_STATUS => {
     freeTimers(velan);
     team.InstanceRequested = false;
+    team.InitFailed = true;
     return status;
   };
   if (velan.ArpTimer === null || velan.FailbackTimer === null) return undo(NDIS_STATUS_RESOURCES);

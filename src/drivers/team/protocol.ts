@@ -44,6 +44,7 @@ import {
   NdisOpenAdapterEx,
   NetEventIMReEnableDevice,
   NetEventPause,
+  NetEventReconfigure,
   NetEventRestart,
   type Out,
   type PROTOCOL_BIND_ADAPTER_EX,
@@ -79,6 +80,7 @@ function createTeam(globals: TeamGlobals, name: string, mac: Uint8Array): TEAM {
     Members: [],
     Leaving: [],
     InstanceRequested: false,
+    InitFailed: false,
     Velan: null,
     Params: DEFAULT_PARAMETERS,
     Mac: mac.slice(),
@@ -100,9 +102,14 @@ function createTeam(globals: TeamGlobals, name: string, mac: Uint8Array): TEAM {
   return team;
 }
 
-/** Asks NDIS for the team's virtual miniport (once; again after a halt). */
-export function requestInstance(team: TEAM): void {
-  if (team.InstanceRequested || team.Velan !== null) return;
+/**
+ * Asks NDIS for the team's virtual miniport (once; again after a halt). After a failed
+ * initialization only a re-enable (`again`) asks again, so a bad parameter fails once, not once
+ * per member.
+ */
+export function requestInstance(team: TEAM, again = false): void {
+  if (team.InstanceRequested || team.Velan !== null || (team.InitFailed && !again)) return;
+  team.InitFailed = false;
   team.InstanceRequested = true;
   const status = NdisIMInitializeDeviceInstanceEx(
     team.Globals.MiniportDriverHandle as NDIS_HANDLE,
@@ -204,7 +211,15 @@ export const PtBindAdapter: PROTOCOL_BIND_ADAPTER_EX = (
   const globals = ProtocolDriverContext as TeamGlobals;
   const name = BindParameters.AdapterName;
   // Never a member of itself: the team's own virtual miniport is not bound.
-  if (globals.Teams.has(name) || name === globals.DefaultTeamName) return NDIS_STATUS_NOT_SUPPORTED;
+  if (globals.Teams.has(name) || name === globals.DefaultTeamName) {
+    globals.Refusals.push({
+      adapterName: name,
+      status: NDIS_STATUS_NOT_SUPPORTED,
+      reason: "a team's own virtual miniport",
+    });
+    if (globals.Refusals.length > REFUSALS_KEPT) globals.Refusals.shift();
+    return NDIS_STATUS_NOT_SUPPORTED;
+  }
   const member: MEMBER = {
     Globals: globals,
     Team: null,
@@ -333,6 +348,7 @@ export const PtCloseAdapterComplete: PROTOCOL_CLOSE_ADAPTER_COMPLETE_EX = (
  * - NetEventPause: it carries nothing more (the active member fails over at once); PENDING
  *   until the sends down it are back.
  * - NetEventIMReEnableDevice (no binding context): a disabled team is wanted again.
+ * - NetEventReconfigure on a member: a team whose initialization failed is asked for again.
  * A member's power and removal events concern that member only and are not passed up: the team
  * stays while it has members (NDIS tells the team itself about system power with
  * OID_PNP_SET_POWER, as for any NO_HALT_ON_SUSPEND virtual miniport).
@@ -345,12 +361,17 @@ export const PtNetPnPEvent: PROTOCOL_NET_PNP_EVENT = (
   if (event.NetEvent === NetEventIMReEnableDevice) {
     for (const globals of allGlobals) {
       const team = globals.Teams.get(String(event.Buffer));
-      if (team !== undefined && team.Members.length > 0) requestInstance(team);
+      if (team !== undefined && team.Members.length > 0) requestInstance(team, true);
     }
     return NDIS_STATUS_SUCCESS;
   }
   const member = ProtocolBindingContext as MEMBER | null;
   if (member === null) return NDIS_STATUS_SUCCESS;
+  if (event.NetEvent === NetEventReconfigure) {
+    // The configuration changed (as MUX does: re-scan): a team that failed to start tries again.
+    if (member.Team !== null) requestInstance(member.Team, true);
+    return NDIS_STATUS_SUCCESS;
+  }
   if (event.NetEvent === NetEventRestart) {
     member.Running = true;
     if (member.Team !== null) reselect(member.Team);
