@@ -44,6 +44,10 @@ export const NdisPhysicalMedium802_3 = 14;
 export const MediaConnectStateUnknown = 0;
 export const MediaConnectStateConnected = 1;
 export const MediaConnectStateDisconnected = 2;
+
+/** NDIS_MEDIA_STATE: the ULONG OID_GEN_MEDIA_CONNECT_STATUS answers (the NDIS 5 view of the link). */
+export const NdisMediaStateConnected = 0;
+export const NdisMediaStateDisconnected = 1;
 /** NDIS_MEDIA_DUPLEX_STATE. */
 export const MediaDuplexStateUnknown = 0;
 export const MediaDuplexStateHalf = 1;

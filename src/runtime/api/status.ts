@@ -3,13 +3,36 @@
  * bound to its adapter, through their ProtocolStatusEx.
  */
 import { NDIS_OBJECT_TYPE_STATUS_INDICATION } from "../../ndis/object-header.js";
+import { NDIS_STATUS_LINK_STATE } from "../../ndis/status.js";
 import {
+  type NDIS_LINK_STATE,
   type NDIS_STATUS_INDICATION,
   NDIS_STATUS_INDICATION_REVISION_1,
 } from "../../ndis/structs.js";
 import type { NDIS_HANDLE } from "../../ndis/types.js";
+import type { MiniportAdapter } from "../core/adapter.js";
 import { callHandler, currentFrame } from "../core/context.js";
 import { miniportAdapterOf } from "./lookup.js";
+
+/**
+ * NDIS keeps the link state it reports current from NDIS_STATUS_LINK_STATE indications (contract
+ * §6.1 notes): later bind parameters and the host's view carry the new connect state, duplex and
+ * speeds. A payload that is not an NDIS_LINK_STATE changes nothing.
+ */
+function trackLinkState(adapter: MiniportAdapter, buffer: unknown): void {
+  const general = adapter.general;
+  const state = buffer as Partial<NDIS_LINK_STATE> | null | undefined;
+  if (general === null || state === null || typeof state !== "object") return;
+  const { MediaConnectState, MediaDuplexState, XmitLinkSpeed, RcvLinkSpeed } = state;
+  if (typeof MediaConnectState !== "number" || typeof MediaDuplexState !== "number") return;
+  adapter.general = {
+    ...general,
+    MediaConnectState,
+    MediaDuplexState,
+    XmitLinkSpeed: typeof XmitLinkSpeed === "bigint" ? XmitLinkSpeed : general.XmitLinkSpeed,
+    RcvLinkSpeed: typeof RcvLinkSpeed === "bigint" ? RcvLinkSpeed : general.RcvLinkSpeed,
+  };
+}
 
 /** Adapter states in which a miniport may indicate status (initialized, not halted). */
 const INDICATING_STATES = new Set(["Paused", "Restarting", "Running", "Pausing"]);
@@ -55,6 +78,7 @@ export function NdisMIndicateStatusEx(
     );
     return;
   }
+  if (s?.StatusCode === NDIS_STATUS_LINK_STATE) trackLinkState(adapter, s.StatusBuffer);
   const irql = frame.irql;
   for (const binding of only === null ? [...adapter.bindings] : [only]) {
     if (binding.open !== "open") continue;

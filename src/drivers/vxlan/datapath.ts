@@ -1,0 +1,347 @@
+/**
+ * VXLAN miniport, data path (RFC 7348).
+ *
+ * Send: each NET_BUFFER becomes one UDP datagram to RemoteAddress:RemotePort — the adapter's
+ * 8-byte VXLAN header (flags 0x08, the VNI) followed by the frame, handed to the socket straight
+ * from the NET_BUFFER's MDLs (no copy: the NBL is ours until we complete it, and we complete it
+ * only when the socket says every datagram of it went out or failed).
+ *
+ * Receive: a datagram is checked (source address, length, I flag, VNI, inner size, 802.1Q tag,
+ * packet filter), copied into an NBL of the adapter's receive pool and indicated up; the NBL comes
+ * back in MiniportReturnNetBufferLists and goes back to the pool. Anything wrong is counted under
+ * its reason and dropped, never thrown.
+ *
+ * [MODEL] Socket events arrive outside any NDIS call, as interrupts do on Windows; the driver's
+ * DDI calls from them (indications, completions) run at PASSIVE_LEVEL with no handler frame.
+ */
+import type { RemoteInfo } from "node:dgram";
+import {
+  type MDL,
+  type MINIPORT_CANCEL_SEND,
+  type MINIPORT_RETURN_NET_BUFFER_LISTS,
+  type MINIPORT_SEND_NET_BUFFER_LISTS,
+  NDIS_PACKET_TYPE_ALL_LOCAL,
+  NDIS_PACKET_TYPE_ALL_MULTICAST,
+  NDIS_PACKET_TYPE_BROADCAST,
+  NDIS_PACKET_TYPE_DIRECTED,
+  NDIS_PACKET_TYPE_MULTICAST,
+  NDIS_PACKET_TYPE_PROMISCUOUS,
+  NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL,
+  NDIS_SEND_FLAGS_DISPATCH_LEVEL,
+  type NDIS_STATUS,
+  NDIS_STATUS_FAILURE,
+  NDIS_STATUS_INVALID_LENGTH,
+  NDIS_STATUS_MEDIA_DISCONNECTED,
+  NDIS_STATUS_PAUSED,
+  NDIS_STATUS_SUCCESS,
+  NdisAllocateNetBufferList,
+  NdisFreeNetBufferList,
+  NdisMIndicateReceiveNetBufferLists,
+  NdisMPauseComplete,
+  NdisMSendNetBufferListsComplete,
+  type NET_BUFFER,
+  type NET_BUFFER_LIST,
+} from "../../ddi.js";
+import { ETHERNET_HEADER_LENGTH, ETHERTYPE_VLAN } from "../../net/ethernet.js";
+import { VXLAN_FLAG_I, VXLAN_HEADER_LENGTH } from "../../net/vxlan.js";
+import type { Adapter, DropReason } from "./adapter.js";
+
+/**
+ * The VXLAN header of an adapter: flags 0x08, 24 reserved bits, the VNI, 8 reserved bits. Built
+ * once per adapter and sent in front of every frame (`buildVxlan` of src/net would copy each
+ * frame; the receive path reads the header in place for the same reason).
+ */
+export function vxlanHeader(vni: number): Buffer {
+  const header = Buffer.alloc(VXLAN_HEADER_LENGTH);
+  header[0] = VXLAN_FLAG_I;
+  header[4] = (vni >>> 16) & 0xff;
+  header[5] = (vni >>> 8) & 0xff;
+  header[6] = vni & 0xff;
+  return header;
+}
+
+/** NdisMPauseComplete once a pended pause has nothing left outstanding. */
+function maybeCompletePause(a: Adapter): void {
+  if (a.PausePending && a.SendsOutstanding === 0 && a.ReceivesOutstanding === 0) {
+    a.PausePending = false;
+    NdisMPauseComplete(a.MiniportAdapterHandle);
+  }
+}
+
+// ---------------------------------------------------------------------------------------- send
+
+/** MiniportReserved slots of an NBL in our hands. */
+const PENDING = 0;
+const STATUS = 1;
+
+type FrameKind = 0 | 1 | 2;
+const UNICAST: FrameKind = 0;
+const MULTICAST: FrameKind = 1;
+const BROADCAST: FrameKind = 2;
+
+/** Unicast, multicast or broadcast, by the destination MAC at the start of `frame`. */
+function kindOf(first: number, frame: Uint8Array, offset: number): FrameKind {
+  if ((first & 1) === 0) return UNICAST;
+  for (let i = 0; i < 6; i++) if (frame[offset + i] !== 0xff) return MULTICAST;
+  return BROADCAST;
+}
+
+function countSent(a: Adapter, kind: FrameKind, bytes: number): void {
+  const c = a.Counters;
+  c.framesSent++;
+  c.bytesSent += bytes;
+  if (kind === UNICAST) {
+    c.txUnicast++;
+    c.txUnicastBytes += bytes;
+  } else if (kind === MULTICAST) {
+    c.txMulticast++;
+    c.txMulticastBytes += bytes;
+  } else {
+    c.txBroadcast++;
+    c.txBroadcastBytes += bytes;
+  }
+}
+
+/**
+ * The datagram for one NET_BUFFER: the header, then views of its used data in each MDL (no
+ * copy). Null when the MDL chain holds less than DataLength bytes.
+ */
+function datagramOf(a: Adapter, nb: NET_BUFFER): Buffer[] | null {
+  const parts: Buffer[] = [a.Header];
+  let left = nb.DataLength;
+  let offset = nb.CurrentMdlOffset;
+  for (let mdl: MDL | null = nb.CurrentMdl; mdl !== null && left > 0; mdl = mdl.Next) {
+    const take = Math.min(left, mdl.ByteCount - offset);
+    if (take > 0) {
+      const va = mdl.MappedSystemVa;
+      parts.push(Buffer.from(va.buffer, va.byteOffset + offset, take));
+      left -= take;
+    }
+    offset = 0;
+  }
+  return left === 0 ? parts : null;
+}
+
+/** Completes one NBL we own, with `status`. */
+function completeOne(a: Adapter, nbl: NET_BUFFER_LIST, status: NDIS_STATUS, flags: number): void {
+  nbl.Next = null;
+  nbl.Status = status;
+  nbl.MiniportReserved[PENDING] = null;
+  nbl.MiniportReserved[STATUS] = null;
+  NdisMSendNetBufferListsComplete(a.MiniportAdapterHandle, nbl, flags);
+}
+
+/** The socket finished one datagram of `nbl`. */
+function datagramDone(
+  a: Adapter,
+  nbl: NET_BUFFER_LIST,
+  kind: FrameKind,
+  bytes: number,
+  error: Error | null,
+): void {
+  if (error === null) countSent(a, kind, bytes);
+  else {
+    a.Counters.sendErrors++;
+    nbl.MiniportReserved[STATUS] = NDIS_STATUS_FAILURE;
+  }
+  const pending = (nbl.MiniportReserved[PENDING] as number) - 1;
+  nbl.MiniportReserved[PENDING] = pending;
+  if (pending > 0) return;
+  const status = nbl.MiniportReserved[STATUS] as NDIS_STATUS;
+  a.SendsOutstanding--;
+  completeOne(a, nbl, status, 0);
+  maybeCompletePause(a);
+}
+
+/** Hands every NET_BUFFER of `nbl` to the socket; the last callback completes the NBL. */
+function transmit(a: Adapter, nbl: NET_BUFFER_LIST): NDIS_STATUS | null {
+  const socket = a.Socket;
+  if (socket === null || !a.LinkUp) return NDIS_STATUS_MEDIA_DISCONNECTED;
+  let count = 0;
+  for (let nb = nbl.FirstNetBuffer; nb !== null; nb = nb.Next) {
+    if (nb.DataLength < ETHERNET_HEADER_LENGTH || nb.DataLength > a.MaxFrameSize)
+      return NDIS_STATUS_INVALID_LENGTH;
+    count++;
+  }
+  if (count === 0) return NDIS_STATUS_INVALID_LENGTH;
+  nbl.MiniportReserved[PENDING] = count;
+  nbl.MiniportReserved[STATUS] = NDIS_STATUS_SUCCESS;
+  a.SendsOutstanding++;
+  const { RemotePort, RemoteAddress } = a.Config;
+  for (let nb = nbl.FirstNetBuffer; nb !== null; nb = nb.Next) {
+    const parts = datagramOf(a, nb);
+    const bytes = nb.DataLength;
+    const first = parts?.[1];
+    const kind = first === undefined ? UNICAST : kindOf(first[0] as number, first, 0);
+    if (parts === null) {
+      datagramLater(a, nbl, kind, bytes, new Error("MDL chain shorter than DataLength"));
+      continue;
+    }
+    try {
+      socket.send(parts, RemotePort, RemoteAddress, (error) =>
+        datagramDone(a, nbl, kind, bytes, error ?? null),
+      );
+    } catch (thrown) {
+      datagramLater(
+        a,
+        nbl,
+        kind,
+        bytes,
+        thrown instanceof Error ? thrown : new Error(String(thrown)),
+      );
+    }
+  }
+  return null;
+}
+
+/** A datagram that failed before the socket took it: finished after this call unwinds. */
+function datagramLater(
+  a: Adapter,
+  nbl: NET_BUFFER_LIST,
+  kind: FrameKind,
+  bytes: number,
+  error: Error,
+): void {
+  process.nextTick(datagramDone, a, nbl, kind, bytes, error);
+}
+
+/**
+ * MiniportSendNetBufferLists (≤ DISPATCH_LEVEL). Paused or pausing: every NBL completes at once
+ * with NDIS_STATUS_PAUSED. Link down: NDIS_STATUS_MEDIA_DISCONNECTED. A frame shorter than an
+ * Ethernet header or longer than MTU + 18: NDIS_STATUS_INVALID_LENGTH. Otherwise each NBL
+ * completes when the socket is done with all its datagrams: SUCCESS, or FAILURE if any failed.
+ */
+export const MPSendNetBufferLists: MINIPORT_SEND_NET_BUFFER_LISTS = (
+  MiniportAdapterContext,
+  NetBufferList,
+  _PortNumber,
+  SendFlags,
+) => {
+  const a = MiniportAdapterContext as Adapter;
+  const flags =
+    (SendFlags & NDIS_SEND_FLAGS_DISPATCH_LEVEL) !== 0
+      ? NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL
+      : 0;
+  let nbl: NET_BUFFER_LIST | null = NetBufferList;
+  while (nbl !== null) {
+    const next: NET_BUFFER_LIST | null = nbl.Next;
+    nbl.Next = null;
+    const refused = a.Running ? transmit(a, nbl) : NDIS_STATUS_PAUSED;
+    if (refused !== null) {
+      a.Counters.sendDiscards++;
+      completeOne(a, nbl, refused, flags);
+    }
+    nbl = next;
+  }
+};
+
+/** MiniportCancelSend: nothing waits in a queue here — every NBL is at the socket already. */
+export const MPCancelSend: MINIPORT_CANCEL_SEND = () => {};
+
+// ------------------------------------------------------------------------------------- receive
+
+function sameAddress(a: Uint8Array, offset: number, b: Uint8Array): boolean {
+  for (let i = 0; i < 6; i++) if (a[offset + i] !== b[i]) return false;
+  return true;
+}
+
+/** Whether the packet filter and multicast list pass a frame whose destination is at `offset`. */
+function passes(a: Adapter, frame: Uint8Array, offset: number, kind: FrameKind): boolean {
+  const filter = a.PacketFilter;
+  if ((filter & (NDIS_PACKET_TYPE_PROMISCUOUS | NDIS_PACKET_TYPE_ALL_LOCAL)) !== 0) return true;
+  if (kind === UNICAST)
+    return (
+      (filter & NDIS_PACKET_TYPE_DIRECTED) !== 0 && sameAddress(frame, offset, a.CurrentAddress)
+    );
+  if (kind === BROADCAST) return (filter & NDIS_PACKET_TYPE_BROADCAST) !== 0;
+  if ((filter & NDIS_PACKET_TYPE_ALL_MULTICAST) !== 0) return true;
+  if ((filter & NDIS_PACKET_TYPE_MULTICAST) === 0) return false;
+  for (const group of a.MulticastList) if (sameAddress(frame, offset, group)) return true;
+  return false;
+}
+
+/**
+ * A datagram arrived on the adapter's socket. RFC 7348 §5: the I flag must be set; the other
+ * flag bits and the reserved fields "MUST be set to zero on transmission and ignored on receipt",
+ * so a datagram with reserved bits set is accepted (and counted as reservedBitsIgnored), not
+ * dropped.
+ */
+export function onDatagram(a: Adapter, msg: Buffer, rinfo: RemoteInfo): void {
+  a.Counters.datagramsReceived++;
+  if (!a.Live) return;
+  const reason = receive(a, msg, rinfo);
+  if (reason !== null) a.Drops[reason]++;
+}
+
+/** Checks a datagram and indicates its frame up; the reason it was dropped, or null. */
+function receive(a: Adapter, msg: Buffer, rinfo: RemoteInfo): DropReason | null {
+  if (rinfo.address !== a.Config.RemoteAddress) return "unexpectedSource";
+  const length = msg.length;
+  if (length < VXLAN_HEADER_LENGTH + ETHERNET_HEADER_LENGTH) return "truncated";
+  const flags = msg[0] as number;
+  if ((flags & VXLAN_FLAG_I) === 0) return "missingIFlag";
+  const vni = ((msg[4] as number) << 16) | ((msg[5] as number) << 8) | (msg[6] as number);
+  if (vni !== a.Config.VNI) return "vniMismatch";
+  if (
+    (flags & ~VXLAN_FLAG_I) !== 0 ||
+    (msg[1] as number) !== 0 ||
+    (msg[2] as number) !== 0 ||
+    (msg[3] as number) !== 0 ||
+    (msg[7] as number) !== 0
+  )
+    a.Counters.reservedBitsIgnored++;
+  const frameLength = length - VXLAN_HEADER_LENGTH;
+  if (frameLength > a.MaxFrameSize) return "oversized";
+  const etherType = ((msg[20] as number) << 8) | (msg[21] as number);
+  if (etherType === ETHERTYPE_VLAN && !a.Config.AcceptInnerVlan) return "innerVlan";
+  if (!a.Running) return "notRunning";
+  const kind = kindOf(msg[VXLAN_HEADER_LENGTH] as number, msg, VXLAN_HEADER_LENGTH);
+  if (!passes(a, msg, VXLAN_HEADER_LENGTH, kind)) return "filtered";
+  const pool = a.ReceivePool;
+  if (pool === null || a.ReceivesOutstanding >= a.Config.ReceiveBuffers) return "noBuffer";
+  const nbl = NdisAllocateNetBufferList(pool, 0, 0);
+  const nb = nbl?.FirstNetBuffer ?? null;
+  const mdl = nb?.MdlChain ?? null;
+  if (nbl === null || nb === null || mdl === null) {
+    if (nbl !== null) NdisFreeNetBufferList(nbl);
+    return "noBuffer";
+  }
+  mdl.MappedSystemVa.set(msg.subarray(VXLAN_HEADER_LENGTH));
+  nb.DataLength = frameLength;
+  nbl.SourceHandle = a.MiniportAdapterHandle;
+  const c = a.Counters;
+  c.framesReceived++;
+  c.bytesReceived += frameLength;
+  if (kind === UNICAST) {
+    c.rxUnicast++;
+    c.rxUnicastBytes += frameLength;
+  } else if (kind === MULTICAST) {
+    c.rxMulticast++;
+    c.rxMulticastBytes += frameLength;
+  } else {
+    c.rxBroadcast++;
+    c.rxBroadcastBytes += frameLength;
+  }
+  a.ReceivesOutstanding++;
+  NdisMIndicateReceiveNetBufferLists(a.MiniportAdapterHandle, nbl, 0, 1, 0);
+  return null;
+}
+
+/** MiniportReturnNetBufferLists: the receive NBLs go back to the pool. */
+export const MPReturnNetBufferLists: MINIPORT_RETURN_NET_BUFFER_LISTS = (
+  MiniportAdapterContext,
+  NetBufferLists,
+) => {
+  const a = MiniportAdapterContext as Adapter;
+  let nbl: NET_BUFFER_LIST | null = NetBufferLists;
+  while (nbl !== null) {
+    const next: NET_BUFFER_LIST | null = nbl.Next;
+    nbl.Next = null;
+    NdisFreeNetBufferList(nbl);
+    a.ReceivesOutstanding--;
+    nbl = next;
+  }
+  maybeCompletePause(a);
+};
+
+export { maybeCompletePause };
