@@ -203,6 +203,8 @@ export interface TEAM {
   PacketFilter: number;
   MulticastList: Uint8Array[];
   Lookahead: number;
+  /** The smallest MTU of the members when the team started. */
+  Mtu: number;
   readonly Counters: TeamCounters;
 }
 

@@ -5,8 +5,11 @@
  *   through Linux bonding's states: up → going-down (DownDelayMs on the member's NDIS timer) →
  *   down, and down → going-up (UpDelayMs) → up. A change back within the delay cancels it.
  * - ARP: with ArpTarget, the virtual miniport's periodic ARP timer (ArpIntervalMs) sends an ARP
- *   request for ArpTarget out of every member whose link is up (sender: the team's MAC and IPv4
- *   address, or 0.0.0.0 while the address is unknown — an RFC 5227 probe). A probe not answered
+ *   probe for ArpTarget out of every member whose link is up: an RFC 5227 probe (sender IP
+ *   0.0.0.0) from the member's own MAC, so that neither a learning switch (the team's MAC never
+ *   shows up on a backup's port) nor the target's ARP cache (a probe teaches nothing) moves the
+ *   team's address; the answer comes back to that member (target IP 0.0.0.0) and is the team's
+ *   own business (not indicated up). A probe not answered
  *   by the next tick is a miss; ArpMissedMax misses in a row and the member is down even though
  *   its link says up; one ARP reply from ArpTarget on the member makes it alive again. A dead
  *   wire is therefore noticed within (ArpMissedMax + 1) × ArpIntervalMs.
@@ -72,8 +75,7 @@ function sendControlFrame(member: MEMBER, frame: Uint8Array): boolean {
   return true;
 }
 
-function arpFrame(team: TEAM, member: MEMBER, senderIp: number, targetIp: number): Uint8Array {
-  const mac = wireMac(team, member);
+function arpFrame(mac: Uint8Array, senderIp: number, targetIp: number): Uint8Array {
   return buildEthernet({
     dst: BROADCAST_MAC,
     src: mac,
@@ -85,7 +87,7 @@ function arpFrame(team: TEAM, member: MEMBER, senderIp: number, targetIp: number
 /** A gratuitous ARP for the team's address out of `member` (nothing while it is unknown). */
 export function sendGratuitousArp(team: TEAM, member: MEMBER): void {
   if (team.Ip === null) return;
-  if (sendControlFrame(member, arpFrame(team, member, team.Ip, team.Ip))) {
+  if (sendControlFrame(member, arpFrame(wireMac(team, member), team.Ip, team.Ip))) {
     member.Counters.gratuitousArpsSent++;
     team.GratuitousArps++;
   }
@@ -265,7 +267,7 @@ export function ArpTimerFunction(
     }
     member.ProbeOutstanding = false;
     if (!member.LinkUp) continue;
-    if (sendControlFrame(member, arpFrame(team, member, team.Ip ?? 0, target))) {
+    if (sendControlFrame(member, arpFrame(member.Mac, 0, target))) {
       member.Counters.arpProbesSent++;
       member.ProbeOutstanding = true;
     }

@@ -90,7 +90,15 @@ import {
   type VELAN,
 } from "./globals.js";
 import { ArpTimerFunction, FailbackTimerFunction, reselect, teamLink } from "./health.js";
-import { MAX_MULTICAST, MTU, SUPPORTED_FILTERS, SUPPORTED_STATISTICS, TEAM_OIDS } from "./oid.js";
+import {
+  applyToMember,
+  MAX_MULTICAST,
+  MTU,
+  memberFilter,
+  SUPPORTED_FILTERS,
+  SUPPORTED_STATISTICS,
+  TEAM_OIDS,
+} from "./oid.js";
 import { allGlobals, closeMember } from "./protocol.js";
 
 /** 'Tmtv' */
@@ -248,6 +256,9 @@ export const MPInitialize: MINIPORT_INITIALIZE = (
   const first = primary ?? team.Members[0];
   if (params.NetworkAddress !== null) team.Mac = params.NetworkAddress;
   else if (first !== undefined) team.Mac = first.Mac.slice();
+  // Frames must fit every member: the team's MTU is the smallest.
+  team.Mtu = team.Members.reduce((mtu, m) => Math.min(mtu, m.BindParameters.MtuSize || MTU), MTU);
+  team.Lookahead = Math.min(team.Lookahead, team.Mtu);
   const velan: VELAN = {
     Team: team,
     MiniportAdapterHandle,
@@ -292,14 +303,14 @@ export const MPInitialize: MINIPORT_INITIALIZE = (
     Header: generalAttributesHeader(targetVersion()),
     MediaType: NdisMedium802_3,
     PhysicalMediumType: NdisPhysicalMedium802_3,
-    MtuSize: MTU,
+    MtuSize: team.Mtu,
     MaxXmitLinkSpeed: speed,
     XmitLinkSpeed: speed,
     MaxRcvLinkSpeed: speed,
     RcvLinkSpeed: speed,
     MediaConnectState: anyLink ? MediaConnectStateConnected : MediaConnectStateDisconnected,
     MediaDuplexState: MediaDuplexStateFull,
-    LookaheadSize: MTU,
+    LookaheadSize: team.Mtu,
     SupportedPacketFilters: SUPPORTED_FILTERS,
     MaxMulticastListSize: MAX_MULTICAST,
     MacAddressLength: 6,
@@ -364,11 +375,19 @@ export const MPPause: MINIPORT_PAUSE = (MiniportAdapterContext) => {
   return NDIS_STATUS_PENDING;
 };
 
-/** MiniportRestart: carry traffic again; the ARP monitor runs while the team runs. */
+/**
+ * MiniportRestart: carry traffic again; the ARP monitor runs while the team runs. A member whose
+ * packet filter is not what the team needs (ARP monitoring needs answers even before a protocol
+ * sets a filter) is told now.
+ */
 export const MPRestart: MINIPORT_RESTART = (MiniportAdapterContext) => {
   const velan = MiniportAdapterContext as VELAN;
   const team = velan.Team;
   velan.Paused = false;
+  for (const member of team.Members) {
+    if (member.AppliedFilter !== memberFilter(team, member))
+      applyToMember(member, "filter", () => {});
+  }
   const interval = team.Params.ArpIntervalMs;
   if (team.Params.ArpTarget !== null && velan.ArpTimer !== null)
     NdisSetTimerObject(velan.ArpTimer, -10_000n * BigInt(interval), interval);

@@ -171,9 +171,14 @@ function counter(d: NDIS_OID_REQUEST_DATA, value: number): NDIS_STATUS {
   return answerBytes(d, ulong(value));
 }
 
-/** The filter asked of `member`: the team's, plus PROMISCUOUS when it must hear the team's MAC. */
+/**
+ * The filter asked of `member`: the team's, plus PROMISCUOUS when it must hear the team's MAC, plus
+ * DIRECTED | BROADCAST while ARP monitoring needs the answers to its probes.
+ */
 export function memberFilter(team: TEAM, member: MEMBER): number {
-  const filter = team.PacketFilter;
+  const arp =
+    team.Params.ArpTarget !== null ? NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_BROADCAST : 0;
+  const filter = team.PacketFilter | arp;
   const foreign = team.Params.MacPolicy === "team" && !macEquals(member.Mac, team.Mac);
   return foreign && (filter & NDIS_PACKET_TYPE_DIRECTED) !== 0
     ? filter | NDIS_PACKET_TYPE_PROMISCUOUS
@@ -331,7 +336,7 @@ function query(team: TEAM, d: NDIS_OID_REQUEST_DATA): NDIS_STATUS {
     case OID_GEN_MEDIA_CONNECT_STATUS:
       return answerBytes(d, ulong(link.up ? 0 : 1));
     case OID_GEN_MAXIMUM_TOTAL_SIZE:
-      return answerBytes(d, ulong(MTU + 14));
+      return answerBytes(d, ulong(team.Mtu + 14));
     case OID_GEN_VENDOR_ID:
       return answerBytes(d, ulong(0xffffff));
     case OID_GEN_VENDOR_DESCRIPTION:
@@ -406,7 +411,7 @@ function set(velan: VELAN, d: NDIS_OID_REQUEST_DATA): NDIS_STATUS | "apply-filte
     case OID_GEN_CURRENT_LOOKAHEAD: {
       const lookahead = readUlong(d);
       if (lookahead === null) return NDIS_STATUS_INVALID_LENGTH;
-      if (lookahead > MTU) return NDIS_STATUS_INVALID_DATA;
+      if (lookahead > team.Mtu) return NDIS_STATUS_INVALID_DATA;
       team.Lookahead = lookahead;
       return NDIS_STATUS_SUCCESS;
     }

@@ -96,6 +96,7 @@ function createTeam(globals: TeamGlobals, name: string, mac: Uint8Array): TEAM {
     PacketFilter: 0,
     MulticastList: [],
     Lookahead: 1500,
+    Mtu: 1500,
     Counters: newTeamCounters(),
   };
   globals.Teams.set(name, team);
