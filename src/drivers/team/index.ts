@@ -229,6 +229,8 @@ export interface TeamInfo {
   readonly hashPolicy: HashPolicy;
   readonly macPolicy: MacPolicy;
   readonly mac: string;
+  /** The smallest of the members' MTUs when the team started. */
+  readonly mtu: number;
   /** The team's IPv4 address (configured or learned), or null. */
   readonly address: string | null;
   readonly activeMember: string | null;
@@ -258,6 +260,7 @@ function describe(team: TEAM): TeamInfo {
     hashPolicy: team.Params.HashPolicy,
     macPolicy: team.Params.MacPolicy,
     mac: formatMac(team.Mac),
+    mtu: team.Mtu,
     address: team.Ip === null ? null : formatIPv4(team.Ip),
     activeMember: team.Active?.AdapterName ?? null,
     members: team.Members.map((m) => ({
