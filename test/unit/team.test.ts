@@ -645,3 +645,53 @@ describe("team: OIDs and configuration", () => {
     assert.deepEqual(host.violations, []);
   });
 });
+
+describe("team: MacPolicy follow", () => {
+  test("each member speaks with its own MAC on the wire, no promiscuous mode; the protocol above sees only the team's MAC; failover announces the new MAC", async () => {
+    const l = await lab({ team: { Mode: "active-backup", Primary: "m1", MacPolicy: "follow" } });
+    const teamIp = parseIPv4(TEAM_IP) ?? 0;
+    l.clock.advance(1_000);
+    let t = team0(l);
+    const m1 = t.members.find((m) => m.adapterName === "m1");
+    const m2 = t.members.find((m) => m.adapterName === "m2");
+    assert.ok(m1 && m2);
+    assert.equal(t.mac, m1.mac, "the primary's MAC is the team's");
+    for (const m of t.members)
+      assert.equal(m.packetFilter & NDIS_PACKET_TYPE_PROMISCUOUS, 0, `${m.adapterName} filter`);
+    hubOf(l.hubDriver).setLink(l.adapters.m1, false);
+    const framesAtCut = l.frames.length;
+    const before = pinger(l);
+    l.clock.advance(2_000);
+    t = team0(l);
+    assert.equal(t.activeMember, "m2");
+    const onM2 = sentOn(l, "m2", framesAtCut);
+    const garp = onM2.find((f) => isGratuitousArp(f, teamIp));
+    assert.ok(garp, "a gratuitous ARP out of m2");
+    const garpArp = parseArp(parseEthernet(garp)?.payload ?? new Uint8Array(0));
+    assert.equal(
+      garpArp?.senderMac.join(),
+      parseMac(m2.mac)?.join(),
+      "…announcing m2's own MAC for the team's address",
+    );
+    const sources = new Set(onM2.map((f) => parseEthernet(f)?.src.join()));
+    assert.deepEqual([...sources], [parseMac(m2.mac)?.join()], "m2 sends with its own MAC only");
+    // Above the team nothing changed: what ipv4-host receives is addressed to the team's MAC.
+    const up = l.frames
+      .slice(framesAtCut)
+      .filter((f) => f.adapter === "team0" && f.direction === "receive")
+      .map((f) => parseEthernet(f.data)?.dst.join());
+    assert.ok(up.length > 10);
+    assert.ok(
+      up.every((d) => d === parseMac(t.mac)?.join() || d === "255,255,255,255,255,255"),
+      "the team's MAC or broadcast",
+    );
+    const after = pinger(l);
+    const lost =
+      after.echoRequestsSent -
+      before.echoRequestsSent -
+      (after.echoRepliesReceived - before.echoRepliesReceived);
+    assert.ok(lost <= 1, `lost ${lost}`);
+    assert.ok(after.echoRepliesReceived - before.echoRepliesReceived >= 15);
+    await teardown(l);
+  });
+});

@@ -67,6 +67,7 @@ import {
   parseEthernet,
 } from "../../net/ethernet.js";
 import { parseIpv4Packet } from "../../net/ipv4.js";
+import { copyFrame, frameNbl } from "../shared/frames.js";
 import type { HashPolicy, MEMBER, TEAM, TeamCounters, VELAN } from "./globals.js";
 import { arpReplyReceived } from "./health.js";
 
@@ -188,6 +189,60 @@ export function teamAccepts(team: TEAM, dst: Uint8Array): boolean {
   return (filter & NDIS_PACKET_TYPE_DIRECTED) !== 0 && macEquals(dst, team.Mac);
 }
 
+/** MacPolicy "follow": does `member` speak on its wire with a MAC other than the team's? */
+function translates(team: TEAM, member: MEMBER): boolean {
+  return team.Params.MacPolicy === "follow" && !macEquals(member.Mac, team.Mac);
+}
+
+/**
+ * Replaces the MAC `from` with `to` in a frame of the team's own: the Ethernet source (`at` 6,
+ * sends) or destination (`at` 0, receives), and the ARP sender (sends) or target (receives)
+ * hardware address.
+ */
+function rewriteMac(frame: Uint8Array, at: 0 | 6, from: Uint8Array, to: Uint8Array): void {
+  if (macEquals(frame.subarray(at, at + 6), from)) frame.set(to, at);
+  if (frame.length >= 42 && frame[12] === 0x08 && frame[13] === 0x06) {
+    const hardware = at === 6 ? 22 : 32;
+    if (macEquals(frame.subarray(hardware, hardware + 6), from)) frame.set(to, hardware);
+  }
+}
+
+/**
+ * "follow" send: copies of the NBL's frames in the driver's own NBLs, source MAC rewritten to the
+ * member's; each copy remembers the original (ProtocolReserved[0]). Null when memory runs out.
+ */
+function sendCopies(
+  team: TEAM,
+  member: MEMBER,
+  nbl: NET_BUFFER_LIST,
+  binding: NDIS_HANDLE,
+): NET_BUFFER_LIST[] | null {
+  const pool = member.Globals.ControlPool;
+  const copies: NET_BUFFER_LIST[] = [];
+  for (let nb = nbl.FirstNetBuffer; nb !== null; nb = nb.Next) {
+    const frame = pool === null ? null : copyFrame(nb);
+    const copy = pool === null || frame === null ? null : rewrittenNbl(pool, frame, team, member);
+    if (copy === null) {
+      for (const c of copies) NdisFreeNetBufferList(c);
+      return null;
+    }
+    copy.SourceHandle = binding;
+    copy.ProtocolReserved[0] = nbl;
+    copies.push(copy);
+  }
+  return copies.length === 0 ? null : copies;
+}
+
+function rewrittenNbl(
+  pool: NDIS_HANDLE,
+  frame: Uint8Array,
+  team: TEAM,
+  member: MEMBER,
+): NET_BUFFER_LIST | null {
+  rewriteMac(frame, 6, team.Mac, member.Mac);
+  return frameNbl(pool, frame);
+}
+
 /** The member to carry `frame`, or null when none can. */
 function memberFor(team: TEAM, frame: Uint8Array | null): MEMBER | null {
   if (team.Params.Mode === "active-backup") return team.Active;
@@ -232,6 +287,16 @@ export const MPSendNetBufferLists: MINIPORT_SEND_NET_BUFFER_LISTS = (
   const velan = MiniportAdapterContext as VELAN;
   const team = velan.Team;
   const chains = new Map<MEMBER, { first: NET_BUFFER_LIST; last: NET_BUFFER_LIST; n: number }>();
+  const append = (member: MEMBER, first: NET_BUFFER_LIST, last: NET_BUFFER_LIST, n: number) => {
+    const chain = chains.get(member);
+    if (chain === undefined) chains.set(member, { first, last, n });
+    else {
+      chain.last.Next = first;
+      chain.last = last;
+      chain.n += n;
+    }
+  };
+  let held = 0;
   let failFirst: NET_BUFFER_LIST | null = null;
   let failLast: NET_BUFFER_LIST | null = null;
   let nbl: NET_BUFFER_LIST | null = NetBufferList;
@@ -243,21 +308,36 @@ export const MPSendNetBufferLists: MINIPORT_SEND_NET_BUFFER_LISTS = (
     const member = velan.Paused ? null : memberFor(team, frame);
     const binding = member?.BindingHandle;
     let status: NDIS_STATUS = NDIS_STATUS_SUCCESS;
+    let copies: NET_BUFFER_LIST[] | null = null;
     if (velan.Paused) status = NDIS_STATUS_PAUSED;
     else if (member === null || binding === undefined || !member.Running)
       status = NDIS_STATUS_MEDIA_DISCONNECTED;
-    else if (!stamp(nbl, binding, null)) status = NDIS_STATUS_RESOURCES;
+    else if (translates(team, member)) {
+      copies = sendCopies(team, member, nbl, binding);
+      if (copies === null) status = NDIS_STATUS_RESOURCES;
+    } else if (!stamp(nbl, binding, null)) status = NDIS_STATUS_RESOURCES;
     if (status === NDIS_STATUS_SUCCESS && member !== null) {
       const bytes = nbl.FirstNetBuffer?.DataLength ?? 0;
       member.Counters.framesSent++;
       member.Counters.bytesSent += bytes;
       countOut(team.Counters, frame === null ? "u" : castOf(frame.subarray(0, 6)), bytes);
-      const chain = chains.get(member);
-      if (chain === undefined) chains.set(member, { first: nbl, last: nbl, n: 1 });
-      else {
-        chain.last.Next = nbl;
-        chain.last = nbl;
-        chain.n++;
+      if (copies !== null) {
+        // The original stays here (we are its miniport: MiniportReserved is ours) until its
+        // copies are back.
+        nbl.MiniportReserved[0] = copies.length;
+        nbl.MiniportReserved[1] = NDIS_STATUS_SUCCESS;
+        held++;
+        for (let i = 0; i < copies.length - 1; i++)
+          (copies[i] as NET_BUFFER_LIST).Next = copies[i + 1] as NET_BUFFER_LIST;
+        append(
+          member,
+          copies[0] as NET_BUFFER_LIST,
+          copies[copies.length - 1] as NET_BUFFER_LIST,
+          copies.length,
+        );
+      } else {
+        held++;
+        append(member, nbl, nbl, 1);
       }
     } else {
       team.Counters.outDiscards++;
@@ -276,8 +356,8 @@ export const MPSendNetBufferLists: MINIPORT_SEND_NET_BUFFER_LISTS = (
       atDispatch ? NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL : 0,
     );
   }
+  velan.SendsOutstanding += held;
   for (const [member, chain] of chains) {
-    velan.SendsOutstanding += chain.n;
     member.SendsOutstanding += chain.n;
     NdisSendNetBufferLists(member.BindingHandle as NDIS_HANDLE, chain.first, PortNumber, SendFlags);
   }
@@ -292,7 +372,6 @@ export const PtSendNetBufferListsComplete: PROTOCOL_SEND_NET_BUFFER_LISTS_COMPLE
   const member = ProtocolBindingContext as MEMBER;
   const team = member.Team;
   const ownPool = member.Globals.ControlPool;
-  // Only the team's own frames go down a member before it joined a team.
   let upFirst: NET_BUFFER_LIST | null = null;
   let upLast: NET_BUFFER_LIST | null = null;
   let forwarded = 0;
@@ -301,7 +380,29 @@ export const PtSendNetBufferListsComplete: PROTOCOL_SEND_NET_BUFFER_LISTS_COMPLE
     const next: NET_BUFFER_LIST | null = nbl.Next;
     nbl.Next = null;
     member.SendsOutstanding--;
-    if (ownPool !== null && NdisGetPoolFromNetBufferList(nbl) === ownPool) {
+    const own = ownPool !== null && NdisGetPoolFromNetBufferList(nbl) === ownPool;
+    const original = own ? (nbl.ProtocolReserved[0] as NET_BUFFER_LIST | null) : null;
+    if (original !== null) {
+      // A "follow" copy: the original completes with its last copy.
+      nbl.ProtocolReserved[0] = null;
+      if (nbl.Status !== NDIS_STATUS_SUCCESS) original.MiniportReserved[1] = nbl.Status;
+      NdisFreeNetBufferList(nbl);
+      const remaining = (original.MiniportReserved[0] as number) - 1;
+      original.MiniportReserved[0] = remaining;
+      if (remaining === 0) {
+        original.Status = original.MiniportReserved[1] as NDIS_STATUS;
+        original.MiniportReserved[0] = null;
+        original.MiniportReserved[1] = null;
+        if (original.Status !== NDIS_STATUS_SUCCESS) {
+          member.Counters.sendsFailed++;
+          if (team !== null) team.Counters.outErrors++;
+        }
+        forwarded++;
+        if (upLast === null) upFirst = original;
+        else upLast.Next = original;
+        upLast = original;
+      }
+    } else if (own) {
       if (nbl.Status !== NDIS_STATUS_SUCCESS) member.Counters.controlSendsFailed++;
       NdisFreeNetBufferList(nbl);
     } else {
@@ -372,14 +473,44 @@ export const PtReceiveNetBufferLists: PROTOCOL_RECEIVE_NET_BUFFER_LISTS = (
         consumed = arp.targetIp === 0;
       }
     }
-    const take =
+    let copy: NET_BUFFER_LIST | null = null;
+    const translate =
       !consumed &&
       carrying &&
+      frame !== null &&
       eth !== null &&
-      teamAccepts(team, eth.dst) &&
-      velan !== null &&
-      stamp(nbl, velan.MiniportAdapterHandle, member);
-    if (take && eth !== null) {
+      translates(team, member) &&
+      macEquals(eth.dst, member.Mac);
+    if (translate && velan !== null && velan.ReceivePool !== null && frame !== null) {
+      // "follow": the member's MAC on the wire is the team's MAC above.
+      const mine = frame.slice();
+      rewriteMac(mine, 0, member.Mac, team.Mac);
+      copy = teamAccepts(team, team.Mac) ? frameNbl(velan.ReceivePool, mine) : null;
+      if (copy !== null) copy.SourceHandle = velan.MiniportAdapterHandle;
+    }
+    const take =
+      copy !== null ||
+      (!translate &&
+        !consumed &&
+        carrying &&
+        eth !== null &&
+        teamAccepts(team, eth.dst) &&
+        velan !== null &&
+        stamp(nbl, velan.MiniportAdapterHandle, member));
+    if (copy !== null && eth !== null) {
+      const bytes = nbl.FirstNetBuffer?.DataLength ?? 0;
+      member.Counters.framesReceived++;
+      member.Counters.bytesReceived += bytes;
+      countIn(team.Counters, "u", bytes);
+      if (upLast === null) upFirst = copy;
+      else upLast.Next = copy;
+      upLast = copy;
+      count++;
+      // The member's NBL goes straight back: the copy went up instead.
+      if (backLast === null) backFirst = nbl;
+      else backLast.Next = nbl;
+      backLast = nbl;
+    } else if (take && eth !== null) {
       const bytes = nbl.FirstNetBuffer?.DataLength ?? 0;
       member.Counters.framesReceived++;
       member.Counters.bytesReceived += bytes;
@@ -409,12 +540,25 @@ export const PtReceiveNetBufferLists: PROTOCOL_RECEIVE_NET_BUFFER_LISTS = (
       ReceiveFlags,
     );
     if (resources) {
-      for (let n: NET_BUFFER_LIST | null = upFirst; n !== null; n = n.Next) unstamp(n);
+      let n: NET_BUFFER_LIST | null = upFirst;
+      while (n !== null) {
+        const next: NET_BUFFER_LIST | null = n.Next;
+        if (isReceiveCopy(velan, n)) {
+          n.Next = null;
+          NdisFreeNetBufferList(n);
+        } else unstamp(n);
+        n = next;
+      }
     }
   }
   if (backFirst !== null && !resources && member.BindingHandle !== undefined)
     NdisReturnNetBufferLists(member.BindingHandle, backFirst, returnFlags);
 };
+
+/** A "follow" receive copy (the team's own NBL), as opposed to a member's NBL passed up. */
+function isReceiveCopy(velan: VELAN, nbl: NET_BUFFER_LIST): boolean {
+  return velan.ReceivePool !== null && NdisGetPoolFromNetBufferList(nbl) === velan.ReceivePool;
+}
 
 /** MiniportReturnNetBufferLists: restore and return each NBL to the member it came from. */
 export const MPReturnNetBufferLists: MINIPORT_RETURN_NET_BUFFER_LISTS = (
@@ -429,8 +573,13 @@ export const MPReturnNetBufferLists: MINIPORT_RETURN_NET_BUFFER_LISTS = (
   while (nbl !== null) {
     const next: NET_BUFFER_LIST | null = nbl.Next;
     nbl.Next = null;
-    const member = unstamp(nbl) as MEMBER;
     count++;
+    if (isReceiveCopy(velan, nbl)) {
+      NdisFreeNetBufferList(nbl);
+      nbl = next;
+      continue;
+    }
+    const member = unstamp(nbl) as MEMBER;
     const chain = chains.get(member);
     if (chain === undefined) chains.set(member, { first: nbl, last: nbl });
     else {

@@ -256,6 +256,8 @@ export interface VELAN {
   PausePending: boolean;
   SendsOutstanding: number;
   ReceivesOutstanding: number;
+  /** MacPolicy "follow": the pool of the receive copies the team indicates (rewritten). */
+  ReceivePool: NDIS_HANDLE | null;
   /** ARP monitor (periodic) and failback timers, allocated on the adapter. */
   ArpTimer: NDIS_HANDLE | null;
   FailbackTimer: NDIS_HANDLE | null;

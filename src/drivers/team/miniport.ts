@@ -75,6 +75,7 @@ import {
 import { isMulticastMac } from "../../net/ethernet.js";
 import { parseIPv4 } from "../../net/ipv4.js";
 import { openConfiguration, readInteger, readString } from "../shared/config.js";
+import { allocateFramePool } from "../shared/frames.js";
 import { generalAttributesHeader, targetVersion } from "../shared/revisions.js";
 import {
   DEFAULT_PARAMETERS,
@@ -103,6 +104,8 @@ import { allGlobals, closeMember } from "./protocol.js";
 
 /** 'Tmtv' */
 const TIMER_TAG = 0x76746d54;
+/** 'Tmrc' */
+const POOL_TAG = 0x63726d54;
 
 function oneOf<T extends string>(
   config: NDIS_HANDLE,
@@ -266,6 +269,7 @@ export const MPInitialize: MINIPORT_INITIALIZE = (
     PausePending: false,
     SendsOutstanding: 0,
     ReceivesOutstanding: 0,
+    ReceivePool: null,
     ArpTimer: null,
     FailbackTimer: null,
     PendingRequest: null,
@@ -274,13 +278,22 @@ export const MPInitialize: MINIPORT_INITIALIZE = (
   };
   velan.ArpTimer = allocateTimer(MiniportAdapterHandle, ArpTimerFunction, velan);
   velan.FailbackTimer = allocateTimer(MiniportAdapterHandle, FailbackTimerFunction, velan);
+  if (params.MacPolicy === "follow")
+    velan.ReceivePool = allocateFramePool(MiniportAdapterHandle, POOL_TAG);
   const undo = (status: NDIS_STATUS): NDIS_STATUS => {
     freeTimers(velan);
+    if (velan.ReceivePool !== null) NdisFreeNetBufferListPool(velan.ReceivePool);
+    velan.ReceivePool = null;
     team.InstanceRequested = false;
     team.InitFailed = true;
     return status;
   };
-  if (velan.ArpTimer === null || velan.FailbackTimer === null) return undo(NDIS_STATUS_RESOURCES);
+  if (
+    velan.ArpTimer === null ||
+    velan.FailbackTimer === null ||
+    (params.MacPolicy === "follow" && velan.ReceivePool === null)
+  )
+    return undo(NDIS_STATUS_RESOURCES);
   let status = NdisMSetMiniportAttributes(MiniportAdapterHandle, {
     Header: {
       Type: NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
@@ -341,6 +354,8 @@ export const MPHalt: MINIPORT_HALT = (MiniportAdapterContext) => {
   const velan = MiniportAdapterContext as VELAN;
   const team = velan.Team;
   freeTimers(velan);
+  if (velan.ReceivePool !== null) NdisFreeNetBufferListPool(velan.ReceivePool);
+  velan.ReceivePool = null;
   team.Velan = null;
   team.Active = null;
   team.Live = [];
