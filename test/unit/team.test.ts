@@ -31,16 +31,27 @@ import {
   makeOidRequest,
   type NDIS_HANDLE,
   type NDIS_LINK_STATE,
+  type NDIS_OID_REQUEST,
   NDIS_PACKET_TYPE_BROADCAST,
   NDIS_PACKET_TYPE_DIRECTED,
   NDIS_PACKET_TYPE_PROMISCUOUS,
   NDIS_SIZEOF_STATISTICS_INFO_REVISION_1,
   NDIS_STATUS_LINK_STATE,
+  NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
+  NdisCompleteNetPnPEvent,
+  NdisFreeNetBufferList,
+  NdisFreeNetBufferListPool,
   NdisHost,
+  NdisMOidRequestComplete,
+  NdisMSendNetBufferListsComplete,
   NdisOidRequest,
   NdisRequestQueryInformation,
   NdisRequestSetInformation,
+  NdisSendNetBufferLists,
+  type NET_BUFFER_LIST,
+  type NET_PNP_EVENT_NOTIFICATION,
+  NetEventPause,
   ndisStatisticsInfoFromBytes,
   OID_802_3_CURRENT_ADDRESS,
   OID_GEN_CURRENT_PACKET_FILTER,
@@ -59,6 +70,8 @@ import {
 } from "../../src/net/ethernet.js";
 import { buildIpv4Packet, IPPROTO_UDP, parseIPv4 } from "../../src/net/ipv4.js";
 import { buildUdp } from "../../src/net/udp.js";
+import { scriptedMiniport } from "../helpers/miniport.js";
+import { allocateNbls, nblPool } from "../helpers/nbl.js";
 import { scriptedProtocol } from "../helpers/protocol.js";
 
 const TEAM_IP = "198.51.100.2";
@@ -693,5 +706,111 @@ describe("team: MacPolicy follow", () => {
     assert.ok(lost <= 1, `lost ${lost}`);
     assert.ok(after.echoRepliesReceived - before.echoRepliesReceived >= 15);
     await teardown(l);
+  });
+});
+
+describe("team: pended OIDs and pause", () => {
+  test("a packet filter set pends until every member answered; the team's pause waits for the sends its members hold", async () => {
+    const heldSends: { handle: NDIS_HANDLE; nbl: NET_BUFFER_LIST }[] = [];
+    const pendedOids: { handle: NDIS_HANDLE; request: NDIS_OID_REQUEST }[] = [];
+    const members = scriptedMiniport({
+      send: (a, nbls) => {
+        for (let n: NET_BUFFER_LIST | null = nbls; n !== null; ) {
+          const next: NET_BUFFER_LIST | null = n.Next;
+          n.Next = null;
+          heldSends.push({ handle: a.handle, nbl: n });
+          n = next;
+        }
+      },
+      oid: (a, request) => {
+        pendedOids.push({ handle: a.handle, request });
+        return NDIS_STATUS_PENDING;
+      },
+    });
+    let outstanding = 0;
+    let pendedPause: { handle: NDIS_HANDLE; event: NET_PNP_EVENT_NOTIFICATION } | null = null;
+    const probe = scriptedProtocol({
+      name: "probe",
+      pnp: (b, event) => {
+        if (event.NetPnPEvent.NetEvent !== NetEventPause || outstanding === 0)
+          return NDIS_STATUS_SUCCESS;
+        pendedPause = { handle: b.handle as NDIS_HANDLE, event };
+        return NDIS_STATUS_PENDING;
+      },
+      sendComplete: () => {
+        outstanding--;
+        const pending = pendedPause;
+        if (outstanding === 0 && pending !== null) {
+          pendedPause = null;
+          setImmediate(() =>
+            NdisCompleteNetPnPEvent(pending.handle, pending.event, NDIS_STATUS_SUCCESS),
+          );
+        }
+      },
+    });
+    const host = new NdisHost({
+      clock: new ManualClock(),
+      bindings: [
+        { protocol: "team", adapter: "s1", registry: { TeamName: "team0" } },
+        { protocol: "team", adapter: "s2", registry: { TeamName: "team0" } },
+        { protocol: "probe", adapter: "team0" },
+      ],
+    });
+    await host.loadDriver({ name: "sm", module: members.module });
+    const teamDriver = (await host.loadDriver({ name: "team", module: team })).driverObject;
+    await host.loadDriver({ name: "probe", module: probe.module });
+    await host.addAdapter({ driver: "sm", name: "s1" });
+    await host.addAdapter({ driver: "sm", name: "s2" });
+    await host.settle();
+    const handle = probe.bindings[0]?.handle;
+    assert.ok(handle);
+    assert.equal(teamOf(teamDriver).team("team0")?.activeMember, "s1");
+
+    const set = makeOidRequest({
+      RequestType: NdisRequestSetInformation,
+      Oid: OID_GEN_CURRENT_PACKET_FILTER,
+      InformationBuffer: Uint8Array.of(NDIS_PACKET_TYPE_DIRECTED, 0, 0, 0),
+    });
+    assert.equal(NdisOidRequest(handle, set), NDIS_STATUS_PENDING);
+    assert.equal(pendedOids.length, 2, "one request on each member, both pending");
+    while (pendedOids.length > 0) {
+      assert.equal(probe.oidCompletions.length, 0, "a member still owes its answer");
+      const next = pendedOids.shift();
+      assert.ok(next);
+      NdisMOidRequestComplete(next.handle, next.request, NDIS_STATUS_SUCCESS);
+      await host.settle();
+    }
+    assert.deepEqual(
+      probe.oidCompletions.map((c) => [c.request, c.status]),
+      [[set, NDIS_STATUS_SUCCESS]],
+    );
+
+    const pool = nblPool(probe.protocolHandle() as NDIS_HANDLE);
+    const [nbl] = allocateNbls(pool, 1, handle);
+    assert.ok(nbl);
+    outstanding++;
+    NdisSendNetBufferLists(handle, nbl, 0, 0);
+    assert.equal(heldSends.length, 1, "forwarded to the active member, which holds it");
+    let paused = false;
+    const pausing = host.pauseStack("team0").then(() => {
+      paused = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(paused, false, "the team's MiniportPause waits for the member's send");
+    const held = heldSends.shift();
+    assert.ok(held);
+    held.nbl.Status = NDIS_STATUS_SUCCESS;
+    NdisMSendNetBufferListsComplete(held.handle, held.nbl, 0);
+    await pausing;
+    assert.equal(paused, true);
+    assert.equal(probe.completed.at(-1)?.nbl, nbl, "the sender's own NBL came back");
+    await host.restartStack("team0");
+    await host.removeAdapter("s1");
+    await host.removeAdapter("s2");
+    NdisFreeNetBufferList(nbl);
+    NdisFreeNetBufferListPool(pool);
+    for (const name of ["probe", "team", "sm"]) await host.unloadDriver(name);
+    assert.deepEqual(host.liveObjects(), []);
+    assert.deepEqual(host.violations, []);
   });
 });

@@ -65,7 +65,7 @@ import {
   type TeamGlobals,
 } from "./globals.js";
 import { DelayTimerFunction, memberLinkChanged, reselect } from "./health.js";
-import { applyToMember } from "./oid.js";
+import { applyToMember, memberFilter } from "./oid.js";
 
 /** 'Tmtm' */
 const TIMER_TAG = 0x6d746d54;
@@ -191,8 +191,12 @@ function afterOpen(member: MEMBER): NDIS_STATUS {
   const team = globals.Teams.get(read.name) ?? createTeam(globals, read.name, member.Mac);
   member.Team = team;
   team.Members.push(member);
-  // Joining a team that already runs: take its filter and multicast list now.
-  if (team.Velan !== null) applyToMember(member, "both", () => {});
+  // Joining a team that already runs: take its multicast list and filter now.
+  if (team.Velan !== null) {
+    if (team.MulticastList.length > 0) applyToMember(member, "multicast", () => {});
+    if (memberFilter(team, member) !== member.AppliedFilter)
+      applyToMember(member, "filter", () => {});
+  }
   requestInstance(team);
   return NDIS_STATUS_SUCCESS;
 }
