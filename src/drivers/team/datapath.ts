@@ -221,7 +221,8 @@ function sendCopies(
   const copies: NET_BUFFER_LIST[] = [];
   for (let nb = nbl.FirstNetBuffer; nb !== null; nb = nb.Next) {
     const frame = pool === null ? null : copyFrame(nb);
-    const copy = pool === null || frame === null ? null : rewrittenNbl(pool, frame, team, member);
+    if (frame !== null) rewriteMac(frame, 6, team.Mac, member.Mac);
+    const copy = pool === null || frame === null ? null : frameNbl(pool, frame);
     if (copy === null) {
       for (const c of copies) NdisFreeNetBufferList(c);
       return null;
@@ -231,16 +232,6 @@ function sendCopies(
     copies.push(copy);
   }
   return copies.length === 0 ? null : copies;
-}
-
-function rewrittenNbl(
-  pool: NDIS_HANDLE,
-  frame: Uint8Array,
-  team: TEAM,
-  member: MEMBER,
-): NET_BUFFER_LIST | null {
-  rewriteMac(frame, 6, team.Mac, member.Mac);
-  return frameNbl(pool, frame);
 }
 
 /** The member to carry `frame`, or null when none can. */
