@@ -368,6 +368,34 @@ function udpFrame(teamMac: string, srcPort: number): Uint8Array {
   });
 }
 
+describe("team: failback delay", () => {
+  test("Failback with a delay in ms goes back to the primary only once it has been usable that long", async () => {
+    const l = await lab({ team: { Mode: "active-backup", Primary: "m1", Failback: "400" } });
+    const hubs = hubOf(l.hubDriver);
+    l.clock.advance(500);
+    hubs.setLink(l.adapters.m1, false);
+    l.clock.advance(1);
+    assert.equal(team0(l).activeMember, "m2");
+    hubs.setLink(l.adapters.m1, true);
+    l.clock.advance(350);
+    let t = team0(l);
+    assert.equal(t.activeMember, "m2", "the primary is usable but the failback delay runs");
+    assert.equal(t.members.find((m) => m.adapterName === "m1")?.usable, true);
+    // Down again inside the delay: the timer finds it unusable and stays.
+    hubs.setLink(l.adapters.m1, false);
+    l.clock.advance(100);
+    assert.equal(team0(l).activeMember, "m2");
+    hubs.setLink(l.adapters.m1, true);
+    l.clock.advance(399);
+    assert.equal(team0(l).activeMember, "m2");
+    l.clock.advance(2);
+    t = team0(l);
+    assert.equal(t.activeMember, "m1");
+    assert.deepEqual([t.failovers, t.failbacks], [1, 1]);
+    await teardown(l);
+  });
+});
+
 describe("team: static (address hash)", () => {
   test("l3+4 spreads flows over both members as the hash says, one flow stays on one member, replies come in on either; speed is the sum; members leave and join at run time", async () => {
     const l = await lab({
