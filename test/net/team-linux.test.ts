@@ -48,10 +48,13 @@ interface TwoLinks {
   destroy(): void;
 }
 
-/** Two /30s of 169.254.0.0/16 no interface here uses. */
+/**
+ * Two /30s of 169.254.0.0/16 no interface here uses, in 169.254.200-249.x: the VXLAN tests'
+ * helper takes 169.254.100-199.x, and test files run in parallel processes.
+ */
 function freeUnderlays(): [string, string, string, string] {
   const used = ip("-4", "-o", "addr", "show");
-  const third = 150 + (process.pid % 50);
+  const third = 200 + (process.pid % 50);
   for (let k = 0; k < 32; k++) {
     const base = 8 * k;
     const addresses = [1, 2, 5, 6].map((d) => `169.254.${third}.${base + d}`);
