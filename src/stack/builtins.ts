@@ -9,6 +9,7 @@ import * as ipv4Host from "../drivers/ipv4-host/index.js";
 import * as passthrough from "../drivers/passthrough/index.js";
 import * as pcap from "../drivers/pcap/index.js";
 import * as raw from "../drivers/raw/index.js";
+import * as team from "../drivers/team/index.js";
 import * as testMiniport from "../drivers/test-miniport/index.js";
 import * as vlanMux from "../drivers/vlan-mux/index.js";
 import * as vxlan from "../drivers/vxlan/index.js";
@@ -138,6 +139,35 @@ const BUILTINS: readonly BuiltinDriver[] = [
           ...info.refusals.map((r) => `${r.instanceName} did not start: ${r.reason}`),
         ],
         data: info,
+      };
+    },
+  },
+  {
+    id: "team",
+    description:
+      "a NIC team IM driver: N member adapters under one virtual miniport (LBFO, bonding)",
+    module: team,
+    report: (driverObject, service) => {
+      const control = team.teamOf(driverObject);
+      // Link speeds are bigints (bits per second); a JSON record carries them as numbers.
+      const teams = control.teams.map((t) => ({
+        ...t,
+        speed: Number(t.speed),
+        members: t.members.map((m) => ({ ...m, speed: Number(m.speed) })),
+      }));
+      return {
+        driver: service,
+        lines: [
+          ...teams.flatMap((t) => [
+            `${t.name} (${t.mode}): active ${t.activeMember ?? "none"}, link ${t.linkUp ? "up" : "down"}, ${t.failovers} failover(s), ${t.failbacks} failback(s), ${t.gratuitousArps} gratuitous ARP(s)`,
+            ...t.members.map(
+              (m) =>
+                `  member ${m.adapterName}: link ${m.link}, ${m.usable ? "usable" : "not usable"}, sent ${m.counters.framesSent}, received ${m.counters.framesReceived}`,
+            ),
+          ]),
+          ...control.refusals.map((r) => `refused ${r.adapterName}: ${r.reason}`),
+        ],
+        data: { teams, refusals: control.refusals },
       };
     },
   },

@@ -61,6 +61,7 @@ describe("examples", () => {
       "hub-ping.yaml",
       "passthrough.yaml",
       "pcap-replay.yaml",
+      "team.yaml",
       "vlan-mux.yaml",
       "vxlan-to-linux.yaml",
     ]);
@@ -217,6 +218,39 @@ describe("examples", () => {
       ],
     );
     assert.ok(mux.bindings.every((b) => b.counters.unknownVlanDrops === 0));
+  });
+
+  test("team: the active member's cable is pulled and put back; the pings barely notice", async () => {
+    const stack = await loadStackFile(join(EXAMPLES, "team.yaml"));
+    const clock = new ManualClock();
+    const running = await startStack(stack, { clock, verifier: "strict" });
+    running.scheduleEvents(() => {});
+    for (let t = 0; t < 3000; t += 50) clock.advance(50);
+    await running.host.settle();
+    const reports = running.reports();
+    const [t0] = report(reports, "team").teams as {
+      activeMember: string;
+      failovers: number;
+      failbacks: number;
+      gratuitousArps: number;
+    }[];
+    assert.deepEqual(
+      { active: t0?.activeMember, failovers: t0?.failovers, failbacks: t0?.failbacks },
+      { active: "m1", failovers: 1, failbacks: 1 },
+    );
+    assert.ok((t0?.gratuitousArps ?? 0) >= 1, "a gratuitous ARP announced the failover");
+    const [ifc] = report(reports, "host").interfaces as {
+      counters: { echoRequestsSent: number; echoRepliesReceived: number };
+    }[];
+    const sent = ifc?.counters.echoRequestsSent ?? 0;
+    const lost = sent - (ifc?.counters.echoRepliesReceived ?? 0);
+    assert.ok(sent >= 25, `pinged every 100 ms for 3 s (${sent})`);
+    // The down delay is 200 ms and a ping leaves every 100 ms: at most the pings in that window
+    // (and the one in flight) go unanswered.
+    assert.ok(lost <= 4, `${lost} pings lost`);
+    assert.ok(JSON.stringify(reports).length > 0, "the report is plain JSON (no bigints)");
+    assert.deepEqual((await stopStack(running)).liveObjects, []);
+    assert.deepEqual(running.host.violations, []);
   });
 
   test("passthrough: up and down under the strict verifier", async () => {
