@@ -153,7 +153,7 @@ test("every shipped driver under random links, pauses, reconfigures and junk: no
                 : { protocol: b.protocol, adapter: b.adapter, registry },
             );
           }
-          host.setBindingPaths(paths);
+          await host.setBindingPaths(paths);
           await host.reconfigure("vlan-mux", "t0");
         } else await spy.send(s.bytes);
         await host.settle();
