@@ -127,6 +127,26 @@ describe("NdisMIndicateStatusEx", () => {
   });
 });
 
+describe("a status indication after halt (a classic bug)", () => {
+  test("is named as a use of a dead handle, reaches nobody, and the report shows the halt before it", async () => {
+    const s = await plain();
+    await s.host.removeAdapter("eth0");
+    NdisMIndicateStatusEx(s.adapter, indication(s.adapter, NDIS_STATUS_LINK_STATE));
+    assert.deepEqual(rules(s.host), ["InvalidNdisHandle"]);
+    const v = s.host.violations[0];
+    assert.match(
+      v?.message ?? "",
+      /NdisMIndicateStatusEx got NDIS_HANDLE\(miniport adapter eth0, revoked\)/,
+    );
+    assert.equal(v?.driver, "mp");
+    assert.ok(
+      v?.recent.some((line) => /MiniportHaltEx \[mp\]/.test(line)),
+      v?.recent.join("\n"),
+    );
+    assert.equal(s.protos[0]?.statuses.length, 0);
+  });
+});
+
 describe("the passthrough driver and status", () => {
   test("the link state goes up the VELAN with the VELAN's handle; a reset start stays below", async () => {
     const host = new NdisHost({

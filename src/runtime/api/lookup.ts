@@ -6,7 +6,13 @@ import type { VerifierRuleId } from "../../verifier/rules.js";
 import type { MiniportAdapter } from "../core/adapter.js";
 import type { Binding } from "../core/binding.js";
 import { currentFrame } from "../core/context.js";
-import { describeHandleArgument, handleRuntime, resolveHandle } from "../core/handles.js";
+import type { DriverRecord } from "../core/driver.js";
+import {
+  describeHandleArgument,
+  handleDriver,
+  handleRuntime,
+  resolveHandle,
+} from "../core/handles.js";
 import type { NdisRuntime } from "../core/runtime.js";
 
 /**
@@ -17,12 +23,17 @@ export function reportAtCaller(
   runtime: NdisRuntime | null,
   rule: VerifierRuleId,
   message: string,
+  /**
+   * Whom to blame when no driver's code is running (a driver acting on an event from outside
+   * NDIS — a socket, a Node caller): the driver the handle in question was given to.
+   */
+  owner: DriverRecord | null = null,
 ): void {
   const frame = currentFrame();
   const target = runtime ?? frame.runtime;
   if (target === null) return;
   target.assertAlive();
-  target.violate(rule, message, frame.driver, frame.depth);
+  target.violate(rule, message, frame.driver ?? owner, frame.depth);
 }
 
 /** Reports InvalidNdisHandle: `functionName` got `handle` where it needs a live `what`. */
@@ -31,6 +42,7 @@ export function reportBadHandle(functionName: string, handle: unknown, what: str
     handleRuntime(handle),
     "InvalidNdisHandle",
     `${functionName} got ${describeHandleArgument(handle)}; it needs a live ${what}`,
+    handleDriver(handle),
   );
 }
 

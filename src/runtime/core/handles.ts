@@ -30,11 +30,14 @@ class NdisHandleObject {
   readonly #label: string;
   /** Kept after revocation, so that a stale handle is still reported to its own NDIS. */
   readonly #runtime: NdisRuntime;
+  /** The driver the handle was given to (kept after revocation, for the blame). */
+  readonly #driver: DriverRecord;
 
   constructor(label: string, target: HandleTarget) {
     this.#label = label;
     this.#target = target;
     this.#runtime = target.driver.runtime;
+    this.#driver = target.driver;
     Object.freeze(this);
   }
 
@@ -54,6 +57,10 @@ class NdisHandleObject {
     return value instanceof NdisHandleObject ? value.#runtime : null;
   }
 
+  static driver(value: unknown): DriverRecord | null {
+    return value instanceof NdisHandleObject ? value.#driver : null;
+  }
+
   static revoke(value: NDIS_HANDLE): void {
     if (value instanceof NdisHandleObject) value.#target = null;
   }
@@ -71,6 +78,11 @@ export function resolveHandle(value: unknown): HandleTarget | null {
 /** The NDIS that minted `value`, live or revoked; null for anything that is not an NDIS handle. */
 export function handleRuntime(value: unknown): NdisRuntime | null {
   return NdisHandleObject.runtime(value);
+}
+
+/** The driver `value` was given to, live or revoked; null for anything else. */
+export function handleDriver(value: unknown): DriverRecord | null {
+  return NdisHandleObject.driver(value);
 }
 
 export function revokeHandle(handle: NDIS_HANDLE): void {
