@@ -141,10 +141,14 @@ export class NdisRuntime {
     return () => this.#listeners.delete(listener);
   }
 
-  emit(event: Omit<TraceEvent, "seq">): void {
+  emit(event: Omit<TraceEvent, "seq" | "time">): void {
     const recording = this.verifierMode !== "off";
     if (this.#listeners.size === 0 && !recording) return;
-    const full: TraceEvent = Object.freeze({ ...event, seq: ++this.#seq });
+    const full: TraceEvent = Object.freeze({
+      ...event,
+      seq: ++this.#seq,
+      time: Number(this.clock.now()) / 1e6,
+    });
     if (recording && event.kind !== "violation") {
       if (this.#recent.length < RECORDER_SIZE) this.#recent.push(full);
       else {

@@ -4,6 +4,8 @@ import { type NDIS_STATUS, ndisStatusToString } from "../../ndis/status.js";
 export interface TraceEvent {
   /** Increases by one per event of a host. */
   readonly seq: number;
+  /** The host clock's time of the event, in milliseconds (fractional; a ManualClock's virtual time). */
+  readonly time: number;
   /** Nesting depth: a handler NDIS calls from inside a DDI call is one deeper. */
   readonly depth: number;
   /**
