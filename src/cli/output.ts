@@ -198,7 +198,14 @@ export function createOutput(
         return;
       }
       write(`${pc.red(`verifier: ${list.length} violation${list.length > 1 ? "s" : ""}`)}\n`);
-      for (const v of list) write(`  ${formatViolation(v)}\n`);
+      // Each with the calls that led there (the verifier's flight recorder), indented below it.
+      for (const v of list) {
+        write(`  ${formatViolation(v)}\n`);
+        if (v.recent.length > 0) {
+          write(`${pc.dim("    the calls that led there:")}\n`);
+          for (const line of v.recent) write(`${pc.dim(`      ${line}`)}\n`);
+        }
+      }
     },
     record: () => {},
   };

@@ -175,6 +175,26 @@ describe("ndis run <stack file>", () => {
     assert.match(stdout, /live objects after teardown: 0/);
   });
 
+  test("a driver that breaks a rule: the violation, the calls that led there, exit 1", () => {
+    const stack = join(dir, "broken.yaml");
+    const driver = fileURLToPath(new URL("../fixtures/broken-pause.ts", import.meta.url));
+    writeFileSync(
+      stack,
+      `drivers: [{ name: bad, module: ${JSON.stringify(driver)} }]\nadapters: [{ name: eth0, driver: bad }]\nrun: { duration: 100ms }\n`,
+    );
+    const { code, stdout } = ndis("run", stack);
+    assert.equal(code, 1);
+    assert.match(stdout, /verifier: 1 violation/);
+    assert.match(
+      stdout,
+      /\[error\] MiniportPause_Return \(driver bad\): MiniportPause of adapter eth0 returned 0x00003039/,
+    );
+    assert.match(
+      stdout,
+      /the calls that led there:\n(?: {6}.*\n)*? {6}\s*→ MiniportPause \[bad\] eth0/,
+    );
+  });
+
   test("a stack file with mistakes: every one as file:line:col, exit 2", () => {
     const stack = join(dir, "mistakes.yaml");
     writeFileSync(
