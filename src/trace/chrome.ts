@@ -80,10 +80,12 @@ function argsOf(event: TraceEvent, extra: Record<string, string | number> = {}) 
 }
 
 /**
- * Converts a trace to Chrome trace-event JSON. Calls and returns are paired by depth (one open
- * call per depth, as NDIS nests them); it never throws on a malformed trace: a call with no
- * return is closed by the next call at its depth or shallower, by a return further out, or at the
- * end (with `unmatched` in its args), and a return with no call becomes a zero-length slice.
+ * Converts a trace to Chrome trace-event JSON. Calls and returns are paired on a stack of open
+ * calls: a return closes the innermost open call of its kind, name, driver and depth (depth alone
+ * is not enough: NDIS calls a handler from inside a DDI call at the same depth, e.g.
+ * NdisOidRequest → MiniportOidRequest). It never throws on a malformed trace: a call with no
+ * return is closed by the next event shallower than it, by the return of a call it is inside, or
+ * at the end (with `unmatched` in its args), and a return with no call becomes a zero-length slice.
  */
 export function toChromeTrace(
   events: readonly TraceEvent[],
@@ -162,7 +164,8 @@ export function toChromeTrace(
     }
     const tid = trackOf(event);
     if (event.phase === "call") {
-      unwind(event.depth, true, ts);
+      // What is open deeper than this call never returned (it cannot be this call's caller).
+      unwind(event.depth, false, ts);
       const parent = open.at(-1);
       const frame: Frame = { event, tid, ts, index: slices.length };
       slices.push({ name: event.name, ph: "X", pid: PID, tid, ts, dur: 0 });
@@ -175,17 +178,30 @@ export function toChromeTrace(
       }
       return;
     }
-    // A return: close what is deeper, then its call if it is open at this depth.
+    // A return closes the innermost open call of its kind, name, driver and depth, and, unmatched,
+    // whatever was opened inside that call and never returned.
     unwind(event.depth, false, ts);
-    const top = open.at(-1);
-    if (
-      top !== undefined &&
-      top.event.depth === event.depth &&
-      top.event.kind === event.kind &&
-      top.event.name === event.name
-    ) {
+    let at = open.length - 1;
+    while (at >= 0) {
+      const frame = open[at];
+      if (
+        frame !== undefined &&
+        frame.event.depth === event.depth &&
+        frame.event.kind === event.kind &&
+        frame.event.name === event.name &&
+        frame.event.driver === event.driver
+      )
+        break;
+      at--;
+    }
+    const match = open[at];
+    if (match !== undefined) {
+      while (open.length > at + 1) {
+        const inner = open.pop();
+        if (inner !== undefined) close(inner, ts, null);
+      }
       open.pop();
-      close(top, ts, event);
+      close(match, ts, event);
       return;
     }
     slices.push({

@@ -52,6 +52,25 @@ const slicesOf = (events: readonly ChromeTraceEvent[]) =>
 const inside = (child: Slice, parent: Slice) =>
   child.ts >= parent.ts && child.ts + child.dur <= parent.ts + parent.dur;
 
+/** Slices on one track are disjoint or one inside the other, as Chrome needs them. */
+function assertNested(slices: readonly Slice[]): void {
+  for (const tid of new Set(slices.map((s) => s.tid))) {
+    const track = slices.filter((s) => s.tid === tid).sort((a, b) => a.ts - b.ts);
+    const stack: Slice[] = [];
+    for (const s of track) {
+      while (stack.length > 0) {
+        const top = stack.at(-1);
+        if (top === undefined || s.ts < top.ts + top.dur) break;
+        stack.pop();
+      }
+      const parent = stack.at(-1);
+      if (parent !== undefined)
+        assert.ok(inside(s, parent), `${s.name}@${s.ts} overlaps ${parent.name}@${parent.ts}`);
+      stack.push(s);
+    }
+  }
+}
+
 let events: TraceEvent[] = [];
 before(async () => {
   events = await passthroughTrace();
@@ -129,15 +148,7 @@ describe("toChromeTrace: examples/passthrough.yaml", () => {
       }
     }
     // Same-instant events are spread by sequence: slices on one track never partly overlap.
-    for (const tid of new Set(slices.map((s) => s.tid))) {
-      const track = slices.filter((s) => s.tid === tid);
-      for (const a of track)
-        for (const b of track) {
-          if (a === b) continue;
-          const disjoint = a.ts + a.dur <= b.ts || b.ts + b.dur <= a.ts;
-          assert.ok(disjoint || inside(a, b) || inside(b, a), `${a.name} / ${b.name}`);
-        }
-    }
+    assertNested(slices);
   });
 
   test("state changes are instants; flows link a handler to its DDI calls", () => {
@@ -162,6 +173,28 @@ describe("toChromeTrace: examples/passthrough.yaml", () => {
     assert.ok(pause !== undefined && pause.ts < 200_100);
     const ts = toChromeTrace(events).traceEvents.flatMap((e) => (e.ts === undefined ? [] : [e.ts]));
     assert.ok(ts.every((t) => t >= 0));
+  });
+
+  test("hub-ping: a handler called inside a DDI call at the same depth still pairs up", async () => {
+    const { events: hub, clean } = await traceStackFile(join(ROOT, "examples/hub-ping.yaml"));
+    assert.equal(clean, true);
+    const slices = slicesOf(toChromeTrace(hub).traceEvents);
+    assert.ok(slices.length > 200);
+    assert.deepEqual(
+      slices.filter((s) => s.args?.unmatched !== undefined).map((s) => s.name),
+      [],
+    );
+    assertNested(slices);
+    // host-a's NdisOidRequest contains passthrough's MiniportOidRequest, which contains its own.
+    const oid = slices.find((s) => s.name === "NdisOidRequest" && s.args?.driver === "host-a");
+    const mp = slices.find(
+      (s) => s.name === "MiniportOidRequest" && s.args?.driver === "passthrough",
+    );
+    const down = slices.find(
+      (s) => s.name === "NdisOidRequest" && s.args?.driver === "passthrough",
+    );
+    assert.ok(oid !== undefined && mp !== undefined && down !== undefined);
+    assert.ok(inside(mp, oid) && inside(down, mp) && down.dur > 0);
   });
 
   test("a violation is a global instant with its rule; JSON round-trips", () => {
