@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { NdisError, VERIFIER_MODES, type VerifierMode } from "../index.js";
 import { DURATION, StackFileError } from "../stack/index.js";
 import { run } from "./commands/run.js";
+import { TRACE_FORMATS, type TraceFormat, TraceInputError, trace } from "./commands/trace.js";
 import { createOutput } from "./output.js";
 
 const write = (text: string) => process.stdout.write(text);
@@ -55,6 +56,10 @@ program
   .option("--capture <file>", "write every frame crossing an adapter edge to this pcapng file")
   .option("--trace", "print the DDI call trace", false)
   .option(
+    "--trace-file <file>",
+    "record the trace to this file, one JSON event per line (for `ndis trace`)",
+  )
+  .option(
     "--accept-default-header-type",
     "accept header Type 0x80 in characteristics, as Windows does for MUX",
     false,
@@ -70,6 +75,7 @@ program
         interval: string;
         capture?: string;
         trace: boolean;
+        traceFile?: string;
         acceptDefaultHeaderType: boolean;
         json: boolean;
       },
@@ -88,11 +94,37 @@ program
     },
   );
 
+function count(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number ≥ 1");
+  return n;
+}
+
+program
+  .command("trace")
+  .description(
+    "export a trace as Chrome trace-event JSON (Perfetto, chrome://tracing) or a Mermaid sequence diagram; a stack file is run on a virtual clock for its run.duration (default 3s) first",
+  )
+  .argument("<input>", "a recorded trace (.ndjson, .jsonl from run --trace-file) or a stack file")
+  .addOption(
+    new Option("--format <format>", "what to export").choices(TRACE_FORMATS).default("chrome"),
+  )
+  .option("-o, --output <file>", "write to this file instead of stdout")
+  .option("--max-events <n>", "mermaid: draw at most this many trace events (default 400)", count)
+  .action(
+    async (input: string, opts: { format: TraceFormat; output?: string; maxEvents?: number }) => {
+      process.exitCode = await trace({ input, ...opts }, write);
+    },
+  );
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof StackFileError) {
     process.stderr.write(`ndis: the stack file is not valid:\n${err.message}\n`);
+    process.exitCode = 2;
+  } else if (err instanceof TraceInputError) {
+    process.stderr.write(`ndis: ${err.message}\n`);
     process.exitCode = 2;
   } else if (NdisError.is(err)) {
     process.stderr.write(`ndis: ${err.message}\n`);

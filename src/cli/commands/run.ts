@@ -12,6 +12,7 @@ import {
   type HostClock,
   type NdisHost,
   realClock,
+  type TraceEvent,
   type VerifierMode,
 } from "../../index.js";
 import { PcapngWriter } from "../../pcap/pcapng.js";
@@ -24,6 +25,7 @@ import {
   startStack,
   stopStack,
 } from "../../stack/index.js";
+import { formatTraceLine } from "../../trace/index.js";
 import type { Output } from "../output.js";
 
 export interface RunOptions {
@@ -42,6 +44,8 @@ export interface RunOptions {
   readonly capture?: string;
   /** Print the DDI call trace. */
   readonly trace?: boolean;
+  /** Record the trace to this file as JSON lines (`ndis trace` reads it). */
+  readonly traceFile?: string;
 }
 
 /** What `run` needs from its surroundings; tests inject their own. */
@@ -104,6 +108,42 @@ class Capture {
   }
 }
 
+/** Records the trace to a file, one JSON event per line, written in chunks. */
+class TraceRecording {
+  readonly #fd: number;
+  #pending: string[] = [];
+  #size = 0;
+  #closed = false;
+  events = 0;
+
+  constructor(path: string) {
+    this.#fd = openSync(path, "w");
+  }
+
+  event(event: TraceEvent): void {
+    if (this.#closed) return;
+    const line = `${formatTraceLine(event)}\n`;
+    this.#pending.push(line);
+    this.#size += line.length;
+    this.events++;
+    if (this.#size >= 1 << 16) this.flush();
+  }
+
+  flush(): void {
+    if (this.#pending.length === 0) return;
+    writeSync(this.#fd, this.#pending.join(""));
+    this.#pending = [];
+    this.#size = 0;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.flush();
+    this.#closed = true;
+    closeSync(this.#fd);
+  }
+}
+
 function header(host: NdisHost, stack: Stack, out: Output): void {
   const info = host.ndisVersionInfo;
   out.line(
@@ -148,7 +188,9 @@ export async function run(
   );
 
   let capture: Capture | null = null;
+  let recording: TraceRecording | null = null;
   try {
+    recording = options.traceFile === undefined ? null : new TraceRecording(options.traceFile);
     capture =
       capturePath === undefined
         ? null
@@ -166,6 +208,8 @@ export async function run(
       setup: (host) => {
         header(host, stack, out);
         if (options.trace === true) host.onTrace((event) => out.trace(event));
+        const record = recording;
+        if (record !== null) host.onTrace((event) => record.event(event));
         const sink = capture;
         if (sink !== null) host.onFrame((event) => sink.frame(event));
       },
@@ -216,6 +260,7 @@ export async function run(
     const finalStats = host.statistics();
     const teardown = await stopStack(running);
     capture?.close();
+    recording?.close();
 
     out.line("");
     out.counters(finalStats, ranMs, true);
@@ -230,6 +275,11 @@ export async function run(
       out.line("");
       out.line(`capture: ${capture.frames} frames written to ${capturePath}`);
       out.record("capture", { file: capturePath, frames: capture.frames });
+    }
+    if (recording !== null) {
+      out.line("");
+      out.line(`trace: ${recording.events} events written to ${options.traceFile}`);
+      out.record("traceFile", { file: options.traceFile, events: recording.events });
     }
     for (const problem of teardown.problems) out.problem(problem);
     out.line("");
@@ -254,5 +304,6 @@ export async function run(
   } finally {
     for (const cancel of cancels) cancel();
     capture?.close();
+    recording?.close();
   }
 }

@@ -1,0 +1,127 @@
+/**
+ * `ndis trace <input>`: exports a run's trace as Chrome trace-event JSON (Perfetto,
+ * chrome://tracing) or as a Mermaid sequence diagram. The input is a recording of
+ * `ndis run --trace-file` (JSON lines, `.ndjson` / `.jsonl`) or a stack file (`.yaml` / `.yml` /
+ * `.json`), which is run to completion on a ManualClock — its `run.duration` (default 3 s) of
+ * virtual time, then the teardown — while its trace is recorded.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { extname } from "node:path";
+import { ManualClock, type TraceEvent } from "../../index.js";
+import { durationMs, loadStackFile, startStack, stopStack } from "../../stack/index.js";
+import {
+  type ChromeTrace,
+  readTraceFile,
+  TraceFileError,
+  toChromeTrace,
+  toMermaidSequence,
+} from "../../trace/index.js";
+
+export const TRACE_FORMATS = ["chrome", "mermaid"] as const;
+export type TraceFormat = (typeof TRACE_FORMATS)[number];
+
+/** Bad input to `ndis trace` (exit code 2): what is wrong, naming the file. */
+export class TraceInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "TraceInputError";
+  }
+}
+
+export interface TraceOptions {
+  /** A recorded trace (.ndjson, .jsonl) or a stack file (.yaml, .yml, .json). */
+  readonly input: string;
+  /** Default chrome. */
+  readonly format?: TraceFormat;
+  /** A file to write to; stdout (through `write`) when absent. */
+  readonly output?: string;
+  /** Mermaid: events drawn at most. */
+  readonly maxEvents?: number;
+}
+
+/** How long a stack file runs when it names no run.duration. */
+export const DEFAULT_TRACE_DURATION = "3s";
+/** Virtual time between two settles of the host while a stack file runs. */
+const STEP_MS = 10;
+
+/** Runs a stack file on a ManualClock, recording its trace; `clean` is false on any trouble. */
+export async function traceStackFile(
+  path: string,
+): Promise<{ readonly events: TraceEvent[]; readonly clean: boolean }> {
+  const stack = await loadStackFile(path);
+  const events: TraceEvent[] = [];
+  const clock = new ManualClock();
+  const running = await startStack(stack, {
+    clock,
+    setup: (host) => host.onTrace((event) => events.push(event)),
+  });
+  const cancel = running.scheduleEvents();
+  const runMs = durationMs(stack.spec.run?.duration ?? DEFAULT_TRACE_DURATION);
+  for (let t = 0; t < runMs; t += STEP_MS) {
+    clock.advance(Math.min(STEP_MS, runMs - t));
+    await running.host.settle();
+  }
+  cancel();
+  const teardown = await stopStack(running);
+  const errors = running.host.violations.filter((v) => v.severity === "error").length;
+  const clean =
+    running.problems.length === 0 &&
+    teardown.problems.length === 0 &&
+    teardown.liveObjects.length === 0 &&
+    errors === 0;
+  return { events, clean };
+}
+
+/** Chrome trace JSON with one trace event per line, so a diff or a grep reads it. */
+export function formatChromeTrace(trace: ChromeTrace): string {
+  const lines = trace.traceEvents.map((e) => JSON.stringify(e));
+  return `{"displayTimeUnit":${JSON.stringify(trace.displayTimeUnit)},"traceEvents":[\n${lines.join(",\n")}\n]}\n`;
+}
+
+async function readInput(
+  input: string,
+): Promise<{ readonly events: TraceEvent[]; readonly clean: boolean }> {
+  const ext = extname(input).toLowerCase();
+  if (ext === ".ndjson" || ext === ".jsonl") {
+    let text: string;
+    try {
+      text = readFileSync(input, "utf8");
+    } catch (err) {
+      throw new TraceInputError(`cannot read ${input}: ${(err as Error).message}`);
+    }
+    try {
+      return { events: readTraceFile(text), clean: true };
+    } catch (err) {
+      if (err instanceof TraceFileError)
+        throw new TraceInputError(`${input} is not a recorded trace: ${err.message}`);
+      throw err;
+    }
+  }
+  if (ext === ".yaml" || ext === ".yml" || ext === ".json") return traceStackFile(input);
+  throw new TraceInputError(
+    `${input}: expected a recorded trace (.ndjson, .jsonl) or a stack file (.yaml, .yml, .json)`,
+  );
+}
+
+/**
+ * Exports `options.input`'s trace; resolves with the exit code: 0, or 1 when a stack file it ran
+ * failed, leaked or broke an error-severity rule (the trace is written all the same). Bad input
+ * rejects with TraceInputError or StackFileError.
+ */
+export async function trace(options: TraceOptions, write: (text: string) => void): Promise<number> {
+  const { events, clean } = await readInput(options.input);
+  const format = options.format ?? "chrome";
+  const text =
+    format === "chrome"
+      ? formatChromeTrace(toChromeTrace(events))
+      : toMermaidSequence(
+          events,
+          options.maxEvents === undefined ? {} : { maxEvents: options.maxEvents },
+        );
+  if (options.output === undefined) write(text);
+  else {
+    writeFileSync(options.output, text);
+    write(`${events.length} trace events written to ${options.output} (${format})\n`);
+  }
+  return clean ? 0 : 1;
+}
