@@ -32,7 +32,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   drivers: ["ddi", "net", "pcap"],
   entry: ["ddi", "ndis", "verifier", "host", "runtime/core"],
   stack: ["entry", "drivers", "net", "pcap"],
-  cli: ["entry", "drivers", "stack", "net", "pcap"],
+  verify: ["entry", "drivers", "stack", "net"],
+  cli: ["entry", "drivers", "stack", "net", "pcap", "verify"],
 };
 
 export function checkEdge(fromFile: string, toFile: string): string | null {
