@@ -672,4 +672,3 @@ export function upperProtocol(name = "vfyupper"): UpperProtocol {
     },
   };
 }
-

@@ -4,6 +4,9 @@
  * around the driver under test, and passes only with no violation, no stopped driver, nothing
  * left allocated at the end and every check of the scenario met. See docs/verify.md.
  */
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { type DriverModule, formatViolationReport, type Violation } from "../index.js";
 import { CheckFailed, Rig } from "./rig.js";
 import { SCENARIOS, type Scenario } from "./scenarios.js";
@@ -105,6 +108,18 @@ export async function runScenario(
   };
 }
 
+/**
+ * Imports a driver module from a file path (relative to the working directory) or a package
+ * specifier, once, so every scenario loads the same module without waiting on the file system.
+ */
+export async function importDriver(specifier: string): Promise<DriverModule> {
+  const target = existsSync(specifier) ? pathToFileURL(resolve(specifier)).href : specifier;
+  const module = (await import(target)) as Partial<DriverModule>;
+  if (typeof module.DriverEntry !== "function")
+    throw new Error(`${specifier} does not export a DriverEntry function`);
+  return module as DriverModule;
+}
+
 /** Runs the suite (or `options.only`) against an IM driver module or module path. */
 export async function runConformance(
   module: DriverModule | string,
@@ -119,11 +134,12 @@ export async function runConformance(
         `no scenario named ${unknown.join(", ")}; the scenarios are ${SCENARIOS.map((s) => s.name).join(", ")}`,
       );
   }
+  const driver = typeof module === "string" ? await importDriver(module) : module;
   const results: ScenarioResult[] = [];
   for (const scenario of SCENARIOS) {
     if (only !== undefined && !only.includes(scenario.name)) continue;
     options.onScenarioStart?.(scenario);
-    const result = await runScenario(scenario, module, options.service);
+    const result = await runScenario(scenario, driver, options.service);
     options.onScenarioEnd?.(result);
     results.push(result);
   }
