@@ -11,7 +11,7 @@ import { type DriverModule, formatViolationReport, type Violation } from "../ind
 import { CheckFailed, Rig } from "./rig.js";
 import { SCENARIOS, type Scenario } from "./scenarios.js";
 
-export { formatJUnit, formatScenarioLine, formatSummary } from "./report.js";
+export { formatDetails, formatJUnit, formatScenarioLine, formatSummary } from "./report.js";
 
 export interface ScenarioResult {
   readonly name: string;

@@ -12,23 +12,26 @@ export function formatScenarioLine(result: ScenarioResult): string {
   return `${mark} ${result.name} (${ms(result.durationMs)})${reason}`;
 }
 
-/** The summary: every scenario's line, each failure in full, then the totals. */
-export function formatSummary(report: ConformanceReport): string {
-  const lines = [`ndis verify ${report.driver}`, ""];
-  for (const r of report.results) lines.push(formatScenarioLine(r));
-  const failures = report.results.filter((r) => r.failure !== null);
-  if (failures.length > 0) {
-    lines.push("");
-    for (const r of failures) {
-      lines.push(`✖ ${r.name}: ${r.contract}`);
-      for (const line of (r.failure ?? "").split("\n")) lines.push(`    ${line}`);
-    }
+/** Each failure in full (its contract section and reason), then the totals. */
+export function formatDetails(report: ConformanceReport): string {
+  const lines: string[] = [];
+  for (const r of report.results) {
+    if (r.failure === null) continue;
+    lines.push("", `✖ ${r.name} — ${r.contract}`);
+    for (const line of r.failure.split("\n")) lines.push(`    ${line}`);
   }
   lines.push(
     "",
     `${report.passed} passed, ${report.failed} failed (${report.results.length} scenarios, ${ms(report.durationMs)})`,
   );
   return `${lines.join("\n")}\n`;
+}
+
+/** The summary: every scenario's line, each failure in full, then the totals. */
+export function formatSummary(report: ConformanceReport): string {
+  const lines = [`ndis verify ${report.driver}`, ""];
+  for (const r of report.results) lines.push(formatScenarioLine(r));
+  return `${lines.join("\n")}\n${formatDetails(report)}`;
 }
 
 function xml(text: string): string {
