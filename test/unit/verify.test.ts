@@ -1,6 +1,6 @@
 /**
  * `ndis verify` (src/verify/, docs/verify.md): the passthrough driver passes every conformance
- * scenario; three broken copies of it (test/fixtures/broken-im/) fail the scenario that covers
+ * scenario; four broken copies of it (test/fixtures/broken-im/) fail the scenario that covers
  * their bug, with the rule or check that names it; the JUnit XML is well-formed and counts its
  * failures; and the CLI exits 0 only when everything passed.
  */
@@ -74,6 +74,20 @@ describe("the conformance suite", () => {
     assert.equal(pause.violations[0]?.driver, "imtest");
     assert.match(pause.failure ?? "", /the calls that led there/);
     assert.equal(report.failed, 1);
+  });
+
+  test("a lower binding whose pause does not wait for its sends fails pause-restart-under-traffic: ProtocolPause_SendsOutstanding", async () => {
+    const report = await runConformance(fixture("binding-pause-success"), {
+      only: ["send-receive-matrix", "pause-restart-under-traffic"],
+    });
+    assert.equal(byName(report, "send-receive-matrix").status, "pass");
+    const pause = byName(report, "pause-restart-under-traffic");
+    assert.equal(pause.status, "fail");
+    assert.equal(pause.rule, "ProtocolPause_SendsOutstanding");
+    assert.match(
+      pause.failure ?? "",
+      /completed NetEventPause on lower0 with 16 send\(s\) not completed/,
+    );
   });
 
   test("receives never returned below fail send-receive-matrix by the suite's own count", async () => {
