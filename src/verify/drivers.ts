@@ -12,6 +12,7 @@ import {
   MediaConnectStateDisconnected,
   MediaDuplexStateFull,
   type NDIS_BIND_PARAMETERS,
+  NDIS_GET_NET_BUFFER_LIST_CANCEL_ID,
   type NDIS_HANDLE,
   NDIS_LINK_STATE_REVISION_1,
   type NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES,
@@ -27,6 +28,7 @@ import {
   type NDIS_OID_REQUEST,
   type NDIS_PROTOCOL_DRIVER_CHARACTERISTICS,
   NDIS_RECEIVE_FLAGS_RESOURCES,
+  NDIS_SET_NET_BUFFER_LIST_CANCEL_ID,
   NDIS_SIZEOF_LINK_STATE_REVISION_1,
   NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_3,
   NDIS_SIZEOF_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_2,
@@ -38,6 +40,7 @@ import {
   NDIS_STATUS_LINK_STATE,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_REQUEST_ABORTED,
+  NDIS_STATUS_SEND_ABORTED,
   NDIS_STATUS_SUCCESS,
   NdisCloseAdapterEx,
   NdisCompleteNetPnPEvent,
@@ -131,8 +134,17 @@ export interface LowerMiniport {
   byMac(mac: string | null): LowerAdapter | undefined;
   /** Completes every held send with SUCCESS. */
   completeHeld(adapter: LowerAdapter): void;
-  /** Indicates `nbls` NBLs of `shape` up; returns the tags indicated. */
-  indicate(adapter: LowerAdapter, nbls: number, shape: NblShape, firstTag: number): number[];
+  /**
+   * Indicates `nbls` NBLs of `shape` up; returns the tags indicated. With `resources`
+   * (NDIS_RECEIVE_FLAGS_RESOURCES) the NBLs are the miniport's again when the call returns.
+   */
+  indicate(
+    adapter: LowerAdapter,
+    nbls: number,
+    shape: NblShape,
+    firstTag: number,
+    resources?: boolean,
+  ): number[];
   /** Completes the pended OID with `status`. */
   completeOid(adapter: LowerAdapter, status: NDIS_STATUS): void;
   /** Indicates NDIS_STATUS_LINK_STATE. */
@@ -331,7 +343,16 @@ export function lowerMiniport(): LowerMiniport {
       }
       maybeCompletePause(a);
     },
-    CancelSendHandler: () => {},
+    // Held sends carrying the cancel ID are completed NDIS_STATUS_SEND_ABORTED.
+    CancelSendHandler: (a: LowerAdapter, cancelId: unknown) => {
+      const aborted = a.held.filter((nbl) => NDIS_GET_NET_BUFFER_LIST_CANCEL_ID(nbl) === cancelId);
+      if (aborted.length === 0) return;
+      a.held = a.held.filter((nbl) => !aborted.includes(nbl));
+      for (const nbl of aborted) nbl.Status = NDIS_STATUS_SEND_ABORTED;
+      a.sendsCompleted += aborted.length;
+      NdisMSendNetBufferListsComplete(a.handle, chain(aborted) as NET_BUFFER_LIST, 0);
+      maybeCompletePause(a);
+    },
     // The device is gone: what it held is completed, as a miniport fails its queue.
     DevicePnPEventNotifyHandler: (a: LowerAdapter, event: { DevicePnPEvent: number }) => {
       if (event.DevicePnPEvent === NdisDevicePnPEventSurpriseRemoved) completeHeld(a);
@@ -354,7 +375,7 @@ export function lowerMiniport(): LowerMiniport {
       return adapters.find((a) => macString(a.mac) === mac);
     },
     completeHeld,
-    indicate(a, nbls, shape, firstTag) {
+    indicate(a, nbls, shape, firstTag, resources = false) {
       const pools = a.pools;
       const tags: number[] = [];
       if (pools === null) return tags;
@@ -370,7 +391,16 @@ export function lowerMiniport(): LowerMiniport {
         a.indicated.add(nbl);
       }
       const head = chain(list);
-      if (head !== null) NdisMIndicateReceiveNetBufferLists(a.handle, head, 0, list.length, 0);
+      if (head === null) return tags;
+      const flags = resources ? NDIS_RECEIVE_FLAGS_RESOURCES : 0;
+      NdisMIndicateReceiveNetBufferLists(a.handle, head, 0, list.length, flags);
+      if (resources) {
+        for (const nbl of list) {
+          a.indicated.delete(nbl);
+          freeNbl(nbl);
+        }
+        maybeCompletePause(a);
+      }
       return tags;
     },
     completeOid(a, status) {
@@ -473,8 +503,14 @@ export interface UpperProtocol {
   readonly control: UpperControl;
   readonly bindings: UpperBinding[];
   binding(adapter: string): UpperBinding;
-  /** Sends `nbls` NBLs of `shape` in one chain; returns the tags sent. */
-  send(b: UpperBinding, nbls: number, shape: NblShape, firstTag: number): number[];
+  /** Sends `nbls` NBLs of `shape` in one chain (each with `cancelId`); returns the tags sent. */
+  send(
+    b: UpperBinding,
+    nbls: number,
+    shape: NblShape,
+    firstTag: number,
+    cancelId?: unknown,
+  ): number[];
   returnHeld(b: UpperBinding): void;
 }
 
@@ -638,7 +674,7 @@ export function upperProtocol(name = "vfyupper"): UpperProtocol {
       if (found === undefined) throw new Error(`the upper protocol is not bound to ${adapter}`);
       return found;
     },
-    send(b, nbls, shape, firstTag) {
+    send(b, nbls, shape, firstTag, cancelId) {
       const tags: number[] = [];
       const pools = b.pools;
       if (pools === null || b.handle === undefined || protocolHandle === undefined) return tags;
@@ -648,6 +684,7 @@ export function upperProtocol(name = "vfyupper"): UpperProtocol {
         const nbl = buildNbl(protocolHandle, pools, shape, tag, source);
         if (nbl === null) break;
         nbl.SourceHandle = b.handle;
+        if (cancelId !== undefined) NDIS_SET_NET_BUFFER_LIST_CANCEL_ID(nbl, cancelId);
         for (let k = 0; k < shape.nbs; k++) tags.push(tag + k);
         tag += shape.nbs;
         list.push(nbl);

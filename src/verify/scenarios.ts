@@ -12,8 +12,10 @@ import {
   NDIS_STATUS_INVALID_LENGTH,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_REQUEST_ABORTED,
+  NDIS_STATUS_SEND_ABORTED,
   NDIS_STATUS_SUCCESS,
   NdisCancelOidRequest,
+  NdisCancelSendNetBufferLists,
   NdisOidRequest,
   NdisRequestQueryInformation,
   NdisRequestSetInformation,
@@ -47,6 +49,7 @@ async function exchange(rig: Rig, lower: string, nbls: number, shape: NblShape):
   const down = rig.lowerAdapter(lower);
   const sentBefore = down.sentTags.length;
   const completedBefore = up.completed;
+  const statusesBefore = up.completionStatuses.length;
   const tags = rig.upper.send(up, nbls, shape, rig.tags(nbls * shape.nbs));
   check(tags.length === nbls * shape.nbs, `send ${what}: the suite could not allocate the NBLs`);
   await flush();
@@ -64,7 +67,7 @@ async function exchange(rig: Rig, lower: string, nbls: number, shape: NblShape):
     up.badCompletions === 0,
     `send ${what}: an NBL was completed twice or was not the sender's`,
   );
-  const failed = up.completionStatuses.find((s) => s !== NDIS_STATUS_SUCCESS);
+  const failed = up.completionStatuses.slice(statusesBefore).find((s) => s !== NDIS_STATUS_SUCCESS);
   check(failed === undefined, `send ${what}: completed with status ${hex(failed ?? 0)}`);
 
   const receivedBefore = up.receivedTags.length;
@@ -241,6 +244,77 @@ export const SCENARIOS: readonly Scenario[] = [
       await rig.drive(`pausing ${vm}`, pausingVm);
       check(down.indicated.size === 0, `${down.indicated.size} receives never came back below`);
       await rig.drive(`restarting ${vm}`, rig.host.restartStack(vm));
+      await exchange(rig, "lower0", 4, SMOKE);
+      await rig.down();
+    },
+  },
+  {
+    name: "send-cancel",
+    description:
+      "sends held below are cancelled from above by cancel ID: exactly those complete NDIS_STATUS_SEND_ABORTED, the others complete later with SUCCESS",
+    contract:
+      "Canceling a send: NdisCancelSendNetBufferLists → MiniportCancelSendNetBufferLists, passed down by the IM driver",
+    run: async (rig) => {
+      await rig.up();
+      const down = rig.lowerAdapter("lower0");
+      const up = rig.upperOver("lower0");
+      rig.lower.control.holdSends = true;
+      rig.upper.send(up, 8, SMOKE, rig.tags(8), "vfy-cancel-a");
+      rig.upper.send(up, 8, SMOKE, rig.tags(8), "vfy-cancel-b");
+      await flush();
+      check(
+        down.held.length === 16,
+        `only ${down.held.length} of 16 sends reached the lower miniport`,
+      );
+      const before = up.completionStatuses.length;
+      NdisCancelSendNetBufferLists(up.handle as NDIS_HANDLE, "vfy-cancel-a");
+      await flush();
+      const aborted = up.completionStatuses.slice(before);
+      check(
+        aborted.length === 8 && aborted.every((s) => s === NDIS_STATUS_SEND_ABORTED),
+        `cancelling 8 of 16 held sends completed ${aborted.length} to the sender${aborted.length === 0 ? " (the cancel never reached the miniport below)" : ""}, with ${aborted.map(hex).join(", ") || "nothing"}`,
+      );
+      rig.lower.control.holdSends = false;
+      rig.lower.completeHeld(down);
+      await flush();
+      const rest = up.completionStatuses.slice(before + 8);
+      check(
+        rest.length === 8 && rest.every((s) => s === NDIS_STATUS_SUCCESS),
+        `the 8 sends not cancelled completed ${rest.length} time(s), with ${rest.map(hex).join(", ") || "nothing"}`,
+      );
+      check(
+        up.outstanding.size === 0 && up.badCompletions === 0,
+        "a send was lost or completed twice",
+      );
+      await exchange(rig, "lower0", 4, SMOKE);
+      await rig.down();
+    },
+  },
+  {
+    name: "receive-resources",
+    description:
+      "receives indicated with NDIS_RECEIVE_FLAGS_RESOURCES reach the protocol above intact and are never returned (the miniport owns them again when the indication returns)",
+    contract:
+      "NDIS_RECEIVE_FLAGS_RESOURCES: the NBLs are the miniport's once NdisMIndicateReceiveNetBufferLists returns; NdisReturnNetBufferLists only for the others",
+    run: async (rig) => {
+      await rig.up();
+      const down = rig.lowerAdapter("lower0");
+      const up = rig.upperOver("lower0");
+      for (const shape of [SMOKE, { nbs: 3, mdls: 3, size: 1514 }]) {
+        const before = up.receivedTags.length;
+        const tags = rig.lower.indicate(down, 16, shape, rig.tags(16 * shape.nbs), true);
+        await flush();
+        const got = up.receivedTags.slice(before);
+        check(
+          got.length === tags.length && got.every((t, i) => t === tags[i]),
+          `receive with NDIS_RECEIVE_FLAGS_RESOURCES: the upper protocol got ${got.length} of ${tags.length} frames`,
+        );
+        check(up.corrupt.length === 0, `frame ${up.corrupt[0]} arrived altered above`);
+        check(
+          down.badReturns === 0,
+          "NBLs indicated with NDIS_RECEIVE_FLAGS_RESOURCES were returned",
+        );
+      }
       await exchange(rig, "lower0", 4, SMOKE);
       await rig.down();
     },
