@@ -8,6 +8,8 @@ import { NdisError, VERIFIER_MODES, type VerifierMode } from "../index.js";
 import { DURATION, StackFileError } from "../stack/index.js";
 import { run } from "./commands/run.js";
 import { TRACE_FORMATS, type TraceFormat, TraceInputError, trace } from "./commands/trace.js";
+
+import { verify } from "./commands/verify.js";
 import { createOutput } from "./output.js";
 
 const write = (text: string) => process.stdout.write(text);
@@ -116,6 +118,26 @@ program
       process.exitCode = await trace({ input, ...opts }, write);
     },
   );
+
+// `ndis verify`: the conformance suite for an IM driver (docs/verify.md).
+program
+  .command("verify")
+  .description(
+    "run the conformance suite against an IM driver module: bring-up and teardown orders, the send/receive matrix, pause under traffic, OIDs, surprise removal, shutdown, power, link status",
+  )
+  .argument("<driver>", "the IM driver module: a file path or a package specifier")
+  .option("--junit <file>", "write JUnit XML (one testcase per scenario) to this file")
+  .option("--only <names>", "run only these scenarios (comma-separated)", (value: string) =>
+    value
+      .split(",")
+      .map((name) => name.trim())
+      .filter((name) => name !== ""),
+  )
+  .option("--json", "print JSON lines (one per scenario, then a summary)", false)
+  .action(async (driver: string, opts: { junit?: string; only?: string[]; json: boolean }) => {
+    const out = createOutput(write, { json: opts.json, live: false });
+    process.exitCode = await verify({ driver, ...opts }, out);
+  });
 
 try {
   await program.parseAsync(process.argv);

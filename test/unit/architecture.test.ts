@@ -33,7 +33,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   entry: ["ddi", "ndis", "verifier", "host", "runtime/core"],
   stack: ["entry", "drivers", "net", "pcap"],
   trace: ["entry"],
-  cli: ["entry", "drivers", "stack", "trace", "net", "pcap"],
+  verify: ["entry", "drivers", "stack", "net"],
+  cli: ["entry", "drivers", "stack", "trace", "verify", "net", "pcap"],
 };
 
 export function checkEdge(fromFile: string, toFile: string): string | null {

@@ -1,0 +1,711 @@
+/**
+ * The conformance suite's own drivers around the IM driver under test: a lower Ethernet miniport
+ * whose sends, OID answers and pauses a scenario steers, and an upper protocol that sends and
+ * receives tagged frames and counts every completion and indication. Both keep the contract
+ * themselves (pauses wait for what is out), so any violation left is the IM driver's.
+ */
+import {
+  type DRIVER_OBJECT,
+  type DriverModule,
+  IF_TYPE_ETHERNET_CSMACD,
+  MediaConnectStateConnected,
+  MediaConnectStateDisconnected,
+  MediaDuplexStateFull,
+  type NDIS_BIND_PARAMETERS,
+  NDIS_GET_NET_BUFFER_LIST_CANCEL_ID,
+  type NDIS_HANDLE,
+  NDIS_LINK_STATE_REVISION_1,
+  type NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES,
+  type NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
+  type NDIS_MINIPORT_DRIVER_CHARACTERISTICS,
+  NDIS_OBJECT_TYPE_DEFAULT,
+  NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES,
+  NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
+  NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS,
+  NDIS_OBJECT_TYPE_OPEN_PARAMETERS,
+  NDIS_OBJECT_TYPE_PROTOCOL_DRIVER_CHARACTERISTICS,
+  NDIS_OBJECT_TYPE_STATUS_INDICATION,
+  type NDIS_OID_REQUEST,
+  type NDIS_PROTOCOL_DRIVER_CHARACTERISTICS,
+  NDIS_RECEIVE_FLAGS_RESOURCES,
+  NDIS_SET_NET_BUFFER_LIST_CANCEL_ID,
+  NDIS_SIZEOF_LINK_STATE_REVISION_1,
+  NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_3,
+  NDIS_SIZEOF_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_2,
+  NDIS_SIZEOF_STATUS_INDICATION_REVISION_1,
+  type NDIS_STATUS,
+  NDIS_STATUS_BUFFER_TOO_SHORT,
+  NDIS_STATUS_INDICATION_REVISION_1,
+  NDIS_STATUS_INVALID_LENGTH,
+  NDIS_STATUS_LINK_STATE,
+  NDIS_STATUS_PENDING,
+  NDIS_STATUS_REQUEST_ABORTED,
+  NDIS_STATUS_SEND_ABORTED,
+  NDIS_STATUS_SUCCESS,
+  NdisCloseAdapterEx,
+  NdisCompleteNetPnPEvent,
+  NdisCompleteUnbindAdapterEx,
+  NdisDeregisterProtocolDriver,
+  NdisDevicePnPEventSurpriseRemoved,
+  NdisFreeNetBufferListPool,
+  NdisFreeNetBufferPool,
+  NdisMDeregisterMiniportDriver,
+  NdisMedium802_3,
+  NdisMIndicateReceiveNetBufferLists,
+  NdisMIndicateStatusEx,
+  NdisMOidRequestComplete,
+  NdisMPauseComplete,
+  NdisMRegisterMiniportDriver,
+  NdisMSendNetBufferListsComplete,
+  NdisMSetMiniportAttributes,
+  NdisOpenAdapterEx,
+  NdisRegisterProtocolDriver,
+  NdisRequestQueryInformation,
+  NdisReturnNetBufferLists,
+  NdisSendNetBufferLists,
+  type NET_BUFFER_LIST,
+  NET_IF_ACCESS_BROADCAST,
+  NET_IF_CONNECTION_DEDICATED,
+  NET_IF_DIRECTION_SENDRECEIVE,
+  type NET_PNP_EVENT_NOTIFICATION,
+  NetEventPause,
+  type Out,
+} from "../index.js";
+import {
+  allocateFramePools,
+  buildNbl,
+  type FramePools,
+  framesOf,
+  frameTag,
+  freeNbl,
+  type NblShape,
+} from "./frames.js";
+
+/** The OID the lower miniport answers itself (query and set, a ULONG). */
+export const VERIFY_OID = 0xff00_0001;
+/** The ULONG the lower miniport answers VERIFY_OID queries with. */
+export const VERIFY_OID_VALUE = 0x6e646973;
+
+function chain(list: readonly NET_BUFFER_LIST[]): NET_BUFFER_LIST | null {
+  for (let i = 0; i < list.length; i++) (list[i] as NET_BUFFER_LIST).Next = list[i + 1] ?? null;
+  return list[0] ?? null;
+}
+
+/** One adapter of the lower miniport (its MiniportAdapterContext). */
+export interface LowerAdapter {
+  readonly handle: NDIS_HANDLE;
+  readonly mac: Uint8Array;
+  pools: FramePools | null;
+  /** Tags of every frame handed to MiniportSendNetBufferLists, in order. */
+  readonly sentTags: number[];
+  /** Frames whose content differed from what its tag says. */
+  readonly corrupt: number[];
+  /** Sends held while `holdSends` is set. */
+  held: NET_BUFFER_LIST[];
+  /** Sends completed (each NBL once). */
+  sendsCompleted: number;
+  /** NBLs indicated and not yet returned. */
+  readonly indicated: Set<NET_BUFFER_LIST>;
+  /** NBLs returned that were not out (a double or a foreign return). */
+  badReturns: number;
+  returned: number;
+  /** A pause waiting for sends and receives. */
+  pausePending: boolean;
+  /** The OID request the miniport pended, if any. */
+  pendingOid: NDIS_OID_REQUEST | null;
+  oidCalls: number;
+  cancels: number;
+  linkUp: boolean;
+}
+
+/** What a scenario tells the lower miniport to do. */
+export interface LowerControl {
+  /** Keep sends instead of completing them (until `completeHeld`). */
+  holdSends: boolean;
+  /** Pend VERIFY_OID requests (until `completeOid` or a cancel). */
+  pendOids: boolean;
+}
+
+export interface LowerMiniport {
+  readonly module: DriverModule;
+  readonly control: LowerControl;
+  readonly adapters: LowerAdapter[];
+  /** The adapter whose MAC address is `mac` (as `02-76-…`). */
+  byMac(mac: string | null): LowerAdapter | undefined;
+  /** Completes every held send with SUCCESS. */
+  completeHeld(adapter: LowerAdapter): void;
+  /**
+   * Indicates `nbls` NBLs of `shape` up; returns the tags indicated. With `resources`
+   * (NDIS_RECEIVE_FLAGS_RESOURCES) the NBLs are the miniport's again when the call returns.
+   */
+  indicate(
+    adapter: LowerAdapter,
+    nbls: number,
+    shape: NblShape,
+    firstTag: number,
+    resources?: boolean,
+  ): number[];
+  /** Completes the pended OID with `status`. */
+  completeOid(adapter: LowerAdapter, status: NDIS_STATUS): void;
+  /** Indicates NDIS_STATUS_LINK_STATE. */
+  setLink(adapter: LowerAdapter, up: boolean): void;
+}
+
+function registration(context: unknown): NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES {
+  return {
+    Header: {
+      Type: NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
+      Revision: 1,
+      Size: 28,
+    },
+    MiniportAdapterContext: context,
+    AttributeFlags: 0,
+    InterfaceType: 0,
+  } as NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES;
+}
+
+function general(mac: Uint8Array): NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES {
+  return {
+    Header: { Type: NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES, Revision: 2, Size: 224 },
+    MediaType: NdisMedium802_3,
+    PhysicalMediumType: 0,
+    MtuSize: 1500,
+    MaxXmitLinkSpeed: 10n ** 9n,
+    XmitLinkSpeed: 10n ** 9n,
+    MaxRcvLinkSpeed: 10n ** 9n,
+    RcvLinkSpeed: 10n ** 9n,
+    MediaConnectState: MediaConnectStateConnected,
+    MediaDuplexState: MediaDuplexStateFull,
+    LookaheadSize: 1500,
+    SupportedPacketFilters: 0x2f,
+    MaxMulticastListSize: 32,
+    MacAddressLength: 6,
+    PermanentMacAddress: mac,
+    CurrentMacAddress: mac,
+    AccessType: NET_IF_ACCESS_BROADCAST,
+    DirectionType: NET_IF_DIRECTION_SENDRECEIVE,
+    ConnectionType: NET_IF_CONNECTION_DEDICATED,
+    IfType: IF_TYPE_ETHERNET_CSMACD,
+    IfConnectorPresent: true,
+  } as NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES;
+}
+
+/** A ULONG in an OID buffer. */
+function ulong(request: NDIS_OID_REQUEST): number | null {
+  const data = request.DATA.QUERY_INFORMATION;
+  const buffer = data.InformationBuffer;
+  if (buffer === null || data.InformationBufferLength < 4) return null;
+  return new DataView(buffer.buffer, buffer.byteOffset, buffer.length).getUint32(0, true);
+}
+
+/** Answers VERIFY_OID: a ULONG query or set, with BytesNeeded on a short buffer. */
+function answer(request: NDIS_OID_REQUEST): NDIS_STATUS {
+  const data = request.DATA.QUERY_INFORMATION;
+  const buffer = data.InformationBuffer;
+  if (request.RequestType === NdisRequestQueryInformation) {
+    if (buffer === null || data.InformationBufferLength < 4) {
+      data.BytesNeeded = 4;
+      data.BytesWritten = 0;
+      return NDIS_STATUS_BUFFER_TOO_SHORT;
+    }
+    new DataView(buffer.buffer, buffer.byteOffset, buffer.length).setUint32(
+      0,
+      VERIFY_OID_VALUE,
+      true,
+    );
+    data.BytesWritten = 4;
+    return NDIS_STATUS_SUCCESS;
+  }
+  if (ulong(request) === null) {
+    data.BytesNeeded = 4;
+    data.BytesRead = 0;
+    return NDIS_STATUS_INVALID_LENGTH;
+  }
+  data.BytesRead = 4;
+  return NDIS_STATUS_SUCCESS;
+}
+
+export function lowerMiniport(): LowerMiniport {
+  const control: LowerControl = { holdSends: false, pendOids: false };
+  const adapters: LowerAdapter[] = [];
+  let driverHandle: NDIS_HANDLE | undefined;
+
+  // What never came back stays allocated: freeing the pools then would be this driver's bug.
+  const freePools = (a: LowerAdapter): void => {
+    if (a.pools === null || a.indicated.size > 0) return;
+    NdisFreeNetBufferListPool(a.pools.nbl);
+    NdisFreeNetBufferPool(a.pools.nb);
+    a.pools = null;
+  };
+  const maybeCompletePause = (a: LowerAdapter): void => {
+    if (!a.pausePending || a.held.length > 0 || a.indicated.size > 0) return;
+    a.pausePending = false;
+    NdisMPauseComplete(a.handle);
+  };
+  const completeHeld = (a: LowerAdapter): void => {
+    const list = a.held;
+    a.held = [];
+    if (list.length === 0) return;
+    for (const nbl of list) nbl.Status = NDIS_STATUS_SUCCESS;
+    a.sendsCompleted += list.length;
+    NdisMSendNetBufferListsComplete(a.handle, chain(list) as NET_BUFFER_LIST, 0);
+    maybeCompletePause(a);
+  };
+
+  const chars: NDIS_MINIPORT_DRIVER_CHARACTERISTICS = {
+    Header: {
+      Type: NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS,
+      Revision: 3,
+      Size: NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_3,
+    },
+    MajorNdisVersion: 6,
+    MinorNdisVersion: 89,
+    MajorDriverVersion: 1,
+    MinorDriverVersion: 0,
+    Flags: 0,
+    InitializeHandlerEx: (handle: NDIS_HANDLE) => {
+      const index = adapters.length;
+      const mac = Uint8Array.of(2, 0x76, 0x66, 0x79, 0, index + 1);
+      const a: LowerAdapter = {
+        handle,
+        mac,
+        pools: null,
+        sentTags: [],
+        corrupt: [],
+        held: [],
+        sendsCompleted: 0,
+        indicated: new Set(),
+        badReturns: 0,
+        returned: 0,
+        pausePending: false,
+        pendingOid: null,
+        oidCalls: 0,
+        cancels: 0,
+        linkUp: true,
+      };
+      let status = NdisMSetMiniportAttributes(handle, registration(a));
+      if (status !== NDIS_STATUS_SUCCESS) return status;
+      status = NdisMSetMiniportAttributes(handle, general(mac));
+      if (status !== NDIS_STATUS_SUCCESS) return status;
+      a.pools = allocateFramePools(handle);
+      adapters.push(a);
+      return NDIS_STATUS_SUCCESS;
+    },
+    HaltHandlerEx: (a: LowerAdapter) => {
+      const index = adapters.indexOf(a);
+      if (index >= 0) adapters.splice(index, 1);
+      freePools(a);
+    },
+    UnloadHandler: () => {
+      if (driverHandle !== undefined) NdisMDeregisterMiniportDriver(driverHandle);
+    },
+    PauseHandler: (a: LowerAdapter) => {
+      if (a.held.length === 0 && a.indicated.size === 0) return NDIS_STATUS_SUCCESS;
+      a.pausePending = true;
+      return NDIS_STATUS_PENDING;
+    },
+    RestartHandler: () => NDIS_STATUS_SUCCESS,
+    OidRequestHandler: (a: LowerAdapter, request: NDIS_OID_REQUEST) => {
+      a.oidCalls++;
+      if (request.DATA.QUERY_INFORMATION.Oid !== VERIFY_OID) return NDIS_STATUS_SUCCESS;
+      if (control.pendOids && a.pendingOid === null) {
+        a.pendingOid = request;
+        return NDIS_STATUS_PENDING;
+      }
+      return answer(request);
+    },
+    SendNetBufferListsHandler: (a: LowerAdapter, nbls: NET_BUFFER_LIST) => {
+      const list: NET_BUFFER_LIST[] = [];
+      for (let nbl: NET_BUFFER_LIST | null = nbls; nbl !== null; nbl = nbl.Next) list.push(nbl);
+      for (const frame of framesOf(nbls)) {
+        const tag = frameTag(frame);
+        if (tag === null) continue;
+        a.sentTags.push(tag);
+        if (!intact(frame, tag)) a.corrupt.push(tag);
+      }
+      if (control.holdSends) {
+        for (const nbl of list) nbl.Next = null;
+        a.held.push(...list);
+        return;
+      }
+      for (const nbl of list) nbl.Status = NDIS_STATUS_SUCCESS;
+      a.sendsCompleted += list.length;
+      NdisMSendNetBufferListsComplete(a.handle, nbls, 0);
+    },
+    ReturnNetBufferListsHandler: (a: LowerAdapter, nbls: NET_BUFFER_LIST) => {
+      for (let nbl: NET_BUFFER_LIST | null = nbls; nbl !== null; ) {
+        const next: NET_BUFFER_LIST | null = nbl.Next;
+        if (a.indicated.delete(nbl)) {
+          a.returned++;
+          freeNbl(nbl);
+        } else a.badReturns++;
+        nbl = next;
+      }
+      maybeCompletePause(a);
+    },
+    // Held sends carrying the cancel ID are completed NDIS_STATUS_SEND_ABORTED.
+    CancelSendHandler: (a: LowerAdapter, cancelId: unknown) => {
+      const aborted = a.held.filter((nbl) => NDIS_GET_NET_BUFFER_LIST_CANCEL_ID(nbl) === cancelId);
+      if (aborted.length === 0) return;
+      a.held = a.held.filter((nbl) => !aborted.includes(nbl));
+      for (const nbl of aborted) nbl.Status = NDIS_STATUS_SEND_ABORTED;
+      a.sendsCompleted += aborted.length;
+      NdisMSendNetBufferListsComplete(a.handle, chain(aborted) as NET_BUFFER_LIST, 0);
+      maybeCompletePause(a);
+    },
+    // The device is gone: what it held is completed, as a miniport fails its queue.
+    DevicePnPEventNotifyHandler: (a: LowerAdapter, event: { DevicePnPEvent: number }) => {
+      if (event.DevicePnPEvent === NdisDevicePnPEventSurpriseRemoved) completeHeld(a);
+    },
+    // No halt follows a power-off, and NDIS checks the adapter's pools when it retires it.
+    ShutdownHandlerEx: (a: LowerAdapter) => freePools(a),
+    CancelOidRequestHandler: (a: LowerAdapter, requestId: unknown) => {
+      a.cancels++;
+      const pending = a.pendingOid;
+      if (pending === null || pending.RequestId !== requestId) return;
+      a.pendingOid = null;
+      NdisMOidRequestComplete(a.handle, pending, NDIS_STATUS_REQUEST_ABORTED);
+    },
+  } as NDIS_MINIPORT_DRIVER_CHARACTERISTICS;
+
+  return {
+    control,
+    adapters,
+    byMac(mac) {
+      return adapters.find((a) => macString(a.mac) === mac);
+    },
+    completeHeld,
+    indicate(a, nbls, shape, firstTag, resources = false) {
+      const pools = a.pools;
+      const tags: number[] = [];
+      if (pools === null) return tags;
+      const list: NET_BUFFER_LIST[] = [];
+      let tag = firstTag;
+      for (let i = 0; i < nbls; i++) {
+        const nbl = buildNbl(a.handle, pools, shape, tag, a.mac);
+        if (nbl === null) break;
+        nbl.SourceHandle = a.handle;
+        for (let k = 0; k < shape.nbs; k++) tags.push(tag + k);
+        tag += shape.nbs;
+        list.push(nbl);
+        a.indicated.add(nbl);
+      }
+      const head = chain(list);
+      if (head === null) return tags;
+      const flags = resources ? NDIS_RECEIVE_FLAGS_RESOURCES : 0;
+      NdisMIndicateReceiveNetBufferLists(a.handle, head, 0, list.length, flags);
+      if (resources) {
+        for (const nbl of list) {
+          a.indicated.delete(nbl);
+          freeNbl(nbl);
+        }
+        maybeCompletePause(a);
+      }
+      return tags;
+    },
+    completeOid(a, status) {
+      const pending = a.pendingOid;
+      if (pending === null) return;
+      a.pendingOid = null;
+      const final = status === NDIS_STATUS_SUCCESS ? answer(pending) : status;
+      NdisMOidRequestComplete(a.handle, pending, final);
+    },
+    setLink(a, up) {
+      a.linkUp = up;
+      NdisMIndicateStatusEx(a.handle, {
+        Header: {
+          Type: NDIS_OBJECT_TYPE_STATUS_INDICATION,
+          Revision: NDIS_STATUS_INDICATION_REVISION_1,
+          Size: NDIS_SIZEOF_STATUS_INDICATION_REVISION_1,
+        },
+        SourceHandle: a.handle,
+        PortNumber: 0,
+        StatusCode: NDIS_STATUS_LINK_STATE,
+        Flags: 0,
+        DestinationHandle: null,
+        RequestId: null,
+        StatusBuffer: {
+          Header: {
+            Type: NDIS_OBJECT_TYPE_DEFAULT,
+            Revision: NDIS_LINK_STATE_REVISION_1,
+            Size: NDIS_SIZEOF_LINK_STATE_REVISION_1,
+          },
+          MediaConnectState: up ? MediaConnectStateConnected : MediaConnectStateDisconnected,
+          MediaDuplexState: MediaDuplexStateFull,
+          XmitLinkSpeed: 10n ** 9n,
+          RcvLinkSpeed: 10n ** 9n,
+          PauseFunctions: 0,
+          AutoNegotiationFlags: 0,
+        },
+        StatusBufferSize: NDIS_SIZEOF_LINK_STATE_REVISION_1,
+      });
+    },
+    module: {
+      DriverEntry: (DriverObject: DRIVER_OBJECT, RegistryPath: string) => {
+        const out: Out<NDIS_HANDLE> = {};
+        const status = NdisMRegisterMiniportDriver(
+          DriverObject,
+          RegistryPath,
+          undefined,
+          chars,
+          out,
+        );
+        driverHandle = out.value;
+        return status;
+      },
+    },
+  };
+}
+
+function macString(mac: Uint8Array): string {
+  return [...mac].map((b) => b.toString(16).padStart(2, "0").toUpperCase()).join("-");
+}
+
+/** True when a suite frame's payload is what its tag says. */
+function intact(frame: Uint8Array, tag: number): boolean {
+  for (let i = 18; i < frame.length; i++) if (frame[i] !== ((tag * 31 + i) & 0xff)) return false;
+  return true;
+}
+
+/** One binding of the upper protocol (its ProtocolBindingContext). */
+export interface UpperBinding {
+  readonly adapter: string;
+  handle: NDIS_HANDLE | undefined;
+  pools: FramePools | null;
+  /** Tags of every frame indicated, in order. */
+  readonly receivedTags: number[];
+  readonly corrupt: number[];
+  /** Sends out (sent, not completed). */
+  readonly outstanding: Set<NET_BUFFER_LIST>;
+  sent: number;
+  completed: number;
+  /** Completions of NBLs not out (a double or a foreign completion). */
+  badCompletions: number;
+  /** Statuses the completions carried. */
+  readonly completionStatuses: number[];
+  /** Receives held while `holdReceives` is set. */
+  held: NET_BUFFER_LIST[];
+  /** A NetEventPause waiting for this binding's sends. */
+  pendingPause: NET_PNP_EVENT_NOTIFICATION | null;
+  readonly statuses: number[];
+  readonly linkStates: number[];
+  readonly oidCompletions: { request: NDIS_OID_REQUEST; status: NDIS_STATUS }[];
+}
+
+export interface UpperControl {
+  /** Keep indicated receives instead of returning them (until `returnHeld`). */
+  holdReceives: boolean;
+}
+
+export interface UpperProtocol {
+  readonly name: string;
+  readonly module: DriverModule;
+  readonly control: UpperControl;
+  readonly bindings: UpperBinding[];
+  binding(adapter: string): UpperBinding;
+  /** Sends `nbls` NBLs of `shape` in one chain (each with `cancelId`); returns the tags sent. */
+  send(
+    b: UpperBinding,
+    nbls: number,
+    shape: NblShape,
+    firstTag: number,
+    cancelId?: unknown,
+  ): number[];
+  returnHeld(b: UpperBinding): void;
+}
+
+export function upperProtocol(name = "vfyupper"): UpperProtocol {
+  const control: UpperControl = { holdReceives: false };
+  const bindings: UpperBinding[] = [];
+  let protocolHandle: NDIS_HANDLE | undefined;
+  const source = Uint8Array.of(2, 0x75, 0x70, 0x70, 0, 1);
+
+  const releasePools = (b: UpperBinding): void => {
+    if (b.pools === null || b.outstanding.size > 0 || b.held.length > 0) return;
+    NdisFreeNetBufferListPool(b.pools.nbl);
+    NdisFreeNetBufferPool(b.pools.nb);
+    b.pools = null;
+  };
+  const maybeCompletePause = (b: UpperBinding): void => {
+    const pending = b.pendingPause;
+    if (pending === null || b.outstanding.size > 0 || b.handle === undefined) return;
+    b.pendingPause = null;
+    NdisCompleteNetPnPEvent(b.handle, pending, NDIS_STATUS_SUCCESS);
+  };
+  const returnHeld = (b: UpperBinding): void => {
+    const list = b.held;
+    b.held = [];
+    const head = chain(list);
+    if (head !== null && b.handle !== undefined) NdisReturnNetBufferLists(b.handle, head, 0);
+  };
+
+  const chars: NDIS_PROTOCOL_DRIVER_CHARACTERISTICS = {
+    Header: {
+      Type: NDIS_OBJECT_TYPE_PROTOCOL_DRIVER_CHARACTERISTICS,
+      Revision: 2,
+      Size: NDIS_SIZEOF_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_2,
+    },
+    MajorNdisVersion: 6,
+    MinorNdisVersion: 89,
+    Name: name,
+    BindAdapterHandlerEx: (
+      _ctx: unknown,
+      bindContext: NDIS_HANDLE,
+      params: NDIS_BIND_PARAMETERS,
+    ) => {
+      const b: UpperBinding = {
+        adapter: params.AdapterName,
+        handle: undefined,
+        pools: null,
+        receivedTags: [],
+        corrupt: [],
+        outstanding: new Set(),
+        sent: 0,
+        completed: 0,
+        badCompletions: 0,
+        completionStatuses: [],
+        held: [],
+        pendingPause: null,
+        statuses: [],
+        linkStates: [],
+        oidCompletions: [],
+      };
+      const out: Out<NDIS_HANDLE> = {};
+      const status = NdisOpenAdapterEx(
+        protocolHandle as NDIS_HANDLE,
+        b,
+        {
+          Header: { Type: NDIS_OBJECT_TYPE_OPEN_PARAMETERS, Revision: 1, Size: 0 },
+          AdapterName: params.AdapterName,
+          MediumArray: [NdisMedium802_3],
+          MediumArraySize: 1,
+          SelectedMediumIndex: {},
+        },
+        bindContext,
+        out,
+      );
+      if (status !== NDIS_STATUS_SUCCESS) return status;
+      b.handle = out.value;
+      if (protocolHandle !== undefined) b.pools = allocateFramePools(protocolHandle);
+      bindings.push(b);
+      return NDIS_STATUS_SUCCESS;
+    },
+    UnbindAdapterHandlerEx: (unbindContext: NDIS_HANDLE, b: UpperBinding) => {
+      returnHeld(b);
+      const index = bindings.indexOf(b);
+      if (index >= 0) bindings.splice(index, 1);
+      const status = b.handle === undefined ? NDIS_STATUS_SUCCESS : NdisCloseAdapterEx(b.handle);
+      releasePools(b);
+      if (status === NDIS_STATUS_PENDING) {
+        b.pendingPause = null;
+        (b as { unbindContext?: NDIS_HANDLE }).unbindContext = unbindContext;
+        return NDIS_STATUS_PENDING;
+      }
+      return NDIS_STATUS_SUCCESS;
+    },
+    OpenAdapterCompleteHandlerEx: () => {},
+    CloseAdapterCompleteHandlerEx: (b: UpperBinding & { unbindContext?: NDIS_HANDLE }) => {
+      if (b.unbindContext !== undefined) NdisCompleteUnbindAdapterEx(b.unbindContext);
+    },
+    NetPnPEventHandler: (b: UpperBinding | null, event: NET_PNP_EVENT_NOTIFICATION) => {
+      if (b === null || event.NetPnPEvent.NetEvent !== NetEventPause) return NDIS_STATUS_SUCCESS;
+      if (b.outstanding.size === 0) return NDIS_STATUS_SUCCESS;
+      b.pendingPause = event;
+      return NDIS_STATUS_PENDING;
+    },
+    OidRequestCompleteHandler: (b: UpperBinding, request: NDIS_OID_REQUEST, status: number) => {
+      b.oidCompletions.push({ request, status });
+    },
+    StatusHandlerEx: (
+      b: UpperBinding,
+      indication: { StatusCode: number; StatusBuffer: unknown },
+    ) => {
+      b.statuses.push(indication.StatusCode);
+      if (indication.StatusCode === NDIS_STATUS_LINK_STATE) {
+        const state = indication.StatusBuffer as { MediaConnectState?: number } | null;
+        b.linkStates.push(state?.MediaConnectState ?? -1);
+      }
+    },
+    ReceiveNetBufferListsHandler: (
+      b: UpperBinding,
+      nbls: NET_BUFFER_LIST,
+      _port: number,
+      _count: number,
+      flags: number,
+    ) => {
+      for (const frame of framesOf(nbls)) {
+        const tag = frameTag(frame);
+        if (tag === null) continue;
+        b.receivedTags.push(tag);
+        if (!intact(frame, tag)) b.corrupt.push(tag);
+      }
+      if ((flags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0) return;
+      if (control.holdReceives) {
+        for (let nbl: NET_BUFFER_LIST | null = nbls; nbl !== null; ) {
+          const next: NET_BUFFER_LIST | null = nbl.Next;
+          nbl.Next = null;
+          b.held.push(nbl);
+          nbl = next;
+        }
+        return;
+      }
+      if (b.handle !== undefined) NdisReturnNetBufferLists(b.handle, nbls, 0);
+    },
+    SendNetBufferListsCompleteHandler: (b: UpperBinding, nbls: NET_BUFFER_LIST) => {
+      for (let nbl: NET_BUFFER_LIST | null = nbls; nbl !== null; ) {
+        const next: NET_BUFFER_LIST | null = nbl.Next;
+        b.completionStatuses.push(nbl.Status);
+        if (b.outstanding.delete(nbl)) {
+          b.completed++;
+          freeNbl(nbl);
+        } else b.badCompletions++;
+        nbl = next;
+      }
+      maybeCompletePause(b);
+    },
+  } as NDIS_PROTOCOL_DRIVER_CHARACTERISTICS;
+
+  return {
+    name,
+    control,
+    bindings,
+    binding(adapter) {
+      const found = bindings.find((b) => b.adapter === adapter);
+      if (found === undefined) throw new Error(`the upper protocol is not bound to ${adapter}`);
+      return found;
+    },
+    send(b, nbls, shape, firstTag, cancelId) {
+      const tags: number[] = [];
+      const pools = b.pools;
+      if (pools === null || b.handle === undefined || protocolHandle === undefined) return tags;
+      const list: NET_BUFFER_LIST[] = [];
+      let tag = firstTag;
+      for (let i = 0; i < nbls; i++) {
+        const nbl = buildNbl(protocolHandle, pools, shape, tag, source);
+        if (nbl === null) break;
+        nbl.SourceHandle = b.handle;
+        if (cancelId !== undefined) NDIS_SET_NET_BUFFER_LIST_CANCEL_ID(nbl, cancelId);
+        for (let k = 0; k < shape.nbs; k++) tags.push(tag + k);
+        tag += shape.nbs;
+        list.push(nbl);
+        b.outstanding.add(nbl);
+      }
+      b.sent += list.length;
+      const head = chain(list);
+      if (head !== null) NdisSendNetBufferLists(b.handle, head, 0, 0);
+      return tags;
+    },
+    returnHeld,
+    module: {
+      DriverEntry: (DriverObject: DRIVER_OBJECT) => {
+        const out: Out<NDIS_HANDLE> = {};
+        const status = NdisRegisterProtocolDriver(undefined, chars, out);
+        protocolHandle = out.value;
+        DriverObject.DriverUnload = () => {
+          if (protocolHandle !== undefined) NdisDeregisterProtocolDriver(protocolHandle);
+        };
+        return status;
+      },
+    },
+  };
+}

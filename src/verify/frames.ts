@@ -1,0 +1,185 @@
+/**
+ * Frames for the conformance suite: NET_BUFFER_LISTs built from several NET_BUFFERs of several
+ * MDLs each, every frame carrying a tag so the far end can tell it arrived whole and once.
+ */
+import {
+  type MDL,
+  type NDIS_HANDLE,
+  NDIS_OBJECT_TYPE_DEFAULT,
+  NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+  NDIS_SIZEOF_NET_BUFFER_POOL_PARAMETERS_REVISION_1,
+  NdisAllocateMdl,
+  NdisAllocateNetBuffer,
+  NdisAllocateNetBufferAndNetBufferList,
+  NdisAllocateNetBufferListPool,
+  NdisAllocateNetBufferPool,
+  NdisFreeMdl,
+  NdisFreeNetBuffer,
+  NdisFreeNetBufferList,
+  type NET_BUFFER,
+  type NET_BUFFER_LIST,
+  NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+  NET_BUFFER_POOL_PARAMETERS_REVISION_1,
+} from "../index.js";
+
+/** The EtherType of suite frames (IEEE 802 local experimental 1). */
+export const VERIFY_ETHERTYPE = 0x88b5;
+
+/** The pools one driver of the suite allocates NBLs from. */
+export interface FramePools {
+  readonly nbl: NDIS_HANDLE;
+  readonly nb: NDIS_HANDLE;
+}
+
+export function allocateFramePools(handle: NDIS_HANDLE): FramePools | null {
+  const nbl = NdisAllocateNetBufferListPool(handle, {
+    Header: {
+      Type: NDIS_OBJECT_TYPE_DEFAULT,
+      Revision: NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+      Size: NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+    },
+    ProtocolId: 0,
+    fAllocateNetBuffer: true,
+    ContextSize: 32,
+    PoolTag: 0x79667276,
+    DataSize: 0,
+  });
+  if (nbl === null) return null;
+  const nb = NdisAllocateNetBufferPool(handle, {
+    Header: {
+      Type: NDIS_OBJECT_TYPE_DEFAULT,
+      Revision: NET_BUFFER_POOL_PARAMETERS_REVISION_1,
+      Size: NDIS_SIZEOF_NET_BUFFER_POOL_PARAMETERS_REVISION_1,
+    },
+    PoolTag: 0x62667276,
+    DataSize: 0,
+  });
+  if (nb === null) return null;
+  return { nbl, nb };
+}
+
+/** A frame of `size` bytes: broadcast destination, `source` MAC, the suite EtherType, a tag. */
+export function makeFrame(size: number, tag: number, source: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(size);
+  frame.fill(0xff, 0, 6);
+  frame.set(source.subarray(0, 6), 6);
+  frame[12] = VERIFY_ETHERTYPE >> 8;
+  frame[13] = VERIFY_ETHERTYPE & 0xff;
+  new DataView(frame.buffer).setUint32(14, tag >>> 0, false);
+  for (let i = 18; i < size; i++) frame[i] = (tag * 31 + i) & 0xff;
+  return frame;
+}
+
+/** The tag of a suite frame, or null for any other frame. */
+export function frameTag(frame: Uint8Array): number | null {
+  if (frame.length < 18 || frame[12] !== VERIFY_ETHERTYPE >> 8 || frame[13] !== 0xb5) return null;
+  return new DataView(frame.buffer, frame.byteOffset, frame.length).getUint32(14, false);
+}
+
+/** The used data of a NET_BUFFER, copied out of its MDL chain. */
+export function readNetBuffer(nb: NET_BUFFER): Uint8Array {
+  const out = new Uint8Array(nb.DataLength);
+  let skip = nb.DataOffset;
+  let at = 0;
+  for (let mdl: MDL | null = nb.MdlChain; mdl !== null && at < out.length; mdl = mdl.Next) {
+    const bytes = mdl.MappedSystemVa;
+    if (skip >= bytes.length) {
+      skip -= bytes.length;
+      continue;
+    }
+    const take = Math.min(bytes.length - skip, out.length - at);
+    out.set(bytes.subarray(skip, skip + take), at);
+    at += take;
+    skip = 0;
+  }
+  return out;
+}
+
+/** Every frame of an NBL chain. */
+export function framesOf(chain: NET_BUFFER_LIST | null): Uint8Array[] {
+  const frames: Uint8Array[] = [];
+  for (let nbl = chain; nbl !== null; nbl = nbl.Next)
+    for (let nb = nbl.FirstNetBuffer; nb !== null; nb = nb.Next) frames.push(readNetBuffer(nb));
+  return frames;
+}
+
+/** An MDL chain over `frame`, split into `mdls` pieces. */
+function mdlChain(handle: NDIS_HANDLE, frame: Uint8Array, mdls: number): MDL | null {
+  const piece = Math.ceil(frame.length / mdls);
+  let head: MDL | null = null;
+  let tail: MDL | null = null;
+  for (let at = 0; at < frame.length; at += piece) {
+    const part = frame.subarray(at, Math.min(frame.length, at + piece));
+    const mdl = NdisAllocateMdl(handle, part, part.length);
+    if (mdl === null) return null;
+    if (tail === null) head = mdl;
+    else tail.Next = mdl;
+    tail = mdl;
+  }
+  return head;
+}
+
+export interface NblShape {
+  /** NET_BUFFERs per NBL. */
+  readonly nbs: number;
+  /** MDLs per NET_BUFFER. */
+  readonly mdls: number;
+  readonly size: number;
+}
+
+/**
+ * One NBL of `shape.nbs` frames tagged `firstTag`, `firstTag + 1`, …; null if an allocation
+ * failed (what was allocated is freed).
+ */
+export function buildNbl(
+  handle: NDIS_HANDLE,
+  pools: FramePools,
+  shape: NblShape,
+  firstTag: number,
+  source: Uint8Array,
+): NET_BUFFER_LIST | null {
+  const first = makeFrame(shape.size, firstTag, source);
+  const chain = mdlChain(handle, first, shape.mdls);
+  const nbl = NdisAllocateNetBufferAndNetBufferList(pools.nbl, 0, 0, chain, 0, first.length);
+  if (nbl === null) return null;
+  let last = nbl.FirstNetBuffer;
+  for (let i = 1; i < shape.nbs && last !== null; i++) {
+    const frame = makeFrame(shape.size, firstTag + i, source);
+    const nb = NdisAllocateNetBuffer(
+      pools.nb,
+      mdlChain(handle, frame, shape.mdls),
+      0,
+      frame.length,
+    );
+    if (nb === null) {
+      freeNbl(nbl);
+      return null;
+    }
+    last.Next = nb;
+    last = nb;
+  }
+  nbl.Next = null;
+  return nbl;
+}
+
+/** Frees an NBL buildNbl made: the extra NET_BUFFERs, every MDL, then the NBL. */
+export function freeNbl(nbl: NET_BUFFER_LIST): void {
+  const first = nbl.FirstNetBuffer;
+  let nb = first;
+  while (nb !== null) {
+    const next: NET_BUFFER | null = nb.Next;
+    for (let mdl = nb.MdlChain; mdl !== null; ) {
+      const following: MDL | null = mdl.Next;
+      NdisFreeMdl(mdl);
+      mdl = following;
+    }
+    if (nb !== first) {
+      nb.Next = null;
+      NdisFreeNetBuffer(nb);
+    }
+    nb = next;
+  }
+  if (first !== null) first.Next = null;
+  nbl.Next = null;
+  NdisFreeNetBufferList(nbl);
+}

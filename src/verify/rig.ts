@@ -1,0 +1,223 @@
+/**
+ * One scenario's machine: a fresh NdisHost on a ManualClock, verifier strict, with the suite's
+ * lower miniport under the IM driver under test and the suite's upper protocol over each of its
+ * virtual miniports. The virtual miniports are found from `host.adapters` after bring-up.
+ */
+import {
+  type DriverModule,
+  ManualClock,
+  NDIS_STATUS_SUCCESS,
+  NdisHost,
+  type Violation,
+} from "../index.js";
+import {
+  type LowerAdapter,
+  type LowerMiniport,
+  lowerMiniport,
+  type UpperBinding,
+  type UpperProtocol,
+  upperProtocol,
+} from "./drivers.js";
+
+export const LOWER_SERVICE = "vfylower";
+export const UPPER_SERVICE = "vfyupper";
+
+/** A check of the suite that failed (as opposed to a verifier violation). */
+export class CheckFailed extends Error {
+  override name = "CheckFailed";
+}
+
+export function check(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new CheckFailed(message);
+}
+
+/** lets NDIS's deferred work and the promises it resolves run (no time passes). */
+export async function flush(): Promise<void> {
+  for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+export interface RigOptions {
+  /** The IM driver module, or a path to import it from. */
+  readonly module: DriverModule | string;
+  /** The service name the IM driver loads under. */
+  readonly service: string;
+  /** Names of the lower adapters. Default ["lower0"]. */
+  readonly lowers?: readonly string[];
+  /** Bring-up order. Default "adapter-first". */
+  readonly order?: "adapter-first" | "im-first";
+}
+
+export class Rig {
+  readonly clock = new ManualClock();
+  readonly host: NdisHost;
+  readonly lower: LowerMiniport = lowerMiniport();
+  readonly upper: UpperProtocol = upperProtocol(UPPER_SERVICE);
+  readonly service: string;
+  readonly lowers: readonly string[];
+  readonly #module: DriverModule | string;
+  #imProtocol: string | null = null;
+  /** Tags handed out so every frame of a scenario is unique. */
+  #nextTag = 1;
+
+  constructor(options: RigOptions) {
+    this.host = new NdisHost({ clock: this.clock, verifier: "strict", bindings: [] });
+    this.service = options.service;
+    this.lowers = options.lowers ?? ["lower0"];
+    this.#module = options.module;
+  }
+
+  tags(n: number): number {
+    const first = this.#nextTag;
+    this.#nextTag += n;
+    return first;
+  }
+
+  /**
+   * Waits for a host operation, advancing host time half a second at a time (so the verifier's
+   * watchdogs fire on what never completes) up to `limitMs`.
+   */
+  async drive<T>(what: string, operation: Promise<T>, limitMs = 40_000): Promise<T> {
+    let outcome: { ok: true; value: T } | { ok: false; error: unknown } | null = null;
+    operation.then(
+      (value) => {
+        outcome = { ok: true, value };
+      },
+      (error: unknown) => {
+        outcome = { ok: false, error };
+      },
+    );
+    await flush();
+    for (let waited = 0; outcome === null && waited < limitMs; waited += 500) {
+      this.clock.advance(500);
+      await flush();
+    }
+    const done = outcome as { ok: true; value: T } | { ok: false; error: unknown } | null;
+    if (done === null)
+      throw new CheckFailed(`${what} did not finish within ${limitMs / 1000} s of host time`);
+    if (!done.ok) throw done.error;
+    return done.value;
+  }
+
+  async loadIm(): Promise<void> {
+    const result = await this.drive(
+      `loading ${this.service}`,
+      this.host.loadDriver({ name: this.service, module: this.#module }),
+    );
+    check(
+      result.status === NDIS_STATUS_SUCCESS,
+      `DriverEntry of ${this.service} returned 0x${(result.status >>> 0).toString(16)}`,
+    );
+    const info = this.host.driver(this.service);
+    const miniport = info?.miniportDrivers[0];
+    const protocol = info?.protocolDrivers[0];
+    check(
+      miniport?.intermediate === true && protocol !== undefined,
+      `${this.service} must register an intermediate miniport edge and a protocol edge`,
+    );
+    this.#imProtocol = protocol.name;
+    await this.drive("binding the IM driver", this.host.setBindingPaths(this.#paths()));
+  }
+
+  /** The protocol edge binds to every lower adapter; the upper protocol to every virtual one. */
+  #paths(): { protocol: string; adapter: string }[] {
+    const im = this.#imProtocol;
+    const paths: { protocol: string; adapter: string }[] = [];
+    if (im !== null) for (const adapter of this.lowers) paths.push({ protocol: im, adapter });
+    for (const vm of this.virtualMiniports())
+      paths.push({ protocol: this.upper.name, adapter: vm });
+    return paths;
+  }
+
+  /** The IM driver's virtual miniports now present. */
+  virtualMiniports(): string[] {
+    return this.host.adapters
+      .filter((a) => a.intermediate && a.driver === this.service)
+      .map((a) => a.name);
+  }
+
+  async addLowers(): Promise<void> {
+    for (const name of this.lowers)
+      await this.drive(`adding ${name}`, this.host.addAdapter({ driver: LOWER_SERVICE, name }));
+  }
+
+  /** Loads everything in `order` and binds the upper protocol above the virtual miniports. */
+  async up(order: "adapter-first" | "im-first" = "adapter-first"): Promise<void> {
+    await this.drive(
+      "loading the lower miniport",
+      this.host.loadDriver({ name: LOWER_SERVICE, module: this.lower.module }),
+    );
+    await this.drive(
+      "loading the upper protocol",
+      this.host.loadDriver({ name: UPPER_SERVICE, module: this.upper.module }),
+    );
+    if (order === "adapter-first") {
+      await this.addLowers();
+      await this.loadIm();
+    } else {
+      await this.loadIm();
+      await this.addLowers();
+    }
+    await this.bindUpper();
+  }
+
+  /** Binds the upper protocol to every virtual miniport now present; checks one per lower. */
+  async bindUpper(): Promise<void> {
+    await this.drive("binding the upper protocol", this.host.setBindingPaths(this.#paths()));
+    const vms = this.virtualMiniports();
+    check(
+      vms.length >= this.lowers.length,
+      `${this.service} started ${vms.length} virtual miniport(s) over ${this.lowers.length} lower adapter(s)`,
+    );
+    for (const vm of vms) {
+      check(
+        this.host.adapter(vm)?.state === "Running",
+        `virtual miniport ${vm} is ${this.host.adapter(vm)?.state ?? "gone"}, not Running`,
+      );
+      check(
+        this.upper.bindings.some((b) => b.adapter === vm),
+        `the upper protocol could not bind to ${vm}`,
+      );
+    }
+  }
+
+  lowerAdapter(name: string): LowerAdapter {
+    const found = this.lower.byMac(this.host.adapter(name)?.macAddress ?? null);
+    if (found === undefined) throw new CheckFailed(`lower adapter ${name} is not there`);
+    return found;
+  }
+
+  /** The upper binding over the virtual miniport that sits on `lower`. */
+  upperOver(lower: string): UpperBinding {
+    const vms = this.virtualMiniports();
+    const index = this.lowers.indexOf(lower);
+    const vm = vms.find((name) => name.startsWith(lower)) ?? vms[index];
+    const binding = this.upper.bindings.find((b) => b.adapter === vm);
+    if (binding === undefined)
+      throw new CheckFailed(`the upper protocol is not bound over ${lower}`);
+    return binding;
+  }
+
+  /** The virtual miniport over `lower`. */
+  vmOver(lower: string): string {
+    return this.upperOver(lower).adapter;
+  }
+
+  /** Unloads everything in NDIS order, whatever is left. */
+  async down(): Promise<void> {
+    for (const name of this.lowers)
+      if (this.host.adapter(name) !== undefined)
+        await this.drive(`removing ${name}`, this.host.removeAdapter(name));
+    for (const service of [this.service, UPPER_SERVICE, LOWER_SERVICE])
+      if (this.host.driver(service) !== undefined)
+        await this.drive(`unloading ${service}`, this.host.unloadDriver(service));
+  }
+
+  /** The violations, the IM driver's first. */
+  violations(): Violation[] {
+    const all = [...this.host.violations];
+    return [
+      ...all.filter((v) => v.driver === this.service),
+      ...all.filter((v) => v.driver !== this.service),
+    ];
+  }
+}

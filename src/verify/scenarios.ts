@@ -1,0 +1,489 @@
+/**
+ * The conformance scenarios: each builds its own Rig, drives the IM driver under test through one
+ * part of the NDIS 6 contract, and throws CheckFailed when the suite sees it broken. The runner
+ * (index.ts) adds the verifier's findings, stopped drivers and leaked objects.
+ */
+import {
+  MediaConnectStateConnected,
+  MediaConnectStateDisconnected,
+  makeOidRequest,
+  type NDIS_HANDLE,
+  NDIS_STATUS_BUFFER_TOO_SHORT,
+  NDIS_STATUS_INVALID_LENGTH,
+  NDIS_STATUS_PENDING,
+  NDIS_STATUS_REQUEST_ABORTED,
+  NDIS_STATUS_SEND_ABORTED,
+  NDIS_STATUS_SUCCESS,
+  NdisCancelOidRequest,
+  NdisCancelSendNetBufferLists,
+  NdisOidRequest,
+  NdisRequestQueryInformation,
+  NdisRequestSetInformation,
+} from "../index.js";
+import { VERIFY_OID, VERIFY_OID_VALUE } from "./drivers.js";
+import type { NblShape } from "./frames.js";
+import { CheckFailed, check, flush, type Rig, type RigOptions } from "./rig.js";
+
+export interface Scenario {
+  readonly name: string;
+  /** What it checks, one line. */
+  readonly description: string;
+  /** The NDIS contract section it stands for. */
+  readonly contract: string;
+  /** Runs the scenario on a fresh rig; the rig's end state is checked by the runner. */
+  readonly run: (rig: Rig) => Promise<void>;
+  /** False when the scenario ends with the host unable to report live objects (shutdown). */
+  readonly checkLeaks?: boolean;
+  readonly rig?: Partial<Pick<RigOptions, "lowers">>;
+}
+
+const hex = (status: number) => `0x${(status >>> 0).toString(16).toUpperCase()}`;
+
+/**
+ * Sends `nbls` NBLs of `shape` down through the IM and indicates as many up from the lower
+ * adapter; checks every NBL completes and returns exactly once with every frame intact, in order.
+ */
+async function exchange(rig: Rig, lower: string, nbls: number, shape: NblShape): Promise<void> {
+  const what = `${nbls} NBL(s) × ${shape.nbs} NB × ${shape.mdls} MDL, ${shape.size} bytes`;
+  const up = rig.upperOver(lower);
+  const down = rig.lowerAdapter(lower);
+  const sentBefore = down.sentTags.length;
+  const completedBefore = up.completed;
+  const statusesBefore = up.completionStatuses.length;
+  const tags = rig.upper.send(up, nbls, shape, rig.tags(nbls * shape.nbs));
+  check(tags.length === nbls * shape.nbs, `send ${what}: the suite could not allocate the NBLs`);
+  await flush();
+  const seen = down.sentTags.slice(sentBefore);
+  check(
+    seen.length === tags.length && seen.every((t, i) => t === tags[i]),
+    `send ${what}: the lower miniport got ${seen.length} of ${tags.length} frames${seen.length === tags.length ? " out of order" : ""}`,
+  );
+  check(down.corrupt.length === 0, `send ${what}: frame ${down.corrupt[0]} arrived altered below`);
+  check(
+    up.completed - completedBefore === nbls && up.outstanding.size === 0,
+    `send ${what}: ${up.completed - completedBefore} of ${nbls} NBLs completed to the sender`,
+  );
+  check(
+    up.badCompletions === 0,
+    `send ${what}: an NBL was completed twice or was not the sender's`,
+  );
+  const failed = up.completionStatuses.slice(statusesBefore).find((s) => s !== NDIS_STATUS_SUCCESS);
+  check(failed === undefined, `send ${what}: completed with status ${hex(failed ?? 0)}`);
+
+  const receivedBefore = up.receivedTags.length;
+  const returnedBefore = down.returned;
+  const rtags = rig.lower.indicate(down, nbls, shape, rig.tags(nbls * shape.nbs));
+  await flush();
+  const got = up.receivedTags.slice(receivedBefore);
+  check(
+    got.length === rtags.length && got.every((t, i) => t === rtags[i]),
+    `receive ${what}: the upper protocol got ${got.length} of ${rtags.length} frames${got.length === rtags.length ? " out of order" : ""}`,
+  );
+  check(up.corrupt.length === 0, `receive ${what}: frame ${up.corrupt[0]} arrived altered above`);
+  check(
+    down.returned - returnedBefore === nbls && down.indicated.size === 0,
+    `receive ${what}: ${down.returned - returnedBefore} of ${nbls} indicated NBLs came back to the lower miniport (NdisReturnNetBufferLists)`,
+  );
+  check(down.badReturns === 0, `receive ${what}: an NBL was returned twice or was never indicated`);
+}
+
+const SMOKE: NblShape = { nbs: 1, mdls: 1, size: 60 };
+
+async function removeIn(rig: Rig, order: "adapter" | "im", surprise = false): Promise<void> {
+  if (order === "im")
+    await rig.drive(`unloading ${rig.service}`, rig.host.unloadDriver(rig.service));
+  for (const name of rig.lowers)
+    await rig.drive(`removing ${name}`, rig.host.removeAdapter(name, { surprise }));
+  check(
+    rig.virtualMiniports().length === 0,
+    `virtual miniports left after their lower adapters went: ${rig.virtualMiniports().join(", ")}`,
+  );
+  await rig.down();
+}
+
+async function oidRequest(
+  handle: NDIS_HANDLE,
+  type: number,
+  length: number,
+  requestId: unknown = null,
+) {
+  const request = makeOidRequest({
+    RequestType: type,
+    Oid: VERIFY_OID,
+    InformationBuffer: new Uint8Array(length),
+    RequestId: requestId,
+  });
+  const status = NdisOidRequest(handle, request);
+  await flush();
+  return { request, status };
+}
+
+/** The final status of a request: its return value, or its completion. */
+function finalStatus(
+  rig: Rig,
+  lower: string,
+  started: { request: ReturnType<typeof makeOidRequest>; status: number },
+): number | undefined {
+  if (started.status !== NDIS_STATUS_PENDING) return started.status;
+  return rig.upperOver(lower).oidCompletions.find((c) => c.request === started.request)?.status;
+}
+
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    name: "bring-up-adapter-first",
+    description:
+      "the lower adapter exists before the IM driver loads; traffic flows; the adapter is removed before the IM driver unloads",
+    contract:
+      "IM driver bring-up: ProtocolBindAdapterEx, NdisIMInitializeDeviceInstanceEx, MiniportInitializeEx; orderly removal",
+    run: async (rig) => {
+      await rig.up("adapter-first");
+      await exchange(rig, "lower0", 1, SMOKE);
+      await removeIn(rig, "adapter");
+    },
+  },
+  {
+    name: "bring-up-im-first",
+    description:
+      "the IM driver loads before its lower adapters arrive (two of them); it is unloaded while its bindings are open",
+    contract:
+      "IM driver bring-up on adapter arrival; MiniportDriverUnload / unbind with bindings open",
+    rig: { lowers: ["lower0", "lower1"] },
+    run: async (rig) => {
+      await rig.up("im-first");
+      await exchange(rig, "lower0", 1, SMOKE);
+      await exchange(rig, "lower1", 1, SMOKE);
+      await removeIn(rig, "im");
+    },
+  },
+  {
+    name: "surprise-removal",
+    description: "the lower adapter vanishes (surprise removal) while the stack is idle",
+    contract: "NdisDevicePnPEventSurpriseRemoved, then unbind and halt of the virtual miniport",
+    run: async (rig) => {
+      await rig.up();
+      await exchange(rig, "lower0", 1, SMOKE);
+      await removeIn(rig, "adapter", true);
+    },
+  },
+  {
+    name: "send-receive-matrix",
+    description:
+      "batches of 1/16/64 NBLs × 1 or 3 NBs × 1 or 3 MDLs × 60/1514-byte frames, down and up: every NBL completes or returns exactly once, every frame arrives intact and in order",
+    contract:
+      "Send and receive paths: NdisSendNetBufferLists … NdisMSendNetBufferListsComplete; NdisMIndicateReceiveNetBufferLists … NdisReturnNetBufferLists",
+    run: async (rig) => {
+      await rig.up();
+      for (const nbls of [1, 16, 64])
+        for (const nbs of [1, 3])
+          for (const mdls of [1, 3])
+            for (const size of [60, 1514]) await exchange(rig, "lower0", nbls, { nbs, mdls, size });
+      await rig.down();
+    },
+  },
+  {
+    name: "pause-restart-under-traffic",
+    description:
+      "a pause of the lower binding while sends are held at the lower miniport waits for them; a pause of the virtual miniport while receives are held above waits for them; traffic resumes after restart",
+    contract:
+      "Pausing a driver stack: NetEventPause waits for outstanding sends; MiniportPause waits for sends and indicated receives (NdisMPauseComplete)",
+    run: async (rig) => {
+      await rig.up();
+      const down = rig.lowerAdapter("lower0");
+      const up = rig.upperOver("lower0");
+      // Sends in flight at the lower miniport when the lower stack's pause starts.
+      rig.lower.control.holdSends = true;
+      rig.upper.send(up, 16, SMOKE, rig.tags(16));
+      await flush();
+      check(
+        down.held.length === 16,
+        `only ${down.held.length} of 16 sends reached the lower miniport`,
+      );
+      let paused = false;
+      const pausing = rig.host.pauseStack("lower0").then(() => {
+        paused = true;
+      });
+      await flush();
+      rig.clock.advance(1000);
+      await flush();
+      check(
+        !paused,
+        "the lower stack's pause completed while 16 forwarded sends were still out below",
+      );
+      rig.lower.control.holdSends = false;
+      rig.lower.completeHeld(down);
+      await rig.drive("pausing lower0", pausing);
+      check(
+        up.outstanding.size === 0,
+        `${up.outstanding.size} sends never completed to the sender`,
+      );
+      await rig.drive("restarting lower0", rig.host.restartStack("lower0"));
+      await exchange(rig, "lower0", 4, SMOKE);
+
+      // Receives held above when the virtual miniport's pause starts.
+      const vm = rig.vmOver("lower0");
+      rig.upper.control.holdReceives = true;
+      rig.lower.indicate(down, 8, SMOKE, rig.tags(8));
+      await flush();
+      check(
+        up.held.length === 8,
+        `only ${up.held.length} of 8 receives reached the upper protocol`,
+      );
+      paused = false;
+      const pausingVm = rig.host.pauseStack(vm).then(() => {
+        paused = true;
+      });
+      await flush();
+      rig.clock.advance(1000);
+      await flush();
+      rig.upper.control.holdReceives = false;
+      check(
+        !paused,
+        `the pause of ${vm} completed while 8 NBLs it indicated were still held above it`,
+      );
+      rig.upper.returnHeld(up);
+      await rig.drive(`pausing ${vm}`, pausingVm);
+      check(down.indicated.size === 0, `${down.indicated.size} receives never came back below`);
+      await rig.drive(`restarting ${vm}`, rig.host.restartStack(vm));
+      await exchange(rig, "lower0", 4, SMOKE);
+      await rig.down();
+    },
+  },
+  {
+    name: "send-cancel",
+    description:
+      "sends held below are cancelled from above by cancel ID: exactly those complete NDIS_STATUS_SEND_ABORTED, the others complete later with SUCCESS",
+    contract:
+      "Canceling a send: NdisCancelSendNetBufferLists → MiniportCancelSendNetBufferLists, passed down by the IM driver",
+    run: async (rig) => {
+      await rig.up();
+      const down = rig.lowerAdapter("lower0");
+      const up = rig.upperOver("lower0");
+      rig.lower.control.holdSends = true;
+      rig.upper.send(up, 8, SMOKE, rig.tags(8), "vfy-cancel-a");
+      rig.upper.send(up, 8, SMOKE, rig.tags(8), "vfy-cancel-b");
+      await flush();
+      check(
+        down.held.length === 16,
+        `only ${down.held.length} of 16 sends reached the lower miniport`,
+      );
+      const before = up.completionStatuses.length;
+      NdisCancelSendNetBufferLists(up.handle as NDIS_HANDLE, "vfy-cancel-a");
+      await flush();
+      const aborted = up.completionStatuses.slice(before);
+      check(
+        aborted.length === 8 && aborted.every((s) => s === NDIS_STATUS_SEND_ABORTED),
+        `cancelling 8 of 16 held sends completed ${aborted.length} to the sender${aborted.length === 0 ? " (the cancel never reached the miniport below)" : ""}, with ${aborted.map(hex).join(", ") || "nothing"}`,
+      );
+      rig.lower.control.holdSends = false;
+      rig.lower.completeHeld(down);
+      await flush();
+      const rest = up.completionStatuses.slice(before + 8);
+      check(
+        rest.length === 8 && rest.every((s) => s === NDIS_STATUS_SUCCESS),
+        `the 8 sends not cancelled completed ${rest.length} time(s), with ${rest.map(hex).join(", ") || "nothing"}`,
+      );
+      check(
+        up.outstanding.size === 0 && up.badCompletions === 0,
+        "a send was lost or completed twice",
+      );
+      await exchange(rig, "lower0", 4, SMOKE);
+      await rig.down();
+    },
+  },
+  {
+    name: "receive-resources",
+    description:
+      "receives indicated with NDIS_RECEIVE_FLAGS_RESOURCES reach the protocol above intact and are never returned (the miniport owns them again when the indication returns)",
+    contract:
+      "NDIS_RECEIVE_FLAGS_RESOURCES: the NBLs are the miniport's once NdisMIndicateReceiveNetBufferLists returns; NdisReturnNetBufferLists only for the others",
+    run: async (rig) => {
+      await rig.up();
+      const down = rig.lowerAdapter("lower0");
+      const up = rig.upperOver("lower0");
+      for (const shape of [SMOKE, { nbs: 3, mdls: 3, size: 1514 }]) {
+        const before = up.receivedTags.length;
+        const tags = rig.lower.indicate(down, 16, shape, rig.tags(16 * shape.nbs), true);
+        await flush();
+        const got = up.receivedTags.slice(before);
+        check(
+          got.length === tags.length && got.every((t, i) => t === tags[i]),
+          `receive with NDIS_RECEIVE_FLAGS_RESOURCES: the upper protocol got ${got.length} of ${tags.length} frames`,
+        );
+        check(up.corrupt.length === 0, `frame ${up.corrupt[0]} arrived altered above`);
+        check(
+          down.badReturns === 0,
+          "NBLs indicated with NDIS_RECEIVE_FLAGS_RESOURCES were returned",
+        );
+      }
+      await exchange(rig, "lower0", 4, SMOKE);
+      await rig.down();
+    },
+  },
+  {
+    name: "oid-requests",
+    description:
+      "queries and sets through the IM with short buffers (BUFFER_TOO_SHORT / INVALID_LENGTH with BytesNeeded), a request the lower miniport pends, and a cancelled one",
+    contract:
+      "OID requests: NdisOidRequest / MiniportOidRequest, NdisMOidRequestComplete, NdisCancelOidRequest (NDIS_STATUS_REQUEST_ABORTED)",
+    run: async (rig) => {
+      await rig.up();
+      const up = rig.upperOver("lower0");
+      const handle = up.handle as NDIS_HANDLE;
+      const down = rig.lowerAdapter("lower0");
+
+      const short = await oidRequest(handle, NdisRequestQueryInformation, 2);
+      const shortStatus = finalStatus(rig, "lower0", short);
+      check(
+        shortStatus === NDIS_STATUS_BUFFER_TOO_SHORT,
+        `a query with a 2-byte buffer ended ${shortStatus === undefined ? "never" : hex(shortStatus)}, not NDIS_STATUS_BUFFER_TOO_SHORT`,
+      );
+      check(
+        short.request.DATA.QUERY_INFORMATION.BytesNeeded === 4,
+        `a short query came back with BytesNeeded ${short.request.DATA.QUERY_INFORMATION.BytesNeeded}, not 4`,
+      );
+      const shortSet = await oidRequest(handle, NdisRequestSetInformation, 2);
+      const shortSetStatus = finalStatus(rig, "lower0", shortSet);
+      check(
+        shortSetStatus === NDIS_STATUS_INVALID_LENGTH,
+        `a set with a 2-byte buffer ended ${shortSetStatus === undefined ? "never" : hex(shortSetStatus)}, not NDIS_STATUS_INVALID_LENGTH`,
+      );
+      check(
+        shortSet.request.DATA.SET_INFORMATION.BytesNeeded === 4,
+        `a short set came back with BytesNeeded ${shortSet.request.DATA.SET_INFORMATION.BytesNeeded}, not 4`,
+      );
+      const ok = await oidRequest(handle, NdisRequestQueryInformation, 4);
+      const okStatus = finalStatus(rig, "lower0", ok);
+      const buffer = ok.request.DATA.QUERY_INFORMATION.InformationBuffer;
+      check(
+        okStatus === NDIS_STATUS_SUCCESS &&
+          buffer !== null &&
+          new DataView(buffer.buffer, buffer.byteOffset).getUint32(0, true) === VERIFY_OID_VALUE &&
+          ok.request.DATA.QUERY_INFORMATION.BytesWritten === 4,
+        "a query the lower miniport answers did not come back with its value and BytesWritten 4",
+      );
+
+      // Pended at the lower miniport, completed later.
+      rig.lower.control.pendOids = true;
+      const pended = await oidRequest(handle, NdisRequestQueryInformation, 4, "vfy-pended");
+      check(down.pendingOid !== null, "the request never reached the lower miniport");
+      rig.clock.advance(2000);
+      await flush();
+      check(
+        finalStatus(rig, "lower0", pended) === undefined,
+        "the request completed above while the lower miniport still held it",
+      );
+      rig.lower.completeOid(down, NDIS_STATUS_SUCCESS);
+      await flush();
+      const pendedStatus = finalStatus(rig, "lower0", pended);
+      check(
+        pendedStatus === NDIS_STATUS_SUCCESS,
+        `the pended request ended ${pendedStatus === undefined ? "never" : hex(pendedStatus)}, not SUCCESS`,
+      );
+      check(
+        up.oidCompletions.filter((c) => c.request === pended.request).length <= 1,
+        "the pended request was completed twice",
+      );
+
+      // Cancelled while pended below.
+      const cancelled = await oidRequest(handle, NdisRequestQueryInformation, 4, "vfy-cancel");
+      check(down.pendingOid !== null, "the second request never reached the lower miniport");
+      NdisCancelOidRequest(handle, "vfy-cancel");
+      await flush();
+      check(
+        down.cancels > 0,
+        "the cancel never reached the lower miniport (MiniportCancelOidRequest)",
+      );
+      const cancelledStatus = finalStatus(rig, "lower0", cancelled);
+      check(
+        cancelledStatus === NDIS_STATUS_REQUEST_ABORTED,
+        `the cancelled request ended ${cancelledStatus === undefined ? "never" : hex(cancelledStatus)}, not NDIS_STATUS_REQUEST_ABORTED`,
+      );
+      rig.lower.control.pendOids = false;
+      await rig.down();
+    },
+  },
+  {
+    name: "surprise-removal-under-traffic",
+    description:
+      "the lower adapter vanishes with sends held below and receives held above: everything is completed and returned, nothing leaks",
+    contract:
+      "Surprise removal: NdisDevicePnPEventSurpriseRemoved, pause with NBLs outstanding, unbind, halt",
+    run: async (rig) => {
+      await rig.up();
+      const down = rig.lowerAdapter("lower0");
+      const up = rig.upperOver("lower0");
+      rig.lower.control.holdSends = true;
+      rig.upper.send(up, 16, SMOKE, rig.tags(16));
+      rig.upper.control.holdReceives = true;
+      rig.lower.indicate(down, 8, SMOKE, rig.tags(8));
+      await flush();
+      const removing = rig.host.removeAdapter("lower0", { surprise: true });
+      await flush();
+      rig.upper.control.holdReceives = false;
+      rig.upper.returnHeld(up);
+      await rig.drive("surprise-removing lower0", removing);
+      check(
+        up.outstanding.size === 0,
+        `${up.outstanding.size} sends never completed to the sender`,
+      );
+      check(up.badCompletions === 0, "an NBL was completed twice to the sender");
+      check(down.indicated.size === 0, `${down.indicated.size} receives never came back below`);
+      await rig.down();
+    },
+  },
+  {
+    name: "shutdown",
+    description: "the system shuts down with the stack running after traffic",
+    contract: "MiniportShutdownEx (NdisShutdownPowerOff) on the virtual miniport",
+    checkLeaks: false,
+    run: async (rig) => {
+      await rig.up();
+      await exchange(rig, "lower0", 4, SMOKE);
+      await rig.drive("shutting down", rig.host.shutdown());
+    },
+  },
+  {
+    name: "power",
+    description: "the system sleeps and wakes; traffic flows after resume",
+    contract:
+      "Power management: NetEventQueryPower, NetEventSetPower, OID_PNP_SET_POWER for a NO_HALT_ON_SUSPEND virtual miniport",
+    run: async (rig) => {
+      await rig.up();
+      await exchange(rig, "lower0", 4, SMOKE);
+      const status = await rig.drive("suspending", rig.host.suspend());
+      check(status === NDIS_STATUS_SUCCESS, `suspend was refused with ${hex(status)}`);
+      await rig.drive("resuming", rig.host.resume());
+      await rig.bindUpper();
+      await exchange(rig, "lower0", 4, SMOKE);
+      await rig.down();
+    },
+  },
+  {
+    name: "link-status",
+    description:
+      "a link-down then link-up indication of the lower adapter reaches the protocol above the virtual miniport",
+    contract:
+      "Status indications: NdisMIndicateStatusEx (NDIS_STATUS_LINK_STATE) → ProtocolStatusEx, re-indicated by the IM driver",
+    run: async (rig) => {
+      await rig.up();
+      const down = rig.lowerAdapter("lower0");
+      const up = rig.upperOver("lower0");
+      rig.lower.setLink(down, false);
+      await flush();
+      check(
+        up.linkStates.at(-1) === MediaConnectStateDisconnected,
+        "a link-down of the lower adapter never reached the protocol above",
+      );
+      rig.lower.setLink(down, true);
+      await flush();
+      check(
+        up.linkStates.at(-1) === MediaConnectStateConnected,
+        "a link-up of the lower adapter never reached the protocol above",
+      );
+      await exchange(rig, "lower0", 1, SMOKE);
+      await rig.down();
+    },
+  },
+];
+
+export { CheckFailed };
