@@ -1077,8 +1077,9 @@ export class NdisHost {
         }
       }
     } finally {
-      for (const binding of [...runtime.bindings]) retireBinding(binding);
-      for (const adapter of [...runtime.adapters.values()]) retireAdapter(adapter);
+      // The system is off: nothing was halted or unbound, so nothing is owed back.
+      for (const binding of [...runtime.bindings]) retireBinding(binding, false);
+      for (const adapter of [...runtime.adapters.values()]) retireAdapter(adapter, false);
       for (const driver of [...runtime.drivers.values()]) retireDriver(driver);
     }
   }

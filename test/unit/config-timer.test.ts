@@ -535,3 +535,34 @@ test("a pool allocated for an adapter and not freed when its HaltEx returns is n
   await host.unloadDriver("mp");
   assert.deepEqual(host.liveObjects(), []);
 });
+
+test("at shutdown nothing is halted, so a pool, a timer or a configuration still held is not a leak", async () => {
+  const host = new NdisHost({ clock: new ManualClock() });
+  let timer: NDIS_HANDLE | undefined;
+  const mp = miniportWith((handle) => {
+    openConfig(handle);
+    const out: Out<NDIS_HANDLE> = {};
+    NdisAllocateTimerObject(
+      handle,
+      {
+        Header: {
+          Type: NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS,
+          Revision: NDIS_TIMER_CHARACTERISTICS_REVISION_1,
+          Size: NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1,
+        },
+        AllocationTag: 0,
+        TimerFunction: () => {},
+        FunctionContext: null,
+      },
+      out,
+    );
+    timer = out.value;
+    nblPool(handle);
+  });
+  await host.loadDriver({ name: "mp", module: mp.module });
+  await host.addAdapter({ driver: "mp", name: "e0" });
+  NdisSetTimerObject(timer as NDIS_HANDLE, -10_000n * 100n, 100);
+  await host.shutdown();
+  assert.deepEqual(host.violations, []);
+  assert.deepEqual(host.liveObjects(), []);
+});

@@ -131,8 +131,9 @@ export function createAdapter(block: MiniportDriverBlock, name: string): Minipor
 }
 
 /** Forgets an adapter: its handle is revoked and it leaves every list. */
-export function retireAdapter(adapter: MiniportAdapter): void {
-  reclaimOwnedBy(adapter, `MiniportHaltEx of ${adapter.name} returned`);
+export function retireAdapter(adapter: MiniportAdapter, checked = true): void {
+  // At shutdown nothing is halted and nothing need be freed: the machine is going down.
+  if (checked) reclaimOwnedBy(adapter, `MiniportHaltEx of ${adapter.name} returned`);
   const list = adapter.block.adapters;
   const index = list.indexOf(adapter);
   if (index >= 0) list.splice(index, 1);

@@ -121,11 +121,12 @@ export function bindingsOf(adapter: MiniportAdapter): Binding[] {
 }
 
 /** Forgets a binding: every handle of it is revoked. */
-export function retireBinding(binding: Binding): void {
-  reclaimOwnedBy(
-    binding,
-    `the unbind of ${binding.protocol.chars.Name} from ${binding.adapter.name} completed`,
-  );
+export function retireBinding(binding: Binding, checked = true): void {
+  if (checked)
+    reclaimOwnedBy(
+      binding,
+      `the unbind of ${binding.protocol.chars.Name} from ${binding.adapter.name} completed`,
+    );
   binding.runtime.bindings.delete(binding);
   const list = binding.adapter.bindings;
   const index = list.indexOf(binding);
