@@ -24,6 +24,7 @@ export {
   type RegistryValue,
   type RemoveAdapterOptions,
 } from "./host/host.js";
+export { importModuleFile } from "./host/module-import.js";
 export { NdisError, type NdisErrorCode } from "./ndis/errors.js";
 export { type HostClock, ManualClock, realClock } from "./runtime/core/clock.js";
 export type {

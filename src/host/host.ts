@@ -91,6 +91,7 @@ import { type AllocationSite, NdisRuntime, type PendingSite } from "../runtime/c
 import type { TraceListener } from "../runtime/core/trace.js";
 import { DEFAULT_WATCHDOG_LIMITS, type WatchdogLimits } from "../runtime/core/watchdog.js";
 import { VERIFIER_MODES, type VerifierMode, type Violation } from "../verifier/violation.js";
+import { importModuleFile } from "./module-import.js";
 import { type BindingPath, type BindingPaths, Stacks } from "./stacks.js";
 
 export type { AllocationSite, BindingPath, BindingPaths, PendingSite, RegistryValue };
@@ -369,7 +370,7 @@ async function importModule(name: string, specifier: string): Promise<unknown> {
   const looksLikePath = specifier.startsWith(".") || isAbsolute(specifier);
   const target = looksLikePath ? pathToFileURL(resolve(specifier)).href : specifier;
   try {
-    return await import(target);
+    return await importModuleFile(target);
   } catch (cause) {
     throw new NdisError(
       "NDIS_ERR_BAD_DRIVER_MODULE",

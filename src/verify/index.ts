@@ -7,7 +7,12 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { type DriverModule, formatViolationReport, type Violation } from "../index.js";
+import {
+  type DriverModule,
+  formatViolationReport,
+  importModuleFile,
+  type Violation,
+} from "../index.js";
 import { CheckFailed, Rig } from "./rig.js";
 import { SCENARIOS, type Scenario } from "./scenarios.js";
 
@@ -114,7 +119,7 @@ export async function runScenario(
  */
 export async function importDriver(specifier: string): Promise<DriverModule> {
   const target = existsSync(specifier) ? pathToFileURL(resolve(specifier)).href : specifier;
-  const module = (await import(target)) as Partial<DriverModule>;
+  const module = (await importModuleFile(target)) as Partial<DriverModule>;
   if (typeof module.DriverEntry !== "function")
     throw new Error(`${specifier} does not export a DriverEntry function`);
   return module as DriverModule;
