@@ -33,7 +33,6 @@ import {
   NDIS_STATISTICS_FLAGS_VALID_XMIT_DISCARDS,
   NDIS_STATISTICS_FLAGS_VALID_XMIT_ERROR,
   type NDIS_STATUS,
-  NDIS_STATUS_BUFFER_TOO_SHORT,
   NDIS_STATUS_INVALID_DATA,
   NDIS_STATUS_INVALID_LENGTH,
   NDIS_STATUS_MULTICAST_FULL,
@@ -73,6 +72,7 @@ import {
   OID_PNP_QUERY_POWER,
   OID_PNP_SET_POWER,
 } from "../../ddi.js";
+import { answerBytes, answerCounter, readUlong, ulong } from "../shared/oid.js";
 import { LINK_SPEED } from "./datapath.js";
 import type { HubAdapter } from "./globals.js";
 
@@ -142,34 +142,6 @@ export const HUB_OIDS: readonly number[] = [
 
 const VENDOR_DESCRIPTION = new TextEncoder().encode("ndis-ts hub adapter\0");
 
-function answerBytes(d: NDIS_OID_REQUEST_DATA, bytes: Uint8Array): NDIS_STATUS {
-  if (d.InformationBuffer === null || d.InformationBufferLength < bytes.length) {
-    d.BytesWritten = 0;
-    d.BytesNeeded = bytes.length;
-    return NDIS_STATUS_BUFFER_TOO_SHORT;
-  }
-  d.InformationBuffer.set(bytes, 0);
-  d.BytesWritten = bytes.length;
-  d.BytesNeeded = 0;
-  return NDIS_STATUS_SUCCESS;
-}
-
-function ulong(value: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, value >>> 0, true);
-  return b;
-}
-
-/** A statistics counter: a ULONG64 when the buffer holds 8 bytes, else a ULONG (as NDIS allows). */
-function counter(d: NDIS_OID_REQUEST_DATA, value: number): NDIS_STATUS {
-  if (d.InformationBufferLength >= 8) {
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setBigUint64(0, BigInt(value), true);
-    return answerBytes(d, b);
-  }
-  return answerBytes(d, ulong(value));
-}
-
 function query(adapter: HubAdapter, d: NDIS_OID_REQUEST_DATA): NDIS_STATUS {
   const c = adapter.Counters;
   switch (d.Oid) {
@@ -229,22 +201,22 @@ function query(adapter: HubAdapter, d: NDIS_OID_REQUEST_DATA): NDIS_STATUS {
       );
     }
     case OID_GEN_XMIT_OK:
-      return counter(d, c.framesSent);
+      return answerCounter(d, c.framesSent);
     case OID_GEN_RCV_OK:
-      return counter(d, c.framesReceived);
+      return answerCounter(d, c.framesReceived);
     case OID_GEN_XMIT_ERROR:
-      return counter(d, c.sendsFailed);
+      return answerCounter(d, c.sendsFailed);
     case OID_GEN_RCV_ERROR:
-      return counter(d, 0);
+      return answerCounter(d, 0);
     case OID_GEN_RCV_NO_BUFFER:
     case OID_GEN_RCV_DISCARDS:
-      return counter(d, c.receiveDiscards);
+      return answerCounter(d, c.receiveDiscards);
     case OID_GEN_XMIT_DISCARDS:
-      return counter(d, c.sendsFailed);
+      return answerCounter(d, c.sendsFailed);
     case OID_GEN_BYTES_RCV:
-      return counter(d, c.bytesReceived);
+      return answerCounter(d, c.bytesReceived);
     case OID_GEN_BYTES_XMIT:
-      return counter(d, c.bytesSent);
+      return answerCounter(d, c.bytesSent);
     case OID_802_3_PERMANENT_ADDRESS:
       return answerBytes(d, adapter.PermanentAddress);
     case OID_802_3_CURRENT_ADDRESS:
@@ -261,17 +233,6 @@ function query(adapter: HubAdapter, d: NDIS_OID_REQUEST_DATA): NDIS_STATUS {
     default:
       return NDIS_STATUS_NOT_SUPPORTED;
   }
-}
-
-function readUlong(d: NDIS_OID_REQUEST_DATA): number | null {
-  if (d.InformationBuffer === null || d.InformationBufferLength < 4) {
-    d.BytesRead = 0;
-    d.BytesNeeded = 4;
-    return null;
-  }
-  const b = d.InformationBuffer;
-  d.BytesRead = 4;
-  return new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true);
 }
 
 function set(adapter: HubAdapter, d: NDIS_OID_REQUEST_DATA): NDIS_STATUS {

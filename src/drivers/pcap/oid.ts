@@ -13,7 +13,6 @@ import {
   NDIS_PACKET_TYPE_MULTICAST,
   NDIS_PACKET_TYPE_PROMISCUOUS,
   type NDIS_STATUS,
-  NDIS_STATUS_BUFFER_TOO_SHORT,
   NDIS_STATUS_INVALID_DATA,
   NDIS_STATUS_INVALID_LENGTH,
   NDIS_STATUS_MULTICAST_FULL,
@@ -31,6 +30,7 @@ import {
   OID_PNP_SET_POWER,
 } from "../../ddi.js";
 import { isBroadcastMac, isMulticastMac, macEquals } from "../../net/ethernet.js";
+import { answerBytes, readUlong, ulong } from "../shared/oid.js";
 
 export const MAX_MULTICAST = 32;
 export const MTU = 1500;
@@ -66,53 +66,24 @@ export function accepts(f: ReceiveFilter, frame: Uint8Array): boolean {
   return (filter & NDIS_PACKET_TYPE_DIRECTED) !== 0 && macEquals(dst, f.CurrentAddress);
 }
 
-function answer(d: NDIS_OID_REQUEST_DATA, bytes: Uint8Array): NDIS_STATUS {
-  if (d.InformationBuffer === null || d.InformationBufferLength < bytes.length) {
-    d.BytesWritten = 0;
-    d.BytesNeeded = bytes.length;
-    return NDIS_STATUS_BUFFER_TOO_SHORT;
-  }
-  d.InformationBuffer.set(bytes, 0);
-  d.BytesWritten = bytes.length;
-  d.BytesNeeded = 0;
-  return NDIS_STATUS_SUCCESS;
-}
-
-function ulong(value: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, value >>> 0, true);
-  return b;
-}
-
-function readUlong(d: NDIS_OID_REQUEST_DATA): number | null {
-  if (d.InformationBuffer === null || d.InformationBufferLength < 4) {
-    d.BytesRead = 0;
-    d.BytesNeeded = 4;
-    return null;
-  }
-  const b = d.InformationBuffer;
-  d.BytesRead = 4;
-  return new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true);
-}
-
 function query(f: ReceiveFilter, d: NDIS_OID_REQUEST_DATA): NDIS_STATUS {
   switch (d.Oid) {
     case OID_GEN_CURRENT_PACKET_FILTER:
-      return answer(d, ulong(f.PacketFilter));
+      return answerBytes(d, ulong(f.PacketFilter));
     case OID_GEN_CURRENT_LOOKAHEAD:
-      return answer(d, ulong(f.Lookahead));
+      return answerBytes(d, ulong(f.Lookahead));
     case OID_802_3_PERMANENT_ADDRESS:
     case OID_802_3_CURRENT_ADDRESS:
-      return answer(d, f.CurrentAddress);
+      return answerBytes(d, f.CurrentAddress);
     case OID_802_3_MULTICAST_LIST: {
       const list = new Uint8Array(6 * f.MulticastList.length);
       f.MulticastList.forEach((m, i) => {
         list.set(m, 6 * i);
       });
-      return answer(d, list);
+      return answerBytes(d, list);
     }
     case OID_802_3_MAXIMUM_LIST_SIZE:
-      return answer(d, ulong(MAX_MULTICAST));
+      return answerBytes(d, ulong(MAX_MULTICAST));
     default:
       return NDIS_STATUS_NOT_SUPPORTED;
   }

@@ -42,7 +42,6 @@ import {
   NDIS_STATISTICS_FLAGS_VALID_XMIT_DISCARDS,
   NDIS_STATISTICS_FLAGS_VALID_XMIT_ERROR,
   type NDIS_STATUS,
-  NDIS_STATUS_BUFFER_TOO_SHORT,
   NDIS_STATUS_INVALID_DATA,
   NDIS_STATUS_INVALID_LENGTH,
   NDIS_STATUS_MULTICAST_FULL,
@@ -83,6 +82,7 @@ import {
   type PROTOCOL_OID_REQUEST_COMPLETE,
 } from "../../ddi.js";
 import { macEquals } from "../../net/ethernet.js";
+import { answerBytes, answerCounter, readUlong, ulong } from "../shared/oid.js";
 import type { MEMBER, MemberOid, TEAM, VELAN } from "./globals.js";
 import { teamLink } from "./health.js";
 
@@ -143,33 +143,6 @@ export const TEAM_OIDS: readonly NDIS_OID[] = [
 ];
 
 const VENDOR_DESCRIPTION = new TextEncoder().encode("ndis-ts team adapter\0");
-
-function answerBytes(d: NDIS_OID_REQUEST_DATA, bytes: Uint8Array): NDIS_STATUS {
-  if (d.InformationBuffer === null || d.InformationBufferLength < bytes.length) {
-    d.BytesWritten = 0;
-    d.BytesNeeded = bytes.length;
-    return NDIS_STATUS_BUFFER_TOO_SHORT;
-  }
-  d.InformationBuffer.set(bytes, 0);
-  d.BytesWritten = bytes.length;
-  d.BytesNeeded = 0;
-  return NDIS_STATUS_SUCCESS;
-}
-
-function ulong(value: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, value >>> 0, true);
-  return b;
-}
-
-function counter(d: NDIS_OID_REQUEST_DATA, value: number): NDIS_STATUS {
-  if (d.InformationBufferLength >= 8) {
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setBigUint64(0, BigInt(value), true);
-    return answerBytes(d, b);
-  }
-  return answerBytes(d, ulong(value));
-}
 
 /**
  * The filter asked of `member`: the team's, plus PROMISCUOUS when it must hear the team's MAC, plus
@@ -310,17 +283,6 @@ function applyToAll(velan: VELAN, which: "filter" | "multicast"): NDIS_STATUS {
   return NDIS_STATUS_PENDING;
 }
 
-function readUlong(d: NDIS_OID_REQUEST_DATA): number | null {
-  if (d.InformationBuffer === null || d.InformationBufferLength < 4) {
-    d.BytesRead = 0;
-    d.BytesNeeded = 4;
-    return null;
-  }
-  const b = d.InformationBuffer;
-  d.BytesRead = 4;
-  return new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true);
-}
-
 function query(team: TEAM, d: NDIS_OID_REQUEST_DATA): NDIS_STATUS {
   const c = team.Counters;
   const link = teamLink(team);
@@ -371,21 +333,21 @@ function query(team: TEAM, d: NDIS_OID_REQUEST_DATA): NDIS_STATUS {
       );
     }
     case OID_GEN_XMIT_OK:
-      return counter(d, c.outUcast + c.outMcast + c.outBcast - c.outErrors);
+      return answerCounter(d, c.outUcast + c.outMcast + c.outBcast - c.outErrors);
     case OID_GEN_RCV_OK:
-      return counter(d, c.inUcast + c.inMcast + c.inBcast);
+      return answerCounter(d, c.inUcast + c.inMcast + c.inBcast);
     case OID_GEN_XMIT_ERROR:
-      return counter(d, c.outErrors);
+      return answerCounter(d, c.outErrors);
     case OID_GEN_RCV_ERROR:
-      return counter(d, 0);
+      return answerCounter(d, 0);
     case OID_GEN_RCV_DISCARDS:
-      return counter(d, c.inDiscards);
+      return answerCounter(d, c.inDiscards);
     case OID_GEN_XMIT_DISCARDS:
-      return counter(d, c.outDiscards);
+      return answerCounter(d, c.outDiscards);
     case OID_GEN_BYTES_RCV:
-      return counter(d, c.inUcastOctets + c.inMcastOctets + c.inBcastOctets);
+      return answerCounter(d, c.inUcastOctets + c.inMcastOctets + c.inBcastOctets);
     case OID_GEN_BYTES_XMIT:
-      return counter(d, c.outUcastOctets + c.outMcastOctets + c.outBcastOctets);
+      return answerCounter(d, c.outUcastOctets + c.outMcastOctets + c.outBcastOctets);
     case OID_802_3_PERMANENT_ADDRESS:
     case OID_802_3_CURRENT_ADDRESS:
       return answerBytes(d, team.Mac);

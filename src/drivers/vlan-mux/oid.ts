@@ -34,7 +34,6 @@ import {
   NDIS_STATISTICS_FLAGS_VALID_RCV_DISCARDS,
   NDIS_STATISTICS_FLAGS_VALID_XMIT_ERROR,
   type NDIS_STATUS,
-  NDIS_STATUS_BUFFER_TOO_SHORT,
   NDIS_STATUS_FAILURE,
   NDIS_STATUS_INVALID_DATA,
   NDIS_STATUS_INVALID_LENGTH,
@@ -68,6 +67,7 @@ import {
   type Out,
   type PROTOCOL_OID_REQUEST_COMPLETE,
 } from "../../ddi.js";
+import { answerBytes, answerCounter, readUlong, ulong } from "../shared/oid.js";
 import type { ADAPT, VELAN } from "./globals.js";
 import { maybeFinishUnbind } from "./protocol.js";
 
@@ -210,34 +210,6 @@ function lowerRequestDone(adapt: ADAPT, status: NDIS_STATUS): void {
   if (status === NDIS_STATUS_SUCCESS || changedMeanwhile) pushLowerFilters(adapt);
 }
 
-function answerBytes(d: NDIS_OID_REQUEST_DATA, bytes: Uint8Array): NDIS_STATUS {
-  if (d.InformationBuffer === null || d.InformationBufferLength < bytes.length) {
-    d.BytesWritten = 0;
-    d.BytesNeeded = bytes.length;
-    return NDIS_STATUS_BUFFER_TOO_SHORT;
-  }
-  d.InformationBuffer.set(bytes, 0);
-  d.BytesWritten = bytes.length;
-  d.BytesNeeded = 0;
-  return NDIS_STATUS_SUCCESS;
-}
-
-function ulong(value: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, value >>> 0, true);
-  return b;
-}
-
-/** A statistics counter: a ULONG64 when the buffer holds 8 bytes, else a ULONG. */
-function counter(d: NDIS_OID_REQUEST_DATA, value: number): NDIS_STATUS {
-  if (d.InformationBufferLength >= 8) {
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setBigUint64(0, BigInt(value), true);
-    return answerBytes(d, b);
-  }
-  return answerBytes(d, ulong(value));
-}
-
 /** A query the VELAN answers itself; null: not one of those. */
 function query(velan: VELAN, d: NDIS_OID_REQUEST_DATA): NDIS_STATUS | null {
   const c = velan.Counters;
@@ -261,13 +233,13 @@ function query(velan: VELAN, d: NDIS_OID_REQUEST_DATA): NDIS_STATUS | null {
       return answerBytes(d, list);
     }
     case OID_GEN_XMIT_OK:
-      return counter(d, c.taggedSent + c.untaggedSent);
+      return answerCounter(d, c.taggedSent + c.untaggedSent);
     case OID_GEN_RCV_OK:
-      return counter(d, c.taggedReceived + c.untaggedReceived);
+      return answerCounter(d, c.taggedReceived + c.untaggedReceived);
     case OID_GEN_XMIT_ERROR:
-      return counter(d, c.sendFailures);
+      return answerCounter(d, c.sendFailures);
     case OID_GEN_RCV_NO_BUFFER:
-      return counter(d, c.receiveDiscards);
+      return answerCounter(d, c.receiveDiscards);
     case OID_GEN_STATISTICS: {
       const n = (v: number): bigint => BigInt(v);
       return answerBytes(
@@ -298,17 +270,6 @@ function query(velan: VELAN, d: NDIS_OID_REQUEST_DATA): NDIS_STATUS | null {
     default:
       return null;
   }
-}
-
-function readUlong(d: NDIS_OID_REQUEST_DATA): number | null {
-  if (d.InformationBuffer === null || d.InformationBufferLength < 4) {
-    d.BytesRead = 0;
-    d.BytesNeeded = 4;
-    return null;
-  }
-  const b = d.InformationBuffer;
-  d.BytesRead = 4;
-  return new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true);
 }
 
 /** A set the VELAN handles; the lower adapter follows through pushLowerFilters. */

@@ -38,7 +38,6 @@ import {
   NDIS_STATISTICS_FLAGS_VALID_XMIT_DISCARDS,
   NDIS_STATISTICS_FLAGS_VALID_XMIT_ERROR,
   type NDIS_STATUS,
-  NDIS_STATUS_BUFFER_TOO_SHORT,
   NDIS_STATUS_INVALID_DATA,
   NDIS_STATUS_INVALID_LENGTH,
   NDIS_STATUS_MULTICAST_FULL,
@@ -75,6 +74,7 @@ import {
   OID_PNP_QUERY_POWER,
   OID_PNP_SET_POWER,
 } from "../../ddi.js";
+import { answerBytes, answerCounter, readUlong, ulong } from "../shared/oid.js";
 import type { Adapter } from "./adapter.js";
 
 /** Link speed reported for the virtual wire: 10 Gbit/s. */
@@ -141,38 +141,6 @@ export const SUPPORTED_OIDS: readonly number[] = [
 ];
 
 type Data = NDIS_OID_REQUEST["DATA"]["QUERY_INFORMATION"];
-
-/** Copies `bytes` into a query's buffer, or says how many it needs. */
-function answerBytes(q: Data, bytes: Uint8Array): NDIS_STATUS {
-  if (q.InformationBuffer === null || q.InformationBufferLength < bytes.length) {
-    q.BytesWritten = 0;
-    q.BytesNeeded = bytes.length;
-    return NDIS_STATUS_BUFFER_TOO_SHORT;
-  }
-  q.InformationBuffer.set(bytes);
-  q.BytesWritten = bytes.length;
-  q.BytesNeeded = 0;
-  return NDIS_STATUS_SUCCESS;
-}
-
-function ulong(value: number): Uint8Array {
-  const bytes = new Uint8Array(4);
-  new DataView(bytes.buffer).setUint32(0, value >>> 0, true);
-  return bytes;
-}
-
-/**
- * A statistics counter: a ULONG64 when the buffer holds 8 bytes, else a ULONG (as the GEN
- * statistics OIDs allow), BUFFER_TOO_SHORT below 4.
- */
-function answerCounter(q: Data, value: number): NDIS_STATUS {
-  if (q.InformationBuffer !== null && q.InformationBufferLength >= 8) {
-    const bytes = new Uint8Array(8);
-    new DataView(bytes.buffer).setBigUint64(0, BigInt(value), true);
-    return answerBytes(q, bytes);
-  }
-  return answerBytes(q, ulong(value));
-}
 
 /** NDIS_STATISTICS_INFO from the adapter's counters, in its 152-byte layout. */
 function statistics(a: Adapter): Uint8Array {
@@ -259,21 +227,10 @@ function query(a: Adapter, q: Data): NDIS_STATUS {
   }
 }
 
-/** The ULONG of a set request, or null after setting BytesNeeded. */
-function setUlong(s: Data): number | null {
-  if (s.InformationBuffer === null || s.InformationBufferLength < 4) {
-    s.BytesNeeded = 4;
-    return null;
-  }
-  const b = s.InformationBuffer;
-  s.BytesRead = 4;
-  return new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true);
-}
-
 function set(a: Adapter, s: Data): NDIS_STATUS {
   switch (s.Oid) {
     case OID_GEN_CURRENT_PACKET_FILTER: {
-      const filter = setUlong(s);
+      const filter = readUlong(s);
       if (filter === null) return NDIS_STATUS_INVALID_LENGTH;
       if ((filter & ~SUPPORTED_FILTERS) !== 0) {
         s.BytesRead = 0;
@@ -283,7 +240,7 @@ function set(a: Adapter, s: Data): NDIS_STATUS {
       return NDIS_STATUS_SUCCESS;
     }
     case OID_GEN_CURRENT_LOOKAHEAD: {
-      const lookahead = setUlong(s);
+      const lookahead = readUlong(s);
       if (lookahead === null) return NDIS_STATUS_INVALID_LENGTH;
       if (lookahead > a.MaxFrameSize) {
         s.BytesRead = 0;
