@@ -25,7 +25,13 @@ import {
   mintHandle,
   resolveHandle,
 } from "../core/handles.js";
-import { freeTimer, stopTimer, type TimerRecord } from "../core/resources.js";
+import {
+  freeTimer,
+  resourceLabel,
+  resourceOwnerOf,
+  stopTimer,
+  type TimerRecord,
+} from "../core/resources.js";
 import { reportAtCaller } from "./lookup.js";
 import { enter } from "./trace.js";
 
@@ -52,18 +58,8 @@ export function NdisAllocateTimerObject(
   pTimerObject: Out<NDIS_HANDLE>,
 ): NDIS_STATUS {
   pTimerObject.value = undefined;
-  const target = resolveHandle(NdisHandle);
-  const owner =
-    target?.kind === "miniport-adapter" ||
-    (target?.kind === "binding" && target.handle === NdisHandle)
-      ? target
-      : null;
-  const driver =
-    owner?.driver ??
-    (target?.kind === "miniport-driver" || target?.kind === "protocol-driver"
-      ? target.driver
-      : null);
-  if (driver === null) {
+  const resolved = resourceOwnerOf(NdisHandle);
+  if (resolved === null) {
     reportAtCaller(
       handleRuntime(NdisHandle),
       "InvalidNdisHandle",
@@ -71,6 +67,7 @@ export function NdisAllocateTimerObject(
     );
     return NDIS_STATUS_FAILURE;
   }
+  const { driver, owner } = resolved;
   const runtime = driver.runtime;
   runtime.assertAlive();
   const done = enter(runtime, "NdisAllocateTimerObject", driver);
@@ -97,17 +94,11 @@ export function NdisAllocateTimerObject(
   }
   if (runtime.takeAllocationFailure("NdisAllocateTimerObject"))
     return done(NDIS_STATUS_RESOURCES, "out of memory");
-  const where =
-    owner === null
-      ? ""
-      : owner.kind === "binding"
-        ? ` on binding ${owner.protocol.chars.Name} → ${owner.adapter.name}`
-        : ` on adapter ${owner.name}`;
   const timer: TimerRecord = {
     kind: "timer",
     driver,
     owner,
-    label: `timer of ${driver.name}${where}`,
+    label: resourceLabel("timer", driver, owner),
     handle: null as unknown as NDIS_HANDLE,
     TimerFunction: c.TimerFunction,
     context: c.FunctionContext,

@@ -13,7 +13,13 @@ import {
   mintHandle,
   resolveHandle,
 } from "../core/handles.js";
-import { freeWorkItem, type WorkItemRecord, type WorkItemRoutine } from "../core/resources.js";
+import {
+  freeWorkItem,
+  resourceLabel,
+  resourceOwnerOf,
+  type WorkItemRecord,
+  type WorkItemRoutine,
+} from "../core/resources.js";
 import { reportAtCaller } from "./lookup.js";
 import { enter } from "./trace.js";
 
@@ -35,18 +41,8 @@ function itemOf(functionName: string, handle: unknown): WorkItemRecord | null {
  * `NdisObjectHandle`; NULL for a handle NDIS did not give or when memory runs out.
  */
 export function NdisAllocateIoWorkItem(NdisObjectHandle: NDIS_HANDLE): NDIS_HANDLE | null {
-  const target = resolveHandle(NdisObjectHandle);
-  const owner =
-    target?.kind === "miniport-adapter" ||
-    (target?.kind === "binding" && target.handle === NdisObjectHandle)
-      ? target
-      : null;
-  const driver =
-    owner?.driver ??
-    (target?.kind === "miniport-driver" || target?.kind === "protocol-driver"
-      ? target.driver
-      : null);
-  if (driver === null) {
+  const resolved = resourceOwnerOf(NdisObjectHandle);
+  if (resolved === null) {
     reportAtCaller(
       handleRuntime(NdisObjectHandle),
       "InvalidNdisHandle",
@@ -54,6 +50,7 @@ export function NdisAllocateIoWorkItem(NdisObjectHandle: NDIS_HANDLE): NDIS_HAND
     );
     return null;
   }
+  const { driver, owner } = resolved;
   const runtime = driver.runtime;
   runtime.assertAlive();
   const done = enter(runtime, "NdisAllocateIoWorkItem", driver);
@@ -62,17 +59,11 @@ export function NdisAllocateIoWorkItem(NdisObjectHandle: NDIS_HANDLE): NDIS_HAND
     done(undefined, "out of memory");
     return null;
   }
-  const where =
-    owner === null
-      ? ""
-      : owner.kind === "binding"
-        ? ` on binding ${owner.protocol.chars.Name} → ${owner.adapter.name}`
-        : ` on adapter ${owner.name}`;
   const item: WorkItemRecord = {
     kind: "work-item",
     driver,
     owner,
-    label: `work item of ${driver.name}${where}`,
+    label: resourceLabel("work item", driver, owner),
     handle: null as unknown as NDIS_HANDLE,
     cancel: null,
   };

@@ -9,7 +9,7 @@ import type { NDIS_HANDLE } from "../../ndis/types.js";
 import type { MiniportAdapter } from "./adapter.js";
 import type { Binding } from "./binding.js";
 import type { DriverRecord, RegistryValue } from "./driver.js";
-import { revokeHandle } from "./handles.js";
+import { resolveHandle, revokeHandle } from "./handles.js";
 import { releasePool } from "./nbl.js";
 
 /** What a handle was opened for: an adapter, a binding, or the driver itself. */
@@ -43,15 +43,29 @@ export interface TimerRecord {
   fired: number;
 }
 
-function describeOwner(owner: ResourceOwner): string {
-  if (owner === null) return "";
-  return owner.kind === "binding"
-    ? ` (binding ${owner.protocol.chars.Name} → ${owner.adapter.name})`
-    : ` (adapter ${owner.name})`;
+/**
+ * The driver and owner behind a handle a timer or work item may be allocated with: a miniport
+ * adapter handle or an open binding handle (the resource is that object's), or a miniport or
+ * protocol driver handle (the driver's own). Null for anything else.
+ */
+export function resourceOwnerOf(
+  handle: unknown,
+): { readonly driver: DriverRecord; readonly owner: ResourceOwner } | null {
+  const target = resolveHandle(handle);
+  if (target?.kind === "miniport-adapter") return { driver: target.driver, owner: target };
+  if (target?.kind === "binding" && target.handle === handle)
+    return { driver: target.driver, owner: target };
+  if (target?.kind === "miniport-driver" || target?.kind === "protocol-driver")
+    return { driver: target.driver, owner: null };
+  return null;
 }
 
-export function ownerLabel(owner: ResourceOwner): string {
-  return describeOwner(owner);
+/** `timer of hub on adapter eth0`, `work item of team on binding team → m1`, `timer of raw`. */
+export function resourceLabel(what: string, driver: DriverRecord, owner: ResourceOwner): string {
+  if (owner === null) return `${what} of ${driver.name}`;
+  return owner.kind === "binding"
+    ? `${what} of ${driver.name} on binding ${owner.protocol.chars.Name} → ${owner.adapter.name}`
+    : `${what} of ${driver.name} on adapter ${owner.name}`;
 }
 
 /** NDIS_IO_WORKITEM_ROUTINE: runs at PASSIVE_LEVEL with the context given to the queue call. */
