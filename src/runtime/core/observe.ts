@@ -8,6 +8,7 @@ import type { NET_BUFFER, NET_BUFFER_LIST } from "../../ndis/nbl.js";
 import { NDIS_STATUS_SUCCESS } from "../../ndis/status.js";
 import type { MiniportAdapter } from "./adapter.js";
 import type { Binding } from "./binding.js";
+import { dataBuffer } from "./nbl.js";
 
 /** Counters of one adapter or one binding. Packets are NET_BUFFERs (frames). */
 export interface DataPathCounters {
@@ -53,20 +54,12 @@ export interface FrameEvent {
 
 export type FrameListener = (event: FrameEvent) => void;
 
-/** Copies a NET_BUFFER's used data out of its MDL chain. */
+/** Copies a NET_BUFFER's used data out of its MDL chain (empty when the chain is shorter than DataLength, which NdisGetDataBuffer would not map either). */
 export function copyNetBuffer(nb: NET_BUFFER): Uint8Array {
-  const out = new Uint8Array(nb.DataLength);
-  let copied = 0;
-  let mdl = nb.CurrentMdl;
-  let from = nb.CurrentMdlOffset;
-  while (copied < out.length && mdl !== null) {
-    const take = Math.min(mdl.ByteCount - from, out.length - copied);
-    out.set(mdl.MappedSystemVa.subarray(from, from + take), copied);
-    copied += take;
-    mdl = mdl.Next;
-    from = 0;
-  }
-  return copied === out.length ? out : out.subarray(0, copied);
+  const storage = new Uint8Array(nb.DataLength);
+  const data = dataBuffer(nb, nb.DataLength, storage);
+  if (data === null) return new Uint8Array(0);
+  return data === storage ? storage : data.slice();
 }
 
 function emitFrames(
