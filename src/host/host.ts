@@ -716,7 +716,8 @@ export class NdisHost {
     const adapter = createAdapter(block, name);
     const status = initializeAdapter(adapter, null);
     if (status !== NDIS_STATUS_SUCCESS) {
-      if (runtime.adapters.get(name) === adapter) retireAdapter(adapter);
+      if (runtime.adapters.get(name) === adapter)
+        retireAdapter(adapter, `MiniportInitializeEx of ${name} failed`);
       return describeAdapter(adapter);
     }
     for (const protocol of this.#stacks.protocols()) {
@@ -1080,7 +1081,7 @@ export class NdisHost {
     } finally {
       // The system is off: nothing was halted or unbound, so nothing is owed back.
       for (const binding of [...runtime.bindings]) retireBinding(binding, false);
-      for (const adapter of [...runtime.adapters.values()]) retireAdapter(adapter, false);
+      for (const adapter of [...runtime.adapters.values()]) retireAdapter(adapter, null);
       for (const driver of [...runtime.drivers.values()]) retireDriver(driver);
     }
   }

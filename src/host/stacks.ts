@@ -152,7 +152,8 @@ export class Stacks implements PnpManager {
     instance.adapter = adapter;
     const status = initializeAdapter(adapter, instance.context);
     if (status !== NDIS_STATUS_SUCCESS) {
-      if (runtime.adapters.get(adapter.name) === adapter) retireAdapter(adapter);
+      if (runtime.adapters.get(adapter.name) === adapter)
+        retireAdapter(adapter, `MiniportInitializeEx of ${adapter.name} failed`);
       runtime.deviceInstances.delete(instance.name);
       return;
     }
@@ -207,7 +208,7 @@ export class Stacks implements PnpManager {
           if (binding.driver === driver) retireBinding(binding);
           else await this.unbind(binding, NDIS_PAUSE_NDIS_INTERNAL);
         }
-        if (runtime.adapters.get(adapter.name) === adapter) retireAdapter(adapter);
+        if (runtime.adapters.get(adapter.name) === adapter) retireAdapter(adapter, null);
       }
     }
     for (const binding of [...runtime.bindings]) {
@@ -228,7 +229,7 @@ export class Stacks implements PnpManager {
     for (const binding of bindingsOf(adapter)) await this.unbind(binding, NDIS_PAUSE_NDIS_INTERNAL);
     if (adapter.machine.state === "Running") await pauseAdapter(adapter, true);
     if (adapter.machine.state === "Paused") haltAdapter(adapter, action);
-    else retireAdapter(adapter);
+    else retireAdapter(adapter, null);
   }
 
   async remove(

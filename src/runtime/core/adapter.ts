@@ -131,9 +131,11 @@ export function createAdapter(block: MiniportDriverBlock, name: string): Minipor
 }
 
 /** Forgets an adapter: its handle is revoked and it leaves every list. */
-export function retireAdapter(adapter: MiniportAdapter, checked = true): void {
-  // At shutdown nothing is halted and nothing need be freed: the machine is going down.
-  if (checked) reclaimOwnedBy(adapter, `MiniportHaltEx of ${adapter.name} returned`);
+export function retireAdapter(adapter: MiniportAdapter, ending: string | null): void {
+  // `ending` names the driver call after which the adapter's resources were due back
+  // (MiniportHaltEx returned, MiniportInitializeEx failed). Null when the driver owed nothing:
+  // a shutdown, a stopped driver's containment, an adapter never halted.
+  if (ending !== null) reclaimOwnedBy(adapter, ending);
   const list = adapter.block.adapters;
   const index = list.indexOf(adapter);
   if (index >= 0) list.splice(index, 1);
@@ -365,7 +367,7 @@ export function haltAdapter(adapter: MiniportAdapter, action: NDIS_HALT_ACTION):
       () => null,
     );
   } finally {
-    retireAdapter(adapter);
+    retireAdapter(adapter, `MiniportHaltEx of ${adapter.name} returned`);
   }
 }
 

@@ -144,7 +144,7 @@ export function addProtocolDriver(
 
 /** Releases a miniport registration: dissolves its association and revokes its handle. */
 export function removeMiniportDriver(block: MiniportDriverBlock): void {
-  for (const adapter of [...block.adapters]) retireAdapter(adapter);
+  for (const adapter of [...block.adapters]) retireAdapter(adapter, null);
   const list = block.driver.miniportDrivers;
   const index = list.indexOf(block);
   if (index >= 0) list.splice(index, 1);
