@@ -11,6 +11,7 @@
  * timer dispatch (0 on a ManualClock that delivers at once; ~1 ms of setTimeout on the real one).
  */
 import {
+  type NDIS_HANDLE,
   NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL,
   NDIS_RECEIVE_FLAGS_RESOURCES,
   NDIS_RETURN_FLAGS_DISPATCH_LEVEL,
@@ -60,23 +61,33 @@ const ZERO_MAC = new Uint8Array(6);
 const ETHERNET_HEADER = 14;
 const MIN_FRAME = 60;
 
-/** Sends one frame on the binding; counts a failure when no NBL can be had. */
-export function sendFrame(ifc: IF, frame: Uint8Array): void {
+/**
+ * An NBL of the interface's send pool holding a copy of `frame`; null (counted as a send failure)
+ * when the binding is not running or no NBL can be had.
+ */
+function frameToSend(ifc: IF, frame: Uint8Array): NET_BUFFER_LIST | null {
   const pool = ifc.SendPool;
-  const binding = ifc.BindingHandle;
-  if (ifc.Phase !== "running" || pool === null || binding === undefined) {
-    ifc.Counters.sendFailures++;
-    return;
-  }
-  const nbl = frameNbl(pool, frame);
-  if (nbl === null) {
-    ifc.Counters.sendFailures++;
-    return;
-  }
+  const nbl =
+    ifc.Phase === "running" && pool !== null && ifc.BindingHandle !== undefined
+      ? frameNbl(pool, frame)
+      : null;
+  if (nbl === null) ifc.Counters.sendFailures++;
+  return nbl;
+}
+
+/** Hands an NBL of the send pool to NDIS on the binding (frameToSend checked it is open). */
+function transmit(ifc: IF, nbl: NET_BUFFER_LIST): void {
+  const binding = ifc.BindingHandle as NDIS_HANDLE;
   nbl.SourceHandle = binding;
   ifc.SendsOutstanding++;
   ifc.Counters.framesSent++;
   NdisSendNetBufferLists(binding, nbl, 0, sendFlagsHere());
+}
+
+/** Sends one frame on the binding; counts a failure when no NBL can be had. */
+export function sendFrame(ifc: IF, frame: Uint8Array): void {
+  const nbl = frameToSend(ifc, frame);
+  if (nbl !== null) transmit(ifc, nbl);
 }
 
 function sendIpv4(
@@ -139,18 +150,13 @@ function replyInPlace(
   ipTotalLength: number,
   protocol: number,
 ): void {
-  const pool = ifc.SendPool;
-  const binding = ifc.BindingHandle;
   const length = Math.max(ETHERNET_HEADER + ipTotalLength, MIN_FRAME);
-  if (ifc.Phase !== "running" || pool === null || binding === undefined) {
-    ifc.Counters.sendFailures++;
-    return;
-  }
-  const nbl = frameNbl(pool, request.subarray(0, Math.min(length, request.length)));
-  const nb = nbl?.FirstNetBuffer ?? null;
+  const nbl = frameToSend(ifc, request.subarray(0, Math.min(length, request.length)));
+  if (nbl === null) return;
+  const nb = nbl.FirstNetBuffer;
   const buffer = nb?.MdlChain?.MappedSystemVa ?? null;
-  if (nbl === null || nb === null || buffer === null) {
-    if (nbl !== null) NdisFreeNetBufferList(nbl);
+  if (nb === null || buffer === null) {
+    NdisFreeNetBufferList(nbl);
     ifc.Counters.sendFailures++;
     return;
   }
@@ -191,10 +197,7 @@ function replyInPlace(
       f[l4 + 2 + i] = a;
     }
   }
-  nbl.SourceHandle = binding;
-  ifc.SendsOutstanding++;
-  ifc.Counters.framesSent++;
-  NdisSendNetBufferLists(binding, nbl, 0, sendFlagsHere());
+  transmit(ifc, nbl);
 }
 
 /** Handles one received frame (the binding is Running). */
