@@ -614,7 +614,6 @@ export class NdisHost {
           driver,
         );
       }
-      reportLeakedPools(driver, "DriverEntry failed");
       reclaimAtUnload(driver, "DriverEntry failed");
     } finally {
       retireDriver(driver);
@@ -677,7 +676,6 @@ export class NdisHost {
           driver,
         );
       }
-      reportLeakedPools(driver, `${handlerName} returned`);
       reclaimAtUnload(driver, `${handlerName} returned`);
     } finally {
       retireDriver(driver);
@@ -1225,17 +1223,4 @@ function describeDriver(driver: DriverRecord): DriverInfo {
       associatedWithMiniport: b.associatedMiniport !== null,
     })),
   };
-}
-
-/** Reports the NET_BUFFER_LIST and NET_BUFFER pools a driver leaves behind (NDIS frees them). */
-function reportLeakedPools(driver: DriverRecord, when: string): void {
-  if (driver.pools.size === 0) return;
-  const pools = [...driver.pools].map((p) =>
-    p.outstanding > 0 ? `${p.label} (${p.outstanding} still allocated)` : p.label,
-  );
-  driver.runtime.violate(
-    "Pool_LeakedAtUnload",
-    `${when} with ${pools.join(", ")} not freed; NDIS released them`,
-    driver,
-  );
 }

@@ -157,9 +157,22 @@ export function reclaimOwnedBy(owner: MiniportAdapter | Binding, when: string): 
   }
 }
 
-/** At unload: reports and frees every configuration handle and timer object left. */
+/**
+ * At unload (or after a failed DriverEntry): reports every pool, configuration handle, timer and
+ * work item the driver left, and frees all but the pools (retireDriver releases those).
+ */
 export function reclaimAtUnload(driver: DriverRecord, when: string): void {
   const runtime = driver.runtime;
+  if (driver.pools.size > 0) {
+    const pools = [...driver.pools].map((p) =>
+      p.outstanding > 0 ? `${p.label} (${p.outstanding} still allocated)` : p.label,
+    );
+    runtime.violate(
+      "Pool_LeakedAtUnload",
+      `${when} with ${pools.join(", ")} not freed; NDIS released them`,
+      driver,
+    );
+  }
   if (driver.configs.size > 0) {
     runtime.violate(
       "NdisOpenConfigurationEx",
