@@ -32,6 +32,19 @@ export type {
   FrameEvent,
   FrameListener,
 } from "./runtime/core/observe.js";
+export {
+  type ChoicePoint,
+  type ChoiceRecord,
+  fifoStrategy,
+  pctStrategy,
+  randomStrategy,
+  replayStrategy,
+  SimScheduler,
+  type SimSchedulerOptions,
+  type Strategy,
+  seededRandom,
+  type UncaughtError,
+} from "./runtime/core/scheduler.js";
 export type { TraceEvent, TraceListener } from "./runtime/core/trace.js";
 export {
   type Severity,

@@ -137,7 +137,7 @@ export class Stacks implements PnpManager {
 
   /** Waits until the call that asked for work has unwound (NDIS's work runs after the call). */
   later(): Promise<void> {
-    return new Promise((resolve) => this.#runtime.defer(resolve));
+    return new Promise((resolve) => this.#runtime.defer(resolve, "NDIS: PnP step"));
   }
 
   /** The PnP manager starts a virtual miniport: MiniportInitializeEx, binds above it, restart. */

@@ -234,6 +234,11 @@ export const VERIFIER_RULES = Object.freeze({
     "NdisCloseAdapterEx (DDI): from ProtocolUnbindAdapterEx, or to back out of a failing bind",
     "NdisCloseAdapterEx closes an open binding during its unbind, or during a bind that is failing",
   ),
+  NdisCloseAdapterEx_RequestsOutstanding: rule(
+    "NdisCloseAdapterEx_RequestsOutstanding",
+    "NdisCloseAdapterEx (DDI): a protocol waits for the sends and OID requests it originated before closing",
+    "no send or OID request the protocol made on a binding is still out when it calls NdisCloseAdapterEx",
+  ),
   ProtocolBindAdapterEx_SuccessWithoutOpen: rule(
     "ProtocolBindAdapterEx_SuccessWithoutOpen",
     "ProtocolBindAdapterEx (DDI): a bind succeeds once NdisOpenAdapterEx has succeeded",

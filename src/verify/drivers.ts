@@ -3,10 +3,17 @@
  * whose sends, OID answers and pauses a scenario steers, and an upper protocol that sends and
  * receives tagged frames and counts every completion and indication. Both keep the contract
  * themselves (pauses wait for what is out), so any violation left is the IM driver's.
+ *
+ * Wherever a real driver may act now or later — complete a send in the call or from its DPC, one
+ * NBL at a time or all together, pend a pause or an OID, complete a cancel at once or when its
+ * hardware says so, return a receive in the indication or after it — they ask the scheduler
+ * (`clock.choose`), and the later work goes through it (`clock.post`). The plain choice (0) is the
+ * synchronous one; the explorer tries the others.
  */
 import {
   type DRIVER_OBJECT,
   type DriverModule,
+  type HostClock,
   IF_TYPE_ETHERNET_CSMACD,
   MediaConnectStateConnected,
   MediaConnectStateDisconnected,
@@ -35,6 +42,7 @@ import {
   NDIS_SIZEOF_STATUS_INDICATION_REVISION_1,
   type NDIS_STATUS,
   NDIS_STATUS_BUFFER_TOO_SHORT,
+  NDIS_STATUS_FAILURE,
   NDIS_STATUS_INDICATION_REVISION_1,
   NDIS_STATUS_INVALID_LENGTH,
   NDIS_STATUS_LINK_STATE,
@@ -58,6 +66,7 @@ import {
   NdisMRegisterMiniportDriver,
   NdisMSendNetBufferListsComplete,
   NdisMSetMiniportAttributes,
+  NdisOidRequest,
   NdisOpenAdapterEx,
   NdisRegisterProtocolDriver,
   NdisRequestQueryInformation,
@@ -69,6 +78,7 @@ import {
   NET_IF_DIRECTION_SENDRECEIVE,
   type NET_PNP_EVENT_NOTIFICATION,
   NetEventPause,
+  NetEventRestart,
   type Out,
 } from "../index.js";
 import {
@@ -102,6 +112,8 @@ export interface LowerAdapter {
   readonly corrupt: number[];
   /** Sends held while `holdSends` is set. */
   held: NET_BUFFER_LIST[];
+  /** Sends the miniport chose to complete later (each in a scheduled task). */
+  readonly queued: Set<NET_BUFFER_LIST>;
   /** Sends completed (each NBL once). */
   sendsCompleted: number;
   /** NBLs indicated and not yet returned. */
@@ -116,6 +128,8 @@ export interface LowerAdapter {
   oidCalls: number;
   cancels: number;
   linkUp: boolean;
+  /** Between MiniportPause and MiniportRestart: the miniport indicates nothing. */
+  paused: boolean;
 }
 
 /** What a scenario tells the lower miniport to do. */
@@ -136,20 +150,24 @@ export interface LowerMiniport {
   completeHeld(adapter: LowerAdapter): void;
   /**
    * Indicates `nbls` NBLs of `shape` up; returns the tags indicated. With `resources`
-   * (NDIS_RECEIVE_FLAGS_RESOURCES) the NBLs are the miniport's again when the call returns.
+   * (NDIS_RECEIVE_FLAGS_RESOURCES) the NBLs are the miniport's again when the call returns;
+   * "choose" leaves it to the scheduler (a miniport low on receive buffers).
    */
   indicate(
     adapter: LowerAdapter,
     nbls: number,
     shape: NblShape,
     firstTag: number,
-    resources?: boolean,
+    resources?: boolean | "choose",
   ): number[];
   /** Completes the pended OID with `status`. */
   completeOid(adapter: LowerAdapter, status: NDIS_STATUS): void;
   /** Indicates NDIS_STATUS_LINK_STATE. */
   setLink(adapter: LowerAdapter, up: boolean): void;
 }
+
+/** The lower miniport's service name (the actor of its scheduled work). */
+const LOWER = "vfylower";
 
 function registration(context: unknown): NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES {
   return {
@@ -225,7 +243,7 @@ function answer(request: NDIS_OID_REQUEST): NDIS_STATUS {
   return NDIS_STATUS_SUCCESS;
 }
 
-export function lowerMiniport(): LowerMiniport {
+export function lowerMiniport(clock: HostClock): LowerMiniport {
   const control: LowerControl = { holdSends: false, pendOids: false };
   const adapters: LowerAdapter[] = [];
   let driverHandle: NDIS_HANDLE | undefined;
@@ -238,9 +256,35 @@ export function lowerMiniport(): LowerMiniport {
     a.pools = null;
   };
   const maybeCompletePause = (a: LowerAdapter): void => {
-    if (!a.pausePending || a.held.length > 0 || a.indicated.size > 0) return;
+    if (!a.pausePending || a.held.length > 0 || a.queued.size > 0 || a.indicated.size > 0) return;
     a.pausePending = false;
     NdisMPauseComplete(a.handle);
+  };
+  /** Completes `list` (NBLs this adapter holds, not chained) with SUCCESS. */
+  const completeNow = (a: LowerAdapter, list: NET_BUFFER_LIST[]): void => {
+    for (const nbl of list) {
+      a.queued.delete(nbl);
+      nbl.Status = NDIS_STATUS_SUCCESS;
+    }
+    a.sendsCompleted += list.length;
+    NdisMSendNetBufferListsComplete(a.handle, chain(list) as NET_BUFFER_LIST, 0);
+    maybeCompletePause(a);
+  };
+  /** A completion from the miniport's DPC, later: the NBLs still queued (not cancelled) go back. */
+  const completeLater = (a: LowerAdapter, list: NET_BUFFER_LIST[]): void => {
+    for (const nbl of list) a.queued.add(nbl);
+    clock.post(() => {
+      const still = list.filter((nbl) => a.queued.has(nbl));
+      if (still.length > 0) completeNow(a, still);
+    }, `${LOWER}: complete ${list.length} send(s)`);
+  };
+  /** Completes the pended OID: its answer, or `status` when that is not SUCCESS. */
+  const completeOid = (a: LowerAdapter, status: NDIS_STATUS): void => {
+    const pending = a.pendingOid;
+    if (pending === null) return;
+    a.pendingOid = null;
+    const final = status === NDIS_STATUS_SUCCESS ? answer(pending) : status;
+    NdisMOidRequestComplete(a.handle, pending, final);
   };
   const completeHeld = (a: LowerAdapter): void => {
     const list = a.held;
@@ -273,6 +317,7 @@ export function lowerMiniport(): LowerMiniport {
         sentTags: [],
         corrupt: [],
         held: [],
+        queued: new Set(),
         sendsCompleted: 0,
         indicated: new Set(),
         badReturns: 0,
@@ -282,6 +327,7 @@ export function lowerMiniport(): LowerMiniport {
         oidCalls: 0,
         cancels: 0,
         linkUp: true,
+        paused: false,
       };
       let status = NdisMSetMiniportAttributes(handle, registration(a));
       if (status !== NDIS_STATUS_SUCCESS) return status;
@@ -300,16 +346,36 @@ export function lowerMiniport(): LowerMiniport {
       if (driverHandle !== undefined) NdisMDeregisterMiniportDriver(driverHandle);
     },
     PauseHandler: (a: LowerAdapter) => {
-      if (a.held.length === 0 && a.indicated.size === 0) return NDIS_STATUS_SUCCESS;
+      a.paused = true;
       a.pausePending = true;
+      if (a.held.length === 0 && a.queued.size === 0 && a.indicated.size === 0) {
+        if (clock.choose(`${LOWER}: pause now or later`, 2) === 0) {
+          a.pausePending = false;
+          return NDIS_STATUS_SUCCESS;
+        }
+        clock.post(() => maybeCompletePause(a), `${LOWER}: complete the pause`);
+      }
       return NDIS_STATUS_PENDING;
     },
-    RestartHandler: () => NDIS_STATUS_SUCCESS,
+    RestartHandler: (a: LowerAdapter) => {
+      a.paused = false;
+      return NDIS_STATUS_SUCCESS;
+    },
     OidRequestHandler: (a: LowerAdapter, request: NDIS_OID_REQUEST) => {
       a.oidCalls++;
       if (request.DATA.QUERY_INFORMATION.Oid !== VERIFY_OID) return NDIS_STATUS_SUCCESS;
       if (control.pendOids && a.pendingOid === null) {
         a.pendingOid = request;
+        return NDIS_STATUS_PENDING;
+      }
+      if (a.pendingOid === null && clock.choose(`${LOWER}: answer an OID now or later`, 2) === 1) {
+        a.pendingOid = request;
+        clock.post(
+          () => {
+            if (a.pendingOid === request) completeOid(a, NDIS_STATUS_SUCCESS);
+          },
+          `${LOWER}: complete OID 0x${(request.DATA.QUERY_INFORMATION.Oid >>> 0).toString(16)}`,
+        );
         return NDIS_STATUS_PENDING;
       }
       return answer(request);
@@ -323,14 +389,15 @@ export function lowerMiniport(): LowerMiniport {
         a.sentTags.push(tag);
         if (!intact(frame, tag)) a.corrupt.push(tag);
       }
+      for (const nbl of list) nbl.Next = null;
       if (control.holdSends) {
-        for (const nbl of list) nbl.Next = null;
         a.held.push(...list);
         return;
       }
-      for (const nbl of list) nbl.Status = NDIS_STATUS_SUCCESS;
-      a.sendsCompleted += list.length;
-      NdisMSendNetBufferListsComplete(a.handle, nbls, 0);
+      const how = clock.choose(`${LOWER}: complete sends now, later, or one by one`, 3);
+      if (how === 0) completeNow(a, list);
+      else if (how === 1) completeLater(a, list);
+      else for (const nbl of list) completeLater(a, [nbl]);
     },
     ReturnNetBufferListsHandler: (a: LowerAdapter, nbls: NET_BUFFER_LIST) => {
       for (let nbl: NET_BUFFER_LIST | null = nbls; nbl !== null; ) {
@@ -343,15 +410,28 @@ export function lowerMiniport(): LowerMiniport {
       }
       maybeCompletePause(a);
     },
-    // Held sends carrying the cancel ID are completed NDIS_STATUS_SEND_ABORTED.
+    // Held or queued sends carrying the cancel ID are completed NDIS_STATUS_SEND_ABORTED.
     CancelSendHandler: (a: LowerAdapter, cancelId: unknown) => {
-      const aborted = a.held.filter((nbl) => NDIS_GET_NET_BUFFER_LIST_CANCEL_ID(nbl) === cancelId);
+      const match = (nbl: NET_BUFFER_LIST) => NDIS_GET_NET_BUFFER_LIST_CANCEL_ID(nbl) === cancelId;
+      const aborted = [...a.held.filter(match), ...[...a.queued].filter(match)];
       if (aborted.length === 0) return;
       a.held = a.held.filter((nbl) => !aborted.includes(nbl));
-      for (const nbl of aborted) nbl.Status = NDIS_STATUS_SEND_ABORTED;
-      a.sendsCompleted += aborted.length;
-      NdisMSendNetBufferListsComplete(a.handle, chain(aborted) as NET_BUFFER_LIST, 0);
-      maybeCompletePause(a);
+      for (const nbl of aborted) a.queued.delete(nbl);
+      const abort = () => {
+        for (const nbl of aborted) nbl.Status = NDIS_STATUS_SEND_ABORTED;
+        a.sendsCompleted += aborted.length;
+        NdisMSendNetBufferListsComplete(a.handle, chain(aborted) as NET_BUFFER_LIST, 0);
+        maybeCompletePause(a);
+      };
+      // Off the queue now; completed in the call or from the DPC.
+      if (clock.choose(`${LOWER}: complete a cancelled send now or later`, 2) === 0) abort();
+      else {
+        for (const nbl of aborted) a.queued.add(nbl);
+        clock.post(() => {
+          for (const nbl of aborted) a.queued.delete(nbl);
+          abort();
+        }, `${LOWER}: complete ${aborted.length} cancelled send(s)`);
+      }
     },
     // The device is gone: what it held is completed, as a miniport fails its queue.
     DevicePnPEventNotifyHandler: (a: LowerAdapter, event: { DevicePnPEvent: number }) => {
@@ -363,8 +443,12 @@ export function lowerMiniport(): LowerMiniport {
       a.cancels++;
       const pending = a.pendingOid;
       if (pending === null || pending.RequestId !== requestId) return;
-      a.pendingOid = null;
-      NdisMOidRequestComplete(a.handle, pending, NDIS_STATUS_REQUEST_ABORTED);
+      if (clock.choose(`${LOWER}: complete a cancelled OID now or later`, 2) === 0)
+        completeOid(a, NDIS_STATUS_REQUEST_ABORTED);
+      else
+        clock.post(() => {
+          if (a.pendingOid === pending) completeOid(a, NDIS_STATUS_REQUEST_ABORTED);
+        }, `${LOWER}: complete the cancelled OID`);
     },
   } as NDIS_MINIPORT_DRIVER_CHARACTERISTICS;
 
@@ -375,10 +459,14 @@ export function lowerMiniport(): LowerMiniport {
       return adapters.find((a) => macString(a.mac) === mac);
     },
     completeHeld,
-    indicate(a, nbls, shape, firstTag, resources = false) {
+    indicate(a, nbls, shape, firstTag, flags = false) {
+      const resources =
+        flags === "choose"
+          ? clock.choose(`${LOWER}: indicate with NDIS_RECEIVE_FLAGS_RESOURCES or not`, 2) === 1
+          : flags;
       const pools = a.pools;
       const tags: number[] = [];
-      if (pools === null) return tags;
+      if (pools === null || a.paused) return tags;
       const list: NET_BUFFER_LIST[] = [];
       let tag = firstTag;
       for (let i = 0; i < nbls; i++) {
@@ -392,8 +480,13 @@ export function lowerMiniport(): LowerMiniport {
       }
       const head = chain(list);
       if (head === null) return tags;
-      const flags = resources ? NDIS_RECEIVE_FLAGS_RESOURCES : 0;
-      NdisMIndicateReceiveNetBufferLists(a.handle, head, 0, list.length, flags);
+      NdisMIndicateReceiveNetBufferLists(
+        a.handle,
+        head,
+        0,
+        list.length,
+        resources ? NDIS_RECEIVE_FLAGS_RESOURCES : 0,
+      );
       if (resources) {
         for (const nbl of list) {
           a.indicated.delete(nbl);
@@ -403,13 +496,7 @@ export function lowerMiniport(): LowerMiniport {
       }
       return tags;
     },
-    completeOid(a, status) {
-      const pending = a.pendingOid;
-      if (pending === null) return;
-      a.pendingOid = null;
-      const final = status === NDIS_STATUS_SUCCESS ? answer(pending) : status;
-      NdisMOidRequestComplete(a.handle, pending, final);
-    },
+    completeOid,
     setLink(a, up) {
       a.linkUp = up;
       NdisMIndicateStatusEx(a.handle, {
@@ -487,9 +574,15 @@ export interface UpperBinding {
   held: NET_BUFFER_LIST[];
   /** A NetEventPause waiting for this binding's sends. */
   pendingPause: NET_PNP_EVENT_NOTIFICATION | null;
+  /** From NetEventPause to NetEventRestart: the protocol sends nothing. */
+  paused: boolean;
   readonly statuses: number[];
   readonly linkStates: number[];
   readonly oidCompletions: { request: NDIS_OID_REQUEST; status: NDIS_STATUS }[];
+  /** OID requests made through `request` that pended and have not completed. */
+  readonly oidsPending: Set<NDIS_OID_REQUEST>;
+  /** An unbind waiting for those requests before it closes the binding. */
+  unbindContext: NDIS_HANDLE | undefined;
 }
 
 export interface UpperControl {
@@ -512,9 +605,11 @@ export interface UpperProtocol {
     cancelId?: unknown,
   ): number[];
   returnHeld(b: UpperBinding): void;
+  /** Makes an OID request on `b` (NdisOidRequest), remembering it while it pends. */
+  request(b: UpperBinding, request: NDIS_OID_REQUEST): NDIS_STATUS;
 }
 
-export function upperProtocol(name = "vfyupper"): UpperProtocol {
+export function upperProtocol(name: string, clock: HostClock): UpperProtocol {
   const control: UpperControl = { holdReceives: false };
   const bindings: UpperBinding[] = [];
   let protocolHandle: NDIS_HANDLE | undefined;
@@ -537,6 +632,33 @@ export function upperProtocol(name = "vfyupper"): UpperProtocol {
     b.held = [];
     const head = chain(list);
     if (head !== null && b.handle !== undefined) NdisReturnNetBufferLists(b.handle, head, 0);
+  };
+  /** Returns those of `list` still held (a return the protocol chose to make later). */
+  const returnLater = (b: UpperBinding, list: NET_BUFFER_LIST[]): void => {
+    b.held.push(...list);
+    clock.post(() => {
+      const still = list.filter((nbl) => b.held.includes(nbl));
+      if (still.length === 0) return;
+      b.held = b.held.filter((nbl) => !still.includes(nbl));
+      const head = chain(still);
+      if (head !== null && b.handle !== undefined) NdisReturnNetBufferLists(b.handle, head, 0);
+    }, `${name}: return ${list.length} receive(s)`);
+  };
+
+  /** Closes `b`; `pended` when the unbind already returned PENDING. */
+  const close = (b: UpperBinding, pended: boolean): NDIS_STATUS => {
+    const index = bindings.indexOf(b);
+    if (index >= 0) bindings.splice(index, 1);
+    const handle = b.handle;
+    b.handle = undefined;
+    const status = handle === undefined ? NDIS_STATUS_SUCCESS : NdisCloseAdapterEx(handle);
+    releasePools(b);
+    if (status === NDIS_STATUS_PENDING) {
+      b.pendingPause = null;
+      return NDIS_STATUS_PENDING;
+    }
+    if (pended && b.unbindContext !== undefined) NdisCompleteUnbindAdapterEx(b.unbindContext);
+    return NDIS_STATUS_SUCCESS;
   };
 
   const chars: NDIS_PROTOCOL_DRIVER_CHARACTERISTICS = {
@@ -566,9 +688,12 @@ export function upperProtocol(name = "vfyupper"): UpperProtocol {
         completionStatuses: [],
         held: [],
         pendingPause: null,
+        paused: false,
         statuses: [],
         linkStates: [],
         oidCompletions: [],
+        oidsPending: new Set(),
+        unbindContext: undefined,
       };
       const out: Out<NDIS_HANDLE> = {};
       const status = NdisOpenAdapterEx(
@@ -592,29 +717,31 @@ export function upperProtocol(name = "vfyupper"): UpperProtocol {
     },
     UnbindAdapterHandlerEx: (unbindContext: NDIS_HANDLE, b: UpperBinding) => {
       returnHeld(b);
-      const index = bindings.indexOf(b);
-      if (index >= 0) bindings.splice(index, 1);
-      const status = b.handle === undefined ? NDIS_STATUS_SUCCESS : NdisCloseAdapterEx(b.handle);
-      releasePools(b);
-      if (status === NDIS_STATUS_PENDING) {
-        b.pendingPause = null;
-        (b as { unbindContext?: NDIS_HANDLE }).unbindContext = unbindContext;
-        return NDIS_STATUS_PENDING;
-      }
-      return NDIS_STATUS_SUCCESS;
+      b.unbindContext = unbindContext;
+      // A protocol closes only when its own requests are back (NdisCloseAdapterEx).
+      if (b.oidsPending.size > 0) return NDIS_STATUS_PENDING;
+      return close(b, false);
     },
     OpenAdapterCompleteHandlerEx: () => {},
-    CloseAdapterCompleteHandlerEx: (b: UpperBinding & { unbindContext?: NDIS_HANDLE }) => {
+    CloseAdapterCompleteHandlerEx: (b: UpperBinding) => {
       if (b.unbindContext !== undefined) NdisCompleteUnbindAdapterEx(b.unbindContext);
     },
     NetPnPEventHandler: (b: UpperBinding | null, event: NET_PNP_EVENT_NOTIFICATION) => {
+      if (b !== null && event.NetPnPEvent.NetEvent === NetEventRestart) b.paused = false;
       if (b === null || event.NetPnPEvent.NetEvent !== NetEventPause) return NDIS_STATUS_SUCCESS;
-      if (b.outstanding.size === 0) return NDIS_STATUS_SUCCESS;
+      b.paused = true;
+      if (b.outstanding.size === 0) {
+        if (clock.choose(`${name}: pause now or later`, 2) === 0) return NDIS_STATUS_SUCCESS;
+        clock.post(() => maybeCompletePause(b), `${name}: complete the pause`);
+      }
       b.pendingPause = event;
       return NDIS_STATUS_PENDING;
     },
     OidRequestCompleteHandler: (b: UpperBinding, request: NDIS_OID_REQUEST, status: number) => {
       b.oidCompletions.push({ request, status });
+      b.oidsPending.delete(request);
+      if (b.oidsPending.size === 0 && b.unbindContext !== undefined && b.handle !== undefined)
+        close(b, true);
     },
     StatusHandlerEx: (
       b: UpperBinding,
@@ -640,13 +767,16 @@ export function upperProtocol(name = "vfyupper"): UpperProtocol {
         if (!intact(frame, tag)) b.corrupt.push(tag);
       }
       if ((flags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0) return;
+      const list: NET_BUFFER_LIST[] = [];
+      for (let nbl: NET_BUFFER_LIST | null = nbls; nbl !== null; nbl = nbl.Next) list.push(nbl);
       if (control.holdReceives) {
-        for (let nbl: NET_BUFFER_LIST | null = nbls; nbl !== null; ) {
-          const next: NET_BUFFER_LIST | null = nbl.Next;
-          nbl.Next = null;
-          b.held.push(nbl);
-          nbl = next;
-        }
+        for (const nbl of list) nbl.Next = null;
+        b.held.push(...list);
+        return;
+      }
+      if (clock.choose(`${name}: return receives now or later`, 2) === 1) {
+        for (const nbl of list) nbl.Next = null;
+        returnLater(b, list);
         return;
       }
       if (b.handle !== undefined) NdisReturnNetBufferLists(b.handle, nbls, 0);
@@ -677,7 +807,8 @@ export function upperProtocol(name = "vfyupper"): UpperProtocol {
     send(b, nbls, shape, firstTag, cancelId) {
       const tags: number[] = [];
       const pools = b.pools;
-      if (pools === null || b.handle === undefined || protocolHandle === undefined) return tags;
+      if (pools === null || b.handle === undefined || protocolHandle === undefined || b.paused)
+        return tags;
       const list: NET_BUFFER_LIST[] = [];
       let tag = firstTag;
       for (let i = 0; i < nbls; i++) {
@@ -696,6 +827,13 @@ export function upperProtocol(name = "vfyupper"): UpperProtocol {
       return tags;
     },
     returnHeld,
+    request(b, request) {
+      if (b.handle === undefined) return NDIS_STATUS_FAILURE;
+      b.oidsPending.add(request);
+      const status = NdisOidRequest(b.handle, request);
+      if (status !== NDIS_STATUS_PENDING) b.oidsPending.delete(request);
+      return status;
+    },
     module: {
       DriverEntry: (DriverObject: DRIVER_OBJECT) => {
         const out: Out<NDIS_HANDLE> = {};

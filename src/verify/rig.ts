@@ -1,13 +1,15 @@
 /**
- * One scenario's machine: a fresh NdisHost on a ManualClock, verifier strict, with the suite's
- * lower miniport under the IM driver under test and the suite's upper protocol over each of its
- * virtual miniports. The virtual miniports are found from `host.adapters` after bring-up.
+ * One scenario's machine: a fresh NdisHost on a simulated scheduler (virtual time; a strategy
+ * picks the order of everything deferred), verifier strict, with the suite's lower miniport under
+ * the IM driver under test and the suite's upper protocol over each of its virtual miniports. The
+ * virtual miniports are found from `host.adapters` after bring-up.
  */
 import {
   type DriverModule,
-  ManualClock,
+  fifoStrategy,
   NDIS_STATUS_SUCCESS,
   NdisHost,
+  SimScheduler,
   type Violation,
 } from "../index.js";
 import {
@@ -31,9 +33,14 @@ export function check(condition: boolean, message: string): asserts condition {
   if (!condition) throw new CheckFailed(message);
 }
 
-/** lets NDIS's deferred work and the promises it resolves run (no time passes). */
-export async function flush(): Promise<void> {
-  for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+/** Lets every promise the last step resolved run (the host's own continuations). */
+export function drain(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/** The run went on longer than any scenario should: a livelock, or a driver that never rests. */
+export class StepLimit extends Error {
+  override name = "StepLimit";
 }
 
 export interface RigOptions {
@@ -45,13 +52,18 @@ export interface RigOptions {
   readonly lowers?: readonly string[];
   /** Bring-up order. Default "adapter-first". */
   readonly order?: "adapter-first" | "im-first";
+  /** The scheduler of the run. Default: FIFO, no faults (the plain run). */
+  readonly scheduler?: SimScheduler;
+  /** Give up after this many scheduler steps. Default 200 000. */
+  readonly maxSteps?: number;
 }
 
 export class Rig {
-  readonly clock = new ManualClock();
+  readonly clock: SimScheduler;
   readonly host: NdisHost;
-  readonly lower: LowerMiniport = lowerMiniport();
-  readonly upper: UpperProtocol = upperProtocol(UPPER_SERVICE);
+  readonly lower: LowerMiniport;
+  readonly upper: UpperProtocol;
+  readonly maxSteps: number;
   readonly service: string;
   readonly lowers: readonly string[];
   readonly #module: DriverModule | string;
@@ -60,6 +72,10 @@ export class Rig {
   #nextTag = 1;
 
   constructor(options: RigOptions) {
+    this.clock = options.scheduler ?? new SimScheduler(fifoStrategy());
+    this.maxSteps = options.maxSteps ?? 200_000;
+    this.lower = lowerMiniport(this.clock);
+    this.upper = upperProtocol(UPPER_SERVICE, this.clock);
     this.host = new NdisHost({ clock: this.clock, verifier: "strict", bindings: [] });
     this.service = options.service;
     this.lowers = options.lowers ?? ["lower0"];
@@ -72,11 +88,57 @@ export class Rig {
     return first;
   }
 
+  /** Host operations in flight: while there are, their continuations run after every step. */
+  #busy = 0;
+
+  /** Starts tracking a host operation (its continuations must run between steps). */
+  track<T>(operation: Promise<T>): Promise<T> {
+    this.#busy++;
+    const done = () => {
+      this.#busy--;
+    };
+    operation.then(done, done);
+    return operation;
+  }
+
   /**
-   * Waits for a host operation, advancing host time half a second at a time (so the verifier's
-   * watchdogs fire on what never completes) up to `limitMs`.
+   * Runs one scheduler step (the strategy's pick), then — while a host operation is in flight —
+   * the promise continuations it set off, so the host's next PnP step comes before the next pick.
+   */
+  async #step(): Promise<boolean> {
+    if (this.clock.steps >= this.maxSteps)
+      throw new StepLimit(`the run took more than ${this.maxSteps} scheduler steps`);
+    const moved = this.clock.step();
+    if (this.#busy > 0) await drain();
+    return moved;
+  }
+
+  /** Runs everything ready (and what it makes ready) until nothing is; no time passes unless the strategy lets it. */
+  async settle(): Promise<void> {
+    for (;;) {
+      await drain();
+      if (this.clock.ready === 0) return;
+      while (this.clock.ready > 0) {
+        await this.#step();
+        // A driver's own promises (rare in driver code) run at least every 256 steps.
+        if ((this.clock.steps & 0xff) === 0) await drain();
+      }
+    }
+  }
+
+  /** Lets `ms` of virtual time pass, running everything that falls due on the way. */
+  async advance(ms: number): Promise<void> {
+    const end = this.clock.now() + BigInt(Math.round(ms * 1_000_000));
+    await this.settle();
+    while (this.clock.advanceTo(end)) await this.settle();
+  }
+
+  /**
+   * Waits for a host operation, running the scheduler (and letting virtual time pass when nothing
+   * else can happen, so the verifier's watchdogs fire on what never completes) up to `limitMs`.
    */
   async drive<T>(what: string, operation: Promise<T>, limitMs = 40_000): Promise<T> {
+    this.track(operation);
     let outcome: { ok: true; value: T } | { ok: false; error: unknown } | null = null;
     operation.then(
       (value) => {
@@ -86,10 +148,12 @@ export class Rig {
         outcome = { ok: false, error };
       },
     );
-    await flush();
-    for (let waited = 0; outcome === null && waited < limitMs; waited += 500) {
-      this.clock.advance(500);
-      await flush();
+    const end = this.clock.now() + BigInt(limitMs * 1_000_000);
+    await drain();
+    while (outcome === null && this.clock.now() < end) {
+      if (this.clock.ready > 0) await this.#step();
+      else if (!this.clock.advanceTo(end)) await drain();
+      else await this.#step();
     }
     const done = outcome as { ok: true; value: T } | { ok: false; error: unknown } | null;
     if (done === null)

@@ -10,19 +10,20 @@ import {
   type NDIS_HANDLE,
   NDIS_STATUS_BUFFER_TOO_SHORT,
   NDIS_STATUS_INVALID_LENGTH,
+  NDIS_STATUS_PAUSED,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_REQUEST_ABORTED,
+  NDIS_STATUS_RESOURCES,
   NDIS_STATUS_SEND_ABORTED,
   NDIS_STATUS_SUCCESS,
   NdisCancelOidRequest,
   NdisCancelSendNetBufferLists,
-  NdisOidRequest,
   NdisRequestQueryInformation,
   NdisRequestSetInformation,
 } from "../index.js";
 import { VERIFY_OID, VERIFY_OID_VALUE } from "./drivers.js";
 import type { NblShape } from "./frames.js";
-import { CheckFailed, check, flush, type Rig, type RigOptions } from "./rig.js";
+import { CheckFailed, check, type Rig, type RigOptions } from "./rig.js";
 
 export interface Scenario {
   readonly name: string;
@@ -34,6 +35,11 @@ export interface Scenario {
   readonly run: (rig: Rig) => Promise<void>;
   /** False when the scenario ends with the host unable to report live objects (shutdown). */
   readonly checkLeaks?: boolean;
+  /**
+   * True when its checks hold whatever faults the explorer injects into the driver under test
+   * (an allocation failing with NDIS_STATUS_RESOURCES, an open or close pending).
+   */
+  readonly faults?: boolean;
   readonly rig?: Partial<Pick<RigOptions, "lowers">>;
 }
 
@@ -52,7 +58,7 @@ async function exchange(rig: Rig, lower: string, nbls: number, shape: NblShape):
   const statusesBefore = up.completionStatuses.length;
   const tags = rig.upper.send(up, nbls, shape, rig.tags(nbls * shape.nbs));
   check(tags.length === nbls * shape.nbs, `send ${what}: the suite could not allocate the NBLs`);
-  await flush();
+  await rig.settle();
   const seen = down.sentTags.slice(sentBefore);
   check(
     seen.length === tags.length && seen.every((t, i) => t === tags[i]),
@@ -73,7 +79,7 @@ async function exchange(rig: Rig, lower: string, nbls: number, shape: NblShape):
   const receivedBefore = up.receivedTags.length;
   const returnedBefore = down.returned;
   const rtags = rig.lower.indicate(down, nbls, shape, rig.tags(nbls * shape.nbs));
-  await flush();
+  await rig.settle();
   const got = up.receivedTags.slice(receivedBefore);
   check(
     got.length === rtags.length && got.every((t, i) => t === rtags[i]),
@@ -102,6 +108,7 @@ async function removeIn(rig: Rig, order: "adapter" | "im", surprise = false): Pr
 }
 
 async function oidRequest(
+  rig: Rig,
   handle: NDIS_HANDLE,
   type: number,
   length: number,
@@ -113,8 +120,10 @@ async function oidRequest(
     InformationBuffer: new Uint8Array(length),
     RequestId: requestId,
   });
-  const status = NdisOidRequest(handle, request);
-  await flush();
+  const binding = rig.upper.bindings.find((b) => b.handle === handle);
+  check(binding !== undefined, "the upper protocol has no binding for that handle");
+  const status = rig.upper.request(binding, request);
+  await rig.settle();
   return { request, status };
 }
 
@@ -127,6 +136,54 @@ function finalStatus(
   if (started.status !== NDIS_STATUS_PENDING) return started.status;
   return rig.upperOver(lower).oidCompletions.find((c) => c.request === started.request)?.status;
 }
+
+/** One thing that happens in a race: its label (`actor: what`) and the act. */
+type Act = readonly [label: string, act: () => void];
+
+/**
+ * Posts each act as a task on the scheduler: the strategy picks the order they (and everything
+ * they set off) run in, then the race runs to rest.
+ */
+async function race(rig: Rig, acts: readonly Act[]): Promise<void> {
+  for (const [label, act] of acts) rig.clock.post(act, label);
+  await rig.settle();
+}
+
+/** A host operation started inside a race, for the scenario to wait on after it. */
+class Started {
+  promise: Promise<unknown> | null = null;
+  readonly what: string;
+  constructor(what: string) {
+    this.what = what;
+  }
+  start(rig: Rig, operation: () => Promise<unknown>): () => void {
+    return () => {
+      this.promise = rig.track(operation());
+    };
+  }
+  async finish(rig: Rig): Promise<void> {
+    check(this.promise !== null, `${this.what} never started`);
+    await rig.drive(this.what, this.promise);
+  }
+}
+
+/** Every send the upper protocol made completed exactly once, with an acceptable status. */
+function sendsAccounted(rig: Rig, lower: string, allowed: readonly number[]): void {
+  const up = rig.upperOver(lower);
+  check(up.outstanding.size === 0, `${up.outstanding.size} send(s) never completed to the sender`);
+  check(up.badCompletions === 0, "a send was completed twice, or an NBL not sent was completed");
+  const odd = up.completionStatuses.find((s) => !allowed.includes(s));
+  check(odd === undefined, `a send completed with ${hex(odd ?? 0)}`);
+}
+
+/** Every NBL the lower miniport indicated came back exactly once. */
+function receivesAccounted(rig: Rig, lower: string): void {
+  const down = rig.lowerAdapter(lower);
+  check(down.indicated.size === 0, `${down.indicated.size} receive(s) never came back below`);
+  check(down.badReturns === 0, "an NBL was returned below twice, or one never indicated");
+}
+
+const SENT_OK = [NDIS_STATUS_SUCCESS, NDIS_STATUS_PAUSED, NDIS_STATUS_RESOURCES];
 
 export const SCENARIOS: readonly Scenario[] = [
   {
@@ -193,18 +250,17 @@ export const SCENARIOS: readonly Scenario[] = [
       // Sends in flight at the lower miniport when the lower stack's pause starts.
       rig.lower.control.holdSends = true;
       rig.upper.send(up, 16, SMOKE, rig.tags(16));
-      await flush();
+      await rig.settle();
       check(
         down.held.length === 16,
         `only ${down.held.length} of 16 sends reached the lower miniport`,
       );
       let paused = false;
-      const pausing = rig.host.pauseStack("lower0").then(() => {
+      const pausing = rig.track(rig.host.pauseStack("lower0")).then(() => {
         paused = true;
       });
-      await flush();
-      rig.clock.advance(1000);
-      await flush();
+      await rig.settle();
+      await rig.advance(1000);
       check(
         !paused,
         "the lower stack's pause completed while 16 forwarded sends were still out below",
@@ -223,18 +279,17 @@ export const SCENARIOS: readonly Scenario[] = [
       const vm = rig.vmOver("lower0");
       rig.upper.control.holdReceives = true;
       rig.lower.indicate(down, 8, SMOKE, rig.tags(8));
-      await flush();
+      await rig.settle();
       check(
         up.held.length === 8,
         `only ${up.held.length} of 8 receives reached the upper protocol`,
       );
       paused = false;
-      const pausingVm = rig.host.pauseStack(vm).then(() => {
+      const pausingVm = rig.track(rig.host.pauseStack(vm)).then(() => {
         paused = true;
       });
-      await flush();
-      rig.clock.advance(1000);
-      await flush();
+      await rig.settle();
+      await rig.advance(1000);
       rig.upper.control.holdReceives = false;
       check(
         !paused,
@@ -261,14 +316,14 @@ export const SCENARIOS: readonly Scenario[] = [
       rig.lower.control.holdSends = true;
       rig.upper.send(up, 8, SMOKE, rig.tags(8), "vfy-cancel-a");
       rig.upper.send(up, 8, SMOKE, rig.tags(8), "vfy-cancel-b");
-      await flush();
+      await rig.settle();
       check(
         down.held.length === 16,
         `only ${down.held.length} of 16 sends reached the lower miniport`,
       );
       const before = up.completionStatuses.length;
       NdisCancelSendNetBufferLists(up.handle as NDIS_HANDLE, "vfy-cancel-a");
-      await flush();
+      await rig.settle();
       const aborted = up.completionStatuses.slice(before);
       check(
         aborted.length === 8 && aborted.every((s) => s === NDIS_STATUS_SEND_ABORTED),
@@ -276,7 +331,7 @@ export const SCENARIOS: readonly Scenario[] = [
       );
       rig.lower.control.holdSends = false;
       rig.lower.completeHeld(down);
-      await flush();
+      await rig.settle();
       const rest = up.completionStatuses.slice(before + 8);
       check(
         rest.length === 8 && rest.every((s) => s === NDIS_STATUS_SUCCESS),
@@ -303,7 +358,7 @@ export const SCENARIOS: readonly Scenario[] = [
       for (const shape of [SMOKE, { nbs: 3, mdls: 3, size: 1514 }]) {
         const before = up.receivedTags.length;
         const tags = rig.lower.indicate(down, 16, shape, rig.tags(16 * shape.nbs), true);
-        await flush();
+        await rig.settle();
         const got = up.receivedTags.slice(before);
         check(
           got.length === tags.length && got.every((t, i) => t === tags[i]),
@@ -331,7 +386,7 @@ export const SCENARIOS: readonly Scenario[] = [
       const handle = up.handle as NDIS_HANDLE;
       const down = rig.lowerAdapter("lower0");
 
-      const short = await oidRequest(handle, NdisRequestQueryInformation, 2);
+      const short = await oidRequest(rig, handle, NdisRequestQueryInformation, 2);
       const shortStatus = finalStatus(rig, "lower0", short);
       check(
         shortStatus === NDIS_STATUS_BUFFER_TOO_SHORT,
@@ -341,7 +396,7 @@ export const SCENARIOS: readonly Scenario[] = [
         short.request.DATA.QUERY_INFORMATION.BytesNeeded === 4,
         `a short query came back with BytesNeeded ${short.request.DATA.QUERY_INFORMATION.BytesNeeded}, not 4`,
       );
-      const shortSet = await oidRequest(handle, NdisRequestSetInformation, 2);
+      const shortSet = await oidRequest(rig, handle, NdisRequestSetInformation, 2);
       const shortSetStatus = finalStatus(rig, "lower0", shortSet);
       check(
         shortSetStatus === NDIS_STATUS_INVALID_LENGTH,
@@ -351,7 +406,7 @@ export const SCENARIOS: readonly Scenario[] = [
         shortSet.request.DATA.SET_INFORMATION.BytesNeeded === 4,
         `a short set came back with BytesNeeded ${shortSet.request.DATA.SET_INFORMATION.BytesNeeded}, not 4`,
       );
-      const ok = await oidRequest(handle, NdisRequestQueryInformation, 4);
+      const ok = await oidRequest(rig, handle, NdisRequestQueryInformation, 4);
       const okStatus = finalStatus(rig, "lower0", ok);
       const buffer = ok.request.DATA.QUERY_INFORMATION.InformationBuffer;
       check(
@@ -364,16 +419,15 @@ export const SCENARIOS: readonly Scenario[] = [
 
       // Pended at the lower miniport, completed later.
       rig.lower.control.pendOids = true;
-      const pended = await oidRequest(handle, NdisRequestQueryInformation, 4, "vfy-pended");
+      const pended = await oidRequest(rig, handle, NdisRequestQueryInformation, 4, "vfy-pended");
       check(down.pendingOid !== null, "the request never reached the lower miniport");
-      rig.clock.advance(2000);
-      await flush();
+      await rig.advance(2000);
       check(
         finalStatus(rig, "lower0", pended) === undefined,
         "the request completed above while the lower miniport still held it",
       );
       rig.lower.completeOid(down, NDIS_STATUS_SUCCESS);
-      await flush();
+      await rig.settle();
       const pendedStatus = finalStatus(rig, "lower0", pended);
       check(
         pendedStatus === NDIS_STATUS_SUCCESS,
@@ -385,10 +439,10 @@ export const SCENARIOS: readonly Scenario[] = [
       );
 
       // Cancelled while pended below.
-      const cancelled = await oidRequest(handle, NdisRequestQueryInformation, 4, "vfy-cancel");
+      const cancelled = await oidRequest(rig, handle, NdisRequestQueryInformation, 4, "vfy-cancel");
       check(down.pendingOid !== null, "the second request never reached the lower miniport");
       NdisCancelOidRequest(handle, "vfy-cancel");
-      await flush();
+      await rig.settle();
       check(
         down.cancels > 0,
         "the cancel never reached the lower miniport (MiniportCancelOidRequest)",
@@ -416,9 +470,9 @@ export const SCENARIOS: readonly Scenario[] = [
       rig.upper.send(up, 16, SMOKE, rig.tags(16));
       rig.upper.control.holdReceives = true;
       rig.lower.indicate(down, 8, SMOKE, rig.tags(8));
-      await flush();
-      const removing = rig.host.removeAdapter("lower0", { surprise: true });
-      await flush();
+      await rig.settle();
+      const removing = rig.track(rig.host.removeAdapter("lower0", { surprise: true }));
+      await rig.settle();
       rig.upper.control.holdReceives = false;
       rig.upper.returnHeld(up);
       await rig.drive("surprise-removing lower0", removing);
@@ -469,18 +523,250 @@ export const SCENARIOS: readonly Scenario[] = [
       const down = rig.lowerAdapter("lower0");
       const up = rig.upperOver("lower0");
       rig.lower.setLink(down, false);
-      await flush();
+      await rig.settle();
       check(
         up.linkStates.at(-1) === MediaConnectStateDisconnected,
         "a link-down of the lower adapter never reached the protocol above",
       );
       rig.lower.setLink(down, true);
-      await flush();
+      await rig.settle();
       check(
         up.linkStates.at(-1) === MediaConnectStateConnected,
         "a link-up of the lower adapter never reached the protocol above",
       );
       await exchange(rig, "lower0", 1, SMOKE);
+      await rig.down();
+    },
+  },
+  // ————————————————————————————————————————————— races: the explorer picks the order of the acts
+  {
+    name: "race-pause-traffic",
+    description:
+      "sends and receives race the pause of the lower stack and of the virtual miniport's stack; the miniport below completes sends now, later or one NBL at a time",
+    contract:
+      "Pausing a driver stack under traffic: a pause completes only when every send is completed and every indicated NBL returned",
+    faults: true,
+    run: async (rig) => {
+      await rig.up();
+      const vm = rig.vmOver("lower0");
+      const up = rig.upperOver("lower0");
+      const down = rig.lowerAdapter("lower0");
+      const lowerPause = new Started("pausing lower0");
+      const vmPause = new Started(`pausing ${vm}`);
+      await race(rig, [
+        ["vfyupper: send 4 NBLs", () => rig.upper.send(up, 4, SMOKE, rig.tags(4))],
+        ["vfyupper: send 4 NBLs", () => rig.upper.send(up, 4, SMOKE, rig.tags(4))],
+        ["vfylower: indicate 4 NBLs", () => rig.lower.indicate(down, 4, SMOKE, rig.tags(4))],
+        ["vfylower: indicate 4 NBLs", () => rig.lower.indicate(down, 4, SMOKE, rig.tags(4))],
+        ["PnP: pause lower0", lowerPause.start(rig, () => rig.host.pauseStack("lower0"))],
+        [`PnP: pause ${vm}`, vmPause.start(rig, () => rig.host.pauseStack(vm))],
+      ]);
+      await lowerPause.finish(rig);
+      await vmPause.finish(rig);
+      sendsAccounted(rig, "lower0", SENT_OK);
+      receivesAccounted(rig, "lower0");
+      await rig.drive("restarting lower0", rig.host.restartStack("lower0"));
+      await rig.drive(`restarting ${vm}`, rig.host.restartStack(vm));
+      await rig.down();
+    },
+  },
+  {
+    name: "race-vm-pause-receives",
+    description:
+      "receives from below race the pause of the virtual miniport's stack while the protocol above returns earlier ones now or later",
+    contract:
+      "MiniportPause: from the call on, the virtual miniport indicates nothing, and its pause completes only when every NBL it indicated is back",
+    faults: true,
+    run: async (rig) => {
+      await rig.up();
+      const vm = rig.vmOver("lower0");
+      const down = rig.lowerAdapter("lower0");
+      const pause = new Started(`pausing ${vm}`);
+      await race(rig, [
+        ["vfylower: indicate 2 NBLs", () => rig.lower.indicate(down, 2, SMOKE, rig.tags(2))],
+        [`PnP: pause ${vm}`, pause.start(rig, () => rig.host.pauseStack(vm))],
+        ["vfylower: indicate 2 NBLs", () => rig.lower.indicate(down, 2, SMOKE, rig.tags(2))],
+        ["vfylower: indicate 2 NBLs", () => rig.lower.indicate(down, 2, SMOKE, rig.tags(2))],
+      ]);
+      await pause.finish(rig);
+      receivesAccounted(rig, "lower0");
+      await rig.drive(`restarting ${vm}`, rig.host.restartStack(vm));
+      await exchange(rig, "lower0", 2, SMOKE);
+      await rig.down();
+    },
+  },
+  {
+    name: "race-oid-cancel",
+    description:
+      "an OID request through the IM driver races its cancel; the miniport below answers now or later and completes the cancel now or later",
+    contract:
+      "NdisCancelOidRequest → MiniportCancelOidRequest: the request completes exactly once, SUCCESS or NDIS_STATUS_REQUEST_ABORTED",
+    faults: true,
+    run: async (rig) => {
+      await rig.up();
+      const up = rig.upperOver("lower0");
+      const handle = up.handle as NDIS_HANDLE;
+      const request = makeOidRequest({
+        RequestType: NdisRequestQueryInformation,
+        Oid: VERIFY_OID,
+        InformationBuffer: new Uint8Array(4),
+        RequestId: "vfy-race",
+      });
+      let status: number | null = null;
+      await race(rig, [
+        [
+          "vfyupper: query the OID",
+          () => {
+            status = rig.upper.request(up, request);
+          },
+        ],
+        ["vfyupper: cancel it", () => NdisCancelOidRequest(handle, "vfy-race")],
+      ]);
+      const returned = status as number | null;
+      const completions = up.oidCompletions.filter((c) => c.request === request);
+      check(returned !== null, "the OID request was never made");
+      if (returned === NDIS_STATUS_PENDING)
+        check(
+          completions.length === 1,
+          `a pended OID request was completed ${completions.length} time(s)`,
+        );
+      else
+        check(completions.length === 0, "an OID request that returned a status was completed too");
+      const final = returned === NDIS_STATUS_PENDING ? completions[0]?.status : returned;
+      check(
+        final === NDIS_STATUS_SUCCESS ||
+          final === NDIS_STATUS_REQUEST_ABORTED ||
+          final === NDIS_STATUS_RESOURCES,
+        `the raced OID request ended ${hex(final ?? 0)}`,
+      );
+      await rig.down();
+    },
+  },
+  {
+    name: "race-surprise-removal",
+    description:
+      "the lower adapter is surprise-removed while sends, receives and an OID request are in flight in any order",
+    contract:
+      "Surprise removal under load: every NBL completed or returned once, the OID completed, the virtual miniport halted with nothing outstanding",
+    faults: true,
+    run: async (rig) => {
+      await rig.up();
+      const up = rig.upperOver("lower0");
+      const down = rig.lowerAdapter("lower0");
+      const handle = up.handle as NDIS_HANDLE;
+      const request = makeOidRequest({
+        RequestType: NdisRequestQueryInformation,
+        Oid: VERIFY_OID,
+        InformationBuffer: new Uint8Array(4),
+        RequestId: "vfy-race",
+      });
+      let status: number | null = null;
+      const removal = new Started("surprise-removing lower0");
+      await race(rig, [
+        ["vfyupper: send 4 NBLs", () => rig.upper.send(up, 4, SMOKE, rig.tags(4))],
+        ["vfylower: indicate 4 NBLs", () => rig.lower.indicate(down, 4, SMOKE, rig.tags(4))],
+        [
+          "vfyupper: query the OID",
+          () => {
+            status = rig.upper.request(up, request);
+          },
+        ],
+        [
+          "PnP: surprise-remove lower0",
+          removal.start(rig, () => rig.host.removeAdapter("lower0", { surprise: true })),
+        ],
+      ]);
+      await removal.finish(rig);
+      check(up.outstanding.size === 0, `${up.outstanding.size} send(s) never completed`);
+      check(up.badCompletions === 0, "a send was completed twice");
+      check(down.indicated.size === 0, `${down.indicated.size} receive(s) never came back below`);
+      check(down.badReturns === 0, "an NBL was returned below twice");
+      const returned = status as number | null;
+      if (returned === NDIS_STATUS_PENDING)
+        check(
+          up.oidCompletions.filter((c) => c.request === request).length === 1,
+          "the OID request pended through the removal was not completed exactly once",
+        );
+      await rig.down();
+    },
+  },
+  {
+    name: "race-receive-resources",
+    description:
+      "the miniport below indicates some receives with NDIS_RECEIVE_FLAGS_RESOURCES (low on buffers) and the protocol above returns the others now or later, while sends go down",
+    contract:
+      "NDIS_RECEIVE_FLAGS_RESOURCES: whatever the protocol above does, NBLs indicated under RESOURCES are the miniport's again when the call returns",
+    faults: true,
+    run: async (rig) => {
+      await rig.up();
+      const up = rig.upperOver("lower0");
+      const down = rig.lowerAdapter("lower0");
+      await race(rig, [
+        [
+          "vfylower: indicate 2 NBLs",
+          () => rig.lower.indicate(down, 2, SMOKE, rig.tags(2), "choose"),
+        ],
+        [
+          "vfylower: indicate 2 NBLs",
+          () => rig.lower.indicate(down, 2, SMOKE, rig.tags(2), "choose"),
+        ],
+        [
+          "vfylower: indicate 2 NBLs",
+          () => rig.lower.indicate(down, 2, SMOKE, rig.tags(2), "choose"),
+        ],
+        ["vfyupper: send 2 NBLs", () => rig.upper.send(up, 2, SMOKE, rig.tags(2))],
+      ]);
+      check(up.corrupt.length === 0, `frame ${up.corrupt[0]} arrived altered above`);
+      sendsAccounted(rig, "lower0", SENT_OK);
+      receivesAccounted(rig, "lower0");
+      await rig.down();
+    },
+  },
+  {
+    name: "race-unbind-receives",
+    description:
+      "the IM driver is unloaded (its bindings unbound, its virtual miniports halted) while receives it indicated are still being returned from above",
+    contract:
+      "Unbinding with receives in flight: every NBL is returned below before NdisCloseAdapterEx, none after",
+    faults: true,
+    run: async (rig) => {
+      await rig.up();
+      const down = rig.lowerAdapter("lower0");
+      const unload = new Started(`unloading ${rig.service}`);
+      await race(rig, [
+        ["vfylower: indicate 4 NBLs", () => rig.lower.indicate(down, 4, SMOKE, rig.tags(4))],
+        ["vfylower: indicate 4 NBLs", () => rig.lower.indicate(down, 4, SMOKE, rig.tags(4))],
+        [`PnP: unload ${rig.service}`, unload.start(rig, () => rig.host.unloadDriver(rig.service))],
+      ]);
+      await unload.finish(rig);
+      receivesAccounted(rig, "lower0");
+      await rig.down();
+    },
+  },
+  {
+    name: "race-disable-vm",
+    description:
+      "the user disables the virtual miniport while the adapter below indicates receives and link changes; later re-enables it and traffic flows",
+    contract:
+      "Disabling a virtual miniport (MiniportHaltEx with NdisHaltDeviceDisabled) while its lower binding stays open; NetEventIMReEnableDevice",
+    faults: true,
+    run: async (rig) => {
+      await rig.up();
+      const vm = rig.vmOver("lower0");
+      const down = rig.lowerAdapter("lower0");
+      const disable = new Started(`disabling ${vm}`);
+      await race(rig, [
+        ["vfylower: indicate 4 NBLs", () => rig.lower.indicate(down, 4, SMOKE, rig.tags(4))],
+        ["vfylower: link down", () => rig.lower.setLink(down, false)],
+        [`PnP: disable ${vm}`, disable.start(rig, () => rig.host.disableAdapter(vm))],
+        ["vfylower: indicate 4 NBLs", () => rig.lower.indicate(down, 4, SMOKE, rig.tags(4))],
+        ["vfylower: link up", () => rig.lower.setLink(down, true)],
+      ]);
+      await disable.finish(rig);
+      receivesAccounted(rig, "lower0");
+      await rig.drive(`enabling ${vm}`, rig.host.enableAdapter(vm));
+      await rig.bindUpper();
+      await exchange(rig, "lower0", 2, SMOKE);
       await rig.down();
     },
   },

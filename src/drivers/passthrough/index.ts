@@ -46,13 +46,12 @@ import {
 } from "./miniport.js";
 import { MPCancelOidRequest, MPOidRequest, PtOidRequestComplete } from "./oid.js";
 import {
-  allGlobals,
   PtBindAdapter,
   PtCloseAdapterComplete,
-  PtNetPnPEvent,
   PtOpenAdapterComplete,
   PtStatus,
   PtUnbindAdapter,
+  ptNetPnPEventFor,
 } from "./protocol.js";
 
 /** The driver's own version, reported in both characteristics tables (free-form for NDIS). */
@@ -116,7 +115,7 @@ export function DriverEntry(DriverObject: DRIVER_OBJECT, RegistryPath: string): 
     UnbindAdapterHandlerEx: PtUnbindAdapter,
     OpenAdapterCompleteHandlerEx: PtOpenAdapterComplete,
     CloseAdapterCompleteHandlerEx: PtCloseAdapterComplete,
-    NetPnPEventHandler: PtNetPnPEvent,
+    NetPnPEventHandler: ptNetPnPEventFor(globals),
     OidRequestCompleteHandler: PtOidRequestComplete,
     StatusHandlerEx: PtStatus,
     ReceiveNetBufferListsHandler: PtReceiveNetBufferLists,
@@ -133,6 +132,5 @@ export function DriverEntry(DriverObject: DRIVER_OBJECT, RegistryPath: string): 
   globals.ProtocolHandle = protocolHandle.value;
 
   NdisIMAssociateMiniport(globals.MiniportDriverHandle, globals.ProtocolHandle);
-  allGlobals.add(globals);
   return NDIS_STATUS_SUCCESS;
 }

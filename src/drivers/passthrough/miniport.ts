@@ -28,7 +28,7 @@ import {
 } from "../../ddi.js";
 import { generalAttributesHeader, targetVersion } from "../shared/revisions.js";
 import { type ADAPT, forgetGlobals, globalsOf, type VELAN } from "./globals.js";
-import { allGlobals, closeLower } from "./protocol.js";
+import { closeLower } from "./protocol.js";
 
 /**
  * MiniportInitializeEx: NDIS starts the VELAN the binding asked for. PASSIVE_LEVEL. Sets the
@@ -112,7 +112,6 @@ export const MPDriverUnload: MINIPORT_DRIVER_UNLOAD = (DriverObject: DRIVER_OBJE
   if (globals.ProtocolHandle !== undefined) NdisDeregisterProtocolDriver(globals.ProtocolHandle);
   if (globals.MiniportDriverHandle !== undefined)
     NdisMDeregisterMiniportDriver(globals.MiniportDriverHandle);
-  allGlobals.delete(globals);
   forgetGlobals(DriverObject);
 };
 

@@ -167,33 +167,34 @@ export const PtCloseAdapterComplete: PROTOCOL_CLOSE_ADAPTER_COMPLETE_EX = (
  *   (a refusal above vetoes). NetEventPause/NetEventRestart are never propagated: NDIS generates
  *   them for the stack above itself. A pause of the binding pends until the sends forwarded down
  *   it have completed (see datapath.ts).
+ *
+ * The handler is made per driver load (DriverEntry), holding that load's globals: the re-enable
+ * event has no binding context, and a module-wide list of globals would reach the drivers of
+ * every host in the process (and keep the state of hosts long shut down).
  */
-export const PtNetPnPEvent: PROTOCOL_NET_PNP_EVENT = (
-  ProtocolBindingContext,
-  NetPnPEventNotification,
-) => {
-  const event = NetPnPEventNotification.NetPnPEvent;
-  if (event.NetEvent === NetEventIMReEnableDevice) {
-    for (const globals of allGlobals) {
+export const ptNetPnPEventFor =
+  (globals: PassthroughGlobals): PROTOCOL_NET_PNP_EVENT =>
+  (ProtocolBindingContext, NetPnPEventNotification) => {
+    const event = NetPnPEventNotification.NetPnPEvent;
+    if (event.NetEvent === NetEventIMReEnableDevice) {
       const adapt = globals.Adapters.find((a) => a.DeviceInstance === event.Buffer);
       if (adapt !== undefined) startVelan(adapt);
+      return NDIS_STATUS_SUCCESS;
+    }
+    const adapt = ProtocolBindingContext as ADAPT | null;
+    if (adapt !== null && event.NetEvent === NetEventPause && adapt.SendsOutstanding > 0) {
+      // The binding pauses once the sends forwarded down it have completed.
+      adapt.PendingPause = NetPnPEventNotification;
+      return NDIS_STATUS_PENDING;
+    }
+    if (adapt?.Velan != null && PROPAGATED.has(event.NetEvent)) {
+      const status = NdisMNetPnPEvent(adapt.Velan.MiniportAdapterHandle, NetPnPEventNotification);
+      const query =
+        event.NetEvent === NetEventQueryPower || event.NetEvent === NetEventQueryRemoveDevice;
+      return query ? status : NDIS_STATUS_SUCCESS;
     }
     return NDIS_STATUS_SUCCESS;
-  }
-  const adapt = ProtocolBindingContext as ADAPT | null;
-  if (adapt !== null && event.NetEvent === NetEventPause && adapt.SendsOutstanding > 0) {
-    // The binding pauses once the sends forwarded down it have completed.
-    adapt.PendingPause = NetPnPEventNotification;
-    return NDIS_STATUS_PENDING;
-  }
-  if (adapt?.Velan != null && PROPAGATED.has(event.NetEvent)) {
-    const status = NdisMNetPnPEvent(adapt.Velan.MiniportAdapterHandle, NetPnPEventNotification);
-    const query =
-      event.NetEvent === NetEventQueryPower || event.NetEvent === NetEventQueryRemoveDevice;
-    return query ? status : NDIS_STATUS_SUCCESS;
-  }
-  return NDIS_STATUS_SUCCESS;
-};
+  };
 
 /** The binding events passthrough passes up to its virtual miniport's protocols. */
 const PROPAGATED = new Set([
@@ -203,9 +204,6 @@ const PROPAGATED = new Set([
   NetEventCancelRemoveDevice,
   NetEventReconfigure,
 ]);
-
-/** Drivers whose protocol edge is registered, for events that come without a binding context. */
-export const allGlobals = new Set<PassthroughGlobals>();
 
 /**
  * ProtocolStatusEx: remembers the lower adapter's last link state and re-indicates it on the

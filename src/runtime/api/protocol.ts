@@ -138,7 +138,10 @@ export function NdisOpenAdapterEx(
   NdisBindingHandle.value = openBinding(binding, ProtocolBindingContext);
   if (runtime.takePending("NdisOpenAdapterEx")) {
     binding.open = "opening";
-    runtime.defer(() => completeOpenOrClose(binding, "open", NDIS_STATUS_SUCCESS));
+    runtime.defer(
+      () => completeOpenOrClose(binding, "open", NDIS_STATUS_SUCCESS),
+      "NDIS: complete NdisOpenAdapterEx",
+    );
     return done(
       NDIS_STATUS_PENDING,
       `${binding.adapter.name}: ProtocolOpenAdapterCompleteEx follows`,
@@ -169,10 +172,28 @@ export function NdisCloseAdapterEx(NdisBindingHandle: NDIS_HANDLE): NDIS_STATUS 
     );
     return done(NDIS_STATUS_FAILURE, "not inside an unbind or a failing bind");
   }
+  const adapter = binding.adapter;
+  let requests = adapter.oidPending?.binding === binding ? 1 : 0;
+  for (const entry of adapter.oidQueue) if (entry.binding === binding) requests++;
+  if (requests > 0 || binding.sendsOutstanding > 0) {
+    runtime.violate(
+      "NdisCloseAdapterEx_RequestsOutstanding",
+      `${binding.protocol.chars.Name} closed its binding to ${adapter.name} with ${[
+        requests > 0 ? `${requests} OID request(s)` : "",
+        binding.sendsOutstanding > 0 ? `${binding.sendsOutstanding} send(s)` : "",
+      ]
+        .filter((s) => s !== "")
+        .join(" and ")} it made still out`,
+      driver,
+    );
+  }
   revokeHandle(NdisBindingHandle);
   if (runtime.takePending("NdisCloseAdapterEx")) {
     binding.open = "closing";
-    runtime.defer(() => completeOpenOrClose(binding, "close", NDIS_STATUS_SUCCESS));
+    runtime.defer(
+      () => completeOpenOrClose(binding, "close", NDIS_STATUS_SUCCESS),
+      "NDIS: complete NdisCloseAdapterEx",
+    );
     return done(NDIS_STATUS_PENDING, "ProtocolCloseAdapterCompleteEx follows");
   }
   binding.open = "closed";

@@ -115,21 +115,26 @@ export function NdisAllocateTimerObject(
 /** Arms `timer` to expire after `delayMs` on the host clock. */
 function arm(timer: TimerRecord, delayMs: number): void {
   const runtime = timer.driver.runtime;
-  timer.cancel = runtime.clock.schedule(delayMs, () => {
-    timer.cancel = null;
-    if (timer.periodMs > 0) arm(timer, timer.periodMs);
-    timer.fired += 1;
-    const now = runtime.clock.now();
-    callDriver(
-      runtime,
-      timer.driver,
-      "TimerFunction",
-      DISPATCH_LEVEL,
-      () => timer.TimerFunction(null, timer.context, now / 100n, null),
-      () => undefined,
-      timer.label,
-    );
-  });
+  timer.cancel = runtime.clock.schedule(
+    delayMs,
+    () => {
+      timer.cancel = null;
+      if (timer.periodMs > 0) arm(timer, timer.periodMs);
+      timer.fired += 1;
+      const now = runtime.clock.now();
+      callDriver(
+        runtime,
+        timer.driver,
+        "TimerFunction",
+        DISPATCH_LEVEL,
+        () => timer.TimerFunction(null, timer.context, now / 100n, null),
+        () => undefined,
+        timer.label,
+      );
+    },
+    false,
+    `${timer.driver.name}: ${timer.label}`,
+  );
 }
 
 /**

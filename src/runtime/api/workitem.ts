@@ -103,18 +103,23 @@ export function NdisQueueIoWorkItem(
     done(undefined, "already queued");
     return;
   }
-  item.cancel = runtime.clock.schedule(0, () => {
-    item.cancel = null;
-    callDriver(
-      runtime,
-      item.driver,
-      "NDIS_IO_WORKITEM_ROUTINE",
-      PASSIVE_LEVEL,
-      () => Routine(WorkItemContext, item.handle),
-      () => undefined,
-      item.label,
-    );
-  });
+  item.cancel = runtime.clock.schedule(
+    0,
+    () => {
+      item.cancel = null;
+      callDriver(
+        runtime,
+        item.driver,
+        "NDIS_IO_WORKITEM_ROUTINE",
+        PASSIVE_LEVEL,
+        () => Routine(WorkItemContext, item.handle),
+        () => undefined,
+        item.label,
+      );
+    },
+    false,
+    `${item.driver.name}: work item ${item.label}`,
+  );
   done(undefined);
 }
 

@@ -10,7 +10,23 @@ export interface HostClock {
    * Runs `callback` once, `delayMs` (≥ 0) from now. Returns a function that cancels it. A
    * `background` callback (NDIS's own watchdog) never keeps the process alive on its own.
    */
-  schedule(delayMs: number, callback: () => void, background?: boolean): () => void;
+  schedule(delayMs: number, callback: () => void, background?: boolean, label?: string): () => void;
+  /**
+   * Runs `work` after the current call has unwound, before any time passes: NDIS's own deferred
+   * work, a completion a driver makes later. `label` says what it is (`actor: what`), for the
+   * explorer's choices and reports.
+   */
+  post(work: () => void, label: string): void;
+  /**
+   * A decision the environment leaves open (complete now or later, indicate with RESOURCES):
+   * one of `options` (≥ 2). 0 is the plain choice, the one a clock that does not explore makes.
+   */
+  choose(label: string, options: number): number;
+  /**
+   * True when a fault (an allocation failing, a call pending) is to be injected at `site`, called
+   * by `driver` (the service whose code is running, if any).
+   */
+  fault(site: string, driver: string | null): boolean;
 }
 
 /** Wall-clock time: `process.hrtime` and `setTimeout`. */
@@ -22,6 +38,9 @@ export function realClock(): HostClock {
       if (background) timer.unref();
       return () => clearTimeout(timer);
     },
+    post: (work) => queueMicrotask(work),
+    choose: () => 0,
+    fault: () => false,
   };
 }
 
@@ -58,6 +77,20 @@ export class ManualClock implements HostClock {
     return () => {
       entry.cancelled = true;
     };
+  }
+
+  /** Deferred work runs as a microtask: after the current call, before any time passes. */
+  post(work: () => void): void {
+    queueMicrotask(work);
+  }
+
+  /** A manual clock does not explore: always the plain choice. */
+  choose(): number {
+    return 0;
+  }
+
+  fault(): boolean {
+    return false;
   }
 
   /** Callbacks scheduled and neither run nor cancelled (background ones not counted). */

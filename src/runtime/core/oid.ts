@@ -193,7 +193,8 @@ function finish(adapter: MiniportAdapter, entry: OidEntry, status: NDIS_STATUS):
   inFlight.delete(entry.request);
   if (entry.binding === null) entry.onComplete?.(status);
   else if (entry.queued) completeToIssuer(entry.binding, entry.request, status);
-  if (adapter.oidQueue.length > 0) adapter.runtime.defer(() => next(adapter));
+  if (adapter.oidQueue.length > 0)
+    adapter.runtime.defer(() => next(adapter), "NDIS: next queued OID request");
 }
 
 function next(adapter: MiniportAdapter): void {

@@ -15,7 +15,7 @@ import {
 import type { MiniportAdapter } from "./adapter.js";
 import type { Binding } from "./binding.js";
 import type { HostClock } from "./clock.js";
-import { driverOnStack } from "./context.js";
+import { currentFrame, driverOnStack } from "./context.js";
 import type { DeviceInstance, PnpManager } from "./device-instance.js";
 import type { DriverRecord, RegistryValue } from "./driver.js";
 import type { FrameListener } from "./observe.js";
@@ -217,24 +217,25 @@ export class NdisRuntime {
   /** Consumes one planned PENDING at `site`; true when this call must pend. */
   takePending(site: PendingSite): boolean {
     const left = this.#pends.get(site) ?? 0;
-    if (left === 0) return false;
+    if (left === 0) return this.clock.fault(site, currentFrame().driver?.name ?? null);
     this.#pends.set(site, left - 1);
     return true;
   }
 
   /**
    * Runs NDIS's own deferred work (the completion of an operation NDIS pended) after the current
-   * call has unwound. [MODEL] A microtask today; the deterministic scheduler will own it.
+   * call has unwound, through the host's scheduler (a microtask on the real clock; a task the
+   * explorer orders on a SimScheduler).
    */
-  defer(work: () => void): void {
-    queueMicrotask(work);
+  defer(work: () => void, label = "NDIS: deferred work"): void {
+    this.clock.post(work, label);
   }
 
   /** Consumes one planned failure at `site`; true when this allocation must fail. */
   takeAllocationFailure(site: AllocationSite): boolean {
-    if (this.#faults.size === 0) return false;
+    if (this.#faults.size === 0) return this.clock.fault(site, currentFrame().driver?.name ?? null);
     const left = this.#faults.get(site) ?? 0;
-    if (left === 0) return false;
+    if (left === 0) return this.clock.fault(site, currentFrame().driver?.name ?? null);
     this.#faults.set(site, left - 1);
     return true;
   }

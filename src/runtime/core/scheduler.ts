@@ -1,0 +1,399 @@
+/**
+ * The simulated scheduler: a HostClock on virtual time that owns every deferred thing — NDIS's own
+ * deferred work, completions drivers make later, timers, work items, the host's PnP steps — and
+ * lets a strategy choose, at every point where more than one of them could run next, which one
+ * does. Every decision it makes is a number in a list; the same list replays the same run. Time
+ * passes only when a strategy lets it (or nothing else can run), and then it jumps: a scenario
+ * that waits 10 s of watchdog time takes no wall-clock time at all.
+ */
+import type { HostClock } from "./clock.js";
+
+/** One place where the run could go more than one way. */
+export interface ChoicePoint {
+  /** Its position among the run's choice points (0-based). */
+  readonly index: number;
+  /** How many ways: the pick is 0 … width − 1. */
+  readonly width: number;
+  /**
+   * `order`: which ready task runs next (the last option, when `timeOption`, lets time pass);
+   * `decide`: a decision the environment leaves open; `fault`: inject a fault (1) or not (0).
+   */
+  readonly kind: "order" | "decide" | "fault";
+  readonly label: string;
+  /** For `order`: the actor of each ready task (`lower0`, `NDIS`, `imtest`), in option order. */
+  readonly actors: readonly string[];
+  /** For `order`: the last option lets time pass to the next timer. */
+  readonly timeOption: boolean;
+}
+
+/** Decides every choice point of one run. 0 is always the plain choice (FIFO, no fault). */
+export interface Strategy {
+  readonly name: string;
+  pick(point: ChoicePoint): number;
+}
+
+/** A decision made, for reports. */
+export interface ChoiceRecord {
+  readonly kind: ChoicePoint["kind"];
+  readonly label: string;
+  readonly width: number;
+  readonly pick: number;
+  /** What ran, for `order` choices (the label of the picked task, or "time passes"). */
+  readonly chosen: string;
+}
+
+interface Task {
+  readonly work: () => void;
+  readonly label: string;
+  readonly actor: string;
+}
+
+interface Timer {
+  readonly due: bigint;
+  readonly seq: number;
+  readonly callback: () => void;
+  readonly background: boolean;
+  readonly label: string;
+}
+
+export interface SimSchedulerOptions {
+  /** Fault sites the strategy may fire (`NdisAllocateNetBufferList`, `NdisOpenAdapterEx`). */
+  readonly faultSites?: readonly string[];
+  /** Only calls made by these drivers (service names) get faults. Default: any driver. */
+  readonly faultDrivers?: readonly string[];
+  /** At most this many faults per run. Default 1. */
+  readonly maxFaults?: number;
+  /** Keep a record of every decision (for reports). Default true. */
+  readonly record?: boolean;
+}
+
+const NS_PER_MS = 1_000_000;
+
+function actorOf(label: string): string {
+  const colon = label.indexOf(":");
+  return colon < 0 ? label : label.slice(0, colon);
+}
+
+/** A task's work threw: the explorer reports it as the run's failure. */
+export interface UncaughtError {
+  readonly label: string;
+  readonly error: unknown;
+}
+
+export class SimScheduler implements HostClock {
+  readonly strategy: Strategy;
+  /** Every pick, in order (choice points of width 1 are not choices and are not listed). */
+  readonly picks: number[] = [];
+  /** How many ways each of those choice points could go. */
+  readonly widths: number[] = [];
+  /** What each pick decided (when recording). */
+  readonly decisions: ChoiceRecord[] = [];
+  /** Errors thrown out of tasks and timers. */
+  readonly uncaught: UncaughtError[] = [];
+  /** Tasks and timers run. */
+  steps = 0;
+  #now = 0n;
+  #seq = 0;
+  #faults = 0;
+  readonly #ready: Task[] = [];
+  #timers: Timer[] = [];
+  readonly #faultSites: ReadonlySet<string>;
+  readonly #faultDrivers: ReadonlySet<string> | null;
+  readonly #maxFaults: number;
+  readonly #record: boolean;
+
+  constructor(strategy: Strategy, options: SimSchedulerOptions = {}) {
+    this.strategy = strategy;
+    this.#faultSites = new Set(options.faultSites ?? []);
+    this.#faultDrivers = options.faultDrivers === undefined ? null : new Set(options.faultDrivers);
+    this.#maxFaults = options.maxFaults ?? 1;
+    this.#record = options.record ?? true;
+  }
+
+  now(): bigint {
+    return this.#now;
+  }
+
+  /** Virtual milliseconds since the start. */
+  get nowMs(): number {
+    return Number(this.#now) / NS_PER_MS;
+  }
+
+  schedule(delayMs: number, callback: () => void, background = false, label = "timer"): () => void {
+    if (delayMs <= 0 && !background) {
+      const task: Task = { work: callback, label, actor: actorOf(label) };
+      this.#ready.push(task);
+      return () => {
+        const at = this.#ready.indexOf(task);
+        if (at >= 0) this.#ready.splice(at, 1);
+      };
+    }
+    const timer: Timer = {
+      due: this.#now + BigInt(Math.max(1, Math.round(delayMs * NS_PER_MS))),
+      seq: this.#seq++,
+      callback,
+      background,
+      label,
+    };
+    this.#timers.push(timer);
+    return () => {
+      const at = this.#timers.indexOf(timer);
+      if (at >= 0) this.#timers.splice(at, 1);
+    };
+  }
+
+  post(work: () => void, label: string): void {
+    this.#ready.push({ work, label, actor: actorOf(label) });
+  }
+
+  choose(label: string, options: number): number {
+    if (options < 2) return 0;
+    return this.#decide(
+      { kind: "decide", label, width: options, actors: [], timeOption: false },
+      "",
+    );
+  }
+
+  fault(site: string, driver: string | null): boolean {
+    if (this.#faults >= this.#maxFaults || !this.#faultSites.has(site)) return false;
+    if (this.#faultDrivers !== null && (driver === null || !this.#faultDrivers.has(driver)))
+      return false;
+    const pick = this.#decide(
+      {
+        kind: "fault",
+        label: `${site} fails (${driver ?? "NDIS"})`,
+        width: 2,
+        actors: [],
+        timeOption: false,
+      },
+      "",
+    );
+    if (pick === 1) this.#faults++;
+    return pick === 1;
+  }
+
+  /** Tasks ready to run now. */
+  get ready(): number {
+    return this.#ready.length;
+  }
+
+  /** Timers set and not run, background ones (NDIS's watchdog) not counted. */
+  get pendingTimers(): number {
+    let n = 0;
+    for (const t of this.#timers) if (!t.background) n++;
+    return n;
+  }
+
+  /** Labels of the ready tasks, in order (for reports of a run that stopped). */
+  readyLabels(): string[] {
+    return this.#ready.map((t) => t.label);
+  }
+
+  /**
+   * Runs one ready task, chosen by the strategy — or lets time pass to the next foreground timer
+   * when the strategy says so or nothing is ready. False when nothing is ready and no foreground
+   * timer is set (only time itself, `advanceTo`, can move the run on).
+   */
+  step(): boolean {
+    const ready = this.#ready;
+    const next = this.#nextTimer(false);
+    if (ready.length === 0) {
+      if (next === null) return false;
+      this.#fire(next.due);
+      return true;
+    }
+    let pick = 0;
+    const width = ready.length + (next === null ? 0 : 1);
+    if (width > 1) {
+      pick = this.#decide(
+        {
+          kind: "order",
+          label: "next",
+          width,
+          actors: ready.map((t) => t.actor),
+          timeOption: next !== null,
+        },
+        null,
+      );
+    }
+    if (pick >= ready.length && next !== null) {
+      this.#fire(next.due);
+      return true;
+    }
+    const task = ready.splice(pick, 1)[0] as Task;
+    this.#run(task.label, task.work);
+    return true;
+  }
+
+  /**
+   * Lets time pass to the next timer of any kind (background ones too: NDIS's watchdog) if it is
+   * due by `limitNs`, making it ready; else moves time to `limitNs`. True when a timer fired.
+   */
+  advanceTo(limitNs: bigint): boolean {
+    const next = this.#nextTimer(true);
+    if (next === null || next.due > limitNs) {
+      if (limitNs > this.#now) this.#now = limitNs;
+      return false;
+    }
+    this.#fire(next.due);
+    return true;
+  }
+
+  #nextTimer(background: boolean): Timer | null {
+    let best: Timer | null = null;
+    for (const t of this.#timers) {
+      if (t.background && !background) continue;
+      if (best === null || t.due < best.due || (t.due === best.due && t.seq < best.seq)) best = t;
+    }
+    return best;
+  }
+
+  /** Time passes to `due`: every timer due then becomes a ready task, in the order they were set. */
+  #fire(due: bigint): void {
+    if (due > this.#now) this.#now = due;
+    const firing = this.#timers.filter((t) => t.due <= due).sort((a, b) => a.seq - b.seq);
+    this.#timers = this.#timers.filter((t) => t.due > due);
+    for (const t of firing)
+      this.#ready.push({ work: t.callback, label: t.label, actor: actorOf(t.label) });
+  }
+
+  #run(label: string, work: () => void): void {
+    this.steps++;
+    try {
+      work();
+    } catch (error) {
+      this.uncaught.push({ label, error });
+    }
+  }
+
+  #decide(point: Omit<ChoicePoint, "index">, chosen: string | null): number {
+    const full: ChoicePoint = { ...point, index: this.picks.length };
+    let pick = this.strategy.pick(full);
+    if (!Number.isInteger(pick) || pick < 0 || pick >= point.width) pick = 0;
+    this.picks.push(pick);
+    this.widths.push(point.width);
+    if (this.#record) {
+      let what = chosen ?? "";
+      if (point.kind === "order")
+        what = pick < this.#ready.length ? (this.#ready[pick] as Task).label : "time passes";
+      else if (point.kind === "fault") what = pick === 1 ? "fault injected" : "no fault";
+      else what = `option ${pick} of ${point.width}`;
+      this.decisions.push({
+        kind: point.kind,
+        label: point.label,
+        width: point.width,
+        pick,
+        chosen: what,
+      });
+    }
+    return pick;
+  }
+}
+
+// ————————————————————————————————————————————————————————————————— strategies
+
+/** A small fast seeded generator (mulberry32): the same seed gives the same run. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Always the plain choice: tasks in the order they became ready, no faults — the plain test. */
+export function fifoStrategy(): Strategy {
+  return { name: "fifo", pick: () => 0 };
+}
+
+/** How often random and PCT inject a fault where one may be injected. */
+const FAULT_RATE = 0.05;
+
+/** Seeded random walk: every option equally likely; faults rarely. */
+export function randomStrategy(seed: number, faultRate = FAULT_RATE): Strategy {
+  const random = seededRandom(seed);
+  return {
+    name: "random",
+    pick(point) {
+      if (point.kind === "fault") return random() < faultRate ? 1 : 0;
+      return Math.floor(random() * point.width);
+    },
+  };
+}
+
+/**
+ * PCT (Burckhardt et al., "A randomized scheduler with probabilistic guarantees of finding
+ * bugs", ASPLOS 2010), with actors for threads: each actor gets a random priority; the ready task
+ * of the highest-priority actor runs; at `depth − 1` change points, chosen at random among the
+ * first `steps` order choices, the actor about to run drops below every other. Finds a bug of
+ * depth d with probability at least 1/(n·k^(d−1)).
+ */
+export function pctStrategy(
+  seed: number,
+  depth = 3,
+  steps = 200,
+  faultRate = FAULT_RATE,
+): Strategy {
+  const random = seededRandom(seed);
+  const priority = new Map<string, number>();
+  const changes = new Set<number>();
+  for (let i = 1; i < depth; i++) changes.add(Math.floor(random() * steps));
+  let orderChoices = 0;
+  let lowest = 0;
+  const rank = (actor: string): number => {
+    let p = priority.get(actor);
+    if (p === undefined) {
+      p = 1 + random();
+      priority.set(actor, p);
+    }
+    return p;
+  };
+  return {
+    name: "pct",
+    pick(point) {
+      if (point.kind === "fault") return random() < faultRate ? 1 : 0;
+      if (point.kind === "decide") return Math.floor(random() * point.width);
+      const best = (): number => {
+        let pick = 0;
+        let top = Number.NEGATIVE_INFINITY;
+        for (let i = 0; i < point.actors.length; i++) {
+          const p = rank(point.actors[i] as string);
+          if (p > top) {
+            top = p;
+            pick = i;
+          }
+        }
+        // Time is an actor too, below every task: it passes when the strategy says so.
+        if (point.timeOption && rank("time") > top) pick = point.width - 1;
+        return pick;
+      };
+      let pick = best();
+      if (changes.has(orderChoices)) {
+        const actor = pick < point.actors.length ? (point.actors[pick] as string) : "time";
+        lowest -= 1;
+        priority.set(actor, lowest);
+        pick = best();
+      }
+      orderChoices++;
+      return pick;
+    },
+  };
+}
+
+/**
+ * Replays a list of picks: the i-th choice point takes `picks[i]` (clamped to its width), and
+ * every point past the list takes the plain choice. The explorer's replays, shrinking and
+ * exhaustive enumeration all run on this.
+ */
+export function replayStrategy(picks: readonly number[]): Strategy {
+  return {
+    name: "replay",
+    pick(point) {
+      const p = picks[point.index] ?? 0;
+      return p < point.width ? p : point.width - 1;
+    },
+  };
+}
