@@ -157,3 +157,11 @@ export async function runConformance(
     durationMs: performance.now() - started,
   };
 }
+
+export {
+  type HtmlFailure,
+  type HtmlObjectState,
+  type HtmlReportInput,
+  type HtmlScenario,
+  renderHtmlReport,
+} from "./html.js";
