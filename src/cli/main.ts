@@ -6,9 +6,9 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { NdisError, VERIFIER_MODES, type VerifierMode } from "../index.js";
 import { DURATION, StackFileError } from "../stack/index.js";
+import type { StrategyName } from "../verify/index.js";
 import { run } from "./commands/run.js";
 import { TRACE_FORMATS, type TraceFormat, TraceInputError, trace } from "./commands/trace.js";
-
 import { verify } from "./commands/verify.js";
 import { createOutput } from "./output.js";
 
@@ -120,6 +120,34 @@ program
   );
 
 // `ndis verify`: the conformance suite for an IM driver (docs/verify.md).
+interface VerifyCliOptions {
+  junit?: string;
+  only?: string[];
+  json: boolean;
+  html?: string;
+  runs?: number;
+  strategy?: StrategyName[];
+  seed?: number;
+  depth?: number;
+  bound?: number;
+  plain: boolean;
+  shrink: boolean;
+  faults: boolean;
+  replay?: string;
+  service?: string;
+}
+
+function strategies(value: string): StrategyName[] {
+  const names = value
+    .split(",")
+    .map((name) => name.trim())
+    .filter((name) => name !== "");
+  for (const name of names)
+    if (name !== "random" && name !== "pct" && name !== "exhaustive")
+      throw new InvalidArgumentError(`"${name}" is not a strategy (random, pct, exhaustive)`);
+  return names as StrategyName[];
+}
+
 program
   .command("verify")
   .description(
@@ -134,9 +162,31 @@ program
       .filter((name) => name !== ""),
   )
   .option("--json", "print JSON lines (one per scenario, then a summary)", false)
-  .action(async (driver: string, opts: { junit?: string; only?: string[]; json: boolean }) => {
+  .option("--html <file>", "write a self-contained HTML report (a sequence diagram per failure)")
+  .option("--runs <n>", "explored runs per scenario after the plain one (default 100)", count)
+  .option(
+    "--strategy <names>",
+    "random, pct and/or exhaustive, comma-separated (default random,pct)",
+    strategies,
+  )
+  .option("--seed <n>", "the first seed; run i uses seed + i (default 1)", count)
+  .option("--depth <d>", "PCT's bug depth: d - 1 priority change points (default 3)", count)
+  .option("--bound <b>", "exhaustive: at most b non-plain choices per run (default 2)", count)
+  .option("--plain", "only the plain run of each scenario (FIFO order, no faults)", false)
+  .option("--no-shrink", "report a failing run as found, without shrinking its choice list")
+  .option("--no-faults", "inject no allocation or pending faults")
+  .option("--replay <token>", "replay one run from the token a failure printed, traced")
+  .option("--service <name>", "the service name the driver loads under (default imtest)")
+  .action(async (driver: string, opts: VerifyCliOptions) => {
     const out = createOutput(write, { json: opts.json, live: false });
-    process.exitCode = await verify({ driver, ...opts }, out);
+    const progress =
+      process.stderr.isTTY === true && !opts.json
+        ? (text: string) => process.stderr.write(`\r\x1b[2K${text}`)
+        : undefined;
+    process.exitCode = await verify(
+      { driver, ...opts, ...(progress === undefined ? {} : { progress }) },
+      out,
+    );
   });
 
 try {

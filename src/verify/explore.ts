@@ -17,6 +17,7 @@ import {
   SimScheduler,
   type Strategy,
   type TraceEvent,
+  type Violation,
 } from "../index.js";
 import { CheckFailed, Rig, StepLimit } from "./rig.js";
 import type { Scenario } from "./scenarios.js";
@@ -155,6 +156,8 @@ export interface RunOutcome {
   readonly virtualMs: number;
   /** The DDI trace, when asked for. */
   readonly events: readonly TraceEvent[];
+  /** The violations the verifier reported against the driver under test. */
+  readonly violations: readonly Violation[];
   readonly states: readonly ObjectState[];
 }
 
@@ -266,6 +269,7 @@ export async function runOnce(
     virtualMs: scheduler.nowMs,
     events,
     states,
+    violations: violations.filter((v) => v.driver === service),
   };
 }
 
@@ -288,6 +292,8 @@ export interface ExploreOptions extends RunOptions {
   readonly shrink?: boolean;
   /** Replays the shrinker may spend. Default 200. */
   readonly shrinkBudget?: number;
+  /** Told after every run (progress): runs made so far, and the budget. */
+  readonly onRun?: (runs: number, budget: number) => void;
 }
 
 export interface Exploration {
@@ -326,12 +332,13 @@ export async function explore(
     const outcome = await runOnce(scenario, module, spec, options);
     runs++;
     steps += outcome.steps;
+    options.onRun?.(runs, budget + 1);
     if (!outcome.passed) found = outcome;
     return outcome;
   };
   const plain = await attempt({ kind: "fifo" });
   if (strategies.includes("exhaustive") && found === null) {
-    complete = await enumerate(scenario, module, plain, options.bound ?? 2, budget, attempt);
+    complete = await enumerate(plain, options.bound ?? 2, budget, attempt);
   } else {
     const sampling = strategies.filter((s) => s !== "exhaustive");
     for (let i = 0; found === null && i < budget && sampling.length > 0; i++) {
@@ -369,8 +376,6 @@ export async function explore(
  * enumerated them all.
  */
 async function enumerate(
-  scenario: Scenario,
-  module: DriverModule | string,
   plain: RunOutcome,
   bound: number,
   budget: number,

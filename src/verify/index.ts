@@ -1,21 +1,42 @@
 /**
  * `ndis verify`: the conformance suite for an NDIS intermediate driver. Each scenario runs on its
- * own host (ManualClock, verifier strict) with the suite's lower miniport and upper protocol
- * around the driver under test, and passes only with no violation, no stopped driver, nothing
- * left allocated at the end and every check of the scenario met. See docs/verify.md.
+ * own host (simulated scheduler, verifier strict) with the suite's lower miniport and upper
+ * protocol around the driver under test — first in the plain order (what a plain test sees), then
+ * under the explorer's schedules — and passes only when no run finds a violation, a stopped
+ * driver, something left allocated or a check of the scenario broken. A failure comes with the
+ * token that replays it and its shrunk choice list. See docs/verify.md.
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { type DriverModule, importModuleFile, type TraceEvent, type Violation } from "../index.js";
 import {
-  type DriverModule,
-  formatViolationReport,
-  importModuleFile,
-  type Violation,
-} from "../index.js";
-import { CheckFailed, Rig } from "./rig.js";
+  type ExploreOptions,
+  explore,
+  type ObjectState,
+  parseToken,
+  type RunOutcome,
+  runOnce,
+  specToken,
+} from "./explore.js";
 import { SCENARIOS, type Scenario } from "./scenarios.js";
 
+export {
+  decodePicks,
+  type Exploration,
+  type ExploreOptions,
+  encodePicks,
+  explore,
+  FAULT_SITES,
+  type ObjectState,
+  parseToken,
+  type RunOutcome,
+  type RunSpec,
+  runOnce,
+  type StrategyName,
+  shrink,
+  specToken,
+} from "./explore.js";
 export { formatDetails, formatJUnit, formatScenarioLine, formatSummary } from "./report.js";
 
 export interface ScenarioResult {
@@ -23,13 +44,27 @@ export interface ScenarioResult {
   readonly description: string;
   readonly contract: string;
   readonly status: "pass" | "fail";
-  /** Wall-clock milliseconds the scenario took. */
+  /** Wall-clock milliseconds the scenario took (all its runs, shrinking included). */
   readonly durationMs: number;
   /** Why it failed: the first violation's report, or the suite's check, or what threw. */
   readonly failure: string | null;
   /** The rule of the first violation, if one made it fail. */
   readonly rule: string | null;
-  /** Every violation the verifier reported against the driver under test. */
+  /** Runs made (the plain one included). */
+  readonly runs?: number;
+  /** Scheduler steps over those runs. */
+  readonly steps?: number;
+  /** The token that replays the reported (shrunk) failing run: `ndis verify DRIVER --replay TOKEN`. */
+  readonly replay?: string | null;
+  /** The token of the failing run as the explorer found it (its seed). */
+  readonly found?: string | null;
+  /** The shrunk choice list of the reported run. */
+  readonly choices?: readonly number[];
+  /** The DDI trace of the reported run (for the HTML report). */
+  readonly events?: readonly TraceEvent[];
+  /** The states of NDIS's objects when the reported run ended. */
+  readonly states?: readonly ObjectState[];
+  /** Every violation the verifier reported against the driver under test (reported run). */
   readonly violations: readonly Violation[];
 }
 
@@ -41,11 +76,11 @@ export interface ConformanceReport {
   readonly durationMs: number;
 }
 
-export interface ConformanceOptions {
-  /** The service name the driver loads under. Default "imtest". */
-  readonly service?: string;
+export interface ConformanceOptions extends ExploreOptions {
   /** Run only these scenarios (by name). */
   readonly only?: readonly string[];
+  /** Only the plain run of each scenario (no exploration). */
+  readonly plain?: boolean;
   /** Told before and after each scenario (progress). */
   readonly onScenarioStart?: (scenario: Scenario) => void;
   readonly onScenarioEnd?: (result: ScenarioResult) => void;
@@ -58,58 +93,84 @@ export function conformanceScenarios(): readonly Scenario[] {
 
 export type { Scenario };
 
-function describeError(err: unknown): string {
-  if (err instanceof CheckFailed) return err.message;
-  if (err instanceof Error) return `${err.name}: ${err.message}`;
-  return String(err);
-}
-
-export async function runScenario(
+function resultOf(
   scenario: Scenario,
-  module: DriverModule | string,
-  service = "imtest",
-): Promise<ScenarioResult> {
-  const started = performance.now();
-  const rig = new Rig({ module, service, ...(scenario.rig ?? {}) });
-  let thrown: unknown = null;
-  try {
-    await scenario.run(rig);
-  } catch (err) {
-    thrown = err;
-  }
-  const violations = rig.violations();
-  const mine = violations.filter((v) => v.driver === service);
-  const problems: string[] = [];
-  let rule: string | null = null;
-  const first = violations[0];
-  if (first !== undefined) {
-    rule = first.rule;
-    problems.push(formatViolationReport(first));
-    if (violations.length > 1) problems.push(`(${violations.length - 1} more violation(s))`);
-  }
-  if (thrown !== null) problems.push(describeError(thrown));
-  const stopped = rig.host.stoppedDrivers;
-  if (first === undefined && stopped.length > 0)
-    problems.push(`stopped drivers: ${stopped.map((v) => v.driver ?? "?").join(", ")}`);
-  if (problems.length === 0 && scenario.checkLeaks !== false) {
-    const live = rig.host.liveObjects();
-    if (live.length > 0)
-      problems.push(
-        `NDIS still holds ${live.length} object(s) at the end: ${live
-          .slice(0, 5)
-          .map((o) => `${o.kind} ${o.name} (${o.driver})`)
-          .join(", ")}${live.length > 5 ? ", …" : ""}`,
-      );
-  }
+  started: number,
+  runs: number,
+  steps: number,
+  reported: RunOutcome | null,
+  found: RunOutcome | null,
+): ScenarioResult {
   return {
     name: scenario.name,
     description: scenario.description,
     contract: scenario.contract,
-    status: problems.length === 0 ? "pass" : "fail",
+    status: reported === null ? "pass" : "fail",
     durationMs: performance.now() - started,
-    failure: problems.length === 0 ? null : problems.join("\n"),
-    rule,
-    violations: mine,
+    failure: reported?.failure ?? null,
+    rule: reported?.rule ?? null,
+    runs,
+    steps,
+    replay: reported === null ? null : specToken(scenario.name, reported.spec),
+    found: found === null ? null : specToken(scenario.name, found.spec),
+    choices: reported?.picks ?? [],
+    events: reported?.events ?? [],
+    states: reported?.states ?? [],
+    violations: reported?.violations ?? [],
+  };
+}
+
+/** Runs `scenario`: the plain run, then (unless `plain`) the explorer's runs. */
+export async function runScenario(
+  scenario: Scenario,
+  module: DriverModule | string,
+  options: ConformanceOptions = {},
+): Promise<ScenarioResult> {
+  const started = performance.now();
+  if (options.plain === true) {
+    const run = await runOnce(scenario, module, { kind: "fifo" }, { ...options, trace: true });
+    return resultOf(
+      scenario,
+      started,
+      1,
+      run.steps,
+      run.passed ? null : run,
+      run.passed ? null : run,
+    );
+  }
+  const exploration = await explore(scenario, module, options);
+  return resultOf(
+    scenario,
+    started,
+    exploration.runs,
+    exploration.steps,
+    exploration.failure,
+    exploration.found,
+  );
+}
+
+/** Replays one run from its token (`scenario:random:SEED`, `scenario:picks:LIST`, …), traced. */
+export async function replayRun(
+  token: string,
+  module: DriverModule | string,
+  options: ConformanceOptions = {},
+): Promise<ScenarioResult> {
+  const { scenario: name, spec } = parseToken(token);
+  const scenario = SCENARIOS.find((s) => s.name === name);
+  if (scenario === undefined)
+    throw new Error(
+      `replay token "${token}": no scenario named ${name}; the scenarios are ${SCENARIOS.map((s) => s.name).join(", ")}`,
+    );
+  const started = performance.now();
+  const driver = typeof module === "string" ? await importDriver(module) : module;
+  const run = await runOnce(scenario, driver, spec, { ...options, trace: true });
+  const result = resultOf(scenario, started, 1, run.steps, run.passed ? null : run, null);
+  return {
+    ...result,
+    replay: specToken(scenario.name, spec),
+    choices: run.picks,
+    events: run.events,
+    states: run.states,
   };
 }
 
@@ -144,7 +205,7 @@ export async function runConformance(
   for (const scenario of SCENARIOS) {
     if (only !== undefined && !only.includes(scenario.name)) continue;
     options.onScenarioStart?.(scenario);
-    const result = await runScenario(scenario, driver, options.service);
+    const result = await runScenario(scenario, driver, options);
     options.onScenarioEnd?.(result);
     results.push(result);
   }

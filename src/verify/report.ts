@@ -9,16 +9,25 @@ function ms(durationMs: number): string {
 export function formatScenarioLine(result: ScenarioResult): string {
   const mark = result.status === "pass" ? "✔" : "✖";
   const reason = result.failure === null ? "" : ` — ${result.failure.split("\n")[0] ?? ""}`;
-  return `${mark} ${result.name} (${ms(result.durationMs)})${reason}`;
+  const runs =
+    result.runs === undefined ? "" : `, ${result.runs} run${result.runs === 1 ? "" : "s"}`;
+  return `${mark} ${result.name} (${ms(result.durationMs)}${runs})${reason}`;
 }
 
-/** Each failure in full (its contract section and reason), then the totals. */
-export function formatDetails(report: ConformanceReport): string {
+/**
+ * Each failure in full (its contract section, reason and — when `command` is given — the command
+ * that replays it), then the totals.
+ */
+export function formatDetails(report: ConformanceReport, command?: string): string {
   const lines: string[] = [];
   for (const r of report.results) {
     if (r.failure === null) continue;
     lines.push("", `✖ ${r.name} — ${r.contract}`);
     for (const line of r.failure.split("\n")) lines.push(`    ${line}`);
+    if (r.replay != null) {
+      const found = r.found != null && r.found !== r.replay ? ` (found as ${r.found})` : "";
+      lines.push(`    replay: ${command ?? "ndis verify DRIVER"} --replay ${r.replay}${found}`);
+    }
   }
   lines.push(
     "",

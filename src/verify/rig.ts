@@ -138,7 +138,7 @@ export class Rig {
    * else can happen, so the verifier's watchdogs fire on what never completes) up to `limitMs`.
    */
   async drive<T>(what: string, operation: Promise<T>, limitMs = 40_000): Promise<T> {
-    this.track(operation);
+    void this.track(operation);
     let outcome: { ok: true; value: T } | { ok: false; error: unknown } | null = null;
     operation.then(
       (value) => {

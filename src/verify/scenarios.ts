@@ -653,7 +653,6 @@ export const SCENARIOS: readonly Scenario[] = [
       await rig.up();
       const up = rig.upperOver("lower0");
       const down = rig.lowerAdapter("lower0");
-      const handle = up.handle as NDIS_HANDLE;
       const request = makeOidRequest({
         RequestType: NdisRequestQueryInformation,
         Oid: VERIFY_OID,

@@ -1,18 +1,27 @@
 /**
  * `ndis verify <driver>`: runs the conformance suite (src/verify/, docs/verify.md) against an IM
- * driver module. A line per scenario as it finishes, then each failure in full and the totals;
- * `--junit` writes JUnit XML for CI, `--json` prints one record per scenario and a summary.
- * Exit code 0 only when every scenario passed, 1 when one failed, 2 for bad usage or a module
- * that cannot be loaded.
+ * driver module. Each scenario runs plain, then under the explorer (seeded random and PCT
+ * schedules by default, faults as choices); a failure is shrunk and printed with the command that
+ * replays it (`--replay TOKEN`). A progress line on a terminal (stderr), a line per scenario as
+ * it finishes, then each failure in full and the totals; `--junit` writes JUnit XML, `--html` a
+ * self-contained report with a sequence diagram of each failure, `--json` one record per
+ * scenario and a summary. Exit code 0 only when every scenario passed, 1 when one failed, 2 for
+ * bad usage or a module that cannot be loaded.
  */
 import { writeFileSync } from "node:fs";
 import {
+  type ConformanceOptions,
   type ConformanceReport,
   conformanceScenarios,
   formatDetails,
   formatJUnit,
   formatScenarioLine,
+  parseToken,
+  renderHtmlReport,
+  replayRun,
   runConformance,
+  type ScenarioResult,
+  type StrategyName,
 } from "../../verify/index.js";
 import type { Output } from "../output.js";
 
@@ -24,6 +33,68 @@ export interface VerifyOptions {
   /** Only these scenarios. */
   readonly only?: readonly string[];
   readonly json?: boolean;
+  /** Write the HTML report here. */
+  readonly html?: string;
+  /** Runs per scenario after the plain one. */
+  readonly runs?: number;
+  readonly strategy?: readonly StrategyName[];
+  readonly seed?: number;
+  readonly depth?: number;
+  readonly bound?: number;
+  /** Only the plain run of each scenario. */
+  readonly plain?: boolean;
+  /** The service name the driver loads under. Default "imtest". */
+  readonly service?: string;
+  readonly shrink?: boolean;
+  readonly faults?: boolean;
+  /** Replay one run from its token instead of running the suite. */
+  readonly replay?: string;
+  /** Where the progress line goes (a terminal); none when absent. */
+  readonly progress?: (text: string) => void;
+}
+
+/** What `--json` prints for a scenario: everything but the trace. */
+function record(result: ScenarioResult): object {
+  const { events: _events, ...rest } = result;
+  return rest;
+}
+
+function htmlOf(report: ConformanceReport, service: string): string {
+  return renderHtmlReport({
+    driver: report.driver,
+    services: { upper: "vfyupper", im: service, lower: "vfylower" },
+    generatedAt: new Date().toISOString(),
+    durationMs: report.durationMs,
+    scenarios: report.results.map((r) => ({
+      name: r.name,
+      description: r.description,
+      contract: r.contract,
+      status: r.status,
+      runs: r.runs ?? 1,
+      steps: r.steps ?? 0,
+      durationMs: r.durationMs,
+      failure:
+        r.failure === null
+          ? null
+          : {
+              message: r.failure,
+              rule: r.rule,
+              replay: `ndis verify ${report.driver} --replay ${r.replay ?? "?"}`,
+              seed: r.replay ?? "",
+              choices: r.choices ?? [],
+              events: r.events ?? [],
+              states: r.states ?? [],
+            },
+    })),
+  });
+}
+
+function writeOutputs(options: VerifyOptions, report: ConformanceReport, out: Output): void {
+  if (options.junit !== undefined) writeFileSync(options.junit, formatJUnit(report));
+  if (options.html !== undefined) {
+    writeFileSync(options.html, htmlOf(report, options.service ?? "imtest"));
+    if (!options.json) out.line(`HTML report: ${options.html}`);
+  }
 }
 
 export async function verify(options: VerifyOptions, out: Output): Promise<number> {
@@ -33,24 +104,55 @@ export async function verify(options: VerifyOptions, out: Output): Promise<numbe
     out.problem(`no scenario named ${unknown.join(", ")}; the scenarios are ${names.join(", ")}`);
     return 2;
   }
+  const explore: ConformanceOptions = {
+    ...(options.runs === undefined ? {} : { runs: options.runs }),
+    ...(options.strategy === undefined ? {} : { strategies: options.strategy }),
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+    ...(options.depth === undefined ? {} : { depth: options.depth }),
+    ...(options.bound === undefined ? {} : { bound: options.bound }),
+    ...(options.plain === true ? { plain: true } : {}),
+    ...(options.shrink === false ? { shrink: false } : {}),
+    ...(options.faults === false ? { faults: false } : {}),
+    ...(options.service === undefined ? {} : { service: options.service }),
+  };
+  if (options.replay !== undefined) return replay(options, options.replay, explore, out);
   const total = options.only?.length ?? names.length;
   let done = 0;
   if (!options.json) out.line(`ndis verify ${options.driver}: ${total} scenario(s)`);
   let report: ConformanceReport;
+  let current = "";
   try {
     report = await runConformance(options.driver, {
+      ...explore,
       ...(options.only === undefined ? {} : { only: options.only }),
+      onScenarioStart: (scenario) => {
+        current = scenario.name;
+      },
+      ...(options.progress === undefined
+        ? {}
+        : {
+            onRun: (runs: number, budget: number) => {
+              if (runs % 5 !== 0 && runs !== budget) return;
+              const width = 20;
+              const filled = Math.round((width * runs) / budget);
+              options.progress?.(
+                `[${done + 1}/${total}] ${current} [${"#".repeat(filled)}${".".repeat(width - filled)}] run ${runs}/${budget}`,
+              );
+            },
+          }),
       onScenarioEnd: (result) => {
         done++;
-        if (options.json) out.record("scenario", result);
+        options.progress?.("");
+        if (options.json) out.record("scenario", record(result));
         else out.line(`[${done}/${total}] ${formatScenarioLine(result)}`);
       },
     });
   } catch (err) {
+    options.progress?.("");
     out.problem(`ndis verify: ${err instanceof Error ? err.message : String(err)}`);
     return 2;
   }
-  if (options.junit !== undefined) writeFileSync(options.junit, formatJUnit(report));
+  writeOutputs(options, report, out);
   if (options.json)
     out.record("summary", {
       driver: report.driver,
@@ -58,6 +160,43 @@ export async function verify(options: VerifyOptions, out: Output): Promise<numbe
       failed: report.failed,
       durationMs: report.durationMs,
     });
-  else for (const line of formatDetails(report).trimEnd().split("\n")) out.line(line);
+  else
+    for (const line of formatDetails(report, `ndis verify ${options.driver}`).trimEnd().split("\n"))
+      out.line(line);
   return report.failed === 0 ? 0 : 1;
+}
+
+/** `--replay TOKEN`: the one run the token names, traced; exit 0 when it passes. */
+async function replay(
+  options: VerifyOptions,
+  token: string,
+  explore: ConformanceOptions,
+  out: Output,
+): Promise<number> {
+  let result: ScenarioResult;
+  try {
+    parseToken(token);
+    result = await replayRun(token, options.driver, explore);
+  } catch (err) {
+    out.problem(`ndis verify: ${err instanceof Error ? err.message : String(err)}`);
+    return 2;
+  }
+  const report: ConformanceReport = {
+    driver: options.driver,
+    results: [result],
+    passed: result.status === "pass" ? 1 : 0,
+    failed: result.status === "pass" ? 0 : 1,
+    durationMs: result.durationMs,
+  };
+  writeOutputs(options, report, out);
+  if (options.json) {
+    out.record("scenario", record(result));
+    return result.status === "pass" ? 0 : 1;
+  }
+  out.line(`ndis verify ${options.driver} --replay ${token}`);
+  out.line(formatScenarioLine(result));
+  out.line(`choices: ${(result.choices ?? []).join(" ") || "(none: the plain order)"}`);
+  for (const line of formatDetails(report, `ndis verify ${options.driver}`).trimEnd().split("\n"))
+    out.line(line);
+  return result.status === "pass" ? 0 : 1;
 }

@@ -1,0 +1,83 @@
+/**
+ * The passthrough driver's state. A C driver keeps globals in file-scope variables; one module
+ * here may be loaded by several hosts in one process, so the globals hang off the DRIVER_OBJECT.
+ *
+ * ADAPT is a lower binding and VELAN its virtual miniport, as in Microsoft's MUX sample; the
+ * passthrough driver has exactly one VELAN per ADAPT.
+ */
+import type {
+  DRIVER_OBJECT,
+  NDIS_BIND_PARAMETERS,
+  NDIS_HANDLE,
+  NDIS_LINK_STATE,
+  NET_PNP_EVENT_NOTIFICATION,
+} from "../../ddi.js";
+
+export interface PassthroughGlobals {
+  readonly DriverObject: DRIVER_OBJECT;
+  /** From NdisMRegisterMiniportDriver: the IM miniport edge. */
+  MiniportDriverHandle: NDIS_HANDLE | undefined;
+  /** From NdisRegisterProtocolDriver: the protocol edge. */
+  ProtocolHandle: NDIS_HANDLE | undefined;
+  /** Every lower binding, open or opening. */
+  readonly Adapters: ADAPT[];
+}
+
+/** One lower binding (the ProtocolBindingContext). */
+export interface ADAPT {
+  readonly Globals: PassthroughGlobals;
+  readonly BindParameters: NDIS_BIND_PARAMETERS;
+  /** The device instance name of this binding's virtual miniport. */
+  readonly DeviceInstance: string;
+  BindContext: NDIS_HANDLE | undefined;
+  BindingHandle: NDIS_HANDLE | undefined;
+  /** Set while an unbind waits for the virtual miniport's halt. */
+  UnbindContext: NDIS_HANDLE | undefined;
+  Velan: VELAN | null;
+  /** NBLs sent down this binding and not yet completed. */
+  SendsOutstanding: number;
+  /** A NetEventPause of this binding waiting for its sends. */
+  PendingPause: NET_PNP_EVENT_NOTIFICATION | null;
+  /** The lower adapter's last NDIS_STATUS_LINK_STATE, if it indicated one. */
+  LastLinkState: NDIS_LINK_STATE | null;
+}
+
+/** The virtual miniport (the MiniportAdapterContext). */
+export interface VELAN {
+  readonly Adapt: ADAPT;
+  readonly MiniportAdapterHandle: NDIS_HANDLE;
+  /** True from initialization until restart, and from pause on. */
+  Paused: boolean;
+  /** MiniportPause returned PENDING; NdisMPauseComplete is due. */
+  PausePending: boolean;
+  /** Sends forwarded down and not yet completed. */
+  SendsOutstanding: number;
+  /** Receives indicated up and not yet returned. */
+  ReceivesOutstanding: number;
+}
+
+const globalsByDriver = new WeakMap<DRIVER_OBJECT, PassthroughGlobals>();
+
+export function createGlobals(DriverObject: DRIVER_OBJECT): PassthroughGlobals {
+  const globals: PassthroughGlobals = {
+    DriverObject,
+    MiniportDriverHandle: undefined,
+    ProtocolHandle: undefined,
+    Adapters: [],
+  };
+  globalsByDriver.set(DriverObject, globals);
+  return globals;
+}
+
+export function globalsOf(DriverObject: DRIVER_OBJECT): PassthroughGlobals | undefined {
+  return globalsByDriver.get(DriverObject);
+}
+
+export function forgetGlobals(DriverObject: DRIVER_OBJECT): void {
+  globalsByDriver.delete(DriverObject);
+}
+
+/** The name of the virtual miniport the passthrough driver puts over `adapterName`. */
+export function deviceInstanceFor(adapterName: string): string {
+  return `${adapterName}-pt`;
+}
