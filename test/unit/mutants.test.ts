@@ -2,7 +2,7 @@
  * Mutants (test/helpers/mutants.ts): a patch whose text is not in passthrough exactly once fails
  * loudly, naming the mutant, the file and the text; a materialized copy differs from passthrough
  * only where patched, is written idempotently, and loads the same DDI module as the code that
- * imports it.
+ * imports it; every broken copy of test/fixtures/broken-im.ts still applies to today's passthrough.
  */
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -11,6 +11,7 @@ import { after, describe, test } from "node:test";
 import { pathToFileURL } from "node:url";
 import * as ddi from "../../src/ddi.js";
 import * as passthrough from "../../src/drivers/passthrough/index.js";
+import { brokenIm } from "../fixtures/broken-im.js";
 import {
   type Mutant,
   materialize,
@@ -164,4 +165,33 @@ describe("a materialized mutant", () => {
     assert.notEqual(module.DriverEntry, passthrough.DriverEntry, "a copy, not passthrough itself");
     assert.equal(module.ddi.NdisMRegisterMiniportDriver, ddi.NdisMRegisterMiniportDriver);
   });
+
+  for (const mutant of Object.values(brokenIm)) {
+    test(`${mutant.name} applies to today's passthrough and differs from it only where patched`, () => {
+      const dir = dirname(materialize(mutant));
+      assert.deepEqual(tsFilesOf(dir), tsFilesOf(PASSTHROUGH_DIR));
+      const patched = new Set(mutant.patches.map((p) => p.file));
+      for (const file of tsFilesOf(PASSTHROUGH_DIR)) {
+        const original = passthroughText(file);
+        const copy = readFileSync(join(dir, file), "utf8");
+        if (!patched.has(file)) {
+          assert.equal(copy, original, `${file} is passthrough's`);
+          continue;
+        }
+        assert.notEqual(copy, original, `${file} is patched`);
+        let restored = copy;
+        for (const patch of mutant.patches.filter((p) => p.file === file)) {
+          assert.equal(countOf(original, patch.find), 1);
+          assert.equal(
+            countOf(restored, patch.replace),
+            1,
+            `${file}: the replacement is there once`,
+          );
+          restored = restored.replace(patch.replace, () => patch.find);
+        }
+        assert.equal(restored, original, `${file}: undoing the patches gives passthrough's text`);
+      }
+      assert.match(mutant.bug, /\w+ \w+ \w+/, "the bug is described");
+    });
+  }
 });
