@@ -49,10 +49,15 @@ export function checkEdge(fromFile: string, toFile: string): string | null {
     : `${relative(SRC, fromFile)} imports ${relative(SRC, toFile)} (${from} → ${to})`;
 }
 
+/**
+ * The .ts files of the source tree. Dot-folders are not part of it: `src/drivers/.mutant-*` holds
+ * patched copies of passthrough that test/helpers/mutants.ts writes (gitignored, never built).
+ */
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
-    return entry.isDirectory() ? sourceFiles(path) : path.endsWith(".ts") ? [path] : [];
+    if (entry.isDirectory()) return entry.name.startsWith(".") ? [] : sourceFiles(path);
+    return path.endsWith(".ts") ? [path] : [];
   });
 }
 

@@ -1,8 +1,8 @@
 /**
  * `ndis verify` (src/verify/, docs/verify.md): the passthrough driver passes every conformance
- * scenario; four broken copies of it (test/fixtures/broken-im/) fail the scenario that covers
- * their bug, with the rule or check that names it; the JUnit XML is well-formed and counts its
- * failures; and the CLI exits 0 only when everything passed.
+ * scenario; four broken copies of it (mutants of passthrough, test/fixtures/broken-im.ts) fail the
+ * scenario that covers their bug, with the rule or check that names it; the JUnit XML is
+ * well-formed and counts its failures; and the CLI exits 0 only when everything passed.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -20,9 +20,12 @@ import {
   runConformance,
   type ScenarioResult,
 } from "../../src/verify/index.js";
+import { type BrokenIm, brokenIm } from "../fixtures/broken-im.js";
+import { materialize } from "../helpers/mutants.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const fixture = (name: string) => `test/fixtures/broken-im/${name}.ts`;
+/** The path of the index.ts of a broken copy of passthrough, written for this run. */
+const fixture = (name: BrokenIm): string => materialize(brokenIm[name]);
 const dir = mkdtempSync(join(tmpdir(), "ndis-verify-"));
 
 function byName(report: ConformanceReport, name: string): ScenarioResult {
