@@ -208,6 +208,20 @@ describe("NdisOidRequest", () => {
     assert.notEqual(NdisOidRequest(s.binding, query(OID_GEN_VENDOR_ID)), NDIS_STATUS_SUCCESS);
     assert.deepEqual(rules(s.host), ["OidRequest_BytesWrittenTooLarge"]);
   });
+
+  test("a protocol that closes its binding with its own request still pending is named (NdisCloseAdapterEx_RequestsOutstanding)", async () => {
+    const s = await direct({ oid: () => NDIS_STATUS_PENDING });
+    assert.equal(NdisOidRequest(s.binding, query(OID_GEN_VENDOR_ID)), NDIS_STATUS_PENDING);
+    // The scripted protocol's unbind closes at once, without waiting for its request.
+    await s.host.removeAdapter("eth0");
+    assert.ok(
+      rules(s.host).includes("NdisCloseAdapterEx_RequestsOutstanding"),
+      rules(s.host).join(),
+    );
+    const v = s.host.violations.find((x) => x.rule === "NdisCloseAdapterEx_RequestsOutstanding");
+    assert.equal(v?.driver, "proto");
+    assert.match(v?.message ?? "", /1 OID request\(s\)/);
+  });
 });
 
 describe("the passthrough driver and OIDs", () => {

@@ -120,7 +120,7 @@ describe("the conformance suite", () => {
     const summary = formatSummary(report);
     assert.match(
       summary,
-      /✖ oid-requests \(\d+ ms\) — \[error\] NdisMOidRequestComplete_NotPending/,
+      /✖ oid-requests \(\d+ ms, 1 run\) — \[error\] NdisMOidRequestComplete_NotPending/,
     );
     assert.match(summary, /✔ link-status/);
     assert.match(summary, /2 passed, 1 failed \(3 scenarios/);
