@@ -445,12 +445,17 @@ export async function shrink(
       }
       if (size === 1) break;
     }
+    // Lower each pick to every smaller non-plain value, smallest first: an order pick is an
+    // index into the ready tasks, so a smaller one often names the same task once earlier
+    // choices were zeroed.
     for (let i = 0; i < picks.length; i++) {
-      const p = picks[i] ?? 0;
-      if (p > 1) {
+      for (let v = 1; v < (picks[i] ?? 0); v++) {
         const lower = [...picks];
-        lower[i] = 1;
-        if (await sameFailure(trimZeros(lower))) improved = true;
+        lower[i] = v;
+        if (await sameFailure(trimZeros(lower))) {
+          improved = true;
+          break;
+        }
       }
     }
   }

@@ -36,10 +36,15 @@ function world(s: SimScheduler): string[] {
     };
     s.post(chain(1), `${actor}: step 1`);
   }
-  s.schedule(5, () => {
-    log.push("t");
-    s.post(() => log.push("t2"), "timer: after");
-  }, false, "timer: fired");
+  s.schedule(
+    5,
+    () => {
+      log.push("t");
+      s.post(() => log.push("t2"), "timer: after");
+    },
+    false,
+    "timer: fired",
+  );
   runAll(s);
   return log;
 }
@@ -64,12 +69,29 @@ describe("SimScheduler", () => {
     assert.ok(s.widths.every((w) => w >= 2));
     assert.ok(s.picks.every((p, i) => p === (s.widths[i] as number) - 1));
     assert.equal(log.length, 11, "everything still runs exactly once");
-    assert.deepEqual([...log].sort(), ["a1", "a2", "a3", "b1", "b2", "b3", "c1", "c2", "c3", "t", "t2"]);
+    assert.deepEqual([...log].sort(), [
+      "a1",
+      "a2",
+      "a3",
+      "b1",
+      "b2",
+      "b3",
+      "c1",
+      "c2",
+      "c3",
+      "t",
+      "t2",
+    ]);
   });
 
   test("a choice point offers time only while a foreground timer is set", () => {
     const seen: ChoicePoint[] = [];
-    const s = new SimScheduler(strategy((p) => (seen.push(p), 0)));
+    const s = new SimScheduler(
+      strategy((p) => {
+        seen.push(p);
+        return 0;
+      }),
+    );
     s.post(() => {}, "x: one");
     s.post(() => {}, "y: two");
     s.schedule(1000, () => {}, true, "NDIS: watchdog");

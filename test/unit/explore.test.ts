@@ -1,0 +1,179 @@
+/**
+ * The explorer (src/verify/explore.ts, docs/verify.md): five realistic concurrency bugs planted in
+ * copies of passthrough (test/fixtures/racy-im.ts) pass every scenario in the plain order, and
+ * `ndis verify` finds each within its default budget, shrinks it, and replays it from the seed it
+ * was found with and from the shrunk choice list — while passthrough itself passes those very
+ * schedules. Exhaustive search finds the OID race within bound 2 and proves the clean driver
+ * within bound 1. Replay tokens read back what they wrote.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import fc from "fast-check";
+import * as passthrough from "../../src/drivers/passthrough/index.js";
+import {
+  conformanceScenarios,
+  decodePicks,
+  encodePicks,
+  explore,
+  importDriver,
+  parseToken,
+  replayRun,
+  runConformance,
+  specToken,
+} from "../../src/verify/index.js";
+import { racyIm } from "../fixtures/racy-im.js";
+import { materialize } from "../helpers/mutants.js";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const scenario = (name: string) => {
+  const found = conformanceScenarios().find((s) => s.name === name);
+  assert.ok(found !== undefined, `scenario ${name} exists`);
+  return found;
+};
+const nonzero = (picks: readonly number[]) => picks.filter((p) => p !== 0).length;
+
+describe("planted concurrency bugs", () => {
+  for (const mutant of Object.values(racyIm)) {
+    test(`${mutant.name}: passes every plain run; found in ${mutant.scenario} within the default budget, shrunk, replayed`, async () => {
+      const module = await importDriver(materialize(mutant));
+
+      const plain = await runConformance(module, { plain: true });
+      const failedPlain = plain.results.filter((r) => r.status === "fail");
+      assert.deepEqual(
+        failedPlain.map((r) => `${r.name}: ${r.failure?.split("\n")[0]}`),
+        [],
+        "invisible to the plain runs",
+      );
+
+      const report = await runConformance(module, { only: [mutant.scenario] });
+      const result = report.results[0];
+      assert.ok(result !== undefined);
+      assert.equal(result.status, "fail", `${mutant.name} was not found in ${result.runs} runs`);
+      assert.ok(mutant.rules.includes(result.rule ?? ""), result.failure ?? "");
+      assert.ok((result.runs ?? 0) <= 101, "within the default budget (the plain run + 100)");
+      const replay = result.replay ?? "";
+      const found = result.found ?? "";
+      assert.match(replay, new RegExp(`^${mutant.scenario}:picks:`));
+      assert.match(found, new RegExp(`^${mutant.scenario}:(random|pct3):\\d+$`));
+      assert.ok(nonzero(result.choices ?? []) >= 1, "a failing run is not the plain order");
+      // The longest of these needs five: send-count-per-call's never-ending pause takes the
+      // one-by-one completion and its four completions run ahead of the pause.
+      assert.ok(
+        nonzero(result.choices ?? []) <= 5,
+        `shrunk to ${encodePicks(result.choices ?? [])}`,
+      );
+      assert.ok(
+        (result.events ?? []).some((e) => e.kind === "violation"),
+        "the trace shows it",
+      );
+
+      // The shrunk choice list and the seed both replay it exactly.
+      for (const token of [replay, found]) {
+        const again = await replayRun(token, module);
+        assert.equal(again.status, "fail", `${token} replays the failure`);
+        assert.equal(again.rule, result.rule);
+      }
+      const twice = await replayRun(replay, module);
+      assert.deepEqual([...(twice.choices ?? [])], [...(result.choices ?? [])]);
+      assert.deepEqual(
+        twice.events?.map((e) => `${e.kind} ${e.name}`),
+        result.events?.map((e) => `${e.kind} ${e.name}`),
+        "the same trace, event for event",
+      );
+
+      // The schedule is legal: passthrough itself passes it.
+      const clean = await replayRun(replay, passthrough);
+      assert.equal(clean.status, "pass", clean.failure ?? "");
+    });
+  }
+});
+
+describe("exhaustive search", () => {
+  test("finds the OID cancel race with at most 2 non-plain choices", async () => {
+    const module = await importDriver(materialize(racyIm["oid-cancel-completes-early"]));
+    const result = await explore(scenario("race-oid-cancel"), module, {
+      strategies: ["exhaustive"],
+      bound: 2,
+      runs: 500,
+    });
+    assert.equal(result.failure?.rule, "NdisMOidRequestComplete_NotPending");
+    assert.equal(result.found?.spec.kind, "picks");
+  });
+
+  test("enumerates every schedule of the clean driver within bound 1 and finds nothing", async () => {
+    const result = await explore(scenario("race-oid-cancel"), passthrough, {
+      strategies: ["exhaustive"],
+      bound: 1,
+      runs: 2000,
+    });
+    assert.equal(result.failure, null);
+    assert.equal(result.complete, true);
+    assert.ok(result.runs > 5, `${result.runs} runs`);
+  });
+});
+
+describe("replay tokens", () => {
+  test("choice lists survive encoding", () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat({ max: 9 }), { maxLength: 60 }), (picks) => {
+        const decoded = decodePicks(encodePicks(picks));
+        let end = picks.length;
+        while (end > 0 && picks[end - 1] === 0) end--;
+        assert.deepEqual(decoded, picks.slice(0, end));
+      }),
+    );
+    assert.equal(encodePicks([0, 0, 0, 2, 1, 0, 0, 1, 0]), "z3.2.1.z2.1");
+  });
+
+  test("tokens read back the run they name; malformed ones are refused with the expected shape", () => {
+    for (const spec of [
+      { kind: "fifo" } as const,
+      { kind: "random", seed: 7 } as const,
+      { kind: "pct", seed: 9, depth: 3 } as const,
+      { kind: "picks", picks: [0, 2, 0, 1] } as const,
+    ]) {
+      const token = specToken("race-oid-cancel", spec);
+      assert.deepEqual(parseToken(token), { scenario: "race-oid-cancel", spec });
+    }
+    for (const bad of ["", "x", "x:random", "x:random:-1", "x:pct:5", "x:picks:1.q", "x:fifo:1:2"])
+      assert.throws(() => parseToken(bad), /expected SCENARIO|choice list/, bad);
+  });
+});
+
+describe("ndis verify (CLI) with the explorer", () => {
+  const dir = mkdtempSync(join(tmpdir(), "ndis-explore-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 120_000,
+    });
+
+  test("a race is printed with its replay command; --replay reruns it; --html writes the report", () => {
+    const driver = materialize(racyIm["oid-cancel-completes-early"]);
+    const html = join(dir, "report.html");
+    const run = cli("verify", driver, "--only", "race-oid-cancel", "--html", html);
+    assert.equal(run.status, 1, run.stderr);
+    const line = /replay: .* --replay (race-oid-cancel:picks:[-z0-9.]+)/.exec(run.stdout);
+    assert.ok(line !== null, run.stdout);
+    const token = line[1] as string;
+    const page = readFileSync(html, "utf8");
+    assert.match(page, /NdisMOidRequestComplete_NotPending/);
+    assert.ok(page.includes(token), "the report names the replay token");
+
+    const again = cli("verify", driver, "--replay", token);
+    assert.equal(again.status, 1, again.stderr);
+    assert.match(again.stdout, /✖ race-oid-cancel .*NdisMOidRequestComplete_NotPending/);
+    const clean = cli("verify", "src/drivers/passthrough/index.ts", "--replay", token);
+    assert.equal(clean.status, 0, clean.stdout);
+    const bad = cli("verify", driver, "--replay", "race-oid-cancel:nonsense");
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /expected SCENARIO/);
+  });
+});
