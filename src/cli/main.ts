@@ -9,7 +9,7 @@ import { DURATION, StackFileError } from "../stack/index.js";
 import type { StrategyName } from "../verify/index.js";
 import { run } from "./commands/run.js";
 import { TRACE_FORMATS, type TraceFormat, TraceInputError, trace } from "./commands/trace.js";
-import { verify } from "./commands/verify.js";
+import { VerifyUsageError, verify } from "./commands/verify.js";
 import { createOutput } from "./output.js";
 
 const write = (text: string) => process.stdout.write(text);
@@ -195,7 +195,7 @@ try {
   if (err instanceof StackFileError) {
     process.stderr.write(`ndis: the stack file is not valid:\n${err.message}\n`);
     process.exitCode = 2;
-  } else if (err instanceof TraceInputError) {
+  } else if (err instanceof TraceInputError || err instanceof VerifyUsageError) {
     process.stderr.write(`ndis: ${err.message}\n`);
     process.exitCode = 2;
   } else if (NdisError.is(err)) {

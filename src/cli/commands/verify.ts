@@ -6,7 +6,7 @@
  * it finishes, then each failure in full and the totals; `--junit` writes JUnit XML, `--html` a
  * self-contained report with a sequence diagram of each failure, `--json` one record per
  * scenario and a summary. Exit code 0 only when every scenario passed, 1 when one failed, 2 for
- * bad usage or a module that cannot be loaded.
+ * bad usage or a module that cannot be loaded (a VerifyUsageError, printed on stderr).
  */
 import { writeFileSync } from "node:fs";
 import {
@@ -51,6 +51,14 @@ export interface VerifyOptions {
   readonly replay?: string;
   /** Where the progress line goes (a terminal); none when absent. */
   readonly progress?: (text: string) => void;
+}
+
+/**
+ * Bad usage: an unknown scenario, a malformed replay token, a module that cannot be loaded. The
+ * CLI prints it on stderr as `ndis: …` and exits 2; nothing has run.
+ */
+export class VerifyUsageError extends Error {
+  override readonly name = "VerifyUsageError";
 }
 
 /** What `--json` prints for a scenario: everything but the trace. */
@@ -101,8 +109,9 @@ export async function verify(options: VerifyOptions, out: Output): Promise<numbe
   const names = conformanceScenarios().map((s) => s.name);
   const unknown = (options.only ?? []).filter((name) => !names.includes(name));
   if (unknown.length > 0) {
-    out.problem(`no scenario named ${unknown.join(", ")}; the scenarios are ${names.join(", ")}`);
-    return 2;
+    throw new VerifyUsageError(
+      `no scenario named ${unknown.join(", ")}; the scenarios are ${names.join(", ")}`,
+    );
   }
   const explore: ConformanceOptions = {
     ...(options.runs === undefined ? {} : { runs: options.runs }),
@@ -149,8 +158,7 @@ export async function verify(options: VerifyOptions, out: Output): Promise<numbe
     });
   } catch (err) {
     options.progress?.("");
-    out.problem(`ndis verify: ${err instanceof Error ? err.message : String(err)}`);
-    return 2;
+    throw new VerifyUsageError(err instanceof Error ? err.message : String(err));
   }
   writeOutputs(options, report, out);
   if (options.json)
@@ -178,8 +186,7 @@ async function replay(
     parseToken(token);
     result = await replayRun(token, options.driver, explore);
   } catch (err) {
-    out.problem(`ndis verify: ${err instanceof Error ? err.message : String(err)}`);
-    return 2;
+    throw new VerifyUsageError(err instanceof Error ? err.message : String(err));
   }
   const report: ConformanceReport = {
     driver: options.driver,
