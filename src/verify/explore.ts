@@ -42,6 +42,12 @@ export const FAULT_SITES: readonly string[] = [
   "NdisCloseAdapterEx",
 ];
 
+/**
+ * Faults of the environment the explorer may add to a race (scenarios/race): the lower adapter's
+ * link goes down and comes back up, as two more acts ordered among the others.
+ */
+export const ENVIRONMENT_FAULTS: readonly string[] = ["link flap"];
+
 // ———————————————————————————————————————————————————————————————— tokens
 
 /** Picks as text: runs of zeros as `zN`, trailing zeros dropped — `z3.2.1.z2.1`. */
@@ -172,6 +178,11 @@ export interface RunOptions {
   readonly faults?: boolean;
   /** Give up on a run after this many scheduler steps. */
   readonly maxSteps?: number;
+  /**
+   * `virtual` (default) or `real`: the same run on wall-clock time, where every timer and watchdog
+   * is really waited for (the baseline of bench/explore.bench.ts).
+   */
+  readonly time?: "virtual" | "real";
 }
 
 function describeError(err: unknown): string {
@@ -191,7 +202,10 @@ export async function runOnce(
   const scheduler = new SimScheduler(strategyFor(spec), {
     faultSites: options.faults === false || scenario.faults !== true ? [] : FAULT_SITES,
     faultDrivers: [service],
+    environmentSites:
+      options.faults === false || scenario.faults !== true ? [] : ENVIRONMENT_FAULTS,
     record: options.trace === true,
+    ...(options.time === undefined ? {} : { time: options.time }),
   });
   const rig = new Rig({
     module,

@@ -130,7 +130,10 @@ export class Rig {
   async advance(ms: number): Promise<void> {
     const end = this.clock.now() + BigInt(Math.round(ms * 1_000_000));
     await this.settle();
-    while (this.clock.advanceTo(end)) await this.settle();
+    while (this.clock.now() < end) {
+      if (this.clock.advanceTo(end)) await this.settle();
+      else await this.clock.idle(end);
+    }
   }
 
   /**
@@ -152,7 +155,7 @@ export class Rig {
     await drain();
     while (outcome === null && this.clock.now() < end) {
       if (this.clock.ready > 0) await this.#step();
-      else if (!this.clock.advanceTo(end)) await drain();
+      else if (!this.clock.advanceTo(end)) await this.clock.idle(end);
       else await this.#step();
     }
     const done = outcome as { ok: true; value: T } | { ok: false; error: unknown } | null;

@@ -197,6 +197,45 @@ describe("SimScheduler", () => {
     assert.equal(s.decisions[0]?.chosen, "fault injected");
   });
 
+  test("environment faults (a link flap): any caller, whatever driver runs, on their own budget", () => {
+    const always = strategy((p) => (p.kind === "fault" ? 1 : 0));
+    const s = new SimScheduler(always, {
+      faultSites: ["NdisAllocateNetBufferList"],
+      faultDrivers: ["imtest"],
+      environmentSites: ["link flap"],
+    });
+    assert.equal(s.fault("link flap", null), true, "asked by the rig, no driver running");
+    assert.equal(s.fault("link flap", "vfylower"), false, "one environment fault per run");
+    assert.equal(s.fault("NdisAllocateNetBufferList", "imtest"), true, "its own budget");
+    assert.equal(s.decisions[0]?.label, "link flap");
+    const none = new SimScheduler(always, { faultSites: ["NdisAllocateNetBufferList"] });
+    assert.equal(none.fault("link flap", null), false, "not offered unless listed");
+    assert.equal(none.picks.length, 0);
+  });
+
+  test("on real time a timer is not there to run before it is due, and idle waits for it", async () => {
+    const s = new SimScheduler(fifoStrategy(), { time: "real" });
+    assert.equal(s.realTime, true);
+    const log: string[] = [];
+    s.schedule(20, () => log.push("timer"), false, "drv: timer");
+    s.post(() => log.push("task"), "drv: task");
+    const start = s.now();
+    while (s.step()) {}
+    assert.deepEqual(log, ["task"], "the task ran; the timer is not due yet");
+    assert.equal(s.pendingTimers, 1);
+    assert.equal(s.advanceTo(start + 10_000_000_000n), false, "time cannot be made to jump");
+    // idle() is the scheduler's own wait: it resolves when the timer is due.
+    await s.idle(start + 10_000_000_000n);
+    assert.ok(s.now() - start >= 20_000_000n, `${s.now() - start} ns passed`);
+    while (s.step()) {}
+    assert.deepEqual(log, ["task", "timer"]);
+    // Virtual time, by contrast, jumps: the same timer runs at once, 20 ms of host time later.
+    const v = new SimScheduler(fifoStrategy());
+    v.schedule(20, () => log.push("virtual"), false, "drv: timer");
+    assert.equal(v.step(), true);
+    assert.equal(v.nowMs, 20);
+  });
+
   test("seededRandom is deterministic and within [0, 1)", () => {
     const a = seededRandom(42);
     const b = seededRandom(42);

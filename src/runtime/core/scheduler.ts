@@ -5,6 +5,11 @@
  * does. Every decision it makes is a number in a list; the same list replays the same run. Time
  * passes only when a strategy lets it (or nothing else can run), and then it jumps: a scenario
  * that waits 10 s of watchdog time takes no wall-clock time at all.
+ *
+ * The same scheduler can keep wall-clock time instead (`time: "real"`): then a timer runs only
+ * once its time has really come, and waiting for it is sleeping. That is the real-time scheduler
+ * a run on real time would have, and the baseline `bench/explore.bench.ts` measures virtual time
+ * against; the strategy still orders what is ready.
  */
 import type { HostClock } from "./clock.js";
 
@@ -63,8 +68,20 @@ export interface SimSchedulerOptions {
   readonly faultDrivers?: readonly string[];
   /** At most this many faults per run. Default 1. */
   readonly maxFaults?: number;
+  /**
+   * Faults of the environment rather than of a driver's call (`link flap`): any caller may ask,
+   * whatever driver is running; they have their own budget, `maxEnvironmentFaults`.
+   */
+  readonly environmentSites?: readonly string[];
+  /** At most this many environment faults per run. Default 1. */
+  readonly maxEnvironmentFaults?: number;
   /** Keep a record of every decision (for reports). Default true. */
   readonly record?: boolean;
+  /**
+   * `virtual` (default): time jumps to the next timer when the run waits for it. `real`: time is
+   * the wall clock's since the scheduler was made; a timer runs once it is really due.
+   */
+  readonly time?: "virtual" | "real";
 }
 
 const NS_PER_MS = 1_000_000;
@@ -95,28 +112,45 @@ export class SimScheduler implements HostClock {
   #now = 0n;
   #seq = 0;
   #faults = 0;
+  #environmentFaults = 0;
   readonly #ready: Task[] = [];
   #timers: Timer[] = [];
   readonly #faultSites: ReadonlySet<string>;
   readonly #faultDrivers: ReadonlySet<string> | null;
   readonly #maxFaults: number;
+  readonly #environmentSites: ReadonlySet<string>;
+  readonly #maxEnvironmentFaults: number;
   readonly #record: boolean;
+  /** The wall-clock origin, in real time; null on virtual time. */
+  readonly #origin: bigint | null;
 
   constructor(strategy: Strategy, options: SimSchedulerOptions = {}) {
     this.strategy = strategy;
     this.#faultSites = new Set(options.faultSites ?? []);
     this.#faultDrivers = options.faultDrivers === undefined ? null : new Set(options.faultDrivers);
     this.#maxFaults = options.maxFaults ?? 1;
+    this.#environmentSites = new Set(options.environmentSites ?? []);
+    this.#maxEnvironmentFaults = options.maxEnvironmentFaults ?? 1;
     this.#record = options.record ?? true;
+    this.#origin = options.time === "real" ? process.hrtime.bigint() : null;
+  }
+
+  /** True on wall-clock time. */
+  get realTime(): boolean {
+    return this.#origin !== null;
   }
 
   now(): bigint {
+    if (this.#origin !== null) {
+      const wall = process.hrtime.bigint() - this.#origin;
+      if (wall > this.#now) this.#now = wall;
+    }
     return this.#now;
   }
 
   /** Virtual milliseconds since the start. */
   get nowMs(): number {
-    return Number(this.#now) / NS_PER_MS;
+    return Number(this.now()) / NS_PER_MS;
   }
 
   schedule(delayMs: number, callback: () => void, background = false, label = "timer"): () => void {
@@ -129,7 +163,7 @@ export class SimScheduler implements HostClock {
       };
     }
     const timer: Timer = {
-      due: this.#now + BigInt(Math.max(1, Math.round(delayMs * NS_PER_MS))),
+      due: this.now() + BigInt(Math.max(1, Math.round(delayMs * NS_PER_MS))),
       seq: this.#seq++,
       callback,
       background,
@@ -155,6 +189,15 @@ export class SimScheduler implements HostClock {
   }
 
   fault(site: string, driver: string | null): boolean {
+    if (this.#environmentSites.has(site)) {
+      if (this.#environmentFaults >= this.#maxEnvironmentFaults) return false;
+      const pick = this.#decide(
+        { kind: "fault", label: site, width: 2, actors: [], timeOption: false },
+        "",
+      );
+      if (pick === 1) this.#environmentFaults++;
+      return pick === 1;
+    }
     if (this.#faults >= this.#maxFaults || !this.#faultSites.has(site)) return false;
     if (this.#faultDrivers !== null && (driver === null || !this.#faultDrivers.has(driver)))
       return false;
@@ -196,7 +239,7 @@ export class SimScheduler implements HostClock {
    */
   step(): boolean {
     const ready = this.#ready;
-    const next = this.#nextTimer(false);
+    const next = this.#due(this.#nextTimer(false));
     if (ready.length === 0) {
       if (next === null) return false;
       this.#fire(next.due);
@@ -230,13 +273,32 @@ export class SimScheduler implements HostClock {
    * due by `limitNs`, making it ready; else moves time to `limitNs`. True when a timer fired.
    */
   advanceTo(limitNs: bigint): boolean {
-    const next = this.#nextTimer(true);
+    const next = this.#due(this.#nextTimer(true));
     if (next === null || next.due > limitNs) {
-      if (limitNs > this.#now) this.#now = limitNs;
+      if (this.#origin === null && limitNs > this.#now) this.#now = limitNs;
       return false;
     }
     this.#fire(next.due);
     return true;
+  }
+
+  /**
+   * Waits while nothing can run before `limitNs`: on virtual time only for the promises already
+   * resolved (time itself moves in `advanceTo`); on real time until the next timer is due, or
+   * the limit, whichever is first.
+   */
+  idle(limitNs: bigint): Promise<void> {
+    if (this.#origin === null) return new Promise<void>((resolve) => setImmediate(resolve));
+    const next = this.#nextTimer(true);
+    const until = next === null || next.due > limitNs ? limitNs : next.due;
+    const ms = Number(until - this.now()) / NS_PER_MS;
+    return new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, Math.ceil(ms))));
+  }
+
+  /** On real time, a timer not yet due is not there to run; on virtual time, time can jump to it. */
+  #due(timer: Timer | null): Timer | null {
+    if (timer === null || this.#origin === null) return timer;
+    return timer.due <= this.now() ? timer : null;
   }
 
   #nextTimer(background: boolean): Timer | null {
