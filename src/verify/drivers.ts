@@ -114,6 +114,11 @@ export interface LowerAdapter {
   held: NET_BUFFER_LIST[];
   /** Sends the miniport chose to complete later (each in a scheduled task). */
   readonly queued: Set<NET_BUFFER_LIST>;
+  /**
+   * Sends cancelled and to be completed NDIS_STATUS_SEND_ABORTED later: no longer queued, so
+   * neither their first completion task nor a second cancel takes them again.
+   */
+  readonly aborting: Set<NET_BUFFER_LIST>;
   /** Sends completed (each NBL once). */
   sendsCompleted: number;
   /** NBLs indicated and not yet returned. */
@@ -130,6 +135,8 @@ export interface LowerAdapter {
   linkUp: boolean;
   /** Between MiniportPause and MiniportRestart: the miniport indicates nothing. */
   paused: boolean;
+  /** Surprise-removed or halted: the device is gone and indicates nothing more. */
+  gone: boolean;
 }
 
 /** What a scenario tells the lower miniport to do. */
@@ -256,7 +263,8 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
     a.pools = null;
   };
   const maybeCompletePause = (a: LowerAdapter): void => {
-    if (!a.pausePending || a.held.length > 0 || a.queued.size > 0 || a.indicated.size > 0) return;
+    if (!a.pausePending || a.held.length > 0 || a.queued.size > 0 || a.aborting.size > 0) return;
+    if (a.indicated.size > 0) return;
     a.pausePending = false;
     NdisMPauseComplete(a.handle);
   };
@@ -318,6 +326,7 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
         corrupt: [],
         held: [],
         queued: new Set(),
+        aborting: new Set(),
         sendsCompleted: 0,
         indicated: new Set(),
         badReturns: 0,
@@ -328,6 +337,7 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
         cancels: 0,
         linkUp: true,
         paused: false,
+        gone: false,
       };
       let status = NdisMSetMiniportAttributes(handle, registration(a));
       if (status !== NDIS_STATUS_SUCCESS) return status;
@@ -338,6 +348,7 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
       return NDIS_STATUS_SUCCESS;
     },
     HaltHandlerEx: (a: LowerAdapter) => {
+      a.gone = true;
       const index = adapters.indexOf(a);
       if (index >= 0) adapters.splice(index, 1);
       freePools(a);
@@ -426,16 +437,18 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
       // Off the queue now; completed in the call or from the DPC.
       if (clock.choose(`${LOWER}: complete a cancelled send now or later`, 2) === 0) abort();
       else {
-        for (const nbl of aborted) a.queued.add(nbl);
+        for (const nbl of aborted) a.aborting.add(nbl);
         clock.post(() => {
-          for (const nbl of aborted) a.queued.delete(nbl);
+          for (const nbl of aborted) a.aborting.delete(nbl);
           abort();
         }, `${LOWER}: complete ${aborted.length} cancelled send(s)`);
       }
     },
     // The device is gone: what it held is completed, as a miniport fails its queue.
     DevicePnPEventNotifyHandler: (a: LowerAdapter, event: { DevicePnPEvent: number }) => {
-      if (event.DevicePnPEvent === NdisDevicePnPEventSurpriseRemoved) completeHeld(a);
+      if (event.DevicePnPEvent !== NdisDevicePnPEventSurpriseRemoved) return;
+      a.gone = true;
+      completeHeld(a);
     },
     // No halt follows a power-off, and NDIS checks the adapter's pools when it retires it.
     ShutdownHandlerEx: (a: LowerAdapter) => freePools(a),
@@ -570,6 +583,8 @@ export interface UpperBinding {
   badCompletions: number;
   /** Statuses the completions carried. */
   readonly completionStatuses: number[];
+  /** The cancel ID of every NBL completed NDIS_STATUS_SEND_ABORTED (null when it had none). */
+  readonly abortedCancelIds: unknown[];
   /** Receives held while `holdReceives` is set. */
   held: NET_BUFFER_LIST[];
   /** A NetEventPause waiting for this binding's sends. */
@@ -686,6 +701,7 @@ export function upperProtocol(name: string, clock: HostClock): UpperProtocol {
         completed: 0,
         badCompletions: 0,
         completionStatuses: [],
+        abortedCancelIds: [],
         held: [],
         pendingPause: null,
         paused: false,
@@ -785,6 +801,8 @@ export function upperProtocol(name: string, clock: HostClock): UpperProtocol {
       for (let nbl: NET_BUFFER_LIST | null = nbls; nbl !== null; ) {
         const next: NET_BUFFER_LIST | null = nbl.Next;
         b.completionStatuses.push(nbl.Status);
+        if (nbl.Status === NDIS_STATUS_SEND_ABORTED)
+          b.abortedCancelIds.push(NDIS_GET_NET_BUFFER_LIST_CANCEL_ID(nbl) ?? null);
         if (b.outstanding.delete(nbl)) {
           b.completed++;
           freeNbl(nbl);

@@ -146,6 +146,20 @@ type Act = readonly [label: string, act: () => void];
  */
 async function race(rig: Rig, acts: readonly Act[]): Promise<void> {
   for (const [label, act] of acts) rig.clock.post(act, label);
+  // A fault of the environment the explorer may inject (ENVIRONMENT_FAULTS): every lower
+  // adapter's link goes down and comes back, two more acts in the race. A device already gone
+  // when its turn comes indicates nothing.
+  for (const name of rig.lowers) {
+    if (!rig.clock.fault("link flap", null)) continue;
+    const down = rig.lowerAdapter(name);
+    for (const up of [false, true])
+      rig.clock.post(
+        () => {
+          if (!down.gone) rig.lower.setLink(down, up);
+        },
+        `vfylower: link ${up ? "up" : "down"} on ${name} (injected)`,
+      );
+  }
   await rig.settle();
 }
 
@@ -308,7 +322,7 @@ export const SCENARIOS: readonly Scenario[] = [
     description:
       "sends held below are cancelled from above by cancel ID: exactly those complete NDIS_STATUS_SEND_ABORTED, the others complete later with SUCCESS",
     contract:
-      "Canceling a send: NdisCancelSendNetBufferLists → MiniportCancelSendNetBufferLists, passed down by the IM driver",
+      "Canceling a send: NdisCancelSendNetBufferLists → MiniportCancelSend, passed down by the IM driver",
     run: async (rig) => {
       await rig.up();
       const down = rig.lowerAdapter("lower0");
@@ -639,6 +653,38 @@ export const SCENARIOS: readonly Scenario[] = [
           final === NDIS_STATUS_RESOURCES,
         `the raced OID request ended ${hex(final ?? 0)}`,
       );
+      await rig.down();
+    },
+  },
+  {
+    name: "race-send-cancel",
+    description:
+      "sends with two cancel IDs race the cancel of one of them while receives come up; the miniport below completes sends now, later or one by one, and a cancelled send now or later",
+    contract:
+      "NdisCancelSendNetBufferLists → MiniportCancelSend: every send completes exactly once; only NBLs with the cancelled ID may complete NDIS_STATUS_SEND_ABORTED",
+    faults: true,
+    run: async (rig) => {
+      await rig.up();
+      const up = rig.upperOver("lower0");
+      const down = rig.lowerAdapter("lower0");
+      await race(rig, [
+        ["vfyupper: send 4 NBLs (ID a)", () => rig.upper.send(up, 4, SMOKE, rig.tags(4), "a")],
+        ["vfyupper: send 4 NBLs (ID b)", () => rig.upper.send(up, 4, SMOKE, rig.tags(4), "b")],
+        [
+          "vfyupper: cancel ID a",
+          () => NdisCancelSendNetBufferLists(up.handle as NDIS_HANDLE, "a"),
+        ],
+        ["vfylower: indicate 2 NBLs", () => rig.lower.indicate(down, 2, SMOKE, rig.tags(2))],
+        ["vfyupper: send 4 NBLs (ID a)", () => rig.upper.send(up, 4, SMOKE, rig.tags(4), "a")],
+      ]);
+      sendsAccounted(rig, "lower0", [...SENT_OK, NDIS_STATUS_SEND_ABORTED]);
+      const wrong = up.abortedCancelIds.filter((id) => id !== "a");
+      check(
+        wrong.length === 0,
+        `${wrong.length} send(s) not cancelled completed NDIS_STATUS_SEND_ABORTED (cancel ID ${String(wrong[0])})`,
+      );
+      receivesAccounted(rig, "lower0");
+      await exchange(rig, "lower0", 2, SMOKE);
       await rig.down();
     },
   },

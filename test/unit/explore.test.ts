@@ -24,6 +24,7 @@ import {
   parseToken,
   replayRun,
   runConformance,
+  runOnce,
   specToken,
 } from "../../src/verify/index.js";
 import { racyIm } from "../fixtures/racy-im.js";
@@ -91,6 +92,51 @@ describe("planted concurrency bugs", () => {
       assert.equal(clean.status, "pass", clean.failure ?? "");
     });
   }
+});
+
+describe("what the explorer injects and found", () => {
+  test("a link flap is a fault of the environment: some seeds inject it into a race, and passthrough passes", async () => {
+    const race = scenario("race-disable-vm");
+    let injected = 0;
+    for (let seed = 1; seed <= 200 && injected < 3; seed++) {
+      const run = await runOnce(race, passthrough, { kind: "random", seed }, { trace: true });
+      const flap = run.decisions.find((d) => d.label === "link flap");
+      assert.ok(flap !== undefined, "every run of a race offers the link flap");
+      if (flap.pick !== 1) continue;
+      injected++;
+      const acts = run.decisions.map((d) => d.chosen);
+      assert.ok(acts.includes("vfylower: link down on lower0 (injected)"), acts.join(", "));
+      assert.ok(acts.includes("vfylower: link up on lower0 (injected)"), acts.join(", "));
+      assert.equal(run.passed, true, run.failure ?? "");
+    }
+    assert.equal(injected, 3, "200 seeds injected the link flap at least 3 times");
+    const plain = await runOnce(race, passthrough, { kind: "fifo" }, { trace: true });
+    assert.equal(
+      plain.decisions.find((d) => d.label === "link flap")?.pick,
+      0,
+      "never in the plain run",
+    );
+  });
+
+  test("the schedule that caught the suite's own miniport completing a recycled NBL SEND_ABORTED now passes", async () => {
+    // Found by the explorer against passthrough: the lower miniport re-queued a cancelled send to
+    // abort it later, so the send's own completion took it first; the NBL went back to its pool,
+    // was sent again with another cancel ID, and the late abort completed that send instead.
+    const run = await runOnce(
+      scenario("race-send-cancel"),
+      passthrough,
+      { kind: "picks", picks: decodePicks("z3.4.2.2.1.2.0.2.2.0.1.1.0.1.1") },
+      { trace: true },
+    );
+    const acts = run.decisions.map((d) => d.chosen);
+    const resent = acts.indexOf("vfyupper: send 4 NBLs (ID b)");
+    const aborted = acts.indexOf("vfylower: complete 4 cancelled send(s)");
+    assert.ok(
+      resent >= 0 && aborted > resent,
+      `the late abort follows the resend: ${acts.join(", ")}`,
+    );
+    assert.equal(run.passed, true, run.failure ?? "");
+  });
 });
 
 describe("exhaustive search", () => {
