@@ -151,7 +151,7 @@ function strategies(value: string): StrategyName[] {
 program
   .command("verify")
   .description(
-    "run the conformance suite against an IM driver module: bring-up and teardown orders, the send/receive matrix, pause under traffic, OIDs, surprise removal, shutdown, power, link status",
+    "run the conformance suite against an IM driver module: bring-up and teardown orders, the send/receive matrix, pause under traffic, OIDs, surprise removal, shutdown, power, link status, and races explored under seeded schedules with faults; a failure is shrunk and printed with its replay token",
   )
   .argument("<driver>", "the IM driver module: a file path or a package specifier")
   .option("--junit <file>", "write JUnit XML (one testcase per scenario) to this file")
@@ -174,7 +174,7 @@ program
   .option("--bound <b>", "exhaustive: at most b non-plain choices per run (default 2)", count)
   .option("--plain", "only the plain run of each scenario (FIFO order, no faults)", false)
   .option("--no-shrink", "report a failing run as found, without shrinking its choice list")
-  .option("--no-faults", "inject no allocation or pending faults")
+  .option("--no-faults", "inject no faults (allocation failures, pending opens, link flaps)")
   .option("--replay <token>", "replay one run from the token a failure printed, traced")
   .option("--service <name>", "the service name the driver loads under (default imtest)")
   .action(async (driver: string, opts: VerifyCliOptions) => {
