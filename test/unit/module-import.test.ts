@@ -33,3 +33,19 @@ console.log(m.answer);`;
   assert.equal(out.status, 0, out.stderr);
   assert.equal(out.stdout.trim(), "42");
 });
+
+test("the package exports ndis-ts/verify: the built suite runs the built passthrough", {
+  skip: existsSync(built) ? false : "dist/ is not built (npm run build)",
+}, () => {
+  // A package can import itself by name through its "exports" (Node's self-reference).
+  const script = `const { runConformance } = await import("ndis-ts/verify");
+const pt = await import("ndis-ts/drivers/passthrough");
+const report = await runConformance(pt, { only: ["race-oid-cancel"], runs: 5 });
+console.log(report.results.map((r) => r.name + " " + r.status + " " + r.runs).join());`;
+  const out = spawnSync("node", ["--input-type=module", "-e", script], {
+    encoding: "utf8",
+    cwd: fileURLToPath(new URL("../../", import.meta.url)),
+  });
+  assert.equal(out.status, 0, out.stderr);
+  assert.equal(out.stdout.trim(), "race-oid-cancel pass 6");
+});
