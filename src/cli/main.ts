@@ -174,7 +174,10 @@ program
   .option("--bound <b>", "exhaustive: at most b non-plain choices per run (default 2)", count)
   .option("--plain", "only the plain run of each scenario (FIFO order, no faults)", false)
   .option("--no-shrink", "report a failing run as found, without shrinking its choice list")
-  .option("--no-faults", "inject no faults (allocation failures, pending opens, link flaps)")
+  .option(
+    "--no-faults",
+    "inject no faults (allocation failures, pended opens and closes, link flaps, send and OID cancels)",
+  )
   .option("--replay <token>", "replay one run from the token a failure printed, traced")
   .option("--service <name>", "the service name the driver loads under (default imtest)")
   .action(async (driver: string, opts: VerifyCliOptions) => {

@@ -173,6 +173,12 @@ export interface LowerMiniport {
   setLink(adapter: LowerAdapter, up: boolean): void;
 }
 
+/**
+ * The cancel ID of every send the upper protocol makes without one of its own: the explorer's
+ * injected send cancel (ENVIRONMENT_FAULTS) cancels it.
+ */
+export const ANY_CANCEL_ID = "vfy-any";
+
 /** The lower miniport's service name (the actor of its scheduled work). */
 const LOWER = "vfylower";
 
@@ -833,7 +839,7 @@ export function upperProtocol(name: string, clock: HostClock): UpperProtocol {
         const nbl = buildNbl(protocolHandle, pools, shape, tag, source);
         if (nbl === null) break;
         nbl.SourceHandle = b.handle;
-        if (cancelId !== undefined) NDIS_SET_NET_BUFFER_LIST_CANCEL_ID(nbl, cancelId);
+        NDIS_SET_NET_BUFFER_LIST_CANCEL_ID(nbl, cancelId ?? ANY_CANCEL_ID);
         for (let k = 0; k < shape.nbs; k++) tags.push(tag + k);
         tag += shape.nbs;
         list.push(nbl);

@@ -43,10 +43,12 @@ export const FAULT_SITES: readonly string[] = [
 ];
 
 /**
- * Faults of the environment the explorer may add to a race (scenarios/race): the lower adapter's
- * link goes down and comes back up, as two more acts ordered among the others.
+ * Faults of the environment the explorer may add to a race (scenarios.ts, `race`), at most one a
+ * run, as more acts ordered among the others: the lower adapter's link goes down and comes back
+ * up; the protocol above cancels its sends (every send it makes carries a cancel ID); it cancels
+ * its OID requests still pending.
  */
-export const ENVIRONMENT_FAULTS: readonly string[] = ["link flap"];
+export const ENVIRONMENT_FAULTS: readonly string[] = ["link flap", "send cancel", "OID cancel"];
 
 // ———————————————————————————————————————————————————————————————— tokens
 

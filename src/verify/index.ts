@@ -23,6 +23,7 @@ import { SCENARIOS, type Scenario } from "./scenarios.js";
 
 export {
   decodePicks,
+  ENVIRONMENT_FAULTS,
   type Exploration,
   type ExploreOptions,
   encodePicks,

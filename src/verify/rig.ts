@@ -70,6 +70,8 @@ export class Rig {
   #imProtocol: string | null = null;
   /** Tags handed out so every frame of a scenario is unique. */
   #nextTag = 1;
+  /** Faults of the environment injected into this run (`link flap`, `send cancel`, …). */
+  readonly injected = new Set<string>();
 
   constructor(options: RigOptions) {
     this.clock = options.scheduler ?? new SimScheduler(fifoStrategy());

@@ -21,7 +21,7 @@ import {
   NdisRequestQueryInformation,
   NdisRequestSetInformation,
 } from "../index.js";
-import { VERIFY_OID, VERIFY_OID_VALUE } from "./drivers.js";
+import { ANY_CANCEL_ID, type UpperBinding, VERIFY_OID, VERIFY_OID_VALUE } from "./drivers.js";
 import type { NblShape } from "./frames.js";
 import { CheckFailed, check, type Rig, type RigOptions } from "./rig.js";
 
@@ -146,21 +146,41 @@ type Act = readonly [label: string, act: () => void];
  */
 async function race(rig: Rig, acts: readonly Act[]): Promise<void> {
   for (const [label, act] of acts) rig.clock.post(act, label);
-  // A fault of the environment the explorer may inject (ENVIRONMENT_FAULTS): every lower
-  // adapter's link goes down and comes back, two more acts in the race. A device already gone
-  // when its turn comes indicates nothing.
-  for (const name of rig.lowers) {
-    if (!rig.clock.fault("link flap", null)) continue;
-    const down = rig.lowerAdapter(name);
-    for (const up of [false, true])
-      rig.clock.post(
-        () => {
-          if (!down.gone) rig.lower.setLink(down, up);
-        },
-        `vfylower: link ${up ? "up" : "down"} on ${name} (injected)`,
-      );
+  // The faults of the environment the explorer may inject (ENVIRONMENT_FAULTS), as more acts.
+  if (rig.clock.fault("link flap", null)) {
+    rig.injected.add("link flap");
+    // Every lower adapter's link goes down and comes back; a device already gone indicates nothing.
+    for (const name of rig.lowers) {
+      const down = rig.lowerAdapter(name);
+      for (const up of [false, true])
+        rig.clock.post(
+          () => {
+            if (!down.gone) rig.lower.setLink(down, up);
+          },
+          `vfylower: link ${up ? "up" : "down"} on ${name} (injected)`,
+        );
+    }
+  } else if (rig.clock.fault("send cancel", null)) {
+    rig.injected.add("send cancel");
+    rig.clock.post(() => {
+      for (const b of openBindings(rig)) NdisCancelSendNetBufferLists(b.handle, ANY_CANCEL_ID);
+    }, "vfyupper: cancel its sends (injected)");
+  } else if (rig.clock.fault("OID cancel", null)) {
+    rig.injected.add("OID cancel");
+    rig.clock.post(() => {
+      for (const b of openBindings(rig))
+        for (const request of b.oidsPending) NdisCancelOidRequest(b.handle, request.RequestId);
+    }, "vfyupper: cancel its pending OID requests (injected)");
   }
   await rig.settle();
+}
+
+/** The upper protocol's bindings that are open and not unbinding, with their handles. */
+function openBindings(rig: Rig): (UpperBinding & { handle: NDIS_HANDLE })[] {
+  return rig.upper.bindings.filter(
+    (b): b is UpperBinding & { handle: NDIS_HANDLE } =>
+      b.handle !== undefined && b.unbindContext === undefined,
+  );
 }
 
 /** A host operation started inside a race, for the scenario to wait on after it. */
@@ -184,6 +204,8 @@ class Started {
 /** Every send the upper protocol made completed exactly once, with an acceptable status. */
 function sendsAccounted(rig: Rig, lower: string, allowed: readonly number[]): void {
   const up = rig.upperOver(lower);
+  // An injected send cancel may abort any send still cancellable.
+  if (rig.injected.has("send cancel")) allowed = [...allowed, NDIS_STATUS_SEND_ABORTED];
   check(up.outstanding.size === 0, `${up.outstanding.size} send(s) never completed to the sender`);
   check(up.badCompletions === 0, "a send was completed twice, or an NBL not sent was completed");
   const odd = up.completionStatuses.find((s) => !allowed.includes(s));

@@ -18,6 +18,7 @@ import * as passthrough from "../../src/drivers/passthrough/index.js";
 import {
   conformanceScenarios,
   decodePicks,
+  ENVIRONMENT_FAULTS,
   encodePicks,
   explore,
   importDriver,
@@ -61,13 +62,26 @@ describe("planted concurrency bugs", () => {
       const found = result.found ?? "";
       assert.match(replay, new RegExp(`^${mutant.scenario}:picks:`));
       assert.match(found, new RegExp(`^${mutant.scenario}:(random|pct3):\\d+$`));
-      assert.ok(nonzero(result.choices ?? []) >= 1, "a failing run is not the plain order");
-      // The longest of these needs five: send-count-per-call's never-ending pause takes the
-      // one-by-one completion and its four completions run ahead of the pause.
+      const shrunk = result.choices ?? [];
+      assert.ok(nonzero(shrunk) >= 1, "a failing run is not the plain order");
+      // Shrunk: no more non-plain choices than the run as found, and 1-minimal — putting any one
+      // of its non-plain choices back to the plain one no longer fails the same way.
+      const asFound = await replayRun(found, module);
       assert.ok(
-        nonzero(result.choices ?? []) <= 5,
-        `shrunk to ${encodePicks(result.choices ?? [])}`,
+        nonzero(shrunk) <= nonzero(asFound.choices ?? []),
+        `shrunk ${encodePicks(shrunk)} from ${encodePicks(asFound.choices ?? [])}`,
       );
+      for (let i = 0; i < shrunk.length; i++) {
+        if (shrunk[i] === 0) continue;
+        const fewer = [...shrunk];
+        fewer[i] = 0;
+        const token = specToken(mutant.scenario, { kind: "picks", picks: fewer });
+        const run = await replayRun(token, module);
+        assert.ok(
+          run.status === "pass" || run.rule !== result.rule,
+          `${token} still fails with ${result.rule}: ${encodePicks(shrunk)} was not minimal`,
+        );
+      }
       assert.ok(
         (result.events ?? []).some((e) => e.kind === "violation"),
         "the trace shows it",
@@ -95,28 +109,39 @@ describe("planted concurrency bugs", () => {
 });
 
 describe("what the explorer injects and found", () => {
-  test("a link flap is a fault of the environment: some seeds inject it into a race, and passthrough passes", async () => {
-    const race = scenario("race-disable-vm");
-    let injected = 0;
-    for (let seed = 1; seed <= 200 && injected < 3; seed++) {
-      const run = await runOnce(race, passthrough, { kind: "random", seed }, { trace: true });
-      const flap = run.decisions.find((d) => d.label === "link flap");
-      assert.ok(flap !== undefined, "every run of a race offers the link flap");
-      if (flap.pick !== 1) continue;
-      injected++;
-      const acts = run.decisions.map((d) => d.chosen);
-      assert.ok(acts.includes("vfylower: link down on lower0 (injected)"), acts.join(", "));
-      assert.ok(acts.includes("vfylower: link up on lower0 (injected)"), acts.join(", "));
-      assert.equal(run.passed, true, run.failure ?? "");
-    }
-    assert.equal(injected, 3, "200 seeds injected the link flap at least 3 times");
-    const plain = await runOnce(race, passthrough, { kind: "fifo" }, { trace: true });
-    assert.equal(
-      plain.decisions.find((d) => d.label === "link flap")?.pick,
-      0,
-      "never in the plain run",
-    );
-  });
+  const injectedActs: Record<string, readonly string[]> = {
+    "link flap": [
+      "vfylower: link down on lower0 (injected)",
+      "vfylower: link up on lower0 (injected)",
+    ],
+    "send cancel": ["vfyupper: cancel its sends (injected)"],
+    "OID cancel": ["vfyupper: cancel its pending OID requests (injected)"],
+  };
+  for (const site of ENVIRONMENT_FAULTS) {
+    test(`${site} is a fault of the environment: some seeds inject it into a race, never the plain run, and passthrough passes`, async () => {
+      const race = scenario("race-surprise-removal");
+      let injected = 0;
+      for (let seed = 1; seed <= 300 && injected < 3; seed++) {
+        const run = await runOnce(race, passthrough, { kind: "random", seed }, { trace: true });
+        if (!run.decisions.some((d) => d.label === site && d.pick === 1)) continue;
+        injected++;
+        const acts = run.decisions.map((d) => d.chosen);
+        for (const act of injectedActs[site] ?? ["?"])
+          assert.ok(acts.includes(act), `${act} ran: ${acts.join(", ")}`);
+        assert.equal(run.passed, true, run.failure ?? "");
+      }
+      assert.equal(injected, 3, `300 seeds injected ${site} at least 3 times`);
+      const plain = await runOnce(race, passthrough, { kind: "fifo" }, { trace: true });
+      assert.ok(
+        plain.decisions.every((d) => d.kind !== "fault" || d.pick === 0),
+        "no fault in the plain run",
+      );
+      assert.ok(
+        plain.decisions.some((d) => d.label === "link flap"),
+        "the plain run is offered the environment's faults, and declines them",
+      );
+    });
+  }
 
   test("the schedule that caught the suite's own miniport completing a recycled NBL SEND_ABORTED now passes", async () => {
     // Found by the explorer against passthrough: the lower miniport re-queued a cancelled send to
@@ -125,7 +150,7 @@ describe("what the explorer injects and found", () => {
     const run = await runOnce(
       scenario("race-send-cancel"),
       passthrough,
-      { kind: "picks", picks: decodePicks("z3.4.2.2.1.2.0.2.2.0.1.1.0.1.1") },
+      { kind: "picks", picks: decodePicks("z5.4.2.2.1.2.0.2.2.0.1.1.0.1.1") },
       { trace: true },
     );
     const acts = run.decisions.map((d) => d.chosen);

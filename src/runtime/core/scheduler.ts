@@ -204,7 +204,8 @@ export class SimScheduler implements HostClock {
     const pick = this.#decide(
       {
         kind: "fault",
-        label: `${site} fails (${driver ?? "NDIS"})`,
+        // An allocation that fails, or an operation NDIS pends: the site says which.
+        label: `${site} (${driver ?? "NDIS"})`,
         width: 2,
         actors: [],
         timeOption: false,
