@@ -213,7 +213,9 @@ export function NET_BUFFER_LIST_CONTEXT_DATA_SIZE(nbl: NET_BUFFER_LIST): number 
  */
 export function NET_BUFFER_LIST_CONTEXT_DATA_START(nbl: NET_BUFFER_LIST): number {
   const c = nbl.Context;
-  return c === null ? -1 : c.Offset / NDIS_CONTEXT_CELL_SIZE;
+  // Offsets are multiples of MEMORY_ALLOCATION_ALIGNMENT: the quotient is a small integer, and
+  // `| 0` keeps it one for V8 (an array index, not a double), which the data path feels.
+  return c === null ? -1 : (c.Offset / NDIS_CONTEXT_CELL_SIZE) | 0;
 }
 
 // SendFlags, SendCompleteFlags, ReceiveFlags, ReturnFlags [HDR ndis.h]

@@ -2,12 +2,13 @@
  * Passthrough driver, data path. The driver forwards the very NBLs it is given, as an IM may:
  *
  * - Send: MiniportSendNetBufferLists saves each NBL's SourceHandle in a context allocation of its
- *   own, sets it to the lower binding handle and sends the chain down;
- *   ProtocolSendNetBufferListsComplete restores SourceHandle, frees the context and completes the
- *   NBLs on the VELAN.
- * - Receive: ProtocolReceiveNetBufferLists does the same with the VELAN's adapter handle and
- *   indicates up; MiniportReturnNetBufferLists (or the indication's return, under
- *   NDIS_RECEIVE_FLAGS_RESOURCES) restores and returns them down.
+ *   own (the protocols bound to the VELAN each send with their own handle), sets it to the lower
+ *   binding handle and sends the chain down; ProtocolSendNetBufferListsComplete restores
+ *   SourceHandle, frees the context and completes the NBLs on the VELAN.
+ * - Receive: ProtocolReceiveNetBufferLists saves the lower adapter's handle once per binding
+ *   (every NBL indicated on a binding carries it), sets each NBL's SourceHandle to the VELAN's
+ *   adapter handle and indicates up; MiniportReturnNetBufferLists (or the indication's return,
+ *   under NDIS_RECEIVE_FLAGS_RESOURCES) puts the saved handle back and returns them down.
  * - Cancel: MiniportCancelSend passes NdisCancelSendNetBufferLists down the binding.
  * - Pause: the VELAN's MiniportPause pends until every send it forwarded has completed and every
  *   receive it indicated has come back; the lower binding's NetEventPause pends until its sends
@@ -155,6 +156,17 @@ export const PtSendNetBufferListsComplete: PROTOCOL_SEND_NET_BUFFER_LISTS_COMPLE
   maybeCompleteBindingPause(adapt);
 };
 
+/** Puts the lower adapter's handle back on every NBL of `chain`; how many there are. */
+function restoreLowerSource(adapt: ADAPT, chain: NET_BUFFER_LIST | null): number {
+  const source = adapt.LowerSourceHandle;
+  let count = 0;
+  for (let nbl = chain; nbl !== null; nbl = nbl.Next) {
+    nbl.SourceHandle = source;
+    count++;
+  }
+  return count;
+}
+
 /** ProtocolReceiveNetBufferLists: indicate up on the VELAN (≤ DISPATCH_LEVEL). */
 export const PtReceiveNetBufferLists: PROTOCOL_RECEIVE_NET_BUFFER_LISTS = (
   ProtocolBindingContext,
@@ -174,44 +186,17 @@ export const PtReceiveNetBufferLists: PROTOCOL_RECEIVE_NET_BUFFER_LISTS = (
       NdisReturnNetBufferLists(adapt.BindingHandle as NDIS_HANDLE, NetBufferLists, returnFlags);
     return;
   }
-  let upFirst: NET_BUFFER_LIST | null = null;
-  let upLast: NET_BUFFER_LIST | null = null;
-  let backFirst: NET_BUFFER_LIST | null = null;
-  let backLast: NET_BUFFER_LIST | null = null;
+  adapt.LowerSourceHandle = NetBufferLists.SourceHandle;
+  const handle = velan.MiniportAdapterHandle;
   let count = 0;
-  let nbl: NET_BUFFER_LIST | null = NetBufferLists;
-  while (nbl !== null) {
-    const next: NET_BUFFER_LIST | null = nbl.Next;
-    nbl.Next = null;
-    if (stamp(nbl, velan.MiniportAdapterHandle)) {
-      if (upLast === null) upFirst = nbl;
-      else upLast.Next = nbl;
-      upLast = nbl;
-      count++;
-    } else {
-      if (backLast === null) backFirst = nbl;
-      else backLast.Next = nbl;
-      backLast = nbl;
-    }
-    nbl = next;
+  for (let nbl: NET_BUFFER_LIST | null = NetBufferLists; nbl !== null; nbl = nbl.Next) {
+    nbl.SourceHandle = handle;
+    count++;
   }
-  if (upFirst !== null) {
-    if (!resources) velan.ReceivesOutstanding += count;
-    NdisMIndicateReceiveNetBufferLists(
-      velan.MiniportAdapterHandle,
-      upFirst,
-      PortNumber,
-      count,
-      ReceiveFlags,
-    );
-    if (resources) {
-      // Under RESOURCES they are ours again as soon as the indication returns.
-      for (let n: NET_BUFFER_LIST | null = upFirst; n !== null; n = n.Next) unstamp(n);
-    }
-  }
-  if (backFirst !== null && !resources) {
-    NdisReturnNetBufferLists(adapt.BindingHandle as NDIS_HANDLE, backFirst, returnFlags);
-  }
+  if (!resources) velan.ReceivesOutstanding += count;
+  NdisMIndicateReceiveNetBufferLists(handle, NetBufferLists, PortNumber, count, ReceiveFlags);
+  // Under RESOURCES they are ours again as soon as the indication returns.
+  if (resources) restoreLowerSource(adapt, NetBufferLists);
 };
 
 /** MiniportReturnNetBufferLists: restore and return down the lower binding. */
@@ -222,11 +207,7 @@ export const MPReturnNetBufferLists: MINIPORT_RETURN_NET_BUFFER_LISTS = (
 ) => {
   const velan = MiniportAdapterContext as VELAN;
   const adapt = velan.Adapt;
-  let count = 0;
-  for (let nbl: NET_BUFFER_LIST | null = NetBufferLists; nbl !== null; nbl = nbl.Next) {
-    unstamp(nbl);
-    count++;
-  }
+  const count = restoreLowerSource(adapt, NetBufferLists);
   NdisReturnNetBufferLists(adapt.BindingHandle as NDIS_HANDLE, NetBufferLists, ReturnFlags);
   velan.ReceivesOutstanding -= count;
   maybeCompletePause(velan);

@@ -34,6 +34,12 @@ export interface ADAPT {
   /** Set while an unbind waits for the virtual miniport's halt. */
   UnbindContext: NDIS_HANDLE | undefined;
   Velan: VELAN | null;
+  /**
+   * The SourceHandle of the NBLs the lower adapter indicates: NDIS has every one carry the
+   * indicating adapter's handle, so one value per binding is saved for all of them, and put back
+   * when they are returned down.
+   */
+  LowerSourceHandle: NDIS_HANDLE | null;
   /** NBLs sent down this binding and not yet completed. */
   SendsOutstanding: number;
   /** A NetEventPause of this binding waiting for its sends. */

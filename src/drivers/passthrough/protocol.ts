@@ -73,6 +73,7 @@ export const PtBindAdapter: PROTOCOL_BIND_ADAPTER_EX = (
     BindingHandle: undefined,
     UnbindContext: undefined,
     Velan: null,
+    LowerSourceHandle: null,
     SendsOutstanding: 0,
     PendingPause: null,
     LastLinkState: null,

@@ -651,6 +651,13 @@ export function NdisAllocateNetBufferListContext(
 ): NDIS_STATUS {
   const nbl = liveNbl("NdisAllocateNetBufferListContext", NetBufferList);
   if (nbl === null) return NDIS_STATUS_FAILURE;
+  // The data path's case, checked first: an aligned size, no backfill, room in the top block.
+  if (
+    ContextBackFill === 0 &&
+    isAlignedContextSize(ContextSize) &&
+    pushContext(nbl, ContextSize, 0, false)
+  )
+    return NDIS_STATUS_SUCCESS;
   const runtime = nbl.pool.driver.runtime;
   if (
     ContextSize === 0 ||

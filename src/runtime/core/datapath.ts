@@ -367,24 +367,27 @@ export function returnFromBinding(binding: Binding, chain: NET_BUFFER_LIST, flag
   let firstChain: NET_BUFFER_LIST | null = null;
   let firstLast: NET_BUFFER_LIST | null = null;
   let others: Map<MiniportAdapter, NET_BUFFER_LIST[]> | null = null;
+  let returned = 0;
   let nbl: NET_BUFFER_LIST | null = chain;
   while (nbl !== null) {
     const next: NET_BUFFER_LIST | null = nbl.Next;
     const o = nbl as NetBufferListObject;
-    const depth = o.recvAdapters.length - 1;
-    const adapter = o.recvAdapters[depth] as MiniportAdapter;
-    const holders = o.recvHolders[depth];
-    binding.receivesHeld--;
+    const adapters = o.recvAdapters;
+    const holdersByDepth = o.recvHolders;
+    const depth = adapters.length - 1;
+    const adapter = adapters[depth] as MiniportAdapter;
+    const holders = holdersByDepth[depth];
+    returned++;
     let last = true;
-    if (Array.isArray(holders)) {
+    if (holders !== binding && Array.isArray(holders)) {
       holders.splice(holders.indexOf(binding), 1);
       last = holders.length === 0;
       if (!last && holders.length === 1) o.owner = (holders[0] as Binding).driver;
     }
     nbl.Next = null;
     if (last) {
-      o.recvAdapters.pop();
-      o.recvHolders.pop();
+      adapters.pop();
+      holdersByDepth.pop();
       o.owner = adapter.driver;
       adapter.receivesOutstanding--;
       if (firstAdapter === null || firstAdapter === adapter) {
@@ -401,6 +404,7 @@ export function returnFromBinding(binding: Binding, chain: NET_BUFFER_LIST, flag
     }
     nbl = next;
   }
+  binding.receivesHeld -= returned;
   if (firstAdapter !== null && firstChain !== null) callReturn(firstAdapter, firstChain, flags);
   if (others !== null) {
     for (const [adapter, list] of others) {

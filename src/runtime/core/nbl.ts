@@ -261,12 +261,14 @@ export function initNetBufferList(nbl: NetBufferListObject, owner: DriverRecord 
 
 /** True when `size` is a positive multiple of MEMORY_ALLOCATION_ALIGNMENT. */
 export function isAlignedContextSize(size: unknown): size is number {
+  // `(size | 0) === size`: an integer in int32 range, which 1…0xFFFF is (cheaper than
+  // Number.isInteger on the data path, where every IM layer asks this per NBL).
   return (
     typeof size === "number" &&
-    Number.isInteger(size) &&
+    (size | 0) === size &&
     size > 0 &&
     size <= 0xffff &&
-    size % MEMORY_ALLOCATION_ALIGNMENT === 0
+    (size & (MEMORY_ALLOCATION_ALIGNMENT - 1)) === 0
   );
 }
 
