@@ -34,6 +34,7 @@ import {
   type RegistryValue,
 } from "../../src/index.js";
 import { ARP_REQUEST, buildArp } from "../../src/net/arp.js";
+import { internetChecksum } from "../../src/net/checksum.js";
 import {
   BROADCAST_MAC,
   buildEthernet,
@@ -42,7 +43,7 @@ import {
   parseEthernet,
   parseMac,
 } from "../../src/net/ethernet.js";
-import { buildIcmpEcho, ICMP_ECHO_REQUEST } from "../../src/net/icmp.js";
+import { buildIcmpEcho, ICMP_ECHO_REQUEST, parseIcmpEcho } from "../../src/net/icmp.js";
 import {
   buildIpv4Packet,
   IPPROTO_ICMP,
@@ -466,6 +467,111 @@ describe("raw protocol driver on the hub", () => {
     assert.equal(iface(l, "hubA-pt").counters.udpEchoed, 1);
     // Promiscuous: raw saw the pings between A and B too.
     assert.ok((rawBindings(l.rawDriver)[0]?.counters.framesReceived ?? 0) > 10);
+    await teardown(l);
+  });
+
+  test("ipv4-host reads frames in place and answers exactly the echo requests the src/net parsers accept", async () => {
+    const l = await lab(
+      { IPAddress: "198.51.100.1" },
+      { IPAddress: "198.51.100.2" },
+      { PacketFilter: "promiscuous" },
+    );
+    assert.ok(l.rawDriver);
+    const raw = openRaw(l.rawDriver, "hubC");
+    assert.ok(raw);
+    l.clock.advance(300);
+    const aMac = mac(iface(l, "hubA-pt").mac);
+    const good = buildEthernet({
+      dst: aMac,
+      src: mac(raw.mac),
+      ethertype: ETHERTYPE_IPV4,
+      payload: buildIpv4Packet({
+        src: RAW_IP,
+        dst: A,
+        protocol: IPPROTO_ICMP,
+        payload: buildIcmpEcho({
+          type: ICMP_ECHO_REQUEST,
+          identifier: 7,
+          sequence: 1,
+          data: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8),
+        }),
+      }),
+    });
+    // The oracle: the same decision made with the parsers (each header a view of its own).
+    const answers = (f: Uint8Array): boolean => {
+      const eth = parseEthernet(f);
+      if (eth === null || eth.vlan !== undefined || eth.ethertype !== ETHERTYPE_IPV4) return false;
+      if (!eth.dst.every((b, i) => b === aMac[i])) return false;
+      const ip = parseIpv4Packet(eth.payload);
+      if (ip === null || ip.dst !== A || (ip.flags & 1) !== 0 || ip.fragmentOffset !== 0)
+        return false;
+      if (ip.protocol !== IPPROTO_ICMP) return false;
+      const echo = parseIcmpEcho(ip.payload);
+      return echo !== null && echo.type === ICMP_ECHO_REQUEST;
+    };
+    // Mutations of a good request: bytes of the headers changed, the frame cut or grown, and the
+    // checksums put right again or not, so that every check of the reader is reached.
+    // Field edits reach what random bytes rarely do (MF set with offset 0, a header with options).
+    const fieldEdits: readonly (readonly [number, number])[] = [
+      [20, 0x20], // MF
+      [20, 0x40], // DF: still a whole datagram
+      [21, 0x01], // a fragment offset
+      [14, 0x65], // IPv6's version
+      [14, 0x46], // IHL 6: a 4-byte option (the ICMP header becomes the option)
+      [14, 0x44], // IHL 4: shorter than a header
+      [34, 0x00], // an echo reply, not a request
+      [34, 0x0d], // a timestamp request
+      [23, 17], // UDP
+      [33, 3], // another host
+      [0, 0xff], // a group address
+      [12, 0x81], // 802.1Q
+    ];
+    const mutation = fc.record({
+      edits: fc.array(
+        fc.oneof(
+          fc.tuple(fc.nat({ max: 14 + 20 + 8 + 7 }), fc.nat({ max: 255 })),
+          fc.constantFrom(...fieldEdits),
+        ),
+        { maxLength: 3 },
+      ),
+      length: fc.option(fc.nat({ max: good.length + 8 }), { nil: undefined }),
+      fixIp: fc.boolean(),
+      fixIcmp: fc.boolean(),
+    });
+    const frames = fc.sample(mutation, { numRuns: 600, seed: 7 }).map((m) => {
+      const f = new Uint8Array(m.length ?? good.length);
+      f.set(good.subarray(0, f.length));
+      for (const [at, value] of m.edits) if (at < f.length) f[at] = value;
+      const ihl = ((f[14] ?? 0) & 0x0f) * 4;
+      if (m.fixIp && f.length >= 14 + ihl && ihl >= 20) {
+        f[24] = 0;
+        f[25] = 0;
+        const sum = internetChecksum(f, 14, 14 + ihl);
+        f[24] = sum >>> 8;
+        f[25] = sum & 0xff;
+      }
+      const end = Math.min(f.length, 14 + (((f[16] ?? 0) << 8) | (f[17] ?? 0)));
+      if (m.fixIcmp && ihl >= 20 && end >= 14 + ihl + 4) {
+        f[14 + ihl + 2] = 0;
+        f[14 + ihl + 3] = 0;
+        const sum = internetChecksum(f, 14 + ihl, end);
+        f[14 + ihl + 2] = sum >>> 8;
+        f[14 + ihl + 3] = sum & 0xff;
+      }
+      return f;
+    });
+    let expected = 0;
+    for (const f of frames) {
+      const before = iface(l, "hubA-pt").counters.echoRequestsAnswered;
+      if (f.length > 0) assert.equal(await raw.send(f), NDIS_STATUS_SUCCESS);
+      l.clock.advance(0);
+      const answered = iface(l, "hubA-pt").counters.echoRequestsAnswered - before;
+      const want = f.length > 0 && answers(f);
+      if (want) expected++;
+      assert.equal(answered, want ? 1 : 0, `frame ${Buffer.from(f).toString("hex")}`);
+    }
+    assert.ok(expected >= 20, `only ${expected} of the mutations were still good requests`);
+    assert.ok(expected <= frames.length - 100, "most mutations broke the request");
     await teardown(l);
   });
 
