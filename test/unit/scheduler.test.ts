@@ -217,9 +217,9 @@ describe("SimScheduler", () => {
     const s = new SimScheduler(fifoStrategy(), { time: "real" });
     assert.equal(s.realTime, true);
     const log: string[] = [];
+    const start = s.now();
     s.schedule(20, () => log.push("timer"), false, "drv: timer");
     s.post(() => log.push("task"), "drv: task");
-    const start = s.now();
     while (s.step()) {}
     assert.deepEqual(log, ["task"], "the task ran; the timer is not due yet");
     assert.equal(s.pendingTimers, 1);

@@ -292,8 +292,16 @@ export class SimScheduler implements HostClock {
     if (this.#origin === null) return new Promise<void>((resolve) => setImmediate(resolve));
     const next = this.#nextTimer(true);
     const until = next === null || next.due > limitNs ? limitNs : next.due;
-    const ms = Number(until - this.now()) / NS_PER_MS;
-    return new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, Math.ceil(ms))));
+    return new Promise<void>((resolve) => {
+      // Node's timers run off the loop's cached clock and may fire a little before `until` by
+      // process.hrtime: wait again for what is left.
+      const wait = () => {
+        const left = Number(until - this.now()) / NS_PER_MS;
+        if (left <= 0) resolve();
+        else setTimeout(wait, Math.ceil(left));
+      };
+      wait();
+    });
   }
 
   /** On real time, a timer not yet due is not there to run; on virtual time, time can jump to it. */
