@@ -20,7 +20,7 @@ import {
   type Violation,
 } from "../index.js";
 import { CheckFailed, Rig, StepLimit } from "./rig.js";
-import type { Scenario } from "./scenarios.js";
+import { ENVIRONMENT_FAULTS, type Scenario } from "./scenarios.js";
 
 /** How one run chooses. */
 export type RunSpec =
@@ -41,14 +41,6 @@ export const FAULT_SITES: readonly string[] = [
   "NdisOpenAdapterEx",
   "NdisCloseAdapterEx",
 ];
-
-/**
- * Faults of the environment the explorer may add to a race (scenarios.ts, `race`), at most one a
- * run, as more acts ordered among the others: the lower adapter's link goes down and comes back
- * up; the protocol above cancels its sends (every send it makes carries a cancel ID); it cancels
- * its OID requests still pending.
- */
-export const ENVIRONMENT_FAULTS: readonly string[] = ["link flap", "send cancel", "OID cancel"];
 
 // ———————————————————————————————————————————————————————————————— tokens
 
@@ -201,11 +193,12 @@ export async function runOnce(
   options: RunOptions = {},
 ): Promise<RunOutcome> {
   const service = options.service ?? "imtest";
+  const faults = options.faults !== false && scenario.faults === true;
   const scheduler = new SimScheduler(strategyFor(spec), {
-    faultSites: options.faults === false || scenario.faults !== true ? [] : FAULT_SITES,
+    // Faults of the driver under test's calls, and of the environment (at most one of each).
+    faultSites: faults ? FAULT_SITES : [],
     faultDrivers: [service],
-    environmentSites:
-      options.faults === false || scenario.faults !== true ? [] : ENVIRONMENT_FAULTS,
+    environmentSites: faults ? ENVIRONMENT_FAULTS : [],
     record: options.trace === true,
     ...(options.time === undefined ? {} : { time: options.time }),
   });

@@ -23,7 +23,6 @@ import { SCENARIOS, type Scenario } from "./scenarios.js";
 
 export {
   decodePicks,
-  ENVIRONMENT_FAULTS,
   type Exploration,
   type ExploreOptions,
   encodePicks,
@@ -92,6 +91,7 @@ export function conformanceScenarios(): readonly Scenario[] {
   return SCENARIOS;
 }
 
+export { ENVIRONMENT_FAULTS, type EnvironmentFault } from "./scenarios.js";
 export type { Scenario };
 
 function resultOf(

@@ -20,6 +20,7 @@ import {
   type UpperProtocol,
   upperProtocol,
 } from "./drivers.js";
+import type { EnvironmentFault } from "./scenarios.js";
 
 export const LOWER_SERVICE = "vfylower";
 export const UPPER_SERVICE = "vfyupper";
@@ -71,7 +72,7 @@ export class Rig {
   /** Tags handed out so every frame of a scenario is unique. */
   #nextTag = 1;
   /** Faults of the environment injected into this run (`link flap`, `send cancel`, …). */
-  readonly injected = new Set<string>();
+  readonly injected = new Set<EnvironmentFault>();
 
   constructor(options: RigOptions) {
     this.clock = options.scheduler ?? new SimScheduler(fifoStrategy());

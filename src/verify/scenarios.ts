@@ -146,10 +146,25 @@ type Act = readonly [label: string, act: () => void];
  */
 async function race(rig: Rig, acts: readonly Act[]): Promise<void> {
   for (const [label, act] of acts) rig.clock.post(act, label);
-  // The faults of the environment the explorer may inject (ENVIRONMENT_FAULTS), as more acts.
-  if (rig.clock.fault("link flap", null)) {
-    rig.injected.add("link flap");
-    // Every lower adapter's link goes down and comes back; a device already gone indicates nothing.
+  // The faults of the environment the explorer may inject, as more acts (the scheduler keeps
+  // their budget: once one is injected, the others are not offered).
+  for (const site of ENVIRONMENT_FAULTS) {
+    if (!rig.clock.fault(site, null)) continue;
+    rig.injected.add(site);
+    INJECT[site](rig);
+  }
+  await rig.settle();
+}
+
+/**
+ * Faults of the environment a race may be given, by site name: the lower adapters' links go
+ * down and come back up; the protocol above cancels its sends (every send it makes carries a
+ * cancel ID, ANY_CANCEL_ID unless the scenario gives one); it cancels its OID requests still
+ * pending.
+ */
+const INJECT = {
+  "link flap": (rig: Rig) => {
+    // A device already gone when its turn comes indicates nothing.
     for (const name of rig.lowers) {
       const down = rig.lowerAdapter(name);
       for (const up of [false, true])
@@ -160,20 +175,23 @@ async function race(rig: Rig, acts: readonly Act[]): Promise<void> {
           `vfylower: link ${up ? "up" : "down"} on ${name} (injected)`,
         );
     }
-  } else if (rig.clock.fault("send cancel", null)) {
-    rig.injected.add("send cancel");
+  },
+  "send cancel": (rig: Rig) =>
     rig.clock.post(() => {
       for (const b of openBindings(rig)) NdisCancelSendNetBufferLists(b.handle, ANY_CANCEL_ID);
-    }, "vfyupper: cancel its sends (injected)");
-  } else if (rig.clock.fault("OID cancel", null)) {
-    rig.injected.add("OID cancel");
+    }, "vfyupper: cancel its sends (injected)"),
+  "OID cancel": (rig: Rig) =>
     rig.clock.post(() => {
       for (const b of openBindings(rig))
         for (const request of b.oidsPending) NdisCancelOidRequest(b.handle, request.RequestId);
-    }, "vfyupper: cancel its pending OID requests (injected)");
-  }
-  await rig.settle();
-}
+    }, "vfyupper: cancel its pending OID requests (injected)"),
+} as const satisfies Record<string, (rig: Rig) => void>;
+
+/** A fault of the environment (a site the scheduler is told about, `SimSchedulerOptions`). */
+export type EnvironmentFault = keyof typeof INJECT;
+
+/** The environment's faults, in the order a race offers them. */
+export const ENVIRONMENT_FAULTS = Object.keys(INJECT) as readonly EnvironmentFault[];
 
 /** The upper protocol's bindings that are open and not unbinding, with their handles. */
 function openBindings(rig: Rig): (UpperBinding & { handle: NDIS_HANDLE })[] {
@@ -205,10 +223,12 @@ class Started {
 function sendsAccounted(rig: Rig, lower: string, allowed: readonly number[]): void {
   const up = rig.upperOver(lower);
   // An injected send cancel may abort any send still cancellable.
-  if (rig.injected.has("send cancel")) allowed = [...allowed, NDIS_STATUS_SEND_ABORTED];
+  const statuses = rig.injected.has("send cancel")
+    ? [...allowed, NDIS_STATUS_SEND_ABORTED]
+    : allowed;
   check(up.outstanding.size === 0, `${up.outstanding.size} send(s) never completed to the sender`);
   check(up.badCompletions === 0, "a send was completed twice, or an NBL not sent was completed");
-  const odd = up.completionStatuses.find((s) => !allowed.includes(s));
+  const odd = up.completionStatuses.find((s) => !statuses.includes(s));
   check(odd === undefined, `a send completed with ${hex(odd ?? 0)}`);
 }
 
