@@ -269,8 +269,9 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
     a.pools = null;
   };
   const maybeCompletePause = (a: LowerAdapter): void => {
-    if (!a.pausePending || a.held.length > 0 || a.queued.size > 0 || a.aborting.size > 0) return;
-    if (a.indicated.size > 0) return;
+    const busy =
+      a.held.length > 0 || a.queued.size > 0 || a.aborting.size > 0 || a.indicated.size > 0;
+    if (!a.pausePending || busy) return;
     a.pausePending = false;
     NdisMPauseComplete(a.handle);
   };

@@ -148,7 +148,7 @@ export class SimScheduler implements HostClock {
     return this.#now;
   }
 
-  /** Virtual milliseconds since the start. */
+  /** Milliseconds of host time since the start (virtual, or the wall clock's on real time). */
   get nowMs(): number {
     return Number(this.now()) / NS_PER_MS;
   }
@@ -189,31 +189,31 @@ export class SimScheduler implements HostClock {
   }
 
   fault(site: string, driver: string | null): boolean {
-    if (this.#environmentSites.has(site)) {
+    // A fault of the environment may be asked for by anyone; a driver's only at its listed
+    // sites, by its listed drivers. Each kind has its own budget.
+    const environment = this.#environmentSites.has(site);
+    if (environment) {
       if (this.#environmentFaults >= this.#maxEnvironmentFaults) return false;
-      const pick = this.#decide(
-        { kind: "fault", label: site, width: 2, actors: [], timeOption: false },
-        "",
-      );
-      if (pick === 1) this.#environmentFaults++;
-      return pick === 1;
+    } else {
+      if (this.#faults >= this.#maxFaults || !this.#faultSites.has(site)) return false;
+      if (this.#faultDrivers !== null && (driver === null || !this.#faultDrivers.has(driver)))
+        return false;
     }
-    if (this.#faults >= this.#maxFaults || !this.#faultSites.has(site)) return false;
-    if (this.#faultDrivers !== null && (driver === null || !this.#faultDrivers.has(driver)))
-      return false;
     const pick = this.#decide(
       {
         kind: "fault",
         // An allocation that fails, or an operation NDIS pends: the site says which.
-        label: `${site} (${driver ?? "NDIS"})`,
+        label: environment ? site : `${site} (${driver ?? "NDIS"})`,
         width: 2,
         actors: [],
         timeOption: false,
       },
       "",
     );
-    if (pick === 1) this.#faults++;
-    return pick === 1;
+    if (pick !== 1) return false;
+    if (environment) this.#environmentFaults++;
+    else this.#faults++;
+    return true;
   }
 
   /** Tasks ready to run now. */
