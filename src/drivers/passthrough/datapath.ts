@@ -14,8 +14,8 @@
  *   receive it indicated has come back; the lower binding's NetEventPause pends until its sends
  *   have completed.
  *
- * Nothing here allocates per packet: chains are relinked in place, the saved handle lives in the
- * NBL's context area.
+ * Nothing here allocates per packet: chains are relinked in place, a send's saved handle lives in
+ * the NBL's context area, a receive's in the ADAPT.
  */
 import {
   MEMORY_ALLOCATION_ALIGNMENT,
@@ -156,12 +156,11 @@ export const PtSendNetBufferListsComplete: PROTOCOL_SEND_NET_BUFFER_LISTS_COMPLE
   maybeCompleteBindingPause(adapt);
 };
 
-/** Puts the lower adapter's handle back on every NBL of `chain`; how many there are. */
-function restoreLowerSource(adapt: ADAPT, chain: NET_BUFFER_LIST | null): number {
-  const source = adapt.LowerSourceHandle;
+/** Sets SourceHandle on every NBL of a received `chain`; how many there are. */
+function setReceiveSource(chain: NET_BUFFER_LIST | null, handle: NDIS_HANDLE | null): number {
   let count = 0;
   for (let nbl = chain; nbl !== null; nbl = nbl.Next) {
-    nbl.SourceHandle = source;
+    nbl.SourceHandle = handle;
     count++;
   }
   return count;
@@ -188,15 +187,11 @@ export const PtReceiveNetBufferLists: PROTOCOL_RECEIVE_NET_BUFFER_LISTS = (
   }
   adapt.LowerSourceHandle = NetBufferLists.SourceHandle;
   const handle = velan.MiniportAdapterHandle;
-  let count = 0;
-  for (let nbl: NET_BUFFER_LIST | null = NetBufferLists; nbl !== null; nbl = nbl.Next) {
-    nbl.SourceHandle = handle;
-    count++;
-  }
+  const count = setReceiveSource(NetBufferLists, handle);
   if (!resources) velan.ReceivesOutstanding += count;
   NdisMIndicateReceiveNetBufferLists(handle, NetBufferLists, PortNumber, count, ReceiveFlags);
   // Under RESOURCES they are ours again as soon as the indication returns.
-  if (resources) restoreLowerSource(adapt, NetBufferLists);
+  if (resources) setReceiveSource(NetBufferLists, adapt.LowerSourceHandle);
 };
 
 /** MiniportReturnNetBufferLists: restore and return down the lower binding. */
@@ -207,7 +202,7 @@ export const MPReturnNetBufferLists: MINIPORT_RETURN_NET_BUFFER_LISTS = (
 ) => {
   const velan = MiniportAdapterContext as VELAN;
   const adapt = velan.Adapt;
-  const count = restoreLowerSource(adapt, NetBufferLists);
+  const count = setReceiveSource(NetBufferLists, adapt.LowerSourceHandle);
   NdisReturnNetBufferLists(adapt.BindingHandle as NDIS_HANDLE, NetBufferLists, ReturnFlags);
   velan.ReceivesOutstanding -= count;
   maybeCompletePause(velan);

@@ -651,17 +651,12 @@ export function NdisAllocateNetBufferListContext(
 ): NDIS_STATUS {
   const nbl = liveNbl("NdisAllocateNetBufferListContext", NetBufferList);
   if (nbl === null) return NDIS_STATUS_FAILURE;
-  // The data path's case, checked first: an aligned size, no backfill, room in the top block.
-  if (
-    ContextBackFill === 0 &&
-    isAlignedContextSize(ContextSize) &&
-    pushContext(nbl, ContextSize, 0, false)
-  )
-    return NDIS_STATUS_SUCCESS;
   const runtime = nbl.pool.driver.runtime;
+  // The data path's arguments (an aligned size, no backfill) need no further check.
   if (
-    ContextSize === 0 ||
-    !checkContextArgs(runtime, "NdisAllocateNetBufferListContext", ContextSize, ContextBackFill)
+    (ContextBackFill !== 0 || !isAlignedContextSize(ContextSize)) &&
+    (ContextSize === 0 ||
+      !checkContextArgs(runtime, "NdisAllocateNetBufferListContext", ContextSize, ContextBackFill))
   ) {
     if (ContextSize === 0)
       badArgument(runtime, "NdisAllocateNetBufferListContext: ContextSize is 0");
