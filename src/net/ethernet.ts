@@ -82,7 +82,21 @@ export function buildEthernet(fields: EthernetFields): Uint8Array {
 
 /** True for the all-ones address. */
 export function isBroadcastMac(mac: Uint8Array): boolean {
-  return mac.length === MAC_LENGTH && mac.every((b) => b === 0xff);
+  return mac.length === MAC_LENGTH && isBroadcastMacAt(mac, 0);
+}
+
+/** True when the 6 bytes of `bytes` at `at` are the all-ones address (read in place). */
+export function isBroadcastMacAt(bytes: Uint8Array, at: number): boolean {
+  if (at + MAC_LENGTH > bytes.length) return false;
+  for (let i = 0; i < MAC_LENGTH; i++) if (bytes[at + i] !== 0xff) return false;
+  return true;
+}
+
+/** True when the 6 bytes of `bytes` at `at` are `mac` (read in place). */
+export function macEqualsAt(bytes: Uint8Array, at: number, mac: Uint8Array): boolean {
+  if (mac.length !== MAC_LENGTH || at + MAC_LENGTH > bytes.length) return false;
+  for (let i = 0; i < MAC_LENGTH; i++) if (bytes[at + i] !== mac[i]) return false;
+  return true;
 }
 
 /** True for a group address (the I/G bit), broadcast included. */

@@ -18,12 +18,21 @@ export interface IcmpEcho {
   readonly data: Uint8Array;
 }
 
+/**
+ * The type of the ICMP echo message in `bytes[start, end)` — ICMP_ECHO_REQUEST or
+ * ICMP_ECHO_REPLY, 8 bytes or more, its checksum holding — else -1. Read in place.
+ */
+export function icmpEchoType(bytes: Uint8Array, start = 0, end = bytes.length): number {
+  if (end - start < ICMP_ECHO_HEADER_LENGTH) return -1;
+  const type = bytes[start] as number;
+  if (type !== ICMP_ECHO_REQUEST && type !== ICMP_ECHO_REPLY) return -1;
+  return internetChecksum(bytes, start, end) === 0 ? type : -1;
+}
+
 /** Parses an echo request or reply (the IPv4 payload); `null` otherwise or on a bad checksum. */
 export function parseIcmpEcho(bytes: Uint8Array): IcmpEcho | null {
-  if (bytes.length < ICMP_ECHO_HEADER_LENGTH) return null;
-  const type = bytes[0] as number;
-  if (type !== ICMP_ECHO_REQUEST && type !== ICMP_ECHO_REPLY) return null;
-  if (internetChecksum(bytes) !== 0) return null;
+  const type = icmpEchoType(bytes);
+  if (type < 0) return null;
   return {
     type,
     code: bytes[1] as number,

@@ -29,16 +29,27 @@ export interface Ipv4Packet {
   readonly payload: Uint8Array;
 }
 
+/**
+ * The header length of the IPv4 packet that starts at `bytes[start]` and may run to `end`:
+ * version 4, IHL of 5 or more, a total length that fits, a header checksum that holds — else 0.
+ * Read in place, so a receive path can check a packet without a view of it.
+ */
+export function ipv4HeaderLength(bytes: Uint8Array, start = 0, end = bytes.length): number {
+  if (end - start < IPV4_MIN_HEADER_LENGTH) return 0;
+  const first = bytes[start] as number;
+  const headerLength = (first & 0x0f) * 4;
+  if (first >>> 4 !== 4 || headerLength < IPV4_MIN_HEADER_LENGTH) return 0;
+  const totalLength = get16(bytes, start + 2);
+  if (totalLength < headerLength || totalLength > end - start) return 0;
+  if (internetChecksum(bytes, start, start + headerLength) !== 0) return 0;
+  return headerLength;
+}
+
 /** Parses an IPv4 packet; `null` when malformed or its header checksum is wrong. */
 export function parseIpv4Packet(bytes: Uint8Array): Ipv4Packet | null {
-  if (bytes.length < IPV4_MIN_HEADER_LENGTH) return null;
-  const first = bytes[0] as number;
-  if (first >>> 4 !== 4) return null;
-  const headerLength = (first & 0x0f) * 4;
-  if (headerLength < IPV4_MIN_HEADER_LENGTH) return null;
+  const headerLength = ipv4HeaderLength(bytes);
+  if (headerLength === 0) return null;
   const totalLength = get16(bytes, 2);
-  if (totalLength < headerLength || totalLength > bytes.length) return null;
-  if (internetChecksum(bytes, 0, headerLength) !== 0) return null;
   const fragment = get16(bytes, 6);
   return {
     headerLength,

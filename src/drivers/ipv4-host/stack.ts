@@ -36,14 +36,11 @@ import {
   ETHERTYPE_ARP,
   ETHERTYPE_IPV4,
   ETHERTYPE_VLAN,
+  isBroadcastMacAt,
+  macEqualsAt,
 } from "../../net/ethernet.js";
-import {
-  buildIcmpEcho,
-  ICMP_ECHO_HEADER_LENGTH,
-  ICMP_ECHO_REPLY,
-  ICMP_ECHO_REQUEST,
-} from "../../net/icmp.js";
-import { buildIpv4Packet, IPPROTO_ICMP, IPPROTO_UDP } from "../../net/ipv4.js";
+import { buildIcmpEcho, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, icmpEchoType } from "../../net/icmp.js";
+import { buildIpv4Packet, IPPROTO_ICMP, IPPROTO_UDP, ipv4HeaderLength } from "../../net/ipv4.js";
 import { parseUdp } from "../../net/udp.js";
 import { copyFrame, frameNbl, sendFlagsHere } from "../shared/frames.js";
 import {
@@ -201,23 +198,11 @@ function replyInPlace(
   transmit(ifc, nbl);
 }
 
-/** True when the 6 bytes of `frame` at `at` are `mac`. */
-function macAt(frame: Uint8Array, at: number, mac: Uint8Array): boolean {
-  for (let i = 0; i < 6; i++) if (frame[at + i] !== mac[i]) return false;
-  return true;
-}
-
-/** True when the 6 bytes of `frame` at `at` are the broadcast address. */
-function broadcastAt(frame: Uint8Array, at: number): boolean {
-  for (let i = 0; i < 6; i++) if (frame[at + i] !== 0xff) return false;
-  return true;
-}
-
 /**
  * Handles one received frame (the binding is Running). The Ethernet and IPv4 headers and an ICMP
- * echo are read in place, with the checks `parseEthernet`, `parseIpv4Packet` and `parseIcmpEcho`
- * make, so that an echo costs no typed-array view per header; ARP and UDP go through their
- * parsers.
+ * echo are read in place with the checks src/net's parsers make (`ipv4HeaderLength`,
+ * `icmpEchoType`), so that an echo costs no typed-array view per header; ARP and UDP go through
+ * their parsers.
  */
 function receiveFrame(ifc: IF, params: IfParameters, frame: Uint8Array): void {
   const c = ifc.Counters;
@@ -233,8 +218,8 @@ function receiveFrame(ifc: IF, params: IfParameters, frame: Uint8Array): void {
     c.framesDropped++;
     return;
   }
-  const toUs = macAt(frame, 0, ifc.Mac);
-  if (!toUs && !broadcastAt(frame, 0)) {
+  const toUs = macEqualsAt(frame, 0, ifc.Mac);
+  if (!toUs && !isBroadcastMacAt(frame, 0)) {
     c.framesDropped++;
     return;
   }
@@ -259,23 +244,15 @@ function receiveFrame(ifc: IF, params: IfParameters, frame: Uint8Array): void {
     c.framesDropped++;
     return;
   }
-  // IPv4 (RFC 791): version 4, a header of 20 bytes or more, a total length that fits, a
-  // header checksum that holds, addressed to us. Fragments are not reassembled: MF set or an
-  // offset means a piece of something else.
+  // IPv4, addressed to us. Fragments are not reassembled: MF set or an offset means a piece of
+  // something else.
   const ip = ETHERNET_HEADER;
-  const first = length - ip >= 20 ? (frame[ip] as number) : 0;
-  const headerLength = (first & 0x0f) * 4;
-  const totalLength = get16(frame, ip + 2);
-  if (
-    first >>> 4 !== 4 ||
-    headerLength < 20 ||
-    totalLength < headerLength ||
-    totalLength > length - ip ||
-    internetChecksum(frame, ip, ip + headerLength) !== 0
-  ) {
+  const headerLength = ipv4HeaderLength(frame, ip, length);
+  if (headerLength === 0) {
     c.framesDropped++;
     return;
   }
+  const totalLength = get16(frame, ip + 2);
   const fragment = get16(frame, ip + 6);
   const src = get32(frame, ip + 12);
   const dst = get32(frame, ip + 16);
@@ -287,12 +264,8 @@ function receiveFrame(ifc: IF, params: IfParameters, frame: Uint8Array): void {
   const l4 = ip + headerLength;
   const end = ip + totalLength;
   if (protocol === IPPROTO_ICMP) {
-    // An ICMP echo: 8 bytes or more, request or reply, a checksum that holds.
-    const type = end - l4 >= ICMP_ECHO_HEADER_LENGTH ? (frame[l4] as number) : -1;
-    if (
-      (type !== ICMP_ECHO_REQUEST && type !== ICMP_ECHO_REPLY) ||
-      internetChecksum(frame, l4, end) !== 0
-    ) {
+    const type = icmpEchoType(frame, l4, end);
+    if (type < 0) {
       c.framesDropped++;
       return;
     }
