@@ -4,6 +4,7 @@
  */
 export * from "./ndis/adapter.js";
 export * from "./ndis/config.js";
+export * from "./ndis/interrupt-moderation.js";
 export * from "./ndis/irql.js";
 export * from "./ndis/miniport.js";
 export * from "./ndis/nbl.js";

@@ -263,7 +263,11 @@ s.bind(0, "${net.nsAddress}", () => {
     await waitFor(
       () => {
         const v = stack.vxlan();
-        return v.counters.datagramsReceived - before.counters.datagramsReceived >= ROUNDS * 10;
+        // …and the last receive batch indicated and returned.
+        return (
+          v.counters.datagramsReceived - before.counters.datagramsReceived >= ROUNDS * 10 &&
+          v.receivesOutstanding === 0
+        );
       },
       10_000,
       "every hostile datagram to be seen",

@@ -33,6 +33,8 @@ import {
   NdisFreeNetBufferList,
   NdisFreeNetBufferListPool,
   NdisHost,
+  NdisInterruptModerationDisabled,
+  NdisInterruptModerationEnabled,
   NdisMediaStateConnected,
   NdisMediaStateDisconnected,
   NdisOidRequest,
@@ -40,10 +42,12 @@ import {
   NdisRequestSetInformation,
   NdisSendNetBufferLists,
   NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+  ndisInterruptModerationParametersFromBytes,
   ndisStatisticsInfoFromBytes,
   OID_802_3_CURRENT_ADDRESS,
   OID_802_3_MULTICAST_LIST,
   OID_GEN_CURRENT_PACKET_FILTER,
+  OID_GEN_INTERRUPT_MODERATION,
   OID_GEN_LINK_SPEED,
   OID_GEN_MAXIMUM_FRAME_SIZE,
   OID_GEN_MAXIMUM_TOTAL_SIZE,
@@ -250,6 +254,44 @@ describe("VXLAN miniport: link state", () => {
 });
 
 describe("VXLAN miniport: OIDs", () => {
+  test("interrupt moderation: *InterruptModeration sets where it starts; the query answers it; a bad keyword fails the adapter", async () => {
+    const moderation = (r: Rig) => {
+      const { status, request } = query(r, OID_GEN_INTERRUPT_MODERATION, 12);
+      assert.equal(status, NDIS_STATUS_SUCCESS);
+      const p = ndisInterruptModerationParametersFromBytes(
+        request.DATA.QUERY_INFORMATION.InformationBuffer as Uint8Array,
+      );
+      assert.ok(p, "a Revision 1 NDIS_INTERRUPT_MODERATION_PARAMETERS");
+      return p.InterruptModeration;
+    };
+    const on = await rig();
+    await on.host.addAdapter({ driver: "vxlan", name: "vx0", registry: registry() });
+    assert.equal(moderation(on), NdisInterruptModerationEnabled);
+    const short = query(on, OID_GEN_INTERRUPT_MODERATION, 11);
+    assert.equal(short.status, NDIS_STATUS_BUFFER_TOO_SHORT);
+    assert.equal(short.request.DATA.QUERY_INFORMATION.BytesNeeded, 12);
+
+    const off = await rig();
+    await off.host.addAdapter({
+      driver: "vxlan",
+      name: "vx0",
+      registry: registry({ "*InterruptModeration": 0 }),
+    });
+    assert.equal(moderation(off), NdisInterruptModerationDisabled);
+    assert.equal(vxlan.vxlanAdapters(off.driverObject)[0]?.interruptModeration, false);
+
+    const bad = await off.host.addAdapter({
+      driver: "vxlan",
+      name: "vx1",
+      registry: registry({ "*InterruptModeration": 2 }),
+    });
+    assert.equal(bad.state, "Halted");
+    assert.match(
+      vxlan.vxlanInitErrors(off.driverObject).at(-1) ?? "",
+      /\*InterruptModeration 2 is not in 0..1/,
+    );
+  });
+
   test("sizes, speed and MAC address", async () => {
     const r = await rig();
     await r.host.addAdapter({ driver: "vxlan", name: "vx0", registry: registry({ MTU: 1400 }) });

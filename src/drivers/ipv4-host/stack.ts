@@ -71,13 +71,32 @@ function frameToSend(ifc: IF, frame: Uint8Array): NET_BUFFER_LIST | null {
   return nbl;
 }
 
-/** Hands an NBL of the send pool to NDIS on the binding (frameToSend checked it is open). */
+/**
+ * Hands an NBL of the send pool to NDIS on the binding (frameToSend checked it is open) — or,
+ * while a receive indication is being answered, queues it to go down with the others.
+ */
 function transmit(ifc: IF, nbl: NET_BUFFER_LIST): void {
   const binding = ifc.BindingHandle as NDIS_HANDLE;
   nbl.SourceHandle = binding;
   ifc.SendsOutstanding++;
   ifc.Counters.framesSent++;
-  NdisSendNetBufferLists(binding, nbl, 0, sendFlagsHere());
+  if (!ifc.Answering) {
+    NdisSendNetBufferLists(binding, nbl, 0, sendFlagsHere());
+    return;
+  }
+  if (ifc.AnswersTail === null) ifc.AnswersHead = nbl;
+  else ifc.AnswersTail.Next = nbl;
+  ifc.AnswersTail = nbl;
+}
+
+/** Sends the answers of a receive indication down as one chain. */
+function sendAnswers(ifc: IF): void {
+  const head = ifc.AnswersHead;
+  ifc.Answering = false;
+  ifc.AnswersHead = null;
+  ifc.AnswersTail = null;
+  if (head !== null)
+    NdisSendNetBufferLists(ifc.BindingHandle as NDIS_HANDLE, head, 0, sendFlagsHere());
 }
 
 /** Sends one frame on the binding; counts a failure when no NBL can be had. */
@@ -310,15 +329,21 @@ export const PtReceiveNetBufferLists: PROTOCOL_RECEIVE_NET_BUFFER_LISTS = (
 ) => {
   const ifc = ProtocolBindingContext as IF;
   const params = ifc.Params;
-  for (let nbl: NET_BUFFER_LIST | null = NetBufferLists; nbl !== null; nbl = nbl.Next) {
-    for (let nb = nbl.FirstNetBuffer; nb !== null; nb = nb.Next) {
-      if (ifc.Phase !== "running" || params === null) continue;
-      // The frame as the miniport holds it when it is contiguous (nothing keeps it past this
-      // call), else a copy.
-      const frame = NdisGetDataBuffer(nb, nb.DataLength, null, 1, 0) ?? copyFrame(nb);
-      if (frame === null) ifc.Counters.framesDropped++;
-      else receiveFrame(ifc, params, frame);
+  // The answers to a chain go down as one chain, as the chain came up.
+  ifc.Answering = true;
+  try {
+    for (let nbl: NET_BUFFER_LIST | null = NetBufferLists; nbl !== null; nbl = nbl.Next) {
+      for (let nb = nbl.FirstNetBuffer; nb !== null; nb = nb.Next) {
+        if (ifc.Phase !== "running" || params === null) continue;
+        // The frame as the miniport holds it when it is contiguous (nothing keeps it past this
+        // call), else a copy.
+        const frame = NdisGetDataBuffer(nb, nb.DataLength, null, 1, 0) ?? copyFrame(nb);
+        if (frame === null) ifc.Counters.framesDropped++;
+        else receiveFrame(ifc, params, frame);
+      }
     }
+  } finally {
+    sendAnswers(ifc);
   }
   if ((ReceiveFlags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0 || ifc.BindingHandle === undefined)
     return;

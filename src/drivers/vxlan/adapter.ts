@@ -4,7 +4,7 @@
  * allocates nothing it does not have to.
  */
 import type { Socket } from "node:dgram";
-import type { DRIVER_OBJECT, NDIS_HANDLE } from "../../ddi.js";
+import type { DRIVER_OBJECT, NDIS_HANDLE, NET_BUFFER_LIST } from "../../ddi.js";
 
 /** Why a datagram or frame was dropped; each reason has its own counter. */
 export const DROP_REASONS = [
@@ -20,7 +20,7 @@ export const DROP_REASONS = [
   "oversized",
   /** The inner frame carries an 802.1Q tag and AcceptInnerVlan is 0 (RFC 7348 §6 SHOULD). */
   "innerVlan",
-  /** The adapter is not Running (paused, pausing, restarting). */
+  /** The adapter is not Running (paused, pausing, restarting), or was paused while the frame waited in the receive batch. */
   "notRunning",
   /** The packet filter (OID_GEN_CURRENT_PACKET_FILTER, multicast list) does not pass it. */
   "filtered",
@@ -33,7 +33,10 @@ export type DropReason = (typeof DROP_REASONS)[number];
 export interface VxlanCounters {
   /** Datagrams the socket delivered, before any check. */
   datagramsReceived: number;
-  /** Frames indicated up (NdisMIndicateReceiveNetBufferLists). */
+  /**
+   * Frames accepted for indication up (NdisMIndicateReceiveNetBufferLists), counted when they
+   * pass the checks; one dropped from the receive batch by a pause is taken back out.
+   */
   framesReceived: number;
   bytesReceived: number;
   rxUnicast: number;
@@ -101,6 +104,8 @@ export interface VxlanConfig {
   readonly AcceptInnerVlan: boolean;
   /** Receive NBLs the adapter may have up the stack at once. */
   readonly ReceiveBuffers: number;
+  /** `*InterruptModeration` at initialization: moderation starts enabled. */
+  readonly InterruptModeration: boolean;
 }
 
 /** Per-adapter context (MP_ADAPTER). */
@@ -129,8 +134,19 @@ export interface Adapter {
   Live: boolean;
   /** NBLs sent down to us and not yet completed. */
   SendsOutstanding: number;
-  /** NBLs indicated up and not yet returned. */
+  /** NBLs indicated up, or waiting in the receive batch, and not yet returned. */
   ReceivesOutstanding: number;
+  /**
+   * Interrupt moderation (OID_GEN_INTERRUPT_MODERATION): received frames wait in the receive
+   * batch until the socket's wakeup has delivered all it had, then go up as one chain.
+   */
+  Moderation: boolean;
+  /** The receive batch: checked frames in receive NBLs, not yet indicated (oldest first). */
+  BatchHead: NET_BUFFER_LIST | null;
+  BatchTail: NET_BUFFER_LIST | null;
+  BatchCount: number;
+  /** The batch's indication is scheduled (setImmediate: after the socket's wakeup). */
+  BatchScheduled: boolean;
   PacketFilter: number;
   MulticastList: Uint8Array[];
   Lookahead: number;
@@ -187,6 +203,10 @@ export interface VxlanAdapterInfo {
   readonly packetFilter: number;
   readonly sendsOutstanding: number;
   readonly receivesOutstanding: number;
+  /** Interrupt moderation is on: receives go up in batches. */
+  readonly interruptModeration: boolean;
+  /** Frames in the receive batch, not yet indicated (counted in receivesOutstanding). */
+  readonly receivesWaiting: number;
   readonly counters: Readonly<VxlanCounters>;
   readonly drops: Readonly<Record<DropReason, number>>;
   /** Sum of `drops`. */
@@ -210,6 +230,8 @@ export function describeAdapter(a: Adapter): VxlanAdapterInfo {
     packetFilter: a.PacketFilter,
     sendsOutstanding: a.SendsOutstanding,
     receivesOutstanding: a.ReceivesOutstanding,
+    interruptModeration: a.Moderation,
+    receivesWaiting: a.BatchCount,
     counters: { ...a.Counters },
     drops,
     dropped,

@@ -14,6 +14,7 @@
  * | AcceptInnerVlan | Integer | 0        | 1: pass inner frames with an 802.1Q tag up          |
  * | ReceiveBuffers  | Integer | 256      | receive NBLs up the stack at once, 1 … 65536        |
  * | NetworkAddress  | String  | —        | the MAC address (else 02-56-58 + the IfIndex)       |
+ * | *InterruptModeration | Integer | 1   | 1: receives of one socket wakeup indicated as one chain; 0: each at once |
  */
 import { isIPv4 } from "node:net";
 import {
@@ -59,6 +60,8 @@ export function readConfig(MiniportAdapterHandle: NDIS_HANDLE, failure: NDIS_STA
       MTU: readInteger(h, "MTU", DEFAULT_MTU, 68, 9000),
       AcceptInnerVlan: readInteger(h, "AcceptInnerVlan", 0, 0, 1),
       ReceiveBuffers: readInteger(h, "ReceiveBuffers", 256, 1, 65536),
+      // The standardized keyword (0 disabled, 1 enabled) NIC INFs declare.
+      InterruptModeration: readInteger(h, "*InterruptModeration", 1, 0, 1),
     };
     for (const value of Object.values(numbers))
       if (typeof value !== "number") problems.push(value.bad);
@@ -81,6 +84,7 @@ export function readConfig(MiniportAdapterHandle: NDIS_HANDLE, failure: NDIS_STA
         MTU: n.MTU,
         AcceptInnerVlan: n.AcceptInnerVlan === 1,
         ReceiveBuffers: n.ReceiveBuffers,
+        InterruptModeration: n.InterruptModeration === 1,
       },
       address:
         status.value === NDIS_STATUS_SUCCESS && length.value === 6 && address.value != null

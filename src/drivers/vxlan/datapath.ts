@@ -11,6 +11,15 @@
  * back in MiniportReturnNetBufferLists and goes back to the pool. Anything wrong is counted under
  * its reason and dropped, never thrown.
  *
+ * Interrupt moderation (on unless `*InterruptModeration` is 0 or OID_GEN_INTERRUPT_MODERATION
+ * turned it off): a NIC raises one interrupt for many frames and its DPC indicates them as one
+ * chain. Here the socket's wakeup is the interrupt — libuv reads every datagram the socket holds
+ * (up to 32) one after the other — and a `setImmediate` after it is the DPC: the frames of one
+ * wakeup go up in one NdisMIndicateReceiveNetBufferLists (at most MAX_RECEIVE_BATCH), so NDIS,
+ * the drivers above and their sends back down pay their per-call costs once per batch. A frame
+ * waits no longer than the rest of its wakeup. MiniportPause drops a waiting batch (a paused
+ * miniport indicates nothing), counted as notRunning.
+ *
  * [MODEL] Socket events arrive outside any NDIS call, as interrupts do on Windows; the driver's
  * DDI calls from them (indications, completions) run at PASSIVE_LEVEL with no handler frame.
  */
@@ -273,6 +282,72 @@ export function onDatagram(a: Adapter, msg: Buffer, rinfo: RemoteInfo): void {
   if (reason !== null) a.Drops[reason]++;
 }
 
+/** The most receive NBLs indicated in one call; a fuller batch goes up at once. */
+export const MAX_RECEIVE_BATCH = 64;
+
+/** Adds (`sign` 1) or takes back (-1) one received frame in the receive counters. */
+function countReceived(a: Adapter, kind: FrameKind, frameLength: number, sign: 1 | -1): void {
+  const c = a.Counters;
+  const bytes = sign * frameLength;
+  c.framesReceived += sign;
+  c.bytesReceived += bytes;
+  if (kind === UNICAST) {
+    c.rxUnicast += sign;
+    c.rxUnicastBytes += bytes;
+  } else if (kind === MULTICAST) {
+    c.rxMulticast += sign;
+    c.rxMulticastBytes += bytes;
+  } else {
+    c.rxBroadcast += sign;
+    c.rxBroadcastBytes += bytes;
+  }
+}
+
+/** Indicates the receive batch up as one chain (nothing when it is empty). */
+function indicateBatch(a: Adapter): void {
+  const head = a.BatchHead;
+  if (head === null) return;
+  const count = a.BatchCount;
+  a.BatchHead = null;
+  a.BatchTail = null;
+  a.BatchCount = 0;
+  NdisMIndicateReceiveNetBufferLists(a.MiniportAdapterHandle, head, 0, count, 0);
+}
+
+/** The "DPC": the socket's wakeup is over; what it delivered goes up. */
+function batchDue(a: Adapter): void {
+  a.BatchScheduled = false;
+  if (a.Running) indicateBatch(a);
+  else {
+    // Not reached while MiniportPause drops the batch itself; kept so that no path strands it.
+    discardBatch(a);
+    maybeCompletePause(a);
+  }
+}
+
+/**
+ * Frees the frames waiting in the receive batch, each counted as a notRunning drop instead of a
+ * received frame (MiniportPause, MiniportShutdownEx, MiniportHaltEx: nothing more goes up).
+ */
+export function discardBatch(a: Adapter): void {
+  let nbl = a.BatchHead;
+  a.BatchHead = null;
+  a.BatchTail = null;
+  a.BatchCount = 0;
+  while (nbl !== null) {
+    const next: NET_BUFFER_LIST | null = nbl.Next;
+    nbl.Next = null;
+    const nb = nbl.FirstNetBuffer;
+    const data = nb?.MdlChain?.MappedSystemVa;
+    if (nb !== null && data !== undefined)
+      countReceived(a, kindOf(data[0] as number, data, 0), nb.DataLength, -1);
+    a.Drops.notRunning++;
+    NdisFreeNetBufferList(nbl);
+    a.ReceivesOutstanding--;
+    nbl = next;
+  }
+}
+
 /** Checks a datagram and indicates its frame up; the reason it was dropped, or null. */
 function receive(a: Adapter, msg: Buffer, rinfo: RemoteInfo): DropReason | null {
   if (rinfo.address !== a.Config.RemoteAddress) return "unexpectedSource";
@@ -298,6 +373,9 @@ function receive(a: Adapter, msg: Buffer, rinfo: RemoteInfo): DropReason | null 
   const kind = kindOf(msg[VXLAN_HEADER_LENGTH] as number, msg, VXLAN_HEADER_LENGTH);
   if (!passes(a, msg, VXLAN_HEADER_LENGTH, kind)) return "filtered";
   const pool = a.ReceivePool;
+  // Every receive NBL taken: those waiting in the batch go up first (the stack may return them
+  // at once), as a NIC whose ring fills runs its DPC.
+  if (a.ReceivesOutstanding >= a.Config.ReceiveBuffers && a.BatchCount > 0) indicateBatch(a);
   if (pool === null || a.ReceivesOutstanding >= a.Config.ReceiveBuffers) return "noBuffer";
   const nbl = NdisAllocateNetBufferList(pool, 0, 0);
   const nb = nbl?.FirstNetBuffer ?? null;
@@ -309,21 +387,18 @@ function receive(a: Adapter, msg: Buffer, rinfo: RemoteInfo): DropReason | null 
   mdl.MappedSystemVa.set(msg.subarray(VXLAN_HEADER_LENGTH));
   nb.DataLength = frameLength;
   nbl.SourceHandle = a.MiniportAdapterHandle;
-  const c = a.Counters;
-  c.framesReceived++;
-  c.bytesReceived += frameLength;
-  if (kind === UNICAST) {
-    c.rxUnicast++;
-    c.rxUnicastBytes += frameLength;
-  } else if (kind === MULTICAST) {
-    c.rxMulticast++;
-    c.rxMulticastBytes += frameLength;
-  } else {
-    c.rxBroadcast++;
-    c.rxBroadcastBytes += frameLength;
-  }
+  countReceived(a, kind, frameLength, 1);
   a.ReceivesOutstanding++;
-  NdisMIndicateReceiveNetBufferLists(a.MiniportAdapterHandle, nbl, 0, 1, 0);
+  // Into the batch (behind any frame still waiting there, so that order is kept).
+  if (a.BatchTail === null) a.BatchHead = nbl;
+  else a.BatchTail.Next = nbl;
+  a.BatchTail = nbl;
+  a.BatchCount++;
+  if (!a.Moderation || a.BatchCount >= MAX_RECEIVE_BATCH) indicateBatch(a);
+  else if (!a.BatchScheduled) {
+    a.BatchScheduled = true;
+    setImmediate(batchDue, a);
+  }
   return null;
 }
 

@@ -80,6 +80,7 @@ import {
 } from "./adapter.js";
 import { defaultAddress, readConfig } from "./config.js";
 import {
+  discardBatch,
   MPCancelSend,
   MPReturnNetBufferLists,
   MPSendNetBufferLists,
@@ -97,6 +98,7 @@ import {
   SUPPORTED_STATISTICS,
 } from "./oid.js";
 
+export { MAX_RECEIVE_BATCH } from "./datapath.js";
 export { DROP_REASONS, type DropReason, type VxlanAdapterInfo, type VxlanCounters };
 
 /** 'Vxrx' */
@@ -247,6 +249,11 @@ const MPInitializeEx: MINIPORT_INITIALIZE = (
     Live: true,
     SendsOutstanding: 0,
     ReceivesOutstanding: 0,
+    Moderation: config.InterruptModeration,
+    BatchHead: null,
+    BatchTail: null,
+    BatchCount: 0,
+    BatchScheduled: false,
     PacketFilter: 0,
     MulticastList: [],
     Lookahead: maxFrame,
@@ -323,6 +330,7 @@ const MPHaltEx: MINIPORT_HALT = (MiniportAdapterContext) => {
   const a = MiniportAdapterContext as Adapter;
   a.Live = false;
   a.Running = false;
+  discardBatch(a);
   closeSocket(a);
   a.LinkUp = false;
   if (a.ReceivePool !== null) NdisFreeNetBufferListPool(a.ReceivePool);
@@ -337,6 +345,7 @@ const MPHaltEx: MINIPORT_HALT = (MiniportAdapterContext) => {
 const MPPause: MINIPORT_PAUSE = (MiniportAdapterContext) => {
   const a = MiniportAdapterContext as Adapter;
   a.Running = false;
+  discardBatch(a);
   if (a.SendsOutstanding === 0 && a.ReceivesOutstanding === 0) return NDIS_STATUS_SUCCESS;
   a.PausePending = true;
   return NDIS_STATUS_PENDING;
@@ -352,8 +361,11 @@ const MPRestart: MINIPORT_RESTART = (MiniportAdapterContext) => {
 
 const MPDevicePnPEventNotify: MINIPORT_DEVICE_PNP_EVENT_NOTIFY = () => {};
 const MPShutdownEx: MINIPORT_SHUTDOWN = (MiniportAdapterContext) => {
-  // The system is going down: stop talking to the wire.
-  closeSocket(MiniportAdapterContext as Adapter);
+  // The system is going down: stop talking to the wire; nothing more goes up.
+  const a = MiniportAdapterContext as Adapter;
+  a.Running = false;
+  discardBatch(a);
+  closeSocket(a);
 };
 
 function MPDriverUnload(DriverObject: DRIVER_OBJECT): void {

@@ -2,10 +2,12 @@
  * VXLAN miniport, OID requests. Answered at once (never PENDING), from the adapter's state:
  *
  * - sets: OID_GEN_CURRENT_PACKET_FILTER, OID_802_3_MULTICAST_LIST (≤ 32 addresses),
- *   OID_GEN_CURRENT_LOOKAHEAD, OID_PNP_SET_POWER (succeeds);
+ *   OID_GEN_CURRENT_LOOKAHEAD, OID_GEN_INTERRUPT_MODERATION (enabled or disabled, at once),
+ *   OID_PNP_SET_POWER (succeeds);
  * - queries: the filter, the list and its size, OID_GEN_STATISTICS (NDIS_STATISTICS_INFO from the
  *   adapter's counters), OID_GEN_XMIT_OK / OID_GEN_RCV_OK, the MAC address (permanent, current),
- *   MTU and frame sizes, link speed, media connect status, vendor and buffer-space answers.
+ *   MTU and frame sizes, link speed, media connect status, vendor and buffer-space answers,
+ *   interrupt moderation (NDIS_INTERRUPT_MODERATION_PARAMETERS).
  *
  * Anything else is NDIS_STATUS_NOT_SUPPORTED.
  */
@@ -19,6 +21,7 @@ import {
   NDIS_PACKET_TYPE_DIRECTED,
   NDIS_PACKET_TYPE_MULTICAST,
   NDIS_PACKET_TYPE_PROMISCUOUS,
+  NDIS_SIZEOF_INTERRUPT_MODERATION_PARAMETERS_REVISION_1,
   NDIS_STATISTICS_FLAGS_VALID_BROADCAST_BYTES_RCV,
   NDIS_STATISTICS_FLAGS_VALID_BROADCAST_BYTES_XMIT,
   NDIS_STATISTICS_FLAGS_VALID_BROADCAST_FRAMES_RCV,
@@ -43,11 +46,15 @@ import {
   NDIS_STATUS_MULTICAST_FULL,
   NDIS_STATUS_NOT_SUPPORTED,
   NDIS_STATUS_SUCCESS,
+  NdisInterruptModerationDisabled,
+  NdisInterruptModerationEnabled,
   NdisMediaStateConnected,
   NdisMediaStateDisconnected,
   NdisRequestQueryInformation,
   NdisRequestQueryStatistics,
   NdisRequestSetInformation,
+  ndisInterruptModerationParametersBytes,
+  ndisInterruptModerationParametersFromBytes,
   ndisStatisticsInfoBytes,
   OID_802_3_CURRENT_ADDRESS,
   OID_802_3_MAXIMUM_LIST_SIZE,
@@ -56,6 +63,7 @@ import {
   OID_GEN_CURRENT_LOOKAHEAD,
   OID_GEN_CURRENT_PACKET_FILTER,
   OID_GEN_HARDWARE_STATUS,
+  OID_GEN_INTERRUPT_MODERATION,
   OID_GEN_LINK_SPEED,
   OID_GEN_MAC_ADDRESS,
   OID_GEN_MAXIMUM_FRAME_SIZE,
@@ -132,6 +140,7 @@ export const SUPPORTED_OIDS: readonly number[] = [
   OID_GEN_XMIT_OK,
   OID_GEN_RCV_OK,
   OID_GEN_STATISTICS,
+  OID_GEN_INTERRUPT_MODERATION,
   OID_802_3_PERMANENT_ADDRESS,
   OID_802_3_CURRENT_ADDRESS,
   OID_802_3_MULTICAST_LIST,
@@ -220,6 +229,17 @@ function query(a: Adapter, q: Data): NDIS_STATUS {
       return answerCounter(q, a.Counters.framesReceived);
     case OID_GEN_STATISTICS:
       return answerBytes(q, statistics(a));
+    case OID_GEN_INTERRUPT_MODERATION:
+      // Flags 0: a change takes effect at once, no reset or reinitialize.
+      return answerBytes(
+        q,
+        ndisInterruptModerationParametersBytes({
+          Flags: 0,
+          InterruptModeration: a.Moderation
+            ? NdisInterruptModerationEnabled
+            : NdisInterruptModerationDisabled,
+        }),
+      );
     case OID_PNP_QUERY_POWER:
       return NDIS_STATUS_SUCCESS;
     default:
@@ -271,6 +291,29 @@ function set(a: Adapter, s: Data): NDIS_STATUS {
       }
       a.MulticastList = list;
       s.BytesRead = length;
+      return NDIS_STATUS_SUCCESS;
+    }
+    case OID_GEN_INTERRUPT_MODERATION: {
+      const size = NDIS_SIZEOF_INTERRUPT_MODERATION_PARAMETERS_REVISION_1;
+      if (s.InformationBuffer === null || s.InformationBufferLength < size) {
+        s.BytesRead = 0;
+        s.BytesNeeded = size;
+        return NDIS_STATUS_INVALID_LENGTH;
+      }
+      const p = ndisInterruptModerationParametersFromBytes(
+        s.InformationBuffer.subarray(0, s.InformationBufferLength),
+      );
+      // Enabled or Disabled; Unknown and NotSupported are answers, never requests.
+      if (
+        p === null ||
+        (p.InterruptModeration !== NdisInterruptModerationEnabled &&
+          p.InterruptModeration !== NdisInterruptModerationDisabled)
+      ) {
+        s.BytesRead = 0;
+        return NDIS_STATUS_INVALID_DATA;
+      }
+      a.Moderation = p.InterruptModeration === NdisInterruptModerationEnabled;
+      s.BytesRead = size;
       return NDIS_STATUS_SUCCESS;
     }
     case OID_PNP_SET_POWER:
