@@ -29,6 +29,7 @@ import {
   NdisMIndicateReceiveNetBufferLists,
   NdisMOidRequestComplete,
   NdisMSendNetBufferListsComplete,
+  type NET_BUFFER,
   type NET_BUFFER_LIST,
   OID_GEN_CURRENT_PACKET_FILTER,
   type RegistryValue,
@@ -778,6 +779,96 @@ describe("ipv4-host against a miniport that takes its time", () => {
     assert.equal(paused, true);
     // The miniport frees what it allocated for the adapter before its halt ends.
     NdisFreeNetBufferList(nbl);
+    NdisFreeNetBufferListPool(pool);
+    await host.removeAdapter("m1");
+    await host.unloadDriver("ipv4-host");
+    await host.unloadDriver("m");
+    assert.deepEqual(host.liveObjects(), []);
+    assert.deepEqual(host.violations, []);
+  });
+});
+
+describe("ipv4-host answers a chain with a chain", () => {
+  test("echo requests indicated together are answered by one send of their replies, in order", async () => {
+    const calls: number[][] = [];
+    const mp = scriptedMiniport({
+      send: (a, nbls) => {
+        // The replies' ICMP sequence numbers, per MiniportSendNetBufferLists call.
+        const seqs: number[] = [];
+        for (let n: NET_BUFFER_LIST | null = nbls; n !== null; n = n.Next) {
+          const nb: NET_BUFFER | null = n.FirstNetBuffer;
+          assert.ok(nb?.CurrentMdl);
+          const f: Uint8Array = nb.CurrentMdl.MappedSystemVa.subarray(nb.CurrentMdlOffset);
+          assert.equal(f[34], 0, "an echo reply");
+          seqs.push(((f[40] as number) << 8) | (f[41] as number));
+        }
+        calls.push(seqs);
+        let n: NET_BUFFER_LIST | null = nbls;
+        while (n !== null) {
+          const next: NET_BUFFER_LIST | null = n.Next;
+          n.Next = null;
+          n.Status = NDIS_STATUS_SUCCESS;
+          NdisMSendNetBufferListsComplete(a.handle, n, 0);
+          n = next;
+        }
+      },
+      oid: () => NDIS_STATUS_SUCCESS,
+    });
+    const host = new NdisHost({
+      clock: new ManualClock(),
+      bindings: [{ protocol: "ipv4-host", adapter: "m1", registry: { IPAddress: "198.51.100.1" } }],
+    });
+    await host.loadDriver({ name: "m", module: mp.module });
+    const ipv4 = (await host.loadDriver({ name: "ipv4-host", module: ipv4host })).driverObject;
+    await host.addAdapter({ driver: "m", name: "m1" });
+    await host.settle();
+    const adapter = mp.adapters[0];
+    const ours = ipv4HostInterfaces(ipv4)[0];
+    assert.equal(ours?.state, "running");
+    assert.ok(adapter && ours);
+    const request = (dst: number, sequence: number) =>
+      buildEthernet({
+        dst: mac(ours.mac),
+        src: mac("02-00-00-00-00-77"),
+        ethertype: ETHERTYPE_IPV4,
+        payload: buildIpv4Packet({
+          src: RAW_IP,
+          dst,
+          protocol: IPPROTO_ICMP,
+          payload: buildIcmpEcho({
+            type: ICMP_ECHO_REQUEST,
+            identifier: 9,
+            sequence,
+            data: Uint8Array.of(1, 2, 3, 4),
+          }),
+        }),
+      });
+    // Four NBLs in one indication; the third is for another host and is dropped.
+    const frames = [request(A, 1), request(A, 2), request(RAW_IP, 99), request(A, 3)];
+    const pool = nblPool(adapter.handle);
+    const nbls = allocateNbls(pool, frames.length, adapter.handle);
+    nbls.forEach((n, i) => {
+      const nb = n.FirstNetBuffer;
+      assert.ok(nb?.MdlChain);
+      nb.MdlChain.MappedSystemVa.set(frames[i] as Uint8Array);
+      nb.DataLength = (frames[i] as Uint8Array).length;
+      n.Next = nbls[i + 1] ?? null;
+    });
+    NdisMIndicateReceiveNetBufferLists(adapter.handle, nbls[0] as NET_BUFFER_LIST, 0, 4, 0);
+    assert.deepEqual(calls, [[1, 2, 3]], "one MiniportSendNetBufferLists with the three replies");
+    assert.equal(mp.returned.length, 4);
+    const counters = ipv4HostInterfaces(ipv4)[0]?.counters;
+    assert.equal(counters?.echoRequestsAnswered, 3);
+    assert.equal(counters?.framesDropped, 1);
+    // One request alone is answered by a send of its own, at once.
+    const [single] = allocateNbls(pool, 1, adapter.handle);
+    assert.ok(single?.FirstNetBuffer?.MdlChain);
+    const frame = request(A, 4);
+    single.FirstNetBuffer.MdlChain.MappedSystemVa.set(frame);
+    single.FirstNetBuffer.DataLength = frame.length;
+    NdisMIndicateReceiveNetBufferLists(adapter.handle, single, 0, 1, 0);
+    assert.deepEqual(calls, [[1, 2, 3], [4]]);
+    for (const n of [...nbls, single]) NdisFreeNetBufferList(n);
     NdisFreeNetBufferListPool(pool);
     await host.removeAdapter("m1");
     await host.unloadDriver("ipv4-host");
