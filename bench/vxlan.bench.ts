@@ -1,7 +1,10 @@
 /**
  * VXLAN against the Linux kernel, in one run: our stack (VXLAN miniport → passthrough IM →
  * ipv4-host, which echoes UDP port 7 and answers ICMP echo) against a bare node:dgram program
- * doing the same echo without NDIS (decapsulate, swap addresses, re-encapsulate, send).
+ * doing the same echo without NDIS (decapsulate, swap addresses, re-encapsulate, send). The
+ * targets compare those two; two more subjects give context: our stack with the miniport's
+ * interrupt moderation off (each datagram indicated alone), and the bare echo batched the way
+ * moderation batches (replies to one socket wakeup sent after it).
  *
  *  - pps: `ping -f -l WINDOW -c FLOOD` from the namespace (a flood keeping WINDOW echo requests
  *    in flight); answered echoes per second of the flood's duration. ICMP rather than UDP: the
@@ -34,17 +37,27 @@ const PINGS = Number(process.env.PINGS ?? 400);
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 /** VERIFIER=off|record|strict for our stack (default strict, as NdisHost's). */
 const VERIFIER = (process.env.VERIFIER ?? "strict") as "off" | "record" | "strict";
-/** ONLY=ndis or ONLY=bare measures one subject (for profiling with --cpu-prof). */
-const ONLY = process.env.ONLY;
+/**
+ * ONLY=ndis,bare (subject keys, comma-separated) measures those subjects alone (for profiling
+ * with --cpu-prof); the summary needs ndis and bare.
+ */
+const ONLY = process.env.ONLY?.split(",");
 
 interface Subject {
+  /** Short name, for ONLY. */
+  readonly key: string;
   readonly name: string;
   start(net: VxlanNamespace): Promise<() => Promise<void>>;
 }
 
-/** Our stack: VXLAN miniport → passthrough → ipv4-host (verifier strict, the default). */
-const ndisStack: Subject = {
-  name: `ndis: vxlan → passthrough → ipv4-host (verifier ${VERIFIER})`,
+/**
+ * Our stack: VXLAN miniport → passthrough → ipv4-host (verifier strict, the default), with the
+ * miniport's interrupt moderation on (its default) or off (`*InterruptModeration` 0: each
+ * datagram indicated alone, as before moderation existed — context for where the speed comes from).
+ */
+const ndisStack = (moderation: boolean): Subject => ({
+  key: moderation ? "ndis" : "ndis-unmoderated",
+  name: `ndis${moderation ? "" : ", moderation off"}: vxlan → passthrough → ipv4-host (verifier ${VERIFIER})`,
   async start(net) {
     const host = new NdisHost({
       verifier: VERIFIER,
@@ -59,7 +72,10 @@ const ndisStack: Subject = {
     });
     const stack = await startVxlanStack(net, {
       host,
-      vxlanRegistry: { NetworkAddress: MAC.replaceAll(":", "-") },
+      vxlanRegistry: {
+        NetworkAddress: MAC.replaceAll(":", "-"),
+        "*InterruptModeration": moderation ? 1 : 0,
+      },
     });
     return async () => {
       const v = stack.vxlan();
@@ -70,7 +86,7 @@ const ndisStack: Subject = {
       if (host.violations.length > 0) throw new Error(JSON.stringify(host.violations));
     };
   },
-};
+});
 
 /** The Internet checksum's incremental update (RFC 1624): `old` with one word changed. */
 function adjust(checksum: number, oldWord: number, newWord: number): number {
@@ -80,9 +96,16 @@ function adjust(checksum: number, oldWord: number, newWord: number): number {
   return ~sum & 0xffff;
 }
 
-/** The same echo with no NDIS: one socket, swap in place, send back. */
-const bare: Subject = {
-  name: "bare: node:dgram echo",
+/**
+ * The same echo with no NDIS: one socket, swap in place, send back — at once (the baseline the
+ * targets are against), or batched as the miniport's moderation does (the replies to one socket
+ * wakeup sent from a setImmediate after it — context: what the batching alone is worth).
+ */
+const bareEcho = (batched: boolean): Subject => ({
+  key: batched ? "bare-batched" : "bare",
+  name: batched
+    ? "bare, batched: node:dgram echo, replies sent after the wakeup"
+    : "bare: node:dgram echo",
   async start(net) {
     // The same resolver-free lookup as the miniport's, so that the comparison is about NDIS.
     const socket = createSocket({
@@ -90,6 +113,11 @@ const bare: Subject = {
       lookup: (hostname, _options, callback) => callback(null, hostname, 4),
     });
     const mac = Buffer.from(MAC.replaceAll(":", ""), "hex");
+    const replies: Buffer[] = [];
+    const sendReplies = () => {
+      for (const reply of replies) socket.send(reply, 4789, net.nsAddress);
+      replies.length = 0;
+    };
     socket.on("message", (msg, rinfo) => {
       if (msg.length < 8 + 34 || ((msg[0] as number) & 0x08) === 0) return;
       if (rinfo.address !== net.nsAddress) return;
@@ -115,14 +143,18 @@ const bare: Subject = {
         msg.writeUInt16BE(UDP_ECHO_PORT, l4);
         msg.writeUInt16BE(sport, l4 + 2);
       } else return;
-      socket.send(msg, 4789, net.nsAddress);
+      if (!batched) socket.send(msg, 4789, net.nsAddress);
+      else if (replies.push(msg) === 1) setImmediate(sendReplies);
     });
     await new Promise<void>((resolve) => socket.bind(4789, net.nodeAddress, resolve));
     return async () => {
       await new Promise<void>((resolve) => socket.close(resolve));
     };
   },
-};
+});
+
+const SUBJECTS = [ndisStack(true), bareEcho(false), ndisStack(false), bareEcho(true)] as const;
+const [ndis, bare] = SUBJECTS;
 
 async function measure(net: VxlanNamespace): Promise<{ pps: number; lost: number; rttMs: number }> {
   // Warm up (JIT, ARP on the stack's side) with a few pings and a short flood.
@@ -156,8 +188,8 @@ async function main(): Promise<void> {
     net.runSync(["ip", "neigh", "replace", STACK_ADDRESS, "lladdr", MAC, "dev", "vx0"]);
     const results = new Map<string, { pps: number; rttMs: number }[]>();
     for (let round = 0; round < ROUNDS; round++) {
-      for (const subject of [ndisStack, bare]) {
-        if (ONLY !== undefined && !subject.name.startsWith(ONLY)) continue;
+      for (const subject of SUBJECTS) {
+        if (ONLY !== undefined && !ONLY.includes(subject.key)) continue;
         const stop = await subject.start(net);
         try {
           const r = await measure(net);
@@ -181,21 +213,20 @@ async function main(): Promise<void> {
         bestRttMs: Math.min(...rs.map((r) => r.rttMs)),
       };
     };
-    if (ONLY !== undefined) return;
-    const ours = summary(ndisStack.name);
+    if (ONLY !== undefined && !(ONLY.includes("ndis") && ONLY.includes("bare"))) return;
+    const ours = summary(ndis.name);
     const theirs = summary(bare.name);
     console.log("");
     console.log(
       `| subject (${ROUNDS} rounds) | echoes/s median | best | median RTT, median of rounds | best |`,
     );
     console.log("| --- | ---: | ---: | ---: | ---: |");
-    for (const [name, r] of [
-      [ndisStack.name, ours],
-      [bare.name, theirs],
-    ] as const)
+    for (const name of results.keys()) {
+      const r = summary(name);
       console.log(
         `| ${name} | ${Math.round(r.pps)} | ${Math.round(r.bestPps)} | ${r.rttMs.toFixed(3)} ms | ${r.bestRttMs.toFixed(3)} ms |`,
       );
+    }
     const ppsRatio = ours.pps / theirs.pps;
     const rttRatio = ours.rttMs / theirs.rttMs;
     console.log("");
