@@ -64,6 +64,7 @@ import {
   isBroadcastMac,
   isMulticastMac,
   macEquals,
+  macEqualsAt,
   parseEthernet,
 } from "../../net/ethernet.js";
 import { parseIpv4Packet } from "../../net/ipv4.js";
@@ -200,10 +201,10 @@ function translates(team: TEAM, member: MEMBER): boolean {
  * hardware address.
  */
 function rewriteMac(frame: Uint8Array, at: 0 | 6, from: Uint8Array, to: Uint8Array): void {
-  if (macEquals(frame.subarray(at, at + 6), from)) frame.set(to, at);
+  if (macEqualsAt(frame, at, from)) frame.set(to, at);
   if (frame.length >= 42 && frame[12] === 0x08 && frame[13] === 0x06) {
     const hardware = at === 6 ? 22 : 32;
-    if (macEquals(frame.subarray(hardware, hardware + 6), from)) frame.set(to, hardware);
+    if (macEqualsAt(frame, hardware, from)) frame.set(to, hardware);
   }
 }
 

@@ -72,7 +72,13 @@ import {
   type PROTOCOL_RECEIVE_NET_BUFFER_LISTS,
   type PROTOCOL_SEND_NET_BUFFER_LISTS_COMPLETE,
 } from "../../ddi.js";
-import { ETHERNET_HEADER_LENGTH, ETHERTYPE_VLAN, VLAN_TAG_LENGTH } from "../../net/ethernet.js";
+import {
+  ETHERNET_HEADER_LENGTH,
+  ETHERTYPE_VLAN,
+  isBroadcastMacAt,
+  macEqualsAt,
+  VLAN_TAG_LENGTH,
+} from "../../net/ethernet.js";
 import { MAX_FRAME_LENGTH } from "../shared/frames.js";
 import { type ADAPT, untaggedVelan, type VELAN } from "./globals.js";
 import { MAX_TAGGED_FRAME_LENGTH } from "./protocol.js";
@@ -369,16 +375,12 @@ export const PtSendNetBufferListsComplete: PROTOCOL_SEND_NET_BUFFER_LISTS_COMPLE
 function accepts(velan: VELAN, frame: Uint8Array): boolean {
   const f = velan.PacketFilter;
   if ((f & (NDIS_PACKET_TYPE_PROMISCUOUS | NDIS_PACKET_TYPE_ALL_LOCAL)) !== 0) return true;
-  const dst = frame.subarray(0, 6);
-  if (((dst[0] as number) & 1) === 0) {
-    if ((f & NDIS_PACKET_TYPE_DIRECTED) === 0) return false;
-    for (let i = 0; i < 6; i++) if (dst[i] !== velan.Mac[i]) return false;
-    return true;
-  }
-  if (dst.every((b) => b === 0xff)) return (f & NDIS_PACKET_TYPE_BROADCAST) !== 0;
+  if (((frame[0] as number) & 1) === 0)
+    return (f & NDIS_PACKET_TYPE_DIRECTED) !== 0 && macEqualsAt(frame, 0, velan.Mac);
+  if (isBroadcastMacAt(frame, 0)) return (f & NDIS_PACKET_TYPE_BROADCAST) !== 0;
   if ((f & NDIS_PACKET_TYPE_ALL_MULTICAST) !== 0) return true;
   if ((f & NDIS_PACKET_TYPE_MULTICAST) === 0) return false;
-  return velan.MulticastList.some((m) => m.every((b, i) => b === dst[i]));
+  return velan.MulticastList.some((m) => macEqualsAt(frame, 0, m));
 }
 
 /** Where one received frame goes: its VELAN and whether it was tagged; null when dropped. */

@@ -67,6 +67,7 @@ import {
   type Out,
   type PROTOCOL_OID_REQUEST_COMPLETE,
 } from "../../ddi.js";
+import { macEquals } from "../../net/ethernet.js";
 import { answerBytes, answerCounter, readUlong, ulong } from "../shared/oid.js";
 import type { ADAPT, VELAN } from "./globals.js";
 import { maybeFinishUnbind } from "./protocol.js";
@@ -97,11 +98,6 @@ const SUPPORTED_STATISTICS =
 /** 'Mxoi' */
 const CLONE_TAG = 0x696f784d;
 
-function sameMac(a: Uint8Array, b: Uint8Array): boolean {
-  for (let i = 0; i < 6; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /**
  * What the lower adapter must deliver so that every VELAN gets what its filter asks for:
  * - BROADCAST, MULTICAST and ALL_MULTICAST are the union of the VELANs' bits; the multicast list
@@ -123,14 +119,14 @@ export function mergedFilters(adapt: ADAPT): { filter: number; multicast: Uint8A
     if ((f & (NDIS_PACKET_TYPE_PROMISCUOUS | NDIS_PACKET_TYPE_ALL_LOCAL)) !== 0)
       filter |= NDIS_PACKET_TYPE_PROMISCUOUS;
     if ((f & NDIS_PACKET_TYPE_DIRECTED) !== 0)
-      filter |= sameMac(velan.Mac, lowerMac)
+      filter |= macEquals(velan.Mac, lowerMac)
         ? NDIS_PACKET_TYPE_DIRECTED
         : NDIS_PACKET_TYPE_PROMISCUOUS;
     filter |= f & (NDIS_PACKET_TYPE_BROADCAST | NDIS_PACKET_TYPE_ALL_MULTICAST);
     if ((f & NDIS_PACKET_TYPE_MULTICAST) !== 0) {
       filter |= NDIS_PACKET_TYPE_MULTICAST;
       for (const m of velan.MulticastList)
-        if (!multicast.some((x) => sameMac(x, m))) multicast.push(m);
+        if (!multicast.some((x) => macEquals(x, m))) multicast.push(m);
     }
   }
   const max = adapt.BindParameters.MaxMulticastListSize;
@@ -142,7 +138,7 @@ export function mergedFilters(adapt: ADAPT): { filter: number; multicast: Uint8A
 }
 
 function sameList(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
-  return a.length === b.length && a.every((m, i) => sameMac(m, b[i] as Uint8Array));
+  return a.length === b.length && a.every((m, i) => macEquals(m, b[i] as Uint8Array));
 }
 
 /**

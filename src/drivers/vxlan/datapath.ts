@@ -51,7 +51,7 @@ import {
   type NET_BUFFER,
   type NET_BUFFER_LIST,
 } from "../../ddi.js";
-import { ETHERNET_HEADER_LENGTH, ETHERTYPE_VLAN } from "../../net/ethernet.js";
+import { ETHERNET_HEADER_LENGTH, ETHERTYPE_VLAN, macEqualsAt } from "../../net/ethernet.js";
 import { VXLAN_FLAG_I, VXLAN_HEADER_LENGTH } from "../../net/vxlan.js";
 import type { Adapter, DropReason } from "./adapter.js";
 
@@ -249,23 +249,18 @@ export const MPCancelSend: MINIPORT_CANCEL_SEND = () => {};
 
 // ------------------------------------------------------------------------------------- receive
 
-function sameAddress(a: Uint8Array, offset: number, b: Uint8Array): boolean {
-  for (let i = 0; i < 6; i++) if (a[offset + i] !== b[i]) return false;
-  return true;
-}
-
 /** Whether the packet filter and multicast list pass a frame whose destination is at `offset`. */
 function passes(a: Adapter, frame: Uint8Array, offset: number, kind: FrameKind): boolean {
   const filter = a.PacketFilter;
   if ((filter & (NDIS_PACKET_TYPE_PROMISCUOUS | NDIS_PACKET_TYPE_ALL_LOCAL)) !== 0) return true;
   if (kind === UNICAST)
     return (
-      (filter & NDIS_PACKET_TYPE_DIRECTED) !== 0 && sameAddress(frame, offset, a.CurrentAddress)
+      (filter & NDIS_PACKET_TYPE_DIRECTED) !== 0 && macEqualsAt(frame, offset, a.CurrentAddress)
     );
   if (kind === BROADCAST) return (filter & NDIS_PACKET_TYPE_BROADCAST) !== 0;
   if ((filter & NDIS_PACKET_TYPE_ALL_MULTICAST) !== 0) return true;
   if ((filter & NDIS_PACKET_TYPE_MULTICAST) === 0) return false;
-  for (const group of a.MulticastList) if (sameAddress(frame, offset, group)) return true;
+  for (const group of a.MulticastList) if (macEqualsAt(frame, offset, group)) return true;
   return false;
 }
 
