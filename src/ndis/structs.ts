@@ -104,6 +104,14 @@ export interface NDIS_BIND_PARAMETERS {
   readonly ConnectionType: number;
   readonly IfType: number;
   readonly IfConnectorPresent: boolean;
+  /**
+   * Bytes of unused space the adapter (and the drivers below it) would like in front of the data
+   * of every NET_BUFFER sent to it, so that a header can be put there with
+   * NdisRetreatNetBufferDataStart and no new MDL (its general attributes' DataBackFillSize).
+   */
+  readonly DataBackFillSize: number;
+  /** The same for the NBL context area (its ContextBackFillSize). */
+  readonly ContextBackFillSize: number;
   readonly SupportedOidList: readonly number[];
   readonly SupportedOidListLength: number;
 }

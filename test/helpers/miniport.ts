@@ -95,6 +95,8 @@ export interface Script {
   pnp?: (adapter: ScriptedAdapter, event: { DevicePnPEvent: number }) => void;
   /** Registration attribute flags the default InitializeEx sets. */
   attributeFlags?: number;
+  /** General attributes the default InitializeEx sets over `generalAttributes()`'s. */
+  general?: Partial<Record<keyof NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES, unknown>>;
   /** MiniportSendNetBufferLists; the default completes every NBL at once with SUCCESS. */
   send?: (adapter: ScriptedAdapter, nbls: NET_BUFFER_LIST, port: number, flags: number) => void;
   /** MiniportOidRequest; the default answers NDIS_STATUS_NOT_SUPPORTED. */
@@ -136,7 +138,7 @@ export function scriptedMiniport(script: Script = {}): ScriptedMiniport {
       registrationAttributes(adapter, { AttributeFlags: script.attributeFlags ?? 0 }),
     );
     if (status !== NDIS_STATUS_SUCCESS) return status;
-    return NdisMSetMiniportAttributes(handle, generalAttributes());
+    return NdisMSetMiniportAttributes(handle, generalAttributes(script.general));
   };
   const chars = miniportChars({
     Flags: 0,

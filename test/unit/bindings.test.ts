@@ -11,6 +11,7 @@ import {
   NDIS_PAUSE_UNBIND_PROTOCOL,
   NDIS_STATUS_ADAPTER_NOT_FOUND,
   NDIS_STATUS_FAILURE,
+  NDIS_STATUS_INVALID_PARAMETER,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
   NDIS_STATUS_UNSUPPORTED_MEDIA,
@@ -20,11 +21,16 @@ import {
   NdisCompleteUnbindAdapterEx,
   NdisHost,
   type NdisHostOptions,
+  NdisMSetMiniportAttributes,
   NetEventPause,
   NetEventRestart,
   type TraceEvent,
 } from "../../src/index.js";
-import { scriptedMiniport } from "../helpers/miniport.js";
+import {
+  generalAttributes,
+  registrationAttributes,
+  scriptedMiniport,
+} from "../helpers/miniport.js";
 import { type ProtocolScript, scriptedProtocol } from "../helpers/protocol.js";
 
 const drain = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -106,6 +112,39 @@ describe("bring-up", () => {
       assert.deepEqual([...(params?.CurrentMacAddress ?? [])], [2, 0, 0, 0, 0, 0x42]);
       assert.equal(params?.BoundIfIndex, 1);
     }
+  });
+
+  test("DataBackFillSize and ContextBackFillSize reach the bind parameters; 0 when not set; a non-ULONG fails the attributes", async () => {
+    const { host, proto } = await withProtocol(
+      {},
+      {
+        verifier: "record",
+        bindings: [
+          { protocol: "proto", adapter: "eth0" },
+          { protocol: "proto", adapter: "eth1" },
+        ],
+      },
+    );
+    const roomy = scriptedMiniport({ general: { DataBackFillSize: 24, ContextBackFillSize: 32 } });
+    await host.loadDriver({ name: "roomy", module: roomy.module });
+    await host.addAdapter({ driver: "roomy", name: "eth0" });
+    await host.addAdapter({ driver: "mp", name: "eth1" });
+    const params = (name: string) => proto.bindings.find((b) => b.adapter === name)?.params;
+    assert.equal(params("eth0")?.DataBackFillSize, 24);
+    assert.equal(params("eth0")?.ContextBackFillSize, 32);
+    assert.equal(params("eth1")?.DataBackFillSize, 0);
+    assert.equal(params("eth1")?.ContextBackFillSize, 0);
+    let status: number | undefined;
+    const bad = scriptedMiniport({
+      initialize: (handle) => {
+        NdisMSetMiniportAttributes(handle, registrationAttributes({ handle, index: 0 }));
+        status = NdisMSetMiniportAttributes(handle, generalAttributes({ DataBackFillSize: -8 }));
+        return status;
+      },
+    });
+    await host.loadDriver({ name: "bad", module: bad.module });
+    await host.addAdapter({ driver: "bad", name: "eth2" });
+    assert.equal(status, NDIS_STATUS_INVALID_PARAMETER);
   });
 
   test("binding paths: only the named pairs bind", async () => {

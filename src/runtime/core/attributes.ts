@@ -44,6 +44,8 @@ export interface GeneralAttributesCopy {
   readonly ConnectionType: number;
   readonly IfType: number;
   readonly IfConnectorPresent: boolean;
+  readonly DataBackFillSize: number;
+  readonly ContextBackFillSize: number;
   readonly SupportedOidList: readonly number[];
 }
 
@@ -204,6 +206,8 @@ export function checkGeneralAttributes(
       ConnectionType: ulong(attrs, GENERAL, "ConnectionType"),
       IfType: ulong(attrs, GENERAL, "IfType"),
       IfConnectorPresent: connector === true,
+      DataBackFillSize: ulong(attrs, GENERAL, "DataBackFillSize", true),
+      ContextBackFillSize: ulong(attrs, GENERAL, "ContextBackFillSize", true),
       SupportedOidList: Object.freeze([...((oids as number[] | undefined) ?? [])]),
     });
   });

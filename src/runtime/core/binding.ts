@@ -201,6 +201,8 @@ function bindParameters(binding: Binding): NDIS_BIND_PARAMETERS {
     ConnectionType: g?.ConnectionType ?? 0,
     IfType: g?.IfType ?? 0,
     IfConnectorPresent: g?.IfConnectorPresent ?? false,
+    DataBackFillSize: g?.DataBackFillSize ?? 0,
+    ContextBackFillSize: g?.ContextBackFillSize ?? 0,
     SupportedOidList: g?.SupportedOidList ?? [],
     SupportedOidListLength: (g?.SupportedOidList.length ?? 0) * 4,
   });
