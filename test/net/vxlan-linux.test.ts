@@ -20,6 +20,7 @@ import {
   NDIS_STATUS_LINK_STATE,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
+  NdisAdvanceNetBufferDataStart,
   NdisAllocateNetBufferList,
   NdisAllocateNetBufferListPool,
   NdisCompleteNetPnPEvent,
@@ -289,6 +290,68 @@ describe("VXLAN miniport ↔ Linux kernel VXLAN", { skip: skip ?? false }, () =>
     assert.equal(after.dropped, 0, JSON.stringify(after.drops));
     assert.equal(after.sendsOutstanding, 0);
     assert.equal(after.receivesOutstanding, 0);
+  });
+
+  test("a frame with room in front goes out with the VXLAN header written there; the NET_BUFFER comes back as it was sent", async () => {
+    const b = proto.bindings[0];
+    assert.ok(b?.handle);
+    assert.equal(b.params.DataBackFillSize, 8, "the adapter asks for room for its header");
+    const [info] = vxlan.vxlanAdapters(driverObject);
+    assert.ok(info);
+    const pool = NdisAllocateNetBufferListPool(proto.protocolHandle() as NDIS_HANDLE, {
+      Header: {
+        Type: NDIS_OBJECT_TYPE_DEFAULT,
+        Revision: NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+        Size: NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+      },
+      ProtocolId: 0,
+      fAllocateNetBuffer: true,
+      ContextSize: 0,
+      PoolTag: 0x74736574,
+      DataSize: 16 + 1514,
+    });
+    assert.ok(pool);
+    const frame = echoRequest(
+      macBytes(net.vxlanMac),
+      macBytes(info.macAddress),
+      "198.51.100.2",
+      "198.51.100.1",
+      0x4444,
+      9,
+    );
+    const nbl = NdisAllocateNetBufferList(pool, 0, 0);
+    const nb = nbl?.FirstNetBuffer;
+    assert.ok(nbl && nb?.MdlChain);
+    NdisAdvanceNetBufferDataStart(nb, 16, false, null);
+    const buffer = nb.MdlChain.MappedSystemVa;
+    buffer.set(frame, 16);
+    nb.DataLength = frame.length;
+    nbl.SourceHandle = b.handle;
+    const seen = frames.length;
+    const done = proto.completed.length;
+    sending++;
+    NdisSendNetBufferLists(b.handle, nbl, 0, 0);
+    await waitFor(() => proto.completed.length > done, 5000, "the send completion");
+    assert.equal(proto.completed[done]?.status, NDIS_STATUS_SUCCESS);
+    await waitFor(
+      () => frames.slice(seen).some((f) => f[34] === 0 && f[38] === 0x44 && f[39] === 0x44),
+      5000,
+      "the kernel's echo reply",
+    );
+    assert.equal(nb.DataOffset, 16, "advanced back over the header before the completion");
+    assert.equal(nb.DataLength, frame.length);
+    assert.deepEqual(
+      [...buffer.subarray(16, 16 + frame.length)],
+      [...frame],
+      "the frame untouched",
+    );
+    assert.deepEqual(
+      [...buffer.subarray(8, 16)],
+      [0x08, 0, 0, 0, (VNI >> 16) & 0xff, (VNI >> 8) & 0xff, VNI & 0xff, 0],
+      "the VXLAN header went out from the room in front of the frame",
+    );
+    NdisFreeNetBufferList(nbl);
+    NdisFreeNetBufferListPool(pool);
   });
 
   test("sends complete when the socket is done; a pause pends until indicated NBLs are back; paused, frames drop as notRunning", async () => {

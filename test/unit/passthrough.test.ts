@@ -4,12 +4,14 @@ import { describe, test } from "node:test";
 import * as passthrough from "../../src/drivers/passthrough/index.js";
 import * as testMiniport from "../../src/drivers/test-miniport/index.js";
 import {
+  MEMORY_ALLOCATION_ALIGNMENT,
   NDIS_STATUS_RESOURCES,
   NDIS_STATUS_SUCCESS,
   NdisHost,
   type TraceEvent,
 } from "../../src/index.js";
 import { edgeCount } from "../helpers/drivers.js";
+import { scriptedMiniport } from "../helpers/miniport.js";
 import { scriptedProtocol } from "../helpers/protocol.js";
 
 describe("passthrough DriverEntry", () => {
@@ -144,6 +146,30 @@ describe("passthrough over the test miniport", () => {
     assert.equal(upper?.macAddress, lower?.macAddress);
     assert.equal(upper?.mtu, lower?.mtu);
     assert.equal(upper?.intermediate, true);
+    assert.deepEqual(host.violations, []);
+  });
+
+  test("the virtual miniport asks the protocols above for the room the adapter below asks, and for its own context", async () => {
+    const host = new NdisHost({
+      bindings: [
+        { protocol: "passthrough", adapter: "eth0" },
+        { protocol: "tcpip", adapter: "eth0-pt" },
+      ],
+    });
+    const lower = scriptedMiniport({ general: { DataBackFillSize: 24, ContextBackFillSize: 16 } });
+    const tcpip = scriptedProtocol({ name: "tcpip" });
+    await host.loadDriver({ name: "lower", module: lower.module });
+    await host.loadDriver({ name: "passthrough", module: passthrough });
+    await host.loadDriver({ name: "tcpip", module: tcpip.module });
+    await host.addAdapter({ driver: "lower", name: "eth0" });
+    const params = tcpip.bindings[0]?.params;
+    assert.equal(params?.DataBackFillSize, 24, "sends go down as they came: the lower's data room");
+    assert.equal(
+      params?.ContextBackFillSize,
+      16 + MEMORY_ALLOCATION_ALIGNMENT,
+      "the lower's context room and passthrough's own context",
+    );
+    await host.removeAdapter("eth0");
     assert.deepEqual(host.violations, []);
   });
 

@@ -789,7 +789,7 @@ describe("ipv4-host against a miniport that takes its time", () => {
 });
 
 describe("ipv4-host answers a chain with a chain", () => {
-  test("echo requests indicated together are answered by one send of their replies, in order", async () => {
+  test("echo requests indicated together are answered by one send of their replies, in order, with the room the adapter asks left in front", async () => {
     const calls: number[][] = [];
     const mp = scriptedMiniport({
       send: (a, nbls) => {
@@ -798,6 +798,7 @@ describe("ipv4-host answers a chain with a chain", () => {
         for (let n: NET_BUFFER_LIST | null = nbls; n !== null; n = n.Next) {
           const nb: NET_BUFFER | null = n.FirstNetBuffer;
           assert.ok(nb?.CurrentMdl);
+          assert.equal(nb.DataOffset, 8, "the DataBackFillSize the adapter asked is left free");
           const f: Uint8Array = nb.CurrentMdl.MappedSystemVa.subarray(nb.CurrentMdlOffset);
           assert.equal(f[34], 0, "an echo reply");
           seqs.push(((f[40] as number) << 8) | (f[41] as number));
@@ -813,6 +814,7 @@ describe("ipv4-host answers a chain with a chain", () => {
         }
       },
       oid: () => NDIS_STATUS_SUCCESS,
+      general: { DataBackFillSize: 8, ContextBackFillSize: 16 },
     });
     const host = new NdisHost({
       clock: new ManualClock(),

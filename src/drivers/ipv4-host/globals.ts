@@ -89,6 +89,12 @@ export interface IF {
   readonly Globals: Ipv4HostGlobals;
   readonly BindParameters: NDIS_BIND_PARAMETERS;
   readonly Mac: Uint8Array;
+  /**
+   * Room left in front of every frame sent and in its NBL's context area, as the adapter's bind
+   * parameters ask (DataBackFillSize, ContextBackFillSize; capped, see shared/frames.ts).
+   */
+  readonly DataBackFill: number;
+  readonly ContextBackFill: number;
   Phase: IfPhase;
   /** Until the bind has completed. */
   BindContext: NDIS_HANDLE | undefined;

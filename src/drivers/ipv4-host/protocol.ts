@@ -58,7 +58,7 @@ import {
 } from "../../ddi.js";
 import { inSubnet, parseIPv4 } from "../../net/ipv4.js";
 import { openConfiguration, readInteger, readString } from "../shared/config.js";
-import { allocateFramePool } from "../shared/frames.js";
+import { allocateFramePool, contextBackFill, dataBackFill } from "../shared/frames.js";
 import {
   type IF,
   type IfParameters,
@@ -191,7 +191,12 @@ function afterOpen(ifc: IF): NDIS_STATUS {
   const read = readParameters(ifc);
   if ("status" in read) return refuse(ifc, read.status, read.reason);
   ifc.Params = read.params;
-  ifc.SendPool = allocateFramePool(ifc.Globals.ProtocolHandle as NDIS_HANDLE, POOL_TAG);
+  ifc.SendPool = allocateFramePool(
+    ifc.Globals.ProtocolHandle as NDIS_HANDLE,
+    POOL_TAG,
+    0,
+    ifc.DataBackFill,
+  );
   ifc.PingTimer = allocateTimer(ifc, PingTimerFunction);
   ifc.StampTimer = allocateTimer(ifc, StampTimerFunction);
   if (ifc.SendPool === null || ifc.PingTimer === null || ifc.StampTimer === null)
@@ -228,6 +233,8 @@ export const PtBindAdapter: PROTOCOL_BIND_ADAPTER_EX = (
     Globals: globals,
     BindParameters,
     Mac: BindParameters.CurrentMacAddress.slice(0, 6),
+    DataBackFill: dataBackFill(BindParameters.DataBackFillSize),
+    ContextBackFill: contextBackFill(BindParameters.ContextBackFillSize),
     Phase: "binding",
     BindContext,
     BindPended: false,

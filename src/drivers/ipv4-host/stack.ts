@@ -65,7 +65,7 @@ function frameToSend(ifc: IF, frame: Uint8Array): NET_BUFFER_LIST | null {
   const pool = ifc.SendPool;
   const nbl =
     ifc.Phase === "running" && pool !== null && ifc.BindingHandle !== undefined
-      ? frameNbl(pool, frame)
+      ? frameNbl(pool, frame, ifc.DataBackFill, ifc.ContextBackFill)
       : null;
   if (nbl === null) ifc.Counters.sendFailures++;
   return nbl;

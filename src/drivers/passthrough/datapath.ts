@@ -48,7 +48,7 @@ import {
 import type { ADAPT, VELAN } from "./globals.js";
 
 /** One context allocation per NBL: the SourceHandle the driver replaced. */
-const CONTEXT_SIZE = MEMORY_ALLOCATION_ALIGNMENT;
+export const CONTEXT_SIZE = MEMORY_ALLOCATION_ALIGNMENT;
 /** 'Ptps' */
 const CONTEXT_TAG = 0x73707450;
 

@@ -27,6 +27,7 @@ import {
   NdisMSetMiniportAttributes,
 } from "../../ddi.js";
 import { generalAttributesHeader, targetVersion } from "../shared/revisions.js";
+import { CONTEXT_SIZE } from "./datapath.js";
 import { type ADAPT, forgetGlobals, globalsOf, type VELAN } from "./globals.js";
 import { closeLower } from "./protocol.js";
 
@@ -84,6 +85,10 @@ export const MPInitialize: MINIPORT_INITIALIZE = (
     ConnectionType: lower.ConnectionType,
     IfType: lower.IfType,
     IfConnectorPresent: false,
+    // Sends go down as they came (the same NBLs): the room the drivers below want in front of the
+    // data is what the protocols above should leave; in the context area, that plus ours.
+    DataBackFillSize: lower.DataBackFillSize,
+    ContextBackFillSize: lower.ContextBackFillSize + CONTEXT_SIZE,
     PowerManagementCapabilitiesEx: null,
   });
   if (status !== NDIS_STATUS_SUCCESS) return status;

@@ -6,11 +6,13 @@
 import {
   DISPATCH_LEVEL,
   KeGetCurrentIrql,
+  MEMORY_ALLOCATION_ALIGNMENT,
   type NDIS_HANDLE,
   NDIS_OBJECT_TYPE_DEFAULT,
   NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL,
   NDIS_SEND_FLAGS_DISPATCH_LEVEL,
   NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+  NdisAdvanceNetBufferDataStart,
   NdisAllocateNetBufferList,
   NdisAllocateNetBufferListPool,
   NdisGetDataBuffer,
@@ -23,13 +25,38 @@ import {
 export const MAX_FRAME_LENGTH = 1518;
 
 /**
- * A pool of NBLs with one NET_BUFFER and a MAX_FRAME_LENGTH-byte buffer each (NULL when NDIS has
- * no memory). `NdisHandle` is a miniport adapter handle or a protocol driver handle.
+ * The most data backfill a frame NBL leaves: what an adapter asks beyond it (its
+ * DataBackFillSize) it does not get, and a retreat past it takes a new MDL, as NDIS allows.
+ */
+export const MAX_DATA_BACKFILL = 128;
+
+/** The data backfill to leave for an adapter asking `DataBackFillSize`: at most MAX_DATA_BACKFILL. */
+export function dataBackFill(DataBackFillSize: number): number {
+  return Math.min(DataBackFillSize, MAX_DATA_BACKFILL);
+}
+
+/** The most context backfill a frame NBL leaves (a multiple of MEMORY_ALLOCATION_ALIGNMENT). */
+export const MAX_CONTEXT_BACKFILL = 256;
+
+/**
+ * The context backfill to leave for an adapter asking `ContextBackFillSize`: rounded up to
+ * MEMORY_ALLOCATION_ALIGNMENT, at most MAX_CONTEXT_BACKFILL.
+ */
+export function contextBackFill(ContextBackFillSize: number): number {
+  const a = MEMORY_ALLOCATION_ALIGNMENT;
+  return Math.min(Math.ceil(ContextBackFillSize / a) * a, MAX_CONTEXT_BACKFILL);
+}
+
+/**
+ * A pool of NBLs with one NET_BUFFER and a buffer of MAX_FRAME_LENGTH bytes plus `DataBackFill`
+ * each (NULL when NDIS has no memory). `NdisHandle` is a miniport adapter handle or a protocol
+ * driver handle.
  */
 export function allocateFramePool(
   NdisHandle: NDIS_HANDLE,
   PoolTag: number,
   ProtocolId = 0,
+  DataBackFill = 0,
 ): NDIS_HANDLE | null {
   return NdisAllocateNetBufferListPool(NdisHandle, {
     Header: {
@@ -41,20 +68,30 @@ export function allocateFramePool(
     fAllocateNetBuffer: true,
     ContextSize: 0,
     PoolTag,
-    DataSize: MAX_FRAME_LENGTH,
+    DataSize: MAX_FRAME_LENGTH + DataBackFill,
   });
 }
 
 /**
  * An NBL of `pool` holding a copy of `frame` (its NET_BUFFER's DataLength cut to the frame), or
- * null when the frame is empty or too long or NDIS has no NBL to give.
+ * null when the frame is empty or too long or NDIS has no NBL to give. The frame starts
+ * `DataBackFill` bytes into the buffer (the pool must have been allocated with at least that
+ * much), and the NBL's context area has `ContextBackFill` bytes of room (a multiple of
+ * MEMORY_ALLOCATION_ALIGNMENT): what the adapter's bind parameters ask, so that the drivers
+ * below put their headers and contexts there without allocating.
  */
-export function frameNbl(pool: NDIS_HANDLE, frame: Uint8Array): NET_BUFFER_LIST | null {
+export function frameNbl(
+  pool: NDIS_HANDLE,
+  frame: Uint8Array,
+  DataBackFill = 0,
+  ContextBackFill = 0,
+): NET_BUFFER_LIST | null {
   if (frame.length === 0 || frame.length > MAX_FRAME_LENGTH) return null;
-  const nbl = NdisAllocateNetBufferList(pool, 0, 0);
+  const nbl = NdisAllocateNetBufferList(pool, 0, ContextBackFill);
   const nb = nbl?.FirstNetBuffer ?? null;
   const mdl = nb?.MdlChain ?? null;
   if (nbl === null || nb === null || mdl === null) return nbl;
+  if (DataBackFill > 0) NdisAdvanceNetBufferDataStart(nb, DataBackFill, false, null);
   mdl.MappedSystemVa.set(frame, nb.DataOffset);
   nb.DataLength = frame.length;
   return nbl;

@@ -4,7 +4,11 @@
  * Send: each NET_BUFFER becomes one UDP datagram to RemoteAddress:RemotePort — the adapter's
  * 8-byte VXLAN header (flags 0x08, the VNI) followed by the frame, handed to the socket straight
  * from the NET_BUFFER's MDLs (no copy: the NBL is ours until we complete it, and we complete it
- * only when the socket says every datagram of it went out or failed).
+ * only when the socket says every datagram of it went out or failed). The adapter asks for 8
+ * bytes of DataBackFillSize: when every NET_BUFFER of an NBL has that room in front of its data,
+ * in its current MDL, the header is written there (NdisRetreatNetBufferDataStart) and each
+ * datagram leaves as one buffer; the NBL is advanced back before it completes. Otherwise the
+ * header and the MDLs' views go as a list; so it does for each NET_BUFFER.
  *
  * Receive: a datagram is checked (source address, length, I flag, VNI, inner size, 802.1Q tag,
  * packet filter), copied into an NBL of the adapter's receive pool and indicated up; the NBL comes
@@ -43,11 +47,13 @@ import {
   NDIS_STATUS_MEDIA_DISCONNECTED,
   NDIS_STATUS_PAUSED,
   NDIS_STATUS_SUCCESS,
+  NdisAdvanceNetBufferDataStart,
   NdisAllocateNetBufferList,
   NdisFreeNetBufferList,
   NdisMIndicateReceiveNetBufferLists,
   NdisMPauseComplete,
   NdisMSendNetBufferListsComplete,
+  NdisRetreatNetBufferDataStart,
   type NET_BUFFER,
   type NET_BUFFER_LIST,
 } from "../../ddi.js";
@@ -82,6 +88,8 @@ function maybeCompletePause(a: Adapter): void {
 /** MiniportReserved slots of an NBL in our hands. */
 const PENDING = 0;
 const STATUS = 1;
+/** NET_BUFFER MiniportReserved slot: true while its data start is retreated over our header. */
+const RETREATED = 0;
 
 type FrameKind = 0 | 1 | 2;
 const UNICAST: FrameKind = 0;
@@ -112,10 +120,32 @@ function countSent(a: Adapter, kind: FrameKind, bytes: number): void {
 }
 
 /**
- * The datagram for one NET_BUFFER: the header, then views of its used data in each MDL (no
- * copy). Null when the MDL chain holds less than DataLength bytes.
+ * The datagram for one NET_BUFFER, as one buffer when the header fits in the room in front of
+ * its data (the NET_BUFFER is then retreated over it and marked RETREATED), else the header then
+ * views of its used data in each MDL (no copy). Null when the MDL chain holds less than
+ * DataLength bytes.
  */
-function datagramOf(a: Adapter, nb: NET_BUFFER): Buffer[] | null {
+function datagramOf(a: Adapter, nb: NET_BUFFER): Buffer | Buffer[] | null {
+  const mdl = nb.CurrentMdl;
+  const offset = nb.CurrentMdlOffset;
+  if (
+    mdl !== null &&
+    offset >= VXLAN_HEADER_LENGTH &&
+    mdl.ByteCount - offset >= nb.DataLength &&
+    NdisRetreatNetBufferDataStart(nb, VXLAN_HEADER_LENGTH, 0, null) === NDIS_STATUS_SUCCESS
+  ) {
+    // The retreat stayed in this MDL (there was room before the data in it).
+    nb.MiniportReserved[RETREATED] = true;
+    const va = mdl.MappedSystemVa;
+    const start = offset - VXLAN_HEADER_LENGTH;
+    va.set(a.Header, start);
+    return Buffer.from(va.buffer, va.byteOffset + start, nb.DataLength);
+  }
+  return datagramParts(a, nb);
+}
+
+/** The header, then views of the NET_BUFFER's used data in each MDL; null when too short. */
+function datagramParts(a: Adapter, nb: NET_BUFFER): Buffer[] | null {
   const parts: Buffer[] = [a.Header];
   let left = nb.DataLength;
   let offset = nb.CurrentMdlOffset;
@@ -131,8 +161,13 @@ function datagramOf(a: Adapter, nb: NET_BUFFER): Buffer[] | null {
   return left === 0 ? parts : null;
 }
 
-/** Completes one NBL we own, with `status`. */
+/** Completes one NBL we own, with `status` (each NET_BUFFER advanced back over our header). */
 function completeOne(a: Adapter, nbl: NET_BUFFER_LIST, status: NDIS_STATUS, flags: number): void {
+  for (let nb = nbl.FirstNetBuffer; nb !== null; nb = nb.Next) {
+    if (nb.MiniportReserved[RETREATED] !== true) continue;
+    nb.MiniportReserved[RETREATED] = null;
+    NdisAdvanceNetBufferDataStart(nb, VXLAN_HEADER_LENGTH, false, null);
+  }
   nbl.Next = null;
   nbl.Status = status;
   nbl.MiniportReserved[PENDING] = null;
@@ -178,10 +213,14 @@ function transmit(a: Adapter, nbl: NET_BUFFER_LIST): NDIS_STATUS | null {
   a.SendsOutstanding++;
   const { RemotePort, RemoteAddress } = a.Config;
   for (let nb = nbl.FirstNetBuffer; nb !== null; nb = nb.Next) {
-    const parts = datagramOf(a, nb);
     const bytes = nb.DataLength;
-    const first = parts?.[1];
-    const kind = first === undefined ? UNICAST : kindOf(first[0] as number, first, 0);
+    const parts = datagramOf(a, nb);
+    let kind = UNICAST;
+    if (Array.isArray(parts)) {
+      const first = parts[1];
+      if (first !== undefined) kind = kindOf(first[0] as number, first, 0);
+    } else if (parts !== null)
+      kind = kindOf(parts[VXLAN_HEADER_LENGTH] as number, parts, VXLAN_HEADER_LENGTH);
     if (parts === null) {
       datagramLater(a, nbl, kind, bytes, new Error("MDL chain shorter than DataLength"));
       continue;

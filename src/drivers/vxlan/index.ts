@@ -59,6 +59,7 @@ import {
   NET_IF_DIRECTION_SENDRECEIVE,
   type Out,
 } from "../../ddi.js";
+import { VXLAN_HEADER_LENGTH } from "../../net/vxlan.js";
 import {
   generalAttributesHeader,
   miniportCharacteristicsHeader,
@@ -294,6 +295,8 @@ const MPInitializeEx: MINIPORT_INITIALIZE = (
     IfType: IF_TYPE_ETHERNET_CSMACD,
     IfConnectorPresent: false,
     SupportedStatistics: SUPPORTED_STATISTICS,
+    // Room for the VXLAN header in front of each frame: a datagram then leaves as one buffer.
+    DataBackFillSize: VXLAN_HEADER_LENGTH,
     SupportedOidList: SUPPORTED_OIDS,
     PowerManagementCapabilitiesEx: null,
   });
