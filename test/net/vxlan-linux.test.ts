@@ -144,6 +144,45 @@ describe("VXLAN miniport ↔ Linux kernel VXLAN", { skip: skip ?? false }, () =>
     },
   });
 
+  /** A pool of the test protocol's: one NET_BUFFER of `DataSize` bytes per NBL. */
+  const testPool = (DataSize: number): NDIS_HANDLE => {
+    const pool = NdisAllocateNetBufferListPool(proto.protocolHandle() as NDIS_HANDLE, {
+      Header: {
+        Type: NDIS_OBJECT_TYPE_DEFAULT,
+        Revision: NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+        Size: NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+      },
+      ProtocolId: 0,
+      fAllocateNetBuffer: true,
+      ContextSize: 0,
+      PoolTag: 0x74736574,
+      DataSize,
+    });
+    assert.ok(pool);
+    return pool;
+  };
+
+  /**
+   * Sends `nbl` (an echo request whose identifier's bytes are both `id`) down the binding and
+   * waits for its successful completion and for the kernel's echo reply.
+   */
+  const sendForReply = async (nbl: NET_BUFFER_LIST, id: number): Promise<void> => {
+    const b = proto.bindings[0];
+    assert.ok(b?.handle);
+    nbl.SourceHandle = b.handle;
+    const seen = frames.length;
+    const done = proto.completed.length;
+    sending++;
+    NdisSendNetBufferLists(b.handle, nbl, 0, 0);
+    await waitFor(() => proto.completed.length > done, 5000, "the send completion");
+    assert.equal(proto.completed[done]?.status, NDIS_STATUS_SUCCESS);
+    await waitFor(
+      () => frames.slice(seen).some((f) => f[34] === 0 && f[38] === id && f[39] === id),
+      5000,
+      "the kernel's echo reply",
+    );
+  };
+
   before(async () => {
     net = createVxlanNamespace({ vni: VNI });
     host = new NdisHost();
@@ -241,20 +280,7 @@ describe("VXLAN miniport ↔ Linux kernel VXLAN", { skip: skip ?? false }, () =>
     }
 
     // Our turn: an echo request down the adapter; the kernel's reply comes back up.
-    const handle = proto.protocolHandle() as NDIS_HANDLE;
-    const pool = NdisAllocateNetBufferListPool(handle, {
-      Header: {
-        Type: NDIS_OBJECT_TYPE_DEFAULT,
-        Revision: NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
-        Size: NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
-      },
-      ProtocolId: 0,
-      fAllocateNetBuffer: true,
-      ContextSize: 0,
-      PoolTag: 0x74736574,
-      DataSize: 1514,
-    });
-    assert.ok(pool);
+    const pool = testPool(1514);
     const frame = echoRequest(
       macBytes(net.vxlanMac),
       macBytes(ourMac),
@@ -267,20 +293,7 @@ describe("VXLAN miniport ↔ Linux kernel VXLAN", { skip: skip ?? false }, () =>
     assert.ok(nbl?.FirstNetBuffer?.MdlChain);
     nbl.FirstNetBuffer.MdlChain.MappedSystemVa.set(frame);
     nbl.FirstNetBuffer.DataLength = frame.length;
-    const b = proto.bindings[0];
-    assert.ok(b?.handle);
-    nbl.SourceHandle = b.handle;
-    const seen = frames.length;
-    const done = proto.completed.length;
-    sending++;
-    NdisSendNetBufferLists(b.handle, nbl, 0, 0);
-    await waitFor(() => proto.completed.length > done, 5000, "the send completion");
-    assert.equal(proto.completed[done]?.status, NDIS_STATUS_SUCCESS);
-    await waitFor(
-      () => frames.slice(seen).some((f) => f[34] === 0 && f[38] === 0x42 && f[39] === 0x42),
-      5000,
-      "the kernel's echo reply",
-    );
+    await sendForReply(nbl, 0x42);
     NdisFreeNetBufferList(nbl);
     NdisFreeNetBufferListPool(pool);
     const after = vxlan.vxlanAdapters(driverObject)[0];
@@ -298,19 +311,7 @@ describe("VXLAN miniport ↔ Linux kernel VXLAN", { skip: skip ?? false }, () =>
     assert.equal(b.params.DataBackFillSize, 8, "the adapter asks for room for its header");
     const [info] = vxlan.vxlanAdapters(driverObject);
     assert.ok(info);
-    const pool = NdisAllocateNetBufferListPool(proto.protocolHandle() as NDIS_HANDLE, {
-      Header: {
-        Type: NDIS_OBJECT_TYPE_DEFAULT,
-        Revision: NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
-        Size: NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
-      },
-      ProtocolId: 0,
-      fAllocateNetBuffer: true,
-      ContextSize: 0,
-      PoolTag: 0x74736574,
-      DataSize: 16 + 1514,
-    });
-    assert.ok(pool);
+    const pool = testPool(16 + 1514);
     const frame = echoRequest(
       macBytes(net.vxlanMac),
       macBytes(info.macAddress),
@@ -326,18 +327,7 @@ describe("VXLAN miniport ↔ Linux kernel VXLAN", { skip: skip ?? false }, () =>
     const buffer = nb.MdlChain.MappedSystemVa;
     buffer.set(frame, 16);
     nb.DataLength = frame.length;
-    nbl.SourceHandle = b.handle;
-    const seen = frames.length;
-    const done = proto.completed.length;
-    sending++;
-    NdisSendNetBufferLists(b.handle, nbl, 0, 0);
-    await waitFor(() => proto.completed.length > done, 5000, "the send completion");
-    assert.equal(proto.completed[done]?.status, NDIS_STATUS_SUCCESS);
-    await waitFor(
-      () => frames.slice(seen).some((f) => f[34] === 0 && f[38] === 0x44 && f[39] === 0x44),
-      5000,
-      "the kernel's echo reply",
-    );
+    await sendForReply(nbl, 0x44);
     assert.equal(nb.DataOffset, 16, "advanced back over the header before the completion");
     assert.equal(nb.DataLength, frame.length);
     assert.deepEqual(
@@ -355,22 +345,9 @@ describe("VXLAN miniport ↔ Linux kernel VXLAN", { skip: skip ?? false }, () =>
   });
 
   test("sends complete when the socket is done; a pause pends until indicated NBLs are back; paused, frames drop as notRunning", async () => {
-    const handle = proto.protocolHandle() as NDIS_HANDLE;
     const b = proto.bindings[0];
     assert.ok(b?.handle);
-    const pool = NdisAllocateNetBufferListPool(handle, {
-      Header: {
-        Type: NDIS_OBJECT_TYPE_DEFAULT,
-        Revision: NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
-        Size: NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
-      },
-      ProtocolId: 0,
-      fAllocateNetBuffer: true,
-      ContextSize: 0,
-      PoolTag: 0x74736574,
-      DataSize: 1514,
-    });
-    assert.ok(pool);
+    const pool = testPool(1514);
     const [info] = vxlan.vxlanAdapters(driverObject);
     assert.ok(info);
     // Hold the next frame the kernel sends us, so that the adapter has an NBL up the stack.
