@@ -10,8 +10,8 @@ import {
   NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
 } from "../../src/index.js";
 
-/** A pool of NBLs with one NET_BUFFER and 60 bytes of data each, on `handle`. */
-export function nblPool(handle: NDIS_HANDLE, ContextSize = 0): NDIS_HANDLE {
+/** A pool of NBLs with one NET_BUFFER and `DataSize` bytes of data each (60 unless told), on `handle`. */
+export function nblPool(handle: NDIS_HANDLE, ContextSize = 0, DataSize = 60): NDIS_HANDLE {
   const pool = NdisAllocateNetBufferListPool(handle, {
     Header: {
       Type: NDIS_OBJECT_TYPE_DEFAULT,
@@ -22,7 +22,7 @@ export function nblPool(handle: NDIS_HANDLE, ContextSize = 0): NDIS_HANDLE {
     fAllocateNetBuffer: true,
     ContextSize,
     PoolTag: 0x61746164,
-    DataSize: 60,
+    DataSize,
   });
   assert.ok(pool !== null);
   return pool;

@@ -13,16 +13,13 @@ import {
   makeOidRequest,
   type NDIS_HANDLE,
   type NDIS_LINK_STATE,
-  NDIS_OBJECT_TYPE_DEFAULT,
   NDIS_PACKET_TYPE_BROADCAST,
   NDIS_PACKET_TYPE_DIRECTED,
-  NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
   NDIS_STATUS_LINK_STATE,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
   NdisAdvanceNetBufferDataStart,
   NdisAllocateNetBufferList,
-  NdisAllocateNetBufferListPool,
   NdisCompleteNetPnPEvent,
   NdisFreeNetBufferList,
   NdisFreeNetBufferListPool,
@@ -32,12 +29,12 @@ import {
   NdisReturnNetBufferLists,
   NdisSendNetBufferLists,
   type NET_BUFFER_LIST,
-  NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
   type NET_PNP_EVENT_NOTIFICATION,
   NetEventPause,
   OID_GEN_CURRENT_PACKET_FILTER,
 } from "../../src/index.js";
 import { internetChecksum } from "../../src/net/checksum.js";
+import { nblPool } from "../helpers/nbl.js";
 import { createVxlanNamespace, netnsSkipReason, type VxlanNamespace } from "../helpers/netns.js";
 import { scriptedProtocol } from "../helpers/protocol.js";
 import { waitFor } from "../helpers/vxlan-stack.js";
@@ -145,22 +142,8 @@ describe("VXLAN miniport ↔ Linux kernel VXLAN", { skip: skip ?? false }, () =>
   });
 
   /** A pool of the test protocol's: one NET_BUFFER of `DataSize` bytes per NBL. */
-  const testPool = (DataSize: number): NDIS_HANDLE => {
-    const pool = NdisAllocateNetBufferListPool(proto.protocolHandle() as NDIS_HANDLE, {
-      Header: {
-        Type: NDIS_OBJECT_TYPE_DEFAULT,
-        Revision: NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
-        Size: NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
-      },
-      ProtocolId: 0,
-      fAllocateNetBuffer: true,
-      ContextSize: 0,
-      PoolTag: 0x74736574,
-      DataSize,
-    });
-    assert.ok(pool);
-    return pool;
-  };
+  const testPool = (DataSize: number): NDIS_HANDLE =>
+    nblPool(proto.protocolHandle() as NDIS_HANDLE, 0, DataSize);
 
   /**
    * Sends `nbl` (an echo request whose identifier's bytes are both `id`) down the binding and
