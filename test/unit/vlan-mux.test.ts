@@ -562,6 +562,45 @@ describe("vlan-mux: VELANs on 802.1Q VLANs over one hub adapter", () => {
     await teardown(l);
   });
 
+  test("a VELAN asks for room for the tag; a send that leaves it is tagged in the sender's own buffer", async () => {
+    const l = await lab({ a: { UpperBindings: ["A30"] }, b: null, hosts: {}, proto: "A30" });
+    await l.wire();
+    const proto = l.proto;
+    assert.ok(proto);
+    const b = proto.bindings.find((x) => x.adapter === "A30");
+    assert.ok(b?.handle);
+    // The hub asks for nothing: the VELAN asks for the tag's 4 bytes and its own 32-byte context.
+    assert.equal(b.params.DataBackFillSize, 4);
+    assert.equal(b.params.ContextBackFillSize, 32);
+    const pool = nblPool(proto.protocolHandle() as NDIS_HANDLE, 0, 64);
+    const frame = buildEthernet({
+      dst: BROADCAST_MAC,
+      src: mac(velan(l, "A30").mac),
+      ethertype: 0x88b5,
+      payload: Uint8Array.from({ length: 46 }, (_, i) => i),
+    });
+    const nbl = frameNbl(pool, frame, 4, 32) as NET_BUFFER_LIST;
+    assert.ok(nbl?.FirstNetBuffer?.MdlChain);
+    const nb = nbl.FirstNetBuffer;
+    const buffer = nb.MdlChain?.MappedSystemVa as Uint8Array;
+    assert.equal(nb.DataOffset, 4);
+    nbl.SourceHandle = b.handle;
+    NdisSendNetBufferLists(b.handle, nbl, 0, 0);
+    l.clock.advance(0);
+    const wire = await l.wire();
+    assert.equal(wire.length, 1);
+    assert.equal(wire[0]?.vlan?.vid, 30);
+    assert.equal(proto.completed.find((c) => c.nbl === nbl)?.status, NDIS_STATUS_SUCCESS);
+    assert.equal(nb.MdlChain?.MappedSystemVa, buffer, "the sender's MDL chain is back");
+    assert.equal(nb.DataOffset, 4, "the retreat was undone");
+    assert.deepEqual([...buffer.subarray(4, 4 + frame.length)], [...frame]);
+    // The MAC addresses were moved into the room while the frame was tagged: it was used in place.
+    assert.deepEqual([...buffer.subarray(0, 4)], [...frame.subarray(0, 4)]);
+    NdisFreeNetBufferList(nbl);
+    NdisFreeNetBufferListPool(pool);
+    await teardown(l);
+  });
+
   test("link state follows the lower adapter on every VELAN", async () => {
     const l = await lab({ b: null });
     const hubA = hubOf(l.hubDriver).adapter(l.hubA);

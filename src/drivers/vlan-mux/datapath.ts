@@ -8,8 +8,11 @@
  * SourceHandle is saved in a context allocation and replaced by the binding handle, as passthrough
  * does. On completion the MAC addresses go back, NdisAdvanceNetBufferDataStart (FreeMdl TRUE)
  * undoes the retreat, SourceHandle is restored and the NBLs complete on their VELAN. Cost: 12 + 4
- * bytes written each way per frame; when the sender left no room in front of its data (DataOffset
- * < 4) NDIS prepends an MDL for the retreat, released by the advance. The untagged VELAN sends its
+ * bytes written each way per frame. Each VELAN asks the protocols above for the lower adapter's
+ * DataBackFillSize plus the tag's 4 bytes (and the lower's ContextBackFillSize plus its own
+ * context), so that a sender that leaves it gets its frame tagged in its own buffer; when the
+ * sender left no room in front of its data (DataOffset < 4) NDIS prepends an MDL for the retreat,
+ * released by the advance. The untagged VELAN sends its
  * frames unchanged (no tag, so a priority it was given is not carried).
  *
  * Receive — one copy. NDIS may indicate one NBL to several bindings of the lower adapter, so the
@@ -87,7 +90,7 @@ import { MAX_TAGGED_FRAME_LENGTH } from "./protocol.js";
  * The context allocation of a sent NBL: the SourceHandle replaced, the VELAN it came from, and
  * whether a tag was inserted (three pointer cells, rounded up to MEMORY_ALLOCATION_ALIGNMENT).
  */
-const CONTEXT_SIZE = 32;
+export const CONTEXT_SIZE = 32;
 /** 'Mxct' */
 const CONTEXT_TAG = 0x7463784d;
 

@@ -34,9 +34,11 @@ import {
   NdisReadNetworkAddress,
   type Out,
 } from "../../ddi.js";
+import { VLAN_TAG_LENGTH } from "../../net/ethernet.js";
 import { openConfiguration, readInteger } from "../shared/config.js";
 import { allocateFramePool } from "../shared/frames.js";
 import { generalAttributesHeader, targetVersion } from "../shared/revisions.js";
+import { CONTEXT_SIZE } from "./datapath.js";
 import { forgetGlobals, globalsOf, recordRefusal, type VELAN } from "./globals.js";
 import { MAX_MULTICAST, pushLowerFilters, VELAN_PACKET_FILTERS } from "./oid.js";
 import { allGlobals, forgetVelan, isConnected, maybeFinishUnbind } from "./protocol.js";
@@ -141,6 +143,9 @@ export const MPInitialize: MINIPORT_INITIALIZE = (
     ConnectionType: lower.ConnectionType,
     IfType: lower.IfType,
     IfConnectorPresent: false,
+    // The VELAN's NBLs go down themselves, retreated over the tag: room for it and for ours.
+    DataBackFillSize: lower.DataBackFillSize + VLAN_TAG_LENGTH,
+    ContextBackFillSize: lower.ContextBackFillSize + CONTEXT_SIZE,
     PowerManagementCapabilitiesEx: null,
   });
   if (status !== NDIS_STATUS_SUCCESS) return fail(status, "general attributes refused");
