@@ -5,10 +5,10 @@
  * 8-byte VXLAN header (flags 0x08, the VNI) followed by the frame, handed to the socket straight
  * from the NET_BUFFER's MDLs (no copy: the NBL is ours until we complete it, and we complete it
  * only when the socket says every datagram of it went out or failed). The adapter asks for 8
- * bytes of DataBackFillSize: when every NET_BUFFER of an NBL has that room in front of its data,
- * in its current MDL, the header is written there (NdisRetreatNetBufferDataStart) and each
- * datagram leaves as one buffer; the NBL is advanced back before it completes. Otherwise the
- * header and the MDLs' views go as a list; so it does for each NET_BUFFER.
+ * bytes of DataBackFillSize: a NET_BUFFER with that room in front of its data, in its current MDL,
+ * is retreated over it (NdisRetreatNetBufferDataStart), gets the header there and leaves as one
+ * buffer, and is advanced back before its NBL completes; one without the room goes as the header
+ * and views of its MDLs.
  *
  * Receive: a datagram is checked (source address, length, I flag, VNI, inner size, 802.1Q tag,
  * packet filter), copied into an NBL of the adapter's receive pool and indicated up; the NBL comes
