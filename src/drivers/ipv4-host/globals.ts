@@ -4,11 +4,11 @@
  */
 import type {
   DRIVER_OBJECT,
+  NBL_QUEUE,
   NDIS_BIND_PARAMETERS,
   NDIS_HANDLE,
   NDIS_OID_REQUEST,
   NDIS_STATUS,
-  NET_BUFFER_LIST,
   NET_PNP_EVENT_NOTIFICATION,
 } from "../../ddi.js";
 
@@ -113,13 +113,10 @@ export interface IF {
   /** The OID_GEN_CURRENT_PACKET_FILTER set issued during the bind, while it is pending. */
   FilterRequest: NDIS_OID_REQUEST | null;
   SendsOutstanding: number;
-  /**
-   * While a receive indication is handled: the answers it makes (oldest first), sent down as one
-   * chain when it is done; null head and tail otherwise.
-   */
+  /** A receive indication is being handled: what it answers waits in `Answers`. */
   Answering: boolean;
-  AnswersHead: NET_BUFFER_LIST | null;
-  AnswersTail: NET_BUFFER_LIST | null;
+  /** The answers of the indication being handled (oldest first), sent down as one chain. */
+  readonly Answers: NBL_QUEUE;
   /** A NetEventPause waiting for the sends to complete. */
   PendingPause: NET_PNP_EVENT_NOTIFICATION | null;
   /** From the bind parameters, then NDIS_STATUS_LINK_STATE indications. */

@@ -12,6 +12,7 @@
 import {
   MediaConnectStateConnected,
   MediaConnectStateDisconnected,
+  makeNblQueue,
   makeOidRequest,
   type NDIS_BIND_PARAMETERS,
   type NDIS_HANDLE,
@@ -248,8 +249,7 @@ export const PtBindAdapter: PROTOCOL_BIND_ADAPTER_EX = (
     FilterRequest: null,
     SendsOutstanding: 0,
     Answering: false,
-    AnswersHead: null,
-    AnswersTail: null,
+    Answers: makeNblQueue(),
     PendingPause: null,
     LinkUp: BindParameters.MediaConnectState !== MediaConnectStateDisconnected,
     ArpCache: new Map(),

@@ -16,10 +16,12 @@ import {
   NDIS_RECEIVE_FLAGS_RESOURCES,
   NDIS_RETURN_FLAGS_DISPATCH_LEVEL,
   NDIS_STATUS_SUCCESS,
+  NdisAppendSingleNblToNblQueue,
   NdisCancelTimerObject,
   NdisCompleteNetPnPEvent,
   NdisFreeNetBufferList,
   NdisGetDataBuffer,
+  NdisPopAllFromNblQueue,
   NdisReturnNetBufferLists,
   NdisSendNetBufferLists,
   NdisSetTimerObject,
@@ -84,17 +86,13 @@ function transmit(ifc: IF, nbl: NET_BUFFER_LIST): void {
     NdisSendNetBufferLists(binding, nbl, 0, sendFlagsHere());
     return;
   }
-  if (ifc.AnswersTail === null) ifc.AnswersHead = nbl;
-  else ifc.AnswersTail.Next = nbl;
-  ifc.AnswersTail = nbl;
+  NdisAppendSingleNblToNblQueue(ifc.Answers, nbl);
 }
 
 /** Sends the answers of a receive indication down as one chain. */
 function sendAnswers(ifc: IF): void {
-  const head = ifc.AnswersHead;
   ifc.Answering = false;
-  ifc.AnswersHead = null;
-  ifc.AnswersTail = null;
+  const head = NdisPopAllFromNblQueue(ifc.Answers);
   if (head !== null)
     NdisSendNetBufferLists(ifc.BindingHandle as NDIS_HANDLE, head, 0, sendFlagsHere());
 }

@@ -4,7 +4,7 @@
  * allocates nothing it does not have to.
  */
 import type { Socket } from "node:dgram";
-import type { DRIVER_OBJECT, NDIS_HANDLE, NET_BUFFER_LIST } from "../../ddi.js";
+import type { DRIVER_OBJECT, NBL_COUNTED_QUEUE, NDIS_HANDLE } from "../../ddi.js";
 
 /** Why a datagram or frame was dropped; each reason has its own counter. */
 export const DROP_REASONS = [
@@ -20,7 +20,10 @@ export const DROP_REASONS = [
   "oversized",
   /** The inner frame carries an 802.1Q tag and AcceptInnerVlan is 0 (RFC 7348 §6 SHOULD). */
   "innerVlan",
-  /** The adapter is not Running (paused, pausing, restarting), or was paused while the frame waited in the receive batch. */
+  /**
+   * The adapter is not Running (paused, pausing, restarting), or it paused while the frame waited
+   * in the receive batch.
+   */
   "notRunning",
   /** The packet filter (OID_GEN_CURRENT_PACKET_FILTER, multicast list) does not pass it. */
   "filtered",
@@ -142,9 +145,7 @@ export interface Adapter {
    */
   Moderation: boolean;
   /** The receive batch: checked frames in receive NBLs, not yet indicated (oldest first). */
-  BatchHead: NET_BUFFER_LIST | null;
-  BatchTail: NET_BUFFER_LIST | null;
-  BatchCount: number;
+  readonly ReceiveBatch: NBL_COUNTED_QUEUE;
   /** The batch's indication is scheduled (setImmediate: after the socket's wakeup). */
   BatchScheduled: boolean;
   PacketFilter: number;
@@ -231,7 +232,7 @@ export function describeAdapter(a: Adapter): VxlanAdapterInfo {
     sendsOutstanding: a.SendsOutstanding,
     receivesOutstanding: a.ReceivesOutstanding,
     interruptModeration: a.Moderation,
-    receivesWaiting: a.BatchCount,
+    receivesWaiting: a.ReceiveBatch.NblCount,
     counters: { ...a.Counters },
     drops,
     dropped,

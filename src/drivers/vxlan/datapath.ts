@@ -49,10 +49,13 @@ import {
   NDIS_STATUS_SUCCESS,
   NdisAdvanceNetBufferDataStart,
   NdisAllocateNetBufferList,
+  NdisAppendSingleNblToNblCountedQueue,
   NdisFreeNetBufferList,
   NdisMIndicateReceiveNetBufferLists,
   NdisMPauseComplete,
   NdisMSendNetBufferListsComplete,
+  NdisPopAllFromNblCountedQueue,
+  NdisPopFirstNblFromNblCountedQueue,
   NdisRetreatNetBufferDataStart,
   type NET_BUFFER,
   type NET_BUFFER_LIST,
@@ -339,12 +342,9 @@ function countReceived(a: Adapter, kind: FrameKind, frameLength: number, sign: 1
 
 /** Indicates the receive batch up as one chain (nothing when it is empty). */
 function indicateBatch(a: Adapter): void {
-  const head = a.BatchHead;
+  const count = a.ReceiveBatch.NblCount;
+  const head = NdisPopAllFromNblCountedQueue(a.ReceiveBatch);
   if (head === null) return;
-  const count = a.BatchCount;
-  a.BatchHead = null;
-  a.BatchTail = null;
-  a.BatchCount = 0;
   NdisMIndicateReceiveNetBufferLists(a.MiniportAdapterHandle, head, 0, count, 0);
 }
 
@@ -364,13 +364,11 @@ function batchDue(a: Adapter): void {
  * received frame (MiniportPause, MiniportShutdownEx, MiniportHaltEx: nothing more goes up).
  */
 export function discardBatch(a: Adapter): void {
-  let nbl = a.BatchHead;
-  a.BatchHead = null;
-  a.BatchTail = null;
-  a.BatchCount = 0;
-  while (nbl !== null) {
-    const next: NET_BUFFER_LIST | null = nbl.Next;
-    nbl.Next = null;
+  for (
+    let nbl = NdisPopFirstNblFromNblCountedQueue(a.ReceiveBatch);
+    nbl !== null;
+    nbl = NdisPopFirstNblFromNblCountedQueue(a.ReceiveBatch)
+  ) {
     const nb = nbl.FirstNetBuffer;
     const data = nb?.MdlChain?.MappedSystemVa;
     if (nb !== null && data !== undefined)
@@ -378,7 +376,6 @@ export function discardBatch(a: Adapter): void {
     a.Drops.notRunning++;
     NdisFreeNetBufferList(nbl);
     a.ReceivesOutstanding--;
-    nbl = next;
   }
 }
 
@@ -409,7 +406,8 @@ function receive(a: Adapter, msg: Buffer, rinfo: RemoteInfo): DropReason | null 
   const pool = a.ReceivePool;
   // Every receive NBL taken: those waiting in the batch go up first (the stack may return them
   // at once), as a NIC whose ring fills runs its DPC.
-  if (a.ReceivesOutstanding >= a.Config.ReceiveBuffers && a.BatchCount > 0) indicateBatch(a);
+  if (a.ReceivesOutstanding >= a.Config.ReceiveBuffers && a.ReceiveBatch.NblCount > 0)
+    indicateBatch(a);
   if (pool === null || a.ReceivesOutstanding >= a.Config.ReceiveBuffers) return "noBuffer";
   const nbl = NdisAllocateNetBufferList(pool, 0, 0);
   const nb = nbl?.FirstNetBuffer ?? null;
@@ -424,11 +422,8 @@ function receive(a: Adapter, msg: Buffer, rinfo: RemoteInfo): DropReason | null 
   countReceived(a, kind, frameLength, 1);
   a.ReceivesOutstanding++;
   // Into the batch (behind any frame still waiting there, so that order is kept).
-  if (a.BatchTail === null) a.BatchHead = nbl;
-  else a.BatchTail.Next = nbl;
-  a.BatchTail = nbl;
-  a.BatchCount++;
-  if (!a.Moderation || a.BatchCount >= MAX_RECEIVE_BATCH) indicateBatch(a);
+  NdisAppendSingleNblToNblCountedQueue(a.ReceiveBatch, nbl);
+  if (!a.Moderation || a.ReceiveBatch.NblCount >= MAX_RECEIVE_BATCH) indicateBatch(a);
   else if (!a.BatchScheduled) {
     a.BatchScheduled = true;
     setImmediate(batchDue, a);
