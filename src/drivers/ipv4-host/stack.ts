@@ -167,14 +167,13 @@ function replyInPlace(
   const nbl = frameToSend(ifc, request.subarray(0, Math.min(length, request.length)));
   if (nbl === null) return;
   const nb = nbl.FirstNetBuffer;
-  const buffer = nb?.MdlChain?.MappedSystemVa ?? null;
-  if (nb === null || buffer === null) {
+  // The reply is turned around where the copy landed: at `at` in the MDL's buffer `f`.
+  const f = nb?.MdlChain?.MappedSystemVa ?? null;
+  if (nb === null || f === null) {
     NdisFreeNetBufferList(nbl);
     ifc.Counters.sendFailures++;
     return;
   }
-  // The reply is turned around where the copy landed, at `at` in the MDL's buffer.
-  const f = buffer;
   const at = nb.DataOffset;
   if (length > request.length) f.fill(0, at + request.length, at + length); // Ethernet padding
   nb.DataLength = length;

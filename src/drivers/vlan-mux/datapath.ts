@@ -12,8 +12,8 @@
  * DataBackFillSize plus the tag's 4 bytes (and the lower's ContextBackFillSize plus its own
  * context), so that a sender that leaves it gets its frame tagged in its own buffer; when the
  * sender left no room in front of its data (DataOffset < 4) NDIS prepends an MDL for the retreat,
- * released by the advance. The untagged VELAN sends its
- * frames unchanged (no tag, so a priority it was given is not carried).
+ * released by the advance. The untagged VELAN sends its frames unchanged (no tag, so a priority
+ * it was given is not carried).
  *
  * Receive — one copy. NDIS may indicate one NBL to several bindings of the lower adapter, so the
  * received data is not ours to rewrite. Each frame is parsed where it lies (NdisGetDataBuffer;
