@@ -653,14 +653,15 @@ export function NdisAllocateNetBufferListContext(
   if (nbl === null) return NDIS_STATUS_FAILURE;
   const runtime = nbl.pool.driver.runtime;
   // The data path's arguments (an aligned size, no backfill) need no further check.
-  if (
-    (ContextBackFill !== 0 || !isAlignedContextSize(ContextSize)) &&
-    (ContextSize === 0 ||
-      !checkContextArgs(runtime, "NdisAllocateNetBufferListContext", ContextSize, ContextBackFill))
-  ) {
-    if (ContextSize === 0)
+  if (ContextBackFill !== 0 || !isAlignedContextSize(ContextSize)) {
+    if (ContextSize === 0) {
       badArgument(runtime, "NdisAllocateNetBufferListContext: ContextSize is 0");
-    return NDIS_STATUS_FAILURE;
+      return NDIS_STATUS_FAILURE;
+    }
+    if (
+      !checkContextArgs(runtime, "NdisAllocateNetBufferListContext", ContextSize, ContextBackFill)
+    )
+      return NDIS_STATUS_FAILURE;
   }
   if (pushContext(nbl, ContextSize, ContextBackFill, false)) return NDIS_STATUS_SUCCESS;
   if (runtime.takeAllocationFailure("NdisAllocateNetBufferListContext"))
