@@ -21,7 +21,13 @@ import {
   NdisRequestQueryInformation,
   NdisRequestSetInformation,
 } from "../index.js";
-import { ANY_CANCEL_ID, type UpperBinding, VERIFY_OID, VERIFY_OID_VALUE } from "./drivers.js";
+import {
+  ANY_CANCEL_ID,
+  type LowerAdapter,
+  type UpperBinding,
+  VERIFY_OID,
+  VERIFY_OID_VALUE,
+} from "./drivers.js";
 import type { NblShape } from "./frames.js";
 import { CheckFailed, check, type Rig, type RigOptions } from "./rig.js";
 
@@ -199,6 +205,26 @@ function openBindings(rig: Rig): (UpperBinding & { handle: NDIS_HANDLE })[] {
     (b): b is UpperBinding & { handle: NDIS_HANDLE } =>
       b.handle !== undefined && b.unbindContext === undefined,
   );
+}
+
+/** A race act: the protocol above sends `nbls` NBLs on `up` (with `cancelId`, when given). */
+function sendAct(rig: Rig, up: UpperBinding, nbls: number, cancelId?: string): Act {
+  const id = cancelId === undefined ? "" : ` (ID ${cancelId})`;
+  return [
+    `vfyupper: send ${nbls} NBLs${id}`,
+    () => rig.upper.send(up, nbls, SMOKE, rig.tags(nbls), cancelId),
+  ];
+}
+
+/**
+ * A race act: the miniport below indicates `nbls` NBLs on `down`; with "choose", the explorer
+ * decides whether under NDIS_RECEIVE_FLAGS_RESOURCES.
+ */
+function indicateAct(rig: Rig, down: LowerAdapter, nbls: number, resources?: "choose"): Act {
+  return [
+    `vfylower: indicate ${nbls} NBLs`,
+    () => rig.lower.indicate(down, nbls, SMOKE, rig.tags(nbls), resources),
+  ];
 }
 
 /** A host operation started inside a race, for the scenario to wait on after it. */
@@ -610,10 +636,10 @@ export const SCENARIOS: readonly Scenario[] = [
       const lowerPause = new Started("pausing lower0");
       const vmPause = new Started(`pausing ${vm}`);
       await race(rig, [
-        ["vfyupper: send 4 NBLs", () => rig.upper.send(up, 4, SMOKE, rig.tags(4))],
-        ["vfyupper: send 4 NBLs", () => rig.upper.send(up, 4, SMOKE, rig.tags(4))],
-        ["vfylower: indicate 4 NBLs", () => rig.lower.indicate(down, 4, SMOKE, rig.tags(4))],
-        ["vfylower: indicate 4 NBLs", () => rig.lower.indicate(down, 4, SMOKE, rig.tags(4))],
+        sendAct(rig, up, 4),
+        sendAct(rig, up, 4),
+        indicateAct(rig, down, 4),
+        indicateAct(rig, down, 4),
         ["PnP: pause lower0", lowerPause.start(rig, () => rig.host.pauseStack("lower0"))],
         [`PnP: pause ${vm}`, vmPause.start(rig, () => rig.host.pauseStack(vm))],
       ]);
@@ -639,10 +665,10 @@ export const SCENARIOS: readonly Scenario[] = [
       const down = rig.lowerAdapter("lower0");
       const pause = new Started(`pausing ${vm}`);
       await race(rig, [
-        ["vfylower: indicate 2 NBLs", () => rig.lower.indicate(down, 2, SMOKE, rig.tags(2))],
+        indicateAct(rig, down, 2),
         [`PnP: pause ${vm}`, pause.start(rig, () => rig.host.pauseStack(vm))],
-        ["vfylower: indicate 2 NBLs", () => rig.lower.indicate(down, 2, SMOKE, rig.tags(2))],
-        ["vfylower: indicate 2 NBLs", () => rig.lower.indicate(down, 2, SMOKE, rig.tags(2))],
+        indicateAct(rig, down, 2),
+        indicateAct(rig, down, 2),
       ]);
       await pause.finish(rig);
       receivesAccounted(rig, "lower0");
@@ -710,14 +736,14 @@ export const SCENARIOS: readonly Scenario[] = [
       const up = rig.upperOver("lower0");
       const down = rig.lowerAdapter("lower0");
       await race(rig, [
-        ["vfyupper: send 4 NBLs (ID a)", () => rig.upper.send(up, 4, SMOKE, rig.tags(4), "a")],
-        ["vfyupper: send 4 NBLs (ID b)", () => rig.upper.send(up, 4, SMOKE, rig.tags(4), "b")],
+        sendAct(rig, up, 4, "a"),
+        sendAct(rig, up, 4, "b"),
         [
           "vfyupper: cancel ID a",
           () => NdisCancelSendNetBufferLists(up.handle as NDIS_HANDLE, "a"),
         ],
-        ["vfylower: indicate 2 NBLs", () => rig.lower.indicate(down, 2, SMOKE, rig.tags(2))],
-        ["vfyupper: send 4 NBLs (ID a)", () => rig.upper.send(up, 4, SMOKE, rig.tags(4), "a")],
+        indicateAct(rig, down, 2),
+        sendAct(rig, up, 4, "a"),
       ]);
       sendsAccounted(rig, "lower0", [...SENT_OK, NDIS_STATUS_SEND_ABORTED]);
       const wrong = up.abortedCancelIds.filter((id) => id !== "a");
@@ -750,8 +776,8 @@ export const SCENARIOS: readonly Scenario[] = [
       let status: number | null = null;
       const removal = new Started("surprise-removing lower0");
       await race(rig, [
-        ["vfyupper: send 4 NBLs", () => rig.upper.send(up, 4, SMOKE, rig.tags(4))],
-        ["vfylower: indicate 4 NBLs", () => rig.lower.indicate(down, 4, SMOKE, rig.tags(4))],
+        sendAct(rig, up, 4),
+        indicateAct(rig, down, 4),
         [
           "vfyupper: query the OID",
           () => {
@@ -789,19 +815,10 @@ export const SCENARIOS: readonly Scenario[] = [
       const up = rig.upperOver("lower0");
       const down = rig.lowerAdapter("lower0");
       await race(rig, [
-        [
-          "vfylower: indicate 2 NBLs",
-          () => rig.lower.indicate(down, 2, SMOKE, rig.tags(2), "choose"),
-        ],
-        [
-          "vfylower: indicate 2 NBLs",
-          () => rig.lower.indicate(down, 2, SMOKE, rig.tags(2), "choose"),
-        ],
-        [
-          "vfylower: indicate 2 NBLs",
-          () => rig.lower.indicate(down, 2, SMOKE, rig.tags(2), "choose"),
-        ],
-        ["vfyupper: send 2 NBLs", () => rig.upper.send(up, 2, SMOKE, rig.tags(2))],
+        indicateAct(rig, down, 2, "choose"),
+        indicateAct(rig, down, 2, "choose"),
+        indicateAct(rig, down, 2, "choose"),
+        sendAct(rig, up, 2),
       ]);
       check(up.corrupt.length === 0, `frame ${up.corrupt[0]} arrived altered above`);
       sendsAccounted(rig, "lower0", SENT_OK);
@@ -821,8 +838,8 @@ export const SCENARIOS: readonly Scenario[] = [
       const down = rig.lowerAdapter("lower0");
       const unload = new Started(`unloading ${rig.service}`);
       await race(rig, [
-        ["vfylower: indicate 4 NBLs", () => rig.lower.indicate(down, 4, SMOKE, rig.tags(4))],
-        ["vfylower: indicate 4 NBLs", () => rig.lower.indicate(down, 4, SMOKE, rig.tags(4))],
+        indicateAct(rig, down, 4),
+        indicateAct(rig, down, 4),
         [`PnP: unload ${rig.service}`, unload.start(rig, () => rig.host.unloadDriver(rig.service))],
       ]);
       await unload.finish(rig);
@@ -843,10 +860,10 @@ export const SCENARIOS: readonly Scenario[] = [
       const down = rig.lowerAdapter("lower0");
       const disable = new Started(`disabling ${vm}`);
       await race(rig, [
-        ["vfylower: indicate 4 NBLs", () => rig.lower.indicate(down, 4, SMOKE, rig.tags(4))],
+        indicateAct(rig, down, 4),
         ["vfylower: link down", () => rig.lower.setLink(down, false)],
         [`PnP: disable ${vm}`, disable.start(rig, () => rig.host.disableAdapter(vm))],
-        ["vfylower: indicate 4 NBLs", () => rig.lower.indicate(down, 4, SMOKE, rig.tags(4))],
+        indicateAct(rig, down, 4),
         ["vfylower: link up", () => rig.lower.setLink(down, true)],
       ]);
       await disable.finish(rig);
