@@ -1,7 +1,8 @@
 /**
- * Test drivers: valid characteristics tables to mutate, and driver modules whose DriverEntry runs
- * whatever a test needs inside a real host.
+ * Test drivers: valid characteristics tables to mutate, driver modules whose DriverEntry runs
+ * whatever a test needs inside a real host, and the teardown that ends a test's host.
  */
+import assert from "node:assert/strict";
 import {
   type DRIVER_OBJECT,
   type DriverModule,
@@ -159,4 +160,16 @@ export function edgeCount(host: NdisHost): { miniports: number; protocols: numbe
     protocols += d.protocolDrivers.length;
   }
   return { miniports, protocols };
+}
+
+/**
+ * Tears a host down the way a test ends: every adapter removed (the virtual miniports of IM
+ * drivers go with the adapters below them), every driver unloaded (the last loaded first); then
+ * nothing may be left in NDIS's hands and no rule may have been broken.
+ */
+export async function teardownHost(host: NdisHost): Promise<void> {
+  for (const a of host.adapters) if (!a.intermediate) await host.removeAdapter(a.name);
+  for (const d of [...host.drivers].reverse()) await host.unloadDriver(d.name);
+  assert.deepEqual(host.liveObjects(), []);
+  assert.deepEqual(host.violations, []);
 }

@@ -36,6 +36,7 @@ import {
   OID_GEN_CURRENT_PACKET_FILTER,
   OID_GEN_INTERRUPT_MODERATION,
 } from "../../src/index.js";
+import { teardownHost } from "../helpers/drivers.js";
 import { createVxlanNamespace, netnsSkipReason, type VxlanNamespace } from "../helpers/netns.js";
 import { scriptedProtocol } from "../helpers/protocol.js";
 import { waitFor } from "../helpers/vxlan-stack.js";
@@ -158,12 +159,7 @@ s.bind(0, "${net.nsAddress}", () => {
 
   after(async () => {
     try {
-      if (host !== undefined) {
-        for (const a of host.adapters) await host.removeAdapter(a.name);
-        for (const d of [...host.drivers].reverse()) await host.unloadDriver(d.name);
-        assert.deepEqual(host.liveObjects(), []);
-        assert.deepEqual(host.violations, []);
-      }
+      if (host !== undefined) await teardownHost(host);
     } finally {
       net?.destroy();
     }

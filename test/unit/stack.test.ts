@@ -53,6 +53,7 @@ import {
   parseIpv4Packet,
 } from "../../src/net/ipv4.js";
 import { buildUdp, parseUdp } from "../../src/net/udp.js";
+import { teardownHost } from "../helpers/drivers.js";
 import { scriptedMiniport } from "../helpers/miniport.js";
 import { allocateNbls, nblPool } from "../helpers/nbl.js";
 import { rawReader } from "../helpers/raw.js";
@@ -780,11 +781,7 @@ describe("ipv4-host against a miniport that takes its time", () => {
     // The miniport frees what it allocated for the adapter before its halt ends.
     NdisFreeNetBufferList(nbl);
     NdisFreeNetBufferListPool(pool);
-    await host.removeAdapter("m1");
-    await host.unloadDriver("ipv4-host");
-    await host.unloadDriver("m");
-    assert.deepEqual(host.liveObjects(), []);
-    assert.deepEqual(host.violations, []);
+    await teardownHost(host);
   });
 });
 
@@ -872,11 +869,7 @@ describe("ipv4-host answers a chain with a chain", () => {
     assert.deepEqual(calls, [[1, 2, 3], [4]]);
     for (const n of [...nbls, single]) NdisFreeNetBufferList(n);
     NdisFreeNetBufferListPool(pool);
-    await host.removeAdapter("m1");
-    await host.unloadDriver("ipv4-host");
-    await host.unloadDriver("m");
-    assert.deepEqual(host.liveObjects(), []);
-    assert.deepEqual(host.violations, []);
+    await teardownHost(host);
   });
 });
 

@@ -56,6 +56,7 @@ import {
   OID_GEN_XMIT_OK,
   type RegistryValue,
 } from "../../src/index.js";
+import { teardownHost } from "../helpers/drivers.js";
 import { type ScriptedProtocol, scriptedProtocol } from "../helpers/protocol.js";
 
 interface Rig {
@@ -69,12 +70,7 @@ const rigs: Rig[] = [];
 const sockets: Socket[] = [];
 
 afterEach(async () => {
-  for (const rig of rigs.splice(0)) {
-    for (const a of rig.host.adapters) await rig.host.removeAdapter(a.name);
-    for (const d of [...rig.host.drivers].reverse()) await rig.host.unloadDriver(d.name);
-    assert.deepEqual(rig.host.liveObjects(), []);
-    assert.deepEqual(rig.host.violations, []);
-  }
+  for (const rig of rigs.splice(0)) await teardownHost(rig.host);
   for (const s of sockets.splice(0)) s.close();
 });
 
