@@ -12,6 +12,7 @@
  * with it the veth pair and the VXLAN device; it also runs at process exit if a test forgot.
  */
 import { execFileSync, spawn } from "node:child_process";
+import type { RegistryValue } from "../../src/index.js";
 
 export interface VxlanNamespace {
   /** The namespace's name. */
@@ -217,4 +218,15 @@ function runIn(ns: string, command: readonly string[], timeoutMs: number): Promi
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/**
+ * The registry of our VXLAN miniport's adapter on the Node side of `net`'s tunnel (its underlay
+ * address, the kernel VTEP as the remote, the namespace's VNI), with `extra` on top.
+ */
+export function vxlanRegistry(
+  net: VxlanNamespace,
+  extra: Readonly<Record<string, RegistryValue>> = {},
+): Record<string, RegistryValue> {
+  return { LocalAddress: net.nodeAddress, RemoteAddress: net.nsAddress, VNI: net.vni, ...extra };
 }

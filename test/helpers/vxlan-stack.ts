@@ -8,7 +8,7 @@ import * as ipv4host from "../../src/drivers/ipv4-host/index.js";
 import * as passthrough from "../../src/drivers/passthrough/index.js";
 import * as vxlan from "../../src/drivers/vxlan/index.js";
 import { type DRIVER_OBJECT, NdisHost, type RegistryValue } from "../../src/index.js";
-import type { VxlanNamespace } from "./netns.js";
+import { type VxlanNamespace, vxlanRegistry } from "./netns.js";
 
 export const STACK_ADDRESS = "198.51.100.2";
 export const UDP_ECHO_PORT = 7;
@@ -59,12 +59,7 @@ export async function startVxlanStack(
   await host.addAdapter({
     driver: "vxlan",
     name: "vxlan0",
-    registry: {
-      LocalAddress: net.nodeAddress,
-      RemoteAddress: net.nsAddress,
-      VNI: net.vni,
-      ...options.vxlanRegistry,
-    },
+    registry: vxlanRegistry(net, options.vxlanRegistry),
   });
   const stack: VxlanStack = {
     host,

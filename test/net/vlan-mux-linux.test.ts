@@ -46,7 +46,12 @@ import {
   parseIcmpEcho,
 } from "../../src/net/icmp.js";
 import { buildIpv4Packet, IPPROTO_ICMP, parseIPv4, parseIpv4Packet } from "../../src/net/ipv4.js";
-import { createVxlanNamespace, netnsSkipReason, type VxlanNamespace } from "../helpers/netns.js";
+import {
+  createVxlanNamespace,
+  netnsSkipReason,
+  type VxlanNamespace,
+  vxlanRegistry,
+} from "../helpers/netns.js";
 import { waitFor } from "../helpers/vxlan-stack.js";
 
 const netSkip = netnsSkipReason();
@@ -170,13 +175,8 @@ describe("Linux VLANs over VXLAN ↔ VXLAN miniport → vlan-mux → two ipv4-ho
     await host.addAdapter({
       driver: "vxlan",
       name: "vxlan0",
-      registry: {
-        LocalAddress: net.nodeAddress,
-        RemoteAddress: net.nsAddress,
-        VNI: VNI,
-        // RFC 7348 §6.1: inner 802.1Q frames are discarded unless configured to pass.
-        AcceptInnerVlan: 1,
-      },
+      // RFC 7348 §6.1: inner 802.1Q frames are discarded unless configured to pass.
+      registry: vxlanRegistry(net, { AcceptInnerVlan: 1 }),
     });
     await waitFor(
       () =>
@@ -369,12 +369,7 @@ describe("Linux over VXLAN, tagging by a packet socket ↔ VXLAN miniport → vl
     await host.addAdapter({
       driver: "vxlan",
       name: "vxlan0",
-      registry: {
-        LocalAddress: net.nodeAddress,
-        RemoteAddress: net.nsAddress,
-        VNI: VNI + 1,
-        AcceptInnerVlan: 1,
-      },
+      registry: vxlanRegistry(net, { AcceptInnerVlan: 1 }),
     });
     await waitFor(
       () =>

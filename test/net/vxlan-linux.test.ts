@@ -35,7 +35,12 @@ import {
 } from "../../src/index.js";
 import { internetChecksum } from "../../src/net/checksum.js";
 import { nblPool } from "../helpers/nbl.js";
-import { createVxlanNamespace, netnsSkipReason, type VxlanNamespace } from "../helpers/netns.js";
+import {
+  createVxlanNamespace,
+  netnsSkipReason,
+  type VxlanNamespace,
+  vxlanRegistry,
+} from "../helpers/netns.js";
 import { scriptedProtocol } from "../helpers/protocol.js";
 import { waitFor } from "../helpers/vxlan-stack.js";
 
@@ -176,12 +181,7 @@ describe("VXLAN miniport ↔ Linux kernel VXLAN", { skip: skip ?? false }, () =>
       driver: "vxlan",
       name: "vxlan0",
       // One receive NBL up the stack at a time: the pause test below fills it.
-      registry: {
-        LocalAddress: net.nodeAddress,
-        RemoteAddress: net.nsAddress,
-        VNI,
-        ReceiveBuffers: 1,
-      },
+      registry: vxlanRegistry(net, { ReceiveBuffers: 1 }),
     });
     await waitFor(() => linkStates.length > 0, 5000, "the link-state indication");
   });

@@ -37,7 +37,12 @@ import {
   OID_GEN_INTERRUPT_MODERATION,
 } from "../../src/index.js";
 import { teardownHost } from "../helpers/drivers.js";
-import { createVxlanNamespace, netnsSkipReason, type VxlanNamespace } from "../helpers/netns.js";
+import {
+  createVxlanNamespace,
+  netnsSkipReason,
+  type VxlanNamespace,
+  vxlanRegistry,
+} from "../helpers/netns.js";
 import { scriptedProtocol } from "../helpers/protocol.js";
 import { waitFor } from "../helpers/vxlan-stack.js";
 
@@ -136,12 +141,9 @@ s.bind(0, "${net.nsAddress}", () => {
     await host.addAdapter({
       driver: "vxlan",
       name: "vxlan0",
-      registry: {
-        LocalAddress: net.nodeAddress,
-        RemoteAddress: net.nsAddress,
-        VNI,
+      registry: vxlanRegistry(net, {
         NetworkAddress: MAC.map((b) => b.toString(16).padStart(2, "0")).join("-"),
-      },
+      }),
     });
     await waitFor(() => linkUp, 5000, "the link to come up");
     const filter = new Uint8Array(4);
