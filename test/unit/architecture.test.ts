@@ -33,7 +33,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   entry: ["ddi", "ndis", "verifier", "host", "runtime/core"],
   stack: ["entry", "drivers", "net", "pcap"],
   trace: ["entry"],
-  verify: ["entry", "drivers", "stack", "net"],
+  verify: ["entry", "drivers", "stack", "trace", "net"],
   cli: ["entry", "drivers", "stack", "trace", "verify", "net", "pcap"],
 };
 
