@@ -19,7 +19,7 @@ import {
   type TraceEvent,
   type Violation,
 } from "../index.js";
-import { CheckFailed, Rig, StepLimit } from "./rig.js";
+import { CheckFailed, FaultRefused, Rig, StepLimit } from "./rig.js";
 import { ENVIRONMENT_FAULTS, type Scenario } from "./scenarios.js";
 
 /** How one run chooses. */
@@ -159,6 +159,11 @@ export interface RunOutcome {
   /** The violations the verifier reported against the driver under test. */
   readonly violations: readonly Violation[];
   readonly states: readonly ObjectState[];
+  /**
+   * Set when the driver under test refused bring-up under an injected fault (and the run then
+   * tore down what had started): the scenario's own checks did not run.
+   */
+  readonly refused: string | null;
 }
 
 export interface RunOptions {
@@ -212,10 +217,22 @@ export async function runOnce(
   const events: TraceEvent[] = [];
   const stopTrace = options.trace === true ? rig.host.onTrace((e) => events.push(e)) : null;
   let thrown: unknown = null;
+  let refused: string | null = null;
   try {
     await scenario.run(rig);
   } catch (err) {
     thrown = err;
+  }
+  if (thrown instanceof FaultRefused) {
+    // The driver refused bring-up under an injected fault: correct, if it also tears down
+    // cleanly — what did start is removed, and the run is judged on what that leaves.
+    refused = thrown.message;
+    thrown = null;
+    try {
+      await rig.down();
+    } catch (err) {
+      thrown = err;
+    }
   }
   const states: ObjectState[] = [
     ...rig.host.adapters.map((a) => ({ kind: "adapter" as const, name: a.name, state: a.state })),
@@ -279,6 +296,7 @@ export async function runOnce(
     events,
     states,
     violations: violations.filter((v) => v.driver === service),
+    refused,
   };
 }
 

@@ -66,6 +66,11 @@ export interface ScenarioResult {
   readonly states?: readonly ObjectState[];
   /** Every violation the verifier reported against the driver under test (reported run). */
   readonly violations: readonly Violation[];
+  /**
+   * For a single run (`--replay`, `--plain`): set when the driver refused bring-up under an
+   * injected fault — a correct answer; the run then tore down what had started.
+   */
+  readonly refused?: string | null;
 }
 
 export interface ConformanceReport {
@@ -172,6 +177,7 @@ export async function replayRun(
     choices: run.picks,
     events: run.events,
     states: run.states,
+    refused: run.refused,
   };
 }
 

@@ -34,6 +34,15 @@ export function check(condition: boolean, message: string): asserts condition {
   if (!condition) throw new CheckFailed(message);
 }
 
+/**
+ * Bring-up stopped short because the driver under test refused it under an injected fault (an
+ * allocation that failed, an open NDIS failed): a correct answer, not a failure. The run then
+ * tears down what did start and passes if nothing leaked and no rule was broken.
+ */
+export class FaultRefused extends Error {
+  override name = "FaultRefused";
+}
+
 /** Lets every promise the last step resolved run (the host's own continuations). */
 export function drain(): Promise<void> {
   return new Promise<void>((resolve) => setImmediate(resolve));
@@ -140,6 +149,21 @@ export class Rig {
   }
 
   /**
+   * Runs what is ready, then lets virtual time pass timer by timer until `condition` holds or
+   * `limitMs` of host time went by; true when it holds. For what a driver may legally defer (a
+   * link indication it debounces), where a check right after `settle` would be too strict.
+   */
+  async eventually(condition: () => boolean, limitMs: number): Promise<boolean> {
+    const end = this.clock.now() + BigInt(Math.round(limitMs * 1_000_000));
+    await this.settle();
+    while (!condition() && this.clock.now() < end) {
+      if (this.clock.advanceTo(end)) await this.settle();
+      else await this.clock.idle(end);
+    }
+    return condition();
+  }
+
+  /**
    * Waits for a host operation, running the scheduler (and letting virtual time pass when nothing
    * else can happen, so the verifier's watchdogs fire on what never completes) up to `limitMs`.
    */
@@ -168,12 +192,23 @@ export class Rig {
     return done.value;
   }
 
+  /**
+   * A bring-up check: a failure is the driver's bug in a run without faults, and its correct
+   * refusal (FaultRefused) in a run where a fault was injected into its calls.
+   */
+  bringUpCheck(condition: boolean, message: string): asserts condition {
+    if (condition) return;
+    if (this.clock.faultsInjected > 0)
+      throw new FaultRefused(`${message}, after an injected fault`);
+    throw new CheckFailed(message);
+  }
+
   async loadIm(): Promise<void> {
     const result = await this.drive(
       `loading ${this.service}`,
       this.host.loadDriver({ name: this.service, module: this.#module }),
     );
-    check(
+    this.bringUpCheck(
       result.status === NDIS_STATUS_SUCCESS,
       `DriverEntry of ${this.service} returned 0x${(result.status >>> 0).toString(16)}`,
     );
@@ -234,16 +269,16 @@ export class Rig {
   async bindUpper(): Promise<void> {
     await this.drive("binding the upper protocol", this.host.setBindingPaths(this.#paths()));
     const vms = this.virtualMiniports();
-    check(
+    this.bringUpCheck(
       vms.length >= this.lowers.length,
       `${this.service} started ${vms.length} virtual miniport(s) over ${this.lowers.length} lower adapter(s)`,
     );
     for (const vm of vms) {
-      check(
+      this.bringUpCheck(
         this.host.adapter(vm)?.state === "Running",
         `virtual miniport ${vm} is ${this.host.adapter(vm)?.state ?? "gone"}, not Running`,
       );
-      check(
+      this.bringUpCheck(
         this.upper.bindings.some((b) => b.adapter === vm),
         `the upper protocol could not bind to ${vm}`,
       );

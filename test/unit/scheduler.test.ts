@@ -1,6 +1,7 @@
 /**
  * The simulated scheduler (src/runtime/core/scheduler.ts): what is ready runs in the order the
- * strategy picks, time passes only when nothing else can happen (or the strategy lets it), every
+ * strategy picks, time passes when nothing else can happen (or, a few times and not far, when the
+ * strategy lets it), every
  * pick is recorded, and a recorded list replays the same run exactly. Faults are choices too,
  * gated by site, driver and budget.
  */
@@ -104,6 +105,47 @@ describe("SimScheduler", () => {
     s.step();
     assert.equal(seen[1]?.width, 3);
     assert.equal(seen[1]?.timeOption, true);
+  });
+
+  test("a periodic timer cannot starve ready tasks: time passes ahead of them only within the run's budget, to timers due soon", () => {
+    // A strategy that lets time pass whenever it may (what a time-loving PCT priority did).
+    for (const [pick, name] of [
+      [(p: ChoicePoint) => (p.timeOption ? p.width - 1 : 0), "always time"],
+      [(p: ChoicePoint) => pctStrategy(7).pick(p), "pct"],
+    ] as const) {
+      const s = new SimScheduler(strategy(pick), { timeChoices: 3, timeWindowMs: 1000 });
+      // A statistics timer every 500 ms, re-armed by itself, and a chain of 50 tasks.
+      let ticks = 0;
+      const tick = () => {
+        ticks++;
+        s.schedule(500, tick, false, "drv: stats timer");
+      };
+      s.schedule(500, tick, false, "drv: stats timer");
+      let done = 0;
+      const chain = () => {
+        done++;
+        if (done < 50) s.post(chain, "x: work");
+      };
+      s.post(chain, "x: work");
+      while (done < 50 && s.step());
+      assert.equal(done, 50, name);
+      assert.ok(ticks <= 3, `${name}: ${ticks} ticks ran ahead of the tasks`);
+      assert.ok(s.nowMs <= 1500, `${name}: time ran ${s.nowMs} ms ahead of the tasks`);
+    }
+    // A timer due later than the window is never an option while tasks are ready.
+    const seen: ChoicePoint[] = [];
+    const far = new SimScheduler(
+      strategy((p) => {
+        seen.push(p);
+        return 0;
+      }),
+    );
+    far.schedule(5000, () => {}, false, "drv: far");
+    far.post(() => {}, "x: one");
+    far.post(() => {}, "y: two");
+    far.step();
+    assert.equal(seen[0]?.timeOption, false);
+    assert.equal(seen[0]?.width, 2);
   });
 
   test("advanceTo fires background timers too, one due time at a time, and stops at the limit", () => {

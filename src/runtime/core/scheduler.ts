@@ -3,8 +3,11 @@
  * deferred work, completions drivers make later, timers, work items, the host's PnP steps — and
  * lets a strategy choose, at every point where more than one of them could run next, which one
  * does. Every decision it makes is a number in a list; the same list replays the same run. Time
- * passes only when a strategy lets it (or nothing else can run), and then it jumps: a scenario
- * that waits 10 s of watchdog time takes no wall-clock time at all.
+ * passes when nothing else can run, and then it jumps: a scenario that waits 10 s of watchdog time
+ * takes no wall-clock time at all. While tasks are ready, letting time pass first is a choice a
+ * strategy may make only a few times per run (`timeChoices`) and only to a timer due soon
+ * (`timeWindowMs`): a periodic timer can then fire ahead of a ready task, but time can never race
+ * ahead of the tasks far enough to starve them into a watchdog.
  *
  * The same scheduler can keep wall-clock time instead (`time: "real"`): then a timer runs only
  * once its time has really come, and waiting for it is sleeping. That is the real-time scheduler
@@ -20,7 +23,8 @@ export interface ChoicePoint {
   /** How many ways: the pick is 0 … width − 1. */
   readonly width: number;
   /**
-   * `order`: which ready task runs next (the last option, when `timeOption`, lets time pass);
+   * `order`: which ready task runs next (the last option, when `timeOption`, lets time pass to a
+   * timer due soon, within the run's budget of such choices);
    * `decide`: a decision the environment leaves open; `fault`: inject a fault (1) or not (0).
    */
   readonly kind: "order" | "decide" | "fault";
@@ -82,6 +86,17 @@ export interface SimSchedulerOptions {
    * the wall clock's since the scheduler was made; a timer runs once it is really due.
    */
   readonly time?: "virtual" | "real";
+  /**
+   * How many times per run a strategy may let time pass while tasks are ready. Default 3.
+   * (When nothing is ready, time passes without a choice, as often as needed.)
+   */
+  readonly timeChoices?: number;
+  /**
+   * Only a timer due within this many milliseconds may fire ahead of ready tasks. Default 1000:
+   * with `timeChoices` 3 the tasks are held back at most 3 s of host time, well inside every
+   * watchdog's limit (10 s for a pause, 12 s for an OID request).
+   */
+  readonly timeWindowMs?: number;
 }
 
 const NS_PER_MS = 1_000_000;
@@ -113,6 +128,8 @@ export class SimScheduler implements HostClock {
   #seq = 0;
   #faults = 0;
   #environmentFaults = 0;
+  #timeChoicesLeft: number;
+  readonly #timeWindowNs: bigint;
   readonly #ready: Task[] = [];
   #timers: Timer[] = [];
   readonly #faultSites: ReadonlySet<string>;
@@ -133,6 +150,13 @@ export class SimScheduler implements HostClock {
     this.#maxEnvironmentFaults = options.maxEnvironmentFaults ?? 1;
     this.#record = options.record ?? true;
     this.#origin = options.time === "real" ? process.hrtime.bigint() : null;
+    this.#timeChoicesLeft = options.timeChoices ?? 3;
+    this.#timeWindowNs = BigInt(Math.round((options.timeWindowMs ?? 1000) * NS_PER_MS));
+  }
+
+  /** Faults of the driver under test's calls injected so far (environment faults not counted). */
+  get faultsInjected(): number {
+    return this.#faults;
   }
 
   /** True on wall-clock time. */
@@ -247,7 +271,13 @@ export class SimScheduler implements HostClock {
       return true;
     }
     let pick = 0;
-    const width = ready.length + (next === null ? 0 : 1);
+    // Time may pass ahead of ready tasks only within the run's budget, and only to a timer due
+    // soon: never so far that a task would starve.
+    const early =
+      next !== null && this.#timeChoicesLeft > 0 && next.due - this.now() <= this.#timeWindowNs
+        ? next
+        : null;
+    const width = ready.length + (early === null ? 0 : 1);
     if (width > 1) {
       pick = this.#decide(
         {
@@ -255,13 +285,14 @@ export class SimScheduler implements HostClock {
           label: "next",
           width,
           actors: ready.map((t) => t.actor),
-          timeOption: next !== null,
+          timeOption: early !== null,
         },
         null,
       );
     }
-    if (pick >= ready.length && next !== null) {
-      this.#fire(next.due);
+    if (pick >= ready.length && early !== null) {
+      this.#timeChoicesLeft--;
+      this.#fire(early.due);
       return true;
     }
     const task = ready.splice(pick, 1)[0] as Task;
@@ -400,7 +431,8 @@ export function randomStrategy(seed: number, faultRate = FAULT_RATE): Strategy {
  * bugs", ASPLOS 2010), with actors for threads: each actor gets a random priority; the ready task
  * of the highest-priority actor runs; at `depth − 1` change points, chosen at random among the
  * first `steps` order choices, the actor about to run drops below every other. Finds a bug of
- * depth d with probability at least 1/(n·k^(d−1)).
+ * depth d with probability at least 1/(n·k^(d−1)). Time ranks below every task: it passes ahead
+ * of ready tasks only at a change point that offers it (the scheduler keeps that rare and short).
  */
 export function pctStrategy(
   seed: number,
@@ -437,16 +469,15 @@ export function pctStrategy(
             pick = i;
           }
         }
-        // Time is an actor too, below every task: it passes when the strategy says so.
-        if (point.timeOption && rank("time") > top) pick = point.width - 1;
         return pick;
       };
       let pick = best();
       if (changes.has(orderChoices)) {
-        const actor = pick < point.actors.length ? (point.actors[pick] as string) : "time";
+        const actor = point.actors[pick] as string;
         lowest -= 1;
         priority.set(actor, lowest);
-        pick = best();
+        // At a change point, time may be what runs instead (when the scheduler offers it).
+        pick = point.timeOption && random() < 0.5 ? point.width - 1 : best();
       }
       orderChoices++;
       return pick;
