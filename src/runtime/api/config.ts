@@ -29,6 +29,7 @@ import { checkIrql, currentFrame } from "../core/context.js";
 import type { DriverRecord, RegistryValue } from "../core/driver.js";
 import {
   describeHandleArgument,
+  handleDriver,
   handleRuntime,
   mintHandle,
   resolveHandle,
@@ -41,7 +42,12 @@ import { enter } from "./trace.js";
 const EMPTY = new Map<string, RegistryValue>();
 
 function badArgument(handle: unknown, message: string): void {
-  reportAtCaller(handleRuntime(handle), "NdisOpenConfigurationEx_BadArgument", message);
+  reportAtCaller(
+    handleRuntime(handle),
+    "NdisOpenConfigurationEx_BadArgument",
+    message,
+    handleDriver(handle),
+  );
 }
 
 /** The key a handle opens: its owner, the values, and a name for reports. */
@@ -153,6 +159,7 @@ function configOf(functionName: string, handle: unknown): ConfigRecord | null {
     handleRuntime(handle),
     "InvalidNdisHandle",
     `${functionName} got ${describeHandleArgument(handle)}; it needs an open configuration handle from NdisOpenConfigurationEx`,
+    handleDriver(handle),
   );
   return null;
 }

@@ -64,6 +64,7 @@ export function NdisSendNetBufferLists(
       runtime,
       "NdisSendNetBufferLists_InvalidChain",
       `NdisSendNetBufferLists on ${binding.protocol.chars.Name} → ${binding.adapter.name}: ${checked}; NDIS sent none of the chain`,
+      binding.driver,
     );
     return;
   }
@@ -72,6 +73,7 @@ export function NdisSendNetBufferLists(
       runtime,
       "NetBufferList_SourceHandle",
       `NdisSendNetBufferLists on ${binding.protocol.chars.Name} → ${binding.adapter.name}: NBL #${badSource}'s SourceHandle is not the binding handle`,
+      binding.driver,
     );
   }
   sendOnBinding(binding, NetBufferList, checked, PortNumber >>> 0, SendFlags >>> 0);
@@ -102,6 +104,7 @@ export function NdisMSendNetBufferListsComplete(
         runtime,
         "NdisMSendNetBufferListsComplete_NotOwned",
         `NdisMSendNetBufferListsComplete on adapter ${adapter.name}: ${problem}`,
+        adapter.driver,
       ),
   );
   if (accepted === null) return;
@@ -117,6 +120,7 @@ export function NdisMSendNetBufferListsComplete(
       runtime,
       "NetBufferList_SourceHandle",
       `NdisMSendNetBufferListsComplete on adapter ${adapter.name}: completed NBL #${badSource}'s SourceHandle is no longer the handle of the binding that sent it`,
+      adapter.driver,
     );
   }
   completeSends(adapter, accepted, SendCompleteFlags >>> 0);
@@ -205,6 +209,7 @@ export function NdisMIndicateReceiveNetBufferLists(
       runtime,
       "NdisMIndicateReceiveNetBufferLists_InvalidChain",
       `${where}: ${why}; NDIS indicated nothing`,
+      adapter.driver,
     );
     return;
   }
@@ -213,6 +218,7 @@ export function NdisMIndicateReceiveNetBufferLists(
       runtime,
       "NdisMIndicateReceiveNetBufferLists_NotRunning",
       `${where} while the adapter is ${adapter.machine.state}; NDIS indicated nothing`,
+      adapter.driver,
     );
     return;
   }
@@ -221,6 +227,7 @@ export function NdisMIndicateReceiveNetBufferLists(
       runtime,
       "NetBufferList_SourceHandle",
       `${where}: NBL #${badSource}'s SourceHandle is not the adapter handle`,
+      adapter.driver,
     );
   }
   indicateReceive(adapter, NetBufferList, checked, PortNumber >>> 0, ReceiveFlags >>> 0);
@@ -252,6 +259,7 @@ export function NdisReturnNetBufferLists(
         runtime,
         "NdisReturnNetBufferLists_NotIndicated",
         `NdisReturnNetBufferLists on ${binding.protocol.chars.Name} → ${binding.adapter.name}: ${problem}`,
+        binding.driver,
       ),
   );
   if (accepted === null) return;
@@ -267,6 +275,7 @@ export function NdisReturnNetBufferLists(
       runtime,
       "NetBufferList_SourceHandle",
       `NdisReturnNetBufferLists on ${binding.protocol.chars.Name} → ${binding.adapter.name}: returned NBL #${badSource}'s SourceHandle is no longer the handle of the adapter that indicated it`,
+      binding.driver,
     );
   }
   returnFromBinding(binding, accepted, ReturnFlags >>> 0);

@@ -34,6 +34,7 @@ import { currentFrame } from "../core/context.js";
 import type { DriverRecord } from "../core/driver.js";
 import {
   describeHandleArgument,
+  handleDriver,
   handleRuntime,
   mintHandle,
   resolveHandle,
@@ -79,6 +80,7 @@ function liveNbl(functionName: string, value: unknown): NetBufferListObject | nu
     value instanceof NetBufferListObject ? value.pool.driver.runtime : null,
     "NetBufferList_Invalid",
     `${functionName} got ${describeObject(value)}; it needs a NET_BUFFER_LIST allocated from an NDIS pool`,
+    value instanceof NetBufferListObject ? value.pool.driver : null,
   );
   return null;
 }
@@ -90,6 +92,7 @@ function liveNb(functionName: string, value: unknown): NetBufferObject | null {
     value instanceof NetBufferObject ? value.pool.driver.runtime : null,
     "NetBufferList_Invalid",
     `${functionName} got ${describeObject(value)}; it needs a NET_BUFFER allocated from an NDIS pool`,
+    value instanceof NetBufferObject ? value.pool.driver : null,
   );
   return null;
 }
@@ -107,6 +110,7 @@ function livePool<K extends "nbl-pool" | "nb-pool">(
     handleRuntime(handle),
     "NetBufferList_Invalid",
     `${functionName} got ${describeHandleArgument(handle)}; it needs a live ${what}`,
+    handleDriver(handle),
   );
   return null;
 }
@@ -121,6 +125,7 @@ function poolOwner(functionName: string, handle: unknown): DriverRecord | null {
     handleRuntime(handle),
     "InvalidNdisHandle",
     `${functionName} got ${describeHandleArgument(handle)}; it needs a miniport adapter handle or a protocol driver handle`,
+    handleDriver(handle),
   );
   return null;
 }
@@ -494,6 +499,7 @@ export function NdisFreeNetBufferList(NetBufferList: NET_BUFFER_LIST): void {
       nbl.pool.driver.runtime,
       "NetBufferList_FreedByNonOwner",
       `NdisFreeNetBufferList: ${caller.name} freed an NBL of ${nbl.pool.label}, held by ${holder}`,
+      nbl.pool.driver,
     );
     return;
   }
@@ -684,6 +690,7 @@ export function NdisFreeNetBufferListContext(
       nbl.pool.driver.runtime,
       "NdisFreeNetBufferListContext_Mismatch",
       `NdisFreeNetBufferListContext: ContextSize ${String(ContextSize)}, but the top context allocation holds ${held} bytes`,
+      nbl.pool.driver,
     );
   }
 }

@@ -21,6 +21,7 @@ import type { NDIS_HANDLE, Out } from "../../ndis/types.js";
 import { callDriver, checkIrql } from "../core/context.js";
 import {
   describeHandleArgument,
+  handleDriver,
   handleRuntime,
   mintHandle,
   resolveHandle,
@@ -42,6 +43,7 @@ function timerOf(functionName: string, handle: unknown): TimerRecord | null {
     handleRuntime(handle),
     "InvalidNdisHandle",
     `${functionName} got ${describeHandleArgument(handle)}; it needs a timer object from NdisAllocateTimerObject`,
+    handleDriver(handle),
   );
   return null;
 }
@@ -64,6 +66,7 @@ export function NdisAllocateTimerObject(
       handleRuntime(NdisHandle),
       "InvalidNdisHandle",
       `NdisAllocateTimerObject got ${describeHandleArgument(NdisHandle)}; it needs a miniport adapter, binding or driver handle`,
+      handleDriver(NdisHandle),
     );
     return NDIS_STATUS_FAILURE;
   }

@@ -9,6 +9,7 @@ import type { NDIS_HANDLE } from "../../ndis/types.js";
 import { callDriver, checkIrql } from "../core/context.js";
 import {
   describeHandleArgument,
+  handleDriver,
   handleRuntime,
   mintHandle,
   resolveHandle,
@@ -32,6 +33,7 @@ function itemOf(functionName: string, handle: unknown): WorkItemRecord | null {
     handleRuntime(handle),
     "InvalidNdisHandle",
     `${functionName} got ${describeHandleArgument(handle)}; it needs a work item from NdisAllocateIoWorkItem`,
+    handleDriver(handle),
   );
   return null;
 }
@@ -47,6 +49,7 @@ export function NdisAllocateIoWorkItem(NdisObjectHandle: NDIS_HANDLE): NDIS_HAND
       handleRuntime(NdisObjectHandle),
       "InvalidNdisHandle",
       `NdisAllocateIoWorkItem got ${describeHandleArgument(NdisObjectHandle)}; it needs a miniport adapter, binding or driver handle`,
+      handleDriver(NdisObjectHandle),
     );
     return null;
   }

@@ -43,10 +43,51 @@ export function driverOnStack(driver: DriverRecord): boolean {
   return false;
 }
 
-/** `TypeError: boom` or a short rendering of a thrown non-error. */
+/** `instanceof NdisBugCheckError` that a hostile thrown value (a Proxy) cannot make throw. */
+function isBugCheck(thrown: unknown): thrown is NdisBugCheckError {
+  try {
+    return thrown instanceof NdisBugCheckError;
+  } catch {
+    return false;
+  }
+}
+
+/** One property of a thrown value, or undefined when reading it throws (a getter, a Proxy). */
+function readSafely(value: object, key: string): unknown {
+  try {
+    return (value as Record<string, unknown>)[key];
+  } catch {
+    return undefined;
+  }
+}
+
+/** `String(value)`, or null when that throws (no toString, a throwing one, a revoked Proxy). */
+function stringSafely(value: unknown): string | null {
+  try {
+    return String(value);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * `TypeError: boom` or a short rendering of a thrown non-error. Never throws, whatever was thrown:
+ * `Object.create(null)`, an object whose toString throws, a Proxy whose every trap throws.
+ */
 export function describeThrown(value: unknown): string {
-  if (value instanceof Error) return `${value.name}: ${value.message}`;
-  return `a thrown ${typeof value} (${String(value)})`;
+  let isError = false;
+  try {
+    isError = value instanceof Error;
+  } catch {
+    // A Proxy whose getPrototypeOf trap throws: not an Error we can read.
+  }
+  if (isError) {
+    const name = readSafely(value as object, "name");
+    const message = readSafely(value as object, "message");
+    return `${typeof name === "string" ? name : "Error"}: ${typeof message === "string" ? message : "(unreadable message)"}`;
+  }
+  const text = stringSafely(value);
+  return `a thrown ${typeof value}${text === null ? " that cannot be turned into a string" : ` (${text})`}`;
 }
 
 /**
@@ -84,7 +125,7 @@ export function callDriver<T>(
     result = fn();
   } catch (thrown) {
     top = frame.parent ?? root;
-    if (thrown instanceof NdisBugCheckError) {
+    if (isBugCheck(thrown)) {
       // A stopped driver's code unwinds to the outermost NDIS call into it; that call fails.
       if (driver.crashed === null || thrown.violation !== driver.crashed || driverOnStack(driver))
         throw thrown;
@@ -153,7 +194,7 @@ export function callHandler(
     handler(a, b, c, d, e);
   } catch (thrown) {
     top = frame.parent ?? root;
-    if (thrown instanceof NdisBugCheckError) {
+    if (isBugCheck(thrown)) {
       if (driver.crashed === null || thrown.violation !== driver.crashed || driverOnStack(driver))
         throw thrown;
       return;

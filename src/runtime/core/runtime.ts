@@ -165,8 +165,12 @@ export class NdisRuntime {
    * crashed, NdisBugCheckError unwinds its code back to the NDIS call that entered it, and the PnP
    * manager removes its objects. A violation no driver can be blamed for stops this whole NDIS.
    */
-  violate(rule: VerifierRuleId, message: string, driver: DriverRecord | null, depth = 0): void {
+  violate(rule: VerifierRuleId, message: string, blamed: DriverRecord | null, depth = 0): void {
     if (this.verifierMode === "off") return;
+    // A check that could not name a driver blames the one whose code is running, if any: only a
+    // call made outside every driver's code (and about no driver's object) stops the whole NDIS.
+    const frame = currentFrame();
+    const driver = blamed ?? (frame.runtime === this ? frame.driver : null);
     const violation = makeViolation(
       rule,
       message,
