@@ -435,7 +435,7 @@ export class NdisHost {
       if (!(key in DEFAULT_WATCHDOG_LIMITS) || typeof value !== "number" || !(value > 0)) {
         throw new NdisError(
           "NDIS_ERR_INVALID_OPTION",
-          `watchdogs.${key} must be one of pauseMs, oidMs, sendMs, hangMs with a positive number of milliseconds`,
+          `watchdogs.${key} must be one of pauseMs, oidMs, sendMs, hangMs, pnpMs with a positive number of milliseconds`,
         );
       }
     }

@@ -19,7 +19,8 @@ export type NdisErrorCode =
   | "NDIS_ERR_INVALID_STATE"
   | "NDIS_ERR_SHUT_DOWN"
   | "NDIS_ERR_VETOED"
-  | "NDIS_ERR_BUGCHECK";
+  | "NDIS_ERR_BUGCHECK"
+  | "NDIS_ERR_TIMEOUT";
 
 export class NdisError extends Error {
   readonly code: NdisErrorCode;

@@ -132,7 +132,22 @@ export const VERIFIER_RULES = Object.freeze({
   NdisTimedPauseComplete: rule(
     "NdisTimedPauseComplete",
     "Driver Verifier NdisFilterTimedPauseComplete (0x00092010), applied to every pause [MODEL]; bug check 0x7C/0x25 watchdog",
-    "a pause completes within 10 s (the host's watchdog limit): every send completed, every indication returned",
+    "a pause (MiniportPause, NetEventPause) completes within 10 s (the host's watchdog limit): every send completed, every indication returned; the driver holding them is the one at fault",
+  ),
+  NdisTimedRestartComplete: rule(
+    "NdisTimedRestartComplete",
+    "[MODEL] the host's watchdog, like NdisTimedPauseComplete, for MiniportRestart and NetEventRestart",
+    "a restart a miniport or a protocol pended completes within 10 s",
+  ),
+  NdisTimedBindComplete: rule(
+    "NdisTimedBindComplete",
+    "[MODEL] the host's watchdog, like NdisTimedPauseComplete, for ProtocolBindAdapterEx and ProtocolUnbindAdapterEx",
+    "a bind or an unbind a protocol pended completes (NdisCompleteBindAdapterEx, NdisCompleteUnbindAdapterEx) within 10 s",
+  ),
+  NdisTimedPnPEventComplete: rule(
+    "NdisTimedPnPEventComplete",
+    "[MODEL] the host's watchdog, like NdisTimedPauseComplete, for ProtocolNetPnPEvent",
+    "a NetPnPEvent a protocol pended (power, query-remove, reconfigure…) completes with NdisCompleteNetPnPEvent within 10 s",
   ),
   NdisTimedOidComplete: rule(
     "NdisTimedOidComplete",

@@ -47,7 +47,10 @@ describe("watchdogs", () => {
     // The miniport keeps the sends and never completes its pause.
     const s = await stack({ send: () => {}, pause: () => NDIS_STATUS_PENDING });
     s.send(3);
-    void s.host.pauseStack("eth0");
+    const paused = s.host.pauseStack("eth0").then(
+      () => null,
+      (e: unknown) => e,
+    );
     await new Promise((resolve) => setImmediate(resolve)); // let the pause reach the miniport
     s.clock.advance(9_000);
     assert.ok(!rules(s.host).includes("NdisTimedPauseComplete"));
@@ -59,6 +62,10 @@ describe("watchdogs", () => {
     assert.match(report.message, /3 send\(s\) not completed \[NBL #0 of .*pending in the miniport/);
     s.clock.advance(60_000);
     assert.equal(rules(s.host).filter((r) => r === "NdisTimedPauseComplete").length, 1);
+    // The host operation does not wait forever: it fails naming what is outstanding.
+    const failure = await paused;
+    assert.ok(NdisError.is(failure) && failure.code === "NDIS_ERR_TIMEOUT");
+    assert.match(failure.message, /MiniportPause of adapter eth0 .*3 send\(s\) not completed/);
   });
 
   test("an OID request the miniport pended and never completed is reported at 12 s", async () => {

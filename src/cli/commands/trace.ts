@@ -43,6 +43,8 @@ export interface TraceOptions {
 export const DEFAULT_TRACE_DURATION = "3s";
 /** Virtual time between two settles of the host while a stack file runs. */
 const STEP_MS = 10;
+/** Virtual time a stack file's teardown may take (past every watchdog limit) before giving up. */
+const TEARDOWN_LIMIT_MS = 120_000;
 
 /** Runs a stack file on a ManualClock, recording its trace; `clean` is false on any trouble. */
 export async function traceStackFile(
@@ -62,7 +64,20 @@ export async function traceStackFile(
     await running.host.settle();
   }
   cancel();
-  const teardown = await stopStack(running);
+  // A teardown that waits for a driver needs virtual time to pass (the watchdogs end a stuck one).
+  let finished = false;
+  const stopping = stopStack(running).finally(() => {
+    finished = true;
+  });
+  for (let waited = 0; !finished && waited < TEARDOWN_LIMIT_MS; waited += STEP_MS) {
+    for (let i = 0; i < 10 && !finished; i++) await new Promise((r) => setImmediate(r));
+    if (!finished) clock.advance(STEP_MS);
+  }
+  if (!finished)
+    throw new TraceInputError(
+      `${path}: the teardown did not finish within ${TEARDOWN_LIMIT_MS / 1000} s of virtual time`,
+    );
+  const teardown = await stopping;
   const errors = running.host.violations.filter((v) => v.severity === "error").length;
   const clean =
     running.problems.length === 0 &&

@@ -10,6 +10,7 @@ import {
   NDIS_PAUSE_NDIS_INTERNAL,
   NdisDevicePnPEventPowerProfileChanged,
 } from "../../ndis/adapter.js";
+import { NdisError } from "../../ndis/errors.js";
 import { type KIRQL, PASSIVE_LEVEL } from "../../ndis/irql.js";
 import {
   NDIS_OBJECT_TYPE_DEFAULT,
@@ -145,20 +146,36 @@ export function retireAdapter(adapter: MiniportAdapter, ending: string | null): 
   for (const wake of [...adapter.waiters]) wake();
 }
 
-/** Resolves once `done(state)` holds (at once if it already does). */
+/**
+ * Resolves once `done(state)` holds (at once if it already does). Rejects with NDIS_ERR_TIMEOUT
+ * when the watchdog gives up on the operation the adapter is stuck in; meanwhile it keeps the
+ * process alive.
+ */
 export function waitForState(
   adapter: MiniportAdapter,
   done: (state: AdapterState) => boolean,
 ): Promise<AdapterState> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
+    let release: (() => void) | null = null;
+    const end = () => {
+      adapter.waiters.delete(check);
+      release?.();
+    };
     const check = () => {
       if (done(adapter.machine.state) || adapter.runtime.adapters.get(adapter.name) !== adapter) {
-        adapter.waiters.delete(check);
+        end();
         resolve(adapter.machine.state);
+        return;
+      }
+      const stuck = adapter.runtime.watchdog.stuck(adapter);
+      if (stuck !== null) {
+        end();
+        reject(new NdisError("NDIS_ERR_TIMEOUT", `NDIS gave up waiting: ${stuck}`));
       }
     };
     adapter.waiters.add(check);
     check();
+    if (adapter.waiters.has(check)) release = adapter.runtime.watchdog.hold();
   });
 }
 

@@ -3,6 +3,8 @@
  * calls for a binding — ProtocolBindAdapterEx, ProtocolNetPnPEvent(NetEventPause/Restart),
  * ProtocolUnbindAdapterEx — runs through the binding state machine.
  */
+
+import { NdisError } from "../../ndis/errors.js";
 import { PASSIVE_LEVEL } from "../../ndis/irql.js";
 import type { NET_BUFFER_LIST } from "../../ndis/nbl.js";
 import {
@@ -137,19 +139,36 @@ export function retireBinding(binding: Binding, checked = true): void {
   wake(binding);
 }
 
+/**
+ * Resolves once `done(state)` holds (at once if it already does). Rejects with NDIS_ERR_TIMEOUT
+ * when the watchdog gives up on the operation the binding is stuck in; meanwhile it keeps the
+ * process alive.
+ */
 export function waitForBinding(
   binding: Binding,
   done: (state: BindingState) => boolean,
 ): Promise<BindingState> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
+    let release: (() => void) | null = null;
+    const end = () => {
+      binding.waiters.delete(check);
+      release?.();
+    };
     const check = () => {
       if (done(binding.machine.state) || !binding.runtime.bindings.has(binding)) {
-        binding.waiters.delete(check);
+        end();
         resolve(binding.machine.state);
+        return;
+      }
+      const stuck = binding.runtime.watchdog.stuck(binding);
+      if (stuck !== null) {
+        end();
+        reject(new NdisError("NDIS_ERR_TIMEOUT", `NDIS gave up waiting: ${stuck}`));
       }
     };
     binding.waiters.add(check);
     check();
+    if (binding.waiters.has(check)) release = binding.runtime.watchdog.hold();
   });
 }
 
@@ -489,7 +508,7 @@ export function deliverPnPEvent(
     `${binding.protocol.chars.Name} → ${binding.adapter.name}: NetEvent ${notification.NetPnPEvent.NetEvent}`,
   );
   if (returned === NDIS_STATUS_PENDING && binding.pendingEvents.has(notification))
-    return completion;
+    return untilCompleted(binding, notification, completion);
   binding.pendingEvents.delete(notification);
   if (returned === NDIS_STATUS_PENDING) return completion; // completed inside the handler
   if (!isNdisStatusValue(returned)) {
@@ -501,6 +520,34 @@ export function deliverPnPEvent(
     return NDIS_STATUS_FAILURE;
   }
   return returned;
+}
+
+/**
+ * A pended NetPnPEvent's completion, or NDIS_ERR_TIMEOUT once the watchdog gives up on it (the
+ * event is then forgotten: a late NdisCompleteNetPnPEvent is reported as not pending).
+ */
+function untilCompleted(
+  binding: Binding,
+  notification: NET_PNP_EVENT_NOTIFICATION,
+  completion: Promise<NDIS_STATUS>,
+): Promise<NDIS_STATUS> {
+  return new Promise((resolve, reject) => {
+    const release = binding.runtime.watchdog.hold();
+    const check = () => {
+      const stuck = binding.runtime.watchdog.stuck(binding);
+      if (stuck === null || !binding.pendingEvents.has(notification)) return;
+      binding.waiters.delete(check);
+      binding.pendingEvents.delete(notification);
+      release();
+      reject(new NdisError("NDIS_ERR_TIMEOUT", `NDIS gave up waiting: ${stuck}`));
+    };
+    binding.waiters.add(check);
+    void completion.then((status) => {
+      binding.waiters.delete(check);
+      release();
+      resolve(status);
+    });
+  });
 }
 
 /** NdisCompleteNetPnPEvent for a pended event of deliverPnPEvent; false if none matches. */

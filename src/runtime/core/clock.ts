@@ -27,11 +27,33 @@ export interface HostClock {
    * by `driver` (the service whose code is running, if any).
    */
   fault(site: string, driver: string | null): boolean;
+  /**
+   * Keeps the process alive until the returned release is called: a host operation waiting for a
+   * driver must not end the process early (Node exits when nothing is scheduled, however many
+   * promises wait). Virtual clocks have nothing to keep alive and leave it out.
+   */
+  hold?(): () => void;
 }
 
 /** Wall-clock time: `process.hrtime` and `setTimeout`. */
 export function realClock(): HostClock {
+  let holds = 0;
+  let keepAlive: ReturnType<typeof setInterval> | null = null;
   return {
+    hold() {
+      holds++;
+      keepAlive ??= setInterval(() => {}, 1 << 30);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        holds--;
+        if (holds === 0 && keepAlive !== null) {
+          clearInterval(keepAlive);
+          keepAlive = null;
+        }
+      };
+    },
     now: () => process.hrtime.bigint(),
     schedule(delayMs, callback, background = false) {
       const timer = setTimeout(callback, Math.max(0, delayMs));
