@@ -43,6 +43,7 @@ export {
 export {
   NdisMNetPnPEvent,
   NdisMPauseComplete,
+  NdisMRemoveMiniport,
   NdisMRestartComplete,
   NdisMSetMiniportAttributes,
 } from "./runtime/api/miniport.js";
@@ -84,6 +85,7 @@ export {
   NdisCompleteNetPnPEvent,
   NdisCompleteUnbindAdapterEx,
   NdisOpenAdapterEx,
+  NdisUnbindAdapter,
 } from "./runtime/api/protocol.js";
 export {
   NdisDeregisterProtocolDriver,

@@ -45,6 +45,7 @@ import {
   NdisHaltDeviceStopped,
   NdisShutdownBugCheck,
   NdisShutdownPowerOff,
+  NetEventBindsComplete,
   NetEventCancelRemoveDevice,
   NetEventIMReEnableDevice,
   NetEventQueryPower,
@@ -587,12 +588,16 @@ export class NdisHost {
     // The I/O manager judges DriverEntry with NT_SUCCESS, so informational statuses load the driver.
     if (NT_SUCCESS(status)) {
       driver.state = "loaded";
-      // NDIS binds a new protocol to the adapters that exist, pausing each stack around the bind.
+      // NDIS binds a new protocol to the adapters that exist, pausing each stack around the bind,
+      // then tells it it has bound to all of them: ProtocolNetPnPEvent(NULL,
+      // NetEventBindsComplete) (NET_PNP_EVENT structure page).
       for (const protocol of driver.protocolDrivers) {
         for (const adapter of [...runtime.adapters.values()]) {
           if (this.#stacks.shouldBind(protocol, adapter))
             await this.#stacks.bindInto(protocol, adapter);
         }
+        if (driver.state === "loaded" && runtime.bugCheck === null)
+          this.#stacks.notifyProtocol(protocol, NetEventBindsComplete, null, 0);
       }
       if (this.#stacks.busy) await this.#stacks.settle();
       return { status, driverObject: driver.driverObject };

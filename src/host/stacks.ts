@@ -9,14 +9,23 @@ import {
   NDIS_PAUSE_BIND_PROTOCOL,
   NDIS_PAUSE_LOW_POWER,
   NDIS_PAUSE_NDIS_INTERNAL,
+  NDIS_PAUSE_UNBIND_PROTOCOL,
   NdisDevicePnPEventSurpriseRemoved,
 } from "../ndis/adapter.js";
-import { NDIS_STATUS_SUCCESS } from "../ndis/status.js";
+import { PASSIVE_LEVEL } from "../ndis/irql.js";
+import {
+  isNdisStatusValue,
+  type NDIS_STATUS,
+  NDIS_STATUS_FAILURE,
+  NDIS_STATUS_SUCCESS,
+} from "../ndis/status.js";
 import {
   type NDIS_HALT_ACTION,
   NdisHaltDeviceDisabled,
+  NdisHaltDeviceFailed,
   NdisHaltDeviceInstanceDeInitialized,
   NdisHaltDeviceSurpriseRemoved,
+  NetEventQueryRemoveDevice,
 } from "../ndis/structs.js";
 import {
   createAdapter,
@@ -34,12 +43,15 @@ import {
   bindingsOf,
   bindProtocol,
   createBinding,
+  deliverPnPEvent,
+  netPnPNotification,
   pauseBinding,
   restartBinding,
   retireBinding,
   unbindProtocol,
   waitForBinding,
 } from "../runtime/core/binding.js";
+import { callDriver } from "../runtime/core/context.js";
 import { reclaimFrom } from "../runtime/core/datapath.js";
 import type { DeviceInstance, PnpManager } from "../runtime/core/device-instance.js";
 import type { RegistryValue } from "../runtime/core/driver.js";
@@ -103,6 +115,24 @@ export class Stacks implements PnpManager {
 
   containDriver(driver: DriverRecord): void {
     this.track(this.contain(driver));
+  }
+
+  unbindAdapter(binding: Binding): void {
+    this.track(
+      this.later().then(() => {
+        if (this.#runtime.bindings.has(binding))
+          return this.unbind(binding, NDIS_PAUSE_UNBIND_PROTOCOL);
+      }),
+    );
+  }
+
+  removeMiniport(adapter: MiniportAdapter): void {
+    this.track(
+      this.later().then(() => {
+        if (this.#runtime.adapters.get(adapter.name) === adapter)
+          return this.removeDevice(adapter, false, NdisHaltDeviceFailed);
+      }),
+    );
   }
 
   /** PnP work NDIS handed to the host that has not finished yet. */
@@ -220,31 +250,69 @@ export class Stacks implements PnpManager {
     retireDriver(driver);
   }
 
-  /** Unbinds everything above an adapter, pauses it, and halts it with `action`. */
+  /**
+   * Stops an adapter's stack and halts the adapter with `action`, in the order of "Removing a
+   * NIC" and "Stopping a driver stack" (learn.microsoft.com/windows-hardware/drivers/network):
+   * every protocol bound to it is paused (NetEventPause), then the miniport (MiniportPause), then
+   * each protocol is unbound (ProtocolUnbindAdapterEx), and last MiniportHaltEx. Virtual
+   * miniports of IM drivers are taken down the same way.
+   */
   async takeDown(adapter: MiniportAdapter, action: NDIS_HALT_ACTION): Promise<void> {
     await waitForState(
       adapter,
       (s) => s !== "Restarting" && s !== "Pausing" && s !== "Initializing",
     );
-    for (const binding of bindingsOf(adapter)) await this.unbind(binding, NDIS_PAUSE_NDIS_INTERNAL);
+    for (const binding of bindingsOf(adapter)) {
+      await waitForBinding(
+        binding,
+        (s) => s !== "Restarting" && s !== "Opening" && s !== "Pausing",
+      );
+      if (binding.machine.state === "Running")
+        await pauseBinding(binding, NDIS_PAUSE_NDIS_INTERNAL);
+    }
+    await waitForState(adapter, (s) => s !== "Restarting" && s !== "Pausing");
     if (adapter.machine.state === "Running") await pauseAdapter(adapter, true);
+    for (const binding of bindingsOf(adapter)) await this.unbind(binding, NDIS_PAUSE_NDIS_INTERNAL);
     if (adapter.machine.state === "Paused") haltAdapter(adapter, action);
-    else retireAdapter(adapter, null);
+    else if (this.#runtime.adapters.get(adapter.name) === adapter) retireAdapter(adapter, null);
   }
 
+  /**
+   * Removes a device. A surprise removal follows "Processing the Surprise Removal of a NIC
+   * (Windows 7 and Later Versions)": the protocols bound to it are asked
+   * ProtocolNetPnPEvent(NetEventQueryRemoveDevice) (their answer cannot stop it), then the
+   * miniport hears MiniportDevicePnPEventNotify(NdisDevicePnPEventSurpriseRemoved), then the
+   * stack stops as for any removal and the halt action is NdisHaltDeviceSurpriseRemoved.
+   */
   async remove(
     adapter: MiniportAdapter,
     surprise: boolean,
     action: NDIS_HALT_ACTION = NdisHaltDeviceDisabled,
   ): Promise<void> {
+    await this.removeDevice(adapter, surprise, action);
+    if (this.busy) await this.settle();
+  }
+
+  /** `remove` without waiting for the PnP work it causes (for work NDIS itself tracks). */
+  async removeDevice(
+    adapter: MiniportAdapter,
+    surprise: boolean,
+    action: NDIS_HALT_ACTION,
+  ): Promise<void> {
     if (surprise && !adapter.surpriseRemoved && adapter.machine.state !== "Shutdown") {
       adapter.surpriseRemoved = true;
-      notifyDevicePnPEvent(adapter, NdisDevicePnPEventSurpriseRemoved);
+      for (const binding of bindingsOf(adapter)) {
+        const state = binding.machine.state;
+        if (state === "Unbound" || state === "Opening" || state === "Closing") continue;
+        await deliverPnPEvent(binding, netPnPNotification(NetEventQueryRemoveDevice, null, 0));
+      }
+      if (this.#runtime.adapters.get(adapter.name) === adapter)
+        notifyDevicePnPEvent(adapter, NdisDevicePnPEventSurpriseRemoved);
     }
-    await this.takeDown(adapter, surprise ? NdisHaltDeviceSurpriseRemoved : action);
+    if (this.#runtime.adapters.get(adapter.name) === adapter)
+      await this.takeDown(adapter, surprise ? NdisHaltDeviceSurpriseRemoved : action);
     const instance = this.#runtime.deviceInstances.get(adapter.name);
     if (instance?.adapter === adapter) this.#runtime.deviceInstances.delete(adapter.name);
-    if (this.busy) await this.settle();
   }
 
   async pause(adapter: MiniportAdapter, reason: number): Promise<void> {
@@ -278,6 +346,30 @@ export class Stacks implements PnpManager {
     await waitForBinding(binding, (s) => s !== "Restarting" && s !== "Opening" && s !== "Pausing");
     if (binding.machine.state === "Running") await pauseBinding(binding, reason);
     if (binding.machine.state === "Paused") await unbindProtocol(binding);
+  }
+
+  /**
+   * ProtocolNetPnPEvent for the protocol as a whole (ProtocolBindingContext NULL), as NDIS sends
+   * NetEventBindsComplete, NetEventReconfigure without a binding and NetEventIMReEnableDevice.
+   * Returns what the handler returned (FAILURE if it threw or returned no status).
+   */
+  notifyProtocol(
+    protocol: ProtocolDriverBlock,
+    code: number,
+    buffer: unknown,
+    length: number,
+  ): NDIS_STATUS {
+    const pnp = protocol.chars.handlers.NetPnPEventHandler as (c: unknown, e: unknown) => unknown;
+    const returned = callDriver(
+      this.#runtime,
+      protocol.driver,
+      "ProtocolNetPnPEvent",
+      PASSIVE_LEVEL,
+      () => pnp(null, netPnPNotification(code, buffer, length)),
+      () => NDIS_STATUS_FAILURE,
+      `${protocol.chars.Name}: NetEvent ${code}`,
+    );
+    return isNdisStatusValue(returned) ? returned : NDIS_STATUS_FAILURE;
   }
 
   protocols(): ProtocolDriverBlock[] {

@@ -22,6 +22,7 @@ import {
   NdisHost,
   type NdisHostOptions,
   NdisMSetMiniportAttributes,
+  NetEventBindsComplete,
   NetEventPause,
   NetEventRestart,
   type TraceEvent,
@@ -54,6 +55,9 @@ async function withProtocol(script: ProtocolScript = {}, options?: NdisHostOptio
   const s = await setup(options);
   const proto = scriptedProtocol(script);
   await s.host.loadDriver({ name: script.name ?? "proto", module: proto.module });
+  // Loading ends with NetEventBindsComplete (asserted in "bring-up"); the tests start after it.
+  s.log.length = 0;
+  proto.calls.length = 0;
   return { ...s, proto };
 }
 
@@ -88,12 +92,38 @@ describe("bring-up", () => {
       "MiniportRestart",
       "ProtocolNetPnPEvent", // first: NetEventRestart
       "ProtocolNetPnPEvent", // second: NetEventRestart
+      "ProtocolNetPnPEvent", // second: NetEventBindsComplete
     ]);
     assert.deepEqual(first.calls.slice(-2), [PAUSE(NDIS_PAUSE_BIND_PROTOCOL), RESTART]);
     assert.deepEqual(
       host.bindings.map((b) => `${b.protocol}:${b.state}`),
       ["first:Running", "second:Running"],
     );
+  });
+
+  // NET_PNP_EVENT structure / ProtocolNetPnPEvent pages: NetEventBindsComplete, binding context
+  // NULL, once the protocol has bound to the adapters present when it registered.
+  test("a protocol loaded onto existing adapters binds to each, then hears NetEventBindsComplete (NULL context)", async () => {
+    const { host } = await setup();
+    await host.addAdapter({ driver: "mp", name: "eth0" });
+    await host.addAdapter({ driver: "mp", name: "eth1" });
+    const contexts: unknown[] = [];
+    const proto = scriptedProtocol({
+      name: "late",
+      pnp: (b, e) => {
+        if (e.NetPnPEvent.NetEvent === NetEventBindsComplete) contexts.push(b);
+        return NDIS_STATUS_SUCCESS;
+      },
+    });
+    await host.loadDriver({ name: "late", module: proto.module });
+    const binds = proto.calls.filter((c) => c.startsWith("ProtocolBindAdapterEx"));
+    assert.deepEqual(binds, ["ProtocolBindAdapterEx(eth0)", "ProtocolBindAdapterEx(eth1)"]);
+    assert.equal(proto.calls.at(-1), `ProtocolNetPnPEvent(${NetEventBindsComplete})`);
+    assert.deepEqual(contexts, [null]);
+    // A later adapter is bound as it arrives; BindsComplete is not repeated.
+    await host.addAdapter({ driver: "mp", name: "eth2" });
+    assert.deepEqual(contexts, [null]);
+    assert.deepEqual(host.violations, []);
   });
 
   test("NDIS_BIND_PARAMETERS carry the adapter's attributes in the protocol's revision", async () => {
@@ -314,15 +344,16 @@ describe("pause, restart and teardown", () => {
     assert.deepEqual(rules(host), ["NdisCompleteNetPnPEvent_NotPending"]);
   });
 
-  test("orderly removal: NetEventPause, unbind with close, then MiniportPause and MiniportHaltEx", async () => {
+  // "Removing a NIC", step 10-11: protocols paused, then the miniport, then unbound; then halt.
+  test("orderly removal: NetEventPause, MiniportPause, unbind with close, then MiniportHaltEx", async () => {
     const { host, log, proto } = await withProtocol();
     await host.addAdapter({ driver: "mp", name: "eth0" });
     log.length = 0;
     await host.removeAdapter("eth0");
     assert.deepEqual(log, [
       "ProtocolNetPnPEvent",
-      "ProtocolUnbindAdapterEx",
       "MiniportPause",
+      "ProtocolUnbindAdapterEx",
       "MiniportHaltEx",
     ]);
     assert.deepEqual(proto.calls.slice(-2), [
@@ -374,6 +405,7 @@ describe("pause, restart and teardown", () => {
     let status = -1;
     const { host, proto } = await withProtocol({
       pnp: (b) => {
+        if (b === null) return NDIS_STATUS_SUCCESS; // NetEventBindsComplete at load
         status = NdisCloseAdapterEx(b.handle as NDIS_HANDLE);
         return NDIS_STATUS_SUCCESS;
       },

@@ -67,8 +67,8 @@ describe("strict mode contains a misbehaving driver to its stack", () => {
       // miniport goes, and tcpip above it is unbound first
       "ProtocolUnbindAdapterEx(passthrough → eth0)",
       "ProtocolNetPnPEvent(tcpip → eth0-pt: NetEventPause)",
-      "ProtocolUnbindAdapterEx(tcpip → eth0-pt)",
       "MiniportPause(eth0-pt)",
+      "ProtocolUnbindAdapterEx(tcpip → eth0-pt)",
       "MiniportHaltEx(eth0-pt)",
     ]);
     assert.ok(

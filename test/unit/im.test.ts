@@ -163,6 +163,8 @@ describe("bring-up (§2.10)", () => {
 });
 
 describe("teardown (§2.11)", () => {
+  // Order per "Removing a NIC" (step 10: pause protocols, filters, then the miniport; then
+  // ProtocolUnbindAdapterEx; step 11: MiniportHaltEx) and "Stopping a driver stack".
   test("A: the underlying adapter is removed — the IM de-initializes its virtual miniport inside its unbind", async () => {
     const { host, log, im } = await stack();
     await host.addAdapter({ driver: "testmp", name: "eth0" });
@@ -170,13 +172,13 @@ describe("teardown (§2.11)", () => {
     await host.removeAdapter("eth0");
     assert.deepEqual(log, [
       "ProtocolNetPnPEvent(im → eth0: NetEventPause)",
+      "MiniportPause(eth0)",
       "ProtocolUnbindAdapterEx(im → eth0)",
       "NdisIMDeInitializeDeviceInstance",
       "ProtocolNetPnPEvent(tcpip → eth0-vm: NetEventPause)",
-      "ProtocolUnbindAdapterEx(tcpip → eth0-vm)",
       "MiniportPause(eth0-vm)",
+      "ProtocolUnbindAdapterEx(tcpip → eth0-vm)",
       "MiniportHaltEx(eth0-vm)",
-      "MiniportPause(eth0)",
       "MiniportHaltEx(eth0)",
     ]);
     assert.equal(im.lowers[0]?.vm, null);
@@ -184,12 +186,21 @@ describe("teardown (§2.11)", () => {
     assert.deepEqual(host.violations, []);
   });
 
+  // "Processing the Surprise Removal of a NIC (Windows 7 and Later Versions)": steps 4
+  // (NetEventQueryRemoveDevice to the protocols), 5 (NdisDevicePnPEventSurpriseRemoved to the
+  // miniport), 6 (pause protocols, miniport; unbind) and 7 (halt).
   test("surprise removal of the underlying adapter while the virtual miniport runs leaves nothing behind", async () => {
     const { host, log } = await stack();
     await host.addAdapter({ driver: "testmp", name: "eth0" });
     log.length = 0;
     await host.removeAdapter("eth0", { surprise: true });
-    assert.equal(log[0], "MiniportDevicePnPEventNotify(eth0)");
+    assert.deepEqual(log.slice(0, 5), [
+      "ProtocolNetPnPEvent(im → eth0: NetEvent 2)",
+      "MiniportDevicePnPEventNotify(eth0)",
+      "ProtocolNetPnPEvent(im → eth0: NetEventPause)",
+      "MiniportPause(eth0)",
+      "ProtocolUnbindAdapterEx(im → eth0)",
+    ]);
     assert.equal(log.at(-1), "MiniportHaltEx(eth0)");
     assert.deepEqual(registrationsOnly(host), []);
     for (const name of ["tcpip", "im", "testmp"]) await host.unloadDriver(name);
@@ -204,8 +215,8 @@ describe("teardown (§2.11)", () => {
     await host.disableAdapter("eth0-vm");
     assert.deepEqual(log, [
       "ProtocolNetPnPEvent(tcpip → eth0-vm: NetEventPause)",
-      "ProtocolUnbindAdapterEx(tcpip → eth0-vm)",
       "MiniportPause(eth0-vm)",
+      "ProtocolUnbindAdapterEx(tcpip → eth0-vm)",
       "MiniportHaltEx(eth0-vm)",
     ]);
     assert.deepEqual(
@@ -234,8 +245,8 @@ describe("teardown (§2.11)", () => {
     await host.unloadDriver("im");
     assert.deepEqual(log, [
       "ProtocolNetPnPEvent(tcpip → eth0-vm: NetEventPause)",
-      "ProtocolUnbindAdapterEx(tcpip → eth0-vm)",
       "MiniportPause(eth0-vm)",
+      "ProtocolUnbindAdapterEx(tcpip → eth0-vm)",
       "MiniportHaltEx(eth0-vm)",
       "ProtocolNetPnPEvent(im → eth0: NetEventPause)",
       "ProtocolUnbindAdapterEx(im → eth0)",

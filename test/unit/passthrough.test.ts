@@ -57,6 +57,7 @@ describe("passthrough DriverEntry", () => {
       "NdisMRegisterMiniportDriver",
       "NdisRegisterProtocolDriver",
       "NdisIMAssociateMiniport",
+      "ProtocolNetPnPEvent", // NetEventBindsComplete: no adapter to bind to yet
       "MiniportDriverUnload",
       "NdisDeregisterProtocolDriver",
       "NdisMDeregisterMiniportDriver",
@@ -193,22 +194,27 @@ describe("passthrough over the test miniport", () => {
       if (pend !== undefined) host.pendOperations(pend, 2);
       log.length = 0;
       await host.removeAdapter("eth0", { surprise });
+      // "Removing a NIC" (step 10) and, for surprise removal, "Processing the Surprise Removal
+      // of a NIC (Windows 7 and Later Versions)" (steps 4-7): query-remove to the protocols, the
+      // miniport told, then pause protocols, pause miniport, unbind, halt.
       const expected = [
         "ProtocolNetPnPEvent(passthrough → eth0: NetEventPause)",
+        "MiniportPause(eth0)",
         "ProtocolUnbindAdapterEx(passthrough → eth0)",
         "ProtocolNetPnPEvent(tcpip → eth0-pt: NetEventPause)",
+        "MiniportPause(eth0-pt)",
         "ProtocolUnbindAdapterEx(tcpip → eth0-pt)",
         ...(pend === undefined ? [] : ["ProtocolCloseAdapterCompleteEx(tcpip → eth0-pt)"]),
-        "MiniportPause(eth0-pt)",
         "MiniportHaltEx(eth0-pt)",
         ...(pend === undefined ? [] : ["ProtocolCloseAdapterCompleteEx(passthrough → eth0)"]),
-        "MiniportPause(eth0)",
         "MiniportHaltEx(eth0)",
       ];
-      assert.deepEqual(
-        log,
-        surprise ? ["MiniportDevicePnPEventNotify(eth0)", ...expected] : expected,
-      );
+      const surpriseFirst = [
+        "ProtocolNetPnPEvent(passthrough → eth0: NetEvent 2)",
+        "ProtocolNetPnPEvent(tcpip → eth0-pt: NetEvent 2)",
+        "MiniportDevicePnPEventNotify(eth0)",
+      ];
+      assert.deepEqual(log, surprise ? [...surpriseFirst, ...expected] : expected);
       for (const name of ["tcpip", "passthrough", "testmp"]) await host.unloadDriver(name);
       assert.deepEqual(host.liveObjects(), []);
       assert.deepEqual(host.violations, []);
@@ -236,8 +242,8 @@ describe("passthrough over the test miniport", () => {
     await host.unloadDriver("passthrough");
     assert.deepEqual(log, [
       "ProtocolNetPnPEvent(tcpip → eth0-pt: NetEventPause)",
-      "ProtocolUnbindAdapterEx(tcpip → eth0-pt)",
       "MiniportPause(eth0-pt)",
+      "ProtocolUnbindAdapterEx(tcpip → eth0-pt)",
       "MiniportHaltEx(eth0-pt)",
       "ProtocolNetPnPEvent(passthrough → eth0: NetEventPause)",
       "ProtocolUnbindAdapterEx(passthrough → eth0)",

@@ -144,6 +144,7 @@ describe("reconfigure", () => {
       },
     });
     await host.loadDriver({ name: "proto", module: proto.module });
+    contexts.length = 0; // NetEventBindsComplete at load
     assert.equal(await host.reconfigure("proto"), NDIS_STATUS_SUCCESS);
     assert.deepEqual(contexts, [null]);
     await assert.rejects(host.reconfigure("nobody"), /no protocol named/);
@@ -174,7 +175,8 @@ describe("NdisMNetPnPEvent rules", () => {
     // Called as the IM would, from inside its own protocol edge (a reconfigure of its binding).
     const probe = scriptedProtocol({
       name: "probe",
-      pnp: () => {
+      pnp: (_b, e) => {
+        if (e.NetPnPEvent.NetEvent !== NetEventReconfigure) return NDIS_STATUS_SUCCESS;
         statuses.push(NdisMNetPnPEvent(vm, pause));
         statuses.push(NdisMNetPnPEvent(vm, reconfigure));
         return NDIS_STATUS_SUCCESS;

@@ -44,6 +44,11 @@ export interface ADAPT {
   SendsOutstanding: number;
   /** A NetEventPause of this binding waiting for its sends. */
   PendingPause: NET_PNP_EVENT_NOTIFICATION | null;
+  /**
+   * A PnP event to pass up that waits for the OID requests pended on the VELAN: NdisMNetPnPEvent
+   * must not run while one is outstanding (SDV rule NdisMNetPnPEventInOIDRequest).
+   */
+  DeferredEvent: NET_PNP_EVENT_NOTIFICATION | null;
   /** The lower adapter's last NDIS_STATUS_LINK_STATE, if it indicated one. */
   LastLinkState: NDIS_LINK_STATE | null;
 }
@@ -60,6 +65,8 @@ export interface VELAN {
   SendsOutstanding: number;
   /** Receives indicated up and not yet returned. */
   ReceivesOutstanding: number;
+  /** OID requests forwarded down that pended and have not been completed up. */
+  OidsOutstanding: number;
 }
 
 const globalsByDriver = new WeakMap<DRIVER_OBJECT, PassthroughGlobals>();

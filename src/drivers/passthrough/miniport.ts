@@ -50,6 +50,7 @@ export const MPInitialize: MINIPORT_INITIALIZE = (
     PausePending: false,
     SendsOutstanding: 0,
     ReceivesOutstanding: 0,
+    OidsOutstanding: 0,
   };
   let status = NdisMSetMiniportAttributes(MiniportAdapterHandle, {
     Header: {

@@ -26,6 +26,7 @@ import {
   type PROTOCOL_OID_REQUEST_COMPLETE,
 } from "../../ddi.js";
 import type { ADAPT, VELAN } from "./globals.js";
+import { propagateDeferred } from "./protocol.js";
 
 /** 'Ptoi' */
 const CLONE_TAG = 0x696f7450;
@@ -55,7 +56,10 @@ export const MPOidRequest: MINIPORT_OID_REQUEST = (MiniportAdapterContext, OidRe
   clone.SourceReserved[0] = OidRequest;
   clone.SourceReserved[1] = velan;
   const result = NdisOidRequest(binding, clone);
-  if (result === NDIS_STATUS_PENDING) return NDIS_STATUS_PENDING;
+  if (result === NDIS_STATUS_PENDING) {
+    velan.OidsOutstanding++;
+    return NDIS_STATUS_PENDING;
+  }
   copyBack(clone, OidRequest);
   NdisFreeCloneOidRequest(binding, clone);
   return result;
@@ -73,6 +77,8 @@ export const PtOidRequestComplete: PROTOCOL_OID_REQUEST_COMPLETE = (
   copyBack(OidRequest, original);
   NdisFreeCloneOidRequest(adapt.BindingHandle as NDIS_HANDLE, OidRequest);
   NdisMOidRequestComplete(velan.MiniportAdapterHandle, original, Status);
+  velan.OidsOutstanding--;
+  propagateDeferred(velan);
 };
 
 /** MiniportCancelOidRequest: pass the cancel down; the clone comes back REQUEST_ABORTED. */

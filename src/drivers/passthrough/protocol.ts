@@ -16,6 +16,7 @@ import {
   NDIS_STATUS_SUCCESS,
   NdisCloseAdapterEx,
   NdisCompleteBindAdapterEx,
+  NdisCompleteNetPnPEvent,
   NdisCompleteUnbindAdapterEx,
   NdisIMCancelInitializeDeviceInstance,
   NdisIMDeInitializeDeviceInstance,
@@ -24,6 +25,7 @@ import {
   NdisMIndicateStatusEx,
   NdisMNetPnPEvent,
   NdisOpenAdapterEx,
+  type NET_PNP_EVENT_NOTIFICATION,
   NetEventCancelRemoveDevice,
   NetEventIMReEnableDevice,
   NetEventPause,
@@ -39,7 +41,7 @@ import {
   type PROTOCOL_STATUS_EX,
   type PROTOCOL_UNBIND_ADAPTER_EX,
 } from "../../ddi.js";
-import { type ADAPT, deviceInstanceFor, type PassthroughGlobals } from "./globals.js";
+import { type ADAPT, deviceInstanceFor, type PassthroughGlobals, type VELAN } from "./globals.js";
 
 /** Asks NDIS for the virtual miniport over an open binding. */
 function startVelan(adapt: ADAPT): void {
@@ -76,6 +78,7 @@ export const PtBindAdapter: PROTOCOL_BIND_ADAPTER_EX = (
     LowerSourceHandle: null,
     SendsOutstanding: 0,
     PendingPause: null,
+    DeferredEvent: null,
     LastLinkState: null,
   };
   const handle: Out<NDIS_HANDLE> = {};
@@ -189,13 +192,33 @@ export const ptNetPnPEventFor =
       return NDIS_STATUS_PENDING;
     }
     if (adapt?.Velan != null && PROPAGATED.has(event.NetEvent)) {
-      const status = NdisMNetPnPEvent(adapt.Velan.MiniportAdapterHandle, NetPnPEventNotification);
-      const query =
-        event.NetEvent === NetEventQueryPower || event.NetEvent === NetEventQueryRemoveDevice;
-      return query ? status : NDIS_STATUS_SUCCESS;
+      if (adapt.Velan.OidsOutstanding > 0) {
+        // Passed up once the VELAN's pended OID requests complete (PtOidRequestComplete).
+        adapt.DeferredEvent = NetPnPEventNotification;
+        return NDIS_STATUS_PENDING;
+      }
+      return propagate(adapt.Velan, NetPnPEventNotification);
     }
     return NDIS_STATUS_SUCCESS;
   };
+
+/** Passes a binding event up to the VELAN's protocols; for a query their answer is the answer. */
+function propagate(velan: VELAN, notification: NET_PNP_EVENT_NOTIFICATION): NDIS_STATUS {
+  const status = NdisMNetPnPEvent(velan.MiniportAdapterHandle, notification);
+  const code = notification.NetPnPEvent.NetEvent;
+  const query = code === NetEventQueryPower || code === NetEventQueryRemoveDevice;
+  return query ? status : NDIS_STATUS_SUCCESS;
+}
+
+/** The VELAN's last pended OID request completed: pass up the event that waited for it. */
+export function propagateDeferred(velan: VELAN): void {
+  const adapt = velan.Adapt;
+  const notification = adapt.DeferredEvent;
+  if (notification === null || velan.OidsOutstanding > 0) return;
+  adapt.DeferredEvent = null;
+  const status = propagate(velan, notification);
+  NdisCompleteNetPnPEvent(adapt.BindingHandle as NDIS_HANDLE, notification, status);
+}
 
 /** The binding events passthrough passes up to its virtual miniport's protocols. */
 const PROPAGATED = new Set([

@@ -279,3 +279,32 @@ function frameInHandler(handler: string, driver: DriverRecord | null): boolean {
   }
   return false;
 }
+
+/**
+ * NdisMRemoveMiniport: a miniport driver found its adapter unrecoverable (the NdisMRemoveMiniport
+ * DDI page). ≤ DISPATCH_LEVEL. NDIS returns at once, then removes the adapter as PnP does —
+ * protocols paused, miniport paused, protocols unbound — and halts it with NdisHaltDeviceFailed
+ * (the MiniportHaltEx page names this call as a cause of that action). Returns SUCCESS, or
+ * FAILURE for a handle that is not a live adapter or an adapter already on its way out.
+ */
+export function NdisMRemoveMiniport(MiniportAdapterHandle: NDIS_HANDLE): NDIS_STATUS {
+  const found = adapterOf("NdisMRemoveMiniport", MiniportAdapterHandle);
+  if (found === null) return NDIS_STATUS_FAILURE;
+  const { runtime, adapter } = found;
+  const driver = adapter?.driver ?? currentFrame().driver;
+  const done = enter(runtime, "NdisMRemoveMiniport", driver);
+  checkIrql(
+    runtime,
+    driver,
+    "NdisMRemoveMiniport",
+    DISPATCH_LEVEL,
+    "Irql_Miniport_Driver_Function",
+  );
+  if (adapter === null) return done(NDIS_STATUS_FAILURE, "invalid handle");
+  const state = adapter.machine.state;
+  if (state === "Halted" || state === "Shutdown" || state === "Initializing" || adapter.removing)
+    return done(NDIS_STATUS_FAILURE, `adapter ${adapter.name} is ${state}`);
+  adapter.removing = true;
+  runtime.pnp?.removeMiniport(adapter);
+  return done(NDIS_STATUS_SUCCESS, `${adapter.name} will be removed (NdisHaltDeviceFailed)`);
+}

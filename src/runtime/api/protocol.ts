@@ -3,7 +3,7 @@
  * NdisCloseAdapterEx (inside ProtocolUnbindAdapterEx, or a failing bind), and the completions of
  * pended binds, unbinds and PnP events.
  */
-import { PASSIVE_LEVEL } from "../../ndis/irql.js";
+import { DISPATCH_LEVEL, PASSIVE_LEVEL } from "../../ndis/irql.js";
 import { NDIS_OBJECT_TYPE_OPEN_PARAMETERS } from "../../ndis/object-header.js";
 import {
   type NDIS_STATUS,
@@ -213,11 +213,12 @@ export function NdisCompleteBindAdapterEx(
     "NdisCompleteBindAdapterEx",
     binding?.driver ?? currentFrame().driver,
   );
+  // ≤ DISPATCH_LEVEL (the NdisCompleteBindAdapterEx DDI page).
   checkIrql(
     runtime,
     binding?.driver ?? null,
     "NdisCompleteBindAdapterEx",
-    PASSIVE_LEVEL,
+    DISPATCH_LEVEL,
     "Irql_Protocol_Driver_Function",
   );
   if (binding !== null) completeBind(binding, Status);
@@ -234,11 +235,12 @@ export function NdisCompleteUnbindAdapterEx(UnbindContext: NDIS_HANDLE): void {
     "NdisCompleteUnbindAdapterEx",
     binding?.driver ?? currentFrame().driver,
   );
+  // ≤ DISPATCH_LEVEL (the NdisCompleteUnbindAdapterEx DDI page).
   checkIrql(
     runtime,
     binding?.driver ?? null,
     "NdisCompleteUnbindAdapterEx",
-    PASSIVE_LEVEL,
+    DISPATCH_LEVEL,
     "Irql_Protocol_Driver_Function",
   );
   binding?.machine.fire("NdisCompleteUnbindAdapterEx");
@@ -272,4 +274,28 @@ export function NdisCompleteNetPnPEvent(
     );
   }
   done(undefined);
+}
+
+/**
+ * NdisUnbindAdapter: a protocol asks NDIS to close one of its bindings (the NdisUnbindAdapter DDI
+ * page). ≤ DISPATCH_LEVEL, outside ProtocolBindAdapterEx and ProtocolUnbindAdapterEx. NDIS
+ * returns at once and later pauses the binding (NDIS_PAUSE_UNBIND_PROTOCOL) and calls
+ * ProtocolUnbindAdapterEx. Returns SUCCESS (also when the binding is already being bound or
+ * unbound: NDIS then does not call ProtocolUnbindAdapterEx for this request, as the page allows)
+ * or FAILURE for a handle that is not a live binding handle.
+ */
+export function NdisUnbindAdapter(NdisBindingHandle: NDIS_HANDLE): NDIS_STATUS {
+  const found = bindingOf("NdisUnbindAdapter", NdisBindingHandle, "handle");
+  if (found === null) return NDIS_STATUS_FAILURE;
+  const { runtime, binding } = found;
+  const driver = binding?.driver ?? currentFrame().driver;
+  const done = enter(runtime, "NdisUnbindAdapter", driver);
+  checkIrql(runtime, driver, "NdisUnbindAdapter", DISPATCH_LEVEL, "Irql_Protocol_Driver_Function");
+  if (binding === null) return done(NDIS_STATUS_FAILURE, "invalid handle");
+  const state = binding.machine.state;
+  if (state === "Opening" || state === "Closing" || binding.unbindRequested)
+    return done(NDIS_STATUS_SUCCESS, `the binding is ${state}; nothing more to do`);
+  binding.unbindRequested = true;
+  runtime.pnp?.unbindAdapter(binding);
+  return done(NDIS_STATUS_SUCCESS, "ProtocolUnbindAdapterEx follows from a work item");
 }

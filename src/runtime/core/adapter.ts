@@ -71,6 +71,8 @@ export interface MiniportAdapter {
   readonly otherAttributes: Set<number>;
   /** True once MiniportDevicePnPEventNotify(SurpriseRemoved) was delivered. */
   surpriseRemoved: boolean;
+  /** The driver asked for its removal (NdisMRemoveMiniport) and it has not happened yet. */
+  removing: boolean;
   /** Resolved whenever the machine changes state. */
   readonly waiters: Set<() => void>;
   /** The bindings of protocols to this adapter, oldest first. */
@@ -108,6 +110,7 @@ export function createAdapter(block: MiniportDriverBlock, name: string): Minipor
     general: null,
     otherAttributes: new Set<number>(),
     surpriseRemoved: false,
+    removing: false,
     waiters: new Set<() => void>(),
     bindings: [],
     sendsOutstanding: 0,

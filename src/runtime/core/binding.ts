@@ -56,6 +56,8 @@ export interface Binding {
   open: "closed" | "opening" | "open" | "closing";
   /** NDIS's token for the unbind (ProtocolUnbindAdapterEx's UnbindContext). */
   unbindContext: NDIS_HANDLE | null;
+  /** The protocol asked to be unbound (NdisUnbindAdapter) and NDIS has not done it yet. */
+  unbindRequested: boolean;
   readonly machine: StateMachine<BindingState, BindingEvent>;
   readonly waiters: Set<() => void>;
   /**
@@ -93,6 +95,7 @@ export function createBinding(protocol: ProtocolDriverBlock, adapter: MiniportAd
     context: undefined,
     open: "closed",
     unbindContext: null,
+    unbindRequested: false,
     waiters: new Set<() => void>(),
     pendingEvents: new Map(),
     sendsOutstanding: 0,

@@ -5,6 +5,7 @@
  * assume neither order.
  */
 import type { MiniportAdapter } from "./adapter.js";
+import type { Binding } from "./binding.js";
 import type { DriverRecord, MiniportDriverBlock } from "./driver.js";
 
 export interface DeviceInstance {
@@ -30,4 +31,8 @@ export interface PnpManager {
   deinitializeDevice(adapter: MiniportAdapter): void;
   /** Removes everything of a driver the verifier stopped, without calling it again. */
   containDriver(driver: DriverRecord): void;
+  /** A protocol asked to be unbound (NdisUnbindAdapter): pause and unbind it, later. */
+  unbindAdapter(binding: Binding): void;
+  /** A miniport reported its adapter unrecoverable (NdisMRemoveMiniport): remove it, later. */
+  removeMiniport(adapter: MiniportAdapter): void;
 }
