@@ -41,7 +41,7 @@ import {
   type PROTOCOL_STATUS_EX,
   type PROTOCOL_UNBIND_ADAPTER_EX,
 } from "../../ddi.js";
-import { type ADAPT, deviceInstanceFor, type PassthroughGlobals, type VELAN } from "./globals.js";
+import { type ADAPT, deviceInstanceFor, type PassthroughGlobals } from "./globals.js";
 
 /** Asks NDIS for the virtual miniport over an open binding. */
 function startVelan(adapt: ADAPT): void {
@@ -202,8 +202,10 @@ export const ptNetPnPEventFor =
     return NDIS_STATUS_SUCCESS;
   };
 
+type Velan = NonNullable<ADAPT["Velan"]>;
+
 /** Passes a binding event up to the VELAN's protocols; for a query their answer is the answer. */
-function propagate(velan: VELAN, notification: NET_PNP_EVENT_NOTIFICATION): NDIS_STATUS {
+function propagate(velan: Velan, notification: NET_PNP_EVENT_NOTIFICATION): NDIS_STATUS {
   const status = NdisMNetPnPEvent(velan.MiniportAdapterHandle, notification);
   const code = notification.NetPnPEvent.NetEvent;
   const query = code === NetEventQueryPower || code === NetEventQueryRemoveDevice;
@@ -211,7 +213,7 @@ function propagate(velan: VELAN, notification: NET_PNP_EVENT_NOTIFICATION): NDIS
 }
 
 /** The VELAN's last pended OID request completed: pass up the event that waited for it. */
-export function propagateDeferred(velan: VELAN): void {
+export function propagateDeferred(velan: Velan): void {
   const adapt = velan.Adapt;
   const notification = adapt.DeferredEvent;
   if (notification === null || velan.OidsOutstanding > 0) return;
