@@ -295,6 +295,7 @@ export interface LiveObject {
     | "pool"
     | "configuration"
     | "timer"
+    | "OID clone"
     | "work item";
   readonly name: string;
   readonly driver: string;
@@ -1135,6 +1136,9 @@ export class NdisHost {
       }
       for (const item of driver.workItems) {
         objects.push({ kind: "work item", name: item.label, driver: driver.name });
+      }
+      for (const clone of driver.clones) {
+        objects.push({ kind: "OID clone", name: clone.label, driver: driver.name });
       }
     }
     for (const b of this.#runtime.bindings) {

@@ -129,6 +129,11 @@ export const VERIFIER_RULES = Object.freeze({
     "SDV rule CancelTimerObject / Driver Verifier (resources freed at unload)",
     "every timer object a driver allocated is freed with NdisFreeTimerObject before the driver unloads",
   ),
+  OidClone_Leaked: rule(
+    "OidClone_Leaked",
+    "Driver Verifier (resources freed at halt/unbind/unload) [MODEL]; NdisAllocateCloneOidRequest / NdisFreeCloneOidRequest",
+    "every OID request a driver cloned with NdisAllocateCloneOidRequest is freed with NdisFreeCloneOidRequest once it completes, before the binding or adapter it was cloned for goes and before unload",
+  ),
   NdisTimedPauseComplete: rule(
     "NdisTimedPauseComplete",
     "Driver Verifier NdisFilterTimedPauseComplete (0x00092010), applied to every pause [MODEL]; bug check 0x7C/0x25 watchdog",

@@ -412,10 +412,14 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
         a.held.push(...list);
         return;
       }
-      const how = clock.choose(`${LOWER}: complete sends now, later, or one by one`, 3);
+      const how = clock.choose(
+        `${LOWER}: complete sends now, later, one by one later, or one by one now`,
+        4,
+      );
       if (how === 0) completeNow(a, list);
       else if (how === 1) completeLater(a, list);
-      else for (const nbl of list) completeLater(a, [nbl]);
+      else if (how === 2) for (const nbl of list) completeLater(a, [nbl]);
+      else for (const nbl of list) completeNow(a, [nbl]);
     },
     ReturnNetBufferListsHandler: (a: LowerAdapter, nbls: NET_BUFFER_LIST) => {
       for (let nbl: NET_BUFFER_LIST | null = nbls; nbl !== null; ) {
@@ -734,7 +738,10 @@ export function upperProtocol(name: string, clock: HostClock): UpperProtocol {
       );
       if (status !== NDIS_STATUS_SUCCESS) return status;
       b.handle = out.value;
-      if (protocolHandle !== undefined) b.pools = allocateFramePools(protocolHandle);
+      // Room in each NBL's context area for the drivers below, or none (so theirs must be
+      // allocated, and may fail).
+      const room = clock.choose(`${name}: leave context room in its NBLs or none`, 2) === 0;
+      if (protocolHandle !== undefined) b.pools = allocateFramePools(protocolHandle, room ? 32 : 0);
       bindings.push(b);
       return NDIS_STATUS_SUCCESS;
     },
@@ -797,9 +804,16 @@ export function upperProtocol(name: string, clock: HostClock): UpperProtocol {
         b.held.push(...list);
         return;
       }
-      if (clock.choose(`${name}: return receives now or later`, 2) === 1) {
+      const how = clock.choose(`${name}: return receives now, later, or one by one later`, 3);
+      if (how === 1) {
         for (const nbl of list) nbl.Next = null;
         returnLater(b, list);
+        return;
+      }
+      if (how === 2) {
+        // One NBL of the chain per NdisReturnNetBufferLists call, each in its own task.
+        for (const nbl of list) nbl.Next = null;
+        for (const nbl of list) returnLater(b, [nbl]);
         return;
       }
       if (b.handle !== undefined) NdisReturnNetBufferLists(b.handle, nbls, 0);

@@ -11,6 +11,7 @@ import {
   type DriverModule,
   fifoStrategy,
   formatViolationReport,
+  NdisError,
   pctStrategy,
   randomStrategy,
   replayStrategy,
@@ -186,8 +187,15 @@ export interface RunOptions {
 
 function describeError(err: unknown): string {
   if (err instanceof CheckFailed || err instanceof StepLimit) return err.message;
+  // NDIS's own refusals (an adapter gone, a driver stopped) read as what happened, not as a
+  // stack's error class.
+  if (NdisError.is(err)) return err.message;
   if (err instanceof Error) return `${err.name}: ${err.message}`;
-  return String(err);
+  try {
+    return String(err);
+  } catch {
+    return "a value that cannot be printed";
+  }
 }
 
 /** Runs `scenario` once under `spec` and judges it. */
@@ -254,17 +262,20 @@ export async function runOnce(
     problems.push(formatViolationReport(first));
     if (violations.length > 1) problems.push(`(${violations.length - 1} more violation(s))`);
   }
+  const stopped = rig.host.stoppedDrivers;
+  // After a violation or a stopped driver, what the scenario could not do next is a consequence:
+  // one line that says so, not a second failure that could mislead.
+  const consequence = first !== undefined || stopped.length > 0;
   if (thrown !== null) {
     const text = describeError(thrown);
     signature ??= text.split("\n")[0]?.replace(/\d+/g, "#") ?? text;
-    problems.push(text);
+    problems.push(consequence ? `then the scenario could not go on: ${text.split("\n")[0]}` : text);
   }
-  for (const u of scheduler.uncaught) {
+  for (const u of consequence ? [] : scheduler.uncaught) {
     const text = `${u.label} threw: ${describeError(u.error)}`;
     signature ??= text.replace(/\d+/g, "#");
     problems.push(text);
   }
-  const stopped = rig.host.stoppedDrivers;
   if (first === undefined && stopped.length > 0) {
     const text = `stopped drivers: ${stopped.map((v) => v.driver ?? "?").join(", ")}`;
     signature ??= text;

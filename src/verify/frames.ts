@@ -31,7 +31,12 @@ export interface FramePools {
   readonly nb: NDIS_HANDLE;
 }
 
-export function allocateFramePools(handle: NDIS_HANDLE): FramePools | null {
+/**
+ * The pools of one driver of the suite. `contextSize` is the context room each NBL is allocated
+ * with (32 bytes by default; 0 leaves none, so a driver below that needs context must allocate
+ * it — and that allocation may fail).
+ */
+export function allocateFramePools(handle: NDIS_HANDLE, contextSize = 32): FramePools | null {
   const nbl = NdisAllocateNetBufferListPool(handle, {
     Header: {
       Type: NDIS_OBJECT_TYPE_DEFAULT,
@@ -40,7 +45,7 @@ export function allocateFramePools(handle: NDIS_HANDLE): FramePools | null {
     },
     ProtocolId: 0,
     fAllocateNetBuffer: true,
-    ContextSize: 32,
+    ContextSize: contextSize,
     PoolTag: 0x79667276,
     DataSize: 0,
   });

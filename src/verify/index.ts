@@ -9,7 +9,13 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { type DriverModule, importModuleFile, type TraceEvent, type Violation } from "../index.js";
+import {
+  type ChoiceRecord,
+  type DriverModule,
+  importModuleFile,
+  type TraceEvent,
+  type Violation,
+} from "../index.js";
 import {
   type ExploreOptions,
   explore,
@@ -60,6 +66,8 @@ export interface ScenarioResult {
   readonly found?: string | null;
   /** The shrunk choice list of the reported run. */
   readonly choices?: readonly number[];
+  /** What each of those choices decided, labelled (which task ran, which fault, which mode). */
+  readonly decisions?: readonly ChoiceRecord[];
   /** The DDI trace of the reported run (for the HTML report). */
   readonly events?: readonly TraceEvent[];
   /** The states of NDIS's objects when the reported run ended. */
@@ -120,6 +128,7 @@ function resultOf(
     replay: reported === null ? null : specToken(scenario.name, reported.spec),
     found: found === null ? null : specToken(scenario.name, found.spec),
     choices: reported?.picks ?? [],
+    decisions: reported?.decisions ?? [],
     events: reported?.events ?? [],
     states: reported?.states ?? [],
     violations: reported?.violations ?? [],
@@ -175,6 +184,7 @@ export async function replayRun(
     ...result,
     replay: specToken(scenario.name, spec),
     choices: run.picks,
+    decisions: run.decisions,
     events: run.events,
     states: run.states,
     refused: run.refused,

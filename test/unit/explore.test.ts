@@ -152,7 +152,7 @@ describe("what the explorer injects and found", () => {
     const run = await runOnce(
       scenario("race-send-cancel"),
       passthrough,
-      { kind: "picks", picks: decodePicks("z5.4.2.2.1.2.0.2.2.0.1.1.0.1.1") },
+      { kind: "picks", picks: decodePicks("z6.4.2.2.1.2.0.2.2.0.1.1.0.1.1") },
       { trace: true },
     );
     const acts = run.decisions.map((d) => d.chosen);

@@ -203,6 +203,16 @@ async function replay(
   out.line(`ndis verify ${options.driver} --replay ${token}`);
   out.line(formatScenarioLine(result));
   out.line(`choices: ${(result.choices ?? []).join(" ") || "(none: the plain order)"}`);
+  // Each choice, labelled: which task ran, which fault was injected, which mode a driver took.
+  const decisions = result.decisions ?? [];
+  decisions.forEach((d, i) => {
+    const what = d.kind === "order" ? `ran ${d.chosen} (option ${d.pick} of ${d.width})` : d.chosen;
+    out.line(`  ${String(i + 1).padStart(4)}. ${d.label}: ${what}`);
+  });
+  if (result.refused != null) out.line(`refused: ${result.refused} (a correct answer)`);
+  const events = result.events ?? [];
+  out.line(`trace: ${events.length} event(s)`);
+  for (const event of events) out.trace(event);
   for (const line of formatDetails(report, `ndis verify ${options.driver}`).trimEnd().split("\n"))
     out.line(line);
   return result.status === "pass" ? 0 : 1;

@@ -26,6 +26,7 @@ import type { NDIS_HANDLE, Out } from "../../ndis/types.js";
 import { currentFrame } from "../core/context.js";
 import { resolveHandle } from "../core/handles.js";
 import { answerFromNdis, cancelOid, completeOid, isInFlight, issueOid } from "../core/oid.js";
+import { type CloneRecord, resourceLabel, resourceOwnerOf } from "../core/resources.js";
 import { miniportAdapterOf, openBindingOf, reportBadHandle } from "./lookup.js";
 import { enter } from "./trace.js";
 
@@ -117,7 +118,8 @@ export function NdisCancelOidRequest(NdisBindingHandle: NDIS_HANDLE, RequestId: 
   cancelOid(binding, RequestId);
 }
 
-const clones = new WeakSet<NDIS_OID_REQUEST>();
+/** Every clone not yet freed, to its record in its driver's `clones`. */
+const clones = new WeakMap<NDIS_OID_REQUEST, CloneRecord>();
 
 /**
  * NdisAllocateCloneOidRequest: a copy of `OidRequest` for forwarding down `SourceHandle` (the IM's
@@ -153,7 +155,21 @@ export function NdisAllocateCloneOidRequest(
     SourceReserved: [null, null],
     SupportedRevision: 0,
   };
-  clones.add(clone);
+  const owner = resourceOwnerOf(SourceHandle);
+  const driver = owner?.driver ?? target.driver;
+  const record: CloneRecord = {
+    kind: "oid-clone",
+    driver,
+    owner: owner?.owner ?? null,
+    label: resourceLabel(
+      `clone of OID 0x${(d.Oid >>> 0).toString(16).padStart(8, "0")}`,
+      driver,
+      owner?.owner ?? null,
+    ),
+    request: clone,
+  };
+  driver.clones.add(record);
+  clones.set(clone, record);
   CloneOidRequest.value = clone;
   return NDIS_STATUS_SUCCESS;
 }
@@ -163,5 +179,8 @@ export function NdisFreeCloneOidRequest(
   _SourceHandle: NDIS_HANDLE,
   CloneOidRequest: NDIS_OID_REQUEST,
 ): void {
+  const record = clones.get(CloneOidRequest);
+  if (record === undefined) return;
   clones.delete(CloneOidRequest);
+  record.driver.clones.delete(record);
 }

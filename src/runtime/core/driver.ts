@@ -14,6 +14,7 @@ import type {
 import { createDriverObject, mintHandle, retireDriverObject, revokeHandle } from "./handles.js";
 import { type NblPool, type NbPool, releasePool } from "./nbl.js";
 import {
+  type CloneRecord,
   type ConfigRecord,
   releaseAll,
   type TimerRecord,
@@ -45,6 +46,8 @@ export interface DriverRecord {
   readonly timers: Set<TimerRecord>;
   /** I/O work items the driver allocated and has not freed. */
   readonly workItems: Set<WorkItemRecord>;
+  /** OID requests the driver cloned (NdisAllocateCloneOidRequest) and has not freed. */
+  readonly clones: Set<CloneRecord>;
 }
 
 interface DriverBlockBase {
@@ -93,6 +96,7 @@ export function createDriverRecord(
     configs: new Set(),
     timers: new Set(),
     workItems: new Set(),
+    clones: new Set(),
   };
   (record as { driverObject: DRIVER_OBJECT }).driverObject = createDriverObject(record, name);
   return record;

@@ -68,6 +68,18 @@ export function resourceLabel(what: string, driver: DriverRecord, owner: Resourc
     : `${what} of ${driver.name} on adapter ${owner.name}`;
 }
 
+/**
+ * An OID request cloned with NdisAllocateCloneOidRequest and not yet freed with
+ * NdisFreeCloneOidRequest: the driver's until it frees it, whatever became of the original.
+ */
+export interface CloneRecord {
+  readonly kind: "oid-clone";
+  readonly driver: DriverRecord;
+  readonly owner: ResourceOwner;
+  readonly label: string;
+  readonly request: object;
+}
+
 /** NDIS_IO_WORKITEM_ROUTINE: runs at PASSIVE_LEVEL with the context given to the queue call. */
 export type WorkItemRoutine = (WorkItemContext: unknown, NdisIoWorkItemHandle: NDIS_HANDLE) => void;
 
@@ -146,6 +158,15 @@ export function reclaimOwnedBy(owner: MiniportAdapter | Binding, when: string): 
     );
     freeWorkItem(item);
   }
+  for (const clone of [...driver.clones]) {
+    if (clone.owner !== owner) continue;
+    runtime.violate(
+      "OidClone_Leaked",
+      `${when} with ${clone.label} not freed (NdisFreeCloneOidRequest); NDIS freed it`,
+      driver,
+    );
+    driver.clones.delete(clone);
+  }
   for (const timer of [...driver.timers]) {
     if (timer.owner !== owner || timer.cancel === null) continue;
     runtime.violate(
@@ -187,6 +208,13 @@ export function reclaimAtUnload(driver: DriverRecord, when: string): void {
       driver,
     );
   }
+  if (driver.clones.size > 0) {
+    runtime.violate(
+      "OidClone_Leaked",
+      `${when} with ${[...driver.clones].map((c) => c.label).join(", ")} not freed (NdisFreeCloneOidRequest); NDIS freed them`,
+      driver,
+    );
+  }
   if (driver.timers.size > 0) {
     runtime.violate(
       "Timer_LeakedAtUnload",
@@ -202,4 +230,5 @@ export function releaseAll(driver: DriverRecord): void {
   for (const config of [...driver.configs]) closeConfig(config);
   for (const timer of [...driver.timers]) freeTimer(timer);
   for (const item of [...driver.workItems]) freeWorkItem(item);
+  driver.clones.clear();
 }
