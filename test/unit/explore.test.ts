@@ -127,9 +127,11 @@ describe("what the explorer injects and found", () => {
         const run = await runOnce(race, passthrough, { kind: "random", seed }, { trace: true });
         if (!run.decisions.some((d) => d.label === site && d.pick === 1)) continue;
         injected++;
+        // The first injected act is chosen among others; a later one may run when it is the
+        // only task ready, which is not a choice and so not among the decisions.
         const acts = run.decisions.map((d) => d.chosen);
-        for (const act of injectedActs[site] ?? ["?"])
-          assert.ok(acts.includes(act), `${act} ran: ${acts.join(", ")}`);
+        const act = injectedActs[site]?.[0] ?? "?";
+        assert.ok(acts.includes(act), `${act} ran: ${acts.join(", ")}`);
         assert.equal(run.passed, true, run.failure ?? "");
       }
       assert.equal(injected, 3, `300 seeds injected ${site} at least 3 times`);
