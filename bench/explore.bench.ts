@@ -1,5 +1,5 @@
 /**
- * The explorer of `ndis verify` (src/verify/explore.ts, src/runtime/core/scheduler.ts):
+ * The explorer of `ndis verify` (src/verify/explore.ts, src/runtime/core/base/scheduler.ts):
  *
  *  1. Virtual time never waits: the same conformance scenarios, passthrough under the plain
  *     schedule, on the simulated scheduler's virtual time and on the same scheduler keeping

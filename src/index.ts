@@ -26,12 +26,7 @@ export {
 } from "./host/host.js";
 export { importModuleFile } from "./host/module-import.js";
 export { NdisError, type NdisErrorCode } from "./ndis/errors.js";
-export { type HostClock, ManualClock, realClock } from "./runtime/core/clock.js";
-export type {
-  DataPathCounters,
-  FrameEvent,
-  FrameListener,
-} from "./runtime/core/observe.js";
+export { type HostClock, ManualClock, realClock } from "./runtime/core/base/clock.js";
 export {
   type ChoicePoint,
   type ChoiceRecord,
@@ -44,8 +39,13 @@ export {
   type Strategy,
   seededRandom,
   type UncaughtError,
-} from "./runtime/core/scheduler.js";
-export type { TraceEvent, TraceListener } from "./runtime/core/trace.js";
+} from "./runtime/core/base/scheduler.js";
+export type { TraceEvent, TraceListener } from "./runtime/core/base/trace.js";
+export type {
+  DataPathCounters,
+  FrameEvent,
+  FrameListener,
+} from "./runtime/core/objects/records.js";
 export {
   type Severity,
   VERIFIER_RULES,

@@ -60,37 +60,43 @@ import {
   ndisVersionByRuntimeVersion,
   parseNdisVersion,
 } from "../ndis/version.js";
+import { type HostClock, realClock } from "../runtime/core/base/clock.js";
+import type { TraceListener } from "../runtime/core/base/trace.js";
+import { callDriver, describeThrown } from "../runtime/core/objects/context.js";
+import type {
+  AllocationSite,
+  Binding,
+  DataPathCounters,
+  DriverRecord,
+  FrameListener,
+  MiniportAdapter,
+  NdisRuntime,
+  PendingSite,
+  RegistryValue,
+} from "../runtime/core/objects/records.js";
+import { reclaimAtUnload } from "../runtime/core/objects/resources.js";
+import { DEFAULT_WATCHDOG_LIMITS, type WatchdogLimits } from "../runtime/core/policy/watchdog.js";
+import { Ndis } from "../runtime/core/runtime.js";
 import {
   createAdapter,
   initializeAdapter,
-  type MiniportAdapter,
   retireAdapter,
   shutdownAdapter,
-} from "../runtime/core/adapter.js";
+} from "../runtime/core/stack/adapter.js";
 import {
-  type Binding,
   bindingsOf,
   bindProtocol,
   createBinding,
   deliverPnPEvent,
   netPnPNotification,
   retireBinding,
-} from "../runtime/core/binding.js";
-import { type HostClock, realClock } from "../runtime/core/clock.js";
-import { callDriver, describeThrown } from "../runtime/core/context.js";
+} from "../runtime/core/stack/binding.js";
 import {
   createDriverRecord,
-  type DriverRecord,
   liveRegistrations,
-  type RegistryValue,
   retireDriver,
-} from "../runtime/core/driver.js";
-import type { DataPathCounters, FrameListener } from "../runtime/core/observe.js";
-import { issueNdisOid } from "../runtime/core/oid.js";
-import { reclaimAtUnload } from "../runtime/core/resources.js";
-import { type AllocationSite, NdisRuntime, type PendingSite } from "../runtime/core/runtime.js";
-import type { TraceListener } from "../runtime/core/trace.js";
-import { DEFAULT_WATCHDOG_LIMITS, type WatchdogLimits } from "../runtime/core/watchdog.js";
+} from "../runtime/core/stack/driver.js";
+import { issueNdisOid } from "../runtime/core/stack/oid.js";
 import { VERIFIER_MODES, type VerifierMode, type Violation } from "../verifier/violation.js";
 import { importModuleFile } from "./module-import.js";
 import { type BindingPath, type BindingPaths, Stacks } from "./stacks.js";
@@ -441,7 +447,7 @@ export class NdisHost {
         );
       }
     }
-    this.#runtime = new NdisRuntime({
+    this.#runtime = new Ndis({
       version: resolveVersion(options.ndisVersion),
       verifier,
       acceptDefaultHeaderType: options.acceptDefaultHeaderType === true,

@@ -27,19 +27,29 @@ import {
   NdisHaltDeviceSurpriseRemoved,
   NetEventQueryRemoveDevice,
 } from "../ndis/structs.js";
+import { callDriver } from "../runtime/core/objects/context.js";
+import type {
+  Binding,
+  DeviceInstance,
+  DriverRecord,
+  MiniportAdapter,
+  NdisRuntime,
+  PnpManager,
+  ProtocolDriverBlock,
+  RegistryValue,
+} from "../runtime/core/objects/records.js";
+import { bindingKey } from "../runtime/core/runtime.js";
 import {
   createAdapter,
   haltAdapter,
   initializeAdapter,
-  type MiniportAdapter,
   notifyDevicePnPEvent,
   pauseAdapter,
   restartAdapter,
   retireAdapter,
   waitForState,
-} from "../runtime/core/adapter.js";
+} from "../runtime/core/stack/adapter.js";
 import {
-  type Binding,
   bindingsOf,
   bindProtocol,
   createBinding,
@@ -50,18 +60,10 @@ import {
   retireBinding,
   unbindProtocol,
   waitForBinding,
-} from "../runtime/core/binding.js";
-import { callDriver } from "../runtime/core/context.js";
-import { reclaimFrom } from "../runtime/core/datapath.js";
-import type { DeviceInstance, PnpManager } from "../runtime/core/device-instance.js";
-import type { RegistryValue } from "../runtime/core/driver.js";
-import {
-  type DriverRecord,
-  type ProtocolDriverBlock,
-  retireDriver,
-} from "../runtime/core/driver.js";
-import { abortOids } from "../runtime/core/oid.js";
-import { bindingKey, type NdisRuntime } from "../runtime/core/runtime.js";
+} from "../runtime/core/stack/binding.js";
+import { reclaimFrom } from "../runtime/core/stack/datapath.js";
+import { retireDriver } from "../runtime/core/stack/driver.js";
+import { abortOids } from "../runtime/core/stack/oid.js";
 import { NdisBugCheckError } from "../verifier/violation.js";
 
 /** Which protocol binds to which adapter: every pair, or the listed ones. */

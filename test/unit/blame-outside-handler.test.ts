@@ -24,7 +24,7 @@ import {
   type NET_BUFFER_LIST,
   type Out,
 } from "../../src/index.js";
-import { describeThrown } from "../../src/runtime/core/context.js";
+import { describeThrown } from "../../src/runtime/core/objects/context.js";
 import { scriptedMiniport } from "../helpers/miniport.js";
 import { allocateNbls, nblPool } from "../helpers/nbl.js";
 import { scriptedProtocol } from "../helpers/protocol.js";

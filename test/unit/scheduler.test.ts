@@ -1,5 +1,5 @@
 /**
- * The simulated scheduler (src/runtime/core/scheduler.ts): what is ready runs in the order the
+ * The simulated scheduler (src/runtime/core/base/scheduler.ts): what is ready runs in the order the
  * strategy picks, time passes when nothing else can happen (or, a few times and not far, when the
  * strategy lets it), every
  * pick is recorded, and a recorded list replays the same run exactly. Faults are choices too,

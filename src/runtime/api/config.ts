@@ -25,16 +25,21 @@ import {
   NDIS_STATUS_SUCCESS,
 } from "../../ndis/status.js";
 import type { NDIS_HANDLE, Out } from "../../ndis/types.js";
-import { checkIrql, currentFrame } from "../core/context.js";
-import type { DriverRecord, RegistryValue } from "../core/driver.js";
+import { checkIrql, currentFrame } from "../core/objects/context.js";
 import {
   describeHandleArgument,
   handleDriver,
   handleRuntime,
   mintHandle,
   resolveHandle,
-} from "../core/handles.js";
-import { type ConfigRecord, closeConfig, type ResourceOwner } from "../core/resources.js";
+} from "../core/objects/handles.js";
+import type {
+  ConfigRecord,
+  DriverRecord,
+  RegistryValue,
+  ResourceOwner,
+} from "../core/objects/records.js";
+import { closeConfig } from "../core/objects/resources.js";
 import { bindingKey } from "../core/runtime.js";
 import { reportAtCaller } from "./lookup.js";
 import { enter } from "./trace.js";

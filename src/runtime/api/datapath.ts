@@ -11,8 +11,12 @@
 
 import type { NET_BUFFER_LIST } from "../../ndis/nbl.js";
 import type { NDIS_HANDLE } from "../../ndis/types.js";
-import type { MiniportAdapter } from "../core/adapter.js";
-import type { Binding } from "../core/binding.js";
+import type {
+  Binding,
+  MiniportAdapter,
+  NdisRuntime,
+  NetBufferListObject,
+} from "../core/objects/records.js";
 import {
   cancelSends,
   completeSends,
@@ -25,9 +29,7 @@ import {
   scanReturns,
   sendOnBinding,
   walkChain,
-} from "../core/datapath.js";
-import type { NetBufferListObject } from "../core/nbl.js";
-import type { NdisRuntime } from "../core/runtime.js";
+} from "../core/stack/datapath.js";
 import { miniportAdapterOf, openBindingOf, reportAtCaller } from "./lookup.js";
 
 /**

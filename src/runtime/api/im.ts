@@ -10,10 +10,9 @@ import {
   NDIS_STATUS_SUCCESS,
 } from "../../ndis/status.js";
 import type { NDIS_HANDLE, NDIS_STRING } from "../../ndis/types.js";
-import { checkIrql, currentFrame } from "../core/context.js";
-import type { MiniportDriverBlock } from "../core/driver.js";
-import { describeHandleArgument, handleRuntime, resolveHandle } from "../core/handles.js";
-import type { NdisRuntime } from "../core/runtime.js";
+import { checkIrql, currentFrame } from "../core/objects/context.js";
+import { describeHandleArgument, handleRuntime, resolveHandle } from "../core/objects/handles.js";
+import type { MiniportDriverBlock, NdisRuntime } from "../core/objects/records.js";
 import { enter } from "./trace.js";
 
 /** The IM miniport driver block behind DriverHandle, or null after reporting InvalidNdisHandle. */

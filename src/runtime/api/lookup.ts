@@ -3,17 +3,19 @@
  * calling, and turning a handle argument into the live object it must stand for.
  */
 import type { VerifierRuleId } from "../../verifier/rules.js";
-import type { MiniportAdapter } from "../core/adapter.js";
-import type { Binding } from "../core/binding.js";
-import { currentFrame } from "../core/context.js";
-import type { DriverRecord } from "../core/driver.js";
+import { currentFrame } from "../core/objects/context.js";
 import {
   describeHandleArgument,
   handleDriver,
   handleRuntime,
   resolveHandle,
-} from "../core/handles.js";
-import type { NdisRuntime } from "../core/runtime.js";
+} from "../core/objects/handles.js";
+import type {
+  Binding,
+  DriverRecord,
+  MiniportAdapter,
+  NdisRuntime,
+} from "../core/objects/records.js";
 
 /**
  * Reports `rule` against the calling driver, on `runtime` (or, when null, on the NDIS whose code

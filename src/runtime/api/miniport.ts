@@ -27,13 +27,11 @@ import {
   NetEventRestart,
 } from "../../ndis/structs.js";
 import type { NDIS_HANDLE } from "../../ndis/types.js";
-import type { MiniportAdapter } from "../core/adapter.js";
-import { checkGeneralAttributes, checkRegistrationAttributes } from "../core/attributes.js";
-import { bindingsOf, deliverPnPEvent } from "../core/binding.js";
-import { checkIrql, currentFrame, describeThrown, type Frame } from "../core/context.js";
-import type { DriverRecord } from "../core/driver.js";
-import { describeHandleArgument, handleRuntime, resolveHandle } from "../core/handles.js";
-import type { NdisRuntime } from "../core/runtime.js";
+import { checkGeneralAttributes, checkRegistrationAttributes } from "../core/base/attributes.js";
+import { checkIrql, currentFrame, describeThrown, type Frame } from "../core/objects/context.js";
+import { describeHandleArgument, handleRuntime, resolveHandle } from "../core/objects/handles.js";
+import type { DriverRecord, MiniportAdapter, NdisRuntime } from "../core/objects/records.js";
+import { bindingsOf, deliverPnPEvent } from "../core/stack/binding.js";
 import { enter } from "./trace.js";
 
 /** The adapter behind a miniport adapter handle, or null after reporting InvalidNdisHandle. */

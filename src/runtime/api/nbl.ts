@@ -29,16 +29,14 @@ import {
   NDIS_STATUS_SUCCESS,
 } from "../../ndis/status.js";
 import type { NDIS_HANDLE, Out } from "../../ndis/types.js";
-import type { MiniportAdapter } from "../core/adapter.js";
-import { currentFrame } from "../core/context.js";
-import type { DriverRecord } from "../core/driver.js";
+import { currentFrame } from "../core/objects/context.js";
 import {
   describeHandleArgument,
   handleDriver,
   handleRuntime,
   mintHandle,
   resolveHandle,
-} from "../core/handles.js";
+} from "../core/objects/handles.js";
 import {
   advance,
   chainBytes,
@@ -46,17 +44,19 @@ import {
   initNetBuffer,
   initNetBufferList,
   isAlignedContextSize,
+  popContext,
+  pushContext,
+  releasePool,
+  retreat,
+} from "../core/objects/nbl.js";
+import type { DriverRecord, MiniportAdapter, NdisRuntime } from "../core/objects/records.js";
+import {
   MdlObject,
   type NblPool,
   type NbPool,
   NetBufferListObject,
   NetBufferObject,
-  popContext,
-  pushContext,
-  releasePool,
-  retreat,
-} from "../core/nbl.js";
-import type { NdisRuntime } from "../core/runtime.js";
+} from "../core/objects/records.js";
 import { reportAtCaller } from "./lookup.js";
 import { enter } from "./trace.js";
 

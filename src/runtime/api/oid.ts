@@ -23,10 +23,11 @@ import {
   NDIS_STATUS_SUCCESS,
 } from "../../ndis/status.js";
 import type { NDIS_HANDLE, Out } from "../../ndis/types.js";
-import { currentFrame } from "../core/context.js";
-import { resolveHandle } from "../core/handles.js";
-import { answerFromNdis, cancelOid, completeOid, isInFlight, issueOid } from "../core/oid.js";
-import { type CloneRecord, resourceLabel, resourceOwnerOf } from "../core/resources.js";
+import { currentFrame } from "../core/objects/context.js";
+import { resolveHandle } from "../core/objects/handles.js";
+import type { CloneRecord } from "../core/objects/records.js";
+import { resourceLabel, resourceOwnerOf } from "../core/objects/resources.js";
+import { answerFromNdis, cancelOid, completeOid, isInFlight, issueOid } from "../core/stack/oid.js";
 import { miniportAdapterOf, openBindingOf, reportBadHandle } from "./lookup.js";
 import { enter } from "./trace.js";
 

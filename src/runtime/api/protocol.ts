@@ -15,21 +15,20 @@ import {
 } from "../../ndis/status.js";
 import type { NDIS_OPEN_PARAMETERS, NET_PNP_EVENT_NOTIFICATION } from "../../ndis/structs.js";
 import type { NDIS_HANDLE, Out } from "../../ndis/types.js";
-import {
-  type Binding,
-  completeBind,
-  completeOpenOrClose,
-  completePnPEvent,
-  openBinding,
-} from "../core/binding.js";
-import { checkIrql, currentFrame, describeThrown } from "../core/context.js";
+import { checkIrql, currentFrame, describeThrown } from "../core/objects/context.js";
 import {
   describeHandleArgument,
   handleRuntime,
   resolveHandle,
   revokeHandle,
-} from "../core/handles.js";
-import type { NdisRuntime } from "../core/runtime.js";
+} from "../core/objects/handles.js";
+import type { Binding, NdisRuntime } from "../core/objects/records.js";
+import {
+  completeBind,
+  completeOpenOrClose,
+  completePnPEvent,
+  openBinding,
+} from "../core/stack/binding.js";
 import { enter } from "./trace.js";
 
 type Token = "bindContext" | "handle" | "unbindContext";

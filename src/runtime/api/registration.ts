@@ -41,23 +41,25 @@ import {
   type EntryPoint,
   type MiniportCharacteristicsCopy,
   type ProtocolCharacteristicsCopy,
-} from "../core/characteristics.js";
-import { callDriver, checkIrql, currentFrame, describeThrown } from "../core/context.js";
-import {
-  addMiniportDriver,
-  addProtocolDriver,
-  type MiniportDriverBlock,
-  type ProtocolDriverBlock,
-  removeMiniportDriver,
-  removeProtocolDriver,
-} from "../core/driver.js";
+} from "../core/base/characteristics.js";
+import { callDriver, checkIrql, currentFrame, describeThrown } from "../core/objects/context.js";
 import {
   describeHandleArgument,
   handleRuntime,
   resolveDriverObject,
   resolveHandle,
-} from "../core/handles.js";
-import type { NdisRuntime } from "../core/runtime.js";
+} from "../core/objects/handles.js";
+import type {
+  MiniportDriverBlock,
+  NdisRuntime,
+  ProtocolDriverBlock,
+} from "../core/objects/records.js";
+import {
+  addMiniportDriver,
+  addProtocolDriver,
+  removeMiniportDriver,
+  removeProtocolDriver,
+} from "../core/stack/driver.js";
 import { enter } from "./trace.js";
 
 function isOut(value: unknown): value is Out<NDIS_HANDLE> {

@@ -10,8 +10,8 @@ import {
   NDIS_STATUS_INDICATION_REVISION_1,
 } from "../../ndis/structs.js";
 import type { NDIS_HANDLE } from "../../ndis/types.js";
-import type { MiniportAdapter } from "../core/adapter.js";
-import { callHandler, currentFrame } from "../core/context.js";
+import { callHandler, currentFrame } from "../core/objects/context.js";
+import type { MiniportAdapter } from "../core/objects/records.js";
 import { miniportAdapterOf } from "./lookup.js";
 
 /**

@@ -6,7 +6,7 @@
  */
 import { DISPATCH_LEVEL, irqlToString, type KIRQL, PASSIVE_LEVEL } from "../../ndis/irql.js";
 import type { NDIS_SPIN_LOCK } from "../../ndis/types.js";
-import { currentFrame } from "../core/context.js";
+import { currentFrame } from "../core/objects/context.js";
 
 interface LockState {
   held: boolean;

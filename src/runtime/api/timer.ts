@@ -18,21 +18,16 @@ import {
   NDIS_TIMER_CHARACTERISTICS_REVISION_1,
 } from "../../ndis/timer.js";
 import type { NDIS_HANDLE, Out } from "../../ndis/types.js";
-import { callDriver, checkIrql } from "../core/context.js";
+import { callDriver, checkIrql } from "../core/objects/context.js";
 import {
   describeHandleArgument,
   handleDriver,
   handleRuntime,
   mintHandle,
   resolveHandle,
-} from "../core/handles.js";
-import {
-  freeTimer,
-  resourceLabel,
-  resourceOwnerOf,
-  stopTimer,
-  type TimerRecord,
-} from "../core/resources.js";
+} from "../core/objects/handles.js";
+import type { TimerRecord } from "../core/objects/records.js";
+import { freeTimer, resourceLabel, resourceOwnerOf, stopTimer } from "../core/objects/resources.js";
 import { reportAtCaller } from "./lookup.js";
 import { enter } from "./trace.js";
 

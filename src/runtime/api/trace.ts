@@ -1,8 +1,7 @@
 /** Tracing of DDI calls, shared by every entry point. */
 import type { NDIS_STATUS } from "../../ndis/status.js";
-import { currentFrame } from "../core/context.js";
-import type { DriverRecord } from "../core/driver.js";
-import type { NdisRuntime } from "../core/runtime.js";
+import { currentFrame } from "../core/objects/context.js";
+import type { DriverRecord, NdisRuntime } from "../core/objects/records.js";
 
 /** Traces a DDI call; the returned function traces its return and hands back the status. */
 export function enter(

@@ -1,6 +1,6 @@
 /** NdisGetVersion. */
 import { NDIS_LATEST_RUNTIME_VERSION } from "../../ndis/version.js";
-import { currentFrame } from "../core/context.js";
+import { currentFrame } from "../core/objects/context.js";
 
 /**
  * NdisGetVersion: the running NDIS version as `(major << 16) | minor` — the version of the host

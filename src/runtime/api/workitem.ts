@@ -6,21 +6,16 @@
  */
 import { DISPATCH_LEVEL, PASSIVE_LEVEL } from "../../ndis/irql.js";
 import type { NDIS_HANDLE } from "../../ndis/types.js";
-import { callDriver, checkIrql } from "../core/context.js";
+import { callDriver, checkIrql } from "../core/objects/context.js";
 import {
   describeHandleArgument,
   handleDriver,
   handleRuntime,
   mintHandle,
   resolveHandle,
-} from "../core/handles.js";
-import {
-  freeWorkItem,
-  resourceLabel,
-  resourceOwnerOf,
-  type WorkItemRecord,
-  type WorkItemRoutine,
-} from "../core/resources.js";
+} from "../core/objects/handles.js";
+import type { WorkItemRecord, WorkItemRoutine } from "../core/objects/records.js";
+import { freeWorkItem, resourceLabel, resourceOwnerOf } from "../core/objects/resources.js";
 import { reportAtCaller } from "./lookup.js";
 import { enter } from "./trace.js";
 

@@ -2,6 +2,9 @@
  * One emulated NDIS: the drivers it has loaded, the verifier's policy and findings, the trace and
  * the fault plan. The host owns one; DDI functions find it through the handle or DRIVER_OBJECT
  * they are given, or through the call context of the driver code that calls them.
+ *
+ * The top of core: `Ndis` composes the layers below it (base → objects → stack → policy) and is
+ * the one implementation of the `NdisRuntime` interface through which they see it.
  */
 import type { NdisVersionInfo } from "../../ndis/version.js";
 import type { VerifierRuleId } from "../../verifier/rules.js";
@@ -12,34 +15,22 @@ import {
   type VerifierMode,
   type Violation,
 } from "../../verifier/violation.js";
-import type { MiniportAdapter } from "./adapter.js";
-import type { Binding } from "./binding.js";
-import type { HostClock } from "./clock.js";
-import { currentFrame, driverOnStack } from "./context.js";
-import type { DeviceInstance, PnpManager } from "./device-instance.js";
-import type { DriverRecord, RegistryValue } from "./driver.js";
-import type { FrameListener } from "./observe.js";
-import { describeEvent, type TraceEvent, type TraceListener } from "./trace.js";
-import { Watchdog, type WatchdogLimits } from "./watchdog.js";
-
-/** The places where NDIS allocates and where a test can make the allocation fail. */
-export type AllocationSite =
-  | "NdisMRegisterMiniportDriver"
-  | "NdisRegisterProtocolDriver"
-  | "NdisAllocateNetBufferListPool"
-  | "NdisAllocateNetBufferPool"
-  | "NdisAllocateNetBufferList"
-  | "NdisAllocateNetBuffer"
-  | "NdisAllocateMdl"
-  | "NdisAllocateNetBufferListContext"
-  | "NdisRetreatNetBufferDataStart"
-  | "NdisAllocateCloneOidRequest"
-  | "NdisOpenConfigurationEx"
-  | "NdisAllocateTimerObject"
-  | "NdisAllocateIoWorkItem";
-
-/** Calls NDIS may complete asynchronously, and that a test can make pend. */
-export type PendingSite = "NdisOpenAdapterEx" | "NdisCloseAdapterEx";
+import type { HostClock } from "./base/clock.js";
+import { describeEvent, type TraceEvent, type TraceListener } from "./base/trace.js";
+import { currentFrame, driverOnStack } from "./objects/context.js";
+import type {
+  AllocationSite,
+  Binding,
+  DeviceInstance,
+  DriverRecord,
+  FrameListener,
+  MiniportAdapter,
+  NdisRuntime,
+  PendingSite,
+  PnpManager,
+  RegistryValue,
+} from "./objects/records.js";
+import { Watchdog, type WatchdogLimits } from "./policy/watchdog.js";
 
 /** Control-path events the flight recorder keeps… */
 const RECORDER_SIZE = 64;
@@ -58,7 +49,7 @@ export interface RuntimeOptions {
   readonly watchdogs: WatchdogLimits;
 }
 
-export class NdisRuntime {
+export class Ndis implements NdisRuntime {
   readonly version: NdisVersionInfo;
   readonly verifierMode: VerifierMode;
   readonly acceptDefaultHeaderType: boolean;

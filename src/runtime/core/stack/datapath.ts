@@ -13,20 +13,17 @@
  * restored between receivers); the NBL goes back to the miniport after the last of them returns.
  */
 
-import { NDIS_RECEIVE_FLAGS_RESOURCES, type NET_BUFFER_LIST } from "../../ndis/nbl.js";
+import { NDIS_RECEIVE_FLAGS_RESOURCES, type NET_BUFFER_LIST } from "../../../ndis/nbl.js";
 import {
   type NDIS_STATUS,
   NDIS_STATUS_FAILURE,
   NDIS_STATUS_PAUSED,
   NDIS_STATUS_SEND_ABORTED,
-} from "../../ndis/status.js";
-import type { MiniportAdapter } from "./adapter.js";
-import type { Binding } from "./binding.js";
-import { callHandler, currentFrame } from "./context.js";
-import type { DriverRecord } from "./driver.js";
-import { NetBufferListObject } from "./nbl.js";
+} from "../../../ndis/status.js";
+import { callHandler, currentFrame } from "../objects/context.js";
+import type { Binding, DriverRecord, MiniportAdapter, NdisRuntime } from "../objects/records.js";
+import { NetBufferListObject } from "../objects/records.js";
 import { observeCompletion, observeReceive, observeRefused, observeSend } from "./observe.js";
-import type { NdisRuntime } from "./runtime.js";
 
 type SendHandler = (context: unknown, nbl: NET_BUFFER_LIST, port: number, flags: number) => void;
 type CompleteHandler = (context: unknown, nbl: NET_BUFFER_LIST, flags: number) => void;

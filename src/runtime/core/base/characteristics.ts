@@ -19,25 +19,25 @@ import {
   MINIPORT_HANDLER_SLOTS,
   type MiniportHandlerName,
   NDIS_INTERMEDIATE_DRIVER,
-} from "../../ndis/miniport.js";
+} from "../../../ndis/miniport.js";
 import {
   type NDIS_OBJECT_HEADER,
   NDIS_OBJECT_TYPE_DEFAULT,
   NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS,
   NDIS_OBJECT_TYPE_PROTOCOL_DRIVER_CHARACTERISTICS,
   ndisObjectTypeToString,
-} from "../../ndis/object-header.js";
+} from "../../../ndis/object-header.js";
 import {
   PROTOCOL_CHARACTERISTICS_SIZES,
   PROTOCOL_HANDLER_SLOTS,
   type ProtocolHandlerName,
-} from "../../ndis/protocol.js";
+} from "../../../ndis/protocol.js";
 import {
   NDIS_STATUS_BAD_CHARACTERISTICS,
   NDIS_STATUS_BAD_VERSION,
   NDIS_STATUS_FAILURE,
-} from "../../ndis/status.js";
-import { type NdisVersionInfo, ndisVersionByMinor } from "../../ndis/version.js";
+} from "../../../ndis/status.js";
+import { type NdisVersionInfo, ndisVersionByMinor } from "../../../ndis/version.js";
 import { type Checked, Reject, readField, runCheck } from "./struct-reader.js";
 
 export type { Checked };

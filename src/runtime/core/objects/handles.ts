@@ -3,13 +3,20 @@
  * record and takes it back (revokes it) when the object goes away, so a stale handle is told
  * apart from a live one.
  */
-import type { DRIVER_OBJECT, NDIS_HANDLE } from "../../ndis/types.js";
-import type { MiniportAdapter } from "./adapter.js";
-import type { Binding } from "./binding.js";
-import type { DriverRecord, MiniportDriverBlock, ProtocolDriverBlock } from "./driver.js";
-import type { NblPool, NbPool } from "./nbl.js";
-import type { ConfigRecord, TimerRecord, WorkItemRecord } from "./resources.js";
-import type { NdisRuntime } from "./runtime.js";
+import type { DRIVER_OBJECT, NDIS_HANDLE } from "../../../ndis/types.js";
+import type {
+  Binding,
+  ConfigRecord,
+  DriverRecord,
+  MiniportAdapter,
+  MiniportDriverBlock,
+  NblPool,
+  NbPool,
+  NdisRuntime,
+  ProtocolDriverBlock,
+  TimerRecord,
+  WorkItemRecord,
+} from "./records.js";
 
 /** What a handle can stand for. */
 export type HandleTarget =

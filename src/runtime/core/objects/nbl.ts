@@ -15,184 +15,20 @@
 import {
   type MDL,
   MEMORY_ALLOCATION_ALIGNMENT,
-  NDIS_CONTEXT_CELL_SIZE,
-  NDIS_NBL_INFO_SLOTS,
   type NET_BUFFER,
   type NET_BUFFER_LIST,
-  type NET_BUFFER_LIST_CONTEXT,
-} from "../../ndis/nbl.js";
-import { type NDIS_STATUS, NDIS_STATUS_SUCCESS } from "../../ndis/status.js";
-import type { NDIS_HANDLE } from "../../ndis/types.js";
-import type { MiniportAdapter } from "./adapter.js";
-import type { Binding } from "./binding.js";
-import type { DriverRecord } from "./driver.js";
+} from "../../../ndis/nbl.js";
+import { NDIS_STATUS_SUCCESS } from "../../../ndis/status.js";
 import { revokeHandle } from "./handles.js";
-import type { NdisRuntime } from "./runtime.js";
-
-/** An MDL NDIS created (NdisAllocateMdl, pool data, retreat). */
-export class MdlObject implements MDL {
-  Next: MDL | null = null;
-  readonly MappedSystemVa: Uint8Array;
-  readonly ByteCount: number;
-  /** Who made it: NdisAllocateMdl, a pool (goes with its NB), a retreat, a partial MDL. */
-  readonly origin: "driver" | "pool" | "retreat" | "partial";
-  freed = false;
-  /** For a retreat MDL: the chain it displaced, to put back when an advance frees it. */
-  restore: RetreatRestore | null = null;
-
-  /** The NDIS that made it, for reports about it. */
-  readonly runtime: NdisRuntime;
-
-  constructor(runtime: NdisRuntime, buffer: Uint8Array, origin: MdlObject["origin"]) {
-    this.runtime = runtime;
-    this.MappedSystemVa = buffer;
-    this.ByteCount = buffer.length;
-    this.origin = origin;
-  }
-}
-
-interface RetreatRestore {
-  /** The NB's MdlChain before the retreat. */
-  readonly chain: MDL | null;
-  /** The NB's DataOffset before the retreat: where the displaced chain's used data starts. */
-  readonly skipped: number;
-}
-
-/** NET_BUFFER_LIST_CONTEXT block. */
-export class ContextBlock implements NET_BUFFER_LIST_CONTEXT {
-  /** Written only by NDIS: when a freed block is reused (see NetBufferListObject.spareContext). */
-  Next: NET_BUFFER_LIST_CONTEXT | null;
-  readonly Size: number;
-  /** True for the block the pool reserves with every NBL; it is never given back. */
-  readonly reserved: boolean;
-  readonly ContextData: unknown[];
-  Offset: number;
-
-  constructor(next: NET_BUFFER_LIST_CONTEXT | null, size: number, reserved: boolean) {
-    this.Next = next;
-    this.Size = size;
-    this.reserved = reserved;
-    this.ContextData = new Array<unknown>(size / NDIS_CONTEXT_CELL_SIZE).fill(undefined);
-    this.Offset = size;
-  }
-}
-
-export class NetBufferObject implements NET_BUFFER {
-  Next: NET_BUFFER | null = null;
-  CurrentMdl: MDL | null = null;
-  CurrentMdlOffset = 0;
-  DataLength = 0;
-  MdlChain: MDL | null = null;
-  DataOffset = 0;
-  ChecksumBias = 0;
-  readonly ProtocolReserved: unknown[] = [null, null, null, null, null, null];
-  readonly MiniportReserved: unknown[] = [null, null, null, null];
-  allocated = false;
-  poisoned = false;
-  readonly pool: NbPool | NblPool;
-  readonly NdisPoolHandle: NDIS_HANDLE;
-  /** The MDL and buffer the pool gives with this NB (DataSize), else null. */
-  readonly poolMdl: MdlObject | null;
-  /** True when the NB comes with an NBL and goes with it. */
-  readonly withNbl: boolean;
-
-  constructor(pool: NbPool | NblPool, poolMdl: MdlObject | null, withNbl: boolean) {
-    this.pool = pool;
-    this.NdisPoolHandle = pool.handle;
-    this.poolMdl = poolMdl;
-    this.withNbl = withNbl;
-  }
-}
-
-export class NetBufferListObject implements NET_BUFFER_LIST {
-  Next: NET_BUFFER_LIST | null = null;
-  FirstNetBuffer: NET_BUFFER | null = null;
-  Context: NET_BUFFER_LIST_CONTEXT | null = null;
-  ParentNetBufferList: NET_BUFFER_LIST | null = null;
-  readonly ProtocolReserved: unknown[] = [null, null, null, null];
-  readonly MiniportReserved: unknown[] = [null, null];
-  Scratch: unknown = null;
-  SourceHandle: NDIS_HANDLE | null = null;
-  NblFlags = 0;
-  ChildRefCount = 0;
-  Flags = 0;
-  Status: NDIS_STATUS = NDIS_STATUS_SUCCESS;
-  readonly NetBufferListInfo: unknown[] = new Array<unknown>(NDIS_NBL_INFO_SLOTS).fill(null);
-  allocated = false;
-  poisoned = false;
-  /** The driver that holds the NBL now. */
-  owner: DriverRecord | null = null;
-  /** The bindings it was sent on and not yet completed to, innermost last. */
-  readonly sendPath: Binding[] = [];
-  /** The adapters that indicated it and have not had it back, innermost last… */
-  readonly recvAdapters: MiniportAdapter[] = [];
-  /** …and, for each, the binding(s) holding the indication. */
-  readonly recvHolders: (Binding | Binding[] | null)[] = [];
-  /** NDIS's mark while it walks a chain (to find cycles without allocating). */
-  stamp = 0;
-  /** Times NDIS handed it to a MiniportSendNetBufferLists (the send watchdog tells sends apart). */
-  sendCount = 0;
-  /**
-   * The last context block freed off this NBL, kept for the next allocation of the same size: an
-   * IM stamping every NBL it forwards allocates no block in steady state.
-   */
-  spareContext: ContextBlock | null = null;
-  /** The context block the pool reserves (ContextSize), or null. */
-  readonly reservedContext: ContextBlock | null;
-  readonly pool: NblPool;
-  readonly NdisPoolHandle: NDIS_HANDLE;
-  /** The NB the pool gives with this NBL (fAllocateNetBuffer), or null. */
-  readonly poolNb: NetBufferObject | null;
-
-  constructor(pool: NblPool, poolNb: NetBufferObject | null) {
-    this.pool = pool;
-    this.NdisPoolHandle = pool.handle;
-    this.poolNb = poolNb;
-    const size = pool.params.ContextSize;
-    this.reservedContext = size > 0 ? new ContextBlock(null, size, true) : null;
-  }
-}
-
-export interface NblPoolParams {
-  readonly ProtocolId: number;
-  readonly fAllocateNetBuffer: boolean;
-  readonly ContextSize: number;
-  readonly PoolTag: number;
-  readonly DataSize: number;
-  readonly verify: boolean;
-}
-
-export interface NbPoolParams {
-  readonly PoolTag: number;
-  readonly DataSize: number;
-  readonly verify: boolean;
-}
-
-interface PoolBase {
-  readonly driver: DriverRecord;
-  /** The adapter whose MiniportAdapterHandle allocated the pool (freed by the end of its halt). */
-  readonly adapter: MiniportAdapter | null;
-  /** What the pool was allocated with, for reports. */
-  readonly label: string;
-  handle: NDIS_HANDLE;
-  /** Objects allocated and not yet freed. */
-  outstanding: number;
-  freed: boolean;
-}
-
-export interface NblPool extends PoolBase {
-  readonly kind: "nbl-pool";
-  readonly params: NblPoolParams;
-  readonly free: NetBufferListObject[];
-  /** Every NBL the pool ever made (made once, reused), so NDIS can find those a stopped driver holds. */
-  readonly all: NetBufferListObject[];
-}
-
-export interface NbPool extends PoolBase {
-  readonly kind: "nb-pool";
-  readonly params: NbPoolParams;
-  readonly free: NetBufferObject[];
-}
+import type { DriverRecord } from "./records.js";
+import {
+  ContextBlock,
+  MdlObject,
+  type NblPool,
+  type NbPool,
+  type NetBufferListObject,
+  type NetBufferObject,
+} from "./records.js";
 
 /** Positions `CurrentMdl`/`CurrentMdlOffset` at byte `DataOffset` of the chain. */
 export function locateCurrentMdl(nb: NET_BUFFER): void {

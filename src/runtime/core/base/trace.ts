@@ -1,5 +1,5 @@
 /** The DDI call trace: every call a driver makes into NDIS and every handler NDIS calls. */
-import { type NDIS_STATUS, ndisStatusToString } from "../../ndis/status.js";
+import { type NDIS_STATUS, ndisStatusToString } from "../../../ndis/status.js";
 
 export interface TraceEvent {
   /** Increases by one per event of a host. */
@@ -34,4 +34,42 @@ export function describeEvent(event: TraceEvent): string {
   const detail = event.detail === undefined ? "" : ` ${event.detail}`;
   if (event.kind === "state") return `${indent}· ${event.name}${detail}`;
   return `${indent}${event.phase === "call" ? "→" : "←"} ${event.name}${who}${detail}${status}`;
+}
+
+/** One property of a thrown value, or undefined when reading it throws (a getter, a Proxy). */
+function readSafely(value: object, key: string): unknown {
+  try {
+    return (value as Record<string, unknown>)[key];
+  } catch {
+    return undefined;
+  }
+}
+
+/** `String(value)`, or null when that throws (no toString, a throwing one, a revoked Proxy). */
+function stringSafely(value: unknown): string | null {
+  try {
+    return String(value);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * `TypeError: boom` or a short rendering of a thrown non-error. Never throws, whatever was thrown:
+ * `Object.create(null)`, an object whose toString throws, a Proxy whose every trap throws.
+ */
+export function describeThrown(value: unknown): string {
+  let isError = false;
+  try {
+    isError = value instanceof Error;
+  } catch {
+    // A Proxy whose getPrototypeOf trap throws: not an Error we can read.
+  }
+  if (isError) {
+    const name = readSafely(value as object, "name");
+    const message = readSafely(value as object, "message");
+    return `${typeof name === "string" ? name : "Error"}: ${typeof message === "string" ? message : "(unreadable message)"}`;
+  }
+  const text = stringSafely(value);
+  return `a thrown ${typeof value}${text === null ? " that cannot be turned into a string" : ` (${text})`}`;
 }

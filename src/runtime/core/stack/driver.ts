@@ -3,78 +3,28 @@
  * successful registration creates (NDIS's NDIS_M_DRIVER_BLOCK / protocol block).
  */
 
-import type { DRIVER_OBJECT, NDIS_HANDLE } from "../../ndis/types.js";
-import type { NdisVersionInfo } from "../../ndis/version.js";
-import type { Violation } from "../../verifier/violation.js";
-import { type MiniportAdapter, retireAdapter } from "./adapter.js";
+import type { DRIVER_OBJECT, NDIS_HANDLE } from "../../../ndis/types.js";
+import type { NdisVersionInfo } from "../../../ndis/version.js";
 import type {
   MiniportCharacteristicsCopy,
   ProtocolCharacteristicsCopy,
-} from "./characteristics.js";
-import { createDriverObject, mintHandle, retireDriverObject, revokeHandle } from "./handles.js";
-import { type NblPool, type NbPool, releasePool } from "./nbl.js";
+} from "../base/characteristics.js";
 import {
-  type CloneRecord,
-  type ConfigRecord,
-  releaseAll,
-  type TimerRecord,
-  type WorkItemRecord,
-} from "./resources.js";
-import type { NdisRuntime } from "./runtime.js";
-
-/** A registry value: REG_DWORD, REG_SZ, REG_MULTI_SZ or REG_BINARY. */
-export type RegistryValue = number | string | readonly string[] | Uint8Array;
-
-export interface DriverRecord {
-  readonly runtime: NdisRuntime;
-  /** The service name (`passthrough`). */
-  readonly name: string;
-  readonly driverObject: DRIVER_OBJECT;
-  /** `\Registry\Machine\System\CurrentControlSet\Services\<name>` */
-  readonly registryPath: string;
-  readonly registry: ReadonlyMap<string, RegistryValue>;
-  state: "loading" | "loaded" | "unloading";
-  /** The violation that stopped this driver in strict mode; NDIS calls it no more. */
-  crashed: Violation | null;
-  readonly miniportDrivers: MiniportDriverBlock[];
-  readonly protocolDrivers: ProtocolDriverBlock[];
-  /** NET_BUFFER_LIST and NET_BUFFER pools the driver allocated and has not freed. */
-  readonly pools: Set<NblPool | NbPool>;
-  /** Configuration handles the driver opened and has not closed. */
-  readonly configs: Set<ConfigRecord>;
-  /** Timer objects the driver allocated and has not freed. */
-  readonly timers: Set<TimerRecord>;
-  /** I/O work items the driver allocated and has not freed. */
-  readonly workItems: Set<WorkItemRecord>;
-  /** OID requests the driver cloned (NdisAllocateCloneOidRequest) and has not freed. */
-  readonly clones: Set<CloneRecord>;
-}
-
-interface DriverBlockBase {
-  readonly driver: DriverRecord;
-  readonly handle: NDIS_HANDLE;
-  /** The MiniportDriverContext / ProtocolDriverContext the driver passed. */
-  readonly context: unknown;
-  readonly version: NdisVersionInfo;
-  /** True only while NDIS runs the driver's SetOptions handler for this registration. */
-  inSetOptions: boolean;
-  /** Tables given to NdisSetOptionalHandlers, by NDIS_OBJECT_TYPE. */
-  readonly optionalHandlers: Map<number, Readonly<Record<string, unknown>>>;
-}
-
-export interface MiniportDriverBlock extends DriverBlockBase {
-  readonly kind: "miniport-driver";
-  readonly chars: MiniportCharacteristicsCopy;
-  associatedProtocol: ProtocolDriverBlock | null;
-  /** The adapters NDIS created for this registration, oldest first. */
-  readonly adapters: MiniportAdapter[];
-}
-
-export interface ProtocolDriverBlock extends DriverBlockBase {
-  readonly kind: "protocol-driver";
-  readonly chars: ProtocolCharacteristicsCopy;
-  associatedMiniport: MiniportDriverBlock | null;
-}
+  createDriverObject,
+  mintHandle,
+  retireDriverObject,
+  revokeHandle,
+} from "../objects/handles.js";
+import { releasePool } from "../objects/nbl.js";
+import type {
+  DriverRecord,
+  MiniportDriverBlock,
+  NdisRuntime,
+  ProtocolDriverBlock,
+  RegistryValue,
+} from "../objects/records.js";
+import { releaseAll } from "../objects/resources.js";
+import { retireAdapter } from "./adapter.js";
 
 export function createDriverRecord(
   runtime: NdisRuntime,

@@ -23,8 +23,8 @@
  * the real clock's timer alone never keeps a process alive. A report names what is still
  * outstanding, NBL by NBL, the way `!ndiskd.pendingnbls` lists them.
  */
-import type { NET_BUFFER_LIST } from "../../ndis/nbl.js";
-import { ndisOidToString } from "../../ndis/oid.js";
+import type { NET_BUFFER_LIST } from "../../../ndis/nbl.js";
+import { ndisOidToString } from "../../../ndis/oid.js";
 import {
   NetEventCancelRemoveDevice,
   NetEventIMReEnableDevice,
@@ -32,13 +32,15 @@ import {
   NetEventQueryRemoveDevice,
   NetEventReconfigure,
   NetEventSetPower,
-} from "../../ndis/structs.js";
-import type { VerifierRuleId } from "../../verifier/rules.js";
-import type { MiniportAdapter } from "./adapter.js";
-import type { Binding } from "./binding.js";
-import type { DriverRecord } from "./driver.js";
-import type { NetBufferListObject } from "./nbl.js";
-import type { NdisRuntime } from "./runtime.js";
+} from "../../../ndis/structs.js";
+import type { VerifierRuleId } from "../../../verifier/rules.js";
+import type {
+  Binding,
+  DriverRecord,
+  MiniportAdapter,
+  NdisRuntime,
+  NetBufferListObject,
+} from "../objects/records.js";
 
 export interface WatchdogLimits {
   /** MiniportPause pending longer than this is reported. Default 10 000 ms. */

@@ -3,8 +3,8 @@
  * turned into a rejection with the status the calling DDI returns for unreadable input, and the
  * first failed check ending the whole read.
  */
-import type { NDIS_STATUS } from "../../ndis/status.js";
-import { describeThrown } from "./context.js";
+import type { NDIS_STATUS } from "../../../ndis/status.js";
+import { describeThrown } from "./trace.js";
 
 /** The result of checking a structure: its copy, or the status and the reason it was refused. */
 export type Checked<T> =

@@ -8,9 +8,9 @@ import {
   NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2,
   NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
   NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_2,
-} from "../../ndis/adapter.js";
-import { NDIS_STATUS_BAD_VERSION, NDIS_STATUS_INVALID_PARAMETER } from "../../ndis/status.js";
-import type { NdisVersionInfo } from "../../ndis/version.js";
+} from "../../../ndis/adapter.js";
+import { NDIS_STATUS_BAD_VERSION, NDIS_STATUS_INVALID_PARAMETER } from "../../../ndis/status.js";
+import type { NdisVersionInfo } from "../../../ndis/version.js";
 import { type Checked, Reject, readField, runCheck } from "./struct-reader.js";
 
 export interface RegistrationAttributesCopy {

@@ -4,27 +4,10 @@
  * crosses an adapter's edge. Nothing here runs unless `runtime.observing` is set, so a plain data
  * path pays one boolean test per call.
  */
-import type { NET_BUFFER, NET_BUFFER_LIST } from "../../ndis/nbl.js";
-import { NDIS_STATUS_SUCCESS } from "../../ndis/status.js";
-import type { MiniportAdapter } from "./adapter.js";
-import type { Binding } from "./binding.js";
-import { dataBuffer } from "./nbl.js";
-
-/** Counters of one adapter or one binding. Packets are NET_BUFFERs (frames). */
-export interface DataPathCounters {
-  /** Frames handed to MiniportSendNetBufferLists (through this binding / to this adapter). */
-  sentPackets: number;
-  sentBytes: number;
-  /** Frames whose NBL was completed with a status other than SUCCESS. */
-  sendErrors: number;
-  /** Frames completed at once with NDIS_STATUS_PAUSED (binding or adapter not Running). */
-  sendsRefused: number;
-  /** Frames indicated (by this adapter / to this binding). */
-  receivedPackets: number;
-  receivedBytes: number;
-  /** Frames an adapter indicated while no binding was Running to take them. */
-  receiveDrops: number;
-}
+import type { NET_BUFFER, NET_BUFFER_LIST } from "../../../ndis/nbl.js";
+import { NDIS_STATUS_SUCCESS } from "../../../ndis/status.js";
+import { dataBuffer } from "../objects/nbl.js";
+import type { Binding, DataPathCounters, FrameEvent, MiniportAdapter } from "../objects/records.js";
 
 export function newCounters(): DataPathCounters {
   return {
@@ -37,22 +20,6 @@ export function newCounters(): DataPathCounters {
     receiveDrops: 0,
   };
 }
-
-/** One frame crossing an adapter's edge, as a capture sees it. */
-export interface FrameEvent {
-  /** The adapter's device instance name: one capture interface per adapter. */
-  readonly adapter: string;
-  /** "send": down into MiniportSendNetBufferLists; "receive": up from the adapter's indication. */
-  readonly direction: "send" | "receive";
-  /** The protocol edge that sent it, for sends. */
-  readonly protocol: string | null;
-  /** The host clock's time, in nanoseconds. */
-  readonly timeNs: bigint;
-  /** A copy of the frame's used data. */
-  readonly data: Uint8Array;
-}
-
-export type FrameListener = (event: FrameEvent) => void;
 
 /** Copies a NET_BUFFER's used data out of its MDL chain (empty when the chain is shorter than DataLength, which NdisGetDataBuffer would not map either). */
 export function copyNetBuffer(nb: NET_BUFFER): Uint8Array {

@@ -1,47 +1,14 @@
-/**
- * Driver resources NDIS hands out besides pools: configuration handles (NdisOpenConfigurationEx)
- * and timer objects (NdisAllocateTimerObject). Each records the object it was opened for, so that
- * NDIS can tell at the end of MiniportHaltEx, at an unbind and at unload what a driver forgot.
- */
-import type { NDIS_CONFIGURATION_PARAMETER } from "../../ndis/config.js";
-import type { NDIS_TIMER_FUNCTION } from "../../ndis/timer.js";
-import type { NDIS_HANDLE } from "../../ndis/types.js";
-import type { MiniportAdapter } from "./adapter.js";
-import type { Binding } from "./binding.js";
-import type { DriverRecord, RegistryValue } from "./driver.js";
 import { resolveHandle, revokeHandle } from "./handles.js";
 import { releasePool } from "./nbl.js";
-
-/** What a handle was opened for: an adapter, a binding, or the driver itself. */
-export type ResourceOwner = MiniportAdapter | Binding | null;
-
-export interface ConfigRecord {
-  readonly kind: "configuration";
-  readonly driver: DriverRecord;
-  readonly owner: ResourceOwner;
-  readonly label: string;
-  readonly values: ReadonlyMap<string, RegistryValue>;
-  handle: NDIS_HANDLE;
-  /** Parameters NdisReadConfiguration handed out; NDIS frees them with the handle. */
-  readonly parameters: NDIS_CONFIGURATION_PARAMETER[];
-}
-
-export interface TimerRecord {
-  readonly kind: "timer";
-  readonly driver: DriverRecord;
-  readonly owner: ResourceOwner;
-  readonly label: string;
-  handle: NDIS_HANDLE;
-  readonly TimerFunction: NDIS_TIMER_FUNCTION;
-  /** The FunctionContext of the characteristics, or of the latest NdisSetTimerObject. */
-  context: unknown;
-  /** Cancels the pending expiry on the host clock; null when the timer is not set. */
-  cancel: (() => void) | null;
-  /** 0 for a one-shot timer. */
-  periodMs: number;
-  /** Times the timer function ran. */
-  fired: number;
-}
+import type {
+  Binding,
+  ConfigRecord,
+  DriverRecord,
+  MiniportAdapter,
+  ResourceOwner,
+  TimerRecord,
+  WorkItemRecord,
+} from "./records.js";
 
 /**
  * The driver and owner behind a handle a timer or work item may be allocated with: a miniport
@@ -66,31 +33,6 @@ export function resourceLabel(what: string, driver: DriverRecord, owner: Resourc
   return owner.kind === "binding"
     ? `${what} of ${driver.name} on binding ${owner.protocol.chars.Name} → ${owner.adapter.name}`
     : `${what} of ${driver.name} on adapter ${owner.name}`;
-}
-
-/**
- * An OID request cloned with NdisAllocateCloneOidRequest and not yet freed with
- * NdisFreeCloneOidRequest: the driver's until it frees it, whatever became of the original.
- */
-export interface CloneRecord {
-  readonly kind: "oid-clone";
-  readonly driver: DriverRecord;
-  readonly owner: ResourceOwner;
-  readonly label: string;
-  readonly request: object;
-}
-
-/** NDIS_IO_WORKITEM_ROUTINE: runs at PASSIVE_LEVEL with the context given to the queue call. */
-export type WorkItemRoutine = (WorkItemContext: unknown, NdisIoWorkItemHandle: NDIS_HANDLE) => void;
-
-export interface WorkItemRecord {
-  readonly kind: "work-item";
-  readonly driver: DriverRecord;
-  readonly owner: ResourceOwner;
-  readonly label: string;
-  handle: NDIS_HANDLE;
-  /** Cancels the queued run on the host clock; null when not queued. */
-  cancel: (() => void) | null;
 }
 
 /** Frees a work item (NdisFreeIoWorkItem, or NDIS cleaning up); a queued run is dropped. */

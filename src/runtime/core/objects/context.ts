@@ -4,11 +4,14 @@
  * "current processor" state. DDI functions without a handle (NdisRegisterProtocolDriver,
  * NdisGetVersion, spin locks) find their NDIS here.
  */
-import { irqlToString, type KIRQL, PASSIVE_LEVEL } from "../../ndis/irql.js";
-import type { VerifierRuleId } from "../../verifier/rules.js";
-import { NdisBugCheckError } from "../../verifier/violation.js";
-import type { DriverRecord } from "./driver.js";
-import type { NdisRuntime } from "./runtime.js";
+import { irqlToString, type KIRQL, PASSIVE_LEVEL } from "../../../ndis/irql.js";
+import type { VerifierRuleId } from "../../../verifier/rules.js";
+import { NdisBugCheckError } from "../../../verifier/violation.js";
+import { describeThrown } from "../base/trace.js";
+import type { DriverRecord, NdisRuntime } from "./records.js";
+
+/** How a thrown value reads in a report (kept here too: the DDI families take it from the context). */
+export { describeThrown };
 
 export interface Frame {
   readonly runtime: NdisRuntime | null;
@@ -50,44 +53,6 @@ function isBugCheck(thrown: unknown): thrown is NdisBugCheckError {
   } catch {
     return false;
   }
-}
-
-/** One property of a thrown value, or undefined when reading it throws (a getter, a Proxy). */
-function readSafely(value: object, key: string): unknown {
-  try {
-    return (value as Record<string, unknown>)[key];
-  } catch {
-    return undefined;
-  }
-}
-
-/** `String(value)`, or null when that throws (no toString, a throwing one, a revoked Proxy). */
-function stringSafely(value: unknown): string | null {
-  try {
-    return String(value);
-  } catch {
-    return null;
-  }
-}
-
-/**
- * `TypeError: boom` or a short rendering of a thrown non-error. Never throws, whatever was thrown:
- * `Object.create(null)`, an object whose toString throws, a Proxy whose every trap throws.
- */
-export function describeThrown(value: unknown): string {
-  let isError = false;
-  try {
-    isError = value instanceof Error;
-  } catch {
-    // A Proxy whose getPrototypeOf trap throws: not an Error we can read.
-  }
-  if (isError) {
-    const name = readSafely(value as object, "name");
-    const message = readSafely(value as object, "message");
-    return `${typeof name === "string" ? name : "Error"}: ${typeof message === "string" ? message : "(unreadable message)"}`;
-  }
-  const text = stringSafely(value);
-  return `a thrown ${typeof value}${text === null ? " that cannot be turned into a string" : ` (${text})`}`;
 }
 
 /**

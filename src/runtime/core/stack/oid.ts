@@ -13,7 +13,7 @@ import {
   OID_GEN_MEDIA_SUPPORTED,
   OID_GEN_PHYSICAL_MEDIUM,
   OID_GEN_SUPPORTED_LIST,
-} from "../../ndis/oid.js";
+} from "../../../ndis/oid.js";
 import {
   isNdisStatusValue,
   type NDIS_STATUS,
@@ -22,21 +22,9 @@ import {
   NDIS_STATUS_PENDING,
   NDIS_STATUS_REQUEST_ABORTED,
   NDIS_STATUS_SUCCESS,
-} from "../../ndis/status.js";
-import type { MiniportAdapter } from "./adapter.js";
-import type { Binding } from "./binding.js";
-import { callDriver, callHandler, currentFrame } from "./context.js";
-
-/** An OID request NDIS holds for an adapter: pending at its miniport or queued behind. */
-export interface OidEntry {
-  /** The issuing binding; null for a request NDIS itself issues (power, …). */
-  readonly binding: Binding | null;
-  readonly request: NDIS_OID_REQUEST;
-  /** True once the issuer was told PENDING: the result then goes to ProtocolOidRequestComplete. */
-  queued: boolean;
-  /** For NDIS's own requests: where the result goes. */
-  readonly onComplete?: (status: number) => void;
-}
+} from "../../../ndis/status.js";
+import { callDriver, callHandler, currentFrame } from "../objects/context.js";
+import type { Binding, MiniportAdapter, OidEntry } from "../objects/records.js";
 
 /** Requests NDIS has handed out and not yet seen complete. */
 const inFlight = new WeakSet<NDIS_OID_REQUEST>();

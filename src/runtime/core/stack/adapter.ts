@@ -9,13 +9,13 @@ import {
   NDIS_PAUSE_MINIPORT_DEVICE_REMOVE,
   NDIS_PAUSE_NDIS_INTERNAL,
   NdisDevicePnPEventPowerProfileChanged,
-} from "../../ndis/adapter.js";
-import { NdisError } from "../../ndis/errors.js";
-import { type KIRQL, PASSIVE_LEVEL } from "../../ndis/irql.js";
+} from "../../../ndis/adapter.js";
+import { NdisError } from "../../../ndis/errors.js";
+import { type KIRQL, PASSIVE_LEVEL } from "../../../ndis/irql.js";
 import {
   NDIS_OBJECT_TYPE_DEFAULT,
   NDIS_OBJECT_TYPE_MINIPORT_INIT_PARAMETERS,
-} from "../../ndis/object-header.js";
+} from "../../../ndis/object-header.js";
 import {
   isNdisStatusValue,
   type NDIS_STATUS,
@@ -26,7 +26,7 @@ import {
   NDIS_STATUS_SUCCESS,
   NT_SUCCESS,
   ndisStatusToString,
-} from "../../ndis/status.js";
+} from "../../../ndis/status.js";
 import type {
   NDIS_HALT_ACTION,
   NDIS_MINIPORT_INIT_PARAMETERS,
@@ -34,62 +34,19 @@ import type {
   NDIS_MINIPORT_RESTART_PARAMETERS,
   NDIS_SHUTDOWN_ACTION,
   NET_DEVICE_PNP_EVENT,
-} from "../../ndis/structs.js";
-import { NdisHaltDeviceInitializationFailed } from "../../ndis/structs.js";
-import type { NDIS_HANDLE } from "../../ndis/types.js";
-import { ADAPTER_MACHINE, type AdapterEvent, type AdapterState } from "../state/adapter-machine.js";
-import { StateMachine } from "../state/machine.js";
-import type { GeneralAttributesCopy, RegistrationAttributesCopy } from "./attributes.js";
-import type { Binding } from "./binding.js";
-import type { EntryPoint } from "./characteristics.js";
-import { callDriver } from "./context.js";
+} from "../../../ndis/structs.js";
+import { NdisHaltDeviceInitializationFailed } from "../../../ndis/structs.js";
+import type { NDIS_HANDLE } from "../../../ndis/types.js";
+import { ADAPTER_MACHINE, type AdapterState } from "../../state/adapter-machine.js";
+import { StateMachine } from "../../state/machine.js";
+import type { EntryPoint } from "../base/characteristics.js";
+import { callDriver } from "../objects/context.js";
+import { mintHandle, revokeHandle } from "../objects/handles.js";
+import { reportSteps } from "../objects/machine-reporter.js";
+import type { MiniportAdapter, MiniportDriverBlock } from "../objects/records.js";
+import { reclaimOwnedBy } from "../objects/resources.js";
 import { checkAdapterQuiet } from "./datapath.js";
-import type { DriverRecord, MiniportDriverBlock } from "./driver.js";
-import { mintHandle, revokeHandle } from "./handles.js";
-import { reportSteps } from "./machine-reporter.js";
-import { type DataPathCounters, newCounters } from "./observe.js";
-import type { OidEntry } from "./oid.js";
-import { reclaimOwnedBy } from "./resources.js";
-import type { NdisRuntime } from "./runtime.js";
-
-export interface MiniportAdapter {
-  readonly kind: "miniport-adapter";
-  readonly runtime: NdisRuntime;
-  readonly block: MiniportDriverBlock;
-  readonly driver: DriverRecord;
-  /** The device instance name the host gave it (`eth0`). */
-  readonly name: string;
-  readonly handle: NDIS_HANDLE;
-  readonly ifIndex: number;
-  readonly netLuid: bigint;
-  readonly machine: StateMachine<AdapterState, AdapterEvent>;
-  /** From the registration attributes: what every MiniportXxx call gets first. */
-  context: unknown;
-  registration: RegistrationAttributesCopy | null;
-  general: GeneralAttributesCopy | null;
-  /** Attribute structures set after the general ones (offload…), by NDIS_OBJECT_TYPE. */
-  readonly otherAttributes: Set<number>;
-  /** True once MiniportDevicePnPEventNotify(SurpriseRemoved) was delivered. */
-  surpriseRemoved: boolean;
-  /** The driver asked for its removal (NdisMRemoveMiniport) and it has not happened yet. */
-  removing: boolean;
-  /** Resolved whenever the machine changes state. */
-  readonly waiters: Set<() => void>;
-  /** The bindings of protocols to this adapter, oldest first. */
-  readonly bindings: Binding[];
-  /** NBLs handed to MiniportSendNetBufferLists and not yet completed. */
-  sendsOutstanding: number;
-  /** NBLs the miniport has completed, ever (the hang watchdog watches it move). */
-  sendCompletions: number;
-  /** NBLs the miniport indicated that have not come back to it. */
-  receivesOutstanding: number;
-  /** The OID request the miniport has now (NDIS gives it one at a time), and who issued it. */
-  oidPending: OidEntry | null;
-  /** OID requests waiting for the pending one to complete. */
-  readonly oidQueue: OidEntry[];
-  /** Kept while the host observes the data path. */
-  readonly counters: DataPathCounters;
-}
+import { newCounters } from "./observe.js";
 
 const header = (Type: number, Revision = 1, Size = 0) => Object.freeze({ Type, Revision, Size });
 

@@ -4,14 +4,13 @@
  * ProtocolUnbindAdapterEx — runs through the binding state machine.
  */
 
-import { NdisError } from "../../ndis/errors.js";
-import { PASSIVE_LEVEL } from "../../ndis/irql.js";
-import type { NET_BUFFER_LIST } from "../../ndis/nbl.js";
+import { NdisError } from "../../../ndis/errors.js";
+import { PASSIVE_LEVEL } from "../../../ndis/irql.js";
 import {
   NDIS_OBJECT_TYPE_BIND_PARAMETERS,
   NDIS_OBJECT_TYPE_DEFAULT,
   NDIS_OBJECT_TYPE_PROTOCOL_RESTART_PARAMETERS,
-} from "../../ndis/object-header.js";
+} from "../../../ndis/object-header.js";
 import {
   isNdisStatusValue,
   type NDIS_STATUS,
@@ -19,62 +18,23 @@ import {
   NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
   ndisStatusToString,
-} from "../../ndis/status.js";
+} from "../../../ndis/status.js";
 import {
   type NDIS_BIND_PARAMETERS,
   type NET_PNP_EVENT_NOTIFICATION,
   NetEventPause,
   NetEventRestart,
-} from "../../ndis/structs.js";
-import type { NDIS_HANDLE } from "../../ndis/types.js";
-import { BINDING_MACHINE, type BindingEvent, type BindingState } from "../state/binding-machine.js";
-import { StateMachine } from "../state/machine.js";
-import type { MiniportAdapter } from "./adapter.js";
-import { callDriver } from "./context.js";
+} from "../../../ndis/structs.js";
+import type { NDIS_HANDLE } from "../../../ndis/types.js";
+import { BINDING_MACHINE, type BindingState } from "../../state/binding-machine.js";
+import { StateMachine } from "../../state/machine.js";
+import { callDriver } from "../objects/context.js";
+import { mintHandle, revokeHandle } from "../objects/handles.js";
+import { reportSteps } from "../objects/machine-reporter.js";
+import type { Binding, MiniportAdapter, ProtocolDriverBlock } from "../objects/records.js";
+import { reclaimOwnedBy } from "../objects/resources.js";
 import { checkBindingQuiet } from "./datapath.js";
-import type { DriverRecord, ProtocolDriverBlock } from "./driver.js";
-import { mintHandle, revokeHandle } from "./handles.js";
-import { reportSteps } from "./machine-reporter.js";
-import { type DataPathCounters, newCounters } from "./observe.js";
-import { reclaimOwnedBy } from "./resources.js";
-import type { NdisRuntime } from "./runtime.js";
-
-export interface Binding {
-  readonly kind: "binding";
-  readonly runtime: NdisRuntime;
-  /** The protocol's driver. */
-  readonly driver: DriverRecord;
-  readonly protocol: ProtocolDriverBlock;
-  readonly adapter: MiniportAdapter;
-  /** NDIS's token for this bind (ProtocolBindAdapterEx's BindContext). */
-  readonly bindContext: NDIS_HANDLE;
-  /** The NdisBindingHandle, minted by a successful NdisOpenAdapterEx. */
-  handle: NDIS_HANDLE | null;
-  /** ProtocolBindingContext, given to NdisOpenAdapterEx. */
-  context: unknown;
-  /** Whether the open has succeeded and no close has begun. */
-  open: "closed" | "opening" | "open" | "closing";
-  /** NDIS's token for the unbind (ProtocolUnbindAdapterEx's UnbindContext). */
-  unbindContext: NDIS_HANDLE | null;
-  /** The protocol asked to be unbound (NdisUnbindAdapter) and NDIS has not done it yet. */
-  unbindRequested: boolean;
-  readonly machine: StateMachine<BindingState, BindingEvent>;
-  readonly waiters: Set<() => void>;
-  /**
-   * PnP events other than NetEventPause/NetEventRestart the protocol pended, by the notification
-   * NDIS gave it (NdisCompleteNetPnPEvent passes the same one back), with what waits for them.
-   */
-  readonly pendingEvents: Map<NET_PNP_EVENT_NOTIFICATION, (status: NDIS_STATUS) => void>;
-  /** NBLs the protocol sent on this binding that have not been completed to it. */
-  sendsOutstanding: number;
-  /** NBLs indicated to the protocol that it has not returned. */
-  receivesHeld: number;
-  /** Send completions being gathered for this binding (NdisMSendNetBufferListsComplete). */
-  completeFirst: NET_BUFFER_LIST | null;
-  completeLast: NET_BUFFER_LIST | null;
-  /** Kept while the host observes the data path. */
-  readonly counters: DataPathCounters;
-}
+import { newCounters } from "./observe.js";
 
 const header = (Type: number, Revision = 1) => Object.freeze({ Type, Revision, Size: 0 });
 

@@ -4,9 +4,9 @@
  * the wrong state is reported under the rule the machine names; an NDIS event in the wrong state
  * is a bug in ndis-ts and throws.
  */
-import type { StepListener } from "../state/machine.js";
+import type { StepListener } from "../../state/machine.js";
 import { currentFrame } from "./context.js";
-import type { DriverRecord } from "./driver.js";
+import type { DriverRecord } from "./records.js";
 
 export function reportSteps<S extends string, E extends string>(
   driver: DriverRecord,

@@ -1,0 +1,529 @@
+/**
+ * The records NDIS keeps, as types: the runtime as the objects see it, drivers and their
+ * registrations, adapters, bindings, IM device instances, OID entries, the resources a driver
+ * holds, data-path counters, and the NET_BUFFER_LIST / NET_BUFFER / MDL objects with their pools.
+ *
+ * This is the bottom of the object layer: everything above (the stack graph, policy, the runtime
+ * that composes them) refers to these shapes, and this file refers to nothing above it. The
+ * runtime itself is seen here only through its interface, `NdisRuntime`; the class that
+ * implements it (`Ndis`, core/runtime.ts) sits at the top of core and is the only one.
+ */
+
+import type { NDIS_CONFIGURATION_PARAMETER } from "../../../ndis/config.js";
+import {
+  type MDL,
+  NDIS_CONTEXT_CELL_SIZE,
+  NDIS_NBL_INFO_SLOTS,
+  type NET_BUFFER,
+  type NET_BUFFER_LIST,
+  type NET_BUFFER_LIST_CONTEXT,
+} from "../../../ndis/nbl.js";
+import type { NDIS_OID_REQUEST } from "../../../ndis/oid.js";
+import { type NDIS_STATUS, NDIS_STATUS_SUCCESS } from "../../../ndis/status.js";
+import type { NET_PNP_EVENT_NOTIFICATION } from "../../../ndis/structs.js";
+import type { NDIS_TIMER_FUNCTION } from "../../../ndis/timer.js";
+import type { DRIVER_OBJECT, NDIS_HANDLE } from "../../../ndis/types.js";
+import type { NdisVersionInfo } from "../../../ndis/version.js";
+import type { VerifierRuleId } from "../../../verifier/rules.js";
+import type { VerifierMode, Violation } from "../../../verifier/violation.js";
+import type { AdapterEvent, AdapterState } from "../../state/adapter-machine.js";
+import type { BindingEvent, BindingState } from "../../state/binding-machine.js";
+import type { StateMachine } from "../../state/machine.js";
+import type { GeneralAttributesCopy, RegistrationAttributesCopy } from "../base/attributes.js";
+import type {
+  MiniportCharacteristicsCopy,
+  ProtocolCharacteristicsCopy,
+} from "../base/characteristics.js";
+import type { HostClock } from "../base/clock.js";
+import type { TraceEvent, TraceListener } from "../base/trace.js";
+
+/**
+ * One emulated NDIS as everything below the runtime sees it: the drivers it has loaded, the
+ * objects it holds, its verifier policy and findings, its trace, its clock and its fault plan.
+ * `Ndis` (core/runtime.ts) implements it; see there for what each member does.
+ */
+export interface NdisRuntime {
+  readonly version: NdisVersionInfo;
+  readonly verifierMode: VerifierMode;
+  readonly acceptDefaultHeaderType: boolean;
+  powerProfile: number;
+  readonly drivers: Map<string, DriverRecord>;
+  readonly adapters: Map<string, MiniportAdapter>;
+  readonly deviceInstances: Map<string, DeviceInstance>;
+  pnp: PnpManager | null;
+  readonly bindings: Set<Binding>;
+  readonly deviceParameters: Map<string, ReadonlyMap<string, RegistryValue>>;
+  readonly bindingParameters: Map<string, ReadonlyMap<string, RegistryValue>>;
+  readonly clock: HostClock;
+  /**
+   * NDIS's watchdogs, as the objects need them: started when there is something to watch; whether
+   * the operation an adapter or binding waits in was given up on (what is outstanding, or null);
+   * keeping the process alive while a host operation waits.
+   */
+  readonly watchdog: {
+    ensureRunning(): void;
+    stuck(object: MiniportAdapter | Binding): string | null;
+    hold(): () => void;
+  };
+  observing: boolean;
+  readonly frameListeners: Set<FrameListener>;
+  readonly violations: Violation[];
+  bugCheck: Violation | null;
+  readonly stopped: Violation[];
+  chainStamp: number;
+  nextIfIndex(): number;
+  readonly tracing: boolean;
+  readonly recorded: boolean;
+  recentEvents(): readonly TraceEvent[];
+  onTrace(listener: TraceListener): () => void;
+  emit(event: Omit<TraceEvent, "seq" | "time">): void;
+  violate(rule: VerifierRuleId, message: string, driver: DriverRecord | null, depth?: number): void;
+  assertAlive(): void;
+  failAllocations(site: AllocationSite, count: number): void;
+  pendOperations(site: PendingSite, count: number): void;
+  takePending(site: PendingSite): boolean;
+  defer(work: () => void, label?: string): void;
+  takeAllocationFailure(site: AllocationSite): boolean;
+}
+
+/** The places where NDIS allocates and where a test can make the allocation fail. */
+export type AllocationSite =
+  | "NdisMRegisterMiniportDriver"
+  | "NdisRegisterProtocolDriver"
+  | "NdisAllocateNetBufferListPool"
+  | "NdisAllocateNetBufferPool"
+  | "NdisAllocateNetBufferList"
+  | "NdisAllocateNetBuffer"
+  | "NdisAllocateMdl"
+  | "NdisAllocateNetBufferListContext"
+  | "NdisRetreatNetBufferDataStart"
+  | "NdisAllocateCloneOidRequest"
+  | "NdisOpenConfigurationEx"
+  | "NdisAllocateTimerObject"
+  | "NdisAllocateIoWorkItem";
+
+/** Calls NDIS may complete asynchronously, and that a test can make pend. */
+export type PendingSite = "NdisOpenAdapterEx" | "NdisCloseAdapterEx";
+
+/** A registry value: REG_DWORD, REG_SZ, REG_MULTI_SZ or REG_BINARY. */
+export type RegistryValue = number | string | readonly string[] | Uint8Array;
+
+export interface DriverRecord {
+  readonly runtime: NdisRuntime;
+  /** The service name (`passthrough`). */
+  readonly name: string;
+  readonly driverObject: DRIVER_OBJECT;
+  /** `\Registry\Machine\System\CurrentControlSet\Services\<name>` */
+  readonly registryPath: string;
+  readonly registry: ReadonlyMap<string, RegistryValue>;
+  state: "loading" | "loaded" | "unloading";
+  /** The violation that stopped this driver in strict mode; NDIS calls it no more. */
+  crashed: Violation | null;
+  readonly miniportDrivers: MiniportDriverBlock[];
+  readonly protocolDrivers: ProtocolDriverBlock[];
+  /** NET_BUFFER_LIST and NET_BUFFER pools the driver allocated and has not freed. */
+  readonly pools: Set<NblPool | NbPool>;
+  /** Configuration handles the driver opened and has not closed. */
+  readonly configs: Set<ConfigRecord>;
+  /** Timer objects the driver allocated and has not freed. */
+  readonly timers: Set<TimerRecord>;
+  /** I/O work items the driver allocated and has not freed. */
+  readonly workItems: Set<WorkItemRecord>;
+  /** OID requests the driver cloned (NdisAllocateCloneOidRequest) and has not freed. */
+  readonly clones: Set<CloneRecord>;
+}
+
+interface DriverBlockBase {
+  readonly driver: DriverRecord;
+  readonly handle: NDIS_HANDLE;
+  /** The MiniportDriverContext / ProtocolDriverContext the driver passed. */
+  readonly context: unknown;
+  readonly version: NdisVersionInfo;
+  /** True only while NDIS runs the driver's SetOptions handler for this registration. */
+  inSetOptions: boolean;
+  /** Tables given to NdisSetOptionalHandlers, by NDIS_OBJECT_TYPE. */
+  readonly optionalHandlers: Map<number, Readonly<Record<string, unknown>>>;
+}
+
+export interface MiniportDriverBlock extends DriverBlockBase {
+  readonly kind: "miniport-driver";
+  readonly chars: MiniportCharacteristicsCopy;
+  associatedProtocol: ProtocolDriverBlock | null;
+  /** The adapters NDIS created for this registration, oldest first. */
+  readonly adapters: MiniportAdapter[];
+}
+
+export interface ProtocolDriverBlock extends DriverBlockBase {
+  readonly kind: "protocol-driver";
+  readonly chars: ProtocolCharacteristicsCopy;
+  associatedMiniport: MiniportDriverBlock | null;
+}
+
+export interface MiniportAdapter {
+  readonly kind: "miniport-adapter";
+  readonly runtime: NdisRuntime;
+  readonly block: MiniportDriverBlock;
+  readonly driver: DriverRecord;
+  /** The device instance name the host gave it (`eth0`). */
+  readonly name: string;
+  readonly handle: NDIS_HANDLE;
+  readonly ifIndex: number;
+  readonly netLuid: bigint;
+  readonly machine: StateMachine<AdapterState, AdapterEvent>;
+  /** From the registration attributes: what every MiniportXxx call gets first. */
+  context: unknown;
+  registration: RegistrationAttributesCopy | null;
+  general: GeneralAttributesCopy | null;
+  /** Attribute structures set after the general ones (offload…), by NDIS_OBJECT_TYPE. */
+  readonly otherAttributes: Set<number>;
+  /** True once MiniportDevicePnPEventNotify(SurpriseRemoved) was delivered. */
+  surpriseRemoved: boolean;
+  /** The driver asked for its removal (NdisMRemoveMiniport) and it has not happened yet. */
+  removing: boolean;
+  /** Resolved whenever the machine changes state. */
+  readonly waiters: Set<() => void>;
+  /** The bindings of protocols to this adapter, oldest first. */
+  readonly bindings: Binding[];
+  /** NBLs handed to MiniportSendNetBufferLists and not yet completed. */
+  sendsOutstanding: number;
+  /** NBLs the miniport has completed, ever (the hang watchdog watches it move). */
+  sendCompletions: number;
+  /** NBLs the miniport indicated that have not come back to it. */
+  receivesOutstanding: number;
+  /** The OID request the miniport has now (NDIS gives it one at a time), and who issued it. */
+  oidPending: OidEntry | null;
+  /** OID requests waiting for the pending one to complete. */
+  readonly oidQueue: OidEntry[];
+  /** Kept while the host observes the data path. */
+  readonly counters: DataPathCounters;
+}
+
+export interface Binding {
+  readonly kind: "binding";
+  readonly runtime: NdisRuntime;
+  /** The protocol's driver. */
+  readonly driver: DriverRecord;
+  readonly protocol: ProtocolDriverBlock;
+  readonly adapter: MiniportAdapter;
+  /** NDIS's token for this bind (ProtocolBindAdapterEx's BindContext). */
+  readonly bindContext: NDIS_HANDLE;
+  /** The NdisBindingHandle, minted by a successful NdisOpenAdapterEx. */
+  handle: NDIS_HANDLE | null;
+  /** ProtocolBindingContext, given to NdisOpenAdapterEx. */
+  context: unknown;
+  /** Whether the open has succeeded and no close has begun. */
+  open: "closed" | "opening" | "open" | "closing";
+  /** NDIS's token for the unbind (ProtocolUnbindAdapterEx's UnbindContext). */
+  unbindContext: NDIS_HANDLE | null;
+  /** The protocol asked to be unbound (NdisUnbindAdapter) and NDIS has not done it yet. */
+  unbindRequested: boolean;
+  readonly machine: StateMachine<BindingState, BindingEvent>;
+  readonly waiters: Set<() => void>;
+  /**
+   * PnP events other than NetEventPause/NetEventRestart the protocol pended, by the notification
+   * NDIS gave it (NdisCompleteNetPnPEvent passes the same one back), with what waits for them.
+   */
+  readonly pendingEvents: Map<NET_PNP_EVENT_NOTIFICATION, (status: NDIS_STATUS) => void>;
+  /** NBLs the protocol sent on this binding that have not been completed to it. */
+  sendsOutstanding: number;
+  /** NBLs indicated to the protocol that it has not returned. */
+  receivesHeld: number;
+  /** Send completions being gathered for this binding (NdisMSendNetBufferListsComplete). */
+  completeFirst: NET_BUFFER_LIST | null;
+  completeLast: NET_BUFFER_LIST | null;
+  /** Kept while the host observes the data path. */
+  readonly counters: DataPathCounters;
+}
+
+/** An OID request NDIS holds for an adapter: pending at its miniport or queued behind. */
+export interface OidEntry {
+  /** The issuing binding; null for a request NDIS itself issues (power, …). */
+  readonly binding: Binding | null;
+  readonly request: NDIS_OID_REQUEST;
+  /** True once the issuer was told PENDING: the result then goes to ProtocolOidRequestComplete. */
+  queued: boolean;
+  /** For NDIS's own requests: where the result goes. */
+  readonly onComplete?: (status: number) => void;
+}
+
+export interface DeviceInstance {
+  /** The device instance name (`\Device\{GUID}` on Windows; any unique name here). */
+  readonly name: string;
+  readonly block: MiniportDriverBlock;
+  /** The DeviceContext given to NdisIMInitializeDeviceInstanceEx. */
+  context: unknown;
+  /**
+   * wanted: the start is queued and can still be cancelled; starting: MiniportInitializeEx is
+   * running or ran; started: the virtual miniport exists; disabled: the user disabled it and it
+   * waits for a re-enable.
+   */
+  state: "wanted" | "starting" | "started" | "disabled";
+  adapter: MiniportAdapter | null;
+}
+
+/** What the PnP manager does for NDIS with virtual devices. The host provides it. */
+export interface PnpManager {
+  /** Starts a wanted instance: MiniportInitializeEx, binds above it, restart. */
+  startDevice(instance: DeviceInstance): void;
+  /** Tears a virtual miniport down because its IM driver asked (NdisIMDeInitializeDeviceInstance). */
+  deinitializeDevice(adapter: MiniportAdapter): void;
+  /** Removes everything of a driver the verifier stopped, without calling it again. */
+  containDriver(driver: DriverRecord): void;
+  /** A protocol asked to be unbound (NdisUnbindAdapter): pause and unbind it, later. */
+  unbindAdapter(binding: Binding): void;
+  /** A miniport reported its adapter unrecoverable (NdisMRemoveMiniport): remove it, later. */
+  removeMiniport(adapter: MiniportAdapter): void;
+}
+
+/** What a handle was opened for: an adapter, a binding, or the driver itself. */
+export type ResourceOwner = MiniportAdapter | Binding | null;
+
+export interface ConfigRecord {
+  readonly kind: "configuration";
+  readonly driver: DriverRecord;
+  readonly owner: ResourceOwner;
+  readonly label: string;
+  readonly values: ReadonlyMap<string, RegistryValue>;
+  handle: NDIS_HANDLE;
+  /** Parameters NdisReadConfiguration handed out; NDIS frees them with the handle. */
+  readonly parameters: NDIS_CONFIGURATION_PARAMETER[];
+}
+
+export interface TimerRecord {
+  readonly kind: "timer";
+  readonly driver: DriverRecord;
+  readonly owner: ResourceOwner;
+  readonly label: string;
+  handle: NDIS_HANDLE;
+  readonly TimerFunction: NDIS_TIMER_FUNCTION;
+  /** The FunctionContext of the characteristics, or of the latest NdisSetTimerObject. */
+  context: unknown;
+  /** Cancels the pending expiry on the host clock; null when the timer is not set. */
+  cancel: (() => void) | null;
+  /** 0 for a one-shot timer. */
+  periodMs: number;
+  /** Times the timer function ran. */
+  fired: number;
+}
+
+/**
+ * An OID request cloned with NdisAllocateCloneOidRequest and not yet freed with
+ * NdisFreeCloneOidRequest: the driver's until it frees it, whatever became of the original.
+ */
+export interface CloneRecord {
+  readonly kind: "oid-clone";
+  readonly driver: DriverRecord;
+  readonly owner: ResourceOwner;
+  readonly label: string;
+  readonly request: object;
+}
+
+/** NDIS_IO_WORKITEM_ROUTINE: runs at PASSIVE_LEVEL with the context given to the queue call. */
+export type WorkItemRoutine = (WorkItemContext: unknown, NdisIoWorkItemHandle: NDIS_HANDLE) => void;
+
+export interface WorkItemRecord {
+  readonly kind: "work-item";
+  readonly driver: DriverRecord;
+  readonly owner: ResourceOwner;
+  readonly label: string;
+  handle: NDIS_HANDLE;
+  /** Cancels the queued run on the host clock; null when not queued. */
+  cancel: (() => void) | null;
+}
+
+/** Counters of one adapter or one binding. Packets are NET_BUFFERs (frames). */
+export interface DataPathCounters {
+  /** Frames handed to MiniportSendNetBufferLists (through this binding / to this adapter). */
+  sentPackets: number;
+  sentBytes: number;
+  /** Frames whose NBL was completed with a status other than SUCCESS. */
+  sendErrors: number;
+  /** Frames completed at once with NDIS_STATUS_PAUSED (binding or adapter not Running). */
+  sendsRefused: number;
+  /** Frames indicated (by this adapter / to this binding). */
+  receivedPackets: number;
+  receivedBytes: number;
+  /** Frames an adapter indicated while no binding was Running to take them. */
+  receiveDrops: number;
+}
+
+/** One frame crossing an adapter's edge, as a capture sees it. */
+export interface FrameEvent {
+  /** The adapter's device instance name: one capture interface per adapter. */
+  readonly adapter: string;
+  /** "send": down into MiniportSendNetBufferLists; "receive": up from the adapter's indication. */
+  readonly direction: "send" | "receive";
+  /** The protocol edge that sent it, for sends. */
+  readonly protocol: string | null;
+  /** The host clock's time, in nanoseconds. */
+  readonly timeNs: bigint;
+  /** A copy of the frame's used data. */
+  readonly data: Uint8Array;
+}
+
+export type FrameListener = (event: FrameEvent) => void;
+
+/** An MDL NDIS created (NdisAllocateMdl, pool data, retreat). */
+export class MdlObject implements MDL {
+  Next: MDL | null = null;
+  readonly MappedSystemVa: Uint8Array;
+  readonly ByteCount: number;
+  /** Who made it: NdisAllocateMdl, a pool (goes with its NB), a retreat, a partial MDL. */
+  readonly origin: "driver" | "pool" | "retreat" | "partial";
+  freed = false;
+  /** For a retreat MDL: the chain it displaced, to put back when an advance frees it. */
+  restore: RetreatRestore | null = null;
+
+  /** The NDIS that made it, for reports about it. */
+  readonly runtime: NdisRuntime;
+
+  constructor(runtime: NdisRuntime, buffer: Uint8Array, origin: MdlObject["origin"]) {
+    this.runtime = runtime;
+    this.MappedSystemVa = buffer;
+    this.ByteCount = buffer.length;
+    this.origin = origin;
+  }
+}
+
+interface RetreatRestore {
+  /** The NB's MdlChain before the retreat. */
+  readonly chain: MDL | null;
+  /** The NB's DataOffset before the retreat: where the displaced chain's used data starts. */
+  readonly skipped: number;
+}
+
+/** NET_BUFFER_LIST_CONTEXT block. */
+export class ContextBlock implements NET_BUFFER_LIST_CONTEXT {
+  /** Written only by NDIS: when a freed block is reused (see NetBufferListObject.spareContext). */
+  Next: NET_BUFFER_LIST_CONTEXT | null;
+  readonly Size: number;
+  /** True for the block the pool reserves with every NBL; it is never given back. */
+  readonly reserved: boolean;
+  readonly ContextData: unknown[];
+  Offset: number;
+
+  constructor(next: NET_BUFFER_LIST_CONTEXT | null, size: number, reserved: boolean) {
+    this.Next = next;
+    this.Size = size;
+    this.reserved = reserved;
+    this.ContextData = new Array<unknown>(size / NDIS_CONTEXT_CELL_SIZE).fill(undefined);
+    this.Offset = size;
+  }
+}
+
+export class NetBufferObject implements NET_BUFFER {
+  Next: NET_BUFFER | null = null;
+  CurrentMdl: MDL | null = null;
+  CurrentMdlOffset = 0;
+  DataLength = 0;
+  MdlChain: MDL | null = null;
+  DataOffset = 0;
+  ChecksumBias = 0;
+  readonly ProtocolReserved: unknown[] = [null, null, null, null, null, null];
+  readonly MiniportReserved: unknown[] = [null, null, null, null];
+  allocated = false;
+  poisoned = false;
+  readonly pool: NbPool | NblPool;
+  readonly NdisPoolHandle: NDIS_HANDLE;
+  /** The MDL and buffer the pool gives with this NB (DataSize), else null. */
+  readonly poolMdl: MdlObject | null;
+  /** True when the NB comes with an NBL and goes with it. */
+  readonly withNbl: boolean;
+
+  constructor(pool: NbPool | NblPool, poolMdl: MdlObject | null, withNbl: boolean) {
+    this.pool = pool;
+    this.NdisPoolHandle = pool.handle;
+    this.poolMdl = poolMdl;
+    this.withNbl = withNbl;
+  }
+}
+
+export class NetBufferListObject implements NET_BUFFER_LIST {
+  Next: NET_BUFFER_LIST | null = null;
+  FirstNetBuffer: NET_BUFFER | null = null;
+  Context: NET_BUFFER_LIST_CONTEXT | null = null;
+  ParentNetBufferList: NET_BUFFER_LIST | null = null;
+  readonly ProtocolReserved: unknown[] = [null, null, null, null];
+  readonly MiniportReserved: unknown[] = [null, null];
+  Scratch: unknown = null;
+  SourceHandle: NDIS_HANDLE | null = null;
+  NblFlags = 0;
+  ChildRefCount = 0;
+  Flags = 0;
+  Status: NDIS_STATUS = NDIS_STATUS_SUCCESS;
+  readonly NetBufferListInfo: unknown[] = new Array<unknown>(NDIS_NBL_INFO_SLOTS).fill(null);
+  allocated = false;
+  poisoned = false;
+  /** The driver that holds the NBL now. */
+  owner: DriverRecord | null = null;
+  /** The bindings it was sent on and not yet completed to, innermost last. */
+  readonly sendPath: Binding[] = [];
+  /** The adapters that indicated it and have not had it back, innermost last… */
+  readonly recvAdapters: MiniportAdapter[] = [];
+  /** …and, for each, the binding(s) holding the indication. */
+  readonly recvHolders: (Binding | Binding[] | null)[] = [];
+  /** NDIS's mark while it walks a chain (to find cycles without allocating). */
+  stamp = 0;
+  /** Times NDIS handed it to a MiniportSendNetBufferLists (the send watchdog tells sends apart). */
+  sendCount = 0;
+  /**
+   * The last context block freed off this NBL, kept for the next allocation of the same size: an
+   * IM stamping every NBL it forwards allocates no block in steady state.
+   */
+  spareContext: ContextBlock | null = null;
+  /** The context block the pool reserves (ContextSize), or null. */
+  readonly reservedContext: ContextBlock | null;
+  readonly pool: NblPool;
+  readonly NdisPoolHandle: NDIS_HANDLE;
+  /** The NB the pool gives with this NBL (fAllocateNetBuffer), or null. */
+  readonly poolNb: NetBufferObject | null;
+
+  constructor(pool: NblPool, poolNb: NetBufferObject | null) {
+    this.pool = pool;
+    this.NdisPoolHandle = pool.handle;
+    this.poolNb = poolNb;
+    const size = pool.params.ContextSize;
+    this.reservedContext = size > 0 ? new ContextBlock(null, size, true) : null;
+  }
+}
+
+export interface NblPoolParams {
+  readonly ProtocolId: number;
+  readonly fAllocateNetBuffer: boolean;
+  readonly ContextSize: number;
+  readonly PoolTag: number;
+  readonly DataSize: number;
+  readonly verify: boolean;
+}
+
+export interface NbPoolParams {
+  readonly PoolTag: number;
+  readonly DataSize: number;
+  readonly verify: boolean;
+}
+
+interface PoolBase {
+  readonly driver: DriverRecord;
+  /** The adapter whose MiniportAdapterHandle allocated the pool (freed by the end of its halt). */
+  readonly adapter: MiniportAdapter | null;
+  /** What the pool was allocated with, for reports. */
+  readonly label: string;
+  handle: NDIS_HANDLE;
+  /** Objects allocated and not yet freed. */
+  outstanding: number;
+  freed: boolean;
+}
+
+export interface NblPool extends PoolBase {
+  readonly kind: "nbl-pool";
+  readonly params: NblPoolParams;
+  readonly free: NetBufferListObject[];
+  /** Every NBL the pool ever made (made once, reused), so NDIS can find those a stopped driver holds. */
+  readonly all: NetBufferListObject[];
+}
+
+export interface NbPool extends PoolBase {
+  readonly kind: "nb-pool";
+  readonly params: NbPoolParams;
+  readonly free: NetBufferObject[];
+}
