@@ -87,8 +87,8 @@ const row = (what: string, runs: number, steps: number, ms: number) =>
     `| ${what} | ${runs === 0 ? "—" : fmt(runs)} | ${fmt(steps)} | ${fmt(ms)} ms | ${fmt((steps / ms) * 1000)} | ${runs === 0 ? "—" : fmt((runs / ms) * 1000)} |`,
   );
 
-{
-  // The scheduler alone: 8 actors, each task posts the actor's next until 1 M steps have run.
+/** The scheduler alone: 8 actors, each task posts the actor's next until 1 M steps have run. */
+function schedulerAlone(): { steps: number; ms: number } {
   const total = 1_000_000;
   const s = new SimScheduler(randomStrategy(1), { record: false });
   let left = total;
@@ -98,17 +98,28 @@ const row = (what: string, runs: number, steps: number, ms: number) =>
   for (let a = 0; a < 8; a++) s.post(next(`a${a}`), `a${a}: step`);
   const start = performance.now();
   while (s.step()) {}
-  row("the scheduler alone (random strategy, 8 actors)", 0, s.steps, performance.now() - start);
+  return { steps: s.steps, ms: performance.now() - start };
 }
 
+schedulerAlone(); // warm-up
 await explore(traffic, passthrough, { runs: 20 }); // warm-up
-{
+// Paired: the two cells alternate for ROUNDS rounds; the ratio is the median of the rounds'.
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const shares: number[] = [];
+for (let round = 0; round < ROUNDS; round++) {
+  const alone = schedulerAlone();
+  row("the scheduler alone (random strategy, 8 actors)", 0, alone.steps, alone.ms);
   const start = performance.now();
   const result = await explore(traffic, passthrough, { runs: 200 });
   const ms = performance.now() - start;
   if (result.found !== null) throw new Error(`bench-traffic failed: ${result.found.failure}`);
   row("bench-traffic (64 + 64 racing NBLs), explored: random + PCT", result.runs, result.steps, ms);
+  shares.push(result.steps / ms / (alone.steps / alone.ms));
 }
+shares.sort((a, b) => a - b);
+console.log(
+  `\nbench-traffic steps/s as a share of the scheduler alone, per round: ${shares.map((x) => `${(x * 100).toFixed(1)} %`).join(", ")}; median ${((shares[shares.length >> 1] as number) * 100).toFixed(1)} %\n`,
+);
 
 let raceRuns = 0;
 let raceSteps = 0;

@@ -1,0 +1,191 @@
+/**
+ * The data-path rig the benchmark (bench/datapath.bench.ts) and the allocation test share: a
+ * miniport whose wire takes every frame at once (it completes each send inside its send handler),
+ * a protocol that returns every receive inside its receive handler, and between them nothing,
+ * one passthrough IM or two stacked. Each stack is its own host with its own driver instances, so
+ * that several can run side by side in one process (the benchmark pairs them per round).
+ */
+import * as passthrough from "../../src/drivers/passthrough/index.js";
+import {
+  type DriverModule,
+  type NDIS_BIND_PARAMETERS,
+  type NDIS_HANDLE,
+  NDIS_OBJECT_TYPE_DEFAULT,
+  NDIS_OBJECT_TYPE_OPEN_PARAMETERS,
+  NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+  NdisAllocateNetBufferList,
+  NdisAllocateNetBufferListPool,
+  NdisHost,
+  NdisMedium802_3,
+  NdisMIndicateReceiveNetBufferLists,
+  NdisMRegisterMiniportDriver,
+  NdisMSendNetBufferListsComplete,
+  NdisMSetMiniportAttributes,
+  NdisOpenAdapterEx,
+  NdisRegisterProtocolDriver,
+  NdisReturnNetBufferLists,
+  NdisSendNetBufferLists,
+  type NET_BUFFER_LIST,
+  NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+  type Out,
+  type VerifierMode,
+} from "../../src/index.js";
+import { miniportChars, protocolChars } from "./drivers.js";
+import { generalAttributes, registrationAttributes } from "./miniport.js";
+
+/** A running stack: one batch down (send + completion) or up (indication + return) per call. */
+export interface DataPathStack {
+  readonly host: NdisHost;
+  /** Sends the stack's send chain once; every NBL has completed when this returns. */
+  readonly send: () => void;
+  /** Indicates the stack's receive chain once; every NBL has come back when this returns. */
+  readonly indicate: () => void;
+  /** NBLs the protocol saw completed / the miniport had returned, so far. */
+  readonly counts: () => { completed: number; returned: number; received: number };
+}
+
+export interface DataPathStackOptions {
+  /** IM layers between the protocol and the miniport: 0 (direct), 1 or 2 passthroughs. */
+  readonly layers: 0 | 1 | 2;
+  readonly verifier: VerifierMode;
+  /** NBLs per chain. */
+  readonly batch: number;
+}
+
+function pool(handle: NDIS_HANDLE): NDIS_HANDLE {
+  const p = NdisAllocateNetBufferListPool(handle, {
+    Header: {
+      Type: NDIS_OBJECT_TYPE_DEFAULT,
+      Revision: NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+      Size: NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+    },
+    ProtocolId: 0,
+    fAllocateNetBuffer: true,
+    ContextSize: 32, // room for the IMs' contexts, as a real stack reserves it
+    PoolTag: 0x68636e62,
+    DataSize: 64,
+  });
+  if (p === null) throw new Error("pool allocation failed");
+  return p;
+}
+
+/** A chain of `size` NBLs of a new pool of `owner`, each with SourceHandle `source`. */
+function chainOf(owner: NDIS_HANDLE, size: number, source: NDIS_HANDLE): NET_BUFFER_LIST {
+  const poolHandle = pool(owner);
+  let head: NET_BUFFER_LIST | null = null;
+  for (let i = 0; i < size; i++) {
+    const nbl = NdisAllocateNetBufferList(poolHandle, 0, 0);
+    if (nbl === null) throw new Error("NBL allocation failed");
+    nbl.SourceHandle = source;
+    nbl.Next = head;
+    head = nbl;
+  }
+  return head as NET_BUFFER_LIST;
+}
+
+/** Builds, binds and starts a stack; the chains are allocated once and reused by every call. */
+export async function dataPathStack(options: DataPathStackOptions): Promise<DataPathStack> {
+  let miniportAdapter: NDIS_HANDLE | undefined;
+  let binding: NDIS_HANDLE | undefined;
+  let protocolHandle: NDIS_HANDLE | undefined;
+  let completed = 0;
+  let returned = 0;
+  let received = 0;
+
+  const miniport: DriverModule = {
+    DriverEntry: (DriverObject, RegistryPath) => {
+      const chars = miniportChars({
+        Flags: 0,
+        Header: { Type: 0x8a, Revision: 2, Size: 152 },
+        MinorNdisVersion: 20,
+        InitializeHandlerEx: (handle: NDIS_HANDLE) => {
+          const adapter = { handle };
+          miniportAdapter = handle;
+          NdisMSetMiniportAttributes(handle, registrationAttributes(adapter));
+          return NdisMSetMiniportAttributes(handle, generalAttributes());
+        },
+        SendNetBufferListsHandler: (a: { handle: NDIS_HANDLE }, nbls: NET_BUFFER_LIST) => {
+          NdisMSendNetBufferListsComplete(a.handle, nbls, 0);
+        },
+        ReturnNetBufferListsHandler: (_a: unknown, nbls: NET_BUFFER_LIST) => {
+          for (let n: NET_BUFFER_LIST | null = nbls; n !== null; n = n.Next) returned++;
+        },
+      });
+      const out: Out<NDIS_HANDLE> = {};
+      return NdisMRegisterMiniportDriver(DriverObject, RegistryPath, undefined, chars, out);
+    },
+  };
+
+  const protocol: DriverModule = {
+    DriverEntry: (DriverObject) => {
+      const chars = protocolChars({
+        Name: "benchproto",
+        BindAdapterHandlerEx: (_c: unknown, bindContext: NDIS_HANDLE, p: NDIS_BIND_PARAMETERS) => {
+          const b: { handle: NDIS_HANDLE | undefined } = { handle: undefined };
+          const out: Out<NDIS_HANDLE> = {};
+          const status = NdisOpenAdapterEx(
+            protocolHandle as NDIS_HANDLE,
+            b,
+            {
+              Header: { Type: NDIS_OBJECT_TYPE_OPEN_PARAMETERS, Revision: 1, Size: 0 },
+              AdapterName: p.AdapterName,
+              MediumArray: [NdisMedium802_3],
+              MediumArraySize: 1,
+              SelectedMediumIndex: {},
+            },
+            bindContext,
+            out,
+          );
+          b.handle = out.value;
+          binding = out.value;
+          return status;
+        },
+        SendNetBufferListsCompleteHandler: (_b: unknown, nbls: NET_BUFFER_LIST) => {
+          for (let n: NET_BUFFER_LIST | null = nbls; n !== null; n = n.Next) completed++;
+        },
+        ReceiveNetBufferListsHandler: (
+          b: { handle: NDIS_HANDLE },
+          nbls: NET_BUFFER_LIST,
+          _p: number,
+          count: number,
+        ) => {
+          received += count;
+          NdisReturnNetBufferLists(b.handle, nbls, 0);
+        },
+      });
+      const out: Out<NDIS_HANDLE> = {};
+      const status = NdisRegisterProtocolDriver(undefined, chars, out);
+      protocolHandle = out.value;
+      DriverObject.DriverUnload = () => undefined;
+      return status;
+    },
+  };
+
+  const bindings: { protocol: string; adapter: string }[] = [];
+  let top = "eth0";
+  // Two IM layers are two instances of passthrough (an IM never binds to its own miniports).
+  const ims = ["passthrough", "passthrough2"].slice(0, options.layers);
+  for (const im of ims) {
+    bindings.push({ protocol: im, adapter: top });
+    top = `${top}-pt`;
+  }
+  bindings.push({ protocol: "benchproto", adapter: top });
+  const host = new NdisHost({ verifier: options.verifier, bindings });
+  await host.loadDriver({ name: "benchmp", module: miniport });
+  for (const im of ims) await host.loadDriver({ name: im, module: passthrough });
+  await host.loadDriver({ name: "benchproto", module: protocol });
+  await host.addAdapter({ driver: "benchmp", name: "eth0" });
+  if (binding === undefined || miniportAdapter === undefined || protocolHandle === undefined)
+    throw new Error("the data-path stack did not bind");
+  const sendHandle = binding;
+  const adapterHandle = miniportAdapter;
+  const size = options.batch;
+  const tx = chainOf(protocolHandle, size, sendHandle);
+  const rx = chainOf(adapterHandle, size, adapterHandle);
+  return {
+    host,
+    send: () => NdisSendNetBufferLists(sendHandle, tx, 0, 0),
+    indicate: () => NdisMIndicateReceiveNetBufferLists(adapterHandle, rx, 0, size, 0),
+    counts: () => ({ completed, returned, received }),
+  };
+}
