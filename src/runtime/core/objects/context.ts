@@ -132,10 +132,39 @@ export function callDriver<T>(
 type DataHandler = (...args: any[]) => void;
 
 /**
- * callDriver for the data path: calls a void handler with two to five arguments without building
- * a closure, so that a steady data path allocates nothing but the frame. Same rules as
+ * The frames callHandler runs data-path handlers in: one per depth, reused. A data-path handler
+ * is synchronous, so the frame at a depth is free again when its call returns, and nothing keeps
+ * a frame past its call (currentFrame()'s users read it at once). callDriver's frames stay
+ * objects of their own.
+ */
+class HandlerFrame implements Frame {
+  runtime: NdisRuntime | null = null;
+  driver: DriverRecord | null = null;
+  handler: string | null = null;
+  irql: KIRQL = PASSIVE_LEVEL;
+  readonly depth: number;
+  parent: Frame | null = null;
+  constructor(depth: number) {
+    this.depth = depth;
+  }
+}
+const handlerFrames: HandlerFrame[] = [];
+
+function handlerFrame(depth: number): HandlerFrame {
+  let frame = handlerFrames[depth];
+  if (frame === undefined) {
+    frame = new HandlerFrame(depth);
+    handlerFrames[depth] = frame;
+  }
+  return frame;
+}
+
+/**
+ * callDriver for the data path: calls a void handler with two to five arguments in a reused
+ * frame, without building a closure, so that a steady data path allocates nothing. Same rules as
  * callDriver: a stopped driver is not called, a throw is DriverException, a held spin lock is
- * SpinLock.
+ * SpinLock (reported by handlerEnded, outside this function, so that its messages' strings are
+ * built only when something is wrong).
  */
 export function callHandler(
   runtime: NdisRuntime,
@@ -150,46 +179,73 @@ export function callHandler(
   e?: unknown,
 ): void {
   if (driver.crashed !== null) return;
-  const frame: Frame = { runtime, driver, handler: name, irql, depth: top.depth + 1, parent: top };
-  if (runtime.tracing) {
-    runtime.emit({ kind: "handler", phase: "call", depth: frame.depth, name, driver: driver.name });
-  }
+  const parent = top;
+  const frame = handlerFrame(parent.depth + 1);
+  frame.runtime = runtime;
+  frame.driver = driver;
+  frame.handler = name;
+  frame.irql = irql;
+  frame.parent = parent;
+  if (runtime.tracing) traceHandler(runtime, frame, "call");
   top = frame;
   try {
     handler(a, b, c, d, e);
   } catch (thrown) {
-    top = frame.parent ?? root;
-    if (isBugCheck(thrown)) {
-      if (driver.crashed === null || thrown.violation !== driver.crashed || driverOnStack(driver))
-        throw thrown;
-      return;
-    }
-    runtime.violate(
-      "DriverException",
-      `${name} threw ${describeThrown(thrown)}`,
-      driver,
-      frame.depth,
-    );
+    top = parent;
+    handlerThrew(runtime, driver, frame, thrown);
   } finally {
-    top = frame.parent ?? root;
+    top = parent;
   }
-  if (frame.irql !== irql) {
-    runtime.violate(
-      "SpinLock",
-      `${name} returned at ${irqlToString(frame.irql)} instead of ${irqlToString(irql)}: a spin lock it acquired is still held`,
-      driver,
-      frame.depth,
-    );
+  if (frame.irql !== irql) handlerHeldLock(runtime, driver, frame, irql);
+  if (runtime.tracing) traceHandler(runtime, frame, "return");
+  // Drop the references, so that a reused frame keeps no driver or runtime alive.
+  frame.runtime = null;
+  frame.driver = null;
+  frame.parent = null;
+}
+
+function traceHandler(runtime: NdisRuntime, frame: Frame, phase: "call" | "return"): void {
+  runtime.emit({
+    kind: "handler",
+    phase,
+    depth: frame.depth,
+    name: frame.handler as string,
+    driver: (frame.driver as DriverRecord).name,
+  });
+}
+
+/** callHandler's catch: a stopped driver's unwinding ends here; anything else is DriverException. */
+function handlerThrew(
+  runtime: NdisRuntime,
+  driver: DriverRecord,
+  frame: Frame,
+  thrown: unknown,
+): void {
+  if (isBugCheck(thrown)) {
+    if (driver.crashed === null || thrown.violation !== driver.crashed || driverOnStack(driver))
+      throw thrown;
+    return;
   }
-  if (runtime.tracing) {
-    runtime.emit({
-      kind: "handler",
-      phase: "return",
-      depth: frame.depth,
-      name,
-      driver: driver.name,
-    });
-  }
+  runtime.violate(
+    "DriverException",
+    `${frame.handler} threw ${describeThrown(thrown)}`,
+    driver,
+    frame.depth,
+  );
+}
+
+function handlerHeldLock(
+  runtime: NdisRuntime,
+  driver: DriverRecord,
+  frame: Frame,
+  irql: KIRQL,
+): void {
+  runtime.violate(
+    "SpinLock",
+    `${frame.handler} returned at ${irqlToString(frame.irql)} instead of ${irqlToString(irql)}: a spin lock it acquired is still held`,
+    driver,
+    frame.depth,
+  );
 }
 
 /** Reports `rule` when the current IRQL is above `max`. */
