@@ -19,14 +19,15 @@ import type {
 } from "../core/objects/records.js";
 import {
   cancelSends,
+  completeFast,
   completeSends,
   completionProblem,
+  indicateFast,
   indicateReceive,
+  returnFast,
   returnFromBinding,
   returnProblem,
-  scanCompletions,
-  scanHeld,
-  scanReturns,
+  sendFast,
   sendOnBinding,
   walkChain,
 } from "../core/stack/datapath.js";
@@ -46,12 +47,22 @@ export function NdisSendNetBufferLists(
 ): void {
   const binding = openBindingOf("NdisSendNetBufferLists", NdisBindingHandle);
   if (binding === null) return;
+  if (sendFast(binding, NetBufferList, PortNumber >>> 0, SendFlags >>> 0)) return;
+  sendChecked(binding, NetBufferList, PortNumber >>> 0, SendFlags >>> 0);
+}
+
+/**
+ * The general way of a send (outside the entry point, so that its closure is built only when it
+ * runs): the chain checked with a report naming what is wrong, then handed on.
+ */
+function sendChecked(
+  binding: Binding,
+  NetBufferList: NET_BUFFER_LIST,
+  PortNumber: number,
+  SendFlags: number,
+): void {
   const runtime = binding.runtime;
-  const fast = scanHeld(runtime, NetBufferList, binding.driver, NdisBindingHandle);
-  if (fast >= 0) {
-    sendOnBinding(binding, NetBufferList, fast, PortNumber >>> 0, SendFlags >>> 0);
-    return;
-  }
+  const NdisBindingHandle = binding.handle;
   let badSource = -1;
   const checked = walkChain(runtime, NetBufferList, (nbl, i) => {
     if (nbl.owner !== binding.driver) {
@@ -78,7 +89,7 @@ export function NdisSendNetBufferLists(
       binding.driver,
     );
   }
-  sendOnBinding(binding, NetBufferList, checked, PortNumber >>> 0, SendFlags >>> 0);
+  sendOnBinding(binding, NetBufferList, checked, PortNumber, SendFlags);
 }
 
 /**
@@ -92,11 +103,17 @@ export function NdisMSendNetBufferListsComplete(
 ): void {
   const adapter = miniportAdapterOf("NdisMSendNetBufferListsComplete", MiniportAdapterHandle);
   if (adapter === null) return;
+  if (completeFast(adapter, NetBufferList, SendCompleteFlags >>> 0)) return;
+  completeChecked(adapter, NetBufferList, SendCompleteFlags >>> 0);
+}
+
+/** The general way of a completion: NBLs NDIS's record does not match are reported and left alone. */
+function completeChecked(
+  adapter: MiniportAdapter,
+  NetBufferList: NET_BUFFER_LIST,
+  SendCompleteFlags: number,
+): void {
   const runtime = adapter.runtime;
-  if (scanCompletions(runtime, adapter, NetBufferList) >= 0) {
-    completeSends(adapter, NetBufferList, SendCompleteFlags >>> 0);
-    return;
-  }
   const accepted = filterChain(
     runtime,
     NetBufferList,
@@ -125,7 +142,7 @@ export function NdisMSendNetBufferListsComplete(
       adapter.driver,
     );
   }
-  completeSends(adapter, accepted, SendCompleteFlags >>> 0);
+  completeSends(adapter, accepted, SendCompleteFlags);
 }
 
 /**
@@ -186,12 +203,22 @@ export function NdisMIndicateReceiveNetBufferLists(
 ): void {
   const adapter = miniportAdapterOf("NdisMIndicateReceiveNetBufferLists", MiniportAdapterHandle);
   if (adapter === null) return;
+  const port = PortNumber >>> 0;
+  const flags = ReceiveFlags >>> 0;
+  if (indicateFast(adapter, NetBufferList, NumberOfNetBufferLists, port, flags)) return;
+  indicateChecked(adapter, NetBufferList, port, NumberOfNetBufferLists, flags);
+}
+
+/** The general way of an indication: the chain checked with a report naming what is wrong. */
+function indicateChecked(
+  adapter: MiniportAdapter,
+  NetBufferList: NET_BUFFER_LIST,
+  PortNumber: number,
+  NumberOfNetBufferLists: number,
+  ReceiveFlags: number,
+): void {
   const runtime = adapter.runtime;
-  const fast = scanHeld(runtime, NetBufferList, adapter.driver, MiniportAdapterHandle);
-  if (fast >= 0 && fast === NumberOfNetBufferLists && adapter.machine.state === "Running") {
-    indicateReceive(adapter, NetBufferList, fast, PortNumber >>> 0, ReceiveFlags >>> 0);
-    return;
-  }
+  const MiniportAdapterHandle = adapter.handle;
   let badSource = -1;
   const checked = walkChain(runtime, NetBufferList, (nbl, i) => {
     if (nbl.owner !== adapter.driver) {
@@ -232,7 +259,7 @@ export function NdisMIndicateReceiveNetBufferLists(
       adapter.driver,
     );
   }
-  indicateReceive(adapter, NetBufferList, checked, PortNumber >>> 0, ReceiveFlags >>> 0);
+  indicateReceive(adapter, NetBufferList, checked, PortNumber, ReceiveFlags);
 }
 
 /**
@@ -247,11 +274,17 @@ export function NdisReturnNetBufferLists(
 ): void {
   const binding = openBindingOf("NdisReturnNetBufferLists", NdisBindingHandle);
   if (binding === null) return;
+  if (returnFast(binding, NetBufferLists, ReturnFlags >>> 0)) return;
+  returnChecked(binding, NetBufferLists, ReturnFlags >>> 0);
+}
+
+/** The general way of a return: NBLs NDIS's record does not match are reported and left alone. */
+function returnChecked(
+  binding: Binding,
+  NetBufferLists: NET_BUFFER_LIST,
+  ReturnFlags: number,
+): void {
   const runtime = binding.runtime;
-  if (scanReturns(runtime, binding, NetBufferLists) >= 0) {
-    returnFromBinding(binding, NetBufferLists, ReturnFlags >>> 0);
-    return;
-  }
   const accepted = filterChain(
     runtime,
     NetBufferLists,
@@ -280,7 +313,7 @@ export function NdisReturnNetBufferLists(
       binding.driver,
     );
   }
-  returnFromBinding(binding, accepted, ReturnFlags >>> 0);
+  returnFromBinding(binding, accepted, ReturnFlags);
 }
 
 /**

@@ -494,69 +494,271 @@ export function reclaimFrom(runtime: NdisRuntime, driver: DriverRecord): void {
   }
 }
 
-/**
- * The data path's fast checks: one pass, no closures. Each returns the chain's length when every
- * NBL is acceptable and carries the expected SourceHandle, else -1: the caller then walks the
- * chain again to report exactly what is wrong.
+/*
+ * The data path's fast crossings: one pass per chain that checks each NBL and records the
+ * crossing in the same step, with no closure and no per-call object. Each returns true when it
+ * took the whole chain. On the first NBL it cannot take (a bad chain, or a case it leaves to the
+ * general path: several receivers, a completion or return spread over several bindings, someone
+ * observing), it undoes what it recorded for the NBLs before it and returns false; the caller then
+ * goes the general way (walkChain with its reports, then sendOnBinding, completeSends,
+ * indicateReceive or returnFromBinding), exactly as if the fast pass had not run.
  */
 
-/** A chain `holder` may send (SourceHandle `source`) or indicate (SourceHandle `source`). */
-export function scanHeld(
-  runtime: NdisRuntime,
-  chain: unknown,
-  holder: DriverRecord,
-  source: unknown,
-): number {
-  if (chain === null || chain === undefined) return -1;
+/** NdisSendNetBufferLists' fast crossing: every NBL held by the binding's driver, SourceHandle set. */
+export function sendFast(binding: Binding, chain: unknown, port: number, flags: number): boolean {
+  const adapter = binding.adapter;
+  const runtime = binding.runtime;
+  const miniport = adapter.driver;
+  if (
+    binding.machine.state !== "Running" ||
+    adapter.machine.state !== "Running" ||
+    miniport.crashed !== null ||
+    runtime.observing ||
+    chain === null ||
+    chain === undefined
+  )
+    return false;
+  const holder = binding.driver;
+  const source = binding.handle;
   const stamp = ++runtime.chainStamp;
   let count = 0;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
-    if (!(n instanceof NetBufferListObject) || !n.allocated || n.stamp === stamp) return -1;
+    if (
+      !(n instanceof NetBufferListObject) ||
+      !n.allocated ||
+      n.stamp === stamp ||
+      n.owner !== holder ||
+      n.FirstNetBuffer === null ||
+      n.SourceHandle !== source
+    ) {
+      undoSends(chain as NetBufferListObject, count, holder);
+      return false;
+    }
     n.stamp = stamp;
-    if (n.owner !== holder || n.FirstNetBuffer === null) return -1;
-    if (n.SourceHandle !== source) return -1;
+    n.sendPath.push(binding);
+    n.owner = miniport;
+    n.sendCount++;
     count++;
   }
-  return count;
+  binding.sendsOutstanding += count;
+  adapter.sendsOutstanding += count;
+  const send = adapter.block.chars.handlers.SendNetBufferListsHandler as SendHandler;
+  callHandler(
+    runtime,
+    miniport,
+    "MiniportSendNetBufferLists",
+    currentFrame().irql,
+    send,
+    adapter.context,
+    chain,
+    port,
+    flags,
+  );
+  return true;
 }
 
-/** A chain `adapter`'s miniport may complete: each NBL sent to it and not yet completed. */
-export function scanCompletions(
-  runtime: NdisRuntime,
+function undoSends(chain: NetBufferListObject, count: number, holder: DriverRecord): void {
+  let n = chain;
+  for (let i = 0; i < count; i++) {
+    n.sendPath.pop();
+    n.owner = holder;
+    n.sendCount--;
+    n = n.Next as NetBufferListObject;
+  }
+}
+
+/**
+ * NdisMSendNetBufferListsComplete's fast crossing: every NBL sent to this adapter, not yet
+ * completed, SourceHandle still the sending binding's, all sent on one binding.
+ */
+export function completeFast(adapter: MiniportAdapter, chain: unknown, flags: number): boolean {
+  const runtime = adapter.runtime;
+  if (runtime.observing || chain === null || chain === undefined) return false;
+  const miniport = adapter.driver;
+  const stamp = ++runtime.chainStamp;
+  let to: Binding | null = null;
+  let count = 0;
+  for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
+    const binding =
+      n instanceof NetBufferListObject && n.allocated && n.stamp !== stamp && n.owner === miniport
+        ? n.sendPath[n.sendPath.length - 1]
+        : undefined;
+    if (
+      binding === undefined ||
+      binding.adapter !== adapter ||
+      (n as NetBufferListObject).SourceHandle !== binding.handle ||
+      (to !== null && binding !== to)
+    ) {
+      if (to !== null) undoCompletions(chain as NetBufferListObject, count, to, miniport);
+      return false;
+    }
+    const o = n as NetBufferListObject;
+    to = binding;
+    o.stamp = stamp;
+    o.sendPath.pop();
+    o.owner = binding.driver;
+    count++;
+  }
+  const binding = to as Binding;
+  binding.sendsOutstanding -= count;
+  adapter.sendsOutstanding -= count;
+  adapter.sendCompletions += count;
+  const complete = binding.protocol.chars.handlers
+    .SendNetBufferListsCompleteHandler as CompleteHandler;
+  callHandler(
+    runtime,
+    binding.driver,
+    "ProtocolSendNetBufferListsComplete",
+    currentFrame().irql,
+    complete,
+    binding.context,
+    chain,
+    flags,
+  );
+  return true;
+}
+
+function undoCompletions(
+  chain: NetBufferListObject,
+  count: number,
+  binding: Binding,
+  miniport: DriverRecord,
+): void {
+  let n = chain;
+  for (let i = 0; i < count; i++) {
+    n.sendPath.push(binding);
+    n.owner = miniport;
+    n = n.Next as NetBufferListObject;
+  }
+}
+
+/** The one binding of `adapter` that would receive an indication now, or null (none, or several). */
+function soleReceiver(adapter: MiniportAdapter): Binding | null {
+  const all = adapter.bindings;
+  let single: Binding | null = null;
+  for (let i = 0; i < all.length; i++) {
+    const b = all[i] as Binding;
+    if (b.machine.state === "Running" && b.driver.crashed === null) {
+      if (single !== null) return null;
+      single = b;
+    }
+  }
+  return single;
+}
+
+/**
+ * NdisMIndicateReceiveNetBufferLists' fast crossing: a Running adapter with one receiving
+ * binding, every NBL held by the miniport with its SourceHandle, the count right.
+ */
+export function indicateFast(
   adapter: MiniportAdapter,
   chain: unknown,
-): number {
-  if (chain === null || chain === undefined) return -1;
+  count: number,
+  port: number,
+  flags: number,
+): boolean {
+  const runtime = adapter.runtime;
+  if (
+    adapter.machine.state !== "Running" ||
+    runtime.observing ||
+    chain === null ||
+    chain === undefined
+  )
+    return false;
+  const binding = soleReceiver(adapter);
+  if (binding === null) return false;
+  const miniport = adapter.driver;
+  const source = adapter.handle;
+  const resources = (flags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0;
+  const holder = resources ? null : binding;
+  const user = binding.driver;
   const stamp = ++runtime.chainStamp;
-  let count = 0;
+  let seen = 0;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
-    if (!(n instanceof NetBufferListObject) || !n.allocated || n.stamp === stamp) return -1;
+    if (
+      !(n instanceof NetBufferListObject) ||
+      !n.allocated ||
+      n.stamp === stamp ||
+      n.owner !== miniport ||
+      n.FirstNetBuffer === null ||
+      n.SourceHandle !== source
+    ) {
+      undoIndications(chain as NetBufferListObject, seen, miniport);
+      return false;
+    }
     n.stamp = stamp;
-    const path = n.sendPath;
-    const binding = path[path.length - 1];
-    if (binding === undefined || binding.adapter !== adapter || n.owner !== adapter.driver)
-      return -1;
-    if (n.SourceHandle !== binding.handle) return -1;
-    count++;
+    n.recvAdapters.push(adapter);
+    n.recvHolders.push(holder);
+    n.owner = user;
+    seen++;
   }
-  return count;
+  if (seen !== count) {
+    undoIndications(chain as NetBufferListObject, seen, miniport);
+    return false;
+  }
+  adapter.receivesOutstanding += count;
+  if (!resources) binding.receivesHeld += count;
+  deliverReceive(binding, chain as NET_BUFFER_LIST, port, count, flags, currentFrame().irql);
+  if (resources) giveBack(chain as NET_BUFFER_LIST, adapter, count);
+  return true;
 }
 
-/** A chain `binding` may return: each NBL indicated to it, held by it. */
-export function scanReturns(runtime: NdisRuntime, binding: Binding, chain: unknown): number {
-  if (chain === null || chain === undefined) return -1;
+function undoIndications(chain: NetBufferListObject, count: number, miniport: DriverRecord): void {
+  let n = chain;
+  for (let i = 0; i < count; i++) {
+    n.recvAdapters.pop();
+    n.recvHolders.pop();
+    n.owner = miniport;
+    n = n.Next as NetBufferListObject;
+  }
+}
+
+/**
+ * NdisReturnNetBufferLists' fast crossing: every NBL indicated on this binding's adapter and held
+ * by this binding alone, its SourceHandle the adapter's again.
+ */
+export function returnFast(binding: Binding, chain: unknown, flags: number): boolean {
+  const runtime = binding.runtime;
+  if (chain === null || chain === undefined) return false;
+  const adapter = binding.adapter;
+  const holder = binding.driver;
+  const source = adapter.handle;
+  const miniport = adapter.driver;
   const stamp = ++runtime.chainStamp;
   let count = 0;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
-    if (!(n instanceof NetBufferListObject) || !n.allocated || n.stamp === stamp) return -1;
-    n.stamp = stamp;
-    const depth = n.recvAdapters.length - 1;
-    const adapter = n.recvAdapters[depth];
-    if (adapter !== binding.adapter) return -1;
-    const holders = n.recvHolders[depth];
-    if (holders !== binding && !(Array.isArray(holders) && holders.includes(binding))) return -1;
-    if (n.SourceHandle !== adapter.handle) return -1;
+    const depth =
+      n instanceof NetBufferListObject && n.allocated && n.stamp !== stamp && n.owner === holder
+        ? n.recvAdapters.length - 1
+        : -1;
+    const o = n as NetBufferListObject;
+    if (
+      depth < 0 ||
+      o.recvAdapters[depth] !== adapter ||
+      o.recvHolders[depth] !== binding ||
+      o.SourceHandle !== source
+    ) {
+      undoReturns(chain as NetBufferListObject, count, binding);
+      return false;
+    }
+    o.stamp = stamp;
+    o.recvAdapters.pop();
+    o.recvHolders.pop();
+    o.owner = miniport;
     count++;
   }
-  return count;
+  adapter.receivesOutstanding -= count;
+  binding.receivesHeld -= count;
+  callReturn(adapter, chain as NET_BUFFER_LIST, flags);
+  return true;
+}
+
+function undoReturns(chain: NetBufferListObject, count: number, binding: Binding): void {
+  let n = chain;
+  for (let i = 0; i < count; i++) {
+    n.recvAdapters.push(binding.adapter);
+    n.recvHolders.push(binding);
+    n.owner = binding.driver;
+    n = n.Next as NetBufferListObject;
+  }
 }
