@@ -7,35 +7,43 @@
  * during it freed (test/helpers/alloc.ts). The smallest heap object V8 allocates is 16 bytes, so
  * one object per call would show as at least 16 × 20,000 = 320,000 bytes; the bound, 32 KiB per
  * reading whatever the number of calls, is the few kilobytes V8 allocates once per reading (the
- * loop's on-stack-replacement code and feedback), with room to spare. The best of three readings
- * counts (compilation happens once; an allocation on the data path happens every time). A first
- * test checks that the measurement sees one small object per call.
+ * loop's on-stack-replacement code and feedback), with room to spare. The claim is about steady
+ * state, that is optimized code (V8's interpreter and baseline code allocate where the optimizing
+ * compiler does not): optimization runs on the main thread here (--no-concurrent-recompilation,
+ * set below), so that a loaded machine starving V8's compiler thread cannot leave the path
+ * unoptimized, and the best of up to six readings counts (compilation happens once; an
+ * allocation on the data path happens in every reading). A first test checks that the
+ * measurement sees one small object per call.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import v8 from "node:v8";
 import { measureAllocation } from "../helpers/alloc.js";
 import { dataPathStack } from "../helpers/datapath-rig.js";
+
+v8.setFlagsFromString("--no-concurrent-recompilation");
 
 const BATCHES = 20_000;
 const BOUND = 32 * 1024;
 
-function bestOfThree(step: () => void): number {
+/** The fewest bytes of up to six readings of BATCHES calls (stops at the first under BOUND). */
+function best(step: () => void): number {
   for (let i = 0; i < BATCHES; i++) step(); // warm-up: let V8 compile the path
-  let best = Number.POSITIVE_INFINITY;
-  for (let attempt = 0; attempt < 3; attempt++) {
+  let fewest = Number.POSITIVE_INFINITY;
+  for (let attempt = 0; attempt < 6 && fewest >= BOUND; attempt++) {
     const { bytes } = measureAllocation(() => {
       for (let i = 0; i < BATCHES; i++) step();
     });
-    best = Math.min(best, bytes);
+    fewest = Math.min(fewest, bytes);
   }
-  return best;
+  return fewest;
 }
 
 describe("data path allocation", () => {
   it("the measurement sees one small object per call", () => {
     const ring: unknown[] = [null, null, null, null];
     let i = 0;
-    const bytes = bestOfThree(() => {
+    const bytes = best(() => {
       ring[i++ & 3] = { i };
     });
     assert.ok(bytes >= 16 * BATCHES, `measured ${bytes} bytes for ${BATCHES} objects`);
@@ -46,12 +54,15 @@ describe("data path allocation", () => {
       const path = layers === 0 ? "direct" : layers === 1 ? "through passthrough" : "through two";
       it(`${path}, batch ${batch}, strict: no bytes per packet either way`, async () => {
         const stack = await dataPathStack({ layers, verifier: "strict", batch });
-        const sent = bestOfThree(stack.send);
-        const indicated = bestOfThree(stack.indicate);
+        const sent = best(stack.send);
+        const indicated = best(stack.indicate);
         const counts = stack.counts();
-        // Every batch came back: warm-up and three readings, each BATCHES calls of `batch` NBLs.
-        assert.equal(counts.completed, 4 * BATCHES * batch);
-        assert.equal(counts.returned, 4 * BATCHES * batch);
+        // Every batch came back (the warm-up and every reading are whole multiples of BATCHES calls).
+        assert.equal(counts.completed % (BATCHES * batch), 0);
+        assert.equal(counts.returned % (BATCHES * batch), 0);
+        assert.ok(
+          counts.completed >= 2 * BATCHES * batch && counts.returned >= 2 * BATCHES * batch,
+        );
         assert.deepEqual(stack.host.violations, []);
         assert.ok(sent < BOUND, `send + completion allocated ${sent} bytes over ${BATCHES} calls`);
         assert.ok(
