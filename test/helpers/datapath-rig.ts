@@ -42,6 +42,9 @@ export interface DataPathStack {
   readonly indicate: () => void;
   /** NBLs the protocol saw completed / the miniport had returned, so far. */
   readonly counts: () => { completed: number; returned: number; received: number };
+  /** The send chain (the protocol's) and the receive chain (the miniport's). */
+  readonly tx: NET_BUFFER_LIST;
+  readonly rx: NET_BUFFER_LIST;
 }
 
 export interface DataPathStackOptions {
@@ -187,5 +190,7 @@ export async function dataPathStack(options: DataPathStackOptions): Promise<Data
     send: () => NdisSendNetBufferLists(sendHandle, tx, 0, 0),
     indicate: () => NdisMIndicateReceiveNetBufferLists(adapterHandle, rx, 0, size, 0),
     counts: () => ({ completed, returned, received }),
+    tx,
+    rx,
   };
 }

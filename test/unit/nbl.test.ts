@@ -415,6 +415,43 @@ describe("the context area", () => {
     assert.deepEqual(rules(f.host), []);
   });
 
+  test("the context calls' fast path takes only what the checked path would: odd sizes and freed NBLs are named", async () => {
+    const f = await fixture();
+    const pool = NdisAllocateNetBufferListPool(
+      f.handle,
+      nblPoolParams({ DataSize: 32, ContextSize: 32 }),
+    );
+    assert.ok(pool !== null);
+    const nbl = NdisAllocateNetBufferList(pool, 0, 0);
+    assert.ok(nbl !== null);
+    const odd: unknown[] = ["16", 16.5, 0x10010, -16, Number.NaN, 0, 16n, null];
+    for (const size of odd) {
+      assert.equal(
+        NdisAllocateNetBufferListContext(nbl, size as number, 0, 0),
+        NDIS_STATUS_FAILURE,
+        `size ${String(size)}`,
+      );
+    }
+    assert.equal(NET_BUFFER_LIST_CONTEXT_DATA_SIZE(nbl), 0, "nothing was allocated");
+    assert.equal(NdisAllocateNetBufferListContext(nbl, 16, 0, 0), NDIS_STATUS_SUCCESS);
+    for (const size of odd) NdisFreeNetBufferListContext(nbl, size as number);
+    assert.equal(NET_BUFFER_LIST_CONTEXT_DATA_SIZE(nbl), 16, "nothing was freed");
+    NdisFreeNetBufferListContext(nbl, 16);
+    NdisFreeNetBufferList(nbl);
+    assert.equal(NdisAllocateNetBufferListContext(nbl, 16, 0, 0), NDIS_STATUS_FAILURE);
+    NdisFreeNetBufferListContext(nbl, 16);
+    const seen = rules(f.host);
+    assert.equal(seen.filter((r) => r === "NetBufferList_BadArgument").length, odd.length);
+    assert.equal(
+      seen.filter((r) => r === "NdisFreeNetBufferListContext_Mismatch").length,
+      odd.length,
+    );
+    assert.deepEqual(
+      seen.filter((r) => r === "NetBufferList_Invalid"),
+      ["NetBufferList_Invalid", "NetBufferList_Invalid"],
+    );
+  });
+
   test("context asked for at allocation is there, and is gone on the next allocation", async () => {
     const f = await fixture();
     const pool = NdisAllocateNetBufferListPool(f.handle, nblPoolParams({ DataSize: 32 }));

@@ -51,6 +51,7 @@ import {
 } from "../core/objects/nbl.js";
 import type { DriverRecord, MiniportAdapter, NdisRuntime } from "../core/objects/records.js";
 import {
+  type ContextBlock,
   MdlObject,
   type NblPool,
   type NbPool,
@@ -655,20 +656,37 @@ export function NdisAllocateNetBufferListContext(
   ContextBackFill: number,
   _PoolTag: number,
 ): NDIS_STATUS {
+  // The data path's call: a live NBL, an aligned size, no backfill, room in the top block. One
+  // field changes; anything else takes the checked way.
+  if (
+    NetBufferList instanceof NetBufferListObject &&
+    NetBufferList.allocated &&
+    ContextBackFill === 0 &&
+    isAlignedContextSize(ContextSize)
+  ) {
+    const top = NetBufferList.Context;
+    if (top !== null && top.Offset >= ContextSize) {
+      top.Offset -= ContextSize;
+      return NDIS_STATUS_SUCCESS;
+    }
+  }
+  return allocateContextChecked(NetBufferList, ContextSize, ContextBackFill);
+}
+
+function allocateContextChecked(
+  NetBufferList: NET_BUFFER_LIST,
+  ContextSize: number,
+  ContextBackFill: number,
+): NDIS_STATUS {
   const nbl = liveNbl("NdisAllocateNetBufferListContext", NetBufferList);
   if (nbl === null) return NDIS_STATUS_FAILURE;
   const runtime = nbl.pool.driver.runtime;
-  // The data path's arguments (an aligned size, no backfill) need no further check.
-  if (ContextBackFill !== 0 || !isAlignedContextSize(ContextSize)) {
-    if (ContextSize === 0) {
-      badArgument(runtime, "NdisAllocateNetBufferListContext: ContextSize is 0");
-      return NDIS_STATUS_FAILURE;
-    }
-    if (
-      !checkContextArgs(runtime, "NdisAllocateNetBufferListContext", ContextSize, ContextBackFill)
-    )
-      return NDIS_STATUS_FAILURE;
+  if (ContextSize === 0) {
+    badArgument(runtime, "NdisAllocateNetBufferListContext: ContextSize is 0");
+    return NDIS_STATUS_FAILURE;
   }
+  if (!checkContextArgs(runtime, "NdisAllocateNetBufferListContext", ContextSize, ContextBackFill))
+    return NDIS_STATUS_FAILURE;
   if (pushContext(nbl, ContextSize, ContextBackFill, false)) return NDIS_STATUS_SUCCESS;
   if (runtime.takeAllocationFailure("NdisAllocateNetBufferListContext"))
     return NDIS_STATUS_RESOURCES;
@@ -681,6 +699,24 @@ export function NdisFreeNetBufferListContext(
   NetBufferList: NET_BUFFER_LIST,
   ContextSize: number,
 ): void {
+  // The data path's call: a live NBL whose top block holds the aligned size and more (the
+  // block stays). Freeing a block's last bytes, and anything wrong, takes the checked way.
+  if (
+    NetBufferList instanceof NetBufferListObject &&
+    NetBufferList.allocated &&
+    isAlignedContextSize(ContextSize)
+  ) {
+    const top = NetBufferList.Context as ContextBlock | null;
+    const held = top === null ? 0 : top.Size - top.Offset;
+    if (held > ContextSize || (held === ContextSize && (top as ContextBlock).reserved)) {
+      (top as ContextBlock).Offset += ContextSize;
+      return;
+    }
+  }
+  freeContextChecked(NetBufferList, ContextSize);
+}
+
+function freeContextChecked(NetBufferList: NET_BUFFER_LIST, ContextSize: number): void {
   const nbl = liveNbl("NdisFreeNetBufferListContext", NetBufferList);
   if (nbl === null) return;
   if (!isAlignedContextSize(ContextSize) || !popContext(nbl, ContextSize)) {

@@ -106,16 +106,13 @@ export function initNetBufferList(nbl: NetBufferListObject, owner: DriverRecord 
 
 /** True when `size` is a positive multiple of MEMORY_ALLOCATION_ALIGNMENT. */
 export function isAlignedContextSize(size: unknown): size is number {
-  // `(size | 0) === size`: an integer in int32 range, which 1…0xFFFF is (cheaper than
-  // Number.isInteger on the data path, where every IM layer asks this per NBL).
-  return (
-    typeof size === "number" &&
-    (size | 0) === size &&
-    size > 0 &&
-    size <= 0xffff &&
-    (size & (MEMORY_ALLOCATION_ALIGNMENT - 1)) === 0
-  );
+  // One mask does the rest: only an integer 0…0xFFFF that is a multiple of
+  // MEMORY_ALLOCATION_ALIGNMENT equals itself with the other bits cleared (a fraction, a negative
+  // or too large number, NaN do not). Every IM layer asks this twice per NBL.
+  return typeof size === "number" && (size & ALIGNED_CONTEXT_MASK) === size && size !== 0;
 }
+
+const ALIGNED_CONTEXT_MASK = 0xffff & ~(MEMORY_ALLOCATION_ALIGNMENT - 1);
 
 /**
  * Pushes `size` bytes of context; a new block (with `backFill` spare bytes) when the top block
