@@ -4,7 +4,12 @@
  * allocates nothing it does not have to.
  */
 import type { Socket } from "node:dgram";
-import type { DRIVER_OBJECT, NBL_COUNTED_QUEUE, NDIS_HANDLE } from "../../ddi.js";
+import type { DRIVER_OBJECT, NDIS_HANDLE } from "../../ddi.js";
+import {
+  type EthernetAdapter,
+  type EthernetCounters,
+  newEthernetCounters,
+} from "../shared/ethernet-miniport.js";
 
 /** Why a datagram or frame was dropped; each reason has its own counter. */
 export const DROP_REASONS = [
@@ -33,36 +38,11 @@ export const DROP_REASONS = [
 export type DropReason = (typeof DROP_REASONS)[number];
 
 /** The adapter's traffic counters (frames and bytes are inner Ethernet frames). */
-export interface VxlanCounters {
+export interface VxlanCounters extends EthernetCounters {
   /** Datagrams the socket delivered, before any check. */
   datagramsReceived: number;
-  /**
-   * Frames accepted for indication up (NdisMIndicateReceiveNetBufferLists), counted when they
-   * pass the checks; one dropped from the receive batch by a pause is taken back out.
-   */
-  framesReceived: number;
-  bytesReceived: number;
-  rxUnicast: number;
-  rxMulticast: number;
-  rxBroadcast: number;
-  rxUnicastBytes: number;
-  rxMulticastBytes: number;
-  rxBroadcastBytes: number;
   /** Accepted datagrams with reserved header bits set (RFC 7348 §5: ignored on receipt). */
   reservedBitsIgnored: number;
-  /** Frames handed to the socket and reported sent. */
-  framesSent: number;
-  bytesSent: number;
-  txUnicast: number;
-  txMulticast: number;
-  txBroadcast: number;
-  txUnicastBytes: number;
-  txMulticastBytes: number;
-  txBroadcastBytes: number;
-  /** Frames the socket failed to send. */
-  sendErrors: number;
-  /** Frames not sent: link down, too long, adapter paused. */
-  sendDiscards: number;
   /** Socket bind failures (the link then stays down). */
   bindErrors: number;
   /** Errors the socket reported after it was bound. */
@@ -72,25 +52,8 @@ export interface VxlanCounters {
 export function newCounters(): VxlanCounters {
   return {
     datagramsReceived: 0,
-    framesReceived: 0,
-    bytesReceived: 0,
-    rxUnicast: 0,
-    rxMulticast: 0,
-    rxBroadcast: 0,
-    rxUnicastBytes: 0,
-    rxMulticastBytes: 0,
-    rxBroadcastBytes: 0,
+    ...newEthernetCounters(),
     reservedBitsIgnored: 0,
-    framesSent: 0,
-    bytesSent: 0,
-    txUnicast: 0,
-    txMulticast: 0,
-    txBroadcast: 0,
-    txUnicastBytes: 0,
-    txMulticastBytes: 0,
-    txBroadcastBytes: 0,
-    sendErrors: 0,
-    sendDiscards: 0,
     bindErrors: 0,
     socketErrors: 0,
   };
@@ -111,46 +74,16 @@ export interface VxlanConfig {
   readonly InterruptModeration: boolean;
 }
 
-/** Per-adapter context (MP_ADAPTER). */
-export interface Adapter {
-  readonly MiniportAdapterHandle: NDIS_HANDLE;
+/** Per-adapter context (MP_ADAPTER): the shared Ethernet miniport's, and the tunnel's. */
+export interface Adapter extends EthernetAdapter {
   readonly Globals: Globals;
   readonly IfIndex: number;
   readonly Config: VxlanConfig;
-  readonly CurrentAddress: Uint8Array;
-  /** MTU + 18: the longest inner frame sent or accepted. */
-  readonly MaxFrameSize: number;
   /** The 8-byte VXLAN header every sent frame starts with (flags 0x08, the VNI). */
   readonly Header: Buffer;
-  /** The receive NBL pool: one NET_BUFFER and MaxFrameSize bytes of data per NBL. */
-  ReceivePool: NDIS_HANDLE | null;
   Socket: Socket | null;
-  /** True once the socket is bound; the link is up from then on. */
-  LinkUp: boolean;
   /** Why the link is down, when a bind or socket error brought it down. */
   LinkError: string | null;
-  /** MiniportRestart done, MiniportPause not yet called. */
-  Running: boolean;
-  /** MiniportPause returned PENDING: NdisMPauseComplete once nothing is outstanding. */
-  PausePending: boolean;
-  /** Cleared by MiniportHaltEx. */
-  Live: boolean;
-  /** NBLs sent down to us and not yet completed. */
-  SendsOutstanding: number;
-  /** NBLs indicated up, or waiting in the receive batch, and not yet returned. */
-  ReceivesOutstanding: number;
-  /**
-   * Interrupt moderation (OID_GEN_INTERRUPT_MODERATION): received frames wait in the receive
-   * batch until the socket's wakeup has delivered all it had, then go up as one chain.
-   */
-  Moderation: boolean;
-  /** The receive batch: checked frames in receive NBLs, not yet indicated (oldest first). */
-  readonly ReceiveBatch: NBL_COUNTED_QUEUE;
-  /** The batch's indication is scheduled (setImmediate: after the socket's wakeup). */
-  BatchScheduled: boolean;
-  PacketFilter: number;
-  MulticastList: Uint8Array[];
-  Lookahead: number;
   readonly Counters: VxlanCounters;
   readonly Drops: Record<DropReason, number>;
 }

@@ -16,13 +16,11 @@
  * its reason and dropped, never thrown.
  *
  * Interrupt moderation (on unless `*InterruptModeration` is 0 or OID_GEN_INTERRUPT_MODERATION
- * turned it off): a NIC raises one interrupt for many frames and its DPC indicates them as one
- * chain. Here the socket's wakeup is the interrupt — libuv reads every datagram the socket holds
- * (up to 32) one after the other — and a `setImmediate` after it is the DPC: the frames of one
- * wakeup go up in one NdisMIndicateReceiveNetBufferLists (at most MAX_RECEIVE_BATCH), so NDIS,
- * the drivers above and their sends back down pay their per-call costs once per batch. A frame
- * waits no longer than the rest of its wakeup. MiniportPause drops a waiting batch (a paused
- * miniport indicates nothing), counted as notRunning.
+ * turned it off), as src/drivers/shared/ethernet-miniport.ts does it: here the socket's wakeup is
+ * the interrupt — libuv reads every datagram the socket holds (up to 32) one after the other —
+ * and a `setImmediate` after it is the DPC. A frame waits no longer than the rest of its wakeup.
+ * MiniportPause drops a waiting batch (a paused miniport indicates nothing), counted as
+ * notRunning.
  *
  * [MODEL] Socket events arrive outside any NDIS call, as interrupts do on Windows; the driver's
  * DDI calls from them (indications, completions) run at PASSIVE_LEVEL with no handler frame.
@@ -31,14 +29,7 @@ import type { RemoteInfo } from "node:dgram";
 import {
   type MDL,
   type MINIPORT_CANCEL_SEND,
-  type MINIPORT_RETURN_NET_BUFFER_LISTS,
   type MINIPORT_SEND_NET_BUFFER_LISTS,
-  NDIS_PACKET_TYPE_ALL_LOCAL,
-  NDIS_PACKET_TYPE_ALL_MULTICAST,
-  NDIS_PACKET_TYPE_BROADCAST,
-  NDIS_PACKET_TYPE_DIRECTED,
-  NDIS_PACKET_TYPE_MULTICAST,
-  NDIS_PACKET_TYPE_PROMISCUOUS,
   NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL,
   NDIS_SEND_FLAGS_DISPATCH_LEVEL,
   type NDIS_STATUS,
@@ -48,20 +39,21 @@ import {
   NDIS_STATUS_PAUSED,
   NDIS_STATUS_SUCCESS,
   NdisAdvanceNetBufferDataStart,
-  NdisAllocateNetBufferList,
-  NdisAppendSingleNblToNblCountedQueue,
-  NdisFreeNetBufferList,
-  NdisMIndicateReceiveNetBufferLists,
-  NdisMPauseComplete,
   NdisMSendNetBufferListsComplete,
-  NdisPopAllFromNblCountedQueue,
-  NdisPopFirstNblFromNblCountedQueue,
   NdisRetreatNetBufferDataStart,
   type NET_BUFFER,
   type NET_BUFFER_LIST,
 } from "../../ddi.js";
-import { ETHERNET_HEADER_LENGTH, ETHERTYPE_VLAN, macEqualsAt } from "../../net/ethernet.js";
+import { ETHERNET_HEADER_LENGTH, ETHERTYPE_VLAN } from "../../net/ethernet.js";
 import { VXLAN_FLAG_I, VXLAN_HEADER_LENGTH } from "../../net/vxlan.js";
+import {
+  countSent,
+  type FrameKind,
+  indicateFrame,
+  kindOf,
+  maybeCompletePause,
+  UNICAST,
+} from "../shared/ethernet-miniport.js";
 import type { Adapter, DropReason } from "./adapter.js";
 
 /**
@@ -78,14 +70,6 @@ export function vxlanHeader(vni: number): Buffer {
   return header;
 }
 
-/** NdisMPauseComplete once a pended pause has nothing left outstanding. */
-function maybeCompletePause(a: Adapter): void {
-  if (a.PausePending && a.SendsOutstanding === 0 && a.ReceivesOutstanding === 0) {
-    a.PausePending = false;
-    NdisMPauseComplete(a.MiniportAdapterHandle);
-  }
-}
-
 // ---------------------------------------------------------------------------------------- send
 
 /** MiniportReserved slots of an NBL in our hands. */
@@ -93,34 +77,6 @@ const PENDING = 0;
 const STATUS = 1;
 /** NET_BUFFER MiniportReserved slot: true while its data start is retreated over our header. */
 const RETREATED = 0;
-
-type FrameKind = 0 | 1 | 2;
-const UNICAST: FrameKind = 0;
-const MULTICAST: FrameKind = 1;
-const BROADCAST: FrameKind = 2;
-
-/** Unicast, multicast or broadcast, by the destination MAC at the start of `frame`. */
-function kindOf(first: number, frame: Uint8Array, offset: number): FrameKind {
-  if ((first & 1) === 0) return UNICAST;
-  for (let i = 0; i < 6; i++) if (frame[offset + i] !== 0xff) return MULTICAST;
-  return BROADCAST;
-}
-
-function countSent(a: Adapter, kind: FrameKind, bytes: number): void {
-  const c = a.Counters;
-  c.framesSent++;
-  c.bytesSent += bytes;
-  if (kind === UNICAST) {
-    c.txUnicast++;
-    c.txUnicastBytes += bytes;
-  } else if (kind === MULTICAST) {
-    c.txMulticast++;
-    c.txMulticastBytes += bytes;
-  } else {
-    c.txBroadcast++;
-    c.txBroadcastBytes += bytes;
-  }
-}
 
 /**
  * The datagram for one NET_BUFFER, as one buffer when the header fits in the room in front of
@@ -186,7 +142,7 @@ function datagramDone(
   bytes: number,
   error: Error | null,
 ): void {
-  if (error === null) countSent(a, kind, bytes);
+  if (error === null) countSent(a.Counters, kind, bytes);
   else {
     a.Counters.sendErrors++;
     nbl.MiniportReserved[STATUS] = NDIS_STATUS_FAILURE;
@@ -291,21 +247,6 @@ export const MPCancelSend: MINIPORT_CANCEL_SEND = () => {};
 
 // ------------------------------------------------------------------------------------- receive
 
-/** Whether the packet filter and multicast list pass a frame whose destination is at `offset`. */
-function passes(a: Adapter, frame: Uint8Array, offset: number, kind: FrameKind): boolean {
-  const filter = a.PacketFilter;
-  if ((filter & (NDIS_PACKET_TYPE_PROMISCUOUS | NDIS_PACKET_TYPE_ALL_LOCAL)) !== 0) return true;
-  if (kind === UNICAST)
-    return (
-      (filter & NDIS_PACKET_TYPE_DIRECTED) !== 0 && macEqualsAt(frame, offset, a.CurrentAddress)
-    );
-  if (kind === BROADCAST) return (filter & NDIS_PACKET_TYPE_BROADCAST) !== 0;
-  if ((filter & NDIS_PACKET_TYPE_ALL_MULTICAST) !== 0) return true;
-  if ((filter & NDIS_PACKET_TYPE_MULTICAST) === 0) return false;
-  for (const group of a.MulticastList) if (macEqualsAt(frame, offset, group)) return true;
-  return false;
-}
-
 /**
  * A datagram arrived on the adapter's socket. RFC 7348 §5: the I flag must be set; the other
  * flag bits and the reserved fields "MUST be set to zero on transmission and ignored on receipt",
@@ -317,66 +258,6 @@ export function onDatagram(a: Adapter, msg: Buffer, rinfo: RemoteInfo): void {
   if (!a.Live) return;
   const reason = receive(a, msg, rinfo);
   if (reason !== null) a.Drops[reason]++;
-}
-
-/** The most receive NBLs indicated in one call; a fuller batch goes up at once. */
-export const MAX_RECEIVE_BATCH = 64;
-
-/** Adds (`sign` 1) or takes back (-1) one received frame in the receive counters. */
-function countReceived(a: Adapter, kind: FrameKind, frameLength: number, sign: 1 | -1): void {
-  const c = a.Counters;
-  const bytes = sign * frameLength;
-  c.framesReceived += sign;
-  c.bytesReceived += bytes;
-  if (kind === UNICAST) {
-    c.rxUnicast += sign;
-    c.rxUnicastBytes += bytes;
-  } else if (kind === MULTICAST) {
-    c.rxMulticast += sign;
-    c.rxMulticastBytes += bytes;
-  } else {
-    c.rxBroadcast += sign;
-    c.rxBroadcastBytes += bytes;
-  }
-}
-
-/** Indicates the receive batch up as one chain (nothing when it is empty). */
-function indicateBatch(a: Adapter): void {
-  const count = a.ReceiveBatch.NblCount;
-  const head = NdisPopAllFromNblCountedQueue(a.ReceiveBatch);
-  if (head === null) return;
-  NdisMIndicateReceiveNetBufferLists(a.MiniportAdapterHandle, head, 0, count, 0);
-}
-
-/** The "DPC": the socket's wakeup is over; what it delivered goes up. */
-function batchDue(a: Adapter): void {
-  a.BatchScheduled = false;
-  if (a.Running) indicateBatch(a);
-  else {
-    // Not reached while MiniportPause drops the batch itself; kept so that no path strands it.
-    discardBatch(a);
-    maybeCompletePause(a);
-  }
-}
-
-/**
- * Frees the frames waiting in the receive batch, each counted as a notRunning drop instead of a
- * received frame (MiniportPause, MiniportShutdownEx, MiniportHaltEx: nothing more goes up).
- */
-export function discardBatch(a: Adapter): void {
-  for (
-    let nbl = NdisPopFirstNblFromNblCountedQueue(a.ReceiveBatch);
-    nbl !== null;
-    nbl = NdisPopFirstNblFromNblCountedQueue(a.ReceiveBatch)
-  ) {
-    const nb = nbl.FirstNetBuffer;
-    const data = nb?.MdlChain?.MappedSystemVa;
-    if (nb !== null && data !== undefined)
-      countReceived(a, kindOf(data[0] as number, data, 0), nb.DataLength, -1);
-    a.Drops.notRunning++;
-    NdisFreeNetBufferList(nbl);
-    a.ReceivesOutstanding--;
-  }
 }
 
 /** Checks a datagram and indicates its frame up; the reason it was dropped, or null. */
@@ -400,52 +281,5 @@ function receive(a: Adapter, msg: Buffer, rinfo: RemoteInfo): DropReason | null 
   if (frameLength > a.MaxFrameSize) return "oversized";
   const etherType = ((msg[20] as number) << 8) | (msg[21] as number);
   if (etherType === ETHERTYPE_VLAN && !a.Config.AcceptInnerVlan) return "innerVlan";
-  if (!a.Running) return "notRunning";
-  const kind = kindOf(msg[VXLAN_HEADER_LENGTH] as number, msg, VXLAN_HEADER_LENGTH);
-  if (!passes(a, msg, VXLAN_HEADER_LENGTH, kind)) return "filtered";
-  const pool = a.ReceivePool;
-  // Every receive NBL taken: those waiting in the batch go up first (the stack may return them
-  // at once), as a NIC whose ring fills runs its DPC.
-  if (a.ReceivesOutstanding >= a.Config.ReceiveBuffers && a.ReceiveBatch.NblCount > 0)
-    indicateBatch(a);
-  if (pool === null || a.ReceivesOutstanding >= a.Config.ReceiveBuffers) return "noBuffer";
-  const nbl = NdisAllocateNetBufferList(pool, 0, 0);
-  const nb = nbl?.FirstNetBuffer ?? null;
-  const mdl = nb?.MdlChain ?? null;
-  if (nbl === null || nb === null || mdl === null) {
-    if (nbl !== null) NdisFreeNetBufferList(nbl);
-    return "noBuffer";
-  }
-  mdl.MappedSystemVa.set(msg.subarray(VXLAN_HEADER_LENGTH));
-  nb.DataLength = frameLength;
-  nbl.SourceHandle = a.MiniportAdapterHandle;
-  countReceived(a, kind, frameLength, 1);
-  a.ReceivesOutstanding++;
-  // Into the batch (behind any frame still waiting there, so that order is kept).
-  NdisAppendSingleNblToNblCountedQueue(a.ReceiveBatch, nbl);
-  if (!a.Moderation || a.ReceiveBatch.NblCount >= MAX_RECEIVE_BATCH) indicateBatch(a);
-  else if (!a.BatchScheduled) {
-    a.BatchScheduled = true;
-    setImmediate(batchDue, a);
-  }
-  return null;
+  return indicateFrame(a, msg, VXLAN_HEADER_LENGTH, frameLength);
 }
-
-/** MiniportReturnNetBufferLists: the receive NBLs go back to the pool. */
-export const MPReturnNetBufferLists: MINIPORT_RETURN_NET_BUFFER_LISTS = (
-  MiniportAdapterContext,
-  NetBufferLists,
-) => {
-  const a = MiniportAdapterContext as Adapter;
-  let nbl: NET_BUFFER_LIST | null = NetBufferLists;
-  while (nbl !== null) {
-    const next: NET_BUFFER_LIST | null = nbl.Next;
-    nbl.Next = null;
-    NdisFreeNetBufferList(nbl);
-    a.ReceivesOutstanding--;
-    nbl = next;
-  }
-  maybeCompletePause(a);
-};
-
-export { maybeCompletePause };

@@ -17,32 +17,22 @@ import { createSocket } from "node:dgram";
 import {
   type DRIVER_OBJECT,
   IF_TYPE_ETHERNET_CSMACD,
-  MediaConnectStateConnected,
   MediaConnectStateDisconnected,
   MediaDuplexStateFull,
   type MINIPORT_DEVICE_PNP_EVENT_NOTIFY,
   type MINIPORT_HALT,
   type MINIPORT_INITIALIZE,
-  type MINIPORT_PAUSE,
-  type MINIPORT_RESTART,
   type MINIPORT_SHUTDOWN,
   makeNblCountedQueue,
   type NDIS_HANDLE,
-  type NDIS_LINK_STATE,
-  NDIS_LINK_STATE_REVISION_1,
   NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
   type NDIS_MINIPORT_DRIVER_CHARACTERISTICS,
   NDIS_OBJECT_TYPE_DEFAULT,
   NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
-  NDIS_OBJECT_TYPE_STATUS_INDICATION,
-  NDIS_SIZEOF_LINK_STATE_REVISION_1,
   NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
   NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
-  NDIS_SIZEOF_STATUS_INDICATION_REVISION_1,
   type NDIS_STATUS,
   NDIS_STATUS_FAILURE,
-  NDIS_STATUS_LINK_STATE,
-  NDIS_STATUS_PENDING,
   NDIS_STATUS_RESOURCES,
   NDIS_STATUS_SUCCESS,
   NdisAllocateNetBufferListPool,
@@ -50,7 +40,6 @@ import {
   NdisInterfaceInternal,
   NdisMDeregisterMiniportDriver,
   NdisMedium802_3,
-  NdisMIndicateStatusEx,
   NdisMRegisterMiniportDriver,
   NdisMSetMiniportAttributes,
   NdisPhysicalMediumUnspecified,
@@ -61,6 +50,13 @@ import {
   type Out,
 } from "../../ddi.js";
 import { VXLAN_HEADER_LENGTH } from "../../net/vxlan.js";
+import {
+  discardBatch,
+  pauseAdapter,
+  restartAdapter,
+  returnNetBufferLists,
+  setLink as setEthernetLink,
+} from "../shared/ethernet-miniport.js";
 import {
   generalAttributesHeader,
   miniportCharacteristicsHeader,
@@ -81,15 +77,7 @@ import {
   type VxlanCounters,
 } from "./adapter.js";
 import { defaultAddress, readConfig } from "./config.js";
-import {
-  discardBatch,
-  MPCancelSend,
-  MPReturnNetBufferLists,
-  MPSendNetBufferLists,
-  maybeCompletePause,
-  onDatagram,
-  vxlanHeader,
-} from "./datapath.js";
+import { MPCancelSend, MPSendNetBufferLists, onDatagram, vxlanHeader } from "./datapath.js";
 import {
   LINK_SPEED,
   MAX_MULTICAST_LIST,
@@ -100,7 +88,7 @@ import {
   SUPPORTED_STATISTICS,
 } from "./oid.js";
 
-export { MAX_RECEIVE_BATCH } from "./datapath.js";
+export { MAX_RECEIVE_BATCH } from "../shared/ethernet-miniport.js";
 export { DROP_REASONS, type DropReason, type VxlanAdapterInfo, type VxlanCounters };
 
 /** 'Vxrx' */
@@ -119,42 +107,9 @@ export function vxlanInitErrors(DriverObject: DRIVER_OBJECT): readonly string[] 
   return [...(globalsOf(DriverObject)?.InitErrors ?? [])];
 }
 
-function linkStateIndication(a: Adapter, connected: boolean) {
-  const state: NDIS_LINK_STATE = {
-    Header: {
-      Type: NDIS_OBJECT_TYPE_DEFAULT,
-      Revision: NDIS_LINK_STATE_REVISION_1,
-      Size: NDIS_SIZEOF_LINK_STATE_REVISION_1,
-    },
-    MediaConnectState: connected ? MediaConnectStateConnected : MediaConnectStateDisconnected,
-    MediaDuplexState: MediaDuplexStateFull,
-    XmitLinkSpeed: LINK_SPEED,
-    RcvLinkSpeed: LINK_SPEED,
-    PauseFunctions: 0,
-    AutoNegotiationFlags: 0,
-  };
-  return {
-    Header: {
-      Type: NDIS_OBJECT_TYPE_STATUS_INDICATION,
-      Revision: 1,
-      Size: NDIS_SIZEOF_STATUS_INDICATION_REVISION_1,
-    },
-    SourceHandle: a.MiniportAdapterHandle,
-    PortNumber: 0,
-    StatusCode: NDIS_STATUS_LINK_STATE,
-    Flags: 0,
-    DestinationHandle: null,
-    RequestId: null,
-    StatusBuffer: state,
-    StatusBufferSize: NDIS_SIZEOF_LINK_STATE_REVISION_1,
-  };
-}
-
 /** The link changed: tell NDIS (NDIS_STATUS_LINK_STATE), unless the adapter is halted. */
 function setLink(a: Adapter, up: boolean): void {
-  if (a.LinkUp === up) return;
-  a.LinkUp = up;
-  if (a.Live) NdisMIndicateStatusEx(a.MiniportAdapterHandle, linkStateIndication(a, up));
+  setEthernetLink(a, up, LINK_SPEED);
 }
 
 /** Creates the adapter's socket and starts binding it; the link comes up when it is bound. */
@@ -344,22 +299,10 @@ const MPHaltEx: MINIPORT_HALT = (MiniportAdapterContext) => {
  * MiniportPause: no new sends or receive indications; PENDING until every send is completed and
  * every indicated NBL is returned (NdisMPauseComplete then).
  */
-const MPPause: MINIPORT_PAUSE = (MiniportAdapterContext) => {
-  const a = MiniportAdapterContext as Adapter;
-  a.Running = false;
-  discardBatch(a);
-  if (a.SendsOutstanding === 0 && a.ReceivesOutstanding === 0) return NDIS_STATUS_SUCCESS;
-  a.PausePending = true;
-  return NDIS_STATUS_PENDING;
-};
+const MPPause = pauseAdapter;
 
 /** MiniportRestart: sends and receives flow again. */
-const MPRestart: MINIPORT_RESTART = (MiniportAdapterContext) => {
-  const a = MiniportAdapterContext as Adapter;
-  a.Running = true;
-  maybeCompletePause(a);
-  return NDIS_STATUS_SUCCESS;
-};
+const MPRestart = restartAdapter;
 
 const MPDevicePnPEventNotify: MINIPORT_DEVICE_PNP_EVENT_NOTIFY = () => {};
 const MPShutdownEx: MINIPORT_SHUTDOWN = (MiniportAdapterContext) => {
@@ -394,7 +337,7 @@ export function DriverEntry(DriverObject: DRIVER_OBJECT, RegistryPath: string): 
     RestartHandler: MPRestart,
     OidRequestHandler: MPOidRequest,
     SendNetBufferListsHandler: MPSendNetBufferLists,
-    ReturnNetBufferListsHandler: MPReturnNetBufferLists,
+    ReturnNetBufferListsHandler: returnNetBufferLists,
     CancelSendHandler: MPCancelSend,
     DevicePnPEventNotifyHandler: MPDevicePnPEventNotify,
     ShutdownHandlerEx: MPShutdownEx,

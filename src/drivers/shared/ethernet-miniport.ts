@@ -1,0 +1,717 @@
+/**
+ * The parts of an Ethernet miniport that do not depend on its wire, shared by the miniports whose
+ * wire is real (vxlan: a UDP socket; tap: a macvtap device): frame kinds and the counters
+ * NDIS_STATISTICS_INFO reports, the packet filter, the link-state indication, the receive path
+ * from a checked frame to an indicated NBL with interrupt moderation, pause and return handling,
+ * and the OID requests such a NIC answers.
+ *
+ * Interrupt moderation: a NIC raises one interrupt for many frames and its DPC indicates them as
+ * one chain. A wire here calls `indicateFrame` for each frame of one wakeup of its I/O (the
+ * interrupt), and a `setImmediate` after that wakeup is the DPC: the frames go up in one
+ * NdisMIndicateReceiveNetBufferLists (at most MAX_RECEIVE_BATCH), in the order they came, so that
+ * NDIS, the drivers above and their sends back down pay their per-call costs once per batch. With
+ * moderation off, each frame is indicated as it arrives.
+ */
+import {
+  MediaConnectStateConnected,
+  MediaConnectStateDisconnected,
+  MediaDuplexStateFull,
+  type MINIPORT_CANCEL_OID_REQUEST,
+  type MINIPORT_OID_REQUEST,
+  type MINIPORT_PAUSE,
+  type MINIPORT_RESTART,
+  type MINIPORT_RETURN_NET_BUFFER_LISTS,
+  type NBL_COUNTED_QUEUE,
+  type NDIS_HANDLE,
+  type NDIS_LINK_STATE,
+  NDIS_LINK_STATE_REVISION_1,
+  NDIS_OBJECT_TYPE_DEFAULT,
+  NDIS_OBJECT_TYPE_STATUS_INDICATION,
+  type NDIS_OID_REQUEST,
+  NDIS_PACKET_TYPE_ALL_LOCAL,
+  NDIS_PACKET_TYPE_ALL_MULTICAST,
+  NDIS_PACKET_TYPE_BROADCAST,
+  NDIS_PACKET_TYPE_DIRECTED,
+  NDIS_PACKET_TYPE_MULTICAST,
+  NDIS_PACKET_TYPE_PROMISCUOUS,
+  NDIS_SIZEOF_INTERRUPT_MODERATION_PARAMETERS_REVISION_1,
+  NDIS_SIZEOF_LINK_STATE_REVISION_1,
+  NDIS_SIZEOF_STATUS_INDICATION_REVISION_1,
+  NDIS_STATISTICS_FLAGS_VALID_BROADCAST_BYTES_RCV,
+  NDIS_STATISTICS_FLAGS_VALID_BROADCAST_BYTES_XMIT,
+  NDIS_STATISTICS_FLAGS_VALID_BROADCAST_FRAMES_RCV,
+  NDIS_STATISTICS_FLAGS_VALID_BROADCAST_FRAMES_XMIT,
+  NDIS_STATISTICS_FLAGS_VALID_BYTES_RCV,
+  NDIS_STATISTICS_FLAGS_VALID_BYTES_XMIT,
+  NDIS_STATISTICS_FLAGS_VALID_DIRECTED_BYTES_RCV,
+  NDIS_STATISTICS_FLAGS_VALID_DIRECTED_BYTES_XMIT,
+  NDIS_STATISTICS_FLAGS_VALID_DIRECTED_FRAMES_RCV,
+  NDIS_STATISTICS_FLAGS_VALID_DIRECTED_FRAMES_XMIT,
+  NDIS_STATISTICS_FLAGS_VALID_MULTICAST_BYTES_RCV,
+  NDIS_STATISTICS_FLAGS_VALID_MULTICAST_BYTES_XMIT,
+  NDIS_STATISTICS_FLAGS_VALID_MULTICAST_FRAMES_RCV,
+  NDIS_STATISTICS_FLAGS_VALID_MULTICAST_FRAMES_XMIT,
+  NDIS_STATISTICS_FLAGS_VALID_RCV_DISCARDS,
+  NDIS_STATISTICS_FLAGS_VALID_RCV_ERROR,
+  NDIS_STATISTICS_FLAGS_VALID_XMIT_DISCARDS,
+  NDIS_STATISTICS_FLAGS_VALID_XMIT_ERROR,
+  type NDIS_STATUS,
+  NDIS_STATUS_INVALID_DATA,
+  NDIS_STATUS_INVALID_LENGTH,
+  NDIS_STATUS_LINK_STATE,
+  NDIS_STATUS_MULTICAST_FULL,
+  NDIS_STATUS_NOT_SUPPORTED,
+  NDIS_STATUS_PENDING,
+  NDIS_STATUS_SUCCESS,
+  NdisAllocateNetBufferList,
+  NdisAppendSingleNblToNblCountedQueue,
+  NdisFreeNetBufferList,
+  NdisInterruptModerationDisabled,
+  NdisInterruptModerationEnabled,
+  NdisMediaStateConnected,
+  NdisMediaStateDisconnected,
+  NdisMIndicateReceiveNetBufferLists,
+  NdisMIndicateStatusEx,
+  NdisMPauseComplete,
+  NdisPopAllFromNblCountedQueue,
+  NdisPopFirstNblFromNblCountedQueue,
+  NdisRequestQueryInformation,
+  NdisRequestQueryStatistics,
+  NdisRequestSetInformation,
+  type NET_BUFFER_LIST,
+  ndisInterruptModerationParametersBytes,
+  ndisInterruptModerationParametersFromBytes,
+  ndisStatisticsInfoBytes,
+  OID_802_3_CURRENT_ADDRESS,
+  OID_802_3_MAXIMUM_LIST_SIZE,
+  OID_802_3_MULTICAST_LIST,
+  OID_802_3_PERMANENT_ADDRESS,
+  OID_GEN_CURRENT_LOOKAHEAD,
+  OID_GEN_CURRENT_PACKET_FILTER,
+  OID_GEN_HARDWARE_STATUS,
+  OID_GEN_INTERRUPT_MODERATION,
+  OID_GEN_LINK_SPEED,
+  OID_GEN_MAC_ADDRESS,
+  OID_GEN_MAXIMUM_FRAME_SIZE,
+  OID_GEN_MAXIMUM_TOTAL_SIZE,
+  OID_GEN_MEDIA_CONNECT_STATUS,
+  OID_GEN_RCV_OK,
+  OID_GEN_RECEIVE_BLOCK_SIZE,
+  OID_GEN_RECEIVE_BUFFER_SPACE,
+  OID_GEN_STATISTICS,
+  OID_GEN_TRANSMIT_BLOCK_SIZE,
+  OID_GEN_TRANSMIT_BUFFER_SPACE,
+  OID_GEN_VENDOR_DESCRIPTION,
+  OID_GEN_VENDOR_DRIVER_VERSION,
+  OID_GEN_VENDOR_ID,
+  OID_GEN_XMIT_OK,
+  OID_PNP_QUERY_POWER,
+  OID_PNP_SET_POWER,
+} from "../../ddi.js";
+import { macEqualsAt } from "../../net/ethernet.js";
+import { answerBytes, answerCounter, readUlong, ulong } from "./oid.js";
+
+// ---------------------------------------------------------------------------- counters, kinds
+
+/** The traffic counters every Ethernet miniport here keeps (frames and bytes are whole frames). */
+export interface EthernetCounters {
+  /**
+   * Frames accepted for indication up (NdisMIndicateReceiveNetBufferLists), counted when they
+   * pass the checks; one dropped from the receive batch by a pause is taken back out.
+   */
+  framesReceived: number;
+  bytesReceived: number;
+  rxUnicast: number;
+  rxMulticast: number;
+  rxBroadcast: number;
+  rxUnicastBytes: number;
+  rxMulticastBytes: number;
+  rxBroadcastBytes: number;
+  /** Frames handed to the wire and reported sent. */
+  framesSent: number;
+  bytesSent: number;
+  txUnicast: number;
+  txMulticast: number;
+  txBroadcast: number;
+  txUnicastBytes: number;
+  txMulticastBytes: number;
+  txBroadcastBytes: number;
+  /** Frames the wire failed to send. */
+  sendErrors: number;
+  /** Frames not sent: link down, too long, adapter paused. */
+  sendDiscards: number;
+}
+
+export function newEthernetCounters(): EthernetCounters {
+  return {
+    framesReceived: 0,
+    bytesReceived: 0,
+    rxUnicast: 0,
+    rxMulticast: 0,
+    rxBroadcast: 0,
+    rxUnicastBytes: 0,
+    rxMulticastBytes: 0,
+    rxBroadcastBytes: 0,
+    framesSent: 0,
+    bytesSent: 0,
+    txUnicast: 0,
+    txMulticast: 0,
+    txBroadcast: 0,
+    txUnicastBytes: 0,
+    txMulticastBytes: 0,
+    txBroadcastBytes: 0,
+    sendErrors: 0,
+    sendDiscards: 0,
+  };
+}
+
+export type FrameKind = 0 | 1 | 2;
+export const UNICAST: FrameKind = 0;
+export const MULTICAST: FrameKind = 1;
+export const BROADCAST: FrameKind = 2;
+
+/** Unicast, multicast or broadcast, by the destination MAC at `offset` (`first` its first byte). */
+export function kindOf(first: number, frame: Uint8Array, offset: number): FrameKind {
+  if ((first & 1) === 0) return UNICAST;
+  for (let i = 0; i < 6; i++) if (frame[offset + i] !== 0xff) return MULTICAST;
+  return BROADCAST;
+}
+
+export function countSent(c: EthernetCounters, kind: FrameKind, bytes: number): void {
+  c.framesSent++;
+  c.bytesSent += bytes;
+  if (kind === UNICAST) {
+    c.txUnicast++;
+    c.txUnicastBytes += bytes;
+  } else if (kind === MULTICAST) {
+    c.txMulticast++;
+    c.txMulticastBytes += bytes;
+  } else {
+    c.txBroadcast++;
+    c.txBroadcastBytes += bytes;
+  }
+}
+
+/** Adds (`sign` 1) or takes back (-1) one received frame in the receive counters. */
+function countReceived(
+  c: EthernetCounters,
+  kind: FrameKind,
+  frameLength: number,
+  sign: 1 | -1,
+): void {
+  const bytes = sign * frameLength;
+  c.framesReceived += sign;
+  c.bytesReceived += bytes;
+  if (kind === UNICAST) {
+    c.rxUnicast += sign;
+    c.rxUnicastBytes += bytes;
+  } else if (kind === MULTICAST) {
+    c.rxMulticast += sign;
+    c.rxMulticastBytes += bytes;
+  } else {
+    c.rxBroadcast += sign;
+    c.rxBroadcastBytes += bytes;
+  }
+}
+
+// ------------------------------------------------------------------------------------ adapter
+
+/** The drop reasons every such miniport has, after its wire's own. */
+export type CommonDropReason = "notRunning" | "filtered" | "noBuffer";
+
+/** What the shared code needs of a miniport's adapter context (MP_ADAPTER). */
+export interface EthernetAdapter {
+  readonly MiniportAdapterHandle: NDIS_HANDLE;
+  readonly CurrentAddress: Uint8Array;
+  /** MTU + 18: the longest frame sent or accepted (an Ethernet header and one 802.1Q tag). */
+  readonly MaxFrameSize: number;
+  readonly Config: { readonly MTU: number; readonly ReceiveBuffers: number };
+  /** The receive NBL pool: one NET_BUFFER and MaxFrameSize bytes of data per NBL. */
+  ReceivePool: NDIS_HANDLE | null;
+  LinkUp: boolean;
+  /** MiniportRestart done, MiniportPause not yet called. */
+  Running: boolean;
+  /** MiniportPause returned PENDING: NdisMPauseComplete once nothing is outstanding. */
+  PausePending: boolean;
+  /** Cleared by MiniportHaltEx. */
+  Live: boolean;
+  /** NBLs sent down to us and not yet completed. */
+  SendsOutstanding: number;
+  /** NBLs indicated up, or waiting in the receive batch, and not yet returned. */
+  ReceivesOutstanding: number;
+  /** Interrupt moderation (OID_GEN_INTERRUPT_MODERATION): receives go up in batches. */
+  Moderation: boolean;
+  /** The receive batch: checked frames in receive NBLs, not yet indicated (oldest first). */
+  readonly ReceiveBatch: NBL_COUNTED_QUEUE;
+  /** The batch's indication is scheduled (setImmediate: after the wire's wakeup). */
+  BatchScheduled: boolean;
+  PacketFilter: number;
+  MulticastList: Uint8Array[];
+  Lookahead: number;
+  readonly Counters: EthernetCounters;
+  /** One count per drop reason: the wire's own and the common ones. */
+  readonly Drops: Record<CommonDropReason, number>;
+}
+
+/** NdisMPauseComplete once a pended pause has nothing left outstanding. */
+export function maybeCompletePause(a: EthernetAdapter): void {
+  if (a.PausePending && a.SendsOutstanding === 0 && a.ReceivesOutstanding === 0) {
+    a.PausePending = false;
+    NdisMPauseComplete(a.MiniportAdapterHandle);
+  }
+}
+
+/** The NDIS_STATUS_LINK_STATE indication for `connected` at `speed` bit/s. */
+function linkStateIndication(a: EthernetAdapter, connected: boolean, speed: bigint) {
+  const state: NDIS_LINK_STATE = {
+    Header: {
+      Type: NDIS_OBJECT_TYPE_DEFAULT,
+      Revision: NDIS_LINK_STATE_REVISION_1,
+      Size: NDIS_SIZEOF_LINK_STATE_REVISION_1,
+    },
+    MediaConnectState: connected ? MediaConnectStateConnected : MediaConnectStateDisconnected,
+    MediaDuplexState: MediaDuplexStateFull,
+    XmitLinkSpeed: speed,
+    RcvLinkSpeed: speed,
+    PauseFunctions: 0,
+    AutoNegotiationFlags: 0,
+  };
+  return {
+    Header: {
+      Type: NDIS_OBJECT_TYPE_STATUS_INDICATION,
+      Revision: 1,
+      Size: NDIS_SIZEOF_STATUS_INDICATION_REVISION_1,
+    },
+    SourceHandle: a.MiniportAdapterHandle,
+    PortNumber: 0,
+    StatusCode: NDIS_STATUS_LINK_STATE,
+    Flags: 0,
+    DestinationHandle: null,
+    RequestId: null,
+    StatusBuffer: state,
+    StatusBufferSize: NDIS_SIZEOF_LINK_STATE_REVISION_1,
+  };
+}
+
+/** The link changed: tell NDIS (NDIS_STATUS_LINK_STATE), unless the adapter is halted. */
+export function setLink(a: EthernetAdapter, up: boolean, speed: bigint): void {
+  if (a.LinkUp === up) return;
+  a.LinkUp = up;
+  if (a.Live) NdisMIndicateStatusEx(a.MiniportAdapterHandle, linkStateIndication(a, up, speed));
+}
+
+/** MiniportPause: no new sends or receive indications; PENDING until all is back. */
+export const pauseAdapter: MINIPORT_PAUSE = (MiniportAdapterContext) => {
+  const a = MiniportAdapterContext as EthernetAdapter;
+  a.Running = false;
+  discardBatch(a);
+  if (a.SendsOutstanding === 0 && a.ReceivesOutstanding === 0) return NDIS_STATUS_SUCCESS;
+  a.PausePending = true;
+  return NDIS_STATUS_PENDING;
+};
+
+/** MiniportRestart: sends and receives flow again. */
+export const restartAdapter: MINIPORT_RESTART = (MiniportAdapterContext) => {
+  const a = MiniportAdapterContext as EthernetAdapter;
+  a.Running = true;
+  maybeCompletePause(a);
+  return NDIS_STATUS_SUCCESS;
+};
+
+// ------------------------------------------------------------------------------------ receive
+
+/** Whether the packet filter and multicast list pass a frame whose destination is at `offset`. */
+function passes(a: EthernetAdapter, frame: Uint8Array, offset: number, kind: FrameKind): boolean {
+  const filter = a.PacketFilter;
+  if ((filter & (NDIS_PACKET_TYPE_PROMISCUOUS | NDIS_PACKET_TYPE_ALL_LOCAL)) !== 0) return true;
+  if (kind === UNICAST)
+    return (
+      (filter & NDIS_PACKET_TYPE_DIRECTED) !== 0 && macEqualsAt(frame, offset, a.CurrentAddress)
+    );
+  if (kind === BROADCAST) return (filter & NDIS_PACKET_TYPE_BROADCAST) !== 0;
+  if ((filter & NDIS_PACKET_TYPE_ALL_MULTICAST) !== 0) return true;
+  if ((filter & NDIS_PACKET_TYPE_MULTICAST) === 0) return false;
+  for (const group of a.MulticastList) if (macEqualsAt(frame, offset, group)) return true;
+  return false;
+}
+
+/** The most receive NBLs indicated in one call; a fuller batch goes up at once. */
+export const MAX_RECEIVE_BATCH = 64;
+
+/** Indicates the receive batch up as one chain (nothing when it is empty). */
+function indicateBatch(a: EthernetAdapter): void {
+  const count = a.ReceiveBatch.NblCount;
+  const head = NdisPopAllFromNblCountedQueue(a.ReceiveBatch);
+  if (head === null) return;
+  NdisMIndicateReceiveNetBufferLists(a.MiniportAdapterHandle, head, 0, count, 0);
+}
+
+/** The "DPC": the wire's wakeup is over; what it delivered goes up. */
+function batchDue(a: EthernetAdapter): void {
+  a.BatchScheduled = false;
+  if (a.Running) indicateBatch(a);
+  else {
+    // Not reached while MiniportPause drops the batch itself; kept so that no path strands it.
+    discardBatch(a);
+    maybeCompletePause(a);
+  }
+}
+
+/**
+ * Frees the frames waiting in the receive batch, each counted as a notRunning drop instead of a
+ * received frame (MiniportPause, MiniportShutdownEx, MiniportHaltEx: nothing more goes up).
+ */
+export function discardBatch(a: EthernetAdapter): void {
+  for (
+    let nbl = NdisPopFirstNblFromNblCountedQueue(a.ReceiveBatch);
+    nbl !== null;
+    nbl = NdisPopFirstNblFromNblCountedQueue(a.ReceiveBatch)
+  ) {
+    const nb = nbl.FirstNetBuffer;
+    const data = nb?.MdlChain?.MappedSystemVa;
+    if (nb !== null && data !== undefined)
+      countReceived(a.Counters, kindOf(data[0] as number, data, 0), nb.DataLength, -1);
+    a.Drops.notRunning++;
+    NdisFreeNetBufferList(nbl);
+    a.ReceivesOutstanding--;
+  }
+}
+
+/**
+ * A frame the wire checked (`length` bytes of `data` from `offset`, at most MaxFrameSize): unless
+ * the adapter is not running, the packet filter refuses it or no receive NBL is free, it is
+ * copied into a receive NBL and indicated — into the receive batch under moderation, else at
+ * once. Returns the reason it was dropped, or null.
+ */
+export function indicateFrame(
+  a: EthernetAdapter,
+  data: Uint8Array,
+  offset: number,
+  length: number,
+): CommonDropReason | null {
+  if (!a.Running) return "notRunning";
+  const kind = kindOf(data[offset] as number, data, offset);
+  if (!passes(a, data, offset, kind)) return "filtered";
+  const pool = a.ReceivePool;
+  // Every receive NBL taken: those waiting in the batch go up first (the stack may return them
+  // at once), as a NIC whose ring fills runs its DPC.
+  if (a.ReceivesOutstanding >= a.Config.ReceiveBuffers && a.ReceiveBatch.NblCount > 0)
+    indicateBatch(a);
+  if (pool === null || a.ReceivesOutstanding >= a.Config.ReceiveBuffers) return "noBuffer";
+  const nbl = NdisAllocateNetBufferList(pool, 0, 0);
+  const nb = nbl?.FirstNetBuffer ?? null;
+  const mdl = nb?.MdlChain ?? null;
+  if (nbl === null || nb === null || mdl === null) {
+    if (nbl !== null) NdisFreeNetBufferList(nbl);
+    return "noBuffer";
+  }
+  mdl.MappedSystemVa.set(data.subarray(offset, offset + length));
+  nb.DataLength = length;
+  nbl.SourceHandle = a.MiniportAdapterHandle;
+  countReceived(a.Counters, kind, length, 1);
+  a.ReceivesOutstanding++;
+  // Into the batch (behind any frame still waiting there, so that order is kept).
+  NdisAppendSingleNblToNblCountedQueue(a.ReceiveBatch, nbl);
+  if (!a.Moderation || a.ReceiveBatch.NblCount >= MAX_RECEIVE_BATCH) indicateBatch(a);
+  else if (!a.BatchScheduled) {
+    a.BatchScheduled = true;
+    setImmediate(batchDue, a);
+  }
+  return null;
+}
+
+/** MiniportReturnNetBufferLists: the receive NBLs go back to the pool. */
+export const returnNetBufferLists: MINIPORT_RETURN_NET_BUFFER_LISTS = (
+  MiniportAdapterContext,
+  NetBufferLists,
+) => {
+  const a = MiniportAdapterContext as EthernetAdapter;
+  let nbl: NET_BUFFER_LIST | null = NetBufferLists;
+  while (nbl !== null) {
+    const next: NET_BUFFER_LIST | null = nbl.Next;
+    nbl.Next = null;
+    NdisFreeNetBufferList(nbl);
+    a.ReceivesOutstanding--;
+    nbl = next;
+  }
+  maybeCompletePause(a);
+};
+
+// ---------------------------------------------------------------------------------------- OIDs
+
+export const MAX_MULTICAST_LIST = 32;
+
+export const SUPPORTED_FILTERS =
+  NDIS_PACKET_TYPE_DIRECTED |
+  NDIS_PACKET_TYPE_MULTICAST |
+  NDIS_PACKET_TYPE_ALL_MULTICAST |
+  NDIS_PACKET_TYPE_BROADCAST |
+  NDIS_PACKET_TYPE_PROMISCUOUS |
+  NDIS_PACKET_TYPE_ALL_LOCAL;
+
+export const SUPPORTED_STATISTICS =
+  NDIS_STATISTICS_FLAGS_VALID_DIRECTED_FRAMES_RCV |
+  NDIS_STATISTICS_FLAGS_VALID_MULTICAST_FRAMES_RCV |
+  NDIS_STATISTICS_FLAGS_VALID_BROADCAST_FRAMES_RCV |
+  NDIS_STATISTICS_FLAGS_VALID_BYTES_RCV |
+  NDIS_STATISTICS_FLAGS_VALID_RCV_DISCARDS |
+  NDIS_STATISTICS_FLAGS_VALID_RCV_ERROR |
+  NDIS_STATISTICS_FLAGS_VALID_DIRECTED_FRAMES_XMIT |
+  NDIS_STATISTICS_FLAGS_VALID_MULTICAST_FRAMES_XMIT |
+  NDIS_STATISTICS_FLAGS_VALID_BROADCAST_FRAMES_XMIT |
+  NDIS_STATISTICS_FLAGS_VALID_BYTES_XMIT |
+  NDIS_STATISTICS_FLAGS_VALID_XMIT_ERROR |
+  NDIS_STATISTICS_FLAGS_VALID_XMIT_DISCARDS |
+  NDIS_STATISTICS_FLAGS_VALID_DIRECTED_BYTES_RCV |
+  NDIS_STATISTICS_FLAGS_VALID_MULTICAST_BYTES_RCV |
+  NDIS_STATISTICS_FLAGS_VALID_BROADCAST_BYTES_RCV |
+  NDIS_STATISTICS_FLAGS_VALID_DIRECTED_BYTES_XMIT |
+  NDIS_STATISTICS_FLAGS_VALID_MULTICAST_BYTES_XMIT |
+  NDIS_STATISTICS_FLAGS_VALID_BROADCAST_BYTES_XMIT;
+
+/** The OIDs these miniports answer (their general attributes' SupportedOidList). */
+export const SUPPORTED_OIDS: readonly number[] = [
+  OID_GEN_HARDWARE_STATUS,
+  OID_GEN_MAXIMUM_FRAME_SIZE,
+  OID_GEN_LINK_SPEED,
+  OID_GEN_TRANSMIT_BUFFER_SPACE,
+  OID_GEN_RECEIVE_BUFFER_SPACE,
+  OID_GEN_TRANSMIT_BLOCK_SIZE,
+  OID_GEN_RECEIVE_BLOCK_SIZE,
+  OID_GEN_VENDOR_ID,
+  OID_GEN_VENDOR_DESCRIPTION,
+  OID_GEN_CURRENT_PACKET_FILTER,
+  OID_GEN_CURRENT_LOOKAHEAD,
+  OID_GEN_MAXIMUM_TOTAL_SIZE,
+  OID_GEN_MEDIA_CONNECT_STATUS,
+  OID_GEN_VENDOR_DRIVER_VERSION,
+  OID_GEN_MAC_ADDRESS,
+  OID_GEN_XMIT_OK,
+  OID_GEN_RCV_OK,
+  OID_GEN_STATISTICS,
+  OID_GEN_INTERRUPT_MODERATION,
+  OID_802_3_PERMANENT_ADDRESS,
+  OID_802_3_CURRENT_ADDRESS,
+  OID_802_3_MULTICAST_LIST,
+  OID_802_3_MAXIMUM_LIST_SIZE,
+  OID_PNP_QUERY_POWER,
+  OID_PNP_SET_POWER,
+];
+
+type Data = NDIS_OID_REQUEST["DATA"]["QUERY_INFORMATION"];
+
+/**
+ * NDIS_STATISTICS_INFO from the adapter's counters, in its 152-byte layout: ifInDiscards is every
+ * drop, ifInErrors those for what the frame holds (all but notRunning, filtered and noBuffer).
+ */
+function statistics(a: EthernetAdapter): Uint8Array {
+  const c = a.Counters;
+  let drops = 0;
+  for (const n of Object.values(a.Drops) as number[]) drops += n;
+  const n = (v: number) => BigInt(v);
+  return ndisStatisticsInfoBytes({
+    SupportedStatistics: SUPPORTED_STATISTICS,
+    ifInDiscards: n(drops),
+    ifInErrors: n(drops - a.Drops.notRunning - a.Drops.filtered - a.Drops.noBuffer),
+    ifHCInOctets: n(c.bytesReceived),
+    ifHCInUcastPkts: n(c.rxUnicast),
+    ifHCInMulticastPkts: n(c.rxMulticast),
+    ifHCInBroadcastPkts: n(c.rxBroadcast),
+    ifHCOutOctets: n(c.bytesSent),
+    ifHCOutUcastPkts: n(c.txUnicast),
+    ifHCOutMulticastPkts: n(c.txMulticast),
+    ifHCOutBroadcastPkts: n(c.txBroadcast),
+    ifOutErrors: n(c.sendErrors),
+    ifOutDiscards: n(c.sendDiscards),
+    ifHCInUcastOctets: n(c.rxUnicastBytes),
+    ifHCInMulticastOctets: n(c.rxMulticastBytes),
+    ifHCInBroadcastOctets: n(c.rxBroadcastBytes),
+    ifHCOutUcastOctets: n(c.txUnicastBytes),
+    ifHCOutMulticastOctets: n(c.txMulticastBytes),
+    ifHCOutBroadcastOctets: n(c.txBroadcastBytes),
+  });
+}
+
+/** What differs between the miniports in their OID answers. */
+export interface EthernetOidAnswers<A extends EthernetAdapter> {
+  /** OID_GEN_VENDOR_DESCRIPTION (without the terminating NUL). */
+  readonly description: string;
+  /** The link speed, in bit/s. */
+  linkSpeed(a: A): bigint;
+}
+
+function query<A extends EthernetAdapter>(
+  a: A,
+  q: Data,
+  answers: EthernetOidAnswers<A>,
+): NDIS_STATUS {
+  const mtu = a.Config.MTU;
+  switch (q.Oid) {
+    case OID_GEN_HARDWARE_STATUS:
+      return answerBytes(q, ulong(0)); // NdisHardwareStatusReady
+    case OID_GEN_MAXIMUM_FRAME_SIZE:
+      return answerBytes(q, ulong(mtu));
+    case OID_GEN_MAXIMUM_TOTAL_SIZE:
+      return answerBytes(q, ulong(mtu + 14));
+    case OID_GEN_TRANSMIT_BLOCK_SIZE:
+    case OID_GEN_RECEIVE_BLOCK_SIZE:
+      return answerBytes(q, ulong(a.MaxFrameSize));
+    case OID_GEN_TRANSMIT_BUFFER_SPACE:
+    case OID_GEN_RECEIVE_BUFFER_SPACE:
+      return answerBytes(q, ulong(a.MaxFrameSize * a.Config.ReceiveBuffers));
+    case OID_GEN_LINK_SPEED:
+      // Units of 100 bit/s.
+      return answerBytes(q, ulong(Number(answers.linkSpeed(a) / 100n)));
+    case OID_GEN_MEDIA_CONNECT_STATUS:
+      return answerBytes(q, ulong(a.LinkUp ? NdisMediaStateConnected : NdisMediaStateDisconnected));
+    case OID_GEN_VENDOR_ID:
+      // The first three bytes are an IEEE OUI; 0xFFFFFF is "none". The low byte: this NIC's id.
+      return answerBytes(q, ulong(0x00ffffff));
+    case OID_GEN_VENDOR_DESCRIPTION:
+      return answerBytes(q, new TextEncoder().encode(`${answers.description}\0`));
+    case OID_GEN_VENDOR_DRIVER_VERSION:
+      return answerBytes(q, ulong(0x00010000));
+    case OID_GEN_CURRENT_PACKET_FILTER:
+      return answerBytes(q, ulong(a.PacketFilter));
+    case OID_GEN_CURRENT_LOOKAHEAD:
+      return answerBytes(q, ulong(a.Lookahead));
+    case OID_GEN_MAC_ADDRESS:
+    case OID_802_3_PERMANENT_ADDRESS:
+    case OID_802_3_CURRENT_ADDRESS:
+      return answerBytes(q, a.CurrentAddress);
+    case OID_802_3_MULTICAST_LIST: {
+      const list = new Uint8Array(6 * a.MulticastList.length);
+      for (let i = 0; i < a.MulticastList.length; i++)
+        list.set(a.MulticastList[i] as Uint8Array, 6 * i);
+      return answerBytes(q, list);
+    }
+    case OID_802_3_MAXIMUM_LIST_SIZE:
+      return answerBytes(q, ulong(MAX_MULTICAST_LIST));
+    case OID_GEN_XMIT_OK:
+      return answerCounter(q, a.Counters.framesSent);
+    case OID_GEN_RCV_OK:
+      return answerCounter(q, a.Counters.framesReceived);
+    case OID_GEN_STATISTICS:
+      return answerBytes(q, statistics(a));
+    case OID_GEN_INTERRUPT_MODERATION:
+      // Flags 0: a change takes effect at once, no reset or reinitialize.
+      return answerBytes(
+        q,
+        ndisInterruptModerationParametersBytes({
+          Flags: 0,
+          InterruptModeration: a.Moderation
+            ? NdisInterruptModerationEnabled
+            : NdisInterruptModerationDisabled,
+        }),
+      );
+    case OID_PNP_QUERY_POWER:
+      return NDIS_STATUS_SUCCESS;
+    default:
+      return NDIS_STATUS_NOT_SUPPORTED;
+  }
+}
+
+function set(a: EthernetAdapter, s: Data): NDIS_STATUS {
+  switch (s.Oid) {
+    case OID_GEN_CURRENT_PACKET_FILTER: {
+      const filter = readUlong(s);
+      if (filter === null) return NDIS_STATUS_INVALID_LENGTH;
+      if ((filter & ~SUPPORTED_FILTERS) !== 0) {
+        s.BytesRead = 0;
+        return NDIS_STATUS_NOT_SUPPORTED;
+      }
+      a.PacketFilter = filter;
+      return NDIS_STATUS_SUCCESS;
+    }
+    case OID_GEN_CURRENT_LOOKAHEAD: {
+      const lookahead = readUlong(s);
+      if (lookahead === null) return NDIS_STATUS_INVALID_LENGTH;
+      if (lookahead > a.MaxFrameSize) {
+        s.BytesRead = 0;
+        return NDIS_STATUS_INVALID_DATA;
+      }
+      a.Lookahead = lookahead;
+      return NDIS_STATUS_SUCCESS;
+    }
+    case OID_802_3_MULTICAST_LIST: {
+      const length = s.InformationBufferLength;
+      const b = s.InformationBuffer;
+      if (length % 6 !== 0 || (length > 0 && b === null)) {
+        s.BytesNeeded = 6 * Math.ceil(length / 6);
+        return NDIS_STATUS_INVALID_LENGTH;
+      }
+      if (length / 6 > MAX_MULTICAST_LIST) {
+        s.BytesNeeded = 6 * MAX_MULTICAST_LIST;
+        return NDIS_STATUS_MULTICAST_FULL;
+      }
+      const list: Uint8Array[] = [];
+      for (let i = 0; i < length; i += 6) {
+        const address = (b as Uint8Array).slice(i, i + 6);
+        if (((address[0] as number) & 1) === 0) {
+          s.BytesRead = 0;
+          return NDIS_STATUS_INVALID_DATA;
+        }
+        list.push(address);
+      }
+      a.MulticastList = list;
+      s.BytesRead = length;
+      return NDIS_STATUS_SUCCESS;
+    }
+    case OID_GEN_INTERRUPT_MODERATION: {
+      const size = NDIS_SIZEOF_INTERRUPT_MODERATION_PARAMETERS_REVISION_1;
+      if (s.InformationBuffer === null || s.InformationBufferLength < size) {
+        s.BytesRead = 0;
+        s.BytesNeeded = size;
+        return NDIS_STATUS_INVALID_LENGTH;
+      }
+      const p = ndisInterruptModerationParametersFromBytes(
+        s.InformationBuffer.subarray(0, s.InformationBufferLength),
+      );
+      // Enabled or Disabled; Unknown and NotSupported are answers, never requests.
+      if (
+        p === null ||
+        (p.InterruptModeration !== NdisInterruptModerationEnabled &&
+          p.InterruptModeration !== NdisInterruptModerationDisabled)
+      ) {
+        s.BytesRead = 0;
+        return NDIS_STATUS_INVALID_DATA;
+      }
+      a.Moderation = p.InterruptModeration === NdisInterruptModerationEnabled;
+      s.BytesRead = size;
+      return NDIS_STATUS_SUCCESS;
+    }
+    case OID_PNP_SET_POWER:
+      // Must not fail. The wire stays open across low power: nothing to do.
+      s.BytesRead = s.InformationBufferLength;
+      return NDIS_STATUS_SUCCESS;
+    default:
+      return NDIS_STATUS_NOT_SUPPORTED;
+  }
+}
+
+/**
+ * A MiniportOidRequest (≤ DISPATCH_LEVEL) answering at once, never PENDING, from the adapter's
+ * state: sets of the packet filter, multicast list (≤ 32), lookahead, interrupt moderation and
+ * power; queries of those, the statistics, MAC address, sizes, speed, media state, vendor and
+ * buffer answers. Anything else is NDIS_STATUS_NOT_SUPPORTED.
+ */
+export function ethernetOidRequest<A extends EthernetAdapter>(
+  answers: EthernetOidAnswers<A>,
+): MINIPORT_OID_REQUEST {
+  return (MiniportAdapterContext, OidRequest) => {
+    const a = MiniportAdapterContext as A;
+    const data = OidRequest.DATA.QUERY_INFORMATION;
+    switch (OidRequest.RequestType) {
+      case NdisRequestQueryInformation:
+      case NdisRequestQueryStatistics:
+        return query(a, data, answers);
+      case NdisRequestSetInformation:
+        return set(a, data);
+      default:
+        return NDIS_STATUS_NOT_SUPPORTED;
+    }
+  };
+}
+
+/** MiniportCancelOidRequest: every request is answered at once, none is ever pending. */
+export const cancelOidRequest: MINIPORT_CANCEL_OID_REQUEST = () => {};
