@@ -12,6 +12,7 @@
  * with it the veth pair and the VXLAN device; it also runs at process exit if a test forgot.
  */
 import { execFileSync, spawn } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
 import type { RegistryValue } from "../../src/index.js";
 
 export interface VxlanNamespace {
@@ -87,6 +88,23 @@ export function netnsSkipReason(): string | null {
   return skipReason;
 }
 
+/** Namespaces still alive are deleted at exit, and when the run is killed by SIGINT/SIGTERM. */
+function cleanUpAtExit(): void {
+  if (exitHook) return;
+  exitHook = true;
+  const cleanup = () => {
+    for (const name of [...live]) deleteNamespace(name);
+  };
+  process.on("exit", cleanup);
+  // A test run killed by a signal still removes its namespaces, then dies of that signal.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      cleanup();
+      process.kill(process.pid, signal);
+    });
+  }
+}
+
 /** A /30 of 169.254.0.0/16 that no interface on this machine uses. */
 function freeUnderlay(): { node: string; ns: string } {
   const used = ip("-4", "-o", "addr", "show");
@@ -109,20 +127,7 @@ export function createVxlanNamespace(options: { vni: number; port?: number }): V
   const nsLink = `nvn${tag}`;
   const port = options.port ?? 4789;
   const { node, ns: nsAddress } = freeUnderlay();
-  if (!exitHook) {
-    exitHook = true;
-    const cleanup = () => {
-      for (const name of [...live]) deleteNamespace(name);
-    };
-    process.on("exit", cleanup);
-    // A test run killed by a signal still removes its namespaces, then dies of that signal.
-    for (const signal of ["SIGINT", "SIGTERM"] as const) {
-      process.once(signal, () => {
-        cleanup();
-        process.kill(process.pid, signal);
-      });
-    }
-  }
+  cleanUpAtExit();
   const inNs = (...args: string[]) => ip("-n", ns, ...args);
   try {
     ip("netns", "add", ns);
@@ -173,6 +178,16 @@ export function createVxlanNamespace(options: { vni: number; port?: number }): V
     linuxAddress: "198.51.100.1",
     vxlanLink: "vx0",
     vxlanMac: mac,
+    ...commandsIn(ns, rootLink),
+  };
+}
+
+/** `run`, `runSync` and `destroy` for namespace `ns` whose veth pair has `rootLink` outside it. */
+function commandsIn(
+  ns: string,
+  rootLink: string,
+): Pick<VxlanNamespace, "run" | "runSync" | "destroy"> {
+  return {
     run: (command, timeoutMs = 30_000) => runIn(ns, command, timeoutMs),
     runSync: (command) =>
       execFileSync("ip", ["netns", "exec", ns, ...command], {
@@ -180,7 +195,8 @@ export function createVxlanNamespace(options: { vni: number; port?: number }): V
         stdio: ["ignore", "pipe", "pipe"],
       }),
     destroy: () => {
-      // Deleting the root end first removes the pair at once (a namespace dies asynchronously).
+      // Deleting the root end first removes the pair at once (a namespace dies asynchronously),
+      // and with it any macvtap made over it.
       try {
         ip("link", "del", rootLink);
       } catch {
@@ -189,6 +205,103 @@ export function createVxlanNamespace(options: { vni: number; port?: number }): V
       deleteNamespace(ns);
     },
   };
+}
+
+/**
+ * A namespace for the tap miniport: a veth pair whose root end (`rootLink`, up, no address, no
+ * IPv6) is the parent a macvtap is made over, and whose other end (`nsLink`) is Linux at
+ * 198.51.100.1/24 in the namespace:
+ *
+ *   root namespace (this process)                         namespace `ns`
+ *   /dev/tapN ── macvtap over rootLink ── veth ── nsLink 198.51.100.1/24 (ping, the kernel)
+ *
+ * `macvtapName` is a free interface name for the test's macvtap link (made by the miniport with
+ * Parent = rootLink, or by `createMacvtap`).
+ */
+export interface TapNamespace {
+  readonly ns: string;
+  readonly rootLink: string;
+  readonly nsLink: string;
+  readonly macvtapName: string;
+  /** Linux's address in the namespace: 198.51.100.1. */
+  readonly linuxAddress: string;
+  run(command: readonly string[], timeoutMs?: number): Promise<CommandResult>;
+  runSync(command: readonly string[]): string;
+  destroy(): void;
+}
+
+export function createTapNamespace(options: { mtu?: number } = {}): TapNamespace {
+  const tag = `${process.pid}${counter++}`;
+  const ns = `ndistp${tag}`;
+  const rootLink = `ntr${tag}`;
+  const nsLink = `ntn${tag}`;
+  cleanUpAtExit();
+  const inNs = (...args: string[]) => ip("-n", ns, ...args);
+  try {
+    ip("netns", "add", ns);
+    live.add(ns);
+    ip("link", "add", rootLink, "type", "veth", "peer", "name", nsLink, "netns", ns);
+    execFileSync("sysctl", ["-qw", `net.ipv6.conf.${rootLink}.disable_ipv6=1`]);
+    if (options.mtu !== undefined) {
+      ip("link", "set", rootLink, "mtu", String(options.mtu));
+      inNs("link", "set", nsLink, "mtu", String(options.mtu));
+    }
+    ip("link", "set", rootLink, "up");
+    const sysctl = (key: string) =>
+      execFileSync("ip", ["netns", "exec", ns, "sysctl", "-qw", `${key}=1`]);
+    sysctl("net.ipv6.conf.all.disable_ipv6");
+    sysctl("net.ipv6.conf.default.disable_ipv6");
+    inNs("link", "set", "lo", "up");
+    inNs("addr", "add", "198.51.100.1/24", "dev", nsLink);
+    inNs("link", "set", nsLink, "up");
+  } catch (error) {
+    try {
+      ip("link", "del", rootLink);
+    } catch {
+      // Never made.
+    }
+    deleteNamespace(ns);
+    throw error;
+  }
+  return {
+    ns,
+    rootLink,
+    nsLink,
+    macvtapName: `ntm${tag}`,
+    linuxAddress: "198.51.100.1",
+    ...commandsIn(ns, rootLink),
+  };
+}
+
+/**
+ * Makes the macvtap `net.macvtapName` over `net.rootLink` (bridge mode, up, no IPv6) and its
+ * device node in `directory`, as a user would before pointing the miniport's Device at it.
+ * Returns the node's path and the link's MAC address. The node goes with `removeMacvtap`.
+ */
+export function createMacvtap(
+  net: TapNamespace,
+  directory: string,
+): { device: string; mac: string } {
+  const link = net.macvtapName;
+  ip("link", "add", "link", net.rootLink, "name", link, "type", "macvtap", "mode", "bridge");
+  execFileSync("sysctl", ["-qw", `net.ipv6.conf.${link}.disable_ipv6=1`]);
+  ip("link", "set", link, "up");
+  const sys = (attribute: string) =>
+    readFileSync(`/sys/class/net/${link}/${attribute}`, "utf8").trim();
+  const index = sys("ifindex");
+  const [major, minor] = sys(`macvtap/tap${index}/dev`).split(":");
+  const device = `${directory}/tap${index}`;
+  execFileSync("mknod", ["-m", "600", device, "c", String(major), String(minor)]);
+  return { device, mac: sys("address") };
+}
+
+export function removeMacvtap(net: TapNamespace, device: string): void {
+  rmSync(device, { force: true });
+  try {
+    ip("link", "del", net.macvtapName);
+  } catch {
+    // Gone with the veth pair already.
+  }
 }
 
 /** Runs `command` in `ns` without blocking the event loop (our stack must answer meanwhile). */

@@ -1,0 +1,187 @@
+/**
+ * tap miniport: the per-adapter context (MP_ADAPTER), its counters and drop reasons, and the
+ * driver's globals. Everything the data path touches per frame is a plain field.
+ */
+import type { Socket } from "node:net";
+import type { DRIVER_OBJECT, NDIS_HANDLE } from "../../ddi.js";
+import {
+  type EthernetAdapter,
+  type EthernetCounters,
+  newEthernetCounters,
+} from "../shared/ethernet-miniport.js";
+
+/** Why a frame read from the device was dropped; each reason has its own counter. */
+export const DROP_REASONS = [
+  /** Shorter than the virtio-net header (10 bytes) plus an Ethernet header (14 bytes). */
+  "truncated",
+  /**
+   * A segmentation-offload frame (the header's gso_type is not NONE): macvtap's defaults let the
+   * kernel hand over TCP super-frames of up to 64 KB, which an NDIS miniport without LSO must not
+   * indicate.
+   */
+  "gso",
+  /** VIRTIO_NET_HDR_F_NEEDS_CSUM with a checksum start or offset outside the frame. */
+  "badChecksumOffset",
+  /** Longer than MTU + 18 (an Ethernet header and one 802.1Q tag). */
+  "oversized",
+  /** The adapter is not Running (paused, pausing, restarting), or paused while it waited. */
+  "notRunning",
+  /** The packet filter (OID_GEN_CURRENT_PACKET_FILTER, multicast list) does not pass it. */
+  "filtered",
+  /** Every receive NBL is up the stack, or NdisAllocateNetBufferList failed. */
+  "noBuffer",
+] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
+
+/** The adapter's traffic counters (frames and bytes are Ethernet frames, without the header). */
+export interface TapCounters extends EthernetCounters {
+  /** Reads from the device, before any check. */
+  framesRead: number;
+  /**
+   * Frames that came with VIRTIO_NET_HDR_F_NEEDS_CSUM (Linux left the checksum to "hardware")
+   * whose checksum the miniport computed before indicating them.
+   */
+  checksumsCompleted: number;
+  /** Operstate changes seen (each one indicated as NDIS_STATUS_LINK_STATE). */
+  linkChanges: number;
+}
+
+export function newCounters(): TapCounters {
+  return { framesRead: 0, ...newEthernetCounters(), checksumsCompleted: 0, linkChanges: 0 };
+}
+
+/** The adapter's configuration, read from its registry parameters at MiniportInitializeEx. */
+export interface TapConfig {
+  /** The macvtap character device (/dev/tapN). */
+  readonly Device: string;
+  /** The macvtap interface. */
+  readonly Link: string;
+  /** The interface the driver created the link over, or null when it opened an existing one. */
+  readonly Parent: string | null;
+  /** The link's MTU (read from it). */
+  readonly MTU: number;
+  /** The link's speed in bit/s (read from it; 10 Gbit/s when it reports none). */
+  readonly Speed: bigint;
+  /** Receive NBLs the adapter may have up the stack at once. */
+  readonly ReceiveBuffers: number;
+  /** `*InterruptModeration` at initialization: moderation starts enabled. */
+  readonly InterruptModeration: boolean;
+  /** How often the link's operstate is read, in ms. */
+  readonly LinkPollMs: number;
+}
+
+/** What the driver made at initialization and removes at halt. */
+export interface Created {
+  link: boolean;
+  node: boolean;
+}
+
+/** Per-adapter context (MP_ADAPTER): the shared Ethernet miniport's, and the device's. */
+export interface Adapter extends EthernetAdapter {
+  readonly Globals: Globals;
+  readonly IfIndex: number;
+  readonly Config: TapConfig;
+  /** The link's ifindex (N of /dev/tapN). */
+  readonly LinkIndex: number;
+  readonly Created: Created;
+  /** The device, open; null once closed. */
+  Stream: Socket | null;
+  Fd: number;
+  /** The operstate poll. */
+  Poll: NodeJS.Timeout | null;
+  /** The link's operstate as last read ("up", "lowerlayerdown", "down", … or "gone"). */
+  OperState: string;
+  /** Why the link is down or gone, when it is. */
+  LinkError: string | null;
+  /** The link disappeared: the adapter asked NDIS to remove it (NdisMRemoveMiniport). */
+  Gone: boolean;
+  readonly Counters: TapCounters;
+  readonly Drops: Record<DropReason, number>;
+}
+
+/** The driver's globals, one per DRIVER_OBJECT (the MiniportDriverContext). */
+export interface Globals {
+  MiniportDriverHandle: NDIS_HANDLE | undefined;
+  readonly Adapters: Set<Adapter>;
+  /** Why MiniportInitializeEx failed, most recent last. */
+  readonly InitErrors: string[];
+}
+
+const globalsByDriver = new WeakMap<DRIVER_OBJECT, Globals>();
+
+export function newGlobals(DriverObject: DRIVER_OBJECT): Globals {
+  const globals: Globals = { MiniportDriverHandle: undefined, Adapters: new Set(), InitErrors: [] };
+  globalsByDriver.set(DriverObject, globals);
+  return globals;
+}
+
+export function globalsOf(DriverObject: DRIVER_OBJECT): Globals | undefined {
+  return globalsByDriver.get(DriverObject);
+}
+
+export function forgetGlobals(DriverObject: DRIVER_OBJECT): void {
+  globalsByDriver.delete(DriverObject);
+}
+
+export function newDrops(): Record<DropReason, number> {
+  const drops = {} as Record<DropReason, number>;
+  for (const reason of DROP_REASONS) drops[reason] = 0;
+  return drops;
+}
+
+/** What `tapAdapters` reports about one adapter: a snapshot. */
+export interface TapAdapterInfo {
+  readonly ifIndex: number;
+  readonly macAddress: string;
+  readonly device: string;
+  readonly link: string;
+  /** The parent interface when the driver created the link, else null. */
+  readonly parent: string | null;
+  readonly mtu: number;
+  /** bit/s */
+  readonly speed: number;
+  readonly linkUp: boolean;
+  readonly operState: string;
+  readonly linkError: string | null;
+  /** The link disappeared and the adapter asked to be removed. */
+  readonly gone: boolean;
+  readonly running: boolean;
+  readonly packetFilter: number;
+  readonly sendsOutstanding: number;
+  readonly receivesOutstanding: number;
+  readonly interruptModeration: boolean;
+  /** Frames in the receive batch, not yet indicated (counted in receivesOutstanding). */
+  readonly receivesWaiting: number;
+  readonly counters: Readonly<TapCounters>;
+  readonly drops: Readonly<Record<DropReason, number>>;
+  /** Sum of `drops`. */
+  readonly dropped: number;
+}
+
+export function describeAdapter(a: Adapter): TapAdapterInfo {
+  const drops = { ...a.Drops };
+  let dropped = 0;
+  for (const reason of DROP_REASONS) dropped += drops[reason];
+  return {
+    ifIndex: a.IfIndex,
+    macAddress: [...a.CurrentAddress].map((b) => b.toString(16).padStart(2, "0")).join("-"),
+    device: a.Config.Device,
+    link: a.Config.Link,
+    parent: a.Config.Parent,
+    mtu: a.Config.MTU,
+    speed: Number(a.Config.Speed),
+    linkUp: a.LinkUp,
+    operState: a.OperState,
+    linkError: a.LinkError,
+    gone: a.Gone,
+    running: a.Running,
+    packetFilter: a.PacketFilter,
+    sendsOutstanding: a.SendsOutstanding,
+    receivesOutstanding: a.ReceivesOutstanding,
+    interruptModeration: a.Moderation,
+    receivesWaiting: a.ReceiveBatch.NblCount,
+    counters: { ...a.Counters },
+    drops,
+    dropped,
+  };
+}

@@ -1,0 +1,232 @@
+/**
+ * tap miniport, data path. A macvtap device moves whole Ethernet frames, each behind a 10-byte
+ * virtio_net_hdr (flags, gso_type, hdr_len, gso_size, csum_start, csum_offset; little-endian on
+ * this machine), one frame per read or write.
+ *
+ * Send: each NET_BUFFER is one write — the header, all zero (no checksum to finish, no
+ * segmentation: the frames NDIS sends carry complete checksums), then the frame. The adapter asks
+ * for 10 bytes of DataBackFillSize: a NET_BUFFER with that room in front of its data, in its
+ * current MDL, is retreated over it (NdisRetreatNetBufferDataStart), gets the header there and
+ * goes out in one write(2), and is advanced back before its NBL completes; one without the room
+ * goes out in one writev(2) of the header and views of its MDLs. The write returns once the
+ * kernel has the frame, and the NBL is completed then (NdisMSendNetBufferListsComplete, from
+ * within MiniportSendNetBufferLists).
+ *
+ * Receive: a frame is checked (length, gso_type, the checksum request, size), its checksum
+ * finished when Linux asked for that (VIRTIO_NET_HDR_F_NEEDS_CSUM: Linux's own UDP and TCP leave
+ * the checksum to "hardware", and macvtap's defaults pass that on), then handed to the shared
+ * Ethernet receive path (packet filter, receive NBL, interrupt moderation). Anything wrong is
+ * counted under its reason and dropped, never thrown.
+ *
+ * [MODEL] Device events arrive outside any NDIS call, as interrupts do on Windows; the driver's
+ * DDI calls from them (indications, completions) run at PASSIVE_LEVEL with no handler frame.
+ */
+import { writeSync, writevSync } from "node:fs";
+import {
+  type MDL,
+  type MINIPORT_CANCEL_SEND,
+  type MINIPORT_SEND_NET_BUFFER_LISTS,
+  NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL,
+  NDIS_SEND_FLAGS_DISPATCH_LEVEL,
+  type NDIS_STATUS,
+  NDIS_STATUS_FAILURE,
+  NDIS_STATUS_INVALID_LENGTH,
+  NDIS_STATUS_MEDIA_DISCONNECTED,
+  NDIS_STATUS_PAUSED,
+  NDIS_STATUS_RESOURCES,
+  NDIS_STATUS_SUCCESS,
+  NdisAdvanceNetBufferDataStart,
+  NdisMSendNetBufferListsComplete,
+  NdisRetreatNetBufferDataStart,
+  type NET_BUFFER,
+  type NET_BUFFER_LIST,
+} from "../../ddi.js";
+import { ETHERNET_HEADER_LENGTH } from "../../net/ethernet.js";
+import { countSent, indicateFrame, kindOf } from "../shared/ethernet-miniport.js";
+import type { Adapter, DropReason } from "./adapter.js";
+
+/** sizeof(struct virtio_net_hdr): what macvtap puts in front of every frame by default. */
+export const VNET_HEADER_LENGTH = 10;
+/** virtio_net_hdr.flags: the checksum from csum_start, stored at csum_start + csum_offset, is to be done. */
+export const VIRTIO_NET_HDR_F_NEEDS_CSUM = 1;
+/** virtio_net_hdr.gso_type: not a segmentation-offload frame. */
+export const VIRTIO_NET_HDR_GSO_NONE = 0;
+
+const ZERO_HEADER = Buffer.alloc(VNET_HEADER_LENGTH);
+
+// ---------------------------------------------------------------------------------------- send
+
+/** NET_BUFFER MiniportReserved slot: true while its data start is retreated over our header. */
+const RETREATED = 0;
+
+/**
+ * Writes one NET_BUFFER's frame: in one buffer when the header fits in the room in front of its
+ * data (the NET_BUFFER is then retreated and marked RETREATED), else as the header and views of
+ * its MDLs. Returns the status for the NBL.
+ */
+function writeFrame(a: Adapter, nb: NET_BUFFER): NDIS_STATUS {
+  const mdl = nb.CurrentMdl;
+  const offset = nb.CurrentMdlOffset;
+  let first: number;
+  try {
+    if (
+      mdl !== null &&
+      offset >= VNET_HEADER_LENGTH &&
+      mdl.ByteCount - offset >= nb.DataLength &&
+      NdisRetreatNetBufferDataStart(nb, VNET_HEADER_LENGTH, 0, null) === NDIS_STATUS_SUCCESS
+    ) {
+      nb.MiniportReserved[RETREATED] = true;
+      const va = mdl.MappedSystemVa;
+      const start = offset - VNET_HEADER_LENGTH;
+      va.fill(0, start, offset);
+      first = va[offset] as number;
+      writeSync(a.Fd, va, start, nb.DataLength);
+      countSent(a.Counters, kindOf(first, va, offset), nb.DataLength - VNET_HEADER_LENGTH);
+      return NDIS_STATUS_SUCCESS;
+    }
+    const parts: Uint8Array[] = [ZERO_HEADER];
+    let left = nb.DataLength;
+    let at = offset;
+    for (let m: MDL | null = mdl; m !== null && left > 0; m = m.Next) {
+      const take = Math.min(left, m.ByteCount - at);
+      if (take > 0) {
+        parts.push(m.MappedSystemVa.subarray(at, at + take));
+        left -= take;
+      }
+      at = 0;
+    }
+    if (left !== 0) {
+      a.Counters.sendErrors++;
+      return NDIS_STATUS_FAILURE;
+    }
+    const head = parts[1] as Uint8Array;
+    first = head[0] as number;
+    writevSync(a.Fd, parts);
+    countSent(a.Counters, kindOf(first, head, 0), nb.DataLength);
+    return NDIS_STATUS_SUCCESS;
+  } catch (error) {
+    a.Counters.sendErrors++;
+    // EAGAIN: the device's send buffer is full; anything else: the device failed the write.
+    return (error as NodeJS.ErrnoException).code === "EAGAIN"
+      ? NDIS_STATUS_RESOURCES
+      : NDIS_STATUS_FAILURE;
+  }
+}
+
+/** Completes one NBL with `status` (each NET_BUFFER advanced back over our header). */
+function completeOne(a: Adapter, nbl: NET_BUFFER_LIST, status: NDIS_STATUS, flags: number): void {
+  for (let nb = nbl.FirstNetBuffer; nb !== null; nb = nb.Next) {
+    if (nb.MiniportReserved[RETREATED] !== true) continue;
+    nb.MiniportReserved[RETREATED] = null;
+    NdisAdvanceNetBufferDataStart(nb, VNET_HEADER_LENGTH, false, null);
+  }
+  nbl.Next = null;
+  nbl.Status = status;
+  NdisMSendNetBufferListsComplete(a.MiniportAdapterHandle, nbl, flags);
+}
+
+/** The status for one NBL: refused as a whole, or each NET_BUFFER written. */
+function transmit(a: Adapter, nbl: NET_BUFFER_LIST): NDIS_STATUS {
+  if (!a.Running) return NDIS_STATUS_PAUSED;
+  if (a.Stream === null || !a.LinkUp) return NDIS_STATUS_MEDIA_DISCONNECTED;
+  let count = 0;
+  for (let nb = nbl.FirstNetBuffer; nb !== null; nb = nb.Next) {
+    if (nb.DataLength < ETHERNET_HEADER_LENGTH || nb.DataLength > a.MaxFrameSize)
+      return NDIS_STATUS_INVALID_LENGTH;
+    count++;
+  }
+  if (count === 0) return NDIS_STATUS_INVALID_LENGTH;
+  let status = NDIS_STATUS_SUCCESS;
+  for (let nb = nbl.FirstNetBuffer; nb !== null; nb = nb.Next) {
+    const written = writeFrame(a, nb);
+    if (written !== NDIS_STATUS_SUCCESS) status = written;
+  }
+  return status;
+}
+
+/**
+ * MiniportSendNetBufferLists (≤ DISPATCH_LEVEL). Each NBL completes once its frames are written:
+ * SUCCESS, or the failure of one of them (NDIS_STATUS_FAILURE, NDIS_STATUS_RESOURCES when the
+ * device's send buffer is full). Without writing: NDIS_STATUS_PAUSED while pausing or paused,
+ * NDIS_STATUS_MEDIA_DISCONNECTED while the link is down or gone, NDIS_STATUS_INVALID_LENGTH for
+ * a frame shorter than 14 bytes or longer than MTU + 18.
+ */
+export const MPSendNetBufferLists: MINIPORT_SEND_NET_BUFFER_LISTS = (
+  MiniportAdapterContext,
+  NetBufferList,
+  _PortNumber,
+  SendFlags,
+) => {
+  const a = MiniportAdapterContext as Adapter;
+  const flags =
+    (SendFlags & NDIS_SEND_FLAGS_DISPATCH_LEVEL) !== 0
+      ? NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL
+      : 0;
+  let nbl: NET_BUFFER_LIST | null = NetBufferList;
+  while (nbl !== null) {
+    const next: NET_BUFFER_LIST | null = nbl.Next;
+    nbl.Next = null;
+    const status = transmit(a, nbl);
+    if (
+      status === NDIS_STATUS_PAUSED ||
+      status === NDIS_STATUS_MEDIA_DISCONNECTED ||
+      status === NDIS_STATUS_INVALID_LENGTH
+    )
+      a.Counters.sendDiscards++;
+    completeOne(a, nbl, status, flags);
+    nbl = next;
+  }
+};
+
+/** MiniportCancelSend: nothing waits in a queue here — every NBL is written at once. */
+export const MPCancelSend: MINIPORT_CANCEL_SEND = () => {};
+
+// ------------------------------------------------------------------------------------- receive
+
+/**
+ * Finishes the checksum Linux left to the device: the one's-complement sum of the frame from
+ * `start` (the checksum field holds the pseudo-header sum), stored at `start + offset`; a result
+ * of 0 is sent as 0xFFFF, as Linux does. `frame` starts at `base` in `b`, `length` bytes long.
+ */
+function completeChecksum(
+  b: Uint8Array,
+  base: number,
+  length: number,
+  start: number,
+  offset: number,
+): void {
+  let sum = 0;
+  const end = base + length;
+  let i = base + start;
+  for (; i + 1 < end; i += 2) sum += ((b[i] as number) << 8) | (b[i + 1] as number);
+  if (i < end) sum += (b[i] as number) << 8;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  const check = ~sum & 0xffff || 0xffff;
+  const at = base + start + offset;
+  b[at] = check >>> 8;
+  b[at + 1] = check & 0xff;
+}
+
+/** Checks one read (header and frame) and indicates its frame; the drop reason, or null. */
+function receive(a: Adapter, read: Buffer): DropReason | null {
+  const length = read.length - VNET_HEADER_LENGTH;
+  if (length < ETHERNET_HEADER_LENGTH) return "truncated";
+  if ((read[1] as number) !== VIRTIO_NET_HDR_GSO_NONE) return "gso";
+  if (((read[0] as number) & VIRTIO_NET_HDR_F_NEEDS_CSUM) !== 0) {
+    const start = (read[6] as number) | ((read[7] as number) << 8);
+    const offset = (read[8] as number) | ((read[9] as number) << 8);
+    if (start < ETHERNET_HEADER_LENGTH || start + offset + 2 > length) return "badChecksumOffset";
+    completeChecksum(read, VNET_HEADER_LENGTH, length, start, offset);
+    a.Counters.checksumsCompleted++;
+  }
+  if (length > a.MaxFrameSize) return "oversized";
+  return indicateFrame(a, read, VNET_HEADER_LENGTH, length);
+}
+
+/** One read from the device (one 'data' event of its stream). */
+export function onRead(a: Adapter, read: Buffer): void {
+  a.Counters.framesRead++;
+  if (!a.Live) return;
+  const reason = receive(a, read);
+  if (reason !== null) a.Drops[reason]++;
+}
