@@ -9,6 +9,7 @@ import * as ipv4Host from "../drivers/ipv4-host/index.js";
 import * as passthrough from "../drivers/passthrough/index.js";
 import * as pcap from "../drivers/pcap/index.js";
 import * as raw from "../drivers/raw/index.js";
+import * as tap from "../drivers/tap/index.js";
 import * as team from "../drivers/team/index.js";
 import * as testMiniport from "../drivers/test-miniport/index.js";
 import * as vlanMux from "../drivers/vlan-mux/index.js";
@@ -211,6 +212,28 @@ const BUILTINS: readonly BuiltinDriver[] = [
         lines: adapters.map(
           (a) =>
             `${a.name}: VNI ${a.vni} ${a.local} → ${a.remote}, link ${a.linkUp ? "up" : `down${a.linkError === null ? "" : ` (${a.linkError})`}`}, sent ${a.counters.framesSent}, received ${a.counters.framesReceived}, dropped ${a.dropped}`,
+        ),
+        data: { adapters },
+      };
+    },
+  },
+  {
+    id: "tap",
+    description:
+      "a miniport whose wire is a Linux macvtap device (/dev/tapN), so Linux programs talk to the stack",
+    module: tap,
+    fileKeys: ["Device", "DeviceDirectory"],
+    explainFailure: (driverObject) => tap.tapInitErrors(driverObject).at(-1),
+    setLink: (driverObject, adapter, up) => tap.tapSetLink(driverObject, adapter.ifIndex, up),
+    report: (driverObject, service, nameOf) => {
+      const adapters = tap
+        .tapAdapters(driverObject)
+        .map((a) => ({ name: nameOf(a.ifIndex), ...a }));
+      return {
+        driver: service,
+        lines: adapters.map(
+          (a) =>
+            `${a.name}: ${a.device} (${a.link}), link ${a.linkUp ? "up" : `down${a.linkError === null ? "" : ` (${a.linkError})`}`}, sent ${a.counters.framesSent}, received ${a.counters.framesReceived}, dropped ${a.dropped}`,
         ),
         data: { adapters },
       };

@@ -57,7 +57,7 @@ export const DriverEntry = z
       .string({ error: "expected a built-in driver id or a path to a driver module" })
       .min(1)
       .describe(
-        "A built-in driver id (passthrough, test-miniport, hub, ipv4-host, raw, vxlan, pcap) or a path to a module exporting DriverEntry, relative to the stack file",
+        "A built-in driver id (passthrough, test-miniport, hub, ipv4-host, raw, vxlan, tap, pcap, vlan-mux, team) or a path to a module exporting DriverEntry, relative to the stack file",
       ),
     registry: Registry.optional().describe("The driver's Parameters key"),
   })
@@ -87,7 +87,7 @@ export const LinkEvent = z.strictObject({
   at: duration.describe("When, from the moment the stack is up"),
   link: z
     .strictObject({
-      adapter: name.describe("An adapter of a driver that can drop its link (hub)"),
+      adapter: name.describe("An adapter of a driver that can drop its link (hub, tap)"),
       up: z.boolean({ error: "expected true or false" }),
     })
     .describe("Set an adapter's link up or down"),

@@ -156,7 +156,7 @@ export async function startStack(
     if (driver === undefined || control === undefined) {
       throw new NdisError(
         "NDIS_ERR_INVALID_ARGUMENT",
-        `adapter ${adapter}: its driver cannot set the link (only hub adapters can)`,
+        `adapter ${adapter}: its driver cannot set the link (only hub and tap adapters can)`,
       );
     }
     const ifIndex = [...ifIndexes].find(([, n]) => n === adapter)?.[0] ?? 0;

@@ -61,6 +61,7 @@ describe("examples", () => {
       "hub-ping.yaml",
       "passthrough.yaml",
       "pcap-replay.yaml",
+      "tap-ping.yaml",
       "team.yaml",
       "vlan-mux.yaml",
       "vxlan-to-linux.yaml",
@@ -179,7 +180,7 @@ describe("examples", () => {
     running.scheduleEvents((_event, error) => heard.push(error ?? "ok"));
     clock.advance(10);
     assert.deepEqual(heard, [
-      "adapter eth0: its driver cannot set the link (only hub adapters can)",
+      "adapter eth0: its driver cannot set the link (only hub and tap adapters can)",
     ]);
     assert.deepEqual((await stopStack(running)).liveObjects, []);
   });

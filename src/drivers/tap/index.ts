@@ -180,9 +180,10 @@ function setUpWire(p: TapParameters, IfIndex: number): Wire | string {
     // with other numbers is stale (left by an earlier link with that ifindex) and is replaced.
     if (matches === false) removeNode(device);
     const failed = makeNode(device, facts);
-    if (failed !== null) return undo(failed);
-    created.node = true;
+    // devtmpfs may have made it meanwhile (it makes and removes /dev/tapN itself).
     matches = isDeviceOf(device, facts);
+    if (failed !== null && matches !== true) return undo(failed);
+    created.node = failed === null;
   }
   if (matches !== true) {
     if (created.node) removeNode(device);
