@@ -346,8 +346,11 @@ function indicateBatch(a: EthernetAdapter): void {
   NdisMIndicateReceiveNetBufferLists(a.MiniportAdapterHandle, head, 0, count, 0);
 }
 
-/** The "DPC": the wire's wakeup is over; what it delivered goes up. */
-function batchDue(a: EthernetAdapter): void {
+/**
+ * The "DPC": the wire's wakeup is over; what it delivered goes up (a wire that calls
+ * `indicateFrame` with `dpcLater` false calls this itself at the end of its wakeup).
+ */
+export function batchDue(a: EthernetAdapter): void {
   a.BatchScheduled = false;
   if (a.Running) indicateBatch(a);
   else {
@@ -381,13 +384,16 @@ export function discardBatch(a: EthernetAdapter): void {
  * A frame the wire checked (`length` bytes of `data` from `offset`, at most MaxFrameSize): unless
  * the adapter is not running, the packet filter refuses it or no receive NBL is free, it is
  * copied into a receive NBL and indicated — into the receive batch under moderation, else at
- * once. Returns the reason it was dropped, or null.
+ * once. The batch goes up from a `setImmediate` after the wire's wakeup, or, with `dpcLater`
+ * false, when the wire calls `batchDue` at the end of its wakeup. Returns the reason it was
+ * dropped, or null.
  */
 export function indicateFrame(
   a: EthernetAdapter,
   data: Uint8Array,
   offset: number,
   length: number,
+  dpcLater = true,
 ): CommonDropReason | null {
   if (!a.Running) return "notRunning";
   const kind = kindOf(data[offset] as number, data, offset);
@@ -413,7 +419,7 @@ export function indicateFrame(
   // Into the batch (behind any frame still waiting there, so that order is kept).
   NdisAppendSingleNblToNblCountedQueue(a.ReceiveBatch, nbl);
   if (!a.Moderation || a.ReceiveBatch.NblCount >= MAX_RECEIVE_BATCH) indicateBatch(a);
-  else if (!a.BatchScheduled) {
+  else if (dpcLater && !a.BatchScheduled) {
     a.BatchScheduled = true;
     setImmediate(batchDue, a);
   }

@@ -87,6 +87,8 @@ export interface Adapter extends EthernetAdapter {
   /** The device, open; null once closed. */
   Stream: Socket | null;
   Fd: number;
+  /** Where the frames drained after a wakeup's first are read (64 KB: any frame fits). */
+  readonly ReadBuffer: Buffer;
   /** The operstate poll. */
   Poll: NodeJS.Timeout | null;
   /** The link's operstate as last read ("up", "lowerlayerdown", "down", … or "gone"). */

@@ -298,6 +298,7 @@ const MPInitializeEx: MINIPORT_INITIALIZE = (
     ReceivePool: null,
     Stream: null,
     Fd: fd,
+    ReadBuffer: Buffer.alloc(65536),
     Poll: null,
     OperState: state,
     LinkUp: operStateUp(state),
