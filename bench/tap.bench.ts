@@ -204,7 +204,12 @@ const SUBJECTS: readonly Subject[] = [
 ];
 
 async function measure(net: TapNamespace): Promise<{ pps: number; lost: number; rttMs: number }> {
+  // Warm up (JIT on both sides) with a few pings and a short flood, not counted.
   await net.run(["ping", "-c", "20", "-i", "0.01", "-W", "1", STACK_ADDRESS]);
+  await net.run(
+    ["ping", "-f", "-q", "-l", String(WINDOW), "-c", "5000", "-w", "20", STACK_ADDRESS],
+    30_000,
+  );
   const flood = await net.run(
     ["ping", "-f", "-q", "-l", String(WINDOW), "-c", String(FLOOD), "-w", "60", STACK_ADDRESS],
     90_000,
