@@ -8,7 +8,7 @@
  * leaves its checksum to "hardware") are answered; a TCP SYN reaches the stack, whose ipv4-host has
  * no TCP and drops it; a capture of the exchange reads back in tshark with good checksums; the
  * veth going down and up is seen by NDIS and ipv4-host; deleting the macvtap under the adapter
- * removes it cleanly (NdisMRemoveMiniport → surprise removal). With a macvtap made beforehand and
+ * removes it cleanly (the miniport calls NdisMRemoveMiniport). With a macvtap made beforehand and
  * opened by its Device, frames written by a packet socket in the namespace (perl, whose Socket
  * module every Debian has) that are oversized or segmentation-offload super-frames are counted
  * and dropped by the miniport, malformed ones by ipv4-host, the heap stays flat and pings are
@@ -268,7 +268,7 @@ describe("Linux ↔ tap (macvtap made by the miniport) → passthrough → ipv4-
     assert.deepEqual(pingSummary(ping.stdout), { sent: 3, received: 3 });
   });
 
-  test("the macvtap deleted under the adapter: a clean surprise removal, the node removed, nothing leaked", async () => {
+  test("the macvtap deleted under the adapter: NDIS removes the adapter cleanly, the node goes, nothing leaked", async () => {
     const device = stack.tap().device;
     execFileSync("ip", ["link", "del", net.macvtapName]);
     await waitFor(() => stack.host.adapter("tap0") === undefined, 5000, "tap0 to be removed");

@@ -1,24 +1,13 @@
 /**
  * The tap miniport without a macvtap device (no root needed): every way its parameters or the
  * Linux side can be wrong fails MiniportInitializeEx with a reason, and nothing is left behind.
- * And NdisMRemoveMiniport, which the tap miniport calls when its link vanishes: NDIS removes the
- * adapter after the call, as a surprise removal. (The interop with real macvtap devices is in
- * test/net/tap-linux.test.ts.)
+ * (The interop with real macvtap devices is in test/net/tap-linux.test.ts.)
  */
 import assert from "node:assert/strict";
 import { afterEach, describe, test } from "node:test";
 import * as tap from "../../src/drivers/tap/index.js";
-import {
-  NDIS_STATUS_FAILURE,
-  NDIS_STATUS_SUCCESS,
-  NdisDevicePnPEventSurpriseRemoved,
-  NdisHaltDeviceSurpriseRemoved,
-  NdisHost,
-  NdisMRemoveMiniport,
-  type RegistryValue,
-} from "../../src/index.js";
+import { NdisHost, type RegistryValue } from "../../src/index.js";
 import { teardownHost } from "../helpers/drivers.js";
-import { scriptedMiniport } from "../helpers/miniport.js";
 
 const hosts: NdisHost[] = [];
 afterEach(async () => {
@@ -72,49 +61,5 @@ describe("tap miniport: MiniportInitializeEx refuses with the reason", () => {
       await refusal({ Device: "/dev/tap999999" }),
       /no interface has the ifindex its name gives/,
     );
-  });
-});
-
-describe("NdisMRemoveMiniport", () => {
-  test("NDIS removes the adapter after the call, as a surprise removal; a second call joins it", async () => {
-    const miniport = scriptedMiniport();
-    const host = new NdisHost();
-    hosts.push(host);
-    await host.loadDriver({ name: "mp", module: miniport.module });
-    await host.addAdapter({ driver: "mp", name: "eth0" });
-    const handle = miniport.adapters[0]?.handle;
-    assert.ok(handle !== undefined);
-    assert.equal(NdisMRemoveMiniport(handle), NDIS_STATUS_SUCCESS);
-    assert.equal(NdisMRemoveMiniport(handle), NDIS_STATUS_SUCCESS);
-    // Nothing happened inside the call.
-    assert.ok(host.adapter("eth0") !== undefined);
-    assert.ok(!miniport.calls.some((c) => c.startsWith("MiniportHaltEx")));
-    await host.settle();
-    assert.equal(host.adapter("eth0"), undefined);
-    const tail = miniport.calls
-      .slice(miniport.calls.indexOf("MiniportRestart") + 1)
-      .filter((c) => !c.startsWith("MiniportOidRequest"))
-      .map((c) => (c.startsWith("MiniportPause(") ? "MiniportPause" : c));
-    assert.deepEqual(tail, [
-      `MiniportDevicePnPEventNotify(${NdisDevicePnPEventSurpriseRemoved})`,
-      "MiniportPause",
-      `MiniportHaltEx(${NdisHaltDeviceSurpriseRemoved})`,
-    ]);
-  });
-
-  test("the handle of an adapter already halted: FAILURE and the verifier says so", async () => {
-    const miniport = scriptedMiniport();
-    const host = new NdisHost({ verifier: "record" });
-    await host.loadDriver({ name: "mp", module: miniport.module });
-    await host.addAdapter({ driver: "mp", name: "eth0" });
-    const handle = miniport.adapters[0]?.handle;
-    assert.ok(handle !== undefined);
-    await host.removeAdapter("eth0");
-    assert.equal(NdisMRemoveMiniport(handle), NDIS_STATUS_FAILURE);
-    assert.deepEqual(
-      host.violations.map((v) => v.rule),
-      ["InvalidNdisHandle"],
-    );
-    await host.unloadDriver("mp");
   });
 });

@@ -10,7 +10,7 @@
  * the device, allocates the receive NBL pool and starts the operstate poll; the adapter starts
  * with the link's state and indicates NDIS_STATUS_LINK_STATE whenever the operstate changes. When
  * the link disappears (deleted under it), the adapter stops all I/O, reports the link down and
- * calls NdisMRemoveMiniport: NDIS removes it as a surprise removal. MiniportPause pends until
+ * calls NdisMRemoveMiniport: NDIS removes it (MiniportHaltEx with NdisHaltDeviceFailed). MiniportPause pends until
  * every indicated NBL is back; MiniportHaltEx closes the device, stops the poll and removes what
  * the driver created.
  *
