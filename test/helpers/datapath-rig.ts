@@ -10,11 +10,7 @@ import {
   type DriverModule,
   type NDIS_BIND_PARAMETERS,
   type NDIS_HANDLE,
-  NDIS_OBJECT_TYPE_DEFAULT,
   NDIS_OBJECT_TYPE_OPEN_PARAMETERS,
-  NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
-  NdisAllocateNetBufferList,
-  NdisAllocateNetBufferListPool,
   NdisHost,
   NdisMedium802_3,
   NdisMIndicateReceiveNetBufferLists,
@@ -26,12 +22,12 @@ import {
   NdisReturnNetBufferLists,
   NdisSendNetBufferLists,
   type NET_BUFFER_LIST,
-  NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
   type Out,
   type VerifierMode,
 } from "../../src/index.js";
 import { miniportChars, protocolChars } from "./drivers.js";
 import { generalAttributes, registrationAttributes } from "./miniport.js";
+import { allocateNbls, nblPool } from "./nbl.js";
 
 /** A running stack: one batch down (send + completion) or up (indication + return) per call. */
 export interface DataPathStack {
@@ -55,35 +51,10 @@ export interface DataPathStackOptions {
   readonly batch: number;
 }
 
-function pool(handle: NDIS_HANDLE): NDIS_HANDLE {
-  const p = NdisAllocateNetBufferListPool(handle, {
-    Header: {
-      Type: NDIS_OBJECT_TYPE_DEFAULT,
-      Revision: NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
-      Size: NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
-    },
-    ProtocolId: 0,
-    fAllocateNetBuffer: true,
-    ContextSize: 32, // room for the IMs' contexts, as a real stack reserves it
-    PoolTag: 0x68636e62,
-    DataSize: 64,
-  });
-  if (p === null) throw new Error("pool allocation failed");
-  return p;
-}
-
 /** A chain of `size` NBLs of a new pool of `owner`, each with SourceHandle `source`. */
 function chainOf(owner: NDIS_HANDLE, size: number, source: NDIS_HANDLE): NET_BUFFER_LIST {
-  const poolHandle = pool(owner);
-  let head: NET_BUFFER_LIST | null = null;
-  for (let i = 0; i < size; i++) {
-    const nbl = NdisAllocateNetBufferList(poolHandle, 0, 0);
-    if (nbl === null) throw new Error("NBL allocation failed");
-    nbl.SourceHandle = source;
-    nbl.Next = head;
-    head = nbl;
-  }
-  return head as NET_BUFFER_LIST;
+  // Room for the IMs' contexts, as a real stack reserves it.
+  return allocateNbls(nblPool(owner, 32, 64), size, source)[0] as NET_BUFFER_LIST;
 }
 
 /** Builds, binds and starts a stack; the chains are allocated once and reused by every call. */

@@ -349,16 +349,22 @@ describe("NET_BUFFER_LIST pools", () => {
   });
 });
 
+/** A fixture and an NBL of a pool that reserves 32 bytes of context with each NBL. */
+async function nblWithReservedContext(): Promise<{ f: Fixture; nbl: NET_BUFFER_LIST }> {
+  const f = await fixture();
+  const pool = NdisAllocateNetBufferListPool(
+    f.handle,
+    nblPoolParams({ DataSize: 32, ContextSize: 32 }),
+  );
+  assert.ok(pool !== null);
+  const nbl = NdisAllocateNetBufferList(pool, 0, 0);
+  assert.ok(nbl !== null);
+  return { f, nbl };
+}
+
 describe("the context area", () => {
   test("allocations stack: each layer pushes, sees its own cells, and pops", async () => {
-    const f = await fixture();
-    const pool = NdisAllocateNetBufferListPool(
-      f.handle,
-      nblPoolParams({ DataSize: 32, ContextSize: 32 }),
-    );
-    assert.ok(pool !== null);
-    const nbl = NdisAllocateNetBufferList(pool, 0, 0);
-    assert.ok(nbl !== null);
+    const { f, nbl } = await nblWithReservedContext();
     assert.equal(NET_BUFFER_LIST_CONTEXT_DATA_SIZE(nbl), 0);
     const reserved = nbl.Context;
 
@@ -416,14 +422,7 @@ describe("the context area", () => {
   });
 
   test("the context calls' fast path takes only what the checked path would: odd sizes and freed NBLs are named", async () => {
-    const f = await fixture();
-    const pool = NdisAllocateNetBufferListPool(
-      f.handle,
-      nblPoolParams({ DataSize: 32, ContextSize: 32 }),
-    );
-    assert.ok(pool !== null);
-    const nbl = NdisAllocateNetBufferList(pool, 0, 0);
-    assert.ok(nbl !== null);
+    const { f, nbl } = await nblWithReservedContext();
     const odd: unknown[] = ["16", 16.5, 0x10010, -16, Number.NaN, 0, 16n, null];
     for (const size of odd) {
       assert.equal(

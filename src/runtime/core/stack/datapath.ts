@@ -131,10 +131,19 @@ export function sendOnBinding(
   binding.sendsOutstanding += count;
   adapter.sendsOutstanding += count;
   if (adapter.runtime.observing) observeSend(binding, chain);
+  callSend(adapter, chain, port, flags);
+}
+
+function callSend(
+  adapter: MiniportAdapter,
+  chain: NET_BUFFER_LIST,
+  port: number,
+  flags: number,
+): void {
   const send = adapter.block.chars.handlers.SendNetBufferListsHandler as SendHandler;
   callHandler(
     adapter.runtime,
-    miniport,
+    adapter.driver,
     "MiniportSendNetBufferLists",
     currentFrame().irql,
     send,
@@ -201,6 +210,10 @@ function deliverCompletion(binding: Binding, flags: number): void {
   const chain = binding.completeFirst as NET_BUFFER_LIST;
   binding.completeFirst = null;
   binding.completeLast = null;
+  callComplete(binding, chain, flags);
+}
+
+function callComplete(binding: Binding, chain: NET_BUFFER_LIST, flags: number): void {
   const complete = binding.protocol.chars.handlers
     .SendNetBufferListsCompleteHandler as CompleteHandler;
   callHandler(
@@ -504,6 +517,26 @@ export function reclaimFrom(runtime: NdisRuntime, driver: DriverRecord): void {
  * indicateReceive or returnFromBinding), exactly as if the fast pass had not run.
  */
 
+/**
+ * An NBL NDIS may take from `holder` (a send or an indication): a live NBL of NDIS's, not met
+ * before in this walk (`stamp`), held by `holder`, with a NET_BUFFER and SourceHandle `source`.
+ */
+function handedOver(
+  n: unknown,
+  stamp: number,
+  holder: DriverRecord,
+  source: unknown,
+): n is NetBufferListObject {
+  return (
+    n instanceof NetBufferListObject &&
+    n.allocated &&
+    n.stamp !== stamp &&
+    n.owner === holder &&
+    n.FirstNetBuffer !== null &&
+    n.SourceHandle === source
+  );
+}
+
 /** NdisSendNetBufferLists' fast crossing: every NBL held by the binding's driver, SourceHandle set. */
 export function sendFast(binding: Binding, chain: unknown, port: number, flags: number): boolean {
   const adapter = binding.adapter;
@@ -523,14 +556,7 @@ export function sendFast(binding: Binding, chain: unknown, port: number, flags: 
   const stamp = ++runtime.chainStamp;
   let count = 0;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
-    if (
-      !(n instanceof NetBufferListObject) ||
-      !n.allocated ||
-      n.stamp === stamp ||
-      n.owner !== holder ||
-      n.FirstNetBuffer === null ||
-      n.SourceHandle !== source
-    ) {
+    if (!handedOver(n, stamp, holder, source)) {
       undoSends(chain as NetBufferListObject, count, holder);
       return false;
     }
@@ -542,18 +568,7 @@ export function sendFast(binding: Binding, chain: unknown, port: number, flags: 
   }
   binding.sendsOutstanding += count;
   adapter.sendsOutstanding += count;
-  const send = adapter.block.chars.handlers.SendNetBufferListsHandler as SendHandler;
-  callHandler(
-    runtime,
-    miniport,
-    "MiniportSendNetBufferLists",
-    currentFrame().irql,
-    send,
-    adapter.context,
-    chain,
-    port,
-    flags,
-  );
+  callSend(adapter, chain as NET_BUFFER_LIST, port, flags);
   return true;
 }
 
@@ -603,18 +618,7 @@ export function completeFast(adapter: MiniportAdapter, chain: unknown, flags: nu
   binding.sendsOutstanding -= count;
   adapter.sendsOutstanding -= count;
   adapter.sendCompletions += count;
-  const complete = binding.protocol.chars.handlers
-    .SendNetBufferListsCompleteHandler as CompleteHandler;
-  callHandler(
-    runtime,
-    binding.driver,
-    "ProtocolSendNetBufferListsComplete",
-    currentFrame().irql,
-    complete,
-    binding.context,
-    chain,
-    flags,
-  );
+  callComplete(binding, chain as NET_BUFFER_LIST, flags);
   return true;
 }
 
@@ -675,14 +679,7 @@ export function indicateFast(
   const stamp = ++runtime.chainStamp;
   let seen = 0;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
-    if (
-      !(n instanceof NetBufferListObject) ||
-      !n.allocated ||
-      n.stamp === stamp ||
-      n.owner !== miniport ||
-      n.FirstNetBuffer === null ||
-      n.SourceHandle !== source
-    ) {
+    if (!handedOver(n, stamp, miniport, source)) {
       undoIndications(chain as NetBufferListObject, seen, miniport);
       return false;
     }
