@@ -135,6 +135,21 @@ interface VerifyCliOptions {
   faults: boolean;
   replay?: string;
   service?: string;
+  jobs?: number;
+  shard?: { index: number; count: number };
+  strict: boolean;
+  runTimeout?: number;
+  save?: string;
+  merge?: string[];
+}
+
+function shard(value: string): { index: number; count: number } {
+  const match = /^(\d+)\/(\d+)$/.exec(value.trim());
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (match === null || index < 1 || count < 1 || index > count)
+    throw new InvalidArgumentError("expected K/N with 1 ≤ K ≤ N (this machine's share of N)");
+  return { index, count };
 }
 
 function strategies(value: string): StrategyName[] {
@@ -153,7 +168,7 @@ program
   .description(
     "run the conformance suite against an IM driver module: bring-up and teardown orders, the send/receive matrix, pause under traffic, OIDs, surprise removal, shutdown, power, link status, and races explored under seeded schedules with faults; a failure is shrunk and printed with its replay token",
   )
-  .argument("<driver>", "the IM driver module: a file path or a package specifier")
+  .argument("[driver]", "the IM driver module: a file path or a package specifier")
   .option("--junit <file>", "write JUnit XML (one testcase per scenario) to this file")
   .option("--only <names>", "run only these scenarios (comma-separated)", (value: string) =>
     value
@@ -180,14 +195,43 @@ program
   )
   .option("--replay <token>", "replay one run from the token a failure printed, traced")
   .option("--service <name>", "the service name the driver loads under (default imtest)")
-  .action(async (driver: string, opts: VerifyCliOptions) => {
+  .option(
+    "--jobs <n>",
+    "run scenarios on n worker threads (default: the number of cores); the driver runs where it can be stopped",
+    count,
+  )
+  .option(
+    "--shard <K/N>",
+    "run only this machine's share K of N of the scenarios (CI matrix)",
+    shard,
+  )
+  .option("--strict", "fail a scenario whose exploration was incomplete (not exhaustive)", false)
+  .option(
+    "--run-timeout <s>",
+    "stop the driver when a run takes longer than s seconds of real time (default 30)",
+    count,
+  )
+  .option("--save <file>", "write the whole report as JSON (for --merge)")
+  .option(
+    "--merge <files...>",
+    "combine the reports of shards (--save or --json output) into one: totals, --junit, --html",
+  )
+  .action(async (driver: string | undefined, opts: VerifyCliOptions) => {
     const out = createOutput(write, { json: opts.json, live: false });
     const progress =
       process.stderr.isTTY === true && !opts.json
         ? (text: string) => process.stderr.write(`\r\x1b[2K${text}`)
         : undefined;
+    if (driver === undefined && opts.merge === undefined)
+      throw new VerifyUsageError("name the driver module to verify (or --merge shard reports)");
+    const { runTimeout, ...rest } = opts;
     process.exitCode = await verify(
-      { driver, ...opts, ...(progress === undefined ? {} : { progress }) },
+      {
+        driver: driver ?? "",
+        ...rest,
+        ...(runTimeout === undefined ? {} : { runTimeoutMs: runTimeout * 1000 }),
+        ...(progress === undefined ? {} : { progress }),
+      },
       out,
     );
   });

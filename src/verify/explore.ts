@@ -347,6 +347,10 @@ export interface Exploration {
   readonly shrinkRuns: number;
   /** True when an exhaustive search enumerated every choice list within its bound. */
   readonly complete: boolean;
+  /** Runs made up to and including the first failing one (the figure of merit), if any. */
+  readonly runsToBug: number | null;
+  /** Wall-clock milliseconds from the start of the exploration to the first failing run. */
+  readonly msToBug: number | null;
 }
 
 /**
@@ -366,12 +370,19 @@ export async function explore(
   let steps = 0;
   let found: RunOutcome | null = null;
   let complete = false;
+  const started = performance.now();
+  let runsToBug: number | null = null;
+  let msToBug: number | null = null;
   const attempt = async (spec: RunSpec): Promise<RunOutcome> => {
     const outcome = await runOnce(scenario, module, spec, options);
     runs++;
     steps += outcome.steps;
     options.onRun?.(runs, budget + 1);
-    if (!outcome.passed) found = outcome;
+    if (!outcome.passed && found === null) {
+      found = outcome;
+      runsToBug = runs;
+      msToBug = performance.now() - started;
+    }
     return outcome;
   };
   const plain = await attempt({ kind: "fifo" });
@@ -386,7 +397,17 @@ export async function explore(
     }
   }
   const first = found as RunOutcome | null;
-  if (first === null) return { runs, steps, found: null, failure: null, shrinkRuns: 0, complete };
+  if (first === null)
+    return {
+      runs,
+      steps,
+      found: null,
+      failure: null,
+      shrinkRuns: 0,
+      complete,
+      runsToBug: null,
+      msToBug: null,
+    };
   const shrunk =
     options.shrink === false
       ? { outcome: first, replays: 0 }
@@ -405,6 +426,8 @@ export async function explore(
     failure: failure.passed ? shrunk.outcome : failure,
     shrinkRuns: shrunk.replays,
     complete,
+    runsToBug,
+    msToBug,
   };
 }
 

@@ -13,6 +13,7 @@ import {
   type ChoiceRecord,
   type DriverModule,
   importModuleFile,
+  NDIS_STATUS_SUCCESS,
   type TraceEvent,
   type Violation,
 } from "../index.js";
@@ -25,6 +26,8 @@ import {
   runOnce,
   specToken,
 } from "./explore.js";
+import { runInWorkers } from "./pool.js";
+import { Rig } from "./rig.js";
 import { SCENARIOS, type Scenario } from "./scenarios.js";
 
 export {
@@ -79,6 +82,14 @@ export interface ScenarioResult {
    * injected fault — a correct answer; the run then tore down what had started.
    */
   readonly refused?: string | null;
+  /**
+   * How much of the scenario's schedule space the runs covered: `complete` only when an
+   * exhaustive search enumerated every schedule within its bound; otherwise the count of
+   * schedules run, a sample.
+   */
+  readonly coverage?: { readonly complete: boolean; readonly schedules: number };
+  /** For a failure: runs (the plain one included) and wall-clock ms to the first failing run. */
+  readonly firstBug?: { readonly runs: number; readonly ms: number } | null;
 }
 
 export interface ConformanceReport {
@@ -97,6 +108,15 @@ export interface ConformanceOptions extends ExploreOptions {
   /** Told before and after each scenario (progress). */
   readonly onScenarioStart?: (scenario: Scenario) => void;
   readonly onScenarioEnd?: (result: ScenarioResult) => void;
+  /**
+   * Run the scenarios on this many worker threads (`--jobs`; the driver must be given as a path
+   * or specifier). Without it, everything runs in this thread.
+   */
+  readonly jobs?: number;
+  /** With `jobs`: real-time ms a worker may go without finishing a run before it is stopped. Default 30 000. */
+  readonly runTimeoutMs?: number;
+  /** Only the K-th of N shares of the scenarios (1-based): scenario i when i mod N = K − 1. */
+  readonly shard?: { readonly index: number; readonly count: number };
 }
 
 /** The scenarios, in the order they run. */
@@ -114,8 +134,12 @@ function resultOf(
   steps: number,
   reported: RunOutcome | null,
   found: RunOutcome | null,
+  complete = false,
+  firstBug: { runs: number; ms: number } | null = null,
 ): ScenarioResult {
   return {
+    coverage: { complete, schedules: runs },
+    firstBug,
     name: scenario.name,
     description: scenario.description,
     contract: scenario.contract,
@@ -135,11 +159,39 @@ function resultOf(
   };
 }
 
+/** A driver under test called process.exit: thrown in its call instead, so it cannot end a run as a pass. */
+export class DriverExit extends Error {
+  override name = "DriverExit";
+}
+
+/** Runs `work` with process.exit turned into a DriverExit thrown at the caller (the driver). */
+async function guardExit<T>(work: () => Promise<T>): Promise<T> {
+  const exit = process.exit;
+  process.exit = ((code?: number | string | null) => {
+    throw new DriverExit(
+      `the driver called process.exit(${code ?? ""}); a driver never ends the process`,
+    );
+  }) as typeof process.exit;
+  try {
+    return await work();
+  } finally {
+    process.exit = exit;
+  }
+}
+
 /** Runs `scenario`: the plain run, then (unless `plain`) the explorer's runs. */
-export async function runScenario(
+export function runScenario(
   scenario: Scenario,
   module: DriverModule | string,
   options: ConformanceOptions = {},
+): Promise<ScenarioResult> {
+  return guardExit(() => scenarioRuns(scenario, module, options));
+}
+
+async function scenarioRuns(
+  scenario: Scenario,
+  module: DriverModule | string,
+  options: ConformanceOptions,
 ): Promise<ScenarioResult> {
   const started = performance.now();
   if (options.plain === true) {
@@ -151,6 +203,8 @@ export async function runScenario(
       run.steps,
       run.passed ? null : run,
       run.passed ? null : run,
+      false,
+      run.passed ? null : { runs: 1, ms: performance.now() - started },
     );
   }
   const exploration = await explore(scenario, module, options);
@@ -161,6 +215,10 @@ export async function runScenario(
     exploration.steps,
     exploration.failure,
     exploration.found,
+    exploration.complete,
+    exploration.runsToBug === null
+      ? null
+      : { runs: exploration.runsToBug, ms: exploration.msToBug ?? 0 },
   );
 }
 
@@ -203,6 +261,72 @@ export async function importDriver(specifier: string): Promise<DriverModule> {
   return module as DriverModule;
 }
 
+/**
+ * The scenarios `only` names (all when absent), in suite order, and of those the `shard`'s share:
+ * the K-th of N takes every N-th from the K-th on, so the shards together are exactly the whole.
+ */
+export function selectScenarios(
+  only: readonly string[] | undefined,
+  shard?: { readonly index: number; readonly count: number },
+): Scenario[] {
+  const chosen = SCENARIOS.filter((s) => only === undefined || only.includes(s.name));
+  if (shard === undefined) return chosen;
+  if (
+    !Number.isInteger(shard.count) ||
+    !Number.isInteger(shard.index) ||
+    shard.count < 1 ||
+    shard.index < 1 ||
+    shard.index > shard.count
+  )
+    throw new Error(`shard ${shard.index}/${shard.count}: expected K/N with 1 ≤ K ≤ N`);
+  return chosen.filter((_, i) => i % shard.count === shard.index - 1);
+}
+
+/** The module is not an IM driver the suite can verify: one clear error instead of a failure per scenario. */
+export class NotAnImDriver extends Error {
+  override name = "NotAnImDriver";
+}
+
+/**
+ * Loads the driver once on a plain host and checks it is what the suite verifies: its DriverEntry
+ * succeeds and registers an intermediate miniport edge and a protocol edge.
+ */
+export async function checkDriverKind(
+  driver: DriverModule,
+  service: string,
+  what: string,
+): Promise<void> {
+  const rig = new Rig({ module: driver, service });
+  let problem: string | null = null;
+  try {
+    const result = await guardExit(() =>
+      rig.drive(`loading ${service}`, rig.host.loadDriver({ name: service, module: driver })),
+    );
+    const info = rig.host.driver(service);
+    const miniports = info?.miniportDrivers ?? [];
+    const protocols = info?.protocolDrivers ?? [];
+    const registered = [
+      ...miniports.map((m) =>
+        m.intermediate ? "an intermediate miniport edge" : "a miniport (not intermediate)",
+      ),
+      ...protocols.map((p) => `a protocol edge (${p.name})`),
+    ];
+    if (result.status !== NDIS_STATUS_SUCCESS) {
+      const violation = rig.host.violations[0];
+      problem = `its DriverEntry returned 0x${(result.status >>> 0).toString(16)}${violation === undefined ? "" : ` (${violation.rule}: ${violation.message})`}`;
+    } else if (!miniports.some((m) => m.intermediate) || protocols.length === 0)
+      problem = `its DriverEntry registered ${registered.length === 0 ? "nothing" : registered.join(" and ")}`;
+    if (rig.host.driver(service) !== undefined)
+      await rig.drive(`unloading ${service}`, rig.host.unloadDriver(service)).catch(() => {});
+  } catch (err) {
+    problem = `loading it failed: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  if (problem !== null)
+    throw new NotAnImDriver(
+      `${what} is not an NDIS intermediate driver ndis verify can check: ${problem}. The suite needs a DriverEntry that registers an intermediate miniport edge (NdisMRegisterMiniportDriver with NDIS_INTERMEDIATE_DRIVER) and a protocol edge (NdisRegisterProtocolDriver); see docs/verify.md`,
+    );
+}
+
 /** Runs the suite (or `options.only`) against an IM driver module or module path. */
 export async function runConformance(
   module: DriverModule | string,
@@ -217,14 +341,25 @@ export async function runConformance(
         `no scenario named ${unknown.join(", ")}; the scenarios are ${SCENARIOS.map((s) => s.name).join(", ")}`,
       );
   }
-  const driver = typeof module === "string" ? await importDriver(module) : module;
-  const results: ScenarioResult[] = [];
-  for (const scenario of SCENARIOS) {
-    if (only !== undefined && !only.includes(scenario.name)) continue;
-    options.onScenarioStart?.(scenario);
-    const result = await runScenario(scenario, driver, options);
-    options.onScenarioEnd?.(result);
-    results.push(result);
+  const selected = selectScenarios(only, options.shard);
+  let results: ScenarioResult[] = [];
+  if (options.jobs !== undefined && typeof module === "string") {
+    // The driver is imported and checked in the workers only, where an endless loop (even in
+    // its module's top level or DriverEntry) can be stopped.
+    results = await runInWorkers(module, selected, options, options.jobs);
+  } else {
+    const driver = typeof module === "string" ? await importDriver(module) : module;
+    await checkDriverKind(
+      driver,
+      options.service ?? "imtest",
+      typeof module === "string" ? module : "the module",
+    );
+    for (const scenario of selected) {
+      options.onScenarioStart?.(scenario);
+      const result = await runScenario(scenario, driver, options);
+      options.onScenarioEnd?.(result);
+      results.push(result);
+    }
   }
   const failed = results.filter((r) => r.status === "fail").length;
   return {

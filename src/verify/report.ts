@@ -11,7 +11,19 @@ export function formatScenarioLine(result: ScenarioResult): string {
   const reason = result.failure === null ? "" : ` — ${result.failure.split("\n")[0] ?? ""}`;
   const runs =
     result.runs === undefined ? "" : `, ${result.runs} run${result.runs === 1 ? "" : "s"}`;
-  return `${mark} ${result.name} (${ms(result.durationMs)}${runs})${reason}`;
+  return `${mark} ${result.name} (${ms(result.durationMs)}${runs}${coverageOf(result)})${reason}`;
+}
+
+/**
+ * How much of the schedule space a result covered, as the scenario line says it: `exhaustive,
+ * complete`, or `incomplete` (a sample); for a failure, how far in the first failing run was.
+ */
+function coverageOf(result: ScenarioResult): string {
+  const bug = result.firstBug;
+  if (bug != null) return `, first bug at run ${bug.runs} after ${ms(bug.ms)}`;
+  const coverage = result.coverage;
+  if (coverage === undefined) return "";
+  return coverage.complete ? ", exhaustive: complete" : ", incomplete";
 }
 
 /**

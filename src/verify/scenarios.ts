@@ -47,6 +47,8 @@ export interface Scenario {
    */
   readonly faults?: boolean;
   readonly rig?: Partial<Pick<RigOptions, "lowers">>;
+  /** Roughly how long it takes against 1 for most (`--jobs` starts the longest first). */
+  readonly cost?: number;
 }
 
 const hex = (status: number) => `0x${(status >>> 0).toString(16).toUpperCase()}`;
@@ -332,6 +334,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: "send-receive-matrix",
+    cost: 10,
     description:
       "batches of 1/16/64 NBLs × 1 or 3 NBs × 1 or 3 MDLs × 60/1514-byte frames, down and up: every NBL completes or returns exactly once, every frame arrives intact and in order",
     contract:

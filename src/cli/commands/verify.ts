@@ -8,7 +8,8 @@
  * scenario and a summary. Exit code 0 only when every scenario passed, 1 when one failed, 2 for
  * bad usage or a module that cannot be loaded (a VerifyUsageError, printed on stderr).
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import {
   type ConformanceOptions,
   type ConformanceReport,
@@ -22,6 +23,7 @@ import {
   runConformance,
   type ScenarioResult,
   type StrategyName,
+  selectScenarios,
 } from "../../verify/index.js";
 import type { Output } from "../output.js";
 
@@ -51,6 +53,18 @@ export interface VerifyOptions {
   readonly replay?: string;
   /** Where the progress line goes (a terminal); none when absent. */
   readonly progress?: (text: string) => void;
+  /** Worker threads. Default: the number of cores. */
+  readonly jobs?: number;
+  /** This machine's share of the scenarios. */
+  readonly shard?: { readonly index: number; readonly count: number };
+  /** Fail scenarios whose exploration was not exhaustive and complete. */
+  readonly strict?: boolean;
+  /** Real-time limit of one run before the driver is stopped. */
+  readonly runTimeoutMs?: number;
+  /** Write the whole report as JSON here. */
+  readonly save?: string;
+  /** Merge these shard reports instead of running anything. */
+  readonly merge?: readonly string[];
 }
 
 /**
@@ -106,6 +120,7 @@ function writeOutputs(options: VerifyOptions, report: ConformanceReport, out: Ou
 }
 
 export async function verify(options: VerifyOptions, out: Output): Promise<number> {
+  if (options.merge !== undefined) return merge(options, options.merge, out);
   const names = conformanceScenarios().map((s) => s.name);
   const unknown = (options.only ?? []).filter((name) => !names.includes(name));
   if (unknown.length > 0) {
@@ -123,9 +138,15 @@ export async function verify(options: VerifyOptions, out: Output): Promise<numbe
     ...(options.shrink === false ? { shrink: false } : {}),
     ...(options.faults === false ? { faults: false } : {}),
     ...(options.service === undefined ? {} : { service: options.service }),
+    ...(options.runTimeoutMs === undefined ? {} : { runTimeoutMs: options.runTimeoutMs }),
   };
   if (options.replay !== undefined) return replay(options, options.replay, explore, out);
-  const total = options.only?.length ?? names.length;
+  let total: number;
+  try {
+    total = selectScenarios(options.only, options.shard).length;
+  } catch (err) {
+    throw new VerifyUsageError(err instanceof Error ? err.message : String(err));
+  }
   let done = 0;
   if (!options.json) out.line(`ndis verify ${options.driver}: ${total} scenario(s)`);
   let report: ConformanceReport;
@@ -133,6 +154,8 @@ export async function verify(options: VerifyOptions, out: Output): Promise<numbe
   try {
     report = await runConformance(options.driver, {
       ...explore,
+      jobs: options.jobs ?? availableParallelism(),
+      ...(options.shard === undefined ? {} : { shard: options.shard }),
       ...(options.only === undefined ? {} : { only: options.only }),
       onScenarioStart: (scenario) => {
         current = scenario.name;
@@ -158,9 +181,16 @@ export async function verify(options: VerifyOptions, out: Output): Promise<numbe
     });
   } catch (err) {
     options.progress?.("");
+    // A driver that hung or ended its thread while loading failed; anything else is bad usage.
+    if (err instanceof Error && err.name === "DriverHung") {
+      out.problem(err.message);
+      return 1;
+    }
     throw new VerifyUsageError(err instanceof Error ? err.message : String(err));
   }
+  if (options.strict === true) report = strictly(report);
   writeOutputs(options, report, out);
+  if (options.save !== undefined) writeFileSync(options.save, `${JSON.stringify(report)}\n`);
   if (options.json)
     out.record("summary", {
       driver: report.driver,
@@ -216,4 +246,105 @@ async function replay(
   for (const line of formatDetails(report, `ndis verify ${options.driver}`).trimEnd().split("\n"))
     out.line(line);
   return result.status === "pass" ? 0 : 1;
+}
+
+/** `--strict`: a pass whose exploration was not exhaustive and complete counts as a failure. */
+function strictly(report: ConformanceReport): ConformanceReport {
+  const results = report.results.map((r): ScenarioResult => {
+    if (r.status === "fail" || r.coverage?.complete === true) return r;
+    return {
+      ...r,
+      status: "fail",
+      failure: `--strict: the exploration was incomplete (${r.coverage?.schedules ?? r.runs ?? 0} schedules run, not every schedule within the bound); use --strategy exhaustive with a larger --runs or a smaller --bound`,
+      rule: null,
+    };
+  });
+  const failed = results.filter((r) => r.status === "fail").length;
+  return { ...report, results, failed, passed: results.length - failed };
+}
+
+/** Reads one shard's report: a --save file (one JSON object), or --json output (JSON lines). */
+function readShard(file: string): ConformanceReport {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new VerifyUsageError(
+      `${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    );
+  }
+  try {
+    const whole = JSON.parse(text) as Partial<ConformanceReport>;
+    if (Array.isArray(whole.results)) return whole as ConformanceReport;
+  } catch {
+    // JSON lines, then.
+  }
+  const results: ScenarioResult[] = [];
+  let driver = "";
+  let durationMs = 0;
+  text.split("\n").forEach((line, i) => {
+    if (line.trim() === "") return;
+    let record: { type?: string; data?: unknown } & Record<string, unknown>;
+    try {
+      record = JSON.parse(line);
+    } catch {
+      throw new VerifyUsageError(
+        `${file}:${i + 1}: not JSON (expected ndis verify --save or --json output)`,
+      );
+    }
+    const { type: _type, ...data } = record as Record<string, unknown>;
+    if (record.type === "scenario") results.push(data as unknown as ScenarioResult);
+    else if (record.type === "summary") {
+      driver = String(data.driver ?? "");
+      durationMs = Number(data.durationMs ?? 0);
+    }
+  });
+  if (results.length === 0)
+    throw new VerifyUsageError(
+      `${file}: no scenario results (expected ndis verify --save or --json output)`,
+    );
+  const failed = results.filter((r) => r.status === "fail").length;
+  return { driver, results, passed: results.length - failed, failed, durationMs };
+}
+
+/** `--merge`: the shards' reports as one, in suite order; a scenario in two shards is an error. */
+function merge(options: VerifyOptions, files: readonly string[], out: Output): number {
+  const shards = files.map(readShard);
+  const order = conformanceScenarios().map((s) => s.name);
+  const byName = new Map<string, ScenarioResult>();
+  shards.forEach((shard, i) => {
+    for (const r of shard.results) {
+      if (byName.has(r.name))
+        throw new VerifyUsageError(`${files[i]}: scenario ${r.name} is in two of the reports`);
+      byName.set(r.name, r);
+    }
+  });
+  const results = [...byName.values()].sort(
+    (a, b) => order.indexOf(a.name) - order.indexOf(b.name),
+  );
+  const failed = results.filter((r) => r.status === "fail").length;
+  const report: ConformanceReport = {
+    driver: shards.find((s) => s.driver !== "")?.driver ?? options.driver,
+    results,
+    passed: results.length - failed,
+    failed,
+    durationMs: Math.max(0, ...shards.map((s) => s.durationMs)),
+  };
+  writeOutputs(options, report, out);
+  if (options.save !== undefined) writeFileSync(options.save, `${JSON.stringify(report)}\n`);
+  if (options.json)
+    out.record("summary", {
+      driver: report.driver,
+      passed: report.passed,
+      failed: report.failed,
+      durationMs: report.durationMs,
+      merged: files.length,
+    });
+  else {
+    out.line(`ndis verify --merge: ${files.length} report(s), ${results.length} scenario(s)`);
+    for (const r of results) out.line(formatScenarioLine(r));
+    for (const line of formatDetails(report, `ndis verify ${report.driver}`).trimEnd().split("\n"))
+      out.line(line);
+  }
+  return failed === 0 ? 0 : 1;
 }
