@@ -15,12 +15,12 @@ export function formatScenarioLine(result: ScenarioResult): string {
 }
 
 /**
- * How much of the schedule space a result covered, as the scenario line says it: `exhaustive,
- * complete`, or `incomplete` (a sample); for a failure, how far in the first failing run was.
+ * How much of the schedule space a passing result covered, as its line says it: `exhaustive:
+ * complete`, or `incomplete` (a sample). A failure says how far in its first bug was in the
+ * details.
  */
 function coverageOf(result: ScenarioResult): string {
-  const bug = result.firstBug;
-  if (bug != null) return `, first bug at run ${bug.runs} after ${ms(bug.ms)}`;
+  if (result.status === "fail") return "";
   const coverage = result.coverage;
   if (coverage === undefined) return "";
   return coverage.complete ? ", exhaustive: complete" : ", incomplete";
@@ -36,6 +36,8 @@ export function formatDetails(report: ConformanceReport, command?: string): stri
     if (r.failure === null) continue;
     lines.push("", `✖ ${r.name} — ${r.contract}`);
     for (const line of r.failure.split("\n")) lines.push(`    ${line}`);
+    if (r.firstBug != null)
+      lines.push(`    first bug: at run ${r.firstBug.runs}, after ${ms(r.firstBug.ms)}`);
     if (r.replay != null) {
       const found = r.found != null && r.found !== r.replay ? ` (found as ${r.found})` : "";
       lines.push(`    replay: ${command ?? "ndis verify DRIVER"} --replay ${r.replay}${found}`);
