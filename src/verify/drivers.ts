@@ -18,6 +18,7 @@ import {
   MediaConnectStateConnected,
   MediaConnectStateDisconnected,
   MediaDuplexStateFull,
+  makeOidRequest,
   type NDIS_BIND_PARAMETERS,
   NDIS_GET_NET_BUFFER_LIST_CANCEL_ID,
   type NDIS_HANDLE,
@@ -33,6 +34,7 @@ import {
   NDIS_OBJECT_TYPE_PROTOCOL_DRIVER_CHARACTERISTICS,
   NDIS_OBJECT_TYPE_STATUS_INDICATION,
   type NDIS_OID_REQUEST,
+  NDIS_PACKET_TYPE_PROMISCUOUS,
   type NDIS_PROTOCOL_DRIVER_CHARACTERISTICS,
   NDIS_RECEIVE_FLAGS_RESOURCES,
   NDIS_SET_NET_BUFFER_LIST_CANCEL_ID,
@@ -48,6 +50,7 @@ import {
   NDIS_STATUS_LINK_STATE,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_REQUEST_ABORTED,
+  NDIS_STATUS_RESOURCES,
   NDIS_STATUS_SEND_ABORTED,
   NDIS_STATUS_SUCCESS,
   NdisCloseAdapterEx,
@@ -70,6 +73,7 @@ import {
   NdisOpenAdapterEx,
   NdisRegisterProtocolDriver,
   NdisRequestQueryInformation,
+  NdisRequestSetInformation,
   NdisReturnNetBufferLists,
   NdisSendNetBufferLists,
   type NET_BUFFER_LIST,
@@ -79,6 +83,7 @@ import {
   type NET_PNP_EVENT_NOTIFICATION,
   NetEventPause,
   NetEventRestart,
+  OID_GEN_CURRENT_PACKET_FILTER,
   type Out,
 } from "../index.js";
 import {
@@ -671,6 +676,26 @@ export function upperProtocol(name: string, clock: HostClock): UpperProtocol {
     }, `${name}: return ${list.length} receive(s)`);
   };
 
+  /**
+   * NDIS indicates nothing to a binding until its protocol sets a packet filter: the suite's
+   * frames carry test addresses, so it asks for every frame (promiscuous).
+   */
+  const filterRequests = new WeakSet<NDIS_OID_REQUEST>();
+  const setPacketFilter = (b: UpperBinding): NDIS_STATUS => {
+    const buffer = new Uint8Array(4);
+    new DataView(buffer.buffer).setUint32(0, NDIS_PACKET_TYPE_PROMISCUOUS, true);
+    const request = makeOidRequest({
+      RequestType: NdisRequestSetInformation,
+      Oid: OID_GEN_CURRENT_PACKET_FILTER,
+      InformationBuffer: buffer,
+    });
+    filterRequests.add(request);
+    b.oidsPending.add(request);
+    const status = NdisOidRequest(b.handle as NDIS_HANDLE, request);
+    if (status !== NDIS_STATUS_PENDING) b.oidsPending.delete(request);
+    return status;
+  };
+
   /** Closes `b`; `pended` when the unbind already returned PENDING. */
   const close = (b: UpperBinding, pended: boolean): NDIS_STATUS => {
     const index = bindings.indexOf(b);
@@ -743,6 +768,14 @@ export function upperProtocol(name: string, clock: HostClock): UpperProtocol {
       const room = clock.choose(`${name}: leave context room in its NBLs or none`, 2) === 0;
       if (protocolHandle !== undefined) b.pools = allocateFramePools(protocolHandle, room ? 32 : 0);
       bindings.push(b);
+      let filtered = setPacketFilter(b);
+      // Once more after a transient failure (the IM below may lack a clone of the request);
+      // a binding that cannot say what to receive is useless: the bind fails.
+      if (filtered === NDIS_STATUS_RESOURCES) filtered = setPacketFilter(b);
+      if (filtered !== NDIS_STATUS_SUCCESS && filtered !== NDIS_STATUS_PENDING) {
+        close(b, false);
+        return filtered;
+      }
       return NDIS_STATUS_SUCCESS;
     },
     UnbindAdapterHandlerEx: (unbindContext: NDIS_HANDLE, b: UpperBinding) => {
@@ -768,7 +801,16 @@ export function upperProtocol(name: string, clock: HostClock): UpperProtocol {
       return NDIS_STATUS_PENDING;
     },
     OidRequestCompleteHandler: (b: UpperBinding, request: NDIS_OID_REQUEST, status: number) => {
-      b.oidCompletions.push({ request, status });
+      if (!filterRequests.has(request)) b.oidCompletions.push({ request, status });
+      else if (
+        status !== NDIS_STATUS_SUCCESS &&
+        b.unbindContext === undefined &&
+        b.handle !== undefined
+      )
+        // A pended filter request that failed is made again (as often as it fails).
+        clock.post(() => {
+          if (b.handle !== undefined && b.unbindContext === undefined) setPacketFilter(b);
+        }, `${name}: set the packet filter again`);
       b.oidsPending.delete(request);
       if (b.oidsPending.size === 0 && b.unbindContext !== undefined && b.handle !== undefined)
         close(b, true);

@@ -22,10 +22,13 @@ import {
   NdisMRegisterMiniportDriver,
   NdisMSendNetBufferListsComplete,
   NdisMSetMiniportAttributes,
+  NdisRequestSetInformation,
   type NET_BUFFER_LIST,
   NET_IF_ACCESS_BROADCAST,
   NET_IF_CONNECTION_DEDICATED,
   NET_IF_DIRECTION_SENDRECEIVE,
+  OID_802_3_MULTICAST_LIST,
+  OID_GEN_CURRENT_PACKET_FILTER,
   type Out,
 } from "../../src/index.js";
 import { miniportChars } from "./drivers.js";
@@ -182,7 +185,13 @@ export function scriptedMiniport(script: Script = {}): ScriptedMiniport {
     },
     OidRequestHandler: (a: ScriptedAdapter, request: NDIS_OID_REQUEST) => {
       calls.push(`MiniportOidRequest(${request.DATA.QUERY_INFORMATION.Oid.toString(16)})`);
-      return script.oid === undefined ? NDIS_STATUS_NOT_SUPPORTED : script.oid(a, request);
+      if (script.oid !== undefined) return script.oid(a, request);
+      // Setting the packet filter and multicast list is mandatory for a miniport.
+      const oid = request.DATA.SET_INFORMATION.Oid;
+      return request.RequestType === NdisRequestSetInformation &&
+        (oid === OID_GEN_CURRENT_PACKET_FILTER || oid === OID_802_3_MULTICAST_LIST)
+        ? NDIS_STATUS_SUCCESS
+        : NDIS_STATUS_NOT_SUPPORTED;
     },
     CancelOidRequestHandler: (a: ScriptedAdapter, requestId: unknown) => {
       calls.push("MiniportCancelOidRequest");

@@ -5,10 +5,12 @@
 import {
   type DRIVER_OBJECT,
   type DriverModule,
+  makeOidRequest,
   type NDIS_BIND_PARAMETERS,
   type NDIS_HANDLE,
   NDIS_OBJECT_TYPE_OPEN_PARAMETERS,
   type NDIS_OID_REQUEST,
+  NDIS_PACKET_TYPE_PROMISCUOUS,
   NDIS_RECEIVE_FLAGS_RESOURCES,
   type NDIS_STATUS,
   type NDIS_STATUS_INDICATION,
@@ -18,11 +20,14 @@ import {
   NdisCompleteUnbindAdapterEx,
   NdisDeregisterProtocolDriver,
   NdisMedium802_3,
+  NdisOidRequest,
   NdisOpenAdapterEx,
   NdisRegisterProtocolDriver,
+  NdisRequestSetInformation,
   NdisReturnNetBufferLists,
   type NET_BUFFER_LIST,
   type NET_PNP_EVENT_NOTIFICATION,
+  OID_GEN_CURRENT_PACKET_FILTER,
   type Out,
 } from "../../src/index.js";
 import { protocolChars } from "./drivers.js";
@@ -42,6 +47,11 @@ export interface ProtocolScript {
   /** Replaces the unbind; the default closes and returns SUCCESS (PENDING if the close pends). */
   unbind?: (b: ProtocolBinding, unbindContext: NDIS_HANDLE) => unknown;
   pnp?: (b: ProtocolBinding, event: NET_PNP_EVENT_NOTIFICATION) => unknown;
+  /**
+   * The packet filter set (OID_GEN_CURRENT_PACKET_FILTER) once the adapter is open;
+   * NDIS_PACKET_TYPE_PROMISCUOUS unless told; 0 sets none (the binding then receives nothing).
+   */
+  packetFilter?: number;
   openComplete?: (b: ProtocolBinding, status: NDIS_STATUS) => void;
   closeComplete?: (b: ProtocolBinding) => void;
   /** The adapter name the protocol opens (the one in its bind parameters unless told). */
@@ -104,8 +114,24 @@ export function scriptedProtocol(script: ProtocolScript = {}): ScriptedProtocol 
       out,
     );
     b.handle = out.value;
+    if (status === NDIS_STATUS_SUCCESS) setFilter(b);
     return status;
   };
+  // Like every protocol, it tells NDIS what to receive: until it does, NDIS indicates nothing.
+  const setFilter = (b: ProtocolBinding): void => {
+    const filter = script.packetFilter ?? NDIS_PACKET_TYPE_PROMISCUOUS;
+    if (filter === 0 || b.handle === undefined) return;
+    const buffer = new Uint8Array(4);
+    new DataView(buffer.buffer).setUint32(0, filter, true);
+    const request = makeOidRequest({
+      RequestType: NdisRequestSetInformation,
+      Oid: OID_GEN_CURRENT_PACKET_FILTER,
+      InformationBuffer: buffer,
+    });
+    filterRequests.add(request);
+    NdisOidRequest(b.handle, request);
+  };
+  const filterRequests = new WeakSet<NDIS_OID_REQUEST>();
   const chars = protocolChars({
     Name: script.name ?? "proto",
     MinorNdisVersion: script.minor ?? 89,
@@ -138,9 +164,11 @@ export function scriptedProtocol(script: ProtocolScript = {}): ScriptedProtocol 
     },
     OpenAdapterCompleteHandlerEx: (b: ProtocolBinding, status: NDIS_STATUS) => {
       calls.push(`ProtocolOpenAdapterCompleteEx(${b.adapter})`);
+      if (status === NDIS_STATUS_SUCCESS) setFilter(b);
       script.openComplete?.(b, status);
     },
     OidRequestCompleteHandler: (b: ProtocolBinding, request: NDIS_OID_REQUEST, status: number) => {
+      if (filterRequests.has(request)) return;
       oidCompletions.push({ request, status });
       script.oidComplete?.(b, request, status);
     },

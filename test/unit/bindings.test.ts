@@ -69,6 +69,7 @@ describe("bring-up", () => {
       "MiniportInitializeEx",
       "MiniportDevicePnPEventNotify",
       "ProtocolBindAdapterEx",
+      "MiniportOidRequest", // the protocol sets its packet filter
       "MiniportRestart",
       "ProtocolNetPnPEvent",
     ]);
@@ -89,6 +90,7 @@ describe("bring-up", () => {
       "ProtocolNetPnPEvent", // first: NetEventPause (NDIS_PAUSE_BIND_PROTOCOL)
       "MiniportPause",
       "ProtocolBindAdapterEx", // second
+      "MiniportOidRequest", // second sets its packet filter
       "MiniportRestart",
       "ProtocolNetPnPEvent", // first: NetEventRestart
       "ProtocolNetPnPEvent", // second: NetEventRestart

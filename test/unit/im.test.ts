@@ -62,6 +62,7 @@ describe("bring-up (§2.10)", () => {
       "MiniportInitializeEx(eth0-vm)",
       "MiniportDevicePnPEventNotify(eth0-vm)",
       "ProtocolBindAdapterEx(tcpip → eth0-vm)",
+      "MiniportOidRequest(eth0-vm)",
       "MiniportRestart(eth0)",
       "MiniportRestart(eth0-vm)",
       "ProtocolNetPnPEvent(im → eth0: NetEventRestart)",
@@ -231,6 +232,7 @@ describe("teardown (§2.11)", () => {
       "MiniportInitializeEx(eth0-vm)",
       "MiniportDevicePnPEventNotify(eth0-vm)",
       "ProtocolBindAdapterEx(tcpip → eth0-vm)",
+      "MiniportOidRequest(eth0-vm)",
       "MiniportRestart(eth0-vm)",
       "ProtocolNetPnPEvent(tcpip → eth0-vm: NetEventRestart)",
     ]);

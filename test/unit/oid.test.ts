@@ -68,7 +68,8 @@ function answerVendor(_a: unknown, r: NDIS_OID_REQUEST): number {
 async function direct(mp: Script = {}) {
   const host = new NdisHost({ verifier: "record" });
   const miniport = scriptedMiniport(mp);
-  const proto = scriptedProtocol();
+  // These tests count every request the miniport sees: the protocol sets no packet filter.
+  const proto = scriptedProtocol({ packetFilter: 0 });
   await host.loadDriver({ name: "mp", module: miniport.module });
   await host.loadDriver({ name: "proto", module: proto.module });
   await host.addAdapter({ driver: "mp", name: "eth0" });

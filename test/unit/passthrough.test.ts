@@ -137,6 +137,8 @@ describe("passthrough over the test miniport", () => {
       "MiniportInitializeEx(eth0-pt)",
       "MiniportDevicePnPEventNotify(eth0-pt)",
       "ProtocolBindAdapterEx(tcpip → eth0-pt)",
+      "MiniportOidRequest(eth0-pt)", // tcpip sets its packet filter,
+      "MiniportOidRequest(eth0)", // which passthrough passes down
       "MiniportRestart(eth0)",
       "MiniportRestart(eth0-pt)",
       "ProtocolNetPnPEvent(passthrough → eth0: NetEventRestart)",
@@ -292,6 +294,8 @@ describe("inserting and removing passthrough at run time", () => {
       "MiniportInitializeEx(eth0-pt)",
       "MiniportDevicePnPEventNotify(eth0-pt)",
       "ProtocolBindAdapterEx(tcpip → eth0-pt)",
+      "MiniportOidRequest(eth0-pt)", // tcpip sets its packet filter,
+      "MiniportOidRequest(eth0)", // which passthrough passes down
       "MiniportRestart(eth0)",
       "MiniportRestart(eth0-pt)",
       "ProtocolNetPnPEvent(passthrough → eth0: NetEventRestart)",

@@ -140,7 +140,9 @@ async function lab(options: LabOptions = {}): Promise<Lab> {
   const muxDriver = (await host.loadDriver({ name: "vlan-mux", module: vlanMux })).driverObject;
   const ipv4Driver = (await host.loadDriver({ name: "ipv4-host", module: ipv4host })).driverObject;
   const rawDriver = (await host.loadDriver({ name: "raw", module: rawModule })).driverObject;
-  const proto = options.proto === undefined ? null : scriptedProtocol({ name: "proto" });
+  // The scripted protocol sets no packet filter when it binds: the test sets filter and list.
+  const proto =
+    options.proto === undefined ? null : scriptedProtocol({ name: "proto", packetFilter: 0 });
   if (proto !== null) await host.loadDriver({ name: "proto", module: proto.module });
   await host.addAdapter({ driver: "hub", name: "hubC" });
   if (options.pendLowerOpen === true) host.pendOperations("NdisOpenAdapterEx", 1);

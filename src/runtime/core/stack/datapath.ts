@@ -24,6 +24,7 @@ import { callHandler, currentFrame } from "../objects/context.js";
 import type { Binding, DriverRecord, MiniportAdapter, NdisRuntime } from "../objects/records.js";
 import { NetBufferListObject } from "../objects/records.js";
 import { observeCompletion, observeReceive, observeRefused, observeSend } from "./observe.js";
+import { acceptsNbl, isPromiscuous, sortByFilter } from "./receive-filter.js";
 
 type SendHandler = (context: unknown, nbl: NET_BUFFER_LIST, port: number, flags: number) => void;
 type CompleteHandler = (context: unknown, nbl: NET_BUFFER_LIST, flags: number) => void;
@@ -240,13 +241,64 @@ export function indicateReceive(
   port: number,
   flags: number,
 ): void {
-  const all = adapter.bindings;
+  let filtering = false;
+  for (const b of adapter.bindings)
+    if (b.machine.state === "Running" && b.driver.crashed === null && !isPromiscuous(b)) {
+      filtering = true;
+      break;
+    }
+  if (!filtering) {
+    indicateTo(adapter, chain, count, port, flags, null);
+    return;
+  }
+  const running = adapter.bindings.filter(
+    (b) => b.machine.state === "Running" && b.driver.crashed === null,
+  );
+  // NDIS filters per binding: each gets only the NBLs its packet filter accepts.
+  const resources = (flags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0;
+  const order: NET_BUFFER_LIST[] = [];
+  for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next) order.push(n);
+  const { groups, dropped } = sortByFilter(adapter, chain, running);
+  for (const group of groups) {
+    const nbls = group.nbls;
+    for (let i = 0; i < nbls.length; i++) (nbls[i] as NET_BUFFER_LIST).Next = nbls[i + 1] ?? null;
+    indicateTo(adapter, nbls[0] as NET_BUFFER_LIST, nbls.length, port, flags, group.bindings);
+  }
+  if (dropped.length > 0) {
+    for (let i = 0; i < dropped.length; i++)
+      (dropped[i] as NET_BUFFER_LIST).Next = dropped[i + 1] ?? null;
+    if (adapter.runtime.observing) observeReceive(adapter, dropped[0] as NET_BUFFER_LIST, []);
+    if (!resources) callReturn(adapter, dropped[0] as NET_BUFFER_LIST, 0);
+  }
+  // Under RESOURCES the miniport has its chain back as it indicated it.
+  if (resources)
+    for (let i = 0; i < order.length; i++)
+      (order[i] as NET_BUFFER_LIST).Next = order[i + 1] ?? null;
+}
+
+/**
+ * Indicates a chain to `only` — every one of which takes all of it — or, when null, to every
+ * Running binding of the adapter.
+ */
+function indicateTo(
+  adapter: MiniportAdapter,
+  chain: NET_BUFFER_LIST,
+  count: number,
+  port: number,
+  flags: number,
+  only: Binding[] | null,
+): void {
   let receivers = 0;
   let single: Binding | null = null;
-  for (const b of all) {
-    if (b.machine.state === "Running" && b.driver.crashed === null) {
-      receivers++;
-      single ??= b;
+  if (only !== null) {
+    receivers = only.length;
+    single = only[0] ?? null;
+  } else {
+    for (const b of adapter.bindings) {
+      if (b.machine.state === "Running" && b.driver.crashed === null) {
+        receivers++;
+        single ??= b;
+      }
     }
   }
   const resources = (flags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0;
@@ -254,7 +306,8 @@ export function indicateReceive(
     observeReceive(
       adapter,
       chain,
-      all.filter((b) => b.machine.state === "Running" && b.driver.crashed === null),
+      only ??
+        adapter.bindings.filter((b) => b.machine.state === "Running" && b.driver.crashed === null),
     );
   if (receivers === 0) {
     // Nobody to receive: the NBLs are the miniport's again at once.
@@ -274,7 +327,9 @@ export function indicateReceive(
   // Several receivers: each gets the chain as indicated.
   const nbls: NET_BUFFER_LIST[] = [];
   for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next) nbls.push(n);
-  const holders = all.filter((b) => b.machine.state === "Running" && b.driver.crashed === null);
+  const holders =
+    only ??
+    adapter.bindings.filter((b) => b.machine.state === "Running" && b.driver.crashed === null);
   for (const n of nbls) {
     const o = n as NetBufferListObject;
     o.recvAdapters.push(adapter);
@@ -671,6 +726,8 @@ export function indicateFast(
     return false;
   const binding = soleReceiver(adapter);
   if (binding === null) return false;
+  // NDIS's packet filtering: a chain with an NBL the binding's filter refuses takes the general path.
+  const promiscuous = isPromiscuous(binding);
   const miniport = adapter.driver;
   const source = adapter.handle;
   const resources = (flags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0;
@@ -679,7 +736,10 @@ export function indicateFast(
   const stamp = ++runtime.chainStamp;
   let seen = 0;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
-    if (!handedOver(n, stamp, miniport, source)) {
+    if (
+      !handedOver(n, stamp, miniport, source) ||
+      (!promiscuous && !acceptsNbl(binding, adapter, n as NET_BUFFER_LIST))
+    ) {
       undoIndications(chain as NetBufferListObject, seen, miniport);
       return false;
     }

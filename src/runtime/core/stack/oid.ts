@@ -25,6 +25,7 @@ import {
 } from "../../../ndis/status.js";
 import { callDriver, callHandler, currentFrame } from "../objects/context.js";
 import type { Binding, MiniportAdapter, OidEntry } from "../objects/records.js";
+import { noteSetCompleted } from "./receive-filter.js";
 
 /** Requests NDIS has handed out and not yet seen complete. */
 const inFlight = new WeakSet<NDIS_OID_REQUEST>();
@@ -179,6 +180,8 @@ function checkBytes(
 function finish(adapter: MiniportAdapter, entry: OidEntry, status: NDIS_STATUS): void {
   adapter.oidPending = null;
   inFlight.delete(entry.request);
+  if (entry.binding !== null && status === NDIS_STATUS_SUCCESS)
+    noteSetCompleted(entry.binding, entry.request);
   if (entry.binding === null) entry.onComplete?.(status);
   else if (entry.queued) completeToIssuer(entry.binding, entry.request, status);
   if (adapter.oidQueue.length > 0)
