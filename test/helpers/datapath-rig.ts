@@ -8,20 +8,28 @@
 import * as passthrough from "../../src/drivers/passthrough/index.js";
 import {
   type DriverModule,
+  makeOidRequest,
   type NDIS_BIND_PARAMETERS,
   type NDIS_HANDLE,
   NDIS_OBJECT_TYPE_OPEN_PARAMETERS,
+  NDIS_PACKET_TYPE_BROADCAST,
+  NDIS_PACKET_TYPE_DIRECTED,
+  NDIS_PACKET_TYPE_MULTICAST,
+  NDIS_STATUS_SUCCESS,
   NdisHost,
   NdisMedium802_3,
   NdisMIndicateReceiveNetBufferLists,
   NdisMRegisterMiniportDriver,
   NdisMSendNetBufferListsComplete,
   NdisMSetMiniportAttributes,
+  NdisOidRequest,
   NdisOpenAdapterEx,
   NdisRegisterProtocolDriver,
+  NdisRequestSetInformation,
   NdisReturnNetBufferLists,
   NdisSendNetBufferLists,
   type NET_BUFFER_LIST,
+  OID_GEN_CURRENT_PACKET_FILTER,
   type Out,
   type VerifierMode,
 } from "../../src/index.js";
@@ -52,9 +60,21 @@ export interface DataPathStackOptions {
 }
 
 /** A chain of `size` NBLs of a new pool of `owner`, each with SourceHandle `source`. */
-function chainOf(owner: NDIS_HANDLE, size: number, source: NDIS_HANDLE): NET_BUFFER_LIST {
+function chainOf(
+  owner: NDIS_HANDLE,
+  size: number,
+  source: NDIS_HANDLE,
+  destination?: Uint8Array,
+): NET_BUFFER_LIST {
   // Room for the IMs' contexts, as a real stack reserves it.
-  return allocateNbls(nblPool(owner, 32, 64), size, source)[0] as NET_BUFFER_LIST;
+  const list = allocateNbls(nblPool(owner, 32, 64), size, source);
+  if (destination !== undefined)
+    for (const nbl of list) {
+      const nb = nbl.FirstNetBuffer;
+      if (nb?.CurrentMdl != null)
+        nb.CurrentMdl.MappedSystemVa.set(destination, nb.CurrentMdlOffset);
+    }
+  return list[0] as NET_BUFFER_LIST;
 }
 
 /** Builds, binds and starts a stack; the chains are allocated once and reused by every call. */
@@ -112,6 +132,23 @@ export async function dataPathStack(options: DataPathStackOptions): Promise<Data
           );
           b.handle = out.value;
           binding = out.value;
+          // As tcpip does: directed, multicast and broadcast frames (NDIS filters the rest).
+          if (status === NDIS_STATUS_SUCCESS && b.handle !== undefined) {
+            const filter = new Uint8Array(4);
+            new DataView(filter.buffer).setUint32(
+              0,
+              NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_MULTICAST | NDIS_PACKET_TYPE_BROADCAST,
+              true,
+            );
+            NdisOidRequest(
+              b.handle,
+              makeOidRequest({
+                RequestType: NdisRequestSetInformation,
+                Oid: OID_GEN_CURRENT_PACKET_FILTER,
+                InformationBuffer: filter,
+              }),
+            );
+          }
           return status;
         },
         SendNetBufferListsCompleteHandler: (_b: unknown, nbls: NET_BUFFER_LIST) => {
@@ -155,7 +192,8 @@ export async function dataPathStack(options: DataPathStackOptions): Promise<Data
   const adapterHandle = miniportAdapter;
   const size = options.batch;
   const tx = chainOf(protocolHandle, size, sendHandle);
-  const rx = chainOf(adapterHandle, size, adapterHandle);
+  // Received frames are addressed to the adapter (the passthroughs' miniports share its MAC).
+  const rx = chainOf(adapterHandle, size, adapterHandle, generalAttributes().CurrentMacAddress);
   return {
     host,
     send: () => NdisSendNetBufferLists(sendHandle, tx, 0, 0),

@@ -126,13 +126,11 @@ describe("what the explorer injects and found", () => {
       for (let seed = 1; seed <= 300 && injected < 3; seed++) {
         const run = await runOnce(race, passthrough, { kind: "random", seed }, { trace: true });
         if (!run.decisions.some((d) => d.label === site && d.pick === 1)) continue;
-        injected++;
-        // The first injected act is chosen among others; a later one may run when it is the
-        // only task ready, which is not a choice and so not among the decisions.
-        const acts = run.decisions.map((d) => d.chosen);
-        const act = injectedActs[site]?.[0] ?? "?";
-        assert.ok(acts.includes(act), `${act} ran: ${acts.join(", ")}`);
         assert.equal(run.passed, true, run.failure ?? "");
+        // An injected act shows among the decisions when it was chosen among other tasks; one
+        // that ran as the only task ready was no choice, and such a run is not counted.
+        const acts = run.decisions.map((d) => d.chosen);
+        if (acts.includes(injectedActs[site]?.[0] ?? "?")) injected++;
       }
       assert.equal(injected, 3, `300 seeds injected ${site} at least 3 times`);
       const plain = await runOnce(race, passthrough, { kind: "fifo" }, { trace: true });
@@ -154,7 +152,7 @@ describe("what the explorer injects and found", () => {
     const run = await runOnce(
       scenario("race-send-cancel"),
       passthrough,
-      { kind: "picks", picks: decodePicks("z6.4.2.2.1.2.0.2.2.0.1.1.0.1.1") },
+      { kind: "picks", picks: decodePicks("z7.4.2.2.1.2.0.2.2.0.1.1.0.1.1") },
       { trace: true },
     );
     const acts = run.decisions.map((d) => d.chosen);

@@ -235,7 +235,7 @@ describe("the passthrough driver and OIDs", () => {
       ],
     });
     const miniport = scriptedMiniport(mp);
-    const tcpip = scriptedProtocol({ name: "tcpip" });
+    const tcpip = scriptedProtocol({ name: "tcpip", packetFilter: 0 });
     await host.loadDriver({ name: "mp", module: miniport.module });
     await host.loadDriver({ name: "passthrough", module: passthrough });
     await host.loadDriver({ name: "tcpip", module: tcpip.module });
@@ -300,7 +300,7 @@ describe("NdisMNetPnPEventInOIDRequest", () => {
         return NDIS_STATUS_PENDING;
       },
     });
-    const tcpip = scriptedProtocol({ name: "tcpip" });
+    const tcpip = scriptedProtocol({ name: "tcpip", packetFilter: 0 });
     await host.loadDriver({ name: "mp", module: mp.module });
     await host.loadDriver({ name: "passthrough", module: passthrough });
     await host.loadDriver({ name: "tcpip", module: tcpip.module });

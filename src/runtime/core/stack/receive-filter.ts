@@ -34,37 +34,20 @@ interface ReceiveFilter {
 }
 
 const filters = new WeakMap<Binding, ReceiveFilter>();
-const adapterAddress = new WeakMap<MiniportAdapter, number>();
+const adapterAddress = new WeakMap<MiniportAdapter, { hi: number; lo: number }>();
 
-const BROADCAST = 0xffff_ffff_ffff;
-const TWO_32 = 0x1_0000_0000;
+const TWO_24 = 0x100_0000;
 
-/** The packet filter NDIS holds for a binding (0 until its protocol set one). */
-export function packetFilterOf(binding: Binding): number {
-  return filters.get(binding)?.filter ?? 0;
-}
-
-/** The multicast addresses NDIS holds for a binding, as `01-00-5e-00-00-01` strings. */
-export function multicastListOf(binding: Binding): string[] {
-  return [...(filters.get(binding)?.multicast ?? [])].map(addressText);
-}
-
-function addressText(key: number): string {
-  const bytes: string[] = [];
-  for (let i = 5; i >= 0; i--)
-    bytes.push((Math.floor(key / 2 ** (8 * i)) & 0xff).toString(16).padStart(2, "0"));
-  return bytes.join("-");
-}
-
+/** A multicast list key: the address as one 48-bit number (off the hot path). */
 function keyOf(bytes: ArrayLike<number>, at: number): number {
-  const hi = ((bytes[at] as number) << 8) | (bytes[at + 1] as number);
-  const lo =
-    (((bytes[at + 2] as number) << 24) |
-      ((bytes[at + 3] as number) << 16) |
-      ((bytes[at + 4] as number) << 8) |
-      (bytes[at + 5] as number)) >>>
-    0;
-  return hi * TWO_32 + lo;
+  return half(bytes, at) * TWO_24 + half(bytes, at + 3);
+}
+
+/** Three address bytes as one small integer (no heap number on the receive path). */
+function half(bytes: ArrayLike<number>, at: number): number {
+  return (
+    ((bytes[at] as number) << 16) | ((bytes[at + 1] as number) << 8) | (bytes[at + 2] as number)
+  );
 }
 
 /**
@@ -93,48 +76,62 @@ export function noteSetCompleted(binding: Binding, request: NDIS_OID_REQUEST): v
   for (let at = 0; at + 6 <= length; at += 6) state.multicast.add(keyOf(buffer, at));
 }
 
-/** The adapter's current MAC address as a 48-bit number (-1 when it has none). */
-function addressOf(adapter: MiniportAdapter): number {
-  let key = adapterAddress.get(adapter);
-  if (key === undefined) {
+/** The adapter's current MAC address as two halves (-1 when it has none). */
+function addressOf(adapter: MiniportAdapter): { hi: number; lo: number } {
+  let own = adapterAddress.get(adapter);
+  if (own === undefined) {
     const mac = adapter.general?.CurrentMacAddress;
-    key = mac !== undefined && mac.length >= 6 ? keyOf(mac, 0) : -1;
-    adapterAddress.set(adapter, key);
+    own =
+      mac !== undefined && mac.length >= 6
+        ? { hi: half(mac, 0), lo: half(mac, 3) }
+        : { hi: -1, lo: -1 };
+    adapterAddress.set(adapter, own);
   }
-  return key;
+  return own;
 }
 
-/** The destination address of an NBL's first frame, or -1 for a frame shorter than one. */
-function destinationOf(nbl: NET_BUFFER_LIST): number {
+/** The first six bytes of a frame that straddles MDLs, or null for a frame shorter than that. */
+function gathered(nbl: NET_BUFFER_LIST): number[] | null {
   const nb = nbl.FirstNetBuffer;
-  if (nb === null || nb.DataLength < 6) return -1;
-  let mdl = nb.CurrentMdl;
-  let offset = nb.CurrentMdlOffset;
-  if (mdl !== null && offset + 6 <= mdl.ByteCount) return keyOf(mdl.MappedSystemVa, offset);
-  // The address straddles MDLs.
+  if (nb === null) return null;
   const bytes: number[] = [];
-  while (mdl !== null && bytes.length < 6) {
+  let offset = nb.CurrentMdlOffset;
+  for (let mdl = nb.CurrentMdl; mdl !== null && bytes.length < 6; mdl = mdl.Next) {
     for (let i = offset; i < mdl.ByteCount && bytes.length < 6; i++)
       bytes.push(mdl.MappedSystemVa[i] as number);
-    mdl = mdl.Next;
     offset = 0;
   }
-  return bytes.length < 6 ? -1 : keyOf(bytes, 0);
+  return bytes.length < 6 ? null : bytes;
 }
 
-/** Whether a filter accepts a frame to `destination` (Ethernet rules). */
-function accepts(state: ReceiveFilter, destination: number, own: number): boolean {
+/** Whether a filter accepts an NBL, by its first frame's destination (Ethernet rules). */
+function accepts(state: ReceiveFilter, nbl: NET_BUFFER_LIST, adapter: MiniportAdapter): boolean {
   const f = state.filter;
   if ((f & NDIS_PACKET_TYPE_PROMISCUOUS) !== 0) return true;
-  if (f === 0 || destination < 0) return false;
-  if (destination === BROADCAST) return (f & NDIS_PACKET_TYPE_BROADCAST) !== 0;
+  if (f === 0) return false;
+  const nb = nbl.FirstNetBuffer;
+  if (nb === null || nb.DataLength < 6) return false;
+  const mdl = nb.CurrentMdl;
+  let bytes: ArrayLike<number>;
+  let at = nb.CurrentMdlOffset;
+  if (mdl !== null && at + 6 <= mdl.ByteCount) bytes = mdl.MappedSystemVa;
+  else {
+    const copy = gathered(nbl);
+    if (copy === null) return false;
+    bytes = copy;
+    at = 0;
+  }
+  const hi = half(bytes, at);
+  const lo = half(bytes, at + 3);
+  if (hi === 0xffffff && lo === 0xffffff) return (f & NDIS_PACKET_TYPE_BROADCAST) !== 0;
   // The group bit is the low bit of the first byte.
-  if (Math.floor(destination / 2 ** 40) & 1)
+  if (((bytes[at] as number) & 1) !== 0)
     return (
       (f & NDIS_PACKET_TYPE_ALL_MULTICAST) !== 0 ||
-      ((f & NDIS_PACKET_TYPE_MULTICAST) !== 0 && state.multicast.has(destination))
+      ((f & NDIS_PACKET_TYPE_MULTICAST) !== 0 && state.multicast.has(hi * TWO_24 + lo))
     );
-  return (f & NDIS_PACKET_TYPE_DIRECTED) !== 0 && destination === own;
+  const own = addressOf(adapter);
+  return (f & NDIS_PACKET_TYPE_DIRECTED) !== 0 && hi === own.hi && lo === own.lo;
 }
 
 /** Whether a binding's filter accepts an NBL (the one-receiver fast path asks). */
@@ -145,7 +142,7 @@ export function acceptsNbl(
 ): boolean {
   const state = filters.get(binding) ?? NOTHING;
   return adapter.general?.MediaType === NdisMedium802_3
-    ? accepts(state, destinationOf(nbl), addressOf(adapter))
+    ? accepts(state, nbl, adapter)
     : state.filter !== 0;
 }
 
@@ -168,19 +165,17 @@ export function sortByFilter(
   receivers: readonly Binding[],
 ): { groups: { nbls: NET_BUFFER_LIST[]; bindings: Binding[] }[]; dropped: NET_BUFFER_LIST[] } {
   const ethernet = adapter.general?.MediaType === NdisMedium802_3;
-  const own = addressOf(adapter);
   const states = receivers.map(
     (b) => filters.get(b) ?? { filter: 0, multicast: new Set<number>() },
   );
   const byMask = new Map<string, { nbls: NET_BUFFER_LIST[]; bindings: Binding[] }>();
   const dropped: NET_BUFFER_LIST[] = [];
   for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next) {
-    const destination = ethernet ? destinationOf(n) : 0;
     let mask = "";
     const bindings: Binding[] = [];
     for (let i = 0; i < receivers.length; i++) {
       const state = states[i] as ReceiveFilter;
-      const ok = ethernet ? accepts(state, destination, own) : state.filter !== 0;
+      const ok = ethernet ? accepts(state, n, adapter) : state.filter !== 0;
       mask += ok ? "1" : "0";
       if (ok) bindings.push(receivers[i] as Binding);
     }
