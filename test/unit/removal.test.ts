@@ -211,3 +211,27 @@ describe("bind and unbind completions at DISPATCH_LEVEL", () => {
     assert.deepEqual(host.violations, []);
   });
 });
+
+describe("a handler that throws", () => {
+  // The report names the driver's own line (docs/ddi.md: "Events for the protocol as a whole").
+  test("DriverException carries the JavaScript stack of the driver's code, cut at NDIS", async () => {
+    const host = new NdisHost({ verifier: "record" });
+    const mp = scriptedMiniport();
+    await host.loadDriver({ name: "mp", module: mp.module });
+    const proto = scriptedProtocol({
+      name: "thrower",
+      pnp: (b) => {
+        if (b === null) throw new Error("no binding context");
+        return NDIS_STATUS_SUCCESS;
+      },
+    });
+    await host.loadDriver({ name: "thrower", module: proto.module });
+    const report = host.violations.find((v) => v.rule === "DriverException");
+    assert.ok(report !== undefined);
+    assert.match(
+      report.message,
+      /threw Error: no binding context\n {4}at .*removal\.test\.ts:\d+:\d+/,
+    );
+    assert.doesNotMatch(report.message, /runtime[\\/]core/);
+  });
+});

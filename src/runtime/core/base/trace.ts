@@ -58,6 +58,34 @@ function stringSafely(value: unknown): string | null {
  * `TypeError: boom` or a short rendering of a thrown non-error. Never throws, whatever was thrown:
  * `Object.create(null)`, an object whose toString throws, a Proxy whose every trap throws.
  */
+/**
+ * The JavaScript stack of a thrown Error, cut where NDIS called the driver: the driver's own frames
+ * (file:line:column), one per line, or "" when there is none to show.
+ */
+export function thrownStack(value: unknown): string {
+  let stack: unknown;
+  try {
+    stack = value instanceof Error ? readSafely(value, "stack") : undefined;
+  } catch {
+    return "";
+  }
+  if (typeof stack !== "string") return "";
+  const frames: string[] = [];
+  for (const line of stack.split("\n")) {
+    const text = line.trim();
+    if (!text.startsWith("at ")) continue;
+    // NDIS's own frames begin where it called into the driver.
+    if (
+      /[\\/]src[\\/]runtime[\\/]core[\\/]/.test(text) ||
+      /[\\/]dist[\\/]runtime[\\/]core[\\/]/.test(text)
+    )
+      break;
+    frames.push(text);
+    if (frames.length === 8) break;
+  }
+  return frames.length === 0 ? "" : `\n    ${frames.join("\n    ")}`;
+}
+
 export function describeThrown(value: unknown): string {
   let isError = false;
   try {

@@ -7,7 +7,7 @@
 import { irqlToString, type KIRQL, PASSIVE_LEVEL } from "../../../ndis/irql.js";
 import type { VerifierRuleId } from "../../../verifier/rules.js";
 import { NdisBugCheckError } from "../../../verifier/violation.js";
-import { describeThrown } from "../base/trace.js";
+import { describeThrown, thrownStack } from "../base/trace.js";
 import type { DriverRecord, NdisRuntime } from "./records.js";
 
 /** How a thrown value reads in a report (kept here too: the DDI families take it from the context). */
@@ -98,7 +98,7 @@ export function callDriver<T>(
     }
     runtime.violate(
       "DriverException",
-      `${name} threw ${describeThrown(thrown)}`,
+      `${name} threw ${describeThrown(thrown)}${thrownStack(thrown)}`,
       driver,
       frame.depth,
     );
@@ -228,7 +228,7 @@ function handlerThrew(
   }
   runtime.violate(
     "DriverException",
-    `${frame.handler} threw ${describeThrown(thrown)}`,
+    `${frame.handler} threw ${describeThrown(thrown)}${thrownStack(thrown)}`,
     driver,
     frame.depth,
   );
