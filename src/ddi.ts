@@ -4,6 +4,7 @@
  */
 export * from "./ndis/adapter.js";
 export * from "./ndis/config.js";
+export * from "./ndis/filter.js";
 export * from "./ndis/interrupt-moderation.js";
 export * from "./ndis/irql.js";
 export * from "./ndis/miniport.js";
@@ -34,6 +35,24 @@ export {
   NdisReturnNetBufferLists,
   NdisSendNetBufferLists,
 } from "./runtime/api/datapath.js";
+export {
+  NdisFCancelOidRequest,
+  NdisFCancelSendNetBufferLists,
+  NdisFDeregisterFilterDriver,
+  NdisFDevicePnPEventNotify,
+  NdisFIndicateReceiveNetBufferLists,
+  NdisFIndicateStatus,
+  NdisFOidRequest,
+  NdisFOidRequestComplete,
+  NdisFPauseComplete,
+  NdisFRegisterFilterDriver,
+  NdisFRestartComplete,
+  NdisFRestartFilter,
+  NdisFReturnNetBufferLists,
+  NdisFSendNetBufferLists,
+  NdisFSendNetBufferListsComplete,
+  NdisFSetAttributes,
+} from "./runtime/api/filter.js";
 export {
   NdisIMCancelInitializeDeviceInstance,
   NdisIMDeInitializeDeviceInstance,

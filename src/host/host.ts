@@ -68,6 +68,8 @@ import type {
   Binding,
   DataPathCounters,
   DriverRecord,
+  FilterInstall,
+  FilterModule,
   FrameListener,
   MiniportAdapter,
   NdisRuntime,
@@ -93,6 +95,7 @@ import {
 } from "../runtime/core/stack/binding.js";
 import {
   createDriverRecord,
+  filterClassOrder,
   liveRegistrations,
   retireDriver,
 } from "../runtime/core/stack/driver.js";
@@ -200,6 +203,98 @@ export interface LoadDriverOptions {
   readonly module: DriverModule | string;
   /** The driver's Parameters registry values. */
   readonly registry?: Readonly<Record<string, RegistryValue>>;
+  /** For a filter driver: how it is installed (its INF). Defaults in FilterInstallOptions. */
+  readonly filter?: FilterInstallOptions;
+}
+
+/**
+ * How a filter driver is installed — what its INF would say. Its modules attach to every adapter
+ * it names (all by default), ordered in each stack by class (FILTER_CLASS_ORDER: `scheduler`
+ * nearest the protocols … `identification` nearest the miniport; default `custom`), then by load
+ * order (a later filter of the same class sits above).
+ */
+export interface FilterInstallOptions {
+  /** FilterClass. Default "custom". */
+  readonly class?: string | undefined;
+  /** FilterType. Default "modifying". */
+  readonly type?: "monitoring" | "modifying" | undefined;
+  /** FilterRunType mandatory: the stack does not start without it. Default false (optional). */
+  readonly mandatory?: boolean | undefined;
+  /** The adapters its modules attach to. Default: every adapter. */
+  readonly adapters?: readonly string[] | undefined;
+  /** NetCfgInstanceId: when given, the driver's UniqueName must be this GUID. */
+  readonly uniqueName?: string | undefined;
+}
+
+/** What NDIS holds for one filter module. */
+export interface FilterModuleInfo {
+  /** The filter driver's service name. */
+  readonly driver: string;
+  readonly adapter: string;
+  /** Detached, Attaching, Paused, Restarting, Running or Pausing. */
+  readonly state: string;
+  readonly filterClass: string;
+  readonly type: "monitoring" | "modifying";
+  readonly mandatory: boolean;
+  /** False when NDIS bypasses it on the send / receive path (no handler). */
+  readonly sends: boolean;
+  readonly receives: boolean;
+  /** NBLs passed down and not yet back; indicated up and not yet back. */
+  readonly sendsOutstanding: number;
+  readonly receivesOutstanding: number;
+  /** NBLs it was given and still holds. */
+  readonly held: number;
+  readonly counters: Readonly<DataPathCounters>;
+}
+
+function checkFilterInstall(
+  name: string,
+  options: FilterInstallOptions | undefined,
+): FilterInstall {
+  const o = options ?? {};
+  const bad = (what: string) =>
+    new NdisError("NDIS_ERR_INVALID_ARGUMENT", `driver ${name}: filter ${what}`);
+  if (typeof o !== "object" || o === null) throw bad("options must be an object");
+  const filterClass = o.class ?? "custom";
+  if (typeof filterClass !== "string" || filterClass.length === 0)
+    throw bad("class must be a name");
+  const type = o.type ?? "modifying";
+  if (type !== "monitoring" && type !== "modifying")
+    throw bad('type is "monitoring" or "modifying"');
+  if (o.mandatory !== undefined && typeof o.mandatory !== "boolean")
+    throw bad("mandatory must be true or false");
+  if (
+    o.adapters !== undefined &&
+    (!Array.isArray(o.adapters) || o.adapters.some((a) => typeof a !== "string"))
+  )
+    throw bad("adapters must be a list of adapter names");
+  if (o.uniqueName !== undefined && typeof o.uniqueName !== "string")
+    throw bad("uniqueName must be a GUID in braces");
+  return Object.freeze({
+    filterClass,
+    order: filterClassOrder(filterClass),
+    type,
+    mandatory: o.mandatory ?? false,
+    adapters: o.adapters === undefined ? null : Object.freeze([...o.adapters]),
+    ...(o.uniqueName === undefined ? {} : { uniqueName: o.uniqueName }),
+  });
+}
+
+function describeModule(m: FilterModule): FilterModuleInfo {
+  return {
+    driver: m.driver.name,
+    adapter: m.adapter.name,
+    state: m.machine.state,
+    filterClass: m.block.install.filterClass,
+    type: m.block.install.type,
+    mandatory: m.block.install.mandatory,
+    sends: m.send !== null,
+    receives: m.receive !== null,
+    sendsOutstanding: m.sendsOutstanding,
+    receivesOutstanding: m.receivesOutstanding,
+    held: m.sendsHeld + m.receivesHeld,
+    counters: { ...m.counters },
+  };
 }
 
 export interface LoadDriverResult {
@@ -296,6 +391,8 @@ export interface LiveObject {
   readonly kind:
     | "miniport driver"
     | "protocol driver"
+    | "filter driver"
+    | "filter module"
     | "adapter"
     | "binding"
     | "pool"
@@ -328,6 +425,24 @@ export interface DriverInfo {
   readonly state: "loading" | "loaded" | "unloading";
   readonly miniportDrivers: readonly MiniportEdgeInfo[];
   readonly protocolDrivers: readonly ProtocolEdgeInfo[];
+  /** The filter edge (NdisFRegisterFilterDriver), with its modules' adapters. */
+  readonly filterDrivers: readonly FilterEdgeInfo[];
+}
+
+/** One registered filter edge. */
+export interface FilterEdgeInfo {
+  readonly friendlyName: string;
+  readonly uniqueName: string;
+  readonly ndisVersion: string;
+  readonly revision: number;
+  readonly filterClass: string;
+  readonly type: "monitoring" | "modifying";
+  readonly mandatory: boolean;
+  readonly handlers: readonly string[];
+  /** The adapters its modules are attached to. */
+  readonly modules: readonly string[];
+  /** The filter driver handle (NdisFRegisterFilterDriver's out value). */
+  readonly handle: unknown;
 }
 
 const SERVICE_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
@@ -581,8 +696,11 @@ export class NdisHost {
     if (runtime.drivers.has(name))
       throw new NdisError("NDIS_ERR_DRIVER_EXISTS", `driver ${name} is already loaded`);
 
+    const install = options.filter === undefined ? null : checkFilterInstall(name, options.filter);
     const driver = createDriverRecord(runtime, name, registry);
     runtime.drivers.set(name, driver);
+    if (install !== null) runtime.filterInstalls.set(name, install);
+    else runtime.filterInstalls.delete(name);
     const returned = callDriver(
       runtime,
       driver,
@@ -665,6 +783,10 @@ export class NdisHost {
     for (const block of driver.miniportDrivers) {
       for (const adapter of [...block.adapters]) await this.#stacks.remove(adapter, false);
     }
+    // ... detaches its filter modules from every stack (pause, FilterDetach, restart) ...
+    for (const block of driver.filterDrivers) {
+      for (const module of [...block.modules]) await this.#stacks.removeModule(module);
+    }
     // ... then unbinds the driver's protocols (pause, then unbind).
     for (const binding of [...runtime.bindings]) {
       if (binding.driver === driver) await this.#stacks.unbind(binding, NDIS_PAUSE_UNBIND_PROTOCOL);
@@ -728,6 +850,12 @@ export class NdisHost {
     if (status !== NDIS_STATUS_SUCCESS) {
       if (runtime.adapters.get(name) === adapter)
         retireAdapter(adapter, `MiniportInitializeEx of ${name} failed`);
+      return describeAdapter(adapter);
+    }
+    // NDIS attaches the filter modules before the protocols bind; a mandatory one that fails
+    // keeps the stack from starting.
+    if (!this.#stacks.attachFilters(adapter)) {
+      this.#stacks.abortStack(adapter);
       return describeAdapter(adapter);
     }
     for (const protocol of this.#stacks.protocols()) {
@@ -933,6 +1061,52 @@ export class NdisHost {
    * Pauses an adapter's whole stack, top down: every binding gets NetEventPause, then the miniport
    * MiniportPause. Resolves once everything is Paused (pending pauses wait for their completion).
    */
+  /** The filter modules of an adapter's stack, bottom (nearest the miniport) to top. */
+  filterModules(adapter: string): readonly FilterModuleInfo[] {
+    return this.#adapter(adapter).filters.map(describeModule);
+  }
+
+  /**
+   * Inserts a loaded filter's module into an adapter's stack at run time: NDIS pauses the stack
+   * (NDIS_PAUSE_ATTACH_FILTER), calls FilterAttach, and restarts it. Resolves with the module, or
+   * null when FilterAttach failed.
+   */
+  async attachFilter(driver: string, adapter: string): Promise<FilterModuleInfo | null> {
+    this.#assertRunning();
+    const a = this.#adapter(adapter);
+    const block = this.#runtime.drivers.get(driver)?.filterDrivers[0];
+    if (block === undefined) {
+      throw new NdisError(
+        "NDIS_ERR_NO_SUCH_DRIVER",
+        `${JSON.stringify(driver)} is not a loaded filter driver`,
+      );
+    }
+    if (a.filters.some((m) => m.block === block)) {
+      throw new NdisError("NDIS_ERR_INVALID_STATE", `${driver} is already attached to ${adapter}`);
+    }
+    const module = await this.#stacks.insertModule(block, a);
+    if (this.#stacks.busy) await this.#stacks.settle();
+    return module === null ? null : describeModule(module);
+  }
+
+  /**
+   * Removes a filter module from a running stack: NDIS pauses the stack (NDIS_PAUSE_DETACH_FILTER),
+   * calls FilterPause and FilterDetach, and restarts the rest.
+   */
+  async detachFilter(driver: string, adapter: string): Promise<void> {
+    this.#assertRunning();
+    const a = this.#adapter(adapter);
+    const module = a.filters.find((m) => m.driver.name === driver);
+    if (module === undefined) {
+      throw new NdisError(
+        "NDIS_ERR_INVALID_ARGUMENT",
+        `no module of ${driver} is attached to ${adapter}`,
+      );
+    }
+    await this.#stacks.removeModule(module);
+    if (this.#stacks.busy) await this.#stacks.settle();
+  }
+
   async pauseStack(name: string): Promise<AdapterInfo> {
     this.#assertRunning();
     const adapter = this.#adapter(name);
@@ -1129,6 +1303,11 @@ export class NdisHost {
       for (const b of driver.protocolDrivers) {
         objects.push({ kind: "protocol driver", name: b.chars.Name, driver: driver.name });
       }
+      for (const b of driver.filterDrivers) {
+        objects.push({ kind: "filter driver", name: b.chars.FriendlyName, driver: driver.name });
+        for (const m of b.modules)
+          objects.push({ kind: "filter module", name: m.name, driver: driver.name });
+      }
     }
     for (const driver of this.#runtime.drivers.values()) {
       for (const pool of driver.pools) {
@@ -1236,6 +1415,18 @@ function describeDriver(driver: DriverRecord): DriverInfo {
       handlers: Object.keys(b.chars.handlers),
       optionalHandlers: [...b.optionalHandlers.keys()].map(ndisObjectTypeToString),
       associatedWithMiniport: b.associatedMiniport !== null,
+    })),
+    filterDrivers: driver.filterDrivers.map((b) => ({
+      friendlyName: b.chars.FriendlyName,
+      uniqueName: b.chars.UniqueName,
+      ndisVersion: b.version.label,
+      revision: b.chars.Header.Revision,
+      filterClass: b.install.filterClass,
+      type: b.install.type,
+      mandatory: b.install.mandatory,
+      handlers: Object.keys(b.chars.handlers),
+      modules: b.modules.map((m) => m.adapter.name),
+      handle: b.handle,
     })),
   };
 }

@@ -6,7 +6,10 @@
  */
 
 import {
+  NDIS_PAUSE_ATTACH_FILTER,
   NDIS_PAUSE_BIND_PROTOCOL,
+  NDIS_PAUSE_DETACH_FILTER,
+  NDIS_PAUSE_FILTER_RESTART_STACK,
   NDIS_PAUSE_LOW_POWER,
   NDIS_PAUSE_NDIS_INTERNAL,
   NDIS_PAUSE_UNBIND_PROTOCOL,
@@ -32,6 +35,8 @@ import type {
   Binding,
   DeviceInstance,
   DriverRecord,
+  FilterDriverBlock,
+  FilterModule,
   MiniportAdapter,
   NdisRuntime,
   PnpManager,
@@ -63,6 +68,16 @@ import {
 } from "../runtime/core/stack/binding.js";
 import { reclaimFrom } from "../runtime/core/stack/datapath.js";
 import { retireDriver } from "../runtime/core/stack/driver.js";
+import {
+  attachModule,
+  createModule,
+  detachModule,
+  pauseModule,
+  restartModule,
+  retireModule,
+  setModuleOptions,
+  waitForModule,
+} from "../runtime/core/stack/filter.js";
 import { abortOids } from "../runtime/core/stack/oid.js";
 import { NdisBugCheckError } from "../verifier/violation.js";
 
@@ -78,6 +93,13 @@ export interface BindingPath {
 }
 
 export type BindingPaths = "all" | readonly BindingPath[];
+
+/** The pause reasons NDIS gives the whole stack, miniport included, for a filter's sake. */
+const FILTER_PAUSE_REASONS = new Set([
+  NDIS_PAUSE_ATTACH_FILTER,
+  NDIS_PAUSE_DETACH_FILTER,
+  NDIS_PAUSE_FILTER_RESTART_STACK,
+]);
 
 export class Stacks implements PnpManager {
   readonly #runtime: NdisRuntime;
@@ -137,6 +159,134 @@ export class Stacks implements PnpManager {
     );
   }
 
+  filterRegistered(block: FilterDriverBlock): void {
+    this.track(this.attachEverywhere(block));
+  }
+
+  restartFilterStack(adapter: MiniportAdapter): void {
+    this.track(this.restartForFilter(adapter));
+  }
+
+  /** The filter drivers installed on `adapter`, bottom of the stack first. */
+  filterBlocks(adapter: MiniportAdapter): FilterDriverBlock[] {
+    const blocks: FilterDriverBlock[] = [];
+    for (const driver of this.#runtime.drivers.values()) {
+      if (driver.state === "unloading" || driver.crashed !== null) continue;
+      for (const block of driver.filterDrivers) {
+        // An IM driver's own filter never sits on its own virtual miniports.
+        if (block.driver === adapter.driver) continue;
+        const only = block.install.adapters;
+        if (only === null || only.includes(adapter.name)) blocks.push(block);
+      }
+    }
+    return blocks.sort((a, b) => a.install.order - b.install.order);
+  }
+
+  /**
+   * NDIS attaches the filter modules of an adapter's stack, bottom to top, after
+   * MiniportInitializeEx and before the protocols bind. An optional module that fails to attach
+   * is left out; a mandatory one keeps the stack from starting (false).
+   */
+  attachFilters(adapter: MiniportAdapter): boolean {
+    for (const block of this.filterBlocks(adapter)) {
+      if (adapter.filters.some((m) => m.block === block)) continue;
+      const status = attachModule(createModule(block, adapter));
+      if (status !== NDIS_STATUS_SUCCESS && block.install.mandatory) return false;
+    }
+    return true;
+  }
+
+  /** A mandatory filter failed: NDIS takes the stack down again (modules detached, halt). */
+  abortStack(adapter: MiniportAdapter): void {
+    for (const module of [...adapter.filters].reverse()) {
+      if (module.machine.state === "Paused") detachModule(module);
+      else retireModule(module, null);
+    }
+    if (adapter.machine.state === "Paused") haltAdapter(adapter, NdisHaltDeviceFailed);
+    else retireAdapter(adapter, null);
+  }
+
+  /** A filter registered late: NDIS inserts a module into each running stack it is installed on. */
+  async attachEverywhere(block: FilterDriverBlock): Promise<void> {
+    await this.later();
+    for (const adapter of [...this.#runtime.adapters.values()]) {
+      if (block.driver.filterDrivers.indexOf(block) < 0) return;
+      if (!this.filterBlocks(adapter).includes(block)) continue;
+      if (adapter.filters.some((m) => m.block === block)) continue;
+      await waitForState(
+        adapter,
+        (s) => s !== "Initializing" && s !== "Restarting" && s !== "Pausing",
+      );
+      const s = adapter.machine.state;
+      if (s !== "Running" && s !== "Paused") continue;
+      await this.insertModule(block, adapter);
+    }
+  }
+
+  /** Inserts a module into a stack: pause what runs, FilterAttach, restart (NDIS_PAUSE_ATTACH_FILTER). */
+  async insertModule(
+    block: FilterDriverBlock,
+    adapter: MiniportAdapter,
+  ): Promise<FilterModule | null> {
+    const wasRunning = adapter.machine.state === "Running";
+    if (wasRunning) await this.pause(adapter, NDIS_PAUSE_ATTACH_FILTER);
+    const module = createModule(block, adapter);
+    const status = attachModule(module);
+    if (wasRunning) await this.restart(adapter);
+    return status === NDIS_STATUS_SUCCESS ? module : null;
+  }
+
+  /** Removes a module from a stack: pause what runs, FilterDetach, restart (NDIS_PAUSE_DETACH_FILTER). */
+  async removeModule(module: FilterModule): Promise<void> {
+    const adapter = module.adapter;
+    await waitForState(adapter, (s) => s !== "Restarting" && s !== "Pausing");
+    const wasRunning = adapter.machine.state === "Running";
+    if (wasRunning) await this.pause(adapter, NDIS_PAUSE_DETACH_FILTER);
+    await waitForModule(module, (s) => s !== "Restarting" && s !== "Pausing");
+    if (module.machine.state === "Running") await pauseModule(module, NDIS_PAUSE_DETACH_FILTER);
+    if (module.machine.state === "Paused") detachModule(module);
+    else if (adapter.filters.includes(module)) retireModule(module, null);
+    if (wasRunning) await this.restart(adapter);
+  }
+
+  /** NdisFRestartFilter: NDIS pauses the stack and restarts it (FilterSetModuleOptions first). */
+  async restartForFilter(adapter: MiniportAdapter): Promise<void> {
+    await this.later();
+    if (this.#runtime.adapters.get(adapter.name) !== adapter) return;
+    await waitForState(adapter, (s) => s !== "Restarting" && s !== "Pausing");
+    if (adapter.machine.state !== "Running") return;
+    await this.pause(adapter, NDIS_PAUSE_FILTER_RESTART_STACK);
+    await this.restart(adapter);
+  }
+
+  /**
+   * Restarts the modules of a stack whose miniport runs again: FilterSetModuleOptions for every
+   * paused module first, then FilterRestart bottom to top. An optional module that fails is
+   * detached; a mandatory one leaves the stack above it paused (false).
+   */
+  async restartFilters(adapter: MiniportAdapter): Promise<boolean> {
+    const paused = adapter.filters.filter((m) => m.machine.state === "Paused");
+    const failed = new Set<FilterModule>();
+    for (const module of paused) {
+      if (setModuleOptions(module) !== NDIS_STATUS_SUCCESS) failed.add(module);
+    }
+    for (const module of paused) {
+      if (!adapter.filters.includes(module)) continue;
+      if (!failed.has(module) && (await restartModule(module)) === NDIS_STATUS_SUCCESS) continue;
+      if (module.block.install.mandatory) return false;
+      if (module.machine.state === "Paused") detachModule(module);
+    }
+    return true;
+  }
+
+  /** Pauses the running modules of a stack, top to bottom. */
+  async pauseFilters(adapter: MiniportAdapter, reason: number): Promise<void> {
+    for (const module of [...adapter.filters].reverse()) {
+      await waitForModule(module, (s) => s !== "Restarting");
+      if (module.machine.state === "Running") await pauseModule(module, reason);
+    }
+  }
+
   /** PnP work NDIS handed to the host that has not finished yet. */
   readonly #work = new Set<Promise<void>>();
   #workErrors: unknown[] = [];
@@ -190,6 +340,11 @@ export class Stacks implements PnpManager {
       return;
     }
     instance.state = "started";
+    if (!this.attachFilters(adapter)) {
+      this.abortStack(adapter);
+      runtime.deviceInstances.delete(instance.name);
+      return;
+    }
     for (const protocol of this.protocols()) {
       if (this.shouldBind(protocol, adapter)) await bindProtocol(createBinding(protocol, adapter));
     }
@@ -246,6 +401,11 @@ export class Stacks implements PnpManager {
     for (const binding of [...runtime.bindings]) {
       if (binding.driver === driver) retireBinding(binding);
     }
+    // [MODEL] A stopped filter's modules leave their stacks at once, without another call; the
+    // stacks go on around them.
+    for (const block of driver.filterDrivers) {
+      for (const module of [...block.modules]) retireModule(module, null);
+    }
     for (const [name, instance] of runtime.deviceInstances) {
       if (instance.block.driver === driver) runtime.deviceInstances.delete(name);
     }
@@ -273,7 +433,12 @@ export class Stacks implements PnpManager {
         await pauseBinding(binding, NDIS_PAUSE_NDIS_INTERNAL);
     }
     await waitForState(adapter, (s) => s !== "Restarting" && s !== "Pausing");
+    await this.pauseFilters(adapter, NDIS_PAUSE_NDIS_INTERNAL);
     if (adapter.machine.state === "Running") await pauseAdapter(adapter, true);
+    for (const module of [...adapter.filters].reverse()) {
+      if (module.machine.state === "Paused") detachModule(module);
+      else retireModule(module, null);
+    }
     for (const binding of bindingsOf(adapter)) await this.unbind(binding, NDIS_PAUSE_NDIS_INTERNAL);
     if (adapter.machine.state === "Paused") haltAdapter(adapter, action);
     else if (this.#runtime.adapters.get(adapter.name) === adapter) retireAdapter(adapter, null);
@@ -322,14 +487,21 @@ export class Stacks implements PnpManager {
       await waitForBinding(binding, (s) => s !== "Restarting" && s !== "Opening");
       if (binding.machine.state === "Running") await pauseBinding(binding, reason);
     }
+    await this.pauseFilters(adapter, reason);
     await waitForState(adapter, (s) => s !== "Restarting");
     if (adapter.machine.state === "Running")
-      await pauseAdapter(adapter, false, reason === NDIS_PAUSE_LOW_POWER);
+      await pauseAdapter(
+        adapter,
+        false,
+        reason === NDIS_PAUSE_LOW_POWER,
+        FILTER_PAUSE_REASONS.has(reason) ? reason : undefined,
+      );
   }
 
   async restart(adapter: MiniportAdapter): Promise<void> {
     if (adapter.machine.state === "Paused") await restartAdapter(adapter);
     if (adapter.machine.state !== "Running") return;
+    if (!(await this.restartFilters(adapter))) return;
     for (const binding of bindingsOf(adapter)) {
       if (binding.machine.state === "Paused") await restartBinding(binding);
     }

@@ -28,6 +28,81 @@ function rule(
 }
 
 export const VERIFIER_RULES = Object.freeze({
+  Irql_Filter_Driver_Function: rule(
+    "Irql_Filter_Driver_Function",
+    "SDV rule Irql_Filter_Driver_Function (the IRQL of each NdisFXxx function's DDI page)",
+    "NdisFRegisterFilterDriver, NdisFDeregisterFilterDriver, NdisFSetAttributes, NdisFNetPnPEvent and NdisFDevicePnPEventNotify are called at PASSIVE_LEVEL; the data-path, OID, status and restart calls at DISPATCH_LEVEL or lower",
+  ),
+  FilterAttach_MissingAttributes: rule(
+    "FilterAttach_MissingAttributes",
+    "FilterAttach (DDI): the filter calls NdisFSetAttributes before it returns NDIS_STATUS_SUCCESS",
+    "a FilterAttach that succeeds has called NdisFSetAttributes for its module; NDIS fails the attach otherwise",
+  ),
+  NdisFSetAttributes_OutsideAttach: rule(
+    "NdisFSetAttributes_OutsideAttach",
+    "NdisFSetAttributes (DDI): called from FilterAttach",
+    "NdisFSetAttributes is called only inside the module's FilterAttach",
+  ),
+  NdisFPauseComplete_NotPending: rule(
+    "NdisFPauseComplete_NotPending",
+    "bug check 0x7C/0x1F (illegal state transition: NdisFPauseComplete with no pause pending)",
+    "NdisFPauseComplete is called once, for a FilterPause that returned NDIS_STATUS_PENDING",
+  ),
+  NdisFRestartComplete_NotPending: rule(
+    "NdisFRestartComplete_NotPending",
+    "bug check 0x7C/0x1F (illegal state transition: NdisFRestartComplete with no restart pending)",
+    "NdisFRestartComplete is called once, for a FilterRestart that returned NDIS_STATUS_PENDING",
+  ),
+  FilterPause_NblsOutstanding: rule(
+    "FilterPause_NblsOutstanding",
+    "FilterPause (DDI) / Driver Verifier's NDIS filter pause checks: complete every send and return every indication before the pause completes",
+    "a filter module completes its pause only when every NBL it passed down or up has come back and it holds none it was given",
+  ),
+  FilterDetach_RequestsPending: rule(
+    "FilterDetach_RequestsPending",
+    "FilterDetach (DDI): a module has no outstanding OID requests when NDIS detaches it",
+    "NDIS detaches a filter module only when every OID request it passed down has completed",
+  ),
+  FilterSend_Paused: rule(
+    "FilterSend_Paused",
+    "Pausing a Filter Module (docs): a paused module originates no sends",
+    "a filter module calls NdisFSendNetBufferLists only while it is not Paused (NDIS completes such sends with NDIS_STATUS_PAUSED)",
+  ),
+  FilterIndicate_Paused: rule(
+    "FilterIndicate_Paused",
+    "Pausing a Filter Module (docs): a paused module originates no receive indications",
+    "a filter module calls NdisFIndicateReceiveNetBufferLists only while it is not Paused",
+  ),
+  NdisFSendNetBufferLists_InvalidChain: rule(
+    "NdisFSendNetBufferLists_InvalidChain",
+    "NdisFSendNetBufferLists (DDI); bug check 0x7C (BUGCODE_NDIS_DRIVER) on a bad NBL",
+    "a filter module sends a non-empty, acyclic chain of live NBLs that it holds",
+  ),
+  NdisFSendNetBufferListsComplete_NotOwned: rule(
+    "NdisFSendNetBufferListsComplete_NotOwned",
+    "bug check 0x7C (BUGCODE_NDIS_DRIVER): completing an NBL twice or one never sent to the driver",
+    "a filter module completes only NBLs NDIS gave its FilterSendNetBufferLists, each exactly once",
+  ),
+  NdisFIndicateReceiveNetBufferLists_InvalidChain: rule(
+    "NdisFIndicateReceiveNetBufferLists_InvalidChain",
+    "NdisFIndicateReceiveNetBufferLists (DDI)",
+    "a filter module indicates a non-empty, acyclic chain of live NBLs it holds, with NumberOfNetBufferLists equal to its length",
+  ),
+  NdisFReturnNetBufferLists_NotIndicated: rule(
+    "NdisFReturnNetBufferLists_NotIndicated",
+    "bug check 0x7C (BUGCODE_NDIS_DRIVER): returning an NBL twice or one never indicated",
+    "a filter module returns only NBLs NDIS indicated to its FilterReceiveNetBufferLists (without NDIS_RECEIVE_FLAGS_RESOURCES), each exactly once",
+  ),
+  NdisFOidRequestComplete_NotPending: rule(
+    "NdisFOidRequestComplete_NotPending",
+    "bug check 0x7C (BUGCODE_NDIS_DRIVER): completing an OID request that is not pending",
+    "a filter module completes with NdisFOidRequestComplete only a request its FilterOidRequest pended, exactly once, with a status other than PENDING",
+  ),
+  NdisFDeregisterFilterDriver_ModulesAttached: rule(
+    "NdisFDeregisterFilterDriver_ModulesAttached",
+    "NdisFDeregisterFilterDriver (DDI): called after NDIS detached every module (from FilterDriverUnload)",
+    "a filter driver deregisters only when none of its modules is attached",
+  ),
   Irql_Miniport_Driver_Function: rule(
     "Irql_Miniport_Driver_Function",
     "SDV rule Irql_Miniport_Driver_Function",

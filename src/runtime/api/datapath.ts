@@ -24,11 +24,13 @@ import {
   completionProblem,
   indicateFast,
   indicateReceive,
+  receiveSource,
   returnFast,
   returnFromBinding,
   returnProblem,
   sendFast,
   sendOnBinding,
+  sendSource,
   walkChain,
 } from "../core/stack/datapath.js";
 import { miniportAdapterOf, openBindingOf, reportAtCaller } from "./lookup.js";
@@ -131,8 +133,7 @@ function completeChecked(
   let i = 0;
   for (let n: NET_BUFFER_LIST | null = accepted; n !== null; n = n.Next, i++) {
     const o = n as NetBufferListObject;
-    const binding = o.sendPath[o.sendPath.length - 1] as Binding;
-    if (badSource < 0 && n.SourceHandle !== binding.handle) badSource = i;
+    if (badSource < 0 && n.SourceHandle !== sendSource(o)) badSource = i;
   }
   if (badSource >= 0) {
     reportAtCaller(
@@ -150,7 +151,7 @@ function completeChecked(
  * foreign objects) is reported whole and refused; single NBLs that NDIS's record does not match
  * are reported and unlinked, and the rest is returned as a chain.
  */
-function filterChain(
+export function filterChain(
   runtime: NdisRuntime,
   chain: NET_BUFFER_LIST,
   problemOf: (nbl: NetBufferListObject) => string | null,
@@ -302,8 +303,7 @@ function returnChecked(
   let i = 0;
   for (let n: NET_BUFFER_LIST | null = accepted; n !== null; n = n.Next, i++) {
     const o = n as NetBufferListObject;
-    const adapter = o.recvAdapters[o.recvAdapters.length - 1] as MiniportAdapter;
-    if (badSource < 0 && n.SourceHandle !== adapter.handle) badSource = i;
+    if (badSource < 0 && n.SourceHandle !== receiveSource(o)) badSource = i;
   }
   if (badSource >= 0) {
     reportAtCaller(

@@ -119,13 +119,18 @@ function livePool<K extends "nbl-pool" | "nb-pool">(
 /** The driver behind a handle a pool may be allocated with, or null after reporting it. */
 function poolOwner(functionName: string, handle: unknown): DriverRecord | null {
   const target = resolveHandle(handle);
-  if (target?.kind === "miniport-adapter" || target?.kind === "protocol-driver") {
+  if (
+    target?.kind === "miniport-adapter" ||
+    target?.kind === "protocol-driver" ||
+    target?.kind === "filter-module" ||
+    target?.kind === "filter-driver"
+  ) {
     return target.driver;
   }
   reportAtCaller(
     handleRuntime(handle),
     "InvalidNdisHandle",
-    `${functionName} got ${describeHandleArgument(handle)}; it needs a miniport adapter handle or a protocol driver handle`,
+    `${functionName} got ${describeHandleArgument(handle)}; it needs a miniport adapter handle, a protocol driver handle or a filter handle`,
     handleDriver(handle),
   );
   return null;

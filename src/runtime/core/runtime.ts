@@ -23,6 +23,7 @@ import type {
   Binding,
   DeviceInstance,
   DriverRecord,
+  FilterInstall,
   FrameListener,
   MiniportAdapter,
   NdisRuntime,
@@ -69,6 +70,8 @@ export class Ndis implements NdisRuntime {
   readonly deviceParameters = new Map<string, ReadonlyMap<string, RegistryValue>>();
   /** A protocol's per-adapter parameters, by `bindingKey(protocol, adapter)`. */
   readonly bindingParameters = new Map<string, ReadonlyMap<string, RegistryValue>>();
+  /** How each filter driver is installed, by service name. */
+  readonly filterInstalls = new Map<string, FilterInstall>();
   /** Where timers get their time. */
   readonly clock: HostClock;
   /** NDIS's watchdogs (pause, OID, send, hang), on the host clock. */

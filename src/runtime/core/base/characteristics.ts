@@ -1,7 +1,7 @@
 /**
- * Reading and validating NDIS_MINIPORT_DRIVER_CHARACTERISTICS and
- * NDIS_PROTOCOL_DRIVER_CHARACTERISTICS the way NdisMRegisterMiniportDriver and
- * NdisRegisterProtocolDriver do.
+ * Reading and validating NDIS_MINIPORT_DRIVER_CHARACTERISTICS,
+ * NDIS_PROTOCOL_DRIVER_CHARACTERISTICS and NDIS_FILTER_DRIVER_CHARACTERISTICS the way
+ * NdisMRegisterMiniportDriver, NdisRegisterProtocolDriver and NdisFRegisterFilterDriver do.
  *
  * The structure is read once, field by field, in declaration order, and only up to the revision
  * its header claims; what was read is copied into a frozen table NDIS keeps. A driver that edits
@@ -13,6 +13,12 @@
  * Size at least the revision's size, Flags a ULONG, every handler slot NULL or a function, the
  * mandatory handlers present, the direct-OID pair both-or-neither → BAD_CHARACTERISTICS.
  */
+
+import {
+  FILTER_CHARACTERISTICS_SIZES,
+  FILTER_HANDLER_SLOTS,
+  type FilterHandlerName,
+} from "../../../ndis/filter.js";
 import {
   type HandlerSlot,
   MINIPORT_CHARACTERISTICS_SIZES,
@@ -23,6 +29,7 @@ import {
 import {
   type NDIS_OBJECT_HEADER,
   NDIS_OBJECT_TYPE_DEFAULT,
+  NDIS_OBJECT_TYPE_FILTER_DRIVER_CHARACTERISTICS,
   NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS,
   NDIS_OBJECT_TYPE_PROTOCOL_DRIVER_CHARACTERISTICS,
   ndisObjectTypeToString,
@@ -75,6 +82,13 @@ export interface MiniportCharacteristicsCopy extends CharacteristicsCopyBase<Min
 
 export interface ProtocolCharacteristicsCopy extends CharacteristicsCopyBase<ProtocolHandlerName> {
   readonly Name: string;
+}
+
+export interface FilterCharacteristicsCopy extends CharacteristicsCopyBase<FilterHandlerName> {
+  readonly FriendlyName: string;
+  /** The filter's NetCfgInstanceId: a GUID in braces. */
+  readonly UniqueName: string;
+  readonly ServiceName: string;
 }
 
 const isInteger = (value: unknown, max: number): value is number =>
@@ -240,6 +254,8 @@ interface StructureKind {
   readonly headerType: number;
   readonly sizes: Readonly<Record<number, number>>;
   readonly revisionFor: (version: NdisVersionInfo) => number;
+  /** The newest revision an NDIS of that version knows, when it differs from revisionFor. */
+  readonly newestFor?: (version: NdisVersionInfo) => number;
 }
 
 const MINIPORT_KIND: StructureKind = {
@@ -270,7 +286,7 @@ function readCommon(chars: unknown, kind: StructureKind, limits: RegistrationLim
     header.Size,
     kind.name,
     version,
-    kind.revisionFor(limits.version),
+    (kind.newestFor ?? kind.revisionFor)(limits.version),
     kind.revisionFor(version),
     kind.sizes,
   );
@@ -363,6 +379,97 @@ export function checkProtocolCharacteristics(
     return Object.freeze({
       ...copy,
       Name: name,
+      handlers: Object.freeze(handlers),
+    });
+  });
+}
+
+const FILTER = "NDIS_FILTER_DRIVER_CHARACTERISTICS";
+
+const FILTER_KIND: StructureKind = {
+  name: FILTER,
+  parameter: "FilterDriverCharacteristics",
+  headerType: NDIS_OBJECT_TYPE_FILTER_DRIVER_CHARACTERISTICS,
+  sizes: FILTER_CHARACTERISTICS_SIZES,
+  // A 6.0 driver passes revision 1, any later one revision 2 (the NDIS team's "NdisFRegisterFilterDriver
+  // fails… now what?"); revision 3 (the synchronous OID handlers) exists from NDIS 6.81 on.
+  revisionFor: (version) => (version.minor === 0 ? 1 : 2),
+  newestFor: (version) => (version.minor === 0 ? 1 : version.minor < 81 ? 2 : 3),
+};
+
+/** `{5cbf81bd-5055-47cd-9055-a76b2b4e3697}`: a GUID in braces, as NetCfgInstanceId is. */
+const BRACED_GUID =
+  /^\{[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}$/;
+
+function readName(structure: object, field: string): string {
+  const value = read(structure, FILTER, field);
+  if (typeof value !== "string" || value.length === 0 || value.length > 0x7fff) {
+    throw new Reject(
+      NDIS_STATUS_BAD_CHARACTERISTICS,
+      `${FILTER}.${field} is ${show(value)}; it must be a non-empty NDIS_STRING`,
+    );
+  }
+  return value;
+}
+
+/** The pairs NDIS checks among the optional handlers: `needs` only together with `with`. */
+const FILTER_HANDLER_PAIRS: readonly (readonly [FilterHandlerName, FilterHandlerName, string])[] = [
+  ["OidRequestHandler", "OidRequestCompleteHandler", "are supplied together or not at all"],
+  ["OidRequestCompleteHandler", "OidRequestHandler", "are supplied together or not at all"],
+  ["CancelOidRequestHandler", "OidRequestHandler", "needs OidRequestHandler"],
+  [
+    "DirectOidRequestHandler",
+    "DirectOidRequestCompleteHandler",
+    "are supplied together or not at all",
+  ],
+  [
+    "DirectOidRequestCompleteHandler",
+    "DirectOidRequestHandler",
+    "are supplied together or not at all",
+  ],
+  ["CancelDirectOidRequestHandler", "DirectOidRequestHandler", "needs DirectOidRequestHandler"],
+  [
+    "CancelSendNetBufferListsHandler",
+    "SendNetBufferListsHandler",
+    "needs SendNetBufferListsHandler",
+  ],
+];
+
+/**
+ * Validates and copies a filter characteristics table as NdisFRegisterFilterDriver does: the
+ * common opening (header type, NDIS version, revision and size, Flags), the three names, every
+ * handler slot a function or NULL with FilterAttach/FilterDetach/FilterRestart/FilterPause
+ * present, then the handler pairs (an OID handler with its completion, a cancel handler only with
+ * what it cancels). The UniqueName must be a braced GUID (the INF's NetCfgInstanceId): otherwise
+ * NDIS cannot find the filter's installation and fails with NDIS_STATUS_FAILURE.
+ */
+export function checkFilterCharacteristics(
+  chars: unknown,
+  limits: RegistrationLimits,
+): Checked<FilterCharacteristicsCopy> {
+  return runCheck(() => {
+    const { structure, revision, copy } = readCommon(chars, FILTER_KIND, limits);
+    const FriendlyName = readName(structure, "FriendlyName");
+    const UniqueName = readName(structure, "UniqueName");
+    const ServiceName = readName(structure, "ServiceName");
+    const handlers = readHandlers(structure, FILTER, FILTER_HANDLER_SLOTS, revision);
+    for (const [needs, other, why] of FILTER_HANDLER_PAIRS) {
+      if (handlers[needs] !== undefined && handlers[other] === undefined) {
+        const pair = why.startsWith("are") ? `${needs} and ${other} ${why}` : `${needs} ${why}`;
+        throw new Reject(NDIS_STATUS_BAD_CHARACTERISTICS, `${FILTER}: ${pair}`);
+      }
+    }
+    if (!BRACED_GUID.test(UniqueName)) {
+      throw new Reject(
+        NDIS_STATUS_FAILURE,
+        `${FILTER}.UniqueName is ${show(UniqueName)}; it must be the filter's NetCfgInstanceId, a GUID in braces`,
+      );
+    }
+    return Object.freeze({
+      ...copy,
+      FriendlyName,
+      UniqueName,
+      ServiceName,
       handlers: Object.freeze(handlers),
     });
   });

@@ -8,6 +8,8 @@ import type {
   Binding,
   ConfigRecord,
   DriverRecord,
+  FilterDriverBlock,
+  FilterModule,
   MiniportAdapter,
   MiniportDriverBlock,
   NblPool,
@@ -22,6 +24,8 @@ import type {
 export type HandleTarget =
   | MiniportDriverBlock
   | ProtocolDriverBlock
+  | FilterDriverBlock
+  | FilterModule
   | MiniportAdapter
   | Binding
   | NblPool

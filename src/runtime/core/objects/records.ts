@@ -28,9 +28,12 @@ import type { VerifierRuleId } from "../../../verifier/rules.js";
 import type { VerifierMode, Violation } from "../../../verifier/violation.js";
 import type { AdapterEvent, AdapterState } from "../../state/adapter-machine.js";
 import type { BindingEvent, BindingState } from "../../state/binding-machine.js";
+import type { FilterEvent, FilterState } from "../../state/filter-machine.js";
 import type { StateMachine } from "../../state/machine.js";
 import type { GeneralAttributesCopy, RegistrationAttributesCopy } from "../base/attributes.js";
 import type {
+  EntryPoint,
+  FilterCharacteristicsCopy,
   MiniportCharacteristicsCopy,
   ProtocolCharacteristicsCopy,
 } from "../base/characteristics.js";
@@ -54,6 +57,8 @@ export interface NdisRuntime {
   readonly bindings: Set<Binding>;
   readonly deviceParameters: Map<string, ReadonlyMap<string, RegistryValue>>;
   readonly bindingParameters: Map<string, ReadonlyMap<string, RegistryValue>>;
+  /** How each filter driver is installed, by service name (what its INF said). */
+  readonly filterInstalls: Map<string, FilterInstall>;
   readonly clock: HostClock;
   /**
    * NDIS's watchdogs, as the objects need them: started when there is something to watch; whether
@@ -90,6 +95,7 @@ export interface NdisRuntime {
 export type AllocationSite =
   | "NdisMRegisterMiniportDriver"
   | "NdisRegisterProtocolDriver"
+  | "NdisFRegisterFilterDriver"
   | "NdisAllocateNetBufferListPool"
   | "NdisAllocateNetBufferPool"
   | "NdisAllocateNetBufferList"
@@ -121,6 +127,7 @@ export interface DriverRecord {
   crashed: Violation | null;
   readonly miniportDrivers: MiniportDriverBlock[];
   readonly protocolDrivers: ProtocolDriverBlock[];
+  readonly filterDrivers: FilterDriverBlock[];
   /** NET_BUFFER_LIST and NET_BUFFER pools the driver allocated and has not freed. */
   readonly pools: Set<NblPool | NbPool>;
   /** Configuration handles the driver opened and has not closed. */
@@ -159,6 +166,77 @@ export interface ProtocolDriverBlock extends DriverBlockBase {
   associatedMiniport: MiniportDriverBlock | null;
 }
 
+/** How a filter is installed (what its INF says): where its modules go and what they may do. */
+export interface FilterInstall {
+  /** The INF's FilterClass; it orders the filters of a stack (see FILTER_CLASS_ORDER). */
+  readonly filterClass: string;
+  /** Position in the stack: lower sits nearer the miniport. From the class, then load order. */
+  readonly order: number;
+  /** FilterType: a monitoring filter may not change what crosses it. */
+  readonly type: "monitoring" | "modifying";
+  /** FilterRunType: a mandatory filter that fails to attach keeps its adapter's stack down. */
+  readonly mandatory: boolean;
+  /** The adapters its modules attach to; null: every adapter. */
+  readonly adapters: readonly string[] | null;
+  /** The NetCfgInstanceId the driver's UniqueName must match, when the install names one. */
+  readonly uniqueName?: string;
+}
+
+/** A filter driver's registration (NdisFRegisterFilterDriver). */
+export interface FilterDriverBlock extends DriverBlockBase {
+  readonly kind: "filter-driver";
+  readonly chars: FilterCharacteristicsCopy;
+  readonly install: FilterInstall;
+  /** Its modules, one per adapter stack it is attached to. */
+  readonly modules: FilterModule[];
+}
+
+/** One filter module: an instance of a filter driver in one adapter's stack. */
+export interface FilterModule {
+  readonly kind: "filter-module";
+  readonly runtime: NdisRuntime;
+  readonly block: FilterDriverBlock;
+  readonly driver: DriverRecord;
+  readonly adapter: MiniportAdapter;
+  /** `capture on eth0`. */
+  readonly name: string;
+  /** The NdisFilterHandle NDIS gave FilterAttach. */
+  readonly handle: NDIS_HANDLE;
+  /** The FilterModuleContext of NdisFSetAttributes. */
+  context: unknown;
+  attributesSet: boolean;
+  /** True only while FilterAttach runs (NdisFSetAttributes is legal then). */
+  inAttach: boolean;
+  /** True only while FilterSetModuleOptions runs. */
+  inSetModuleOptions: boolean;
+  readonly machine: StateMachine<FilterState, FilterEvent>;
+  readonly waiters: Set<() => void>;
+  /** The data-path handlers in force (null: NDIS bypasses the module for that path). */
+  send: EntryPoint | null;
+  sendComplete: EntryPoint | null;
+  cancelSend: EntryPoint | null;
+  receive: EntryPoint | null;
+  returnHandler: EntryPoint | null;
+  /** NBLs it passed down and has not had back. */
+  sendsOutstanding: number;
+  /** NBLs sent to it from above that it has neither passed down nor completed. */
+  sendsHeld: number;
+  /** NBLs it indicated up and has not had back. */
+  receivesOutstanding: number;
+  /** NBLs indicated to it that it has neither passed up nor returned. */
+  receivesHeld: number;
+  /** NDIS's per-module chain of send completions being gathered (as for a binding). */
+  completeFirst: NET_BUFFER_LIST | null;
+  completeLast: NET_BUFFER_LIST | null;
+  /** OID requests it passed down and has not had back. */
+  oidsPending: number;
+  /** OID requests NDIS gave its FilterOidRequest that it pended: the issuer of each. */
+  readonly oidsHeld: Map<NDIS_OID_REQUEST, Binding | FilterModule>;
+  /** NdisFRestartFilter asked for a restart that has not happened yet. */
+  restartRequested: boolean;
+  readonly counters: DataPathCounters;
+}
+
 export interface MiniportAdapter {
   readonly kind: "miniport-adapter";
   readonly runtime: NdisRuntime;
@@ -184,6 +262,8 @@ export interface MiniportAdapter {
   readonly waiters: Set<() => void>;
   /** The bindings of protocols to this adapter, oldest first. */
   readonly bindings: Binding[];
+  /** The filter modules attached to the adapter's stack, bottom (nearest the miniport) to top. */
+  readonly filters: FilterModule[];
   /** NBLs handed to MiniportSendNetBufferLists and not yet completed. */
   sendsOutstanding: number;
   /** NBLs the miniport has completed, ever (the hang watchdog watches it move). */
@@ -238,7 +318,7 @@ export interface Binding {
 /** An OID request NDIS holds for an adapter: pending at its miniport or queued behind. */
 export interface OidEntry {
   /** The issuing binding; null for a request NDIS itself issues (power, …). */
-  readonly binding: Binding | null;
+  readonly binding: Binding | FilterModule | null;
   readonly request: NDIS_OID_REQUEST;
   /** True once the issuer was told PENDING: the result then goes to ProtocolOidRequestComplete. */
   queued: boolean;
@@ -269,6 +349,10 @@ export interface PnpManager {
   deinitializeDevice(adapter: MiniportAdapter): void;
   /** Removes everything of a driver the verifier stopped, without calling it again. */
   containDriver(driver: DriverRecord): void;
+  /** A filter driver registered: attach its modules to the stacks it is installed on. */
+  filterRegistered(block: FilterDriverBlock): void;
+  /** A module asked to be restarted (NdisFRestartFilter): pause and restart its stack. */
+  restartFilterStack(adapter: MiniportAdapter): void;
   /** A protocol asked to be unbound (NdisUnbindAdapter): pause and unbind it, later. */
   unbindAdapter(binding: Binding): void;
   /** A miniport reported its adapter unrecoverable (NdisMRemoveMiniport): remove it, later. */
@@ -276,7 +360,7 @@ export interface PnpManager {
 }
 
 /** What a handle was opened for: an adapter, a binding, or the driver itself. */
-export type ResourceOwner = MiniportAdapter | Binding | null;
+export type ResourceOwner = MiniportAdapter | Binding | FilterModule | null;
 
 export interface ConfigRecord {
   readonly kind: "configuration";
@@ -457,11 +541,11 @@ export class NetBufferListObject implements NET_BUFFER_LIST {
   /** The driver that holds the NBL now. */
   owner: DriverRecord | null = null;
   /** The bindings it was sent on and not yet completed to, innermost last. */
-  readonly sendPath: Binding[] = [];
+  readonly sendPath: (Binding | FilterModule)[] = [];
   /** The adapters that indicated it and have not had it back, innermost last… */
-  readonly recvAdapters: MiniportAdapter[] = [];
+  readonly recvAdapters: (MiniportAdapter | FilterModule)[] = [];
   /** …and, for each, the binding(s) holding the indication. */
-  readonly recvHolders: (Binding | Binding[] | null)[] = [];
+  readonly recvHolders: (Binding | Binding[] | FilterModule | null)[] = [];
   /** NDIS's mark while it walks a chain (to find cycles without allocating). */
   stamp = 0;
   /** Times NDIS handed it to a MiniportSendNetBufferLists (the send watchdog tells sends apart). */

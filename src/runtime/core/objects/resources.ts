@@ -4,6 +4,7 @@ import type {
   Binding,
   ConfigRecord,
   DriverRecord,
+  FilterModule,
   MiniportAdapter,
   ResourceOwner,
   TimerRecord,
@@ -22,7 +23,12 @@ export function resourceOwnerOf(
   if (target?.kind === "miniport-adapter") return { driver: target.driver, owner: target };
   if (target?.kind === "binding" && target.handle === handle)
     return { driver: target.driver, owner: target };
-  if (target?.kind === "miniport-driver" || target?.kind === "protocol-driver")
+  if (target?.kind === "filter-module") return { driver: target.driver, owner: target };
+  if (
+    target?.kind === "miniport-driver" ||
+    target?.kind === "protocol-driver" ||
+    target?.kind === "filter-driver"
+  )
     return { driver: target.driver, owner: null };
   return null;
 }
@@ -30,6 +36,7 @@ export function resourceOwnerOf(
 /** `timer of hub on adapter eth0`, `work item of team on binding team → m1`, `timer of raw`. */
 export function resourceLabel(what: string, driver: DriverRecord, owner: ResourceOwner): string {
   if (owner === null) return `${what} of ${driver.name}`;
+  if (owner.kind === "filter-module") return `${what} of ${owner.name}`;
   return owner.kind === "binding"
     ? `${what} of ${driver.name} on binding ${owner.protocol.chars.Name} → ${owner.adapter.name}`
     : `${what} of ${driver.name} on adapter ${owner.name}`;
@@ -68,7 +75,10 @@ export function freeTimer(timer: TimerRecord): void {
  * At the end of MiniportHaltEx (or of a failed MiniportInitializeEx) and at an unbind: reports
  * configuration handles left open and timers left set for `owner`, and takes them back.
  */
-export function reclaimOwnedBy(owner: MiniportAdapter | Binding, when: string): void {
+export function reclaimOwnedBy(
+  owner: MiniportAdapter | Binding | FilterModule,
+  when: string,
+): void {
   const driver = owner.driver;
   const runtime = driver.runtime;
   if (owner.kind === "miniport-adapter") {

@@ -424,7 +424,9 @@ function describeOutstanding(
   const pending = held.slice(0, 8).map((nbl) => {
     const since = sends.get(nbl)?.since;
     const age = since === undefined ? "" : ` for ${ms(now - since) / 1000} s`;
-    const sender = nbl.sendPath[0]?.protocol.chars.Name ?? "?";
+    const first = nbl.sendPath[0];
+    const sender =
+      first === undefined ? "?" : first.kind === "binding" ? first.protocol.chars.Name : first.name;
     return `${describeNbl(nbl)} pending in the miniport${age} (sent by ${sender})`;
   });
   parts.push(

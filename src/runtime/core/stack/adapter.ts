@@ -70,6 +70,7 @@ export function createAdapter(block: MiniportDriverBlock, name: string): Minipor
     removing: false,
     waiters: new Set<() => void>(),
     bindings: [],
+    filters: [],
     sendsOutstanding: 0,
     sendCompletions: 0,
     receivesOutstanding: 0,
@@ -283,14 +284,19 @@ export async function pauseAdapter(
   adapter: MiniportAdapter,
   removing: boolean,
   lowPower = false,
+  /** A reason of its own (a filter attached, detached or restarted above), if any. */
+  given?: number,
 ): Promise<void> {
   const { runtime, driver } = adapter;
   // The device-remove reason exists for NDIS 6.40+ drivers only (Windows 10 1903+).
-  const reason = lowPower
-    ? NDIS_PAUSE_LOW_POWER
-    : removing && adapter.block.version.minor >= 40
-      ? NDIS_PAUSE_MINIPORT_DEVICE_REMOVE
-      : NDIS_PAUSE_NDIS_INTERNAL;
+  const reason =
+    given !== undefined
+      ? given
+      : lowPower
+        ? NDIS_PAUSE_LOW_POWER
+        : removing && adapter.block.version.minor >= 40
+          ? NDIS_PAUSE_MINIPORT_DEVICE_REMOVE
+          : NDIS_PAUSE_NDIS_INTERNAL;
   const params: NDIS_MINIPORT_PAUSE_PARAMETERS = Object.freeze({
     Header: header(NDIS_OBJECT_TYPE_DEFAULT),
     Flags: 0,

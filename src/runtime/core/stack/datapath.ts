@@ -21,10 +21,56 @@ import {
   NDIS_STATUS_SEND_ABORTED,
 } from "../../../ndis/status.js";
 import { callHandler, currentFrame } from "../objects/context.js";
-import type { Binding, DriverRecord, MiniportAdapter, NdisRuntime } from "../objects/records.js";
+import type {
+  Binding,
+  DriverRecord,
+  FilterModule,
+  MiniportAdapter,
+  NdisRuntime,
+} from "../objects/records.js";
 import { NetBufferListObject } from "../objects/records.js";
+import { edgeAbove, edgeBelow } from "./crossing.js";
 import { observeCompletion, observeReceive, observeRefused, observeSend } from "./observe.js";
 import { acceptsNbl, isPromiscuous, sortByFilter } from "./receive-filter.js";
+
+/** An edge that sends down the stack: a protocol binding or a filter module. */
+export type SendingEdge = Binding | FilterModule;
+/** An edge that indicates up the stack: the miniport adapter or a filter module. */
+export type IndicatingEdge = MiniportAdapter | FilterModule;
+
+/**
+ * The handle an NBL's SourceHandle must carry on its way back: the edge of this stack that
+ * originated it — below filter modules that passed it on, the binding that sent it (or the
+ * module that made it); for an indication, the miniport adapter (or the module that made it).
+ */
+export function sendSource(nbl: NetBufferListObject): unknown {
+  const path = nbl.sendPath;
+  let i = path.length - 1;
+  while (i > 0) {
+    const edge = path[i] as SendingEdge;
+    const above = path[i - 1] as SendingEdge;
+    if (edge.kind !== "filter-module" || above.adapter !== edge.adapter) break;
+    i--;
+  }
+  return (path[i] as SendingEdge | undefined)?.handle;
+}
+
+/** The handle a returned NBL's SourceHandle must carry (see sendSource). */
+export function receiveSource(nbl: NetBufferListObject): unknown {
+  const edges = nbl.recvAdapters;
+  let i = edges.length - 1;
+  while (i > 0) {
+    const edge = edges[i] as IndicatingEdge;
+    if (edge.kind !== "filter-module" || nbl.recvHolders[i - 1] !== edge) break;
+    i--;
+  }
+  return (edges[i] as IndicatingEdge | undefined)?.handle;
+}
+
+/** The adapter whose stack an edge is in. */
+function adapterOf(edge: IndicatingEdge): MiniportAdapter {
+  return edge.kind === "filter-module" ? edge.adapter : edge;
+}
 
 type SendHandler = (context: unknown, nbl: NET_BUFFER_LIST, port: number, flags: number) => void;
 type CompleteHandler = (context: unknown, nbl: NET_BUFFER_LIST, flags: number) => void;
@@ -82,9 +128,13 @@ export function walkChain(
   return count;
 }
 
-/** Completes a send NDIS refuses itself (paused binding or adapter) to the sender, inline. */
-function completeToSender(binding: Binding, chain: NET_BUFFER_LIST, status: NDIS_STATUS): void {
+/** Completes a send NDIS refuses itself (paused binding, module or adapter) to the sender, inline. */
+function completeToSender(binding: SendingEdge, chain: NET_BUFFER_LIST, status: NDIS_STATUS): void {
   for (let nbl: NET_BUFFER_LIST | null = chain; nbl !== null; nbl = nbl.Next) nbl.Status = status;
+  if (binding.kind === "filter-module") {
+    callSendComplete(binding, chain, 0);
+    return;
+  }
   const complete = binding.protocol.chars.handlers.SendNetBufferListsCompleteHandler as
     | CompleteHandler
     | undefined;
@@ -118,20 +168,61 @@ export function sendOnBinding(
     completeToSender(binding, chain, NDIS_STATUS_PAUSED);
     return;
   }
+  if (adapter.runtime.observing) observeSend(binding, chain);
+  sendDown(binding, chain, count, port, flags);
+}
+
+/**
+ * Hands a chain from `from` (a binding, or a filter module) to the next edge below it that takes
+ * sends: a filter module's FilterSendNetBufferLists, or the miniport. Each NBL records `from` on
+ * its send path, so its completion comes back up the same way.
+ */
+export function sendDown(
+  from: SendingEdge,
+  chain: NET_BUFFER_LIST,
+  count: number,
+  port: number,
+  flags: number,
+): void {
+  const adapter = from.adapter;
+  const below =
+    adapter.filters.length === 0
+      ? null
+      : edgeBelow(adapter, from.kind === "filter-module" ? from : null, "send");
+  if (below !== null) {
+    for (let nbl: NET_BUFFER_LIST | null = chain; nbl !== null; nbl = nbl.Next) {
+      const o = nbl as NetBufferListObject;
+      o.sendPath.push(from);
+      o.owner = below.driver;
+    }
+    from.sendsOutstanding += count;
+    below.sendsHeld += count;
+    callHandler(
+      adapter.runtime,
+      below.driver,
+      "FilterSendNetBufferLists",
+      currentFrame().irql,
+      below.send as SendHandler,
+      below.context,
+      chain,
+      port,
+      flags,
+    );
+    return;
+  }
   const miniport = adapter.driver;
   if (miniport.crashed !== null) {
-    completeToSender(binding, chain, NDIS_STATUS_FAILURE);
+    completeToSender(from, chain, NDIS_STATUS_FAILURE);
     return;
   }
   for (let nbl: NET_BUFFER_LIST | null = chain; nbl !== null; nbl = nbl.Next) {
     const o = nbl as NetBufferListObject;
-    o.sendPath.push(binding);
+    o.sendPath.push(from);
     o.owner = miniport;
     o.sendCount++;
   }
-  binding.sendsOutstanding += count;
+  from.sendsOutstanding += count;
   adapter.sendsOutstanding += count;
-  if (adapter.runtime.observing) observeSend(binding, chain);
   callSend(adapter, chain, port, flags);
 }
 
@@ -155,6 +246,41 @@ function callSend(
   );
 }
 
+/**
+ * NdisFSendNetBufferLists after the chain was checked: the module passes the chain on down. A
+ * paused module sends nothing (FilterSend_Paused): NDIS completes the chain straight back to its
+ * FilterSendNetBufferListsComplete with NDIS_STATUS_PAUSED.
+ */
+export function sendFromFilter(
+  module: FilterModule,
+  chain: NET_BUFFER_LIST,
+  count: number,
+  port: number,
+  flags: number,
+): void {
+  // NBLs the module was sent from above and now passes on: it holds them no longer.
+  for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next) {
+    const path = (n as NetBufferListObject).sendPath;
+    if (path.length > 0) module.sendsHeld--;
+  }
+  const state = module.machine.state;
+  if (state === "Paused" || state === "Detached" || state === "Attaching") {
+    module.runtime.violate(
+      "FilterSend_Paused",
+      `NdisFSendNetBufferLists on ${module.name} while it is ${state}; NDIS completes the chain with NDIS_STATUS_PAUSED`,
+      module.driver,
+    );
+    for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next) {
+      n.Status = NDIS_STATUS_PAUSED;
+      (n as NetBufferListObject).sendPath.push(module);
+    }
+    module.sendsOutstanding += count;
+    completeUp(chain, 0);
+    return;
+  }
+  sendDown(module, chain, count, port, flags);
+}
+
 /** Why `nbl` cannot be completed by `adapter`'s miniport, or null. */
 export function completionProblem(
   adapter: MiniportAdapter,
@@ -168,6 +294,24 @@ export function completionProblem(
   return null;
 }
 
+/** Why `module` cannot complete `nbl` with NdisFSendNetBufferListsComplete, or null. */
+export function filterCompletionProblem(
+  module: FilterModule,
+  nbl: NetBufferListObject,
+): string | null {
+  const path = nbl.sendPath;
+  const sender = path.length === 0 ? undefined : path[path.length - 1];
+  if (
+    sender === undefined ||
+    sender.adapter !== module.adapter ||
+    nbl.owner !== module.driver ||
+    edgeBelow(module.adapter, sender.kind === "filter-module" ? sender : null, "send") !== module
+  ) {
+    return "was not sent to this filter module, or was completed already";
+  }
+  return null;
+}
+
 /**
  * NdisMSendNetBufferListsComplete after the chain was checked: each NBL goes back to the binding
  * it was sent on; each binding gets its NBLs (in chain order) in one completion call.
@@ -177,17 +321,42 @@ export function completeSends(
   chain: NET_BUFFER_LIST,
   flags: number,
 ): void {
-  let first: Binding | null = null;
-  let others: Binding[] | null = null;
+  const count = completeUp(chain, flags);
+  adapter.sendsOutstanding -= count;
+  adapter.sendCompletions += count;
+}
+
+/**
+ * NdisFSendNetBufferListsComplete after the chain was checked: the module lets go of NBLs it was
+ * sent, and each goes on up to the edge that sent it.
+ */
+export function completeFromFilter(
+  module: FilterModule,
+  chain: NET_BUFFER_LIST,
+  flags: number,
+): void {
+  module.sendsHeld -= completeUp(chain, flags);
+}
+
+/**
+ * Sends a chain of completed NBLs one edge up the way each came: pops the sender off each NBL's
+ * send path and gives each sender its NBLs (in chain order) in one completion call. Returns how
+ * many NBLs went up.
+ */
+function completeUp(chain: NET_BUFFER_LIST, flags: number): number {
+  let first: SendingEdge | null = null;
+  let others: SendingEdge[] | null = null;
   let nbl: NET_BUFFER_LIST | null = chain;
   let count = 0;
   while (nbl !== null) {
     const next: NET_BUFFER_LIST | null = nbl.Next;
     const o = nbl as NetBufferListObject;
-    const binding = o.sendPath.pop() as Binding;
+    const binding = o.sendPath.pop() as SendingEdge;
     o.owner = binding.driver;
     binding.sendsOutstanding--;
-    if (binding.runtime.observing) observeCompletion(binding, nbl);
+    // A module that gets a completion holds the NBL again until it completes it on up.
+    if (binding.kind === "filter-module") binding.sendsHeld++;
+    else if (binding.runtime.observing) observeCompletion(binding, nbl);
     count++;
     nbl.Next = null;
     if (binding.completeLast === null) {
@@ -201,16 +370,33 @@ export function completeSends(
     binding.completeLast = nbl;
     nbl = next;
   }
-  adapter.sendsOutstanding -= count;
-  adapter.sendCompletions += count;
   if (first !== null) deliverCompletion(first, flags);
   if (others !== null) for (const b of others) deliverCompletion(b, flags);
+  return count;
 }
 
-function deliverCompletion(binding: Binding, flags: number): void {
+/** FilterSendNetBufferListsComplete of `module`, with `chain`. */
+function callSendComplete(module: FilterModule, chain: NET_BUFFER_LIST, flags: number): void {
+  callHandler(
+    module.runtime,
+    module.driver,
+    "FilterSendNetBufferListsComplete",
+    currentFrame().irql,
+    module.sendComplete as CompleteHandler,
+    module.context,
+    chain,
+    flags,
+  );
+}
+
+function deliverCompletion(binding: SendingEdge, flags: number): void {
   const chain = binding.completeFirst as NET_BUFFER_LIST;
   binding.completeFirst = null;
   binding.completeLast = null;
+  if (binding.kind === "filter-module") {
+    callSendComplete(binding, chain, flags);
+    return;
+  }
   callComplete(binding, chain, flags);
 }
 
@@ -241,6 +427,74 @@ export function indicateReceive(
   port: number,
   flags: number,
 ): void {
+  indicateUp(adapter, null, chain, count, port, flags);
+}
+
+/**
+ * NdisFIndicateReceiveNetBufferLists after the chain was checked: the module lets go of what it
+ * was indicated (what it indicates of its own it never held) and passes the chain on up.
+ */
+export function indicateFromFilter(
+  module: FilterModule,
+  chain: NET_BUFFER_LIST,
+  count: number,
+  port: number,
+  flags: number,
+): void {
+  const state = module.machine.state;
+  if (state === "Paused" || state === "Detached" || state === "Attaching") {
+    module.runtime.violate(
+      "FilterIndicate_Paused",
+      `NdisFIndicateReceiveNetBufferLists on ${module.name} while it is ${state}; NDIS indicated nothing (the module still holds the chain)`,
+      module.driver,
+    );
+    return;
+  }
+  // NBLs indicated to the module and now passed on: the module's record of them stays on the NBL
+  // (it gets them back through FilterReturnNetBufferLists); it holds them no longer.
+  for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next) {
+    const o = n as NetBufferListObject;
+    const depth = o.recvHolders.length - 1;
+    if (depth >= 0 && o.recvHolders[depth] === module) module.receivesHeld--;
+  }
+  indicateUp(module.adapter, module, chain, count, port, flags);
+}
+
+/**
+ * Hands an indication from `from` (null: the miniport) to the next edge above that takes
+ * receives: a filter module's FilterReceiveNetBufferLists, or the Running bindings, each getting
+ * what its packet filter accepts.
+ */
+function indicateUp(
+  adapter: MiniportAdapter,
+  from: FilterModule | null,
+  chain: NET_BUFFER_LIST,
+  count: number,
+  port: number,
+  flags: number,
+): void {
+  const indicator: IndicatingEdge = from ?? adapter;
+  const resources = (flags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0;
+  const above = adapter.filters.length === 0 ? null : edgeAbove(adapter, from, "receive");
+  if (above !== null) {
+    take(chain, indicator, resources ? null : above, above.driver);
+    indicator.receivesOutstanding += count;
+    if (!resources) above.receivesHeld += count;
+    callHandler(
+      adapter.runtime,
+      above.driver,
+      "FilterReceiveNetBufferLists",
+      currentFrame().irql,
+      above.receive as ReceiveHandler,
+      above.context,
+      chain,
+      port,
+      count,
+      flags,
+    );
+    if (resources) giveBack(chain, indicator, count);
+    return;
+  }
   let filtering = false;
   for (const b of adapter.bindings)
     if (b.machine.state === "Running" && b.driver.crashed === null && !isPromiscuous(b)) {
@@ -248,46 +502,49 @@ export function indicateReceive(
       break;
     }
   if (!filtering) {
-    indicateTo(adapter, chain, count, port, flags, null);
+    indicateTo(adapter, from, chain, count, port, flags, null);
     return;
   }
   const running = adapter.bindings.filter(
     (b) => b.machine.state === "Running" && b.driver.crashed === null,
   );
   // NDIS filters per binding: each gets only the NBLs its packet filter accepts.
-  const resources = (flags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0;
   const order: NET_BUFFER_LIST[] = [];
   for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next) order.push(n);
   const { groups, dropped } = sortByFilter(adapter, chain, running);
   for (const group of groups) {
     const nbls = group.nbls;
     for (let i = 0; i < nbls.length; i++) (nbls[i] as NET_BUFFER_LIST).Next = nbls[i + 1] ?? null;
-    indicateTo(adapter, nbls[0] as NET_BUFFER_LIST, nbls.length, port, flags, group.bindings);
+    indicateTo(adapter, from, nbls[0] as NET_BUFFER_LIST, nbls.length, port, flags, group.bindings);
   }
   if (dropped.length > 0) {
     for (let i = 0; i < dropped.length; i++)
       (dropped[i] as NET_BUFFER_LIST).Next = dropped[i + 1] ?? null;
-    if (adapter.runtime.observing) observeReceive(adapter, dropped[0] as NET_BUFFER_LIST, []);
-    if (!resources) callReturn(adapter, dropped[0] as NET_BUFFER_LIST, 0);
+    if (from === null && adapter.runtime.observing)
+      observeReceive(adapter, dropped[0] as NET_BUFFER_LIST, []);
+    if (!resources) callReturn(indicator, dropped[0] as NET_BUFFER_LIST, 0);
   }
-  // Under RESOURCES the miniport has its chain back as it indicated it.
+  // Under RESOURCES the indicator has its chain back as it indicated it.
   if (resources)
     for (let i = 0; i < order.length; i++)
       (order[i] as NET_BUFFER_LIST).Next = order[i + 1] ?? null;
 }
 
 /**
- * Indicates a chain to `only` — every one of which takes all of it — or, when null, to every
- * Running binding of the adapter.
+ * Indicates a chain from `from` (null: the miniport) to `only` — every one of which takes all of
+ * it — or, when null, to every Running binding of the adapter.
  */
 function indicateTo(
   adapter: MiniportAdapter,
+  from: FilterModule | null,
   chain: NET_BUFFER_LIST,
   count: number,
   port: number,
   flags: number,
   only: Binding[] | null,
 ): void {
+  const indicator: IndicatingEdge = from ?? adapter;
+  const resources = (flags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0;
   let receivers = 0;
   let single: Binding | null = null;
   if (only !== null) {
@@ -301,8 +558,7 @@ function indicateTo(
       }
     }
   }
-  const resources = (flags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0;
-  if (adapter.runtime.observing)
+  if (from === null && adapter.runtime.observing)
     observeReceive(
       adapter,
       chain,
@@ -310,18 +566,24 @@ function indicateTo(
         adapter.bindings.filter((b) => b.machine.state === "Running" && b.driver.crashed === null),
     );
   if (receivers === 0) {
-    // Nobody to receive: the NBLs are the miniport's again at once.
-    if (!resources) callReturn(adapter, chain, 0);
+    // Nobody to receive: the NBLs are the indicator's again at once.
+    if (!resources) {
+      if (from !== null) {
+        for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next)
+          (n as NetBufferListObject).owner = from.driver;
+      }
+      callReturn(indicator, chain, 0);
+    }
     return;
   }
   const irql = currentFrame().irql;
   if (receivers === 1) {
     const binding = single as Binding;
-    take(chain, adapter, resources ? null : binding, binding.driver);
-    adapter.receivesOutstanding += count;
+    take(chain, indicator, resources ? null : binding, binding.driver);
+    indicator.receivesOutstanding += count;
     if (!resources) binding.receivesHeld += count;
     deliverReceive(binding, chain, port, count, flags, irql);
-    if (resources) giveBack(chain, adapter, count);
+    if (resources) giveBack(chain, indicator, count);
     return;
   }
   // Several receivers: each gets the chain as indicated.
@@ -332,12 +594,12 @@ function indicateTo(
     adapter.bindings.filter((b) => b.machine.state === "Running" && b.driver.crashed === null);
   for (const n of nbls) {
     const o = n as NetBufferListObject;
-    o.recvAdapters.push(adapter);
-    // Under RESOURCES nobody keeps it: it is the miniport's again when the indication returns.
+    o.recvAdapters.push(indicator);
+    // Under RESOURCES nobody keeps it: it is the indicator's again when the indication returns.
     o.recvHolders.push(resources ? null : [...holders]);
     o.owner = null;
   }
-  adapter.receivesOutstanding += count;
+  indicator.receivesOutstanding += count;
   for (const binding of holders) {
     for (let i = 0; i < nbls.length; i++) {
       const n = nbls[i] as NET_BUFFER_LIST;
@@ -355,7 +617,7 @@ function indicateTo(
     const held = n.recvHolders[n.recvHolders.length - 1];
     if (Array.isArray(held)) n.owner = held.length === 1 ? (held[0] as Binding).driver : null;
   }
-  if (resources) giveBack(chain, adapter, count);
+  if (resources) giveBack(chain, indicator, count);
 }
 
 /**
@@ -364,8 +626,8 @@ function indicateTo(
  */
 function take(
   chain: NET_BUFFER_LIST,
-  adapter: MiniportAdapter,
-  holder: Binding | null,
+  adapter: IndicatingEdge,
+  holder: Binding | FilterModule | null,
   user: DriverRecord,
 ): void {
   for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next) {
@@ -377,7 +639,7 @@ function take(
 }
 
 /** After a RESOURCES indication: the NBLs are the miniport's again. */
-function giveBack(chain: NET_BUFFER_LIST, adapter: MiniportAdapter, count: number): void {
+function giveBack(chain: NET_BUFFER_LIST, adapter: IndicatingEdge, count: number): void {
   for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next) {
     const o = n as NetBufferListObject;
     o.recvAdapters.pop();
@@ -413,7 +675,8 @@ function deliverReceive(
 /** Why `binding` cannot return `nbl`, or null. */
 export function returnProblem(binding: Binding, nbl: NetBufferListObject): string | null {
   const depth = nbl.recvAdapters.length;
-  if (depth === 0 || nbl.recvAdapters[depth - 1] !== binding.adapter) {
+  const indicator = nbl.recvAdapters[depth - 1];
+  if (indicator === undefined || adapterOf(indicator) !== binding.adapter) {
     return "was not indicated on this binding's adapter, or was returned already";
   }
   const holders = nbl.recvHolders[depth - 1];
@@ -423,15 +686,37 @@ export function returnProblem(binding: Binding, nbl: NetBufferListObject): strin
   return null;
 }
 
+/** Why `module` cannot return `nbl` with NdisFReturnNetBufferLists, or null. */
+export function filterReturnProblem(module: FilterModule, nbl: NetBufferListObject): string | null {
+  const depth = nbl.recvHolders.length;
+  if (depth === 0 || nbl.recvHolders[depth - 1] !== module) {
+    return "was not indicated to this filter module, or was returned already (or came with NDIS_RECEIVE_FLAGS_RESOURCES)";
+  }
+  return null;
+}
+
 /**
  * NdisReturnNetBufferLists after the chain was checked: the binding lets go; NBLs no binding holds
  * any more go back to their adapters' MiniportReturnNetBufferLists, one call per adapter.
  */
 export function returnFromBinding(binding: Binding, chain: NET_BUFFER_LIST, flags: number): void {
-  let firstAdapter: MiniportAdapter | null = null;
+  returnFromEdge(binding, chain, flags);
+}
+
+/**
+ * A binding's or a filter module's return (after the chain was checked): the edge lets go; NBLs
+ * nobody above holds any more go back down to the edge that indicated them
+ * (FilterReturnNetBufferLists or MiniportReturnNetBufferLists), one call per edge.
+ */
+export function returnFromEdge(
+  binding: Binding | FilterModule,
+  chain: NET_BUFFER_LIST,
+  flags: number,
+): void {
+  let firstAdapter: IndicatingEdge | null = null;
   let firstChain: NET_BUFFER_LIST | null = null;
   let firstLast: NET_BUFFER_LIST | null = null;
-  let others: Map<MiniportAdapter, NET_BUFFER_LIST[]> | null = null;
+  let others: Map<IndicatingEdge, NET_BUFFER_LIST[]> | null = null;
   let returned = 0;
   let nbl: NET_BUFFER_LIST | null = chain;
   while (nbl !== null) {
@@ -440,14 +725,14 @@ export function returnFromBinding(binding: Binding, chain: NET_BUFFER_LIST, flag
     const adapters = o.recvAdapters;
     const holdersByDepth = o.recvHolders;
     const depth = adapters.length - 1;
-    const adapter = adapters[depth] as MiniportAdapter;
+    const adapter = adapters[depth] as IndicatingEdge;
     const holders = holdersByDepth[depth];
     returned++;
     let last = true;
     if (holders !== binding && Array.isArray(holders)) {
-      holders.splice(holders.indexOf(binding), 1);
+      holders.splice(holders.indexOf(binding as Binding), 1);
       last = holders.length === 0;
-      if (!last && holders.length === 1) o.owner = (holders[0] as Binding).driver;
+      if (!last && holders.length === 1) o.owner = (holders[0] as Binding | FilterModule).driver;
     }
     nbl.Next = null;
     if (last) {
@@ -455,6 +740,8 @@ export function returnFromBinding(binding: Binding, chain: NET_BUFFER_LIST, flag
       holdersByDepth.pop();
       o.owner = adapter.driver;
       adapter.receivesOutstanding--;
+      // A module that gets a return holds the NBL again until it returns it on down.
+      if (adapter.kind === "filter-module") adapter.receivesHeld++;
       if (firstAdapter === null || firstAdapter === adapter) {
         firstAdapter = adapter;
         if (firstLast === null) firstChain = nbl;
@@ -479,7 +766,20 @@ export function returnFromBinding(binding: Binding, chain: NET_BUFFER_LIST, flag
   }
 }
 
-function callReturn(adapter: MiniportAdapter, chain: NET_BUFFER_LIST, flags: number): void {
+function callReturn(adapter: IndicatingEdge, chain: NET_BUFFER_LIST, flags: number): void {
+  if (adapter.kind === "filter-module") {
+    callHandler(
+      adapter.runtime,
+      adapter.driver,
+      "FilterReturnNetBufferLists",
+      currentFrame().irql,
+      adapter.returnHandler as ReturnHandler,
+      adapter.context,
+      chain,
+      flags,
+    );
+    return;
+  }
   const ret = adapter.block.chars.handlers.ReturnNetBufferListsHandler as ReturnHandler;
   callHandler(
     adapter.runtime,
@@ -501,7 +801,29 @@ type CancelHandler = (context: unknown, cancelId: unknown) => void;
  * still holds with NDIS_STATUS_SEND_ABORTED; the others complete as usual.
  */
 export function cancelSends(binding: Binding, cancelId: unknown): void {
-  const adapter = binding.adapter;
+  cancelDown(binding.adapter, null, cancelId);
+}
+
+/** NdisFCancelSendNetBufferLists: the cancellation goes on down from `module`. */
+export function cancelFromFilter(module: FilterModule, cancelId: unknown): void {
+  cancelDown(module.adapter, module, cancelId);
+}
+
+/** A send cancellation crossing down from `from` (null: a binding) to the next edge that takes it. */
+function cancelDown(adapter: MiniportAdapter, from: FilterModule | null, cancelId: unknown): void {
+  const below = adapter.filters.length === 0 ? null : edgeBelow(adapter, from, "cancelSend");
+  if (below !== null) {
+    callHandler(
+      adapter.runtime,
+      below.driver,
+      "FilterCancelSendNetBufferLists",
+      currentFrame().irql,
+      below.cancelSend as CancelHandler,
+      below.context,
+      cancelId,
+    );
+    return;
+  }
   if (adapter.sendsOutstanding === 0) return;
   const cancel = adapter.block.chars.handlers.CancelSendHandler as CancelHandler | undefined;
   if (cancel === undefined) return;
@@ -524,7 +846,7 @@ export function cancelSends(binding: Binding, cancelId: unknown): void {
  */
 export function reclaimFrom(runtime: NdisRuntime, driver: DriverRecord): void {
   const sends = new Map<MiniportAdapter, NET_BUFFER_LIST[]>();
-  const returns = new Map<Binding, NET_BUFFER_LIST[]>();
+  const returns = new Map<Binding | FilterModule, NET_BUFFER_LIST[]>();
   for (const d of runtime.drivers.values()) {
     for (const pool of d.pools) {
       if (pool.kind !== "nbl-pool") continue;
@@ -558,7 +880,7 @@ export function reclaimFrom(runtime: NdisRuntime, driver: DriverRecord): void {
   }
   for (const [binding, list] of returns) {
     for (let i = 0; i < list.length; i++) (list[i] as NET_BUFFER_LIST).Next = list[i + 1] ?? null;
-    returnFromBinding(binding, list[0] as NET_BUFFER_LIST, 0);
+    returnFromEdge(binding, list[0] as NET_BUFFER_LIST, 0);
   }
 }
 
@@ -602,6 +924,8 @@ export function sendFast(binding: Binding, chain: unknown, port: number, flags: 
     adapter.machine.state !== "Running" ||
     miniport.crashed !== null ||
     runtime.observing ||
+    // A filter module takes the sends: the general crossing goes through it.
+    (adapter.filters.length !== 0 && edgeBelow(adapter, null, "send") !== null) ||
     chain === null ||
     chain === undefined
   )
@@ -655,6 +979,7 @@ export function completeFast(adapter: MiniportAdapter, chain: unknown, flags: nu
         : undefined;
     if (
       binding === undefined ||
+      binding.kind !== "binding" ||
       binding.adapter !== adapter ||
       (n as NetBufferListObject).SourceHandle !== binding.handle ||
       (to !== null && binding !== to)
@@ -724,6 +1049,7 @@ export function indicateFast(
     chain === undefined
   )
     return false;
+  if (adapter.filters.length !== 0 && edgeAbove(adapter, null, "receive") !== null) return false;
   const binding = soleReceiver(adapter);
   if (binding === null) return false;
   // NDIS's packet filtering: a chain with an NBL the binding's filter refuses takes the general path.

@@ -6,6 +6,7 @@
 import type { DRIVER_OBJECT, NDIS_HANDLE } from "../../../ndis/types.js";
 import type { NdisVersionInfo } from "../../../ndis/version.js";
 import type {
+  FilterCharacteristicsCopy,
   MiniportCharacteristicsCopy,
   ProtocolCharacteristicsCopy,
 } from "../base/characteristics.js";
@@ -18,6 +19,8 @@ import {
 import { releasePool } from "../objects/nbl.js";
 import type {
   DriverRecord,
+  FilterDriverBlock,
+  FilterInstall,
   MiniportDriverBlock,
   NdisRuntime,
   ProtocolDriverBlock,
@@ -25,6 +28,7 @@ import type {
 } from "../objects/records.js";
 import { releaseAll } from "../objects/resources.js";
 import { retireAdapter } from "./adapter.js";
+import { retireModule } from "./filter.js";
 
 export function createDriverRecord(
   runtime: NdisRuntime,
@@ -42,6 +46,7 @@ export function createDriverRecord(
     crashed: null,
     miniportDrivers: [],
     protocolDrivers: [],
+    filterDrivers: [],
     pools: new Set(),
     configs: new Set(),
     timers: new Set(),
@@ -96,6 +101,75 @@ export function addProtocolDriver(
   return block;
 }
 
+/** The filter registration of NdisFRegisterFilterDriver; `install` null: the host's defaults. */
+export function addFilterDriver(
+  driver: DriverRecord,
+  chars: FilterCharacteristicsCopy,
+  version: NdisVersionInfo,
+  context: unknown,
+  install: FilterInstall | null,
+): FilterDriverBlock {
+  const block = {
+    kind: "filter-driver",
+    driver,
+    context,
+    chars,
+    version,
+    inSetOptions: false,
+    optionalHandlers: new Map(),
+    install: install ?? DEFAULT_FILTER_INSTALL,
+    modules: [],
+  } as Omit<FilterDriverBlock, "handle"> as FilterDriverBlock;
+  (block as { handle: NDIS_HANDLE }).handle = mintHandle(`filter driver ${driver.name}`, block);
+  driver.filterDrivers.push(block);
+  return block;
+}
+
+/**
+ * [MODEL] The order of the documented FilterClass values, from the one nearest the protocols to
+ * the one nearest the miniport; a stack sorts its filters by it (higher order = higher up).
+ */
+export const FILTER_CLASS_ORDER: readonly string[] = Object.freeze([
+  "scheduler",
+  "encryption",
+  "compression",
+  "vpn",
+  "load_balance",
+  "failover",
+  "diagnostic",
+  "custom",
+  "provider_address",
+  "identification",
+]);
+
+/** A class's place in a stack: higher is nearer the protocols. Unknown classes sit with custom. */
+export function filterClassOrder(filterClass: string): number {
+  const i = FILTER_CLASS_ORDER.indexOf(filterClass.toLowerCase());
+  const index = i < 0 ? FILTER_CLASS_ORDER.indexOf("custom") : i;
+  return FILTER_CLASS_ORDER.length - index;
+}
+
+/**
+ * [MODEL] How a filter driver loaded without an install description is installed: an optional
+ * modifying filter of class "custom" on every adapter.
+ */
+export const DEFAULT_FILTER_INSTALL: FilterInstall = Object.freeze({
+  filterClass: "custom",
+  order: filterClassOrder("custom"),
+  type: "modifying",
+  mandatory: false,
+  adapters: null,
+});
+
+/** Releases a filter registration: its modules (already detached) and its handle. */
+export function removeFilterDriver(block: FilterDriverBlock): void {
+  for (const module of [...block.modules]) retireModule(module, null);
+  const list = block.driver.filterDrivers;
+  const index = list.indexOf(block);
+  if (index >= 0) list.splice(index, 1);
+  revokeHandle(block.handle);
+}
+
 /** Releases a miniport registration: dissolves its association and revokes its handle. */
 export function removeMiniportDriver(block: MiniportDriverBlock): void {
   for (const adapter of [...block.adapters]) retireAdapter(adapter, null);
@@ -124,6 +198,7 @@ export function liveRegistrations(driver: DriverRecord): string[] {
       b.chars.isIntermediate ? "IM miniport driver" : "miniport driver",
     ),
     ...driver.protocolDrivers.map((b) => `protocol ${b.chars.Name}`),
+    ...driver.filterDrivers.map(() => "filter driver"),
   ];
 }
 
@@ -133,6 +208,8 @@ export function retireDriver(driver: DriverRecord): void {
   releaseAll(driver);
   for (const block of [...driver.miniportDrivers]) removeMiniportDriver(block);
   for (const block of [...driver.protocolDrivers]) removeProtocolDriver(block);
+  for (const block of [...driver.filterDrivers]) removeFilterDriver(block);
   driver.runtime.drivers.delete(driver.name);
+  driver.runtime.filterInstalls.delete(driver.name);
   retireDriverObject(driver.driverObject);
 }

@@ -24,8 +24,12 @@ import {
   NDIS_STATUS_SUCCESS,
 } from "../../../ndis/status.js";
 import { callDriver, callHandler, currentFrame } from "../objects/context.js";
-import type { Binding, MiniportAdapter, OidEntry } from "../objects/records.js";
+import type { Binding, FilterModule, MiniportAdapter, OidEntry } from "../objects/records.js";
+import { edgeBelow } from "./crossing.js";
 import { noteSetCompleted } from "./receive-filter.js";
+
+/** Who issues a request down a stack: a protocol binding or a filter module. */
+export type OidIssuer = Binding | FilterModule;
 
 /** Requests NDIS has handed out and not yet seen complete. */
 const inFlight = new WeakSet<NDIS_OID_REQUEST>();
@@ -86,8 +90,32 @@ export function answerFromNdis(
  * Issues a request to the adapter's miniport: at once if it has none, else behind the pending
  * one (the issuer gets PENDING). Returns what NdisOidRequest returns.
  */
-export function issueOid(binding: Binding, request: NDIS_OID_REQUEST): NDIS_STATUS {
+export function issueOid(binding: OidIssuer, request: NDIS_OID_REQUEST): NDIS_STATUS {
+  if (binding.kind === "filter-module") {
+    binding.oidsPending++;
+    const status = issueDown(binding, request);
+    if (status !== NDIS_STATUS_PENDING) binding.oidsPending--;
+    return status;
+  }
+  const status = issueDown(binding, request);
+  // Through filter modules the miniport never sees the binding's own request: NDIS notes what a
+  // binding set (its packet filter…) when the answer reaches the binding.
+  if (status === NDIS_STATUS_SUCCESS && binding.adapter.filters.length > 0)
+    noteSetCompleted(binding, request);
+  return status;
+}
+
+/**
+ * The crossing of an OID request from `issuer` to the next edge below that takes requests: a
+ * filter module's FilterOidRequest (filters without one are skipped), or the miniport's queue.
+ */
+function issueDown(binding: OidIssuer, request: NDIS_OID_REQUEST): NDIS_STATUS {
   const adapter = binding.adapter;
+  const below =
+    adapter.filters.length === 0
+      ? null
+      : edgeBelow(adapter, binding.kind === "filter-module" ? binding : null, "oid");
+  if (below !== null) return deliverToFilter(below, binding, request);
   const entry: OidEntry = { binding, request, queued: false };
   inFlight.add(request);
   if (adapter.oidPending !== null) {
@@ -180,7 +208,7 @@ function checkBytes(
 function finish(adapter: MiniportAdapter, entry: OidEntry, status: NDIS_STATUS): void {
   adapter.oidPending = null;
   inFlight.delete(entry.request);
-  if (entry.binding !== null && status === NDIS_STATUS_SUCCESS)
+  if (entry.binding?.kind === "binding" && status === NDIS_STATUS_SUCCESS)
     noteSetCompleted(entry.binding, entry.request);
   if (entry.binding === null) entry.onComplete?.(status);
   else if (entry.queued) completeToIssuer(entry.binding, entry.request, status);
@@ -195,7 +223,114 @@ function next(adapter: MiniportAdapter): void {
   deliver(adapter, entry);
 }
 
-function completeToIssuer(binding: Binding, request: NDIS_OID_REQUEST, status: NDIS_STATUS): void {
+/**
+ * FilterOidRequest of `module` with a request from `issuer`. A PENDING answer is completed later
+ * by NdisFOidRequestComplete; any other goes back to the issuer as the call's return.
+ */
+function deliverToFilter(
+  module: FilterModule,
+  issuer: OidIssuer,
+  request: NDIS_OID_REQUEST,
+): NDIS_STATUS {
+  const { runtime, driver } = module;
+  module.oidsHeld.set(request, issuer);
+  const handler = module.block.chars.handlers.OidRequestHandler as (
+    c: unknown,
+    r: unknown,
+  ) => unknown;
+  const returned = callDriver(
+    runtime,
+    driver,
+    "FilterOidRequest",
+    currentFrame().irql,
+    () => handler(module.context, request),
+    () => NDIS_STATUS_FAILURE,
+    module.name,
+  );
+  if (returned === NDIS_STATUS_PENDING) return NDIS_STATUS_PENDING;
+  if (!module.oidsHeld.has(request)) {
+    runtime.violate(
+      "NdisFOidRequestComplete_NotPending",
+      `FilterOidRequest of ${module.name} completed the request with NdisFOidRequestComplete and then returned ${String(returned)} instead of PENDING`,
+      driver,
+    );
+    return NDIS_STATUS_PENDING;
+  }
+  module.oidsHeld.delete(request);
+  if (!isNdisStatusValue(returned)) {
+    runtime.violate(
+      "Callback_InvalidReturn",
+      `FilterOidRequest of ${module.name} returned ${typeof returned}, not an NDIS_STATUS`,
+      driver,
+    );
+    return NDIS_STATUS_FAILURE;
+  }
+  return returned;
+}
+
+/**
+ * NdisFOidRequestComplete: `module` completes a request its FilterOidRequest pended; the result
+ * goes on up to the request's issuer.
+ */
+export function completeOidAtFilter(
+  module: FilterModule,
+  request: NDIS_OID_REQUEST,
+  status: NDIS_STATUS,
+): void {
+  const issuer = module.oidsHeld.get(request);
+  if (issuer === undefined) {
+    module.runtime.violate(
+      "NdisFOidRequestComplete_NotPending",
+      `NdisFOidRequestComplete on ${module.name} for a request NDIS did not give its FilterOidRequest, or one completed already`,
+      module.driver,
+    );
+    return;
+  }
+  module.oidsHeld.delete(request);
+  let final = status;
+  if (!isNdisStatusValue(status) || status === NDIS_STATUS_PENDING) {
+    module.runtime.violate(
+      "NdisFOidRequestComplete_NotPending",
+      `NdisFOidRequestComplete on ${module.name} with status ${String(status)}; a completion is never PENDING`,
+      module.driver,
+    );
+    final = NDIS_STATUS_FAILURE;
+  }
+  // Completed from inside FilterOidRequest: the return (which must be PENDING) tells the issuer
+  // nothing; the result goes to its completion handler, as for a miniport.
+  completeToIssuer(issuer, request, final);
+}
+
+/** NdisFCancelOidRequest: the cancellation goes on down from `module`. */
+export function cancelOidFromFilter(module: FilterModule, requestId: unknown): void {
+  cancelOid(module, requestId);
+}
+
+function completeToIssuer(
+  binding: OidIssuer,
+  request: NDIS_OID_REQUEST,
+  status: NDIS_STATUS,
+): void {
+  if (binding.kind === "filter-module") {
+    binding.oidsPending--;
+    const complete = binding.block.chars.handlers.OidRequestCompleteHandler as
+      | ((c: unknown, r: unknown, s: unknown) => void)
+      | undefined;
+    if (complete === undefined) return;
+    callHandler(
+      binding.runtime,
+      binding.driver,
+      "FilterOidRequestComplete",
+      currentFrame().irql,
+      complete,
+      binding.context,
+      request,
+      status,
+    );
+    return;
+  }
+  if (status === NDIS_STATUS_SUCCESS && binding.adapter.filters.length > 0)
+    noteSetCompleted(binding, request);
   const handler = binding.protocol.chars.handlers.OidRequestCompleteHandler as
     | ((c: unknown, r: unknown, s: unknown) => void)
     | undefined;
@@ -249,8 +384,29 @@ export function completeOid(
  * with NDIS_STATUS_REQUEST_ABORTED; the one the miniport has is cancelled through
  * MiniportCancelOidRequest.
  */
-export function cancelOid(binding: Binding, requestId: unknown): void {
+export function cancelOid(binding: OidIssuer, requestId: unknown): void {
   const adapter = binding.adapter;
+  const below =
+    adapter.filters.length === 0
+      ? null
+      : edgeBelow(adapter, binding.kind === "filter-module" ? binding : null, "oid");
+  if (below !== null) {
+    // The request went to a filter module: it is that module's to cancel (and pass on down).
+    const cancelHandler = below.block.chars.handlers.CancelOidRequestHandler as
+      | ((c: unknown, id: unknown) => void)
+      | undefined;
+    if (cancelHandler === undefined) return;
+    callHandler(
+      adapter.runtime,
+      below.driver,
+      "FilterCancelOidRequest",
+      currentFrame().irql,
+      cancelHandler,
+      below.context,
+      requestId,
+    );
+    return;
+  }
   for (const entry of [...adapter.oidQueue]) {
     if (entry.binding === binding && entry.request.RequestId === requestId) {
       adapter.oidQueue.splice(adapter.oidQueue.indexOf(entry), 1);

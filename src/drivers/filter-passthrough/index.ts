@@ -1,0 +1,405 @@
+/**
+ * filter-passthrough: a modifying NDIS 6 lightweight filter that passes everything through — the
+ * shape of the WDK's "NDIS 6.0 Filter Driver" sample, written here from the docs' description of
+ * each FilterXxx function (no sample code). It is the starting point for a filter of your own:
+ * every handler is present and does the minimum a correct filter must do.
+ *
+ * - DriverEntry registers the FilterXxx table with NdisFRegisterFilterDriver; the unload routine
+ *   deregisters it.
+ * - FilterAttach allocates the module's context and names it with NdisFSetAttributes.
+ * - FilterPause stops new traffic and completes (at once, or later with NdisFPauseComplete) only
+ *   when every NBL it passed down or up has come back; FilterRestart lets traffic flow again.
+ * - Sends go down with NdisFSendNetBufferLists and their completions up with
+ *   NdisFSendNetBufferListsComplete; receives go up with NdisFIndicateReceiveNetBufferLists and
+ *   their returns down with NdisFReturnNetBufferLists. While not Running, sends are completed
+ *   with NDIS_STATUS_PAUSED and receives returned at once.
+ * - OID requests go down as clones (NdisAllocateCloneOidRequest, NdisFOidRequest) and complete
+ *   the original (NdisFOidRequestComplete); cancellations, status indications and device PnP
+ *   events are passed on.
+ *
+ * `filterDriverEntry({ bypass: true })` registers the same filter without send and receive
+ * handlers: NDIS then bypasses its modules on the data path (and it still sees OIDs and status).
+ */
+import {
+  type DRIVER_OBJECT,
+  type FILTER_ATTACH,
+  type FILTER_CANCEL_OID_REQUEST,
+  type FILTER_CANCEL_SEND_NET_BUFFER_LISTS,
+  type FILTER_DETACH,
+  type FILTER_DEVICE_PNP_EVENT_NOTIFY,
+  type FILTER_OID_REQUEST,
+  type FILTER_OID_REQUEST_COMPLETE,
+  type FILTER_PAUSE,
+  type FILTER_RECEIVE_NET_BUFFER_LISTS,
+  type FILTER_RESTART,
+  type FILTER_RETURN_NET_BUFFER_LISTS,
+  type FILTER_SEND_NET_BUFFER_LISTS,
+  type FILTER_SEND_NET_BUFFER_LISTS_COMPLETE,
+  type FILTER_STATUS,
+  NDIS_FILTER_ATTRIBUTES_REVISION_1,
+  NDIS_FILTER_CHARACTERISTICS_REVISION_1,
+  NDIS_FILTER_CHARACTERISTICS_REVISION_2,
+  type NDIS_FILTER_DRIVER_CHARACTERISTICS,
+  type NDIS_HANDLE,
+  NDIS_OBJECT_TYPE_FILTER_ATTRIBUTES,
+  NDIS_OBJECT_TYPE_FILTER_DRIVER_CHARACTERISTICS,
+  type NDIS_OID_REQUEST,
+  NDIS_RECEIVE_FLAGS_RESOURCES,
+  NDIS_RETURN_FLAGS_DISPATCH_LEVEL,
+  NDIS_RUNTIME_VERSION_61,
+  NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL,
+  NDIS_SIZEOF_FILTER_ATTRIBUTES_REVISION_1,
+  NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_1,
+  NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_2,
+  type NDIS_STATUS,
+  NDIS_STATUS_FAILURE,
+  NDIS_STATUS_PAUSED,
+  NDIS_STATUS_PENDING,
+  NDIS_STATUS_SUCCESS,
+  NdisAllocateCloneOidRequest,
+  NdisFCancelOidRequest,
+  NdisFCancelSendNetBufferLists,
+  NdisFDeregisterFilterDriver,
+  NdisFDevicePnPEventNotify,
+  NdisFIndicateReceiveNetBufferLists,
+  NdisFIndicateStatus,
+  NdisFOidRequest,
+  NdisFOidRequestComplete,
+  NdisFPauseComplete,
+  NdisFRegisterFilterDriver,
+  NdisFReturnNetBufferLists,
+  NdisFreeCloneOidRequest,
+  NdisFSendNetBufferLists,
+  NdisFSendNetBufferListsComplete,
+  NdisFSetAttributes,
+  type NET_BUFFER_LIST,
+  type Out,
+} from "../../ddi.js";
+import { targetVersion } from "../shared/revisions.js";
+
+/** The filter's NetCfgInstanceId (its INF's), as the docs' sample INF has one of its own. */
+export const FILTER_PASSTHROUGH_GUID = "{3f4c9a52-7d1e-4c1b-9a53-5e0b6f0d8a21}";
+const FRIENDLY_NAME = "ndis-ts passthrough filter";
+/** 'Fpto' */
+const CLONE_TAG = 0x6f747046;
+
+type ModuleState = "Paused" | "Running" | "Pausing";
+
+/** The module context (the sample's MS_FILTER): one per attached module. */
+export interface FilterModuleContext {
+  readonly FilterHandle: NDIS_HANDLE;
+  readonly MiniportName: string;
+  State: ModuleState;
+  /** NBLs passed down and not yet completed back. */
+  OutstandingSends: number;
+  /** NBLs passed up (not under RESOURCES) and not yet returned. */
+  OutstandingReceives: number;
+  /** Frames seen each way, for anyone curious. */
+  SentNbls: number;
+  ReceivedNbls: number;
+}
+
+interface DriverGlobals {
+  FilterDriverHandle: NDIS_HANDLE | undefined;
+  readonly Modules: Set<FilterModuleContext>;
+}
+
+const drivers = new WeakMap<DRIVER_OBJECT, DriverGlobals>();
+
+/** A pausing module whose last NBL came back completes its pause. */
+function maybeCompletePause(m: FilterModuleContext): void {
+  if (m.State === "Pausing" && m.OutstandingSends === 0 && m.OutstandingReceives === 0) {
+    m.State = "Paused";
+    NdisFPauseComplete(m.FilterHandle);
+  }
+}
+
+function countNbls(chain: NET_BUFFER_LIST): number {
+  let n = 0;
+  for (let nbl: NET_BUFFER_LIST | null = chain; nbl !== null; nbl = nbl.Next) n++;
+  return n;
+}
+
+/** FilterAttach (PASSIVE_LEVEL): allocate the module context and hand it to NDIS. */
+const FilterAttach: FILTER_ATTACH = (NdisFilterHandle, FilterDriverContext, AttachParameters) => {
+  const globals = FilterDriverContext as DriverGlobals;
+  const m: FilterModuleContext = {
+    FilterHandle: NdisFilterHandle,
+    MiniportName: AttachParameters.BaseMiniportName,
+    State: "Paused",
+    OutstandingSends: 0,
+    OutstandingReceives: 0,
+    SentNbls: 0,
+    ReceivedNbls: 0,
+  };
+  const status = NdisFSetAttributes(NdisFilterHandle, m, {
+    Header: {
+      Type: NDIS_OBJECT_TYPE_FILTER_ATTRIBUTES,
+      Revision: NDIS_FILTER_ATTRIBUTES_REVISION_1,
+      Size: NDIS_SIZEOF_FILTER_ATTRIBUTES_REVISION_1,
+    },
+    Flags: 0,
+  });
+  if (status !== NDIS_STATUS_SUCCESS) return status;
+  globals.Modules.add(m);
+  return NDIS_STATUS_SUCCESS;
+};
+
+function detachFor(globals: DriverGlobals): FILTER_DETACH {
+  return (FilterModuleContext) => {
+    globals.Modules.delete(FilterModuleContext as FilterModuleContext);
+  };
+}
+
+/** FilterRestart (PASSIVE_LEVEL): traffic may flow again. */
+const FilterRestart: FILTER_RESTART = (FilterModuleContext) => {
+  (FilterModuleContext as FilterModuleContext).State = "Running";
+  return NDIS_STATUS_SUCCESS;
+};
+
+/**
+ * FilterPause (PASSIVE_LEVEL): no new traffic from here on; the pause completes when what the
+ * module passed on has come back.
+ */
+const FilterPause: FILTER_PAUSE = (FilterModuleContext) => {
+  const m = FilterModuleContext as FilterModuleContext;
+  if (m.OutstandingSends === 0 && m.OutstandingReceives === 0) {
+    m.State = "Paused";
+    return NDIS_STATUS_SUCCESS;
+  }
+  m.State = "Pausing";
+  return NDIS_STATUS_PENDING;
+};
+
+/** FilterSendNetBufferLists (≤ DISPATCH_LEVEL): pass the sends down, or refuse them while paused. */
+const FilterSendNetBufferLists: FILTER_SEND_NET_BUFFER_LISTS = (
+  FilterModuleContext,
+  NetBufferLists,
+  PortNumber,
+  SendFlags,
+) => {
+  const m = FilterModuleContext as FilterModuleContext;
+  if (m.State !== "Running") {
+    for (let nbl: NET_BUFFER_LIST | null = NetBufferLists; nbl !== null; nbl = nbl.Next)
+      nbl.Status = NDIS_STATUS_PAUSED;
+    NdisFSendNetBufferListsComplete(
+      m.FilterHandle,
+      NetBufferLists,
+      SendFlags & NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL,
+    );
+    return;
+  }
+  const n = countNbls(NetBufferLists);
+  m.OutstandingSends += n;
+  m.SentNbls += n;
+  NdisFSendNetBufferLists(m.FilterHandle, NetBufferLists, PortNumber, SendFlags);
+};
+
+/** FilterSendNetBufferListsComplete (≤ DISPATCH_LEVEL): pass the completions up. */
+const FilterSendNetBufferListsComplete: FILTER_SEND_NET_BUFFER_LISTS_COMPLETE = (
+  FilterModuleContext,
+  NetBufferLists,
+  SendCompleteFlags,
+) => {
+  const m = FilterModuleContext as FilterModuleContext;
+  m.OutstandingSends -= countNbls(NetBufferLists);
+  NdisFSendNetBufferListsComplete(m.FilterHandle, NetBufferLists, SendCompleteFlags);
+  maybeCompletePause(m);
+};
+
+/** FilterCancelSendNetBufferLists: pass the cancellation down. */
+const FilterCancelSendNetBufferLists: FILTER_CANCEL_SEND_NET_BUFFER_LISTS = (
+  FilterModuleContext,
+  CancelId,
+) => {
+  NdisFCancelSendNetBufferLists(
+    (FilterModuleContext as FilterModuleContext).FilterHandle,
+    CancelId,
+  );
+};
+
+/**
+ * FilterReceiveNetBufferLists (≤ DISPATCH_LEVEL): pass the indication up; while not Running, give
+ * it straight back (unless it came under NDIS_RECEIVE_FLAGS_RESOURCES, which NDIS takes back).
+ */
+const FilterReceiveNetBufferLists: FILTER_RECEIVE_NET_BUFFER_LISTS = (
+  FilterModuleContext,
+  NetBufferLists,
+  PortNumber,
+  NumberOfNetBufferLists,
+  ReceiveFlags,
+) => {
+  const m = FilterModuleContext as FilterModuleContext;
+  const resources = (ReceiveFlags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0;
+  if (m.State !== "Running") {
+    if (!resources) {
+      NdisFReturnNetBufferLists(
+        m.FilterHandle,
+        NetBufferLists,
+        ReceiveFlags & NDIS_RETURN_FLAGS_DISPATCH_LEVEL,
+      );
+    }
+    return;
+  }
+  if (!resources) m.OutstandingReceives += NumberOfNetBufferLists;
+  m.ReceivedNbls += NumberOfNetBufferLists;
+  NdisFIndicateReceiveNetBufferLists(
+    m.FilterHandle,
+    NetBufferLists,
+    PortNumber,
+    NumberOfNetBufferLists,
+    ReceiveFlags,
+  );
+};
+
+/** FilterReturnNetBufferLists (≤ DISPATCH_LEVEL): pass the returns down. */
+const FilterReturnNetBufferLists: FILTER_RETURN_NET_BUFFER_LISTS = (
+  FilterModuleContext,
+  NetBufferLists,
+  ReturnFlags,
+) => {
+  const m = FilterModuleContext as FilterModuleContext;
+  m.OutstandingReceives -= countNbls(NetBufferLists);
+  NdisFReturnNetBufferLists(m.FilterHandle, NetBufferLists, ReturnFlags);
+  maybeCompletePause(m);
+};
+
+/** Copies what the layers below reported back into the request this module was given. */
+function copyBack(clone: NDIS_OID_REQUEST, original: NDIS_OID_REQUEST): void {
+  const from = clone.DATA.QUERY_INFORMATION;
+  const to = original.DATA.QUERY_INFORMATION;
+  to.BytesWritten = from.BytesWritten;
+  to.BytesRead = from.BytesRead;
+  to.BytesNeeded = from.BytesNeeded;
+  original.SupportedRevision = clone.SupportedRevision;
+}
+
+/** FilterOidRequest (≤ DISPATCH_LEVEL): pass a clone down; complete the original with its result. */
+const FilterOidRequest: FILTER_OID_REQUEST = (FilterModuleContext, OidRequest) => {
+  const m = FilterModuleContext as FilterModuleContext;
+  const out: Out<NDIS_OID_REQUEST> = {};
+  const status = NdisAllocateCloneOidRequest(m.FilterHandle, OidRequest, CLONE_TAG, out);
+  if (status !== NDIS_STATUS_SUCCESS || out.value === undefined) return status;
+  const clone = out.value;
+  clone.SourceReserved[0] = OidRequest;
+  const result: NDIS_STATUS = NdisFOidRequest(m.FilterHandle, clone);
+  if (result === NDIS_STATUS_PENDING) return NDIS_STATUS_PENDING;
+  copyBack(clone, OidRequest);
+  NdisFreeCloneOidRequest(m.FilterHandle, clone);
+  return result;
+};
+
+/** FilterOidRequestComplete: a clone came back; complete the original. */
+const FilterOidRequestComplete: FILTER_OID_REQUEST_COMPLETE = (
+  FilterModuleContext,
+  OidRequest,
+  Status,
+) => {
+  const m = FilterModuleContext as FilterModuleContext;
+  const original = OidRequest.SourceReserved[0] as NDIS_OID_REQUEST | undefined;
+  if (original === undefined) return;
+  copyBack(OidRequest, original);
+  NdisFreeCloneOidRequest(m.FilterHandle, OidRequest);
+  NdisFOidRequestComplete(m.FilterHandle, original, Status);
+};
+
+/** FilterCancelOidRequest: pass the cancellation down; the clone comes back REQUEST_ABORTED. */
+const FilterCancelOidRequest: FILTER_CANCEL_OID_REQUEST = (FilterModuleContext, RequestId) => {
+  NdisFCancelOidRequest((FilterModuleContext as FilterModuleContext).FilterHandle, RequestId);
+};
+
+/** FilterStatus: pass the indication up. */
+const FilterStatus: FILTER_STATUS = (FilterModuleContext, StatusIndication) => {
+  NdisFIndicateStatus((FilterModuleContext as FilterModuleContext).FilterHandle, StatusIndication);
+};
+
+/** FilterDevicePnPEventNotify: pass the event down. */
+const FilterDevicePnPEventNotify: FILTER_DEVICE_PNP_EVENT_NOTIFY = (FilterModuleContext, Event) => {
+  NdisFDevicePnPEventNotify((FilterModuleContext as FilterModuleContext).FilterHandle, Event);
+};
+
+export interface FilterPassthroughOptions {
+  /** Register without send and receive handlers: NDIS bypasses the modules on the data path. */
+  readonly bypass?: boolean;
+}
+
+/** A DriverEntry for the filter with `options`. */
+export function filterDriverEntry(options: FilterPassthroughOptions = {}) {
+  return (DriverObject: DRIVER_OBJECT, RegistryPath: string): NDIS_STATUS => {
+    const running = targetVersion();
+    const minor = running & 0xffff;
+    const [Revision, Size] =
+      running >= NDIS_RUNTIME_VERSION_61
+        ? [
+            NDIS_FILTER_CHARACTERISTICS_REVISION_2,
+            NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_2,
+          ]
+        : [
+            NDIS_FILTER_CHARACTERISTICS_REVISION_1,
+            NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_1,
+          ];
+    const globals: DriverGlobals = { FilterDriverHandle: undefined, Modules: new Set() };
+    const dataPath = options.bypass
+      ? {}
+      : {
+          SendNetBufferListsHandler: FilterSendNetBufferLists,
+          SendNetBufferListsCompleteHandler: FilterSendNetBufferListsComplete,
+          CancelSendNetBufferListsHandler: FilterCancelSendNetBufferLists,
+          ReceiveNetBufferListsHandler: FilterReceiveNetBufferLists,
+          ReturnNetBufferListsHandler: FilterReturnNetBufferLists,
+        };
+    const FChars: NDIS_FILTER_DRIVER_CHARACTERISTICS = {
+      Header: { Type: NDIS_OBJECT_TYPE_FILTER_DRIVER_CHARACTERISTICS, Revision, Size },
+      MajorNdisVersion: 6,
+      MinorNdisVersion: minor,
+      MajorDriverVersion: 1,
+      MinorDriverVersion: 0,
+      Flags: 0,
+      FriendlyName: FRIENDLY_NAME,
+      UniqueName: FILTER_PASSTHROUGH_GUID,
+      // The service name is the last part of RegistryPath, as for any driver.
+      ServiceName: RegistryPath.slice(RegistryPath.lastIndexOf("\\") + 1),
+      AttachHandler: FilterAttach,
+      DetachHandler: detachFor(globals),
+      RestartHandler: FilterRestart,
+      PauseHandler: FilterPause,
+      ...dataPath,
+      OidRequestHandler: FilterOidRequest,
+      OidRequestCompleteHandler: FilterOidRequestComplete,
+      CancelOidRequestHandler: FilterCancelOidRequest,
+      DevicePnPEventNotifyHandler: FilterDevicePnPEventNotify,
+      StatusHandler: FilterStatus,
+    };
+    const handle: Out<NDIS_HANDLE> = {};
+    const status = NdisFRegisterFilterDriver(DriverObject, globals, FChars, handle);
+    if (status !== NDIS_STATUS_SUCCESS || handle.value === undefined) {
+      return status === NDIS_STATUS_SUCCESS ? NDIS_STATUS_FAILURE : status;
+    }
+    globals.FilterDriverHandle = handle.value;
+    drivers.set(DriverObject, globals);
+    // FilterDriverUnload: deregister (NDIS has detached every module before it calls this).
+    DriverObject.DriverUnload = (d: DRIVER_OBJECT) => {
+      const g = drivers.get(d);
+      if (g?.FilterDriverHandle !== undefined) NdisFDeregisterFilterDriver(g.FilterDriverHandle);
+      drivers.delete(d);
+    };
+    return NDIS_STATUS_SUCCESS;
+  };
+}
+
+/** The modules of the filter driver loaded as `driverObject`: adapter and NBLs seen each way. */
+export function filterModulesOf(
+  driverObject: DRIVER_OBJECT,
+): { adapter: string; state: string; sent: number; received: number }[] {
+  const globals = drivers.get(driverObject);
+  if (globals === undefined) return [];
+  return [...globals.Modules].map((m) => ({
+    adapter: m.MiniportName,
+    state: m.State,
+    sent: m.SentNbls,
+    received: m.ReceivedNbls,
+  }));
+}
+
+/** DriverEntry of the passthrough filter (send and receive handlers present). */
+export const DriverEntry = filterDriverEntry();
