@@ -4,6 +4,7 @@
  * files (resolved relative to the stack file), how to explain an adapter that failed to start,
  * and what to report when the run ends.
  */
+import * as filterPassthrough from "../drivers/filter-passthrough/index.js";
 import * as hub from "../drivers/hub/index.js";
 import * as ipv4Host from "../drivers/ipv4-host/index.js";
 import * as passthrough from "../drivers/passthrough/index.js";
@@ -118,6 +119,20 @@ const BUILTINS: readonly BuiltinDriver[] = [
     id: "passthrough",
     description: "the passthrough IM driver",
     module: passthrough,
+  },
+  {
+    id: "filter-passthrough",
+    description:
+      "a lightweight filter that passes everything through (the WDK filter sample's shape)",
+    module: filterPassthrough,
+    report: (driverObject, service) => {
+      const modules = filterPassthrough.filterModulesOf(driverObject);
+      return {
+        driver: service,
+        lines: modules.map((m) => `${m.adapter}: ${m.sent} NBLs down, ${m.received} up`),
+        data: { modules },
+      };
+    },
   },
   {
     id: "vlan-mux",

@@ -50,6 +50,33 @@ export const Registry = z
   .record(z.string().min(1), registryValue)
   .describe("Registry values by name, as an INF's AddReg would write them");
 
+export const FilterInstall = z
+  .strictObject({
+    class: z
+      .string({ error: "expected a FilterClass name (diagnostic, custom, vpn, …)" })
+      .min(1)
+      .optional()
+      .describe("FilterClass: orders the filters of a stack (default custom)"),
+    type: z
+      .enum(["monitoring", "modifying"], { error: 'expected "monitoring" or "modifying"' })
+      .optional()
+      .describe("FilterType (default modifying)"),
+    mandatory: z
+      .boolean({ error: "expected true or false" })
+      .optional()
+      .describe("FilterRunType mandatory: the adapter's stack does not start without it"),
+    adapters: z
+      .array(name)
+      .optional()
+      .describe("The adapters its modules attach to (default: every adapter)"),
+    uniqueName: z
+      .string()
+      .regex(/^\{[0-9a-fA-F-]{36}\}$/, { error: "expected a GUID in braces" })
+      .optional()
+      .describe("NetCfgInstanceId: the driver's UniqueName must be this GUID"),
+  })
+  .describe("A filter's installation");
+
 export const DriverEntry = z
   .strictObject({
     name: name.describe("The service name (`\\Driver\\<name>`); adapters and bindings refer to it"),
@@ -57,9 +84,12 @@ export const DriverEntry = z
       .string({ error: "expected a built-in driver id or a path to a driver module" })
       .min(1)
       .describe(
-        "A built-in driver id (passthrough, test-miniport, hub, ipv4-host, raw, vxlan, tap, pcap, vlan-mux, team) or a path to a module exporting DriverEntry, relative to the stack file",
+        "A built-in driver id (passthrough, filter-passthrough, test-miniport, hub, ipv4-host, raw, vxlan, tap, pcap, vlan-mux, team) or a path to a module exporting DriverEntry, relative to the stack file",
       ),
     registry: Registry.optional().describe("The driver's Parameters key"),
+    filter: FilterInstall.optional().describe(
+      "For a filter driver: how it is installed (what its INF says); its modules attach to the adapters named",
+    ),
   })
   .describe("A driver to load, in file order");
 

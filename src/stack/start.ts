@@ -113,6 +113,7 @@ export async function startStack(
       name: entry.name,
       module,
       ...(entry.registry === undefined ? {} : { registry: entry.registry }),
+      ...(entry.filter === undefined ? {} : { filter: entry.filter }),
     });
     if (NT_SUCCESS(status)) {
       drivers.push({ name: entry.name, module: entry.module, status, driverObject, builtin });

@@ -9,12 +9,11 @@ import {
   NDIS_FILTER_ATTRIBUTES_REVISION_1,
   type NDIS_FILTER_DRIVER_CHARACTERISTICS,
   type NDIS_HANDLE,
-  type NDIS_OID_REQUEST,
   NDIS_OBJECT_TYPE_FILTER_ATTRIBUTES,
+  type NDIS_OID_REQUEST,
   NDIS_RECEIVE_FLAGS_RESOURCES,
   type NDIS_STATUS_INDICATION,
   NDIS_STATUS_SUCCESS,
-  type NET_BUFFER_LIST,
   NdisFDeregisterFilterDriver,
   NdisFIndicateReceiveNetBufferLists,
   NdisFIndicateStatus,
@@ -25,6 +24,7 @@ import {
   NdisFSendNetBufferLists,
   NdisFSendNetBufferListsComplete,
   NdisFSetAttributes,
+  type NET_BUFFER_LIST,
   type Out,
 } from "../../src/index.js";
 
@@ -41,7 +41,13 @@ export interface FilterScript {
   restart?: (m: FilterModuleCtx) => unknown;
   send?: (m: FilterModuleCtx, nbls: NET_BUFFER_LIST, port: number, flags: number) => void;
   sendComplete?: (m: FilterModuleCtx, nbls: NET_BUFFER_LIST, flags: number) => void;
-  receive?: (m: FilterModuleCtx, nbls: NET_BUFFER_LIST, port: number, count: number, flags: number) => void;
+  receive?: (
+    m: FilterModuleCtx,
+    nbls: NET_BUFFER_LIST,
+    port: number,
+    count: number,
+    flags: number,
+  ) => void;
   returnNbls?: (m: FilterModuleCtx, nbls: NET_BUFFER_LIST, flags: number) => void;
   oid?: (m: FilterModuleCtx, request: NDIS_OID_REQUEST) => unknown;
   oidComplete?: (m: FilterModuleCtx, request: NDIS_OID_REQUEST, status: number) => void;
@@ -73,7 +79,12 @@ export function scriptedFilter(service: string, script: FilterScript = {}): Scri
   const dataPath = script.bypass
     ? {}
     : {
-        SendNetBufferListsHandler: (m: FilterModuleCtx, n: NET_BUFFER_LIST, p: number, f: number) => {
+        SendNetBufferListsHandler: (
+          m: FilterModuleCtx,
+          n: NET_BUFFER_LIST,
+          p: number,
+          f: number,
+        ) => {
           log("FilterSendNetBufferLists", m);
           if (script.send) script.send(m, n, p, f);
           else NdisFSendNetBufferLists(m.handle, n, p, f);
@@ -116,7 +127,11 @@ export function scriptedFilter(service: string, script: FilterScript = {}): Scri
       const m: FilterModuleCtx = { handle, adapter: params.BaseMiniportName };
       modules.push(m);
       return NdisFSetAttributes(handle, m, {
-        Header: { Type: NDIS_OBJECT_TYPE_FILTER_ATTRIBUTES, Revision: NDIS_FILTER_ATTRIBUTES_REVISION_1, Size: 8 },
+        Header: {
+          Type: NDIS_OBJECT_TYPE_FILTER_ATTRIBUTES,
+          Revision: NDIS_FILTER_ATTRIBUTES_REVISION_1,
+          Size: 8,
+        },
         Flags: 0,
       });
     },

@@ -75,13 +75,29 @@ describe("filter module machine: walks", () => {
     const m = new StateMachine(FILTER_MACHINE, (event, r) => {
       seen.push(r.ok ? `${event}:${r.to}` : `${event}:BAD`);
     });
-    m.invoke("FilterAttach", () => 0, () => "FilterAttach:SUCCESS");
-    m.invoke("FilterRestart", () => 0, () => "FilterRestart:PENDING");
+    m.invoke(
+      "FilterAttach",
+      () => 0,
+      () => "FilterAttach:SUCCESS",
+    );
+    m.invoke(
+      "FilterRestart",
+      () => 0,
+      () => "FilterRestart:PENDING",
+    );
     assert.equal(m.state, "Restarting");
     m.fire("NdisFRestartComplete:SUCCESS");
-    m.invoke("FilterPause", () => 0, () => "FilterPause:PENDING");
+    m.invoke(
+      "FilterPause",
+      () => 0,
+      () => "FilterPause:PENDING",
+    );
     m.fire("NdisFPauseComplete");
-    m.invoke("FilterDetach", () => undefined, () => null);
+    m.invoke(
+      "FilterDetach",
+      () => undefined,
+      () => null,
+    );
     assert.equal(m.state, "Detached");
     assert.ok(!seen.some((s) => s.endsWith(":BAD")), seen.join(", "));
   });

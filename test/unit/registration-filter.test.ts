@@ -100,7 +100,11 @@ interface Row {
 const mandatory = FILTER_HANDLER_SLOTS.filter((s) => s.required).map((s) => s.name);
 
 const rows: Row[] = [
-  { name: "a valid NDIS 6.20 table (Rev 2, 224 bytes)", chars: () => filterChars(), status: SUCCESS },
+  {
+    name: "a valid NDIS 6.20 table (Rev 2, 224 bytes)",
+    chars: () => filterChars(),
+    status: SUCCESS,
+  },
   {
     name: "a valid NDIS 6.0 table (Rev 1, 200 bytes)",
     chars: () => filterChars({ ...header(0x8b, 1, 200), MinorNdisVersion: 0 }),
@@ -141,8 +145,16 @@ const rows: Row[] = [
     chars: () => filterChars(header(0x80, 2, 224)),
     status: BAD_CHARS,
   },
-  { name: "MajorNdisVersion 5", chars: () => filterChars({ MajorNdisVersion: 5 }), status: BAD_VERSION },
-  { name: "MinorNdisVersion 25", chars: () => filterChars({ MinorNdisVersion: 25 }), status: BAD_VERSION },
+  {
+    name: "MajorNdisVersion 5",
+    chars: () => filterChars({ MajorNdisVersion: 5 }),
+    status: BAD_VERSION,
+  },
+  {
+    name: "MinorNdisVersion 25",
+    chars: () => filterChars({ MinorNdisVersion: 25 }),
+    status: BAD_VERSION,
+  },
   {
     name: "a 6.30 filter on a 6.20 host",
     chars: () => filterChars({ MinorNdisVersion: 30 }),
@@ -168,7 +180,11 @@ const rows: Row[] = [
     status: BAD_CHARS,
   },
   { name: "Flags -1", chars: () => filterChars({ Flags: -1 }), status: BAD_CHARS },
-  { name: "FriendlyName missing", chars: () => filterChars({ FriendlyName: undefined }), status: BAD_CHARS },
+  {
+    name: "FriendlyName missing",
+    chars: () => filterChars({ FriendlyName: undefined }),
+    status: BAD_CHARS,
+  },
   { name: "UniqueName empty", chars: () => filterChars({ UniqueName: "" }), status: BAD_CHARS },
   { name: "ServiceName a number", chars: () => filterChars({ ServiceName: 5 }), status: BAD_CHARS },
   ...mandatory.map((slot) => ({
@@ -194,7 +210,11 @@ const rows: Row[] = [
   {
     name: "CancelOidRequestHandler without OidRequestHandler",
     chars: () =>
-      filterChars({ OidRequestHandler: null, OidRequestCompleteHandler: null, CancelOidRequestHandler: noop }),
+      filterChars({
+        OidRequestHandler: null,
+        OidRequestCompleteHandler: null,
+        CancelOidRequestHandler: noop,
+      }),
     status: BAD_CHARS,
   },
   {
@@ -204,7 +224,8 @@ const rows: Row[] = [
   },
   {
     name: "CancelSendNetBufferListsHandler without SendNetBufferListsHandler",
-    chars: () => filterChars({ SendNetBufferListsHandler: null, CancelSendNetBufferListsHandler: noop }),
+    chars: () =>
+      filterChars({ SendNetBufferListsHandler: null, CancelSendNetBufferListsHandler: noop }),
     status: BAD_CHARS,
   },
   {
@@ -242,7 +263,11 @@ describe("NdisFRegisterFilterDriver: the table", () => {
       assert.equal(ndisStatusToString(status), ndisStatusToString(row.status));
       const registered = host.drivers.flatMap((d) => d.filterDrivers);
       assert.equal(registered.length, status === SUCCESS ? 1 : 0, "registered only on SUCCESS");
-      assert.equal(handle !== undefined, status === SUCCESS, "the handle is written only on SUCCESS");
+      assert.equal(
+        handle !== undefined,
+        status === SUCCESS,
+        "the handle is written only on SUCCESS",
+      );
     });
   }
 });
@@ -292,7 +317,9 @@ describe("NdisFRegisterFilterDriver: arguments, resources, SetOptions", () => {
     const { status } = await register(
       filterChars({
         SetOptionsHandler: (h: NDIS_HANDLE) => {
-          inside = NdisSetOptionalHandlers(h, { Header: { Type: 0x95, Revision: 1, Size: 0 } } as never);
+          inside = NdisSetOptionalHandlers(h, {
+            Header: { Type: 0x95, Revision: 1, Size: 0 },
+          } as never);
           return SUCCESS;
         },
       }),
