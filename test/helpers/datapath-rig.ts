@@ -5,6 +5,7 @@
  * one passthrough IM or two stacked. Each stack is its own host with its own driver instances, so
  * that several can run side by side in one process (the benchmark pairs them per round).
  */
+import { filterDriverEntry } from "../../src/drivers/filter-passthrough/index.js";
 import * as passthrough from "../../src/drivers/passthrough/index.js";
 import {
   type DriverModule,
@@ -57,6 +58,8 @@ export interface DataPathStackOptions {
   readonly verifier: VerifierMode;
   /** NBLs per chain. */
   readonly batch: number;
+  /** A filter-passthrough module on eth0: running, or in bypass mode (no send/receive handlers). */
+  readonly filter?: "running" | "bypass";
 }
 
 /** A chain of `size` NBLs of a new pool of `owner`, each with SourceHandle `source`. */
@@ -184,6 +187,14 @@ export async function dataPathStack(options: DataPathStackOptions): Promise<Data
   const host = new NdisHost({ verifier: options.verifier, bindings });
   await host.loadDriver({ name: "benchmp", module: miniport });
   for (const im of ims) await host.loadDriver({ name: im, module: passthrough });
+  if (options.filter !== undefined) {
+    const bypass = options.filter === "bypass";
+    await host.loadDriver({
+      name: "filter-passthrough",
+      module: { DriverEntry: filterDriverEntry({ bypass }) },
+      filter: { adapters: ["eth0"] },
+    });
+  }
   await host.loadDriver({ name: "benchproto", module: protocol });
   await host.addAdapter({ driver: "benchmp", name: "eth0" });
   if (binding === undefined || miniportAdapter === undefined || protocolHandle === undefined)

@@ -34,7 +34,6 @@ import {
   NdisMIndicateStatusEx,
   NdisOidRequest,
   NdisRequestQueryInformation,
-  NdisReturnNetBufferLists,
   NdisSendNetBufferLists,
   type NET_BUFFER_LIST,
   OID_GEN_VENDOR_DESCRIPTION,

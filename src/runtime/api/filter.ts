@@ -20,11 +20,9 @@ import type { NET_BUFFER_LIST } from "../../ndis/nbl.js";
 import { NDIS_OBJECT_TYPE_FILTER_ATTRIBUTES } from "../../ndis/object-header.js";
 import type { NDIS_OID_REQUEST } from "../../ndis/oid.js";
 import {
-  isNdisStatusValue,
   type NDIS_STATUS,
   NDIS_STATUS_FAILURE,
   NDIS_STATUS_INVALID_PARAMETER,
-  NDIS_STATUS_PENDING,
   NDIS_STATUS_RESOURCES,
   NDIS_STATUS_SUCCESS,
   ndisStatusToString,
@@ -32,7 +30,7 @@ import {
 import type { NDIS_STATUS_INDICATION, NET_DEVICE_PNP_EVENT } from "../../ndis/structs.js";
 import type { DRIVER_OBJECT, NDIS_HANDLE, Out } from "../../ndis/types.js";
 import { checkFilterCharacteristics } from "../core/base/characteristics.js";
-import { callDriver, checkIrql, currentFrame } from "../core/objects/context.js";
+import { checkIrql, currentFrame } from "../core/objects/context.js";
 import {
   describeHandleArgument,
   handleRuntime,
@@ -55,6 +53,7 @@ import { devicePnPDown } from "../core/stack/filter.js";
 import { cancelOidFromFilter, completeOidAtFilter, issueOid } from "../core/stack/oid.js";
 import { filterChain } from "./datapath.js";
 import { reportAtCaller, reportBadHandle } from "./lookup.js";
+import { runSetOptions } from "./registration.js";
 import { deliverStatus } from "./status.js";
 import { enter } from "./trace.js";
 
@@ -146,38 +145,14 @@ export function NdisFRegisterFilterDriver(
     return done(NDIS_STATUS_RESOURCES, "NDIS could not allocate the filter block (injected fault)");
   }
   const block = addFilterDriver(driver, chars, chars.version, FilterDriverContext, install);
-  const setOptions = chars.handlers.SetOptionsHandler as
-    | ((h: NDIS_HANDLE, c: unknown) => unknown)
-    | undefined;
-  if (setOptions !== undefined) {
-    let status: NDIS_STATUS = NDIS_STATUS_FAILURE;
-    block.inSetOptions = true;
-    try {
-      const returned = callDriver(
-        runtime,
-        driver,
-        "FilterSetOptions",
-        PASSIVE_LEVEL,
-        () => setOptions(block.handle, block.context),
-        () => NDIS_STATUS_FAILURE,
-      );
-      if (!isNdisStatusValue(returned) || returned === NDIS_STATUS_PENDING) {
-        runtime.violate(
-          "Callback_InvalidReturn",
-          `FilterSetOptions returned ${typeof returned === "number" ? ndisStatusToString(returned) : typeof returned}; it returns an NDIS_STATUS and cannot pend`,
-          driver,
-        );
-      } else status = returned;
-    } finally {
-      block.inSetOptions = false;
-      if (status !== NDIS_STATUS_SUCCESS) removeFilterDriver(block);
-    }
-    if (status !== NDIS_STATUS_SUCCESS) {
-      return done(
-        status,
-        `FilterSetOptions failed with ${ndisStatusToString(status)}; nothing is registered`,
-      );
-    }
+  const status = runSetOptions(block, "FilterSetOptions", chars.handlers.SetOptionsHandler, () =>
+    removeFilterDriver(block),
+  );
+  if (status !== NDIS_STATUS_SUCCESS) {
+    return done(
+      status,
+      `FilterSetOptions failed with ${ndisStatusToString(status)}; nothing is registered`,
+    );
   }
   NdisFilterDriverHandle.value = block.handle;
   runtime.pnp?.filterRegistered(block);

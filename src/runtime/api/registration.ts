@@ -50,6 +50,7 @@ import {
   resolveHandle,
 } from "../core/objects/handles.js";
 import type {
+  FilterDriverBlock,
   MiniportDriverBlock,
   NdisRuntime,
   ProtocolDriverBlock,
@@ -83,9 +84,9 @@ function describeReturn(value: unknown): string {
  * status. Unless that status is SUCCESS (or a bug check comes out), `release` undoes the
  * registration so that nothing is left half-registered.
  */
-function runSetOptions(
-  block: MiniportDriverBlock | ProtocolDriverBlock,
-  handlerName: "MiniportSetOptions" | "ProtocolSetOptions",
+export function runSetOptions(
+  block: MiniportDriverBlock | ProtocolDriverBlock | FilterDriverBlock,
+  handlerName: "MiniportSetOptions" | "ProtocolSetOptions" | "FilterSetOptions",
   handler: EntryPoint | undefined,
   release: () => void,
 ): NDIS_STATUS {
