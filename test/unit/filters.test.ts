@@ -212,7 +212,10 @@ describe("a filter module in the stack", () => {
     let pended: NDIS_OID_REQUEST | null = null;
     const s = await stack({
       mp: {
+        // Only the test's own query pends; the protocol's bind-time filter request succeeds.
         oid: (_a, r) => {
+          if (r.DATA.QUERY_INFORMATION.Oid !== OID_GEN_VENDOR_DESCRIPTION)
+            return NDIS_STATUS_SUCCESS;
           pended = r;
           return NDIS_STATUS_PENDING;
         },
@@ -457,7 +460,14 @@ describe("the verifier's filter rules, each broken by a filter", () => {
   });
 
   test("FilterDetach_RequestsPending: detaching a module whose request below never completed", async () => {
-    const s = await stack({ mp: { oid: () => NDIS_STATUS_PENDING } });
+    const s = await stack({
+      mp: {
+        oid: (_a, r) =>
+          r.DATA.QUERY_INFORMATION.Oid === OID_GEN_VENDOR_DESCRIPTION
+            ? NDIS_STATUS_PENDING
+            : NDIS_STATUS_SUCCESS,
+      },
+    });
     const m = s.filters[0]?.modules[0] as { handle: NDIS_HANDLE };
     const { NdisFOidRequest } = await import("../../src/index.js");
     assert.equal(NdisFOidRequest(m.handle, oidRequest()), NDIS_STATUS_PENDING);
