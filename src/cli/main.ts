@@ -9,6 +9,7 @@ import { DURATION, StackFileError } from "../stack/index.js";
 import type { StrategyName } from "../verify/index.js";
 import { run } from "./commands/run.js";
 import { TRACE_FORMATS, type TraceFormat, TraceInputError, trace } from "./commands/trace.js";
+import { UiInputError, ui } from "./commands/ui.js";
 import { VerifyUsageError, verify } from "./commands/verify.js";
 import { createOutput } from "./output.js";
 
@@ -67,10 +68,18 @@ program
     false,
   )
   .option("--json", "print JSON lines (host, counters, reports, violations, summary)", false)
+  .option(
+    "--ui",
+    "serve the live view on 127.0.0.1 (graph, counters, DDI timeline, violations, actions); runs until Ctrl-C unless --duration",
+    false,
+  )
+  .option("--port <n>", "the live view's port (default: a free one)", port)
   .action(
     async (
       stack: string | undefined,
       opts: {
+        ui: boolean;
+        port?: number;
         ndisVersion?: string;
         verifier?: VerifierMode;
         duration?: string;
@@ -96,6 +105,13 @@ program
     },
   );
 
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new InvalidArgumentError("expected a TCP port (1 … 65535)");
+  return n;
+}
+
 function count(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number ≥ 1");
@@ -118,6 +134,19 @@ program
       process.exitCode = await trace({ input, ...opts }, write);
     },
   );
+
+program
+  .command("ui")
+  .description(
+    "show a recorded trace (run --trace-file) in the live view's page, or with --replay the one `ndis verify` run a failure's token names",
+  )
+  .argument("<input>", "a recorded trace (.ndjson), or with --replay the IM driver module")
+  .option("--replay <token>", "replay this `ndis verify` run of <input> and show it")
+  .option("--service <name>", "the service name the driver loads under (default imtest)")
+  .option("--port <n>", "the port (default: a free one)", port)
+  .action(async (input: string, opts: { replay?: string; service?: string; port?: number }) => {
+    process.exitCode = await ui({ input, ...opts }, createOutput(write, { json: false }));
+  });
 
 // `ndis verify`: the conformance suite for an IM driver (docs/verify.md).
 interface VerifyCliOptions {
@@ -242,7 +271,11 @@ try {
   if (err instanceof StackFileError) {
     process.stderr.write(`ndis: the stack file is not valid:\n${err.message}\n`);
     process.exitCode = 2;
-  } else if (err instanceof TraceInputError || err instanceof VerifyUsageError) {
+  } else if (
+    err instanceof TraceInputError ||
+    err instanceof VerifyUsageError ||
+    err instanceof UiInputError
+  ) {
     process.stderr.write(`ndis: ${err.message}\n`);
     process.exitCode = 2;
   } else if (NdisError.is(err)) {

@@ -410,11 +410,17 @@ export interface HostStatistics {
     readonly name: string;
     readonly driver: string;
     readonly state: string;
+    /** NBLs in MiniportSendNetBufferLists not completed yet (kept whether observed or not). */
+    readonly sendsOutstanding: number;
+    /** NBLs the adapter indicated that have not come back to it. */
+    readonly receivesOutstanding: number;
   })[];
   readonly bindings: readonly (DataPathCounters & {
     readonly protocol: string;
     readonly adapter: string;
     readonly state: string;
+    /** NBLs sent on the binding and not completed to the protocol yet. */
+    readonly sendsOutstanding: number;
   })[];
 }
 
@@ -631,9 +637,14 @@ export class NdisHost {
       throw new NdisError("NDIS_ERR_SHUT_DOWN", "the host has been shut down");
   }
 
-  /** Subscribes to the DDI call trace; returns the unsubscribe function. */
-  onTrace(listener: TraceListener): () => void {
-    return this.#runtime.onTrace(listener);
+  /**
+   * Subscribes to the DDI call trace; returns the unsubscribe function. With `dataPath: false`
+   * the listener hears the control path only (registration, PnP, OID requests, timers, state
+   * changes, violations): the per-NBL handler calls of the data path build no events for it, so
+   * such a listener costs the data path nothing.
+   */
+  onTrace(listener: TraceListener, options: { readonly dataPath?: boolean } = {}): () => void {
+    return this.#runtime.onTrace(listener, options.dataPath !== false);
   }
 
   /** Makes NDIS's next `count` allocations at `site` fail with NDIS_STATUS_RESOURCES. */
@@ -1364,12 +1375,15 @@ export class NdisHost {
         driver: a.driver.name,
         state: a.machine.state,
         ...a.counters,
+        sendsOutstanding: a.sendsOutstanding,
+        receivesOutstanding: a.receivesOutstanding,
       })),
       bindings: [...runtime.bindings].map((b) => ({
         protocol: b.protocol.chars.Name,
         adapter: b.adapter.name,
         state: b.machine.state,
         ...b.counters,
+        sendsOutstanding: b.sendsOutstanding,
       })),
     };
   }

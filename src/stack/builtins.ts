@@ -43,6 +43,8 @@ export interface BuiltinDriver {
   ) => string | undefined;
   /** Sets an adapter's link up or down (run events). */
   readonly setLink?: (driverObject: DRIVER_OBJECT, adapter: AdapterRef, up: boolean) => void;
+  /** Hands the adapter a frame as if it came from the wire; says what became of it. */
+  readonly inject?: (driverObject: DRIVER_OBJECT, adapter: AdapterRef, frame: Uint8Array) => string;
   /** The driver's own counters, for the end-of-run summary. */
   readonly report?: (
     driverObject: DRIVER_OBJECT,
@@ -59,6 +61,14 @@ const BUILTINS: readonly BuiltinDriver[] = [
     setLink: (driverObject, adapter, up) => {
       if (!hub.hubOf(driverObject).setLink(adapter.ifIndex, up))
         throw new Error(`adapter ${adapter.name} is not a running hub adapter`);
+    },
+    inject: (driverObject, adapter, frame) => {
+      const arrival = hub.hubOf(driverObject).inject(adapter.ifIndex, frame);
+      if (arrival === null)
+        throw new Error(
+          `adapter ${adapter.name}: not a hub adapter, or the frame is shorter than an Ethernet header`,
+        );
+      return arrival;
     },
     report: (driverObject, service, nameOf) => {
       const adapters = hub

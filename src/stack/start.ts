@@ -53,6 +53,11 @@ export interface RunningStack {
   readonly problems: readonly string[];
   /** Sets an adapter's link up or down through its driver (hub). */
   setLink(adapter: string, up: boolean): void;
+  /**
+   * Hands an adapter a frame as if it arrived from the wire (hub adapters); says what became of
+   * it ("queued", "filtered", …).
+   */
+  inject(adapter: string, frame: Uint8Array): string;
   /** The built-in drivers' own counters. */
   reports(): readonly DriverReport[];
   /**
@@ -150,18 +155,35 @@ export async function startStack(
     }
   }
 
-  const setLink = (adapter: string, up: boolean): void => {
+  /** An adapter of the file whose built-in driver has `control`, and the adapter as it knows it. */
+  const controlOf = <K extends "setLink" | "inject">(adapter: string, control: K, can: string) => {
     const name = spec.adapters.find((a) => a.name === adapter)?.driver;
     const driver = drivers.find((d) => d.name === name);
-    const control = driver?.builtin?.setLink;
-    if (driver === undefined || control === undefined) {
+    const fn = driver?.builtin?.[control];
+    if (driver === undefined || fn === undefined) {
       throw new NdisError(
         "NDIS_ERR_INVALID_ARGUMENT",
-        `adapter ${adapter}: its driver cannot set the link (only hub and tap adapters can)`,
+        `adapter ${adapter}: its driver cannot ${can}`,
       );
     }
     const ifIndex = [...ifIndexes].find(([, n]) => n === adapter)?.[0] ?? 0;
-    control(driver.driverObject, { name: adapter, ifIndex }, up);
+    return { fn: fn as NonNullable<BuiltinDriver[K]>, driver, ref: { name: adapter, ifIndex } };
+  };
+  const setLink = (adapter: string, up: boolean): void => {
+    const { fn, driver, ref } = controlOf(
+      adapter,
+      "setLink",
+      "set the link (only hub and tap adapters can)",
+    );
+    fn(driver.driverObject, ref, up);
+  };
+  const inject = (adapter: string, frame: Uint8Array): string => {
+    const { fn, driver, ref } = controlOf(
+      adapter,
+      "inject",
+      "take a frame from outside (only hub adapters can)",
+    );
+    return fn(driver.driverObject, ref, frame);
   };
 
   return {
@@ -171,6 +193,7 @@ export async function startStack(
     adapters,
     problems,
     setLink,
+    inject,
     scheduleEvents(onEvent) {
       const cancels = (spec.run?.events ?? []).map((event) =>
         clock.schedule(durationMs(event.at), () => {

@@ -65,7 +65,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   stack: ["entry", "drivers", "net", "pcap"],
   trace: ["entry"],
   verify: ["entry", "drivers", "stack", "trace", "net"],
-  cli: ["entry", "drivers", "stack", "trace", "verify", "net", "pcap"],
+  live: ["entry", "stack", "trace", "pcap"],
+  cli: ["entry", "drivers", "stack", "trace", "verify", "live", "net", "pcap"],
 };
 
 export function checkEdge(fromFile: string, toFile: string): string | null {

@@ -177,6 +177,8 @@ describe("output: live counters", () => {
         receivedPackets: 2,
         receivedBytes: 120,
         receiveDrops: 5,
+        sendsOutstanding: 0,
+        receivesOutstanding: 0,
       },
     ],
     bindings: [
@@ -191,6 +193,7 @@ describe("output: live counters", () => {
         receivedPackets: 0,
         receivedBytes: 0,
         receiveDrops: 0,
+        sendsOutstanding: 0,
       },
     ],
   };

@@ -15,12 +15,21 @@ import {
   type TraceEvent,
   type VerifierMode,
 } from "../../index.js";
+import {
+  type ActionHandler,
+  LIVE_ACTIONS,
+  LiveFeed,
+  type LiveServer,
+  stackActions,
+  startLiveServer,
+} from "../../live/index.js";
 import { PcapngWriter } from "../../pcap/pcapng.js";
 import {
   DEFAULT_STACK_NAME,
   defaultStack,
   durationMs,
   loadStackFile,
+  type RunningStack,
   type Stack,
   startStack,
   stopStack,
@@ -46,6 +55,13 @@ export interface RunOptions {
   readonly trace?: boolean;
   /** Record the trace to this file as JSON lines (`ndis trace` reads it). */
   readonly traceFile?: string;
+  /**
+   * Serve the live view on 127.0.0.1 while the stack runs; the run then lasts until a signal
+   * unless `duration` is given (the file's run.duration is for unattended runs).
+   */
+  readonly ui?: boolean;
+  /** The live view's port; default a free one. */
+  readonly port?: number;
 }
 
 /** What `run` needs from its surroundings; tests inject their own. */
@@ -167,13 +183,15 @@ export async function run(
   const clock = env.clock ?? realClock();
   const signals = env.signals ?? process;
   const spec = stack.spec;
-  const durationText = options.duration ?? spec.run?.duration;
+  const durationText = options.duration ?? (options.ui === true ? undefined : spec.run?.duration);
   const runMs = durationText === undefined ? undefined : durationMs(durationText);
   const intervalMs = durationMs(options.interval ?? "1s");
   const capturePath = options.capture ?? spec.capture?.file;
 
   // A signal from here on ends the run the orderly way: after bring-up, with the teardown.
   const cancels: (() => void)[] = [];
+  /** Once the stack is up: the live view's actions act on it. */
+  let uiReady: ((running: RunningStack) => void) | null = null;
   let stop: (reason: string) => void = () => {};
   const stopped = new Promise<string>((resolve) => {
     stop = resolve;
@@ -189,7 +207,33 @@ export async function run(
 
   let capture: Capture | null = null;
   let recording: TraceRecording | null = null;
+  let feed: LiveFeed | null = null;
+  let server: LiveServer | null = null;
   try {
+    if (options.ui === true) {
+      const live = LiveFeed.live({
+        title: stack.file === DEFAULT_STACK_NAME ? "default stack (hub-ping)" : stack.file,
+        now: () => Number(clock.now()) / 1e6,
+      });
+      feed = live;
+      let act: ActionHandler | null = null;
+      server = await startLiveServer({
+        feed: live,
+        ...(options.port === undefined ? {} : { port: options.port }),
+        actions: (request) =>
+          act === null ? Promise.reject(new Error("the stack is still coming up")) : act(request),
+      });
+      cancels.push(() => {
+        act = null;
+      });
+      const attach = (running: RunningStack) => {
+        act = stackActions(running, live);
+        live.setActions(LIVE_ACTIONS);
+      };
+      uiReady = attach;
+      out.line(`live view: ${server.url}  (Ctrl-C stops the stack)`);
+      out.record("ui", { url: server.url });
+    }
     recording = options.traceFile === undefined ? null : new TraceRecording(options.traceFile);
     capture =
       capturePath === undefined
@@ -207,6 +251,7 @@ export async function run(
       clock,
       setup: (host) => {
         header(host, stack, out);
+        feed?.attach(host);
         if (options.trace === true) host.onTrace((event) => out.trace(event));
         const record = recording;
         if (record !== null) host.onTrace((event) => record.event(event));
@@ -215,6 +260,7 @@ export async function run(
       },
     });
     const { host } = running;
+    uiReady?.(running);
     const startedNs = clock.now();
     const elapsedMs = () => Number(clock.now() - startedNs) / 1e6;
 
@@ -305,5 +351,7 @@ export async function run(
     for (const cancel of cancels) cancel();
     capture?.close();
     recording?.close();
+    feed?.close();
+    await server?.close();
   }
 }

@@ -75,27 +75,39 @@ function countCast(c: CastCounters, frame: Uint8Array): void {
   }
 }
 
+/** What became of a frame that reached an adapter from the wire. */
+export type Arrival =
+  | "queued"
+  | "discarded: not running or link down"
+  | "filtered"
+  | "discarded: queue full";
+
+/**
+ * A frame (at least an Ethernet header) reaches `to` from the wire: queued for its DPC, or
+ * counted as filtered or discarded.
+ */
+export function arrive(to: HubAdapter, frame: Uint8Array): Arrival {
+  if (to.State !== "running" || !to.LinkUp) {
+    to.Counters.receiveDiscards++;
+    return "discarded: not running or link down";
+  }
+  if (!accepts(to, frame.subarray(0, 6))) {
+    to.Counters.framesFiltered++;
+    return "filtered";
+  }
+  if (to.Queue.length >= QUEUE_LIMIT) {
+    to.Counters.receiveDiscards++;
+    return "discarded: queue full";
+  }
+  to.Queue.push(frame);
+  queueDpc(to);
+  return "queued";
+}
+
 /** Puts a copy of `frame` on the hub for every other adapter that takes it. */
 function broadcastOnHub(from: HubAdapter, frame: Uint8Array): void {
   if (frame.length < 14) return; // not even an Ethernet header: nobody's filter can say yes
-  const dst = frame.subarray(0, 6);
-  for (const to of from.Hub.Adapters) {
-    if (to === from) continue;
-    if (to.State !== "running" || !to.LinkUp) {
-      to.Counters.receiveDiscards++;
-      continue;
-    }
-    if (!accepts(to, dst)) {
-      to.Counters.framesFiltered++;
-      continue;
-    }
-    if (to.Queue.length >= QUEUE_LIMIT) {
-      to.Counters.receiveDiscards++;
-      continue;
-    }
-    to.Queue.push(frame);
-    queueDpc(to);
-  }
+  for (const to of from.Hub.Adapters) if (to !== from) arrive(to, frame);
 }
 
 /** MiniportSendNetBufferLists (≤ DISPATCH_LEVEL). */

@@ -60,6 +60,8 @@ import {
   targetVersion,
 } from "../shared/revisions.js";
 import {
+  type Arrival,
+  arrive,
   HubDpc,
   LINK_SPEED,
   MPCancelSend,
@@ -87,6 +89,7 @@ import {
   SUPPORTED_STATISTICS,
 } from "./oid.js";
 
+export type { Arrival } from "./datapath.js";
 export type { HubAdapterCounters } from "./globals.js";
 
 /** 'Hubr' */
@@ -336,6 +339,13 @@ export interface HubControl {
    * adapter exists.
    */
   setLink(ref: HubAdapterRef, up: boolean): boolean;
+  /**
+   * A frame arrives at the adapter from outside the hub (as if another station sent it): a copy
+   * is queued for the adapter's DPC when it is running, its link up and its packet filter takes
+   * it, else counted as the hub counts such frames. Says what became of it; null when there is no
+   * such adapter or the frame is shorter than an Ethernet header.
+   */
+  inject(ref: HubAdapterRef, frame: Uint8Array): Arrival | null;
 }
 
 function describe(adapter: HubAdapter): HubAdapterInfo {
@@ -375,6 +385,11 @@ export function hubOf(driverObject: DRIVER_OBJECT): HubControl {
       // The cable is pulled now; the adapter notices it in its DPC, as hardware raises an interrupt.
       queueDpc(adapter);
       return true;
+    },
+    inject: (ref, frame) => {
+      const adapter = find(driverObject, ref);
+      if (adapter === undefined || frame.length < 14) return null;
+      return arrive(adapter, frame.slice());
     },
   };
 }

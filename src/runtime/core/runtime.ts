@@ -86,6 +86,8 @@ export class Ndis implements NdisRuntime {
   readonly stopped: Violation[] = [];
 
   readonly #listeners = new Set<TraceListener>();
+  /** Listeners to the control path only: they do not make the data path build events. */
+  readonly #controlListeners = new Set<TraceListener>();
   readonly #recent: TraceEvent[] = [];
   #recentAt = 0;
   readonly #faults = new Map<AllocationSite, number>();
@@ -120,7 +122,9 @@ export class Ndis implements NdisRuntime {
    * recorder (the last calls before a violation, named in its report).
    */
   get recorded(): boolean {
-    return this.#listeners.size > 0 || this.verifierMode !== "off";
+    return (
+      this.#listeners.size > 0 || this.#controlListeners.size > 0 || this.verifierMode !== "off"
+    );
   }
 
   /** The flight recorder: the latest control-path events, oldest first. */
@@ -130,14 +134,19 @@ export class Ndis implements NdisRuntime {
     return [...this.#recent.slice(this.#recentAt), ...this.#recent.slice(0, this.#recentAt)];
   }
 
-  onTrace(listener: TraceListener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+  /**
+   * Adds a trace listener. With `dataPath` false it hears the control path only (and the data
+   * path's events only while some other listener makes the data path build them).
+   */
+  onTrace(listener: TraceListener, dataPath = true): () => void {
+    const set = dataPath ? this.#listeners : this.#controlListeners;
+    set.add(listener);
+    return () => set.delete(listener);
   }
 
   emit(event: Omit<TraceEvent, "seq" | "time">): void {
     const recording = this.verifierMode !== "off";
-    if (this.#listeners.size === 0 && !recording) return;
+    if (this.#listeners.size === 0 && this.#controlListeners.size === 0 && !recording) return;
     const full: TraceEvent = Object.freeze({
       ...event,
       seq: ++this.#seq,
@@ -151,6 +160,7 @@ export class Ndis implements NdisRuntime {
       }
     }
     for (const listener of this.#listeners) listener(full);
+    for (const listener of this.#controlListeners) listener(full);
   }
 
   /**
