@@ -513,3 +513,30 @@ describe("the page's files", () => {
     }
   });
 });
+
+describe("ndis ui's input", () => {
+  test("a file that is not a recording, or a token that replays nothing, is a clear error", async () => {
+    const { ui, UiInputError } = await import("../../src/cli/commands/ui.js");
+    const { createOutput } = await import("../../src/cli/output.js");
+    const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const dir = mkdtempSync(join(tmpdir(), "ndis-ui-"));
+    try {
+      const file = join(dir, "bad.ndjson");
+      writeFileSync(file, '{"seq":1}\n');
+      const out = createOutput(() => {});
+      await assert.rejects(ui({ input: file }, out), (err: Error) => {
+        assert.ok(err instanceof UiInputError);
+        assert.match(err.message, /bad\.ndjson: line 1: "time" must be a finite number/);
+        return true;
+      });
+      await assert.rejects(ui({ input: join(dir, "missing.ndjson") }, out), /cannot read/);
+      await assert.rejects(
+        ui({ input: "./test/fixtures/broken-im.ts", replay: "no-such-scenario:random:1" }, out),
+        (err: Error) => err instanceof UiInputError && /no-such-scenario/.test(err.message),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

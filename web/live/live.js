@@ -27,7 +27,7 @@ const COLORS = {
 };
 const KIND_TEXT = {
   miniport: "miniport adapter",
-  "virtual-miniport": "IM virtual miniport",
+  "virtual-miniport": "virtual miniport",
   filter: "filter module",
   "im-protocol": "IM protocol edge",
   protocol: "protocol",
@@ -139,7 +139,7 @@ function drawGraph() {
   while (svg.firstChild) svg.removeChild(svg.firstChild);
   const graph = model.graph;
   const pos = layout(graph, width, height);
-  const boxW = Math.max(86, Math.min(150, width / Math.max(1, maxPerLayer(graph)) - 14)),
+  const boxW = Math.max(86, Math.min(190, width / Math.max(1, maxPerLayer(graph)) - 14)),
     boxH = 44;
   const edges = el(svg, "g", { class: "edges" });
   graph.edges.forEach((e) => {
@@ -450,7 +450,8 @@ function planTimeline(all) {
   const events =
     driver === null ? all : all.filter((e) => e.driver === driver || e.kind === "violation");
   let shown = events.slice(-TIMELINE_ROWS * 2);
-  const order = laneOrder();
+  // Filtered to one driver: its lane and NDIS beside it; else every driver, top of the stack first.
+  const order = driver === null ? laneOrder() : [driver];
   const lanes = [],
     laneOf = {};
   order.forEach((d, i) => {
@@ -458,7 +459,8 @@ function planTimeline(all) {
     laneOf[d] = lanes.length;
     lanes.push({ title: d, ndis: false });
   });
-  if (lanes.length === 0) lanes.push({ title: "NDIS", ndis: true });
+  // One driver's lane still has NDIS beside it.
+  if (lanes.length <= 1) lanes.push({ title: "NDIS", ndis: true });
   function lane(d) {
     if (laneOf[d] === undefined) {
       lanes.push({ title: "NDIS", ndis: true });
