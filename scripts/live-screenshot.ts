@@ -10,25 +10,16 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { run } from "../src/cli/commands/run.js";
-import { createOutput } from "../src/cli/output.js";
 import { openPage } from "../test/helpers/chromium.js";
-import { PINGING_STACK_YAML } from "../test/helpers/live.js";
+import { PINGING_STACK_YAML, served } from "../test/helpers/live.js";
 
 const target = resolve(process.argv[2] ?? "docs/live-view.png");
 const dir = mkdtempSync(join(tmpdir(), "ndis-shot-"));
 const file = join(dir, "hub-ping.yaml");
 writeFileSync(file, PINGING_STACK_YAML);
 const signals = new EventEmitter();
-let found: (url: string) => void = () => {};
-const url = new Promise<string>((resolve) => {
-  found = resolve;
-});
-const out = createOutput((text) => {
-  const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(text);
-  if (m?.[1] !== undefined) found(m[1]);
-});
 process.chdir(dir); // the page's title is the stack file as given
-const done = run({ stack: "hub-ping.yaml", ui: true }, out, { signals });
+const { url, done } = served((out) => run({ stack: "hub-ping.yaml", ui: true }, out, { signals }));
 const page = await openPage(await url, 1400, 1050);
 try {
   await page.waitFor(`Number(document.body.dataset.ticks) > 12`);

@@ -14,34 +14,13 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { run } from "../../src/cli/commands/run.js";
 import { ui } from "../../src/cli/commands/ui.js";
-import { createOutput } from "../../src/cli/output.js";
 import { ManualClock, type TraceEvent } from "../../src/index.js";
 import { startStack, stopStack } from "../../src/stack/index.js";
 import { writeTraceFile } from "../../src/trace/index.js";
 import { type Browser, chromiumMissing, openPage } from "../helpers/chromium.js";
-import { PINGING_STACK_YAML, pingingStack } from "../helpers/live.js";
+import { PINGING_STACK_YAML, pingingStack, served } from "../helpers/live.js";
 
 const NODES = ["eth0", "eth1", "eth0-pt", "eth1-pt", "passthrough", "host-a", "host-b"];
-
-/** Runs `start` with an Output that hands over the live view's URL as soon as it is printed. */
-function served(start: (out: ReturnType<typeof createOutput>) => Promise<number>): {
-  url: Promise<string>;
-  done: Promise<number>;
-} {
-  let found: (url: string) => void = () => {};
-  const url = new Promise<string>((resolve) => {
-    found = resolve;
-  });
-  const out = createOutput((text) => {
-    const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(text);
-    if (m?.[1] !== undefined) found(m[1]);
-  });
-  const done = start(out);
-  return {
-    url: Promise.race([url, done.then(() => Promise.reject(new Error("ended first")))]),
-    done,
-  };
-}
 
 const nodeState = (page: Browser, id: string) =>
   page.evaluate<string | null>(

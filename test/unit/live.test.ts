@@ -21,6 +21,7 @@ import {
   type FeedClient,
   graphOf,
   graphOfTrace,
+  type Hello,
   LIVE_ACTIONS,
   LiveFeed,
   type LiveServer,
@@ -32,7 +33,7 @@ import {
 } from "../../src/live/index.js";
 import { pcapFile } from "../../src/pcap/pcapng.js";
 import { type RunningStack, startStack, stopStack } from "../../src/stack/index.js";
-import { pingingStack } from "../helpers/live.js";
+import { pingingStack, served } from "../helpers/live.js";
 
 async function upOnManualClock(): Promise<{
   running: RunningStack;
@@ -151,6 +152,21 @@ describe("the stack graph", () => {
   });
 });
 
+/** Runs `body` with a feed attached to the pinging stack on a ManualClock; tears both down. */
+async function withFeed(
+  body: (context: { clock: ManualClock; feed: LiveFeed; running: RunningStack }) => Promise<void>,
+): Promise<void> {
+  const { running, clock } = await upOnManualClock();
+  const feed = LiveFeed.live({ title: "t", now: () => Number(clock.now()) / 1e6 });
+  try {
+    feed.attach(running.host);
+    await body({ clock, feed, running });
+  } finally {
+    feed.close();
+    await stopStack(running);
+  }
+}
+
 /** A client that records what it is sent and answers `full` to every write while set. */
 function recorder(): FeedClient & { sent: { type: string; data: unknown }[]; full: boolean } {
   const sent: { type: string; data: unknown }[] = [];
@@ -167,10 +183,7 @@ function recorder(): FeedClient & { sent: { type: string; data: unknown }[]; ful
 
 describe("the feed", () => {
   test("the trace listener only records: clients are written on the feed's flush, never from inside the stack", async () => {
-    const { running, clock } = await upOnManualClock();
-    const feed = LiveFeed.live({ title: "t", now: () => Number(clock.now()) / 1e6 });
-    try {
-      feed.attach(running.host);
+    await withFeed(async ({ clock, feed }) => {
       const client = recorder();
       feed.connect(client);
       assert.equal(client.sent.length, 1);
@@ -182,17 +195,11 @@ describe("the feed", () => {
       assert.deepEqual(types, ["hello", "events", "tick"]);
       const tick = client.sent[2]?.data as { rows: { id: string; rxPackets: number }[] };
       assert.ok((tick.rows.find((r) => r.id === "adapter eth0")?.rxPackets ?? 0) > 0);
-    } finally {
-      feed.close();
-      await stopStack(running);
-    }
+    });
   });
 
   test("a congested client is skipped, then gets one coarse catch-up: the newest events, how many it missed, the latest counters", async () => {
-    const { running, clock } = await upOnManualClock();
-    const feed = LiveFeed.live({ title: "t", now: () => Number(clock.now()) / 1e6 });
-    try {
-      feed.attach(running.host);
+    await withFeed(async ({ clock, feed }) => {
       const slow = recorder();
       const fast = recorder();
       slow.full = true;
@@ -219,23 +226,17 @@ describe("the feed", () => {
       };
       assert.equal(batch.events.at(-1)?.seq, lastFast.events.at(-1)?.seq, "it is up to date");
       assert.deepEqual(slow.sent.at(-1)?.data, fast.sent.at(-1)?.data, "the same latest counters");
-    } finally {
-      feed.close();
-      await stopStack(running);
-    }
+    });
   });
 
   test("the data path's per-NBL calls are traced only when asked for", async () => {
-    const { running, clock } = await upOnManualClock();
-    const feed = LiveFeed.live({ title: "t", now: () => Number(clock.now()) / 1e6 });
     const names = (client: ReturnType<typeof recorder>) =>
       new Set(
         client.sent
           .filter((m) => m.type === "events")
           .flatMap((m) => (m.data as { events: TraceEvent[] }).events.map((e) => e.name)),
       );
-    try {
-      feed.attach(running.host);
+    await withFeed(async ({ clock, feed }) => {
       const client = recorder();
       feed.connect(client);
       clock.advance(1000);
@@ -247,10 +248,7 @@ describe("the feed", () => {
       feed.flush();
       assert.ok(names(client).has("MiniportSendNetBufferLists"));
       assert.ok(names(client).has("ProtocolReceiveNetBufferLists"));
-    } finally {
-      feed.close();
-      await stopStack(running);
-    }
+    });
   });
 
   test("a recorded trace's violations come back from their events", () => {
@@ -537,6 +535,50 @@ describe("ndis ui's input", () => {
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("ndis ui --replay: an ndis verify failure in the page", () => {
+  test("the failing run is replayed, traced, and served with its report, graph and violations", async () => {
+    const { ui } = await import("../../src/cli/commands/ui.js");
+    const { EventEmitter } = await import("node:events");
+    const { materialize } = await import("../helpers/mutants.js");
+    const { brokenIm } = await import("../fixtures/broken-im.js");
+    const signals = new EventEmitter();
+    const { url, done } = served((out) =>
+      ui(
+        {
+          input: materialize(brokenIm["pause-success"]),
+          replay: "pause-restart-under-traffic:fifo",
+        },
+        out,
+        {
+          signals,
+        },
+      ),
+    );
+    try {
+      const port = Number(new URL(await url).port);
+      const stream = await raw(port, "/events");
+      const hello = JSON.parse(/^data: (.*)$/m.exec(stream.body)?.[1] ?? "null") as Hello;
+      assert.equal(hello.mode, "replay");
+      assert.match(hello.title, /--replay pause-restart-under-traffic:fifo \(fail\)/);
+      assert.match(hello.failure ?? "", /MiniportPause_NblsOutstanding/);
+      assert.ok(hello.violations.some((v) => v.rule === "MiniportPause_NblsOutstanding"));
+      assert.ok(hello.events.some((e) => e.kind === "violation"));
+      const kinds = new Set(hello.graph.nodes.map((n) => n.kind));
+      assert.ok(kinds.has("miniport") && kinds.has("virtual-miniport"), [...kinds].join(", "));
+      assert.deepEqual(hello.actions, [], "a replay has no host to act on");
+      const action = await raw(port, "/action", {
+        method: "POST",
+        headers: { origin: `http://127.0.0.1:${port}`, "content-type": "application/json" },
+        body: JSON.stringify({ action: "pause", adapter: "x" }),
+      });
+      assert.equal(action.status, 409);
+    } finally {
+      signals.emit("SIGINT");
+      assert.equal(await done, 0);
     }
   });
 });
