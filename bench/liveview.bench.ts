@@ -106,16 +106,19 @@ function reader(url: string): Promise<{ child: ChildProcess; ticks: () => number
 
 type Cell = "A" | "B" | "C";
 
-async function cell(kind: Cell): Promise<{ pps: Speed; ticks: number }> {
-  if (kind === "A") return { pps: await pump(), ticks: 0 };
+async function cell(kind: Cell): Promise<{ pps: Speed; ticks: number; busy: number }> {
+  if (kind === "A") return { pps: await pump(), ticks: 0, busy: 0 };
   const feed = LiveFeed.live({ title: "bench" });
   feed.attach(host);
   if (kind === "C") feed.setDataPath(true);
   const server: LiveServer = await startLiveServer({ feed });
   const { child, ticks } = await reader(server.url);
   try {
+    const busy0 = feed.busyMs;
     const pps = await pump();
-    return { pps, ticks: ticks() };
+    // The view's own work during the cell, as a share of the cell's CPU time.
+    const cpuMs = ((PACKETS / pps.cpu) * 1e3) | 0;
+    return { pps, ticks: ticks(), busy: (feed.busyMs - busy0) / Math.max(1, cpuMs) };
   } finally {
     child.removeAllListeners("exit");
     child.kill();
@@ -130,16 +133,20 @@ const ORDERS: readonly (readonly Cell[])[] = [
   ["B", "C", "A"],
   ["C", "A", "B"],
 ];
-const rows: { round: number; speeds: Record<Cell, Speed>; ticksB: number }[] = [];
+const rows: { round: number; speeds: Record<Cell, Speed>; ticksB: number; busyB: number }[] = [];
 for (let round = 0; round < ROUNDS; round++) {
   const got: Partial<Record<Cell, Speed>> = {};
   let ticksB = 0;
+  let busyB = 0;
   for (const kind of ORDERS[round % ORDERS.length] as readonly Cell[]) {
-    const { pps, ticks } = await cell(kind);
+    const { pps, ticks, busy } = await cell(kind);
     got[kind] = pps;
-    if (kind === "B") ticksB = ticks;
+    if (kind === "B") {
+      ticksB = ticks;
+      busyB = busy;
+    }
   }
-  rows.push({ round: round + 1, speeds: got as Record<Cell, Speed>, ticksB });
+  rows.push({ round: round + 1, speeds: got as Record<Cell, Speed>, ticksB, busyB });
 }
 if (host.violations.length > 0) throw new Error(`violation: ${host.violations[0]?.message}`);
 
@@ -151,7 +158,7 @@ const median = (xs: number[]) => {
 const f = (x: number) => (x / 1e6).toFixed(2);
 console.log(`${PACKETS} packets per cell, ${BATCH}-NBL chains, ${ROUNDS} rounds`);
 console.log(
-  "round | A wall | B wall | C wall | A cpu | B cpu | C cpu | B/A wall | B/A cpu | C/A cpu | ticks in B",
+  "round | A wall | B wall | C wall | A cpu | B cpu | C cpu | B/A wall | B/A cpu | C/A cpu | ticks in B | view's share of B's CPU",
 );
 for (const r of rows) {
   const { A, B, C } = r.speeds;
@@ -168,6 +175,7 @@ for (const r of rows) {
       (B.cpu / A.cpu).toFixed(3).padStart(7),
       (C.cpu / A.cpu).toFixed(3).padStart(7),
       String(r.ticksB).padStart(10),
+      `${(r.busyB * 100).toFixed(2)} %`,
     ].join(" | "),
   );
 }
@@ -192,4 +200,8 @@ summary(
   rows.map((r) => r.speeds.C.cpu / r.speeds.A.cpu),
 );
 console.log(`ticks the reader got in B cells: min ${Math.min(...rows.map((r) => r.ticksB))}`);
+summary(
+  "the view's own work (feed.flush: sampling, writing) as a share of B's CPU time, %",
+  rows.map((r) => r.busyB * 100),
+);
 process.exit(0);

@@ -160,6 +160,8 @@ export class LiveFeed {
   #failure: string | undefined;
   /** Ticks sent to clients so far (the benchmark and tests read it). */
   ticks = 0;
+  /** Milliseconds spent in `flush` (sampling the host, writing to clients): the view's own work. */
+  busyMs = 0;
 
   private constructor(mode: "live" | "replay", options: LiveFeedOptions) {
     this.mode = mode;
@@ -315,8 +317,10 @@ export class LiveFeed {
 
   /** Samples the host and sends every client that can take it what is new. */
   flush(): void {
+    const start = performance.now();
     this.#sample();
     for (const state of this.#clients) if (!state.congested) this.#flushClient(state);
+    this.busyMs += performance.now() - start;
   }
 
   #flushClient(state: ClientState): void {

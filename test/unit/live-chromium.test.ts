@@ -122,7 +122,7 @@ describe("the live view in headless Chromium", { skip: chromiumMissing }, () => 
     );
     await page.waitFor(`document.getElementById("filter-note").textContent.includes("hub")`);
     const tips = await page.waitFor<string[]>(
-      `(() => { const t = [...document.querySelectorAll("#timeline g.row.arrow > title")].map((e) => e.textContent); return t.length > 0 && t; })()`,
+      `(() => { if (document.getElementById("timeline").dataset.driver !== "hub") return false; const t = [...document.querySelectorAll("#timeline g.row.arrow > title")].map((e) => e.textContent); return t.length > 0 && t; })()`,
     );
     for (const tip of tips) assert.match(tip, /driver: hub/);
 
@@ -146,7 +146,9 @@ describe("the live view in headless Chromium", { skip: chromiumMissing }, () => 
     await page.evaluate(
       `document.querySelector('#graph [data-id="adapter eth0"]').dispatchEvent(new MouseEvent("click", { bubbles: true }))`,
     );
-    await page.waitFor(`document.getElementById("filter-note").textContent === ""`);
+    await page.waitFor(
+      `document.getElementById("filter-note").textContent === "" && document.getElementById("timeline").dataset.driver === ""`,
+    );
   });
 
   test("a screenshot shows the page (checked by content: a PNG of the viewport)", async () => {

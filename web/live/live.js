@@ -551,6 +551,7 @@ function drawTimeline() {
   if (model.paused) return;
   const plan = planTimeline(visibleEvents());
   ndisSequence.draw($("timeline"), plan);
+  $("timeline").setAttribute("data-driver", selectedDriver() ?? "");
   const driver = selectedDriver();
   $("timeline-note").textContent =
     plan.rows.length === 0
