@@ -80,7 +80,8 @@ export interface NdisRuntime {
   readonly tracing: boolean;
   readonly recorded: boolean;
   recentEvents(): readonly TraceEvent[];
-  onTrace(listener: TraceListener): () => void;
+  /** With `dataPath` false the listener hears the control path only (see Ndis.onTrace). */
+  onTrace(listener: TraceListener, dataPath?: boolean): () => void;
   emit(event: Omit<TraceEvent, "seq" | "time">): void;
   violate(rule: VerifierRuleId, message: string, driver: DriverRecord | null, depth?: number): void;
   assertAlive(): void;
