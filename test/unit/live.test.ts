@@ -15,6 +15,7 @@ import {
   type AdapterInfo,
   type DriverInfo,
   ManualClock,
+  NdisHost,
   type TraceEvent,
 } from "../../src/index.js";
 import {
@@ -29,11 +30,13 @@ import {
   PAGE_DIR,
   stackActions,
   startLiveServer,
+  type ViolationView,
   violationsOfTrace,
 } from "../../src/live/index.js";
 import { pcapFile } from "../../src/pcap/pcapng.js";
 import { type RunningStack, startStack, stopStack } from "../../src/stack/index.js";
 import { pingingStack, served } from "../helpers/live.js";
+import { scriptedMiniport } from "../helpers/miniport.js";
 
 async function upOnManualClock(): Promise<{
   running: RunningStack;
@@ -249,6 +252,39 @@ describe("the feed", () => {
       assert.ok(names(client).has("MiniportSendNetBufferLists"));
       assert.ok(names(client).has("ProtocolReceiveNetBufferLists"));
     });
+  });
+
+  test("a violation reaches the page as it happens, with its report", async () => {
+    const host = new NdisHost({ verifier: "record" });
+    const mp = scriptedMiniport({ pause: () => 12345 }); // not an NDIS_STATUS
+    await host.loadDriver({ name: "mp", module: mp.module });
+    await host.addAdapter({ driver: "mp", name: "eth0" });
+    const feed = LiveFeed.live({ title: "t" });
+    try {
+      feed.attach(host);
+      const client = recorder();
+      feed.connect(client);
+      feed.flush();
+      assert.equal(client.sent.filter((m) => m.type === "violations").length, 0);
+      await host.pauseStack("eth0");
+      feed.flush();
+      const sent = client.sent.find((m) => m.type === "violations")?.data as ViolationView[];
+      assert.equal(sent.length, 1);
+      assert.equal(sent[0]?.rule, "MiniportPause_Return");
+      assert.match(
+        sent[0]?.report ?? "",
+        /^\[error\] MiniportPause_Return \(driver mp\): MiniportPause of adapter eth0/,
+      );
+      assert.match(sent[0]?.report ?? "", /the calls that led there:/);
+      const events = client.sent
+        .filter((m) => m.type === "events")
+        .flatMap((m) => (m.data as { events: TraceEvent[] }).events);
+      assert.ok(events.some((e) => e.kind === "violation" && e.name === "MiniportPause_Return"));
+      feed.flush();
+      assert.equal(client.sent.filter((m) => m.type === "violations").length, 1, "sent once");
+    } finally {
+      feed.close();
+    }
   });
 
   test("a recorded trace's violations come back from their events", () => {
