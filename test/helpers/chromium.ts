@@ -18,6 +18,21 @@ export const chromiumMissing: string | false = existsSync(CHROMIUM)
   ? false
   : `Chromium is not installed (${CHROMIUM}); CI installs it (.ci/run: apt-get install chromium)`;
 
+/**
+ * A headless browser that fetches nothing by itself (no updates, sync or QUIC probes): only what
+ * the page under test asks for.
+ */
+export const HEADLESS_FLAGS: readonly string[] = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
 interface Pending {
   resolve(value: Record<string, unknown>): void;
   reject(error: Error): void;
@@ -42,14 +57,7 @@ export async function openPage(url: string, width = 1400, height = 1000): Promis
   const child: ChildProcess = spawn(
     CHROMIUM,
     [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
+      ...HEADLESS_FLAGS,
       "--hide-scrollbars",
       `--window-size=${width},${height}`,
       `--user-data-dir=${profile}`,

@@ -12,6 +12,7 @@ import { test } from "node:test";
 import { pathToFileURL } from "node:url";
 import type { TraceEvent } from "../../src/index.js";
 import { renderHtmlReport } from "../../src/verify/html.js";
+import { HEADLESS_FLAGS } from "../helpers/chromium.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const skip = existsSync(CHROMIUM)
@@ -99,19 +100,7 @@ test("headless Chromium draws the failure's sequence diagram from the embedded t
     );
     const run = spawnSync(
       CHROMIUM,
-      [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        `--user-data-dir=${profile}`,
-        "--dump-dom",
-        pathToFileURL(page).href,
-      ],
+      [...HEADLESS_FLAGS, `--user-data-dir=${profile}`, "--dump-dom", pathToFileURL(page).href],
       { encoding: "utf8", timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
     );
     assert.equal(run.error, undefined, `chromium did not run: ${run.error?.message}`);
