@@ -100,6 +100,7 @@ describe("the stack graph", () => {
       registryPath: "",
       state: "loaded",
       miniportDrivers: [],
+      filterDrivers: [],
       protocolDrivers: [
         {
           name: "tcpip",
