@@ -126,6 +126,7 @@ export {
   NdisAllocateTimerObject,
   NdisCancelTimerObject,
   NdisFreeTimerObject,
+  NdisGetCurrentSystemTime,
   NdisSetTimerObject,
 } from "./runtime/api/timer.js";
 export { NdisGetVersion } from "./runtime/api/version.js";

@@ -48,6 +48,9 @@ function block(type: number, parts: readonly Uint8Array[]): Uint8Array {
 
 const END_OF_OPTIONS = new Uint8Array(4);
 
+/** The direction bits of an EPB's epb_flags option (1 inbound, 2 outbound). */
+export type PacketDirection = "inbound" | "outbound";
+
 /**
  * A pcapng stream being written: `header(interfaces)` first, then `packet(...)` for each frame.
  * Each call returns the bytes to append, so the caller chooses a file, a stream or memory.
@@ -66,13 +69,16 @@ export class PcapngWriter {
     return block(SHB, [shb, option(4, utf8.encode(application)), END_OF_OPTIONS]);
   }
 
-  /** An Interface Description Block; returns its bytes. Its index is the order of the calls. */
-  addInterface(name: string, description?: string): Uint8Array {
+  /**
+   * An Interface Description Block; returns its bytes. Its index is the order of the calls.
+   * `snapLength`: the most bytes of a packet the capture keeps.
+   */
+  addInterface(name: string, description?: string, snapLength = SNAPLEN): Uint8Array {
     this.#interfaces.push(name);
     const idb = new Uint8Array(8);
     const view = new DataView(idb.buffer);
     view.setUint16(0, LINKTYPE_ETHERNET, true);
-    view.setUint32(4, SNAPLEN, true);
+    view.setUint32(4, snapLength, true);
     const options = [option(2, utf8.encode(name))];
     if (description !== undefined) options.push(option(3, utf8.encode(description)));
     options.push(option(9, Uint8Array.of(9)), END_OF_OPTIONS);
@@ -84,18 +90,35 @@ export class PcapngWriter {
     return this.#interfaces.indexOf(name);
   }
 
-  /** An Enhanced Packet Block: `data` seen on interface `iface` at `timeNs` (since the epoch). */
-  packet(iface: number, timeNs: bigint, data: Uint8Array, comment?: string): Uint8Array {
+  /**
+   * An Enhanced Packet Block: `data` seen on interface `iface` at `timeNs` (since the epoch).
+   * `extra.originalLength`: the packet's length on the wire when `data` was cut to the snap
+   * length; `extra.direction`: the epb_flags inbound/outbound bits.
+   */
+  packet(
+    iface: number,
+    timeNs: bigint,
+    data: Uint8Array,
+    comment?: string,
+    extra: { readonly originalLength?: number; readonly direction?: PacketDirection } = {},
+  ): Uint8Array {
     const header = new Uint8Array(20);
     const view = new DataView(header.buffer);
     view.setUint32(0, iface, true);
     view.setUint32(4, Number((timeNs >> 32n) & 0xffffffffn), true);
     view.setUint32(8, Number(timeNs & 0xffffffffn), true);
     view.setUint32(12, data.length, true);
-    view.setUint32(16, data.length, true);
+    view.setUint32(16, Math.max(data.length, extra.originalLength ?? 0), true);
     const padded = new Uint8Array(pad4(data.length));
     padded.set(data);
-    const options = comment === undefined ? [] : [option(1, utf8.encode(comment)), END_OF_OPTIONS];
+    const options: Uint8Array[] = [];
+    if (comment !== undefined) options.push(option(1, utf8.encode(comment)));
+    if (extra.direction !== undefined) {
+      const flags = new Uint8Array(4);
+      new DataView(flags.buffer).setUint32(0, extra.direction === "inbound" ? 1 : 2, true);
+      options.push(option(2, flags));
+    }
+    if (options.length > 0) options.push(END_OF_OPTIONS);
     return block(EPB, [header, padded, ...options]);
   }
 }

@@ -31,6 +31,7 @@ import {
   NdisCloseConfiguration,
   NdisFreeIoWorkItem,
   NdisFreeTimerObject,
+  NdisGetCurrentSystemTime,
   NdisHost,
   NdisMSetMiniportAttributes,
   NdisOpenConfigurationEx,
@@ -298,6 +299,24 @@ describe("timers", () => {
     assert.deepEqual(runs, [{ at: 50_000_000n, irql: DISPATCH_LEVEL, ctx: "ctx0" }]);
     t.clock.advance(1000);
     assert.equal(runs.length, 1);
+    NdisFreeTimerObject(t.timer);
+    assert.deepEqual(t.host.violations, []);
+  });
+
+  test("NdisGetCurrentSystemTime is the clock in 100 ns units, the scale of an absolute DueTime", async () => {
+    const seen: bigint[] = [];
+    const t = await withTimer(() => {
+      const now: Out<bigint> = {};
+      NdisGetCurrentSystemTime(now);
+      seen.push(now.value ?? -1n);
+    });
+    t.clock.advance(7);
+    // Absolute DueTime 20 ms on the same scale: the timer runs at 20 ms and reads 200_000.
+    assert.equal(NdisSetTimerObject(t.timer, 200_000n), false);
+    t.clock.advance(12);
+    assert.deepEqual(seen, []);
+    t.clock.advance(1);
+    assert.deepEqual(seen, [200_000n]);
     NdisFreeTimerObject(t.timer);
     assert.deepEqual(t.host.violations, []);
   });

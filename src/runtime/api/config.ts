@@ -82,8 +82,18 @@ function keyOf(target: ReturnType<typeof resolveHandle>): {
         label: `the configuration of binding ${protocol} → ${target.adapter.name}`,
       };
     }
+    case "filter-module":
+      // [MODEL] A filter module reads its driver's Parameters key (one configuration for every
+      // module of the filter; the key names the module's adapter for reports).
+      return {
+        driver: target.driver,
+        owner: target,
+        values: target.driver.registry,
+        label: `the configuration of filter module ${target.name}`,
+      };
     case "miniport-driver":
     case "protocol-driver":
+    case "filter-driver":
       return {
         driver: target.driver,
         owner: null,

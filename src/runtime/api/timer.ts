@@ -18,7 +18,7 @@ import {
   NDIS_TIMER_CHARACTERISTICS_REVISION_1,
 } from "../../ndis/timer.js";
 import type { NDIS_HANDLE, Out } from "../../ndis/types.js";
-import { callDriver, checkIrql } from "../core/objects/context.js";
+import { callDriver, checkIrql, currentFrame } from "../core/objects/context.js";
 import {
   describeHandleArgument,
   handleDriver,
@@ -213,4 +213,14 @@ export function NdisFreeTimerObject(TimerObject: NDIS_HANDLE): void {
   }
   freeTimer(timer);
   done(undefined);
+}
+
+/**
+ * NdisGetCurrentSystemTime: the system time in 100 ns units, on the same scale as an absolute
+ * DueTime of NdisSetTimerObject. [MODEL] The origin is the host clock's (0 on a ManualClock; the
+ * real clock's monotonic origin), not 1601-01-01. Any IRQL.
+ */
+export function NdisGetCurrentSystemTime(SystemTime: Out<bigint>): void {
+  const runtime = currentFrame().runtime;
+  SystemTime.value = runtime === null ? 0n : runtime.clock.now() / 100n;
 }

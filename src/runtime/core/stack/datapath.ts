@@ -354,9 +354,11 @@ function completeUp(chain: NET_BUFFER_LIST, flags: number): number {
     const binding = o.sendPath.pop() as SendingEdge;
     o.owner = binding.driver;
     binding.sendsOutstanding--;
-    // A module that gets a completion holds the NBL again until it completes it on up.
-    if (binding.kind === "filter-module") binding.sendsHeld++;
-    else if (binding.runtime.observing) observeCompletion(binding, nbl);
+    // A module that gets a completion holds the NBL again until it completes it on up (unless
+    // it sent the NBL itself: then nobody above waits for it).
+    if (binding.kind === "filter-module") {
+      if (o.sendPath.length > 0) binding.sendsHeld++;
+    } else if (binding.runtime.observing) observeCompletion(binding, nbl);
     count++;
     nbl.Next = null;
     if (binding.completeLast === null) {
@@ -740,8 +742,10 @@ export function returnFromEdge(
       holdersByDepth.pop();
       o.owner = adapter.driver;
       adapter.receivesOutstanding--;
-      // A module that gets a return holds the NBL again until it returns it on down.
-      if (adapter.kind === "filter-module") adapter.receivesHeld++;
+      // A module that gets a return holds the NBL again until it returns it on down (unless it
+      // indicated the NBL itself: then nobody below waits for it).
+      if (adapter.kind === "filter-module" && holdersByDepth[holdersByDepth.length - 1] === adapter)
+        adapter.receivesHeld++;
       if (firstAdapter === null || firstAdapter === adapter) {
         firstAdapter = adapter;
         if (firstLast === null) firstChain = nbl;
