@@ -4,9 +4,11 @@
  * files (resolved relative to the stack file), how to explain an adapter that failed to start,
  * and what to report when the run ends.
  */
+import * as capture from "../drivers/capture/index.js";
 import * as filterPassthrough from "../drivers/filter-passthrough/index.js";
 import * as hub from "../drivers/hub/index.js";
 import * as ipv4Host from "../drivers/ipv4-host/index.js";
+import * as netem from "../drivers/netem/index.js";
 import * as passthrough from "../drivers/passthrough/index.js";
 import * as pcap from "../drivers/pcap/index.js";
 import * as raw from "../drivers/raw/index.js";
@@ -36,6 +38,8 @@ export interface BuiltinDriver {
   readonly module: DriverModule;
   /** Adapter registry values that are file names, resolved relative to the stack file. */
   readonly fileKeys?: readonly string[];
+  /** Driver (Parameters key) registry values that are file names, resolved the same way. */
+  readonly driverFileKeys?: readonly string[];
   /** Why an adapter of this driver failed to initialize, if the driver knows. */
   readonly explainFailure?: (
     driverObject: DRIVER_OBJECT,
@@ -141,6 +145,47 @@ const BUILTINS: readonly BuiltinDriver[] = [
         driver: service,
         lines: modules.map((m) => `${m.adapter}: ${m.sent} NBLs down, ${m.received} up`),
         data: { modules },
+      };
+    },
+  },
+  {
+    id: "capture",
+    description:
+      "a monitoring filter that writes pcapng of what crosses it (Npcap's shape: ring, drop counter)",
+    module: capture,
+    driverFileKeys: ["CaptureFile"],
+    report: (driverObject, service) => {
+      const c = capture.captureOf(driverObject);
+      if (c === undefined) return undefined;
+      return {
+        driver: service,
+        lines: [
+          `${c.written} frames written to ${c.file ?? "memory"}, ${c.dropped} not kept (ring of ${c.ringSize})${c.problem === null ? "" : `; ${c.problem}`}`,
+          ...c.modules.map(
+            (m) => `${m.adapter}: ${m.outbound} out, ${m.inbound} in, ${m.dropped} not kept`,
+          ),
+        ],
+        data: c,
+      };
+    },
+  },
+  {
+    id: "netem",
+    description:
+      "a modifying filter that drops, delays, duplicates, reorders and corrupts frames from a seed",
+    module: netem,
+    report: (driverObject, service) => {
+      const n = netem.netemOf(driverObject);
+      return {
+        driver: service,
+        lines: [
+          ...n.modules.map((m) => {
+            const c = m.counters;
+            return `${m.adapter} (seed ${m.config.seed}): ${c.frames} frames, dropped ${c.dropped}, delayed ${c.delayed}, duplicated ${c.duplicated}, reordered ${c.reordered}, corrupted ${c.corrupted}`;
+          }),
+          ...n.problems.map((p) => `refused to attach: ${p}`),
+        ],
+        data: n,
       };
     },
   },

@@ -84,7 +84,7 @@ export const DriverEntry = z
       .string({ error: "expected a built-in driver id or a path to a driver module" })
       .min(1)
       .describe(
-        "A built-in driver id (passthrough, filter-passthrough, test-miniport, hub, ipv4-host, raw, vxlan, tap, pcap, vlan-mux, team) or a path to a module exporting DriverEntry, relative to the stack file",
+        "A built-in driver id (passthrough, filter-passthrough, capture, netem, test-miniport, hub, ipv4-host, raw, vxlan, tap, pcap, vlan-mux, team) or a path to a module exporting DriverEntry, relative to the stack file",
       ),
     registry: Registry.optional().describe("The driver's Parameters key"),
     filter: FilterInstall.optional().describe(

@@ -71,10 +71,11 @@ function withFiles(
   registry: RegistryValues | undefined,
   builtin: BuiltinDriver | undefined,
   baseDir: string,
+  keys = builtin?.fileKeys,
 ): RegistryValues | undefined {
-  if (registry === undefined || builtin?.fileKeys === undefined) return registry;
+  if (registry === undefined || keys === undefined) return registry;
   const out: RegistryValues = { ...registry };
-  for (const key of builtin.fileKeys) {
+  for (const key of keys) {
     const value = out[key];
     if (typeof value === "string" && !isAbsolute(value)) out[key] = resolve(baseDir, value);
   }
@@ -114,10 +115,16 @@ export async function startStack(
   for (const entry of spec.drivers) {
     const builtin = isModulePath(entry.module) ? undefined : builtinDriver(entry.module);
     const module = builtin?.module ?? resolve(stack.baseDir, entry.module);
+    const driverRegistry = withFiles(
+      entry.registry,
+      builtin,
+      stack.baseDir,
+      builtin?.driverFileKeys,
+    );
     const { status, driverObject } = await host.loadDriver({
       name: entry.name,
       module,
-      ...(entry.registry === undefined ? {} : { registry: entry.registry }),
+      ...(driverRegistry === undefined ? {} : { registry: driverRegistry }),
       ...(entry.filter === undefined ? {} : { filter: entry.filter }),
     });
     if (NT_SUCCESS(status)) {

@@ -1,0 +1,475 @@
+/**
+ * capture: an Npcap-shaped MONITORING filter. Every frame that crosses one of its modules — sends
+ * on their way down (outbound), receive indications on their way up (inbound) — is copied (cut
+ * to the snap length) into a bounded ring and passed on at once: the filter never modifies a
+ * frame and never holds an NBL. A work item drains the ring at PASSIVE_LEVEL into a pcapng file
+ * (one interface per module, named after its adapter; the EPB flags word carries the direction).
+ * When the ring is full the frame is not kept and `dropped` counts it, as Npcap's driver counts
+ * what its buffer could not hold.
+ *
+ * Registry (the driver's Parameters key): `CaptureFile` (REG_SZ; absent: the capture stays in
+ * memory, see `captureOf`), `RingSize` (frames, 1…1048576, default 4096), `SnapLength` (bytes,
+ * 14…262144, default 262144).
+ */
+import { writeFileSync } from "node:fs";
+import {
+  type DRIVER_OBJECT,
+  type FILTER_ATTACH,
+  type FILTER_DETACH,
+  type FILTER_PAUSE,
+  type FILTER_RECEIVE_NET_BUFFER_LISTS,
+  type FILTER_RESTART,
+  type FILTER_RETURN_NET_BUFFER_LISTS,
+  type FILTER_SEND_NET_BUFFER_LISTS,
+  type FILTER_SEND_NET_BUFFER_LISTS_COMPLETE,
+  NDIS_FILTER_ATTRIBUTES_REVISION_1,
+  NDIS_FILTER_CHARACTERISTICS_REVISION_1,
+  NDIS_FILTER_CHARACTERISTICS_REVISION_2,
+  type NDIS_FILTER_DRIVER_CHARACTERISTICS,
+  type NDIS_HANDLE,
+  NDIS_OBJECT_TYPE_FILTER_ATTRIBUTES,
+  NDIS_OBJECT_TYPE_FILTER_DRIVER_CHARACTERISTICS,
+  NDIS_RECEIVE_FLAGS_RESOURCES,
+  NDIS_RETURN_FLAGS_DISPATCH_LEVEL,
+  NDIS_RUNTIME_VERSION_61,
+  NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL,
+  NDIS_SIZEOF_FILTER_ATTRIBUTES_REVISION_1,
+  NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_1,
+  NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_2,
+  type NDIS_STATUS,
+  NDIS_STATUS_FAILURE,
+  NDIS_STATUS_PAUSED,
+  NDIS_STATUS_PENDING,
+  NDIS_STATUS_SUCCESS,
+  NdisAllocateIoWorkItem,
+  NdisCloseConfiguration,
+  NdisFDeregisterFilterDriver,
+  NdisFIndicateReceiveNetBufferLists,
+  NdisFPauseComplete,
+  NdisFRegisterFilterDriver,
+  NdisFReturnNetBufferLists,
+  NdisFreeIoWorkItem,
+  NdisFSendNetBufferLists,
+  NdisFSendNetBufferListsComplete,
+  NdisFSetAttributes,
+  NdisGetCurrentSystemTime,
+  NdisGetDataBuffer,
+  NdisQueueIoWorkItem,
+  type NET_BUFFER_LIST,
+  type Out,
+} from "../../ddi.js";
+import { concat, type PacketDirection, PcapngWriter } from "../../pcap/pcapng.js";
+import { openConfiguration, readInteger, readString } from "../shared/config.js";
+import { targetVersion } from "../shared/revisions.js";
+
+/** The filter's NetCfgInstanceId. */
+export const CAPTURE_GUID = "{8d1c7a3e-52b4-4f0e-9c61-2a7e5d3b9f14}";
+const DEFAULT_RING = 4096;
+const MAX_SNAP = 262144;
+
+type ModuleState = "Paused" | "Running" | "Pausing";
+
+interface Module {
+  readonly FilterHandle: NDIS_HANDLE;
+  readonly Adapter: string;
+  /** The pcapng interface index of this module. */
+  readonly Interface: number;
+  State: ModuleState;
+  OutstandingSends: number;
+  OutstandingReceives: number;
+  /** Frames kept in the ring, each way. */
+  Outbound: number;
+  Inbound: number;
+  /** Frames the ring had no room for (or that could not be mapped). */
+  Dropped: number;
+}
+
+interface Slot {
+  iface: number;
+  timeNs: bigint;
+  data: Uint8Array;
+  originalLength: number;
+  direction: PacketDirection;
+}
+
+interface Globals {
+  FilterDriverHandle: NDIS_HANDLE | undefined;
+  WorkItem: NDIS_HANDLE | null;
+  WorkQueued: boolean;
+  readonly Modules: Set<Module>;
+  readonly Writer: PcapngWriter;
+  /** Where the bytes go: a file, or `memory` when no CaptureFile is configured. */
+  readonly File: string | null;
+  readonly Memory: Uint8Array[];
+  RingSize: number;
+  SnapLength: number;
+  /** The ring: a fixed array of slots, `head` the oldest, `count` used. */
+  readonly Ring: (Slot | undefined)[];
+  Head: number;
+  Count: number;
+  Written: number;
+  /** Frames no module could keep, over the driver's life. */
+  Dropped: number;
+  /** Interfaces ever added (a module keeps its index after it detaches). */
+  Interfaces: number;
+  Problem: string | null;
+}
+
+const drivers = new WeakMap<DRIVER_OBJECT, Globals>();
+
+function emit(g: Globals, bytes: Uint8Array): void {
+  if (g.File === null) g.Memory.push(bytes);
+  else writeFileSync(g.File, bytes, { flag: "a" });
+}
+
+/** Drains the ring into the capture (PASSIVE_LEVEL: the work item, a pause, a detach). */
+function drain(g: Globals): void {
+  const parts: Uint8Array[] = [];
+  while (g.Count > 0) {
+    const slot = g.Ring[g.Head];
+    g.Ring[g.Head] = undefined;
+    g.Head = (g.Head + 1) % g.RingSize;
+    g.Count--;
+    if (slot === undefined) continue;
+    parts.push(
+      g.Writer.packet(slot.iface, slot.timeNs, slot.data, undefined, {
+        originalLength: slot.originalLength,
+        direction: slot.direction,
+      }),
+    );
+    g.Written++;
+  }
+  if (parts.length > 0) emit(g, concat(parts));
+}
+
+function drainRoutine(WorkItemContext: unknown): void {
+  const g = WorkItemContext as Globals;
+  g.WorkQueued = false;
+  drain(g);
+}
+
+/** Copies every NET_BUFFER of the chain into the ring (≤ DISPATCH_LEVEL; never allocates NBLs). */
+function record(g: Globals, m: Module, chain: NET_BUFFER_LIST, direction: PacketDirection): void {
+  const time: Out<bigint> = {};
+  NdisGetCurrentSystemTime(time);
+  const timeNs = (time.value ?? 0n) * 100n;
+  for (let nbl: NET_BUFFER_LIST | null = chain; nbl !== null; nbl = nbl.Next) {
+    for (let nb = nbl.FirstNetBuffer; nb !== null; nb = nb.Next) {
+      if (g.Count >= g.RingSize) {
+        m.Dropped++;
+        g.Dropped++;
+        continue;
+      }
+      const length = Math.min(nb.DataLength, g.SnapLength);
+      const storage = new Uint8Array(length);
+      const data = NdisGetDataBuffer(nb, length, storage, 1, 0);
+      if (data === null) {
+        m.Dropped++;
+        g.Dropped++;
+        continue;
+      }
+      g.Ring[(g.Head + g.Count) % g.RingSize] = {
+        iface: m.Interface,
+        timeNs,
+        data: data === storage ? storage : data.slice(0, length),
+        originalLength: nb.DataLength,
+        direction,
+      };
+      g.Count++;
+      if (direction === "outbound") m.Outbound++;
+      else m.Inbound++;
+    }
+  }
+  if (g.Count > 0 && !g.WorkQueued && g.WorkItem !== null) {
+    g.WorkQueued = true;
+    NdisQueueIoWorkItem(g.WorkItem, drainRoutine, g);
+  }
+}
+
+function countNbls(chain: NET_BUFFER_LIST): number {
+  let n = 0;
+  for (let nbl: NET_BUFFER_LIST | null = chain; nbl !== null; nbl = nbl.Next) n++;
+  return n;
+}
+
+function maybeCompletePause(m: Module): void {
+  if (m.State === "Pausing" && m.OutstandingSends === 0 && m.OutstandingReceives === 0) {
+    m.State = "Paused";
+    NdisFPauseComplete(m.FilterHandle);
+  }
+}
+
+function handlers(g: Globals) {
+  const FilterAttach: FILTER_ATTACH = (NdisFilterHandle, _context, AttachParameters) => {
+    const m: Module = {
+      FilterHandle: NdisFilterHandle,
+      Adapter: AttachParameters.BaseMiniportName,
+      Interface: g.Interfaces,
+      State: "Paused",
+      OutstandingSends: 0,
+      OutstandingReceives: 0,
+      Outbound: 0,
+      Inbound: 0,
+      Dropped: 0,
+    };
+    const status = NdisFSetAttributes(NdisFilterHandle, m, {
+      Header: {
+        Type: NDIS_OBJECT_TYPE_FILTER_ATTRIBUTES,
+        Revision: NDIS_FILTER_ATTRIBUTES_REVISION_1,
+        Size: NDIS_SIZEOF_FILTER_ATTRIBUTES_REVISION_1,
+      },
+      Flags: 0,
+    });
+    if (status !== NDIS_STATUS_SUCCESS) return status;
+    // Pending frames of other modules go out before this interface's description.
+    drain(g);
+    emit(g, g.Writer.addInterface(m.Adapter, "ndis-ts capture filter module", g.SnapLength));
+    g.Interfaces++;
+    g.Modules.add(m);
+    return NDIS_STATUS_SUCCESS;
+  };
+
+  const FilterDetach: FILTER_DETACH = (FilterModuleContext) => {
+    drain(g);
+    g.Modules.delete(FilterModuleContext as Module);
+  };
+
+  const FilterRestart: FILTER_RESTART = (FilterModuleContext) => {
+    (FilterModuleContext as Module).State = "Running";
+    return NDIS_STATUS_SUCCESS;
+  };
+
+  const FilterPause: FILTER_PAUSE = (FilterModuleContext) => {
+    const m = FilterModuleContext as Module;
+    drain(g);
+    if (m.OutstandingSends === 0 && m.OutstandingReceives === 0) {
+      m.State = "Paused";
+      return NDIS_STATUS_SUCCESS;
+    }
+    m.State = "Pausing";
+    return NDIS_STATUS_PENDING;
+  };
+
+  const FilterSendNetBufferLists: FILTER_SEND_NET_BUFFER_LISTS = (
+    FilterModuleContext,
+    NetBufferLists,
+    PortNumber,
+    SendFlags,
+  ) => {
+    const m = FilterModuleContext as Module;
+    if (m.State !== "Running") {
+      for (let nbl: NET_BUFFER_LIST | null = NetBufferLists; nbl !== null; nbl = nbl.Next)
+        nbl.Status = NDIS_STATUS_PAUSED;
+      NdisFSendNetBufferListsComplete(
+        m.FilterHandle,
+        NetBufferLists,
+        SendFlags & NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL,
+      );
+      return;
+    }
+    record(g, m, NetBufferLists, "outbound");
+    m.OutstandingSends += countNbls(NetBufferLists);
+    NdisFSendNetBufferLists(m.FilterHandle, NetBufferLists, PortNumber, SendFlags);
+  };
+
+  const FilterSendNetBufferListsComplete: FILTER_SEND_NET_BUFFER_LISTS_COMPLETE = (
+    FilterModuleContext,
+    NetBufferLists,
+    SendCompleteFlags,
+  ) => {
+    const m = FilterModuleContext as Module;
+    m.OutstandingSends -= countNbls(NetBufferLists);
+    NdisFSendNetBufferListsComplete(m.FilterHandle, NetBufferLists, SendCompleteFlags);
+    maybeCompletePause(m);
+  };
+
+  const FilterReceiveNetBufferLists: FILTER_RECEIVE_NET_BUFFER_LISTS = (
+    FilterModuleContext,
+    NetBufferLists,
+    PortNumber,
+    NumberOfNetBufferLists,
+    ReceiveFlags,
+  ) => {
+    const m = FilterModuleContext as Module;
+    const resources = (ReceiveFlags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0;
+    if (m.State !== "Running") {
+      if (!resources)
+        NdisFReturnNetBufferLists(
+          m.FilterHandle,
+          NetBufferLists,
+          ReceiveFlags & NDIS_RETURN_FLAGS_DISPATCH_LEVEL,
+        );
+      return;
+    }
+    record(g, m, NetBufferLists, "inbound");
+    if (!resources) m.OutstandingReceives += NumberOfNetBufferLists;
+    NdisFIndicateReceiveNetBufferLists(
+      m.FilterHandle,
+      NetBufferLists,
+      PortNumber,
+      NumberOfNetBufferLists,
+      ReceiveFlags,
+    );
+  };
+
+  const FilterReturnNetBufferLists: FILTER_RETURN_NET_BUFFER_LISTS = (
+    FilterModuleContext,
+    NetBufferLists,
+    ReturnFlags,
+  ) => {
+    const m = FilterModuleContext as Module;
+    m.OutstandingReceives -= countNbls(NetBufferLists);
+    NdisFReturnNetBufferLists(m.FilterHandle, NetBufferLists, ReturnFlags);
+    maybeCompletePause(m);
+  };
+
+  return {
+    AttachHandler: FilterAttach,
+    DetachHandler: FilterDetach,
+    RestartHandler: FilterRestart,
+    PauseHandler: FilterPause,
+    SendNetBufferListsHandler: FilterSendNetBufferLists,
+    SendNetBufferListsCompleteHandler: FilterSendNetBufferListsComplete,
+    ReceiveNetBufferListsHandler: FilterReceiveNetBufferLists,
+    ReturnNetBufferListsHandler: FilterReturnNetBufferLists,
+  };
+}
+
+/** The characteristics header for the NDIS version this host runs. */
+export function filterCharacteristicsHeader(): NDIS_FILTER_DRIVER_CHARACTERISTICS["Header"] {
+  return targetVersion() >= NDIS_RUNTIME_VERSION_61
+    ? {
+        Type: NDIS_OBJECT_TYPE_FILTER_DRIVER_CHARACTERISTICS,
+        Revision: NDIS_FILTER_CHARACTERISTICS_REVISION_2,
+        Size: NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_2,
+      }
+    : {
+        Type: NDIS_OBJECT_TYPE_FILTER_DRIVER_CHARACTERISTICS,
+        Revision: NDIS_FILTER_CHARACTERISTICS_REVISION_1,
+        Size: NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_1,
+      };
+}
+
+/** DriverEntry: read the configuration, start the capture, register the filter. */
+export function DriverEntry(DriverObject: DRIVER_OBJECT, RegistryPath: string): NDIS_STATUS {
+  const g: Globals = {
+    FilterDriverHandle: undefined,
+    WorkItem: null,
+    WorkQueued: false,
+    Modules: new Set(),
+    Writer: new PcapngWriter(),
+    File: null,
+    Memory: [],
+    RingSize: DEFAULT_RING,
+    SnapLength: MAX_SNAP,
+    Ring: [],
+    Head: 0,
+    Count: 0,
+    Written: 0,
+    Dropped: 0,
+    Interfaces: 0,
+    Problem: null,
+  };
+  const FChars: NDIS_FILTER_DRIVER_CHARACTERISTICS = {
+    Header: filterCharacteristicsHeader(),
+    MajorNdisVersion: 6,
+    MinorNdisVersion: targetVersion() & 0xffff,
+    MajorDriverVersion: 1,
+    MinorDriverVersion: 0,
+    Flags: 0,
+    FriendlyName: "ndis-ts capture filter",
+    UniqueName: CAPTURE_GUID,
+    ServiceName: RegistryPath.slice(RegistryPath.lastIndexOf("\\") + 1),
+    ...handlers(g),
+  };
+  const handle: Out<NDIS_HANDLE> = {};
+  const status = NdisFRegisterFilterDriver(DriverObject, g, FChars, handle);
+  if (status !== NDIS_STATUS_SUCCESS || handle.value === undefined)
+    return status === NDIS_STATUS_SUCCESS ? NDIS_STATUS_FAILURE : status;
+  g.FilterDriverHandle = handle.value;
+  drivers.set(DriverObject, g);
+  const filterHandle = handle.value;
+  const fail = (why: string): NDIS_STATUS => {
+    g.Problem = why;
+    NdisFDeregisterFilterDriver(filterHandle);
+    drivers.set(DriverObject, g);
+    return NDIS_STATUS_FAILURE;
+  };
+  const opened = openConfiguration(filterHandle);
+  if ("status" in opened) return fail(`cannot open the Parameters key (status ${opened.status})`);
+  const file = readString(opened.handle, "CaptureFile");
+  const ring = readInteger(opened.handle, "RingSize", DEFAULT_RING, 1, 1 << 20);
+  const snap = readInteger(opened.handle, "SnapLength", MAX_SNAP, 14, MAX_SNAP);
+  NdisCloseConfiguration(opened.handle);
+  if (typeof ring !== "number") return fail(ring.bad);
+  if (typeof snap !== "number") return fail(snap.bad);
+  g.RingSize = ring;
+  g.SnapLength = snap;
+  g.Ring.length = ring;
+  (g as { File: string | null }).File = file === null || file === "" ? null : file;
+  try {
+    if (g.File !== null) writeFileSync(g.File, g.Writer.header("ndis-ts capture filter"));
+    else g.Memory.push(g.Writer.header("ndis-ts capture filter"));
+  } catch (e) {
+    return fail(`cannot write ${g.File}: ${(e as Error).message}`);
+  }
+  g.WorkItem = NdisAllocateIoWorkItem(filterHandle);
+  if (g.WorkItem === null) return fail("no work item");
+  DriverObject.DriverUnload = (d: DRIVER_OBJECT) => {
+    const gl = drivers.get(d);
+    if (gl === undefined) return;
+    drain(gl);
+    if (gl.WorkItem !== null) NdisFreeIoWorkItem(gl.WorkItem);
+    gl.WorkItem = null;
+    if (gl.FilterDriverHandle !== undefined) NdisFDeregisterFilterDriver(gl.FilterDriverHandle);
+  };
+  return NDIS_STATUS_SUCCESS;
+}
+
+/** What a capture filter loaded as `driverObject` has seen and kept. */
+export interface CaptureReport {
+  readonly file: string | null;
+  readonly ringSize: number;
+  readonly snapLength: number;
+  /** Frames written to the capture so far. */
+  readonly written: number;
+  /** Frames in the ring, not yet written. */
+  readonly queued: number;
+  /** Frames the ring could not keep, over the driver's life (every module). */
+  readonly dropped: number;
+  readonly problem: string | null;
+  readonly modules: readonly {
+    adapter: string;
+    state: string;
+    outbound: number;
+    inbound: number;
+    dropped: number;
+  }[];
+}
+
+export function captureOf(driverObject: DRIVER_OBJECT): CaptureReport | undefined {
+  const g = drivers.get(driverObject);
+  if (g === undefined) return undefined;
+  return {
+    file: g.File,
+    ringSize: g.RingSize,
+    snapLength: g.SnapLength,
+    written: g.Written,
+    queued: g.Count,
+    dropped: g.Dropped,
+    problem: g.Problem,
+    modules: [...g.Modules].map((m) => ({
+      adapter: m.Adapter,
+      state: m.State,
+      outbound: m.Outbound,
+      inbound: m.Inbound,
+      dropped: m.Dropped,
+    })),
+  };
+}
+
+/** The pcapng bytes of a capture kept in memory (no CaptureFile), written so far. */
+export function captureBytes(driverObject: DRIVER_OBJECT): Uint8Array | undefined {
+  const g = drivers.get(driverObject);
+  return g === undefined || g.File !== null ? undefined : concat(g.Memory);
+}
