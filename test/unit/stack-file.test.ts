@@ -130,7 +130,7 @@ describe("stack file: refused with file:line:col", () => {
     assert.equal(found.length, 1);
     assert.match(
       found[0] ?? "",
-      /^3:13: drivers\[0\]\.module: unknown driver "e1000": expected a built-in driver \(filter-passthrough, hub, ipv4-host, passthrough, pcap, raw, tap, team, test-miniport, vlan-mux, vxlan\) or a path to a driver module \(\.\/my-driver\.ts\)$/,
+      /^3:13: drivers\[0\]\.module: unknown driver "e1000": expected a built-in driver \(capture, filter-passthrough, hub, ipv4-host, netem, passthrough, pcap, raw, tap, team, test-miniport, vlan-mux, vxlan\) or a path to a driver module \(\.\/my-driver\.ts\)$/,
     );
   });
 
