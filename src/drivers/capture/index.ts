@@ -22,30 +22,16 @@ import {
   type FILTER_RETURN_NET_BUFFER_LISTS,
   type FILTER_SEND_NET_BUFFER_LISTS,
   type FILTER_SEND_NET_BUFFER_LISTS_COMPLETE,
-  NDIS_FILTER_ATTRIBUTES_REVISION_1,
-  NDIS_FILTER_CHARACTERISTICS_REVISION_1,
-  NDIS_FILTER_CHARACTERISTICS_REVISION_2,
   type NDIS_FILTER_DRIVER_CHARACTERISTICS,
   type NDIS_HANDLE,
-  NDIS_OBJECT_TYPE_FILTER_ATTRIBUTES,
-  NDIS_OBJECT_TYPE_FILTER_DRIVER_CHARACTERISTICS,
   NDIS_RECEIVE_FLAGS_RESOURCES,
-  NDIS_RETURN_FLAGS_DISPATCH_LEVEL,
-  NDIS_RUNTIME_VERSION_61,
-  NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL,
-  NDIS_SIZEOF_FILTER_ATTRIBUTES_REVISION_1,
-  NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_1,
-  NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_2,
   type NDIS_STATUS,
   NDIS_STATUS_FAILURE,
-  NDIS_STATUS_PAUSED,
-  NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
   NdisAllocateIoWorkItem,
   NdisCloseConfiguration,
   NdisFDeregisterFilterDriver,
   NdisFIndicateReceiveNetBufferLists,
-  NdisFPauseComplete,
   NdisFRegisterFilterDriver,
   NdisFReturnNetBufferLists,
   NdisFreeIoWorkItem,
@@ -60,6 +46,16 @@ import {
 } from "../../ddi.js";
 import { concat, type PacketDirection, PcapngWriter } from "../../pcap/pcapng.js";
 import { openConfiguration, readInteger, readString } from "../shared/config.js";
+import {
+  countNbls,
+  filterAttributes,
+  filterCharacteristicsHeader,
+  maybeCompletePause,
+  type PausableModule,
+  pauseModule,
+  refusedReceives,
+  refusedSends,
+} from "../shared/filter.js";
 import { targetVersion } from "../shared/revisions.js";
 
 /** The filter's NetCfgInstanceId. */
@@ -67,16 +63,10 @@ export const CAPTURE_GUID = "{8d1c7a3e-52b4-4f0e-9c61-2a7e5d3b9f14}";
 const DEFAULT_RING = 4096;
 const MAX_SNAP = 262144;
 
-type ModuleState = "Paused" | "Running" | "Pausing";
-
-interface Module {
-  readonly FilterHandle: NDIS_HANDLE;
+interface Module extends PausableModule {
   readonly Adapter: string;
   /** The pcapng interface index of this module. */
   readonly Interface: number;
-  State: ModuleState;
-  OutstandingSends: number;
-  OutstandingReceives: number;
   /** Frames kept in the ring, each way. */
   Outbound: number;
   Inbound: number;
@@ -186,19 +176,6 @@ function record(g: Globals, m: Module, chain: NET_BUFFER_LIST, direction: Packet
   }
 }
 
-function countNbls(chain: NET_BUFFER_LIST): number {
-  let n = 0;
-  for (let nbl: NET_BUFFER_LIST | null = chain; nbl !== null; nbl = nbl.Next) n++;
-  return n;
-}
-
-function maybeCompletePause(m: Module): void {
-  if (m.State === "Pausing" && m.OutstandingSends === 0 && m.OutstandingReceives === 0) {
-    m.State = "Paused";
-    NdisFPauseComplete(m.FilterHandle);
-  }
-}
-
 function handlers(g: Globals) {
   const FilterAttach: FILTER_ATTACH = (NdisFilterHandle, _context, AttachParameters) => {
     const m: Module = {
@@ -212,14 +189,7 @@ function handlers(g: Globals) {
       Inbound: 0,
       Dropped: 0,
     };
-    const status = NdisFSetAttributes(NdisFilterHandle, m, {
-      Header: {
-        Type: NDIS_OBJECT_TYPE_FILTER_ATTRIBUTES,
-        Revision: NDIS_FILTER_ATTRIBUTES_REVISION_1,
-        Size: NDIS_SIZEOF_FILTER_ATTRIBUTES_REVISION_1,
-      },
-      Flags: 0,
-    });
+    const status = NdisFSetAttributes(NdisFilterHandle, m, filterAttributes());
     if (status !== NDIS_STATUS_SUCCESS) return status;
     // Pending frames of other modules go out before this interface's description.
     drain(g);
@@ -240,14 +210,8 @@ function handlers(g: Globals) {
   };
 
   const FilterPause: FILTER_PAUSE = (FilterModuleContext) => {
-    const m = FilterModuleContext as Module;
     drain(g);
-    if (m.OutstandingSends === 0 && m.OutstandingReceives === 0) {
-      m.State = "Paused";
-      return NDIS_STATUS_SUCCESS;
-    }
-    m.State = "Pausing";
-    return NDIS_STATUS_PENDING;
+    return pauseModule(FilterModuleContext as Module);
   };
 
   const FilterSendNetBufferLists: FILTER_SEND_NET_BUFFER_LISTS = (
@@ -257,16 +221,7 @@ function handlers(g: Globals) {
     SendFlags,
   ) => {
     const m = FilterModuleContext as Module;
-    if (m.State !== "Running") {
-      for (let nbl: NET_BUFFER_LIST | null = NetBufferLists; nbl !== null; nbl = nbl.Next)
-        nbl.Status = NDIS_STATUS_PAUSED;
-      NdisFSendNetBufferListsComplete(
-        m.FilterHandle,
-        NetBufferLists,
-        SendFlags & NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL,
-      );
-      return;
-    }
+    if (refusedSends(m, NetBufferLists, SendFlags)) return;
     record(g, m, NetBufferLists, "outbound");
     m.OutstandingSends += countNbls(NetBufferLists);
     NdisFSendNetBufferLists(m.FilterHandle, NetBufferLists, PortNumber, SendFlags);
@@ -291,18 +246,10 @@ function handlers(g: Globals) {
     ReceiveFlags,
   ) => {
     const m = FilterModuleContext as Module;
-    const resources = (ReceiveFlags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0;
-    if (m.State !== "Running") {
-      if (!resources)
-        NdisFReturnNetBufferLists(
-          m.FilterHandle,
-          NetBufferLists,
-          ReceiveFlags & NDIS_RETURN_FLAGS_DISPATCH_LEVEL,
-        );
-      return;
-    }
+    if (refusedReceives(m, NetBufferLists, ReceiveFlags)) return;
     record(g, m, NetBufferLists, "inbound");
-    if (!resources) m.OutstandingReceives += NumberOfNetBufferLists;
+    if ((ReceiveFlags & NDIS_RECEIVE_FLAGS_RESOURCES) === 0)
+      m.OutstandingReceives += NumberOfNetBufferLists;
     NdisFIndicateReceiveNetBufferLists(
       m.FilterHandle,
       NetBufferLists,
@@ -333,21 +280,6 @@ function handlers(g: Globals) {
     ReceiveNetBufferListsHandler: FilterReceiveNetBufferLists,
     ReturnNetBufferListsHandler: FilterReturnNetBufferLists,
   };
-}
-
-/** The characteristics header for the NDIS version this host runs. */
-export function filterCharacteristicsHeader(): NDIS_FILTER_DRIVER_CHARACTERISTICS["Header"] {
-  return targetVersion() >= NDIS_RUNTIME_VERSION_61
-    ? {
-        Type: NDIS_OBJECT_TYPE_FILTER_DRIVER_CHARACTERISTICS,
-        Revision: NDIS_FILTER_CHARACTERISTICS_REVISION_2,
-        Size: NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_2,
-      }
-    : {
-        Type: NDIS_OBJECT_TYPE_FILTER_DRIVER_CHARACTERISTICS,
-        Revision: NDIS_FILTER_CHARACTERISTICS_REVISION_1,
-        Size: NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_1,
-      };
 }
 
 /** DriverEntry: read the configuration, start the capture, register the filter. */

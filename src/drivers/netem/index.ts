@@ -29,22 +29,18 @@ import {
   type FILTER_RETURN_NET_BUFFER_LISTS,
   type FILTER_SEND_NET_BUFFER_LISTS,
   type FILTER_SEND_NET_BUFFER_LISTS_COMPLETE,
-  NDIS_FILTER_ATTRIBUTES_REVISION_1,
   type NDIS_FILTER_DRIVER_CHARACTERISTICS,
   type NDIS_HANDLE,
-  NDIS_OBJECT_TYPE_FILTER_ATTRIBUTES,
   NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS,
   NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL,
   NDIS_RECEIVE_FLAGS_RESOURCES,
   NDIS_RETURN_FLAGS_DISPATCH_LEVEL,
   NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL,
   NDIS_SEND_FLAGS_DISPATCH_LEVEL,
-  NDIS_SIZEOF_FILTER_ATTRIBUTES_REVISION_1,
   NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1,
   type NDIS_STATUS,
   NDIS_STATUS_FAILURE,
   NDIS_STATUS_PAUSED,
-  NDIS_STATUS_PENDING,
   NDIS_STATUS_RESOURCES,
   NDIS_STATUS_SUCCESS,
   NDIS_TIMER_CHARACTERISTICS_REVISION_1,
@@ -53,7 +49,6 @@ import {
   NdisCloseConfiguration,
   NdisFDeregisterFilterDriver,
   NdisFIndicateReceiveNetBufferLists,
-  NdisFPauseComplete,
   NdisFRegisterFilterDriver,
   NdisFReturnNetBufferLists,
   NdisFreeNetBufferList,
@@ -67,8 +62,16 @@ import {
   type NET_BUFFER_LIST,
   type Out,
 } from "../../ddi.js";
-import { filterCharacteristicsHeader } from "../capture/index.js";
 import { openConfiguration, readInteger, readString } from "../shared/config.js";
+import {
+  filterAttributes,
+  filterCharacteristicsHeader,
+  maybeCompletePause,
+  type PausableModule,
+  pauseModule,
+  refusedReceives,
+  refusedSends,
+} from "../shared/filter.js";
 import { allocateFramePool, copyFrame, frameNbl } from "../shared/frames.js";
 import { targetVersion } from "../shared/revisions.js";
 
@@ -131,8 +134,6 @@ export interface NetemCounters {
   flushed: number;
 }
 
-type ModuleState = "Paused" | "Running" | "Pausing";
-
 interface Held {
   readonly send: boolean;
   readonly nbl: NET_BUFFER_LIST;
@@ -140,15 +141,11 @@ interface Held {
   readonly port: number;
 }
 
-interface Module {
-  readonly FilterHandle: NDIS_HANDLE;
+interface Module extends PausableModule {
   readonly Adapter: string;
   readonly Config: NetemConfig;
   readonly Pool: NDIS_HANDLE;
-  readonly Timer: NDIS_HANDLE;
-  State: ModuleState;
-  OutstandingSends: number;
-  OutstandingReceives: number;
+  Timer: NDIS_HANDLE;
   /** Held frames in due order. */
   readonly Held: Held[];
   /** NBLs of the module's own pool in flight → the original a corrupted send stands for. */
@@ -199,6 +196,19 @@ function copyOf(m: Module, nbl: NET_BUFFER_LIST, at?: number): NET_BUFFER_LIST |
   const copy = frameNbl(m.Pool, frame);
   if (copy === null) return null;
   copy.SourceHandle = m.FilterHandle;
+  return copy;
+}
+
+/** A copy the module keeps track of (`standsFor`: the original it replaces, or null), or null. */
+function ownCopy(
+  m: Module,
+  nbl: NET_BUFFER_LIST,
+  standsFor: NET_BUFFER_LIST | null,
+  at?: number,
+): NET_BUFFER_LIST | null {
+  const copy = copyOf(m, nbl, at);
+  if (copy === null) m.Counters.notCopied++;
+  else m.Own.set(copy, standsFor);
   return copy;
 }
 
@@ -267,13 +277,6 @@ function flush(m: Module): void {
   if (chain !== null) NdisFSendNetBufferListsComplete(m.FilterHandle, chain, 0);
 }
 
-function maybeCompletePause(m: Module): void {
-  if (m.State === "Pausing" && m.OutstandingSends === 0 && m.OutstandingReceives === 0) {
-    m.State = "Paused";
-    NdisFPauseComplete(m.FilterHandle);
-  }
-}
-
 function readConfig(FilterHandle: NDIS_HANDLE): NetemConfig | string {
   const opened = openConfiguration(FilterHandle);
   if ("status" in opened) return `cannot open the configuration (status ${opened.status})`;
@@ -313,7 +316,7 @@ function handlers(g: Globals) {
       Config: config,
       Pool: pool,
       Timer: null as unknown as NDIS_HANDLE,
-      State: "Paused" as ModuleState,
+      State: "Paused" as PausableModule["State"],
       OutstandingSends: 0,
       OutstandingReceives: 0,
       Held: [],
@@ -349,14 +352,7 @@ function handlers(g: Globals) {
       return ts === NDIS_STATUS_SUCCESS ? NDIS_STATUS_RESOURCES : ts;
     }
     m.Timer = timer.value;
-    const status = NdisFSetAttributes(NdisFilterHandle, m, {
-      Header: {
-        Type: NDIS_OBJECT_TYPE_FILTER_ATTRIBUTES,
-        Revision: NDIS_FILTER_ATTRIBUTES_REVISION_1,
-        Size: NDIS_SIZEOF_FILTER_ATTRIBUTES_REVISION_1,
-      },
-      Flags: 0,
-    });
+    const status = NdisFSetAttributes(NdisFilterHandle, m, filterAttributes());
     if (status !== NDIS_STATUS_SUCCESS) {
       NdisFreeTimerObject(m.Timer);
       NdisFreeNetBufferListPool(pool);
@@ -381,12 +377,7 @@ function handlers(g: Globals) {
   const FilterPause: FILTER_PAUSE = (FilterModuleContext) => {
     const m = FilterModuleContext as Module;
     flush(m);
-    if (m.OutstandingSends === 0 && m.OutstandingReceives === 0) {
-      m.State = "Paused";
-      return NDIS_STATUS_SUCCESS;
-    }
-    m.State = "Pausing";
-    return NDIS_STATUS_PENDING;
+    return pauseModule(m);
   };
 
   const FilterSendNetBufferLists: FILTER_SEND_NET_BUFFER_LISTS = (
@@ -400,12 +391,7 @@ function handlers(g: Globals) {
       (SendFlags & NDIS_SEND_FLAGS_DISPATCH_LEVEL) !== 0
         ? NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL
         : 0;
-    if (m.State !== "Running") {
-      for (let nbl: NET_BUFFER_LIST | null = NetBufferLists; nbl !== null; nbl = nbl.Next)
-        nbl.Status = NDIS_STATUS_PAUSED;
-      NdisFSendNetBufferListsComplete(m.FilterHandle, NetBufferLists, completeFlags);
-      return;
-    }
+    if (refusedSends(m, NetBufferLists, SendFlags)) return;
     const c = m.Counters;
     const now: NET_BUFFER_LIST[] = [];
     const lost: NET_BUFFER_LIST[] = [];
@@ -423,25 +409,13 @@ function handlers(g: Globals) {
         lost.push(nbl);
         continue;
       }
-      let out = nbl;
-      if (d.corrupt) {
-        const copy = copyOf(m, nbl, d.corruptAt);
-        if (copy === null) c.notCopied++;
-        else {
-          c.corrupted++;
-          m.Own.set(copy, nbl);
-          out = copy;
-        }
-      }
-      const frames = [out];
-      if (d.duplicate) {
-        const dup = copyOf(m, nbl);
-        if (dup === null) c.notCopied++;
-        else {
-          c.duplicated++;
-          m.Own.set(dup, null);
-          frames.push(dup);
-        }
+      const corrupted = d.corrupt ? ownCopy(m, nbl, nbl, d.corruptAt) : null;
+      if (corrupted !== null) c.corrupted++;
+      const frames = [corrupted ?? nbl];
+      const dup = d.duplicate ? ownCopy(m, nbl, null) : null;
+      if (dup !== null) {
+        c.duplicated++;
+        frames.push(dup);
       }
       if (delayed && d.reorder) c.reordered++;
       if (delayed && !d.reorder)
@@ -491,10 +465,7 @@ function handlers(g: Globals) {
     const m = FilterModuleContext as Module;
     const resources = (ReceiveFlags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0;
     const returnFlags = ReceiveFlags & NDIS_RETURN_FLAGS_DISPATCH_LEVEL;
-    if (m.State !== "Running") {
-      if (!resources) NdisFReturnNetBufferLists(m.FilterHandle, NetBufferLists, returnFlags);
-      return;
-    }
+    if (refusedReceives(m, NetBufferLists, ReceiveFlags)) return;
     const c = m.Counters;
     const originals: NET_BUFFER_LIST[] = [];
     const copies: NET_BUFFER_LIST[] = [];
@@ -515,26 +486,19 @@ function handlers(g: Globals) {
       const wait = delayed && !d.reorder;
       if (delayed && d.reorder) c.reordered++;
       // What goes up in the original's place: the original, or a (corrupted) copy of it.
-      let main: NET_BUFFER_LIST | null = nbl;
-      if (d.corrupt || wait) {
-        const copy = copyOf(m, nbl, d.corrupt ? d.corruptAt : undefined);
-        if (copy === null) c.notCopied++;
-        else {
-          if (d.corrupt) c.corrupted++;
-          m.Own.set(copy, null);
-          giveBack.push(nbl);
-          main = copy;
-        }
+      let main = nbl;
+      const copy =
+        d.corrupt || wait ? ownCopy(m, nbl, null, d.corrupt ? d.corruptAt : undefined) : null;
+      if (copy !== null) {
+        if (d.corrupt) c.corrupted++;
+        giveBack.push(nbl);
+        main = copy;
       }
       const extra: NET_BUFFER_LIST[] = [];
-      if (d.duplicate) {
-        const dup = copyOf(m, nbl);
-        if (dup === null) c.notCopied++;
-        else {
-          c.duplicated++;
-          m.Own.set(dup, null);
-          extra.push(dup);
-        }
+      const dup = d.duplicate ? ownCopy(m, nbl, null) : null;
+      if (dup !== null) {
+        c.duplicated++;
+        extra.push(dup);
       }
       if (main === nbl) originals.push(nbl);
       else if (wait) hold(m, { send: false, nbl: main, due, port: PortNumber });
