@@ -54,11 +54,38 @@ export {
   NdisFSetAttributes,
 } from "./runtime/api/filter.js";
 export {
+  Executive,
+  KeClearEvent,
+  KeInitializeEvent,
+  KernelMode,
+  KeSetEvent,
+  KeWaitForSingleObject,
+  NdisInitializeEvent,
+  NdisMSleep,
+  NdisResetEvent,
+  NdisSetEvent,
+  NdisWaitEvent,
+} from "./runtime/api/event.js";
+export {
   NdisIMCancelInitializeDeviceInstance,
   NdisIMDeInitializeDeviceInstance,
   NdisIMGetBindingContext,
   NdisIMInitializeDeviceInstanceEx,
 } from "./runtime/api/im.js";
+export {
+  type ALLOCATE_FUNCTION,
+  type FREE_FUNCTION,
+  HighPoolPriority,
+  LowPoolPriority,
+  NdisAllocateFromNPagedLookasideList,
+  NdisAllocateMemoryWithTagPriority,
+  NdisDeleteNPagedLookasideList,
+  NdisFreeMemory,
+  NdisFreeToNPagedLookasideList,
+  NdisInitializeNPagedLookasideList,
+  NormalPoolPriority,
+  type NPAGED_LOOKASIDE_LIST,
+} from "./runtime/api/memory.js";
 export {
   NdisMNetPnPEvent,
   NdisMPauseComplete,

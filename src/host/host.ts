@@ -62,7 +62,7 @@ import {
 } from "../ndis/version.js";
 import { type HostClock, realClock } from "../runtime/core/base/clock.js";
 import type { TraceListener } from "../runtime/core/base/trace.js";
-import { callDriver, describeThrown } from "../runtime/core/objects/context.js";
+import { callDriver, describeThrown, isPromiseLike } from "../runtime/core/objects/context.js";
 import type {
   AllocationSite,
   Binding,
@@ -712,7 +712,7 @@ export class NdisHost {
     runtime.drivers.set(name, driver);
     if (install !== null) runtime.filterInstalls.set(name, install);
     else runtime.filterInstalls.delete(name);
-    const returned = callDriver(
+    let returned: unknown = callDriver<unknown>(
       runtime,
       driver,
       "DriverEntry",
@@ -720,6 +720,8 @@ export class NdisHost {
       () => (entry as DriverModule["DriverEntry"])(driver.driverObject, driver.registryPath),
       () => NDIS_STATUS_FAILURE,
     );
+    // A DriverEntry that blocks (awaits an NDIS wait) has returned when its promise settles.
+    if (isPromiseLike(returned)) returned = await returned;
     const status = isNdisStatusValue(returned) ? returned : NDIS_STATUS_FAILURE;
     // The I/O manager judges DriverEntry with NT_SUCCESS, so informational statuses load the driver.
     if (NT_SUCCESS(status)) {
@@ -805,7 +807,7 @@ export class NdisHost {
     if (this.#stacks.busy) await this.#stacks.settle();
     const handlerName = miniport === undefined ? "DriverUnload" : "MiniportDriverUnload";
     try {
-      callDriver(
+      const unloading = callDriver<unknown>(
         runtime,
         driver,
         handlerName,
@@ -813,6 +815,7 @@ export class NdisHost {
         () => (unload as (d: DRIVER_OBJECT) => unknown)(driver.driverObject),
         () => undefined,
       );
+      if (isPromiseLike(unloading)) await unloading;
       const left = liveRegistrations(driver);
       if (left.length > 0) {
         runtime.violate(
@@ -857,7 +860,8 @@ export class NdisHost {
     const parameters = checkRegistry(name, options.registry);
     runtime.deviceParameters.set(name, parameters);
     const adapter = createAdapter(block, name);
-    const status = initializeAdapter(adapter, null);
+    let status = initializeAdapter(adapter, null);
+    if (typeof status !== "number") status = await status;
     if (status !== NDIS_STATUS_SUCCESS) {
       if (runtime.adapters.get(name) === adapter)
         retireAdapter(adapter, `MiniportInitializeEx of ${name} failed`);
@@ -952,7 +956,7 @@ export class NdisHost {
     let status: NDIS_STATUS;
     if (adapter === undefined) {
       const pnp = block.chars.handlers.NetPnPEventHandler as (c: unknown, e: unknown) => unknown;
-      const returned = callDriver(
+      let returned: unknown = callDriver<unknown>(
         this.#runtime,
         block.driver,
         "ProtocolNetPnPEvent",
@@ -961,6 +965,7 @@ export class NdisHost {
         () => NDIS_STATUS_FAILURE,
         `${protocol}: NetEventReconfigure`,
       );
+      if (isPromiseLike(returned)) returned = await returned;
       status = isNdisStatusValue(returned) ? returned : NDIS_STATUS_FAILURE;
     } else {
       const target = this.#adapter(adapter);

@@ -332,7 +332,8 @@ export class Stacks implements PnpManager {
     instance.state = "starting";
     const adapter = createAdapter(instance.block, instance.name);
     instance.adapter = adapter;
-    const status = initializeAdapter(adapter, instance.context);
+    let status = initializeAdapter(adapter, instance.context);
+    if (typeof status !== "number") status = await status;
     if (status !== NDIS_STATUS_SUCCESS) {
       if (runtime.adapters.get(adapter.name) === adapter)
         retireAdapter(adapter, `MiniportInitializeEx of ${adapter.name} failed`);
@@ -440,8 +441,10 @@ export class Stacks implements PnpManager {
       else retireModule(module, null);
     }
     for (const binding of bindingsOf(adapter)) await this.unbind(binding, NDIS_PAUSE_NDIS_INTERNAL);
-    if (adapter.machine.state === "Paused") haltAdapter(adapter, action);
-    else if (this.#runtime.adapters.get(adapter.name) === adapter) retireAdapter(adapter, null);
+    if (adapter.machine.state === "Paused") {
+      const halting = haltAdapter(adapter, action);
+      if (halting !== undefined) await halting;
+    } else if (this.#runtime.adapters.get(adapter.name) === adapter) retireAdapter(adapter, null);
   }
 
   /**

@@ -16,7 +16,7 @@ import type {
   NDIS_SHUTDOWN_ACTION,
   NET_DEVICE_PNP_EVENT,
 } from "./structs.js";
-import type { DRIVER_OBJECT, NDIS_HANDLE, Out } from "./types.js";
+import type { Blocking, DRIVER_OBJECT, NDIS_HANDLE, Out } from "./types.js";
 
 export const NDIS_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_1 = 1;
 /** NDIS 6.1: adds the direct OID handlers. */
@@ -46,21 +46,22 @@ export type MINIPORT_INITIALIZE = (
   NdisMiniportHandle: NDIS_HANDLE,
   MiniportDriverContext: unknown,
   MiniportInitParameters: NDIS_MINIPORT_INIT_PARAMETERS,
-) => NDIS_STATUS;
+) => Blocking<NDIS_STATUS>;
+/** (An `async` halt that awaits NdisWaitEvent or NdisMSleep fits too: NDIS waits for it.) */
 export type MINIPORT_HALT = (MiniportAdapterContext: unknown, HaltAction: NDIS_HALT_ACTION) => void;
 export type MINIPORT_DRIVER_UNLOAD = (DriverObject: DRIVER_OBJECT) => void;
 export type MINIPORT_PAUSE = (
   MiniportAdapterContext: unknown,
   PauseParameters: NDIS_MINIPORT_PAUSE_PARAMETERS,
-) => NDIS_STATUS;
+) => Blocking<NDIS_STATUS>;
 export type MINIPORT_RESTART = (
   MiniportAdapterContext: unknown,
   RestartParameters: NDIS_MINIPORT_RESTART_PARAMETERS,
-) => NDIS_STATUS;
+) => Blocking<NDIS_STATUS>;
 export type MINIPORT_OID_REQUEST = (
   MiniportAdapterContext: unknown,
   OidRequest: NDIS_OID_REQUEST,
-) => NDIS_STATUS;
+) => Blocking<NDIS_STATUS>;
 export type MINIPORT_SEND_NET_BUFFER_LISTS = (
   MiniportAdapterContext: unknown,
   NetBufferList: NET_BUFFER_LIST,

@@ -13,7 +13,7 @@ import type {
   NDIS_STATUS_INDICATION,
   NET_PNP_EVENT_NOTIFICATION,
 } from "./structs.js";
-import type { NDIS_HANDLE, NDIS_STRING } from "./types.js";
+import type { Blocking, NDIS_HANDLE, NDIS_STRING } from "./types.js";
 
 export const NDIS_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_1 = 1;
 /** NDIS 6.1: adds DirectOidRequestCompleteHandler. */
@@ -32,11 +32,11 @@ export type PROTOCOL_BIND_ADAPTER_EX = (
   ProtocolDriverContext: unknown,
   BindContext: NDIS_HANDLE,
   BindParameters: NDIS_BIND_PARAMETERS,
-) => NDIS_STATUS;
+) => Blocking<NDIS_STATUS>;
 export type PROTOCOL_UNBIND_ADAPTER_EX = (
   UnbindContext: NDIS_HANDLE,
   ProtocolBindingContext: unknown,
-) => NDIS_STATUS;
+) => Blocking<NDIS_STATUS>;
 export type PROTOCOL_OPEN_ADAPTER_COMPLETE_EX = (
   ProtocolBindingContext: unknown,
   Status: NDIS_STATUS,
@@ -45,7 +45,7 @@ export type PROTOCOL_CLOSE_ADAPTER_COMPLETE_EX = (ProtocolBindingContext: unknow
 export type PROTOCOL_NET_PNP_EVENT = (
   ProtocolBindingContext: unknown,
   NetPnPEventNotification: NET_PNP_EVENT_NOTIFICATION,
-) => NDIS_STATUS;
+) => Blocking<NDIS_STATUS>;
 export type PROTOCOL_UNINSTALL = () => void;
 export type PROTOCOL_OID_REQUEST_COMPLETE = (
   ProtocolBindingContext: unknown,

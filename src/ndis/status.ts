@@ -165,3 +165,8 @@ export function ndisStatusToString(status: NDIS_STATUS): string {
   const name = namesByValue.get(status >>> 0);
   return name === undefined ? hex : `${name} (${hex})`;
 }
+
+/** NTSTATUS STATUS_SUCCESS (KeWaitForSingleObject: the object was signaled). */
+export const STATUS_SUCCESS = 0x00000000;
+/** NTSTATUS STATUS_TIMEOUT (KeWaitForSingleObject: the timeout passed first). */
+export const STATUS_TIMEOUT = 0x00000102;

@@ -46,7 +46,29 @@ export interface DRIVER_OBJECT {
 export type DRIVER_INITIALIZE = (
   DriverObject: DRIVER_OBJECT,
   RegistryPath: UNICODE_STRING,
-) => number;
+) => Blocking<number>;
+
+/**
+ * What a PASSIVE_LEVEL handler returns: its value, or a promise of it when it blocks (an `async`
+ * handler that awaits NdisWaitEvent or NdisMSleep). NDIS treats the handler as running until the
+ * promise settles; a rejection counts as a thrown handler.
+ */
+export type Blocking<T> = T | Promise<T>;
+
+/** KEVENT: a kernel event; caller-allocated, its state is NDIS's (KeInitializeEvent). */
+// biome-ignore lint/complexity/noBannedTypes: an opaque, caller-allocated object
+export type KEVENT = {};
+
+/**
+ * NDIS_EVENT: caller-allocated, initialised by NdisInitializeEvent (`{}` then the call). The
+ * `Event` field is the KEVENT inside it, for KeWaitForSingleObject.
+ */
+export interface NDIS_EVENT {
+  Event?: KEVENT;
+}
+
+/** LARGE_INTEGER: a signed 64-bit count, as a bigint. */
+export type LARGE_INTEGER = bigint;
 
 /**
  * NDIS_SPIN_LOCK: caller-allocated, initialised by NdisAllocateSpinLock. `{}` is a valid

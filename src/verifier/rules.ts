@@ -464,6 +464,27 @@ export const VERIFIER_RULES = Object.freeze({
     "SDV rule NdisMNetPnPEventInOIDRequest",
     "NdisMNetPnPEvent is never called from MiniportOidRequest nor while an OID request the driver pended is outstanding",
   ),
+  Irql_Wait_Function: rule(
+    "Irql_Wait_Function",
+    "NdisWaitEvent / NdisMSleep / KeWaitForSingleObject (DDI IRQL PASSIVE_LEVEL); a wait at DISPATCH_LEVEL bug-checks (0xA IRQL_NOT_LESS_OR_EQUAL)",
+    "a driver blocks (NdisWaitEvent, NdisMSleep, KeWaitForSingleObject with a timeout other than zero) only at PASSIVE_LEVEL, never at DISPATCH_LEVEL nor while holding a spin lock",
+  ),
+  NdisAllocateMemoryWithTagPriority: rule(
+    "NdisAllocateMemoryWithTagPriority",
+    "SDV rule NdisAllocateMemoryWithTagPriority",
+    "every NdisAllocateMemoryWithTagPriority call gives a pool tag (not zero), so that debuggers and Driver Verifier can tell its blocks apart",
+    "warning",
+  ),
+  NdisFreeMemory_NotAllocated: rule(
+    "NdisFreeMemory_NotAllocated",
+    "bug check 0xC2 (BAD_POOL_CALLER): freeing memory that is not an allocation, or freeing it twice",
+    "NdisFreeMemory gets a block NdisAllocateMemoryWithTagPriority returned to the same driver and that is not freed yet",
+  ),
+  Memory_LeakedAtUnload: rule(
+    "Memory_LeakedAtUnload",
+    "Driver Verifier pool tracking: bug check 0xC4/0x62 (a driver unloads without freeing its pool allocations)",
+    "a driver frees every block of NdisAllocateMemoryWithTagPriority (and every lookaside list) before its unload handler returns",
+  ),
 } satisfies Record<string, VerifierRule>);
 
 export type VerifierRuleId = keyof typeof VERIFIER_RULES;

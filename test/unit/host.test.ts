@@ -256,7 +256,7 @@ describe("DriverEntry failure unwinding", () => {
 
   for (const [what, value] of [
     ["undefined", undefined],
-    ["a Promise", Promise.resolve(0)],
+    ["a Promise of a string", Promise.resolve("STATUS_SUCCESS")],
     ["a string", "STATUS_SUCCESS"],
   ] as const) {
     test(`a DriverEntry returning ${what} fails the load with Callback_InvalidReturn`, async () => {

@@ -62,6 +62,18 @@ export function defineMachine<S extends string, E extends string>(
   return Object.freeze(spec);
 }
 
+/** True for a promise (or any thenable): a handler that has not returned yet. */
+export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  if (value instanceof Promise) return true;
+  if (typeof value !== "object" || value === null) return false;
+  try {
+    return typeof (value as { then?: unknown }).then === "function";
+  } catch {
+    // A hostile return (a Proxy whose get trap throws) is not a promise NDIS can wait for.
+    return false;
+  }
+}
+
 /** Reports every step a StateMachine takes, legal or not. */
 export type StepListener<S extends string, E extends string> = (event: E, result: Step<S>) => void;
 
@@ -104,13 +116,34 @@ export class StateMachine<S extends string, E extends string> {
     let result: T;
     try {
       result = handler();
-    } finally {
+    } catch (thrown) {
       this.#running -= 1;
+      throw thrown;
     }
-    const after = returned(result);
+    if (isPromiseLike(result)) {
+      // A handler that blocks (an async handler awaiting NdisWaitEvent) is still running until
+      // its promise settles; its settled value is its return. The caller sees the promise.
+      return (result as PromiseLike<unknown>).then(
+        (value) => {
+          this.#running -= 1;
+          this.#finish(returned(value as T));
+          return value;
+        },
+        (thrown: unknown) => {
+          this.#running -= 1;
+          this.#drain();
+          throw thrown;
+        },
+      ) as T;
+    }
+    this.#running -= 1;
+    this.#finish(returned(result));
+    return result;
+  }
+
+  #finish(after: E | null): void {
     if (after !== null) this.#apply(after);
     this.#drain();
-    return result;
   }
 
   /** An event from outside a handler of this object (a completion); deferred while one runs. */

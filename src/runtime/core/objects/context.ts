@@ -4,14 +4,16 @@
  * "current processor" state. DDI functions without a handle (NdisRegisterProtocolDriver,
  * NdisGetVersion, spin locks) find their NDIS here.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { irqlToString, type KIRQL, PASSIVE_LEVEL } from "../../../ndis/irql.js";
 import type { VerifierRuleId } from "../../../verifier/rules.js";
 import { NdisBugCheckError } from "../../../verifier/violation.js";
+import { isPromiseLike } from "../../state/machine.js";
 import { describeThrown, thrownStack } from "../base/trace.js";
 import type { DriverRecord, NdisRuntime } from "./records.js";
 
 /** How a thrown value reads in a report (kept here too: the DDI families take it from the context). */
-export { describeThrown };
+export { describeThrown, isPromiseLike };
 
 export interface Frame {
   readonly runtime: NdisRuntime | null;
@@ -22,6 +24,11 @@ export interface Frame {
   irql: KIRQL;
   readonly depth: number;
   readonly parent: Frame | null;
+  /**
+   * False once the handler has returned. A PASSIVE_LEVEL handler that blocks (returns a promise)
+   * stays live until the promise settles, and its code resumed after a wait finds this frame.
+   */
+  live: boolean;
 }
 
 const root: Frame = {
@@ -31,16 +38,25 @@ const root: Frame = {
   irql: PASSIVE_LEVEL,
   depth: 0,
   parent: null,
+  live: true,
 };
 let top: Frame = root;
 
+/**
+ * The frame of a PASSIVE_LEVEL handler, carried across its awaits: a blocked handler's code
+ * resumes in a later turn of the event loop, when the synchronous stack (`top`) is empty.
+ */
+const resumed = new AsyncLocalStorage<Frame>();
+
 export function currentFrame(): Frame {
-  return top;
+  if (top !== root) return top;
+  const frame = resumed.getStore();
+  return frame?.live === true ? frame : root;
 }
 
 /** True when some frame on the call stack is running code of `driver`. */
 export function driverOnStack(driver: DriverRecord): boolean {
-  for (let frame: Frame | null = top; frame !== null; frame = frame.parent) {
+  for (let frame: Frame | null = currentFrame(); frame !== null; frame = frame.parent) {
     if (frame.driver === driver) return true;
   }
   return false;
@@ -72,7 +88,17 @@ export function callDriver<T>(
 ): T {
   // A driver the verifier stopped is never called again; NDIS goes on as if the call failed.
   if (driver.crashed !== null) return onThrow();
-  const frame: Frame = { runtime, driver, handler: name, irql, depth: top.depth + 1, parent: top };
+  const outer = top;
+  const parent = currentFrame();
+  const frame: Frame = {
+    runtime,
+    driver,
+    handler: name,
+    irql,
+    depth: parent.depth + 1,
+    parent,
+    live: true,
+  };
   if (runtime.recorded) {
     const detail = subject === undefined ? {} : { detail: subject };
     runtime.emit({
@@ -87,9 +113,11 @@ export function callDriver<T>(
   top = frame;
   let result: T;
   try {
-    result = fn();
+    // A PASSIVE_LEVEL handler may block: its frame follows its code across its awaits.
+    result = irql === PASSIVE_LEVEL ? resumed.run(frame, fn) : fn();
   } catch (thrown) {
-    top = frame.parent ?? root;
+    top = outer;
+    frame.live = false;
     if (isBugCheck(thrown)) {
       // A stopped driver's code unwinds to the outermost NDIS call into it; that call fails.
       if (driver.crashed === null || thrown.violation !== driver.crashed || driverOnStack(driver))
@@ -104,8 +132,63 @@ export function callDriver<T>(
     );
     result = onThrow();
   } finally {
-    top = frame.parent ?? root;
+    top = outer;
   }
+  if (irql === PASSIVE_LEVEL && isPromiseLike(result)) {
+    return settleBlocked(runtime, driver, name, irql, frame, result, onThrow) as T;
+  }
+  frame.live = false;
+  handlerReturned(runtime, driver, name, irql, frame, result);
+  return result;
+}
+
+/**
+ * A PASSIVE_LEVEL handler that blocked (returned a promise): NDIS treats it as running until the
+ * promise settles. The settled value is its return; a rejection is a thrown handler.
+ */
+function settleBlocked<T>(
+  runtime: NdisRuntime,
+  driver: DriverRecord,
+  name: string,
+  irql: KIRQL,
+  frame: Frame,
+  pending: PromiseLike<unknown>,
+  onThrow: () => T,
+): Promise<T> {
+  return Promise.resolve(pending).then(
+    (value) => {
+      frame.live = false;
+      handlerReturned(runtime, driver, name, irql, frame, value);
+      return value as T;
+    },
+    (thrown: unknown) => {
+      frame.live = false;
+      // A bug check raised in resumed code has already stopped the driver (or the host).
+      if (!isBugCheck(thrown) && driver.crashed === null) {
+        try {
+          runtime.violate(
+            "DriverException",
+            `${name} threw ${describeThrown(thrown)}${thrownStack(thrown)}`,
+            driver,
+            frame.depth,
+          );
+        } catch (bugCheck) {
+          if (!isBugCheck(bugCheck)) throw bugCheck;
+        }
+      }
+      return onThrow();
+    },
+  );
+}
+
+function handlerReturned(
+  runtime: NdisRuntime,
+  driver: DriverRecord,
+  name: string,
+  irql: KIRQL,
+  frame: Frame,
+  result: unknown,
+): void {
   if (frame.irql !== irql) {
     runtime.violate(
       "SpinLock",
@@ -125,7 +208,6 @@ export function callDriver<T>(
       ...status,
     });
   }
-  return result;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a data-path handler of any of NDIS's shapes
@@ -144,6 +226,7 @@ class HandlerFrame implements Frame {
   irql: KIRQL = PASSIVE_LEVEL;
   readonly depth: number;
   parent: Frame | null = null;
+  live = true;
   constructor(depth: number) {
     this.depth = depth;
   }
@@ -179,7 +262,9 @@ export function callHandler(
   e?: unknown,
 ): void {
   if (driver.crashed !== null) return;
-  const parent = top;
+  const outer = top;
+  // (Code of a blocked handler resumed after a wait runs with an empty synchronous stack.)
+  const parent = outer === root ? currentFrame() : outer;
   const frame = handlerFrame(parent.depth + 1);
   frame.runtime = runtime;
   frame.driver = driver;
@@ -191,10 +276,10 @@ export function callHandler(
   try {
     handler(a, b, c, d, e);
   } catch (thrown) {
-    top = parent;
+    top = outer;
     handlerThrew(runtime, driver, frame, thrown);
   } finally {
-    top = parent;
+    top = outer;
   }
   if (frame.irql !== irql) handlerHeldLock(runtime, driver, frame, irql);
   if (runtime.tracing) traceHandler(runtime, frame, "return");
@@ -256,13 +341,14 @@ export function checkIrql(
   max: KIRQL,
   rule: VerifierRuleId,
 ): void {
-  const irql = top.irql;
+  const frame = currentFrame();
+  const irql = frame.irql;
   if (irql <= max) return;
   const limit = max === PASSIVE_LEVEL ? "PASSIVE_LEVEL" : `${irqlToString(max)} or lower`;
   runtime.violate(
     rule,
     `${functionName} called at ${irqlToString(irql)}; it requires ${limit}`,
     driver,
-    top.depth,
+    frame.depth,
   );
 }

@@ -107,6 +107,7 @@ export type AllocationSite =
   | "NdisAllocateCloneOidRequest"
   | "NdisOpenConfigurationEx"
   | "NdisAllocateTimerObject"
+  | "NdisAllocateMemoryWithTagPriority"
   | "NdisAllocateIoWorkItem";
 
 /** Calls NDIS may complete asynchronously, and that a test can make pend. */
@@ -139,6 +140,8 @@ export interface DriverRecord {
   readonly workItems: Set<WorkItemRecord>;
   /** OID requests the driver cloned (NdisAllocateCloneOidRequest) and has not freed. */
   readonly clones: Set<CloneRecord>;
+  /** Blocks of NdisAllocateMemoryWithTagPriority not freed yet, with their pool tag and size. */
+  readonly memory: Map<unknown, { readonly tag: number; readonly length: number }>;
 }
 
 interface DriverBlockBase {

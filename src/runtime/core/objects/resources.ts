@@ -174,7 +174,41 @@ export function reclaimAtUnload(driver: DriverRecord, when: string): void {
       driver,
     );
   }
+  if (driver.memory.size > 0) {
+    runtime.violate(
+      "Memory_LeakedAtUnload",
+      `${when} with ${describeMemory(driver)} not freed; NDIS released them`,
+      driver,
+    );
+  }
   releaseAll(driver);
+}
+
+/** Pool tag as its four characters, the way !poolused prints it (`'Pass'` for 0x73736150). */
+export function poolTagToString(tag: number): string {
+  let text = "";
+  for (let i = 0; i < 4; i++) {
+    const c = (tag >>> (8 * i)) & 0xff;
+    text += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : ".";
+  }
+  return text;
+}
+
+/** The leaked blocks, by tag: `'Pass' 2 blocks, 96 bytes`. */
+function describeMemory(driver: DriverRecord): string {
+  const byTag = new Map<number, { blocks: number; bytes: number }>();
+  for (const { tag, length } of driver.memory.values()) {
+    const entry = byTag.get(tag) ?? { blocks: 0, bytes: 0 };
+    entry.blocks += 1;
+    entry.bytes += length;
+    byTag.set(tag, entry);
+  }
+  return [...byTag]
+    .map(
+      ([tag, e]) =>
+        `pool tag '${poolTagToString(tag)}' (0x${tag.toString(16).padStart(8, "0")}): ${e.blocks} block${e.blocks === 1 ? "" : "s"}, ${e.bytes} bytes`,
+    )
+    .join("; ");
 }
 
 /** Frees everything without a word (the driver was stopped, or is being retired). */
@@ -183,4 +217,5 @@ export function releaseAll(driver: DriverRecord): void {
   for (const timer of [...driver.timers]) freeTimer(timer);
   for (const item of [...driver.workItems]) freeWorkItem(item);
   driver.clones.clear();
+  driver.memory.clear();
 }

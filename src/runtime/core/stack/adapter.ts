@@ -38,7 +38,7 @@ import type {
 import { NdisHaltDeviceInitializationFailed } from "../../../ndis/structs.js";
 import type { NDIS_HANDLE } from "../../../ndis/types.js";
 import { ADAPTER_MACHINE, type AdapterState } from "../../state/adapter-machine.js";
-import { StateMachine } from "../../state/machine.js";
+import { isPromiseLike, StateMachine } from "../../state/machine.js";
 import type { EntryPoint } from "../base/characteristics.js";
 import { callDriver } from "../objects/context.js";
 import { mintHandle, revokeHandle } from "../objects/handles.js";
@@ -161,7 +161,10 @@ function describeValue(value: unknown): string {
  * success without attributes is undone with MiniportHaltEx(NdisHaltDeviceInitializationFailed).
  * After a success NDIS tells the adapter the power profile (MiniportDevicePnPEventNotify).
  */
-export function initializeAdapter(adapter: MiniportAdapter, imDeviceContext: unknown): NDIS_STATUS {
+export function initializeAdapter(
+  adapter: MiniportAdapter,
+  imDeviceContext: unknown,
+): NDIS_STATUS | Promise<NDIS_STATUS> {
   const { runtime, driver } = adapter;
   const params: NDIS_MINIPORT_INIT_PARAMETERS = Object.freeze({
     Header: header(NDIS_OBJECT_TYPE_MINIPORT_INIT_PARAMETERS),
@@ -178,7 +181,7 @@ export function initializeAdapter(adapter: MiniportAdapter, imDeviceContext: unk
     p: unknown,
   ) => unknown;
   let status: NDIS_STATUS = NDIS_STATUS_FAILURE;
-  adapter.machine.invoke(
+  const running = adapter.machine.invoke(
     "MiniportInitializeEx",
     () =>
       callDriver(
@@ -216,6 +219,15 @@ export function initializeAdapter(adapter: MiniportAdapter, imDeviceContext: unk
         : "MiniportInitializeEx:FAILURE";
     },
   );
+  // A MiniportInitializeEx that blocks (waits on an event) has returned when its promise settles.
+  if (isPromiseLike(running))
+    return Promise.resolve(running).then(() => initialized(adapter, status));
+  return initialized(adapter, status);
+}
+
+/** What NDIS does once MiniportInitializeEx has returned `status`. */
+function initialized(adapter: MiniportAdapter, status: NDIS_STATUS): NDIS_STATUS {
+  const { runtime, driver } = adapter;
   if (
     status === NDIS_STATUS_SUCCESS &&
     (adapter.registration === null || adapter.general === null)
@@ -227,7 +239,8 @@ export function initializeAdapter(adapter: MiniportAdapter, imDeviceContext: unk
       `MiniportInitializeEx of adapter ${adapter.name} returned success without setting ${missing}`,
       driver,
     );
-    haltAdapter(adapter, NdisHaltDeviceInitializationFailed);
+    // (A halt that blocks here finishes on its own; NDIS does not wait for it to report FAILURE.)
+    void haltAdapter(adapter, NdisHaltDeviceInitializationFailed);
     return NDIS_STATUS_FAILURE;
   }
   if (status === NDIS_STATUS_SUCCESS) notifyPowerProfile(adapter);
@@ -331,11 +344,16 @@ export async function pauseAdapter(
 }
 
 /** NDIS calls MiniportHaltEx (PASSIVE_LEVEL) on a Paused adapter, then forgets the adapter. */
-export function haltAdapter(adapter: MiniportAdapter, action: NDIS_HALT_ACTION): void {
+export function haltAdapter(
+  adapter: MiniportAdapter,
+  action: NDIS_HALT_ACTION,
+): Promise<void> | undefined {
   const { runtime, driver } = adapter;
   const halt = handler(adapter, "HaltHandlerEx") as (c: unknown, a: number) => unknown;
+  const retire = () => retireAdapter(adapter, `MiniportHaltEx of ${adapter.name} returned`);
+  let running: unknown;
   try {
-    adapter.machine.invoke(
+    running = adapter.machine.invoke(
       "MiniportHaltEx",
       () =>
         callDriver(
@@ -349,9 +367,14 @@ export function haltAdapter(adapter: MiniportAdapter, action: NDIS_HALT_ACTION):
         ),
       () => null,
     );
-  } finally {
-    retireAdapter(adapter, `MiniportHaltEx of ${adapter.name} returned`);
+  } catch (thrown) {
+    retire();
+    throw thrown;
   }
+  // A MiniportHaltEx that blocks (NdisMSleep polling, NdisWaitEvent) has returned when it settles.
+  if (isPromiseLike(running)) return Promise.resolve(running).then(retire);
+  retire();
+  return undefined;
 }
 
 /** NDIS calls MiniportShutdownEx; after it nothing else is called for the adapter. */

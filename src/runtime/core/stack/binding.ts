@@ -27,7 +27,7 @@ import {
 } from "../../../ndis/structs.js";
 import type { NDIS_HANDLE } from "../../../ndis/types.js";
 import { BINDING_MACHINE, type BindingState } from "../../state/binding-machine.js";
-import { StateMachine } from "../../state/machine.js";
+import { isPromiseLike, StateMachine } from "../../state/machine.js";
 import { callDriver } from "../objects/context.js";
 import { mintHandle, revokeHandle } from "../objects/handles.js";
 import { reportSteps } from "../objects/machine-reporter.js";
@@ -470,6 +470,22 @@ export function deliverPnPEvent(
     () => NDIS_STATUS_FAILURE,
     `${binding.protocol.chars.Name} → ${binding.adapter.name}: NetEvent ${notification.NetPnPEvent.NetEvent}`,
   );
+  if (isPromiseLike(returned)) {
+    // A handler that blocks: its settled status is the answer (PENDING: NdisCompleteNetPnPEvent).
+    return Promise.resolve(returned).then((value) =>
+      pnpReturned(binding, notification, value, completion),
+    );
+  }
+  return pnpReturned(binding, notification, returned, completion);
+}
+
+function pnpReturned(
+  binding: Binding,
+  notification: NET_PNP_EVENT_NOTIFICATION,
+  returned: unknown,
+  completion: Promise<NDIS_STATUS>,
+): NDIS_STATUS | Promise<NDIS_STATUS> {
+  const { runtime, driver } = binding;
   if (returned === NDIS_STATUS_PENDING && binding.pendingEvents.has(notification))
     return untilCompleted(binding, notification, completion);
   binding.pendingEvents.delete(notification);

@@ -23,7 +23,7 @@ import {
   NDIS_STATUS_REQUEST_ABORTED,
   NDIS_STATUS_SUCCESS,
 } from "../../../ndis/status.js";
-import { callDriver, callHandler, currentFrame } from "../objects/context.js";
+import { callDriver, callHandler, currentFrame, isPromiseLike } from "../objects/context.js";
 import type { Binding, FilterModule, MiniportAdapter, OidEntry } from "../objects/records.js";
 import { edgeBelow } from "./crossing.js";
 import { noteSetCompleted } from "./receive-filter.js";
@@ -158,6 +158,19 @@ function deliver(adapter: MiniportAdapter, entry: OidEntry): NDIS_STATUS {
     () => NDIS_STATUS_FAILURE,
     adapter.name,
   );
+  if (isPromiseLike(returned)) {
+    // A handler that blocks: the issuer is told PENDING and hears the settled status through
+    // its completion handler, as if the miniport had pended and completed the request.
+    entry.queued = true;
+    void Promise.resolve(returned).then((value) => oidReturned(adapter, entry, value));
+    return NDIS_STATUS_PENDING;
+  }
+  return oidReturned(adapter, entry, returned);
+}
+
+/** What NDIS does with MiniportOidRequest's return. */
+function oidReturned(adapter: MiniportAdapter, entry: OidEntry, returned: unknown): NDIS_STATUS {
+  const { runtime, driver } = adapter;
   if (returned === NDIS_STATUS_PENDING) {
     // Pending (or already completed from inside the handler): the issuer hears through its
     // ProtocolOidRequestComplete.
