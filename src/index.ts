@@ -24,7 +24,11 @@ export {
   type RegistryValue,
   type RemoveAdapterOptions,
 } from "./host/host.js";
-export { importModuleFile } from "./host/module-import.js";
+export { importModuleFile, registerDriverFileLoader } from "./host/module-import.js";
+
+import { registerDriverFileLoader } from "./host/module-import.js";
+import { loadWasmDriverFile } from "./wasm/load.js";
+
 export { NdisError, type NdisErrorCode } from "./ndis/errors.js";
 export { type HostClock, ManualClock, realClock } from "./runtime/core/base/clock.js";
 export {
@@ -60,3 +64,16 @@ export {
   type VerifierMode,
   type Violation,
 } from "./verifier/violation.js";
+
+export {
+  type BuildOptions,
+  type BuildResult,
+  buildDriver,
+  ToolchainMissing,
+  toolchain,
+  writeHeaders,
+} from "./wasm/build.js";
+export { loadWasmDriverFile } from "./wasm/load.js";
+
+// C drivers compiled to WebAssembly load like any driver module.
+registerDriverFileLoader(".wasm", loadWasmDriverFile);

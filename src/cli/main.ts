@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { NdisError, VERIFIER_MODES, type VerifierMode } from "../index.js";
 import { DURATION, StackFileError } from "../stack/index.js";
 import type { StrategyName } from "../verify/index.js";
+import { build } from "./commands/build.js";
 import { run } from "./commands/run.js";
 import { TRACE_FORMATS, type TraceFormat, TraceInputError, trace } from "./commands/trace.js";
 import { UiInputError, ui } from "./commands/ui.js";
@@ -147,6 +148,27 @@ program
   .action(async (input: string, opts: { replay?: string; service?: string; port?: number }) => {
     process.exitCode = await ui({ input, ...opts }, createOutput(write, { json: false }));
   });
+
+program
+  .command("build")
+  .description(
+    "compile a C driver written against ndis.h to a WebAssembly module that run, trace, verify and loadDriver accept (clang --target=wasm32 and wasm-ld; docs/c-drivers.md)",
+  )
+  .argument("[sources...]", "the driver's C files")
+  .option("-o, --output <file>", "the module to write (default driver.wasm)")
+  .option("-D, --define <macro...>", "define a macro (NAME or NAME=value)")
+  .option("-I, --include <dir...>", "add an include directory")
+  .option("--headers <dir>", "write ndis.h and the headers it includes to this folder")
+  .action(
+    async (
+      sources: string[],
+      opts: { output?: string; define?: string[]; include?: string[]; headers?: string },
+    ) => {
+      process.exitCode = await build({ sources, ...opts }, write, (text) =>
+        process.stderr.write(text),
+      );
+    },
+  );
 
 // `ndis verify`: the conformance suite for an IM driver (docs/verify.md).
 interface VerifyCliOptions {

@@ -5,6 +5,26 @@
  * and of most TypeScript projects), its loader is registered once and the import retried.
  */
 
+import { fileURLToPath } from "node:url";
+
+/**
+ * Loaders for driver files that are not JavaScript modules (a `.wasm` C driver): the package root
+ * registers them, so that the host needs no knowledge of what they are.
+ */
+export type DriverFileLoader = (path: string) => Promise<unknown>;
+const fileLoaders = new Map<string, DriverFileLoader>();
+
+/** Registers `load` for driver files whose name ends with `suffix` (".wasm"). */
+export function registerDriverFileLoader(suffix: string, load: DriverFileLoader): void {
+  fileLoaders.set(suffix, load);
+}
+
+/** The loader for `path`, if a registered suffix matches. */
+export function driverFileLoader(path: string): DriverFileLoader | null {
+  for (const [suffix, load] of fileLoaders) if (path.endsWith(suffix)) return load;
+  return null;
+}
+
 let tsxLoader: Promise<boolean> | null = null;
 
 /** Registers tsx's ESM loader once; false when tsx is not installed. */
@@ -32,6 +52,8 @@ function isUnknownExtension(error: unknown): boolean {
  * Rethrows Node's error, with what to do about it, when tsx is not there.
  */
 export async function importModuleFile(target: string): Promise<unknown> {
+  const load = driverFileLoader(target);
+  if (load !== null) return await load(target.startsWith("file:") ? fileURLToPath(target) : target);
   try {
     return await import(target);
   } catch (error) {

@@ -1,0 +1,827 @@
+/*
+ * ndis-ts: ndis.h for NDIS 6 drivers compiled to WebAssembly (wasm32).
+ *
+ * Written for ndis-ts from the documented meaning of NDIS's types, structures, macros and
+ * routines (names, field order and constant values as documented); it is not the WDK's header.
+ * The constant values come from ndis-ts's own vocabulary (src/ndis/), written out as
+ * <ndis/values.h> by `ndis build` (and `ndis headers`), so the C and TypeScript sides agree.
+ *
+ * What is supported, and what differs from Windows, is in docs/c-drivers.md.
+ */
+#ifndef NDIS_TS_NDIS_H
+#define NDIS_TS_NDIS_H
+
+#include <ndis/nt.h>
+
+#ifndef NDIS_SUPPORT_NDIS6
+#define NDIS_SUPPORT_NDIS6 1
+#endif
+
+typedef int NDIS_STATUS, *PNDIS_STATUS;
+typedef PVOID NDIS_HANDLE, *PNDIS_HANDLE;
+typedef ULONG NDIS_OID, *PNDIS_OID;
+typedef ULONG NDIS_PORT_NUMBER, *PNDIS_PORT_NUMBER;
+typedef ULONG NET_IFINDEX, *PNET_IFINDEX;
+typedef USHORT NET_IFTYPE, *PNET_IFTYPE;
+typedef ULONG NDIS_MEDIUM, *PNDIS_MEDIUM;
+typedef ULONG NDIS_PHYSICAL_MEDIUM, *PNDIS_PHYSICAL_MEDIUM;
+typedef ULONG NDIS_MEDIA_CONNECT_STATE, *PNDIS_MEDIA_CONNECT_STATE;
+typedef ULONG NDIS_MEDIA_DUPLEX_STATE, *PNDIS_MEDIA_DUPLEX_STATE;
+typedef ULONG NDIS_SUPPORTED_PAUSE_FUNCTIONS;
+typedef ULONG NDIS_INTERFACE_TYPE;
+typedef ULONG NET_IF_ACCESS_TYPE, NET_IF_DIRECTION_TYPE, NET_IF_CONNECTION_TYPE;
+typedef ULONG NDIS_REQUEST_TYPE, *PNDIS_REQUEST_TYPE;
+typedef ULONG NDIS_HALT_ACTION, NDIS_SHUTDOWN_ACTION, NDIS_DEVICE_PNP_EVENT;
+typedef ULONG NET_PNP_EVENT_CODE, NDIS_NET_BUFFER_LIST_INFO;
+typedef ULONG NDIS_PARAMETER_TYPE;
+typedef ULONG NDIS_DEVICE_POWER_STATE;
+typedef LARGE_INTEGER NDIS_PHYSICAL_ADDRESS, *PNDIS_PHYSICAL_ADDRESS;
+typedef UNICODE_STRING NDIS_STRING, *PNDIS_STRING;
+typedef ULONG NDIS_NIC_SWITCH_ID, NDIS_NIC_SWITCH_VPORT_ID;
+typedef ULONG NDIS_RECEIVE_QUEUE_ID;
+typedef ULONG_PTR NDIS_MINIPORT_RESERVED;
+
+typedef union _NET_LUID {
+  ULONG64 Value;
+  struct {
+    ULONG64 Reserved : 24;
+    ULONG64 NetLuidIndex : 24;
+    ULONG64 IfType : 16;
+  } Info;
+} NET_LUID, *PNET_LUID;
+
+/* The constants: statuses, OIDs, object types and revisions, flags, enumerations. */
+#include <ndis/values.h>
+
+#ifndef MaxNetBufferListInfo
+#define MaxNetBufferListInfo NDIS_NBL_INFO_SLOTS
+#endif
+#define NDIS_MAX_PHYS_ADDRESS_LENGTH 32
+#define NDIS_OID_REQUEST_NDIS_RESERVED_SIZE 16
+
+/* ---- memory ---- */
+#define NdisZeroMemory(d, n) RtlZeroMemory((d), (n))
+#define NdisMoveMemory(d, s, n) RtlCopyMemory((d), (s), (n))
+#define NdisFillMemory(d, n, f) RtlFillMemory((d), (n), (f))
+#define NdisEqualMemory(a, b, n) RtlEqualMemory((a), (b), (n))
+#define NdisInterlockedIncrement(p) InterlockedIncrement(p)
+#define NdisInterlockedDecrement(p) InterlockedDecrement(p)
+#define NdisInterlockedAddUlong(p, v, lock) ((void)InterlockedExchangeAdd((LONG volatile *)(p), (LONG)(v)))
+#define NdisInitializeString(d, s) RtlInitUnicodeString((d), (s))
+#define NdisInitUnicodeString(d, s) RtlInitUnicodeString((d), (s))
+#define NDIS_STRING_CONST(x) {sizeof(L##x) - 2, sizeof(L##x), (PWSTR)L##x}
+
+/* ---- object header ---- */
+typedef struct _NDIS_OBJECT_HEADER {
+  UCHAR Type;
+  UCHAR Revision;
+  USHORT Size;
+} NDIS_OBJECT_HEADER, *PNDIS_OBJECT_HEADER;
+
+#define NDIS_SIZEOF_OBJECT_HEADER sizeof(NDIS_OBJECT_HEADER)
+#define NDIS_DECLARE_OBJECT_HEADER(h, t, r, s) ((h).Type = (t), (h).Revision = (r), (h).Size = (s))
+
+/* ---- spin locks, events ---- */
+typedef struct _NDIS_SPIN_LOCK {
+  KSPIN_LOCK SpinLock;
+  KIRQL OldIrql;
+} NDIS_SPIN_LOCK, *PNDIS_SPIN_LOCK;
+
+typedef struct _NDIS_EVENT {
+  KEVENT Event;
+} NDIS_EVENT, *PNDIS_EVENT;
+
+typedef struct _NDIS_RW_LOCK_EX *PNDIS_RW_LOCK_EX;
+
+/* ---- MDL helpers ---- */
+#define NDIS_MDL_LINKAGE(Mdl) ((Mdl)->Next)
+#define NdisGetNextMdl(Mdl, NextMdl) ((*(NextMdl)) = (Mdl)->Next)
+#define NdisQueryMdl(Mdl, VirtualAddress, Length, Priority) \
+  ((*(PVOID *)(VirtualAddress)) = MmGetSystemAddressForMdlSafe((Mdl), (Priority)), \
+   (*(Length)) = MmGetMdlByteCount(Mdl))
+#define NdisQueryMdlOffset(Mdl, Offset, Length) \
+  ((*(Offset)) = MmGetMdlByteOffset(Mdl), (*(Length)) = MmGetMdlByteCount(Mdl))
+#define NdisAdjustMdlLength(Mdl, Length) ((Mdl)->ByteCount = (Length))
+
+/* ---- NET_BUFFER, NET_BUFFER_LIST ---- */
+struct _NET_BUFFER;
+struct _NET_BUFFER_LIST;
+
+typedef union _NET_BUFFER_DATA_LENGTH {
+  ULONG DataLength;
+  SIZE_T stDataLength;
+} NET_BUFFER_DATA_LENGTH;
+
+typedef struct _NET_BUFFER_DATA {
+  struct _NET_BUFFER *Next;
+  PMDL CurrentMdl;
+  ULONG CurrentMdlOffset;
+  union {
+    ULONG DataLength;
+    SIZE_T stDataLength;
+  };
+  PMDL MdlChain;
+  ULONG DataOffset;
+} NET_BUFFER_DATA, *PNET_BUFFER_DATA;
+
+typedef union _NET_BUFFER_HEADER {
+  NET_BUFFER_DATA NetBufferData;
+  SLIST_HEADER Link;
+} NET_BUFFER_HEADER, *PNET_BUFFER_HEADER;
+
+typedef struct _NET_BUFFER {
+  union {
+    struct {
+      struct _NET_BUFFER *Next;
+      PMDL CurrentMdl;
+      ULONG CurrentMdlOffset;
+      union {
+        ULONG DataLength;
+        SIZE_T stDataLength;
+      };
+      PMDL MdlChain;
+      ULONG DataOffset;
+    };
+    SLIST_HEADER Link;
+    NET_BUFFER_HEADER NetBufferHeader;
+  };
+  USHORT ChecksumBias;
+  USHORT Reserved;
+  NDIS_HANDLE NdisPoolHandle;
+  DECLSPEC_ALIGN(MEMORY_ALLOCATION_ALIGNMENT) PVOID NdisReserved[2];
+  DECLSPEC_ALIGN(MEMORY_ALLOCATION_ALIGNMENT) PVOID ProtocolReserved[6];
+  DECLSPEC_ALIGN(MEMORY_ALLOCATION_ALIGNMENT) PVOID MiniportReserved[4];
+  NDIS_PHYSICAL_ADDRESS DataPhysicalAddress;
+  union {
+    PVOID SharedMemoryInfo;
+    PVOID ScatterGatherList;
+  };
+} NET_BUFFER, *PNET_BUFFER;
+
+typedef struct _NET_BUFFER_LIST_CONTEXT {
+  struct _NET_BUFFER_LIST_CONTEXT *Next;
+  USHORT Size;
+  USHORT Offset;
+  DECLSPEC_ALIGN(MEMORY_ALLOCATION_ALIGNMENT) UCHAR ContextData[];
+} NET_BUFFER_LIST_CONTEXT, *PNET_BUFFER_LIST_CONTEXT;
+
+typedef struct _NET_BUFFER_LIST_DATA {
+  struct _NET_BUFFER_LIST *Next;
+  PNET_BUFFER FirstNetBuffer;
+} NET_BUFFER_LIST_DATA, *PNET_BUFFER_LIST_DATA;
+
+typedef union _NET_BUFFER_LIST_HEADER {
+  NET_BUFFER_LIST_DATA NetBufferListData;
+  SLIST_HEADER Link;
+} NET_BUFFER_LIST_HEADER, *PNET_BUFFER_LIST_HEADER;
+
+typedef struct _NET_BUFFER_LIST {
+  union {
+    struct {
+      struct _NET_BUFFER_LIST *Next;
+      PNET_BUFFER FirstNetBuffer;
+    };
+    SLIST_HEADER Link;
+    NET_BUFFER_LIST_HEADER NetBufferListHeader;
+  };
+  PNET_BUFFER_LIST_CONTEXT Context;
+  struct _NET_BUFFER_LIST *ParentNetBufferList;
+  NDIS_HANDLE NdisPoolHandle;
+  DECLSPEC_ALIGN(MEMORY_ALLOCATION_ALIGNMENT) PVOID NdisReserved[2];
+  DECLSPEC_ALIGN(MEMORY_ALLOCATION_ALIGNMENT) PVOID ProtocolReserved[4];
+  DECLSPEC_ALIGN(MEMORY_ALLOCATION_ALIGNMENT) PVOID MiniportReserved[2];
+  PVOID Scratch;
+  NDIS_HANDLE SourceHandle;
+  ULONG NblFlags;
+  LONG ChildRefCount;
+  ULONG Flags;
+  union {
+    NDIS_STATUS Status;
+    ULONG NdisReserved2;
+  };
+  PVOID NetBufferListInfo[MaxNetBufferListInfo];
+} NET_BUFFER_LIST, *PNET_BUFFER_LIST;
+
+/* The access macros. */
+#define NET_BUFFER_NEXT_NB(_NB) ((_NB)->Next)
+#define NET_BUFFER_FIRST_MDL(_NB) ((_NB)->MdlChain)
+#define NET_BUFFER_DATA_LENGTH(_NB) ((_NB)->DataLength)
+#define NET_BUFFER_DATA_OFFSET(_NB) ((_NB)->DataOffset)
+#define NET_BUFFER_CURRENT_MDL(_NB) ((_NB)->CurrentMdl)
+#define NET_BUFFER_CURRENT_MDL_OFFSET(_NB) ((_NB)->CurrentMdlOffset)
+#define NET_BUFFER_PROTOCOL_RESERVED(_NB) ((_NB)->ProtocolReserved)
+#define NET_BUFFER_MINIPORT_RESERVED(_NB) ((_NB)->MiniportReserved)
+#define NET_BUFFER_CHECKSUM_BIAS(_NB) ((_NB)->ChecksumBias)
+#define NET_BUFFER_LIST_NEXT_NBL(_NBL) ((_NBL)->Next)
+#define NET_BUFFER_LIST_FIRST_NB(_NBL) ((_NBL)->FirstNetBuffer)
+#define NET_BUFFER_LIST_FLAGS(_NBL) ((_NBL)->Flags)
+#define NET_BUFFER_LIST_NBL_FLAGS(_NBL) ((_NBL)->NblFlags)
+#define NET_BUFFER_LIST_PROTOCOL_RESERVED(_NBL) ((_NBL)->ProtocolReserved)
+#define NET_BUFFER_LIST_MINIPORT_RESERVED(_NBL) ((_NBL)->MiniportReserved)
+#define NET_BUFFER_LIST_CONTEXT_DATA_START(_NBL) \
+  ((PUCHAR)(((_NBL)->Context) + 1) + (_NBL)->Context->Offset)
+#define NET_BUFFER_LIST_CONTEXT_DATA_SIZE(_NBL) (((_NBL)->Context->Size) - ((_NBL)->Context->Offset))
+#define NET_BUFFER_LIST_INFO(_NBL, _Id) ((_NBL)->NetBufferListInfo[(_Id)])
+#define NET_BUFFER_LIST_STATUS(_NBL) ((_NBL)->Status)
+#define NDIS_SET_NET_BUFFER_LIST_CANCEL_ID(_NBL, _CancelId) \
+  (NET_BUFFER_LIST_INFO((_NBL), NetBufferListCancelId) = (_CancelId))
+#define NDIS_GET_NET_BUFFER_LIST_CANCEL_ID(_NBL) (NET_BUFFER_LIST_INFO((_NBL), NetBufferListCancelId))
+#define NdisSetNblFlag(_NBL, _F) ((_NBL)->NblFlags |= (_F))
+#define NdisClearNblFlag(_NBL, _F) ((_NBL)->NblFlags &= ~(_F))
+#define NdisTestNblFlag(_NBL, _F) (((_NBL)->NblFlags & (_F)) != 0)
+#define NDIS_TEST_SEND_AT_DISPATCH_LEVEL(_Flags) (((_Flags) & NDIS_SEND_FLAGS_DISPATCH_LEVEL) != 0)
+#define NDIS_TEST_SEND_COMPLETE_AT_DISPATCH_LEVEL(_Flags) \
+  (((_Flags) & NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL) != 0)
+#define NDIS_TEST_RECEIVE_AT_DISPATCH_LEVEL(_Flags) (((_Flags) & NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL) != 0)
+#define NDIS_TEST_RECEIVE_CANNOT_PEND(_Flags) (((_Flags) & NDIS_RECEIVE_FLAGS_RESOURCES) != 0)
+#define NDIS_TEST_RETURN_AT_DISPATCH_LEVEL(_Flags) (((_Flags) & NDIS_RETURN_FLAGS_DISPATCH_LEVEL) != 0)
+#define NDIS_SET_SEND_FLAG(_Flags, _F) ((_Flags) |= (_F))
+#define NDIS_SET_SEND_COMPLETE_FLAG(_Flags, _F) ((_Flags) |= (_F))
+#define NDIS_SET_RETURN_FLAG(_Flags, _F) ((_Flags) |= (_F))
+
+typedef struct _NET_BUFFER_LIST_POOL_PARAMETERS {
+  NDIS_OBJECT_HEADER Header;
+  UCHAR ProtocolId;
+  BOOLEAN fAllocateNetBuffer;
+  USHORT ContextSize;
+  ULONG PoolTag;
+  ULONG DataSize;
+  ULONG Flags;
+} NET_BUFFER_LIST_POOL_PARAMETERS, *PNET_BUFFER_LIST_POOL_PARAMETERS;
+#define NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1 \
+  RTL_SIZEOF_THROUGH_FIELD(NET_BUFFER_LIST_POOL_PARAMETERS, DataSize)
+#define NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_2 \
+  RTL_SIZEOF_THROUGH_FIELD(NET_BUFFER_LIST_POOL_PARAMETERS, Flags)
+
+typedef struct _NET_BUFFER_POOL_PARAMETERS {
+  NDIS_OBJECT_HEADER Header;
+  ULONG PoolTag;
+  ULONG DataSize;
+} NET_BUFFER_POOL_PARAMETERS, *PNET_BUFFER_POOL_PARAMETERS;
+#define NDIS_SIZEOF_NET_BUFFER_POOL_PARAMETERS_REVISION_1 \
+  RTL_SIZEOF_THROUGH_FIELD(NET_BUFFER_POOL_PARAMETERS, DataSize)
+
+/* ---- OID requests ---- */
+typedef struct _NDIS_OID_REQUEST {
+  NDIS_OBJECT_HEADER Header;
+  NDIS_REQUEST_TYPE RequestType;
+  NDIS_PORT_NUMBER PortNumber;
+  UINT Timeout;
+  PVOID RequestId;
+  NDIS_HANDLE RequestHandle;
+  union _REQUEST_DATA {
+    NDIS_OID Oid;
+    struct _QUERY {
+      NDIS_OID Oid;
+      PVOID InformationBuffer;
+      UINT InformationBufferLength;
+      UINT BytesWritten;
+      UINT BytesNeeded;
+    } QUERY_INFORMATION;
+    struct _SET {
+      NDIS_OID Oid;
+      PVOID InformationBuffer;
+      UINT InformationBufferLength;
+      UINT BytesRead;
+      UINT BytesNeeded;
+    } SET_INFORMATION;
+    struct _METHOD {
+      NDIS_OID Oid;
+      PVOID InformationBuffer;
+      ULONG InputBufferLength;
+      ULONG OutputBufferLength;
+      ULONG MethodId;
+      UINT BytesWritten;
+      UINT BytesRead;
+      UINT BytesNeeded;
+    } METHOD_INFORMATION;
+  } DATA;
+  UCHAR NdisReserved[NDIS_OID_REQUEST_NDIS_RESERVED_SIZE * sizeof(PVOID)];
+  UCHAR MiniportReserved[2 * sizeof(PVOID)];
+  UCHAR SourceReserved[2 * sizeof(PVOID)];
+  UCHAR SupportedRevision;
+  UCHAR Reserved1;
+  USHORT Reserved2;
+  NDIS_NIC_SWITCH_ID SwitchId;
+  NDIS_NIC_SWITCH_VPORT_ID VPortId;
+  ULONG Flags;
+} NDIS_OID_REQUEST, *PNDIS_OID_REQUEST;
+#define NDIS_SIZEOF_OID_REQUEST_REVISION_1 RTL_SIZEOF_THROUGH_FIELD(NDIS_OID_REQUEST, Reserved2)
+#define NDIS_SIZEOF_OID_REQUEST_REVISION_2 RTL_SIZEOF_THROUGH_FIELD(NDIS_OID_REQUEST, Flags)
+
+/* ---- status indications ---- */
+typedef struct _NDIS_STATUS_INDICATION {
+  NDIS_OBJECT_HEADER Header;
+  NDIS_HANDLE SourceHandle;
+  NDIS_PORT_NUMBER PortNumber;
+  NDIS_STATUS StatusCode;
+  ULONG Flags;
+  NDIS_HANDLE DestinationHandle;
+  PVOID RequestId;
+  PVOID StatusBuffer;
+  ULONG StatusBufferSize;
+  GUID Guid;
+  PVOID NdisReserved[4];
+} NDIS_STATUS_INDICATION, *PNDIS_STATUS_INDICATION;
+#define NDIS_SIZEOF_STATUS_INDICATION_REVISION_1 \
+  RTL_SIZEOF_THROUGH_FIELD(NDIS_STATUS_INDICATION, NdisReserved)
+
+typedef struct _NDIS_LINK_STATE {
+  NDIS_OBJECT_HEADER Header;
+  NDIS_MEDIA_CONNECT_STATE MediaConnectState;
+  NDIS_MEDIA_DUPLEX_STATE MediaDuplexState;
+  ULONG64 XmitLinkSpeed;
+  ULONG64 RcvLinkSpeed;
+  NDIS_SUPPORTED_PAUSE_FUNCTIONS PauseFunctions;
+  ULONG AutoNegotiationFlags;
+} NDIS_LINK_STATE, *PNDIS_LINK_STATE;
+#define NDIS_SIZEOF_LINK_STATE_REVISION_1 RTL_SIZEOF_THROUGH_FIELD(NDIS_LINK_STATE, AutoNegotiationFlags)
+
+/* ---- miniport driver ---- */
+typedef struct _NDIS_MINIPORT_INIT_PARAMETERS {
+  NDIS_OBJECT_HEADER Header;
+  ULONG Flags;
+  PVOID AllocatedResources;
+  NDIS_HANDLE IMDeviceInstanceContext;
+  NDIS_HANDLE MiniportAddDeviceContext;
+  NET_IFINDEX IfIndex;
+  NET_LUID NetLuid;
+  PVOID DefaultPortAuthStates;
+  PVOID PciDeviceCustomProperties;
+} NDIS_MINIPORT_INIT_PARAMETERS, *PNDIS_MINIPORT_INIT_PARAMETERS;
+
+typedef struct _NDIS_MINIPORT_PAUSE_PARAMETERS {
+  NDIS_OBJECT_HEADER Header;
+  ULONG Flags;
+  ULONG PauseReason;
+} NDIS_MINIPORT_PAUSE_PARAMETERS, *PNDIS_MINIPORT_PAUSE_PARAMETERS;
+
+typedef struct _NDIS_RESTART_ATTRIBUTES *PNDIS_RESTART_ATTRIBUTES;
+typedef struct _NDIS_MINIPORT_RESTART_PARAMETERS {
+  NDIS_OBJECT_HEADER Header;
+  PNDIS_RESTART_ATTRIBUTES RestartAttributes;
+  ULONG Flags;
+} NDIS_MINIPORT_RESTART_PARAMETERS, *PNDIS_MINIPORT_RESTART_PARAMETERS;
+
+typedef struct _NET_DEVICE_PNP_EVENT {
+  NDIS_OBJECT_HEADER Header;
+  NDIS_PORT_NUMBER PortNumber;
+  NDIS_DEVICE_PNP_EVENT DevicePnPEvent;
+  PVOID InformationBuffer;
+  ULONG InformationBufferLength;
+  UCHAR NdisReserved[2 * sizeof(PVOID)];
+} NET_DEVICE_PNP_EVENT, *PNET_DEVICE_PNP_EVENT;
+
+typedef NDIS_STATUS(MINIPORT_SET_OPTIONS)(NDIS_HANDLE NdisDriverHandle, NDIS_HANDLE DriverContext);
+typedef NDIS_STATUS(MINIPORT_INITIALIZE)(NDIS_HANDLE NdisMiniportHandle,
+                                         NDIS_HANDLE MiniportDriverContext,
+                                         PNDIS_MINIPORT_INIT_PARAMETERS MiniportInitParameters);
+typedef void(MINIPORT_HALT)(NDIS_HANDLE MiniportAdapterContext, NDIS_HALT_ACTION HaltAction);
+typedef void(MINIPORT_UNLOAD)(PDRIVER_OBJECT DriverObject);
+typedef NDIS_STATUS(MINIPORT_PAUSE)(NDIS_HANDLE MiniportAdapterContext,
+                                    PNDIS_MINIPORT_PAUSE_PARAMETERS PauseParameters);
+typedef NDIS_STATUS(MINIPORT_RESTART)(NDIS_HANDLE MiniportAdapterContext,
+                                      PNDIS_MINIPORT_RESTART_PARAMETERS RestartParameters);
+typedef NDIS_STATUS(MINIPORT_OID_REQUEST)(NDIS_HANDLE MiniportAdapterContext, PNDIS_OID_REQUEST OidRequest);
+typedef void(MINIPORT_SEND_NET_BUFFER_LISTS)(NDIS_HANDLE MiniportAdapterContext,
+                                             PNET_BUFFER_LIST NetBufferList,
+                                             NDIS_PORT_NUMBER PortNumber, ULONG SendFlags);
+typedef void(MINIPORT_RETURN_NET_BUFFER_LISTS)(NDIS_HANDLE MiniportAdapterContext,
+                                               PNET_BUFFER_LIST NetBufferLists, ULONG ReturnFlags);
+typedef void(MINIPORT_CANCEL_SEND)(NDIS_HANDLE MiniportAdapterContext, PVOID CancelId);
+typedef BOOLEAN(MINIPORT_CHECK_FOR_HANG)(NDIS_HANDLE MiniportAdapterContext);
+typedef NDIS_STATUS(MINIPORT_RESET)(NDIS_HANDLE MiniportAdapterContext, PBOOLEAN AddressingReset);
+typedef void(MINIPORT_DEVICE_PNP_EVENT_NOTIFY)(NDIS_HANDLE MiniportAdapterContext,
+                                               PNET_DEVICE_PNP_EVENT NetDevicePnPEvent);
+typedef void(MINIPORT_SHUTDOWN)(NDIS_HANDLE MiniportAdapterContext, NDIS_SHUTDOWN_ACTION ShutdownAction);
+typedef void(MINIPORT_CANCEL_OID_REQUEST)(NDIS_HANDLE MiniportAdapterContext, PVOID RequestId);
+typedef NDIS_STATUS(MINIPORT_DIRECT_OID_REQUEST)(NDIS_HANDLE MiniportAdapterContext,
+                                                 PNDIS_OID_REQUEST OidRequest);
+typedef void(MINIPORT_CANCEL_DIRECT_OID_REQUEST)(NDIS_HANDLE MiniportAdapterContext, PVOID RequestId);
+typedef NDIS_STATUS(MINIPORT_SYNCHRONOUS_OID_REQUEST)(NDIS_HANDLE MiniportAdapterContext,
+                                                      PNDIS_OID_REQUEST OidRequest);
+typedef MINIPORT_SET_OPTIONS *SET_OPTIONS_HANDLER, *MINIPORT_SET_OPTIONS_HANDLER;
+typedef MINIPORT_INITIALIZE *MINIPORT_INITIALIZE_HANDLER;
+typedef MINIPORT_HALT *MINIPORT_HALT_HANDLER;
+typedef MINIPORT_UNLOAD *MINIPORT_DRIVER_UNLOAD;
+typedef MINIPORT_PAUSE *MINIPORT_PAUSE_HANDLER;
+typedef MINIPORT_RESTART *MINIPORT_RESTART_HANDLER;
+typedef MINIPORT_OID_REQUEST *MINIPORT_OID_REQUEST_HANDLER;
+typedef MINIPORT_SEND_NET_BUFFER_LISTS *MINIPORT_SEND_NET_BUFFER_LISTS_HANDLER;
+typedef MINIPORT_RETURN_NET_BUFFER_LISTS *MINIPORT_RETURN_NET_BUFFER_LISTS_HANDLER;
+typedef MINIPORT_CANCEL_SEND *MINIPORT_CANCEL_SEND_HANDLER;
+typedef MINIPORT_CHECK_FOR_HANG *MINIPORT_CHECK_FOR_HANG_HANDLER;
+typedef MINIPORT_RESET *MINIPORT_RESET_HANDLER;
+typedef MINIPORT_DEVICE_PNP_EVENT_NOTIFY *MINIPORT_DEVICE_PNP_EVENT_NOTIFY_HANDLER;
+typedef MINIPORT_SHUTDOWN *MINIPORT_SHUTDOWN_HANDLER;
+typedef MINIPORT_CANCEL_OID_REQUEST *MINIPORT_CANCEL_OID_REQUEST_HANDLER;
+typedef MINIPORT_DIRECT_OID_REQUEST *MINIPORT_DIRECT_OID_REQUEST_HANDLER;
+typedef MINIPORT_CANCEL_DIRECT_OID_REQUEST *MINIPORT_CANCEL_DIRECT_OID_REQUEST_HANDLER;
+typedef MINIPORT_SYNCHRONOUS_OID_REQUEST *MINIPORT_SYNCHRONOUS_OID_REQUEST_HANDLER;
+
+typedef struct _NDIS_MINIPORT_DRIVER_CHARACTERISTICS {
+  NDIS_OBJECT_HEADER Header;
+  UCHAR MajorNdisVersion;
+  UCHAR MinorNdisVersion;
+  UCHAR MajorDriverVersion;
+  UCHAR MinorDriverVersion;
+  ULONG Flags;
+  SET_OPTIONS_HANDLER SetOptionsHandler;
+  MINIPORT_INITIALIZE_HANDLER InitializeHandlerEx;
+  MINIPORT_HALT_HANDLER HaltHandlerEx;
+  MINIPORT_DRIVER_UNLOAD UnloadHandler;
+  MINIPORT_PAUSE_HANDLER PauseHandler;
+  MINIPORT_RESTART_HANDLER RestartHandler;
+  MINIPORT_OID_REQUEST_HANDLER OidRequestHandler;
+  MINIPORT_SEND_NET_BUFFER_LISTS_HANDLER SendNetBufferListsHandler;
+  MINIPORT_RETURN_NET_BUFFER_LISTS_HANDLER ReturnNetBufferListsHandler;
+  MINIPORT_CANCEL_SEND_HANDLER CancelSendHandler;
+  MINIPORT_CHECK_FOR_HANG_HANDLER CheckForHangHandlerEx;
+  MINIPORT_RESET_HANDLER ResetHandlerEx;
+  MINIPORT_DEVICE_PNP_EVENT_NOTIFY_HANDLER DevicePnPEventNotifyHandler;
+  MINIPORT_SHUTDOWN_HANDLER ShutdownHandlerEx;
+  MINIPORT_CANCEL_OID_REQUEST_HANDLER CancelOidRequestHandler;
+  MINIPORT_DIRECT_OID_REQUEST_HANDLER DirectOidRequestHandler;
+  MINIPORT_CANCEL_DIRECT_OID_REQUEST_HANDLER CancelDirectOidRequestHandler;
+  MINIPORT_SYNCHRONOUS_OID_REQUEST_HANDLER SynchronousOidRequestHandler;
+} NDIS_MINIPORT_DRIVER_CHARACTERISTICS, *PNDIS_MINIPORT_DRIVER_CHARACTERISTICS;
+#define NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_1 \
+  RTL_SIZEOF_THROUGH_FIELD(NDIS_MINIPORT_DRIVER_CHARACTERISTICS, CancelOidRequestHandler)
+#define NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2 \
+  RTL_SIZEOF_THROUGH_FIELD(NDIS_MINIPORT_DRIVER_CHARACTERISTICS, CancelDirectOidRequestHandler)
+#define NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_3 \
+  RTL_SIZEOF_THROUGH_FIELD(NDIS_MINIPORT_DRIVER_CHARACTERISTICS, SynchronousOidRequestHandler)
+
+typedef struct _NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES {
+  NDIS_OBJECT_HEADER Header;
+  NDIS_HANDLE MiniportAdapterContext;
+  ULONG AttributeFlags;
+  UINT CheckForHangTimeInSeconds;
+  NDIS_INTERFACE_TYPE InterfaceType;
+} NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES, *PNDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES;
+#define NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1 \
+  RTL_SIZEOF_THROUGH_FIELD(NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES, InterfaceType)
+#define NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_2 \
+  RTL_SIZEOF_THROUGH_FIELD(NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES, InterfaceType)
+
+typedef struct _NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES {
+  NDIS_OBJECT_HEADER Header;
+  ULONG Flags;
+  NDIS_MEDIUM MediaType;
+  NDIS_PHYSICAL_MEDIUM PhysicalMediumType;
+  ULONG MtuSize;
+  ULONG64 MaxXmitLinkSpeed;
+  ULONG64 XmitLinkSpeed;
+  ULONG64 MaxRcvLinkSpeed;
+  ULONG64 RcvLinkSpeed;
+  NDIS_MEDIA_CONNECT_STATE MediaConnectState;
+  NDIS_MEDIA_DUPLEX_STATE MediaDuplexState;
+  ULONG LookaheadSize;
+  PVOID PowerManagementCapabilities;
+  ULONG MacOptions;
+  ULONG SupportedPacketFilters;
+  ULONG MaxMulticastListSize;
+  USHORT MacAddressLength;
+  UCHAR PermanentMacAddress[NDIS_MAX_PHYS_ADDRESS_LENGTH];
+  UCHAR CurrentMacAddress[NDIS_MAX_PHYS_ADDRESS_LENGTH];
+  PVOID RecvScaleCapabilities;
+  NET_IF_ACCESS_TYPE AccessType;
+  NET_IF_DIRECTION_TYPE DirectionType;
+  NET_IF_CONNECTION_TYPE ConnectionType;
+  NET_IFTYPE IfType;
+  BOOLEAN IfConnectorPresent;
+  ULONG SupportedStatistics;
+  ULONG SupportedPauseFunctions;
+  ULONG DataBackFillSize;
+  ULONG ContextBackFillSize;
+  PNDIS_OID SupportedOidList;
+  ULONG SupportedOidListLength;
+  ULONG AutoNegotiationFlags;
+  PVOID PowerManagementCapabilitiesEx;
+} NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES, *PNDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES;
+#define NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_1 \
+  RTL_SIZEOF_THROUGH_FIELD(NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES, AutoNegotiationFlags)
+#define NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2 \
+  RTL_SIZEOF_THROUGH_FIELD(NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES, PowerManagementCapabilitiesEx)
+
+typedef union _NDIS_MINIPORT_ADAPTER_ATTRIBUTES {
+  NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES RegistrationAttributes;
+  NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES GeneralAttributes;
+} NDIS_MINIPORT_ADAPTER_ATTRIBUTES, *PNDIS_MINIPORT_ADAPTER_ATTRIBUTES;
+
+/* ---- protocol driver ---- */
+#ifndef NDIS_OPEN_PARAMETERS_REVISION_1
+#define NDIS_OPEN_PARAMETERS_REVISION_1 1
+#endif
+typedef struct _NDIS_OPEN_PARAMETERS {
+  NDIS_OBJECT_HEADER Header;
+  PNDIS_STRING AdapterName;
+  PNDIS_MEDIUM MediumArray;
+  UINT MediumArraySize;
+  PUINT SelectedMediumIndex;
+  PUSHORT FrameTypeArray; /* PNET_FRAME_TYPE */
+  UINT FrameTypeArraySize;
+} NDIS_OPEN_PARAMETERS, *PNDIS_OPEN_PARAMETERS;
+#define NDIS_SIZEOF_OPEN_PARAMETERS_REVISION_1 \
+  RTL_SIZEOF_THROUGH_FIELD(NDIS_OPEN_PARAMETERS, FrameTypeArraySize)
+
+typedef struct _NDIS_BIND_PARAMETERS {
+  NDIS_OBJECT_HEADER Header;
+  PNDIS_STRING ProtocolSection;
+  PNDIS_STRING AdapterName;
+  PVOID PhysicalDeviceObject;
+  NDIS_MEDIUM MediaType;
+  ULONG MtuSize;
+  ULONG64 MaxXmitLinkSpeed;
+  ULONG64 XmitLinkSpeed;
+  ULONG64 MaxRcvLinkSpeed;
+  ULONG64 RcvLinkSpeed;
+  NDIS_MEDIA_CONNECT_STATE MediaConnectState;
+  NDIS_MEDIA_DUPLEX_STATE MediaDuplexState;
+  ULONG LookaheadSize;
+  PVOID PowerManagementCapabilities;
+  ULONG SupportedPacketFilters;
+  ULONG MaxMulticastListSize;
+  USHORT MacAddressLength;
+  UCHAR CurrentMacAddress[NDIS_MAX_PHYS_ADDRESS_LENGTH];
+  NDIS_PHYSICAL_MEDIUM PhysicalMediumType;
+  PVOID RcvScaleCapabilities;
+  NET_LUID BoundIfNetluid;
+  NET_IFINDEX BoundIfIndex;
+  NET_LUID LowestIfNetluid;
+  NET_IFINDEX LowestIfIndex;
+  NET_IF_ACCESS_TYPE AccessType;
+  NET_IF_DIRECTION_TYPE DirectionType;
+  NET_IF_CONNECTION_TYPE ConnectionType;
+  NET_IFTYPE IfType;
+  BOOLEAN IfConnectorPresent;
+  PVOID ActivePorts;
+  ULONG DataBackFillSize;
+  ULONG ContextBackFillSize;
+  ULONG MacOptions;
+  PVOID DefaultOffloadConfiguration;
+  PVOID TcpConnectionOffloadCapabilities;
+  PNDIS_STRING BoundAdapterName;
+  /* Revision 2 (NDIS 6.1) */
+  PVOID HDSplitCurrentConfig;
+  /* Revision 3 (NDIS 6.20) */
+  PVOID ReceiveFilterCapabilities;
+  PVOID PowerManagementCapabilitiesEx;
+  PVOID NicSwitchCapabilities;
+} NDIS_BIND_PARAMETERS, *PNDIS_BIND_PARAMETERS;
+#define NDIS_SIZEOF_BIND_PARAMETERS_REVISION_1 RTL_SIZEOF_THROUGH_FIELD(NDIS_BIND_PARAMETERS, BoundAdapterName)
+#define NDIS_SIZEOF_BIND_PARAMETERS_REVISION_2 \
+  RTL_SIZEOF_THROUGH_FIELD(NDIS_BIND_PARAMETERS, HDSplitCurrentConfig)
+#define NDIS_SIZEOF_BIND_PARAMETERS_REVISION_3 \
+  RTL_SIZEOF_THROUGH_FIELD(NDIS_BIND_PARAMETERS, NicSwitchCapabilities)
+
+typedef struct _NET_PNP_EVENT {
+  NET_PNP_EVENT_CODE NetEvent;
+  PVOID Buffer;
+  ULONG BufferLength;
+  ULONG_PTR NdisReserved[4];
+  ULONG_PTR TransportReserved[4];
+  ULONG_PTR TdiReserved[4];
+  ULONG_PTR TdiClientReserved[4];
+} NET_PNP_EVENT, *PNET_PNP_EVENT;
+
+typedef struct _NET_PNP_EVENT_NOTIFICATION {
+  NDIS_OBJECT_HEADER Header;
+  NDIS_PORT_NUMBER PortNumber;
+  NET_PNP_EVENT NetPnPEvent;
+} NET_PNP_EVENT_NOTIFICATION, *PNET_PNP_EVENT_NOTIFICATION;
+
+typedef struct _NDIS_PROTOCOL_PAUSE_PARAMETERS {
+  NDIS_OBJECT_HEADER Header;
+  ULONG Flags;
+  ULONG PauseReason;
+} NDIS_PROTOCOL_PAUSE_PARAMETERS, *PNDIS_PROTOCOL_PAUSE_PARAMETERS;
+
+typedef struct _NDIS_PROTOCOL_RESTART_PARAMETERS {
+  NDIS_OBJECT_HEADER Header;
+  PUCHAR FilterModuleNameBuffer;
+  ULONG FilterModuleNameBufferLength;
+  PNDIS_RESTART_ATTRIBUTES RestartAttributes;
+  NET_IFINDEX BoundIfIndex;
+  NET_LUID BoundIfNetluid;
+  ULONG Flags;
+} NDIS_PROTOCOL_RESTART_PARAMETERS, *PNDIS_PROTOCOL_RESTART_PARAMETERS;
+
+typedef NDIS_STATUS(PROTOCOL_BIND_ADAPTER_EX)(NDIS_HANDLE ProtocolDriverContext, NDIS_HANDLE BindContext,
+                                              PNDIS_BIND_PARAMETERS BindParameters);
+typedef NDIS_STATUS(PROTOCOL_UNBIND_ADAPTER_EX)(NDIS_HANDLE UnbindContext,
+                                                NDIS_HANDLE ProtocolBindingContext);
+typedef void(PROTOCOL_OPEN_ADAPTER_COMPLETE_EX)(NDIS_HANDLE ProtocolBindingContext, NDIS_STATUS Status);
+typedef void(PROTOCOL_CLOSE_ADAPTER_COMPLETE_EX)(NDIS_HANDLE ProtocolBindingContext);
+typedef NDIS_STATUS(PROTOCOL_NET_PNP_EVENT)(NDIS_HANDLE ProtocolBindingContext,
+                                            PNET_PNP_EVENT_NOTIFICATION NetPnPEventNotification);
+typedef void(PROTOCOL_UNINSTALL)(void);
+typedef void(PROTOCOL_OID_REQUEST_COMPLETE)(NDIS_HANDLE ProtocolBindingContext,
+                                            PNDIS_OID_REQUEST OidRequest, NDIS_STATUS Status);
+typedef void(PROTOCOL_STATUS_EX)(NDIS_HANDLE ProtocolBindingContext,
+                                 PNDIS_STATUS_INDICATION StatusIndication);
+typedef void(PROTOCOL_RECEIVE_NET_BUFFER_LISTS)(NDIS_HANDLE ProtocolBindingContext,
+                                                PNET_BUFFER_LIST NetBufferLists,
+                                                NDIS_PORT_NUMBER PortNumber,
+                                                ULONG NumberOfNetBufferLists, ULONG ReceiveFlags);
+typedef void(PROTOCOL_SEND_NET_BUFFER_LISTS_COMPLETE)(NDIS_HANDLE ProtocolBindingContext,
+                                                      PNET_BUFFER_LIST NetBufferList, ULONG SendCompleteFlags);
+typedef void(PROTOCOL_DIRECT_OID_REQUEST_COMPLETE)(NDIS_HANDLE ProtocolBindingContext,
+                                                   PNDIS_OID_REQUEST OidRequest, NDIS_STATUS Status);
+typedef PROTOCOL_BIND_ADAPTER_EX *BIND_HANDLER_EX;
+typedef PROTOCOL_UNBIND_ADAPTER_EX *UNBIND_HANDLER_EX;
+typedef PROTOCOL_OPEN_ADAPTER_COMPLETE_EX *OPEN_ADAPTER_COMPLETE_HANDLER_EX;
+typedef PROTOCOL_CLOSE_ADAPTER_COMPLETE_EX *CLOSE_ADAPTER_COMPLETE_HANDLER_EX;
+typedef PROTOCOL_NET_PNP_EVENT *NET_PNP_EVENT_HANDLER;
+typedef PROTOCOL_UNINSTALL *UNINSTALL_PROTOCOL_HANDLER;
+typedef PROTOCOL_OID_REQUEST_COMPLETE *OID_REQUEST_COMPLETE_HANDLER;
+typedef PROTOCOL_STATUS_EX *STATUS_HANDLER_EX;
+typedef PROTOCOL_RECEIVE_NET_BUFFER_LISTS *RECEIVE_NET_BUFFER_LISTS_HANDLER;
+typedef PROTOCOL_SEND_NET_BUFFER_LISTS_COMPLETE *SEND_NET_BUFFER_LISTS_COMPLETE_HANDLER;
+typedef PROTOCOL_DIRECT_OID_REQUEST_COMPLETE *DIRECT_OID_REQUEST_COMPLETE_HANDLER;
+
+typedef struct _NDIS_PROTOCOL_DRIVER_CHARACTERISTICS {
+  NDIS_OBJECT_HEADER Header;
+  UCHAR MajorNdisVersion;
+  UCHAR MinorNdisVersion;
+  UCHAR MajorDriverVersion;
+  UCHAR MinorDriverVersion;
+  ULONG Flags;
+  NDIS_STRING Name;
+  SET_OPTIONS_HANDLER SetOptionsHandler;
+  BIND_HANDLER_EX BindAdapterHandlerEx;
+  UNBIND_HANDLER_EX UnbindAdapterHandlerEx;
+  OPEN_ADAPTER_COMPLETE_HANDLER_EX OpenAdapterCompleteHandlerEx;
+  CLOSE_ADAPTER_COMPLETE_HANDLER_EX CloseAdapterCompleteHandlerEx;
+  NET_PNP_EVENT_HANDLER NetPnPEventHandler;
+  UNINSTALL_PROTOCOL_HANDLER UninstallHandler;
+  OID_REQUEST_COMPLETE_HANDLER OidRequestCompleteHandler;
+  STATUS_HANDLER_EX StatusHandlerEx;
+  RECEIVE_NET_BUFFER_LISTS_HANDLER ReceiveNetBufferListsHandler;
+  SEND_NET_BUFFER_LISTS_COMPLETE_HANDLER SendNetBufferListsCompleteHandler;
+  DIRECT_OID_REQUEST_COMPLETE_HANDLER DirectOidRequestCompleteHandler;
+} NDIS_PROTOCOL_DRIVER_CHARACTERISTICS, *PNDIS_PROTOCOL_DRIVER_CHARACTERISTICS;
+#define NDIS_SIZEOF_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_1 \
+  RTL_SIZEOF_THROUGH_FIELD(NDIS_PROTOCOL_DRIVER_CHARACTERISTICS, SendNetBufferListsCompleteHandler)
+#define NDIS_SIZEOF_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_2 \
+  RTL_SIZEOF_THROUGH_FIELD(NDIS_PROTOCOL_DRIVER_CHARACTERISTICS, DirectOidRequestCompleteHandler)
+
+/* ---- configuration ---- */
+typedef struct _NDIS_CONFIGURATION_OBJECT {
+  NDIS_OBJECT_HEADER Header;
+  NDIS_HANDLE NdisHandle;
+  ULONG Flags;
+} NDIS_CONFIGURATION_OBJECT, *PNDIS_CONFIGURATION_OBJECT;
+#define NDIS_SIZEOF_CONFIGURATION_OBJECT_REVISION_1 \
+  RTL_SIZEOF_THROUGH_FIELD(NDIS_CONFIGURATION_OBJECT, Flags)
+
+typedef struct _BINARY_DATA {
+  USHORT Length;
+  PVOID Buffer;
+} BINARY_DATA;
+
+typedef struct _NDIS_CONFIGURATION_PARAMETER {
+  NDIS_PARAMETER_TYPE ParameterType;
+  union {
+    ULONG IntegerData;
+    NDIS_STRING StringData;
+    BINARY_DATA BinaryData;
+  } ParameterData;
+} NDIS_CONFIGURATION_PARAMETER, *PNDIS_CONFIGURATION_PARAMETER;
+
+/* ---- timers and work items ---- */
+typedef void(NDIS_TIMER_FUNCTION)(PVOID SystemSpecific1, PVOID FunctionContext, PVOID SystemSpecific2,
+                                  PVOID SystemSpecific3);
+typedef NDIS_TIMER_FUNCTION *PNDIS_TIMER_FUNCTION;
+typedef struct _NDIS_TIMER_CHARACTERISTICS {
+  NDIS_OBJECT_HEADER Header;
+  ULONG AllocationTag;
+  PNDIS_TIMER_FUNCTION TimerFunction;
+  PVOID FunctionContext;
+} NDIS_TIMER_CHARACTERISTICS, *PNDIS_TIMER_CHARACTERISTICS;
+#define NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1 \
+  RTL_SIZEOF_THROUGH_FIELD(NDIS_TIMER_CHARACTERISTICS, FunctionContext)
+typedef void(NDIS_IO_WORKITEM_FUNCTION)(PVOID WorkItemContext, NDIS_HANDLE NdisIoWorkItemHandle);
+typedef NDIS_IO_WORKITEM_FUNCTION *NDIS_IO_WORKITEM_ROUTINE;
+
+/* ---- the DDI: NDIS routines a C driver calls (each is an import of module "ndis") ---- */
+NDIS_TS_IMPORT(NdisGetVersion) UINT NdisGetVersion(void);
+
+NDIS_TS_IMPORT(NdisMRegisterMiniportDriver)
+NDIS_STATUS NdisMRegisterMiniportDriver(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath,
+                                        NDIS_HANDLE MiniportDriverContext,
+                                        PNDIS_MINIPORT_DRIVER_CHARACTERISTICS MiniportDriverCharacteristics,
+                                        PNDIS_HANDLE NdisMiniportDriverHandle);
+NDIS_TS_IMPORT(NdisMDeregisterMiniportDriver)
+void NdisMDeregisterMiniportDriver(NDIS_HANDLE NdisMiniportDriverHandle);
+NDIS_TS_IMPORT(NdisRegisterProtocolDriver)
+NDIS_STATUS NdisRegisterProtocolDriver(NDIS_HANDLE ProtocolDriverContext,
+                                       PNDIS_PROTOCOL_DRIVER_CHARACTERISTICS ProtocolCharacteristics,
+                                       PNDIS_HANDLE NdisProtocolHandle);
+NDIS_TS_IMPORT(NdisDeregisterProtocolDriver)
+void NdisDeregisterProtocolDriver(NDIS_HANDLE NdisProtocolHandle);
+NDIS_TS_IMPORT(NdisIMAssociateMiniport)
+void NdisIMAssociateMiniport(NDIS_HANDLE DriverHandle, NDIS_HANDLE ProtocolHandle);
+
+NDIS_TS_IMPORT(NdisMSetMiniportAttributes)
+NDIS_STATUS NdisMSetMiniportAttributes(NDIS_HANDLE NdisMiniportHandle,
+                                       PNDIS_MINIPORT_ADAPTER_ATTRIBUTES MiniportAttributes);
+NDIS_TS_IMPORT(NdisMPauseComplete) void NdisMPauseComplete(NDIS_HANDLE MiniportAdapterHandle);
+NDIS_TS_IMPORT(NdisMRestartComplete)
+void NdisMRestartComplete(NDIS_HANDLE MiniportAdapterHandle, NDIS_STATUS Status);
+NDIS_TS_IMPORT(NdisMOidRequestComplete)
+void NdisMOidRequestComplete(NDIS_HANDLE MiniportAdapterHandle, PNDIS_OID_REQUEST OidRequest,
+                             NDIS_STATUS Status);
+NDIS_TS_IMPORT(NdisMIndicateStatusEx)
+void NdisMIndicateStatusEx(NDIS_HANDLE MiniportAdapterHandle, PNDIS_STATUS_INDICATION StatusIndication);
+NDIS_TS_IMPORT(NdisMSendNetBufferListsComplete)
+void NdisMSendNetBufferListsComplete(NDIS_HANDLE MiniportAdapterHandle, PNET_BUFFER_LIST NetBufferLists,
+                                     ULONG SendCompleteFlags);
+NDIS_TS_IMPORT(NdisMIndicateReceiveNetBufferLists)
+void NdisMIndicateReceiveNetBufferLists(NDIS_HANDLE MiniportAdapterHandle, PNET_BUFFER_LIST NetBufferList,
+                                        NDIS_PORT_NUMBER PortNumber, ULONG NumberOfNetBufferLists,
+                                        ULONG ReceiveFlags);
+
+NDIS_TS_IMPORT(NdisOpenAdapterEx)
+NDIS_STATUS NdisOpenAdapterEx(NDIS_HANDLE NdisProtocolHandle, NDIS_HANDLE ProtocolBindingContext,
+                              PNDIS_OPEN_PARAMETERS OpenParameters, NDIS_HANDLE BindContext,
+                              PNDIS_HANDLE NdisBindingHandle);
+NDIS_TS_IMPORT(NdisCloseAdapterEx) NDIS_STATUS NdisCloseAdapterEx(NDIS_HANDLE NdisBindingHandle);
+NDIS_TS_IMPORT(NdisCompleteBindAdapterEx)
+void NdisCompleteBindAdapterEx(NDIS_HANDLE BindAdapterContext, NDIS_STATUS Status);
+NDIS_TS_IMPORT(NdisCompleteUnbindAdapterEx) void NdisCompleteUnbindAdapterEx(NDIS_HANDLE UnbindContext);
+NDIS_TS_IMPORT(NdisCompleteNetPnPEvent)
+void NdisCompleteNetPnPEvent(NDIS_HANDLE NdisBindingHandle, PNET_PNP_EVENT_NOTIFICATION NetPnPEventNotification,
+                             NDIS_STATUS Status);
+NDIS_TS_IMPORT(NdisSendNetBufferLists)
+void NdisSendNetBufferLists(NDIS_HANDLE NdisBindingHandle, PNET_BUFFER_LIST NetBufferLists,
+                            NDIS_PORT_NUMBER PortNumber, ULONG SendFlags);
+NDIS_TS_IMPORT(NdisReturnNetBufferLists)
+void NdisReturnNetBufferLists(NDIS_HANDLE NdisBindingHandle, PNET_BUFFER_LIST NetBufferLists,
+                              ULONG ReturnFlags);
+NDIS_TS_IMPORT(NdisOidRequest)
+NDIS_STATUS NdisOidRequest(NDIS_HANDLE NdisBindingHandle, PNDIS_OID_REQUEST OidRequest);
+
+NDIS_TS_IMPORT(NdisAllocateCloneOidRequest)
+NDIS_STATUS NdisAllocateCloneOidRequest(NDIS_HANDLE SourceHandle, PNDIS_OID_REQUEST OidRequest, ULONG PoolTag,
+                                        PNDIS_OID_REQUEST *CloneOidRequest);
+NDIS_TS_IMPORT(NdisFreeCloneOidRequest)
+void NdisFreeCloneOidRequest(NDIS_HANDLE SourceHandle, PNDIS_OID_REQUEST CloneOidRequest);
+NDIS_TS_IMPORT(NdisCancelOidRequest) void NdisCancelOidRequest(NDIS_HANDLE NdisBindingHandle, PVOID RequestId);
+NDIS_TS_IMPORT(NdisCancelSendNetBufferLists)
+void NdisCancelSendNetBufferLists(NDIS_HANDLE NdisBindingHandle, PVOID CancelId);
+NDIS_TS_IMPORT(NdisMNetPnPEvent)
+NDIS_STATUS NdisMNetPnPEvent(NDIS_HANDLE MiniportAdapterHandle, PNET_PNP_EVENT_NOTIFICATION NetPnPEventNotification);
+
+NDIS_TS_IMPORT(NdisIMInitializeDeviceInstanceEx)
+NDIS_STATUS NdisIMInitializeDeviceInstanceEx(NDIS_HANDLE DriverHandle, PNDIS_STRING DriverInstance,
+                                             NDIS_HANDLE DeviceContext);
+NDIS_TS_IMPORT(NdisIMCancelInitializeDeviceInstance)
+NDIS_STATUS NdisIMCancelInitializeDeviceInstance(NDIS_HANDLE DriverHandle, PNDIS_STRING DeviceInstance);
+NDIS_TS_IMPORT(NdisIMDeInitializeDeviceInstance)
+NDIS_STATUS NdisIMDeInitializeDeviceInstance(NDIS_HANDLE NdisMiniportHandle);
+
+NDIS_TS_IMPORT(NdisAllocateNetBufferListPool)
+NDIS_HANDLE NdisAllocateNetBufferListPool(NDIS_HANDLE NdisHandle, PNET_BUFFER_LIST_POOL_PARAMETERS Parameters);
+NDIS_TS_IMPORT(NdisFreeNetBufferListPool) void NdisFreeNetBufferListPool(NDIS_HANDLE PoolHandle);
+NDIS_TS_IMPORT(NdisAllocateNetBufferList)
+PNET_BUFFER_LIST NdisAllocateNetBufferList(NDIS_HANDLE PoolHandle, USHORT ContextSize, USHORT ContextBackFill);
+NDIS_TS_IMPORT(NdisAllocateNetBufferAndNetBufferList)
+PNET_BUFFER_LIST NdisAllocateNetBufferAndNetBufferList(NDIS_HANDLE PoolHandle, USHORT ContextSize,
+                                                       USHORT ContextBackFill, PMDL MdlChain,
+                                                       ULONG DataOffset, SIZE_T DataLength);
+NDIS_TS_IMPORT(NdisFreeNetBufferList) void NdisFreeNetBufferList(PNET_BUFFER_LIST NetBufferList);
+NDIS_TS_IMPORT(NdisAllocateMdl) PMDL NdisAllocateMdl(NDIS_HANDLE NdisHandle, PVOID VirtualAddress, UINT Length);
+NDIS_TS_IMPORT(NdisFreeMdl) void NdisFreeMdl(PMDL Mdl);
+NDIS_TS_IMPORT(NdisAllocateNetBufferListContext)
+NDIS_STATUS NdisAllocateNetBufferListContext(PNET_BUFFER_LIST NetBufferList, USHORT ContextSize,
+                                             USHORT ContextBackFill, ULONG PoolTag);
+NDIS_TS_IMPORT(NdisFreeNetBufferListContext)
+void NdisFreeNetBufferListContext(PNET_BUFFER_LIST NetBufferList, USHORT ContextSize);
+NDIS_TS_IMPORT(NdisAdvanceNetBufferDataStart)
+void NdisAdvanceNetBufferDataStart(PNET_BUFFER NetBuffer, ULONG DataOffsetDelta, BOOLEAN FreeMdl,
+                                   PVOID FreeMdlHandler);
+NDIS_TS_IMPORT(NdisRetreatNetBufferDataStart)
+NDIS_STATUS NdisRetreatNetBufferDataStart(PNET_BUFFER NetBuffer, ULONG DataOffsetDelta, ULONG DataBackFill,
+                                          PVOID AllocateMdlHandler);
+
+NDIS_TS_IMPORT(NdisAllocateSpinLock) void NdisAllocateSpinLock(PNDIS_SPIN_LOCK SpinLock);
+NDIS_TS_IMPORT(NdisFreeSpinLock) void NdisFreeSpinLock(PNDIS_SPIN_LOCK SpinLock);
+NDIS_TS_IMPORT(NdisAcquireSpinLock) void NdisAcquireSpinLock(PNDIS_SPIN_LOCK SpinLock);
+NDIS_TS_IMPORT(NdisReleaseSpinLock) void NdisReleaseSpinLock(PNDIS_SPIN_LOCK SpinLock);
+NDIS_TS_IMPORT(NdisDprAcquireSpinLock) void NdisDprAcquireSpinLock(PNDIS_SPIN_LOCK SpinLock);
+NDIS_TS_IMPORT(NdisDprReleaseSpinLock) void NdisDprReleaseSpinLock(PNDIS_SPIN_LOCK SpinLock);
+
+NDIS_TS_IMPORT(NdisInitializeEvent) void NdisInitializeEvent(PNDIS_EVENT Event);
+NDIS_TS_IMPORT(NdisSetEvent) void NdisSetEvent(PNDIS_EVENT Event);
+NDIS_TS_IMPORT(NdisResetEvent) void NdisResetEvent(PNDIS_EVENT Event);
+/* Blocks the calling handler (PASSIVE_LEVEL); needs a module built with waits (Asyncify). */
+NDIS_TS_IMPORT(NdisWaitEvent) BOOLEAN NdisWaitEvent(PNDIS_EVENT Event, UINT MsToWait);
+NDIS_TS_IMPORT(NdisMSleep) void NdisMSleep(ULONG MicrosecondsToSleep);
+
+NDIS_TS_IMPORT(NdisAllocateMemoryWithTagPriority)
+PVOID NdisAllocateMemoryWithTagPriority(NDIS_HANDLE NdisHandle, UINT Length, ULONG Tag,
+                                        EX_POOL_PRIORITY Priority);
+NDIS_TS_IMPORT(NdisFreeMemory) void NdisFreeMemory(PVOID VirtualAddress, UINT Length, UINT MemoryFlags);
+
+#endif /* NDIS_TS_NDIS_H */

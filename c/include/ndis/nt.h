@@ -1,0 +1,504 @@
+/*
+ * ndis-ts: the NT base of a kernel driver, for WebAssembly (wasm32).
+ *
+ * Written for ndis-ts from the documented meaning of the Windows kernel types and routines; it is
+ * not the WDK's header. Pointers are 32 bits here (wasm32), as on x86. Every kernel call a driver
+ * makes lands on ndis-ts through a WebAssembly import of module "ndis".
+ */
+#ifndef NDIS_TS_NT_H
+#define NDIS_TS_NT_H
+
+#if !defined(__wasm32__)
+#error "ndis-ts headers target wasm32: build with `ndis build` (clang --target=wasm32)"
+#endif
+
+/* ---- the calling side of the bridge ---- */
+#define NDIS_TS_IMPORT(name) __attribute__((import_module("ndis"), import_name(#name)))
+#define NTAPI
+#define NDISAPI
+#define EXPORT
+#define FORCEINLINE static inline __attribute__((always_inline))
+#define DECLSPEC_ALIGN(x) __attribute__((aligned(x)))
+#define DECLSPEC_NOINLINE __attribute__((noinline))
+#define DECLSPEC_CACHEALIGN
+#define __inline inline
+#define __forceinline inline __attribute__((always_inline))
+#define CALLBACK
+#define IN
+#define OUT
+#define OPTIONAL
+#define UNALIGNED
+#define VOID void
+#define CONST const
+
+/* ---- SAL annotations: documentation only here ---- */
+#define _In_
+#define _In_opt_
+#define _In_z_
+#define _In_reads_(...)
+#define _In_reads_opt_(...)
+#define _In_reads_bytes_(...)
+#define _In_reads_bytes_opt_(...)
+#define _In_range_(...)
+#define _Out_
+#define _Out_opt_
+#define _Out_writes_(...)
+#define _Out_writes_opt_(...)
+#define _Out_writes_bytes_(...)
+#define _Out_writes_bytes_opt_(...)
+#define _Out_writes_bytes_to_(...)
+#define _Out_range_(...)
+#define _Inout_
+#define _Inout_opt_
+#define _Inout_updates_(...)
+#define _Inout_updates_bytes_(...)
+#define _Outptr_
+#define _Outptr_opt_
+#define _Outptr_result_maybenull_
+#define _Outptr_result_bytebuffer_(...)
+#define _Deref_out_range_(...)
+#define _Ret_maybenull_
+#define _Ret_writes_bytes_maybenull_(...)
+#define _Post_writable_byte_size_(...)
+#define _Post_invalid_
+#define _Post_satisfies_(...)
+#define _Pre_satisfies_(...)
+#define _Pre_notnull_
+#define _Must_inspect_result_
+#define _Check_return_
+#define _Success_(...)
+#define _When_(...)
+#define _At_(...)
+#define _Field_size_(...)
+#define _Field_size_bytes_(...)
+#define _Field_size_opt_(...)
+#define _Field_range_(...)
+#define _Struct_size_bytes_(...)
+#define _Reserved_
+#define _Frees_ptr_(...)
+#define _Frees_ptr_opt_
+#define _Null_terminated_
+#define _Printf_format_string_
+#define _Analysis_assume_(...)
+#define _Analysis_assume_lock_acquired_(...)
+#define _Analysis_assume_lock_released_(...)
+#define _Use_decl_annotations_
+#define _Function_class_(...)
+#define _Dispatch_type_(...)
+#define _IRQL_requires_(...)
+#define _IRQL_requires_max_(...)
+#define _IRQL_requires_min_(...)
+#define _IRQL_requires_same_
+#define _IRQL_raises_(...)
+#define _IRQL_saves_
+#define _IRQL_restores_
+#define _IRQL_saves_global_(...)
+#define _IRQL_restores_global_(...)
+#define _IRQL_always_function_max_(...)
+#define _Kernel_float_used_
+#define _Acquires_lock_(...)
+#define _Releases_lock_(...)
+#define _Acquires_exclusive_lock_(...)
+#define _Acquires_shared_lock_(...)
+#define _Releases_exclusive_lock_(...)
+#define _Releases_shared_lock_(...)
+#define _Requires_lock_held_(...)
+#define _Requires_lock_not_held_(...)
+#define _Requires_exclusive_lock_held_(...)
+#define _Requires_shared_lock_held_(...)
+#define _Guarded_by_(...)
+#define _Interlocked_
+#define _Interlocked_operand_
+#define __drv_aliasesMem
+#define __drv_freesMem(...)
+#define __drv_allocatesMem(...)
+#define __drv_when(...)
+#define __drv_requiresIRQL(...)
+#define __drv_maxIRQL(...)
+#define __drv_minIRQL(...)
+#define __drv_setsIRQL(...)
+#define __drv_savesIRQL
+#define __drv_restoresIRQL
+#define __drv_savesIRQLGlobal(...)
+#define __drv_restoresIRQLGlobal(...)
+#define __drv_sameIRQL
+#define __drv_dispatchType(...)
+#define __drv_functionClass(...)
+#define __drv_strictTypeMatch(...)
+#define __drv_isObjectPointer
+#define __in
+#define __out
+#define __inout
+#define __in_opt
+#define __out_opt
+#define __in_bcount(...)
+#define __out_bcount(...)
+#define __deref_out
+
+/* ---- base types (wasm32: int and long are 32 bits, pointers 32 bits) ---- */
+typedef void *PVOID;
+typedef void **PPVOID;
+typedef char CHAR, CCHAR, *PCHAR, *PSTR;
+typedef const char *PCSTR;
+typedef unsigned char UCHAR, *PUCHAR, BYTE, *PBYTE;
+typedef short SHORT, CSHORT, *PSHORT;
+typedef unsigned short USHORT, *PUSHORT, WORD;
+/* clang's wasm32 target has a 32-bit wchar_t, so that L"..." literals work WCHAR is 32 bits here
+   (a UNICODE_STRING's Length still counts bytes). */
+typedef __WCHAR_TYPE__ WCHAR, *PWCHAR, *PWSTR;
+typedef const __WCHAR_TYPE__ *PCWSTR;
+typedef int INT, *PINT;
+typedef unsigned int UINT, *PUINT;
+typedef long LONG, *PLONG;
+typedef unsigned long ULONG, *PULONG, DWORD, *PDWORD;
+typedef long long LONGLONG, LONG64, *PLONG64;
+typedef unsigned long long ULONGLONG, ULONG64, *PULONG64, DWORD64;
+typedef signed char INT8;
+typedef unsigned char UINT8;
+typedef short INT16;
+typedef unsigned short UINT16;
+typedef int INT32;
+typedef unsigned int UINT32;
+typedef long long INT64;
+typedef unsigned long long UINT64;
+typedef long LONG_PTR, *PLONG_PTR, INT_PTR;
+typedef unsigned long ULONG_PTR, *PULONG_PTR, UINT_PTR, SIZE_T, *PSIZE_T, KAFFINITY;
+typedef long SSIZE_T;
+typedef unsigned char BOOLEAN, *PBOOLEAN;
+typedef int BOOL;
+typedef LONG NTSTATUS, *PNTSTATUS;
+typedef UCHAR KIRQL, *PKIRQL;
+typedef CCHAR KPROCESSOR_MODE;
+typedef ULONG_PTR KSPIN_LOCK, *PKSPIN_LOCK;
+typedef ULONG LOGICAL;
+
+typedef union _LARGE_INTEGER {
+  struct {
+    ULONG LowPart;
+    LONG HighPart;
+  };
+  struct {
+    ULONG LowPart;
+    LONG HighPart;
+  } u;
+  LONGLONG QuadPart;
+} LARGE_INTEGER, *PLARGE_INTEGER;
+
+typedef union _ULARGE_INTEGER {
+  struct {
+    ULONG LowPart;
+    ULONG HighPart;
+  };
+  struct {
+    ULONG LowPart;
+    ULONG HighPart;
+  } u;
+  ULONGLONG QuadPart;
+} ULARGE_INTEGER, *PULARGE_INTEGER;
+
+typedef LARGE_INTEGER PHYSICAL_ADDRESS, *PPHYSICAL_ADDRESS;
+
+typedef struct _GUID {
+  ULONG Data1;
+  USHORT Data2;
+  USHORT Data3;
+  UCHAR Data4[8];
+} GUID, *PGUID;
+
+#define TRUE 1
+#define FALSE 0
+#ifndef NULL
+#define NULL ((void *)0)
+#endif
+
+#define NT_SUCCESS(Status) (((NTSTATUS)(Status)) >= 0)
+#define STATUS_SUCCESS ((NTSTATUS)0x00000000L)
+#define STATUS_TIMEOUT ((NTSTATUS)0x00000102L)
+#define STATUS_PENDING ((NTSTATUS)0x00000103L)
+#define STATUS_UNSUCCESSFUL ((NTSTATUS)0xC0000001L)
+#define STATUS_NOT_IMPLEMENTED ((NTSTATUS)0xC0000002L)
+#define STATUS_INVALID_PARAMETER ((NTSTATUS)0xC000000DL)
+#define STATUS_NO_MEMORY ((NTSTATUS)0xC0000017L)
+#define STATUS_INSUFFICIENT_RESOURCES ((NTSTATUS)0xC000009AL)
+#define STATUS_NOT_SUPPORTED ((NTSTATUS)0xC00000BBL)
+
+/* ---- strings ---- */
+typedef struct _UNICODE_STRING {
+  USHORT Length;        /* bytes, without a terminating NUL */
+  USHORT MaximumLength; /* bytes of Buffer */
+  PWSTR Buffer;
+} UNICODE_STRING, *PUNICODE_STRING;
+typedef const UNICODE_STRING *PCUNICODE_STRING;
+
+typedef struct _STRING {
+  USHORT Length;
+  USHORT MaximumLength;
+  PCHAR Buffer;
+} STRING, ANSI_STRING, *PSTRING, *PANSI_STRING;
+
+/* ---- structure arithmetic ---- */
+#define FIELD_OFFSET(type, field) ((LONG)__builtin_offsetof(type, field))
+#define UFIELD_OFFSET(type, field) ((ULONG)__builtin_offsetof(type, field))
+#define RTL_FIELD_SIZE(type, field) (sizeof(((type *)0)->field))
+#define RTL_SIZEOF_THROUGH_FIELD(type, field) (FIELD_OFFSET(type, field) + RTL_FIELD_SIZE(type, field))
+#define RTL_NUMBER_OF(a) (sizeof(a) / sizeof((a)[0]))
+#define ARRAYSIZE(a) RTL_NUMBER_OF(a)
+#define CONTAINING_RECORD(address, type, field) \
+  ((type *)((PCHAR)(address) - (ULONG_PTR)(&((type *)0)->field)))
+#define ALIGN_UP_BY(length, alignment) \
+  (((ULONG_PTR)(length) + (alignment) - 1) & ~((ULONG_PTR)(alignment) - 1))
+#define ALIGN_DOWN_BY(length, alignment) ((ULONG_PTR)(length) & ~((ULONG_PTR)(alignment) - 1))
+#define UNREFERENCED_PARAMETER(P) ((void)(P))
+#define DBG_UNREFERENCED_PARAMETER(P) ((void)(P))
+#define DBG_UNREFERENCED_LOCAL_VARIABLE(V) ((void)(V))
+#define ARGUMENT_PRESENT(p) ((p) != NULL)
+#define MEMORY_ALLOCATION_ALIGNMENT 16
+
+#if DBG
+#define ASSERT(e) ((e) ? (void)0 : __builtin_trap())
+#else
+#define ASSERT(e) ((void)0)
+#endif
+#define NT_ASSERT(e) ASSERT(e)
+#define ASSERTMSG(m, e) ASSERT(e)
+
+/* ---- memory ---- */
+#define RtlZeroMemory(d, n) ((void)__builtin_memset((d), 0, (n)))
+#define RtlFillMemory(d, n, f) ((void)__builtin_memset((d), (f), (n)))
+#define RtlCopyMemory(d, s, n) ((void)__builtin_memcpy((d), (s), (n)))
+#define RtlMoveMemory(d, s, n) ((void)__builtin_memmove((d), (s), (n)))
+#define RtlEqualMemory(a, b, n) (__builtin_memcmp((a), (b), (n)) == 0)
+FORCEINLINE SIZE_T RtlCompareMemory(const void *a, const void *b, SIZE_T n) {
+  const UCHAR *x = (const UCHAR *)a, *y = (const UCHAR *)b;
+  SIZE_T i = 0;
+  while (i < n && x[i] == y[i]) i++;
+  return i;
+}
+#define RtlInitEmptyUnicodeString(s, b, n) \
+  ((s)->Length = 0, (s)->MaximumLength = (USHORT)(n), (s)->Buffer = (b))
+FORCEINLINE void RtlInitUnicodeString(PUNICODE_STRING s, PCWSTR text) {
+  USHORT n = 0;
+  if (text != NULL)
+    while (text[n] != 0) n++;
+  s->Length = (USHORT)(n * sizeof(WCHAR));
+  s->MaximumLength = (USHORT)(text == NULL ? 0 : s->Length + sizeof(WCHAR));
+  s->Buffer = (PWSTR)text;
+}
+#define RTL_CONSTANT_STRING(s) {sizeof(s) - sizeof((s)[0]), sizeof(s), (PWSTR)(s)}
+#define DECLARE_CONST_UNICODE_STRING(name, text) \
+  const UNICODE_STRING name = {sizeof(text) - sizeof(WCHAR), sizeof(text), (PWSTR)(text)}
+
+/* ---- doubly linked lists ---- */
+typedef struct _LIST_ENTRY {
+  struct _LIST_ENTRY *Flink;
+  struct _LIST_ENTRY *Blink;
+} LIST_ENTRY, *PLIST_ENTRY;
+
+typedef struct _SINGLE_LIST_ENTRY {
+  struct _SINGLE_LIST_ENTRY *Next;
+} SINGLE_LIST_ENTRY, *PSINGLE_LIST_ENTRY, SLIST_ENTRY, *PSLIST_ENTRY;
+
+/* As on x86: eight bytes, eight-aligned. */
+typedef union _SLIST_HEADER {
+  ULONGLONG Alignment;
+  struct {
+    SLIST_ENTRY Next;
+    USHORT Depth;
+    USHORT CpuId;
+  };
+} SLIST_HEADER, *PSLIST_HEADER;
+
+FORCEINLINE void InitializeListHead(PLIST_ENTRY head) { head->Flink = head->Blink = head; }
+FORCEINLINE BOOLEAN IsListEmpty(const LIST_ENTRY *head) { return (BOOLEAN)(head->Flink == head); }
+FORCEINLINE BOOLEAN RemoveEntryList(PLIST_ENTRY entry) {
+  PLIST_ENTRY next = entry->Flink, prev = entry->Blink;
+  if (next->Blink != entry || prev->Flink != entry) __builtin_trap(); /* a corrupted list */
+  prev->Flink = next;
+  next->Blink = prev;
+  return (BOOLEAN)(next == prev);
+}
+FORCEINLINE PLIST_ENTRY RemoveHeadList(PLIST_ENTRY head) {
+  PLIST_ENTRY entry = head->Flink;
+  RemoveEntryList(entry);
+  return entry;
+}
+FORCEINLINE PLIST_ENTRY RemoveTailList(PLIST_ENTRY head) {
+  PLIST_ENTRY entry = head->Blink;
+  RemoveEntryList(entry);
+  return entry;
+}
+FORCEINLINE void InsertTailList(PLIST_ENTRY head, PLIST_ENTRY entry) {
+  PLIST_ENTRY prev = head->Blink;
+  if (prev->Flink != head) __builtin_trap();
+  entry->Flink = head;
+  entry->Blink = prev;
+  prev->Flink = entry;
+  head->Blink = entry;
+}
+FORCEINLINE void InsertHeadList(PLIST_ENTRY head, PLIST_ENTRY entry) {
+  PLIST_ENTRY next = head->Flink;
+  if (next->Blink != head) __builtin_trap();
+  entry->Flink = next;
+  entry->Blink = head;
+  next->Blink = entry;
+  head->Flink = entry;
+}
+FORCEINLINE void AppendTailList(PLIST_ENTRY head, PLIST_ENTRY list) {
+  PLIST_ENTRY end = head->Blink;
+  head->Blink->Flink = list;
+  head->Blink = list->Blink;
+  list->Blink->Flink = head;
+  list->Blink = end;
+}
+FORCEINLINE void PushEntryList(PSINGLE_LIST_ENTRY head, PSINGLE_LIST_ENTRY entry) {
+  entry->Next = head->Next;
+  head->Next = entry;
+}
+FORCEINLINE PSINGLE_LIST_ENTRY PopEntryList(PSINGLE_LIST_ENTRY head) {
+  PSINGLE_LIST_ENTRY first = head->Next;
+  if (first != NULL) head->Next = first->Next;
+  return first;
+}
+
+/*
+ * ---- interlocked operations ----
+ * One processor runs driver code at a time in ndis-ts, so these are plain read-modify-writes;
+ * they keep their documented return values.
+ */
+FORCEINLINE LONG InterlockedIncrement(LONG volatile *p) { return ++*p; }
+FORCEINLINE LONG InterlockedDecrement(LONG volatile *p) { return --*p; }
+FORCEINLINE LONG InterlockedExchange(LONG volatile *p, LONG v) {
+  LONG old = *p;
+  *p = v;
+  return old;
+}
+FORCEINLINE LONG InterlockedExchangeAdd(LONG volatile *p, LONG v) {
+  LONG old = *p;
+  *p = old + v;
+  return old;
+}
+#define InterlockedAdd(p, v) (InterlockedExchangeAdd((p), (v)) + (v))
+FORCEINLINE LONG InterlockedCompareExchange(LONG volatile *p, LONG exchange, LONG comparand) {
+  LONG old = *p;
+  if (old == comparand) *p = exchange;
+  return old;
+}
+FORCEINLINE LONG InterlockedOr(LONG volatile *p, LONG v) {
+  LONG old = *p;
+  *p = old | v;
+  return old;
+}
+FORCEINLINE LONG InterlockedAnd(LONG volatile *p, LONG v) {
+  LONG old = *p;
+  *p = old & v;
+  return old;
+}
+FORCEINLINE LONG64 InterlockedIncrement64(LONG64 volatile *p) { return ++*p; }
+FORCEINLINE LONG64 InterlockedDecrement64(LONG64 volatile *p) { return --*p; }
+FORCEINLINE LONG64 InterlockedExchangeAdd64(LONG64 volatile *p, LONG64 v) {
+  LONG64 old = *p;
+  *p = old + v;
+  return old;
+}
+#define InterlockedAdd64(p, v) (InterlockedExchangeAdd64((p), (v)) + (v))
+FORCEINLINE PVOID InterlockedExchangePointer(PVOID volatile *p, PVOID v) {
+  PVOID old = *p;
+  *p = v;
+  return old;
+}
+FORCEINLINE PVOID InterlockedCompareExchangePointer(PVOID volatile *p, PVOID exchange, PVOID comparand) {
+  PVOID old = *p;
+  if (old == comparand) *p = exchange;
+  return old;
+}
+#define KeMemoryBarrier() __sync_synchronize()
+#define MemoryBarrier() __sync_synchronize()
+#define ReadNoFence(p) (*(p))
+#define WriteNoFence(p, v) (*(p) = (v))
+
+/* ---- IRQL and kernel objects ---- */
+#define PASSIVE_LEVEL 0
+#define LOW_LEVEL 0
+#define APC_LEVEL 1
+#define DISPATCH_LEVEL 2
+#define HIGH_LEVEL 31
+
+typedef enum _EVENT_TYPE { NotificationEvent, SynchronizationEvent } EVENT_TYPE;
+typedef enum _KWAIT_REASON { Executive = 0 } KWAIT_REASON;
+#define KernelMode 0
+#define UserMode 1
+
+/* A kernel event: its state is NDIS's, found by the event's address. */
+typedef struct _KEVENT {
+  LONG Header[4];
+} KEVENT, *PKEVENT, *PRKEVENT;
+
+typedef struct _MDL {
+  struct _MDL *Next;
+  CSHORT Size;
+  CSHORT MdlFlags;
+  PVOID Process;
+  PVOID MappedSystemVa;
+  PVOID StartVa;
+  ULONG ByteCount;
+  ULONG ByteOffset;
+} MDL, *PMDL;
+
+#define MDL_MAPPED_TO_SYSTEM_VA 0x0001
+#define MDL_PAGES_LOCKED 0x0002
+#define MDL_SOURCE_IS_NONPAGED_POOL 0x0004
+#define MDL_ALLOCATED_FIXED_SIZE 0x0008
+#define MDL_PARTIAL 0x0010
+#define MmGetMdlByteCount(Mdl) ((Mdl)->ByteCount)
+#define MmGetMdlByteOffset(Mdl) ((Mdl)->ByteOffset)
+#define MmGetMdlVirtualAddress(Mdl) ((PVOID)((PCHAR)((Mdl)->StartVa) + (Mdl)->ByteOffset))
+#define MmGetSystemAddressForMdlSafe(Mdl, Priority) ((Mdl)->MappedSystemVa)
+#define MmGetSystemAddressForMdl(Mdl) ((Mdl)->MappedSystemVa)
+
+typedef enum _POOL_TYPE { NonPagedPool = 0, PagedPool = 1, NonPagedPoolNx = 512 } POOL_TYPE;
+typedef enum _EX_POOL_PRIORITY {
+  LowPoolPriority = 0,
+  NormalPoolPriority = 16,
+  HighPoolPriority = 32
+} EX_POOL_PRIORITY;
+#define MdlMappingNoExecute 0x40000000
+
+struct _DRIVER_OBJECT;
+typedef NTSTATUS(DRIVER_INITIALIZE)(struct _DRIVER_OBJECT *DriverObject, PUNICODE_STRING RegistryPath);
+typedef DRIVER_INITIALIZE *PDRIVER_INITIALIZE;
+typedef void(DRIVER_UNLOAD)(struct _DRIVER_OBJECT *DriverObject);
+typedef DRIVER_UNLOAD *PDRIVER_UNLOAD;
+
+#define IRP_MJ_MAXIMUM_FUNCTION 0x1b
+/* The fields a driver reads or sets; the rest is kept for the documented field order. */
+typedef struct _DRIVER_OBJECT {
+  CSHORT Type;
+  CSHORT Size;
+  PVOID DeviceObject;
+  ULONG Flags;
+  PVOID DriverStart;
+  ULONG DriverSize;
+  PVOID DriverSection;
+  PVOID DriverExtension;
+  UNICODE_STRING DriverName;
+  PUNICODE_STRING HardwareDatabase;
+  PVOID FastIoDispatch;
+  PDRIVER_INITIALIZE DriverInit;
+  PVOID DriverStartIo;
+  PDRIVER_UNLOAD DriverUnload;
+  PVOID MajorFunction[IRP_MJ_MAXIMUM_FUNCTION + 1];
+} DRIVER_OBJECT, *PDRIVER_OBJECT;
+
+NDIS_TS_IMPORT(KeGetCurrentIrql) KIRQL KeGetCurrentIrql(void);
+NDIS_TS_IMPORT(KeInitializeEvent) void KeInitializeEvent(PRKEVENT Event, EVENT_TYPE Type, BOOLEAN State);
+NDIS_TS_IMPORT(KeSetEvent) LONG KeSetEvent(PRKEVENT Event, LONG Increment, BOOLEAN Wait);
+NDIS_TS_IMPORT(KeClearEvent) void KeClearEvent(PRKEVENT Event);
+#define KeResetEvent(e) (KeClearEvent(e), 0)
+NDIS_TS_IMPORT(KeWaitForSingleObject)
+NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode,
+                               BOOLEAN Alertable, PLARGE_INTEGER Timeout);
+NDIS_TS_IMPORT(DbgPrint) ULONG DbgPrint(PCSTR Format, ...);
+#define KdPrint(x) ((void)DbgPrint x)
+#define DbgBreakPoint() __builtin_trap()
+
+#endif /* NDIS_TS_NT_H */

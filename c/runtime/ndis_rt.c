@@ -1,0 +1,84 @@
+/*
+ * ndis-ts runtime support linked into every C driver: the memory routines clang may call, and the
+ * allocator through which NDIS places the structures it hands the driver (NET_BUFFER_LISTs, OID
+ * requests, parameters) in the module's linear memory. Single-threaded, like every call into a
+ * driver in ndis-ts.
+ */
+typedef unsigned long size_t;
+typedef unsigned char u8;
+
+void *memset(void *d, int c, size_t n) {
+  u8 *p = (u8 *)d;
+  while (n--) *p++ = (u8)c;
+  return d;
+}
+void *memcpy(void *d, const void *s, size_t n) {
+  u8 *p = (u8 *)d;
+  const u8 *q = (const u8 *)s;
+  while (n--) *p++ = *q++;
+  return d;
+}
+void *memmove(void *d, const void *s, size_t n) {
+  u8 *p = (u8 *)d;
+  const u8 *q = (const u8 *)s;
+  if (p < q) {
+    while (n--) *p++ = *q++;
+  } else {
+    p += n;
+    q += n;
+    while (n--) *--p = *--q;
+  }
+  return d;
+}
+int memcmp(const void *a, const void *b, size_t n) {
+  const u8 *p = (const u8 *)a, *q = (const u8 *)b;
+  for (; n; n--, p++, q++)
+    if (*p != *q) return *p < *q ? -1 : 1;
+  return 0;
+}
+
+/*
+ * Size classes of 16 << k bytes (k < 20); a block carries its class in the 16 bytes before it.
+ * Freed blocks go to their class's free list, so a steady state allocates nothing new.
+ */
+extern u8 __heap_base;
+static u8 *heap_top = 0;
+static void *free_lists[20];
+#define PAGE 65536
+
+static int class_of(size_t n) {
+  int k = 0;
+  while (((size_t)16 << k) < n) k++;
+  return k;
+}
+
+__attribute__((export_name("__ndis_alloc"))) void *__ndis_alloc(size_t n) {
+  int k = class_of(n == 0 ? 1 : n);
+  if (k >= 20) return 0;
+  void *block = free_lists[k];
+  if (block != 0) {
+    free_lists[k] = *(void **)block;
+    memset(block, 0, (size_t)16 << k);
+    return block;
+  }
+  if (heap_top == 0) heap_top = (u8 *)(((size_t)&__heap_base + 15) & ~(size_t)15);
+  size_t need = 16 + ((size_t)16 << k);
+  size_t end = (size_t)heap_top + need;
+  size_t have = __builtin_wasm_memory_size(0) * PAGE;
+  if (end > have) {
+    size_t pages = (end - have + PAGE - 1) / PAGE;
+    if (__builtin_wasm_memory_grow(0, pages) == (size_t)-1) return 0;
+  }
+  u8 *header = heap_top;
+  heap_top += need;
+  *(int *)header = k;
+  memset(header + 16, 0, (size_t)16 << k);
+  return header + 16;
+}
+
+__attribute__((export_name("__ndis_free"))) void __ndis_free(void *p) {
+  if (p == 0) return;
+  int k = *(int *)((u8 *)p - 16);
+  *(void **)p = free_lists[k];
+  free_lists[k] = p;
+}
