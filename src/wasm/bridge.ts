@@ -1379,7 +1379,7 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
     },
     NdisFreeNetBufferList: (p: number) => {
       const c = get();
-      const nbl = c.nbls.fromC(p);
+      const nbl = c.nbls.fromCOne(p);
       ddi.NdisFreeNetBufferList((nbl ?? p) as NET_BUFFER_LIST);
     },
     NdisAllocateMdl: (handle: number, va: number, length: number) => {
@@ -1395,21 +1395,21 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
     },
     NdisAllocateNetBufferListContext: (p: number, size: number, backFill: number, tag: number) => {
       const c = get();
-      const nbl = c.nbls.fromC(p);
+      const nbl = c.nbls.fromCOne(p);
       const status = ddi.NdisAllocateNetBufferListContext(
         (nbl ?? p) as NET_BUFFER_LIST,
         size,
         backFill,
         tag,
       );
-      if (nbl !== null) c.nbls.toC(nbl);
+      if (nbl !== null) c.nbls.toCOne(nbl);
       return status;
     },
     NdisFreeNetBufferListContext: (p: number, size: number) => {
       const c = get();
-      const nbl = c.nbls.fromC(p);
+      const nbl = c.nbls.fromCOne(p);
       ddi.NdisFreeNetBufferListContext((nbl ?? p) as NET_BUFFER_LIST, size);
-      if (nbl !== null) c.nbls.toC(nbl);
+      if (nbl !== null) c.nbls.toCOne(nbl);
     },
     NdisAdvanceNetBufferDataStart: () => {
       throw new WasmTrap(`${get().label}: NdisAdvanceNetBufferDataStart is not bridged yet`);

@@ -271,7 +271,6 @@ export class NblMirror {
    * is the first): NDIS then sees what the driver really passed, which it reports.
    */
   fromC(p: number): NET_BUFFER_LIST | null {
-    const m = this.#m;
     const o = this.#o;
     const first = this.#nblAt.get(p) ?? null;
     let nbl = first;

@@ -60,6 +60,8 @@ export interface DataPathStackOptions {
   readonly batch: number;
   /** A filter-passthrough module on eth0: running, or in bypass mode (no send/receive handlers). */
   readonly filter?: "running" | "bypass";
+  /** The IM driver of the layers: passthrough unless told (a C driver's `.wasm` path). */
+  readonly im?: DriverModule | string;
 }
 
 /** A chain of `size` NBLs of a new pool of `owner`, each with SourceHandle `source`. */
@@ -186,7 +188,7 @@ export async function dataPathStack(options: DataPathStackOptions): Promise<Data
   bindings.push({ protocol: "benchproto", adapter: top });
   const host = new NdisHost({ verifier: options.verifier, bindings });
   await host.loadDriver({ name: "benchmp", module: miniport });
-  for (const im of ims) await host.loadDriver({ name: im, module: passthrough });
+  for (const im of ims) await host.loadDriver({ name: im, module: options.im ?? passthrough });
   if (options.filter !== undefined) {
     const bypass = options.filter === "bypass";
     await host.loadDriver({
