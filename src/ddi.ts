@@ -36,6 +36,19 @@ export {
   NdisSendNetBufferLists,
 } from "./runtime/api/datapath.js";
 export {
+  Executive,
+  KeClearEvent,
+  KeInitializeEvent,
+  KernelMode,
+  KeSetEvent,
+  KeWaitForSingleObject,
+  NdisInitializeEvent,
+  NdisMSleep,
+  NdisResetEvent,
+  NdisSetEvent,
+  NdisWaitEvent,
+} from "./runtime/api/event.js";
+export {
   NdisFCancelOidRequest,
   NdisFCancelSendNetBufferLists,
   NdisFDeregisterFilterDriver,
@@ -53,19 +66,6 @@ export {
   NdisFSendNetBufferListsComplete,
   NdisFSetAttributes,
 } from "./runtime/api/filter.js";
-export {
-  Executive,
-  KeClearEvent,
-  KeInitializeEvent,
-  KernelMode,
-  KeSetEvent,
-  KeWaitForSingleObject,
-  NdisInitializeEvent,
-  NdisMSleep,
-  NdisResetEvent,
-  NdisSetEvent,
-  NdisWaitEvent,
-} from "./runtime/api/event.js";
 export {
   NdisIMCancelInitializeDeviceInstance,
   NdisIMDeInitializeDeviceInstance,

@@ -202,7 +202,7 @@ export class Stacks implements PnpManager {
       if (module.machine.state === "Paused") detachModule(module);
       else retireModule(module, null);
     }
-    if (adapter.machine.state === "Paused") haltAdapter(adapter, NdisHaltDeviceFailed);
+    if (adapter.machine.state === "Paused") void haltAdapter(adapter, NdisHaltDeviceFailed);
     else retireAdapter(adapter, null);
   }
 
