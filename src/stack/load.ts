@@ -5,7 +5,16 @@
  */
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { isMap, isPair, isScalar, LineCounter, type Node, parseDocument } from "yaml";
+import {
+  isAlias,
+  isCollection,
+  isMap,
+  isPair,
+  isScalar,
+  LineCounter,
+  type Node,
+  parseDocument,
+} from "yaml";
 import type { z } from "zod";
 import { builtinDriver, builtinDriverIds, isModulePath } from "./builtins.js";
 import { StackFile } from "./schema.js";
@@ -70,7 +79,15 @@ export function parseStack(
 
   if (doc.errors.length > 0) {
     throw new StackFileError(
-      doc.errors.map((e) => problem(e.pos[0], [], `YAML syntax: ${e.message.split("\n")[0]}`)),
+      doc.errors.map((e) =>
+        problem(
+          e.pos[0],
+          [],
+          /call stack/i.test(e.message)
+            ? `nested too deep for a stack file (deeper than ${MAX_DEPTH} levels)`
+            : `YAML syntax: ${e.message.split("\n")[0]}`,
+        ),
+      ),
     );
   }
   if (doc.contents === null)
@@ -100,7 +117,22 @@ export function parseStack(
     return offsetOf(path);
   };
 
-  const data: unknown = doc.toJS();
+  // What YAML allows but a stack file must not hold: nesting past any real stack's depth,
+  // aliases to nothing or expanding without bound, `__proto__` keys, registry names twice.
+  const shape = checkShape(doc.contents as Node | null, problem);
+  if (shape.length > 0) throw new StackFileError(shape);
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    throw new StackFileError([
+      problem(
+        firstAliasOffset(doc.contents as Node | null),
+        [],
+        `YAML aliases: ${err instanceof Error ? err.message : String(err)} (at most ${MAX_ALIAS_COUNT} alias expansions)`,
+      ),
+    ]);
+  }
   const parsed = StackFile.safeParse(data);
   if (!parsed.success) {
     throw new StackFileError(
@@ -164,6 +196,112 @@ export function parseStack(
   });
   if (problems.length > 0) throw new StackFileError(problems);
   return { file: fileName, baseDir, spec };
+}
+
+/** Deeper than any real stack file (the deepest path is run.events[i].link.adapter: 5). */
+const MAX_DEPTH = 32;
+/** Alias expansions allowed in one file (an alias bomb multiplies them). */
+const MAX_ALIAS_COUNT = 100;
+/** Maps whose keys are registry value names, by the path of their parent. */
+const REGISTRY_OWNERS = new Set(["drivers", "adapters", "bindings"]);
+
+/** The offset of the first alias in the document (where an alias error is reported). */
+function firstAliasOffset(root: Node | null): number {
+  const stack: Node[] = root === null ? [] : [root];
+  while (stack.length > 0) {
+    const node = stack.pop() as Node;
+    if (isAlias(node)) return node.range?.[0] ?? 0;
+    if (isCollection(node))
+      for (const item of node.items as unknown[]) {
+        if (isPair(item)) {
+          if (item.value !== null && typeof item.value === "object") stack.push(item.value as Node);
+        } else if (item !== null && typeof item === "object") stack.push(item as Node);
+      }
+  }
+  return 0;
+}
+
+/**
+ * Walks the document without recursion: nesting deeper than MAX_DEPTH, aliases whose anchor does
+ * not exist, `__proto__` keys (JavaScript objects cannot keep them as values), and registry value
+ * names that repeat another one of the same map but for case (registry names are
+ * case-insensitive on Windows, so the second would silently replace the first).
+ */
+function checkShape(
+  root: Node | null,
+  problem: (offset: number, path: readonly PathKey[], message: string) => StackProblem,
+): StackProblem[] {
+  const problems: StackProblem[] = [];
+  const anchors = new Set<string>();
+  const stack: { node: Node; path: PathKey[] }[] = root === null ? [] : [{ node: root, path: [] }];
+  while (stack.length > 0 && problems.length < 20) {
+    const { node, path } = stack.pop() as { node: Node; path: PathKey[] };
+    const offset = node.range?.[0] ?? 0;
+    if (path.length > MAX_DEPTH) {
+      problems.push(
+        problem(
+          offset,
+          path.slice(0, 4),
+          `nested deeper than ${MAX_DEPTH} levels: expected a stack file`,
+        ),
+      );
+      break;
+    }
+    if (node.anchor !== undefined && node.anchor !== null) anchors.add(node.anchor);
+    if (isAlias(node)) {
+      if (!anchors.has(node.source))
+        problems.push(
+          problem(
+            offset,
+            path,
+            `alias *${node.source} refers to no anchor &${node.source} before it`,
+          ),
+        );
+      continue;
+    }
+    if (!isCollection(node)) continue;
+    const registry =
+      isMap(node) &&
+      ((path.length === 3 && REGISTRY_OWNERS.has(String(path[0])) && path[2] === "registry") ||
+        (path.length === 2 && path[0] === "devices"));
+    const seen = new Map<string, string>();
+    const children: { node: Node; path: PathKey[] }[] = [];
+    node.items.forEach((item: unknown, index: number) => {
+      if (isPair(item)) {
+        const key = isScalar(item.key) ? String(item.key.value) : String(item.key);
+        const keyOffset = (item.key as Node | null)?.range?.[0] ?? offset;
+        if (key === "__proto__")
+          problems.push(
+            problem(
+              keyOffset,
+              [...path, key],
+              "__proto__ cannot be a key here: expected another name",
+            ),
+          );
+        else if (registry) {
+          const folded = key.toLowerCase();
+          const first = seen.get(folded);
+          if (first !== undefined)
+            problems.push(
+              problem(
+                keyOffset,
+                [...path, key],
+                `registry value ${JSON.stringify(key)} repeats ${JSON.stringify(first)}: registry names are case-insensitive, so one would replace the other`,
+              ),
+            );
+          else seen.set(folded, key);
+        }
+        if (item.value !== null && typeof item.value === "object")
+          children.push({ node: item.value as Node, path: [...path, key] });
+      } else if (item !== null && typeof item === "object") {
+        children.push({ node: item as Node, path: [...path, index] });
+      }
+    });
+    // Depth first, in document order (so anchors are seen before later aliases).
+    for (let i = children.length - 1; i >= 0; i--)
+      stack.push(children[i] as { node: Node; path: PathKey[] });
+  }
+  return problems;
 }
 
 function describeIssue(

@@ -35,8 +35,20 @@ export interface HostClock {
   hold?(): () => void;
 }
 
-/** Wall-clock time: `process.hrtime` and `setTimeout`. */
-export function realClock(): HostClock {
+/** The longest delay setTimeout keeps; Node fires a longer one after 1 ms. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** The timer functions the real clock uses (Node's; tests stand in for them). */
+export interface Timers {
+  setTimeout(callback: () => void, ms: number): { unref(): unknown };
+  clearTimeout(timer: { unref(): unknown } | undefined): void;
+}
+
+/**
+ * Wall-clock time: `process.hrtime` and `setTimeout`. A delay past setTimeout's limit (2^31 ms,
+ * about 24.8 days) is chained through several timeouts, so it waits as long as it says.
+ */
+export function realClock(timers: Timers = globalThis as unknown as Timers): HostClock {
   let holds = 0;
   let keepAlive: ReturnType<typeof setInterval> | null = null;
   return {
@@ -56,9 +68,14 @@ export function realClock(): HostClock {
     },
     now: () => process.hrtime.bigint(),
     schedule(delayMs, callback, background = false) {
-      const timer = setTimeout(callback, Math.max(0, delayMs));
-      if (background) timer.unref();
-      return () => clearTimeout(timer);
+      let timer: { unref(): unknown } | undefined;
+      const arm = (left: number) => {
+        const step = Math.min(left, MAX_TIMEOUT_MS);
+        timer = timers.setTimeout(() => (left > step ? arm(left - step) : callback()), step);
+        if (background) timer.unref();
+      };
+      arm(Number.isNaN(delayMs) ? 0 : Math.max(0, delayMs));
+      return () => timers.clearTimeout(timer);
     },
     post: (work) => queueMicrotask(work),
     choose: () => 0,
