@@ -2,17 +2,27 @@
 /**
  * The `ndis` command line. Each verb lives in commands/; all printing goes through output.ts.
  * Exit codes: 0 success, 1 the stack failed or the verifier found errors, 2 bad usage or input.
+ *
+ * Start-up is kept short: only commander and the option checks load here; a verb's module (and
+ * with it the runtime, the drivers, the suite) is imported when that verb runs.
  */
+import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { NdisError, VERIFIER_MODES, type VerifierMode } from "../index.js";
-import { DURATION, StackFileError } from "../stack/index.js";
+import type { VerifierMode } from "../index.js";
+import { DURATION, durationMs } from "../stack/duration.js";
 import type { StrategyName } from "../verify/index.js";
-import { build } from "./commands/build.js";
-import { run } from "./commands/run.js";
-import { TRACE_FORMATS, type TraceFormat, TraceInputError, trace } from "./commands/trace.js";
-import { UiInputError, ui } from "./commands/ui.js";
-import { VerifyUsageError, verify } from "./commands/verify.js";
-import { createOutput } from "./output.js";
+import type { TraceFormat } from "./commands/trace.js";
+import { MIN_INTERVAL_MS, TRACE_FORMAT_CHOICES, VERIFIER_MODE_CHOICES } from "./options.js";
+
+/** The package's version, from its package.json (two levels up from src/cli or dist/cli). */
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+    return typeof pkg.version === "string" ? pkg.version : "unknown";
+  } catch {
+    return "unknown";
+  }
+}
 
 const write = (text: string) => process.stdout.write(text);
 // A reader that goes away (`ndis run --json | head`) ends the run quietly, as with other tools.
@@ -27,9 +37,17 @@ function duration(value: string): string {
   return value;
 }
 
+function interval(value: string): string {
+  duration(value);
+  if (durationMs(value) < MIN_INTERVAL_MS)
+    throw new InvalidArgumentError(`expected at least ${MIN_INTERVAL_MS}ms`);
+  return value;
+}
+
 const program = new Command()
   .name("ndis")
   .description("NDIS 6 intermediate drivers in user space: run, trace and verify them")
+  .version(packageVersion(), "-V, --version", "print the version of ndis-ts")
   .exitOverride((err) => {
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
@@ -48,7 +66,7 @@ program
   )
   .addOption(
     new Option("--verifier <mode>", "verifier mode; default the file's, else record").choices(
-      VERIFIER_MODES,
+      VERIFIER_MODE_CHOICES,
     ),
   )
   .option(
@@ -56,7 +74,12 @@ program
     "run this long (500ms, 3s, 2m); default the file's run.duration, else until Ctrl-C",
     duration,
   )
-  .option("--interval <time>", "how often to show the counters", duration, "1s")
+  .option(
+    "--interval <time>",
+    `how often to show the counters (at least ${MIN_INTERVAL_MS}ms)`,
+    interval,
+    "1s",
+  )
   .option("--capture <file>", "write every frame crossing an adapter edge to this pcapng file")
   .option("--trace", "print the DDI call trace", false)
   .option(
@@ -92,6 +115,8 @@ program
         json: boolean;
       },
     ) => {
+      const { createOutput } = await import("./output.js");
+      const { run } = await import("./commands/run.js");
       const out = createOutput(write, {
         json: opts.json,
         live: process.stdout.isTTY === true && !opts.trace,
@@ -126,12 +151,15 @@ program
   )
   .argument("<input>", "a recorded trace (.ndjson, .jsonl from run --trace-file) or a stack file")
   .addOption(
-    new Option("--format <format>", "what to export").choices(TRACE_FORMATS).default("chrome"),
+    new Option("--format <format>", "what to export")
+      .choices(TRACE_FORMAT_CHOICES)
+      .default("chrome"),
   )
   .option("-o, --output <file>", "write to this file instead of stdout")
   .option("--max-events <n>", "mermaid: draw at most this many trace events (default 400)", count)
   .action(
     async (input: string, opts: { format: TraceFormat; output?: string; maxEvents?: number }) => {
+      const { trace } = await import("./commands/trace.js");
       process.exitCode = await trace({ input, ...opts }, write);
     },
   );
@@ -146,6 +174,8 @@ program
   .option("--service <name>", "the service name the driver loads under (default imtest)")
   .option("--port <n>", "the port (default: a free one)", port)
   .action(async (input: string, opts: { replay?: string; service?: string; port?: number }) => {
+    const { createOutput } = await import("./output.js");
+    const { ui } = await import("./commands/ui.js");
     process.exitCode = await ui({ input, ...opts }, createOutput(write, { json: false }));
   });
 
@@ -164,6 +194,7 @@ program
       sources: string[],
       opts: { output?: string; define?: string[]; include?: string[]; headers?: string },
     ) => {
+      const { build } = await import("./commands/build.js");
       process.exitCode = await build({ sources, ...opts }, write, (text) =>
         process.stderr.write(text),
       );
@@ -268,6 +299,8 @@ program
     "combine the reports of shards (--save or --json output) into one: totals, --junit, --html",
   )
   .action(async (driver: string | undefined, opts: VerifyCliOptions) => {
+    const { createOutput } = await import("./output.js");
+    const { verify, VerifyUsageError } = await import("./commands/verify.js");
     const out = createOutput(write, { json: opts.json, live: false });
     const progress =
       process.stderr.isTTY === true && !opts.json
@@ -290,19 +323,20 @@ program
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof StackFileError) {
-    process.stderr.write(`ndis: the stack file is not valid:\n${err.message}\n`);
+  // The error classes are looked up by name: their modules load only with their verbs.
+  const name = err instanceof Error ? err.name : "";
+  const { NdisError } = await import("../index.js");
+  if (name === "StackFileError") {
+    process.stderr.write(`ndis: the stack file is not valid:\n${(err as Error).message}\n`);
     process.exitCode = 2;
-  } else if (
-    err instanceof TraceInputError ||
-    err instanceof VerifyUsageError ||
-    err instanceof UiInputError
-  ) {
-    process.stderr.write(`ndis: ${err.message}\n`);
+  } else if (name === "TraceInputError" ||
+    name === "VerifyUsageError" ||
+    name === "UiInputError") {
+    process.stderr.write(`ndis: ${(err as Error).message}\n`);
     process.exitCode = 2;
   } else if (NdisError.is(err)) {
     process.stderr.write(`ndis: ${err.message}\n`);
-    process.exitCode = err.code === "NDIS_ERR_BUGCHECK" ? 1 : 2;
+    process.exitCode = err.code === "NDIS_ERR_BUGCHECK" || err.code === "NDIS_ERR_TIMEOUT" ? 1 : 2;
   } else {
     throw err;
   }

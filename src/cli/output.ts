@@ -30,6 +30,22 @@ export interface Output {
   counters(stats: HostStatistics, elapsedMs: number, final?: boolean): void;
   /** A problem worth a colour: a failed adapter, a teardown that did not go as planned. */
   problem(text: string): void;
+  /**
+   * A line that may carry a verdict: a leading ✔ is green, ✖ red, as are "N passed, M failed"
+   * totals. Plain when colour is off (NO_COLOR, not a terminal).
+   */
+  verdict(text: string): void;
+  /** Erases the live table (a terminal), so the final one is not printed below an identical one. */
+  endLive(): void;
+}
+
+/** Colours a verdict line's mark (✔ green, ✖ red) and its totals. */
+export function colourVerdict(text: string): string {
+  return text
+    .replace(/^(\S*\s*)✔/, (_, lead: string) => `${lead}${pc.green("✔")}`)
+    .replace(/^(\S*\s*)✖/, (_, lead: string) => `${lead}${pc.red("✖")}`)
+    .replace(/\b(\d+) passed\b/, (m: string) => pc.green(m))
+    .replace(/\b([1-9]\d*) failed\b/, (m: string) => pc.red(m));
 }
 
 export interface OutputOptions {
@@ -133,6 +149,8 @@ export function createOutput(
       counters: (stats, elapsedMs, final = false) =>
         record("counters", { elapsedMs: Math.round(elapsedMs), final, ...stats }),
       problem: (text) => record("problem", { message: text }),
+      verdict: () => {},
+      endLive: () => {},
     };
   }
   /** Lines of the live table on screen, to redraw over; any other output keeps them. */
@@ -144,6 +162,11 @@ export function createOutput(
   return {
     line: (text) => emit(`${text}\n`),
     problem: (text) => emit(`${pc.red("✖")} ${text}\n`),
+    verdict: (text) => emit(`${colourVerdict(text)}\n`),
+    endLive: () => {
+      if (drawn > 0) write(`\x1b[${drawn}A\x1b[0J`);
+      drawn = 0;
+    },
     counters: (stats, elapsedMs, final = false) => {
       if (final) {
         emit(`${countersTable(stats).join("\n")}\n`);

@@ -363,7 +363,10 @@ export async function loadStackFile(path: string): Promise<Stack> {
   try {
     text = await readFile(path, "utf8");
   } catch (cause) {
-    const why = (cause as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : String(cause);
+    const why =
+      (cause as NodeJS.ErrnoException).code === "ENOENT"
+        ? `no such file (looked for ${resolve(path)}); expected a stack file (YAML or JSON)`
+        : String(cause);
     throw new StackFileError([
       { file: path, line: 1, col: 1, path: "", message: `cannot read the stack file: ${why}` },
     ]);

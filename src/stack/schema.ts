@@ -6,20 +6,11 @@
  */
 import { z } from "zod";
 import { NDIS_VERSIONS, parseNdisVersion } from "../index.js";
+import { DURATION } from "./duration.js";
+
+export { DURATION, durationMs } from "./duration.js";
 
 const NDIS_VERSIONS_TEXT = `${NDIS_VERSIONS.map((v) => v.label).join(", ")}`;
-
-/** A duration: `"250ms"`, `"3s"`, `"1.5s"`, `"2m"`, `"1h"`. */
-export const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
-
-/** Milliseconds of a duration string that matches DURATION. */
-export function durationMs(text: string): number {
-  const m = DURATION.exec(text);
-  if (m === null) throw new RangeError(`${JSON.stringify(text)} is not a duration`);
-  const value = Number(m[1]);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"];
-  return value * unit;
-}
 
 const duration = z
   .string({ error: 'expected a duration such as "500ms", "3s" or "2m"' })

@@ -294,6 +294,8 @@ export async function run(
     const reason = await stopped;
     for (const cancel of cancels) cancel();
     const ranMs = elapsedMs();
+    // The final table below replaces the live one.
+    out.endLive();
 
     out.line("");
     out.line(

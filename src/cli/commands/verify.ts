@@ -8,8 +8,9 @@
  * scenario and a summary. Exit code 0 only when every scenario passed, 1 when one failed, 2 for
  * bad usage or a module that cannot be loaded (a VerifyUsageError, printed on stderr).
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
+import { extname, isAbsolute, resolve } from "node:path";
 import {
   type ConformanceOptions,
   type ConformanceReport,
@@ -28,8 +29,10 @@ import {
 import type { Output } from "../output.js";
 
 export interface VerifyOptions {
-  /** The driver module: a file path or a package specifier. */
+  /** The driver module as typed: a file path (from the current directory) or a package specifier. */
   readonly driver: string;
+  /** The module to load, resolved from `driver` (set by verify itself). */
+  readonly module?: string;
   /** Write JUnit XML here. */
   readonly junit?: string;
   /** Only these scenarios. */
@@ -119,6 +122,36 @@ function writeOutputs(options: VerifyOptions, report: ConformanceReport, out: Ou
   }
 }
 
+const MODULE_EXTENSIONS = [".ts", ".mts", ".js", ".mjs", ".cjs", ".cts"];
+const STACK_EXTENSIONS = [".yaml", ".yml", ".json"];
+
+/**
+ * The driver argument as a module to load: a path (anything starting with `.` or `/`, or ending in
+ * a script or stack-file extension) is resolved from the current directory and must be a file of
+ * a driver module; anything else is a package specifier, resolved as Node resolves it.
+ */
+export function driverModuleArgument(driver: string, cwd = process.cwd()): string {
+  const ext = extname(driver).toLowerCase();
+  const isPath =
+    driver.startsWith(".") ||
+    isAbsolute(driver) ||
+    MODULE_EXTENSIONS.includes(ext) ||
+    STACK_EXTENSIONS.includes(ext);
+  if (!isPath) return driver;
+  const path = resolve(cwd, driver);
+  const expected =
+    "expected an IM driver module: a .ts or .js file exporting DriverEntry (or a package name)";
+  if (STACK_EXTENSIONS.includes(ext))
+    throw new VerifyUsageError(
+      `${driver} is a stack file, not a driver module: ${expected}. To run a stack: ndis run ${driver}`,
+    );
+  if (!existsSync(path))
+    throw new VerifyUsageError(`${driver}: no such file (looked for ${path}); ${expected}`);
+  if (!statSync(path).isFile())
+    throw new VerifyUsageError(`${driver} (${path}) is not a file; ${expected}`);
+  return path;
+}
+
 export async function verify(options: VerifyOptions, out: Output): Promise<number> {
   if (options.merge !== undefined) return merge(options, options.merge, out);
   const names = conformanceScenarios().map((s) => s.name);
@@ -140,6 +173,8 @@ export async function verify(options: VerifyOptions, out: Output): Promise<numbe
     ...(options.service === undefined ? {} : { service: options.service }),
     ...(options.runTimeoutMs === undefined ? {} : { runTimeoutMs: options.runTimeoutMs }),
   };
+  const module = driverModuleArgument(options.driver);
+  if (module !== options.driver) options = { ...options, module };
   if (options.replay !== undefined) return replay(options, options.replay, explore, out);
   let total: number;
   try {
@@ -152,7 +187,7 @@ export async function verify(options: VerifyOptions, out: Output): Promise<numbe
   let report: ConformanceReport;
   let current = "";
   try {
-    report = await runConformance(options.driver, {
+    report = await runConformance(options.module ?? options.driver, {
       ...explore,
       jobs: options.jobs ?? availableParallelism(),
       ...(options.shard === undefined ? {} : { shard: options.shard }),
@@ -176,7 +211,7 @@ export async function verify(options: VerifyOptions, out: Output): Promise<numbe
         done++;
         options.progress?.("");
         if (options.json) out.record("scenario", record(result));
-        else out.line(`[${done}/${total}] ${formatScenarioLine(result)}`);
+        else out.verdict(`[${done}/${total}] ${formatScenarioLine(result)}`);
       },
     });
   } catch (err) {
@@ -200,7 +235,7 @@ export async function verify(options: VerifyOptions, out: Output): Promise<numbe
     });
   else
     for (const line of formatDetails(report, `ndis verify ${options.driver}`).trimEnd().split("\n"))
-      out.line(line);
+      out.verdict(line);
   return report.failed === 0 ? 0 : 1;
 }
 
@@ -214,7 +249,7 @@ async function replay(
   let result: ScenarioResult;
   try {
     parseToken(token);
-    result = await replayRun(token, options.driver, explore);
+    result = await replayRun(token, options.module ?? options.driver, explore);
   } catch (err) {
     throw new VerifyUsageError(err instanceof Error ? err.message : String(err));
   }
@@ -231,7 +266,7 @@ async function replay(
     return result.status === "pass" ? 0 : 1;
   }
   out.line(`ndis verify ${options.driver} --replay ${token}`);
-  out.line(formatScenarioLine(result));
+  out.verdict(formatScenarioLine(result));
   out.line(`choices: ${(result.choices ?? []).join(" ") || "(none: the plain order)"}`);
   // Each choice, labelled: which task ran, which fault was injected, which mode a driver took.
   const decisions = result.decisions ?? [];
