@@ -23,6 +23,7 @@ export {
   type ProtocolEdgeInfo,
   type RegistryValue,
   type RemoveAdapterOptions,
+  type UnreadRegistryValue,
 } from "./host/host.js";
 export { importModuleFile, registerDriverFileLoader } from "./host/module-import.js";
 

@@ -76,9 +76,9 @@ import type {
   PendingSite,
   RegistryValue,
 } from "../runtime/core/objects/records.js";
-import { reclaimAtUnload } from "../runtime/core/objects/resources.js";
+import { reclaimAtUnload, registryReadsOf } from "../runtime/core/objects/resources.js";
 import { DEFAULT_WATCHDOG_LIMITS, type WatchdogLimits } from "../runtime/core/policy/watchdog.js";
-import { Ndis } from "../runtime/core/runtime.js";
+import { bindingKey, Ndis } from "../runtime/core/runtime.js";
 import {
   createAdapter,
   initializeAdapter,
@@ -105,6 +105,19 @@ import { importModuleFile } from "./module-import.js";
 import { type BindingPath, type BindingPaths, Stacks } from "./stacks.js";
 
 export type { AllocationSite, BindingPath, BindingPaths, PendingSite, RegistryValue };
+
+/** A registry value no driver read (see NdisHost.unreadRegistryValues). */
+export interface UnreadRegistryValue {
+  /** Whose key: a driver's Parameters, an adapter's (device instance) key, a binding's. */
+  readonly scope: "driver" | "adapter" | "binding";
+  /** The driver that reads that key. */
+  readonly driver: string;
+  /** The driver, adapter or `protocol → adapter` the key belongs to. */
+  readonly owner: string;
+  readonly name: string;
+  /** What the driver did read under that key (lower-cased). */
+  readonly read: readonly string[];
+}
 
 /** What a sleeping system must bring back: adapters kept in low power, devices halted. */
 interface Asleep {
@@ -1302,6 +1315,46 @@ export class NdisHost {
   /** Every adapter NDIS holds. */
   get adapters(): readonly AdapterInfo[] {
     return [...this.#runtime.adapters.values()].map(describeAdapter);
+  }
+
+  /**
+   * Registry values no driver has asked for (NdisReadConfiguration, NdisReadNetworkAddress),
+   * under the keys of loaded drivers, existing adapters and open bindings: usually a misspelt
+   * name, which leaves the driver on its default. `read` lists the names the driver did ask for
+   * under that key.
+   */
+  unreadRegistryValues(): readonly UnreadRegistryValue[] {
+    const runtime = this.#runtime;
+    const out: UnreadRegistryValue[] = [];
+    const check = (
+      where: Omit<UnreadRegistryValue, "name" | "read">,
+      values: ReadonlyMap<string, RegistryValue> | undefined,
+    ) => {
+      if (values === undefined) return;
+      const reads = registryReadsOf(values);
+      for (const name of values.keys())
+        if (!reads.has(name.toLowerCase())) out.push({ ...where, name, read: [...reads] });
+    };
+    for (const driver of runtime.drivers.values())
+      if (driver.state === "loaded" && driver.crashed === null)
+        check({ scope: "driver", driver: driver.name, owner: driver.name }, driver.registry);
+    for (const adapter of runtime.adapters.values())
+      check(
+        { scope: "adapter", driver: adapter.driver.name, owner: adapter.name },
+        runtime.deviceParameters.get(adapter.name),
+      );
+    for (const binding of runtime.bindings) {
+      const protocol = binding.protocol.chars.Name;
+      check(
+        {
+          scope: "binding",
+          driver: binding.driver.name,
+          owner: `${protocol} → ${binding.adapter.name}`,
+        },
+        runtime.bindingParameters.get(bindingKey(protocol, binding.adapter.name)),
+      );
+    }
+    return out;
   }
 
   /**

@@ -7,6 +7,7 @@ export {
 } from "./builtins.js";
 export { DEFAULT_STACK_NAME, DEFAULT_STACK_YAML, defaultStack } from "./default.js";
 export {
+  formatProblem,
   loadStackFile,
   parseStack,
   type Stack,

@@ -52,9 +52,33 @@ export interface Stack {
   /** Relative driver module paths and file-valued registry values resolve against this. */
   readonly baseDir: string;
   readonly spec: StackFile;
+  /**
+   * Where a path of the document is written (`["bindings", 1, "protocol"]`; a map key's own
+   * position for a path ending in one), for problems found after loading. Absent for stacks
+   * built in code.
+   */
+  readonly locate?: (
+    path: readonly PathKey[],
+    key?: boolean,
+  ) => { readonly line: number; readonly col: number };
 }
 
-type PathKey = string | number;
+export type PathKey = string | number;
+
+/**
+ * `file:line:col: path: message`, the form of every stack-file problem; `key` points at the map
+ * key the path ends in rather than its value (a misspelt registry value name).
+ */
+export function formatProblem(
+  stack: Stack,
+  path: readonly PathKey[],
+  message: string,
+  key = false,
+): string {
+  const at = stack.locate?.(path, key);
+  const where = at === undefined ? stack.file : `${stack.file}:${at.line}:${at.col}`;
+  return `${where}: ${path.length === 0 ? "" : `${formatPath(path)}: `}${message}`;
+}
 
 function formatPath(path: readonly PathKey[]): string {
   let text = "";
@@ -195,7 +219,16 @@ export function parseStack(
       );
   });
   if (problems.length > 0) throw new StackFileError(problems);
-  return { file: fileName, baseDir, spec };
+  const locate = (path: readonly PathKey[], key = false) => {
+    const last = path.at(-1);
+    const parent = path.slice(0, -1);
+    const offset =
+      key && typeof last === "string" && isMap(doc.getIn(parent, true))
+        ? keyOffset(parent, last)
+        : offsetOf(path);
+    return at(offset);
+  };
+  return { file: fileName, baseDir, spec, locate };
 }
 
 /** Deeper than any real stack file (the deepest path is run.events[i].link.adapter: 5). */

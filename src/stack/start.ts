@@ -16,11 +16,13 @@ import {
   NT_SUCCESS,
   ndisStatusToString,
   realClock,
+  type TraceEvent,
   type VerifierMode,
 } from "../index.js";
 import { type BuiltinDriver, builtinDriver, type DriverReport, isModulePath } from "./builtins.js";
-import type { Stack } from "./load.js";
+import { formatProblem, type Stack } from "./load.js";
 import { durationMs, type LinkEventEntry, type RegistryValues } from "./schema.js";
+import { didYouMean } from "./suggest.js";
 
 export interface StartStackOptions {
   /** Overrides the file's `ndis.version`. */
@@ -82,6 +84,73 @@ function withFiles(
   return out;
 }
 
+const list = (names: readonly string[]) =>
+  names.length === 0 ? "(none)" : names.map((n) => JSON.stringify(n)).join(", ");
+
+/**
+ * What the file names that the running stack does not have — a binding path whose protocol or
+ * adapter matches nothing, a registry value no driver read — each as `file:line:col: …` with a
+ * "did you mean". Each is a problem (`ndis run` exits 1): a misspelt name silently binds nothing
+ * or leaves a driver on its default, which is exactly what a newcomer cannot see.
+ */
+function unmatchedNames(stack: Stack, host: NdisHost, loaded: readonly LoadedDriver[]): string[] {
+  const spec = stack.spec;
+  const out: string[] = [];
+  const didNotLoad = new Set(
+    spec.drivers.filter((d) => !loaded.some((l) => l.name === d.name)).map((d) => d.name),
+  );
+  if (spec.bindings !== "all") {
+    const protocols = host.drivers.flatMap((d) => d.protocolDrivers.map((p) => p.name));
+    const adapters = host.adapters.map((a) => a.name);
+    spec.bindings.forEach((b, i) => {
+      if (!protocols.includes(b.protocol)) {
+        if (didNotLoad.has(b.protocol)) return; // reported with its DriverEntry
+        out.push(
+          formatProblem(
+            stack,
+            ["bindings", i, "protocol"],
+            `no protocol named ${JSON.stringify(b.protocol)} is registered: expected one of ${list(protocols)}${didYouMean(b.protocol, protocols)}`,
+          ),
+        );
+      } else if (!adapters.includes(b.adapter)) {
+        const listed = spec.adapters.some((a) => a.name === b.adapter);
+        if (listed) return; // it failed to come up: reported already
+        out.push(
+          formatProblem(
+            stack,
+            ["bindings", i, "adapter"],
+            `no adapter named ${JSON.stringify(b.adapter)} exists: expected one of ${list(adapters)}${didYouMean(b.adapter, adapters)}`,
+          ),
+        );
+      }
+    });
+  }
+  for (const u of host.unreadRegistryValues()) {
+    let path: (string | number)[] | null = null;
+    if (u.scope === "driver") {
+      const i = spec.drivers.findIndex((d) => d.name === u.owner);
+      if (i >= 0) path = ["drivers", i, "registry", u.name];
+    } else if (u.scope === "adapter") {
+      const i = spec.adapters.findIndex((a) => a.name === u.owner);
+      if (i >= 0) path = ["adapters", i, "registry", u.name];
+      else if (spec.devices?.[u.owner] !== undefined) path = ["devices", u.owner, u.name];
+    } else if (spec.bindings !== "all") {
+      const i = spec.bindings.findIndex((b) => `${b.protocol} → ${b.adapter}` === u.owner);
+      if (i >= 0) path = ["bindings", i, "registry", u.name];
+    }
+    if (path === null) continue;
+    out.push(
+      formatProblem(
+        stack,
+        path,
+        `registry value ${JSON.stringify(u.name)} was never read by ${u.driver}${u.read.length === 0 ? " (it read no value under this key)" : ` (it read ${u.read.join(", ")})`}${didYouMean(u.name, u.read)}`,
+        true,
+      ),
+    );
+  }
+  return out;
+}
+
 /** Brings `stack` up on a new NdisHost. Rejects only on host misuse (NdisError). */
 export async function startStack(
   stack: Stack,
@@ -121,16 +190,52 @@ export async function startStack(
       stack.baseDir,
       builtin?.driverFileKeys,
     );
-    const { status, driverObject } = await host.loadDriver({
-      name: entry.name,
-      module,
-      ...(driverRegistry === undefined ? {} : { registry: driverRegistry }),
-      ...(entry.filter === undefined ? {} : { filter: entry.filter }),
+    // Why a DriverEntry failed, without --trace: the DDI calls that failed during it and what the
+    // verifier said.
+    const failed: TraceEvent[] = [];
+    let ddiCalls = 0;
+    const stopListening = host.onTrace((event) => {
+      if (event.kind === "ddi") ddiCalls++;
+      if (
+        event.kind === "ddi" &&
+        event.phase === "return" &&
+        event.status !== undefined &&
+        !NT_SUCCESS(event.status)
+      )
+        failed.push(event);
     });
+    const violationsBefore = host.violations.length;
+    let loaded: { status: number; driverObject: DRIVER_OBJECT };
+    try {
+      loaded = await host.loadDriver({
+        name: entry.name,
+        module,
+        ...(driverRegistry === undefined ? {} : { registry: driverRegistry }),
+        ...(entry.filter === undefined ? {} : { filter: entry.filter }),
+      });
+    } finally {
+      stopListening();
+    }
+    const { status, driverObject } = loaded;
     if (NT_SUCCESS(status)) {
       drivers.push({ name: entry.name, module: entry.module, status, driverObject, builtin });
     } else {
-      problems.push(`driver ${entry.name}: DriverEntry returned ${ndisStatusToString(status)}`);
+      const reasons = [
+        ...failed.map(
+          (e) =>
+            `${e.name} returned ${ndisStatusToString(e.status ?? 0)}${e.detail === undefined ? "" : ` (${e.detail})`}`,
+        ),
+        ...host.violations.slice(violationsBefore).map((v) => `${v.rule}: ${v.message}`),
+      ];
+      problems.push(
+        `driver ${entry.name}: DriverEntry returned ${ndisStatusToString(status)}${
+          reasons.length > 0
+            ? `: ${reasons.slice(0, 4).join("; ")}`
+            : ddiCalls === 0
+              ? ': none of its NDIS calls reached this host — a driver module that imports another copy of ndis-ts (a second installation, or the package loaded once as CommonJS and once as an ES module: give the driver\'s package "type": "module") calls that copy\'s NDIS; import ndis-ts/ddi from the installation that runs it'
+              : " (no NDIS call failed in it: the driver chose that status itself)"
+        }`,
+      );
     }
   }
 
@@ -161,6 +266,9 @@ export async function startStack(
       ifIndexes.set(info.ifIndex, entry.name);
     }
   }
+
+  await host.settle();
+  problems.push(...unmatchedNames(stack, host, drivers));
 
   /** An adapter of the file whose built-in driver has `control`, and the adapter as it knows it. */
   const controlOf = <K extends "setLink" | "inject">(adapter: string, control: K, can: string) => {

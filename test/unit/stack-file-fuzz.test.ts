@@ -59,7 +59,9 @@ function mutate(text: string, random: () => number): string {
   switch (Math.floor(random() * 6)) {
     case 0: {
       const at = Math.floor(random() * text.length);
-      return text.slice(0, at) + String.fromCharCode(Math.floor(random() * 128)) + text.slice(at + 1);
+      return (
+        text.slice(0, at) + String.fromCharCode(Math.floor(random() * 128)) + text.slice(at + 1)
+      );
     }
     case 1:
       lines.splice(Math.floor(random() * lines.length), 1);

@@ -39,7 +39,7 @@ import type {
   RegistryValue,
   ResourceOwner,
 } from "../core/objects/records.js";
-import { closeConfig } from "../core/objects/resources.js";
+import { closeConfig, noteRegistryRead } from "../core/objects/resources.js";
 import { bindingKey } from "../core/runtime.js";
 import { reportAtCaller } from "./lookup.js";
 import { enter } from "./trace.js";
@@ -277,6 +277,7 @@ export function NdisReadConfiguration(
   }
   let stored: RegistryValue | undefined;
   const wanted = Keyword.toLowerCase();
+  noteRegistryRead(config.values, wanted);
   for (const [name, value] of config.values) {
     if (name.toLowerCase() === wanted) stored = value;
   }
@@ -313,6 +314,7 @@ export function NdisReadNetworkAddress(
   const runtime = config.driver.runtime;
   const done = enter(runtime, "NdisReadNetworkAddress", config.driver);
   let stored: RegistryValue | undefined;
+  noteRegistryRead(config.values, "networkaddress");
   for (const [name, value] of config.values) {
     if (name.toLowerCase() === "networkaddress") stored = value;
   }

@@ -6,6 +6,7 @@ import type {
   DriverRecord,
   FilterModule,
   MiniportAdapter,
+  RegistryValue,
   ResourceOwner,
   TimerRecord,
   WorkItemRecord,
@@ -218,4 +219,22 @@ export function releaseAll(driver: DriverRecord): void {
   for (const item of [...driver.workItems]) freeWorkItem(item);
   driver.clones.clear();
   driver.memory.clear();
+}
+
+/** The value names a driver asked for under each registry key, lower-cased (names ignore case). */
+const registryReads = new WeakMap<ReadonlyMap<string, RegistryValue>, Set<string>>();
+
+/** Notes that a driver read (or tried to read) `name` under the key holding `values`. */
+export function noteRegistryRead(values: ReadonlyMap<string, RegistryValue>, name: string): void {
+  let reads = registryReads.get(values);
+  if (reads === undefined) {
+    reads = new Set();
+    registryReads.set(values, reads);
+  }
+  reads.add(name.toLowerCase());
+}
+
+/** The names read under the key holding `values`, lower-cased. */
+export function registryReadsOf(values: ReadonlyMap<string, RegistryValue>): ReadonlySet<string> {
+  return registryReads.get(values) ?? new Set();
 }
