@@ -83,7 +83,7 @@ const BUILTINS: readonly BuiltinDriver[] = [
         driver: service,
         lines: adapters.map(
           (a) =>
-            `${a.name} on hub ${a.hub}: link ${a.linkUp ? "up" : "down"}, sent ${a.counters.framesSent}, received ${a.counters.framesReceived}, filtered ${a.counters.framesFiltered}, discarded ${a.counters.receiveDiscards}`,
+            `${a.name} on hub ${a.hub}: link ${a.linkUp ? "up" : "down"}, sent ${a.counters.framesSent}, received ${a.counters.framesReceived}, filtered ${a.counters.framesFiltered}, discarded ${a.counters.receiveDiscards}${a.counters.runtsDropped === 0 ? "" : `, runts dropped ${a.counters.runtsDropped}`}`,
         ),
         data: { adapters },
       };

@@ -75,6 +75,8 @@ export interface RunEnvironment {
   };
   /** Wall-clock epoch nanoseconds for capture timestamps. Default: Date.now(). */
   readonly epochNs?: () => bigint;
+  /** Ends the process (a second signal during the teardown). Default: process.exit. */
+  readonly exit?: (code: number) => void;
 }
 
 /** Streams frames to a pcapng file: one interface per adapter edge, added on its first frame. */
@@ -294,6 +296,35 @@ export async function run(
     const reason = await stopped;
     for (const cancel of cancels) cancel();
     const ranMs = elapsedMs();
+    // A second signal while the teardown waits (for a driver that never completes something):
+    // leave now with what is known, rather than after the watchdogs give up.
+    const leave = (signal: string) => () => {
+      capture?.close();
+      recording?.close();
+      out.line("");
+      out.problem(`${signal} again: leaving before the teardown finished`);
+      const left = host.liveObjects();
+      out.line(`live objects now: ${left.length}`);
+      for (const object of left)
+        out.problem(`left behind: ${object.kind} ${object.name} (${object.driver})`);
+      out.violations(host.violations);
+      out.record("summary", {
+        stack: stack.file === DEFAULT_STACK_NAME ? "default" : stack.file,
+        reason: `${reason}, then ${signal}`,
+        teardown: "interrupted",
+        violations: host.violations.length,
+        leaked: left.length,
+      });
+      (env.exit ?? ((code: number) => process.exit(code)))(130);
+    };
+    const leaveOnInt = leave("SIGINT");
+    const leaveOnTerm = leave("SIGTERM");
+    signals.once("SIGINT", leaveOnInt);
+    signals.once("SIGTERM", leaveOnTerm);
+    cancels.push(
+      () => signals.off("SIGINT", leaveOnInt),
+      () => signals.off("SIGTERM", leaveOnTerm),
+    );
     // The final table below replaces the live one.
     out.endLive();
 

@@ -106,7 +106,6 @@ export function arrive(to: HubAdapter, frame: Uint8Array): Arrival {
 
 /** Puts a copy of `frame` on the hub for every other adapter that takes it. */
 function broadcastOnHub(from: HubAdapter, frame: Uint8Array): void {
-  if (frame.length < 14) return; // not even an Ethernet header: nobody's filter can say yes
   for (const to of from.Hub.Adapters) if (to !== from) arrive(to, frame);
 }
 
@@ -130,6 +129,10 @@ export const MPSendNetBufferLists: MINIPORT_SEND_NET_BUFFER_LISTS = (
     for (let nb = nbl.FirstNetBuffer; nb !== null; nb = nb.Next) {
       const frame = copyFrame(nb);
       if (frame === null) continue;
+      if (frame.length < 14) {
+        c.runtsDropped++; // not even an Ethernet header: nobody's filter can say yes
+        continue;
+      }
       c.framesSent++;
       c.bytesSent += frame.length;
       countCast(adapter.Out, frame);

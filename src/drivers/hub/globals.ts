@@ -30,6 +30,8 @@ export interface HubAdapterCounters {
   framesFiltered: number;
   /** Frames from the hub lost: link down, paused, queue full or no NBL at delivery. */
   receiveDiscards: number;
+  /** Frames sent shorter than an Ethernet header (14 bytes): completed, but nobody can hear them. */
+  runtsDropped: number;
 }
 
 export function newCounters(): HubAdapterCounters {
@@ -41,6 +43,7 @@ export function newCounters(): HubAdapterCounters {
     bytesReceived: 0,
     framesFiltered: 0,
     receiveDiscards: 0,
+    runtsDropped: 0,
   };
 }
 

@@ -190,7 +190,7 @@ function query(adapter: HubAdapter, d: NDIS_OID_REQUEST_DATA): NDIS_STATUS {
           ifHCOutMulticastPkts: n(o.mcastPkts),
           ifHCOutBroadcastPkts: n(o.bcastPkts),
           ifOutErrors: n(c.sendsFailed),
-          ifOutDiscards: 0n,
+          ifOutDiscards: n(c.runtsDropped),
           ifHCInUcastOctets: n(i.ucastOctets),
           ifHCInMulticastOctets: n(i.mcastOctets),
           ifHCInBroadcastOctets: n(i.bcastOctets),
@@ -212,7 +212,7 @@ function query(adapter: HubAdapter, d: NDIS_OID_REQUEST_DATA): NDIS_STATUS {
     case OID_GEN_RCV_DISCARDS:
       return answerCounter(d, c.receiveDiscards);
     case OID_GEN_XMIT_DISCARDS:
-      return answerCounter(d, c.sendsFailed);
+      return answerCounter(d, c.sendsFailed + c.runtsDropped);
     case OID_GEN_BYTES_RCV:
       return answerCounter(d, c.bytesReceived);
     case OID_GEN_BYTES_XMIT:

@@ -42,6 +42,8 @@ export interface Ipv4InterfaceCounters {
   echoRequestsSent: number;
   echoRepliesReceived: number;
   udpEchoed: number;
+  /** ARP entries dropped, oldest first, to keep the cache within ARP_CACHE_LIMIT. */
+  arpEvictions: number;
   /** Frames malformed (truncated, bad checksum…) or not for this interface. */
   framesDropped: number;
   /** Sends NDIS or the adapter completed with a failure, or that could not be allocated. */
@@ -49,6 +51,13 @@ export interface Ipv4InterfaceCounters {
   /** NDIS_STATUS_LINK_STATE indications received. */
   linkChanges: number;
 }
+
+/**
+ * The most ARP entries an interface keeps. A flood of requests from distinct senders (each one
+ * teaches an entry) would otherwise grow the cache without bound; past the limit the entry learnt
+ * longest ago goes (and is counted in arpEvictions).
+ */
+export const ARP_CACHE_LIMIT = 512;
 
 export function newCounters(): Ipv4InterfaceCounters {
   return {
@@ -61,6 +70,7 @@ export function newCounters(): Ipv4InterfaceCounters {
     echoRequestsSent: 0,
     echoRepliesReceived: 0,
     udpEchoed: 0,
+    arpEvictions: 0,
     framesDropped: 0,
     sendFailures: 0,
     linkChanges: 0,

@@ -46,6 +46,7 @@ import { buildIpv4Packet, IPPROTO_ICMP, IPPROTO_UDP, ipv4HeaderLength } from "..
 import { parseUdp } from "../../net/udp.js";
 import { copyFrame, frameNbl, sendFlagsHere } from "../shared/frames.js";
 import {
+  ARP_CACHE_LIMIT,
   type IF,
   type IfParameters,
   OUTSTANDING_KEPT,
@@ -247,7 +248,7 @@ function receiveFrame(ifc: IF, params: IfParameters, frame: Uint8Array): void {
     }
     // An ARP probe (sender 0.0.0.0) is answered but teaches nothing.
     // The frame may be the miniport's own buffer: keep a copy of what outlives this call.
-    if (arp.senderIp !== 0) ifc.ArpCache.set(arp.senderIp, arp.senderMac.slice());
+    if (arp.senderIp !== 0) learnArp(ifc, arp.senderIp, arp.senderMac);
     if (arp.op === ARP_REQUEST) {
       c.arpRequestsAnswered++;
       sendArp(ifc, params, ARP_REPLY, arp.senderMac, arp.senderMac, arp.senderIp);
@@ -305,7 +306,14 @@ function receiveFrame(ifc: IF, params: IfParameters, frame: Uint8Array): void {
   }
   if (protocol === IPPROTO_UDP) {
     const udp = parseUdp(frame.subarray(l4, end), src, dst);
-    if (udp === null || params.UdpEchoPort === null || udp.dstPort !== params.UdpEchoPort) {
+    // Like inetd's echo, never answer a datagram from the echo port itself: two echo services
+    // would bounce one datagram between them forever.
+    if (
+      udp === null ||
+      params.UdpEchoPort === null ||
+      udp.dstPort !== params.UdpEchoPort ||
+      udp.srcPort === params.UdpEchoPort
+    ) {
       c.framesDropped++;
       return;
     }
@@ -314,6 +322,18 @@ function receiveFrame(ifc: IF, params: IfParameters, frame: Uint8Array): void {
     return;
   }
   c.framesDropped++;
+}
+
+/** Keeps `ip` → `mac`, newest last; past ARP_CACHE_LIMIT the oldest entry goes. */
+function learnArp(ifc: IF, ip: number, mac: Uint8Array): void {
+  const cache = ifc.ArpCache;
+  if (cache.has(ip)) cache.delete(ip);
+  else if (cache.size >= ARP_CACHE_LIMIT) {
+    const oldest = cache.keys().next().value as number;
+    cache.delete(oldest);
+    ifc.Counters.arpEvictions++;
+  }
+  cache.set(ip, mac.slice());
 }
 
 /** ProtocolReceiveNetBufferLists (≤ DISPATCH_LEVEL). */

@@ -30,7 +30,7 @@
  * until every indicated NBL is back (NdisMPauseComplete), so MiniportHaltEx — always after a pause
  * — frees a pool with nothing outstanding.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import {
   type DRIVER_OBJECT,
   IF_TYPE_ETHERNET_CSMACD,
@@ -105,6 +105,9 @@ import { accepts, MTU, oidRequest, type ReceiveFilter } from "./oid.js";
 
 /** NBLs each adapter allocates up front: how many receives can be up the stack at once. */
 export const NBL_POOL_SIZE = 32;
+/** The largest capture file a replay reads (it holds every frame in memory). */
+const MAX_CAPTURE_BYTES = 256 * 2 ** 20;
+
 const POOL_TAG = 0x70616350; // 'Pcap'
 const SPEED = 1_000_000_000n;
 
@@ -252,6 +255,19 @@ function MPInitializeEx(
 
   let frames: Frame[];
   try {
+    // Only a regular file: a FIFO never ends and /dev/zero never stops giving, and reading either
+    // whole would hang the host (and its signal handlers) while memory grows.
+    const stat = statSync(params.file);
+    if (!stat.isFile())
+      return fail(
+        NDIS_STATUS_OPEN_FAILED,
+        `${params.file}: not a regular file (${stat.isFIFO() ? "a FIFO" : stat.isCharacterDevice() || stat.isBlockDevice() ? "a device" : stat.isDirectory() ? "a directory" : "not a file"}): expected a pcap or pcapng capture file`,
+      );
+    if (stat.size > MAX_CAPTURE_BYTES)
+      return fail(
+        NDIS_STATUS_OPEN_FAILED,
+        `${params.file}: ${stat.size} bytes, more than the ${MAX_CAPTURE_BYTES / 2 ** 20} MiB a replay holds in memory`,
+      );
     frames = readCapture(readFileSync(params.file));
   } catch (err) {
     if (err instanceof CaptureFormatError)
