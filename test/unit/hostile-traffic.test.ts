@@ -180,9 +180,14 @@ bindings:
     const clock = new ManualClock();
     const signals = new EventEmitter();
     let text = "";
+    let up: () => void = () => {};
+    const isUp = new Promise<void>((resolve) => {
+      up = resolve;
+    });
     const out = createOutput(
       (t) => {
         text += t;
+        if (t.includes('"type":"up"')) up();
       },
       { json: true },
     );
@@ -192,8 +197,7 @@ bindings:
       signals,
       exit: (code) => exits.push(code),
     });
-    for (let i = 0; i < 5000 && !text.includes('"type":"up"'); i++) await turn();
-    assert.ok(text.includes('"type":"up"'), "the stack came up");
+    await isUp;
     for (let i = 0; i < 30; i++) {
       clock.advance(100);
       await turn();
