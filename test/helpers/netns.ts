@@ -305,7 +305,11 @@ export function removeMacvtap(net: TapNamespace, device: string): void {
 }
 
 /** Runs `command` in `ns` without blocking the event loop (our stack must answer meanwhile). */
-function runIn(ns: string, command: readonly string[], timeoutMs: number): Promise<CommandResult> {
+export function runIn(
+  ns: string,
+  command: readonly string[],
+  timeoutMs: number,
+): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn("ip", ["netns", "exec", ns, ...command], {
       stdio: ["ignore", "pipe", "pipe"],

@@ -9,7 +9,7 @@ import * as passthrough from "../../src/drivers/passthrough/index.js";
 import * as tap from "../../src/drivers/tap/index.js";
 import { type DRIVER_OBJECT, NdisHost, type RegistryValue } from "../../src/index.js";
 import type { TapNamespace } from "./netns.js";
-import { STACK_ADDRESS, UDP_ECHO_PORT, waitFor } from "./vxlan-stack.js";
+import { STACK_ADDRESS, teardownStack, UDP_ECHO_PORT, waitFor } from "./vxlan-stack.js";
 
 export { STACK_ADDRESS, UDP_ECHO_PORT };
 
@@ -73,12 +73,7 @@ export async function startTapStack(
       if (info === undefined) throw new Error("no ipv4-host interface");
       return info;
     },
-    teardown: async () => {
-      for (const a of host.adapters.filter((x) => !x.intermediate))
-        await host.removeAdapter(a.name);
-      for (const name of ["ipv4-host", "passthrough", "tap"])
-        if (host.driver(name) !== undefined) await host.unloadDriver(name);
-    },
+    teardown: () => teardownStack(host, ["ipv4-host", "passthrough", "tap"]),
   };
   await waitFor(
     () =>

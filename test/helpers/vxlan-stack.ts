@@ -36,6 +36,12 @@ export function waitFor(check: () => boolean, ms: number, what: string): Promise
   });
 }
 
+/** Removes the physical adapters still there, then unloads `drivers` (in that order) if loaded. */
+export async function teardownStack(host: NdisHost, drivers: readonly string[]): Promise<void> {
+  for (const a of host.adapters.filter((x) => !x.intermediate)) await host.removeAdapter(a.name);
+  for (const name of drivers) if (host.driver(name) !== undefined) await host.unloadDriver(name);
+}
+
 /** Loads and starts the stack; resolves once the link is up and ipv4-host is running. */
 export async function startVxlanStack(
   net: VxlanNamespace,
@@ -75,12 +81,7 @@ export async function startVxlanStack(
       if (info === undefined) throw new Error("no ipv4-host interface");
       return info;
     },
-    teardown: async () => {
-      for (const a of host.adapters.filter((x) => !x.intermediate))
-        await host.removeAdapter(a.name);
-      for (const name of ["ipv4-host", "passthrough", "vxlan"])
-        if (host.driver(name) !== undefined) await host.unloadDriver(name);
-    },
+    teardown: () => teardownStack(host, ["ipv4-host", "passthrough", "vxlan"]),
   };
   await waitFor(
     () =>

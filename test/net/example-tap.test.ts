@@ -6,7 +6,7 @@
  * skips with the reason otherwise.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { run } from "../../src/cli/commands/run.js";
 import { createOutput } from "../../src/cli/output.js";
 import { readCapture } from "../../src/pcap/pcapng.js";
-import { netnsSkipReason } from "../helpers/netns.js";
+import { netnsSkipReason, runIn } from "../helpers/netns.js";
 
 const EXAMPLE = fileURLToPath(new URL("../../examples/tap-ping.yaml", import.meta.url));
 const comment = readFileSync(EXAMPLE, "utf8")
@@ -51,28 +51,9 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function pingFromLinux(count: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("ip", [
-      "netns",
-      "exec",
-      "ndis-tp",
-      "ping",
-      "-c",
-      String(count),
-      "-i",
-      "0.1",
-      "-W",
-      "2",
-      "198.51.100.2",
-    ]);
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
-    child.on("error", reject);
-    child.on("close", () => resolve(out));
-  });
+async function pingFromLinux(count: number): Promise<string> {
+  const ping = ["ping", "-c", String(count), "-i", "0.1", "-W", "2", "198.51.100.2"];
+  return (await runIn("ndis-tp", ping, 30_000)).stdout;
 }
 
 test("tap-ping.yaml: the comment's commands make the wire; ndis run answers Linux, pings it, captures and traces", {

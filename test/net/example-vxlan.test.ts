@@ -5,11 +5,11 @@
  * Linux. Needs root and `ip netns`; skips with the reason otherwise.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { loadStackFile, type RunningStack, startStack, stopStack } from "../../src/stack/index.js";
-import { netnsSkipReason } from "../helpers/netns.js";
+import { netnsSkipReason, runIn } from "../helpers/netns.js";
 import { waitFor } from "../helpers/vxlan-stack.js";
 
 const EXAMPLE = fileURLToPath(new URL("../../examples/vxlan-to-linux.yaml", import.meta.url));
@@ -82,28 +82,9 @@ after(async () => {
   }
 });
 
-function pingFromLinux(count: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("ip", [
-      "netns",
-      "exec",
-      NS,
-      "ping",
-      "-c",
-      String(count),
-      "-i",
-      "0.05",
-      "-W",
-      "2",
-      "198.51.100.2",
-    ]);
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
-    child.on("error", reject);
-    child.on("close", () => resolve(out));
-  });
+async function pingFromLinux(count: number): Promise<string> {
+  const ping = ["ping", "-c", String(count), "-i", "0.05", "-W", "2", "198.51.100.2"];
+  return (await runIn(NS, ping, 30_000)).stdout;
 }
 
 test("the vxlan-to-linux example answers Linux's pings and tears down clean", {

@@ -20,8 +20,6 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import * as tap from "../../src/drivers/tap/index.js";
 import {
   type FrameEvent,
@@ -37,7 +35,8 @@ import {
   OID_GEN_MEDIA_CONNECT_STATUS,
   OID_GEN_STATISTICS,
 } from "../../src/index.js";
-import { PcapngWriter, readCapture } from "../../src/pcap/pcapng.js";
+import { concat, readCapture } from "../../src/pcap/pcapng.js";
+import { capturePcapng, collect, pingSummary, tsharkAvailable } from "../helpers/interop.js";
 import {
   createMacvtap,
   createTapNamespace,
@@ -55,37 +54,6 @@ import {
 import { waitFor } from "../helpers/vxlan-stack.js";
 
 const skip = netnsSkipReason();
-
-/** A full collection, so that heap figures compare live objects (works without --expose-gc). */
-function collect(): void {
-  setFlagsFromString("--expose-gc");
-  (runInNewContext("gc") as () => void)();
-}
-
-function tsharkAvailable(): boolean {
-  try {
-    execFileSync("tshark", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function pingSummary(stdout: string): { sent: number; received: number } {
-  const m = /(\d+) packets transmitted, (\d+) received/.exec(stdout);
-  assert.ok(m, `ping output: ${stdout}`);
-  return { sent: Number(m[1]), received: Number(m[2]) };
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** A Linux UDP client in the namespace: sends `text` to the stack's echo port, prints the reply. */
 const UDP_CLIENT = (text: string) => `
@@ -177,15 +145,8 @@ describe("Linux ↔ tap (macvtap made by the miniport) → passthrough → ipv4-
     assert.equal(adapterStats(stats).sentPackets - adapterStats(statsBefore).sentPackets, sent);
     assert.equal(ip.counters.framesReceived - ipBefore.counters.framesReceived, received);
 
-    const writer = new PcapngWriter();
-    const names = [...new Set(events.map((e) => e.adapter))].sort();
-    const parts = [writer.header(), ...names.map((n) => writer.addInterface(n))];
-    for (const e of events)
-      parts.push(
-        writer.packet(names.indexOf(e.adapter), clockOrigin + e.timeNs, e.data, e.direction),
-      );
     const file = join(dir, "tap.pcapng");
-    const bytes = concat(parts);
+    const bytes = capturePcapng(events, clockOrigin);
     writeFileSync(file, bytes);
     assert.equal(readCapture(bytes).length, events.length);
     if (!tsharkAvailable()) {
@@ -301,8 +262,19 @@ function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString("hex");
 }
 
+/** Why the packet-socket suite cannot run: no namespaces, or no perl with its Socket module. */
+function perlSkipReason(): string | null {
+  if (skip !== null) return skip;
+  try {
+    execFileSync("perl", ["-MSocket", "-e", "1"], { stdio: "ignore" });
+    return null;
+  } catch {
+    return "perl with its Socket module is not available: skipped";
+  }
+}
+
 describe("an existing macvtap (Device) under hostile frames from a packet socket in the namespace", {
-  skip: skip ?? false,
+  skip: perlSkipReason() ?? false,
 }, () => {
   let net: TapNamespace;
   let stack: TapStack;

@@ -49,6 +49,7 @@ import {
   parseIcmpEcho,
 } from "../../src/net/icmp.js";
 import { buildIpv4Packet, IPPROTO_ICMP, parseIPv4, parseIpv4Packet } from "../../src/net/ipv4.js";
+import { pingSummary } from "../helpers/interop.js";
 import {
   createTapNamespace,
   createVxlanNamespace,
@@ -105,13 +106,6 @@ const VLANS = [
   { vid: 10, velan: "vxlan0.10", linuxIf: "vx0.10", linux: "198.51.100.1", ours: "198.51.100.2" },
   { vid: 20, velan: "vxlan0.20", linuxIf: "vx0.20", linux: "198.51.100.65", ours: "198.51.100.66" },
 ] as const;
-
-/** `ping` output → transmitted, received. */
-function pingSummary(stdout: string): { sent: number; received: number } {
-  const m = /(\d+) packets transmitted, (\d+) received/.exec(stdout);
-  assert.ok(m, `ping output: ${stdout}`);
-  return { sent: Number(m[1]), received: Number(m[2]) };
-}
 
 describe("Linux VLANs over VXLAN ↔ VXLAN miniport → vlan-mux → two ipv4-hosts", {
   skip: skip ?? false,

@@ -12,10 +12,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import type { FrameEvent } from "../../src/index.js";
-import { concat, PcapngWriter, readCapture } from "../../src/pcap/pcapng.js";
+import { readCapture } from "../../src/pcap/pcapng.js";
+import { capturePcapng, collect, pingSummary, tsharkAvailable } from "../helpers/interop.js";
 import { createVxlanNamespace, netnsSkipReason, type VxlanNamespace } from "../helpers/netns.js";
 import {
   STACK_ADDRESS,
@@ -26,28 +25,7 @@ import {
 
 const skip = netnsSkipReason();
 
-/** A full collection, so that heap figures compare live objects (works without --expose-gc). */
-function collect(): void {
-  setFlagsFromString("--expose-gc");
-  (runInNewContext("gc") as () => void)();
-}
 const VNI = 4343;
-
-function tsharkAvailable(): boolean {
-  try {
-    execFileSync("tshark", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** `ping` output → transmitted, received. */
-function pingSummary(stdout: string): { sent: number; received: number } {
-  const m = /(\d+) packets transmitted, (\d+) received/.exec(stdout);
-  assert.ok(m, `ping output: ${stdout}`);
-  return { sent: Number(m[1]), received: Number(m[2]) };
-}
 
 describe("Linux ↔ VXLAN miniport → passthrough → ipv4-host", { skip: skip ?? false }, () => {
   let net: VxlanNamespace;
@@ -124,15 +102,8 @@ describe("Linux ↔ VXLAN miniport → passthrough → ipv4-host", { skip: skip 
     );
 
     // The capture: one pcapng interface per adapter edge.
-    const writer = new PcapngWriter();
-    const names = [...new Set(events.map((e) => e.adapter))].sort();
-    const parts = [writer.header(), ...names.map((n) => writer.addInterface(n))];
-    for (const e of events)
-      parts.push(
-        writer.packet(names.indexOf(e.adapter), clockOrigin + e.timeNs, e.data, e.direction),
-      );
     const file = join(dir, "ping.pcapng");
-    const bytes = concat(parts);
+    const bytes = capturePcapng(events, clockOrigin);
     writeFileSync(file, bytes);
     assert.equal(readCapture(bytes).length, events.length);
     if (!tsharkAvailable()) {

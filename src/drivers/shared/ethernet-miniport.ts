@@ -13,6 +13,7 @@
  * moderation off, each frame is indicated as it arrives.
  */
 import {
+  type DRIVER_OBJECT,
   MediaConnectStateConnected,
   MediaConnectStateDisconnected,
   MediaDuplexStateFull,
@@ -212,6 +213,63 @@ function countReceived(
     c.rxBroadcast += sign;
     c.rxBroadcastBytes += bytes;
   }
+}
+
+// ------------------------------------------------------------------------------------ globals
+
+/** A miniport driver's globals, one per DRIVER_OBJECT (its MiniportDriverContext). */
+export interface MiniportGlobals<A> {
+  MiniportDriverHandle: NDIS_HANDLE | undefined;
+  readonly Adapters: Set<A>;
+  /** Why MiniportInitializeEx failed, most recent last. */
+  readonly InitErrors: string[];
+}
+
+/** Where a driver keeps its globals by DRIVER_OBJECT: made at DriverEntry, dropped at unload. */
+export function globalsTable<A>(): {
+  create(DriverObject: DRIVER_OBJECT): MiniportGlobals<A>;
+  of(DriverObject: DRIVER_OBJECT): MiniportGlobals<A> | undefined;
+  forget(DriverObject: DRIVER_OBJECT): void;
+} {
+  const byDriver = new WeakMap<DRIVER_OBJECT, MiniportGlobals<A>>();
+  return {
+    create(DriverObject) {
+      const globals: MiniportGlobals<A> = {
+        MiniportDriverHandle: undefined,
+        Adapters: new Set(),
+        InitErrors: [],
+      };
+      byDriver.set(DriverObject, globals);
+      return globals;
+    },
+    of: (DriverObject) => byDriver.get(DriverObject),
+    forget: (DriverObject) => {
+      byDriver.delete(DriverObject);
+    },
+  };
+}
+
+/** One zero counter per drop reason. */
+export function newDropCounts<R extends string>(reasons: readonly R[]): Record<R, number> {
+  const drops = {} as Record<R, number>;
+  for (const reason of reasons) drops[reason] = 0;
+  return drops;
+}
+
+/** A copy of the drop counters and their sum, for an adapter's snapshot. */
+export function dropsSnapshot<R extends string>(
+  reasons: readonly R[],
+  counts: Readonly<Record<R, number>>,
+): { drops: Record<R, number>; dropped: number } {
+  const drops = { ...counts };
+  let dropped = 0;
+  for (const reason of reasons) dropped += drops[reason];
+  return { drops, dropped };
+}
+
+/** A MAC address as the snapshots show it: 02-56-58-00-00-01. */
+export function macText(mac: Uint8Array): string {
+  return [...mac].map((b) => b.toString(16).padStart(2, "0")).join("-");
 }
 
 // ------------------------------------------------------------------------------------ adapter

@@ -3,10 +3,14 @@
  * driver's globals. Everything the data path touches per frame is a plain field.
  */
 import type { Socket } from "node:net";
-import type { DRIVER_OBJECT, NDIS_HANDLE } from "../../ddi.js";
 import {
+  dropsSnapshot,
   type EthernetAdapter,
   type EthernetCounters,
+  globalsTable,
+  type MiniportGlobals,
+  macText,
+  newDropCounts,
   newEthernetCounters,
 } from "../shared/ethernet-miniport.js";
 
@@ -102,33 +106,15 @@ export interface Adapter extends EthernetAdapter {
 }
 
 /** The driver's globals, one per DRIVER_OBJECT (the MiniportDriverContext). */
-export interface Globals {
-  MiniportDriverHandle: NDIS_HANDLE | undefined;
-  readonly Adapters: Set<Adapter>;
-  /** Why MiniportInitializeEx failed, most recent last. */
-  readonly InitErrors: string[];
-}
+export type Globals = MiniportGlobals<Adapter>;
 
-const globalsByDriver = new WeakMap<DRIVER_OBJECT, Globals>();
-
-export function newGlobals(DriverObject: DRIVER_OBJECT): Globals {
-  const globals: Globals = { MiniportDriverHandle: undefined, Adapters: new Set(), InitErrors: [] };
-  globalsByDriver.set(DriverObject, globals);
-  return globals;
-}
-
-export function globalsOf(DriverObject: DRIVER_OBJECT): Globals | undefined {
-  return globalsByDriver.get(DriverObject);
-}
-
-export function forgetGlobals(DriverObject: DRIVER_OBJECT): void {
-  globalsByDriver.delete(DriverObject);
-}
+const globals = globalsTable<Adapter>();
+export const newGlobals = globals.create;
+export const globalsOf = globals.of;
+export const forgetGlobals = globals.forget;
 
 export function newDrops(): Record<DropReason, number> {
-  const drops = {} as Record<DropReason, number>;
-  for (const reason of DROP_REASONS) drops[reason] = 0;
-  return drops;
+  return newDropCounts(DROP_REASONS);
 }
 
 /** What `tapAdapters` reports about one adapter: a snapshot. */
@@ -161,12 +147,10 @@ export interface TapAdapterInfo {
 }
 
 export function describeAdapter(a: Adapter): TapAdapterInfo {
-  const drops = { ...a.Drops };
-  let dropped = 0;
-  for (const reason of DROP_REASONS) dropped += drops[reason];
+  const { drops, dropped } = dropsSnapshot(DROP_REASONS, a.Drops);
   return {
     ifIndex: a.IfIndex,
-    macAddress: [...a.CurrentAddress].map((b) => b.toString(16).padStart(2, "0")).join("-"),
+    macAddress: macText(a.CurrentAddress),
     device: a.Config.Device,
     link: a.Config.Link,
     parent: a.Config.Parent,

@@ -238,14 +238,14 @@ export const MAX_READS_PER_WAKEUP = 32;
  * drained here, as an ISR empties the NIC's ring — read(2) on the non-blocking descriptor until
  * it has none (EAGAIN) or MAX_READS_PER_WAKEUP were read. The whole wakeup is this one call, so
  * the "DPC" runs at its end: under interrupt moderation the wakeup's frames go up as one chain
- * here, with no `setImmediate` (which, after a pipe stream's read, cost a lone ping about 30 µs
- * of round trip while this was developed).
+ * here, with no `setImmediate` (which, after a pipe stream's read, delayed a lone ping's answer
+ * noticeably while this was developed).
  */
 export function onRead(a: Adapter, read: Buffer): void {
   if (!a.Live) return;
   onFrame(a, read);
   // The first frame goes up before the drain looks for more: finding none costs a failed read
-  // (an EAGAIN error object, some 10-15 µs), which a lone ping's reply need not wait for.
+  // (and its EAGAIN error object), which a lone ping's reply need not wait for.
   if (a.ReceiveBatch.NblCount > 0) batchDue(a);
   const buffer = a.ReadBuffer;
   for (let i = 1; i < MAX_READS_PER_WAKEUP && a.Stream !== null; i++) {

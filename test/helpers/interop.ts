@@ -1,0 +1,47 @@
+/**
+ * What the interop tests against Linux share: ping's summary line, a full garbage collection for
+ * heap comparisons, whether tshark is here, and the pcapng bytes of the frames a test saw.
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import type { FrameEvent } from "../../src/index.js";
+import { concat, PcapngWriter } from "../../src/pcap/pcapng.js";
+
+/** `ping` output → transmitted, received. */
+export function pingSummary(stdout: string): { sent: number; received: number } {
+  const m = /(\d+) packets transmitted, (\d+) received/.exec(stdout);
+  assert.ok(m, `ping output: ${stdout}`);
+  return { sent: Number(m[1]), received: Number(m[2]) };
+}
+
+/** A full collection, so that heap figures compare live objects (works without --expose-gc). */
+export function collect(): void {
+  setFlagsFromString("--expose-gc");
+  (runInNewContext("gc") as () => void)();
+}
+
+export function tsharkAvailable(): boolean {
+  try {
+    execFileSync("tshark", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A pcapng file of `events`, one interface per adapter edge (sorted by name), each frame at
+ * `clockOrigin` + its host time, commented with its direction.
+ */
+export function capturePcapng(events: readonly FrameEvent[], clockOrigin: bigint): Uint8Array {
+  const writer = new PcapngWriter();
+  const names = [...new Set(events.map((e) => e.adapter))].sort();
+  const parts = [writer.header(), ...names.map((n) => writer.addInterface(n))];
+  for (const e of events)
+    parts.push(
+      writer.packet(names.indexOf(e.adapter), clockOrigin + e.timeNs, e.data, e.direction),
+    );
+  return concat(parts);
+}
