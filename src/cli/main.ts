@@ -329,9 +329,7 @@ try {
   if (name === "StackFileError") {
     process.stderr.write(`ndis: the stack file is not valid:\n${(err as Error).message}\n`);
     process.exitCode = 2;
-  } else if (name === "TraceInputError" ||
-    name === "VerifyUsageError" ||
-    name === "UiInputError") {
+  } else if (name === "TraceInputError" || name === "VerifyUsageError" || name === "UiInputError") {
     process.stderr.write(`ndis: ${(err as Error).message}\n`);
     process.exitCode = 2;
   } else if (NdisError.is(err)) {
