@@ -263,7 +263,7 @@ program
   .option("--runs <n>", "explored runs per scenario after the plain one (default 100)", count)
   .option(
     "--strategy <names>",
-    "random, pct and/or exhaustive, comma-separated (default random,pct)",
+    "random, pct and/or exhaustive, comma-separated, taken in turn (default random)",
     strategies,
   )
   .option("--seed <n>", "the first seed; run i uses seed + i (default 1)", count)

@@ -318,7 +318,11 @@ export type StrategyName = "random" | "pct" | "exhaustive";
 export interface ExploreOptions extends RunOptions {
   /** Runs per scenario after the plain one. Default 100. */
   readonly runs?: number;
-  /** Strategies, taken in turn. Default random and PCT. */
+  /**
+   * Strategies, taken in turn. Default random alone: on the project's planted bugs it found every
+   * one, each as soon as or within 4 runs of any other mix (BENCHMARKS.md), where PCT missed one
+   * in 200 runs and alternating the two halved random's share of the budget.
+   */
   readonly strategies?: readonly StrategyName[];
   /** The first seed; run i uses seed + i. Default 1. */
   readonly seed?: number;
@@ -363,7 +367,7 @@ export async function explore(
   options: ExploreOptions = {},
 ): Promise<Exploration> {
   const budget = options.runs ?? 100;
-  const strategies = options.strategies ?? ["random", "pct"];
+  const strategies = options.strategies ?? ["random"];
   const base = options.seed ?? 1;
   const depth = options.depth ?? 3;
   let runs = 0;

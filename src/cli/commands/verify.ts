@@ -1,7 +1,7 @@
 /**
  * `ndis verify <driver>`: runs the conformance suite (src/verify/, docs/verify.md) against an IM
- * driver module. Each scenario runs plain, then under the explorer (seeded random and PCT
- * schedules by default, faults as choices); a failure is shrunk and printed with the command that
+ * driver module. Each scenario runs plain, then under the explorer (seeded random by default, PCT
+ * on request, faults as choices); a failure is shrunk and printed with the command that
  * replays it (`--replay TOKEN`). A progress line on a terminal (stderr), a line per scenario as
  * it finishes, then each failure in full and the totals; `--junit` writes JUnit XML, `--html` a
  * self-contained report with a sequence diagram of each failure, `--json` one record per
