@@ -18,7 +18,7 @@ import {
   type Violation,
 } from "../index.js";
 import { statusName } from "../trace/sequence-draw.js";
-import { graphOf, type LiveGraph } from "./graph.js";
+import { describeHost, graphOf, type LiveGraph } from "./graph.js";
 
 /** Events kept for clients that connect later or catch up. */
 export const RING_SIZE = 4000;
@@ -241,7 +241,7 @@ export class LiveFeed {
     const host = this.#host;
     if (host === null) return;
     this.#tick = { t: this.#now(), rows: counterRows(host.statistics()) };
-    const graph = graphOf(host);
+    const graph = graphOf(describeHost(host));
     const text = JSON.stringify(graph);
     if (text !== this.#graphText) {
       this.#graph = graph;

@@ -9,7 +9,7 @@
  * layer of a node is computed from the edges (1 + the highest layer below it), so nothing here
  * needs to know how tall a stack can be.
  */
-import type { AdapterInfo, BindingInfo, DriverInfo, TraceEvent } from "../index.js";
+import type { AdapterInfo, BindingInfo, DriverInfo, NdisHost, TraceEvent } from "../index.js";
 
 /** Node kinds the page knows; any other string is drawn as a generic box. */
 export type KnownNodeKind = "miniport" | "virtual-miniport" | "filter" | "im-protocol" | "protocol";
@@ -63,6 +63,24 @@ export interface StackDescription {
   readonly bindings: readonly BindingInfo[];
   readonly drivers: readonly DriverInfo[];
   readonly filters?: readonly FilterModuleInfo[];
+}
+
+/**
+ * What a running host describes, its filter modules included: each adapter's modules bottom to
+ * top, named as NDIS names them (`<filter driver> on <adapter>`).
+ */
+export function describeHost(
+  host: Pick<NdisHost, "adapters" | "bindings" | "drivers" | "filterModules">,
+): StackDescription {
+  const filters = host.adapters.flatMap((a) =>
+    host.filterModules(a.name).map((m) => ({
+      name: `${m.driver} on ${a.name}`,
+      driver: m.driver,
+      adapter: a.name,
+      state: m.state,
+    })),
+  );
+  return { adapters: host.adapters, bindings: host.bindings, drivers: host.drivers, filters };
 }
 
 export const adapterId = (name: string): string => `adapter ${name}`;

@@ -20,6 +20,7 @@ export {
 export {
   adapterId,
   bindingId,
+  describeHost,
   type FilterModuleInfo,
   filterId,
   graphOf,

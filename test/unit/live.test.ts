@@ -19,6 +19,7 @@ import {
   type TraceEvent,
 } from "../../src/index.js";
 import {
+  describeHost,
   type FeedClient,
   graphOf,
   graphOfTrace,
@@ -34,7 +35,7 @@ import {
   violationsOfTrace,
 } from "../../src/live/index.js";
 import { pcapFile } from "../../src/pcap/pcapng.js";
-import { type RunningStack, startStack, stopStack } from "../../src/stack/index.js";
+import { loadStackFile, type RunningStack, startStack, stopStack } from "../../src/stack/index.js";
 import { pingingStack, served } from "../helpers/live.js";
 import { scriptedMiniport } from "../helpers/miniport.js";
 
@@ -131,6 +132,29 @@ describe("the stack graph", () => {
     });
     assert.equal(graph.edges.find((e) => e.kind === "binding")?.lower, "filter lwf-b");
     assert.equal(graph.nodes.find((n) => n.id === "filter lwf-b")?.state, "Paused");
+  });
+
+  test("a running host's filter modules stand between their adapter and the bindings above it (examples/filter-ping.yaml)", async () => {
+    const file = fileURLToPath(new URL("../../examples/filter-ping.yaml", import.meta.url));
+    const running = await startStack(await loadStackFile(file), { clock: new ManualClock() });
+    try {
+      const graph = graphOf(describeHost(running.host));
+      const node = (id: string) => graph.nodes.find((n) => n.id === id);
+      for (const adapter of ["eth0", "eth1-pt"]) {
+        const id = `filter filter-passthrough on ${adapter}`;
+        assert.equal(node(id)?.kind, "filter", `${id} is drawn`);
+        assert.equal(node(id)?.state, "Running");
+        assert.ok(
+          (node(id)?.layer ?? -1) > (node(`adapter ${adapter}`)?.layer ?? 99),
+          `${id} stands above adapter ${adapter}`,
+        );
+        const binding = graph.edges.find((e) => e.kind === "binding" && e.lower === id);
+        assert.ok(binding !== undefined, `a binding over ${adapter} reaches it through ${id}`);
+      }
+      assert.equal(node("filter filter-passthrough on eth1"), undefined, "eth1 has no module");
+    } finally {
+      await stopStack(running);
+    }
   });
 
   test("a recorded trace's state events give the same graph, in the states before the bring-up", async () => {
