@@ -226,6 +226,8 @@ describe("ndis verify (CLI) with the explorer", () => {
       cwd: ROOT,
       encoding: "utf8",
       timeout: 120_000,
+      // The patterns below read plain text; CI=true would otherwise turn colour on.
+      env: { ...process.env, NO_COLOR: "1" },
     });
 
   test("a race is printed with its replay command; --replay reruns it; --html writes the report", () => {
