@@ -187,7 +187,8 @@ export function graphOf(stack: StackDescription): LiveGraph {
   return layered(nodes, edges);
 }
 
-const STATE_DETAIL = /^(adapter|binding|filter) (.+): (\S+) → (\S+)$/;
+/** The runtime's `state` details: "adapter eth0: …", "binding a → eth0: …", "filter module f on eth0: …". */
+const STATE_DETAIL = /^(adapter|binding|filter module) (.+): (\S+) → (\S+)$/;
 
 /** A `state` event's object, its previous and its new state; null for any other event. */
 export function parseStateEvent(event: TraceEvent): {
@@ -200,7 +201,8 @@ export function parseStateEvent(event: TraceEvent): {
   if (event.kind !== "state" || event.detail === undefined) return null;
   const m = STATE_DETAIL.exec(event.detail);
   if (m === null) return null;
-  const [, kind = "", name = "", from = "", to = ""] = m;
+  const [, label = "", name = "", from = "", to = ""] = m;
+  const kind = label === "filter module" ? "filter" : label;
   return { kind, id: `${kind} ${name}`, name, from, to };
 }
 
@@ -268,14 +270,24 @@ export function graphOfTrace(events: readonly TraceEvent[]): LiveGraph {
           driver: a.driver,
         });
   }
-  for (const [name, f] of filters)
-    nodes.push({
-      id: filterId(name),
+  /** The top of each adapter's filter stack (modules in the order they first changed state). */
+  const topOf = new Map<string, string>();
+  for (const [name, f] of filters) {
+    const id = filterId(name);
+    nodes.push({ id, kind: "filter", label: name, driver: f.driver, state: f.state });
+    const at = name.lastIndexOf(" on ");
+    if (at < 0) continue;
+    const adapter = name.slice(at + 4);
+    edges.push({
+      id: `attach ${name}`,
       kind: "filter",
-      label: name,
+      upper: id,
+      lower: topOf.get(adapter) ?? adapterId(adapter),
+      state: null,
       driver: f.driver,
-      state: f.state,
     });
+    topOf.set(adapter, id);
+  }
   for (const [name, b] of bindings) {
     if (!nodes.some((n) => n.id === adapterId(b.adapter)))
       nodes.push({
@@ -289,7 +301,7 @@ export function graphOfTrace(events: readonly TraceEvent[]): LiveGraph {
       id: `binding ${name}`,
       kind: "binding",
       upper: protocolId(b.protocol),
-      lower: adapterId(b.adapter),
+      lower: topOf.get(b.adapter) ?? adapterId(b.adapter),
       state: b.state,
       driver: b.driver,
     });

@@ -180,6 +180,38 @@ describe("the stack graph", () => {
   });
 });
 
+describe("the graph of a recorded trace with filter modules", () => {
+  test("each module is named as the live graph names it and stands between its adapter and the bindings (examples/filter-ping.yaml)", async () => {
+    const file = fileURLToPath(new URL("../../examples/filter-ping.yaml", import.meta.url));
+    const events: TraceEvent[] = [];
+    const running = await startStack(await loadStackFile(file), {
+      clock: new ManualClock(),
+      setup: (host) => host.onTrace((e) => events.push(e), { dataPath: false }),
+    });
+    const live = graphOf(describeHost(running.host));
+    await stopStack(running);
+    const fromTrace = graphOfTrace(events);
+    const filters = (g: typeof live) =>
+      g.nodes
+        .filter((n) => n.kind === "filter")
+        .map((n) => n.id)
+        .sort();
+    assert.ok(filters(live).length > 0, "the example attaches filter modules");
+    assert.deepEqual(filters(fromTrace), filters(live));
+    for (const id of filters(live)) {
+      const lowerOf = (g: typeof live) =>
+        g.edges.find((e) => e.kind === "filter" && e.upper === id)?.lower;
+      assert.equal(lowerOf(fromTrace), lowerOf(live), `${id} sits on the same node`);
+    }
+    const bindingsOn = (g: typeof live) =>
+      g.edges
+        .filter((e) => e.kind === "binding")
+        .map((e) => `${e.upper} on ${e.lower}`)
+        .sort();
+    assert.deepEqual(bindingsOn(fromTrace), bindingsOn(live));
+  });
+});
+
 /** Runs `body` with a feed attached to the pinging stack on a ManualClock; tears both down. */
 async function withFeed(
   body: (context: { clock: ManualClock; feed: LiveFeed; running: RunningStack }) => Promise<void>,
