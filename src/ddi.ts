@@ -144,9 +144,14 @@ export {
 export { NdisMIndicateStatusEx } from "./runtime/api/status.js";
 export {
   KeGetCurrentIrql,
+  NdisAcquireReadWriteLock,
   NdisAcquireSpinLock,
   NdisAllocateSpinLock,
+  NdisDprAcquireSpinLock,
+  NdisDprReleaseSpinLock,
   NdisFreeSpinLock,
+  NdisInitializeReadWriteLock,
+  NdisReleaseReadWriteLock,
   NdisReleaseSpinLock,
 } from "./runtime/api/sync.js";
 export {

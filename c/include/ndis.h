@@ -93,6 +93,17 @@ typedef struct _NDIS_EVENT {
 
 typedef struct _NDIS_RW_LOCK_EX *PNDIS_RW_LOCK_EX;
 
+/* NDIS_RW_LOCK and LOCK_STATE are opaque to a driver: NDIS keeps who holds the lock. */
+typedef struct _NDIS_RW_LOCK {
+  PVOID Context;
+  ULONG_PTR Reserved[4];
+} NDIS_RW_LOCK, *PNDIS_RW_LOCK;
+
+typedef struct _LOCK_STATE {
+  USHORT LockState;
+  KIRQL OldIrql;
+} LOCK_STATE, *PLOCK_STATE;
+
 /* ---- MDL helpers ---- */
 #define NDIS_MDL_LINKAGE(Mdl) ((Mdl)->Next)
 #define NdisGetNextMdl(Mdl, NextMdl) ((*(NextMdl)) = (Mdl)->Next)
@@ -811,6 +822,10 @@ NDIS_TS_IMPORT(NdisAcquireSpinLock) void NdisAcquireSpinLock(PNDIS_SPIN_LOCK Spi
 NDIS_TS_IMPORT(NdisReleaseSpinLock) void NdisReleaseSpinLock(PNDIS_SPIN_LOCK SpinLock);
 NDIS_TS_IMPORT(NdisDprAcquireSpinLock) void NdisDprAcquireSpinLock(PNDIS_SPIN_LOCK SpinLock);
 NDIS_TS_IMPORT(NdisDprReleaseSpinLock) void NdisDprReleaseSpinLock(PNDIS_SPIN_LOCK SpinLock);
+NDIS_TS_IMPORT(NdisInitializeReadWriteLock) void NdisInitializeReadWriteLock(PNDIS_RW_LOCK Lock);
+NDIS_TS_IMPORT(NdisAcquireReadWriteLock)
+void NdisAcquireReadWriteLock(PNDIS_RW_LOCK Lock, BOOLEAN fWrite, PLOCK_STATE LockState);
+NDIS_TS_IMPORT(NdisReleaseReadWriteLock) void NdisReleaseReadWriteLock(PNDIS_RW_LOCK Lock, PLOCK_STATE LockState);
 
 NDIS_TS_IMPORT(NdisInitializeEvent) void NdisInitializeEvent(PNDIS_EVENT Event);
 NDIS_TS_IMPORT(NdisSetEvent) void NdisSetEvent(PNDIS_EVENT Event);
