@@ -4,12 +4,15 @@
  */
 export * from "./ndis/adapter.js";
 export * from "./ndis/config.js";
+export * from "./ndis/ethernet.js";
 export * from "./ndis/filter.js";
+export * from "./ndis/flags.js";
 export * from "./ndis/interrupt-moderation.js";
 export * from "./ndis/irql.js";
 export * from "./ndis/miniport.js";
 export * from "./ndis/nbl.js";
 export * from "./ndis/nbl-queue.js";
+export * from "./ndis/nbl8021q.js";
 export * from "./ndis/object-header.js";
 export * from "./ndis/oid.js";
 export * from "./ndis/optional-handlers.js";
@@ -144,9 +147,14 @@ export {
 export { NdisMIndicateStatusEx } from "./runtime/api/status.js";
 export {
   KeGetCurrentIrql,
+  NdisAcquireReadWriteLock,
   NdisAcquireSpinLock,
   NdisAllocateSpinLock,
+  NdisDprAcquireSpinLock,
+  NdisDprReleaseSpinLock,
   NdisFreeSpinLock,
+  NdisInitializeReadWriteLock,
+  NdisReleaseReadWriteLock,
   NdisReleaseSpinLock,
 } from "./runtime/api/sync.js";
 export {

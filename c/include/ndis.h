@@ -93,6 +93,17 @@ typedef struct _NDIS_EVENT {
 
 typedef struct _NDIS_RW_LOCK_EX *PNDIS_RW_LOCK_EX;
 
+/* NDIS_RW_LOCK and LOCK_STATE are opaque to a driver: NDIS keeps who holds the lock. */
+typedef struct _NDIS_RW_LOCK {
+  PVOID Context;
+  ULONG_PTR Reserved[4];
+} NDIS_RW_LOCK, *PNDIS_RW_LOCK;
+
+typedef struct _LOCK_STATE {
+  USHORT LockState;
+  KIRQL OldIrql;
+} LOCK_STATE, *PLOCK_STATE;
+
 /* ---- MDL helpers ---- */
 #define NDIS_MDL_LINKAGE(Mdl) ((Mdl)->Next)
 #define NdisGetNextMdl(Mdl, NextMdl) ((*(NextMdl)) = (Mdl)->Next)
@@ -238,6 +249,48 @@ typedef struct _NET_BUFFER_LIST {
 #define NDIS_SET_SEND_FLAG(_Flags, _F) ((_Flags) |= (_F))
 #define NDIS_SET_SEND_COMPLETE_FLAG(_Flags, _F) ((_Flags) |= (_F))
 #define NDIS_SET_RETURN_FLAG(_Flags, _F) ((_Flags) |= (_F))
+#define NDIS_SET_RECEIVE_FLAG(_Flags, _F) ((_Flags) |= (_F))
+#define NDIS_TEST_RECEIVE_CAN_PEND(_Flags) (((_Flags) & NDIS_RECEIVE_FLAGS_RESOURCES) == 0)
+#define NDIS_TEST_FLAG(_M, _F) (((_M) & (_F)) != 0)
+#define NDIS_SET_FLAG(_M, _F) ((_M) |= (_F))
+#define NDIS_CLEAR_FLAG(_M, _F) ((_M) &= ~(_F))
+
+/* 802.1Q information of an NBL (ndis/nbl8021q.h): the PVOID in NetBufferListInfo[Ieee8021QNetBufferListInfo]. */
+typedef struct _NDIS_NET_BUFFER_LIST_8021Q_INFO {
+  union {
+    struct {
+      UINT32 UserPriority : 3;
+      UINT32 CanonicalFormatId : 1;
+      UINT32 VlanId : 12;
+      UINT32 Reserved : 16;
+    } TagHeader;
+    struct {
+      UINT32 UserPriority : 3;
+      UINT32 CanonicalFormatId : 1;
+      UINT32 VlanId : 12;
+      UINT32 WMMInfo : 4;
+      UINT32 Reserved : 12;
+    } WLanTagHeader;
+    PVOID Value;
+  };
+} NDIS_NET_BUFFER_LIST_8021Q_INFO, *PNDIS_NET_BUFFER_LIST_8021Q_INFO;
+
+/* ---- Ethernet addresses ---- */
+#define ETH_IS_MULTICAST(_Addr) ((((PUCHAR)(_Addr))[0] & 0x01) != 0)
+#define ETH_IS_BROADCAST(_Addr)                                                                        \
+  ((((PUCHAR)(_Addr))[0] & ((PUCHAR)(_Addr))[1] & ((PUCHAR)(_Addr))[2] & ((PUCHAR)(_Addr))[3] &       \
+    ((PUCHAR)(_Addr))[4] & ((PUCHAR)(_Addr))[5]) == 0xFF)
+#define ETH_IS_LOCALLY_ADMINISTERED(_Addr) ((((PUCHAR)(_Addr))[0] & 0x02) != 0)
+#define ETH_COMPARE_NETWORK_ADDRESSES_EQ(_A, _B, _Result)                                              \
+  do {                                                                                                 \
+    *(_Result) = RtlEqualMemory((_A), (_B), ETH_LENGTH_OF_ADDRESS) ? 0 : 1;                           \
+  } while (0)
+#define ETH_COMPARE_NETWORK_ADDRESSES(_A, _B, _Result)                                                 \
+  do {                                                                                                 \
+    int _cmp = __builtin_memcmp((_A), (_B), ETH_LENGTH_OF_ADDRESS);                                            \
+    *(_Result) = _cmp < 0 ? -1 : _cmp > 0 ? 1 : 0;                                                   \
+  } while (0)
+#define ETH_COPY_NETWORK_ADDRESS(_D, _S) RtlCopyMemory((_D), (_S), ETH_LENGTH_OF_ADDRESS)
 
 typedef struct _NET_BUFFER_LIST_POOL_PARAMETERS {
   NDIS_OBJECT_HEADER Header;
@@ -356,7 +409,53 @@ typedef struct _NDIS_MINIPORT_PAUSE_PARAMETERS {
   ULONG PauseReason;
 } NDIS_MINIPORT_PAUSE_PARAMETERS, *PNDIS_MINIPORT_PAUSE_PARAMETERS;
 
-typedef struct _NDIS_RESTART_ATTRIBUTES *PNDIS_RESTART_ATTRIBUTES;
+/* ---- power management and RSS capabilities, restart attributes ---- */
+typedef struct _NDIS_PM_WAKE_UP_CAPABILITIES {
+  NDIS_DEVICE_POWER_STATE MinMagicPacketWakeUp;
+  NDIS_DEVICE_POWER_STATE MinPatternWakeUp;
+  NDIS_DEVICE_POWER_STATE MinLinkChangeWakeUp;
+} NDIS_PM_WAKE_UP_CAPABILITIES, *PNDIS_PM_WAKE_UP_CAPABILITIES;
+
+typedef struct _NDIS_PNP_CAPABILITIES {
+  ULONG Flags;
+  NDIS_PM_WAKE_UP_CAPABILITIES WakeUpCapabilities;
+} NDIS_PNP_CAPABILITIES, *PNDIS_PNP_CAPABILITIES;
+
+typedef struct _NDIS_RECEIVE_SCALE_CAPABILITIES {
+  NDIS_OBJECT_HEADER Header;
+  ULONG CapabilitiesFlags;
+  ULONG NumberOfInterruptMessages;
+  ULONG NumberOfReceiveQueues;
+} NDIS_RECEIVE_SCALE_CAPABILITIES, *PNDIS_RECEIVE_SCALE_CAPABILITIES;
+
+typedef struct _NDIS_RESTART_ATTRIBUTES NDIS_RESTART_ATTRIBUTES, *PNDIS_RESTART_ATTRIBUTES;
+struct _NDIS_RESTART_ATTRIBUTES {
+  PNDIS_RESTART_ATTRIBUTES Next;
+  NDIS_OID Oid;
+  ULONG DataLength;
+  DECLSPEC_ALIGN(MEMORY_ALLOCATION_ALIGNMENT) UCHAR Data[1];
+};
+
+typedef struct _NDIS_RESTART_GENERAL_ATTRIBUTES {
+  NDIS_OBJECT_HEADER Header;
+  ULONG MtuSize;
+  ULONG64 MaxXmitLinkSpeed;
+  ULONG64 MaxRcvLinkSpeed;
+  ULONG LookaheadSize;
+  ULONG MacOptions;
+  ULONG SupportedPacketFilters;
+  ULONG MaxMulticastListSize;
+  PNDIS_RECEIVE_SCALE_CAPABILITIES RecvScaleCapabilities;
+  NET_IF_ACCESS_TYPE AccessType;
+  ULONG Flags;
+  NET_IF_CONNECTION_TYPE ConnectionType;
+  ULONG SupportedStatistics;
+  ULONG DataBackFillSize;
+  ULONG ContextBackFillSize;
+  PNDIS_OID SupportedOidList;
+  ULONG SupportedOidListLength;
+  ULONG MaxLookaheadSizeAccessed;
+} NDIS_RESTART_GENERAL_ATTRIBUTES, *PNDIS_RESTART_GENERAL_ATTRIBUTES;
 typedef struct _NDIS_MINIPORT_RESTART_PARAMETERS {
   NDIS_OBJECT_HEADER Header;
   PNDIS_RESTART_ATTRIBUTES RestartAttributes;
@@ -401,6 +500,7 @@ typedef void(MINIPORT_CANCEL_DIRECT_OID_REQUEST)(NDIS_HANDLE MiniportAdapterCont
 typedef NDIS_STATUS(MINIPORT_SYNCHRONOUS_OID_REQUEST)(NDIS_HANDLE MiniportAdapterContext,
                                                       PNDIS_OID_REQUEST OidRequest);
 typedef MINIPORT_SET_OPTIONS *SET_OPTIONS_HANDLER, *MINIPORT_SET_OPTIONS_HANDLER;
+typedef NDIS_STATUS(PROTOCOL_SET_OPTIONS)(NDIS_HANDLE NdisDriverHandle, NDIS_HANDLE DriverContext);
 typedef MINIPORT_INITIALIZE *MINIPORT_INITIALIZE_HANDLER;
 typedef MINIPORT_HALT *MINIPORT_HALT_HANDLER;
 typedef MINIPORT_UNLOAD *MINIPORT_DRIVER_UNLOAD;
@@ -477,14 +577,14 @@ typedef struct _NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES {
   NDIS_MEDIA_CONNECT_STATE MediaConnectState;
   NDIS_MEDIA_DUPLEX_STATE MediaDuplexState;
   ULONG LookaheadSize;
-  PVOID PowerManagementCapabilities;
+  PNDIS_PNP_CAPABILITIES PowerManagementCapabilities;
   ULONG MacOptions;
   ULONG SupportedPacketFilters;
   ULONG MaxMulticastListSize;
   USHORT MacAddressLength;
   UCHAR PermanentMacAddress[NDIS_MAX_PHYS_ADDRESS_LENGTH];
   UCHAR CurrentMacAddress[NDIS_MAX_PHYS_ADDRESS_LENGTH];
-  PVOID RecvScaleCapabilities;
+  PNDIS_RECEIVE_SCALE_CAPABILITIES RecvScaleCapabilities;
   NET_IF_ACCESS_TYPE AccessType;
   NET_IF_DIRECTION_TYPE DirectionType;
   NET_IF_CONNECTION_TYPE ConnectionType;
@@ -539,13 +639,13 @@ typedef struct _NDIS_BIND_PARAMETERS {
   NDIS_MEDIA_CONNECT_STATE MediaConnectState;
   NDIS_MEDIA_DUPLEX_STATE MediaDuplexState;
   ULONG LookaheadSize;
-  PVOID PowerManagementCapabilities;
+  PNDIS_PNP_CAPABILITIES PowerManagementCapabilities;
   ULONG SupportedPacketFilters;
   ULONG MaxMulticastListSize;
   USHORT MacAddressLength;
   UCHAR CurrentMacAddress[NDIS_MAX_PHYS_ADDRESS_LENGTH];
   NDIS_PHYSICAL_MEDIUM PhysicalMediumType;
-  PVOID RcvScaleCapabilities;
+  PNDIS_RECEIVE_SCALE_CAPABILITIES RcvScaleCapabilities;
   NET_LUID BoundIfNetluid;
   NET_IFINDEX BoundIfIndex;
   NET_LUID LowestIfNetluid;
@@ -811,6 +911,10 @@ NDIS_TS_IMPORT(NdisAcquireSpinLock) void NdisAcquireSpinLock(PNDIS_SPIN_LOCK Spi
 NDIS_TS_IMPORT(NdisReleaseSpinLock) void NdisReleaseSpinLock(PNDIS_SPIN_LOCK SpinLock);
 NDIS_TS_IMPORT(NdisDprAcquireSpinLock) void NdisDprAcquireSpinLock(PNDIS_SPIN_LOCK SpinLock);
 NDIS_TS_IMPORT(NdisDprReleaseSpinLock) void NdisDprReleaseSpinLock(PNDIS_SPIN_LOCK SpinLock);
+NDIS_TS_IMPORT(NdisInitializeReadWriteLock) void NdisInitializeReadWriteLock(PNDIS_RW_LOCK Lock);
+NDIS_TS_IMPORT(NdisAcquireReadWriteLock)
+void NdisAcquireReadWriteLock(PNDIS_RW_LOCK Lock, BOOLEAN fWrite, PLOCK_STATE LockState);
+NDIS_TS_IMPORT(NdisReleaseReadWriteLock) void NdisReleaseReadWriteLock(PNDIS_RW_LOCK Lock, PLOCK_STATE LockState);
 
 NDIS_TS_IMPORT(NdisInitializeEvent) void NdisInitializeEvent(PNDIS_EVENT Event);
 NDIS_TS_IMPORT(NdisSetEvent) void NdisSetEvent(PNDIS_EVENT Event);

@@ -35,6 +35,7 @@ export const NDIS_MINIPORT_ATTRIBUTES_REGISTER_BUGCHECK_CALLBACK = 0x00000400;
 export const NdisInterfaceInternal = 0;
 
 /** NDIS_MEDIUM. */
+export type NDIS_MEDIUM = number;
 export const NdisMedium802_3 = 0;
 /** NDIS_PHYSICAL_MEDIUM. */
 export const NdisPhysicalMediumUnspecified = 0;
@@ -102,7 +103,20 @@ export interface NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES {
   DataBackFillSize?: number;
   ContextBackFillSize?: number;
   SupportedOidList?: readonly number[];
+  /**
+   * Bytes of SupportedOidList (4 per OID). [MODEL] Left out, NDIS takes the whole array; given,
+   * NDIS reads that many bytes of it — a length past the array's end, or not a multiple of 4, is
+   * refused with NDIS_STATUS_INVALID_PARAMETER.
+   */
+  SupportedOidListLength?: number;
   AutoNegotiationFlags?: number;
+  /**
+   * The NDIS 6.0/6.1 power management capabilities (what OID_PNP_CAPABILITIES reports), or NULL.
+   * NDIS 6.20 and later drivers use PowerManagementCapabilitiesEx instead.
+   */
+  PowerManagementCapabilities?: NDIS_PNP_CAPABILITIES | null;
+  /** The adapter's receive side scaling capabilities, or NULL when it has none. */
+  RecvScaleCapabilities?: NDIS_RECEIVE_SCALE_CAPABILITIES | null;
   /** Revision 2 (NDIS 6.20+); NULL means not PM-aware. */
   PowerManagementCapabilitiesEx?: object | null;
 }
@@ -136,8 +150,101 @@ export const NdisPowerProfileAcOnLine = 1;
 
 // NDIS_DEVICE_POWER_STATE: the payload of OID_PNP_SET_POWER / OID_PNP_QUERY_POWER and of the
 // NetEventSetPower / NetEventQueryPower buffers.
+export type NDIS_DEVICE_POWER_STATE = number;
 export const NdisDeviceStateUnspecified = 0;
 export const NdisDeviceStateD0 = 1;
 export const NdisDeviceStateD1 = 2;
 export const NdisDeviceStateD2 = 3;
 export const NdisDeviceStateD3 = 4;
+export const NdisDeviceStateMaximum = 5;
+
+/** NDIS_HARDWARE_STATUS: the answer to OID_GEN_HARDWARE_STATUS. */
+export type NDIS_HARDWARE_STATUS = number;
+export const NdisHardwareStatusReady = 0;
+export const NdisHardwareStatusInitializing = 1;
+export const NdisHardwareStatusReset = 2;
+export const NdisHardwareStatusClosing = 3;
+export const NdisHardwareStatusNotReady = 4;
+
+/** NDIS_PORT_NUMBER: a port of an adapter (NDIS_DEFAULT_PORT_NUMBER is 0). */
+export type NDIS_PORT_NUMBER = number;
+/** NET_IFINDEX: an NDIS interface index. */
+export type NET_IFINDEX = number;
+
+// NDIS_MAC_OPTION_*: the bits of OID_GEN_MAC_OPTIONS and of the general attributes' MacOptions
+// (the OID_GEN_MAC_OPTIONS page).
+export const NDIS_MAC_OPTION_COPY_LOOKAHEAD_DATA = 0x00000001;
+export const NDIS_MAC_OPTION_RECEIVE_SERIALIZED = 0x00000002;
+export const NDIS_MAC_OPTION_TRANSFERS_NOT_PEND = 0x00000004;
+export const NDIS_MAC_OPTION_NO_LOOPBACK = 0x00000008;
+/** Deprecated; ignored by NDIS 5.0 and later. */
+export const NDIS_MAC_OPTION_FULL_DUPLEX = 0x00000010;
+/** Obsolete. */
+export const NDIS_MAC_OPTION_EOTX_INDICATION = 0x00000020;
+/** 802.1p priority; NDIS 6.0 and later miniport drivers must set it. */
+export const NDIS_MAC_OPTION_8021P_PRIORITY = 0x00000040;
+/** NDIS sets it when the miniport calls NdisReadNetworkAddress. */
+export const NDIS_MAC_OPTION_SUPPORTS_MAC_ADDRESS_OVERWRITE = 0x00000080;
+/** Obsolete. */
+export const NDIS_MAC_OPTION_RECEIVE_AT_DPC = 0x00000100;
+/** The miniport inserts and strips 802.1Q VLAN tags itself. */
+export const NDIS_MAC_OPTION_8021Q_VLAN = 0x00000200;
+export const NDIS_MAC_OPTION_RESERVED = 0x80000000;
+
+/**
+ * NDIS_PM_WAKE_UP_CAPABILITIES: the lowest device power state from which the adapter can signal
+ * each wake-up event (NdisDeviceStateUnspecified: it cannot).
+ */
+export interface NDIS_PM_WAKE_UP_CAPABILITIES {
+  MinMagicPacketWakeUp: NDIS_DEVICE_POWER_STATE;
+  MinPatternWakeUp: NDIS_DEVICE_POWER_STATE;
+  MinLinkChangeWakeUp: NDIS_DEVICE_POWER_STATE;
+}
+
+/** NDIS_PNP_CAPABILITIES: what OID_PNP_CAPABILITIES answers (NDIS 6.0/6.1 power management). */
+export interface NDIS_PNP_CAPABILITIES {
+  /** NDIS_DEVICE_* flags; 0 for none. */
+  Flags: number;
+  WakeUpCapabilities: NDIS_PM_WAKE_UP_CAPABILITIES;
+}
+
+/** [DERIVED] x64: Flags and three enums. */
+export const NDIS_SIZEOF_PNP_CAPABILITIES = 16;
+
+/** The 16 bytes OID_PNP_CAPABILITIES carries: Flags, then the three wake-up states, little-endian. */
+export function ndisPnpCapabilitiesBytes(caps: NDIS_PNP_CAPABILITIES): Uint8Array {
+  const bytes = new Uint8Array(NDIS_SIZEOF_PNP_CAPABILITIES);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, caps.Flags >>> 0, true);
+  view.setUint32(4, caps.WakeUpCapabilities.MinMagicPacketWakeUp >>> 0, true);
+  view.setUint32(8, caps.WakeUpCapabilities.MinPatternWakeUp >>> 0, true);
+  view.setUint32(12, caps.WakeUpCapabilities.MinLinkChangeWakeUp >>> 0, true);
+  return bytes;
+}
+
+/** Reads an OID_PNP_CAPABILITIES buffer; null when it is shorter than the structure. */
+export function ndisPnpCapabilitiesFromBytes(bytes: Uint8Array): NDIS_PNP_CAPABILITIES | null {
+  if (bytes.length < NDIS_SIZEOF_PNP_CAPABILITIES) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return {
+    Flags: view.getUint32(0, true),
+    WakeUpCapabilities: {
+      MinMagicPacketWakeUp: view.getUint32(4, true),
+      MinPatternWakeUp: view.getUint32(8, true),
+      MinLinkChangeWakeUp: view.getUint32(12, true),
+    },
+  };
+}
+
+export const NDIS_RECEIVE_SCALE_CAPABILITIES_REVISION_1 = 1;
+/** [DERIVED] x64: Header, CapabilitiesFlags, NumberOfInterruptMessages, NumberOfReceiveQueues. */
+export const NDIS_SIZEOF_RECEIVE_SCALE_CAPABILITIES_REVISION_1 = 16;
+
+/** NDIS_RECEIVE_SCALE_CAPABILITIES (Type NDIS_OBJECT_TYPE_RSS_CAPABILITIES): RSS support. */
+export interface NDIS_RECEIVE_SCALE_CAPABILITIES {
+  Header: NDIS_OBJECT_HEADER;
+  /** NDIS_RSS_CAPS_* flags; 0 when the adapter does not do RSS. */
+  CapabilitiesFlags: number;
+  NumberOfInterruptMessages: number;
+  NumberOfReceiveQueues: number;
+}

@@ -10,6 +10,7 @@ import type { NDIS_OBJECT_HEADER } from "./object-header.js";
 import type { NDIS_OID_REQUEST } from "./oid.js";
 import type { NDIS_STATUS } from "./status.js";
 import type {
+  NDIS_RESTART_ATTRIBUTES,
   NDIS_STATUS_INDICATION,
   NET_DEVICE_PNP_EVENT,
   NET_PNP_EVENT_NOTIFICATION,
@@ -249,8 +250,8 @@ export interface NDIS_FILTER_RESTART_PARAMETERS {
   readonly Header: NDIS_OBJECT_HEADER;
   readonly MiniportMediaType: number;
   readonly MiniportPhysicalMediaType: number;
-  /** The restart attributes of the layers below; a filter may edit them. [MODEL] null here. */
-  readonly RestartAttributes: unknown;
+  /** The restart attributes as the layers below left them (NDIS_RESTART_ATTRIBUTES); a filter may edit them. */
+  readonly RestartAttributes: NDIS_RESTART_ATTRIBUTES | null;
   readonly LowerIfIndex: number;
   readonly LowerIfNetLuid: bigint;
   readonly Flags: number;

@@ -49,7 +49,10 @@ export type MINIPORT_INITIALIZE = (
 ) => Blocking<NDIS_STATUS>;
 /** (An `async` halt that awaits NdisWaitEvent or NdisMSleep fits too: NDIS waits for it.) */
 export type MINIPORT_HALT = (MiniportAdapterContext: unknown, HaltAction: NDIS_HALT_ACTION) => void;
-export type MINIPORT_DRIVER_UNLOAD = (DriverObject: DRIVER_OBJECT) => void;
+/** MINIPORT_UNLOAD: MiniportDriverUnload, the characteristics' UnloadHandler. */
+export type MINIPORT_UNLOAD = (DriverObject: DRIVER_OBJECT) => void;
+/** The name ndis.h gives a pointer to a MINIPORT_UNLOAD. */
+export type MINIPORT_DRIVER_UNLOAD = MINIPORT_UNLOAD;
 export type MINIPORT_PAUSE = (
   MiniportAdapterContext: unknown,
   PauseParameters: NDIS_MINIPORT_PAUSE_PARAMETERS,
@@ -118,7 +121,7 @@ export interface NDIS_MINIPORT_DRIVER_CHARACTERISTICS {
   SetOptionsHandler?: MINIPORT_SET_OPTIONS | null;
   InitializeHandlerEx?: MINIPORT_INITIALIZE | null;
   HaltHandlerEx?: MINIPORT_HALT | null;
-  UnloadHandler?: MINIPORT_DRIVER_UNLOAD | null;
+  UnloadHandler?: MINIPORT_UNLOAD | null;
   PauseHandler?: MINIPORT_PAUSE | null;
   RestartHandler?: MINIPORT_RESTART | null;
   OidRequestHandler?: MINIPORT_OID_REQUEST | null;

@@ -11,7 +11,7 @@
  */
 import type { NDIS_OBJECT_HEADER } from "./object-header.js";
 import type { NDIS_STATUS } from "./status.js";
-import type { NDIS_HANDLE } from "./types.js";
+import type { NDIS_HANDLE, Out } from "./types.js";
 
 /** MEMORY_ALLOCATION_ALIGNMENT on x64: context sizes are multiples of it. */
 export const MEMORY_ALLOCATION_ALIGNMENT = 16;
@@ -25,6 +25,50 @@ export interface MDL {
   readonly MappedSystemVa: Uint8Array;
   /** Bytes this MDL describes (`MappedSystemVa.length`). */
   readonly ByteCount: number;
+}
+
+/** NDIS_MDL_LINKAGE: the MDL after `Mdl` in its chain (an rvalue here: assign `Mdl.Next`). */
+export function NDIS_MDL_LINKAGE(Mdl: MDL): MDL | null {
+  return Mdl.Next;
+}
+
+/** NdisGetNextMdl: writes the MDL after `Mdl` to `NextMdl`. */
+export function NdisGetNextMdl(Mdl: MDL, NextMdl: Out<MDL | null>): void {
+  NextMdl.value = Mdl.Next;
+}
+
+/** x64's page size: NdisQueryMdlOffset's offset is the buffer's start within its page. */
+export const PAGE_SIZE = 4096;
+
+/** MM_PAGE_PRIORITY values NdisQueryMdl takes (`Priority`), and MdlMappingNoExecute to OR in. */
+export const LowPagePriority = 0;
+export const NormalPagePriority = 16;
+export const HighPagePriority = 32;
+export const MdlMappingNoExecute = 0x40000000;
+
+/**
+ * NdisQueryMdl: the MDL's system-space mapping and length (`VirtualAddress` gets
+ * `MappedSystemVa`, `Length` gets `ByteCount`). [MODEL] An MDL here is always mapped, so the
+ * mapping never fails and `Priority` changes nothing; C's NULL on a failed mapping does not occur.
+ */
+export function NdisQueryMdl(
+  Mdl: MDL,
+  VirtualAddress: Out<Uint8Array>,
+  Length: Out<number>,
+  _Priority: number,
+): void {
+  VirtualAddress.value = Mdl.MappedSystemVa;
+  Length.value = Mdl.ByteCount;
+}
+
+/**
+ * NdisQueryMdlOffset: the offset of the MDL's buffer within its first page and its length.
+ * [MODEL] The offset is the view's byte offset in its ArrayBuffer, modulo PAGE_SIZE, standing
+ * for the virtual address's low bits.
+ */
+export function NdisQueryMdlOffset(Mdl: MDL, Offset: Out<number>, Length: Out<number>): void {
+  Offset.value = Mdl.MappedSystemVa.byteOffset % PAGE_SIZE;
+  Length.value = Mdl.ByteCount;
 }
 
 /** NET_BUFFER: one frame. Its used data is `[DataOffset, DataOffset + DataLength)` of its MDL chain. */

@@ -13,6 +13,9 @@ export interface NDIS_OBJECT_HEADER {
   Size: number;
 }
 
+/** The first revision of any NDIS object (NDIS_OBJECT_HEADER.Revision). */
+export const NDIS_OBJECT_REVISION_1 = 1;
+
 export const NDIS_OBJECT_TYPE_DEFAULT = 0x80;
 export const NDIS_OBJECT_TYPE_MINIPORT_INIT_PARAMETERS = 0x81;
 export const NDIS_OBJECT_TYPE_MINIPORT_INTERRUPT = 0x84;

@@ -24,10 +24,13 @@ export const NDIS_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_2 = 2;
 export const NDIS_SIZEOF_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_1 = 120;
 export const NDIS_SIZEOF_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_2 = 128;
 
-export type SET_OPTIONS_HANDLER = (
+/** PROTOCOL_SET_OPTIONS: ProtocolSetOptions, the characteristics' SetOptionsHandler. */
+export type PROTOCOL_SET_OPTIONS = (
   NdisDriverHandle: NDIS_HANDLE,
   DriverContext: unknown,
 ) => NDIS_STATUS;
+/** The handler-pointer name of the characteristics' SetOptionsHandler field. */
+export type SET_OPTIONS_HANDLER = PROTOCOL_SET_OPTIONS;
 export type PROTOCOL_BIND_ADAPTER_EX = (
   ProtocolDriverContext: unknown,
   BindContext: NDIS_HANDLE,

@@ -3,6 +3,7 @@
  * events, status indications). Only the fields the runtime uses today are declared; each grows as
  * the runtime learns to fill more (field names are NDIS's).
  */
+import type { NDIS_PNP_CAPABILITIES, NDIS_RECEIVE_SCALE_CAPABILITIES } from "./adapter.js";
 import type { NDIS_OBJECT_HEADER } from "./object-header.js";
 
 /** NDIS_HALT_ACTION: why MiniportHaltEx is called. */
@@ -47,8 +48,66 @@ export interface NDIS_MINIPORT_PAUSE_PARAMETERS {
 export interface NDIS_MINIPORT_RESTART_PARAMETERS {
   readonly Header: NDIS_OBJECT_HEADER;
   readonly Flags: number;
-  /** NDIS_RESTART_ATTRIBUTES chain the driver may update; NULL when NDIS has none to offer. */
-  readonly RestartAttributes: null;
+  /**
+   * The restart attributes list (see NDIS_RESTART_ATTRIBUTES): its first entry is the adapter's
+   * NDIS_RESTART_GENERAL_ATTRIBUTES, which the miniport may change before it returns; NULL when
+   * NDIS offers none (then the driver changes and reports nothing).
+   */
+  readonly RestartAttributes: NDIS_RESTART_ATTRIBUTES | null;
+}
+
+export const NDIS_MINIPORT_RESTART_PARAMETERS_REVISION_1 = 1;
+
+/**
+ * NDIS_RESTART_ATTRIBUTES: one entry of the list of restart attributes NDIS passes up a driver
+ * stack when it restarts it — to MiniportRestart, then to FilterRestart of each filter module
+ * and to the protocols' NetEventRestart (NDIS_PROTOCOL_RESTART_PARAMETERS), so that what a lower
+ * driver changed reaches the drivers above. `Data` is the OID's structure: for
+ * OID_GEN_MINIPORT_RESTART_ATTRIBUTES an NDIS_RESTART_GENERAL_ATTRIBUTES; `DataLength` its size.
+ */
+export interface NDIS_RESTART_ATTRIBUTES {
+  Next: NDIS_RESTART_ATTRIBUTES | null;
+  Oid: number;
+  DataLength: number;
+  Data: unknown;
+}
+
+export const NDIS_RESTART_GENERAL_ATTRIBUTES_REVISION_1 = 1;
+/** NDIS 6.20: adds MaxLookaheadSizeAccessed. */
+export const NDIS_RESTART_GENERAL_ATTRIBUTES_REVISION_2 = 2;
+/** [DERIVED] x64, through SupportedOidListLength (Rev 1) and MaxLookaheadSizeAccessed (Rev 2). */
+export const NDIS_SIZEOF_RESTART_GENERAL_ATTRIBUTES_REVISION_1 = 84;
+export const NDIS_SIZEOF_RESTART_GENERAL_ATTRIBUTES_REVISION_2 = 88;
+
+/**
+ * NDIS_RESTART_GENERAL_ATTRIBUTES (Type NDIS_OBJECT_TYPE_RESTART_GENERAL_ATTRIBUTES): the
+ * adapter's general attributes as they stand at a restart, fields in the documented order. A
+ * driver that changes one (a new MTU, MAC options) writes it here before its restart returns.
+ */
+export interface NDIS_RESTART_GENERAL_ATTRIBUTES {
+  Header: NDIS_OBJECT_HEADER;
+  MtuSize: number;
+  MaxXmitLinkSpeed: bigint;
+  MaxRcvLinkSpeed: bigint;
+  LookaheadSize: number;
+  MacOptions: number;
+  SupportedPacketFilters: number;
+  MaxMulticastListSize: number;
+  /** The adapter's RSS capabilities; all zeros when it does not do RSS (never NULL). */
+  RecvScaleCapabilities: NDIS_RECEIVE_SCALE_CAPABILITIES;
+  AccessType: number;
+  /** Reserved. */
+  Flags: number;
+  ConnectionType: number;
+  /** NDIS_STATISTICS_*_SUPPORTED bits. */
+  SupportedStatistics: number;
+  DataBackFillSize: number;
+  ContextBackFillSize: number;
+  SupportedOidList: number[];
+  /** Bytes of SupportedOidList. */
+  SupportedOidListLength: number;
+  /** Revision 2. */
+  MaxLookaheadSizeAccessed?: number;
 }
 
 /** NET_DEVICE_PNP_EVENT (Type NDIS_OBJECT_TYPE_DEFAULT), given to MiniportDevicePnPEventNotify. */
@@ -114,7 +173,15 @@ export interface NDIS_BIND_PARAMETERS {
   readonly ContextBackFillSize: number;
   readonly SupportedOidList: readonly number[];
   readonly SupportedOidListLength: number;
+  /** The adapter's NDIS_PNP_CAPABILITIES (NDIS 6.0/6.1 power management), or NULL. */
+  readonly PowerManagementCapabilities: NDIS_PNP_CAPABILITIES | null;
+  /** The adapter's RSS capabilities, or NULL when it reported none. */
+  readonly RcvScaleCapabilities: NDIS_RECEIVE_SCALE_CAPABILITIES | null;
+  /** The adapter's MAC options (NDIS_MAC_OPTION_* bits, OID_GEN_MAC_OPTIONS). */
+  readonly MacOptions: number;
 }
+
+export const NDIS_OPEN_PARAMETERS_REVISION_1 = 1;
 
 /** NDIS_OPEN_PARAMETERS (Type 0x87), given by a protocol to NdisOpenAdapterEx. */
 export interface NDIS_OPEN_PARAMETERS {
@@ -175,7 +242,8 @@ export interface NDIS_PROTOCOL_RESTART_PARAMETERS {
   readonly FilterModuleNameBufferLength: number;
   readonly BoundIfIndex: number;
   readonly BoundIfNetluid: bigint;
-  readonly RestartAttributes: null;
+  /** The restart attributes as they came up the stack (see NDIS_RESTART_ATTRIBUTES), or NULL. */
+  readonly RestartAttributes: NDIS_RESTART_ATTRIBUTES | null;
 }
 
 export const NDIS_STATUS_INDICATION_REVISION_1 = 1;

@@ -77,3 +77,19 @@ export type LARGE_INTEGER = bigint;
 export interface NDIS_SPIN_LOCK {
   OldIrql?: number;
 }
+
+/**
+ * NDIS_RW_LOCK: caller-allocated and opaque (`{}`), initialised by NdisInitializeReadWriteLock;
+ * NDIS keeps who holds it.
+ */
+// biome-ignore lint/complexity/noBannedTypes: an opaque, caller-allocated object
+export type NDIS_RW_LOCK = {};
+
+/**
+ * LOCK_STATE: caller-allocated (`{}`), one per acquisition of an NDIS_RW_LOCK, from
+ * NdisAcquireReadWriteLock to NdisReleaseReadWriteLock. NDIS stores the IRQL to restore in
+ * `OldIrql`, as in the C structure.
+ */
+export interface LOCK_STATE {
+  OldIrql?: number;
+}

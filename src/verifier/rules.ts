@@ -143,6 +143,31 @@ export const VERIFIER_RULES = Object.freeze({
     "SDV rule SpinLockRelease",
     "a spin lock is released only by a caller that holds it",
   ),
+  SpinLockDpr: rule(
+    "SpinLockDpr",
+    "SDV rule SpinLockDpr",
+    "NdisDprAcquireSpinLock takes a spin lock only when it is free",
+  ),
+  SpinLockDprRelease: rule(
+    "SpinLockDprRelease",
+    "SDV rule SpinLockDprRelease",
+    "NdisDprReleaseSpinLock releases only a spin lock that is held",
+  ),
+  Irql_Synch_Function: rule(
+    "Irql_Synch_Function",
+    "SDV rule Irql_Synch_Function (NdisDprAcquireSpinLock / NdisDprReleaseSpinLock DDI pages: IRQL = DISPATCH_LEVEL)",
+    "NdisDprAcquireSpinLock and NdisDprReleaseSpinLock are called at DISPATCH_LEVEL, never below it",
+  ),
+  ReadWriteLock: rule(
+    "ReadWriteLock",
+    "NdisAcquireReadWriteLock (DDI): an NDIS_RW_LOCK initialised by NdisInitializeReadWriteLock, a LOCK_STATE per acquisition, a write lock taken by a spin lock",
+    "an NDIS_RW_LOCK is initialised before use, every acquisition has its own LOCK_STATE, and write access is asked for only while nobody holds the lock (a reader upgrading or a second writer deadlocks)",
+  ),
+  ReadWriteLockRelease: rule(
+    "ReadWriteLockRelease",
+    "NdisReleaseReadWriteLock (DDI): one release per NdisAcquireReadWriteLock, with its LOCK_STATE",
+    "NdisReleaseReadWriteLock gets the LOCK_STATE of an acquisition of that same lock not yet released",
+  ),
   IMDriver_CheckForHangResetMustBeNull: rule(
     "IMDriver_CheckForHangResetMustBeNull",
     "Registering an Intermediate Driver as a Miniport Driver (CheckForHangHandlerEx, ResetHandlerEx)",

@@ -91,7 +91,12 @@ export const WINDOWS_RULES: readonly WindowsRule[] = [
   },
   { set: "IRQL", name: "Irql_SendRcv_Function", covered: [], note: NO_DIRQL },
   { set: "IRQL", name: "Irql_StatusIndication_Function", covered: [], note: NO_DIRQL },
-  { set: "IRQL", name: "Irql_Synch_Function", covered: [], note: HARDWARE },
+  {
+    set: "IRQL",
+    name: "Irql_Synch_Function",
+    covered: ["Irql_Synch_Function"],
+    note: "partly: NdisDprAcquireSpinLock / NdisDprReleaseSpinLock below DISPATCH_LEVEL; the rest (≤ DISPATCH_LEVEL for spin, read-write locks and events) cannot be broken without a DIRQL",
+  },
   {
     set: "IRQL",
     name: "Irql_Timer_Function",
@@ -204,14 +209,14 @@ export const WINDOWS_RULES: readonly WindowsRule[] = [
   {
     set: "Locking",
     name: "SpinLockDpr",
-    covered: [],
-    note: "not covered in this catalogue: NdisDprAcquireSpinLock arrives separately",
+    covered: ["SpinLockDpr"],
+    note: "NdisDprAcquireSpinLock on a held lock (a lock still held at the handler's return is SpinLock)",
   },
   {
     set: "Locking",
     name: "SpinLockDprRelease",
-    covered: [],
-    note: "not covered in this catalogue: NdisDprReleaseSpinLock arrives separately",
+    covered: ["SpinLockDprRelease"],
+    note: "NdisDprReleaseSpinLock",
   },
   {
     set: "Locking",

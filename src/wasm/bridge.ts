@@ -127,6 +127,8 @@ class CDriver {
   readonly clones = new Map<number, NDIS_OID_REQUEST>();
   readonly pnpEvents = new Map<number, NET_PNP_EVENT_NOTIFICATION>();
   readonly spinLocks = new Map<number, ddi.NDIS_SPIN_LOCK>();
+  readonly rwLocks = new Map<number, ddi.NDIS_RW_LOCK>();
+  readonly lockStates = new Map<number, ddi.LOCK_STATE>();
   readonly events = new Map<number, ddi.NDIS_EVENT>();
   readonly memory = new Map<number, Uint8Array>();
   /** Asyncify's exports when the module was built with waits (null: it cannot block). */
@@ -676,6 +678,9 @@ export const SUPPORTED_IMPORTS = [
   "NdisReleaseSpinLock",
   "NdisDprAcquireSpinLock",
   "NdisDprReleaseSpinLock",
+  "NdisInitializeReadWriteLock",
+  "NdisAcquireReadWriteLock",
+  "NdisReleaseReadWriteLock",
   "NdisInitializeEvent",
   "NdisSetEvent",
   "NdisResetEvent",
@@ -991,6 +996,25 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
       c.spinLocks.set(p, l);
     }
     return l;
+  };
+  // A lock C never initialised maps to a fresh object, which NDIS reports as uninitialised.
+  const rwLock = (p: number): ddi.NDIS_RW_LOCK => {
+    const c = get();
+    let l = c.rwLocks.get(p);
+    if (l === undefined) {
+      l = {};
+      c.rwLocks.set(p, l);
+    }
+    return l;
+  };
+  const lockState = (p: number): ddi.LOCK_STATE => {
+    const c = get();
+    let s = c.lockStates.get(p);
+    if (s === undefined) {
+      s = {};
+      c.lockStates.set(p, s);
+    }
+    return s;
   };
   const event = (p: number): ddi.NDIS_EVENT => {
     const c = get();
@@ -1428,8 +1452,17 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
     },
     NdisAcquireSpinLock: (p: number) => ddi.NdisAcquireSpinLock(lock(p)),
     NdisReleaseSpinLock: (p: number) => ddi.NdisReleaseSpinLock(lock(p)),
-    NdisDprAcquireSpinLock: (p: number) => ddi.NdisAcquireSpinLock(lock(p)),
-    NdisDprReleaseSpinLock: (p: number) => ddi.NdisReleaseSpinLock(lock(p)),
+    NdisDprAcquireSpinLock: (p: number) => ddi.NdisDprAcquireSpinLock(lock(p)),
+    NdisDprReleaseSpinLock: (p: number) => ddi.NdisDprReleaseSpinLock(lock(p)),
+    NdisInitializeReadWriteLock: (p: number) => {
+      const l: ddi.NDIS_RW_LOCK = {};
+      get().rwLocks.set(p, l);
+      ddi.NdisInitializeReadWriteLock(l);
+    },
+    NdisAcquireReadWriteLock: (p: number, write: number, state: number) =>
+      ddi.NdisAcquireReadWriteLock(rwLock(p), write !== 0, lockState(state)),
+    NdisReleaseReadWriteLock: (p: number, state: number) =>
+      ddi.NdisReleaseReadWriteLock(rwLock(p), lockState(state)),
     NdisInitializeEvent: (p: number) => {
       const e: ddi.NDIS_EVENT = {};
       get().events.set(p, e);

@@ -8,6 +8,7 @@ import {
   type DriverModule,
   NDIS_FILTER_ATTRIBUTES_REVISION_1,
   type NDIS_FILTER_DRIVER_CHARACTERISTICS,
+  type NDIS_FILTER_RESTART_PARAMETERS,
   type NDIS_HANDLE,
   NDIS_OBJECT_TYPE_FILTER_ATTRIBUTES,
   type NDIS_OID_REQUEST,
@@ -38,7 +39,7 @@ export interface FilterScript {
   bypass?: boolean;
   attach?: (handle: NDIS_HANDLE, adapter: string) => unknown;
   pause?: (m: FilterModuleCtx) => unknown;
-  restart?: (m: FilterModuleCtx) => unknown;
+  restart?: (m: FilterModuleCtx, params: NDIS_FILTER_RESTART_PARAMETERS) => unknown;
   send?: (m: FilterModuleCtx, nbls: NET_BUFFER_LIST, port: number, flags: number) => void;
   sendComplete?: (m: FilterModuleCtx, nbls: NET_BUFFER_LIST, flags: number) => void;
   receive?: (
@@ -136,9 +137,9 @@ export function scriptedFilter(service: string, script: FilterScript = {}): Scri
       });
     },
     DetachHandler: (m: FilterModuleCtx) => log("FilterDetach", m),
-    RestartHandler: (m: FilterModuleCtx) => {
+    RestartHandler: (m: FilterModuleCtx, p: NDIS_FILTER_RESTART_PARAMETERS) => {
       log("FilterRestart", m);
-      return script.restart ? script.restart(m) : NDIS_STATUS_SUCCESS;
+      return script.restart ? script.restart(m, p) : NDIS_STATUS_SUCCESS;
     },
     PauseHandler: (m: FilterModuleCtx) => {
       log("FilterPause", m);

@@ -11,6 +11,7 @@ import {
   type NDIS_HANDLE,
   type NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES,
   type NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
+  type NDIS_MINIPORT_RESTART_PARAMETERS,
   NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES,
   NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
   type NDIS_OID_REQUEST,
@@ -92,7 +93,7 @@ export interface Script {
   /** Replaces the default InitializeEx (which sets both attribute sets). */
   initialize?: (handle: NDIS_HANDLE, params: unknown) => unknown;
   pause?: (adapter: ScriptedAdapter, params: { PauseReason: number }) => unknown;
-  restart?: (adapter: ScriptedAdapter) => unknown;
+  restart?: (adapter: ScriptedAdapter, params: NDIS_MINIPORT_RESTART_PARAMETERS) => unknown;
   halt?: (adapter: ScriptedAdapter, action: number) => void;
   shutdown?: (adapter: ScriptedAdapter, action: number) => void;
   pnp?: (adapter: ScriptedAdapter, event: { DevicePnPEvent: number }) => void;
@@ -155,9 +156,9 @@ export function scriptedMiniport(script: Script = {}): ScriptedMiniport {
       calls.push(`MiniportPause(${p.PauseReason})`);
       return script.pause === undefined ? NDIS_STATUS_SUCCESS : script.pause(a, p);
     },
-    RestartHandler: (a: ScriptedAdapter) => {
+    RestartHandler: (a: ScriptedAdapter, p: NDIS_MINIPORT_RESTART_PARAMETERS) => {
       calls.push("MiniportRestart");
-      return script.restart === undefined ? NDIS_STATUS_SUCCESS : script.restart(a);
+      return script.restart === undefined ? NDIS_STATUS_SUCCESS : script.restart(a, p);
     },
     HaltHandlerEx: (a: ScriptedAdapter, action: number) => {
       calls.push(`MiniportHaltEx(${action})`);

@@ -353,13 +353,15 @@ static PRCB CloopTakeFrame(PCLOOP_ADAPTER Adapter, PNET_BUFFER NetBuffer) {
   ULONG copied = 0;
 
   if (remaining > CLOOP_FRAME_MAX) return NULL;
-  NdisDprAcquireSpinLock(&Adapter->Lock);
+  /* MiniportSendNetBufferListsEx and MiniportReturnNetBufferLists run at IRQL <= DISPATCH_LEVEL:
+     NdisAcquireSpinLock raises the IRQL itself (NdisDpr* would be called below DISPATCH_LEVEL). */
+  NdisAcquireSpinLock(&Adapter->Lock);
   rcb = Adapter->FreeRcbs;
   if (rcb != NULL) {
     Adapter->FreeRcbs = rcb->Next;
     Adapter->OutstandingReceives++;
   }
-  NdisDprReleaseSpinLock(&Adapter->Lock);
+  NdisReleaseSpinLock(&Adapter->Lock);
   if (rcb == NULL) return NULL;
 
   while (mdl != NULL && remaining > 0) {
@@ -425,7 +427,7 @@ void CloopReturnNetBufferLists(NDIS_HANDLE MiniportAdapterContext, PNET_BUFFER_L
   BOOLEAN completePause = FALSE;
   UNREFERENCED_PARAMETER(ReturnFlags);
 
-  NdisDprAcquireSpinLock(&adapter->Lock);
+  NdisAcquireSpinLock(&adapter->Lock);
   for (nbl = NetBufferLists; nbl != NULL; nbl = next) {
     PRCB rcb = (PRCB)nbl->MiniportReserved[0];
     next = NET_BUFFER_LIST_NEXT_NBL(nbl);
@@ -438,7 +440,7 @@ void CloopReturnNetBufferLists(NDIS_HANDLE MiniportAdapterContext, PNET_BUFFER_L
     adapter->PausePending = FALSE;
     completePause = TRUE;
   }
-  NdisDprReleaseSpinLock(&adapter->Lock);
+  NdisReleaseSpinLock(&adapter->Lock);
   if (completePause) NdisMPauseComplete(adapter->MiniportAdapterHandle);
 }
 

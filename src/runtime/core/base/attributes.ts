@@ -4,11 +4,15 @@
  * (what the adapter is: medium, MTU, speeds, MAC). Read once and copied, like characteristics.
  */
 import {
+  type NDIS_PNP_CAPABILITIES,
+  type NDIS_RECEIVE_SCALE_CAPABILITIES,
   NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_1,
   NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2,
   NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
   NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_2,
+  NdisDeviceStateD3,
 } from "../../../ndis/adapter.js";
+import { NDIS_OBJECT_TYPE_RSS_CAPABILITIES } from "../../../ndis/object-header.js";
 import { NDIS_STATUS_BAD_VERSION, NDIS_STATUS_INVALID_PARAMETER } from "../../../ndis/status.js";
 import type { NdisVersionInfo } from "../../../ndis/version.js";
 import { type Checked, Reject, readField, runCheck } from "./struct-reader.js";
@@ -47,6 +51,9 @@ export interface GeneralAttributesCopy {
   readonly DataBackFillSize: number;
   readonly ContextBackFillSize: number;
   readonly SupportedOidList: readonly number[];
+  readonly SupportedStatistics: number;
+  readonly PowerManagementCapabilities: NDIS_PNP_CAPABILITIES | null;
+  readonly RecvScaleCapabilities: NDIS_RECEIVE_SCALE_CAPABILITIES | null;
 }
 
 function read(structure: object, name: string, field: string): unknown {
@@ -109,6 +116,83 @@ function revisionOf(
     );
   }
   return Revision;
+}
+
+/** A copy of the driver's NDIS_PNP_CAPABILITIES, or null; anything else is refused. */
+function pnpCapabilities(attrs: object): NDIS_PNP_CAPABILITIES | null {
+  const value = read(attrs, GENERAL, "PowerManagementCapabilities");
+  if (value === undefined || value === null) return null;
+  const where = `${GENERAL}.PowerManagementCapabilities`;
+  if (typeof value !== "object") {
+    throw new Reject(
+      NDIS_STATUS_INVALID_PARAMETER,
+      `${where} must be an NDIS_PNP_CAPABILITIES or NULL`,
+    );
+  }
+  const wake = readField(value, where, "WakeUpCapabilities", NDIS_STATUS_INVALID_PARAMETER);
+  if (typeof wake !== "object" || wake === null) {
+    throw new Reject(NDIS_STATUS_INVALID_PARAMETER, `${where}.WakeUpCapabilities is missing`);
+  }
+  const state = (field: string): number => {
+    const v = readField(wake, `${where}.WakeUpCapabilities`, field, NDIS_STATUS_INVALID_PARAMETER);
+    if (!isUlong(v) || v > NdisDeviceStateD3) {
+      throw new Reject(
+        NDIS_STATUS_INVALID_PARAMETER,
+        `${where}.WakeUpCapabilities.${field} is ${String(v)}, not an NDIS_DEVICE_POWER_STATE (NdisDeviceStateUnspecified…NdisDeviceStateD3)`,
+      );
+    }
+    return v;
+  };
+  return Object.freeze({
+    Flags: ulong(value, where, "Flags", true),
+    WakeUpCapabilities: Object.freeze({
+      MinMagicPacketWakeUp: state("MinMagicPacketWakeUp"),
+      MinPatternWakeUp: state("MinPatternWakeUp"),
+      MinLinkChangeWakeUp: state("MinLinkChangeWakeUp"),
+    }),
+  });
+}
+
+/** A copy of the driver's NDIS_RECEIVE_SCALE_CAPABILITIES, or null; anything else is refused. */
+function rssCapabilities(attrs: object): NDIS_RECEIVE_SCALE_CAPABILITIES | null {
+  const value = read(attrs, GENERAL, "RecvScaleCapabilities");
+  if (value === undefined || value === null) return null;
+  const where = `${GENERAL}.RecvScaleCapabilities`;
+  const header =
+    typeof value === "object"
+      ? (readField(value, where, "Header", NDIS_STATUS_INVALID_PARAMETER) as
+          | { Type?: unknown; Revision?: unknown; Size?: unknown }
+          | undefined)
+      : undefined;
+  if (header?.Type !== NDIS_OBJECT_TYPE_RSS_CAPABILITIES) {
+    throw new Reject(
+      NDIS_STATUS_INVALID_PARAMETER,
+      `${where} must be an NDIS_RECEIVE_SCALE_CAPABILITIES (Header.Type NDIS_OBJECT_TYPE_RSS_CAPABILITIES) or NULL`,
+    );
+  }
+  return Object.freeze({
+    Header: Object.freeze({
+      Type: NDIS_OBJECT_TYPE_RSS_CAPABILITIES,
+      Revision: Number(header.Revision),
+      Size: Number(header.Size),
+    }),
+    CapabilitiesFlags: ulong(value as object, where, "CapabilitiesFlags", true),
+    NumberOfInterruptMessages: ulong(value as object, where, "NumberOfInterruptMessages", true),
+    NumberOfReceiveQueues: ulong(value as object, where, "NumberOfReceiveQueues", true),
+  });
+}
+
+/** SupportedOidList cut to SupportedOidListLength bytes when the driver gives a length. */
+function oidList(attrs: object, oids: readonly number[]): readonly number[] {
+  const length = read(attrs, GENERAL, "SupportedOidListLength");
+  if (length === undefined || length === null) return Object.freeze([...oids]);
+  if (!isUlong(length) || length % 4 !== 0 || length > oids.length * 4) {
+    throw new Reject(
+      NDIS_STATUS_INVALID_PARAMETER,
+      `${GENERAL}.SupportedOidListLength ${String(length)} is not the byte length of (a prefix of) SupportedOidList (${oids.length} OIDs, 4 bytes each)`,
+    );
+  }
+  return Object.freeze(oids.slice(0, length / 4));
 }
 
 const REGISTRATION = "NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES";
@@ -208,7 +292,10 @@ export function checkGeneralAttributes(
       IfConnectorPresent: connector === true,
       DataBackFillSize: ulong(attrs, GENERAL, "DataBackFillSize", true),
       ContextBackFillSize: ulong(attrs, GENERAL, "ContextBackFillSize", true),
-      SupportedOidList: Object.freeze([...((oids as number[] | undefined) ?? [])]),
+      SupportedOidList: oidList(attrs, (oids as number[] | undefined) ?? []),
+      SupportedStatistics: ulong(attrs, GENERAL, "SupportedStatistics", true),
+      PowerManagementCapabilities: pnpCapabilities(attrs),
+      RecvScaleCapabilities: rssCapabilities(attrs),
     });
   });
 }

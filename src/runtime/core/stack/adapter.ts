@@ -47,6 +47,7 @@ import type { MiniportAdapter, MiniportDriverBlock } from "../objects/records.js
 import { reclaimOwnedBy } from "../objects/resources.js";
 import { checkAdapterQuiet } from "./datapath.js";
 import { newCounters } from "./observe.js";
+import { restartAttributesForMiniport } from "./restart-attributes.js";
 
 const header = (Type: number, Revision = 1, Size = 0) => Object.freeze({ Type, Revision, Size });
 
@@ -260,7 +261,7 @@ export async function restartAdapter(adapter: MiniportAdapter): Promise<NDIS_STA
   const params: NDIS_MINIPORT_RESTART_PARAMETERS = Object.freeze({
     Header: header(NDIS_OBJECT_TYPE_DEFAULT),
     Flags: 0,
-    RestartAttributes: null,
+    RestartAttributes: restartAttributesForMiniport(adapter),
   });
   const restart = handler(adapter, "RestartHandler") as (c: unknown, p: unknown) => unknown;
   adapter.machine.invoke(

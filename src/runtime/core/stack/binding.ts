@@ -35,6 +35,7 @@ import type { Binding, MiniportAdapter, ProtocolDriverBlock } from "../objects/r
 import { reclaimOwnedBy } from "../objects/resources.js";
 import { checkBindingQuiet } from "./datapath.js";
 import { newCounters } from "./observe.js";
+import { restartAttributesAbove } from "./restart-attributes.js";
 
 const header = (Type: number, Revision = 1) => Object.freeze({ Type, Revision, Size: 0 });
 
@@ -187,6 +188,9 @@ function bindParameters(binding: Binding): NDIS_BIND_PARAMETERS {
     ContextBackFillSize: g?.ContextBackFillSize ?? 0,
     SupportedOidList: g?.SupportedOidList ?? [],
     SupportedOidListLength: (g?.SupportedOidList.length ?? 0) * 4,
+    PowerManagementCapabilities: g?.PowerManagementCapabilities ?? null,
+    RcvScaleCapabilities: g?.RecvScaleCapabilities ?? null,
+    MacOptions: g?.MacOptions ?? 0,
   });
 }
 
@@ -329,7 +333,7 @@ export async function restartBinding(binding: Binding): Promise<void> {
       FilterModuleNameBufferLength: 0,
       BoundIfIndex: adapter.ifIndex,
       BoundIfNetluid: adapter.netLuid,
-      RestartAttributes: null,
+      RestartAttributes: restartAttributesAbove(adapter),
     }),
   );
   binding.machine.invoke(

@@ -42,6 +42,7 @@ import { reclaimOwnedBy } from "../objects/resources.js";
 import { notifyDevicePnPEvent } from "./adapter.js";
 import { edgeBelow } from "./crossing.js";
 import { newCounters } from "./observe.js";
+import { restartAttributesAbove } from "./restart-attributes.js";
 
 function describeValue(value: unknown): string {
   if (typeof value === "number") return `0x${(value >>> 0).toString(16).padStart(8, "0")}`;
@@ -291,7 +292,7 @@ export async function restartModule(module: FilterModule): Promise<NDIS_STATUS> 
     ),
     MiniportMediaType: adapter.general?.MediaType ?? 0,
     MiniportPhysicalMediaType: adapter.general?.PhysicalMediumType ?? 0,
-    RestartAttributes: null,
+    RestartAttributes: restartAttributesAbove(adapter),
     LowerIfIndex: lower.ifIndex,
     LowerIfNetLuid: lower.netLuid,
     Flags: 0,
