@@ -236,6 +236,37 @@ class CDriver {
     if (result instanceof Promise) result.catch(() => undefined);
   }
 
+  /**
+   * `fire` for the data-path handlers, without an argument array: the function is looked up
+   * once per slot (the handler's own cache), and nothing is allocated unless the call blocks.
+   */
+  fire5(
+    slot: { f: CFunction | null },
+    pointer: number,
+    handler: string,
+    a: number,
+    b: number,
+    c: number,
+    d: number,
+    e: number,
+  ): void {
+    let f = slot.f;
+    if (f === null) f = slot.f = this.fn(pointer, handler);
+    this.depth += 1;
+    try {
+      f(a, b, c, d, e);
+    } catch (thrown) {
+      throw this.#trapOf(thrown, pointer, handler);
+    } finally {
+      this.depth -= 1;
+    }
+    const y = this.asyncify;
+    if (y === null || y.asyncify_get_state() !== UNWINDING) return;
+    y.asyncify_stop_unwind();
+    this.blocked = handler;
+    this.#resume(f, pointer, handler, [a, b, c, d, e]).catch(() => undefined);
+  }
+
   /** `call` for a function in hand (DriverEntry, an export): `pointer` only names it. */
   callFunction(
     f: CFunction,
@@ -273,23 +304,25 @@ class CDriver {
     try {
       return f(...args) as number;
     } catch (thrown) {
-      if (thrown instanceof WebAssembly.RuntimeError) {
-        throw new WasmTrap(
-          `${this.label}: ${handler} (C function ${this.cName(pointer)}) trapped: ${thrown.message}`,
-        );
-      }
-      if (
-        thrown instanceof RangeError &&
-        /outside the driver module's memory/.test(thrown.message)
-      ) {
-        throw new WasmTrap(
-          `${this.label}: ${handler} (C function ${this.cName(pointer)}) passed ${thrown.message}`,
-        );
-      }
-      throw thrown;
+      throw this.#trapOf(thrown, pointer, handler);
     } finally {
       this.depth -= 1;
     }
+  }
+
+  /** What a call into the module threw, as NDIS reports it: a trap names handler and function. */
+  #trapOf(thrown: unknown, pointer: number, handler: string): unknown {
+    if (thrown instanceof WebAssembly.RuntimeError) {
+      return new WasmTrap(
+        `${this.label}: ${handler} (C function ${this.cName(pointer)}) trapped: ${thrown.message}`,
+      );
+    }
+    if (thrown instanceof RangeError && /outside the driver module's memory/.test(thrown.message)) {
+      return new WasmTrap(
+        `${this.label}: ${handler} (C function ${this.cName(pointer)}) passed ${thrown.message}`,
+      );
+    }
+    return thrown;
   }
 
   status(value: number): number {
@@ -845,14 +878,18 @@ function miniportHandler(c: CDriver, slot: string, fp: number): unknown {
           return status;
         });
       };
-    case "SendNetBufferListsHandler":
+    case "SendNetBufferListsHandler": {
+      const f = { f: null };
       return (context: unknown, nbls: NET_BUFFER_LIST, port: number, flags: number) => {
-        c.fire(fp, name, ctx(context), c.nbls.toC(nbls), port, flags);
+        c.fire5(f, fp, name, ctx(context), c.nbls.toC(nbls), port, flags, 0);
       };
-    case "ReturnNetBufferListsHandler":
+    }
+    case "ReturnNetBufferListsHandler": {
+      const f = { f: null };
       return (context: unknown, nbls: NET_BUFFER_LIST, flags: number) => {
-        c.fire(fp, name, ctx(context), c.nbls.toC(nbls), flags);
+        c.fire5(f, fp, name, ctx(context), c.nbls.toC(nbls), flags, 0, 0);
       };
+    }
     case "CancelSendHandler":
     case "CancelOidRequestHandler":
     case "CancelDirectOidRequestHandler":
@@ -956,7 +993,8 @@ function protocolHandler(c: CDriver, slot: string, fp: number): unknown {
           p.free();
         }
       };
-    case "ReceiveNetBufferListsHandler":
+    case "ReceiveNetBufferListsHandler": {
+      const receive = { f: null };
       return (
         context: unknown,
         nbls: NET_BUFFER_LIST,
@@ -964,12 +1002,15 @@ function protocolHandler(c: CDriver, slot: string, fp: number): unknown {
         count: number,
         flags: number,
       ) => {
-        c.fire(fp, name, ctx(context), c.nbls.toC(nbls), port, count, flags);
+        c.fire5(receive, fp, name, ctx(context), c.nbls.toC(nbls), port, count, flags);
       };
-    case "SendNetBufferListsCompleteHandler":
+    }
+    case "SendNetBufferListsCompleteHandler": {
+      const f = { f: null };
       return (context: unknown, nbls: NET_BUFFER_LIST, flags: number) => {
-        c.fire(fp, name, ctx(context), c.nbls.toC(nbls), flags);
+        c.fire5(f, fp, name, ctx(context), c.nbls.toC(nbls), flags, 0, 0);
       };
+    }
     default:
       return () => {
         throw new WasmTrap(`${c.label}: NDIS has no bridge for ${slot}`);
@@ -1394,22 +1435,23 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
       if (mdl !== null) c.nbls.dropMdl(p);
     },
     NdisAllocateNetBufferListContext: (p: number, size: number, backFill: number, tag: number) => {
+      // Only the context stack changes: nothing else of the NBL crosses.
       const c = get();
-      const nbl = c.nbls.fromCOne(p);
+      const nbl = c.nbls.nblAt(p);
       const status = ddi.NdisAllocateNetBufferListContext(
         (nbl ?? p) as NET_BUFFER_LIST,
         size,
         backFill,
         tag,
       );
-      if (nbl !== null) c.nbls.toCOne(nbl);
+      if (nbl !== null) c.nbls.contextToC(nbl);
       return status;
     },
     NdisFreeNetBufferListContext: (p: number, size: number) => {
       const c = get();
-      const nbl = c.nbls.fromCOne(p);
+      const nbl = c.nbls.nblAt(p);
       ddi.NdisFreeNetBufferListContext((nbl ?? p) as NET_BUFFER_LIST, size);
-      if (nbl !== null) c.nbls.toCOne(nbl);
+      if (nbl !== null) c.nbls.contextToC(nbl);
     },
     NdisAdvanceNetBufferDataStart: () => {
       throw new WasmTrap(`${get().label}: NdisAdvanceNetBufferDataStart is not bridged yet`);
