@@ -32,8 +32,15 @@ import type {
 } from "../ddi.js";
 import * as ddi from "../ddi.js";
 import { CMemory } from "./cmem.js";
+import { FUEL_EXPORT } from "./fuel.js";
 import { readLayout } from "./layout.js";
 import { NblMirror } from "./nbl-mirror.js";
+
+/**
+ * Steps (loop iterations and function calls, fuel.ts) a call from NDIS into a C driver may take
+ * before it is stopped as an endless loop: about a second of a tight loop on a current machine.
+ */
+export const DEFAULT_STEP_BUDGET = 2 ** 30;
 
 // biome-ignore lint/suspicious/noExplicitAny: C functions take and return i32/i64
 type CFunction = (...args: any[]) => any;
@@ -135,15 +142,28 @@ class CDriver {
   readonly asyncData: number;
   /** Calls into the module on the JS stack right now. */
   depth = 0;
+  /** The step counter the load-time rewrite added (fuel.ts), or null for a module without it. */
+  readonly fuel: WebAssembly.Global | null;
+  /** Steps a call from NDIS may take, with the calls nested in it. */
+  readonly budget: number;
   /** A handler of this module blocked in a wait (Asyncify allows one at a time). */
   blocked: string | null = null;
   /** What the wait the module blocked in gives back when it resumes. */
   waiting: Promise<number> | null = null;
   resumeValue = 0;
 
-  constructor(label: string, instance: WebAssembly.Instance, names: Map<number, string>) {
+  constructor(
+    label: string,
+    instance: WebAssembly.Instance,
+    names: Map<number, string>,
+    budget: number,
+  ) {
     this.label = label;
     const exports = instance.exports as Record<string, unknown>;
+    const fuel = exports[FUEL_EXPORT];
+    this.fuel = fuel instanceof WebAssembly.Global ? fuel : null;
+    this.budget = budget;
+    if (this.fuel !== null) this.fuel.value = budget;
     const memory = exports.memory as WebAssembly.Memory;
     const layoutAt = (exports.__ndis_layout as () => number)() >>> 0;
     const layout = readLayout(new DataView(memory.buffer), layoutAt);
@@ -211,6 +231,14 @@ class CDriver {
     return f;
   }
 
+  /** The C function of the innermost frame of this module in an error's stack, if it shows one. */
+  innermost(error: Error): string | null {
+    const match = /wasm-function\[(\d+)\]/.exec(error.stack ?? "");
+    if (match === null) return null;
+    const index = Number(match[1]);
+    return this.names.get(index) ?? `function #${index}`;
+  }
+
   cName(pointer: number): string {
     if (pointer === -1) return "DriverEntry";
     if (pointer <= 0 || pointer >= this.table.length) return `function #${pointer}`;
@@ -258,7 +286,7 @@ class CDriver {
     } catch (thrown) {
       throw this.#trapOf(thrown, pointer, handler);
     } finally {
-      this.depth -= 1;
+      if (--this.depth === 0 && this.fuel !== null) this.fuel.value = this.budget;
     }
     const y = this.asyncify;
     if (y === null || y.asyncify_get_state() !== UNWINDING) return;
@@ -306,15 +334,25 @@ class CDriver {
     } catch (thrown) {
       throw this.#trapOf(thrown, pointer, handler);
     } finally {
-      this.depth -= 1;
+      if (--this.depth === 0 && this.fuel !== null) this.fuel.value = this.budget;
     }
   }
 
   /** What a call into the module threw, as NDIS reports it: a trap names handler and function. */
   #trapOf(thrown: unknown, pointer: number, handler: string): unknown {
     if (thrown instanceof WebAssembly.RuntimeError) {
+      const inner = this.innermost(thrown);
+      const where =
+        inner === null || inner === this.cName(pointer) ? "" : ` in C function ${inner}`;
+      if (this.fuel !== null && this.fuel.value === -1) {
+        // Out of budget. Frames of this module further out stop at their next check too.
+        this.fuel.value = 0;
+        return new WasmTrap(
+          `${this.label}: ${handler} (C function ${this.cName(pointer)}) ran past its budget of ${this.budget} steps (loop iterations and calls)${where}: an endless loop?`,
+        );
+      }
       return new WasmTrap(
-        `${this.label}: ${handler} (C function ${this.cName(pointer)}) trapped: ${thrown.message}`,
+        `${this.label}: ${handler} (C function ${this.cName(pointer)}) trapped: ${thrown.message}${where}`,
       );
     }
     if (thrown instanceof RangeError && /outside the driver module's memory/.test(thrown.message)) {
@@ -1580,7 +1618,11 @@ export function checkModule(module: WebAssembly.Module, label: string): void {
 }
 
 /** A DriverModule for a compiled C driver. Each DriverEntry call makes a fresh instance. */
-export function wasmDriverModule(module: WebAssembly.Module, label: string): CDriverModule {
+export function wasmDriverModule(
+  module: WebAssembly.Module,
+  label: string,
+  budget = DEFAULT_STEP_BUDGET,
+): CDriverModule {
   checkModule(module, label);
   const names = functionNames(module);
   return {
@@ -1591,7 +1633,7 @@ export function wasmDriverModule(module: WebAssembly.Module, label: string): CDr
         return c;
       };
       const instance = new WebAssembly.Instance(module, { ndis: imports(get) });
-      c = new CDriver(label, instance, names);
+      c = new CDriver(label, instance, names, budget);
       const m = c.m;
       c.driverObject = DriverObject;
       c.driverObjectPtr = m.allocStruct("DRIVER_OBJECT");
