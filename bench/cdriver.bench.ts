@@ -2,7 +2,8 @@
  * C driver benchmark: the data path through the C passthrough IM driver (c/samples/passthrough,
  * built with `ndis build`, running as WebAssembly behind the bridge) against the TypeScript
  * passthrough, each between the same TypeScript miniport and protocol (test/helpers/datapath-rig),
- * verifier off, at batches of 1, 16 and 64 NBLs, sends and receives.
+ * verifier off, at batches of 1, 16 and 64 NBLs, sends and receives. A third cell runs the same
+ * module loaded without the step budget (src/wasm/fuel.ts), for what the budget's count costs.
  *
  * Pairing and time as in bench/datapath.bench.ts: both cells run in every round, the order
  * reversed every other round; the ratio C / TS is taken per round, the median and range
@@ -16,7 +17,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildDriver } from "../src/index.js";
+import { buildDriver, loadWasmDriverFile } from "../src/index.js";
 import { bytesPerPacket } from "../test/helpers/alloc.js";
 import { PASSTHROUGH } from "../test/helpers/cdriver.js";
 import { dataPathStack } from "../test/helpers/datapath-rig.js";
@@ -34,6 +35,7 @@ const built = await buildDriver({
   output: wasm,
 });
 if (!built.ok) throw new Error(`building the C passthrough failed:\n${built.diagnostics}`);
+const unbudgeted = await loadWasmDriverFile(wasm, undefined, { stepBudget: null });
 
 function run(step: () => void, batches: number): number {
   const start = process.cpuUsage();
@@ -81,6 +83,7 @@ for (const direction of DIRECTIONS) {
     for (const [name, im] of [
       ["TS passthrough", undefined],
       ["C passthrough", wasm],
+      ["C, no budget", unbudgeted],
     ] as const) {
       const s = await dataPathStack({
         layers: 1,
@@ -99,6 +102,7 @@ for (const direction of DIRECTIONS) {
     const batches = Math.max(1, Math.round(ROUND_PACKETS / size));
     for (const cell of cells) run(cell.step, batches);
     const ratios: number[] = [];
+    const budgetRatios: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? cells : [...cells].reverse();
       const t = new Map<string, number>();
@@ -108,6 +112,7 @@ for (const direction of DIRECTIONS) {
         t.set(cell.name, ns);
       }
       ratios.push((t.get("C passthrough") as number) / (t.get("TS passthrough") as number));
+      budgetRatios.push((t.get("C passthrough") as number) / (t.get("C, no budget") as number));
     }
     for (const cell of cells) {
       const calls = Math.max(1, Math.round(ALLOC_PACKETS / size));
@@ -118,16 +123,16 @@ for (const direction of DIRECTIONS) {
     }
     const [ts, c] = cells as [(typeof cells)[number], (typeof cells)[number]];
     rows.push(
-      `| ${direction} | ${size} | ${fixed(1000 / median(ts.ns))} | ${fixed(1000 / median(c.ns))} | ${fixed(median(ratios))} | ${fixed(Math.min(...ratios))}–${fixed(Math.max(...ratios))} | ${fixed(ts.bytes)} | ${fixed(c.bytes)} |`,
+      `| ${direction} | ${size} | ${fixed(1000 / median(ts.ns))} | ${fixed(1000 / median(c.ns))} | ${fixed(median(ratios))} | ${fixed(Math.min(...ratios))}–${fixed(Math.max(...ratios))} | ${fixed(median(budgetRatios))} | ${fixed(ts.bytes)} | ${fixed(c.bytes)} |`,
     );
   }
 }
 
 console.log(
-  "\nMillion packets per second (median of the rounds), C / TS time per packet (median and range of the per-round ratios; target ≤ 3.0 at 64), bytes allocated per packet in steady state\n",
+  "\nMillion packets per second (median of the rounds), C / TS time per packet (median and range of the per-round ratios; target ≤ 3.0 at 64), the C module with / without the step budget (median of the per-round ratios), bytes allocated per packet in steady state\n",
 );
 console.log(
-  "| direction | batch | TS passthrough Mpps | C passthrough Mpps | C / TS | range | TS B/packet | C B/packet |",
+  "| direction | batch | TS passthrough Mpps | C passthrough Mpps | C / TS | range | budget / none | TS B/packet | C B/packet |",
 );
-console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
 for (const row of rows) console.log(row);

@@ -32,8 +32,15 @@ import type {
 } from "../ddi.js";
 import * as ddi from "../ddi.js";
 import { CMemory } from "./cmem.js";
+import { FUEL_EXPORT } from "./fuel.js";
 import { readLayout } from "./layout.js";
 import { NblMirror } from "./nbl-mirror.js";
+
+/**
+ * Steps (loop iterations and function calls, fuel.ts) a call from NDIS into a C driver may take
+ * before it is stopped as an endless loop: about a second of a tight loop on a current machine.
+ */
+export const DEFAULT_STEP_BUDGET = 2 ** 30;
 
 // biome-ignore lint/suspicious/noExplicitAny: C functions take and return i32/i64
 type CFunction = (...args: any[]) => any;
@@ -137,15 +144,28 @@ class CDriver {
   readonly asyncData: number;
   /** Calls into the module on the JS stack right now. */
   depth = 0;
+  /** The step counter the load-time rewrite added (fuel.ts), or null for a module without it. */
+  readonly fuel: WebAssembly.Global | null;
+  /** Steps a call from NDIS may take, with the calls nested in it. */
+  readonly budget: number;
   /** A handler of this module blocked in a wait (Asyncify allows one at a time). */
   blocked: string | null = null;
   /** What the wait the module blocked in gives back when it resumes. */
   waiting: Promise<number> | null = null;
   resumeValue = 0;
 
-  constructor(label: string, instance: WebAssembly.Instance, names: Map<number, string>) {
+  constructor(
+    label: string,
+    instance: WebAssembly.Instance,
+    names: Map<number, string>,
+    budget: number,
+  ) {
     this.label = label;
     const exports = instance.exports as Record<string, unknown>;
+    const fuel = exports[FUEL_EXPORT];
+    this.fuel = fuel instanceof WebAssembly.Global ? fuel : null;
+    this.budget = budget;
+    if (this.fuel !== null) this.fuel.value = budget;
     const memory = exports.memory as WebAssembly.Memory;
     const layoutAt = (exports.__ndis_layout as () => number)() >>> 0;
     const layout = readLayout(new DataView(memory.buffer), layoutAt);
@@ -213,6 +233,14 @@ class CDriver {
     return f;
   }
 
+  /** The C function of the innermost frame of this module in an error's stack, if it shows one. */
+  innermost(error: Error): string | null {
+    const match = /wasm-function\[(\d+)\]/.exec(error.stack ?? "");
+    if (match === null) return null;
+    const index = Number(match[1]);
+    return this.names.get(index) ?? `function #${index}`;
+  }
+
   cName(pointer: number): string {
     if (pointer === -1) return "DriverEntry";
     if (pointer <= 0 || pointer >= this.table.length) return `function #${pointer}`;
@@ -236,6 +264,37 @@ class CDriver {
   fire(pointer: number, handler: string, ...args: unknown[]): void {
     const result = this.call(pointer, handler, ...args);
     if (result instanceof Promise) result.catch(() => undefined);
+  }
+
+  /**
+   * `fire` for the data-path handlers, without an argument array: the function is looked up
+   * once per slot (the handler's own cache), and nothing is allocated unless the call blocks.
+   */
+  fire5(
+    slot: { f: CFunction | null },
+    pointer: number,
+    handler: string,
+    a: number,
+    b: number,
+    c: number,
+    d: number,
+    e: number,
+  ): void {
+    let f = slot.f;
+    if (f === null) f = slot.f = this.fn(pointer, handler);
+    this.depth += 1;
+    try {
+      f(a, b, c, d, e);
+    } catch (thrown) {
+      throw this.#trapOf(thrown, pointer, handler);
+    } finally {
+      if (--this.depth === 0 && this.fuel !== null) this.fuel.value = this.budget;
+    }
+    const y = this.asyncify;
+    if (y === null || y.asyncify_get_state() !== UNWINDING) return;
+    y.asyncify_stop_unwind();
+    this.blocked = handler;
+    this.#resume(f, pointer, handler, [a, b, c, d, e]).catch(() => undefined);
   }
 
   /** `call` for a function in hand (DriverEntry, an export): `pointer` only names it. */
@@ -275,23 +334,35 @@ class CDriver {
     try {
       return f(...args) as number;
     } catch (thrown) {
-      if (thrown instanceof WebAssembly.RuntimeError) {
-        throw new WasmTrap(
-          `${this.label}: ${handler} (C function ${this.cName(pointer)}) trapped: ${thrown.message}`,
-        );
-      }
-      if (
-        thrown instanceof RangeError &&
-        /outside the driver module's memory/.test(thrown.message)
-      ) {
-        throw new WasmTrap(
-          `${this.label}: ${handler} (C function ${this.cName(pointer)}) passed ${thrown.message}`,
-        );
-      }
-      throw thrown;
+      throw this.#trapOf(thrown, pointer, handler);
     } finally {
-      this.depth -= 1;
+      if (--this.depth === 0 && this.fuel !== null) this.fuel.value = this.budget;
     }
+  }
+
+  /** What a call into the module threw, as NDIS reports it: a trap names handler and function. */
+  #trapOf(thrown: unknown, pointer: number, handler: string): unknown {
+    if (thrown instanceof WebAssembly.RuntimeError) {
+      const inner = this.innermost(thrown);
+      const where =
+        inner === null || inner === this.cName(pointer) ? "" : ` in C function ${inner}`;
+      if (this.fuel !== null && this.fuel.value === -1) {
+        // Out of budget. Frames of this module further out stop at their next check too.
+        this.fuel.value = 0;
+        return new WasmTrap(
+          `${this.label}: ${handler} (C function ${this.cName(pointer)}) ran past its budget of ${this.budget} steps (loop iterations and calls)${where}: an endless loop?`,
+        );
+      }
+      return new WasmTrap(
+        `${this.label}: ${handler} (C function ${this.cName(pointer)}) trapped: ${thrown.message}${where}`,
+      );
+    }
+    if (thrown instanceof RangeError && /outside the driver module's memory/.test(thrown.message)) {
+      return new WasmTrap(
+        `${this.label}: ${handler} (C function ${this.cName(pointer)}) passed ${thrown.message}`,
+      );
+    }
+    return thrown;
   }
 
   status(value: number): number {
@@ -850,14 +921,18 @@ function miniportHandler(c: CDriver, slot: string, fp: number): unknown {
           return status;
         });
       };
-    case "SendNetBufferListsHandler":
+    case "SendNetBufferListsHandler": {
+      const f = { f: null };
       return (context: unknown, nbls: NET_BUFFER_LIST, port: number, flags: number) => {
-        c.fire(fp, name, ctx(context), c.nbls.toC(nbls), port, flags);
+        c.fire5(f, fp, name, ctx(context), c.nbls.toC(nbls), port, flags, 0);
       };
-    case "ReturnNetBufferListsHandler":
+    }
+    case "ReturnNetBufferListsHandler": {
+      const f = { f: null };
       return (context: unknown, nbls: NET_BUFFER_LIST, flags: number) => {
-        c.fire(fp, name, ctx(context), c.nbls.toC(nbls), flags);
+        c.fire5(f, fp, name, ctx(context), c.nbls.toC(nbls), flags, 0, 0);
       };
+    }
     case "CancelSendHandler":
     case "CancelOidRequestHandler":
     case "CancelDirectOidRequestHandler":
@@ -961,7 +1036,8 @@ function protocolHandler(c: CDriver, slot: string, fp: number): unknown {
           p.free();
         }
       };
-    case "ReceiveNetBufferListsHandler":
+    case "ReceiveNetBufferListsHandler": {
+      const receive = { f: null };
       return (
         context: unknown,
         nbls: NET_BUFFER_LIST,
@@ -969,12 +1045,15 @@ function protocolHandler(c: CDriver, slot: string, fp: number): unknown {
         count: number,
         flags: number,
       ) => {
-        c.fire(fp, name, ctx(context), c.nbls.toC(nbls), port, count, flags);
+        c.fire5(receive, fp, name, ctx(context), c.nbls.toC(nbls), port, count, flags);
       };
-    case "SendNetBufferListsCompleteHandler":
+    }
+    case "SendNetBufferListsCompleteHandler": {
+      const f = { f: null };
       return (context: unknown, nbls: NET_BUFFER_LIST, flags: number) => {
-        c.fire(fp, name, ctx(context), c.nbls.toC(nbls), flags);
+        c.fire5(f, fp, name, ctx(context), c.nbls.toC(nbls), flags, 0, 0);
       };
+    }
     default:
       return () => {
         throw new WasmTrap(`${c.label}: NDIS has no bridge for ${slot}`);
@@ -1418,22 +1497,23 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
       if (mdl !== null) c.nbls.dropMdl(p);
     },
     NdisAllocateNetBufferListContext: (p: number, size: number, backFill: number, tag: number) => {
+      // Only the context stack changes: nothing else of the NBL crosses.
       const c = get();
-      const nbl = c.nbls.fromCOne(p);
+      const nbl = c.nbls.nblAt(p);
       const status = ddi.NdisAllocateNetBufferListContext(
         (nbl ?? p) as NET_BUFFER_LIST,
         size,
         backFill,
         tag,
       );
-      if (nbl !== null) c.nbls.toCOne(nbl);
+      if (nbl !== null) c.nbls.contextToC(nbl);
       return status;
     },
     NdisFreeNetBufferListContext: (p: number, size: number) => {
       const c = get();
-      const nbl = c.nbls.fromCOne(p);
+      const nbl = c.nbls.nblAt(p);
       ddi.NdisFreeNetBufferListContext((nbl ?? p) as NET_BUFFER_LIST, size);
-      if (nbl !== null) c.nbls.toCOne(nbl);
+      if (nbl !== null) c.nbls.contextToC(nbl);
     },
     NdisAdvanceNetBufferDataStart: () => {
       throw new WasmTrap(`${get().label}: NdisAdvanceNetBufferDataStart is not bridged yet`);
@@ -1571,7 +1651,11 @@ export function checkModule(module: WebAssembly.Module, label: string): void {
 }
 
 /** A DriverModule for a compiled C driver. Each DriverEntry call makes a fresh instance. */
-export function wasmDriverModule(module: WebAssembly.Module, label: string): CDriverModule {
+export function wasmDriverModule(
+  module: WebAssembly.Module,
+  label: string,
+  budget = DEFAULT_STEP_BUDGET,
+): CDriverModule {
   checkModule(module, label);
   const names = functionNames(module);
   return {
@@ -1582,7 +1666,7 @@ export function wasmDriverModule(module: WebAssembly.Module, label: string): CDr
         return c;
       };
       const instance = new WebAssembly.Instance(module, { ndis: imports(get) });
-      c = new CDriver(label, instance, names);
+      c = new CDriver(label, instance, names, budget);
       const m = c.m;
       c.driverObject = DriverObject;
       c.driverObjectPtr = m.allocStruct("DRIVER_OBJECT");

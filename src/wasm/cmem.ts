@@ -20,7 +20,8 @@ export class CMemory {
   readonly #alloc: (n: number) => number;
   readonly #free: (p: number) => void;
   readonly #handleIds = new Map<unknown, number>();
-  readonly #handles = new Map<number, unknown>();
+  /** Handles by (value − HANDLE_BASE) / 16. */
+  readonly #handles: unknown[] = [];
   #nextHandle = HANDLE_BASE;
 
   constructor(
@@ -200,7 +201,7 @@ export class CMemory {
       id = this.#nextHandle;
       this.#nextHandle += 16;
       this.#handleIds.set(handle, id);
-      this.#handles.set(id, handle);
+      this.#handles.push(handle);
     }
     return id;
   }
@@ -208,7 +209,8 @@ export class CMemory {
   /** The NDIS object behind a value C passed as a handle (the raw number when unknown). */
   handle(id: number): unknown {
     if (id === 0) return null;
-    return this.#handles.has(id) ? this.#handles.get(id) : id;
+    const k = (id - HANDLE_BASE) / 16;
+    return k >= 0 && k < this.#handles.length && (k | 0) === k ? this.#handles[k] : id;
   }
 
   /** A context C gave NDIS (a pointer), as NDIS keeps it: NULL is null. */

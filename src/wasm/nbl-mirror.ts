@@ -2,16 +2,29 @@
  * NET_BUFFER_LISTs across the boundary. NDIS's NBL objects stay the truth (ownership, the
  * verifier, the trace all look at them); a C driver sees a mirror of each in its linear memory,
  * laid out as its headers declare NET_BUFFER_LIST, NET_BUFFER, MDL and NET_BUFFER_LIST_CONTEXT,
- * so the WDK macros work. A mirror is made once per NDIS object and kept (pools recycle NBLs, so
- * a steady data path allocates nothing); crossing into C writes NDIS's fields into it, crossing
- * out reads the driver's changes back.
+ * so the WDK macros work.
+ *
+ * A mirror is made once per NDIS object and kept for the object's life (pools recycle their
+ * objects, so a steady data path makes none). Each mirror has a record on the JavaScript side
+ * holding, for every field, the value NDIS's object had and the word C's struct had when the two
+ * were last made equal. Crossing into C writes only the fields NDIS's side changed since (a
+ * handle is looked up only when it changed); crossing out reads only the words C changed (its
+ * struct word differs from the record). So an NBL that crosses unchanged costs a compare per
+ * field and no allocation. Records are found without hashing: NDIS's objects carry their record
+ * (`cMirror`, for the first module that mirrors them; another module keeps its own in a
+ * WeakMap), and every mirrored struct has its record's index in the 16 bytes before it in C.
  *
  * Data: an MDL whose buffer lives in the module's memory (the driver's own, from
  * NdisAllocateMdl) is shared as it is; any other MDL's bytes are copied into a buffer of the
  * module's on the way in and back on the way out.
  *
- * Reserved areas and info slots hold numbers (C pointers) on the C side; a slot NDIS or another
- * driver keeps a non-number in reads as 0 in C and is left alone unless C writes it.
+ * Info slots and Scratch hold numbers (C pointers) on the C side; a slot NDIS or another driver
+ * keeps a non-number in reads as 0 in C and is left alone unless C writes it.
+ *
+ * [MODEL] The reserved areas (ProtocolReserved, MiniportReserved of NBLs and NBs) are not synced:
+ * each belongs to the driver that owns the NBL on that edge, and no other driver may read or
+ * write it, so C's words stay in C's struct and a TypeScript driver's values in NDIS's object.
+ * Like Windows, NDIS does not clear them between owners.
  */
 import type {
   MDL,
@@ -21,19 +34,200 @@ import type {
   NET_BUFFER_LIST_CONTEXT,
 } from "../ddi.js";
 import type { CMemory } from "./cmem.js";
-import type { LAYOUT_SPEC } from "./layout.js";
 
-type MirrorStruct = "NET_BUFFER_LIST" | "NET_BUFFER" | "MDL" | "NET_BUFFER_LIST_CONTEXT";
-/** `NET_BUFFER_LIST.Next` and the like: every field of the mirrored structures. */
-type OffsetKey = {
-  [S in MirrorStruct]: `${S}.${keyof (typeof LAYOUT_SPEC)[S] & string}`;
-}[MirrorStruct];
+/** Bytes before each mirrored struct: its record's kind and index (word 0). */
+const PREFIX = 16;
+const KIND_SHIFT = 28;
+const INDEX_MASK = (1 << KIND_SHIFT) - 1;
+const KIND_NBL = 1;
+const KIND_NB = 2;
+const KIND_MDL = 3;
+const KIND_CONTEXT = 4;
 
-interface MdlMirror {
+/** A JS value no field of NDIS's objects holds: a record's "never synced". */
+const UNSET: unknown = Symbol("unset");
+
+/** NDIS's objects with room for their first mirror's record (the runtime's own objects). */
+interface Carrier {
+  cMirror?: unknown;
+}
+
+/** Word offsets (from the struct's start) of every mirrored field, read once from the layout. */
+interface Offsets {
+  nbl: {
+    Next: number;
+    FirstNetBuffer: number;
+    Context: number;
+    ParentNetBufferList: number;
+    NdisPoolHandle: number;
+    Scratch: number;
+    SourceHandle: number;
+    NblFlags: number;
+    ChildRefCount: number;
+    Flags: number;
+    Status: number;
+    NetBufferListInfo: number;
+  };
+  nb: {
+    Next: number;
+    CurrentMdl: number;
+    CurrentMdlOffset: number;
+    DataLength: number;
+    MdlChain: number;
+    DataOffset: number;
+    /** A halfword offset. */
+    ChecksumBias: number;
+    NdisPoolHandle: number;
+  };
+  mdl: {
+    Next: number;
+    /** Halfword offsets. */
+    Size: number;
+    MdlFlags: number;
+    MappedSystemVa: number;
+    StartVa: number;
+    ByteCount: number;
+    ByteOffset: number;
+  };
+  context: {
+    Next: number;
+    /** Halfword offsets. */
+    Size: number;
+    Offset: number;
+  };
+  nblSize: number;
+  nbSize: number;
+  mdlSize: number;
+  contextSize: number;
+}
+
+/**
+ * A slot group (reserved areas, info slots): NDIS's array, and per slot the JS value and C word
+ * last made equal. `js` and `c` start at `base` in the record's shared arrays.
+ */
+function slotsIn(
+  from: readonly unknown[],
+  count: number,
+  js: unknown[],
+  c: Uint32Array,
+  base: number,
+  w: Uint32Array,
+  at: number,
+): void {
+  for (let i = 0; i < count; i++) {
+    const v = from[i];
+    if (v !== js[base + i]) {
+      js[base + i] = v;
+      const x = typeof v === "number" ? v >>> 0 : 0;
+      c[base + i] = x;
+      w[at + i] = x;
+    }
+  }
+}
+
+function slotsOut(
+  to: unknown[],
+  count: number,
+  js: unknown[],
+  c: Uint32Array,
+  base: number,
+  w: Uint32Array,
+  at: number,
+): void {
+  for (let i = 0; i < count; i++) {
+    const x = w[at + i] as number;
+    if (x !== c[base + i]) {
+      c[base + i] = x;
+      const v = slotFromC(to[i], x);
+      to[i] = v;
+      js[base + i] = v;
+    }
+  }
+}
+
+class NblRec {
+  readonly owner: NblMirror;
+  readonly nbl: NET_BUFFER_LIST;
+  /** The struct's word index in C memory (its address / 4). */
+  readonly at: number;
   readonly p: number;
-  /** A copy buffer in module memory for an MDL whose bytes live elsewhere (0: shared). */
-  data: number;
-  capacity: number;
+  // NDIS's values as last synced…
+  source: unknown = UNSET;
+  scratch: unknown = UNSET;
+  parent: unknown = UNSET;
+  // …and C's words.
+  cSource = 0;
+  cScratch = 0;
+  cParent = 0;
+  cStatus = 0;
+  cFlags = 0;
+  cNblFlags = 0;
+  cFirst = 0;
+  cContext = 0;
+  /** NetBufferListInfo's slots. */
+  readonly js: unknown[];
+  readonly c: Uint32Array;
+
+  constructor(owner: NblMirror, nbl: NET_BUFFER_LIST, p: number, slots: number) {
+    this.owner = owner;
+    this.nbl = nbl;
+    this.p = p;
+    this.at = p >> 2;
+    this.js = Array.from({ length: slots }, () => UNSET);
+    this.c = new Uint32Array(slots);
+  }
+}
+
+class NbRec {
+  readonly owner: NblMirror;
+  readonly nb: NET_BUFFER;
+  readonly at: number;
+  readonly p: number;
+  cCurrentMdl = 0;
+  cCurrentMdlOffset = 0;
+  cDataLength = 0;
+  cDataOffset = 0;
+  cChecksumBias = 0;
+  cMdlChain = 0;
+
+  constructor(owner: NblMirror, nb: NET_BUFFER, p: number) {
+    this.owner = owner;
+    this.nb = nb;
+    this.p = p;
+    this.at = p >> 2;
+  }
+}
+
+class MdlRec {
+  readonly owner: NblMirror;
+  readonly mdl: MDL;
+  readonly at: number;
+  readonly p: number;
+  /** The module's copy of the MDL's bytes (null: the buffer is the module's own, shared). */
+  readonly copy: Uint8Array | null;
+  /** Where the copy starts in the module's memory (0 when shared). */
+  readonly data: number;
+
+  constructor(owner: NblMirror, mdl: MDL, p: number, copy: Uint8Array | null, data: number) {
+    this.owner = owner;
+    this.mdl = mdl;
+    this.p = p;
+    this.at = p >> 2;
+    this.copy = copy;
+    this.data = data;
+  }
+}
+
+class ContextRec {
+  readonly owner: NblMirror;
+  readonly p: number;
+  readonly at: number;
+
+  constructor(owner: NblMirror, p: number) {
+    this.owner = owner;
+    this.p = p;
+    this.at = p >> 2;
+  }
 }
 
 export class NblMirror {
@@ -41,215 +235,334 @@ export class NblMirror {
   /** The module's memory as 32- and 16-bit words: every mirrored field is aligned. */
   readonly #w: Uint32Array;
   readonly #h: Uint16Array;
-  readonly #nbls = new WeakMap<NET_BUFFER_LIST, number>();
-  readonly #nblAt = new Map<number, NET_BUFFER_LIST>();
-  readonly #nbs = new WeakMap<NET_BUFFER, number>();
-  readonly #nbAt = new Map<number, NET_BUFFER>();
-  readonly #mdls = new WeakMap<MDL, MdlMirror>();
-  readonly #mdlAt = new Map<number, MDL>();
-  readonly #contexts = new WeakMap<NET_BUFFER_LIST_CONTEXT, number>();
-  // Field offsets, read once.
-  readonly #o: Readonly<Record<OffsetKey, number>>;
+  readonly #o: Offsets;
+  /** Records by index (the word before each mirrored struct); freed indexes are reused. */
+  readonly #nblRecs: (NblRec | undefined)[] = [];
+  readonly #nbRecs: (NbRec | undefined)[] = [];
+  readonly #mdlRecs: (MdlRec | undefined)[] = [];
+  readonly #freeMdlIndexes: number[] = [];
+  readonly #contextRecs: ContextRec[] = [];
+  /** Records of objects whose `cMirror` holds another module's (or that have none). */
+  readonly #others = new WeakMap<object, NblRec | NbRec | MdlRec | ContextRec>();
+  // Info slots, as many as both NDIS's array and C's field hold.
+  readonly #nblInfo: number;
 
   constructor(memory: CMemory) {
     this.#m = memory;
     this.#w = new Uint32Array(memory.buffer);
     this.#h = new Uint16Array(memory.buffer);
-    const o: Record<string, number> = {};
-    for (const s of ["NET_BUFFER_LIST", "NET_BUFFER", "MDL", "NET_BUFFER_LIST_CONTEXT"] as const) {
-      for (const [field, f] of Object.entries(memory.layout[s].fields))
-        o[`${s}.${field}`] = f.offset;
+    const l = memory.layout;
+    const word = (s: "NET_BUFFER_LIST" | "NET_BUFFER" | "MDL", f: string) => memory.off(s, f) >> 2;
+    const half = (s: "MDL" | "NET_BUFFER" | "NET_BUFFER_LIST_CONTEXT", f: string) =>
+      memory.off(s, f) >> 1;
+    const words = (s: "NET_BUFFER_LIST" | "NET_BUFFER", f: string) =>
+      ((l[s].fields[f]?.size ?? 0) / 4) | 0;
+    this.#o = {
+      nbl: {
+        Next: word("NET_BUFFER_LIST", "Next"),
+        FirstNetBuffer: word("NET_BUFFER_LIST", "FirstNetBuffer"),
+        Context: word("NET_BUFFER_LIST", "Context"),
+        ParentNetBufferList: word("NET_BUFFER_LIST", "ParentNetBufferList"),
+        NdisPoolHandle: word("NET_BUFFER_LIST", "NdisPoolHandle"),
+        Scratch: word("NET_BUFFER_LIST", "Scratch"),
+        SourceHandle: word("NET_BUFFER_LIST", "SourceHandle"),
+        NblFlags: word("NET_BUFFER_LIST", "NblFlags"),
+        ChildRefCount: word("NET_BUFFER_LIST", "ChildRefCount"),
+        Flags: word("NET_BUFFER_LIST", "Flags"),
+        Status: word("NET_BUFFER_LIST", "Status"),
+        NetBufferListInfo: word("NET_BUFFER_LIST", "NetBufferListInfo"),
+      },
+      nb: {
+        Next: word("NET_BUFFER", "Next"),
+        CurrentMdl: word("NET_BUFFER", "CurrentMdl"),
+        CurrentMdlOffset: word("NET_BUFFER", "CurrentMdlOffset"),
+        DataLength: word("NET_BUFFER", "DataLength"),
+        MdlChain: word("NET_BUFFER", "MdlChain"),
+        DataOffset: word("NET_BUFFER", "DataOffset"),
+        ChecksumBias: half("NET_BUFFER", "ChecksumBias"),
+        NdisPoolHandle: word("NET_BUFFER", "NdisPoolHandle"),
+      },
+      mdl: {
+        Next: word("MDL", "Next"),
+        Size: half("MDL", "Size"),
+        MdlFlags: half("MDL", "MdlFlags"),
+        MappedSystemVa: word("MDL", "MappedSystemVa"),
+        StartVa: word("MDL", "StartVa"),
+        ByteCount: word("MDL", "ByteCount"),
+        ByteOffset: word("MDL", "ByteOffset"),
+      },
+      context: {
+        Next: memory.off("NET_BUFFER_LIST_CONTEXT", "Next") >> 2,
+        Size: half("NET_BUFFER_LIST_CONTEXT", "Size"),
+        Offset: half("NET_BUFFER_LIST_CONTEXT", "Offset"),
+      },
+      nblSize: memory.sizeOf("NET_BUFFER_LIST"),
+      nbSize: memory.sizeOf("NET_BUFFER"),
+      mdlSize: memory.sizeOf("MDL"),
+      contextSize: memory.sizeOf("NET_BUFFER_LIST_CONTEXT"),
+    };
+    this.#nblInfo = Math.min(32, words("NET_BUFFER_LIST", "NetBufferListInfo"));
+  }
+
+  // ---- records ----
+
+  /** A zeroed struct of `size` bytes with its record's kind and index in front. */
+  #place(size: number, kind: number, index: number): number {
+    const base = this.#m.alloc(size + PREFIX);
+    this.#w[base >> 2] = (kind << KIND_SHIFT) | index;
+    return base + PREFIX;
+  }
+
+  /** The record index of the struct at C address `p`, if it is one of `kind`; else -1. */
+  #indexAt(p: number, kind: number): number {
+    if (p < PREFIX || (p & 3) !== 0 || p >= this.#m.bytes.length) return -1;
+    const tag = this.#w[(p - PREFIX) >> 2] as number;
+    return tag >>> KIND_SHIFT === kind ? tag & INDEX_MASK : -1;
+  }
+
+  #nblRecAt(p: number): NblRec | undefined {
+    const r = this.#nblRecs[this.#indexAt(p, KIND_NBL)];
+    return r !== undefined && r.p === p ? r : undefined;
+  }
+
+  #nbRecAt(p: number): NbRec | undefined {
+    const r = this.#nbRecs[this.#indexAt(p, KIND_NB)];
+    return r !== undefined && r.p === p ? r : undefined;
+  }
+
+  #mdlRecAt(p: number): MdlRec | undefined {
+    const r = this.#mdlRecs[this.#indexAt(p, KIND_MDL)];
+    return r !== undefined && r.p === p ? r : undefined;
+  }
+
+  /** The record NDIS's object carries for this module, or the one kept aside. */
+  #carried(object: object): unknown {
+    const r = (object as Carrier).cMirror;
+    if (r !== undefined && r !== null && (r as { owner: unknown }).owner === this) return r;
+    return this.#others.get(object);
+  }
+
+  #keep(object: object, rec: NblRec | NbRec | MdlRec | ContextRec): void {
+    const carrier = object as Carrier;
+    if (carrier.cMirror === null) carrier.cMirror = rec;
+    else this.#others.set(object, rec);
+  }
+
+  #nblRec(nbl: NET_BUFFER_LIST): NblRec {
+    const r = this.#carried(nbl) as NblRec | undefined;
+    if (r !== undefined) return r;
+    const o = this.#o;
+    const index = this.#nblRecs.length;
+    const p = this.#place(o.nblSize, KIND_NBL, index);
+    const rec = new NblRec(this, nbl, p, this.#nblInfo);
+    this.#nblRecs.push(rec);
+    this.#keep(nbl, rec);
+    this.#w[rec.at + o.nbl.NdisPoolHandle] = this.#m.handleId(nbl.NdisPoolHandle);
+    return rec;
+  }
+
+  #nbRec(nb: NET_BUFFER): NbRec {
+    const r = this.#carried(nb) as NbRec | undefined;
+    if (r !== undefined) return r;
+    const o = this.#o;
+    const index = this.#nbRecs.length;
+    const p = this.#place(o.nbSize, KIND_NB, index);
+    const rec = new NbRec(this, nb, p);
+    this.#nbRecs.push(rec);
+    this.#keep(nb, rec);
+    this.#w[rec.at + o.nb.NdisPoolHandle] = this.#m.handleId(nb.NdisPoolHandle);
+    return rec;
+  }
+
+  /** A record for `mdl`; `va` is where its bytes are in the module when they are its own. */
+  #newMdlRec(mdl: MDL, va: number | null): MdlRec {
+    const m = this.#m;
+    const o = this.#o;
+    const index = this.#freeMdlIndexes.pop() ?? this.#mdlRecs.length;
+    const p = this.#place(o.mdlSize, KIND_MDL, index);
+    const buffer = mdl.MappedSystemVa;
+    let data = va;
+    let copy: Uint8Array | null = null;
+    if (data === null) {
+      if (buffer.buffer === m.buffer) data = buffer.byteOffset;
+      else {
+        data = m.alloc(Math.max(mdl.ByteCount, 1));
+        copy = m.bytes.subarray(data, data + mdl.ByteCount);
+      }
     }
-    this.#o = o as Record<OffsetKey, number>;
+    const rec = new MdlRec(this, mdl, p, copy, copy === null ? 0 : data);
+    this.#mdlRecs[index] = rec;
+    this.#keep(mdl, rec);
+    const h = this.#h;
+    const w = this.#w;
+    h[(p >> 1) + o.mdl.Size] = o.mdlSize;
+    h[(p >> 1) + o.mdl.MdlFlags] = 0x0001 | 0x0004;
+    w[rec.at + o.mdl.MappedSystemVa] = data;
+    w[rec.at + o.mdl.StartVa] = data;
+    w[rec.at + o.mdl.ByteCount] = mdl.ByteCount;
+    w[rec.at + o.mdl.ByteOffset] = 0;
+    return rec;
+  }
+
+  #mdlRec(mdl: MDL): MdlRec {
+    return (this.#carried(mdl) as MdlRec | undefined) ?? this.#newMdlRec(mdl, null);
+  }
+
+  #contextRec(context: NET_BUFFER_LIST_CONTEXT): ContextRec {
+    const r = this.#carried(context) as ContextRec | undefined;
+    if (r !== undefined) return r;
+    const o = this.#o;
+    const p = this.#place(o.contextSize + context.Size, KIND_CONTEXT, this.#contextRecs.length);
+    const rec = new ContextRec(this, p);
+    this.#contextRecs.push(rec);
+    this.#keep(context, rec);
+    this.#h[(p >> 1) + o.context.Size] = context.Size;
+    return rec;
   }
 
   /** The NDIS NBL a C pointer stands for; null when C passed something NDIS never gave it. */
   nblAt(p: number): NET_BUFFER_LIST | null {
-    return this.#nblAt.get(p) ?? null;
+    return this.#nblRecAt(p)?.nbl ?? null;
   }
 
   mdlAt(p: number): MDL | null {
-    return this.#mdlAt.get(p) ?? null;
+    return this.#mdlRecAt(p)?.mdl ?? null;
   }
 
   /** Registers an MDL whose buffer is the module's own memory at `va` (NdisAllocateMdl). */
   adoptMdl(mdl: MDL, va: number): number {
-    const m = this.#m;
-    const p = m.allocStruct("MDL");
-    this.#mdls.set(mdl, { p, data: 0, capacity: 0 });
-    this.#mdlAt.set(p, mdl);
-    this.#w[(p + this.#o["MDL.MappedSystemVa"]) >> 2] = va;
-    this.#w[(p + this.#o["MDL.StartVa"]) >> 2] = va;
-    return p;
+    return this.#newMdlRec(mdl, va).p;
   }
 
   /** Forgets an MDL the driver freed. */
   dropMdl(p: number): void {
-    const mdl = this.#mdlAt.get(p);
-    if (mdl === undefined) return;
-    this.#mdlAt.delete(p);
-    const mirror = this.#mdls.get(mdl);
-    this.#mdls.delete(mdl);
-    if (mirror !== undefined) {
-      this.#m.free(mirror.data);
-      this.#m.free(mirror.p);
-    }
-  }
-
-  #u32(at: number): number {
-    return this.#w[at >> 2] as number;
-  }
-
-  #u16(at: number): number {
-    return this.#h[at >> 1] as number;
+    const index = this.#indexAt(p, KIND_MDL);
+    const rec = this.#mdlRecs[index];
+    if (rec === undefined || rec.p !== p) return;
+    this.#mdlRecs[index] = undefined;
+    this.#freeMdlIndexes.push(index);
+    const carrier = rec.mdl as Carrier;
+    if (carrier.cMirror === rec) carrier.cMirror = null;
+    else this.#others.delete(rec.mdl);
+    this.#m.free(rec.data);
+    this.#m.free(p - PREFIX);
   }
 
   // ---- into C ----
 
-  /** Writes an NBL chain into C and returns the first mirror's address (0 for null). */
+  /** Brings an NBL chain's mirrors up to date and returns the first one's address (0 for null). */
   toC(first: NET_BUFFER_LIST | null): number {
+    const w = this.#w;
+    const next = this.#o.nbl.Next;
     let head = 0;
-    let prev = 0;
+    let prev = -1;
     for (let nbl = first; nbl !== null; nbl = nbl.Next) {
-      const p = this.#nblToC(nbl);
-      if (prev === 0) head = p;
-      else this.#w[(prev + this.#o["NET_BUFFER_LIST.Next"]) >> 2] = p;
-      prev = p;
+      const r = this.#nblToC(nbl);
+      if (prev < 0) head = r.p;
+      else w[prev + next] = r.p;
+      prev = r.at;
     }
-    if (prev !== 0) this.#w[(prev + this.#o["NET_BUFFER_LIST.Next"]) >> 2] = 0;
+    if (prev >= 0) w[prev + next] = 0;
     return head;
   }
 
-  #nblPointer(nbl: NET_BUFFER_LIST): number {
-    let p = this.#nbls.get(nbl);
-    if (p === undefined) {
-      p = this.#m.allocStruct("NET_BUFFER_LIST");
-      this.#nbls.set(nbl, p);
-      this.#nblAt.set(p, nbl);
-    }
-    return p;
+  /** Brings one NBL (not the ones chained after it) up to date in C; its address. */
+  toCOne(nbl: NET_BUFFER_LIST): number {
+    return this.#nblToC(nbl).p;
   }
 
-  #nblToC(nbl: NET_BUFFER_LIST): number {
-    const m = this.#m;
-    const o = this.#o;
-    const p = this.#nblPointer(nbl);
-    // The first NB and its chain.
-    let prevNb = 0;
+  #nblToC(nbl: NET_BUFFER_LIST): NblRec {
+    const w = this.#w;
+    const o = this.#o.nbl;
+    const r = this.#nblRec(nbl);
+    const at = r.at;
+    // The NET_BUFFERs, every crossing (their fields are NDIS's to change while it holds them).
+    let first = 0;
+    let prevNb = -1;
+    const nbNext = this.#o.nb.Next;
     for (let nb = nbl.FirstNetBuffer; nb !== null; nb = nb.Next) {
       const q = this.#nbToC(nb);
-      if (prevNb === 0) this.#w[(p + o["NET_BUFFER_LIST.FirstNetBuffer"]) >> 2] = q;
-      else this.#w[(prevNb + o["NET_BUFFER.Next"]) >> 2] = q;
-      prevNb = q;
+      if (prevNb < 0) first = q.p;
+      else w[prevNb + nbNext] = q.p;
+      prevNb = q.at;
     }
-    if (prevNb === 0) this.#w[(p + o["NET_BUFFER_LIST.FirstNetBuffer"]) >> 2] = 0;
-    else this.#w[(prevNb + o["NET_BUFFER.Next"]) >> 2] = 0;
-    this.#w[(p + o["NET_BUFFER_LIST.Context"]) >> 2] = this.#contextToC(nbl.Context);
+    if (prevNb >= 0) w[prevNb + nbNext] = 0;
+    if (first !== r.cFirst) w[at + o.FirstNetBuffer] = r.cFirst = first;
+    const context = nbl.Context === null ? 0 : this.#contextToC(nbl.Context);
+    if (context !== r.cContext) w[at + o.Context] = r.cContext = context;
     const parent = nbl.ParentNetBufferList;
-    this.#w[(p + o["NET_BUFFER_LIST.ParentNetBufferList"]) >> 2] =
-      parent === null ? 0 : this.#nblPointer(parent);
-    this.#w[(p + o["NET_BUFFER_LIST.NdisPoolHandle"]) >> 2] = m.handleId(nbl.NdisPoolHandle);
-    this.#w[(p + o["NET_BUFFER_LIST.SourceHandle"]) >> 2] = m.handleId(nbl.SourceHandle);
-    this.#slotsToC(nbl.ProtocolReserved, p + o["NET_BUFFER_LIST.ProtocolReserved"]);
-    this.#slotsToC(nbl.MiniportReserved, p + o["NET_BUFFER_LIST.MiniportReserved"]);
-    this.#w[(p + o["NET_BUFFER_LIST.Scratch"]) >> 2] = slot(nbl.Scratch);
-    this.#w[(p + o["NET_BUFFER_LIST.NblFlags"]) >> 2] = nbl.NblFlags;
-    this.#w[(p + o["NET_BUFFER_LIST.ChildRefCount"]) >> 2] = nbl.ChildRefCount;
-    this.#w[(p + o["NET_BUFFER_LIST.Flags"]) >> 2] = nbl.Flags;
-    this.#w[(p + o["NET_BUFFER_LIST.Status"]) >> 2] = nbl.Status;
-    this.#slotsToC(nbl.NetBufferListInfo, p + o["NET_BUFFER_LIST.NetBufferListInfo"]);
-    return p;
+    if (parent !== r.parent) {
+      r.parent = parent;
+      w[at + o.ParentNetBufferList] = r.cParent = parent === null ? 0 : this.#nblRec(parent).p;
+    }
+    const source = nbl.SourceHandle;
+    if (source !== r.source) {
+      r.source = source;
+      w[at + o.SourceHandle] = r.cSource = this.#m.handleId(source);
+    }
+    const scratch = nbl.Scratch;
+    if (scratch !== r.scratch) {
+      r.scratch = scratch;
+      w[at + o.Scratch] = r.cScratch = slot(scratch);
+    }
+    w[at + o.NblFlags] = r.cNblFlags = nbl.NblFlags >>> 0;
+    w[at + o.ChildRefCount] = nbl.ChildRefCount;
+    w[at + o.Flags] = r.cFlags = nbl.Flags >>> 0;
+    w[at + o.Status] = r.cStatus = nbl.Status >>> 0;
+    slotsIn(nbl.NetBufferListInfo, this.#nblInfo, r.js, r.c, 0, w, at + o.NetBufferListInfo);
+    return r;
   }
 
-  #nbToC(nb: NET_BUFFER): number {
-    const m = this.#m;
-    const o = this.#o;
-    let p = this.#nbs.get(nb);
-    if (p === undefined) {
-      p = m.allocStruct("NET_BUFFER");
-      this.#nbs.set(nb, p);
-      this.#nbAt.set(p, nb);
-    }
+  #nbToC(nb: NET_BUFFER): NbRec {
+    const w = this.#w;
+    const o = this.#o.nb;
+    const r = this.#nbRec(nb);
+    const at = r.at;
     // The MDL chain; CurrentMdl is one of its MDLs (or, after a retreat, its new head).
-    let prev = 0;
+    let chain = 0;
+    let prev = -1;
+    const mdlNext = this.#o.mdl.Next;
     for (let mdl = nb.MdlChain; mdl !== null; mdl = mdl.Next) {
       const q = this.#mdlToC(mdl);
-      if (prev === 0) this.#w[(p + o["NET_BUFFER.MdlChain"]) >> 2] = q;
-      else this.#w[(prev + o["MDL.Next"]) >> 2] = q;
-      prev = q;
+      if (prev < 0) chain = q.p;
+      else w[prev + mdlNext] = q.p;
+      prev = q.at;
     }
-    if (prev === 0) this.#w[(p + o["NET_BUFFER.MdlChain"]) >> 2] = 0;
-    else this.#w[(prev + o["MDL.Next"]) >> 2] = 0;
+    if (prev >= 0) w[prev + mdlNext] = 0;
+    w[at + o.MdlChain] = r.cMdlChain = chain;
     const current = nb.CurrentMdl;
-    this.#w[(p + o["NET_BUFFER.CurrentMdl"]) >> 2] =
-      current === null ? 0 : (this.#mdls.get(current)?.p ?? this.#mdlToC(current));
-    this.#w[(p + o["NET_BUFFER.CurrentMdlOffset"]) >> 2] = nb.CurrentMdlOffset;
-    this.#w[(p + o["NET_BUFFER.DataLength"]) >> 2] = nb.DataLength;
-    this.#w[(p + o["NET_BUFFER.DataOffset"]) >> 2] = nb.DataOffset;
-    this.#h[(p + o["NET_BUFFER.ChecksumBias"]) >> 1] = nb.ChecksumBias;
-    this.#w[(p + o["NET_BUFFER.NdisPoolHandle"]) >> 2] = m.handleId(nb.NdisPoolHandle);
-    this.#slotsToC(nb.ProtocolReserved, p + o["NET_BUFFER.ProtocolReserved"]);
-    this.#slotsToC(nb.MiniportReserved, p + o["NET_BUFFER.MiniportReserved"]);
-    return p;
+    w[at + o.CurrentMdl] = r.cCurrentMdl = current === null ? 0 : this.#mdlRec(current).p;
+    w[at + o.CurrentMdlOffset] = r.cCurrentMdlOffset = nb.CurrentMdlOffset >>> 0;
+    w[at + o.DataLength] = r.cDataLength = nb.DataLength >>> 0;
+    w[at + o.DataOffset] = r.cDataOffset = nb.DataOffset >>> 0;
+    this.#h[(r.p >> 1) + o.ChecksumBias] = r.cChecksumBias = nb.ChecksumBias & 0xffff;
+    return r;
   }
 
-  #mdlToC(mdl: MDL): number {
-    const m = this.#m;
-    const o = this.#o;
-    let mirror = this.#mdls.get(mdl);
-    const buffer = mdl.MappedSystemVa;
-    const shared = buffer.buffer === m.buffer;
-    if (mirror === undefined) {
-      mirror = { p: m.allocStruct("MDL"), data: 0, capacity: 0 };
-      this.#mdls.set(mdl, mirror);
-      this.#mdlAt.set(mirror.p, mdl);
-    }
-    const p = mirror.p;
-    let va: number;
-    if (shared) va = buffer.byteOffset;
-    else {
-      if (mirror.capacity < buffer.length) {
-        m.free(mirror.data);
-        mirror.data = m.alloc(Math.max(buffer.length, 64));
-        mirror.capacity = Math.max(buffer.length, 64);
-      }
-      m.bytes.set(buffer, mirror.data);
-      va = mirror.data;
-    }
-    this.#h[(p + o["MDL.Size"]) >> 1] = m.sizeOf("MDL");
-    this.#h[(p + o["MDL.MdlFlags"]) >> 1] = 0x0001 | 0x0004;
-    this.#w[(p + o["MDL.MappedSystemVa"]) >> 2] = va;
-    this.#w[(p + o["MDL.StartVa"]) >> 2] = va;
-    this.#w[(p + o["MDL.ByteCount"]) >> 2] = mdl.ByteCount;
-    this.#w[(p + o["MDL.ByteOffset"]) >> 2] = 0;
-    return p;
+  #mdlToC(mdl: MDL): MdlRec {
+    const r = this.#mdlRec(mdl);
+    if (r.copy !== null) r.copy.set(mdl.MappedSystemVa);
+    return r;
   }
 
-  /** Context blocks: NDIS's Size and Offset; the bytes are the C driver's own. */
-  #contextToC(context: NET_BUFFER_LIST_CONTEXT | null): number {
-    if (context === null) return 0;
-    const m = this.#m;
-    const o = this.#o;
-    let p = this.#contexts.get(context);
-    if (p === undefined) {
-      p = m.alloc(m.sizeOf("NET_BUFFER_LIST_CONTEXT") + context.Size);
-      this.#contexts.set(context, p);
-    }
-    this.#w[(p + o["NET_BUFFER_LIST_CONTEXT.Next"]) >> 2] = this.#contextToC(context.Next);
-    this.#h[(p + o["NET_BUFFER_LIST_CONTEXT.Size"]) >> 1] = context.Size;
-    this.#h[(p + o["NET_BUFFER_LIST_CONTEXT.Offset"]) >> 1] = context.Offset;
-    return p;
+  /** A context block chain: NDIS's Size and Offset; the bytes are the C driver's own. */
+  #contextToC(context: NET_BUFFER_LIST_CONTEXT): number {
+    const o = this.#o.context;
+    const r = this.#contextRec(context);
+    const next = context.Next;
+    this.#w[r.at + o.Next] = next === null ? 0 : this.#contextToC(next);
+    this.#h[(r.p >> 1) + o.Offset] = context.Offset;
+    return r.p;
   }
 
-  #slotsToC(slots: readonly unknown[], at: number): void {
-    const w = this.#w;
-    const base = at >> 2;
-    for (let i = 0; i < slots.length; i++) w[base + i] = slot(slots[i]);
-  }
-
-  /** Writes one NBL (not the ones chained after it) into C; its address. */
-  toCOne(nbl: NET_BUFFER_LIST): number {
-    return this.#nblToC(nbl);
+  /**
+   * After NDIS changed only an NBL's context stack (NdisAllocate/FreeNetBufferListContext):
+   * brings its Context pointer and blocks up to date, nothing else.
+   */
+  contextToC(nbl: NET_BUFFER_LIST): void {
+    const r = this.#nblRec(nbl);
+    const context = nbl.Context === null ? 0 : this.#contextToC(nbl.Context);
+    if (context !== r.cContext) this.#w[r.at + this.#o.nbl.Context] = r.cContext = context;
   }
 
   // ---- out of C ----
@@ -259,10 +572,10 @@ export class NblMirror {
    * a DDI call about one NBL) back into NDIS's object; null for a pointer NDIS never gave.
    */
   fromCOne(p: number): NET_BUFFER_LIST | null {
-    const nbl = this.#nblAt.get(p);
-    if (nbl === undefined) return null;
-    this.#nblFromC(nbl, p);
-    return nbl;
+    const r = this.#nblRecAt(p);
+    if (r === undefined) return null;
+    this.#nblFromC(r);
+    return r.nbl;
   }
 
   /**
@@ -271,66 +584,78 @@ export class NblMirror {
    * is the first): NDIS then sees what the driver really passed, which it reports.
    */
   fromC(p: number): NET_BUFFER_LIST | null {
-    const o = this.#o;
-    const first = this.#nblAt.get(p) ?? null;
-    let nbl = first;
-    let at = p;
-    while (nbl !== null) {
-      const nextAt = this.#u32(at + o["NET_BUFFER_LIST.Next"]);
-      const next = nextAt === 0 ? null : (this.#nblAt.get(nextAt) ?? null);
-      this.#nblFromC(nbl, at);
-      nbl.Next = next;
-      nbl = next;
-      at = nextAt;
+    const w = this.#w;
+    const next = this.#o.nbl.Next;
+    let r = this.#nblRecAt(p);
+    const first = r === undefined ? null : r.nbl;
+    while (r !== undefined) {
+      const nextAt = w[r.at + next] as number;
+      const n = nextAt === 0 ? undefined : this.#nblRecAt(nextAt);
+      this.#nblFromC(r);
+      r.nbl.Next = n === undefined ? null : n.nbl;
+      r = n;
     }
     return first;
   }
 
-  #nblFromC(nbl: NET_BUFFER_LIST, p: number): void {
-    const m = this.#m;
-    const o = this.#o;
-    nbl.Status = this.#u32(p + o["NET_BUFFER_LIST.Status"]);
-    nbl.SourceHandle = m.handle(
-      this.#u32(p + o["NET_BUFFER_LIST.SourceHandle"]),
-    ) as NDIS_HANDLE | null;
-    nbl.NblFlags = this.#u32(p + o["NET_BUFFER_LIST.NblFlags"]);
-    nbl.Flags = this.#u32(p + o["NET_BUFFER_LIST.Flags"]);
-    nbl.Scratch = slotFromC(nbl.Scratch, this.#u32(p + o["NET_BUFFER_LIST.Scratch"]));
-    this.#slotsFromC(nbl.ProtocolReserved, p + o["NET_BUFFER_LIST.ProtocolReserved"]);
-    this.#slotsFromC(nbl.MiniportReserved, p + o["NET_BUFFER_LIST.MiniportReserved"]);
-    this.#slotsFromC(nbl.NetBufferListInfo, p + o["NET_BUFFER_LIST.NetBufferListInfo"]);
-    const parentAt = this.#u32(p + o["NET_BUFFER_LIST.ParentNetBufferList"]);
-    nbl.ParentNetBufferList = parentAt === 0 ? null : (this.#nblAt.get(parentAt) ?? null);
-    for (let at = this.#u32(p + o["NET_BUFFER_LIST.FirstNetBuffer"]); at !== 0; ) {
-      const nb = this.#nbAt.get(at);
-      if (nb === undefined) break;
-      this.#nbFromC(nb, at);
-      at = this.#u32(at + o["NET_BUFFER.Next"]);
+  #nblFromC(r: NblRec): void {
+    const w = this.#w;
+    const o = this.#o.nbl;
+    const nbl = r.nbl;
+    const at = r.at;
+    let x = w[at + o.Status] as number;
+    if (x !== r.cStatus) nbl.Status = r.cStatus = x;
+    x = w[at + o.SourceHandle] as number;
+    if (x !== r.cSource) {
+      r.cSource = x;
+      r.source = nbl.SourceHandle = this.#m.handle(x) as NDIS_HANDLE | null;
+    }
+    x = w[at + o.NblFlags] as number;
+    if (x !== r.cNblFlags) nbl.NblFlags = r.cNblFlags = x;
+    x = w[at + o.Flags] as number;
+    if (x !== r.cFlags) nbl.Flags = r.cFlags = x;
+    x = w[at + o.Scratch] as number;
+    if (x !== r.cScratch) {
+      r.cScratch = x;
+      r.scratch = nbl.Scratch = slotFromC(nbl.Scratch, x);
+    }
+    x = w[at + o.ParentNetBufferList] as number;
+    if (x !== r.cParent) {
+      r.cParent = x;
+      r.parent = nbl.ParentNetBufferList = x === 0 ? null : (this.#nblRecAt(x)?.nbl ?? null);
+    }
+    slotsOut(nbl.NetBufferListInfo, this.#nblInfo, r.js, r.c, 0, w, at + o.NetBufferListInfo);
+    const nbNext = this.#o.nb.Next;
+    for (let q = this.#nbRecAt(w[at + o.FirstNetBuffer] as number); q !== undefined; ) {
+      this.#nbFromC(q);
+      const n = w[q.at + nbNext] as number;
+      q = n === 0 ? undefined : this.#nbRecAt(n);
     }
   }
 
-  #nbFromC(nb: NET_BUFFER, p: number): void {
-    const m = this.#m;
-    const o = this.#o;
-    nb.DataOffset = this.#u32(p + o["NET_BUFFER.DataOffset"]);
-    nb.DataLength = this.#u32(p + o["NET_BUFFER.DataLength"]);
-    nb.CurrentMdlOffset = this.#u32(p + o["NET_BUFFER.CurrentMdlOffset"]);
-    nb.ChecksumBias = this.#u16(p + o["NET_BUFFER.ChecksumBias"]);
-    const current = this.#mdlAt.get(this.#u32(p + o["NET_BUFFER.CurrentMdl"]));
-    nb.CurrentMdl = current ?? null;
-    this.#slotsFromC(nb.ProtocolReserved, p + o["NET_BUFFER.ProtocolReserved"]);
-    this.#slotsFromC(nb.MiniportReserved, p + o["NET_BUFFER.MiniportReserved"]);
+  #nbFromC(r: NbRec): void {
+    const w = this.#w;
+    const o = this.#o.nb;
+    const nb = r.nb;
+    const at = r.at;
+    let x = w[at + o.DataOffset] as number;
+    if (x !== r.cDataOffset) nb.DataOffset = r.cDataOffset = x;
+    x = w[at + o.DataLength] as number;
+    if (x !== r.cDataLength) nb.DataLength = r.cDataLength = x;
+    x = w[at + o.CurrentMdlOffset] as number;
+    if (x !== r.cCurrentMdlOffset) nb.CurrentMdlOffset = r.cCurrentMdlOffset = x;
+    x = this.#h[(r.p >> 1) + o.ChecksumBias] as number;
+    if (x !== r.cChecksumBias) nb.ChecksumBias = r.cChecksumBias = x;
+    x = w[at + o.CurrentMdl] as number;
+    if (x !== r.cCurrentMdl) {
+      r.cCurrentMdl = x;
+      nb.CurrentMdl = this.#mdlRecAt(x)?.mdl ?? null;
+    }
     // Copied MDLs carry the driver's writes back.
     for (let mdl = nb.MdlChain; mdl !== null; mdl = mdl.Next) {
-      const mirror = this.#mdls.get(mdl);
-      if (mirror !== undefined && mirror.data !== 0) {
-        mdl.MappedSystemVa.set(m.bytes.subarray(mirror.data, mirror.data + mdl.ByteCount));
-      }
+      const q = this.#carried(mdl) as MdlRec | undefined;
+      if (q !== undefined && q.copy !== null) mdl.MappedSystemVa.set(q.copy);
     }
-  }
-
-  #slotsFromC(slots: unknown[], at: number): void {
-    for (let i = 0; i < slots.length; i++) slots[i] = slotFromC(slots[i], this.#u32(at + 4 * i));
   }
 }
 

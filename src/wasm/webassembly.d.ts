@@ -29,8 +29,12 @@ declare namespace WebAssembly {
     readonly length: number;
     get(index: number): unknown;
   }
+  class Global {
+    value: number;
+  }
   class RuntimeError extends Error {}
   class CompileError extends Error {}
   function compile(bytes: BufferSource): Promise<Module>;
+  function validate(bytes: BufferSource): boolean;
 }
 type BufferSource = ArrayBufferView | ArrayBuffer;

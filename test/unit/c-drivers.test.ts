@@ -10,6 +10,7 @@ import { describe, test } from "node:test";
 import * as passthrough from "../../src/drivers/passthrough/index.js";
 import { allocateFramePool, copyFrame, frameNbl } from "../../src/drivers/shared/frames.js";
 import {
+  loadWasmDriverFile,
   ManualClock,
   makeOidRequest,
   type NDIS_HANDLE,
@@ -106,12 +107,17 @@ describe("a C miniport (samples/loopback-miniport)", { skip }, () => {
 
 const HOSTILE = ["test/fixtures/c/hostile.c"];
 
-/** A host with the hostile C miniport (one bug) and, beside it, a TypeScript stack that must live on. */
-async function hostileHost(bug: string) {
+/**
+ * A host with the hostile C miniport (one bug) and, beside it, a TypeScript stack that must live
+ * on. `stepBudget`: load the module with that budget (default: by path, as a user does).
+ */
+async function hostileHost(bug: string, stepBudget?: number) {
   const path = await buildSample(`hostile-${bug}`, HOSTILE, [`-D${bug}`]);
   const host = new NdisHost({ verifier: "strict" });
   const protocol = scriptedProtocol({});
-  await host.loadDriver({ name: "hostile", module: path });
+  const module =
+    stepBudget === undefined ? path : await loadWasmDriverFile(path, undefined, { stepBudget });
+  await host.loadDriver({ name: "hostile", module });
   await host.loadDriver({ name: "tsmini", module: scriptedMiniport().module });
   await host.loadDriver({ name: "p", module: protocol.module });
   await host.addAdapter({ driver: "tsmini", name: "ok0" });
@@ -157,6 +163,52 @@ describe("a hostile or broken C driver", { skip }, () => {
       violation?.message ?? "",
       /MiniportRestart \(C function Restart\) trapped: memory access out of bounds/,
     );
+    assert.equal(host.adapter("ok0")?.state, "Running");
+  });
+
+  test("a handler in an endless loop is stopped at its step budget, naming module, handler and the looping C function; the host lives on", async () => {
+    const { host, protocol } = await hostileHost("HOSTILE_LOOP_PAUSE", 1_000_000);
+    await host.addAdapter({ driver: "hostile", name: "bad0" });
+    await host.pauseStack("bad0").catch(() => undefined);
+    const violation = host.violations.find((v) => v.rule === "DriverException");
+    assert.equal(violation?.driver, "hostile");
+    assert.match(
+      violation?.message ?? "",
+      /hostile-HOSTILE_LOOP_PAUSE\.wasm: MiniportPause \(C function Pause\) ran past its budget of 1000000 steps \(loop iterations and calls\) in C function WaitForHardwareIdle: an endless loop\?/,
+    );
+    // The other stack runs on: a frame sent on it comes back.
+    assert.equal(host.adapter("ok0")?.state, "Running");
+    const ok = protocol.bindings.find((x) => x.adapter === "ok0");
+    assert.ok(ok !== undefined);
+    const pool = allocateFramePool(protocol.protocolHandle() as NDIS_HANDLE, 0x74736574);
+    assert.ok(pool !== null);
+    const nbl = frameNbl(pool, new Uint8Array(60).fill(1));
+    assert.ok(nbl !== null);
+    nbl.SourceHandle = ok.handle as NDIS_HANDLE;
+    NdisSendNetBufferLists(ok.handle as NDIS_HANDLE, nbl, 0, 0);
+    await host.settle();
+    assert.equal(protocol.completed.length, 1);
+  });
+
+  test("a data-path handler that loops is stopped too, and the NBLs it held come back", async () => {
+    const { host, protocol } = await hostileHost("HOSTILE_LOOP_SEND", 1_000_000);
+    await host.addAdapter({ driver: "hostile", name: "bad0" });
+    const b = protocol.bindings.find((x) => x.adapter === "bad0");
+    assert.ok(b !== undefined);
+    const pool = allocateFramePool(protocol.protocolHandle() as NDIS_HANDLE, 0x74736574);
+    assert.ok(pool !== null);
+    const nbl = frameNbl(pool, new Uint8Array(60).fill(1));
+    assert.ok(nbl !== null);
+    nbl.SourceHandle = b.handle as NDIS_HANDLE;
+    NdisSendNetBufferLists(b.handle as NDIS_HANDLE, nbl, 0, 0);
+    await host.settle();
+    const violation = host.violations.find((v) => v.rule === "DriverException");
+    assert.match(
+      violation?.message ?? "",
+      /MiniportSendNetBufferLists \(C function Send\) ran past its budget of 1000000 steps/,
+    );
+    assert.ok(host.stoppedDrivers.some((v) => v.driver === "hostile"));
+    assert.equal(protocol.completed.length, 1);
     assert.equal(host.adapter("ok0")?.state, "Running");
   });
 

@@ -461,6 +461,8 @@ export class MdlObject implements MDL {
   freed = false;
   /** For a retreat MDL: the chain it displaced, to put back when an advance frees it. */
   restore: RetreatRestore | null = null;
+  /** The record of its mirror in a C driver module's memory (src/wasm/nbl-mirror.ts), or null. */
+  cMirror: unknown = null;
 
   /** The NDIS that made it, for reports about it. */
   readonly runtime: NdisRuntime;
@@ -489,6 +491,8 @@ export class ContextBlock implements NET_BUFFER_LIST_CONTEXT {
   readonly reserved: boolean;
   readonly ContextData: unknown[];
   Offset: number;
+  /** The record of its mirror in a C driver module's memory (src/wasm/nbl-mirror.ts), or null. */
+  cMirror: unknown = null;
 
   constructor(next: NET_BUFFER_LIST_CONTEXT | null, size: number, reserved: boolean) {
     this.Next = next;
@@ -517,6 +521,8 @@ export class NetBufferObject implements NET_BUFFER {
   readonly poolMdl: MdlObject | null;
   /** True when the NB comes with an NBL and goes with it. */
   readonly withNbl: boolean;
+  /** The record of its mirror in a C driver module's memory (src/wasm/nbl-mirror.ts), or null. */
+  cMirror: unknown = null;
 
   constructor(pool: NbPool | NblPool, poolMdl: MdlObject | null, withNbl: boolean) {
     this.pool = pool;
@@ -539,7 +545,7 @@ export class NetBufferListObject implements NET_BUFFER_LIST {
   ChildRefCount = 0;
   Flags = 0;
   Status: NDIS_STATUS = NDIS_STATUS_SUCCESS;
-  readonly NetBufferListInfo: unknown[] = new Array<unknown>(NDIS_NBL_INFO_SLOTS).fill(null);
+  readonly NetBufferListInfo: unknown[] = Array.from({ length: NDIS_NBL_INFO_SLOTS }, () => null);
   allocated = false;
   poisoned = false;
   /** The driver that holds the NBL now. */
@@ -565,6 +571,8 @@ export class NetBufferListObject implements NET_BUFFER_LIST {
   readonly NdisPoolHandle: NDIS_HANDLE;
   /** The NB the pool gives with this NBL (fAllocateNetBuffer), or null. */
   readonly poolNb: NetBufferObject | null;
+  /** The record of its mirror in a C driver module's memory (src/wasm/nbl-mirror.ts), or null. */
+  cMirror: unknown = null;
 
   constructor(pool: NblPool, poolNb: NetBufferObject | null) {
     this.pool = pool;
