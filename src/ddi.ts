@@ -93,6 +93,8 @@ export {
   NdisMNetPnPEvent,
   NdisMPauseComplete,
   NdisMRemoveMiniport,
+  NdisMResetComplete,
+  NdisMResetMiniport,
   NdisMRestartComplete,
   NdisMSetMiniportAttributes,
 } from "./runtime/api/miniport.js";

@@ -304,6 +304,16 @@ export const VERIFIER_RULES = Object.freeze({
     "bug check 0x7C/0x1F (illegal state transition: NdisMRestartComplete with no restart pending)",
     "NdisMRestartComplete is called once, for a MiniportRestart that returned NDIS_STATUS_PENDING",
   ),
+  NdisMResetComplete_NotPending: rule(
+    "NdisMResetComplete_NotPending",
+    "NdisMResetComplete (DDI): it completes a MiniportResetEx that returned NDIS_STATUS_PENDING",
+    "NdisMResetComplete is called once, while a reset NDIS started on the adapter is in progress",
+  ),
+  NdisTimedResetComplete: rule(
+    "NdisTimedResetComplete",
+    "[MODEL] the host's watchdog, like NdisTimedPauseComplete, for MiniportResetEx (NdisMResetComplete)",
+    "a reset a miniport pended completes (NdisMResetComplete) within 10 s",
+  ),
   NdisCompleteBindAdapterEx_NotPending: rule(
     "NdisCompleteBindAdapterEx_NotPending",
     "NdisCompleteBindAdapterEx (DDI)",

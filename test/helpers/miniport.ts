@@ -111,6 +111,12 @@ export interface Script {
   cancel?: (adapter: ScriptedAdapter, cancelId: unknown) => void;
   /** MiniportReturnNetBufferLists; the default only records (see `returned`). */
   returnNbls?: (adapter: ScriptedAdapter, nbls: NET_BUFFER_LIST, flags: number) => void;
+  /** MiniportCheckForHangEx; none unless given (then `reset` must be given too). */
+  checkForHang?: (adapter: ScriptedAdapter) => boolean;
+  /** MiniportResetEx; none unless given. */
+  reset?: (adapter: ScriptedAdapter, addressingReset: Out<boolean>) => unknown;
+  /** Registration attributes the default InitializeEx sets over the defaults. */
+  registration?: Partial<Record<keyof NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES, unknown>>;
 }
 
 export interface ScriptedMiniport {
@@ -139,7 +145,10 @@ export function scriptedMiniport(script: Script = {}): ScriptedMiniport {
     adapters.push(adapter);
     const status = NdisMSetMiniportAttributes(
       handle,
-      registrationAttributes(adapter, { AttributeFlags: script.attributeFlags ?? 0 }),
+      registrationAttributes(adapter, {
+        AttributeFlags: script.attributeFlags ?? 0,
+        ...script.registration,
+      }),
     );
     if (status !== NDIS_STATUS_SUCCESS) return status;
     return NdisMSetMiniportAttributes(handle, generalAttributes(script.general));
@@ -206,6 +215,22 @@ export function scriptedMiniport(script: Script = {}): ScriptedMiniport {
       for (let n: NET_BUFFER_LIST | null = nbls; n !== null; n = n.Next) returned.push(n);
       script.returnNbls?.(a, nbls, flags);
     },
+    ...(script.checkForHang === undefined
+      ? {}
+      : {
+          CheckForHangHandlerEx: (a: ScriptedAdapter) => {
+            calls.push("MiniportCheckForHangEx");
+            return script.checkForHang?.(a) ?? false;
+          },
+        }),
+    ...(script.reset === undefined
+      ? {}
+      : {
+          ResetHandlerEx: (a: ScriptedAdapter, addressingReset: Out<boolean>) => {
+            calls.push("MiniportResetEx");
+            return script.reset?.(a, addressingReset);
+          },
+        }),
     UnloadHandler: () => {
       calls.push("MiniportDriverUnload");
       if (driverHandle !== undefined) NdisMDeregisterMiniportDriver(driverHandle);

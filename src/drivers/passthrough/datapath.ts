@@ -29,6 +29,7 @@ import {
   NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL,
   NDIS_SEND_FLAGS_DISPATCH_LEVEL,
   NDIS_STATUS_PAUSED,
+  NDIS_STATUS_RESET_IN_PROGRESS,
   NDIS_STATUS_RESOURCES,
   NDIS_STATUS_SUCCESS,
   NdisAllocateNetBufferListContext,
@@ -106,15 +107,19 @@ export const MPSendNetBufferLists: MINIPORT_SEND_NET_BUFFER_LISTS = (
   while (nbl !== null) {
     const next: NET_BUFFER_LIST | null = nbl.Next;
     nbl.Next = null;
-    if (binding !== undefined && !velan.Paused && stamp(nbl, binding)) {
+    if (binding !== undefined && !velan.Paused && !adapt.ResetInProgress && stamp(nbl, binding)) {
       if (sendLast === null) sendFirst = nbl;
       else sendLast.Next = nbl;
       sendLast = nbl;
       count++;
     } else {
-      // Paused, unbound, or out of context space: this one goes straight back.
+      // Paused, unbound, the lower adapter resetting, or out of context space: straight back.
       nbl.Status =
-        velan.Paused || binding === undefined ? NDIS_STATUS_PAUSED : NDIS_STATUS_RESOURCES;
+        velan.Paused || binding === undefined
+          ? NDIS_STATUS_PAUSED
+          : adapt.ResetInProgress
+            ? NDIS_STATUS_RESET_IN_PROGRESS
+            : NDIS_STATUS_RESOURCES;
       if (failLast === null) failFirst = nbl;
       else failLast.Next = nbl;
       failLast = nbl;

@@ -51,6 +51,11 @@ export interface ADAPT {
   DeferredEvent: NET_PNP_EVENT_NOTIFICATION | null;
   /** The lower adapter's last NDIS_STATUS_LINK_STATE, if it indicated one. */
   LastLinkState: NDIS_LINK_STATE | null;
+  /**
+   * Between NDIS_STATUS_RESET_START and NDIS_STATUS_RESET_END on the binding: sends from above are
+   * not passed down (the NDIS_STATUS_RESET_START page: hold data, make no calls to the miniport).
+   */
+  ResetInProgress: boolean;
 }
 
 /** The virtual miniport (the MiniportAdapterContext). */

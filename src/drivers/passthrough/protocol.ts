@@ -13,6 +13,8 @@ import {
   type NDIS_STATUS,
   NDIS_STATUS_LINK_STATE,
   NDIS_STATUS_PENDING,
+  NDIS_STATUS_RESET_END,
+  NDIS_STATUS_RESET_START,
   NDIS_STATUS_SUCCESS,
   NdisCloseAdapterEx,
   NdisCompleteBindAdapterEx,
@@ -80,6 +82,7 @@ export const PtBindAdapter: PROTOCOL_BIND_ADAPTER_EX = (
     PendingPause: null,
     DeferredEvent: null,
     LastLinkState: null,
+    ResetInProgress: false,
   };
   const handle: Out<NDIS_HANDLE> = {};
   const status = NdisOpenAdapterEx(
@@ -233,11 +236,15 @@ const PROPAGATED = new Set([
 
 /**
  * ProtocolStatusEx: remembers the lower adapter's last link state and re-indicates it on the
- * VELAN (as MUX does: only NDIS_STATUS_LINK_STATE goes up; RESET_START/END and the rest stay
- * here). ≤ DISPATCH_LEVEL.
+ * VELAN (as MUX does: only NDIS_STATUS_LINK_STATE goes up; the rest stay here). Between
+ * NDIS_STATUS_RESET_START and NDIS_STATUS_RESET_END of the lower adapter sends are held back (the
+ * VELAN completes them with NDIS_STATUS_RESET_IN_PROGRESS); NDIS never resets the VELAN itself,
+ * so nothing is re-indicated. ≤ DISPATCH_LEVEL.
  */
 export const PtStatus: PROTOCOL_STATUS_EX = (ProtocolBindingContext, StatusIndication) => {
   const adapt = ProtocolBindingContext as ADAPT;
+  if (StatusIndication.StatusCode === NDIS_STATUS_RESET_START) adapt.ResetInProgress = true;
+  if (StatusIndication.StatusCode === NDIS_STATUS_RESET_END) adapt.ResetInProgress = false;
   if (StatusIndication.StatusCode !== NDIS_STATUS_LINK_STATE) return;
   adapt.LastLinkState = StatusIndication.StatusBuffer as NDIS_LINK_STATE;
   const velan = adapt.Velan;

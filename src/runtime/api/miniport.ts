@@ -1,7 +1,8 @@
 /**
  * Miniport-edge DDI for adapters: NdisMSetMiniportAttributes (from MiniportInitializeEx),
  * NdisMPauseComplete and NdisMRestartComplete (completing a pause or restart that returned
- * NDIS_STATUS_PENDING).
+ * NDIS_STATUS_PENDING), NdisMResetComplete and NdisMResetMiniport (the reset path, see
+ * core/stack/reset.ts), NdisMNetPnPEvent, NdisMRemoveMiniport.
  */
 
 import type { NDIS_MINIPORT_ADAPTER_ATTRIBUTES } from "../../ndis/adapter.js";
@@ -32,6 +33,7 @@ import { checkIrql, currentFrame, describeThrown, type Frame } from "../core/obj
 import { describeHandleArgument, handleRuntime, resolveHandle } from "../core/objects/handles.js";
 import type { DriverRecord, MiniportAdapter, NdisRuntime } from "../core/objects/records.js";
 import { bindingsOf, deliverPnPEvent } from "../core/stack/binding.js";
+import { completeReset, startReset } from "../core/stack/reset.js";
 import { enter } from "./trace.js";
 
 /** The adapter behind a miniport adapter handle, or null after reporting InvalidNdisHandle. */
@@ -305,4 +307,62 @@ export function NdisMRemoveMiniport(MiniportAdapterHandle: NDIS_HANDLE): NDIS_ST
   adapter.removing = true;
   runtime.pnp?.removeMiniport(adapter);
   return done(NDIS_STATUS_SUCCESS, `${adapter.name} will be removed (NdisHaltDeviceFailed)`);
+}
+
+/**
+ * NdisMResetComplete: ends a MiniportResetEx that returned NDIS_STATUS_PENDING, with the reset's
+ * final status and whether NDIS must set the packet filter and multicast list again
+ * (AddressingReset; the NdisMResetComplete and "Miniport Driver Hardware Reset" pages).
+ *
+ * Called by: the miniport driver, at IRQL <= DISPATCH_LEVEL, once per pending reset. A call with
+ * no reset in progress is reported (NdisMResetComplete_NotPending) and ignored.
+ */
+export function NdisMResetComplete(
+  MiniportAdapterHandle: NDIS_HANDLE,
+  Status: NDIS_STATUS,
+  AddressingReset: boolean,
+): void {
+  const found = adapterOf("NdisMResetComplete", MiniportAdapterHandle);
+  if (found === null) return;
+  const { runtime, adapter } = found;
+  const driver = adapter?.driver ?? currentFrame().driver;
+  const done = enter(runtime, "NdisMResetComplete", driver);
+  checkIrql(runtime, driver, "NdisMResetComplete", DISPATCH_LEVEL, "Irql_Miniport_Driver_Function");
+  if (adapter === null) {
+    done(undefined, "invalid handle");
+    return;
+  }
+  if (!completeReset(adapter, Status, AddressingReset === true)) {
+    runtime.violate(
+      "NdisMResetComplete_NotPending",
+      `NdisMResetComplete on adapter ${adapter.name}: no reset is in progress`,
+      driver,
+    );
+    done(undefined, `adapter ${adapter.name}: no reset in progress`);
+    return;
+  }
+  done(undefined, `adapter ${adapter.name}`);
+}
+
+/**
+ * NdisMResetMiniport (NDIS 6.30): the miniport asks NDIS to reset its adapter later; NDIS calls
+ * MiniportResetEx from a work item (the NdisMResetMiniport page). ≤ DISPATCH_LEVEL. Nothing
+ * happens for an adapter NDIS does not reset (no MiniportResetEx, an IM's virtual miniport) or one
+ * already being reset.
+ */
+export function NdisMResetMiniport(MiniportAdapterHandle: NDIS_HANDLE): void {
+  const found = adapterOf("NdisMResetMiniport", MiniportAdapterHandle);
+  if (found === null) return;
+  const { runtime, adapter } = found;
+  const driver = adapter?.driver ?? currentFrame().driver;
+  const done = enter(runtime, "NdisMResetMiniport", driver);
+  checkIrql(runtime, driver, "NdisMResetMiniport", DISPATCH_LEVEL, "Irql_Miniport_Driver_Function");
+  if (adapter === null) {
+    done(undefined, "invalid handle");
+    return;
+  }
+  runtime.defer(() => {
+    startReset(adapter);
+  }, `NDIS: MiniportResetEx(${adapter.name})`);
+  done(undefined, `adapter ${adapter.name}: reset scheduled`);
 }

@@ -10,9 +10,9 @@ import {
   NDIS_STATUS_INDICATION_REVISION_1,
 } from "../../ndis/structs.js";
 import type { NDIS_HANDLE } from "../../ndis/types.js";
-import { callHandler, currentFrame } from "../core/objects/context.js";
-import type { Binding, FilterModule, MiniportAdapter } from "../core/objects/records.js";
-import { edgeAbove } from "../core/stack/crossing.js";
+import { currentFrame } from "../core/objects/context.js";
+import type { MiniportAdapter } from "../core/objects/records.js";
+import { deliverStatus } from "../core/stack/status.js";
 import { miniportAdapterOf } from "./lookup.js";
 
 /**
@@ -83,46 +83,4 @@ export function NdisMIndicateStatusEx(
   deliverStatus(adapter, null, StatusIndication, only);
 }
 
-/**
- * The crossing of a status indication from `from` (null: the miniport) up the stack: to the next
- * filter module with a FilterStatus handler (it passes it on with NdisFIndicateStatus), else to
- * ProtocolStatusEx of every open binding (or only the one named by DestinationHandle).
- */
-export function deliverStatus(
-  adapter: MiniportAdapter,
-  from: FilterModule | null,
-  StatusIndication: NDIS_STATUS_INDICATION,
-  only: Binding | null = null,
-): void {
-  const runtime = adapter.runtime;
-  const irql = currentFrame().irql;
-  const above = adapter.filters.length === 0 ? null : edgeAbove(adapter, from, "status");
-  if (above !== null) {
-    callHandler(
-      runtime,
-      above.driver,
-      "FilterStatus",
-      irql,
-      above.block.chars.handlers.StatusHandler as (c: unknown, s: unknown) => void,
-      above.context,
-      StatusIndication,
-    );
-    return;
-  }
-  for (const binding of only === null ? [...adapter.bindings] : [only]) {
-    if (binding.open !== "open") continue;
-    const handler = binding.protocol.chars.handlers.StatusHandlerEx as
-      | ((context: unknown, indication: NDIS_STATUS_INDICATION) => void)
-      | undefined;
-    if (handler === undefined) continue;
-    callHandler(
-      runtime,
-      binding.driver,
-      "ProtocolStatusEx",
-      irql,
-      handler,
-      binding.context,
-      StatusIndication,
-    );
-  }
-}
+export { deliverStatus };

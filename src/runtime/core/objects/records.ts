@@ -278,6 +278,16 @@ export interface MiniportAdapter {
   oidPending: OidEntry | null;
   /** OID requests waiting for the pending one to complete. */
   readonly oidQueue: OidEntry[];
+  /**
+   * A hardware reset is in progress (MiniportResetEx called, not yet completed): NDIS delivers no
+   * OID request and fails sends with NDIS_STATUS_RESET_IN_PROGRESS until it ends.
+   */
+  resetting: boolean;
+  /**
+   * The addressing settings the miniport last accepted (set requests that succeeded), by OID:
+   * what NDIS sets again after a reset with AddressingReset TRUE.
+   */
+  readonly addressing: Map<number, Uint8Array>;
   /** Kept while the host observes the data path. */
   readonly counters: DataPathCounters;
 }

@@ -41,6 +41,7 @@ import type {
   NdisRuntime,
   NetBufferListObject,
 } from "../objects/records.js";
+import { resetPendingSince } from "../stack/reset.js";
 
 export interface WatchdogLimits {
   /** MiniportPause pending longer than this is reported. Default 10 000 ms. */
@@ -109,6 +110,8 @@ function pendingOf(
       return { op: "MiniportPause", rule: "NdisTimedPauseComplete", limitMs: limits.pauseMs };
     if (state === "Restarting")
       return { op: "MiniportRestart", rule: "NdisTimedRestartComplete", limitMs: limits.pnpMs };
+    if (resetPendingSince(object) !== null)
+      return { op: "MiniportResetEx", rule: "NdisTimedResetComplete", limitMs: limits.pnpMs };
     return null;
   }
   switch (object.machine.state) {

@@ -47,6 +47,7 @@ import type { MiniportAdapter, MiniportDriverBlock } from "../objects/records.js
 import { reclaimOwnedBy } from "../objects/resources.js";
 import { checkAdapterQuiet } from "./datapath.js";
 import { newCounters } from "./observe.js";
+import { startCheckForHang, stopCheckForHang } from "./reset.js";
 import { restartAttributesForMiniport } from "./restart-attributes.js";
 
 const header = (Type: number, Revision = 1, Size = 0) => Object.freeze({ Type, Revision, Size });
@@ -77,6 +78,8 @@ export function createAdapter(block: MiniportDriverBlock, name: string): Minipor
     receivesOutstanding: 0,
     oidPending: null,
     oidQueue: [],
+    resetting: false,
+    addressing: new Map<number, Uint8Array>(),
     counters: newCounters(),
   } as Omit<MiniportAdapter, "handle" | "machine"> as MiniportAdapter;
   (adapter as { machine: MiniportAdapter["machine"] }).machine = new StateMachine(
@@ -99,6 +102,7 @@ export function retireAdapter(adapter: MiniportAdapter, ending: string | null): 
   // (MiniportHaltEx returned, MiniportInitializeEx failed). Null when the driver owed nothing:
   // a shutdown, a stopped driver's containment, an adapter never halted.
   if (ending !== null) reclaimOwnedBy(adapter, ending);
+  stopCheckForHang(adapter);
   const list = adapter.block.adapters;
   const index = list.indexOf(adapter);
   if (index >= 0) list.splice(index, 1);
@@ -244,7 +248,10 @@ function initialized(adapter: MiniportAdapter, status: NDIS_STATUS): NDIS_STATUS
     void haltAdapter(adapter, NdisHaltDeviceInitializationFailed);
     return NDIS_STATUS_FAILURE;
   }
-  if (status === NDIS_STATUS_SUCCESS) notifyPowerProfile(adapter);
+  if (status === NDIS_STATUS_SUCCESS) {
+    notifyPowerProfile(adapter);
+    startCheckForHang(adapter);
+  }
   return status;
 }
 

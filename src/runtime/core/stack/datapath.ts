@@ -18,6 +18,7 @@ import {
   type NDIS_STATUS,
   NDIS_STATUS_FAILURE,
   NDIS_STATUS_PAUSED,
+  NDIS_STATUS_RESET_IN_PROGRESS,
   NDIS_STATUS_SEND_ABORTED,
 } from "../../../ndis/status.js";
 import { callHandler, currentFrame } from "../objects/context.js";
@@ -213,6 +214,11 @@ export function sendDown(
   const miniport = adapter.driver;
   if (miniport.crashed !== null) {
     completeToSender(from, chain, NDIS_STATUS_FAILURE);
+    return;
+  }
+  if (adapter.resetting) {
+    // NDIS accepts no send for an adapter being reset (ProtocolStatusEx, NDIS_STATUS_RESET_START).
+    completeToSender(from, chain, NDIS_STATUS_RESET_IN_PROGRESS);
     return;
   }
   for (let nbl: NET_BUFFER_LIST | null = chain; nbl !== null; nbl = nbl.Next) {
@@ -927,6 +933,7 @@ export function sendFast(binding: Binding, chain: unknown, port: number, flags: 
     binding.machine.state !== "Running" ||
     adapter.machine.state !== "Running" ||
     miniport.crashed !== null ||
+    adapter.resetting ||
     runtime.observing ||
     // A filter module takes the sends: the general crossing goes through it.
     (adapter.filters.length !== 0 && edgeBelow(adapter, null, "send") !== null) ||

@@ -7,6 +7,9 @@ import {
   type NDIS_OID_REQUEST,
   NdisRequestQueryInformation,
   NdisRequestQueryStatistics,
+  NdisRequestSetInformation,
+  OID_802_3_MULTICAST_LIST,
+  OID_GEN_CURRENT_PACKET_FILTER,
   OID_GEN_MAXIMUM_FRAME_SIZE,
   OID_GEN_MAXIMUM_LOOKAHEAD,
   OID_GEN_MEDIA_IN_USE,
@@ -118,7 +121,8 @@ function issueDown(binding: OidIssuer, request: NDIS_OID_REQUEST): NDIS_STATUS {
   if (below !== null) return deliverToFilter(below, binding, request);
   const entry: OidEntry = { binding, request, queued: false };
   inFlight.add(request);
-  if (adapter.oidPending !== null) {
+  // One request at a time; none at all while the adapter is being reset.
+  if (adapter.oidPending !== null || adapter.resetting) {
     entry.queued = true;
     adapter.oidQueue.push(entry);
     return NDIS_STATUS_PENDING;
@@ -128,18 +132,40 @@ function issueDown(binding: OidIssuer, request: NDIS_OID_REQUEST): NDIS_STATUS {
 
 /**
  * A request NDIS issues itself (OID_PNP_SET_POWER around sleep…), through the same one-at-a-time
- * path; resolves with the miniport's answer.
+ * path; resolves with the miniport's answer. `at` puts it at that place in the queue (the
+ * settings NDIS restores after a reset go first) instead of at its end.
  */
 export function issueNdisOid(
   adapter: MiniportAdapter,
   request: NDIS_OID_REQUEST,
+  at = -1,
 ): Promise<NDIS_STATUS> {
   return new Promise((resolve) => {
     const entry: OidEntry = { binding: null, request, queued: true, onComplete: resolve };
     inFlight.add(request);
-    if (adapter.oidPending !== null) adapter.oidQueue.push(entry);
-    else deliver(adapter, entry);
+    if (adapter.oidPending !== null || adapter.resetting) {
+      if (at < 0) adapter.oidQueue.push(entry);
+      else adapter.oidQueue.splice(at, 0, entry);
+    } else deliver(adapter, entry);
   });
+}
+
+/** The addressing settings NDIS restores after a reset with AddressingReset TRUE. */
+const ADDRESSING_OIDS = new Set([OID_GEN_CURRENT_PACKET_FILTER, OID_802_3_MULTICAST_LIST]);
+
+/** Keeps a copy of an addressing setting the miniport accepted. */
+function noteAddressing(adapter: MiniportAdapter, request: NDIS_OID_REQUEST): void {
+  if (request.RequestType !== NdisRequestSetInformation) return;
+  const d = request.DATA.SET_INFORMATION;
+  if (!ADDRESSING_OIDS.has(d.Oid) || d.InformationBuffer === null) return;
+  const length = Math.min(d.InformationBufferLength, d.InformationBuffer.length);
+  adapter.addressing.set(d.Oid, d.InformationBuffer.slice(0, length));
+}
+
+/** Delivers the next queued request, if the miniport has none and no reset is in progress. */
+export function resumeOids(adapter: MiniportAdapter): void {
+  if (adapter.oidQueue.length > 0)
+    adapter.runtime.defer(() => next(adapter), "NDIS: next queued OID request");
 }
 
 function deliver(adapter: MiniportAdapter, entry: OidEntry): NDIS_STATUS {
@@ -221,6 +247,7 @@ function checkBytes(
 function finish(adapter: MiniportAdapter, entry: OidEntry, status: NDIS_STATUS): void {
   adapter.oidPending = null;
   inFlight.delete(entry.request);
+  if (status === NDIS_STATUS_SUCCESS) noteAddressing(adapter, entry.request);
   if (entry.binding?.kind === "binding" && status === NDIS_STATUS_SUCCESS)
     noteSetCompleted(entry.binding, entry.request);
   if (entry.binding === null) entry.onComplete?.(status);
@@ -230,7 +257,7 @@ function finish(adapter: MiniportAdapter, entry: OidEntry, status: NDIS_STATUS):
 }
 
 function next(adapter: MiniportAdapter): void {
-  if (adapter.oidPending !== null) return;
+  if (adapter.oidPending !== null || adapter.resetting) return;
   const entry = adapter.oidQueue.shift();
   if (entry === undefined) return;
   deliver(adapter, entry);
