@@ -12,6 +12,8 @@ export {
   type BindingPaths,
   type DriverInfo,
   type DriverModule,
+  type HostOidAnswer,
+  type HostOidRequest,
   type HostStatistics,
   type LiveObject,
   type LoadDriverOptions,

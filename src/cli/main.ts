@@ -98,10 +98,16 @@ program
     false,
   )
   .option("--port <n>", "the live view's port (default: a free one)", port)
+  .option(
+    "--oid <name>",
+    "query this OID (OID_GEN_STATISTICS, 0x00010202…) on every adapter after bring-up and before teardown; repeatable",
+    (value: string, previous: string[] = []) => [...previous, value],
+  )
   .action(
     async (
       stack: string | undefined,
       opts: {
+        oid?: string[];
         ui: boolean;
         port?: number;
         ndisVersion?: string;
@@ -329,7 +335,12 @@ try {
   if (name === "StackFileError") {
     process.stderr.write(`ndis: the stack file is not valid:\n${(err as Error).message}\n`);
     process.exitCode = 2;
-  } else if (name === "TraceInputError" || name === "VerifyUsageError" || name === "UiInputError") {
+  } else if (
+    name === "TraceInputError" ||
+    name === "VerifyUsageError" ||
+    name === "UiInputError" ||
+    name === "OidNameError"
+  ) {
     process.stderr.write(`ndis: ${(err as Error).message}\n`);
     process.exitCode = 2;
   } else if (NdisError.is(err)) {

@@ -14,6 +14,7 @@ import {
   type TraceEvent,
   type Violation,
 } from "../index.js";
+import type { AdapterCounters, RunStatistics } from "../stack/index.js";
 
 export interface Output {
   line(text: string): void;
@@ -27,7 +28,7 @@ export interface Output {
    * The data-path counters at `elapsedMs`: on a terminal (`live`) a table redrawn in place, else
    * one line per adapter and binding; `final` prints the closing table.
    */
-  counters(stats: HostStatistics, elapsedMs: number, final?: boolean): void;
+  counters(stats: CounterStatistics, elapsedMs: number, final?: boolean): void;
   /** A problem worth a colour: a failed adapter, a teardown that did not go as planned. */
   problem(text: string): void;
   /**
@@ -55,13 +56,38 @@ export interface OutputOptions {
   readonly live?: boolean;
 }
 
-type Row = HostStatistics["adapters"][number] | HostStatistics["bindings"][number];
+/**
+ * The table's input: NDIS's counts (HostStatistics), or `ndis run`'s — adapters as their drivers
+ * answered OID_GEN_STATISTICS (RunStatistics), with the extra counters and where each row's
+ * numbers come from.
+ */
+export type CounterStatistics = HostStatistics | RunStatistics;
+
+type Row =
+  | (HostStatistics["adapters"][number] &
+      Partial<Omit<AdapterCounters, keyof HostStatistics["adapters"][number]>>)
+  | HostStatistics["bindings"][number];
 
 function rowName(row: Row): string {
   return "protocol" in row ? `${row.protocol} → ${row.adapter}` : row.name;
 }
 
 const COLUMNS = ["state", "rx pkts", "rx bytes", "tx pkts", "tx bytes", "drops", "errors"] as const;
+
+function drops(row: Row): number {
+  return row.receiveDrops + ("sendDrops" in row ? (row.sendDrops ?? 0) : 0);
+}
+
+function errors(row: Row): number {
+  return (
+    row.sendErrors + row.sendsRefused + ("receiveErrors" in row ? (row.receiveErrors ?? 0) : 0)
+  );
+}
+
+/** Who counted a row: the driver (its OID_GEN_STATISTICS answer) or NDIS at the edge. */
+function source(row: Row): string {
+  return "source" in row && row.source === "OID_GEN_STATISTICS" ? "driver" : "NDIS";
+}
 
 function rowCells(row: Row): string[] {
   return [
@@ -70,17 +96,22 @@ function rowCells(row: Row): string[] {
     String(row.receivedBytes),
     String(row.sentPackets),
     String(row.sentBytes),
-    String(row.receiveDrops),
-    String(row.sendErrors + row.sendsRefused),
+    String(drops(row)),
+    String(errors(row)),
   ];
 }
 
-/** The counters as an aligned table: adapters, then bindings. */
-export function countersTable(stats: HostStatistics): string[] {
+/**
+ * The counters as an aligned table: adapters, then bindings. With `ndis run`'s statistics a last
+ * column says who counted each row: "driver" (its OID_GEN_STATISTICS) or "NDIS" (at the edge —
+ * bindings always, an adapter whose driver did not answer).
+ */
+export function countersTable(stats: CounterStatistics): string[] {
+  const sourced = stats.adapters.some((a) => "source" in a);
   const rows: string[][] = [
-    ["adapter / binding", ...COLUMNS],
-    ...stats.adapters.map((a) => [rowName(a), ...rowCells(a)]),
-    ...stats.bindings.map((b) => [rowName(b), ...rowCells(b)]),
+    ["adapter / binding", ...COLUMNS, ...(sourced ? ["counted by"] : [])],
+    ...stats.adapters.map((a) => [rowName(a), ...rowCells(a), ...(sourced ? [source(a)] : [])]),
+    ...stats.bindings.map((b) => [rowName(b), ...rowCells(b), ...(sourced ? [source(b)] : [])]),
   ];
   const widths = (rows[0] as string[]).map((_, i) =>
     Math.max(...rows.map((r) => [...(r[i] ?? "")].length)),
@@ -89,6 +120,7 @@ export function countersTable(stats: HostStatistics): string[] {
     const line = r
       .map((cell, i) => {
         const pad = " ".repeat((widths[i] ?? 0) - [...cell].length);
+        if (i > COLUMNS.length) return cell; // the last column, left-aligned: no trailing pad
         return i <= 1 ? cell + pad : pad + cell;
       })
       .join("  ");
@@ -97,11 +129,11 @@ export function countersTable(stats: HostStatistics): string[] {
 }
 
 /** One line per adapter and binding, prefixed with the elapsed time. */
-function counterLines(stats: HostStatistics, elapsedMs: number): string[] {
+function counterLines(stats: CounterStatistics, elapsedMs: number): string[] {
   const at = `[${(elapsedMs / 1000).toFixed(1)}s]`;
   return [...stats.adapters, ...stats.bindings].map(
     (r) =>
-      `${pc.dim(at)} ${rowName(r)} ${r.state}: rx ${r.receivedPackets} pkts ${r.receivedBytes} B, tx ${r.sentPackets} pkts ${r.sentBytes} B, drops ${r.receiveDrops}, errors ${r.sendErrors + r.sendsRefused}`,
+      `${pc.dim(at)} ${rowName(r)} ${r.state}: rx ${r.receivedPackets} pkts ${r.receivedBytes} B, tx ${r.sentPackets} pkts ${r.sentBytes} B, drops ${drops(r)}, errors ${errors(r)}`,
   );
 }
 

@@ -26,12 +26,16 @@ import { NDIS_OBJECT_TYPE_DEFAULT, ndisObjectTypeToString } from "../ndis/object
 import {
   makeOidRequest,
   type NDIS_OID_REQUEST,
+  NDIS_OIDS,
+  NdisRequestQueryInformation,
+  NdisRequestQueryStatistics,
   NdisRequestSetInformation,
   OID_PNP_SET_POWER,
 } from "../ndis/oid.js";
 import {
   isNdisStatusValue,
   type NDIS_STATUS,
+  NDIS_STATUS_ADAPTER_NOT_READY,
   NDIS_STATUS_FAILURE,
   NDIS_STATUS_SUCCESS,
   NT_SUCCESS,
@@ -99,7 +103,7 @@ import {
   liveRegistrations,
   retireDriver,
 } from "../runtime/core/stack/driver.js";
-import { issueNdisOid } from "../runtime/core/stack/oid.js";
+import { issueNdisOid, issueNdisOidFromTop } from "../runtime/core/stack/oid.js";
 import { VERIFIER_MODES, type VerifierMode, type Violation } from "../verifier/violation.js";
 import { importModuleFile } from "./module-import.js";
 import { type BindingPath, type BindingPaths, Stacks } from "./stacks.js";
@@ -390,6 +394,45 @@ const HALT_FOR_REASON = {
   stopped: NdisHaltDeviceStopped,
   failed: NdisHaltDeviceFailed,
 } as const;
+
+/** An OID request the host sends to an adapter (`NdisHost.oidRequest`). */
+export interface HostOidRequest {
+  /**
+   * NdisRequestQueryInformation ("query"), NdisRequestSetInformation ("set") or
+   * NdisRequestQueryStatistics ("statistics", a query as NDIS makes it for statistics).
+   */
+  readonly type: "query" | "set" | "statistics";
+  /** The OID: its value, or its NDIS name ("OID_GEN_STATISTICS"). */
+  readonly oid: number | string;
+  /**
+   * A set's data, or the buffer a query is answered into (then copied); a number is a query
+   * buffer of that many zero bytes. Default for queries: 1024 bytes.
+   */
+  readonly buffer?: Uint8Array | number;
+}
+
+/** What the adapter's stack answered (the request's DATA after completion). */
+export interface HostOidAnswer {
+  readonly status: NDIS_STATUS;
+  /** ndisStatusToString(status). */
+  readonly statusName: string;
+  readonly oid: number;
+  readonly bytesWritten: number;
+  readonly bytesRead: number;
+  /** How many bytes a query needs (after BUFFER_TOO_SHORT / INVALID_LENGTH), or a set. */
+  readonly bytesNeeded: number;
+  /** A query's answer: the first bytesWritten bytes of its buffer (a copy). Empty for a set. */
+  readonly data: Uint8Array;
+}
+
+const HOST_OID_REQUEST_TYPES = {
+  query: NdisRequestQueryInformation,
+  set: NdisRequestSetInformation,
+  statistics: NdisRequestQueryStatistics,
+} as const;
+
+/** Adapter states in which NDIS passes OID requests to a miniport. */
+const OID_STATES: ReadonlySet<string> = new Set(["Paused", "Restarting", "Running", "Pausing"]);
 
 /** What NDIS holds for one protocol binding. */
 export interface BindingInfo {
@@ -927,6 +970,68 @@ export class NdisHost {
   }
 
   /**
+   * Sends an OID request to an adapter as NDIS does for one from user mode: NDIS answers what it
+   * knows from the adapter's attributes, the rest goes through the adapter's filter modules (top
+   * down) to MiniportOidRequest, one request at a time. Resolves when the request completes
+   * (pended or not) with its status and byte counts. An adapter that is not initialized, or
+   * whose driver was stopped, answers NDIS_STATUS_ADAPTER_NOT_READY without a call. An unknown
+   * adapter, request type or OID name, or a bad buffer, is an NdisError.
+   */
+  async oidRequest(adapterName: string, request: HostOidRequest): Promise<HostOidAnswer> {
+    this.#assertRunning();
+    const adapter = this.#adapter(adapterName);
+    const requestType = (HOST_OID_REQUEST_TYPES as Record<string, number>)[request.type];
+    if (requestType === undefined || !Object.hasOwn(HOST_OID_REQUEST_TYPES, request.type)) {
+      throw new NdisError(
+        "NDIS_ERR_INVALID_ARGUMENT",
+        `oidRequest: type ${JSON.stringify(request.type)} is not "query", "set" or "statistics"`,
+      );
+    }
+    const oid = hostOidValue(request.oid);
+    let buffer: Uint8Array;
+    if (request.buffer === undefined) {
+      if (request.type === "set")
+        throw new NdisError("NDIS_ERR_INVALID_ARGUMENT", "oidRequest: a set needs a buffer");
+      buffer = new Uint8Array(1024);
+    } else if (typeof request.buffer === "number") {
+      if (!Number.isSafeInteger(request.buffer) || request.buffer < 0 || request.buffer > 1 << 24)
+        throw new NdisError(
+          "NDIS_ERR_INVALID_ARGUMENT",
+          `oidRequest: buffer length ${request.buffer} is not an integer from 0 to 16 MiB`,
+        );
+      buffer = new Uint8Array(request.buffer);
+    } else if (request.buffer instanceof Uint8Array) {
+      buffer = Uint8Array.from(request.buffer);
+    } else {
+      throw new NdisError(
+        "NDIS_ERR_INVALID_ARGUMENT",
+        "oidRequest: buffer is a Uint8Array or a length",
+      );
+    }
+    const oidRequest = makeOidRequest({
+      RequestType: requestType,
+      Oid: oid,
+      InformationBuffer: buffer,
+      RequestId: Symbol("host oidRequest"),
+    });
+    const status =
+      OID_STATES.has(adapter.machine.state) && adapter.driver.crashed === null
+        ? await issueNdisOidFromTop(adapter, oidRequest)
+        : NDIS_STATUS_ADAPTER_NOT_READY;
+    const d = oidRequest.DATA.QUERY_INFORMATION;
+    const written = Math.max(0, Math.min(d.BytesWritten >>> 0, buffer.length));
+    return {
+      status,
+      statusName: ndisStatusToString(status),
+      oid,
+      bytesWritten: d.BytesWritten,
+      bytesRead: d.BytesRead,
+      bytesNeeded: d.BytesNeeded,
+      data: request.type === "set" ? new Uint8Array(0) : buffer.slice(0, written),
+    };
+  }
+
+  /**
    * Asks the protocols bound to an adapter whether it may be removed
    * (ProtocolNetPnPEvent(NetEventQueryRemoveDevice), an IM driver passing the question up with
    * NdisMNetPnPEvent). On a refusal, those already asked hear NetEventCancelRemoveDevice. Resolves
@@ -1461,6 +1566,19 @@ export class NdisHost {
   get drivers(): readonly DriverInfo[] {
     return [...this.#runtime.drivers.values()].map(describeDriver);
   }
+}
+
+/** An OID given by value or by its NDIS name, checked. */
+function hostOidValue(oid: number | string): number {
+  if (typeof oid === "number") {
+    if (Number.isInteger(oid) && oid >= 0 && oid <= 0xffffffff) return oid;
+    throw new NdisError("NDIS_ERR_INVALID_ARGUMENT", `oidRequest: OID ${oid} is not a ULONG`);
+  }
+  if (typeof oid === "string" && Object.hasOwn(NDIS_OIDS, oid)) return NDIS_OIDS[oid] as number;
+  throw new NdisError(
+    "NDIS_ERR_INVALID_ARGUMENT",
+    `oidRequest: ${JSON.stringify(oid)} is not an OID this package names`,
+  );
 }
 
 function describeDriver(driver: DriverRecord): DriverInfo {

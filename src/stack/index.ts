@@ -14,5 +14,14 @@ export {
   StackFileError,
   type StackProblem,
 } from "./load.js";
+export {
+  type AdapterCounters,
+  decodeOidAnswer,
+  OidNameError,
+  oidByName,
+  queryEveryAdapter,
+  type RunStatistics,
+  StatisticsReader,
+} from "./oids.js";
 export { DURATION, durationMs, StackFile, stackFileJsonSchema } from "./schema.js";
 export { type RunningStack, type StartStackOptions, startStack, stopStack } from "./start.js";

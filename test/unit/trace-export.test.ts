@@ -441,9 +441,27 @@ describe("ndis trace and ndis run --trace-file", () => {
     assert.equal(run.code, 0, run.stdout);
     const recorded = readTraceFile(readFileSync(file, "utf8"));
     assert.match(run.stdout, new RegExp(`trace: ${recorded.length} events written to`));
+    // `ndis run` also asks every adapter for OID_GEN_STATISTICS (its table), as NDIS does for a
+    // query from user mode: MiniportOidRequest calls NDIS makes at the top level, which a bare
+    // ManualClock run does not make. Those, and what they cause, are left out of the comparison.
+    const withoutHostQueries = (list: readonly TraceEvent[]) => {
+      const kept: TraceEvent[] = [];
+      let inQuery = false;
+      for (const e of list) {
+        const top = e.depth === 1 && e.kind === "handler" && e.name === "MiniportOidRequest";
+        if (top && e.phase === "call") inQuery = true;
+        if (!inQuery) kept.push(e);
+        if (top && e.phase === "return") inQuery = false;
+      }
+      return kept;
+    };
+    assert.ok(
+      recorded.some((e) => e.depth === 1 && e.name === "MiniportOidRequest"),
+      "the run queried the adapters",
+    );
     assert.deepEqual(
-      recorded.map((e) => e.name),
-      events.map((e) => e.name),
+      withoutHostQueries(recorded).map((e) => e.name),
+      withoutHostQueries(events).map((e) => e.name),
       "the real-clock run makes the calls the ManualClock run makes",
     );
     const exported = ndis("trace", file, "--format", "chrome", "-o", out);

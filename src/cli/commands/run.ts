@@ -10,7 +10,9 @@ import { closeSync, openSync, writeSync } from "node:fs";
 import {
   type FrameEvent,
   type HostClock,
+  NDIS_STATUS_SUCCESS,
   type NdisHost,
+  ndisOidToString,
   realClock,
   type TraceEvent,
   type VerifierMode,
@@ -25,12 +27,19 @@ import {
 } from "../../live/index.js";
 import { PcapngWriter } from "../../pcap/pcapng.js";
 import {
+  type AdapterCounters,
   DEFAULT_STACK_NAME,
+  type DriverReport,
+  decodeOidAnswer,
   defaultStack,
   durationMs,
   loadStackFile,
+  oidByName,
+  queryEveryAdapter,
   type RunningStack,
+  type RunStatistics,
   type Stack,
+  StatisticsReader,
   startStack,
   stopStack,
 } from "../../stack/index.js";
@@ -62,6 +71,11 @@ export interface RunOptions {
   readonly ui?: boolean;
   /** The live view's port; default a free one. */
   readonly port?: number;
+  /**
+   * OIDs (NDIS names, or 0x… values) to query on every adapter once the stack is up and again
+   * before the teardown; answers are printed decoded where the structure is known.
+   */
+  readonly oid?: readonly string[];
 }
 
 /** What `run` needs from its surroundings; tests inject their own. */
@@ -175,6 +189,70 @@ function header(host: NdisHost, stack: Stack, out: Output): void {
   });
 }
 
+/** Queries each OID on every adapter and prints the answers (`--oid`). */
+async function printOids(
+  host: NdisHost,
+  oids: readonly number[],
+  when: string,
+  out: Output,
+): Promise<void> {
+  for (const oid of oids) {
+    const answers = await queryEveryAdapter(host, oid);
+    out.line(`${ndisOidToString(oid)} ${when}:`);
+    for (const { adapter, answer } of answers) {
+      if (typeof answer === "string") {
+        out.problem(`  ${adapter}: ${answer}`);
+        out.record("oid", { when, adapter, oid, error: answer });
+        continue;
+      }
+      const decoded =
+        answer.status === NDIS_STATUS_SUCCESS ? decodeOidAnswer(oid, answer.data) : [];
+      if (answer.status !== NDIS_STATUS_SUCCESS)
+        out.line(
+          `  ${adapter}: ${answer.statusName}${answer.bytesNeeded > 0 ? ` (BytesNeeded ${answer.bytesNeeded})` : ""}`,
+        );
+      else if (decoded.length === 1) out.line(`  ${adapter}: ${decoded[0]}`);
+      else {
+        out.line(`  ${adapter}:`);
+        for (const line of decoded) out.line(`    ${line}`);
+      }
+      out.record("oid", {
+        when,
+        adapter,
+        oid,
+        status: answer.statusName,
+        bytesWritten: answer.bytesWritten,
+        bytesNeeded: answer.bytesNeeded,
+        data: Buffer.from(answer.data).toString("hex"),
+        decoded,
+      });
+    }
+  }
+}
+
+/**
+ * The summary of a driver that has adapters and no built-in report (a driver of the user's own):
+ * what its adapters answered to OID_GEN_STATISTICS.
+ */
+function statisticsReports(stats: RunStatistics, reported: ReadonlySet<string>): DriverReport[] {
+  const byDriver = new Map<string, AdapterCounters[]>();
+  for (const a of stats.adapters) {
+    if (reported.has(a.driver)) continue;
+    const list = byDriver.get(a.driver) ?? [];
+    list.push(a);
+    byDriver.set(a.driver, list);
+  }
+  return [...byDriver].map(([driver, adapters]) => ({
+    driver,
+    lines: adapters.map((a) =>
+      a.source === "OID_GEN_STATISTICS"
+        ? `${a.name} (OID_GEN_STATISTICS): received ${a.receivedPackets} frames ${a.receivedBytes} B, sent ${a.sentPackets} frames ${a.sentBytes} B; discarded ${a.receiveDrops} received, ${a.sendDrops} to send; errors ${a.receiveErrors} received, ${a.sendErrors} sending`
+        : `${a.name}: OID_GEN_STATISTICS not answered (${a.unanswered ?? "?"}); NDIS counted received ${a.receivedPackets}, sent ${a.sentPackets}, dropped ${a.receiveDrops}`,
+    ),
+    data: { adapters },
+  }));
+}
+
 /** Runs a stack; resolves with the process exit code (0 clean, 1 failed or dirty). */
 export async function run(
   options: RunOptions,
@@ -189,6 +267,7 @@ export async function run(
   const runMs = durationText === undefined ? undefined : durationMs(durationText);
   const intervalMs = durationMs(options.interval ?? "1s");
   const capturePath = options.capture ?? spec.capture?.file;
+  const oids = (options.oid ?? []).map(oidByName);
 
   // A signal from here on ends the run the orderly way: after bring-up, with the teardown.
   const cancels: (() => void)[] = [];
@@ -275,6 +354,11 @@ export async function run(
     out.line("");
     out.adapters(host.adapters, host.bindings);
     out.line("");
+    const reader = new StatisticsReader(host);
+    if (oids.length > 0) {
+      await printOids(host, oids, "after bring-up", out);
+      out.line("");
+    }
 
     // Link events, on the host clock from now.
     cancels.push(
@@ -290,7 +374,15 @@ export async function run(
     );
 
     // Live counters until the duration is over or a signal comes.
-    const ticker = setInterval(() => out.counters(host.statistics(), elapsedMs()), intervalMs);
+    let ticking = true;
+    const ticker = setInterval(() => {
+      void reader.read().then((stats) => {
+        if (ticking) out.counters(stats, elapsedMs());
+      });
+    }, intervalMs);
+    cancels.push(() => {
+      ticking = false;
+    });
     cancels.push(() => clearInterval(ticker));
     if (runMs !== undefined) cancels.push(clock.schedule(runMs, () => stop("duration")));
     const reason = await stopped;
@@ -335,8 +427,16 @@ export async function run(
         : `${reason} after ${(ranMs / 1000).toFixed(1)}s; tearing the stack down`,
     );
     // What the drivers counted, read while they are still loaded.
-    const reports = running.reports();
-    const finalStats = host.statistics();
+    if (oids.length > 0) {
+      await printOids(host, oids, "before teardown", out);
+      out.line("");
+    }
+    const finalStats = await reader.read();
+    const builtinReports = running.reports();
+    const reports = [
+      ...builtinReports,
+      ...statisticsReports(finalStats, new Set(builtinReports.map((r) => r.driver))),
+    ];
     const teardown = await stopStack(running);
     capture?.close();
     recording?.close();

@@ -46,22 +46,58 @@ const STEP_MS = 10;
 /** Virtual time a stack file's teardown may take (past every watchdog limit) before giving up. */
 const TEARDOWN_LIMIT_MS = 120_000;
 
-/** Runs a stack file on a ManualClock, recording its trace; `clean` is false on any trouble. */
+/**
+ * Bounds of a virtual-time run. A stack whose work never lets virtual time pass (a pcap replay
+ * with `Loop: 1` and `Timing: asap` indicates again as soon as its NBLs come back) would
+ * otherwise run forever inside one step, its trace growing without end.
+ */
+export interface VirtualRunLimits {
+  /** Timer callbacks that may fall due at one instant of virtual time. Default 10,000. */
+  readonly instantCallbacks?: number;
+  /** Trace events recorded at most; the run stops when there are more. Default 1,000,000. */
+  readonly events?: number;
+}
+
+export const DEFAULT_VIRTUAL_RUN_LIMITS = { instantCallbacks: 10_000, events: 1_000_000 } as const;
+
+/**
+ * Runs a stack file on a ManualClock, recording its trace; `clean` is false on any trouble. A run
+ * that hits a bound of `limits` stops there (then tears down as usual) with `stopped` saying why.
+ */
 export async function traceStackFile(
   path: string,
-): Promise<{ readonly events: TraceEvent[]; readonly clean: boolean }> {
+  limits: VirtualRunLimits = {},
+): Promise<{
+  readonly events: TraceEvent[];
+  readonly clean: boolean;
+  readonly stopped: string | null;
+}> {
   const stack = await loadStackFile(path);
+  const maxEvents = limits.events ?? DEFAULT_VIRTUAL_RUN_LIMITS.events;
   const events: TraceEvent[] = [];
-  const clock = new ManualClock();
+  let dropped = 0;
+  const clock = new ManualClock({
+    instantLimit: limits.instantCallbacks ?? DEFAULT_VIRTUAL_RUN_LIMITS.instantCallbacks,
+  });
   const running = await startStack(stack, {
     clock,
-    setup: (host) => host.onTrace((event) => events.push(event)),
+    setup: (host) =>
+      host.onTrace((event) => {
+        if (events.length < maxEvents) events.push(event);
+        else dropped++;
+      }),
   });
   const cancel = running.scheduleEvents();
   const runMs = durationMs(stack.spec.run?.duration ?? DEFAULT_TRACE_DURATION);
-  for (let t = 0; t < runMs; t += STEP_MS) {
+  let stopped: string | null = null;
+  for (let t = 0; t < runMs && stopped === null; t += STEP_MS) {
     clock.advance(Math.min(STEP_MS, runMs - t));
     await running.host.settle();
+    const stall = clock.stalled;
+    if (stall !== null)
+      stopped = `stopped at ${formatMs(stall.atNs)} of virtual time: ${stall.callbacks} timer callbacks fell due at that one instant and kept scheduling more without letting time pass (a replay looping "as fast as possible"? pace it with Timing: original or RatePps)`;
+    else if (dropped > 0)
+      stopped = `stopped at ${formatMs(clock.now())} of virtual time: the trace reached ${maxEvents} events`;
   }
   cancel();
   // A teardown that waits for a driver needs virtual time to pass (the watchdogs end a stuck one).
@@ -80,11 +116,16 @@ export async function traceStackFile(
   const teardown = await stopping;
   const errors = running.host.violations.filter((v) => v.severity === "error").length;
   const clean =
+    stopped === null &&
     running.problems.length === 0 &&
     teardown.problems.length === 0 &&
     teardown.liveObjects.length === 0 &&
     errors === 0;
-  return { events, clean };
+  return { events, clean, stopped };
+}
+
+function formatMs(ns: bigint): string {
+  return `${(Number(ns) / 1e6).toFixed(1)} ms`;
 }
 
 /** Chrome trace JSON with one trace event per line, so a diff or a grep reads it. */
@@ -93,9 +134,11 @@ export function formatChromeTrace(trace: ChromeTrace): string {
   return `{"displayTimeUnit":${JSON.stringify(trace.displayTimeUnit)},"traceEvents":[\n${lines.join(",\n")}\n]}\n`;
 }
 
-async function readInput(
-  input: string,
-): Promise<{ readonly events: TraceEvent[]; readonly clean: boolean }> {
+async function readInput(input: string): Promise<{
+  readonly events: TraceEvent[];
+  readonly clean: boolean;
+  readonly stopped?: string | null;
+}> {
   const ext = extname(input).toLowerCase();
   if (ext === ".ndjson" || ext === ".jsonl") {
     let text: string;
@@ -123,8 +166,13 @@ async function readInput(
  * failed, leaked or broke an error-severity rule (the trace is written all the same). Bad input
  * rejects with TraceInputError or StackFileError.
  */
-export async function trace(options: TraceOptions, write: (text: string) => void): Promise<number> {
-  const { events, clean } = await readInput(options.input);
+export async function trace(
+  options: TraceOptions,
+  write: (text: string) => void,
+  warn: (text: string) => void = (text) => process.stderr.write(text),
+): Promise<number> {
+  const { events, clean, stopped } = await readInput(options.input);
+  if (stopped !== null && stopped !== undefined) warn(`ndis trace: ${options.input}: ${stopped}\n`);
   const format = options.format ?? "chrome";
   const text =
     format === "chrome"

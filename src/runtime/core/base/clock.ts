@@ -99,6 +99,28 @@ export class ManualClock implements HostClock {
   #now = 0n;
   #seq = 0;
   #queue: Scheduled[] = [];
+  readonly #instantLimit: number;
+  #stall: { readonly atNs: bigint; readonly callbacks: number } | null = null;
+
+  /**
+   * `instantLimit`: at most this many callbacks may fall due at one instant of virtual time (work
+   * that schedules more work with no delay, such as a replay looping "as fast as possible"); past
+   * it `advance` stops there and `stalled` says so, instead of running forever without time
+   * moving. Default: no limit.
+   */
+  constructor(options: { readonly instantLimit?: number } = {}) {
+    const limit = options.instantLimit ?? Number.POSITIVE_INFINITY;
+    if (!(limit >= 1)) throw new RangeError(`instantLimit ${limit} is not ≥ 1`);
+    this.#instantLimit = limit;
+  }
+
+  /**
+   * Set once `advance` stopped because `instantLimit` callbacks fell due at one instant: when
+   * (clock nanoseconds) and how many ran there. Null otherwise.
+   */
+  get stalled(): { readonly atNs: bigint; readonly callbacks: number } | null {
+    return this.#stall;
+  }
 
   now(): bigint {
     return this.#now;
@@ -140,6 +162,8 @@ export class ManualClock implements HostClock {
   /** Moves time forward by `ms`, running what falls due on the way. */
   advance(ms: number): void {
     const end = this.#now + BigInt(Math.round(ms * 1_000_000));
+    let instant = -1n;
+    let atInstant = 0;
     for (;;) {
       let next: Scheduled | null = null;
       for (const e of this.#queue) {
@@ -147,8 +171,18 @@ export class ManualClock implements HostClock {
         if (next === null || e.due < next.due || (e.due === next.due && e.seq < next.seq)) next = e;
       }
       if (next === null) break;
-      this.#queue.splice(this.#queue.indexOf(next), 1);
       if (next.due > this.#now) this.#now = next.due;
+      if (this.#now !== instant) {
+        instant = this.#now;
+        atInstant = 0;
+      }
+      if (++atInstant > this.#instantLimit) {
+        // Time does not move while work keeps falling due now: stop here, leave the rest queued.
+        this.#stall = { atNs: this.#now, callbacks: atInstant - 1 };
+        this.#queue = this.#queue.filter((e) => !e.cancelled);
+        return;
+      }
+      this.#queue.splice(this.#queue.indexOf(next), 1);
       next.callback();
     }
     this.#queue = this.#queue.filter((e) => !e.cancelled);

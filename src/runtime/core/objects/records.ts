@@ -235,7 +235,7 @@ export interface FilterModule {
   /** OID requests it passed down and has not had back. */
   oidsPending: number;
   /** OID requests NDIS gave its FilterOidRequest that it pended: the issuer of each. */
-  readonly oidsHeld: Map<NDIS_OID_REQUEST, Binding | FilterModule>;
+  readonly oidsHeld: Map<NDIS_OID_REQUEST, Binding | FilterModule | NdisOidIssuer>;
   /** NdisFRestartFilter asked for a restart that has not happened yet. */
   restartRequested: boolean;
   readonly counters: DataPathCounters;
@@ -330,6 +330,16 @@ export interface Binding {
 }
 
 /** An OID request NDIS holds for an adapter: pending at its miniport or queued behind. */
+/**
+ * NDIS itself as the issuer of a request that enters an adapter's stack at the top (the host's
+ * `oidRequest`, as a query from user mode would): where the result goes.
+ */
+export interface NdisOidIssuer {
+  readonly kind: "ndis";
+  readonly adapter: MiniportAdapter;
+  readonly onComplete: (status: number) => void;
+}
+
 export interface OidEntry {
   /** The issuing binding; null for a request NDIS itself issues (power, …). */
   readonly binding: Binding | FilterModule | null;

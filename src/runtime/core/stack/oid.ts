@@ -27,7 +27,13 @@ import {
   NDIS_STATUS_SUCCESS,
 } from "../../../ndis/status.js";
 import { callDriver, callHandler, currentFrame, isPromiseLike } from "../objects/context.js";
-import type { Binding, FilterModule, MiniportAdapter, OidEntry } from "../objects/records.js";
+import type {
+  Binding,
+  FilterModule,
+  MiniportAdapter,
+  NdisOidIssuer,
+  OidEntry,
+} from "../objects/records.js";
 import { edgeBelow } from "./crossing.js";
 import { noteSetCompleted } from "./receive-filter.js";
 
@@ -168,6 +174,27 @@ export function resumeOids(adapter: MiniportAdapter): void {
     adapter.runtime.defer(() => next(adapter), "NDIS: next queued OID request");
 }
 
+/**
+ * A request NDIS issues at the top of the adapter's stack, as it does for a query from user mode
+ * (the host's `oidRequest`): NDIS answers what it knows from the adapter's attributes; the rest
+ * goes through the filter modules that take OID requests, top down, to the miniport's queue.
+ * Resolves with the final status (REQUEST_ABORTED if the miniport is stopped meanwhile).
+ */
+export function issueNdisOidFromTop(
+  adapter: MiniportAdapter,
+  request: NDIS_OID_REQUEST,
+): Promise<NDIS_STATUS> {
+  const answered = answerFromNdis(adapter, request);
+  if (answered !== null) return Promise.resolve(answered);
+  const below = adapter.filters.length === 0 ? null : edgeBelow(adapter, null, "oid");
+  if (below === null) return issueNdisOid(adapter, request);
+  return new Promise((resolve) => {
+    const issuer: NdisOidIssuer = { kind: "ndis", adapter, onComplete: resolve };
+    const status = deliverToFilter(below, issuer, request);
+    if (status !== NDIS_STATUS_PENDING) resolve(status);
+  });
+}
+
 function deliver(adapter: MiniportAdapter, entry: OidEntry): NDIS_STATUS {
   const { runtime, driver } = adapter;
   adapter.oidPending = entry;
@@ -269,7 +296,7 @@ function next(adapter: MiniportAdapter): void {
  */
 function deliverToFilter(
   module: FilterModule,
-  issuer: OidIssuer,
+  issuer: OidIssuer | NdisOidIssuer,
   request: NDIS_OID_REQUEST,
 ): NDIS_STATUS {
   const { runtime, driver } = module;
@@ -347,10 +374,14 @@ export function cancelOidFromFilter(module: FilterModule, requestId: unknown): v
 }
 
 function completeToIssuer(
-  binding: OidIssuer,
+  binding: OidIssuer | NdisOidIssuer,
   request: NDIS_OID_REQUEST,
   status: NDIS_STATUS,
 ): void {
+  if (binding.kind === "ndis") {
+    binding.onComplete(status);
+    return;
+  }
   if (binding.kind === "filter-module") {
     binding.oidsPending--;
     const complete = binding.block.chars.handlers.OidRequestCompleteHandler as
