@@ -304,6 +304,16 @@ export const VERIFIER_RULES = Object.freeze({
     "bug check 0x7C/0x1F (illegal state transition: NdisMRestartComplete with no restart pending)",
     "NdisMRestartComplete is called once, for a MiniportRestart that returned NDIS_STATUS_PENDING",
   ),
+  NetBufferList_ParentWithLiveChildren: rule(
+    "NetBufferList_ParentWithLiveChildren",
+    '"Relationships Between NET_BUFFER_LIST Generations": the parent is freed only after all its children',
+    "a NET_BUFFER_LIST with clones, fragments or reassembled NBLs still allocated is not freed, completed or returned (the children describe its data)",
+  ),
+  NetBufferList_DerivedFreeMismatch: rule(
+    "NetBufferList_DerivedFreeMismatch",
+    "NdisFreeCloneNetBufferList, NdisFreeFragmentNetBufferList, NdisFreeReassembledNetBufferList (DDI)",
+    "a derived NET_BUFFER_LIST is freed with the free that matches its allocation, and only a derived one with those",
+  ),
   NdisMResetComplete_NotPending: rule(
     "NdisMResetComplete_NotPending",
     "NdisMResetComplete (DDI): it completes a MiniportResetEx that returned NDIS_STATUS_PENDING",

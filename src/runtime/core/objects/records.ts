@@ -581,6 +581,14 @@ export class NetBufferListObject implements NET_BUFFER_LIST {
   /** Times NDIS handed it to a MiniportSendNetBufferLists (the send watchdog tells sends apart). */
   sendCount = 0;
   /**
+   * How NDIS made it: an ordinary allocation, or a NET_BUFFER_LIST derived from `derivedFrom`
+   * (NdisAllocateClone/Fragment/ReassembledNetBufferList), freed only by the matching free.
+   */
+  derivedKind: "clone" | "fragment" | "reassembled" | null = null;
+  derivedFrom: NetBufferListObject | null = null;
+  /** Derived NBLs made from this one and not yet freed (NDIS's own count, not ChildRefCount). */
+  liveChildren = 0;
+  /**
    * The last context block freed off this NBL, kept for the next allocation of the same size: an
    * IM stamping every NBL it forwards allocates no block in steady state.
    */

@@ -985,7 +985,11 @@ export function completeFast(adapter: MiniportAdapter, chain: unknown, flags: nu
   let count = 0;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
     const binding =
-      n instanceof NetBufferListObject && n.allocated && n.stamp !== stamp && n.owner === miniport
+      n instanceof NetBufferListObject &&
+      n.allocated &&
+      n.stamp !== stamp &&
+      n.owner === miniport &&
+      n.liveChildren === 0
         ? n.sendPath[n.sendPath.length - 1]
         : undefined;
     if (
@@ -1122,7 +1126,11 @@ export function returnFast(binding: Binding, chain: unknown, flags: number): boo
   let count = 0;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
     const depth =
-      n instanceof NetBufferListObject && n.allocated && n.stamp !== stamp && n.owner === holder
+      n instanceof NetBufferListObject &&
+      n.allocated &&
+      n.stamp !== stamp &&
+      n.owner === holder &&
+      n.liveChildren === 0
         ? n.recvAdapters.length - 1
         : -1;
     const o = n as NetBufferListObject;
