@@ -73,7 +73,7 @@ async function rig(verifier: "strict" | "record" = "record") {
     PoolTag: 0x41414141,
     DataSize: 0,
   }) as NDIS_HANDLE;
-  const [original] = allocateNbls(pool, 1, null) as [NET_BUFFER_LIST];
+  const [original] = allocateNbls(pool, 1, null as unknown as NDIS_HANDLE) as [NET_BUFFER_LIST];
   const data = (original.FirstNetBuffer as NET_BUFFER).MdlChain?.MappedSystemVa as Uint8Array;
   for (let i = 0; i < data.length; i++) data[i] = i;
   return { host, mp, proto, handle, pool, bare, nbPool, original, data };
@@ -139,7 +139,7 @@ describe("derived NET_BUFFER_LISTs", () => {
 
   test("a reassembled NBL has one NB over every source NB's data, each from StartOffset", async () => {
     const { host, handle, bare, pool, nbPool } = await rig();
-    const [parent] = allocateNbls(bare, 1, null) as [NET_BUFFER_LIST];
+    const [parent] = allocateNbls(bare, 1, null as unknown as NDIS_HANDLE) as [NET_BUFFER_LIST];
     const buffers = [
       Uint8Array.of(9, 9, 1, 2, 3),
       Uint8Array.of(9, 9, 4, 5),
