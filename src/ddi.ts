@@ -4,6 +4,7 @@
  */
 export * from "./ndis/adapter.js";
 export * from "./ndis/config.js";
+export * from "./ndis/device.js";
 export * from "./ndis/ethernet.js";
 export * from "./ndis/filter.js";
 export * from "./ndis/flags.js";
@@ -38,6 +39,14 @@ export {
   NdisReturnNetBufferLists,
   NdisSendNetBufferLists,
 } from "./runtime/api/datapath.js";
+export {
+  IoCompleteRequest,
+  IoGetCurrentIrpStackLocation,
+  IoMarkIrpPending,
+  NdisDeregisterDeviceEx,
+  NdisGetDeviceReservedExtension,
+  NdisRegisterDeviceEx,
+} from "./runtime/api/device.js";
 export {
   Executive,
   KeClearEvent,
@@ -101,6 +110,8 @@ export {
 export {
   NdisAdvanceNetBufferDataStart,
   NdisAdvanceNetBufferListDataStart,
+  NdisAllocateCloneNetBufferList,
+  NdisAllocateFragmentNetBufferList,
   NdisAllocateMdl,
   NdisAllocateNetBuffer,
   NdisAllocateNetBufferAndNetBufferList,
@@ -109,12 +120,16 @@ export {
   NdisAllocateNetBufferListPool,
   NdisAllocateNetBufferMdlAndData,
   NdisAllocateNetBufferPool,
+  NdisAllocateReassembledNetBufferList,
+  NdisFreeCloneNetBufferList,
+  NdisFreeFragmentNetBufferList,
   NdisFreeMdl,
   NdisFreeNetBuffer,
   NdisFreeNetBufferList,
   NdisFreeNetBufferListContext,
   NdisFreeNetBufferListPool,
   NdisFreeNetBufferPool,
+  NdisFreeReassembledNetBufferList,
   NdisGetDataBuffer,
   NdisGetPoolFromNetBuffer,
   NdisGetPoolFromNetBufferList,

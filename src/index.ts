@@ -3,6 +3,7 @@
  * drivers) and the host (the emulated OS, for programs that run drivers).
  */
 export * from "./ddi.js";
+export { DeviceFile, DeviceIoError } from "./host/device-file.js";
 export {
   type AdapterInfo,
   type AddAdapterOptions,

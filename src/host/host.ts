@@ -67,6 +67,7 @@ import {
 import { type HostClock, realClock } from "../runtime/core/base/clock.js";
 import type { TraceListener } from "../runtime/core/base/trace.js";
 import { callDriver, describeThrown, isPromiseLike } from "../runtime/core/objects/context.js";
+import { openDevice } from "../runtime/core/objects/devices.js";
 import type {
   AllocationSite,
   Binding,
@@ -105,6 +106,7 @@ import {
 } from "../runtime/core/stack/driver.js";
 import { issueNdisOid, issueNdisOidFromTop } from "../runtime/core/stack/oid.js";
 import { VERIFIER_MODES, type VerifierMode, type Violation } from "../verifier/violation.js";
+import { DeviceFile, DeviceIoError } from "./device-file.js";
 import { importModuleFile } from "./module-import.js";
 import { type BindingPath, type BindingPaths, Stacks } from "./stacks.js";
 
@@ -682,6 +684,18 @@ export class NdisHost {
    * Resolves once NDIS has no PnP work in flight: virtual miniports an IM driver asked for are
    * started (or failed), teardowns it asked for are done. Every host operation ends with it.
    */
+  /**
+   * Opens a driver's control device (NdisRegisterDeviceEx) by name, as CreateFile does:
+   * `\\.\Name` or `\DosDevices\Name` (its symbolic link) or `\Device\Name`, without regard
+   * to case. The driver's IRP_MJ_CREATE runs; rejects with a DeviceIoError for a name nobody
+   * registered (STATUS_OBJECT_NAME_NOT_FOUND) or an open the driver refused.
+   */
+  async openDevice(path: string): Promise<DeviceFile> {
+    const opened = await openDevice(this.#runtime, path);
+    if (typeof opened === "number") throw new DeviceIoError(`CreateFile(${path})`, opened);
+    return new DeviceFile(path, opened);
+  }
+
   settle(): Promise<void> {
     return this.#stacks.settle();
   }

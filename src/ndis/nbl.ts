@@ -197,6 +197,11 @@ export const NDIS_SIZEOF_NET_BUFFER_POOL_PARAMETERS_REVISION_1 = 12;
 export const NET_BUFFER_LIST_POOL_FLAG_VERIFY = 0x1;
 export const NET_BUFFER_POOL_FLAG_VERIFY = 0x1;
 
+/** AllocateCloneFlags of NdisAllocateCloneNetBufferList. */
+export const NDIS_CLONE_FLAGS_RESERVED = 0x00000001;
+/** The clone's NET_BUFFERs use the original MDL chains instead of new MDLs. */
+export const NDIS_CLONE_FLAGS_USE_ORIGINAL_MDLS = 0x00000002;
+
 /** NET_BUFFER_LIST_POOL_PARAMETERS (Header Type NDIS_OBJECT_TYPE_DEFAULT, Revision 1). */
 export interface NET_BUFFER_LIST_POOL_PARAMETERS {
   Header: NDIS_OBJECT_HEADER;

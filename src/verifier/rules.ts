@@ -304,6 +304,41 @@ export const VERIFIER_RULES = Object.freeze({
     "bug check 0x7C/0x1F (illegal state transition: NdisMRestartComplete with no restart pending)",
     "NdisMRestartComplete is called once, for a MiniportRestart that returned NDIS_STATUS_PENDING",
   ),
+  NetBufferList_ParentWithLiveChildren: rule(
+    "NetBufferList_ParentWithLiveChildren",
+    '"Relationships Between NET_BUFFER_LIST Generations": the parent is freed only after all its children',
+    "a NET_BUFFER_LIST with clones, fragments or reassembled NBLs still allocated is not freed, completed or returned (the children describe its data)",
+  ),
+  NetBufferList_DerivedFreeMismatch: rule(
+    "NetBufferList_DerivedFreeMismatch",
+    "NdisFreeCloneNetBufferList, NdisFreeFragmentNetBufferList, NdisFreeReassembledNetBufferList (DDI)",
+    "a derived NET_BUFFER_LIST is freed with the free that matches its allocation, and only a derived one with those",
+  ),
+  NdisRegisterDeviceEx_BadAttributes: rule(
+    "NdisRegisterDeviceEx_BadAttributes",
+    "NDIS_DEVICE_OBJECT_ATTRIBUTES (structure page): header, device name, symbolic name, dispatch table",
+    "NdisRegisterDeviceEx gets a well-formed NDIS_DEVICE_OBJECT_ATTRIBUTES; NDIS refuses others with NDIS_STATUS_INVALID_PARAMETER",
+  ),
+  NdisRegisterDeviceEx_NotDeregistered: rule(
+    "NdisRegisterDeviceEx_NotDeregistered",
+    "NdisRegisterDeviceEx (DDI): NdisDeregisterDeviceEx once the device is no longer needed",
+    "every control device a driver registered is deregistered before the driver unloads",
+  ),
+  NdisDeregisterDeviceEx_PendingIrps: rule(
+    "NdisDeregisterDeviceEx_PendingIrps",
+    "[MODEL] IoDeleteDevice: the driver completes the requests it holds first",
+    "no request of the device is still pending when the driver deregisters it (NDIS completes them with STATUS_CANCELLED)",
+  ),
+  Irp_DispatchReturn: rule(
+    "Irp_DispatchReturn",
+    "Driver Verifier I/O verification (bug check 0xC9): complete the IRP, or mark it pending and return STATUS_PENDING",
+    "a dispatch routine either completes the IRP (IoCompleteRequest) or calls IoMarkIrpPending and returns STATUS_PENDING",
+  ),
+  MULTIPLE_IRP_COMPLETE_REQUESTS: rule(
+    "MULTIPLE_IRP_COMPLETE_REQUESTS",
+    "bug check 0x44 MULTIPLE_IRP_COMPLETE_REQUESTS",
+    "an IRP is completed (IoCompleteRequest) once",
+  ),
   NdisMResetComplete_NotPending: rule(
     "NdisMResetComplete_NotPending",
     "NdisMResetComplete (DDI): it completes a MiniportResetEx that returned NDIS_STATUS_PENDING",

@@ -33,7 +33,7 @@ import {
   sendSource,
   walkChain,
 } from "../core/stack/datapath.js";
-import { miniportAdapterOf, openBindingOf, reportAtCaller } from "./lookup.js";
+import { miniportAdapterOf, openBindingOf, reportAtCaller, reportLiveChildren } from "./lookup.js";
 
 /**
  * NdisSendNetBufferLists: sends a chain down a binding. The protocol holds every NBL and has set
@@ -129,6 +129,12 @@ function completeChecked(
       ),
   );
   if (accepted === null) return;
+  reportLiveChildren(
+    runtime,
+    accepted,
+    `NdisMSendNetBufferListsComplete on adapter ${adapter.name}`,
+    adapter.driver,
+  );
   let badSource = -1;
   let i = 0;
   for (let n: NET_BUFFER_LIST | null = accepted; n !== null; n = n.Next, i++) {
@@ -299,6 +305,12 @@ function returnChecked(
       ),
   );
   if (accepted === null) return;
+  reportLiveChildren(
+    runtime,
+    accepted,
+    `NdisReturnNetBufferLists on ${binding.protocol.chars.Name} → ${binding.adapter.name}`,
+    binding.driver,
+  );
   let badSource = -1;
   let i = 0;
   for (let n: NET_BUFFER_LIST | null = accepted; n !== null; n = n.Next, i++) {

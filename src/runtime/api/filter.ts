@@ -52,7 +52,7 @@ import { addFilterDriver, removeFilterDriver } from "../core/stack/driver.js";
 import { devicePnPDown } from "../core/stack/filter.js";
 import { cancelOidFromFilter, completeOidAtFilter, issueOid } from "../core/stack/oid.js";
 import { filterChain } from "./datapath.js";
-import { reportAtCaller, reportBadHandle } from "./lookup.js";
+import { reportAtCaller, reportBadHandle, reportLiveChildren } from "./lookup.js";
 import { runSetOptions } from "./registration.js";
 import { deliverStatus } from "./status.js";
 import { enter } from "./trace.js";
@@ -375,6 +375,12 @@ export function NdisFSendNetBufferListsComplete(
       ),
   );
   if (accepted === null) return;
+  reportLiveChildren(
+    runtime,
+    accepted,
+    `NdisFSendNetBufferListsComplete on ${module.name}`,
+    module.driver,
+  );
   completeFromFilter(module, accepted, SendCompleteFlags >>> 0);
 }
 
@@ -453,6 +459,12 @@ export function NdisFReturnNetBufferLists(
       ),
   );
   if (accepted === null) return;
+  reportLiveChildren(
+    runtime,
+    accepted,
+    `NdisFReturnNetBufferLists on ${module.name}`,
+    module.driver,
+  );
   returnFromEdge(module, accepted, ReturnFlags >>> 0);
 }
 

@@ -2,6 +2,7 @@
  * What the DDI entry points share: reporting a violation against the driver whose code is
  * calling, and turning a handle argument into the live object it must stand for.
  */
+import type { NET_BUFFER_LIST } from "../../ndis/nbl.js";
 import type { VerifierRuleId } from "../../verifier/rules.js";
 import { currentFrame } from "../core/objects/context.js";
 import {
@@ -15,6 +16,7 @@ import type {
   DriverRecord,
   MiniportAdapter,
   NdisRuntime,
+  NetBufferListObject,
 } from "../core/objects/records.js";
 
 /**
@@ -63,4 +65,27 @@ export function miniportAdapterOf(functionName: string, handle: unknown): Minipo
   if (target?.kind === "miniport-adapter") return target;
   reportBadHandle(functionName, handle, "miniport adapter handle");
   return null;
+}
+
+/**
+ * Reports every NBL of `chain` handed back (completed or returned) while derived NBLs made from it
+ * live (NetBufferList_ParentWithLiveChildren). The NBLs still go back: nothing is lost.
+ */
+export function reportLiveChildren(
+  runtime: NdisRuntime,
+  chain: NET_BUFFER_LIST | null,
+  where: string,
+  owner: DriverRecord,
+): void {
+  let i = 0;
+  for (let n = chain; n !== null; n = n.Next, i++) {
+    const children = (n as NetBufferListObject).liveChildren;
+    if (children > 0)
+      reportAtCaller(
+        runtime,
+        "NetBufferList_ParentWithLiveChildren",
+        `${where}: NBL #${i} still has ${children} derived NET_BUFFER_LIST${children === 1 ? "" : "s"} (clone, fragment or reassembled) not freed`,
+        owner,
+      );
+  }
 }

@@ -10,6 +10,7 @@
 
 import {
   type MDL,
+  NDIS_CLONE_FLAGS_USE_ORIGINAL_MDLS,
   NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
   NDIS_SIZEOF_NET_BUFFER_POOL_PARAMETERS_REVISION_1,
   type NET_BUFFER,
@@ -509,6 +510,16 @@ export function NdisFreeNetBufferList(NetBufferList: NET_BUFFER_LIST): void {
     );
     return;
   }
+  if (nbl.derivedKind !== null) {
+    reportAtCaller(
+      nbl.pool.driver.runtime,
+      "NetBufferList_DerivedFreeMismatch",
+      `NdisFreeNetBufferList got a ${nbl.derivedKind} NET_BUFFER_LIST; NdisFree${nbl.derivedKind === "clone" ? "Clone" : nbl.derivedKind === "fragment" ? "Fragment" : "Reassembled"}NetBufferList frees it`,
+      nbl.pool.driver,
+    );
+    return;
+  }
+  if (!refuseParentFree("NdisFreeNetBufferList", nbl)) return;
   recycleNbl(nbl);
 }
 
@@ -917,4 +928,345 @@ export function NdisGetPoolFromNetBufferList(NetBufferList: NET_BUFFER_LIST): ND
 export function NdisGetPoolFromNetBuffer(NetBuffer: NET_BUFFER): NDIS_HANDLE | null {
   const nb = liveNb("NdisGetPoolFromNetBuffer", NetBuffer);
   return nb === null ? null : nb.pool.handle;
+}
+
+/*
+ * Derived NET_BUFFER_LISTs (learn.microsoft.com: "Derived NET_BUFFER_LIST Structures",
+ * "Relationships Between NET_BUFFER_LIST Generations", and the NdisAllocateCloneNetBufferList,
+ * NdisAllocateFragmentNetBufferList and NdisAllocateReassembledNetBufferList pages): new NBLs and
+ * NBs over the original's data, never a copy. NDIS leaves ParentNetBufferList NULL and
+ * ChildRefCount 0 — the caller maintains them — but keeps its own count of each NBL's live
+ * children: handing a parent back (a completion or a return) or freeing it while a child lives is
+ * NetBufferList_ParentWithLiveChildren. A derived NBL is freed only by its matching free.
+ * [MODEL] The pool handles are required (NDIS's own pools, for a NULL handle, are not modelled).
+ */
+
+/** An MDL over `length` bytes of `mdl`'s buffer from `offset` (the data is shared, not copied). */
+function partialMdl(runtime: NdisRuntime, mdl: MDL, offset: number, length: number): MdlObject {
+  return new MdlObject(runtime, mdl.MappedSystemVa.subarray(offset, offset + length), "partial");
+}
+
+/**
+ * New MDLs describing `length` bytes of `nb`'s used data from `skip` bytes into it, or null when
+ * the NB holds fewer bytes.
+ */
+function describeRange(
+  runtime: NdisRuntime,
+  nb: NET_BUFFER,
+  skip: number,
+  length: number,
+): { first: MdlObject | null; last: MdlObject | null } | null {
+  if (skip + length > nb.DataLength) return null;
+  let first: MdlObject | null = null;
+  let last: MdlObject | null = null;
+  let offset = nb.CurrentMdlOffset + skip;
+  let left = length;
+  for (let mdl = nb.CurrentMdl; mdl !== null && left > 0; mdl = mdl.Next) {
+    if (offset >= mdl.ByteCount) {
+      offset -= mdl.ByteCount;
+      continue;
+    }
+    const take = Math.min(left, mdl.ByteCount - offset);
+    const part = partialMdl(runtime, mdl, offset, take);
+    if (last === null) first = part;
+    else last.Next = part;
+    last = part;
+    left -= take;
+    offset = 0;
+  }
+  return left === 0 ? { first, last } : null;
+}
+
+/** A NET_BUFFER that goes with a derived NBL, over `chain` (with `backFill` spare bytes first). */
+function derivedNb(
+  nbl: NetBufferListObject,
+  runtime: NdisRuntime,
+  chain: MdlObject | null,
+  dataLength: number,
+  delta: number,
+  backFill: number,
+): NetBufferObject {
+  const nb = new NetBufferObject(nbl.pool, null, true);
+  let head: MDL | null = chain;
+  if (delta + backFill > 0) {
+    const room = new MdlObject(runtime, new Uint8Array(delta + backFill), "retreat");
+    room.Next = chain;
+    head = room;
+  }
+  initNetBuffer(nb, head, backFill, delta + dataLength);
+  return nb;
+}
+
+/** The checks every derived allocation makes: a live original the caller holds, live pools. */
+function deriveFrom(
+  functionName: string,
+  original: unknown,
+  poolHandle: unknown,
+): { parent: NetBufferListObject; pool: NblPool } | null {
+  const parent = liveNbl(functionName, original);
+  if (parent === null) return null;
+  const pool = livePool(functionName, poolHandle, "nbl-pool");
+  if (pool === null) return null;
+  const caller = currentFrame().driver;
+  if (caller !== null && parent.owner !== caller) {
+    reportAtCaller(
+      pool.driver.runtime,
+      "NetBufferList_BadArgument",
+      `${functionName}: the original NET_BUFFER_LIST is held by ${parent.owner?.name ?? "NDIS"}, not by ${caller.name}`,
+    );
+    return null;
+  }
+  return { parent, pool };
+}
+
+/** Takes an NBL for a derived one, or null when memory runs out. */
+function takeDerived(
+  pool: NblPool,
+  parent: NetBufferListObject,
+  kind: "clone" | "fragment" | "reassembled",
+): NetBufferListObject | null {
+  const nbl = takeNbl(pool);
+  if (nbl === null) return null;
+  nbl.FirstNetBuffer = null;
+  nbl.Context = null; // a derived NBL has no initial NET_BUFFER_LIST_CONTEXT
+  nbl.derivedKind = kind;
+  nbl.derivedFrom = parent;
+  return nbl;
+}
+
+function appendNb(nbl: NetBufferListObject, last: NET_BUFFER | null, nb: NET_BUFFER): NET_BUFFER {
+  if (last === null) nbl.FirstNetBuffer = nb;
+  else last.Next = nb;
+  return nb;
+}
+
+/**
+ * NdisAllocateCloneNetBufferList: a NET_BUFFER_LIST whose NET_BUFFERs describe the same used data
+ * as the original's — over new MDLs, or over the original MDL chains with
+ * NDIS_CLONE_FLAGS_USE_ORIGINAL_MDLS. No context area. NULL when memory runs out.
+ */
+export function NdisAllocateCloneNetBufferList(
+  OriginalNetBufferList: NET_BUFFER_LIST,
+  NetBufferListPoolHandle: NDIS_HANDLE,
+  NetBufferPoolHandle: NDIS_HANDLE | null,
+  AllocateCloneFlags: number,
+): NET_BUFFER_LIST | null {
+  const name = "NdisAllocateCloneNetBufferList";
+  const from = deriveFrom(name, OriginalNetBufferList, NetBufferListPoolHandle);
+  if (from === null) return null;
+  if (NetBufferPoolHandle !== null && livePool(name, NetBufferPoolHandle, "nb-pool") === null)
+    return null;
+  const { parent, pool } = from;
+  const runtime = pool.driver.runtime;
+  const clone = takeDerived(pool, parent, "clone");
+  if (clone === null) return null;
+  const original = (AllocateCloneFlags & NDIS_CLONE_FLAGS_USE_ORIGINAL_MDLS) !== 0;
+  let last: NET_BUFFER | null = null;
+  for (let nb = parent.FirstNetBuffer; nb !== null; nb = nb.Next) {
+    let copy: NetBufferObject;
+    if (original) {
+      copy = new NetBufferObject(pool, null, true);
+      initNetBuffer(copy, nb.MdlChain, nb.DataOffset, nb.DataLength);
+    } else {
+      const range = describeRange(runtime, nb, 0, nb.DataLength);
+      copy = derivedNb(clone, runtime, range?.first ?? null, nb.DataLength, 0, 0);
+    }
+    last = appendNb(clone, last, copy);
+  }
+  for (let i = 0; i < clone.NetBufferListInfo.length; i++)
+    clone.NetBufferListInfo[i] = parent.NetBufferListInfo[i];
+  parent.liveChildren++;
+  return clone;
+}
+
+/**
+ * NdisAllocateFragmentNetBufferList: a NET_BUFFER_LIST whose NET_BUFFERs divide each original
+ * NET_BUFFER's used data, from `StartOffset` on, into pieces of at most `MaximumLength` bytes,
+ * each with `DataOffsetDelta` bytes of new data space before it (and `DataBackFill` more
+ * unused). NULL when memory runs out or the arguments do not fit the original.
+ */
+export function NdisAllocateFragmentNetBufferList(
+  OriginalNetBufferList: NET_BUFFER_LIST,
+  NetBufferListPool: NDIS_HANDLE,
+  NetBufferPool: NDIS_HANDLE | null,
+  StartOffset: number,
+  MaximumLength: number,
+  DataOffsetDelta: number,
+  DataBackFill: number,
+  _AllocateFragmentFlags: number,
+): NET_BUFFER_LIST | null {
+  const name = "NdisAllocateFragmentNetBufferList";
+  const from = deriveFrom(name, OriginalNetBufferList, NetBufferListPool);
+  if (from === null) return null;
+  if (NetBufferPool !== null && livePool(name, NetBufferPool, "nb-pool") === null) return null;
+  const { parent, pool } = from;
+  const runtime = pool.driver.runtime;
+  if (
+    !isCount(StartOffset) ||
+    !isCount(MaximumLength) ||
+    MaximumLength === 0 ||
+    !isCount(DataOffsetDelta) ||
+    !isCount(DataBackFill)
+  ) {
+    badArgument(
+      runtime,
+      `${name}: StartOffset, DataOffsetDelta and DataBackFill must be ULONGs and MaximumLength a ULONG above 0`,
+    );
+    return null;
+  }
+  for (let nb = parent.FirstNetBuffer; nb !== null; nb = nb.Next) {
+    if (nb.DataLength < StartOffset) {
+      badArgument(
+        runtime,
+        `${name}: StartOffset ${StartOffset} is beyond a NET_BUFFER of ${nb.DataLength} bytes`,
+      );
+      return null;
+    }
+  }
+  const fragment = takeDerived(pool, parent, "fragment");
+  if (fragment === null) return null;
+  let last: NET_BUFFER | null = null;
+  for (let nb = parent.FirstNetBuffer; nb !== null; nb = nb.Next) {
+    for (let at = StartOffset; at < nb.DataLength; at += MaximumLength) {
+      const length = Math.min(MaximumLength, nb.DataLength - at);
+      const range = describeRange(runtime, nb, at, length);
+      const piece = derivedNb(
+        fragment,
+        runtime,
+        range?.first ?? null,
+        length,
+        DataOffsetDelta,
+        DataBackFill,
+      );
+      last = appendNb(fragment, last, piece);
+    }
+  }
+  for (let i = 0; i < fragment.NetBufferListInfo.length; i++)
+    fragment.NetBufferListInfo[i] = parent.NetBufferListInfo[i];
+  parent.liveChildren++;
+  return fragment;
+}
+
+/**
+ * NdisAllocateReassembledNetBufferList: a NET_BUFFER_LIST with one NET_BUFFER describing the used
+ * data of every NET_BUFFER of the fragmented original, each from `StartOffset` on, one after the
+ * other, with `DataOffsetDelta` bytes of new data space before it (and `DataBackFill` more).
+ */
+export function NdisAllocateReassembledNetBufferList(
+  FragmentNetBufferList: NET_BUFFER_LIST,
+  NetBufferAndNetBufferListPoolHandle: NDIS_HANDLE,
+  StartOffset: number,
+  DataOffsetDelta: number,
+  DataBackFill: number,
+  _AllocateReassembleFlags: number,
+): NET_BUFFER_LIST | null {
+  const name = "NdisAllocateReassembledNetBufferList";
+  const from = deriveFrom(name, FragmentNetBufferList, NetBufferAndNetBufferListPoolHandle);
+  if (from === null) return null;
+  const { parent, pool } = from;
+  const runtime = pool.driver.runtime;
+  if (!isCount(StartOffset) || !isCount(DataOffsetDelta) || !isCount(DataBackFill)) {
+    badArgument(runtime, `${name}: StartOffset, DataOffsetDelta and DataBackFill must be ULONGs`);
+    return null;
+  }
+  let head: MdlObject | null = null;
+  let tail: MdlObject | null = null;
+  let total = 0;
+  for (let nb = parent.FirstNetBuffer; nb !== null; nb = nb.Next) {
+    const length = nb.DataLength - StartOffset;
+    const range = length < 0 ? null : describeRange(runtime, nb, StartOffset, length);
+    if (range === null) {
+      badArgument(
+        runtime,
+        `${name}: StartOffset ${StartOffset} is beyond a NET_BUFFER of ${nb.DataLength} bytes`,
+      );
+      return null;
+    }
+    if (range.first === null) continue;
+    if (tail === null) head = range.first;
+    else tail.Next = range.first;
+    tail = range.last;
+    total += length;
+  }
+  const whole = takeDerived(pool, parent, "reassembled");
+  if (whole === null) return null;
+  whole.FirstNetBuffer = derivedNb(whole, runtime, head, total, DataOffsetDelta, DataBackFill);
+  for (let i = 0; i < whole.NetBufferListInfo.length; i++)
+    whole.NetBufferListInfo[i] = parent.NetBufferListInfo[i];
+  parent.liveChildren++;
+  return whole;
+}
+
+/** The frees of derived NBLs: the matching kind, held by the caller; the parent's count drops. */
+function freeDerived(
+  functionName: string,
+  kind: "clone" | "fragment" | "reassembled",
+  value: unknown,
+): void {
+  const nbl = liveNbl(functionName, value);
+  if (nbl === null) return;
+  const runtime = nbl.pool.driver.runtime;
+  const caller = currentFrame().driver;
+  if (nbl.derivedKind !== kind) {
+    reportAtCaller(
+      runtime,
+      "NetBufferList_DerivedFreeMismatch",
+      `${functionName} got ${nbl.derivedKind === null ? "a NET_BUFFER_LIST that is not derived" : `a ${nbl.derivedKind} NET_BUFFER_LIST`}; it frees what NdisAllocate${kind === "clone" ? "Clone" : kind === "fragment" ? "Fragment" : "Reassembled"}NetBufferList made`,
+      nbl.pool.driver,
+    );
+    return;
+  }
+  if (caller !== null && (nbl.pool.driver !== caller || nbl.owner !== caller)) {
+    reportAtCaller(
+      runtime,
+      "NetBufferList_FreedByNonOwner",
+      `${functionName}: ${caller.name} freed a ${kind} NET_BUFFER_LIST of ${nbl.pool.label}, held by ${nbl.owner?.name ?? "nobody"}`,
+      nbl.pool.driver,
+    );
+    return;
+  }
+  if (!refuseParentFree(functionName, nbl)) return;
+  const parent = nbl.derivedFrom;
+  if (parent !== null && parent.liveChildren > 0) parent.liveChildren--;
+  for (let nb = nbl.FirstNetBuffer; nb !== null; nb = nb.Next)
+    (nb as NetBufferObject).allocated = false;
+  recycleNbl(nbl);
+}
+
+/** False (after reporting) when `nbl` still has derived NBLs alive: it may not go yet. */
+function refuseParentFree(functionName: string, nbl: NetBufferListObject): boolean {
+  if (nbl.liveChildren === 0) return true;
+  reportAtCaller(
+    nbl.pool.driver.runtime,
+    "NetBufferList_ParentWithLiveChildren",
+    `${functionName}: the NET_BUFFER_LIST still has ${nbl.liveChildren} derived NET_BUFFER_LIST${nbl.liveChildren === 1 ? "" : "s"} (clone, fragment or reassembled) not freed; it stays`,
+    nbl.pool.driver,
+  );
+  return false;
+}
+
+/** NdisFreeCloneNetBufferList: frees a clone and the NET_BUFFERs and MDLs NDIS made with it. */
+export function NdisFreeCloneNetBufferList(
+  CloneNetBufferList: NET_BUFFER_LIST,
+  _FreeCloneFlags: number,
+): void {
+  freeDerived("NdisFreeCloneNetBufferList", "clone", CloneNetBufferList);
+}
+
+/** NdisFreeFragmentNetBufferList: frees a fragment NBL and what NDIS made with it. */
+export function NdisFreeFragmentNetBufferList(
+  FragmentNetBufferList: NET_BUFFER_LIST,
+  _DataOffsetDelta: number,
+  _FreeFragmentFlags: number,
+): void {
+  freeDerived("NdisFreeFragmentNetBufferList", "fragment", FragmentNetBufferList);
+}
+
+/** NdisFreeReassembledNetBufferList: frees a reassembled NBL and what NDIS made with it. */
+export function NdisFreeReassembledNetBufferList(
+  ReassembledNetBufferList: NET_BUFFER_LIST,
+  _DataOffsetDelta: number,
+  _FreeReassembleFlags: number,
+): void {
+  freeDerived("NdisFreeReassembledNetBufferList", "reassembled", ReassembledNetBufferList);
 }

@@ -7,6 +7,7 @@ import type { DRIVER_OBJECT, NDIS_HANDLE } from "../../../ndis/types.js";
 import type {
   Binding,
   ConfigRecord,
+  DeviceRecord,
   DriverRecord,
   FilterDriverBlock,
   FilterModule,
@@ -32,7 +33,8 @@ export type HandleTarget =
   | NbPool
   | ConfigRecord
   | TimerRecord
-  | WorkItemRecord;
+  | WorkItemRecord
+  | DeviceRecord;
 
 const inspect = Symbol.for("nodejs.util.inspect.custom");
 

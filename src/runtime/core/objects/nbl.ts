@@ -97,6 +97,9 @@ export function initNetBufferList(nbl: NetBufferListObject, owner: DriverRecord 
   }
   nbl.Context = reserved;
   nbl.owner = owner;
+  nbl.derivedKind = null;
+  nbl.derivedFrom = null;
+  nbl.liveChildren = 0;
   // Setting an array's length is a runtime call even when it is already empty.
   if (nbl.sendPath.length !== 0) nbl.sendPath.length = 0;
   if (nbl.recvAdapters.length !== 0) nbl.recvAdapters.length = 0;

@@ -10,6 +10,7 @@
  */
 
 import type { NDIS_CONFIGURATION_PARAMETER } from "../../../ndis/config.js";
+import type { DEVICE_OBJECT, FILE_OBJECT, IRP } from "../../../ndis/device.js";
 import {
   type MDL,
   NDIS_CONTEXT_CELL_SIZE,
@@ -108,7 +109,8 @@ export type AllocationSite =
   | "NdisOpenConfigurationEx"
   | "NdisAllocateTimerObject"
   | "NdisAllocateMemoryWithTagPriority"
-  | "NdisAllocateIoWorkItem";
+  | "NdisAllocateIoWorkItem"
+  | "NdisRegisterDeviceEx";
 
 /** Calls NDIS may complete asynchronously, and that a test can make pend. */
 export type PendingSite = "NdisOpenAdapterEx" | "NdisCloseAdapterEx";
@@ -426,6 +428,24 @@ export interface CloneRecord {
   readonly request: object;
 }
 
+/** A control device an NDIS driver registered (NdisRegisterDeviceEx) and its open handles. */
+export interface DeviceRecord {
+  readonly kind: "device";
+  readonly driver: DriverRecord;
+  /** `\Device\Name`. */
+  readonly deviceName: string;
+  /** The symbolic link's name without its prefix (`Name` of `\DosDevices\Name`), or null. */
+  readonly linkName: string | null;
+  readonly majorFunctions: readonly unknown[];
+  readonly deviceObject: DEVICE_OBJECT;
+  readonly extension: Uint8Array;
+  handle: NDIS_HANDLE;
+  /** NdisDeregisterDeviceEx was called (or NDIS deregistered it): no new opens. */
+  deregistered: boolean;
+  /** Handles open on it (FILE_OBJECTs), each with its requests not completed yet. */
+  readonly files: Set<{ readonly file: FILE_OBJECT; readonly pending: Set<IRP> }>;
+}
+
 /** NDIS_IO_WORKITEM_ROUTINE: runs at PASSIVE_LEVEL with the context given to the queue call. */
 export type WorkItemRoutine = (WorkItemContext: unknown, NdisIoWorkItemHandle: NDIS_HANDLE) => void;
 
@@ -580,6 +600,14 @@ export class NetBufferListObject implements NET_BUFFER_LIST {
   stamp = 0;
   /** Times NDIS handed it to a MiniportSendNetBufferLists (the send watchdog tells sends apart). */
   sendCount = 0;
+  /**
+   * How NDIS made it: an ordinary allocation, or a NET_BUFFER_LIST derived from `derivedFrom`
+   * (NdisAllocateClone/Fragment/ReassembledNetBufferList), freed only by the matching free.
+   */
+  derivedKind: "clone" | "fragment" | "reassembled" | null = null;
+  derivedFrom: NetBufferListObject | null = null;
+  /** Derived NBLs made from this one and not yet freed (NDIS's own count, not ChildRefCount). */
+  liveChildren = 0;
   /**
    * The last context block freed off this NBL, kept for the next allocation of the same size: an
    * IM stamping every NBL it forwards allocates no block in steady state.

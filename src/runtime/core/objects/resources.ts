@@ -1,3 +1,4 @@
+import { devicesOf, removeDevice } from "./devices.js";
 import { resolveHandle, revokeHandle } from "./handles.js";
 import { releasePool } from "./nbl.js";
 import type {
@@ -175,6 +176,14 @@ export function reclaimAtUnload(driver: DriverRecord, when: string): void {
       driver,
     );
   }
+  const devices = devicesOf(driver);
+  if (devices.length > 0) {
+    runtime.violate(
+      "NdisRegisterDeviceEx_NotDeregistered",
+      `${when} with control device${devices.length === 1 ? "" : "s"} ${devices.map((d) => `${d.deviceName}${d.files.size > 0 ? ` (${d.files.size} handle${d.files.size === 1 ? "" : "s"} open)` : ""}`).join(", ")} not deregistered (NdisDeregisterDeviceEx); NDIS deregistered them`,
+      driver,
+    );
+  }
   if (driver.memory.size > 0) {
     runtime.violate(
       "Memory_LeakedAtUnload",
@@ -219,6 +228,7 @@ export function releaseAll(driver: DriverRecord): void {
   for (const item of [...driver.workItems]) freeWorkItem(item);
   driver.clones.clear();
   driver.memory.clear();
+  for (const device of devicesOf(driver)) removeDevice(device);
 }
 
 /** The value names a driver asked for under each registry key, lower-cased (names ignore case). */

@@ -13,7 +13,11 @@
  * restored between receivers); the NBL goes back to the miniport after the last of them returns.
  */
 
-import { NDIS_RECEIVE_FLAGS_RESOURCES, type NET_BUFFER_LIST } from "../../../ndis/nbl.js";
+import {
+  NDIS_RECEIVE_FLAGS_RESOURCES,
+  NDIS_SEND_FLAGS_CHECK_FOR_LOOPBACK,
+  type NET_BUFFER_LIST,
+} from "../../../ndis/nbl.js";
 import {
   type NDIS_STATUS,
   NDIS_STATUS_FAILURE,
@@ -31,6 +35,7 @@ import type {
 } from "../objects/records.js";
 import { NetBufferListObject } from "../objects/records.js";
 import { edgeAbove, edgeBelow } from "./crossing.js";
+import { loopbackIndications, releaseLoopback, wantsLoopback } from "./loopback.js";
 import { observeCompletion, observeReceive, observeRefused, observeSend } from "./observe.js";
 import { acceptsNbl, isPromiscuous, sortByFilter } from "./receive-filter.js";
 
@@ -170,7 +175,20 @@ export function sendOnBinding(
     return;
   }
   if (adapter.runtime.observing) observeSend(binding, chain);
+  if (wantsLoopback(binding, flags)) loopBackSend(binding, chain, port, flags);
   sendDown(binding, chain, count, port, flags);
+}
+
+/**
+ * NDIS's loopback of a send (loopback.ts): a copy of each frame indicated, before the send goes
+ * down, to the bindings that take it.
+ */
+function loopBackSend(binding: Binding, chain: NET_BUFFER_LIST, port: number, flags: number): void {
+  const adapter = binding.adapter;
+  for (const { nbl, receivers } of loopbackIndications(binding, chain, flags)) {
+    indicateTo(adapter, null, nbl, 1, port, NDIS_RECEIVE_FLAGS_RESOURCES, receivers);
+    releaseLoopback(nbl);
+  }
 }
 
 /**
@@ -935,6 +953,9 @@ export function sendFast(binding: Binding, chain: unknown, port: number, flags: 
     miniport.crashed !== null ||
     adapter.resetting ||
     runtime.observing ||
+    // NDIS loops the send back to some binding: the general crossing does it.
+    (flags & NDIS_SEND_FLAGS_CHECK_FOR_LOOPBACK) !== 0 ||
+    (adapter.bindings.length > 1 && wantsLoopback(binding, flags)) ||
     // A filter module takes the sends: the general crossing goes through it.
     (adapter.filters.length !== 0 && edgeBelow(adapter, null, "send") !== null) ||
     chain === null ||
@@ -985,7 +1006,11 @@ export function completeFast(adapter: MiniportAdapter, chain: unknown, flags: nu
   let count = 0;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
     const binding =
-      n instanceof NetBufferListObject && n.allocated && n.stamp !== stamp && n.owner === miniport
+      n instanceof NetBufferListObject &&
+      n.allocated &&
+      n.stamp !== stamp &&
+      n.owner === miniport &&
+      n.liveChildren === 0
         ? n.sendPath[n.sendPath.length - 1]
         : undefined;
     if (
@@ -1122,7 +1147,11 @@ export function returnFast(binding: Binding, chain: unknown, flags: number): boo
   let count = 0;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
     const depth =
-      n instanceof NetBufferListObject && n.allocated && n.stamp !== stamp && n.owner === holder
+      n instanceof NetBufferListObject &&
+      n.allocated &&
+      n.stamp !== stamp &&
+      n.owner === holder &&
+      n.liveChildren === 0
         ? n.recvAdapters.length - 1
         : -1;
     const o = n as NetBufferListObject;

@@ -18,10 +18,12 @@ import {
   OID_GEN_CURRENT_PACKET_FILTER,
 } from "../../../ndis/oid.js";
 import {
+  NDIS_PACKET_TYPE_ALL_LOCAL,
   NDIS_PACKET_TYPE_ALL_MULTICAST,
   NDIS_PACKET_TYPE_BROADCAST,
   NDIS_PACKET_TYPE_DIRECTED,
   NDIS_PACKET_TYPE_MULTICAST,
+  NDIS_PACKET_TYPE_NO_LOCAL,
   NDIS_PACKET_TYPE_PROMISCUOUS,
 } from "../../../ndis/packet-filter.js";
 import type { Binding, MiniportAdapter } from "../objects/records.js";
@@ -147,6 +149,16 @@ export function acceptsNbl(
 }
 
 const NOTHING: ReceiveFilter = { filter: 0, multicast: new Set() };
+
+/**
+ * True when NDIS loops every local send back to the binding ("Looping Back NDIS Packets"): its
+ * filter is promiscuous (without NDIS_PACKET_TYPE_NO_LOCAL) or NDIS_PACKET_TYPE_ALL_LOCAL.
+ */
+export function loopsBackAll(binding: Binding): boolean {
+  const f = filters.get(binding)?.filter ?? 0;
+  if ((f & NDIS_PACKET_TYPE_ALL_LOCAL) !== 0) return true;
+  return (f & NDIS_PACKET_TYPE_PROMISCUOUS) !== 0 && (f & NDIS_PACKET_TYPE_NO_LOCAL) === 0;
+}
 
 /** True when a binding takes whatever is indicated (its filter is promiscuous). */
 export function isPromiscuous(binding: Binding): boolean {
