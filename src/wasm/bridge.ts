@@ -1076,25 +1076,18 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
     }
     return l;
   };
-  // A lock C never initialised maps to a fresh object, which NDIS reports as uninitialised.
-  const rwLock = (p: number): ddi.NDIS_RW_LOCK => {
-    const c = get();
-    let l = c.rwLocks.get(p);
-    if (l === undefined) {
-      l = {};
-      c.rwLocks.set(p, l);
+  // The object standing for a C NDIS_RW_LOCK or LOCK_STATE at `p`; a lock C never initialised
+  // maps to a fresh object, which NDIS reports as uninitialised.
+  const cObject = <T extends object>(map: Map<number, T>, p: number): T => {
+    let o = map.get(p);
+    if (o === undefined) {
+      o = {} as T;
+      map.set(p, o);
     }
-    return l;
+    return o;
   };
-  const lockState = (p: number): ddi.LOCK_STATE => {
-    const c = get();
-    let s = c.lockStates.get(p);
-    if (s === undefined) {
-      s = {};
-      c.lockStates.set(p, s);
-    }
-    return s;
-  };
+  const rwLock = (p: number): ddi.NDIS_RW_LOCK => cObject(get().rwLocks, p);
+  const lockState = (p: number): ddi.LOCK_STATE => cObject(get().lockStates, p);
   const event = (p: number): ddi.NDIS_EVENT => {
     const c = get();
     let e = c.events.get(p);
