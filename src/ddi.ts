@@ -99,6 +99,12 @@ export {
   NdisMSetMiniportAttributes,
 } from "./runtime/api/miniport.js";
 export {
+  NDIS_INIT_MUTEX,
+  NDIS_RELEASE_MUTEX,
+  NDIS_WAIT_FOR_MUTEX,
+  ndisMutexWouldBlock,
+} from "./runtime/api/mutex.js";
+export {
   NdisAdvanceNetBufferDataStart,
   NdisAdvanceNetBufferListDataStart,
   NdisAllocateMdl,

@@ -136,6 +136,7 @@ class CDriver {
   readonly spinLocks = new Map<number, ddi.NDIS_SPIN_LOCK>();
   readonly rwLocks = new Map<number, ddi.NDIS_RW_LOCK>();
   readonly lockStates = new Map<number, ddi.LOCK_STATE>();
+  readonly mutexes = new Map<number, ddi.NDIS_MUTEX>();
   readonly events = new Map<number, ddi.NDIS_EVENT>();
   readonly memory = new Map<number, Uint8Array>();
   /** Asyncify's exports when the module was built with waits (null: it cannot block). */
@@ -752,6 +753,9 @@ export const SUPPORTED_IMPORTS = [
   "NdisInitializeReadWriteLock",
   "NdisAcquireReadWriteLock",
   "NdisReleaseReadWriteLock",
+  "NDIS_INIT_MUTEX",
+  "NDIS_WAIT_FOR_MUTEX",
+  "NDIS_RELEASE_MUTEX",
   "NdisInitializeEvent",
   "NdisSetEvent",
   "NdisResetEvent",
@@ -1536,6 +1540,24 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
       ddi.NdisAcquireReadWriteLock(rwLock(p), write !== 0, lockState(state)),
     NdisReleaseReadWriteLock: (p: number, state: number) =>
       ddi.NdisReleaseReadWriteLock(rwLock(p), lockState(state)),
+    NDIS_INIT_MUTEX: (p: number) => {
+      const m: ddi.NDIS_MUTEX = {};
+      get().mutexes.set(p, m);
+      ddi.NDIS_INIT_MUTEX(m);
+    },
+    NDIS_WAIT_FOR_MUTEX: (p: number) =>
+      get().block(
+        "NDIS_WAIT_FOR_MUTEX",
+        () => ddi.NDIS_WAIT_FOR_MUTEX(cObject(get().mutexes, p)),
+        () => {
+          // Taken at once (free, or already the caller's), or above PASSIVE_LEVEL: no wait.
+          const m = cObject(get().mutexes, p);
+          if (ddi.ndisMutexWouldBlock(m)) return null;
+          void ddi.NDIS_WAIT_FOR_MUTEX(m);
+          return ddi.STATUS_SUCCESS;
+        },
+      ),
+    NDIS_RELEASE_MUTEX: (p: number) => ddi.NDIS_RELEASE_MUTEX(cObject(get().mutexes, p)),
     NdisInitializeEvent: (p: number) => {
       const e: ddi.NDIS_EVENT = {};
       get().events.set(p, e);

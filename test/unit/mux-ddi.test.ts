@@ -543,6 +543,7 @@ static ULONG Check(void) {
 NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath) {
   NDIS_RW_LOCK lock;
   LOCK_STATE read1, read2, write;
+  NDIS_MUTEX mutex;
   ULONG failed = Check();
   UNREFERENCED_PARAMETER(DriverObject);
   UNREFERENCED_PARAMETER(RegistryPath);
@@ -554,6 +555,10 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath) 
   NdisReleaseReadWriteLock(&lock, &read1);
   NdisAcquireReadWriteLock(&lock, TRUE, &write);
   NdisReleaseReadWriteLock(&lock, &write);
+  NDIS_INIT_MUTEX(&mutex);
+  if (NDIS_WAIT_FOR_MUTEX(&mutex) != STATUS_SUCCESS || NDIS_WAIT_FOR_MUTEX(&mutex) != STATUS_SUCCESS)
+    return (NTSTATUS)0xC0010020u;
+  if (NDIS_RELEASE_MUTEX(&mutex) == 0 || NDIS_RELEASE_MUTEX(&mutex) != 0) return (NTSTATUS)0xC0010021u;
 #ifdef RELEASE_TWICE
   NdisReleaseReadWriteLock(&lock, &write);
 #endif
@@ -562,7 +567,7 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath) 
 `;
 
 describe("the same DDI from C (c/include/ndis.h)", { skip: cSkipReason() ?? false }, () => {
-  test("a C driver compiles against the macros, structures and values and gets the same answers; its RW-lock misuse is named", async () => {
+  test("a C driver compiles against the macros, structures and values and gets the same answers, takes an NDIS_MUTEX twice and releases it twice; its RW-lock misuse is named", async () => {
     const good = await buildSource("muxddi", C_MUX_DDI);
     assert.equal(good.ok, true, good.diagnostics);
     const host = new NdisHost({ verifier: "record" });
