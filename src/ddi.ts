@@ -18,6 +18,7 @@ export * from "./ndis/oid.js";
 export * from "./ndis/optional-handlers.js";
 export * from "./ndis/packet-filter.js";
 export * from "./ndis/protocol.js";
+export * from "./ndis/rtl.js";
 export * from "./ndis/statistics.js";
 export * from "./ndis/status.js";
 export * from "./ndis/structs.js";

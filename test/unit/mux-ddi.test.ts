@@ -223,6 +223,44 @@ describe("ndis.h macros", () => {
   });
 });
 
+describe("ndis.h's memory, interlocked and string helpers (NdisZeroMemory… NdisEqualString pages)", () => {
+  test("memory: zero, move, fill and compare the first Length bytes", () => {
+    const a = Uint8Array.of(1, 2, 3, 4, 5);
+    const b = new Uint8Array(5).fill(9);
+    ddi.NdisMoveMemory(b, a, 3);
+    assert.deepEqual([...b], [1, 2, 3, 9, 9]);
+    assert.equal(ddi.NdisEqualMemory(a, b, 3), 1);
+    assert.equal(ddi.NdisEqualMemory(a, b, 4), 0);
+    assert.equal(ddi.NdisEqualMemory(a, b, 9), 0, "longer than the buffers: not equal");
+    ddi.NdisZeroMemory(b, 2);
+    assert.deepEqual([...b], [0, 0, 3, 9, 9]);
+    ddi.NdisFillMemory(b, 5, 0x7f);
+    assert.deepEqual([...b], [0x7f, 0x7f, 0x7f, 0x7f, 0x7f]);
+  });
+
+  test("interlocked: the new value is returned and kept; a LONG wraps at 32 bits", () => {
+    const refs: ddi.LONG_CELL = { value: 1 };
+    assert.equal(ddi.NdisInterlockedIncrement(refs), 2);
+    assert.equal(ddi.NdisInterlockedDecrement(refs), 1);
+    assert.equal(ddi.NdisInterlockedDecrement(refs), 0);
+    const top: ddi.LONG_CELL = { value: 0x7fffffff };
+    assert.equal(ddi.NdisInterlockedIncrement(top), -0x80000000);
+  });
+
+  test("strings: NDIS_STRING_CONST, NdisInitUnicodeString, NdisUpcaseUnicodeString, NdisEqualString", () => {
+    const name: Out<string> = {};
+    ddi.NdisInitUnicodeString(name, ddi.NDIS_STRING_CONST("\\Device\\Velan0"));
+    assert.equal(name.value, "\\Device\\Velan0");
+    ddi.NdisInitUnicodeString(name, null);
+    assert.equal(name.value, "");
+    const upper: Out<string> = {};
+    assert.equal(ddi.NdisUpcaseUnicodeString(upper, "velan0"), NDIS_STATUS_SUCCESS);
+    assert.equal(upper.value, "VELAN0");
+    assert.equal(ddi.NdisEqualString("Velan0", "VELAN0", true), true);
+    assert.equal(ddi.NdisEqualString("Velan0", "VELAN0", false), false);
+  });
+});
+
 describe("NDIS_NET_BUFFER_LIST_8021Q_INFO over NetBufferListInfo[Ieee8021QNetBufferListInfo]", () => {
   test("TagHeader bit fields: UserPriority bits 0–2, CanonicalFormatId bit 3, VlanId bits 4–15", () => {
     const info = new NDIS_NET_BUFFER_LIST_8021Q_INFO();
