@@ -98,7 +98,7 @@ import {
   type PROTOCOL_SET_OPTIONS,
 } from "../../src/index.js";
 import { valuesHeader } from "../../src/wasm/build.js";
-import { buildSource, cSkipReason } from "../helpers/cdriver.js";
+import { buildSample, buildSource, cSkipReason, LOOPBACK_MINIPORT } from "../helpers/cdriver.js";
 import { driverModule, miniportChars, protocolChars } from "../helpers/drivers.js";
 import { scriptedFilter } from "../helpers/filter.js";
 import {
@@ -621,5 +621,39 @@ describe("the same DDI from C (c/include/ndis.h)", { skip: cSkipReason() ?? fals
       host2.violations.map((v) => v.rule),
       ["ReadWriteLockRelease"],
     );
+  });
+});
+
+describe("restart attributes for a C miniport", { skip: cSkipReason() ?? false }, () => {
+  test("MiniportRestart in C reads NDIS's general attributes and its change reaches the protocol's NetEventRestart", async () => {
+    const path = await buildSample("cloop-restart", LOOPBACK_MINIPORT, [
+      `-DCLOOP_RESTART_MAC_OPTIONS=${NDIS_MAC_OPTION_8021Q_VLAN}`,
+    ]);
+    const host = new NdisHost({ verifier: "strict" });
+    let seen: NDIS_RESTART_GENERAL_ATTRIBUTES | null = null;
+    const proto = scriptedProtocol({
+      pnp: (_b, event: NET_PNP_EVENT_NOTIFICATION) => {
+        if (event.NetPnPEvent.NetEvent === NetEventRestart) {
+          const list = (event.NetPnPEvent.Buffer as { RestartAttributes: NDIS_RESTART_ATTRIBUTES })
+            .RestartAttributes;
+          seen = list.Data as NDIS_RESTART_GENERAL_ATTRIBUTES;
+        }
+        return NDIS_STATUS_SUCCESS;
+      },
+    });
+    await host.loadDriver({ name: "cloop", module: path });
+    await host.loadDriver({ name: "p", module: proto.module });
+    await host.addAdapter({ driver: "cloop", name: "loop0" });
+    await host.settle();
+    const general = seen as NDIS_RESTART_GENERAL_ATTRIBUTES | null;
+    assert.ok(general !== null);
+    assert.equal(general.MtuSize, 1500);
+    assert.equal(
+      general.MacOptions & NDIS_MAC_OPTION_8021Q_VLAN,
+      NDIS_MAC_OPTION_8021Q_VLAN,
+      "the C miniport read MtuSize 1500 and set the bit",
+    );
+    assert.deepEqual(host.violations, []);
+    await host.removeAdapter("loop0");
   });
 });
