@@ -19,6 +19,7 @@ export * from "./ndis/oid.js";
 export * from "./ndis/optional-handlers.js";
 export * from "./ndis/packet-filter.js";
 export * from "./ndis/protocol.js";
+export * from "./ndis/rtl.js";
 export * from "./ndis/statistics.js";
 export * from "./ndis/status.js";
 export * from "./ndis/structs.js";
@@ -107,6 +108,12 @@ export {
   NdisMRestartComplete,
   NdisMSetMiniportAttributes,
 } from "./runtime/api/miniport.js";
+export {
+  NDIS_INIT_MUTEX,
+  NDIS_RELEASE_MUTEX,
+  NDIS_WAIT_FOR_MUTEX,
+  ndisMutexWouldBlock,
+} from "./runtime/api/mutex.js";
 export {
   NdisAdvanceNetBufferDataStart,
   NdisAdvanceNetBufferListDataStart,

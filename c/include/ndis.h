@@ -104,6 +104,12 @@ typedef struct _LOCK_STATE {
   KIRQL OldIrql;
 } LOCK_STATE, *PLOCK_STATE;
 
+/* NDIS_MUTEX wraps a KMUTEX; opaque to a driver. */
+typedef struct _NDIS_MUTEX {
+  PVOID Mutex[8];
+  ULONG ThreadId;
+} NDIS_MUTEX, *PNDIS_MUTEX;
+
 /* ---- MDL helpers ---- */
 #define NDIS_MDL_LINKAGE(Mdl) ((Mdl)->Next)
 #define NdisGetNextMdl(Mdl, NextMdl) ((*(NextMdl)) = (Mdl)->Next)
@@ -915,6 +921,10 @@ NDIS_TS_IMPORT(NdisInitializeReadWriteLock) void NdisInitializeReadWriteLock(PND
 NDIS_TS_IMPORT(NdisAcquireReadWriteLock)
 void NdisAcquireReadWriteLock(PNDIS_RW_LOCK Lock, BOOLEAN fWrite, PLOCK_STATE LockState);
 NDIS_TS_IMPORT(NdisReleaseReadWriteLock) void NdisReleaseReadWriteLock(PNDIS_RW_LOCK Lock, PLOCK_STATE LockState);
+/* ndis.h's mutex macros, as routines of the same names; the wait blocks (PASSIVE_LEVEL). */
+NDIS_TS_IMPORT(NDIS_INIT_MUTEX) void NDIS_INIT_MUTEX(PNDIS_MUTEX Mutex);
+NDIS_TS_IMPORT(NDIS_WAIT_FOR_MUTEX) NTSTATUS NDIS_WAIT_FOR_MUTEX(PNDIS_MUTEX Mutex);
+NDIS_TS_IMPORT(NDIS_RELEASE_MUTEX) LONG NDIS_RELEASE_MUTEX(PNDIS_MUTEX Mutex);
 
 NDIS_TS_IMPORT(NdisInitializeEvent) void NdisInitializeEvent(PNDIS_EVENT Event);
 NDIS_TS_IMPORT(NdisSetEvent) void NdisSetEvent(PNDIS_EVENT Event);

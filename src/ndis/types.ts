@@ -93,3 +93,7 @@ export type NDIS_RW_LOCK = {};
 export interface LOCK_STATE {
   OldIrql?: number;
 }
+
+/** NDIS_MUTEX: caller-allocated and opaque (`{}`), initialised by NDIS_INIT_MUTEX (a KMUTEX). */
+// biome-ignore lint/complexity/noBannedTypes: an opaque, caller-allocated object
+export type NDIS_MUTEX = {};

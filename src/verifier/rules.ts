@@ -155,8 +155,13 @@ export const VERIFIER_RULES = Object.freeze({
   ),
   Irql_Synch_Function: rule(
     "Irql_Synch_Function",
-    "SDV rule Irql_Synch_Function (NdisDprAcquireSpinLock / NdisDprReleaseSpinLock DDI pages: IRQL = DISPATCH_LEVEL)",
-    "NdisDprAcquireSpinLock and NdisDprReleaseSpinLock are called at DISPATCH_LEVEL, never below it",
+    "SDV rule Irql_Synch_Function (NdisDprAcquireSpinLock / NdisDprReleaseSpinLock: IRQL = DISPATCH_LEVEL; NDIS_WAIT_FOR_MUTEX / NDIS_RELEASE_MUTEX: PASSIVE_LEVEL)",
+    "NdisDprAcquireSpinLock and NdisDprReleaseSpinLock are called at DISPATCH_LEVEL, never below it; NDIS_WAIT_FOR_MUTEX and NDIS_RELEASE_MUTEX at PASSIVE_LEVEL",
+  ),
+  NdisMutex: rule(
+    "NdisMutex",
+    "NDIS_INIT_MUTEX / NDIS_RELEASE_MUTEX (DDI): initialised first; only the holding thread releases it; releasing a signaled mutex bug-checks",
+    "an NDIS_MUTEX is initialised before use and released only by the thread that holds it, once per acquisition",
   ),
   ReadWriteLock: rule(
     "ReadWriteLock",

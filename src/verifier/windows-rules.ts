@@ -95,7 +95,7 @@ export const WINDOWS_RULES: readonly WindowsRule[] = [
     set: "IRQL",
     name: "Irql_Synch_Function",
     covered: ["Irql_Synch_Function"],
-    note: "partly: NdisDprAcquireSpinLock / NdisDprReleaseSpinLock below DISPATCH_LEVEL; the rest (≤ DISPATCH_LEVEL for spin, read-write locks and events) cannot be broken without a DIRQL",
+    note: "partly: NdisDprAcquireSpinLock / NdisDprReleaseSpinLock below DISPATCH_LEVEL, NDIS_WAIT_FOR_MUTEX / NDIS_RELEASE_MUTEX above PASSIVE_LEVEL; the rest (≤ DISPATCH_LEVEL for spin, read-write locks and events) cannot be broken without a DIRQL",
   },
   {
     set: "IRQL",

@@ -136,6 +136,7 @@ class CDriver {
   readonly spinLocks = new Map<number, ddi.NDIS_SPIN_LOCK>();
   readonly rwLocks = new Map<number, ddi.NDIS_RW_LOCK>();
   readonly lockStates = new Map<number, ddi.LOCK_STATE>();
+  readonly mutexes = new Map<number, ddi.NDIS_MUTEX>();
   readonly events = new Map<number, ddi.NDIS_EVENT>();
   readonly memory = new Map<number, Uint8Array>();
   /** Asyncify's exports when the module was built with waits (null: it cannot block). */
@@ -217,6 +218,74 @@ class CDriver {
     this.waiting = start();
     a.asyncify_start_unwind(this.asyncData);
     return 0;
+  }
+
+  /**
+   * The restart attributes list in the module's memory: one NDIS_RESTART_ATTRIBUTES whose Data
+   * holds the NDIS_RESTART_GENERAL_ATTRIBUTES (with its RSS capabilities and OID list after it).
+   */
+  restartAttributesToC(
+    list: ddi.NDIS_RESTART_ATTRIBUTES | null,
+  ): { p: number; general: number; data: ddi.NDIS_RESTART_GENERAL_ATTRIBUTES } | null {
+    if (list === null || list.Oid !== ddi.OID_GEN_MINIPORT_RESTART_ATTRIBUTES) return null;
+    const m = this.m;
+    const data = list.Data as ddi.NDIS_RESTART_GENERAL_ATTRIBUTES;
+    const A = "NDIS_RESTART_ATTRIBUTES";
+    const G = "NDIS_RESTART_GENERAL_ATTRIBUTES";
+    const R = "NDIS_RECEIVE_SCALE_CAPABILITIES";
+    const head = m.off(A, "Data");
+    const generalSize = m.sizeOf(G);
+    const rssAt = head + generalSize;
+    const oidsAt = rssAt + m.sizeOf(R);
+    const p = m.alloc(oidsAt + Math.max(4, data.SupportedOidList.length * 4));
+    const g = p + head;
+    m.set(A, p, "Oid", list.Oid);
+    m.set(A, p, "DataLength", generalSize);
+    m.setHeader(
+      g,
+      data.Header.Type,
+      data.Header.Revision,
+      m.sizeThrough(
+        G,
+        data.Header.Revision >= 2 ? "MaxLookaheadSizeAccessed" : "SupportedOidListLength",
+      ),
+    );
+    m.set(G, g, "MtuSize", data.MtuSize);
+    m.set64(G, g, "MaxXmitLinkSpeed", data.MaxXmitLinkSpeed);
+    m.set64(G, g, "MaxRcvLinkSpeed", data.MaxRcvLinkSpeed);
+    for (const f of RESTART_ULONGS) m.set(G, g, f, data[f]);
+    const rss = data.RecvScaleCapabilities;
+    m.setHeader(
+      p + rssAt,
+      rss.Header.Type,
+      rss.Header.Revision,
+      rss.Header.Type === 0 ? 0 : m.sizeOf(R),
+    );
+    m.set(R, p + rssAt, "CapabilitiesFlags", rss.CapabilitiesFlags);
+    m.set(R, p + rssAt, "NumberOfInterruptMessages", rss.NumberOfInterruptMessages);
+    m.set(R, p + rssAt, "NumberOfReceiveQueues", rss.NumberOfReceiveQueues);
+    m.set(G, g, "RecvScaleCapabilities", p + rssAt);
+    data.SupportedOidList.forEach((oid, i) => m.setU32(p + oidsAt + i * 4, oid));
+    m.set(G, g, "SupportedOidList", p + oidsAt);
+    m.set(G, g, "SupportedOidListLength", data.SupportedOidList.length * 4);
+    if (data.Header.Revision >= 2)
+      m.set(G, g, "MaxLookaheadSizeAccessed", data.MaxLookaheadSizeAccessed ?? 0);
+    return { p, general: g, data };
+  }
+
+  /** What the C driver changed in the general attributes goes back into NDIS's list; freed. */
+  restartAttributesFromC(c: {
+    p: number;
+    general: number;
+    data: ddi.NDIS_RESTART_GENERAL_ATTRIBUTES;
+  }): void {
+    const m = this.m;
+    const G = "NDIS_RESTART_GENERAL_ATTRIBUTES";
+    c.data.MtuSize = m.get(G, c.general, "MtuSize");
+    c.data.MaxXmitLinkSpeed = m.get64(G, c.general, "MaxXmitLinkSpeed");
+    c.data.MaxRcvLinkSpeed = m.get64(G, c.general, "MaxRcvLinkSpeed");
+    for (const f of RESTART_ULONGS) c.data[f] = m.get(G, c.general, f);
+    m.free(c.p);
   }
 
   /** The C function a table slot holds, or a WasmTrap naming the slot. */
@@ -752,6 +821,9 @@ export const SUPPORTED_IMPORTS = [
   "NdisInitializeReadWriteLock",
   "NdisAcquireReadWriteLock",
   "NdisReleaseReadWriteLock",
+  "NDIS_INIT_MUTEX",
+  "NDIS_WAIT_FOR_MUTEX",
+  "NDIS_RELEASE_MUTEX",
   "NdisInitializeEvent",
   "NdisSetEvent",
   "NdisResetEvent",
@@ -766,6 +838,19 @@ export const SUPPORTED_IMPORTS = [
 ] as const;
 
 type ImportName = (typeof SUPPORTED_IMPORTS)[number];
+
+/** The ULONG fields of NDIS_RESTART_GENERAL_ATTRIBUTES a driver may change at its restart. */
+const RESTART_ULONGS = [
+  "LookaheadSize",
+  "MacOptions",
+  "SupportedPacketFilters",
+  "MaxMulticastListSize",
+  "AccessType",
+  "ConnectionType",
+  "SupportedStatistics",
+  "DataBackFillSize",
+  "ContextBackFillSize",
+] as const;
 
 /** The size NDIS checks a characteristics Header.Size against: C's own size mapped to NDIS's. */
 function mapHeaderSize(
@@ -892,10 +977,15 @@ function miniportHandler(c: CDriver, slot: string, fp: number): unknown {
         const p = m.allocStruct(s);
         c.header(p, params.Header.Type, params.Header.Revision, s);
         m.set(s, p, "Flags", params.Flags);
+        const attributes = c.restartAttributesToC(params.RestartAttributes);
+        m.set(s, p, "RestartAttributes", attributes?.p ?? 0);
         return after(
           c.call(fp, name, ctx(context), p),
           (r) => c.status(r),
-          () => m.free(p),
+          () => {
+            if (attributes !== null) c.restartAttributesFromC(attributes);
+            m.free(p);
+          },
         );
       };
     case "OidRequestHandler":
@@ -1076,25 +1166,18 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
     }
     return l;
   };
-  // A lock C never initialised maps to a fresh object, which NDIS reports as uninitialised.
-  const rwLock = (p: number): ddi.NDIS_RW_LOCK => {
-    const c = get();
-    let l = c.rwLocks.get(p);
-    if (l === undefined) {
-      l = {};
-      c.rwLocks.set(p, l);
+  // The object standing for a C NDIS_RW_LOCK or LOCK_STATE at `p`; a lock C never initialised
+  // maps to a fresh object, which NDIS reports as uninitialised.
+  const cObject = <T extends object>(map: Map<number, T>, p: number): T => {
+    let o = map.get(p);
+    if (o === undefined) {
+      o = {} as T;
+      map.set(p, o);
     }
-    return l;
+    return o;
   };
-  const lockState = (p: number): ddi.LOCK_STATE => {
-    const c = get();
-    let s = c.lockStates.get(p);
-    if (s === undefined) {
-      s = {};
-      c.lockStates.set(p, s);
-    }
-    return s;
-  };
+  const rwLock = (p: number): ddi.NDIS_RW_LOCK => cObject(get().rwLocks, p);
+  const lockState = (p: number): ddi.LOCK_STATE => cObject(get().lockStates, p);
   const event = (p: number): ddi.NDIS_EVENT => {
     const c = get();
     let e = c.events.get(p);
@@ -1543,6 +1626,24 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
       ddi.NdisAcquireReadWriteLock(rwLock(p), write !== 0, lockState(state)),
     NdisReleaseReadWriteLock: (p: number, state: number) =>
       ddi.NdisReleaseReadWriteLock(rwLock(p), lockState(state)),
+    NDIS_INIT_MUTEX: (p: number) => {
+      const m: ddi.NDIS_MUTEX = {};
+      get().mutexes.set(p, m);
+      ddi.NDIS_INIT_MUTEX(m);
+    },
+    NDIS_WAIT_FOR_MUTEX: (p: number) =>
+      get().block(
+        "NDIS_WAIT_FOR_MUTEX",
+        () => ddi.NDIS_WAIT_FOR_MUTEX(cObject(get().mutexes, p)),
+        () => {
+          // Taken at once (free, or already the caller's), or above PASSIVE_LEVEL: no wait.
+          const m = cObject(get().mutexes, p);
+          if (ddi.ndisMutexWouldBlock(m)) return null;
+          void ddi.NDIS_WAIT_FOR_MUTEX(m);
+          return ddi.STATUS_SUCCESS;
+        },
+      ),
+    NDIS_RELEASE_MUTEX: (p: number) => ddi.NDIS_RELEASE_MUTEX(cObject(get().mutexes, p)),
     NdisInitializeEvent: (p: number) => {
       const e: ddi.NDIS_EVENT = {};
       get().events.set(p, e);

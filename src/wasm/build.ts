@@ -125,6 +125,7 @@ export const WAIT_IMPORTS: readonly string[] = [
   "NdisWaitEvent",
   "NdisMSleep",
   "KeWaitForSingleObject",
+  "NDIS_WAIT_FOR_MUTEX",
 ];
 
 /** The Asyncify pass, run by a plain `node` child: binaryen.js is 14 MB of JavaScript that a

@@ -98,7 +98,7 @@ import {
   type PROTOCOL_SET_OPTIONS,
 } from "../../src/index.js";
 import { valuesHeader } from "../../src/wasm/build.js";
-import { buildSource, cSkipReason } from "../helpers/cdriver.js";
+import { buildSample, buildSource, cSkipReason, LOOPBACK_MINIPORT } from "../helpers/cdriver.js";
 import { driverModule, miniportChars, protocolChars } from "../helpers/drivers.js";
 import { scriptedFilter } from "../helpers/filter.js";
 import {
@@ -220,6 +220,44 @@ describe("ndis.h macros", () => {
     receive = NDIS_SET_RECEIVE_FLAG(receive, NDIS_RECEIVE_FLAGS_RESOURCES);
     assert.equal(NDIS_TEST_RECEIVE_CAN_PEND(receive), false);
     assert.equal(NDIS_TEST_RECEIVE_CANNOT_PEND(receive), true);
+  });
+});
+
+describe("ndis.h's memory, interlocked and string helpers (NdisZeroMemory… NdisEqualString pages)", () => {
+  test("memory: zero, move, fill and compare the first Length bytes", () => {
+    const a = Uint8Array.of(1, 2, 3, 4, 5);
+    const b = new Uint8Array(5).fill(9);
+    ddi.NdisMoveMemory(b, a, 3);
+    assert.deepEqual([...b], [1, 2, 3, 9, 9]);
+    assert.equal(ddi.NdisEqualMemory(a, b, 3), 1);
+    assert.equal(ddi.NdisEqualMemory(a, b, 4), 0);
+    assert.equal(ddi.NdisEqualMemory(a, b, 9), 0, "longer than the buffers: not equal");
+    ddi.NdisZeroMemory(b, 2);
+    assert.deepEqual([...b], [0, 0, 3, 9, 9]);
+    ddi.NdisFillMemory(b, 5, 0x7f);
+    assert.deepEqual([...b], [0x7f, 0x7f, 0x7f, 0x7f, 0x7f]);
+  });
+
+  test("interlocked: the new value is returned and kept; a LONG wraps at 32 bits", () => {
+    const refs: ddi.LONG_CELL = { value: 1 };
+    assert.equal(ddi.NdisInterlockedIncrement(refs), 2);
+    assert.equal(ddi.NdisInterlockedDecrement(refs), 1);
+    assert.equal(ddi.NdisInterlockedDecrement(refs), 0);
+    const top: ddi.LONG_CELL = { value: 0x7fffffff };
+    assert.equal(ddi.NdisInterlockedIncrement(top), -0x80000000);
+  });
+
+  test("strings: NDIS_STRING_CONST, NdisInitUnicodeString, NdisUpcaseUnicodeString, NdisEqualString", () => {
+    const name: Out<string> = {};
+    ddi.NdisInitUnicodeString(name, ddi.NDIS_STRING_CONST("\\Device\\Velan0"));
+    assert.equal(name.value, "\\Device\\Velan0");
+    ddi.NdisInitUnicodeString(name, null);
+    assert.equal(name.value, "");
+    const upper: Out<string> = {};
+    assert.equal(ddi.NdisUpcaseUnicodeString(upper, "velan0"), NDIS_STATUS_SUCCESS);
+    assert.equal(upper.value, "VELAN0");
+    assert.equal(ddi.NdisEqualString("Velan0", "VELAN0", true), true);
+    assert.equal(ddi.NdisEqualString("Velan0", "VELAN0", false), false);
   });
 });
 
@@ -543,6 +581,7 @@ static ULONG Check(void) {
 NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath) {
   NDIS_RW_LOCK lock;
   LOCK_STATE read1, read2, write;
+  NDIS_MUTEX mutex;
   ULONG failed = Check();
   UNREFERENCED_PARAMETER(DriverObject);
   UNREFERENCED_PARAMETER(RegistryPath);
@@ -554,6 +593,10 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath) 
   NdisReleaseReadWriteLock(&lock, &read1);
   NdisAcquireReadWriteLock(&lock, TRUE, &write);
   NdisReleaseReadWriteLock(&lock, &write);
+  NDIS_INIT_MUTEX(&mutex);
+  if (NDIS_WAIT_FOR_MUTEX(&mutex) != STATUS_SUCCESS || NDIS_WAIT_FOR_MUTEX(&mutex) != STATUS_SUCCESS)
+    return (NTSTATUS)0xC0010020u;
+  if (NDIS_RELEASE_MUTEX(&mutex) == 0 || NDIS_RELEASE_MUTEX(&mutex) != 0) return (NTSTATUS)0xC0010021u;
 #ifdef RELEASE_TWICE
   NdisReleaseReadWriteLock(&lock, &write);
 #endif
@@ -562,7 +605,7 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath) 
 `;
 
 describe("the same DDI from C (c/include/ndis.h)", { skip: cSkipReason() ?? false }, () => {
-  test("a C driver compiles against the macros, structures and values and gets the same answers; its RW-lock misuse is named", async () => {
+  test("a C driver compiles against the macros, structures and values and gets the same answers, takes an NDIS_MUTEX twice and releases it twice; its RW-lock misuse is named", async () => {
     const good = await buildSource("muxddi", C_MUX_DDI);
     assert.equal(good.ok, true, good.diagnostics);
     const host = new NdisHost({ verifier: "record" });
@@ -578,5 +621,39 @@ describe("the same DDI from C (c/include/ndis.h)", { skip: cSkipReason() ?? fals
       host2.violations.map((v) => v.rule),
       ["ReadWriteLockRelease"],
     );
+  });
+});
+
+describe("restart attributes for a C miniport", { skip: cSkipReason() ?? false }, () => {
+  test("MiniportRestart in C reads NDIS's general attributes and its change reaches the protocol's NetEventRestart", async () => {
+    const path = await buildSample("cloop-restart", LOOPBACK_MINIPORT, [
+      `-DCLOOP_RESTART_MAC_OPTIONS=${NDIS_MAC_OPTION_8021Q_VLAN}`,
+    ]);
+    const host = new NdisHost({ verifier: "strict" });
+    let seen: NDIS_RESTART_GENERAL_ATTRIBUTES | null = null;
+    const proto = scriptedProtocol({
+      pnp: (_b, event: NET_PNP_EVENT_NOTIFICATION) => {
+        if (event.NetPnPEvent.NetEvent === NetEventRestart) {
+          const list = (event.NetPnPEvent.Buffer as { RestartAttributes: NDIS_RESTART_ATTRIBUTES })
+            .RestartAttributes;
+          seen = list.Data as NDIS_RESTART_GENERAL_ATTRIBUTES;
+        }
+        return NDIS_STATUS_SUCCESS;
+      },
+    });
+    await host.loadDriver({ name: "cloop", module: path });
+    await host.loadDriver({ name: "p", module: proto.module });
+    await host.addAdapter({ driver: "cloop", name: "loop0" });
+    await host.settle();
+    const general = seen as NDIS_RESTART_GENERAL_ATTRIBUTES | null;
+    assert.ok(general !== null);
+    assert.equal(general.MtuSize, 1500);
+    assert.equal(
+      general.MacOptions & NDIS_MAC_OPTION_8021Q_VLAN,
+      NDIS_MAC_OPTION_8021Q_VLAN,
+      "the C miniport read MtuSize 1500 and set the bit",
+    );
+    assert.deepEqual(host.violations, []);
+    await host.removeAdapter("loop0");
   });
 });

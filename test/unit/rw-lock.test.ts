@@ -9,6 +9,9 @@
  * - NdisDprAcquireSpinLock / NdisDprReleaseSpinLock (DDI pages): IRQL = DISPATCH_LEVEL; SDV rules
  *   SpinLockDpr, SpinLockDprRelease and Irql_Synch_Function.
  * - NdisWaitEvent (DDI page): PASSIVE_LEVEL, so never while a lock is held (Irql_Wait_Function).
+ * - NDIS_INIT_MUTEX (any IRQL, signaled), NDIS_WAIT_FOR_MUTEX (PASSIVE_LEVEL; the holder may take
+ *   it again), NDIS_RELEASE_MUTEX (PASSIVE_LEVEL; only the holder; a signaled mutex bug-checks;
+ *   returns 0 once signaled) — their DDI pages.
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -17,8 +20,12 @@ import {
   KeGetCurrentIrql,
   type LOCK_STATE,
   type NDIS_EVENT,
+  NDIS_INIT_MUTEX,
+  type NDIS_MUTEX,
+  NDIS_RELEASE_MUTEX,
   type NDIS_RW_LOCK,
   type NDIS_SPIN_LOCK,
+  NDIS_WAIT_FOR_MUTEX,
   NdisAcquireReadWriteLock,
   NdisAcquireSpinLock,
   NdisAllocateSpinLock,
@@ -32,6 +39,7 @@ import {
   NdisSetEvent,
   NdisWaitEvent,
   PASSIVE_LEVEL,
+  STATUS_SUCCESS,
 } from "../../src/index.js";
 import { driverModule } from "../helpers/drivers.js";
 
@@ -256,5 +264,98 @@ describe("NdisDprAcquireSpinLock / NdisDprReleaseSpinLock (IRQL = DISPATCH_LEVEL
       }),
       ["SpinLockDprRelease", "SpinLockDpr"],
     );
+  });
+});
+
+describe("NDIS_MUTEX (NDIS_INIT_MUTEX / NDIS_WAIT_FOR_MUTEX / NDIS_RELEASE_MUTEX)", () => {
+  test("initialised free; the holder takes it again and releases it as many times; 0 when free again", async () => {
+    const released: number[] = [];
+    let irqlHeld = -1;
+    const host = new NdisHost({ verifier: "record" });
+    await host.loadDriver({
+      name: "mutex",
+      module: driverModule(async () => {
+        const m: NDIS_MUTEX = {};
+        NDIS_INIT_MUTEX(m);
+        assert.equal(await NDIS_WAIT_FOR_MUTEX(m), STATUS_SUCCESS);
+        assert.equal(await NDIS_WAIT_FOR_MUTEX(m), STATUS_SUCCESS); // recursive: same thread
+        irqlHeld = KeGetCurrentIrql();
+        released.push(NDIS_RELEASE_MUTEX(m), NDIS_RELEASE_MUTEX(m));
+        return 1;
+      }),
+    });
+    assert.deepEqual(released, [1, 0]);
+    assert.equal(irqlHeld, PASSIVE_LEVEL, "a mutex does not raise the IRQL");
+    assert.deepEqual(host.violations, []);
+  });
+
+  test("another thread waits until the holder releases; the waiter then holds it", async () => {
+    const host = new NdisHost({ verifier: "record" });
+    const m: NDIS_MUTEX = {};
+    const gate: NDIS_EVENT = {};
+    const order: string[] = [];
+    const holder = host.loadDriver({
+      name: "holder",
+      module: driverModule(async () => {
+        NDIS_INIT_MUTEX(m);
+        NdisInitializeEvent(gate);
+        await NDIS_WAIT_FOR_MUTEX(m);
+        order.push("holder has it");
+        await NdisWaitEvent(gate, 0); // blocked, holding the mutex
+        order.push("holder releases");
+        NDIS_RELEASE_MUTEX(m);
+        return 1;
+      }),
+    });
+    while (!order.includes("holder has it")) await new Promise((resolve) => setImmediate(resolve));
+    const waiter = host.loadDriver({
+      name: "waiter",
+      module: driverModule(async () => {
+        order.push("waiter asks");
+        await NDIS_WAIT_FOR_MUTEX(m);
+        order.push("waiter has it");
+        assert.equal(NDIS_RELEASE_MUTEX(m), 0);
+        return 1;
+      }),
+    });
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(order, ["holder has it", "waiter asks"], "the waiter is blocked");
+    NdisSetEvent(gate);
+    await Promise.all([holder, waiter]);
+    await host.settle();
+    assert.deepEqual(order, ["holder has it", "waiter asks", "holder releases", "waiter has it"]);
+    assert.deepEqual(host.violations, []);
+  });
+
+  test("release by a thread that does not hold it, of a free mutex, or of one never initialised is NdisMutex; a wait above PASSIVE_LEVEL is Irql_Synch_Function", async () => {
+    const host = new NdisHost({ verifier: "record" });
+    const m: NDIS_MUTEX = {};
+    await host.loadDriver({
+      name: "first",
+      module: driverModule(async () => {
+        NDIS_INIT_MUTEX(m);
+        await NDIS_WAIT_FOR_MUTEX(m);
+        return 1; // returns holding it
+      }),
+    });
+    await host.loadDriver({
+      name: "second",
+      module: driverModule(() => {
+        NDIS_RELEASE_MUTEX(m); // not the holder
+        NDIS_RELEASE_MUTEX({}); // never initialised (and so free)
+        const lock: NDIS_SPIN_LOCK = {};
+        NdisAllocateSpinLock(lock);
+        NdisAcquireSpinLock(lock);
+        void NDIS_WAIT_FOR_MUTEX({});
+        NdisReleaseSpinLock(lock);
+        return 1;
+      }),
+    });
+    assert.deepEqual(
+      host.violations.map((v) => v.rule),
+      ["NdisMutex", "NdisMutex", "NdisMutex", "NdisMutex", "Irql_Synch_Function"],
+    );
+    assert.match(host.violations[0]?.message ?? "", /does not hold the mutex/);
+    assert.match(host.violations[2]?.message ?? "", /nobody holds/);
   });
 });

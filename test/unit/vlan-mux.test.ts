@@ -6,6 +6,7 @@
  * answered — and counted — by the wrong host.
  */
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import * as hub from "../../src/drivers/hub/index.js";
@@ -791,6 +792,39 @@ describe("vlan-mux: VELANs on 802.1Q VLANs over one hub adapter", () => {
     await l.host.removeAdapter("hubA");
     assert.deepEqual(vlanMuxOf(l.muxDriver).bindings, []);
     await teardown(l);
+  });
+
+  test("written on the NDIS names, as MUX is: the VELAN list under NDIS_RW_LOCK, NdisWaitEvent in the unbind, ETH_* and NDIS_NET_BUFFER_LIST_8021Q_INFO instead of helpers of its own", async () => {
+    const l = await lab({ b: null, hosts: { A10: { IPAddress: IP1 }, A20: { IPAddress: IP1 } } });
+    const calls: string[] = [];
+    l.host.onTrace((e) => {
+      if (e.kind === "ddi" && e.phase === "call" && e.driver === "vlan-mux") calls.push(e.name);
+    });
+    assert.equal(await l.raw.send(arpFrom(l.raw, IP1, 20)), NDIS_STATUS_SUCCESS);
+    l.clock.advance(0);
+    assert.equal(iface(l, "A20").counters.arpRequestsAnswered, 1);
+    // The receive looked VLAN 20's VELAN up under the binding's read lock, and let it go.
+    const reads = calls.filter((c) => c.endsWith("ReadWriteLock"));
+    assert.ok(reads.length >= 2);
+    assert.equal(
+      reads.filter((c) => c === "NdisAcquireReadWriteLock").length,
+      reads.filter((c) => c === "NdisReleaseReadWriteLock").length,
+    );
+    calls.length = 0;
+    l.host.pendOperations("NdisCloseAdapterEx", 3);
+    await l.host.removeAdapter("hubA");
+    // The unbind waited for its VELANs, then for the close NDIS pended; they woke it.
+    assert.ok(calls.filter((c) => c === "NdisWaitEvent").length >= 2, calls.join(","));
+    assert.ok(calls.includes("NdisSetEvent"));
+    assert.deepEqual(vlanMuxOf(l.muxDriver).bindings, []);
+    assert.deepEqual(l.host.violations, []);
+    await teardown(l);
+    // No private equivalents left in its sources.
+    const dir = new URL("../../src/drivers/vlan-mux/", import.meta.url);
+    for (const file of readdirSync(dir)) {
+      const text = readFileSync(new URL(file, dir), "utf8");
+      assert.doesNotMatch(text, /macEquals|isBroadcastMacAt|ieee8021QInfo|userPriorityOf/, file);
+    }
   });
 
   test("a VELAN disabled by the user halts alone; re-enabled, it comes back on its VLAN", async () => {

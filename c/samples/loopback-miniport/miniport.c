@@ -262,7 +262,18 @@ NDIS_STATUS CloopPause(NDIS_HANDLE MiniportAdapterContext, PNDIS_MINIPORT_PAUSE_
 _Use_decl_annotations_
 NDIS_STATUS CloopRestart(NDIS_HANDLE MiniportAdapterContext, PNDIS_MINIPORT_RESTART_PARAMETERS RestartParameters) {
   PCLOOP_ADAPTER adapter = (PCLOOP_ADAPTER)MiniportAdapterContext;
-  UNREFERENCED_PARAMETER(RestartParameters);
+  PNDIS_RESTART_ATTRIBUTES attributes = RestartParameters->RestartAttributes;
+  /* NDIS passes the adapter's general attributes (OID_GEN_MINIPORT_RESTART_ATTRIBUTES first in the
+     list); a miniport may change them here and the drivers above see the change. This one changes
+     nothing, unless built with CLOOP_RESTART_MAC_OPTIONS (a test of the propagation). */
+  if (attributes != NULL && attributes->Oid == OID_GEN_MINIPORT_RESTART_ATTRIBUTES) {
+    PNDIS_RESTART_GENERAL_ATTRIBUTES general = (PNDIS_RESTART_GENERAL_ATTRIBUTES)attributes->Data;
+#ifdef CLOOP_RESTART_MAC_OPTIONS
+    if (general->MtuSize == CLOOP_MTU) general->MacOptions |= CLOOP_RESTART_MAC_OPTIONS;
+#else
+    UNREFERENCED_PARAMETER(general);
+#endif
+  }
   adapter->Paused = FALSE;
   return NDIS_STATUS_SUCCESS;
 }

@@ -30,12 +30,17 @@
  * header or longer than a tagged maximum are counted in malformedDrops.
  */
 import {
+  ETH_COMPARE_NETWORK_ADDRESSES_EQ,
+  ETH_IS_BROADCAST,
+  ETH_IS_MULTICAST,
+  ETH_LENGTH_OF_ADDRESS,
   Ieee8021QNetBufferListInfo,
   type MINIPORT_CANCEL_SEND,
   type MINIPORT_RETURN_NET_BUFFER_LISTS,
   type MINIPORT_SEND_NET_BUFFER_LISTS,
   type NDIS_HANDLE,
   NDIS_NBL_FLAGS_SEND_READ_ONLY,
+  NDIS_NET_BUFFER_LIST_8021Q_INFO,
   NDIS_PACKET_TYPE_ALL_LOCAL,
   NDIS_PACKET_TYPE_ALL_MULTICAST,
   NDIS_PACKET_TYPE_BROADCAST,
@@ -55,6 +60,7 @@ import {
   NDIS_STATUS_PAUSED,
   NDIS_STATUS_RESOURCES,
   NDIS_STATUS_SUCCESS,
+  NdisAcquireReadWriteLock,
   NdisAdvanceNetBufferDataStart,
   NdisAllocateNetBufferList,
   NdisAllocateNetBufferListContext,
@@ -66,22 +72,18 @@ import {
   NdisMIndicateReceiveNetBufferLists,
   NdisMPauseComplete,
   NdisMSendNetBufferListsComplete,
+  NdisReleaseReadWriteLock,
   NdisRetreatNetBufferDataStart,
   NdisReturnNetBufferLists,
   NdisSendNetBufferLists,
   type NET_BUFFER,
   type NET_BUFFER_LIST,
   NET_BUFFER_LIST_CONTEXT_DATA_START,
+  type Out,
   type PROTOCOL_RECEIVE_NET_BUFFER_LISTS,
   type PROTOCOL_SEND_NET_BUFFER_LISTS_COMPLETE,
 } from "../../ddi.js";
-import {
-  ETHERNET_HEADER_LENGTH,
-  ETHERTYPE_VLAN,
-  isBroadcastMacAt,
-  macEqualsAt,
-  VLAN_TAG_LENGTH,
-} from "../../net/ethernet.js";
+import { ETHERNET_HEADER_LENGTH, ETHERTYPE_VLAN, VLAN_TAG_LENGTH } from "../../net/ethernet.js";
 import { MAX_FRAME_LENGTH } from "../shared/frames.js";
 import { type ADAPT, untaggedVelan, type VELAN } from "./globals.js";
 import { MAX_TAGGED_FRAME_LENGTH } from "./protocol.js";
@@ -95,16 +97,12 @@ export const CONTEXT_SIZE = 32;
 const CONTEXT_TAG = 0x7463784d;
 
 /**
- * NDIS_NET_BUFFER_LIST_8021Q_INFO, as the PVOID of NetBufferListInfo[Ieee8021QNetBufferListInfo]
- * holds it: the union's ULONG Value, TagHeader bit fields UserPriority (bits 0–2),
- * CanonicalFormatId (bit 3), VlanId (bits 4–15).
+ * The NBL's 802.1Q information, read and written through NDIS_NET_BUFFER_LIST_8021Q_INFO's
+ * TagHeader as MUX does (one instance, used synchronously: it allocates nothing per frame).
  */
-function ieee8021QInfo(UserPriority: number, VlanId: number): number {
-  return (UserPriority & 7) | ((VlanId & 0xfff) << 4);
-}
-function userPriorityOf(info: unknown): number {
-  return typeof info === "number" ? info & 7 : 0;
-}
+const tagInfo = new NDIS_NET_BUFFER_LIST_8021Q_INFO();
+/** ETH_COMPARE_NETWORK_ADDRESSES_EQ's result. */
+const compared: Out<number> = {};
 
 // ---- header bytes across MDLs ---------------------------------------------------------------
 
@@ -208,10 +206,10 @@ function maybeCompleteBindingPause(adapt: ADAPT): void {
 
 function countCast(velan: VELAN, dst: Uint8Array | null, out: boolean): void {
   const c = velan.Counters;
-  if (dst === null || ((dst[0] as number) & 1) === 0) {
+  if (dst === null || !ETH_IS_MULTICAST(dst)) {
     if (out) c.outUcast++;
     else c.inUcast++;
-  } else if (dst.length >= 6 && dst.subarray(0, 6).every((b) => b === 0xff)) {
+  } else if (dst.length >= ETH_LENGTH_OF_ADDRESS && ETH_IS_BROADCAST(dst)) {
     if (out) c.outBcast++;
     else c.inBcast++;
   } else if (out) c.outMcast++;
@@ -282,8 +280,8 @@ export const MPSendNetBufferLists: MINIPORT_SEND_NET_BUFFER_LISTS = (
     if (status === NDIS_STATUS_SUCCESS && !stamp(nbl, binding as NDIS_HANDLE, velan, tagged))
       status = NDIS_STATUS_RESOURCES;
     if (status === NDIS_STATUS_SUCCESS && tagged) {
-      const priority = userPriorityOf(nbl.NetBufferListInfo[Ieee8021QNetBufferListInfo]);
-      status = tagAll(nbl, (priority << 13) | velan.VlanId, scratch);
+      tagInfo.Value = nbl.NetBufferListInfo[Ieee8021QNetBufferListInfo];
+      status = tagAll(nbl, (tagInfo.TagHeader.UserPriority << 13) | velan.VlanId, scratch);
       if (status !== NDIS_STATUS_SUCCESS) unstamp(nbl);
     }
     if (status === NDIS_STATUS_SUCCESS) {
@@ -378,12 +376,42 @@ export const PtSendNetBufferListsComplete: PROTOCOL_SEND_NET_BUFFER_LISTS_COMPLE
 function accepts(velan: VELAN, frame: Uint8Array): boolean {
   const f = velan.PacketFilter;
   if ((f & (NDIS_PACKET_TYPE_PROMISCUOUS | NDIS_PACKET_TYPE_ALL_LOCAL)) !== 0) return true;
-  if (((frame[0] as number) & 1) === 0)
-    return (f & NDIS_PACKET_TYPE_DIRECTED) !== 0 && macEqualsAt(frame, 0, velan.Mac);
-  if (isBroadcastMacAt(frame, 0)) return (f & NDIS_PACKET_TYPE_BROADCAST) !== 0;
+  if (!ETH_IS_MULTICAST(frame)) {
+    if ((f & NDIS_PACKET_TYPE_DIRECTED) === 0) return false;
+    ETH_COMPARE_NETWORK_ADDRESSES_EQ(frame, velan.Mac, compared);
+    return compared.value === 0;
+  }
+  if (ETH_IS_BROADCAST(frame)) return (f & NDIS_PACKET_TYPE_BROADCAST) !== 0;
   if ((f & NDIS_PACKET_TYPE_ALL_MULTICAST) !== 0) return true;
   if ((f & NDIS_PACKET_TYPE_MULTICAST) === 0) return false;
-  return velan.MulticastList.some((m) => macEqualsAt(frame, 0, m));
+  for (const m of velan.MulticastList) {
+    ETH_COMPARE_NETWORK_ADDRESSES_EQ(frame, m, compared);
+    if (compared.value === 0) return true;
+  }
+  return false;
+}
+
+/**
+ * The VELAN a tagged frame's VLAN id names, or the binding's untagged VELAN (vid null); null when
+ * none is started. Looked up under the binding's read lock, as MUX does.
+ */
+function findVelan(adapt: ADAPT, vid: number | null): VELAN | null {
+  const lockState = adapt.RxLockState;
+  NdisAcquireReadWriteLock(adapt.ReadWriteLock, false, lockState);
+  let found: VELAN | null = null;
+  if (vid === null) {
+    const v = untaggedVelan(adapt);
+    if (v !== null && v.MiniportAdapterHandle !== null) found = v;
+  } else {
+    for (const v of adapt.Velans) {
+      if (v.VlanId === vid && v.MiniportAdapterHandle !== null) {
+        found = v;
+        break;
+      }
+    }
+  }
+  NdisReleaseReadWriteLock(adapt.ReadWriteLock, lockState);
+  return found;
 }
 
 /** Where one received frame goes: its VELAN and whether it was tagged; null when dropped. */
@@ -400,15 +428,15 @@ function dispatch(
   const tci = isTagged ? ((frame[14] as number) << 8) | (frame[15] as number) : 0;
   const vid = tci & 0x0fff;
   if (isTagged && vid !== 0) {
-    const velan = adapt.Velans.find((v) => v.VlanId === vid && v.MiniportAdapterHandle !== null);
-    if (velan === undefined) {
+    const velan = findVelan(adapt, vid);
+    if (velan === null) {
       c.unknownVlanDrops++;
       return null;
     }
     return { velan, tagged: true, tci };
   }
-  const velan = untaggedVelan(adapt);
-  if (velan === null || velan.MiniportAdapterHandle === null) {
+  const velan = findVelan(adapt, null);
+  if (velan === null) {
     c.untaggedDrops++;
     return null;
   }
@@ -469,9 +497,12 @@ export const PtReceiveNetBufferLists: PROTOCOL_RECEIVE_NET_BUFFER_LISTS = (
       buffer.set(frame.subarray(to.tagged ? 16 : 12, length), at + 12);
       out.DataLength = outLength;
       nbl.SourceHandle = velan.MiniportAdapterHandle;
-      nbl.NetBufferListInfo[Ieee8021QNetBufferListInfo] = to.tagged
-        ? ieee8021QInfo(to.tci >>> 13, to.tci & 0x0fff)
-        : undefined;
+      if (to.tagged) {
+        tagInfo.Value = 0;
+        tagInfo.TagHeader.UserPriority = to.tci >>> 13;
+        tagInfo.TagHeader.VlanId = to.tci & 0x0fff;
+        nbl.NetBufferListInfo[Ieee8021QNetBufferListInfo] = tagInfo.Value;
+      } else nbl.NetBufferListInfo[Ieee8021QNetBufferListInfo] = undefined;
       if (to.tagged) c.taggedReceived++;
       else c.untaggedReceived++;
       c.bytesReceived += outLength;

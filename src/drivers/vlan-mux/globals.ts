@@ -6,10 +6,13 @@
  */
 import type {
   DRIVER_OBJECT,
+  LOCK_STATE,
   NDIS_BIND_PARAMETERS,
+  NDIS_EVENT,
   NDIS_HANDLE,
   NDIS_LINK_STATE,
   NDIS_OID_REQUEST,
+  NDIS_RW_LOCK,
   NDIS_STATUS,
   NET_PNP_EVENT_NOTIFICATION,
 } from "../../ddi.js";
@@ -49,8 +52,22 @@ export interface ADAPT {
   UnbindContext: NDIS_HANDLE | undefined;
   /** The binding's own state, as MUX tracks it: sends go down only while Running. */
   BindingState: "paused" | "running";
-  /** The VELANs asked for on this binding, started or not. */
+  /**
+   * The VELANs asked for on this binding, started or not. Guarded, as in MUX, by ReadWriteLock:
+   * read to look a VELAN up (receive, status), write to link or unlink one.
+   */
   readonly Velans: VELAN[];
+  /** MUX's ReadWriteLock over Velans (NdisInitializeReadWriteLock in the bind). */
+  readonly ReadWriteLock: NDIS_RW_LOCK;
+  /** The LOCK_STATE of the receive path's read acquisition (one per acquisition in flight). */
+  readonly RxLockState: LOCK_STATE;
+  /**
+   * MUX's Event: the bind waits on it for an open NDIS pended, the unbind for its VELANs to
+   * unlink and for a close NDIS pended (PASSIVE_LEVEL blocking waits, NdisWaitEvent).
+   */
+  readonly Event: NDIS_EVENT;
+  /** The status the pended open completed with (ProtocolOpenAdapterCompleteEx). */
+  OpenStatus: NDIS_STATUS;
   /** `UntaggedFrames`: null = drop, else the instance name of the VELAN that takes them. */
   UntaggedVelanName: string | null;
   /** NBLs sent down this binding and not yet completed. */

@@ -11,6 +11,8 @@
  * when that request completes.
  */
 import {
+  ETH_COMPARE_NETWORK_ADDRESSES_EQ,
+  type LOCK_STATE,
   type MINIPORT_CANCEL_OID_REQUEST,
   type MINIPORT_OID_REQUEST,
   makeOidRequest,
@@ -41,11 +43,13 @@ import {
   NDIS_STATUS_NOT_SUPPORTED,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
+  NdisAcquireReadWriteLock,
   NdisAllocateCloneOidRequest,
   NdisCancelOidRequest,
   NdisFreeCloneOidRequest,
   NdisMOidRequestComplete,
   NdisOidRequest,
+  NdisReleaseReadWriteLock,
   NdisRequestMethod,
   NdisRequestSetInformation,
   ndisStatisticsInfoBytes,
@@ -67,7 +71,6 @@ import {
   type Out,
   type PROTOCOL_OID_REQUEST_COMPLETE,
 } from "../../ddi.js";
-import { macEquals } from "../../net/ethernet.js";
 import { answerBytes, answerCounter, readUlong, ulong } from "../shared/oid.js";
 import type { ADAPT, VELAN } from "./globals.js";
 import { maybeFinishUnbind } from "./protocol.js";
@@ -113,22 +116,25 @@ export function mergedFilters(adapt: ADAPT): { filter: number; multicast: Uint8A
   let filter = 0;
   const multicast: Uint8Array[] = [];
   const lowerMac = adapt.BindParameters.CurrentMacAddress;
+  const lockState: LOCK_STATE = {};
+  NdisAcquireReadWriteLock(adapt.ReadWriteLock, false, lockState);
   for (const velan of adapt.Velans) {
     if (velan.MiniportAdapterHandle === null) continue;
     const f = velan.PacketFilter;
     if ((f & (NDIS_PACKET_TYPE_PROMISCUOUS | NDIS_PACKET_TYPE_ALL_LOCAL)) !== 0)
       filter |= NDIS_PACKET_TYPE_PROMISCUOUS;
     if ((f & NDIS_PACKET_TYPE_DIRECTED) !== 0)
-      filter |= macEquals(velan.Mac, lowerMac)
+      filter |= sameMac(velan.Mac, lowerMac)
         ? NDIS_PACKET_TYPE_DIRECTED
         : NDIS_PACKET_TYPE_PROMISCUOUS;
     filter |= f & (NDIS_PACKET_TYPE_BROADCAST | NDIS_PACKET_TYPE_ALL_MULTICAST);
     if ((f & NDIS_PACKET_TYPE_MULTICAST) !== 0) {
       filter |= NDIS_PACKET_TYPE_MULTICAST;
       for (const m of velan.MulticastList)
-        if (!multicast.some((x) => macEquals(x, m))) multicast.push(m);
+        if (!multicast.some((x) => sameMac(x, m))) multicast.push(m);
     }
   }
+  NdisReleaseReadWriteLock(adapt.ReadWriteLock, lockState);
   const max = adapt.BindParameters.MaxMulticastListSize;
   if (multicast.length > max) {
     filter = (filter & ~NDIS_PACKET_TYPE_MULTICAST) | NDIS_PACKET_TYPE_ALL_MULTICAST;
@@ -137,8 +143,15 @@ export function mergedFilters(adapt: ADAPT): { filter: number; multicast: Uint8A
   return { filter, multicast };
 }
 
+/** ETH_COMPARE_NETWORK_ADDRESSES_EQ as a boolean. */
+function sameMac(a: Uint8Array, b: Uint8Array): boolean {
+  const result: Out<number> = {};
+  ETH_COMPARE_NETWORK_ADDRESSES_EQ(a, b, result);
+  return result.value === 0;
+}
+
 function sameList(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
-  return a.length === b.length && a.every((m, i) => macEquals(m, b[i] as Uint8Array));
+  return a.length === b.length && a.every((m, i) => sameMac(m, b[i] as Uint8Array));
 }
 
 /**

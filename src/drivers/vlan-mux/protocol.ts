@@ -4,11 +4,13 @@
  *
  * Bind: open the adapter, read the binding's `UpperBindings` (the VELAN instance names) and
  * `UntaggedFrames`, and ask NDIS for each VELAN with NdisIMInitializeDeviceInstanceEx.
- * Unbind: withdraw the VELANs not started yet, de-initialize the others, and close the adapter
- * from the last one's MiniportHaltEx. NetEventReconfigure re-reads `UpperBindings` and starts or
+ * Unbind: withdraw the VELANs not started yet, de-initialize the others, wait (NdisWaitEvent)
+ * until the last has unlinked itself from its MiniportHaltEx, and close the adapter. The VELAN
+ * list is guarded by an NDIS_RW_LOCK, as in MUX. NetEventReconfigure re-reads `UpperBindings` and starts or
  * removes VELANs without touching the others.
  */
 import {
+  type LOCK_STATE,
   type NDIS_BIND_PARAMETERS,
   type NDIS_CONFIGURATION_PARAMETER,
   type NDIS_HANDLE,
@@ -18,19 +20,24 @@ import {
   NDIS_STATUS_LINK_STATE,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
+  NdisAcquireReadWriteLock,
   NdisCloseAdapterEx,
   NdisCloseConfiguration,
-  NdisCompleteBindAdapterEx,
-  NdisCompleteUnbindAdapterEx,
   NdisIMCancelInitializeDeviceInstance,
   NdisIMDeInitializeDeviceInstance,
   NdisIMInitializeDeviceInstanceEx,
+  NdisInitializeEvent,
+  NdisInitializeReadWriteLock,
   NdisMedium802_3,
   NdisMIndicateStatusEx,
   NdisMNetPnPEvent,
   NdisOpenAdapterEx,
   NdisParameterMultiString,
   NdisReadConfiguration,
+  NdisReleaseReadWriteLock,
+  NdisResetEvent,
+  NdisSetEvent,
+  NdisWaitEvent,
   NetEventCancelRemoveDevice,
   NetEventIMReEnableDevice,
   NetEventPause,
@@ -120,7 +127,10 @@ function startVelan(adapt: ADAPT, instanceName: string): void {
     LinkUp: false,
     Counters: newVelanCounters(),
   };
+  const lockState: LOCK_STATE = {};
+  NdisAcquireReadWriteLock(adapt.ReadWriteLock, true, lockState);
   adapt.Velans.push(velan);
+  NdisReleaseReadWriteLock(adapt.ReadWriteLock, lockState);
   const status = NdisIMInitializeDeviceInstanceEx(
     adapt.Globals.MiniportDriverHandle as NDIS_HANDLE,
     instanceName,
@@ -131,9 +141,12 @@ function startVelan(adapt: ADAPT, instanceName: string): void {
 }
 
 export function forgetVelan(velan: VELAN): void {
-  const list = velan.Adapt.Velans;
-  const index = list.indexOf(velan);
-  if (index >= 0) list.splice(index, 1);
+  const adapt = velan.Adapt;
+  const lockState: LOCK_STATE = {};
+  NdisAcquireReadWriteLock(adapt.ReadWriteLock, true, lockState);
+  const index = adapt.Velans.indexOf(velan);
+  if (index >= 0) adapt.Velans.splice(index, 1);
+  NdisReleaseReadWriteLock(adapt.ReadWriteLock, lockState);
 }
 
 /**
@@ -173,15 +186,15 @@ function forget(adapt: ADAPT): void {
 }
 
 /**
- * ProtocolBindAdapterEx: PASSIVE_LEVEL. Opens the adapter, then asks for its VELANs. Returns
- * the open's failure, SUCCESS, or PENDING when NDIS pended the open (finished in
- * ProtocolOpenAdapterCompleteEx).
+ * ProtocolBindAdapterEx: PASSIVE_LEVEL. Opens the adapter — when NDIS pends the open, waits for
+ * ProtocolOpenAdapterCompleteEx on the binding's event, as MUX does — then asks for its VELANs.
+ * Returns the open's status.
  */
-export const PtBindAdapter: PROTOCOL_BIND_ADAPTER_EX = (
+export const PtBindAdapter: PROTOCOL_BIND_ADAPTER_EX = async (
   ProtocolDriverContext: unknown,
   BindContext: NDIS_HANDLE,
   BindParameters: NDIS_BIND_PARAMETERS,
-): NDIS_STATUS => {
+): Promise<NDIS_STATUS> => {
   const globals = ProtocolDriverContext as MuxGlobals;
   const adapt: ADAPT = {
     Globals: globals,
@@ -192,6 +205,10 @@ export const PtBindAdapter: PROTOCOL_BIND_ADAPTER_EX = (
     UnbindContext: undefined,
     BindingState: "paused",
     Velans: [],
+    ReadWriteLock: {},
+    RxLockState: {},
+    Event: {},
+    OpenStatus: NDIS_STATUS_SUCCESS,
     UntaggedVelanName: null,
     SendsOutstanding: 0,
     PendingPause: null,
@@ -210,8 +227,10 @@ export const PtBindAdapter: PROTOCOL_BIND_ADAPTER_EX = (
       filterRequestsFailed: 0,
     },
   };
+  NdisInitializeReadWriteLock(adapt.ReadWriteLock);
+  NdisInitializeEvent(adapt.Event);
   const handle: Out<NDIS_HANDLE> = {};
-  const status = NdisOpenAdapterEx(
+  let status = NdisOpenAdapterEx(
     globals.ProtocolHandle as NDIS_HANDLE,
     adapt,
     {
@@ -224,70 +243,67 @@ export const PtBindAdapter: PROTOCOL_BIND_ADAPTER_EX = (
     BindContext,
     handle,
   );
-  if (status !== NDIS_STATUS_SUCCESS && status !== NDIS_STATUS_PENDING) return status;
+  if (status === NDIS_STATUS_PENDING) {
+    adapt.BindingHandle = handle.value;
+    await NdisWaitEvent(adapt.Event, 0);
+    status = adapt.OpenStatus;
+  }
+  adapt.BindContext = undefined;
+  if (status !== NDIS_STATUS_SUCCESS) return status;
   adapt.BindingHandle = handle.value;
   globals.Adapters.push(adapt);
-  if (status === NDIS_STATUS_PENDING) return NDIS_STATUS_PENDING;
-  adapt.BindContext = undefined;
   afterOpen(adapt);
   return NDIS_STATUS_SUCCESS;
 };
 
-/** ProtocolOpenAdapterCompleteEx: finishes a bind whose open NDIS pended. */
+/** ProtocolOpenAdapterCompleteEx: wakes the bind waiting for the open NDIS pended. */
 export const PtOpenAdapterComplete: PROTOCOL_OPEN_ADAPTER_COMPLETE_EX = (
   ProtocolBindingContext,
   Status,
 ) => {
   const adapt = ProtocolBindingContext as ADAPT;
-  const bindContext = adapt.BindContext as NDIS_HANDLE;
-  adapt.BindContext = undefined;
-  if (Status === NDIS_STATUS_SUCCESS) afterOpen(adapt);
-  else forget(adapt);
-  NdisCompleteBindAdapterEx(bindContext, Status);
+  adapt.OpenStatus = Status;
+  NdisSetEvent(adapt.Event);
 };
 
 /**
- * ProtocolUnbindAdapterEx: called on a Paused binding; cannot fail. Like MUX, the unbind waits
- * until every VELAN has unlinked itself (from MiniportHaltEx) before the adapter is closed:
- * SUCCESS when there was none, else PENDING and NdisCompleteUnbindAdapterEx later.
+ * ProtocolUnbindAdapterEx: called on a Paused binding; cannot fail. As MUX does, it asks for
+ * every VELAN to go, waits on the binding's event until the last has unlinked itself (from
+ * MiniportHaltEx) and no request of the driver's own is out below, then closes the adapter,
+ * waiting again when NDIS pends the close. PASSIVE_LEVEL blocking waits; returns SUCCESS.
  */
-export const PtUnbindAdapter: PROTOCOL_UNBIND_ADAPTER_EX = (
+export const PtUnbindAdapter: PROTOCOL_UNBIND_ADAPTER_EX = async (
   UnbindContext,
   ProtocolBindingContext,
 ) => {
   const adapt = ProtocolBindingContext as ADAPT;
+  NdisResetEvent(adapt.Event);
   adapt.UnbindContext = UnbindContext;
   for (const velan of [...adapt.Velans]) stopVelan(velan);
-  if (adapt.Velans.length === 0) return closeLower(adapt, false);
-  return NDIS_STATUS_PENDING;
+  if (!unbindMayClose(adapt)) await NdisWaitEvent(adapt.Event, 0);
+  NdisResetEvent(adapt.Event);
+  const status = NdisCloseAdapterEx(adapt.BindingHandle as NDIS_HANDLE);
+  if (status === NDIS_STATUS_PENDING) await NdisWaitEvent(adapt.Event, 0);
+  forget(adapt);
+  return NDIS_STATUS_SUCCESS;
 };
 
-/**
- * Closes the lower binding once nothing above depends on it and no request of the driver's own
- * is out on it. `pended`: the unbind returned PENDING, so NdisCompleteUnbindAdapterEx ends it.
- */
-export function closeLower(adapt: ADAPT, pended: boolean): NDIS_STATUS {
-  if (adapt.LowerRequest !== null) return NDIS_STATUS_PENDING; // its completion closes
-  const status = NdisCloseAdapterEx(adapt.BindingHandle as NDIS_HANDLE);
-  if (status === NDIS_STATUS_PENDING) return NDIS_STATUS_PENDING; // ProtocolCloseAdapterCompleteEx
-  forget(adapt);
-  if (pended) NdisCompleteUnbindAdapterEx(adapt.UnbindContext as NDIS_HANDLE);
-  return NDIS_STATUS_SUCCESS;
+/** Nothing above depends on the lower binding and no request of the driver's own is out on it. */
+function unbindMayClose(adapt: ADAPT): boolean {
+  return adapt.Velans.length === 0 && adapt.LowerRequest === null;
 }
 
-/** Called when a VELAN or a lower request goes: finishes a waiting unbind. */
+/** Called when a VELAN or a lower request goes: wakes an unbind waiting to close. */
 export function maybeFinishUnbind(adapt: ADAPT): void {
-  if (adapt.UnbindContext === undefined || adapt.Velans.length > 0) return;
-  closeLower(adapt, true);
+  if (adapt.UnbindContext === undefined || !unbindMayClose(adapt)) return;
+  NdisSetEvent(adapt.Event);
 }
 
-/** ProtocolCloseAdapterCompleteEx: a close NDIS pended is done; so is the unbind. */
+/** ProtocolCloseAdapterCompleteEx: wakes the unbind waiting for the close NDIS pended. */
 export const PtCloseAdapterComplete: PROTOCOL_CLOSE_ADAPTER_COMPLETE_EX = (
   ProtocolBindingContext,
 ) => {
-  const adapt = ProtocolBindingContext as ADAPT;
-  forget(adapt);
-  NdisCompleteUnbindAdapterEx(adapt.UnbindContext as NDIS_HANDLE);
+  NdisSetEvent((ProtocolBindingContext as ADAPT).Event);
 };
 
 /**
@@ -385,6 +401,8 @@ export const PtStatus: PROTOCOL_STATUS_EX = (ProtocolBindingContext, StatusIndic
   if (StatusIndication.StatusCode !== NDIS_STATUS_LINK_STATE) return;
   const linkState = StatusIndication.StatusBuffer as NDIS_LINK_STATE;
   adapt.LastLinkState = linkState;
+  const lockState: LOCK_STATE = {};
+  NdisAcquireReadWriteLock(adapt.ReadWriteLock, false, lockState);
   for (const velan of adapt.Velans) {
     const handle = velan.MiniportAdapterHandle;
     if (handle === null) continue;
@@ -396,6 +414,7 @@ export const PtStatus: PROTOCOL_STATUS_EX = (ProtocolBindingContext, StatusIndic
       RequestId: null,
     });
   }
+  NdisReleaseReadWriteLock(adapt.ReadWriteLock, lockState);
 };
 
 /** MediaConnectStateConnected is 1. */
