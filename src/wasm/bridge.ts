@@ -117,6 +117,9 @@ export class WasmTrap extends Error {
   override readonly name = "WasmTrap";
 }
 
+/** The C driver whose code runs innermost right now (module calls nest through NDIS). */
+let running: CDriver | null = null;
+
 /** Everything one instance of a C driver has. */
 class CDriver {
   readonly label: string;
@@ -144,6 +147,8 @@ class CDriver {
   readonly asyncData: number;
   /** Calls into the module on the JS stack right now. */
   depth = 0;
+  /** The NDIS handler (or DriverEntry) of the innermost call into the module now. */
+  handler = "";
   /** The step counter the load-time rewrite added (fuel.ts), or null for a module without it. */
   readonly fuel: WebAssembly.Global | null;
   /** Steps a call from NDIS may take, with the calls nested in it. */
@@ -282,12 +287,18 @@ class CDriver {
   ): void {
     let f = slot.f;
     if (f === null) f = slot.f = this.fn(pointer, handler);
+    const outer = running;
+    const outerHandler = this.handler;
+    running = this;
+    this.handler = handler;
     this.depth += 1;
     try {
       f(a, b, c, d, e);
     } catch (thrown) {
       throw this.#trapOf(thrown, pointer, handler);
     } finally {
+      running = outer;
+      this.handler = outerHandler;
       if (--this.depth === 0 && this.fuel !== null) this.fuel.value = this.budget;
     }
     const y = this.asyncify;
@@ -330,14 +341,37 @@ class CDriver {
   }
 
   #run(f: CFunction, pointer: number, handler: string, args: unknown[]): number {
+    const outer = running;
+    const outerHandler = this.handler;
+    running = this;
+    this.handler = handler;
     this.depth += 1;
     try {
       return f(...args) as number;
     } catch (thrown) {
       throw this.#trapOf(thrown, pointer, handler);
     } finally {
+      running = outer;
+      this.handler = outerHandler;
       if (--this.depth === 0 && this.fuel !== null) this.fuel.value = this.budget;
     }
+  }
+
+  /**
+   * Where in this driver's code NDIS is now, when its code is the innermost driver code on the
+   * stack (a DDI call it made): the C function that made the call and the handler it runs in.
+   */
+  whereNow(): string | null {
+    if (running !== this) return null;
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 64;
+    const stack = new Error().stack ?? "";
+    Error.stackTraceLimit = limit;
+    const match = /wasm-function\[(\d+)\]/.exec(stack);
+    const fn =
+      match === null ? null : (this.names.get(Number(match[1])) ?? `function #${match[1]}`);
+    const inside = `its ${this.handler} (${this.label})`;
+    return fn === null ? `inside ${inside}` : `in C function ${fn}, inside ${inside}`;
   }
 
   /** What a call into the module threw, as NDIS reports it: a trap names handler and function. */
@@ -1669,6 +1703,8 @@ export function wasmDriverModule(
       c = new CDriver(label, instance, names, budget);
       const m = c.m;
       c.driverObject = DriverObject;
+      const located = c;
+      DriverObject.DriverCodeLocation = () => located.whereNow();
       c.driverObjectPtr = m.allocStruct("DRIVER_OBJECT");
       const registry = m.newUnicodeString(RegistryPath);
       const entry = (instance.exports as { DriverEntry: CFunction }).DriverEntry;

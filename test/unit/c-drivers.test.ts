@@ -140,6 +140,11 @@ describe("a hostile or broken C driver", { skip }, () => {
     const violation = host.violations[0];
     assert.equal(violation?.rule, "NdisMSendNetBufferListsComplete_NotOwned");
     assert.equal(violation?.driver, "hostile");
+    // The report says where in the C code: the function that made the DDI call, and its handler.
+    assert.match(
+      violation?.message ?? "",
+      /\(in C function CompleteAgain, inside its MiniportSendNetBufferLists \(hostile-HOSTILE_DOUBLE_COMPLETE\.wasm\)\)$/,
+    );
     assert.equal(host.adapter("ok0")?.state, "Running");
   });
 
