@@ -928,4 +928,26 @@ PVOID NdisAllocateMemoryWithTagPriority(NDIS_HANDLE NdisHandle, UINT Length, ULO
                                         EX_POOL_PRIORITY Priority);
 NDIS_TS_IMPORT(NdisFreeMemory) void NdisFreeMemory(PVOID VirtualAddress, UINT Length, UINT MemoryFlags);
 
+/*
+ * Lookaside lists: fixed-size blocks of tracked pool memory. The list is the caller's storage;
+ * its contents are NDIS's (ndis-ts keeps the list's state on its side and never reads them).
+ * Allocate and Free should be NULL: custom routines are not called (NDIS's tracked pool is always
+ * used). Flags 0; Depth is ignored.
+ */
+typedef PVOID (*PALLOCATE_FUNCTION)(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
+typedef VOID (*PFREE_FUNCTION)(PVOID Buffer);
+typedef struct DECLSPEC_ALIGN(16) _NPAGED_LOOKASIDE_LIST {
+  ULONG_PTR Reserved[32];
+} NPAGED_LOOKASIDE_LIST, *PNPAGED_LOOKASIDE_LIST;
+NDIS_TS_IMPORT(NdisInitializeNPagedLookasideList)
+void NdisInitializeNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside, PALLOCATE_FUNCTION Allocate,
+                                       PFREE_FUNCTION Free, ULONG Flags, SIZE_T Size, ULONG Tag,
+                                       USHORT Depth);
+NDIS_TS_IMPORT(NdisAllocateFromNPagedLookasideList)
+PVOID NdisAllocateFromNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside);
+NDIS_TS_IMPORT(NdisFreeToNPagedLookasideList)
+void NdisFreeToNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside, PVOID Entry);
+NDIS_TS_IMPORT(NdisDeleteNPagedLookasideList)
+void NdisDeleteNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside);
+
 #endif /* NDIS_TS_NDIS_H */

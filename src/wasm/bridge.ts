@@ -141,6 +141,8 @@ class CDriver {
   readonly lockStates = new Map<number, ddi.LOCK_STATE>();
   readonly events = new Map<number, ddi.NDIS_EVENT>();
   readonly memory = new Map<number, Uint8Array>();
+  /** Lookaside lists, by the C address of the caller's NPAGED_LOOKASIDE_LIST. */
+  readonly lookasides = new Map<number, ddi.NPAGED_LOOKASIDE_LIST>();
   /** Asyncify's exports when the module was built with waits (null: it cannot block). */
   readonly asyncify: Asyncify | null;
   /** The buffer Asyncify saves a blocked handler's stack in. */
@@ -797,6 +799,10 @@ export const SUPPORTED_IMPORTS = [
   "KeWaitForSingleObject",
   "NdisAllocateMemoryWithTagPriority",
   "NdisFreeMemory",
+  "NdisInitializeNPagedLookasideList",
+  "NdisAllocateFromNPagedLookasideList",
+  "NdisFreeToNPagedLookasideList",
+  "NdisDeleteNPagedLookasideList",
 ] as const;
 
 type ImportName = (typeof SUPPORTED_IMPORTS)[number];
@@ -1650,6 +1656,58 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
       c.memory.delete(p);
       ddi.NdisFreeMemory(block ?? p, length, flags);
       if (block !== undefined) c.m.free(p);
+    },
+    // A lookaside list's blocks are NDIS's tracked blocks, each standing for a block of the
+    // module's memory (as NdisAllocateMemoryWithTagPriority's are).
+    NdisInitializeNPagedLookasideList: (
+      p: number,
+      allocate: number,
+      free: number,
+      flags: number,
+      size: number,
+      tag: number,
+      depth: number,
+    ) => {
+      // Custom Allocate/Free routines are not called (NDIS's tracked pool is always used).
+      void allocate;
+      void free;
+      const list: ddi.NPAGED_LOOKASIDE_LIST = {};
+      get().lookasides.set(p, list);
+      ddi.NdisInitializeNPagedLookasideList(
+        list,
+        null,
+        null,
+        flags >>> 0,
+        size >>> 0,
+        tag >>> 0,
+        depth,
+      );
+    },
+    NdisAllocateFromNPagedLookasideList: (p: number) => {
+      const c = get();
+      const block = ddi.NdisAllocateFromNPagedLookasideList(
+        c.lookasides.get(p) ?? ({} as ddi.NPAGED_LOOKASIDE_LIST),
+      );
+      if (block === null) return 0;
+      const at = c.m.alloc(Math.max(1, block.length));
+      c.memory.set(at, block);
+      return at;
+    },
+    NdisFreeToNPagedLookasideList: (p: number, entry: number) => {
+      const c = get();
+      const block = c.memory.get(entry);
+      c.memory.delete(entry);
+      ddi.NdisFreeToNPagedLookasideList(
+        c.lookasides.get(p) ?? ({} as ddi.NPAGED_LOOKASIDE_LIST),
+        block ?? (entry as unknown as Uint8Array),
+      );
+      if (block !== undefined) c.m.free(entry);
+    },
+    NdisDeleteNPagedLookasideList: (p: number) => {
+      const c = get();
+      const list = c.lookasides.get(p);
+      c.lookasides.delete(p);
+      ddi.NdisDeleteNPagedLookasideList(list ?? ({} as ddi.NPAGED_LOOKASIDE_LIST));
     },
   };
 }
