@@ -1,0 +1,116 @@
+/**
+ * A C driver in a stack file, end to end: examples/c-passthrough.yaml (two hosts on a hub, each
+ * behind the C passthrough IM driver built from c/samples/passthrough) runs its pings on a
+ * ManualClock under the strict verifier and tears down to nothing; `ndis run` reports the hosts'
+ * counters; `ndis trace` — in a fresh process of the CLI — shows the C driver's handlers and DDI
+ * calls by its service name. The example's module (./cpassthru.wasm) is built into a temporary
+ * folder beside a copy of the example. Skipped without clang and lld.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { run } from "../../src/cli/commands/run.js";
+import { createOutput } from "../../src/cli/output.js";
+import { ManualClock } from "../../src/index.js";
+import { durationMs, loadStackFile, startStack, stopStack } from "../../src/stack/index.js";
+import { buildSample, cSkipReason, PASSTHROUGH } from "../helpers/cdriver.js";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const skip = cSkipReason() ?? false;
+
+interface HostCounters {
+  echoRequestsSent: number;
+  echoRepliesReceived: number;
+}
+
+describe("examples/c-passthrough.yaml: the C passthrough in a stack file", { skip }, () => {
+  const dir = mkdtempSync(join(tmpdir(), "ndis-c-stack-"));
+  const yaml = join(dir, "c-passthrough.yaml");
+
+  before(async () => {
+    const wasm = await buildSample("cpassthru", PASSTHROUGH);
+    copyFileSync(wasm, join(dir, "cpassthru.wasm"));
+    copyFileSync(join(ROOT, "examples/c-passthrough.yaml"), yaml);
+  });
+
+  test("both hosts ping through the C driver and are answered; strict verifier, clean teardown", async () => {
+    const stack = await loadStackFile(yaml);
+    const clock = new ManualClock();
+    const running = await startStack(stack, { clock, verifier: "strict" });
+    assert.deepEqual(running.problems, []);
+    const ms = durationMs(stack.spec.run?.duration ?? "1s");
+    for (let t = 0; t < ms; t += 50) {
+      clock.advance(50);
+      await running.host.settle();
+    }
+    for (const driver of ["host-a", "host-b"]) {
+      const data = running.reports().find((r) => r.driver === driver)?.data as {
+        interfaces: { counters: HostCounters }[];
+      };
+      assert.equal(data.interfaces[0]?.counters.echoRequestsSent, 4, driver);
+      assert.equal(data.interfaces[0]?.counters.echoRepliesReceived, 4, driver);
+    }
+    // The frames went through the C driver's virtual miniports.
+    const eth1pt = running.host.statistics().adapters.find((a) => a.name === "eth1-pt");
+    assert.ok((eth1pt?.sentPackets ?? 0) >= 8, "requests and replies left through eth1-pt");
+    const { liveObjects, problems } = await stopStack(running);
+    assert.deepEqual(problems, []);
+    assert.deepEqual(liveObjects, []);
+    assert.deepEqual(running.host.violations, []);
+  });
+
+  test("ndis run: the stack runs its duration and reports the hosts' counters", async () => {
+    let text = "";
+    const out = createOutput(
+      (t) => {
+        text += t;
+      },
+      { json: true },
+    );
+    const clock = new ManualClock();
+    const done = run({ stack: yaml, interval: "1m" }, out, { clock });
+    const records = () =>
+      text
+        .trim()
+        .split("\n")
+        .filter((l) => l !== "")
+        .map((l) => JSON.parse(l) as { type: string; [k: string]: unknown });
+    for (let i = 0; i < 20_000 && !records().some((r) => r.type === "summary"); i++) {
+      if (records().some((r) => r.type === "up")) clock.advance(50);
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.equal(await done, 0);
+    const all = records();
+    const hostA = all.find((r) => r.type === "report" && r.driver === "host-a") as unknown as {
+      interfaces: { counters: HostCounters }[];
+    };
+    assert.equal(hostA.interfaces[0]?.counters.echoRepliesReceived, 4);
+    const summary = all.at(-1) as { type: string; violations: number; leaked: number };
+    assert.equal(summary.type, "summary");
+    assert.equal(summary.violations, 0);
+    assert.equal(summary.leaked, 0);
+  });
+
+  test("ndis trace (a fresh CLI process): the C driver's handlers and DDI calls by its name", () => {
+    const r = spawnSync(
+      process.execPath,
+      ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "trace", yaml, "--format", "mermaid"],
+      {
+        cwd: ROOT,
+        encoding: "utf8",
+        env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
+        timeout: 60_000,
+      },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^sequenceDiagram\n/);
+    assert.match(r.stdout, /participant cpassthru/);
+    assert.match(r.stdout, /cpassthru->>NDIS: NdisOpenAdapterEx/);
+    assert.match(r.stdout, /NDIS->>cpassthru: MiniportInitializeEx \(eth0-pt\)/);
+    assert.ok(readFileSync(yaml, "utf8").includes("module: ./cpassthru.wasm"));
+  });
+});
