@@ -4,7 +4,9 @@
  * ManualClock under the strict verifier and tears down to nothing; `ndis run` reports the hosts'
  * counters; `ndis trace` — in a fresh process of the CLI — shows the C driver's handlers and DDI
  * calls by its service name. The example's module (./cpassthru.wasm) is built into a temporary
- * folder beside a copy of the example. Skipped without clang and lld.
+ * folder beside a copy of the example. The same for examples/c-filter-ping.yaml: the passthrough
+ * filter in C (c/samples/filter-passthrough) on a hub port and on the IM's virtual miniport.
+ * Skipped without clang and lld.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -15,9 +17,9 @@ import { before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { run } from "../../src/cli/commands/run.js";
 import { createOutput } from "../../src/cli/output.js";
-import { ManualClock } from "../../src/index.js";
+import { ManualClock, type TraceEvent } from "../../src/index.js";
 import { durationMs, loadStackFile, startStack, stopStack } from "../../src/stack/index.js";
-import { buildSample, cSkipReason, PASSTHROUGH } from "../helpers/cdriver.js";
+import { buildSample, cSkipReason, FILTER_PASSTHROUGH, PASSTHROUGH } from "../helpers/cdriver.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const skip = cSkipReason() ?? false;
@@ -112,5 +114,57 @@ describe("examples/c-passthrough.yaml: the C passthrough in a stack file", { ski
     assert.match(r.stdout, /cpassthru->>NDIS: NdisOpenAdapterEx/);
     assert.match(r.stdout, /NDIS->>cpassthru: MiniportInitializeEx \(eth0-pt\)/);
     assert.ok(readFileSync(yaml, "utf8").includes("module: ./cpassthru.wasm"));
+  });
+});
+
+describe("examples/c-filter-ping.yaml: the passthrough filter in C in a stack file", {
+  skip,
+}, () => {
+  const dir = mkdtempSync(join(tmpdir(), "ndis-c-filter-"));
+  const yaml = join(dir, "c-filter-ping.yaml");
+
+  before(async () => {
+    const wasm = await buildSample("cfilter", FILTER_PASSTHROUGH);
+    copyFileSync(wasm, join(dir, "cfilter.wasm"));
+    copyFileSync(join(ROOT, "examples/c-filter-ping.yaml"), yaml);
+  });
+
+  test("both hosts ping through the C filter's modules; strict verifier, clean teardown", async () => {
+    const stack = await loadStackFile(yaml);
+    const clock = new ManualClock();
+    const events: TraceEvent[] = [];
+    const running = await startStack(stack, {
+      clock,
+      verifier: "strict",
+      setup: (host) => host.onTrace((e) => events.push(e)),
+    });
+    assert.deepEqual(running.problems, []);
+    const ms = durationMs(stack.spec.run?.duration ?? "1s");
+    for (let t = 0; t < ms; t += 50) {
+      clock.advance(50);
+      await running.host.settle();
+    }
+    for (const driver of ["host-a", "host-b"]) {
+      const data = running.reports().find((r) => r.driver === driver)?.data as {
+        interfaces: { counters: HostCounters }[];
+      };
+      assert.equal(data.interfaces[0]?.counters.echoRequestsSent, 4, driver);
+      assert.equal(data.interfaces[0]?.counters.echoRepliesReceived, 4, driver);
+    }
+    // The C filter's handlers ran: attached on both adapters, traffic through each way.
+    const calls = (name: string) =>
+      events.filter(
+        (e) =>
+          e.name === name && e.driver === "cfilter" && e.phase === "call" && e.kind !== "state",
+      ).length;
+    assert.equal(calls("FilterAttach"), 2);
+    assert.ok(calls("FilterSendNetBufferLists") >= 8, "requests and replies went down through it");
+    assert.ok(calls("FilterReceiveNetBufferLists") >= 8, "and came up through it");
+    assert.ok(calls("FilterOidRequest") > 0, "OID requests went through it");
+    const { liveObjects, problems } = await stopStack(running);
+    assert.deepEqual(problems, []);
+    assert.deepEqual(liveObjects, []);
+    assert.deepEqual(running.host.violations, []);
+    assert.equal(calls("FilterDetach"), 2);
   });
 });
