@@ -1534,12 +1534,10 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
       port: number,
       count: number,
       flags: number,
-    ) => {
-      const c = get();
-      const nbls = c.nbls.fromC(p) as NET_BUFFER_LIST;
-      ddi.NdisFIndicateReceiveNetBufferLists(h(handle), nbls, port, count, flags);
-      if ((flags & ddi.NDIS_RECEIVE_FLAGS_RESOURCES) !== 0) c.nbls.toC(nbls);
-    },
+    ) =>
+      indicateFromC(get(), p, flags, (nbls) =>
+        ddi.NdisFIndicateReceiveNetBufferLists(h(handle), nbls, port, count, flags),
+      ),
     NdisFReturnNetBufferLists: (handle: number, p: number, flags: number) =>
       ddi.NdisFReturnNetBufferLists(h(handle), get().nbls.fromC(p) as NET_BUFFER_LIST, flags),
     NdisFCancelSendNetBufferLists: (handle: number, id: number) =>
@@ -1564,13 +1562,10 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
       port: number,
       count: number,
       flags: number,
-    ) => {
-      const c = get();
-      const nbls = c.nbls.fromC(p) as NET_BUFFER_LIST;
-      ddi.NdisMIndicateReceiveNetBufferLists(h(handle), nbls, port, count, flags);
-      // With RESOURCES the NBLs are the driver's again at once: show it what the stack wrote.
-      if ((flags & ddi.NDIS_RECEIVE_FLAGS_RESOURCES) !== 0) c.nbls.toC(nbls);
-    },
+    ) =>
+      indicateFromC(get(), p, flags, (nbls) =>
+        ddi.NdisMIndicateReceiveNetBufferLists(h(handle), nbls, port, count, flags),
+      ),
     NdisOpenAdapterEx: (
       protocol: number,
       context: number,
@@ -1915,6 +1910,19 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
       ddi.NdisDeleteNPagedLookasideList(list ?? ({} as ddi.NPAGED_LOOKASIDE_LIST));
     },
   };
+}
+
+/** A receive indication from C (NdisMIndicateReceiveNetBufferLists, NdisFIndicate…). */
+function indicateFromC(
+  c: CDriver,
+  p: number,
+  flags: number,
+  indicate: (nbls: NET_BUFFER_LIST) => void,
+): void {
+  const nbls = c.nbls.fromC(p) as NET_BUFFER_LIST;
+  indicate(nbls);
+  // With RESOURCES the NBLs are the driver's again at once: show it what the stack wrote.
+  if ((flags & ddi.NDIS_RECEIVE_FLAGS_RESOURCES) !== 0) c.nbls.toC(nbls);
 }
 
 /**

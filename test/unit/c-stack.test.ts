@@ -29,40 +29,63 @@ interface HostCounters {
   echoRepliesReceived: number;
 }
 
-describe("examples/c-passthrough.yaml: the C passthrough in a stack file", { skip }, () => {
+/** A temporary folder holding a copy of example `name` and the C module `module` it names. */
+function exampleWithModule(name: string, module: string, sources: readonly string[]) {
   const dir = mkdtempSync(join(tmpdir(), "ndis-c-stack-"));
-  const yaml = join(dir, "c-passthrough.yaml");
-
+  const yaml = join(dir, name);
   before(async () => {
-    const wasm = await buildSample("cpassthru", PASSTHROUGH);
-    copyFileSync(wasm, join(dir, "cpassthru.wasm"));
-    copyFileSync(join(ROOT, "examples/c-passthrough.yaml"), yaml);
+    const wasm = await buildSample(module, sources);
+    copyFileSync(wasm, join(dir, `${module}.wasm`));
+    copyFileSync(join(ROOT, "examples", name), yaml);
   });
+  return yaml;
+}
+
+/**
+ * Runs the stack file for its duration on a ManualClock, strict verifier, and checks that both
+ * hosts sent 4 echo requests and got 4 replies; returns the running stack (not yet stopped).
+ */
+async function pingsAnswered(yaml: string, events?: TraceEvent[]) {
+  const stack = await loadStackFile(yaml);
+  const clock = new ManualClock();
+  const running = await startStack(stack, {
+    clock,
+    verifier: "strict",
+    ...(events === undefined ? {} : { setup: (host) => host.onTrace((e) => events.push(e)) }),
+  });
+  assert.deepEqual(running.problems, []);
+  const ms = durationMs(stack.spec.run?.duration ?? "1s");
+  for (let t = 0; t < ms; t += 50) {
+    clock.advance(50);
+    await running.host.settle();
+  }
+  for (const driver of ["host-a", "host-b"]) {
+    const data = running.reports().find((r) => r.driver === driver)?.data as {
+      interfaces: { counters: HostCounters }[];
+    };
+    assert.equal(data.interfaces[0]?.counters.echoRequestsSent, 4, driver);
+    assert.equal(data.interfaces[0]?.counters.echoRepliesReceived, 4, driver);
+  }
+  return running;
+}
+
+/** Stops the stack: nothing left, no problem, no violation. */
+async function stopsClean(running: Awaited<ReturnType<typeof pingsAnswered>>) {
+  const { liveObjects, problems } = await stopStack(running);
+  assert.deepEqual(problems, []);
+  assert.deepEqual(liveObjects, []);
+  assert.deepEqual(running.host.violations, []);
+}
+
+describe("examples/c-passthrough.yaml: the C passthrough in a stack file", { skip }, () => {
+  const yaml = exampleWithModule("c-passthrough.yaml", "cpassthru", PASSTHROUGH);
 
   test("both hosts ping through the C driver and are answered; strict verifier, clean teardown", async () => {
-    const stack = await loadStackFile(yaml);
-    const clock = new ManualClock();
-    const running = await startStack(stack, { clock, verifier: "strict" });
-    assert.deepEqual(running.problems, []);
-    const ms = durationMs(stack.spec.run?.duration ?? "1s");
-    for (let t = 0; t < ms; t += 50) {
-      clock.advance(50);
-      await running.host.settle();
-    }
-    for (const driver of ["host-a", "host-b"]) {
-      const data = running.reports().find((r) => r.driver === driver)?.data as {
-        interfaces: { counters: HostCounters }[];
-      };
-      assert.equal(data.interfaces[0]?.counters.echoRequestsSent, 4, driver);
-      assert.equal(data.interfaces[0]?.counters.echoRepliesReceived, 4, driver);
-    }
+    const running = await pingsAnswered(yaml);
     // The frames went through the C driver's virtual miniports.
     const eth1pt = running.host.statistics().adapters.find((a) => a.name === "eth1-pt");
     assert.ok((eth1pt?.sentPackets ?? 0) >= 8, "requests and replies left through eth1-pt");
-    const { liveObjects, problems } = await stopStack(running);
-    assert.deepEqual(problems, []);
-    assert.deepEqual(liveObjects, []);
-    assert.deepEqual(running.host.violations, []);
+    await stopsClean(running);
   });
 
   test("ndis run: the stack runs its duration and reports the hosts' counters", async () => {
@@ -120,37 +143,11 @@ describe("examples/c-passthrough.yaml: the C passthrough in a stack file", { ski
 describe("examples/c-filter-ping.yaml: the passthrough filter in C in a stack file", {
   skip,
 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), "ndis-c-filter-"));
-  const yaml = join(dir, "c-filter-ping.yaml");
-
-  before(async () => {
-    const wasm = await buildSample("cfilter", FILTER_PASSTHROUGH);
-    copyFileSync(wasm, join(dir, "cfilter.wasm"));
-    copyFileSync(join(ROOT, "examples/c-filter-ping.yaml"), yaml);
-  });
+  const yaml = exampleWithModule("c-filter-ping.yaml", "cfilter", FILTER_PASSTHROUGH);
 
   test("both hosts ping through the C filter's modules; strict verifier, clean teardown", async () => {
-    const stack = await loadStackFile(yaml);
-    const clock = new ManualClock();
     const events: TraceEvent[] = [];
-    const running = await startStack(stack, {
-      clock,
-      verifier: "strict",
-      setup: (host) => host.onTrace((e) => events.push(e)),
-    });
-    assert.deepEqual(running.problems, []);
-    const ms = durationMs(stack.spec.run?.duration ?? "1s");
-    for (let t = 0; t < ms; t += 50) {
-      clock.advance(50);
-      await running.host.settle();
-    }
-    for (const driver of ["host-a", "host-b"]) {
-      const data = running.reports().find((r) => r.driver === driver)?.data as {
-        interfaces: { counters: HostCounters }[];
-      };
-      assert.equal(data.interfaces[0]?.counters.echoRequestsSent, 4, driver);
-      assert.equal(data.interfaces[0]?.counters.echoRepliesReceived, 4, driver);
-    }
+    const running = await pingsAnswered(yaml, events);
     // The C filter's handlers ran: attached on both adapters, traffic through each way.
     const calls = (name: string) =>
       events.filter(
@@ -161,10 +158,7 @@ describe("examples/c-filter-ping.yaml: the passthrough filter in C in a stack fi
     assert.ok(calls("FilterSendNetBufferLists") >= 8, "requests and replies went down through it");
     assert.ok(calls("FilterReceiveNetBufferLists") >= 8, "and came up through it");
     assert.ok(calls("FilterOidRequest") > 0, "OID requests went through it");
-    const { liveObjects, problems } = await stopStack(running);
-    assert.deepEqual(problems, []);
-    assert.deepEqual(liveObjects, []);
-    assert.deepEqual(running.host.violations, []);
+    await stopsClean(running);
     assert.equal(calls("FilterDetach"), 2);
   });
 });
