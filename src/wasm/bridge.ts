@@ -946,6 +946,27 @@ const NDIS_NAMES: Record<string, string> = {
   DirectOidRequestCompleteHandler: "ProtocolDirectOidRequestComplete",
 };
 
+/** MiniportPause / FilterPause: the pause parameters (the same fields) laid out for the call. */
+function pauseCall(
+  c: CDriver,
+  fp: number,
+  name: string,
+  s: "NDIS_MINIPORT_PAUSE_PARAMETERS" | "NDIS_FILTER_PAUSE_PARAMETERS",
+  context: unknown,
+  params: { Header: { Type: number; Revision: number }; Flags: number; PauseReason: number },
+): number | Promise<number> {
+  const m = c.m;
+  const p = m.allocStruct(s);
+  c.header(p, params.Header.Type, params.Header.Revision, s);
+  m.set(s, p, "Flags", params.Flags);
+  m.set(s, p, "PauseReason", params.PauseReason);
+  return after(
+    c.call(fp, name, CMemory.pointer(context), p),
+    (r) => c.status(r),
+    () => m.free(p),
+  );
+}
+
 /** A TypeScript handler that runs C function `fp` in NDIS's slot `slot`. */
 function miniportHandler(c: CDriver, slot: string, fp: number, as?: string): unknown {
   const m = c.m;
@@ -971,18 +992,8 @@ function miniportHandler(c: CDriver, slot: string, fp: number, as?: string): unk
     case "UnloadHandler":
       return () => after(c.call(fp, name, c.driverObjectPtr), () => undefined);
     case "PauseHandler":
-      return (context: unknown, params: ddi.NDIS_MINIPORT_PAUSE_PARAMETERS) => {
-        const s = "NDIS_MINIPORT_PAUSE_PARAMETERS";
-        const p = m.allocStruct(s);
-        c.header(p, params.Header.Type, params.Header.Revision, s);
-        m.set(s, p, "Flags", params.Flags);
-        m.set(s, p, "PauseReason", params.PauseReason);
-        return after(
-          c.call(fp, name, ctx(context), p),
-          (r) => c.status(r),
-          () => m.free(p),
-        );
-      };
+      return (context: unknown, params: ddi.NDIS_MINIPORT_PAUSE_PARAMETERS) =>
+        pauseCall(c, fp, name, "NDIS_MINIPORT_PAUSE_PARAMETERS", context, params);
     case "RestartHandler":
       return (context: unknown, params: ddi.NDIS_MINIPORT_RESTART_PARAMETERS) => {
         const s = "NDIS_MINIPORT_RESTART_PARAMETERS";
@@ -1192,7 +1203,6 @@ function filterHandler(c: CDriver, slot: string, fp: number): unknown {
   const m = c.m;
   const name = `Filter${slot.replace(/Handler$/, "").replace(/^SetFilterModuleOptions$/, "SetModuleOptions")}`;
   const ctx = CMemory.pointer;
-  const struct = (s: "NDIS_FILTER_PAUSE_PARAMETERS" | "NDIS_FILTER_RESTART_PARAMETERS") => s;
   switch (slot) {
     case "SetOptionsHandler":
       return miniportHandler(c, "SetOptionsHandler", fp, name);
@@ -1210,21 +1220,11 @@ function filterHandler(c: CDriver, slot: string, fp: number): unknown {
     case "DetachHandler":
       return (context: unknown) => after(c.call(fp, name, ctx(context)), () => undefined);
     case "PauseHandler":
-      return (context: unknown, params: ddi.NDIS_FILTER_PAUSE_PARAMETERS) => {
-        const s = struct("NDIS_FILTER_PAUSE_PARAMETERS");
-        const p = m.allocStruct(s);
-        c.header(p, params.Header.Type, params.Header.Revision, s);
-        m.set(s, p, "Flags", params.Flags);
-        m.set(s, p, "PauseReason", params.PauseReason);
-        return after(
-          c.call(fp, name, ctx(context), p),
-          (r) => c.status(r),
-          () => m.free(p),
-        );
-      };
+      return (context: unknown, params: ddi.NDIS_FILTER_PAUSE_PARAMETERS) =>
+        pauseCall(c, fp, name, "NDIS_FILTER_PAUSE_PARAMETERS", context, params);
     case "RestartHandler":
       return (context: unknown, params: ddi.NDIS_FILTER_RESTART_PARAMETERS) => {
-        const s = struct("NDIS_FILTER_RESTART_PARAMETERS");
+        const s = "NDIS_FILTER_RESTART_PARAMETERS";
         const p = m.allocStruct(s);
         c.header(p, params.Header.Type, params.Header.Revision, s);
         m.set(s, p, "MiniportMediaType", params.MiniportMediaType);
