@@ -27,6 +27,7 @@ typedef ULONG NDIS_MEDIUM, *PNDIS_MEDIUM;
 typedef ULONG NDIS_PHYSICAL_MEDIUM, *PNDIS_PHYSICAL_MEDIUM;
 typedef ULONG NDIS_MEDIA_CONNECT_STATE, *PNDIS_MEDIA_CONNECT_STATE;
 typedef ULONG NDIS_MEDIA_DUPLEX_STATE, *PNDIS_MEDIA_DUPLEX_STATE;
+typedef NDIS_MEDIA_DUPLEX_STATE NET_IF_MEDIA_DUPLEX_STATE, *PNET_IF_MEDIA_DUPLEX_STATE;
 typedef ULONG NDIS_SUPPORTED_PAUSE_FUNCTIONS;
 typedef ULONG NDIS_INTERFACE_TYPE;
 typedef ULONG NET_IF_ACCESS_TYPE, NET_IF_DIRECTION_TYPE, NET_IF_CONNECTION_TYPE;
@@ -810,6 +811,159 @@ typedef struct _NDIS_TIMER_CHARACTERISTICS {
 typedef void(NDIS_IO_WORKITEM_FUNCTION)(PVOID WorkItemContext, NDIS_HANDLE NdisIoWorkItemHandle);
 typedef NDIS_IO_WORKITEM_FUNCTION *NDIS_IO_WORKITEM_ROUTINE;
 
+/* ---- filter driver ---- */
+typedef struct _NDIS_FILTER_ATTACH_PARAMETERS {
+  NDIS_OBJECT_HEADER Header;
+  NET_IFINDEX IfIndex;
+  NET_LUID NetLuid;
+  PNDIS_STRING FilterModuleGuidName;
+  NET_IFINDEX BaseMiniportIfIndex;
+  PNDIS_STRING BaseMiniportInstanceName;
+  PNDIS_STRING BaseMiniportName;
+  NDIS_MEDIA_CONNECT_STATE MediaConnectState;
+  NET_IF_MEDIA_DUPLEX_STATE MediaDuplexState;
+  ULONG64 XmitLinkSpeed;
+  ULONG64 RcvLinkSpeed;
+  NDIS_MEDIUM MiniportMediaType;
+  NDIS_PHYSICAL_MEDIUM MiniportPhysicalMediaType;
+  NDIS_HANDLE MiniportMediaSpecificAttributes;
+  PVOID DefaultOffloadConfiguration; /* PNDIS_OFFLOAD: NULL here */
+  USHORT MacAddressLength;
+  UCHAR CurrentMacAddress[NDIS_MAX_PHYS_ADDRESS_LENGTH];
+  NET_LUID BaseMiniportNetLuid;
+  NET_IFINDEX LowerIfIndex;
+  NET_LUID LowerIfNetLuid;
+  ULONG Flags;
+  PVOID HDSplitCurrentConfig;        /* NDIS 6.1; NULL here */
+  PVOID ReceiveFilterCapabilities;   /* NDIS 6.20; NULL here */
+  PVOID MiniportPhysicalDeviceObject;
+  PVOID NicSwitchCapabilities;
+  BOOLEAN BaseMiniportIfConnectorPresent;
+  PVOID SriovCapabilities;
+  PVOID NicSwitchArray;
+} NDIS_FILTER_ATTACH_PARAMETERS, *PNDIS_FILTER_ATTACH_PARAMETERS;
+
+typedef struct _NDIS_FILTER_PAUSE_PARAMETERS {
+  NDIS_OBJECT_HEADER Header;
+  ULONG Flags;
+  ULONG PauseReason;
+} NDIS_FILTER_PAUSE_PARAMETERS, *PNDIS_FILTER_PAUSE_PARAMETERS;
+
+typedef struct _NDIS_FILTER_RESTART_PARAMETERS {
+  NDIS_OBJECT_HEADER Header;
+  NDIS_MEDIUM MiniportMediaType;
+  NDIS_PHYSICAL_MEDIUM MiniportPhysicalMediaType;
+  PNDIS_RESTART_ATTRIBUTES RestartAttributes;
+  NET_IFINDEX LowerIfIndex;
+  NET_LUID LowerIfNetLuid;
+  ULONG Flags;
+} NDIS_FILTER_RESTART_PARAMETERS, *PNDIS_FILTER_RESTART_PARAMETERS;
+
+typedef struct _NDIS_FILTER_ATTRIBUTES {
+  NDIS_OBJECT_HEADER Header;
+  ULONG Flags;
+} NDIS_FILTER_ATTRIBUTES, *PNDIS_FILTER_ATTRIBUTES;
+#define NDIS_SIZEOF_FILTER_ATTRIBUTES_REVISION_1 RTL_SIZEOF_THROUGH_FIELD(NDIS_FILTER_ATTRIBUTES, Flags)
+
+typedef NDIS_STATUS(FILTER_SET_OPTIONS)(NDIS_HANDLE NdisDriverHandle, NDIS_HANDLE DriverContext);
+typedef NDIS_STATUS(FILTER_SET_MODULE_OPTIONS)(NDIS_HANDLE FilterModuleContext);
+typedef NDIS_STATUS(FILTER_ATTACH)(NDIS_HANDLE NdisFilterHandle, NDIS_HANDLE FilterDriverContext,
+                                   PNDIS_FILTER_ATTACH_PARAMETERS AttachParameters);
+typedef void(FILTER_DETACH)(NDIS_HANDLE FilterModuleContext);
+typedef NDIS_STATUS(FILTER_RESTART)(NDIS_HANDLE FilterModuleContext,
+                                    PNDIS_FILTER_RESTART_PARAMETERS RestartParameters);
+typedef NDIS_STATUS(FILTER_PAUSE)(NDIS_HANDLE FilterModuleContext, PNDIS_FILTER_PAUSE_PARAMETERS PauseParameters);
+typedef void(FILTER_SEND_NET_BUFFER_LISTS)(NDIS_HANDLE FilterModuleContext, PNET_BUFFER_LIST NetBufferList,
+                                           NDIS_PORT_NUMBER PortNumber, ULONG SendFlags);
+typedef void(FILTER_SEND_NET_BUFFER_LISTS_COMPLETE)(NDIS_HANDLE FilterModuleContext,
+                                                    PNET_BUFFER_LIST NetBufferList, ULONG SendCompleteFlags);
+typedef void(FILTER_CANCEL_SEND_NET_BUFFER_LISTS)(NDIS_HANDLE FilterModuleContext, PVOID CancelId);
+typedef void(FILTER_RECEIVE_NET_BUFFER_LISTS)(NDIS_HANDLE FilterModuleContext, PNET_BUFFER_LIST NetBufferLists,
+                                              NDIS_PORT_NUMBER PortNumber, ULONG NumberOfNetBufferLists,
+                                              ULONG ReceiveFlags);
+typedef void(FILTER_RETURN_NET_BUFFER_LISTS)(NDIS_HANDLE FilterModuleContext, PNET_BUFFER_LIST NetBufferLists,
+                                             ULONG ReturnFlags);
+typedef NDIS_STATUS(FILTER_OID_REQUEST)(NDIS_HANDLE FilterModuleContext, PNDIS_OID_REQUEST OidRequest);
+typedef void(FILTER_OID_REQUEST_COMPLETE)(NDIS_HANDLE FilterModuleContext, PNDIS_OID_REQUEST OidRequest,
+                                          NDIS_STATUS Status);
+typedef void(FILTER_CANCEL_OID_REQUEST)(NDIS_HANDLE FilterModuleContext, PVOID RequestId);
+typedef void(FILTER_DEVICE_PNP_EVENT_NOTIFY)(NDIS_HANDLE FilterModuleContext,
+                                             PNET_DEVICE_PNP_EVENT NetDevicePnPEvent);
+typedef NDIS_STATUS(FILTER_NET_PNP_EVENT)(NDIS_HANDLE FilterModuleContext,
+                                          PNET_PNP_EVENT_NOTIFICATION NetPnPEventNotification);
+typedef void(FILTER_STATUS)(NDIS_HANDLE FilterModuleContext, PNDIS_STATUS_INDICATION StatusIndication);
+typedef NDIS_STATUS(FILTER_DIRECT_OID_REQUEST)(NDIS_HANDLE FilterModuleContext, PNDIS_OID_REQUEST OidRequest);
+typedef void(FILTER_DIRECT_OID_REQUEST_COMPLETE)(NDIS_HANDLE FilterModuleContext, PNDIS_OID_REQUEST OidRequest,
+                                                 NDIS_STATUS Status);
+typedef void(FILTER_CANCEL_DIRECT_OID_REQUEST)(NDIS_HANDLE FilterModuleContext, PVOID RequestId);
+typedef NDIS_STATUS(FILTER_SYNCHRONOUS_OID_REQUEST)(NDIS_HANDLE FilterModuleContext, PNDIS_OID_REQUEST OidRequest,
+                                                    PVOID *CallContext);
+typedef void(FILTER_SYNCHRONOUS_OID_REQUEST_COMPLETE)(NDIS_HANDLE FilterModuleContext,
+                                                      PNDIS_OID_REQUEST OidRequest, PNDIS_STATUS Status,
+                                                      PVOID CallContext);
+typedef FILTER_SET_OPTIONS *FILTER_SET_OPTIONS_HANDLER;
+typedef FILTER_SET_MODULE_OPTIONS *FILTER_SET_FILTER_MODULE_OPTIONS_HANDLER;
+typedef FILTER_ATTACH *FILTER_ATTACH_HANDLER;
+typedef FILTER_DETACH *FILTER_DETACH_HANDLER;
+typedef FILTER_RESTART *FILTER_RESTART_HANDLER;
+typedef FILTER_PAUSE *FILTER_PAUSE_HANDLER;
+typedef FILTER_SEND_NET_BUFFER_LISTS *FILTER_SEND_NET_BUFFER_LISTS_HANDLER;
+typedef FILTER_SEND_NET_BUFFER_LISTS_COMPLETE *FILTER_SEND_NET_BUFFER_LISTS_COMPLETE_HANDLER;
+typedef FILTER_CANCEL_SEND_NET_BUFFER_LISTS *FILTER_CANCEL_SEND_HANDLER;
+typedef FILTER_RECEIVE_NET_BUFFER_LISTS *FILTER_RECEIVE_NET_BUFFER_LISTS_HANDLER;
+typedef FILTER_RETURN_NET_BUFFER_LISTS *FILTER_RETURN_NET_BUFFER_LISTS_HANDLER;
+typedef FILTER_OID_REQUEST *FILTER_OID_REQUEST_HANDLER;
+typedef FILTER_OID_REQUEST_COMPLETE *FILTER_OID_REQUEST_COMPLETE_HANDLER;
+typedef FILTER_CANCEL_OID_REQUEST *FILTER_CANCEL_OID_REQUEST_HANDLER;
+typedef FILTER_DEVICE_PNP_EVENT_NOTIFY *FILTER_DEVICE_PNP_EVENT_NOTIFY_HANDLER;
+typedef FILTER_NET_PNP_EVENT *FILTER_NET_PNP_EVENT_HANDLER;
+typedef FILTER_STATUS *FILTER_STATUS_HANDLER;
+typedef FILTER_DIRECT_OID_REQUEST *FILTER_DIRECT_OID_REQUEST_HANDLER;
+typedef FILTER_DIRECT_OID_REQUEST_COMPLETE *FILTER_DIRECT_OID_REQUEST_COMPLETE_HANDLER;
+typedef FILTER_CANCEL_DIRECT_OID_REQUEST *FILTER_CANCEL_DIRECT_OID_REQUEST_HANDLER;
+typedef FILTER_SYNCHRONOUS_OID_REQUEST *FILTER_SYNCHRONOUS_OID_REQUEST_HANDLER;
+typedef FILTER_SYNCHRONOUS_OID_REQUEST_COMPLETE *FILTER_SYNCHRONOUS_OID_REQUEST_COMPLETE_HANDLER;
+
+typedef struct _NDIS_FILTER_DRIVER_CHARACTERISTICS {
+  NDIS_OBJECT_HEADER Header;
+  UCHAR MajorNdisVersion;
+  UCHAR MinorNdisVersion;
+  UCHAR MajorDriverVersion;
+  UCHAR MinorDriverVersion;
+  ULONG Flags;
+  NDIS_STRING FriendlyName;
+  NDIS_STRING UniqueName;
+  NDIS_STRING ServiceName;
+  FILTER_SET_OPTIONS_HANDLER SetOptionsHandler;
+  FILTER_SET_FILTER_MODULE_OPTIONS_HANDLER SetFilterModuleOptionsHandler;
+  FILTER_ATTACH_HANDLER AttachHandler;
+  FILTER_DETACH_HANDLER DetachHandler;
+  FILTER_RESTART_HANDLER RestartHandler;
+  FILTER_PAUSE_HANDLER PauseHandler;
+  FILTER_SEND_NET_BUFFER_LISTS_HANDLER SendNetBufferListsHandler;
+  FILTER_SEND_NET_BUFFER_LISTS_COMPLETE_HANDLER SendNetBufferListsCompleteHandler;
+  FILTER_CANCEL_SEND_HANDLER CancelSendNetBufferListsHandler;
+  FILTER_RECEIVE_NET_BUFFER_LISTS_HANDLER ReceiveNetBufferListsHandler;
+  FILTER_RETURN_NET_BUFFER_LISTS_HANDLER ReturnNetBufferListsHandler;
+  FILTER_OID_REQUEST_HANDLER OidRequestHandler;
+  FILTER_OID_REQUEST_COMPLETE_HANDLER OidRequestCompleteHandler;
+  FILTER_CANCEL_OID_REQUEST_HANDLER CancelOidRequestHandler;
+  FILTER_DEVICE_PNP_EVENT_NOTIFY_HANDLER DevicePnPEventNotifyHandler;
+  FILTER_NET_PNP_EVENT_HANDLER NetPnPEventHandler;
+  FILTER_STATUS_HANDLER StatusHandler;
+  FILTER_DIRECT_OID_REQUEST_HANDLER DirectOidRequestHandler;
+  FILTER_DIRECT_OID_REQUEST_COMPLETE_HANDLER DirectOidRequestCompleteHandler;
+  FILTER_CANCEL_DIRECT_OID_REQUEST_HANDLER CancelDirectOidRequestHandler;
+  FILTER_SYNCHRONOUS_OID_REQUEST_HANDLER SynchronousOidRequestHandler;
+  FILTER_SYNCHRONOUS_OID_REQUEST_COMPLETE_HANDLER SynchronousOidRequestCompleteHandler;
+} NDIS_FILTER_DRIVER_CHARACTERISTICS, *PNDIS_FILTER_DRIVER_CHARACTERISTICS;
+#define NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_1 \
+  RTL_SIZEOF_THROUGH_FIELD(NDIS_FILTER_DRIVER_CHARACTERISTICS, StatusHandler)
+#define NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_2 \
+  RTL_SIZEOF_THROUGH_FIELD(NDIS_FILTER_DRIVER_CHARACTERISTICS, CancelDirectOidRequestHandler)
+#define NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_3 \
+  RTL_SIZEOF_THROUGH_FIELD(NDIS_FILTER_DRIVER_CHARACTERISTICS, SynchronousOidRequestCompleteHandler)
+
 /* ---- the DDI: NDIS routines a C driver calls (each is an import of module "ndis") ---- */
 NDIS_TS_IMPORT(NdisGetVersion) UINT NdisGetVersion(void);
 
@@ -937,5 +1091,61 @@ NDIS_TS_IMPORT(NdisAllocateMemoryWithTagPriority)
 PVOID NdisAllocateMemoryWithTagPriority(NDIS_HANDLE NdisHandle, UINT Length, ULONG Tag,
                                         EX_POOL_PRIORITY Priority);
 NDIS_TS_IMPORT(NdisFreeMemory) void NdisFreeMemory(PVOID VirtualAddress, UINT Length, UINT MemoryFlags);
+
+/*
+ * Lookaside lists: fixed-size blocks of tracked pool memory. The list is the caller's storage;
+ * its contents are NDIS's (ndis-ts keeps the list's state on its side and never reads them).
+ * Allocate and Free should be NULL: custom routines are not called (NDIS's tracked pool is always
+ * used). Flags 0; Depth is ignored.
+ */
+typedef PVOID (*PALLOCATE_FUNCTION)(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
+typedef VOID (*PFREE_FUNCTION)(PVOID Buffer);
+typedef struct DECLSPEC_ALIGN(16) _NPAGED_LOOKASIDE_LIST {
+  ULONG_PTR Reserved[32];
+} NPAGED_LOOKASIDE_LIST, *PNPAGED_LOOKASIDE_LIST;
+NDIS_TS_IMPORT(NdisInitializeNPagedLookasideList)
+void NdisInitializeNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside, PALLOCATE_FUNCTION Allocate,
+                                       PFREE_FUNCTION Free, ULONG Flags, SIZE_T Size, ULONG Tag,
+                                       USHORT Depth);
+NDIS_TS_IMPORT(NdisAllocateFromNPagedLookasideList)
+PVOID NdisAllocateFromNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside);
+NDIS_TS_IMPORT(NdisFreeToNPagedLookasideList)
+void NdisFreeToNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside, PVOID Entry);
+NDIS_TS_IMPORT(NdisDeleteNPagedLookasideList)
+void NdisDeleteNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside);
+
+
+/* Filter drivers. */
+NDIS_TS_IMPORT(NdisFRegisterFilterDriver)
+NDIS_STATUS NdisFRegisterFilterDriver(PDRIVER_OBJECT DriverObject, NDIS_HANDLE FilterDriverContext,
+                                      PNDIS_FILTER_DRIVER_CHARACTERISTICS FilterDriverCharacteristics,
+                                      PNDIS_HANDLE NdisFilterDriverHandle);
+NDIS_TS_IMPORT(NdisFDeregisterFilterDriver) void NdisFDeregisterFilterDriver(NDIS_HANDLE NdisFilterDriverHandle);
+NDIS_TS_IMPORT(NdisFSetAttributes)
+NDIS_STATUS NdisFSetAttributes(NDIS_HANDLE NdisFilterHandle, NDIS_HANDLE FilterModuleContext,
+                               PNDIS_FILTER_ATTRIBUTES FilterAttributes);
+NDIS_TS_IMPORT(NdisFPauseComplete) void NdisFPauseComplete(NDIS_HANDLE NdisFilterHandle);
+NDIS_TS_IMPORT(NdisFRestartComplete) void NdisFRestartComplete(NDIS_HANDLE NdisFilterHandle, NDIS_STATUS Status);
+NDIS_TS_IMPORT(NdisFRestartFilter) NDIS_STATUS NdisFRestartFilter(NDIS_HANDLE NdisFilterHandle);
+NDIS_TS_IMPORT(NdisFSendNetBufferLists)
+void NdisFSendNetBufferLists(NDIS_HANDLE NdisFilterHandle, PNET_BUFFER_LIST NetBufferList,
+                             NDIS_PORT_NUMBER PortNumber, ULONG SendFlags);
+NDIS_TS_IMPORT(NdisFSendNetBufferListsComplete)
+void NdisFSendNetBufferListsComplete(NDIS_HANDLE NdisFilterHandle, PNET_BUFFER_LIST NetBufferList,
+                                     ULONG SendCompleteFlags);
+NDIS_TS_IMPORT(NdisFIndicateReceiveNetBufferLists)
+void NdisFIndicateReceiveNetBufferLists(NDIS_HANDLE NdisFilterHandle, PNET_BUFFER_LIST NetBufferLists,
+                                        NDIS_PORT_NUMBER PortNumber, ULONG NumberOfNetBufferLists,
+                                        ULONG ReceiveFlags);
+NDIS_TS_IMPORT(NdisFReturnNetBufferLists)
+void NdisFReturnNetBufferLists(NDIS_HANDLE NdisFilterHandle, PNET_BUFFER_LIST NetBufferLists, ULONG ReturnFlags);
+NDIS_TS_IMPORT(NdisFCancelSendNetBufferLists)
+void NdisFCancelSendNetBufferLists(NDIS_HANDLE NdisFilterHandle, PVOID CancelId);
+NDIS_TS_IMPORT(NdisFOidRequest) NDIS_STATUS NdisFOidRequest(NDIS_HANDLE NdisFilterHandle, PNDIS_OID_REQUEST OidRequest);
+NDIS_TS_IMPORT(NdisFOidRequestComplete)
+void NdisFOidRequestComplete(NDIS_HANDLE NdisFilterHandle, PNDIS_OID_REQUEST OidRequest, NDIS_STATUS Status);
+NDIS_TS_IMPORT(NdisFCancelOidRequest) void NdisFCancelOidRequest(NDIS_HANDLE NdisFilterHandle, PVOID RequestId);
+NDIS_TS_IMPORT(NdisFIndicateStatus)
+void NdisFIndicateStatus(NDIS_HANDLE NdisFilterHandle, PNDIS_STATUS_INDICATION StatusIndication);
 
 #endif /* NDIS_TS_NDIS_H */

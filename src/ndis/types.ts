@@ -40,6 +40,13 @@ export interface DRIVER_OBJECT {
    * registered a miniport edge, NDIS owns unloading and calls `UnloadHandler` instead.
    */
   DriverUnload: DRIVER_UNLOAD | null;
+  /**
+   * [ndis-ts] Set by the loader of a driver whose code is not JavaScript (the C-driver bridge):
+   * where in the driver's own code it is running right now ("in C function X, inside its
+   * MiniportSendNetBufferLists"), or null when none of it is on the stack. Violation reports
+   * name it. Not part of Windows' DRIVER_OBJECT; a driver never sets it.
+   */
+  DriverCodeLocation: (() => string | null) | null;
 }
 
 /** `DRIVER_INITIALIZE`: a driver module's `DriverEntry`. Returns an NTSTATUS/NDIS_STATUS. */

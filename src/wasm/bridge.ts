@@ -117,6 +117,9 @@ export class WasmTrap extends Error {
   override readonly name = "WasmTrap";
 }
 
+/** The C driver whose code runs innermost right now (module calls nest through NDIS). */
+let running: CDriver | null = null;
+
 /** Everything one instance of a C driver has. */
 class CDriver {
   readonly label: string;
@@ -139,12 +142,16 @@ class CDriver {
   readonly mutexes = new Map<number, ddi.NDIS_MUTEX>();
   readonly events = new Map<number, ddi.NDIS_EVENT>();
   readonly memory = new Map<number, Uint8Array>();
+  /** Lookaside lists, by the C address of the caller's NPAGED_LOOKASIDE_LIST. */
+  readonly lookasides = new Map<number, ddi.NPAGED_LOOKASIDE_LIST>();
   /** Asyncify's exports when the module was built with waits (null: it cannot block). */
   readonly asyncify: Asyncify | null;
   /** The buffer Asyncify saves a blocked handler's stack in. */
   readonly asyncData: number;
   /** Calls into the module on the JS stack right now. */
   depth = 0;
+  /** The NDIS handler (or DriverEntry) of the innermost call into the module now. */
+  handler = "";
   /** The step counter the load-time rewrite added (fuel.ts), or null for a module without it. */
   readonly fuel: WebAssembly.Global | null;
   /** Steps a call from NDIS may take, with the calls nested in it. */
@@ -351,12 +358,18 @@ class CDriver {
   ): void {
     let f = slot.f;
     if (f === null) f = slot.f = this.fn(pointer, handler);
+    const outer = running;
+    const outerHandler = this.handler;
+    running = this;
+    this.handler = handler;
     this.depth += 1;
     try {
       f(a, b, c, d, e);
     } catch (thrown) {
       throw this.#trapOf(thrown, pointer, handler);
     } finally {
+      running = outer;
+      this.handler = outerHandler;
       if (--this.depth === 0 && this.fuel !== null) this.fuel.value = this.budget;
     }
     const y = this.asyncify;
@@ -399,14 +412,37 @@ class CDriver {
   }
 
   #run(f: CFunction, pointer: number, handler: string, args: unknown[]): number {
+    const outer = running;
+    const outerHandler = this.handler;
+    running = this;
+    this.handler = handler;
     this.depth += 1;
     try {
       return f(...args) as number;
     } catch (thrown) {
       throw this.#trapOf(thrown, pointer, handler);
     } finally {
+      running = outer;
+      this.handler = outerHandler;
       if (--this.depth === 0 && this.fuel !== null) this.fuel.value = this.budget;
     }
+  }
+
+  /**
+   * Where in this driver's code NDIS is now, when its code is the innermost driver code on the
+   * stack (a DDI call it made): the C function that made the call and the handler it runs in.
+   */
+  whereNow(): string | null {
+    if (running !== this) return null;
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 64;
+    const stack = new Error().stack ?? "";
+    Error.stackTraceLimit = limit;
+    const match = /wasm-function\[(\d+)\]/.exec(stack);
+    const fn =
+      match === null ? null : (this.names.get(Number(match[1])) ?? `function #${match[1]}`);
+    const inside = `its ${this.handler} (${this.label})`;
+    return fn === null ? `inside ${inside}` : `in C function ${fn}, inside ${inside}`;
   }
 
   /** What a call into the module threw, as NDIS reports it: a trap names handler and function. */
@@ -715,6 +751,45 @@ class CDriver {
     };
   }
 
+  attachParametersToC(params: ddi.NDIS_FILTER_ATTACH_PARAMETERS): {
+    p: number;
+    free: () => void;
+  } {
+    const m = this.m;
+    const s = "NDIS_FILTER_ATTACH_PARAMETERS";
+    const p = m.allocStruct(s);
+    const guid = m.newUnicodeString(params.FilterModuleGuidName);
+    const instance = m.newUnicodeString(params.BaseMiniportInstanceName);
+    const base = m.newUnicodeString(params.BaseMiniportName);
+    this.header(p, params.Header.Type, params.Header.Revision, s);
+    m.set(s, p, "IfIndex", params.IfIndex);
+    m.set64(s, p, "NetLuid", params.NetLuid);
+    m.set(s, p, "FilterModuleGuidName", guid);
+    m.set(s, p, "BaseMiniportIfIndex", params.BaseMiniportIfIndex);
+    m.set(s, p, "BaseMiniportInstanceName", instance);
+    m.set(s, p, "BaseMiniportName", base);
+    m.set(s, p, "MediaConnectState", params.MediaConnectState);
+    m.set(s, p, "MediaDuplexState", params.MediaDuplexState);
+    m.set64(s, p, "XmitLinkSpeed", params.MaxXmitLinkSpeed);
+    m.set64(s, p, "RcvLinkSpeed", params.MaxRcvLinkSpeed);
+    m.set(s, p, "MiniportMediaType", params.MiniportMediaType);
+    m.set(s, p, "MiniportPhysicalMediaType", params.MiniportPhysicalMediaType);
+    m.set(s, p, "MacAddressLength", params.MacAddressLength);
+    m.bytes.set(params.CurrentMacAddress.subarray(0, 32), p + m.off(s, "CurrentMacAddress"));
+    m.set(s, p, "LowerIfIndex", params.LowerIfIndex);
+    m.set64(s, p, "LowerIfNetLuid", params.LowerIfNetLuid);
+    m.set(s, p, "Flags", params.Flags);
+    return {
+      p,
+      free: () => {
+        m.freeUnicodeString(guid);
+        m.freeUnicodeString(instance);
+        m.freeUnicodeString(base);
+        m.free(p);
+      },
+    };
+  }
+
   pnpEventToC(notification: NET_PNP_EVENT_NOTIFICATION): { p: number; free: () => void } {
     const m = this.m;
     const s = "NET_PNP_EVENT_NOTIFICATION";
@@ -835,6 +910,25 @@ export const SUPPORTED_IMPORTS = [
   "KeWaitForSingleObject",
   "NdisAllocateMemoryWithTagPriority",
   "NdisFreeMemory",
+  "NdisFRegisterFilterDriver",
+  "NdisFDeregisterFilterDriver",
+  "NdisFSetAttributes",
+  "NdisFPauseComplete",
+  "NdisFRestartComplete",
+  "NdisFRestartFilter",
+  "NdisFSendNetBufferLists",
+  "NdisFSendNetBufferListsComplete",
+  "NdisFIndicateReceiveNetBufferLists",
+  "NdisFReturnNetBufferLists",
+  "NdisFCancelSendNetBufferLists",
+  "NdisFOidRequest",
+  "NdisFOidRequestComplete",
+  "NdisFCancelOidRequest",
+  "NdisFIndicateStatus",
+  "NdisInitializeNPagedLookasideList",
+  "NdisAllocateFromNPagedLookasideList",
+  "NdisFreeToNPagedLookasideList",
+  "NdisDeleteNPagedLookasideList",
 ] as const;
 
 type ImportName = (typeof SUPPORTED_IMPORTS)[number];
@@ -855,7 +949,10 @@ const RESTART_ULONGS = [
 /** The size NDIS checks a characteristics Header.Size against: C's own size mapped to NDIS's. */
 function mapHeaderSize(
   c: CDriver,
-  struct: "NDIS_MINIPORT_DRIVER_CHARACTERISTICS" | "NDIS_PROTOCOL_DRIVER_CHARACTERISTICS",
+  struct:
+    | "NDIS_MINIPORT_DRIVER_CHARACTERISTICS"
+    | "NDIS_PROTOCOL_DRIVER_CHARACTERISTICS"
+    | "NDIS_FILTER_DRIVER_CHARACTERISTICS",
   cSize: number,
   revisions: readonly [field: string, ndisSize: number][],
 ): number {
@@ -934,10 +1031,31 @@ const NDIS_NAMES: Record<string, string> = {
   DirectOidRequestCompleteHandler: "ProtocolDirectOidRequestComplete",
 };
 
-/** A TypeScript handler that runs C function `fp` in NDIS's slot `slot`. */
-function miniportHandler(c: CDriver, slot: string, fp: number): unknown {
+/** MiniportPause / FilterPause: the pause parameters (the same fields) laid out for the call. */
+function pauseCall(
+  c: CDriver,
+  fp: number,
+  name: string,
+  s: "NDIS_MINIPORT_PAUSE_PARAMETERS" | "NDIS_FILTER_PAUSE_PARAMETERS",
+  context: unknown,
+  params: { Header: { Type: number; Revision: number }; Flags: number; PauseReason: number },
+): number | Promise<number> {
   const m = c.m;
-  const name = NDIS_NAMES[slot] ?? slot;
+  const p = m.allocStruct(s);
+  c.header(p, params.Header.Type, params.Header.Revision, s);
+  m.set(s, p, "Flags", params.Flags);
+  m.set(s, p, "PauseReason", params.PauseReason);
+  return after(
+    c.call(fp, name, CMemory.pointer(context), p),
+    (r) => c.status(r),
+    () => m.free(p),
+  );
+}
+
+/** A TypeScript handler that runs C function `fp` in NDIS's slot `slot`. */
+function miniportHandler(c: CDriver, slot: string, fp: number, as?: string): unknown {
+  const m = c.m;
+  const name = as ?? NDIS_NAMES[slot] ?? slot;
   const ctx = CMemory.pointer;
   switch (slot) {
     case "SetOptionsHandler":
@@ -959,18 +1077,8 @@ function miniportHandler(c: CDriver, slot: string, fp: number): unknown {
     case "UnloadHandler":
       return () => after(c.call(fp, name, c.driverObjectPtr), () => undefined);
     case "PauseHandler":
-      return (context: unknown, params: ddi.NDIS_MINIPORT_PAUSE_PARAMETERS) => {
-        const s = "NDIS_MINIPORT_PAUSE_PARAMETERS";
-        const p = m.allocStruct(s);
-        c.header(p, params.Header.Type, params.Header.Revision, s);
-        m.set(s, p, "Flags", params.Flags);
-        m.set(s, p, "PauseReason", params.PauseReason);
-        return after(
-          c.call(fp, name, ctx(context), p),
-          (r) => c.status(r),
-          () => m.free(p),
-        );
-      };
+      return (context: unknown, params: ddi.NDIS_MINIPORT_PAUSE_PARAMETERS) =>
+        pauseCall(c, fp, name, "NDIS_MINIPORT_PAUSE_PARAMETERS", context, params);
     case "RestartHandler":
       return (context: unknown, params: ddi.NDIS_MINIPORT_RESTART_PARAMETERS) => {
         const s = "NDIS_MINIPORT_RESTART_PARAMETERS";
@@ -1071,9 +1179,9 @@ function miniportHandler(c: CDriver, slot: string, fp: number): unknown {
   }
 }
 
-function protocolHandler(c: CDriver, slot: string, fp: number): unknown {
+function protocolHandler(c: CDriver, slot: string, fp: number, as?: string): unknown {
   const m = c.m;
-  const name = NDIS_NAMES[slot] ?? slot;
+  const name = as ?? NDIS_NAMES[slot] ?? slot;
   const ctx = CMemory.pointer;
   switch (slot) {
     case "SetOptionsHandler":
@@ -1144,6 +1252,100 @@ function protocolHandler(c: CDriver, slot: string, fp: number): unknown {
         c.fire5(f, fp, name, ctx(context), c.nbls.toC(nbls), flags, 0, 0);
       };
     }
+    default:
+      return () => {
+        throw new WasmTrap(`${c.label}: NDIS has no bridge for ${slot}`);
+      };
+  }
+}
+
+/** The filter handler slots, in NDIS_FILTER_DRIVER_CHARACTERISTICS order. */
+const FILTER_HANDLERS = [
+  "SetOptionsHandler",
+  "SetFilterModuleOptionsHandler",
+  "AttachHandler",
+  "DetachHandler",
+  "RestartHandler",
+  "PauseHandler",
+  "SendNetBufferListsHandler",
+  "SendNetBufferListsCompleteHandler",
+  "CancelSendNetBufferListsHandler",
+  "ReceiveNetBufferListsHandler",
+  "ReturnNetBufferListsHandler",
+  "OidRequestHandler",
+  "OidRequestCompleteHandler",
+  "CancelOidRequestHandler",
+  "DevicePnPEventNotifyHandler",
+  "NetPnPEventHandler",
+  "StatusHandler",
+  "DirectOidRequestHandler",
+  "DirectOidRequestCompleteHandler",
+  "CancelDirectOidRequestHandler",
+] as const;
+
+/**
+ * A TypeScript handler that runs C function `fp` in filter slot `slot`. A filter module is a
+ * miniport to the layer above and a protocol to the one below, so most of its handlers take what
+ * the matching miniport or protocol handler takes; they are bridged the same way, under the
+ * filter's own names (FilterSendNetBufferLists…).
+ */
+function filterHandler(c: CDriver, slot: string, fp: number): unknown {
+  const m = c.m;
+  const name = `Filter${slot.replace(/Handler$/, "").replace(/^SetFilterModuleOptions$/, "SetModuleOptions")}`;
+  const ctx = CMemory.pointer;
+  switch (slot) {
+    case "SetOptionsHandler":
+      return miniportHandler(c, "SetOptionsHandler", fp, name);
+    case "SetFilterModuleOptionsHandler":
+      return (context: unknown) => c.status(c.call(fp, name, ctx(context)) as number);
+    case "AttachHandler":
+      return (handle: NDIS_HANDLE, context: unknown, params: ddi.NDIS_FILTER_ATTACH_PARAMETERS) => {
+        const p = c.attachParametersToC(params);
+        return after(
+          c.call(fp, name, m.handleId(handle), ctx(context), p.p),
+          (r) => c.status(r),
+          p.free,
+        );
+      };
+    case "DetachHandler":
+      return (context: unknown) => after(c.call(fp, name, ctx(context)), () => undefined);
+    case "PauseHandler":
+      return (context: unknown, params: ddi.NDIS_FILTER_PAUSE_PARAMETERS) =>
+        pauseCall(c, fp, name, "NDIS_FILTER_PAUSE_PARAMETERS", context, params);
+    case "RestartHandler":
+      return (context: unknown, params: ddi.NDIS_FILTER_RESTART_PARAMETERS) => {
+        const s = "NDIS_FILTER_RESTART_PARAMETERS";
+        const p = m.allocStruct(s);
+        c.header(p, params.Header.Type, params.Header.Revision, s);
+        m.set(s, p, "MiniportMediaType", params.MiniportMediaType);
+        m.set(s, p, "MiniportPhysicalMediaType", params.MiniportPhysicalMediaType);
+        m.set(s, p, "LowerIfIndex", params.LowerIfIndex);
+        m.set64(s, p, "LowerIfNetLuid", params.LowerIfNetLuid);
+        m.set(s, p, "Flags", params.Flags);
+        return after(
+          c.call(fp, name, ctx(context), p),
+          (r) => c.status(r),
+          () => m.free(p),
+        );
+      };
+    case "SendNetBufferListsHandler":
+    case "ReturnNetBufferListsHandler":
+    case "OidRequestHandler":
+    case "DirectOidRequestHandler":
+    case "CancelOidRequestHandler":
+    case "CancelDirectOidRequestHandler":
+    case "DevicePnPEventNotifyHandler":
+      return miniportHandler(c, slot, fp, name);
+    case "CancelSendNetBufferListsHandler":
+      return miniportHandler(c, "CancelSendHandler", fp, name);
+    case "SendNetBufferListsCompleteHandler":
+    case "ReceiveNetBufferListsHandler":
+    case "OidRequestCompleteHandler":
+    case "DirectOidRequestCompleteHandler":
+    case "NetPnPEventHandler":
+      return protocolHandler(c, slot, fp, name);
+    case "StatusHandler":
+      return protocolHandler(c, "StatusHandlerEx", fp, name);
     default:
       return () => {
         throw new WasmTrap(`${c.label}: NDIS has no bridge for ${slot}`);
@@ -1355,22 +1557,84 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
     NdisMPauseComplete: (handle: number) => ddi.NdisMPauseComplete(h(handle)),
     NdisMRestartComplete: (handle: number, status: number) =>
       ddi.NdisMRestartComplete(h(handle), status >>> 0),
-    NdisMOidRequestComplete: (handle: number, p: number, status: number) => {
+    NdisMOidRequestComplete: (handle: number, p: number, status: number) =>
+      completeOid(get(), p, (request) =>
+        ddi.NdisMOidRequestComplete(h(handle), request, status >>> 0),
+      ),
+    NdisFRegisterFilterDriver: (drv: number, context: number, chars: number, handle: number) => {
       const c = get();
-      const entry = c.oidsIn.get(p);
-      if (entry === undefined) {
-        // Not a request NDIS handed the driver (or one completed already): NDIS reports it.
-        ddi.NdisMOidRequestComplete(
-          h(handle),
-          { Header: { Type: 0, Revision: 0, Size: 0 } } as never,
-          status >>> 0,
-        );
-        return;
+      const m = c.m;
+      const s = "NDIS_FILTER_DRIVER_CHARACTERISTICS";
+      const hdr = m.header(chars);
+      const table: Record<string, unknown> = {
+        Header: {
+          Type: hdr.Type,
+          Revision: hdr.Revision,
+          Size: mapFilterHeaderSize(c, hdr.Size),
+        },
+        MajorNdisVersion: m.get(s, chars, "MajorNdisVersion"),
+        MinorNdisVersion: m.get(s, chars, "MinorNdisVersion"),
+        MajorDriverVersion: m.get(s, chars, "MajorDriverVersion"),
+        MinorDriverVersion: m.get(s, chars, "MinorDriverVersion"),
+        Flags: m.get(s, chars, "Flags"),
+        FriendlyName: m.unicodeString(chars + m.off(s, "FriendlyName")),
+        UniqueName: m.unicodeString(chars + m.off(s, "UniqueName")),
+        ServiceName: m.unicodeString(chars + m.off(s, "ServiceName")),
+      };
+      for (const slot of FILTER_HANDLERS) {
+        const fp = m.get(s, chars, slot);
+        table[slot] = fp === 0 ? null : filterHandler(c, slot, fp);
       }
-      c.oidFromC(p, entry.request, entry.buffer);
-      c.releaseOid(p);
-      ddi.NdisMOidRequestComplete(h(handle), entry.request, status >>> 0);
+      const result: Out<NDIS_HANDLE> = {};
+      const status = ddi.NdisFRegisterFilterDriver(
+        (drv === c.driverObjectPtr ? c.driverObject : drv) as DRIVER_OBJECT,
+        CMemory.context(context),
+        table as unknown as ddi.NDIS_FILTER_DRIVER_CHARACTERISTICS,
+        result,
+      );
+      out(handle, result.value);
+      return status;
     },
+    NdisFDeregisterFilterDriver: (handle: number) => ddi.NdisFDeregisterFilterDriver(h(handle)),
+    NdisFSetAttributes: (handle: number, context: number, p: number) => {
+      const m = get().m;
+      return ddi.NdisFSetAttributes(h(handle), CMemory.context(context), {
+        Header: m.header(p),
+        Flags: m.get("NDIS_FILTER_ATTRIBUTES", p, "Flags"),
+      });
+    },
+    NdisFPauseComplete: (handle: number) => ddi.NdisFPauseComplete(h(handle)),
+    NdisFRestartComplete: (handle: number, status: number) =>
+      ddi.NdisFRestartComplete(h(handle), status >>> 0),
+    NdisFRestartFilter: (handle: number) => ddi.NdisFRestartFilter(h(handle)),
+    NdisFSendNetBufferLists: (handle: number, p: number, port: number, flags: number) =>
+      ddi.NdisFSendNetBufferLists(h(handle), get().nbls.fromC(p) as NET_BUFFER_LIST, port, flags),
+    NdisFSendNetBufferListsComplete: (handle: number, p: number, flags: number) =>
+      ddi.NdisFSendNetBufferListsComplete(h(handle), get().nbls.fromC(p) as NET_BUFFER_LIST, flags),
+    NdisFIndicateReceiveNetBufferLists: (
+      handle: number,
+      p: number,
+      port: number,
+      count: number,
+      flags: number,
+    ) =>
+      indicateFromC(get(), p, flags, (nbls) =>
+        ddi.NdisFIndicateReceiveNetBufferLists(h(handle), nbls, port, count, flags),
+      ),
+    NdisFReturnNetBufferLists: (handle: number, p: number, flags: number) =>
+      ddi.NdisFReturnNetBufferLists(h(handle), get().nbls.fromC(p) as NET_BUFFER_LIST, flags),
+    NdisFCancelSendNetBufferLists: (handle: number, id: number) =>
+      ddi.NdisFCancelSendNetBufferLists(h(handle), get().m.handle(id)),
+    NdisFOidRequest: (handle: number, p: number) =>
+      issueOid(get(), p, (request) => ddi.NdisFOidRequest(h(handle), request)),
+    NdisFOidRequestComplete: (handle: number, p: number, status: number) =>
+      completeOid(get(), p, (request) =>
+        ddi.NdisFOidRequestComplete(h(handle), request, status >>> 0),
+      ),
+    NdisFCancelOidRequest: (handle: number, id: number) =>
+      ddi.NdisFCancelOidRequest(h(handle), get().m.handle(id)),
+    NdisFIndicateStatus: (handle: number, p: number) =>
+      ddi.NdisFIndicateStatus(h(handle), get().statusIndicationFromC(p)),
     NdisMIndicateStatusEx: (handle: number, p: number) =>
       ddi.NdisMIndicateStatusEx(h(handle), get().statusIndicationFromC(p)),
     NdisMSendNetBufferListsComplete: (handle: number, p: number, flags: number) =>
@@ -1381,13 +1645,10 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
       port: number,
       count: number,
       flags: number,
-    ) => {
-      const c = get();
-      const nbls = c.nbls.fromC(p) as NET_BUFFER_LIST;
-      ddi.NdisMIndicateReceiveNetBufferLists(h(handle), nbls, port, count, flags);
-      // With RESOURCES the NBLs are the driver's again at once: show it what the stack wrote.
-      if ((flags & ddi.NDIS_RECEIVE_FLAGS_RESOURCES) !== 0) c.nbls.toC(nbls);
-    },
+    ) =>
+      indicateFromC(get(), p, flags, (nbls) =>
+        ddi.NdisMIndicateReceiveNetBufferLists(h(handle), nbls, port, count, flags),
+      ),
     NdisOpenAdapterEx: (
       protocol: number,
       context: number,
@@ -1439,29 +1700,8 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
       ddi.NdisSendNetBufferLists(h(handle), get().nbls.fromC(p) as NET_BUFFER_LIST, port, flags),
     NdisReturnNetBufferLists: (handle: number, p: number, flags: number) =>
       ddi.NdisReturnNetBufferLists(h(handle), get().nbls.fromC(p) as NET_BUFFER_LIST, flags),
-    NdisOidRequest: (handle: number, p: number) => {
-      const c = get();
-      const clone = c.clones.get(p);
-      let request: NDIS_OID_REQUEST;
-      if (clone !== undefined) {
-        // A clone shares its buffer with the original: bring the driver's bytes along.
-        const m = c.m;
-        const s = "NDIS_OID_REQUEST";
-        const d = clone.DATA.QUERY_INFORMATION;
-        const at = m.get(s, p, "DATA.QUERY_INFORMATION.InformationBuffer");
-        if (at !== 0 && d.InformationBuffer !== null)
-          d.InformationBuffer.set(
-            m.viewOf(at, Math.min(d.InformationBuffer.length, d.InformationBufferLength)),
-          );
-        request = clone;
-      } else request = c.oidFromDriver(p);
-      const status = ddi.NdisOidRequest(h(handle), request);
-      if (status !== ddi.NDIS_STATUS_PENDING) {
-        c.oidAnswerToC(request);
-        if (clone === undefined) c.oidsOut.delete(request);
-      }
-      return status;
-    },
+    NdisOidRequest: (handle: number, p: number) =>
+      issueOid(get(), p, (request) => ddi.NdisOidRequest(h(handle), request)),
     NdisAllocateCloneOidRequest: (handle: number, p: number, tag: number, out: number) => {
       const c = get();
       const m = c.m;
@@ -1718,7 +1958,124 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
       ddi.NdisFreeMemory(block ?? p, length, flags);
       if (block !== undefined) c.m.free(p);
     },
+    // A lookaside list's blocks are NDIS's tracked blocks, each standing for a block of the
+    // module's memory (as NdisAllocateMemoryWithTagPriority's are).
+    NdisInitializeNPagedLookasideList: (
+      p: number,
+      allocate: number,
+      free: number,
+      flags: number,
+      size: number,
+      tag: number,
+      depth: number,
+    ) => {
+      // Custom Allocate/Free routines are not called (NDIS's tracked pool is always used).
+      void allocate;
+      void free;
+      const list: ddi.NPAGED_LOOKASIDE_LIST = {};
+      get().lookasides.set(p, list);
+      ddi.NdisInitializeNPagedLookasideList(
+        list,
+        null,
+        null,
+        flags >>> 0,
+        size >>> 0,
+        tag >>> 0,
+        depth,
+      );
+    },
+    NdisAllocateFromNPagedLookasideList: (p: number) => {
+      const c = get();
+      const block = ddi.NdisAllocateFromNPagedLookasideList(
+        c.lookasides.get(p) ?? ({} as ddi.NPAGED_LOOKASIDE_LIST),
+      );
+      if (block === null) return 0;
+      const at = c.m.alloc(Math.max(1, block.length));
+      c.memory.set(at, block);
+      return at;
+    },
+    NdisFreeToNPagedLookasideList: (p: number, entry: number) => {
+      const c = get();
+      const block = c.memory.get(entry);
+      c.memory.delete(entry);
+      ddi.NdisFreeToNPagedLookasideList(
+        c.lookasides.get(p) ?? ({} as ddi.NPAGED_LOOKASIDE_LIST),
+        block ?? (entry as unknown as Uint8Array),
+      );
+      if (block !== undefined) c.m.free(entry);
+    },
+    NdisDeleteNPagedLookasideList: (p: number) => {
+      const c = get();
+      const list = c.lookasides.get(p);
+      c.lookasides.delete(p);
+      ddi.NdisDeleteNPagedLookasideList(list ?? ({} as ddi.NPAGED_LOOKASIDE_LIST));
+    },
   };
+}
+
+/** A receive indication from C (NdisMIndicateReceiveNetBufferLists, NdisFIndicate…). */
+function indicateFromC(
+  c: CDriver,
+  p: number,
+  flags: number,
+  indicate: (nbls: NET_BUFFER_LIST) => void,
+): void {
+  const nbls = c.nbls.fromC(p) as NET_BUFFER_LIST;
+  indicate(nbls);
+  // With RESOURCES the NBLs are the driver's again at once: show it what the stack wrote.
+  if ((flags & ddi.NDIS_RECEIVE_FLAGS_RESOURCES) !== 0) c.nbls.toC(nbls);
+}
+
+/**
+ * An OID request the driver issues downward (NdisOidRequest, NdisFOidRequest): its own request
+ * or a clone of one NDIS handed it, answered in place unless NDIS pends it.
+ */
+function issueOid(c: CDriver, p: number, issue: (request: NDIS_OID_REQUEST) => number): number {
+  const clone = c.clones.get(p);
+  let request: NDIS_OID_REQUEST;
+  if (clone !== undefined) {
+    // A clone shares its buffer with the original: bring the driver's bytes along.
+    const m = c.m;
+    const s = "NDIS_OID_REQUEST";
+    const d = clone.DATA.QUERY_INFORMATION;
+    const at = m.get(s, p, "DATA.QUERY_INFORMATION.InformationBuffer");
+    if (at !== 0 && d.InformationBuffer !== null)
+      d.InformationBuffer.set(
+        m.viewOf(at, Math.min(d.InformationBuffer.length, d.InformationBufferLength)),
+      );
+    request = clone;
+  } else request = c.oidFromDriver(p);
+  const status = issue(request);
+  if (status !== ddi.NDIS_STATUS_PENDING) {
+    c.oidAnswerToC(request);
+    if (clone === undefined) c.oidsOut.delete(request);
+  }
+  return status;
+}
+
+/** The driver completes a request NDIS handed it (NdisMOidRequestComplete, NdisFOidRequestComplete). */
+function completeOid(c: CDriver, p: number, complete: (request: NDIS_OID_REQUEST) => void): void {
+  const entry = c.oidsIn.get(p);
+  if (entry === undefined) {
+    // Not a request NDIS handed the driver (or one completed already): NDIS reports it.
+    complete({ Header: { Type: 0, Revision: 0, Size: 0 } } as never);
+    return;
+  }
+  c.oidFromC(p, entry.request, entry.buffer);
+  c.releaseOid(p);
+  complete(entry.request);
+}
+
+/** The filter characteristics' C Header.Size mapped to NDIS's (x64) size of the same revision. */
+function mapFilterHeaderSize(c: CDriver, cSize: number): number {
+  return mapHeaderSize(c, "NDIS_FILTER_DRIVER_CHARACTERISTICS", cSize, [
+    ["StatusHandler", ddi.NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_1],
+    ["CancelDirectOidRequestHandler", ddi.NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_2],
+    [
+      "SynchronousOidRequestCompleteHandler",
+      ddi.NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_3,
+    ],
+  ]);
 }
 
 /**
@@ -1770,6 +2127,8 @@ export function wasmDriverModule(
       c = new CDriver(label, instance, names, budget);
       const m = c.m;
       c.driverObject = DriverObject;
+      const located = c;
+      DriverObject.DriverCodeLocation = () => located.whereNow();
       c.driverObjectPtr = m.allocStruct("DRIVER_OBJECT");
       const registry = m.newUnicodeString(RegistryPath);
       const entry = (instance.exports as { DriverEntry: CFunction }).DriverEntry;

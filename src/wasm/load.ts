@@ -24,7 +24,16 @@ export async function loadWasmDriverFile(
   options: WasmLoadOptions = {},
 ): Promise<DriverModule> {
   const label = basename(path);
-  const bytes = new Uint8Array(await readFile(path));
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(path));
+  } catch (cause) {
+    if ((cause as { code?: unknown }).code !== "ENOENT") throw cause;
+    throw new Error(
+      `${path} does not exist: build the C driver first (npx ndis build <file.c…> -o ${path})`,
+      { cause },
+    );
+  }
   const budget = options.stepBudget === undefined ? DEFAULT_STEP_BUDGET : options.stepBudget;
   // A module that does not validate goes to the compiler as it is, for the compiler's message.
   const counted =

@@ -56,3 +56,5 @@ export const LOOPBACK_MINIPORT = ["c/samples/loopback-miniport/miniport.c"];
 export const PASSTHROUGH = ["driver.c", "protocol.c", "miniport.c", "datapath.c", "oid.c"].map(
   (f) => `c/samples/passthrough/${f}`,
 );
+
+export const FILTER_PASSTHROUGH = ["c/samples/filter-passthrough/filter.c"];

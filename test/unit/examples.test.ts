@@ -58,6 +58,8 @@ function report(reports: ReturnType<RunningStack["reports"]>, driver: string) {
 describe("examples", () => {
   test("there is one per shipped scenario", () => {
     assert.deepEqual(files.sort(), [
+      "c-filter-ping.yaml",
+      "c-passthrough.yaml",
       "filter-netem-ping.yaml",
       "filter-ping.yaml",
       "hub-ping.yaml",

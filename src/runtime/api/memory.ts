@@ -184,7 +184,7 @@ export function NdisInitializeNPagedLookasideList(
   if (driver !== null) {
     listOwners.set(Lookaside, driver);
     // The list itself counts as an allocation until NdisDeleteNPagedLookasideList.
-    driver.memory.set(Lookaside, { tag: Tag >>> 0, length: 0 });
+    driver.memory.set(Lookaside, { tag: Tag >>> 0, length: 0, lookaside: true });
   }
 }
 

@@ -175,9 +175,11 @@ export class Ndis implements NdisRuntime {
     // call made outside every driver's code (and about no driver's object) stops the whole NDIS.
     const frame = currentFrame();
     const driver = blamed ?? (frame.runtime === this ? frame.driver : null);
+    // A driver in C says where in its code it is (the C function that made the DDI call).
+    const where = driver?.driverObject?.DriverCodeLocation?.() ?? null;
     const violation = makeViolation(
       rule,
-      message,
+      where === null ? message : `${message} (${where})`,
       driver?.name ?? null,
       this.recentEvents().slice(-RECENT_IN_REPORT).map(describeEvent),
     );

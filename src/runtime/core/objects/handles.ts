@@ -116,6 +116,7 @@ export function createDriverObject(record: DriverRecord, name: string): DRIVER_O
   const object = Object.seal({
     DriverName: `\\Driver\\${name}`,
     DriverUnload: null,
+    DriverCodeLocation: null,
   }) as unknown as DRIVER_OBJECT;
   driverObjects.set(object, record);
   return object;

@@ -143,7 +143,10 @@ export interface DriverRecord {
   /** OID requests the driver cloned (NdisAllocateCloneOidRequest) and has not freed. */
   readonly clones: Set<CloneRecord>;
   /** Blocks of NdisAllocateMemoryWithTagPriority not freed yet, with their pool tag and size. */
-  readonly memory: Map<unknown, { readonly tag: number; readonly length: number }>;
+  readonly memory: Map<
+    unknown,
+    { readonly tag: number; readonly length: number; readonly lookaside?: true }
+  >;
 }
 
 interface DriverBlockBase {

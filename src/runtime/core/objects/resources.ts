@@ -204,10 +204,20 @@ export function poolTagToString(tag: number): string {
   return text;
 }
 
-/** The leaked blocks, by tag: `'Pass' 2 blocks, 96 bytes`. */
+/**
+ * The leaked blocks, by tag: `'Pass' 2 blocks, 96 bytes`, then each lookaside list not deleted
+ * (NdisDeleteNPagedLookasideList).
+ */
 function describeMemory(driver: DriverRecord): string {
   const byTag = new Map<number, { blocks: number; bytes: number }>();
-  for (const { tag, length } of driver.memory.values()) {
+  const lists: string[] = [];
+  for (const { tag, length, lookaside } of driver.memory.values()) {
+    if (lookaside === true) {
+      lists.push(
+        `the lookaside list of pool tag '${poolTagToString(tag)}' (0x${tag.toString(16).padStart(8, "0")}), never deleted`,
+      );
+      continue;
+    }
     const entry = byTag.get(tag) ?? { blocks: 0, bytes: 0 };
     entry.blocks += 1;
     entry.bytes += length;
@@ -218,6 +228,7 @@ function describeMemory(driver: DriverRecord): string {
       ([tag, e]) =>
         `pool tag '${poolTagToString(tag)}' (0x${tag.toString(16).padStart(8, "0")}): ${e.blocks} block${e.blocks === 1 ? "" : "s"}, ${e.bytes} bytes`,
     )
+    .concat(lists)
     .join("; ");
 }
 
