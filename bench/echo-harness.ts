@@ -13,6 +13,7 @@
  * stack, ONLY=ndis,bare (subject keys) to measure those alone (for profiling with --cpu-prof).
  */
 import type { CommandResult } from "../test/helpers/netns.js";
+import { median } from "./paired.js";
 
 export const WINDOW = Number(process.env.WINDOW ?? 64);
 export const FLOOD = Number(process.env.FLOOD ?? 30000);
@@ -41,9 +42,7 @@ export interface EchoResult {
   readonly rttMs: number;
 }
 
-export function median(values: readonly number[]): number {
-  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
-}
+export { median };
 
 /**
  * One measurement of whoever answers `target` now: a warm-up (JIT on both sides; with
