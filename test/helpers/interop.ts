@@ -1,6 +1,7 @@
 /**
  * What the interop tests against Linux share: ping's summary line, a full garbage collection for
- * heap comparisons, whether tshark is here, and the pcapng bytes of the frames a test saw.
+ * heap comparisons, whether tshark is here, its fields of a capture, and the pcapng bytes of the
+ * frames a test saw.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -29,6 +30,40 @@ export function tsharkAvailable(): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * tshark's `fields` of every frame of `file` that `displayFilter` keeps, one row per frame, with
+ * IPv4 and UDP checksum verification on (it always verifies ICMP's). tshark's warning on stderr
+ * when run as root is ignored.
+ */
+export function tsharkFields(
+  file: string,
+  displayFilter: string,
+  fields: readonly string[],
+): string[][] {
+  const out = execFileSync(
+    "tshark",
+    [
+      "-r",
+      file,
+      "-o",
+      "ip.check_checksum:TRUE",
+      "-o",
+      "udp.check_checksum:TRUE",
+      "-Y",
+      displayFilter,
+      "-T",
+      "fields",
+      ...fields.flatMap((f) => ["-e", f]),
+    ],
+    { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] },
+  );
+  return out
+    .trim()
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => l.split("\t"));
 }
 
 /**

@@ -36,7 +36,13 @@ import {
   OID_GEN_STATISTICS,
 } from "../../src/index.js";
 import { concat, readCapture } from "../../src/pcap/pcapng.js";
-import { capturePcapng, collect, pingSummary, tsharkAvailable } from "../helpers/interop.js";
+import {
+  capturePcapng,
+  collect,
+  pingSummary,
+  tsharkAvailable,
+  tsharkFields,
+} from "../helpers/interop.js";
 import {
   createMacvtap,
   createTapNamespace,
@@ -153,42 +159,18 @@ describe("Linux ↔ tap (macvtap made by the miniport) → passthrough → ipv4-
       t.diagnostic("tshark not installed: the capture was not decoded");
       return;
     }
-    const out = execFileSync(
-      "tshark",
-      [
-        "-r",
-        file,
-        "-o",
-        "ip.check_checksum:TRUE",
-        "-o",
-        "udp.check_checksum:TRUE",
-        "-Y",
-        "(icmp || udp) && frame.interface_name == tap0",
-        "-T",
-        "fields",
-        "-e",
-        "ip.proto",
-        "-e",
-        "icmp.type",
-        "-e",
-        "ip.checksum.status",
-        "-e",
-        "icmp.checksum.status",
-        "-e",
-        "udp.checksum.status",
-        "-e",
-        "udp.srcport",
-      ],
-      { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] },
-    );
-    const rows = out
-      .trim()
-      .split("\n")
-      .map((l) => l.split("\t"));
-    assert.equal(rows.filter((r) => r[1] === "8").length, 10, out);
-    assert.equal(rows.filter((r) => r[1] === "0").length, 10, out);
+    const rows = tsharkFields(file, "(icmp || udp) && frame.interface_name == tap0", [
+      "ip.proto",
+      "icmp.type",
+      "ip.checksum.status",
+      "icmp.checksum.status",
+      "udp.checksum.status",
+      "udp.srcport",
+    ]);
+    assert.equal(rows.filter((r) => r[1] === "8").length, 10, rows.join("\n"));
+    assert.equal(rows.filter((r) => r[1] === "0").length, 10, rows.join("\n"));
     const udpRows = rows.filter((r) => r[0] === "17");
-    assert.equal(udpRows.length, 2, `the datagram and its echo: ${out}`);
+    assert.equal(udpRows.length, 2, `the datagram and its echo: ${rows.join("\n")}`);
     for (const r of rows) assert.equal(r[2], "1", `IPv4 checksum good: ${r.join(" ")}`);
     for (const r of rows.filter((x) => x[0] === "1"))
       assert.equal(r[3], "1", `ICMP checksum good: ${r.join(" ")}`);
