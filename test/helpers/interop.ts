@@ -67,6 +67,33 @@ export function tsharkFields(
 }
 
 /**
+ * Asserts what tshark reads in `file` (frames `displayFilter` keeps): `echoes` ICMP echo requests
+ * and as many replies, `udp` UDP datagrams, and good IPv4, ICMP and UDP checksums on all of them.
+ */
+export function assertEchoCapture(
+  file: string,
+  displayFilter: string,
+  expected: { readonly echoes: number; readonly udp: number },
+): void {
+  const rows = tsharkFields(file, `(icmp || udp) && (${displayFilter})`, [
+    "ip.proto",
+    "icmp.type",
+    "ip.checksum.status",
+    "icmp.checksum.status",
+    "udp.checksum.status",
+  ]);
+  const text = rows.map((r) => r.join(" ")).join("\n");
+  assert.equal(rows.filter((r) => r[1] === "8").length, expected.echoes, text);
+  assert.equal(rows.filter((r) => r[1] === "0").length, expected.echoes, text);
+  assert.equal(rows.filter((r) => r[0] === "17").length, expected.udp, text);
+  for (const r of rows) {
+    assert.equal(r[2], "1", `IPv4 checksum good: ${r.join(" ")}`);
+    if (r[0] === "1") assert.equal(r[3], "1", `ICMP checksum good: ${r.join(" ")}`);
+    if (r[0] === "17") assert.equal(r[4], "1", `UDP checksum good: ${r.join(" ")}`);
+  }
+}
+
+/**
  * A pcapng file of `events`, one interface per adapter edge (sorted by name), each frame at
  * `clockOrigin` + its host time, commented with its direction.
  */
