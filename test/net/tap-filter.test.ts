@@ -23,16 +23,11 @@ import {
   startTapStack,
   type TapStack,
   UDP_ECHO_PORT,
+  udpEchoClient,
 } from "../helpers/tap-stack.js";
 import { teardownStack } from "../helpers/vxlan-stack.js";
 
 const skip = netnsSkipReason();
-
-const UDP_CLIENT = `
-const s = require("node:dgram").createSocket("udp4");
-const timer = setTimeout(() => { console.log("no reply"); process.exit(2); }, 3000);
-s.on("message", (m, r) => { console.log(r.address + ":" + r.port + " " + m); clearTimeout(timer); s.close(); });
-s.send("through two filters", ${UDP_ECHO_PORT}, "${STACK_ADDRESS}");`;
 
 describe("Linux ↔ tap → capture filter → filter-passthrough → passthrough → ipv4-host", {
   skip: skip ?? false,
@@ -111,7 +106,7 @@ describe("Linux ↔ tap → capture filter → filter-passthrough → passthroug
     const ipBefore = stack.ipv4().counters;
     const ping = await net.run(["ping", "-c", "10", "-i", "0.05", "-W", "2", STACK_ADDRESS]);
     assert.deepEqual(pingSummary(ping.stdout), { sent: 10, received: 10 });
-    const udp = await net.run([process.execPath, "-e", UDP_CLIENT]);
+    const udp = await net.run([process.execPath, "-e", udpEchoClient("through two filters")]);
     assert.match(udp.stdout, new RegExp(`^${STACK_ADDRESS}:${UDP_ECHO_PORT} through two filters`));
     const ip = stack.ipv4().counters;
     assert.equal(ip.echoRequestsAnswered - ipBefore.echoRequestsAnswered, 10);

@@ -56,17 +56,11 @@ import {
   startTapStack,
   type TapStack,
   UDP_ECHO_PORT,
+  udpEchoClient,
 } from "../helpers/tap-stack.js";
 import { waitFor } from "../helpers/vxlan-stack.js";
 
 const skip = netnsSkipReason();
-
-/** A Linux UDP client in the namespace: sends `text` to the stack's echo port, prints the reply. */
-const UDP_CLIENT = (text: string) => `
-const s = require("node:dgram").createSocket("udp4");
-const timer = setTimeout(() => { console.log("no reply"); process.exit(2); }, 3000);
-s.on("message", (m, r) => { console.log(r.address + ":" + r.port + " " + m); clearTimeout(timer); s.close(); });
-s.send(${JSON.stringify(text)}, ${UDP_ECHO_PORT}, "${STACK_ADDRESS}");`;
 
 /** A Linux TCP client in the namespace: connects to port 7, prints what happened. */
 const TCP_CLIENT = `
@@ -120,7 +114,7 @@ describe("Linux ↔ tap (macvtap made by the miniport) → passthrough → ipv4-
 
     const ping = await net.run(["ping", "-c", "10", "-i", "0.05", "-W", "2", STACK_ADDRESS]);
     assert.deepEqual(pingSummary(ping.stdout), { sent: 10, received: 10 });
-    const udp = await net.run([process.execPath, "-e", UDP_CLIENT("hello through macvtap")]);
+    const udp = await net.run([process.execPath, "-e", udpEchoClient("hello through macvtap")]);
     stop();
     assert.match(
       udp.stdout,
