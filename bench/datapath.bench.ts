@@ -11,7 +11,7 @@
  *   model      the same per-packet work in plain JavaScript (bench/datapath-model.ts), for
  *              direct and for one IM: what NDIS's bookkeeping would cost with nothing else
  *
- * Time is the process's CPU time (user + system) while a cell runs, not wall time (see run()).
+ * Time is the process's CPU time (user + system) while a cell runs, not wall time (see cpuTimeNs()).
  *
  * Pairing: every cell of a batch size and direction runs in every round, one after the other,
  * the order reversed every other round, so that each round's cells see the same load; ratios are
@@ -29,6 +29,7 @@ import v8 from "node:v8";
 import { bytesPerPacket } from "../test/helpers/alloc.js";
 import { dataPathStack } from "../test/helpers/datapath-rig.js";
 import { modelStack } from "./datapath-model.js";
+import { cpuTimeNs, median } from "./paired.js";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 21);
 const ROUND_PACKETS = Number(process.env.ROUND_PACKETS ?? 96_000);
@@ -79,26 +80,6 @@ async function cellsFor(size: number, direction: Direction): Promise<Cell[]> {
   return cells;
 }
 
-/**
- * Nanoseconds of CPU time this process spent running `batches` steps (process.cpuUsage: user +
- * system). Not wall time: on a shared machine the process is descheduled for whole time slices
- * in the middle of a cell, which wall time would charge to whichever cell was running.
- */
-function run(step: () => void, batches: number): number {
-  const start = process.cpuUsage();
-  for (let i = 0; i < batches; i++) step();
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) * 1000;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
 const fixed = (x: number, d = 2) => x.toFixed(d);
 
 interface Ratio {
@@ -142,10 +123,10 @@ out(
 // The harness must see allocation when there is some: the model with one object planted per packet.
 {
   const planted = modelStack(1, 16, true);
-  run(planted.send, 20_000);
+  cpuTimeNs(planted.send, 20_000);
   const seen = bytesPerPacket(planted.send, ALLOC_PACKETS / 16, 16);
   const clean = modelStack(1, 16, false);
-  run(clean.send, 20_000);
+  cpuTimeNs(clean.send, 20_000);
   const none = bytesPerPacket(clean.send, ALLOC_PACKETS / 16, 16);
   out(
     `\nHarness check: the model with one small object planted per packet measures ${fixed(seen, 1)} B/packet, without it ${fixed(none, 2)} B/packet`,
@@ -161,7 +142,7 @@ for (const direction of DIRECTIONS) {
   for (const size of SIZES) {
     const cells = await cellsFor(size, direction);
     const batches = Math.max(1, Math.round(ROUND_PACKETS / size));
-    for (const cell of cells) run(cell.step, Math.max(batches, Math.round(40_000 / size))); // warm-up
+    for (const cell of cells) cpuTimeNs(cell.step, Math.max(batches, Math.round(40_000 / size))); // warm-up
     const perRound: Map<string, number>[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? cells : [...cells].reverse();
@@ -169,7 +150,7 @@ for (const direction of DIRECTIONS) {
       for (const cell of order) {
         const profiler = new v8.GCProfiler();
         profiler.start();
-        const ns = run(cell.step, batches) / (batches * size);
+        const ns = cpuTimeNs(cell.step, batches) / (batches * size);
         cell.gcs += profiler.stop().statistics.length;
         cell.ns.push(ns);
         times.set(cell.name, ns);

@@ -9,9 +9,7 @@
  * drain (one read per wakeup, libuv's); and bare echoes reading with fs.read on libuv's thread
  * pool with 1, 2 and 4 reads outstanding — what polling the device is worth.
  *
- *  - pps: `ping -f -l WINDOW -c FLOOD` from the namespace (WINDOW echo requests in flight);
- *    answered echoes per second of the flood's duration.
- *  - RTT: `ping -c PINGS -i 0.005` from the namespace; the median of the per-reply times.
+ * What is measured and how rounds are paired: bench/echo-harness.ts.
  *
  * One macvtap (made here over the namespace's veth pair, opened by every subject in turn through
  * its device node) and a static neighbour entry for its MAC in the namespace, so that nobody
@@ -36,15 +34,7 @@ import {
   type TapNamespace,
 } from "../test/helpers/netns.js";
 import { STACK_ADDRESS, startTapStack, UDP_ECHO_PORT } from "../test/helpers/tap-stack.js";
-
-const WINDOW = Number(process.env.WINDOW ?? 64);
-const FLOOD = Number(process.env.FLOOD ?? 30000);
-const PINGS = Number(process.env.PINGS ?? 400);
-const ROUNDS = Number(process.env.ROUNDS ?? 5);
-/** VERIFIER=off|record|strict for our stack (default strict, as NdisHost's). */
-const VERIFIER = (process.env.VERIFIER ?? "strict") as "off" | "record" | "strict";
-/** ONLY=ndis,bare (subject keys, comma-separated) measures those subjects alone. */
-const ONLY = process.env.ONLY?.split(",");
+import { adjustChecksum, type EchoSubject, runEchoRounds, VERIFIER } from "./echo-harness.js";
 
 interface Wire {
   readonly net: TapNamespace;
@@ -52,11 +42,7 @@ interface Wire {
   readonly mac: Buffer;
 }
 
-interface Subject {
-  readonly key: string;
-  readonly name: string;
-  start(wire: Wire): Promise<() => Promise<void>>;
-}
+type Subject = EchoSubject<Wire>;
 
 /** Our stack over the device, interrupt moderation on (the default) or off. */
 const ndisStack = (moderation: boolean): Subject => ({
@@ -89,14 +75,6 @@ const ndisStack = (moderation: boolean): Subject => ({
   },
 });
 
-/** The Internet checksum's incremental update (RFC 1624): `old` with one word changed. */
-function adjust(checksum: number, oldWord: number, newWord: number): number {
-  let sum = (~checksum & 0xffff) + (~oldWord & 0xffff) + newWord;
-  sum = (sum & 0xffff) + (sum >>> 16);
-  sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
-}
-
 /**
  * Turns one read (virtio_net_hdr + frame) into its echo reply in place; false when it is not an
  * echo request to us.
@@ -116,7 +94,7 @@ function echo(msg: Buffer, length: number, mac: Buffer): boolean {
   msg.writeUInt32BE(msg.readUInt32BE(ip + 16), ip + 12);
   msg.writeUInt32BE(src, ip + 16);
   msg[l4] = 0;
-  msg.writeUInt16BE(adjust(msg.readUInt16BE(l4 + 2), 0x0800, 0x0000), l4 + 2);
+  msg.writeUInt16BE(adjustChecksum(msg.readUInt16BE(l4 + 2), 0x0800, 0x0000), l4 + 2);
   return true;
 }
 
@@ -203,33 +181,6 @@ const SUBJECTS: readonly Subject[] = [
   bareThreadPool(4),
 ];
 
-async function measure(net: TapNamespace): Promise<{ pps: number; lost: number; rttMs: number }> {
-  // Warm up (JIT on both sides) with a few pings and a short flood, not counted.
-  await net.run(["ping", "-c", "20", "-i", "0.01", "-W", "1", STACK_ADDRESS]);
-  await net.run(
-    ["ping", "-f", "-q", "-l", String(WINDOW), "-c", "5000", "-w", "20", STACK_ADDRESS],
-    30_000,
-  );
-  const flood = await net.run(
-    ["ping", "-f", "-q", "-l", String(WINDOW), "-c", String(FLOOD), "-w", "60", STACK_ADDRESS],
-    90_000,
-  );
-  const m = /(\d+) packets transmitted, (\d+) received.*time (\d+)ms/.exec(flood.stdout);
-  if (m === null) throw new Error(`ping -f: ${flood.stdout}${flood.stderr}`);
-  const f = { sent: Number(m[1]), received: Number(m[2]), ms: Number(m[3]) };
-  const ping = await net.run(
-    ["ping", "-c", String(PINGS), "-i", "0.005", "-W", "1", STACK_ADDRESS],
-    60_000,
-  );
-  const rtts = [...ping.stdout.matchAll(/time=([\d.]+) ms/g)].map((x) => Number(x[1]));
-  rtts.sort((a, b) => a - b);
-  const median = rtts.length === 0 ? Number.NaN : (rtts[Math.floor(rtts.length / 2)] as number);
-  if (rtts.length < PINGS * 0.95) console.log(`    (only ${rtts.length}/${PINGS} pings answered)`);
-  return { pps: (f.received / f.ms) * 1000, lost: f.sent - f.received, rttMs: median };
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-
 async function main(): Promise<void> {
   const skip = netnsSkipReason();
   if (skip !== null) {
@@ -244,49 +195,7 @@ async function main(): Promise<void> {
     device = made.device;
     const wire: Wire = { net, device, mac: Buffer.from(made.mac.replaceAll(":", ""), "hex") };
     net.runSync(["ip", "neigh", "replace", STACK_ADDRESS, "lladdr", made.mac, "dev", net.nsLink]);
-    const results = new Map<string, { pps: number; rttMs: number }[]>();
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const subject of SUBJECTS) {
-        if (ONLY !== undefined && !ONLY.includes(subject.key)) continue;
-        const stop = await subject.start(wire);
-        try {
-          const r = await measure(net);
-          console.log(
-            `round ${round + 1} ${subject.name}: ${Math.round(r.pps)} echoes/s (ping -f -l ${WINDOW}, ${r.lost} not answered), median RTT ${r.rttMs.toFixed(3)} ms`,
-          );
-          results.set(subject.key, [...(results.get(subject.key) ?? []), r]);
-        } finally {
-          await stop();
-        }
-      }
-    }
-    console.log("");
-    console.log(
-      `| subject (${ROUNDS} rounds) | echoes/s median | best | median RTT, median of rounds | best |`,
-    );
-    console.log("| --- | ---: | ---: | ---: | ---: |");
-    for (const subject of SUBJECTS) {
-      const rs = results.get(subject.key);
-      if (rs === undefined) continue;
-      console.log(
-        `| ${subject.name} | ${Math.round(median(rs.map((r) => r.pps)))} | ${Math.round(Math.max(...rs.map((r) => r.pps)))} | ${median(rs.map((r) => r.rttMs)).toFixed(3)} ms | ${Math.min(...rs.map((r) => r.rttMs)).toFixed(3)} ms |`,
-      );
-    }
-    const ours = results.get("ndis");
-    const theirs = results.get("bare");
-    if (ours === undefined || theirs === undefined) return;
-    // Paired: round i of ours against round i of bare.
-    const ppsRatios = ours.map((r, i) => r.pps / (theirs[i]?.pps ?? NaN));
-    const rttRatios = ours.map((r, i) => r.rttMs / (theirs[i]?.rttMs ?? NaN));
-    const pps = median(ppsRatios);
-    const rtt = median(rttRatios);
-    console.log("");
-    console.log(
-      `pps, median of the per-round ratios: ${(pps * 100).toFixed(1)}% of bare (target ≥ 80%: ${pps >= 0.8 ? "met" : "NOT met"}); rounds: ${ppsRatios.map((x) => `${(x * 100).toFixed(0)}%`).join(" ")}`,
-    );
-    console.log(
-      `median RTT, median of the per-round ratios: ${rtt.toFixed(2)}× bare (target ≤ 1.3×: ${rtt <= 1.3 ? "met" : "NOT met"}); rounds: ${rttRatios.map((x) => `${x.toFixed(2)}×`).join(" ")}`,
-    );
+    await runEchoRounds(SUBJECTS, wire, net, STACK_ADDRESS, { warmFlood: true });
   } finally {
     if (device !== "") removeMacvtap(net, device);
     net.destroy();

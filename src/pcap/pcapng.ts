@@ -10,6 +10,8 @@
  * the byte offset.
  */
 
+import { closeSync, openSync, readSync } from "node:fs";
+
 export const LINKTYPE_ETHERNET = 1;
 const SHB = 0x0a0d0d0a;
 const IDB = 1;
@@ -192,138 +194,280 @@ export class CaptureFormatError extends Error {
   }
 }
 
-/** Reads a pcap or pcapng file (Ethernet); throws CaptureFormatError naming the bad offset. */
-export function readCapture(bytes: Uint8Array): CapturedFrame[] {
-  if (bytes.length < 4) throw new CaptureFormatError(0, "too short to be a pcap or pcapng file");
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return view.getUint32(0, true) === SHB ? readPcapng(bytes, view) : readPcap(bytes, view);
-}
+/**
+ * Fills `into` with the source's bytes from byte `position` on; returns how many it gave (0 at the
+ * end). A file descriptor read with `readSync`, or an array in memory.
+ */
+export type CaptureSource = (into: Uint8Array, position: number) => number;
 
-function readPcap(bytes: Uint8Array, view: DataView): CapturedFrame[] {
-  const magicLe = view.getUint32(0, true);
-  const magicBe = view.getUint32(0, false);
-  let little: boolean;
-  let nanos: boolean;
-  if (magicLe === 0xa1b2c3d4 || magicLe === 0xa1b23c4d) {
-    little = true;
-    nanos = magicLe === 0xa1b23c4d;
-  } else if (magicBe === 0xa1b2c3d4 || magicBe === 0xa1b23c4d) {
-    little = false;
-    nanos = magicBe === 0xa1b23c4d;
-  } else {
-    throw new CaptureFormatError(0, "neither a pcap nor a pcapng magic number");
+/** The largest block or record a reader buffers (a frame is at most SNAPLEN bytes). */
+const MAX_BLOCK = 16 * 2 ** 20;
+const CHUNK = 1 << 16;
+
+/**
+ * Reads a pcap or pcapng capture (Ethernet) one frame at a time from a source, holding only the
+ * block being read: memory stays flat whatever the file's size. `next()` gives the next frame, or
+ * null at the end; a malformed file throws CaptureFormatError naming the byte offset. `rewind()`
+ * starts again from the first byte (a replay's loop).
+ */
+export class CaptureReader implements Iterable<CapturedFrame> {
+  readonly #source: CaptureSource;
+  readonly #close: () => void;
+  #buf = new Uint8Array(CHUNK);
+  /** Source position of #buf[0]. */
+  #base = 0;
+  #start = 0;
+  #end = 0;
+  #eof = false;
+  #format: "pcap" | "pcapng" | null = null;
+  #little = true;
+  #nanos = false;
+  /** pcapng, per interface: nanoseconds per timestamp unit as a multiplier and divisor. */
+  #units: { mul: bigint; div: bigint }[] = [];
+
+  constructor(source: CaptureSource, close: () => void = () => {}) {
+    this.#source = source;
+    this.#close = close;
   }
-  if (bytes.length < 24) throw new CaptureFormatError(0, "pcap header cut short");
-  const linkType = view.getUint32(20, little) & 0x0fffffff;
-  if (linkType !== LINKTYPE_ETHERNET)
-    throw new CaptureFormatError(20, `link type ${linkType} is not Ethernet (1)`);
-  const frames: CapturedFrame[] = [];
-  let offset = 24;
-  while (offset < bytes.length) {
-    if (offset + 16 > bytes.length) throw new CaptureFormatError(offset, "record header cut short");
-    const seconds = BigInt(view.getUint32(offset, little));
-    const fraction = BigInt(view.getUint32(offset + 4, little));
-    const captured = view.getUint32(offset + 8, little);
-    const original = view.getUint32(offset + 12, little);
-    if (captured > SNAPLEN)
-      throw new CaptureFormatError(
-        offset + 8,
-        `record length ${captured} is larger than ${SNAPLEN}`,
-      );
-    if (offset + 16 + captured > bytes.length)
-      throw new CaptureFormatError(
-        offset,
-        `record of ${captured} bytes runs past the end of the file`,
-      );
-    frames.push({
-      timeNs: seconds * 1_000_000_000n + (nanos ? fraction : fraction * 1000n),
-      iface: 0,
-      data: bytes.slice(offset + 16, offset + 16 + captured),
-      originalLength: original,
+
+  /** A reader of bytes in memory. */
+  static fromBytes(bytes: Uint8Array): CaptureReader {
+    return new CaptureReader((into, position) => {
+      const n = Math.max(0, Math.min(into.length, bytes.length - position));
+      into.set(bytes.subarray(position, position + n));
+      return n;
     });
-    offset += 16 + captured;
   }
-  return frames;
+
+  /** A reader of a file, read as it goes; `close()` closes it. */
+  static openFile(path: string): CaptureReader {
+    const fd = openSync(path, "r");
+    return new CaptureReader(
+      (into, position) => readSync(fd, into, 0, into.length, position),
+      () => closeSync(fd),
+    );
+  }
+
+  /** Byte offset in the source of the next unread byte. */
+  get offset(): number {
+    return this.#base + this.#start;
+  }
+
+  close(): void {
+    this.#close();
+  }
+
+  rewind(): void {
+    this.#base = 0;
+    this.#start = 0;
+    this.#end = 0;
+    this.#eof = false;
+    this.#format = null;
+    this.#units = [];
+  }
+
+  *[Symbol.iterator](): Iterator<CapturedFrame> {
+    for (let frame = this.next(); frame !== null; frame = this.next()) yield frame;
+  }
+
+  /** Makes `n` bytes from the current position available; false when the source ends first. */
+  #ensure(n: number): boolean {
+    if (this.#end - this.#start >= n) return true;
+    if (this.#start > 0) {
+      this.#buf.copyWithin(0, this.#start, this.#end);
+      this.#base += this.#start;
+      this.#end -= this.#start;
+      this.#start = 0;
+    }
+    if (n > this.#buf.length) {
+      const bigger = new Uint8Array(Math.max(n, this.#buf.length * 2));
+      bigger.set(this.#buf.subarray(0, this.#end));
+      this.#buf = bigger;
+    }
+    while (this.#end < n && !this.#eof) {
+      const got = this.#source(this.#buf.subarray(this.#end), this.#base + this.#end);
+      if (got <= 0) this.#eof = true;
+      else this.#end += got;
+    }
+    return this.#end - this.#start >= n;
+  }
+
+  #view(): DataView {
+    return new DataView(
+      this.#buf.buffer,
+      this.#buf.byteOffset + this.#start,
+      this.#end - this.#start,
+    );
+  }
+
+  #error(relative: number, message: string): CaptureFormatError {
+    return new CaptureFormatError(this.offset + relative, message);
+  }
+
+  next(): CapturedFrame | null {
+    if (this.#format === null) {
+      if (!this.#ensure(4)) {
+        if (this.offset === 0)
+          throw new CaptureFormatError(0, "too short to be a pcap or pcapng file");
+        return null;
+      }
+      if (this.#view().getUint32(0, true) === SHB) this.#format = "pcapng";
+      else this.#readPcapHeader();
+    }
+    return this.#format === "pcap" ? this.#nextPcap() : this.#nextPcapng();
+  }
+
+  #readPcapHeader(): void {
+    const view = this.#view();
+    const magicLe = view.getUint32(0, true);
+    const magicBe = view.getUint32(0, false);
+    if (magicLe === 0xa1b2c3d4 || magicLe === 0xa1b23c4d) {
+      this.#little = true;
+      this.#nanos = magicLe === 0xa1b23c4d;
+    } else if (magicBe === 0xa1b2c3d4 || magicBe === 0xa1b23c4d) {
+      this.#little = false;
+      this.#nanos = magicBe === 0xa1b23c4d;
+    } else {
+      throw this.#error(0, "neither a pcap nor a pcapng magic number");
+    }
+    if (!this.#ensure(24)) throw this.#error(0, "pcap header cut short");
+    const linkType = this.#view().getUint32(20, this.#little) & 0x0fffffff;
+    if (linkType !== LINKTYPE_ETHERNET)
+      throw this.#error(20, `link type ${linkType} is not Ethernet (1)`);
+    this.#start += 24;
+    this.#format = "pcap";
+  }
+
+  #nextPcap(): CapturedFrame | null {
+    if (!this.#ensure(1)) return null;
+    if (!this.#ensure(16)) throw this.#error(0, "record header cut short");
+    let view = this.#view();
+    const little = this.#little;
+    const seconds = BigInt(view.getUint32(0, little));
+    const fraction = BigInt(view.getUint32(4, little));
+    const captured = view.getUint32(8, little);
+    const original = view.getUint32(12, little);
+    if (captured > SNAPLEN)
+      throw this.#error(8, `record length ${captured} is larger than ${SNAPLEN}`);
+    if (!this.#ensure(16 + captured))
+      throw this.#error(0, `record of ${captured} bytes runs past the end of the file`);
+    view = this.#view();
+    const at = this.#start + 16;
+    const frame: CapturedFrame = {
+      timeNs: seconds * 1_000_000_000n + (this.#nanos ? fraction : fraction * 1000n),
+      iface: 0,
+      data: this.#buf.slice(at, at + captured),
+      originalLength: original,
+    };
+    this.#start += 16 + captured;
+    return frame;
+  }
+
+  #nextPcapng(): CapturedFrame | null {
+    for (;;) {
+      if (!this.#ensure(1)) return null;
+      if (!this.#ensure(12)) throw this.#error(0, "block header cut short");
+      let view = this.#view();
+      const type = view.getUint32(0, this.#little);
+      if (type === SHB) {
+        if (view.getUint32(8, true) === BYTE_ORDER_MAGIC) this.#little = true;
+        else if (view.getUint32(8, false) === BYTE_ORDER_MAGIC) this.#little = false;
+        else throw this.#error(8, "bad byte-order magic in section header");
+        this.#units = [];
+      }
+      const little = this.#little;
+      const length = view.getUint32(4, little);
+      if (length < 12 || length % 4 !== 0 || length > MAX_BLOCK || !this.#ensure(length))
+        throw this.#error(4, `block length ${length} is not valid here`);
+      view = this.#view();
+      if (view.getUint32(length - 4, little) !== length)
+        throw this.#error(length - 4, "trailing block length does not match");
+      const body = 8;
+      const bytes = this.#buf.subarray(this.#start, this.#start + length);
+      let frame: CapturedFrame | null = null;
+      if (type === IDB) {
+        const linkType = view.getUint16(body, little);
+        if (linkType !== LINKTYPE_ETHERNET)
+          throw this.#error(body, `interface link type ${linkType} is not Ethernet (1)`);
+        let resolution = { mul: 1000n, div: 1n }; // default: microseconds
+        let o = body + 8;
+        while (o + 4 <= length - 4) {
+          const code = view.getUint16(o, little);
+          const size = view.getUint16(o + 2, little);
+          if (code === 0) break;
+          if (code === 9 && size >= 1) {
+            const r = bytes[o + 4] ?? 6;
+            const exp = BigInt(r & 0x7f);
+            if ((r & 0x80) === 0) {
+              resolution =
+                exp <= 9n
+                  ? { mul: 10n ** (9n - exp), div: 1n }
+                  : { mul: 1n, div: 10n ** (exp - 9n) };
+            } else {
+              resolution = { mul: 1_000_000_000n, div: 2n ** exp };
+            }
+          }
+          o += 4 + pad4(size);
+        }
+        this.#units.push(resolution);
+      } else if (type === EPB) {
+        if (length < 32) throw this.#error(0, "enhanced packet block too short");
+        const iface = view.getUint32(body, little);
+        const unit = this.#units[iface];
+        if (unit === undefined)
+          throw this.#error(body, `packet on interface ${iface}, which was never described`);
+        const stamp =
+          (BigInt(view.getUint32(body + 4, little)) << 32n) |
+          BigInt(view.getUint32(body + 8, little));
+        const captured = view.getUint32(body + 12, little);
+        const original = view.getUint32(body + 16, little);
+        if (body + 20 + captured > length - 4)
+          throw this.#error(body + 12, `packet of ${captured} bytes runs past its block`);
+        frame = {
+          timeNs: (stamp * unit.mul) / unit.div,
+          iface,
+          data: bytes.slice(body + 20, body + 20 + captured),
+          originalLength: original,
+        };
+      } else if (type === SPB) {
+        const original = view.getUint32(body, little);
+        const captured = Math.min(original, length - 16);
+        frame = {
+          timeNs: 0n,
+          iface: 0,
+          data: bytes.slice(body + 4, body + 4 + captured),
+          originalLength: original,
+        };
+      }
+      this.#start += length;
+      if (frame !== null) return frame;
+    }
+  }
 }
 
-function readPcapng(bytes: Uint8Array, view: DataView): CapturedFrame[] {
-  const frames: CapturedFrame[] = [];
-  /** Per interface: nanoseconds per timestamp unit, as a multiplier and divisor. */
-  let units: { mul: bigint; div: bigint }[] = [];
-  let little = true;
-  let offset = 0;
-  while (offset < bytes.length) {
-    if (offset + 12 > bytes.length) throw new CaptureFormatError(offset, "block header cut short");
-    const type = view.getUint32(offset, little);
-    if (type === SHB) {
-      const magic = view.getUint32(offset + 8, true);
-      if (magic === BYTE_ORDER_MAGIC) little = true;
-      else if (view.getUint32(offset + 8, false) === BYTE_ORDER_MAGIC) little = false;
-      else throw new CaptureFormatError(offset + 8, "bad byte-order magic in section header");
-      units = [];
+/** Reads a pcap or pcapng capture in memory (Ethernet); throws CaptureFormatError naming the bad offset. */
+export function readCapture(bytes: Uint8Array): CapturedFrame[] {
+  return [...CaptureReader.fromBytes(bytes)];
+}
+
+/**
+ * Reads a capture file through once, frame by frame, in constant memory: how many frames it has
+ * and the largest. Throws CaptureFormatError for a malformed file (or an fs error).
+ */
+export function scanCaptureFile(path: string): {
+  readonly frames: number;
+  readonly largest: number;
+} {
+  const reader = CaptureReader.openFile(path);
+  try {
+    let frames = 0;
+    let largest = 0;
+    for (let f = reader.next(); f !== null; f = reader.next()) {
+      frames++;
+      if (f.data.length > largest) largest = f.data.length;
     }
-    const length = view.getUint32(offset + 4, little);
-    if (length < 12 || length % 4 !== 0 || offset + length > bytes.length)
-      throw new CaptureFormatError(offset + 4, `block length ${length} is not valid here`);
-    if (view.getUint32(offset + length - 4, little) !== length)
-      throw new CaptureFormatError(offset + length - 4, "trailing block length does not match");
-    const body = offset + 8;
-    if (type === IDB) {
-      const linkType = view.getUint16(body, little);
-      if (linkType !== LINKTYPE_ETHERNET)
-        throw new CaptureFormatError(body, `interface link type ${linkType} is not Ethernet (1)`);
-      let resolution = { mul: 1000n, div: 1n }; // default: microseconds
-      let o = body + 8;
-      while (o + 4 <= offset + length - 4) {
-        const code = view.getUint16(o, little);
-        const size = view.getUint16(o + 2, little);
-        if (code === 0) break;
-        if (code === 9 && size >= 1) {
-          const r = bytes[o + 4] ?? 6;
-          const exp = BigInt(r & 0x7f);
-          if ((r & 0x80) === 0) {
-            resolution =
-              exp <= 9n ? { mul: 10n ** (9n - exp), div: 1n } : { mul: 1n, div: 10n ** (exp - 9n) };
-          } else {
-            resolution = { mul: 1_000_000_000n, div: 2n ** exp };
-          }
-        }
-        o += 4 + pad4(size);
-      }
-      units.push(resolution);
-    } else if (type === EPB) {
-      if (length < 32) throw new CaptureFormatError(offset, "enhanced packet block too short");
-      const iface = view.getUint32(body, little);
-      const unit = units[iface];
-      if (unit === undefined)
-        throw new CaptureFormatError(
-          body,
-          `packet on interface ${iface}, which was never described`,
-        );
-      const stamp =
-        (BigInt(view.getUint32(body + 4, little)) << 32n) |
-        BigInt(view.getUint32(body + 8, little));
-      const captured = view.getUint32(body + 12, little);
-      const original = view.getUint32(body + 16, little);
-      if (body + 20 + captured > offset + length - 4)
-        throw new CaptureFormatError(body + 12, `packet of ${captured} bytes runs past its block`);
-      frames.push({
-        timeNs: (stamp * unit.mul) / unit.div,
-        iface,
-        data: bytes.slice(body + 20, body + 20 + captured),
-        originalLength: original,
-      });
-    } else if (type === SPB) {
-      const original = view.getUint32(body, little);
-      const captured = Math.min(original, length - 16);
-      frames.push({
-        timeNs: 0n,
-        iface: 0,
-        data: bytes.slice(body + 4, body + 4 + captured),
-        originalLength: original,
-      });
-    }
-    offset += length;
+    return { frames, largest };
+  } finally {
+    reader.close();
   }
-  return frames;
 }

@@ -262,7 +262,7 @@ const BUILTINS: readonly BuiltinDriver[] = [
         driver: service,
         lines: adapters.map(
           (a) =>
-            `${a.name}: replayed ${a.indicated} frames from a ${a.frames}-frame file (${a.passes} pass${a.passes === 1 ? "" : "es"}), ${a.sendsSwallowed} sends swallowed`,
+            `${a.name}: replayed ${a.indicated} frames from a ${a.frames}-frame file (${a.passes} pass${a.passes === 1 ? "" : "es"}), ${a.sendsSwallowed} sends swallowed${a.readError === null ? "" : `; stopped: ${a.readError}`}`,
         ),
         data: { adapters },
       };

@@ -1,6 +1,7 @@
 /**
  * What the interop tests against Linux share: ping's summary line, a full garbage collection for
- * heap comparisons, whether tshark is here, and the pcapng bytes of the frames a test saw.
+ * heap comparisons, whether tshark is here, its fields of a capture, and the pcapng bytes of the
+ * frames a test saw.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -28,6 +29,67 @@ export function tsharkAvailable(): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * tshark's `fields` of every frame of `file` that `displayFilter` keeps, one row per frame, with
+ * IPv4 and UDP checksum verification on (it always verifies ICMP's). tshark's warning on stderr
+ * when run as root is ignored.
+ */
+export function tsharkFields(
+  file: string,
+  displayFilter: string,
+  fields: readonly string[],
+): string[][] {
+  const out = execFileSync(
+    "tshark",
+    [
+      "-r",
+      file,
+      "-o",
+      "ip.check_checksum:TRUE",
+      "-o",
+      "udp.check_checksum:TRUE",
+      "-Y",
+      displayFilter,
+      "-T",
+      "fields",
+      ...fields.flatMap((f) => ["-e", f]),
+    ],
+    { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] },
+  );
+  return out
+    .trim()
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => l.split("\t"));
+}
+
+/**
+ * Asserts what tshark reads in `file` (frames `displayFilter` keeps): `echoes` ICMP echo requests
+ * and as many replies, `udp` UDP datagrams, and good IPv4, ICMP and UDP checksums on all of them.
+ */
+export function assertEchoCapture(
+  file: string,
+  displayFilter: string,
+  expected: { readonly echoes: number; readonly udp: number },
+): void {
+  const rows = tsharkFields(file, `(icmp || udp) && (${displayFilter})`, [
+    "ip.proto",
+    "icmp.type",
+    "ip.checksum.status",
+    "icmp.checksum.status",
+    "udp.checksum.status",
+  ]);
+  const text = rows.map((r) => r.join(" ")).join("\n");
+  assert.equal(rows.filter((r) => r[1] === "8").length, expected.echoes, text);
+  assert.equal(rows.filter((r) => r[1] === "0").length, expected.echoes, text);
+  assert.equal(rows.filter((r) => r[0] === "17").length, expected.udp, text);
+  for (const r of rows) {
+    assert.equal(r[2], "1", `IPv4 checksum good: ${r.join(" ")}`);
+    if (r[0] === "1") assert.equal(r[3], "1", `ICMP checksum good: ${r.join(" ")}`);
+    if (r[0] === "17") assert.equal(r[4], "1", `UDP checksum good: ${r.join(" ")}`);
   }
 }
 

@@ -13,6 +13,16 @@ import { STACK_ADDRESS, teardownStack, UDP_ECHO_PORT, waitFor } from "./vxlan-st
 
 export { STACK_ADDRESS, UDP_ECHO_PORT };
 
+/**
+ * A Linux UDP client for `node -e` in the namespace: sends `text` to the stack's echo port and
+ * prints "address:port reply" (or "no reply" within 3 s, exit 2).
+ */
+export const udpEchoClient = (text: string): string => `
+const s = require("node:dgram").createSocket("udp4");
+const timer = setTimeout(() => { console.log("no reply"); process.exit(2); }, 3000);
+s.on("message", (m, r) => { console.log(r.address + ":" + r.port + " " + m); clearTimeout(timer); s.close(); });
+s.send(${JSON.stringify(text)}, ${UDP_ECHO_PORT}, "${STACK_ADDRESS}");`;
+
 export interface TapStack {
   readonly host: NdisHost;
   readonly tapDriver: DRIVER_OBJECT;

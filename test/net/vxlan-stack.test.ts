@@ -6,7 +6,6 @@
  * reason, the heap stays flat, and the stack still answers pings. Needs root and `ip netns`.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,7 +13,13 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { FrameEvent } from "../../src/index.js";
 import { readCapture } from "../../src/pcap/pcapng.js";
-import { capturePcapng, collect, pingSummary, tsharkAvailable } from "../helpers/interop.js";
+import {
+  capturePcapng,
+  collect,
+  pingSummary,
+  tsharkAvailable,
+  tsharkFields,
+} from "../helpers/interop.js";
 import { createVxlanNamespace, netnsSkipReason, type VxlanNamespace } from "../helpers/netns.js";
 import {
   STACK_ADDRESS,
@@ -110,33 +115,12 @@ describe("Linux ↔ VXLAN miniport → passthrough → ipv4-host", { skip: skip 
       t.diagnostic("tshark not installed: the capture was not decoded");
       return;
     }
-    const out = execFileSync(
-      "tshark",
-      [
-        "-r",
-        file,
-        "-o",
-        "ip.check_checksum:TRUE",
-        "-Y",
-        "icmp && frame.interface_name == vxlan0",
-        "-T",
-        "fields",
-        "-e",
-        "icmp.type",
-        "-e",
-        "icmp.seq",
-        "-e",
-        "ip.checksum.status",
-        "-e",
-        "icmp.checksum.status",
-      ],
-      // tshark warns on stderr when run as root: ignored. (It always verifies ICMP checksums.)
-      { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] },
-    );
-    const rows = out
-      .trim()
-      .split("\n")
-      .map((l) => l.split("\t"));
+    const rows = tsharkFields(file, "icmp && frame.interface_name == vxlan0", [
+      "icmp.type",
+      "icmp.seq",
+      "ip.checksum.status",
+      "icmp.checksum.status",
+    ]);
     const requests = rows.filter((r) => r[0] === "8").map((r) => Number(r[1]));
     const replies = rows.filter((r) => r[0] === "0").map((r) => Number(r[1]));
     const seqs = Array.from({ length: 20 }, (_, i) => i + 1);

@@ -31,7 +31,7 @@ const HOST_IP = parseIPv4("198.51.100.1") as number;
 const PEER_MAC = Uint8Array.of(0x02, 0, 0, 0, 0, 0x99);
 const BROADCAST = new Uint8Array(6).fill(0xff);
 
-async function hubStack() {
+async function hubStack(extra = "") {
   const stack = parseStack(
     `drivers:
   - { name: host-a, module: ipv4-host }
@@ -41,7 +41,7 @@ adapters:
   - { name: eth0, driver: hub, registry: { Hub: lab } }
   - { name: eth1, driver: hub, registry: { Hub: lab } }
 bindings:
-  - { protocol: host-a, adapter: eth0, registry: { IPAddress: 198.51.100.1, PrefixLength: 24, UdpEchoPort: 7 } }
+  - { protocol: host-a, adapter: eth0, registry: { IPAddress: 198.51.100.1, PrefixLength: 24, UdpEchoPort: 7${extra} } }
   - { protocol: raw, adapter: eth1 }
 `,
     "hostile.yaml",
@@ -65,27 +65,86 @@ bindings:
   return { running, clock, raw, host, send };
 }
 
+/** An ARP request from `index`'s sender (169.254.0.index) for the host's address. */
+function arpFrom(index: number): Uint8Array {
+  const mac = Uint8Array.of(0x02, 0x10, 0, 0, (index >> 8) & 0xff, index & 0xff);
+  return buildEthernet({
+    dst: BROADCAST,
+    src: mac,
+    ethertype: 0x0806,
+    payload: buildArp({
+      op: ARP_REQUEST,
+      senderMac: mac,
+      senderIp: ((169 << 24) | (254 << 16) | index) >>> 0,
+      targetMac: new Uint8Array(6),
+      targetIp: HOST_IP,
+    }),
+  });
+}
+
 describe("hostile traffic", () => {
+  test("ARP entries live ArpCacheLife seconds: older ones go when a new one is learnt, counted", async () => {
+    const s = await hubStack(", ArpCacheLife: 10");
+    for (let i = 1; i <= 100; i++) await s.send(arpFrom(i));
+    assert.equal(s.host()?.arpCache.length, 100);
+    s.clock.advance(9_000);
+    await s.send(arpFrom(101));
+    assert.equal(s.host()?.arpCache.length, 101, "none is 10 s old yet");
+    assert.equal(s.host()?.counters.arpExpirations, 0);
+    s.clock.advance(1_000);
+    await s.send(arpFrom(102));
+    const ifc = s.host();
+    assert.deepEqual(
+      ifc?.arpCache.map((e) => e.address),
+      ["169.254.0.101", "169.254.0.102"],
+      "the first 100 expired; the young one stays",
+    );
+    assert.equal(ifc?.counters.arpExpirations, 100);
+    assert.equal(ifc?.counters.arpEvictions, 0);
+    await stopStack(s.running);
+  });
+
+  test("a ping target's ARP entry expires too: the pinger asks again, and the echoes go on", async () => {
+    const pinger = async (life: string) => {
+      const stack = parseStack(
+        `drivers:
+  - { name: host-a, module: ipv4-host }
+  - { name: host-b, module: ipv4-host }
+  - { name: hub, module: hub }
+adapters:
+  - { name: eth0, driver: hub, registry: { Hub: lab } }
+  - { name: eth1, driver: hub, registry: { Hub: lab } }
+bindings:
+  - { protocol: host-a, adapter: eth0, registry: { IPAddress: 198.51.100.1, PingTarget: 198.51.100.2, PingIntervalMs: 400, PingCount: 8${life} } }
+  - { protocol: host-b, adapter: eth1, registry: { IPAddress: 198.51.100.2 } }
+`,
+        "pinger.yaml",
+        ROOT,
+      );
+      const clock = new ManualClock();
+      const running = await startStack(stack, { clock });
+      for (let t = 0; t < 5_000; t += 50) {
+        clock.advance(50);
+        await turn();
+      }
+      const a = running.drivers.find((d) => d.name === "host-a")?.driverObject;
+      const counters = ipv4HostInterfaces(a as never)[0]?.counters;
+      await stopStack(running);
+      return counters;
+    };
+    const kept = await pinger("");
+    assert.equal(kept?.arpRequestsSent, 1, "the default life outlasts the run");
+    assert.equal(kept?.arpExpirations, 0);
+    const short = await pinger(", ArpCacheLife: 1");
+    assert.ok((short?.arpRequestsSent ?? 0) >= 2, `asked again (${short?.arpRequestsSent})`);
+    assert.ok((short?.arpExpirations ?? 0) >= 1);
+    assert.equal(short?.echoRepliesReceived, short?.echoRequestsSent, "every echo answered");
+    assert.equal(short?.echoRequestsSent, 8);
+  });
+
   test("an ARP flood from 2,000 distinct senders: the cache stays at its limit, evictions counted", async () => {
     const s = await hubStack();
-    for (let i = 0; i < 2000; i++) {
-      const sender = (169 << 24) | (254 << 16) | (i + 1);
-      const mac = Uint8Array.of(0x02, 0x10, 0, 0, (i >> 8) & 0xff, i & 0xff);
-      await s.send(
-        buildEthernet({
-          dst: BROADCAST,
-          src: mac,
-          ethertype: 0x0806,
-          payload: buildArp({
-            op: ARP_REQUEST,
-            senderMac: mac,
-            senderIp: sender >>> 0,
-            targetMac: new Uint8Array(6),
-            targetIp: HOST_IP,
-          }),
-        }),
-      );
-    }
+    for (let i = 1; i <= 2000; i++) await s.send(arpFrom(i));
     const ifc = s.host();
     assert.equal(ifc?.counters.arpRequestsAnswered, 2000);
     assert.equal(ifc?.arpCache.length, 512);

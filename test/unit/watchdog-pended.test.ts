@@ -151,6 +151,47 @@ describe("every pended operation NDIS waits for has a watchdog", () => {
   });
 });
 
+describe("suspend after a driver stops completing: the healthy stacks are not left paused", () => {
+  // Issue 22: with no watchdog for a pended NetEventPause, a suspend() waited for ever on the
+  // faulty protocol and the healthy stacks it had paused stayed paused. Now the protocol is named
+  // and (strict) stopped, the suspend completes, and resume() brings the healthy stack back.
+  test("a protocol that never completes its low-power pause is stopped; the other stack sleeps and wakes", async () => {
+    const clock = new ManualClock();
+    const host = new NdisHost({
+      clock,
+      verifier: "strict",
+      bindings: [
+        { protocol: "good", adapter: "eth0" },
+        { protocol: "bad", adapter: "eth1" },
+      ],
+    });
+    const miniport = scriptedMiniport({});
+    const good = scriptedProtocol({ name: "good" });
+    const bad = scriptedProtocol({ name: "bad", pnp: pend(NetEventPause) });
+    await host.loadDriver({ name: "mp", module: miniport.module });
+    await host.loadDriver({ name: "good", module: good.module });
+    await host.loadDriver({ name: "bad", module: bad.module });
+    await host.addAdapter({ driver: "mp", name: "eth0" });
+    await host.addAdapter({ driver: "mp", name: "eth1" });
+    const states = () => host.bindings.map((b) => `${b.protocol} → ${b.adapter}: ${b.state}`);
+    assert.deepEqual(states(), ["good → eth0: Running", "bad → eth1: Running"]);
+
+    assert.equal(await drive(clock, host.suspend()), NDIS_STATUS_SUCCESS);
+    assert.deepEqual(
+      host.stoppedDrivers.map((v) => [v.rule, v.driver]),
+      [["NdisTimedPauseComplete", "bad"]],
+    );
+    await drive(clock, host.resume());
+    assert.equal(host.adapter("eth0")?.state, "Running", "the healthy adapter runs again");
+    assert.ok(states().includes("good → eth0: Running"), `the healthy binding runs: ${states()}`);
+    assert.equal(
+      host.bindings.some((b) => b.protocol === "bad"),
+      false,
+      "the stopped protocol is not bound again",
+    );
+  });
+});
+
 describe("the watchdog blames the driver that holds the object", () => {
   test("a lower miniport's never-completed OID: the miniport, not the IM that forwarded it", async () => {
     const clock = new ManualClock();

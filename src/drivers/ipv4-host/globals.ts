@@ -44,6 +44,8 @@ export interface Ipv4InterfaceCounters {
   udpEchoed: number;
   /** ARP entries dropped, oldest first, to keep the cache within ARP_CACHE_LIMIT. */
   arpEvictions: number;
+  /** ARP entries dropped because they were older than ArpCacheLife. */
+  arpExpirations: number;
   /** Frames malformed (truncated, bad checksum…) or not for this interface. */
   framesDropped: number;
   /** Sends NDIS or the adapter completed with a failure, or that could not be allocated. */
@@ -59,6 +61,20 @@ export interface Ipv4InterfaceCounters {
  */
 export const ARP_CACHE_LIMIT = 512;
 
+/**
+ * How long an ARP entry is believed, in seconds, unless the binding's `ArpCacheLife` says
+ * otherwise (the name and default of Windows' TCP/IP parameter for entries not refreshed). An
+ * older entry is dropped when next looked up or when a new entry is learnt, and a ping to its
+ * address asks again.
+ */
+export const ARP_CACHE_LIFE_DEFAULT = 120;
+
+/** What the cache keeps for an address: the MAC and when it was learnt (host time, 100 ns). */
+export interface ArpEntry {
+  readonly mac: Uint8Array;
+  readonly learnedAt: bigint;
+}
+
 export function newCounters(): Ipv4InterfaceCounters {
   return {
     framesReceived: 0,
@@ -71,6 +87,7 @@ export function newCounters(): Ipv4InterfaceCounters {
     echoRepliesReceived: 0,
     udpEchoed: 0,
     arpEvictions: 0,
+    arpExpirations: 0,
     framesDropped: 0,
     sendFailures: 0,
     linkChanges: 0,
@@ -92,6 +109,8 @@ export interface IfParameters {
   /** 0: forever while running. */
   readonly PingCount: number;
   readonly PingIntervalMs: number;
+  /** Seconds an ARP entry is believed (ArpCacheLife). */
+  readonly ArpCacheLife: number;
 }
 
 /** One binding: ipv4-host's interface on an adapter. */
@@ -132,7 +151,7 @@ export interface IF {
   /** From the bind parameters, then NDIS_STATUS_LINK_STATE indications. */
   LinkUp: boolean;
   /** IPv4 address → MAC. */
-  readonly ArpCache: Map<number, Uint8Array>;
+  readonly ArpCache: Map<number, ArpEntry>;
   IpIdentification: number;
   readonly PingIdentifier: number;
   PingSequence: number;

@@ -11,6 +11,7 @@
  * | `PingTarget`     | string  | none    | an on-link address to send echo requests to while running |
  * | `PingCount`      | integer | 0       | echo requests to send; 0 = for as long as it runs         |
  * | `PingIntervalMs` | integer | 1000    | time between two echo requests (or ARP requests)           |
+ * | `ArpCacheLife`   | integer | 120     | seconds an ARP entry is believed (1..86400); then asked again |
  *
  * Node sees its interfaces through `ipv4HostInterfaces(driverObject)` (keyed by the DRIVER_OBJECT
  * that `host.loadDriver` returns, so several hosts in one process never mix).
@@ -80,9 +81,9 @@ function describe(ifc: IF): Ipv4InterfaceInfo {
     linkUp: ifc.LinkUp,
     udpEchoPort: p?.UdpEchoPort ?? null,
     pingTarget: p === null || p.PingTarget === null ? null : formatIPv4(p.PingTarget),
-    arpCache: [...ifc.ArpCache].map(([address, mac]) => ({
+    arpCache: [...ifc.ArpCache].map(([address, entry]) => ({
       address: formatIPv4(address),
-      mac: formatMac(mac),
+      mac: formatMac(entry.mac),
     })),
     rttsMs: [...ifc.RttsMs],
     counters: { ...ifc.Counters },

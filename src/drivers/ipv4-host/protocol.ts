@@ -61,6 +61,7 @@ import { inSubnet, parseIPv4 } from "../../net/ipv4.js";
 import { openConfiguration, readInteger, readString } from "../shared/config.js";
 import { allocateFramePool, contextBackFill, dataBackFill } from "../shared/frames.js";
 import {
+  ARP_CACHE_LIFE_DEFAULT,
   type IF,
   type IfParameters,
   type Ipv4HostGlobals,
@@ -110,7 +111,8 @@ function readParameters(
     const UdpEchoPort = readInteger(config, "UdpEchoPort", 0, 1, 65535);
     const PingCount = readInteger(config, "PingCount", 0, 0, 0xffffffff);
     const PingIntervalMs = readInteger(config, "PingIntervalMs", 1000, 1, 3_600_000);
-    for (const value of [PrefixLength, UdpEchoPort, PingCount, PingIntervalMs]) {
+    const ArpCacheLife = readInteger(config, "ArpCacheLife", ARP_CACHE_LIFE_DEFAULT, 1, 86_400);
+    for (const value of [PrefixLength, UdpEchoPort, PingCount, PingIntervalMs, ArpCacheLife]) {
       if (typeof value !== "number") return { status: NDIS_STATUS_INVALID_DATA, reason: value.bad };
     }
     const targetText = readString(config, "PingTarget");
@@ -134,6 +136,7 @@ function readParameters(
         PingTarget,
         PingCount: PingCount as number,
         PingIntervalMs: PingIntervalMs as number,
+        ArpCacheLife: ArpCacheLife as number,
       },
     };
   } finally {

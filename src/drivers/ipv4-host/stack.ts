@@ -20,12 +20,14 @@ import {
   NdisCancelTimerObject,
   NdisCompleteNetPnPEvent,
   NdisFreeNetBufferList,
+  NdisGetCurrentSystemTime,
   NdisGetDataBuffer,
   NdisPopAllFromNblQueue,
   NdisReturnNetBufferLists,
   NdisSendNetBufferLists,
   NdisSetTimerObject,
   type NET_BUFFER_LIST,
+  type Out,
   type PROTOCOL_RECEIVE_NET_BUFFER_LISTS,
   type PROTOCOL_SEND_NET_BUFFER_LISTS_COMPLETE,
 } from "../../ddi.js";
@@ -46,6 +48,7 @@ import { buildIpv4Packet, IPPROTO_ICMP, IPPROTO_UDP, ipv4HeaderLength } from "..
 import { parseUdp } from "../../net/udp.js";
 import { copyFrame, frameNbl, sendFlagsHere } from "../shared/frames.js";
 import {
+  ARP_CACHE_LIFE_DEFAULT,
   ARP_CACHE_LIMIT,
   type IF,
   type IfParameters,
@@ -324,16 +327,47 @@ function receiveFrame(ifc: IF, params: IfParameters, frame: Uint8Array): void {
   c.framesDropped++;
 }
 
-/** Keeps `ip` → `mac`, newest last; past ARP_CACHE_LIMIT the oldest entry goes. */
+/** The host time in 100 ns units. */
+function systemTime(): bigint {
+  const time: Out<bigint> = {};
+  NdisGetCurrentSystemTime(time);
+  return time.value ?? 0n;
+}
+
+function arpLife(ifc: IF): bigint {
+  return BigInt(ifc.Params?.ArpCacheLife ?? ARP_CACHE_LIFE_DEFAULT) * 10_000_000n;
+}
+
+/** The MAC of `ip` if the cache has it and it is not older than ArpCacheLife (else it goes). */
+function lookupArp(ifc: IF, ip: number): Uint8Array | undefined {
+  const entry = ifc.ArpCache.get(ip);
+  if (entry === undefined) return undefined;
+  if (systemTime() - entry.learnedAt < arpLife(ifc)) return entry.mac;
+  ifc.ArpCache.delete(ip);
+  ifc.Counters.arpExpirations++;
+  return undefined;
+}
+
+/**
+ * Keeps `ip` → `mac`, newest last: entries older than ArpCacheLife go first (they are at the
+ * front), then, past ARP_CACHE_LIMIT, the oldest one.
+ */
 function learnArp(ifc: IF, ip: number, mac: Uint8Array): void {
   const cache = ifc.ArpCache;
+  const now = systemTime();
+  const life = arpLife(ifc);
+  for (const [address, entry] of cache) {
+    if (now - entry.learnedAt < life) break;
+    cache.delete(address);
+    ifc.Counters.arpExpirations++;
+  }
   if (cache.has(ip)) cache.delete(ip);
   else if (cache.size >= ARP_CACHE_LIMIT) {
     const oldest = cache.keys().next().value as number;
     cache.delete(oldest);
     ifc.Counters.arpEvictions++;
   }
-  cache.set(ip, mac.slice());
+  cache.set(ip, { mac: mac.slice(), learnedAt: now });
 }
 
 /** ProtocolReceiveNetBufferLists (≤ DISPATCH_LEVEL). */
@@ -426,7 +460,7 @@ export function PingTimerFunction(
       ifc.Unanswered = 0;
     }
   }
-  const mac = ifc.ArpCache.get(target);
+  const mac = lookupArp(ifc, target);
   if (mac === undefined) {
     c.arpRequestsSent++;
     sendArp(ifc, params, ARP_REQUEST, BROADCAST_MAC, ZERO_MAC, target);

@@ -30,7 +30,7 @@
  * until every indicated NBL is back (NdisMPauseComplete), so MiniportHaltEx — always after a pause
  * — frees a pool with nothing outstanding.
  */
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import {
   type DRIVER_OBJECT,
   IF_TYPE_ETHERNET_CSMACD,
@@ -95,7 +95,12 @@ import {
   NET_IF_DIRECTION_SENDRECEIVE,
   type Out,
 } from "../../ddi.js";
-import { CaptureFormatError, readCapture } from "../../pcap/pcapng.js";
+import {
+  type CapturedFrame,
+  CaptureFormatError,
+  CaptureReader,
+  scanCaptureFile,
+} from "../../pcap/pcapng.js";
 import {
   generalAttributesHeader,
   miniportCharacteristicsHeader,
@@ -105,23 +110,23 @@ import { accepts, MTU, oidRequest, type ReceiveFilter } from "./oid.js";
 
 /** NBLs each adapter allocates up front: how many receives can be up the stack at once. */
 export const NBL_POOL_SIZE = 32;
-/** The largest capture file a replay reads (it holds every frame in memory). */
-const MAX_CAPTURE_BYTES = 256 * 2 ** 20;
 
 const POOL_TAG = 0x70616350; // 'Pcap'
 const SPEED = 1_000_000_000n;
-
-interface Frame {
-  readonly timeNs: bigint;
-  readonly data: Uint8Array;
-}
 
 /** Per-adapter context. */
 interface Adapter extends ReceiveFilter {
   readonly MiniportAdapterHandle: NDIS_HANDLE;
   readonly ifIndex: number;
   readonly file: string;
-  readonly frames: readonly Frame[];
+  /** The file, read a frame at a time as the replay goes (memory stays flat for any size). */
+  readonly reader: CaptureReader;
+  /** Frames in the file (counted when the adapter initialized). */
+  readonly frameCount: number;
+  /** The next frame to indicate, read ahead; null before the first read and at the end. */
+  pending: CapturedFrame | null;
+  /** The time of the frame indicated last in this pass (null at a pass's start). */
+  lastTimeNs: bigint | null;
   readonly loop: boolean;
   /** Milliseconds between frames at a fixed rate, or null to follow `timing`. */
   readonly intervalMs: number | null;
@@ -135,8 +140,6 @@ interface Adapter extends ReceiveFilter {
   running: boolean;
   pausePending: boolean;
   timerSet: boolean;
-  /** Index of the next frame to indicate. */
-  next: number;
   stats: PcapAdapterStats;
 }
 
@@ -157,6 +160,8 @@ export interface PcapAdapterStats {
   /** NBLs indicated and not yet returned. */
   outstanding: number;
   halted: boolean;
+  /** Why the replay stopped before the end: the file could no longer be read as a capture. */
+  readError: string | null;
 }
 
 interface DriverState {
@@ -253,7 +258,7 @@ function MPInitializeEx(
   const params = readParameters(MiniportAdapterHandle);
   if (typeof params === "string") return fail(NDIS_STATUS_INVALID_PARAMETER, params);
 
-  let frames: Frame[];
+  let scan: { readonly frames: number; readonly largest: number };
   try {
     // Only a regular file: a FIFO never ends and /dev/zero never stops giving, and reading either
     // whole would hang the host (and its signal handlers) while memory grows.
@@ -263,12 +268,8 @@ function MPInitializeEx(
         NDIS_STATUS_OPEN_FAILED,
         `${params.file}: not a regular file (${stat.isFIFO() ? "a FIFO" : stat.isCharacterDevice() || stat.isBlockDevice() ? "a device" : stat.isDirectory() ? "a directory" : "not a file"}): expected a pcap or pcapng capture file`,
       );
-    if (stat.size > MAX_CAPTURE_BYTES)
-      return fail(
-        NDIS_STATUS_OPEN_FAILED,
-        `${params.file}: ${stat.size} bytes, more than the ${MAX_CAPTURE_BYTES / 2 ** 20} MiB a replay holds in memory`,
-      );
-    frames = readCapture(readFileSync(params.file));
+    // Checked whole now (a malformed file fails the initialization), read again as it replays.
+    scan = scanCaptureFile(params.file);
   } catch (err) {
     if (err instanceof CaptureFormatError)
       return fail(NDIS_STATUS_INVALID_DATA, `${params.file}: ${err.message}`);
@@ -278,7 +279,17 @@ function MPInitializeEx(
       `${params.file}: cannot read it${code === undefined ? "" : ` (${code})`}`,
     );
   }
-  const largest = frames.reduce((n, f) => Math.max(n, f.data.length), 0);
+  const largest = scan.largest;
+  let reader: CaptureReader;
+  try {
+    reader = CaptureReader.openFile(params.file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return fail(
+      NDIS_STATUS_OPEN_FAILED,
+      `${params.file}: cannot read it${code === undefined ? "" : ` (${code})`}`,
+    );
+  }
 
   const address = params.address ?? Uint8Array.of(0x02, 0x70, 0x63, 0, 0, ifIndex & 0xff);
   const pool = NdisAllocateNetBufferListPool(MiniportAdapterHandle, {
@@ -293,11 +304,15 @@ function MPInitializeEx(
     PoolTag: POOL_TAG,
     DataSize: Math.max(largest, 1),
   });
-  if (pool === null) return fail(NDIS_STATUS_RESOURCES, "no memory for the receive pool");
+  if (pool === null) {
+    reader.close();
+    return fail(NDIS_STATUS_RESOURCES, "no memory for the receive pool");
+  }
   const all: NET_BUFFER_LIST[] = [];
   const releasePool = () => {
     for (const nbl of all) NdisFreeNetBufferList(nbl);
     NdisFreeNetBufferListPool(pool);
+    reader.close();
   };
   for (let i = 0; i < NBL_POOL_SIZE; i++) {
     const nbl = NdisAllocateNetBufferList(pool, 0, 0);
@@ -336,7 +351,10 @@ function MPInitializeEx(
     MiniportAdapterHandle,
     ifIndex,
     file: params.file,
-    frames,
+    reader,
+    frameCount: scan.frames,
+    pending: null,
+    lastTimeNs: null,
     loop: params.loop,
     intervalMs: params.ratePps === null ? null : 1000 / params.ratePps,
     timing: params.timing,
@@ -347,11 +365,10 @@ function MPInitializeEx(
     running: false,
     pausePending: false,
     timerSet: false,
-    next: 0,
     stats: {
       ifIndex,
       file: params.file,
-      frames: frames.length,
+      frames: scan.frames,
       indicated: 0,
       filtered: 0,
       indicatedBytes: 0,
@@ -359,6 +376,7 @@ function MPInitializeEx(
       sendsSwallowed: 0,
       outstanding: 0,
       halted: false,
+      readError: null,
     },
   };
   const undo = () => {
@@ -417,14 +435,33 @@ function schedule(adapter: Adapter, delayMs: number): void {
   NdisSetTimerObject(adapter.timer, -BigInt(Math.max(0, Math.round(delayMs * 10_000))), 0, adapter);
 }
 
-/** The gap before frame `index` (after frame `index - 1`, or at a new pass). */
-function gapMs(adapter: Adapter, index: number): number {
+/**
+ * The next frame of this pass, read from the file if not read yet; null at the end of the file or
+ * when the file can no longer be read (it changed under the replay: the replay ends, and says why).
+ */
+function peek(adapter: Adapter): CapturedFrame | null {
+  if (adapter.pending !== null || adapter.stats.readError !== null) return adapter.pending;
+  try {
+    adapter.pending = adapter.reader.next();
+  } catch (err) {
+    adapter.stats.readError = err instanceof Error ? err.message : String(err);
+    adapter.pending = null;
+  }
+  return adapter.pending;
+}
+
+/** Takes the pending frame: the next one is read on demand. */
+function consume(adapter: Adapter, frame: CapturedFrame): void {
+  if (adapter.lastTimeNs === null) adapter.stats.passes++;
+  adapter.lastTimeNs = frame.timeNs;
+  adapter.pending = null;
+}
+
+/** The gap before the pending frame (after the one indicated last, or 0 at a new pass). */
+function gapMs(adapter: Adapter, frame: CapturedFrame): number {
   if (adapter.intervalMs !== null) return adapter.intervalMs;
-  if (adapter.timing === "asap" || index === 0) return 0;
-  const previous = adapter.frames[index - 1];
-  const current = adapter.frames[index];
-  if (previous === undefined || current === undefined) return 0;
-  const gap = current.timeNs - previous.timeNs;
+  if (adapter.timing === "asap" || adapter.lastTimeNs === null) return 0;
+  const gap = frame.timeNs - adapter.lastTimeNs;
   return gap > 0n ? Number(gap) / 1_000_000 : 0;
 }
 
@@ -446,12 +483,12 @@ function replayTimer(
   let head: NET_BUFFER_LIST | null = null;
   let tail: NET_BUFFER_LIST | null = null;
   let count = 0;
-  while (count < batch && adapter.next < adapter.frames.length) {
+  while (count < batch) {
+    const frame = peek(adapter);
+    if (frame === null) break;
     const nbl = adapter.free.pop();
     if (nbl === undefined) break;
-    const frame = adapter.frames[adapter.next] as Frame;
-    if (adapter.next === 0) adapter.stats.passes++;
-    adapter.next++;
+    consume(adapter, frame);
     if (!accepts(adapter, frame.data)) {
       adapter.free.push(nbl);
       adapter.stats.filtered++;
@@ -494,13 +531,17 @@ function replayTimer(
 
 /** Sets the timer for the next frame, unless the file is done or no NBL is free. */
 function scheduleNext(adapter: Adapter): void {
-  if (!adapter.running || adapter.timerSet || adapter.frames.length === 0) return;
-  if (adapter.next >= adapter.frames.length) {
-    if (!adapter.loop) return;
-    adapter.next = 0;
+  if (!adapter.running || adapter.timerSet || adapter.frameCount === 0) return;
+  let frame = peek(adapter);
+  if (frame === null) {
+    if (!adapter.loop || adapter.stats.readError !== null) return;
+    adapter.reader.rewind();
+    adapter.lastTimeNs = null;
+    frame = peek(adapter);
+    if (frame === null) return;
   }
   if (adapter.free.length === 0) return; // MiniportReturnNetBufferLists resumes
-  schedule(adapter, gapMs(adapter, adapter.next));
+  schedule(adapter, gapMs(adapter, frame));
 }
 
 /** MiniportReturnNetBufferLists: the NBLs are the adapter's again; a pending pause may end. */
@@ -554,6 +595,7 @@ function MPHaltEx(MiniportAdapterContext: unknown): void {
   NdisFreeTimerObject(adapter.timer);
   for (const nbl of adapter.all) NdisFreeNetBufferList(nbl);
   NdisFreeNetBufferListPool(adapter.pool);
+  adapter.reader.close();
   adapter.stats.halted = true;
 }
 

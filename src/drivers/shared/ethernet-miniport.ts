@@ -26,6 +26,7 @@ import {
   type NDIS_HANDLE,
   type NDIS_LINK_STATE,
   NDIS_LINK_STATE_REVISION_1,
+  type NDIS_MINIPORT_DRIVER_CHARACTERISTICS,
   NDIS_OBJECT_TYPE_DEFAULT,
   NDIS_OBJECT_TYPE_STATUS_INDICATION,
   type NDIS_OID_REQUEST,
@@ -69,11 +70,13 @@ import {
   NdisFreeNetBufferList,
   NdisInterruptModerationDisabled,
   NdisInterruptModerationEnabled,
+  NdisMDeregisterMiniportDriver,
   NdisMediaStateConnected,
   NdisMediaStateDisconnected,
   NdisMIndicateReceiveNetBufferLists,
   NdisMIndicateStatusEx,
   NdisMPauseComplete,
+  NdisMRegisterMiniportDriver,
   NdisPopAllFromNblCountedQueue,
   NdisPopFirstNblFromNblCountedQueue,
   NdisRequestQueryInformation,
@@ -108,9 +111,11 @@ import {
   OID_GEN_XMIT_OK,
   OID_PNP_QUERY_POWER,
   OID_PNP_SET_POWER,
+  type Out,
 } from "../../ddi.js";
 import { macEqualsAt } from "../../net/ethernet.js";
 import { answerBytes, answerCounter, readUlong, ulong } from "./oid.js";
+import { miniportCharacteristicsHeader, targetVersion } from "./revisions.js";
 
 // ---------------------------------------------------------------------------- counters, kinds
 
@@ -270,6 +275,55 @@ export function dropsSnapshot<R extends string>(
 /** A MAC address as the snapshots show it: 02-56-58-00-00-01. */
 export function macText(mac: Uint8Array): string {
   return [...mac].map((b) => b.toString(16).padStart(2, "0")).join("-");
+}
+
+/** The handlers in which the miniports differ; DriverEntry adds the shared ones. */
+export type EthernetMiniportHandlers = Pick<
+  NDIS_MINIPORT_DRIVER_CHARACTERISTICS,
+  | "InitializeHandlerEx"
+  | "HaltHandlerEx"
+  | "OidRequestHandler"
+  | "SendNetBufferListsHandler"
+  | "CancelSendHandler"
+  | "ShutdownHandlerEx"
+>;
+
+/**
+ * DriverEntry of such a miniport: registers the miniport edge as the running NDIS version (at
+ * most 6.89) with `handlers` and the shared pause, restart, return and cancel-OID handlers, and an
+ * unload that deregisters it and forgets the globals.
+ */
+export function registerEthernetMiniport<A>(
+  table: ReturnType<typeof globalsTable<A>>,
+  DriverObject: DRIVER_OBJECT,
+  RegistryPath: string,
+  handlers: EthernetMiniportHandlers,
+): NDIS_STATUS {
+  const version = targetVersion();
+  const globals = table.create(DriverObject);
+  const chars: NDIS_MINIPORT_DRIVER_CHARACTERISTICS = {
+    Header: miniportCharacteristicsHeader(version),
+    MajorNdisVersion: 6,
+    MinorNdisVersion: version & 0xffff,
+    MajorDriverVersion: 1,
+    MinorDriverVersion: 0,
+    ...handlers,
+    UnloadHandler: (Driver: DRIVER_OBJECT) => {
+      const handle = table.of(Driver)?.MiniportDriverHandle;
+      if (handle !== undefined) NdisMDeregisterMiniportDriver(handle);
+      table.forget(Driver);
+    },
+    PauseHandler: pauseAdapter,
+    RestartHandler: restartAdapter,
+    ReturnNetBufferListsHandler: returnNetBufferLists,
+    DevicePnPEventNotifyHandler: () => {},
+    CancelOidRequestHandler: cancelOidRequest,
+  };
+  const handle: Out<NDIS_HANDLE> = {};
+  const status = NdisMRegisterMiniportDriver(DriverObject, RegistryPath, globals, chars, handle);
+  if (status === NDIS_STATUS_SUCCESS) globals.MiniportDriverHandle = handle.value;
+  else table.forget(DriverObject);
+  return status;
 }
 
 // ------------------------------------------------------------------------------------ adapter

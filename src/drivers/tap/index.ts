@@ -23,15 +23,12 @@ import {
   MediaConnectStateConnected,
   MediaConnectStateDisconnected,
   MediaDuplexStateFull,
-  type MINIPORT_DEVICE_PNP_EVENT_NOTIFY,
   type MINIPORT_HALT,
   type MINIPORT_INITIALIZE,
   type MINIPORT_SHUTDOWN,
   makeNblCountedQueue,
-  type NDIS_HANDLE,
   NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
   NDIS_MINIPORT_ATTRIBUTES_SURPRISE_REMOVE_OK,
-  type NDIS_MINIPORT_DRIVER_CHARACTERISTICS,
   NDIS_OBJECT_TYPE_DEFAULT,
   NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
   NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
@@ -43,9 +40,7 @@ import {
   NdisAllocateNetBufferListPool,
   NdisFreeNetBufferListPool,
   NdisInterfaceInternal,
-  NdisMDeregisterMiniportDriver,
   NdisMedium802_3,
-  NdisMRegisterMiniportDriver,
   NdisMRemoveMiniport,
   NdisMSetMiniportAttributes,
   NdisPhysicalMediumUnspecified,
@@ -53,38 +48,29 @@ import {
   NET_IF_ACCESS_BROADCAST,
   NET_IF_CONNECTION_DEDICATED,
   NET_IF_DIRECTION_SENDRECEIVE,
-  type Out,
 } from "../../ddi.js";
 import {
-  cancelOidRequest,
   discardBatch,
   ethernetOidRequest,
   MAX_MULTICAST_LIST,
-  pauseAdapter,
-  restartAdapter,
-  returnNetBufferLists,
+  registerEthernetMiniport,
   SUPPORTED_FILTERS,
   SUPPORTED_OIDS,
   SUPPORTED_STATISTICS,
   setLink,
 } from "../shared/ethernet-miniport.js";
-import {
-  generalAttributesHeader,
-  miniportCharacteristicsHeader,
-  targetVersion,
-} from "../shared/revisions.js";
+import { generalAttributesHeader, targetVersion } from "../shared/revisions.js";
 import {
   type Adapter,
   type Created,
   DROP_REASONS,
   type DropReason,
   describeAdapter,
-  forgetGlobals,
+  GLOBALS,
   type Globals,
   globalsOf,
   newCounters,
   newDrops,
-  newGlobals,
   type TapAdapterInfo,
   type TapConfig,
   type TapCounters,
@@ -414,8 +400,6 @@ const MPHaltEx: MINIPORT_HALT = (MiniportAdapterContext) => {
   a.Globals.Adapters.delete(a);
 };
 
-const MPDevicePnPEventNotify: MINIPORT_DEVICE_PNP_EVENT_NOTIFY = () => {};
-
 const MPShutdownEx: MINIPORT_SHUTDOWN = (MiniportAdapterContext) => {
   // The system is going down: stop talking to the wire; nothing more goes up.
   const a = MiniportAdapterContext as Adapter;
@@ -424,39 +408,14 @@ const MPShutdownEx: MINIPORT_SHUTDOWN = (MiniportAdapterContext) => {
   closeDevice(a);
 };
 
-function MPDriverUnload(DriverObject: DRIVER_OBJECT): void {
-  const globals = globalsOf(DriverObject);
-  if (globals?.MiniportDriverHandle !== undefined)
-    NdisMDeregisterMiniportDriver(globals.MiniportDriverHandle);
-  forgetGlobals(DriverObject);
-}
-
 /** DriverEntry: registers the miniport edge as the running NDIS version (at most 6.89). */
 export function DriverEntry(DriverObject: DRIVER_OBJECT, RegistryPath: string): NDIS_STATUS {
-  const version = targetVersion();
-  const globals = newGlobals(DriverObject);
-  const chars: NDIS_MINIPORT_DRIVER_CHARACTERISTICS = {
-    Header: miniportCharacteristicsHeader(version),
-    MajorNdisVersion: 6,
-    MinorNdisVersion: version & 0xffff,
-    MajorDriverVersion: 1,
-    MinorDriverVersion: 0,
+  return registerEthernetMiniport(GLOBALS, DriverObject, RegistryPath, {
     InitializeHandlerEx: MPInitializeEx,
     HaltHandlerEx: MPHaltEx,
-    UnloadHandler: MPDriverUnload,
-    PauseHandler: pauseAdapter,
-    RestartHandler: restartAdapter,
     OidRequestHandler: MPOidRequest,
     SendNetBufferListsHandler: MPSendNetBufferLists,
-    ReturnNetBufferListsHandler: returnNetBufferLists,
     CancelSendHandler: MPCancelSend,
-    DevicePnPEventNotifyHandler: MPDevicePnPEventNotify,
     ShutdownHandlerEx: MPShutdownEx,
-    CancelOidRequestHandler: cancelOidRequest,
-  };
-  const handle: Out<NDIS_HANDLE> = {};
-  const status = NdisMRegisterMiniportDriver(DriverObject, RegistryPath, globals, chars, handle);
-  if (status === NDIS_STATUS_SUCCESS) globals.MiniportDriverHandle = handle.value;
-  else forgetGlobals(DriverObject);
-  return status;
+  });
 }

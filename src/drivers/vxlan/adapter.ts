@@ -95,10 +95,9 @@ export interface Adapter extends EthernetAdapter {
 /** The driver's globals, one per DRIVER_OBJECT (the MiniportDriverContext). */
 export type Globals = MiniportGlobals<Adapter>;
 
-const globals = globalsTable<Adapter>();
-export const newGlobals = globals.create;
-export const globalsOf = globals.of;
-export const forgetGlobals = globals.forget;
+/** The driver's globals by DRIVER_OBJECT. */
+export const GLOBALS = globalsTable<Adapter>();
+export const globalsOf = GLOBALS.of;
 
 export function newDrops(): Record<DropReason, number> {
   return newDropCounts(DROP_REASONS);

@@ -19,14 +19,11 @@ import {
   IF_TYPE_ETHERNET_CSMACD,
   MediaConnectStateDisconnected,
   MediaDuplexStateFull,
-  type MINIPORT_DEVICE_PNP_EVENT_NOTIFY,
   type MINIPORT_HALT,
   type MINIPORT_INITIALIZE,
   type MINIPORT_SHUTDOWN,
   makeNblCountedQueue,
-  type NDIS_HANDLE,
   NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
-  type NDIS_MINIPORT_DRIVER_CHARACTERISTICS,
   NDIS_OBJECT_TYPE_DEFAULT,
   NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
   NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
@@ -38,41 +35,31 @@ import {
   NdisAllocateNetBufferListPool,
   NdisFreeNetBufferListPool,
   NdisInterfaceInternal,
-  NdisMDeregisterMiniportDriver,
   NdisMedium802_3,
-  NdisMRegisterMiniportDriver,
   NdisMSetMiniportAttributes,
   NdisPhysicalMediumUnspecified,
   NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
   NET_IF_ACCESS_BROADCAST,
   NET_IF_CONNECTION_DEDICATED,
   NET_IF_DIRECTION_SENDRECEIVE,
-  type Out,
 } from "../../ddi.js";
 import { VXLAN_HEADER_LENGTH } from "../../net/vxlan.js";
 import {
   discardBatch,
-  pauseAdapter,
-  restartAdapter,
-  returnNetBufferLists,
+  registerEthernetMiniport,
   setLink as setEthernetLink,
 } from "../shared/ethernet-miniport.js";
-import {
-  generalAttributesHeader,
-  miniportCharacteristicsHeader,
-  targetVersion,
-} from "../shared/revisions.js";
+import { generalAttributesHeader, targetVersion } from "../shared/revisions.js";
 import {
   type Adapter,
   DROP_REASONS,
   type DropReason,
   describeAdapter,
-  forgetGlobals,
+  GLOBALS,
   type Globals,
   globalsOf,
   newCounters,
   newDrops,
-  newGlobals,
   type VxlanAdapterInfo,
   type VxlanCounters,
 } from "./adapter.js";
@@ -81,7 +68,6 @@ import { MPCancelSend, MPSendNetBufferLists, onDatagram, vxlanHeader } from "./d
 import {
   LINK_SPEED,
   MAX_MULTICAST_LIST,
-  MPCancelOidRequest,
   MPOidRequest,
   SUPPORTED_FILTERS,
   SUPPORTED_OIDS,
@@ -295,16 +281,6 @@ const MPHaltEx: MINIPORT_HALT = (MiniportAdapterContext) => {
   a.Globals.Adapters.delete(a);
 };
 
-/**
- * MiniportPause: no new sends or receive indications; PENDING until every send is completed and
- * every indicated NBL is returned (NdisMPauseComplete then).
- */
-const MPPause = pauseAdapter;
-
-/** MiniportRestart: sends and receives flow again. */
-const MPRestart = restartAdapter;
-
-const MPDevicePnPEventNotify: MINIPORT_DEVICE_PNP_EVENT_NOTIFY = () => {};
 const MPShutdownEx: MINIPORT_SHUTDOWN = (MiniportAdapterContext) => {
   // The system is going down: stop talking to the wire; nothing more goes up.
   const a = MiniportAdapterContext as Adapter;
@@ -313,39 +289,14 @@ const MPShutdownEx: MINIPORT_SHUTDOWN = (MiniportAdapterContext) => {
   closeSocket(a);
 };
 
-function MPDriverUnload(DriverObject: DRIVER_OBJECT): void {
-  const globals = globalsOf(DriverObject);
-  if (globals?.MiniportDriverHandle !== undefined)
-    NdisMDeregisterMiniportDriver(globals.MiniportDriverHandle);
-  forgetGlobals(DriverObject);
-}
-
 /** DriverEntry: registers the miniport edge as the running NDIS version (at most 6.89). */
 export function DriverEntry(DriverObject: DRIVER_OBJECT, RegistryPath: string): NDIS_STATUS {
-  const version = targetVersion();
-  const globals = newGlobals(DriverObject);
-  const chars: NDIS_MINIPORT_DRIVER_CHARACTERISTICS = {
-    Header: miniportCharacteristicsHeader(version),
-    MajorNdisVersion: 6,
-    MinorNdisVersion: version & 0xffff,
-    MajorDriverVersion: 1,
-    MinorDriverVersion: 0,
+  return registerEthernetMiniport(GLOBALS, DriverObject, RegistryPath, {
     InitializeHandlerEx: MPInitializeEx,
     HaltHandlerEx: MPHaltEx,
-    UnloadHandler: MPDriverUnload,
-    PauseHandler: MPPause,
-    RestartHandler: MPRestart,
     OidRequestHandler: MPOidRequest,
     SendNetBufferListsHandler: MPSendNetBufferLists,
-    ReturnNetBufferListsHandler: returnNetBufferLists,
     CancelSendHandler: MPCancelSend,
-    DevicePnPEventNotifyHandler: MPDevicePnPEventNotify,
     ShutdownHandlerEx: MPShutdownEx,
-    CancelOidRequestHandler: MPCancelOidRequest,
-  };
-  const handle: Out<NDIS_HANDLE> = {};
-  const status = NdisMRegisterMiniportDriver(DriverObject, RegistryPath, globals, chars, handle);
-  if (status === NDIS_STATUS_SUCCESS) globals.MiniportDriverHandle = handle.value;
-  else forgetGlobals(DriverObject);
-  return status;
+  });
 }

@@ -3,7 +3,7 @@
  * ethernet-miniport.ts), answered at once (never PENDING) from the adapter's state, with this
  * miniport's description and its virtual wire's speed.
  */
-import { cancelOidRequest, ethernetOidRequest } from "../shared/ethernet-miniport.js";
+import { ethernetOidRequest } from "../shared/ethernet-miniport.js";
 import type { Adapter } from "./adapter.js";
 
 export {
@@ -21,6 +21,3 @@ export const MPOidRequest = ethernetOidRequest<Adapter>({
   description: "ndis-ts VXLAN miniport (RFC 7348)",
   linkSpeed: () => LINK_SPEED,
 });
-
-/** MiniportCancelOidRequest: every request is answered at once, none is ever pending. */
-export const MPCancelOidRequest = cancelOidRequest;

@@ -1,0 +1,148 @@
+/**
+ * The echo benchmarks' shared harness (bench/vxlan.bench.ts, bench/tap.bench.ts): our stack and
+ * bare Node echoes answer `ping` from a network namespace, one subject after the other, every
+ * subject once per round; the targets compare our stack with the bare echo as ratios taken per
+ * round (ours / bare of the same round) and reported as their median, with per-subject medians
+ * and best rounds for context.
+ *
+ *  - pps: `ping -f -l WINDOW -c FLOOD` (WINDOW echo requests in flight); answered echoes per
+ *    second of the flood's duration.
+ *  - RTT: `ping -c PINGS -i 0.005`; the median of the per-reply times.
+ *
+ * Environment: WINDOW (64), FLOOD (30000), PINGS (400), ROUNDS (5), VERIFIER (strict) for our
+ * stack, ONLY=ndis,bare (subject keys) to measure those alone (for profiling with --cpu-prof).
+ */
+import type { CommandResult } from "../test/helpers/netns.js";
+import { median } from "./paired.js";
+
+export const WINDOW = Number(process.env.WINDOW ?? 64);
+export const FLOOD = Number(process.env.FLOOD ?? 30000);
+export const PINGS = Number(process.env.PINGS ?? 400);
+export const ROUNDS = Number(process.env.ROUNDS ?? 5);
+/** VERIFIER=off|record|strict for our stack (default strict, as NdisHost's). */
+export const VERIFIER = (process.env.VERIFIER ?? "strict") as "off" | "record" | "strict";
+export const ONLY = process.env.ONLY?.split(",");
+
+/** Where the pings come from: a namespace that runs commands. */
+export interface EchoNet {
+  run(command: readonly string[], timeoutMs?: number): Promise<CommandResult>;
+}
+
+export interface EchoSubject<W> {
+  /** Short name, for ONLY; "ndis" and "bare" are the pair the targets compare. */
+  readonly key: string;
+  readonly name: string;
+  /** Starts answering; resolves with what stops it. */
+  start(wire: W): Promise<() => Promise<void>>;
+}
+
+export interface EchoResult {
+  readonly pps: number;
+  readonly lost: number;
+  readonly rttMs: number;
+}
+
+export { median };
+
+/**
+ * One measurement of whoever answers `target` now: a warm-up (JIT on both sides; with
+ * `warmFlood`, a short flood too), the flood, then the RTT pings.
+ */
+export async function measureEcho(
+  net: EchoNet,
+  target: string,
+  warmFlood: boolean,
+): Promise<EchoResult> {
+  await net.run(["ping", "-c", "20", "-i", "0.01", "-W", "1", target]);
+  if (warmFlood)
+    await net.run(
+      ["ping", "-f", "-q", "-l", String(WINDOW), "-c", "5000", "-w", "20", target],
+      30_000,
+    );
+  const flood = await net.run(
+    ["ping", "-f", "-q", "-l", String(WINDOW), "-c", String(FLOOD), "-w", "60", target],
+    90_000,
+  );
+  const m = /(\d+) packets transmitted, (\d+) received.*time (\d+)ms/.exec(flood.stdout);
+  if (m === null) throw new Error(`ping -f: ${flood.stdout}${flood.stderr}`);
+  const f = { sent: Number(m[1]), received: Number(m[2]), ms: Number(m[3]) };
+  const ping = await net.run(
+    ["ping", "-c", String(PINGS), "-i", "0.005", "-W", "1", target],
+    60_000,
+  );
+  const rtts = [...ping.stdout.matchAll(/time=([\d.]+) ms/g)].map((x) => Number(x[1]));
+  if (rtts.length < PINGS * 0.95) console.log(`    (only ${rtts.length}/${PINGS} pings answered)`);
+  return { pps: (f.received / f.ms) * 1000, lost: f.sent - f.received, rttMs: median(rtts) };
+}
+
+/**
+ * ROUNDS rounds of every subject (those in ONLY, when set), each started on `wire`, measured and
+ * stopped; then the table and the paired ratios of "ndis" against "bare".
+ */
+export async function runEchoRounds<W>(
+  subjects: readonly EchoSubject<W>[],
+  wire: W,
+  net: EchoNet,
+  target: string,
+  options: { readonly warmFlood: boolean },
+): Promise<void> {
+  const results = new Map<string, EchoResult[]>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const subject of subjects) {
+      if (ONLY !== undefined && !ONLY.includes(subject.key)) continue;
+      const stop = await subject.start(wire);
+      try {
+        const r = await measureEcho(net, target, options.warmFlood);
+        console.log(
+          `round ${round + 1} ${subject.name}: ${Math.round(r.pps)} echoes/s (ping -f -l ${WINDOW}, ${r.lost} not answered), median RTT ${r.rttMs.toFixed(3)} ms`,
+        );
+        results.set(subject.key, [...(results.get(subject.key) ?? []), r]);
+      } finally {
+        await stop();
+      }
+    }
+  }
+  reportEcho(subjects, results);
+}
+
+/** The per-subject table, then pps and RTT of "ndis" / "bare" as medians of per-round ratios. */
+export function reportEcho<W>(
+  subjects: readonly EchoSubject<W>[],
+  results: ReadonlyMap<string, readonly EchoResult[]>,
+): void {
+  console.log("");
+  console.log(
+    `| subject (${ROUNDS} rounds) | echoes/s median | best | median RTT, median of rounds | best |`,
+  );
+  console.log("| --- | ---: | ---: | ---: | ---: |");
+  for (const subject of subjects) {
+    const rs = results.get(subject.key);
+    if (rs === undefined) continue;
+    console.log(
+      `| ${subject.name} | ${Math.round(median(rs.map((r) => r.pps)))} | ${Math.round(Math.max(...rs.map((r) => r.pps)))} | ${median(rs.map((r) => r.rttMs)).toFixed(3)} ms | ${Math.min(...rs.map((r) => r.rttMs)).toFixed(3)} ms |`,
+    );
+  }
+  const ours = results.get("ndis");
+  const theirs = results.get("bare");
+  if (ours === undefined || theirs === undefined) return;
+  // Paired: round i of ours against round i of bare.
+  const ppsRatios = ours.map((r, i) => r.pps / (theirs[i]?.pps ?? Number.NaN));
+  const rttRatios = ours.map((r, i) => r.rttMs / (theirs[i]?.rttMs ?? Number.NaN));
+  const pps = median(ppsRatios);
+  const rtt = median(rttRatios);
+  console.log("");
+  console.log(
+    `pps, median of the per-round ratios: ${(pps * 100).toFixed(1)}% of bare (target ≥ 80%: ${pps >= 0.8 ? "met" : "NOT met"}); rounds: ${ppsRatios.map((x) => `${(x * 100).toFixed(0)}%`).join(" ")}`,
+  );
+  console.log(
+    `median RTT, median of the per-round ratios: ${rtt.toFixed(2)}× bare (target ≤ 1.3×: ${rtt <= 1.3 ? "met" : "NOT met"}); rounds: ${rttRatios.map((x) => `${x.toFixed(2)}×`).join(" ")}`,
+  );
+}
+
+/** The Internet checksum's incremental update (RFC 1624): `checksum` with one word changed. */
+export function adjustChecksum(checksum: number, oldWord: number, newWord: number): number {
+  let sum = (~checksum & 0xffff) + (~oldWord & 0xffff) + newWord;
+  sum = (sum & 0xffff) + (sum >>> 16);
+  sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
+}
