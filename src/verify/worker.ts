@@ -19,7 +19,12 @@ if (port === null) throw new Error("src/verify/worker.ts runs as a worker thread
 const setup = workerData as WorkerSetup;
 try {
   const module = await importDriver(setup.driver);
-  await checkDriverKind(module, setup.options.service ?? "imtest", setup.driver);
+  const kind = await checkDriverKind(
+    module,
+    setup.options.service ?? "imtest",
+    setup.driver,
+    setup.options.config,
+  );
   port.on("message", (name: string) => {
     const scenario = SCENARIOS.find((s) => s.name === name);
     if (scenario === undefined) {
@@ -28,6 +33,7 @@ try {
     }
     runScenario(scenario, module, {
       ...setup.options,
+      kind: setup.options.kind ?? kind,
       onRun: (runs, budget) => port.postMessage({ type: "run", runs, budget }),
     }).then(
       (result) => port.postMessage({ type: "result", result }),
