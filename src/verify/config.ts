@@ -63,7 +63,8 @@ export function configFromStack(stack: Stack, driver: string): VerifyConfig & { 
     }
   const filter = entry.filter;
   if (filter !== undefined)
-    for (const adapter of filter.adapters ?? []) if (!lowers.includes(adapter)) lowers.push(adapter);
+    for (const adapter of filter.adapters ?? [])
+      if (!lowers.includes(adapter)) lowers.push(adapter);
   // A miniport's adapters are the devices it drives.
   const own = spec.adapters.filter((a) => a.driver === entry.name);
   const devices: Record<string, Values> = {};

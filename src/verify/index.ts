@@ -30,8 +30,6 @@ import { runInWorkers } from "./pool.js";
 import { type DriverKind, Rig, type VerifyConfig } from "./rig.js";
 import { DEFAULT_KINDS, SCENARIOS, type Scenario } from "./scenarios.js";
 
-export type { DriverKind, VerifyConfig } from "./rig.js";
-
 export {
   decodePicks,
   type Exploration,
@@ -49,6 +47,7 @@ export {
   specToken,
 } from "./explore.js";
 export { formatDetails, formatJUnit, formatScenarioLine, formatSummary } from "./report.js";
+export type { DriverKind, VerifyConfig } from "./rig.js";
 
 export interface ScenarioResult {
   readonly name: string;
@@ -275,6 +274,7 @@ export async function replayRun(
       typeof module === "string" ? module : "the module",
       options.config,
     ));
+  assertCovered(kind, typeof module === "string" ? module : "the module");
   const skipped = notFor(scenario, kind);
   if (skipped !== null) throw new Error(`replay token "${token}": ${scenario.name} is ${skipped}`);
   const run = await runOnce(scenario, driver, spec, { ...options, kind, trace: true });
@@ -383,6 +383,17 @@ export async function checkDriverKind(
   return kind;
 }
 
+/**
+ * Throws NotAnImDriver when no scenario of the suite applies to `kind`: a driver the suite
+ * cannot check is one clear error, never an empty pass.
+ */
+export function assertCovered(kind: DriverKind, what: string): void {
+  if (SCENARIOS.some((s) => notFor(s, kind) === null)) return;
+  throw new NotAnImDriver(
+    `${what} is ${KIND_NAMES[kind]}: ndis verify has no scenarios for ${KIND_NAMES[kind]} alone yet (it checks filter drivers and intermediate drivers); see docs/verify.md`,
+  );
+}
+
 /** Runs the suite (or `options.only`) against an IM driver module or module path. */
 export async function runConformance(
   module: DriverModule | string,
@@ -413,6 +424,7 @@ export async function runConformance(
       options.config,
     );
     kind ??= found;
+    assertCovered(kind, typeof module === "string" ? module : "the module");
     for (const scenario of selected) {
       const skips = notFor(scenario, kind) !== null;
       if (!skips) options.onScenarioStart?.(scenario);

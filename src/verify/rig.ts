@@ -5,12 +5,12 @@
  * virtual miniports are found from `host.adapters` after bring-up.
  */
 import {
+  type BindingPath,
   type DriverModule,
   fifoStrategy,
-  type BindingPath,
-  type RegistryValue,
   NDIS_STATUS_SUCCESS,
   NdisHost,
+  type RegistryValue,
   SimScheduler,
   type Violation,
 } from "../index.js";
@@ -387,8 +387,7 @@ export class Rig {
     for (const name of this.lowers) {
       const down = this.lower.byMac(this.host.adapter(name)?.macAddress ?? null);
       const vm = this.upper.bindings.find((b) => b.adapter === this.vmOverOrNull(name))?.adapter;
-      if (down !== undefined && vm !== undefined)
-        this.lower.setVlan(down, vlanOf.get(vm) ?? null);
+      if (down !== undefined && vm !== undefined) this.lower.setVlan(down, vlanOf.get(vm) ?? null);
     }
   }
 

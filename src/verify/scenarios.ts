@@ -152,7 +152,11 @@ function inOrder(seen: readonly number[], sent: readonly number[]): boolean {
  * True when the driver under test answered an OID itself as one it does not support
  * (NDIS_STATUS_NOT_SUPPORTED or NDIS_STATUS_INVALID_OID) and never passed it to the lower miniport.
  */
-function notPassedDown(down: LowerAdapter, seenBefore: number, status: number | undefined): boolean {
+function notPassedDown(
+  down: LowerAdapter,
+  seenBefore: number,
+  status: number | undefined,
+): boolean {
   return (
     down.verifyOids === seenBefore &&
     (status === NDIS_STATUS_NOT_SUPPORTED || status === NDIS_STATUS_INVALID_OID)
@@ -396,7 +400,8 @@ export const SCENARIOS: readonly Scenario[] = [
       for (const nbls of [1, 16, 64])
         for (const nbs of [1, 3])
           for (const mdls of [1, 3])
-            for (const size of [60, 1514]) await exchange(rig, rig.lower0, nbls, { nbs, mdls, size });
+            for (const size of [60, 1514])
+              await exchange(rig, rig.lower0, nbls, { nbs, mdls, size });
       await rig.down();
     },
   },

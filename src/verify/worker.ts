@@ -5,7 +5,13 @@
  * reports a worker that ends without a result (a driver calling process.exit) as a failure.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { type ConformanceOptions, checkDriverKind, importDriver, runScenario } from "./index.js";
+import {
+  assertCovered,
+  type ConformanceOptions,
+  checkDriverKind,
+  importDriver,
+  runScenario,
+} from "./index.js";
 import { SCENARIOS } from "./scenarios.js";
 
 /** What the main thread sends: the driver's path and the options, then scenario names. */
@@ -25,6 +31,7 @@ try {
     setup.driver,
     setup.options.config,
   );
+  assertCovered(setup.options.kind ?? kind, setup.driver);
   port.on("message", (name: string) => {
     const scenario = SCENARIOS.find((s) => s.name === name);
     if (scenario === undefined) {

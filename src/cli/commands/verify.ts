@@ -11,6 +11,13 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { extname, isAbsolute, resolve } from "node:path";
+import { loadStackFile } from "../../stack/index.js";
+import {
+  builtinPath,
+  configFromRegistryArgs,
+  configFromStack,
+  mergeConfig,
+} from "../../verify/config.js";
 import {
   type ConformanceOptions,
   type ConformanceReport,
@@ -27,13 +34,6 @@ import {
   selectScenarios,
   type VerifyConfig,
 } from "../../verify/index.js";
-import { loadStackFile } from "../../stack/index.js";
-import {
-  builtinPath,
-  configFromRegistryArgs,
-  configFromStack,
-  mergeConfig,
-} from "../../verify/config.js";
 import type { Output } from "../output.js";
 
 export interface VerifyOptions {
