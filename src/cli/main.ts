@@ -229,6 +229,8 @@ interface VerifyCliOptions {
   runTimeout?: number;
   save?: string;
   merge?: string[];
+  stack?: string;
+  registry?: string[];
 }
 
 function shard(value: string): { index: number; count: number } {
@@ -256,7 +258,10 @@ program
   .description(
     "run the conformance suite against an IM driver module: bring-up and teardown orders, the send/receive matrix, pause under traffic, OIDs, surprise removal, shutdown, power, link status, and races explored under seeded schedules with faults; a failure is shrunk and printed with its replay token",
   )
-  .argument("[driver]", "the IM driver module: a file path or a package specifier")
+  .argument(
+    "[driver]",
+    "the driver module: a file path, a built-in driver id (vlan-mux, team, capture, …) or a package specifier",
+  )
   .option("--junit <file>", "write JUnit XML (one testcase per scenario) to this file")
   .option("--only <names>", "run only these scenarios (comma-separated)", (value: string) =>
     value
@@ -300,6 +305,14 @@ program
     count,
   )
   .option("--save <file>", "write the whole report as JSON (for --merge)")
+  .option(
+    "--stack <file>",
+    "configure the driver from a stack file: the driver marked verify: true (or the one with this module), its registry, its bindings' values and lower adapters, the devices' parameters",
+  )
+  .option(
+    "--registry <values...>",
+    "registry values the driver reads: key=value (its Parameters), binding.key=value (every lower binding), DEVICE.key=value (a device's parameters), or a YAML/JSON file of them",
+  )
   .option(
     "--merge <files...>",
     "combine the reports of shards (--save or --json output) into one: totals, --junit, --html",

@@ -416,8 +416,9 @@ export class Stacks implements PnpManager {
   /**
    * Stops an adapter's stack and halts the adapter with `action`, in the order of "Removing a
    * NIC" and "Stopping a driver stack" (learn.microsoft.com/windows-hardware/drivers/network):
-   * every protocol bound to it is paused (NetEventPause), then the miniport (MiniportPause), then
-   * each protocol is unbound (ProtocolUnbindAdapterEx), and last MiniportHaltEx. Virtual
+   * every protocol bound to it is paused (NetEventPause), then its filter modules (FilterPause),
+   * then the miniport (MiniportPause), then each protocol is unbound (ProtocolUnbindAdapterEx),
+   * each module detached (FilterDetach), and last MiniportHaltEx. Virtual
    * miniports of IM drivers are taken down the same way.
    */
   async takeDown(adapter: MiniportAdapter, action: NDIS_HALT_ACTION): Promise<void> {
@@ -436,11 +437,14 @@ export class Stacks implements PnpManager {
     await waitForState(adapter, (s) => s !== "Restarting" && s !== "Pausing");
     await this.pauseFilters(adapter, NDIS_PAUSE_NDIS_INTERNAL);
     if (adapter.machine.state === "Running") await pauseAdapter(adapter, true);
+    // Top down, the mirror of bring-up (modules attach before the protocols bind): the protocols
+    // unbind first — each waits for the OID requests it still has out through the modules — then
+    // the modules detach, then the miniport halts.
+    for (const binding of bindingsOf(adapter)) await this.unbind(binding, NDIS_PAUSE_NDIS_INTERNAL);
     for (const module of [...adapter.filters].reverse()) {
       if (module.machine.state === "Paused") detachModule(module);
       else retireModule(module, null);
     }
-    for (const binding of bindingsOf(adapter)) await this.unbind(binding, NDIS_PAUSE_NDIS_INTERNAL);
     if (adapter.machine.state === "Paused") {
       const halting = haltAdapter(adapter, action);
       if (halting !== undefined) await halting;

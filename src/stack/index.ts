@@ -4,6 +4,7 @@ export {
   builtinDriver,
   builtinDriverIds,
   type DriverReport,
+  isModulePath,
 } from "./builtins.js";
 export { DEFAULT_STACK_NAME, DEFAULT_STACK_YAML, defaultStack } from "./default.js";
 export {

@@ -81,6 +81,12 @@ export const DriverEntry = z
     filter: FilterInstall.optional().describe(
       "For a filter driver: how it is installed (what its INF says); its modules attach to the adapters named",
     ),
+    verify: z
+      .boolean({ error: "expected true or false" })
+      .optional()
+      .describe(
+        "Marks the driver `ndis verify --stack` checks: its registry, bindings and devices configure it (ndis run ignores it)",
+      ),
   })
   .describe("A driver to load, in file order");
 

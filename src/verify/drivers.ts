@@ -90,8 +90,10 @@ import {
   allocateFramePools,
   buildNbl,
   type FramePools,
+  frameBase,
   framesOf,
   frameTag,
+  frameVlan,
   freeNbl,
   type NblShape,
 } from "./frames.js";
@@ -136,12 +138,18 @@ export interface LowerAdapter {
   /** The OID request the miniport pended, if any. */
   pendingOid: NDIS_OID_REQUEST | null;
   oidCalls: number;
+  /** VERIFY_OID requests that reached it. */
+  verifyOids: number;
   cancels: number;
   linkUp: boolean;
   /** Between MiniportPause and MiniportRestart: the miniport indicates nothing. */
   paused: boolean;
   /** Surprise-removed or halted: the device is gone and indicates nothing more. */
   gone: boolean;
+  /** The VLAN ID of the last 802.1Q-tagged frame sent here (a MUX's VELAN), or null. */
+  lastVlan: number | null;
+  /** The VLAN ID its receives are tagged with (learned by the rig), or null: untagged. */
+  vlan: number | null;
 }
 
 /** What a scenario tells the lower miniport to do. */
@@ -176,6 +184,8 @@ export interface LowerMiniport {
   completeOid(adapter: LowerAdapter, status: NDIS_STATUS): void;
   /** Indicates NDIS_STATUS_LINK_STATE. */
   setLink(adapter: LowerAdapter, up: boolean): void;
+  /** Tags this adapter's receives for `vlan` (null: untagged) — also after it is halted and back. */
+  setVlan(adapter: LowerAdapter, vlan: number | null): void;
 }
 
 /**
@@ -265,6 +275,8 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
   const control: LowerControl = { holdSends: false, pendOids: false };
   const adapters: LowerAdapter[] = [];
   let driverHandle: NDIS_HANDLE | undefined;
+  /** The VLAN each device's receives carry, by its MAC address (a device halted and back keeps it). */
+  const vlans = new Map<number, number | null>();
 
   // What never came back stays allocated: freeing the pools then would be this driver's bug.
   const freePools = (a: LowerAdapter): void => {
@@ -346,10 +358,13 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
         pausePending: false,
         pendingOid: null,
         oidCalls: 0,
+        verifyOids: 0,
         cancels: 0,
         linkUp: true,
         paused: false,
         gone: false,
+        lastVlan: null,
+        vlan: vlans.get(index) ?? null,
       };
       let status = NdisMSetMiniportAttributes(handle, registration(a));
       if (status !== NDIS_STATUS_SUCCESS) return status;
@@ -387,6 +402,7 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
     OidRequestHandler: (a: LowerAdapter, request: NDIS_OID_REQUEST) => {
       a.oidCalls++;
       if (request.DATA.QUERY_INFORMATION.Oid !== VERIFY_OID) return NDIS_STATUS_SUCCESS;
+      a.verifyOids++;
       if (control.pendOids && a.pendingOid === null) {
         a.pendingOid = request;
         return NDIS_STATUS_PENDING;
@@ -409,6 +425,7 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
       for (const frame of framesOf(nbls)) {
         const tag = frameTag(frame);
         if (tag === null) continue;
+        a.lastVlan = frameVlan(frame);
         a.sentTags.push(tag);
         if (!intact(frame, tag)) a.corrupt.push(tag);
       }
@@ -499,7 +516,7 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
       const list: NET_BUFFER_LIST[] = [];
       let tag = firstTag;
       for (let i = 0; i < nbls; i++) {
-        const nbl = buildNbl(a.handle, pools, shape, tag, a.mac);
+        const nbl = buildNbl(a.handle, pools, shape, tag, a.mac, a.vlan);
         if (nbl === null) break;
         nbl.SourceHandle = a.handle;
         for (let k = 0; k < shape.nbs; k++) tags.push(tag + k);
@@ -526,6 +543,10 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
       return tags;
     },
     completeOid,
+    setVlan(a, vlan) {
+      a.vlan = vlan;
+      vlans.set((a.mac[5] as number) - 1, vlan);
+    },
     setLink(a, up) {
       a.linkUp = up;
       NdisMIndicateStatusEx(a.handle, {
@@ -579,7 +600,10 @@ function macString(mac: Uint8Array): string {
 
 /** True when a suite frame's payload is what its tag says. */
 function intact(frame: Uint8Array, tag: number): boolean {
-  for (let i = 18; i < frame.length; i++) if (frame[i] !== ((tag * 31 + i) & 0xff)) return false;
+  // After an 802.1Q tag the payload sits 4 bytes further on.
+  const at = frameBase(frame);
+  for (let i = 18 + at; i < frame.length; i++)
+    if (frame[i] !== ((tag * 31 + i - at) & 0xff)) return false;
   return true;
 }
 

@@ -20,7 +20,14 @@ import {
   type TraceEvent,
   type Violation,
 } from "../index.js";
-import { CheckFailed, FaultRefused, Rig, StepLimit } from "./rig.js";
+import {
+  CheckFailed,
+  type DriverKind,
+  FaultRefused,
+  Rig,
+  StepLimit,
+  type VerifyConfig,
+} from "./rig.js";
 import { ENVIRONMENT_FAULTS, type Scenario } from "./scenarios.js";
 
 /** How one run chooses. */
@@ -169,6 +176,10 @@ export interface RunOutcome {
 
 export interface RunOptions {
   readonly service?: string;
+  /** The kind of the driver under test (found by `detectDriverKind`). Default "im". */
+  readonly kind?: DriverKind;
+  /** Its registry values and placement (`--stack`, `--registry`). */
+  readonly config?: VerifyConfig;
   /** Record the DDI trace (slower; for the final replay). */
   readonly trace?: boolean;
   /**
@@ -220,6 +231,8 @@ export async function runOnce(
     service,
     scheduler,
     ...(options.maxSteps === undefined ? {} : { maxSteps: options.maxSteps }),
+    ...(options.kind === undefined ? {} : { kind: options.kind }),
+    ...(options.config === undefined ? {} : { config: options.config }),
     ...(scenario.rig ?? {}),
   });
   const events: TraceEvent[] = [];

@@ -75,10 +75,38 @@ export function makeFrame(size: number, tag: number, source: Uint8Array): Uint8A
   return frame;
 }
 
-/** The tag of a suite frame, or null for any other frame. */
+/** The 802.1Q TPID: a frame a VLAN driver (a MUX) tagged on its way down. */
+export const ETHERTYPE_8021Q = 0x8100;
+
+/** The VLAN ID of an 802.1Q-tagged frame, or null for an untagged one. */
+export function frameVlan(frame: Uint8Array): number | null {
+  if (frame.length < 18 || frame[12] !== 0x81 || frame[13] !== 0x00) return null;
+  return (((frame[14] as number) << 8) | (frame[15] as number)) & 0x0fff;
+}
+
+/** Where a suite frame's EtherType is: after the 802.1Q tag when there is one. */
+export function frameBase(frame: Uint8Array): number {
+  return frameVlan(frame) === null ? 0 : 4;
+}
+
+/** The tag of a suite frame (802.1Q-tagged or not), or null for any other frame. */
 export function frameTag(frame: Uint8Array): number | null {
-  if (frame.length < 18 || frame[12] !== VERIFY_ETHERTYPE >> 8 || frame[13] !== 0xb5) return null;
-  return new DataView(frame.buffer, frame.byteOffset, frame.length).getUint32(14, false);
+  const at = frameBase(frame);
+  if (frame.length < 18 + at || frame[12 + at] !== VERIFY_ETHERTYPE >> 8 || frame[13 + at] !== 0xb5)
+    return null;
+  return new DataView(frame.buffer, frame.byteOffset, frame.length).getUint32(14 + at, false);
+}
+
+/** `frame` with an 802.1Q tag for `vlan` inserted after the addresses. */
+export function tagFrame(frame: Uint8Array, vlan: number): Uint8Array {
+  const out = new Uint8Array(frame.length + 4);
+  out.set(frame.subarray(0, 12), 0);
+  out[12] = 0x81;
+  out[13] = 0x00;
+  out[14] = (vlan >> 8) & 0x0f;
+  out[15] = vlan & 0xff;
+  out.set(frame.subarray(12), 16);
+  return out;
 }
 
 /** The used data of a NET_BUFFER, copied out of its MDL chain. */
@@ -142,14 +170,19 @@ export function buildNbl(
   shape: NblShape,
   firstTag: number,
   source: Uint8Array,
+  vlan: number | null = null,
 ): NET_BUFFER_LIST | null {
-  const first = makeFrame(shape.size, firstTag, source);
+  const make = (tag: number) => {
+    const frame = makeFrame(shape.size, tag, source);
+    return vlan === null ? frame : tagFrame(frame, vlan);
+  };
+  const first = make(firstTag);
   const chain = mdlChain(handle, first, shape.mdls);
   const nbl = NdisAllocateNetBufferAndNetBufferList(pools.nbl, 0, 0, chain, 0, first.length);
   if (nbl === null) return null;
   let last = nbl.FirstNetBuffer;
   for (let i = 1; i < shape.nbs && last !== null; i++) {
-    const frame = makeFrame(shape.size, firstTag + i, source);
+    const frame = make(firstTag + i);
     const nb = NdisAllocateNetBuffer(
       pools.nb,
       mdlChain(handle, frame, shape.mdls),

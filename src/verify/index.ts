@@ -27,8 +27,8 @@ import {
   specToken,
 } from "./explore.js";
 import { runInWorkers } from "./pool.js";
-import { Rig } from "./rig.js";
-import { SCENARIOS, type Scenario } from "./scenarios.js";
+import { type DriverKind, Rig, type VerifyConfig } from "./rig.js";
+import { DEFAULT_KINDS, SCENARIOS, type Scenario } from "./scenarios.js";
 
 export {
   decodePicks,
@@ -47,6 +47,7 @@ export {
   specToken,
 } from "./explore.js";
 export { formatDetails, formatJUnit, formatScenarioLine, formatSummary } from "./report.js";
+export type { DriverKind, VerifyConfig } from "./rig.js";
 
 export interface ScenarioResult {
   readonly name: string;
@@ -90,10 +91,18 @@ export interface ScenarioResult {
   readonly coverage?: { readonly complete: boolean; readonly schedules: number };
   /** For a failure: runs (the plain one included) and wall-clock ms to the first failing run. */
   readonly firstBug?: { readonly runs: number; readonly ms: number } | null;
+  /** Set when the scenario does not apply to the driver's kind: why (it was not run). */
+  readonly skipped?: string;
+  /** The kind of driver it ran against. */
+  readonly kind?: DriverKind;
 }
 
 export interface ConformanceReport {
   readonly driver: string;
+  /** The kind of driver the suite found (and placed it as). */
+  readonly kind?: DriverKind;
+  /** Scenarios that do not apply to that kind, each with why; never counted as failed. */
+  readonly skipped?: readonly { readonly name: string; readonly reason: string }[];
   readonly results: readonly ScenarioResult[];
   readonly passed: number;
   readonly failed: number;
@@ -185,7 +194,28 @@ export function runScenario(
   module: DriverModule | string,
   options: ConformanceOptions = {},
 ): Promise<ScenarioResult> {
-  return guardExit(() => scenarioRuns(scenario, module, options));
+  const skipped = notFor(scenario, options.kind ?? "im");
+  if (skipped !== null)
+    return Promise.resolve({
+      ...resultOf(scenario, performance.now(), 0, 0, null, null),
+      skipped,
+    });
+  const kind = options.kind ?? "im";
+  return guardExit(() => scenarioRuns(scenario, module, options)).then((r) => ({ ...r, kind }));
+}
+
+const KIND_NAMES: Record<DriverKind, string> = {
+  im: "an intermediate driver",
+  filter: "a filter driver",
+  miniport: "a miniport driver",
+  protocol: "a protocol driver",
+};
+
+/** Why `scenario` does not apply to a driver of `kind`, or null when it does. */
+export function notFor(scenario: Scenario, kind: DriverKind): string | null {
+  const kinds = scenario.kinds ?? DEFAULT_KINDS;
+  if (kinds.includes(kind)) return null;
+  return `not for ${KIND_NAMES[kind]} (it checks ${kinds.map((k) => KIND_NAMES[k]).join(" or ")})`;
 }
 
 async function scenarioRuns(
@@ -236,7 +266,18 @@ export async function replayRun(
     );
   const started = performance.now();
   const driver = typeof module === "string" ? await importDriver(module) : module;
-  const run = await runOnce(scenario, driver, spec, { ...options, trace: true });
+  const kind =
+    options.kind ??
+    (await checkDriverKind(
+      driver,
+      options.service ?? "imtest",
+      typeof module === "string" ? module : "the module",
+      options.config,
+    ));
+  assertCovered(kind, typeof module === "string" ? module : "the module");
+  const skipped = notFor(scenario, kind);
+  if (skipped !== null) throw new Error(`replay token "${token}": ${scenario.name} is ${skipped}`);
+  const run = await runOnce(scenario, driver, spec, { ...options, kind, trace: true });
   const result = resultOf(scenario, started, 1, run.steps, run.passed ? null : run, null);
   return {
     ...result,
@@ -282,49 +323,75 @@ export function selectScenarios(
   return chosen.filter((_, i) => i % shard.count === shard.index - 1);
 }
 
-/** The module is not an IM driver the suite can verify: one clear error instead of a failure per scenario. */
+/** The module is not a driver the suite can verify: one clear error instead of a failure per scenario. */
 export class NotAnImDriver extends Error {
   override name = "NotAnImDriver";
 }
 
 /**
- * Loads the driver once on a plain host and checks it is what the suite verifies: its DriverEntry
- * succeeds and registers an intermediate miniport edge and a protocol edge.
+ * Loads the driver once on a plain host and tells what kind it is from what its DriverEntry
+ * registered: a filter driver (NdisFRegisterFilterDriver), an intermediate driver (an
+ * intermediate miniport edge and a protocol edge), a miniport driver alone, or a protocol driver
+ * alone. A DriverEntry that fails or registers nothing is one clear error (NotAnImDriver).
  */
 export async function checkDriverKind(
   driver: DriverModule,
   service: string,
   what: string,
-): Promise<void> {
+  config?: VerifyConfig,
+): Promise<DriverKind> {
   const rig = new Rig({ module: driver, service });
   let problem: string | null = null;
+  let kind: DriverKind | null = null;
   try {
     const result = await guardExit(() =>
-      rig.drive(`loading ${service}`, rig.host.loadDriver({ name: service, module: driver })),
+      rig.drive(
+        `loading ${service}`,
+        rig.host.loadDriver({
+          name: service,
+          module: driver,
+          ...(config?.driver === undefined ? {} : { registry: config.driver }),
+        }),
+      ),
     );
     const info = rig.host.driver(service);
     const miniports = info?.miniportDrivers ?? [];
     const protocols = info?.protocolDrivers ?? [];
-    const registered = [
-      ...miniports.map((m) =>
-        m.intermediate ? "an intermediate miniport edge" : "a miniport (not intermediate)",
-      ),
-      ...protocols.map((p) => `a protocol edge (${p.name})`),
-    ];
+    const filters = info?.filterDrivers ?? [];
     if (result.status !== NDIS_STATUS_SUCCESS) {
       const violation = rig.host.violations[0];
       problem = `its DriverEntry returned 0x${(result.status >>> 0).toString(16)}${violation === undefined ? "" : ` (${violation.rule}: ${violation.message})`}`;
-    } else if (!miniports.some((m) => m.intermediate) || protocols.length === 0)
-      problem = `its DriverEntry registered ${registered.length === 0 ? "nothing" : registered.join(" and ")}`;
+    } else if (filters.length > 0) kind = "filter";
+    else if (miniports.some((m) => m.intermediate) && protocols.length > 0) kind = "im";
+    else if (miniports.some((m) => m.intermediate))
+      problem = "its DriverEntry registered an intermediate miniport edge but no protocol edge";
+    else if (miniports.length > 0 && protocols.length === 0) kind = "miniport";
+    else if (protocols.length > 0 && miniports.length === 0) kind = "protocol";
+    else if (miniports.length > 0)
+      problem =
+        "its DriverEntry registered a miniport that is not intermediate and a protocol (an IM driver's miniport edge needs NDIS_INTERMEDIATE_DRIVER)";
+    else problem = "its DriverEntry registered nothing";
     if (rig.host.driver(service) !== undefined)
       await rig.drive(`unloading ${service}`, rig.host.unloadDriver(service)).catch(() => {});
   } catch (err) {
     problem = `loading it failed: ${err instanceof Error ? err.message : String(err)}`;
   }
-  if (problem !== null)
+  if (problem !== null || kind === null)
     throw new NotAnImDriver(
-      `${what} is not an NDIS intermediate driver ndis verify can check: ${problem}. The suite needs a DriverEntry that registers an intermediate miniport edge (NdisMRegisterMiniportDriver with NDIS_INTERMEDIATE_DRIVER) and a protocol edge (NdisRegisterProtocolDriver); see docs/verify.md`,
+      `${what} is not an NDIS driver ndis verify can check: ${problem ?? "unknown"}. The suite needs a DriverEntry that registers a filter driver (NdisFRegisterFilterDriver), an intermediate driver (NdisMRegisterMiniportDriver with NDIS_INTERMEDIATE_DRIVER and NdisRegisterProtocolDriver), a miniport driver or a protocol driver; see docs/verify.md`,
     );
+  return kind;
+}
+
+/**
+ * Throws NotAnImDriver when no scenario of the suite applies to `kind`: a driver the suite
+ * cannot check is one clear error, never an empty pass.
+ */
+export function assertCovered(kind: DriverKind, what: string): void {
+  if (SCENARIOS.some((s) => notFor(s, kind) === null)) return;
+  throw new NotAnImDriver(
+    `${what} is ${KIND_NAMES[kind]}: ndis verify has no scenarios for ${KIND_NAMES[kind]} alone yet (it checks filter drivers and intermediate drivers); see docs/verify.md`,
+  );
 }
 
 /** Runs the suite (or `options.only`) against an IM driver module or module path. */
@@ -343,27 +410,39 @@ export async function runConformance(
   }
   const selected = selectScenarios(only, options.shard);
   let results: ScenarioResult[] = [];
+  let kind: DriverKind | undefined = options.kind;
   if (options.jobs !== undefined && typeof module === "string") {
     // The driver is imported and checked in the workers only, where an endless loop (even in
     // its module's top level or DriverEntry) can be stopped.
     results = await runInWorkers(module, selected, options, options.jobs);
   } else {
     const driver = typeof module === "string" ? await importDriver(module) : module;
-    await checkDriverKind(
+    const found = await checkDriverKind(
       driver,
       options.service ?? "imtest",
       typeof module === "string" ? module : "the module",
+      options.config,
     );
+    kind ??= found;
+    assertCovered(kind, typeof module === "string" ? module : "the module");
     for (const scenario of selected) {
-      options.onScenarioStart?.(scenario);
-      const result = await runScenario(scenario, driver, options);
-      options.onScenarioEnd?.(result);
+      const skips = notFor(scenario, kind) !== null;
+      if (!skips) options.onScenarioStart?.(scenario);
+      const result = await runScenario(scenario, driver, { ...options, kind });
+      if (!skips) options.onScenarioEnd?.(result);
       results.push(result);
     }
   }
+  const skipped = results.flatMap((r) =>
+    r.skipped === undefined ? [] : [{ name: r.name, reason: r.skipped }],
+  );
+  kind ??= results.find((r) => r.kind !== undefined)?.kind;
+  results = results.filter((r) => r.skipped === undefined);
   const failed = results.filter((r) => r.status === "fail").length;
   return {
     driver: typeof module === "string" ? module : "(module)",
+    ...(kind === undefined ? {} : { kind }),
+    ...(skipped.length === 0 ? {} : { skipped }),
     results,
     passed: results.length - failed,
     failed,

@@ -1,12 +1,20 @@
 /** How a conformance report is shown: a terminal summary and JUnit XML for CI. */
 import type { ConformanceReport, ScenarioResult } from "./index.js";
 
+const KIND_TITLES = {
+  im: "intermediate driver",
+  filter: "filter driver",
+  miniport: "miniport driver",
+  protocol: "protocol driver",
+} as const;
+
 function ms(durationMs: number): string {
   return durationMs < 1000 ? `${Math.round(durationMs)} ms` : `${(durationMs / 1000).toFixed(2)} s`;
 }
 
 /** One line per scenario: ✔ or ✖, the name, the time, and for a failure its first line. */
 export function formatScenarioLine(result: ScenarioResult): string {
+  if (result.skipped !== undefined) return `○ ${result.name} — skipped: ${result.skipped}`;
   const mark = result.status === "pass" ? "✔" : "✖";
   const reason = result.failure === null ? "" : ` — ${result.failure.split("\n")[0] ?? ""}`;
   const runs =
@@ -43,17 +51,20 @@ export function formatDetails(report: ConformanceReport, command?: string): stri
       lines.push(`    replay: ${command ?? "ndis verify DRIVER"} --replay ${r.replay}${found}`);
     }
   }
+  const skipped = report.skipped ?? [];
   lines.push(
     "",
-    `${report.passed} passed, ${report.failed} failed (${report.results.length} scenarios, ${ms(report.durationMs)})`,
+    `${report.passed} passed, ${report.failed} failed (${report.results.length} scenarios, ${ms(report.durationMs)})${skipped.length === 0 ? "" : `; ${skipped.length} skipped: ${skipped.map((s) => s.name).join(", ")}`}`,
   );
   return `${lines.join("\n")}\n`;
 }
 
 /** The summary: every scenario's line, each failure in full, then the totals. */
 export function formatSummary(report: ConformanceReport): string {
-  const lines = [`ndis verify ${report.driver}`, ""];
+  const kind = report.kind === undefined ? "" : ` (${KIND_TITLES[report.kind]})`;
+  const lines = [`ndis verify ${report.driver}${kind}`, ""];
   for (const r of report.results) lines.push(formatScenarioLine(r));
+  for (const s of report.skipped ?? []) lines.push(`○ ${s.name} — skipped: ${s.reason}`);
   return `${lines.join("\n")}\n${formatDetails(report)}`;
 }
 

@@ -5,10 +5,12 @@
  * virtual miniports are found from `host.adapters` after bring-up.
  */
 import {
+  type BindingPath,
   type DriverModule,
   fifoStrategy,
   NDIS_STATUS_SUCCESS,
   NdisHost,
+  type RegistryValue,
   SimScheduler,
   type Violation,
 } from "../index.js";
@@ -66,6 +68,40 @@ export interface RigOptions {
   readonly scheduler?: SimScheduler;
   /** Give up after this many scheduler steps. Default 200 000. */
   readonly maxSteps?: number;
+  /** What kind of driver is under test (how the rig places it). Default "im". */
+  readonly kind?: DriverKind;
+  /** Registry values and placement the driver under test is configured with (--stack, --registry). */
+  readonly config?: VerifyConfig;
+}
+
+/**
+ * The kinds of driver the suite places: an intermediate driver (1:1, a MUX's 1:N or a team's
+ * N:1 — its shape comes from its configuration) between the suite's lower miniport and upper
+ * protocol; a filter driver whose modules attach to the lower adapters, with the upper protocol
+ * bound to them directly; a miniport alone under the upper protocol; a protocol alone over the
+ * lower miniport.
+ */
+export type DriverKind = "im" | "filter" | "miniport" | "protocol";
+
+type RegistryValues = Readonly<Record<string, RegistryValue>>;
+
+/**
+ * How the driver under test is configured: what its INF and the user would have written in the
+ * registry. Plain data, so it reaches `--jobs` workers as it is.
+ */
+export interface VerifyConfig {
+  /** The driver's Parameters values (NdisOpenConfigurationEx with its driver handle). */
+  readonly driver?: RegistryValues;
+  /** Each lower binding's values (an IM's protocol edge → a lower adapter), by lower adapter; "*" for every one. */
+  readonly bindings?: Readonly<Record<string, RegistryValues>>;
+  /** Device parameters of the virtual miniports (or, for a miniport under test, its adapters), by device name. */
+  readonly devices?: Readonly<Record<string, RegistryValues>>;
+  /** Values of the lower adapters (the suite's miniport ignores them; a filter reads them through its module). */
+  readonly adapters?: Readonly<Record<string, RegistryValues>>;
+  /** How many lower adapters the driver is configured over (a team's members). */
+  readonly lowers?: readonly string[];
+  /** A filter's install options. */
+  readonly filter?: { readonly class?: string; readonly type?: "monitoring" | "modifying" };
 }
 
 export class Rig {
@@ -83,6 +119,9 @@ export class Rig {
   /** Faults of the environment injected into this run (`link flap`, `send cancel`, …). */
   readonly injected = new Set<EnvironmentFault>();
 
+  readonly kind: DriverKind;
+  readonly config: VerifyConfig;
+
   constructor(options: RigOptions) {
     this.clock = options.scheduler ?? new SimScheduler(fifoStrategy());
     this.maxSteps = options.maxSteps ?? 200_000;
@@ -90,8 +129,24 @@ export class Rig {
     this.upper = upperProtocol(UPPER_SERVICE, this.clock);
     this.host = new NdisHost({ clock: this.clock, verifier: "strict", bindings: [] });
     this.service = options.service;
-    this.lowers = options.lowers ?? ["lower0"];
+    this.kind = options.kind ?? "im";
+    this.config = options.config ?? {};
+    // A configuration that names the lower adapters (a team's members) sets them for every
+    // scenario; otherwise the scenario's own.
+    this.lowers = this.config.lowers ?? options.lowers ?? ["lower0"];
     this.#module = options.module;
+    for (const [device, values] of Object.entries(this.config.devices ?? {}))
+      this.host.setDeviceParameters(device, values);
+  }
+
+  /** The first lower adapter (the one most scenarios drive). */
+  get lower0(): string {
+    return this.lowers[0] ?? "lower0";
+  }
+
+  /** The second lower adapter (scenarios with two), else the first. */
+  get lower1(): string {
+    return this.lowers[1] ?? this.lower0;
   }
 
   tags(n: number): number {
@@ -204,15 +259,37 @@ export class Rig {
   }
 
   async loadIm(): Promise<void> {
+    const filter = this.config.filter;
     const result = await this.drive(
       `loading ${this.service}`,
-      this.host.loadDriver({ name: this.service, module: this.#module }),
+      this.host.loadDriver({
+        name: this.service,
+        module: this.#module,
+        ...(this.config.driver === undefined ? {} : { registry: this.config.driver }),
+        ...(this.kind === "filter"
+          ? {
+              filter: {
+                adapters: this.lowers,
+                ...(filter?.class === undefined ? {} : { class: filter.class }),
+                ...(filter?.type === undefined ? {} : { type: filter.type }),
+              },
+            }
+          : {}),
+      }),
     );
     this.bringUpCheck(
       result.status === NDIS_STATUS_SUCCESS,
       `DriverEntry of ${this.service} returned 0x${(result.status >>> 0).toString(16)}`,
     );
     const info = this.host.driver(this.service);
+    if (this.kind === "filter") {
+      check(
+        (info?.filterDrivers.length ?? 0) > 0,
+        `${this.service} must register a filter driver (NdisFRegisterFilterDriver)`,
+      );
+      await this.drive("binding the upper protocol", this.host.setBindingPaths(this.#paths()));
+      return;
+    }
     const miniport = info?.miniportDrivers[0];
     const protocol = info?.protocolDrivers[0];
     check(
@@ -226,18 +303,36 @@ export class Rig {
   /** The protocol edge binds to every lower adapter; the upper protocol to every virtual one. */
   #paths(): { protocol: string; adapter: string }[] {
     const im = this.#imProtocol;
-    const paths: { protocol: string; adapter: string }[] = [];
-    if (im !== null) for (const adapter of this.lowers) paths.push({ protocol: im, adapter });
+    const paths: BindingPath[] = [];
+    const bindings = this.config.bindings ?? {};
+    if (im !== null)
+      for (const adapter of this.lowers) {
+        const registry = bindings[adapter] ?? bindings["*"];
+        paths.push(
+          registry === undefined ? { protocol: im, adapter } : { protocol: im, adapter, registry },
+        );
+      }
     for (const vm of this.virtualMiniports())
       paths.push({ protocol: this.upper.name, adapter: vm });
     return paths;
   }
 
-  /** The IM driver's virtual miniports now present. */
+  /**
+   * The adapters the upper protocol binds to: the IM driver's virtual miniports now present, or
+   * for a filter the lower adapters its modules sit on.
+   */
   virtualMiniports(): string[] {
+    if (this.kind === "filter")
+      return this.lowers.filter((name) => this.host.adapter(name) !== undefined);
     return this.host.adapters
       .filter((a) => a.intermediate && a.driver === this.service)
       .map((a) => a.name);
+  }
+
+  /** The filter modules of the driver under test attached to `adapter` (filter kind). */
+  filterModulesOn(adapter: string): { state: string }[] {
+    if (this.host.adapter(adapter) === undefined) return [];
+    return this.host.filterModules(adapter).filter((m) => m.driver === this.service);
   }
 
   async addLowers(): Promise<void> {
@@ -263,16 +358,73 @@ export class Rig {
       await this.addLowers();
     }
     await this.bindUpper();
+    if (this.kind === "im" && Object.keys(this.config).length > 0) await this.learn();
+  }
+
+  /**
+   * For a configured IM driver (a MUX, a team): one frame down from each virtual miniport shows
+   * where it leaves and how — the lower adapter it goes out on and the 802.1Q tag a VLAN MUX puts
+   * on it — so the lower miniport indicates receives the way that virtual miniport takes them.
+   * The suite assumes no naming scheme and no VLAN plan: it learns them.
+   */
+  async learn(): Promise<void> {
+    const vlanOf = new Map<string, number | null>();
+    for (const vm of this.virtualMiniports()) {
+      const binding = this.upper.bindings.find((b) => b.adapter === vm);
+      if (binding === undefined) continue;
+      const tag = this.tags(1);
+      this.upper.send(binding, 1, { nbs: 1, mdls: 1, size: 60 }, tag);
+      await this.settle();
+      const out = this.lower.adapters.find((a) => a.sentTags.includes(tag));
+      if (out === undefined) continue;
+      vlanOf.set(vm, out.lastVlan);
+      // The first virtual miniport seen leaving on a lower adapter is the one addressed over it.
+      const lower = this.lowers.find(
+        (name) => this.lower.byMac(this.host.adapter(name)?.macAddress ?? null) === out,
+      );
+      if (lower !== undefined && !this.#addressed.has(lower)) this.#addressed.set(lower, vm);
+    }
+    for (const name of this.lowers) {
+      const down = this.lower.byMac(this.host.adapter(name)?.macAddress ?? null);
+      const vm = this.upper.bindings.find((b) => b.adapter === this.vmOverOrNull(name))?.adapter;
+      if (down !== undefined && vm !== undefined) this.lower.setVlan(down, vlanOf.get(vm) ?? null);
+    }
+  }
+
+  /** The virtual miniport the scenarios address over each lower adapter, once chosen. */
+  readonly #addressed = new Map<string, string>();
+
+  /**
+   * The virtual miniport the scenarios address over `lower`, or null: the same one for the whole
+   * run (a MUX's VELAN that is disabled and enabled again comes back last in the host's list).
+   */
+  vmOverOrNull(lower: string): string | null {
+    const vms = this.virtualMiniports();
+    const chosen = this.#addressed.get(lower);
+    if (chosen !== undefined && vms.includes(chosen)) return chosen;
+    const index = this.lowers.indexOf(lower);
+    const vm = vms.find((name) => name.startsWith(lower)) ?? vms[index] ?? vms[0] ?? null;
+    if (vm !== null) this.#addressed.set(lower, vm);
+    return vm;
   }
 
   /** Binds the upper protocol to every virtual miniport now present; checks one per lower. */
   async bindUpper(): Promise<void> {
     await this.drive("binding the upper protocol", this.host.setBindingPaths(this.#paths()));
     const vms = this.virtualMiniports();
-    this.bringUpCheck(
-      vms.length >= this.lowers.length,
-      `${this.service} started ${vms.length} virtual miniport(s) over ${this.lowers.length} lower adapter(s)`,
-    );
+    if (this.kind === "filter")
+      for (const lower of this.lowers) {
+        const modules = this.filterModulesOn(lower);
+        this.bringUpCheck(
+          modules.length === 1 && modules[0]?.state === "Running",
+          `the filter module of ${this.service} on ${lower} is ${modules[0]?.state ?? "not attached"}, not Running`,
+        );
+      }
+    else
+      this.bringUpCheck(
+        vms.length >= 1 && (vms.length >= this.lowers.length || this.config.lowers !== undefined),
+        `${this.service} started ${vms.length} virtual miniport(s) over ${this.lowers.length} lower adapter(s)`,
+      );
     for (const vm of vms) {
       this.bringUpCheck(
         this.host.adapter(vm)?.state === "Running",
@@ -293,13 +445,21 @@ export class Rig {
 
   /** The upper binding over the virtual miniport that sits on `lower`. */
   upperOver(lower: string): UpperBinding {
-    const vms = this.virtualMiniports();
-    const index = this.lowers.indexOf(lower);
-    const vm = vms.find((name) => name.startsWith(lower)) ?? vms[index];
+    const vm = this.vmOverOrNull(lower);
     const binding = this.upper.bindings.find((b) => b.adapter === vm);
     if (binding === undefined)
       throw new CheckFailed(`the upper protocol is not bound over ${lower}`);
     return binding;
+  }
+
+  /**
+   * The lower adapters under the virtual miniport addressed over `lower`: `lower` alone for a
+   * 1:1 IM, a MUX or a filter; every member for a team (N:1), whose sends may leave on any.
+   */
+  lowersUnder(lower: string): string[] {
+    const vm = this.vmOverOrNull(lower);
+    const under = this.lowers.filter((name) => this.vmOverOrNull(name) === vm);
+    return under.length === 0 ? [lower] : under;
   }
 
   /** The virtual miniport over `lower`. */

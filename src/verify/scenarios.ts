@@ -10,6 +10,9 @@ import {
   type NDIS_HANDLE,
   NDIS_STATUS_BUFFER_TOO_SHORT,
   NDIS_STATUS_INVALID_LENGTH,
+  NDIS_STATUS_INVALID_OID,
+  NDIS_STATUS_MEDIA_DISCONNECTED,
+  NDIS_STATUS_NOT_SUPPORTED,
   NDIS_STATUS_PAUSED,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_REQUEST_ABORTED,
@@ -29,7 +32,7 @@ import {
   VERIFY_OID_VALUE,
 } from "./drivers.js";
 import type { NblShape } from "./frames.js";
-import { CheckFailed, check, type Rig, type RigOptions } from "./rig.js";
+import { CheckFailed, check, type DriverKind, type Rig, type RigOptions } from "./rig.js";
 
 export interface Scenario {
   readonly name: string;
@@ -49,7 +52,15 @@ export interface Scenario {
   readonly rig?: Partial<Pick<RigOptions, "lowers">>;
   /** Roughly how long it takes against 1 for most (`--jobs` starts the longest first). */
   readonly cost?: number;
+  /** The kinds of driver it applies to (DEFAULT_KINDS when absent); others skip it with a reason. */
+  readonly kinds?: readonly DriverKind[];
 }
+
+/**
+ * The kinds the stack scenarios apply to: an IM driver, or a filter driver whose module sits
+ * where the IM would (the upper protocol bound to the lower adapter through it).
+ */
+export const DEFAULT_KINDS: readonly DriverKind[] = ["im", "filter"];
 
 const hex = (status: number) => `0x${(status >>> 0).toString(16).toUpperCase()}`;
 
@@ -61,13 +72,16 @@ async function exchange(rig: Rig, lower: string, nbls: number, shape: NblShape):
   const what = `${nbls} NBL(s) × ${shape.nbs} NB × ${shape.mdls} MDL, ${shape.size} bytes`;
   const up = rig.upperOver(lower);
   const down = rig.lowerAdapter(lower);
-  const sentBefore = down.sentTags.length;
+  // A team's sends may leave on any of its members: each member's share, in order.
+  const members = rig.lowersUnder(lower).map((name) => rig.lowerAdapter(name));
+  const sentBefore = members.map((m) => m.sentTags.length);
   const completedBefore = up.completed;
   const statusesBefore = up.completionStatuses.length;
   const tags = rig.upper.send(up, nbls, shape, rig.tags(nbls * shape.nbs));
   check(tags.length === nbls * shape.nbs, `send ${what}: the suite could not allocate the NBLs`);
   await rig.settle();
-  const seen = down.sentTags.slice(sentBefore);
+  const shares = members.map((m, i) => m.sentTags.slice(sentBefore[i]));
+  const seen = shares.length === 1 ? (shares[0] as number[]) : shares.flat().sort((a, b) => a - b);
   // After a fault injected into the driver under test (its context allocation failed, say), a
   // send it completed NDIS_STATUS_RESOURCES legitimately never went down.
   const statuses = up.completionStatuses.slice(statusesBefore);
@@ -76,10 +90,12 @@ async function exchange(rig: Rig, lower: string, nbls: number, shape: NblShape):
       ? statuses.filter((s) => s === NDIS_STATUS_RESOURCES).length * shape.nbs
       : 0;
   check(
-    (seen.length === tags.length || seen.length === tags.length - refused) && inOrder(seen, tags),
+    (seen.length === tags.length || seen.length === tags.length - refused) &&
+      shares.every((share) => inOrder(share, tags)),
     `send ${what}: the lower miniport got ${seen.length} of ${tags.length} frames${seen.length === tags.length ? " out of order" : ""}`,
   );
-  check(down.corrupt.length === 0, `send ${what}: frame ${down.corrupt[0]} arrived altered below`);
+  const altered = members.find((m) => m.corrupt.length > 0);
+  check(altered === undefined, `send ${what}: frame ${altered?.corrupt[0]} arrived altered below`);
   check(
     up.completed - completedBefore === nbls && up.outstanding.size === 0,
     `send ${what}: ${up.completed - completedBefore} of ${nbls} NBLs completed to the sender`,
@@ -93,21 +109,30 @@ async function exchange(rig: Rig, lower: string, nbls: number, shape: NblShape):
   );
   check(failed === undefined, `send ${what}: completed with status ${hex(failed ?? 0)}`);
 
+  // Receives come up the way the sends went down: a team in active-backup takes them from its
+  // active member only (what a backup member receives it may drop).
+  const from = members.find((_, i) => (shares[i]?.length ?? 0) > 0) ?? down;
   const receivedBefore = up.receivedTags.length;
-  const returnedBefore = down.returned;
-  const rtags = rig.lower.indicate(down, nbls, shape, rig.tags(nbls * shape.nbs));
+  const returnedBefore = from.returned;
+  const faultsBefore = rig.clock.faultsInjected;
+  const rtags = rig.lower.indicate(from, nbls, shape, rig.tags(nbls * shape.nbs));
   await rig.settle();
   const got = up.receivedTags.slice(receivedBefore);
+  // A driver that copies receives into NBLs of its own drops the frame whose allocation an
+  // injected fault failed: legal (a receive is not acknowledged), as long as what arrives is
+  // intact and in order and every NBL indicated comes back.
+  const dropsAllowed = rig.clock.faultsInjected > faultsBefore;
   check(
-    got.length === rtags.length && got.every((t, i) => t === rtags[i]),
+    (got.length === rtags.length || (dropsAllowed && got.length < rtags.length)) &&
+      inOrder(got, rtags),
     `receive ${what}: the upper protocol got ${got.length} of ${rtags.length} frames${got.length === rtags.length ? " out of order" : ""}`,
   );
   check(up.corrupt.length === 0, `receive ${what}: frame ${up.corrupt[0]} arrived altered above`);
   check(
-    down.returned - returnedBefore === nbls && down.indicated.size === 0,
-    `receive ${what}: ${down.returned - returnedBefore} of ${nbls} indicated NBLs came back to the lower miniport (NdisReturnNetBufferLists)`,
+    from.returned - returnedBefore === nbls && from.indicated.size === 0,
+    `receive ${what}: ${from.returned - returnedBefore} of ${nbls} indicated NBLs came back to the lower miniport (NdisReturnNetBufferLists)`,
   );
-  check(down.badReturns === 0, `receive ${what}: an NBL was returned twice or was never indicated`);
+  check(from.badReturns === 0, `receive ${what}: an NBL was returned twice or was never indicated`);
 }
 
 const SMOKE: NblShape = { nbs: 1, mdls: 1, size: 60 };
@@ -121,6 +146,21 @@ function inOrder(seen: readonly number[], sent: readonly number[]): boolean {
     at++;
   }
   return true;
+}
+
+/**
+ * True when the driver under test answered an OID itself as one it does not support
+ * (NDIS_STATUS_NOT_SUPPORTED or NDIS_STATUS_INVALID_OID) and never passed it to the lower miniport.
+ */
+function notPassedDown(
+  down: LowerAdapter,
+  seenBefore: number,
+  status: number | undefined,
+): boolean {
+  return (
+    down.verifyOids === seenBefore &&
+    (status === NDIS_STATUS_NOT_SUPPORTED || status === NDIS_STATUS_INVALID_OID)
+  );
 }
 
 async function removeIn(rig: Rig, order: "adapter" | "im", surprise = false): Promise<void> {
@@ -182,6 +222,16 @@ async function race(rig: Rig, acts: readonly Act[]): Promise<void> {
     INJECT[site](rig);
   }
   await rig.settle();
+  // After a link flap a driver may debounce the link coming back (a team's up delay): the
+  // traffic that follows waits, as a protocol would, until the link is up again above.
+  if (rig.injected.has("link flap"))
+    await rig.eventually(
+      () =>
+        openBindings(rig).every(
+          (b) => b.linkStates.length === 0 || b.linkStates.at(-1) === MediaConnectStateConnected,
+        ),
+      LINK_DEBOUNCE_MS,
+    );
 }
 
 /**
@@ -193,15 +243,16 @@ async function race(rig: Rig, acts: readonly Act[]): Promise<void> {
 const INJECT = {
   "link flap": (rig: Rig) => {
     // A device already gone when its turn comes indicates nothing.
+    // Down, then up: the up is posted by the down, so the link always ends up (two independent
+    // tasks could run in the other order and leave it down, which is no flap).
     for (const name of rig.lowers) {
       const down = rig.lowerAdapter(name);
-      for (const up of [false, true])
-        rig.clock.post(
-          () => {
-            if (!down.gone) rig.lower.setLink(down, up);
-          },
-          `vfylower: link ${up ? "up" : "down"} on ${name} (injected)`,
-        );
+      rig.clock.post(() => {
+        if (!down.gone) rig.lower.setLink(down, false);
+        rig.clock.post(() => {
+          if (!down.gone) rig.lower.setLink(down, true);
+        }, `vfylower: link up on ${name} (injected)`);
+      }, `vfylower: link down on ${name} (injected)`);
     }
   },
   "send cancel": (rig: Rig) =>
@@ -271,9 +322,14 @@ class Started {
 function sendsAccounted(rig: Rig, lower: string, allowed: readonly number[]): void {
   const up = rig.upperOver(lower);
   // An injected send cancel may abort any send still cancellable.
-  const statuses = rig.injected.has("send cancel")
-    ? [...allowed, NDIS_STATUS_SEND_ABORTED]
-    : allowed;
+  // An injected send cancel may abort any send still cancellable; while an injected link flap
+  // has the link down, a driver may fail sends NDIS_STATUS_MEDIA_DISCONNECTED (a team with every
+  // member down does).
+  const statuses = [
+    ...allowed,
+    ...(rig.injected.has("send cancel") ? [NDIS_STATUS_SEND_ABORTED] : []),
+    ...(rig.injected.has("link flap") ? [NDIS_STATUS_MEDIA_DISCONNECTED] : []),
+  ];
   check(up.outstanding.size === 0, `${up.outstanding.size} send(s) never completed to the sender`);
   check(up.badCompletions === 0, "a send was completed twice, or an NBL not sent was completed");
   const odd = up.completionStatuses.find((s) => !statuses.includes(s));
@@ -304,7 +360,7 @@ export const SCENARIOS: readonly Scenario[] = [
       "IM driver bring-up: ProtocolBindAdapterEx, NdisIMInitializeDeviceInstanceEx, MiniportInitializeEx; orderly removal",
     run: async (rig) => {
       await rig.up("adapter-first");
-      await exchange(rig, "lower0", 1, SMOKE);
+      await exchange(rig, rig.lower0, 1, SMOKE);
       await removeIn(rig, "adapter");
     },
   },
@@ -317,8 +373,8 @@ export const SCENARIOS: readonly Scenario[] = [
     rig: { lowers: ["lower0", "lower1"] },
     run: async (rig) => {
       await rig.up("im-first");
-      await exchange(rig, "lower0", 1, SMOKE);
-      await exchange(rig, "lower1", 1, SMOKE);
+      await exchange(rig, rig.lower0, 1, SMOKE);
+      await exchange(rig, rig.lower1, 1, SMOKE);
       await removeIn(rig, "im");
     },
   },
@@ -328,7 +384,7 @@ export const SCENARIOS: readonly Scenario[] = [
     contract: "NdisDevicePnPEventSurpriseRemoved, then unbind and halt of the virtual miniport",
     run: async (rig) => {
       await rig.up();
-      await exchange(rig, "lower0", 1, SMOKE);
+      await exchange(rig, rig.lower0, 1, SMOKE);
       await removeIn(rig, "adapter", true);
     },
   },
@@ -344,7 +400,8 @@ export const SCENARIOS: readonly Scenario[] = [
       for (const nbls of [1, 16, 64])
         for (const nbs of [1, 3])
           for (const mdls of [1, 3])
-            for (const size of [60, 1514]) await exchange(rig, "lower0", nbls, { nbs, mdls, size });
+            for (const size of [60, 1514])
+              await exchange(rig, rig.lower0, nbls, { nbs, mdls, size });
       await rig.down();
     },
   },
@@ -356,8 +413,8 @@ export const SCENARIOS: readonly Scenario[] = [
       "Pausing a driver stack: NetEventPause waits for outstanding sends; MiniportPause waits for sends and indicated receives (NdisMPauseComplete)",
     run: async (rig) => {
       await rig.up();
-      const down = rig.lowerAdapter("lower0");
-      const up = rig.upperOver("lower0");
+      const down = rig.lowerAdapter(rig.lower0);
+      const up = rig.upperOver(rig.lower0);
       // Sends in flight at the lower miniport when the lower stack's pause starts.
       rig.lower.control.holdSends = true;
       rig.upper.send(up, 16, SMOKE, rig.tags(16));
@@ -367,7 +424,7 @@ export const SCENARIOS: readonly Scenario[] = [
         `only ${down.held.length} of 16 sends reached the lower miniport`,
       );
       let paused = false;
-      const pausing = rig.track(rig.host.pauseStack("lower0")).then(() => {
+      const pausing = rig.track(rig.host.pauseStack(rig.lower0)).then(() => {
         paused = true;
       });
       await rig.settle();
@@ -383,11 +440,11 @@ export const SCENARIOS: readonly Scenario[] = [
         up.outstanding.size === 0,
         `${up.outstanding.size} sends never completed to the sender`,
       );
-      await rig.drive("restarting lower0", rig.host.restartStack("lower0"));
-      await exchange(rig, "lower0", 4, SMOKE);
+      await rig.drive("restarting lower0", rig.host.restartStack(rig.lower0));
+      await exchange(rig, rig.lower0, 4, SMOKE);
 
       // Receives held above when the virtual miniport's pause starts.
-      const vm = rig.vmOver("lower0");
+      const vm = rig.vmOver(rig.lower0);
       rig.upper.control.holdReceives = true;
       rig.lower.indicate(down, 8, SMOKE, rig.tags(8));
       await rig.settle();
@@ -410,7 +467,7 @@ export const SCENARIOS: readonly Scenario[] = [
       await rig.drive(`pausing ${vm}`, pausingVm);
       check(down.indicated.size === 0, `${down.indicated.size} receives never came back below`);
       await rig.drive(`restarting ${vm}`, rig.host.restartStack(vm));
-      await exchange(rig, "lower0", 4, SMOKE);
+      await exchange(rig, rig.lower0, 4, SMOKE);
       await rig.down();
     },
   },
@@ -422,8 +479,8 @@ export const SCENARIOS: readonly Scenario[] = [
       "Canceling a send: NdisCancelSendNetBufferLists → MiniportCancelSend, passed down by the IM driver",
     run: async (rig) => {
       await rig.up();
-      const down = rig.lowerAdapter("lower0");
-      const up = rig.upperOver("lower0");
+      const down = rig.lowerAdapter(rig.lower0);
+      const up = rig.upperOver(rig.lower0);
       rig.lower.control.holdSends = true;
       rig.upper.send(up, 8, SMOKE, rig.tags(8), "vfy-cancel-a");
       rig.upper.send(up, 8, SMOKE, rig.tags(8), "vfy-cancel-b");
@@ -452,7 +509,7 @@ export const SCENARIOS: readonly Scenario[] = [
         up.outstanding.size === 0 && up.badCompletions === 0,
         "a send was lost or completed twice",
       );
-      await exchange(rig, "lower0", 4, SMOKE);
+      await exchange(rig, rig.lower0, 4, SMOKE);
       await rig.down();
     },
   },
@@ -464,8 +521,8 @@ export const SCENARIOS: readonly Scenario[] = [
       "NDIS_RECEIVE_FLAGS_RESOURCES: the NBLs are the miniport's once NdisMIndicateReceiveNetBufferLists returns; NdisReturnNetBufferLists only for the others",
     run: async (rig) => {
       await rig.up();
-      const down = rig.lowerAdapter("lower0");
-      const up = rig.upperOver("lower0");
+      const down = rig.lowerAdapter(rig.lower0);
+      const up = rig.upperOver(rig.lower0);
       for (const shape of [SMOKE, { nbs: 3, mdls: 3, size: 1514 }]) {
         const before = up.receivedTags.length;
         const tags = rig.lower.indicate(down, 16, shape, rig.tags(16 * shape.nbs), true);
@@ -481,7 +538,7 @@ export const SCENARIOS: readonly Scenario[] = [
           "NBLs indicated with NDIS_RECEIVE_FLAGS_RESOURCES were returned",
         );
       }
-      await exchange(rig, "lower0", 4, SMOKE);
+      await exchange(rig, rig.lower0, 4, SMOKE);
       await rig.down();
     },
   },
@@ -493,32 +550,44 @@ export const SCENARIOS: readonly Scenario[] = [
       "OID requests: NdisOidRequest / MiniportOidRequest, NdisMOidRequestComplete, NdisCancelOidRequest (NDIS_STATUS_REQUEST_ABORTED)",
     run: async (rig) => {
       await rig.up();
-      const up = rig.upperOver("lower0");
+      const up = rig.upperOver(rig.lower0);
       const handle = up.handle as NDIS_HANDLE;
-      const down = rig.lowerAdapter("lower0");
+      const down = rig.lowerAdapter(rig.lower0);
 
+      // A driver may answer an OID it does not support itself (NOT_SUPPORTED or INVALID_OID)
+      // instead of passing it down — a MUX keeps its VELANs' sets to itself; what reaches the
+      // lower miniport must come back with its answer.
+      let seen = down.verifyOids;
       const short = await oidRequest(rig, handle, NdisRequestQueryInformation, 2);
-      const shortStatus = finalStatus(rig, "lower0", short);
+      const shortStatus = finalStatus(rig, rig.lower0, short);
+      const queriesStop = notPassedDown(down, seen, shortStatus);
       check(
-        shortStatus === NDIS_STATUS_BUFFER_TOO_SHORT,
+        queriesStop || shortStatus === NDIS_STATUS_BUFFER_TOO_SHORT,
         `a query with a 2-byte buffer ended ${shortStatus === undefined ? "never" : hex(shortStatus)}, not NDIS_STATUS_BUFFER_TOO_SHORT`,
       );
       check(
-        short.request.DATA.QUERY_INFORMATION.BytesNeeded === 4,
+        queriesStop || short.request.DATA.QUERY_INFORMATION.BytesNeeded === 4,
         `a short query came back with BytesNeeded ${short.request.DATA.QUERY_INFORMATION.BytesNeeded}, not 4`,
       );
+      seen = down.verifyOids;
       const shortSet = await oidRequest(rig, handle, NdisRequestSetInformation, 2);
-      const shortSetStatus = finalStatus(rig, "lower0", shortSet);
+      const shortSetStatus = finalStatus(rig, rig.lower0, shortSet);
+      const setsStop = notPassedDown(down, seen, shortSetStatus);
       check(
-        shortSetStatus === NDIS_STATUS_INVALID_LENGTH,
+        setsStop || shortSetStatus === NDIS_STATUS_INVALID_LENGTH,
         `a set with a 2-byte buffer ended ${shortSetStatus === undefined ? "never" : hex(shortSetStatus)}, not NDIS_STATUS_INVALID_LENGTH`,
       );
       check(
-        shortSet.request.DATA.SET_INFORMATION.BytesNeeded === 4,
+        setsStop || shortSet.request.DATA.SET_INFORMATION.BytesNeeded === 4,
         `a short set came back with BytesNeeded ${shortSet.request.DATA.SET_INFORMATION.BytesNeeded}, not 4`,
       );
+      if (queriesStop) {
+        // Nothing of this OID reaches the lower miniport: pending and cancelling below cannot be shown.
+        await rig.down();
+        return;
+      }
       const ok = await oidRequest(rig, handle, NdisRequestQueryInformation, 4);
-      const okStatus = finalStatus(rig, "lower0", ok);
+      const okStatus = finalStatus(rig, rig.lower0, ok);
       const buffer = ok.request.DATA.QUERY_INFORMATION.InformationBuffer;
       check(
         okStatus === NDIS_STATUS_SUCCESS &&
@@ -534,12 +603,12 @@ export const SCENARIOS: readonly Scenario[] = [
       check(down.pendingOid !== null, "the request never reached the lower miniport");
       await rig.advance(2000);
       check(
-        finalStatus(rig, "lower0", pended) === undefined,
+        finalStatus(rig, rig.lower0, pended) === undefined,
         "the request completed above while the lower miniport still held it",
       );
       rig.lower.completeOid(down, NDIS_STATUS_SUCCESS);
       await rig.settle();
-      const pendedStatus = finalStatus(rig, "lower0", pended);
+      const pendedStatus = finalStatus(rig, rig.lower0, pended);
       check(
         pendedStatus === NDIS_STATUS_SUCCESS,
         `the pended request ended ${pendedStatus === undefined ? "never" : hex(pendedStatus)}, not SUCCESS`,
@@ -558,7 +627,7 @@ export const SCENARIOS: readonly Scenario[] = [
         down.cancels > 0,
         "the cancel never reached the lower miniport (MiniportCancelOidRequest)",
       );
-      const cancelledStatus = finalStatus(rig, "lower0", cancelled);
+      const cancelledStatus = finalStatus(rig, rig.lower0, cancelled);
       check(
         cancelledStatus === NDIS_STATUS_REQUEST_ABORTED,
         `the cancelled request ended ${cancelledStatus === undefined ? "never" : hex(cancelledStatus)}, not NDIS_STATUS_REQUEST_ABORTED`,
@@ -575,14 +644,14 @@ export const SCENARIOS: readonly Scenario[] = [
       "Surprise removal: NdisDevicePnPEventSurpriseRemoved, pause with NBLs outstanding, unbind, halt",
     run: async (rig) => {
       await rig.up();
-      const down = rig.lowerAdapter("lower0");
-      const up = rig.upperOver("lower0");
+      const down = rig.lowerAdapter(rig.lower0);
+      const up = rig.upperOver(rig.lower0);
       rig.lower.control.holdSends = true;
       rig.upper.send(up, 16, SMOKE, rig.tags(16));
       rig.upper.control.holdReceives = true;
       rig.lower.indicate(down, 8, SMOKE, rig.tags(8));
       await rig.settle();
-      const removing = rig.track(rig.host.removeAdapter("lower0", { surprise: true }));
+      const removing = rig.track(rig.host.removeAdapter(rig.lower0, { surprise: true }));
       await rig.settle();
       rig.upper.control.holdReceives = false;
       rig.upper.returnHeld(up);
@@ -603,7 +672,7 @@ export const SCENARIOS: readonly Scenario[] = [
     checkLeaks: false,
     run: async (rig) => {
       await rig.up();
-      await exchange(rig, "lower0", 4, SMOKE);
+      await exchange(rig, rig.lower0, 4, SMOKE);
       await rig.drive("shutting down", rig.host.shutdown());
     },
   },
@@ -614,12 +683,12 @@ export const SCENARIOS: readonly Scenario[] = [
       "Power management: NetEventQueryPower, NetEventSetPower, OID_PNP_SET_POWER for a NO_HALT_ON_SUSPEND virtual miniport",
     run: async (rig) => {
       await rig.up();
-      await exchange(rig, "lower0", 4, SMOKE);
+      await exchange(rig, rig.lower0, 4, SMOKE);
       const status = await rig.drive("suspending", rig.host.suspend());
       check(status === NDIS_STATUS_SUCCESS, `suspend was refused with ${hex(status)}`);
       await rig.drive("resuming", rig.host.resume());
       await rig.bindUpper();
-      await exchange(rig, "lower0", 4, SMOKE);
+      await exchange(rig, rig.lower0, 4, SMOKE);
       await rig.down();
     },
   },
@@ -631,11 +700,12 @@ export const SCENARIOS: readonly Scenario[] = [
       "Status indications: NdisMIndicateStatusEx (NDIS_STATUS_LINK_STATE) → ProtocolStatusEx, re-indicated by the IM driver",
     run: async (rig) => {
       await rig.up();
-      const down = rig.lowerAdapter("lower0");
-      const up = rig.upperOver("lower0");
+      // A team stays connected while one member is: every member under the virtual miniport goes.
+      const members = rig.lowersUnder(rig.lower0).map((name) => rig.lowerAdapter(name));
+      const up = rig.upperOver(rig.lower0);
       // NDIS sets no deadline for re-indicating a link change: a driver may debounce it. The
       // suite waits up to LINK_DEBOUNCE_MS of host time, well inside every watchdog's limit.
-      rig.lower.setLink(down, false);
+      for (const down of members) rig.lower.setLink(down, false);
       check(
         await rig.eventually(
           () => up.linkStates.at(-1) === MediaConnectStateDisconnected,
@@ -643,7 +713,7 @@ export const SCENARIOS: readonly Scenario[] = [
         ),
         `a link-down of the lower adapter did not reach the protocol above within ${LINK_DEBOUNCE_MS / 1000} s`,
       );
-      rig.lower.setLink(down, true);
+      for (const down of members) rig.lower.setLink(down, true);
       check(
         await rig.eventually(
           () => up.linkStates.at(-1) === MediaConnectStateConnected,
@@ -651,7 +721,7 @@ export const SCENARIOS: readonly Scenario[] = [
         ),
         `a link-up of the lower adapter did not reach the protocol above within ${LINK_DEBOUNCE_MS / 1000} s`,
       );
-      await exchange(rig, "lower0", 1, SMOKE);
+      await exchange(rig, rig.lower0, 1, SMOKE);
       await rig.down();
     },
   },
@@ -665,9 +735,9 @@ export const SCENARIOS: readonly Scenario[] = [
     faults: true,
     run: async (rig) => {
       await rig.up();
-      const vm = rig.vmOver("lower0");
-      const up = rig.upperOver("lower0");
-      const down = rig.lowerAdapter("lower0");
+      const vm = rig.vmOver(rig.lower0);
+      const up = rig.upperOver(rig.lower0);
+      const down = rig.lowerAdapter(rig.lower0);
       const lowerPause = new Started("pausing lower0");
       const vmPause = new Started(`pausing ${vm}`);
       await race(rig, [
@@ -675,15 +745,18 @@ export const SCENARIOS: readonly Scenario[] = [
         sendAct(rig, up, 4),
         indicateAct(rig, down, 4),
         indicateAct(rig, down, 4),
-        ["PnP: pause lower0", lowerPause.start(rig, () => rig.host.pauseStack("lower0"))],
-        [`PnP: pause ${vm}`, vmPause.start(rig, () => rig.host.pauseStack(vm))],
+        ["PnP: pause lower0", lowerPause.start(rig, () => rig.host.pauseStack(rig.lower0))],
+        // A filter's module sits in the lower adapter's own stack: one pause covers it.
+        ...(vm === rig.lower0
+          ? []
+          : [[`PnP: pause ${vm}`, vmPause.start(rig, () => rig.host.pauseStack(vm))] as const]),
       ]);
       await lowerPause.finish(rig);
-      await vmPause.finish(rig);
-      sendsAccounted(rig, "lower0", SENT_OK);
-      receivesAccounted(rig, "lower0");
-      await rig.drive("restarting lower0", rig.host.restartStack("lower0"));
-      await rig.drive(`restarting ${vm}`, rig.host.restartStack(vm));
+      if (vm !== rig.lower0) await vmPause.finish(rig);
+      sendsAccounted(rig, rig.lower0, SENT_OK);
+      receivesAccounted(rig, rig.lower0);
+      await rig.drive("restarting lower0", rig.host.restartStack(rig.lower0));
+      if (vm !== rig.lower0) await rig.drive(`restarting ${vm}`, rig.host.restartStack(vm));
       await rig.down();
     },
   },
@@ -696,8 +769,8 @@ export const SCENARIOS: readonly Scenario[] = [
     faults: true,
     run: async (rig) => {
       await rig.up();
-      const vm = rig.vmOver("lower0");
-      const down = rig.lowerAdapter("lower0");
+      const vm = rig.vmOver(rig.lower0);
+      const down = rig.lowerAdapter(rig.lower0);
       const pause = new Started(`pausing ${vm}`);
       await race(rig, [
         indicateAct(rig, down, 2, "choose"),
@@ -706,9 +779,9 @@ export const SCENARIOS: readonly Scenario[] = [
         indicateAct(rig, down, 2, "choose"),
       ]);
       await pause.finish(rig);
-      receivesAccounted(rig, "lower0");
+      receivesAccounted(rig, rig.lower0);
       await rig.drive(`restarting ${vm}`, rig.host.restartStack(vm));
-      await exchange(rig, "lower0", 2, SMOKE);
+      await exchange(rig, rig.lower0, 2, SMOKE);
       await rig.down();
     },
   },
@@ -721,7 +794,7 @@ export const SCENARIOS: readonly Scenario[] = [
     faults: true,
     run: async (rig) => {
       await rig.up();
-      const up = rig.upperOver("lower0");
+      const up = rig.upperOver(rig.lower0);
       const handle = up.handle as NDIS_HANDLE;
       const request = makeOidRequest({
         RequestType: NdisRequestQueryInformation,
@@ -730,6 +803,7 @@ export const SCENARIOS: readonly Scenario[] = [
         RequestId: "vfy-race",
       });
       let status: number | null = null;
+      const seen = rig.lowerAdapter(rig.lower0).verifyOids;
       await race(rig, [
         [
           "vfyupper: query the OID",
@@ -753,7 +827,8 @@ export const SCENARIOS: readonly Scenario[] = [
       check(
         final === NDIS_STATUS_SUCCESS ||
           final === NDIS_STATUS_REQUEST_ABORTED ||
-          final === NDIS_STATUS_RESOURCES,
+          final === NDIS_STATUS_RESOURCES ||
+          notPassedDown(rig.lowerAdapter(rig.lower0), seen, final),
         `the raced OID request ended ${hex(final ?? 0)}`,
       );
       await rig.down();
@@ -768,8 +843,8 @@ export const SCENARIOS: readonly Scenario[] = [
     faults: true,
     run: async (rig) => {
       await rig.up();
-      const up = rig.upperOver("lower0");
-      const down = rig.lowerAdapter("lower0");
+      const up = rig.upperOver(rig.lower0);
+      const down = rig.lowerAdapter(rig.lower0);
       await race(rig, [
         sendAct(rig, up, 4, "a"),
         sendAct(rig, up, 4, "b"),
@@ -780,14 +855,14 @@ export const SCENARIOS: readonly Scenario[] = [
         indicateAct(rig, down, 2),
         sendAct(rig, up, 4, "a"),
       ]);
-      sendsAccounted(rig, "lower0", [...SENT_OK, NDIS_STATUS_SEND_ABORTED]);
+      sendsAccounted(rig, rig.lower0, [...SENT_OK, NDIS_STATUS_SEND_ABORTED]);
       const wrong = up.abortedCancelIds.filter((id) => id !== "a");
       check(
         wrong.length === 0,
         `${wrong.length} send(s) not cancelled completed NDIS_STATUS_SEND_ABORTED (cancel ID ${String(wrong[0])})`,
       );
-      receivesAccounted(rig, "lower0");
-      await exchange(rig, "lower0", 2, SMOKE);
+      receivesAccounted(rig, rig.lower0);
+      await exchange(rig, rig.lower0, 2, SMOKE);
       await rig.down();
     },
   },
@@ -800,8 +875,8 @@ export const SCENARIOS: readonly Scenario[] = [
     faults: true,
     run: async (rig) => {
       await rig.up();
-      const up = rig.upperOver("lower0");
-      const down = rig.lowerAdapter("lower0");
+      const up = rig.upperOver(rig.lower0);
+      const down = rig.lowerAdapter(rig.lower0);
       const request = makeOidRequest({
         RequestType: NdisRequestQueryInformation,
         Oid: VERIFY_OID,
@@ -821,7 +896,7 @@ export const SCENARIOS: readonly Scenario[] = [
         ],
         [
           "PnP: surprise-remove lower0",
-          removal.start(rig, () => rig.host.removeAdapter("lower0", { surprise: true })),
+          removal.start(rig, () => rig.host.removeAdapter(rig.lower0, { surprise: true })),
         ],
       ]);
       await removal.finish(rig);
@@ -847,8 +922,8 @@ export const SCENARIOS: readonly Scenario[] = [
     faults: true,
     run: async (rig) => {
       await rig.up();
-      const up = rig.upperOver("lower0");
-      const down = rig.lowerAdapter("lower0");
+      const up = rig.upperOver(rig.lower0);
+      const down = rig.lowerAdapter(rig.lower0);
       await race(rig, [
         indicateAct(rig, down, 2, "choose"),
         indicateAct(rig, down, 2, "choose"),
@@ -856,8 +931,8 @@ export const SCENARIOS: readonly Scenario[] = [
         sendAct(rig, up, 2),
       ]);
       check(up.corrupt.length === 0, `frame ${up.corrupt[0]} arrived altered above`);
-      sendsAccounted(rig, "lower0", SENT_OK);
-      receivesAccounted(rig, "lower0");
+      sendsAccounted(rig, rig.lower0, SENT_OK);
+      receivesAccounted(rig, rig.lower0);
       await rig.down();
     },
   },
@@ -870,7 +945,7 @@ export const SCENARIOS: readonly Scenario[] = [
     faults: true,
     run: async (rig) => {
       await rig.up();
-      const down = rig.lowerAdapter("lower0");
+      const down = rig.lowerAdapter(rig.lower0);
       const unload = new Started(`unloading ${rig.service}`);
       await race(rig, [
         indicateAct(rig, down, 4),
@@ -878,12 +953,13 @@ export const SCENARIOS: readonly Scenario[] = [
         [`PnP: unload ${rig.service}`, unload.start(rig, () => rig.host.unloadDriver(rig.service))],
       ]);
       await unload.finish(rig);
-      receivesAccounted(rig, "lower0");
+      receivesAccounted(rig, rig.lower0);
       await rig.down();
     },
   },
   {
     name: "race-disable-vm",
+    kinds: ["im"],
     description:
       "the user disables the virtual miniport while the adapter below indicates receives and link changes; later re-enables it and traffic flows",
     contract:
@@ -891,8 +967,8 @@ export const SCENARIOS: readonly Scenario[] = [
     faults: true,
     run: async (rig) => {
       await rig.up();
-      const vm = rig.vmOver("lower0");
-      const down = rig.lowerAdapter("lower0");
+      const vm = rig.vmOver(rig.lower0);
+      const down = rig.lowerAdapter(rig.lower0);
       const disable = new Started(`disabling ${vm}`);
       await race(rig, [
         indicateAct(rig, down, 4),
@@ -902,10 +978,13 @@ export const SCENARIOS: readonly Scenario[] = [
         ["vfylower: link up", () => rig.lower.setLink(down, true)],
       ]);
       await disable.finish(rig);
-      receivesAccounted(rig, "lower0");
+      receivesAccounted(rig, rig.lower0);
       await rig.drive(`enabling ${vm}`, rig.host.enableAdapter(vm));
+      // Its MiniportInitializeEx may refuse the device under an injected allocation fault.
+      const refuse: (condition: boolean, message: string) => void = rig.bringUpCheck.bind(rig);
+      refuse(rig.virtualMiniports().includes(vm), `${vm} did not come back when enabled`);
       await rig.bindUpper();
-      await exchange(rig, "lower0", 2, SMOKE);
+      await exchange(rig, rig.lower0, 2, SMOKE);
       await rig.down();
     },
   },

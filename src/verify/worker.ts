@@ -5,7 +5,13 @@
  * reports a worker that ends without a result (a driver calling process.exit) as a failure.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { type ConformanceOptions, checkDriverKind, importDriver, runScenario } from "./index.js";
+import {
+  assertCovered,
+  type ConformanceOptions,
+  checkDriverKind,
+  importDriver,
+  runScenario,
+} from "./index.js";
 import { SCENARIOS } from "./scenarios.js";
 
 /** What the main thread sends: the driver's path and the options, then scenario names. */
@@ -19,7 +25,13 @@ if (port === null) throw new Error("src/verify/worker.ts runs as a worker thread
 const setup = workerData as WorkerSetup;
 try {
   const module = await importDriver(setup.driver);
-  await checkDriverKind(module, setup.options.service ?? "imtest", setup.driver);
+  const kind = await checkDriverKind(
+    module,
+    setup.options.service ?? "imtest",
+    setup.driver,
+    setup.options.config,
+  );
+  assertCovered(setup.options.kind ?? kind, setup.driver);
   port.on("message", (name: string) => {
     const scenario = SCENARIOS.find((s) => s.name === name);
     if (scenario === undefined) {
@@ -28,6 +40,7 @@ try {
     }
     runScenario(scenario, module, {
       ...setup.options,
+      kind: setup.options.kind ?? kind,
       onRun: (runs, budget) => port.postMessage({ type: "run", runs, budget }),
     }).then(
       (result) => port.postMessage({ type: "result", result }),

@@ -78,7 +78,7 @@ describe("one clear error for a module that is not an IM driver", () => {
     writeFileSync(file, "export function DriverEntry() { return 0; }\n");
     const run = cli(file);
     assert.equal(run.status, 2, run.stdout + run.stderr);
-    assert.match(run.stderr, /is not an NDIS intermediate driver .*registered nothing/);
+    assert.match(run.stderr, /is not an NDIS driver ndis verify can check: .*registered nothing/);
     assert.doesNotMatch(run.stdout, /✖/);
   });
 

@@ -11,6 +11,13 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { extname, isAbsolute, resolve } from "node:path";
+import { loadStackFile } from "../../stack/index.js";
+import {
+  builtinPath,
+  configFromRegistryArgs,
+  configFromStack,
+  mergeConfig,
+} from "../../verify/config.js";
 import {
   type ConformanceOptions,
   type ConformanceReport,
@@ -25,6 +32,7 @@ import {
   type ScenarioResult,
   type StrategyName,
   selectScenarios,
+  type VerifyConfig,
 } from "../../verify/index.js";
 import type { Output } from "../output.js";
 
@@ -68,6 +76,30 @@ export interface VerifyOptions {
   readonly save?: string;
   /** Merge these shard reports instead of running anything. */
   readonly merge?: readonly string[];
+  /** A stack file that configures the driver under test (its registry, bindings, devices). */
+  readonly stack?: string;
+  /** Registry values (`key=value`, `binding.key=value`, `DEVICE.key=value`) or files of them. */
+  readonly registry?: readonly string[];
+}
+
+/** The configuration `--stack` and `--registry` give the driver under test, if any. */
+async function configOf(options: VerifyOptions, module: string): Promise<VerifyConfig | undefined> {
+  let config: VerifyConfig | undefined;
+  try {
+    if (options.stack !== undefined) {
+      const { name: _name, ...fromStack } = configFromStack(
+        await loadStackFile(options.stack),
+        module,
+      );
+      config = fromStack;
+    }
+    if (options.registry !== undefined && options.registry.length > 0)
+      config = mergeConfig(config ?? {}, configFromRegistryArgs(options.registry));
+  } catch (err) {
+    if (err instanceof Error && err.name === "StackFileError") throw err;
+    throw new VerifyUsageError(err instanceof Error ? err.message : String(err));
+  }
+  return config;
 }
 
 /**
@@ -137,7 +169,7 @@ export function driverModuleArgument(driver: string, cwd = process.cwd()): strin
     isAbsolute(driver) ||
     MODULE_EXTENSIONS.includes(ext) ||
     STACK_EXTENSIONS.includes(ext);
-  if (!isPath) return driver;
+  if (!isPath) return builtinPath(driver) ?? driver;
   const path = resolve(cwd, driver);
   const expected =
     "expected an IM driver module: a .ts or .js file exporting DriverEntry (or a package name)";
@@ -161,7 +193,7 @@ export async function verify(options: VerifyOptions, out: Output): Promise<numbe
       `no scenario named ${unknown.join(", ")}; the scenarios are ${names.join(", ")}`,
     );
   }
-  const explore: ConformanceOptions = {
+  let explore: ConformanceOptions = {
     ...(options.runs === undefined ? {} : { runs: options.runs }),
     ...(options.strategy === undefined ? {} : { strategies: options.strategy }),
     ...(options.seed === undefined ? {} : { seed: options.seed }),
@@ -175,6 +207,8 @@ export async function verify(options: VerifyOptions, out: Output): Promise<numbe
   };
   const module = driverModuleArgument(options.driver);
   if (module !== options.driver) options = { ...options, module };
+  const config = await configOf(options, module);
+  if (config !== undefined) explore = { ...explore, config };
   if (options.replay !== undefined) return replay(options, options.replay, explore, out);
   let total: number;
   try {

@@ -22,6 +22,7 @@ import {
   type FILTER_RETURN_NET_BUFFER_LISTS,
   type FILTER_SEND_NET_BUFFER_LISTS,
   type FILTER_SEND_NET_BUFFER_LISTS_COMPLETE,
+  type NDIS_EVENT,
   type NDIS_FILTER_DRIVER_CHARACTERISTICS,
   type NDIS_HANDLE,
   NDIS_RECEIVE_FLAGS_RESOURCES,
@@ -40,7 +41,11 @@ import {
   NdisFSetAttributes,
   NdisGetCurrentSystemTime,
   NdisGetDataBuffer,
+  NdisInitializeEvent,
   NdisQueueIoWorkItem,
+  NdisResetEvent,
+  NdisSetEvent,
+  NdisWaitEvent,
   type NET_BUFFER_LIST,
   type Out,
 } from "../../ddi.js";
@@ -86,6 +91,8 @@ interface Globals {
   FilterDriverHandle: NDIS_HANDLE | undefined;
   WorkItem: NDIS_HANDLE | null;
   WorkQueued: boolean;
+  /** Signaled whenever no drain work item is queued: DriverUnload waits on it before freeing the item. */
+  readonly Idle: NDIS_EVENT;
   readonly Modules: Set<Module>;
   readonly Writer: PcapngWriter;
   /** Where the bytes go: a file, or `memory` when no CaptureFile is configured. */
@@ -136,6 +143,7 @@ function drainRoutine(WorkItemContext: unknown): void {
   const g = WorkItemContext as Globals;
   g.WorkQueued = false;
   drain(g);
+  NdisSetEvent(g.Idle);
 }
 
 /** Copies every NET_BUFFER of the chain into the ring (≤ DISPATCH_LEVEL; never allocates NBLs). */
@@ -172,6 +180,7 @@ function record(g: Globals, m: Module, chain: NET_BUFFER_LIST, direction: Packet
   }
   if (g.Count > 0 && !g.WorkQueued && g.WorkItem !== null) {
     g.WorkQueued = true;
+    NdisResetEvent(g.Idle);
     NdisQueueIoWorkItem(g.WorkItem, drainRoutine, g);
   }
 }
@@ -288,6 +297,7 @@ export function DriverEntry(DriverObject: DRIVER_OBJECT, RegistryPath: string): 
     FilterDriverHandle: undefined,
     WorkItem: null,
     WorkQueued: false,
+    Idle: {},
     Modules: new Set(),
     Writer: new PcapngWriter(),
     File: null,
@@ -347,9 +357,14 @@ export function DriverEntry(DriverObject: DRIVER_OBJECT, RegistryPath: string): 
   }
   g.WorkItem = NdisAllocateIoWorkItem(filterHandle);
   if (g.WorkItem === null) return fail("no work item");
-  DriverObject.DriverUnload = (d: DRIVER_OBJECT) => {
+  NdisInitializeEvent(g.Idle);
+  NdisSetEvent(g.Idle);
+  DriverObject.DriverUnload = async (d: DRIVER_OBJECT) => {
     const gl = drivers.get(d);
     if (gl === undefined) return;
+    // A drain still queued must run before its work item is freed (freeing a queued work item
+    // is the bug check IoFreeWorkItem guards against): wait for it at PASSIVE_LEVEL.
+    if (gl.WorkQueued) await NdisWaitEvent(gl.Idle, 0);
     drain(gl);
     if (gl.WorkItem !== null) NdisFreeIoWorkItem(gl.WorkItem);
     gl.WorkItem = null;

@@ -37,6 +37,7 @@ import type { VerifierRuleId } from "../../../verifier/rules.js";
 import type {
   Binding,
   DriverRecord,
+  FilterModule,
   MiniportAdapter,
   NdisRuntime,
   NetBufferListObject,
@@ -88,7 +89,7 @@ interface PendingWatch {
   stuck: string | null;
 }
 
-type Watched = MiniportAdapter | Binding;
+type Watched = MiniportAdapter | Binding | FilterModule;
 
 const NET_EVENT_NAMES: Record<number, string> = {
   [NetEventSetPower]: "NetEventSetPower",
@@ -112,6 +113,15 @@ function pendingOf(
       return { op: "MiniportRestart", rule: "NdisTimedRestartComplete", limitMs: limits.pnpMs };
     if (resetPendingSince(object) !== null)
       return { op: "MiniportResetEx", rule: "NdisTimedResetComplete", limitMs: limits.pnpMs };
+    return null;
+  }
+  if (object.kind === "filter-module") {
+    // A filter's pended pause or restart (NdisFPauseComplete / NdisFRestartComplete never called).
+    const state = object.machine.state;
+    if (state === "Pausing")
+      return { op: "FilterPause", rule: "NdisTimedPauseComplete", limitMs: limits.pauseMs };
+    if (state === "Restarting")
+      return { op: "FilterRestart", rule: "NdisTimedRestartComplete", limitMs: limits.pnpMs };
     return null;
   }
   switch (object.machine.state) {
@@ -148,6 +158,7 @@ function pendingOf(
 }
 
 function describeObject(object: Watched): string {
+  if (object.kind === "filter-module") return `filter module ${object.name}`;
   return object.kind === "miniport-adapter"
     ? `adapter ${object.name}`
     : `${object.protocol.chars.Name} → ${object.adapter.name}`;
@@ -214,6 +225,8 @@ export class Watchdog {
       if (adapter.driver.crashed !== null) continue;
       if (forwarding !== null) this.#check(adapter, now, held.get(adapter) ?? [], forwarding);
       this.#checkPending(adapter, now);
+      for (const module of adapter.filters)
+        if (module.driver.crashed === null) this.#checkPending(module, now);
     }
     for (const binding of [...runtime.bindings]) {
       if (binding.driver.crashed !== null) continue;
@@ -301,6 +314,11 @@ export class Watchdog {
   ): { message: string; blamed: DriverRecord[] } {
     const runtime = this.#runtime;
     const head = `${op} of ${describeObject(object)} has not completed after ${elapsedMs / 1000} s`;
+    if (object.kind === "filter-module")
+      return {
+        message: `${head}; NDIS sees ${object.sendsOutstanding} send(s) it passed down not completed and ${object.receivesOutstanding} indication(s) it passed up not returned${object.sendsOutstanding + object.receivesOutstanding === 0 ? " — it waits for something NDIS will never give back" : ""}`,
+        blamed: [object.driver],
+      };
     if (object.kind === "miniport-adapter") {
       const held = this.#heldByMiniports().get(object) ?? [];
       const awaited = awaitedBy(runtime, object.driver, object);

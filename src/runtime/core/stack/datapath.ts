@@ -487,6 +487,17 @@ export function indicateFromFilter(
 }
 
 /**
+ * A module's indication that nobody above took comes straight back to it (FilterReturnNetBufferLists):
+ * what it was indicated from below it holds again, until it returns that on down.
+ */
+function holdAgain(module: FilterModule, chain: NET_BUFFER_LIST): void {
+  for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next) {
+    const o = n as NetBufferListObject;
+    if (o.recvHolders[o.recvHolders.length - 1] === module) module.receivesHeld++;
+  }
+}
+
+/**
  * Hands an indication from `from` (null: the miniport) to the next edge above that takes
  * receives: a filter module's FilterReceiveNetBufferLists, or the Running bindings, each getting
  * what its packet filter accepts.
@@ -548,7 +559,10 @@ function indicateUp(
       (dropped[i] as NET_BUFFER_LIST).Next = dropped[i + 1] ?? null;
     if (from === null && adapter.runtime.observing)
       observeReceive(adapter, dropped[0] as NET_BUFFER_LIST, []);
-    if (!resources) callReturn(indicator, dropped[0] as NET_BUFFER_LIST, 0);
+    if (!resources) {
+      if (from !== null) holdAgain(from, dropped[0] as NET_BUFFER_LIST);
+      callReturn(indicator, dropped[0] as NET_BUFFER_LIST, 0);
+    }
   }
   // Under RESOURCES the indicator has its chain back as it indicated it.
   if (resources)
@@ -597,6 +611,7 @@ function indicateTo(
       if (from !== null) {
         for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next)
           (n as NetBufferListObject).owner = from.driver;
+        holdAgain(from, chain);
       }
       callReturn(indicator, chain, 0);
     }
