@@ -272,7 +272,7 @@ class CDriver {
     m.set(R, p + rssAt, "NumberOfInterruptMessages", rss.NumberOfInterruptMessages);
     m.set(R, p + rssAt, "NumberOfReceiveQueues", rss.NumberOfReceiveQueues);
     m.set(G, g, "RecvScaleCapabilities", p + rssAt);
-    data.SupportedOidList.forEach((oid, i) => m.setU32(p + oidsAt + i * 4, oid));
+    for (const [i, oid] of data.SupportedOidList.entries()) m.setU32(p + oidsAt + i * 4, oid);
     m.set(G, g, "SupportedOidList", p + oidsAt);
     m.set(G, g, "SupportedOidListLength", data.SupportedOidList.length * 4);
     if (data.Header.Revision >= 2)
