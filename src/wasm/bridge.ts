@@ -34,7 +34,7 @@ import * as ddi from "../ddi.js";
 import { CMemory } from "./cmem.js";
 import { FUEL_EXPORT } from "./fuel.js";
 import { readLayout } from "./layout.js";
-import { NblMirror } from "./nbl-mirror.js";
+import { type InfoChanged, NblMirror } from "./nbl-mirror.js";
 
 /**
  * Steps (loop iterations and function calls, fuel.ts) a call from NDIS into a C driver may take
@@ -182,7 +182,11 @@ class CDriver {
       exports.__ndis_alloc as (n: number) => number,
       exports.__ndis_free as (p: number) => void,
     );
-    this.nbls = new NblMirror(this.m);
+    const infoChanged = exports.__ndis_info_changed;
+    this.nbls = new NblMirror(
+      this.m,
+      typeof infoChanged === "function" ? (infoChanged as InfoChanged) : null,
+    );
     this.table = exports.__indirect_function_table as WebAssembly.Table;
     this.names = names;
     this.asyncify =
