@@ -1539,8 +1539,14 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
       count: number,
       flags: number,
     ) =>
-      indicateFromC(get(), p, flags, (nbls) =>
-        ddi.NdisFIndicateReceiveNetBufferLists(h(handle), nbls, port, count, flags),
+      indicateFromC(
+        get(),
+        ddi.NdisFIndicateReceiveNetBufferLists,
+        h(handle),
+        p,
+        port,
+        count,
+        flags,
       ),
     NdisFReturnNetBufferLists: (handle: number, p: number, flags: number) =>
       ddi.NdisFReturnNetBufferLists(h(handle), get().nbls.fromC(p) as NET_BUFFER_LIST, flags),
@@ -1567,8 +1573,14 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
       count: number,
       flags: number,
     ) =>
-      indicateFromC(get(), p, flags, (nbls) =>
-        ddi.NdisMIndicateReceiveNetBufferLists(h(handle), nbls, port, count, flags),
+      indicateFromC(
+        get(),
+        ddi.NdisMIndicateReceiveNetBufferLists,
+        h(handle),
+        p,
+        port,
+        count,
+        flags,
       ),
     NdisOpenAdapterEx: (
       protocol: number,
@@ -1916,15 +1928,21 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
   };
 }
 
-/** A receive indication from C (NdisMIndicateReceiveNetBufferLists, NdisFIndicate…). */
+/**
+ * A receive indication from C (NdisMIndicateReceiveNetBufferLists, NdisFIndicate…): the DDI
+ * routine and its arguments, not a closure (the data path allocates nothing).
+ */
 function indicateFromC(
   c: CDriver,
+  indicate: typeof ddi.NdisMIndicateReceiveNetBufferLists,
+  handle: NDIS_HANDLE,
   p: number,
+  port: number,
+  count: number,
   flags: number,
-  indicate: (nbls: NET_BUFFER_LIST) => void,
 ): void {
   const nbls = c.nbls.fromC(p) as NET_BUFFER_LIST;
-  indicate(nbls);
+  indicate(handle, nbls, port, count, flags);
   // With RESOURCES the NBLs are the driver's again at once: show it what the stack wrote.
   if ((flags & ddi.NDIS_RECEIVE_FLAGS_RESOURCES) !== 0) c.nbls.toC(nbls);
 }
