@@ -82,3 +82,29 @@ __attribute__((export_name("__ndis_free"))) void __ndis_free(void *p) {
   *(void **)p = free_lists[k];
   free_lists[k] = p;
 }
+
+/*
+ * For the bridge's NBL mirror (src/wasm/nbl-mirror.ts): 1 when any NBL of the chain at `head`
+ * has an info slot that differs from the snapshot the bridge keeps `snap` bytes after the
+ * struct, else 0. A link that is not a mirrored NBL (its tag word, 16 bytes before it, is not
+ * `tag`) or lies outside memory ends the walk, as does a chain longer than any real one.
+ */
+__attribute__((export_name("__ndis_info_changed"))) int __ndis_info_changed(size_t head, size_t next, size_t info,
+                                                                            size_t words, size_t snap,
+                                                                            unsigned tag) {
+  size_t limit = __builtin_wasm_memory_size(0) * PAGE;
+  size_t p = head;
+  unsigned steps = 0;
+  while (p != 0 && steps++ < (1u << 20)) {
+    const unsigned *a, *b;
+    size_t i;
+    if (p < 16 || (p & 3) != 0 || p + snap + 4 * words > limit) return 1;
+    if ((*(const unsigned *)(p - 16) >> 28) != tag) return 1;
+    a = (const unsigned *)(p + info);
+    b = (const unsigned *)(p + snap);
+    for (i = 0; i < words; i++)
+      if (a[i] != b[i]) return 1;
+    p = *(const size_t *)(p + next);
+  }
+  return 0;
+}

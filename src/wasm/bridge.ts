@@ -34,7 +34,7 @@ import * as ddi from "../ddi.js";
 import { CMemory } from "./cmem.js";
 import { FUEL_EXPORT } from "./fuel.js";
 import { readLayout } from "./layout.js";
-import { NblMirror } from "./nbl-mirror.js";
+import { type InfoChanged, NblMirror } from "./nbl-mirror.js";
 
 /**
  * Steps (loop iterations and function calls, fuel.ts) a call from NDIS into a C driver may take
@@ -183,7 +183,11 @@ class CDriver {
       exports.__ndis_alloc as (n: number) => number,
       exports.__ndis_free as (p: number) => void,
     );
-    this.nbls = new NblMirror(this.m);
+    const infoChanged = exports.__ndis_info_changed;
+    this.nbls = new NblMirror(
+      this.m,
+      typeof infoChanged === "function" ? (infoChanged as InfoChanged) : null,
+    );
     this.table = exports.__indirect_function_table as WebAssembly.Table;
     this.names = names;
     this.asyncify =
@@ -1618,8 +1622,14 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
       count: number,
       flags: number,
     ) =>
-      indicateFromC(get(), p, flags, (nbls) =>
-        ddi.NdisFIndicateReceiveNetBufferLists(h(handle), nbls, port, count, flags),
+      indicateFromC(
+        get(),
+        ddi.NdisFIndicateReceiveNetBufferLists,
+        h(handle),
+        p,
+        port,
+        count,
+        flags,
       ),
     NdisFReturnNetBufferLists: (handle: number, p: number, flags: number) =>
       ddi.NdisFReturnNetBufferLists(h(handle), get().nbls.fromC(p) as NET_BUFFER_LIST, flags),
@@ -1646,8 +1656,14 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
       count: number,
       flags: number,
     ) =>
-      indicateFromC(get(), p, flags, (nbls) =>
-        ddi.NdisMIndicateReceiveNetBufferLists(h(handle), nbls, port, count, flags),
+      indicateFromC(
+        get(),
+        ddi.NdisMIndicateReceiveNetBufferLists,
+        h(handle),
+        p,
+        port,
+        count,
+        flags,
       ),
     NdisOpenAdapterEx: (
       protocol: number,
@@ -2013,15 +2029,21 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
   };
 }
 
-/** A receive indication from C (NdisMIndicateReceiveNetBufferLists, NdisFIndicate…). */
+/**
+ * A receive indication from C (NdisMIndicateReceiveNetBufferLists, NdisFIndicate…): the DDI
+ * routine and its arguments, not a closure (the data path allocates nothing).
+ */
 function indicateFromC(
   c: CDriver,
+  indicate: typeof ddi.NdisMIndicateReceiveNetBufferLists,
+  handle: NDIS_HANDLE,
   p: number,
+  port: number,
+  count: number,
   flags: number,
-  indicate: (nbls: NET_BUFFER_LIST) => void,
 ): void {
   const nbls = c.nbls.fromC(p) as NET_BUFFER_LIST;
-  indicate(nbls);
+  indicate(handle, nbls, port, count, flags);
   // With RESOURCES the NBLs are the driver's again at once: show it what the stack wrote.
   if ((flags & ddi.NDIS_RECEIVE_FLAGS_RESOURCES) !== 0) c.nbls.toC(nbls);
 }

@@ -44,6 +44,16 @@ const KIND_NB = 2;
 const KIND_MDL = 3;
 const KIND_CONTEXT = 4;
 
+/** `__ndis_info_changed(head, nextOffset, infoOffset, words, snapshotOffset, tag)` of ndis_rt.c. */
+export type InfoChanged = (
+  head: number,
+  next: number,
+  info: number,
+  words: number,
+  snap: number,
+  tag: number,
+) => number;
+
 /** A JS value no field of NDIS's objects holds: a record's "never synced". */
 const UNSET: unknown = Symbol("unset");
 
@@ -96,31 +106,32 @@ interface Offsets {
     Offset: number;
   };
   nblSize: number;
+  /** Byte offset of the info slots' snapshot from an NBL struct's start. */
+  nblSnap: number;
   nbSize: number;
   mdlSize: number;
   contextSize: number;
 }
 
 /**
- * A slot group (reserved areas, info slots): NDIS's array, and per slot the JS value and C word
- * last made equal. `js` and `c` start at `base` in the record's shared arrays.
+ * The info slots: NDIS's array, and per slot the JS value (`js`) and C word (the snapshot at word
+ * `snap`, after the struct in the module's memory) last made equal.
  */
 function slotsIn(
   from: readonly unknown[],
   count: number,
   js: unknown[],
-  c: Uint32Array,
-  base: number,
   w: Uint32Array,
   at: number,
+  snap: number,
 ): void {
   for (let i = 0; i < count; i++) {
     const v = from[i];
-    if (v !== js[base + i]) {
-      js[base + i] = v;
+    if (v !== js[i]) {
+      js[i] = v;
       const x = typeof v === "number" ? v >>> 0 : 0;
-      c[base + i] = x;
       w[at + i] = x;
+      w[snap + i] = x;
     }
   }
 }
@@ -129,18 +140,17 @@ function slotsOut(
   to: unknown[],
   count: number,
   js: unknown[],
-  c: Uint32Array,
-  base: number,
   w: Uint32Array,
   at: number,
+  snap: number,
 ): void {
   for (let i = 0; i < count; i++) {
     const x = w[at + i] as number;
-    if (x !== c[base + i]) {
-      c[base + i] = x;
+    if (x !== w[snap + i]) {
+      w[snap + i] = x;
       const v = slotFromC(to[i], x);
       to[i] = v;
-      js[base + i] = v;
+      js[i] = v;
     }
   }
 }
@@ -164,9 +174,8 @@ class NblRec {
   cNblFlags = 0;
   cFirst = 0;
   cContext = 0;
-  /** NetBufferListInfo's slots. */
+  /** NetBufferListInfo's slots as NDIS's side last had them (C's are in the struct's snapshot). */
   readonly js: unknown[];
-  readonly c: Uint32Array;
 
   constructor(owner: NblMirror, nbl: NET_BUFFER_LIST, p: number, slots: number) {
     this.owner = owner;
@@ -174,7 +183,6 @@ class NblRec {
     this.p = p;
     this.at = p >> 2;
     this.js = Array.from({ length: slots }, () => UNSET);
-    this.c = new Uint32Array(slots);
   }
 }
 
@@ -247,8 +255,12 @@ export class NblMirror {
   // Info slots, as many as both NDIS's array and C's field hold.
   readonly #nblInfo: number;
 
-  constructor(memory: CMemory) {
+  /** The module's own check of a chain's info slots against their snapshots (ndis_rt.c), if any. */
+  readonly #infoChanged: InfoChanged | null;
+
+  constructor(memory: CMemory, infoChanged: InfoChanged | null = null) {
     this.#m = memory;
+    this.#infoChanged = infoChanged;
     this.#w = new Uint32Array(memory.buffer);
     this.#h = new Uint16Array(memory.buffer);
     const l = memory.layout;
@@ -297,6 +309,8 @@ export class NblMirror {
         Offset: half("NET_BUFFER_LIST_CONTEXT", "Offset"),
       },
       nblSize: memory.sizeOf("NET_BUFFER_LIST"),
+      // The info slots' snapshot: right after the struct, word-aligned.
+      nblSnap: (memory.sizeOf("NET_BUFFER_LIST") + 3) & ~3,
       nbSize: memory.sizeOf("NET_BUFFER"),
       mdlSize: memory.sizeOf("MDL"),
       contextSize: memory.sizeOf("NET_BUFFER_LIST_CONTEXT"),
@@ -353,7 +367,7 @@ export class NblMirror {
     if (r !== undefined) return r;
     const o = this.#o;
     const index = this.#nblRecs.length;
-    const p = this.#place(o.nblSize, KIND_NBL, index);
+    const p = this.#place(o.nblSnap + 4 * this.#nblInfo, KIND_NBL, index);
     const rec = new NblRec(this, nbl, p, this.#nblInfo);
     this.#nblRecs.push(rec);
     this.#keep(nbl, rec);
@@ -509,7 +523,14 @@ export class NblMirror {
     w[at + o.ChildRefCount] = nbl.ChildRefCount;
     w[at + o.Flags] = r.cFlags = nbl.Flags >>> 0;
     w[at + o.Status] = r.cStatus = nbl.Status >>> 0;
-    slotsIn(nbl.NetBufferListInfo, this.#nblInfo, r.js, r.c, 0, w, at + o.NetBufferListInfo);
+    slotsIn(
+      nbl.NetBufferListInfo,
+      this.#nblInfo,
+      r.js,
+      w,
+      at + o.NetBufferListInfo,
+      at + (this.#o.nblSnap >> 2),
+    );
     return r;
   }
 
@@ -574,7 +595,7 @@ export class NblMirror {
   fromCOne(p: number): NET_BUFFER_LIST | null {
     const r = this.#nblRecAt(p);
     if (r === undefined) return null;
-    this.#nblFromC(r);
+    this.#nblFromC(r, true);
     return r.nbl;
   }
 
@@ -585,20 +606,26 @@ export class NblMirror {
    */
   fromC(p: number): NET_BUFFER_LIST | null {
     const w = this.#w;
-    const next = this.#o.nbl.Next;
+    const o = this.#o;
+    const next = o.nbl.Next;
     let r = this.#nblRecAt(p);
     const first = r === undefined ? null : r.nbl;
+    // One call into the module tells whether any info slot of the chain changed (usually none).
+    const check = this.#infoChanged;
+    const info =
+      check === null ||
+      check(p, next << 2, o.nbl.NetBufferListInfo << 2, this.#nblInfo, o.nblSnap, KIND_NBL) !== 0;
     while (r !== undefined) {
       const nextAt = w[r.at + next] as number;
       const n = nextAt === 0 ? undefined : this.#nblRecAt(nextAt);
-      this.#nblFromC(r);
+      this.#nblFromC(r, info);
       r.nbl.Next = n === undefined ? null : n.nbl;
       r = n;
     }
     return first;
   }
 
-  #nblFromC(r: NblRec): void {
+  #nblFromC(r: NblRec, info: boolean): void {
     const w = this.#w;
     const o = this.#o.nbl;
     const nbl = r.nbl;
@@ -624,7 +651,15 @@ export class NblMirror {
       r.cParent = x;
       r.parent = nbl.ParentNetBufferList = x === 0 ? null : (this.#nblRecAt(x)?.nbl ?? null);
     }
-    slotsOut(nbl.NetBufferListInfo, this.#nblInfo, r.js, r.c, 0, w, at + o.NetBufferListInfo);
+    if (info)
+      slotsOut(
+        nbl.NetBufferListInfo,
+        this.#nblInfo,
+        r.js,
+        w,
+        at + o.NetBufferListInfo,
+        at + (this.#o.nblSnap >> 2),
+      );
     const nbNext = this.#o.nb.Next;
     for (let q = this.#nbRecAt(w[at + o.FirstNetBuffer] as number); q !== undefined; ) {
       this.#nbFromC(q);

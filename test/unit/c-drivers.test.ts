@@ -201,6 +201,22 @@ describe("a hostile or broken C driver", { skip }, () => {
     assert.equal(protocol.completed.length, 1);
   });
 
+  test("a DriverEntry that never returns is stopped: the load fails, the report names it, the host lives on", async () => {
+    const path = await buildSample("hostile-loop-entry", HOSTILE, ["-DHOSTILE_LOOP_ENTRY"]);
+    const host = new NdisHost({ verifier: "strict" });
+    await host.loadDriver({ name: "tsmini", module: scriptedMiniport().module });
+    await host.addAdapter({ driver: "tsmini", name: "ok0" });
+    const module = await loadWasmDriverFile(path, undefined, { stepBudget: 100_000 });
+    const loaded = await host.loadDriver({ name: "hostile", module });
+    assert.notEqual(loaded.status, NDIS_STATUS_SUCCESS);
+    const violation = host.violations.find((v) => v.rule === "DriverException");
+    assert.match(
+      violation?.message ?? "",
+      /hostile-loop-entry\.wasm: DriverEntry \(C function DriverEntry\) ran past its budget of 100000 steps/,
+    );
+    assert.equal(host.adapter("ok0")?.state, "Running");
+  });
+
   test("a data-path handler that loops is stopped too, and the NBLs it held come back", async () => {
     const { host, protocol } = await hostileHost("HOSTILE_LOOP_SEND", 1_000_000);
     await host.addAdapter({ driver: "hostile", name: "bad0" });
