@@ -80,6 +80,11 @@ export {
   NdisFSetAttributes,
 } from "./runtime/api/filter.js";
 export {
+  type NDIS_IF_STACK_ENTRY,
+  NdisIfAddIfStackEntry,
+  NdisIfDeleteIfStackEntry,
+} from "./runtime/api/ifstack.js";
+export {
   NdisIMCancelInitializeDeviceInstance,
   NdisIMDeInitializeDeviceInstance,
   NdisIMGetBindingContext,

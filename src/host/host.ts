@@ -104,6 +104,7 @@ import {
   liveRegistrations,
   retireDriver,
 } from "../runtime/core/stack/driver.js";
+import { ifStackTable, type NDIS_IF_STACK_ENTRY } from "../runtime/core/stack/ifstack.js";
 import { issueNdisOid, issueNdisOidFromTop } from "../runtime/core/stack/oid.js";
 import { VERIFIER_MODES, type VerifierMode, type Violation } from "../verifier/violation.js";
 import { DeviceFile, DeviceIoError } from "./device-file.js";
@@ -1209,6 +1210,14 @@ export class NdisHost {
    * Pauses an adapter's whole stack, top down: every binding gets NetEventPause, then the miniport
    * MiniportPause. Resolves once everything is Paused (pending pauses wait for their completion).
    */
+  /**
+   * NDIS's interface stack table as drivers filled it (NdisIfAddIfStackEntry): which interface
+   * (ifIndex) sits on which — a MUX's virtual miniports over the adapters below them.
+   */
+  ifStackTable(): readonly NDIS_IF_STACK_ENTRY[] {
+    return ifStackTable(this.#runtime);
+  }
+
   /** The filter modules of an adapter's stack, bottom (nearest the miniport) to top. */
   filterModules(adapter: string): readonly FilterModuleInfo[] {
     return this.#adapter(adapter).filters.map(describeModule);

@@ -158,6 +158,11 @@ export const VERIFIER_RULES = Object.freeze({
     "SDV rule Irql_Synch_Function (NdisDprAcquireSpinLock / NdisDprReleaseSpinLock: IRQL = DISPATCH_LEVEL; NDIS_WAIT_FOR_MUTEX / NDIS_RELEASE_MUTEX: PASSIVE_LEVEL)",
     "NdisDprAcquireSpinLock and NdisDprReleaseSpinLock are called at DISPATCH_LEVEL, never below it; NDIS_WAIT_FOR_MUTEX and NDIS_RELEASE_MUTEX at PASSIVE_LEVEL",
   ),
+  Irql_Interfaces_Function: rule(
+    "Irql_Interfaces_Function",
+    "SDV rule Irql_Interfaces_Function (NdisIfAddIfStackEntry / NdisIfDeleteIfStackEntry: PASSIVE_LEVEL)",
+    "NdisIfAddIfStackEntry and NdisIfDeleteIfStackEntry are called at PASSIVE_LEVEL",
+  ),
   NdisMutex: rule(
     "NdisMutex",
     "NDIS_INIT_MUTEX / NDIS_RELEASE_MUTEX (DDI): initialised first; only the holding thread releases it; releasing a signaled mutex bug-checks",

@@ -57,8 +57,8 @@ export const WINDOWS_RULES: readonly WindowsRule[] = [
   {
     set: "IRQL",
     name: "Irql_Interfaces_Function",
-    covered: [],
-    note: "not covered: NDIS network interface (NDIS_IF_*) provider functions are not modelled",
+    covered: ["Irql_Interfaces_Function"],
+    note: "partly: the interface stack calls (NdisIfAddIfStackEntry, NdisIfDeleteIfStackEntry); the NDIS_IF_* provider functions are not modelled",
   },
   { set: "IRQL", name: "Irql_Interrupt_Function", covered: [], note: HARDWARE },
   {

@@ -901,6 +901,8 @@ export const SUPPORTED_IMPORTS = [
   "NdisAcquireReadWriteLock",
   "NdisReleaseReadWriteLock",
   "NDIS_INIT_MUTEX",
+  "NdisIfAddIfStackEntry",
+  "NdisIfDeleteIfStackEntry",
   "NDIS_WAIT_FOR_MUTEX",
   "NDIS_RELEASE_MUTEX",
   "NdisInitializeEvent",
@@ -1900,6 +1902,10 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
         },
       ),
     NDIS_RELEASE_MUTEX: (p: number) => ddi.NDIS_RELEASE_MUTEX(cObject(get().mutexes, p)),
+    NdisIfAddIfStackEntry: (higher: number, lower: number) =>
+      ddi.NdisIfAddIfStackEntry(higher >>> 0, lower >>> 0),
+    NdisIfDeleteIfStackEntry: (higher: number, lower: number) =>
+      ddi.NdisIfDeleteIfStackEntry(higher >>> 0, lower >>> 0),
     NdisInitializeEvent: (p: number) => {
       const e: ddi.NDIS_EVENT = {};
       get().events.set(p, e);

@@ -575,6 +575,8 @@ static ULONG Check(void) {
   if (NDIS_MAC_OPTION_8021Q_VLAN != 0x200 || NDIS_STATISTICS_GEN_STATISTICS_SUPPORTED != 0x400000) return 9;
   if (OID_802_3_XMIT_LATE_COLLISIONS != 0x01020207 || ETH_LENGTH_OF_ADDRESS != 6) return 10;
   if (sizeof(NDIS_PNP_CAPABILITIES) != 16 || !NDIS_TEST_RECEIVE_CAN_PEND(0)) return 11;
+  /* No interface 0x7fff: NDIS says so. */
+  if (NdisIfAddIfStackEntry(0x7fff, 0x7ffe) != NDIS_STATUS_INTERFACE_NOT_FOUND) return 12;
   return 0;
 }
 
@@ -655,5 +657,46 @@ describe("restart attributes for a C miniport", { skip: cSkipReason() ?? false }
     );
     assert.deepEqual(host.violations, []);
     await host.removeAdapter("loop0");
+  });
+});
+
+describe("the interface stack table (NdisIfAddIfStackEntry / NdisIfDeleteIfStackEntry pages)", () => {
+  test("a driver orders two registered interfaces; an unknown index is NDIS_STATUS_INTERFACE_NOT_FOUND; NDIS drops the entry when an interface goes; above PASSIVE_LEVEL is Irql_Interfaces_Function", async () => {
+    const host = new NdisHost({ verifier: "record" });
+    const statuses: number[] = [];
+    const mp = scriptedMiniport();
+    await host.loadDriver({ name: "mp", module: mp.module });
+    await host.addAdapter({ driver: "mp", name: "eth0" });
+    await host.addAdapter({ driver: "mp", name: "eth1" });
+    const eth0 = host.adapter("eth0")?.ifIndex as number;
+    const eth1 = host.adapter("eth1")?.ifIndex as number;
+    const proto = scriptedProtocol({
+      bind: (b, _context, open) => {
+        if (b.adapter === "eth1") {
+          statuses.push(ddi.NdisIfAddIfStackEntry(eth1, eth0));
+          statuses.push(ddi.NdisIfAddIfStackEntry(eth1, 0x7fff));
+          statuses.push(ddi.NdisIfAddIfStackEntry(eth0, eth1));
+          ddi.NdisIfDeleteIfStackEntry(eth0, eth1);
+          const lock: ddi.NDIS_SPIN_LOCK = {};
+          ddi.NdisAcquireSpinLock(lock);
+          ddi.NdisIfDeleteIfStackEntry(0x7fff, eth0);
+          ddi.NdisReleaseSpinLock(lock);
+        }
+        return open();
+      },
+    });
+    await host.loadDriver({ name: "p", module: proto.module });
+    assert.deepEqual(statuses, [
+      NDIS_STATUS_SUCCESS,
+      ddi.NDIS_STATUS_INTERFACE_NOT_FOUND,
+      NDIS_STATUS_SUCCESS,
+    ]);
+    assert.deepEqual(host.ifStackTable(), [{ HigherLayerIfIndex: eth1, LowerLayerIfIndex: eth0 }]);
+    assert.deepEqual(
+      host.violations.map((v) => v.rule),
+      ["Irql_Interfaces_Function"],
+    );
+    await host.removeAdapter("eth0");
+    assert.deepEqual(host.ifStackTable(), [], "eth0 went: so did its entry");
   });
 });

@@ -794,8 +794,17 @@ describe("vlan-mux: VELANs on 802.1Q VLANs over one hub adapter", () => {
     await teardown(l);
   });
 
-  test("written on the NDIS names, as MUX is: the VELAN list under NDIS_RW_LOCK, NdisWaitEvent in the unbind, ETH_* and NDIS_NET_BUFFER_LIST_8021Q_INFO instead of helpers of its own", async () => {
+  test("written on the NDIS names, as MUX is: the VELAN list under NDIS_RW_LOCK, NdisWaitEvent in the unbind, NdisIfAddIfStackEntry, ETH_* and NDIS_NET_BUFFER_LIST_8021Q_INFO instead of helpers of its own", async () => {
     const l = await lab({ b: null, hosts: { A10: { IPAddress: IP1 }, A20: { IPAddress: IP1 } } });
+    // Each VELAN put itself over hubA in NDIS's interface stack table (NdisIfAddIfStackEntry).
+    const ifIndex = (name: string) => l.host.adapter(name)?.ifIndex;
+    assert.deepEqual(
+      [...l.host.ifStackTable()].sort((x, y) => x.HigherLayerIfIndex - y.HigherLayerIfIndex),
+      [
+        { HigherLayerIfIndex: ifIndex("A10"), LowerLayerIfIndex: l.hubA.ifIndex },
+        { HigherLayerIfIndex: ifIndex("A20"), LowerLayerIfIndex: l.hubA.ifIndex },
+      ],
+    );
     const calls: string[] = [];
     l.host.onTrace((e) => {
       if (e.kind === "ddi" && e.phase === "call" && e.driver === "vlan-mux") calls.push(e.name);
@@ -817,6 +826,7 @@ describe("vlan-mux: VELANs on 802.1Q VLANs over one hub adapter", () => {
     assert.ok(calls.filter((c) => c === "NdisWaitEvent").length >= 2, calls.join(","));
     assert.ok(calls.includes("NdisSetEvent"));
     assert.deepEqual(vlanMuxOf(l.muxDriver).bindings, []);
+    assert.deepEqual(l.host.ifStackTable(), [], "the halted VELANs took their entries out");
     assert.deepEqual(l.host.violations, []);
     await teardown(l);
     // No private equivalents left in its sources.

@@ -126,6 +126,8 @@ export interface VELAN {
   State: "initializing" | "paused" | "running" | "pausing" | "halted";
   /** NdisIMDeInitializeDeviceInstance was called (reconfigure or unbind). */
   Removing: boolean;
+  /** Its NDIS interface index (MiniportInitializeEx's IfIndex; 0 before). */
+  IfIndex: number;
   /** 1..4094, from the VELAN's `VlanId`. */
   VlanId: number;
   Mac: Uint8Array;

@@ -28,6 +28,8 @@ import {
   NdisCloseConfiguration,
   NdisDeregisterProtocolDriver,
   NdisFreeNetBufferListPool,
+  NdisIfAddIfStackEntry,
+  NdisIfDeleteIfStackEntry,
   NdisInterfaceInternal,
   NdisMDeregisterMiniportDriver,
   NdisMSetMiniportAttributes,
@@ -150,6 +152,10 @@ export const MPInitialize: MINIPORT_INITIALIZE = (
   });
   if (status !== NDIS_STATUS_SUCCESS) return fail(status, "general attributes refused");
   velan.MiniportAdapterHandle = MiniportAdapterHandle;
+  // NDIS cannot see that the VELAN sits on the lower adapter: MUX says so in the interface stack
+  // table (a failure there changes nothing for the VELAN).
+  velan.IfIndex = MiniportInitParameters.IfIndex;
+  NdisIfAddIfStackEntry(velan.IfIndex, lower.BoundIfIndex);
   velan.LinkUp = isConnected(connectState);
   velan.Lookahead = lower.LookaheadSize;
   velan.State = "paused";
@@ -167,6 +173,7 @@ export const MPHalt: MINIPORT_HALT = (MiniportAdapterContext) => {
   const adapt = velan.Adapt;
   velan.State = "halted";
   velan.MiniportAdapterHandle = null;
+  NdisIfDeleteIfStackEntry(velan.IfIndex, adapt.BindParameters.BoundIfIndex);
   velan.PacketFilter = 0;
   velan.MulticastList = [];
   if (velan.RecvPool !== null) NdisFreeNetBufferListPool(velan.RecvPool);

@@ -115,6 +115,7 @@ function startVelan(adapt: ADAPT, instanceName: string): void {
     MiniportAdapterHandle: null,
     State: "initializing",
     Removing: false,
+    IfIndex: 0,
     VlanId: 0,
     Mac: new Uint8Array(6),
     PacketFilter: 0,
