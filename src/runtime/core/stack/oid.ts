@@ -3,6 +3,7 @@
  * time delivery of the rest to MiniportOidRequest with a queue behind it, completion to
  * ProtocolOidRequestComplete, and cancellation.
  */
+import { NdisPhysicalMedium802_3, NdisPhysicalMediumUnspecified } from "../../../ndis/adapter.js";
 import {
   type NDIS_OID_REQUEST,
   NdisRequestQueryInformation,
@@ -15,6 +16,7 @@ import {
   OID_GEN_MEDIA_IN_USE,
   OID_GEN_MEDIA_SUPPORTED,
   OID_GEN_PHYSICAL_MEDIUM,
+  OID_GEN_PHYSICAL_MEDIUM_EX,
   OID_GEN_SUPPORTED_LIST,
 } from "../../../ndis/oid.js";
 import {
@@ -63,9 +65,16 @@ function answerUlongs(request: NDIS_OID_REQUEST, values: readonly number[]): NDI
   return NDIS_STATUS_SUCCESS;
 }
 
+/** A statistics OID: its class byte (the second byte) is 0x02 (ntddndis.h's numbering). */
+const isStatisticsOid = (oid: number): boolean => ((oid >>> 16) & 0xff) === 0x02;
+
 /**
- * The queries NDIS answers for an NDIS 6 miniport from its general attributes (contract §6.2);
- * null for everything the miniport must answer.
+ * The queries NDIS answers for an NDIS 6 miniport from the general attributes it cached at
+ * initialization — exactly those whose OID pages say NDIS 6 miniports do not receive them:
+ * OID_GEN_SUPPORTED_LIST (without the statistics OIDs, which NDIS filters out for protocols),
+ * OID_GEN_MEDIA_SUPPORTED, OID_GEN_MEDIA_IN_USE, OID_GEN_MAXIMUM_FRAME_SIZE,
+ * OID_GEN_MAXIMUM_LOOKAHEAD, OID_GEN_PHYSICAL_MEDIUM (802.3 reported as Unspecified, as that page
+ * says) and OID_GEN_PHYSICAL_MEDIUM_EX. Null for everything else: it reaches the miniport.
  */
 export function answerFromNdis(
   adapter: MiniportAdapter,
@@ -80,7 +89,10 @@ export function answerFromNdis(
     return null;
   switch (request.DATA.QUERY_INFORMATION.Oid) {
     case OID_GEN_SUPPORTED_LIST:
-      return answerUlongs(request, general.SupportedOidList);
+      return answerUlongs(
+        request,
+        general.SupportedOidList.filter((oid) => !isStatisticsOid(oid)),
+      );
     case OID_GEN_MEDIA_SUPPORTED:
     case OID_GEN_MEDIA_IN_USE:
       return answerUlongs(request, [general.MediaType]);
@@ -89,6 +101,12 @@ export function answerFromNdis(
     case OID_GEN_MAXIMUM_LOOKAHEAD:
       return answerUlongs(request, [general.LookaheadSize]);
     case OID_GEN_PHYSICAL_MEDIUM:
+      return answerUlongs(request, [
+        general.PhysicalMediumType === NdisPhysicalMedium802_3
+          ? NdisPhysicalMediumUnspecified
+          : general.PhysicalMediumType,
+      ]);
+    case OID_GEN_PHYSICAL_MEDIUM_EX:
       return answerUlongs(request, [general.PhysicalMediumType]);
     default:
       return null;
