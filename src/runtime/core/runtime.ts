@@ -176,6 +176,15 @@ export class Ndis implements NdisRuntime {
     // call made outside every driver's code (and about no driver's object) stops the whole NDIS.
     const frame = currentFrame();
     const driver = blamed ?? (frame.runtime === this ? frame.driver : null);
+    // A driver strict mode already stopped is not blamed again for what NDIS then does on its
+    // behalf (unbinding it, halting its adapters, reclaiming what it held): none of its code runs.
+    if (
+      driver !== null &&
+      driver.crashed !== null &&
+      this.verifierMode === "strict" &&
+      !driverOnStack(driver)
+    )
+      return;
     // A driver in C says where in its code it is (the C function that made the DDI call).
     const where = driver?.driverObject?.DriverCodeLocation?.() ?? null;
     const violation = makeViolation(
