@@ -30,6 +30,7 @@ import {
   NdisHaltDeviceSurpriseRemoved,
   NetEventQueryRemoveDevice,
 } from "../ndis/structs.js";
+import { sameName } from "../runtime/core/base/names.js";
 import { callDriver } from "../runtime/core/objects/context.js";
 import type {
   Binding,
@@ -176,7 +177,7 @@ export class Stacks implements PnpManager {
         // An IM driver's own filter never sits on its own virtual miniports.
         if (block.driver === adapter.driver) continue;
         const only = block.install.adapters;
-        if (only === null || only.includes(adapter.name)) blocks.push(block);
+        if (only === null || only.some((name) => sameName(name, adapter.name))) blocks.push(block);
       }
     }
     return blocks.sort((a, b) => a.install.order - b.install.order);
@@ -565,6 +566,8 @@ export class Stacks implements PnpManager {
       return false;
     const paths = this.bindingPaths;
     if (paths === undefined || paths === "all") return true;
-    return paths.some((p) => p.protocol === protocol.chars.Name && p.adapter === adapter.name);
+    return paths.some(
+      (p) => p.protocol === protocol.chars.Name && sameName(p.adapter, adapter.name),
+    );
   }
 }

@@ -36,6 +36,23 @@ import {
 import { miniportAdapterOf, openBindingOf, reportAtCaller, reportLiveChildren } from "./lookup.js";
 
 /**
+ * NBLs handed on with a wrong SourceHandle, and the value they carried: the sender or indicator
+ * was reported for it then. When such an NBL comes back with the same value, the driver giving it
+ * back (the miniport completing it, the protocol returning it) changed nothing and is not blamed.
+ */
+const faultySource = new WeakMap<NetBufferListObject, unknown>();
+
+function noteFaultySources(chain: NET_BUFFER_LIST, expected: unknown): void {
+  for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next)
+    if (n.SourceHandle !== expected) faultySource.set(n as NetBufferListObject, n.SourceHandle);
+}
+
+/** True when an NBL's SourceHandle is the wrong one it was handed on with (already reported). */
+function keptFaultySource(nbl: NetBufferListObject): boolean {
+  return faultySource.has(nbl) && faultySource.get(nbl) === nbl.SourceHandle;
+}
+
+/**
  * NdisSendNetBufferLists: sends a chain down a binding. The protocol holds every NBL and has set
  * each one's SourceHandle to `NdisBindingHandle`. Every NBL comes back exactly once through
  * ProtocolSendNetBufferListsComplete — at once with NDIS_STATUS_PAUSED while the binding or the
@@ -84,6 +101,7 @@ function sendChecked(
     return;
   }
   if (badSource >= 0) {
+    noteFaultySources(NetBufferList, NdisBindingHandle);
     reportAtCaller(
       runtime,
       "NetBufferList_SourceHandle",
@@ -139,7 +157,7 @@ function completeChecked(
   let i = 0;
   for (let n: NET_BUFFER_LIST | null = accepted; n !== null; n = n.Next, i++) {
     const o = n as NetBufferListObject;
-    if (badSource < 0 && n.SourceHandle !== sendSource(o)) badSource = i;
+    if (badSource < 0 && n.SourceHandle !== sendSource(o) && !keptFaultySource(o)) badSource = i;
   }
   if (badSource >= 0) {
     reportAtCaller(
@@ -259,6 +277,7 @@ function indicateChecked(
     return;
   }
   if (badSource >= 0) {
+    noteFaultySources(NetBufferList, MiniportAdapterHandle);
     reportAtCaller(
       runtime,
       "NetBufferList_SourceHandle",
@@ -315,7 +334,7 @@ function returnChecked(
   let i = 0;
   for (let n: NET_BUFFER_LIST | null = accepted; n !== null; n = n.Next, i++) {
     const o = n as NetBufferListObject;
-    if (badSource < 0 && n.SourceHandle !== receiveSource(o)) badSource = i;
+    if (badSource < 0 && n.SourceHandle !== receiveSource(o) && !keptFaultySource(o)) badSource = i;
   }
   if (badSource >= 0) {
     reportAtCaller(

@@ -16,6 +16,7 @@ import {
   type Violation,
 } from "../../verifier/violation.js";
 import type { HostClock } from "./base/clock.js";
+import { NameMap } from "./base/names.js";
 import { describeEvent, type TraceEvent, type TraceListener } from "./base/trace.js";
 import { currentFrame, driverOnStack } from "./objects/context.js";
 import type {
@@ -59,15 +60,15 @@ export class Ndis implements NdisRuntime {
   /** Loaded (and loading) drivers by service name. */
   readonly drivers = new Map<string, DriverRecord>();
   /** Every adapter NDIS holds, by device instance name. */
-  readonly adapters = new Map<string, MiniportAdapter>();
+  readonly adapters = new NameMap<MiniportAdapter>();
   /** IM device instances by name, from NdisIMInitializeDeviceInstanceEx until they are removed. */
-  readonly deviceInstances = new Map<string, DeviceInstance>();
+  readonly deviceInstances = new NameMap<DeviceInstance>();
   /** The PnP manager that starts and removes devices for NDIS; the host sets it. */
   pnp: PnpManager | null = null;
   /** Every protocol binding NDIS holds (Opening to Closing). */
   readonly bindings = new Set<Binding>();
   /** Device instance parameters (the adapter's registry key), by device instance name. */
-  readonly deviceParameters = new Map<string, ReadonlyMap<string, RegistryValue>>();
+  readonly deviceParameters = new NameMap<ReadonlyMap<string, RegistryValue>>();
   /** A protocol's per-adapter parameters, by `bindingKey(protocol, adapter)`. */
   readonly bindingParameters = new Map<string, ReadonlyMap<string, RegistryValue>>();
   /** How each filter driver is installed, by service name. */
@@ -175,6 +176,15 @@ export class Ndis implements NdisRuntime {
     // call made outside every driver's code (and about no driver's object) stops the whole NDIS.
     const frame = currentFrame();
     const driver = blamed ?? (frame.runtime === this ? frame.driver : null);
+    // A driver strict mode already stopped is not blamed again for what NDIS then does on its
+    // behalf (unbinding it, halting its adapters, reclaiming what it held): none of its code runs.
+    if (
+      driver !== null &&
+      driver.crashed !== null &&
+      this.verifierMode === "strict" &&
+      !driverOnStack(driver)
+    )
+      return;
     // A driver in C says where in its code it is (the C function that made the DDI call).
     const where = driver?.driverObject?.DriverCodeLocation?.() ?? null;
     const violation = makeViolation(
@@ -253,5 +263,5 @@ export class Ndis implements NdisRuntime {
 
 /** The key of a protocol's per-adapter parameters in NdisRuntime.bindingParameters. */
 export function bindingKey(protocol: string, adapter: string): string {
-  return `${protocol}\u0000${adapter}`;
+  return `${protocol}\u0000${adapter.toLowerCase()}`;
 }

@@ -4,6 +4,12 @@
  * ProtocolOidRequestComplete, and cancellation.
  */
 import {
+  NdisMedium802_3,
+  NdisPhysicalMedium802_3,
+  NdisPhysicalMediumUnspecified,
+} from "../../../ndis/adapter.js";
+import {
+  makeOidRequest,
   type NDIS_OID_REQUEST,
   NdisRequestQueryInformation,
   NdisRequestQueryStatistics,
@@ -15,6 +21,7 @@ import {
   OID_GEN_MEDIA_IN_USE,
   OID_GEN_MEDIA_SUPPORTED,
   OID_GEN_PHYSICAL_MEDIUM,
+  OID_GEN_PHYSICAL_MEDIUM_EX,
   OID_GEN_SUPPORTED_LIST,
 } from "../../../ndis/oid.js";
 import {
@@ -22,6 +29,7 @@ import {
   type NDIS_STATUS,
   NDIS_STATUS_BUFFER_TOO_SHORT,
   NDIS_STATUS_FAILURE,
+  NDIS_STATUS_INVALID_LENGTH,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_REQUEST_ABORTED,
   NDIS_STATUS_SUCCESS,
@@ -35,7 +43,7 @@ import type {
   OidEntry,
 } from "../objects/records.js";
 import { edgeBelow } from "./crossing.js";
-import { noteSetCompleted } from "./receive-filter.js";
+import { combinedFilter, mergedSetting, noteSetCompleted } from "./receive-filter.js";
 
 /** Who issues a request down a stack: a protocol binding or a filter module. */
 export type OidIssuer = Binding | FilterModule;
@@ -63,9 +71,16 @@ function answerUlongs(request: NDIS_OID_REQUEST, values: readonly number[]): NDI
   return NDIS_STATUS_SUCCESS;
 }
 
+/** A statistics OID: its class byte (the second byte) is 0x02 (ntddndis.h's numbering). */
+const isStatisticsOid = (oid: number): boolean => ((oid >>> 16) & 0xff) === 0x02;
+
 /**
- * The queries NDIS answers for an NDIS 6 miniport from its general attributes (contract §6.2);
- * null for everything the miniport must answer.
+ * The queries NDIS answers for an NDIS 6 miniport from the general attributes it cached at
+ * initialization — exactly those whose OID pages say NDIS 6 miniports do not receive them:
+ * OID_GEN_SUPPORTED_LIST (without the statistics OIDs, which NDIS filters out for protocols),
+ * OID_GEN_MEDIA_SUPPORTED, OID_GEN_MEDIA_IN_USE, OID_GEN_MAXIMUM_FRAME_SIZE,
+ * OID_GEN_MAXIMUM_LOOKAHEAD, OID_GEN_PHYSICAL_MEDIUM (802.3 reported as Unspecified, as that page
+ * says) and OID_GEN_PHYSICAL_MEDIUM_EX. Null for everything else: it reaches the miniport.
  */
 export function answerFromNdis(
   adapter: MiniportAdapter,
@@ -79,8 +94,14 @@ export function answerFromNdis(
   )
     return null;
   switch (request.DATA.QUERY_INFORMATION.Oid) {
+    case OID_GEN_CURRENT_PACKET_FILTER:
+      // "For a query, NDIS returns the binding filters that are combined using the OR operator."
+      return answerUlongs(request, [combinedFilter(adapter)]);
     case OID_GEN_SUPPORTED_LIST:
-      return answerUlongs(request, general.SupportedOidList);
+      return answerUlongs(
+        request,
+        general.SupportedOidList.filter((oid) => !isStatisticsOid(oid)),
+      );
     case OID_GEN_MEDIA_SUPPORTED:
     case OID_GEN_MEDIA_IN_USE:
       return answerUlongs(request, [general.MediaType]);
@@ -89,6 +110,12 @@ export function answerFromNdis(
     case OID_GEN_MAXIMUM_LOOKAHEAD:
       return answerUlongs(request, [general.LookaheadSize]);
     case OID_GEN_PHYSICAL_MEDIUM:
+      return answerUlongs(request, [
+        general.PhysicalMediumType === NdisPhysicalMedium802_3
+          ? NdisPhysicalMediumUnspecified
+          : general.PhysicalMediumType,
+      ]);
+    case OID_GEN_PHYSICAL_MEDIUM_EX:
       return answerUlongs(request, [general.PhysicalMediumType]);
     default:
       return null;
@@ -106,12 +133,78 @@ export function issueOid(binding: OidIssuer, request: NDIS_OID_REQUEST): NDIS_ST
     if (status !== NDIS_STATUS_PENDING) binding.oidsPending--;
     return status;
   }
+  if (isAddressingSet(binding, request)) return issueAddressingSet(binding, request);
   const status = issueDown(binding, request);
   // Through filter modules the miniport never sees the binding's own request: NDIS notes what a
   // binding set (its packet filter…) when the answer reaches the binding.
   if (status === NDIS_STATUS_SUCCESS && binding.adapter.filters.length > 0)
     noteSetCompleted(binding, request);
   return status;
+}
+
+/** A protocol's set of its packet filter or multicast list on an Ethernet adapter. */
+function isAddressingSet(binding: Binding, request: NDIS_OID_REQUEST): boolean {
+  if (request.RequestType !== NdisRequestSetInformation) return false;
+  const oid = request.DATA.SET_INFORMATION.Oid;
+  return (
+    (oid === OID_GEN_CURRENT_PACKET_FILTER || oid === OID_802_3_MULTICAST_LIST) &&
+    binding.adapter.general?.MediaType === NdisMedium802_3 &&
+    request.DATA.SET_INFORMATION.InformationBuffer !== null
+  );
+}
+
+/**
+ * A binding sets its packet filter or multicast list: NDIS keeps it as the binding's and tells
+ * the miniport (through the filter modules that take OID requests) the OR of all the bindings'
+ * filters or the union of their lists (the OID_GEN_CURRENT_PACKET_FILTER and
+ * OID_802_3_MULTICAST_LIST pages). The binding's own request completes with the status of that
+ * merged request; on success the binding receives by its own filter from then on.
+ */
+function issueAddressingSet(binding: Binding, request: NDIS_OID_REQUEST): NDIS_STATUS {
+  const adapter = binding.adapter;
+  const d = request.DATA.SET_INFORMATION;
+  const bytes = (d.InformationBuffer as Uint8Array).subarray(
+    0,
+    Math.min(d.InformationBufferLength, (d.InformationBuffer as Uint8Array).length),
+  );
+  // A filter is a ULONG; a multicast list whole 6-byte addresses.
+  const short = d.Oid === OID_GEN_CURRENT_PACKET_FILTER ? bytes.length < 4 : bytes.length % 6 !== 0;
+  if (short) {
+    d.BytesRead = 0;
+    d.BytesNeeded =
+      d.Oid === OID_GEN_CURRENT_PACKET_FILTER ? 4 : bytes.length - (bytes.length % 6) + 6;
+    return NDIS_STATUS_INVALID_LENGTH;
+  }
+  const merged = makeOidRequest({
+    RequestType: NdisRequestSetInformation,
+    Oid: d.Oid,
+    InformationBuffer: mergedSetting(adapter, binding, d.Oid, bytes),
+    PortNumber: request.PortNumber,
+  });
+  inFlight.add(request);
+  let returned = false;
+  let result: NDIS_STATUS = NDIS_STATUS_PENDING;
+  const done = (status: NDIS_STATUS) => {
+    inFlight.delete(request);
+    if (status === NDIS_STATUS_SUCCESS) {
+      d.BytesRead = bytes.length;
+      noteSetCompleted(binding, request);
+    } else d.BytesNeeded = merged.DATA.SET_INFORMATION.BytesNeeded;
+    if (returned) completeToIssuer(binding, request, status);
+    else result = status;
+  };
+  const below = adapter.filters.length === 0 ? null : edgeBelow(adapter, null, "oid");
+  if (below !== null) {
+    const status = deliverToFilter(below, { kind: "ndis", adapter, onComplete: done }, merged);
+    if (status !== NDIS_STATUS_PENDING) done(status);
+  } else {
+    const entry: OidEntry = { binding: null, request: merged, queued: true, onComplete: done };
+    inFlight.add(merged);
+    if (adapter.oidPending !== null || adapter.resetting) adapter.oidQueue.push(entry);
+    else deliver(adapter, entry);
+  }
+  returned = true;
+  return result;
 }
 
 /**

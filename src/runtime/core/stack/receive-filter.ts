@@ -78,6 +78,56 @@ export function noteSetCompleted(binding: Binding, request: NDIS_OID_REQUEST): v
   for (let at = 0; at + 6 <= length; at += 6) state.multicast.add(keyOf(buffer, at));
 }
 
+/**
+ * What NDIS tells the miniport for `adapter` when `binding` sets `oid` to `bytes` ("For a set, the
+ * specified packet filter replaces the previous packet filter for the binding"; the miniport gets
+ * them all): the OR of every binding's packet filter, or the union of their multicast lists (in
+ * binding order, each address once), the setting binding's with its new value.
+ */
+export function mergedSetting(
+  adapter: MiniportAdapter,
+  binding: Binding,
+  oid: number,
+  bytes: Uint8Array,
+): Uint8Array {
+  if (oid === OID_GEN_CURRENT_PACKET_FILTER) {
+    let merged =
+      bytes.length >= 4 ? new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true) : 0;
+    for (const other of adapter.bindings)
+      if (other !== binding) merged |= filters.get(other)?.filter ?? 0;
+    const out = new Uint8Array(4);
+    new DataView(out.buffer).setUint32(0, merged >>> 0, true);
+    return out;
+  }
+  const keys: number[] = [];
+  const seen = new Set<number>();
+  const add = (key: number) => {
+    if (seen.has(key)) return;
+    seen.add(key);
+    keys.push(key);
+  };
+  for (const other of adapter.bindings) {
+    if (other === binding) for (let at = 0; at + 6 <= bytes.length; at += 6) add(keyOf(bytes, at));
+    else for (const key of filters.get(other)?.multicast ?? []) add(key);
+  }
+  if (!adapter.bindings.includes(binding))
+    for (let at = 0; at + 6 <= bytes.length; at += 6) add(keyOf(bytes, at));
+  const out = new Uint8Array(6 * keys.length);
+  keys.forEach((key, i) => {
+    const hi = Math.floor(key / TWO_24);
+    const lo = key % TWO_24;
+    out.set([hi >> 16, (hi >> 8) & 0xff, hi & 0xff, lo >> 16, (lo >> 8) & 0xff, lo & 0xff], 6 * i);
+  });
+  return out;
+}
+
+/** The OR of the packet filters of the adapter's bindings (a query of the packet filter). */
+export function combinedFilter(adapter: MiniportAdapter): number {
+  let merged = 0;
+  for (const binding of adapter.bindings) merged |= filters.get(binding)?.filter ?? 0;
+  return merged >>> 0;
+}
+
 /** The adapter's current MAC address as two halves (-1 when it has none). */
 function addressOf(adapter: MiniportAdapter): { hi: number; lo: number } {
   let own = adapterAddress.get(adapter);
