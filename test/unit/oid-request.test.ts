@@ -284,6 +284,45 @@ describe("ndis run's statistics: what every driver answers to OID_GEN_STATISTICS
     await host.unloadDriver("mp");
   });
 
+  test("ndis run: the pcap miniport answers OID_GEN_STATISTICS with what it replayed and swallowed", async () => {
+    let text = "";
+    const out = createOutput(
+      (t) => {
+        text += t;
+      },
+      { json: true },
+    );
+    const clock = new ManualClock();
+    const done = run({ stack: "examples/pcap-replay.yaml", interval: "1m" }, out, {
+      clock,
+      signals: new EventEmitter(),
+    });
+    const records = () =>
+      text
+        .trim()
+        .split("\n")
+        .filter((l) => l !== "")
+        .map((l) => JSON.parse(l) as { type: string; [k: string]: unknown });
+    for (let i = 0; i < 10_000 && !records().some((r) => r.type === "up"); i++) await turn();
+    for (let t = 0; t < 2000; t += 50) {
+      clock.advance(50);
+      await turn();
+    }
+    assert.equal(await done, 0);
+    const all = records();
+    const final = all.find((r) => r.type === "counters" && r.final === true) as unknown as {
+      adapters: { name: string; source: string; receivedPackets: number; sentPackets: number }[];
+    };
+    const cap0 = final.adapters.find((a) => a.name === "cap0");
+    const replay = all.find((r) => r.type === "report" && r.driver === "replay") as unknown as {
+      adapters: { indicated: number; sendsSwallowed: number }[];
+    };
+    assert.equal(cap0?.source, "OID_GEN_STATISTICS");
+    assert.ok((replay.adapters[0]?.indicated ?? 0) > 0);
+    assert.equal(cap0?.receivedPackets, replay.adapters[0]?.indicated);
+    assert.equal(cap0?.sentPackets, replay.adapters[0]?.sendsSwallowed);
+  });
+
   test("ndis run: the drops a driver of the user's own reports are in the table and its summary", async () => {
     const dir = mkdtempSync(join(tmpdir(), "ndis-oid-"));
     const stack = join(dir, "lossy.yaml");
