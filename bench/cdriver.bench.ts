@@ -21,6 +21,7 @@ import { buildDriver, loadWasmDriverFile } from "../src/index.js";
 import { bytesPerPacket } from "../test/helpers/alloc.js";
 import { PASSTHROUGH } from "../test/helpers/cdriver.js";
 import { dataPathStack } from "../test/helpers/datapath-rig.js";
+import { cpuTimeNs, median } from "./paired.js";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 15);
 const ROUND_PACKETS = Number(process.env.ROUND_PACKETS ?? 64_000);
@@ -37,21 +38,6 @@ const built = await buildDriver({
 if (!built.ok) throw new Error(`building the C passthrough failed:\n${built.diagnostics}`);
 const unbudgeted = await loadWasmDriverFile(wasm, undefined, { stepBudget: null });
 
-function run(step: () => void, batches: number): number {
-  const start = process.cpuUsage();
-  for (let i = 0; i < batches; i++) step();
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) * 1000;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
 const fixed = (x: number, d = 2) => x.toFixed(d);
 
 console.log(
@@ -67,7 +53,7 @@ console.log(
     for (let i = 0; i < 16; i++) keep.push({ i });
     if (keep.length > 4096) keep.length = 0;
   };
-  run(planted, 2000);
+  cpuTimeNs(planted, 2000);
   const seen = bytesPerPacket(planted, ALLOC_PACKETS / 16, 16);
   console.log(
     `\nHarness check: one small object planted per packet measures ${fixed(seen, 1)} B/packet`,
@@ -100,14 +86,14 @@ for (const direction of DIRECTIONS) {
       cells.push({ name, step, ns: [] as number[], bytes: Number.NaN });
     }
     const batches = Math.max(1, Math.round(ROUND_PACKETS / size));
-    for (const cell of cells) run(cell.step, batches);
+    for (const cell of cells) cpuTimeNs(cell.step, batches);
     const ratios: number[] = [];
     const budgetRatios: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? cells : [...cells].reverse();
       const t = new Map<string, number>();
       for (const cell of order) {
-        const ns = run(cell.step, batches) / (batches * size);
+        const ns = cpuTimeNs(cell.step, batches) / (batches * size);
         cell.ns.push(ns);
         t.set(cell.name, ns);
       }

@@ -5,7 +5,8 @@
  * reply, write it back). The targets compare those two; both read the device the way the
  * miniport does (polled by libuv, see src/drivers/tap/link.ts, and drained with read(2) until
  * EAGAIN after each wakeup, see src/drivers/tap/datapath.ts) and write it with one write(2) per
- * frame. Context subjects: our stack with interrupt moderation off; the bare echo without the
+ * frame. Context subjects: our stack with interrupt moderation off, and with ReceiveChain 32 (a
+ * wakeup's drained frames in one chain, the default before); the bare echo without the
  * drain (one read per wakeup, libuv's); and bare echoes reading with fs.read on libuv's thread
  * pool with 1, 2 and 4 reads outstanding — what polling the device is worth.
  *
@@ -45,9 +46,9 @@ interface Wire {
 type Subject = EchoSubject<Wire>;
 
 /** Our stack over the device, interrupt moderation on (the default) or off. */
-const ndisStack = (moderation: boolean): Subject => ({
-  key: moderation ? "ndis" : "ndis-unmoderated",
-  name: `ndis${moderation ? "" : ", moderation off"}: tap → passthrough → ipv4-host (verifier ${VERIFIER})`,
+const ndisStack = (moderation: boolean, chain?: number): Subject => ({
+  key: chain !== undefined ? `ndis-chain${chain}` : moderation ? "ndis" : "ndis-unmoderated",
+  name: `ndis${moderation ? "" : ", moderation off"}${chain === undefined ? "" : `, ReceiveChain ${chain}`}: tap → passthrough → ipv4-host (verifier ${VERIFIER})`,
   async start(wire) {
     const host = new NdisHost({
       verifier: VERIFIER,
@@ -62,7 +63,11 @@ const ndisStack = (moderation: boolean): Subject => ({
     });
     const stack = await startTapStack(wire.net, {
       host,
-      registry: { Device: wire.device, "*InterruptModeration": moderation ? 1 : 0 },
+      registry: {
+        Device: wire.device,
+        "*InterruptModeration": moderation ? 1 : 0,
+        ...(chain === undefined ? {} : { ReceiveChain: chain }),
+      },
     });
     return async () => {
       const t = stack.tap();
@@ -173,6 +178,7 @@ const bareThreadPool = (outstanding: number): Subject => ({
 
 const SUBJECTS: readonly Subject[] = [
   ndisStack(true),
+  ndisStack(true, 32),
   bareDraining,
   ndisStack(false),
   barePolled,

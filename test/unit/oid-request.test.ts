@@ -242,6 +242,37 @@ describe("host.oidRequest", () => {
   });
 });
 
+type JsonRecord = { type: string; [k: string]: unknown };
+
+/** `run()` with JSON output on a ManualClock for `ms` of virtual time; its exit code and records. */
+async function runJson(
+  options: Parameters<typeof run>[0],
+  ms: number,
+): Promise<{ code: number; records: JsonRecord[] }> {
+  let text = "";
+  const out = createOutput(
+    (t) => {
+      text += t;
+    },
+    { json: true },
+  );
+  const clock = new ManualClock();
+  const done = run({ interval: "1m", ...options }, out, { clock, signals: new EventEmitter() });
+  const records = () =>
+    text
+      .trim()
+      .split("\n")
+      .filter((l) => l !== "")
+      .map((l) => JSON.parse(l) as JsonRecord);
+  for (let i = 0; i < 10_000 && !records().some((r) => r.type === "up"); i++) await turn();
+  for (let t = 0; t < ms; t += 50) {
+    clock.advance(50);
+    await turn();
+  }
+  const code = await done;
+  return { code, records: records() };
+}
+
 describe("ndis run's statistics: what every driver answers to OID_GEN_STATISTICS", () => {
   test("a row is the driver's answer; a driver that does not answer shows NDIS's count and why", async () => {
     const answering = statisticsMiniport("now");
@@ -284,6 +315,22 @@ describe("ndis run's statistics: what every driver answers to OID_GEN_STATISTICS
     await host.unloadDriver("mp");
   });
 
+  test("ndis run: the pcap miniport answers OID_GEN_STATISTICS with what it replayed and swallowed", async () => {
+    const { code, records: all } = await runJson({ stack: "examples/pcap-replay.yaml" }, 2000);
+    assert.equal(code, 0);
+    const final = all.find((r) => r.type === "counters" && r.final === true) as unknown as {
+      adapters: { name: string; source: string; receivedPackets: number; sentPackets: number }[];
+    };
+    const cap0 = final.adapters.find((a) => a.name === "cap0");
+    const replay = all.find((r) => r.type === "report" && r.driver === "replay") as unknown as {
+      adapters: { indicated: number; sendsSwallowed: number }[];
+    };
+    assert.equal(cap0?.source, "OID_GEN_STATISTICS");
+    assert.ok((replay.adapters[0]?.indicated ?? 0) > 0);
+    assert.equal(cap0?.receivedPackets, replay.adapters[0]?.indicated);
+    assert.equal(cap0?.sentPackets, replay.adapters[0]?.sendsSwallowed);
+  });
+
   test("ndis run: the drops a driver of the user's own reports are in the table and its summary", async () => {
     const dir = mkdtempSync(join(tmpdir(), "ndis-oid-"));
     const stack = join(dir, "lossy.yaml");
@@ -302,31 +349,8 @@ run:
   duration: 1s
 `,
     );
-    let text = "";
-    const out = createOutput(
-      (t) => {
-        text += t;
-      },
-      { json: true },
-    );
-    const clock = new ManualClock();
-    const done = run({ stack, interval: "1m", oid: ["OID_GEN_STATISTICS"] }, out, {
-      clock,
-      signals: new EventEmitter(),
-    });
-    const records = () =>
-      text
-        .trim()
-        .split("\n")
-        .filter((l) => l !== "")
-        .map((l) => JSON.parse(l) as { type: string; [k: string]: unknown });
-    for (let i = 0; i < 10_000 && !records().some((r) => r.type === "up"); i++) await turn();
-    for (let t = 0; t < 1000; t += 50) {
-      clock.advance(50);
-      await turn();
-    }
-    assert.equal(await done, 0);
-    const all = records();
+    const { code, records: all } = await runJson({ stack, oid: ["OID_GEN_STATISTICS"] }, 1000);
+    assert.equal(code, 0);
     const final = all.find((r) => r.type === "counters" && r.final === true) as unknown as {
       adapters: { name: string; source: string; sendDrops: number; sentPackets: number }[];
       bindings: { protocol: string; sentPackets: number }[];

@@ -102,6 +102,13 @@ import {
   scanCaptureFile,
 } from "../../pcap/pcapng.js";
 import {
+  countReceived,
+  countSent,
+  kindOf,
+  newEthernetCounters,
+  UNICAST,
+} from "../shared/ethernet-miniport.js";
+import {
   generalAttributesHeader,
   miniportCharacteristicsHeader,
   targetVersion,
@@ -345,6 +352,7 @@ function MPInitializeEx(
 
   const adapter: Adapter = {
     CurrentAddress: address,
+    Counters: newEthernetCounters(),
     PacketFilter: 0,
     MulticastList: [],
     Lookahead: MTU,
@@ -513,6 +521,12 @@ function replayTimer(
     else tail.Next = nbl;
     tail = nbl;
     count++;
+    countReceived(
+      adapter.Counters,
+      kindOf(frame.data[0] as number, frame.data, 0),
+      frame.data.length,
+      1,
+    );
     adapter.stats.indicated++;
     adapter.stats.indicatedBytes += frame.data.length;
   }
@@ -609,7 +623,15 @@ const MPSendNetBufferLists: MINIPORT_SEND_NET_BUFFER_LISTS = (
   const adapter = MiniportAdapterContext as Adapter;
   for (let nbl: NET_BUFFER_LIST | null = NetBufferList; nbl !== null; nbl = nbl.Next) {
     nbl.Status = NDIS_STATUS_SUCCESS;
-    for (let nb = nbl.FirstNetBuffer; nb !== null; nb = nb.Next) adapter.stats.sendsSwallowed++;
+    for (let nb = nbl.FirstNetBuffer; nb !== null; nb = nb.Next) {
+      adapter.stats.sendsSwallowed++;
+      // The destination decides the kind; a frame whose first MDL holds less counts as unicast.
+      const va = nb.CurrentMdl?.MappedSystemVa;
+      const at = nb.CurrentMdlOffset;
+      const kind =
+        va !== undefined && va.length >= at + 6 ? kindOf(va[at] as number, va, at) : UNICAST;
+      countSent(adapter.Counters, kind, nb.DataLength);
+    }
   }
   NdisMSendNetBufferListsComplete(
     adapter.MiniportAdapterHandle,

@@ -1,7 +1,8 @@
 /**
  * The pcap miniport's OID requests: the packet filter and multicast list a protocol sets (the
  * replay indicates only the frames they let through, as a NIC's receive filter would), the
- * lookahead, its addresses, and the power OIDs. Everything is answered at once.
+ * lookahead, its addresses, its statistics (OID_GEN_STATISTICS: frames indicated, frames given
+ * to send) and the power OIDs. Everything is answered at once.
  */
 import {
   type NDIS_OID_REQUEST,
@@ -26,10 +27,12 @@ import {
   OID_802_3_PERMANENT_ADDRESS,
   OID_GEN_CURRENT_LOOKAHEAD,
   OID_GEN_CURRENT_PACKET_FILTER,
+  OID_GEN_STATISTICS,
   OID_PNP_QUERY_POWER,
   OID_PNP_SET_POWER,
 } from "../../ddi.js";
 import { isBroadcastMac, isMulticastMac, macEquals } from "../../net/ethernet.js";
+import { type EthernetCounters, statisticsInfoBytes } from "../shared/ethernet-miniport.js";
 import { answerBytes, readUlong, ulong } from "../shared/oid.js";
 
 export const MAX_MULTICAST = 32;
@@ -48,6 +51,8 @@ export interface ReceiveFilter {
   PacketFilter: number;
   MulticastList: Uint8Array[];
   Lookahead: number;
+  /** What the adapter indicated and was given to send (OID_GEN_STATISTICS). */
+  readonly Counters: EthernetCounters;
 }
 
 /** Would the filter pass a frame? Frames shorter than an Ethernet header never pass. */
@@ -84,6 +89,9 @@ function query(f: ReceiveFilter, d: NDIS_OID_REQUEST_DATA): NDIS_STATUS {
     }
     case OID_802_3_MAXIMUM_LIST_SIZE:
       return answerBytes(d, ulong(MAX_MULTICAST));
+    case OID_GEN_STATISTICS:
+      // Nothing is discarded or in error: what the filter refuses is not a NIC's drop.
+      return answerBytes(d, statisticsInfoBytes(f.Counters, 0, 0));
     default:
       return NDIS_STATUS_NOT_SUPPORTED;
   }

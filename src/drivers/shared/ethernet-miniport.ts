@@ -199,7 +199,7 @@ export function countSent(c: EthernetCounters, kind: FrameKind, bytes: number): 
 }
 
 /** Adds (`sign` 1) or takes back (-1) one received frame in the receive counters. */
-function countReceived(
+export function countReceived(
   c: EthernetCounters,
   kind: FrameKind,
   frameLength: number,
@@ -623,14 +623,29 @@ type Data = NDIS_OID_REQUEST["DATA"]["QUERY_INFORMATION"];
  * drop, ifInErrors those for what the frame holds (all but notRunning, filtered and noBuffer).
  */
 function statistics(a: EthernetAdapter): Uint8Array {
-  const c = a.Counters;
   let drops = 0;
   for (const n of Object.values(a.Drops) as number[]) drops += n;
+  return statisticsInfoBytes(
+    a.Counters,
+    drops,
+    drops - a.Drops.notRunning - a.Drops.filtered - a.Drops.noBuffer,
+  );
+}
+
+/**
+ * NDIS_STATISTICS_INFO (152 bytes) of an Ethernet miniport's counters, with `inDiscards` and
+ * `inErrors` as the miniport counts them.
+ */
+export function statisticsInfoBytes(
+  c: EthernetCounters,
+  inDiscards: number,
+  inErrors: number,
+): Uint8Array {
   const n = (v: number) => BigInt(v);
   return ndisStatisticsInfoBytes({
     SupportedStatistics: SUPPORTED_STATISTICS,
-    ifInDiscards: n(drops),
-    ifInErrors: n(drops - a.Drops.notRunning - a.Drops.filtered - a.Drops.noBuffer),
+    ifInDiscards: n(inDiscards),
+    ifInErrors: n(inErrors),
     ifHCInOctets: n(c.bytesReceived),
     ifHCInUcastPkts: n(c.rxUnicast),
     ifHCInMulticastPkts: n(c.rxMulticast),

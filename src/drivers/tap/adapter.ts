@@ -70,6 +70,8 @@ export interface TapConfig {
   readonly ReceiveBuffers: number;
   /** `*InterruptModeration` at initialization: moderation starts enabled. */
   readonly InterruptModeration: boolean;
+  /** Under moderation: the most frames of one wakeup indicated in one chain (ReceiveChain). */
+  readonly ReceiveChain: number;
   /** How often the link's operstate is read, in ms. */
   readonly LinkPollMs: number;
 }

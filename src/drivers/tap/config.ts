@@ -13,7 +13,8 @@
  * | ReceiveBuffers       | Integer | 256            | receive NBLs up the stack at once, 1 … 65536         |
  * | LinkPollMs           | Integer | 100            | how often the link's operstate is read, 10 … 60000   |
  * | NetworkAddress       | String  | the link's MAC | the created link's MAC (ignored for an existing one) |
- * | *InterruptModeration | Integer | 1              | 1: receives of one wakeup indicated as one chain     |
+ * | *InterruptModeration | Integer | 1              | 1: receives of one wakeup indicated in chains        |
+ * | ReceiveChain         | Integer | 8              | under moderation, the most frames per chain, 1 … 64  |
  *
  * One of Device, Link or Parent is needed: Device alone opens it (its link is the interface whose
  * ifindex is its N); Link alone opens /dev/tap<ifindex of Link>; Parent creates Link (default
@@ -42,6 +43,7 @@ export interface TapParameters {
   readonly ReceiveBuffers: number;
   readonly LinkPollMs: number;
   readonly InterruptModeration: boolean;
+  readonly ReceiveChain: number;
   /** NetworkAddress, when present and a unicast 6-byte address. */
   readonly NetworkAddress: Uint8Array | null;
 }
@@ -90,6 +92,7 @@ export function readParameters(
       ReceiveBuffers: readInteger(h, "ReceiveBuffers", 256, 1, 65536),
       LinkPollMs: readInteger(h, "LinkPollMs", 100, 10, 60000),
       InterruptModeration: readInteger(h, "*InterruptModeration", 1, 0, 1),
+      ReceiveChain: readInteger(h, "ReceiveChain", 8, 1, 64),
     };
     for (const value of Object.values(numbers))
       if (typeof value !== "number") problems.push(value.bad);
@@ -114,6 +117,7 @@ export function readParameters(
         ReceiveBuffers: n.ReceiveBuffers,
         LinkPollMs: n.LinkPollMs,
         InterruptModeration: n.InterruptModeration === 1,
+        ReceiveChain: n.ReceiveChain,
         // A multicast NetworkAddress is ignored, as NIC drivers do.
         NetworkAddress: mac !== null && ((mac[0] as number) & 1) === 0 ? mac : null,
       },

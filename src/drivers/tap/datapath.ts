@@ -237,9 +237,10 @@ export const MAX_READS_PER_WAKEUP = 32;
  * once per wakeup, since a frame never fills its 64 KB buffer). The frames that came with it are
  * drained here, as an ISR empties the NIC's ring — read(2) on the non-blocking descriptor until
  * it has none (EAGAIN) or MAX_READS_PER_WAKEUP were read. The whole wakeup is this one call, so
- * the "DPC" runs at its end: under interrupt moderation the wakeup's frames go up as one chain
- * here, with no `setImmediate` (which, after a pipe stream's read, delayed a lone ping's answer
- * noticeably while this was developed).
+ * the "DPC" runs at its end: under interrupt moderation the wakeup's frames go up in chains of at
+ * most ReceiveChain here — each as soon as it is full, so that the first answers are written
+ * while the drain goes on — with no `setImmediate` (which, after a pipe stream's read, delayed a
+ * lone ping's answer noticeably while this was developed).
  */
 export function onRead(a: Adapter, read: Buffer): void {
   if (!a.Live) return;
@@ -258,6 +259,7 @@ export function onRead(a: Adapter, read: Buffer): void {
     }
     if (length <= 0) break;
     onFrame(a, buffer.subarray(0, length));
+    if (a.ReceiveBatch.NblCount >= a.Config.ReceiveChain) batchDue(a);
   }
   if (a.ReceiveBatch.NblCount > 0) batchDue(a);
 }

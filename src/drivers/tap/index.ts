@@ -268,6 +268,7 @@ const MPInitializeEx: MINIPORT_INITIALIZE = (
     Speed: facts.speed ?? DEFAULT_SPEED,
     ReceiveBuffers: p.ReceiveBuffers,
     InterruptModeration: p.InterruptModeration,
+    ReceiveChain: p.ReceiveChain,
     LinkPollMs: p.LinkPollMs,
   };
   const maxFrame = facts.mtu + 18;

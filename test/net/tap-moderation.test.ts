@@ -1,0 +1,113 @@
+/**
+ * The tap miniport's receive chains against a real macvtap: the frames one wakeup drains go up in
+ * chains of at most `ReceiveChain` NBLs (default 8), in the order they came — the first frame of a
+ * wakeup alone, before the drain looks for more. Ten echo requests are queued in the device by
+ * a `ping` the test waits for synchronously (the event loop reads none of them meanwhile).
+ * Needs root and `ip netns`.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import * as tap from "../../src/drivers/tap/index.js";
+import {
+  type DRIVER_OBJECT,
+  makeOidRequest,
+  type NDIS_HANDLE,
+  NDIS_PACKET_TYPE_DIRECTED,
+  NDIS_STATUS_SUCCESS,
+  NdisHost,
+  NdisOidRequest,
+  NdisRequestSetInformation,
+  NdisReturnNetBufferLists,
+  type NET_BUFFER_LIST,
+  OID_GEN_CURRENT_PACKET_FILTER,
+  type RegistryValue,
+} from "../../src/index.js";
+import { teardownHost } from "../helpers/drivers.js";
+import { createTapNamespace, netnsSkipReason, type TapNamespace } from "../helpers/netns.js";
+import { scriptedProtocol } from "../helpers/protocol.js";
+import { STACK_ADDRESS, tapRegistry } from "../helpers/tap-stack.js";
+import { waitFor } from "../helpers/vxlan-stack.js";
+
+const skip = netnsSkipReason();
+
+describe("tap miniport: receive chains of one wakeup", { skip: skip ?? false }, () => {
+  let net: TapNamespace;
+
+  before(() => {
+    net = createTapNamespace();
+  });
+  after(() => net?.destroy());
+
+  /** Starts tap0 with `extra` registry values and a protocol recording each indication's ICMP sequence numbers. */
+  async function chains(extra: Record<string, RegistryValue>): Promise<number[][]> {
+    const indications: number[][] = [];
+    const proto = scriptedProtocol({
+      name: "chainproto",
+      receive: (b, nbls, _port, count) => {
+        const seqs: number[] = [];
+        for (let n: NET_BUFFER_LIST | null = nbls; n !== null; n = n.Next) {
+          const nb = n.FirstNetBuffer;
+          assert.ok(nb?.CurrentMdl);
+          const data = nb.CurrentMdl.MappedSystemVa;
+          const at = nb.CurrentMdlOffset + 14 + 20 + 6; // ICMP sequence number
+          seqs.push(((data[at] as number) << 8) | (data[at + 1] as number));
+        }
+        assert.equal(count, seqs.length, "NumberOfNetBufferLists is the chain's length");
+        indications.push(seqs);
+        NdisReturnNetBufferLists(b.handle as NDIS_HANDLE, nbls, 0);
+      },
+    });
+    const host = new NdisHost();
+    try {
+      const driver: DRIVER_OBJECT = (await host.loadDriver({ name: "tap", module: tap }))
+        .driverObject;
+      await host.loadDriver({ name: "chainproto", module: proto.module });
+      await host.addAdapter({ driver: "tap", name: "tap0", registry: tapRegistry(net, extra) });
+      await waitFor(() => tap.tapAdapters(driver)[0]?.linkUp === true, 5000, "the link up");
+      const handle = proto.bindings[0]?.handle;
+      assert.ok(handle !== undefined);
+      const filter = new Uint8Array(4);
+      new DataView(filter.buffer).setUint32(0, NDIS_PACKET_TYPE_DIRECTED, true);
+      const set = makeOidRequest({
+        RequestType: NdisRequestSetInformation,
+        Oid: OID_GEN_CURRENT_PACKET_FILTER,
+        InformationBuffer: filter,
+      });
+      assert.equal(NdisOidRequest(handle, set), NDIS_STATUS_SUCCESS);
+      const mac = (tap.tapAdapters(driver)[0]?.macAddress ?? "").replaceAll("-", ":");
+      net.runSync(["ip", "neigh", "replace", STACK_ADDRESS, "lladdr", mac, "dev", net.nsLink]);
+      // Ten echo requests at once; nobody answers, and the event loop is blocked until ping
+      // gives up, so all ten wait in the device.
+      try {
+        net.runSync(["ping", "-c", "10", "-l", "10", "-i", "0.2", "-W", "0.2", STACK_ADDRESS]);
+      } catch {
+        // ping exits 1 when nothing answers.
+      }
+      await waitFor(() => indications.flat().length >= 10, 5000, "ten frames up");
+      return indications;
+    } finally {
+      await teardownHost(host);
+    }
+  }
+
+  test("by default a wakeup's frames go up in chains of at most 8, in order, the first alone", async () => {
+    const seen = await chains({});
+    assert.deepEqual(
+      seen.flat(),
+      Array.from({ length: 10 }, (_, i) => i + 1),
+    );
+    assert.deepEqual(
+      seen.map((c) => c.length),
+      [1, 8, 1],
+      "the first frame alone, then chains of at most 8",
+    );
+  });
+
+  test("ReceiveChain 32: the rest of the wakeup goes up as one chain", async () => {
+    const seen = await chains({ ReceiveChain: 32 });
+    assert.deepEqual(
+      seen.map((c) => c.length),
+      [1, 9],
+    );
+  });
+});
