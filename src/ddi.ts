@@ -10,6 +10,7 @@ export * from "./ndis/filter.js";
 export * from "./ndis/flags.js";
 export * from "./ndis/interrupt-moderation.js";
 export * from "./ndis/irql.js";
+export * from "./ndis/list.js";
 export * from "./ndis/miniport.js";
 export * from "./ndis/nbl.js";
 export * from "./ndis/nbl-queue.js";

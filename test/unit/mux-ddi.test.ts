@@ -700,3 +700,34 @@ describe("the interface stack table (NdisIfAddIfStackEntry / NdisIfDeleteIfStack
     assert.deepEqual(host.ifStackTable(), [], "eth0 went: so did its entry");
   });
 });
+
+describe("LIST_ENTRY lists (NdisInitializeListHead, InsertTailList… as the kernel's list routines)", () => {
+  interface VELAN_LIKE extends ddi.LIST_ENTRY {
+    readonly name: string;
+  }
+  test("a record that is its own LIST_ENTRY: insert at both ends, walk Flink, remove, the head points at itself when empty", () => {
+    const head: ddi.LIST_ENTRY = {};
+    ddi.NdisInitializeListHead(head);
+    assert.equal(head.Flink, head);
+    assert.equal(ddi.IsListEmpty(head), true);
+    const a: VELAN_LIKE = { name: "a" };
+    const b: VELAN_LIKE = { name: "b" };
+    const c: VELAN_LIKE = { name: "c" };
+    ddi.InsertTailList(head, b);
+    ddi.InsertTailList(head, c);
+    ddi.InsertHeadList(head, a);
+    const walk = (): string[] => {
+      const names: string[] = [];
+      for (let e = head.Flink as ddi.LIST_ENTRY; e !== head; e = e.Flink as ddi.LIST_ENTRY)
+        names.push((e as VELAN_LIKE).name);
+      return names;
+    };
+    assert.deepEqual(walk(), ["a", "b", "c"]);
+    assert.equal(ddi.RemoveEntryList(b), false);
+    assert.deepEqual(walk(), ["a", "c"]);
+    assert.equal(ddi.RemoveHeadList(head), a);
+    assert.equal(ddi.RemoveTailList(head), c);
+    assert.equal(ddi.IsListEmpty(head), true);
+    assert.equal(ddi.RemoveHeadList(head), head, "an empty list hands back its head");
+  });
+});
