@@ -28,7 +28,13 @@ import {
   OID_802_3_CURRENT_ADDRESS,
 } from "../../src/index.js";
 import { runConformance } from "../../src/verify/index.js";
-import { buildSample, cSkipReason, LOOPBACK_MINIPORT, PASSTHROUGH } from "../helpers/cdriver.js";
+import {
+  buildSample,
+  cSkipReason,
+  FILTER_PASSTHROUGH,
+  LOOPBACK_MINIPORT,
+  PASSTHROUGH,
+} from "../helpers/cdriver.js";
 import { scriptedMiniport } from "../helpers/miniport.js";
 import { scriptedProtocol } from "../helpers/protocol.js";
 
@@ -471,5 +477,42 @@ describe("the C passthrough IM driver (samples/passthrough) under ndis verify", 
     await host.unloadDriver("cloop");
     assert.deepEqual(rules(host), []);
     assert.deepEqual(host.liveObjects(), []);
+  });
+});
+
+describe("the C passthrough filter (samples/filter-passthrough) under ndis verify", {
+  skip,
+}, () => {
+  test("passes every scenario that applies to a filter, the explorer on", async () => {
+    const path = await buildSample("cfilter", FILTER_PASSTHROUGH);
+    const report = await runConformance(path, { runs: 3 });
+    assert.equal(report.kind, "filter");
+    const failed = report.results.filter((r) => r.status !== "pass");
+    assert.deepEqual(
+      failed.map((r) => `${r.name}: ${r.failure}`),
+      [],
+    );
+    const ran = report.results.filter((r) => r.skipped === undefined);
+    assert.ok(ran.length >= 19, `${ran.length} scenarios ran`);
+    assert.ok(
+      ran.every((r) => (r.runs ?? 0) > 1),
+      "explored runs besides the plain one",
+    );
+  });
+
+  test("a broken copy (a pause that does not wait for what is out) fails with FilterPause_NblsOutstanding and a replay token", async () => {
+    const path = await buildSample("cfilter-broken", FILTER_PASSTHROUGH, [
+      "-DFILTER_BUG_PAUSE_SUCCESS",
+    ]);
+    const report = await runConformance(path, {
+      only: ["send-receive-matrix", "pause-restart-under-traffic"],
+      runs: 3,
+    });
+    const matrix = report.results.find((r) => r.name === "send-receive-matrix");
+    const pause = report.results.find((r) => r.name === "pause-restart-under-traffic");
+    assert.equal(matrix?.status, "pass");
+    assert.equal(pause?.status, "fail");
+    assert.equal(pause?.rule, "FilterPause_NblsOutstanding");
+    assert.match(pause?.replay ?? "", /^pause-restart-under-traffic:/);
   });
 });
