@@ -28,7 +28,13 @@ import {
   OID_802_3_CURRENT_ADDRESS,
 } from "../../src/index.js";
 import { runConformance } from "../../src/verify/index.js";
-import { buildSample, cSkipReason, LOOPBACK_MINIPORT, PASSTHROUGH } from "../helpers/cdriver.js";
+import {
+  buildSample,
+  cSkipReason,
+  FILTER_PASSTHROUGH,
+  LOOPBACK_MINIPORT,
+  PASSTHROUGH,
+} from "../helpers/cdriver.js";
 import { scriptedMiniport } from "../helpers/miniport.js";
 import { scriptedProtocol } from "../helpers/protocol.js";
 
@@ -397,6 +403,24 @@ describe("a C driver that blocks (Asyncify)", { skip }, () => {
   });
 });
 
+/**
+ * A broken copy (its pause does not wait for what is out) under ndis verify: the send/receive
+ * matrix passes, pause-restart-under-traffic fails with `rule` and a replay token.
+ */
+async function pauseFailureOf(path: string, rule: string) {
+  const report = await runConformance(path, {
+    only: ["send-receive-matrix", "pause-restart-under-traffic"],
+    runs: 3,
+  });
+  const matrix = report.results.find((r) => r.name === "send-receive-matrix");
+  const pause = report.results.find((r) => r.name === "pause-restart-under-traffic");
+  assert.equal(matrix?.status, "pass");
+  assert.equal(pause?.status, "fail");
+  assert.equal(pause?.rule, rule);
+  assert.match(pause?.replay ?? "", /^pause-restart-under-traffic:/);
+  return pause;
+}
+
 describe("the C passthrough IM driver (samples/passthrough) under ndis verify", { skip }, () => {
   test("passes every scenario, the explorer on: a C IM between the suite's TypeScript miniport and protocol", async () => {
     const path = await buildSample("cpassthru", PASSTHROUGH);
@@ -415,17 +439,8 @@ describe("the C passthrough IM driver (samples/passthrough) under ndis verify", 
 
   test("a broken copy (a pause that does not wait for what is out) fails with the same rule as the TypeScript one, and a replay token", async () => {
     const path = await buildSample("cpassthru-broken", PASSTHROUGH, ["-DPT_BUG_PAUSE_SUCCESS"]);
-    const report = await runConformance(path, {
-      only: ["send-receive-matrix", "pause-restart-under-traffic"],
-      runs: 3,
-    });
-    const matrix = report.results.find((r) => r.name === "send-receive-matrix");
-    const pause = report.results.find((r) => r.name === "pause-restart-under-traffic");
-    assert.equal(matrix?.status, "pass");
-    assert.equal(pause?.status, "fail");
-    assert.equal(pause?.rule, "MiniportPause_NblsOutstanding");
-    assert.equal(pause?.violations[0]?.driver, "imtest");
-    assert.match(pause?.replay ?? "", /^pause-restart-under-traffic:/);
+    const pause = await pauseFailureOf(path, "MiniportPause_NblsOutstanding");
+    assert.equal(pause.violations[0]?.driver, "imtest");
   });
 
   test("the reverse mix: the TypeScript passthrough over the C miniport, under a TypeScript protocol", async () => {
@@ -471,5 +486,33 @@ describe("the C passthrough IM driver (samples/passthrough) under ndis verify", 
     await host.unloadDriver("cloop");
     assert.deepEqual(rules(host), []);
     assert.deepEqual(host.liveObjects(), []);
+  });
+});
+
+describe("the C passthrough filter (samples/filter-passthrough) under ndis verify", {
+  skip,
+}, () => {
+  test("passes every scenario that applies to a filter, the explorer on", async () => {
+    const path = await buildSample("cfilter", FILTER_PASSTHROUGH);
+    const report = await runConformance(path, { runs: 3 });
+    assert.equal(report.kind, "filter");
+    const failed = report.results.filter((r) => r.status !== "pass");
+    assert.deepEqual(
+      failed.map((r) => `${r.name}: ${r.failure}`),
+      [],
+    );
+    const ran = report.results.filter((r) => r.skipped === undefined);
+    assert.ok(ran.length >= 19, `${ran.length} scenarios ran`);
+    assert.ok(
+      ran.every((r) => (r.runs ?? 0) > 1),
+      "explored runs besides the plain one",
+    );
+  });
+
+  test("a broken copy (a pause that does not wait for what is out) fails with FilterPause_NblsOutstanding and a replay token", async () => {
+    const path = await buildSample("cfilter-broken", FILTER_PASSTHROUGH, [
+      "-DFILTER_BUG_PAUSE_SUCCESS",
+    ]);
+    await pauseFailureOf(path, "FilterPause_NblsOutstanding");
   });
 });

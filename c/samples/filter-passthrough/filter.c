@@ -16,6 +16,8 @@
  * - OID requests go down as clones and complete the original; cancellations and status
  *   indications are passed on.
  * Nothing on the data path allocates: the very NBLs are passed on.
+ * Built with -DFILTER_BUG_PAUSE_SUCCESS it is a broken copy whose FilterPause returns SUCCESS
+ * without waiting for what is still out.
  */
 #include <ndis.h>
 
@@ -112,6 +114,11 @@ _Use_decl_annotations_
 static NDIS_STATUS FilterPause(NDIS_HANDLE FilterModuleContext, PNDIS_FILTER_PAUSE_PARAMETERS PauseParameters) {
   PMS_FILTER filter = (PMS_FILTER)FilterModuleContext;
   UNREFERENCED_PARAMETER(PauseParameters);
+#ifdef FILTER_BUG_PAUSE_SUCCESS
+  /* The broken copy: paused at once, whatever is still out. */
+  filter->State = FilterPaused;
+  return NDIS_STATUS_SUCCESS;
+#endif
   if (filter->OutstandingSends == 0 && filter->OutstandingReceives == 0) {
     filter->State = FilterPaused;
     return NDIS_STATUS_SUCCESS;
