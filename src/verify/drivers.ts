@@ -96,6 +96,7 @@ import {
   frameVlan,
   freeNbl,
   type NblShape,
+  nblOfFrame,
 } from "./frames.js";
 
 /** The OID the lower miniport answers itself (query and set, a ULONG). */
@@ -148,6 +149,8 @@ export interface LowerAdapter {
   gone: boolean;
   /** The VLAN ID of the last 802.1Q-tagged frame sent here (a MUX's VELAN), or null. */
   lastVlan: number | null;
+  /** Every frame sent here, as bytes, while `control.keepFrames` is set. */
+  readonly sentFrames: Uint8Array[];
   /** The VLAN ID its receives are tagged with (learned by the rig), or null: untagged. */
   vlan: number | null;
 }
@@ -156,6 +159,13 @@ export interface LowerAdapter {
 export interface LowerControl {
   /** Keep sends instead of completing them (until `completeHeld`). */
   holdSends: boolean;
+  /**
+   * Keep only the sends whose first frame this matches (until `releaseHeld`); the others go
+   * on as usual. Null: none (unless `holdSends`).
+   */
+  holdMatching: ((frame: Uint8Array) => boolean) | null;
+  /** Record the bytes of every frame sent (`sentFrames`), for a scenario's own checks. */
+  keepFrames: boolean;
   /** Pend VERIFY_OID requests (until `completeOid` or a cancel). */
   pendOids: boolean;
 }
@@ -168,6 +178,10 @@ export interface LowerMiniport {
   byMac(mac: string | null): LowerAdapter | undefined;
   /** Completes every held send with SUCCESS. */
   completeHeld(adapter: LowerAdapter): void;
+  /** Completes the first `count` held sends with `status` (one NBL per completion call). */
+  releaseHeld(adapter: LowerAdapter, count: number, status: NDIS_STATUS): void;
+  /** Indicates each frame (bytes as given) in an NBL of its own; returns how many went up. */
+  indicateFrames(adapter: LowerAdapter, frames: readonly Uint8Array[], resources?: boolean): number;
   /**
    * Indicates `nbls` NBLs of `shape` up; returns the tags indicated. With `resources`
    * (NDIS_RECEIVE_FLAGS_RESOURCES) the NBLs are the miniport's again when the call returns;
@@ -272,7 +286,12 @@ function answer(request: NDIS_OID_REQUEST): NDIS_STATUS {
 }
 
 export function lowerMiniport(clock: HostClock): LowerMiniport {
-  const control: LowerControl = { holdSends: false, pendOids: false };
+  const control: LowerControl = {
+    holdSends: false,
+    holdMatching: null,
+    keepFrames: false,
+    pendOids: false,
+  };
   const adapters: LowerAdapter[] = [];
   let driverHandle: NDIS_HANDLE | undefined;
   /** The VLAN each device's receives carry, by its MAC address (a device halted and back keeps it). */
@@ -317,6 +336,16 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
     a.pendingOid = null;
     const final = status === NDIS_STATUS_SUCCESS ? answer(pending) : status;
     NdisMOidRequestComplete(a.handle, pending, final);
+  };
+  /** Completes the first `count` held sends (all when absent) with `status`, one call each. */
+  const releaseHeld = (a: LowerAdapter, count: number, status: NDIS_STATUS): void => {
+    const list = a.held.splice(0, Math.min(count, a.held.length));
+    for (const nbl of list) {
+      nbl.Status = status;
+      a.sendsCompleted++;
+      NdisMSendNetBufferListsComplete(a.handle, nbl, 0);
+    }
+    maybeCompletePause(a);
   };
   const completeHeld = (a: LowerAdapter): void => {
     const list = a.held;
@@ -364,6 +393,7 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
         paused: false,
         gone: false,
         lastVlan: null,
+        sentFrames: [],
         vlan: vlans.get(index) ?? null,
       };
       let status = NdisMSetMiniportAttributes(handle, registration(a));
@@ -423,6 +453,7 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
       const list: NET_BUFFER_LIST[] = [];
       for (let nbl: NET_BUFFER_LIST | null = nbls; nbl !== null; nbl = nbl.Next) list.push(nbl);
       for (const frame of framesOf(nbls)) {
+        if (control.keepFrames) a.sentFrames.push(frame);
         const tag = frameTag(frame);
         if (tag === null) continue;
         a.lastVlan = frameVlan(frame);
@@ -433,6 +464,18 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
       if (control.holdSends) {
         a.held.push(...list);
         return;
+      }
+      const matching = control.holdMatching;
+      if (matching !== null) {
+        const keep = list.filter((nbl) => {
+          const first = framesOf(nbl)[0];
+          return first !== undefined && matching(first);
+        });
+        if (keep.length > 0) {
+          a.held.push(...keep);
+          list.splice(0, list.length, ...list.filter((nbl) => !keep.includes(nbl)));
+          if (list.length === 0) return;
+        }
       }
       const how = clock.choose(
         `${LOWER}: complete sends now, later, one by one later, or one by one now`,
@@ -505,6 +548,36 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
       return adapters.find((a) => macString(a.mac) === mac);
     },
     completeHeld,
+    releaseHeld,
+    indicateFrames(a, frames, resources = false) {
+      const pools = a.pools;
+      if (pools === null || a.paused || a.gone) return 0;
+      const list: NET_BUFFER_LIST[] = [];
+      for (const frame of frames) {
+        const nbl = nblOfFrame(a.handle, pools, frame);
+        if (nbl === null) break;
+        nbl.SourceHandle = a.handle;
+        list.push(nbl);
+        a.indicated.add(nbl);
+      }
+      const head = chain(list);
+      if (head === null) return 0;
+      NdisMIndicateReceiveNetBufferLists(
+        a.handle,
+        head,
+        0,
+        list.length,
+        resources ? NDIS_RECEIVE_FLAGS_RESOURCES : 0,
+      );
+      if (resources) {
+        for (const nbl of list) {
+          a.indicated.delete(nbl);
+          freeNbl(nbl);
+        }
+        maybeCompletePause(a);
+      }
+      return list.length;
+    },
     indicate(a, nbls, shape, firstTag, flags = false) {
       const resources =
         flags === "choose"
@@ -614,6 +687,8 @@ export interface UpperBinding {
   pools: FramePools | null;
   /** Tags of every frame indicated, in order. */
   readonly receivedTags: number[];
+  /** Every frame received, as bytes, while `control.keepFrames` is set. */
+  readonly receivedFrames: Uint8Array[];
   readonly corrupt: number[];
   /** Sends out (sent, not completed). */
   readonly outstanding: Set<NET_BUFFER_LIST>;
@@ -643,6 +718,8 @@ export interface UpperBinding {
 export interface UpperControl {
   /** Keep indicated receives instead of returning them (until `returnHeld`). */
   holdReceives: boolean;
+  /** Record the bytes of every frame received (`receivedFrames`), for a scenario's own checks. */
+  keepFrames: boolean;
 }
 
 export interface UpperProtocol {
@@ -659,13 +736,15 @@ export interface UpperProtocol {
     firstTag: number,
     cancelId?: unknown,
   ): number[];
+  /** Sends each frame (bytes as given) in an NBL of its own, in one chain; returns how many went. */
+  sendFrames(b: UpperBinding, frames: readonly Uint8Array[]): number;
   returnHeld(b: UpperBinding): void;
   /** Makes an OID request on `b` (NdisOidRequest), remembering it while it pends. */
   request(b: UpperBinding, request: NDIS_OID_REQUEST): NDIS_STATUS;
 }
 
 export function upperProtocol(name: string, clock: HostClock): UpperProtocol {
-  const control: UpperControl = { holdReceives: false };
+  const control: UpperControl = { holdReceives: false, keepFrames: false };
   const bindings: UpperBinding[] = [];
   let protocolHandle: NDIS_HANDLE | undefined;
   const source = Uint8Array.of(2, 0x75, 0x70, 0x70, 0, 1);
@@ -755,6 +834,7 @@ export function upperProtocol(name: string, clock: HostClock): UpperProtocol {
         handle: undefined,
         pools: null,
         receivedTags: [],
+        receivedFrames: [],
         corrupt: [],
         outstanding: new Set(),
         sent: 0,
@@ -857,6 +937,7 @@ export function upperProtocol(name: string, clock: HostClock): UpperProtocol {
       flags: number,
     ) => {
       for (const frame of framesOf(nbls)) {
+        if (control.keepFrames) b.receivedFrames.push(frame);
         const tag = frameTag(frame);
         if (tag === null) continue;
         b.receivedTags.push(tag);
@@ -930,6 +1011,24 @@ export function upperProtocol(name: string, clock: HostClock): UpperProtocol {
       const head = chain(list);
       if (head !== null) NdisSendNetBufferLists(b.handle, head, 0, 0);
       return tags;
+    },
+    sendFrames(b, frames) {
+      const pools = b.pools;
+      if (pools === null || b.handle === undefined || protocolHandle === undefined || b.paused)
+        return 0;
+      const list: NET_BUFFER_LIST[] = [];
+      for (const frame of frames) {
+        const nbl = nblOfFrame(protocolHandle, pools, frame);
+        if (nbl === null) break;
+        nbl.SourceHandle = b.handle;
+        NDIS_SET_NET_BUFFER_LIST_CANCEL_ID(nbl, ANY_CANCEL_ID);
+        list.push(nbl);
+        b.outstanding.add(nbl);
+      }
+      b.sent += list.length;
+      const head = chain(list);
+      if (head !== null) NdisSendNetBufferLists(b.handle, head, 0, 0);
+      return list.length;
     },
     returnHeld,
     request(b, request) {

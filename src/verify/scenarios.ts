@@ -212,7 +212,7 @@ type Act = readonly [label: string, act: () => void];
  * Posts each act as a task on the scheduler: the strategy picks the order they (and everything
  * they set off) run in, then the race runs to rest.
  */
-async function race(rig: Rig, acts: readonly Act[]): Promise<void> {
+export async function race(rig: Rig, acts: readonly Act[]): Promise<void> {
   for (const [label, act] of acts) rig.clock.post(act, label);
   // The faults of the environment the explorer may inject, as more acts (the scheduler keeps
   // their budget: once one is injected, the others are not offered).
