@@ -48,6 +48,7 @@ import {
   NDIS_STATUS_INDICATION_REVISION_1,
   NDIS_STATUS_INVALID_LENGTH,
   NDIS_STATUS_LINK_STATE,
+  NDIS_STATUS_NOT_SUPPORTED,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_REQUEST_ABORTED,
   NDIS_STATUS_RESOURCES,
@@ -103,6 +104,27 @@ import {
 export const VERIFY_OID = 0xff00_0001;
 /** The ULONG the lower miniport answers VERIFY_OID queries with. */
 export const VERIFY_OID_VALUE = 0x6e646973;
+/**
+ * A variable-length OID of the suite (vendor range): the lower miniport answers a query with a
+ * byte count the explorer picks — the whole buffer, fewer bytes, none, or more than the buffer
+ * holds (then NDIS_STATUS_BUFFER_TOO_SHORT or NDIS_STATUS_INVALID_LENGTH with BytesNeeded).
+ */
+export const VERIFY_OID_VARIABLE = 0xff00_0002;
+/** The byte counts the lower miniport may answer VERIFY_OID_VARIABLE with, the plain one first. */
+export const VARIABLE_LENGTHS = [8, 1, 0, 12, 4] as const;
+
+/** The byte at `i` of a VERIFY_OID_VARIABLE answer `length` bytes long. */
+export function variableByte(length: number, i: number): number {
+  return (length * 31 + i * 7 + 1) & 0xff;
+}
+
+/** How the lower miniport answered one VERIFY_OID_VARIABLE query. */
+export interface VariableAnswer {
+  readonly request: NDIS_OID_REQUEST;
+  readonly status: NDIS_STATUS;
+  readonly written: number;
+  readonly needed: number;
+}
 
 function chain(list: readonly NET_BUFFER_LIST[]): NET_BUFFER_LIST | null {
   for (let i = 0; i < list.length; i++) (list[i] as NET_BUFFER_LIST).Next = list[i + 1] ?? null;
@@ -141,6 +163,8 @@ export interface LowerAdapter {
   oidCalls: number;
   /** VERIFY_OID requests that reached it. */
   verifyOids: number;
+  /** Its answers to VERIFY_OID_VARIABLE queries, in order. */
+  readonly variableAnswers: VariableAnswer[];
   cancels: number;
   linkUp: boolean;
   /** Between MiniportPause and MiniportRestart: the miniport indicates nothing. */
@@ -347,6 +371,41 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
     }
     maybeCompletePause(a);
   };
+  /** Answers a VERIFY_OID_VARIABLE query with a byte count the explorer picks (every legal one). */
+  const answerVariable = (a: LowerAdapter, request: NDIS_OID_REQUEST): NDIS_STATUS => {
+    const data = request.DATA.QUERY_INFORMATION;
+    if (request.RequestType !== NdisRequestQueryInformation) return NDIS_STATUS_NOT_SUPPORTED;
+    const length =
+      VARIABLE_LENGTHS[
+        clock.choose(
+          `${LOWER}: answer a variable-length OID with 8, 1, 0, 12 (more than the buffer) or 4 bytes`,
+          VARIABLE_LENGTHS.length,
+        )
+      ] ?? 8;
+    const buffer = data.InformationBuffer;
+    const room = buffer === null ? 0 : Math.min(buffer.length, data.InformationBufferLength);
+    let status: NDIS_STATUS = NDIS_STATUS_SUCCESS;
+    if (length > room) {
+      // Both are documented for a query whose buffer is too small; BytesNeeded says how much.
+      status =
+        clock.choose(`${LOWER}: a short buffer: BUFFER_TOO_SHORT or INVALID_LENGTH`, 2) === 0
+          ? NDIS_STATUS_BUFFER_TOO_SHORT
+          : NDIS_STATUS_INVALID_LENGTH;
+      data.BytesWritten = 0;
+      data.BytesNeeded = length;
+    } else {
+      for (let i = 0; i < length; i++) (buffer as Uint8Array)[i] = variableByte(length, i);
+      data.BytesWritten = length;
+      data.BytesNeeded = 0;
+    }
+    a.variableAnswers.push({
+      request,
+      status,
+      written: data.BytesWritten,
+      needed: data.BytesNeeded,
+    });
+    return status;
+  };
   const completeHeld = (a: LowerAdapter): void => {
     const list = a.held;
     a.held = [];
@@ -388,6 +447,7 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
         pendingOid: null,
         oidCalls: 0,
         verifyOids: 0,
+        variableAnswers: [],
         cancels: 0,
         linkUp: true,
         paused: false,
@@ -431,6 +491,8 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
     },
     OidRequestHandler: (a: LowerAdapter, request: NDIS_OID_REQUEST) => {
       a.oidCalls++;
+      if (request.DATA.QUERY_INFORMATION.Oid === VERIFY_OID_VARIABLE)
+        return answerVariable(a, request);
       if (request.DATA.QUERY_INFORMATION.Oid !== VERIFY_OID) return NDIS_STATUS_SUCCESS;
       a.verifyOids++;
       if (control.pendOids && a.pendingOid === null) {

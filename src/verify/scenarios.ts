@@ -30,6 +30,8 @@ import {
   type UpperBinding,
   VERIFY_OID,
   VERIFY_OID_VALUE,
+  VERIFY_OID_VARIABLE,
+  variableByte,
 } from "./drivers.js";
 import type { NblShape } from "./frames.js";
 import { CheckFailed, check, type DriverKind, type Rig, type RigOptions } from "./rig.js";
@@ -181,10 +183,11 @@ async function oidRequest(
   type: number,
   length: number,
   requestId: unknown = null,
+  oid = VERIFY_OID,
 ) {
   const request = makeOidRequest({
     RequestType: type,
-    Oid: VERIFY_OID,
+    Oid: oid,
     InformationBuffer: new Uint8Array(length),
     RequestId: requestId,
   });
@@ -985,6 +988,66 @@ export const SCENARIOS: readonly Scenario[] = [
       refuse(rig.virtualMiniports().includes(vm), `${vm} did not come back when enabled`);
       await rig.bindUpper();
       await exchange(rig, rig.lower0, 2, SMOKE);
+      await rig.down();
+    },
+  },
+  {
+    name: "oid-byte-counts",
+    description:
+      "a query the lower miniport answers with every legal byte count — the whole buffer, fewer bytes, none, or more than the buffer holds (BUFFER_TOO_SHORT or INVALID_LENGTH with BytesNeeded) — comes back above with the same status, BytesWritten, BytesNeeded and bytes",
+    contract:
+      "NDIS_OID_REQUEST of a query: BytesWritten is what was written, BytesNeeded what a short buffer lacked (MiniportOidRequest, NdisOidRequest, NdisMOidRequestComplete)",
+    faults: true,
+    run: async (rig) => {
+      await rig.up();
+      const up = rig.upperOver(rig.lower0);
+      const down = rig.lowerAdapter(rig.lower0);
+      for (const query of [1, 2]) {
+        const what = `variable-length query ${query}`;
+        const answered = down.variableAnswers.length;
+        const started = await oidRequest(
+          rig,
+          up.handle as NDIS_HANDLE,
+          NdisRequestQueryInformation,
+          8,
+          null,
+          VERIFY_OID_VARIABLE,
+        );
+        const status = finalStatus(rig, rig.lower0, started);
+        const answer = down.variableAnswers[answered];
+        const data = started.request.DATA.QUERY_INFORMATION;
+        if (answer === undefined) {
+          // Not passed down: answered as unsupported, or refused under an injected fault.
+          check(
+            status === NDIS_STATUS_NOT_SUPPORTED ||
+              status === NDIS_STATUS_INVALID_OID ||
+              (rig.clock.faultsInjected > 0 && status === NDIS_STATUS_RESOURCES),
+            `${what} ended ${status === undefined ? "never" : hex(status)} without reaching the lower miniport`,
+          );
+          continue;
+        }
+        check(
+          status === answer.status,
+          `${what}: the lower miniport answered ${hex(answer.status)}, the protocol above got ${status === undefined ? "nothing" : hex(status)}`,
+        );
+        check(
+          data.BytesWritten === answer.written,
+          `${what}: the lower miniport wrote ${answer.written} byte(s), the protocol above was told BytesWritten ${data.BytesWritten}`,
+        );
+        if (answer.status !== NDIS_STATUS_SUCCESS) {
+          check(
+            data.BytesNeeded === answer.needed,
+            `${what}: the lower miniport needed ${answer.needed} byte(s), the protocol above was told BytesNeeded ${data.BytesNeeded}`,
+          );
+          continue;
+        }
+        const buffer = data.InformationBuffer ?? new Uint8Array(0);
+        for (let i = 0; i < answer.written; i++)
+          check(
+            buffer[i] === variableByte(answer.written, i),
+            `${what}: byte ${i} of the ${answer.written} written below arrived altered above`,
+          );
+      }
       await rig.down();
     },
   },

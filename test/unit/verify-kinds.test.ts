@@ -59,7 +59,7 @@ describe("driver kinds", () => {
       report.results.filter((r) => r.status === "fail").map((r) => `${r.name}: ${r.failure}`),
       [],
     );
-    assert.equal(report.results.length, 19);
+    assert.equal(report.results.length, 20);
     assert.deepEqual(report.skipped, [
       {
         name: "race-disable-vm",
@@ -110,7 +110,7 @@ describe("driver kinds", () => {
       report.results.filter((r) => r.status === "fail").map((r) => `${r.name}: ${r.failure}`),
       [],
     );
-    assert.equal(report.results.length, 20);
+    assert.equal(report.results.length, 21);
     const bare = await runConformance(driver("vlan-mux"), {
       plain: true,
       only: ["bring-up-adapter-first"],
@@ -161,6 +161,24 @@ describe("driver kinds", () => {
     const token = result?.replay as string;
     assert.equal((await replayRun(token, path, { config })).status, "fail");
     assert.equal((await replayRun(token, driver("team"), { config })).status, "pass");
+  });
+});
+
+describe("OID completions with every legal byte count", () => {
+  test("a driver that reports the buffer's size as written passes the plain run and is caught by the explorer; passthrough passes its token", async () => {
+    const mutant = plantedKinds["bytes-written-assumed"];
+    const path = materialize(mutant);
+    const plain = await runConformance(path, { plain: true, only: [mutant.scenario] });
+    assert.equal(plain.results[0]?.status, "pass", "the plain answer fills the buffer exactly");
+    const report = await runConformance(path, { only: [mutant.scenario] });
+    const result = report.results[0];
+    assert.equal(result?.status, "fail");
+    assert.match(
+      result?.failure ?? "",
+      /the lower miniport wrote \d+ byte\(s\), the protocol above was told BytesWritten 8/,
+    );
+    const token = result?.replay as string;
+    assert.equal((await replayRun(token, driver("passthrough"))).status, "pass");
   });
 });
 
