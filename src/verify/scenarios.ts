@@ -1055,6 +1055,57 @@ export const SCENARIOS: readonly Scenario[] = [
       await rig.down();
     },
   },
+  // ———————————————————————————— a filter inserted into and removed from a running stack
+  {
+    name: "filter-attach-detach",
+    kinds: ["filter"],
+    faults: true,
+    description:
+      "the filter's module is detached from a running stack while sends and receives cross it, then attached again while they do; traffic flows through it after each",
+    contract:
+      "Attaching and detaching a filter module at run time: NDIS pauses the stack (NDIS_PAUSE_DETACH_FILTER / NDIS_PAUSE_ATTACH_FILTER), FilterPause waits for what the module passed on, FilterDetach / FilterAttach, then the stack restarts",
+    run: async (rig) => {
+      await rig.up();
+      const up = rig.upperOver(rig.lower0);
+      const down = rig.lowerAdapter(rig.lower0);
+      const detach = new Started(`detaching ${rig.service} from ${rig.lower0}`);
+      await race(rig, [
+        sendAct(rig, up, 4),
+        indicateAct(rig, down, 4, "choose"),
+        [
+          `PnP: detach ${rig.service} from ${rig.lower0}`,
+          detach.start(rig, () => rig.host.detachFilter(rig.service, rig.lower0)),
+        ],
+        sendAct(rig, up, 4),
+      ]);
+      await detach.finish(rig);
+      sendsAccounted(rig, rig.lower0, SENT_OK);
+      receivesAccounted(rig, rig.lower0);
+      check(rig.filterModulesOn(rig.lower0).length === 0, "the module is still attached");
+      await exchange(rig, rig.lower0, 2, SMOKE);
+      const attach = new Started(`attaching ${rig.service} to ${rig.lower0}`);
+      await race(rig, [
+        sendAct(rig, up, 4),
+        indicateAct(rig, down, 4, "choose"),
+        [
+          `PnP: attach ${rig.service} to ${rig.lower0}`,
+          attach.start(rig, () => rig.host.attachFilter(rig.service, rig.lower0)),
+        ],
+      ]);
+      await attach.finish(rig);
+      sendsAccounted(rig, rig.lower0, SENT_OK);
+      receivesAccounted(rig, rig.lower0);
+      const modules = rig.filterModulesOn(rig.lower0);
+      // FilterAttach may refuse under an injected allocation fault: then the stack runs without it.
+      if (modules.length === 0) {
+        const refuse: (condition: boolean, message: string) => void = rig.bringUpCheck.bind(rig);
+        refuse(false, `FilterAttach of ${rig.service} on ${rig.lower0} failed`);
+      }
+      check(modules[0]?.state === "Running", `the attached module is ${modules[0]?.state}`);
+      await exchange(rig, rig.lower0, 2, SMOKE);
+      await rig.down();
+    },
+  },
   // ———————————————————————————— a miniport alone, under the suite's upper protocol
   {
     name: "miniport-lifecycle",

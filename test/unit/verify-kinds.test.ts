@@ -46,14 +46,14 @@ describe("driver kinds", () => {
     );
   });
 
-  test("filter-passthrough passes every stack scenario with the explorer on; the IM-only one is skipped with its reason", async () => {
+  test("filter-passthrough passes every stack scenario and filter-attach-detach with the explorer on; the IM-only one is skipped with its reason", async () => {
     const report = await runConformance(driver("filter-passthrough"), { runs: 10 });
     assert.equal(report.kind, "filter");
     assert.deepEqual(
       report.results.filter((r) => r.status === "fail").map((r) => `${r.name}: ${r.failure}`),
       [],
     );
-    assert.equal(report.results.length, 20);
+    assert.equal(report.results.length, 21);
     assert.deepEqual(
       report.skipped?.find((s) => s.name === "race-disable-vm"),
       {
