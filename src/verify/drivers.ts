@@ -371,6 +371,27 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
     }
     maybeCompletePause(a);
   };
+  /**
+   * Indicates `list` (NBLs of this adapter, recorded as indicated) in one chain; under
+   * RESOURCES they are the miniport's again when the call returns, and freed.
+   */
+  const indicateList = (a: LowerAdapter, list: NET_BUFFER_LIST[], resources: boolean): void => {
+    const head = chain(list);
+    if (head === null) return;
+    NdisMIndicateReceiveNetBufferLists(
+      a.handle,
+      head,
+      0,
+      list.length,
+      resources ? NDIS_RECEIVE_FLAGS_RESOURCES : 0,
+    );
+    if (!resources) return;
+    for (const nbl of list) {
+      a.indicated.delete(nbl);
+      freeNbl(nbl);
+    }
+    maybeCompletePause(a);
+  };
   /** Answers a VERIFY_OID_VARIABLE query with a byte count the explorer picks (every legal one). */
   const answerVariable = (a: LowerAdapter, request: NDIS_OID_REQUEST): NDIS_STATUS => {
     const data = request.DATA.QUERY_INFORMATION;
@@ -622,22 +643,7 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
         list.push(nbl);
         a.indicated.add(nbl);
       }
-      const head = chain(list);
-      if (head === null) return 0;
-      NdisMIndicateReceiveNetBufferLists(
-        a.handle,
-        head,
-        0,
-        list.length,
-        resources ? NDIS_RECEIVE_FLAGS_RESOURCES : 0,
-      );
-      if (resources) {
-        for (const nbl of list) {
-          a.indicated.delete(nbl);
-          freeNbl(nbl);
-        }
-        maybeCompletePause(a);
-      }
+      indicateList(a, list, resources);
       return list.length;
     },
     indicate(a, nbls, shape, firstTag, flags = false) {
@@ -659,22 +665,7 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
         list.push(nbl);
         a.indicated.add(nbl);
       }
-      const head = chain(list);
-      if (head === null) return tags;
-      NdisMIndicateReceiveNetBufferLists(
-        a.handle,
-        head,
-        0,
-        list.length,
-        resources ? NDIS_RECEIVE_FLAGS_RESOURCES : 0,
-      );
-      if (resources) {
-        for (const nbl of list) {
-          a.indicated.delete(nbl);
-          freeNbl(nbl);
-        }
-        maybeCompletePause(a);
-      }
+      indicateList(a, list, resources);
       return tags;
     },
     completeOid,
