@@ -48,6 +48,7 @@ import {
   NDIS_STATUS_INDICATION_REVISION_1,
   NDIS_STATUS_INVALID_LENGTH,
   NDIS_STATUS_LINK_STATE,
+  NDIS_STATUS_NOT_SUPPORTED,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_REQUEST_ABORTED,
   NDIS_STATUS_RESOURCES,
@@ -96,12 +97,34 @@ import {
   frameVlan,
   freeNbl,
   type NblShape,
+  nblOfFrame,
 } from "./frames.js";
 
 /** The OID the lower miniport answers itself (query and set, a ULONG). */
 export const VERIFY_OID = 0xff00_0001;
 /** The ULONG the lower miniport answers VERIFY_OID queries with. */
 export const VERIFY_OID_VALUE = 0x6e646973;
+/**
+ * A variable-length OID of the suite (vendor range): the lower miniport answers a query with a
+ * byte count the explorer picks — the whole buffer, fewer bytes, none, or more than the buffer
+ * holds (then NDIS_STATUS_BUFFER_TOO_SHORT or NDIS_STATUS_INVALID_LENGTH with BytesNeeded).
+ */
+export const VERIFY_OID_VARIABLE = 0xff00_0002;
+/** The byte counts the lower miniport may answer VERIFY_OID_VARIABLE with, the plain one first. */
+export const VARIABLE_LENGTHS = [8, 1, 0, 12, 4] as const;
+
+/** The byte at `i` of a VERIFY_OID_VARIABLE answer `length` bytes long. */
+export function variableByte(length: number, i: number): number {
+  return (length * 31 + i * 7 + 1) & 0xff;
+}
+
+/** How the lower miniport answered one VERIFY_OID_VARIABLE query. */
+export interface VariableAnswer {
+  readonly request: NDIS_OID_REQUEST;
+  readonly status: NDIS_STATUS;
+  readonly written: number;
+  readonly needed: number;
+}
 
 function chain(list: readonly NET_BUFFER_LIST[]): NET_BUFFER_LIST | null {
   for (let i = 0; i < list.length; i++) (list[i] as NET_BUFFER_LIST).Next = list[i + 1] ?? null;
@@ -140,6 +163,8 @@ export interface LowerAdapter {
   oidCalls: number;
   /** VERIFY_OID requests that reached it. */
   verifyOids: number;
+  /** Its answers to VERIFY_OID_VARIABLE queries, in order. */
+  readonly variableAnswers: VariableAnswer[];
   cancels: number;
   linkUp: boolean;
   /** Between MiniportPause and MiniportRestart: the miniport indicates nothing. */
@@ -148,6 +173,8 @@ export interface LowerAdapter {
   gone: boolean;
   /** The VLAN ID of the last 802.1Q-tagged frame sent here (a MUX's VELAN), or null. */
   lastVlan: number | null;
+  /** Every frame sent here, as bytes, while `control.keepFrames` is set. */
+  readonly sentFrames: Uint8Array[];
   /** The VLAN ID its receives are tagged with (learned by the rig), or null: untagged. */
   vlan: number | null;
 }
@@ -156,6 +183,13 @@ export interface LowerAdapter {
 export interface LowerControl {
   /** Keep sends instead of completing them (until `completeHeld`). */
   holdSends: boolean;
+  /**
+   * Keep only the sends whose first frame this matches (until `releaseHeld`); the others go
+   * on as usual. Null: none (unless `holdSends`).
+   */
+  holdMatching: ((frame: Uint8Array) => boolean) | null;
+  /** Record the bytes of every frame sent (`sentFrames`), for a scenario's own checks. */
+  keepFrames: boolean;
   /** Pend VERIFY_OID requests (until `completeOid` or a cancel). */
   pendOids: boolean;
 }
@@ -168,6 +202,10 @@ export interface LowerMiniport {
   byMac(mac: string | null): LowerAdapter | undefined;
   /** Completes every held send with SUCCESS. */
   completeHeld(adapter: LowerAdapter): void;
+  /** Completes the first `count` held sends with `status` (one NBL per completion call). */
+  releaseHeld(adapter: LowerAdapter, count: number, status: NDIS_STATUS): void;
+  /** Indicates each frame (bytes as given) in an NBL of its own; returns how many went up. */
+  indicateFrames(adapter: LowerAdapter, frames: readonly Uint8Array[], resources?: boolean): number;
   /**
    * Indicates `nbls` NBLs of `shape` up; returns the tags indicated. With `resources`
    * (NDIS_RECEIVE_FLAGS_RESOURCES) the NBLs are the miniport's again when the call returns;
@@ -272,7 +310,12 @@ function answer(request: NDIS_OID_REQUEST): NDIS_STATUS {
 }
 
 export function lowerMiniport(clock: HostClock): LowerMiniport {
-  const control: LowerControl = { holdSends: false, pendOids: false };
+  const control: LowerControl = {
+    holdSends: false,
+    holdMatching: null,
+    keepFrames: false,
+    pendOids: false,
+  };
   const adapters: LowerAdapter[] = [];
   let driverHandle: NDIS_HANDLE | undefined;
   /** The VLAN each device's receives carry, by its MAC address (a device halted and back keeps it). */
@@ -318,6 +361,72 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
     const final = status === NDIS_STATUS_SUCCESS ? answer(pending) : status;
     NdisMOidRequestComplete(a.handle, pending, final);
   };
+  /** Completes the first `count` held sends (all when absent) with `status`, one call each. */
+  const releaseHeld = (a: LowerAdapter, count: number, status: NDIS_STATUS): void => {
+    const list = a.held.splice(0, Math.min(count, a.held.length));
+    for (const nbl of list) {
+      nbl.Status = status;
+      a.sendsCompleted++;
+      NdisMSendNetBufferListsComplete(a.handle, nbl, 0);
+    }
+    maybeCompletePause(a);
+  };
+  /**
+   * Indicates `list` (NBLs of this adapter, recorded as indicated) in one chain; under
+   * RESOURCES they are the miniport's again when the call returns, and freed.
+   */
+  const indicateList = (a: LowerAdapter, list: NET_BUFFER_LIST[], resources: boolean): void => {
+    const head = chain(list);
+    if (head === null) return;
+    NdisMIndicateReceiveNetBufferLists(
+      a.handle,
+      head,
+      0,
+      list.length,
+      resources ? NDIS_RECEIVE_FLAGS_RESOURCES : 0,
+    );
+    if (!resources) return;
+    for (const nbl of list) {
+      a.indicated.delete(nbl);
+      freeNbl(nbl);
+    }
+    maybeCompletePause(a);
+  };
+  /** Answers a VERIFY_OID_VARIABLE query with a byte count the explorer picks (every legal one). */
+  const answerVariable = (a: LowerAdapter, request: NDIS_OID_REQUEST): NDIS_STATUS => {
+    const data = request.DATA.QUERY_INFORMATION;
+    if (request.RequestType !== NdisRequestQueryInformation) return NDIS_STATUS_NOT_SUPPORTED;
+    const length =
+      VARIABLE_LENGTHS[
+        clock.choose(
+          `${LOWER}: answer a variable-length OID with 8, 1, 0, 12 (more than the buffer) or 4 bytes`,
+          VARIABLE_LENGTHS.length,
+        )
+      ] ?? 8;
+    const buffer = data.InformationBuffer;
+    const room = buffer === null ? 0 : Math.min(buffer.length, data.InformationBufferLength);
+    let status: NDIS_STATUS = NDIS_STATUS_SUCCESS;
+    if (length > room) {
+      // Both are documented for a query whose buffer is too small; BytesNeeded says how much.
+      status =
+        clock.choose(`${LOWER}: a short buffer: BUFFER_TOO_SHORT or INVALID_LENGTH`, 2) === 0
+          ? NDIS_STATUS_BUFFER_TOO_SHORT
+          : NDIS_STATUS_INVALID_LENGTH;
+      data.BytesWritten = 0;
+      data.BytesNeeded = length;
+    } else {
+      for (let i = 0; i < length; i++) (buffer as Uint8Array)[i] = variableByte(length, i);
+      data.BytesWritten = length;
+      data.BytesNeeded = 0;
+    }
+    a.variableAnswers.push({
+      request,
+      status,
+      written: data.BytesWritten,
+      needed: data.BytesNeeded,
+    });
+    return status;
+  };
   const completeHeld = (a: LowerAdapter): void => {
     const list = a.held;
     a.held = [];
@@ -359,11 +468,13 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
         pendingOid: null,
         oidCalls: 0,
         verifyOids: 0,
+        variableAnswers: [],
         cancels: 0,
         linkUp: true,
         paused: false,
         gone: false,
         lastVlan: null,
+        sentFrames: [],
         vlan: vlans.get(index) ?? null,
       };
       let status = NdisMSetMiniportAttributes(handle, registration(a));
@@ -401,6 +512,8 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
     },
     OidRequestHandler: (a: LowerAdapter, request: NDIS_OID_REQUEST) => {
       a.oidCalls++;
+      if (request.DATA.QUERY_INFORMATION.Oid === VERIFY_OID_VARIABLE)
+        return answerVariable(a, request);
       if (request.DATA.QUERY_INFORMATION.Oid !== VERIFY_OID) return NDIS_STATUS_SUCCESS;
       a.verifyOids++;
       if (control.pendOids && a.pendingOid === null) {
@@ -423,6 +536,7 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
       const list: NET_BUFFER_LIST[] = [];
       for (let nbl: NET_BUFFER_LIST | null = nbls; nbl !== null; nbl = nbl.Next) list.push(nbl);
       for (const frame of framesOf(nbls)) {
+        if (control.keepFrames) a.sentFrames.push(frame);
         const tag = frameTag(frame);
         if (tag === null) continue;
         a.lastVlan = frameVlan(frame);
@@ -433,6 +547,18 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
       if (control.holdSends) {
         a.held.push(...list);
         return;
+      }
+      const matching = control.holdMatching;
+      if (matching !== null) {
+        const keep = list.filter((nbl) => {
+          const first = framesOf(nbl)[0];
+          return first !== undefined && matching(first);
+        });
+        if (keep.length > 0) {
+          a.held.push(...keep);
+          list.splice(0, list.length, ...list.filter((nbl) => !keep.includes(nbl)));
+          if (list.length === 0) return;
+        }
       }
       const how = clock.choose(
         `${LOWER}: complete sends now, later, one by one later, or one by one now`,
@@ -505,6 +631,21 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
       return adapters.find((a) => macString(a.mac) === mac);
     },
     completeHeld,
+    releaseHeld,
+    indicateFrames(a, frames, resources = false) {
+      const pools = a.pools;
+      if (pools === null || a.paused || a.gone) return 0;
+      const list: NET_BUFFER_LIST[] = [];
+      for (const frame of frames) {
+        const nbl = nblOfFrame(a.handle, pools, frame);
+        if (nbl === null) break;
+        nbl.SourceHandle = a.handle;
+        list.push(nbl);
+        a.indicated.add(nbl);
+      }
+      indicateList(a, list, resources);
+      return list.length;
+    },
     indicate(a, nbls, shape, firstTag, flags = false) {
       const resources =
         flags === "choose"
@@ -524,22 +665,7 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
         list.push(nbl);
         a.indicated.add(nbl);
       }
-      const head = chain(list);
-      if (head === null) return tags;
-      NdisMIndicateReceiveNetBufferLists(
-        a.handle,
-        head,
-        0,
-        list.length,
-        resources ? NDIS_RECEIVE_FLAGS_RESOURCES : 0,
-      );
-      if (resources) {
-        for (const nbl of list) {
-          a.indicated.delete(nbl);
-          freeNbl(nbl);
-        }
-        maybeCompletePause(a);
-      }
+      indicateList(a, list, resources);
       return tags;
     },
     completeOid,
@@ -614,6 +740,8 @@ export interface UpperBinding {
   pools: FramePools | null;
   /** Tags of every frame indicated, in order. */
   readonly receivedTags: number[];
+  /** Every frame received, as bytes, while `control.keepFrames` is set. */
+  readonly receivedFrames: Uint8Array[];
   readonly corrupt: number[];
   /** Sends out (sent, not completed). */
   readonly outstanding: Set<NET_BUFFER_LIST>;
@@ -643,6 +771,8 @@ export interface UpperBinding {
 export interface UpperControl {
   /** Keep indicated receives instead of returning them (until `returnHeld`). */
   holdReceives: boolean;
+  /** Record the bytes of every frame received (`receivedFrames`), for a scenario's own checks. */
+  keepFrames: boolean;
 }
 
 export interface UpperProtocol {
@@ -659,13 +789,15 @@ export interface UpperProtocol {
     firstTag: number,
     cancelId?: unknown,
   ): number[];
+  /** Sends each frame (bytes as given) in an NBL of its own, in one chain; returns how many went. */
+  sendFrames(b: UpperBinding, frames: readonly Uint8Array[]): number;
   returnHeld(b: UpperBinding): void;
   /** Makes an OID request on `b` (NdisOidRequest), remembering it while it pends. */
   request(b: UpperBinding, request: NDIS_OID_REQUEST): NDIS_STATUS;
 }
 
 export function upperProtocol(name: string, clock: HostClock): UpperProtocol {
-  const control: UpperControl = { holdReceives: false };
+  const control: UpperControl = { holdReceives: false, keepFrames: false };
   const bindings: UpperBinding[] = [];
   let protocolHandle: NDIS_HANDLE | undefined;
   const source = Uint8Array.of(2, 0x75, 0x70, 0x70, 0, 1);
@@ -755,6 +887,7 @@ export function upperProtocol(name: string, clock: HostClock): UpperProtocol {
         handle: undefined,
         pools: null,
         receivedTags: [],
+        receivedFrames: [],
         corrupt: [],
         outstanding: new Set(),
         sent: 0,
@@ -857,6 +990,7 @@ export function upperProtocol(name: string, clock: HostClock): UpperProtocol {
       flags: number,
     ) => {
       for (const frame of framesOf(nbls)) {
+        if (control.keepFrames) b.receivedFrames.push(frame);
         const tag = frameTag(frame);
         if (tag === null) continue;
         b.receivedTags.push(tag);
@@ -930,6 +1064,24 @@ export function upperProtocol(name: string, clock: HostClock): UpperProtocol {
       const head = chain(list);
       if (head !== null) NdisSendNetBufferLists(b.handle, head, 0, 0);
       return tags;
+    },
+    sendFrames(b, frames) {
+      const pools = b.pools;
+      if (pools === null || b.handle === undefined || protocolHandle === undefined || b.paused)
+        return 0;
+      const list: NET_BUFFER_LIST[] = [];
+      for (const frame of frames) {
+        const nbl = nblOfFrame(protocolHandle, pools, frame);
+        if (nbl === null) break;
+        nbl.SourceHandle = b.handle;
+        NDIS_SET_NET_BUFFER_LIST_CANCEL_ID(nbl, ANY_CANCEL_ID);
+        list.push(nbl);
+        b.outstanding.add(nbl);
+      }
+      b.sent += list.length;
+      const head = chain(list);
+      if (head !== null) NdisSendNetBufferLists(b.handle, head, 0, 0);
+      return list.length;
     },
     returnHeld,
     request(b, request) {

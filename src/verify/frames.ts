@@ -221,3 +221,24 @@ export function freeNbl(nbl: NET_BUFFER_LIST): void {
   nbl.Next = null;
   NdisFreeNetBufferList(nbl);
 }
+
+/**
+ * One NBL (one NET_BUFFER, one MDL) carrying `frame` as given: for scripted receives of any
+ * bytes. Null if an allocation failed (what was allocated is freed).
+ */
+export function nblOfFrame(
+  handle: NDIS_HANDLE,
+  pools: FramePools,
+  frame: Uint8Array,
+): NET_BUFFER_LIST | null {
+  const bytes = frame.slice();
+  const mdl = NdisAllocateMdl(handle, bytes, bytes.length);
+  if (mdl === null) return null;
+  const nbl = NdisAllocateNetBufferAndNetBufferList(pools.nbl, 0, 0, mdl, 0, bytes.length);
+  if (nbl === null) {
+    NdisFreeMdl(mdl);
+    return null;
+  }
+  nbl.Next = null;
+  return nbl;
+}

@@ -31,6 +31,11 @@ import { type DriverKind, Rig, type VerifyConfig } from "./rig.js";
 import { DEFAULT_KINDS, SCENARIOS, type Scenario } from "./scenarios.js";
 
 export {
+  defineScenario,
+  ScenarioContext,
+  type ScenarioDefinition,
+} from "./define.js";
+export {
   decodePicks,
   type Exploration,
   type ExploreOptions,
@@ -126,6 +131,11 @@ export interface ConformanceOptions extends ExploreOptions {
   readonly runTimeoutMs?: number;
   /** Only the K-th of N shares of the scenarios (1-based): scenario i when i mod N = K − 1. */
   readonly shard?: { readonly index: number; readonly count: number };
+  /**
+   * Run these scenarios (`defineScenario`) instead of the suite's. They run in this thread
+   * (a script is code, not something a worker can be sent).
+   */
+  readonly scenarios?: readonly Scenario[];
 }
 
 /** The scenarios, in the order they run. */
@@ -259,10 +269,11 @@ export async function replayRun(
   options: ConformanceOptions = {},
 ): Promise<ScenarioResult> {
   const { scenario: name, spec } = parseToken(token);
-  const scenario = SCENARIOS.find((s) => s.name === name);
+  const suite = options.scenarios ?? SCENARIOS;
+  const scenario = suite.find((s) => s.name === name);
   if (scenario === undefined)
     throw new Error(
-      `replay token "${token}": no scenario named ${name}; the scenarios are ${SCENARIOS.map((s) => s.name).join(", ")}`,
+      `replay token "${token}": no scenario named ${name}; the scenarios are ${suite.map((s) => s.name).join(", ")}`,
     );
   const started = performance.now();
   const driver = typeof module === "string" ? await importDriver(module) : module;
@@ -309,8 +320,9 @@ export async function importDriver(specifier: string): Promise<DriverModule> {
 export function selectScenarios(
   only: readonly string[] | undefined,
   shard?: { readonly index: number; readonly count: number },
+  suite: readonly Scenario[] = SCENARIOS,
 ): Scenario[] {
-  const chosen = SCENARIOS.filter((s) => only === undefined || only.includes(s.name));
+  const chosen = suite.filter((s) => only === undefined || only.includes(s.name));
   if (shard === undefined) return chosen;
   if (
     !Number.isInteger(shard.count) ||
@@ -401,17 +413,21 @@ export async function runConformance(
 ): Promise<ConformanceReport> {
   const started = performance.now();
   const only = options.only;
+  const suite = options.scenarios ?? SCENARIOS;
   if (only !== undefined) {
-    const unknown = only.filter((name) => !SCENARIOS.some((s) => s.name === name));
+    const unknown = only.filter((name) => !suite.some((s) => s.name === name));
     if (unknown.length > 0)
       throw new Error(
-        `no scenario named ${unknown.join(", ")}; the scenarios are ${SCENARIOS.map((s) => s.name).join(", ")}`,
+        `no scenario named ${unknown.join(", ")}; the scenarios are ${suite.map((s) => s.name).join(", ")}`,
       );
   }
-  const selected = selectScenarios(only, options.shard);
+  const names = suite.map((s) => s.name);
+  const twice = names.find((name, i) => names.indexOf(name) !== i);
+  if (twice !== undefined) throw new Error(`two scenarios are named ${twice}`);
+  const selected = selectScenarios(only, options.shard, suite);
   let results: ScenarioResult[] = [];
   let kind: DriverKind | undefined = options.kind;
-  if (options.jobs !== undefined && typeof module === "string") {
+  if (options.jobs !== undefined && typeof module === "string" && options.scenarios === undefined) {
     // The driver is imported and checked in the workers only, where an endless loop (even in
     // its module's top level or DriverEntry) can be stopped.
     results = await runInWorkers(module, selected, options, options.jobs);

@@ -54,7 +54,7 @@ export function formatDetails(report: ConformanceReport, command?: string): stri
   const skipped = report.skipped ?? [];
   lines.push(
     "",
-    `${report.passed} passed, ${report.failed} failed (${report.results.length} scenarios, ${ms(report.durationMs)})${skipped.length === 0 ? "" : `; ${skipped.length} skipped: ${skipped.map((s) => s.name).join(", ")}`}`,
+    `${report.passed} passed, ${report.failed} failed (${report.results.length} scenarios, ${ms(report.durationMs)})${skipped.length === 0 ? "" : `; ${skipped.length} skipped${skipped.length > 4 ? ` (not for this kind of driver)` : `: ${skipped.map((s) => s.name).join(", ")}`}`}`,
   );
   return `${lines.join("\n")}\n`;
 }

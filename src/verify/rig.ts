@@ -282,6 +282,23 @@ export class Rig {
       `DriverEntry of ${this.service} returned 0x${(result.status >>> 0).toString(16)}`,
     );
     const info = this.host.driver(this.service);
+    if (this.kind === "miniport") {
+      check(
+        (info?.miniportDrivers.length ?? 0) > 0,
+        `${this.service} must register a miniport driver (NdisMRegisterMiniportDriver)`,
+      );
+      return;
+    }
+    if (this.kind === "protocol") {
+      const protocol = info?.protocolDrivers[0];
+      check(
+        protocol !== undefined,
+        `${this.service} must register a protocol driver (NdisRegisterProtocolDriver)`,
+      );
+      this.#imProtocol = protocol.name;
+      await this.drive("binding the protocol", this.host.setBindingPaths(this.#paths()));
+      return;
+    }
     if (this.kind === "filter") {
       check(
         (info?.filterDrivers.length ?? 0) > 0,
@@ -322,7 +339,8 @@ export class Rig {
    * for a filter the lower adapters its modules sit on.
    */
   virtualMiniports(): string[] {
-    if (this.kind === "filter")
+    if (this.kind === "protocol") return [];
+    if (this.kind === "filter" || this.kind === "miniport")
       return this.lowers.filter((name) => this.host.adapter(name) !== undefined);
     return this.host.adapters
       .filter((a) => a.intermediate && a.driver === this.service)
@@ -336,28 +354,52 @@ export class Rig {
   }
 
   async addLowers(): Promise<void> {
-    for (const name of this.lowers)
-      await this.drive(`adding ${name}`, this.host.addAdapter({ driver: LOWER_SERVICE, name }));
+    // A miniport under test drives the adapters itself, each with its device parameters.
+    const driver = this.kind === "miniport" ? this.service : LOWER_SERVICE;
+    for (const name of this.lowers) {
+      const registry = this.kind === "miniport" ? this.config.devices?.[name] : undefined;
+      await this.drive(
+        `adding ${name}`,
+        this.host.addAdapter(
+          registry === undefined ? { driver, name } : { driver, name, registry },
+        ),
+      );
+      if (this.kind === "miniport")
+        this.bringUpCheck(
+          this.host.adapter(name)?.state === "Running",
+          `${name} is ${this.host.adapter(name)?.state ?? "gone"} after its MiniportInitializeEx, not Running`,
+        );
+    }
   }
 
   /** Loads everything in `order` and binds the upper protocol above the virtual miniports. */
   async up(order: "adapter-first" | "im-first" = "adapter-first"): Promise<void> {
-    await this.drive(
-      "loading the lower miniport",
-      this.host.loadDriver({ name: LOWER_SERVICE, module: this.lower.module }),
-    );
+    // A miniport under test takes the lower miniport's place (the upper protocol binds to its
+    // adapters); a protocol under test takes the upper protocol's (it binds to the lower ones).
+    if (this.kind !== "miniport")
+      await this.drive(
+        "loading the lower miniport",
+        this.host.loadDriver({ name: LOWER_SERVICE, module: this.lower.module }),
+      );
     await this.drive(
       "loading the upper protocol",
       this.host.loadDriver({ name: UPPER_SERVICE, module: this.upper.module }),
     );
-    if (order === "adapter-first") {
+    // A miniport under test must be loaded before its adapters can arrive.
+    if (order === "adapter-first" && this.kind !== "miniport") {
       await this.addLowers();
       await this.loadIm();
     } else {
       await this.loadIm();
       await this.addLowers();
     }
-    await this.bindUpper();
+    if (this.kind !== "protocol") await this.bindUpper();
+    else
+      for (const name of this.lowers)
+        this.bringUpCheck(
+          this.host.bindings.some((b) => b.adapter === name && b.protocol === this.#imProtocol),
+          `${this.service} did not bind to ${name}`,
+        );
     if (this.kind === "im" && Object.keys(this.config).length > 0) await this.learn();
   }
 
@@ -412,7 +454,9 @@ export class Rig {
   async bindUpper(): Promise<void> {
     await this.drive("binding the upper protocol", this.host.setBindingPaths(this.#paths()));
     const vms = this.virtualMiniports();
-    if (this.kind === "filter")
+    if (this.kind === "miniport") {
+      // Its adapters were checked as they arrived.
+    } else if (this.kind === "filter")
       for (const lower of this.lowers) {
         const modules = this.filterModulesOn(lower);
         this.bringUpCheck(

@@ -9,6 +9,7 @@ import {
   makeOidRequest,
   type NDIS_HANDLE,
   NDIS_STATUS_BUFFER_TOO_SHORT,
+  NDIS_STATUS_FAILURE,
   NDIS_STATUS_INVALID_LENGTH,
   NDIS_STATUS_INVALID_OID,
   NDIS_STATUS_MEDIA_DISCONNECTED,
@@ -23,6 +24,7 @@ import {
   NdisCancelSendNetBufferLists,
   NdisRequestQueryInformation,
   NdisRequestSetInformation,
+  OID_802_3_CURRENT_ADDRESS,
 } from "../index.js";
 import {
   ANY_CANCEL_ID,
@@ -30,6 +32,8 @@ import {
   type UpperBinding,
   VERIFY_OID,
   VERIFY_OID_VALUE,
+  VERIFY_OID_VARIABLE,
+  variableByte,
 } from "./drivers.js";
 import type { NblShape } from "./frames.js";
 import { CheckFailed, check, type DriverKind, type Rig, type RigOptions } from "./rig.js";
@@ -181,10 +185,11 @@ async function oidRequest(
   type: number,
   length: number,
   requestId: unknown = null,
+  oid = VERIFY_OID,
 ) {
   const request = makeOidRequest({
     RequestType: type,
-    Oid: VERIFY_OID,
+    Oid: oid,
     InformationBuffer: new Uint8Array(length),
     RequestId: requestId,
   });
@@ -212,7 +217,7 @@ type Act = readonly [label: string, act: () => void];
  * Posts each act as a task on the scheduler: the strategy picks the order they (and everything
  * they set off) run in, then the race runs to rest.
  */
-async function race(rig: Rig, acts: readonly Act[]): Promise<void> {
+export async function race(rig: Rig, acts: readonly Act[]): Promise<void> {
   for (const [label, act] of acts) rig.clock.post(act, label);
   // The faults of the environment the explorer may inject, as more acts (the scheduler keeps
   // their budget: once one is injected, the others are not offered).
@@ -242,6 +247,8 @@ async function race(rig: Rig, acts: readonly Act[]): Promise<void> {
  */
 const INJECT = {
   "link flap": (rig: Rig) => {
+    // A miniport under test has no link the suite can pull.
+    if (rig.kind === "miniport") return;
     // A device already gone when its turn comes indicates nothing.
     // Down, then up: the up is posted by the down, so the link always ends up (two independent
     // tasks could run in the other order and leave it down, which is no flap).
@@ -988,6 +995,331 @@ export const SCENARIOS: readonly Scenario[] = [
       await rig.down();
     },
   },
+  {
+    name: "oid-byte-counts",
+    description:
+      "a query the lower miniport answers with every legal byte count — the whole buffer, fewer bytes, none, or more than the buffer holds (BUFFER_TOO_SHORT or INVALID_LENGTH with BytesNeeded) — comes back above with the same status, BytesWritten, BytesNeeded and bytes",
+    contract:
+      "NDIS_OID_REQUEST of a query: BytesWritten is what was written, BytesNeeded what a short buffer lacked (MiniportOidRequest, NdisOidRequest, NdisMOidRequestComplete)",
+    faults: true,
+    run: async (rig) => {
+      await rig.up();
+      const up = rig.upperOver(rig.lower0);
+      const down = rig.lowerAdapter(rig.lower0);
+      for (const query of [1, 2]) {
+        const what = `variable-length query ${query}`;
+        const answered = down.variableAnswers.length;
+        const started = await oidRequest(
+          rig,
+          up.handle as NDIS_HANDLE,
+          NdisRequestQueryInformation,
+          8,
+          null,
+          VERIFY_OID_VARIABLE,
+        );
+        const status = finalStatus(rig, rig.lower0, started);
+        const answer = down.variableAnswers[answered];
+        const data = started.request.DATA.QUERY_INFORMATION;
+        if (answer === undefined) {
+          // Not passed down: answered as unsupported, or refused under an injected fault.
+          check(
+            status === NDIS_STATUS_NOT_SUPPORTED ||
+              status === NDIS_STATUS_INVALID_OID ||
+              (rig.clock.faultsInjected > 0 && status === NDIS_STATUS_RESOURCES),
+            `${what} ended ${status === undefined ? "never" : hex(status)} without reaching the lower miniport`,
+          );
+          continue;
+        }
+        check(
+          status === answer.status,
+          `${what}: the lower miniport answered ${hex(answer.status)}, the protocol above got ${status === undefined ? "nothing" : hex(status)}`,
+        );
+        check(
+          data.BytesWritten === answer.written,
+          `${what}: the lower miniport wrote ${answer.written} byte(s), the protocol above was told BytesWritten ${data.BytesWritten}`,
+        );
+        if (answer.status !== NDIS_STATUS_SUCCESS) {
+          check(
+            data.BytesNeeded === answer.needed,
+            `${what}: the lower miniport needed ${answer.needed} byte(s), the protocol above was told BytesNeeded ${data.BytesNeeded}`,
+          );
+          continue;
+        }
+        const buffer = data.InformationBuffer ?? new Uint8Array(0);
+        for (let i = 0; i < answer.written; i++)
+          check(
+            buffer[i] === variableByte(answer.written, i),
+            `${what}: byte ${i} of the ${answer.written} written below arrived altered above`,
+          );
+      }
+      await rig.down();
+    },
+  },
+  // ———————————————————————————— a filter inserted into and removed from a running stack
+  {
+    name: "filter-attach-detach",
+    kinds: ["filter"],
+    faults: true,
+    description:
+      "the filter's module is detached from a running stack while sends and receives cross it, then attached again while they do; traffic flows through it after each",
+    contract:
+      "Attaching and detaching a filter module at run time: NDIS pauses the stack (NDIS_PAUSE_DETACH_FILTER / NDIS_PAUSE_ATTACH_FILTER), FilterPause waits for what the module passed on, FilterDetach / FilterAttach, then the stack restarts",
+    run: async (rig) => {
+      await rig.up();
+      const up = rig.upperOver(rig.lower0);
+      const down = rig.lowerAdapter(rig.lower0);
+      const detach = new Started(`detaching ${rig.service} from ${rig.lower0}`);
+      await race(rig, [
+        sendAct(rig, up, 4),
+        indicateAct(rig, down, 4, "choose"),
+        [
+          `PnP: detach ${rig.service} from ${rig.lower0}`,
+          detach.start(rig, () => rig.host.detachFilter(rig.service, rig.lower0)),
+        ],
+        sendAct(rig, up, 4),
+      ]);
+      await detach.finish(rig);
+      sendsAccounted(rig, rig.lower0, SENT_OK);
+      receivesAccounted(rig, rig.lower0);
+      check(rig.filterModulesOn(rig.lower0).length === 0, "the module is still attached");
+      await exchange(rig, rig.lower0, 2, SMOKE);
+      const attach = new Started(`attaching ${rig.service} to ${rig.lower0}`);
+      await race(rig, [
+        sendAct(rig, up, 4),
+        indicateAct(rig, down, 4, "choose"),
+        [
+          `PnP: attach ${rig.service} to ${rig.lower0}`,
+          attach.start(rig, () => rig.host.attachFilter(rig.service, rig.lower0)),
+        ],
+      ]);
+      await attach.finish(rig);
+      sendsAccounted(rig, rig.lower0, SENT_OK);
+      receivesAccounted(rig, rig.lower0);
+      const modules = rig.filterModulesOn(rig.lower0);
+      // FilterAttach may refuse under an injected allocation fault: then the stack runs without it.
+      if (modules.length === 0) {
+        const refuse: (condition: boolean, message: string) => void = rig.bringUpCheck.bind(rig);
+        refuse(false, `FilterAttach of ${rig.service} on ${rig.lower0} failed`);
+      }
+      check(modules[0]?.state === "Running", `the attached module is ${modules[0]?.state}`);
+      await exchange(rig, rig.lower0, 2, SMOKE);
+      await rig.down();
+    },
+  },
+  // ———————————————————————————— a miniport alone, under the suite's upper protocol
+  {
+    name: "miniport-lifecycle",
+    kinds: ["miniport"],
+    description:
+      "the miniport's adapters arrive (MiniportInitializeEx, MiniportRestart), the upper protocol binds and sends through the send matrix, the stack pauses and restarts, the adapters are removed (MiniportHaltEx) and the driver unloads",
+    contract:
+      "A miniport's life: MiniportInitializeEx, MiniportRestart, MiniportSendNetBufferLists … NdisMSendNetBufferListsComplete (every NBL once), MiniportPause, MiniportHaltEx, MiniportDriverUnload",
+    run: async (rig) => {
+      await rig.up();
+      const up = rig.upperOver(rig.lower0);
+      for (const nbls of [1, 16, 64])
+        for (const shape of [SMOKE, { nbs: 3, mdls: 3, size: 1514 }]) {
+          rig.upper.send(up, nbls, shape, rig.tags(nbls * shape.nbs));
+          await rig.eventually(() => up.outstanding.size === 0, 1000);
+        }
+      sendsAccounted(rig, rig.lower0, MINIPORT_SENT_OK);
+      await rig.drive(`pausing ${rig.lower0}`, rig.host.pauseStack(rig.lower0));
+      await rig.drive(`restarting ${rig.lower0}`, rig.host.restartStack(rig.lower0));
+      rig.upper.send(up, 4, SMOKE, rig.tags(4));
+      await rig.eventually(() => up.outstanding.size === 0, 1000);
+      sendsAccounted(rig, rig.lower0, MINIPORT_SENT_OK);
+      await rig.down();
+    },
+  },
+  {
+    name: "miniport-pause-under-traffic",
+    kinds: ["miniport"],
+    faults: true,
+    description:
+      "sends race the pause of the miniport's stack; the miniport completes every send before its pause completes, and takes sends again after the restart",
+    contract:
+      "MiniportPause: complete every send (NdisMSendNetBufferListsComplete) before the pause completes (NdisMPauseComplete); NDIS_STATUS_PAUSED for sends while paused",
+    run: async (rig) => {
+      await rig.up();
+      const up = rig.upperOver(rig.lower0);
+      const pause = new Started(`pausing ${rig.lower0}`);
+      await race(rig, [
+        sendAct(rig, up, 4),
+        sendAct(rig, up, 8),
+        [`PnP: pause ${rig.lower0}`, pause.start(rig, () => rig.host.pauseStack(rig.lower0))],
+      ]);
+      await pause.finish(rig);
+      sendsAccounted(rig, rig.lower0, MINIPORT_SENT_OK);
+      await rig.drive(`restarting ${rig.lower0}`, rig.host.restartStack(rig.lower0));
+      rig.upper.send(up, 4, SMOKE, rig.tags(4));
+      await rig.eventually(() => up.outstanding.size === 0, 1000);
+      sendsAccounted(rig, rig.lower0, MINIPORT_SENT_OK);
+      await rig.down();
+    },
+  },
+  {
+    name: "miniport-oids",
+    kinds: ["miniport"],
+    description:
+      "OID_802_3_CURRENT_ADDRESS queried with a 6-byte buffer and a 2-byte one: the first answered (or refused as unsupported), the short one refused BUFFER_TOO_SHORT or INVALID_LENGTH with BytesNeeded of at least 6",
+    contract:
+      "MiniportOidRequest: BytesWritten, BytesNeeded and the short-buffer statuses; NdisMOidRequestComplete only for what was pended",
+    run: async (rig) => {
+      await rig.up();
+      const up = rig.upperOver(rig.lower0);
+      const query = async (length: number) => {
+        const request = makeOidRequest({
+          RequestType: NdisRequestQueryInformation,
+          Oid: OID_802_3_CURRENT_ADDRESS,
+          InformationBuffer: new Uint8Array(length),
+        });
+        const returned = rig.upper.request(up, request);
+        await rig.eventually(
+          () =>
+            returned !== NDIS_STATUS_PENDING ||
+            up.oidCompletions.some((c) => c.request === request),
+          1000,
+        );
+        const status =
+          returned === NDIS_STATUS_PENDING
+            ? up.oidCompletions.find((c) => c.request === request)?.status
+            : returned;
+        return { status, data: request.DATA.QUERY_INFORMATION };
+      };
+      const full = await query(6);
+      check(
+        full.status === NDIS_STATUS_SUCCESS
+          ? full.data.BytesWritten === 6
+          : full.status === NDIS_STATUS_NOT_SUPPORTED || full.status === NDIS_STATUS_INVALID_OID,
+        `a 6-byte query of OID_802_3_CURRENT_ADDRESS ended ${full.status === undefined ? "never" : hex(full.status)} with BytesWritten ${full.data.BytesWritten}`,
+      );
+      if (full.status === NDIS_STATUS_SUCCESS) {
+        const short = await query(2);
+        check(
+          (short.status === NDIS_STATUS_BUFFER_TOO_SHORT ||
+            short.status === NDIS_STATUS_INVALID_LENGTH) &&
+            short.data.BytesNeeded >= 6 &&
+            short.data.BytesWritten <= 2,
+          `a 2-byte query of OID_802_3_CURRENT_ADDRESS ended ${short.status === undefined ? "never" : hex(short.status)} with BytesNeeded ${short.data.BytesNeeded}, BytesWritten ${short.data.BytesWritten}`,
+        );
+      }
+      await rig.down();
+    },
+  },
+  {
+    name: "miniport-surprise-removal",
+    kinds: ["miniport"],
+    description:
+      "the device vanishes while sends are in flight: every send completes, the adapter halts with nothing outstanding",
+    contract:
+      "MiniportDevicePnPEventNotify (NdisDevicePnPEventSurpriseRemoved), pause and MiniportHaltEx with sends outstanding",
+    run: async (rig) => {
+      await rig.up();
+      const up = rig.upperOver(rig.lower0);
+      const removal = new Started(`surprise-removing ${rig.lower0}`);
+      await race(rig, [
+        sendAct(rig, up, 8),
+        [
+          `PnP: surprise-remove ${rig.lower0}`,
+          removal.start(rig, () => rig.host.removeAdapter(rig.lower0, { surprise: true })),
+        ],
+      ]);
+      await removal.finish(rig);
+      // The binding is gone with the device: its record still counts what came back.
+      check(
+        up.outstanding.size === 0,
+        `${up.outstanding.size} send(s) never completed to the sender`,
+      );
+      check(
+        up.badCompletions === 0,
+        "a send was completed twice, or an NBL not sent was completed",
+      );
+      const odd = up.completionStatuses.find((s) => !MINIPORT_SENT_OK.includes(s));
+      check(odd === undefined, `a send completed with ${hex(odd ?? 0)}`);
+      await rig.down();
+    },
+  },
+  // ———————————————————————————— a protocol alone, over the suite's lower miniport
+  {
+    name: "protocol-bind-receive-unbind",
+    kinds: ["protocol"],
+    description:
+      "the protocol binds to two adapters, receives batches of 1, 16 and 64 NBLs on each and returns every one exactly once, then the adapters are removed (unbind) and the driver unloads",
+    contract:
+      "ProtocolBindAdapterEx / NdisOpenAdapterEx, ProtocolReceiveNetBufferLists … NdisReturnNetBufferLists (every NBL once), ProtocolUnbindAdapterEx / NdisCloseAdapterEx",
+    rig: { lowers: ["lower0", "lower1"] },
+    run: async (rig) => {
+      await rig.up();
+      for (const lower of rig.lowers) {
+        const down = rig.lowerAdapter(lower);
+        for (const nbls of [1, 16, 64]) {
+          rig.lower.indicate(down, nbls, SMOKE, rig.tags(nbls));
+          await rig.eventually(() => down.indicated.size === 0, 1000);
+        }
+        receivesAccounted(rig, lower);
+      }
+      await rig.down();
+    },
+  },
+  {
+    name: "protocol-pause-restart",
+    kinds: ["protocol"],
+    faults: true,
+    description:
+      "receives (some with NDIS_RECEIVE_FLAGS_RESOURCES) race the pause of the stack under the protocol; its NetEventPause completes only when it has returned what it holds, and it binds on after the restart",
+    contract:
+      "ProtocolNetPnPEvent(NetEventPause / NetEventRestart): a pause completes once the protocol's sends are back and its receives returned",
+    run: async (rig) => {
+      await rig.up();
+      const down = rig.lowerAdapter(rig.lower0);
+      const pause = new Started(`pausing ${rig.lower0}`);
+      await race(rig, [
+        indicateAct(rig, down, 4, "choose"),
+        indicateAct(rig, down, 4, "choose"),
+        [`PnP: pause ${rig.lower0}`, pause.start(rig, () => rig.host.pauseStack(rig.lower0))],
+      ]);
+      await pause.finish(rig);
+      await rig.eventually(() => down.indicated.size === 0, 1000);
+      receivesAccounted(rig, rig.lower0);
+      await rig.drive(`restarting ${rig.lower0}`, rig.host.restartStack(rig.lower0));
+      rig.lower.indicate(down, 4, SMOKE, rig.tags(4));
+      await rig.eventually(() => down.indicated.size === 0, 1000);
+      receivesAccounted(rig, rig.lower0);
+      await rig.down();
+    },
+  },
+  {
+    name: "protocol-net-events",
+    kinds: ["protocol"],
+    description:
+      "the system sleeps and wakes, the link goes down and up, and the adapter vanishes with receives outstanding: the protocol answers every NetEvent and returns everything",
+    contract:
+      "ProtocolNetPnPEvent (NetEventQueryPower, NetEventSetPower), ProtocolStatusEx (NDIS_STATUS_LINK_STATE), unbind on surprise removal",
+    run: async (rig) => {
+      await rig.up();
+      await rig.drive("suspending", rig.host.suspend());
+      await rig.drive("resuming", rig.host.resume());
+      const down = rig.lowerAdapter(rig.lower0);
+      rig.lower.setLink(down, false);
+      rig.lower.setLink(down, true);
+      rig.lower.indicate(down, 8, SMOKE, rig.tags(8));
+      await rig.drive(
+        `surprise-removing ${rig.lower0}`,
+        rig.host.removeAdapter(rig.lower0, { surprise: true }),
+      );
+      await rig.down();
+    },
+  },
+];
+
+/** What a miniport alone may complete a send with (the documented statuses it has reason to use). */
+const MINIPORT_SENT_OK = [
+  NDIS_STATUS_SUCCESS,
+  NDIS_STATUS_PAUSED,
+  NDIS_STATUS_RESOURCES,
+  NDIS_STATUS_MEDIA_DISCONNECTED,
+  NDIS_STATUS_FAILURE,
+  NDIS_STATUS_SEND_ABORTED,
 ];
 
 export { CheckFailed };
