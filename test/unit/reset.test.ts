@@ -70,6 +70,26 @@ async function flush(host: NdisHost): Promise<void> {
   await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
+/** mp (with `script`) under passthrough, tcpip bound to passthrough's virtual miniport eth0-pt. */
+async function passthroughRig(script: Script) {
+  const clock = new ManualClock();
+  const host = new NdisHost({
+    clock,
+    verifier: "strict",
+    bindings: [
+      { protocol: "passthrough", adapter: "eth0" },
+      { protocol: "tcpip", adapter: "eth0-pt" },
+    ],
+  });
+  const mp = scriptedMiniport(script);
+  await host.loadDriver({ name: "mp", module: mp.module });
+  await host.loadDriver({ name: "passthrough", module: passthrough });
+  const tcpip = scriptedProtocol({ name: "tcpip" });
+  await host.loadDriver({ name: "tcpip", module: tcpip.module });
+  await host.addAdapter({ driver: "mp", name: "eth0" });
+  return { clock, host, mp, tcpip };
+}
+
 const cfhCalls = (calls: readonly string[]) =>
   calls.filter((c) => c === "MiniportCheckForHangEx").length;
 
@@ -103,21 +123,7 @@ describe("MiniportCheckForHangEx on NDIS's timer", () => {
   });
 
   test("an intermediate driver's virtual miniport is never checked nor reset", async () => {
-    const clock = new ManualClock();
-    const host = new NdisHost({
-      clock,
-      verifier: "strict",
-      bindings: [
-        { protocol: "passthrough", adapter: "eth0" },
-        { protocol: "tcpip", adapter: "eth0-pt" },
-      ],
-    });
-    const mp = scriptedMiniport();
-    await host.loadDriver({ name: "mp", module: mp.module });
-    await host.loadDriver({ name: "passthrough", module: passthrough });
-    const tcpip = scriptedProtocol({ name: "tcpip" });
-    await host.loadDriver({ name: "tcpip", module: tcpip.module });
-    await host.addAdapter({ driver: "mp", name: "eth0" });
+    const { clock, host } = await passthroughRig({});
     const seen: string[] = [];
     host.onTrace((e) => {
       if (e.kind === "handler" && e.phase === "call") seen.push(e.name);
@@ -264,22 +270,11 @@ describe("the reset", () => {
   });
 
   test("passthrough holds its sends while the adapter below it resets; the protocol above sees no reset", async () => {
-    const clock = new ManualClock();
-    const host = new NdisHost({
-      clock,
-      verifier: "strict",
-      bindings: [
-        { protocol: "passthrough", adapter: "eth0" },
-        { protocol: "tcpip", adapter: "eth0-pt" },
-      ],
-    });
     let hung = true;
-    const mp = scriptedMiniport({ checkForHang: () => hung, reset: () => NDIS_STATUS_PENDING });
-    await host.loadDriver({ name: "mp", module: mp.module });
-    await host.loadDriver({ name: "passthrough", module: passthrough });
-    const tcpip = scriptedProtocol({ name: "tcpip" });
-    await host.loadDriver({ name: "tcpip", module: tcpip.module });
-    await host.addAdapter({ driver: "mp", name: "eth0" });
+    const { clock, host, mp, tcpip } = await passthroughRig({
+      checkForHang: () => hung,
+      reset: () => NDIS_STATUS_PENDING,
+    });
     clock.advance(2000);
     hung = false;
     const binding = tcpip.bindings[0]?.handle as NDIS_HANDLE;

@@ -353,6 +353,8 @@ export interface OidEntry {
   queued: boolean;
   /** For NDIS's own requests: where the result goes. */
   readonly onComplete?: (status: number) => void;
+  /** For the merged request NDIS issues on a binding's set of its filter: that binding. */
+  readonly onBehalfOf?: Binding;
 }
 
 export interface DeviceInstance {

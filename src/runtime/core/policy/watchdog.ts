@@ -244,10 +244,13 @@ export class Watchdog {
     const oids = new Set<DriverRecord>();
     const sends = new Set<DriverRecord>();
     for (const adapter of this.#runtime.adapters.values()) {
-      const issuer = adapter.oidPending?.binding?.driver;
+      const pending = adapter.oidPending;
+      const issuer = (pending?.binding ?? pending?.onBehalfOf)?.driver;
       if (issuer !== undefined) oids.add(issuer);
-      for (const entry of adapter.oidQueue)
-        if (entry.binding !== null) oids.add(entry.binding.driver);
+      for (const entry of adapter.oidQueue) {
+        const by = entry.binding ?? entry.onBehalfOf;
+        if (by !== undefined && by !== null) oids.add(by.driver);
+      }
     }
     for (const binding of this.#runtime.bindings)
       if (binding.sendsOutstanding > 0) sends.add(binding.driver);

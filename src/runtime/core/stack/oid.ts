@@ -198,7 +198,13 @@ function issueAddressingSet(binding: Binding, request: NDIS_OID_REQUEST): NDIS_S
     const status = deliverToFilter(below, { kind: "ndis", adapter, onComplete: done }, merged);
     if (status !== NDIS_STATUS_PENDING) done(status);
   } else {
-    const entry: OidEntry = { binding: null, request: merged, queued: true, onComplete: done };
+    const entry: OidEntry = {
+      binding: null,
+      request: merged,
+      queued: true,
+      onComplete: done,
+      onBehalfOf: binding,
+    };
     inFlight.add(merged);
     if (adapter.oidPending !== null || adapter.resetting) adapter.oidQueue.push(entry);
     else deliver(adapter, entry);
