@@ -41,8 +41,12 @@ import type { FilterDriverBlock, FilterModule } from "../core/objects/records.js
 import {
   cancelFromFilter,
   completeFromFilter,
+  filterCompleteFast,
   filterCompletionProblem,
+  filterIndicateFast,
+  filterReturnFast,
   filterReturnProblem,
+  filterSendFast,
   indicateFromFilter,
   returnFromEdge,
   sendFromFilter,
@@ -319,14 +323,25 @@ export function NdisFSendNetBufferLists(
 ): void {
   const module = moduleOf("NdisFSendNetBufferLists", NdisFilterHandle);
   if (module === null) return;
-  const runtime = module.runtime;
   checkIrql(
-    runtime,
+    module.runtime,
     module.driver,
     "NdisFSendNetBufferLists",
     DISPATCH_LEVEL,
     "Irql_Filter_Driver_Function",
   );
+  if (filterSendFast(module, NetBufferLists, PortNumber >>> 0, SendFlags >>> 0)) return;
+  filterSendChecked(module, NetBufferLists, PortNumber >>> 0, SendFlags >>> 0);
+}
+
+/** The general way of a module's send (outside the entry point: its closure is built only here). */
+function filterSendChecked(
+  module: FilterModule,
+  NetBufferLists: NET_BUFFER_LIST,
+  PortNumber: number,
+  SendFlags: number,
+): void {
+  const runtime = module.runtime;
   const checked = walkChain(runtime, NetBufferLists, (nbl) => {
     if (nbl.owner !== module.driver)
       return `is held by ${nbl.owner === null ? "NDIS" : nbl.owner.name}, not by ${module.driver.name}`;
@@ -341,7 +356,7 @@ export function NdisFSendNetBufferLists(
     );
     return;
   }
-  sendFromFilter(module, NetBufferLists, checked, PortNumber >>> 0, SendFlags >>> 0);
+  sendFromFilter(module, NetBufferLists, checked, PortNumber, SendFlags);
 }
 
 /**
@@ -355,14 +370,24 @@ export function NdisFSendNetBufferListsComplete(
 ): void {
   const module = moduleOf("NdisFSendNetBufferListsComplete", NdisFilterHandle);
   if (module === null) return;
-  const runtime = module.runtime;
   checkIrql(
-    runtime,
+    module.runtime,
     module.driver,
     "NdisFSendNetBufferListsComplete",
     DISPATCH_LEVEL,
     "Irql_Filter_Driver_Function",
   );
+  if (filterCompleteFast(module, NetBufferLists, SendCompleteFlags >>> 0)) return;
+  filterCompleteChecked(module, NetBufferLists, SendCompleteFlags >>> 0);
+}
+
+/** The general way of a module's completion: NBLs NDIS's record does not match are left alone. */
+function filterCompleteChecked(
+  module: FilterModule,
+  NetBufferLists: NET_BUFFER_LIST,
+  SendCompleteFlags: number,
+): void {
+  const runtime = module.runtime;
   const accepted = filterChain(
     runtime,
     NetBufferLists,
@@ -381,7 +406,7 @@ export function NdisFSendNetBufferListsComplete(
     `NdisFSendNetBufferListsComplete on ${module.name}`,
     module.driver,
   );
-  completeFromFilter(module, accepted, SendCompleteFlags >>> 0);
+  completeFromFilter(module, accepted, SendCompleteFlags);
 }
 
 /**
@@ -398,14 +423,28 @@ export function NdisFIndicateReceiveNetBufferLists(
 ): void {
   const module = moduleOf("NdisFIndicateReceiveNetBufferLists", NdisFilterHandle);
   if (module === null) return;
-  const runtime = module.runtime;
   checkIrql(
-    runtime,
+    module.runtime,
     module.driver,
     "NdisFIndicateReceiveNetBufferLists",
     DISPATCH_LEVEL,
     "Irql_Filter_Driver_Function",
   );
+  const port = PortNumber >>> 0;
+  const flags = ReceiveFlags >>> 0;
+  if (filterIndicateFast(module, NetBufferLists, NumberOfNetBufferLists, port, flags)) return;
+  filterIndicateChecked(module, NetBufferLists, port, NumberOfNetBufferLists, flags);
+}
+
+/** The general way of a module's indication: the chain checked with a report naming what is wrong. */
+function filterIndicateChecked(
+  module: FilterModule,
+  NetBufferLists: NET_BUFFER_LIST,
+  PortNumber: number,
+  NumberOfNetBufferLists: number,
+  ReceiveFlags: number,
+): void {
+  const runtime = module.runtime;
   const where = `NdisFIndicateReceiveNetBufferLists on ${module.name}`;
   const checked = walkChain(runtime, NetBufferLists, (nbl) => {
     if (nbl.owner !== module.driver)
@@ -425,7 +464,7 @@ export function NdisFIndicateReceiveNetBufferLists(
     );
     return;
   }
-  indicateFromFilter(module, NetBufferLists, checked, PortNumber >>> 0, ReceiveFlags >>> 0);
+  indicateFromFilter(module, NetBufferLists, checked, PortNumber, ReceiveFlags);
 }
 
 /**
@@ -439,14 +478,24 @@ export function NdisFReturnNetBufferLists(
 ): void {
   const module = moduleOf("NdisFReturnNetBufferLists", NdisFilterHandle);
   if (module === null) return;
-  const runtime = module.runtime;
   checkIrql(
-    runtime,
+    module.runtime,
     module.driver,
     "NdisFReturnNetBufferLists",
     DISPATCH_LEVEL,
     "Irql_Filter_Driver_Function",
   );
+  if (filterReturnFast(module, NetBufferLists, ReturnFlags >>> 0)) return;
+  filterReturnChecked(module, NetBufferLists, ReturnFlags >>> 0);
+}
+
+/** The general way of a module's return: NBLs NDIS's record does not match are left alone. */
+function filterReturnChecked(
+  module: FilterModule,
+  NetBufferLists: NET_BUFFER_LIST,
+  ReturnFlags: number,
+): void {
+  const runtime = module.runtime;
   const accepted = filterChain(
     runtime,
     NetBufferLists,
@@ -465,7 +514,7 @@ export function NdisFReturnNetBufferLists(
     `NdisFReturnNetBufferLists on ${module.name}`,
     module.driver,
   );
-  returnFromEdge(module, accepted, ReturnFlags >>> 0);
+  returnFromEdge(module, accepted, ReturnFlags);
 }
 
 /** NdisFCancelSendNetBufferLists: passes a send cancellation on down. */
