@@ -1124,6 +1124,8 @@ function completeFastFrom(
   const holder = module === null ? adapter.driver : module.driver;
   let to: SendingEdge | null = null;
   let toDriver: DriverRecord | null = null;
+  let bySender = false;
+  let source: unknown;
   let count = 0;
   let held = 0;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
@@ -1147,11 +1149,17 @@ function completeFastFrom(
       }
       to = sender;
       toDriver = sender.driver;
+      // The miniport hands back what it was sent with the originator's SourceHandle: the
+      // binding's, or below modules, whoever made the NBL (sentBy, per NBL).
+      bySender = module === null && sender.kind === "binding";
+      source = sender.handle;
     }
     const o = n as NetBufferListObject;
     const path = o.sendPath;
-    // The miniport hands back what it was sent with the originator's SourceHandle.
-    if (module === null && o.SourceHandle !== sentBy(sender, o)) {
+    if (
+      module === null &&
+      (bySender ? o.SourceHandle !== source : o.SourceHandle !== sentBy(sender, o))
+    ) {
       undoCompletions(chain as NetBufferListObject, count, sender, holder);
       return -1;
     }
