@@ -68,6 +68,7 @@ export {
   NdisFDevicePnPEventNotify,
   NdisFIndicateReceiveNetBufferLists,
   NdisFIndicateStatus,
+  NdisFNetPnPEvent,
   NdisFOidRequest,
   NdisFOidRequestComplete,
   NdisFPauseComplete,

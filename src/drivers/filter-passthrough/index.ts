@@ -14,8 +14,8 @@
  *   their returns down with NdisFReturnNetBufferLists. While not Running, sends are completed
  *   with NDIS_STATUS_PAUSED and receives returned at once.
  * - OID requests go down as clones (NdisAllocateCloneOidRequest, NdisFOidRequest) and complete
- *   the original (NdisFOidRequestComplete); cancellations, status indications and device PnP
- *   events are passed on.
+ *   the original (NdisFOidRequestComplete); cancellations, status indications, device PnP events
+ *   (down) and network PnP and power events (up, NdisFNetPnPEvent) are passed on.
  *
  * `filterDriverEntry({ bypass: true })` registers the same filter without send and receive
  * handlers: NDIS then bypasses its modules on the data path (and it still sees OIDs and status).
@@ -27,6 +27,7 @@ import {
   type FILTER_CANCEL_SEND_NET_BUFFER_LISTS,
   type FILTER_DETACH,
   type FILTER_DEVICE_PNP_EVENT_NOTIFY,
+  type FILTER_NET_PNP_EVENT,
   type FILTER_OID_REQUEST,
   type FILTER_OID_REQUEST_COMPLETE,
   type FILTER_PAUSE,
@@ -63,6 +64,7 @@ import {
   NdisFDevicePnPEventNotify,
   NdisFIndicateReceiveNetBufferLists,
   NdisFIndicateStatus,
+  NdisFNetPnPEvent,
   NdisFOidRequest,
   NdisFOidRequestComplete,
   NdisFPauseComplete,
@@ -313,6 +315,13 @@ const FilterStatus: FILTER_STATUS = (FilterModuleContext, StatusIndication) => {
   NdisFIndicateStatus((FilterModuleContext as FilterModuleContext).FilterHandle, StatusIndication);
 };
 
+/** FilterNetPnPEvent: pass the event up; the answer from above is this module's answer. */
+const FilterNetPnPEvent: FILTER_NET_PNP_EVENT = (FilterModuleContext, NetPnPEventNotification) =>
+  NdisFNetPnPEvent(
+    (FilterModuleContext as FilterModuleContext).FilterHandle,
+    NetPnPEventNotification,
+  );
+
 /** FilterDevicePnPEventNotify: pass the event down. */
 const FilterDevicePnPEventNotify: FILTER_DEVICE_PNP_EVENT_NOTIFY = (FilterModuleContext, Event) => {
   NdisFDevicePnPEventNotify((FilterModuleContext as FilterModuleContext).FilterHandle, Event);
@@ -368,6 +377,7 @@ export function filterDriverEntry(options: FilterPassthroughOptions = {}) {
       OidRequestCompleteHandler: FilterOidRequestComplete,
       CancelOidRequestHandler: FilterCancelOidRequest,
       DevicePnPEventNotifyHandler: FilterDevicePnPEventNotify,
+      NetPnPEventHandler: FilterNetPnPEvent,
       StatusHandler: FilterStatus,
     };
     const handle: Out<NDIS_HANDLE> = {};

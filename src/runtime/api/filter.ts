@@ -23,11 +23,16 @@ import {
   type NDIS_STATUS,
   NDIS_STATUS_FAILURE,
   NDIS_STATUS_INVALID_PARAMETER,
+  NDIS_STATUS_PENDING,
   NDIS_STATUS_RESOURCES,
   NDIS_STATUS_SUCCESS,
   ndisStatusToString,
 } from "../../ndis/status.js";
-import type { NDIS_STATUS_INDICATION, NET_DEVICE_PNP_EVENT } from "../../ndis/structs.js";
+import type {
+  NDIS_STATUS_INDICATION,
+  NET_DEVICE_PNP_EVENT,
+  NET_PNP_EVENT_NOTIFICATION,
+} from "../../ndis/structs.js";
 import type { DRIVER_OBJECT, NDIS_HANDLE, Out } from "../../ndis/types.js";
 import { checkFilterCharacteristics } from "../core/base/characteristics.js";
 import { checkIrql, currentFrame } from "../core/objects/context.js";
@@ -54,6 +59,7 @@ import {
 } from "../core/stack/datapath.js";
 import { addFilterDriver, removeFilterDriver } from "../core/stack/driver.js";
 import { devicePnPDown } from "../core/stack/filter.js";
+import { netPnPUp } from "../core/stack/net-pnp.js";
 import { cancelOidFromFilter, completeOidAtFilter, issueOid } from "../core/stack/oid.js";
 import { filterChain } from "./datapath.js";
 import { reportAtCaller, reportBadHandle, reportLiveChildren } from "./lookup.js";
@@ -616,4 +622,38 @@ export function NdisFDevicePnPEventNotify(
     "Irql_Filter_Driver_Function",
   );
   devicePnPDown(module.adapter, module, NetDevicePnPEvent);
+}
+
+/**
+ * NdisFNetPnPEvent: from its FilterNetPnPEvent, the module passes a network PnP or power event on
+ * up — to the next module that takes such events, or to the protocols bound above. PASSIVE_LEVEL.
+ * Returns SUCCESS, or for a query (NetEventQueryPower, NetEventQueryRemoveDevice) the first
+ * refusal above. [MODEL] When a protocol above pends the event (or a handler above blocks), the
+ * answer is a promise of the status: a FilterNetPnPEvent written as an `async` function awaits it,
+ * as a blocking call at PASSIVE_LEVEL would wait.
+ */
+export function NdisFNetPnPEvent(
+  NdisFilterHandle: NDIS_HANDLE,
+  NetPnPEventNotification: NET_PNP_EVENT_NOTIFICATION,
+): NDIS_STATUS | Promise<NDIS_STATUS> {
+  const module = moduleOf("NdisFNetPnPEvent", NdisFilterHandle);
+  if (module === null) return NDIS_STATUS_FAILURE;
+  const runtime = module.runtime;
+  runtime.assertAlive();
+  const done = enter(runtime, "NdisFNetPnPEvent", module.driver, module.name);
+  checkIrql(
+    runtime,
+    module.driver,
+    "NdisFNetPnPEvent",
+    PASSIVE_LEVEL,
+    "Irql_Filter_Driver_Function",
+  );
+  const code = (NetPnPEventNotification as { NetPnPEvent?: { NetEvent?: unknown } } | null)
+    ?.NetPnPEvent?.NetEvent;
+  if (typeof code !== "number")
+    return done(NDIS_STATUS_INVALID_PARAMETER, "NetPnPEventNotification has no NetEvent");
+  const answer = netPnPUp(module.adapter, module, NetPnPEventNotification);
+  if (typeof answer === "number") return done(answer);
+  done(NDIS_STATUS_PENDING, "a protocol above pended the event");
+  return answer;
 }
