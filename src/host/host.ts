@@ -482,6 +482,21 @@ export interface HostStatistics {
     /** NBLs sent on the binding and not completed to the protocol yet. */
     readonly sendsOutstanding: number;
   })[];
+  /**
+   * The filter modules, bottom of each stack first: what NDIS handed each (sent = chains given to
+   * its FilterSendNetBufferLists, received = to its FilterReceiveNetBufferLists), counted while
+   * observed like the rest.
+   */
+  readonly filters?: readonly (DataPathCounters & {
+    /** `capture on eth0`. */
+    readonly name: string;
+    readonly driver: string;
+    readonly adapter: string;
+    readonly state: string;
+    /** NBLs it passed down / up and has not had back. */
+    readonly sendsOutstanding: number;
+    readonly receivesOutstanding: number;
+  })[];
 }
 
 export interface DriverInfo {
@@ -1598,6 +1613,17 @@ export class NdisHost {
         ...b.counters,
         sendsOutstanding: b.sendsOutstanding,
       })),
+      filters: [...runtime.adapters.values()].flatMap((a) =>
+        a.filters.map((m) => ({
+          name: m.name,
+          driver: m.driver.name,
+          adapter: a.name,
+          state: m.machine.state,
+          ...m.counters,
+          sendsOutstanding: m.sendsOutstanding,
+          receivesOutstanding: m.receivesOutstanding,
+        })),
+      ),
     };
   }
 

@@ -36,7 +36,14 @@ import type {
 import { NetBufferListObject } from "../objects/records.js";
 import { edgeAbove, edgeBelow } from "./crossing.js";
 import { loopbackIndications, releaseLoopback, wantsLoopback } from "./loopback.js";
-import { observeCompletion, observeReceive, observeRefused, observeSend } from "./observe.js";
+import {
+  observeCompletion,
+  observeIndication,
+  observeModule,
+  observeReceive,
+  observeRefused,
+  observeSend,
+} from "./observe.js";
 import { acceptsNbl, isPromiscuous, sortByFilter } from "./receive-filter.js";
 
 /** An edge that sends down the stack: a protocol binding or a filter module. */
@@ -209,6 +216,7 @@ export function sendDown(
       ? null
       : edgeBelow(adapter, from.kind === "filter-module" ? from : null, "send");
   if (below !== null) {
+    if (adapter.runtime.observing) observeModule(below, chain, "send");
     for (let nbl: NET_BUFFER_LIST | null = chain; nbl !== null; nbl = nbl.Next) {
       const o = nbl as NetBufferListObject;
       o.sendPath.push(from);
@@ -514,6 +522,10 @@ function indicateUp(
   const resources = (flags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0;
   const above = adapter.filters.length === 0 ? null : edgeAbove(adapter, from, "receive");
   if (above !== null) {
+    if (adapter.runtime.observing) {
+      if (from === null) observeIndication(adapter, chain);
+      observeModule(above, chain, "receive");
+    }
     take(chain, indicator, resources ? null : above, above.driver);
     indicator.receivesOutstanding += count;
     if (!resources) above.receivesHeld += count;
@@ -598,9 +610,10 @@ function indicateTo(
       }
     }
   }
-  if (from === null && adapter.runtime.observing)
+  // What comes from a module was counted at the adapter when the miniport indicated it.
+  if (adapter.runtime.observing)
     observeReceive(
-      adapter,
+      from === null ? adapter : null,
       chain,
       only ??
         adapter.bindings.filter((b) => b.machine.state === "Running" && b.driver.crashed === null),
