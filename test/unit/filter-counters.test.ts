@@ -5,35 +5,21 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { stripVTControlCharacters } from "node:util";
 import { countersTable } from "../../src/cli/output.js";
-import { filterDriverEntry } from "../../src/drivers/filter-passthrough/index.js";
 import {
   type NDIS_HANDLE,
-  NdisHost,
   NdisMIndicateReceiveNetBufferLists,
   NdisSendNetBufferLists,
   type NET_BUFFER_LIST,
 } from "../../src/index.js";
-import { scriptedMiniport } from "../helpers/miniport.js";
+import { sampleFilterStack } from "../helpers/filter-stack.js";
 import { allocateNbls, nblPool } from "../helpers/nbl.js";
-import { scriptedProtocol } from "../helpers/protocol.js";
 
 describe("filter modules in the counters", () => {
   test("a module's row: state and the frames NDIS handed it each way", async () => {
-    const host = new NdisHost({ verifier: "strict" });
-    const miniport = scriptedMiniport();
-    await host.loadDriver({ name: "mp", module: miniport.module });
-    await host.loadDriver({
-      name: "filter-passthrough",
-      module: { DriverEntry: filterDriverEntry() },
-      filter: {},
-    });
-    const protocol = scriptedProtocol();
-    await host.loadDriver({ name: "proto", module: protocol.module });
-    await host.addAdapter({ driver: "mp", name: "eth0" });
+    const { host, proto: protocol, binding, adapter } = await sampleFilterStack();
     host.observe();
-    const binding = protocol.bindings[0]?.handle as NDIS_HANDLE;
-    const adapter = miniport.adapters[0]?.handle as NDIS_HANDLE;
     const tx = allocateNbls(nblPool(protocol.protocolHandle() as NDIS_HANDLE), 3, binding);
     NdisSendNetBufferLists(binding, tx[0] as NET_BUFFER_LIST, 0, 0);
     const rx = allocateNbls(nblPool(adapter), 2, adapter);
@@ -51,7 +37,7 @@ describe("filter modules in the counters", () => {
     // The adapter and the binding count the indication once, through the module.
     assert.equal(stats.adapters[0]?.receivedPackets, 2);
     assert.equal(stats.bindings[0]?.receivedPackets, 2);
-    const table = countersTable(stats).map((l) => l.replace(/\u001b\[[0-9;]*m/g, ""));
+    const table = countersTable(stats).map((l) => stripVTControlCharacters(l));
     assert.match(table[0] as string, /^adapter \/ filter \/ binding +state/);
     assert.match(
       table[2] as string,

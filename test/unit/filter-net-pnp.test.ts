@@ -9,14 +9,12 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { filterDriverEntry } from "../../src/drivers/filter-passthrough/index.js";
 import {
   type NDIS_HANDLE,
   NDIS_STATUS_FAILURE,
   NDIS_STATUS_INVALID_PARAMETER,
   NDIS_STATUS_SUCCESS,
   NdisFNetPnPEvent,
-  NdisHost,
   type NET_PNP_EVENT_NOTIFICATION,
   NetEventCancelRemoveDevice,
   NetEventQueryPower,
@@ -24,27 +22,23 @@ import {
   NetEventSetPower,
   type TraceEvent,
 } from "../../src/index.js";
-import { type FilterScript, scriptedFilter } from "../helpers/filter.js";
-import { scriptedMiniport } from "../helpers/miniport.js";
-import { type ProtocolScript, scriptedProtocol } from "../helpers/protocol.js";
+import type { FilterScript } from "../helpers/filter.js";
+import { filterStack, rulesOf, sampleFilterStack } from "../helpers/filter-stack.js";
+import type { ProtocolScript } from "../helpers/protocol.js";
 
 async function stack(
   filterChars: NonNullable<FilterScript["chars"]> | null,
   proto: ProtocolScript = {},
 ) {
-  const host = new NdisHost({ verifier: "record" });
-  const miniport = scriptedMiniport();
-  await host.loadDriver({ name: "mp", module: miniport.module });
-  const filter = scriptedFilter("flt", filterChars === null ? {} : { chars: filterChars });
-  await host.loadDriver({ name: "flt", module: filter.module });
-  const protocol = scriptedProtocol(proto);
-  await host.loadDriver({ name: "proto", module: protocol.module });
-  await host.addAdapter({ driver: "mp", name: "eth0" });
-  protocol.calls.length = 0;
-  return { host, filter, protocol };
+  const s = await filterStack({
+    filter: filterChars === null ? {} : { chars: filterChars },
+    proto,
+  });
+  s.proto.calls.length = 0;
+  return { host: s.host, filter: s.filter, protocol: s.proto };
 }
 
-const rules = (host: NdisHost) => host.violations.map((v) => v.rule);
+const rules = rulesOf;
 const pnpCalls = (calls: string[]) => calls.filter((c) => c.startsWith("ProtocolNetPnPEvent"));
 
 describe("net PnP events through filter modules", () => {
@@ -93,21 +87,12 @@ describe("net PnP events through filter modules", () => {
   });
 
   test("the passthrough filter sample forwards power events both ways through a suspend and resume", async () => {
-    const host = new NdisHost({ verifier: "strict" });
     const handlers: string[] = [];
-    host.onTrace((e: TraceEvent) => {
-      if (e.kind === "handler" && e.phase === "call") handlers.push(e.name);
-    });
-    const miniport = scriptedMiniport();
-    await host.loadDriver({ name: "mp", module: miniport.module });
-    await host.loadDriver({
-      name: "filter-passthrough",
-      module: { DriverEntry: filterDriverEntry() },
-      filter: {},
-    });
-    const protocol = scriptedProtocol();
-    await host.loadDriver({ name: "proto", module: protocol.module });
-    await host.addAdapter({ driver: "mp", name: "eth0" });
+    const { host, proto: protocol } = await sampleFilterStack((h) =>
+      h.onTrace((e: TraceEvent) => {
+        if (e.kind === "handler" && e.phase === "call") handlers.push(e.name);
+      }),
+    );
     protocol.calls.length = 0;
     handlers.length = 0;
     assert.equal(await host.suspend(), NDIS_STATUS_SUCCESS);

@@ -29,7 +29,6 @@ import {
   NdisFRestartFilter,
   NdisFSendNetBufferLists,
   NdisFSendNetBufferListsComplete,
-  NdisHost,
   NdisMSendNetBufferListsComplete,
   NdisOidRequest,
   NdisRequestQueryInformation,
@@ -40,26 +39,13 @@ import {
   NetEventRestart,
   OID_GEN_VENDOR_DESCRIPTION,
 } from "../../src/index.js";
-import { type FilterScript, scriptedFilter } from "../helpers/filter.js";
-import { type Script, scriptedMiniport } from "../helpers/miniport.js";
+import type { FilterScript } from "../helpers/filter.js";
+import { filterStack, rulesOf } from "../helpers/filter-stack.js";
+import type { Script } from "../helpers/miniport.js";
 import { allocateNbls, nblPool } from "../helpers/nbl.js";
-import { scriptedProtocol } from "../helpers/protocol.js";
 
-async function stack(script: FilterScript = {}, mp: Script = {}) {
-  const host = new NdisHost({ verifier: "record" });
-  const miniport = scriptedMiniport(mp);
-  await host.loadDriver({ name: "mp", module: miniport.module });
-  const filter = scriptedFilter("flt", script);
-  await host.loadDriver({ name: "flt", module: filter.module });
-  const proto = scriptedProtocol();
-  await host.loadDriver({ name: "proto", module: proto.module });
-  await host.addAdapter({ driver: "mp", name: "eth0" });
-  const binding = proto.bindings[0]?.handle as NDIS_HANDLE;
-  const module = () => filter.modules[0] as { handle: NDIS_HANDLE };
-  return { host, miniport, filter, proto, binding, module };
-}
-
-const rules = (host: NdisHost) => host.violations.map((v) => v.rule);
+const stack = (filter: FilterScript = {}, mp: Script = {}) => filterStack({ filter, mp });
+const rules = rulesOf;
 
 function sendOne(s: Awaited<ReturnType<typeof stack>>): NET_BUFFER_LIST {
   const [nbl] = allocateNbls(nblPool(s.proto.protocolHandle() as NDIS_HANDLE), 1, s.binding);

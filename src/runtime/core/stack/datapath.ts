@@ -995,6 +995,23 @@ export function sendFast(binding: Binding, chain: unknown, port: number, flags: 
 }
 
 /**
+ * A module's send or indication the fast crossing may take: a chain, from a module that may pass
+ * traffic on (not Paused, Detached or Attaching: the general path reports those), nobody
+ * observing.
+ */
+function passesOn(module: FilterModule, chain: unknown): boolean {
+  const state = module.machine.state;
+  return (
+    state !== "Paused" &&
+    state !== "Detached" &&
+    state !== "Attaching" &&
+    !module.runtime.observing &&
+    chain !== null &&
+    chain !== undefined
+  );
+}
+
+/**
  * NdisFSendNetBufferLists' fast crossing: a module that may send (not Paused, Detached or
  * Attaching) passes on NBLs its driver holds.
  */
@@ -1004,16 +1021,7 @@ export function filterSendFast(
   port: number,
   flags: number,
 ): boolean {
-  const state = module.machine.state;
-  if (
-    state === "Paused" ||
-    state === "Detached" ||
-    state === "Attaching" ||
-    module.runtime.observing ||
-    chain === null ||
-    chain === undefined
-  )
-    return false;
+  if (!passesOn(module, chain)) return false;
   return sendFastFrom(module, module, undefined, chain, port, flags);
 }
 
@@ -1265,16 +1273,7 @@ export function filterIndicateFast(
   port: number,
   flags: number,
 ): boolean {
-  const state = module.machine.state;
-  if (
-    state === "Paused" ||
-    state === "Detached" ||
-    state === "Attaching" ||
-    module.runtime.observing ||
-    chain === null ||
-    chain === undefined
-  )
-    return false;
+  if (!passesOn(module, chain)) return false;
   return indicateFastFrom(
     module.adapter,
     module,
