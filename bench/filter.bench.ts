@@ -20,6 +20,7 @@
  */
 import { bytesPerPacket } from "../test/helpers/alloc.js";
 import { type DataPathStack, dataPathStack } from "../test/helpers/datapath-rig.js";
+import { cpuTimeNs, median } from "./paired.js";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 15);
 /** Packets per cell per round at 64-NBL batches (a quarter of it at smaller batches). */
@@ -31,21 +32,7 @@ const NAMES = ["direct", "filter", "bypass"] as const;
 type Name = (typeof NAMES)[number];
 const DIRECTIONS = ["send", "indicate"] as const;
 
-/** Nanoseconds of CPU time `batches` steps took. */
-function run(step: () => void, batches: number): number {
-  const start = process.cpuUsage();
-  for (let i = 0; i < batches; i++) step();
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) * 1000;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
+const run = cpuTimeNs;
 
 const fixed = (x: number, d = 2) => x.toFixed(d);
 
