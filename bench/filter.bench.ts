@@ -1,93 +1,108 @@
 /**
  * What a filter module costs on the data path, as ratios of cells paired in the same rounds of
- * one run, 64-NBL batches, verifier off: a protocol sending to a miniport (send + completion) and
- * a miniport indicating to a protocol (receive + return), through
+ * one run, verifier off: a protocol sending to a miniport (send + completion) and a miniport
+ * indicating to a protocol (receive + return), through
  *
  *   direct:  no filter;
  *   filter:  a running filter-passthrough module;
  *   bypass:  filter-passthrough registered without send/receive handlers (NDIS bypasses it).
  *
- * Every round measures every cell once, in rotating order, so that drift and GC fall on all of
- * them alike; a ratio is the median of the per-round ratios. Then heap growth per packet through
- * the running filter after warm-up (used heap before any GC; --expose-gc for a clean start).
+ * Time is the process's CPU time (user + system) while a cell runs (process.cpuUsage), as in
+ * bench/datapath.bench.ts: on a shared machine wall time charges a descheduled time slice to
+ * whichever cell was running. Cells last 15 ms or more, since the kernel may account CPU time in
+ * ticks of a few milliseconds. Every round measures every cell once, the order reversed every other
+ * round; a ratio is the median of the per-round ratios (with the range over the rounds).
  *
- * Run: npm run bench:filter (BENCH_ROUNDS, BENCH_PACKETS to change the size).
+ * Allocation: bytes per packet of each cell after the rounds, from V8's used heap around the loop
+ * plus what every collection in between freed (test/helpers/alloc.ts), the fewer of two readings.
+ *
+ * Run: npm run bench:filter (ROUNDS, ROUND_PACKETS, ALLOC_PACKETS, SIZES override the defaults).
  */
+import { bytesPerPacket } from "../test/helpers/alloc.js";
 import { type DataPathStack, dataPathStack } from "../test/helpers/datapath-rig.js";
+import { cpuTimeNs, median } from "./paired.js";
 
-const BATCH = 64;
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
-const PACKETS = Number(process.env.BENCH_PACKETS ?? 1_000_000);
+const ROUNDS = Number(process.env.ROUNDS ?? 15);
+/** Packets per cell per round at 64-NBL batches (a quarter of it at smaller batches). */
+const ROUND_PACKETS = Number(process.env.ROUND_PACKETS ?? 960_000);
+const ALLOC_PACKETS = Number(process.env.ALLOC_PACKETS ?? 640_000);
+const SIZES = (process.env.SIZES ?? "64,1").split(",").map(Number);
 
-const names = ["direct", "filter", "bypass"] as const;
-const stacks: Record<(typeof names)[number], DataPathStack> = {
-  direct: await dataPathStack({ layers: 0, verifier: "off", batch: BATCH }),
-  filter: await dataPathStack({ layers: 0, verifier: "off", batch: BATCH, filter: "running" }),
-  bypass: await dataPathStack({ layers: 0, verifier: "off", batch: BATCH, filter: "bypass" }),
-};
+const NAMES = ["direct", "filter", "bypass"] as const;
+type Name = (typeof NAMES)[number];
+const DIRECTIONS = ["send", "indicate"] as const;
 
-/** Packets per second of `round` over about PACKETS packets. */
-function measure(round: () => void): number {
-  const rounds = Math.max(1, Math.floor(PACKETS / BATCH));
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < rounds; i++) round();
-  return (rounds * BATCH * 1e9) / Number(process.hrtime.bigint() - start);
-}
+const run = cpuTimeNs;
 
-for (const name of names) {
-  for (let i = 0; i < 20_000; i++) {
-    stacks[name].send();
-    stacks[name].indicate();
-  }
-}
-const pps = new Map<string, number[]>();
-for (let round = 0; round < ROUNDS; round++) {
-  for (let k = 0; k < names.length; k++) {
-    const name = names[(k + round) % names.length] as (typeof names)[number];
-    for (const dir of ["send", "indicate"] as const) {
-      const list = pps.get(`${name}/${dir}`) ?? [];
-      list.push(measure(stacks[name][dir]));
-      pps.set(`${name}/${dir}`, list);
-    }
-  }
-}
-const median = (xs: readonly number[]) =>
-  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-/** The median over rounds of direct's rate over `name`'s: how many times direct's cost. */
-const ratio = (name: string, dir: string) => {
-  const d = pps.get(`direct/${dir}`) ?? [];
-  const x = pps.get(`${name}/${dir}`) ?? [];
-  return median(d.map((v, i) => v / (x[i] ?? v)));
-};
-console.table(
-  names.map((name) => ({
-    path: name,
-    "send+complete (Mpps)": Number((median(pps.get(`${name}/send`) ?? []) / 1e6).toFixed(2)),
-    "receive+return (Mpps)": Number((median(pps.get(`${name}/indicate`) ?? []) / 1e6).toFixed(2)),
-  })),
+const fixed = (x: number, d = 2) => x.toFixed(d);
+
+console.log(
+  `Node ${process.version}, ${ROUNDS} rounds of ${ROUND_PACKETS} packets per cell (CPU time), ${ALLOC_PACKETS} packets per allocation reading`,
 );
-for (const dir of ["send", "indicate"]) {
-  console.log(
-    `${dir === "send" ? "send+complete" : "receive+return"}: filter ${ratio("filter", dir).toFixed(2)}× direct, bypass ${ratio("bypass", dir).toFixed(2)}× direct (64-NBL batches, median of ${ROUNDS} paired rounds)`,
-  );
-}
-for (const name of names) {
-  const c = stacks[name].counts();
-  if (c.completed === 0 || c.returned === 0) throw new Error(`${name}: nothing moved`);
-  if (stacks[name].host.violations.length > 0) throw new Error(`${name}: a violation`);
-}
-{
-  const s = stacks.filter;
-  const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
-  const before = process.memoryUsage().heapUsed;
-  const packets = 2_000_000;
-  for (let i = 0; i < packets / BATCH; i++) {
-    s.send();
-    s.indicate();
+const table: string[] = [];
+const ratios: string[] = [];
+const allocs: string[] = [];
+for (const size of SIZES) {
+  const stacks: Record<Name, DataPathStack> = {
+    direct: await dataPathStack({ layers: 0, verifier: "off", batch: size }),
+    filter: await dataPathStack({ layers: 0, verifier: "off", batch: size, filter: "running" }),
+    bypass: await dataPathStack({ layers: 0, verifier: "off", batch: size, filter: "bypass" }),
+  };
+  // Cells of 15 ms or more: the kernel may account CPU time in 4 ms ticks.
+  const packets = size >= 64 ? ROUND_PACKETS : ROUND_PACKETS / 4;
+  const batches = Math.max(1, Math.round(packets / size));
+  for (const dir of DIRECTIONS) {
+    const ns = new Map<Name, number[]>(NAMES.map((n) => [n, []]));
+    for (const name of NAMES) run(stacks[name][dir], Math.max(batches, 40_000 / size)); // warm-up
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? NAMES : [...NAMES].reverse();
+      for (const name of order)
+        ns.get(name)?.push(run(stacks[name][dir], batches) / (batches * size));
+    }
+    const per = (name: Name) => {
+      const d = ns.get("direct") as number[];
+      const x = ns.get(name) as number[];
+      return x.map((v, i) => v / (d[i] as number));
+    };
+    const label = dir === "send" ? "send+complete" : "receive+return";
+    table.push(
+      `| ${label} | ${size} | ${NAMES.map((n) => fixed(1000 / median(ns.get(n) as number[]))).join(" | ")} |`,
+    );
+    for (const [name, target] of [
+      ["filter", "≤ 2.0"],
+      ["bypass", "≤ 1.1"],
+    ] as const) {
+      const r = per(name);
+      ratios.push(
+        `| ${label} | ${size} | ${name} / direct | ${fixed(median(r))} | ${fixed(Math.min(...r))}–${fixed(Math.max(...r))} | ${size === 64 ? target : "context"} |`,
+      );
+    }
+    const calls = Math.max(1, Math.round(ALLOC_PACKETS / size));
+    allocs.push(
+      `| ${label} | ${size} | ${NAMES.map((n) => {
+        const step = stacks[n][dir];
+        return fixed(
+          Math.min(bytesPerPacket(step, calls, size), bytesPerPacket(step, calls, size)),
+        );
+      }).join(" | ")} |`,
+    );
   }
-  const after = process.memoryUsage().heapUsed;
-  console.log(
-    `used heap through the running filter: ${((after - before) / (2 * packets)).toFixed(3)} bytes/packet over ${2 * packets} packets (before any GC${gc === undefined ? "; run with --expose-gc" : ""})`,
-  );
+  for (const name of NAMES) {
+    const c = stacks[name].counts();
+    if (c.completed === 0 || c.returned === 0) throw new Error(`${name}: nothing moved`);
+    if (stacks[name].host.violations.length > 0)
+      throw new Error(`${name}: ${stacks[name].host.violations[0]?.message}`);
+  }
 }
+console.log("\nMillion packets per second, median of the rounds (context)\n");
+console.log(`| direction | batch | ${NAMES.join(" | ")} |`);
+console.log(`| --- | ---: | ${NAMES.map(() => "---:").join(" | ")} |`);
+for (const line of table) console.log(line);
+console.log("\nRatios of CPU time per packet, per round: median and range over the rounds\n");
+console.log("| direction | batch | ratio | median | range | target |");
+console.log("| --- | ---: | --- | ---: | ---: | --- |");
+for (const line of ratios) console.log(line);
+console.log("\nBytes allocated per packet in steady state (target 0)\n");
+console.log(`| direction | batch | ${NAMES.join(" | ")} |`);
+console.log(`| --- | ---: | ${NAMES.map(() => "---:").join(" | ")} |`);
+for (const line of allocs) console.log(line);

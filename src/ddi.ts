@@ -69,6 +69,7 @@ export {
   NdisFDevicePnPEventNotify,
   NdisFIndicateReceiveNetBufferLists,
   NdisFIndicateStatus,
+  NdisFNetPnPEvent,
   NdisFOidRequest,
   NdisFOidRequestComplete,
   NdisFPauseComplete,

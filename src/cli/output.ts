@@ -66,10 +66,14 @@ export type CounterStatistics = HostStatistics | RunStatistics;
 type Row =
   | (HostStatistics["adapters"][number] &
       Partial<Omit<AdapterCounters, keyof HostStatistics["adapters"][number]>>)
-  | HostStatistics["bindings"][number];
+  | HostStatistics["bindings"][number]
+  | NonNullable<HostStatistics["filters"]>[number];
 
 function rowName(row: Row): string {
-  return "protocol" in row ? `${row.protocol} → ${row.adapter}` : row.name;
+  if ("protocol" in row) return `${row.protocol} → ${row.adapter}`;
+  // A filter module: indented under the adapters, named `filter <driver> on <adapter>`.
+  if ("adapter" in row) return `filter ${row.driver} on ${row.adapter}`;
+  return row.name;
 }
 
 const COLUMNS = ["state", "rx pkts", "rx bytes", "tx pkts", "tx bytes", "drops", "errors"] as const;
@@ -107,10 +111,16 @@ function rowCells(row: Row): string[] {
  * bindings always, an adapter whose driver did not answer).
  */
 export function countersTable(stats: CounterStatistics): string[] {
+  const filters = stats.filters ?? [];
   const sourced = stats.adapters.some((a) => "source" in a);
   const rows: string[][] = [
-    ["adapter / binding", ...COLUMNS, ...(sourced ? ["counted by"] : [])],
+    [
+      filters.length > 0 ? "adapter / filter / binding" : "adapter / binding",
+      ...COLUMNS,
+      ...(sourced ? ["counted by"] : []),
+    ],
     ...stats.adapters.map((a) => [rowName(a), ...rowCells(a), ...(sourced ? [source(a)] : [])]),
+    ...filters.map((f) => [rowName(f), ...rowCells(f), ...(sourced ? [source(f)] : [])]),
     ...stats.bindings.map((b) => [rowName(b), ...rowCells(b), ...(sourced ? [source(b)] : [])]),
   ];
   const widths = (rows[0] as string[]).map((_, i) =>
@@ -131,7 +141,7 @@ export function countersTable(stats: CounterStatistics): string[] {
 /** One line per adapter and binding, prefixed with the elapsed time. */
 function counterLines(stats: CounterStatistics, elapsedMs: number): string[] {
   const at = `[${(elapsedMs / 1000).toFixed(1)}s]`;
-  return [...stats.adapters, ...stats.bindings].map(
+  return [...stats.adapters, ...(stats.filters ?? []), ...stats.bindings].map(
     (r) =>
       `${pc.dim(at)} ${rowName(r)} ${r.state}: rx ${r.receivedPackets} pkts ${r.receivedBytes} B, tx ${r.sentPackets} pkts ${r.sentBytes} B, drops ${drops(r)}, errors ${errors(r)}`,
   );

@@ -105,6 +105,7 @@ import {
   retireDriver,
 } from "../runtime/core/stack/driver.js";
 import { ifStackTable, type NDIS_IF_STACK_ENTRY } from "../runtime/core/stack/ifstack.js";
+import { filtersTakeNetPnP, netPnPUp } from "../runtime/core/stack/net-pnp.js";
 import { issueNdisOid, issueNdisOidFromTop } from "../runtime/core/stack/oid.js";
 import { VERIFIER_MODES, type VerifierMode, type Violation } from "../verifier/violation.js";
 import { DeviceFile, DeviceIoError } from "./device-file.js";
@@ -480,6 +481,21 @@ export interface HostStatistics {
     readonly state: string;
     /** NBLs sent on the binding and not completed to the protocol yet. */
     readonly sendsOutstanding: number;
+  })[];
+  /**
+   * The filter modules, bottom of each stack first: what NDIS handed each (sent = chains given to
+   * its FilterSendNetBufferLists, received = to its FilterReceiveNetBufferLists), counted while
+   * observed like the rest.
+   */
+  readonly filters?: readonly (DataPathCounters & {
+    /** `capture on eth0`. */
+    readonly name: string;
+    readonly driver: string;
+    readonly adapter: string;
+    readonly state: string;
+    /** NBLs it passed down / up and has not had back. */
+    readonly sendsOutstanding: number;
+    readonly receivesOutstanding: number;
   })[];
 }
 
@@ -1055,6 +1071,18 @@ export class NdisHost {
   async queryRemoveAdapter(name: string): Promise<NDIS_STATUS> {
     this.#assertRunning();
     const adapter = this.#adapter(name);
+    if (filtersTakeNetPnP(adapter)) {
+      // Through the filter modules: the first of them answers for everything above it.
+      const status = await netPnPUp(
+        adapter,
+        null,
+        netPnPNotification(NetEventQueryRemoveDevice, null, 0),
+      );
+      if (status !== NDIS_STATUS_SUCCESS)
+        await netPnPUp(adapter, null, netPnPNotification(NetEventCancelRemoveDevice, null, 0));
+      if (this.#stacks.busy) await this.#stacks.settle();
+      return status;
+    }
     const asked: Binding[] = [];
     for (const binding of bindingsOf(adapter)) {
       const status = await deliverPnPEvent(
@@ -1316,6 +1344,14 @@ export class NdisHost {
     const virtual = all.filter((a) => a.block.chars.isIntermediate);
     const d3 = Uint8Array.of(NdisDeviceStateD3, 0, 0, 0);
     for (const adapter of physical) {
+      if (filtersTakeNetPnP(adapter)) {
+        const status = await netPnPUp(adapter, null, netPnPNotification(NetEventQueryPower, d3, 4));
+        if (status !== NDIS_STATUS_SUCCESS) {
+          if (this.#stacks.busy) await this.#stacks.settle();
+          return status;
+        }
+        continue;
+      }
       for (const binding of bindingsOf(adapter)) {
         const status = await deliverPnPEvent(
           binding,
@@ -1332,8 +1368,11 @@ export class NdisHost {
         await this.#stacks.pause(adapter, NDIS_PAUSE_LOW_POWER);
     }
     for (const adapter of physical) {
-      for (const binding of bindingsOf(adapter))
-        await deliverPnPEvent(binding, netPnPNotification(NetEventSetPower, d3, 4));
+      if (filtersTakeNetPnP(adapter))
+        await netPnPUp(adapter, null, netPnPNotification(NetEventSetPower, d3, 4));
+      else
+        for (const binding of bindingsOf(adapter))
+          await deliverPnPEvent(binding, netPnPNotification(NetEventSetPower, d3, 4));
     }
     const asleep: Asleep = {
       lowPower: [],
@@ -1374,8 +1413,11 @@ export class NdisHost {
       await issueNdisOid(adapter, powerRequest(NdisDeviceStateD0));
     }
     for (const adapter of physical) {
-      for (const binding of bindingsOf(adapter))
-        await deliverPnPEvent(binding, netPnPNotification(NetEventSetPower, d0, 4));
+      if (filtersTakeNetPnP(adapter))
+        await netPnPUp(adapter, null, netPnPNotification(NetEventSetPower, d0, 4));
+      else
+        for (const binding of bindingsOf(adapter))
+          await deliverPnPEvent(binding, netPnPNotification(NetEventSetPower, d0, 4));
     }
     for (const adapter of [...physical, ...virtual]) {
       if (runtime.adapters.get(adapter.name) === adapter && adapter.machine.state === "Paused")
@@ -1571,6 +1613,17 @@ export class NdisHost {
         ...b.counters,
         sendsOutstanding: b.sendsOutstanding,
       })),
+      filters: [...runtime.adapters.values()].flatMap((a) =>
+        a.filters.map((m) => ({
+          name: m.name,
+          driver: m.driver.name,
+          adapter: a.name,
+          state: m.machine.state,
+          ...m.counters,
+          sendsOutstanding: m.sendsOutstanding,
+          receivesOutstanding: m.receivesOutstanding,
+        })),
+      ),
     };
   }
 

@@ -79,6 +79,7 @@ import {
   setModuleOptions,
   waitForModule,
 } from "../runtime/core/stack/filter.js";
+import { filtersTakeNetPnP, netPnPUp } from "../runtime/core/stack/net-pnp.js";
 import { abortOids } from "../runtime/core/stack/oid.js";
 import { NdisBugCheckError } from "../verifier/violation.js";
 
@@ -476,11 +477,15 @@ export class Stacks implements PnpManager {
   ): Promise<void> {
     if (surprise && !adapter.surpriseRemoved && adapter.machine.state !== "Shutdown") {
       adapter.surpriseRemoved = true;
-      for (const binding of bindingsOf(adapter)) {
-        const state = binding.machine.state;
-        if (state === "Unbound" || state === "Opening" || state === "Closing") continue;
-        await deliverPnPEvent(binding, netPnPNotification(NetEventQueryRemoveDevice, null, 0));
-      }
+      const queryRemove = netPnPNotification(NetEventQueryRemoveDevice, null, 0);
+      // Through the filter modules that take net PnP events; without them to every protocol.
+      if (filtersTakeNetPnP(adapter)) await netPnPUp(adapter, null, queryRemove);
+      else
+        for (const binding of bindingsOf(adapter)) {
+          const state = binding.machine.state;
+          if (state === "Unbound" || state === "Opening" || state === "Closing") continue;
+          await deliverPnPEvent(binding, queryRemove);
+        }
       if (this.#runtime.adapters.get(adapter.name) === adapter)
         notifyDevicePnPEvent(adapter, NdisDevicePnPEventSurpriseRemoved);
     }

@@ -111,7 +111,7 @@ export type FILTER_DEVICE_PNP_EVENT_NOTIFY = (
 export type FILTER_NET_PNP_EVENT = (
   FilterModuleContext: unknown,
   NetPnPEventNotification: NET_PNP_EVENT_NOTIFICATION,
-) => NDIS_STATUS;
+) => NDIS_STATUS | Promise<NDIS_STATUS>;
 export type FILTER_STATUS = (
   FilterModuleContext: unknown,
   StatusIndication: NDIS_STATUS_INDICATION,

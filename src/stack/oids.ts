@@ -66,6 +66,8 @@ export type AdapterCounters = HostStatistics["adapters"][number] & {
 export interface RunStatistics {
   readonly adapters: readonly AdapterCounters[];
   readonly bindings: HostStatistics["bindings"];
+  /** The filter modules as NDIS counts them. */
+  readonly filters?: HostStatistics["filters"];
 }
 
 function sum(info: NDIS_STATISTICS_INFO, ...names: (keyof NDIS_STATISTICS_INFO)[]): number {
@@ -160,7 +162,7 @@ export class StatisticsReader {
               : answer.statusName,
       };
     });
-    return { adapters, bindings: base.bindings };
+    return { adapters, bindings: base.bindings, filters: base.filters };
   }
 }
 

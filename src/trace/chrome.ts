@@ -1,7 +1,8 @@
 /**
  * A trace as Chrome trace-event JSON (the "JSON Object Format"), which Perfetto
  * (ui.perfetto.dev) and chrome://tracing open: one process for the host, one thread per track —
- * NDIS itself and each driver — handler calls as slices on the called driver's track, DDI calls as
+ * NDIS itself and each driver (a filter driver's track named "<driver> (filter)": its modules'
+ * FilterXxx calls) — handler calls as slices on the called driver's track, DDI calls as
  * slices on the NDIS track, state changes and violations as instant events, and flow arrows from
  * a call to the calls made inside it on another track.
  */
@@ -229,9 +230,15 @@ export function toChromeTrace(
     { name: "thread_name", ph: "M", pid: PID, tid: NDIS_TID, args: { name: "NDIS" } },
     { name: "thread_sort_index", ph: "M", pid: PID, tid: NDIS_TID, args: { sort_index: 0 } },
   ];
+  // A filter driver's track says so: its modules' FilterXxx calls are on it.
+  const filters = new Set<string>();
+  for (const event of ordered)
+    if (event.kind === "handler" && event.driver !== null && event.name.startsWith("Filter"))
+      filters.add(event.driver);
   for (const [driver, tid] of tids) {
+    const name = filters.has(driver) ? `${driver} (filter)` : driver;
     metadata.push(
-      { name: "thread_name", ph: "M", pid: PID, tid, args: { name: driver } },
+      { name: "thread_name", ph: "M", pid: PID, tid, args: { name } },
       { name: "thread_sort_index", ph: "M", pid: PID, tid, args: { sort_index: tid } },
     );
   }

@@ -197,6 +197,26 @@ describe("toChromeTrace: examples/passthrough.yaml", () => {
     assert.ok(inside(mp, oid) && inside(down, mp) && down.dur > 0);
   });
 
+  test("a filter driver's calls are on a track of its own, named as a filter", () => {
+    const at = (seq: number, phase: "call" | "return", name: string, driver: string | null) =>
+      ({ seq, time: seq, depth: 1, kind: "handler", phase, name, driver }) as TraceEvent;
+    const chrome = toChromeTrace([
+      at(1, "call", "MiniportSendNetBufferLists", "mp"),
+      at(2, "return", "MiniportSendNetBufferLists", "mp"),
+      at(3, "call", "FilterSendNetBufferLists", "capture"),
+      at(4, "return", "FilterSendNetBufferLists", "capture"),
+    ]);
+    const names = chrome.traceEvents
+      .filter((e) => e.name === "thread_name")
+      .map((e) => e.args?.name);
+    assert.deepEqual(names, ["NDIS", "mp", "capture (filter)"]);
+    const slice = chrome.traceEvents.find((e) => e.name === "FilterSendNetBufferLists");
+    const track = chrome.traceEvents.find(
+      (e) => e.name === "thread_name" && e.args?.name === "capture (filter)",
+    );
+    assert.equal(slice?.tid, track?.tid);
+  });
+
   test("a violation is a global instant with its rule; JSON round-trips", () => {
     const violation: TraceEvent = {
       seq: 1_000,

@@ -14,8 +14,8 @@
  *   their returns down with NdisFReturnNetBufferLists. While not Running, sends are completed
  *   with NDIS_STATUS_PAUSED and receives returned at once.
  * - OID requests go down as clones (NdisAllocateCloneOidRequest, NdisFOidRequest) and complete
- *   the original (NdisFOidRequestComplete); cancellations, status indications and device PnP
- *   events are passed on.
+ *   the original (NdisFOidRequestComplete); cancellations, status indications, device PnP events
+ *   (down) and network PnP and power events (up, NdisFNetPnPEvent) are passed on.
  *
  * `filterDriverEntry({ bypass: true })` registers the same filter without send and receive
  * handlers: NDIS then bypasses its modules on the data path (and it still sees OIDs and status).
@@ -27,6 +27,7 @@ import {
   type FILTER_CANCEL_SEND_NET_BUFFER_LISTS,
   type FILTER_DETACH,
   type FILTER_DEVICE_PNP_EVENT_NOTIFY,
+  type FILTER_NET_PNP_EVENT,
   type FILTER_OID_REQUEST,
   type FILTER_OID_REQUEST_COMPLETE,
   type FILTER_PAUSE,
@@ -36,24 +37,12 @@ import {
   type FILTER_SEND_NET_BUFFER_LISTS,
   type FILTER_SEND_NET_BUFFER_LISTS_COMPLETE,
   type FILTER_STATUS,
-  NDIS_FILTER_ATTRIBUTES_REVISION_1,
-  NDIS_FILTER_CHARACTERISTICS_REVISION_1,
-  NDIS_FILTER_CHARACTERISTICS_REVISION_2,
   type NDIS_FILTER_DRIVER_CHARACTERISTICS,
   type NDIS_HANDLE,
-  NDIS_OBJECT_TYPE_FILTER_ATTRIBUTES,
-  NDIS_OBJECT_TYPE_FILTER_DRIVER_CHARACTERISTICS,
   type NDIS_OID_REQUEST,
   NDIS_RECEIVE_FLAGS_RESOURCES,
-  NDIS_RETURN_FLAGS_DISPATCH_LEVEL,
-  NDIS_RUNTIME_VERSION_61,
-  NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL,
-  NDIS_SIZEOF_FILTER_ATTRIBUTES_REVISION_1,
-  NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_1,
-  NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_2,
   type NDIS_STATUS,
   NDIS_STATUS_FAILURE,
-  NDIS_STATUS_PAUSED,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
   NdisAllocateCloneOidRequest,
@@ -63,18 +52,27 @@ import {
   NdisFDevicePnPEventNotify,
   NdisFIndicateReceiveNetBufferLists,
   NdisFIndicateStatus,
+  NdisFNetPnPEvent,
   NdisFOidRequest,
   NdisFOidRequestComplete,
-  NdisFPauseComplete,
   NdisFRegisterFilterDriver,
   NdisFReturnNetBufferLists,
   NdisFreeCloneOidRequest,
   NdisFSendNetBufferLists,
   NdisFSendNetBufferListsComplete,
   NdisFSetAttributes,
-  type NET_BUFFER_LIST,
   type Out,
 } from "../../ddi.js";
+import {
+  countNbls,
+  filterAttributes,
+  filterCharacteristicsHeader,
+  maybeCompletePause,
+  type PausableModule,
+  pauseModule,
+  refusedReceives,
+  refusedSends,
+} from "../shared/filter.js";
 import { targetVersion } from "../shared/revisions.js";
 
 /** The filter's NetCfgInstanceId (its INF's), as the docs' sample INF has one of its own. */
@@ -83,17 +81,12 @@ const FRIENDLY_NAME = "ndis-ts passthrough filter";
 /** 'Fpto' */
 const CLONE_TAG = 0x6f747046;
 
-type ModuleState = "Paused" | "Running" | "Pausing";
-
-/** The module context (the sample's MS_FILTER): one per attached module. */
-export interface FilterModuleContext {
-  readonly FilterHandle: NDIS_HANDLE;
+/**
+ * The module context (the sample's MS_FILTER): one per attached module. Its state and the NBLs it
+ * has out are what the pause rule of src/drivers/shared/filter.ts looks at.
+ */
+export interface FilterModuleContext extends PausableModule {
   readonly MiniportName: string;
-  State: ModuleState;
-  /** NBLs passed down and not yet completed back. */
-  OutstandingSends: number;
-  /** NBLs passed up (not under RESOURCES) and not yet returned. */
-  OutstandingReceives: number;
   /** Frames seen each way, for anyone curious. */
   SentNbls: number;
   ReceivedNbls: number;
@@ -105,20 +98,6 @@ interface DriverGlobals {
 }
 
 const drivers = new WeakMap<DRIVER_OBJECT, DriverGlobals>();
-
-/** A pausing module whose last NBL came back completes its pause. */
-function maybeCompletePause(m: FilterModuleContext): void {
-  if (m.State === "Pausing" && m.OutstandingSends === 0 && m.OutstandingReceives === 0) {
-    m.State = "Paused";
-    NdisFPauseComplete(m.FilterHandle);
-  }
-}
-
-function countNbls(chain: NET_BUFFER_LIST): number {
-  let n = 0;
-  for (let nbl: NET_BUFFER_LIST | null = chain; nbl !== null; nbl = nbl.Next) n++;
-  return n;
-}
 
 /** FilterAttach (PASSIVE_LEVEL): allocate the module context and hand it to NDIS. */
 const FilterAttach: FILTER_ATTACH = (NdisFilterHandle, FilterDriverContext, AttachParameters) => {
@@ -132,14 +111,7 @@ const FilterAttach: FILTER_ATTACH = (NdisFilterHandle, FilterDriverContext, Atta
     SentNbls: 0,
     ReceivedNbls: 0,
   };
-  const status = NdisFSetAttributes(NdisFilterHandle, m, {
-    Header: {
-      Type: NDIS_OBJECT_TYPE_FILTER_ATTRIBUTES,
-      Revision: NDIS_FILTER_ATTRIBUTES_REVISION_1,
-      Size: NDIS_SIZEOF_FILTER_ATTRIBUTES_REVISION_1,
-    },
-    Flags: 0,
-  });
+  const status = NdisFSetAttributes(NdisFilterHandle, m, filterAttributes());
   if (status !== NDIS_STATUS_SUCCESS) return status;
   globals.Modules.add(m);
   return NDIS_STATUS_SUCCESS;
@@ -161,15 +133,8 @@ const FilterRestart: FILTER_RESTART = (FilterModuleContext) => {
  * FilterPause (PASSIVE_LEVEL): no new traffic from here on; the pause completes when what the
  * module passed on has come back.
  */
-const FilterPause: FILTER_PAUSE = (FilterModuleContext) => {
-  const m = FilterModuleContext as FilterModuleContext;
-  if (m.OutstandingSends === 0 && m.OutstandingReceives === 0) {
-    m.State = "Paused";
-    return NDIS_STATUS_SUCCESS;
-  }
-  m.State = "Pausing";
-  return NDIS_STATUS_PENDING;
-};
+const FilterPause: FILTER_PAUSE = (FilterModuleContext) =>
+  pauseModule(FilterModuleContext as FilterModuleContext);
 
 /** FilterSendNetBufferLists (≤ DISPATCH_LEVEL): pass the sends down, or refuse them while paused. */
 const FilterSendNetBufferLists: FILTER_SEND_NET_BUFFER_LISTS = (
@@ -179,16 +144,7 @@ const FilterSendNetBufferLists: FILTER_SEND_NET_BUFFER_LISTS = (
   SendFlags,
 ) => {
   const m = FilterModuleContext as FilterModuleContext;
-  if (m.State !== "Running") {
-    for (let nbl: NET_BUFFER_LIST | null = NetBufferLists; nbl !== null; nbl = nbl.Next)
-      nbl.Status = NDIS_STATUS_PAUSED;
-    NdisFSendNetBufferListsComplete(
-      m.FilterHandle,
-      NetBufferLists,
-      SendFlags & NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL,
-    );
-    return;
-  }
+  if (refusedSends(m, NetBufferLists, SendFlags)) return;
   const n = countNbls(NetBufferLists);
   m.OutstandingSends += n;
   m.SentNbls += n;
@@ -230,17 +186,8 @@ const FilterReceiveNetBufferLists: FILTER_RECEIVE_NET_BUFFER_LISTS = (
   ReceiveFlags,
 ) => {
   const m = FilterModuleContext as FilterModuleContext;
+  if (refusedReceives(m, NetBufferLists, ReceiveFlags)) return;
   const resources = (ReceiveFlags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0;
-  if (m.State !== "Running") {
-    if (!resources) {
-      NdisFReturnNetBufferLists(
-        m.FilterHandle,
-        NetBufferLists,
-        ReceiveFlags & NDIS_RETURN_FLAGS_DISPATCH_LEVEL,
-      );
-    }
-    return;
-  }
   if (!resources) m.OutstandingReceives += NumberOfNetBufferLists;
   m.ReceivedNbls += NumberOfNetBufferLists;
   NdisFIndicateReceiveNetBufferLists(
@@ -313,6 +260,13 @@ const FilterStatus: FILTER_STATUS = (FilterModuleContext, StatusIndication) => {
   NdisFIndicateStatus((FilterModuleContext as FilterModuleContext).FilterHandle, StatusIndication);
 };
 
+/** FilterNetPnPEvent: pass the event up; the answer from above is this module's answer. */
+const FilterNetPnPEvent: FILTER_NET_PNP_EVENT = (FilterModuleContext, NetPnPEventNotification) =>
+  NdisFNetPnPEvent(
+    (FilterModuleContext as FilterModuleContext).FilterHandle,
+    NetPnPEventNotification,
+  );
+
 /** FilterDevicePnPEventNotify: pass the event down. */
 const FilterDevicePnPEventNotify: FILTER_DEVICE_PNP_EVENT_NOTIFY = (FilterModuleContext, Event) => {
   NdisFDevicePnPEventNotify((FilterModuleContext as FilterModuleContext).FilterHandle, Event);
@@ -326,18 +280,7 @@ export interface FilterPassthroughOptions {
 /** A DriverEntry for the filter with `options`. */
 export function filterDriverEntry(options: FilterPassthroughOptions = {}) {
   return (DriverObject: DRIVER_OBJECT, RegistryPath: string): NDIS_STATUS => {
-    const running = targetVersion();
-    const minor = running & 0xffff;
-    const [Revision, Size] =
-      running >= NDIS_RUNTIME_VERSION_61
-        ? [
-            NDIS_FILTER_CHARACTERISTICS_REVISION_2,
-            NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_2,
-          ]
-        : [
-            NDIS_FILTER_CHARACTERISTICS_REVISION_1,
-            NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_1,
-          ];
+    const minor = targetVersion() & 0xffff;
     const globals: DriverGlobals = { FilterDriverHandle: undefined, Modules: new Set() };
     const dataPath = options.bypass
       ? {}
@@ -349,7 +292,7 @@ export function filterDriverEntry(options: FilterPassthroughOptions = {}) {
           ReturnNetBufferListsHandler: FilterReturnNetBufferLists,
         };
     const FChars: NDIS_FILTER_DRIVER_CHARACTERISTICS = {
-      Header: { Type: NDIS_OBJECT_TYPE_FILTER_DRIVER_CHARACTERISTICS, Revision, Size },
+      Header: filterCharacteristicsHeader(),
       MajorNdisVersion: 6,
       MinorNdisVersion: minor,
       MajorDriverVersion: 1,
@@ -368,6 +311,7 @@ export function filterDriverEntry(options: FilterPassthroughOptions = {}) {
       OidRequestCompleteHandler: FilterOidRequestComplete,
       CancelOidRequestHandler: FilterCancelOidRequest,
       DevicePnPEventNotifyHandler: FilterDevicePnPEventNotify,
+      NetPnPEventHandler: FilterNetPnPEvent,
       StatusHandler: FilterStatus,
     };
     const handle: Out<NDIS_HANDLE> = {};

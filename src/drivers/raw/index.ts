@@ -19,6 +19,7 @@ import {
   makeOidRequest,
   type NDIS_BIND_PARAMETERS,
   type NDIS_HANDLE,
+  type NDIS_IO_WORKITEM_ROUTINE,
   type NDIS_LINK_STATE,
   NDIS_OBJECT_TYPE_OPEN_PARAMETERS,
   type NDIS_OID_REQUEST,
@@ -39,17 +40,20 @@ import {
   NDIS_STATUS_PENDING,
   NDIS_STATUS_RESOURCES,
   NDIS_STATUS_SUCCESS,
+  NdisAllocateIoWorkItem,
   NdisCloseAdapterEx,
   NdisCloseConfiguration,
   NdisCompleteBindAdapterEx,
   NdisCompleteNetPnPEvent,
   NdisCompleteUnbindAdapterEx,
   NdisDeregisterProtocolDriver,
+  NdisFreeIoWorkItem,
   NdisFreeNetBufferList,
   NdisFreeNetBufferListPool,
   NdisMedium802_3,
   NdisOidRequest,
   NdisOpenAdapterEx,
+  NdisQueueIoWorkItem,
   NdisRegisterProtocolDriver,
   NdisRequestSetInformation,
   NdisReturnNetBufferLists,
@@ -120,6 +124,9 @@ interface RawBinding {
   SendPool: NDIS_HANDLE | null;
   SendsOutstanding: number;
   PendingPause: NET_PNP_EVENT_NOTIFICATION | null;
+  /** Completes a pended pause at PASSIVE_LEVEL (allocated the first time one is needed). */
+  PauseWorkItem: NDIS_HANDLE | null;
+  PauseQueued: boolean;
   LinkUp: boolean;
   readonly Opens: Set<RawOpen>;
   readonly Counters: RawCounters;
@@ -231,6 +238,8 @@ const PtBindAdapter: PROTOCOL_BIND_ADAPTER_EX = (
     SendPool: null,
     SendsOutstanding: 0,
     PendingPause: null,
+    PauseWorkItem: null,
+    PauseQueued: false,
     LinkUp: BindParameters.MediaConnectState === MediaConnectStateConnected,
     Opens: new Set(),
     Counters: { framesReceived: 0, framesSent: 0, sendFailures: 0, framesDropped: 0 },
@@ -291,6 +300,8 @@ const PtUnbindAdapter: PROTOCOL_UNBIND_ADAPTER_EX = (UnbindContext, ProtocolBind
   closeOpens(b);
   if (b.SendPool !== null) NdisFreeNetBufferListPool(b.SendPool);
   b.SendPool = null;
+  if (b.PauseWorkItem !== null) NdisFreeIoWorkItem(b.PauseWorkItem);
+  b.PauseWorkItem = null;
   if (NdisCloseAdapterEx(b.BindingHandle as NDIS_HANDLE) === NDIS_STATUS_PENDING)
     return NDIS_STATUS_PENDING;
   forget(b);
@@ -304,12 +315,29 @@ const PtCloseAdapterComplete: PROTOCOL_CLOSE_ADAPTER_COMPLETE_EX = (ProtocolBind
   else if (b.UnbindContext !== undefined) NdisCompleteUnbindAdapterEx(b.UnbindContext);
 };
 
+/**
+ * Once the last send of a pausing binding is back, its pause completes — from a work item: the
+ * last completion may come at DISPATCH_LEVEL (a filter below releasing a delayed send from a
+ * timer, say), and NdisCompleteNetPnPEvent is a PASSIVE_LEVEL call.
+ */
 function maybeCompletePause(b: RawBinding): void {
+  if (b.PendingPause === null || b.SendsOutstanding > 0 || b.BindingHandle === undefined) return;
+  if (b.PauseQueued) return;
+  b.PauseWorkItem ??= NdisAllocateIoWorkItem(b.BindingHandle);
+  if (b.PauseWorkItem === null) return; // retried at the next completion
+  b.PauseQueued = true;
+  NdisQueueIoWorkItem(b.PauseWorkItem, completePause, b);
+}
+
+/** The work item's routine (PASSIVE_LEVEL): NdisCompleteNetPnPEvent for the pended pause. */
+const completePause: NDIS_IO_WORKITEM_ROUTINE = (WorkItemContext) => {
+  const b = WorkItemContext as RawBinding;
+  b.PauseQueued = false;
   const pending = b.PendingPause;
-  if (pending === null || b.SendsOutstanding > 0 || b.BindingHandle === undefined) return;
+  if (pending === null || b.BindingHandle === undefined) return;
   b.PendingPause = null;
   NdisCompleteNetPnPEvent(b.BindingHandle, pending, NDIS_STATUS_SUCCESS);
-}
+};
 
 const PtNetPnPEvent: PROTOCOL_NET_PNP_EVENT = (ProtocolBindingContext, NetPnPEventNotification) => {
   const b = ProtocolBindingContext as RawBinding | null;

@@ -23,11 +23,16 @@ import {
   type NDIS_STATUS,
   NDIS_STATUS_FAILURE,
   NDIS_STATUS_INVALID_PARAMETER,
+  NDIS_STATUS_PENDING,
   NDIS_STATUS_RESOURCES,
   NDIS_STATUS_SUCCESS,
   ndisStatusToString,
 } from "../../ndis/status.js";
-import type { NDIS_STATUS_INDICATION, NET_DEVICE_PNP_EVENT } from "../../ndis/structs.js";
+import type {
+  NDIS_STATUS_INDICATION,
+  NET_DEVICE_PNP_EVENT,
+  NET_PNP_EVENT_NOTIFICATION,
+} from "../../ndis/structs.js";
 import type { DRIVER_OBJECT, NDIS_HANDLE, Out } from "../../ndis/types.js";
 import { checkFilterCharacteristics } from "../core/base/characteristics.js";
 import { checkIrql, currentFrame } from "../core/objects/context.js";
@@ -41,8 +46,12 @@ import type { FilterDriverBlock, FilterModule } from "../core/objects/records.js
 import {
   cancelFromFilter,
   completeFromFilter,
+  filterCompleteFast,
   filterCompletionProblem,
+  filterIndicateFast,
+  filterReturnFast,
   filterReturnProblem,
+  filterSendFast,
   indicateFromFilter,
   returnFromEdge,
   sendFromFilter,
@@ -50,6 +59,7 @@ import {
 } from "../core/stack/datapath.js";
 import { addFilterDriver, removeFilterDriver } from "../core/stack/driver.js";
 import { devicePnPDown } from "../core/stack/filter.js";
+import { netPnPUp } from "../core/stack/net-pnp.js";
 import { cancelOidFromFilter, completeOidAtFilter, issueOid } from "../core/stack/oid.js";
 import { filterChain } from "./datapath.js";
 import { reportAtCaller, reportBadHandle, reportLiveChildren } from "./lookup.js";
@@ -319,14 +329,25 @@ export function NdisFSendNetBufferLists(
 ): void {
   const module = moduleOf("NdisFSendNetBufferLists", NdisFilterHandle);
   if (module === null) return;
-  const runtime = module.runtime;
   checkIrql(
-    runtime,
+    module.runtime,
     module.driver,
     "NdisFSendNetBufferLists",
     DISPATCH_LEVEL,
     "Irql_Filter_Driver_Function",
   );
+  if (filterSendFast(module, NetBufferLists, PortNumber >>> 0, SendFlags >>> 0)) return;
+  filterSendChecked(module, NetBufferLists, PortNumber >>> 0, SendFlags >>> 0);
+}
+
+/** The general way of a module's send (outside the entry point: its closure is built only here). */
+function filterSendChecked(
+  module: FilterModule,
+  NetBufferLists: NET_BUFFER_LIST,
+  PortNumber: number,
+  SendFlags: number,
+): void {
+  const runtime = module.runtime;
   const checked = walkChain(runtime, NetBufferLists, (nbl) => {
     if (nbl.owner !== module.driver)
       return `is held by ${nbl.owner === null ? "NDIS" : nbl.owner.name}, not by ${module.driver.name}`;
@@ -341,7 +362,7 @@ export function NdisFSendNetBufferLists(
     );
     return;
   }
-  sendFromFilter(module, NetBufferLists, checked, PortNumber >>> 0, SendFlags >>> 0);
+  sendFromFilter(module, NetBufferLists, checked, PortNumber, SendFlags);
 }
 
 /**
@@ -355,14 +376,24 @@ export function NdisFSendNetBufferListsComplete(
 ): void {
   const module = moduleOf("NdisFSendNetBufferListsComplete", NdisFilterHandle);
   if (module === null) return;
-  const runtime = module.runtime;
   checkIrql(
-    runtime,
+    module.runtime,
     module.driver,
     "NdisFSendNetBufferListsComplete",
     DISPATCH_LEVEL,
     "Irql_Filter_Driver_Function",
   );
+  if (filterCompleteFast(module, NetBufferLists, SendCompleteFlags >>> 0)) return;
+  filterCompleteChecked(module, NetBufferLists, SendCompleteFlags >>> 0);
+}
+
+/** The general way of a module's completion: NBLs NDIS's record does not match are left alone. */
+function filterCompleteChecked(
+  module: FilterModule,
+  NetBufferLists: NET_BUFFER_LIST,
+  SendCompleteFlags: number,
+): void {
+  const runtime = module.runtime;
   const accepted = filterChain(
     runtime,
     NetBufferLists,
@@ -381,7 +412,7 @@ export function NdisFSendNetBufferListsComplete(
     `NdisFSendNetBufferListsComplete on ${module.name}`,
     module.driver,
   );
-  completeFromFilter(module, accepted, SendCompleteFlags >>> 0);
+  completeFromFilter(module, accepted, SendCompleteFlags);
 }
 
 /**
@@ -398,14 +429,28 @@ export function NdisFIndicateReceiveNetBufferLists(
 ): void {
   const module = moduleOf("NdisFIndicateReceiveNetBufferLists", NdisFilterHandle);
   if (module === null) return;
-  const runtime = module.runtime;
   checkIrql(
-    runtime,
+    module.runtime,
     module.driver,
     "NdisFIndicateReceiveNetBufferLists",
     DISPATCH_LEVEL,
     "Irql_Filter_Driver_Function",
   );
+  const port = PortNumber >>> 0;
+  const flags = ReceiveFlags >>> 0;
+  if (filterIndicateFast(module, NetBufferLists, NumberOfNetBufferLists, port, flags)) return;
+  filterIndicateChecked(module, NetBufferLists, port, NumberOfNetBufferLists, flags);
+}
+
+/** The general way of a module's indication: the chain checked with a report naming what is wrong. */
+function filterIndicateChecked(
+  module: FilterModule,
+  NetBufferLists: NET_BUFFER_LIST,
+  PortNumber: number,
+  NumberOfNetBufferLists: number,
+  ReceiveFlags: number,
+): void {
+  const runtime = module.runtime;
   const where = `NdisFIndicateReceiveNetBufferLists on ${module.name}`;
   const checked = walkChain(runtime, NetBufferLists, (nbl) => {
     if (nbl.owner !== module.driver)
@@ -425,7 +470,7 @@ export function NdisFIndicateReceiveNetBufferLists(
     );
     return;
   }
-  indicateFromFilter(module, NetBufferLists, checked, PortNumber >>> 0, ReceiveFlags >>> 0);
+  indicateFromFilter(module, NetBufferLists, checked, PortNumber, ReceiveFlags);
 }
 
 /**
@@ -439,14 +484,24 @@ export function NdisFReturnNetBufferLists(
 ): void {
   const module = moduleOf("NdisFReturnNetBufferLists", NdisFilterHandle);
   if (module === null) return;
-  const runtime = module.runtime;
   checkIrql(
-    runtime,
+    module.runtime,
     module.driver,
     "NdisFReturnNetBufferLists",
     DISPATCH_LEVEL,
     "Irql_Filter_Driver_Function",
   );
+  if (filterReturnFast(module, NetBufferLists, ReturnFlags >>> 0)) return;
+  filterReturnChecked(module, NetBufferLists, ReturnFlags >>> 0);
+}
+
+/** The general way of a module's return: NBLs NDIS's record does not match are left alone. */
+function filterReturnChecked(
+  module: FilterModule,
+  NetBufferLists: NET_BUFFER_LIST,
+  ReturnFlags: number,
+): void {
+  const runtime = module.runtime;
   const accepted = filterChain(
     runtime,
     NetBufferLists,
@@ -465,7 +520,7 @@ export function NdisFReturnNetBufferLists(
     `NdisFReturnNetBufferLists on ${module.name}`,
     module.driver,
   );
-  returnFromEdge(module, accepted, ReturnFlags >>> 0);
+  returnFromEdge(module, accepted, ReturnFlags);
 }
 
 /** NdisFCancelSendNetBufferLists: passes a send cancellation on down. */
@@ -567,4 +622,38 @@ export function NdisFDevicePnPEventNotify(
     "Irql_Filter_Driver_Function",
   );
   devicePnPDown(module.adapter, module, NetDevicePnPEvent);
+}
+
+/**
+ * NdisFNetPnPEvent: from its FilterNetPnPEvent, the module passes a network PnP or power event on
+ * up — to the next module that takes such events, or to the protocols bound above. PASSIVE_LEVEL.
+ * Returns SUCCESS, or for a query (NetEventQueryPower, NetEventQueryRemoveDevice) the first
+ * refusal above. [MODEL] When a protocol above pends the event (or a handler above blocks), the
+ * answer is a promise of the status: a FilterNetPnPEvent written as an `async` function awaits it,
+ * as a blocking call at PASSIVE_LEVEL would wait.
+ */
+export function NdisFNetPnPEvent(
+  NdisFilterHandle: NDIS_HANDLE,
+  NetPnPEventNotification: NET_PNP_EVENT_NOTIFICATION,
+): NDIS_STATUS | Promise<NDIS_STATUS> {
+  const module = moduleOf("NdisFNetPnPEvent", NdisFilterHandle);
+  if (module === null) return NDIS_STATUS_FAILURE;
+  const runtime = module.runtime;
+  runtime.assertAlive();
+  const done = enter(runtime, "NdisFNetPnPEvent", module.driver, module.name);
+  checkIrql(
+    runtime,
+    module.driver,
+    "NdisFNetPnPEvent",
+    PASSIVE_LEVEL,
+    "Irql_Filter_Driver_Function",
+  );
+  const code = (NetPnPEventNotification as { NetPnPEvent?: { NetEvent?: unknown } } | null)
+    ?.NetPnPEvent?.NetEvent;
+  if (typeof code !== "number")
+    return done(NDIS_STATUS_INVALID_PARAMETER, "NetPnPEventNotification has no NetEvent");
+  const answer = netPnPUp(module.adapter, module, NetPnPEventNotification);
+  if (typeof answer === "number") return done(answer);
+  done(NDIS_STATUS_PENDING, "a protocol above pended the event");
+  return answer;
 }

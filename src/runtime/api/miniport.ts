@@ -23,8 +23,6 @@ import {
   type NET_PNP_EVENT_NOTIFICATION,
   NetEventBindsComplete,
   NetEventPause,
-  NetEventQueryPower,
-  NetEventQueryRemoveDevice,
   NetEventRestart,
 } from "../../ndis/structs.js";
 import type { NDIS_HANDLE } from "../../ndis/types.js";
@@ -32,7 +30,7 @@ import { checkGeneralAttributes, checkRegistrationAttributes } from "../core/bas
 import { checkIrql, currentFrame, describeThrown, type Frame } from "../core/objects/context.js";
 import { describeHandleArgument, handleRuntime, resolveHandle } from "../core/objects/handles.js";
 import type { DriverRecord, MiniportAdapter, NdisRuntime } from "../core/objects/records.js";
-import { bindingsOf, deliverPnPEvent } from "../core/stack/binding.js";
+import { netPnPUp } from "../core/stack/net-pnp.js";
 import { completeReset, startReset } from "../core/stack/reset.js";
 import { enter } from "./trace.js";
 
@@ -260,16 +258,11 @@ export function NdisMNetPnPEvent(
     );
     return done(NDIS_STATUS_FAILURE, "called inside an OID request");
   }
-  const query = code === NetEventQueryPower || code === NetEventQueryRemoveDevice;
-  for (const binding of bindingsOf(adapter)) {
-    const state = binding.machine.state;
-    if (state === "Unbound" || state === "Opening" || state === "Closing") continue;
-    const status = deliverPnPEvent(binding, NetPnPEventNotification);
-    if (typeof status === "number" && query && status !== NDIS_STATUS_SUCCESS) {
-      return done(status, `${binding.protocol.chars.Name} refused`);
-    }
-  }
-  return done(NDIS_STATUS_SUCCESS, `NetEvent ${code} to the protocols above ${adapter.name}`);
+  // Up the stack: through the filter modules that take net PnP events, to the protocols.
+  const status = netPnPUp(adapter, null, NetPnPEventNotification);
+  if (typeof status === "number" && status !== NDIS_STATUS_SUCCESS)
+    return done(status, "refused above");
+  return done(NDIS_STATUS_SUCCESS, `NetEvent ${code} to the stack above ${adapter.name}`);
 }
 
 /** True when some frame on the stack runs `handler` of `driver`. */

@@ -15,6 +15,7 @@ import {
   NDIS_OBJECT_TYPE_CLIENT_CHIMNEY_OFFLOAD_GENERIC_CHARACTERISTICS,
   NDIS_OBJECT_TYPE_CO_MINIPORT_CHARACTERISTICS,
   NDIS_OBJECT_TYPE_CO_PROTOCOL_CHARACTERISTICS,
+  NDIS_OBJECT_TYPE_FILTER_PARTIAL_CHARACTERISTICS,
   NDIS_OBJECT_TYPE_MINIPORT_PNP_CHARACTERISTICS,
   NDIS_OBJECT_TYPE_MINIPORT_SS_CHARACTERISTICS,
   NDIS_OBJECT_TYPE_NDK_PROVIDER_CHARACTERISTICS,
@@ -28,6 +29,7 @@ import {
   isNdisStatusValue,
   type NDIS_STATUS,
   NDIS_STATUS_FAILURE,
+  NDIS_STATUS_INVALID_PARAMETER,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_RESOURCES,
   NDIS_STATUS_SUCCESS,
@@ -51,6 +53,7 @@ import {
 } from "../core/objects/handles.js";
 import type {
   FilterDriverBlock,
+  FilterModule,
   MiniportDriverBlock,
   NdisRuntime,
   ProtocolDriverBlock,
@@ -495,6 +498,7 @@ export function NdisSetOptionalHandlers(
       "optional handlers for a single binding are not supported by ndis-ts yet",
     );
   }
+  if (target?.kind === "filter-module") return done(...setModuleHandlers(target, OptionalHandlers));
   if (target === null || (target.kind !== "miniport-driver" && target.kind !== "protocol-driver")) {
     runtime.violate(
       "InvalidNdisHandle",
@@ -531,4 +535,63 @@ export function NdisSetOptionalHandlers(
   }
   target.optionalHandlers.set(type, Object.freeze(copy));
   return done(NDIS_STATUS_SUCCESS, ndisObjectTypeToString(type));
+}
+
+/**
+ * NdisSetOptionalHandlers with an NdisFilterHandle: inside FilterSetModuleOptions (or the
+ * module's FilterRestart) a filter module replaces its data-path handlers with an
+ * NDIS_FILTER_PARTIAL_CHARACTERISTICS table — a NULL entry bypasses that function for this module
+ * alone ("Data Bypass Mode"). The table stays in force until the module sets another.
+ */
+function setModuleHandlers(module: FilterModule, OptionalHandlers: unknown): [NDIS_STATUS, string] {
+  const runtime = module.runtime;
+  if (!module.inSetModuleOptions && module.machine.state !== "Restarting") {
+    runtime.violate(
+      "NdisSetOptionalHandlers_OutsideSetOptions",
+      `NdisSetOptionalHandlers with the filter handle of ${module.name} outside its FilterSetModuleOptions and FilterRestart`,
+      module.driver,
+    );
+    return [NDIS_STATUS_FAILURE, "not inside FilterSetModuleOptions"];
+  }
+  let table: Record<string, unknown>;
+  try {
+    table = { ...(OptionalHandlers as object) };
+  } catch (thrown) {
+    return [NDIS_STATUS_FAILURE, `OptionalHandlers cannot be read: ${describeThrown(thrown)}`];
+  }
+  const type = (table.Header as { Type?: unknown } | undefined)?.Type;
+  if (type !== NDIS_OBJECT_TYPE_FILTER_PARTIAL_CHARACTERISTICS) {
+    const got = typeof type === "number" ? ndisObjectTypeToString(type) : "no Header.Type";
+    return [
+      NDIS_STATUS_INVALID_PARAMETER,
+      `OptionalHandlers has ${got}: a filter module sets an NDIS_FILTER_PARTIAL_CHARACTERISTICS`,
+    ];
+  }
+  const entry = (name: string): EntryPoint | null => {
+    const h = table[name];
+    return typeof h === "function" ? (h as EntryPoint) : null;
+  };
+  const send = entry("SendNetBufferListsHandler");
+  const sendComplete = entry("SendNetBufferListsCompleteHandler");
+  const receive = entry("ReceiveNetBufferListsHandler");
+  const returnHandler = entry("ReturnNetBufferListsHandler");
+  // A path is taken whole or bypassed whole: a send handler needs its completion handler.
+  if (
+    (send === null) !== (sendComplete === null) ||
+    (receive === null) !== (returnHandler === null)
+  )
+    return [
+      NDIS_STATUS_INVALID_PARAMETER,
+      "Send and SendComplete (and Receive and Return) handlers must be given together or both NULL",
+    ];
+  module.send = send;
+  module.sendComplete = sendComplete;
+  module.cancelSend = send === null ? null : entry("CancelSendNetBufferListsHandler");
+  module.receive = receive;
+  module.returnHandler = returnHandler;
+  const paths = [
+    send === null ? "sends bypassed" : "sends",
+    receive === null ? "receives bypassed" : "receives",
+  ];
+  return [NDIS_STATUS_SUCCESS, `${module.name}: ${paths.join(", ")}`];
 }

@@ -36,7 +36,14 @@ import type {
 import { NetBufferListObject } from "../objects/records.js";
 import { edgeAbove, edgeBelow } from "./crossing.js";
 import { loopbackIndications, releaseLoopback, wantsLoopback } from "./loopback.js";
-import { observeCompletion, observeReceive, observeRefused, observeSend } from "./observe.js";
+import {
+  observeCompletion,
+  observeIndication,
+  observeModule,
+  observeReceive,
+  observeRefused,
+  observeSend,
+} from "./observe.js";
 import { acceptsNbl, isPromiscuous, sortByFilter } from "./receive-filter.js";
 
 /** An edge that sends down the stack: a protocol binding or a filter module. */
@@ -209,6 +216,7 @@ export function sendDown(
       ? null
       : edgeBelow(adapter, from.kind === "filter-module" ? from : null, "send");
   if (below !== null) {
+    if (adapter.runtime.observing) observeModule(below, chain, "send");
     for (let nbl: NET_BUFFER_LIST | null = chain; nbl !== null; nbl = nbl.Next) {
       const o = nbl as NetBufferListObject;
       o.sendPath.push(from);
@@ -514,6 +522,10 @@ function indicateUp(
   const resources = (flags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0;
   const above = adapter.filters.length === 0 ? null : edgeAbove(adapter, from, "receive");
   if (above !== null) {
+    if (adapter.runtime.observing) {
+      if (from === null) observeIndication(adapter, chain);
+      observeModule(above, chain, "receive");
+    }
     take(chain, indicator, resources ? null : above, above.driver);
     indicator.receivesOutstanding += count;
     if (!resources) above.receivesHeld += count;
@@ -598,9 +610,10 @@ function indicateTo(
       }
     }
   }
-  if (from === null && adapter.runtime.observing)
+  // What comes from a module was counted at the adapter when the miniport indicated it.
+  if (adapter.runtime.observing)
     observeReceive(
-      adapter,
+      from === null ? adapter : null,
       chain,
       only ??
         adapter.bindings.filter((b) => b.machine.state === "Running" && b.driver.crashed === null),
@@ -931,138 +944,285 @@ export function reclaimFrom(runtime: NdisRuntime, driver: DriverRecord): void {
  * The data path's fast crossings: one pass per chain that checks each NBL and records the
  * crossing in the same step, with no closure and no per-call object. Each returns true when it
  * took the whole chain. On the first NBL it cannot take (a bad chain, or a case it leaves to the
- * general path: several receivers, a completion or return spread over several bindings, someone
+ * general path: several receivers, a completion or return spread over several edges, someone
  * observing), it undoes what it recorded for the NBLs before it and returns false; the caller then
- * goes the general way (walkChain with its reports, then sendOnBinding, completeSends,
- * indicateReceive or returnFromBinding), exactly as if the fast pass had not run.
+ * goes the general way (walkChain with its reports, then sendOnBinding, sendFromFilter,
+ * completeSends, completeFromFilter, indicateReceive, indicateFromFilter or returnFromEdge),
+ * exactly as if the fast pass had not run.
+ *
+ * An NBL's owner is a driver only while it is allocated (freeing it clears the owner), so the
+ * ownership check also refuses freed NBLs. A chain that loops back on itself is caught without
+ * marking the NBLs: every crossing changes
+ * an NBL's owner from the driver handing it over to another (a crossing where both are one driver
+ * goes the general way), so an NBL met a second time in the same pass is no longer the hander's
+ * and fails the ownership check.
+ *
+ * Every edge of a stack has its fast crossing: a binding's or a filter module's send down to the
+ * next module or the miniport, the miniport's or a module's completion up to the edge that sent,
+ * the miniport's or a module's indication up to the next module or the one receiving binding, and
+ * a binding's or a module's return down to the edge that indicated.
  */
 
 /**
- * An NBL NDIS may take from `holder` (a send or an indication): a live NBL of NDIS's, not met
- * before in this walk (`stamp`), held by `holder`, with a NET_BUFFER and SourceHandle `source`.
+ * An NBL NDIS may take from `holder` (a send or an indication): a live NBL of NDIS's held by
+ * `holder`, with a NET_BUFFER and SourceHandle `source` (`source` undefined: not checked — a filter
+ * module passes on NBLs whose SourceHandle is the originator's, and sets its own only on NBLs it
+ * made).
  */
-function handedOver(
-  n: unknown,
-  stamp: number,
-  holder: DriverRecord,
-  source: unknown,
-): n is NetBufferListObject {
+function handedOver(n: unknown, holder: DriverRecord, source: unknown): n is NetBufferListObject {
   return (
     n instanceof NetBufferListObject &&
-    n.allocated &&
-    n.stamp !== stamp &&
     n.owner === holder &&
     n.FirstNetBuffer !== null &&
-    n.SourceHandle === source
+    (source === undefined || n.SourceHandle === source)
   );
 }
 
 /** NdisSendNetBufferLists' fast crossing: every NBL held by the binding's driver, SourceHandle set. */
 export function sendFast(binding: Binding, chain: unknown, port: number, flags: number): boolean {
-  const adapter = binding.adapter;
-  const runtime = binding.runtime;
-  const miniport = adapter.driver;
   if (
     binding.machine.state !== "Running" ||
-    adapter.machine.state !== "Running" ||
-    miniport.crashed !== null ||
-    adapter.resetting ||
-    runtime.observing ||
+    binding.adapter.machine.state !== "Running" ||
+    binding.runtime.observing ||
     // NDIS loops the send back to some binding: the general crossing does it.
     (flags & NDIS_SEND_FLAGS_CHECK_FOR_LOOPBACK) !== 0 ||
-    (adapter.bindings.length > 1 && wantsLoopback(binding, flags)) ||
-    // A filter module takes the sends: the general crossing goes through it.
-    (adapter.filters.length !== 0 && edgeBelow(adapter, null, "send") !== null) ||
+    (binding.adapter.bindings.length > 1 && wantsLoopback(binding, flags)) ||
     chain === null ||
     chain === undefined
   )
     return false;
-  const holder = binding.driver;
-  const source = binding.handle;
-  const stamp = ++runtime.chainStamp;
+  return sendFastFrom(binding, null, binding.handle, chain, port, flags);
+}
+
+/**
+ * A module's send or indication the fast crossing may take: a chain, from a module that may pass
+ * traffic on (not Paused, Detached or Attaching: the general path reports those), nobody
+ * observing.
+ */
+function passesOn(module: FilterModule, chain: unknown): boolean {
+  const state = module.machine.state;
+  return (
+    state !== "Paused" &&
+    state !== "Detached" &&
+    state !== "Attaching" &&
+    !module.runtime.observing &&
+    chain !== null &&
+    chain !== undefined
+  );
+}
+
+/**
+ * NdisFSendNetBufferLists' fast crossing: a module that may send (not Paused, Detached or
+ * Attaching) passes on NBLs its driver holds.
+ */
+export function filterSendFast(
+  module: FilterModule,
+  chain: unknown,
+  port: number,
+  flags: number,
+): boolean {
+  if (!passesOn(module, chain)) return false;
+  return sendFastFrom(module, module, undefined, chain, port, flags);
+}
+
+/**
+ * A send from `from` (`module` when it is a filter module) to the next edge below that takes
+ * sends: checks and records each NBL in one pass, then calls FilterSendNetBufferLists or
+ * MiniportSendNetBufferLists.
+ */
+function sendFastFrom(
+  from: SendingEdge,
+  module: FilterModule | null,
+  source: unknown,
+  chain: unknown,
+  port: number,
+  flags: number,
+): boolean {
+  const adapter = from.adapter;
+  const below = adapter.filters.length === 0 ? null : edgeBelow(adapter, module, "send");
+  const to = below === null ? adapter.driver : below.driver;
+  const holder = from.driver;
+  // A miniport being reset takes no sends: the general path completes them RESET_IN_PROGRESS.
+  if (to.crashed !== null || to === holder || (below === null && adapter.resetting)) return false;
   let count = 0;
+  // NBLs a module was sent from above (it holds them until it passes them on or completes them).
+  let held = 0;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
-    if (!handedOver(n, stamp, holder, source)) {
-      undoSends(chain as NetBufferListObject, count, holder);
+    if (!handedOver(n, holder, source)) {
+      undoSends(chain as NetBufferListObject, count, holder, below === null);
       return false;
     }
-    n.stamp = stamp;
-    n.sendPath.push(binding);
-    n.owner = miniport;
-    n.sendCount++;
+    const path = n.sendPath;
+    if (path.length !== 0) held++;
+    path.push(from);
+    n.owner = to;
+    if (below === null) n.sendCount++;
     count++;
   }
-  binding.sendsOutstanding += count;
-  adapter.sendsOutstanding += count;
-  callSend(adapter, chain as NET_BUFFER_LIST, port, flags);
+  from.sendsOutstanding += count;
+  if (module !== null) module.sendsHeld -= held;
+  if (below === null) {
+    adapter.sendsOutstanding += count;
+    callSend(adapter, chain as NET_BUFFER_LIST, port, flags);
+  } else {
+    below.sendsHeld += count;
+    callFilterSend(below, chain as NET_BUFFER_LIST, port, flags);
+  }
   return true;
 }
 
-function undoSends(chain: NetBufferListObject, count: number, holder: DriverRecord): void {
+function undoSends(
+  chain: NetBufferListObject,
+  count: number,
+  holder: DriverRecord,
+  toMiniport: boolean,
+): void {
   let n = chain;
   for (let i = 0; i < count; i++) {
     n.sendPath.pop();
     n.owner = holder;
-    n.sendCount--;
+    if (toMiniport) n.sendCount--;
     n = n.Next as NetBufferListObject;
   }
 }
 
+function callFilterSend(
+  module: FilterModule,
+  chain: NET_BUFFER_LIST,
+  port: number,
+  flags: number,
+): void {
+  callHandler(
+    module.runtime,
+    module.driver,
+    "FilterSendNetBufferLists",
+    currentFrame().irql,
+    module.send as SendHandler,
+    module.context,
+    chain,
+    port,
+    flags,
+  );
+}
+
 /**
  * NdisMSendNetBufferListsComplete's fast crossing: every NBL sent to this adapter, not yet
- * completed, SourceHandle still the sending binding's, all sent on one binding.
+ * completed, SourceHandle still its originator's, all sent by one edge (a binding, or the lowest
+ * filter module that takes sends).
  */
 export function completeFast(adapter: MiniportAdapter, chain: unknown, flags: number): boolean {
-  const runtime = adapter.runtime;
-  if (runtime.observing || chain === null || chain === undefined) return false;
-  const miniport = adapter.driver;
-  const stamp = ++runtime.chainStamp;
-  let to: Binding | null = null;
-  let count = 0;
-  for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
-    const binding =
-      n instanceof NetBufferListObject &&
-      n.allocated &&
-      n.stamp !== stamp &&
-      n.owner === miniport &&
-      n.liveChildren === 0
-        ? n.sendPath[n.sendPath.length - 1]
-        : undefined;
-    if (
-      binding === undefined ||
-      binding.kind !== "binding" ||
-      binding.adapter !== adapter ||
-      (n as NetBufferListObject).SourceHandle !== binding.handle ||
-      (to !== null && binding !== to)
-    ) {
-      if (to !== null) undoCompletions(chain as NetBufferListObject, count, to, miniport);
-      return false;
-    }
-    const o = n as NetBufferListObject;
-    to = binding;
-    o.stamp = stamp;
-    o.sendPath.pop();
-    o.owner = binding.driver;
-    count++;
-  }
-  const binding = to as Binding;
-  binding.sendsOutstanding -= count;
+  if (adapter.runtime.observing || chain === null || chain === undefined) return false;
+  const count = completeFastFrom(adapter, null, chain, flags);
+  if (count < 0) return false;
   adapter.sendsOutstanding -= count;
   adapter.sendCompletions += count;
-  callComplete(binding, chain as NET_BUFFER_LIST, flags);
   return true;
+}
+
+/**
+ * NdisFSendNetBufferListsComplete's fast crossing: every NBL sent to this module from above and
+ * held by its driver, all sent by one edge.
+ */
+export function filterCompleteFast(module: FilterModule, chain: unknown, flags: number): boolean {
+  if (module.runtime.observing || chain === null || chain === undefined) return false;
+  const count = completeFastFrom(module.adapter, module, chain, flags);
+  if (count < 0) return false;
+  module.sendsHeld -= count;
+  return true;
+}
+
+/**
+ * A completion by the miniport (`module` null) or by `module`, up to the one edge that sent the
+ * chain: checks and records each NBL in one pass, then calls that edge's completion handler.
+ * Returns how many NBLs went up, or -1 when it took none.
+ */
+function completeFastFrom(
+  adapter: MiniportAdapter,
+  module: FilterModule | null,
+  chain: unknown,
+  flags: number,
+): number {
+  const holder = module === null ? adapter.driver : module.driver;
+  let to: SendingEdge | null = null;
+  let toDriver: DriverRecord | null = null;
+  let bySender = false;
+  let source: unknown;
+  let count = 0;
+  let held = 0;
+  for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
+    const sender =
+      n instanceof NetBufferListObject && n.owner === holder && n.liveChildren === 0
+        ? n.sendPath[n.sendPath.length - 1]
+        : undefined;
+    if (sender === undefined || sender !== to) {
+      // The first NBL (or a sender other than the first NBL's): is this the edge it came from?
+      if (
+        sender === undefined ||
+        to !== null ||
+        sender.adapter !== adapter ||
+        sender.driver === holder ||
+        sender.driver.crashed !== null ||
+        (module !== null &&
+          edgeBelow(adapter, sender.kind === "filter-module" ? sender : null, "send") !== module)
+      ) {
+        if (to !== null) undoCompletions(chain as NetBufferListObject, count, to, holder);
+        return -1;
+      }
+      to = sender;
+      toDriver = sender.driver;
+      // The miniport hands back what it was sent with the originator's SourceHandle: the
+      // binding's, or below modules, whoever made the NBL (sentBy, per NBL).
+      bySender = module === null && sender.kind === "binding";
+      source = sender.handle;
+    }
+    const o = n as NetBufferListObject;
+    const path = o.sendPath;
+    if (
+      module === null &&
+      (bySender ? o.SourceHandle !== source : o.SourceHandle !== sentBy(sender, o))
+    ) {
+      undoCompletions(chain as NetBufferListObject, count, sender, holder);
+      return -1;
+    }
+    path.pop();
+    if (path.length !== 0) held++;
+    o.owner = toDriver;
+    count++;
+  }
+  const sender = to as SendingEdge;
+  sender.sendsOutstanding -= count;
+  if (sender.kind === "filter-module") {
+    // A module gets back what it passed on: it holds those again until it completes them on up.
+    sender.sendsHeld += held;
+    callSendComplete(sender, chain as NET_BUFFER_LIST, flags);
+  } else callComplete(sender, chain as NET_BUFFER_LIST, flags);
+  return count;
+}
+
+/**
+ * The handle a completed NBL's SourceHandle must carry, `sender` being the top of its send path:
+ * the sending binding's, or below modules that passed it on, the originator's (sendSource).
+ */
+function sentBy(sender: SendingEdge, nbl: NetBufferListObject): unknown {
+  if (sender.kind === "binding") return sender.handle;
+  const path = nbl.sendPath;
+  const above = path.length < 2 ? undefined : path[path.length - 2];
+  // The common case: a module passing on what a binding of its adapter sent.
+  if (above !== undefined && above.kind === "binding" && above.adapter === sender.adapter)
+    return above.handle;
+  return sendSource(nbl);
 }
 
 function undoCompletions(
   chain: NetBufferListObject,
   count: number,
-  binding: Binding,
-  miniport: DriverRecord,
+  sender: SendingEdge,
+  holder: DriverRecord,
 ): void {
   let n = chain;
   for (let i = 0; i < count; i++) {
-    n.sendPath.push(binding);
-    n.owner = miniport;
+    n.sendPath.push(sender);
+    n.owner = holder;
     n = n.Next as NetBufferListObject;
   }
 }
@@ -1082,8 +1242,8 @@ function soleReceiver(adapter: MiniportAdapter): Binding | null {
 }
 
 /**
- * NdisMIndicateReceiveNetBufferLists' fast crossing: a Running adapter with one receiving
- * binding, every NBL held by the miniport with its SourceHandle, the count right.
+ * NdisMIndicateReceiveNetBufferLists' fast crossing: a Running adapter, every NBL held by the
+ * miniport with its SourceHandle, the count right, going to one filter module or one binding.
  */
 export function indicateFast(
   adapter: MiniportAdapter,
@@ -1092,111 +1252,215 @@ export function indicateFast(
   port: number,
   flags: number,
 ): boolean {
-  const runtime = adapter.runtime;
   if (
     adapter.machine.state !== "Running" ||
-    runtime.observing ||
+    adapter.runtime.observing ||
     chain === null ||
     chain === undefined
   )
     return false;
-  if (adapter.filters.length !== 0 && edgeAbove(adapter, null, "receive") !== null) return false;
-  const binding = soleReceiver(adapter);
-  if (binding === null) return false;
-  // NDIS's packet filtering: a chain with an NBL the binding's filter refuses takes the general path.
-  const promiscuous = isPromiscuous(binding);
-  const miniport = adapter.driver;
-  const source = adapter.handle;
+  return indicateFastFrom(adapter, null, adapter.driver, adapter.handle, chain, count, port, flags);
+}
+
+/**
+ * NdisFIndicateReceiveNetBufferLists' fast crossing: a module that may indicate passes on NBLs
+ * its driver holds, the count right, to the next module or one binding.
+ */
+export function filterIndicateFast(
+  module: FilterModule,
+  chain: unknown,
+  count: number,
+  port: number,
+  flags: number,
+): boolean {
+  if (!passesOn(module, chain)) return false;
+  return indicateFastFrom(
+    module.adapter,
+    module,
+    module.driver,
+    undefined,
+    chain,
+    count,
+    port,
+    flags,
+  );
+}
+
+/**
+ * An indication from the miniport (`module` null) or from `module` to the next edge above that
+ * takes receives — a filter module, or the one Running binding when its packet filter accepts
+ * every NBL: checks and records each NBL in one pass, then calls the receive handler.
+ */
+function indicateFastFrom(
+  adapter: MiniportAdapter,
+  module: FilterModule | null,
+  holder: DriverRecord,
+  source: unknown,
+  chain: unknown,
+  count: number,
+  port: number,
+  flags: number,
+): boolean {
+  const above = adapter.filters.length === 0 ? null : edgeAbove(adapter, module, "receive");
+  let binding: Binding | null = null;
+  let promiscuous = true;
+  if (above === null) {
+    binding = soleReceiver(adapter);
+    if (binding === null) return false;
+    // NDIS's packet filtering: a chain with an NBL the binding's filter refuses goes the general way.
+    promiscuous = isPromiscuous(binding);
+  }
+  const receiver = (above ?? binding) as Binding | FilterModule;
+  const indicator: IndicatingEdge = module ?? adapter;
   const resources = (flags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0;
-  const holder = resources ? null : binding;
-  const user = binding.driver;
-  const stamp = ++runtime.chainStamp;
+  const keeper = resources ? null : receiver;
+  const user = receiver.driver;
+  if (user === holder) return false;
   let seen = 0;
+  // NBLs indicated to the module that it now passes on: it holds them no longer.
+  let held = 0;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
     if (
-      !handedOver(n, stamp, miniport, source) ||
-      (!promiscuous && !acceptsNbl(binding, adapter, n as NET_BUFFER_LIST))
+      !handedOver(n, holder, source) ||
+      (!promiscuous && !acceptsNbl(binding as Binding, adapter, n as NET_BUFFER_LIST))
     ) {
-      undoIndications(chain as NetBufferListObject, seen, miniport);
+      undoIndications(chain as NetBufferListObject, seen, holder);
       return false;
     }
-    n.stamp = stamp;
-    n.recvAdapters.push(adapter);
-    n.recvHolders.push(holder);
+    const holders = n.recvHolders;
+    if (module !== null && holders.length !== 0 && holders[holders.length - 1] === module) held++;
+    n.recvAdapters.push(indicator);
+    holders.push(keeper);
     n.owner = user;
     seen++;
   }
   if (seen !== count) {
-    undoIndications(chain as NetBufferListObject, seen, miniport);
+    undoIndications(chain as NetBufferListObject, seen, holder);
     return false;
   }
-  adapter.receivesOutstanding += count;
-  if (!resources) binding.receivesHeld += count;
-  deliverReceive(binding, chain as NET_BUFFER_LIST, port, count, flags, currentFrame().irql);
-  if (resources) giveBack(chain as NET_BUFFER_LIST, adapter, count);
+  indicator.receivesOutstanding += count;
+  if (module !== null) module.receivesHeld -= held;
+  if (!resources) receiver.receivesHeld += count;
+  const irql = currentFrame().irql;
+  if (above !== null) callFilterReceive(above, chain as NET_BUFFER_LIST, port, count, flags, irql);
+  else deliverReceive(binding as Binding, chain as NET_BUFFER_LIST, port, count, flags, irql);
+  if (resources) giveBack(chain as NET_BUFFER_LIST, indicator, count);
   return true;
 }
 
-function undoIndications(chain: NetBufferListObject, count: number, miniport: DriverRecord): void {
+function undoIndications(chain: NetBufferListObject, count: number, holder: DriverRecord): void {
   let n = chain;
   for (let i = 0; i < count; i++) {
     n.recvAdapters.pop();
     n.recvHolders.pop();
-    n.owner = miniport;
+    n.owner = holder;
     n = n.Next as NetBufferListObject;
   }
 }
 
+function callFilterReceive(
+  module: FilterModule,
+  chain: NET_BUFFER_LIST,
+  port: number,
+  count: number,
+  flags: number,
+  irql: number,
+): void {
+  callHandler(
+    module.runtime,
+    module.driver,
+    "FilterReceiveNetBufferLists",
+    irql,
+    module.receive as ReceiveHandler,
+    module.context,
+    chain,
+    port,
+    count,
+    flags,
+  );
+}
+
 /**
- * NdisReturnNetBufferLists' fast crossing: every NBL indicated on this binding's adapter and held
- * by this binding alone, its SourceHandle the adapter's again.
+ * NdisReturnNetBufferLists' fast crossing: every NBL indicated on this binding's adapter by one
+ * edge and held by this binding alone, its SourceHandle the indicator's again.
  */
 export function returnFast(binding: Binding, chain: unknown, flags: number): boolean {
-  const runtime = binding.runtime;
   if (chain === null || chain === undefined) return false;
-  const adapter = binding.adapter;
-  const holder = binding.driver;
-  const source = adapter.handle;
-  const miniport = adapter.driver;
-  const stamp = ++runtime.chainStamp;
+  return returnFastFrom(binding, true, chain, flags);
+}
+
+/** NdisFReturnNetBufferLists' fast crossing: every NBL indicated to this module, by one edge. */
+export function filterReturnFast(module: FilterModule, chain: unknown, flags: number): boolean {
+  if (chain === null || chain === undefined) return false;
+  return returnFastFrom(module, false, chain, flags);
+}
+
+/**
+ * A return by `edge` down to the one edge that indicated the chain (a filter module, or the
+ * miniport): checks and records each NBL in one pass, then calls FilterReturnNetBufferLists or
+ * MiniportReturnNetBufferLists. `checkSource`: each NBL's SourceHandle must be its originator's.
+ */
+function returnFastFrom(
+  edge: Binding | FilterModule,
+  checkSource: boolean,
+  chain: unknown,
+  flags: number,
+): boolean {
+  const adapter = edge.adapter;
+  const holder = edge.driver;
+  let from: IndicatingEdge | null = null;
   let count = 0;
+  let held = 0;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
     const depth =
-      n instanceof NetBufferListObject &&
-      n.allocated &&
-      n.stamp !== stamp &&
-      n.owner === holder &&
-      n.liveChildren === 0
+      n instanceof NetBufferListObject && n.owner === holder && n.liveChildren === 0
         ? n.recvAdapters.length - 1
         : -1;
     const o = n as NetBufferListObject;
+    const indicator = depth < 0 ? undefined : o.recvAdapters[depth];
     if (
-      depth < 0 ||
-      o.recvAdapters[depth] !== adapter ||
-      o.recvHolders[depth] !== binding ||
-      o.SourceHandle !== source
+      indicator === undefined ||
+      o.recvHolders[depth] !== edge ||
+      (from === null
+        ? adapterOf(indicator) !== adapter ||
+          indicator.driver === holder ||
+          indicator.driver.crashed !== null
+        : indicator !== from) ||
+      (checkSource &&
+        o.SourceHandle !==
+          (indicator.kind === "filter-module" ? receiveSource(o) : indicator.handle))
     ) {
-      undoReturns(chain as NetBufferListObject, count, binding);
+      if (from !== null) undoReturns(chain as NetBufferListObject, count, edge, from);
       return false;
     }
-    o.stamp = stamp;
+    from = indicator;
     o.recvAdapters.pop();
-    o.recvHolders.pop();
-    o.owner = miniport;
+    const holders = o.recvHolders;
+    holders.pop();
+    if (holders.length !== 0 && holders[holders.length - 1] === indicator) held++;
+    o.owner = indicator.driver;
     count++;
   }
-  adapter.receivesOutstanding -= count;
-  binding.receivesHeld -= count;
-  callReturn(adapter, chain as NET_BUFFER_LIST, flags);
+  const indicator = from as IndicatingEdge;
+  indicator.receivesOutstanding -= count;
+  // A module gets back what it passed on: it holds those again until it returns them on down.
+  if (indicator.kind === "filter-module") indicator.receivesHeld += held;
+  edge.receivesHeld -= count;
+  callReturn(indicator, chain as NET_BUFFER_LIST, flags);
   return true;
 }
 
-function undoReturns(chain: NetBufferListObject, count: number, binding: Binding): void {
+function undoReturns(
+  chain: NetBufferListObject,
+  count: number,
+  edge: Binding | FilterModule,
+  indicator: IndicatingEdge,
+): void {
   let n = chain;
   for (let i = 0; i < count; i++) {
-    n.recvAdapters.push(binding.adapter);
-    n.recvHolders.push(binding);
-    n.owner = binding.driver;
+    n.recvAdapters.push(indicator);
+    n.recvHolders.push(edge);
+    n.owner = edge.driver;
     n = n.Next as NetBufferListObject;
   }
 }

@@ -7,7 +7,13 @@
 import type { NET_BUFFER, NET_BUFFER_LIST } from "../../../ndis/nbl.js";
 import { NDIS_STATUS_SUCCESS } from "../../../ndis/status.js";
 import { dataBuffer } from "../objects/nbl.js";
-import type { Binding, DataPathCounters, FrameEvent, MiniportAdapter } from "../objects/records.js";
+import type {
+  Binding,
+  DataPathCounters,
+  FilterModule,
+  FrameEvent,
+  MiniportAdapter,
+} from "../objects/records.js";
 
 export function newCounters(): DataPathCounters {
   return {
@@ -88,19 +94,48 @@ export function observeCompletion(binding: Binding, nbl: NET_BUFFER_LIST): void 
   binding.adapter.counters.sendErrors += packets;
 }
 
-/** An adapter indicates a chain to `receivers` (possibly none). */
+/**
+ * A chain reaches `receivers` (possibly none). `adapter` null: the chain comes from a filter module
+ * of the stack, the miniport's indication was counted already (observeIndication).
+ */
 export function observeReceive(
-  adapter: MiniportAdapter,
+  adapter: MiniportAdapter | null,
   chain: NET_BUFFER_LIST,
   receivers: readonly Binding[],
 ): void {
   const { packets, bytes } = measure(chain);
-  adapter.counters.receivedPackets += packets;
-  adapter.counters.receivedBytes += bytes;
-  if (receivers.length === 0) adapter.counters.receiveDrops += packets;
+  if (adapter !== null) {
+    adapter.counters.receivedPackets += packets;
+    adapter.counters.receivedBytes += bytes;
+    if (receivers.length === 0) adapter.counters.receiveDrops += packets;
+    if (adapter.runtime.frameListeners.size > 0) emitFrames(adapter, chain, "receive", null);
+  }
   for (const b of receivers) {
     b.counters.receivedPackets += packets;
     b.counters.receivedBytes += bytes;
   }
+}
+
+/** The miniport indicates a chain to the lowest filter module that takes receives. */
+export function observeIndication(adapter: MiniportAdapter, chain: NET_BUFFER_LIST): void {
+  const { packets, bytes } = measure(chain);
+  adapter.counters.receivedPackets += packets;
+  adapter.counters.receivedBytes += bytes;
   if (adapter.runtime.frameListeners.size > 0) emitFrames(adapter, chain, "receive", null);
+}
+
+/** A chain goes into a filter module: down (its FilterSendNetBufferLists) or up (its receive). */
+export function observeModule(
+  module: FilterModule,
+  chain: NET_BUFFER_LIST,
+  direction: "send" | "receive",
+): void {
+  const { packets, bytes } = measure(chain);
+  if (direction === "send") {
+    module.counters.sentPackets += packets;
+    module.counters.sentBytes += bytes;
+  } else {
+    module.counters.receivedPackets += packets;
+    module.counters.receivedBytes += bytes;
+  }
 }
