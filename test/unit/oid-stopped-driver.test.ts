@@ -15,13 +15,11 @@ import {
   makeOidRequest,
   type NDIS_HANDLE,
   type NDIS_OID_REQUEST,
-  NDIS_STATUS_LINK_STATE,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_REQUEST_ABORTED,
   NDIS_STATUS_SUCCESS,
   NdisFOidRequestComplete,
   NdisHost,
-  NdisMIndicateStatusEx,
   NdisMOidRequestComplete,
   NdisOidRequest,
   NdisRequestQueryInformation,
@@ -30,7 +28,7 @@ import {
 } from "../../src/index.js";
 import { scriptedFilter } from "../helpers/filter.js";
 import { type Lower, scriptedIm } from "../helpers/im.js";
-import { scriptedMiniport } from "../helpers/miniport.js";
+import { indicateLinkState, scriptedMiniport } from "../helpers/miniport.js";
 import { scriptedProtocol } from "../helpers/protocol.js";
 
 const VENDOR = 0x00123456;
@@ -237,17 +235,7 @@ describe("an IM driver stopped while a request it forwarded is out below", () =>
     await turn();
     // The IM crashes on a status indication from below: strict mode stops it.
     const eth0 = below.held[0]?.adapter as NDIS_HANDLE;
-    NdisMIndicateStatusEx(eth0, {
-      Header: { Type: 0x98, Revision: 1, Size: 0 },
-      SourceHandle: eth0,
-      PortNumber: 0,
-      StatusCode: NDIS_STATUS_LINK_STATE,
-      Flags: 0,
-      DestinationHandle: null,
-      RequestId: null,
-      StatusBuffer: null,
-      StatusBufferSize: 0,
-    });
+    indicateLinkState(eth0);
     await host.settle();
     assert.deepEqual(
       host.stoppedDrivers.map((v) => v.driver),
