@@ -9,7 +9,9 @@ import {
   type NDIS_BIND_PARAMETERS,
   type NDIS_HANDLE,
   NDIS_INTERMEDIATE_DRIVER,
+  type NDIS_MINIPORT_DRIVER_CHARACTERISTICS,
   NDIS_OBJECT_TYPE_OPEN_PARAMETERS,
+  type NDIS_PROTOCOL_DRIVER_CHARACTERISTICS,
   type NDIS_STATUS,
   NDIS_STATUS_FAILURE,
   NDIS_STATUS_PENDING,
@@ -55,6 +57,10 @@ export interface ImScript {
   associate?: boolean;
   /** Called inside the bind after the open; the default asks for `<adapter>-vm`. */
   afterOpen?: (lower: Lower, driverHandle: NDIS_HANDLE) => void;
+  /** Miniport-edge entry points laid over the defaults (MiniportOidRequest…). */
+  miniport?: Partial<Record<keyof NDIS_MINIPORT_DRIVER_CHARACTERISTICS, unknown>>;
+  /** Protocol-edge entry points laid over the defaults (ProtocolOidRequestComplete…). */
+  protocol?: Partial<Record<keyof NDIS_PROTOCOL_DRIVER_CHARACTERISTICS, unknown>>;
 }
 
 export interface ScriptedIm {
@@ -110,6 +116,7 @@ export function scriptedIm(script: ImScript = {}): ScriptedIm {
       if (protocolHandle !== undefined) NdisDeregisterProtocolDriver(protocolHandle);
       if (driverHandle !== undefined) NdisMDeregisterMiniportDriver(driverHandle);
     },
+    ...script.miniport,
   });
 
   const pChars = protocolChars({
@@ -180,6 +187,7 @@ export function scriptedIm(script: ImScript = {}): ScriptedIm {
       void lower;
       return NDIS_STATUS_SUCCESS;
     },
+    ...script.protocol,
   });
 
   const module: DriverModule = {

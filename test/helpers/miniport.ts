@@ -16,10 +16,12 @@ import {
   NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
   type NDIS_OID_REQUEST,
   type NDIS_STATUS,
+  NDIS_STATUS_LINK_STATE,
   NDIS_STATUS_NOT_SUPPORTED,
   NDIS_STATUS_SUCCESS,
   NdisMDeregisterMiniportDriver,
   NdisMedium802_3,
+  NdisMIndicateStatusEx,
   NdisMRegisterMiniportDriver,
   NdisMSendNetBufferListsComplete,
   NdisMSetMiniportAttributes,
@@ -245,4 +247,19 @@ export function scriptedMiniport(script: Script = {}): ScriptedMiniport {
     },
   };
   return { module, calls, adapters, driverHandle: () => driverHandle, sent, returned };
+}
+
+/** The miniport of `adapter` indicates NDIS_STATUS_LINK_STATE (no buffer) up its stack. */
+export function indicateLinkState(adapter: NDIS_HANDLE): void {
+  NdisMIndicateStatusEx(adapter, {
+    Header: { Type: 0x98, Revision: 1, Size: 0 },
+    SourceHandle: adapter,
+    PortNumber: 0,
+    StatusCode: NDIS_STATUS_LINK_STATE,
+    Flags: 0,
+    DestinationHandle: null,
+    RequestId: null,
+    StatusBuffer: null,
+    StatusBufferSize: 0,
+  });
 }

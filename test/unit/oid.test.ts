@@ -13,7 +13,6 @@ import {
   NDIS_STATUS_BUFFER_TOO_SHORT,
   NDIS_STATUS_FAILURE,
   NDIS_STATUS_INVALID_PARAMETER,
-  NDIS_STATUS_LINK_STATE,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_REQUEST_ABORTED,
   NDIS_STATUS_SUCCESS,
@@ -21,7 +20,6 @@ import {
   NdisAllocateNetBufferListPool,
   NdisCancelOidRequest,
   NdisHost,
-  NdisMIndicateStatusEx,
   NdisMNetPnPEvent,
   NdisMOidRequestComplete,
   NdisOidRequest,
@@ -34,7 +32,7 @@ import {
   OID_GEN_VENDOR_ID,
   OID_PNP_SET_POWER,
 } from "../../src/index.js";
-import { type Script, scriptedMiniport } from "../helpers/miniport.js";
+import { indicateLinkState, type Script, scriptedMiniport } from "../helpers/miniport.js";
 import { scriptedProtocol } from "../helpers/protocol.js";
 
 const rules = (host: NdisHost) => host.violations.map((v) => v.rule);
@@ -307,17 +305,7 @@ describe("NdisMNetPnPEventInOIDRequest", () => {
     await host.addAdapter({ driver: "mp", name: "eth0" });
     // The VELAN's handle, as tcpip sees it on a status indication passed up.
     const adapter = mp.adapters[0]?.handle as NDIS_HANDLE;
-    NdisMIndicateStatusEx(adapter, {
-      Header: { Type: 0x98, Revision: 1, Size: 0 },
-      SourceHandle: adapter,
-      PortNumber: 0,
-      StatusCode: NDIS_STATUS_LINK_STATE,
-      Flags: 0,
-      DestinationHandle: null,
-      RequestId: null,
-      StatusBuffer: null,
-      StatusBufferSize: 0,
-    });
+    indicateLinkState(adapter);
     const velan = tcpip.statuses[0]?.SourceHandle as NDIS_HANDLE;
     const reconfigure = {
       Header: { Type: 0x80, Revision: 1, Size: 0 },

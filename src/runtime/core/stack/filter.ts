@@ -42,6 +42,7 @@ import { reclaimOwnedBy } from "../objects/resources.js";
 import { notifyDevicePnPEvent } from "./adapter.js";
 import { edgeBelow } from "./crossing.js";
 import { newCounters } from "./observe.js";
+import { abortHeldOids } from "./oid.js";
 import { restartAttributesAbove } from "./restart-attributes.js";
 
 function describeValue(value: unknown): string {
@@ -117,9 +118,13 @@ export function createModule(block: FilterDriverBlock, adapter: MiniportAdapter)
   return module;
 }
 
-/** Forgets a module: its handle is revoked and it leaves its adapter's chain. */
+/**
+ * Forgets a module: its handle is revoked and it leaves its adapter's chain; the OID requests it
+ * still held go back to their issuers aborted.
+ */
 export function retireModule(module: FilterModule, ending: string | null): void {
   if (ending !== null) reclaimOwnedBy(module, ending);
+  abortHeldOids(module);
   const list = module.block.modules;
   const i = list.indexOf(module);
   if (i >= 0) list.splice(i, 1);
@@ -382,10 +387,10 @@ export function checkModuleQuiet(module: FilterModule): void {
 export function detachModule(module: FilterModule): void {
   const { runtime, driver } = module;
   const detach = module.block.chars.handlers.DetachHandler as (c: unknown) => unknown;
-  if (module.oidsPending > 0) {
+  if (module.oidsPending > 0 || module.oidsHeld.size > 0) {
     runtime.violate(
       "FilterDetach_RequestsPending",
-      `NDIS detaches ${module.name} while ${module.oidsPending} OID request(s) it passed down are not completed`,
+      `NDIS detaches ${module.name} while ${module.oidsPending} OID request(s) it passed down are not completed and it holds ${module.oidsHeld.size} it never completed (NDIS completes those with NDIS_STATUS_REQUEST_ABORTED)`,
       driver,
     );
   }

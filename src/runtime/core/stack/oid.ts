@@ -467,6 +467,21 @@ export function completeOidAtFilter(
   completeToIssuer(issuer, request, final);
 }
 
+/**
+ * `module` leaves its stack (its driver stopped by the verifier, detached or unloaded): NDIS
+ * completes every request its FilterOidRequest pended and it never completed to that request's
+ * issuer with NDIS_STATUS_REQUEST_ABORTED, as for a stopped miniport's requests, so no protocol,
+ * module above or host query waits forever. A late NdisFOidRequestComplete for one of them finds
+ * nothing held (its handle is revoked as well) and is reported, never completed twice.
+ */
+export function abortHeldOids(module: FilterModule): void {
+  if (module.oidsHeld.size === 0) return;
+  const held = [...module.oidsHeld];
+  module.oidsHeld.clear();
+  for (const [request, issuer] of held)
+    completeToIssuer(issuer, request, NDIS_STATUS_REQUEST_ABORTED);
+}
+
 /** NdisFCancelOidRequest: the cancellation goes on down from `module`. */
 export function cancelOidFromFilter(module: FilterModule, requestId: unknown): void {
   cancelOid(module, requestId);
