@@ -991,6 +991,15 @@ export const SCENARIOS: readonly Scenario[] = [
       const refuse: (condition: boolean, message: string) => void = rig.bringUpCheck.bind(rig);
       refuse(rig.virtualMiniports().includes(vm), `${vm} did not come back when enabled`);
       await rig.bindUpper();
+      // The race may have run the link's up before its down: traffic follows a link that is up
+      // again (a team does not take receives on a member whose link is down).
+      if (!down.linkUp) {
+        rig.lower.setLink(down, true);
+        await rig.eventually(() => {
+          const states = rig.upperOver(rig.lower0).linkStates;
+          return states.length === 0 || states.at(-1) === MediaConnectStateConnected;
+        }, LINK_DEBOUNCE_MS);
+      }
       await exchange(rig, rig.lower0, 2, SMOKE);
       await rig.down();
     },
