@@ -81,8 +81,8 @@ function holdingFilter() {
   return { filter, held };
 }
 
-async function filterStack(verifier: "strict" | "record") {
-  const host = new NdisHost({ verifier });
+async function filterStack(verifier: "strict" | "record", clock?: ManualClock) {
+  const host = new NdisHost(clock === undefined ? { verifier } : { verifier, clock });
   const { mp } = vendorMiniport();
   const { filter, held } = holdingFilter();
   const proto = scriptedProtocol({ packetFilter: 0 });
@@ -183,15 +183,8 @@ describe("a filter module stopped while its FilterOidRequest holds a request", (
 describe("the watchdog and a filter module that never completes a request", () => {
   test("NdisTimedOidComplete at 12 s names the filter; strict mode stops it and the protocol hears REQUEST_ABORTED", async () => {
     const clock = new ManualClock();
-    const host = new NdisHost({ clock, verifier: "strict" });
-    const { mp } = vendorMiniport();
-    const { filter, held } = holdingFilter();
-    const proto = scriptedProtocol({ packetFilter: 0 });
-    await host.loadDriver({ name: "flt", module: filter.module });
-    await host.loadDriver({ name: "mp", module: mp.module });
-    await host.loadDriver({ name: "proto", module: proto.module });
-    await host.addAdapter({ driver: "mp", name: "eth0" });
-    const binding = proto.bindings[0]?.handle as NDIS_HANDLE;
+    const { host, held, proto, binding: on } = await filterStack("strict", clock);
+    const binding = on("eth0");
     const mine = query(OID_GEN_VENDOR_ID);
     assert.equal(NdisOidRequest(binding, mine), NDIS_STATUS_PENDING);
     assert.equal(held.length, 1);
@@ -211,6 +204,7 @@ describe("the watchdog and a filter module that never completes a request", () =
     const again = query(OID_GEN_VENDOR_ID);
     assert.equal(NdisOidRequest(binding, again), NDIS_STATUS_SUCCESS, "the stack runs on");
     await host.removeAdapter("eth0");
+    await host.removeAdapter("eth1");
   });
 });
 
