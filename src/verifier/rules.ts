@@ -267,7 +267,7 @@ export const VERIFIER_RULES = Object.freeze({
   NdisTimedOidComplete: rule(
     "NdisTimedOidComplete",
     "Driver Verifier NdisTimedOidComplete (0x00092003)",
-    "an OID request a miniport pended is completed within 12 s",
+    "an OID request a miniport or filter module pended is completed within 12 s",
   ),
   NdisTimedDataSend: rule(
     "NdisTimedDataSend",

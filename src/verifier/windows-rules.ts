@@ -255,7 +255,7 @@ export const WINDOWS_RULES: readonly WindowsRule[] = [
     set: "Driver Verifier",
     name: "NdisTimedOidComplete",
     covered: ["NdisTimedOidComplete"],
-    note: "an OID request a miniport pended is completed within 12 s (watchdog, blames the holder)",
+    note: "an OID request a miniport or filter module pended is completed within 12 s (watchdog, blames the holder)",
   },
   {
     set: "Driver Verifier",

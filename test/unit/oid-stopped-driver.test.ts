@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { setImmediate as turn } from "node:timers/promises";
 import {
+  ManualClock,
   makeOidRequest,
   type NDIS_HANDLE,
   type NDIS_OID_REQUEST,
@@ -80,8 +81,8 @@ function holdingFilter() {
   return { filter, held };
 }
 
-async function filterStack(verifier: "strict" | "record") {
-  const host = new NdisHost({ verifier });
+async function filterStack(verifier: "strict" | "record", clock?: ManualClock) {
+  const host = new NdisHost(clock === undefined ? { verifier } : { verifier, clock });
   const { mp } = vendorMiniport();
   const { filter, held } = holdingFilter();
   const proto = scriptedProtocol({ packetFilter: 0 });
@@ -176,6 +177,34 @@ describe("a filter module stopped while its FilterOidRequest holds a request", (
     assert.equal(NdisOidRequest(s.binding("eth0"), again), NDIS_STATUS_SUCCESS);
     await s.host.removeAdapter("eth0");
     await s.host.removeAdapter("eth1");
+  });
+});
+
+describe("the watchdog and a filter module that never completes a request", () => {
+  test("NdisTimedOidComplete at 12 s names the filter; strict mode stops it and the protocol hears REQUEST_ABORTED", async () => {
+    const clock = new ManualClock();
+    const { host, held, proto, binding: on } = await filterStack("strict", clock);
+    const binding = on("eth0");
+    const mine = query(OID_GEN_VENDOR_ID);
+    assert.equal(NdisOidRequest(binding, mine), NDIS_STATUS_PENDING);
+    assert.equal(held.length, 1);
+    clock.advance(11_000);
+    assert.deepEqual(host.violations, [], "not before the limit");
+    clock.advance(3_000);
+    await host.settle();
+    assert.deepEqual(
+      host.stoppedDrivers.map((v) => [v.rule, v.driver]),
+      [["NdisTimedOidComplete", "flt"]],
+    );
+    assert.match(host.stoppedDrivers[0]?.message ?? "", /filter module .*OID_GEN_VENDOR_ID/);
+    assert.deepEqual(
+      proto.oidCompletions.map((c) => [c.request === mine, c.status]),
+      [[true, NDIS_STATUS_REQUEST_ABORTED]],
+    );
+    const again = query(OID_GEN_VENDOR_ID);
+    assert.equal(NdisOidRequest(binding, again), NDIS_STATUS_SUCCESS, "the stack runs on");
+    await host.removeAdapter("eth0");
+    await host.removeAdapter("eth1");
   });
 });
 

@@ -24,7 +24,7 @@
  * outstanding, NBL by NBL, the way `!ndiskd.pendingnbls` lists them.
  */
 import type { NET_BUFFER_LIST } from "../../../ndis/nbl.js";
-import { ndisOidToString } from "../../../ndis/oid.js";
+import { type NDIS_OID_REQUEST, ndisOidToString } from "../../../ndis/oid.js";
 import {
   NetEventCancelRemoveDevice,
   NetEventIMReEnableDevice,
@@ -47,7 +47,7 @@ import { resetPendingSince } from "../stack/reset.js";
 export interface WatchdogLimits {
   /** MiniportPause pending longer than this is reported. Default 10 000 ms. */
   readonly pauseMs: number;
-  /** An OID request pending at a miniport longer than this is reported. Default 12 000 ms. */
+  /** An OID request pending at a miniport, or held by a filter module, longer than this is reported. Default 12 000 ms. */
   readonly oidMs: number;
   /** An NBL held by a miniport (not completed) longer than this is reported. Default 30 000 ms. */
   readonly sendMs: number;
@@ -178,6 +178,11 @@ export class Watchdog {
   readonly #adapters = new WeakMap<MiniportAdapter, AdapterWatch>();
   readonly #sends = new WeakMap<NET_BUFFER_LIST, SendWatch>();
   readonly #pending = new WeakMap<Watched, PendingWatch>();
+  /** Since when each OID request a filter module holds has been seen held. */
+  readonly #heldOids = new WeakMap<
+    FilterModule,
+    Map<NDIS_OID_REQUEST, { since: bigint; reported: boolean }>
+  >();
   #armed = false;
 
   constructor(runtime: NdisRuntime, limits: WatchdogLimits) {
@@ -225,8 +230,11 @@ export class Watchdog {
       if (adapter.driver.crashed !== null) continue;
       if (forwarding !== null) this.#check(adapter, now, held.get(adapter) ?? [], forwarding);
       this.#checkPending(adapter, now);
-      for (const module of adapter.filters)
-        if (module.driver.crashed === null) this.#checkPending(module, now);
+      for (const module of adapter.filters) {
+        if (module.driver.crashed !== null) continue;
+        this.#checkPending(module, now);
+        if (forwarding !== null) this.#checkHeldOids(module, now);
+      }
     }
     for (const binding of [...runtime.bindings]) {
       if (binding.driver.crashed !== null) continue;
@@ -255,6 +263,42 @@ export class Watchdog {
     for (const binding of this.#runtime.bindings)
       if (binding.sendsOutstanding > 0) sends.add(binding.driver);
     return { oids, sends };
+  }
+
+  /**
+   * OID requests a filter module's FilterOidRequest pended and it has not completed, past the OID
+   * limit: reported against the filter (Driver Verifier's NdisTimedOidComplete covers filters
+   * too), once per request. A module with requests of its own still out below may be waiting for
+   * them: the adapter below is watched for those. In strict mode the report stops the filter and
+   * NDIS completes what it held with NDIS_STATUS_REQUEST_ABORTED.
+   */
+  #checkHeldOids(module: FilterModule, now: bigint): void {
+    let watched = this.#heldOids.get(module);
+    if (module.oidsHeld.size === 0) {
+      if (watched !== undefined) this.#heldOids.delete(module);
+      return;
+    }
+    if (watched === undefined) {
+      watched = new Map();
+      this.#heldOids.set(module, watched);
+    }
+    for (const request of watched.keys())
+      if (!module.oidsHeld.has(request)) watched.delete(request);
+    for (const request of [...module.oidsHeld.keys()]) {
+      const w = watched.get(request);
+      if (w === undefined) {
+        watched.set(request, { since: now, reported: false });
+        continue;
+      }
+      if (w.reported || module.oidsPending > 0 || ms(now - w.since) < this.#limits.oidMs) continue;
+      w.reported = true;
+      this.#runtime.violate(
+        "NdisTimedOidComplete",
+        `filter module ${module.name} has held OID request ${ndisOidToString(request.DATA.QUERY_INFORMATION.Oid)} for ${ms(now - w.since) / 1000} s without NdisFOidRequestComplete`,
+        module.driver,
+      );
+      if (module.driver.crashed !== null) return;
+    }
   }
 
   /** A pended operation past its limit: reported against whoever holds it up, then stuck. */
