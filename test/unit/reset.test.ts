@@ -11,6 +11,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as passthrough from "../../src/drivers/passthrough/index.js";
+import * as team from "../../src/drivers/team/index.js";
+import * as vlanMux from "../../src/drivers/vlan-mux/index.js";
 import {
   ManualClock,
   makeOidRequest,
@@ -292,6 +294,102 @@ describe("the reset", () => {
       tcpip.statuses.map((s) => s.StatusCode).filter((c) => c === NDIS_STATUS_RESET_START),
       [],
     );
+    assert.deepEqual(host.violations, []);
+  });
+});
+
+describe("vlan-mux under a resetting adapter (the NDIS_STATUS_RESET_START / NDIS_STATUS_RESET_END pages)", () => {
+  test("vlan-mux holds its VELANs' sends while the adapter below resets; the protocol above sees no reset", async () => {
+    const clock = new ManualClock();
+    const host = new NdisHost({
+      clock,
+      verifier: "strict",
+      bindings: [
+        { protocol: "vlan-mux", adapter: "eth0", registry: { UpperBindings: ["V10"] } },
+        { protocol: "tcpip", adapter: "V10" },
+      ],
+    });
+    host.setDeviceParameters("V10", { VlanId: 10 });
+    const downCalls: string[] = [];
+    host.onTrace((e) => {
+      if (e.phase === "call") downCalls.push(`${e.kind}:${e.driver}:${e.name}`);
+    });
+    let hung = true;
+    const mp = scriptedMiniport({ checkForHang: () => hung, reset: () => NDIS_STATUS_PENDING });
+    await host.loadDriver({ name: "mp", module: mp.module });
+    await host.loadDriver({ name: "vlan-mux", module: vlanMux });
+    const tcpip = scriptedProtocol({ name: "tcpip" });
+    await host.loadDriver({ name: "tcpip", module: tcpip.module });
+    await host.addAdapter({ driver: "mp", name: "eth0" });
+    await flush(host);
+    const binding = tcpip.bindings[0]?.handle as NDIS_HANDLE;
+    assert.ok(binding !== undefined, "tcpip is bound to the VELAN");
+    clock.advance(2000); // CheckForHang says hung: NDIS resets eth0, which pends
+    hung = false;
+    const sentBefore = mp.sent.length;
+    downCalls.length = 0;
+    const nbls = allocateNbls(nblPool(tcpip.protocolHandle() as NDIS_HANDLE), 1, binding);
+    NdisSendNetBufferLists(binding, nbls[0] as NET_BUFFER_LIST, 0, 0);
+    assert.equal(mp.sent.length, sentBefore, "nothing reached the resetting miniport");
+    assert.equal(tcpip.completed.at(-1)?.status, NDIS_STATUS_RESET_IN_PROGRESS);
+    assert.deepEqual(
+      downCalls.filter((c) => c.startsWith("handler:vlan-mux:")),
+      ["handler:vlan-mux:MiniportSendNetBufferLists"],
+      "vlan-mux completed the send itself: nothing went below, so nothing came back",
+    );
+    NdisMResetComplete((mp.adapters[0] as ScriptedAdapter).handle, NDIS_STATUS_SUCCESS, false);
+    await flush(host);
+    const more = allocateNbls(nblPool(tcpip.protocolHandle() as NDIS_HANDLE), 1, binding);
+    NdisSendNetBufferLists(binding, more[0] as NET_BUFFER_LIST, 0, 0);
+    assert.equal(mp.sent.length, sentBefore + 1, "after RESET_END the send goes down, tagged");
+    assert.deepEqual(
+      tcpip.statuses.map((s) => s.StatusCode).filter((c) => c === NDIS_STATUS_RESET_START),
+      [],
+    );
+    assert.deepEqual(host.violations, []);
+  });
+});
+
+describe("team under a resetting member (the NDIS_STATUS_RESET_START / NDIS_STATUS_RESET_END pages)", () => {
+  test("team holds the sends for a member whose adapter resets; they go down again after RESET_END", async () => {
+    const clock = new ManualClock();
+    const host = new NdisHost({
+      clock,
+      verifier: "strict",
+      bindings: [
+        { protocol: "team", adapter: "eth0", registry: { TeamName: "team0" } },
+        { protocol: "tcpip", adapter: "team0" },
+      ],
+    });
+    const calls: string[] = [];
+    host.onTrace((e) => {
+      if (e.phase === "call" && e.kind === "handler" && e.driver === "team") calls.push(e.name);
+    });
+    let hung = true;
+    const mp = scriptedMiniport({ checkForHang: () => hung, reset: () => NDIS_STATUS_PENDING });
+    await host.loadDriver({ name: "mp", module: mp.module });
+    await host.loadDriver({ name: "team", module: team });
+    const tcpip = scriptedProtocol({ name: "tcpip" });
+    await host.loadDriver({ name: "tcpip", module: tcpip.module });
+    host.setDeviceParameters("team0", {});
+    await host.addAdapter({ driver: "mp", name: "eth0" });
+    await flush(host);
+    const binding = tcpip.bindings[0]?.handle as NDIS_HANDLE;
+    assert.ok(binding !== undefined, "tcpip is bound to the team");
+    clock.advance(2000);
+    hung = false;
+    const sentBefore = mp.sent.length;
+    calls.length = 0;
+    const nbls = allocateNbls(nblPool(tcpip.protocolHandle() as NDIS_HANDLE), 1, binding);
+    NdisSendNetBufferLists(binding, nbls[0] as NET_BUFFER_LIST, 0, 0);
+    assert.equal(mp.sent.length, sentBefore);
+    assert.equal(tcpip.completed.at(-1)?.status, NDIS_STATUS_RESET_IN_PROGRESS);
+    assert.deepEqual(calls, ["MiniportSendNetBufferLists"], "nothing went below");
+    NdisMResetComplete((mp.adapters[0] as ScriptedAdapter).handle, NDIS_STATUS_SUCCESS, false);
+    await flush(host);
+    const more = allocateNbls(nblPool(tcpip.protocolHandle() as NDIS_HANDLE), 1, binding);
+    NdisSendNetBufferLists(binding, more[0] as NET_BUFFER_LIST, 0, 0);
+    assert.equal(mp.sent.length, sentBefore + 1);
     assert.deepEqual(host.violations, []);
   });
 });

@@ -37,6 +37,7 @@ import {
   type NDIS_STATUS,
   NDIS_STATUS_MEDIA_DISCONNECTED,
   NDIS_STATUS_PAUSED,
+  NDIS_STATUS_RESET_IN_PROGRESS,
   NDIS_STATUS_RESOURCES,
   NDIS_STATUS_SUCCESS,
   NdisAllocateNetBufferListContext,
@@ -304,6 +305,7 @@ export const MPSendNetBufferLists: MINIPORT_SEND_NET_BUFFER_LISTS = (
     if (velan.Paused) status = NDIS_STATUS_PAUSED;
     else if (member === null || binding === undefined || !member.Running)
       status = NDIS_STATUS_MEDIA_DISCONNECTED;
+    else if (member.ResetInProgress) status = NDIS_STATUS_RESET_IN_PROGRESS;
     else if (translates(team, member)) {
       copies = sendCopies(team, member, nbl, binding);
       if (copies === null) status = NDIS_STATUS_RESOURCES;

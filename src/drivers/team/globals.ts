@@ -141,6 +141,11 @@ export interface MEMBER {
   BindContext: NDIS_HANDLE | undefined;
   /** The bind handler returned PENDING: it ends with NdisCompleteBindAdapterEx. */
   BindPended: boolean;
+  /**
+   * Between NDIS_STATUS_RESET_START and NDIS_STATUS_RESET_END of this member's adapter: sends
+   * for it are not passed down (the NDIS_STATUS_RESET_START page: make no calls to the miniport).
+   */
+  ResetInProgress: boolean;
   /** A refused bind closing the adapter, with the status the bind ends with. */
   RefuseStatus: NDIS_STATUS | null;
   BindingHandle: NDIS_HANDLE | undefined;

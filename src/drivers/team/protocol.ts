@@ -27,6 +27,8 @@ import {
   NDIS_STATUS_LINK_STATE,
   NDIS_STATUS_NOT_SUPPORTED,
   NDIS_STATUS_PENDING,
+  NDIS_STATUS_RESET_END,
+  NDIS_STATUS_RESET_START,
   NDIS_STATUS_RESOURCES,
   NDIS_STATUS_SUCCESS,
   NDIS_TIMER_CHARACTERISTICS_REVISION_1,
@@ -233,6 +235,7 @@ export const PtBindAdapter: PROTOCOL_BIND_ADAPTER_EX = (
     Mac: BindParameters.CurrentMacAddress.slice(0, 6),
     BindContext,
     BindPended: false,
+    ResetInProgress: false,
     RefuseStatus: null,
     BindingHandle: undefined,
     UnbindContext: undefined,
@@ -392,9 +395,14 @@ export const PtNetPnPEvent: PROTOCOL_NET_PNP_EVENT = (
   return NDIS_STATUS_SUCCESS;
 };
 
-/** ProtocolStatusEx: a member's NDIS_STATUS_LINK_STATE feeds its link; the rest stays here. */
+/**
+ * ProtocolStatusEx: a member's NDIS_STATUS_LINK_STATE feeds its link; RESET_START/END hold its
+ * sends while its adapter resets (the team's own miniport is never reset); the rest stays here.
+ */
 export const PtStatus: PROTOCOL_STATUS_EX = (ProtocolBindingContext, StatusIndication) => {
   const member = ProtocolBindingContext as MEMBER;
+  if (StatusIndication.StatusCode === NDIS_STATUS_RESET_START) member.ResetInProgress = true;
+  if (StatusIndication.StatusCode === NDIS_STATUS_RESET_END) member.ResetInProgress = false;
   if (StatusIndication.StatusCode !== NDIS_STATUS_LINK_STATE || member.Team === null) return;
   const state = StatusIndication.StatusBuffer as NDIS_LINK_STATE | null;
   if (state === null || typeof state !== "object") return;

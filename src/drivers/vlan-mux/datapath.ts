@@ -58,6 +58,7 @@ import {
   NDIS_STATUS_INVALID_PACKET,
   NDIS_STATUS_NOT_SUPPORTED,
   NDIS_STATUS_PAUSED,
+  NDIS_STATUS_RESET_IN_PROGRESS,
   NDIS_STATUS_RESOURCES,
   NDIS_STATUS_SUCCESS,
   NdisAcquireReadWriteLock,
@@ -274,6 +275,7 @@ export const MPSendNetBufferLists: MINIPORT_SEND_NET_BUFFER_LISTS = (
     let status: NDIS_STATUS = NDIS_STATUS_SUCCESS;
     if (binding === undefined || velan.State !== "running" || adapt.BindingState !== "running")
       status = NDIS_STATUS_PAUSED;
+    else if (adapt.ResetInProgress) status = NDIS_STATUS_RESET_IN_PROGRESS;
     else if (tagged && (nbl.NblFlags & NDIS_NBL_FLAGS_SEND_READ_ONLY) !== 0)
       status = NDIS_STATUS_NOT_SUPPORTED;
     else status = checkFrames(nbl, tagged, scratch);

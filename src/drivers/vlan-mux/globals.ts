@@ -50,6 +50,11 @@ export interface ADAPT {
   BindingHandle: NDIS_HANDLE | undefined;
   /** Set while an unbind waits for the VELANs' halts (and the lower close). */
   UnbindContext: NDIS_HANDLE | undefined;
+  /**
+   * Between NDIS_STATUS_RESET_START and NDIS_STATUS_RESET_END of the lower adapter: VELAN sends
+   * are not passed down (the NDIS_STATUS_RESET_START page: hold data, make no calls to the miniport).
+   */
+  ResetInProgress: boolean;
   /** The binding's own state, as MUX tracks it: sends go down only while Running. */
   BindingState: "paused" | "running";
   /**

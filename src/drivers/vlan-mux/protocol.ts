@@ -19,6 +19,8 @@ import {
   type NDIS_STATUS,
   NDIS_STATUS_LINK_STATE,
   NDIS_STATUS_PENDING,
+  NDIS_STATUS_RESET_END,
+  NDIS_STATUS_RESET_START,
   NDIS_STATUS_SUCCESS,
   NdisAcquireReadWriteLock,
   NdisCloseAdapterEx,
@@ -204,6 +206,7 @@ export const PtBindAdapter: PROTOCOL_BIND_ADAPTER_EX = async (
     BindContext,
     BindingHandle: undefined,
     UnbindContext: undefined,
+    ResetInProgress: false,
     BindingState: "paused",
     Velans: [],
     ReadWriteLock: {},
@@ -399,6 +402,10 @@ export const PtNetPnPEvent: PROTOCOL_NET_PNP_EVENT = (
  */
 export const PtStatus: PROTOCOL_STATUS_EX = (ProtocolBindingContext, StatusIndication) => {
   const adapt = ProtocolBindingContext as ADAPT;
+  // The lower adapter resets: VELAN sends are held back meanwhile; NDIS never resets a VELAN, so
+  // nothing goes up.
+  if (StatusIndication.StatusCode === NDIS_STATUS_RESET_START) adapt.ResetInProgress = true;
+  if (StatusIndication.StatusCode === NDIS_STATUS_RESET_END) adapt.ResetInProgress = false;
   if (StatusIndication.StatusCode !== NDIS_STATUS_LINK_STATE) return;
   const linkState = StatusIndication.StatusBuffer as NDIS_LINK_STATE;
   adapt.LastLinkState = linkState;
