@@ -114,6 +114,14 @@ describe("driver kinds", () => {
     assert.match(bare.results[0]?.failure ?? "", /started 0 virtual miniport\(s\)/);
   });
 
+  test("vlan-mux waits for a VELAN's pended OID request before passing a PnP event up (SDV NdisMNetPnPEventInOIDRequest): the surprise-removal race verify found now passes", async () => {
+    const config = await stackConfig("vlan-mux.yaml", "vlan-mux");
+    const result = await replayRun("race-surprise-removal:random:1", driver("vlan-mux"), {
+      config,
+    });
+    assert.equal(result.status, "pass", result.failure ?? "");
+  });
+
   test("a MUX planted with a bug (a VELAN's pause ignores receives held above) is found; vlan-mux passes its token", async () => {
     const config = await stackConfig("vlan-mux.yaml", "vlan-mux");
     const mutant = plantedKinds["mux-pause-ignores-receives"];

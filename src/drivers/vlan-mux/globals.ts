@@ -131,6 +131,10 @@ export interface VELAN {
   State: "initializing" | "paused" | "running" | "pausing" | "halted";
   /** NdisIMDeInitializeDeviceInstance was called (reconfigure or unbind). */
   Removing: boolean;
+  /** OID requests it pended (forwarded below, not yet completed). */
+  OidsPending: number;
+  /** Set while no OID request of it is pending: a PnP event waits on it before going up. */
+  readonly OidsIdle: NDIS_EVENT;
   /** Its NDIS interface index (MiniportInitializeEx's IfIndex; 0 before). */
   IfIndex: number;
   /** 1..4094, from the VELAN's `VlanId`. */

@@ -52,6 +52,8 @@ import {
   NdisReleaseReadWriteLock,
   NdisRequestMethod,
   NdisRequestSetInformation,
+  NdisResetEvent,
+  NdisSetEvent,
   ndisStatisticsInfoBytes,
   OID_802_3_CURRENT_ADDRESS,
   OID_802_3_MAXIMUM_LIST_SIZE,
@@ -351,7 +353,10 @@ export const MPOidRequest: MINIPORT_OID_REQUEST = (MiniportAdapterContext, OidRe
   clone.SourceReserved[0] = OidRequest;
   clone.SourceReserved[1] = velan;
   const result = NdisOidRequest(binding, clone);
-  if (result === NDIS_STATUS_PENDING) return NDIS_STATUS_PENDING;
+  if (result === NDIS_STATUS_PENDING) {
+    if (velan.OidsPending++ === 0) NdisResetEvent(velan.OidsIdle);
+    return NDIS_STATUS_PENDING;
+  }
   copyBack(clone, OidRequest);
   NdisFreeCloneOidRequest(binding, clone);
   return result;
@@ -376,6 +381,7 @@ export const PtOidRequestComplete: PROTOCOL_OID_REQUEST_COMPLETE = (
   copyBack(OidRequest, original);
   NdisFreeCloneOidRequest(adapt.BindingHandle as NDIS_HANDLE, OidRequest);
   NdisMOidRequestComplete(velan.MiniportAdapterHandle as NDIS_HANDLE, original, Status);
+  if (--velan.OidsPending === 0) NdisSetEvent(velan.OidsIdle);
 };
 
 /** MiniportCancelOidRequest: pass the cancel down; the clone comes back REQUEST_ABORTED. */

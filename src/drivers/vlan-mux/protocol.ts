@@ -40,6 +40,7 @@ import {
   NdisResetEvent,
   NdisSetEvent,
   NdisWaitEvent,
+  type NET_PNP_EVENT_NOTIFICATION,
   NetEventCancelRemoveDevice,
   NetEventIMReEnableDevice,
   NetEventPause,
@@ -117,6 +118,8 @@ function startVelan(adapt: ADAPT, instanceName: string): void {
     MiniportAdapterHandle: null,
     State: "initializing",
     Removing: false,
+    OidsPending: 0,
+    OidsIdle: {},
     IfIndex: 0,
     VlanId: 0,
     Mac: new Uint8Array(6),
@@ -130,6 +133,8 @@ function startVelan(adapt: ADAPT, instanceName: string): void {
     LinkUp: false,
     Counters: newVelanCounters(),
   };
+  NdisInitializeEvent(velan.OidsIdle);
+  NdisSetEvent(velan.OidsIdle);
   const lockState: LOCK_STATE = {};
   NdisAcquireReadWriteLock(adapt.ReadWriteLock, true, lockState);
   adapt.Velans.push(velan);
@@ -380,20 +385,31 @@ export const PtNetPnPEvent: PROTOCOL_NET_PNP_EVENT = (
     adapt.BindingState = "running";
     return NDIS_STATUS_SUCCESS;
   }
-  if (PROPAGATED.has(event.NetEvent)) {
-    const query =
-      event.NetEvent === NetEventQueryPower || event.NetEvent === NetEventQueryRemoveDevice;
-    let answer: NDIS_STATUS = NDIS_STATUS_SUCCESS;
-    for (const velan of adapt.Velans) {
-      if (velan.MiniportAdapterHandle === null) continue;
-      const status = NdisMNetPnPEvent(velan.MiniportAdapterHandle, NetPnPEventNotification);
-      if (query && status !== NDIS_STATUS_SUCCESS && answer === NDIS_STATUS_SUCCESS)
-        answer = status;
-    }
-    return answer;
-  }
+  if (PROPAGATED.has(event.NetEvent)) return propagate(adapt, NetPnPEventNotification);
   return NDIS_STATUS_SUCCESS;
 };
+
+/**
+ * Passes a power or remove event up to every started VELAN with NdisMNetPnPEvent. A VELAN with an
+ * OID request it pended below is waited for first (NdisWaitEvent; SDV's
+ * NdisMNetPnPEventInOIDRequest: no NdisMNetPnPEvent while the miniport's OID request is out).
+ * A query fails if any VELAN's protocols refuse it.
+ */
+async function propagate(
+  adapt: ADAPT,
+  notification: NET_PNP_EVENT_NOTIFICATION,
+): Promise<NDIS_STATUS> {
+  const event = notification.NetPnPEvent.NetEvent;
+  const query = event === NetEventQueryPower || event === NetEventQueryRemoveDevice;
+  let answer: NDIS_STATUS = NDIS_STATUS_SUCCESS;
+  for (const velan of [...adapt.Velans]) {
+    if (velan.OidsPending > 0) await NdisWaitEvent(velan.OidsIdle, 0);
+    if (velan.MiniportAdapterHandle === null) continue;
+    const status = NdisMNetPnPEvent(velan.MiniportAdapterHandle, notification);
+    if (query && status !== NDIS_STATUS_SUCCESS && answer === NDIS_STATUS_SUCCESS) answer = status;
+  }
+  return answer;
+}
 
 /**
  * ProtocolStatusEx (≤ DISPATCH_LEVEL): the lower adapter's link state is every VELAN's link state,
