@@ -23,7 +23,6 @@ import {
   type FILTER_SEND_NET_BUFFER_LISTS,
   type FILTER_SEND_NET_BUFFER_LISTS_COMPLETE,
   type NDIS_EVENT,
-  type NDIS_FILTER_DRIVER_CHARACTERISTICS,
   type NDIS_HANDLE,
   NDIS_RECEIVE_FLAGS_RESOURCES,
   type NDIS_STATUS,
@@ -33,7 +32,6 @@ import {
   NdisCloseConfiguration,
   NdisFDeregisterFilterDriver,
   NdisFIndicateReceiveNetBufferLists,
-  NdisFRegisterFilterDriver,
   NdisFReturnNetBufferLists,
   NdisFreeIoWorkItem,
   NdisFSendNetBufferLists,
@@ -54,14 +52,13 @@ import { openConfiguration, readInteger, readString } from "../shared/config.js"
 import {
   countNbls,
   filterAttributes,
-  filterCharacteristicsHeader,
   maybeCompletePause,
   type PausableModule,
   pauseModule,
   refusedReceives,
   refusedSends,
+  registerFilter,
 } from "../shared/filter.js";
-import { targetVersion } from "../shared/revisions.js";
 
 /** The filter's NetCfgInstanceId. */
 export const CAPTURE_GUID = "{8d1c7a3e-52b4-4f0e-9c61-2a7e5d3b9f14}";
@@ -312,25 +309,15 @@ export function DriverEntry(DriverObject: DRIVER_OBJECT, RegistryPath: string): 
     Interfaces: 0,
     Problem: null,
   };
-  const FChars: NDIS_FILTER_DRIVER_CHARACTERISTICS = {
-    Header: filterCharacteristicsHeader(),
-    MajorNdisVersion: 6,
-    MinorNdisVersion: targetVersion() & 0xffff,
-    MajorDriverVersion: 1,
-    MinorDriverVersion: 0,
-    Flags: 0,
+  const registered = registerFilter(DriverObject, RegistryPath, g, {
     FriendlyName: "ndis-ts capture filter",
     UniqueName: CAPTURE_GUID,
-    ServiceName: RegistryPath.slice(RegistryPath.lastIndexOf("\\") + 1),
     ...handlers(g),
-  };
-  const handle: Out<NDIS_HANDLE> = {};
-  const status = NdisFRegisterFilterDriver(DriverObject, g, FChars, handle);
-  if (status !== NDIS_STATUS_SUCCESS || handle.value === undefined)
-    return status === NDIS_STATUS_SUCCESS ? NDIS_STATUS_FAILURE : status;
-  g.FilterDriverHandle = handle.value;
+  });
+  if (registered.handle === undefined) return registered.status;
+  g.FilterDriverHandle = registered.handle;
   drivers.set(DriverObject, g);
-  const filterHandle = handle.value;
+  const filterHandle = registered.handle;
   const fail = (why: string): NDIS_STATUS => {
     g.Problem = why;
     NdisFDeregisterFilterDriver(filterHandle);

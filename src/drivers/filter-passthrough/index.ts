@@ -37,12 +37,10 @@ import {
   type FILTER_SEND_NET_BUFFER_LISTS,
   type FILTER_SEND_NET_BUFFER_LISTS_COMPLETE,
   type FILTER_STATUS,
-  type NDIS_FILTER_DRIVER_CHARACTERISTICS,
   type NDIS_HANDLE,
   type NDIS_OID_REQUEST,
   NDIS_RECEIVE_FLAGS_RESOURCES,
   type NDIS_STATUS,
-  NDIS_STATUS_FAILURE,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
   NdisAllocateCloneOidRequest,
@@ -55,7 +53,6 @@ import {
   NdisFNetPnPEvent,
   NdisFOidRequest,
   NdisFOidRequestComplete,
-  NdisFRegisterFilterDriver,
   NdisFReturnNetBufferLists,
   NdisFreeCloneOidRequest,
   NdisFSendNetBufferLists,
@@ -66,14 +63,13 @@ import {
 import {
   countNbls,
   filterAttributes,
-  filterCharacteristicsHeader,
   maybeCompletePause,
   type PausableModule,
   pauseModule,
   refusedReceives,
   refusedSends,
+  registerFilter,
 } from "../shared/filter.js";
-import { targetVersion } from "../shared/revisions.js";
 
 /** The filter's NetCfgInstanceId (its INF's), as the docs' sample INF has one of its own. */
 export const FILTER_PASSTHROUGH_GUID = "{3f4c9a52-7d1e-4c1b-9a53-5e0b6f0d8a21}";
@@ -280,7 +276,6 @@ export interface FilterPassthroughOptions {
 /** A DriverEntry for the filter with `options`. */
 export function filterDriverEntry(options: FilterPassthroughOptions = {}) {
   return (DriverObject: DRIVER_OBJECT, RegistryPath: string): NDIS_STATUS => {
-    const minor = targetVersion() & 0xffff;
     const globals: DriverGlobals = { FilterDriverHandle: undefined, Modules: new Set() };
     const dataPath = options.bypass
       ? {}
@@ -291,17 +286,9 @@ export function filterDriverEntry(options: FilterPassthroughOptions = {}) {
           ReceiveNetBufferListsHandler: FilterReceiveNetBufferLists,
           ReturnNetBufferListsHandler: FilterReturnNetBufferLists,
         };
-    const FChars: NDIS_FILTER_DRIVER_CHARACTERISTICS = {
-      Header: filterCharacteristicsHeader(),
-      MajorNdisVersion: 6,
-      MinorNdisVersion: minor,
-      MajorDriverVersion: 1,
-      MinorDriverVersion: 0,
-      Flags: 0,
+    const registered = registerFilter(DriverObject, RegistryPath, globals, {
       FriendlyName: FRIENDLY_NAME,
       UniqueName: FILTER_PASSTHROUGH_GUID,
-      // The service name is the last part of RegistryPath, as for any driver.
-      ServiceName: RegistryPath.slice(RegistryPath.lastIndexOf("\\") + 1),
       AttachHandler: FilterAttach,
       DetachHandler: detachFor(globals),
       RestartHandler: FilterRestart,
@@ -313,13 +300,9 @@ export function filterDriverEntry(options: FilterPassthroughOptions = {}) {
       DevicePnPEventNotifyHandler: FilterDevicePnPEventNotify,
       NetPnPEventHandler: FilterNetPnPEvent,
       StatusHandler: FilterStatus,
-    };
-    const handle: Out<NDIS_HANDLE> = {};
-    const status = NdisFRegisterFilterDriver(DriverObject, globals, FChars, handle);
-    if (status !== NDIS_STATUS_SUCCESS || handle.value === undefined) {
-      return status === NDIS_STATUS_SUCCESS ? NDIS_STATUS_FAILURE : status;
-    }
-    globals.FilterDriverHandle = handle.value;
+    });
+    if (registered.handle === undefined) return registered.status;
+    globals.FilterDriverHandle = registered.handle;
     drivers.set(DriverObject, globals);
     // FilterDriverUnload: deregister (NDIS has detached every module before it calls this).
     DriverObject.DriverUnload = (d: DRIVER_OBJECT) => {

@@ -29,7 +29,6 @@ import {
   type FILTER_RETURN_NET_BUFFER_LISTS,
   type FILTER_SEND_NET_BUFFER_LISTS,
   type FILTER_SEND_NET_BUFFER_LISTS_COMPLETE,
-  type NDIS_FILTER_DRIVER_CHARACTERISTICS,
   type NDIS_HANDLE,
   NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS,
   NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL,
@@ -49,7 +48,6 @@ import {
   NdisCloseConfiguration,
   NdisFDeregisterFilterDriver,
   NdisFIndicateReceiveNetBufferLists,
-  NdisFRegisterFilterDriver,
   NdisFReturnNetBufferLists,
   NdisFreeNetBufferList,
   NdisFreeNetBufferListPool,
@@ -65,15 +63,14 @@ import {
 import { openConfiguration, readInteger, readString } from "../shared/config.js";
 import {
   filterAttributes,
-  filterCharacteristicsHeader,
   maybeCompletePause,
   type PausableModule,
   pauseModule,
   refusedReceives,
   refusedSends,
+  registerFilter,
 } from "../shared/filter.js";
 import { allocateFramePool, copyFrame, frameNbl } from "../shared/frames.js";
-import { targetVersion } from "../shared/revisions.js";
 
 export const NETEM_GUID = "{c2a95e17-0b6d-4a38-8f24-71d3e9b05c6a}";
 /** 'Ntem' */
@@ -544,23 +541,13 @@ function handlers(g: Globals) {
 export function DriverEntry(DriverObject: DRIVER_OBJECT, RegistryPath: string): NDIS_STATUS {
   const g: Globals = { FilterDriverHandle: undefined, Modules: new Set() };
   problems.set(g, []);
-  const FChars: NDIS_FILTER_DRIVER_CHARACTERISTICS = {
-    Header: filterCharacteristicsHeader(),
-    MajorNdisVersion: 6,
-    MinorNdisVersion: targetVersion() & 0xffff,
-    MajorDriverVersion: 1,
-    MinorDriverVersion: 0,
-    Flags: 0,
+  const registered = registerFilter(DriverObject, RegistryPath, g, {
     FriendlyName: "ndis-ts netem filter",
     UniqueName: NETEM_GUID,
-    ServiceName: RegistryPath.slice(RegistryPath.lastIndexOf("\\") + 1),
     ...handlers(g),
-  };
-  const handle: Out<NDIS_HANDLE> = {};
-  const status = NdisFRegisterFilterDriver(DriverObject, g, FChars, handle);
-  if (status !== NDIS_STATUS_SUCCESS || handle.value === undefined)
-    return status === NDIS_STATUS_SUCCESS ? NDIS_STATUS_FAILURE : status;
-  g.FilterDriverHandle = handle.value;
+  });
+  if (registered.handle === undefined) return registered.status;
+  g.FilterDriverHandle = registered.handle;
   drivers.set(DriverObject, g);
   DriverObject.DriverUnload = (d: DRIVER_OBJECT) => {
     const gl = drivers.get(d);

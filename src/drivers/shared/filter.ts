@@ -6,6 +6,7 @@
  * (sends completed with NDIS_STATUS_PAUSED, receives returned at once).
  */
 import {
+  type DRIVER_OBJECT,
   type NDIS_FILTER_ATTRIBUTES,
   NDIS_FILTER_ATTRIBUTES_REVISION_1,
   NDIS_FILTER_CHARACTERISTICS_REVISION_1,
@@ -22,15 +23,58 @@ import {
   NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_1,
   NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_2,
   type NDIS_STATUS,
+  NDIS_STATUS_FAILURE,
   NDIS_STATUS_PAUSED,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
   NdisFPauseComplete,
+  NdisFRegisterFilterDriver,
   NdisFReturnNetBufferLists,
   NdisFSendNetBufferListsComplete,
   type NET_BUFFER_LIST,
+  type Out,
 } from "../../ddi.js";
 import { targetVersion } from "./revisions.js";
+
+/** What a shipped filter fills in its characteristics itself: its names and handlers. */
+export type FilterOwnCharacteristics = Omit<
+  NDIS_FILTER_DRIVER_CHARACTERISTICS,
+  | "Header"
+  | "MajorNdisVersion"
+  | "MinorNdisVersion"
+  | "MajorDriverVersion"
+  | "MinorDriverVersion"
+  | "Flags"
+  | "ServiceName"
+>;
+
+/**
+ * NdisFRegisterFilterDriver with the characteristics every shipped filter fills the same way (the
+ * header and NDIS version this host runs, driver version 1.0, the service name — the last part of
+ * RegistryPath, as for any driver). The filter driver handle, or NDIS's failure status.
+ */
+export function registerFilter(
+  DriverObject: DRIVER_OBJECT,
+  RegistryPath: string,
+  driverContext: unknown,
+  own: FilterOwnCharacteristics,
+): { status: NDIS_STATUS; handle?: NDIS_HANDLE } {
+  const chars: NDIS_FILTER_DRIVER_CHARACTERISTICS = {
+    Header: filterCharacteristicsHeader(),
+    MajorNdisVersion: 6,
+    MinorNdisVersion: targetVersion() & 0xffff,
+    MajorDriverVersion: 1,
+    MinorDriverVersion: 0,
+    Flags: 0,
+    ServiceName: RegistryPath.slice(RegistryPath.lastIndexOf("\\") + 1),
+    ...own,
+  };
+  const handle: Out<NDIS_HANDLE> = {};
+  const status = NdisFRegisterFilterDriver(DriverObject, driverContext, chars, handle);
+  if (status !== NDIS_STATUS_SUCCESS) return { status };
+  if (handle.value === undefined) return { status: NDIS_STATUS_FAILURE };
+  return { status, handle: handle.value };
+}
 
 /** The characteristics header for the NDIS version this host runs. */
 export function filterCharacteristicsHeader(): NDIS_FILTER_DRIVER_CHARACTERISTICS["Header"] {
