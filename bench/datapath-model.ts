@@ -9,7 +9,10 @@
  * NBL's SourceHandle in a context slot of the NBL and puts its lower binding's handle there,
  * restoring it on completion; on a receive it saves the lower adapter's handle once per chain and
  * restores it on the return. The drivers at both ends do what the rig's do (complete at once,
- * return at once, count).
+ * return at once, count). An indication also applies the receiving binding's packet filter to each
+ * NBL, as NDIS must for a binding that is not promiscuous (the rig's protocol, and passthrough's
+ * lower binding on its behalf, set DIRECTED | MULTICAST | BROADCAST): the destination address
+ * read from the first NET_BUFFER's MDL and matched against the adapter's.
  *
  * What it leaves out, because it is per call and not per packet: handler frames, IRQL, the
  * try/catch around driver code, the handle lookups, state checks (Running, crashed).
@@ -19,8 +22,29 @@ interface MDriver {
   readonly name: string;
 }
 
+/** What NDIS reads of a frame to filter it: the first MDL of the first NET_BUFFER. */
+class MMdl {
+  readonly va: Uint8Array;
+  readonly byteCount: number;
+  constructor(va: Uint8Array) {
+    this.va = va;
+    this.byteCount = va.length;
+  }
+}
+
+class MNb {
+  readonly mdl: MMdl;
+  readonly offset = 0;
+  readonly dataLength: number;
+  constructor(mdl: MMdl) {
+    this.mdl = mdl;
+    this.dataLength = mdl.byteCount;
+  }
+}
+
 class MNbl {
   Next: MNbl | null = null;
+  firstNb: MNb | null = null;
   SourceHandle: unknown = null;
   owner: MDriver | null = null;
   stamp = 0;
@@ -47,9 +71,27 @@ class MAdapter {
   }
 }
 
+/** NDIS_PACKET_TYPE_DIRECTED | MULTICAST | BROADCAST, as the rig's protocol sets. */
+const FILTER_DIRECTED = 0x1;
+const FILTER_MULTICAST = 0x2;
+const FILTER_BROADCAST = 0x8;
+/** The adapter's address, as the filter compares it: two 24-bit halves. */
+const OWN = [0x02, 0x00, 0x5e, 0x10, 0x00, 0x01];
+const OWN_HI = (OWN[0] as number) * 65536 + (OWN[1] as number) * 256 + (OWN[2] as number);
+const OWN_LO = (OWN[3] as number) * 65536 + (OWN[4] as number) * 256 + (OWN[5] as number);
+
+/** Three address bytes as one small integer. */
+function half(bytes: ArrayLike<number>, at: number): number {
+  return (
+    ((bytes[at] as number) << 16) | ((bytes[at + 1] as number) << 8) | (bytes[at + 2] as number)
+  );
+}
+
 class MBinding {
   readonly driver: MDriver;
   readonly adapter: MAdapter;
+  readonly filter = FILTER_DIRECTED | FILTER_MULTICAST | FILTER_BROADCAST;
+  readonly multicast = new Set<number>();
   readonly complete: (binding: MBinding, chain: MNbl) => void;
   readonly receive: (binding: MBinding, chain: MNbl, count: number) => void;
   constructor(
@@ -76,7 +118,12 @@ function send(binding: MBinding, chain: MNbl): void {
   const stamp = ++stamps;
   const adapter = binding.adapter;
   for (let n: MNbl | null = chain; n !== null; n = n.Next) {
-    if (n.stamp === stamp || n.owner !== binding.driver || n.SourceHandle !== binding)
+    if (
+      n.stamp === stamp ||
+      n.owner !== binding.driver ||
+      n.firstNb === null ||
+      n.SourceHandle !== binding
+    )
       fail("bad send");
     n.stamp = stamp;
     n.sendPath.push(binding);
@@ -109,13 +156,34 @@ function complete(adapter: MAdapter, chain: MNbl): void {
   (to as MBinding).complete(to as MBinding, chain);
 }
 
+/** Whether the binding's packet filter takes the NBL, by its frame's destination (Ethernet). */
+function accepts(binding: MBinding, n: MNbl): boolean {
+  const nb = n.firstNb as MNb;
+  if (nb.dataLength < 6 || nb.offset + 6 > nb.mdl.byteCount) return false;
+  const va = nb.mdl.va;
+  const at = nb.offset;
+  const hi = half(va, at);
+  const lo = half(va, at + 3);
+  const f = binding.filter;
+  if (hi === 0xffffff && lo === 0xffffff) return (f & FILTER_BROADCAST) !== 0;
+  if (((va[at] as number) & 1) !== 0)
+    return (f & FILTER_MULTICAST) !== 0 && binding.multicast.has(hi * 0x1000000 + lo);
+  return (f & FILTER_DIRECTED) !== 0 && hi === OWN_HI && lo === OWN_LO;
+}
+
 /** NdisMIndicateReceiveNetBufferLists: check and record each NBL, then the receive handler. */
 function indicate(adapter: MAdapter, chain: MNbl, count: number): void {
   const stamp = ++stamps;
   const binding = adapter.binding as MBinding;
   let seen = 0;
   for (let n: MNbl | null = chain; n !== null; n = n.Next) {
-    if (n.stamp === stamp || n.owner !== adapter.driver || n.SourceHandle !== adapter)
+    if (
+      n.stamp === stamp ||
+      n.owner !== adapter.driver ||
+      n.firstNb === null ||
+      n.SourceHandle !== adapter ||
+      !accepts(binding, n)
+    )
       fail("bad indication");
     n.stamp = stamp;
     n.recvAdapters.push(adapter);
@@ -228,6 +296,9 @@ export function modelStack(layers: 0 | 1 | 2, batch: number, plant = false): Mod
     let head: MNbl | null = null;
     for (let i = 0; i < batch; i++) {
       const n = new MNbl();
+      const frame = new Uint8Array(60);
+      frame.set(OWN);
+      n.firstNb = new MNb(new MMdl(frame));
       n.owner = owner;
       n.SourceHandle = source;
       n.Next = head;

@@ -102,6 +102,13 @@ const RATIOS: Ratio[] = [
     target: "context",
     per: (c) => at(c, "direct") / at(c, "model direct"),
   },
+  {
+    // What IM / direct would be if NDIS cost exactly the model's work: the IM's own per-packet
+    // work (the SourceHandle save and restore) over the end drivers' near-empty handlers.
+    label: "model IM / model direct",
+    target: "context",
+    per: (c) => at(c, "model IM") / at(c, "model direct"),
+  },
 ];
 
 function at(c: Map<string, number>, name: string): number {

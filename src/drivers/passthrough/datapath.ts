@@ -14,8 +14,9 @@
  *   receive it indicated has come back; the lower binding's NetEventPause pends until its sends
  *   have completed.
  *
- * Nothing here allocates per packet: chains are relinked in place, a send's saved handle lives in
- * the NBL's context area, a receive's in the ADAPT.
+ * Nothing here allocates per packet: a chain goes on as it came (relinked only around NBLs that
+ * go straight back), a send's saved handle lives in the NBL's context area, a receive's in the
+ * ADAPT.
  */
 import {
   MEMORY_ALLOCATION_ALIGNMENT,
@@ -98,46 +99,49 @@ export const MPSendNetBufferLists: MINIPORT_SEND_NET_BUFFER_LISTS = (
   const velan = MiniportAdapterContext as VELAN;
   const adapt = velan.Adapt;
   const binding = adapt.BindingHandle;
-  let sendFirst: NET_BUFFER_LIST | null = null;
-  let sendLast: NET_BUFFER_LIST | null = null;
+  const completeFlags =
+    (SendFlags & NDIS_SEND_FLAGS_DISPATCH_LEVEL) !== 0
+      ? NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL
+      : 0;
+  if (binding === undefined || velan.Paused || adapt.ResetInProgress) {
+    // Paused, unbound, or the lower adapter resetting: the whole chain goes straight back.
+    const status =
+      binding === undefined || velan.Paused ? NDIS_STATUS_PAUSED : NDIS_STATUS_RESET_IN_PROGRESS;
+    for (let nbl: NET_BUFFER_LIST | null = NetBufferList; nbl !== null; nbl = nbl.Next)
+      nbl.Status = status;
+    NdisMSendNetBufferListsComplete(velan.MiniportAdapterHandle, NetBufferList, completeFlags);
+    return;
+  }
+  // The chain goes down as it came; an NBL that gets no context space is unlinked from it and
+  // completed with NDIS_STATUS_RESOURCES.
+  let sendFirst: NET_BUFFER_LIST | null = NetBufferList;
+  let kept: NET_BUFFER_LIST | null = null;
   let failFirst: NET_BUFFER_LIST | null = null;
   let failLast: NET_BUFFER_LIST | null = null;
   let count = 0;
   let nbl: NET_BUFFER_LIST | null = NetBufferList;
   while (nbl !== null) {
     const next: NET_BUFFER_LIST | null = nbl.Next;
-    nbl.Next = null;
-    if (binding !== undefined && !velan.Paused && !adapt.ResetInProgress && stamp(nbl, binding)) {
-      if (sendLast === null) sendFirst = nbl;
-      else sendLast.Next = nbl;
-      sendLast = nbl;
+    if (stamp(nbl, binding)) {
+      kept = nbl;
       count++;
     } else {
-      // Paused, unbound, the lower adapter resetting, or out of context space: straight back.
-      nbl.Status =
-        velan.Paused || binding === undefined
-          ? NDIS_STATUS_PAUSED
-          : adapt.ResetInProgress
-            ? NDIS_STATUS_RESET_IN_PROGRESS
-            : NDIS_STATUS_RESOURCES;
+      if (kept === null) sendFirst = next;
+      else kept.Next = next;
+      nbl.Next = null;
+      nbl.Status = NDIS_STATUS_RESOURCES;
       if (failLast === null) failFirst = nbl;
       else failLast.Next = nbl;
       failLast = nbl;
     }
     nbl = next;
   }
-  if (failFirst !== null) {
-    const atDispatch = (SendFlags & NDIS_SEND_FLAGS_DISPATCH_LEVEL) !== 0;
-    NdisMSendNetBufferListsComplete(
-      velan.MiniportAdapterHandle,
-      failFirst,
-      atDispatch ? NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL : 0,
-    );
-  }
+  if (failFirst !== null)
+    NdisMSendNetBufferListsComplete(velan.MiniportAdapterHandle, failFirst, completeFlags);
   if (sendFirst !== null) {
     velan.SendsOutstanding += count;
     adapt.SendsOutstanding += count;
-    NdisSendNetBufferLists(binding as NDIS_HANDLE, sendFirst, PortNumber, SendFlags);
+    NdisSendNetBufferLists(binding, sendFirst, PortNumber, SendFlags);
   }
 };
 

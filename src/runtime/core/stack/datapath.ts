@@ -44,7 +44,7 @@ import {
   observeRefused,
   observeSend,
 } from "./observe.js";
-import { acceptsNbl, isPromiscuous, sortByFilter } from "./receive-filter.js";
+import { acceptsByFilter, chainFilter, isPromiscuous, sortByFilter } from "./receive-filter.js";
 
 /** An edge that sends down the stack: a protocol binding or a filter module. */
 export type SendingEdge = Binding | FilterModule;
@@ -1303,12 +1303,12 @@ function indicateFastFrom(
 ): boolean {
   const above = adapter.filters.length === 0 ? null : edgeAbove(adapter, module, "receive");
   let binding: Binding | null = null;
-  let promiscuous = true;
+  let filter: ReturnType<typeof chainFilter> = null;
   if (above === null) {
     binding = soleReceiver(adapter);
     if (binding === null) return false;
     // NDIS's packet filtering: a chain with an NBL the binding's filter refuses goes the general way.
-    promiscuous = isPromiscuous(binding);
+    filter = chainFilter(binding, adapter);
   }
   const receiver = (above ?? binding) as Binding | FilterModule;
   const indicator: IndicatingEdge = module ?? adapter;
@@ -1320,10 +1320,7 @@ function indicateFastFrom(
   // NBLs indicated to the module that it now passes on: it holds them no longer.
   let held = 0;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
-    if (
-      !handedOver(n, holder, source) ||
-      (!promiscuous && !acceptsNbl(binding as Binding, adapter, n as NET_BUFFER_LIST))
-    ) {
+    if (!handedOver(n, holder, source) || (filter !== null && !acceptsByFilter(filter, n))) {
       undoIndications(chain as NetBufferListObject, seen, holder);
       return false;
     }

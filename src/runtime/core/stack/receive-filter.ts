@@ -33,6 +33,8 @@ interface ReceiveFilter {
   filter: number;
   /** The binding's multicast addresses, as 48-bit numbers. */
   multicast: Set<number>;
+  /** The binding's adapter's address (addressOf), kept here once read: no lookup per NBL. */
+  own: { hi: number; lo: number } | null;
 }
 
 const filters = new WeakMap<Binding, ReceiveFilter>();
@@ -65,7 +67,7 @@ export function noteSetCompleted(binding: Binding, request: NDIS_OID_REQUEST): v
   if (buffer === null) return;
   let state = filters.get(binding);
   if (state === undefined) {
-    state = { filter: 0, multicast: new Set() };
+    state = { filter: 0, multicast: new Set(), own: null };
     filters.set(binding, state);
   }
   const length = Math.min(d.InformationBufferLength, buffer.length);
@@ -157,7 +159,11 @@ function gathered(nbl: NET_BUFFER_LIST): number[] | null {
 }
 
 /** Whether a filter accepts an NBL, by its first frame's destination (Ethernet rules). */
-function accepts(state: ReceiveFilter, nbl: NET_BUFFER_LIST, adapter: MiniportAdapter): boolean {
+function accepts(
+  state: ReceiveFilter,
+  nbl: NET_BUFFER_LIST,
+  own: { readonly hi: number; readonly lo: number },
+): boolean {
   const f = state.filter;
   if ((f & NDIS_PACKET_TYPE_PROMISCUOUS) !== 0) return true;
   if (f === 0) return false;
@@ -182,7 +188,6 @@ function accepts(state: ReceiveFilter, nbl: NET_BUFFER_LIST, adapter: MiniportAd
       (f & NDIS_PACKET_TYPE_ALL_MULTICAST) !== 0 ||
       ((f & NDIS_PACKET_TYPE_MULTICAST) !== 0 && state.multicast.has(hi * TWO_24 + lo))
     );
-  const own = addressOf(adapter);
   return (f & NDIS_PACKET_TYPE_DIRECTED) !== 0 && hi === own.hi && lo === own.lo;
 }
 
@@ -194,11 +199,29 @@ export function acceptsNbl(
 ): boolean {
   const state = filters.get(binding) ?? NOTHING;
   return adapter.general?.MediaType === NdisMedium802_3
-    ? accepts(state, nbl, adapter)
+    ? accepts(state, nbl, addressOf(adapter))
     : state.filter !== 0;
 }
 
-const NOTHING: ReceiveFilter = { filter: 0, multicast: new Set() };
+const NOTHING: ReceiveFilter = { filter: 0, multicast: new Set(), own: null };
+
+/**
+ * A binding's filter as the one-receiver fast path applies it to a whole chain, read once per
+ * chain (a lookup per NBL cost more than the test itself): null when the binding takes every NBL
+ * (promiscuous; or, off Ethernet, any filter set), else the filter for acceptsByFilter.
+ */
+export function chainFilter(binding: Binding, adapter: MiniportAdapter): ReceiveFilter | null {
+  const state = filters.get(binding) ?? NOTHING;
+  if ((state.filter & NDIS_PACKET_TYPE_PROMISCUOUS) !== 0) return null;
+  if (adapter.general?.MediaType !== NdisMedium802_3) return state.filter !== 0 ? null : NOTHING;
+  if (state !== NOTHING && state.own === null) state.own = addressOf(adapter);
+  return state;
+}
+
+/** Whether `filter` (from chainFilter) accepts an NBL: acceptsNbl without the lookups. */
+export function acceptsByFilter(filter: ReceiveFilter, nbl: NET_BUFFER_LIST): boolean {
+  return filter.filter !== 0 && accepts(filter, nbl, filter.own as { hi: number; lo: number });
+}
 
 /**
  * True when NDIS loops every local send back to the binding ("Looping Back NDIS Packets"): its
@@ -227,9 +250,8 @@ export function sortByFilter(
   receivers: readonly Binding[],
 ): { groups: { nbls: NET_BUFFER_LIST[]; bindings: Binding[] }[]; dropped: NET_BUFFER_LIST[] } {
   const ethernet = adapter.general?.MediaType === NdisMedium802_3;
-  const states = receivers.map(
-    (b) => filters.get(b) ?? { filter: 0, multicast: new Set<number>() },
-  );
+  const states = receivers.map((b) => filters.get(b) ?? NOTHING);
+  const own = ethernet ? addressOf(adapter) : { hi: -1, lo: -1 };
   const byMask = new Map<string, { nbls: NET_BUFFER_LIST[]; bindings: Binding[] }>();
   const dropped: NET_BUFFER_LIST[] = [];
   for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next) {
@@ -237,7 +259,7 @@ export function sortByFilter(
     const bindings: Binding[] = [];
     for (let i = 0; i < receivers.length; i++) {
       const state = states[i] as ReceiveFilter;
-      const ok = ethernet ? accepts(state, n, adapter) : state.filter !== 0;
+      const ok = ethernet ? accepts(state, n, own) : state.filter !== 0;
       mask += ok ? "1" : "0";
       if (ok) bindings.push(receivers[i] as Binding);
     }
