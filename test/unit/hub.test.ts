@@ -16,8 +16,10 @@ import {
   NDIS_SIZEOF_STATISTICS_INFO_REVISION_1,
   NDIS_STATISTICS_FLAGS_VALID_MULTICAST_FRAMES_RCV,
   NDIS_STATUS_BUFFER_TOO_SHORT,
+  NDIS_STATUS_INVALID_DATA,
   NDIS_STATUS_INVALID_LENGTH,
   NDIS_STATUS_MEDIA_DISCONNECTED,
+  NDIS_STATUS_MULTICAST_FULL,
   NDIS_STATUS_NOT_SUPPORTED,
   NDIS_STATUS_PAUSED,
   NDIS_STATUS_SUCCESS,
@@ -29,6 +31,7 @@ import {
   OID_802_3_CURRENT_ADDRESS,
   OID_802_3_MULTICAST_LIST,
   OID_802_3_PERMANENT_ADDRESS,
+  OID_GEN_CURRENT_LOOKAHEAD,
   OID_GEN_CURRENT_PACKET_FILTER,
   OID_GEN_RCV_OK,
   OID_GEN_STATISTICS,
@@ -352,6 +355,22 @@ describe("hub OIDs", () => {
       clock.advance(0);
       assert.equal(received(), 1, "in the list now: delivered");
       assert.equal(set(h, OID_802_3_MULTICAST_LIST, new Uint8Array(7)), NDIS_STATUS_INVALID_LENGTH);
+      // A unicast address is not a group address; more than 32 is more than the list holds. A
+      // refused list leaves the one taken before in place.
+      const unicast = Uint8Array.of(1, 0, 0x5e, 0, 0, 3, 2, 0, 0, 0, 0, 9);
+      assert.equal(set(h, OID_802_3_MULTICAST_LIST, unicast), NDIS_STATUS_INVALID_DATA);
+      const full = new Uint8Array(6 * 33);
+      for (let i = 0; i < 33; i++) full.set([1, 0, 0x5e, 0, 1, i], 6 * i);
+      assert.equal(set(h, OID_802_3_MULTICAST_LIST, full), NDIS_STATUS_MULTICAST_FULL);
+      assert.deepEqual(
+        [...(query(h, OID_802_3_MULTICAST_LIST, 12).data.InformationBuffer ?? [])],
+        [...group],
+      );
+      assert.equal(
+        set(h, OID_GEN_CURRENT_LOOKAHEAD, Uint8Array.of(0xdd, 0x05, 0, 0)),
+        NDIS_STATUS_INVALID_DATA,
+        "a lookahead above the MTU (1501)",
+      );
       const stats = query(h, OID_GEN_STATISTICS, NDIS_SIZEOF_STATISTICS_INFO_REVISION_1);
       assert.equal(stats.status, NDIS_STATUS_SUCCESS);
       const info = ndisStatisticsInfoFromBytes(stats.data.InformationBuffer ?? new Uint8Array(0));

@@ -8,34 +8,7 @@ import {
   type MINIPORT_CANCEL_OID_REQUEST,
   type MINIPORT_OID_REQUEST,
   type NDIS_OID_REQUEST_DATA,
-  NDIS_PACKET_TYPE_ALL_LOCAL,
-  NDIS_PACKET_TYPE_ALL_MULTICAST,
-  NDIS_PACKET_TYPE_BROADCAST,
-  NDIS_PACKET_TYPE_DIRECTED,
-  NDIS_PACKET_TYPE_MULTICAST,
-  NDIS_PACKET_TYPE_PROMISCUOUS,
-  NDIS_STATISTICS_FLAGS_VALID_BROADCAST_BYTES_RCV,
-  NDIS_STATISTICS_FLAGS_VALID_BROADCAST_BYTES_XMIT,
-  NDIS_STATISTICS_FLAGS_VALID_BROADCAST_FRAMES_RCV,
-  NDIS_STATISTICS_FLAGS_VALID_BROADCAST_FRAMES_XMIT,
-  NDIS_STATISTICS_FLAGS_VALID_BYTES_RCV,
-  NDIS_STATISTICS_FLAGS_VALID_BYTES_XMIT,
-  NDIS_STATISTICS_FLAGS_VALID_DIRECTED_BYTES_RCV,
-  NDIS_STATISTICS_FLAGS_VALID_DIRECTED_BYTES_XMIT,
-  NDIS_STATISTICS_FLAGS_VALID_DIRECTED_FRAMES_RCV,
-  NDIS_STATISTICS_FLAGS_VALID_DIRECTED_FRAMES_XMIT,
-  NDIS_STATISTICS_FLAGS_VALID_MULTICAST_BYTES_RCV,
-  NDIS_STATISTICS_FLAGS_VALID_MULTICAST_BYTES_XMIT,
-  NDIS_STATISTICS_FLAGS_VALID_MULTICAST_FRAMES_RCV,
-  NDIS_STATISTICS_FLAGS_VALID_MULTICAST_FRAMES_XMIT,
-  NDIS_STATISTICS_FLAGS_VALID_RCV_DISCARDS,
-  NDIS_STATISTICS_FLAGS_VALID_RCV_ERROR,
-  NDIS_STATISTICS_FLAGS_VALID_XMIT_DISCARDS,
-  NDIS_STATISTICS_FLAGS_VALID_XMIT_ERROR,
   type NDIS_STATUS,
-  NDIS_STATUS_INVALID_DATA,
-  NDIS_STATUS_INVALID_LENGTH,
-  NDIS_STATUS_MULTICAST_FULL,
   NDIS_STATUS_NOT_SUPPORTED,
   NDIS_STATUS_SUCCESS,
   NdisRequestMethod,
@@ -72,39 +45,24 @@ import {
   OID_PNP_QUERY_POWER,
   OID_PNP_SET_POWER,
 } from "../../ddi.js";
-import { answerBytes, answerCounter, readUlong, ulong } from "../shared/oid.js";
+import {
+  ALL_ETHERNET_STATISTICS,
+  answerBytes,
+  answerCounter,
+  ETHERNET_PACKET_FILTERS,
+  MAX_MULTICAST_LIST,
+  queryReceiveFilter,
+  setReceiveFilter,
+  ulong,
+} from "../shared/oid.js";
 import { LINK_SPEED } from "./datapath.js";
 import type { HubAdapter } from "./globals.js";
 
-export const MAX_MULTICAST = 32;
+export const MAX_MULTICAST = MAX_MULTICAST_LIST;
 /** Every NDIS_STATISTICS_INFO counter is kept. */
-export const SUPPORTED_STATISTICS =
-  NDIS_STATISTICS_FLAGS_VALID_DIRECTED_FRAMES_RCV |
-  NDIS_STATISTICS_FLAGS_VALID_MULTICAST_FRAMES_RCV |
-  NDIS_STATISTICS_FLAGS_VALID_BROADCAST_FRAMES_RCV |
-  NDIS_STATISTICS_FLAGS_VALID_BYTES_RCV |
-  NDIS_STATISTICS_FLAGS_VALID_RCV_DISCARDS |
-  NDIS_STATISTICS_FLAGS_VALID_RCV_ERROR |
-  NDIS_STATISTICS_FLAGS_VALID_DIRECTED_FRAMES_XMIT |
-  NDIS_STATISTICS_FLAGS_VALID_MULTICAST_FRAMES_XMIT |
-  NDIS_STATISTICS_FLAGS_VALID_BROADCAST_FRAMES_XMIT |
-  NDIS_STATISTICS_FLAGS_VALID_BYTES_XMIT |
-  NDIS_STATISTICS_FLAGS_VALID_XMIT_ERROR |
-  NDIS_STATISTICS_FLAGS_VALID_XMIT_DISCARDS |
-  NDIS_STATISTICS_FLAGS_VALID_DIRECTED_BYTES_RCV |
-  NDIS_STATISTICS_FLAGS_VALID_MULTICAST_BYTES_RCV |
-  NDIS_STATISTICS_FLAGS_VALID_BROADCAST_BYTES_RCV |
-  NDIS_STATISTICS_FLAGS_VALID_DIRECTED_BYTES_XMIT |
-  NDIS_STATISTICS_FLAGS_VALID_MULTICAST_BYTES_XMIT |
-  NDIS_STATISTICS_FLAGS_VALID_BROADCAST_BYTES_XMIT;
+export const SUPPORTED_STATISTICS = ALL_ETHERNET_STATISTICS;
 export const MTU = 1500;
-export const SUPPORTED_FILTERS =
-  NDIS_PACKET_TYPE_DIRECTED |
-  NDIS_PACKET_TYPE_MULTICAST |
-  NDIS_PACKET_TYPE_ALL_MULTICAST |
-  NDIS_PACKET_TYPE_BROADCAST |
-  NDIS_PACKET_TYPE_PROMISCUOUS |
-  NDIS_PACKET_TYPE_ALL_LOCAL;
+export const SUPPORTED_FILTERS = ETHERNET_PACKET_FILTERS;
 
 /** The OIDs answered here (for OID_GEN_SUPPORTED_LIST, which NDIS answers from the attributes). */
 export const HUB_OIDS: readonly number[] = [
@@ -145,10 +103,6 @@ const VENDOR_DESCRIPTION = new TextEncoder().encode("ndis-ts hub adapter\0");
 function query(adapter: HubAdapter, d: NDIS_OID_REQUEST_DATA): NDIS_STATUS {
   const c = adapter.Counters;
   switch (d.Oid) {
-    case OID_GEN_CURRENT_PACKET_FILTER:
-      return answerBytes(d, ulong(adapter.PacketFilter));
-    case OID_GEN_CURRENT_LOOKAHEAD:
-      return answerBytes(d, ulong(adapter.Lookahead));
     case OID_GEN_HARDWARE_STATUS:
       return answerBytes(d, ulong(0)); // NdisHardwareStatusReady
     case OID_GEN_LINK_SPEED:
@@ -221,51 +175,13 @@ function query(adapter: HubAdapter, d: NDIS_OID_REQUEST_DATA): NDIS_STATUS {
       return answerBytes(d, adapter.PermanentAddress);
     case OID_802_3_CURRENT_ADDRESS:
       return answerBytes(d, adapter.CurrentAddress);
-    case OID_802_3_MULTICAST_LIST: {
-      const list = new Uint8Array(6 * adapter.MulticastList.length);
-      adapter.MulticastList.forEach((m, i) => {
-        list.set(m, 6 * i);
-      });
-      return answerBytes(d, list);
-    }
-    case OID_802_3_MAXIMUM_LIST_SIZE:
-      return answerBytes(d, ulong(MAX_MULTICAST));
     default:
-      return NDIS_STATUS_NOT_SUPPORTED;
+      return queryReceiveFilter(adapter, d) ?? NDIS_STATUS_NOT_SUPPORTED;
   }
 }
 
 function set(adapter: HubAdapter, d: NDIS_OID_REQUEST_DATA): NDIS_STATUS {
-  switch (d.Oid) {
-    case OID_GEN_CURRENT_PACKET_FILTER: {
-      const filter = readUlong(d);
-      if (filter === null) return NDIS_STATUS_INVALID_LENGTH;
-      if ((filter & ~SUPPORTED_FILTERS) !== 0) return NDIS_STATUS_NOT_SUPPORTED;
-      adapter.PacketFilter = filter;
-      return NDIS_STATUS_SUCCESS;
-    }
-    case OID_GEN_CURRENT_LOOKAHEAD: {
-      const lookahead = readUlong(d);
-      if (lookahead === null) return NDIS_STATUS_INVALID_LENGTH;
-      if (lookahead > MTU) return NDIS_STATUS_INVALID_DATA;
-      adapter.Lookahead = lookahead;
-      return NDIS_STATUS_SUCCESS;
-    }
-    case OID_802_3_MULTICAST_LIST: {
-      const length = d.InformationBufferLength;
-      if (length % 6 !== 0 || (length > 0 && d.InformationBuffer === null))
-        return NDIS_STATUS_INVALID_LENGTH;
-      if (length / 6 > MAX_MULTICAST) return NDIS_STATUS_MULTICAST_FULL;
-      const b = d.InformationBuffer ?? new Uint8Array(0);
-      const list: Uint8Array[] = [];
-      for (let i = 0; i < length; i += 6) list.push(b.slice(i, i + 6));
-      adapter.MulticastList = list;
-      d.BytesRead = length;
-      return NDIS_STATUS_SUCCESS;
-    }
-    default:
-      return NDIS_STATUS_NOT_SUPPORTED;
-  }
+  return setReceiveFilter(adapter, d, MTU) ?? NDIS_STATUS_NOT_SUPPORTED;
 }
 
 /** MiniportOidRequest (≤ DISPATCH_LEVEL): answered at once, never pended. */

@@ -39,29 +39,10 @@ import {
   NDIS_SIZEOF_INTERRUPT_MODERATION_PARAMETERS_REVISION_1,
   NDIS_SIZEOF_LINK_STATE_REVISION_1,
   NDIS_SIZEOF_STATUS_INDICATION_REVISION_1,
-  NDIS_STATISTICS_FLAGS_VALID_BROADCAST_BYTES_RCV,
-  NDIS_STATISTICS_FLAGS_VALID_BROADCAST_BYTES_XMIT,
-  NDIS_STATISTICS_FLAGS_VALID_BROADCAST_FRAMES_RCV,
-  NDIS_STATISTICS_FLAGS_VALID_BROADCAST_FRAMES_XMIT,
-  NDIS_STATISTICS_FLAGS_VALID_BYTES_RCV,
-  NDIS_STATISTICS_FLAGS_VALID_BYTES_XMIT,
-  NDIS_STATISTICS_FLAGS_VALID_DIRECTED_BYTES_RCV,
-  NDIS_STATISTICS_FLAGS_VALID_DIRECTED_BYTES_XMIT,
-  NDIS_STATISTICS_FLAGS_VALID_DIRECTED_FRAMES_RCV,
-  NDIS_STATISTICS_FLAGS_VALID_DIRECTED_FRAMES_XMIT,
-  NDIS_STATISTICS_FLAGS_VALID_MULTICAST_BYTES_RCV,
-  NDIS_STATISTICS_FLAGS_VALID_MULTICAST_BYTES_XMIT,
-  NDIS_STATISTICS_FLAGS_VALID_MULTICAST_FRAMES_RCV,
-  NDIS_STATISTICS_FLAGS_VALID_MULTICAST_FRAMES_XMIT,
-  NDIS_STATISTICS_FLAGS_VALID_RCV_DISCARDS,
-  NDIS_STATISTICS_FLAGS_VALID_RCV_ERROR,
-  NDIS_STATISTICS_FLAGS_VALID_XMIT_DISCARDS,
-  NDIS_STATISTICS_FLAGS_VALID_XMIT_ERROR,
   type NDIS_STATUS,
   NDIS_STATUS_INVALID_DATA,
   NDIS_STATUS_INVALID_LENGTH,
   NDIS_STATUS_LINK_STATE,
-  NDIS_STATUS_MULTICAST_FULL,
   NDIS_STATUS_NOT_SUPPORTED,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
@@ -114,7 +95,16 @@ import {
   type Out,
 } from "../../ddi.js";
 import { macEqualsAt } from "../../net/ethernet.js";
-import { answerBytes, answerCounter, readUlong, ulong } from "./oid.js";
+import {
+  ALL_ETHERNET_STATISTICS,
+  answerBytes,
+  answerCounter,
+  ETHERNET_PACKET_FILTERS,
+  MAX_MULTICAST_LIST,
+  queryReceiveFilter,
+  setReceiveFilter,
+  ulong,
+} from "./oid.js";
 import { miniportCharacteristicsHeader, targetVersion } from "./revisions.js";
 
 // ---------------------------------------------------------------------------- counters, kinds
@@ -557,35 +547,9 @@ export const returnNetBufferLists: MINIPORT_RETURN_NET_BUFFER_LISTS = (
 
 // ---------------------------------------------------------------------------------------- OIDs
 
-export const MAX_MULTICAST_LIST = 32;
-
-export const SUPPORTED_FILTERS =
-  NDIS_PACKET_TYPE_DIRECTED |
-  NDIS_PACKET_TYPE_MULTICAST |
-  NDIS_PACKET_TYPE_ALL_MULTICAST |
-  NDIS_PACKET_TYPE_BROADCAST |
-  NDIS_PACKET_TYPE_PROMISCUOUS |
-  NDIS_PACKET_TYPE_ALL_LOCAL;
-
-export const SUPPORTED_STATISTICS =
-  NDIS_STATISTICS_FLAGS_VALID_DIRECTED_FRAMES_RCV |
-  NDIS_STATISTICS_FLAGS_VALID_MULTICAST_FRAMES_RCV |
-  NDIS_STATISTICS_FLAGS_VALID_BROADCAST_FRAMES_RCV |
-  NDIS_STATISTICS_FLAGS_VALID_BYTES_RCV |
-  NDIS_STATISTICS_FLAGS_VALID_RCV_DISCARDS |
-  NDIS_STATISTICS_FLAGS_VALID_RCV_ERROR |
-  NDIS_STATISTICS_FLAGS_VALID_DIRECTED_FRAMES_XMIT |
-  NDIS_STATISTICS_FLAGS_VALID_MULTICAST_FRAMES_XMIT |
-  NDIS_STATISTICS_FLAGS_VALID_BROADCAST_FRAMES_XMIT |
-  NDIS_STATISTICS_FLAGS_VALID_BYTES_XMIT |
-  NDIS_STATISTICS_FLAGS_VALID_XMIT_ERROR |
-  NDIS_STATISTICS_FLAGS_VALID_XMIT_DISCARDS |
-  NDIS_STATISTICS_FLAGS_VALID_DIRECTED_BYTES_RCV |
-  NDIS_STATISTICS_FLAGS_VALID_MULTICAST_BYTES_RCV |
-  NDIS_STATISTICS_FLAGS_VALID_BROADCAST_BYTES_RCV |
-  NDIS_STATISTICS_FLAGS_VALID_DIRECTED_BYTES_XMIT |
-  NDIS_STATISTICS_FLAGS_VALID_MULTICAST_BYTES_XMIT |
-  NDIS_STATISTICS_FLAGS_VALID_BROADCAST_BYTES_XMIT;
+export { MAX_MULTICAST_LIST };
+export const SUPPORTED_FILTERS = ETHERNET_PACKET_FILTERS;
+export const SUPPORTED_STATISTICS = ALL_ETHERNET_STATISTICS;
 
 /** The OIDs these miniports answer (their general attributes' SupportedOidList). */
 export const SUPPORTED_OIDS: readonly number[] = [
@@ -704,22 +668,10 @@ function query<A extends EthernetAdapter>(
       return answerBytes(q, new TextEncoder().encode(`${answers.description}\0`));
     case OID_GEN_VENDOR_DRIVER_VERSION:
       return answerBytes(q, ulong(0x00010000));
-    case OID_GEN_CURRENT_PACKET_FILTER:
-      return answerBytes(q, ulong(a.PacketFilter));
-    case OID_GEN_CURRENT_LOOKAHEAD:
-      return answerBytes(q, ulong(a.Lookahead));
     case OID_GEN_MAC_ADDRESS:
     case OID_802_3_PERMANENT_ADDRESS:
     case OID_802_3_CURRENT_ADDRESS:
       return answerBytes(q, a.CurrentAddress);
-    case OID_802_3_MULTICAST_LIST: {
-      const list = new Uint8Array(6 * a.MulticastList.length);
-      for (let i = 0; i < a.MulticastList.length; i++)
-        list.set(a.MulticastList[i] as Uint8Array, 6 * i);
-      return answerBytes(q, list);
-    }
-    case OID_802_3_MAXIMUM_LIST_SIZE:
-      return answerBytes(q, ulong(MAX_MULTICAST_LIST));
     case OID_GEN_XMIT_OK:
       return answerCounter(q, a.Counters.framesSent);
     case OID_GEN_RCV_OK:
@@ -740,56 +692,12 @@ function query<A extends EthernetAdapter>(
     case OID_PNP_QUERY_POWER:
       return NDIS_STATUS_SUCCESS;
     default:
-      return NDIS_STATUS_NOT_SUPPORTED;
+      return queryReceiveFilter(a, q) ?? NDIS_STATUS_NOT_SUPPORTED;
   }
 }
 
 function set(a: EthernetAdapter, s: Data): NDIS_STATUS {
   switch (s.Oid) {
-    case OID_GEN_CURRENT_PACKET_FILTER: {
-      const filter = readUlong(s);
-      if (filter === null) return NDIS_STATUS_INVALID_LENGTH;
-      if ((filter & ~SUPPORTED_FILTERS) !== 0) {
-        s.BytesRead = 0;
-        return NDIS_STATUS_NOT_SUPPORTED;
-      }
-      a.PacketFilter = filter;
-      return NDIS_STATUS_SUCCESS;
-    }
-    case OID_GEN_CURRENT_LOOKAHEAD: {
-      const lookahead = readUlong(s);
-      if (lookahead === null) return NDIS_STATUS_INVALID_LENGTH;
-      if (lookahead > a.MaxFrameSize) {
-        s.BytesRead = 0;
-        return NDIS_STATUS_INVALID_DATA;
-      }
-      a.Lookahead = lookahead;
-      return NDIS_STATUS_SUCCESS;
-    }
-    case OID_802_3_MULTICAST_LIST: {
-      const length = s.InformationBufferLength;
-      const b = s.InformationBuffer;
-      if (length % 6 !== 0 || (length > 0 && b === null)) {
-        s.BytesNeeded = 6 * Math.ceil(length / 6);
-        return NDIS_STATUS_INVALID_LENGTH;
-      }
-      if (length / 6 > MAX_MULTICAST_LIST) {
-        s.BytesNeeded = 6 * MAX_MULTICAST_LIST;
-        return NDIS_STATUS_MULTICAST_FULL;
-      }
-      const list: Uint8Array[] = [];
-      for (let i = 0; i < length; i += 6) {
-        const address = (b as Uint8Array).slice(i, i + 6);
-        if (((address[0] as number) & 1) === 0) {
-          s.BytesRead = 0;
-          return NDIS_STATUS_INVALID_DATA;
-        }
-        list.push(address);
-      }
-      a.MulticastList = list;
-      s.BytesRead = length;
-      return NDIS_STATUS_SUCCESS;
-    }
     case OID_GEN_INTERRUPT_MODERATION: {
       const size = NDIS_SIZEOF_INTERRUPT_MODERATION_PARAMETERS_REVISION_1;
       if (s.InformationBuffer === null || s.InformationBufferLength < size) {
@@ -818,7 +726,7 @@ function set(a: EthernetAdapter, s: Data): NDIS_STATUS {
       s.BytesRead = s.InformationBufferLength;
       return NDIS_STATUS_SUCCESS;
     default:
-      return NDIS_STATUS_NOT_SUPPORTED;
+      return setReceiveFilter(a, s, a.MaxFrameSize) ?? NDIS_STATUS_NOT_SUPPORTED;
   }
 }
 

@@ -18,11 +18,8 @@ import {
   type NDIS_HANDLE,
   type NDIS_OID,
   type NDIS_OID_REQUEST_DATA,
-  NDIS_PACKET_TYPE_ALL_LOCAL,
-  NDIS_PACKET_TYPE_ALL_MULTICAST,
   NDIS_PACKET_TYPE_BROADCAST,
   NDIS_PACKET_TYPE_DIRECTED,
-  NDIS_PACKET_TYPE_MULTICAST,
   NDIS_PACKET_TYPE_PROMISCUOUS,
   NDIS_STATISTICS_FLAGS_VALID_BROADCAST_BYTES_RCV,
   NDIS_STATISTICS_FLAGS_VALID_BROADCAST_BYTES_XMIT,
@@ -42,9 +39,6 @@ import {
   NDIS_STATISTICS_FLAGS_VALID_XMIT_DISCARDS,
   NDIS_STATISTICS_FLAGS_VALID_XMIT_ERROR,
   type NDIS_STATUS,
-  NDIS_STATUS_INVALID_DATA,
-  NDIS_STATUS_INVALID_LENGTH,
-  NDIS_STATUS_MULTICAST_FULL,
   NDIS_STATUS_NOT_SUPPORTED,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_REQUEST_ABORTED,
@@ -82,19 +76,21 @@ import {
   type PROTOCOL_OID_REQUEST_COMPLETE,
 } from "../../ddi.js";
 import { macEquals } from "../../net/ethernet.js";
-import { answerBytes, answerCounter, readUlong, ulong } from "../shared/oid.js";
+import {
+  answerBytes,
+  answerCounter,
+  ETHERNET_PACKET_FILTERS,
+  MAX_MULTICAST_LIST,
+  queryReceiveFilter,
+  setReceiveFilter,
+  ulong,
+} from "../shared/oid.js";
 import type { MEMBER, MemberOid, TEAM, VELAN } from "./globals.js";
 import { teamLink } from "./health.js";
 
 export const MTU = 1500;
-export const MAX_MULTICAST = 32;
-export const SUPPORTED_FILTERS =
-  NDIS_PACKET_TYPE_DIRECTED |
-  NDIS_PACKET_TYPE_MULTICAST |
-  NDIS_PACKET_TYPE_ALL_MULTICAST |
-  NDIS_PACKET_TYPE_BROADCAST |
-  NDIS_PACKET_TYPE_PROMISCUOUS |
-  NDIS_PACKET_TYPE_ALL_LOCAL;
+export const MAX_MULTICAST = MAX_MULTICAST_LIST;
+export const SUPPORTED_FILTERS = ETHERNET_PACKET_FILTERS;
 /** The counters the team keeps (no receive errors: it sees only what members accepted). */
 export const SUPPORTED_STATISTICS =
   NDIS_STATISTICS_FLAGS_VALID_DIRECTED_FRAMES_RCV |
@@ -287,10 +283,6 @@ function query(team: TEAM, d: NDIS_OID_REQUEST_DATA): NDIS_STATUS {
   const c = team.Counters;
   const link = teamLink(team);
   switch (d.Oid) {
-    case OID_GEN_CURRENT_PACKET_FILTER:
-      return answerBytes(d, ulong(team.PacketFilter));
-    case OID_GEN_CURRENT_LOOKAHEAD:
-      return answerBytes(d, ulong(team.Lookahead));
     case OID_GEN_HARDWARE_STATUS:
       return answerBytes(d, ulong(0));
     case OID_GEN_LINK_SPEED:
@@ -351,47 +343,19 @@ function query(team: TEAM, d: NDIS_OID_REQUEST_DATA): NDIS_STATUS {
     case OID_802_3_PERMANENT_ADDRESS:
     case OID_802_3_CURRENT_ADDRESS:
       return answerBytes(d, team.Mac);
-    case OID_802_3_MULTICAST_LIST:
-      return answerBytes(d, multicastBytes(team));
-    case OID_802_3_MAXIMUM_LIST_SIZE:
-      return answerBytes(d, ulong(MAX_MULTICAST));
     default:
-      return NDIS_STATUS_NOT_SUPPORTED;
+      return queryReceiveFilter(team, d) ?? NDIS_STATUS_NOT_SUPPORTED;
   }
 }
 
+/** A set the team holds; the members follow (the packet filter and multicast list) once it is taken. */
 function set(velan: VELAN, d: NDIS_OID_REQUEST_DATA): NDIS_STATUS | "apply-filter" | "apply-mc" {
   const team = velan.Team;
-  switch (d.Oid) {
-    case OID_GEN_CURRENT_PACKET_FILTER: {
-      const filter = readUlong(d);
-      if (filter === null) return NDIS_STATUS_INVALID_LENGTH;
-      if ((filter & ~SUPPORTED_FILTERS) !== 0) return NDIS_STATUS_NOT_SUPPORTED;
-      team.PacketFilter = filter;
-      return "apply-filter";
-    }
-    case OID_GEN_CURRENT_LOOKAHEAD: {
-      const lookahead = readUlong(d);
-      if (lookahead === null) return NDIS_STATUS_INVALID_LENGTH;
-      if (lookahead > team.Mtu) return NDIS_STATUS_INVALID_DATA;
-      team.Lookahead = lookahead;
-      return NDIS_STATUS_SUCCESS;
-    }
-    case OID_802_3_MULTICAST_LIST: {
-      const length = d.InformationBufferLength;
-      if (length % 6 !== 0 || (length > 0 && d.InformationBuffer === null))
-        return NDIS_STATUS_INVALID_LENGTH;
-      if (length / 6 > MAX_MULTICAST) return NDIS_STATUS_MULTICAST_FULL;
-      const b = d.InformationBuffer ?? new Uint8Array(0);
-      const list: Uint8Array[] = [];
-      for (let i = 0; i < length; i += 6) list.push(b.slice(i, i + 6));
-      team.MulticastList = list;
-      d.BytesRead = length;
-      return "apply-mc";
-    }
-    default:
-      return NDIS_STATUS_NOT_SUPPORTED;
-  }
+  const status = setReceiveFilter(team, d, team.Mtu) ?? NDIS_STATUS_NOT_SUPPORTED;
+  if (status !== NDIS_STATUS_SUCCESS) return status;
+  if (d.Oid === OID_GEN_CURRENT_PACKET_FILTER) return "apply-filter";
+  if (d.Oid === OID_802_3_MULTICAST_LIST) return "apply-mc";
+  return status;
 }
 
 /** MiniportOidRequest (≤ DISPATCH_LEVEL). */

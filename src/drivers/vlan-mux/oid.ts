@@ -37,9 +37,6 @@ import {
   NDIS_STATISTICS_FLAGS_VALID_XMIT_ERROR,
   type NDIS_STATUS,
   NDIS_STATUS_FAILURE,
-  NDIS_STATUS_INVALID_DATA,
-  NDIS_STATUS_INVALID_LENGTH,
-  NDIS_STATUS_MULTICAST_FULL,
   NDIS_STATUS_NOT_SUPPORTED,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
@@ -56,10 +53,8 @@ import {
   NdisSetEvent,
   ndisStatisticsInfoBytes,
   OID_802_3_CURRENT_ADDRESS,
-  OID_802_3_MAXIMUM_LIST_SIZE,
   OID_802_3_MULTICAST_LIST,
   OID_802_3_PERMANENT_ADDRESS,
-  OID_GEN_CURRENT_LOOKAHEAD,
   OID_GEN_CURRENT_PACKET_FILTER,
   OID_GEN_MEDIA_CONNECT_STATUS,
   OID_GEN_RCV_NO_BUFFER,
@@ -73,20 +68,22 @@ import {
   type Out,
   type PROTOCOL_OID_REQUEST_COMPLETE,
 } from "../../ddi.js";
-import { answerBytes, answerCounter, readUlong, ulong } from "../shared/oid.js";
+import {
+  answerBytes,
+  answerCounter,
+  ETHERNET_PACKET_FILTERS,
+  MAX_MULTICAST_LIST,
+  queryReceiveFilter,
+  setReceiveFilter,
+  ulong,
+} from "../shared/oid.js";
 import type { ADAPT, VELAN } from "./globals.js";
 import { maybeFinishUnbind } from "./protocol.js";
 
 /** Multicast addresses one VELAN keeps. */
-export const MAX_MULTICAST = 32;
+export const MAX_MULTICAST = MAX_MULTICAST_LIST;
 /** The packet filters a VELAN accepts (it filters in software; see datapath.ts). */
-export const VELAN_PACKET_FILTERS =
-  NDIS_PACKET_TYPE_DIRECTED |
-  NDIS_PACKET_TYPE_MULTICAST |
-  NDIS_PACKET_TYPE_ALL_MULTICAST |
-  NDIS_PACKET_TYPE_BROADCAST |
-  NDIS_PACKET_TYPE_PROMISCUOUS |
-  NDIS_PACKET_TYPE_ALL_LOCAL;
+export const VELAN_PACKET_FILTERS = ETHERNET_PACKET_FILTERS;
 
 const SUPPORTED_STATISTICS =
   NDIS_STATISTICS_FLAGS_VALID_DIRECTED_FRAMES_RCV |
@@ -225,24 +222,11 @@ function lowerRequestDone(adapt: ADAPT, status: NDIS_STATUS): void {
 function query(velan: VELAN, d: NDIS_OID_REQUEST_DATA): NDIS_STATUS | null {
   const c = velan.Counters;
   switch (d.Oid) {
-    case OID_GEN_CURRENT_PACKET_FILTER:
-      return answerBytes(d, ulong(velan.PacketFilter));
-    case OID_GEN_CURRENT_LOOKAHEAD:
-      return answerBytes(d, ulong(velan.Lookahead));
     case OID_GEN_MEDIA_CONNECT_STATUS:
       return answerBytes(d, ulong(velan.LinkUp ? 0 : 1)); // NdisMediaStateConnected / Disconnected
     case OID_802_3_PERMANENT_ADDRESS:
     case OID_802_3_CURRENT_ADDRESS:
       return answerBytes(d, velan.Mac);
-    case OID_802_3_MAXIMUM_LIST_SIZE:
-      return answerBytes(d, ulong(MAX_MULTICAST));
-    case OID_802_3_MULTICAST_LIST: {
-      const list = new Uint8Array(6 * velan.MulticastList.length);
-      velan.MulticastList.forEach((m, i) => {
-        list.set(m, 6 * i);
-      });
-      return answerBytes(d, list);
-    }
     case OID_GEN_XMIT_OK:
       return answerCounter(d, c.taggedSent + c.untaggedSent);
     case OID_GEN_RCV_OK:
@@ -279,48 +263,20 @@ function query(velan: VELAN, d: NDIS_OID_REQUEST_DATA): NDIS_STATUS | null {
       );
     }
     default:
-      return null;
+      return queryReceiveFilter(velan, d) ?? null;
   }
 }
 
 /** A set the VELAN handles; the lower adapter follows through pushLowerFilters. */
 function set(velan: VELAN, d: NDIS_OID_REQUEST_DATA): NDIS_STATUS {
-  switch (d.Oid) {
-    case OID_GEN_CURRENT_PACKET_FILTER: {
-      const filter = readUlong(d);
-      if (filter === null) return NDIS_STATUS_INVALID_LENGTH;
-      if ((filter & ~VELAN_PACKET_FILTERS) !== 0) return NDIS_STATUS_NOT_SUPPORTED;
-      velan.PacketFilter = filter;
-      pushLowerFilters(velan.Adapt);
-      return NDIS_STATUS_SUCCESS;
-    }
-    case OID_802_3_MULTICAST_LIST: {
-      const length = d.InformationBufferLength;
-      if (length % 6 !== 0 || (length > 0 && d.InformationBuffer === null))
-        return NDIS_STATUS_INVALID_LENGTH;
-      if (length / 6 > MAX_MULTICAST) return NDIS_STATUS_MULTICAST_FULL;
-      const b = d.InformationBuffer ?? new Uint8Array(0);
-      const list: Uint8Array[] = [];
-      for (let i = 0; i < length; i += 6) {
-        const m = b.slice(i, i + 6);
-        if (((m[0] as number) & 1) === 0) return NDIS_STATUS_INVALID_DATA; // not a group address
-        list.push(m);
-      }
-      velan.MulticastList = list;
-      d.BytesRead = length;
-      pushLowerFilters(velan.Adapt);
-      return NDIS_STATUS_SUCCESS;
-    }
-    case OID_GEN_CURRENT_LOOKAHEAD: {
-      const lookahead = readUlong(d);
-      if (lookahead === null) return NDIS_STATUS_INVALID_LENGTH;
-      if (lookahead > velan.Adapt.BindParameters.MtuSize) return NDIS_STATUS_INVALID_DATA;
-      velan.Lookahead = lookahead;
-      return NDIS_STATUS_SUCCESS;
-    }
-    default:
-      return NDIS_STATUS_NOT_SUPPORTED;
-  }
+  const mtu = velan.Adapt.BindParameters.MtuSize;
+  const status = setReceiveFilter(velan, d, mtu, VELAN_PACKET_FILTERS) ?? NDIS_STATUS_NOT_SUPPORTED;
+  if (
+    status === NDIS_STATUS_SUCCESS &&
+    (d.Oid === OID_GEN_CURRENT_PACKET_FILTER || d.Oid === OID_802_3_MULTICAST_LIST)
+  )
+    pushLowerFilters(velan.Adapt);
+  return status;
 }
 
 /** Copies what the lower adapter reported back into the request the VELAN was given. */
