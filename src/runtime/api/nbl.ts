@@ -672,11 +672,12 @@ export function NdisAllocateNetBufferListContext(
   ContextBackFill: number,
   _PoolTag: number,
 ): NDIS_STATUS {
-  // The data path's call: a live NBL, an aligned size, no backfill, room in the top block. One
-  // field changes; anything else takes the checked way.
+  // The data path's call: an NBL of NDIS's, an aligned size, no backfill, room in the top block.
+  // One field changes; anything else takes the checked way. A freed NBL has no context block
+  // (recycleNbl clears it), so it takes the checked way without a test of its own here: reading
+  // `allocated`, in another cache line of the NBL than Context, cost an IM ~1 ns per NBL.
   if (
     NetBufferList instanceof NetBufferListObject &&
-    NetBufferList.allocated &&
     ContextBackFill === 0 &&
     isAlignedContextSize(ContextSize)
   ) {
@@ -715,11 +716,11 @@ export function NdisFreeNetBufferListContext(
   NetBufferList: NET_BUFFER_LIST,
   ContextSize: number,
 ): void {
-  // The data path's call: a live NBL whose top block holds the aligned size and more (the
-  // block stays). Freeing a block's last bytes, and anything wrong, takes the checked way.
+  // The data path's call: an NBL of NDIS's whose top block holds the aligned size and more (the
+  // block stays). Freeing a block's last bytes, and anything wrong, takes the checked way; so
+  // does a freed NBL, which has no context block.
   if (
     NetBufferList instanceof NetBufferListObject &&
-    NetBufferList.allocated &&
     isAlignedContextSize(ContextSize)
   ) {
     const top = NetBufferList.Context as ContextBlock | null;

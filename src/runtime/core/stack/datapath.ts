@@ -960,7 +960,11 @@ export function reclaimFrom(runtime: NdisRuntime, driver: DriverRecord): void {
  * Every edge of a stack has its fast crossing: a binding's or a filter module's send down to the
  * next module or the miniport, the miniport's or a module's completion up to the edge that sent,
  * the miniport's or a module's indication up to the next module or the one receiving binding, and
- * a binding's or a module's return down to the edge that indicated.
+ * a binding's or a module's return down to the edge that indicated. An adapter without filter
+ * modules — a protocol or an IM bound straight to a miniport, the common stack — has its own four
+ * loops (sendToMiniportFast, completeToBindingFast, indicateToBindingFast, returnToMiniportFast):
+ * the same checks and records, without the cases only modules have, which in the shared loops
+ * cost 8-16 % of a crossing (paired rounds at 64 NBLs).
  */
 
 /**
@@ -991,7 +995,92 @@ export function sendFast(binding: Binding, chain: unknown, port: number, flags: 
     chain === undefined
   )
     return false;
+  if (binding.adapter.filters.length === 0) return sendToMiniportFast(binding, chain, port, flags);
   return sendFastFrom(binding, null, binding.handle, chain, port, flags);
+}
+
+/**
+ * sendFastFrom for a binding of an adapter without filter modules: the chain goes straight to the
+ * miniport. The same checks and records, in a loop with only what this case needs.
+ */
+function sendToMiniportFast(
+  binding: Binding,
+  chain: unknown,
+  port: number,
+  flags: number,
+): boolean {
+  const adapter = binding.adapter;
+  const to = adapter.driver;
+  const holder = binding.driver;
+  const source = binding.handle;
+  if (to.crashed !== null || to === holder || adapter.resetting) return false;
+  let count = 0;
+  for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
+    if (
+      !(n instanceof NetBufferListObject) ||
+      n.owner !== holder ||
+      n.FirstNetBuffer === null ||
+      n.SourceHandle !== source
+    ) {
+      undoSends(chain as NetBufferListObject, count, holder, true);
+      return false;
+    }
+    n.sendPath.push(binding);
+    n.owner = to;
+    n.sendCount++;
+    count++;
+  }
+  binding.sendsOutstanding += count;
+  adapter.sendsOutstanding += count;
+  callSend(adapter, chain as NET_BUFFER_LIST, port, flags);
+  return true;
+}
+
+/**
+ * completeFastFrom for the miniport of an adapter without filter modules: every NBL goes back to
+ * the one binding that sent it.
+ */
+function completeToBindingFast(adapter: MiniportAdapter, chain: unknown, flags: number): number {
+  const holder = adapter.driver;
+  let to: Binding | null = null;
+  let toDriver: DriverRecord | null = null;
+  let source: unknown;
+  let count = 0;
+  for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
+    if (!(n instanceof NetBufferListObject) || n.owner !== holder || n.liveChildren !== 0) {
+      if (to !== null) undoCompletions(chain as NetBufferListObject, count, to, holder);
+      return -1;
+    }
+    const path = n.sendPath;
+    const sender = path[path.length - 1];
+    if (sender !== to) {
+      if (
+        to !== null ||
+        sender === undefined ||
+        sender.kind !== "binding" ||
+        sender.adapter !== adapter ||
+        sender.driver === holder ||
+        sender.driver.crashed !== null
+      ) {
+        if (to !== null) undoCompletions(chain as NetBufferListObject, count, to, holder);
+        return -1;
+      }
+      to = sender;
+      toDriver = sender.driver;
+      source = sender.handle;
+    }
+    if (n.SourceHandle !== source) {
+      undoCompletions(chain as NetBufferListObject, count, to, holder);
+      return -1;
+    }
+    path.pop();
+    n.owner = toDriver;
+    count++;
+  }
+  const sender = to as Binding;
+  sender.sendsOutstanding -= count;
+  callComplete(sender, chain as NET_BUFFER_LIST, flags);
+  return count;
 }
 
 /**
@@ -1112,7 +1201,10 @@ function callFilterSend(
  */
 export function completeFast(adapter: MiniportAdapter, chain: unknown, flags: number): boolean {
   if (adapter.runtime.observing || chain === null || chain === undefined) return false;
-  const count = completeFastFrom(adapter, null, chain, flags);
+  const count =
+    adapter.filters.length === 0
+      ? completeToBindingFast(adapter, chain, flags)
+      : completeFastFrom(adapter, null, chain, flags);
   if (count < 0) return false;
   adapter.sendsOutstanding -= count;
   adapter.sendCompletions += count;
@@ -1259,7 +1351,96 @@ export function indicateFast(
     chain === undefined
   )
     return false;
+  if (adapter.filters.length === 0)
+    return indicateToBindingFast(adapter, chain, count, port, flags);
   return indicateFastFrom(adapter, null, adapter.driver, adapter.handle, chain, count, port, flags);
+}
+
+/**
+ * indicateFastFrom for the miniport of an adapter without filter modules: the chain goes to the
+ * one Running binding, when its packet filter takes every NBL.
+ */
+function indicateToBindingFast(
+  adapter: MiniportAdapter,
+  chain: unknown,
+  count: number,
+  port: number,
+  flags: number,
+): boolean {
+  const binding = soleReceiver(adapter);
+  if (binding === null) return false;
+  const filter = chainFilter(binding, adapter);
+  const holder = adapter.driver;
+  const user = binding.driver;
+  if (user === holder) return false;
+  const source = adapter.handle;
+  const resources = (flags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0;
+  const keeper = resources ? null : binding;
+  let seen = 0;
+  for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
+    if (
+      !(n instanceof NetBufferListObject) ||
+      n.owner !== holder ||
+      n.FirstNetBuffer === null ||
+      n.SourceHandle !== source ||
+      (filter !== null && !acceptsByFilter(filter, n))
+    ) {
+      undoIndications(chain as NetBufferListObject, seen, holder);
+      return false;
+    }
+    n.recvAdapters.push(adapter);
+    n.recvHolders.push(keeper);
+    n.owner = user;
+    seen++;
+  }
+  if (seen !== count) {
+    undoIndications(chain as NetBufferListObject, seen, holder);
+    return false;
+  }
+  adapter.receivesOutstanding += count;
+  if (!resources) binding.receivesHeld += count;
+  deliverReceive(binding, chain as NET_BUFFER_LIST, port, count, flags, currentFrame().irql);
+  if (resources) giveBack(chain as NET_BUFFER_LIST, adapter, count);
+  return true;
+}
+
+/**
+ * returnFastFrom for a binding of an adapter without filter modules: every NBL goes back to the
+ * miniport, which indicated it; its SourceHandle must be the adapter's again.
+ */
+function returnToMiniportFast(binding: Binding, chain: unknown, flags: number): boolean {
+  const adapter = binding.adapter;
+  const holder = binding.driver;
+  const to = adapter.driver;
+  if (to === holder || to.crashed !== null) return false;
+  const source = adapter.handle;
+  let count = 0;
+  for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
+    if (
+      !(n instanceof NetBufferListObject) ||
+      n.owner !== holder ||
+      n.liveChildren !== 0 ||
+      n.SourceHandle !== source
+    ) {
+      undoReturns(chain as NetBufferListObject, count, binding, adapter);
+      return false;
+    }
+    const adapters = n.recvAdapters;
+    const holders = n.recvHolders;
+    const depth = adapters.length - 1;
+    if (depth < 0 || adapters[depth] !== adapter || holders[depth] !== binding) {
+      undoReturns(chain as NetBufferListObject, count, binding, adapter);
+      return false;
+    }
+    adapters.pop();
+    holders.pop();
+    n.owner = to;
+    count++;
+  }
+  adapter.receivesOutstanding -= count;
+  binding.receivesHeld -= count;
+  callReturn(adapter, chain as NET_BUFFER_LIST, flags);
+  return true;
 }
 
 /**
@@ -1383,6 +1564,7 @@ function callFilterReceive(
  */
 export function returnFast(binding: Binding, chain: unknown, flags: number): boolean {
   if (chain === null || chain === undefined) return false;
+  if (binding.adapter.filters.length === 0) return returnToMiniportFast(binding, chain, flags);
   return returnFastFrom(binding, true, chain, flags);
 }
 

@@ -137,4 +137,6 @@ export function loopbackIndications(
 export function releaseLoopback(nbl: NetBufferListObject): void {
   nbl.allocated = false;
   nbl.owner = null;
+  // As for any freed NBL: no context block, so that the context calls' fast paths refuse it.
+  nbl.Context = null;
 }
