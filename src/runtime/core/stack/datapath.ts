@@ -1444,7 +1444,9 @@ function returnFastFrom(
         : indicator !== from) ||
       (checkSource &&
         o.SourceHandle !==
-          (indicator.kind === "filter-module" ? receiveSource(o) : indicator.handle))
+          (indicator.kind === "filter-module"
+            ? indicatedBy(o, depth, indicator)
+            : indicator.handle))
     ) {
       if (from !== null) undoReturns(chain as NetBufferListObject, count, edge, from);
       return false;
@@ -1464,6 +1466,21 @@ function returnFastFrom(
   edge.receivesHeld -= count;
   callReturn(indicator, chain as NET_BUFFER_LIST, flags);
   return true;
+}
+
+/**
+ * receiveSource for a returned NBL whose indicator (at `depth`) is `module`, without the walk in
+ * the common case: the module passing on what the miniport below it indicated.
+ */
+function indicatedBy(nbl: NetBufferListObject, depth: number, module: FilterModule): unknown {
+  const below = depth === 0 ? undefined : nbl.recvAdapters[depth - 1];
+  if (
+    below !== undefined &&
+    below.kind === "miniport-adapter" &&
+    nbl.recvHolders[depth - 1] === module
+  )
+    return below.handle;
+  return receiveSource(nbl);
 }
 
 function undoReturns(
