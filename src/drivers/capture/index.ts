@@ -24,18 +24,13 @@ import {
   type FILTER_SEND_NET_BUFFER_LISTS_COMPLETE,
   type NDIS_EVENT,
   type NDIS_HANDLE,
-  NDIS_RECEIVE_FLAGS_RESOURCES,
   type NDIS_STATUS,
   NDIS_STATUS_FAILURE,
   NDIS_STATUS_SUCCESS,
   NdisAllocateIoWorkItem,
   NdisCloseConfiguration,
   NdisFDeregisterFilterDriver,
-  NdisFIndicateReceiveNetBufferLists,
-  NdisFReturnNetBufferLists,
   NdisFreeIoWorkItem,
-  NdisFSendNetBufferLists,
-  NdisFSendNetBufferListsComplete,
   NdisFSetAttributes,
   NdisGetCurrentSystemTime,
   NdisGetDataBuffer,
@@ -52,12 +47,16 @@ import { openConfiguration, readInteger, readString } from "../shared/config.js"
 import {
   countNbls,
   filterAttributes,
-  maybeCompletePause,
   type PausableModule,
+  passCompletionsUp,
+  passReceivesUp,
+  passReturnsDown,
+  passSendsDown,
   pauseModule,
   refusedReceives,
   refusedSends,
   registerFilter,
+  restartModule,
 } from "../shared/filter.js";
 
 /** The filter's NetCfgInstanceId. */
@@ -210,10 +209,8 @@ function handlers(g: Globals) {
     g.Modules.delete(FilterModuleContext as Module);
   };
 
-  const FilterRestart: FILTER_RESTART = (FilterModuleContext) => {
-    (FilterModuleContext as Module).State = "Running";
-    return NDIS_STATUS_SUCCESS;
-  };
+  const FilterRestart: FILTER_RESTART = (FilterModuleContext) =>
+    restartModule(FilterModuleContext as Module);
 
   const FilterPause: FILTER_PAUSE = (FilterModuleContext) => {
     drain(g);
@@ -229,20 +226,14 @@ function handlers(g: Globals) {
     const m = FilterModuleContext as Module;
     if (refusedSends(m, NetBufferLists, SendFlags)) return;
     record(g, m, NetBufferLists, "outbound");
-    m.OutstandingSends += countNbls(NetBufferLists);
-    NdisFSendNetBufferLists(m.FilterHandle, NetBufferLists, PortNumber, SendFlags);
+    passSendsDown(m, NetBufferLists, countNbls(NetBufferLists), PortNumber, SendFlags);
   };
 
   const FilterSendNetBufferListsComplete: FILTER_SEND_NET_BUFFER_LISTS_COMPLETE = (
     FilterModuleContext,
     NetBufferLists,
     SendCompleteFlags,
-  ) => {
-    const m = FilterModuleContext as Module;
-    m.OutstandingSends -= countNbls(NetBufferLists);
-    NdisFSendNetBufferListsComplete(m.FilterHandle, NetBufferLists, SendCompleteFlags);
-    maybeCompletePause(m);
-  };
+  ) => passCompletionsUp(FilterModuleContext as Module, NetBufferLists, SendCompleteFlags);
 
   const FilterReceiveNetBufferLists: FILTER_RECEIVE_NET_BUFFER_LISTS = (
     FilterModuleContext,
@@ -254,27 +245,14 @@ function handlers(g: Globals) {
     const m = FilterModuleContext as Module;
     if (refusedReceives(m, NetBufferLists, ReceiveFlags)) return;
     record(g, m, NetBufferLists, "inbound");
-    if ((ReceiveFlags & NDIS_RECEIVE_FLAGS_RESOURCES) === 0)
-      m.OutstandingReceives += NumberOfNetBufferLists;
-    NdisFIndicateReceiveNetBufferLists(
-      m.FilterHandle,
-      NetBufferLists,
-      PortNumber,
-      NumberOfNetBufferLists,
-      ReceiveFlags,
-    );
+    passReceivesUp(m, NetBufferLists, PortNumber, NumberOfNetBufferLists, ReceiveFlags);
   };
 
   const FilterReturnNetBufferLists: FILTER_RETURN_NET_BUFFER_LISTS = (
     FilterModuleContext,
     NetBufferLists,
     ReturnFlags,
-  ) => {
-    const m = FilterModuleContext as Module;
-    m.OutstandingReceives -= countNbls(NetBufferLists);
-    NdisFReturnNetBufferLists(m.FilterHandle, NetBufferLists, ReturnFlags);
-    maybeCompletePause(m);
-  };
+  ) => passReturnsDown(FilterModuleContext as Module, NetBufferLists, ReturnFlags);
 
   return {
     AttachHandler: FilterAttach,

@@ -39,7 +39,6 @@ import {
   type FILTER_STATUS,
   type NDIS_HANDLE,
   type NDIS_OID_REQUEST,
-  NDIS_RECEIVE_FLAGS_RESOURCES,
   type NDIS_STATUS,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
@@ -48,27 +47,27 @@ import {
   NdisFCancelSendNetBufferLists,
   NdisFDeregisterFilterDriver,
   NdisFDevicePnPEventNotify,
-  NdisFIndicateReceiveNetBufferLists,
   NdisFIndicateStatus,
   NdisFNetPnPEvent,
   NdisFOidRequest,
   NdisFOidRequestComplete,
-  NdisFReturnNetBufferLists,
   NdisFreeCloneOidRequest,
-  NdisFSendNetBufferLists,
-  NdisFSendNetBufferListsComplete,
   NdisFSetAttributes,
   type Out,
 } from "../../ddi.js";
 import {
   countNbls,
   filterAttributes,
-  maybeCompletePause,
   type PausableModule,
+  passCompletionsUp,
+  passReceivesUp,
+  passReturnsDown,
+  passSendsDown,
   pauseModule,
   refusedReceives,
   refusedSends,
   registerFilter,
+  restartModule,
 } from "../shared/filter.js";
 
 /** The filter's NetCfgInstanceId (its INF's), as the docs' sample INF has one of its own. */
@@ -120,10 +119,8 @@ function detachFor(globals: DriverGlobals): FILTER_DETACH {
 }
 
 /** FilterRestart (PASSIVE_LEVEL): traffic may flow again. */
-const FilterRestart: FILTER_RESTART = (FilterModuleContext) => {
-  (FilterModuleContext as FilterModuleContext).State = "Running";
-  return NDIS_STATUS_SUCCESS;
-};
+const FilterRestart: FILTER_RESTART = (FilterModuleContext) =>
+  restartModule(FilterModuleContext as FilterModuleContext);
 
 /**
  * FilterPause (PASSIVE_LEVEL): no new traffic from here on; the pause completes when what the
@@ -132,7 +129,10 @@ const FilterRestart: FILTER_RESTART = (FilterModuleContext) => {
 const FilterPause: FILTER_PAUSE = (FilterModuleContext) =>
   pauseModule(FilterModuleContext as FilterModuleContext);
 
-/** FilterSendNetBufferLists (≤ DISPATCH_LEVEL): pass the sends down, or refuse them while paused. */
+/**
+ * FilterSendNetBufferLists (≤ DISPATCH_LEVEL): pass the sends down, counting them (the pause
+ * waits for them), or refuse them while paused.
+ */
 const FilterSendNetBufferLists: FILTER_SEND_NET_BUFFER_LISTS = (
   FilterModuleContext,
   NetBufferLists,
@@ -142,22 +142,20 @@ const FilterSendNetBufferLists: FILTER_SEND_NET_BUFFER_LISTS = (
   const m = FilterModuleContext as FilterModuleContext;
   if (refusedSends(m, NetBufferLists, SendFlags)) return;
   const n = countNbls(NetBufferLists);
-  m.OutstandingSends += n;
   m.SentNbls += n;
-  NdisFSendNetBufferLists(m.FilterHandle, NetBufferLists, PortNumber, SendFlags);
+  passSendsDown(m, NetBufferLists, n, PortNumber, SendFlags);
 };
 
-/** FilterSendNetBufferListsComplete (≤ DISPATCH_LEVEL): pass the completions up. */
+/**
+ * FilterSendNetBufferListsComplete (≤ DISPATCH_LEVEL): count the completions back, pass them up,
+ * and end a pause that was waiting for them.
+ */
 const FilterSendNetBufferListsComplete: FILTER_SEND_NET_BUFFER_LISTS_COMPLETE = (
   FilterModuleContext,
   NetBufferLists,
   SendCompleteFlags,
-) => {
-  const m = FilterModuleContext as FilterModuleContext;
-  m.OutstandingSends -= countNbls(NetBufferLists);
-  NdisFSendNetBufferListsComplete(m.FilterHandle, NetBufferLists, SendCompleteFlags);
-  maybeCompletePause(m);
-};
+) =>
+  passCompletionsUp(FilterModuleContext as FilterModuleContext, NetBufferLists, SendCompleteFlags);
 
 /** FilterCancelSendNetBufferLists: pass the cancellation down. */
 const FilterCancelSendNetBufferLists: FILTER_CANCEL_SEND_NET_BUFFER_LISTS = (
@@ -183,29 +181,19 @@ const FilterReceiveNetBufferLists: FILTER_RECEIVE_NET_BUFFER_LISTS = (
 ) => {
   const m = FilterModuleContext as FilterModuleContext;
   if (refusedReceives(m, NetBufferLists, ReceiveFlags)) return;
-  const resources = (ReceiveFlags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0;
-  if (!resources) m.OutstandingReceives += NumberOfNetBufferLists;
   m.ReceivedNbls += NumberOfNetBufferLists;
-  NdisFIndicateReceiveNetBufferLists(
-    m.FilterHandle,
-    NetBufferLists,
-    PortNumber,
-    NumberOfNetBufferLists,
-    ReceiveFlags,
-  );
+  passReceivesUp(m, NetBufferLists, PortNumber, NumberOfNetBufferLists, ReceiveFlags);
 };
 
-/** FilterReturnNetBufferLists (≤ DISPATCH_LEVEL): pass the returns down. */
+/**
+ * FilterReturnNetBufferLists (≤ DISPATCH_LEVEL): count the returns back, pass them down, and end
+ * a pause that was waiting for them.
+ */
 const FilterReturnNetBufferLists: FILTER_RETURN_NET_BUFFER_LISTS = (
   FilterModuleContext,
   NetBufferLists,
   ReturnFlags,
-) => {
-  const m = FilterModuleContext as FilterModuleContext;
-  m.OutstandingReceives -= countNbls(NetBufferLists);
-  NdisFReturnNetBufferLists(m.FilterHandle, NetBufferLists, ReturnFlags);
-  maybeCompletePause(m);
-};
+) => passReturnsDown(FilterModuleContext as FilterModuleContext, NetBufferLists, ReturnFlags);
 
 /** Copies what the layers below reported back into the request this module was given. */
 function copyBack(clone: NDIS_OID_REQUEST, original: NDIS_OID_REQUEST): void {

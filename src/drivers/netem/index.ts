@@ -69,6 +69,7 @@ import {
   refusedReceives,
   refusedSends,
   registerFilter,
+  restartModule,
 } from "../shared/filter.js";
 import { allocateFramePool, copyFrame, frameNbl } from "../shared/frames.js";
 
@@ -366,10 +367,8 @@ function handlers(g: Globals) {
     g.Modules.delete(m);
   };
 
-  const FilterRestart: FILTER_RESTART = (FilterModuleContext) => {
-    (FilterModuleContext as Module).State = "Running";
-    return NDIS_STATUS_SUCCESS;
-  };
+  const FilterRestart: FILTER_RESTART = (FilterModuleContext) =>
+    restartModule(FilterModuleContext as Module);
 
   const FilterPause: FILTER_PAUSE = (FilterModuleContext) => {
     const m = FilterModuleContext as Module;

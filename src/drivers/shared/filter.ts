@@ -27,9 +27,11 @@ import {
   NDIS_STATUS_PAUSED,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
+  NdisFIndicateReceiveNetBufferLists,
   NdisFPauseComplete,
   NdisFRegisterFilterDriver,
   NdisFReturnNetBufferLists,
+  NdisFSendNetBufferLists,
   NdisFSendNetBufferListsComplete,
   type NET_BUFFER_LIST,
   type Out,
@@ -119,6 +121,12 @@ export function countNbls(chain: NET_BUFFER_LIST | null): number {
   return n;
 }
 
+/** FilterRestart of a module that needs nothing more to restart: traffic may flow again. */
+export function restartModule(m: PausableModule): NDIS_STATUS {
+  m.State = "Running";
+  return NDIS_STATUS_SUCCESS;
+}
+
 /** FilterPause's answer: SUCCESS when nothing is out, else PENDING (see maybeCompletePause). */
 export function pauseModule(m: PausableModule): NDIS_STATUS {
   if (m.OutstandingSends === 0 && m.OutstandingReceives === 0) {
@@ -174,4 +182,63 @@ export function refusedReceives(
       ReceiveFlags & NDIS_RETURN_FLAGS_DISPATCH_LEVEL,
     );
   return true;
+}
+
+/**
+ * Passes a chain of `count` NBLs down (NdisFSendNetBufferLists), counted as outstanding until
+ * they come back to the module's FilterSendNetBufferListsComplete.
+ */
+export function passSendsDown(
+  m: PausableModule,
+  chain: NET_BUFFER_LIST,
+  count: number,
+  PortNumber: number,
+  SendFlags: number,
+): void {
+  m.OutstandingSends += count;
+  NdisFSendNetBufferLists(m.FilterHandle, chain, PortNumber, SendFlags);
+}
+
+/**
+ * FilterSendNetBufferListsComplete for NBLs the module passed down for a driver above: counted
+ * back, completed on up (NdisFSendNetBufferListsComplete), and a pause waiting for them ended.
+ */
+export function passCompletionsUp(
+  m: PausableModule,
+  chain: NET_BUFFER_LIST,
+  SendCompleteFlags: number,
+): void {
+  m.OutstandingSends -= countNbls(chain);
+  NdisFSendNetBufferListsComplete(m.FilterHandle, chain, SendCompleteFlags);
+  maybeCompletePause(m);
+}
+
+/**
+ * Passes an indication of `count` NBLs up (NdisFIndicateReceiveNetBufferLists), counted as
+ * outstanding until they come back to FilterReturnNetBufferLists — unless it goes up under
+ * NDIS_RECEIVE_FLAGS_RESOURCES: then they are the module's again when the call returns.
+ */
+export function passReceivesUp(
+  m: PausableModule,
+  chain: NET_BUFFER_LIST,
+  PortNumber: number,
+  count: number,
+  ReceiveFlags: number,
+): void {
+  if ((ReceiveFlags & NDIS_RECEIVE_FLAGS_RESOURCES) === 0) m.OutstandingReceives += count;
+  NdisFIndicateReceiveNetBufferLists(m.FilterHandle, chain, PortNumber, count, ReceiveFlags);
+}
+
+/**
+ * FilterReturnNetBufferLists for NBLs the module passed up for a driver below: counted back,
+ * returned on down (NdisFReturnNetBufferLists), and a pause waiting for them ended.
+ */
+export function passReturnsDown(
+  m: PausableModule,
+  chain: NET_BUFFER_LIST,
+  ReturnFlags: number,
+): void {
+  m.OutstandingReceives -= countNbls(chain);
+  NdisFReturnNetBufferLists(m.FilterHandle, chain, ReturnFlags);
+  maybeCompletePause(m);
 }

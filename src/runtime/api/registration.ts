@@ -589,6 +589,8 @@ function setModuleHandlers(module: FilterModule, OptionalHandlers: unknown): [ND
   module.cancelSend = send === null ? null : entry("CancelSendNetBufferListsHandler");
   module.receive = receive;
   module.returnHandler = returnHandler;
+  // The module now takes part in, or is bypassed on, each path: the stack's route changes.
+  module.runtime.routeEpoch++;
   const paths = [
     send === null ? "sends bypassed" : "sends",
     receive === null ? "receives bypassed" : "receives",

@@ -94,6 +94,8 @@ export class Ndis implements NdisRuntime {
   readonly #faults = new Map<AllocationSite, number>();
   /** The mark of NDIS's latest walk over an NBL chain. */
   chainStamp = 0;
+  /** See NdisRuntime.routeEpoch. */
+  routeEpoch = 0;
   readonly #pends = new Map<PendingSite, number>();
   #seq = 0;
   #ifIndex = 0;
@@ -212,6 +214,8 @@ export class Ndis implements NdisRuntime {
     // and the PnP manager takes down what depends on it.
     if (driver.crashed === null) {
       driver.crashed = violation;
+      // Its filter modules take part in no stack's traffic any more.
+      this.routeEpoch++;
       this.stopped.push(violation);
       this.pnp?.containDriver(driver);
     }

@@ -77,6 +77,12 @@ export interface NdisRuntime {
   bugCheck: Violation | null;
   readonly stopped: Violation[];
   chainStamp: number;
+  /**
+   * Bumped whenever which filter modules take part in a stack's sends or receives may have
+   * changed (a module attached, detached, changing state or data-path handlers, a driver
+   * stopped): every stack's resolved route (core/stack/crossing.ts) is stale then.
+   */
+  routeEpoch: number;
   nextIfIndex(): number;
   readonly tracing: boolean;
   readonly recorded: boolean;
@@ -244,6 +250,12 @@ export interface FilterModule {
   /** NdisFRestartFilter asked for a restart that has not happened yet. */
   restartRequested: boolean;
   readonly counters: DataPathCounters;
+  /**
+   * Its place in the stack's route as last resolved (crossing.ts): the next module below that
+   * takes sends and the next above that takes receives (null: the miniport, the bindings).
+   */
+  sendBelow: FilterModule | null;
+  receiveAbove: FilterModule | null;
 }
 
 export interface MiniportAdapter {
@@ -273,6 +285,13 @@ export interface MiniportAdapter {
   readonly bindings: Binding[];
   /** The filter modules attached to the adapter's stack, bottom (nearest the miniport) to top. */
   readonly filters: FilterModule[];
+  /**
+   * The stack's route as last resolved (crossing.ts): the runtime's routeEpoch then, the first
+   * module a binding's send goes to and the first a miniport's indication goes to (null: none).
+   */
+  routeEpoch: number;
+  sendEntry: FilterModule | null;
+  receiveEntry: FilterModule | null;
   /** NBLs handed to MiniportSendNetBufferLists and not yet completed. */
   sendsOutstanding: number;
   /** NBLs the miniport has completed, ever (the hang watchdog watches it move). */

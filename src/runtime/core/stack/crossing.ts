@@ -83,3 +83,57 @@ export function edgeAbove(
   }
   return null;
 }
+
+/*
+ * The data path asks the same two questions on every call — where does a send from here go, and
+ * where does an indication from here go — and the answer changes only when the stack does. So
+ * the sends' and receives' answers are resolved once per change for the whole stack, each
+ * module keeping its next edge (`sendBelow`, `receiveAbove`) and the adapter the first
+ * (`sendEntry`, `receiveEntry`); a module NDIS bypasses on a path is then not looked at on it at
+ * all. Any change that can alter an answer bumps the runtime's routeEpoch; a stack whose route
+ * is older resolves it again before it answers.
+ */
+
+function resolveRoute(adapter: MiniportAdapter): void {
+  const chain = adapter.filters;
+  let below: FilterModule | null = null;
+  for (let i = 0; i < chain.length; i++) {
+    const m = chain[i] as FilterModule;
+    m.sendBelow = below;
+    if (live(m) && m.send !== null) below = m;
+  }
+  adapter.sendEntry = below;
+  let above: FilterModule | null = null;
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const m = chain[i] as FilterModule;
+    m.receiveAbove = above;
+    if (live(m) && m.receive !== null) above = m;
+  }
+  adapter.receiveEntry = above;
+  adapter.routeEpoch = adapter.runtime.routeEpoch;
+}
+
+/**
+ * edgeBelow(adapter, from, "send") from the stack's resolved route: the module a send from
+ * `from` (null: a binding) goes to next, or null for the miniport.
+ */
+export function sendEdgeBelow(
+  adapter: MiniportAdapter,
+  from: FilterModule | null,
+): FilterModule | null {
+  if (adapter.routeEpoch !== adapter.runtime.routeEpoch) resolveRoute(adapter);
+  return from === null ? adapter.sendEntry : from.sendBelow;
+}
+
+/**
+ * edgeAbove(adapter, from, "receive") from the stack's resolved route, for `from` null (the
+ * miniport) or a module in the stack: the module an indication goes to next, or null for the
+ * bindings.
+ */
+export function receiveEdgeAbove(
+  adapter: MiniportAdapter,
+  from: FilterModule | null,
+): FilterModule | null {
+  if (adapter.routeEpoch !== adapter.runtime.routeEpoch) resolveRoute(adapter);
+  return from === null ? adapter.receiveEntry : from.receiveAbove;
+}

@@ -34,7 +34,7 @@ import type {
   NdisRuntime,
 } from "../objects/records.js";
 import { NetBufferListObject } from "../objects/records.js";
-import { edgeAbove, edgeBelow } from "./crossing.js";
+import { edgeBelow, receiveEdgeAbove, sendEdgeBelow } from "./crossing.js";
 import { loopbackIndications, releaseLoopback, wantsLoopback } from "./loopback.js";
 import {
   observeCompletion,
@@ -214,7 +214,7 @@ export function sendDown(
   const below =
     adapter.filters.length === 0
       ? null
-      : edgeBelow(adapter, from.kind === "filter-module" ? from : null, "send");
+      : sendEdgeBelow(adapter, from.kind === "filter-module" ? from : null);
   if (below !== null) {
     if (adapter.runtime.observing) observeModule(below, chain, "send");
     for (let nbl: NET_BUFFER_LIST | null = chain; nbl !== null; nbl = nbl.Next) {
@@ -337,7 +337,7 @@ export function filterCompletionProblem(
     sender === undefined ||
     sender.adapter !== module.adapter ||
     nbl.owner !== module.driver ||
-    edgeBelow(module.adapter, sender.kind === "filter-module" ? sender : null, "send") !== module
+    sendEdgeBelow(module.adapter, sender.kind === "filter-module" ? sender : null) !== module
   ) {
     return "was not sent to this filter module, or was completed already";
   }
@@ -520,7 +520,7 @@ function indicateUp(
 ): void {
   const indicator: IndicatingEdge = from ?? adapter;
   const resources = (flags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0;
-  const above = adapter.filters.length === 0 ? null : edgeAbove(adapter, from, "receive");
+  const above = adapter.filters.length === 0 ? null : receiveEdgeAbove(adapter, from);
   if (above !== null) {
     if (adapter.runtime.observing) {
       if (from === null) observeIndication(adapter, chain);
@@ -1128,7 +1128,7 @@ function sendFastFrom(
   flags: number,
 ): boolean {
   const adapter = from.adapter;
-  const below = adapter.filters.length === 0 ? null : edgeBelow(adapter, module, "send");
+  const below = adapter.filters.length === 0 ? null : sendEdgeBelow(adapter, module);
   const to = below === null ? adapter.driver : below.driver;
   const holder = from.driver;
   // A miniport being reset takes no sends: the general path completes them RESET_IN_PROGRESS.
@@ -1241,6 +1241,11 @@ function completeFastFrom(
   let source: unknown;
   let count = 0;
   let held = 0;
+  // Below a module, the edge above it on the NBL's path last met and the handle it makes the
+  // originator's: a binding of this adapter (the common case of a module passing on what a
+  // protocol sent), so that sentBy runs once per chain rather than per NBL.
+  let lastAbove: SendingEdge | undefined;
+  let lastSource: unknown;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
     const sender =
       n instanceof NetBufferListObject && n.owner === holder && n.liveChildren === 0
@@ -1255,7 +1260,7 @@ function completeFastFrom(
         sender.driver === holder ||
         sender.driver.crashed !== null ||
         (module !== null &&
-          edgeBelow(adapter, sender.kind === "filter-module" ? sender : null, "send") !== module)
+          sendEdgeBelow(adapter, sender.kind === "filter-module" ? sender : null) !== module)
       ) {
         if (to !== null) undoCompletions(chain as NetBufferListObject, count, to, holder);
         return -1;
@@ -1269,12 +1274,23 @@ function completeFastFrom(
     }
     const o = n as NetBufferListObject;
     const path = o.sendPath;
-    if (
-      module === null &&
-      (bySender ? o.SourceHandle !== source : o.SourceHandle !== sentBy(sender, o))
-    ) {
-      undoCompletions(chain as NetBufferListObject, count, sender, holder);
-      return -1;
+    if (module === null) {
+      let expected = source;
+      if (!bySender) {
+        const above = path.length < 2 ? undefined : path[path.length - 2];
+        if (above === undefined || above !== lastAbove) {
+          expected = sentBy(sender, o);
+          // Only a binding of this adapter above makes the originator its own handle.
+          const byBinding =
+            above !== undefined && above.kind === "binding" && above.adapter === adapter;
+          lastAbove = byBinding ? above : undefined;
+          lastSource = expected;
+        } else expected = lastSource;
+      }
+      if (o.SourceHandle !== expected) {
+        undoCompletions(chain as NetBufferListObject, count, sender, holder);
+        return -1;
+      }
     }
     path.pop();
     if (path.length !== 0) held++;
@@ -1482,7 +1498,7 @@ function indicateFastFrom(
   port: number,
   flags: number,
 ): boolean {
-  const above = adapter.filters.length === 0 ? null : edgeAbove(adapter, module, "receive");
+  const above = adapter.filters.length === 0 ? null : receiveEdgeAbove(adapter, module);
   let binding: Binding | null = null;
   let filter: ReturnType<typeof chainFilter> = null;
   if (above === null) {
@@ -1607,7 +1623,9 @@ function returnFastFrom(
         : indicator !== from) ||
       (checkSource &&
         o.SourceHandle !==
-          (indicator.kind === "filter-module" ? receiveSource(o) : indicator.handle))
+          (indicator.kind === "filter-module"
+            ? indicatedBy(o, depth, indicator)
+            : indicator.handle))
     ) {
       if (from !== null) undoReturns(chain as NetBufferListObject, count, edge, from);
       return false;
@@ -1627,6 +1645,21 @@ function returnFastFrom(
   edge.receivesHeld -= count;
   callReturn(indicator, chain as NET_BUFFER_LIST, flags);
   return true;
+}
+
+/**
+ * receiveSource for a returned NBL whose indicator (at `depth`) is `module`, without the walk in
+ * the common case: the module passing on what the miniport below it indicated.
+ */
+function indicatedBy(nbl: NetBufferListObject, depth: number, module: FilterModule): unknown {
+  const below = depth === 0 ? undefined : nbl.recvAdapters[depth - 1];
+  if (
+    below !== undefined &&
+    below.kind === "miniport-adapter" &&
+    nbl.recvHolders[depth - 1] === module
+  )
+    return below.handle;
+  return receiveSource(nbl);
 }
 
 function undoReturns(

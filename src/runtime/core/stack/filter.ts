@@ -104,10 +104,14 @@ export function createModule(block: FilterDriverBlock, adapter: MiniportAdapter)
     oidsHeld: new Map(),
     restartRequested: false,
     counters: newCounters(),
+    sendBelow: null,
+    receiveAbove: null,
   } as Omit<FilterModule, "handle" | "machine"> as FilterModule;
   (module as { machine: FilterModule["machine"] }).machine = new StateMachine(
     FILTER_MACHINE,
     reportSteps(block.driver, `filter module ${name}`, () => {
+      // Attached or detached, stopped or not: the stack's route may change (crossing.ts).
+      runtime.routeEpoch++;
       if (module.machine.state === "Paused") checkModuleQuiet(module);
       wake(module);
     }),
@@ -115,6 +119,7 @@ export function createModule(block: FilterDriverBlock, adapter: MiniportAdapter)
   (module as { handle: NDIS_HANDLE }).handle = mintHandle(`filter module ${name}`, module);
   block.modules.push(module);
   adapter.filters.splice(insertionIndex(adapter, block), 0, module);
+  runtime.routeEpoch++;
   return module;
 }
 
@@ -131,6 +136,10 @@ export function retireModule(module: FilterModule, ending: string | null): void 
   const chain = module.adapter.filters;
   const j = chain.indexOf(module);
   if (j >= 0) chain.splice(j, 1);
+  // Out of the chain: nothing is below or above it any more (as edgeBelow answers for it).
+  module.sendBelow = null;
+  module.receiveAbove = null;
+  module.runtime.routeEpoch++;
   revokeHandle(module.handle);
   wake(module);
 }
