@@ -177,6 +177,13 @@ export interface NdisHostOptions {
    * OID 12 s, a send 30 s, no send progress 22 s).
    */
   readonly watchdogs?: Partial<WatchdogLimits>;
+  /**
+   * Keep the verifier's flight recorder: the latest control-path calls, which a violation report
+   * names. Default true. False builds no event for it (the explorer's many short runs, where
+   * nobody reads them: it replays a failing run with the recorder on for its report); a report
+   * then names no recent calls. Trace listeners hear every event either way.
+   */
+  readonly flightRecorder?: boolean;
 }
 
 function checkBindingPaths(
@@ -651,6 +658,7 @@ export class NdisHost {
       watchdogs: { ...DEFAULT_WATCHDOG_LIMITS, ...options.watchdogs },
       powerProfile:
         options.powerProfile === "battery" ? NdisPowerProfileBattery : NdisPowerProfileAcOnLine,
+      flightRecorder: options.flightRecorder !== false,
     });
     if (
       options.powerProfile !== undefined &&

@@ -98,6 +98,7 @@ import {
   freeNbl,
   type NblShape,
   nblOfFrame,
+  peekNetBuffer,
 } from "./frames.js";
 
 /** The OID the lower miniport answers itself (query and set, a ULONG). */
@@ -534,14 +535,17 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
     },
     SendNetBufferListsHandler: (a: LowerAdapter, nbls: NET_BUFFER_LIST) => {
       const list: NET_BUFFER_LIST[] = [];
-      for (let nbl: NET_BUFFER_LIST | null = nbls; nbl !== null; nbl = nbl.Next) list.push(nbl);
-      for (const frame of framesOf(nbls)) {
-        if (control.keepFrames) a.sentFrames.push(frame);
-        const tag = frameTag(frame);
-        if (tag === null) continue;
-        a.lastVlan = frameVlan(frame);
-        a.sentTags.push(tag);
-        if (!intact(frame, tag)) a.corrupt.push(tag);
+      for (let nbl: NET_BUFFER_LIST | null = nbls; nbl !== null; nbl = nbl.Next) {
+        list.push(nbl);
+        for (let nb = nbl.FirstNetBuffer; nb !== null; nb = nb.Next) {
+          const frame = peekNetBuffer(nb);
+          if (control.keepFrames) a.sentFrames.push(frame.slice());
+          const tag = frameTag(frame);
+          if (tag === null) continue;
+          a.lastVlan = frameVlan(frame);
+          a.sentTags.push(tag);
+          if (!intact(frame, tag)) a.corrupt.push(tag);
+        }
       }
       for (const nbl of list) nbl.Next = null;
       if (control.holdSends) {
@@ -989,13 +993,15 @@ export function upperProtocol(name: string, clock: HostClock): UpperProtocol {
       _count: number,
       flags: number,
     ) => {
-      for (const frame of framesOf(nbls)) {
-        if (control.keepFrames) b.receivedFrames.push(frame);
-        const tag = frameTag(frame);
-        if (tag === null) continue;
-        b.receivedTags.push(tag);
-        if (!intact(frame, tag)) b.corrupt.push(tag);
-      }
+      for (let nbl: NET_BUFFER_LIST | null = nbls; nbl !== null; nbl = nbl.Next)
+        for (let nb = nbl.FirstNetBuffer; nb !== null; nb = nb.Next) {
+          const frame = peekNetBuffer(nb);
+          if (control.keepFrames) b.receivedFrames.push(frame.slice());
+          const tag = frameTag(frame);
+          if (tag === null) continue;
+          b.receivedTags.push(tag);
+          if (!intact(frame, tag)) b.corrupt.push(tag);
+        }
       if ((flags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0) return;
       const list: NET_BUFFER_LIST[] = [];
       for (let nbl: NET_BUFFER_LIST | null = nbls; nbl !== null; nbl = nbl.Next) list.push(nbl);

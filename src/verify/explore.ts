@@ -180,7 +180,10 @@ export interface RunOptions {
   readonly kind?: DriverKind;
   /** Its registry values and placement (`--stack`, `--registry`). */
   readonly config?: VerifyConfig;
-  /** Record the DDI trace (slower; for the final replay). */
+  /**
+   * Record the DDI trace, and keep the verifier's flight recorder so a violation report names the
+   * calls before it (slower; for the final replay). Without it, a report names no recent calls.
+   */
   readonly trace?: boolean;
   /**
    * Inject faults (FAULT_SITES, into the driver under test only) in scenarios whose checks allow
@@ -233,6 +236,9 @@ export async function runOnce(
     ...(options.maxSteps === undefined ? {} : { maxSteps: options.maxSteps }),
     ...(options.kind === undefined ? {} : { kind: options.kind }),
     ...(options.config === undefined ? {} : { config: options.config }),
+    // The flight recorder's events serve only a violation report's text: a run the explorer only
+    // judges builds none; the replay it reports (traced) keeps them.
+    flightRecorder: options.trace === true,
     ...(scenario.rig ?? {}),
   });
   const events: TraceEvent[] = [];

@@ -70,7 +70,13 @@ export function makeFrame(size: number, tag: number, source: Uint8Array): Uint8A
   frame.set(source.subarray(0, 6), 6);
   frame[12] = VERIFY_ETHERTYPE >> 8;
   frame[13] = VERIFY_ETHERTYPE & 0xff;
-  new DataView(frame.buffer).setUint32(14, tag >>> 0, false);
+  // The tag big-endian, byte by byte: a DataView would need `frame.buffer`, which makes V8 move
+  // a small array's bytes off its heap (every frame of every explored run).
+  const t = tag >>> 0;
+  frame[14] = t >>> 24;
+  frame[15] = (t >>> 16) & 0xff;
+  frame[16] = (t >>> 8) & 0xff;
+  frame[17] = t & 0xff;
   for (let i = 18; i < size; i++) frame[i] = (tag * 31 + i) & 0xff;
   return frame;
 }
@@ -94,7 +100,13 @@ export function frameTag(frame: Uint8Array): number | null {
   const at = frameBase(frame);
   if (frame.length < 18 + at || frame[12 + at] !== VERIFY_ETHERTYPE >> 8 || frame[13 + at] !== 0xb5)
     return null;
-  return new DataView(frame.buffer, frame.byteOffset, frame.length).getUint32(14 + at, false);
+  return (
+    (((frame[14 + at] as number) << 24) |
+      ((frame[15 + at] as number) << 16) |
+      ((frame[16 + at] as number) << 8) |
+      (frame[17 + at] as number)) >>>
+    0
+  );
 }
 
 /** `frame` with an 802.1Q tag for `vlan` inserted after the addresses. */
@@ -121,11 +133,24 @@ export function readNetBuffer(nb: NET_BUFFER): Uint8Array {
       continue;
     }
     const take = Math.min(bytes.length - skip, out.length - at);
-    out.set(bytes.subarray(skip, skip + take), at);
+    out.set(skip === 0 && take === bytes.length ? bytes : bytes.subarray(skip, skip + take), at);
     at += take;
     skip = 0;
   }
   return out;
+}
+
+/**
+ * The used data of a NET_BUFFER to read at once (and not keep): the bytes of its one MDL when
+ * they are exactly its data (no copy), else a copy (readNetBuffer).
+ */
+export function peekNetBuffer(nb: NET_BUFFER): Uint8Array {
+  const mdl = nb.MdlChain;
+  if (mdl !== null && nb.DataOffset === 0) {
+    const bytes = mdl.MappedSystemVa;
+    if (bytes.length === nb.DataLength && mdl.ByteCount === nb.DataLength) return bytes;
+  }
+  return readNetBuffer(nb);
 }
 
 /** Every frame of an NBL chain. */
@@ -139,6 +164,8 @@ export function framesOf(chain: NET_BUFFER_LIST | null): Uint8Array[] {
 /** An MDL chain over `frame`, split into `mdls` pieces. */
 function mdlChain(handle: NDIS_HANDLE, frame: Uint8Array, mdls: number): MDL | null {
   const piece = Math.ceil(frame.length / mdls);
+  // One MDL over the whole frame: the frame itself, not a view of it.
+  if (piece >= frame.length) return NdisAllocateMdl(handle, frame, frame.length);
   let head: MDL | null = null;
   let tail: MDL | null = null;
   for (let at = 0; at < frame.length; at += piece) {

@@ -72,6 +72,11 @@ export interface RigOptions {
   readonly kind?: DriverKind;
   /** Registry values and placement the driver under test is configured with (--stack, --registry). */
   readonly config?: VerifyConfig;
+  /**
+   * Keep the verifier's flight recorder (the recent calls a violation report names). Default
+   * true; the explorer turns it off in the runs it only judges and replays a failure with it on.
+   */
+  readonly flightRecorder?: boolean;
 }
 
 /**
@@ -127,7 +132,12 @@ export class Rig {
     this.maxSteps = options.maxSteps ?? 200_000;
     this.lower = lowerMiniport(this.clock);
     this.upper = upperProtocol(UPPER_SERVICE, this.clock);
-    this.host = new NdisHost({ clock: this.clock, verifier: "strict", bindings: [] });
+    this.host = new NdisHost({
+      clock: this.clock,
+      verifier: "strict",
+      bindings: [],
+      flightRecorder: options.flightRecorder !== false,
+    });
     this.service = options.service;
     this.kind = options.kind ?? "im";
     this.config = options.config ?? {};

@@ -86,6 +86,9 @@ describe("planted concurrency bugs", () => {
         (result.events ?? []).some((e) => e.kind === "violation"),
         "the trace shows it",
       );
+      // Explored runs keep no flight recorder; the reported replay does, so the report still
+      // names the calls that led to the violation.
+      assert.match(result.failure ?? "", /the calls that led there:\n +[→←·]/);
 
       // The shrunk choice list and the seed both replay it exactly.
       const twice = await replayRun(replay, module);

@@ -36,3 +36,18 @@ test("with the verifier off nothing is recorded or reported", async () => {
   await host.pauseStack("eth0");
   assert.deepEqual(host.violations, []);
 });
+
+test("a host made without the flight recorder reports the same violation, naming no calls; a listener still hears them", async () => {
+  const host = new NdisHost({ verifier: "record", flightRecorder: false });
+  const mp = scriptedMiniport({ pause: () => 12345 });
+  await host.loadDriver({ name: "mp", module: mp.module });
+  await host.addAdapter({ driver: "mp", name: "eth0" });
+  const heard: string[] = [];
+  host.onTrace((e) => heard.push(`${e.kind} ${e.name}`));
+  await host.pauseStack("eth0");
+  const v = host.violations.find((x) => x.rule === "MiniportPause_Return");
+  assert.ok(v !== undefined, "the verifier's rules fire as before");
+  assert.deepEqual(v.recent, []);
+  assert.doesNotMatch(formatViolationReport(v), /the calls that led there/);
+  assert.ok(heard.includes("handler MiniportPause"), "trace listeners hear every call");
+});

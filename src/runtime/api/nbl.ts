@@ -643,7 +643,11 @@ export function NdisAllocateMdl(
     return null;
   }
   if (target.driver.runtime.takeAllocationFailure("NdisAllocateMdl")) return null;
-  return new MdlObject(target.driver.runtime, VirtualAddress.subarray(0, Length), "driver");
+  // The caller's array itself when it is all described (a view would make V8 move a small
+  // array's bytes off its heap).
+  const bytes =
+    Length === VirtualAddress.length ? VirtualAddress : VirtualAddress.subarray(0, Length);
+  return new MdlObject(target.driver.runtime, bytes, "driver");
 }
 
 /** NdisFreeMdl: frees an MDL from NdisAllocateMdl (the memory it describes stays the caller's). */

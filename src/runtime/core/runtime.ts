@@ -49,6 +49,8 @@ export interface RuntimeOptions {
   readonly clock: HostClock;
   /** The watchdogs' limits. */
   readonly watchdogs: WatchdogLimits;
+  /** Keep the flight recorder while the verifier is on. Default true. */
+  readonly flightRecorder?: boolean;
 }
 
 export class Ndis implements NdisRuntime {
@@ -90,6 +92,8 @@ export class Ndis implements NdisRuntime {
   /** Listeners to the control path only: they do not make the data path build events. */
   readonly #controlListeners = new Set<TraceListener>();
   readonly #recent: TraceEvent[] = [];
+  /** The verifier is on and keeps its flight recorder. */
+  readonly #recording: boolean;
   #recentAt = 0;
   readonly #faults = new Map<AllocationSite, number>();
   /** The mark of NDIS's latest walk over an NBL chain. */
@@ -107,6 +111,7 @@ export class Ndis implements NdisRuntime {
     this.powerProfile = options.powerProfile;
     this.clock = options.clock;
     this.watchdog = new Watchdog(this, options.watchdogs);
+    this.#recording = options.verifier !== "off" && options.flightRecorder !== false;
   }
 
   /** The next NDIS interface index (IfIndex), starting at 1. */
@@ -122,12 +127,11 @@ export class Ndis implements NdisRuntime {
 
   /**
    * True when control-path events are wanted: someone listens, or the verifier keeps its flight
-   * recorder (the last calls before a violation, named in its report).
+   * recorder (the last calls before a violation, named in its report; on unless the host was
+   * made without it).
    */
   get recorded(): boolean {
-    return (
-      this.#listeners.size > 0 || this.#controlListeners.size > 0 || this.verifierMode !== "off"
-    );
+    return this.#recording || this.#listeners.size > 0 || this.#controlListeners.size > 0;
   }
 
   /** The flight recorder: the latest control-path events, oldest first. */
@@ -148,7 +152,7 @@ export class Ndis implements NdisRuntime {
   }
 
   emit(event: Omit<TraceEvent, "seq" | "time">): void {
-    const recording = this.verifierMode !== "off";
+    const recording = this.#recording;
     if (this.#listeners.size === 0 && this.#controlListeners.size === 0 && !recording) return;
     const full: TraceEvent = Object.freeze({
       ...event,

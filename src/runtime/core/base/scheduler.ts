@@ -39,6 +39,11 @@ export interface ChoicePoint {
 export interface Strategy {
   readonly name: string;
   pick(point: ChoicePoint): number;
+  /**
+   * True when `pick` never reads a point's `actors`: the scheduler then works them out only if
+   * they are read (during `pick`), instead of listing every ready task's actor at every step.
+   */
+  readonly actorBlind?: boolean;
 }
 
 /** A decision made, for reports. */
@@ -54,7 +59,8 @@ export interface ChoiceRecord {
 interface Task {
   readonly work: () => void;
   readonly label: string;
-  readonly actor: string;
+  /** The label's actor, once a strategy asked for it. */
+  actor: string | null;
 }
 
 interface Timer {
@@ -104,6 +110,53 @@ const NS_PER_MS = 1_000_000;
 function actorOf(label: string): string {
   const colon = label.indexOf(":");
   return colon < 0 ? label : label.slice(0, colon);
+}
+
+function taskActor(task: Task): string {
+  task.actor ??= actorOf(task.label);
+  return task.actor;
+}
+
+const NO_ACTORS: readonly string[] = Object.freeze([]);
+
+/**
+ * A choice point as a strategy sees it. An order point's `actors` are listed when the point is
+ * made, or — for a strategy that says it never reads them (`actorBlind`) — only if read, from the
+ * tasks ready at that moment: a wide run (a hundred tasks ready) then pays nothing per step for
+ * a list nobody reads.
+ */
+class Point implements ChoicePoint {
+  readonly index: number;
+  readonly width: number;
+  readonly kind: ChoicePoint["kind"];
+  readonly label: string;
+  readonly timeOption: boolean;
+  #actors: readonly string[] | null;
+  #ready: readonly Task[] | null;
+  constructor(
+    index: number,
+    kind: ChoicePoint["kind"],
+    label: string,
+    width: number,
+    timeOption: boolean,
+    ready: readonly Task[] | null,
+    lazy: boolean,
+  ) {
+    this.index = index;
+    this.kind = kind;
+    this.label = label;
+    this.width = width;
+    this.timeOption = timeOption;
+    this.#ready = lazy ? ready : null;
+    this.#actors = ready === null ? NO_ACTORS : lazy ? null : ready.map(taskActor);
+  }
+  get actors(): readonly string[] {
+    if (this.#actors === null) {
+      this.#actors = (this.#ready as readonly Task[]).map(taskActor);
+      this.#ready = null;
+    }
+    return this.#actors;
+  }
 }
 
 /** A task's work threw: the explorer reports it as the run's failure. */
@@ -179,7 +232,7 @@ export class SimScheduler implements HostClock {
 
   schedule(delayMs: number, callback: () => void, background = false, label = "timer"): () => void {
     if (delayMs <= 0 && !background) {
-      const task: Task = { work: callback, label, actor: actorOf(label) };
+      const task: Task = { work: callback, label, actor: null };
       this.#ready.push(task);
       return () => {
         const at = this.#ready.indexOf(task);
@@ -201,15 +254,12 @@ export class SimScheduler implements HostClock {
   }
 
   post(work: () => void, label: string): void {
-    this.#ready.push({ work, label, actor: actorOf(label) });
+    this.#ready.push({ work, label, actor: null });
   }
 
   choose(label: string, options: number): number {
     if (options < 2) return 0;
-    return this.#decide(
-      { kind: "decide", label, width: options, actors: [], timeOption: false },
-      "",
-    );
+    return this.#decide("decide", label, options, false, null);
   }
 
   fault(site: string, driver: string | null): boolean {
@@ -224,15 +274,12 @@ export class SimScheduler implements HostClock {
         return false;
     }
     const pick = this.#decide(
-      {
-        kind: "fault",
-        // An allocation that fails, or an operation NDIS pends: the site says which.
-        label: environment ? site : `${site} (${driver ?? "NDIS"})`,
-        width: 2,
-        actors: [],
-        timeOption: false,
-      },
-      "",
+      "fault",
+      // An allocation that fails, or an operation NDIS pends: the site says which.
+      environment ? site : `${site} (${driver ?? "NDIS"})`,
+      2,
+      false,
+      null,
     );
     if (pick !== 1) return false;
     if (environment) this.#environmentFaults++;
@@ -278,24 +325,19 @@ export class SimScheduler implements HostClock {
         ? next
         : null;
     const width = ready.length + (early === null ? 0 : 1);
-    if (width > 1) {
-      pick = this.#decide(
-        {
-          kind: "order",
-          label: "next",
-          width,
-          actors: ready.map((t) => t.actor),
-          timeOption: early !== null,
-        },
-        null,
-      );
-    }
+    if (width > 1) pick = this.#decide("order", "next", width, early !== null, ready);
     if (pick >= ready.length && early !== null) {
       this.#timeChoicesLeft--;
       this.#fire(early.due);
       return true;
     }
-    const task = ready.splice(pick, 1)[0] as Task;
+    // Take the task out without splice's one-element array (this runs at every step).
+    const task = ready[pick] as Task;
+    if (pick === 0) ready.shift();
+    else {
+      for (let i = pick + 1; i < ready.length; i++) ready[i - 1] = ready[i] as Task;
+      ready.pop();
+    }
     this.#run(task.label, task.work);
     return true;
   }
@@ -355,8 +397,7 @@ export class SimScheduler implements HostClock {
     if (due > this.#now) this.#now = due;
     const firing = this.#timers.filter((t) => t.due <= due).sort((a, b) => a.seq - b.seq);
     this.#timers = this.#timers.filter((t) => t.due > due);
-    for (const t of firing)
-      this.#ready.push({ work: t.callback, label: t.label, actor: actorOf(t.label) });
+    for (const t of firing) this.#ready.push({ work: t.callback, label: t.label, actor: null });
   }
 
   #run(label: string, work: () => void): void {
@@ -368,25 +409,34 @@ export class SimScheduler implements HostClock {
     }
   }
 
-  #decide(point: Omit<ChoicePoint, "index">, chosen: string | null): number {
-    const full: ChoicePoint = { ...point, index: this.picks.length };
-    let pick = this.strategy.pick(full);
-    if (!Number.isInteger(pick) || pick < 0 || pick >= point.width) pick = 0;
+  /** Asks the strategy; `ready` (order points) are the tasks it chooses among. */
+  #decide(
+    kind: ChoicePoint["kind"],
+    label: string,
+    width: number,
+    timeOption: boolean,
+    ready: readonly Task[] | null,
+  ): number {
+    const point = new Point(
+      this.picks.length,
+      kind,
+      label,
+      width,
+      timeOption,
+      ready,
+      this.strategy.actorBlind === true,
+    );
+    let pick = this.strategy.pick(point);
+    if (!Number.isInteger(pick) || pick < 0 || pick >= width) pick = 0;
     this.picks.push(pick);
-    this.widths.push(point.width);
+    this.widths.push(width);
     if (this.#record) {
-      let what = chosen ?? "";
-      if (point.kind === "order")
+      let what: string;
+      if (kind === "order")
         what = pick < this.#ready.length ? (this.#ready[pick] as Task).label : "time passes";
-      else if (point.kind === "fault") what = pick === 1 ? "fault injected" : "no fault";
-      else what = `option ${pick} of ${point.width}`;
-      this.decisions.push({
-        kind: point.kind,
-        label: point.label,
-        width: point.width,
-        pick,
-        chosen: what,
-      });
+      else if (kind === "fault") what = pick === 1 ? "fault injected" : "no fault";
+      else what = `option ${pick} of ${width}`;
+      this.decisions.push({ kind, label, width, pick, chosen: what });
     }
     return pick;
   }
@@ -408,7 +458,7 @@ export function seededRandom(seed: number): () => number {
 
 /** Always the plain choice: tasks in the order they became ready, no faults — the plain test. */
 export function fifoStrategy(): Strategy {
-  return { name: "fifo", pick: () => 0 };
+  return { name: "fifo", pick: () => 0, actorBlind: true };
 }
 
 /** How often random and PCT inject a fault where one may be injected. */
@@ -419,6 +469,7 @@ export function randomStrategy(seed: number, faultRate = FAULT_RATE): Strategy {
   const random = seededRandom(seed);
   return {
     name: "random",
+    actorBlind: true,
     pick(point) {
       if (point.kind === "fault") return random() < faultRate ? 1 : 0;
       return Math.floor(random() * point.width);
@@ -493,6 +544,7 @@ export function pctStrategy(
 export function replayStrategy(picks: readonly number[]): Strategy {
   return {
     name: "replay",
+    actorBlind: true,
     pick(point) {
       const p = picks[point.index] ?? 0;
       return p < point.width ? p : point.width - 1;
