@@ -403,11 +403,30 @@ export class NblMirror {
     return r !== undefined && r.p === p ? r : undefined;
   }
 
-  /** The record NDIS's object carries for this module, or the one kept aside. */
-  #carried(object: object): unknown {
-    const r = (object as Carrier).cMirror;
-    if (r !== undefined && r !== null && (r as { owner: unknown }).owner === this) return r;
-    return this.#others.get(object);
+  // The record NDIS's object carries for this module, or the one kept aside: one function per
+  // kind keeps the data path's lookups monomorphic.
+  #carriedNbl(nbl: NET_BUFFER_LIST): NblRec | undefined {
+    const r = (nbl as Carrier).cMirror;
+    if (r instanceof NblRec && r.owner === this) return r;
+    return this.#others.get(nbl) as NblRec | undefined;
+  }
+
+  #carriedNb(nb: NET_BUFFER): NbRec | undefined {
+    const r = (nb as Carrier).cMirror;
+    if (r instanceof NbRec && r.owner === this) return r;
+    return this.#others.get(nb) as NbRec | undefined;
+  }
+
+  #carriedMdl(mdl: MDL): MdlRec | undefined {
+    const r = (mdl as Carrier).cMirror;
+    if (r instanceof MdlRec && r.owner === this) return r;
+    return this.#others.get(mdl) as MdlRec | undefined;
+  }
+
+  #carriedContext(context: NET_BUFFER_LIST_CONTEXT): ContextRec | undefined {
+    const r = (context as Carrier).cMirror;
+    if (r instanceof ContextRec && r.owner === this) return r;
+    return this.#others.get(context) as ContextRec | undefined;
   }
 
   #keep(object: object, rec: NblRec | NbRec | MdlRec | ContextRec): void {
@@ -417,7 +436,7 @@ export class NblMirror {
   }
 
   #nblRec(nbl: NET_BUFFER_LIST): NblRec {
-    const r = this.#carried(nbl) as NblRec | undefined;
+    const r = this.#carriedNbl(nbl);
     if (r !== undefined) return r;
     const o = this.#o;
     const index = this.#nblRecs.length;
@@ -430,7 +449,7 @@ export class NblMirror {
   }
 
   #nbRec(nb: NET_BUFFER): NbRec {
-    const r = this.#carried(nb) as NbRec | undefined;
+    const r = this.#carriedNb(nb);
     if (r !== undefined) return r;
     const o = this.#o;
     const index = this.#nbRecs.length;
@@ -473,11 +492,11 @@ export class NblMirror {
   }
 
   #mdlRec(mdl: MDL): MdlRec {
-    return (this.#carried(mdl) as MdlRec | undefined) ?? this.#newMdlRec(mdl, null);
+    return this.#carriedMdl(mdl) ?? this.#newMdlRec(mdl, null);
   }
 
   #contextRec(context: NET_BUFFER_LIST_CONTEXT): ContextRec {
-    const r = this.#carried(context) as ContextRec | undefined;
+    const r = this.#carriedContext(context);
     if (r !== undefined) return r;
     const o = this.#o;
     const p = this.#place(o.contextSize + context.Size, KIND_CONTEXT, this.#contextRecs.length);
@@ -610,16 +629,19 @@ export class NblMirror {
     let chain = 0;
     let prev = -1;
     const mdlNext = this.#o.mdl.Next;
+    const current = nb.CurrentMdl;
+    let currentAt = current === null ? 0 : -1;
     for (let mdl = nb.MdlChain; mdl !== null; mdl = mdl.Next) {
       const q = this.#mdlToC(mdl);
       if (prev < 0) chain = q.p;
       else w[prev + mdlNext] = q.p;
       prev = q.at;
+      if (mdl === current) currentAt = q.p;
     }
     if (prev >= 0) w[prev + mdlNext] = 0;
     w[at + o.MdlChain] = r.cMdlChain = chain;
-    const current = nb.CurrentMdl;
-    w[at + o.CurrentMdl] = r.cCurrentMdl = current === null ? 0 : this.#mdlRec(current).p;
+    if (currentAt < 0) currentAt = this.#mdlRec(current as MDL).p;
+    w[at + o.CurrentMdl] = r.cCurrentMdl = currentAt;
     w[at + o.CurrentMdlOffset] = r.cCurrentMdlOffset = nb.CurrentMdlOffset >>> 0;
     w[at + o.DataLength] = r.cDataLength = nb.DataLength >>> 0;
     w[at + o.DataOffset] = r.cDataOffset = nb.DataOffset >>> 0;
@@ -764,7 +786,7 @@ export class NblMirror {
     }
     // Copied MDLs carry the driver's writes back.
     for (let mdl = nb.MdlChain; mdl !== null; mdl = mdl.Next) {
-      const q = this.#carried(mdl) as MdlRec | undefined;
+      const q = this.#carriedMdl(mdl);
       if (q !== undefined && q.copy !== null) mdl.MappedSystemVa.set(q.copy);
     }
   }

@@ -8,12 +8,12 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { before, describe, test } from "node:test";
+import { initNetBufferList } from "../../src/runtime/core/objects/nbl.js";
 import {
   MdlObject,
   NetBufferListObject,
   NetBufferObject,
 } from "../../src/runtime/core/objects/records.js";
-import { initNetBufferList } from "../../src/runtime/core/objects/nbl.js";
 import { CMemory } from "../../src/wasm/cmem.js";
 import { readLayout } from "../../src/wasm/layout.js";
 import { type InfoChanged, NblMirror } from "../../src/wasm/nbl-mirror.js";
