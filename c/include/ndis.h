@@ -987,6 +987,9 @@ NDIS_TS_IMPORT(NdisMSetMiniportAttributes)
 NDIS_STATUS NdisMSetMiniportAttributes(NDIS_HANDLE NdisMiniportHandle,
                                        PNDIS_MINIPORT_ADAPTER_ATTRIBUTES MiniportAttributes);
 NDIS_TS_IMPORT(NdisMPauseComplete) void NdisMPauseComplete(NDIS_HANDLE MiniportAdapterHandle);
+NDIS_TS_IMPORT(NdisMResetComplete)
+void NdisMResetComplete(NDIS_HANDLE MiniportAdapterHandle, NDIS_STATUS Status, BOOLEAN AddressingReset);
+NDIS_TS_IMPORT(NdisMResetMiniport) void NdisMResetMiniport(NDIS_HANDLE MiniportAdapterHandle);
 NDIS_TS_IMPORT(NdisMRestartComplete)
 void NdisMRestartComplete(NDIS_HANDLE MiniportAdapterHandle, NDIS_STATUS Status);
 NDIS_TS_IMPORT(NdisMOidRequestComplete)
@@ -1126,6 +1129,25 @@ NDIS_STATUS NdisFRegisterFilterDriver(PDRIVER_OBJECT DriverObject, NDIS_HANDLE F
                                       PNDIS_FILTER_DRIVER_CHARACTERISTICS FilterDriverCharacteristics,
                                       PNDIS_HANDLE NdisFilterDriverHandle);
 NDIS_TS_IMPORT(NdisFDeregisterFilterDriver) void NdisFDeregisterFilterDriver(NDIS_HANDLE NdisFilterDriverHandle);
+
+/* ---- control devices ---- */
+typedef struct _NDIS_DEVICE_OBJECT_ATTRIBUTES {
+  NDIS_OBJECT_HEADER Header;
+  PNDIS_STRING DeviceName;
+  PNDIS_STRING SymbolicName;
+  PDRIVER_DISPATCH *MajorFunctions;
+  ULONG ExtensionSize;
+  PCUNICODE_STRING DefaultSDDLString;
+  const GUID *DeviceClassGuid;
+} NDIS_DEVICE_OBJECT_ATTRIBUTES, *PNDIS_DEVICE_OBJECT_ATTRIBUTES;
+#define NDIS_SIZEOF_DEVICE_OBJECT_ATTRIBUTES_REVISION_1 \
+  RTL_SIZEOF_THROUGH_FIELD(NDIS_DEVICE_OBJECT_ATTRIBUTES, DeviceClassGuid)
+
+NDIS_TS_IMPORT(NdisRegisterDeviceEx)
+NDIS_STATUS NdisRegisterDeviceEx(NDIS_HANDLE NdisHandle, PNDIS_DEVICE_OBJECT_ATTRIBUTES DeviceObjectAttributes,
+                                 PDEVICE_OBJECT *pDeviceObject, NDIS_HANDLE *NdisDeviceHandle);
+NDIS_TS_IMPORT(NdisDeregisterDeviceEx) void NdisDeregisterDeviceEx(NDIS_HANDLE NdisDeviceHandle);
+NDIS_TS_IMPORT(NdisGetDeviceReservedExtension) PVOID NdisGetDeviceReservedExtension(PDEVICE_OBJECT DeviceObject);
 NDIS_TS_IMPORT(NdisFSetAttributes)
 NDIS_STATUS NdisFSetAttributes(NDIS_HANDLE NdisFilterHandle, NDIS_HANDLE FilterModuleContext,
                                PNDIS_FILTER_ATTRIBUTES FilterAttributes);

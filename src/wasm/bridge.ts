@@ -32,6 +32,7 @@ import type {
 } from "../ddi.js";
 import * as ddi from "../ddi.js";
 import { CMemory } from "./cmem.js";
+import { CDevices } from "./devices.js";
 import { FUEL_EXPORT } from "./fuel.js";
 import { readLayout } from "./layout.js";
 import { type InfoChanged, NblMirror } from "./nbl-mirror.js";
@@ -144,6 +145,8 @@ class CDriver {
   readonly memory = new Map<number, Uint8Array>();
   /** Lookaside lists, by the C address of the caller's NPAGED_LOOKASIDE_LIST. */
   readonly lookasides = new Map<number, ddi.NPAGED_LOOKASIDE_LIST>();
+  /** Control devices the driver registered and the I/O requests sent to them (devices.ts). */
+  readonly devices: CDevices;
   /** Asyncify's exports when the module was built with waits (null: it cannot block). */
   readonly asyncify: Asyncify | null;
   /** The buffer Asyncify saves a blocked handler's stack in. */
@@ -190,6 +193,12 @@ class CDriver {
     );
     this.table = exports.__indirect_function_table as WebAssembly.Table;
     this.names = names;
+    this.devices = new CDevices(
+      this.m,
+      this.nbls,
+      (fp, handler, ...args) => this.call(fp, handler, ...args),
+      label,
+    );
     this.asyncify =
       typeof exports.asyncify_start_unwind === "function" ? (exports as unknown as Asyncify) : null;
     this.asyncData = 0;
@@ -804,6 +813,7 @@ class CDriver {
     m.set(s, p, "NetPnPEvent.NetEvent", event.NetEvent);
     let buffer = 0;
     let length = 0;
+    let attributes = 0;
     const data = event.Buffer as Record<string, unknown> | Uint8Array | string | null;
     if (event.NetEvent === ddi.NetEventPause && data !== null && typeof data === "object") {
       const t = "NDIS_PROTOCOL_PAUSE_PARAMETERS";
@@ -821,10 +831,18 @@ class CDriver {
       buffer = m.allocStruct(t);
       length = m.sizeOf(t);
       this.header(buffer, ddi.NDIS_OBJECT_TYPE_DEFAULT, 1, t);
-      const r = data as { BoundIfIndex?: number; BoundIfNetluid?: bigint; Flags?: number };
+      const r = data as {
+        BoundIfIndex?: number;
+        BoundIfNetluid?: bigint;
+        Flags?: number;
+        RestartAttributes?: ddi.NDIS_RESTART_ATTRIBUTES | null;
+      };
       m.set(t, buffer, "BoundIfIndex", r.BoundIfIndex ?? 0);
       m.set64(t, buffer, "BoundIfNetluid", r.BoundIfNetluid ?? 0n);
       m.set(t, buffer, "Flags", r.Flags ?? 0);
+      // The list as it came up the stack; a protocol reads it (its changes stay its own).
+      attributes = this.restartAttributesToC(r.RestartAttributes ?? null)?.p ?? 0;
+      m.set(t, buffer, "RestartAttributes", attributes);
     } else if (data instanceof Uint8Array) {
       buffer = m.alloc(Math.max(1, data.length));
       m.bytes.set(data, buffer);
@@ -840,6 +858,7 @@ class CDriver {
       p,
       free: () => {
         this.pnpEvents.delete(p);
+        m.free(attributes);
         m.free(buffer);
         m.free(p);
       },
@@ -859,6 +878,8 @@ export const SUPPORTED_IMPORTS = [
   "NdisIMAssociateMiniport",
   "NdisMSetMiniportAttributes",
   "NdisMPauseComplete",
+  "NdisMResetComplete",
+  "NdisMResetMiniport",
   "NdisMRestartComplete",
   "NdisMOidRequestComplete",
   "NdisMIndicateStatusEx",
@@ -931,6 +952,11 @@ export const SUPPORTED_IMPORTS = [
   "NdisFOidRequestComplete",
   "NdisFCancelOidRequest",
   "NdisFIndicateStatus",
+  "NdisRegisterDeviceEx",
+  "NdisDeregisterDeviceEx",
+  "NdisGetDeviceReservedExtension",
+  "IoMarkIrpPending",
+  "IoCompleteRequest",
   "NdisInitializeNPagedLookasideList",
   "NdisAllocateFromNPagedLookasideList",
   "NdisFreeToNPagedLookasideList",
@@ -1328,10 +1354,16 @@ function filterHandler(c: CDriver, slot: string, fp: number): unknown {
         m.set(s, p, "LowerIfIndex", params.LowerIfIndex);
         m.set64(s, p, "LowerIfNetLuid", params.LowerIfNetLuid);
         m.set(s, p, "Flags", params.Flags);
+        // The list as the drivers below left it; a filter may change it for the drivers above.
+        const attributes = c.restartAttributesToC(params.RestartAttributes);
+        m.set(s, p, "RestartAttributes", attributes?.p ?? 0);
         return after(
           c.call(fp, name, ctx(context), p),
           (r) => c.status(r),
-          () => m.free(p),
+          () => {
+            if (attributes !== null) c.restartAttributesFromC(attributes);
+            m.free(p);
+          },
         );
       };
     case "SendNetBufferListsHandler":
@@ -1561,6 +1593,22 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
       return ddi.NdisMSetMiniportAttributes(h(handle), { Header: hdr } as never);
     },
     NdisMPauseComplete: (handle: number) => ddi.NdisMPauseComplete(h(handle)),
+    NdisRegisterDeviceEx: (
+      handle: number,
+      attributes: number,
+      pDevice: number,
+      pHandle: number,
+    ) => {
+      const c = get();
+      return c.devices.register(h(handle), attributes, c.driverObjectPtr, pDevice, pHandle);
+    },
+    NdisDeregisterDeviceEx: (handle: number) => get().devices.deregister(h(handle)),
+    NdisGetDeviceReservedExtension: (p: number) => get().devices.extension(p),
+    IoMarkIrpPending: (p: number) => get().devices.markPending(p),
+    IoCompleteRequest: (p: number, boost: number) => get().devices.complete(p, boost),
+    NdisMResetComplete: (handle: number, status: number, addressingReset: number) =>
+      ddi.NdisMResetComplete(h(handle), status >>> 0, (addressingReset & 0xff) !== 0),
+    NdisMResetMiniport: (handle: number) => ddi.NdisMResetMiniport(h(handle)),
     NdisMRestartComplete: (handle: number, status: number) =>
       ddi.NdisMRestartComplete(h(handle), status >>> 0),
     NdisMOidRequestComplete: (handle: number, p: number, status: number) =>

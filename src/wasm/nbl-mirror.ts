@@ -19,7 +19,12 @@
  * module's on the way in and back on the way out.
  *
  * Info slots and Scratch hold numbers (C pointers) on the C side; a slot NDIS or another driver
- * keeps a non-number in reads as 0 in C and is left alone unless C writes it.
+ * keeps a non-number in reads as 0 in C and is left alone unless C writes it. Comparing the 32
+ * slots on every crossing would cost more than the rest of a crossing, so they are synced only
+ * when a side wrote one: on NDIS's objects the mirror puts in `NetBufferListInfo` a view of the
+ * slots' own array (`infoCells`) that counts every write (`infoWrites`; NDIS counts its own
+ * clears), and into C the slots cross only when the count moved since this mirror last synced;
+ * out of C, one call into the module per chain tells whether C changed any slot.
  *
  * [MODEL] The reserved areas (ProtocolReserved, MiniportReserved of NBLs and NBs) are not synced:
  * each belongs to the driver that owns the NBL on that edge, and no other driver may read or
@@ -60,6 +65,46 @@ const UNSET: unknown = Symbol("unset");
 /** NDIS's objects with room for their first mirror's record (the runtime's own objects). */
 interface Carrier {
   cMirror?: unknown;
+}
+
+/** NDIS's NBL objects: the info slots' own array and the count of writes to them. */
+interface InfoCarrier {
+  NetBufferListInfo: unknown[];
+  readonly infoCells: unknown[];
+  infoWrites: number;
+}
+
+/** The counting views of NBLs' info arrays (shared by every module's mirror). */
+const countedInfo = new WeakSet<object>();
+
+/**
+ * NDIS's NBL with a counting view in NetBufferListInfo, the view put there if need be; null
+ * for an object that is not the runtime's (its slots are then compared on every crossing).
+ */
+function countInfoWrites(nbl: NET_BUFFER_LIST): InfoCarrier | null {
+  const carrier = nbl as unknown as InfoCarrier;
+  const cells = carrier.infoCells;
+  if (!Array.isArray(cells) || typeof carrier.infoWrites !== "number") return null;
+  const view = carrier.NetBufferListInfo;
+  if (countedInfo.has(view)) return carrier;
+  if (view !== cells) return null;
+  const counted = new Proxy(cells, {
+    set(target, key, value) {
+      carrier.infoWrites++;
+      return Reflect.set(target, key, value);
+    },
+    defineProperty(target, key, descriptor) {
+      carrier.infoWrites++;
+      return Reflect.defineProperty(target, key, descriptor);
+    },
+    deleteProperty(target, key) {
+      carrier.infoWrites++;
+      return Reflect.deleteProperty(target, key);
+    },
+  });
+  countedInfo.add(counted);
+  carrier.NetBufferListInfo = counted;
+  return carrier;
 }
 
 /** Word offsets (from the struct's start) of every mirrored field, read once from the layout. */
@@ -136,6 +181,7 @@ function slotsIn(
   }
 }
 
+/** C's changed slots into NDIS's array; how many changed. */
 function slotsOut(
   to: unknown[],
   count: number,
@@ -143,7 +189,8 @@ function slotsOut(
   w: Uint32Array,
   at: number,
   snap: number,
-): void {
+): number {
+  let changed = 0;
   for (let i = 0; i < count; i++) {
     const x = w[at + i] as number;
     if (x !== w[snap + i]) {
@@ -151,8 +198,10 @@ function slotsOut(
       const v = slotFromC(to[i], x);
       to[i] = v;
       js[i] = v;
+      changed++;
     }
   }
+  return changed;
 }
 
 class NblRec {
@@ -176,6 +225,10 @@ class NblRec {
   cContext = 0;
   /** NetBufferListInfo's slots as NDIS's side last had them (C's are in the struct's snapshot). */
   readonly js: unknown[];
+  /** NDIS's NBL when it counts writes to its slots (else they are compared every crossing)… */
+  readonly counted: InfoCarrier | null;
+  /** …and its count when this mirror last had the slots equal (-1: never). */
+  infoWrites = -1;
 
   constructor(owner: NblMirror, nbl: NET_BUFFER_LIST, p: number, slots: number) {
     this.owner = owner;
@@ -183,6 +236,7 @@ class NblRec {
     this.p = p;
     this.at = p >> 2;
     this.js = Array.from({ length: slots }, () => UNSET);
+    this.counted = countInfoWrites(nbl);
   }
 }
 
@@ -349,11 +403,30 @@ export class NblMirror {
     return r !== undefined && r.p === p ? r : undefined;
   }
 
-  /** The record NDIS's object carries for this module, or the one kept aside. */
-  #carried(object: object): unknown {
-    const r = (object as Carrier).cMirror;
-    if (r !== undefined && r !== null && (r as { owner: unknown }).owner === this) return r;
-    return this.#others.get(object);
+  // The record NDIS's object carries for this module, or the one kept aside: one function per
+  // kind keeps the data path's lookups monomorphic.
+  #carriedNbl(nbl: NET_BUFFER_LIST): NblRec | undefined {
+    const r = (nbl as Carrier).cMirror;
+    if (r instanceof NblRec && r.owner === this) return r;
+    return this.#others.get(nbl) as NblRec | undefined;
+  }
+
+  #carriedNb(nb: NET_BUFFER): NbRec | undefined {
+    const r = (nb as Carrier).cMirror;
+    if (r instanceof NbRec && r.owner === this) return r;
+    return this.#others.get(nb) as NbRec | undefined;
+  }
+
+  #carriedMdl(mdl: MDL): MdlRec | undefined {
+    const r = (mdl as Carrier).cMirror;
+    if (r instanceof MdlRec && r.owner === this) return r;
+    return this.#others.get(mdl) as MdlRec | undefined;
+  }
+
+  #carriedContext(context: NET_BUFFER_LIST_CONTEXT): ContextRec | undefined {
+    const r = (context as Carrier).cMirror;
+    if (r instanceof ContextRec && r.owner === this) return r;
+    return this.#others.get(context) as ContextRec | undefined;
   }
 
   #keep(object: object, rec: NblRec | NbRec | MdlRec | ContextRec): void {
@@ -363,7 +436,7 @@ export class NblMirror {
   }
 
   #nblRec(nbl: NET_BUFFER_LIST): NblRec {
-    const r = this.#carried(nbl) as NblRec | undefined;
+    const r = this.#carriedNbl(nbl);
     if (r !== undefined) return r;
     const o = this.#o;
     const index = this.#nblRecs.length;
@@ -376,7 +449,7 @@ export class NblMirror {
   }
 
   #nbRec(nb: NET_BUFFER): NbRec {
-    const r = this.#carried(nb) as NbRec | undefined;
+    const r = this.#carriedNb(nb);
     if (r !== undefined) return r;
     const o = this.#o;
     const index = this.#nbRecs.length;
@@ -419,11 +492,11 @@ export class NblMirror {
   }
 
   #mdlRec(mdl: MDL): MdlRec {
-    return (this.#carried(mdl) as MdlRec | undefined) ?? this.#newMdlRec(mdl, null);
+    return this.#carriedMdl(mdl) ?? this.#newMdlRec(mdl, null);
   }
 
   #contextRec(context: NET_BUFFER_LIST_CONTEXT): ContextRec {
-    const r = this.#carried(context) as ContextRec | undefined;
+    const r = this.#carriedContext(context);
     if (r !== undefined) return r;
     const o = this.#o;
     const p = this.#place(o.contextSize + context.Size, KIND_CONTEXT, this.#contextRecs.length);
@@ -523,14 +596,27 @@ export class NblMirror {
     w[at + o.ChildRefCount] = nbl.ChildRefCount;
     w[at + o.Flags] = r.cFlags = nbl.Flags >>> 0;
     w[at + o.Status] = r.cStatus = nbl.Status >>> 0;
-    slotsIn(
-      nbl.NetBufferListInfo,
-      this.#nblInfo,
-      r.js,
-      w,
-      at + o.NetBufferListInfo,
-      at + (this.#o.nblSnap >> 2),
-    );
+    const counted = r.counted;
+    if (counted === null)
+      slotsIn(
+        nbl.NetBufferListInfo,
+        this.#nblInfo,
+        r.js,
+        w,
+        at + o.NetBufferListInfo,
+        at + (this.#o.nblSnap >> 2),
+      );
+    else if (counted.infoWrites !== r.infoWrites) {
+      r.infoWrites = counted.infoWrites;
+      slotsIn(
+        counted.infoCells,
+        this.#nblInfo,
+        r.js,
+        w,
+        at + o.NetBufferListInfo,
+        at + (this.#o.nblSnap >> 2),
+      );
+    }
     return r;
   }
 
@@ -543,16 +629,19 @@ export class NblMirror {
     let chain = 0;
     let prev = -1;
     const mdlNext = this.#o.mdl.Next;
+    const current = nb.CurrentMdl;
+    let currentAt = current === null ? 0 : -1;
     for (let mdl = nb.MdlChain; mdl !== null; mdl = mdl.Next) {
       const q = this.#mdlToC(mdl);
       if (prev < 0) chain = q.p;
       else w[prev + mdlNext] = q.p;
       prev = q.at;
+      if (mdl === current) currentAt = q.p;
     }
     if (prev >= 0) w[prev + mdlNext] = 0;
     w[at + o.MdlChain] = r.cMdlChain = chain;
-    const current = nb.CurrentMdl;
-    w[at + o.CurrentMdl] = r.cCurrentMdl = current === null ? 0 : this.#mdlRec(current).p;
+    if (currentAt < 0) currentAt = this.#mdlRec(current as MDL).p;
+    w[at + o.CurrentMdl] = r.cCurrentMdl = currentAt;
     w[at + o.CurrentMdlOffset] = r.cCurrentMdlOffset = nb.CurrentMdlOffset >>> 0;
     w[at + o.DataLength] = r.cDataLength = nb.DataLength >>> 0;
     w[at + o.DataOffset] = r.cDataOffset = nb.DataOffset >>> 0;
@@ -651,15 +740,24 @@ export class NblMirror {
       r.cParent = x;
       r.parent = nbl.ParentNetBufferList = x === 0 ? null : (this.#nblRecAt(x)?.nbl ?? null);
     }
-    if (info)
-      slotsOut(
-        nbl.NetBufferListInfo,
+    if (info) {
+      const counted = r.counted;
+      const changed = slotsOut(
+        counted === null ? nbl.NetBufferListInfo : counted.infoCells,
         this.#nblInfo,
         r.js,
         w,
         at + o.NetBufferListInfo,
         at + (this.#o.nblSnap >> 2),
       );
+      // C's writes are writes for every other mirror of the NBL; this one has them already
+      // (unless NDIS's side changed too since it last synced).
+      if (changed > 0 && counted !== null) {
+        const inSync = counted.infoWrites === r.infoWrites;
+        counted.infoWrites++;
+        if (inSync) r.infoWrites = counted.infoWrites;
+      }
+    }
     const nbNext = this.#o.nb.Next;
     for (let q = this.#nbRecAt(w[at + o.FirstNetBuffer] as number); q !== undefined; ) {
       this.#nbFromC(q);
@@ -688,7 +786,7 @@ export class NblMirror {
     }
     // Copied MDLs carry the driver's writes back.
     for (let mdl = nb.MdlChain; mdl !== null; mdl = mdl.Next) {
-      const q = this.#carried(mdl) as MdlRec | undefined;
+      const q = this.#carriedMdl(mdl);
       if (q !== undefined && q.copy !== null) mdl.MappedSystemVa.set(q.copy);
     }
   }

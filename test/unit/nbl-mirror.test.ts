@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { before, describe, test } from "node:test";
+import { initNetBufferList } from "../../src/runtime/core/objects/nbl.js";
 import {
   MdlObject,
   NetBufferListObject,
@@ -26,26 +27,36 @@ describe("the NBL mirror", { skip }, () => {
   let helper: InfoChanged | null = null;
   const pool = { handle: { pool: "p" }, params: { ContextSize: 0 } } as never;
 
+  /** A second instance of the module: another C driver that sees the same NBLs. */
+  let other: { m: CMemory; mirror: NblMirror };
+
   before(async () => {
     const path = await buildSample("cpassthru", PASSTHROUGH);
     const module = new WebAssembly.Module(readFileSync(path));
     const imports: Record<string, unknown> = {};
     for (const i of WebAssembly.Module.imports(module)) imports[i.name] = () => 0;
-    const instance = new WebAssembly.Instance(module, { ndis: imports as never });
-    const exports = instance.exports as Record<string, unknown>;
-    const memory = exports.memory as WebAssembly.Memory;
-    const layout = readLayout(
-      new DataView(memory.buffer),
-      (exports.__ndis_layout as () => number)() >>> 0,
-    );
-    m = new CMemory(
-      memory,
-      layout,
-      exports.__ndis_alloc as (n: number) => number,
-      exports.__ndis_free as (p: number) => void,
-    );
-    helper = exports.__ndis_info_changed as InfoChanged;
-    mirror = new NblMirror(m, helper);
+    const instantiate = () => {
+      const instance = new WebAssembly.Instance(module, { ndis: imports as never });
+      const exports = instance.exports as Record<string, unknown>;
+      const memory = exports.memory as WebAssembly.Memory;
+      const layout = readLayout(
+        new DataView(memory.buffer),
+        (exports.__ndis_layout as () => number)() >>> 0,
+      );
+      const cm = new CMemory(
+        memory,
+        layout,
+        exports.__ndis_alloc as (n: number) => number,
+        exports.__ndis_free as (p: number) => void,
+      );
+      const check = exports.__ndis_info_changed as InfoChanged;
+      return { m: cm, mirror: new NblMirror(cm, check), check };
+    };
+    const first = instantiate();
+    m = first.m;
+    mirror = first.mirror;
+    helper = first.check;
+    other = instantiate();
   });
 
   /** A chain of `n` NBLs of one NB and one 60-byte MDL each. */
@@ -135,6 +146,44 @@ describe("the NBL mirror", { skip }, () => {
     m.set("NET_BUFFER_LIST", p, "Next", 0);
     assert.equal(mirror.fromC(q), b);
     assert.equal(b.Next, null);
+  });
+
+  test("info slots written after the first crossing cross, whoever wrote them", () => {
+    const [a] = chain(1) as [NetBufferListObject];
+    const p = mirror.toC(a);
+    const q = other.mirror.toC(a);
+    const otherInfo = (slot: number) =>
+      other.m.u32(q + other.m.off("NET_BUFFER_LIST", "NetBufferListInfo") + 4 * slot);
+    // A TypeScript driver writes a slot of an NBL both modules have seen.
+    a.NetBufferListInfo[3] = 0x55;
+    assert.equal(mirror.toC(a), p);
+    assert.equal(info(p, 3), 0x55);
+    other.mirror.toC(a);
+    assert.equal(otherInfo(3), 0x55);
+    // The first module writes one: NDIS's array has it, and so does the other module next time.
+    setInfo(p, 6, 0x77);
+    mirror.fromC(p);
+    assert.equal(a.NetBufferListInfo[6], 0x77);
+    other.mirror.toC(a);
+    assert.equal(otherInfo(6), 0x77);
+    setInfo(p, 6, 0x78);
+    mirror.fromC(p);
+    other.mirror.toC(a);
+    assert.equal(otherInfo(6), 0x78);
+    // …and the first does not take its own write back for NDIS's (its slot stays as C left it).
+    assert.equal(mirror.toC(a), p);
+    assert.equal(info(p, 6), 0x78);
+    // NDIS's clear at a new allocation crosses too.
+    initNetBufferList(a, null);
+    mirror.toC(a);
+    assert.equal(info(p, 3), 0);
+    assert.equal(info(p, 6), 0);
+    // The array is still an array to TypeScript code.
+    assert.ok(Array.isArray(a.NetBufferListInfo));
+    assert.equal(a.NetBufferListInfo.length, 32);
+    a.NetBufferListInfo.fill(9, 10, 12);
+    mirror.toC(a);
+    assert.equal(info(p, 11), 9);
   });
 
   test("the reserved areas are each side's own", () => {

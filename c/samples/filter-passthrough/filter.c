@@ -104,7 +104,19 @@ static void FilterDetach(NDIS_HANDLE FilterModuleContext) {
 /* FilterRestart (PASSIVE_LEVEL). */
 _Use_decl_annotations_
 static NDIS_STATUS FilterRestart(NDIS_HANDLE FilterModuleContext, PNDIS_FILTER_RESTART_PARAMETERS RestartParameters) {
-  UNREFERENCED_PARAMETER(RestartParameters);
+  PNDIS_RESTART_ATTRIBUTES attributes = RestartParameters->RestartAttributes;
+  /* NDIS passes the attributes as the drivers below left them (OID_GEN_MINIPORT_RESTART_ATTRIBUTES
+     first); a filter that changes what the adapter offers changes them here for the drivers above.
+     This one passes them on as they are, unless built with FILTER_RESTART_MTU_SHRINK (a filter
+     that adds that many header bytes to every frame, as a tagging filter does). */
+  if (attributes != NULL && attributes->Oid == OID_GEN_MINIPORT_RESTART_ATTRIBUTES) {
+    PNDIS_RESTART_GENERAL_ATTRIBUTES general = (PNDIS_RESTART_GENERAL_ATTRIBUTES)attributes->Data;
+#ifdef FILTER_RESTART_MTU_SHRINK
+    if (general->Header.Type == NDIS_OBJECT_TYPE_RESTART_GENERAL_ATTRIBUTES) general->MtuSize -= FILTER_RESTART_MTU_SHRINK;
+#else
+    UNREFERENCED_PARAMETER(general);
+#endif
+  }
   ((PMS_FILTER)FilterModuleContext)->State = FilterRunning;
   return NDIS_STATUS_SUCCESS;
 }

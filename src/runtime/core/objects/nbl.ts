@@ -89,7 +89,8 @@ export function initNetBufferList(nbl: NetBufferListObject, owner: DriverRecord 
   nbl.ChildRefCount = 0;
   nbl.Flags = 0;
   nbl.Status = NDIS_STATUS_SUCCESS;
-  clearCells(nbl.NetBufferListInfo, null);
+  clearCells(nbl.infoCells, null);
+  nbl.infoWrites++;
   const reserved = nbl.reservedContext;
   if (reserved !== null) {
     reserved.Offset = reserved.Size;

@@ -609,7 +609,15 @@ export class NetBufferListObject implements NET_BUFFER_LIST {
   ChildRefCount = 0;
   Flags = 0;
   Status: NDIS_STATUS = NDIS_STATUS_SUCCESS;
-  readonly NetBufferListInfo: unknown[] = Array.from({ length: NDIS_NBL_INFO_SLOTS }, () => null);
+  /**
+   * The info slots' own array. `NetBufferListInfo` is this array until a C driver's mirror puts
+   * a view of it there that counts every write in `infoWrites` (src/wasm/nbl-mirror.ts), so the
+   * mirror syncs the slots only after somebody wrote one; NDIS writes here and counts its write.
+   */
+  readonly infoCells: unknown[] = Array.from({ length: NDIS_NBL_INFO_SLOTS }, () => null);
+  readonly NetBufferListInfo: unknown[] = this.infoCells;
+  /** Writes to the info slots since the NBL was made, as far as they are counted (above). */
+  infoWrites = 0;
   allocated = false;
   poisoned = false;
   /** The driver that holds the NBL now. */
