@@ -377,6 +377,92 @@ export interface Exploration {
 }
 
 /**
+ * The run at `index` of a sampled exploration: -1 is the plain run (FIFO); run i ≥ 0 takes the
+ * strategies in turn, with seed `seed + i`. The same index is the same run wherever it is made,
+ * which is what lets `--jobs` split a scenario's runs between threads.
+ */
+export function sampleSpec(index: number, options: ExploreOptions = {}): RunSpec {
+  if (index < 0) return { kind: "fifo" };
+  const sampling = (options.strategies ?? ["random"]).filter((s) => s !== "exhaustive");
+  const which = sampling[index % Math.max(1, sampling.length)] ?? "random";
+  const seed = ((options.seed ?? 1) + index) >>> 0;
+  return which === "pct"
+    ? { kind: "pct", seed, depth: options.depth ?? 3 }
+    : { kind: "random", seed };
+}
+
+/** True when a scenario's runs are independent samples (`sampleSpec`), not an exhaustive search. */
+export function samples(options: ExploreOptions = {}): boolean {
+  return !(options.strategies ?? ["random"]).includes("exhaustive");
+}
+
+/** How many sampled runs follow the plain one: the budget, or none when no strategy samples. */
+export function sampleCount(options: ExploreOptions = {}): number {
+  const sampling = (options.strategies ?? ["random"]).filter((s) => s !== "exhaustive");
+  return sampling.length === 0 ? 0 : (options.runs ?? 100);
+}
+
+/** What a stretch of sampled runs came to. */
+export interface SampleRange {
+  /** Runs made: all of the stretch, or up to and including the first failing one. */
+  readonly runs: number;
+  /** Scheduler steps over those runs. */
+  readonly steps: number;
+  /** The index (`sampleSpec`) of the first failing run, if one failed. */
+  readonly failed: number | null;
+  /** That run's outcome. */
+  readonly outcome: RunOutcome | null;
+}
+
+/**
+ * Makes the sampled runs `from` … `to` − 1 (index -1 is the plain run) in order, stopping at the
+ * first failing one. `onRun` is told after each run with the count so far in this stretch.
+ */
+export async function sampleRange(
+  scenario: Scenario,
+  module: DriverModule | string,
+  from: number,
+  to: number,
+  options: ExploreOptions = {},
+  onRun?: (runs: number) => void,
+): Promise<SampleRange> {
+  let runs = 0;
+  let steps = 0;
+  for (let index = from; index < to; index++) {
+    const outcome = await runOnce(scenario, module, sampleSpec(index, options), options);
+    runs++;
+    steps += outcome.steps;
+    onRun?.(runs);
+    if (!outcome.passed) return { runs, steps, failed: index, outcome };
+  }
+  return { runs, steps, failed: null, outcome: null };
+}
+
+/**
+ * What is reported for a failing run: its choice list shrunk (unless `shrink` is false) and
+ * replayed once more with the DDI trace on.
+ */
+export async function reportFailure(
+  scenario: Scenario,
+  module: DriverModule | string,
+  first: RunOutcome,
+  options: ExploreOptions = {},
+): Promise<{ failure: RunOutcome; shrinkRuns: number }> {
+  const shrunk =
+    options.shrink === false
+      ? { outcome: first, replays: 0 }
+      : await shrink(scenario, module, first, options);
+  const failure = await runOnce(
+    scenario,
+    module,
+    { kind: "picks", picks: trimZeros(shrunk.outcome.picks) },
+    { ...options, trace: true },
+  );
+  // The traced replay is the report; should it not fail (it must), report the shrunk run.
+  return { failure: failure.passed ? shrunk.outcome : failure, shrinkRuns: shrunk.replays };
+}
+
+/**
  * Explores `scenario`: the plain run first (FIFO, no faults: what a plain test sees), then
  * `runs` more under the strategies in turn, stopping at the first failure.
  */
@@ -386,9 +472,6 @@ export async function explore(
   options: ExploreOptions = {},
 ): Promise<Exploration> {
   const budget = options.runs ?? 100;
-  const strategies = options.strategies ?? ["random"];
-  const base = options.seed ?? 1;
-  const depth = options.depth ?? 3;
   let runs = 0;
   let steps = 0;
   let found: RunOutcome | null = null;
@@ -396,28 +479,33 @@ export async function explore(
   const started = performance.now();
   let runsToBug: number | null = null;
   let msToBug: number | null = null;
-  const attempt = async (spec: RunSpec): Promise<RunOutcome> => {
-    const outcome = await runOnce(scenario, module, spec, options);
-    runs++;
-    steps += outcome.steps;
-    options.onRun?.(runs, budget + 1);
-    if (!outcome.passed && found === null) {
-      found = outcome;
+  if (samples(options)) {
+    // The plain run and the samples: one stretch, as `--jobs` splits it (sampleRange).
+    const range = await sampleRange(scenario, module, -1, sampleCount(options), options, (n) =>
+      options.onRun?.(n, budget + 1),
+    );
+    runs = range.runs;
+    steps = range.steps;
+    if (range.outcome !== null) {
+      found = range.outcome;
       runsToBug = runs;
       msToBug = performance.now() - started;
     }
-    return outcome;
-  };
-  const plain = await attempt({ kind: "fifo" });
-  if (strategies.includes("exhaustive") && found === null) {
-    complete = await enumerate(plain, options.bound ?? 2, budget, attempt);
   } else {
-    const sampling = strategies.filter((s) => s !== "exhaustive");
-    for (let i = 0; found === null && i < budget && sampling.length > 0; i++) {
-      const which = sampling[i % sampling.length];
-      const seed = (base + i) >>> 0;
-      await attempt(which === "pct" ? { kind: "pct", seed, depth } : { kind: "random", seed });
-    }
+    const attempt = async (spec: RunSpec): Promise<RunOutcome> => {
+      const outcome = await runOnce(scenario, module, spec, options);
+      runs++;
+      steps += outcome.steps;
+      options.onRun?.(runs, budget + 1);
+      if (!outcome.passed && found === null) {
+        found = outcome;
+        runsToBug = runs;
+        msToBug = performance.now() - started;
+      }
+      return outcome;
+    };
+    const plain = await attempt({ kind: "fifo" });
+    if (found === null) complete = await enumerate(plain, options.bound ?? 2, budget, attempt);
   }
   const first = found as RunOutcome | null;
   if (first === null)
@@ -431,23 +519,13 @@ export async function explore(
       runsToBug: null,
       msToBug: null,
     };
-  const shrunk =
-    options.shrink === false
-      ? { outcome: first, replays: 0 }
-      : await shrink(scenario, module, first, options);
-  const failure = await runOnce(
-    scenario,
-    module,
-    { kind: "picks", picks: trimZeros(shrunk.outcome.picks) },
-    { ...options, trace: true },
-  );
+  const reported = await reportFailure(scenario, module, first, options);
   return {
     runs,
     steps,
     found: first,
-    // The traced replay is the report; should it not fail (it must), report the shrunk run.
-    failure: failure.passed ? shrunk.outcome : failure,
-    shrinkRuns: shrunk.replays,
+    failure: reported.failure,
+    shrinkRuns: reported.shrinkRuns,
     complete,
     runsToBug,
     msToBug,

@@ -22,11 +22,15 @@ import {
   explore,
   type ObjectState,
   parseToken,
-  type RunOutcome,
+  reportFailure,
   runOnce,
+  type SampleRange,
+  sampleRange,
+  sampleSpec,
   specToken,
 } from "./explore.js";
 import { runInWorkers } from "./pool.js";
+import { resultOf } from "./result.js";
 import { type DriverKind, Rig, type VerifyConfig } from "./rig.js";
 import { DEFAULT_KINDS, SCENARIOS, type Scenario } from "./scenarios.js";
 
@@ -146,38 +150,6 @@ export function conformanceScenarios(): readonly Scenario[] {
 export { ENVIRONMENT_FAULTS, type EnvironmentFault } from "./scenarios.js";
 export type { Scenario };
 
-function resultOf(
-  scenario: Scenario,
-  started: number,
-  runs: number,
-  steps: number,
-  reported: RunOutcome | null,
-  found: RunOutcome | null,
-  complete = false,
-  firstBug: { runs: number; ms: number } | null = null,
-): ScenarioResult {
-  return {
-    coverage: { complete, schedules: runs },
-    firstBug,
-    name: scenario.name,
-    description: scenario.description,
-    contract: scenario.contract,
-    status: reported === null ? "pass" : "fail",
-    durationMs: performance.now() - started,
-    failure: reported?.failure ?? null,
-    rule: reported?.rule ?? null,
-    runs,
-    steps,
-    replay: reported === null ? null : specToken(scenario.name, reported.spec),
-    found: found === null ? null : specToken(scenario.name, found.spec),
-    choices: reported?.picks ?? [],
-    decisions: reported?.decisions ?? [],
-    events: reported?.events ?? [],
-    states: reported?.states ?? [],
-    violations: reported?.violations ?? [],
-  };
-}
-
 /** A driver under test called process.exit: thrown in its call instead, so it cannot end a run as a pass. */
 export class DriverExit extends Error {
   override name = "DriverExit";
@@ -212,6 +184,81 @@ export function runScenario(
     });
   const kind = options.kind ?? "im";
   return guardExit(() => scenarioRuns(scenario, module, options)).then((r) => ({ ...r, kind }));
+}
+
+/**
+ * `--jobs`: the sampled runs `from` … `to` − 1 of `scenario` (`sampleSpec`; -1 is the plain
+ * run), stopping at the first failing one. pool.ts splits a scenario's runs into such stretches
+ * and puts the result together as `explore` would have.
+ */
+export function runSamples(
+  scenario: Scenario,
+  module: DriverModule | string,
+  options: ConformanceOptions,
+  from: number,
+  to: number,
+  onRun?: (runs: number) => void,
+): Promise<SampleRange> {
+  return guardExit(() => sampleRange(scenario, module, from, to, options, onRun));
+}
+
+/**
+ * `--jobs`: the result of a scenario whose first failing run is the sample at `found.index`
+ * (the lowest failing index over all stretches — the run a single thread would have stopped
+ * at), after `found.runs` runs and `found.steps` steps: that run made again, shrunk and traced.
+ */
+export function failedScenario(
+  scenario: Scenario,
+  module: DriverModule | string,
+  options: ConformanceOptions,
+  found: {
+    readonly index: number;
+    readonly runs: number;
+    readonly steps: number;
+    readonly ms: number;
+  },
+): Promise<ScenarioResult> {
+  const kind = options.kind ?? "im";
+  return guardExit(async () => {
+    const started = performance.now();
+    const spec = sampleSpec(found.index, options);
+    const first = await runOnce(scenario, module, spec, options);
+    const firstBug = { runs: found.runs, ms: found.ms };
+    if (first.passed) {
+      // Only a driver whose runs depend on more than their schedule (state kept from one run
+      // to the next) gets here: say so rather than report a pass or a failure that won't replay.
+      const result = resultOf(
+        scenario,
+        started,
+        found.runs,
+        found.steps,
+        null,
+        { spec },
+        false,
+        firstBug,
+      );
+      return {
+        ...result,
+        kind,
+        status: "fail",
+        failure: `${specToken(scenario.name, spec)} failed on one worker thread and passed when made again on another: the driver's runs depend on more than their schedule (state kept from one run to the next?)`,
+      };
+    }
+    const reported = await reportFailure(scenario, module, first, options);
+    return {
+      ...resultOf(
+        scenario,
+        started,
+        found.runs,
+        found.steps,
+        reported.failure,
+        first,
+        false,
+        firstBug,
+      ),
+      kind,
+    };
+  });
 }
 
 const KIND_NAMES: Record<DriverKind, string> = {

@@ -1,17 +1,28 @@
 /**
  * Scenarios on worker threads (`ndis verify --jobs N`): N workers each import the driver under
- * test and take scenarios from one queue. A scenario's result does not depend on where or when it
- * ran (its runs are seeded), so the verdicts and replay tokens are the same whatever N. The
- * driver runs where it can be stopped: a worker that posts nothing for `runTimeoutMs` of real
- * time (no run finished — a driver in an endless loop) is terminated and its scenario fails; a
- * worker that ends without a result (the driver called process.exit) fails its scenario too,
- * never passes it. Either way a fresh worker takes the next scenario.
+ * test and take work from one queue. A scenario explored by sampling (random, PCT) is split into
+ * stretches of runs — run i is the same run wherever it is made (`sampleSpec`: its seed is the
+ * scenario's seed + i) — so the workers share a long scenario as well as the suite. Its result is
+ * put together as one thread would have made it: the first failing run is the lowest failing
+ * index over all stretches (a stretch past it is not waited for), its runs and steps are those up
+ * to and including it, and one worker then makes that run again, shrinks and traces it. So the
+ * verdicts and replay tokens are the same whatever N. An exhaustive search (each run depends on
+ * the ones before) and a plain run go to one worker whole.
+ *
+ * A worker posts one message per piece of work and a heartbeat at most every 100 ms, not one per
+ * run. The driver runs where it can be stopped: a worker that posts nothing for `runTimeoutMs` of
+ * real time (no run finished — a driver in an endless loop) is terminated and its scenario fails;
+ * a worker that ends without a result (the driver called process.exit) fails its scenario too,
+ * never passes it. Either way a fresh worker takes the next piece of work.
  */
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
+import { sampleCount, samples } from "./explore.js";
 import type { ConformanceOptions, ScenarioResult } from "./index.js";
+import { resultOf } from "./result.js";
+import type { DriverKind } from "./rig.js";
 import type { Scenario } from "./scenarios.js";
-import type { WorkerSetup } from "./worker.js";
+import type { WorkerSetup, WorkItem } from "./worker.js";
 
 /** The driver under test never answered (or ended its thread) while loading: a failure, not bad usage. */
 export class DriverHung extends Error {
@@ -66,6 +77,57 @@ function failed(scenario: Scenario, started: number, failure: string): ScenarioR
   };
 }
 
+/** What a worker says when it has loaded the driver. */
+interface Ready {
+  readonly kind: DriverKind;
+  /** Scenarios that do not apply to that kind, each with why. */
+  readonly skips: Readonly<Record<string, string>>;
+}
+
+/** A stretch of sampled runs as a worker reports it. */
+interface Stretch {
+  readonly runs: number;
+  readonly steps: number;
+  readonly failed: number | null;
+}
+
+/** A scenario and how far its work has gone. */
+interface Task {
+  readonly scenario: Scenario;
+  /** Set for a scenario split into stretches of sampled runs. */
+  readonly sampled: Sampled | null;
+  /** For a whole scenario: handed to a worker. */
+  handed: boolean;
+  started: number | null;
+  done: boolean;
+}
+
+interface Sampled {
+  /** Sampled runs after the plain one (indices -1 … end − 1). */
+  readonly end: number;
+  /** Runs per stretch. */
+  readonly size: number;
+  /** The next index to hand out. */
+  next: number;
+  /** The starts of the stretches handed out, in order. */
+  readonly handed: number[];
+  /** Each returned stretch, by its start. */
+  readonly stretches: Map<number, Stretch>;
+  /** Runs made so far in stretches still running, by start (progress only). */
+  readonly running: Map<number, number>;
+  /** The lowest failing index reported so far. */
+  failAt: number;
+  /** Real ms from the scenario's start to the report of that failing run. */
+  msToBug: number;
+  /** Its report has been asked for. */
+  reporting: boolean;
+}
+
+/** Runs per stretch: enough stretches to keep `jobs` workers even at the end, at most 64 runs. */
+function stretchSize(runs: number, jobs: number): number {
+  return Math.max(1, Math.min(64, Math.ceil(runs / (4 * jobs))));
+}
+
 /**
  * Runs `scenarios` for the driver at `driver` (a path or specifier) on `jobs` workers; the results
  * come back in the order of `scenarios`. `onStart`/`onEnd` are told as each scenario starts and
@@ -81,18 +143,173 @@ export async function runInWorkers(
   // Starting a worker (and a TypeScript loader) on a busy machine takes seconds of its own.
   const loadTimeoutMs = runTimeoutMs + 30_000;
   const setup: WorkerSetup = { driver, options: portable(options) };
+  const lanes = Math.max(1, jobs);
   const results = new Map<string, ScenarioResult>();
+  const split = options.plain !== true && samples(options);
   // The longest first, so no worker is left with a long one at the end; results keep suite order.
-  const queue = [...scenarios].sort((a, b) => (b.cost ?? 1) - (a.cost ?? 1));
+  const tasks: Task[] = [...scenarios]
+    .sort((a, b) => (b.cost ?? 1) - (a.cost ?? 1))
+    .map((scenario) => {
+      const end = sampleCount(options);
+      return {
+        scenario,
+        sampled: split
+          ? {
+              end,
+              size: stretchSize(end + 1, lanes),
+              next: -1,
+              handed: [],
+              stretches: new Map(),
+              running: new Map(),
+              failAt: Number.POSITIVE_INFINITY,
+              msToBug: 0,
+              reporting: false,
+            }
+          : null,
+        handed: false,
+        started: null,
+        done: false,
+      };
+    });
+  /** Failing scenarios whose report a worker is to make next. */
+  const reports: { task: Task; item: WorkItem }[] = [];
+  let known: Ready | null = null;
   let fatal: Error | null = null;
+  let waiting: (() => void)[] = [];
+  const wake = (): void => {
+    const all = waiting;
+    waiting = [];
+    for (const resolve of all) resolve();
+  };
+  const allDone = (): boolean => tasks.every((t) => t.done);
+
+  const finish = (task: Task, result: ScenarioResult): void => {
+    if (task.done) return;
+    task.done = true;
+    results.set(task.scenario.name, result);
+    options.onScenarioEnd?.(result);
+    wake();
+  };
+
+  const begin = (task: Task): void => {
+    if (task.started !== null) return;
+    task.started = performance.now();
+    options.onScenarioStart?.(task.scenario);
+  };
+
+  const progress = (sampled: Sampled): void => {
+    let runs = 0;
+    for (const s of sampled.stretches.values()) runs += s.runs;
+    for (const n of sampled.running.values()) runs += n;
+    options.onRun?.(runs, sampled.end + 1);
+  };
+
+  /** After a stretch came back: is the scenario's outcome known? */
+  const settle = (task: Task, sampled: Sampled): void => {
+    if (task.done || sampled.reporting) return;
+    const started = task.started ?? performance.now();
+    if (sampled.failAt === Number.POSITIVE_INFINITY) {
+      if (sampled.next < sampled.end || sampled.stretches.size < sampled.handed.length) return;
+      let runs = 0;
+      let steps = 0;
+      for (const s of sampled.stretches.values()) {
+        runs += s.runs;
+        steps += s.steps;
+      }
+      const kind = known?.kind;
+      finish(task, {
+        ...resultOf(task.scenario, started, runs, steps, null, null),
+        ...(kind === undefined ? {} : { kind }),
+      });
+      return;
+    }
+    // Every stretch up to the failing run must be in: one of them may fail earlier.
+    const before = sampled.handed.filter((from) => from <= sampled.failAt);
+    if (!before.every((from) => sampled.stretches.has(from))) return;
+    let runs = 0;
+    let steps = 0;
+    for (const from of before) {
+      const s = sampled.stretches.get(from) as Stretch;
+      runs += s.runs;
+      steps += s.steps;
+    }
+    sampled.reporting = true;
+    reports.push({
+      task,
+      item: {
+        type: "failure",
+        name: task.scenario.name,
+        index: sampled.failAt,
+        runs,
+        steps,
+        ms: sampled.msToBug,
+      },
+    });
+    wake();
+  };
+
+  /** The next piece of work, or null when none can be handed out now. */
+  const take = (): { task: Task; item: WorkItem } | null => {
+    const report = reports.shift();
+    if (report !== undefined) return report;
+    for (const task of tasks) {
+      if (task.done) continue;
+      const why = known?.skips[task.scenario.name];
+      if (why !== undefined) {
+        finish(task, {
+          ...resultOf(task.scenario, performance.now(), 0, 0, null, null),
+          skipped: why,
+        });
+        continue;
+      }
+      const sampled = task.sampled;
+      if (sampled === null) {
+        if (task.handed) continue;
+        task.handed = true;
+        begin(task);
+        return { task, item: { type: "scenario", name: task.scenario.name } };
+      }
+      if (sampled.failAt !== Number.POSITIVE_INFINITY || sampled.next >= sampled.end) continue;
+      const from = sampled.next;
+      const to = Math.min(sampled.end, from + sampled.size);
+      sampled.next = to;
+      sampled.handed.push(from);
+      sampled.running.set(from, 0);
+      begin(task);
+      return { task, item: { type: "samples", name: task.scenario.name, from, to } };
+    }
+    return null;
+  };
+
+  /** True when `take` would hand something out (without handing it). */
+  const workLeft = (): boolean =>
+    reports.length > 0 ||
+    tasks.some(
+      (t) =>
+        !t.done &&
+        (t.sampled === null
+          ? !t.handed
+          : t.sampled.failAt === Number.POSITIVE_INFINITY && t.sampled.next < t.sampled.end),
+    );
+
+  /** A piece of work could not finish (a hung driver, an ended worker, a throw). */
+  const broke = (task: Task, item: WorkItem, why: string): void => {
+    const sampled = task.sampled;
+    if (item.type === "samples" && sampled !== null) {
+      sampled.running.delete(item.from);
+      // A stretch past a known failing run does not count.
+      if (item.from > sampled.failAt) return;
+    }
+    finish(task, failed(task.scenario, task.started ?? performance.now(), why));
+  };
 
   const lane = async (): Promise<void> => {
     let worker: Worker | null = null;
-    let ready: Promise<void> | null = null;
+    let ready: Promise<Ready> | null = null;
     const start = (): void => {
       const w = spawnWorker(setup);
       worker = w;
-      ready = new Promise<void>((resolve, reject) => {
+      ready = new Promise<Ready>((resolve, reject) => {
         // Importing and loading the driver must finish within the run limit too.
         const timer = setTimeout(() => {
           void w.terminate();
@@ -102,11 +319,16 @@ export async function runInWorkers(
             ),
           );
         }, loadTimeoutMs);
-        const onMessage = (message: { type: string; message?: string; kind?: string }) => {
+        const onMessage = (message: {
+          type: string;
+          message?: string;
+          kind?: string;
+          skips?: Record<string, string>;
+        }) => {
           if (message.type === "ready") {
             clearTimeout(timer);
             w.off("message", onMessage);
-            resolve();
+            resolve({ kind: message.kind as DriverKind, skips: message.skips ?? {} });
           } else if (message.type === "error") {
             clearTimeout(timer);
             w.off("message", onMessage);
@@ -133,85 +355,111 @@ export async function runInWorkers(
       ready.catch(() => {});
     };
     for (;;) {
-      if (fatal !== null) break;
-      const scenario = queue.shift();
-      if (scenario === undefined) break;
+      if (fatal !== null || allDone()) break;
+      if (!workLeft()) {
+        // Nothing to hand out now; a stretch still running elsewhere may yet ask for a report.
+        await new Promise<void>((resolve) => waiting.push(resolve));
+        continue;
+      }
       if (worker === null) start();
       try {
-        await ready;
+        // Every new worker is waited for (its first message is "ready"), not only the first.
+        const info = await (ready as unknown as Promise<Ready>);
+        known ??= info;
       } catch (err) {
         fatal = err instanceof Error ? err : new Error(String(err));
+        wake();
         break;
       }
+      const next = take();
+      if (next === null) continue;
+      const { task, item } = next;
       const w = worker as unknown as Worker;
-      options.onScenarioStart?.(scenario);
-      const started = performance.now();
-      const result = await new Promise<ScenarioResult>((resolve) => {
-        let timer: NodeJS.Timeout;
-        const settle = (r: ScenarioResult) => {
-          clearTimeout(timer);
-          w.off("message", onMessage);
-          w.off("exit", onExit);
-          w.off("error", onError);
-          resolve(r);
-        };
-        const arm = () => {
-          clearTimeout(timer);
-          timer = setTimeout(() => {
-            settle(
-              failed(
-                scenario,
-                started,
-                `the driver under test did not return for ${runTimeoutMs / 1000} s of real time (an endless loop?): its worker thread was stopped`,
-              ),
-            );
-            void w.terminate();
+      const started = task.started ?? performance.now();
+      const outcome = await new Promise<{ message: Record<string, unknown> } | { broke: string }>(
+        (resolve) => {
+          let timer: NodeJS.Timeout;
+          const settle = (r: { message: Record<string, unknown> } | { broke: string }) => {
+            clearTimeout(timer);
+            w.off("message", onMessage);
+            w.off("exit", onExit);
+            w.off("error", onError);
+            resolve(r);
+          };
+          const arm = () => {
+            clearTimeout(timer);
+            timer = setTimeout(() => {
+              settle({
+                broke: `the driver under test did not return for ${runTimeoutMs / 1000} s of real time (an endless loop?): its worker thread was stopped`,
+              });
+              void w.terminate();
+              worker = null;
+            }, runTimeoutMs);
+          };
+          const onMessage = (message: Record<string, unknown>) => {
+            if (message.type === "run") {
+              arm();
+              const runs = Number(message.runs ?? 0);
+              if (item.type === "samples" && task.sampled !== null && !task.done) {
+                task.sampled.running.set(item.from, runs);
+                progress(task.sampled);
+              } else if (item.type === "scenario")
+                options.onRun?.(runs, Number(message.budget ?? 0));
+            } else if (message.type === "error")
+              settle({ broke: String(message.message ?? "the scenario threw") });
+            else settle({ message });
+          };
+          const onExit = (code: number) => {
             worker = null;
-          }, runTimeoutMs);
+            settle({
+              broke: `the driver under test ended the process (process.exit(${code})) during the scenario; that is not a pass`,
+            });
+          };
+          const onError = (err: Error) => {
+            worker = null;
+            settle({ broke: `the scenario's worker failed: ${err.message}` });
+          };
+          w.on("message", onMessage);
+          w.once("exit", onExit);
+          w.once("error", onError);
+          arm();
+          w.postMessage(item);
+        },
+      );
+      if ("broke" in outcome) {
+        broke(task, item, outcome.broke);
+        continue;
+      }
+      const message = outcome.message;
+      if (message.type === "result") {
+        const result = message.result as ScenarioResult;
+        // A report's duration is the scenario's, from its first stretch on.
+        finish(
+          task,
+          item.type === "failure" ? { ...result, durationMs: performance.now() - started } : result,
+        );
+      } else if (message.type === "samples" && item.type === "samples" && task.sampled !== null) {
+        const sampled = task.sampled;
+        const stretch: Stretch = {
+          runs: Number(message.runs),
+          steps: Number(message.steps),
+          failed: message.failed === null ? null : Number(message.failed),
         };
-        const onMessage = (message: {
-          type: string;
-          runs?: number;
-          budget?: number;
-          result?: ScenarioResult;
-          message?: string;
-        }) => {
-          if (message.type === "run") {
-            arm();
-            options.onRun?.(message.runs ?? 0, message.budget ?? 0);
-          } else if (message.type === "result" && message.result !== undefined)
-            settle(message.result);
-          else if (message.type === "error")
-            settle(failed(scenario, started, message.message ?? "the scenario threw"));
-        };
-        const onExit = (code: number) => {
-          worker = null;
-          settle(
-            failed(
-              scenario,
-              started,
-              `the driver under test ended the process (process.exit(${code})) during the scenario; that is not a pass`,
-            ),
-          );
-        };
-        const onError = (err: Error) => {
-          worker = null;
-          settle(failed(scenario, started, `the scenario's worker failed: ${err.message}`));
-        };
-        w.on("message", onMessage);
-        w.once("exit", onExit);
-        w.once("error", onError);
-        arm();
-        w.postMessage(scenario.name);
-      });
-      results.set(scenario.name, result);
-      options.onScenarioEnd?.(result);
+        sampled.running.delete(item.from);
+        sampled.stretches.set(item.from, stretch);
+        if (stretch.failed !== null && stretch.failed < sampled.failAt) {
+          sampled.failAt = stretch.failed;
+          sampled.msToBug = performance.now() - started;
+        }
+        if (!task.done) progress(sampled);
+        settle(task, sampled);
+      }
     }
     const w = worker as Worker | null;
     if (w !== null) await w.terminate();
   };
 
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, scenarios.length)) }, lane));
+  await Promise.all(Array.from({ length: lanes }, lane));
   if (fatal !== null) throw fatal;
   return scenarios.map((s) => results.get(s.name) as ScenarioResult);
 }

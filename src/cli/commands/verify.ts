@@ -220,6 +220,7 @@ export async function verify(options: VerifyOptions, out: Output): Promise<numbe
   if (!options.json) out.line(`ndis verify ${options.driver}: ${total} scenario(s)`);
   let report: ConformanceReport;
   let current = "";
+  let shown = 0;
   try {
     report = await runConformance(options.module ?? options.driver, {
       ...explore,
@@ -233,7 +234,9 @@ export async function verify(options: VerifyOptions, out: Output): Promise<numbe
         ? {}
         : {
             onRun: (runs: number, budget: number) => {
-              if (runs % 5 !== 0 && runs !== budget) return;
+              // Redraw every 5 runs or so (worker threads report their runs in batches).
+              if (runs !== budget && runs >= shown && runs < shown + 5) return;
+              shown = runs;
               const width = 20;
               const filled = Math.round((width * runs) / budget);
               options.progress?.(
