@@ -723,10 +723,7 @@ export function NdisFreeNetBufferListContext(
   // The data path's call: an NBL of NDIS's whose top block holds the aligned size and more (the
   // block stays). Freeing a block's last bytes, and anything wrong, takes the checked way; so
   // does a freed NBL, which has no context block.
-  if (
-    NetBufferList instanceof NetBufferListObject &&
-    isAlignedContextSize(ContextSize)
-  ) {
+  if (NetBufferList instanceof NetBufferListObject && isAlignedContextSize(ContextSize)) {
     const top = NetBufferList.Context as ContextBlock | null;
     const held = top === null ? 0 : top.Size - top.Offset;
     if (held > ContextSize || (held === ContextSize && (top as ContextBlock).reserved)) {
