@@ -50,6 +50,7 @@ const IOCTL_COMPLETE_RESET = CTL_CODE(FILE_DEVICE_NETWORK, 0x801, METHOD_BUFFERE
 const IOCTL_STATS = CTL_CODE(FILE_DEVICE_NETWORK, 0x802, METHOD_OUT_DIRECT, FILE_ANY_ACCESS);
 const IOCTL_WAIT_RESET = CTL_CODE(FILE_DEVICE_NETWORK, 0x803, METHOD_BUFFERED, FILE_ANY_ACCESS);
 const IOCTL_COMPLETE_TWICE = CTL_CODE(FILE_DEVICE_NETWORK, 0x804, METHOD_BUFFERED, FILE_ANY_ACCESS);
+const IOCTL_DEREGISTER = CTL_CODE(FILE_DEVICE_NETWORK, 0x805, METHOD_BUFFERED, FILE_ANY_ACCESS);
 
 const ulongs = (...values: number[]) => {
   const bytes = new Uint8Array(4 * values.length);
@@ -177,6 +178,23 @@ describe("a control device from C (NdisRegisterDeviceEx, IRP dispatch, IoComplet
     await host.unloadDriver("devctl");
     assert.deepEqual(host.violations, []);
     await assert.rejects(host.openDevice("\\\\.\\CDevCtl"));
+  });
+
+  test("deregistered from C with a handle still open: new opens fail, the open handle's CLEANUP and CLOSE still reach the C dispatch routine", async () => {
+    const { host } = await devctlRig();
+    const a = await host.openDevice("\\\\.\\CDevCtl");
+    const b = await host.openDevice("\\\\.\\CDevCtl");
+    await a.deviceIoControl(IOCTL_DEREGISTER, null, 0);
+    await assert.rejects(host.openDevice("\\\\.\\CDevCtl"));
+    await assert.rejects(b.read(4), (e: unknown) => e instanceof DeviceIoError);
+    await a.close();
+    await b.close();
+    await flush(host);
+    assert.deepEqual(host.violations, [], "the closes ran in C without a fault");
+    await host.removeAdapter("eth0");
+    await host.unloadDriver("tcpip");
+    await host.unloadDriver("devctl");
+    assert.deepEqual(host.violations, []);
   });
 
   test("a C dispatch routine that completes its IRP twice gets MULTIPLE_IRP_COMPLETE_REQUESTS naming the C function", async () => {
