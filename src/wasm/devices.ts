@@ -56,7 +56,6 @@ interface CDevice {
   readonly p: number;
   /** NdisGetDeviceReservedExtension's bytes in C (0 for none). */
   readonly extension: number;
-  readonly handle: NDIS_HANDLE;
 }
 
 /** One buffer of the caller's copied into C: where, how long, and NDIS's to copy back into. */
@@ -165,7 +164,7 @@ export class CDevices {
       enumerable: true,
       configurable: true,
     });
-    const record: CDevice = { object: o, p, extension, handle: h };
+    const record: CDevice = { object: o, p, extension };
     this.#byObject.set(o, record);
     this.#byPointer.set(p, record);
     if (pDeviceObject !== 0) m.setU32(pDeviceObject, p);
@@ -173,19 +172,17 @@ export class CDevices {
     return status;
   }
 
-  /** NdisDeregisterDeviceEx from C: NDIS takes the device away, then its C object goes. */
+  /**
+   * NdisDeregisterDeviceEx from C. NDIS takes the device away; its C DEVICE_OBJECT and extension
+   * stay, as a device object stays on Windows until its last handle is closed: handles still open
+   * send IRP_MJ_CLEANUP and IRP_MJ_CLOSE to the dispatch routines afterwards. [MODEL] They are
+   * kept for the module's life (a few dozen bytes per device ever registered).
+   */
   deregister(handle: NDIS_HANDLE): void {
     ddi.NdisDeregisterDeviceEx(handle);
-    for (const device of this.#byObject.values()) {
-      if (device.handle !== handle) continue;
-      this.#byObject.delete(device.object);
-      this.#byPointer.delete(device.p);
-      // Requests NDIS cancelled at the deregistration are finished; their copies retire.
-      for (const entry of this.#irps.values())
-        if (!entry.finished && entry.irp.Cancel) this.#retire(entry);
-      this.#m.free(device.extension);
-      this.#m.free(device.p);
-    }
+    // Requests NDIS cancelled at the deregistration are finished; their copies retire.
+    for (const entry of this.#irps.values())
+      if (!entry.finished && entry.irp.Cancel) this.#retire(entry);
   }
 
   /** NdisGetDeviceReservedExtension from C. */

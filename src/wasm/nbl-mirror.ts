@@ -223,6 +223,14 @@ class NblRec {
   cNblFlags = 0;
   cFirst = 0;
   cContext = 0;
+  /**
+   * The context stack's top block, its Offset and the block under it when C's copy was last
+   * brought up to date: NDIS changes only the top (an allocation carves it or pushes a block, a
+   * free gives back from it or pops it), so an unchanged top means an unchanged stack.
+   */
+  ctxTop: NET_BUFFER_LIST_CONTEXT | null = null;
+  ctxOffset = -1;
+  ctxNext: NET_BUFFER_LIST_CONTEXT | null = null;
   /** NetBufferListInfo's slots as NDIS's side last had them (C's are in the struct's snapshot). */
   readonly js: unknown[];
   /** NDIS's NBL when it counts writes to its slots (else they are compared every crossing)… */
@@ -406,26 +414,27 @@ export class NblMirror {
   // The record NDIS's object carries for this module, or the one kept aside: one function per
   // kind keeps the data path's lookups monomorphic.
   #carriedNbl(nbl: NET_BUFFER_LIST): NblRec | undefined {
-    const r = (nbl as Carrier).cMirror;
-    if (r instanceof NblRec && r.owner === this) return r;
+    // Each kind of NDIS object carries one kind of record: only the owner is checked.
+    const r = (nbl as Carrier).cMirror as NblRec | null | undefined;
+    if (r != null && r.owner === this) return r;
     return this.#others.get(nbl) as NblRec | undefined;
   }
 
   #carriedNb(nb: NET_BUFFER): NbRec | undefined {
-    const r = (nb as Carrier).cMirror;
-    if (r instanceof NbRec && r.owner === this) return r;
+    const r = (nb as Carrier).cMirror as NbRec | null | undefined;
+    if (r != null && r.owner === this) return r;
     return this.#others.get(nb) as NbRec | undefined;
   }
 
   #carriedMdl(mdl: MDL): MdlRec | undefined {
-    const r = (mdl as Carrier).cMirror;
-    if (r instanceof MdlRec && r.owner === this) return r;
+    const r = (mdl as Carrier).cMirror as MdlRec | null | undefined;
+    if (r != null && r.owner === this) return r;
     return this.#others.get(mdl) as MdlRec | undefined;
   }
 
   #carriedContext(context: NET_BUFFER_LIST_CONTEXT): ContextRec | undefined {
-    const r = (context as Carrier).cMirror;
-    if (r instanceof ContextRec && r.owner === this) return r;
+    const r = (context as Carrier).cMirror as ContextRec | null | undefined;
+    if (r != null && r.owner === this) return r;
     return this.#others.get(context) as ContextRec | undefined;
   }
 
@@ -575,8 +584,7 @@ export class NblMirror {
     }
     if (prevNb >= 0) w[prevNb + nbNext] = 0;
     if (first !== r.cFirst) w[at + o.FirstNetBuffer] = r.cFirst = first;
-    const context = nbl.Context === null ? 0 : this.#contextToC(nbl.Context);
-    if (context !== r.cContext) w[at + o.Context] = r.cContext = context;
+    this.#stackToC(r, nbl.Context);
     const parent = nbl.ParentNetBufferList;
     if (parent !== r.parent) {
       r.parent = parent;
@@ -670,8 +678,20 @@ export class NblMirror {
    * brings its Context pointer and blocks up to date, nothing else.
    */
   contextToC(nbl: NET_BUFFER_LIST): void {
-    const r = this.#nblRec(nbl);
-    const context = nbl.Context === null ? 0 : this.#contextToC(nbl.Context);
+    this.#stackToC(this.#nblRec(nbl), nbl.Context);
+  }
+
+  /** An NBL's context stack into C, unless its top is as it was the last time. */
+  #stackToC(r: NblRec, top: NET_BUFFER_LIST_CONTEXT | null): void {
+    if (
+      top === r.ctxTop &&
+      (top === null || (top.Offset === r.ctxOffset && top.Next === r.ctxNext))
+    )
+      return;
+    const context = top === null ? 0 : this.#contextToC(top);
+    r.ctxTop = top;
+    r.ctxOffset = top === null ? -1 : top.Offset;
+    r.ctxNext = top === null ? null : top.Next;
     if (context !== r.cContext) this.#w[r.at + this.#o.nbl.Context] = r.cContext = context;
   }
 

@@ -50,6 +50,7 @@ const IOCTL_COMPLETE_RESET = CTL_CODE(FILE_DEVICE_NETWORK, 0x801, METHOD_BUFFERE
 const IOCTL_STATS = CTL_CODE(FILE_DEVICE_NETWORK, 0x802, METHOD_OUT_DIRECT, FILE_ANY_ACCESS);
 const IOCTL_WAIT_RESET = CTL_CODE(FILE_DEVICE_NETWORK, 0x803, METHOD_BUFFERED, FILE_ANY_ACCESS);
 const IOCTL_COMPLETE_TWICE = CTL_CODE(FILE_DEVICE_NETWORK, 0x804, METHOD_BUFFERED, FILE_ANY_ACCESS);
+const IOCTL_DEREGISTER = CTL_CODE(FILE_DEVICE_NETWORK, 0x805, METHOD_BUFFERED, FILE_ANY_ACCESS);
 
 const ulongs = (...values: number[]) => {
   const bytes = new Uint8Array(4 * values.length);
@@ -179,6 +180,23 @@ describe("a control device from C (NdisRegisterDeviceEx, IRP dispatch, IoComplet
     await assert.rejects(host.openDevice("\\\\.\\CDevCtl"));
   });
 
+  test("deregistered from C with a handle still open: new opens fail, the open handle's CLEANUP and CLOSE still reach the C dispatch routine", async () => {
+    const { host } = await devctlRig();
+    const a = await host.openDevice("\\\\.\\CDevCtl");
+    const b = await host.openDevice("\\\\.\\CDevCtl");
+    await a.deviceIoControl(IOCTL_DEREGISTER, null, 0);
+    await assert.rejects(host.openDevice("\\\\.\\CDevCtl"));
+    await assert.rejects(b.read(4), (e: unknown) => e instanceof DeviceIoError);
+    await a.close();
+    await b.close();
+    await flush(host);
+    assert.deepEqual(host.violations, [], "the closes ran in C without a fault");
+    await host.removeAdapter("eth0");
+    await host.unloadDriver("tcpip");
+    await host.unloadDriver("devctl");
+    assert.deepEqual(host.violations, []);
+  });
+
   test("a C dispatch routine that completes its IRP twice gets MULTIPLE_IRP_COMPLETE_REQUESTS naming the C function", async () => {
     const { host } = await devctlRig("record");
     const file = await host.openDevice("\\\\.\\CDevCtl");
@@ -188,6 +206,108 @@ describe("a control device from C (NdisRegisterDeviceEx, IRP dispatch, IoComplet
       [["MULTIPLE_IRP_COMPLETE_REQUESTS", "devctl"]],
     );
     assert.match(host.violations[0]?.message ?? "", /in C function Dispatch/);
+  });
+});
+
+describe("misuse of the device DDI from C is named, as from TypeScript", { skip }, () => {
+  test("NULL attributes are NdisRegisterDeviceEx_BadAttributes with INVALID_PARAMETER; completing something that is not an IRP is InvalidNdisHandle; the host lives on", async () => {
+    const built = await buildSource(
+      "cdev-misuse",
+      `
+#include <ndis.h>
+static NDIS_HANDLE Handle;
+static NDIS_STATUS Bind(NDIS_HANDLE C, NDIS_HANDLE B, PNDIS_BIND_PARAMETERS P) {
+  UNREFERENCED_PARAMETER(C);
+  UNREFERENCED_PARAMETER(B);
+  UNREFERENCED_PARAMETER(P);
+  return NDIS_STATUS_NOT_SUPPORTED;
+}
+static NDIS_STATUS Unbind(NDIS_HANDLE U, NDIS_HANDLE C) {
+  UNREFERENCED_PARAMETER(U);
+  UNREFERENCED_PARAMETER(C);
+  return NDIS_STATUS_SUCCESS;
+}
+static void OpenComplete(NDIS_HANDLE C, NDIS_STATUS S) {
+  UNREFERENCED_PARAMETER(C);
+  UNREFERENCED_PARAMETER(S);
+}
+static void CloseComplete(NDIS_HANDLE C) { UNREFERENCED_PARAMETER(C); }
+static NDIS_STATUS PnP(NDIS_HANDLE C, PNET_PNP_EVENT_NOTIFICATION E) {
+  UNREFERENCED_PARAMETER(C);
+  UNREFERENCED_PARAMETER(E);
+  return NDIS_STATUS_SUCCESS;
+}
+static void Receive(NDIS_HANDLE C, PNET_BUFFER_LIST N, NDIS_PORT_NUMBER P, ULONG K, ULONG F) {
+  UNREFERENCED_PARAMETER(C);
+  UNREFERENCED_PARAMETER(N);
+  UNREFERENCED_PARAMETER(P);
+  UNREFERENCED_PARAMETER(K);
+  UNREFERENCED_PARAMETER(F);
+}
+static void SendComplete(NDIS_HANDLE C, PNET_BUFFER_LIST N, ULONG F) {
+  UNREFERENCED_PARAMETER(C);
+  UNREFERENCED_PARAMETER(N);
+  UNREFERENCED_PARAMETER(F);
+}
+static void OidComplete(NDIS_HANDLE C, PNDIS_OID_REQUEST R, NDIS_STATUS S) {
+  UNREFERENCED_PARAMETER(C);
+  UNREFERENCED_PARAMETER(R);
+  UNREFERENCED_PARAMETER(S);
+}
+static void Status(NDIS_HANDLE C, PNDIS_STATUS_INDICATION I) {
+  UNREFERENCED_PARAMETER(C);
+  UNREFERENCED_PARAMETER(I);
+}
+static void Unload(PDRIVER_OBJECT DriverObject) {
+  UNREFERENCED_PARAMETER(DriverObject);
+  NdisDeregisterProtocolDriver(Handle);
+}
+NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath) {
+  NDIS_PROTOCOL_DRIVER_CHARACTERISTICS c;
+  NDIS_STRING name = RTL_CONSTANT_STRING(L"MISUSE");
+  PDEVICE_OBJECT device = (PDEVICE_OBJECT)(ULONG_PTR)1;
+  NDIS_HANDLE deviceHandle = (NDIS_HANDLE)(ULONG_PTR)1;
+  NDIS_STATUS status;
+  UNREFERENCED_PARAMETER(RegistryPath);
+  NdisZeroMemory(&c, sizeof(c));
+  c.Header.Type = NDIS_OBJECT_TYPE_PROTOCOL_DRIVER_CHARACTERISTICS;
+  c.Header.Revision = NDIS_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_2;
+  c.Header.Size = NDIS_SIZEOF_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_2;
+  c.MajorNdisVersion = 6;
+  c.MinorNdisVersion = 20;
+  c.Name = name;
+  c.BindAdapterHandlerEx = Bind;
+  c.UnbindAdapterHandlerEx = Unbind;
+  c.OpenAdapterCompleteHandlerEx = OpenComplete;
+  c.CloseAdapterCompleteHandlerEx = CloseComplete;
+  c.NetPnPEventHandler = PnP;
+  c.ReceiveNetBufferListsHandler = Receive;
+  c.SendNetBufferListsCompleteHandler = SendComplete;
+  c.OidRequestCompleteHandler = OidComplete;
+  c.StatusHandlerEx = Status;
+  status = NdisRegisterProtocolDriver(NULL, &c, &Handle);
+  if (status != NDIS_STATUS_SUCCESS) return status;
+  DriverObject->DriverUnload = Unload;
+  status = NdisRegisterDeviceEx(Handle, NULL, &device, &deviceHandle);
+  /* Refused, and both outputs set to NULL. */
+  if (status != NDIS_STATUS_INVALID_PARAMETER || device != NULL || deviceHandle != NULL)
+    return (NTSTATUS)0xC0010077u;
+  IoCompleteRequest((PIRP)(ULONG_PTR)0x1000, IO_NO_INCREMENT);
+  return STATUS_SUCCESS;
+}
+`,
+    );
+    assert.equal(built.ok, true, built.diagnostics);
+    const host = new NdisHost({ verifier: "record" });
+    const loaded = await host.loadDriver({ name: "misuse", module: built.path });
+    assert.equal(loaded.status >>> 0, NDIS_STATUS_SUCCESS);
+    assert.deepEqual(
+      host.violations.map((v) => v.rule),
+      ["NdisRegisterDeviceEx_BadAttributes", "InvalidNdisHandle"],
+    );
+    await host.loadDriver({ name: "mp", module: scriptedMiniport().module });
+    await host.addAdapter({ driver: "mp", name: "eth0" });
+    assert.equal(host.adapter("eth0")?.state, "Running");
   });
 });
 
