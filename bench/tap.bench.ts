@@ -6,7 +6,7 @@
  * miniport does (polled by libuv, see src/drivers/tap/link.ts, and drained with read(2) until
  * EAGAIN after each wakeup, see src/drivers/tap/datapath.ts) and write it with one write(2) per
  * frame. Context subjects: our stack with interrupt moderation off, and with ReceiveChain 32 (a
- * wakeup's drained frames in one chain, the default before); the bare echo without the
+ * wakeup's frames in one chain); the bare echo without the
  * drain (one read per wakeup, libuv's); and bare echoes reading with fs.read on libuv's thread
  * pool with 1, 2 and 4 reads outstanding — what polling the device is worth.
  *
@@ -72,7 +72,7 @@ const ndisStack = (moderation: boolean, chain?: number): Subject => ({
     return async () => {
       const t = stack.tap();
       console.log(
-        `    (tap counters: ${t.counters.framesReceived} in, ${t.counters.framesSent} out, drops ${JSON.stringify(t.drops)})`,
+        `    (tap counters: ${t.counters.framesReceived} in, ${t.counters.framesSent} out, ${(t.counters.framesRead / Math.max(1, t.counters.wakeups)).toFixed(1)} frames per wakeup, drops ${JSON.stringify(t.drops)})`,
       );
       await stack.teardown();
       if (host.violations.length > 0) throw new Error(JSON.stringify(host.violations));

@@ -33,7 +33,7 @@ import {
 } from "../../ddi.js";
 import { ARP_REPLY, ARP_REQUEST, buildArp, parseArp } from "../../net/arp.js";
 import { get16, get32 } from "../../net/bytes.js";
-import { internetChecksum } from "../../net/checksum.js";
+import { adjustChecksum } from "../../net/checksum.js";
 import {
   BROADCAST_MAC,
   buildEthernet,
@@ -64,16 +64,43 @@ const ETHERNET_HEADER = 14;
 const MIN_FRAME = 60;
 
 /**
- * An NBL of the interface's send pool holding a copy of `frame`; null (counted as a send failure)
- * when the binding is not running or no NBL can be had.
+ * An NBL of the interface's send pool holding a copy of `frame`: one kept from an earlier send
+ * (SendFree) when there is one, else a new one; null (counted as a send failure) when the
+ * binding is not running or no NBL can be had.
  */
 function frameToSend(ifc: IF, frame: Uint8Array): NET_BUFFER_LIST | null {
   const pool = ifc.SendPool;
-  const nbl =
-    ifc.Phase === "running" && pool !== null && ifc.BindingHandle !== undefined
-      ? frameNbl(pool, frame, ifc.DataBackFill, ifc.ContextBackFill)
-      : null;
+  let nbl: NET_BUFFER_LIST | null = null;
+  if (ifc.Phase === "running" && pool !== null && ifc.BindingHandle !== undefined) {
+    const kept = ifc.SendFree.pop();
+    nbl = kept === undefined ? null : refill(ifc, kept, frame);
+    nbl ??= frameNbl(pool, frame, ifc.DataBackFill, ifc.ContextBackFill);
+  }
   if (nbl === null) ifc.Counters.sendFailures++;
+  return nbl;
+}
+
+/**
+ * A kept NBL with `frame` copied in, as frameNbl would give it; null (and the NBL freed) when the
+ * frame does not fit or the drivers below left its data start elsewhere (NDIS requires them to
+ * put it back).
+ */
+function refill(ifc: IF, nbl: NET_BUFFER_LIST, frame: Uint8Array): NET_BUFFER_LIST | null {
+  const nb = nbl.FirstNetBuffer;
+  const va = nb?.MdlChain?.MappedSystemVa;
+  if (
+    nb === null ||
+    va === undefined ||
+    nb.DataOffset !== ifc.DataBackFill ||
+    frame.length === 0 ||
+    frame.length > va.length - nb.DataOffset
+  ) {
+    NdisFreeNetBufferList(nbl);
+    return null;
+  }
+  va.set(frame, nb.DataOffset);
+  nb.DataLength = frame.length;
+  nbl.Status = NDIS_STATUS_SUCCESS;
   return nbl;
 }
 
@@ -155,10 +182,13 @@ function sendArp(
 /**
  * Answers an echo (ICMP echo request, or a UDP datagram to the echo port) the way a kernel stack
  * does: the request is copied once into a send NBL's buffer and turned around there — MAC and IP
- * addresses swapped, a fresh TTL and identification, the IPv4 header checksum recomputed, the
- * ICMP type set to reply with its checksum adjusted incrementally (RFC 1624), the UDP ports
- * swapped (the UDP checksum is unchanged: the pseudo-header sum does not depend on the order).
- * No frame is built from parts, so an echo allocates nothing but its NBL from the pool.
+ * addresses swapped, a fresh TTL and identification, the IPv4 header checksum updated for those
+ * two words (RFC 1624: the header was checked on receipt, and swapping the addresses does not
+ * change the sum), the ICMP type set to reply with its checksum adjusted the same way, the UDP
+ * ports swapped (the UDP checksum is unchanged: the pseudo-header sum does not depend on the
+ * order). No frame is built from parts, so an echo allocates nothing but its NBL from the pool;
+ * the few bytes moved are moved in loops (a builtin call — copyWithin, set, subarray — costs
+ * more than the six or four bytes it would move).
  */
 function replyInPlace(
   ifc: IF,
@@ -168,7 +198,7 @@ function replyInPlace(
   protocol: number,
 ): void {
   const length = Math.max(ETHERNET_HEADER + ipTotalLength, MIN_FRAME);
-  const nbl = frameToSend(ifc, request.subarray(0, Math.min(length, request.length)));
+  const nbl = frameToSend(ifc, length >= request.length ? request : request.subarray(0, length));
   if (nbl === null) return;
   const nb = nbl.FirstNetBuffer;
   // The reply is turned around where the copy landed: at `at` in the MDL's buffer `f`.
@@ -182,30 +212,34 @@ function replyInPlace(
   if (length > request.length) f.fill(0, at + request.length, at + length); // Ethernet padding
   nb.DataLength = length;
   // Ethernet: back to the sender, from us.
-  f.copyWithin(at, at + 6, at + 12);
-  f.set(ifc.Mac, at + 6);
-  // IPv4: swap the addresses, fresh TTL and identification, header checksum again.
+  const mac = ifc.Mac;
+  for (let i = 0; i < 6; i++) {
+    f[at + i] = f[at + 6 + i] as number;
+    f[at + 6 + i] = mac[i] as number;
+  }
+  // IPv4: swap the addresses, fresh TTL and identification, the header checksum updated.
   const ip = at + ETHERNET_HEADER;
   for (let i = 0; i < 4; i++) {
     const a = f[ip + 12 + i] as number;
     f[ip + 12 + i] = f[ip + 16 + i] as number;
     f[ip + 16 + i] = a;
   }
+  const oldId = get16(f, ip + 4);
+  const oldTtl = get16(f, ip + 8);
   ifc.IpIdentification = (ifc.IpIdentification + 1) & 0xffff;
+  const newTtl = (64 << 8) | (f[ip + 9] as number);
+  let check = adjustChecksum(get16(f, ip + 10), oldId, ifc.IpIdentification);
+  check = adjustChecksum(check, oldTtl, newTtl);
   f[ip + 4] = ifc.IpIdentification >>> 8;
   f[ip + 5] = ifc.IpIdentification & 0xff;
   f[ip + 8] = 64;
-  f[ip + 10] = 0;
-  f[ip + 11] = 0;
-  const headerSum = internetChecksum(f, ip, ip + ipHeaderLength);
-  f[ip + 10] = headerSum >>> 8;
-  f[ip + 11] = headerSum & 0xff;
+  f[ip + 10] = check >>> 8;
+  f[ip + 11] = check & 0xff;
   const l4 = ip + ipHeaderLength;
   if (protocol === IPPROTO_ICMP) {
-    // Type 8 → 0: the checksum grows by 0x0800 in ones' complement arithmetic.
+    // Type 8 → 0 (code 0 stays).
     f[l4] = ICMP_ECHO_REPLY;
-    let sum = (((f[l4 + 2] as number) << 8) | (f[l4 + 3] as number)) + 0x0800;
-    sum = (sum & 0xffff) + (sum >>> 16);
+    const sum = adjustChecksum(get16(f, l4 + 2), ICMP_ECHO_REQUEST << 8, ICMP_ECHO_REPLY << 8);
     f[l4 + 2] = sum >>> 8;
     f[l4 + 3] = sum & 0xff;
   } else {
@@ -413,7 +447,10 @@ export function maybeCompletePause(ifc: IF): void {
   NdisCompleteNetPnPEvent(ifc.BindingHandle, pending, NDIS_STATUS_SUCCESS);
 }
 
-/** ProtocolSendNetBufferListsComplete: count failures, free the NBLs, maybe finish a pause. */
+/**
+ * ProtocolSendNetBufferListsComplete: count failures, keep the NBLs for the next frames
+ * (SendFree; the unbind frees them with the pool), maybe finish a pause.
+ */
 export const PtSendNetBufferListsComplete: PROTOCOL_SEND_NET_BUFFER_LISTS_COMPLETE = (
   ProtocolBindingContext,
   NetBufferList,
@@ -424,7 +461,7 @@ export const PtSendNetBufferListsComplete: PROTOCOL_SEND_NET_BUFFER_LISTS_COMPLE
     const next: NET_BUFFER_LIST | null = nbl.Next;
     nbl.Next = null;
     if (nbl.Status !== NDIS_STATUS_SUCCESS) ifc.Counters.sendFailures++;
-    NdisFreeNetBufferList(nbl);
+    ifc.SendFree.push(nbl);
     ifc.SendsOutstanding--;
     nbl = next;
   }

@@ -14,6 +14,7 @@
  */
 import {
   type DRIVER_OBJECT,
+  type MDL,
   MediaConnectStateConnected,
   MediaConnectStateDisconnected,
   MediaDuplexStateFull,
@@ -46,6 +47,7 @@ import {
   NDIS_STATUS_NOT_SUPPORTED,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
+  NdisAdvanceNetBufferDataStart,
   NdisAllocateNetBufferList,
   NdisAppendSingleNblToNblCountedQueue,
   NdisFreeNetBufferList,
@@ -63,6 +65,7 @@ import {
   NdisRequestQueryInformation,
   NdisRequestQueryStatistics,
   NdisRequestSetInformation,
+  type NET_BUFFER,
   type NET_BUFFER_LIST,
   ndisInterruptModerationParametersBytes,
   ndisInterruptModerationParametersFromBytes,
@@ -328,8 +331,19 @@ export interface EthernetAdapter {
   /** MTU + 18: the longest frame sent or accepted (an Ethernet header and one 802.1Q tag). */
   readonly MaxFrameSize: number;
   readonly Config: { readonly MTU: number; readonly ReceiveBuffers: number };
-  /** The receive NBL pool: one NET_BUFFER and MaxFrameSize bytes of data per NBL. */
+  /**
+   * The receive NBL pool: one NET_BUFFER per NBL, and data for ReceiveDataOffset bytes and a
+   * frame of MaxFrameSize.
+   */
   ReceivePool: NDIS_HANDLE | null;
+  /** Where a frame starts in a receive NBL's buffer: room the wire keeps in front (tap: its header). */
+  readonly ReceiveDataOffset: number;
+  /**
+   * Receive NBLs the stack returned, kept for the next frames (a NIC's receive ring) rather than
+   * freed and allocated again per frame; the miniport's, not counted in ReceivesOutstanding.
+   * freeReceiveNbls gives them back to the pool (halt).
+   */
+  readonly ReceiveFree: NET_BUFFER_LIST[];
   LinkUp: boolean;
   /** MiniportRestart done, MiniportPause not yet called. */
   Running: boolean;
@@ -483,6 +497,72 @@ export function discardBatch(a: EthernetAdapter): void {
 }
 
 /**
+ * A free receive NBL for the wire to put a frame in — one the stack returned, else a new one from
+ * the pool — its NET_BUFFER's data at ReceiveDataOffset; null when every one is taken (those
+ * waiting in the receive batch go up first, as a NIC whose ring fills runs its DPC, and the stack
+ * may return them at once) or NDIS has none. The NBL is the miniport's until it goes up through
+ * `indicateReceiveNbl` or back to ReceiveFree; it is not counted in ReceivesOutstanding meanwhile.
+ */
+export function takeReceiveNbl(a: EthernetAdapter): NET_BUFFER_LIST | null {
+  if (a.ReceivesOutstanding >= a.Config.ReceiveBuffers && a.ReceiveBatch.NblCount > 0)
+    indicateBatch(a);
+  if (a.ReceivesOutstanding >= a.Config.ReceiveBuffers) return null;
+  const kept = a.ReceiveFree.pop();
+  // Whoever held it put its data start back (NDIS requires it); one that did not is not reused.
+  if (kept !== undefined && kept.FirstNetBuffer?.DataOffset === a.ReceiveDataOffset) return kept;
+  if (kept !== undefined) NdisFreeNetBufferList(kept);
+  const pool = a.ReceivePool;
+  if (pool === null) return null;
+  const nbl = NdisAllocateNetBufferList(pool, 0, 0);
+  if (nbl === null) return null;
+  const nb = nbl.FirstNetBuffer;
+  if (nb === null || nb.MdlChain === null) {
+    NdisFreeNetBufferList(nbl);
+    return null;
+  }
+  if (a.ReceiveDataOffset > 0) NdisAdvanceNetBufferDataStart(nb, a.ReceiveDataOffset, false, null);
+  return nbl;
+}
+
+/** Gives the kept receive NBLs back to the pool (before NdisFreeNetBufferListPool). */
+export function freeReceiveNbls(a: EthernetAdapter): void {
+  for (let nbl = a.ReceiveFree.pop(); nbl !== undefined; nbl = a.ReceiveFree.pop())
+    NdisFreeNetBufferList(nbl);
+}
+
+/** Which checks a frame in `data` at `offset` fails before it may go up, or null. */
+function refusal(
+  a: EthernetAdapter,
+  data: Uint8Array,
+  offset: number,
+  kind: FrameKind,
+): CommonDropReason | null {
+  if (!a.Running) return "notRunning";
+  if (!passes(a, data, offset, kind)) return "filtered";
+  return null;
+}
+
+/** Counts a checked frame in its receive NBL and puts it in the batch (or up, see indicateFrame). */
+function enqueue(
+  a: EthernetAdapter,
+  nbl: NET_BUFFER_LIST,
+  kind: FrameKind,
+  length: number,
+  dpcLater: boolean,
+): void {
+  nbl.SourceHandle = a.MiniportAdapterHandle;
+  countReceived(a.Counters, kind, length, 1);
+  a.ReceivesOutstanding++;
+  // Into the batch (behind any frame still waiting there, so that order is kept).
+  NdisAppendSingleNblToNblCountedQueue(a.ReceiveBatch, nbl);
+  if (!a.Moderation || a.ReceiveBatch.NblCount >= MAX_RECEIVE_BATCH) indicateBatch(a);
+  else if (dpcLater && !a.BatchScheduled) {
+    a.BatchScheduled = true;
+    setImmediate(batchDue, a);
+  }
+}
+
+/**
  * A frame the wire checked (`length` bytes of `data` from `offset`, at most MaxFrameSize): unless
  * the adapter is not running, the packet filter refuses it or no receive NBL is free, it is
  * copied into a receive NBL and indicated — into the receive batch under moderation, else at
@@ -497,38 +577,40 @@ export function indicateFrame(
   length: number,
   dpcLater = true,
 ): CommonDropReason | null {
-  if (!a.Running) return "notRunning";
   const kind = kindOf(data[offset] as number, data, offset);
-  if (!passes(a, data, offset, kind)) return "filtered";
-  const pool = a.ReceivePool;
-  // Every receive NBL taken: those waiting in the batch go up first (the stack may return them
-  // at once), as a NIC whose ring fills runs its DPC.
-  if (a.ReceivesOutstanding >= a.Config.ReceiveBuffers && a.ReceiveBatch.NblCount > 0)
-    indicateBatch(a);
-  if (pool === null || a.ReceivesOutstanding >= a.Config.ReceiveBuffers) return "noBuffer";
-  const nbl = NdisAllocateNetBufferList(pool, 0, 0);
-  const nb = nbl?.FirstNetBuffer ?? null;
-  const mdl = nb?.MdlChain ?? null;
-  if (nbl === null || nb === null || mdl === null) {
-    if (nbl !== null) NdisFreeNetBufferList(nbl);
-    return "noBuffer";
-  }
-  mdl.MappedSystemVa.set(data.subarray(offset, offset + length));
+  const refused = refusal(a, data, offset, kind);
+  if (refused !== null) return refused;
+  const nbl = takeReceiveNbl(a);
+  if (nbl === null) return "noBuffer";
+  const nb = nbl.FirstNetBuffer as NET_BUFFER;
+  (nb.MdlChain as MDL).MappedSystemVa.set(data.subarray(offset, offset + length), nb.DataOffset);
   nb.DataLength = length;
-  nbl.SourceHandle = a.MiniportAdapterHandle;
-  countReceived(a.Counters, kind, length, 1);
-  a.ReceivesOutstanding++;
-  // Into the batch (behind any frame still waiting there, so that order is kept).
-  NdisAppendSingleNblToNblCountedQueue(a.ReceiveBatch, nbl);
-  if (!a.Moderation || a.ReceiveBatch.NblCount >= MAX_RECEIVE_BATCH) indicateBatch(a);
-  else if (dpcLater && !a.BatchScheduled) {
-    a.BatchScheduled = true;
-    setImmediate(batchDue, a);
-  }
+  enqueue(a, nbl, kind, length, dpcLater);
   return null;
 }
 
-/** MiniportReturnNetBufferLists: the receive NBLs go back to the pool. */
+/**
+ * A frame the wire put straight into a receive NBL from `takeReceiveNbl`: its NET_BUFFER's used
+ * data already is the frame (DataOffset and DataLength set, at most MaxFrameSize). Unless the
+ * adapter is not running or the packet filter refuses it, it goes up as `indicateFrame`'s do and
+ * null is returned; else the reason, and the NBL stays the caller's (to fill again or free).
+ */
+export function indicateReceiveNbl(
+  a: EthernetAdapter,
+  nbl: NET_BUFFER_LIST,
+  dpcLater = true,
+): CommonDropReason | null {
+  const nb = nbl.FirstNetBuffer as NET_BUFFER;
+  const data = (nb.MdlChain as MDL).MappedSystemVa;
+  const offset = nb.DataOffset;
+  const kind = kindOf(data[offset] as number, data, offset);
+  const refused = refusal(a, data, offset, kind);
+  if (refused !== null) return refused;
+  enqueue(a, nbl, kind, nb.DataLength, dpcLater);
+  return null;
+}
+
+/** MiniportReturnNetBufferLists: the receive NBLs are kept for the next frames (ReceiveFree). */
 export const returnNetBufferLists: MINIPORT_RETURN_NET_BUFFER_LISTS = (
   MiniportAdapterContext,
   NetBufferLists,
@@ -538,7 +620,7 @@ export const returnNetBufferLists: MINIPORT_RETURN_NET_BUFFER_LISTS = (
   while (nbl !== null) {
     const next: NET_BUFFER_LIST | null = nbl.Next;
     nbl.Next = null;
-    NdisFreeNetBufferList(nbl);
+    a.ReceiveFree.push(nbl);
     a.ReceivesOutstanding--;
     nbl = next;
   }

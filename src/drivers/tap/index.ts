@@ -52,6 +52,7 @@ import {
 import {
   discardBatch,
   ethernetOidRequest,
+  freeReceiveNbls,
   MAX_MULTICAST_LIST,
   registerEthernetMiniport,
   SUPPORTED_FILTERS,
@@ -283,9 +284,12 @@ const MPInitializeEx: MINIPORT_INITIALIZE = (
     CurrentAddress: facts.mac,
     MaxFrameSize: maxFrame,
     ReceivePool: null,
+    ReceiveDataOffset: VNET_HEADER_LENGTH,
+    ReceiveFree: [],
     Stream: null,
     Fd: fd,
     ReadBuffer: Buffer.alloc(65536),
+    Busy: false,
     Poll: null,
     OperState: state,
     LinkUp: operStateUp(state),
@@ -365,7 +369,10 @@ const MPInitializeEx: MINIPORT_INITIALIZE = (
     fAllocateNetBuffer: true,
     ContextSize: 0,
     PoolTag: RECEIVE_POOL_TAG,
-    DataSize: maxFrame,
+    // Each frame is read straight into its NBL, the virtio-net header in front of the data, and
+    // one byte more: macvtap cuts a longer frame to the buffer, so a read that fills it was
+    // longer than maxFrame (oversized).
+    DataSize: VNET_HEADER_LENGTH + maxFrame + 1,
   });
   if (pool === null) return fail("no receive pool", NDIS_STATUS_RESOURCES);
   a.ReceivePool = pool;
@@ -394,6 +401,7 @@ const MPHaltEx: MINIPORT_HALT = (MiniportAdapterContext) => {
   a.Running = false;
   discardBatch(a);
   closeDevice(a);
+  freeReceiveNbls(a);
   a.LinkUp = false;
   if (a.ReceivePool !== null) NdisFreeNetBufferListPool(a.ReceivePool);
   a.ReceivePool = null;
