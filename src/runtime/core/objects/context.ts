@@ -48,8 +48,16 @@ let top: Frame = root;
  */
 const resumed = new AsyncLocalStorage<Frame>();
 
+/**
+ * PASSIVE_LEVEL handlers blocked now (returned a promise that has not settled). Only their code
+ * can find a live frame in `resumed`; while there are none, an empty synchronous stack is the
+ * root, without asking the AsyncLocalStorage (a lookup on every outermost DDI call otherwise).
+ */
+let blocked = 0;
+
 export function currentFrame(): Frame {
   if (top !== root) return top;
+  if (blocked === 0) return root;
   const frame = resumed.getStore();
   return frame?.live === true ? frame : root;
 }
@@ -155,14 +163,17 @@ function settleBlocked<T>(
   pending: PromiseLike<unknown>,
   onThrow: () => T,
 ): Promise<T> {
+  blocked++;
   return Promise.resolve(pending).then(
     (value) => {
       frame.live = false;
+      blocked--;
       handlerReturned(runtime, driver, name, irql, frame, value);
       return value as T;
     },
     (thrown: unknown) => {
       frame.live = false;
+      blocked--;
       // A bug check raised in resumed code has already stopped the driver (or the host).
       if (!isBugCheck(thrown) && driver.crashed === null) {
         try {
