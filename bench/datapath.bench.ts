@@ -23,8 +23,15 @@
  * stopping early. A planted cell (the model allocating one small object per packet) must show
  * its allocation, or the benchmark fails: a harness that cannot see allocation proves nothing.
  *
- * Run: npm run bench:datapath  (ROUNDS, ROUND_PACKETS, ALLOC_PACKETS, SIZES override defaults)
+ * Processes: each batch size and direction runs in a child process of its own (the same script,
+ * DATAPATH_GROUP set), so that what V8 compiled for one group cannot slow another; ONE_PROCESS=1
+ * runs them all in one process, one after the other.
+ *
+ * Run: npm run bench:datapath  (ROUNDS, ROUND_PACKETS, ALLOC_PACKETS, SIZES, ONE_PROCESS override
+ * defaults)
  */
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import v8 from "node:v8";
 import { bytesPerPacket } from "../test/helpers/alloc.js";
 import { dataPathStack } from "../test/helpers/datapath-rig.js";
@@ -35,6 +42,8 @@ const ROUNDS = Number(process.env.ROUNDS ?? 21);
 const ROUND_PACKETS = Number(process.env.ROUND_PACKETS ?? 96_000);
 const ALLOC_PACKETS = Number(process.env.ALLOC_PACKETS ?? 640_000);
 const SIZES = (process.env.SIZES ?? "1,16,64").split(",").map(Number);
+/** ONE_PROCESS=1: every group in this process, one after the other (as before session 7). */
+const ONE_PROCESS = process.env.ONE_PROCESS === "1";
 const DIRECTIONS = ["send", "receive"] as const;
 type Direction = (typeof DIRECTIONS)[number];
 
@@ -123,68 +132,114 @@ const out = (line: string) => {
   console.log(line);
 };
 
-out(
-  `Node ${process.version}, ${ROUNDS} rounds of ${ROUND_PACKETS} packets per cell (CPU time), ${ALLOC_PACKETS} packets per allocation reading`,
-);
-
-// The harness must see allocation when there is some: the model with one object planted per packet.
-{
+/**
+ * The harness must see allocation when there is some: the model with one object planted per
+ * packet. Every process that measures checks it.
+ */
+function harnessCheck(): string {
   const planted = modelStack(1, 16, true);
   cpuTimeNs(planted.send, 20_000);
   const seen = bytesPerPacket(planted.send, ALLOC_PACKETS / 16, 16);
   const clean = modelStack(1, 16, false);
   cpuTimeNs(clean.send, 20_000);
   const none = bytesPerPacket(clean.send, ALLOC_PACKETS / 16, 16);
-  out(
-    `\nHarness check: the model with one small object planted per packet measures ${fixed(seen, 1)} B/packet, without it ${fixed(none, 2)} B/packet`,
-  );
   if (!(seen >= 16))
     throw new Error("the allocation measurement does not see a planted allocation");
+  return `\nHarness check: the model with one small object planted per packet measures ${fixed(seen, 1)} B/packet, without it ${fixed(none, 2)} B/packet`;
 }
+
+interface GroupResult {
+  readonly mpps: string;
+  readonly alloc: string;
+  readonly ratios: string[];
+}
+
+/** One batch size in one direction: its six cells, paired per round. */
+async function measureGroup(direction: Direction, size: number): Promise<GroupResult> {
+  const cells = await cellsFor(size, direction);
+  const batches = Math.max(1, Math.round(ROUND_PACKETS / size));
+  for (const cell of cells) cpuTimeNs(cell.step, Math.max(batches, Math.round(40_000 / size))); // warm-up
+  const perRound: Map<string, number>[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? cells : [...cells].reverse();
+    const times = new Map<string, number>();
+    for (const cell of order) {
+      const profiler = new v8.GCProfiler();
+      profiler.start();
+      const ns = cpuTimeNs(cell.step, batches) / (batches * size);
+      cell.gcs += profiler.stop().statistics.length;
+      cell.ns.push(ns);
+      times.set(cell.name, ns);
+    }
+    perRound.push(times);
+  }
+  // The fewer of two readings: V8 may still compile something once; a data-path allocation
+  // shows in both.
+  for (const cell of cells) {
+    const calls = Math.max(1, Math.round(ALLOC_PACKETS / size));
+    cell.bytesPerPacket = Math.min(
+      bytesPerPacket(cell.step, calls, size),
+      bytesPerPacket(cell.step, calls, size),
+    );
+  }
+  return {
+    mpps: `| ${direction} | ${size} | ${cells.map((c) => fixed(1000 / median(c.ns))).join(" | ")} |`,
+    alloc: `| ${direction} | ${size} | ${cells.map((c) => `${fixed(c.bytesPerPacket)} (${c.gcs})`).join(" | ")} |`,
+    ratios: RATIOS.map((ratio) => {
+      const values = perRound.map(ratio.per);
+      return `| ${direction} | ${size} | ${ratio.label} | ${fixed(median(values))} | ${fixed(Math.min(...values))}–${fixed(Math.max(...values))} | ${ratio.target} |`;
+    }),
+  };
+}
+
+/**
+ * One group in a process of its own. Under tsx, V8 compiled the IM's send path differently in a
+ * process that had run the 1-NBL rounds first: IM send at 64 ran at about half the speed of the
+ * same cells in a fresh process (IM / direct 5.0 against 3.3, load ~13), while the compiled
+ * package showed no such effect (57.7 against 59.8 ns per packet after 200,000 one-NBL sends).
+ * A group's cells still share one process and are paired per round.
+ */
+function measureGroupInChild(direction: Direction, size: number): GroupResult {
+  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
+    env: { ...process.env, DATAPATH_GROUP: `${direction}:${size}` },
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    maxBuffer: 1 << 24,
+  });
+  const line = child.stdout.split("\n").find((l) => l.startsWith(GROUP_MARK));
+  if (child.status !== 0 || line === undefined)
+    throw new Error(`the ${direction} ${size} group failed (exit ${String(child.status)})`);
+  return JSON.parse(line.slice(GROUP_MARK.length)) as GroupResult;
+}
+
+const GROUP_MARK = "datapath-group ";
+const group = process.env.DATAPATH_GROUP;
+
+if (group !== undefined) {
+  // A child: one group, its result as one line for the parent.
+  const [direction, size] = group.split(":");
+  harnessCheck();
+  const result = await measureGroup(direction as Direction, Number(size));
+  console.log(`${GROUP_MARK}${JSON.stringify(result)}`);
+  process.exit(0);
+}
+
+out(
+  `Node ${process.version}, ${ROUNDS} rounds of ${ROUND_PACKETS} packets per cell (CPU time), ${ALLOC_PACKETS} packets per allocation reading, ${ONE_PROCESS ? "every group in this one process" : "each batch size and direction in a process of its own"}`,
+);
+out(harnessCheck());
 
 const allRatios: string[] = [];
 const mpps: string[] = [];
 const allocs: string[] = [];
 for (const direction of DIRECTIONS) {
   for (const size of SIZES) {
-    const cells = await cellsFor(size, direction);
-    const batches = Math.max(1, Math.round(ROUND_PACKETS / size));
-    for (const cell of cells) cpuTimeNs(cell.step, Math.max(batches, Math.round(40_000 / size))); // warm-up
-    const perRound: Map<string, number>[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 === 0 ? cells : [...cells].reverse();
-      const times = new Map<string, number>();
-      for (const cell of order) {
-        const profiler = new v8.GCProfiler();
-        profiler.start();
-        const ns = cpuTimeNs(cell.step, batches) / (batches * size);
-        cell.gcs += profiler.stop().statistics.length;
-        cell.ns.push(ns);
-        times.set(cell.name, ns);
-      }
-      perRound.push(times);
-    }
-    // The fewer of two readings: V8 may still compile something once; a data-path allocation
-    // shows in both.
-    for (const cell of cells) {
-      const calls = Math.max(1, Math.round(ALLOC_PACKETS / size));
-      cell.bytesPerPacket = Math.min(
-        bytesPerPacket(cell.step, calls, size),
-        bytesPerPacket(cell.step, calls, size),
-      );
-    }
-    mpps.push(
-      `| ${direction} | ${size} | ${cells.map((c) => fixed(1000 / median(c.ns))).join(" | ")} |`,
-    );
-    allocs.push(
-      `| ${direction} | ${size} | ${cells.map((c) => `${fixed(c.bytesPerPacket)} (${c.gcs})`).join(" | ")} |`,
-    );
-    for (const ratio of RATIOS) {
-      const values = perRound.map(ratio.per);
-      allRatios.push(
-        `| ${direction} | ${size} | ${ratio.label} | ${fixed(median(values))} | ${fixed(Math.min(...values))}–${fixed(Math.max(...values))} | ${ratio.target} |`,
-      );
-    }
+    const result = ONE_PROCESS
+      ? await measureGroup(direction, size)
+      : measureGroupInChild(direction, size);
+    mpps.push(result.mpps);
+    allocs.push(result.alloc);
+    allRatios.push(...result.ratios);
   }
 }
 
