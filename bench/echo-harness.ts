@@ -40,6 +40,13 @@ export interface EchoResult {
   readonly pps: number;
   readonly lost: number;
   readonly rttMs: number;
+  /**
+   * This process's CPU time (user + system, process.cpuUsage) during the flood per answered echo,
+   * in µs: what one echo costs the answering side, kernel work done in its system calls included.
+   * Unlike pps it does not move with what else the machine runs (time the process waited for a
+   * core is not counted), so it is the figure to compare on a loaded machine.
+   */
+  readonly cpuUs: number;
 }
 
 export { median };
@@ -59,10 +66,12 @@ export async function measureEcho(
       ["ping", "-f", "-q", "-l", String(WINDOW), "-c", "5000", "-w", "20", target],
       30_000,
     );
+  const cpu0 = process.cpuUsage();
   const flood = await net.run(
     ["ping", "-f", "-q", "-l", String(WINDOW), "-c", String(FLOOD), "-w", "60", target],
     90_000,
   );
+  const cpu = process.cpuUsage(cpu0);
   const m = /(\d+) packets transmitted, (\d+) received.*time (\d+)ms/.exec(flood.stdout);
   if (m === null) throw new Error(`ping -f: ${flood.stdout}${flood.stderr}`);
   const f = { sent: Number(m[1]), received: Number(m[2]), ms: Number(m[3]) };
@@ -72,7 +81,12 @@ export async function measureEcho(
   );
   const rtts = [...ping.stdout.matchAll(/time=([\d.]+) ms/g)].map((x) => Number(x[1]));
   if (rtts.length < PINGS * 0.95) console.log(`    (only ${rtts.length}/${PINGS} pings answered)`);
-  return { pps: (f.received / f.ms) * 1000, lost: f.sent - f.received, rttMs: median(rtts) };
+  return {
+    pps: (f.received / f.ms) * 1000,
+    lost: f.sent - f.received,
+    rttMs: median(rtts),
+    cpuUs: (cpu.user + cpu.system) / Math.max(1, f.received),
+  };
 }
 
 /**
@@ -94,7 +108,7 @@ export async function runEchoRounds<W>(
       try {
         const r = await measureEcho(net, target, options.warmFlood);
         console.log(
-          `round ${round + 1} ${subject.name}: ${Math.round(r.pps)} echoes/s (ping -f -l ${WINDOW}, ${r.lost} not answered), median RTT ${r.rttMs.toFixed(3)} ms`,
+          `round ${round + 1} ${subject.name}: ${Math.round(r.pps)} echoes/s (ping -f -l ${WINDOW}, ${r.lost} not answered), median RTT ${r.rttMs.toFixed(3)} ms, CPU ${r.cpuUs.toFixed(2)} µs/echo`,
         );
         results.set(subject.key, [...(results.get(subject.key) ?? []), r]);
       } finally {
@@ -112,14 +126,14 @@ export function reportEcho<W>(
 ): void {
   console.log("");
   console.log(
-    `| subject (${ROUNDS} rounds) | echoes/s median | best | median RTT, median of rounds | best |`,
+    `| subject (${ROUNDS} rounds) | echoes/s median | best | median RTT, median of rounds | best | CPU µs/echo, median |`,
   );
-  console.log("| --- | ---: | ---: | ---: | ---: |");
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
   for (const subject of subjects) {
     const rs = results.get(subject.key);
     if (rs === undefined) continue;
     console.log(
-      `| ${subject.name} | ${Math.round(median(rs.map((r) => r.pps)))} | ${Math.round(Math.max(...rs.map((r) => r.pps)))} | ${median(rs.map((r) => r.rttMs)).toFixed(3)} ms | ${Math.min(...rs.map((r) => r.rttMs)).toFixed(3)} ms |`,
+      `| ${subject.name} | ${Math.round(median(rs.map((r) => r.pps)))} | ${Math.round(Math.max(...rs.map((r) => r.pps)))} | ${median(rs.map((r) => r.rttMs)).toFixed(3)} ms | ${Math.min(...rs.map((r) => r.rttMs)).toFixed(3)} ms | ${median(rs.map((r) => r.cpuUs)).toFixed(2)} |`,
     );
   }
   const ours = results.get("ndis");
@@ -128,14 +142,21 @@ export function reportEcho<W>(
   // Paired: round i of ours against round i of bare.
   const ppsRatios = ours.map((r, i) => r.pps / (theirs[i]?.pps ?? Number.NaN));
   const rttRatios = ours.map((r, i) => r.rttMs / (theirs[i]?.rttMs ?? Number.NaN));
+  // bare's CPU per echo over ours: the share of bare's rate ours would reach if both were bound by
+  // their own CPU time alone (context for pps on a loaded machine, not the target).
+  const cpuRatios = ours.map((r, i) => (theirs[i]?.cpuUs ?? Number.NaN) / r.cpuUs);
   const pps = median(ppsRatios);
   const rtt = median(rttRatios);
+  const cpuShare = median(cpuRatios);
   console.log("");
   console.log(
     `pps, median of the per-round ratios: ${(pps * 100).toFixed(1)}% of bare (target ≥ 80%: ${pps >= 0.8 ? "met" : "NOT met"}); rounds: ${ppsRatios.map((x) => `${(x * 100).toFixed(0)}%`).join(" ")}`,
   );
   console.log(
     `median RTT, median of the per-round ratios: ${rtt.toFixed(2)}× bare (target ≤ 1.3×: ${rtt <= 1.3 ? "met" : "NOT met"}); rounds: ${rttRatios.map((x) => `${x.toFixed(2)}×`).join(" ")}`,
+  );
+  console.log(
+    `CPU per echo, bare / ours, median of the per-round ratios: ${(cpuShare * 100).toFixed(1)}% (context); rounds: ${cpuRatios.map((x) => `${(x * 100).toFixed(0)}%`).join(" ")}`,
   );
 }
 
