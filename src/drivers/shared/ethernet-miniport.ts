@@ -14,6 +14,7 @@
  */
 import {
   type DRIVER_OBJECT,
+  type MDL,
   MediaConnectStateConnected,
   MediaConnectStateDisconnected,
   MediaDuplexStateFull,
@@ -63,6 +64,7 @@ import {
   NdisRequestQueryInformation,
   NdisRequestQueryStatistics,
   NdisRequestSetInformation,
+  type NET_BUFFER,
   type NET_BUFFER_LIST,
   ndisInterruptModerationParametersBytes,
   ndisInterruptModerationParametersFromBytes,
@@ -483,6 +485,59 @@ export function discardBatch(a: EthernetAdapter): void {
 }
 
 /**
+ * A free receive NBL of the pool for the wire to put a frame in (its NET_BUFFER at offset 0, the
+ * pool's DataSize long), or null when every one is taken (those waiting in the receive batch go
+ * up first, as a NIC whose ring fills runs its DPC, and the stack may return them at once) or
+ * NDIS has none. The NBL is the miniport's until it goes up through `indicateReceiveNbl` or back
+ * with NdisFreeNetBufferList; it is not counted in ReceivesOutstanding meanwhile.
+ */
+export function takeReceiveNbl(a: EthernetAdapter): NET_BUFFER_LIST | null {
+  if (a.ReceivesOutstanding >= a.Config.ReceiveBuffers && a.ReceiveBatch.NblCount > 0)
+    indicateBatch(a);
+  const pool = a.ReceivePool;
+  if (pool === null || a.ReceivesOutstanding >= a.Config.ReceiveBuffers) return null;
+  const nbl = NdisAllocateNetBufferList(pool, 0, 0);
+  if (nbl === null) return null;
+  if (nbl.FirstNetBuffer?.MdlChain == null) {
+    NdisFreeNetBufferList(nbl);
+    return null;
+  }
+  return nbl;
+}
+
+/** Which checks a frame in `data` at `offset` fails before it may go up, or null. */
+function refusal(
+  a: EthernetAdapter,
+  data: Uint8Array,
+  offset: number,
+  kind: FrameKind,
+): CommonDropReason | null {
+  if (!a.Running) return "notRunning";
+  if (!passes(a, data, offset, kind)) return "filtered";
+  return null;
+}
+
+/** Counts a checked frame in its receive NBL and puts it in the batch (or up, see indicateFrame). */
+function enqueue(
+  a: EthernetAdapter,
+  nbl: NET_BUFFER_LIST,
+  kind: FrameKind,
+  length: number,
+  dpcLater: boolean,
+): void {
+  nbl.SourceHandle = a.MiniportAdapterHandle;
+  countReceived(a.Counters, kind, length, 1);
+  a.ReceivesOutstanding++;
+  // Into the batch (behind any frame still waiting there, so that order is kept).
+  NdisAppendSingleNblToNblCountedQueue(a.ReceiveBatch, nbl);
+  if (!a.Moderation || a.ReceiveBatch.NblCount >= MAX_RECEIVE_BATCH) indicateBatch(a);
+  else if (dpcLater && !a.BatchScheduled) {
+    a.BatchScheduled = true;
+    setImmediate(batchDue, a);
+  }
+}
+
+/**
  * A frame the wire checked (`length` bytes of `data` from `offset`, at most MaxFrameSize): unless
  * the adapter is not running, the packet filter refuses it or no receive NBL is free, it is
  * copied into a receive NBL and indicated — into the receive batch under moderation, else at
@@ -497,34 +552,36 @@ export function indicateFrame(
   length: number,
   dpcLater = true,
 ): CommonDropReason | null {
-  if (!a.Running) return "notRunning";
   const kind = kindOf(data[offset] as number, data, offset);
-  if (!passes(a, data, offset, kind)) return "filtered";
-  const pool = a.ReceivePool;
-  // Every receive NBL taken: those waiting in the batch go up first (the stack may return them
-  // at once), as a NIC whose ring fills runs its DPC.
-  if (a.ReceivesOutstanding >= a.Config.ReceiveBuffers && a.ReceiveBatch.NblCount > 0)
-    indicateBatch(a);
-  if (pool === null || a.ReceivesOutstanding >= a.Config.ReceiveBuffers) return "noBuffer";
-  const nbl = NdisAllocateNetBufferList(pool, 0, 0);
-  const nb = nbl?.FirstNetBuffer ?? null;
-  const mdl = nb?.MdlChain ?? null;
-  if (nbl === null || nb === null || mdl === null) {
-    if (nbl !== null) NdisFreeNetBufferList(nbl);
-    return "noBuffer";
-  }
-  mdl.MappedSystemVa.set(data.subarray(offset, offset + length));
+  const refused = refusal(a, data, offset, kind);
+  if (refused !== null) return refused;
+  const nbl = takeReceiveNbl(a);
+  if (nbl === null) return "noBuffer";
+  const nb = nbl.FirstNetBuffer as NET_BUFFER;
+  (nb.MdlChain as MDL).MappedSystemVa.set(data.subarray(offset, offset + length));
   nb.DataLength = length;
-  nbl.SourceHandle = a.MiniportAdapterHandle;
-  countReceived(a.Counters, kind, length, 1);
-  a.ReceivesOutstanding++;
-  // Into the batch (behind any frame still waiting there, so that order is kept).
-  NdisAppendSingleNblToNblCountedQueue(a.ReceiveBatch, nbl);
-  if (!a.Moderation || a.ReceiveBatch.NblCount >= MAX_RECEIVE_BATCH) indicateBatch(a);
-  else if (dpcLater && !a.BatchScheduled) {
-    a.BatchScheduled = true;
-    setImmediate(batchDue, a);
-  }
+  enqueue(a, nbl, kind, length, dpcLater);
+  return null;
+}
+
+/**
+ * A frame the wire put straight into a receive NBL from `takeReceiveNbl`: its NET_BUFFER's used
+ * data already is the frame (DataOffset and DataLength set, at most MaxFrameSize). Unless the
+ * adapter is not running or the packet filter refuses it, it goes up as `indicateFrame`'s do and
+ * null is returned; else the reason, and the NBL stays the caller's (to fill again or free).
+ */
+export function indicateReceiveNbl(
+  a: EthernetAdapter,
+  nbl: NET_BUFFER_LIST,
+  dpcLater = true,
+): CommonDropReason | null {
+  const nb = nbl.FirstNetBuffer as NET_BUFFER;
+  const data = (nb.MdlChain as MDL).MappedSystemVa;
+  const offset = nb.DataOffset;
+  const kind = kindOf(data[offset] as number, data, offset);
+  const refused = refusal(a, data, offset, kind);
+  if (refused !== null) return refused;
+  enqueue(a, nbl, kind, nb.DataLength, dpcLater);
   return null;
 }
 

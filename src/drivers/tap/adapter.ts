@@ -3,6 +3,7 @@
  * driver's globals. Everything the data path touches per frame is a plain field.
  */
 import type { Socket } from "node:net";
+import type { NET_BUFFER_LIST } from "../../ddi.js";
 import {
   dropsSnapshot,
   type EthernetAdapter,
@@ -93,8 +94,13 @@ export interface Adapter extends EthernetAdapter {
   /** The device, open; null once closed. */
   Stream: Socket | null;
   Fd: number;
-  /** Where the frames drained after a wakeup's first are read (64 KB: any frame fits). */
+  /** Where a drained frame is read when no receive NBL is free (64 KB: any frame fits). */
   readonly ReadBuffer: Buffer;
+  /**
+   * A receive NBL the last drained read brought no frame up in (EAGAIN, or a dropped frame): the
+   * next read goes into it. The miniport's, not counted in ReceivesOutstanding; freed at halt.
+   */
+  Spare: NET_BUFFER_LIST | null;
   /** The operstate poll. */
   Poll: NodeJS.Timeout | null;
   /** The link's operstate as last read ("up", "lowerlayerdown", "down", … or "gone"). */

@@ -9,8 +9,9 @@
  * current MDL, is retreated over it (NdisRetreatNetBufferDataStart), gets the header there and
  * goes out in one write(2), and is advanced back before its NBL completes; one without the room
  * goes out in one writev(2) of the header and views of its MDLs. The write returns once the
- * kernel has the frame, and the NBL is completed then (NdisMSendNetBufferListsComplete, from
- * within MiniportSendNetBufferLists).
+ * kernel has the frame, so every NBL of a MiniportSendNetBufferLists call is done when the call
+ * has written them all: the chain is completed then, in one NdisMSendNetBufferListsComplete from
+ * within MiniportSendNetBufferLists.
  *
  * Receive: a frame is checked (length, gso_type, the checksum request, size), its checksum
  * finished when Linux asked for that (VIRTIO_NET_HDR_F_NEEDS_CSUM: Linux's own UDP and TCP leave
@@ -36,13 +37,21 @@ import {
   NDIS_STATUS_RESOURCES,
   NDIS_STATUS_SUCCESS,
   NdisAdvanceNetBufferDataStart,
+  NdisFreeNetBufferList,
   NdisMSendNetBufferListsComplete,
   NdisRetreatNetBufferDataStart,
   type NET_BUFFER,
   type NET_BUFFER_LIST,
 } from "../../ddi.js";
 import { ETHERNET_HEADER_LENGTH } from "../../net/ethernet.js";
-import { batchDue, countSent, indicateFrame, kindOf } from "../shared/ethernet-miniport.js";
+import {
+  batchDue,
+  countSent,
+  indicateFrame,
+  indicateReceiveNbl,
+  kindOf,
+  takeReceiveNbl,
+} from "../shared/ethernet-miniport.js";
 import type { Adapter, DropReason } from "./adapter.js";
 
 /** sizeof(struct virtio_net_hdr): what macvtap puts in front of every frame by default. */
@@ -78,7 +87,8 @@ function writeFrame(a: Adapter, nb: NET_BUFFER): NDIS_STATUS {
       nb.MiniportReserved[RETREATED] = true;
       const va = mdl.MappedSystemVa;
       const start = offset - VNET_HEADER_LENGTH;
-      va.fill(0, start, offset);
+      // All zero: no checksum to finish, no segmentation (ten stores cost less than a fill call).
+      for (let i = start; i < offset; i++) va[i] = 0;
       first = va[offset] as number;
       writeSync(a.Fd, va, start, nb.DataLength);
       countSent(a.Counters, kindOf(first, va, offset), nb.DataLength - VNET_HEADER_LENGTH);
@@ -113,16 +123,14 @@ function writeFrame(a: Adapter, nb: NET_BUFFER): NDIS_STATUS {
   }
 }
 
-/** Completes one NBL with `status` (each NET_BUFFER advanced back over our header). */
-function completeOne(a: Adapter, nbl: NET_BUFFER_LIST, status: NDIS_STATUS, flags: number): void {
+/** Sets an NBL's completion status, each NET_BUFFER advanced back over our header. */
+function finish(nbl: NET_BUFFER_LIST, status: NDIS_STATUS): void {
   for (let nb = nbl.FirstNetBuffer; nb !== null; nb = nb.Next) {
     if (nb.MiniportReserved[RETREATED] !== true) continue;
     nb.MiniportReserved[RETREATED] = null;
     NdisAdvanceNetBufferDataStart(nb, VNET_HEADER_LENGTH, false, null);
   }
-  nbl.Next = null;
   nbl.Status = status;
-  NdisMSendNetBufferListsComplete(a.MiniportAdapterHandle, nbl, flags);
 }
 
 /** The status for one NBL: refused as a whole, or each NET_BUFFER written. */
@@ -162,10 +170,8 @@ export const MPSendNetBufferLists: MINIPORT_SEND_NET_BUFFER_LISTS = (
     (SendFlags & NDIS_SEND_FLAGS_DISPATCH_LEVEL) !== 0
       ? NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL
       : 0;
-  let nbl: NET_BUFFER_LIST | null = NetBufferList;
-  while (nbl !== null) {
-    const next: NET_BUFFER_LIST | null = nbl.Next;
-    nbl.Next = null;
+  // Every write has returned by the end of the chain: the chain completes as it came, in one call.
+  for (let nbl: NET_BUFFER_LIST | null = NetBufferList; nbl !== null; nbl = nbl.Next) {
     const status = transmit(a, nbl);
     if (
       status === NDIS_STATUS_PAUSED ||
@@ -173,9 +179,9 @@ export const MPSendNetBufferLists: MINIPORT_SEND_NET_BUFFER_LISTS = (
       status === NDIS_STATUS_INVALID_LENGTH
     )
       a.Counters.sendDiscards++;
-    completeOne(a, nbl, status, flags);
-    nbl = next;
+    finish(nbl, status);
   }
+  NdisMSendNetBufferListsComplete(a.MiniportAdapterHandle, NetBufferList, flags);
 };
 
 /** MiniportCancelSend: nothing waits in a queue here — every NBL is written at once. */
@@ -207,26 +213,107 @@ function completeChecksum(
   b[at + 1] = check & 0xff;
 }
 
-/** Checks one read (header and frame) and indicates its frame; the drop reason, or null. */
-function receive(a: Adapter, read: Buffer): DropReason | null {
-  const length = read.length - VNET_HEADER_LENGTH;
+/**
+ * Checks one read: `read` bytes at the start of `b`, the header and the frame. A frame longer than
+ * the buffer comes cut to it (macvtap copies what fits and returns that much), so buffers are one
+ * byte longer than the longest frame: a read that fills one is oversized. The checksum Linux left
+ * to the device is finished in place. The drop reason, or null.
+ */
+function check(a: Adapter, b: Uint8Array, read: number): DropReason | null {
+  const length = read - VNET_HEADER_LENGTH;
   if (length < ETHERNET_HEADER_LENGTH) return "truncated";
-  if ((read[1] as number) !== VIRTIO_NET_HDR_GSO_NONE) return "gso";
-  if (((read[0] as number) & VIRTIO_NET_HDR_F_NEEDS_CSUM) !== 0) {
-    const start = (read[6] as number) | ((read[7] as number) << 8);
-    const offset = (read[8] as number) | ((read[9] as number) << 8);
+  if ((b[1] as number) !== VIRTIO_NET_HDR_GSO_NONE) return "gso";
+  if (length > a.MaxFrameSize) return "oversized";
+  if (((b[0] as number) & VIRTIO_NET_HDR_F_NEEDS_CSUM) !== 0) {
+    const start = (b[6] as number) | ((b[7] as number) << 8);
+    const offset = (b[8] as number) | ((b[9] as number) << 8);
     if (start < ETHERNET_HEADER_LENGTH || start + offset + 2 > length) return "badChecksumOffset";
-    completeChecksum(read, VNET_HEADER_LENGTH, length, start, offset);
+    completeChecksum(b, VNET_HEADER_LENGTH, length, start, offset);
     a.Counters.checksumsCompleted++;
   }
-  if (length > a.MaxFrameSize) return "oversized";
-  return indicateFrame(a, read, VNET_HEADER_LENGTH, length, false);
+  return null;
 }
 
-function onFrame(a: Adapter, read: Buffer): void {
+/** One read (`read` bytes of `b`: header and frame) checked and indicated by copy; the drop reason, or null. */
+function receive(a: Adapter, b: Uint8Array, read: number): DropReason | null {
   a.Counters.framesRead++;
-  const reason = receive(a, read);
-  if (reason !== null) a.Drops[reason]++;
+  return (
+    check(a, b, read) ?? indicateFrame(a, b, VNET_HEADER_LENGTH, read - VNET_HEADER_LENGTH, false)
+  );
+}
+
+/**
+ * A receive NBL whose data starts VNET_HEADER_LENGTH bytes into its buffer, to read the next frame
+ * into (the header lands in front of the data): the one kept from the last read that brought no
+ * frame up, or a new one; null when none is free.
+ */
+function spareNbl(a: Adapter): NET_BUFFER_LIST | null {
+  const kept = a.Spare;
+  if (kept !== null) {
+    a.Spare = null;
+    return kept;
+  }
+  const nbl = takeReceiveNbl(a);
+  if (nbl !== null)
+    NdisAdvanceNetBufferDataStart(
+      nbl.FirstNetBuffer as NET_BUFFER,
+      VNET_HEADER_LENGTH,
+      false,
+      null,
+    );
+  return nbl;
+}
+
+/** Frees the receive NBL kept for the next read (halt: the pool goes). */
+export function freeSpare(a: Adapter): void {
+  if (a.Spare !== null) NdisFreeNetBufferList(a.Spare);
+  a.Spare = null;
+}
+
+/**
+ * Reads one frame straight into a receive NBL and indicates it (no copy); without a free NBL,
+ * into the adapter's buffer, where `receive` finds none either and counts it. False when the
+ * device had nothing more (EAGAIN) — any other read error shows again on the stream's next read.
+ */
+function readFrame(a: Adapter): boolean {
+  const nbl = spareNbl(a);
+  if (nbl === null) {
+    const buffer = a.ReadBuffer;
+    let read: number;
+    try {
+      read = readSync(a.Fd, buffer, 0, buffer.length, null);
+    } catch {
+      return false;
+    }
+    if (read <= 0) return false;
+    const reason = receive(a, buffer, read);
+    if (reason !== null) a.Drops[reason]++;
+    return true;
+  }
+  const nb = nbl.FirstNetBuffer as NET_BUFFER;
+  const b = (nb.MdlChain as MDL).MappedSystemVa;
+  let read: number;
+  try {
+    read = readSync(a.Fd, b, 0, b.length, null);
+  } catch {
+    a.Spare = nbl;
+    return false;
+  }
+  if (read <= 0) {
+    a.Spare = nbl;
+    return false;
+  }
+  a.Counters.framesRead++;
+  let reason = check(a, b, read);
+  if (reason === null) {
+    nb.DataLength = read - VNET_HEADER_LENGTH;
+    reason = indicateReceiveNbl(a, nbl, false);
+  }
+  if (reason !== null) {
+    a.Drops[reason]++;
+    a.Spare = nbl;
+  }
+  return true;
 }
 
 /** The most frames one wakeup reads: the one libuv read, and the rest drained here. */
@@ -236,29 +323,22 @@ export const MAX_READS_PER_WAKEUP = 32;
  * The device's interrupt: libuv found it readable and read one frame (its stream reads a device
  * once per wakeup, since a frame never fills its 64 KB buffer). The frames that came with it are
  * drained here, as an ISR empties the NIC's ring — read(2) on the non-blocking descriptor until
- * it has none (EAGAIN) or MAX_READS_PER_WAKEUP were read. The whole wakeup is this one call, so
- * the "DPC" runs at its end: under interrupt moderation the wakeup's frames go up in chains of at
- * most ReceiveChain here — each as soon as it is full, so that the first answers are written
- * while the drain goes on — with no `setImmediate` (which, after a pipe stream's read, delayed a
- * lone ping's answer noticeably while this was developed).
+ * it has none (EAGAIN) or MAX_READS_PER_WAKEUP were read, each straight into a receive NBL (the
+ * first, libuv's, is copied into one). The whole wakeup is this one call, so the "DPC" runs at
+ * its end: under interrupt moderation the wakeup's frames go up in chains of at most
+ * ReceiveChain here — each as soon as it is full, so that the first answers are written while
+ * the drain goes on — with no `setImmediate` (which, after a pipe stream's read, delayed a lone
+ * ping's answer noticeably while this was developed).
  */
 export function onRead(a: Adapter, read: Buffer): void {
   if (!a.Live) return;
-  onFrame(a, read);
+  const reason = receive(a, read, read.length);
+  if (reason !== null) a.Drops[reason]++;
   // The first frame goes up before the drain looks for more: finding none costs a failed read
   // (and its EAGAIN error object), which a lone ping's reply need not wait for.
   if (a.ReceiveBatch.NblCount > 0) batchDue(a);
-  const buffer = a.ReadBuffer;
   for (let i = 1; i < MAX_READS_PER_WAKEUP && a.Stream !== null; i++) {
-    let length: number;
-    try {
-      length = readSync(a.Fd, buffer, 0, buffer.length, null);
-    } catch {
-      // EAGAIN: nothing more waiting. Any other error shows again on the stream's next read.
-      break;
-    }
-    if (length <= 0) break;
-    onFrame(a, buffer.subarray(0, length));
+    if (!readFrame(a)) break;
     if (a.ReceiveBatch.NblCount >= a.Config.ReceiveChain) batchDue(a);
   }
   if (a.ReceiveBatch.NblCount > 0) batchDue(a);

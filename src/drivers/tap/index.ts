@@ -76,7 +76,13 @@ import {
   type TapCounters,
 } from "./adapter.js";
 import { readParameters, type TapParameters } from "./config.js";
-import { MPCancelSend, MPSendNetBufferLists, onRead, VNET_HEADER_LENGTH } from "./datapath.js";
+import {
+  freeSpare,
+  MPCancelSend,
+  MPSendNetBufferLists,
+  onRead,
+  VNET_HEADER_LENGTH,
+} from "./datapath.js";
 import {
   createLink,
   deleteLink,
@@ -286,6 +292,7 @@ const MPInitializeEx: MINIPORT_INITIALIZE = (
     Stream: null,
     Fd: fd,
     ReadBuffer: Buffer.alloc(65536),
+    Spare: null,
     Poll: null,
     OperState: state,
     LinkUp: operStateUp(state),
@@ -365,7 +372,10 @@ const MPInitializeEx: MINIPORT_INITIALIZE = (
     fAllocateNetBuffer: true,
     ContextSize: 0,
     PoolTag: RECEIVE_POOL_TAG,
-    DataSize: maxFrame,
+    // Each frame is read straight into its NBL, the virtio-net header in front of the data, and
+    // one byte more: macvtap cuts a longer frame to the buffer, so a read that fills it was
+    // longer than maxFrame (oversized).
+    DataSize: VNET_HEADER_LENGTH + maxFrame + 1,
   });
   if (pool === null) return fail("no receive pool", NDIS_STATUS_RESOURCES);
   a.ReceivePool = pool;
@@ -394,6 +404,7 @@ const MPHaltEx: MINIPORT_HALT = (MiniportAdapterContext) => {
   a.Running = false;
   discardBatch(a);
   closeDevice(a);
+  freeSpare(a);
   a.LinkUp = false;
   if (a.ReceivePool !== null) NdisFreeNetBufferListPool(a.ReceivePool);
   a.ReceivePool = null;
