@@ -161,9 +161,4 @@ export function reportEcho<W>(
 }
 
 /** The Internet checksum's incremental update (RFC 1624): `checksum` with one word changed. */
-export function adjustChecksum(checksum: number, oldWord: number, newWord: number): number {
-  let sum = (~checksum & 0xffff) + (~oldWord & 0xffff) + newWord;
-  sum = (sum & 0xffff) + (sum >>> 16);
-  sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
-}
+export { adjustChecksum } from "../src/net/checksum.js";

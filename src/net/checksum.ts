@@ -22,3 +22,18 @@ export function finishChecksum(sum: number): number {
 export function internetChecksum(bytes: Uint8Array, start = 0, end = bytes.length): number {
   return finishChecksum(sumWords(bytes, start, end));
 }
+
+/**
+ * The checksum `checksum` after one 16-bit word it covers changed from `oldWord` to `newWord`,
+ * updated incrementally (RFC 1624, eqn. 3: HC' = ~(~HC + ~m + m')), as routers update a header
+ * whose TTL they lower. The same as computing it again over the changed data, except that 0 comes
+ * out as 0xFFFF, its other form in ones' complement: data that sums to anything but zero verifies
+ * with either, and data that sums to zero (all zero but the checksum — an echo reply with
+ * identifier, sequence and payload 0) only with 0xFFFF, which eqn. 3 alone cannot tell.
+ */
+export function adjustChecksum(checksum: number, oldWord: number, newWord: number): number {
+  let sum = (~checksum & 0xffff) + (~oldWord & 0xffff) + newWord;
+  sum = (sum & 0xffff) + (sum >>> 16);
+  sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff || 0xffff;
+}

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import { ARP_REPLY, ARP_REQUEST, buildArp, parseArp } from "../../src/net/arp.js";
-import { internetChecksum } from "../../src/net/checksum.js";
+import { adjustChecksum, internetChecksum } from "../../src/net/checksum.js";
 import {
   BROADCAST_MAC,
   buildEthernet,
@@ -185,6 +185,45 @@ describe("net: IPv4", () => {
     const ihl = packet.slice();
     ihl[0] = 0x44;
     assert.equal(parseIpv4Packet(ihl), null);
+  });
+});
+
+describe("net: checksum", () => {
+  test("the incremental update (RFC 1624) is the checksum computed again, or 0xFFFF for 0; it always verifies", () => {
+    const word = fc.oneof(fc.constantFrom(0, 0xffff, 0x0001, 0xfffe), fc.nat(0xffff));
+    fc.assert(
+      fc.property(
+        fc.array(word, { minLength: 2, maxLength: 40 }),
+        fc.nat(),
+        word,
+        (words, pick, replacement) => {
+          // words[0] is the checksum field; another word changes.
+          const data = new Uint8Array(words.length * 2);
+          words.forEach((w, i) => {
+            data[2 * i] = w >>> 8;
+            data[2 * i + 1] = w & 0xff;
+          });
+          data[0] = 0;
+          data[1] = 0;
+          const sum = internetChecksum(data);
+          data[0] = sum >>> 8;
+          data[1] = sum & 0xff;
+          const at = 1 + (pick % (words.length - 1));
+          const old = ((data[2 * at] as number) << 8) | (data[2 * at + 1] as number);
+          data[2 * at] = replacement >>> 8;
+          data[2 * at + 1] = replacement & 0xff;
+          const updated = adjustChecksum(sum, old, replacement);
+          data[0] = 0;
+          data[1] = 0;
+          const again = internetChecksum(data);
+          assert.equal(updated, again === 0 ? 0xffff : again);
+          data[0] = updated >>> 8;
+          data[1] = updated & 0xff;
+          assert.equal(internetChecksum(data), 0);
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
 

@@ -33,7 +33,7 @@ import {
 } from "../../ddi.js";
 import { ARP_REPLY, ARP_REQUEST, buildArp, parseArp } from "../../net/arp.js";
 import { get16, get32 } from "../../net/bytes.js";
-import { internetChecksum } from "../../net/checksum.js";
+import { adjustChecksum } from "../../net/checksum.js";
 import {
   BROADCAST_MAC,
   buildEthernet,
@@ -155,10 +155,13 @@ function sendArp(
 /**
  * Answers an echo (ICMP echo request, or a UDP datagram to the echo port) the way a kernel stack
  * does: the request is copied once into a send NBL's buffer and turned around there — MAC and IP
- * addresses swapped, a fresh TTL and identification, the IPv4 header checksum recomputed, the
- * ICMP type set to reply with its checksum adjusted incrementally (RFC 1624), the UDP ports
- * swapped (the UDP checksum is unchanged: the pseudo-header sum does not depend on the order).
- * No frame is built from parts, so an echo allocates nothing but its NBL from the pool.
+ * addresses swapped, a fresh TTL and identification, the IPv4 header checksum updated for those
+ * two words (RFC 1624: the header was checked on receipt, and swapping the addresses does not
+ * change the sum), the ICMP type set to reply with its checksum adjusted the same way, the UDP
+ * ports swapped (the UDP checksum is unchanged: the pseudo-header sum does not depend on the
+ * order). No frame is built from parts, so an echo allocates nothing but its NBL from the pool;
+ * the few bytes moved are moved in loops (a builtin call — copyWithin, set, subarray — costs
+ * more than the six or four bytes it would move).
  */
 function replyInPlace(
   ifc: IF,
@@ -168,7 +171,7 @@ function replyInPlace(
   protocol: number,
 ): void {
   const length = Math.max(ETHERNET_HEADER + ipTotalLength, MIN_FRAME);
-  const nbl = frameToSend(ifc, request.subarray(0, Math.min(length, request.length)));
+  const nbl = frameToSend(ifc, length >= request.length ? request : request.subarray(0, length));
   if (nbl === null) return;
   const nb = nbl.FirstNetBuffer;
   // The reply is turned around where the copy landed: at `at` in the MDL's buffer `f`.
@@ -182,30 +185,34 @@ function replyInPlace(
   if (length > request.length) f.fill(0, at + request.length, at + length); // Ethernet padding
   nb.DataLength = length;
   // Ethernet: back to the sender, from us.
-  f.copyWithin(at, at + 6, at + 12);
-  f.set(ifc.Mac, at + 6);
-  // IPv4: swap the addresses, fresh TTL and identification, header checksum again.
+  const mac = ifc.Mac;
+  for (let i = 0; i < 6; i++) {
+    f[at + i] = f[at + 6 + i] as number;
+    f[at + 6 + i] = mac[i] as number;
+  }
+  // IPv4: swap the addresses, fresh TTL and identification, the header checksum updated.
   const ip = at + ETHERNET_HEADER;
   for (let i = 0; i < 4; i++) {
     const a = f[ip + 12 + i] as number;
     f[ip + 12 + i] = f[ip + 16 + i] as number;
     f[ip + 16 + i] = a;
   }
+  const oldId = get16(f, ip + 4);
+  const oldTtl = get16(f, ip + 8);
   ifc.IpIdentification = (ifc.IpIdentification + 1) & 0xffff;
+  const newTtl = (64 << 8) | (f[ip + 9] as number);
+  let check = adjustChecksum(get16(f, ip + 10), oldId, ifc.IpIdentification);
+  check = adjustChecksum(check, oldTtl, newTtl);
   f[ip + 4] = ifc.IpIdentification >>> 8;
   f[ip + 5] = ifc.IpIdentification & 0xff;
   f[ip + 8] = 64;
-  f[ip + 10] = 0;
-  f[ip + 11] = 0;
-  const headerSum = internetChecksum(f, ip, ip + ipHeaderLength);
-  f[ip + 10] = headerSum >>> 8;
-  f[ip + 11] = headerSum & 0xff;
+  f[ip + 10] = check >>> 8;
+  f[ip + 11] = check & 0xff;
   const l4 = ip + ipHeaderLength;
   if (protocol === IPPROTO_ICMP) {
-    // Type 8 → 0: the checksum grows by 0x0800 in ones' complement arithmetic.
+    // Type 8 → 0 (code 0 stays).
     f[l4] = ICMP_ECHO_REPLY;
-    let sum = (((f[l4 + 2] as number) << 8) | (f[l4 + 3] as number)) + 0x0800;
-    sum = (sum & 0xffff) + (sum >>> 16);
+    const sum = adjustChecksum(get16(f, l4 + 2), ICMP_ECHO_REQUEST << 8, ICMP_ECHO_REPLY << 8);
     f[l4 + 2] = sum >>> 8;
     f[l4 + 3] = sum & 0xff;
   } else {
