@@ -47,6 +47,7 @@ import {
   NDIS_STATUS_NOT_SUPPORTED,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
+  NdisAdvanceNetBufferDataStart,
   NdisAllocateNetBufferList,
   NdisAppendSingleNblToNblCountedQueue,
   NdisFreeNetBufferList,
@@ -330,8 +331,19 @@ export interface EthernetAdapter {
   /** MTU + 18: the longest frame sent or accepted (an Ethernet header and one 802.1Q tag). */
   readonly MaxFrameSize: number;
   readonly Config: { readonly MTU: number; readonly ReceiveBuffers: number };
-  /** The receive NBL pool: one NET_BUFFER and MaxFrameSize bytes of data per NBL. */
+  /**
+   * The receive NBL pool: one NET_BUFFER per NBL, and data for ReceiveDataOffset bytes and a
+   * frame of MaxFrameSize.
+   */
   ReceivePool: NDIS_HANDLE | null;
+  /** Where a frame starts in a receive NBL's buffer: room the wire keeps in front (tap: its header). */
+  readonly ReceiveDataOffset: number;
+  /**
+   * Receive NBLs the stack returned, kept for the next frames (a NIC's receive ring) rather than
+   * freed and allocated again per frame; the miniport's, not counted in ReceivesOutstanding.
+   * freeReceiveNbls gives them back to the pool (halt).
+   */
+  readonly ReceiveFree: NET_BUFFER_LIST[];
   LinkUp: boolean;
   /** MiniportRestart done, MiniportPause not yet called. */
   Running: boolean;
@@ -485,24 +497,37 @@ export function discardBatch(a: EthernetAdapter): void {
 }
 
 /**
- * A free receive NBL of the pool for the wire to put a frame in (its NET_BUFFER at offset 0, the
- * pool's DataSize long), or null when every one is taken (those waiting in the receive batch go
- * up first, as a NIC whose ring fills runs its DPC, and the stack may return them at once) or
- * NDIS has none. The NBL is the miniport's until it goes up through `indicateReceiveNbl` or back
- * with NdisFreeNetBufferList; it is not counted in ReceivesOutstanding meanwhile.
+ * A free receive NBL for the wire to put a frame in — one the stack returned, else a new one from
+ * the pool — its NET_BUFFER's data at ReceiveDataOffset; null when every one is taken (those
+ * waiting in the receive batch go up first, as a NIC whose ring fills runs its DPC, and the stack
+ * may return them at once) or NDIS has none. The NBL is the miniport's until it goes up through
+ * `indicateReceiveNbl` or back to ReceiveFree; it is not counted in ReceivesOutstanding meanwhile.
  */
 export function takeReceiveNbl(a: EthernetAdapter): NET_BUFFER_LIST | null {
   if (a.ReceivesOutstanding >= a.Config.ReceiveBuffers && a.ReceiveBatch.NblCount > 0)
     indicateBatch(a);
+  if (a.ReceivesOutstanding >= a.Config.ReceiveBuffers) return null;
+  const kept = a.ReceiveFree.pop();
+  // Whoever held it put its data start back (NDIS requires it); one that did not is not reused.
+  if (kept !== undefined && kept.FirstNetBuffer?.DataOffset === a.ReceiveDataOffset) return kept;
+  if (kept !== undefined) NdisFreeNetBufferList(kept);
   const pool = a.ReceivePool;
-  if (pool === null || a.ReceivesOutstanding >= a.Config.ReceiveBuffers) return null;
+  if (pool === null) return null;
   const nbl = NdisAllocateNetBufferList(pool, 0, 0);
   if (nbl === null) return null;
-  if (nbl.FirstNetBuffer?.MdlChain == null) {
+  const nb = nbl.FirstNetBuffer;
+  if (nb === null || nb.MdlChain === null) {
     NdisFreeNetBufferList(nbl);
     return null;
   }
+  if (a.ReceiveDataOffset > 0) NdisAdvanceNetBufferDataStart(nb, a.ReceiveDataOffset, false, null);
   return nbl;
+}
+
+/** Gives the kept receive NBLs back to the pool (before NdisFreeNetBufferListPool). */
+export function freeReceiveNbls(a: EthernetAdapter): void {
+  for (let nbl = a.ReceiveFree.pop(); nbl !== undefined; nbl = a.ReceiveFree.pop())
+    NdisFreeNetBufferList(nbl);
 }
 
 /** Which checks a frame in `data` at `offset` fails before it may go up, or null. */
@@ -558,7 +583,7 @@ export function indicateFrame(
   const nbl = takeReceiveNbl(a);
   if (nbl === null) return "noBuffer";
   const nb = nbl.FirstNetBuffer as NET_BUFFER;
-  (nb.MdlChain as MDL).MappedSystemVa.set(data.subarray(offset, offset + length));
+  (nb.MdlChain as MDL).MappedSystemVa.set(data.subarray(offset, offset + length), nb.DataOffset);
   nb.DataLength = length;
   enqueue(a, nbl, kind, length, dpcLater);
   return null;
@@ -585,7 +610,7 @@ export function indicateReceiveNbl(
   return null;
 }
 
-/** MiniportReturnNetBufferLists: the receive NBLs go back to the pool. */
+/** MiniportReturnNetBufferLists: the receive NBLs are kept for the next frames (ReceiveFree). */
 export const returnNetBufferLists: MINIPORT_RETURN_NET_BUFFER_LISTS = (
   MiniportAdapterContext,
   NetBufferLists,
@@ -595,7 +620,7 @@ export const returnNetBufferLists: MINIPORT_RETURN_NET_BUFFER_LISTS = (
   while (nbl !== null) {
     const next: NET_BUFFER_LIST | null = nbl.Next;
     nbl.Next = null;
-    NdisFreeNetBufferList(nbl);
+    a.ReceiveFree.push(nbl);
     a.ReceivesOutstanding--;
     nbl = next;
   }

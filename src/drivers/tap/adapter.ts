@@ -3,7 +3,6 @@
  * driver's globals. Everything the data path touches per frame is a plain field.
  */
 import type { Socket } from "node:net";
-import type { NET_BUFFER_LIST } from "../../ddi.js";
 import {
   dropsSnapshot,
   type EthernetAdapter,
@@ -96,11 +95,7 @@ export interface Adapter extends EthernetAdapter {
   Fd: number;
   /** Where a drained frame is read when no receive NBL is free (64 KB: any frame fits). */
   readonly ReadBuffer: Buffer;
-  /**
-   * A receive NBL the last drained read brought no frame up in (EAGAIN, or a dropped frame): the
-   * next read goes into it. The miniport's, not counted in ReceivesOutstanding; freed at halt.
-   */
-  Spare: NET_BUFFER_LIST | null;
+
   /** The operstate poll. */
   Poll: NodeJS.Timeout | null;
   /** The link's operstate as last read ("up", "lowerlayerdown", "down", … or "gone"). */

@@ -37,7 +37,6 @@ import {
   NDIS_STATUS_RESOURCES,
   NDIS_STATUS_SUCCESS,
   NdisAdvanceNetBufferDataStart,
-  NdisFreeNetBufferList,
   NdisMSendNetBufferListsComplete,
   NdisRetreatNetBufferDataStart,
   type NET_BUFFER,
@@ -243,40 +242,14 @@ function receive(a: Adapter, b: Uint8Array, read: number): DropReason | null {
 }
 
 /**
- * A receive NBL whose data starts VNET_HEADER_LENGTH bytes into its buffer, to read the next frame
- * into (the header lands in front of the data): the one kept from the last read that brought no
- * frame up, or a new one; null when none is free.
- */
-function spareNbl(a: Adapter): NET_BUFFER_LIST | null {
-  const kept = a.Spare;
-  if (kept !== null) {
-    a.Spare = null;
-    return kept;
-  }
-  const nbl = takeReceiveNbl(a);
-  if (nbl !== null)
-    NdisAdvanceNetBufferDataStart(
-      nbl.FirstNetBuffer as NET_BUFFER,
-      VNET_HEADER_LENGTH,
-      false,
-      null,
-    );
-  return nbl;
-}
-
-/** Frees the receive NBL kept for the next read (halt: the pool goes). */
-export function freeSpare(a: Adapter): void {
-  if (a.Spare !== null) NdisFreeNetBufferList(a.Spare);
-  a.Spare = null;
-}
-
-/**
- * Reads one frame straight into a receive NBL and indicates it (no copy); without a free NBL,
- * into the adapter's buffer, where `receive` finds none either and counts it. False when the
- * device had nothing more (EAGAIN) — any other read error shows again on the stream's next read.
+ * Reads one frame straight into a receive NBL (its data starts VNET_HEADER_LENGTH bytes into the
+ * buffer: the header lands in front) and indicates it, no copy; an NBL that brought no frame up
+ * goes back to ReceiveFree. Without a free NBL, the frame is read into the adapter's buffer,
+ * where `receive` finds none either and counts it. False when the device had nothing more
+ * (EAGAIN) — any other read error shows again on the stream's next read.
  */
 function readFrame(a: Adapter): boolean {
-  const nbl = spareNbl(a);
+  const nbl = takeReceiveNbl(a);
   if (nbl === null) {
     const buffer = a.ReadBuffer;
     let read: number;
@@ -296,11 +269,11 @@ function readFrame(a: Adapter): boolean {
   try {
     read = readSync(a.Fd, b, 0, b.length, null);
   } catch {
-    a.Spare = nbl;
+    a.ReceiveFree.push(nbl);
     return false;
   }
   if (read <= 0) {
-    a.Spare = nbl;
+    a.ReceiveFree.push(nbl);
     return false;
   }
   a.Counters.framesRead++;
@@ -311,7 +284,7 @@ function readFrame(a: Adapter): boolean {
   }
   if (reason !== null) {
     a.Drops[reason]++;
-    a.Spare = nbl;
+    a.ReceiveFree.push(nbl);
   }
   return true;
 }

@@ -52,6 +52,7 @@ import {
 import {
   discardBatch,
   ethernetOidRequest,
+  freeReceiveNbls,
   MAX_MULTICAST_LIST,
   registerEthernetMiniport,
   SUPPORTED_FILTERS,
@@ -76,13 +77,7 @@ import {
   type TapCounters,
 } from "./adapter.js";
 import { readParameters, type TapParameters } from "./config.js";
-import {
-  freeSpare,
-  MPCancelSend,
-  MPSendNetBufferLists,
-  onRead,
-  VNET_HEADER_LENGTH,
-} from "./datapath.js";
+import { MPCancelSend, MPSendNetBufferLists, onRead, VNET_HEADER_LENGTH } from "./datapath.js";
 import {
   createLink,
   deleteLink,
@@ -289,10 +284,11 @@ const MPInitializeEx: MINIPORT_INITIALIZE = (
     CurrentAddress: facts.mac,
     MaxFrameSize: maxFrame,
     ReceivePool: null,
+    ReceiveDataOffset: VNET_HEADER_LENGTH,
+    ReceiveFree: [],
     Stream: null,
     Fd: fd,
     ReadBuffer: Buffer.alloc(65536),
-    Spare: null,
     Poll: null,
     OperState: state,
     LinkUp: operStateUp(state),
@@ -404,7 +400,7 @@ const MPHaltEx: MINIPORT_HALT = (MiniportAdapterContext) => {
   a.Running = false;
   discardBatch(a);
   closeDevice(a);
-  freeSpare(a);
+  freeReceiveNbls(a);
   a.LinkUp = false;
   if (a.ReceivePool !== null) NdisFreeNetBufferListPool(a.ReceivePool);
   a.ReceivePool = null;

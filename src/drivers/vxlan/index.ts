@@ -46,6 +46,7 @@ import {
 import { VXLAN_HEADER_LENGTH } from "../../net/vxlan.js";
 import {
   discardBatch,
+  freeReceiveNbls,
   registerEthernetMiniport,
   setLink as setEthernetLink,
 } from "../shared/ethernet-miniport.js";
@@ -184,6 +185,8 @@ const MPInitializeEx: MINIPORT_INITIALIZE = (
     MaxFrameSize: maxFrame,
     Header: vxlanHeader(config.VNI),
     ReceivePool: null,
+    ReceiveDataOffset: 0,
+    ReceiveFree: [],
     Socket: null,
     LinkUp: false,
     LinkError: null,
@@ -275,6 +278,7 @@ const MPHaltEx: MINIPORT_HALT = (MiniportAdapterContext) => {
   a.Running = false;
   discardBatch(a);
   closeSocket(a);
+  freeReceiveNbls(a);
   a.LinkUp = false;
   if (a.ReceivePool !== null) NdisFreeNetBufferListPool(a.ReceivePool);
   a.ReceivePool = null;
