@@ -9,6 +9,7 @@ import type {
   NDIS_HANDLE,
   NDIS_OID_REQUEST,
   NDIS_STATUS,
+  NET_BUFFER_LIST,
   NET_PNP_EVENT_NOTIFICATION,
 } from "../../ddi.js";
 
@@ -135,6 +136,11 @@ export interface IF {
   UnbindContext: NDIS_HANDLE | undefined;
   Params: IfParameters | null;
   SendPool: NDIS_HANDLE | null;
+  /**
+   * NBLs of the send pool whose sends completed, kept for the next frames instead of freed and
+   * allocated again per frame (a lookaside list); freed with the pool.
+   */
+  readonly SendFree: NET_BUFFER_LIST[];
   /** Periodic: sends the echo requests (or the ARP request resolving the target). */
   PingTimer: NDIS_HANDLE | null;
   /** One-shot, DueTime 0: reads the host time for replies that just arrived (see stack.ts). */

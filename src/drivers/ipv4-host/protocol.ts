@@ -38,6 +38,7 @@ import {
   NdisCloseConfiguration,
   NdisCompleteBindAdapterEx,
   NdisCompleteUnbindAdapterEx,
+  NdisFreeNetBufferList,
   NdisFreeNetBufferListPool,
   NdisFreeTimerObject,
   NdisMedium802_3,
@@ -172,6 +173,8 @@ function freeResources(ifc: IF): void {
   }
   ifc.PingTimer = null;
   ifc.StampTimer = null;
+  for (let nbl = ifc.SendFree.pop(); nbl !== undefined; nbl = ifc.SendFree.pop())
+    NdisFreeNetBufferList(nbl);
   if (ifc.SendPool !== null) NdisFreeNetBufferListPool(ifc.SendPool);
   ifc.SendPool = null;
 }
@@ -247,6 +250,7 @@ export const PtBindAdapter: PROTOCOL_BIND_ADAPTER_EX = (
     UnbindContext: undefined,
     Params: null,
     SendPool: null,
+    SendFree: [],
     PingTimer: null,
     StampTimer: null,
     FilterRequest: null,

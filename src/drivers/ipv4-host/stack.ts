@@ -64,16 +64,43 @@ const ETHERNET_HEADER = 14;
 const MIN_FRAME = 60;
 
 /**
- * An NBL of the interface's send pool holding a copy of `frame`; null (counted as a send failure)
- * when the binding is not running or no NBL can be had.
+ * An NBL of the interface's send pool holding a copy of `frame`: one kept from an earlier send
+ * (SendFree) when there is one, else a new one; null (counted as a send failure) when the
+ * binding is not running or no NBL can be had.
  */
 function frameToSend(ifc: IF, frame: Uint8Array): NET_BUFFER_LIST | null {
   const pool = ifc.SendPool;
-  const nbl =
-    ifc.Phase === "running" && pool !== null && ifc.BindingHandle !== undefined
-      ? frameNbl(pool, frame, ifc.DataBackFill, ifc.ContextBackFill)
-      : null;
+  let nbl: NET_BUFFER_LIST | null = null;
+  if (ifc.Phase === "running" && pool !== null && ifc.BindingHandle !== undefined) {
+    const kept = ifc.SendFree.pop();
+    nbl = kept === undefined ? null : refill(ifc, kept, frame);
+    nbl ??= frameNbl(pool, frame, ifc.DataBackFill, ifc.ContextBackFill);
+  }
   if (nbl === null) ifc.Counters.sendFailures++;
+  return nbl;
+}
+
+/**
+ * A kept NBL with `frame` copied in, as frameNbl would give it; null (and the NBL freed) when the
+ * frame does not fit or the drivers below left its data start elsewhere (NDIS requires them to
+ * put it back).
+ */
+function refill(ifc: IF, nbl: NET_BUFFER_LIST, frame: Uint8Array): NET_BUFFER_LIST | null {
+  const nb = nbl.FirstNetBuffer;
+  const va = nb?.MdlChain?.MappedSystemVa;
+  if (
+    nb === null ||
+    va === undefined ||
+    nb.DataOffset !== ifc.DataBackFill ||
+    frame.length === 0 ||
+    frame.length > va.length - nb.DataOffset
+  ) {
+    NdisFreeNetBufferList(nbl);
+    return null;
+  }
+  va.set(frame, nb.DataOffset);
+  nb.DataLength = frame.length;
+  nbl.Status = NDIS_STATUS_SUCCESS;
   return nbl;
 }
 
@@ -420,7 +447,10 @@ export function maybeCompletePause(ifc: IF): void {
   NdisCompleteNetPnPEvent(ifc.BindingHandle, pending, NDIS_STATUS_SUCCESS);
 }
 
-/** ProtocolSendNetBufferListsComplete: count failures, free the NBLs, maybe finish a pause. */
+/**
+ * ProtocolSendNetBufferListsComplete: count failures, keep the NBLs for the next frames
+ * (SendFree; the unbind frees them with the pool), maybe finish a pause.
+ */
 export const PtSendNetBufferListsComplete: PROTOCOL_SEND_NET_BUFFER_LISTS_COMPLETE = (
   ProtocolBindingContext,
   NetBufferList,
@@ -431,7 +461,7 @@ export const PtSendNetBufferListsComplete: PROTOCOL_SEND_NET_BUFFER_LISTS_COMPLE
     const next: NET_BUFFER_LIST | null = nbl.Next;
     nbl.Next = null;
     if (nbl.Status !== NDIS_STATUS_SUCCESS) ifc.Counters.sendFailures++;
-    NdisFreeNetBufferList(nbl);
+    ifc.SendFree.push(nbl);
     ifc.SendsOutstanding--;
     nbl = next;
   }
