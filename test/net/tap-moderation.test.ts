@@ -38,8 +38,12 @@ describe("tap miniport: receive chains of one wakeup", { skip: skip ?? false }, 
   });
   after(() => net?.destroy());
 
-  /** Starts tap0 with `extra` registry values and a protocol recording each indication's ICMP sequence numbers. */
-  async function chains(extra: Record<string, RegistryValue>): Promise<number[][]> {
+  /**
+   * Starts tap0 with `extra` registry values and a protocol recording each indication's ICMP
+   * sequence numbers; then `bursts` times, ten echo requests wait in the device while the event
+   * loop is blocked and go up in one wakeup. The indications, one list per burst.
+   */
+  async function chains(extra: Record<string, RegistryValue>, bursts = 1): Promise<number[][][]> {
     const indications: number[][] = [];
     const proto = scriptedProtocol({
       name: "chainproto",
@@ -76,38 +80,55 @@ describe("tap miniport: receive chains of one wakeup", { skip: skip ?? false }, 
       assert.equal(NdisOidRequest(handle, set), NDIS_STATUS_SUCCESS);
       const mac = (tap.tapAdapters(driver)[0]?.macAddress ?? "").replaceAll("-", ":");
       net.runSync(["ip", "neigh", "replace", STACK_ADDRESS, "lladdr", mac, "dev", net.nsLink]);
-      // Ten echo requests at once; nobody answers, and the event loop is blocked until ping
-      // gives up, so all ten wait in the device.
-      try {
-        net.runSync(["ping", "-c", "10", "-l", "10", "-i", "0.2", "-W", "0.2", STACK_ADDRESS]);
-      } catch {
-        // ping exits 1 when nothing answers.
+      const perBurst: number[][][] = [];
+      for (let burst = 1; burst <= bursts; burst++) {
+        // Ten echo requests at once; nobody answers, and the event loop is blocked until ping
+        // gives up, so all ten wait in the device.
+        try {
+          net.runSync(["ping", "-c", "10", "-l", "10", "-i", "0.2", "-W", "0.2", STACK_ADDRESS]);
+        } catch {
+          // ping exits 1 when nothing answers.
+        }
+        await waitFor(() => indications.flat().length >= 10, 5000, "ten frames up");
+        perBurst.push(indications.splice(0));
       }
-      await waitFor(() => indications.flat().length >= 10, 5000, "ten frames up");
-      return indications;
+      return perBurst;
     } finally {
       await teardownHost(host);
     }
   }
 
-  test("by default a wakeup's frames go up in chains of at most 8, in order, the first alone", async () => {
-    const seen = await chains({});
+  test("by default a wakeup's frames go up in order, the first alone after a quiet wakeup, the rest in one chain", async () => {
+    const [seen] = await chains({});
     assert.deepEqual(
-      seen.flat(),
+      seen?.flat(),
       Array.from({ length: 10 }, (_, i) => i + 1),
     );
     assert.deepEqual(
-      seen.map((c) => c.length),
-      [1, 8, 1],
-      "the first frame alone, then chains of at most 8",
+      seen?.map((c) => c.length),
+      [1, 9],
+      "the first frame alone, then the rest of the wakeup (at most ReceiveChain 32)",
     );
   });
 
-  test("ReceiveChain 32: the rest of the wakeup goes up as one chain", async () => {
-    const seen = await chains({ ReceiveChain: 32 });
+  test("after a busy wakeup the first frame waits for the chain; after a quiet one it goes alone", async () => {
+    // Burst 1 follows a quiet link; burst 2 follows burst 1's ten-frame wakeup.
+    const seen = await chains({}, 2);
     assert.deepEqual(
-      seen.map((c) => c.length),
-      [1, 9],
+      seen.map((burst) => burst.map((c) => c.length)),
+      [[1, 9], [10]],
+    );
+    assert.deepEqual(
+      seen[1]?.flat(),
+      Array.from({ length: 10 }, (_, i) => i + 1),
+    );
+  });
+
+  test("ReceiveChain 8: chains of at most 8", async () => {
+    const [seen] = await chains({ ReceiveChain: 8 });
+    assert.deepEqual(
+      seen?.map((c) => c.length),
+      [1, 8, 1],
     );
   });
 });

@@ -41,6 +41,8 @@ export type DropReason = (typeof DROP_REASONS)[number];
 export interface TapCounters extends EthernetCounters {
   /** Reads from the device, before any check. */
   framesRead: number;
+  /** Wakeups: the device found readable (the interrupts; framesRead / wakeups is their load). */
+  wakeups: number;
   /**
    * Frames that came with VIRTIO_NET_HDR_F_NEEDS_CSUM (Linux left the checksum to "hardware")
    * whose checksum the miniport computed before indicating them.
@@ -51,7 +53,13 @@ export interface TapCounters extends EthernetCounters {
 }
 
 export function newCounters(): TapCounters {
-  return { framesRead: 0, ...newEthernetCounters(), checksumsCompleted: 0, linkChanges: 0 };
+  return {
+    framesRead: 0,
+    wakeups: 0,
+    ...newEthernetCounters(),
+    checksumsCompleted: 0,
+    linkChanges: 0,
+  };
 }
 
 /** The adapter's configuration, read from its registry parameters at MiniportInitializeEx. */
@@ -96,6 +104,8 @@ export interface Adapter extends EthernetAdapter {
   /** Where a drained frame is read when no receive NBL is free (64 KB: any frame fits). */
   readonly ReadBuffer: Buffer;
 
+  /** The last wakeup read more than one frame (see onRead). */
+  Busy: boolean;
   /** The operstate poll. */
   Poll: NodeJS.Timeout | null;
   /** The link's operstate as last read ("up", "lowerlayerdown", "down", … or "gone"). */

@@ -305,14 +305,18 @@ export const MAX_READS_PER_WAKEUP = 32;
  */
 export function onRead(a: Adapter, read: Buffer): void {
   if (!a.Live) return;
+  a.Counters.wakeups++;
   const reason = receive(a, read, read.length);
   if (reason !== null) a.Drops[reason]++;
-  // The first frame goes up before the drain looks for more: finding none costs a failed read
-  // (and its EAGAIN error object), which a lone ping's reply need not wait for.
-  if (a.ReceiveBatch.NblCount > 0) batchDue(a);
-  for (let i = 1; i < MAX_READS_PER_WAKEUP && a.Stream !== null; i++) {
+  // After a quiet wakeup (one frame), the first frame goes up before the drain looks for more:
+  // finding none costs a failed read (and its EAGAIN error object), which a lone ping's reply
+  // need not wait for. After a busy one it waits for the first chain.
+  if (!a.Busy && a.ReceiveBatch.NblCount > 0) batchDue(a);
+  let frames = 1;
+  for (; frames < MAX_READS_PER_WAKEUP && a.Stream !== null; frames++) {
     if (!readFrame(a)) break;
     if (a.ReceiveBatch.NblCount >= a.Config.ReceiveChain) batchDue(a);
   }
   if (a.ReceiveBatch.NblCount > 0) batchDue(a);
+  a.Busy = frames > 1;
 }

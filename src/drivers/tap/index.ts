@@ -289,6 +289,7 @@ const MPInitializeEx: MINIPORT_INITIALIZE = (
     Stream: null,
     Fd: fd,
     ReadBuffer: Buffer.alloc(65536),
+    Busy: false,
     Poll: null,
     OperState: state,
     LinkUp: operStateUp(state),
