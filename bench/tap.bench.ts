@@ -5,8 +5,8 @@
  * reply, write it back). The targets compare those two; both read the device the way the
  * miniport does (polled by libuv, see src/drivers/tap/link.ts, and drained with read(2) until
  * EAGAIN after each wakeup, see src/drivers/tap/datapath.ts) and write it with one write(2) per
- * frame. Context subjects: our stack with interrupt moderation off, and with ReceiveChain 8 (chains
- * of at most 8 frames, the default before); the bare echo without the
+ * frame. Context subjects: our stack with interrupt moderation off, and with ReceiveChain 32 (a
+ * wakeup's frames in one chain); the bare echo without the
  * drain (one read per wakeup, libuv's); and bare echoes reading with fs.read on libuv's thread
  * pool with 1, 2 and 4 reads outstanding — what polling the device is worth.
  *
@@ -178,7 +178,7 @@ const bareThreadPool = (outstanding: number): Subject => ({
 
 const SUBJECTS: readonly Subject[] = [
   ndisStack(true),
-  ndisStack(true, 8),
+  ndisStack(true, 32),
   bareDraining,
   ndisStack(false),
   barePolled,

@@ -14,7 +14,7 @@
  * | LinkPollMs           | Integer | 100            | how often the link's operstate is read, 10 … 60000   |
  * | NetworkAddress       | String  | the link's MAC | the created link's MAC (ignored for an existing one) |
  * | *InterruptModeration | Integer | 1              | 1: receives of one wakeup indicated in chains        |
- * | ReceiveChain         | Integer | 32             | under moderation, the most frames per chain, 1 … 64  |
+ * | ReceiveChain         | Integer | 8              | under moderation, the most frames per chain, 1 … 64  |
  *
  * One of Device, Link or Parent is needed: Device alone opens it (its link is the interface whose
  * ifindex is its N); Link alone opens /dev/tap<ifindex of Link>; Parent creates Link (default
@@ -92,7 +92,7 @@ export function readParameters(
       ReceiveBuffers: readInteger(h, "ReceiveBuffers", 256, 1, 65536),
       LinkPollMs: readInteger(h, "LinkPollMs", 100, 10, 60000),
       InterruptModeration: readInteger(h, "*InterruptModeration", 1, 0, 1),
-      ReceiveChain: readInteger(h, "ReceiveChain", 32, 1, 64),
+      ReceiveChain: readInteger(h, "ReceiveChain", 8, 1, 64),
     };
     for (const value of Object.values(numbers))
       if (typeof value !== "number") problems.push(value.bad);
