@@ -292,6 +292,10 @@ export interface MiniportAdapter {
   routeEpoch: number;
   sendEntry: FilterModule | null;
   receiveEntry: FilterModule | null;
+  /** The lowest module that takes sends: where the miniport's completions go (null: none). */
+  sendExit: FilterModule | null;
+  /** The top module that takes receives: whose indications the bindings return (null: none). */
+  receiveExit: FilterModule | null;
   /** NBLs handed to MiniportSendNetBufferLists and not yet completed. */
   sendsOutstanding: number;
   /** NBLs the miniport has completed, ever (the hang watchdog watches it move). */

@@ -76,6 +76,8 @@ export function createAdapter(block: MiniportDriverBlock, name: string): Minipor
     routeEpoch: -1,
     sendEntry: null,
     receiveEntry: null,
+    sendExit: null,
+    receiveExit: null,
     sendsOutstanding: 0,
     sendCompletions: 0,
     receivesOutstanding: 0,

@@ -97,19 +97,29 @@ export function edgeAbove(
 function resolveRoute(adapter: MiniportAdapter): void {
   const chain = adapter.filters;
   let below: FilterModule | null = null;
+  let exit: FilterModule | null = null;
   for (let i = 0; i < chain.length; i++) {
     const m = chain[i] as FilterModule;
     m.sendBelow = below;
-    if (live(m) && m.send !== null) below = m;
+    if (live(m) && m.send !== null) {
+      below = m;
+      exit ??= m;
+    }
   }
   adapter.sendEntry = below;
+  adapter.sendExit = exit;
   let above: FilterModule | null = null;
+  let top: FilterModule | null = null;
   for (let i = chain.length - 1; i >= 0; i--) {
     const m = chain[i] as FilterModule;
     m.receiveAbove = above;
-    if (live(m) && m.receive !== null) above = m;
+    if (live(m) && m.receive !== null) {
+      above = m;
+      top ??= m;
+    }
   }
   adapter.receiveEntry = above;
+  adapter.receiveExit = top;
   adapter.routeEpoch = adapter.runtime.routeEpoch;
 }
 
@@ -136,4 +146,14 @@ export function receiveEdgeAbove(
 ): FilterModule | null {
   if (adapter.routeEpoch !== adapter.runtime.routeEpoch) resolveRoute(adapter);
   return from === null ? adapter.receiveEntry : from.receiveAbove;
+}
+
+/** No module of the stack takes part in its sends: none attached, or each bypassed or stopped. */
+export function noSendModules(adapter: MiniportAdapter): boolean {
+  return adapter.filters.length === 0 || sendEdgeBelow(adapter, null) === null;
+}
+
+/** No module of the stack takes part in its receives: none attached, or each bypassed or stopped. */
+export function noReceiveModules(adapter: MiniportAdapter): boolean {
+  return adapter.filters.length === 0 || receiveEdgeAbove(adapter, null) === null;
 }

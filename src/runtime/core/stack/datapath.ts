@@ -34,7 +34,13 @@ import type {
   NdisRuntime,
 } from "../objects/records.js";
 import { NetBufferListObject } from "../objects/records.js";
-import { edgeBelow, receiveEdgeAbove, sendEdgeBelow } from "./crossing.js";
+import {
+  edgeBelow,
+  noReceiveModules,
+  noSendModules,
+  receiveEdgeAbove,
+  sendEdgeBelow,
+} from "./crossing.js";
 import { loopbackIndications, releaseLoopback, wantsLoopback } from "./loopback.js";
 import {
   observeCompletion,
@@ -964,23 +970,10 @@ export function reclaimFrom(runtime: NdisRuntime, driver: DriverRecord): void {
  * modules — a protocol or an IM bound straight to a miniport, the common stack — has its own four
  * loops (sendToMiniportFast, completeToBindingFast, indicateToBindingFast, returnToMiniportFast):
  * the same checks and records, without the cases only modules have, which in the shared loops
- * cost 8-16 % of a crossing (paired rounds at 64 NBLs).
+ * cost 8-16 % of a crossing (paired rounds at 64 NBLs). A stack whose modules all sit out a path
+ * (bypassed, or stopped) takes them on that path too (crossing.ts noSendModules,
+ * noReceiveModules): NDIS skips a bypassed module, so it costs nothing there.
  */
-
-/**
- * An NBL NDIS may take from `holder` (a send or an indication): a live NBL of NDIS's held by
- * `holder`, with a NET_BUFFER and SourceHandle `source` (`source` undefined: not checked — a filter
- * module passes on NBLs whose SourceHandle is the originator's, and sets its own only on NBLs it
- * made).
- */
-function handedOver(n: unknown, holder: DriverRecord, source: unknown): n is NetBufferListObject {
-  return (
-    n instanceof NetBufferListObject &&
-    n.owner === holder &&
-    n.FirstNetBuffer !== null &&
-    (source === undefined || n.SourceHandle === source)
-  );
-}
 
 /** NdisSendNetBufferLists' fast crossing: every NBL held by the binding's driver, SourceHandle set. */
 export function sendFast(binding: Binding, chain: unknown, port: number, flags: number): boolean {
@@ -995,13 +988,21 @@ export function sendFast(binding: Binding, chain: unknown, port: number, flags: 
     chain === undefined
   )
     return false;
-  if (binding.adapter.filters.length === 0) return sendToMiniportFast(binding, chain, port, flags);
-  return sendFastFrom(binding, null, binding.handle, chain, port, flags);
+  const adapter = binding.adapter;
+  if (noSendModules(adapter)) return sendToMiniportFast(binding, chain, port, flags);
+  return sendToModuleFast(
+    binding,
+    sendEdgeBelow(adapter, null) as FilterModule,
+    chain,
+    port,
+    flags,
+  );
 }
 
 /**
- * sendFastFrom for a binding of an adapter without filter modules: the chain goes straight to the
- * miniport. The same checks and records, in a loop with only what this case needs.
+ * NdisSendNetBufferLists' crossing for a binding of an adapter without filter modules (or whose
+ * modules all sit out sends): the chain goes straight to the miniport. The same checks and
+ * records, in a loop with only what this case needs.
  */
 function sendToMiniportFast(
   binding: Binding,
@@ -1111,53 +1112,7 @@ export function filterSendFast(
   flags: number,
 ): boolean {
   if (!passesOn(module, chain)) return false;
-  return sendFastFrom(module, module, undefined, chain, port, flags);
-}
-
-/**
- * A send from `from` (`module` when it is a filter module) to the next edge below that takes
- * sends: checks and records each NBL in one pass, then calls FilterSendNetBufferLists or
- * MiniportSendNetBufferLists.
- */
-function sendFastFrom(
-  from: SendingEdge,
-  module: FilterModule | null,
-  source: unknown,
-  chain: unknown,
-  port: number,
-  flags: number,
-): boolean {
-  const adapter = from.adapter;
-  const below = adapter.filters.length === 0 ? null : sendEdgeBelow(adapter, module);
-  const to = below === null ? adapter.driver : below.driver;
-  const holder = from.driver;
-  // A miniport being reset takes no sends: the general path completes them RESET_IN_PROGRESS.
-  if (to.crashed !== null || to === holder || (below === null && adapter.resetting)) return false;
-  let count = 0;
-  // NBLs a module was sent from above (it holds them until it passes them on or completes them).
-  let held = 0;
-  for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
-    if (!handedOver(n, holder, source)) {
-      undoSends(chain as NetBufferListObject, count, holder, below === null);
-      return false;
-    }
-    const path = n.sendPath;
-    if (path.length !== 0) held++;
-    path.push(from);
-    n.owner = to;
-    if (below === null) n.sendCount++;
-    count++;
-  }
-  from.sendsOutstanding += count;
-  if (module !== null) module.sendsHeld -= held;
-  if (below === null) {
-    adapter.sendsOutstanding += count;
-    callSend(adapter, chain as NET_BUFFER_LIST, port, flags);
-  } else {
-    below.sendsHeld += count;
-    callFilterSend(below, chain as NET_BUFFER_LIST, port, flags);
-  }
-  return true;
+  return moduleSendFast(module, chain, port, flags);
 }
 
 function undoSends(
@@ -1201,10 +1156,14 @@ function callFilterSend(
  */
 export function completeFast(adapter: MiniportAdapter, chain: unknown, flags: number): boolean {
   if (adapter.runtime.observing || chain === null || chain === undefined) return false;
-  const count =
-    adapter.filters.length === 0
-      ? completeToBindingFast(adapter, chain, flags)
-      : completeFastFrom(adapter, null, chain, flags);
+  let count: number;
+  if (noSendModules(adapter)) count = completeToBindingFast(adapter, chain, flags);
+  else {
+    // Sent down by the lowest module that takes sends (a binding's, if the stack changed since).
+    const exit = adapter.sendExit;
+    count = exit === null ? -1 : completeToModuleFast(adapter, exit, chain, flags);
+    if (count < 0) count = completeFastFrom(adapter, null, chain, flags);
+  }
   if (count < 0) return false;
   adapter.sendsOutstanding -= count;
   adapter.sendCompletions += count;
@@ -1217,7 +1176,7 @@ export function completeFast(adapter: MiniportAdapter, chain: unknown, flags: nu
  */
 export function filterCompleteFast(module: FilterModule, chain: unknown, flags: number): boolean {
   if (module.runtime.observing || chain === null || chain === undefined) return false;
-  const count = completeFastFrom(module.adapter, module, chain, flags);
+  const count = moduleCompleteFast(module, chain, flags);
   if (count < 0) return false;
   module.sendsHeld -= count;
   return true;
@@ -1367,14 +1326,15 @@ export function indicateFast(
     chain === undefined
   )
     return false;
-  if (adapter.filters.length === 0)
-    return indicateToBindingFast(adapter, chain, count, port, flags);
-  return indicateFastFrom(adapter, null, adapter.driver, adapter.handle, chain, count, port, flags);
+  if (noReceiveModules(adapter)) return indicateToBindingFast(adapter, chain, count, port, flags);
+  const above = receiveEdgeAbove(adapter, null) as FilterModule;
+  return indicateToModuleFast(adapter, above, chain, count, port, flags);
 }
 
 /**
- * indicateFastFrom for the miniport of an adapter without filter modules: the chain goes to the
- * one Running binding, when its packet filter takes every NBL.
+ * NdisMIndicateReceiveNetBufferLists' crossing for an adapter without filter modules (or whose
+ * modules all sit out receives): the chain goes to the one Running binding, when its packet
+ * filter takes every NBL.
  */
 function indicateToBindingFast(
   adapter: MiniportAdapter,
@@ -1471,75 +1431,7 @@ export function filterIndicateFast(
   flags: number,
 ): boolean {
   if (!passesOn(module, chain)) return false;
-  return indicateFastFrom(
-    module.adapter,
-    module,
-    module.driver,
-    undefined,
-    chain,
-    count,
-    port,
-    flags,
-  );
-}
-
-/**
- * An indication from the miniport (`module` null) or from `module` to the next edge above that
- * takes receives — a filter module, or the one Running binding when its packet filter accepts
- * every NBL: checks and records each NBL in one pass, then calls the receive handler.
- */
-function indicateFastFrom(
-  adapter: MiniportAdapter,
-  module: FilterModule | null,
-  holder: DriverRecord,
-  source: unknown,
-  chain: unknown,
-  count: number,
-  port: number,
-  flags: number,
-): boolean {
-  const above = adapter.filters.length === 0 ? null : receiveEdgeAbove(adapter, module);
-  let binding: Binding | null = null;
-  let filter: ReturnType<typeof chainFilter> = null;
-  if (above === null) {
-    binding = soleReceiver(adapter);
-    if (binding === null) return false;
-    // NDIS's packet filtering: a chain with an NBL the binding's filter refuses goes the general way.
-    filter = chainFilter(binding, adapter);
-  }
-  const receiver = (above ?? binding) as Binding | FilterModule;
-  const indicator: IndicatingEdge = module ?? adapter;
-  const resources = (flags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0;
-  const keeper = resources ? null : receiver;
-  const user = receiver.driver;
-  if (user === holder) return false;
-  let seen = 0;
-  // NBLs indicated to the module that it now passes on: it holds them no longer.
-  let held = 0;
-  for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
-    if (!handedOver(n, holder, source) || (filter !== null && !acceptsByFilter(filter, n))) {
-      undoIndications(chain as NetBufferListObject, seen, holder);
-      return false;
-    }
-    const holders = n.recvHolders;
-    if (module !== null && holders.length !== 0 && holders[holders.length - 1] === module) held++;
-    n.recvAdapters.push(indicator);
-    holders.push(keeper);
-    n.owner = user;
-    seen++;
-  }
-  if (seen !== count) {
-    undoIndications(chain as NetBufferListObject, seen, holder);
-    return false;
-  }
-  indicator.receivesOutstanding += count;
-  if (module !== null) module.receivesHeld -= held;
-  if (!resources) receiver.receivesHeld += count;
-  const irql = currentFrame().irql;
-  if (above !== null) callFilterReceive(above, chain as NET_BUFFER_LIST, port, count, flags, irql);
-  else deliverReceive(binding as Binding, chain as NET_BUFFER_LIST, port, count, flags, irql);
-  if (resources) giveBack(chain as NET_BUFFER_LIST, indicator, count);
-  return true;
+  return moduleIndicateFast(module, chain, count, port, flags);
 }
 
 function undoIndications(chain: NetBufferListObject, count: number, holder: DriverRecord): void {
@@ -1580,14 +1472,18 @@ function callFilterReceive(
  */
 export function returnFast(binding: Binding, chain: unknown, flags: number): boolean {
   if (chain === null || chain === undefined) return false;
-  if (binding.adapter.filters.length === 0) return returnToMiniportFast(binding, chain, flags);
+  const adapter = binding.adapter;
+  if (noReceiveModules(adapter)) return returnToMiniportFast(binding, chain, flags);
+  // Indicated by the top module that takes receives (by another edge, if the stack changed since).
+  const exit = adapter.receiveExit;
+  if (exit !== null && returnToModuleFast(binding, exit, chain, flags)) return true;
   return returnFastFrom(binding, true, chain, flags);
 }
 
 /** NdisFReturnNetBufferLists' fast crossing: every NBL indicated to this module, by one edge. */
 export function filterReturnFast(module: FilterModule, chain: unknown, flags: number): boolean {
   if (chain === null || chain === undefined) return false;
-  return returnFastFrom(module, false, chain, flags);
+  return moduleReturnFast(module, chain, flags);
 }
 
 /**
@@ -1675,4 +1571,410 @@ function undoReturns(
     n.owner = edge.driver;
     n = n.Next as NetBufferListObject;
   }
+}
+
+/*
+ * A stack with filter modules that take part in its sends has loops of its own for the four
+ * crossings of a module on the send path, as an adapter without modules has for its binding
+ * and miniport: a binding's send into the top module (sendToModuleFast), a module's send on
+ * down (moduleSendFast), the miniport's completion to the lowest module (completeToModuleFast)
+ * and a module's completion on up (moduleCompleteFast). Each makes the checks and records of the
+ * general crossing for its case (sendOnBinding / sendFromFilter, completeSends /
+ * completeFromFilter) in one pass, and leaves anything it does not take to completeFastFrom or to
+ * the general path.
+ */
+
+/** NdisSendNetBufferLists' crossing for a binding whose stack's top sending module is `below`. */
+function sendToModuleFast(
+  binding: Binding,
+  below: FilterModule,
+  chain: unknown,
+  port: number,
+  flags: number,
+): boolean {
+  const to = below.driver;
+  const holder = binding.driver;
+  const source = binding.handle;
+  if (to.crashed !== null || to === holder) return false;
+  let count = 0;
+  for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
+    if (
+      !(n instanceof NetBufferListObject) ||
+      n.owner !== holder ||
+      n.FirstNetBuffer === null ||
+      n.SourceHandle !== source
+    ) {
+      undoSends(chain as NetBufferListObject, count, holder, false);
+      return false;
+    }
+    n.sendPath.push(binding);
+    n.owner = to;
+    count++;
+  }
+  binding.sendsOutstanding += count;
+  below.sendsHeld += count;
+  callFilterSend(below, chain as NET_BUFFER_LIST, port, flags);
+  return true;
+}
+
+/**
+ * NdisFSendNetBufferLists' crossing: a module passes a chain on down, to the next module that
+ * takes sends or to the miniport. What it was sent from above (an NBL with a send path) it holds
+ * no longer.
+ */
+function moduleSendFast(
+  module: FilterModule,
+  chain: unknown,
+  port: number,
+  flags: number,
+): boolean {
+  const adapter = module.adapter;
+  const below = sendEdgeBelow(adapter, module);
+  const toMiniport = below === null;
+  const to = toMiniport ? adapter.driver : below.driver;
+  const holder = module.driver;
+  // A miniport being reset takes no sends: the general path completes them RESET_IN_PROGRESS.
+  if (to.crashed !== null || to === holder || (toMiniport && adapter.resetting)) return false;
+  let count = 0;
+  let held = 0;
+  for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
+    if (!(n instanceof NetBufferListObject) || n.owner !== holder || n.FirstNetBuffer === null) {
+      undoSends(chain as NetBufferListObject, count, holder, toMiniport);
+      return false;
+    }
+    const path = n.sendPath;
+    if (path.length !== 0) held++;
+    path.push(module);
+    n.owner = to;
+    if (toMiniport) n.sendCount++;
+    count++;
+  }
+  module.sendsOutstanding += count;
+  module.sendsHeld -= held;
+  if (toMiniport) {
+    adapter.sendsOutstanding += count;
+    callSend(adapter, chain as NET_BUFFER_LIST, port, flags);
+  } else {
+    (below as FilterModule).sendsHeld += count;
+    callFilterSend(below as FilterModule, chain as NET_BUFFER_LIST, port, flags);
+  }
+  return true;
+}
+
+/**
+ * completeFastFrom for the miniport's completion of NBLs that `module` (the stack's lowest
+ * module that takes sends) passed down: each SourceHandle still its originator's. Returns how
+ * many NBLs went up, or -1 when it took none.
+ */
+function completeToModuleFast(
+  adapter: MiniportAdapter,
+  module: FilterModule,
+  chain: unknown,
+  flags: number,
+): number {
+  const holder = adapter.driver;
+  const to = module.driver;
+  if (to === holder || to.crashed !== null) return -1;
+  let count = 0;
+  let held = 0;
+  // The edge above the module on the NBL's path last met, when a binding of this adapter (the
+  // originator whose handle the NBL carries), and that handle.
+  let lastAbove: SendingEdge | undefined;
+  let lastSource: unknown;
+  for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
+    if (!(n instanceof NetBufferListObject) || n.owner !== holder || n.liveChildren !== 0) {
+      undoCompletions(chain as NetBufferListObject, count, module, holder);
+      return -1;
+    }
+    const path = n.sendPath;
+    const depth = path.length - 1;
+    if (depth < 0 || path[depth] !== module) {
+      undoCompletions(chain as NetBufferListObject, count, module, holder);
+      return -1;
+    }
+    const above = depth === 0 ? undefined : path[depth - 1];
+    if (above === undefined || above !== lastAbove) {
+      lastSource = sentBy(module, n);
+      lastAbove =
+        above !== undefined && above.kind === "binding" && above.adapter === adapter
+          ? above
+          : undefined;
+    }
+    if (n.SourceHandle !== lastSource) {
+      undoCompletions(chain as NetBufferListObject, count, module, holder);
+      return -1;
+    }
+    path.pop();
+    if (depth !== 0) held++;
+    n.owner = to;
+    count++;
+  }
+  module.sendsOutstanding -= count;
+  // It gets back what it passed on: it holds those again until it completes them on up.
+  module.sendsHeld += held;
+  callSendComplete(module, chain as NET_BUFFER_LIST, flags);
+  return count;
+}
+
+/**
+ * completeFastFrom for a module completing NBLs it was sent from above: all to the one edge that
+ * sent them (a binding, or a module above whose next edge below this module is). Returns how many
+ * NBLs went up, or -1 when it took none.
+ */
+function moduleCompleteFast(module: FilterModule, chain: unknown, flags: number): number {
+  const adapter = module.adapter;
+  const holder = module.driver;
+  let to: SendingEdge | null = null;
+  let toDriver: DriverRecord | null = null;
+  let count = 0;
+  let held = 0;
+  for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
+    if (!(n instanceof NetBufferListObject) || n.owner !== holder || n.liveChildren !== 0) {
+      if (to !== null) undoCompletions(chain as NetBufferListObject, count, to, holder);
+      return -1;
+    }
+    const path = n.sendPath;
+    const sender = path[path.length - 1];
+    if (sender !== to) {
+      // The first NBL (or a sender other than the first NBL's): is this the edge it came from?
+      if (
+        to !== null ||
+        sender === undefined ||
+        sender.adapter !== adapter ||
+        sender.driver === holder ||
+        sender.driver.crashed !== null ||
+        sendEdgeBelow(adapter, sender.kind === "filter-module" ? sender : null) !== module
+      ) {
+        if (to !== null) undoCompletions(chain as NetBufferListObject, count, to, holder);
+        return -1;
+      }
+      to = sender;
+      toDriver = sender.driver;
+    }
+    path.pop();
+    if (path.length !== 0) held++;
+    n.owner = toDriver;
+    count++;
+  }
+  const sender = to as SendingEdge;
+  sender.sendsOutstanding -= count;
+  if (sender.kind === "filter-module") {
+    sender.sendsHeld += held;
+    callSendComplete(sender, chain as NET_BUFFER_LIST, flags);
+  } else callComplete(sender, chain as NET_BUFFER_LIST, flags);
+  return count;
+}
+
+/*
+ * Likewise on the receive path, for a stack with modules that take receives: the miniport's
+ * indication into the lowest module (indicateToModuleFast), a module's indication on up
+ * (moduleIndicateFast), a binding's return to the top module (returnToModuleFast) and a module's
+ * return on down (moduleReturnFast). Anything one does not take goes to returnFastFrom or the
+ * general path.
+ */
+
+/** NdisMIndicateReceiveNetBufferLists' crossing into `above`, the stack's lowest receiving module. */
+function indicateToModuleFast(
+  adapter: MiniportAdapter,
+  above: FilterModule,
+  chain: unknown,
+  count: number,
+  port: number,
+  flags: number,
+): boolean {
+  const holder = adapter.driver;
+  const user = above.driver;
+  if (user === holder) return false;
+  const source = adapter.handle;
+  const resources = (flags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0;
+  const keeper = resources ? null : above;
+  let seen = 0;
+  for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
+    if (
+      !(n instanceof NetBufferListObject) ||
+      n.owner !== holder ||
+      n.FirstNetBuffer === null ||
+      n.SourceHandle !== source
+    ) {
+      undoIndications(chain as NetBufferListObject, seen, holder);
+      return false;
+    }
+    n.recvAdapters.push(adapter);
+    n.recvHolders.push(keeper);
+    n.owner = user;
+    seen++;
+  }
+  if (seen !== count) {
+    undoIndications(chain as NetBufferListObject, seen, holder);
+    return false;
+  }
+  adapter.receivesOutstanding += count;
+  if (!resources) above.receivesHeld += count;
+  callFilterReceive(above, chain as NET_BUFFER_LIST, port, count, flags, currentFrame().irql);
+  if (resources) giveBack(chain as NET_BUFFER_LIST, adapter, count);
+  return true;
+}
+
+/**
+ * NdisFIndicateReceiveNetBufferLists' crossing: a module passes a chain on up, to the next module
+ * that takes receives, or to the one Running binding when its packet filter takes every NBL.
+ */
+function moduleIndicateFast(
+  module: FilterModule,
+  chain: unknown,
+  count: number,
+  port: number,
+  flags: number,
+): boolean {
+  const adapter = module.adapter;
+  const above = receiveEdgeAbove(adapter, module);
+  let binding: Binding | null = null;
+  let filter: ReturnType<typeof chainFilter> = null;
+  if (above === null) {
+    binding = soleReceiver(adapter);
+    if (binding === null) return false;
+    // NDIS's packet filtering: a chain with an NBL the binding's filter refuses goes the general way.
+    filter = chainFilter(binding, adapter);
+  }
+  const receiver = (above ?? binding) as Binding | FilterModule;
+  const holder = module.driver;
+  const user = receiver.driver;
+  if (user === holder) return false;
+  const resources = (flags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0;
+  const keeper = resources ? null : receiver;
+  let seen = 0;
+  // NBLs indicated to the module that it now passes on: it holds them no longer.
+  let held = 0;
+  for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
+    if (
+      !(n instanceof NetBufferListObject) ||
+      n.owner !== holder ||
+      n.FirstNetBuffer === null ||
+      (filter !== null && !acceptsByFilter(filter, n))
+    ) {
+      undoIndications(chain as NetBufferListObject, seen, holder);
+      return false;
+    }
+    const holders = n.recvHolders;
+    const depth = holders.length;
+    if (depth !== 0 && holders[depth - 1] === module) held++;
+    n.recvAdapters.push(module);
+    holders.push(keeper);
+    n.owner = user;
+    seen++;
+  }
+  if (seen !== count) {
+    undoIndications(chain as NetBufferListObject, seen, holder);
+    return false;
+  }
+  module.receivesOutstanding += count;
+  module.receivesHeld -= held;
+  if (!resources) receiver.receivesHeld += count;
+  const irql = currentFrame().irql;
+  if (above !== null) callFilterReceive(above, chain as NET_BUFFER_LIST, port, count, flags, irql);
+  else deliverReceive(binding as Binding, chain as NET_BUFFER_LIST, port, count, flags, irql);
+  if (resources) giveBack(chain as NET_BUFFER_LIST, module, count);
+  return true;
+}
+
+/**
+ * NdisReturnNetBufferLists' crossing for NBLs that `module` (the stack's top receiving module)
+ * indicated to this binding alone: each SourceHandle the originator's again.
+ */
+function returnToModuleFast(
+  binding: Binding,
+  module: FilterModule,
+  chain: unknown,
+  flags: number,
+): boolean {
+  const adapter = binding.adapter;
+  const holder = binding.driver;
+  const to = module.driver;
+  if (to === holder || to.crashed !== null) return false;
+  let count = 0;
+  let held = 0;
+  // The edge below the module on the NBL's receive path last met, when the miniport adapter
+  // (whose handle the NBL carries), and that handle.
+  let lastBelow: IndicatingEdge | undefined;
+  let lastSource: unknown;
+  for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
+    if (!(n instanceof NetBufferListObject) || n.owner !== holder || n.liveChildren !== 0) {
+      undoReturns(chain as NetBufferListObject, count, binding, module);
+      return false;
+    }
+    const adapters = n.recvAdapters;
+    const holders = n.recvHolders;
+    const depth = adapters.length - 1;
+    if (depth < 0 || adapters[depth] !== module || holders[depth] !== binding) {
+      undoReturns(chain as NetBufferListObject, count, binding, module);
+      return false;
+    }
+    const below = depth === 0 ? undefined : adapters[depth - 1];
+    const heldBelow = depth !== 0 && holders[depth - 1] === module;
+    if (below === undefined || below !== lastBelow || !heldBelow) {
+      lastSource = indicatedBy(n, depth, module);
+      lastBelow = heldBelow && below !== undefined && below === adapter ? below : undefined;
+    }
+    if (n.SourceHandle !== lastSource) {
+      undoReturns(chain as NetBufferListObject, count, binding, module);
+      return false;
+    }
+    adapters.pop();
+    holders.pop();
+    if (heldBelow) held++;
+    n.owner = to;
+    count++;
+  }
+  module.receivesOutstanding -= count;
+  // It gets back what it passed on: it holds those again until it returns them on down.
+  module.receivesHeld += held;
+  binding.receivesHeld -= count;
+  callReturn(module, chain as NET_BUFFER_LIST, flags);
+  return true;
+}
+
+/**
+ * NdisFReturnNetBufferLists' crossing: a module returns NBLs indicated to it, all by one edge
+ * below (the miniport, or a module), which it alone holds.
+ */
+function moduleReturnFast(module: FilterModule, chain: unknown, flags: number): boolean {
+  const adapter = module.adapter;
+  const holder = module.driver;
+  let from: IndicatingEdge | null = null;
+  let count = 0;
+  let held = 0;
+  for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
+    if (!(n instanceof NetBufferListObject) || n.owner !== holder || n.liveChildren !== 0) {
+      if (from !== null) undoReturns(chain as NetBufferListObject, count, module, from);
+      return false;
+    }
+    const adapters = n.recvAdapters;
+    const holders = n.recvHolders;
+    const depth = adapters.length - 1;
+    const indicator = depth < 0 ? undefined : adapters[depth];
+    if (
+      indicator === undefined ||
+      holders[depth] !== module ||
+      (from === null
+        ? adapterOf(indicator) !== adapter ||
+          indicator.driver === holder ||
+          indicator.driver.crashed !== null
+        : indicator !== from)
+    ) {
+      if (from !== null) undoReturns(chain as NetBufferListObject, count, module, from);
+      return false;
+    }
+    from = indicator;
+    adapters.pop();
+    holders.pop();
+    if (depth !== 0 && holders[depth - 1] === indicator) held++;
+    n.owner = indicator.driver;
+    count++;
+  }
+  const indicator = from as IndicatingEdge;
+  indicator.receivesOutstanding -= count;
+  if (indicator.kind === "filter-module") indicator.receivesHeld += held;
+  module.receivesHeld -= count;
+  callReturn(indicator, chain as NET_BUFFER_LIST, flags);
+  return true;
 }
