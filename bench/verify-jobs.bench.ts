@@ -17,12 +17,18 @@
  * JavaScript; the npm script builds dist/ first. FROM=src measures src/ instead, where every
  * worker also starts the TypeScript loader (about 0.4 s more CPU per worker).
  *
+ * Each round ends with a check of the machine: a pure arithmetic loop (no allocation, nothing
+ * left to compile after its first milliseconds) on 1 and on 2 worker threads, and the ratio of
+ * loops per second. On two free cores it reads about 2.0; when it reads less, the machine did not
+ * give the cells two cores in that round either, and no code change can show 2-core scaling there.
+ *
  * Environment: ROUNDS (default 3), RUNS (explored runs per scenario, default 100 — the CLI's
  * default budget; RUNS=1000 shows the steady state, where starting the workers matters less),
  * FROM (dist or src, default dist).
  */
 import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const RUNS = Number(process.env.RUNS ?? 100);
@@ -80,7 +86,29 @@ async function cell(jobs: number): Promise<Cell> {
   };
 }
 
+/** Loops per second of a pure arithmetic loop on `threads` worker threads at once. */
+async function loops(threads: number): Promise<number> {
+  const code = `const { parentPort } = require("node:worker_threads"); let x = 0; for (let i = 0; i < 3e8; i++) x = (x * 31 + i) | 0; parentPort.postMessage(x);`;
+  const started = performance.now();
+  await Promise.all(
+    Array.from(
+      { length: threads },
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const w = new Worker(code, { eval: true });
+          w.once("message", () => {
+            void w.terminate();
+            resolve();
+          });
+          w.once("error", reject);
+        }),
+    ),
+  );
+  return threads / ((performance.now() - started) / 1000);
+}
+
 const ratios: number[] = [];
+const machine: number[] = [];
 process.stdout.write(
   `RUNS=${RUNS} per scenario, ${ONLY.length} scenarios, code from ${FROM}/; load average at start: ${loadavg()
     .map((l) => l.toFixed(1))
@@ -97,13 +125,15 @@ for (let round = 1; round <= ROUNDS; round++) {
     one = await cell(1);
   }
   ratios.push(two.runsPerSecond / one.runsPerSecond);
+  const check = (await loops(2)) / (await loops(1));
+  machine.push(check);
   process.stdout.write(
     `round ${round}: 1 job ${one.runsPerSecond.toFixed(1)} runs/s (${one.cpuPerRun.toFixed(2)} ms CPU/run, load ${one.load}), ` +
       `2 jobs ${two.runsPerSecond.toFixed(1)} runs/s (${two.cpuPerRun.toFixed(2)} ms CPU/run, load ${two.load}), ` +
-      `ratio ${(two.runsPerSecond / one.runsPerSecond).toFixed(2)}\n`,
+      `ratio ${(two.runsPerSecond / one.runsPerSecond).toFixed(2)}; machine check (pure loop, 2 threads / 1): ${check.toFixed(2)}\n`,
   );
 }
-const sorted = [...ratios].sort((a, b) => a - b);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1] ?? 0;
 process.stdout.write(
-  `median ratio 2 jobs / 1 job: ${(sorted[(sorted.length - 1) >> 1] ?? 0).toFixed(2)}\n`,
+  `median ratio 2 jobs / 1 job: ${median(ratios).toFixed(2)} (machine check ${median(machine).toFixed(2)})\n`,
 );
