@@ -123,6 +123,9 @@ interface Sampled {
   reporting: boolean;
 }
 
+/** Runs in a worker's first stretch of each scenario (see `take`). */
+const WARM_RUNS = 8;
+
 /** Runs per stretch: enough stretches to keep `jobs` workers even at the end, at most 64 runs. */
 function stretchSize(runs: number, jobs: number): number {
   return Math.max(1, Math.min(64, Math.ceil(runs / (4 * jobs))));
@@ -248,10 +251,36 @@ export async function runInWorkers(
     wake();
   };
 
-  /** The next piece of work, or null when none can be handed out now. */
-  const take = (): { task: Task; item: WorkItem } | null => {
+  /** Hands out the sampled runs `from` … `to` − 1 of `task`. */
+  const stretch = (task: Task, sampled: Sampled, size: number): { task: Task; item: WorkItem } => {
+    const from = sampled.next;
+    const to = Math.min(sampled.end, from + size);
+    sampled.next = to;
+    sampled.handed.push(from);
+    sampled.running.set(from, 0);
+    begin(task);
+    return { task, item: { type: "samples", name: task.scenario.name, from, to } };
+  };
+
+  /**
+   * The next piece of work for a worker that has made runs of the scenarios in `seen`, or null
+   * when none can be handed out now. A worker first gets a short stretch of every scenario it has
+   * not seen: V8 then optimizes the shared code for all of them early, instead of throwing that
+   * code away (deoptimizing) and compiling it again at each scenario it meets later — on the
+   * project's suite that made about a fifth fewer compilations and a fifth less CPU on V8's
+   * compiler threads, which compete with the workers for the cores.
+   */
+  const take = (seen: Set<string>): { task: Task; item: WorkItem } | null => {
     const report = reports.shift();
     if (report !== undefined) return report;
+    for (const task of tasks) {
+      const sampled = task.sampled;
+      if (task.done || sampled === null || seen.has(task.scenario.name)) continue;
+      if (known?.skips[task.scenario.name] !== undefined) continue;
+      if (sampled.failAt !== Number.POSITIVE_INFINITY || sampled.next >= sampled.end) continue;
+      seen.add(task.scenario.name);
+      return stretch(task, sampled, WARM_RUNS);
+    }
     for (const task of tasks) {
       if (task.done) continue;
       const why = known?.skips[task.scenario.name];
@@ -270,13 +299,7 @@ export async function runInWorkers(
         return { task, item: { type: "scenario", name: task.scenario.name } };
       }
       if (sampled.failAt !== Number.POSITIVE_INFINITY || sampled.next >= sampled.end) continue;
-      const from = sampled.next;
-      const to = Math.min(sampled.end, from + sampled.size);
-      sampled.next = to;
-      sampled.handed.push(from);
-      sampled.running.set(from, 0);
-      begin(task);
-      return { task, item: { type: "samples", name: task.scenario.name, from, to } };
+      return stretch(task, sampled, sampled.size);
     }
     return null;
   };
@@ -306,9 +329,12 @@ export async function runInWorkers(
   const lane = async (): Promise<void> => {
     let worker: Worker | null = null;
     let ready: Promise<Ready> | null = null;
+    /** The scenarios this lane's worker has made runs of. */
+    let seen = new Set<string>();
     const start = (): void => {
       const w = spawnWorker(setup);
       worker = w;
+      seen = new Set();
       ready = new Promise<Ready>((resolve, reject) => {
         // Importing and loading the driver must finish within the run limit too.
         const timer = setTimeout(() => {
@@ -371,7 +397,7 @@ export async function runInWorkers(
         wake();
         break;
       }
-      const next = take();
+      const next = take(seen);
       if (next === null) continue;
       const { task, item } = next;
       const w = worker as unknown as Worker;

@@ -33,7 +33,7 @@ const SOME = ["oid-requests", "race-oid-cancel", "race-vm-pause-receives", "link
 describe("worker threads", () => {
   test("the same verdicts and tokens on 1, 2 and 3 workers as in this thread", async () => {
     // The workers split each scenario's runs into stretches (pool.ts): the race below is found
-    // at run 20 of race-oid-cancel, past the first stretch, so the result is put together from
+    // at run 19 of race-oid-cancel, past the first stretch, so the result is put together from
     // several stretches and must still be what one thread reports.
     const driver = materialize(racyIm["oid-cancel-completes-early"]);
     const key = (r: ScenarioResult) =>
