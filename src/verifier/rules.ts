@@ -464,6 +464,11 @@ export const VERIFIER_RULES = Object.freeze({
     "NdisFreeNetBufferListContext (DDI): frees context space allocated with NdisAllocateNetBufferListContext",
     "a driver frees exactly the context space it allocated, no more than the NBL's top allocation holds",
   ),
+  NetBufferListContext_Leaked: rule(
+    "NetBufferListContext_Leaked",
+    "NdisFreeNetBufferList (DDI): context space allocated with NdisAllocateNetBufferListContext is freed before the NBL; Driver Verifier (resources freed) [MODEL]",
+    "every NdisAllocateNetBufferListContext is matched by an NdisFreeNetBufferListContext by the same driver before the NBL leaves it; what is left when the NBL is freed is named against the driver that allocated it",
+  ),
   NetBufferList_BadArgument: rule(
     "NetBufferList_BadArgument",
     "the NET_BUFFER_LIST DDI pages (parameter ranges)",

@@ -399,6 +399,22 @@ describe("the context area", () => {
     assert.equal(MEMORY_ALLOCATION_ALIGNMENT, 16);
   });
 
+  test("context still allocated when the NBL is freed is named against whoever allocated it", async () => {
+    const { f, nbl } = await nblWithReservedContext();
+    // The pool's reserved context and the NBL's own allocation are NDIS's to free: no report.
+    assert.equal(NdisAllocateNetBufferListContext(nbl, 16, 0, 0), NDIS_STATUS_SUCCESS);
+    NdisFreeNetBufferListContext(nbl, 16);
+    assert.equal(NdisAllocateNetBufferListContext(nbl, 16, 0, 0), NDIS_STATUS_SUCCESS);
+    assert.equal(NdisAllocateNetBufferListContext(nbl, 64, 0, 0), NDIS_STATUS_SUCCESS);
+    NdisFreeNetBufferList(nbl);
+    assert.deepEqual(rules(f.host), ["NetBufferListContext_Leaked"]);
+    assert.match(
+      f.host.violations[0]?.message ?? "",
+      /NdisFreeNetBufferList: an NBL of .* still holds 2 context allocation\(s\) made with NdisAllocateNetBufferListContext/,
+    );
+    assert.equal(nbl.Context, null, "NDIS freed the context with the NBL");
+  });
+
   test("a layer that stamps every NBL it forwards reuses its context block: no allocation in steady state", async () => {
     const f = await fixture();
     const pool = NdisAllocateNetBufferListPool(f.handle, nblPoolParams({ DataSize: 32 }));

@@ -474,6 +474,7 @@ function recycleNbl(nbl: NetBufferListObject): void {
   nbl.allocated = false;
   nbl.owner = null;
   nbl.Context = null;
+  if (nbl.contextOwners.length !== 0) nbl.contextOwners.length = 0;
   const nb = nbl.poolNb;
   if (nb !== null) nb.allocated = false;
   pool.outstanding--;
@@ -520,7 +521,29 @@ export function NdisFreeNetBufferList(NetBufferList: NET_BUFFER_LIST): void {
     return;
   }
   if (!refuseParentFree("NdisFreeNetBufferList", nbl)) return;
+  reportContextLeft("NdisFreeNetBufferList", nbl);
   recycleNbl(nbl);
+}
+
+/**
+ * Context space a driver allocated with NdisAllocateNetBufferListContext must be freed before the
+ * NBL is (NdisFreeNetBufferList's page): what is still on the stack is reported against the
+ * driver that allocated it (the freer when it was its own), and NDIS frees it with the NBL.
+ */
+function reportContextLeft(functionName: string, nbl: NetBufferListObject): void {
+  const left = nbl.contextOwners;
+  if (left.length === 0) return;
+  const caller = currentFrame().driver;
+  let blamed: DriverRecord | null = null;
+  for (const owner of left) if (owner !== null && owner !== caller) blamed = owner;
+  blamed ??= caller ?? left[0] ?? nbl.pool.driver;
+  const names = [...new Set(left.map((owner) => owner?.name ?? "a driver"))].join(", ");
+  nbl.pool.driver.runtime.violate(
+    "NetBufferListContext_Leaked",
+    `${functionName}: an NBL of ${nbl.pool.label} still holds ${left.length} context allocation(s) made with NdisAllocateNetBufferListContext by ${names} and never freed with NdisFreeNetBufferListContext`,
+    blamed,
+    currentFrame().depth,
+  );
 }
 
 /** NdisAllocateNetBuffer: a NET_BUFFER over the caller's MDL chain. NULL when memory runs out. */
@@ -688,6 +711,7 @@ export function NdisAllocateNetBufferListContext(
     const top = NetBufferList.Context;
     if (top !== null && top.Offset >= ContextSize) {
       top.Offset -= ContextSize;
+      NetBufferList.contextOwners.push(NetBufferList.owner);
       return NDIS_STATUS_SUCCESS;
     }
   }
@@ -708,10 +732,12 @@ function allocateContextChecked(
   }
   if (!checkContextArgs(runtime, "NdisAllocateNetBufferListContext", ContextSize, ContextBackFill))
     return NDIS_STATUS_FAILURE;
-  if (pushContext(nbl, ContextSize, ContextBackFill, false)) return NDIS_STATUS_SUCCESS;
-  if (runtime.takeAllocationFailure("NdisAllocateNetBufferListContext"))
-    return NDIS_STATUS_RESOURCES;
-  pushContext(nbl, ContextSize, ContextBackFill, true);
+  if (!pushContext(nbl, ContextSize, ContextBackFill, false)) {
+    if (runtime.takeAllocationFailure("NdisAllocateNetBufferListContext"))
+      return NDIS_STATUS_RESOURCES;
+    pushContext(nbl, ContextSize, ContextBackFill, true);
+  }
+  nbl.contextOwners.push(nbl.owner);
   return NDIS_STATUS_SUCCESS;
 }
 
@@ -728,6 +754,7 @@ export function NdisFreeNetBufferListContext(
     const held = top === null ? 0 : top.Size - top.Offset;
     if (held > ContextSize || (held === ContextSize && (top as ContextBlock).reserved)) {
       (top as ContextBlock).Offset += ContextSize;
+      NetBufferList.contextOwners.pop();
       return;
     }
   }
@@ -737,7 +764,8 @@ export function NdisFreeNetBufferListContext(
 function freeContextChecked(NetBufferList: NET_BUFFER_LIST, ContextSize: number): void {
   const nbl = liveNbl("NdisFreeNetBufferListContext", NetBufferList);
   if (nbl === null) return;
-  if (!isAlignedContextSize(ContextSize) || !popContext(nbl, ContextSize)) {
+  if (isAlignedContextSize(ContextSize) && popContext(nbl, ContextSize)) nbl.contextOwners.pop();
+  else {
     const top = nbl.Context;
     const held = top === null ? 0 : top.Size - top.Offset;
     reportAtCaller(
@@ -1228,6 +1256,7 @@ function freeDerived(
     return;
   }
   if (!refuseParentFree(functionName, nbl)) return;
+  reportContextLeft(functionName, nbl);
   const parent = nbl.derivedFrom;
   if (parent !== null && parent.liveChildren > 0) parent.liveChildren--;
   for (let nb = nbl.FirstNetBuffer; nb !== null; nb = nb.Next)

@@ -626,6 +626,11 @@ export class NetBufferListObject implements NET_BUFFER_LIST {
   poisoned = false;
   /** The driver that holds the NBL now. */
   owner: DriverRecord | null = null;
+  /**
+   * Who made each context allocation (NdisAllocateNetBufferListContext) not yet freed, oldest
+   * first: the NBL's holder at the call. NdisFreeNetBufferList names those still there.
+   */
+  readonly contextOwners: (DriverRecord | null)[] = [];
   /** The bindings it was sent on and not yet completed to, innermost last. */
   readonly sendPath: (Binding | FilterModule)[] = [];
   /** The adapters that indicated it and have not had it back, innermost last… */
