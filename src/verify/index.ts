@@ -63,7 +63,11 @@ export interface ScenarioResult {
   readonly description: string;
   readonly contract: string;
   readonly status: "pass" | "fail";
-  /** Wall-clock milliseconds the scenario took (all its runs, shrinking included). */
+  /**
+   * Wall-clock milliseconds the scenario took (all its runs, shrinking included). On worker
+   * threads (`jobs`): the time workers spent on its runs, added up — what one thread would take,
+   * not the span from its first run to its last (the workers ran other scenarios meanwhile).
+   */
   readonly durationMs: number;
   /** Why it failed: the first violation's report, or the suite's check, or what threw. */
   readonly failure: string | null;
@@ -98,7 +102,10 @@ export interface ScenarioResult {
    * schedules run, a sample.
    */
   readonly coverage?: { readonly complete: boolean; readonly schedules: number };
-  /** For a failure: runs (the plain one included) and wall-clock ms to the first failing run. */
+  /**
+   * For a failure: runs (the plain one included) and wall-clock ms to the first failing run (on
+   * worker threads, the time workers spent on the runs up to it, added up).
+   */
   readonly firstBug?: { readonly runs: number; readonly ms: number } | null;
   /** Set when the scenario does not apply to the driver's kind: why (it was not run). */
   readonly skipped?: string;

@@ -89,6 +89,8 @@ interface Stretch {
   readonly runs: number;
   readonly steps: number;
   readonly failed: number | null;
+  /** Real ms the worker spent on it. */
+  readonly ms: number;
 }
 
 /** A scenario and how far its work has gone. */
@@ -117,10 +119,10 @@ interface Sampled {
   readonly running: Map<number, number>;
   /** The lowest failing index reported so far. */
   failAt: number;
-  /** Real ms from the scenario's start to the report of that failing run. */
-  msToBug: number;
   /** Its report has been asked for. */
   reporting: boolean;
+  /** Real ms workers spent on the stretches that count (up to the failing run). */
+  spent: number;
 }
 
 /** Runs in a worker's first stretch of each scenario (see `take`). */
@@ -165,8 +167,8 @@ export async function runInWorkers(
               stretches: new Map(),
               running: new Map(),
               failAt: Number.POSITIVE_INFINITY,
-              msToBug: 0,
               reporting: false,
+              spent: 0,
             }
           : null,
         handed: false,
@@ -215,13 +217,17 @@ export async function runInWorkers(
       if (sampled.next < sampled.end || sampled.stretches.size < sampled.handed.length) return;
       let runs = 0;
       let steps = 0;
+      let spent = 0;
       for (const s of sampled.stretches.values()) {
         runs += s.runs;
         steps += s.steps;
+        spent += s.ms;
       }
       const kind = known?.kind;
+      // Its duration is the time workers spent on its runs (they also ran others meanwhile).
       finish(task, {
         ...resultOf(task.scenario, started, runs, steps, null, null),
+        durationMs: spent,
         ...(kind === undefined ? {} : { kind }),
       });
       return;
@@ -235,6 +241,7 @@ export async function runInWorkers(
       const s = sampled.stretches.get(from) as Stretch;
       runs += s.runs;
       steps += s.steps;
+      sampled.spent += s.ms;
     }
     sampled.reporting = true;
     reports.push({
@@ -245,7 +252,9 @@ export async function runInWorkers(
         index: sampled.failAt,
         runs,
         steps,
-        ms: sampled.msToBug,
+        // Time to the first bug as one thread would have taken: the workers' time on the runs up
+        // to and including the failing one (the failing stretch stopped at it).
+        ms: sampled.spent,
       },
     });
     wake();
@@ -401,7 +410,6 @@ export async function runInWorkers(
       if (next === null) continue;
       const { task, item } = next;
       const w = worker as unknown as Worker;
-      const started = task.started ?? performance.now();
       const outcome = await new Promise<{ message: Record<string, unknown> } | { broke: string }>(
         (resolve) => {
           let timer: NodeJS.Timeout;
@@ -459,10 +467,12 @@ export async function runInWorkers(
       const message = outcome.message;
       if (message.type === "result") {
         const result = message.result as ScenarioResult;
-        // A report's duration is the scenario's, from its first stretch on.
+        // A report's duration adds the time workers spent on the runs up to the failing one.
         finish(
           task,
-          item.type === "failure" ? { ...result, durationMs: performance.now() - started } : result,
+          item.type === "failure" && task.sampled !== null
+            ? { ...result, durationMs: result.durationMs + task.sampled.spent }
+            : result,
         );
       } else if (message.type === "samples" && item.type === "samples" && task.sampled !== null) {
         const sampled = task.sampled;
@@ -470,13 +480,12 @@ export async function runInWorkers(
           runs: Number(message.runs),
           steps: Number(message.steps),
           failed: message.failed === null ? null : Number(message.failed),
+          ms: Number(message.ms ?? 0),
         };
         sampled.running.delete(item.from);
         sampled.stretches.set(item.from, stretch);
-        if (stretch.failed !== null && stretch.failed < sampled.failAt) {
+        if (stretch.failed !== null && stretch.failed < sampled.failAt)
           sampled.failAt = stretch.failed;
-          sampled.msToBug = performance.now() - started;
-        }
         if (!task.done) progress(sampled);
         settle(task, sampled);
       }

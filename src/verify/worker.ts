@@ -78,8 +78,10 @@ try {
         };
       case "samples": {
         // Only what the main thread needs: the failing run is made again for its report.
+        const started = performance.now();
         const range = await runSamples(scenario, module, options, item.from, item.to, heartbeat);
-        return { type: "samples", runs: range.runs, steps: range.steps, failed: range.failed };
+        const ms = performance.now() - started;
+        return { type: "samples", runs: range.runs, steps: range.steps, failed: range.failed, ms };
       }
       case "failure":
         return { type: "result", result: await failedScenario(scenario, module, options, item) };
