@@ -18,7 +18,7 @@
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { sampleCount, samples } from "./explore.js";
-import type { ConformanceOptions, ScenarioResult } from "./index.js";
+import type { ConformanceOptions, ScenarioResult } from "./result.js";
 import { resultOf } from "./result.js";
 import type { DriverKind } from "./rig.js";
 import type { Scenario } from "./scenarios.js";

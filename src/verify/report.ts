@@ -1,5 +1,5 @@
 /** How a conformance report is shown: a terminal summary and JUnit XML for CI. */
-import type { ConformanceReport, ScenarioResult } from "./index.js";
+import type { ConformanceReport, ScenarioResult } from "./result.js";
 
 const KIND_TITLES = {
   im: "intermediate driver",

@@ -22,7 +22,12 @@ import {
   type UpperProtocol,
   upperProtocol,
 } from "./drivers.js";
-import type { EnvironmentFault } from "./scenarios.js";
+
+/**
+ * A fault of the environment a race may be given (a site the scheduler is told about,
+ * `SimSchedulerOptions`); scenarios.ts says what each does.
+ */
+export type EnvironmentFault = "link flap" | "send cancel" | "OID cancel";
 
 export const LOWER_SERVICE = "vfylower";
 export const UPPER_SERVICE = "vfyupper";

@@ -36,7 +36,14 @@ import {
   variableByte,
 } from "./drivers.js";
 import type { NblShape } from "./frames.js";
-import { CheckFailed, check, type DriverKind, type Rig, type RigOptions } from "./rig.js";
+import {
+  CheckFailed,
+  check,
+  type DriverKind,
+  type EnvironmentFault,
+  type Rig,
+  type RigOptions,
+} from "./rig.js";
 
 export interface Scenario {
   readonly name: string;
@@ -276,10 +283,9 @@ const INJECT = {
       for (const b of openBindings(rig))
         for (const request of b.oidsPending) NdisCancelOidRequest(b.handle, request.RequestId);
     }, "vfyupper: cancel its pending OID requests (injected)"),
-} as const satisfies Record<string, (rig: Rig) => void>;
+} as const satisfies Record<EnvironmentFault, (rig: Rig) => void>;
 
-/** A fault of the environment (a site the scheduler is told about, `SimSchedulerOptions`). */
-export type EnvironmentFault = keyof typeof INJECT;
+export type { EnvironmentFault };
 
 /** The environment's faults, in the order a race offers them. */
 export const ENVIRONMENT_FAULTS = Object.keys(INJECT) as readonly EnvironmentFault[];

@@ -10,14 +10,14 @@
 import { parentPort, workerData } from "node:worker_threads";
 import {
   assertCovered,
-  type ConformanceOptions,
   checkDriverKind,
   failedScenario,
   importDriver,
   notFor,
   runSamples,
   runScenario,
-} from "./index.js";
+} from "./conformance.js";
+import type { ConformanceOptions } from "./result.js";
 import { SCENARIOS } from "./scenarios.js";
 
 /** What the main thread sends first: the driver's path and the options. */
