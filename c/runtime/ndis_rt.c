@@ -119,3 +119,59 @@ __attribute__((export_name("__ndis_info_changed"))) int __ndis_info_changed(size
   }
   return 0;
 }
+
+/*
+ * NdisGetDataBuffer, in the module: it only reads the NET_BUFFER and MDL mirrors (their fields
+ * and bytes are the module's own), so no call crosses to NDIS. The first `needed` bytes of the
+ * buffer's data: a pointer into the current MDL when they lie in it and its address is
+ * `align_offset` past a multiple of `align_multiple`; else, with `storage`, a copy there; else NULL
+ * (also when the data is shorter than `needed`).
+ */
+typedef struct {
+  void *Next;
+  short Size;
+  short MdlFlags;
+  void *Process;
+  u8 *MappedSystemVa;
+  void *StartVa;
+  unsigned long ByteCount;
+  unsigned long ByteOffset;
+} rt_mdl;
+typedef struct {
+  void *Next;
+  rt_mdl *CurrentMdl;
+  unsigned long CurrentMdlOffset;
+  unsigned long DataLength;
+  rt_mdl *MdlChain;
+  unsigned long DataOffset;
+} rt_nb;
+
+void *NdisGetDataBuffer(void *net_buffer, unsigned long needed, void *storage, unsigned align_multiple,
+                        unsigned align_offset) {
+  rt_nb *nb = (rt_nb *)net_buffer;
+  rt_mdl *mdl;
+  unsigned long offset, copied = 0;
+  if (nb == 0 || needed > nb->DataLength) return 0;
+  mdl = nb->CurrentMdl;
+  offset = nb->CurrentMdlOffset;
+  while (mdl != 0 && offset >= mdl->ByteCount && needed > 0) {
+    offset -= mdl->ByteCount;
+    mdl = (rt_mdl *)mdl->Next;
+  }
+  if (mdl == 0) return needed == 0 ? storage : 0;
+  {
+    u8 *at = mdl->MappedSystemVa + offset;
+    size_t multiple = align_multiple == 0 ? 1 : align_multiple;
+    if (mdl->ByteCount - offset >= needed && ((size_t)at % multiple) == (align_offset % multiple)) return at;
+  }
+  if (storage == 0) return 0;
+  while (mdl != 0 && copied < needed) {
+    unsigned long take = mdl->ByteCount - offset;
+    if (take > needed - copied) take = needed - copied;
+    memcpy((u8 *)storage + copied, mdl->MappedSystemVa + offset, take);
+    copied += take;
+    offset = 0;
+    mdl = (rt_mdl *)mdl->Next;
+  }
+  return copied == needed ? storage : 0;
+}

@@ -36,6 +36,7 @@ import { CDevices } from "./devices.js";
 import { FUEL_EXPORT } from "./fuel.js";
 import { readLayout } from "./layout.js";
 import { type InfoChanged, NblMirror } from "./nbl-mirror.js";
+import { SERVICE_IMPORTS, type ServiceImportName, serviceImports } from "./services.js";
 
 /**
  * Steps (loop iterations and function calls, fuel.ts) a call from NDIS into a C driver may take
@@ -487,6 +488,11 @@ class CDriver {
     return value >>> 0;
   }
 
+  /** An error that stops the C call, naming the module (services.ts). */
+  trap(message: string): Error {
+    return new WasmTrap(message);
+  }
+
   // ---- structures NDIS hands C ----
 
   header(
@@ -910,8 +916,6 @@ export const SUPPORTED_IMPORTS = [
   "NdisFreeMdl",
   "NdisAllocateNetBufferListContext",
   "NdisFreeNetBufferListContext",
-  "NdisAdvanceNetBufferDataStart",
-  "NdisRetreatNetBufferDataStart",
   "NdisAllocateSpinLock",
   "NdisFreeSpinLock",
   "NdisAcquireSpinLock",
@@ -961,9 +965,10 @@ export const SUPPORTED_IMPORTS = [
   "NdisAllocateFromNPagedLookasideList",
   "NdisFreeToNPagedLookasideList",
   "NdisDeleteNPagedLookasideList",
+  ...SERVICE_IMPORTS,
 ] as const;
 
-type ImportName = (typeof SUPPORTED_IMPORTS)[number];
+type ImportName = Exclude<(typeof SUPPORTED_IMPORTS)[number], ServiceImportName>;
 
 /** The ULONG fields of NDIS_RESTART_GENERAL_ATTRIBUTES a driver may change at its restart. */
 const RESTART_ULONGS = [
@@ -1904,12 +1909,6 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
       ddi.NdisFreeNetBufferListContext((nbl ?? p) as NET_BUFFER_LIST, size);
       if (nbl !== null) c.nbls.contextToC(nbl);
     },
-    NdisAdvanceNetBufferDataStart: () => {
-      throw new WasmTrap(`${get().label}: NdisAdvanceNetBufferDataStart is not bridged yet`);
-    },
-    NdisRetreatNetBufferDataStart: () => {
-      throw new WasmTrap(`${get().label}: NdisRetreatNetBufferDataStart is not bridged yet`);
-    },
     NdisAllocateSpinLock: (p: number) => {
       const l: ddi.NDIS_SPIN_LOCK = {};
       get().spinLocks.set(p, l);
@@ -2199,7 +2198,9 @@ export function wasmDriverModule(
         if (c === null) throw new WasmTrap(`${label}: a DDI call before the module was ready`);
         return c;
       };
-      const instance = new WebAssembly.Instance(module, { ndis: imports(get) });
+      const instance = new WebAssembly.Instance(module, {
+        ndis: { ...imports(get), ...serviceImports(get) },
+      });
       c = new CDriver(label, instance, names, budget);
       const m = c.m;
       c.driverObject = DriverObject;

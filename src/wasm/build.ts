@@ -57,7 +57,18 @@ export function valuesHeader(): string {
 /** Writes the complete include folder (headers and values.h) to `dir`, for use without `ndis build`. */
 export function writeHeaders(dir: string): void {
   mkdirSync(join(dir, "ndis"), { recursive: true });
-  for (const file of ["ndis.h", "ndis/nt.h", "wdm.h", "ntddk.h"]) {
+  for (const file of [
+    "ndis.h",
+    "ndis/nt.h",
+    "wdm.h",
+    "ntddk.h",
+    "ntifs.h",
+    "pshpack1.h",
+    "pshpack2.h",
+    "pshpack4.h",
+    "pshpack8.h",
+    "poppack.h",
+  ]) {
     writeFileSync(join(dir, file), readFileSync(join(C_ROOT, "include", file)));
   }
   writeFileSync(join(dir, "ndis", "values.h"), valuesHeader());
@@ -194,6 +205,7 @@ export async function buildDriver(options: BuildOptions): Promise<BuildResult> {
       "-fms-extensions",
       "-Wno-multichar",
       "-Wno-microsoft-anon-tag",
+      "-Wno-pragma-pack",
       "-fdiagnostics-color=never",
       "-I",
       join(C_ROOT, "include"),

@@ -690,4 +690,241 @@ NDIS_TS_IMPORT(DbgPrint) ULONG DbgPrint(PCSTR Format, ...);
 #define KdPrint(x) ((void)DbgPrint x)
 #define DbgBreakPoint() __builtin_trap()
 
+
+/* ---- more of the kernel base a network driver uses ---- */
+#define DECLSPEC_IMPORT
+#define DECLSPEC_EXPORT
+#define DECLSPEC_NORETURN __attribute__((noreturn))
+#define DECLSPEC_NOTHROW
+#define DECLSPEC_SELECTANY __attribute__((weak))
+#define DECLSPEC_NOALIAS
+#define DECLSPEC_RESTRICT
+#define DECLSPEC_GUARDNOCF
+#define DECLSPEC_CACHEALIGN_FIELD
+#define NTSYSAPI
+#define NTKERNELAPI
+#define NTHALAPI
+#define FASTCALL
+#define EXTERN_C extern
+#define C_ASSERT(e) _Static_assert((e), #e)
+#define STATUS_BUFFER_OVERFLOW ((NTSTATUS)0x80000005L)
+#define STATUS_NO_MORE_ENTRIES ((NTSTATUS)0x8000001AL)
+#define STATUS_INVALID_BUFFER_SIZE ((NTSTATUS)0xC0000206L)
+#define STATUS_INVALID_DEVICE_STATE ((NTSTATUS)0xC0000184L)
+#define STATUS_DEVICE_NOT_READY ((NTSTATUS)0xC00000A3L)
+#define STATUS_NOT_FOUND ((NTSTATUS)0xC0000225L)
+#define STATUS_ACCESS_DENIED ((NTSTATUS)0xC0000022L)
+#define STATUS_DEVICE_BUSY ((NTSTATUS)0x80000011L)
+#define STATUS_REQUEST_ABORTED ((NTSTATUS)0xC0000240L)
+#define STATUS_INTEGER_OVERFLOW ((NTSTATUS)0xC0000095L)
+#define STATUS_ALERTED ((NTSTATUS)0x00000101L)
+#define STATUS_USER_APC ((NTSTATUS)0x000000C0L)
+#define STATUS_WAIT_0 ((NTSTATUS)0x00000000L)
+#define NT_INFORMATION(Status) ((((ULONG)(Status)) >> 30) == 1)
+#define NT_WARNING(Status) ((((ULONG)(Status)) >> 30) == 2)
+#define NT_ERROR(Status) ((((ULONG)(Status)) >> 30) == 3)
+#define MAXUCHAR 0xff
+#define MAXUSHORT 0xffff
+#define MAXULONG 0xffffffffUL
+#define MAXLONG 0x7fffffffL
+#define MINLONG ((LONG)0x80000000L)
+#define MAXLONGLONG 0x7fffffffffffffffLL
+#define MAXULONG_PTR 0xffffffffUL
+#define BooleanFlagOn(F, SF) ((BOOLEAN)(((F) & (SF)) != 0))
+#define FlagOn(F, SF) ((F) & (SF))
+#define SetFlag(F, SF) ((F) |= (SF))
+#define ClearFlag(F, SF) ((F) &= ~(SF))
+#if !defined(NOMINMAX) && !defined(min)
+#define min(a, b) (((a) < (b)) ? (a) : (b))
+#endif
+#if !defined(NOMINMAX) && !defined(max)
+#define max(a, b) (((a) > (b)) ? (a) : (b))
+#endif
+typedef ULONG ACCESS_MASK;
+typedef PVOID PSECURITY_DESCRIPTOR;
+typedef ULONG_PTR ERESOURCE_THREAD;
+typedef CCHAR *PCCHAR;
+typedef LONG KPRIORITY;
+typedef PVOID PEPROCESS, PETHREAD, PKTHREAD, HANDLE, *PHANDLE;
+typedef struct _PROCESSOR_NUMBER {
+  USHORT Group;
+  UCHAR Number;
+  UCHAR Reserved;
+} PROCESSOR_NUMBER, *PPROCESSOR_NUMBER;
+
+/* Paging does not exist here: code is always resident (the pragmas are ignored too). */
+#define PAGED_CODE() ((void)0)
+#define PAGED_CODE_LOCKED() ((void)0)
+#define ALLOC_PRAGMA 1
+#define ALLOC_DATA_PRAGMA 1
+
+/* One processor runs driver code (docs/c-drivers.md). */
+#define KeGetCurrentProcessorNumber() 0UL
+#define KeGetCurrentProcessorIndex() 0UL
+FORCEINLINE ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER n) {
+  if (n != NULL) n->Group = 0, n->Number = 0, n->Reserved = 0;
+  return 0;
+}
+#define KeQueryActiveProcessorCount(affinity) 1UL
+#define KeQueryActiveProcessorCountEx(group) 1UL
+#define KeQueryMaximumProcessorCount() 1UL
+#define KeQueryMaximumProcessorCountEx(group) 1UL
+#define KeNumberProcessors 1
+
+/* ---- byte order (the network is big-endian, wasm32 little-endian) ---- */
+FORCEINLINE USHORT RtlUshortByteSwap(USHORT v) { return __builtin_bswap16(v); }
+FORCEINLINE ULONG RtlUlongByteSwap(ULONG v) { return __builtin_bswap32(v); }
+FORCEINLINE ULONGLONG RtlUlonglongByteSwap(ULONGLONG v) { return __builtin_bswap64(v); }
+#define _byteswap_ushort(v) __builtin_bswap16(v)
+#define _byteswap_ulong(v) __builtin_bswap32(v)
+#define _byteswap_uint64(v) __builtin_bswap64(v)
+
+/* ---- strings ---- */
+FORCEINLINE void RtlInitString(PSTRING s, PCSTR text) {
+  USHORT n = 0;
+  if (text != NULL)
+    while (text[n] != 0) n++;
+  s->Length = n;
+  s->MaximumLength = (USHORT)(text == NULL ? 0 : n + 1);
+  s->Buffer = (PCHAR)text;
+}
+#define RtlInitAnsiString(s, t) RtlInitString((s), (t))
+FORCEINLINE WCHAR __ndis_upcase(WCHAR c) { return (c >= 'a' && c <= 'z') ? (WCHAR)(c - 32) : c; }
+FORCEINLINE LONG RtlCompareUnicodeString(PCUNICODE_STRING a, PCUNICODE_STRING b, BOOLEAN caseInsensitive) {
+  ULONG n = a->Length / sizeof(WCHAR), m = b->Length / sizeof(WCHAR), i;
+  for (i = 0; i < n && i < m; i++) {
+    WCHAR x = a->Buffer[i], y = b->Buffer[i];
+    if (caseInsensitive) x = __ndis_upcase(x), y = __ndis_upcase(y);
+    if (x != y) return x < y ? -1 : 1;
+  }
+  return n == m ? 0 : n < m ? -1 : 1;
+}
+FORCEINLINE BOOLEAN RtlEqualUnicodeString(PCUNICODE_STRING a, PCUNICODE_STRING b, BOOLEAN caseInsensitive) {
+  return (BOOLEAN)(a->Length == b->Length && RtlCompareUnicodeString(a, b, caseInsensitive) == 0);
+}
+FORCEINLINE void RtlCopyUnicodeString(PUNICODE_STRING d, PCUNICODE_STRING s) {
+  USHORT n;
+  if (s == NULL) {
+    d->Length = 0;
+    return;
+  }
+  n = s->Length < d->MaximumLength ? s->Length : d->MaximumLength;
+  __builtin_memmove(d->Buffer, s->Buffer, n);
+  d->Length = n;
+  if (n + sizeof(WCHAR) <= d->MaximumLength) d->Buffer[n / sizeof(WCHAR)] = 0;
+}
+
+/* ---- kernel spin locks: the same locks as NDIS_SPIN_LOCK's, found by the lock's address ---- */
+typedef struct _KSPIN_LOCK_QUEUE {
+  struct _KSPIN_LOCK_QUEUE *volatile Next;
+  PKSPIN_LOCK volatile Lock;
+} KSPIN_LOCK_QUEUE, *PKSPIN_LOCK_QUEUE;
+typedef struct _KLOCK_QUEUE_HANDLE {
+  KSPIN_LOCK_QUEUE LockQueue;
+  KIRQL OldIrql;
+} KLOCK_QUEUE_HANDLE, *PKLOCK_QUEUE_HANDLE;
+NDIS_TS_IMPORT(KeInitializeSpinLock) void KeInitializeSpinLock(PKSPIN_LOCK SpinLock);
+NDIS_TS_IMPORT(KeAcquireSpinLock) void __ndis_KeAcquireSpinLock(PKSPIN_LOCK SpinLock, PKIRQL OldIrql);
+#define KeAcquireSpinLock(l, old) __ndis_KeAcquireSpinLock((l), (old))
+NDIS_TS_IMPORT(KeReleaseSpinLock) void KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql);
+NDIS_TS_IMPORT(KeAcquireSpinLockAtDpcLevel) void KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock);
+NDIS_TS_IMPORT(KeReleaseSpinLockFromDpcLevel) void KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock);
+FORCEINLINE KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK l) {
+  KIRQL old;
+  __ndis_KeAcquireSpinLock(l, &old);
+  return old;
+}
+FORCEINLINE void KeAcquireInStackQueuedSpinLock(PKSPIN_LOCK l, PKLOCK_QUEUE_HANDLE h) {
+  h->LockQueue.Next = NULL;
+  h->LockQueue.Lock = l;
+  __ndis_KeAcquireSpinLock(l, &h->OldIrql);
+}
+FORCEINLINE void KeReleaseInStackQueuedSpinLock(PKLOCK_QUEUE_HANDLE h) { KeReleaseSpinLock(h->LockQueue.Lock, h->OldIrql); }
+FORCEINLINE void KeAcquireInStackQueuedSpinLockAtDpcLevel(PKSPIN_LOCK l, PKLOCK_QUEUE_HANDLE h) {
+  h->LockQueue.Next = NULL;
+  h->LockQueue.Lock = l;
+  KeAcquireSpinLockAtDpcLevel(l);
+}
+FORCEINLINE void KeReleaseInStackQueuedSpinLockFromDpcLevel(PKLOCK_QUEUE_HANDLE h) {
+  KeReleaseSpinLockFromDpcLevel(h->LockQueue.Lock);
+}
+FORCEINLINE PLIST_ENTRY ExInterlockedInsertTailList(PLIST_ENTRY head, PLIST_ENTRY entry, PKSPIN_LOCK l) {
+  KIRQL old;
+  PLIST_ENTRY first;
+  __ndis_KeAcquireSpinLock(l, &old);
+  first = IsListEmpty(head) ? NULL : head->Flink;
+  InsertTailList(head, entry);
+  KeReleaseSpinLock(l, old);
+  return first;
+}
+FORCEINLINE PLIST_ENTRY ExInterlockedInsertHeadList(PLIST_ENTRY head, PLIST_ENTRY entry, PKSPIN_LOCK l) {
+  KIRQL old;
+  PLIST_ENTRY first;
+  __ndis_KeAcquireSpinLock(l, &old);
+  first = IsListEmpty(head) ? NULL : head->Flink;
+  InsertHeadList(head, entry);
+  KeReleaseSpinLock(l, old);
+  return first;
+}
+FORCEINLINE PLIST_ENTRY ExInterlockedRemoveHeadList(PLIST_ENTRY head, PKSPIN_LOCK l) {
+  KIRQL old;
+  PLIST_ENTRY first = NULL;
+  __ndis_KeAcquireSpinLock(l, &old);
+  if (!IsListEmpty(head)) first = RemoveHeadList(head);
+  KeReleaseSpinLock(l, old);
+  return first;
+}
+
+/* ---- pool memory (tracked like NdisAllocateMemoryWithTagPriority's; leaks named by tag) ---- */
+typedef ULONG64 POOL_FLAGS;
+#define POOL_FLAG_NON_PAGED 0x0000000000000040ULL
+#define POOL_FLAG_NON_PAGED_EXECUTE 0x0000000000000080ULL
+#define POOL_FLAG_PAGED 0x0000000000000100ULL
+#define POOL_FLAG_UNINITIALIZED 0x0000000000000002ULL
+#define NonPagedPoolNxCacheAligned (NonPagedPoolNx + 4)
+#define NonPagedPoolCacheAligned 4
+NDIS_TS_IMPORT(ExAllocatePoolWithTag) PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
+NDIS_TS_IMPORT(ExFreePoolWithTag) void ExFreePoolWithTag(PVOID P, ULONG Tag);
+#define ExFreePool(p) ExFreePoolWithTag((p), 0)
+#define ExAllocatePoolZero(t, n, tag) ExAllocatePoolWithTag((t), (n), (tag))
+#define ExAllocatePoolUninitialized(t, n, tag) ExAllocatePoolWithTag((t), (n), (tag))
+#define ExAllocatePoolWithTagPriority(t, n, tag, pri) ExAllocatePoolWithTag((t), (n), (tag))
+#define ExAllocatePool2(flags, n, tag) \
+  ExAllocatePoolWithTag(((flags) & POOL_FLAG_PAGED) ? PagedPool : NonPagedPoolNx, (n), (tag))
+#define ExAllocatePool3(flags, n, tag, ext, count) ExAllocatePool2((flags), (n), (tag))
+
+/* ---- time (100 ns units, on the host clock: ManualClock in tests) ---- */
+NDIS_TS_IMPORT(KeQuerySystemTime) void __ndis_QuerySystemTime(PLARGE_INTEGER CurrentTime);
+#define KeQuerySystemTime(t) __ndis_QuerySystemTime(t)
+#define KeQuerySystemTimePrecise(t) __ndis_QuerySystemTime(t)
+FORCEINLINE ULONGLONG KeQueryInterruptTime(void) {
+  LARGE_INTEGER t;
+  __ndis_QuerySystemTime(&t);
+  return (ULONGLONG)t.QuadPart;
+}
+#define KeQueryInterruptTimePrecise(qpc) KeQueryInterruptTime()
+FORCEINLINE void KeQueryTickCount(PLARGE_INTEGER ticks) {
+  __ndis_QuerySystemTime(ticks);
+  ticks->QuadPart /= 156250; /* 15.625 ms ticks */
+}
+#define KeQueryTimeIncrement() 156250UL
+FORCEINLINE LARGE_INTEGER KeQueryPerformanceCounter(PLARGE_INTEGER frequency) {
+  LARGE_INTEGER t;
+  __ndis_QuerySystemTime(&t);
+  if (frequency != NULL) frequency->QuadPart = 10000000;
+  return t;
+}
+
+/* ---- debugging output: accepted and discarded, as DbgPrint ---- */
+#define DPFLTR_ERROR_LEVEL 0
+#define DPFLTR_WARNING_LEVEL 1
+#define DPFLTR_TRACE_LEVEL 2
+#define DPFLTR_INFO_LEVEL 3
+#define DPFLTR_IHVNETWORK_ID 0x61
+#define DPFLTR_IHVDRIVER_ID 77
+#define DPFLTR_DEFAULT_ID 101
+#define DbgPrintEx(component, level, ...) ((void)(component), (void)(level), DbgPrint(__VA_ARGS__))
+#define KdPrintEx(x) ((void)DbgPrintEx x)
+#define KdBreakPoint() ((void)0)
+
 #endif /* NDIS_TS_NT_H */

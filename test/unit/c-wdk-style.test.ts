@@ -1,0 +1,283 @@
+/**
+ * C drivers written as open-source NDIS 6 drivers are (test/c/): WDK-style project files
+ * (precomp.h, pshpack1.h, #pragma alloc_text / NDIS_INIT_FUNCTION, the NDIS version from -DNDIS630,
+ * _Use_decl_annotations_, NDIS_DECLARE_FILTER_MODULE_CONTEXT, FILTER_*_LOCK macros, ETH_HEADER,
+ * RtlUshortByteSwap, ExAllocatePool2…) built unchanged with `ndis build` and run in a stack under
+ * the strict verifier:
+ * - vlan-lwf: a lightweight filter whose module reads its registry parameters
+ *   (NdisOpenConfigurationEx / NdisReadConfiguration), tags sends in-band with
+ *   NdisRetreatNetBufferDataStart and untags them at completion with NdisAdvanceNetBufferDataStart,
+ *   reads headers with NdisGetDataBuffer, keeps per-NBL state in an NBL context, drops receives,
+ *   forwards OIDs as clones, counts on a periodic NDIS timer and a work item, and answers IOCTLs;
+ *   built with a planted bug (a receive returned twice), the verifier names it;
+ * - rawproto: an ndisprot-style protocol that binds, queries the MAC address with its own OID
+ *   request waited for on an event, and sends a frame it builds in pool memory.
+ * Skipped without clang and lld, naming the packages.
+ */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { allocateFramePool, copyFrame, frameNbl } from "../../src/drivers/shared/frames.js";
+import {
+  CTL_CODE,
+  FILE_ANY_ACCESS,
+  FILE_DEVICE_NETWORK,
+  ManualClock,
+  METHOD_BUFFERED,
+  makeOidRequest,
+  type NDIS_HANDLE,
+  type NDIS_OID_REQUEST,
+  NDIS_RECEIVE_FLAGS_RESOURCES,
+  NDIS_STATUS_NOT_SUPPORTED,
+  NDIS_STATUS_PENDING,
+  NDIS_STATUS_SUCCESS,
+  NdisFreeNetBufferList,
+  NdisFreeNetBufferListPool,
+  NdisHost,
+  NdisMIndicateReceiveNetBufferLists,
+  NdisMSendNetBufferListsComplete,
+  NdisOidRequest,
+  NdisRequestQueryInformation,
+  NdisRequestSetInformation,
+  NdisReturnNetBufferLists,
+  NdisSendNetBufferLists,
+  type NET_BUFFER_LIST,
+  OID_GEN_VENDOR_DRIVER_VERSION,
+} from "../../src/index.js";
+import { buildSample, cSkipReason } from "../helpers/cdriver.js";
+import { scriptedMiniport } from "../helpers/miniport.js";
+import { scriptedProtocol } from "../helpers/protocol.js";
+
+const skip = cSkipReason() ?? false;
+const VLAN_LWF = ["filter.c", "datapath.c", "device.c"].map((f) => `test/c/vlan-lwf/${f}`);
+const IOCTL_VLANLWF_STATS = CTL_CODE(FILE_DEVICE_NETWORK, 0x801, METHOD_BUFFERED, FILE_ANY_ACCESS);
+const STATS = [
+  "SentTagged",
+  "SentPassed",
+  "ReceivesDropped",
+  "ReceivesPassed",
+  "TimerTicks",
+  "WorkItemRuns",
+  "VlanId",
+  "TagEtherType",
+  "DropEtherType",
+  "OidsForwarded",
+  "LastTickTime",
+] as const;
+
+/** A 64-byte frame of EtherType `type`, its payload numbered from `seed`. */
+function frame(type: number, seed: number): Uint8Array {
+  const f = new Uint8Array(64);
+  f.set([0x02, 0, 0, 0, 0, 0x01], 0);
+  f.set([0x02, 0, 0, 0, 0, 0x02], 6);
+  f[12] = type >> 8;
+  f[13] = type & 0xff;
+  for (let j = 14; j < f.length; j++) f[j] = (seed * 13 + j) & 0xff;
+  return f;
+}
+
+/** The frame with an 802.1Q tag of VLAN `vid` after its MAC addresses. */
+function tagged(f: Uint8Array, vid: number): Uint8Array {
+  const t = new Uint8Array(f.length + 4);
+  t.set(f.subarray(0, 12), 0);
+  t.set([0x81, 0x00, vid >> 8, vid & 0xff], 12);
+  t.set(f.subarray(12), 16);
+  return t;
+}
+
+async function flush(host: NdisHost): Promise<void> {
+  await host.settle();
+  await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/** The C filter between a TypeScript miniport (which records what it is sent) and protocol. */
+async function lwfStack(cflags: readonly string[] = [], verifier: "strict" | "record" = "strict") {
+  const path = await buildSample(`vlanlwf${cflags.join("")}`, VLAN_LWF, ["-DNDIS630=1", ...cflags]);
+  const clock = new ManualClock();
+  const host = new NdisHost({ clock, verifier });
+  const wire: Uint8Array[] = [];
+  const miniport = scriptedMiniport({
+    send: (a, nbls) => {
+      for (let n: NET_BUFFER_LIST | null = nbls; n !== null; n = n.Next) {
+        const data = n.FirstNetBuffer === null ? null : copyFrame(n.FirstNetBuffer);
+        if (data !== null) wire.push(data);
+        n.Status = NDIS_STATUS_SUCCESS;
+      }
+      NdisMSendNetBufferListsComplete(a.handle, nbls, 0);
+    },
+    oid: (_a, request: NDIS_OID_REQUEST) => {
+      const q = request.DATA.QUERY_INFORMATION;
+      if (
+        request.RequestType === NdisRequestQueryInformation &&
+        q.Oid === OID_GEN_VENDOR_DRIVER_VERSION
+      ) {
+        new DataView(q.InformationBuffer?.buffer ?? new ArrayBuffer(4)).setUint32(
+          q.InformationBuffer?.byteOffset ?? 0,
+          0x00060001,
+          true,
+        );
+        q.BytesWritten = 4;
+        return NDIS_STATUS_SUCCESS;
+      }
+      return request.RequestType === NdisRequestSetInformation
+        ? NDIS_STATUS_SUCCESS
+        : NDIS_STATUS_NOT_SUPPORTED;
+    },
+  });
+  await host.loadDriver({ name: "mp", module: miniport.module });
+  await host.loadDriver({
+    name: "vlanlwf",
+    module: path,
+    registry: { VlanId: 7, TagEtherType: 0x88b5, DropEtherType: 0x88b6 },
+    filter: {},
+  });
+  const received: Uint8Array[] = [];
+  const proto = scriptedProtocol({
+    receive: (b, nbls, _port, _count, flags) => {
+      for (let n: NET_BUFFER_LIST | null = nbls; n !== null; n = n.Next) {
+        const data = n.FirstNetBuffer === null ? null : copyFrame(n.FirstNetBuffer);
+        if (data !== null) received.push(data);
+      }
+      if ((flags & NDIS_RECEIVE_FLAGS_RESOURCES) === 0)
+        NdisReturnNetBufferLists(b.handle as NDIS_HANDLE, nbls, 0);
+    },
+  });
+  await host.loadDriver({ name: "proto", module: proto.module });
+  await host.addAdapter({ driver: "mp", name: "eth0" });
+  await flush(host);
+  const file = await host.openDevice("\\\\.\\VlanLwf");
+  const stats = async () => {
+    const bytes = await file.deviceIoControl(IOCTL_VLANLWF_STATS, null, STATS.length * 4);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return Object.fromEntries(
+      STATS.map((name, i) => [name, view.getUint32(4 * i, true)]),
+    ) as Record<(typeof STATS)[number], number>;
+  };
+  return { host, clock, miniport, proto, wire, received, file, stats };
+}
+
+describe("a WDK-style C lightweight filter (test/c/vlan-lwf), built unchanged", { skip }, () => {
+  test("reads its registry parameters, tags and untags sends in-band, drops receives, forwards OIDs, ticks on its timer and work item, and leaves nothing behind", async () => {
+    const { host, clock, miniport, proto, wire, received, file, stats } = await lwfStack();
+    assert.equal(host.bindings[0]?.state, "Running");
+    const before = await stats();
+    assert.equal(before.VlanId, 7, "VlanId from the registry (NdisReadConfiguration)");
+    assert.equal(before.TagEtherType, 0x88b5);
+    assert.equal(before.DropEtherType, 0x88b6);
+
+    // Sends: two of the tagged EtherType (one with back-fill room, one without), one other.
+    const b = proto.bindings[0];
+    assert.ok(b !== undefined);
+    const pool = allocateFramePool(proto.protocolHandle() as NDIS_HANDLE, 0x74736574, 0, 16);
+    assert.ok(pool !== null);
+    const frames = [frame(0x88b5, 1), frame(0x0800, 2), frame(0x88b5, 3)];
+    const nbls = frames.map((f, i) => {
+      const nbl = frameNbl(pool, f, i === 0 ? 16 : 0);
+      assert.ok(nbl !== null);
+      nbl.SourceHandle = b.handle as NDIS_HANDLE;
+      return nbl;
+    });
+    const offsets = nbls.map((n) => n.FirstNetBuffer?.DataOffset);
+    for (let i = 0; i < nbls.length; i++) (nbls[i] as NET_BUFFER_LIST).Next = nbls[i + 1] ?? null;
+    NdisSendNetBufferLists(b.handle as NDIS_HANDLE, nbls[0] as NET_BUFFER_LIST, 0, 0);
+    await flush(host);
+    assert.deepEqual(wire, [
+      tagged(frames[0] as Uint8Array, 7),
+      frames[1],
+      tagged(frames[2] as Uint8Array, 7),
+    ]);
+    assert.equal(proto.completed.length, 3);
+    assert.ok(proto.completed.every((c) => c.status === NDIS_STATUS_SUCCESS));
+    assert.deepEqual(
+      nbls.map((n) => (n.FirstNetBuffer === null ? null : copyFrame(n.FirstNetBuffer))),
+      frames,
+      "the protocol gets its frames back untagged",
+    );
+    assert.deepEqual(
+      nbls.map((n) => n.FirstNetBuffer?.DataOffset),
+      offsets,
+      "and its data offsets as it sent them",
+    );
+    assert.ok(
+      nbls.every((n) => n.Context === null),
+      "the filter's NBL context was freed",
+    );
+    for (const nbl of nbls) NdisFreeNetBufferList(nbl);
+    NdisFreeNetBufferListPool(pool);
+
+    // Receives: the DropEtherType frames never reach the protocol and go back to the miniport.
+    const adapter = miniport.adapters[0]?.handle as NDIS_HANDLE;
+    const rxPool = allocateFramePool(adapter, 0x78727872);
+    assert.ok(rxPool !== null);
+    const rxFrames = [frame(0x88b6, 4), frame(0x0800, 5), frame(0x88b6, 6)];
+    const rx = rxFrames.map((f) => {
+      const nbl = frameNbl(rxPool, f) as NET_BUFFER_LIST;
+      nbl.SourceHandle = adapter;
+      return nbl;
+    });
+    for (let i = 0; i < rx.length; i++) (rx[i] as NET_BUFFER_LIST).Next = rx[i + 1] ?? null;
+    NdisMIndicateReceiveNetBufferLists(adapter, rx[0] as NET_BUFFER_LIST, 0, rx.length, 0);
+    await flush(host);
+    assert.deepEqual(received, [rxFrames[1]]);
+    assert.equal(miniport.returned.length, 3, "every indicated NBL came back to the miniport once");
+    for (const nbl of rx) NdisFreeNetBufferList(nbl);
+    NdisFreeNetBufferListPool(rxPool);
+
+    // An OID from the protocol passes the filter as a clone and is answered below.
+    const request = makeOidRequest({
+      RequestType: NdisRequestQueryInformation,
+      Oid: OID_GEN_VENDOR_DRIVER_VERSION,
+      InformationBuffer: new Uint8Array(4),
+    });
+    // The filter pends every request it forwards (and completes it from its completion).
+    assert.equal(NdisOidRequest(b.handle as NDIS_HANDLE, request), NDIS_STATUS_PENDING);
+    await flush(host);
+    assert.deepEqual(
+      proto.oidCompletions.filter((c) => c.request === request).map((c) => c.status),
+      [NDIS_STATUS_SUCCESS],
+    );
+    assert.equal(request.DATA.QUERY_INFORMATION.BytesWritten, 4);
+    assert.deepEqual(
+      [...(request.DATA.QUERY_INFORMATION.InformationBuffer ?? [])],
+      [0x01, 0x00, 0x06, 0x00],
+    );
+
+    // Time: three timer ticks (DISPATCH_LEVEL), then the work item (PASSIVE_LEVEL) once.
+    const counted = await stats();
+    assert.equal(counted.TimerTicks, 0);
+    for (let s = 0; s < 3; s++) {
+      clock.advance(1000);
+      await flush(host);
+    }
+    const after = await stats();
+    assert.equal(after.SentTagged, 2);
+    assert.equal(after.SentPassed, 1);
+    assert.equal(after.ReceivesDropped, 2);
+    assert.equal(after.ReceivesPassed, 1);
+    assert.ok(after.OidsForwarded > before.OidsForwarded, "the OID went through FilterOidRequest");
+    assert.equal(after.TimerTicks, 3);
+    assert.equal(after.WorkItemRuns, 1);
+    assert.ok(after.LastTickTime >= 3000, "NdisGetCurrentSystemTime runs on the host clock");
+
+    assert.deepEqual(host.violations, []);
+    await file.close();
+    await host.removeAdapter("eth0");
+    await host.unloadDriver("proto");
+    await host.unloadDriver("vlanlwf");
+    await host.unloadDriver("mp");
+    assert.deepEqual(host.violations, [], "no leaked pool, timer, work item or NBL context");
+  });
+
+  test("a planted bug — a dropped receive returned twice — is named by the verifier, in the C function that did it", async () => {
+    const { host, miniport } = await lwfStack(["-DVLANLWF_BUG_RETURN_TWICE"], "record");
+    const adapter = miniport.adapters[0]?.handle as NDIS_HANDLE;
+    const rxPool = allocateFramePool(adapter, 0x78727872);
+    assert.ok(rxPool !== null);
+    const nbl = frameNbl(rxPool, frame(0x88b6, 9)) as NET_BUFFER_LIST;
+    nbl.SourceHandle = adapter;
+    NdisMIndicateReceiveNetBufferLists(adapter, nbl, 0, 1, 0);
+    await flush(host);
+    const v = host.violations.find((x) => x.rule === "NdisFReturnNetBufferLists_NotIndicated");
+    assert.ok(v !== undefined, `violations: ${host.violations.map((x) => x.rule).join(", ")}`);
+    assert.match(v.message, /FilterReceiveNetBufferLists/);
+  });
+});
