@@ -1268,6 +1268,15 @@ NDIS_TS_IMPORT(NdisFIndicateStatus)
 void NdisFIndicateStatus(NDIS_HANDLE NdisFilterHandle, PNDIS_STATUS_INDICATION StatusIndication);
 
 
+/* ---- frame types a protocol opens for (NDIS_OPEN_PARAMETERS.FrameTypeArray), host order ---- */
+typedef USHORT NET_FRAME_TYPE, *PNET_FRAME_TYPE;
+#define NDIS_ETH_TYPE_IPV4 0x0800
+#define NDIS_ETH_TYPE_ARP 0x0806
+#define NDIS_ETH_TYPE_IPV6 0x86DD
+#define NDIS_ETH_TYPE_802_1X 0x888E
+#define NDIS_ETH_TYPE_802_1Q 0x8100
+#define NDIS_ETH_TYPE_SLOW_PROTOCOL 0x8809
+
 /* ---- context declarations (for the static analysis of a WDK build: nothing here) ---- */
 #define NDIS_DECLARE_FILTER_MODULE_CONTEXT(t) _Static_assert(1, "filter module context " #t)
 #define NDIS_DECLARE_FILTER_DRIVER_CONTEXT(t) _Static_assert(1, "filter driver context " #t)

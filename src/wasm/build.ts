@@ -147,6 +147,8 @@ const { default: binaryen } = await import(url);
 const { readFileSync, writeFileSync } = await import("node:fs");
 const module = binaryen.readBinary(readFileSync(file));
 binaryen.setOptimizeLevel(2);
+// Keep the name section: reports name the C function a violation or trap happened in.
+binaryen.setDebugInfo(true);
 binaryen.setPassArgument("asyncify-imports", imports);
 module.runPasses(["asyncify"]);
 writeFileSync(file, module.emitBinary());

@@ -21,6 +21,8 @@ import {
   CTL_CODE,
   FILE_ANY_ACCESS,
   FILE_DEVICE_NETWORK,
+  FILE_READ_ACCESS,
+  FILE_WRITE_ACCESS,
   ManualClock,
   METHOD_BUFFERED,
   makeOidRequest,
@@ -34,6 +36,7 @@ import {
   NdisFreeNetBufferListPool,
   NdisHost,
   NdisMIndicateReceiveNetBufferLists,
+  NdisMOidRequestComplete,
   NdisMSendNetBufferListsComplete,
   NdisOidRequest,
   NdisRequestQueryInformation,
@@ -41,6 +44,7 @@ import {
   NdisReturnNetBufferLists,
   NdisSendNetBufferLists,
   type NET_BUFFER_LIST,
+  OID_802_3_CURRENT_ADDRESS,
   OID_GEN_VENDOR_DRIVER_VERSION,
 } from "../../src/index.js";
 import { buildSample, cSkipReason } from "../helpers/cdriver.js";
@@ -279,5 +283,166 @@ describe("a WDK-style C lightweight filter (test/c/vlan-lwf), built unchanged", 
     const v = host.violations.find((x) => x.rule === "NdisFReturnNetBufferLists_NotIndicated");
     assert.ok(v !== undefined, `violations: ${host.violations.map((x) => x.rule).join(", ")}`);
     assert.match(v.message, /FilterReceiveNetBufferLists/);
+  });
+});
+
+const RAWPROTO = ["test/c/rawproto/rawproto.c"];
+const IOCTL_RAWPROTO_SEND = CTL_CODE(
+  FILE_DEVICE_NETWORK,
+  0x900,
+  METHOD_BUFFERED,
+  FILE_WRITE_ACCESS,
+);
+const IOCTL_RAWPROTO_READ = CTL_CODE(FILE_DEVICE_NETWORK, 0x901, METHOD_BUFFERED, FILE_READ_ACCESS);
+const IOCTL_RAWPROTO_STATS = CTL_CODE(FILE_DEVICE_NETWORK, 0x902, METHOD_BUFFERED, FILE_ANY_ACCESS);
+const MAC = [0x02, 0x52, 0x41, 0x57, 0x00, 0x01];
+
+describe("an ndisprot-style C protocol (test/c/rawproto), built unchanged", { skip }, () => {
+  test("binds, waits on an event for its own OID request, sends frames it builds in pool memory, queues receives for READ, and unbinds clean", async () => {
+    const path = await buildSample("rawproto", RAWPROTO, ["-DNDIS620=1"]);
+    const clock = new ManualClock();
+    const host = new NdisHost({ clock, verifier: "strict" });
+    const wire: Uint8Array[] = [];
+    let pendingAddress: NDIS_OID_REQUEST | null = null;
+    const miniport = scriptedMiniport({
+      send: (a, nbls) => {
+        for (let n: NET_BUFFER_LIST | null = nbls; n !== null; n = n.Next) {
+          const data = n.FirstNetBuffer === null ? null : copyFrame(n.FirstNetBuffer);
+          if (data !== null) wire.push(data);
+          n.Status = NDIS_STATUS_SUCCESS;
+        }
+        NdisMSendNetBufferListsComplete(a.handle, nbls, 0);
+      },
+      oid: (_a, request) => {
+        if (request.RequestType === NdisRequestSetInformation) return NDIS_STATUS_SUCCESS;
+        if (request.DATA.QUERY_INFORMATION.Oid === OID_802_3_CURRENT_ADDRESS) {
+          pendingAddress = request;
+          return NDIS_STATUS_PENDING;
+        }
+        return NDIS_STATUS_NOT_SUPPORTED;
+      },
+    });
+    await host.loadDriver({ name: "mp", module: miniport.module });
+    await host.loadDriver({ name: "rawproto", module: path });
+    const adding = host.addAdapter({ driver: "mp", name: "eth0" });
+    await flush(host);
+    // NetEventRestart is blocked in NdisWaitEvent on the pended query: complete it from below.
+    const request = pendingAddress as NDIS_OID_REQUEST | null;
+    assert.ok(request !== null, "the protocol queried OID_802_3_CURRENT_ADDRESS");
+    assert.notEqual(host.bindings[0]?.state, "Running", "the restart waits for the answer");
+    const q = request.DATA.QUERY_INFORMATION;
+    q.InformationBuffer?.set(MAC);
+    q.BytesWritten = 6;
+    NdisMOidRequestComplete(
+      miniport.adapters[0]?.handle as NDIS_HANDLE,
+      request,
+      NDIS_STATUS_SUCCESS,
+    );
+    await adding;
+    await flush(host);
+    assert.equal(host.bindings[0]?.state, "Running");
+
+    const file = await host.openDevice("\\\\.\\RawProto");
+    const stats = async () => {
+      const bytes = await file.deviceIoControl(IOCTL_RAWPROTO_STATS, null, 30);
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const u = (i: number) => view.getUint32(4 * i, true);
+      return {
+        sent: u(0),
+        completed: u(1),
+        received: u(2),
+        dropped: u(3),
+        connected: u(4),
+        boundMs: u(5),
+        mac: [...bytes.subarray(24, 30)],
+      };
+    };
+    assert.deepEqual((await stats()).mac, MAC, "the address the waited-for OID brought");
+
+    // SEND: the frame is built in C (broadcast, the adapter's address, EtherType 0x88b7).
+    const payload = Uint8Array.from({ length: 46 }, (_, i) => i * 3);
+    await file.deviceIoControl(IOCTL_RAWPROTO_SEND, payload, 0);
+    await flush(host);
+    const expected = new Uint8Array(60);
+    expected.fill(0xff, 0, 6);
+    expected.set(MAC, 6);
+    expected.set([0x88, 0xb7], 12);
+    expected.set(payload, 14);
+    assert.deepEqual(wire, [expected]);
+
+    // Receives: only its EtherType is queued; READ hands them out oldest first.
+    const adapter = miniport.adapters[0]?.handle as NDIS_HANDLE;
+    const rxPool = allocateFramePool(adapter, 0x78727872);
+    assert.ok(rxPool !== null);
+    // Broadcasts: the packet filter the protocol set is DIRECTED | BROADCAST.
+    const rxFrames = [frame(0x88b7, 1), frame(0x0800, 2), frame(0x88b7, 3)].map((f) => {
+      f.fill(0xff, 0, 6);
+      return f;
+    });
+    const rx = rxFrames.map((f) => {
+      const nbl = frameNbl(rxPool, f) as NET_BUFFER_LIST;
+      nbl.SourceHandle = adapter;
+      return nbl;
+    });
+    for (let i = 0; i < rx.length; i++) (rx[i] as NET_BUFFER_LIST).Next = rx[i + 1] ?? null;
+    NdisMIndicateReceiveNetBufferLists(adapter, rx[0] as NET_BUFFER_LIST, 0, rx.length, 0);
+    await flush(host);
+    assert.equal(miniport.returned.length, 3);
+    assert.deepEqual(await file.deviceIoControl(IOCTL_RAWPROTO_READ, null, 1514), rxFrames[0]);
+    assert.deepEqual(await file.deviceIoControl(IOCTL_RAWPROTO_READ, null, 1514), rxFrames[2]);
+    assert.deepEqual(
+      await file.deviceIoControl(IOCTL_RAWPROTO_READ, null, 1514),
+      new Uint8Array(0),
+      "STATUS_NO_MORE_ENTRIES (a warning): nothing more queued",
+    );
+    for (const nbl of rx) NdisFreeNetBufferList(nbl);
+    NdisFreeNetBufferListPool(rxPool);
+
+    clock.advance(2500);
+    const s = await stats();
+    assert.deepEqual([s.sent, s.completed, s.received, s.dropped, s.connected], [1, 1, 2, 0, 1]);
+    assert.ok(s.boundMs >= 2500, `KeQuerySystemTime on the host clock (${s.boundMs} ms)`);
+
+    assert.deepEqual(host.violations, []);
+    await file.close();
+    await host.removeAdapter("eth0");
+    await host.unloadDriver("rawproto");
+    await host.unloadDriver("mp");
+    assert.deepEqual(host.violations, [], "no leaked pool, MDL, NBL or request");
+  });
+
+  test("a planted bug — the DPC-level acquire in a receive indicated at PASSIVE_LEVEL — is named by the verifier in the C function, though the module was rewritten for waits", async () => {
+    const path = await buildSample("rawproto-bug", RAWPROTO, [
+      "-DNDIS620=1",
+      "-DRAWPROTO_BUG_DPC_LOCK",
+    ]);
+    const host = new NdisHost({ clock: new ManualClock(), verifier: "record" });
+    const miniport = scriptedMiniport({
+      oid: (_a, request) => {
+        if (request.RequestType === NdisRequestSetInformation) return NDIS_STATUS_SUCCESS;
+        if (request.DATA.QUERY_INFORMATION.Oid !== OID_802_3_CURRENT_ADDRESS)
+          return NDIS_STATUS_NOT_SUPPORTED;
+        request.DATA.QUERY_INFORMATION.InformationBuffer?.set(MAC);
+        request.DATA.QUERY_INFORMATION.BytesWritten = 6;
+        return NDIS_STATUS_SUCCESS;
+      },
+    });
+    await host.loadDriver({ name: "mp", module: miniport.module });
+    await host.loadDriver({ name: "rawproto", module: path });
+    await host.addAdapter({ driver: "mp", name: "eth0" });
+    await flush(host);
+    const adapter = miniport.adapters[0]?.handle as NDIS_HANDLE;
+    const rxPool = allocateFramePool(adapter, 0x78727872);
+    assert.ok(rxPool !== null);
+    const f = frame(0x88b7, 1);
+    f.fill(0xff, 0, 6);
+    const nbl = frameNbl(rxPool, f) as NET_BUFFER_LIST;
+    nbl.SourceHandle = adapter;
+    NdisMIndicateReceiveNetBufferLists(adapter, nbl, 0, 1, 0);
+    await flush(host);
+    const v = host.violations[0];
+    assert.ok(v !== undefined, "the verifier reported the acquire");
+    assert.match(v.message, /NdisDprAcquireSpinLock called at PASSIVE_LEVEL/);
+    assert.match(v.message, /in C function RawReceive, inside its ProtocolReceiveNetBufferLists/);
   });
 });
