@@ -1392,4 +1392,170 @@ typedef ULONG NDIS_ERROR_CODE;
 
 
 
+
+/* ---- NDIS 6.20 read-write locks ---- */
+typedef struct _LOCK_STATE_EX {
+  KIRQL OldIrql;
+  UCHAR LockState;
+  UCHAR Flags;
+} LOCK_STATE_EX, *PLOCK_STATE_EX;
+#define NDIS_RWL_AT_DISPATCH_LEVEL 1
+NDIS_TS_IMPORT(NdisAllocateRWLock) PNDIS_RW_LOCK_EX NdisAllocateRWLock(NDIS_HANDLE NdisHandle);
+NDIS_TS_IMPORT(NdisFreeRWLock) void NdisFreeRWLock(PNDIS_RW_LOCK_EX Lock);
+NDIS_TS_IMPORT(NdisAcquireRWLockRead)
+void NdisAcquireRWLockRead(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState, UCHAR Flags);
+NDIS_TS_IMPORT(NdisAcquireRWLockWrite)
+void NdisAcquireRWLockWrite(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState, UCHAR Flags);
+NDIS_TS_IMPORT(NdisReleaseRWLock) void NdisReleaseRWLock(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState);
+
+/* ---- a filter passing PnP events on (NdisFNetPnPEvent waits for the drivers above) ---- */
+NDIS_TS_IMPORT(NdisFNetPnPEvent)
+NDIS_STATUS NdisFNetPnPEvent(NDIS_HANDLE NdisFilterHandle, PNET_PNP_EVENT_NOTIFICATION NetPnPEventNotification);
+NDIS_TS_IMPORT(NdisFDevicePnPEventNotify)
+void NdisFDevicePnPEventNotify(NDIS_HANDLE NdisFilterHandle, PNET_DEVICE_PNP_EVENT NetDevicePnPEvent);
+
+/* ---- clones and NET_BUFFER pools ---- */
+NDIS_TS_IMPORT(NdisAllocateCloneNetBufferList)
+PNET_BUFFER_LIST NdisAllocateCloneNetBufferList(PNET_BUFFER_LIST OriginalNetBufferList,
+                                                NDIS_HANDLE NetBufferListPoolHandle, NDIS_HANDLE NetBufferPoolHandle,
+                                                ULONG AllocateCloneFlags);
+NDIS_TS_IMPORT(NdisFreeCloneNetBufferList)
+void NdisFreeCloneNetBufferList(PNET_BUFFER_LIST CloneNetBufferList, ULONG FreeCloneFlags);
+NDIS_TS_IMPORT(NdisAllocateNetBufferPool)
+NDIS_HANDLE NdisAllocateNetBufferPool(NDIS_HANDLE NdisHandle, PNET_BUFFER_POOL_PARAMETERS Parameters);
+NDIS_TS_IMPORT(NdisFreeNetBufferPool) void NdisFreeNetBufferPool(NDIS_HANDLE PoolHandle);
+NDIS_TS_IMPORT(NdisAllocateNetBuffer)
+PNET_BUFFER NdisAllocateNetBuffer(NDIS_HANDLE PoolHandle, PMDL MdlChain, ULONG DataOffset, SIZE_T DataLength);
+NDIS_TS_IMPORT(NdisFreeNetBuffer) void NdisFreeNetBuffer(PNET_BUFFER NetBuffer);
+#define NdisGetPoolFromNetBufferList(_Nbl) ((_Nbl)->NdisPoolHandle)
+#define NdisGetPoolFromNetBuffer(_Nb) ((_Nb)->NdisPoolHandle)
+#define NET_BUFFER_LIST_NEXT_NBL_EX(_Nbl) NET_BUFFER_LIST_NEXT_NBL(_Nbl)
+#define NET_BUFFER_LIST_RECEIVE_QUEUE_ID(_Nbl) (PtrToUlong(NET_BUFFER_LIST_INFO((_Nbl), NetBufferListHashValue)))
+/*
+ * Copies BytesToCopy bytes of the source NET_BUFFER's data (from SourceOffset) into the
+ * destination's (from DestinationOffset); BytesCopied says how many. Runs in the module.
+ */
+NDIS_STATUS NdisCopyFromNetBufferToNetBuffer(PNET_BUFFER Destination, ULONG DestinationOffset, ULONG BytesToCopy,
+                                             PNET_BUFFER Source, ULONG SourceOffset, PULONG BytesCopied);
+
+/* ---- per-NBL information slots as their documented unions ---- */
+typedef struct _NDIS_TCP_IP_CHECKSUM_NET_BUFFER_LIST_INFO {
+  union {
+    struct {
+      ULONG IsIPv4 : 1;
+      ULONG IsIPv6 : 1;
+      ULONG TcpChecksum : 1;
+      ULONG UdpChecksum : 1;
+      ULONG IpHeaderChecksum : 1;
+      ULONG Reserved : 11;
+      ULONG TcpHeaderOffset : 10;
+    } Transmit;
+    struct {
+      ULONG TcpChecksumFailed : 1;
+      ULONG UdpChecksumFailed : 1;
+      ULONG IpChecksumFailed : 1;
+      ULONG TcpChecksumSucceeded : 1;
+      ULONG UdpChecksumSucceeded : 1;
+      ULONG IpChecksumSucceeded : 1;
+      ULONG Loopback : 1;
+      ULONG TcpChecksumValueInvalid : 1;
+      ULONG IpChecksumValueInvalid : 1;
+    } Receive;
+    PVOID Value;
+  };
+} NDIS_TCP_IP_CHECKSUM_NET_BUFFER_LIST_INFO, *PNDIS_TCP_IP_CHECKSUM_NET_BUFFER_LIST_INFO;
+typedef struct _NDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO {
+  union {
+    struct {
+      ULONG Unused : 30;
+      ULONG Type : 1;
+      ULONG Reserved2 : 1;
+    } Transmit;
+    struct {
+      ULONG MSS : 20;
+      ULONG TcpHeaderOffset : 10;
+      ULONG Type : 1;
+      ULONG Reserved2 : 1;
+    } LsoV1Transmit;
+    struct {
+      ULONG TcpPayload : 30;
+      ULONG Type : 1;
+      ULONG Reserved2 : 1;
+    } LsoV1TransmitComplete;
+    struct {
+      ULONG MSS : 20;
+      ULONG TcpHeaderOffset : 10;
+      ULONG Type : 1;
+      ULONG Reserved2 : 1;
+      USHORT IPVersion : 2;
+      USHORT Reserved3 : 14;
+    } LsoV2Transmit;
+    PVOID Value;
+  };
+} NDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO, *PNDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO;
+#define PtrToUlong(p) ((ULONG)(ULONG_PTR)(p))
+#define PtrToLong(p) ((LONG)(LONG_PTR)(p))
+#define PtrToUshort(p) ((USHORT)(ULONG_PTR)(p))
+#define UlongToPtr(u) ((PVOID)(ULONG_PTR)(u))
+#define ULongToPtr(u) UlongToPtr(u)
+#define LongToPtr(l) ((PVOID)(LONG_PTR)(l))
+#define IntToPtr(i) ((PVOID)(INT_PTR)(i))
+#define UIntToPtr(u) ((PVOID)(UINT_PTR)(u))
+#define PtrToUint(p) ((UINT)(UINT_PTR)(p))
+
+/* ---- the kernel's lookaside names over NDIS's (the same NPAGED_LOOKASIDE_LIST) ---- */
+#define ExInitializeNPagedLookasideList NdisInitializeNPagedLookasideList
+#define ExAllocateFromNPagedLookasideList NdisAllocateFromNPagedLookasideList
+#define ExFreeToNPagedLookasideList NdisFreeToNPagedLookasideList
+#define ExDeleteNPagedLookasideList NdisDeleteNPagedLookasideList
+
+/* ---- NDIS's SList names ---- */
+#define NdisInitializeSListHead(h) InitializeSListHead(h)
+#define NdisInterlockedPushEntrySList(h, e, lock) InterlockedPushEntrySList((h), (e))
+#define NdisInterlockedPopEntrySList(h, lock) InterlockedPopEntrySList(h)
+#define NdisInterlockedFlushSList(h) InterlockedFlushSList(h)
+#define NdisQueryDepthSList(h) QueryDepthSList(h)
+
+/* Optional NDIS routines are looked up by name: none is found (a driver takes its fallback). */
+#define NdisGetRoutineAddress(name) ((PVOID)0)
+
+/* NDIS 5 leftovers some NDIS 6 drivers still call. */
+FORCEINLINE NDIS_STATUS NdisAllocateMemoryWithTag(PVOID *VirtualAddress, UINT Length, ULONG Tag) {
+  *VirtualAddress = ExAllocatePoolWithTag(NonPagedPoolNx, Length, Tag);
+  return *VirtualAddress == NULL ? NDIS_STATUS_RESOURCES : NDIS_STATUS_SUCCESS;
+}
+
+/* ---- what ndis-ts does not have (docs/c-drivers.md, "Not supported") ---- */
+#define NDIS_TS_NO_HARDWARE "ndis-ts has no hardware: a miniport here is virtual (no interrupts, DMA, I/O ports or bus)"
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) NDIS_STATUS NdisMRegisterInterruptEx();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) void NdisMDeregisterInterruptEx();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) BOOLEAN NdisMSynchronizeWithInterruptEx();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) NDIS_STATUS NdisMMapIoSpace();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) void NdisMUnmapIoSpace();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) NDIS_STATUS NdisMRegisterIoPortRange();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) void NdisMDeregisterIoPortRange();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) NDIS_STATUS NdisMRegisterScatterGatherDma();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) void NdisMDeregisterScatterGatherDma();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) NDIS_STATUS NdisMAllocateNetBufferSGList();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) void NdisMFreeNetBufferSGList();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) NDIS_STATUS NdisMAllocateSharedMemory();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) void NdisMFreeSharedMemory();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) NDIS_STATUS NdisMAllocateSharedMemoryAsyncEx();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) NDIS_STATUS NdisMQueryAdapterResources();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) void NdisMGetDeviceProperty();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) NDIS_STATUS NdisMInitializeScatterGatherDma();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) ULONG NdisMGetBusData();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) ULONG NdisMSetBusData();
+NDIS_TS_UNAVAILABLE("the Hyper-V extensible switch is not modelled") NDIS_STATUS NdisFGetOptionalSwitchHandlers();
+NDIS_TS_UNAVAILABLE("the registry is read only: parameters come from the host (NdisReadConfiguration)") void NdisWriteConfiguration();
+NDIS_TS_UNAVAILABLE("configuration subkeys are not modelled: read values of the key itself") void NdisOpenConfigurationKeyByName();
+NDIS_TS_UNAVAILABLE("configuration subkeys are not modelled: read values of the key itself") void NdisOpenConfigurationKeyByIndex();
+NDIS_TS_UNAVAILABLE("NDIS 5 protocol and miniport routines are not NDIS 6: use the NDIS 6 routines (docs/c-drivers.md)") void NdisMSetAttributesEx();
+NDIS_TS_UNAVAILABLE("NDIS 5 protocol and miniport routines are not NDIS 6: use the NDIS 6 routines (docs/c-drivers.md)") void NdisRequest();
+NDIS_TS_UNAVAILABLE("NDIS 5 protocol and miniport routines are not NDIS 6: use the NDIS 6 routines (docs/c-drivers.md)") void NdisSend();
+NDIS_TS_UNAVAILABLE("NDIS 5 protocol and miniport routines are not NDIS 6: use the NDIS 6 routines (docs/c-drivers.md)") void NdisOpenAdapter();
+NDIS_TS_UNAVAILABLE("NDIS 5 protocol and miniport routines are not NDIS 6: use the NDIS 6 routines (docs/c-drivers.md)") void NdisCloseAdapter();
+NDIS_TS_UNAVAILABLE("NDIS 5 protocol and miniport routines are not NDIS 6: use the NDIS 6 routines (docs/c-drivers.md)") void NdisMRegisterAdapterShutdownHandler();
+NDIS_TS_UNAVAILABLE("NDIS 5 protocol and miniport routines are not NDIS 6: use the NDIS 6 routines (docs/c-drivers.md)") void NdisMSendComplete();
+
 #endif /* NDIS_TS_NDIS_H */

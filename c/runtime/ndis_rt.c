@@ -175,3 +175,43 @@ void *NdisGetDataBuffer(void *net_buffer, unsigned long needed, void *storage, u
   }
   return copied == needed ? storage : 0;
 }
+
+/* The byte at `offset` of a NET_BUFFER's data: its MDL and the offset in it (0 past the end). */
+static rt_mdl *rt_locate(rt_nb *nb, unsigned long offset, unsigned long *in_mdl) {
+  rt_mdl *mdl = nb->CurrentMdl;
+  offset += nb->CurrentMdlOffset;
+  while (mdl != 0 && offset >= mdl->ByteCount) {
+    offset -= mdl->ByteCount;
+    mdl = (rt_mdl *)mdl->Next;
+  }
+  *in_mdl = offset;
+  return mdl;
+}
+
+/* NdisCopyFromNetBufferToNetBuffer, in the module (both NET_BUFFERs are mirrors of its own). */
+int NdisCopyFromNetBufferToNetBuffer(void *destination, unsigned long destination_offset, unsigned long bytes,
+                                     void *source, unsigned long source_offset, unsigned long *copied) {
+  rt_nb *d = (rt_nb *)destination, *s = (rt_nb *)source;
+  unsigned long dat, sat, done = 0;
+  rt_mdl *dm, *sm;
+  if (copied != 0) *copied = 0;
+  if (d == 0 || s == 0) return (int)0xC000000DL; /* NDIS_STATUS_INVALID_PARAMETER */
+  if (source_offset + bytes > s->DataLength) bytes = source_offset < s->DataLength ? s->DataLength - source_offset : 0;
+  if (destination_offset + bytes > d->DataLength)
+    bytes = destination_offset < d->DataLength ? d->DataLength - destination_offset : 0;
+  dm = rt_locate(d, destination_offset, &dat);
+  sm = rt_locate(s, source_offset, &sat);
+  while (done < bytes && dm != 0 && sm != 0) {
+    unsigned long take = bytes - done;
+    if (take > dm->ByteCount - dat) take = dm->ByteCount - dat;
+    if (take > sm->ByteCount - sat) take = sm->ByteCount - sat;
+    memmove(dm->MappedSystemVa + dat, sm->MappedSystemVa + sat, take);
+    done += take;
+    dat += take;
+    sat += take;
+    if (dat == dm->ByteCount) dm = (rt_mdl *)dm->Next, dat = 0;
+    if (sat == sm->ByteCount) sm = (rt_mdl *)sm->Next, sat = 0;
+  }
+  if (copied != 0) *copied = done;
+  return 0;
+}

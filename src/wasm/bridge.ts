@@ -131,6 +131,8 @@ class CDriver {
   readonly names: Map<number, string>;
   driverObject: DRIVER_OBJECT | null = null;
   driverObjectPtr = 0;
+  /** The handle of the driver's first registration with NDIS (for the kernel pool, services.ts). */
+  driverHandle: NDIS_HANDLE | null = null;
   /** OID requests NDIS handed the driver, by their C address. */
   readonly oidsIn = new Map<number, { request: NDIS_OID_REQUEST; buffer: number }>();
   /** OID requests the driver issued, by NDIS's request object. */
@@ -1483,6 +1485,7 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
         result,
       );
       out(handle, result.value);
+      if (c.driverHandle === null && result.value !== undefined) c.driverHandle = result.value;
       return status;
     },
     NdisMDeregisterMiniportDriver: (handle: number) => ddi.NdisMDeregisterMiniportDriver(h(handle)),
@@ -1524,6 +1527,7 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
         result,
       );
       out(handle, result.value);
+      if (c.driverHandle === null && result.value !== undefined) c.driverHandle = result.value;
       return status;
     },
     NdisDeregisterProtocolDriver: (handle: number) => ddi.NdisDeregisterProtocolDriver(h(handle)),
@@ -1652,6 +1656,7 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
         result,
       );
       out(handle, result.value);
+      if (c.driverHandle === null && result.value !== undefined) c.driverHandle = result.value;
       return status;
     },
     NdisFDeregisterFilterDriver: (handle: number) => ddi.NdisFDeregisterFilterDriver(h(handle)),

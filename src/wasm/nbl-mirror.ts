@@ -536,9 +536,9 @@ export class NblMirror {
     return r.nb;
   }
 
-  /** Brings one NET_BUFFER (its fields, MDL chain and bytes) up to date in C. */
-  nbToCOne(nb: NET_BUFFER): void {
-    this.#nbToC(nb);
+  /** Brings one NET_BUFFER (its fields, MDL chain and bytes) up to date in C; its address. */
+  nbToCOne(nb: NET_BUFFER): number {
+    return this.#nbToC(nb).p;
   }
 
   /** Registers an MDL whose buffer is the module's own memory at `va` (NdisAllocateMdl). */

@@ -10,8 +10,6 @@
  */
 import type { DRIVER_OBJECT, NET_BUFFER, NET_BUFFER_LIST } from "../ddi.js";
 import * as ddi from "../ddi.js";
-import { trackAllocation, untrackAllocation } from "../runtime/api/memory.js";
-import { resolveDriverObject } from "../runtime/core/objects/handles.js";
 import { CMemory } from "./cmem.js";
 import type { NblMirror } from "./nbl-mirror.js";
 
@@ -40,6 +38,23 @@ export const SERVICE_IMPORTS = [
   "KeReleaseSpinLock",
   "KeAcquireSpinLockAtDpcLevel",
   "KeReleaseSpinLockFromDpcLevel",
+  "NdisAllocateRWLock",
+  "NdisFreeRWLock",
+  "NdisAcquireRWLockRead",
+  "NdisAcquireRWLockWrite",
+  "NdisReleaseRWLock",
+  "ExAcquireSpinLockShared",
+  "ExAcquireSpinLockExclusive",
+  "ExReleaseSpinLockShared",
+  "ExReleaseSpinLockExclusive",
+  "NdisFNetPnPEvent",
+  "NdisFDevicePnPEventNotify",
+  "NdisAllocateCloneNetBufferList",
+  "NdisFreeCloneNetBufferList",
+  "NdisAllocateNetBufferPool",
+  "NdisFreeNetBufferPool",
+  "NdisAllocateNetBuffer",
+  "NdisFreeNetBuffer",
 ] as const;
 
 export type ServiceImportName = (typeof SERVICE_IMPORTS)[number];
@@ -52,19 +67,35 @@ export interface ServiceHost {
   readonly m: CMemory;
   readonly nbls: NblMirror;
   readonly spinLocks: Map<number, ddi.NDIS_SPIN_LOCK>;
+  readonly rwLocks: Map<number, ddi.NDIS_RW_LOCK>;
+  readonly lockStates: Map<number, ddi.LOCK_STATE>;
+  /** Notifications NDIS handed the driver (its NetPnPEvent handler), by C address. */
+  readonly pnpEvents: Map<number, ddi.NET_PNP_EVENT_NOTIFICATION>;
   readonly driverObject: DRIVER_OBJECT | null;
+  /** The handle of the driver's first registration (NdisMRegisterMiniportDriver…), or null. */
+  readonly driverHandle: ddi.NDIS_HANDLE | null;
   /** Runs C function `pointer` as NDIS's `handler` (a trap names both). */
   call(pointer: number, handler: string, ...args: unknown[]): number | Promise<number>;
   /** An error that stops the call, naming the module (a WasmTrap). */
   trap(message: string): Error;
+  /**
+   * A call that may have to wait (bridge.ts's CDriver.block): `now` makes it and gives its value,
+   * or null when it pends; then `start` gives the promise the module waits for (Asyncify).
+   */
+  block(what: string, start: () => Promise<number>, now: () => number | null): number;
 }
 
 /** Per C driver: the configuration parameters handed out, the kernel pool blocks. */
 interface ServiceState {
   /** Blocks of the module's memory NdisReadConfiguration/NdisReadNetworkAddress handed back, by configuration handle. */
   readonly configBlocks: Map<number, number[]>;
-  /** ExAllocatePoolWithTag's blocks: the key NDIS tracks each under. */
-  readonly pool: Map<number, object>;
+  /**
+   * ExAllocatePoolWithTag's blocks: NDIS's tracked block standing for each (null for one taken
+   * before the driver registered, which NDIS cannot track).
+   */
+  readonly pool: Map<number, Uint8Array | null>;
+  /** An EX_SPIN_LOCK's holders: the lock state of each acquire, innermost last. */
+  readonly exLocks: Map<number, ddi.LOCK_STATE[]>;
 }
 
 const states = new WeakMap<ServiceHost, ServiceState>();
@@ -72,7 +103,7 @@ const states = new WeakMap<ServiceHost, ServiceState>();
 function stateOf(c: ServiceHost): ServiceState {
   let s = states.get(c);
   if (s === undefined) {
-    s = { configBlocks: new Map(), pool: new Map() };
+    s = { configBlocks: new Map(), pool: new Map(), exLocks: new Map() };
     states.set(c, s);
   }
   return s;
@@ -114,6 +145,32 @@ export function serviceImports(get: () => ServiceHost): Record<ServiceImportName
         `${c.label}: ${name} got 0x${p.toString(16)}, which is not a NET_BUFFER_LIST NDIS gave the driver`,
       );
     return nbl;
+  };
+  const cObject = <T extends object>(map: Map<number, T>, p: number): T => {
+    let o = map.get(p);
+    if (o === undefined) {
+      o = {} as T;
+      map.set(p, o);
+    }
+    return o;
+  };
+  /** An EX_SPIN_LOCK (a LONG of the driver's): one NDIS read-write lock per address. */
+  const exAcquire = (p: number, write: boolean): number => {
+    const c = get();
+    const irql = ddi.KeGetCurrentIrql();
+    const state: ddi.LOCK_STATE = {};
+    ddi.NdisAcquireReadWriteLock(cObject(c.rwLocks, p), write, state);
+    const held = stateOf(c).exLocks;
+    const list = held.get(p);
+    if (list === undefined) held.set(p, [state]);
+    else list.push(state);
+    return irql;
+  };
+  const exRelease = (p: number): void => {
+    const c = get();
+    const list = stateOf(c).exLocks.get(p);
+    const state = list?.pop();
+    ddi.NdisReleaseReadWriteLock(cObject(c.rwLocks, p), state ?? {});
   };
   /** A block of the module's memory for a configuration handle's parameters. */
   const configBlock = (handle: number, size: number): number => {
@@ -334,29 +391,37 @@ export function serviceImports(get: () => ServiceHost): Record<ServiceImportName
     // ---- kernel pool: tracked per driver like NdisAllocateMemoryWithTagPriority's blocks ----
     ExAllocatePoolWithTag: (_type: number, size: number, tag: number) => {
       const c = get();
-      const driver = resolveDriverObject(c.driverObject);
-      const p = c.m.alloc(Math.max(1, size >>> 0));
-      if (p === 0) return 0;
-      const key = { address: p, label: c.label };
-      if (driver !== null) trackAllocation(driver, key, size >>> 0, tag >>> 0 || NONE_TAG);
-      stateOf(c).pool.set(p, key);
+      const length = size >>> 0;
+      // NDIS's pool under the driver's own handle, so that a block kept is named at unload.
+      const block =
+        c.driverHandle === null
+          ? null
+          : ddi.NdisAllocateMemoryWithTagPriority(
+              c.driverHandle,
+              length,
+              tag >>> 0 || NONE_TAG,
+              ddi.NormalPoolPriority,
+            );
+      if (block === null && c.driverHandle !== null) return 0;
+      const p = c.m.alloc(Math.max(1, length));
+      if (p === 0) {
+        if (block !== null) ddi.NdisFreeMemory(block, length, 0);
+        return 0;
+      }
+      stateOf(c).pool.set(p, block);
       return p;
     },
     ExFreePoolWithTag: (p: number) => {
       const c = get();
       const pool = stateOf(c).pool;
-      const key = pool.get(p);
-      const driver = resolveDriverObject(c.driverObject);
-      if (key === undefined) {
-        untrackAllocation(
-          { address: p },
-          `ExFreePoolWithTag(0x${p.toString(16)})`,
-          driver ?? undefined,
-        );
+      const block = pool.get(p);
+      if (block === undefined) {
+        // Not a block of ExAllocatePoolWithTag (or freed already): NDIS reports it.
+        ddi.NdisFreeMemory(p, 0, 0);
         return;
       }
       pool.delete(p);
-      if (driver !== null) untrackAllocation(key, `ExFreePoolWithTag(0x${p.toString(16)})`, driver);
+      if (block !== null) ddi.NdisFreeMemory(block, 0, 0);
       c.m.free(p);
     },
 
@@ -374,5 +439,115 @@ export function serviceImports(get: () => ServiceHost): Record<ServiceImportName
     KeReleaseSpinLock: (p: number) => ddi.NdisReleaseSpinLock(lock(p)),
     KeAcquireSpinLockAtDpcLevel: (p: number) => ddi.NdisDprAcquireSpinLock(lock(p)),
     KeReleaseSpinLockFromDpcLevel: (p: number) => ddi.NdisDprReleaseSpinLock(lock(p)),
+
+    // ---- NDIS 6.20 read-write locks: NDIS's read-write lock, the LOCK_STATE_EX the caller's ----
+    NdisAllocateRWLock: (handle: number) => {
+      const c = get();
+      if (h(handle) === null) return 0;
+      const p = c.m.alloc(16);
+      const l: ddi.NDIS_RW_LOCK = {};
+      c.rwLocks.set(p, l);
+      ddi.NdisInitializeReadWriteLock(l);
+      return p;
+    },
+    NdisFreeRWLock: (p: number) => {
+      const c = get();
+      if (!c.rwLocks.delete(p)) return;
+      c.m.free(p);
+    },
+    NdisAcquireRWLockRead: (p: number, state: number) =>
+      ddi.NdisAcquireReadWriteLock(
+        cObject(get().rwLocks, p),
+        false,
+        cObject(get().lockStates, state),
+      ),
+    NdisAcquireRWLockWrite: (p: number, state: number) =>
+      ddi.NdisAcquireReadWriteLock(
+        cObject(get().rwLocks, p),
+        true,
+        cObject(get().lockStates, state),
+      ),
+    NdisReleaseRWLock: (p: number, state: number) =>
+      ddi.NdisReleaseReadWriteLock(cObject(get().rwLocks, p), cObject(get().lockStates, state)),
+    ExAcquireSpinLockShared: (p: number) => exAcquire(p, false),
+    ExAcquireSpinLockExclusive: (p: number) => exAcquire(p, true),
+    ExReleaseSpinLockShared: (p: number) => exRelease(p),
+    ExReleaseSpinLockExclusive: (p: number) => exRelease(p),
+
+    // ---- a filter passing PnP events on ----
+    NdisFNetPnPEvent: (handle: number, p: number) => {
+      const c = get();
+      const notification = c.pnpEvents.get(p);
+      let pending: Promise<number> | null = null;
+      return c.block(
+        "NdisFNetPnPEvent",
+        () => pending as Promise<number>,
+        () => {
+          const r = ddi.NdisFNetPnPEvent(
+            h(handle),
+            (notification ?? p) as ddi.NET_PNP_EVENT_NOTIFICATION,
+          );
+          if (r instanceof Promise) {
+            pending = r.then((status) => status >>> 0);
+            return null;
+          }
+          return r >>> 0;
+        },
+      );
+    },
+    NdisFDevicePnPEventNotify: (handle: number, p: number) => {
+      const m = get().m;
+      const s = "NET_DEVICE_PNP_EVENT";
+      const hdr = m.header(p);
+      const length = m.get(s, p, "InformationBufferLength");
+      const at = m.get(s, p, "InformationBuffer");
+      ddi.NdisFDevicePnPEventNotify(h(handle), {
+        Header: { Type: hdr.Type, Revision: hdr.Revision, Size: hdr.Size },
+        PortNumber: m.get(s, p, "PortNumber"),
+        DevicePnPEvent: m.get(s, p, "DevicePnPEvent"),
+        InformationBuffer: at === 0 ? null : m.copyOut(at, length),
+        InformationBufferLength: length,
+      } as ddi.NET_DEVICE_PNP_EVENT);
+    },
+
+    // ---- clones, NET_BUFFER pools ----
+    NdisAllocateCloneNetBufferList: (p: number, pool: number, nbPool: number, flags: number) => {
+      const c = get();
+      const clone = ddi.NdisAllocateCloneNetBufferList(
+        nblIn("NdisAllocateCloneNetBufferList", p),
+        h(pool),
+        nbPool === 0 ? null : h(nbPool),
+        flags >>> 0,
+      );
+      return clone === null ? 0 : c.nbls.toCOne(clone);
+    },
+    NdisFreeCloneNetBufferList: (p: number, flags: number) =>
+      ddi.NdisFreeCloneNetBufferList(nblIn("NdisFreeCloneNetBufferList", p), flags >>> 0),
+    NdisAllocateNetBufferPool: (handle: number, params: number) => {
+      const m = get().m;
+      const s = "NET_BUFFER_POOL_PARAMETERS";
+      const hdr = m.header(params);
+      const pool = ddi.NdisAllocateNetBufferPool(h(handle), {
+        Header: {
+          Type: hdr.Type,
+          Revision: hdr.Revision,
+          Size:
+            hdr.Size >= m.sizeThrough(s, "DataSize")
+              ? ddi.NDIS_SIZEOF_NET_BUFFER_POOL_PARAMETERS_REVISION_1
+              : hdr.Size,
+        },
+        PoolTag: m.get(s, params, "PoolTag") >>> 0,
+        DataSize: m.get(s, params, "DataSize") >>> 0,
+      });
+      return m.handleId(pool);
+    },
+    NdisFreeNetBufferPool: (pool: number) => ddi.NdisFreeNetBufferPool(h(pool)),
+    NdisAllocateNetBuffer: (pool: number, mdl: number, offset: number, length: number) => {
+      const c = get();
+      const chain = mdl === 0 ? null : (c.nbls.mdlAt(mdl) ?? (mdl as unknown as ddi.MDL));
+      const nb = ddi.NdisAllocateNetBuffer(h(pool), chain, offset >>> 0, length >>> 0);
+      return nb === null ? 0 : c.nbls.nbToCOne(nb);
+    },
+    NdisFreeNetBuffer: (p: number) => ddi.NdisFreeNetBuffer(nbIn("NdisFreeNetBuffer", p)),
   };
 }

@@ -47,7 +47,7 @@ import {
   OID_802_3_CURRENT_ADDRESS,
   OID_GEN_VENDOR_DRIVER_VERSION,
 } from "../../src/index.js";
-import { buildSample, cSkipReason } from "../helpers/cdriver.js";
+import { buildSample, buildSource, cSkipReason } from "../helpers/cdriver.js";
 import { scriptedMiniport } from "../helpers/miniport.js";
 import { scriptedProtocol } from "../helpers/protocol.js";
 
@@ -66,6 +66,9 @@ const STATS = [
   "DropEtherType",
   "OidsForwarded",
   "LastTickTime",
+  "Reflected",
+  "PnpEvents",
+  "ReflectEtherType",
 ] as const;
 
 /** A 64-byte frame of EtherType `type`, its payload numbered from `seed`. */
@@ -86,6 +89,11 @@ function tagged(f: Uint8Array, vid: number): Uint8Array {
   t.set([0x81, 0x00, vid >> 8, vid & 0xff], 12);
   t.set(f.subarray(12), 16);
   return t;
+}
+
+/** The host's reports now (a call, so that an earlier assertion on them does not narrow it). */
+function reportsOf(host: NdisHost): readonly { rule: string; message: string }[] {
+  return host.violations;
 }
 
 async function flush(host: NdisHost): Promise<void> {
@@ -224,7 +232,24 @@ describe("a WDK-style C lightweight filter (test/c/vlan-lwf), built unchanged", 
     assert.deepEqual(received, [rxFrames[1]]);
     assert.equal(miniport.returned.length, 3, "every indicated NBL came back to the miniport once");
     for (const nbl of rx) NdisFreeNetBufferList(nbl);
+
+    // A ReflectEtherType receive goes back down as a clone (NdisAllocateCloneNetBufferList);
+    // the original returns to the miniport once the clone's send completed.
+    const reflect = frame(0x88b8, 7);
+    const original = frameNbl(rxPool, reflect) as NET_BUFFER_LIST;
+    original.SourceHandle = adapter;
+    wire.length = 0;
+    NdisMIndicateReceiveNetBufferLists(adapter, original, 0, 1, 0);
+    await flush(host);
+    assert.deepEqual(wire, [reflect], "the clone went down with the frame's bytes");
+    assert.deepEqual(received, [rxFrames[1]], "and nothing went up");
+    assert.equal(miniport.returned.at(-1), original, "the original came back after the clone");
+    assert.equal(miniport.returned.length, 4);
+    NdisFreeNetBufferList(original);
     NdisFreeNetBufferListPool(rxPool);
+
+    // A net PnP event passes the filter (FilterNetPnPEvent → NdisFNetPnPEvent) to the protocol.
+    assert.equal(await host.queryRemoveAdapter("eth0"), NDIS_STATUS_SUCCESS);
 
     // An OID from the protocol passes the filter as a clone and is answered below.
     const request = makeOidRequest({
@@ -261,6 +286,9 @@ describe("a WDK-style C lightweight filter (test/c/vlan-lwf), built unchanged", 
     assert.equal(after.TimerTicks, 3);
     assert.equal(after.WorkItemRuns, 1);
     assert.ok(after.LastTickTime >= 3000, "NdisGetCurrentSystemTime runs on the host clock");
+    assert.equal(after.Reflected, 1);
+    assert.ok(after.PnpEvents >= 1, "the query-remove went through FilterNetPnPEvent");
+    assert.equal(after.ReflectEtherType, 0x88b8, "a default when the registry has no value");
 
     assert.deepEqual(host.violations, []);
     await file.close();
@@ -412,25 +440,52 @@ describe("an ndisprot-style C protocol (test/c/rawproto), built unchanged", { sk
   });
 
   test("a planted bug — the DPC-level acquire in a receive indicated at PASSIVE_LEVEL — is named by the verifier in the C function, though the module was rewritten for waits", async () => {
-    const path = await buildSample("rawproto-bug", RAWPROTO, [
-      "-DNDIS620=1",
-      "-DRAWPROTO_BUG_DPC_LOCK",
-    ]);
-    const host = new NdisHost({ clock: new ManualClock(), verifier: "record" });
-    const miniport = scriptedMiniport({
-      oid: (_a, request) => {
-        if (request.RequestType === NdisRequestSetInformation) return NDIS_STATUS_SUCCESS;
-        if (request.DATA.QUERY_INFORMATION.Oid !== OID_802_3_CURRENT_ADDRESS)
-          return NDIS_STATUS_NOT_SUPPORTED;
-        request.DATA.QUERY_INFORMATION.InformationBuffer?.set(MAC);
-        request.DATA.QUERY_INFORMATION.BytesWritten = 6;
-        return NDIS_STATUS_SUCCESS;
-      },
-    });
-    await host.loadDriver({ name: "mp", module: miniport.module });
-    await host.loadDriver({ name: "rawproto", module: path });
-    await host.addAdapter({ driver: "mp", name: "eth0" });
-    await flush(host);
+    const { host, indicate } = await rawStack(["-DRAWPROTO_BUG_DPC_LOCK"]);
+    await indicate();
+    const v = host.violations[0];
+    assert.ok(v !== undefined, "the verifier reported the acquire");
+    assert.match(v.message, /NdisDprAcquireSpinLock called at PASSIVE_LEVEL/);
+    assert.match(v.message, /in C function RawReceive, inside its ProtocolReceiveNetBufferLists/);
+  });
+
+  test("a planted leak — READ keeps the ExAllocatePoolWithTag block it hands out — is named at unload by its pool tag", async () => {
+    const { host, indicate } = await rawStack(["-DRAWPROTO_BUG_LEAK_PACKET"]);
+    await indicate();
+    const file = await host.openDevice("\\\\.\\RawProto");
+    assert.equal((await file.deviceIoControl(IOCTL_RAWPROTO_READ, null, 1514)).length, 64);
+    await file.close();
+    assert.deepEqual(host.violations, []);
+    await host.removeAdapter("eth0");
+    await host.unloadDriver("rawproto");
+    const reported = reportsOf(host);
+    const leaks = reported.filter((v) => /pwaR|Rawp/.test(v.message));
+    assert.equal(leaks.length, 1, reported.map((v) => `${v.rule}: ${v.message}`).join("\n"));
+  });
+});
+
+/** rawproto (built with `cflags`) over a miniport that answers its OIDs at once; verifier "record". */
+async function rawStack(cflags: readonly string[]) {
+  const path = await buildSample(`rawproto${cflags.join("")}`, RAWPROTO, [
+    "-DNDIS620=1",
+    ...cflags,
+  ]);
+  const host = new NdisHost({ clock: new ManualClock(), verifier: "record" });
+  const miniport = scriptedMiniport({
+    oid: (_a, request) => {
+      if (request.RequestType === NdisRequestSetInformation) return NDIS_STATUS_SUCCESS;
+      if (request.DATA.QUERY_INFORMATION.Oid !== OID_802_3_CURRENT_ADDRESS)
+        return NDIS_STATUS_NOT_SUPPORTED;
+      request.DATA.QUERY_INFORMATION.InformationBuffer?.set(MAC);
+      request.DATA.QUERY_INFORMATION.BytesWritten = 6;
+      return NDIS_STATUS_SUCCESS;
+    },
+  });
+  await host.loadDriver({ name: "mp", module: miniport.module });
+  await host.loadDriver({ name: "rawproto", module: path });
+  await host.addAdapter({ driver: "mp", name: "eth0" });
+  await flush(host);
+  /** One broadcast frame of rawproto's EtherType, indicated at PASSIVE_LEVEL. */
+  const indicate = async () => {
     const adapter = miniport.adapters[0]?.handle as NDIS_HANDLE;
     const rxPool = allocateFramePool(adapter, 0x78727872);
     assert.ok(rxPool !== null);
@@ -440,9 +495,57 @@ describe("an ndisprot-style C protocol (test/c/rawproto), built unchanged", { sk
     nbl.SourceHandle = adapter;
     NdisMIndicateReceiveNetBufferLists(adapter, nbl, 0, 1, 0);
     await flush(host);
-    const v = host.violations[0];
-    assert.ok(v !== undefined, "the verifier reported the acquire");
-    assert.match(v.message, /NdisDprAcquireSpinLock called at PASSIVE_LEVEL/);
-    assert.match(v.message, /in C function RawReceive, inside its ProtocolReceiveNetBufferLists/);
+    NdisFreeNetBufferList(nbl);
+    NdisFreeNetBufferListPool(rxPool);
+  };
+  return { host, miniport, indicate };
+}
+
+describe("what ndis-ts does not have fails the build, saying why", { skip }, () => {
+  test("a documented unsupported routine is an error at its call, with the reason; an undeclared one is an error at its call; one declared but not provided is named after linking", async () => {
+    const unavailable = await buildSource(
+      "unavailable",
+      `#include <ndis.h>
+NTSTATUS DriverEntry(PDRIVER_OBJECT d, PUNICODE_STRING r) {
+  PVOID x;
+  (void)r;
+  return NdisMRegisterInterruptEx(0, 0, 0, &x) + IoCreateDevice(d, 0, 0, 0, 0, 0, &x);
+}
+`,
+    );
+    assert.equal(unavailable.ok, false);
+    assert.match(
+      unavailable.diagnostics,
+      /unavailable\.c:5:10: error: 'NdisMRegisterInterruptEx' is unavailable: ndis-ts has no hardware/,
+    );
+    assert.match(
+      unavailable.diagnostics,
+      /error: 'IoCreateDevice' is unavailable: ndis-ts has no WDM device stacks: register a control device with NdisRegisterDeviceEx \(docs\/c-drivers\.md, Not supported\)/,
+    );
+
+    const undeclared = await buildSource(
+      "undeclared",
+      `#include <ndis.h>
+NTSTATUS DriverEntry(PDRIVER_OBJECT d, PUNICODE_STRING r) { (void)d; (void)r; return NdisSomethingElse(1); }
+`,
+    );
+    assert.equal(undeclared.ok, false);
+    assert.match(
+      undeclared.diagnostics,
+      /undeclared\.c:2:\d+: error: (implicit declaration|call to undeclared function) .*NdisSomethingElse/,
+    );
+
+    const declared = await buildSource(
+      "declared",
+      `#include <ndis.h>
+NTSTATUS MyHelperFromAnotherFile(ULONG x);
+NTSTATUS DriverEntry(PDRIVER_OBJECT d, PUNICODE_STRING r) { (void)d; (void)r; return MyHelperFromAnotherFile(1); }
+`,
+    );
+    assert.equal(declared.ok, false);
+    assert.match(
+      declared.diagnostics,
+      /ndis build: .*declared\.c calls MyHelperFromAnotherFile, which ndis-ts does not provide \(docs\/c-drivers\.md/,
+    );
   });
 });

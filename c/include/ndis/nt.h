@@ -927,4 +927,241 @@ FORCEINLINE LARGE_INTEGER KeQueryPerformanceCounter(PLARGE_INTEGER frequency) {
 #define KdPrintEx(x) ((void)DbgPrintEx x)
 #define KdBreakPoint() ((void)0)
 
+
+/* ---- more interlocked forms (plain read-modify-writes here, as above) ---- */
+#define InterlockedIncrementNoFence InterlockedIncrement
+#define InterlockedDecrementNoFence InterlockedDecrement
+#define InterlockedIncrementAcquire InterlockedIncrement
+#define InterlockedDecrementRelease InterlockedDecrement
+#define InterlockedExchangeAddNoFence InterlockedExchangeAdd
+#define InterlockedAddNoFence InterlockedAdd
+#define InterlockedIncrementNoFence64 InterlockedIncrement64
+#define InterlockedDecrementNoFence64 InterlockedDecrement64
+#define InterlockedAddNoFence64 InterlockedAdd64
+#define InterlockedCompareExchangeAcquire InterlockedCompareExchange
+#define InterlockedCompareExchangeRelease InterlockedCompareExchange
+#define InterlockedCompareExchangeNoFence InterlockedCompareExchange
+#define InterlockedExchangeNoFence InterlockedExchange
+#define InterlockedExchangePointerNoFence InterlockedExchangePointer
+#define InterlockedExchangePointerAcquire InterlockedExchangePointer
+#define InterlockedCompareExchangePointerAcquire InterlockedCompareExchangePointer
+#define InterlockedCompareExchangePointerRelease InterlockedCompareExchangePointer
+#define _InterlockedIncrement InterlockedIncrement
+#define _InterlockedDecrement InterlockedDecrement
+#define _InterlockedExchange InterlockedExchange
+#define _InterlockedExchangeAdd InterlockedExchangeAdd
+#define _InterlockedCompareExchange InterlockedCompareExchange
+#define _InterlockedOr InterlockedOr
+#define _InterlockedAnd InterlockedAnd
+FORCEINLINE LONG InterlockedXor(LONG volatile *p, LONG v) {
+  LONG old = *p;
+  *p = old ^ v;
+  return old;
+}
+FORCEINLINE SHORT InterlockedIncrement16(SHORT volatile *p) { return ++*p; }
+FORCEINLINE SHORT InterlockedDecrement16(SHORT volatile *p) { return --*p; }
+FORCEINLINE CHAR InterlockedExchange8(CHAR volatile *p, CHAR v) {
+  CHAR old = *p;
+  *p = v;
+  return old;
+}
+FORCEINLINE CHAR InterlockedOr8(CHAR volatile *p, CHAR v) {
+  CHAR old = *p;
+  *p = (CHAR)(old | v);
+  return old;
+}
+FORCEINLINE CHAR InterlockedAnd8(CHAR volatile *p, CHAR v) {
+  CHAR old = *p;
+  *p = (CHAR)(old & v);
+  return old;
+}
+FORCEINLINE LONG64 InterlockedExchange64(LONG64 volatile *p, LONG64 v) {
+  LONG64 old = *p;
+  *p = v;
+  return old;
+}
+FORCEINLINE LONG64 InterlockedCompareExchange64(LONG64 volatile *p, LONG64 exchange, LONG64 comparand) {
+  LONG64 old = *p;
+  if (old == comparand) *p = exchange;
+  return old;
+}
+#define ReadAcquire(p) (*(p))
+#define ReadRaw(p) (*(p))
+#define WriteRelease(p, v) (*(p) = (v))
+#define WriteRaw(p, v) (*(p) = (v))
+#define ReadULongAcquire(p) (*(p))
+#define ReadPointerAcquire(p) (*(p))
+#define WritePointerRelease(p, v) (*(p) = (v))
+#define ReadBooleanAcquire(p) (*(p))
+#define WriteBooleanRelease(p, v) (*(p) = (v))
+#define YieldProcessor() ((void)0)
+#define KeMemoryBarrierWithoutFence() ((void)0)
+#define _ReadWriteBarrier() ((void)0)
+
+/* ---- singly linked lists with a depth (SLIST_HEADER above) ---- */
+FORCEINLINE void InitializeSListHead(PSLIST_HEADER head) {
+  head->Alignment = 0;
+}
+#define ExInitializeSListHead(h) InitializeSListHead(h)
+FORCEINLINE PSLIST_ENTRY InterlockedPushEntrySList(PSLIST_HEADER head, PSLIST_ENTRY entry) {
+  PSLIST_ENTRY first = head->Next.Next;
+  entry->Next = first;
+  head->Next.Next = entry;
+  head->Depth++;
+  return first;
+}
+FORCEINLINE PSLIST_ENTRY InterlockedPopEntrySList(PSLIST_HEADER head) {
+  PSLIST_ENTRY first = head->Next.Next;
+  if (first != NULL) {
+    head->Next.Next = first->Next;
+    head->Depth--;
+  }
+  return first;
+}
+FORCEINLINE PSLIST_ENTRY InterlockedFlushSList(PSLIST_HEADER head) {
+  PSLIST_ENTRY first = head->Next.Next;
+  head->Next.Next = NULL;
+  head->Depth = 0;
+  return first;
+}
+#define ExInterlockedPushEntrySList(h, e, lock) InterlockedPushEntrySList((h), (e))
+#define ExInterlockedPopEntrySList(h, lock) InterlockedPopEntrySList(h)
+#define ExInterlockedFlushSList(h) InterlockedFlushSList(h)
+#define QueryDepthSList(h) ((USHORT)(h)->Depth)
+#define ExQueryDepthSList(h) QueryDepthSList(h)
+#define FirstEntrySList(h) ((h)->Next.Next)
+
+/* ---- executive spin locks (shared/exclusive): an NDIS read-write lock per address ---- */
+typedef LONG EX_SPIN_LOCK, *PEX_SPIN_LOCK;
+NDIS_TS_IMPORT(ExAcquireSpinLockShared) KIRQL ExAcquireSpinLockShared(PEX_SPIN_LOCK SpinLock);
+NDIS_TS_IMPORT(ExAcquireSpinLockExclusive) KIRQL ExAcquireSpinLockExclusive(PEX_SPIN_LOCK SpinLock);
+NDIS_TS_IMPORT(ExReleaseSpinLockShared) void ExReleaseSpinLockShared(PEX_SPIN_LOCK SpinLock, KIRQL OldIrql);
+NDIS_TS_IMPORT(ExReleaseSpinLockExclusive) void ExReleaseSpinLockExclusive(PEX_SPIN_LOCK SpinLock, KIRQL OldIrql);
+#define ExAcquireSpinLockSharedAtDpcLevel(l) ((void)ExAcquireSpinLockShared(l))
+#define ExAcquireSpinLockExclusiveAtDpcLevel(l) ((void)ExAcquireSpinLockExclusive(l))
+#define ExReleaseSpinLockSharedFromDpcLevel(l) ExReleaseSpinLockShared((l), DISPATCH_LEVEL)
+#define ExReleaseSpinLockExclusiveFromDpcLevel(l) ExReleaseSpinLockExclusive((l), DISPATCH_LEVEL)
+
+/* ---- kernel mutexes: NDIS's mutex (NDIS_INIT_MUTEX…); the wait blocks (PASSIVE_LEVEL) ---- */
+typedef struct _KMUTEX {
+  PVOID Mutex[8];
+  ULONG ThreadId;
+} KMUTEX, *PKMUTEX, *PRKMUTEX, KMUTANT, *PKMUTANT;
+NDIS_TS_IMPORT(NDIS_INIT_MUTEX) void __ndis_KeInitializeMutex(PKMUTEX Mutex);
+NDIS_TS_IMPORT(NDIS_WAIT_FOR_MUTEX) NTSTATUS __ndis_KeWaitForMutex(PKMUTEX Mutex);
+NDIS_TS_IMPORT(NDIS_RELEASE_MUTEX) LONG __ndis_KeReleaseMutex(PKMUTEX Mutex);
+#define KeInitializeMutex(m, level) __ndis_KeInitializeMutex(m)
+#define KeWaitForMutexObject(m, reason, mode, alertable, timeout) __ndis_KeWaitForMutex(m)
+#define KeReleaseMutex(m, wait) __ndis_KeReleaseMutex(m)
+
+/* ---- executive lookaside lists: blocks of tracked pool memory (leaks named by tag) ---- */
+typedef struct _LOOKASIDE_LIST_EX {
+  SIZE_T Size;
+  ULONG Tag;
+  POOL_TYPE PoolType;
+  ULONG_PTR Reserved[13];
+} LOOKASIDE_LIST_EX, *PLOOKASIDE_LIST_EX;
+typedef PVOID (*PALLOCATE_FUNCTION_EX)(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, PLOOKASIDE_LIST_EX Lookaside);
+typedef VOID (*PFREE_FUNCTION_EX)(PVOID Buffer, PLOOKASIDE_LIST_EX Lookaside);
+#define EX_LOOKASIDE_LIST_EX_FLAGS_RAISE_ON_FAIL 0x00000001UL
+#define EX_LOOKASIDE_LIST_EX_FLAGS_FAIL_NO_RAISE 0x00000002UL
+/* Custom Allocate/Free routines are not called (the tracked pool is always used). */
+FORCEINLINE NTSTATUS ExInitializeLookasideListEx(PLOOKASIDE_LIST_EX l, PALLOCATE_FUNCTION_EX allocate,
+                                                 PFREE_FUNCTION_EX free, POOL_TYPE type, ULONG flags, SIZE_T size,
+                                                 ULONG tag, USHORT depth) {
+  (void)allocate, (void)free, (void)flags, (void)depth;
+  l->Size = size;
+  l->Tag = tag;
+  l->PoolType = type;
+  return STATUS_SUCCESS;
+}
+FORCEINLINE PVOID ExAllocateFromLookasideListEx(PLOOKASIDE_LIST_EX l) { return ExAllocatePoolWithTag(l->PoolType, l->Size, l->Tag); }
+FORCEINLINE void ExFreeToLookasideListEx(PLOOKASIDE_LIST_EX l, PVOID entry) { ExFreePoolWithTag(entry, l->Tag); }
+FORCEINLINE void ExDeleteLookasideListEx(PLOOKASIDE_LIST_EX l) { (void)l; }
+#define ExFlushLookasideListEx(l) ((void)(l))
+
+/* Optional routines are looked up by name: none is found, so a driver takes its fallback. */
+#define MmGetSystemRoutineAddress(name) ((PVOID)0)
+#define RtlIsNtDdiVersionAvailable(v) ((BOOLEAN)((v) <= 0x0A000000))
+#define NTDDI_WIN7 0x06010000
+#define NTDDI_WIN8 0x06020000
+#define NTDDI_WINBLUE 0x06030000
+#define NTDDI_WIN10 0x0A000000
+#ifndef NTDDI_VERSION
+#define NTDDI_VERSION NTDDI_WIN10
+#endif
+#define KeEnterCriticalRegion() ((void)0)
+#define KeLeaveCriticalRegion() ((void)0)
+#define PsGetCurrentProcessId() ((HANDLE)0)
+#define PsGetCurrentThreadId() ((HANDLE)0)
+
+/*
+ * ---- what ndis-ts does not have (docs/c-drivers.md, "Not supported") ----
+ * Declared unavailable, so that a driver calling one fails to build at the call, with the reason.
+ */
+#define NDIS_TS_UNAVAILABLE(why) __attribute__((unavailable(why " (docs/c-drivers.md, Not supported)")))
+#define NDIS_TS_NO_WDM_DEVICES "ndis-ts has no WDM device stacks: register a control device with NdisRegisterDeviceEx"
+#define NDIS_TS_NO_REGISTRY "ndis-ts has no registry: read parameters with NdisOpenConfigurationEx and NdisReadConfiguration"
+#define NDIS_TS_NO_PROCESSES "ndis-ts has no processes or threads of its own: use NdisAllocateIoWorkItem or NdisAllocateTimerObject"
+#define NDIS_TS_NO_USER_MEMORY "ndis-ts has no user address spaces: use buffered I/O (DO_BUFFERED_IO) or the MDL NDIS gives"
+#define NDIS_TS_NO_CANCEL "ndis-ts has no IRP cancel or completion routines: complete or pend IRPs in the dispatch routine"
+#define NDIS_TS_NO_DPC "ndis-ts has no kernel DPCs or kernel timers: use NdisAllocateTimerObject"
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) NTSTATUS IoCreateDevice();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) NTSTATUS IoCreateDeviceSecure();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) void IoDeleteDevice();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) NTSTATUS IoCreateSymbolicLink();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) NTSTATUS IoDeleteSymbolicLink();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) NTSTATUS IoCallDriver();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) PVOID IoAttachDeviceToDeviceStack();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) PVOID IoAllocateIrp();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) PVOID IoBuildDeviceIoControlRequest();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_REGISTRY) NTSTATUS ZwOpenKey();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_REGISTRY) NTSTATUS ZwCreateKey();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_REGISTRY) NTSTATUS ZwQueryValueKey();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_REGISTRY) NTSTATUS ZwSetValueKey();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_REGISTRY) NTSTATUS ZwClose();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_REGISTRY) NTSTATUS RtlQueryRegistryValues();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_REGISTRY) NTSTATUS RtlCheckRegistryKey();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_PROCESSES) NTSTATUS PsCreateSystemThread();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_PROCESSES) NTSTATUS PsTerminateSystemThread();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_PROCESSES) NTSTATUS PsSetCreateProcessNotifyRoutine();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_PROCESSES) NTSTATUS PsLookupProcessByProcessId();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_PROCESSES) NTSTATUS ObReferenceObjectByHandle();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_PROCESSES) void ObDereferenceObject();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_PROCESSES) void ObfDereferenceObject();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_PROCESSES) void KeStackAttachProcess();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_PROCESSES) void KeUnstackDetachProcess();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_USER_MEMORY) void MmProbeAndLockPages();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_USER_MEMORY) void MmUnlockPages();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_USER_MEMORY) PVOID MmMapLockedPagesSpecifyCache();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_USER_MEMORY) void ProbeForRead();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_USER_MEMORY) void ProbeForWrite();
+NDIS_TS_UNAVAILABLE("an MDL is NDIS's: allocate one with NdisAllocateMdl") PMDL IoAllocateMdl();
+NDIS_TS_UNAVAILABLE("an MDL is NDIS's: free it with NdisFreeMdl") void IoFreeMdl();
+NDIS_TS_UNAVAILABLE("an MDL from NdisAllocateMdl is built already") void MmBuildMdlForNonPagedPool();
+NDIS_TS_UNAVAILABLE("partial MDLs are not modelled") void IoBuildPartialMdl();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_CANCEL) PVOID IoSetCancelRoutine();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_CANCEL) void IoAcquireCancelSpinLock();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_CANCEL) void IoReleaseCancelSpinLock();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_CANCEL) NTSTATUS IoCsqInitialize();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_CANCEL) NTSTATUS IoCsqInitializeEx();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_CANCEL) void IoCsqInsertIrp();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_CANCEL) PVOID IoCsqRemoveNextIrp();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_CANCEL) PVOID IoCsqRemoveIrp();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_CANCEL) void IoSetCompletionRoutine();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_DPC) void KeInitializeDpc();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_DPC) BOOLEAN KeInsertQueueDpc();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_DPC) BOOLEAN KeRemoveQueueDpc();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_DPC) void KeInitializeTimer();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_DPC) void KeInitializeTimerEx();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_DPC) BOOLEAN KeSetTimer();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_DPC) BOOLEAN KeSetTimerEx();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_DPC) BOOLEAN KeCancelTimer();
+NDIS_TS_UNAVAILABLE("one object at a time: wait on each with KeWaitForSingleObject") NTSTATUS KeWaitForMultipleObjects();
+NDIS_TS_UNAVAILABLE("executive resources are not modelled: use an NDIS read-write lock (NdisAllocateRWLock)") BOOLEAN ExInitializeResourceLite();
+NDIS_TS_UNAVAILABLE("executive resources are not modelled: use an NDIS read-write lock (NdisAllocateRWLock)") BOOLEAN ExAcquireResourceExclusiveLite();
+NDIS_TS_UNAVAILABLE("executive resources are not modelled: use an NDIS read-write lock (NdisAllocateRWLock)") BOOLEAN ExAcquireResourceSharedLite();
+NDIS_TS_UNAVAILABLE("executive resources are not modelled: use an NDIS read-write lock (NdisAllocateRWLock)") void ExReleaseResourceLite();
+NDIS_TS_UNAVAILABLE("executive resources are not modelled: use an NDIS read-write lock (NdisAllocateRWLock)") NTSTATUS ExDeleteResourceLite();
+
 #endif /* NDIS_TS_NT_H */

@@ -10,7 +10,8 @@
  * Unbind closes the adapter (completing in CloseAdapterComplete); a pause waits for the sends
  * still out (completing with NdisCompleteNetPnPEvent).
  * Built with -DRAWPROTO_BUG_DPC_LOCK its receive handler takes its lock with the DPC-level
- * acquire even when the miniport indicates at PASSIVE_LEVEL (a planted bug the verifier names).
+ * acquire even when the miniport indicates at PASSIVE_LEVEL (a planted bug the verifier names);
+ * with -DRAWPROTO_BUG_LEAK_PACKET, READ keeps the packet it hands out (a leak named at unload).
  */
 #include <ntddk.h>
 #include <ndis.h>
@@ -447,7 +448,9 @@ NTSTATUS RawIoControl(PDEVICE_OBJECT Device, PIRP Irp) {
         }
         information = min(packet->Length, outLength);
         RtlCopyMemory(buffer, packet->Data, information);
+#ifndef RAWPROTO_BUG_LEAK_PACKET
         ExFreePoolWithTag(packet, RAWPROTO_TAG);
+#endif
         break;
       }
       case IOCTL_RAWPROTO_STATS: {

@@ -157,8 +157,31 @@ VOID FilterSendNetBufferListsComplete(NDIS_HANDLE FilterModuleContext, PNET_BUFF
                                       ULONG SendCompleteFlags) {
   PLWF_FILTER pFilter = (PLWF_FILTER)FilterModuleContext;
   BOOLEAN dispatchLevel = NDIS_TEST_SEND_COMPLETE_AT_DISPATCH_LEVEL(SendCompleteFlags);
-  PNET_BUFFER_LIST nbl;
-  ULONG count = 0;
+  PNET_BUFFER_LIST nbl, next, upHead = NULL, *upTail = &upHead;
+  ULONG count = 0, reflected = 0;
+
+  /* The filter's own clones (its pool) end here: free each, give back its original. */
+  for (nbl = NetBufferLists; nbl != NULL; nbl = next) {
+    next = NET_BUFFER_LIST_NEXT_NBL(nbl);
+    NET_BUFFER_LIST_NEXT_NBL(nbl) = NULL;
+    if (NdisGetPoolFromNetBufferList(nbl) == pFilter->NblPool) {
+      PNET_BUFFER_LIST original = (PNET_BUFFER_LIST)REFLECT_ORIGINAL(nbl);
+      NdisFreeCloneNetBufferList(nbl, 0);
+      NdisFReturnNetBufferLists(pFilter->FilterHandle, original,
+                                dispatchLevel ? NDIS_RETURN_FLAGS_DISPATCH_LEVEL : 0);
+      reflected++;
+    } else {
+      *upTail = nbl;
+      upTail = &NET_BUFFER_LIST_NEXT_NBL(nbl);
+    }
+  }
+  if (reflected != 0) {
+    FILTER_ACQUIRE_LOCK(&pFilter->Lock, dispatchLevel);
+    pFilter->OutstandingSends -= reflected;
+    pFilter->OutstandingReceives -= reflected;
+    FILTER_RELEASE_LOCK(&pFilter->Lock, dispatchLevel);
+  }
+  NetBufferLists = upHead;
 
   for (nbl = NetBufferLists; nbl != NULL; nbl = NET_BUFFER_LIST_NEXT_NBL(nbl)) {
     PVLANLWF_SEND_CONTEXT context = (PVLANLWF_SEND_CONTEXT)NET_BUFFER_LIST_CONTEXT_DATA_START(nbl);
@@ -171,7 +194,8 @@ VOID FilterSendNetBufferListsComplete(NDIS_HANDLE FilterModuleContext, PNET_BUFF
     NdisFreeNetBufferListContext(nbl, sizeof(VLANLWF_SEND_CONTEXT));
     count++;
   }
-  NdisFSendNetBufferListsComplete(pFilter->FilterHandle, NetBufferLists, SendCompleteFlags);
+  if (NetBufferLists != NULL)
+    NdisFSendNetBufferListsComplete(pFilter->FilterHandle, NetBufferLists, SendCompleteFlags);
   FILTER_ACQUIRE_LOCK(&pFilter->Lock, dispatchLevel);
   pFilter->OutstandingSends -= count;
   FILTER_RELEASE_LOCK(&pFilter->Lock, dispatchLevel);
@@ -195,7 +219,9 @@ VOID FilterReceiveNetBufferLists(NDIS_HANDLE FilterModuleContext, PNET_BUFFER_LI
   ULONG returnFlags = dispatchLevel ? NDIS_RETURN_FLAGS_DISPATCH_LEVEL : 0;
   PNET_BUFFER_LIST original[VLANLWF_MAX_RESOURCES_CHAIN];
   PNET_BUFFER_LIST nbl, next, passHead = NULL, *passTail = &passHead, dropHead = NULL, *dropTail = &dropHead;
-  ULONG passCount = 0, dropCount = 0, i, n = 0;
+  PNET_BUFFER_LIST reflectHead = NULL, *reflectTail = &reflectHead;
+  ULONG passCount = 0, dropCount = 0, reflectCount = 0, i, n = 0;
+  USHORT etherType;
 
   UNREFERENCED_PARAMETER(NumberOfNetBufferLists);
   FILTER_ACQUIRE_LOCK(&pFilter->Lock, dispatchLevel);
@@ -216,7 +242,20 @@ VOID FilterReceiveNetBufferLists(NDIS_HANDLE FilterModuleContext, PNET_BUFFER_LI
     next = NET_BUFFER_LIST_NEXT_NBL(nbl);
     NET_BUFFER_LIST_NEXT_NBL(nbl) = NULL;
     if (!canPend) original[n++] = nbl;
-    if (EtherTypeOf(nbl) == pFilter->DropEtherType) {
+    etherType = EtherTypeOf(nbl);
+    if (canPend && etherType == pFilter->ReflectEtherType) {
+      /* Sent back down as a clone; the original stays with the filter until the clone is done. */
+      PNET_BUFFER_LIST clone = NdisAllocateCloneNetBufferList(nbl, pFilter->NblPool, NULL, 0);
+      if (clone != NULL) {
+        REFLECT_ORIGINAL(clone) = nbl;
+        clone->SourceHandle = pFilter->FilterHandle;
+        *reflectTail = clone;
+        reflectTail = &NET_BUFFER_LIST_NEXT_NBL(clone);
+        reflectCount++;
+        continue;
+      }
+    }
+    if (etherType == pFilter->DropEtherType) {
       *dropTail = nbl;
       dropTail = &NET_BUFFER_LIST_NEXT_NBL(nbl);
       dropCount++;
@@ -230,8 +269,14 @@ VOID FilterReceiveNetBufferLists(NDIS_HANDLE FilterModuleContext, PNET_BUFFER_LI
   FILTER_ACQUIRE_LOCK(&pFilter->Lock, dispatchLevel);
   pFilter->Stats.ReceivesDropped += dropCount;
   pFilter->Stats.ReceivesPassed += passCount;
-  if (canPend) pFilter->OutstandingReceives += passCount;
+  pFilter->Stats.Reflected += reflectCount;
+  if (canPend) pFilter->OutstandingReceives += passCount + reflectCount;
+  pFilter->OutstandingSends += reflectCount;
   FILTER_RELEASE_LOCK(&pFilter->Lock, dispatchLevel);
+
+  if (reflectHead != NULL)
+    NdisFSendNetBufferLists(pFilter->FilterHandle, reflectHead, PortNumber,
+                            dispatchLevel ? NDIS_SEND_FLAGS_DISPATCH_LEVEL : 0);
 
   if (passHead != NULL)
     NdisFIndicateReceiveNetBufferLists(pFilter->FilterHandle, passHead, PortNumber, passCount, ReceiveFlags);

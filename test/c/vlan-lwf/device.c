@@ -65,12 +65,13 @@ NTSTATUS FilterDeviceIoControl(PDEVICE_OBJECT DeviceObject, PIRP Irp) {
     case IOCTL_VLANLWF_STATS: {
       PVLANLWF_STATS out = (PVLANLWF_STATS)Irp->AssociatedIrp.SystemBuffer;
       PLIST_ENTRY link;
+      LOCK_STATE_EX lockState;
       if (irpSp->Parameters.DeviceIoControl.OutputBufferLength < sizeof(VLANLWF_STATS)) {
         status = STATUS_BUFFER_TOO_SMALL;
         break;
       }
       RtlZeroMemory(out, sizeof(*out));
-      FILTER_ACQUIRE_LOCK(&FilterListLock, FALSE);
+      FILTER_LIST_READ(&lockState);
       for (link = FilterModuleList.Flink; link != &FilterModuleList; link = link->Flink) {
         PLWF_FILTER pFilter = CONTAINING_RECORD(link, LWF_FILTER, FilterModuleLink);
         out->SentTagged += pFilter->Stats.SentTagged;
@@ -84,8 +85,11 @@ NTSTATUS FilterDeviceIoControl(PDEVICE_OBJECT DeviceObject, PIRP Irp) {
         out->DropEtherType = pFilter->Stats.DropEtherType;
         out->OidsForwarded += pFilter->Stats.OidsForwarded;
         out->LastTickTime = pFilter->Stats.LastTickTime;
+        out->Reflected += pFilter->Stats.Reflected;
+        out->PnpEvents += pFilter->Stats.PnpEvents;
+        out->ReflectEtherType = pFilter->Stats.ReflectEtherType;
       }
-      FILTER_RELEASE_LOCK(&FilterListLock, FALSE);
+      FILTER_LIST_RELEASE(&lockState);
       information = sizeof(VLANLWF_STATS);
       break;
     }

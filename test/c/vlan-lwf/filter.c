@@ -14,7 +14,7 @@
 
 NDIS_HANDLE FilterDriverHandle;
 NDIS_HANDLE FilterDriverObject;
-FILTER_LOCK FilterListLock;
+PNDIS_RW_LOCK_EX FilterListLock;
 LIST_ENTRY FilterModuleList;
 
 static ULONG ReadUlongParameter(NDIS_HANDLE Config, PCWSTR Name, ULONG Default) {
@@ -63,6 +63,8 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath) 
   fChars.OidRequestCompleteHandler = FilterOidRequestComplete;
   fChars.CancelOidRequestHandler = FilterCancelOidRequest;
   fChars.StatusHandler = FilterStatus;
+  fChars.NetPnPEventHandler = FilterNetPnPEvent;
+  fChars.DevicePnPEventNotifyHandler = FilterDevicePnPEventNotify;
   fChars.SendNetBufferListsHandler = FilterSendNetBufferLists;
   fChars.SendNetBufferListsCompleteHandler = FilterSendNetBufferListsComplete;
   fChars.CancelSendNetBufferListsHandler = FilterCancelSendNetBufferLists;
@@ -70,19 +72,22 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath) 
   fChars.ReturnNetBufferListsHandler = FilterReturnNetBufferLists;
 
   DriverObject->DriverUnload = FilterUnload;
-  FILTER_INIT_LOCK(&FilterListLock);
   InitializeListHead(&FilterModuleList);
 
   status = NdisFRegisterFilterDriver(DriverObject, (NDIS_HANDLE)FilterDriverObject, &fChars, &FilterDriverHandle);
   if (status != NDIS_STATUS_SUCCESS) {
     DEBUGP(DPFLTR_ERROR_LEVEL, "Register filter driver failed: %x\n", status);
-    FILTER_FREE_LOCK(&FilterListLock);
     return status;
+  }
+  FilterListLock = NdisAllocateRWLock(FilterDriverHandle);
+  if (FilterListLock == NULL) {
+    NdisFDeregisterFilterDriver(FilterDriverHandle);
+    return NDIS_STATUS_RESOURCES;
   }
   status = FilterRegisterDevice();
   if (status != NDIS_STATUS_SUCCESS) {
+    NdisFreeRWLock(FilterListLock);
     NdisFDeregisterFilterDriver(FilterDriverHandle);
-    FILTER_FREE_LOCK(&FilterListLock);
     return status;
   }
   DEBUGP(DPFLTR_TRACE_LEVEL, "<===DriverEntry, Status = %8x\n", status);
@@ -94,9 +99,9 @@ VOID FilterUnload(PDRIVER_OBJECT DriverObject) {
   UNREFERENCED_PARAMETER(DriverObject);
   PAGED_CODE();
   FilterDeregisterDevice();
-  NdisFDeregisterFilterDriver(FilterDriverHandle);
   ASSERT(IsListEmpty(&FilterModuleList));
-  FILTER_FREE_LOCK(&FilterListLock);
+  NdisFreeRWLock(FilterListLock);
+  NdisFDeregisterFilterDriver(FilterDriverHandle);
 }
 
 _Use_decl_annotations_
@@ -109,6 +114,7 @@ NDIS_STATUS FilterAttach(NDIS_HANDLE NdisFilterHandle, NDIS_HANDLE FilterDriverC
   NDIS_HANDLE config = NULL;
   NET_BUFFER_LIST_POOL_PARAMETERS poolParameters;
   NDIS_TIMER_CHARACTERISTICS timerChars;
+  LOCK_STATE_EX lockState;
   ULONG size;
   BOOLEAN bFalse = FALSE;
 
@@ -152,10 +158,12 @@ NDIS_STATUS FilterAttach(NDIS_HANDLE NdisFilterHandle, NDIS_HANDLE FilterDriverC
     pFilter->VlanId = (USHORT)(ReadUlongParameter(config, L"VlanId", 5) & 0x0fff);
     pFilter->TagEtherType = (USHORT)ReadUlongParameter(config, L"TagEtherType", 0x88b5);
     pFilter->DropEtherType = (USHORT)ReadUlongParameter(config, L"DropEtherType", 0x88b6);
+    pFilter->ReflectEtherType = (USHORT)ReadUlongParameter(config, L"ReflectEtherType", 0x88b8);
     NdisCloseConfiguration(config);
     pFilter->Stats.VlanId = pFilter->VlanId;
     pFilter->Stats.TagEtherType = pFilter->TagEtherType;
     pFilter->Stats.DropEtherType = pFilter->DropEtherType;
+    pFilter->Stats.ReflectEtherType = pFilter->ReflectEtherType;
 
     NdisZeroMemory(&poolParameters, sizeof(poolParameters));
     poolParameters.Header.Type = NDIS_OBJECT_TYPE_DEFAULT;
@@ -197,9 +205,9 @@ NDIS_STATUS FilterAttach(NDIS_HANDLE NdisFilterHandle, NDIS_HANDLE FilterDriverC
     if (status != NDIS_STATUS_SUCCESS) break;
 
     pFilter->State = FilterPaused;
-    FILTER_ACQUIRE_LOCK(&FilterListLock, FALSE);
+    FILTER_LIST_WRITE(&lockState);
     InsertHeadList(&FilterModuleList, &pFilter->FilterModuleLink);
-    FILTER_RELEASE_LOCK(&FilterListLock, FALSE);
+    FILTER_LIST_RELEASE(&lockState);
   } while (bFalse);
 
   if (status != NDIS_STATUS_SUCCESS && pFilter != NULL) {
@@ -215,11 +223,12 @@ NDIS_STATUS FilterAttach(NDIS_HANDLE NdisFilterHandle, NDIS_HANDLE FilterDriverC
 _Use_decl_annotations_
 VOID FilterDetach(NDIS_HANDLE FilterModuleContext) {
   PLWF_FILTER pFilter = (PLWF_FILTER)FilterModuleContext;
+  LOCK_STATE_EX lockState;
   PAGED_CODE();
   ASSERT(pFilter->State == FilterPaused);
-  FILTER_ACQUIRE_LOCK(&FilterListLock, FALSE);
+  FILTER_LIST_WRITE(&lockState);
   RemoveEntryList(&pFilter->FilterModuleLink);
-  FILTER_RELEASE_LOCK(&FilterListLock, FALSE);
+  FILTER_LIST_RELEASE(&lockState);
   NdisCancelTimerObject(pFilter->Timer);
   NdisFreeTimerObject(pFilter->Timer);
   NdisFreeIoWorkItem(pFilter->WorkItem);
@@ -333,6 +342,19 @@ _Use_decl_annotations_
 VOID FilterStatus(NDIS_HANDLE FilterModuleContext, PNDIS_STATUS_INDICATION StatusIndication) {
   PLWF_FILTER pFilter = (PLWF_FILTER)FilterModuleContext;
   NdisFIndicateStatus(pFilter->FilterHandle, StatusIndication);
+}
+
+_Use_decl_annotations_
+NDIS_STATUS FilterNetPnPEvent(NDIS_HANDLE FilterModuleContext, PNET_PNP_EVENT_NOTIFICATION NetPnPEventNotification) {
+  PLWF_FILTER pFilter = (PLWF_FILTER)FilterModuleContext;
+  InterlockedIncrement((LONG volatile *)&pFilter->Stats.PnpEvents);
+  return NdisFNetPnPEvent(pFilter->FilterHandle, NetPnPEventNotification);
+}
+
+_Use_decl_annotations_
+VOID FilterDevicePnPEventNotify(NDIS_HANDLE FilterModuleContext, PNET_DEVICE_PNP_EVENT NetDevicePnPEvent) {
+  PLWF_FILTER pFilter = (PLWF_FILTER)FilterModuleContext;
+  NdisFDevicePnPEventNotify(pFilter->FilterHandle, NetDevicePnPEvent);
 }
 
 /* Every second (DISPATCH_LEVEL): count the tick; every third one, queue the passive work. */

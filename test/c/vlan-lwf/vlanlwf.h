@@ -9,7 +9,10 @@
  * configured VlanId) inserted in-band (NdisRetreatNetBufferDataStart, header bytes moved), and the
  * tag is taken out again when the send completes (NdisAdvanceNetBufferDataStart), so the protocol
  * gets its frame back as it sent it. Receives whose EtherType is DropEtherType are dropped.
- * Everything else passes through. OIDs are passed down as clones.
+ * Receives of ReflectEtherType are sent back down as clones (NdisAllocateCloneNetBufferList), the
+ * original held until the clone's send completes. Everything else passes through. OIDs are
+ * passed down as clones; net PnP and device PnP events are passed on. The module list is guarded
+ * by an NDIS 6.20 read-write lock.
  *
  * Built with -DVLANLWF_BUG_RETURN_TWICE it returns a dropped receive twice (a planted bug the
  * verifier names).
@@ -43,6 +46,9 @@ typedef struct _ETH_HEADER {
 C_ASSERT(sizeof(ETH_HEADER) == 14);
 
 typedef NDIS_SPIN_LOCK FILTER_LOCK, *PFILTER_LOCK;
+#define FILTER_LIST_READ(_pState) NdisAcquireRWLockRead(FilterListLock, (_pState), 0)
+#define FILTER_LIST_WRITE(_pState) NdisAcquireRWLockWrite(FilterListLock, (_pState), 0)
+#define FILTER_LIST_RELEASE(_pState) NdisReleaseRWLock(FilterListLock, (_pState))
 #define FILTER_INIT_LOCK(_pLock) NdisAllocateSpinLock(_pLock)
 #define FILTER_FREE_LOCK(_pLock) NdisFreeSpinLock(_pLock)
 #define FILTER_ACQUIRE_LOCK(_pLock, DispatchLevel) \
@@ -93,6 +99,9 @@ typedef struct _VLANLWF_STATS {
   ULONG DropEtherType;
   ULONG OidsForwarded;
   ULONG LastTickTime;
+  ULONG Reflected;
+  ULONG PnpEvents;
+  ULONG ReflectEtherType;
 } VLANLWF_STATS, *PVLANLWF_STATS;
 
 typedef struct _LWF_FILTER {
@@ -113,18 +122,18 @@ typedef struct _LWF_FILTER {
   USHORT VlanId;
   USHORT TagEtherType;
   USHORT DropEtherType;
+  USHORT ReflectEtherType;
   VLANLWF_STATS Stats;
 } LWF_FILTER, *PLWF_FILTER;
 
 NDIS_DECLARE_FILTER_MODULE_CONTEXT(LWF_FILTER);
 
-/* What a tagged send keeps in the NBL's ProtocolReserved while it is below the filter. */
-#define VLANLWF_TAGGED_MAGIC ((PVOID)0x7a67564cUL)
-#define NBL_IS_TAGGED(_Nbl) (NET_BUFFER_LIST_PROTOCOL_RESERVED(_Nbl)[0] == VLANLWF_TAGGED_MAGIC)
+/* A reflected clone is the filter's own NBL: its ProtocolReserved holds the original. */
+#define REFLECT_ORIGINAL(_Clone) (NET_BUFFER_LIST_PROTOCOL_RESERVED(_Clone)[0])
 
 extern NDIS_HANDLE FilterDriverHandle;
 extern NDIS_HANDLE FilterDriverObject;
-extern FILTER_LOCK FilterListLock;
+extern PNDIS_RW_LOCK_EX FilterListLock;
 extern LIST_ENTRY FilterModuleList;
 
 DRIVER_INITIALIZE DriverEntry;
@@ -137,6 +146,8 @@ FILTER_OID_REQUEST FilterOidRequest;
 FILTER_OID_REQUEST_COMPLETE FilterOidRequestComplete;
 FILTER_CANCEL_OID_REQUEST FilterCancelOidRequest;
 FILTER_STATUS FilterStatus;
+FILTER_NET_PNP_EVENT FilterNetPnPEvent;
+FILTER_DEVICE_PNP_EVENT_NOTIFY FilterDevicePnPEventNotify;
 FILTER_SEND_NET_BUFFER_LISTS FilterSendNetBufferLists;
 FILTER_SEND_NET_BUFFER_LISTS_COMPLETE FilterSendNetBufferListsComplete;
 FILTER_CANCEL_SEND_NET_BUFFER_LISTS FilterCancelSendNetBufferLists;
