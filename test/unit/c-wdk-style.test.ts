@@ -47,6 +47,7 @@ import {
   OID_802_3_CURRENT_ADDRESS,
   OID_GEN_VENDOR_DRIVER_VERSION,
 } from "../../src/index.js";
+import { runConformance } from "../../src/verify/index.js";
 import { buildSample, buildSource, cSkipReason } from "../helpers/cdriver.js";
 import { scriptedMiniport } from "../helpers/miniport.js";
 import { scriptedProtocol } from "../helpers/protocol.js";
@@ -548,4 +549,26 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT d, PUNICODE_STRING r) { (void)d; (void)r; re
       /ndis build: .*declared\.c calls MyHelperFromAnotherFile, which ndis-ts does not provide \(docs\/c-drivers\.md/,
     );
   });
+});
+
+describe("the WDK-style drivers under ndis verify (--service: each registers its INF's service name)", {
+  skip,
+}, () => {
+  for (const [name, sources, flags, kind] of [
+    ["vlanlwf", VLAN_LWF, ["-DNDIS630=1"], "filter"],
+    ["rawproto", RAWPROTO, ["-DNDIS620=1"], "protocol"],
+  ] as const) {
+    test(`${name} passes every ${kind} scenario, the explorer on`, async () => {
+      const path = await buildSample(name, sources, flags);
+      const report = await runConformance(path, { runs: 2, service: name });
+      assert.equal(report.kind, kind);
+      const failed = report.results.filter((r) => r.status !== "pass");
+      assert.deepEqual(
+        failed.map((r) => `${r.name}: ${r.failure}`),
+        [],
+      );
+      const ran = report.results.filter((r) => r.skipped === undefined);
+      assert.ok(ran.length >= (kind === "filter" ? 19 : 3), `${ran.length} scenarios ran`);
+    });
+  }
 });

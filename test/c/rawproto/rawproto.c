@@ -1,7 +1,7 @@
 /*
  * rawproto: a connection-less NDIS 6.20 protocol in the style of the open-source ndisprot-like
  * drivers, written for ndis-ts's tests from the documented meaning of each DDI: it binds to
- * Ethernet adapters, asks the adapter's MAC address with an OID request of its own and waits for
+ * Ethernet adapters (the IOCTLs act on the first binding), asks each adapter's MAC address with an OID request of its own and waits for
  * it on an event (so the module is built with waits), sets a packet filter, and answers IOCTLs on
  * a control device: SEND builds a frame in pool memory (NdisAllocateMdl,
  * NdisAllocateNetBufferAndNetBufferList) from the caller's payload with the adapter's address as
@@ -46,6 +46,7 @@ typedef struct _RAW_PACKET {
 } RAW_PACKET, *PRAW_PACKET;
 
 typedef struct _RAW_OPEN {
+  LIST_ENTRY Link;
   NDIS_HANDLE BindingHandle;
   NDIS_HANDLE BindContext;
   NDIS_HANDLE UnbindContext;
@@ -67,8 +68,9 @@ typedef struct _RAW_OPEN {
 
 NDIS_DECLARE_PROTOCOL_BINDING_CONTEXT(RAW_OPEN);
 
-/* One binding is enough for the tests: the first Ethernet adapter. */
-static PRAW_OPEN Open;
+/* Every Ethernet binding, newest last; the IOCTLs act on the first one. */
+static LIST_ENTRY OpenList;
+static NDIS_SPIN_LOCK OpenListLock;
 static NDIS_HANDLE ProtocolHandle;
 static NDIS_HANDLE DeviceHandle;
 static PDEVICE_OBJECT DeviceObject;
@@ -130,6 +132,12 @@ VOID RawRequestComplete(NDIS_HANDLE ProtocolBindingContext, PNDIS_OID_REQUEST Oi
   NdisSetEvent(&req->Done);
 }
 
+static VOID RawUnlinkOpen(PRAW_OPEN open) {
+  NdisAcquireSpinLock(&OpenListLock);
+  RemoveEntryList(&open->Link);
+  NdisReleaseSpinLock(&OpenListLock);
+}
+
 static VOID RawFreeOpen(PRAW_OPEN open) {
   while (!IsListEmpty(&open->RecvQueue)) {
     PRAW_PACKET packet = CONTAINING_RECORD(RemoveHeadList(&open->RecvQueue), RAW_PACKET, Link);
@@ -152,7 +160,7 @@ NDIS_STATUS RawBindAdapter(NDIS_HANDLE ProtocolDriverContext, NDIS_HANDLE BindCo
   UNREFERENCED_PARAMETER(ProtocolDriverContext);
   PAGED_CODE();
 
-  if (Open != NULL || BindParameters->MediaType != NdisMedium802_3) return NDIS_STATUS_NOT_SUPPORTED;
+  if (BindParameters->MediaType != NdisMedium802_3) return NDIS_STATUS_NOT_SUPPORTED;
   open = (PRAW_OPEN)ExAllocatePool2(POOL_FLAG_NON_PAGED, sizeof(RAW_OPEN), RAWPROTO_TAG);
   if (open == NULL) return NDIS_STATUS_RESOURCES;
   RtlZeroMemory(open, sizeof(RAW_OPEN));
@@ -186,11 +194,11 @@ NDIS_STATUS RawBindAdapter(NDIS_HANDLE ProtocolDriverContext, NDIS_HANDLE BindCo
   openParameters.SelectedMediumIndex = &selected;
   openParameters.FrameTypeArray = frameTypes;
   openParameters.FrameTypeArraySize = sizeof(frameTypes) / sizeof(NET_FRAME_TYPE);
-  Open = open;
+  NdisInterlockedInsertTailList(&OpenList, &open->Link, &OpenListLock);
   status = NdisOpenAdapterEx(ProtocolHandle, open, &openParameters, BindContext, &open->BindingHandle);
   if (status == NDIS_STATUS_PENDING) return NDIS_STATUS_PENDING;
   if (status != NDIS_STATUS_SUCCESS) {
-    Open = NULL;
+    RawUnlinkOpen(open);
     RawFreeOpen(open);
   }
   return status;
@@ -201,7 +209,7 @@ VOID RawOpenAdapterComplete(NDIS_HANDLE ProtocolBindingContext, NDIS_STATUS Stat
   PRAW_OPEN open = (PRAW_OPEN)ProtocolBindingContext;
   NDIS_HANDLE bindContext = open->BindContext;
   if (Status != NDIS_STATUS_SUCCESS) {
-    Open = NULL;
+    RawUnlinkOpen(open);
     RawFreeOpen(open);
   }
   NdisCompleteBindAdapterEx(bindContext, Status);
@@ -214,7 +222,7 @@ NDIS_STATUS RawUnbindAdapter(NDIS_HANDLE UnbindContext, NDIS_HANDLE ProtocolBind
   open->UnbindContext = UnbindContext;
   status = NdisCloseAdapterEx(open->BindingHandle);
   if (status == NDIS_STATUS_PENDING) return NDIS_STATUS_PENDING;
-  Open = NULL;
+  RawUnlinkOpen(open);
   RawFreeOpen(open);
   return status;
 }
@@ -223,7 +231,7 @@ _Use_decl_annotations_
 VOID RawCloseAdapterComplete(NDIS_HANDLE ProtocolBindingContext) {
   PRAW_OPEN open = (PRAW_OPEN)ProtocolBindingContext;
   NDIS_HANDLE unbindContext = open->UnbindContext;
-  Open = NULL;
+  RawUnlinkOpen(open);
   RawFreeOpen(open);
   NdisCompleteUnbindAdapterEx(unbindContext);
 }
@@ -425,8 +433,12 @@ NTSTATUS RawIoControl(PDEVICE_OBJECT Device, PIRP Irp) {
   NTSTATUS status = STATUS_SUCCESS;
   ULONG_PTR information = 0;
   KLOCK_QUEUE_HANDLE lockHandle;
+  PRAW_OPEN Open = NULL;
   UNREFERENCED_PARAMETER(Device);
 
+  NdisAcquireSpinLock(&OpenListLock);
+  if (!IsListEmpty(&OpenList)) Open = CONTAINING_RECORD(OpenList.Flink, RAW_OPEN, Link);
+  NdisReleaseSpinLock(&OpenListLock);
   if (Open == NULL) {
     status = STATUS_DEVICE_NOT_READY;
   } else {
@@ -488,6 +500,7 @@ VOID RawUnload(PDRIVER_OBJECT DriverObject) {
   UNREFERENCED_PARAMETER(DriverObject);
   if (DeviceHandle != NULL) NdisDeregisterDeviceEx(DeviceHandle);
   if (ProtocolHandle != NULL) NdisDeregisterProtocolDriver(ProtocolHandle);
+  NdisFreeSpinLock(&OpenListLock);
 }
 
 _Use_decl_annotations_
@@ -501,6 +514,8 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath) 
   NDIS_DEVICE_OBJECT_ATTRIBUTES deviceAttributes;
   UNREFERENCED_PARAMETER(RegistryPath);
 
+  InitializeListHead(&OpenList);
+  NdisAllocateSpinLock(&OpenListLock);
   NdisZeroMemory(&pChars, sizeof(pChars));
   pChars.Header.Type = NDIS_OBJECT_TYPE_PROTOCOL_DRIVER_CHARACTERISTICS;
 #if NDIS_SUPPORT_NDIS61
@@ -523,7 +538,10 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath) 
   pChars.ReceiveNetBufferListsHandler = RawReceive;
   pChars.SendNetBufferListsCompleteHandler = RawSendComplete;
   status = NdisRegisterProtocolDriver(NULL, &pChars, &ProtocolHandle);
-  if (status != NDIS_STATUS_SUCCESS) return status;
+  if (status != NDIS_STATUS_SUCCESS) {
+    NdisFreeSpinLock(&OpenListLock);
+    return status;
+  }
 
   RtlZeroMemory(dispatch, sizeof(dispatch));
   dispatch[IRP_MJ_CREATE] = RawOpenClose;
@@ -540,6 +558,7 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath) 
   status = NdisRegisterDeviceEx(ProtocolHandle, &deviceAttributes, &DeviceObject, &DeviceHandle);
   if (status != NDIS_STATUS_SUCCESS) {
     NdisDeregisterProtocolDriver(ProtocolHandle);
+    NdisFreeSpinLock(&OpenListLock);
     return status;
   }
   DeviceObject->Flags |= DO_BUFFERED_IO;
