@@ -13,9 +13,80 @@
 
 #include <ndis/nt.h>
 
-#ifndef NDIS_SUPPORT_NDIS6
-#define NDIS_SUPPORT_NDIS6 1
+/*
+ * The NDIS version the driver is built for: the highest NDISxyz (or NDISxyz_MINIPORT) it defines,
+ * NDIS 6.0 when it defines none. NDIS_SUPPORT_NDISxyz is 1 for that version and every one before
+ * it, and NDIS_{FILTER,MINIPORT,PROTOCOL}_{MAJOR,MINOR}_VERSION name it for the characteristics.
+ */
+#if defined(NDIS689) || defined(NDIS689_MINIPORT)
+#define NDIS_TS_MINOR 89
+#elif defined(NDIS688) || defined(NDIS688_MINIPORT)
+#define NDIS_TS_MINOR 88
+#elif defined(NDIS687) || defined(NDIS687_MINIPORT)
+#define NDIS_TS_MINOR 87
+#elif defined(NDIS686) || defined(NDIS686_MINIPORT)
+#define NDIS_TS_MINOR 86
+#elif defined(NDIS685) || defined(NDIS685_MINIPORT)
+#define NDIS_TS_MINOR 85
+#elif defined(NDIS684) || defined(NDIS684_MINIPORT)
+#define NDIS_TS_MINOR 84
+#elif defined(NDIS683) || defined(NDIS683_MINIPORT)
+#define NDIS_TS_MINOR 83
+#elif defined(NDIS682) || defined(NDIS682_MINIPORT)
+#define NDIS_TS_MINOR 82
+#elif defined(NDIS681) || defined(NDIS681_MINIPORT)
+#define NDIS_TS_MINOR 81
+#elif defined(NDIS680) || defined(NDIS680_MINIPORT)
+#define NDIS_TS_MINOR 80
+#elif defined(NDIS670) || defined(NDIS670_MINIPORT)
+#define NDIS_TS_MINOR 70
+#elif defined(NDIS660) || defined(NDIS660_MINIPORT)
+#define NDIS_TS_MINOR 60
+#elif defined(NDIS651) || defined(NDIS651_MINIPORT)
+#define NDIS_TS_MINOR 51
+#elif defined(NDIS650) || defined(NDIS650_MINIPORT)
+#define NDIS_TS_MINOR 50
+#elif defined(NDIS640) || defined(NDIS640_MINIPORT)
+#define NDIS_TS_MINOR 40
+#elif defined(NDIS630) || defined(NDIS630_MINIPORT)
+#define NDIS_TS_MINOR 30
+#elif defined(NDIS620) || defined(NDIS620_MINIPORT)
+#define NDIS_TS_MINOR 20
+#elif defined(NDIS61) || defined(NDIS61_MINIPORT)
+#define NDIS_TS_MINOR 1
+#else
+#define NDIS_TS_MINOR 0
 #endif
+#define NDIS_SUPPORT_NDIS6 1
+#define NDIS_SUPPORT_NDIS61 (NDIS_TS_MINOR >= 1)
+#define NDIS_SUPPORT_NDIS620 (NDIS_TS_MINOR >= 20)
+#define NDIS_SUPPORT_NDIS630 (NDIS_TS_MINOR >= 30)
+#define NDIS_SUPPORT_NDIS640 (NDIS_TS_MINOR >= 40)
+#define NDIS_SUPPORT_NDIS650 (NDIS_TS_MINOR >= 50)
+#define NDIS_SUPPORT_NDIS651 (NDIS_TS_MINOR >= 51)
+#define NDIS_SUPPORT_NDIS660 (NDIS_TS_MINOR >= 60)
+#define NDIS_SUPPORT_NDIS670 (NDIS_TS_MINOR >= 70)
+#define NDIS_SUPPORT_NDIS680 (NDIS_TS_MINOR >= 80)
+#define NDIS_SUPPORT_NDIS681 (NDIS_TS_MINOR >= 81)
+#define NDIS_SUPPORT_NDIS682 (NDIS_TS_MINOR >= 82)
+#define NDIS_SUPPORT_NDIS683 (NDIS_TS_MINOR >= 83)
+#define NDIS_SUPPORT_NDIS684 (NDIS_TS_MINOR >= 84)
+#define NDIS_SUPPORT_NDIS685 (NDIS_TS_MINOR >= 85)
+#define NDIS_SUPPORT_NDIS686 (NDIS_TS_MINOR >= 86)
+#define NDIS_SUPPORT_NDIS687 (NDIS_TS_MINOR >= 87)
+#define NDIS_SUPPORT_NDIS688 (NDIS_TS_MINOR >= 88)
+#define NDIS_SUPPORT_NDIS689 (NDIS_TS_MINOR >= 89)
+#define NDIS_FILTER_MAJOR_VERSION 6
+#define NDIS_FILTER_MINOR_VERSION NDIS_TS_MINOR
+#define NDIS_MINIPORT_MAJOR_VERSION 6
+#define NDIS_MINIPORT_MINOR_VERSION NDIS_TS_MINOR
+#define NDIS_PROTOCOL_MAJOR_VERSION 6
+#define NDIS_PROTOCOL_MINOR_VERSION NDIS_TS_MINOR
+#define NDIS_WDM 0
+/* The sections of `#pragma NDIS_INIT_FUNCTION(f)` / `NDIS_PAGEABLE_FUNCTION(f)` do not exist here
+   (the pragmas are ignored); the names stay defined for drivers that test them. */
+#define NDIS_INIT_FUNCTION(f) alloc_text(INIT, f)
+#define NDIS_PAGEABLE_FUNCTION(f) alloc_text(PAGE, f)
 
 typedef int NDIS_STATUS, *PNDIS_STATUS;
 typedef PVOID NDIS_HANDLE, *PNDIS_HANDLE;
@@ -1061,12 +1132,33 @@ NDIS_STATUS NdisAllocateNetBufferListContext(PNET_BUFFER_LIST NetBufferList, USH
                                              USHORT ContextBackFill, ULONG PoolTag);
 NDIS_TS_IMPORT(NdisFreeNetBufferListContext)
 void NdisFreeNetBufferListContext(PNET_BUFFER_LIST NetBufferList, USHORT ContextSize);
+/*
+ * Moving the start of a NET_BUFFER's data. A retreat past the unused space prepends an MDL of
+ * NDIS's own; the driver's NetAllocateMdl / NetFreeMdl handlers are not called (pass NULL; a
+ * non-NULL one is ignored, as docs/c-drivers.md says).
+ */
+typedef PMDL (*NET_BUFFER_ALLOCATE_MDL_HANDLER)(PULONG BufferSize);
+typedef VOID (*NET_BUFFER_FREE_MDL_HANDLER)(PMDL Mdl);
 NDIS_TS_IMPORT(NdisAdvanceNetBufferDataStart)
 void NdisAdvanceNetBufferDataStart(PNET_BUFFER NetBuffer, ULONG DataOffsetDelta, BOOLEAN FreeMdl,
-                                   PVOID FreeMdlHandler);
+                                   NET_BUFFER_FREE_MDL_HANDLER FreeMdlHandler);
 NDIS_TS_IMPORT(NdisRetreatNetBufferDataStart)
 NDIS_STATUS NdisRetreatNetBufferDataStart(PNET_BUFFER NetBuffer, ULONG DataOffsetDelta, ULONG DataBackFill,
-                                          PVOID AllocateMdlHandler);
+                                          NET_BUFFER_ALLOCATE_MDL_HANDLER AllocateMdlHandler);
+NDIS_TS_IMPORT(NdisAdvanceNetBufferListDataStart)
+void NdisAdvanceNetBufferListDataStart(PNET_BUFFER_LIST NetBufferList, ULONG DataOffsetDelta, BOOLEAN FreeMdl,
+                                       NET_BUFFER_FREE_MDL_HANDLER FreeMdlHandler);
+NDIS_TS_IMPORT(NdisRetreatNetBufferListDataStart)
+NDIS_STATUS NdisRetreatNetBufferListDataStart(PNET_BUFFER_LIST NetBufferList, ULONG DataOffsetDelta,
+                                              ULONG DataBackFill, NET_BUFFER_ALLOCATE_MDL_HANDLER AllocateMdlHandler,
+                                              NET_BUFFER_FREE_MDL_HANDLER FreeMdlHandler);
+/*
+ * The first BytesNeeded bytes of the NET_BUFFER's data, contiguous: a pointer into the current
+ * MDL when they lie in it (and its address meets the alignment), else copied into Storage (NULL
+ * without Storage, or when the data is shorter). Runs in the module (c/runtime/ndis_rt.c).
+ */
+PVOID NdisGetDataBuffer(PNET_BUFFER NetBuffer, ULONG BytesNeeded, PVOID Storage, UINT AlignMultiple,
+                        UINT AlignOffset);
 
 NDIS_TS_IMPORT(NdisAllocateSpinLock) void NdisAllocateSpinLock(PNDIS_SPIN_LOCK SpinLock);
 NDIS_TS_IMPORT(NdisFreeSpinLock) void NdisFreeSpinLock(PNDIS_SPIN_LOCK SpinLock);
@@ -1174,5 +1266,296 @@ void NdisFOidRequestComplete(NDIS_HANDLE NdisFilterHandle, PNDIS_OID_REQUEST Oid
 NDIS_TS_IMPORT(NdisFCancelOidRequest) void NdisFCancelOidRequest(NDIS_HANDLE NdisFilterHandle, PVOID RequestId);
 NDIS_TS_IMPORT(NdisFIndicateStatus)
 void NdisFIndicateStatus(NDIS_HANDLE NdisFilterHandle, PNDIS_STATUS_INDICATION StatusIndication);
+
+
+/* ---- frame types a protocol opens for (NDIS_OPEN_PARAMETERS.FrameTypeArray), host order ---- */
+typedef USHORT NET_FRAME_TYPE, *PNET_FRAME_TYPE;
+#define NDIS_ETH_TYPE_IPV4 0x0800
+#define NDIS_ETH_TYPE_ARP 0x0806
+#define NDIS_ETH_TYPE_IPV6 0x86DD
+#define NDIS_ETH_TYPE_802_1X 0x888E
+#define NDIS_ETH_TYPE_802_1Q 0x8100
+#define NDIS_ETH_TYPE_SLOW_PROTOCOL 0x8809
+
+/* ---- context declarations (for the static analysis of a WDK build: nothing here) ---- */
+#define NDIS_DECLARE_FILTER_MODULE_CONTEXT(t) _Static_assert(1, "filter module context " #t)
+#define NDIS_DECLARE_FILTER_DRIVER_CONTEXT(t) _Static_assert(1, "filter driver context " #t)
+#define NDIS_DECLARE_MINIPORT_ADAPTER_CONTEXT(t) _Static_assert(1, "miniport adapter context " #t)
+#define NDIS_DECLARE_MINIPORT_DRIVER_CONTEXT(t) _Static_assert(1, "miniport driver context " #t)
+#define NDIS_DECLARE_PROTOCOL_BINDING_CONTEXT(t) _Static_assert(1, "protocol binding context " #t)
+#define NDIS_DECLARE_PROTOCOL_DRIVER_CONTEXT(t) _Static_assert(1, "protocol driver context " #t)
+#define NDIS_DECLARE_PROTOCOL_OPEN_CONTEXT(t) _Static_assert(1, "protocol open context " #t)
+#define NDIS_DECLARE_MINIPORT_INTERRUPT_CONTEXT(t) _Static_assert(1, "interrupt context " #t)
+
+/* ---- timers (NDIS_TIMER_CHARACTERISTICS above); the function runs at DISPATCH_LEVEL ---- */
+typedef NDIS_TIMER_FUNCTION *NDIS_TIMER_FUNCTION_HANDLER;
+NDIS_TS_IMPORT(NdisAllocateTimerObject)
+NDIS_STATUS NdisAllocateTimerObject(NDIS_HANDLE NdisHandle, PNDIS_TIMER_CHARACTERISTICS TimerCharacteristics,
+                                    PNDIS_HANDLE pTimerObject);
+NDIS_TS_IMPORT(NdisSetTimerObject)
+BOOLEAN __ndis_SetTimerObject(NDIS_HANDLE TimerObject, LONGLONG DueTime, LONG MillisecondsPeriod,
+                              PVOID FunctionContext);
+/* DueTime is a LARGE_INTEGER by value; the import takes its 64 bits. */
+FORCEINLINE BOOLEAN NdisSetTimerObject(NDIS_HANDLE TimerObject, LARGE_INTEGER DueTime, LONG MillisecondsPeriod,
+                                       PVOID FunctionContext) {
+  return __ndis_SetTimerObject(TimerObject, DueTime.QuadPart, MillisecondsPeriod, FunctionContext);
+}
+NDIS_TS_IMPORT(NdisCancelTimerObject) BOOLEAN NdisCancelTimerObject(NDIS_HANDLE TimerObject);
+NDIS_TS_IMPORT(NdisFreeTimerObject) void NdisFreeTimerObject(NDIS_HANDLE TimerObject);
+
+/* ---- work items: the routine runs at PASSIVE_LEVEL once the current call has unwound ---- */
+NDIS_TS_IMPORT(NdisAllocateIoWorkItem) NDIS_HANDLE NdisAllocateIoWorkItem(NDIS_HANDLE NdisObjectHandle);
+NDIS_TS_IMPORT(NdisQueueIoWorkItem)
+void NdisQueueIoWorkItem(NDIS_HANDLE NdisIoWorkItemHandle, NDIS_IO_WORKITEM_ROUTINE Routine, PVOID WorkItemContext);
+NDIS_TS_IMPORT(NdisFreeIoWorkItem) void NdisFreeIoWorkItem(NDIS_HANDLE NdisIoWorkItemHandle);
+
+/* ---- configuration: the host's registry values for the adapter, binding or driver ---- */
+#define NDIS_CONFIG_FLAG_FILTER_INSTANCE_CONFIGURATION 0x00000001
+NDIS_TS_IMPORT(NdisOpenConfigurationEx)
+NDIS_STATUS NdisOpenConfigurationEx(PNDIS_CONFIGURATION_OBJECT ConfigObject, PNDIS_HANDLE ConfigurationHandle);
+/* The parameter NDIS hands back stays valid until NdisCloseConfiguration. */
+NDIS_TS_IMPORT(NdisReadConfiguration)
+void NdisReadConfiguration(PNDIS_STATUS Status, PNDIS_CONFIGURATION_PARAMETER *ParameterValue,
+                           NDIS_HANDLE ConfigurationHandle, PNDIS_STRING Keyword, NDIS_PARAMETER_TYPE ParameterType);
+NDIS_TS_IMPORT(NdisReadNetworkAddress)
+void NdisReadNetworkAddress(PNDIS_STATUS Status, PVOID *NetworkAddress, PUINT NetworkAddressLength,
+                            NDIS_HANDLE ConfigurationHandle);
+NDIS_TS_IMPORT(NdisCloseConfiguration) void NdisCloseConfiguration(NDIS_HANDLE ConfigurationHandle);
+
+/* ---- time ---- */
+#define NdisGetCurrentSystemTime(t) __ndis_QuerySystemTime(t)
+FORCEINLINE void NdisGetSystemUpTimeEx(PLARGE_INTEGER ms) {
+  __ndis_QuerySystemTime(ms);
+  ms->QuadPart /= 10000;
+}
+FORCEINLINE void NdisGetSystemUpTime(PULONG ms) {
+  LARGE_INTEGER t;
+  NdisGetSystemUpTimeEx(&t);
+  *ms = (ULONG)t.QuadPart;
+}
+/* Busy waits do not pass time here (only the clock does): a stall returns at once. */
+#define NdisStallExecution(us) ((void)(us))
+#define KeStallExecutionProcessor(us) ((void)(us))
+
+/* ---- processors: one runs driver code ---- */
+#define NdisSystemProcessorCount() 1
+#define NdisGroupMaxProcessorCount(group) 1UL
+#define NdisGroupActiveProcessorCount(group) 1UL
+#define NdisCurrentProcessorNumber() 0UL
+#define NdisGroupMaxProcessorCountEx NdisGroupMaxProcessorCount
+#define ALL_PROCESSOR_GROUPS 0xffff
+
+/* ---- lists guarded by an NDIS_SPIN_LOCK ---- */
+FORCEINLINE PLIST_ENTRY NdisInterlockedInsertHeadList(PLIST_ENTRY head, PLIST_ENTRY entry, PNDIS_SPIN_LOCK l) {
+  PLIST_ENTRY first;
+  NdisAcquireSpinLock(l);
+  first = IsListEmpty(head) ? NULL : head->Flink;
+  InsertHeadList(head, entry);
+  NdisReleaseSpinLock(l);
+  return first;
+}
+FORCEINLINE PLIST_ENTRY NdisInterlockedInsertTailList(PLIST_ENTRY head, PLIST_ENTRY entry, PNDIS_SPIN_LOCK l) {
+  PLIST_ENTRY first;
+  NdisAcquireSpinLock(l);
+  first = IsListEmpty(head) ? NULL : head->Flink;
+  InsertTailList(head, entry);
+  NdisReleaseSpinLock(l);
+  return first;
+}
+FORCEINLINE PLIST_ENTRY NdisInterlockedRemoveHeadList(PLIST_ENTRY head, PNDIS_SPIN_LOCK l) {
+  PLIST_ENTRY first = NULL;
+  NdisAcquireSpinLock(l);
+  if (!IsListEmpty(head)) first = RemoveHeadList(head);
+  NdisReleaseSpinLock(l);
+  return first;
+}
+#define NdisInitializeListHead(h) InitializeListHead(h)
+
+/* ---- strings ---- */
+#define NdisEqualString(a, b, caseInsensitive) RtlEqualUnicodeString((a), (b), (caseInsensitive))
+#define NdisEqualUnicodeString(a, b, caseInsensitive) RtlEqualUnicodeString((a), (b), (caseInsensitive))
+#define NdisFreeString(s) ((void)(s))
+
+/* ---- the error log: accepted and discarded, as DbgPrint ---- */
+typedef ULONG NDIS_ERROR_CODE;
+#define NDIS_ERROR_CODE_RESOURCE_CONFLICT 0xC0001388L
+#define NDIS_ERROR_CODE_OUT_OF_RESOURCES 0xC0001389L
+#define NDIS_ERROR_CODE_HARDWARE_FAILURE 0xC000138AL
+#define NDIS_ERROR_CODE_ADAPTER_NOT_FOUND 0xC000138BL
+#define NDIS_ERROR_CODE_DRIVER_FAILURE 0xC0001391L
+#define NDIS_ERROR_CODE_MISSING_CONFIGURATION_PARAMETER 0xC0001395L
+#define NDIS_ERROR_CODE_BAD_VERSION 0xC0001396L
+#define NDIS_ERROR_CODE_UNSUPPORTED_CONFIGURATION 0xC0001398L
+#define NdisWriteErrorLogEntry(handle, code, count, ...) ((void)(handle), (void)(code), (void)(count))
+
+
+
+
+
+
+/* ---- NDIS 6.20 read-write locks ---- */
+typedef struct _LOCK_STATE_EX {
+  KIRQL OldIrql;
+  UCHAR LockState;
+  UCHAR Flags;
+} LOCK_STATE_EX, *PLOCK_STATE_EX;
+#define NDIS_RWL_AT_DISPATCH_LEVEL 1
+NDIS_TS_IMPORT(NdisAllocateRWLock) PNDIS_RW_LOCK_EX NdisAllocateRWLock(NDIS_HANDLE NdisHandle);
+NDIS_TS_IMPORT(NdisFreeRWLock) void NdisFreeRWLock(PNDIS_RW_LOCK_EX Lock);
+NDIS_TS_IMPORT(NdisAcquireRWLockRead)
+void NdisAcquireRWLockRead(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState, UCHAR Flags);
+NDIS_TS_IMPORT(NdisAcquireRWLockWrite)
+void NdisAcquireRWLockWrite(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState, UCHAR Flags);
+NDIS_TS_IMPORT(NdisReleaseRWLock) void NdisReleaseRWLock(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState);
+
+/* ---- a filter passing PnP events on (NdisFNetPnPEvent waits for the drivers above) ---- */
+NDIS_TS_IMPORT(NdisFNetPnPEvent)
+NDIS_STATUS NdisFNetPnPEvent(NDIS_HANDLE NdisFilterHandle, PNET_PNP_EVENT_NOTIFICATION NetPnPEventNotification);
+NDIS_TS_IMPORT(NdisFDevicePnPEventNotify)
+void NdisFDevicePnPEventNotify(NDIS_HANDLE NdisFilterHandle, PNET_DEVICE_PNP_EVENT NetDevicePnPEvent);
+
+/* ---- clones and NET_BUFFER pools ---- */
+NDIS_TS_IMPORT(NdisAllocateCloneNetBufferList)
+PNET_BUFFER_LIST NdisAllocateCloneNetBufferList(PNET_BUFFER_LIST OriginalNetBufferList,
+                                                NDIS_HANDLE NetBufferListPoolHandle, NDIS_HANDLE NetBufferPoolHandle,
+                                                ULONG AllocateCloneFlags);
+NDIS_TS_IMPORT(NdisFreeCloneNetBufferList)
+void NdisFreeCloneNetBufferList(PNET_BUFFER_LIST CloneNetBufferList, ULONG FreeCloneFlags);
+NDIS_TS_IMPORT(NdisAllocateNetBufferPool)
+NDIS_HANDLE NdisAllocateNetBufferPool(NDIS_HANDLE NdisHandle, PNET_BUFFER_POOL_PARAMETERS Parameters);
+NDIS_TS_IMPORT(NdisFreeNetBufferPool) void NdisFreeNetBufferPool(NDIS_HANDLE PoolHandle);
+NDIS_TS_IMPORT(NdisAllocateNetBuffer)
+PNET_BUFFER NdisAllocateNetBuffer(NDIS_HANDLE PoolHandle, PMDL MdlChain, ULONG DataOffset, SIZE_T DataLength);
+NDIS_TS_IMPORT(NdisFreeNetBuffer) void NdisFreeNetBuffer(PNET_BUFFER NetBuffer);
+#define NdisGetPoolFromNetBufferList(_Nbl) ((_Nbl)->NdisPoolHandle)
+#define NdisGetPoolFromNetBuffer(_Nb) ((_Nb)->NdisPoolHandle)
+#define NET_BUFFER_LIST_NEXT_NBL_EX(_Nbl) NET_BUFFER_LIST_NEXT_NBL(_Nbl)
+#define NET_BUFFER_LIST_RECEIVE_QUEUE_ID(_Nbl) (PtrToUlong(NET_BUFFER_LIST_INFO((_Nbl), NetBufferListHashValue)))
+/*
+ * Copies BytesToCopy bytes of the source NET_BUFFER's data (from SourceOffset) into the
+ * destination's (from DestinationOffset); BytesCopied says how many. Runs in the module.
+ */
+NDIS_STATUS NdisCopyFromNetBufferToNetBuffer(PNET_BUFFER Destination, ULONG DestinationOffset, ULONG BytesToCopy,
+                                             PNET_BUFFER Source, ULONG SourceOffset, PULONG BytesCopied);
+
+/* ---- per-NBL information slots as their documented unions ---- */
+typedef struct _NDIS_TCP_IP_CHECKSUM_NET_BUFFER_LIST_INFO {
+  union {
+    struct {
+      ULONG IsIPv4 : 1;
+      ULONG IsIPv6 : 1;
+      ULONG TcpChecksum : 1;
+      ULONG UdpChecksum : 1;
+      ULONG IpHeaderChecksum : 1;
+      ULONG Reserved : 11;
+      ULONG TcpHeaderOffset : 10;
+    } Transmit;
+    struct {
+      ULONG TcpChecksumFailed : 1;
+      ULONG UdpChecksumFailed : 1;
+      ULONG IpChecksumFailed : 1;
+      ULONG TcpChecksumSucceeded : 1;
+      ULONG UdpChecksumSucceeded : 1;
+      ULONG IpChecksumSucceeded : 1;
+      ULONG Loopback : 1;
+      ULONG TcpChecksumValueInvalid : 1;
+      ULONG IpChecksumValueInvalid : 1;
+    } Receive;
+    PVOID Value;
+  };
+} NDIS_TCP_IP_CHECKSUM_NET_BUFFER_LIST_INFO, *PNDIS_TCP_IP_CHECKSUM_NET_BUFFER_LIST_INFO;
+typedef struct _NDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO {
+  union {
+    struct {
+      ULONG Unused : 30;
+      ULONG Type : 1;
+      ULONG Reserved2 : 1;
+    } Transmit;
+    struct {
+      ULONG MSS : 20;
+      ULONG TcpHeaderOffset : 10;
+      ULONG Type : 1;
+      ULONG Reserved2 : 1;
+    } LsoV1Transmit;
+    struct {
+      ULONG TcpPayload : 30;
+      ULONG Type : 1;
+      ULONG Reserved2 : 1;
+    } LsoV1TransmitComplete;
+    struct {
+      ULONG MSS : 20;
+      ULONG TcpHeaderOffset : 10;
+      ULONG Type : 1;
+      ULONG Reserved2 : 1;
+      USHORT IPVersion : 2;
+      USHORT Reserved3 : 14;
+    } LsoV2Transmit;
+    PVOID Value;
+  };
+} NDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO, *PNDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO;
+#define PtrToUlong(p) ((ULONG)(ULONG_PTR)(p))
+#define PtrToLong(p) ((LONG)(LONG_PTR)(p))
+#define PtrToUshort(p) ((USHORT)(ULONG_PTR)(p))
+#define UlongToPtr(u) ((PVOID)(ULONG_PTR)(u))
+#define ULongToPtr(u) UlongToPtr(u)
+#define LongToPtr(l) ((PVOID)(LONG_PTR)(l))
+#define IntToPtr(i) ((PVOID)(INT_PTR)(i))
+#define UIntToPtr(u) ((PVOID)(UINT_PTR)(u))
+#define PtrToUint(p) ((UINT)(UINT_PTR)(p))
+
+/* ---- the kernel's lookaside names over NDIS's (the same NPAGED_LOOKASIDE_LIST) ---- */
+#define ExInitializeNPagedLookasideList NdisInitializeNPagedLookasideList
+#define ExAllocateFromNPagedLookasideList NdisAllocateFromNPagedLookasideList
+#define ExFreeToNPagedLookasideList NdisFreeToNPagedLookasideList
+#define ExDeleteNPagedLookasideList NdisDeleteNPagedLookasideList
+
+/* ---- NDIS's SList names ---- */
+#define NdisInitializeSListHead(h) InitializeSListHead(h)
+#define NdisInterlockedPushEntrySList(h, e, lock) InterlockedPushEntrySList((h), (e))
+#define NdisInterlockedPopEntrySList(h, lock) InterlockedPopEntrySList(h)
+#define NdisInterlockedFlushSList(h) InterlockedFlushSList(h)
+#define NdisQueryDepthSList(h) QueryDepthSList(h)
+
+/* Optional NDIS routines are looked up by name: none is found (a driver takes its fallback). */
+#define NdisGetRoutineAddress(name) ((PVOID)0)
+
+/* NDIS 5 leftovers some NDIS 6 drivers still call. */
+FORCEINLINE NDIS_STATUS NdisAllocateMemoryWithTag(PVOID *VirtualAddress, UINT Length, ULONG Tag) {
+  *VirtualAddress = ExAllocatePoolWithTag(NonPagedPoolNx, Length, Tag);
+  return *VirtualAddress == NULL ? NDIS_STATUS_RESOURCES : NDIS_STATUS_SUCCESS;
+}
+
+/* ---- what ndis-ts does not have (docs/c-drivers.md, "Not supported") ---- */
+#define NDIS_TS_NO_HARDWARE "ndis-ts has no hardware: a miniport here is virtual (no interrupts, DMA, I/O ports or bus)"
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) NDIS_STATUS NdisMRegisterInterruptEx();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) void NdisMDeregisterInterruptEx();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) BOOLEAN NdisMSynchronizeWithInterruptEx();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) NDIS_STATUS NdisMMapIoSpace();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) void NdisMUnmapIoSpace();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) NDIS_STATUS NdisMRegisterIoPortRange();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) void NdisMDeregisterIoPortRange();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) NDIS_STATUS NdisMRegisterScatterGatherDma();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) void NdisMDeregisterScatterGatherDma();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) NDIS_STATUS NdisMAllocateNetBufferSGList();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) void NdisMFreeNetBufferSGList();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) NDIS_STATUS NdisMAllocateSharedMemory();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) void NdisMFreeSharedMemory();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) NDIS_STATUS NdisMAllocateSharedMemoryAsyncEx();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) NDIS_STATUS NdisMQueryAdapterResources();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) void NdisMGetDeviceProperty();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) NDIS_STATUS NdisMInitializeScatterGatherDma();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) ULONG NdisMGetBusData();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) ULONG NdisMSetBusData();
+NDIS_TS_UNAVAILABLE("the Hyper-V extensible switch is not modelled") NDIS_STATUS NdisFGetOptionalSwitchHandlers();
+NDIS_TS_UNAVAILABLE("the registry is read only: parameters come from the host (NdisReadConfiguration)") void NdisWriteConfiguration();
+NDIS_TS_UNAVAILABLE("configuration subkeys are not modelled: read values of the key itself") void NdisOpenConfigurationKeyByName();
+NDIS_TS_UNAVAILABLE("configuration subkeys are not modelled: read values of the key itself") void NdisOpenConfigurationKeyByIndex();
+NDIS_TS_UNAVAILABLE("NDIS 5 protocol and miniport routines are not NDIS 6: use the NDIS 6 routines (docs/c-drivers.md)") void NdisMSetAttributesEx();
+NDIS_TS_UNAVAILABLE("NDIS 5 protocol and miniport routines are not NDIS 6: use the NDIS 6 routines (docs/c-drivers.md)") void NdisRequest();
+NDIS_TS_UNAVAILABLE("NDIS 5 protocol and miniport routines are not NDIS 6: use the NDIS 6 routines (docs/c-drivers.md)") void NdisSend();
+NDIS_TS_UNAVAILABLE("NDIS 5 protocol and miniport routines are not NDIS 6: use the NDIS 6 routines (docs/c-drivers.md)") void NdisOpenAdapter();
+NDIS_TS_UNAVAILABLE("NDIS 5 protocol and miniport routines are not NDIS 6: use the NDIS 6 routines (docs/c-drivers.md)") void NdisCloseAdapter();
+NDIS_TS_UNAVAILABLE("NDIS 5 protocol and miniport routines are not NDIS 6: use the NDIS 6 routines (docs/c-drivers.md)") void NdisMRegisterAdapterShutdownHandler();
+NDIS_TS_UNAVAILABLE("NDIS 5 protocol and miniport routines are not NDIS 6: use the NDIS 6 routines (docs/c-drivers.md)") void NdisMSendComplete();
 
 #endif /* NDIS_TS_NDIS_H */

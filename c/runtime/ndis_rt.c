@@ -119,3 +119,99 @@ __attribute__((export_name("__ndis_info_changed"))) int __ndis_info_changed(size
   }
   return 0;
 }
+
+/*
+ * NdisGetDataBuffer, in the module: it only reads the NET_BUFFER and MDL mirrors (their fields
+ * and bytes are the module's own), so no call crosses to NDIS. The first `needed` bytes of the
+ * buffer's data: a pointer into the current MDL when they lie in it and its address is
+ * `align_offset` past a multiple of `align_multiple`; else, with `storage`, a copy there; else NULL
+ * (also when the data is shorter than `needed`).
+ */
+typedef struct {
+  void *Next;
+  short Size;
+  short MdlFlags;
+  void *Process;
+  u8 *MappedSystemVa;
+  void *StartVa;
+  unsigned long ByteCount;
+  unsigned long ByteOffset;
+} rt_mdl;
+typedef struct {
+  void *Next;
+  rt_mdl *CurrentMdl;
+  unsigned long CurrentMdlOffset;
+  unsigned long DataLength;
+  rt_mdl *MdlChain;
+  unsigned long DataOffset;
+} rt_nb;
+
+void *NdisGetDataBuffer(void *net_buffer, unsigned long needed, void *storage, unsigned align_multiple,
+                        unsigned align_offset) {
+  rt_nb *nb = (rt_nb *)net_buffer;
+  rt_mdl *mdl;
+  unsigned long offset, copied = 0;
+  if (nb == 0 || needed > nb->DataLength) return 0;
+  mdl = nb->CurrentMdl;
+  offset = nb->CurrentMdlOffset;
+  while (mdl != 0 && offset >= mdl->ByteCount && needed > 0) {
+    offset -= mdl->ByteCount;
+    mdl = (rt_mdl *)mdl->Next;
+  }
+  if (mdl == 0) return needed == 0 ? storage : 0;
+  {
+    u8 *at = mdl->MappedSystemVa + offset;
+    size_t multiple = align_multiple == 0 ? 1 : align_multiple;
+    if (mdl->ByteCount - offset >= needed && ((size_t)at % multiple) == (align_offset % multiple)) return at;
+  }
+  if (storage == 0) return 0;
+  while (mdl != 0 && copied < needed) {
+    unsigned long take = mdl->ByteCount - offset;
+    if (take > needed - copied) take = needed - copied;
+    memcpy((u8 *)storage + copied, mdl->MappedSystemVa + offset, take);
+    copied += take;
+    offset = 0;
+    mdl = (rt_mdl *)mdl->Next;
+  }
+  return copied == needed ? storage : 0;
+}
+
+/* The byte at `offset` of a NET_BUFFER's data: its MDL and the offset in it (0 past the end). */
+static rt_mdl *rt_locate(rt_nb *nb, unsigned long offset, unsigned long *in_mdl) {
+  rt_mdl *mdl = nb->CurrentMdl;
+  offset += nb->CurrentMdlOffset;
+  while (mdl != 0 && offset >= mdl->ByteCount) {
+    offset -= mdl->ByteCount;
+    mdl = (rt_mdl *)mdl->Next;
+  }
+  *in_mdl = offset;
+  return mdl;
+}
+
+/* NdisCopyFromNetBufferToNetBuffer, in the module (both NET_BUFFERs are mirrors of its own). */
+int NdisCopyFromNetBufferToNetBuffer(void *destination, unsigned long destination_offset, unsigned long bytes,
+                                     void *source, unsigned long source_offset, unsigned long *copied) {
+  rt_nb *d = (rt_nb *)destination, *s = (rt_nb *)source;
+  unsigned long dat, sat, done = 0;
+  rt_mdl *dm, *sm;
+  if (copied != 0) *copied = 0;
+  if (d == 0 || s == 0) return (int)0xC000000DL; /* NDIS_STATUS_INVALID_PARAMETER */
+  if (source_offset + bytes > s->DataLength) bytes = source_offset < s->DataLength ? s->DataLength - source_offset : 0;
+  if (destination_offset + bytes > d->DataLength)
+    bytes = destination_offset < d->DataLength ? d->DataLength - destination_offset : 0;
+  dm = rt_locate(d, destination_offset, &dat);
+  sm = rt_locate(s, source_offset, &sat);
+  while (done < bytes && dm != 0 && sm != 0) {
+    unsigned long take = bytes - done;
+    if (take > dm->ByteCount - dat) take = dm->ByteCount - dat;
+    if (take > sm->ByteCount - sat) take = sm->ByteCount - sat;
+    memmove(dm->MappedSystemVa + dat, sm->MappedSystemVa + sat, take);
+    done += take;
+    dat += take;
+    sat += take;
+    if (dat == dm->ByteCount) dm = (rt_mdl *)dm->Next, dat = 0;
+    if (sat == sm->ByteCount) sm = (rt_mdl *)sm->Next, sat = 0;
+  }
+  if (copied != 0) *copied = done;
+  return 0;
+}

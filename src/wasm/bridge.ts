@@ -36,6 +36,7 @@ import { CDevices } from "./devices.js";
 import { FUEL_EXPORT } from "./fuel.js";
 import { readLayout } from "./layout.js";
 import { type InfoChanged, NblMirror } from "./nbl-mirror.js";
+import { SERVICE_IMPORTS, type ServiceImportName, serviceImports } from "./services.js";
 
 /**
  * Steps (loop iterations and function calls, fuel.ts) a call from NDIS into a C driver may take
@@ -130,6 +131,8 @@ class CDriver {
   readonly names: Map<number, string>;
   driverObject: DRIVER_OBJECT | null = null;
   driverObjectPtr = 0;
+  /** The handle of the driver's first registration with NDIS (for the kernel pool, services.ts). */
+  driverHandle: NDIS_HANDLE | null = null;
   /** OID requests NDIS handed the driver, by their C address. */
   readonly oidsIn = new Map<number, { request: NDIS_OID_REQUEST; buffer: number }>();
   /** OID requests the driver issued, by NDIS's request object. */
@@ -485,6 +488,11 @@ class CDriver {
 
   status(value: number): number {
     return value >>> 0;
+  }
+
+  /** An error that stops the C call, naming the module (services.ts). */
+  trap(message: string): Error {
+    return new WasmTrap(message);
   }
 
   // ---- structures NDIS hands C ----
@@ -910,8 +918,6 @@ export const SUPPORTED_IMPORTS = [
   "NdisFreeMdl",
   "NdisAllocateNetBufferListContext",
   "NdisFreeNetBufferListContext",
-  "NdisAdvanceNetBufferDataStart",
-  "NdisRetreatNetBufferDataStart",
   "NdisAllocateSpinLock",
   "NdisFreeSpinLock",
   "NdisAcquireSpinLock",
@@ -961,9 +967,10 @@ export const SUPPORTED_IMPORTS = [
   "NdisAllocateFromNPagedLookasideList",
   "NdisFreeToNPagedLookasideList",
   "NdisDeleteNPagedLookasideList",
+  ...SERVICE_IMPORTS,
 ] as const;
 
-type ImportName = (typeof SUPPORTED_IMPORTS)[number];
+type ImportName = Exclude<(typeof SUPPORTED_IMPORTS)[number], ServiceImportName>;
 
 /** The ULONG fields of NDIS_RESTART_GENERAL_ATTRIBUTES a driver may change at its restart. */
 const RESTART_ULONGS = [
@@ -1478,6 +1485,7 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
         result,
       );
       out(handle, result.value);
+      if (c.driverHandle === null && result.value !== undefined) c.driverHandle = result.value;
       return status;
     },
     NdisMDeregisterMiniportDriver: (handle: number) => ddi.NdisMDeregisterMiniportDriver(h(handle)),
@@ -1519,6 +1527,7 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
         result,
       );
       out(handle, result.value);
+      if (c.driverHandle === null && result.value !== undefined) c.driverHandle = result.value;
       return status;
     },
     NdisDeregisterProtocolDriver: (handle: number) => ddi.NdisDeregisterProtocolDriver(h(handle)),
@@ -1647,6 +1656,7 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
         result,
       );
       out(handle, result.value);
+      if (c.driverHandle === null && result.value !== undefined) c.driverHandle = result.value;
       return status;
     },
     NdisFDeregisterFilterDriver: (handle: number) => ddi.NdisFDeregisterFilterDriver(h(handle)),
@@ -1903,12 +1913,6 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
       const nbl = c.nbls.nblAt(p);
       ddi.NdisFreeNetBufferListContext((nbl ?? p) as NET_BUFFER_LIST, size);
       if (nbl !== null) c.nbls.contextToC(nbl);
-    },
-    NdisAdvanceNetBufferDataStart: () => {
-      throw new WasmTrap(`${get().label}: NdisAdvanceNetBufferDataStart is not bridged yet`);
-    },
-    NdisRetreatNetBufferDataStart: () => {
-      throw new WasmTrap(`${get().label}: NdisRetreatNetBufferDataStart is not bridged yet`);
     },
     NdisAllocateSpinLock: (p: number) => {
       const l: ddi.NDIS_SPIN_LOCK = {};
@@ -2199,7 +2203,9 @@ export function wasmDriverModule(
         if (c === null) throw new WasmTrap(`${label}: a DDI call before the module was ready`);
         return c;
       };
-      const instance = new WebAssembly.Instance(module, { ndis: imports(get) });
+      const instance = new WebAssembly.Instance(module, {
+        ndis: { ...imports(get), ...serviceImports(get) },
+      });
       c = new CDriver(label, instance, names, budget);
       const m = c.m;
       c.driverObject = DriverObject;

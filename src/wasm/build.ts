@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import * as ddi from "../ddi.js";
+import { SUPPORTED_IMPORTS } from "./bridge.js";
 import { layoutTableSource } from "./layout.js";
 
 /** The package's `c/` folder (headers, runtime support, samples), from src/ or dist/. */
@@ -57,7 +58,18 @@ export function valuesHeader(): string {
 /** Writes the complete include folder (headers and values.h) to `dir`, for use without `ndis build`. */
 export function writeHeaders(dir: string): void {
   mkdirSync(join(dir, "ndis"), { recursive: true });
-  for (const file of ["ndis.h", "ndis/nt.h", "wdm.h", "ntddk.h"]) {
+  for (const file of [
+    "ndis.h",
+    "ndis/nt.h",
+    "wdm.h",
+    "ntddk.h",
+    "ntifs.h",
+    "pshpack1.h",
+    "pshpack2.h",
+    "pshpack4.h",
+    "pshpack8.h",
+    "poppack.h",
+  ]) {
     writeFileSync(join(dir, file), readFileSync(join(C_ROOT, "include", file)));
   }
   writeFileSync(join(dir, "ndis", "values.h"), valuesHeader());
@@ -70,6 +82,11 @@ export interface BuildOptions {
   readonly cflags?: readonly string[];
   /** Linear memory in bytes (a multiple of 64 KiB). */
   readonly memoryBytes?: number;
+  /**
+   * Refuse a module that imports a routine ndis-ts does not have (default true); false leaves the
+   * refusal to the loader (its own tests).
+   */
+  readonly checkImports?: boolean;
 }
 
 export interface BuildResult {
@@ -126,6 +143,8 @@ export const WAIT_IMPORTS: readonly string[] = [
   "NdisMSleep",
   "KeWaitForSingleObject",
   "NDIS_WAIT_FOR_MUTEX",
+  // Waits for the drivers above when one of them pends the event.
+  "NdisFNetPnPEvent",
 ];
 
 /** The Asyncify pass, run by a plain `node` child: binaryen.js is 14 MB of JavaScript that a
@@ -136,6 +155,8 @@ const { default: binaryen } = await import(url);
 const { readFileSync, writeFileSync } = await import("node:fs");
 const module = binaryen.readBinary(readFileSync(file));
 binaryen.setOptimizeLevel(2);
+// Keep the name section: reports name the C function a violation or trap happened in.
+binaryen.setDebugInfo(true);
 binaryen.setPassArgument("asyncify-imports", imports);
 module.runPasses(["asyncify"]);
 writeFileSync(file, module.emitBinary());
@@ -194,6 +215,9 @@ export async function buildDriver(options: BuildOptions): Promise<BuildResult> {
       "-fms-extensions",
       "-Wno-multichar",
       "-Wno-microsoft-anon-tag",
+      "-Wno-pragma-pack",
+      // A routine no header declares is one ndis-ts does not have: say so at the call.
+      "-Werror=implicit-function-declaration",
       "-fdiagnostics-color=never",
       "-I",
       join(C_ROOT, "include"),
@@ -239,6 +263,19 @@ export async function buildDriver(options: BuildOptions): Promise<BuildResult> {
       return {
         ok: false,
         diagnostics: `${diagnostics}ndis build: no DriverEntry function in ${options.sources.join(", ")}\n`,
+      };
+    }
+    // A routine declared (by the driver itself) but not ndis-ts's would be refused at load: say
+    // so now, naming each.
+    const supported = new Set<string>(SUPPORTED_IMPORTS);
+    const missing = WebAssembly.Module.imports(linked)
+      .filter((i) => i.module !== "ndis" || !supported.has(i.name))
+      .map((i) => i.name);
+    if (missing.length > 0 && options.checkImports !== false) {
+      rmSync(resolve(options.output), { force: true });
+      return {
+        ok: false,
+        diagnostics: `${diagnostics}ndis build: ${options.sources.join(", ")} call${missing.length === 1 ? "s" : ""} ${missing.join(", ")}, which ndis-ts does not provide (docs/c-drivers.md lists what a C driver can call, and what is not supported)\n`,
       };
     }
     // A driver that blocks (NdisWaitEvent, NdisMSleep, KeWaitForSingleObject) gets Asyncify.

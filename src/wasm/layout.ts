@@ -418,6 +418,15 @@ export const LAYOUT_SPEC = {
     "Tail.Overlay.OriginalFileObject": "ptr",
   },
   NDIS_CONFIGURATION_OBJECT: { Header: "bytes", NdisHandle: "ptr", Flags: "u32" },
+  NDIS_CONFIGURATION_PARAMETER: {
+    ParameterType: "u32",
+    "ParameterData.IntegerData": "u32",
+    "ParameterData.StringData.Length": "u16",
+    "ParameterData.StringData.MaximumLength": "u16",
+    "ParameterData.StringData.Buffer": "ptr",
+    "ParameterData.BinaryData.Length": "u16",
+    "ParameterData.BinaryData.Buffer": "ptr",
+  },
   NDIS_TIMER_CHARACTERISTICS: {
     Header: "bytes",
     AllocationTag: "u32",

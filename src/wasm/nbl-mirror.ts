@@ -525,6 +525,22 @@ export class NblMirror {
     return this.#mdlRecAt(p)?.mdl ?? null;
   }
 
+  /**
+   * The NDIS NET_BUFFER at C address `p`, with the driver's changes to it (and its MDLs' bytes)
+   * read back first; null for a pointer NDIS never gave (services.ts: a DDI call about one NB).
+   */
+  nbFromCOne(p: number): NET_BUFFER | null {
+    const r = this.#nbRecAt(p);
+    if (r === undefined) return null;
+    this.#nbFromC(r);
+    return r.nb;
+  }
+
+  /** Brings one NET_BUFFER (its fields, MDL chain and bytes) up to date in C; its address. */
+  nbToCOne(nb: NET_BUFFER): number {
+    return this.#nbToC(nb).p;
+  }
+
   /** Registers an MDL whose buffer is the module's own memory at `va` (NdisAllocateMdl). */
   adoptMdl(mdl: MDL, va: number): number {
     return this.#newMdlRec(mdl, va).p;

@@ -265,7 +265,11 @@ describe("a hostile or broken C driver", { skip }, () => {
   });
 
   test("a module importing a routine ndis-ts does not have is refused at load, naming the import", async () => {
-    const path = await buildSample("hostile-import", HOSTILE, ["-DHOSTILE_UNKNOWN_IMPORT"]);
+    // ndis build refuses such a module itself (test/unit/c-wdk-style.test.ts): built here without
+    // that check, as a module built by other means would be.
+    const path = await buildSample("hostile-import", HOSTILE, ["-DHOSTILE_UNKNOWN_IMPORT"], {
+      checkImports: false,
+    });
     const host = new NdisHost({ verifier: "strict" });
     await assert.rejects(
       host.loadDriver({ name: "hostile", module: path }),

@@ -690,4 +690,478 @@ NDIS_TS_IMPORT(DbgPrint) ULONG DbgPrint(PCSTR Format, ...);
 #define KdPrint(x) ((void)DbgPrint x)
 #define DbgBreakPoint() __builtin_trap()
 
+
+/* ---- more of the kernel base a network driver uses ---- */
+#define DECLSPEC_IMPORT
+#define DECLSPEC_EXPORT
+#define DECLSPEC_NORETURN __attribute__((noreturn))
+#define DECLSPEC_NOTHROW
+#define DECLSPEC_SELECTANY __attribute__((weak))
+#define DECLSPEC_NOALIAS
+#define DECLSPEC_RESTRICT
+#define DECLSPEC_GUARDNOCF
+#define DECLSPEC_CACHEALIGN_FIELD
+#define NTSYSAPI
+#define NTKERNELAPI
+#define NTHALAPI
+#define FASTCALL
+#define EXTERN_C extern
+#define C_ASSERT(e) _Static_assert((e), #e)
+#define STATUS_BUFFER_OVERFLOW ((NTSTATUS)0x80000005L)
+#define STATUS_NO_MORE_ENTRIES ((NTSTATUS)0x8000001AL)
+#define STATUS_INVALID_BUFFER_SIZE ((NTSTATUS)0xC0000206L)
+#define STATUS_INVALID_DEVICE_STATE ((NTSTATUS)0xC0000184L)
+#define STATUS_DEVICE_NOT_READY ((NTSTATUS)0xC00000A3L)
+#define STATUS_NOT_FOUND ((NTSTATUS)0xC0000225L)
+#define STATUS_ACCESS_DENIED ((NTSTATUS)0xC0000022L)
+#define STATUS_DEVICE_BUSY ((NTSTATUS)0x80000011L)
+#define STATUS_REQUEST_ABORTED ((NTSTATUS)0xC0000240L)
+#define STATUS_INTEGER_OVERFLOW ((NTSTATUS)0xC0000095L)
+#define STATUS_ALERTED ((NTSTATUS)0x00000101L)
+#define STATUS_USER_APC ((NTSTATUS)0x000000C0L)
+#define STATUS_WAIT_0 ((NTSTATUS)0x00000000L)
+#define NT_INFORMATION(Status) ((((ULONG)(Status)) >> 30) == 1)
+#define NT_WARNING(Status) ((((ULONG)(Status)) >> 30) == 2)
+#define NT_ERROR(Status) ((((ULONG)(Status)) >> 30) == 3)
+#define MAXUCHAR 0xff
+#define MAXUSHORT 0xffff
+#define MAXULONG 0xffffffffUL
+#define MAXLONG 0x7fffffffL
+#define MINLONG ((LONG)0x80000000L)
+#define MAXLONGLONG 0x7fffffffffffffffLL
+#define MAXULONG_PTR 0xffffffffUL
+#define BooleanFlagOn(F, SF) ((BOOLEAN)(((F) & (SF)) != 0))
+#define FlagOn(F, SF) ((F) & (SF))
+#define SetFlag(F, SF) ((F) |= (SF))
+#define ClearFlag(F, SF) ((F) &= ~(SF))
+#if !defined(NOMINMAX) && !defined(min)
+#define min(a, b) (((a) < (b)) ? (a) : (b))
+#endif
+#if !defined(NOMINMAX) && !defined(max)
+#define max(a, b) (((a) > (b)) ? (a) : (b))
+#endif
+typedef ULONG ACCESS_MASK;
+typedef PVOID PSECURITY_DESCRIPTOR;
+typedef ULONG_PTR ERESOURCE_THREAD;
+typedef CCHAR *PCCHAR;
+typedef LONG KPRIORITY;
+typedef PVOID PEPROCESS, PETHREAD, PKTHREAD, HANDLE, *PHANDLE;
+typedef struct _PROCESSOR_NUMBER {
+  USHORT Group;
+  UCHAR Number;
+  UCHAR Reserved;
+} PROCESSOR_NUMBER, *PPROCESSOR_NUMBER;
+
+/* Paging does not exist here: code is always resident (the pragmas are ignored too). */
+#define PAGED_CODE() ((void)0)
+#define PAGED_CODE_LOCKED() ((void)0)
+#define ALLOC_PRAGMA 1
+#define ALLOC_DATA_PRAGMA 1
+
+/* One processor runs driver code (docs/c-drivers.md). */
+#define KeGetCurrentProcessorNumber() 0UL
+#define KeGetCurrentProcessorIndex() 0UL
+FORCEINLINE ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER n) {
+  if (n != NULL) n->Group = 0, n->Number = 0, n->Reserved = 0;
+  return 0;
+}
+#define KeQueryActiveProcessorCount(affinity) 1UL
+#define KeQueryActiveProcessorCountEx(group) 1UL
+#define KeQueryMaximumProcessorCount() 1UL
+#define KeQueryMaximumProcessorCountEx(group) 1UL
+#define KeNumberProcessors 1
+
+/* ---- byte order (the network is big-endian, wasm32 little-endian) ---- */
+FORCEINLINE USHORT RtlUshortByteSwap(USHORT v) { return __builtin_bswap16(v); }
+FORCEINLINE ULONG RtlUlongByteSwap(ULONG v) { return __builtin_bswap32(v); }
+FORCEINLINE ULONGLONG RtlUlonglongByteSwap(ULONGLONG v) { return __builtin_bswap64(v); }
+#define _byteswap_ushort(v) __builtin_bswap16(v)
+#define _byteswap_ulong(v) __builtin_bswap32(v)
+#define _byteswap_uint64(v) __builtin_bswap64(v)
+
+/* ---- strings ---- */
+FORCEINLINE void RtlInitString(PSTRING s, PCSTR text) {
+  USHORT n = 0;
+  if (text != NULL)
+    while (text[n] != 0) n++;
+  s->Length = n;
+  s->MaximumLength = (USHORT)(text == NULL ? 0 : n + 1);
+  s->Buffer = (PCHAR)text;
+}
+#define RtlInitAnsiString(s, t) RtlInitString((s), (t))
+FORCEINLINE WCHAR __ndis_upcase(WCHAR c) { return (c >= 'a' && c <= 'z') ? (WCHAR)(c - 32) : c; }
+FORCEINLINE LONG RtlCompareUnicodeString(PCUNICODE_STRING a, PCUNICODE_STRING b, BOOLEAN caseInsensitive) {
+  ULONG n = a->Length / sizeof(WCHAR), m = b->Length / sizeof(WCHAR), i;
+  for (i = 0; i < n && i < m; i++) {
+    WCHAR x = a->Buffer[i], y = b->Buffer[i];
+    if (caseInsensitive) x = __ndis_upcase(x), y = __ndis_upcase(y);
+    if (x != y) return x < y ? -1 : 1;
+  }
+  return n == m ? 0 : n < m ? -1 : 1;
+}
+FORCEINLINE BOOLEAN RtlEqualUnicodeString(PCUNICODE_STRING a, PCUNICODE_STRING b, BOOLEAN caseInsensitive) {
+  return (BOOLEAN)(a->Length == b->Length && RtlCompareUnicodeString(a, b, caseInsensitive) == 0);
+}
+FORCEINLINE void RtlCopyUnicodeString(PUNICODE_STRING d, PCUNICODE_STRING s) {
+  USHORT n;
+  if (s == NULL) {
+    d->Length = 0;
+    return;
+  }
+  n = s->Length < d->MaximumLength ? s->Length : d->MaximumLength;
+  __builtin_memmove(d->Buffer, s->Buffer, n);
+  d->Length = n;
+  if (n + sizeof(WCHAR) <= d->MaximumLength) d->Buffer[n / sizeof(WCHAR)] = 0;
+}
+
+/* ---- kernel spin locks: the same locks as NDIS_SPIN_LOCK's, found by the lock's address ---- */
+typedef struct _KSPIN_LOCK_QUEUE {
+  struct _KSPIN_LOCK_QUEUE *volatile Next;
+  PKSPIN_LOCK volatile Lock;
+} KSPIN_LOCK_QUEUE, *PKSPIN_LOCK_QUEUE;
+typedef struct _KLOCK_QUEUE_HANDLE {
+  KSPIN_LOCK_QUEUE LockQueue;
+  KIRQL OldIrql;
+} KLOCK_QUEUE_HANDLE, *PKLOCK_QUEUE_HANDLE;
+NDIS_TS_IMPORT(KeInitializeSpinLock) void KeInitializeSpinLock(PKSPIN_LOCK SpinLock);
+NDIS_TS_IMPORT(KeAcquireSpinLock) void __ndis_KeAcquireSpinLock(PKSPIN_LOCK SpinLock, PKIRQL OldIrql);
+#define KeAcquireSpinLock(l, old) __ndis_KeAcquireSpinLock((l), (old))
+NDIS_TS_IMPORT(KeReleaseSpinLock) void KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql);
+NDIS_TS_IMPORT(KeAcquireSpinLockAtDpcLevel) void KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock);
+NDIS_TS_IMPORT(KeReleaseSpinLockFromDpcLevel) void KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock);
+FORCEINLINE KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK l) {
+  KIRQL old;
+  __ndis_KeAcquireSpinLock(l, &old);
+  return old;
+}
+FORCEINLINE void KeAcquireInStackQueuedSpinLock(PKSPIN_LOCK l, PKLOCK_QUEUE_HANDLE h) {
+  h->LockQueue.Next = NULL;
+  h->LockQueue.Lock = l;
+  __ndis_KeAcquireSpinLock(l, &h->OldIrql);
+}
+FORCEINLINE void KeReleaseInStackQueuedSpinLock(PKLOCK_QUEUE_HANDLE h) { KeReleaseSpinLock(h->LockQueue.Lock, h->OldIrql); }
+FORCEINLINE void KeAcquireInStackQueuedSpinLockAtDpcLevel(PKSPIN_LOCK l, PKLOCK_QUEUE_HANDLE h) {
+  h->LockQueue.Next = NULL;
+  h->LockQueue.Lock = l;
+  KeAcquireSpinLockAtDpcLevel(l);
+}
+FORCEINLINE void KeReleaseInStackQueuedSpinLockFromDpcLevel(PKLOCK_QUEUE_HANDLE h) {
+  KeReleaseSpinLockFromDpcLevel(h->LockQueue.Lock);
+}
+FORCEINLINE PLIST_ENTRY ExInterlockedInsertTailList(PLIST_ENTRY head, PLIST_ENTRY entry, PKSPIN_LOCK l) {
+  KIRQL old;
+  PLIST_ENTRY first;
+  __ndis_KeAcquireSpinLock(l, &old);
+  first = IsListEmpty(head) ? NULL : head->Flink;
+  InsertTailList(head, entry);
+  KeReleaseSpinLock(l, old);
+  return first;
+}
+FORCEINLINE PLIST_ENTRY ExInterlockedInsertHeadList(PLIST_ENTRY head, PLIST_ENTRY entry, PKSPIN_LOCK l) {
+  KIRQL old;
+  PLIST_ENTRY first;
+  __ndis_KeAcquireSpinLock(l, &old);
+  first = IsListEmpty(head) ? NULL : head->Flink;
+  InsertHeadList(head, entry);
+  KeReleaseSpinLock(l, old);
+  return first;
+}
+FORCEINLINE PLIST_ENTRY ExInterlockedRemoveHeadList(PLIST_ENTRY head, PKSPIN_LOCK l) {
+  KIRQL old;
+  PLIST_ENTRY first = NULL;
+  __ndis_KeAcquireSpinLock(l, &old);
+  if (!IsListEmpty(head)) first = RemoveHeadList(head);
+  KeReleaseSpinLock(l, old);
+  return first;
+}
+
+/* ---- pool memory (tracked like NdisAllocateMemoryWithTagPriority's; leaks named by tag) ---- */
+typedef ULONG64 POOL_FLAGS;
+#define POOL_FLAG_NON_PAGED 0x0000000000000040ULL
+#define POOL_FLAG_NON_PAGED_EXECUTE 0x0000000000000080ULL
+#define POOL_FLAG_PAGED 0x0000000000000100ULL
+#define POOL_FLAG_UNINITIALIZED 0x0000000000000002ULL
+#define NonPagedPoolNxCacheAligned (NonPagedPoolNx + 4)
+#define NonPagedPoolCacheAligned 4
+NDIS_TS_IMPORT(ExAllocatePoolWithTag) PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
+NDIS_TS_IMPORT(ExFreePoolWithTag) void ExFreePoolWithTag(PVOID P, ULONG Tag);
+#define ExFreePool(p) ExFreePoolWithTag((p), 0)
+#define ExAllocatePoolZero(t, n, tag) ExAllocatePoolWithTag((t), (n), (tag))
+#define ExAllocatePoolUninitialized(t, n, tag) ExAllocatePoolWithTag((t), (n), (tag))
+#define ExAllocatePoolWithTagPriority(t, n, tag, pri) ExAllocatePoolWithTag((t), (n), (tag))
+#define ExAllocatePool2(flags, n, tag) \
+  ExAllocatePoolWithTag(((flags) & POOL_FLAG_PAGED) ? PagedPool : NonPagedPoolNx, (n), (tag))
+#define ExAllocatePool3(flags, n, tag, ext, count) ExAllocatePool2((flags), (n), (tag))
+
+/* ---- time (100 ns units, on the host clock: ManualClock in tests) ---- */
+NDIS_TS_IMPORT(KeQuerySystemTime) void __ndis_QuerySystemTime(PLARGE_INTEGER CurrentTime);
+#define KeQuerySystemTime(t) __ndis_QuerySystemTime(t)
+#define KeQuerySystemTimePrecise(t) __ndis_QuerySystemTime(t)
+FORCEINLINE ULONGLONG KeQueryInterruptTime(void) {
+  LARGE_INTEGER t;
+  __ndis_QuerySystemTime(&t);
+  return (ULONGLONG)t.QuadPart;
+}
+#define KeQueryInterruptTimePrecise(qpc) KeQueryInterruptTime()
+FORCEINLINE void KeQueryTickCount(PLARGE_INTEGER ticks) {
+  __ndis_QuerySystemTime(ticks);
+  ticks->QuadPart /= 156250; /* 15.625 ms ticks */
+}
+#define KeQueryTimeIncrement() 156250UL
+FORCEINLINE LARGE_INTEGER KeQueryPerformanceCounter(PLARGE_INTEGER frequency) {
+  LARGE_INTEGER t;
+  __ndis_QuerySystemTime(&t);
+  if (frequency != NULL) frequency->QuadPart = 10000000;
+  return t;
+}
+
+/* ---- debugging output: accepted and discarded, as DbgPrint ---- */
+#define DPFLTR_ERROR_LEVEL 0
+#define DPFLTR_WARNING_LEVEL 1
+#define DPFLTR_TRACE_LEVEL 2
+#define DPFLTR_INFO_LEVEL 3
+#define DPFLTR_IHVNETWORK_ID 0x61
+#define DPFLTR_IHVDRIVER_ID 77
+#define DPFLTR_DEFAULT_ID 101
+#define DbgPrintEx(component, level, ...) ((void)(component), (void)(level), DbgPrint(__VA_ARGS__))
+#define KdPrintEx(x) ((void)DbgPrintEx x)
+#define KdBreakPoint() ((void)0)
+
+
+/* ---- more interlocked forms (plain read-modify-writes here, as above) ---- */
+#define InterlockedIncrementNoFence InterlockedIncrement
+#define InterlockedDecrementNoFence InterlockedDecrement
+#define InterlockedIncrementAcquire InterlockedIncrement
+#define InterlockedDecrementRelease InterlockedDecrement
+#define InterlockedExchangeAddNoFence InterlockedExchangeAdd
+#define InterlockedAddNoFence InterlockedAdd
+#define InterlockedIncrementNoFence64 InterlockedIncrement64
+#define InterlockedDecrementNoFence64 InterlockedDecrement64
+#define InterlockedAddNoFence64 InterlockedAdd64
+#define InterlockedCompareExchangeAcquire InterlockedCompareExchange
+#define InterlockedCompareExchangeRelease InterlockedCompareExchange
+#define InterlockedCompareExchangeNoFence InterlockedCompareExchange
+#define InterlockedExchangeNoFence InterlockedExchange
+#define InterlockedExchangePointerNoFence InterlockedExchangePointer
+#define InterlockedExchangePointerAcquire InterlockedExchangePointer
+#define InterlockedCompareExchangePointerAcquire InterlockedCompareExchangePointer
+#define InterlockedCompareExchangePointerRelease InterlockedCompareExchangePointer
+#define _InterlockedIncrement InterlockedIncrement
+#define _InterlockedDecrement InterlockedDecrement
+#define _InterlockedExchange InterlockedExchange
+#define _InterlockedExchangeAdd InterlockedExchangeAdd
+#define _InterlockedCompareExchange InterlockedCompareExchange
+#define _InterlockedOr InterlockedOr
+#define _InterlockedAnd InterlockedAnd
+FORCEINLINE LONG InterlockedXor(LONG volatile *p, LONG v) {
+  LONG old = *p;
+  *p = old ^ v;
+  return old;
+}
+FORCEINLINE SHORT InterlockedIncrement16(SHORT volatile *p) { return ++*p; }
+FORCEINLINE SHORT InterlockedDecrement16(SHORT volatile *p) { return --*p; }
+FORCEINLINE CHAR InterlockedExchange8(CHAR volatile *p, CHAR v) {
+  CHAR old = *p;
+  *p = v;
+  return old;
+}
+FORCEINLINE CHAR InterlockedOr8(CHAR volatile *p, CHAR v) {
+  CHAR old = *p;
+  *p = (CHAR)(old | v);
+  return old;
+}
+FORCEINLINE CHAR InterlockedAnd8(CHAR volatile *p, CHAR v) {
+  CHAR old = *p;
+  *p = (CHAR)(old & v);
+  return old;
+}
+FORCEINLINE LONG64 InterlockedExchange64(LONG64 volatile *p, LONG64 v) {
+  LONG64 old = *p;
+  *p = v;
+  return old;
+}
+FORCEINLINE LONG64 InterlockedCompareExchange64(LONG64 volatile *p, LONG64 exchange, LONG64 comparand) {
+  LONG64 old = *p;
+  if (old == comparand) *p = exchange;
+  return old;
+}
+#define ReadAcquire(p) (*(p))
+#define ReadRaw(p) (*(p))
+#define WriteRelease(p, v) (*(p) = (v))
+#define WriteRaw(p, v) (*(p) = (v))
+#define ReadULongAcquire(p) (*(p))
+#define ReadPointerAcquire(p) (*(p))
+#define WritePointerRelease(p, v) (*(p) = (v))
+#define ReadBooleanAcquire(p) (*(p))
+#define WriteBooleanRelease(p, v) (*(p) = (v))
+#define YieldProcessor() ((void)0)
+#define KeMemoryBarrierWithoutFence() ((void)0)
+#define _ReadWriteBarrier() ((void)0)
+
+/* ---- singly linked lists with a depth (SLIST_HEADER above) ---- */
+FORCEINLINE void InitializeSListHead(PSLIST_HEADER head) {
+  head->Alignment = 0;
+}
+#define ExInitializeSListHead(h) InitializeSListHead(h)
+FORCEINLINE PSLIST_ENTRY InterlockedPushEntrySList(PSLIST_HEADER head, PSLIST_ENTRY entry) {
+  PSLIST_ENTRY first = head->Next.Next;
+  entry->Next = first;
+  head->Next.Next = entry;
+  head->Depth++;
+  return first;
+}
+FORCEINLINE PSLIST_ENTRY InterlockedPopEntrySList(PSLIST_HEADER head) {
+  PSLIST_ENTRY first = head->Next.Next;
+  if (first != NULL) {
+    head->Next.Next = first->Next;
+    head->Depth--;
+  }
+  return first;
+}
+FORCEINLINE PSLIST_ENTRY InterlockedFlushSList(PSLIST_HEADER head) {
+  PSLIST_ENTRY first = head->Next.Next;
+  head->Next.Next = NULL;
+  head->Depth = 0;
+  return first;
+}
+#define ExInterlockedPushEntrySList(h, e, lock) InterlockedPushEntrySList((h), (e))
+#define ExInterlockedPopEntrySList(h, lock) InterlockedPopEntrySList(h)
+#define ExInterlockedFlushSList(h) InterlockedFlushSList(h)
+#define QueryDepthSList(h) ((USHORT)(h)->Depth)
+#define ExQueryDepthSList(h) QueryDepthSList(h)
+#define FirstEntrySList(h) ((h)->Next.Next)
+
+/* ---- executive spin locks (shared/exclusive): an NDIS read-write lock per address ---- */
+typedef LONG EX_SPIN_LOCK, *PEX_SPIN_LOCK;
+NDIS_TS_IMPORT(ExAcquireSpinLockShared) KIRQL ExAcquireSpinLockShared(PEX_SPIN_LOCK SpinLock);
+NDIS_TS_IMPORT(ExAcquireSpinLockExclusive) KIRQL ExAcquireSpinLockExclusive(PEX_SPIN_LOCK SpinLock);
+NDIS_TS_IMPORT(ExReleaseSpinLockShared) void ExReleaseSpinLockShared(PEX_SPIN_LOCK SpinLock, KIRQL OldIrql);
+NDIS_TS_IMPORT(ExReleaseSpinLockExclusive) void ExReleaseSpinLockExclusive(PEX_SPIN_LOCK SpinLock, KIRQL OldIrql);
+#define ExAcquireSpinLockSharedAtDpcLevel(l) ((void)ExAcquireSpinLockShared(l))
+#define ExAcquireSpinLockExclusiveAtDpcLevel(l) ((void)ExAcquireSpinLockExclusive(l))
+#define ExReleaseSpinLockSharedFromDpcLevel(l) ExReleaseSpinLockShared((l), DISPATCH_LEVEL)
+#define ExReleaseSpinLockExclusiveFromDpcLevel(l) ExReleaseSpinLockExclusive((l), DISPATCH_LEVEL)
+
+/* ---- kernel mutexes: NDIS's mutex (NDIS_INIT_MUTEX…); the wait blocks (PASSIVE_LEVEL) ---- */
+typedef struct _KMUTEX {
+  PVOID Mutex[8];
+  ULONG ThreadId;
+} KMUTEX, *PKMUTEX, *PRKMUTEX, KMUTANT, *PKMUTANT;
+NDIS_TS_IMPORT(NDIS_INIT_MUTEX) void __ndis_KeInitializeMutex(PKMUTEX Mutex);
+NDIS_TS_IMPORT(NDIS_WAIT_FOR_MUTEX) NTSTATUS __ndis_KeWaitForMutex(PKMUTEX Mutex);
+NDIS_TS_IMPORT(NDIS_RELEASE_MUTEX) LONG __ndis_KeReleaseMutex(PKMUTEX Mutex);
+#define KeInitializeMutex(m, level) __ndis_KeInitializeMutex(m)
+#define KeWaitForMutexObject(m, reason, mode, alertable, timeout) __ndis_KeWaitForMutex(m)
+#define KeReleaseMutex(m, wait) __ndis_KeReleaseMutex(m)
+
+/* ---- executive lookaside lists: blocks of tracked pool memory (leaks named by tag) ---- */
+typedef struct _LOOKASIDE_LIST_EX {
+  SIZE_T Size;
+  ULONG Tag;
+  POOL_TYPE PoolType;
+  ULONG_PTR Reserved[13];
+} LOOKASIDE_LIST_EX, *PLOOKASIDE_LIST_EX;
+typedef PVOID (*PALLOCATE_FUNCTION_EX)(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, PLOOKASIDE_LIST_EX Lookaside);
+typedef VOID (*PFREE_FUNCTION_EX)(PVOID Buffer, PLOOKASIDE_LIST_EX Lookaside);
+#define EX_LOOKASIDE_LIST_EX_FLAGS_RAISE_ON_FAIL 0x00000001UL
+#define EX_LOOKASIDE_LIST_EX_FLAGS_FAIL_NO_RAISE 0x00000002UL
+/* Custom Allocate/Free routines are not called (the tracked pool is always used). */
+FORCEINLINE NTSTATUS ExInitializeLookasideListEx(PLOOKASIDE_LIST_EX l, PALLOCATE_FUNCTION_EX allocate,
+                                                 PFREE_FUNCTION_EX free, POOL_TYPE type, ULONG flags, SIZE_T size,
+                                                 ULONG tag, USHORT depth) {
+  (void)allocate, (void)free, (void)flags, (void)depth;
+  l->Size = size;
+  l->Tag = tag;
+  l->PoolType = type;
+  return STATUS_SUCCESS;
+}
+FORCEINLINE PVOID ExAllocateFromLookasideListEx(PLOOKASIDE_LIST_EX l) { return ExAllocatePoolWithTag(l->PoolType, l->Size, l->Tag); }
+FORCEINLINE void ExFreeToLookasideListEx(PLOOKASIDE_LIST_EX l, PVOID entry) { ExFreePoolWithTag(entry, l->Tag); }
+FORCEINLINE void ExDeleteLookasideListEx(PLOOKASIDE_LIST_EX l) { (void)l; }
+#define ExFlushLookasideListEx(l) ((void)(l))
+
+/* Optional routines are looked up by name: none is found, so a driver takes its fallback. */
+#define MmGetSystemRoutineAddress(name) ((PVOID)0)
+#define RtlIsNtDdiVersionAvailable(v) ((BOOLEAN)((v) <= 0x0A000000))
+#define NTDDI_WIN7 0x06010000
+#define NTDDI_WIN8 0x06020000
+#define NTDDI_WINBLUE 0x06030000
+#define NTDDI_WIN10 0x0A000000
+#ifndef NTDDI_VERSION
+#define NTDDI_VERSION NTDDI_WIN10
+#endif
+#define KeEnterCriticalRegion() ((void)0)
+#define KeLeaveCriticalRegion() ((void)0)
+#define PsGetCurrentProcessId() ((HANDLE)0)
+#define PsGetCurrentThreadId() ((HANDLE)0)
+
+/*
+ * ---- what ndis-ts does not have (docs/c-drivers.md, "Not supported") ----
+ * Declared unavailable, so that a driver calling one fails to build at the call, with the reason.
+ */
+#define NDIS_TS_UNAVAILABLE(why) __attribute__((unavailable(why " (docs/c-drivers.md, Not supported)")))
+#define NDIS_TS_NO_WDM_DEVICES "ndis-ts has no WDM device stacks: register a control device with NdisRegisterDeviceEx"
+#define NDIS_TS_NO_REGISTRY "ndis-ts has no registry: read parameters with NdisOpenConfigurationEx and NdisReadConfiguration"
+#define NDIS_TS_NO_PROCESSES "ndis-ts has no processes or threads of its own: use NdisAllocateIoWorkItem or NdisAllocateTimerObject"
+#define NDIS_TS_NO_USER_MEMORY "ndis-ts has no user address spaces: use buffered I/O (DO_BUFFERED_IO) or the MDL NDIS gives"
+#define NDIS_TS_NO_CANCEL "ndis-ts has no IRP cancel or completion routines: complete or pend IRPs in the dispatch routine"
+#define NDIS_TS_NO_DPC "ndis-ts has no kernel DPCs or kernel timers: use NdisAllocateTimerObject"
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) NTSTATUS IoCreateDevice();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) NTSTATUS IoCreateDeviceSecure();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) void IoDeleteDevice();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) NTSTATUS IoCreateSymbolicLink();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) NTSTATUS IoDeleteSymbolicLink();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) NTSTATUS IoCallDriver();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) PVOID IoAttachDeviceToDeviceStack();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) PVOID IoAllocateIrp();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) PVOID IoBuildDeviceIoControlRequest();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_REGISTRY) NTSTATUS ZwOpenKey();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_REGISTRY) NTSTATUS ZwCreateKey();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_REGISTRY) NTSTATUS ZwQueryValueKey();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_REGISTRY) NTSTATUS ZwSetValueKey();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_REGISTRY) NTSTATUS ZwClose();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_REGISTRY) NTSTATUS RtlQueryRegistryValues();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_REGISTRY) NTSTATUS RtlCheckRegistryKey();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_PROCESSES) NTSTATUS PsCreateSystemThread();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_PROCESSES) NTSTATUS PsTerminateSystemThread();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_PROCESSES) NTSTATUS PsSetCreateProcessNotifyRoutine();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_PROCESSES) NTSTATUS PsLookupProcessByProcessId();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_PROCESSES) NTSTATUS ObReferenceObjectByHandle();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_PROCESSES) void ObDereferenceObject();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_PROCESSES) void ObfDereferenceObject();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_PROCESSES) void KeStackAttachProcess();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_PROCESSES) void KeUnstackDetachProcess();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_USER_MEMORY) void MmProbeAndLockPages();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_USER_MEMORY) void MmUnlockPages();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_USER_MEMORY) PVOID MmMapLockedPagesSpecifyCache();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_USER_MEMORY) void ProbeForRead();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_USER_MEMORY) void ProbeForWrite();
+NDIS_TS_UNAVAILABLE("an MDL is NDIS's: allocate one with NdisAllocateMdl") PMDL IoAllocateMdl();
+NDIS_TS_UNAVAILABLE("an MDL is NDIS's: free it with NdisFreeMdl") void IoFreeMdl();
+NDIS_TS_UNAVAILABLE("an MDL from NdisAllocateMdl is built already") void MmBuildMdlForNonPagedPool();
+NDIS_TS_UNAVAILABLE("partial MDLs are not modelled") void IoBuildPartialMdl();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_CANCEL) PVOID IoSetCancelRoutine();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_CANCEL) void IoAcquireCancelSpinLock();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_CANCEL) void IoReleaseCancelSpinLock();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_CANCEL) NTSTATUS IoCsqInitialize();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_CANCEL) NTSTATUS IoCsqInitializeEx();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_CANCEL) void IoCsqInsertIrp();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_CANCEL) PVOID IoCsqRemoveNextIrp();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_CANCEL) PVOID IoCsqRemoveIrp();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_CANCEL) void IoSetCompletionRoutine();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_DPC) void KeInitializeDpc();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_DPC) BOOLEAN KeInsertQueueDpc();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_DPC) BOOLEAN KeRemoveQueueDpc();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_DPC) void KeInitializeTimer();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_DPC) void KeInitializeTimerEx();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_DPC) BOOLEAN KeSetTimer();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_DPC) BOOLEAN KeSetTimerEx();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_DPC) BOOLEAN KeCancelTimer();
+NDIS_TS_UNAVAILABLE("one object at a time: wait on each with KeWaitForSingleObject") NTSTATUS KeWaitForMultipleObjects();
+NDIS_TS_UNAVAILABLE("executive resources are not modelled: use an NDIS read-write lock (NdisAllocateRWLock)") BOOLEAN ExInitializeResourceLite();
+NDIS_TS_UNAVAILABLE("executive resources are not modelled: use an NDIS read-write lock (NdisAllocateRWLock)") BOOLEAN ExAcquireResourceExclusiveLite();
+NDIS_TS_UNAVAILABLE("executive resources are not modelled: use an NDIS read-write lock (NdisAllocateRWLock)") BOOLEAN ExAcquireResourceSharedLite();
+NDIS_TS_UNAVAILABLE("executive resources are not modelled: use an NDIS read-write lock (NdisAllocateRWLock)") void ExReleaseResourceLite();
+NDIS_TS_UNAVAILABLE("executive resources are not modelled: use an NDIS read-write lock (NdisAllocateRWLock)") NTSTATUS ExDeleteResourceLite();
+
 #endif /* NDIS_TS_NT_H */

@@ -1,0 +1,2 @@
+/* ndis-ts: ends the packing of the last <pshpackN.h>. */
+#pragma pack(pop)
