@@ -35,7 +35,7 @@ import {
   type TapNamespace,
 } from "../test/helpers/netns.js";
 import { STACK_ADDRESS, startTapStack, UDP_ECHO_PORT } from "../test/helpers/tap-stack.js";
-import { adjustChecksum, type EchoSubject, runEchoRounds, VERIFIER } from "./echo-harness.js";
+import { adjustChecksum, type EchoSubject, ONLY, runEchoRounds, VERIFIER } from "./echo-harness.js";
 
 interface Wire {
   readonly net: TapNamespace;
@@ -45,7 +45,7 @@ interface Wire {
 
 type Subject = EchoSubject<Wire>;
 
-/** Our stack over the device, interrupt moderation on (the default) or off. */
+/** Our stack over the device, interrupt moderation on (the default) or off, or with ReceiveChain `chain`. */
 const ndisStack = (moderation: boolean, chain?: number): Subject => ({
   key: chain !== undefined ? `ndis-chain${chain}` : moderation ? "ndis" : "ndis-unmoderated",
   name: `ndis${moderation ? "" : ", moderation off"}${chain === undefined ? "" : `, ReceiveChain ${chain}`}: tap → passthrough → ipv4-host (verifier ${VERIFIER})`,
@@ -130,7 +130,12 @@ const bareDraining: Subject = {
     const fd = openSync(wire.device, "r+");
     const stream: Socket = pollDevice(fd);
     const buffer = Buffer.alloc(65536);
+    // Counted as the miniport counts them, for the frames-per-wakeup line (two increments).
+    let wakeups = 0;
+    let frames = 0;
     stream.on("data", (msg: Buffer) => {
+      wakeups++;
+      frames++;
       if (echo(msg, msg.length, wire.mac)) writeSync(fd, msg);
       for (let i = 1; i < 32; i++) {
         let length: number;
@@ -139,10 +144,14 @@ const bareDraining: Subject = {
         } catch {
           return;
         }
+        frames++;
         if (echo(buffer, length, wire.mac)) writeSync(fd, buffer, 0, length);
       }
     });
     return async () => {
+      console.log(
+        `    (bare: ${frames} frames read, ${(frames / Math.max(1, wakeups)).toFixed(1)} frames per wakeup)`,
+      );
       stream.destroy();
     };
   },
@@ -176,10 +185,16 @@ const bareThreadPool = (outstanding: number): Subject => ({
   },
 });
 
+/** Other chain lengths, measured only when ONLY names them (ndis-chain1, -chain2, -chain4, -chain16). */
+const ON_REQUEST: readonly Subject[] = [1, 2, 4, 16]
+  .map((chain) => ndisStack(true, chain))
+  .filter((s) => ONLY?.includes(s.key) === true);
+
 const SUBJECTS: readonly Subject[] = [
   ndisStack(true),
   ndisStack(true, 32),
   bareDraining,
+  ...ON_REQUEST,
   ndisStack(false),
   barePolled,
   bareThreadPool(1),
