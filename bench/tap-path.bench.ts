@@ -26,7 +26,8 @@
  * frames; only the reads and the wakeups are stand-ins.
  *
  * Environment: FRAMES_PER_WAKEUP (8), FRAMES (20000 per cell and round), ROUNDS (31),
- * RECEIVE_CHAIN (the adapter's ReceiveChain, default the driver's), VERIFIER (strict).
+ * RECEIVE_CHAIN and INTERLEAVE_SENDS (the adapter's ReceiveChain and InterleaveSends, default
+ * the driver's), VERIFIER (strict), WRITE (above).
  * Run: npm run bench:tap-path (root: it makes a namespace and a macvtap).
  */
 import fs, { mkdtempSync, rmSync } from "node:fs";
@@ -51,6 +52,7 @@ const FRAMES = Number(process.env.FRAMES ?? 20_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 31);
 const VERIFIER = (process.env.VERIFIER ?? "strict") as "off" | "record" | "strict";
 const CHAIN = process.env.RECEIVE_CHAIN;
+const INTERLEAVE = process.env.INTERLEAVE_SENDS;
 /** WRITE=device: replies are written to the macvtap itself (see the top of this file). */
 const WRITE_DEVICE = process.env.WRITE === "device";
 
@@ -151,6 +153,7 @@ async function main(): Promise<void> {
   const registry = {
     Device: made.device,
     ...(CHAIN === undefined ? {} : { ReceiveChain: Number(CHAIN) }),
+    ...(INTERLEAVE === undefined ? {} : { InterleaveSends: Number(INTERLEAVE) }),
   };
   const stack = await startTapStack(net, { host, registry });
   const adapter = [...(globalsOf(stack.tapDriver)?.Adapters ?? [])][0];
@@ -211,7 +214,7 @@ async function main(): Promise<void> {
     const feed = ns.feed as number[];
     const ratios = ours.map((o, i) => o / (bare[i] as number));
     console.log(
-      `tap echo path, replies written to ${WRITE_DEVICE ? "the macvtap" : "/dev/null"}, ${PER_WAKEUP} frames per wakeup, ReceiveChain ${adapter.Config.ReceiveChain}, verifier ${VERIFIER}, ${ROUNDS} rounds of ${wakeups * PER_WAKEUP} frames per cell`,
+      `tap echo path, replies written to ${WRITE_DEVICE ? "the macvtap" : "/dev/null"}, ${PER_WAKEUP} frames per wakeup, ReceiveChain ${adapter.Config.ReceiveChain}, InterleaveSends ${adapter.Config.InterleaveSends ? 1 : 0}, verifier ${VERIFIER}, ${ROUNDS} rounds of ${wakeups * PER_WAKEUP} frames per cell`,
     );
     console.log("| cell | CPU ns per echo, median of rounds |");
     console.log("| --- | ---: |");

@@ -5,10 +5,12 @@
  * reply, write it back). The targets compare those two; both read the device the way the
  * miniport does (polled by libuv, see src/drivers/tap/link.ts, and drained with read(2) until
  * EAGAIN after each wakeup, see src/drivers/tap/datapath.ts) and write it with one write(2) per
- * frame. Context subjects: our stack with interrupt moderation off, and with ReceiveChain 32 (a
- * wakeup's frames in one chain); the bare echo without the
- * drain (one read per wakeup, libuv's); and bare echoes reading with fs.read on libuv's thread
- * pool with 1, 2 and 4 reads outstanding — what polling the device is worth.
+ * frame. Context subjects: our stack with interrupt moderation off, with ReceiveChain 32 (a
+ * wakeup's frames in one chain) and with InterleaveSends 1 (a wakeup's answers written between
+ * its further reads, as steadily as the bare echo writes; other chain lengths when ONLY names
+ * them); the bare echo without the drain (one read per wakeup, libuv's); and bare echoes reading
+ * with fs.read on libuv's thread pool with 1, 2 and 4 reads outstanding — what polling the device
+ * is worth.
  *
  * What is measured and how rounds are paired: bench/echo-harness.ts.
  *
@@ -45,10 +47,19 @@ interface Wire {
 
 type Subject = EchoSubject<Wire>;
 
-/** Our stack over the device, interrupt moderation on (the default) or off, or with ReceiveChain `chain`. */
-const ndisStack = (moderation: boolean, chain?: number): Subject => ({
-  key: chain !== undefined ? `ndis-chain${chain}` : moderation ? "ndis" : "ndis-unmoderated",
-  name: `ndis${moderation ? "" : ", moderation off"}${chain === undefined ? "" : `, ReceiveChain ${chain}`}: tap → passthrough → ipv4-host (verifier ${VERIFIER})`,
+/**
+ * Our stack over the device, interrupt moderation on (the default) or off, or with ReceiveChain
+ * `chain`, or with InterleaveSends 1 (a wakeup's answers written one after each further read).
+ */
+const ndisStack = (moderation: boolean, chain?: number, interleave = false): Subject => ({
+  key: interleave
+    ? "ndis-interleave"
+    : chain !== undefined
+      ? `ndis-chain${chain}`
+      : moderation
+        ? "ndis"
+        : "ndis-unmoderated",
+  name: `ndis${moderation ? "" : ", moderation off"}${chain === undefined ? "" : `, ReceiveChain ${chain}`}${interleave ? ", InterleaveSends 1" : ""}: tap → passthrough → ipv4-host (verifier ${VERIFIER})`,
   async start(wire) {
     const host = new NdisHost({
       verifier: VERIFIER,
@@ -67,6 +78,7 @@ const ndisStack = (moderation: boolean, chain?: number): Subject => ({
         Device: wire.device,
         "*InterruptModeration": moderation ? 1 : 0,
         ...(chain === undefined ? {} : { ReceiveChain: chain }),
+        ...(interleave ? { InterleaveSends: 1 } : {}),
       },
     });
     return async () => {
@@ -194,6 +206,7 @@ const SUBJECTS: readonly Subject[] = [
   ndisStack(true),
   ndisStack(true, 32),
   bareDraining,
+  ndisStack(true, undefined, true),
   ...ON_REQUEST,
   ndisStack(false),
   barePolled,
