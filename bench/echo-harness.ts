@@ -1,16 +1,17 @@
 /**
  * The echo benchmarks' shared harness (bench/vxlan.bench.ts, bench/tap.bench.ts): our stack and
  * bare Node echoes answer `ping` from a network namespace, one subject after the other, every
- * subject once per round; the targets compare our stack with the bare echo as ratios taken per
- * round (ours / bare of the same round) and reported as their median, with per-subject medians
- * and best rounds for context.
+ * subject once per round (every other round in the reverse order); the targets compare our
+ * stack with the bare echo as ratios taken per round (ours / bare of the same round) and
+ * reported as their median, with per-subject medians and best rounds for context.
  *
  *  - pps: `ping -f -l WINDOW -c FLOOD` (WINDOW echo requests in flight); answered echoes per
  *    second of the flood's duration.
  *  - RTT: `ping -c PINGS -i 0.005`; the median of the per-reply times.
  *
  * Environment: WINDOW (64), FLOOD (30000), PINGS (400), ROUNDS (5), VERIFIER (strict) for our
- * stack, ONLY=ndis,bare (subject keys) to measure those alone (for profiling with --cpu-prof).
+ * stack, ONLY=ndis,bare (subject keys) to measure those alone (for profiling with --cpu-prof),
+ * PING_CPU=1 to measure `ping`'s CPU time per echo as well.
  */
 import type { CommandResult } from "../test/helpers/netns.js";
 import { median } from "./paired.js";
@@ -22,6 +23,8 @@ export const ROUNDS = Number(process.env.ROUNDS ?? 5);
 /** VERIFIER=off|record|strict for our stack (default strict, as NdisHost's). */
 export const VERIFIER = (process.env.VERIFIER ?? "strict") as "off" | "record" | "strict";
 export const ONLY = process.env.ONLY?.split(",");
+/** PING_CPU=1: also measure `ping`'s own CPU time per echo (context). */
+export const PING_CPU = process.env.PING_CPU === "1";
 
 /** Where the pings come from: a namespace that runs commands. */
 export interface EchoNet {
@@ -47,6 +50,13 @@ export interface EchoResult {
    * core is not counted), so it is the figure to compare on a loaded machine.
    */
   readonly cpuUs: number;
+  /**
+   * This process's voluntary context switches during the flood per 1000 answered echoes: how
+   * often it found nothing to do and slept (in epoll_wait) — how the echo and `ping` keep in step.
+   */
+  readonly sleepsPerK: number;
+  /** `ping`'s own CPU time per echo (µs), with PING_CPU=1 (the flood then runs under bash). */
+  readonly pingCpuUs: number | null;
 }
 
 export { median };
@@ -66,12 +76,26 @@ export async function measureEcho(
       ["ping", "-f", "-q", "-l", String(WINDOW), "-c", "5000", "-w", "20", target],
       30_000,
     );
+  const floodArgs = [
+    "ping",
+    "-f",
+    "-q",
+    "-l",
+    String(WINDOW),
+    "-c",
+    String(FLOOD),
+    "-w",
+    "60",
+    target,
+  ];
+  const switches0 = process.resourceUsage().voluntaryContextSwitches;
   const cpu0 = process.cpuUsage();
   const flood = await net.run(
-    ["ping", "-f", "-q", "-l", String(WINDOW), "-c", String(FLOOD), "-w", "60", target],
+    PING_CPU ? ["bash", "-c", `${floodArgs.join(" ")}; times`] : floodArgs,
     90_000,
   );
   const cpu = process.cpuUsage(cpu0);
+  const switches = process.resourceUsage().voluntaryContextSwitches - switches0;
   const m = /(\d+) packets transmitted, (\d+) received.*time (\d+)ms/.exec(flood.stdout);
   if (m === null) throw new Error(`ping -f: ${flood.stdout}${flood.stderr}`);
   const f = { sent: Number(m[1]), received: Number(m[2]), ms: Number(m[3]) };
@@ -86,7 +110,16 @@ export async function measureEcho(
     lost: f.sent - f.received,
     rttMs: median(rtts),
     cpuUs: (cpu.user + cpu.system) / Math.max(1, f.received),
+    sleepsPerK: (switches * 1000) / Math.max(1, f.received),
+    pingCpuUs: PING_CPU ? childCpuUs(flood.stdout, f.received) : null,
   };
+}
+
+/** bash's `times`: its children's user and system time (the second line), per echo in µs. */
+function childCpuUs(stdout: string, received: number): number | null {
+  const t = [...stdout.matchAll(/(\d+)m([\d.]+)s/g)].map((x) => Number(x[1]) * 60 + Number(x[2]));
+  if (t.length < 4) return null;
+  return (((t[2] as number) + (t[3] as number)) * 1e6) / Math.max(1, received);
 }
 
 /**
@@ -101,14 +134,15 @@ export async function runEchoRounds<W>(
   options: { readonly warmFlood: boolean },
 ): Promise<void> {
   const results = new Map<string, EchoResult[]>();
+  const chosen = subjects.filter((s) => ONLY === undefined || ONLY.includes(s.key));
   for (let round = 0; round < ROUNDS; round++) {
-    for (const subject of subjects) {
-      if (ONLY !== undefined && !ONLY.includes(subject.key)) continue;
+    // Every other round in the reverse order: no subject always runs first or after another.
+    for (const subject of round % 2 === 0 ? chosen : [...chosen].reverse()) {
       const stop = await subject.start(wire);
       try {
         const r = await measureEcho(net, target, options.warmFlood);
         console.log(
-          `round ${round + 1} ${subject.name}: ${Math.round(r.pps)} echoes/s (ping -f -l ${WINDOW}, ${r.lost} not answered), median RTT ${r.rttMs.toFixed(3)} ms, CPU ${r.cpuUs.toFixed(2)} µs/echo`,
+          `round ${round + 1} ${subject.name}: ${Math.round(r.pps)} echoes/s (ping -f -l ${WINDOW}, ${r.lost} not answered), median RTT ${r.rttMs.toFixed(3)} ms, CPU ${r.cpuUs.toFixed(2)} µs/echo, ${r.sleepsPerK.toFixed(1)} sleeps per 1000 echoes${r.pingCpuUs === null ? "" : `, ping's CPU ${r.pingCpuUs.toFixed(2)} µs/echo`}`,
         );
         results.set(subject.key, [...(results.get(subject.key) ?? []), r]);
       } finally {
@@ -126,14 +160,14 @@ export function reportEcho<W>(
 ): void {
   console.log("");
   console.log(
-    `| subject (${ROUNDS} rounds) | echoes/s median | best | median RTT, median of rounds | best | CPU µs/echo, median |`,
+    `| subject (${ROUNDS} rounds) | echoes/s median | best | median RTT, median of rounds | best | CPU µs/echo, median | sleeps per 1000 echoes, median |`,
   );
-  console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const subject of subjects) {
     const rs = results.get(subject.key);
     if (rs === undefined) continue;
     console.log(
-      `| ${subject.name} | ${Math.round(median(rs.map((r) => r.pps)))} | ${Math.round(Math.max(...rs.map((r) => r.pps)))} | ${median(rs.map((r) => r.rttMs)).toFixed(3)} ms | ${Math.min(...rs.map((r) => r.rttMs)).toFixed(3)} ms | ${median(rs.map((r) => r.cpuUs)).toFixed(2)} |`,
+      `| ${subject.name} | ${Math.round(median(rs.map((r) => r.pps)))} | ${Math.round(Math.max(...rs.map((r) => r.pps)))} | ${median(rs.map((r) => r.rttMs)).toFixed(3)} ms | ${Math.min(...rs.map((r) => r.rttMs)).toFixed(3)} ms | ${median(rs.map((r) => r.cpuUs)).toFixed(2)} | ${median(rs.map((r) => r.sleepsPerK)).toFixed(1)} |`,
     );
   }
   const ours = results.get("ndis");

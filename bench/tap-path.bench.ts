@@ -19,8 +19,15 @@
  * first Buffer, no echo: what both pay for the stand-ins). Reported: ns of CPU time per echo,
  * medians of the rounds, and the median of the per-round ratios ours / bare.
  *
+ * WRITE=device: the replies are written to the macvtap itself instead of /dev/null (the echo
+ * requests then come from the namespace's end of the veth, so the replies are addressed to it):
+ * each write does most of the kernel work of a real flood's — the reply through macvtap and the
+ * veth into the namespace's IPv4 and ICMP, where no `ping` waits for it — between the stack's
+ * frames; only the reads and the wakeups are stand-ins.
+ *
  * Environment: FRAMES_PER_WAKEUP (8), FRAMES (20000 per cell and round), ROUNDS (31),
- * RECEIVE_CHAIN (the adapter's ReceiveChain, default the driver's), VERIFIER (strict).
+ * RECEIVE_CHAIN and INTERLEAVE_SENDS (the adapter's ReceiveChain and InterleaveSends, default
+ * the driver's), VERIFIER (strict), WRITE (above).
  * Run: npm run bench:tap-path (root: it makes a namespace and a macvtap).
  */
 import fs, { mkdtempSync, rmSync } from "node:fs";
@@ -45,13 +52,16 @@ const FRAMES = Number(process.env.FRAMES ?? 20_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 31);
 const VERIFIER = (process.env.VERIFIER ?? "strict") as "off" | "record" | "strict";
 const CHAIN = process.env.RECEIVE_CHAIN;
+const INTERLEAVE = process.env.INTERLEAVE_SENDS;
+/** WRITE=device: replies are written to the macvtap itself (see the top of this file). */
+const WRITE_DEVICE = process.env.WRITE === "device";
 
-/** An echo request from 198.51.100.1 to the stack, behind a zero virtio-net header. */
-function echoRequest(to: Buffer): Buffer {
+/** An echo request from 198.51.100.1 (`from`) to the stack, behind a zero virtio-net header. */
+function echoRequest(to: Buffer, from: Buffer): Buffer {
   const f = Buffer.alloc(10 + 14 + 20 + 64);
   const e = 10;
   to.copy(f, e);
-  Buffer.from("020000000001", "hex").copy(f, e + 6);
+  from.copy(f, e + 6);
   f.writeUInt16BE(0x0800, e + 12);
   const ip = e + 14;
   f[ip] = 0x45;
@@ -99,8 +109,16 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), `ndis-tappath-${process.pid}-`));
   const made = createMacvtap(net, dir);
   const mac = Buffer.from(made.mac.replaceAll(":", ""), "hex");
-  const frame = echoRequest(mac);
-  const fd = fs.openSync("/dev/null", "r+");
+  // From the namespace's end of the veth: written to the device, the replies reach its IPv4.
+  const peer = Buffer.from(
+    net
+      .runSync(["cat", `/sys/class/net/${net.nsLink}/address`])
+      .trim()
+      .replaceAll(":", ""),
+    "hex",
+  );
+  const frame = echoRequest(mac, WRITE_DEVICE ? peer : Buffer.from("020000000001", "hex"));
+  const fd = fs.openSync(WRITE_DEVICE ? made.device : "/dev/null", "r+");
   let queued = 0;
   const EAGAIN = Object.assign(new Error("EAGAIN: resource temporarily unavailable, read"), {
     code: "EAGAIN",
@@ -135,6 +153,7 @@ async function main(): Promise<void> {
   const registry = {
     Device: made.device,
     ...(CHAIN === undefined ? {} : { ReceiveChain: Number(CHAIN) }),
+    ...(INTERLEAVE === undefined ? {} : { InterleaveSends: Number(INTERLEAVE) }),
   };
   const stack = await startTapStack(net, { host, registry });
   const adapter = [...(globalsOf(stack.tapDriver)?.Adapters ?? [])][0];
@@ -195,7 +214,7 @@ async function main(): Promise<void> {
     const feed = ns.feed as number[];
     const ratios = ours.map((o, i) => o / (bare[i] as number));
     console.log(
-      `tap echo path, ${PER_WAKEUP} frames per wakeup, ReceiveChain ${adapter.Config.ReceiveChain}, verifier ${VERIFIER}, ${ROUNDS} rounds of ${wakeups * PER_WAKEUP} frames per cell`,
+      `tap echo path, replies written to ${WRITE_DEVICE ? "the macvtap" : "/dev/null"}, ${PER_WAKEUP} frames per wakeup, ReceiveChain ${adapter.Config.ReceiveChain}, InterleaveSends ${adapter.Config.InterleaveSends ? 1 : 0}, verifier ${VERIFIER}, ${ROUNDS} rounds of ${wakeups * PER_WAKEUP} frames per cell`,
     );
     console.log("| cell | CPU ns per echo, median of rounds |");
     console.log("| --- | ---: |");

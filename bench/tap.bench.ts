@@ -5,10 +5,12 @@
  * reply, write it back). The targets compare those two; both read the device the way the
  * miniport does (polled by libuv, see src/drivers/tap/link.ts, and drained with read(2) until
  * EAGAIN after each wakeup, see src/drivers/tap/datapath.ts) and write it with one write(2) per
- * frame. Context subjects: our stack with interrupt moderation off, and with ReceiveChain 32 (a
- * wakeup's frames in one chain); the bare echo without the
- * drain (one read per wakeup, libuv's); and bare echoes reading with fs.read on libuv's thread
- * pool with 1, 2 and 4 reads outstanding — what polling the device is worth.
+ * frame. Context subjects: our stack with interrupt moderation off, with ReceiveChain 32 (a
+ * wakeup's frames in one chain) and with InterleaveSends 1 (a wakeup's answers written between
+ * its further reads, as steadily as the bare echo writes; other chain lengths when ONLY names
+ * them); the bare echo without the drain (one read per wakeup, libuv's); and bare echoes reading
+ * with fs.read on libuv's thread pool with 1, 2 and 4 reads outstanding — what polling the device
+ * is worth.
  *
  * What is measured and how rounds are paired: bench/echo-harness.ts.
  *
@@ -35,7 +37,7 @@ import {
   type TapNamespace,
 } from "../test/helpers/netns.js";
 import { STACK_ADDRESS, startTapStack, UDP_ECHO_PORT } from "../test/helpers/tap-stack.js";
-import { adjustChecksum, type EchoSubject, runEchoRounds, VERIFIER } from "./echo-harness.js";
+import { adjustChecksum, type EchoSubject, ONLY, runEchoRounds, VERIFIER } from "./echo-harness.js";
 
 interface Wire {
   readonly net: TapNamespace;
@@ -45,10 +47,19 @@ interface Wire {
 
 type Subject = EchoSubject<Wire>;
 
-/** Our stack over the device, interrupt moderation on (the default) or off. */
-const ndisStack = (moderation: boolean, chain?: number): Subject => ({
-  key: chain !== undefined ? `ndis-chain${chain}` : moderation ? "ndis" : "ndis-unmoderated",
-  name: `ndis${moderation ? "" : ", moderation off"}${chain === undefined ? "" : `, ReceiveChain ${chain}`}: tap → passthrough → ipv4-host (verifier ${VERIFIER})`,
+/**
+ * Our stack over the device, interrupt moderation on (the default) or off, or with ReceiveChain
+ * `chain`, or with InterleaveSends 1 (a wakeup's answers written one after each further read).
+ */
+const ndisStack = (moderation: boolean, chain?: number, interleave = false): Subject => ({
+  key: interleave
+    ? "ndis-interleave"
+    : chain !== undefined
+      ? `ndis-chain${chain}`
+      : moderation
+        ? "ndis"
+        : "ndis-unmoderated",
+  name: `ndis${moderation ? "" : ", moderation off"}${chain === undefined ? "" : `, ReceiveChain ${chain}`}${interleave ? ", InterleaveSends 1" : ""}: tap → passthrough → ipv4-host (verifier ${VERIFIER})`,
   async start(wire) {
     const host = new NdisHost({
       verifier: VERIFIER,
@@ -67,6 +78,7 @@ const ndisStack = (moderation: boolean, chain?: number): Subject => ({
         Device: wire.device,
         "*InterruptModeration": moderation ? 1 : 0,
         ...(chain === undefined ? {} : { ReceiveChain: chain }),
+        ...(interleave ? { InterleaveSends: 1 } : {}),
       },
     });
     return async () => {
@@ -130,7 +142,12 @@ const bareDraining: Subject = {
     const fd = openSync(wire.device, "r+");
     const stream: Socket = pollDevice(fd);
     const buffer = Buffer.alloc(65536);
+    // Counted as the miniport counts them, for the frames-per-wakeup line (two increments).
+    let wakeups = 0;
+    let frames = 0;
     stream.on("data", (msg: Buffer) => {
+      wakeups++;
+      frames++;
       if (echo(msg, msg.length, wire.mac)) writeSync(fd, msg);
       for (let i = 1; i < 32; i++) {
         let length: number;
@@ -139,10 +156,14 @@ const bareDraining: Subject = {
         } catch {
           return;
         }
+        frames++;
         if (echo(buffer, length, wire.mac)) writeSync(fd, buffer, 0, length);
       }
     });
     return async () => {
+      console.log(
+        `    (bare: ${frames} frames read, ${(frames / Math.max(1, wakeups)).toFixed(1)} frames per wakeup)`,
+      );
       stream.destroy();
     };
   },
@@ -176,10 +197,17 @@ const bareThreadPool = (outstanding: number): Subject => ({
   },
 });
 
+/** Other chain lengths, measured only when ONLY names them (ndis-chain1, -chain2, -chain4, -chain16). */
+const ON_REQUEST: readonly Subject[] = [1, 2, 4, 16]
+  .map((chain) => ndisStack(true, chain))
+  .filter((s) => ONLY?.includes(s.key) === true);
+
 const SUBJECTS: readonly Subject[] = [
   ndisStack(true),
   ndisStack(true, 32),
   bareDraining,
+  ndisStack(true, undefined, true),
+  ...ON_REQUEST,
   ndisStack(false),
   barePolled,
   bareThreadPool(1),

@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { frameNbl, nblsOf } from "../../src/drivers/shared/frames.js";
 import * as tap from "../../src/drivers/tap/index.js";
 import {
   type DRIVER_OBJECT,
@@ -14,15 +15,19 @@ import {
   type NDIS_HANDLE,
   NDIS_PACKET_TYPE_DIRECTED,
   NDIS_STATUS_SUCCESS,
+  NdisFreeNetBufferList,
+  NdisFreeNetBufferListPool,
   NdisHost,
   NdisOidRequest,
   NdisRequestSetInformation,
   NdisReturnNetBufferLists,
+  NdisSendNetBufferLists,
   type NET_BUFFER_LIST,
   OID_GEN_CURRENT_PACKET_FILTER,
   type RegistryValue,
 } from "../../src/index.js";
 import { teardownHost } from "../helpers/drivers.js";
+import { link, nblPool } from "../helpers/nbl.js";
 import { createTapNamespace, netnsSkipReason, type TapNamespace } from "../helpers/netns.js";
 import { scriptedProtocol } from "../helpers/protocol.js";
 import { STACK_ADDRESS, tapRegistry } from "../helpers/tap-stack.js";
@@ -32,6 +37,9 @@ const skip = netnsSkipReason();
 
 describe("tap miniport: receive chains of one wakeup", { skip: skip ?? false }, () => {
   let net: TapNamespace;
+  /** Whether the test protocol answers each chain (see `chains`), and what it saw then. */
+  let answering = false;
+  const events: string[] = [];
 
   before(() => {
     net = createTapNamespace();
@@ -45,9 +53,37 @@ describe("tap miniport: receive chains of one wakeup", { skip: skip ?? false }, 
    */
   async function chains(extra: Record<string, RegistryValue>, bursts = 1): Promise<number[][][]> {
     const indications: number[][] = [];
+    events.length = 0;
+    let pool: NDIS_HANDLE | null = null;
     const proto = scriptedProtocol({
       name: "chainproto",
+      // With `answering`, each chain is answered by a chain of copies of its frames, sent back to
+      // Linux (which drops them: they are for 198.51.100.2): "up n" and "done n" in `events`.
+      sendComplete: (_b, nbls) => {
+        const sent = nblsOf(nbls);
+        for (const n of sent) {
+          assert.equal(n.Status, NDIS_STATUS_SUCCESS);
+          NdisFreeNetBufferList(n);
+        }
+        events.push(`done ${sent.length}`);
+      },
       receive: (b, nbls, _port, count) => {
+        if (answering) {
+          pool ??= nblPool(proto.protocolHandle() as NDIS_HANDLE, 0, 1514);
+          const answers = nblsOf(nbls).map((n) => {
+            // Back to the sender (the addresses swapped), or the macvtap would bring it in again.
+            const frame = frameOf(n);
+            const to = frame.slice(6, 12);
+            frame.copyWithin(6, 0, 6);
+            frame.set(to, 0);
+            const copy = frameNbl(pool as NDIS_HANDLE, frame);
+            assert.ok(copy !== null);
+            copy.SourceHandle = b.handle as NDIS_HANDLE;
+            return copy;
+          });
+          events.push(`up ${answers.length}`);
+          NdisSendNetBufferLists(b.handle as NDIS_HANDLE, link(answers), 0, 0);
+        }
         const seqs: number[] = [];
         for (let n: NET_BUFFER_LIST | null = nbls; n !== null; n = n.Next) {
           const nb = n.FirstNetBuffer;
@@ -94,8 +130,21 @@ describe("tap miniport: receive chains of one wakeup", { skip: skip ?? false }, 
       }
       return perBurst;
     } finally {
+      // The answers' pool goes before its driver unloads: every answer is back once tap0 is.
+      for (const a of host.adapters) await host.removeAdapter(a.name);
+      if (pool !== null) NdisFreeNetBufferListPool(pool);
       await teardownHost(host);
     }
+  }
+
+  /** A copy of an NBL's frame. */
+  function frameOf(n: NET_BUFFER_LIST): Uint8Array {
+    const nb = n.FirstNetBuffer;
+    assert.ok(nb?.CurrentMdl);
+    return nb.CurrentMdl.MappedSystemVa.slice(
+      nb.CurrentMdlOffset,
+      nb.CurrentMdlOffset + nb.DataLength,
+    );
   }
 
   test("by default a wakeup's frames go up in chains of at most 8, in order, the first alone after a quiet wakeup", async () => {
@@ -133,5 +182,19 @@ describe("tap miniport: receive chains of one wakeup", { skip: skip ?? false }, 
       seen?.map((c) => c.length),
       [1, 9],
     );
+  });
+
+  test("InterleaveSends 1: a wakeup's answers are written one after each further read, each chain completed once, all before the wakeup ends", async () => {
+    answering = true;
+    try {
+      await chains({ InterleaveSends: 1 });
+      // The first frame's answer goes at once; the chain of eight's answers wait for the reads
+      // after it (one written per read), so the last frame comes up before they complete.
+      assert.deepEqual(events, ["up 1", "done 1", "up 8", "up 1", "done 8", "done 1"]);
+      await chains({ InterleaveSends: 0 });
+      assert.deepEqual(events, ["up 1", "done 1", "up 8", "done 8", "up 1", "done 1"]);
+    } finally {
+      answering = false;
+    }
   });
 });

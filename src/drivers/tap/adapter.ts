@@ -3,6 +3,7 @@
  * driver's globals. Everything the data path touches per frame is a plain field.
  */
 import type { Socket } from "node:net";
+import type { NET_BUFFER_LIST } from "../../ddi.js";
 import {
   dropsSnapshot,
   type EthernetAdapter,
@@ -80,6 +81,8 @@ export interface TapConfig {
   readonly InterruptModeration: boolean;
   /** Under moderation: the most frames of one wakeup indicated in one chain (ReceiveChain). */
   readonly ReceiveChain: number;
+  /** Sends made during a wakeup are written between its remaining reads (InterleaveSends). */
+  readonly InterleaveSends: boolean;
   /** How often the link's operstate is read, in ms. */
   readonly LinkPollMs: number;
 }
@@ -106,6 +109,12 @@ export interface Adapter extends EthernetAdapter {
 
   /** The last wakeup read more than one frame (see onRead). */
   Busy: boolean;
+  /** A wakeup's drain is under way and sends are to be interleaved with its reads (see onRead). */
+  Deferring: boolean;
+  /** The send chains made during this wakeup's drain, not yet all written, with their flags. */
+  readonly Deferred: DeferredSend[];
+  /** The next NBL of Deferred[0] to write (null: its head). */
+  DeferredNext: NET_BUFFER_LIST | null;
   /** The operstate poll. */
   Poll: NodeJS.Timeout | null;
   /** The link's operstate as last read ("up", "lowerlayerdown", "down", … or "gone"). */
@@ -116,6 +125,12 @@ export interface Adapter extends EthernetAdapter {
   Gone: boolean;
   readonly Counters: TapCounters;
   readonly Drops: Record<DropReason, number>;
+}
+
+/** A send chain waiting to be written during a wakeup: MiniportSendNetBufferLists' arguments. */
+export interface DeferredSend {
+  readonly head: NET_BUFFER_LIST;
+  readonly completeFlags: number;
 }
 
 /** The driver's globals, one per DRIVER_OBJECT (the MiniportDriverContext). */

@@ -15,6 +15,7 @@
  * | NetworkAddress       | String  | the link's MAC | the created link's MAC (ignored for an existing one) |
  * | *InterruptModeration | Integer | 1              | 1: receives of one wakeup indicated in chains        |
  * | ReceiveChain         | Integer | 8              | under moderation, the most frames per chain, 1 … 64  |
+ * | InterleaveSends      | Integer | 0              | 1: a wakeup's answers written between its further reads |
  *
  * One of Device, Link or Parent is needed: Device alone opens it (its link is the interface whose
  * ifindex is its N); Link alone opens /dev/tap<ifindex of Link>; Parent creates Link (default
@@ -44,6 +45,7 @@ export interface TapParameters {
   readonly LinkPollMs: number;
   readonly InterruptModeration: boolean;
   readonly ReceiveChain: number;
+  readonly InterleaveSends: boolean;
   /** NetworkAddress, when present and a unicast 6-byte address. */
   readonly NetworkAddress: Uint8Array | null;
 }
@@ -93,6 +95,7 @@ export function readParameters(
       LinkPollMs: readInteger(h, "LinkPollMs", 100, 10, 60000),
       InterruptModeration: readInteger(h, "*InterruptModeration", 1, 0, 1),
       ReceiveChain: readInteger(h, "ReceiveChain", 8, 1, 64),
+      InterleaveSends: readInteger(h, "InterleaveSends", 0, 0, 1),
     };
     for (const value of Object.values(numbers))
       if (typeof value !== "number") problems.push(value.bad);
@@ -118,6 +121,7 @@ export function readParameters(
         LinkPollMs: n.LinkPollMs,
         InterruptModeration: n.InterruptModeration === 1,
         ReceiveChain: n.ReceiveChain,
+        InterleaveSends: n.InterleaveSends === 1,
         // A multicast NetworkAddress is ignored, as NIC drivers do.
         NetworkAddress: mac !== null && ((mac[0] as number) & 1) === 0 ? mac : null,
       },

@@ -49,6 +49,7 @@ import {
   indicateFrame,
   indicateReceiveNbl,
   kindOf,
+  maybeCompletePause,
   takeReceiveNbl,
 } from "../shared/ethernet-miniport.js";
 import type { Adapter, DropReason } from "./adapter.js";
@@ -151,12 +152,35 @@ function transmit(a: Adapter, nbl: NET_BUFFER_LIST): NDIS_STATUS {
   return status;
 }
 
+/** Writes a chain's NBLs from `from` on, sets their status and completes the chain in one call. */
+function sendChain(a: Adapter, head: NET_BUFFER_LIST, from: NET_BUFFER_LIST, flags: number): void {
+  for (let nbl: NET_BUFFER_LIST | null = from; nbl !== null; nbl = nbl.Next) sendOne(a, nbl);
+  NdisMSendNetBufferListsComplete(a.MiniportAdapterHandle, head, flags);
+}
+
+/** Writes one NBL's frames (or refuses it) and sets its completion status. */
+function sendOne(a: Adapter, nbl: NET_BUFFER_LIST): void {
+  const status = transmit(a, nbl);
+  if (
+    status === NDIS_STATUS_PAUSED ||
+    status === NDIS_STATUS_MEDIA_DISCONNECTED ||
+    status === NDIS_STATUS_INVALID_LENGTH
+  )
+    a.Counters.sendDiscards++;
+  finish(nbl, status);
+}
+
 /**
  * MiniportSendNetBufferLists (≤ DISPATCH_LEVEL). Each NBL completes once its frames are written:
  * SUCCESS, or the failure of one of them (NDIS_STATUS_FAILURE, NDIS_STATUS_RESOURCES when the
  * device's send buffer is full). Without writing: NDIS_STATUS_PAUSED while pausing or paused,
  * NDIS_STATUS_MEDIA_DISCONNECTED while the link is down or gone, NDIS_STATUS_INVALID_LENGTH for
  * a frame shorter than 14 bytes or longer than MTU + 18.
+ *
+ * A chain sent while a wakeup's drain goes on (the stack answering what the drain indicated,
+ * with InterleaveSends) is written one NBL after each further read of the drain and completed,
+ * in one call, once its last NBL is written — all before the wakeup's handler returns (see
+ * onRead). Any other chain is written at once and completed from within this call.
  */
 export const MPSendNetBufferLists: MINIPORT_SEND_NET_BUFFER_LISTS = (
   MiniportAdapterContext,
@@ -169,19 +193,42 @@ export const MPSendNetBufferLists: MINIPORT_SEND_NET_BUFFER_LISTS = (
     (SendFlags & NDIS_SEND_FLAGS_DISPATCH_LEVEL) !== 0
       ? NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL
       : 0;
-  // Every write has returned by the end of the chain: the chain completes as it came, in one call.
-  for (let nbl: NET_BUFFER_LIST | null = NetBufferList; nbl !== null; nbl = nbl.Next) {
-    const status = transmit(a, nbl);
-    if (
-      status === NDIS_STATUS_PAUSED ||
-      status === NDIS_STATUS_MEDIA_DISCONNECTED ||
-      status === NDIS_STATUS_INVALID_LENGTH
-    )
-      a.Counters.sendDiscards++;
-    finish(nbl, status);
+  if (a.Deferring) {
+    a.SendsOutstanding++;
+    a.Deferred.push({ head: NetBufferList, completeFlags: flags });
+    return;
   }
-  NdisMSendNetBufferListsComplete(a.MiniportAdapterHandle, NetBufferList, flags);
+  // Every write has returned by the end of the chain: the chain completes as it came, in one call.
+  sendChain(a, NetBufferList, NetBufferList, flags);
 };
+
+/**
+ * Writes the next waiting NBL of the wakeup's sends (see MPSendNetBufferLists); a chain whose
+ * last NBL that was is completed.
+ */
+function writeNextDeferred(a: Adapter): void {
+  const first = a.Deferred[0];
+  if (first === undefined) return;
+  const nbl = a.DeferredNext ?? first.head;
+  sendOne(a, nbl);
+  a.DeferredNext = nbl.Next;
+  if (nbl.Next !== null) return;
+  a.Deferred.shift();
+  a.SendsOutstanding--;
+  NdisMSendNetBufferListsComplete(a.MiniportAdapterHandle, first.head, first.completeFlags);
+}
+
+/** Writes and completes every send still waiting at the end of a wakeup. */
+function writeAllDeferred(a: Adapter): void {
+  a.Deferring = false;
+  for (let d = a.Deferred.shift(); d !== undefined; d = a.Deferred.shift()) {
+    const from = a.DeferredNext ?? d.head;
+    a.DeferredNext = null;
+    a.SendsOutstanding--;
+    sendChain(a, d.head, from, d.completeFlags);
+  }
+  if (a.PausePending) maybeCompletePause(a);
+}
 
 /** MiniportCancelSend: nothing waits in a queue here — every NBL is written at once. */
 export const MPCancelSend: MINIPORT_CANCEL_SEND = () => {};
@@ -312,11 +359,17 @@ export function onRead(a: Adapter, read: Buffer): void {
   // finding none costs a failed read (and its EAGAIN error object), which a lone ping's reply
   // need not wait for. After a busy one it waits for the first chain.
   if (!a.Busy && a.ReceiveBatch.NblCount > 0) batchDue(a);
+  a.Deferring = a.Config.InterleaveSends;
   let frames = 1;
-  for (; frames < MAX_READS_PER_WAKEUP && a.Stream !== null; frames++) {
-    if (!readFrame(a)) break;
-    if (a.ReceiveBatch.NblCount >= a.Config.ReceiveChain) batchDue(a);
+  try {
+    for (; frames < MAX_READS_PER_WAKEUP && a.Stream !== null; frames++) {
+      if (!readFrame(a)) break;
+      if (a.Deferred.length > 0) writeNextDeferred(a);
+      if (a.ReceiveBatch.NblCount >= a.Config.ReceiveChain) batchDue(a);
+    }
+    if (a.ReceiveBatch.NblCount > 0) batchDue(a);
+  } finally {
+    writeAllDeferred(a);
   }
-  if (a.ReceiveBatch.NblCount > 0) batchDue(a);
   a.Busy = frames > 1;
 }

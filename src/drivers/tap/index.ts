@@ -270,6 +270,7 @@ const MPInitializeEx: MINIPORT_INITIALIZE = (
     ReceiveBuffers: p.ReceiveBuffers,
     InterruptModeration: p.InterruptModeration,
     ReceiveChain: p.ReceiveChain,
+    InterleaveSends: p.InterleaveSends,
     LinkPollMs: p.LinkPollMs,
   };
   const maxFrame = facts.mtu + 18;
@@ -290,6 +291,9 @@ const MPInitializeEx: MINIPORT_INITIALIZE = (
     Fd: fd,
     ReadBuffer: Buffer.alloc(65536),
     Busy: false,
+    Deferring: false,
+    Deferred: [],
+    DeferredNext: null,
     Poll: null,
     OperState: state,
     LinkUp: operStateUp(state),
