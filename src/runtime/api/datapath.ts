@@ -33,7 +33,15 @@ import {
   sendSource,
   walkChain,
 } from "../core/stack/datapath.js";
-import { miniportAdapterOf, openBindingOf, reportAtCaller, reportLiveChildren } from "./lookup.js";
+import {
+  holdersBelowOf,
+  miniportAdapterOf,
+  openBindingOf,
+  reportAtCaller,
+  reportContextCarriedBack,
+  reportLiveChildren,
+  sendersOf,
+} from "./lookup.js";
 
 /**
  * NBLs handed on with a wrong SourceHandle, and the value they carried: the sender or indicator
@@ -152,6 +160,13 @@ function completeChecked(
     accepted,
     `NdisMSendNetBufferListsComplete on adapter ${adapter.name}`,
     adapter.driver,
+  );
+  reportContextCarriedBack(
+    runtime,
+    accepted,
+    `NdisMSendNetBufferListsComplete on adapter ${adapter.name}`,
+    adapter.driver,
+    sendersOf,
   );
   let badSource = -1;
   let i = 0;
@@ -329,6 +344,13 @@ function returnChecked(
     accepted,
     `NdisReturnNetBufferLists on ${binding.protocol.chars.Name} → ${binding.adapter.name}`,
     binding.driver,
+  );
+  reportContextCarriedBack(
+    runtime,
+    accepted,
+    `NdisReturnNetBufferLists on ${binding.protocol.chars.Name} → ${binding.adapter.name}`,
+    binding.driver,
+    holdersBelowOf,
   );
   let badSource = -1;
   let i = 0;

@@ -62,7 +62,14 @@ import { devicePnPDown } from "../core/stack/filter.js";
 import { netPnPUp } from "../core/stack/net-pnp.js";
 import { cancelOidFromFilter, completeOidAtFilter, issueOid } from "../core/stack/oid.js";
 import { filterChain } from "./datapath.js";
-import { reportAtCaller, reportBadHandle, reportLiveChildren } from "./lookup.js";
+import {
+  holdersBelowOf,
+  reportAtCaller,
+  reportBadHandle,
+  reportContextCarriedBack,
+  reportLiveChildren,
+  sendersOf,
+} from "./lookup.js";
 import { runSetOptions } from "./registration.js";
 import { deliverStatus } from "./status.js";
 import { enter } from "./trace.js";
@@ -412,6 +419,13 @@ function filterCompleteChecked(
     `NdisFSendNetBufferListsComplete on ${module.name}`,
     module.driver,
   );
+  reportContextCarriedBack(
+    runtime,
+    accepted,
+    `NdisFSendNetBufferListsComplete on ${module.name}`,
+    module.driver,
+    sendersOf,
+  );
   completeFromFilter(module, accepted, SendCompleteFlags);
 }
 
@@ -519,6 +533,13 @@ function filterReturnChecked(
     accepted,
     `NdisFReturnNetBufferLists on ${module.name}`,
     module.driver,
+  );
+  reportContextCarriedBack(
+    runtime,
+    accepted,
+    `NdisFReturnNetBufferLists on ${module.name}`,
+    module.driver,
+    holdersBelowOf,
   );
   returnFromEdge(module, accepted, ReturnFlags);
 }
