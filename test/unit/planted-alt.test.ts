@@ -1,9 +1,11 @@
 /**
  * Planted bugs in drivers not shaped like passthrough (test/fixtures/planted-alt.ts): each is
  * found by `ndis verify` in its scenario within the default budget, with one of its rules, and
- * the plain run shows it only when `visiblePlain` says so; the unpatched alt-im passes every
- * scenario with the default budget (a correct IM that clones its sends, pends every pause and
- * completes it from a work item, and keeps a context on every receive).
+ * the plain run shows it only when `visiblePlain` says so. The unpatched fixture drivers pass
+ * every scenario with the default budget: alt-im, a correct IM that clones its sends, pends every
+ * pause and completes it from a work item, and keeps a context on every receive; alt-filter, a
+ * correct filter that returns receives down from a timer and completes every pause from a work
+ * item.
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -12,17 +14,21 @@ import { importDriver, runConformance } from "../../src/verify/index.js";
 import { plantedAlt } from "../fixtures/planted-alt.js";
 import { materialize } from "../helpers/mutants.js";
 
-const ALT_IM = fileURLToPath(new URL("../fixtures/drivers/alt-im/index.ts", import.meta.url));
+const fixture = (name: string) =>
+  fileURLToPath(new URL(`../fixtures/drivers/${name}/index.ts`, import.meta.url));
 
 describe("planted bugs in drivers written differently", () => {
-  test("alt-im, correct, passes every scenario with the default budget", async () => {
-    const report = await runConformance(await importDriver(ALT_IM));
-    const failed = report.results.filter((r) => r.status !== "pass");
-    assert.deepEqual(
-      failed.map((r) => `${r.name}: ${r.failure?.split("\n")[0]}`),
-      [],
-    );
-  });
+  for (const name of ["alt-im", "alt-filter"]) {
+    test(`${name}, correct, passes every scenario with the default budget`, async () => {
+      const report = await runConformance(await importDriver(fixture(name)));
+      const failed = report.results.filter((r) => r.status !== "pass");
+      assert.deepEqual(
+        failed.map((r) => `${r.name}: ${r.failure?.split("\n")[0]}`),
+        [],
+      );
+      assert.ok(report.results.length >= 21);
+    });
+  }
 
   for (const mutant of Object.values(plantedAlt)) {
     test(`${mutant.name}: found in ${mutant.scenario} within the default budget`, async () => {
