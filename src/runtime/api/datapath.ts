@@ -42,6 +42,7 @@ import {
   reportLiveChildren,
   sendersOf,
 } from "./lookup.js";
+import { checkResources, isResources, markResources } from "./resources-check.js";
 
 /**
  * NBLs handed on with a wrong SourceHandle, and the value they carried: the sender or indicator
@@ -245,6 +246,22 @@ export function NdisMIndicateReceiveNetBufferLists(
   if (adapter === null) return;
   const port = PortNumber >>> 0;
   const flags = ReceiveFlags >>> 0;
+  if (isResources(flags)) {
+    const base = markResources(NetBufferList);
+    try {
+      if (!indicateFast(adapter, NetBufferList, NumberOfNetBufferLists, port, flags))
+        indicateChecked(adapter, NetBufferList, port, NumberOfNetBufferLists, flags);
+    } finally {
+      checkResources(
+        adapter.runtime,
+        base,
+        adapter,
+        null,
+        `NdisMIndicateReceiveNetBufferLists on adapter ${adapter.name}`,
+      );
+    }
+    return;
+  }
   if (indicateFast(adapter, NetBufferList, NumberOfNetBufferLists, port, flags)) return;
   indicateChecked(adapter, NetBufferList, port, NumberOfNetBufferLists, flags);
 }

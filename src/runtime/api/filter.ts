@@ -71,6 +71,7 @@ import {
   sendersOf,
 } from "./lookup.js";
 import { runSetOptions } from "./registration.js";
+import { checkResources, isResources, markResources } from "./resources-check.js";
 import { deliverStatus } from "./status.js";
 import { enter } from "./trace.js";
 
@@ -452,6 +453,22 @@ export function NdisFIndicateReceiveNetBufferLists(
   );
   const port = PortNumber >>> 0;
   const flags = ReceiveFlags >>> 0;
+  if (isResources(flags)) {
+    const base = markResources(NetBufferLists);
+    try {
+      if (!filterIndicateFast(module, NetBufferLists, NumberOfNetBufferLists, port, flags))
+        filterIndicateChecked(module, NetBufferLists, port, NumberOfNetBufferLists, flags);
+    } finally {
+      checkResources(
+        module.runtime,
+        base,
+        module.adapter,
+        module,
+        `NdisFIndicateReceiveNetBufferLists on ${module.name}`,
+      );
+    }
+    return;
+  }
   if (filterIndicateFast(module, NetBufferLists, NumberOfNetBufferLists, port, flags)) return;
   filterIndicateChecked(module, NetBufferLists, port, NumberOfNetBufferLists, flags);
 }
