@@ -1,6 +1,6 @@
 /**
  * Strategies of `ndis verify` on the project's planted bugs (test/fixtures/racy-im.ts,
- * planted-im.ts): for each bug and each strategy, explore its scenario from seed 1 (no shrinking)
+ * planted-im.ts, planted-alt.ts): for each bug and each strategy, explore its scenario from seed 1 (no shrinking)
  * up to BUDGET runs and record the runs (the plain one included) and wall-clock ms to the first
  * failing run, or "not found". `npm run bench:verify-strategies`; the table goes to BENCHMARKS.md.
  *
@@ -8,15 +8,18 @@
  */
 import { explore, importDriver, type StrategyName } from "../src/verify/index.js";
 import { SCENARIOS } from "../src/verify/scenarios.js";
+import { plantedAlt } from "../test/fixtures/planted-alt.js";
 import { plantedIm } from "../test/fixtures/planted-im.js";
 import { racyIm } from "../test/fixtures/racy-im.js";
 import { materialize } from "../test/helpers/mutants.js";
 
 const BUDGET = Number(process.env.BUDGET ?? 300);
 const ONLY = process.env.ONLY?.split(",");
-const bugs = [...Object.values(racyIm), ...Object.values(plantedIm)].filter(
-  (b) => ONLY === undefined || ONLY.includes(b.name),
-);
+const bugs = [
+  ...Object.values(racyIm),
+  ...Object.values(plantedIm),
+  ...Object.values(plantedAlt),
+].filter((b) => ONLY === undefined || ONLY.includes(b.name));
 const mixes: { name: string; strategies: StrategyName[] }[] = [
   { name: "random", strategies: ["random"] },
   { name: "pct", strategies: ["pct"] },

@@ -54,11 +54,13 @@ import {
   NDIS_STATUS_RESOURCES,
   NDIS_STATUS_SEND_ABORTED,
   NDIS_STATUS_SUCCESS,
+  NdisAllocateNetBufferListContext,
   NdisCloseAdapterEx,
   NdisCompleteNetPnPEvent,
   NdisCompleteUnbindAdapterEx,
   NdisDeregisterProtocolDriver,
   NdisDevicePnPEventSurpriseRemoved,
+  NdisFreeNetBufferListContext,
   NdisFreeNetBufferListPool,
   NdisFreeNetBufferPool,
   NdisMDeregisterMiniportDriver,
@@ -310,7 +312,24 @@ function answer(request: NDIS_OID_REQUEST): NDIS_STATUS {
   return NDIS_STATUS_SUCCESS;
 }
 
-export function lowerMiniport(clock: HostClock): LowerMiniport {
+/**
+ * Whether the suite's drivers leave room in their NBLs' context areas for the drivers between
+ * them. The upper protocol makes the choice when it binds (no room: the drivers below must
+ * allocate context space, and that may fail); the lower miniport follows it for the NBLs it
+ * indicates, by taking the room itself until they come back, as a miniport that keeps a
+ * context of its own on its receive NBLs does.
+ */
+export interface ContextRoom {
+  none: boolean;
+}
+
+/** The context the lower miniport takes on its receive NBLs when the suite leaves no room. */
+const LOWER_CONTEXT = 32;
+
+export function lowerMiniport(
+  clock: HostClock,
+  contextRoom: ContextRoom = { none: false },
+): LowerMiniport {
   const control: LowerControl = {
     holdSends: false,
     holdMatching: null,
@@ -372,6 +391,13 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
     }
     maybeCompletePause(a);
   };
+  /** Frees a receive NBL that came back, with the context the miniport took on it. */
+  const freeLowerNbl = (nbl: NET_BUFFER_LIST): void => {
+    const context = nbl.Context;
+    if (context !== null && context.Size - context.Offset === LOWER_CONTEXT && contextRoom.none)
+      NdisFreeNetBufferListContext(nbl, LOWER_CONTEXT);
+    freeNbl(nbl);
+  };
   /**
    * Indicates `list` (NBLs of this adapter, recorded as indicated) in one chain; under
    * RESOURCES they are the miniport's again when the call returns, and freed.
@@ -379,6 +405,8 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
   const indicateList = (a: LowerAdapter, list: NET_BUFFER_LIST[], resources: boolean): void => {
     const head = chain(list);
     if (head === null) return;
+    if (contextRoom.none)
+      for (const nbl of list) NdisAllocateNetBufferListContext(nbl, LOWER_CONTEXT, 0, 0x79667276);
     NdisMIndicateReceiveNetBufferLists(
       a.handle,
       head,
@@ -389,7 +417,7 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
     if (!resources) return;
     for (const nbl of list) {
       a.indicated.delete(nbl);
-      freeNbl(nbl);
+      freeLowerNbl(nbl);
     }
     maybeCompletePause(a);
   };
@@ -578,7 +606,7 @@ export function lowerMiniport(clock: HostClock): LowerMiniport {
         const next: NET_BUFFER_LIST | null = nbl.Next;
         if (a.indicated.delete(nbl)) {
           a.returned++;
-          freeNbl(nbl);
+          freeLowerNbl(nbl);
         } else a.badReturns++;
         nbl = next;
       }
@@ -800,7 +828,11 @@ export interface UpperProtocol {
   request(b: UpperBinding, request: NDIS_OID_REQUEST): NDIS_STATUS;
 }
 
-export function upperProtocol(name: string, clock: HostClock): UpperProtocol {
+export function upperProtocol(
+  name: string,
+  clock: HostClock,
+  contextRoom: ContextRoom = { none: false },
+): UpperProtocol {
   const control: UpperControl = { holdReceives: false, keepFrames: false };
   const bindings: UpperBinding[] = [];
   let protocolHandle: NDIS_HANDLE | undefined;
@@ -927,6 +959,7 @@ export function upperProtocol(name: string, clock: HostClock): UpperProtocol {
       // Room in each NBL's context area for the drivers below, or none (so theirs must be
       // allocated, and may fail).
       const room = clock.choose(`${name}: leave context room in its NBLs or none`, 2) === 0;
+      if (!room) contextRoom.none = true;
       if (protocolHandle !== undefined) b.pools = allocateFramePools(protocolHandle, room ? 32 : 0);
       bindings.push(b);
       let filtered = setPacketFilter(b);

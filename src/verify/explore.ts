@@ -46,6 +46,12 @@ export const FAULT_SITES: readonly string[] = [
   "NdisAllocateNetBufferListPool",
   "NdisAllocateTimerObject",
   "NdisAllocateIoWorkItem",
+  // Memory, and what a send or receive path may allocate besides NBLs: a driver's failure paths
+  // there are as likely to leak or double-free as its NBL allocations'.
+  "NdisAllocateMemoryWithTagPriority",
+  "NdisAllocateNetBuffer",
+  "NdisAllocateMdl",
+  "NdisRetreatNetBufferDataStart",
   "NdisOpenAdapterEx",
   "NdisCloseAdapterEx",
 ];

@@ -135,8 +135,9 @@ export class Rig {
   constructor(options: RigOptions) {
     this.clock = options.scheduler ?? new SimScheduler(fifoStrategy());
     this.maxSteps = options.maxSteps ?? 200_000;
-    this.lower = lowerMiniport(this.clock);
-    this.upper = upperProtocol(UPPER_SERVICE, this.clock);
+    const contextRoom = { none: false };
+    this.lower = lowerMiniport(this.clock, contextRoom);
+    this.upper = upperProtocol(UPPER_SERVICE, this.clock, contextRoom);
     this.host = new NdisHost({
       clock: this.clock,
       verifier: "strict",

@@ -885,6 +885,45 @@ export const SCENARIOS: readonly Scenario[] = [
     },
   },
   {
+    name: "race-cancel-pause",
+    description:
+      "sends with two cancel IDs, the cancel of one of them, and the pauses of the virtual miniport's stack and the lower stack race; the miniport below completes sends now, later or one by one, and a cancelled send now or later",
+    contract:
+      "a pause completes only when every send is back, the aborted ones and the ones a cancel left outstanding alike (MiniportPause_NblsOutstanding, ProtocolPause_SendsOutstanding)",
+    faults: true,
+    run: async (rig) => {
+      await rig.up();
+      const vm = rig.vmOver(rig.lower0);
+      const up = rig.upperOver(rig.lower0);
+      const lowerPause = new Started("pausing lower0");
+      const vmPause = new Started(`pausing ${vm}`);
+      await race(rig, [
+        sendAct(rig, up, 4, "a"),
+        sendAct(rig, up, 4, "b"),
+        [
+          "vfyupper: cancel ID a",
+          () => NdisCancelSendNetBufferLists(up.handle as NDIS_HANDLE, "a"),
+        ],
+        ...(vm === rig.lower0
+          ? []
+          : [[`PnP: pause ${vm}`, vmPause.start(rig, () => rig.host.pauseStack(vm))] as const]),
+        ["PnP: pause lower0", lowerPause.start(rig, () => rig.host.pauseStack(rig.lower0))],
+      ]);
+      await lowerPause.finish(rig);
+      if (vm !== rig.lower0) await vmPause.finish(rig);
+      sendsAccounted(rig, rig.lower0, [...SENT_OK, NDIS_STATUS_SEND_ABORTED]);
+      const wrong = up.abortedCancelIds.filter((id) => id !== "a");
+      check(
+        wrong.length === 0,
+        `${wrong.length} send(s) not cancelled completed NDIS_STATUS_SEND_ABORTED (cancel ID ${String(wrong[0])})`,
+      );
+      await rig.drive("restarting lower0", rig.host.restartStack(rig.lower0));
+      if (vm !== rig.lower0) await rig.drive(`restarting ${vm}`, rig.host.restartStack(vm));
+      await exchange(rig, rig.lower0, 2, SMOKE);
+      await rig.down();
+    },
+  },
+  {
     name: "race-surprise-removal",
     description:
       "the lower adapter is surprise-removed while sends, receives and an OID request are in flight in any order",
@@ -1174,6 +1213,31 @@ export const SCENARIOS: readonly Scenario[] = [
       rig.upper.send(up, 4, SMOKE, rig.tags(4));
       await rig.eventually(() => up.outstanding.size === 0, 1000);
       sendsAccounted(rig, rig.lower0, MINIPORT_SENT_OK);
+      await rig.down();
+    },
+  },
+  {
+    name: "miniport-receive-pause",
+    kinds: ["miniport"],
+    faults: true,
+    rig: { lowers: ["lower0", "lower1"] },
+    description:
+      "two adapters of the miniport: sends on the first race the pause of the second's stack while the protocol above returns what the second indicates now, later or one by one (a miniport that receives what its other adapter sends, a hub, must hold that pause until every NBL it indicated is back)",
+    contract:
+      "MiniportPause: complete (NdisMPauseComplete) only when every NBL the miniport indicated has come back to MiniportReturnNetBufferLists; indicate nothing from the pause on",
+    run: async (rig) => {
+      await rig.up();
+      const up = rig.upperOver(rig.lower0);
+      const pause = new Started(`pausing ${rig.lower1}`);
+      await race(rig, [
+        sendAct(rig, up, 4),
+        sendAct(rig, up, 4),
+        [`PnP: pause ${rig.lower1}`, pause.start(rig, () => rig.host.pauseStack(rig.lower1))],
+        sendAct(rig, up, 4),
+      ]);
+      await pause.finish(rig);
+      sendsAccounted(rig, rig.lower0, MINIPORT_SENT_OK);
+      await rig.drive(`restarting ${rig.lower1}`, rig.host.restartStack(rig.lower1));
       await rig.down();
     },
   },

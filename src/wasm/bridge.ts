@@ -1282,7 +1282,11 @@ function protocolHandler(c: CDriver, slot: string, fp: number, as?: string): unk
         count: number,
         flags: number,
       ) => {
-        c.fire5(receive, fp, name, ctx(context), c.nbls.toC(nbls), port, count, flags);
+        const p = c.nbls.toC(nbls);
+        c.fire5(receive, fp, name, ctx(context), p, port, count, flags);
+        // With RESOURCES the NBLs go back to their indicator as the handler returns, through no
+        // call of the driver's: NDIS reads what the driver put back (its SourceHandle) now.
+        if ((flags & ddi.NDIS_RECEIVE_FLAGS_RESOURCES) !== 0) c.nbls.fromC(p);
       };
     }
     case "SendNetBufferListsCompleteHandler": {

@@ -53,7 +53,7 @@ describe("driver kinds", () => {
       report.results.filter((r) => r.status === "fail").map((r) => `${r.name}: ${r.failure}`),
       [],
     );
-    assert.equal(report.results.length, 21);
+    assert.equal(report.results.length, 22);
     assert.deepEqual(
       report.skipped?.find((s) => s.name === "race-disable-vm"),
       {
@@ -106,7 +106,7 @@ describe("driver kinds", () => {
       report.results.filter((r) => r.status === "fail").map((r) => `${r.name}: ${r.failure}`),
       [],
     );
-    assert.equal(report.results.length, 21);
+    assert.equal(report.results.length, 22);
     const bare = await runConformance(driver("vlan-mux"), {
       plain: true,
       only: ["bring-up-adapter-first"],
@@ -177,6 +177,7 @@ describe("a miniport alone and a protocol alone", () => {
       [
         "miniport-lifecycle: pass",
         "miniport-pause-under-traffic: pass",
+        "miniport-receive-pause: pass",
         "miniport-oids: pass",
         "miniport-surprise-removal: pass",
       ],

@@ -33,7 +33,16 @@ import {
   sendSource,
   walkChain,
 } from "../core/stack/datapath.js";
-import { miniportAdapterOf, openBindingOf, reportAtCaller, reportLiveChildren } from "./lookup.js";
+import {
+  holdersBelowOf,
+  miniportAdapterOf,
+  openBindingOf,
+  reportAtCaller,
+  reportContextCarriedBack,
+  reportLiveChildren,
+  sendersOf,
+} from "./lookup.js";
+import { checkResources, isResources, markResources } from "./resources-check.js";
 
 /**
  * NBLs handed on with a wrong SourceHandle, and the value they carried: the sender or indicator
@@ -153,6 +162,13 @@ function completeChecked(
     `NdisMSendNetBufferListsComplete on adapter ${adapter.name}`,
     adapter.driver,
   );
+  reportContextCarriedBack(
+    runtime,
+    accepted,
+    `NdisMSendNetBufferListsComplete on adapter ${adapter.name}`,
+    adapter.driver,
+    sendersOf,
+  );
   let badSource = -1;
   let i = 0;
   for (let n: NET_BUFFER_LIST | null = accepted; n !== null; n = n.Next, i++) {
@@ -230,6 +246,22 @@ export function NdisMIndicateReceiveNetBufferLists(
   if (adapter === null) return;
   const port = PortNumber >>> 0;
   const flags = ReceiveFlags >>> 0;
+  if (isResources(flags)) {
+    const base = markResources(NetBufferList);
+    try {
+      if (!indicateFast(adapter, NetBufferList, NumberOfNetBufferLists, port, flags))
+        indicateChecked(adapter, NetBufferList, port, NumberOfNetBufferLists, flags);
+    } finally {
+      checkResources(
+        adapter.runtime,
+        base,
+        adapter,
+        null,
+        `NdisMIndicateReceiveNetBufferLists on adapter ${adapter.name}`,
+      );
+    }
+    return;
+  }
   if (indicateFast(adapter, NetBufferList, NumberOfNetBufferLists, port, flags)) return;
   indicateChecked(adapter, NetBufferList, port, NumberOfNetBufferLists, flags);
 }
@@ -329,6 +361,13 @@ function returnChecked(
     accepted,
     `NdisReturnNetBufferLists on ${binding.protocol.chars.Name} → ${binding.adapter.name}`,
     binding.driver,
+  );
+  reportContextCarriedBack(
+    runtime,
+    accepted,
+    `NdisReturnNetBufferLists on ${binding.protocol.chars.Name} → ${binding.adapter.name}`,
+    binding.driver,
+    holdersBelowOf,
   );
   let badSource = -1;
   let i = 0;

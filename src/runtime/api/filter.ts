@@ -62,8 +62,16 @@ import { devicePnPDown } from "../core/stack/filter.js";
 import { netPnPUp } from "../core/stack/net-pnp.js";
 import { cancelOidFromFilter, completeOidAtFilter, issueOid } from "../core/stack/oid.js";
 import { filterChain } from "./datapath.js";
-import { reportAtCaller, reportBadHandle, reportLiveChildren } from "./lookup.js";
+import {
+  holdersBelowOf,
+  reportAtCaller,
+  reportBadHandle,
+  reportContextCarriedBack,
+  reportLiveChildren,
+  sendersOf,
+} from "./lookup.js";
 import { runSetOptions } from "./registration.js";
+import { checkResources, isResources, markResources } from "./resources-check.js";
 import { deliverStatus } from "./status.js";
 import { enter } from "./trace.js";
 
@@ -412,6 +420,13 @@ function filterCompleteChecked(
     `NdisFSendNetBufferListsComplete on ${module.name}`,
     module.driver,
   );
+  reportContextCarriedBack(
+    runtime,
+    accepted,
+    `NdisFSendNetBufferListsComplete on ${module.name}`,
+    module.driver,
+    sendersOf,
+  );
   completeFromFilter(module, accepted, SendCompleteFlags);
 }
 
@@ -438,6 +453,22 @@ export function NdisFIndicateReceiveNetBufferLists(
   );
   const port = PortNumber >>> 0;
   const flags = ReceiveFlags >>> 0;
+  if (isResources(flags)) {
+    const base = markResources(NetBufferLists);
+    try {
+      if (!filterIndicateFast(module, NetBufferLists, NumberOfNetBufferLists, port, flags))
+        filterIndicateChecked(module, NetBufferLists, port, NumberOfNetBufferLists, flags);
+    } finally {
+      checkResources(
+        module.runtime,
+        base,
+        module.adapter,
+        module,
+        `NdisFIndicateReceiveNetBufferLists on ${module.name}`,
+      );
+    }
+    return;
+  }
   if (filterIndicateFast(module, NetBufferLists, NumberOfNetBufferLists, port, flags)) return;
   filterIndicateChecked(module, NetBufferLists, port, NumberOfNetBufferLists, flags);
 }
@@ -519,6 +550,13 @@ function filterReturnChecked(
     accepted,
     `NdisFReturnNetBufferLists on ${module.name}`,
     module.driver,
+  );
+  reportContextCarriedBack(
+    runtime,
+    accepted,
+    `NdisFReturnNetBufferLists on ${module.name}`,
+    module.driver,
+    holdersBelowOf,
   );
   returnFromEdge(module, accepted, ReturnFlags);
 }

@@ -71,6 +71,58 @@ export function miniportAdapterOf(functionName: string, handle: unknown): Minipo
  * Reports every NBL of `chain` handed back (completed or returned) while derived NBLs made from it
  * live (NetBufferList_ParentWithLiveChildren). The NBLs still go back: nothing is lost.
  */
+/**
+ * An NBL going back the way it came (a send completed, a receive returned) leaves the driver that
+ * hands it back: context space that driver allocated on it with NdisAllocateNetBufferListContext
+ * and has not freed can never be freed by it again (the NBL is no longer its to touch), and the
+ * originator does not know about it. `path` is what stays on the NBL's way after this crossing
+ * (the senders above a completion, the holders below a return): a driver found there again (a
+ * filter with two modules in the stack) may still hold that many allocations of its own.
+ */
+export function reportContextCarriedBack(
+  runtime: NdisRuntime,
+  chain: NET_BUFFER_LIST | null,
+  where: string,
+  holder: DriverRecord,
+  stillOnPath: (nbl: NetBufferListObject, holder: DriverRecord) => number,
+): void {
+  let i = 0;
+  for (let n = chain; n !== null; n = n.Next, i++) {
+    const owners = (n as NetBufferListObject).contextOwners;
+    if (owners.length === 0) continue;
+    let own = 0;
+    for (const owner of owners) if (owner === holder) own++;
+    if (own === 0) continue;
+    const left = own - stillOnPath(n as NetBufferListObject, holder);
+    if (left > 0)
+      reportAtCaller(
+        runtime,
+        "NetBufferListContext_Leaked",
+        `${where}: NBL #${i} goes back still holding ${left} context allocation(s) ${holder.name} made with NdisAllocateNetBufferListContext and never freed with NdisFreeNetBufferListContext`,
+        holder,
+      );
+  }
+}
+
+/** How many of the edges an NBL was sent through (its senders, still waiting) belong to `driver`. */
+export function sendersOf(nbl: NetBufferListObject, driver: DriverRecord): number {
+  let count = 0;
+  for (const edge of nbl.sendPath) if (edge.driver === driver) count++;
+  return count;
+}
+
+/** How many of the holders below the top of an NBL's receive path belong to `driver`. */
+export function holdersBelowOf(nbl: NetBufferListObject, driver: DriverRecord): number {
+  let count = 0;
+  const holders = nbl.recvHolders;
+  for (let depth = 0; depth < holders.length - 1; depth++) {
+    const at = holders[depth];
+    if (at === null || at === undefined) continue;
+    if (Array.isArray(at) ? at.some((b) => b.driver === driver) : at.driver === driver) count++;
+  }
+  return count;
+}
+
 export function reportLiveChildren(
   runtime: NdisRuntime,
   chain: NET_BUFFER_LIST | null,

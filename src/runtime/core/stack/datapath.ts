@@ -946,6 +946,15 @@ export function reclaimFrom(runtime: NdisRuntime, driver: DriverRecord): void {
   }
 }
 
+/**
+ * Whether the driver handing `n` back may still hold context space on it: the general path
+ * judges (NetBufferListContext_Leaked), so the fast crossings leave such an NBL to it.
+ */
+function keepsContext(n: NetBufferListObject, holder: DriverRecord): boolean {
+  const owners = n.contextOwners;
+  return owners.length !== 0 && owners[owners.length - 1] === holder;
+}
+
 /*
  * The data path's fast crossings: one pass per chain that checks each NBL and records the
  * crossing in the same step, with no closure and no per-call object. Each returns true when it
@@ -1048,7 +1057,12 @@ function completeToBindingFast(adapter: MiniportAdapter, chain: unknown, flags: 
   let source: unknown;
   let count = 0;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
-    if (!(n instanceof NetBufferListObject) || n.owner !== holder || n.liveChildren !== 0) {
+    if (
+      !(n instanceof NetBufferListObject) ||
+      n.owner !== holder ||
+      n.liveChildren !== 0 ||
+      keepsContext(n, holder)
+    ) {
       if (to !== null) undoCompletions(chain as NetBufferListObject, count, to, holder);
       return -1;
     }
@@ -1207,7 +1221,10 @@ function completeFastFrom(
   let lastSource: unknown;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
     const sender =
-      n instanceof NetBufferListObject && n.owner === holder && n.liveChildren === 0
+      n instanceof NetBufferListObject &&
+      n.owner === holder &&
+      n.liveChildren === 0 &&
+      !keepsContext(n, holder)
         ? n.sendPath[n.sendPath.length - 1]
         : undefined;
     if (sender === undefined || sender !== to) {
@@ -1396,6 +1413,7 @@ function returnToMiniportFast(binding: Binding, chain: unknown, flags: number): 
       !(n instanceof NetBufferListObject) ||
       n.owner !== holder ||
       n.liveChildren !== 0 ||
+      keepsContext(n, holder) ||
       n.SourceHandle !== source
     ) {
       undoReturns(chain as NetBufferListObject, count, binding, adapter);
@@ -1504,7 +1522,10 @@ function returnFastFrom(
   let held = 0;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
     const depth =
-      n instanceof NetBufferListObject && n.owner === holder && n.liveChildren === 0
+      n instanceof NetBufferListObject &&
+      n.owner === holder &&
+      n.liveChildren === 0 &&
+      !keepsContext(n, holder)
         ? n.recvAdapters.length - 1
         : -1;
     const o = n as NetBufferListObject;
@@ -1682,7 +1703,12 @@ function completeToModuleFast(
   let lastAbove: SendingEdge | undefined;
   let lastSource: unknown;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
-    if (!(n instanceof NetBufferListObject) || n.owner !== holder || n.liveChildren !== 0) {
+    if (
+      !(n instanceof NetBufferListObject) ||
+      n.owner !== holder ||
+      n.liveChildren !== 0 ||
+      keepsContext(n, holder)
+    ) {
       undoCompletions(chain as NetBufferListObject, count, module, holder);
       return -1;
     }
@@ -1729,7 +1755,12 @@ function moduleCompleteFast(module: FilterModule, chain: unknown, flags: number)
   let count = 0;
   let held = 0;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
-    if (!(n instanceof NetBufferListObject) || n.owner !== holder || n.liveChildren !== 0) {
+    if (
+      !(n instanceof NetBufferListObject) ||
+      n.owner !== holder ||
+      n.liveChildren !== 0 ||
+      keepsContext(n, holder)
+    ) {
       if (to !== null) undoCompletions(chain as NetBufferListObject, count, to, holder);
       return -1;
     }
@@ -1898,7 +1929,12 @@ function returnToModuleFast(
   let lastBelow: IndicatingEdge | undefined;
   let lastSource: unknown;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
-    if (!(n instanceof NetBufferListObject) || n.owner !== holder || n.liveChildren !== 0) {
+    if (
+      !(n instanceof NetBufferListObject) ||
+      n.owner !== holder ||
+      n.liveChildren !== 0 ||
+      keepsContext(n, holder)
+    ) {
       undoReturns(chain as NetBufferListObject, count, binding, module);
       return false;
     }
@@ -1944,7 +1980,12 @@ function moduleReturnFast(module: FilterModule, chain: unknown, flags: number): 
   let count = 0;
   let held = 0;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
-    if (!(n instanceof NetBufferListObject) || n.owner !== holder || n.liveChildren !== 0) {
+    if (
+      !(n instanceof NetBufferListObject) ||
+      n.owner !== holder ||
+      n.liveChildren !== 0 ||
+      keepsContext(n, holder)
+    ) {
       if (from !== null) undoReturns(chain as NetBufferListObject, count, module, from);
       return false;
     }
