@@ -218,14 +218,20 @@ function writeNextDeferred(a: Adapter): void {
   NdisMSendNetBufferListsComplete(a.MiniportAdapterHandle, first.head, first.completeFlags);
 }
 
-/** Writes and completes every send still waiting at the end of a wakeup. */
+/**
+ * Writes and completes every send still waiting at the end of a wakeup, in the order they were
+ * sent: one sent from a completion meanwhile waits behind those before it.
+ */
 function writeAllDeferred(a: Adapter): void {
-  a.Deferring = false;
-  for (let d = a.Deferred.shift(); d !== undefined; d = a.Deferred.shift()) {
-    const from = a.DeferredNext ?? d.head;
-    a.DeferredNext = null;
-    a.SendsOutstanding--;
-    sendChain(a, d.head, from, d.completeFlags);
+  try {
+    for (let d = a.Deferred.shift(); d !== undefined; d = a.Deferred.shift()) {
+      const from = a.DeferredNext ?? d.head;
+      a.DeferredNext = null;
+      a.SendsOutstanding--;
+      sendChain(a, d.head, from, d.completeFlags);
+    }
+  } finally {
+    a.Deferring = false;
   }
   if (a.PausePending) maybeCompletePause(a);
 }
