@@ -16,7 +16,12 @@
  *
  * Data: an MDL whose buffer lives in the module's memory (the driver's own, from
  * NdisAllocateMdl) is shared as it is; any other MDL's bytes are copied into a buffer of the
- * module's on the way in and back on the way out.
+ * module's on the way in and back on the way out — once the driver has mapped it. A module built
+ * with this version's headers (it exports `__ndis_maps_mdls_on_demand`) gets such MDLs unmapped
+ * (no MDL_MAPPED_TO_SYSTEM_VA, MappedSystemVa NULL): its MmGetSystemAddressForMdlSafe calls
+ * MmMapLockedPagesSpecifyCache (`mapMdl`), which copies the bytes in, and from then on that MDL's
+ * bytes cross both ways at every crossing. A driver that never looks at the data (a passthrough)
+ * costs no copies. An older module gets every MDL mapped and copied, as before.
  *
  * Info slots and Scratch hold numbers (C pointers) on the C side; a slot NDIS or another driver
  * keeps a non-number in reads as 0 in C and is left alone unless C writes it. Comparing the 32
@@ -48,6 +53,11 @@ const KIND_NBL = 1;
 const KIND_NB = 2;
 const KIND_MDL = 3;
 const KIND_CONTEXT = 4;
+
+/** MdlFlags (nt.h). */
+const MDL_MAPPED_TO_SYSTEM_VA = 0x0001;
+const MDL_PAGES_LOCKED = 0x0002;
+const MDL_SOURCE_IS_NONPAGED_POOL = 0x0004;
 
 /** `__ndis_info_changed(head, nextOffset, infoOffset, words, snapshotOffset, tag)` of ndis_rt.c. */
 export type InfoChanged = (
@@ -277,14 +287,24 @@ class MdlRec {
   readonly copy: Uint8Array | null;
   /** Where the copy starts in the module's memory (0 when shared). */
   readonly data: number;
+  /** The copy is mapped: its bytes cross in and back at every crossing. */
+  copying: boolean;
 
-  constructor(owner: NblMirror, mdl: MDL, p: number, copy: Uint8Array | null, data: number) {
+  constructor(
+    owner: NblMirror,
+    mdl: MDL,
+    p: number,
+    copy: Uint8Array | null,
+    data: number,
+    mapped: boolean,
+  ) {
     this.owner = owner;
     this.mdl = mdl;
     this.p = p;
     this.at = p >> 2;
     this.copy = copy;
     this.data = data;
+    this.copying = copy !== null && mapped;
   }
 }
 
@@ -319,10 +339,15 @@ export class NblMirror {
 
   /** The module's own check of a chain's info slots against their snapshots (ndis_rt.c), if any. */
   readonly #infoChanged: InfoChanged | null;
+  /** Copied MDLs reach C unmapped, their bytes crossing only once C maps them (`mapMdl`). */
+  readonly #onDemand: boolean;
+  /** Copied MDLs whose bytes cross (none: a crossing out looks at no MDL). */
+  #copying = 0;
 
-  constructor(memory: CMemory, infoChanged: InfoChanged | null = null) {
+  constructor(memory: CMemory, infoChanged: InfoChanged | null = null, mapOnDemand = false) {
     this.#m = memory;
     this.#infoChanged = infoChanged;
+    this.#onDemand = mapOnDemand;
     this.#w = new Uint32Array(memory.buffer);
     this.#h = new Uint16Array(memory.buffer);
     const l = memory.layout;
@@ -486,14 +511,18 @@ export class NblMirror {
         copy = m.bytes.subarray(data, data + mdl.ByteCount);
       }
     }
-    const rec = new MdlRec(this, mdl, p, copy, copy === null ? 0 : data);
+    const mapped = copy === null || !this.#onDemand;
+    const rec = new MdlRec(this, mdl, p, copy, copy === null ? 0 : data, mapped);
+    if (rec.copying) this.#copying++;
     this.#mdlRecs[index] = rec;
     this.#keep(mdl, rec);
     const h = this.#h;
     const w = this.#w;
     h[(p >> 1) + o.mdl.Size] = o.mdlSize;
-    h[(p >> 1) + o.mdl.MdlFlags] = 0x0001 | 0x0004;
-    w[rec.at + o.mdl.MappedSystemVa] = data;
+    h[(p >> 1) + o.mdl.MdlFlags] = mapped
+      ? MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL
+      : MDL_PAGES_LOCKED;
+    w[rec.at + o.mdl.MappedSystemVa] = mapped ? data : 0;
     w[rec.at + o.mdl.StartVa] = data;
     w[rec.at + o.mdl.ByteCount] = mdl.ByteCount;
     w[rec.at + o.mdl.ByteOffset] = 0;
@@ -546,6 +575,27 @@ export class NblMirror {
     return this.#newMdlRec(mdl, va).p;
   }
 
+  /**
+   * MmMapLockedPagesSpecifyCache: the address of the MDL at `p`'s bytes in the module, mapping
+   * (copying in) a copied MDL the first time; 0 (NULL, the DDI's failure) for a pointer that is
+   * not an MDL NDIS gave the driver.
+   */
+  mapMdl(p: number): number {
+    const r = this.#mdlRecAt(p);
+    if (r === undefined) return 0;
+    const o = this.#o.mdl;
+    if (r.copy !== null && !r.copying) {
+      r.copying = true;
+      this.#copying++;
+      r.copy.set(r.mdl.MappedSystemVa);
+      const flags = (p >> 1) + o.MdlFlags;
+      this.#h[flags] = (this.#h[flags] as number) | MDL_MAPPED_TO_SYSTEM_VA;
+      this.#w[r.at + o.MappedSystemVa] = r.data;
+      return r.data;
+    }
+    return r.copy === null ? (this.#w[r.at + o.MappedSystemVa] as number) : r.data;
+  }
+
   /** Forgets an MDL the driver freed. */
   dropMdl(p: number): void {
     const index = this.#indexAt(p, KIND_MDL);
@@ -553,6 +603,7 @@ export class NblMirror {
     if (rec === undefined || rec.p !== p) return;
     this.#mdlRecs[index] = undefined;
     this.#freeMdlIndexes.push(index);
+    if (rec.copying) this.#copying--;
     const carrier = rec.mdl as Carrier;
     if (carrier.cMirror === rec) carrier.cMirror = null;
     else this.#others.delete(rec.mdl);
@@ -675,7 +726,7 @@ export class NblMirror {
 
   #mdlToC(mdl: MDL): MdlRec {
     const r = this.#mdlRec(mdl);
-    if (r.copy !== null) r.copy.set(mdl.MappedSystemVa);
+    if (r.copying) (r.copy as Uint8Array).set(mdl.MappedSystemVa);
     return r;
   }
 
@@ -820,11 +871,12 @@ export class NblMirror {
       r.cCurrentMdl = x;
       nb.CurrentMdl = this.#mdlRecAt(x)?.mdl ?? null;
     }
-    // Copied MDLs carry the driver's writes back.
-    for (let mdl = nb.MdlChain; mdl !== null; mdl = mdl.Next) {
-      const q = this.#carriedMdl(mdl);
-      if (q !== undefined && q.copy !== null) mdl.MappedSystemVa.set(q.copy);
-    }
+    // Mapped copies carry the driver's writes back.
+    if (this.#copying > 0)
+      for (let mdl = nb.MdlChain; mdl !== null; mdl = mdl.Next) {
+        const q = this.#carriedMdl(mdl);
+        if (q?.copying) mdl.MappedSystemVa.set(q.copy as Uint8Array);
+      }
   }
 }
 
