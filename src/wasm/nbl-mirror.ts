@@ -247,6 +247,21 @@ class NblRec {
   readonly counted: InfoCarrier | null;
   /** …and its count when this mirror last had the slots equal (-1: never). */
   infoWrites = -1;
+  /**
+   * The usual shape, as the last crossing into C found it: one NET_BUFFER (`nb1`) whose chain is
+   * one MDL (`mdl1`), its CurrentMdl. While the NBL keeps that shape a crossing finds both structs
+   * here, without looking up their records (null: another shape; `epoch`: the mirror's count of
+   * freed MDLs then, since a freed MDL's struct is gone).
+   */
+  nb1: NET_BUFFER | null = null;
+  nb1Rec: NbRec | null = null;
+  nb1At = 0;
+  nb1P = 0;
+  mdl1: MDL | null = null;
+  mdl1Rec: MdlRec | null = null;
+  mdl1At = 0;
+  mdl1P = 0;
+  epoch = -1;
 
   constructor(owner: NblMirror, nbl: NET_BUFFER_LIST, p: number, slots: number) {
     this.owner = owner;
@@ -263,11 +278,9 @@ class NbRec {
   readonly nb: NET_BUFFER;
   readonly at: number;
   readonly p: number;
+  // C's pointer words as last synced (the number fields are compared with NDIS's own values:
+  // while C holds the NBL, NDIS's side does not change them).
   cCurrentMdl = 0;
-  cCurrentMdlOffset = 0;
-  cDataLength = 0;
-  cDataOffset = 0;
-  cChecksumBias = 0;
   cMdlChain = 0;
 
   constructor(owner: NblMirror, nb: NET_BUFFER, p: number) {
@@ -343,6 +356,8 @@ export class NblMirror {
   readonly #onDemand: boolean;
   /** Copied MDLs whose bytes cross (none: a crossing out looks at no MDL). */
   #copying = 0;
+  /** MDLs freed so far (NblRec.epoch). */
+  #freedMdls = 0;
 
   constructor(memory: CMemory, infoChanged: InfoChanged | null = null, mapOnDemand = false) {
     this.#m = memory;
@@ -603,6 +618,7 @@ export class NblMirror {
     if (rec === undefined || rec.p !== p) return;
     this.#mdlRecs[index] = undefined;
     this.#freeMdlIndexes.push(index);
+    this.#freedMdls++;
     if (rec.copying) this.#copying--;
     const carrier = rec.mdl as Carrier;
     if (carrier.cMirror === rec) carrier.cMirror = null;
@@ -640,16 +656,19 @@ export class NblMirror {
     const r = this.#nblRec(nbl);
     const at = r.at;
     // The NET_BUFFERs, every crossing (their fields are NDIS's to change while it holds them).
-    let first = 0;
-    let prevNb = -1;
-    const nbNext = this.#o.nb.Next;
-    for (let nb = nbl.FirstNetBuffer; nb !== null; nb = nb.Next) {
-      const q = this.#nbToC(nb);
-      if (prevNb < 0) first = q.p;
-      else w[prevNb + nbNext] = q.p;
-      prevNb = q.at;
-    }
-    if (prevNb >= 0) w[prevNb + nbNext] = 0;
+    const nb = nbl.FirstNetBuffer;
+    const mdl = nb === null ? null : nb.MdlChain;
+    const first =
+      nb !== null &&
+      nb === r.nb1 &&
+      nb.Next === null &&
+      mdl !== null &&
+      mdl === r.mdl1 &&
+      mdl.Next === null &&
+      nb.CurrentMdl === mdl &&
+      r.epoch === this.#freedMdls
+        ? this.#oneNbToC(r, nb, mdl)
+        : this.#nbsToC(r, nb);
     if (first !== r.cFirst) w[at + o.FirstNetBuffer] = r.cFirst = first;
     this.#stackToC(r, nbl.Context);
     const parent = nbl.ParentNetBufferList;
@@ -695,6 +714,68 @@ export class NblMirror {
     return r;
   }
 
+  /** An NBL's NET_BUFFERs into C, whatever their shape; the first one's address (0: none). */
+  #nbsToC(r: NblRec, firstNb: NET_BUFFER | null): number {
+    const w = this.#w;
+    let first = 0;
+    let prevNb = -1;
+    const nbNext = this.#o.nb.Next;
+    let only: NbRec | null = null;
+    for (let nb = firstNb; nb !== null; nb = nb.Next) {
+      const q = this.#nbToC(nb);
+      if (prevNb < 0) {
+        first = q.p;
+        only = q;
+      } else {
+        w[prevNb + nbNext] = q.p;
+        only = null;
+      }
+      prevNb = q.at;
+    }
+    if (prevNb >= 0) w[prevNb + nbNext] = 0;
+    // The usual shape is kept for the next crossing.
+    const nb = only === null ? null : only.nb;
+    const mdl = nb === null ? null : nb.MdlChain;
+    if (only !== null && nb !== null && mdl !== null && mdl.Next === null && nb.CurrentMdl === mdl) {
+      const m = this.#mdlRec(mdl);
+      r.nb1 = nb;
+      r.nb1Rec = only;
+      r.nb1At = only.at;
+      r.nb1P = only.p;
+      r.mdl1 = mdl;
+      r.mdl1Rec = m;
+      r.mdl1At = m.at;
+      r.mdl1P = m.p;
+      r.epoch = this.#freedMdls;
+    } else {
+      r.nb1 = r.nb1Rec = null;
+      r.mdl1 = r.mdl1Rec = null;
+      r.nb1P = 0;
+    }
+    return first;
+  }
+
+  /** The one NET_BUFFER of one MDL, of the shape the last crossing found: its address. */
+  #oneNbToC(r: NblRec, nb: NET_BUFFER, mdl: MDL): number {
+    const w = this.#w;
+    const o = this.#o.nb;
+    const at = r.nb1At;
+    const p = r.mdl1P;
+    w[at + o.Next] = 0;
+    w[at + o.MdlChain] = p;
+    w[at + o.CurrentMdl] = p;
+    w[r.mdl1At + this.#o.mdl.Next] = 0;
+    w[at + o.CurrentMdlOffset] = nb.CurrentMdlOffset;
+    w[at + o.DataLength] = nb.DataLength;
+    w[at + o.DataOffset] = nb.DataOffset;
+    this.#h[(r.nb1P >> 1) + o.ChecksumBias] = nb.ChecksumBias;
+    if (this.#copying > 0) {
+      const q = r.mdl1Rec as MdlRec;
+      if (q.copying) (q.copy as Uint8Array).set(mdl.MappedSystemVa);
+    }
+    return r.nb1P;
+  }
+
   #nbToC(nb: NET_BUFFER): NbRec {
     const w = this.#w;
     const o = this.#o.nb;
@@ -717,10 +798,10 @@ export class NblMirror {
     w[at + o.MdlChain] = r.cMdlChain = chain;
     if (currentAt < 0) currentAt = this.#mdlRec(current as MDL).p;
     w[at + o.CurrentMdl] = r.cCurrentMdl = currentAt;
-    w[at + o.CurrentMdlOffset] = r.cCurrentMdlOffset = nb.CurrentMdlOffset >>> 0;
-    w[at + o.DataLength] = r.cDataLength = nb.DataLength >>> 0;
-    w[at + o.DataOffset] = r.cDataOffset = nb.DataOffset >>> 0;
-    this.#h[(r.p >> 1) + o.ChecksumBias] = r.cChecksumBias = nb.ChecksumBias & 0xffff;
+    w[at + o.CurrentMdlOffset] = nb.CurrentMdlOffset;
+    w[at + o.DataLength] = nb.DataLength;
+    w[at + o.DataOffset] = nb.DataOffset;
+    this.#h[(r.p >> 1) + o.ChecksumBias] = nb.ChecksumBias;
     return r;
   }
 
@@ -846,7 +927,13 @@ export class NblMirror {
       }
     }
     const nbNext = this.#o.nb.Next;
-    for (let q = this.#nbRecAt(w[at + o.FirstNetBuffer] as number); q !== undefined; ) {
+    const firstNb = w[at + o.FirstNetBuffer] as number;
+    // The usual shape, as it went in: its struct without a lookup.
+    if (firstNb === r.nb1P && firstNb !== 0 && w[r.nb1At + nbNext] === 0) {
+      this.#nbFromC(r.nb1Rec as NbRec);
+      return;
+    }
+    for (let q = this.#nbRecAt(firstNb); q !== undefined; ) {
       this.#nbFromC(q);
       const n = w[q.at + nbNext] as number;
       q = n === 0 ? undefined : this.#nbRecAt(n);
@@ -858,14 +945,15 @@ export class NblMirror {
     const o = this.#o.nb;
     const nb = r.nb;
     const at = r.at;
+    // What went in is NDIS's value as C sees it (stored into a 32- or 16-bit word).
     let x = w[at + o.DataOffset] as number;
-    if (x !== r.cDataOffset) nb.DataOffset = r.cDataOffset = x;
+    if (x !== nb.DataOffset >>> 0) nb.DataOffset = x;
     x = w[at + o.DataLength] as number;
-    if (x !== r.cDataLength) nb.DataLength = r.cDataLength = x;
+    if (x !== nb.DataLength >>> 0) nb.DataLength = x;
     x = w[at + o.CurrentMdlOffset] as number;
-    if (x !== r.cCurrentMdlOffset) nb.CurrentMdlOffset = r.cCurrentMdlOffset = x;
+    if (x !== nb.CurrentMdlOffset >>> 0) nb.CurrentMdlOffset = x;
     x = this.#h[(r.p >> 1) + o.ChecksumBias] as number;
-    if (x !== r.cChecksumBias) nb.ChecksumBias = r.cChecksumBias = x;
+    if (x !== (nb.ChecksumBias & 0xffff)) nb.ChecksumBias = x;
     x = w[at + o.CurrentMdl] as number;
     if (x !== r.cCurrentMdl) {
       r.cCurrentMdl = x;
