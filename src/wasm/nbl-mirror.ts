@@ -831,11 +831,14 @@ export class NblMirror {
 
   /** An NBL's context stack into C, unless its top is as it was the last time. */
   #stackToC(r: NblRec, top: NET_BUFFER_LIST_CONTEXT | null): void {
-    if (
-      top === r.ctxTop &&
-      (top === null || (top.Offset === r.ctxOffset && top.Next === r.ctxNext))
-    )
+    if (top === r.ctxTop && (top === null || top.Next === r.ctxNext)) {
+      // The same blocks: at most the top's Offset moved (an allocation or free within it).
+      if (top !== null && top.Offset !== r.ctxOffset) {
+        r.ctxOffset = top.Offset;
+        this.#h[(r.cContext >> 1) + this.#o.context.Offset] = top.Offset;
+      }
       return;
+    }
     const context = top === null ? 0 : this.#contextToC(top);
     r.ctxTop = top;
     r.ctxOffset = top === null ? -1 : top.Offset;
