@@ -28,8 +28,12 @@
  * slots on every crossing would cost more than the rest of a crossing, so they are synced only
  * when a side wrote one: on NDIS's objects the mirror puts in `NetBufferListInfo` a view of the
  * slots' own array (`infoCells`) that counts every write (`infoWrites`; NDIS counts its own
- * clears), and into C the slots cross only when the count moved since this mirror last synced;
- * out of C, one call into the module per chain tells whether C changed any slot.
+ * clears), and into C the slots cross only when the count moved since this mirror last synced.
+ * Out of C they are not compared at all: the NBL notes the module whose struct may hold writes
+ * NDIS's side has not seen (`cInfoPending`), and the first look at the slots from NDIS's side —
+ * a read or write through the view, or another module's crossing — brings C's changes over then
+ * (`pullInfo`, against the snapshot after the struct). A clear of the slots by NDIS in between
+ * (a new allocation, counted) makes C's stale words void instead.
  *
  * [MODEL] The reserved areas (ProtocolReserved, MiniportReserved of NBLs and NBs) are not synced:
  * each belongs to the driver that owns the NBL on that edge, and no other driver may read or
@@ -82,6 +86,14 @@ interface InfoCarrier {
   NetBufferListInfo: unknown[];
   readonly infoCells: unknown[];
   infoWrites: number;
+  /** The record whose C struct may hold info writes NDIS's side has not seen, or null. */
+  cInfoPending: NblRec | null;
+}
+
+/** Brings over the C writes to an NBL's info slots NDIS's side has not seen, if any. */
+function pullPending(carrier: InfoCarrier): void {
+  const r = carrier.cInfoPending;
+  if (r !== null) r.owner.pullInfo(r);
 }
 
 /** The counting views of NBLs' info arrays (shared by every module's mirror). */
@@ -94,20 +106,45 @@ const countedInfo = new WeakSet<object>();
 function countInfoWrites(nbl: NET_BUFFER_LIST): InfoCarrier | null {
   const carrier = nbl as unknown as InfoCarrier;
   const cells = carrier.infoCells;
-  if (!Array.isArray(cells) || typeof carrier.infoWrites !== "number") return null;
+  if (
+    !Array.isArray(cells) ||
+    typeof carrier.infoWrites !== "number" ||
+    carrier.cInfoPending === undefined
+  )
+    return null;
   const view = carrier.NetBufferListInfo;
   if (countedInfo.has(view)) return carrier;
   if (view !== cells) return null;
+  // Every look at the slots first brings over what a C driver wrote; every write is counted.
   const counted = new Proxy(cells, {
+    get(target, key) {
+      if (carrier.cInfoPending !== null) pullPending(carrier);
+      return Reflect.get(target, key);
+    },
+    has(target, key) {
+      if (carrier.cInfoPending !== null) pullPending(carrier);
+      return Reflect.has(target, key);
+    },
+    ownKeys(target) {
+      if (carrier.cInfoPending !== null) pullPending(carrier);
+      return Reflect.ownKeys(target);
+    },
+    getOwnPropertyDescriptor(target, key) {
+      if (carrier.cInfoPending !== null) pullPending(carrier);
+      return Reflect.getOwnPropertyDescriptor(target, key);
+    },
     set(target, key, value) {
+      if (carrier.cInfoPending !== null) pullPending(carrier);
       carrier.infoWrites++;
       return Reflect.set(target, key, value);
     },
     defineProperty(target, key, descriptor) {
+      if (carrier.cInfoPending !== null) pullPending(carrier);
       carrier.infoWrites++;
       return Reflect.defineProperty(target, key, descriptor);
     },
     deleteProperty(target, key) {
+      if (carrier.cInfoPending !== null) pullPending(carrier);
       carrier.infoWrites++;
       return Reflect.deleteProperty(target, key);
     },
@@ -245,8 +282,10 @@ class NblRec {
   readonly js: unknown[];
   /** NDIS's NBL when it counts writes to its slots (else they are compared every crossing)… */
   readonly counted: InfoCarrier | null;
-  /** …and its count when this mirror last had the slots equal (-1: never). */
+  /** …and its count when this mirror last had the slots equal (-1: never)… */
   infoWrites = -1;
+  /** …and when the NBL last left C (its C words are NDIS's news unless the count moved). */
+  pendingWrites = -1;
   /**
    * The usual shape, as the last crossing into C found it: one NET_BUFFER (`nb1`) whose chain is
    * one MDL (`mdl1`), its CurrentMdl. While the NBL keeps that shape a crossing finds both structs
@@ -691,6 +730,14 @@ export class NblMirror {
     w[at + o.Flags] = r.cFlags = nbl.Flags >>> 0;
     w[at + o.Status] = r.cStatus = nbl.Status >>> 0;
     const counted = r.counted;
+    // C writes NDIS's side has not seen: another module's come over first; this module's own
+    // are in its struct already, unless NDIS's side cleared the slots since.
+    const pending = counted === null ? null : counted.cInfoPending;
+    if (
+      pending !== null &&
+      (pending !== r || (counted as InfoCarrier).infoWrites !== r.pendingWrites)
+    )
+      pending.owner.pullInfo(pending);
     if (counted === null)
       slotsIn(
         nbl.NetBufferListInfo,
@@ -736,7 +783,13 @@ export class NblMirror {
     // The usual shape is kept for the next crossing.
     const nb = only === null ? null : only.nb;
     const mdl = nb === null ? null : nb.MdlChain;
-    if (only !== null && nb !== null && mdl !== null && mdl.Next === null && nb.CurrentMdl === mdl) {
+    if (
+      only !== null &&
+      nb !== null &&
+      mdl !== null &&
+      mdl.Next === null &&
+      nb.CurrentMdl === mdl
+    ) {
       const m = this.#mdlRec(mdl);
       r.nb1 = nb;
       r.nb1Rec = only;
@@ -870,19 +923,84 @@ export class NblMirror {
     const next = o.nbl.Next;
     let r = this.#nblRecAt(p);
     const first = r === undefined ? null : r.nbl;
-    // One call into the module tells whether any info slot of the chain changed (usually none).
-    const check = this.#infoChanged;
-    const info =
-      check === null ||
-      check(p, next << 2, o.nbl.NetBufferListInfo << 2, this.#nblInfo, o.nblSnap, KIND_NBL) !== 0;
+    // Info slots of NBLs that are not NDIS's own objects: one call into the module tells
+    // whether any of the chain's changed (asked only if the chain has such an NBL).
+    let info = -1;
     while (r !== undefined) {
       const nextAt = w[r.at + next] as number;
       const n = nextAt === 0 ? undefined : this.#nblRecAt(nextAt);
-      this.#nblFromC(r, info);
+      const counted = r.counted;
+      if (counted !== null) {
+        // NDIS's side reads C's slots when it first looks (pullInfo), not now.
+        this.#nblFromC(r, false);
+        const pending = counted.cInfoPending;
+        if (pending !== null && pending !== r) pending.owner.pullInfo(pending);
+        counted.cInfoPending = r;
+        r.pendingWrites = counted.infoWrites;
+      } else {
+        if (info < 0) info = this.#infoCheck(p) ? 1 : 0;
+        this.#nblFromC(r, info === 1);
+      }
       r.nbl.Next = n === undefined ? null : n.nbl;
       r = n;
     }
     return first;
+  }
+
+  /** Whether any NBL of the chain at `p` has an info slot C changed (true without the module's check). */
+  #infoCheck(p: number): boolean {
+    const check = this.#infoChanged;
+    const o = this.#o;
+    return (
+      check === null ||
+      check(
+        p,
+        o.nbl.Next << 2,
+        o.nbl.NetBufferListInfo << 2,
+        this.#nblInfo,
+        o.nblSnap,
+        KIND_NBL,
+      ) !== 0
+    );
+  }
+
+  /**
+   * Brings over C's writes to the info slots of `r`'s NBL that NDIS's side has not seen (the
+   * NBL's `cInfoPending` is `r`); if NDIS's side cleared the slots since the NBL left C, C's words
+   * are stale: they are dropped, and the next crossing into C writes every slot.
+   */
+  pullInfo(r: NblRec): void {
+    const counted = r.counted as InfoCarrier;
+    if (counted.cInfoPending === r) counted.cInfoPending = null;
+    if (counted.infoWrites !== r.pendingWrites) {
+      // Seen and void: the snapshot takes C's words, and the next crossing in rewrites them all.
+      const at = r.at + this.#o.nbl.NetBufferListInfo;
+      this.#w.copyWithin(r.at + (this.#o.nblSnap >> 2), at, at + this.#nblInfo);
+      r.js.fill(UNSET);
+      r.infoWrites = -1;
+      return;
+    }
+    this.#slotsFromC(r, counted.infoCells, counted);
+  }
+
+  /** C's changed info slots of `r` into `to`; counted as writes for the other mirrors. */
+  #slotsFromC(r: NblRec, to: unknown[], counted: InfoCarrier | null): void {
+    const at = r.at;
+    const changed = slotsOut(
+      to,
+      this.#nblInfo,
+      r.js,
+      this.#w,
+      at + this.#o.nbl.NetBufferListInfo,
+      at + (this.#o.nblSnap >> 2),
+    );
+    // C's writes are writes for every other mirror of the NBL; this one has them already
+    // (unless NDIS's side changed too since it last synced).
+    if (changed > 0 && counted !== null) {
+      const inSync = counted.infoWrites === r.infoWrites;
+      counted.infoWrites++;
+      if (inSync) r.infoWrites = counted.infoWrites;
+    }
   }
 
   #nblFromC(r: NblRec, info: boolean): void {
@@ -913,20 +1031,12 @@ export class NblMirror {
     }
     if (info) {
       const counted = r.counted;
-      const changed = slotsOut(
-        counted === null ? nbl.NetBufferListInfo : counted.infoCells,
-        this.#nblInfo,
-        r.js,
-        w,
-        at + o.NetBufferListInfo,
-        at + (this.#o.nblSnap >> 2),
-      );
-      // C's writes are writes for every other mirror of the NBL; this one has them already
-      // (unless NDIS's side changed too since it last synced).
-      if (changed > 0 && counted !== null) {
-        const inSync = counted.infoWrites === r.infoWrites;
-        counted.infoWrites++;
-        if (inSync) r.infoWrites = counted.infoWrites;
+      if (counted === null) this.#slotsFromC(r, nbl.NetBufferListInfo, null);
+      else {
+        // What was pending first; this module's words, unless that was them.
+        const pending = counted.cInfoPending;
+        if (pending !== null) pending.owner.pullInfo(pending);
+        if (pending !== r) this.#slotsFromC(r, counted.infoCells, counted);
       }
     }
     const nbNext = this.#o.nb.Next;

@@ -189,6 +189,38 @@ describe("the NBL mirror", { skip }, () => {
     assert.equal(info(p, 11), 9);
   });
 
+  test("C's info writes come over at NDIS's first look, and not after NDIS cleared the slots", () => {
+    const [a] = chain(1) as [NetBufferListObject];
+    const p = mirror.toC(a);
+    // C writes a slot and hands the NBL back; a TypeScript write to another slot keeps both.
+    setInfo(p, 7, 0x70);
+    assert.equal(mirror.fromC(p), a);
+    a.NetBufferListInfo[8] = 0x80;
+    assert.equal(a.NetBufferListInfo[7], 0x70);
+    assert.equal(a.NetBufferListInfo[8], 0x80);
+    assert.equal(mirror.toC(a), p);
+    assert.equal(info(p, 8), 0x80);
+    // Another module sees C's write without NDIS's side having looked.
+    setInfo(p, 9, 0x90);
+    mirror.fromC(p);
+    const q = other.mirror.toC(a);
+    assert.equal(
+      other.m.u32(q + other.m.off("NET_BUFFER_LIST", "NetBufferListInfo") + 4 * 9),
+      0x90,
+    );
+    // C writes again, then NDIS clears the slots (a new allocation) before anyone looked: C's
+    // word is stale, so it neither shows on NDIS's side nor stays in C.
+    mirror.toC(a);
+    setInfo(p, 10, 0xa0);
+    mirror.fromC(p);
+    initNetBufferList(a, null);
+    assert.equal(a.NetBufferListInfo[10], null);
+    assert.equal(mirror.toC(a), p);
+    assert.equal(info(p, 10), 0);
+    mirror.fromC(p);
+    assert.equal(a.NetBufferListInfo[10], null);
+  });
+
   test("the reserved areas are each side's own", () => {
     const [a] = chain(1) as [NetBufferListObject];
     a.ProtocolReserved[0] = 5;
