@@ -146,6 +146,17 @@ typedef struct {
   unsigned long DataOffset;
 } rt_nb;
 
+/* MmMapLockedPagesSpecifyCache (bridged): maps an MDL NDIS handed the module unmapped. */
+__attribute__((import_module("ndis"), import_name("MmMapLockedPagesSpecifyCache"))) void *
+rt_map_locked_pages(void *mdl, char access_mode, int cache_type, void *requested, unsigned long bug_check,
+                    unsigned long priority);
+
+/* An MDL's bytes in the module, as MmGetSystemAddressForMdlSafe finds them (NULL: not mappable). */
+static u8 *rt_va(rt_mdl *mdl) {
+  if ((mdl->MdlFlags & 0x0005) != 0) return mdl->MappedSystemVa; /* MAPPED_TO_SYSTEM_VA | NONPAGED_POOL */
+  return (u8 *)rt_map_locked_pages(mdl, 0, 1, 0, 0, 16);
+}
+
 void *NdisGetDataBuffer(void *net_buffer, unsigned long needed, void *storage, unsigned align_multiple,
                         unsigned align_offset) {
   rt_nb *nb = (rt_nb *)net_buffer;
@@ -160,15 +171,19 @@ void *NdisGetDataBuffer(void *net_buffer, unsigned long needed, void *storage, u
   }
   if (mdl == 0) return needed == 0 ? storage : 0;
   {
-    u8 *at = mdl->MappedSystemVa + offset;
+    u8 *va = rt_va(mdl);
+    u8 *at = va + offset;
     size_t multiple = align_multiple == 0 ? 1 : align_multiple;
+    if (va == 0) return 0;
     if (mdl->ByteCount - offset >= needed && ((size_t)at % multiple) == (align_offset % multiple)) return at;
   }
   if (storage == 0) return 0;
   while (mdl != 0 && copied < needed) {
     unsigned long take = mdl->ByteCount - offset;
+    u8 *va = rt_va(mdl);
     if (take > needed - copied) take = needed - copied;
-    memcpy((u8 *)storage + copied, mdl->MappedSystemVa + offset, take);
+    if (va == 0) return 0;
+    memcpy((u8 *)storage + copied, va + offset, take);
     copied += take;
     offset = 0;
     mdl = (rt_mdl *)mdl->Next;
@@ -203,9 +218,11 @@ int NdisCopyFromNetBufferToNetBuffer(void *destination, unsigned long destinatio
   sm = rt_locate(s, source_offset, &sat);
   while (done < bytes && dm != 0 && sm != 0) {
     unsigned long take = bytes - done;
+    u8 *dva = rt_va(dm), *sva = rt_va(sm);
+    if (dva == 0 || sva == 0) break;
     if (take > dm->ByteCount - dat) take = dm->ByteCount - dat;
     if (take > sm->ByteCount - sat) take = sm->ByteCount - sat;
-    memmove(dm->MappedSystemVa + dat, sm->MappedSystemVa + sat, take);
+    memmove(dva + dat, sva + sat, take);
     done += take;
     dat += take;
     sat += take;
@@ -215,3 +232,10 @@ int NdisCopyFromNetBufferToNetBuffer(void *destination, unsigned long destinatio
   if (copied != 0) *copied = done;
   return 0;
 }
+
+/*
+ * Tells the bridge that this module was built with headers that map an MDL before reading its
+ * bytes (MmGetSystemAddressForMdlSafe calls MmMapLockedPagesSpecifyCache for an MDL that is not
+ * mapped): NDIS's MDLs then reach it unmapped and their bytes cross only once it maps them.
+ */
+__attribute__((export_name("__ndis_maps_mdls_on_demand"))) int __ndis_maps_mdls_on_demand(void) { return 1; }

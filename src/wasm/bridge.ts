@@ -193,6 +193,7 @@ class CDriver {
     this.nbls = new NblMirror(
       this.m,
       typeof infoChanged === "function" ? (infoChanged as InfoChanged) : null,
+      typeof exports.__ndis_maps_mdls_on_demand === "function",
     );
     this.table = exports.__indirect_function_table as WebAssembly.Table;
     this.names = names;
@@ -916,6 +917,7 @@ export const SUPPORTED_IMPORTS = [
   "NdisFreeNetBufferList",
   "NdisAllocateMdl",
   "NdisFreeMdl",
+  "MmMapLockedPagesSpecifyCache",
   "NdisAllocateNetBufferListContext",
   "NdisFreeNetBufferListContext",
   "NdisAllocateSpinLock",
@@ -1899,6 +1901,9 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
       ddi.NdisFreeMdl((mdl ?? p) as MDL);
       if (mdl !== null) c.nbls.dropMdl(p);
     },
+    // What MmGetSystemAddressForMdlSafe calls for an MDL that is not mapped: NDIS's MDLs whose
+    // bytes live outside the module are copied in now (and cross at every crossing from then on).
+    MmMapLockedPagesSpecifyCache: (p: number) => get().nbls.mapMdl(p),
     NdisAllocateNetBufferListContext: (p: number, size: number, backFill: number, tag: number) => {
       // Only the context stack changes: nothing else of the NBL crosses.
       const c = get();

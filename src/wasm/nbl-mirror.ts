@@ -16,15 +16,24 @@
  *
  * Data: an MDL whose buffer lives in the module's memory (the driver's own, from
  * NdisAllocateMdl) is shared as it is; any other MDL's bytes are copied into a buffer of the
- * module's on the way in and back on the way out.
+ * module's on the way in and back on the way out — once the driver has mapped it. A module built
+ * with this version's headers (it exports `__ndis_maps_mdls_on_demand`) gets such MDLs unmapped
+ * (no MDL_MAPPED_TO_SYSTEM_VA, MappedSystemVa NULL): its MmGetSystemAddressForMdlSafe calls
+ * MmMapLockedPagesSpecifyCache (`mapMdl`), which copies the bytes in, and from then on that MDL's
+ * bytes cross both ways at every crossing. A driver that never looks at the data (a passthrough)
+ * costs no copies. An older module gets every MDL mapped and copied, as before.
  *
  * Info slots and Scratch hold numbers (C pointers) on the C side; a slot NDIS or another driver
  * keeps a non-number in reads as 0 in C and is left alone unless C writes it. Comparing the 32
  * slots on every crossing would cost more than the rest of a crossing, so they are synced only
  * when a side wrote one: on NDIS's objects the mirror puts in `NetBufferListInfo` a view of the
  * slots' own array (`infoCells`) that counts every write (`infoWrites`; NDIS counts its own
- * clears), and into C the slots cross only when the count moved since this mirror last synced;
- * out of C, one call into the module per chain tells whether C changed any slot.
+ * clears), and into C the slots cross only when the count moved since this mirror last synced.
+ * Out of C they are not compared at all: the NBL notes the module whose struct may hold writes
+ * NDIS's side has not seen (`cInfoPending`), and the first look at the slots from NDIS's side —
+ * a read or write through the view, or another module's crossing — brings C's changes over then
+ * (`pullInfo`, against the snapshot after the struct). A clear of the slots by NDIS in between
+ * (a new allocation, counted) makes C's stale words void instead.
  *
  * [MODEL] The reserved areas (ProtocolReserved, MiniportReserved of NBLs and NBs) are not synced:
  * each belongs to the driver that owns the NBL on that edge, and no other driver may read or
@@ -49,6 +58,11 @@ const KIND_NB = 2;
 const KIND_MDL = 3;
 const KIND_CONTEXT = 4;
 
+/** MdlFlags (nt.h). */
+const MDL_MAPPED_TO_SYSTEM_VA = 0x0001;
+const MDL_PAGES_LOCKED = 0x0002;
+const MDL_SOURCE_IS_NONPAGED_POOL = 0x0004;
+
 /** `__ndis_info_changed(head, nextOffset, infoOffset, words, snapshotOffset, tag)` of ndis_rt.c. */
 export type InfoChanged = (
   head: number,
@@ -72,6 +86,14 @@ interface InfoCarrier {
   NetBufferListInfo: unknown[];
   readonly infoCells: unknown[];
   infoWrites: number;
+  /** The record whose C struct may hold info writes NDIS's side has not seen, or null. */
+  cInfoPending: NblRec | null;
+}
+
+/** Brings over the C writes to an NBL's info slots NDIS's side has not seen, if any. */
+function pullPending(carrier: InfoCarrier): void {
+  const r = carrier.cInfoPending;
+  if (r !== null) r.owner.pullInfo(r);
 }
 
 /** The counting views of NBLs' info arrays (shared by every module's mirror). */
@@ -84,20 +106,45 @@ const countedInfo = new WeakSet<object>();
 function countInfoWrites(nbl: NET_BUFFER_LIST): InfoCarrier | null {
   const carrier = nbl as unknown as InfoCarrier;
   const cells = carrier.infoCells;
-  if (!Array.isArray(cells) || typeof carrier.infoWrites !== "number") return null;
+  if (
+    !Array.isArray(cells) ||
+    typeof carrier.infoWrites !== "number" ||
+    carrier.cInfoPending === undefined
+  )
+    return null;
   const view = carrier.NetBufferListInfo;
   if (countedInfo.has(view)) return carrier;
   if (view !== cells) return null;
+  // Every look at the slots first brings over what a C driver wrote; every write is counted.
   const counted = new Proxy(cells, {
+    get(target, key) {
+      if (carrier.cInfoPending !== null) pullPending(carrier);
+      return Reflect.get(target, key);
+    },
+    has(target, key) {
+      if (carrier.cInfoPending !== null) pullPending(carrier);
+      return Reflect.has(target, key);
+    },
+    ownKeys(target) {
+      if (carrier.cInfoPending !== null) pullPending(carrier);
+      return Reflect.ownKeys(target);
+    },
+    getOwnPropertyDescriptor(target, key) {
+      if (carrier.cInfoPending !== null) pullPending(carrier);
+      return Reflect.getOwnPropertyDescriptor(target, key);
+    },
     set(target, key, value) {
+      if (carrier.cInfoPending !== null) pullPending(carrier);
       carrier.infoWrites++;
       return Reflect.set(target, key, value);
     },
     defineProperty(target, key, descriptor) {
+      if (carrier.cInfoPending !== null) pullPending(carrier);
       carrier.infoWrites++;
       return Reflect.defineProperty(target, key, descriptor);
     },
     deleteProperty(target, key) {
+      if (carrier.cInfoPending !== null) pullPending(carrier);
       carrier.infoWrites++;
       return Reflect.deleteProperty(target, key);
     },
@@ -235,8 +282,25 @@ class NblRec {
   readonly js: unknown[];
   /** NDIS's NBL when it counts writes to its slots (else they are compared every crossing)… */
   readonly counted: InfoCarrier | null;
-  /** …and its count when this mirror last had the slots equal (-1: never). */
+  /** …and its count when this mirror last had the slots equal (-1: never)… */
   infoWrites = -1;
+  /** …and when the NBL last left C (its C words are NDIS's news unless the count moved). */
+  pendingWrites = -1;
+  /**
+   * The usual shape, as the last crossing into C found it: one NET_BUFFER (`nb1`) whose chain is
+   * one MDL (`mdl1`), its CurrentMdl. While the NBL keeps that shape a crossing finds both structs
+   * here, without looking up their records (null: another shape; `epoch`: the mirror's count of
+   * freed MDLs then, since a freed MDL's struct is gone).
+   */
+  nb1: NET_BUFFER | null = null;
+  nb1Rec: NbRec | null = null;
+  nb1At = 0;
+  nb1P = 0;
+  mdl1: MDL | null = null;
+  mdl1Rec: MdlRec | null = null;
+  mdl1At = 0;
+  mdl1P = 0;
+  epoch = -1;
 
   constructor(owner: NblMirror, nbl: NET_BUFFER_LIST, p: number, slots: number) {
     this.owner = owner;
@@ -253,11 +317,9 @@ class NbRec {
   readonly nb: NET_BUFFER;
   readonly at: number;
   readonly p: number;
+  // C's pointer words as last synced (the number fields are compared with NDIS's own values:
+  // while C holds the NBL, NDIS's side does not change them).
   cCurrentMdl = 0;
-  cCurrentMdlOffset = 0;
-  cDataLength = 0;
-  cDataOffset = 0;
-  cChecksumBias = 0;
   cMdlChain = 0;
 
   constructor(owner: NblMirror, nb: NET_BUFFER, p: number) {
@@ -277,14 +339,24 @@ class MdlRec {
   readonly copy: Uint8Array | null;
   /** Where the copy starts in the module's memory (0 when shared). */
   readonly data: number;
+  /** The copy is mapped: its bytes cross in and back at every crossing. */
+  copying: boolean;
 
-  constructor(owner: NblMirror, mdl: MDL, p: number, copy: Uint8Array | null, data: number) {
+  constructor(
+    owner: NblMirror,
+    mdl: MDL,
+    p: number,
+    copy: Uint8Array | null,
+    data: number,
+    mapped: boolean,
+  ) {
     this.owner = owner;
     this.mdl = mdl;
     this.p = p;
     this.at = p >> 2;
     this.copy = copy;
     this.data = data;
+    this.copying = copy !== null && mapped;
   }
 }
 
@@ -319,10 +391,17 @@ export class NblMirror {
 
   /** The module's own check of a chain's info slots against their snapshots (ndis_rt.c), if any. */
   readonly #infoChanged: InfoChanged | null;
+  /** Copied MDLs reach C unmapped, their bytes crossing only once C maps them (`mapMdl`). */
+  readonly #onDemand: boolean;
+  /** Copied MDLs whose bytes cross (none: a crossing out looks at no MDL). */
+  #copying = 0;
+  /** MDLs freed so far (NblRec.epoch). */
+  #freedMdls = 0;
 
-  constructor(memory: CMemory, infoChanged: InfoChanged | null = null) {
+  constructor(memory: CMemory, infoChanged: InfoChanged | null = null, mapOnDemand = false) {
     this.#m = memory;
     this.#infoChanged = infoChanged;
+    this.#onDemand = mapOnDemand;
     this.#w = new Uint32Array(memory.buffer);
     this.#h = new Uint16Array(memory.buffer);
     const l = memory.layout;
@@ -486,14 +565,18 @@ export class NblMirror {
         copy = m.bytes.subarray(data, data + mdl.ByteCount);
       }
     }
-    const rec = new MdlRec(this, mdl, p, copy, copy === null ? 0 : data);
+    const mapped = copy === null || !this.#onDemand;
+    const rec = new MdlRec(this, mdl, p, copy, copy === null ? 0 : data, mapped);
+    if (rec.copying) this.#copying++;
     this.#mdlRecs[index] = rec;
     this.#keep(mdl, rec);
     const h = this.#h;
     const w = this.#w;
     h[(p >> 1) + o.mdl.Size] = o.mdlSize;
-    h[(p >> 1) + o.mdl.MdlFlags] = 0x0001 | 0x0004;
-    w[rec.at + o.mdl.MappedSystemVa] = data;
+    h[(p >> 1) + o.mdl.MdlFlags] = mapped
+      ? MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL
+      : MDL_PAGES_LOCKED;
+    w[rec.at + o.mdl.MappedSystemVa] = mapped ? data : 0;
     w[rec.at + o.mdl.StartVa] = data;
     w[rec.at + o.mdl.ByteCount] = mdl.ByteCount;
     w[rec.at + o.mdl.ByteOffset] = 0;
@@ -546,6 +629,27 @@ export class NblMirror {
     return this.#newMdlRec(mdl, va).p;
   }
 
+  /**
+   * MmMapLockedPagesSpecifyCache: the address of the MDL at `p`'s bytes in the module, mapping
+   * (copying in) a copied MDL the first time; 0 (NULL, the DDI's failure) for a pointer that is
+   * not an MDL NDIS gave the driver.
+   */
+  mapMdl(p: number): number {
+    const r = this.#mdlRecAt(p);
+    if (r === undefined) return 0;
+    const o = this.#o.mdl;
+    if (r.copy !== null && !r.copying) {
+      r.copying = true;
+      this.#copying++;
+      r.copy.set(r.mdl.MappedSystemVa);
+      const flags = (p >> 1) + o.MdlFlags;
+      this.#h[flags] = (this.#h[flags] as number) | MDL_MAPPED_TO_SYSTEM_VA;
+      this.#w[r.at + o.MappedSystemVa] = r.data;
+      return r.data;
+    }
+    return r.copy === null ? (this.#w[r.at + o.MappedSystemVa] as number) : r.data;
+  }
+
   /** Forgets an MDL the driver freed. */
   dropMdl(p: number): void {
     const index = this.#indexAt(p, KIND_MDL);
@@ -553,6 +657,8 @@ export class NblMirror {
     if (rec === undefined || rec.p !== p) return;
     this.#mdlRecs[index] = undefined;
     this.#freeMdlIndexes.push(index);
+    this.#freedMdls++;
+    if (rec.copying) this.#copying--;
     const carrier = rec.mdl as Carrier;
     if (carrier.cMirror === rec) carrier.cMirror = null;
     else this.#others.delete(rec.mdl);
@@ -589,16 +695,19 @@ export class NblMirror {
     const r = this.#nblRec(nbl);
     const at = r.at;
     // The NET_BUFFERs, every crossing (their fields are NDIS's to change while it holds them).
-    let first = 0;
-    let prevNb = -1;
-    const nbNext = this.#o.nb.Next;
-    for (let nb = nbl.FirstNetBuffer; nb !== null; nb = nb.Next) {
-      const q = this.#nbToC(nb);
-      if (prevNb < 0) first = q.p;
-      else w[prevNb + nbNext] = q.p;
-      prevNb = q.at;
-    }
-    if (prevNb >= 0) w[prevNb + nbNext] = 0;
+    const nb = nbl.FirstNetBuffer;
+    const mdl = nb === null ? null : nb.MdlChain;
+    const first =
+      nb !== null &&
+      nb === r.nb1 &&
+      nb.Next === null &&
+      mdl !== null &&
+      mdl === r.mdl1 &&
+      mdl.Next === null &&
+      nb.CurrentMdl === mdl &&
+      r.epoch === this.#freedMdls
+        ? this.#oneNbToC(r, nb, mdl)
+        : this.#nbsToC(r, nb);
     if (first !== r.cFirst) w[at + o.FirstNetBuffer] = r.cFirst = first;
     this.#stackToC(r, nbl.Context);
     const parent = nbl.ParentNetBufferList;
@@ -621,6 +730,14 @@ export class NblMirror {
     w[at + o.Flags] = r.cFlags = nbl.Flags >>> 0;
     w[at + o.Status] = r.cStatus = nbl.Status >>> 0;
     const counted = r.counted;
+    // C writes NDIS's side has not seen: another module's come over first; this module's own
+    // are in its struct already, unless NDIS's side cleared the slots since.
+    const pending = counted === null ? null : counted.cInfoPending;
+    if (
+      pending !== null &&
+      (pending !== r || (counted as InfoCarrier).infoWrites !== r.pendingWrites)
+    )
+      pending.owner.pullInfo(pending);
     if (counted === null)
       slotsIn(
         nbl.NetBufferListInfo,
@@ -642,6 +759,74 @@ export class NblMirror {
       );
     }
     return r;
+  }
+
+  /** An NBL's NET_BUFFERs into C, whatever their shape; the first one's address (0: none). */
+  #nbsToC(r: NblRec, firstNb: NET_BUFFER | null): number {
+    const w = this.#w;
+    let first = 0;
+    let prevNb = -1;
+    const nbNext = this.#o.nb.Next;
+    let only: NbRec | null = null;
+    for (let nb = firstNb; nb !== null; nb = nb.Next) {
+      const q = this.#nbToC(nb);
+      if (prevNb < 0) {
+        first = q.p;
+        only = q;
+      } else {
+        w[prevNb + nbNext] = q.p;
+        only = null;
+      }
+      prevNb = q.at;
+    }
+    if (prevNb >= 0) w[prevNb + nbNext] = 0;
+    // The usual shape is kept for the next crossing.
+    const nb = only === null ? null : only.nb;
+    const mdl = nb === null ? null : nb.MdlChain;
+    if (
+      only !== null &&
+      nb !== null &&
+      mdl !== null &&
+      mdl.Next === null &&
+      nb.CurrentMdl === mdl
+    ) {
+      const m = this.#mdlRec(mdl);
+      r.nb1 = nb;
+      r.nb1Rec = only;
+      r.nb1At = only.at;
+      r.nb1P = only.p;
+      r.mdl1 = mdl;
+      r.mdl1Rec = m;
+      r.mdl1At = m.at;
+      r.mdl1P = m.p;
+      r.epoch = this.#freedMdls;
+    } else {
+      r.nb1 = r.nb1Rec = null;
+      r.mdl1 = r.mdl1Rec = null;
+      r.nb1P = 0;
+    }
+    return first;
+  }
+
+  /** The one NET_BUFFER of one MDL, of the shape the last crossing found: its address. */
+  #oneNbToC(r: NblRec, nb: NET_BUFFER, mdl: MDL): number {
+    const w = this.#w;
+    const o = this.#o.nb;
+    const at = r.nb1At;
+    const p = r.mdl1P;
+    w[at + o.Next] = 0;
+    w[at + o.MdlChain] = p;
+    w[at + o.CurrentMdl] = p;
+    w[r.mdl1At + this.#o.mdl.Next] = 0;
+    w[at + o.CurrentMdlOffset] = nb.CurrentMdlOffset;
+    w[at + o.DataLength] = nb.DataLength;
+    w[at + o.DataOffset] = nb.DataOffset;
+    this.#h[(r.nb1P >> 1) + o.ChecksumBias] = nb.ChecksumBias;
+    if (this.#copying > 0) {
+      const q = r.mdl1Rec as MdlRec;
+      if (q.copying) (q.copy as Uint8Array).set(mdl.MappedSystemVa);
+    }
+    return r.nb1P;
   }
 
   #nbToC(nb: NET_BUFFER): NbRec {
@@ -666,16 +851,16 @@ export class NblMirror {
     w[at + o.MdlChain] = r.cMdlChain = chain;
     if (currentAt < 0) currentAt = this.#mdlRec(current as MDL).p;
     w[at + o.CurrentMdl] = r.cCurrentMdl = currentAt;
-    w[at + o.CurrentMdlOffset] = r.cCurrentMdlOffset = nb.CurrentMdlOffset >>> 0;
-    w[at + o.DataLength] = r.cDataLength = nb.DataLength >>> 0;
-    w[at + o.DataOffset] = r.cDataOffset = nb.DataOffset >>> 0;
-    this.#h[(r.p >> 1) + o.ChecksumBias] = r.cChecksumBias = nb.ChecksumBias & 0xffff;
+    w[at + o.CurrentMdlOffset] = nb.CurrentMdlOffset;
+    w[at + o.DataLength] = nb.DataLength;
+    w[at + o.DataOffset] = nb.DataOffset;
+    this.#h[(r.p >> 1) + o.ChecksumBias] = nb.ChecksumBias;
     return r;
   }
 
   #mdlToC(mdl: MDL): MdlRec {
     const r = this.#mdlRec(mdl);
-    if (r.copy !== null) r.copy.set(mdl.MappedSystemVa);
+    if (r.copying) (r.copy as Uint8Array).set(mdl.MappedSystemVa);
     return r;
   }
 
@@ -699,11 +884,14 @@ export class NblMirror {
 
   /** An NBL's context stack into C, unless its top is as it was the last time. */
   #stackToC(r: NblRec, top: NET_BUFFER_LIST_CONTEXT | null): void {
-    if (
-      top === r.ctxTop &&
-      (top === null || (top.Offset === r.ctxOffset && top.Next === r.ctxNext))
-    )
+    if (top === r.ctxTop && (top === null || top.Next === r.ctxNext)) {
+      // The same blocks: at most the top's Offset moved (an allocation or free within it).
+      if (top !== null && top.Offset !== r.ctxOffset) {
+        r.ctxOffset = top.Offset;
+        this.#h[(r.cContext >> 1) + this.#o.context.Offset] = top.Offset;
+      }
       return;
+    }
     const context = top === null ? 0 : this.#contextToC(top);
     r.ctxTop = top;
     r.ctxOffset = top === null ? -1 : top.Offset;
@@ -735,19 +923,84 @@ export class NblMirror {
     const next = o.nbl.Next;
     let r = this.#nblRecAt(p);
     const first = r === undefined ? null : r.nbl;
-    // One call into the module tells whether any info slot of the chain changed (usually none).
-    const check = this.#infoChanged;
-    const info =
-      check === null ||
-      check(p, next << 2, o.nbl.NetBufferListInfo << 2, this.#nblInfo, o.nblSnap, KIND_NBL) !== 0;
+    // Info slots of NBLs that are not NDIS's own objects: one call into the module tells
+    // whether any of the chain's changed (asked only if the chain has such an NBL).
+    let info = -1;
     while (r !== undefined) {
       const nextAt = w[r.at + next] as number;
       const n = nextAt === 0 ? undefined : this.#nblRecAt(nextAt);
-      this.#nblFromC(r, info);
+      const counted = r.counted;
+      if (counted !== null) {
+        // NDIS's side reads C's slots when it first looks (pullInfo), not now.
+        this.#nblFromC(r, false);
+        const pending = counted.cInfoPending;
+        if (pending !== null && pending !== r) pending.owner.pullInfo(pending);
+        counted.cInfoPending = r;
+        r.pendingWrites = counted.infoWrites;
+      } else {
+        if (info < 0) info = this.#infoCheck(p) ? 1 : 0;
+        this.#nblFromC(r, info === 1);
+      }
       r.nbl.Next = n === undefined ? null : n.nbl;
       r = n;
     }
     return first;
+  }
+
+  /** Whether any NBL of the chain at `p` has an info slot C changed (true without the module's check). */
+  #infoCheck(p: number): boolean {
+    const check = this.#infoChanged;
+    const o = this.#o;
+    return (
+      check === null ||
+      check(
+        p,
+        o.nbl.Next << 2,
+        o.nbl.NetBufferListInfo << 2,
+        this.#nblInfo,
+        o.nblSnap,
+        KIND_NBL,
+      ) !== 0
+    );
+  }
+
+  /**
+   * Brings over C's writes to the info slots of `r`'s NBL that NDIS's side has not seen (the
+   * NBL's `cInfoPending` is `r`); if NDIS's side cleared the slots since the NBL left C, C's words
+   * are stale: they are dropped, and the next crossing into C writes every slot.
+   */
+  pullInfo(r: NblRec): void {
+    const counted = r.counted as InfoCarrier;
+    if (counted.cInfoPending === r) counted.cInfoPending = null;
+    if (counted.infoWrites !== r.pendingWrites) {
+      // Seen and void: the snapshot takes C's words, and the next crossing in rewrites them all.
+      const at = r.at + this.#o.nbl.NetBufferListInfo;
+      this.#w.copyWithin(r.at + (this.#o.nblSnap >> 2), at, at + this.#nblInfo);
+      r.js.fill(UNSET);
+      r.infoWrites = -1;
+      return;
+    }
+    this.#slotsFromC(r, counted.infoCells, counted);
+  }
+
+  /** C's changed info slots of `r` into `to`; counted as writes for the other mirrors. */
+  #slotsFromC(r: NblRec, to: unknown[], counted: InfoCarrier | null): void {
+    const at = r.at;
+    const changed = slotsOut(
+      to,
+      this.#nblInfo,
+      r.js,
+      this.#w,
+      at + this.#o.nbl.NetBufferListInfo,
+      at + (this.#o.nblSnap >> 2),
+    );
+    // C's writes are writes for every other mirror of the NBL; this one has them already
+    // (unless NDIS's side changed too since it last synced).
+    if (changed > 0 && counted !== null) {
+      const inSync = counted.infoWrites === r.infoWrites;
+      counted.infoWrites++;
+      if (inSync) r.infoWrites = counted.infoWrites;
+    }
   }
 
   #nblFromC(r: NblRec, info: boolean): void {
@@ -778,24 +1031,22 @@ export class NblMirror {
     }
     if (info) {
       const counted = r.counted;
-      const changed = slotsOut(
-        counted === null ? nbl.NetBufferListInfo : counted.infoCells,
-        this.#nblInfo,
-        r.js,
-        w,
-        at + o.NetBufferListInfo,
-        at + (this.#o.nblSnap >> 2),
-      );
-      // C's writes are writes for every other mirror of the NBL; this one has them already
-      // (unless NDIS's side changed too since it last synced).
-      if (changed > 0 && counted !== null) {
-        const inSync = counted.infoWrites === r.infoWrites;
-        counted.infoWrites++;
-        if (inSync) r.infoWrites = counted.infoWrites;
+      if (counted === null) this.#slotsFromC(r, nbl.NetBufferListInfo, null);
+      else {
+        // What was pending first; this module's words, unless that was them.
+        const pending = counted.cInfoPending;
+        if (pending !== null) pending.owner.pullInfo(pending);
+        if (pending !== r) this.#slotsFromC(r, counted.infoCells, counted);
       }
     }
     const nbNext = this.#o.nb.Next;
-    for (let q = this.#nbRecAt(w[at + o.FirstNetBuffer] as number); q !== undefined; ) {
+    const firstNb = w[at + o.FirstNetBuffer] as number;
+    // The usual shape, as it went in: its struct without a lookup.
+    if (firstNb === r.nb1P && firstNb !== 0 && w[r.nb1At + nbNext] === 0) {
+      this.#nbFromC(r.nb1Rec as NbRec);
+      return;
+    }
+    for (let q = this.#nbRecAt(firstNb); q !== undefined; ) {
       this.#nbFromC(q);
       const n = w[q.at + nbNext] as number;
       q = n === 0 ? undefined : this.#nbRecAt(n);
@@ -807,24 +1058,26 @@ export class NblMirror {
     const o = this.#o.nb;
     const nb = r.nb;
     const at = r.at;
+    // What went in is NDIS's value as C sees it (stored into a 32- or 16-bit word).
     let x = w[at + o.DataOffset] as number;
-    if (x !== r.cDataOffset) nb.DataOffset = r.cDataOffset = x;
+    if (x !== nb.DataOffset >>> 0) nb.DataOffset = x;
     x = w[at + o.DataLength] as number;
-    if (x !== r.cDataLength) nb.DataLength = r.cDataLength = x;
+    if (x !== nb.DataLength >>> 0) nb.DataLength = x;
     x = w[at + o.CurrentMdlOffset] as number;
-    if (x !== r.cCurrentMdlOffset) nb.CurrentMdlOffset = r.cCurrentMdlOffset = x;
+    if (x !== nb.CurrentMdlOffset >>> 0) nb.CurrentMdlOffset = x;
     x = this.#h[(r.p >> 1) + o.ChecksumBias] as number;
-    if (x !== r.cChecksumBias) nb.ChecksumBias = r.cChecksumBias = x;
+    if (x !== (nb.ChecksumBias & 0xffff)) nb.ChecksumBias = x;
     x = w[at + o.CurrentMdl] as number;
     if (x !== r.cCurrentMdl) {
       r.cCurrentMdl = x;
       nb.CurrentMdl = this.#mdlRecAt(x)?.mdl ?? null;
     }
-    // Copied MDLs carry the driver's writes back.
-    for (let mdl = nb.MdlChain; mdl !== null; mdl = mdl.Next) {
-      const q = this.#carriedMdl(mdl);
-      if (q !== undefined && q.copy !== null) mdl.MappedSystemVa.set(q.copy);
-    }
+    // Mapped copies carry the driver's writes back.
+    if (this.#copying > 0)
+      for (let mdl = nb.MdlChain; mdl !== null; mdl = mdl.Next) {
+        const q = this.#carriedMdl(mdl);
+        if (q?.copying) mdl.MappedSystemVa.set(q.copy as Uint8Array);
+      }
   }
 }
 

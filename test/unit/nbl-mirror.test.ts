@@ -29,13 +29,15 @@ describe("the NBL mirror", { skip }, () => {
 
   /** A second instance of the module: another C driver that sees the same NBLs. */
   let other: { m: CMemory; mirror: NblMirror };
+  /** A third, whose mirror maps MDLs only when C asks (as the bridge does for new modules). */
+  let lazy: { m: CMemory; mirror: NblMirror };
 
   before(async () => {
     const path = await buildSample("cpassthru", PASSTHROUGH);
     const module = new WebAssembly.Module(readFileSync(path));
     const imports: Record<string, unknown> = {};
     for (const i of WebAssembly.Module.imports(module)) imports[i.name] = () => 0;
-    const instantiate = () => {
+    const instantiate = (mapOnDemand = false) => {
       const instance = new WebAssembly.Instance(module, { ndis: imports as never });
       const exports = instance.exports as Record<string, unknown>;
       const memory = exports.memory as WebAssembly.Memory;
@@ -50,13 +52,14 @@ describe("the NBL mirror", { skip }, () => {
         exports.__ndis_free as (p: number) => void,
       );
       const check = exports.__ndis_info_changed as InfoChanged;
-      return { m: cm, mirror: new NblMirror(cm, check), check };
+      return { m: cm, mirror: new NblMirror(cm, check, mapOnDemand), check };
     };
     const first = instantiate();
     m = first.m;
     mirror = first.mirror;
     helper = first.check;
     other = instantiate();
+    lazy = instantiate(true);
   });
 
   /** A chain of `n` NBLs of one NB and one 60-byte MDL each. */
@@ -186,6 +189,38 @@ describe("the NBL mirror", { skip }, () => {
     assert.equal(info(p, 11), 9);
   });
 
+  test("C's info writes come over at NDIS's first look, and not after NDIS cleared the slots", () => {
+    const [a] = chain(1) as [NetBufferListObject];
+    const p = mirror.toC(a);
+    // C writes a slot and hands the NBL back; a TypeScript write to another slot keeps both.
+    setInfo(p, 7, 0x70);
+    assert.equal(mirror.fromC(p), a);
+    a.NetBufferListInfo[8] = 0x80;
+    assert.equal(a.NetBufferListInfo[7], 0x70);
+    assert.equal(a.NetBufferListInfo[8], 0x80);
+    assert.equal(mirror.toC(a), p);
+    assert.equal(info(p, 8), 0x80);
+    // Another module sees C's write without NDIS's side having looked.
+    setInfo(p, 9, 0x90);
+    mirror.fromC(p);
+    const q = other.mirror.toC(a);
+    assert.equal(
+      other.m.u32(q + other.m.off("NET_BUFFER_LIST", "NetBufferListInfo") + 4 * 9),
+      0x90,
+    );
+    // C writes again, then NDIS clears the slots (a new allocation) before anyone looked: C's
+    // word is stale, so it neither shows on NDIS's side nor stays in C.
+    mirror.toC(a);
+    setInfo(p, 10, 0xa0);
+    mirror.fromC(p);
+    initNetBufferList(a, null);
+    assert.equal(a.NetBufferListInfo[10], null);
+    assert.equal(mirror.toC(a), p);
+    assert.equal(info(p, 10), 0);
+    mirror.fromC(p);
+    assert.equal(a.NetBufferListInfo[10], null);
+  });
+
   test("the reserved areas are each side's own", () => {
     const [a] = chain(1) as [NetBufferListObject];
     a.ProtocolReserved[0] = 5;
@@ -197,6 +232,42 @@ describe("the NBL mirror", { skip }, () => {
     assert.equal(a.MiniportReserved[0], null);
     assert.equal(mirror.toC(a), p);
     assert.equal(m.u32(p + m.off("NET_BUFFER_LIST", "MiniportReserved")), 0x4242);
+  });
+
+  test("mapping on demand: an outside MDL reaches C unmapped; its bytes cross once C maps it", () => {
+    const lm = lazy.m;
+    const [a, b] = chain(2) as [NetBufferListObject, NetBufferListObject];
+    const p = lazy.mirror.toC(a);
+    const mdlOf = (nbl: number) =>
+      lm.get("NET_BUFFER", lm.get("NET_BUFFER_LIST", nbl, "FirstNetBuffer"), "MdlChain");
+    const mdl = mdlOf(p);
+    const bytes = a.FirstNetBuffer?.MdlChain?.MappedSystemVa as Uint8Array;
+    // Not mapped: MmGetSystemAddressForMdlSafe will ask.
+    assert.equal(lm.get("MDL", mdl, "MdlFlags") & 0x0005, 0);
+    assert.equal(lm.get("MDL", mdl, "MappedSystemVa"), 0);
+    // The first map copies the bytes in and marks the MDL mapped.
+    const va = lazy.mirror.mapMdl(mdl);
+    assert.notEqual(va, 0);
+    assert.equal(lm.get("MDL", mdl, "MdlFlags") & 0x0001, 0x0001);
+    assert.equal(lm.get("MDL", mdl, "MappedSystemVa"), va);
+    assert.equal(lazy.mirror.mapMdl(mdl), va);
+    assert.equal(lm.u8(va + 59), 1);
+    // Mapped: C's write comes back, NDIS's next write goes in.
+    lm.setU8(va, 0xee);
+    assert.equal(lazy.mirror.fromC(p), a);
+    assert.equal(bytes[0], 0xee);
+    bytes[1] = 0x77;
+    assert.equal(lazy.mirror.toC(a), p);
+    assert.equal(lm.u8(va + 1), 0x77);
+    // Never mapped: nothing crosses back, so NDIS's bytes are not overwritten with C's stale copy.
+    const q = lazy.mirror.toC(b);
+    const other = b.FirstNetBuffer?.MdlChain?.MappedSystemVa as Uint8Array;
+    other[0] = 0x42;
+    assert.equal(lazy.mirror.fromC(q), b);
+    assert.equal(other[0], 0x42);
+    // Not an MDL NDIS gave: NULL, the DDI's failure.
+    assert.equal(lazy.mirror.mapMdl(p), 0);
+    assert.equal(lazy.mirror.mapMdl(0), 0);
   });
 
   test("a pointer NDIS never gave ends the chain; none at all is null", () => {

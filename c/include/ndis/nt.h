@@ -452,8 +452,22 @@ typedef struct _MDL {
 #define MmGetMdlByteCount(Mdl) ((Mdl)->ByteCount)
 #define MmGetMdlByteOffset(Mdl) ((Mdl)->ByteOffset)
 #define MmGetMdlVirtualAddress(Mdl) ((PVOID)((PCHAR)((Mdl)->StartVa) + (Mdl)->ByteOffset))
-#define MmGetSystemAddressForMdlSafe(Mdl, Priority) ((Mdl)->MappedSystemVa)
-#define MmGetSystemAddressForMdl(Mdl) ((Mdl)->MappedSystemVa)
+typedef enum _MEMORY_CACHING_TYPE { MmNonCached = 0, MmCached = 1, MmWriteCombined = 2 } MEMORY_CACHING_TYPE;
+typedef enum _MM_PAGE_PRIORITY { LowPagePriority = 0, NormalPagePriority = 16, HighPagePriority = 32 } MM_PAGE_PRIORITY;
+/*
+ * An MDL NDIS hands the driver whose bytes live outside the module (a TypeScript driver's frame)
+ * is not mapped until the driver asks: NDIS then copies the bytes in, and from then on copies
+ * them in and back at every crossing. A driver that never looks at the data costs no copies.
+ */
+NDIS_TS_IMPORT(MmMapLockedPagesSpecifyCache)
+PVOID MmMapLockedPagesSpecifyCache(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode,
+                                   MEMORY_CACHING_TYPE CacheType, PVOID RequestedAddress,
+                                   ULONG BugCheckOnFailure, ULONG Priority);
+#define MmGetSystemAddressForMdlSafe(Mdl, Priority)                                        \
+  (((Mdl)->MdlFlags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL)) != 0       \
+       ? (Mdl)->MappedSystemVa                                                             \
+       : MmMapLockedPagesSpecifyCache((Mdl), KernelMode, MmCached, NULL, FALSE, (ULONG)(Priority)))
+#define MmGetSystemAddressForMdl(Mdl) MmGetSystemAddressForMdlSafe((Mdl), 16)
 
 typedef enum _POOL_TYPE { NonPagedPool = 0, PagedPool = 1, NonPagedPoolNx = 512 } POOL_TYPE;
 typedef enum _EX_POOL_PRIORITY {
@@ -1133,7 +1147,6 @@ NDIS_TS_UNAVAILABLE(NDIS_TS_NO_PROCESSES) void KeStackAttachProcess();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_PROCESSES) void KeUnstackDetachProcess();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_USER_MEMORY) void MmProbeAndLockPages();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_USER_MEMORY) void MmUnlockPages();
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_USER_MEMORY) PVOID MmMapLockedPagesSpecifyCache();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_USER_MEMORY) void ProbeForRead();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_USER_MEMORY) void ProbeForWrite();
 NDIS_TS_UNAVAILABLE("an MDL is NDIS's: allocate one with NdisAllocateMdl") PMDL IoAllocateMdl();

@@ -622,6 +622,8 @@ export class NetBufferListObject implements NET_BUFFER_LIST {
   readonly NetBufferListInfo: unknown[] = this.infoCells;
   /** Writes to the info slots since the NBL was made, as far as they are counted (above). */
   infoWrites = 0;
+  /** The C mirror's record whose struct may hold info slot writes not brought over yet, or null. */
+  cInfoPending: unknown = null;
   allocated = false;
   poisoned = false;
   /** The driver that holds the NBL now. */
