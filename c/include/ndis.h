@@ -682,9 +682,228 @@ typedef struct _NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES {
 #define NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2 \
   RTL_SIZEOF_THROUGH_FIELD(NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES, PowerManagementCapabilitiesEx)
 
+
+
+
+/* ---- link state values (NDIS_LINK_STATE.PauseFunctions, AutoNegotiationFlags) ---- */
+#ifndef NdisPauseFunctionsUnsupported
+#define NdisPauseFunctionsUnsupported 0
+#define NdisPauseFunctionsSendOnly 1
+#define NdisPauseFunctionsReceiveOnly 2
+#define NdisPauseFunctionsSendAndReceive 3
+#define NdisPauseFunctionsUnknown 4
+#endif
+#ifndef NDIS_LINK_STATE_XMIT_LINK_SPEED_AUTO_NEGOTIATED
+#define NDIS_LINK_STATE_XMIT_LINK_SPEED_AUTO_NEGOTIATED 0x00000001
+#define NDIS_LINK_STATE_RCV_LINK_SPEED_AUTO_NEGOTIATED 0x00000002
+#define NDIS_LINK_STATE_DUPLEX_AUTO_NEGOTIATED 0x00000004
+#define NDIS_LINK_STATE_PAUSE_FUNCTIONS_AUTO_NEGOTIATED 0x00000008
+#endif
+
+/* ---- OID answers every NDIS 6 miniport gives (the same layout on wasm32 as on x64) ---- */
+typedef struct _NDIS_STATISTICS_INFO {
+  NDIS_OBJECT_HEADER Header;
+  ULONG SupportedStatistics;
+  ULONG64 ifInDiscards;
+  ULONG64 ifInErrors;
+  ULONG64 ifHCInOctets;
+  ULONG64 ifHCInUcastPkts;
+  ULONG64 ifHCInMulticastPkts;
+  ULONG64 ifHCInBroadcastPkts;
+  ULONG64 ifHCOutOctets;
+  ULONG64 ifHCOutUcastPkts;
+  ULONG64 ifHCOutMulticastPkts;
+  ULONG64 ifHCOutBroadcastPkts;
+  ULONG64 ifOutErrors;
+  ULONG64 ifOutDiscards;
+  ULONG64 ifHCInUcastOctets;
+  ULONG64 ifHCInMulticastOctets;
+  ULONG64 ifHCInBroadcastOctets;
+  ULONG64 ifHCOutUcastOctets;
+  ULONG64 ifHCOutMulticastOctets;
+  ULONG64 ifHCOutBroadcastOctets;
+} NDIS_STATISTICS_INFO, *PNDIS_STATISTICS_INFO;
+#define NDIS_SIZEOF_STATISTICS_INFO_REVISION_1 RTL_SIZEOF_THROUGH_FIELD(NDIS_STATISTICS_INFO, ifHCOutBroadcastOctets)
+
+typedef ULONG NDIS_INTERRUPT_MODERATION;
+typedef struct _NDIS_INTERRUPT_MODERATION_PARAMETERS {
+  NDIS_OBJECT_HEADER Header;
+  ULONG Flags;
+  NDIS_INTERRUPT_MODERATION InterruptModeration;
+} NDIS_INTERRUPT_MODERATION_PARAMETERS, *PNDIS_INTERRUPT_MODERATION_PARAMETERS;
+#define NDIS_SIZEOF_INTERRUPT_MODERATION_PARAMETERS_REVISION_1 \
+  RTL_SIZEOF_THROUGH_FIELD(NDIS_INTERRUPT_MODERATION_PARAMETERS, InterruptModeration)
+
+typedef struct _NDIS_LINK_PARAMETERS {
+  NDIS_OBJECT_HEADER Header;
+  NDIS_MEDIA_DUPLEX_STATE MediaDuplexState;
+  ULONG64 XmitLinkSpeed;
+  ULONG64 RcvLinkSpeed;
+  NDIS_SUPPORTED_PAUSE_FUNCTIONS PauseFunctions;
+  ULONG AutoNegotiationFlags;
+} NDIS_LINK_PARAMETERS, *PNDIS_LINK_PARAMETERS;
+#define NDIS_SIZEOF_LINK_PARAMETERS_REVISION_1 RTL_SIZEOF_THROUGH_FIELD(NDIS_LINK_PARAMETERS, AutoNegotiationFlags)
+
+/*
+ * ---- task offload: the structures a miniport declares its offloads with ----
+ * NdisMSetMiniportAttributes accepts NDIS_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES after the general
+ * attributes; ndis-ts does no offload, so what it says is not used (docs/c-drivers.md).
+ */
+#define NDIS_OBJECT_TYPE_OFFLOAD 0xA7
+#define NDIS_OFFLOAD_REVISION_1 1
+#define NDIS_OFFLOAD_REVISION_2 2
+#define NDIS_OFFLOAD_REVISION_3 3
+#define NDIS_OFFLOAD_REVISION_4 4
+#define NDIS_OFFLOAD_REVISION_5 5
+#define NDIS_OFFLOAD_REVISION_6 6
+#define NDIS_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES_REVISION_1 1
+#define NDIS_OFFLOAD_NOT_SUPPORTED 0
+#define NDIS_OFFLOAD_SUPPORTED 1
+#define NDIS_OFFLOAD_SET_NO_CHANGE 0
+#define NDIS_OFFLOAD_SET_ON 1
+#define NDIS_OFFLOAD_SET_OFF 2
+#define NDIS_ENCAPSULATION_NOT_SUPPORTED 0x00000000
+#define NDIS_ENCAPSULATION_NULL 0x00000001
+#define NDIS_ENCAPSULATION_IEEE_802_3 0x00000002
+#define NDIS_ENCAPSULATION_IEEE_802_3_P_AND_Q 0x00000004
+#define NDIS_ENCAPSULATION_IEEE_802_3_P_AND_Q_IN_OOB 0x00000008
+#define NDIS_ENCAPSULATION_IEEE_LLC_SNAP_ROUTED 0x00000010
+typedef struct _NDIS_TCP_IP_CHECKSUM_OFFLOAD {
+  struct {
+    ULONG Encapsulation;
+    ULONG IpOptionsSupported : 2;
+    ULONG TcpOptionsSupported : 2;
+    ULONG TcpChecksum : 2;
+    ULONG UdpChecksum : 2;
+    ULONG IpChecksum : 2;
+  } IPv4Transmit;
+  struct {
+    ULONG Encapsulation;
+    ULONG IpOptionsSupported : 2;
+    ULONG TcpOptionsSupported : 2;
+    ULONG TcpChecksum : 2;
+    ULONG UdpChecksum : 2;
+    ULONG IpChecksum : 2;
+  } IPv4Receive;
+  struct {
+    ULONG Encapsulation;
+    ULONG IpExtensionHeadersSupported : 2;
+    ULONG TcpOptionsSupported : 2;
+    ULONG TcpChecksum : 2;
+    ULONG UdpChecksum : 2;
+  } IPv6Transmit;
+  struct {
+    ULONG Encapsulation;
+    ULONG IpExtensionHeadersSupported : 2;
+    ULONG TcpOptionsSupported : 2;
+    ULONG TcpChecksum : 2;
+    ULONG UdpChecksum : 2;
+  } IPv6Receive;
+} NDIS_TCP_IP_CHECKSUM_OFFLOAD, *PNDIS_TCP_IP_CHECKSUM_OFFLOAD;
+typedef struct _NDIS_TCP_LARGE_SEND_OFFLOAD_V1 {
+  struct {
+    ULONG Encapsulation;
+    ULONG MaxOffLoadSize;
+    ULONG MinSegmentCount;
+    ULONG TcpOptions : 2;
+    ULONG IpOptions : 2;
+  } IPv4;
+} NDIS_TCP_LARGE_SEND_OFFLOAD_V1, *PNDIS_TCP_LARGE_SEND_OFFLOAD_V1;
+typedef struct _NDIS_IPSEC_OFFLOAD_V1 {
+  struct {
+    ULONG Encapsulation;
+    ULONG AhEspCombined;
+    ULONG TransportTunnelCombined;
+    ULONG IPv4Options;
+    ULONG Flags;
+  } Supported;
+  struct {
+    ULONG Md5 : 2;
+    ULONG Sha_1 : 2;
+    ULONG Transport : 2;
+    ULONG Tunnel : 2;
+    ULONG Send : 2;
+    ULONG Receive : 2;
+  } IPv4AH;
+  struct {
+    ULONG Des : 2;
+    ULONG Reserved : 2;
+    ULONG TripleDes : 2;
+    ULONG NullEsp : 2;
+    ULONG Transport : 2;
+    ULONG Tunnel : 2;
+    ULONG Send : 2;
+    ULONG Receive : 2;
+  } IPv4ESP;
+} NDIS_IPSEC_OFFLOAD_V1, *PNDIS_IPSEC_OFFLOAD_V1;
+typedef struct _NDIS_TCP_LARGE_SEND_OFFLOAD_V2 {
+  struct {
+    ULONG Encapsulation;
+    ULONG MaxOffLoadSize;
+    ULONG MinSegmentCount;
+  } IPv4;
+  struct {
+    ULONG Encapsulation;
+    ULONG MaxOffLoadSize;
+    ULONG MinSegmentCount;
+    ULONG IpExtensionHeadersSupported : 2;
+    ULONG TcpOptionsSupported : 2;
+  } IPv6;
+} NDIS_TCP_LARGE_SEND_OFFLOAD_V2, *PNDIS_TCP_LARGE_SEND_OFFLOAD_V2;
+typedef struct _NDIS_IPSEC_OFFLOAD_V2 {
+  ULONG Encapsulation;
+  BOOLEAN IPv6Supported;
+  BOOLEAN IPv4Options;
+  BOOLEAN IPv6NonIPsecExtensionHeaders;
+  BOOLEAN Ah;
+  BOOLEAN Esp;
+  BOOLEAN AhEspCombined;
+  BOOLEAN Transport;
+  BOOLEAN Tunnel;
+  BOOLEAN TransportTunnelCombined;
+  BOOLEAN LsoSupported;
+  BOOLEAN ExtendedSequenceNumbers;
+  ULONG UdpEsp;
+  ULONG AuthenticationAlgorithms;
+  ULONG EncryptionAlgorithms;
+  ULONG SaOffloadCapacity;
+} NDIS_IPSEC_OFFLOAD_V2, *PNDIS_IPSEC_OFFLOAD_V2;
+typedef struct _NDIS_TCP_RECV_SEG_COALESCE_OFFLOAD {
+  struct {
+    BOOLEAN Enabled;
+  } IPv4;
+  struct {
+    BOOLEAN Enabled;
+  } IPv6;
+} NDIS_TCP_RECV_SEG_COALESCE_OFFLOAD, *PNDIS_TCP_RECV_SEG_COALESCE_OFFLOAD;
+/* Through the NDIS 6.30 members (the later encapsulation and UDP offloads are not declared). */
+typedef struct _NDIS_OFFLOAD {
+  NDIS_OBJECT_HEADER Header;
+  NDIS_TCP_IP_CHECKSUM_OFFLOAD Checksum;
+  NDIS_TCP_LARGE_SEND_OFFLOAD_V1 LsoV1;
+  NDIS_IPSEC_OFFLOAD_V1 IPsecV1;
+  NDIS_TCP_LARGE_SEND_OFFLOAD_V2 LsoV2;
+  ULONG Flags;
+  NDIS_IPSEC_OFFLOAD_V2 IPsecV2;
+  NDIS_TCP_RECV_SEG_COALESCE_OFFLOAD Rsc;
+} NDIS_OFFLOAD, *PNDIS_OFFLOAD;
+#define NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_1 RTL_SIZEOF_THROUGH_FIELD(NDIS_OFFLOAD, Flags)
+#define NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_2 RTL_SIZEOF_THROUGH_FIELD(NDIS_OFFLOAD, IPsecV2)
+#define NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_3 RTL_SIZEOF_THROUGH_FIELD(NDIS_OFFLOAD, Rsc)
+typedef struct _NDIS_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES {
+  NDIS_OBJECT_HEADER Header;
+  PNDIS_OFFLOAD DefaultOffloadConfiguration;
+  PNDIS_OFFLOAD HardwareOffloadCapabilities;
+  PVOID DefaultTcpConnectionOffloadConfiguration;
+  PVOID TcpConnectionOffloadHardwareCapabilities;
+} NDIS_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES, *PNDIS_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES;
+#define NDIS_SIZEOF_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES_REVISION_1 \
+  RTL_SIZEOF_THROUGH_FIELD(NDIS_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES, TcpConnectionOffloadHardwareCapabilities)
+
 typedef union _NDIS_MINIPORT_ADAPTER_ATTRIBUTES {
   NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES RegistrationAttributes;
   NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES GeneralAttributes;
+  NDIS_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES OffloadAttributes;
 } NDIS_MINIPORT_ADAPTER_ATTRIBUTES, *PNDIS_MINIPORT_ADAPTER_ATTRIBUTES;
 
 /* ---- protocol driver ---- */
