@@ -1777,4 +1777,13 @@ NDIS_TS_UNAVAILABLE("NDIS 5 protocol and miniport routines are not NDIS 6: use t
 NDIS_TS_UNAVAILABLE("NDIS 5 protocol and miniport routines are not NDIS 6: use the NDIS 6 routines (docs/c-drivers.md)") void NdisMRegisterAdapterShutdownHandler();
 NDIS_TS_UNAVAILABLE("NDIS 5 protocol and miniport routines are not NDIS 6: use the NDIS 6 routines (docs/c-drivers.md)") void NdisMSendComplete();
 
+
+/* ---- asking NDIS to take an adapter or a binding down; IM binding contexts; cancel IDs ---- */
+NDIS_TS_IMPORT(NdisMRemoveMiniport) NDIS_STATUS NdisMRemoveMiniport(NDIS_HANDLE MiniportAdapterHandle);
+NDIS_TS_IMPORT(NdisUnbindAdapter) NDIS_STATUS NdisUnbindAdapter(NDIS_HANDLE NdisBindingHandle);
+NDIS_TS_IMPORT(NdisIMGetBindingContext) NDIS_HANDLE NdisIMGetBindingContext(NDIS_HANDLE NdisBindingHandle);
+NDIS_TS_IMPORT(NdisGeneratePartialCancelId) UCHAR NdisGeneratePartialCancelId(void);
+NDIS_TS_UNAVAILABLE("per-module optional handlers are not bridged: give the handlers in NDIS_FILTER_DRIVER_CHARACTERISTICS") NDIS_STATUS NdisSetOptionalHandlers();
+NDIS_TS_UNAVAILABLE("per-module optional handlers are not bridged: give the handlers in NDIS_FILTER_DRIVER_CHARACTERISTICS") NDIS_STATUS NdisFSetOptionalHandlers();
+
 #endif /* NDIS_TS_NDIS_H */

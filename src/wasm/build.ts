@@ -64,6 +64,7 @@ export function writeHeaders(dir: string): void {
     "wdm.h",
     "ntddk.h",
     "ntifs.h",
+    "ntstrsafe.h",
     "pshpack1.h",
     "pshpack2.h",
     "pshpack4.h",

@@ -327,6 +327,7 @@ const IOCTL_RAWPROTO_SEND = CTL_CODE(
 );
 const IOCTL_RAWPROTO_READ = CTL_CODE(FILE_DEVICE_NETWORK, 0x901, METHOD_BUFFERED, FILE_READ_ACCESS);
 const IOCTL_RAWPROTO_STATS = CTL_CODE(FILE_DEVICE_NETWORK, 0x902, METHOD_BUFFERED, FILE_ANY_ACCESS);
+const IOCTL_RAWPROTO_INFO = CTL_CODE(FILE_DEVICE_NETWORK, 0x903, METHOD_BUFFERED, FILE_ANY_ACCESS);
 const MAC = [0x02, 0x52, 0x41, 0x57, 0x00, 0x01];
 
 describe("an ndisprot-style C protocol (test/c/rawproto), built unchanged", { skip }, () => {
@@ -434,6 +435,17 @@ describe("an ndisprot-style C protocol (test/c/rawproto), built unchanged", { sk
     const s = await stats();
     assert.deepEqual([s.sent, s.completed, s.received, s.dropped, s.connected], [1, 1, 2, 0, 1]);
     assert.ok(s.boundMs >= 2500, `KeQuerySystemTime on the host clock (${s.boundMs} ms)`);
+
+    // A line built with <ntstrsafe.h>'s RtlStringCbPrintfA (%s %wZ %02X %lu %u %-5s %5d %05x %+d).
+    const info = new TextDecoder().decode(
+      await file.deviceIoControl(IOCTL_RAWPROTO_INFO, null, 200),
+    );
+    assert.match(
+      info,
+      /^rawproto on \S+: 02-52-41-57-00-01 sent=1 received=2 \[ab {3}\| {2}-42\|0beef\|\+7\]$/,
+    );
+    const cut = new TextDecoder().decode(await file.deviceIoControl(IOCTL_RAWPROTO_INFO, null, 12));
+    assert.equal(cut, "rawproto on", "cut to the buffer and terminated (STATUS_BUFFER_OVERFLOW)");
 
     assert.deepEqual(host.violations, []);
     await file.close();

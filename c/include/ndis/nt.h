@@ -1164,4 +1164,82 @@ NDIS_TS_UNAVAILABLE("executive resources are not modelled: use an NDIS read-writ
 NDIS_TS_UNAVAILABLE("executive resources are not modelled: use an NDIS read-write lock (NdisAllocateRWLock)") void ExReleaseResourceLite();
 NDIS_TS_UNAVAILABLE("executive resources are not modelled: use an NDIS read-write lock (NdisAllocateRWLock)") NTSTATUS ExDeleteResourceLite();
 
+
+/*
+ * ---- structured exception handling: there are no exceptions to catch here ----
+ * A __try block runs; its __except block never does (a fault traps the module instead, and NDIS
+ * reports it); a __finally block always runs after the __try block.
+ */
+#define __try if (1)
+#define __except(filter) else if (0)
+#define __finally if (1)
+#define __leave ((void)0)
+#define GetExceptionCode() ((NTSTATUS)0)
+#define GetExceptionInformation() ((PVOID)0)
+#define EXCEPTION_EXECUTE_HANDLER 1
+#define EXCEPTION_CONTINUE_SEARCH 0
+#define EXCEPTION_CONTINUE_EXECUTION (-1)
+#define ExRaiseStatus(status) __builtin_trap()
+#define KeBugCheck(code) __builtin_trap()
+#define KeBugCheckEx(code, p1, p2, p3, p4) __builtin_trap()
+#define NT_VERIFY(e) ((e) ? TRUE : (ASSERT(e), FALSE))
+#define NT_VERIFYMSG(m, e) NT_VERIFY(e)
+#define NT_ASSERTMSG(m, e) ASSERT(e)
+#define RtlSecureZeroMemory(d, n) RtlZeroMemory((d), (n))
+#define RtlZeroBytes(d, n) RtlZeroMemory((d), (n))
+#define RtlCopyBytes(d, s, n) RtlCopyMemory((d), (s), (n))
+#define UNREFERENCED_LOCAL_VARIABLE(V) ((void)(V))
+
+/* ---- ANSI and Unicode strings (ASCII only: other characters become '?') ---- */
+FORCEINLINE void RtlFreeAnsiString(PANSI_STRING s) {
+  if (s->Buffer != NULL) ExFreePoolWithTag(s->Buffer, 0);
+  s->Buffer = NULL;
+  s->Length = s->MaximumLength = 0;
+}
+FORCEINLINE void RtlFreeUnicodeString(PUNICODE_STRING s) {
+  if (s->Buffer != NULL) ExFreePoolWithTag(s->Buffer, 0);
+  s->Buffer = NULL;
+  s->Length = s->MaximumLength = 0;
+}
+FORCEINLINE NTSTATUS RtlUnicodeStringToAnsiString(PANSI_STRING d, PCUNICODE_STRING s, BOOLEAN allocate) {
+  USHORT n = (USHORT)(s->Length / sizeof(WCHAR)), i;
+  if (allocate) {
+    d->Buffer = (PCHAR)ExAllocatePoolWithTag(NonPagedPoolNx, n + 1, 'rtsA');
+    if (d->Buffer == NULL) return STATUS_NO_MEMORY;
+    d->MaximumLength = (USHORT)(n + 1);
+  } else if (d->MaximumLength < n + 1) {
+    return STATUS_BUFFER_OVERFLOW;
+  }
+  for (i = 0; i < n; i++) d->Buffer[i] = s->Buffer[i] < 0x80 ? (CHAR)s->Buffer[i] : '?';
+  d->Buffer[n] = 0;
+  d->Length = n;
+  return STATUS_SUCCESS;
+}
+FORCEINLINE NTSTATUS RtlAnsiStringToUnicodeString(PUNICODE_STRING d, const STRING *s, BOOLEAN allocate) {
+  USHORT n = s->Length, i;
+  if (allocate) {
+    d->Buffer = (PWSTR)ExAllocatePoolWithTag(NonPagedPoolNx, (n + 1) * sizeof(WCHAR), 'rtsU');
+    if (d->Buffer == NULL) return STATUS_NO_MEMORY;
+    d->MaximumLength = (USHORT)((n + 1) * sizeof(WCHAR));
+  } else if (d->MaximumLength < (n + 1) * sizeof(WCHAR)) {
+    return STATUS_BUFFER_OVERFLOW;
+  }
+  for (i = 0; i < n; i++) d->Buffer[i] = (UCHAR)s->Buffer[i];
+  d->Buffer[n] = 0;
+  d->Length = (USHORT)(n * sizeof(WCHAR));
+  return STATUS_SUCCESS;
+}
+FORCEINLINE NTSTATUS RtlAppendUnicodeStringToString(PUNICODE_STRING d, PCUNICODE_STRING s) {
+  if (d->Length + s->Length > d->MaximumLength) return STATUS_BUFFER_TOO_SMALL;
+  __builtin_memmove((PUCHAR)d->Buffer + d->Length, s->Buffer, s->Length);
+  d->Length = (USHORT)(d->Length + s->Length);
+  if (d->Length + sizeof(WCHAR) <= d->MaximumLength) d->Buffer[d->Length / sizeof(WCHAR)] = 0;
+  return STATUS_SUCCESS;
+}
+FORCEINLINE NTSTATUS RtlAppendUnicodeToString(PUNICODE_STRING d, PCWSTR s) {
+  UNICODE_STRING t;
+  RtlInitUnicodeString(&t, s);
+  return RtlAppendUnicodeStringToString(d, &t);
+}
+
 #endif /* NDIS_TS_NT_H */

@@ -15,6 +15,7 @@
  */
 #include <ntddk.h>
 #include <ndis.h>
+#include <ntstrsafe.h>
 
 #define RAWPROTO_TAG 'pwaR'
 #define RAWPROTO_ETHERTYPE 0x88b7
@@ -24,6 +25,7 @@
 #define IOCTL_RAWPROTO_SEND CTL_CODE(FILE_DEVICE_NETWORK, 0x900, METHOD_BUFFERED, FILE_WRITE_ACCESS)
 #define IOCTL_RAWPROTO_READ CTL_CODE(FILE_DEVICE_NETWORK, 0x901, METHOD_BUFFERED, FILE_READ_ACCESS)
 #define IOCTL_RAWPROTO_STATS CTL_CODE(FILE_DEVICE_NETWORK, 0x902, METHOD_BUFFERED, FILE_ANY_ACCESS)
+#define IOCTL_RAWPROTO_INFO CTL_CODE(FILE_DEVICE_NETWORK, 0x903, METHOD_BUFFERED, FILE_ANY_ACCESS)
 
 #include <pshpack1.h>
 typedef struct _RAW_ETH_HEADER {
@@ -64,6 +66,8 @@ typedef struct _RAW_OPEN {
   ULONG Received;
   ULONG ReceiveDropped;
   LARGE_INTEGER BoundAt;
+  UNICODE_STRING AdapterName;
+  WCHAR AdapterNameBuffer[64];
 } RAW_OPEN, *PRAW_OPEN;
 
 NDIS_DECLARE_PROTOCOL_BINDING_CONTEXT(RAW_OPEN);
@@ -167,6 +171,8 @@ NDIS_STATUS RawBindAdapter(NDIS_HANDLE ProtocolDriverContext, NDIS_HANDLE BindCo
   KeInitializeSpinLock(&open->Lock);
   InitializeListHead(&open->RecvQueue);
   open->BindContext = BindContext;
+  RtlInitEmptyUnicodeString(&open->AdapterName, open->AdapterNameBuffer, sizeof(open->AdapterNameBuffer));
+  RtlCopyUnicodeString(&open->AdapterName, BindParameters->AdapterName);
   open->Connected = BindParameters->MediaConnectState == MediaConnectStateConnected;
   KeQuerySystemTime(&open->BoundAt);
 
@@ -484,6 +490,20 @@ NTSTATUS RawIoControl(PDEVICE_OBJECT Device, PIRP Irp) {
         information = sizeof(stats) + ETH_LENGTH_OF_ADDRESS;
         break;
       }
+      case IOCTL_RAWPROTO_INFO: {
+        /* A line about the binding, built with <ntstrsafe.h> (cut, still terminated, if short). */
+        SIZE_T length = 0;
+        PUCHAR mac = Open->CurrentAddress;
+        status = RtlStringCbPrintfA((NTSTRSAFE_PSTR)buffer, outLength,
+                                    "%s on %wZ: %02X-%02X-%02X-%02X-%02X-%02X sent=%lu received=%u [%-5s|%5d|%05x|%+d]",
+                                    "rawproto", &Open->AdapterName, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
+                                    Open->Sent, Open->Received, "ab", -42, 0xbeef, 7);
+        if (NT_SUCCESS(status) || status == STATUS_BUFFER_OVERFLOW) {
+          RtlStringCbLengthA((NTSTRSAFE_PCSTR)buffer, outLength, &length);
+          information = length;
+        }
+        break;
+      }
       default:
         status = STATUS_INVALID_DEVICE_REQUEST;
         break;
@@ -508,7 +528,8 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath) 
   NDIS_PROTOCOL_DRIVER_CHARACTERISTICS pChars;
   NDIS_STRING name = NDIS_STRING_CONST("RAWPROTO");
   NDIS_STATUS status;
-  UNICODE_STRING deviceName = RTL_CONSTANT_STRING(L"\\Device\\RawProto");
+  static WCHAR deviceNameBuffer[32];
+  UNICODE_STRING deviceName;
   UNICODE_STRING linkName = RTL_CONSTANT_STRING(L"\\Global??\\RawProto");
   PDRIVER_DISPATCH dispatch[IRP_MJ_MAXIMUM_FUNCTION + 1];
   NDIS_DEVICE_OBJECT_ATTRIBUTES deviceAttributes;
@@ -543,6 +564,13 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath) 
     return status;
   }
 
+  status = RtlStringCbPrintfW(deviceNameBuffer, sizeof(deviceNameBuffer), L"\\Device\\%ws", L"RawProto");
+  if (!NT_SUCCESS(status)) {
+    NdisDeregisterProtocolDriver(ProtocolHandle);
+    NdisFreeSpinLock(&OpenListLock);
+    return status;
+  }
+  RtlInitUnicodeString(&deviceName, deviceNameBuffer);
   RtlZeroMemory(dispatch, sizeof(dispatch));
   dispatch[IRP_MJ_CREATE] = RawOpenClose;
   dispatch[IRP_MJ_CLOSE] = RawOpenClose;
