@@ -328,6 +328,12 @@ const IOCTL_RAWPROTO_SEND = CTL_CODE(
 const IOCTL_RAWPROTO_READ = CTL_CODE(FILE_DEVICE_NETWORK, 0x901, METHOD_BUFFERED, FILE_READ_ACCESS);
 const IOCTL_RAWPROTO_STATS = CTL_CODE(FILE_DEVICE_NETWORK, 0x902, METHOD_BUFFERED, FILE_ANY_ACCESS);
 const IOCTL_RAWPROTO_INFO = CTL_CODE(FILE_DEVICE_NETWORK, 0x903, METHOD_BUFFERED, FILE_ANY_ACCESS);
+const IOCTL_RAWPROTO_WAIT_READ = CTL_CODE(
+  FILE_DEVICE_NETWORK,
+  0x904,
+  METHOD_BUFFERED,
+  FILE_READ_ACCESS,
+);
 const MAC = [0x02, 0x52, 0x41, 0x57, 0x00, 0x01];
 
 describe("an ndisprot-style C protocol (test/c/rawproto), built unchanged", { skip }, () => {
@@ -447,8 +453,34 @@ describe("an ndisprot-style C protocol (test/c/rawproto), built unchanged", { sk
     const cut = new TextDecoder().decode(await file.deviceIoControl(IOCTL_RAWPROTO_INFO, null, 12));
     assert.equal(cut, "rawproto on", "cut to the buffer and terminated (STATUS_BUFFER_OVERFLOW)");
 
+    // WAIT_READ pends in the driver's cancel-safe queue until a frame comes; one still waiting
+    // when the handle closes ends with STATUS_CANCELLED (IRP_MJ_CLEANUP empties the queue).
+    let answered: Uint8Array | null = null;
+    const waiting = file.deviceIoControl(IOCTL_RAWPROTO_WAIT_READ, null, 1514).then((b) => {
+      answered = b;
+      return b;
+    });
+    await flush(host);
+    assert.equal(answered, null, "no frame yet: the request waits");
+    const later = frame(0x88b7, 9);
+    later.fill(0xff, 0, 6);
+    const rxPool2 = allocateFramePool(adapter, 0x78727872);
+    assert.ok(rxPool2 !== null);
+    const laterNbl = frameNbl(rxPool2, later) as NET_BUFFER_LIST;
+    laterNbl.SourceHandle = adapter;
+    NdisMIndicateReceiveNetBufferLists(adapter, laterNbl, 0, 1, 0);
+    assert.deepEqual(await waiting, later, "completed from ProtocolReceiveNetBufferLists");
+    NdisFreeNetBufferList(laterNbl);
+    NdisFreeNetBufferListPool(rxPool2);
+    const abandoned = file.deviceIoControl(IOCTL_RAWPROTO_WAIT_READ, null, 1514);
+    await flush(host);
+
     assert.deepEqual(host.violations, []);
     await file.close();
+    await assert.rejects(
+      abandoned,
+      (e: unknown) => (e as { status?: number }).status === 0xc0000120,
+    );
     await host.removeAdapter("eth0");
     await host.unloadDriver("rawproto");
     await host.unloadDriver("mp");
