@@ -10,6 +10,7 @@
  */
 #ifndef NDIS_TS_NDIS_H
 #define NDIS_TS_NDIS_H
+#define _NDIS_
 
 #include <ndis/nt.h>
 
@@ -76,6 +77,8 @@
 #define NDIS_SUPPORT_NDIS687 (NDIS_TS_MINOR >= 87)
 #define NDIS_SUPPORT_NDIS688 (NDIS_TS_MINOR >= 88)
 #define NDIS_SUPPORT_NDIS689 (NDIS_TS_MINOR >= 89)
+#define NDIS_FILTER_MINIMUM_MAJOR_VERSION 6
+#define NDIS_FILTER_MINIMUM_MINOR_VERSION 0
 #define NDIS_FILTER_MAJOR_VERSION 6
 #define NDIS_FILTER_MINOR_VERSION NDIS_TS_MINOR
 #define NDIS_MINIPORT_MAJOR_VERSION 6
@@ -106,9 +109,11 @@ typedef ULONG NDIS_REQUEST_TYPE, *PNDIS_REQUEST_TYPE;
 typedef ULONG NDIS_HALT_ACTION, NDIS_SHUTDOWN_ACTION, NDIS_DEVICE_PNP_EVENT;
 typedef ULONG NET_PNP_EVENT_CODE, NDIS_NET_BUFFER_LIST_INFO;
 typedef ULONG NDIS_PARAMETER_TYPE;
-typedef ULONG NDIS_DEVICE_POWER_STATE;
+typedef ULONG NDIS_DEVICE_POWER_STATE, *PNDIS_DEVICE_POWER_STATE;
+typedef ULONG NDIS_HARDWARE_STATUS, *PNDIS_HARDWARE_STATUS;
 typedef LARGE_INTEGER NDIS_PHYSICAL_ADDRESS, *PNDIS_PHYSICAL_ADDRESS;
 typedef UNICODE_STRING NDIS_STRING, *PNDIS_STRING;
+typedef const UNICODE_STRING *PCNDIS_STRING;
 typedef ULONG NDIS_NIC_SWITCH_ID, NDIS_NIC_SWITCH_VPORT_ID;
 typedef ULONG NDIS_RECEIVE_QUEUE_ID;
 typedef ULONG_PTR NDIS_MINIPORT_RESERVED;
@@ -130,6 +135,151 @@ typedef union _NET_LUID {
 #endif
 #define NDIS_MAX_PHYS_ADDRESS_LENGTH 32
 #define NDIS_OID_REQUEST_NDIS_RESERVED_SIZE 16
+
+/* ---- the media, physical media and device PnP events, as numbered in the docs ---- */
+#ifndef NdisMedium802_3
+#define NdisMedium802_3 0
+#endif
+#ifndef NdisMedium802_5
+#define NdisMedium802_5 1
+#endif
+#ifndef NdisMediumFddi
+#define NdisMediumFddi 2
+#endif
+#ifndef NdisMediumWan
+#define NdisMediumWan 3
+#endif
+#ifndef NdisMediumLocalTalk
+#define NdisMediumLocalTalk 4
+#endif
+#ifndef NdisMediumDix
+#define NdisMediumDix 5
+#endif
+#ifndef NdisMediumArcnetRaw
+#define NdisMediumArcnetRaw 6
+#endif
+#ifndef NdisMediumArcnet878_2
+#define NdisMediumArcnet878_2 7
+#endif
+#ifndef NdisMediumAtm
+#define NdisMediumAtm 8
+#endif
+#ifndef NdisMediumWirelessWan
+#define NdisMediumWirelessWan 9
+#endif
+#ifndef NdisMediumIrda
+#define NdisMediumIrda 10
+#endif
+#ifndef NdisMediumBpc
+#define NdisMediumBpc 11
+#endif
+#ifndef NdisMediumCoWan
+#define NdisMediumCoWan 12
+#endif
+#ifndef NdisMedium1394
+#define NdisMedium1394 13
+#endif
+#ifndef NdisMediumInfiniBand
+#define NdisMediumInfiniBand 14
+#endif
+#ifndef NdisMediumTunnel
+#define NdisMediumTunnel 15
+#endif
+#ifndef NdisMediumNative802_11
+#define NdisMediumNative802_11 16
+#endif
+#ifndef NdisMediumLoopback
+#define NdisMediumLoopback 17
+#endif
+#ifndef NdisMediumWiMAX
+#define NdisMediumWiMAX 18
+#endif
+#ifndef NdisMediumIP
+#define NdisMediumIP 19
+#endif
+#ifndef NdisPhysicalMediumUnspecified
+#define NdisPhysicalMediumUnspecified 0
+#endif
+#ifndef NdisPhysicalMediumWirelessLan
+#define NdisPhysicalMediumWirelessLan 1
+#endif
+#ifndef NdisPhysicalMediumCableModem
+#define NdisPhysicalMediumCableModem 2
+#endif
+#ifndef NdisPhysicalMediumPhoneLine
+#define NdisPhysicalMediumPhoneLine 3
+#endif
+#ifndef NdisPhysicalMediumPowerLine
+#define NdisPhysicalMediumPowerLine 4
+#endif
+#ifndef NdisPhysicalMediumDSL
+#define NdisPhysicalMediumDSL 5
+#endif
+#ifndef NdisPhysicalMediumFibreChannel
+#define NdisPhysicalMediumFibreChannel 6
+#endif
+#ifndef NdisPhysicalMedium1394
+#define NdisPhysicalMedium1394 7
+#endif
+#ifndef NdisPhysicalMediumWirelessWan
+#define NdisPhysicalMediumWirelessWan 8
+#endif
+#ifndef NdisPhysicalMediumNative802_11
+#define NdisPhysicalMediumNative802_11 9
+#endif
+#ifndef NdisPhysicalMediumBluetooth
+#define NdisPhysicalMediumBluetooth 10
+#endif
+#ifndef NdisPhysicalMediumInfiniband
+#define NdisPhysicalMediumInfiniband 11
+#endif
+#ifndef NdisPhysicalMediumWiMax
+#define NdisPhysicalMediumWiMax 12
+#endif
+#ifndef NdisPhysicalMediumUWB
+#define NdisPhysicalMediumUWB 13
+#endif
+#ifndef NdisPhysicalMedium802_3
+#define NdisPhysicalMedium802_3 14
+#endif
+#ifndef NdisPhysicalMedium802_5
+#define NdisPhysicalMedium802_5 15
+#endif
+#ifndef NdisPhysicalMediumIrda
+#define NdisPhysicalMediumIrda 16
+#endif
+#ifndef NdisPhysicalMediumWiredWAN
+#define NdisPhysicalMediumWiredWAN 17
+#endif
+#ifndef NdisPhysicalMediumWiredCoWan
+#define NdisPhysicalMediumWiredCoWan 18
+#endif
+#ifndef NdisPhysicalMediumOther
+#define NdisPhysicalMediumOther 19
+#endif
+#ifndef NdisDevicePnPEventQueryRemoved
+#define NdisDevicePnPEventQueryRemoved 0
+#endif
+#ifndef NdisDevicePnPEventRemoved
+#define NdisDevicePnPEventRemoved 1
+#endif
+#ifndef NdisDevicePnPEventSurpriseRemoved
+#define NdisDevicePnPEventSurpriseRemoved 2
+#endif
+#ifndef NdisDevicePnPEventQueryStopped
+#define NdisDevicePnPEventQueryStopped 3
+#endif
+#ifndef NdisDevicePnPEventStopped
+#define NdisDevicePnPEventStopped 4
+#endif
+#ifndef NdisDevicePnPEventPowerProfileChanged
+#define NdisDevicePnPEventPowerProfileChanged 5
+#endif
+#ifndef NdisDevicePnPEventFilterListChanged
+#define NdisDevicePnPEventFilterListChanged 6
+#endif
+typedef const void *LPCVOID;
+typedef void *LPVOID;
 
 /* ---- memory ---- */
 #define NdisZeroMemory(d, n) RtlZeroMemory((d), (n))
@@ -682,9 +832,228 @@ typedef struct _NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES {
 #define NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2 \
   RTL_SIZEOF_THROUGH_FIELD(NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES, PowerManagementCapabilitiesEx)
 
+
+
+
+/* ---- link state values (NDIS_LINK_STATE.PauseFunctions, AutoNegotiationFlags) ---- */
+#ifndef NdisPauseFunctionsUnsupported
+#define NdisPauseFunctionsUnsupported 0
+#define NdisPauseFunctionsSendOnly 1
+#define NdisPauseFunctionsReceiveOnly 2
+#define NdisPauseFunctionsSendAndReceive 3
+#define NdisPauseFunctionsUnknown 4
+#endif
+#ifndef NDIS_LINK_STATE_XMIT_LINK_SPEED_AUTO_NEGOTIATED
+#define NDIS_LINK_STATE_XMIT_LINK_SPEED_AUTO_NEGOTIATED 0x00000001
+#define NDIS_LINK_STATE_RCV_LINK_SPEED_AUTO_NEGOTIATED 0x00000002
+#define NDIS_LINK_STATE_DUPLEX_AUTO_NEGOTIATED 0x00000004
+#define NDIS_LINK_STATE_PAUSE_FUNCTIONS_AUTO_NEGOTIATED 0x00000008
+#endif
+
+/* ---- OID answers every NDIS 6 miniport gives (the same layout on wasm32 as on x64) ---- */
+typedef struct _NDIS_STATISTICS_INFO {
+  NDIS_OBJECT_HEADER Header;
+  ULONG SupportedStatistics;
+  ULONG64 ifInDiscards;
+  ULONG64 ifInErrors;
+  ULONG64 ifHCInOctets;
+  ULONG64 ifHCInUcastPkts;
+  ULONG64 ifHCInMulticastPkts;
+  ULONG64 ifHCInBroadcastPkts;
+  ULONG64 ifHCOutOctets;
+  ULONG64 ifHCOutUcastPkts;
+  ULONG64 ifHCOutMulticastPkts;
+  ULONG64 ifHCOutBroadcastPkts;
+  ULONG64 ifOutErrors;
+  ULONG64 ifOutDiscards;
+  ULONG64 ifHCInUcastOctets;
+  ULONG64 ifHCInMulticastOctets;
+  ULONG64 ifHCInBroadcastOctets;
+  ULONG64 ifHCOutUcastOctets;
+  ULONG64 ifHCOutMulticastOctets;
+  ULONG64 ifHCOutBroadcastOctets;
+} NDIS_STATISTICS_INFO, *PNDIS_STATISTICS_INFO;
+#define NDIS_SIZEOF_STATISTICS_INFO_REVISION_1 RTL_SIZEOF_THROUGH_FIELD(NDIS_STATISTICS_INFO, ifHCOutBroadcastOctets)
+
+typedef ULONG NDIS_INTERRUPT_MODERATION;
+typedef struct _NDIS_INTERRUPT_MODERATION_PARAMETERS {
+  NDIS_OBJECT_HEADER Header;
+  ULONG Flags;
+  NDIS_INTERRUPT_MODERATION InterruptModeration;
+} NDIS_INTERRUPT_MODERATION_PARAMETERS, *PNDIS_INTERRUPT_MODERATION_PARAMETERS;
+#define NDIS_SIZEOF_INTERRUPT_MODERATION_PARAMETERS_REVISION_1 \
+  RTL_SIZEOF_THROUGH_FIELD(NDIS_INTERRUPT_MODERATION_PARAMETERS, InterruptModeration)
+
+typedef struct _NDIS_LINK_PARAMETERS {
+  NDIS_OBJECT_HEADER Header;
+  NDIS_MEDIA_DUPLEX_STATE MediaDuplexState;
+  ULONG64 XmitLinkSpeed;
+  ULONG64 RcvLinkSpeed;
+  NDIS_SUPPORTED_PAUSE_FUNCTIONS PauseFunctions;
+  ULONG AutoNegotiationFlags;
+} NDIS_LINK_PARAMETERS, *PNDIS_LINK_PARAMETERS;
+#define NDIS_SIZEOF_LINK_PARAMETERS_REVISION_1 RTL_SIZEOF_THROUGH_FIELD(NDIS_LINK_PARAMETERS, AutoNegotiationFlags)
+
+/*
+ * ---- task offload: the structures a miniport declares its offloads with ----
+ * NdisMSetMiniportAttributes accepts NDIS_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES after the general
+ * attributes; ndis-ts does no offload, so what it says is not used (docs/c-drivers.md).
+ */
+#define NDIS_OBJECT_TYPE_OFFLOAD 0xA7
+#define NDIS_OFFLOAD_REVISION_1 1
+#define NDIS_OFFLOAD_REVISION_2 2
+#define NDIS_OFFLOAD_REVISION_3 3
+#define NDIS_OFFLOAD_REVISION_4 4
+#define NDIS_OFFLOAD_REVISION_5 5
+#define NDIS_OFFLOAD_REVISION_6 6
+#define NDIS_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES_REVISION_1 1
+#define NDIS_OFFLOAD_NOT_SUPPORTED 0
+#define NDIS_OFFLOAD_SUPPORTED 1
+#define NDIS_OFFLOAD_SET_NO_CHANGE 0
+#define NDIS_OFFLOAD_SET_ON 1
+#define NDIS_OFFLOAD_SET_OFF 2
+#define NDIS_ENCAPSULATION_NOT_SUPPORTED 0x00000000
+#define NDIS_ENCAPSULATION_NULL 0x00000001
+#define NDIS_ENCAPSULATION_IEEE_802_3 0x00000002
+#define NDIS_ENCAPSULATION_IEEE_802_3_P_AND_Q 0x00000004
+#define NDIS_ENCAPSULATION_IEEE_802_3_P_AND_Q_IN_OOB 0x00000008
+#define NDIS_ENCAPSULATION_IEEE_LLC_SNAP_ROUTED 0x00000010
+typedef struct _NDIS_TCP_IP_CHECKSUM_OFFLOAD {
+  struct {
+    ULONG Encapsulation;
+    ULONG IpOptionsSupported : 2;
+    ULONG TcpOptionsSupported : 2;
+    ULONG TcpChecksum : 2;
+    ULONG UdpChecksum : 2;
+    ULONG IpChecksum : 2;
+  } IPv4Transmit;
+  struct {
+    ULONG Encapsulation;
+    ULONG IpOptionsSupported : 2;
+    ULONG TcpOptionsSupported : 2;
+    ULONG TcpChecksum : 2;
+    ULONG UdpChecksum : 2;
+    ULONG IpChecksum : 2;
+  } IPv4Receive;
+  struct {
+    ULONG Encapsulation;
+    ULONG IpExtensionHeadersSupported : 2;
+    ULONG TcpOptionsSupported : 2;
+    ULONG TcpChecksum : 2;
+    ULONG UdpChecksum : 2;
+  } IPv6Transmit;
+  struct {
+    ULONG Encapsulation;
+    ULONG IpExtensionHeadersSupported : 2;
+    ULONG TcpOptionsSupported : 2;
+    ULONG TcpChecksum : 2;
+    ULONG UdpChecksum : 2;
+  } IPv6Receive;
+} NDIS_TCP_IP_CHECKSUM_OFFLOAD, *PNDIS_TCP_IP_CHECKSUM_OFFLOAD;
+typedef struct _NDIS_TCP_LARGE_SEND_OFFLOAD_V1 {
+  struct {
+    ULONG Encapsulation;
+    ULONG MaxOffLoadSize;
+    ULONG MinSegmentCount;
+    ULONG TcpOptions : 2;
+    ULONG IpOptions : 2;
+  } IPv4;
+} NDIS_TCP_LARGE_SEND_OFFLOAD_V1, *PNDIS_TCP_LARGE_SEND_OFFLOAD_V1;
+typedef struct _NDIS_IPSEC_OFFLOAD_V1 {
+  struct {
+    ULONG Encapsulation;
+    ULONG AhEspCombined;
+    ULONG TransportTunnelCombined;
+    ULONG IPv4Options;
+    ULONG Flags;
+  } Supported;
+  struct {
+    ULONG Md5 : 2;
+    ULONG Sha_1 : 2;
+    ULONG Transport : 2;
+    ULONG Tunnel : 2;
+    ULONG Send : 2;
+    ULONG Receive : 2;
+  } IPv4AH;
+  struct {
+    ULONG Des : 2;
+    ULONG Reserved : 2;
+    ULONG TripleDes : 2;
+    ULONG NullEsp : 2;
+    ULONG Transport : 2;
+    ULONG Tunnel : 2;
+    ULONG Send : 2;
+    ULONG Receive : 2;
+  } IPv4ESP;
+} NDIS_IPSEC_OFFLOAD_V1, *PNDIS_IPSEC_OFFLOAD_V1;
+typedef struct _NDIS_TCP_LARGE_SEND_OFFLOAD_V2 {
+  struct {
+    ULONG Encapsulation;
+    ULONG MaxOffLoadSize;
+    ULONG MinSegmentCount;
+  } IPv4;
+  struct {
+    ULONG Encapsulation;
+    ULONG MaxOffLoadSize;
+    ULONG MinSegmentCount;
+    ULONG IpExtensionHeadersSupported : 2;
+    ULONG TcpOptionsSupported : 2;
+  } IPv6;
+} NDIS_TCP_LARGE_SEND_OFFLOAD_V2, *PNDIS_TCP_LARGE_SEND_OFFLOAD_V2;
+typedef struct _NDIS_IPSEC_OFFLOAD_V2 {
+  ULONG Encapsulation;
+  BOOLEAN IPv6Supported;
+  BOOLEAN IPv4Options;
+  BOOLEAN IPv6NonIPsecExtensionHeaders;
+  BOOLEAN Ah;
+  BOOLEAN Esp;
+  BOOLEAN AhEspCombined;
+  BOOLEAN Transport;
+  BOOLEAN Tunnel;
+  BOOLEAN TransportTunnelCombined;
+  BOOLEAN LsoSupported;
+  BOOLEAN ExtendedSequenceNumbers;
+  ULONG UdpEsp;
+  ULONG AuthenticationAlgorithms;
+  ULONG EncryptionAlgorithms;
+  ULONG SaOffloadCapacity;
+} NDIS_IPSEC_OFFLOAD_V2, *PNDIS_IPSEC_OFFLOAD_V2;
+typedef struct _NDIS_TCP_RECV_SEG_COALESCE_OFFLOAD {
+  struct {
+    BOOLEAN Enabled;
+  } IPv4;
+  struct {
+    BOOLEAN Enabled;
+  } IPv6;
+} NDIS_TCP_RECV_SEG_COALESCE_OFFLOAD, *PNDIS_TCP_RECV_SEG_COALESCE_OFFLOAD;
+/* Through the NDIS 6.30 members (the later encapsulation and UDP offloads are not declared). */
+typedef struct _NDIS_OFFLOAD {
+  NDIS_OBJECT_HEADER Header;
+  NDIS_TCP_IP_CHECKSUM_OFFLOAD Checksum;
+  NDIS_TCP_LARGE_SEND_OFFLOAD_V1 LsoV1;
+  NDIS_IPSEC_OFFLOAD_V1 IPsecV1;
+  NDIS_TCP_LARGE_SEND_OFFLOAD_V2 LsoV2;
+  ULONG Flags;
+  NDIS_IPSEC_OFFLOAD_V2 IPsecV2;
+  NDIS_TCP_RECV_SEG_COALESCE_OFFLOAD Rsc;
+} NDIS_OFFLOAD, *PNDIS_OFFLOAD;
+#define NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_1 RTL_SIZEOF_THROUGH_FIELD(NDIS_OFFLOAD, Flags)
+#define NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_2 RTL_SIZEOF_THROUGH_FIELD(NDIS_OFFLOAD, IPsecV2)
+#define NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_3 RTL_SIZEOF_THROUGH_FIELD(NDIS_OFFLOAD, Rsc)
+typedef struct _NDIS_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES {
+  NDIS_OBJECT_HEADER Header;
+  PNDIS_OFFLOAD DefaultOffloadConfiguration;
+  PNDIS_OFFLOAD HardwareOffloadCapabilities;
+  PVOID DefaultTcpConnectionOffloadConfiguration;
+  PVOID TcpConnectionOffloadHardwareCapabilities;
+} NDIS_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES, *PNDIS_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES;
+#define NDIS_SIZEOF_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES_REVISION_1 \
+  RTL_SIZEOF_THROUGH_FIELD(NDIS_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES, TcpConnectionOffloadHardwareCapabilities)
+
 typedef union _NDIS_MINIPORT_ADAPTER_ATTRIBUTES {
   NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES RegistrationAttributes;
   NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES GeneralAttributes;
+  NDIS_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES OffloadAttributes;
 } NDIS_MINIPORT_ADAPTER_ATTRIBUTES, *PNDIS_MINIPORT_ADAPTER_ATTRIBUTES;
 
 /* ---- protocol driver ---- */
@@ -883,6 +1252,28 @@ typedef void(NDIS_IO_WORKITEM_FUNCTION)(PVOID WorkItemContext, NDIS_HANDLE NdisI
 typedef NDIS_IO_WORKITEM_FUNCTION *NDIS_IO_WORKITEM_ROUTINE;
 
 /* ---- filter driver ---- */
+/* SR-IOV capabilities a filter may look at (NDIS gives none here: the pointer is NULL). */
+typedef struct _NDIS_SRIOV_CAPABILITIES {
+  NDIS_OBJECT_HEADER Header;
+  ULONG Flags;
+  ULONG SriovCapabilities;
+  ULONG MaxNumVFs;
+} NDIS_SRIOV_CAPABILITIES, *PNDIS_SRIOV_CAPABILITIES;
+#define NDIS_SRIOV_CAPS_SRIOV_SUPPORTED 0x00000001
+#define NDIS_SRIOV_CAPS_PF_MINIPORT 0x00000002
+#define NDIS_SRIOV_CAPS_VF_MINIPORT 0x00000004
+#ifndef NDIS_FILTER_ATTACH_PARAMETERS_REVISION_1
+#define NDIS_FILTER_ATTACH_PARAMETERS_REVISION_1 1
+#endif
+#ifndef NDIS_FILTER_ATTACH_PARAMETERS_REVISION_2
+#define NDIS_FILTER_ATTACH_PARAMETERS_REVISION_2 2
+#endif
+#ifndef NDIS_FILTER_ATTACH_PARAMETERS_REVISION_3
+#define NDIS_FILTER_ATTACH_PARAMETERS_REVISION_3 3
+#endif
+#ifndef NDIS_FILTER_ATTACH_PARAMETERS_REVISION_4
+#define NDIS_FILTER_ATTACH_PARAMETERS_REVISION_4 4
+#endif
 typedef struct _NDIS_FILTER_ATTACH_PARAMETERS {
   NDIS_OBJECT_HEADER Header;
   NET_IFINDEX IfIndex;
@@ -910,7 +1301,7 @@ typedef struct _NDIS_FILTER_ATTACH_PARAMETERS {
   PVOID MiniportPhysicalDeviceObject;
   PVOID NicSwitchCapabilities;
   BOOLEAN BaseMiniportIfConnectorPresent;
-  PVOID SriovCapabilities;
+  PNDIS_SRIOV_CAPABILITIES SriovCapabilities;
   PVOID NicSwitchArray;
 } NDIS_FILTER_ATTACH_PARAMETERS, *PNDIS_FILTER_ATTACH_PARAMETERS;
 
@@ -1557,5 +1948,71 @@ NDIS_TS_UNAVAILABLE("NDIS 5 protocol and miniport routines are not NDIS 6: use t
 NDIS_TS_UNAVAILABLE("NDIS 5 protocol and miniport routines are not NDIS 6: use the NDIS 6 routines (docs/c-drivers.md)") void NdisCloseAdapter();
 NDIS_TS_UNAVAILABLE("NDIS 5 protocol and miniport routines are not NDIS 6: use the NDIS 6 routines (docs/c-drivers.md)") void NdisMRegisterAdapterShutdownHandler();
 NDIS_TS_UNAVAILABLE("NDIS 5 protocol and miniport routines are not NDIS 6: use the NDIS 6 routines (docs/c-drivers.md)") void NdisMSendComplete();
+
+
+/* ---- asking NDIS to take an adapter or a binding down; IM binding contexts; cancel IDs ---- */
+NDIS_TS_IMPORT(NdisMRemoveMiniport) NDIS_STATUS NdisMRemoveMiniport(NDIS_HANDLE MiniportAdapterHandle);
+NDIS_TS_IMPORT(NdisUnbindAdapter) NDIS_STATUS NdisUnbindAdapter(NDIS_HANDLE NdisBindingHandle);
+NDIS_TS_IMPORT(NdisIMGetBindingContext) NDIS_HANDLE NdisIMGetBindingContext(NDIS_HANDLE NdisBindingHandle);
+NDIS_TS_IMPORT(NdisGeneratePartialCancelId) UCHAR NdisGeneratePartialCancelId(void);
+NDIS_TS_UNAVAILABLE("per-module optional handlers are not bridged: give the handlers in NDIS_FILTER_DRIVER_CHARACTERISTICS") NDIS_STATUS NdisSetOptionalHandlers();
+NDIS_TS_UNAVAILABLE("per-module optional handlers are not bridged: give the handlers in NDIS_FILTER_DRIVER_CHARACTERISTICS") NDIS_STATUS NdisFSetOptionalHandlers();
+
+
+/* ---- NDIS 6.20 power management capabilities (general attributes' PowerManagementCapabilitiesEx) ---- */
+typedef struct _NDIS_PM_CAPABILITIES {
+  NDIS_OBJECT_HEADER Header;
+  ULONG Flags;
+  ULONG SupportedWoLPacketPatterns;
+  ULONG NumTotalWoLPatterns;
+  ULONG MaxWoLPatternSize;
+  ULONG MaxWoLPatternOffset;
+  ULONG MaxWoLPacketSaveBuffer;
+  ULONG SupportedProtocolOffloads;
+  ULONG NumArpOffloadIPv4Addresses;
+  ULONG NumNSOffloadIPv6Addresses;
+  NDIS_DEVICE_POWER_STATE MinMagicPacketWakeUp;
+  NDIS_DEVICE_POWER_STATE MinPatternWakeUp;
+  NDIS_DEVICE_POWER_STATE MinLinkChangeWakeUp;
+  ULONG SupportedWakeUpEvents;
+  ULONG MediaSpecificWakeUpEvents;
+} NDIS_PM_CAPABILITIES, *PNDIS_PM_CAPABILITIES;
+#define NDIS_PM_CAPABILITIES_REVISION_1 1
+#define NDIS_PM_CAPABILITIES_REVISION_2 2
+#define NDIS_SIZEOF_NDIS_PM_CAPABILITIES_REVISION_1 RTL_SIZEOF_THROUGH_FIELD(NDIS_PM_CAPABILITIES, MinLinkChangeWakeUp)
+#define NDIS_SIZEOF_NDIS_PM_CAPABILITIES_REVISION_2 \
+  RTL_SIZEOF_THROUGH_FIELD(NDIS_PM_CAPABILITIES, MediaSpecificWakeUpEvents)
+#ifndef OID_PM_CURRENT_CAPABILITIES
+#define OID_PM_CURRENT_CAPABILITIES 0xFD010107
+#define OID_PM_HARDWARE_CAPABILITIES 0xFD010108
+#define OID_PM_PARAMETERS 0xFD010109
+#define OID_PM_ADD_WOL_PATTERN 0xFD01010A
+#define OID_PM_REMOVE_WOL_PATTERN 0xFD01010B
+#define OID_PM_WOL_PATTERN_LIST 0xFD01010C
+#define OID_PM_ADD_PROTOCOL_OFFLOAD 0xFD01010D
+#define OID_PM_GET_PROTOCOL_OFFLOAD 0xFD01010E
+#define OID_PM_REMOVE_PROTOCOL_OFFLOAD 0xFD01010F
+#define OID_PM_PROTOCOL_OFFLOAD_LIST 0xFD010110
+#endif
+#ifndef OID_IP4_OFFLOAD_STATS
+#define OID_IP4_OFFLOAD_STATS 0xFC010209
+#define OID_IP6_OFFLOAD_STATS 0xFC01020A
+#endif
+#ifndef OID_TCP_OFFLOAD_PARAMETERS
+#define OID_TCP_OFFLOAD_PARAMETERS 0xFC01020C
+#define OID_TCP_OFFLOAD_HARDWARE_CAPABILITIES 0xFC01020D
+#endif
+#ifndef IF_TYPE_OTHER
+#define IF_TYPE_OTHER 1
+#endif
+#ifndef IF_TYPE_PROP_VIRTUAL
+#define IF_TYPE_PROP_VIRTUAL 53
+#endif
+#ifndef IF_TYPE_SOFTWARE_LOOPBACK
+#define IF_TYPE_SOFTWARE_LOOPBACK 24
+#endif
+#ifndef IF_TYPE_TUNNEL
+#define IF_TYPE_TUNNEL 131
+#endif
 
 #endif /* NDIS_TS_NDIS_H */

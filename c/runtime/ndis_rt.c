@@ -239,3 +239,195 @@ int NdisCopyFromNetBufferToNetBuffer(void *destination, unsigned long destinatio
  * mapped): NDIS's MDLs then reach it unmapped and their bytes cross only once it maps them.
  */
 __attribute__((export_name("__ndis_maps_mdls_on_demand"))) int __ndis_maps_mdls_on_demand(void) { return 1; }
+ * The formatter behind <ntstrsafe.h>'s RtlStringCb/CchPrintf (narrow and wide: WCHAR is 32 bits
+ * here). Flags - 0 + space #, width and precision (numbers or *), lengths h hh l ll I64 z w, and
+ * d i u x X o c C s S Z p %. In a wide format %s is a wide string and %S a narrow one; in a narrow
+ * format the other way round; %hs / %ls / %ws say which. %wZ is a UNICODE_STRING, %Z an
+ * ANSI_STRING. Writes at most `cap - 1` characters and a NUL; returns how many it wrote, or -1
+ * when the output did not fit (it is cut, still terminated).
+ */
+typedef __builtin_va_list rt_va_list;
+#define rt_va_arg __builtin_va_arg
+typedef struct {
+  void *buf;
+  size_t cap;
+  size_t len;
+  int wide;
+  int overflow;
+} rt_out;
+
+static void rt_put(rt_out *o, unsigned c) {
+  if (o->len + 1 >= o->cap) {
+    o->overflow = 1;
+    return;
+  }
+  if (o->wide) ((unsigned *)o->buf)[o->len++] = c;
+  else ((char *)o->buf)[o->len++] = (char)(c < 0x100 ? c : '?');
+}
+
+typedef struct {
+  unsigned short Length;
+  unsigned short MaximumLength;
+  void *Buffer;
+} rt_counted;
+
+static void rt_string(rt_out *o, const void *s, int wide_arg, long count, int width, int left) {
+  long n = 0, i;
+  if (s == 0) {
+    s = "(null)";
+    wide_arg = 0;
+    if (count < 0) count = 6;
+  }
+  if (count < 0) {
+    if (wide_arg)
+      while (((const unsigned *)s)[n] != 0) n++;
+    else
+      while (((const char *)s)[n] != 0) n++;
+  } else {
+    n = count;
+  }
+  if (!left)
+    for (i = n; i < width; i++) rt_put(o, ' ');
+  for (i = 0; i < n; i++) rt_put(o, wide_arg ? ((const unsigned *)s)[i] : (unsigned char)((const char *)s)[i]);
+  if (left)
+    for (i = n; i < width; i++) rt_put(o, ' ');
+}
+
+int __ndis_vformat(void *buf, size_t cap, int wide, const void *format, rt_va_list ap) {
+  rt_out o = {buf, cap, 0, wide, 0};
+  size_t f = 0;
+  if (cap == 0) return -1;
+  for (;;) {
+    unsigned c = wide ? ((const unsigned *)format)[f] : (unsigned char)((const char *)format)[f];
+    int left = 0, zero = 0, plus = 0, space = 0, alt = 0, width = 0, precision = -1, size = 0, wide_arg = -1;
+    unsigned long long v;
+    int negative = 0;
+    char digits[24];
+    int nd = 0, base = 10, upper = 0;
+    f++;
+    if (c == 0) break;
+    if (c != '%') {
+      rt_put(&o, c);
+      continue;
+    }
+#define NEXT() (wide ? ((const unsigned *)format)[f] : (unsigned char)((const char *)format)[f])
+    for (;; f++) {
+      unsigned g = NEXT();
+      if (g == '-') left = 1;
+      else if (g == '0') zero = 1;
+      else if (g == '+') plus = 1;
+      else if (g == ' ') space = 1;
+      else if (g == '#') alt = 1;
+      else break;
+    }
+    if (NEXT() == '*') {
+      width = rt_va_arg(ap, int);
+      f++;
+      if (width < 0) left = 1, width = -width;
+    } else {
+      while (NEXT() >= '0' && NEXT() <= '9') width = width * 10 + (int)(NEXT() - '0'), f++;
+    }
+    if (NEXT() == '.') {
+      f++;
+      precision = 0;
+      if (NEXT() == '*') {
+        precision = rt_va_arg(ap, int);
+        f++;
+      } else {
+        while (NEXT() >= '0' && NEXT() <= '9') precision = precision * 10 + (int)(NEXT() - '0'), f++;
+      }
+    }
+    for (;;) {
+      unsigned g = NEXT();
+      if (g == 'h') {
+        wide_arg = 0;
+        f++;
+      } else if (g == 'l') {
+        size++;
+        wide_arg = 1;
+        f++;
+      } else if (g == 'w') {
+        wide_arg = 1;
+        f++;
+      } else if (g == 'z' || g == 'I') {
+        f++;
+        if (g == 'I' && NEXT() == '6') f += 2, size = 2;
+      } else {
+        break;
+      }
+    }
+    c = NEXT();
+    f++;
+    switch (c) {
+      case '%':
+        rt_put(&o, '%');
+        continue;
+      case 'c':
+      case 'C':
+        rt_put(&o, (unsigned)rt_va_arg(ap, int));
+        continue;
+      case 's':
+      case 'S': {
+        const void *s = rt_va_arg(ap, const void *);
+        int w = wide_arg >= 0 ? wide_arg : (c == 's' ? wide : !wide);
+        rt_string(&o, s, w, precision, width, left);
+        continue;
+      }
+      case 'Z': {
+        const rt_counted *s = rt_va_arg(ap, const rt_counted *);
+        int w = wide_arg == 1;
+        if (s == 0) rt_string(&o, 0, 0, -1, width, left);
+        else rt_string(&o, s->Buffer, w, w ? s->Length / 4 : s->Length, width, left);
+        continue;
+      }
+      case 'p':
+        v = (size_t)rt_va_arg(ap, void *);
+        base = 16, upper = 1, zero = 1, width = 8;
+        break;
+      case 'd':
+      case 'i': {
+        long long x = size >= 2 ? rt_va_arg(ap, long long) : (long long)rt_va_arg(ap, int);
+        negative = x < 0;
+        v = negative ? (unsigned long long)(-(x + 1)) + 1 : (unsigned long long)x;
+        break;
+      }
+      case 'u':
+      case 'x':
+      case 'X':
+      case 'o':
+        v = size >= 2 ? rt_va_arg(ap, unsigned long long) : (unsigned long long)rt_va_arg(ap, unsigned);
+        base = c == 'o' ? 8 : c == 'u' ? 10 : 16;
+        upper = c == 'X';
+        break;
+      default:
+        rt_put(&o, '%');
+        rt_put(&o, c);
+        continue;
+    }
+    do {
+      unsigned d = (unsigned)(v % (unsigned)base);
+      digits[nd++] = (char)(d < 10 ? '0' + d : (upper ? 'A' : 'a') + d - 10);
+      v /= (unsigned)base;
+    } while (v != 0 && nd < 24);
+    {
+      int sign = negative || plus || space;
+      int prefix = alt && base == 16 ? 2 : 0;
+      int pad = precision > nd ? precision - nd : 0;
+      int total = nd + pad + sign + prefix, i;
+      if (!left && !(zero && precision < 0))
+        for (i = total; i < width; i++) rt_put(&o, ' ');
+      if (sign) rt_put(&o, negative ? '-' : plus ? '+' : ' ');
+      if (prefix) rt_put(&o, '0'), rt_put(&o, upper ? 'X' : 'x');
+      if (!left && zero && precision < 0)
+        for (i = total; i < width; i++) rt_put(&o, '0');
+      for (i = 0; i < pad; i++) rt_put(&o, '0');
+      while (nd > 0) rt_put(&o, (unsigned char)digits[--nd]);
+      if (left)
+        for (i = total; i < width; i++) rt_put(&o, ' ');
+    }
+#undef NEXT
+  }
+  if (wide) ((unsigned *)buf)[o.len] = 0;
+  else ((char *)buf)[o.len] = 0;
+  return o.overflow ? -1 : (int)o.len;
+}

@@ -55,6 +55,10 @@ export const SERVICE_IMPORTS = [
   "NdisFreeNetBufferPool",
   "NdisAllocateNetBuffer",
   "NdisFreeNetBuffer",
+  "NdisMRemoveMiniport",
+  "NdisUnbindAdapter",
+  "NdisIMGetBindingContext",
+  "NdisGeneratePartialCancelId",
 ] as const;
 
 export type ServiceImportName = (typeof SERVICE_IMPORTS)[number];
@@ -549,5 +553,12 @@ export function serviceImports(get: () => ServiceHost): Record<ServiceImportName
       return nb === null ? 0 : c.nbls.nbToCOne(nb);
     },
     NdisFreeNetBuffer: (p: number) => ddi.NdisFreeNetBuffer(nbIn("NdisFreeNetBuffer", p)),
+
+    // ---- a driver asking NDIS to take an adapter or binding down ----
+    NdisMRemoveMiniport: (handle: number) => ddi.NdisMRemoveMiniport(h(handle)) >>> 0,
+    NdisUnbindAdapter: (handle: number) => ddi.NdisUnbindAdapter(h(handle)) >>> 0,
+    NdisIMGetBindingContext: (handle: number) =>
+      CMemory.pointer(ddi.NdisIMGetBindingContext(h(handle))),
+    NdisGeneratePartialCancelId: () => ddi.NdisGeneratePartialCancelId() & 0xff,
   };
 }

@@ -28,6 +28,8 @@ import {
   makeOidRequest,
   type NDIS_HANDLE,
   type NDIS_OID_REQUEST,
+  NDIS_PACKET_TYPE_BROADCAST,
+  NDIS_PACKET_TYPE_DIRECTED,
   NDIS_RECEIVE_FLAGS_RESOURCES,
   NDIS_STATUS_NOT_SUPPORTED,
   NDIS_STATUS_PENDING,
@@ -45,6 +47,7 @@ import {
   NdisSendNetBufferLists,
   type NET_BUFFER_LIST,
   OID_802_3_CURRENT_ADDRESS,
+  OID_GEN_STATISTICS,
   OID_GEN_VENDOR_DRIVER_VERSION,
 } from "../../src/index.js";
 import { runConformance } from "../../src/verify/index.js";
@@ -324,6 +327,13 @@ const IOCTL_RAWPROTO_SEND = CTL_CODE(
 );
 const IOCTL_RAWPROTO_READ = CTL_CODE(FILE_DEVICE_NETWORK, 0x901, METHOD_BUFFERED, FILE_READ_ACCESS);
 const IOCTL_RAWPROTO_STATS = CTL_CODE(FILE_DEVICE_NETWORK, 0x902, METHOD_BUFFERED, FILE_ANY_ACCESS);
+const IOCTL_RAWPROTO_INFO = CTL_CODE(FILE_DEVICE_NETWORK, 0x903, METHOD_BUFFERED, FILE_ANY_ACCESS);
+const IOCTL_RAWPROTO_WAIT_READ = CTL_CODE(
+  FILE_DEVICE_NETWORK,
+  0x904,
+  METHOD_BUFFERED,
+  FILE_READ_ACCESS,
+);
 const MAC = [0x02, 0x52, 0x41, 0x57, 0x00, 0x01];
 
 describe("an ndisprot-style C protocol (test/c/rawproto), built unchanged", { skip }, () => {
@@ -432,8 +442,45 @@ describe("an ndisprot-style C protocol (test/c/rawproto), built unchanged", { sk
     assert.deepEqual([s.sent, s.completed, s.received, s.dropped, s.connected], [1, 1, 2, 0, 1]);
     assert.ok(s.boundMs >= 2500, `KeQuerySystemTime on the host clock (${s.boundMs} ms)`);
 
+    // A line built with <ntstrsafe.h>'s RtlStringCbPrintfA (%s %wZ %02X %lu %u %-5s %5d %05x %+d).
+    const info = new TextDecoder().decode(
+      await file.deviceIoControl(IOCTL_RAWPROTO_INFO, null, 200),
+    );
+    assert.match(
+      info,
+      /^rawproto on \S+: 02-52-41-57-00-01 sent=1 received=2 \[ab {3}\| {2}-42\|0beef\|\+7\]$/,
+    );
+    const cut = new TextDecoder().decode(await file.deviceIoControl(IOCTL_RAWPROTO_INFO, null, 12));
+    assert.equal(cut, "rawproto on", "cut to the buffer and terminated (STATUS_BUFFER_OVERFLOW)");
+
+    // WAIT_READ pends in the driver's cancel-safe queue until a frame comes; one still waiting
+    // when the handle closes ends with STATUS_CANCELLED (IRP_MJ_CLEANUP empties the queue).
+    let answered: Uint8Array | null = null;
+    const waiting = file.deviceIoControl(IOCTL_RAWPROTO_WAIT_READ, null, 1514).then((b) => {
+      answered = b;
+      return b;
+    });
+    await flush(host);
+    assert.equal(answered, null, "no frame yet: the request waits");
+    const later = frame(0x88b7, 9);
+    later.fill(0xff, 0, 6);
+    const rxPool2 = allocateFramePool(adapter, 0x78727872);
+    assert.ok(rxPool2 !== null);
+    const laterNbl = frameNbl(rxPool2, later) as NET_BUFFER_LIST;
+    laterNbl.SourceHandle = adapter;
+    NdisMIndicateReceiveNetBufferLists(adapter, laterNbl, 0, 1, 0);
+    assert.deepEqual(await waiting, later, "completed from ProtocolReceiveNetBufferLists");
+    NdisFreeNetBufferList(laterNbl);
+    NdisFreeNetBufferListPool(rxPool2);
+    const abandoned = file.deviceIoControl(IOCTL_RAWPROTO_WAIT_READ, null, 1514);
+    await flush(host);
+
     assert.deepEqual(host.violations, []);
     await file.close();
+    await assert.rejects(
+      abandoned,
+      (e: unknown) => (e as { status?: number }).status === 0xc0000120,
+    );
     await host.removeAdapter("eth0");
     await host.unloadDriver("rawproto");
     await host.unloadDriver("mp");
@@ -501,6 +548,132 @@ async function rawStack(cflags: readonly string[]) {
   };
   return { host, miniport, indicate };
 }
+
+const VNET = ["test/c/vnet/vnet.c", "test/c/vnet/hub.c"];
+const VNET_MAC_1 = [0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0x01];
+
+describe("a netvmini-style C miniport (test/c/vnet), built unchanged", { skip }, () => {
+  test("two adapters on its hub: the address from the registry, frames delivered by the receive timer through the packet filter, OID_GEN_STATISTICS answered, pause waits for its receives, halt frees everything", async () => {
+    const path = await buildSample("vnet", VNET, ["-DNDIS630=1"]);
+    const clock = new ManualClock();
+    const host = new NdisHost({ clock, verifier: "strict" });
+    await host.loadDriver({ name: "vnet", module: path });
+    const received: { adapter: string; frame: Uint8Array }[] = [];
+    let held: { b: { handle: unknown }; nbls: NET_BUFFER_LIST } | null = null;
+    let hold = false;
+    const proto = scriptedProtocol({
+      packetFilter: NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_BROADCAST,
+      receive: (b, nbls, _port, _count, flags) => {
+        for (let n: NET_BUFFER_LIST | null = nbls; n !== null; n = n.Next) {
+          const data = n.FirstNetBuffer === null ? null : copyFrame(n.FirstNetBuffer);
+          if (data !== null) received.push({ adapter: b.adapter, frame: data });
+        }
+        if ((flags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0) return;
+        if (hold) held = { b, nbls };
+        else NdisReturnNetBufferLists(b.handle as NDIS_HANDLE, nbls, 0);
+      },
+    });
+    await host.loadDriver({ name: "tcpip", module: proto.module });
+    await host.addAdapter({ driver: "vnet", name: "eth0" });
+    await host.addAdapter({
+      driver: "vnet",
+      name: "eth1",
+      registry: { NetworkAddress: "02-AA-BB-CC-DD-01", "*ReceiveBuffers": 4 },
+    });
+    await flush(host);
+    assert.deepEqual(
+      host.bindings.map((b) => b.state),
+      ["Running", "Running"],
+    );
+    const b0 = proto.bindings.find((b) => b.adapter === "eth0");
+    const b1 = proto.bindings.find((b) => b.adapter === "eth1");
+    assert.ok(b0 !== undefined && b1 !== undefined);
+
+    const query = async (b: { handle: unknown }, oid: number, length: number) => {
+      const request = makeOidRequest({
+        RequestType: NdisRequestQueryInformation,
+        Oid: oid,
+        InformationBuffer: new Uint8Array(length),
+      });
+      const status = NdisOidRequest(b.handle as NDIS_HANDLE, request);
+      await flush(host);
+      return { status, data: request.DATA.QUERY_INFORMATION.InformationBuffer ?? new Uint8Array() };
+    };
+    const address = await query(b1, OID_802_3_CURRENT_ADDRESS, 6);
+    assert.equal(address.status, NDIS_STATUS_SUCCESS);
+    assert.deepEqual([...address.data], VNET_MAC_1, "NdisReadNetworkAddress's address is current");
+
+    // eth0 → the hub: directed to eth1's address, and one to nobody; the timer delivers.
+    const pool = allocateFramePool(proto.protocolHandle() as NDIS_HANDLE, 0x74736574);
+    assert.ok(pool !== null);
+    const toEth1 = frame(0x0800, 1);
+    toEth1.set(VNET_MAC_1, 0);
+    const toNobody = frame(0x0800, 2);
+    toNobody.set([0x02, 0x99, 0x99, 0x99, 0x99, 0x99], 0);
+    const send = (frames: Uint8Array[]) => {
+      const nbls = frames.map((f) => {
+        const nbl = frameNbl(pool, f) as NET_BUFFER_LIST;
+        nbl.SourceHandle = b0.handle as NDIS_HANDLE;
+        return nbl;
+      });
+      for (let i = 0; i < nbls.length; i++) (nbls[i] as NET_BUFFER_LIST).Next = nbls[i + 1] ?? null;
+      NdisSendNetBufferLists(b0.handle as NDIS_HANDLE, nbls[0] as NET_BUFFER_LIST, 0, 0);
+      return nbls;
+    };
+    const sent = send([toEth1, toNobody]);
+    await flush(host);
+    assert.equal(proto.completed.length, 2, "sends complete at once");
+    assert.deepEqual(received, [], "nothing is indicated before the receive timer runs");
+    clock.advance(1);
+    await flush(host);
+    assert.deepEqual(received, [{ adapter: "eth1", frame: toEth1 }]);
+
+    const stats = await query(b1, OID_GEN_STATISTICS, 152);
+    assert.equal(stats.status, NDIS_STATUS_SUCCESS);
+    const view = new DataView(stats.data.buffer, stats.data.byteOffset, stats.data.byteLength);
+    assert.equal(view.getBigUint64(8 + 3 * 8, true), 1n, "ifHCInUcastPkts");
+    assert.equal(view.getBigUint64(8 + 2 * 8, true), 64n, "ifHCInOctets");
+
+    // A pause pends while the protocol holds a receive, and completes when it comes back.
+    hold = true;
+    const broadcast = frame(0x0800, 3);
+    broadcast.fill(0xff, 0, 6);
+    sent.push(...send([broadcast]));
+    clock.advance(1);
+    await flush(host);
+    const h = held as { b: { handle: unknown }; nbls: NET_BUFFER_LIST } | null;
+    assert.ok(h !== null, "the protocol holds eth1's broadcast");
+    const pausing = host.pauseStack("eth1");
+    await flush(host);
+    assert.equal(host.adapter("eth1")?.state, "Pausing");
+    hold = false;
+    NdisReturnNetBufferLists(h.b.handle as NDIS_HANDLE, h.nbls, 0);
+    await pausing;
+    assert.equal(host.adapter("eth1")?.state, "Paused");
+    await host.restartStack("eth1");
+
+    for (const nbl of sent) NdisFreeNetBufferList(nbl);
+    NdisFreeNetBufferListPool(pool);
+    await flush(host);
+    assert.deepEqual(host.violations, []);
+    await host.removeAdapter("eth0");
+    await host.removeAdapter("eth1");
+    await host.unloadDriver("tcpip");
+    await host.unloadDriver("vnet");
+    assert.deepEqual(host.violations, [], "halt freed every buffer, MDL, NBL, pool and timer");
+  });
+
+  test("passes every miniport scenario of ndis verify, the explorer on", async () => {
+    const path = await buildSample("vnet", VNET, ["-DNDIS630=1"]);
+    const report = await runConformance(path, { runs: 2, service: "vnet" });
+    assert.equal(report.kind, "miniport");
+    const failed = report.results.filter((r) => r.status !== "pass");
+    assert.deepEqual(
+      failed.map((r) => `${r.name}: ${r.failure}`),
+      [],
+    );
+  });
+});
 
 describe("what ndis-ts does not have fails the build, saying why", { skip }, () => {
   test("a documented unsupported routine is an error at its call, with the reason; an undeclared one is an error at its call; one declared but not provided is named after linking", async () => {

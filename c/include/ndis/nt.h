@@ -7,6 +7,12 @@
  */
 #ifndef NDIS_TS_NT_H
 #define NDIS_TS_NT_H
+/* The include guards of the WDK's own headers, which drivers test (#ifndef _NTDDK_ …). */
+#define _WDMDDK_
+#define _NTDDK_
+#define _NTIFS_
+#define _WDM_INCLUDED_
+#define _NTDDK_INCLUDED_
 
 #if !defined(__wasm32__)
 #error "ndis-ts headers target wasm32: build with `ndis build` (clang --target=wasm32)"
@@ -83,6 +89,44 @@
 #define _Analysis_assume_lock_acquired_(...)
 #define _Analysis_assume_lock_released_(...)
 #define _Use_decl_annotations_
+#define __fallthrough
+#define _Fallthrough_
+#define _Inout_z_
+#define _In_opt_z_
+#define _Out_z_cap_(...)
+#define _Printf_format_string_params_(...)
+#define _Strict_type_match_
+#define _Notnull_
+#define _Maybenull_
+#define _Ret_z_
+#define _Ret_notnull_
+#define _Outptr_opt_result_maybenull_
+#define _Outptr_result_buffer_(...)
+#define _Deref_pre_maybenull_
+#define _Deref_post_maybenull_
+#define _Pre_maybenull_
+#define _Post_maybenull_
+#define _Post_notnull_
+#define _Post_null_
+#define _Pre_null_
+#define _Readable_bytes_(...)
+#define _Writable_bytes_(...)
+#define _Literal_
+#define _Const_
+#define _Points_to_data_
+#define _Kernel_requires_resource_held_(...)
+#define _Kernel_requires_resource_not_held_(...)
+#define _Kernel_acquires_resource_(...)
+#define _Kernel_releases_resource_(...)
+#define _Kernel_clear_do_init_(...)
+#define _Acquires_nonreentrant_lock_(...)
+#define _Releases_nonreentrant_lock_(...)
+#define _Has_lock_kind_(...)
+#define _Create_lock_level_(...)
+#define _Lock_level_order_(...)
+#define _Requires_lock_held_(...)
+#define _IRQL_requires_min_(...)
+#define _When_(...)
 #define _Function_class_(...)
 #define _Dispatch_type_(...)
 #define _IRQL_requires_(...)
@@ -134,6 +178,226 @@
 #define __in_bcount(...)
 #define __out_bcount(...)
 #define __deref_out
+
+/* ---- more of the SAL set (documentation only here) ---- */
+#define _Outptr_result_nullonfailure_
+#define _Outptr_opt_result_nullonfailure_
+#define _Outptr_result_z_
+#define _Outptr_opt_result_z_
+#define _Outptr_opt_result_maybenull_z_
+#define _Outptr_result_maybenull_z_
+#define _Outref_
+#define _Outref_result_maybenull_
+#define _Result_nullonfailure_
+#define _Result_zeroonfailure_
+#define _Ret_maybenull_z_
+#define _Ret_opt_z_
+#define _Deref_out_opt_
+#define _Deref_out_z_
+#define _Deref_pre_z_
+#define _Deref_in_
+#define _Deref_inout_
+#define _Pre_z_
+#define _Post_z_
+#define _Pre_valid_
+#define _Post_valid_
+#define _Post_ptr_invalid_
+#define _Benign_race_begin_
+#define _Benign_race_end_
+#define _No_competing_thread_
+#define _No_competing_thread_begin_
+#define _No_competing_thread_end_
+#define _Analysis_noreturn_
+#define _NullNull_terminated_
+#define _Notliteral_
+#define _Notref_
+#define _Kernel_entry_
+#define _Kernel_float_saved_
+#define _Kernel_float_restored_
+#define _Kernel_IoGetDmaAdapter_
+#define _IRQL_is_cancel_
+#define _IRQL_uses_cancel_
+#define _Enum_is_bitflag_
+#define _Curr_
+#define _Scanf_format_string_
+#define _In_z_opt_
+#define _Inout_opt_z_
+#define _Out_opt_z_
+#define _Field_z_
+#define _Pre_opt_valid_
+#define _Post_opt_valid_
+#define _Check_return_opt_
+#define _Ret_
+#define _Ret_valid_
+#define _Ret_null_
+#define _Out_z_
+#define __in_z
+#define __in_opt_z
+#define __inout_opt
+#define __out_z
+#define __deref_out_opt
+#define __deref_inout
+#define __deref_out_ecount(...)
+#define __checkReturn
+#define __success(...)
+#define __drv_arg(...)
+#define __drv_valueIs(...)
+#define __drv_neverHold(...)
+#define __drv_mustHold(...)
+#define __drv_innerMustHold(...)
+#define __drv_acquiresResource(...)
+#define __drv_releasesResource(...)
+#define __drv_at(...)
+#define __drv_out(...)
+#define __drv_in(...)
+#define __drv_inTry
+#define __drv_preferredFunction(...)
+#define __drv_reportError(...)
+#define __drv_formatString(...)
+#define __drv_deref(...)
+#define __drv_minFunctionIRQL(...)
+#define __drv_maxFunctionIRQL(...)
+#define __drv_clearDoInit(...)
+#define __drv_holdsCancelSpinLock(...)
+#define __drv_releasesCancelSpinLock
+#define __drv_acquiresCancelSpinLock
+#define __drv_mustHoldCancelSpinLock
+#define __drv_neverHoldCancelSpinLock
+#define __drv_dispatchType_other
+#define __drv_completionType(...)
+#define __drv_useCancelIRQL
+#define __drv_nonConstant
+#define __drv_constant
+#define __drv_Mode_impl(...)
+#define __drv_floatUsed
+#define __drv_floatSaved
+#define __drv_floatRestored
+#define __drv_interlocked
+#define __drv_notPointer
+#define __drv_isCancelIRQL
+#define __bcount(...)
+#define __ecount(...)
+#define __in_ecount(...)
+#define __out_ecount(...)
+#define __inout_bcount(...)
+#define __inout_ecount(...)
+#define __in_bcount_opt(...)
+#define __out_bcount_opt(...)
+#define __reserved
+#define __nullterminated
+#define __field_bcount(...)
+#define __field_ecount(...)
+#define __typefix(...)
+#define __analysis_assume(...)
+#define __fallthrough_ok
+#define _Outptr_result_bytebuffer_all_(...)
+#define _Outptr_result_buffer_all_(...)
+#define _Outptr_result_bytebuffer_maybenull_(...)
+#define _Outptr_result_buffer_maybenull_(...)
+#define _Outptr_opt_result_buffer_(...)
+#define _Outptr_opt_result_bytebuffer_(...)
+#define _Out_writes_to_(...)
+#define _Out_writes_all_(...)
+#define _Out_writes_z_(...)
+#define _Out_writes_bytes_all_(...)
+#define _Out_writes_bytes_to_opt_(...)
+#define _Out_writes_to_opt_(...)
+#define _Out_writes_opt_z_(...)
+#define _Out_writes_bytes_all_opt_(...)
+#define _Out_writes_all_opt_(...)
+#define _Out_writes_to_ptr_(...)
+#define _Out_writes_to_ptr_z_(...)
+#define _Out_cap_(...)
+#define _Out_bytecap_(...)
+#define _Out_opt_bytecap_(...)
+#define _Out_bytecap_post_bytecount_(...)
+#define _Inout_updates_all_(...)
+#define _Inout_updates_opt_(...)
+#define _Inout_updates_bytes_opt_(...)
+#define _Inout_updates_bytes_all_(...)
+#define _Inout_updates_z_(...)
+#define _Inout_updates_to_(...)
+#define _Inout_updates_bytes_to_(...)
+#define _Inout_updates_all_opt_(...)
+#define _Inout_updates_bytes_all_opt_(...)
+#define _Inout_cap_(...)
+#define _Inout_bytecap_(...)
+#define _In_reads_z_(...)
+#define _In_reads_or_z_(...)
+#define _In_reads_opt_z_(...)
+#define _In_reads_to_ptr_(...)
+#define _In_reads_to_ptr_opt_(...)
+#define _In_count_(...)
+#define _In_bytecount_(...)
+#define _In_opt_count_(...)
+#define _In_opt_bytecount_(...)
+#define _Ret_range_(...)
+#define _Ret_writes_(...)
+#define _Ret_writes_bytes_(...)
+#define _Ret_writes_maybenull_(...)
+#define _Ret_writes_bytes_to_(...)
+#define _Ret_writes_to_(...)
+#define _Ret_writes_z_(...)
+#define _Always_(...)
+#define _On_failure_(...)
+#define _Return_type_success_(...)
+#define _Field_size_part_(...)
+#define _Field_size_bytes_part_(...)
+#define _Field_size_full_(...)
+#define _Field_size_bytes_full_(...)
+#define _Field_size_part_opt_(...)
+#define _Field_size_bytes_opt_(...)
+#define _Field_size_full_opt_(...)
+#define _Pre_(...)
+#define _Post_(...)
+#define _Deref_(...)
+#define _Deref_in_range_(...)
+#define _Deref_ret_range_(...)
+#define _Deref_pre_readonly_(...)
+#define _Pre_readable_size_(...)
+#define _Pre_writable_size_(...)
+#define _Pre_readable_byte_size_(...)
+#define _Pre_writable_byte_size_(...)
+#define _Post_readable_size_(...)
+#define _Post_writable_size_(...)
+#define _Post_readable_byte_size_(...)
+#define _Post_equal_to_(...)
+#define _Pre_equal_to_(...)
+#define _In_defensive_(...)
+#define _Out_defensive_(...)
+#define _Inout_defensive_(...)
+#define _Write_guarded_by_(...)
+#define _Analysis_mode_(...)
+#define _Nullterm_length_(...)
+#define _Unchanged_(...)
+#define _Inexpressible_(...)
+#define _Kernel_requires_irql_(...)
+#define _Param_(...)
+#define _Old_(...)
+#define _At_buffer_(...)
+#define _Group_(...)
+#define _Satisfies_(...)
+#define _Requires_no_locks_held_(...)
+#define _Post_same_lock_(...)
+#define _Internal_set_lock_count_(...)
+#define _Function_ignore_lock_checking_(...)
+#define _Lock_kind_mutex_(...)
+#define _Lock_kind_event_(...)
+#define _Lock_kind_semaphore_(...)
+#define _Lock_kind_spin_lock_(...)
+#define _Lock_kind_critical_section_(...)
+#define _Pre_defensive_(...)
+#define _Post_defensive_(...)
+#define _Readable_elements_(...)
+#define _Writable_elements_(...)
+#define _Null_(...)
+#define _Outptr_result_bytebuffer_to_(...)
+#define _Outptr_result_buffer_to_(...)
+#define _Analysis_suppress_lock_checking_(...) ((void)0)
+#define _Analysis_assume_same_lock_(...) ((void)0)
+#define _Analysis_assume_nullterminated_(...) ((void)0)
+#define __analysis_assume_lock_acquired(...) ((void)0)
+#define __analysis_assume_lock_released(...) ((void)0)
 
 /* ---- base types (wasm32: int and long are 32 bits, pointers 32 bits) ---- */
 typedef void *PVOID;
@@ -262,7 +526,8 @@ typedef struct _STRING {
 #define NT_ASSERT(e) ASSERT(e)
 #define ASSERTMSG(m, e) ASSERT(e)
 
-/* ---- memory ---- */
+/* ---- memory (the kernel's C string routines come with it, as from the WDK's wdm.h) ---- */
+#include <string.h>
 #define RtlZeroMemory(d, n) ((void)__builtin_memset((d), 0, (n)))
 #define RtlFillMemory(d, n, f) ((void)__builtin_memset((d), (f), (n)))
 #define RtlCopyMemory(d, s, n) ((void)__builtin_memcpy((d), (s), (n)))
@@ -1109,6 +1374,265 @@ FORCEINLINE void ExDeleteLookasideListEx(PLOOKASIDE_LIST_EX l) { (void)l; }
 #define PsGetCurrentProcessId() ((HANDLE)0)
 #define PsGetCurrentThreadId() ((HANDLE)0)
 
+
+/* ---- odds and ends of the kernel headers ---- */
+#define NOTHING
+#define STATUS_DEVICE_DOES_NOT_EXIST ((NTSTATUS)0xC00000C0L)
+#define STATUS_REVISION_MISMATCH ((NTSTATUS)0xC0000059L)
+#define STATUS_INVALID_DEVICE_STATE ((NTSTATUS)0xC0000184L)
+#define STATUS_MORE_PROCESSING_REQUIRED ((NTSTATUS)0xC0000016L)
+#define STATUS_INFO_LENGTH_MISMATCH ((NTSTATUS)0xC0000004L)
+#define STATUS_NOT_FOUND ((NTSTATUS)0xC0000225L)
+#define IO_NETWORK_INCREMENT 2
+#define IO_SERIAL_INCREMENT 2
+typedef CHAR TCHAR, *PTCHAR, *LPTSTR, *LPSTR;
+typedef const CHAR *LPCTSTR, *LPCSTR;
+typedef WCHAR *LPWSTR;
+typedef const WCHAR *LPCWSTR;
+
+/* Object attributes and registry types, so that code using them reaches the "not supported" error. */
+typedef struct _OBJECT_ATTRIBUTES {
+  ULONG Length;
+  HANDLE RootDirectory;
+  PUNICODE_STRING ObjectName;
+  ULONG Attributes;
+  PVOID SecurityDescriptor;
+  PVOID SecurityQualityOfService;
+} OBJECT_ATTRIBUTES, *POBJECT_ATTRIBUTES;
+#define OBJ_INHERIT 0x00000002L
+#define OBJ_CASE_INSENSITIVE 0x00000040L
+#define OBJ_KERNEL_HANDLE 0x00000200L
+#define InitializeObjectAttributes(p, n, a, r, s)                                               \
+  ((p)->Length = sizeof(OBJECT_ATTRIBUTES), (p)->RootDirectory = (r), (p)->Attributes = (a), \
+   (p)->ObjectName = (n), (p)->SecurityDescriptor = (s), (p)->SecurityQualityOfService = NULL)
+#define KEY_QUERY_VALUE 0x0001
+#define KEY_SET_VALUE 0x0002
+#define KEY_READ 0x20019
+#define KEY_WRITE 0x20006
+#define KEY_ALL_ACCESS 0xF003F
+#define REG_NONE 0
+#define REG_SZ 1
+#define REG_EXPAND_SZ 2
+#define REG_BINARY 3
+#define REG_DWORD 4
+#define REG_MULTI_SZ 7
+#define REG_QWORD 11
+typedef enum _KEY_VALUE_INFORMATION_CLASS {
+  KeyValueBasicInformation,
+  KeyValueFullInformation,
+  KeyValuePartialInformation
+} KEY_VALUE_INFORMATION_CLASS;
+typedef struct _KEY_VALUE_PARTIAL_INFORMATION {
+  ULONG TitleIndex;
+  ULONG Type;
+  ULONG DataLength;
+  UCHAR Data[1];
+} KEY_VALUE_PARTIAL_INFORMATION, *PKEY_VALUE_PARTIAL_INFORMATION;
+
+/* ---- the OS version: Windows 10 (10.0.19041) to a driver that asks ---- */
+typedef struct _OSVERSIONINFOW {
+  ULONG dwOSVersionInfoSize;
+  ULONG dwMajorVersion;
+  ULONG dwMinorVersion;
+  ULONG dwBuildNumber;
+  ULONG dwPlatformId;
+  WCHAR szCSDVersion[128];
+} OSVERSIONINFOW, *POSVERSIONINFOW, RTL_OSVERSIONINFOW, *PRTL_OSVERSIONINFOW;
+typedef struct _OSVERSIONINFOEXW {
+  ULONG dwOSVersionInfoSize;
+  ULONG dwMajorVersion;
+  ULONG dwMinorVersion;
+  ULONG dwBuildNumber;
+  ULONG dwPlatformId;
+  WCHAR szCSDVersion[128];
+  USHORT wServicePackMajor;
+  USHORT wServicePackMinor;
+  USHORT wSuiteMask;
+  UCHAR wProductType;
+  UCHAR wReserved;
+} OSVERSIONINFOEXW, *POSVERSIONINFOEXW, RTL_OSVERSIONINFOEXW, *PRTL_OSVERSIONINFOEXW;
+#define NDIS_TS_OS_MAJOR 10
+#define NDIS_TS_OS_MINOR 0
+#define NDIS_TS_OS_BUILD 19041
+FORCEINLINE NTSTATUS RtlGetVersion(PRTL_OSVERSIONINFOW info) {
+  info->dwMajorVersion = NDIS_TS_OS_MAJOR;
+  info->dwMinorVersion = NDIS_TS_OS_MINOR;
+  info->dwBuildNumber = NDIS_TS_OS_BUILD;
+  info->dwPlatformId = 2;
+  info->szCSDVersion[0] = 0;
+  if (info->dwOSVersionInfoSize >= sizeof(RTL_OSVERSIONINFOEXW)) {
+    PRTL_OSVERSIONINFOEXW ex = (PRTL_OSVERSIONINFOEXW)info;
+    ex->wServicePackMajor = ex->wServicePackMinor = 0;
+    ex->wSuiteMask = 0;
+    ex->wProductType = 1;
+  }
+  return STATUS_SUCCESS;
+}
+#define VER_MINORVERSION 0x0000001
+#define VER_MAJORVERSION 0x0000002
+#define VER_BUILDNUMBER 0x0000004
+#define VER_PLATFORMID 0x0000008
+#define VER_SERVICEPACKMINOR 0x0000010
+#define VER_SERVICEPACKMAJOR 0x0000020
+#define VER_EQUAL 1
+#define VER_GREATER 2
+#define VER_GREATER_EQUAL 3
+#define VER_LESS 4
+#define VER_LESS_EQUAL 5
+FORCEINLINE ULONGLONG VerSetConditionMask(ULONGLONG mask, ULONG type, UCHAR condition) {
+  int shift = type == VER_MINORVERSION ? 0 : type == VER_MAJORVERSION ? 3 : type == VER_BUILDNUMBER ? 6 : 9;
+  return mask | ((ULONGLONG)(condition & 7) << shift);
+}
+#define VER_SET_CONDITION(mask, type, condition) ((mask) = VerSetConditionMask((mask), (type), (condition)))
+FORCEINLINE int __ndis_ver_test(ULONG have, ULONG want, int condition) {
+  switch (condition) {
+    case VER_EQUAL: return have == want;
+    case VER_GREATER: return have > want;
+    case VER_GREATER_EQUAL: return have >= want;
+    case VER_LESS: return have < want;
+    case VER_LESS_EQUAL: return have <= want;
+    default: return 0;
+  }
+}
+/* Major, minor and build compared hierarchically (the first that differs decides), as documented. */
+FORCEINLINE NTSTATUS RtlVerifyVersionInfo(PRTL_OSVERSIONINFOEXW info, ULONG types, ULONGLONG mask) {
+  ULONG have[3] = {NDIS_TS_OS_MAJOR, NDIS_TS_OS_MINOR, NDIS_TS_OS_BUILD};
+  ULONG want[3] = {info->dwMajorVersion, info->dwMinorVersion, info->dwBuildNumber};
+  ULONG bits[3] = {VER_MAJORVERSION, VER_MINORVERSION, VER_BUILDNUMBER};
+  int shift[3] = {3, 0, 6}, i;
+  if (types == 0) return STATUS_INVALID_PARAMETER;
+  for (i = 0; i < 3; i++) {
+    int condition;
+    if (!(types & bits[i])) continue;
+    condition = (int)((mask >> shift[i]) & 7);
+    if (have[i] != want[i] || i == 2) return __ndis_ver_test(have[i], want[i], condition) ? STATUS_SUCCESS : STATUS_REVISION_MISMATCH;
+    if (condition == VER_GREATER || condition == VER_LESS) {
+      /* equal here: the next part decides; none left means not greater (less) */
+      continue;
+    }
+  }
+  return STATUS_SUCCESS;
+}
+
+/*
+ * ---- cancel routines and cancel-safe queues ----
+ * A pending IRP is never cancelled here (docs/c-drivers.md): a cancel routine is kept in the IRP
+ * and never called, so an IO_CSQ is a plain queue under the driver's own lock, built from the
+ * driver's callbacks as the kernel's library builds it.
+ */
+typedef VOID(DRIVER_CANCEL)(PDEVICE_OBJECT DeviceObject, PIRP Irp);
+typedef DRIVER_CANCEL *PDRIVER_CANCEL;
+FORCEINLINE PDRIVER_CANCEL IoSetCancelRoutine(PIRP Irp, PDRIVER_CANCEL routine) {
+  return (PDRIVER_CANCEL)InterlockedExchangePointer((PVOID volatile *)&Irp->CancelRoutine, (PVOID)routine);
+}
+__attribute__((weak)) KSPIN_LOCK __ndis_IoCancelSpinLock;
+#define IoAcquireCancelSpinLock(irql) __ndis_KeAcquireSpinLock(&__ndis_IoCancelSpinLock, (irql))
+#define IoReleaseCancelSpinLock(irql) KeReleaseSpinLock(&__ndis_IoCancelSpinLock, (irql))
+struct _IO_CSQ;
+typedef struct _IO_CSQ_IRP_CONTEXT {
+  ULONG Type;
+  PIRP Irp;
+  struct _IO_CSQ *Csq;
+} IO_CSQ_IRP_CONTEXT, *PIO_CSQ_IRP_CONTEXT;
+typedef VOID(IO_CSQ_INSERT_IRP)(struct _IO_CSQ *Csq, PIRP Irp);
+typedef NTSTATUS(IO_CSQ_INSERT_IRP_EX)(struct _IO_CSQ *Csq, PIRP Irp, PVOID InsertContext);
+typedef VOID(IO_CSQ_REMOVE_IRP)(struct _IO_CSQ *Csq, PIRP Irp);
+typedef PIRP(IO_CSQ_PEEK_NEXT_IRP)(struct _IO_CSQ *Csq, PIRP Irp, PVOID PeekContext);
+typedef VOID(IO_CSQ_ACQUIRE_LOCK)(struct _IO_CSQ *Csq, PKIRQL Irql);
+typedef VOID(IO_CSQ_RELEASE_LOCK)(struct _IO_CSQ *Csq, KIRQL Irql);
+typedef VOID(IO_CSQ_COMPLETE_CANCELED_IRP)(struct _IO_CSQ *Csq, PIRP Irp);
+typedef IO_CSQ_INSERT_IRP *PIO_CSQ_INSERT_IRP;
+typedef IO_CSQ_INSERT_IRP_EX *PIO_CSQ_INSERT_IRP_EX;
+typedef IO_CSQ_REMOVE_IRP *PIO_CSQ_REMOVE_IRP;
+typedef IO_CSQ_PEEK_NEXT_IRP *PIO_CSQ_PEEK_NEXT_IRP;
+typedef IO_CSQ_ACQUIRE_LOCK *PIO_CSQ_ACQUIRE_LOCK;
+typedef IO_CSQ_RELEASE_LOCK *PIO_CSQ_RELEASE_LOCK;
+typedef IO_CSQ_COMPLETE_CANCELED_IRP *PIO_CSQ_COMPLETE_CANCELED_IRP;
+typedef struct _IO_CSQ {
+  ULONG Type;
+  PIO_CSQ_INSERT_IRP CsqInsertIrp;
+  PIO_CSQ_REMOVE_IRP CsqRemoveIrp;
+  PIO_CSQ_PEEK_NEXT_IRP CsqPeekNextIrp;
+  PIO_CSQ_ACQUIRE_LOCK CsqAcquireLock;
+  PIO_CSQ_RELEASE_LOCK CsqReleaseLock;
+  PIO_CSQ_COMPLETE_CANCELED_IRP CsqCompleteCanceledIrp;
+  PVOID ReservePointer;
+} IO_CSQ, *PIO_CSQ;
+#define IO_TYPE_CSQ_IRP_CONTEXT 1
+#define IO_TYPE_CSQ 2
+#define IO_TYPE_CSQ_EX 3
+/* The context of an IRP in the queue: IoCsqRemoveIrp finds it through it. */
+#define __NDIS_CSQ_CONTEXT(Irp) ((Irp)->Tail.Overlay.DriverContext[3])
+FORCEINLINE NTSTATUS IoCsqInitialize(PIO_CSQ Csq, PIO_CSQ_INSERT_IRP insert, PIO_CSQ_REMOVE_IRP remove,
+                                     PIO_CSQ_PEEK_NEXT_IRP peek, PIO_CSQ_ACQUIRE_LOCK acquire,
+                                     PIO_CSQ_RELEASE_LOCK release, PIO_CSQ_COMPLETE_CANCELED_IRP complete) {
+  Csq->Type = IO_TYPE_CSQ;
+  Csq->CsqInsertIrp = insert;
+  Csq->CsqRemoveIrp = remove;
+  Csq->CsqPeekNextIrp = peek;
+  Csq->CsqAcquireLock = acquire;
+  Csq->CsqReleaseLock = release;
+  Csq->CsqCompleteCanceledIrp = complete;
+  Csq->ReservePointer = NULL;
+  return STATUS_SUCCESS;
+}
+FORCEINLINE NTSTATUS IoCsqInitializeEx(PIO_CSQ Csq, PIO_CSQ_INSERT_IRP_EX insert, PIO_CSQ_REMOVE_IRP remove,
+                                       PIO_CSQ_PEEK_NEXT_IRP peek, PIO_CSQ_ACQUIRE_LOCK acquire,
+                                       PIO_CSQ_RELEASE_LOCK release, PIO_CSQ_COMPLETE_CANCELED_IRP complete) {
+  IoCsqInitialize(Csq, (PIO_CSQ_INSERT_IRP)insert, remove, peek, acquire, release, complete);
+  Csq->Type = IO_TYPE_CSQ_EX;
+  return STATUS_SUCCESS;
+}
+FORCEINLINE NTSTATUS IoCsqInsertIrpEx(PIO_CSQ Csq, PIRP Irp, PIO_CSQ_IRP_CONTEXT Context, PVOID InsertContext) {
+  KIRQL irql;
+  NTSTATUS status = STATUS_SUCCESS;
+  Csq->CsqAcquireLock(Csq, &irql);
+  if (Csq->Type == IO_TYPE_CSQ_EX) status = ((PIO_CSQ_INSERT_IRP_EX)Csq->CsqInsertIrp)(Csq, Irp, InsertContext);
+  else Csq->CsqInsertIrp(Csq, Irp);
+  if (NT_SUCCESS(status)) {
+    if (Context != NULL) {
+      Context->Type = IO_TYPE_CSQ_IRP_CONTEXT;
+      Context->Irp = Irp;
+      Context->Csq = Csq;
+    }
+    __NDIS_CSQ_CONTEXT(Irp) = Context;
+    IoMarkIrpPending(Irp);
+    IoSetCancelRoutine(Irp, (PDRIVER_CANCEL)(PVOID)Csq->CsqCompleteCanceledIrp);
+  }
+  Csq->CsqReleaseLock(Csq, irql);
+  return status;
+}
+#define IoCsqInsertIrp(Csq, Irp, Context) ((void)IoCsqInsertIrpEx((Csq), (Irp), (Context), NULL))
+FORCEINLINE PIRP IoCsqRemoveNextIrp(PIO_CSQ Csq, PVOID PeekContext) {
+  KIRQL irql;
+  PIRP irp;
+  Csq->CsqAcquireLock(Csq, &irql);
+  irp = Csq->CsqPeekNextIrp(Csq, NULL, PeekContext);
+  if (irp != NULL) {
+    PIO_CSQ_IRP_CONTEXT context = (PIO_CSQ_IRP_CONTEXT)__NDIS_CSQ_CONTEXT(irp);
+    IoSetCancelRoutine(irp, NULL);
+    Csq->CsqRemoveIrp(Csq, irp);
+    if (context != NULL) context->Irp = NULL;
+    __NDIS_CSQ_CONTEXT(irp) = NULL;
+  }
+  Csq->CsqReleaseLock(Csq, irql);
+  return irp;
+}
+FORCEINLINE PIRP IoCsqRemoveIrp(PIO_CSQ Csq, PIO_CSQ_IRP_CONTEXT Context) {
+  KIRQL irql;
+  PIRP irp;
+  Csq->CsqAcquireLock(Csq, &irql);
+  irp = Context->Irp;
+  if (irp != NULL) {
+    IoSetCancelRoutine(irp, NULL);
+    Csq->CsqRemoveIrp(Csq, irp);
+    Context->Irp = NULL;
+    __NDIS_CSQ_CONTEXT(irp) = NULL;
+  }
+  Csq->CsqReleaseLock(Csq, irql);
+  return irp;
+}
+
 /*
  * ---- what ndis-ts does not have (docs/c-drivers.md, "Not supported") ----
  * Declared unavailable, so that a driver calling one fails to build at the call, with the reason.
@@ -1153,14 +1677,6 @@ NDIS_TS_UNAVAILABLE("an MDL is NDIS's: allocate one with NdisAllocateMdl") PMDL 
 NDIS_TS_UNAVAILABLE("an MDL is NDIS's: free it with NdisFreeMdl") void IoFreeMdl();
 NDIS_TS_UNAVAILABLE("an MDL from NdisAllocateMdl is built already") void MmBuildMdlForNonPagedPool();
 NDIS_TS_UNAVAILABLE("partial MDLs are not modelled") void IoBuildPartialMdl();
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_CANCEL) PVOID IoSetCancelRoutine();
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_CANCEL) void IoAcquireCancelSpinLock();
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_CANCEL) void IoReleaseCancelSpinLock();
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_CANCEL) NTSTATUS IoCsqInitialize();
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_CANCEL) NTSTATUS IoCsqInitializeEx();
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_CANCEL) void IoCsqInsertIrp();
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_CANCEL) PVOID IoCsqRemoveNextIrp();
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_CANCEL) PVOID IoCsqRemoveIrp();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_CANCEL) void IoSetCompletionRoutine();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_DPC) void KeInitializeDpc();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_DPC) BOOLEAN KeInsertQueueDpc();
@@ -1176,5 +1692,129 @@ NDIS_TS_UNAVAILABLE("executive resources are not modelled: use an NDIS read-writ
 NDIS_TS_UNAVAILABLE("executive resources are not modelled: use an NDIS read-write lock (NdisAllocateRWLock)") BOOLEAN ExAcquireResourceSharedLite();
 NDIS_TS_UNAVAILABLE("executive resources are not modelled: use an NDIS read-write lock (NdisAllocateRWLock)") void ExReleaseResourceLite();
 NDIS_TS_UNAVAILABLE("executive resources are not modelled: use an NDIS read-write lock (NdisAllocateRWLock)") NTSTATUS ExDeleteResourceLite();
+
+
+/*
+ * ---- structured exception handling: there are no exceptions to catch here ----
+ * A __try block runs; its __except block never does (a fault traps the module instead, and NDIS
+ * reports it); a __finally block always runs after the __try block.
+ */
+#define __try if (1)
+#define __except(filter) else if (0)
+#define __finally if (1)
+#define __leave ((void)0)
+#define GetExceptionCode() ((NTSTATUS)0)
+#define GetExceptionInformation() ((PVOID)0)
+#define EXCEPTION_EXECUTE_HANDLER 1
+#define EXCEPTION_CONTINUE_SEARCH 0
+#define EXCEPTION_CONTINUE_EXECUTION (-1)
+#define ExRaiseStatus(status) __builtin_trap()
+#define KeBugCheck(code) __builtin_trap()
+#define KeBugCheckEx(code, p1, p2, p3, p4) __builtin_trap()
+#define NT_VERIFY(e) ((e) ? TRUE : (ASSERT(e), FALSE))
+#define NT_VERIFYMSG(m, e) NT_VERIFY(e)
+#define NT_ASSERTMSG(m, e) ASSERT(e)
+#define RtlSecureZeroMemory(d, n) RtlZeroMemory((d), (n))
+#define RtlZeroBytes(d, n) RtlZeroMemory((d), (n))
+#define RtlCopyBytes(d, s, n) RtlCopyMemory((d), (s), (n))
+#define UNREFERENCED_LOCAL_VARIABLE(V) ((void)(V))
+
+/* ---- ANSI and Unicode strings (ASCII only: other characters become '?') ---- */
+FORCEINLINE void RtlFreeAnsiString(PANSI_STRING s) {
+  if (s->Buffer != NULL) ExFreePoolWithTag(s->Buffer, 0);
+  s->Buffer = NULL;
+  s->Length = s->MaximumLength = 0;
+}
+FORCEINLINE void RtlFreeUnicodeString(PUNICODE_STRING s) {
+  if (s->Buffer != NULL) ExFreePoolWithTag(s->Buffer, 0);
+  s->Buffer = NULL;
+  s->Length = s->MaximumLength = 0;
+}
+FORCEINLINE NTSTATUS RtlUnicodeStringToAnsiString(PANSI_STRING d, PCUNICODE_STRING s, BOOLEAN allocate) {
+  USHORT n = (USHORT)(s->Length / sizeof(WCHAR)), i;
+  if (allocate) {
+    d->Buffer = (PCHAR)ExAllocatePoolWithTag(NonPagedPoolNx, n + 1, 'rtsA');
+    if (d->Buffer == NULL) return STATUS_NO_MEMORY;
+    d->MaximumLength = (USHORT)(n + 1);
+  } else if (d->MaximumLength < n + 1) {
+    return STATUS_BUFFER_OVERFLOW;
+  }
+  for (i = 0; i < n; i++) d->Buffer[i] = s->Buffer[i] < 0x80 ? (CHAR)s->Buffer[i] : '?';
+  d->Buffer[n] = 0;
+  d->Length = n;
+  return STATUS_SUCCESS;
+}
+FORCEINLINE NTSTATUS RtlAnsiStringToUnicodeString(PUNICODE_STRING d, const STRING *s, BOOLEAN allocate) {
+  USHORT n = s->Length, i;
+  if (allocate) {
+    d->Buffer = (PWSTR)ExAllocatePoolWithTag(NonPagedPoolNx, (n + 1) * sizeof(WCHAR), 'rtsU');
+    if (d->Buffer == NULL) return STATUS_NO_MEMORY;
+    d->MaximumLength = (USHORT)((n + 1) * sizeof(WCHAR));
+  } else if (d->MaximumLength < (n + 1) * sizeof(WCHAR)) {
+    return STATUS_BUFFER_OVERFLOW;
+  }
+  for (i = 0; i < n; i++) d->Buffer[i] = (UCHAR)s->Buffer[i];
+  d->Buffer[n] = 0;
+  d->Length = (USHORT)(n * sizeof(WCHAR));
+  return STATUS_SUCCESS;
+}
+FORCEINLINE NTSTATUS RtlAppendUnicodeStringToString(PUNICODE_STRING d, PCUNICODE_STRING s) {
+  if (d->Length + s->Length > d->MaximumLength) return STATUS_BUFFER_TOO_SMALL;
+  __builtin_memmove((PUCHAR)d->Buffer + d->Length, s->Buffer, s->Length);
+  d->Length = (USHORT)(d->Length + s->Length);
+  if (d->Length + sizeof(WCHAR) <= d->MaximumLength) d->Buffer[d->Length / sizeof(WCHAR)] = 0;
+  return STATUS_SUCCESS;
+}
+FORCEINLINE NTSTATUS RtlAppendUnicodeToString(PUNICODE_STRING d, PCWSTR s) {
+  UNICODE_STRING t;
+  RtlInitUnicodeString(&t, s);
+  return RtlAppendUnicodeStringToString(d, &t);
+}
+
+
+/* ---- GUIDs: a definition wherever DEFINE_GUID is used (one object, shared across files) ---- */
+#define DEFINE_GUID(name, l, w1, w2, b1, b2, b3, b4, b5, b6, b7, b8) \
+  __attribute__((weak)) const GUID name = {l, w1, w2, {b1, b2, b3, b4, b5, b6, b7, b8}}
+#define IsEqualGUID(a, b) RtlEqualMemory((a), (b), sizeof(GUID))
+#define InlineIsEqualGUID(a, b) IsEqualGUID((a), (b))
+typedef const GUID *LPCGUID, *REFGUID;
+
+
+/* ---- more kernel constants ---- */
+#define UNICODE_NULL ((WCHAR)0)
+#define ANSI_NULL ((CHAR)0)
+#define UNICODE_STRING_MAX_BYTES ((USHORT)65534)
+#define STATUS_DRIVER_INTERNAL_ERROR ((NTSTATUS)0xC0000183L)
+#define STATUS_DEVICE_REMOVED ((NTSTATUS)0xC00002B6L)
+#define STATUS_INVALID_USER_BUFFER ((NTSTATUS)0xC00000E8L)
+#define STATUS_NOT_FOUND ((NTSTATUS)0xC0000225L)
+#define STATUS_INVALID_ADDRESS ((NTSTATUS)0xC0000141L)
+#define STATUS_NDIS_BAD_VERSION ((NTSTATUS)0xC0230004L)
+#define STATUS_NDIS_OPEN_FAILED ((NTSTATUS)0xC0230007L)
+#define STATUS_NDIS_INTERFACE_NOT_FOUND ((NTSTATUS)0xC023002BL)
+#define STATUS_NDIS_PAUSED ((NTSTATUS)0xC023002AL)
+#define STATUS_NDIS_LOW_POWER_STATE ((NTSTATUS)0xC023002FL)
+#define FILE_SUPERSEDED 0x00000000
+#define FILE_OPENED 0x00000001
+#define FILE_CREATED 0x00000002
+#define FILE_OVERWRITTEN 0x00000003
+#define FILE_EXISTS 0x00000004
+#define FILE_DOES_NOT_EXIST 0x00000005
+#define FILE_DEVICE_SECURE_OPEN 0x00000100
+#define FILE_AUTOGENERATED_DEVICE_NAME 0x00000080
+#define RTL_REGISTRY_ABSOLUTE 0
+#define RTL_REGISTRY_SERVICES 1
+#define MAKELONG(a, b) ((LONG)(((USHORT)((ULONG_PTR)(a) & 0xffff)) | ((ULONG)((USHORT)((ULONG_PTR)(b) & 0xffff))) << 16))
+#define MAKEWORD(a, b) ((USHORT)(((UCHAR)((ULONG_PTR)(a) & 0xff)) | ((USHORT)((UCHAR)((ULONG_PTR)(b) & 0xff))) << 8))
+#define LOWORD(l) ((USHORT)((ULONG_PTR)(l) & 0xffff))
+#define HIWORD(l) ((USHORT)((((ULONG_PTR)(l)) >> 16) & 0xffff))
+#define LOBYTE(w) ((UCHAR)((ULONG_PTR)(w) & 0xff))
+#define HIBYTE(w) ((UCHAR)((((ULONG_PTR)(w)) >> 8) & 0xff))
+#define _Analysis_assume_lock_not_held_(...) ((void)0)
+#define _Analysis_assume_lock_held_(...) ((void)0)
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_PROCESSES) ULONG IoGetRequestorProcessId();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_PROCESSES) PVOID IoGetCurrentProcess();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_PROCESSES) PVOID PsGetCurrentProcess();
+NDIS_TS_UNAVAILABLE(NDIS_TS_NO_PROCESSES) BOOLEAN IoIs32bitProcess();
 
 #endif /* NDIS_TS_NT_H */

@@ -6,7 +6,9 @@
  * a control device: SEND builds a frame in pool memory (NdisAllocateMdl,
  * NdisAllocateNetBufferAndNetBufferList) from the caller's payload with the adapter's address as
  * source; READ hands out the oldest frame of its EtherType received (a queue under an in-stack
- * queued spin lock, entries from ExAllocatePoolWithTag); STATS reads its counters.
+ * queued spin lock, entries from ExAllocatePoolWithTag); WAIT_READ does too, or pends in a
+ * cancel-safe queue (IoCsq…) until a frame comes, and cleanup completes what still waits with
+ * STATUS_CANCELLED; STATS reads its counters.
  * Unbind closes the adapter (completing in CloseAdapterComplete); a pause waits for the sends
  * still out (completing with NdisCompleteNetPnPEvent).
  * Built with -DRAWPROTO_BUG_DPC_LOCK its receive handler takes its lock with the DPC-level
@@ -15,6 +17,7 @@
  */
 #include <ntddk.h>
 #include <ndis.h>
+#include <ntstrsafe.h>
 
 #define RAWPROTO_TAG 'pwaR'
 #define RAWPROTO_ETHERTYPE 0x88b7
@@ -24,6 +27,8 @@
 #define IOCTL_RAWPROTO_SEND CTL_CODE(FILE_DEVICE_NETWORK, 0x900, METHOD_BUFFERED, FILE_WRITE_ACCESS)
 #define IOCTL_RAWPROTO_READ CTL_CODE(FILE_DEVICE_NETWORK, 0x901, METHOD_BUFFERED, FILE_READ_ACCESS)
 #define IOCTL_RAWPROTO_STATS CTL_CODE(FILE_DEVICE_NETWORK, 0x902, METHOD_BUFFERED, FILE_ANY_ACCESS)
+#define IOCTL_RAWPROTO_INFO CTL_CODE(FILE_DEVICE_NETWORK, 0x903, METHOD_BUFFERED, FILE_ANY_ACCESS)
+#define IOCTL_RAWPROTO_WAIT_READ CTL_CODE(FILE_DEVICE_NETWORK, 0x904, METHOD_BUFFERED, FILE_READ_ACCESS)
 
 #include <pshpack1.h>
 typedef struct _RAW_ETH_HEADER {
@@ -64,6 +69,8 @@ typedef struct _RAW_OPEN {
   ULONG Received;
   ULONG ReceiveDropped;
   LARGE_INTEGER BoundAt;
+  UNICODE_STRING AdapterName;
+  WCHAR AdapterNameBuffer[64];
 } RAW_OPEN, *PRAW_OPEN;
 
 NDIS_DECLARE_PROTOCOL_BINDING_CONTEXT(RAW_OPEN);
@@ -71,6 +78,47 @@ NDIS_DECLARE_PROTOCOL_BINDING_CONTEXT(RAW_OPEN);
 /* Every Ethernet binding, newest last; the IOCTLs act on the first one. */
 static LIST_ENTRY OpenList;
 static NDIS_SPIN_LOCK OpenListLock;
+
+/* WAIT_READ requests waiting for a frame: a cancel-safe queue over a list and a spin lock. */
+static IO_CSQ ReadCsq;
+static LIST_ENTRY PendingReads;
+static KSPIN_LOCK PendingReadsLock;
+
+static IO_CSQ_INSERT_IRP ReadCsqInsert;
+static IO_CSQ_REMOVE_IRP ReadCsqRemove;
+static IO_CSQ_PEEK_NEXT_IRP ReadCsqPeek;
+static IO_CSQ_ACQUIRE_LOCK ReadCsqAcquire;
+static IO_CSQ_RELEASE_LOCK ReadCsqRelease;
+static IO_CSQ_COMPLETE_CANCELED_IRP ReadCsqCompleteCanceled;
+
+static VOID ReadCsqInsert(PIO_CSQ Csq, PIRP Irp) {
+  UNREFERENCED_PARAMETER(Csq);
+  InsertTailList(&PendingReads, &Irp->Tail.Overlay.ListEntry);
+}
+static VOID ReadCsqRemove(PIO_CSQ Csq, PIRP Irp) {
+  UNREFERENCED_PARAMETER(Csq);
+  RemoveEntryList(&Irp->Tail.Overlay.ListEntry);
+}
+static PIRP ReadCsqPeek(PIO_CSQ Csq, PIRP Irp, PVOID PeekContext) {
+  PLIST_ENTRY next = Irp == NULL ? PendingReads.Flink : Irp->Tail.Overlay.ListEntry.Flink;
+  UNREFERENCED_PARAMETER(Csq);
+  UNREFERENCED_PARAMETER(PeekContext);
+  return next == &PendingReads ? NULL : CONTAINING_RECORD(next, IRP, Tail.Overlay.ListEntry);
+}
+static VOID ReadCsqAcquire(PIO_CSQ Csq, PKIRQL Irql) {
+  UNREFERENCED_PARAMETER(Csq);
+  KeAcquireSpinLock(&PendingReadsLock, Irql);
+}
+static VOID ReadCsqRelease(PIO_CSQ Csq, KIRQL Irql) {
+  UNREFERENCED_PARAMETER(Csq);
+  KeReleaseSpinLock(&PendingReadsLock, Irql);
+}
+static VOID ReadCsqCompleteCanceled(PIO_CSQ Csq, PIRP Irp) {
+  UNREFERENCED_PARAMETER(Csq);
+  Irp->IoStatus.Status = STATUS_CANCELLED;
+  Irp->IoStatus.Information = 0;
+  IoCompleteRequest(Irp, IO_NO_INCREMENT);
+}
 static NDIS_HANDLE ProtocolHandle;
 static NDIS_HANDLE DeviceHandle;
 static PDEVICE_OBJECT DeviceObject;
@@ -167,6 +215,8 @@ NDIS_STATUS RawBindAdapter(NDIS_HANDLE ProtocolDriverContext, NDIS_HANDLE BindCo
   KeInitializeSpinLock(&open->Lock);
   InitializeListHead(&open->RecvQueue);
   open->BindContext = BindContext;
+  RtlInitEmptyUnicodeString(&open->AdapterName, open->AdapterNameBuffer, sizeof(open->AdapterNameBuffer));
+  RtlCopyUnicodeString(&open->AdapterName, BindParameters->AdapterName);
   open->Connected = BindParameters->MediaConnectState == MediaConnectStateConnected;
   KeQuerySystemTime(&open->BoundAt);
 
@@ -285,6 +335,38 @@ VOID RawStatus(NDIS_HANDLE ProtocolBindingContext, PNDIS_STATUS_INDICATION Statu
   }
 }
 
+/* Hands queued frames to WAIT_READ requests that wait, oldest first, while there are both. */
+static VOID RawServePendingReads(PRAW_OPEN open) {
+  for (;;) {
+    PRAW_PACKET packet = NULL;
+    KLOCK_QUEUE_HANDLE lockHandle;
+    PIRP irp;
+    ULONG length;
+    KeAcquireInStackQueuedSpinLock(&open->Lock, &lockHandle);
+    if (!IsListEmpty(&open->RecvQueue)) {
+      packet = CONTAINING_RECORD(RemoveHeadList(&open->RecvQueue), RAW_PACKET, Link);
+      open->RecvQueued--;
+    }
+    KeReleaseInStackQueuedSpinLock(&lockHandle);
+    if (packet == NULL) return;
+    irp = IoCsqRemoveNextIrp(&ReadCsq, NULL);
+    if (irp == NULL) {
+      /* nobody waits: put it back in front */
+      KeAcquireInStackQueuedSpinLock(&open->Lock, &lockHandle);
+      InsertHeadList(&open->RecvQueue, &packet->Link);
+      open->RecvQueued++;
+      KeReleaseInStackQueuedSpinLock(&lockHandle);
+      return;
+    }
+    length = min(packet->Length, IoGetCurrentIrpStackLocation(irp)->Parameters.DeviceIoControl.OutputBufferLength);
+    RtlCopyMemory(irp->AssociatedIrp.SystemBuffer, packet->Data, length);
+    ExFreePoolWithTag(packet, RAWPROTO_TAG);
+    irp->IoStatus.Status = STATUS_SUCCESS;
+    irp->IoStatus.Information = length;
+    IoCompleteRequest(irp, IO_NETWORK_INCREMENT);
+  }
+}
+
 _Use_decl_annotations_
 VOID RawReceive(NDIS_HANDLE ProtocolBindingContext, PNET_BUFFER_LIST NetBufferLists, NDIS_PORT_NUMBER PortNumber,
                 ULONG NumberOfNetBufferLists, ULONG ReceiveFlags) {
@@ -339,6 +421,7 @@ VOID RawReceive(NDIS_HANDLE ProtocolBindingContext, PNET_BUFFER_LIST NetBufferLi
       KeReleaseInStackQueuedSpinLock(&lockHandle);
     if (packet != NULL) ExFreePoolWithTag(packet, RAWPROTO_TAG);
   }
+  RawServePendingReads(open);
   if (NDIS_TEST_RECEIVE_CAN_PEND(ReceiveFlags))
     NdisReturnNetBufferLists(open->BindingHandle, NetBufferLists,
                              NDIS_TEST_RECEIVE_AT_DISPATCH_LEVEL(ReceiveFlags) ? NDIS_RETURN_FLAGS_DISPATCH_LEVEL : 0);
@@ -418,6 +501,11 @@ VOID RawSendComplete(NDIS_HANDLE ProtocolBindingContext, PNET_BUFFER_LIST NetBuf
 _Use_decl_annotations_
 NTSTATUS RawOpenClose(PDEVICE_OBJECT Device, PIRP Irp) {
   UNREFERENCED_PARAMETER(Device);
+  if (IoGetCurrentIrpStackLocation(Irp)->MajorFunction == IRP_MJ_CLEANUP) {
+    /* The handle is going: what still waits on it ends now. */
+    PIRP pending;
+    while ((pending = IoCsqRemoveNextIrp(&ReadCsq, NULL)) != NULL) ReadCsqCompleteCanceled(&ReadCsq, pending);
+  }
   Irp->IoStatus.Status = STATUS_SUCCESS;
   Irp->IoStatus.Information = 0;
   IoCompleteRequest(Irp, IO_NO_INCREMENT);
@@ -465,6 +553,11 @@ NTSTATUS RawIoControl(PDEVICE_OBJECT Device, PIRP Irp) {
 #endif
         break;
       }
+      case IOCTL_RAWPROTO_WAIT_READ:
+        /* Pend in the queue; a frame there already is handed out at once. */
+        IoCsqInsertIrp(&ReadCsq, Irp, NULL);
+        RawServePendingReads(Open);
+        return STATUS_PENDING;
       case IOCTL_RAWPROTO_STATS: {
         ULONG stats[6];
         LARGE_INTEGER now;
@@ -482,6 +575,20 @@ NTSTATUS RawIoControl(PDEVICE_OBJECT Device, PIRP Irp) {
         RtlCopyMemory(buffer, stats, sizeof(stats));
         RtlCopyMemory(buffer + sizeof(stats), Open->CurrentAddress, ETH_LENGTH_OF_ADDRESS);
         information = sizeof(stats) + ETH_LENGTH_OF_ADDRESS;
+        break;
+      }
+      case IOCTL_RAWPROTO_INFO: {
+        /* A line about the binding, built with <ntstrsafe.h> (cut, still terminated, if short). */
+        SIZE_T length = 0;
+        PUCHAR mac = Open->CurrentAddress;
+        status = RtlStringCbPrintfA((NTSTRSAFE_PSTR)buffer, outLength,
+                                    "%s on %wZ: %02X-%02X-%02X-%02X-%02X-%02X sent=%lu received=%u [%-5s|%5d|%05x|%+d]",
+                                    "rawproto", &Open->AdapterName, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
+                                    Open->Sent, Open->Received, "ab", -42, 0xbeef, 7);
+        if (NT_SUCCESS(status) || status == STATUS_BUFFER_OVERFLOW) {
+          RtlStringCbLengthA((NTSTRSAFE_PCSTR)buffer, outLength, &length);
+          information = length;
+        }
         break;
       }
       default:
@@ -508,7 +615,8 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath) 
   NDIS_PROTOCOL_DRIVER_CHARACTERISTICS pChars;
   NDIS_STRING name = NDIS_STRING_CONST("RAWPROTO");
   NDIS_STATUS status;
-  UNICODE_STRING deviceName = RTL_CONSTANT_STRING(L"\\Device\\RawProto");
+  static WCHAR deviceNameBuffer[32];
+  UNICODE_STRING deviceName;
   UNICODE_STRING linkName = RTL_CONSTANT_STRING(L"\\Global??\\RawProto");
   PDRIVER_DISPATCH dispatch[IRP_MJ_MAXIMUM_FUNCTION + 1];
   NDIS_DEVICE_OBJECT_ATTRIBUTES deviceAttributes;
@@ -516,6 +624,10 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath) 
 
   InitializeListHead(&OpenList);
   NdisAllocateSpinLock(&OpenListLock);
+  InitializeListHead(&PendingReads);
+  KeInitializeSpinLock(&PendingReadsLock);
+  IoCsqInitialize(&ReadCsq, ReadCsqInsert, ReadCsqRemove, ReadCsqPeek, ReadCsqAcquire, ReadCsqRelease,
+                  ReadCsqCompleteCanceled);
   NdisZeroMemory(&pChars, sizeof(pChars));
   pChars.Header.Type = NDIS_OBJECT_TYPE_PROTOCOL_DRIVER_CHARACTERISTICS;
 #if NDIS_SUPPORT_NDIS61
@@ -543,6 +655,13 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath) 
     return status;
   }
 
+  status = RtlStringCbPrintfW(deviceNameBuffer, sizeof(deviceNameBuffer), L"\\Device\\%ws", L"RawProto");
+  if (!NT_SUCCESS(status)) {
+    NdisDeregisterProtocolDriver(ProtocolHandle);
+    NdisFreeSpinLock(&OpenListLock);
+    return status;
+  }
+  RtlInitUnicodeString(&deviceName, deviceNameBuffer);
   RtlZeroMemory(dispatch, sizeof(dispatch));
   dispatch[IRP_MJ_CREATE] = RawOpenClose;
   dispatch[IRP_MJ_CLOSE] = RawOpenClose;

@@ -70,7 +70,12 @@ NTSTATUS FilterDeviceIoControl(PDEVICE_OBJECT DeviceObject, PIRP Irp) {
         status = STATUS_BUFFER_TOO_SMALL;
         break;
       }
-      RtlZeroMemory(out, sizeof(*out));
+      __try {
+        RtlZeroMemory(out, sizeof(*out));
+      } __except (EXCEPTION_EXECUTE_HANDLER) {
+        status = GetExceptionCode();
+        break;
+      }
       FILTER_LIST_READ(&lockState);
       for (link = FilterModuleList.Flink; link != &FilterModuleList; link = link->Flink) {
         PLWF_FILTER pFilter = CONTAINING_RECORD(link, LWF_FILTER, FilterModuleLink);
