@@ -15,6 +15,7 @@ import {
   type DriverModule,
   type HostClock,
   IF_TYPE_ETHERNET_CSMACD,
+  KeGetCurrentIrql,
   MediaConnectStateConnected,
   MediaConnectStateDisconnected,
   MediaDuplexStateFull,
@@ -88,6 +89,7 @@ import {
   NetEventRestart,
   OID_GEN_CURRENT_PACKET_FILTER,
   type Out,
+  PASSIVE_LEVEL,
 } from "../index.js";
 import {
   allocateFramePools,
@@ -1069,7 +1071,12 @@ export function upperProtocol(
         } else b.badCompletions++;
         nbl = next;
       }
-      maybeCompletePause(b);
+      // NdisCompleteNetPnPEvent is a PASSIVE_LEVEL call: a completion that comes at
+      // DISPATCH_LEVEL (a driver below completing from a timer or a DPC) ends the pause later,
+      // as a protocol's work item would.
+      if (KeGetCurrentIrql() === PASSIVE_LEVEL) maybeCompletePause(b);
+      else if (b.pendingPause !== null && b.outstanding.size === 0)
+        clock.post(() => maybeCompletePause(b), `${name}: complete the pause (at PASSIVE_LEVEL)`);
     },
   } as NDIS_PROTOCOL_DRIVER_CHARACTERISTICS;
 

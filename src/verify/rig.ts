@@ -114,6 +114,9 @@ export interface VerifyConfig {
   readonly filter?: { readonly class?: string; readonly type?: "monitoring" | "modifying" };
 }
 
+/** How long bring-up waits for the upper protocol's packet filter requests to complete (host time). */
+const FILTER_WAIT_MS = 5_000;
+
 export class Rig {
   readonly clock: SimScheduler;
   readonly host: NdisHost;
@@ -495,6 +498,12 @@ export class Rig {
         `the upper protocol could not bind to ${vm}`,
       );
     }
+    // A protocol receives nothing before its packet filter is set: a driver below that pends the
+    // request (and completes it from a work item or a timer) is waited for, as long as NDIS
+    // would let a driver take (short of the OID watchdog); one that answers at once costs nothing.
+    const filtered = () =>
+      this.upper.bindings.every((b) => b.handle === undefined || b.oidsPending.size === 0);
+    if (!filtered()) await this.eventually(filtered, FILTER_WAIT_MS);
   }
 
   lowerAdapter(name: string): LowerAdapter {

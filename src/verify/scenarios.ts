@@ -91,7 +91,7 @@ async function exchange(rig: Rig, lower: string, nbls: number, shape: NblShape):
   const statusesBefore = up.completionStatuses.length;
   const tags = rig.upper.send(up, nbls, shape, rig.tags(nbls * shape.nbs));
   check(tags.length === nbls * shape.nbs, `send ${what}: the suite could not allocate the NBLs`);
-  await rig.settle();
+  await rig.eventually(() => up.completed - completedBefore === nbls, DEFER_MS);
   const shares = members.map((m, i) => m.sentTags.slice(sentBefore[i]));
   const seen = shares.length === 1 ? (shares[0] as number[]) : shares.flat().sort((a, b) => a - b);
   // After a fault injected into the driver under test (its context allocation failed, say), a
@@ -128,7 +128,7 @@ async function exchange(rig: Rig, lower: string, nbls: number, shape: NblShape):
   const returnedBefore = from.returned;
   const faultsBefore = rig.clock.faultsInjected;
   const rtags = rig.lower.indicate(from, nbls, shape, rig.tags(nbls * shape.nbs));
-  await rig.settle();
+  await rig.eventually(() => from.indicated.size === 0, DEFER_MS);
   const got = up.receivedTags.slice(receivedBefore);
   // A driver that copies receives into NBLs of its own drops the frame whose allocation an
   // injected fault failed: legal (a receive is not acknowledged), as long as what arrives is
@@ -337,8 +337,9 @@ class Started {
 }
 
 /** Every send the upper protocol made completed exactly once, with an acceptable status. */
-function sendsAccounted(rig: Rig, lower: string, allowed: readonly number[]): void {
+async function sendsAccounted(rig: Rig, lower: string, allowed: readonly number[]): Promise<void> {
   const up = rig.upperOver(lower);
+  await rig.eventually(() => up.outstanding.size === 0, DEFER_MS);
   // An injected send cancel may abort any send still cancellable.
   // An injected send cancel may abort any send still cancellable; while an injected link flap
   // has the link down, a driver may fail sends NDIS_STATUS_MEDIA_DISCONNECTED (a team with every
@@ -355,8 +356,9 @@ function sendsAccounted(rig: Rig, lower: string, allowed: readonly number[]): vo
 }
 
 /** Every NBL the lower miniport indicated came back exactly once. */
-function receivesAccounted(rig: Rig, lower: string): void {
+async function receivesAccounted(rig: Rig, lower: string): Promise<void> {
   const down = rig.lowerAdapter(lower);
+  await rig.eventually(() => down.indicated.size === 0, DEFER_MS);
   check(down.indicated.size === 0, `${down.indicated.size} receive(s) never came back below`);
   check(down.badReturns === 0, "an NBL was returned below twice, or one never indicated");
 }
@@ -366,6 +368,14 @@ function receivesAccounted(rig: Rig, lower: string): void {
  * debounce fits, and it stays well inside the watchdogs' limits (a pause 10 s, an OID 12 s).
  */
 export const LINK_DEBOUNCE_MS = 5_000;
+
+/**
+ * How long (host time) the suite waits for what a driver may legally hold a while before it
+ * passes it on or gives it back — sends completed or received NBLs returned from a timer or a
+ * work item, frames paced out: NDIS sets no deadline short of its watchdogs. A check waits only
+ * when what it expects has not happened yet, so a driver that does not defer sees no time pass.
+ */
+const DEFER_MS = 5_000;
 
 const SENT_OK = [NDIS_STATUS_SUCCESS, NDIS_STATUS_PAUSED, NDIS_STATUS_RESOURCES];
 
@@ -436,7 +446,7 @@ export const SCENARIOS: readonly Scenario[] = [
       // Sends in flight at the lower miniport when the lower stack's pause starts.
       rig.lower.control.holdSends = true;
       rig.upper.send(up, 16, SMOKE, rig.tags(16));
-      await rig.settle();
+      await rig.eventually(() => down.held.length === 16, DEFER_MS);
       check(
         down.held.length === 16,
         `only ${down.held.length} of 16 sends reached the lower miniport`,
@@ -454,6 +464,7 @@ export const SCENARIOS: readonly Scenario[] = [
       rig.lower.control.holdSends = false;
       rig.lower.completeHeld(down);
       await rig.drive("pausing lower0", pausing);
+      await rig.eventually(() => up.outstanding.size === 0, DEFER_MS);
       check(
         up.outstanding.size === 0,
         `${up.outstanding.size} sends never completed to the sender`,
@@ -465,7 +476,7 @@ export const SCENARIOS: readonly Scenario[] = [
       const vm = rig.vmOver(rig.lower0);
       rig.upper.control.holdReceives = true;
       rig.lower.indicate(down, 8, SMOKE, rig.tags(8));
-      await rig.settle();
+      await rig.eventually(() => up.held.length === 8, DEFER_MS);
       check(
         up.held.length === 8,
         `only ${up.held.length} of 8 receives reached the upper protocol`,
@@ -502,14 +513,14 @@ export const SCENARIOS: readonly Scenario[] = [
       rig.lower.control.holdSends = true;
       rig.upper.send(up, 8, SMOKE, rig.tags(8), "vfy-cancel-a");
       rig.upper.send(up, 8, SMOKE, rig.tags(8), "vfy-cancel-b");
-      await rig.settle();
+      await rig.eventually(() => down.held.length === 16, DEFER_MS);
       check(
         down.held.length === 16,
         `only ${down.held.length} of 16 sends reached the lower miniport`,
       );
       const before = up.completionStatuses.length;
       NdisCancelSendNetBufferLists(up.handle as NDIS_HANDLE, "vfy-cancel-a");
-      await rig.settle();
+      await rig.eventually(() => up.completionStatuses.length - before >= 8, DEFER_MS);
       const aborted = up.completionStatuses.slice(before);
       check(
         aborted.length === 8 && aborted.every((s) => s === NDIS_STATUS_SEND_ABORTED),
@@ -517,7 +528,7 @@ export const SCENARIOS: readonly Scenario[] = [
       );
       rig.lower.control.holdSends = false;
       rig.lower.completeHeld(down);
-      await rig.settle();
+      await rig.eventually(() => up.completionStatuses.length - before >= 16, DEFER_MS);
       const rest = up.completionStatuses.slice(before + 8);
       check(
         rest.length === 8 && rest.every((s) => s === NDIS_STATUS_SUCCESS),
@@ -771,8 +782,8 @@ export const SCENARIOS: readonly Scenario[] = [
       ]);
       await lowerPause.finish(rig);
       if (vm !== rig.lower0) await vmPause.finish(rig);
-      sendsAccounted(rig, rig.lower0, SENT_OK);
-      receivesAccounted(rig, rig.lower0);
+      await sendsAccounted(rig, rig.lower0, SENT_OK);
+      await receivesAccounted(rig, rig.lower0);
       await rig.drive("restarting lower0", rig.host.restartStack(rig.lower0));
       if (vm !== rig.lower0) await rig.drive(`restarting ${vm}`, rig.host.restartStack(vm));
       await rig.down();
@@ -797,7 +808,7 @@ export const SCENARIOS: readonly Scenario[] = [
         indicateAct(rig, down, 2, "choose"),
       ]);
       await pause.finish(rig);
-      receivesAccounted(rig, rig.lower0);
+      await receivesAccounted(rig, rig.lower0);
       await rig.drive(`restarting ${vm}`, rig.host.restartStack(vm));
       await exchange(rig, rig.lower0, 2, SMOKE);
       await rig.down();
@@ -873,13 +884,13 @@ export const SCENARIOS: readonly Scenario[] = [
         indicateAct(rig, down, 2),
         sendAct(rig, up, 4, "a"),
       ]);
-      sendsAccounted(rig, rig.lower0, [...SENT_OK, NDIS_STATUS_SEND_ABORTED]);
+      await sendsAccounted(rig, rig.lower0, [...SENT_OK, NDIS_STATUS_SEND_ABORTED]);
       const wrong = up.abortedCancelIds.filter((id) => id !== "a");
       check(
         wrong.length === 0,
         `${wrong.length} send(s) not cancelled completed NDIS_STATUS_SEND_ABORTED (cancel ID ${String(wrong[0])})`,
       );
-      receivesAccounted(rig, rig.lower0);
+      await receivesAccounted(rig, rig.lower0);
       await exchange(rig, rig.lower0, 2, SMOKE);
       await rig.down();
     },
@@ -911,7 +922,7 @@ export const SCENARIOS: readonly Scenario[] = [
       ]);
       await lowerPause.finish(rig);
       if (vm !== rig.lower0) await vmPause.finish(rig);
-      sendsAccounted(rig, rig.lower0, [...SENT_OK, NDIS_STATUS_SEND_ABORTED]);
+      await sendsAccounted(rig, rig.lower0, [...SENT_OK, NDIS_STATUS_SEND_ABORTED]);
       const wrong = up.abortedCancelIds.filter((id) => id !== "a");
       check(
         wrong.length === 0,
@@ -988,8 +999,8 @@ export const SCENARIOS: readonly Scenario[] = [
         sendAct(rig, up, 2),
       ]);
       check(up.corrupt.length === 0, `frame ${up.corrupt[0]} arrived altered above`);
-      sendsAccounted(rig, rig.lower0, SENT_OK);
-      receivesAccounted(rig, rig.lower0);
+      await sendsAccounted(rig, rig.lower0, SENT_OK);
+      await receivesAccounted(rig, rig.lower0);
       await rig.down();
     },
   },
@@ -1010,7 +1021,7 @@ export const SCENARIOS: readonly Scenario[] = [
         [`PnP: unload ${rig.service}`, unload.start(rig, () => rig.host.unloadDriver(rig.service))],
       ]);
       await unload.finish(rig);
-      receivesAccounted(rig, rig.lower0);
+      await receivesAccounted(rig, rig.lower0);
       await rig.down();
     },
   },
@@ -1035,7 +1046,7 @@ export const SCENARIOS: readonly Scenario[] = [
         ["vfylower: link up", () => rig.lower.setLink(down, true)],
       ]);
       await disable.finish(rig);
-      receivesAccounted(rig, rig.lower0);
+      await receivesAccounted(rig, rig.lower0);
       await rig.drive(`enabling ${vm}`, rig.host.enableAdapter(vm));
       // Its MiniportInitializeEx may refuse the device under an injected allocation fault.
       const refuse: (condition: boolean, message: string) => void = rig.bringUpCheck.bind(rig);
@@ -1138,8 +1149,8 @@ export const SCENARIOS: readonly Scenario[] = [
         sendAct(rig, up, 4),
       ]);
       await detach.finish(rig);
-      sendsAccounted(rig, rig.lower0, SENT_OK);
-      receivesAccounted(rig, rig.lower0);
+      await sendsAccounted(rig, rig.lower0, SENT_OK);
+      await receivesAccounted(rig, rig.lower0);
       check(rig.filterModulesOn(rig.lower0).length === 0, "the module is still attached");
       await exchange(rig, rig.lower0, 2, SMOKE);
       const attach = new Started(`attaching ${rig.service} to ${rig.lower0}`);
@@ -1152,8 +1163,8 @@ export const SCENARIOS: readonly Scenario[] = [
         ],
       ]);
       await attach.finish(rig);
-      sendsAccounted(rig, rig.lower0, SENT_OK);
-      receivesAccounted(rig, rig.lower0);
+      await sendsAccounted(rig, rig.lower0, SENT_OK);
+      await receivesAccounted(rig, rig.lower0);
       const modules = rig.filterModulesOn(rig.lower0);
       // FilterAttach may refuse under an injected allocation fault: then the stack runs without it.
       if (modules.length === 0) {
@@ -1181,12 +1192,12 @@ export const SCENARIOS: readonly Scenario[] = [
           rig.upper.send(up, nbls, shape, rig.tags(nbls * shape.nbs));
           await rig.eventually(() => up.outstanding.size === 0, 1000);
         }
-      sendsAccounted(rig, rig.lower0, MINIPORT_SENT_OK);
+      await sendsAccounted(rig, rig.lower0, MINIPORT_SENT_OK);
       await rig.drive(`pausing ${rig.lower0}`, rig.host.pauseStack(rig.lower0));
       await rig.drive(`restarting ${rig.lower0}`, rig.host.restartStack(rig.lower0));
       rig.upper.send(up, 4, SMOKE, rig.tags(4));
       await rig.eventually(() => up.outstanding.size === 0, 1000);
-      sendsAccounted(rig, rig.lower0, MINIPORT_SENT_OK);
+      await sendsAccounted(rig, rig.lower0, MINIPORT_SENT_OK);
       await rig.down();
     },
   },
@@ -1208,11 +1219,11 @@ export const SCENARIOS: readonly Scenario[] = [
         [`PnP: pause ${rig.lower0}`, pause.start(rig, () => rig.host.pauseStack(rig.lower0))],
       ]);
       await pause.finish(rig);
-      sendsAccounted(rig, rig.lower0, MINIPORT_SENT_OK);
+      await sendsAccounted(rig, rig.lower0, MINIPORT_SENT_OK);
       await rig.drive(`restarting ${rig.lower0}`, rig.host.restartStack(rig.lower0));
       rig.upper.send(up, 4, SMOKE, rig.tags(4));
       await rig.eventually(() => up.outstanding.size === 0, 1000);
-      sendsAccounted(rig, rig.lower0, MINIPORT_SENT_OK);
+      await sendsAccounted(rig, rig.lower0, MINIPORT_SENT_OK);
       await rig.down();
     },
   },
@@ -1236,7 +1247,7 @@ export const SCENARIOS: readonly Scenario[] = [
         sendAct(rig, up, 4),
       ]);
       await pause.finish(rig);
-      sendsAccounted(rig, rig.lower0, MINIPORT_SENT_OK);
+      await sendsAccounted(rig, rig.lower0, MINIPORT_SENT_OK);
       await rig.drive(`restarting ${rig.lower1}`, rig.host.restartStack(rig.lower1));
       await rig.down();
     },
@@ -1340,7 +1351,7 @@ export const SCENARIOS: readonly Scenario[] = [
           rig.lower.indicate(down, nbls, SMOKE, rig.tags(nbls));
           await rig.eventually(() => down.indicated.size === 0, 1000);
         }
-        receivesAccounted(rig, lower);
+        await receivesAccounted(rig, lower);
       }
       await rig.down();
     },
@@ -1364,11 +1375,11 @@ export const SCENARIOS: readonly Scenario[] = [
       ]);
       await pause.finish(rig);
       await rig.eventually(() => down.indicated.size === 0, 1000);
-      receivesAccounted(rig, rig.lower0);
+      await receivesAccounted(rig, rig.lower0);
       await rig.drive(`restarting ${rig.lower0}`, rig.host.restartStack(rig.lower0));
       rig.lower.indicate(down, 4, SMOKE, rig.tags(4));
       await rig.eventually(() => down.indicated.size === 0, 1000);
-      receivesAccounted(rig, rig.lower0);
+      await receivesAccounted(rig, rig.lower0);
       await rig.down();
     },
   },

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { importDriver, runConformance } from "../../src/verify/index.js";
-import { plantedAlt } from "../fixtures/planted-alt.js";
+import { correctAlt, plantedAlt } from "../fixtures/planted-alt.js";
 import { materialize } from "../helpers/mutants.js";
 
 const fixture = (name: string) =>
@@ -27,6 +27,17 @@ describe("planted bugs in drivers written differently", () => {
         [],
       );
       assert.ok(report.results.length >= 21);
+    });
+  }
+
+  for (const variant of Object.values(correctAlt)) {
+    test(`${variant.name}, correct, passes every scenario with the default budget`, async () => {
+      const report = await runConformance(await importDriver(materialize(variant)));
+      const failed = report.results.filter((r) => r.status !== "pass");
+      assert.deepEqual(
+        failed.map((r) => `${r.name}: ${r.failure?.split("\n")[0]}`),
+        [],
+      );
     });
   }
 
