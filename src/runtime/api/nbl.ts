@@ -474,7 +474,8 @@ function recycleNbl(nbl: NetBufferListObject): void {
   nbl.allocated = false;
   nbl.owner = null;
   nbl.Context = null;
-  if (nbl.contextOwners.length !== 0) nbl.contextOwners.length = 0;
+  const owners = nbl.contextOwners;
+  if (owners !== null && owners.length !== 0) owners.length = 0;
   const nb = nbl.poolNb;
   if (nb !== null) nb.allocated = false;
   pool.outstanding--;
@@ -532,7 +533,7 @@ export function NdisFreeNetBufferList(NetBufferList: NET_BUFFER_LIST): void {
  */
 function reportContextLeft(functionName: string, nbl: NetBufferListObject): void {
   const left = nbl.contextOwners;
-  if (left.length === 0) return;
+  if (left === null || left.length === 0) return;
   const caller = currentFrame().driver;
   let blamed: DriverRecord | null = null;
   for (const owner of left) if (owner !== null && owner !== caller) blamed = owner;
@@ -711,7 +712,7 @@ export function NdisAllocateNetBufferListContext(
     const top = NetBufferList.Context;
     if (top !== null && top.Offset >= ContextSize) {
       top.Offset -= ContextSize;
-      NetBufferList.contextOwners.push(NetBufferList.owner);
+      NetBufferList.contextOwners?.push(NetBufferList.owner);
       return NDIS_STATUS_SUCCESS;
     }
   }
@@ -737,7 +738,7 @@ function allocateContextChecked(
       return NDIS_STATUS_RESOURCES;
     pushContext(nbl, ContextSize, ContextBackFill, true);
   }
-  nbl.contextOwners.push(nbl.owner);
+  nbl.contextOwners?.push(nbl.owner);
   return NDIS_STATUS_SUCCESS;
 }
 
@@ -754,7 +755,7 @@ export function NdisFreeNetBufferListContext(
     const held = top === null ? 0 : top.Size - top.Offset;
     if (held > ContextSize || (held === ContextSize && (top as ContextBlock).reserved)) {
       (top as ContextBlock).Offset += ContextSize;
-      NetBufferList.contextOwners.pop();
+      NetBufferList.contextOwners?.pop();
       return;
     }
   }
@@ -764,7 +765,7 @@ export function NdisFreeNetBufferListContext(
 function freeContextChecked(NetBufferList: NET_BUFFER_LIST, ContextSize: number): void {
   const nbl = liveNbl("NdisFreeNetBufferListContext", NetBufferList);
   if (nbl === null) return;
-  if (isAlignedContextSize(ContextSize) && popContext(nbl, ContextSize)) nbl.contextOwners.pop();
+  if (isAlignedContextSize(ContextSize) && popContext(nbl, ContextSize)) nbl.contextOwners?.pop();
   else {
     const top = nbl.Context;
     const held = top === null ? 0 : top.Size - top.Offset;

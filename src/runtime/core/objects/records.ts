@@ -618,9 +618,11 @@ export class NetBufferListObject implements NET_BUFFER_LIST {
   liveChildren = 0;
   /**
    * Who made each context allocation (NdisAllocateNetBufferListContext) not yet freed, oldest
-   * first: the NBL's holder at the call. NdisFreeNetBufferList names those still there.
+   * first: the NBL's holder at the call. NdisFreeNetBufferList names those still there. Null
+   * under verifier "off", where that report is never made (Ndis.violate returns at once): the
+   * record is the verifier's, and an IM would pay for it twice per NBL per layer for nothing.
    */
-  readonly contextOwners: (DriverRecord | null)[] = [];
+  readonly contextOwners: (DriverRecord | null)[] | null;
   /** The adapters that indicated it and have not had it back, innermost last… */
   readonly recvAdapters: (MiniportAdapter | FilterModule)[] = [];
   /** …and, for each, the binding(s) holding the indication. */
@@ -670,6 +672,7 @@ export class NetBufferListObject implements NET_BUFFER_LIST {
     this.pool = pool;
     this.NdisPoolHandle = pool.handle;
     this.poolNb = poolNb;
+    this.contextOwners = pool.driver.runtime.verifierMode === "off" ? null : [];
     const size = pool.params.ContextSize;
     this.reservedContext = size > 0 ? new ContextBlock(null, size, true) : null;
   }
