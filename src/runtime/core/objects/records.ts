@@ -673,6 +673,13 @@ export class NetBufferListObject implements NET_BUFFER_LIST {
     this.NdisPoolHandle = pool.handle;
     this.poolNb = poolNb;
     this.contextOwners = pool.driver.runtime.verifierMode === "off" ? null : [];
+    // The path arrays get their element store now, next to the NBL in memory, rather than at
+    // the first crossing among whatever else is allocated then: each crossing reads and writes
+    // them per NBL (a passthrough send at 64 NBLs ~2-4 % faster, separate processes).
+    for (const path of [this.sendPath, this.recvAdapters, this.recvHolders]) {
+      path.push(null as never);
+      path.pop();
+    }
     const size = pool.params.ContextSize;
     this.reservedContext = size > 0 ? new ContextBlock(null, size, true) : null;
   }
