@@ -474,8 +474,7 @@ function recycleNbl(nbl: NetBufferListObject): void {
   nbl.allocated = false;
   nbl.owner = null;
   nbl.Context = null;
-  const owners = nbl.contextOwners;
-  if (owners !== null && owners.length !== 0) owners.length = 0;
+  if (nbl.contextOwners.length !== 0) nbl.contextOwners.length = 0;
   const nb = nbl.poolNb;
   if (nb !== null) nb.allocated = false;
   pool.outstanding--;
@@ -533,7 +532,7 @@ export function NdisFreeNetBufferList(NetBufferList: NET_BUFFER_LIST): void {
  */
 function reportContextLeft(functionName: string, nbl: NetBufferListObject): void {
   const left = nbl.contextOwners;
-  if (left === null || left.length === 0) return;
+  if (left.length === 0) return;
   const caller = currentFrame().driver;
   let blamed: DriverRecord | null = null;
   for (const owner of left) if (owner !== null && owner !== caller) blamed = owner;
@@ -712,7 +711,7 @@ export function NdisAllocateNetBufferListContext(
     const top = NetBufferList.Context;
     if (top !== null && top.Offset >= ContextSize) {
       top.Offset -= ContextSize;
-      NetBufferList.contextOwners?.push(NetBufferList.owner);
+      if (NetBufferList.recordsContext) NetBufferList.contextOwners.push(NetBufferList.owner);
       return NDIS_STATUS_SUCCESS;
     }
   }
@@ -738,7 +737,7 @@ function allocateContextChecked(
       return NDIS_STATUS_RESOURCES;
     pushContext(nbl, ContextSize, ContextBackFill, true);
   }
-  nbl.contextOwners?.push(nbl.owner);
+  if (nbl.recordsContext) nbl.contextOwners.push(nbl.owner);
   return NDIS_STATUS_SUCCESS;
 }
 
@@ -755,7 +754,7 @@ export function NdisFreeNetBufferListContext(
     const held = top === null ? 0 : top.Size - top.Offset;
     if (held > ContextSize || (held === ContextSize && (top as ContextBlock).reserved)) {
       (top as ContextBlock).Offset += ContextSize;
-      NetBufferList.contextOwners?.pop();
+      if (NetBufferList.recordsContext) NetBufferList.contextOwners.pop();
       return;
     }
   }
@@ -765,8 +764,9 @@ export function NdisFreeNetBufferListContext(
 function freeContextChecked(NetBufferList: NET_BUFFER_LIST, ContextSize: number): void {
   const nbl = liveNbl("NdisFreeNetBufferListContext", NetBufferList);
   if (nbl === null) return;
-  if (isAlignedContextSize(ContextSize) && popContext(nbl, ContextSize)) nbl.contextOwners?.pop();
-  else {
+  if (isAlignedContextSize(ContextSize) && popContext(nbl, ContextSize)) {
+    if (nbl.recordsContext) nbl.contextOwners.pop();
+  } else {
     const top = nbl.Context;
     const held = top === null ? 0 : top.Size - top.Offset;
     reportAtCaller(
