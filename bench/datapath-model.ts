@@ -1,11 +1,14 @@
 /**
  * The model row of bench/datapath.bench.ts: the per-packet work NDIS must do on the data path,
  * written as plain JavaScript with no NDIS in it, so that "NDIS's overhead over the work itself"
- * is a measured ratio. Per NBL per crossing it checks what NDIS checks (not seen twice in the
- * chain, held by the caller, SourceHandle right; for a completion or a return, that the NBL's
- * record names this adapter or binding) and records what NDIS records (who holds it now, the
- * binding it was sent on or the adapter and binding it was indicated to, pushed and popped per
- * crossing), in one pass. The IM in the middle does what passthrough does: on a send it saves each
+ * is a measured ratio. Per NBL per crossing it checks what NDIS checks (held by the caller,
+ * SourceHandle right; for a completion or a return, that the NBL's record names this adapter or
+ * binding) and records what NDIS records (who holds it now, the binding it was sent on or the
+ * adapter and binding it was indicated to, pushed and popped per crossing), in one pass. A chain
+ * that loops back on itself fails the ownership check, since every crossing hands each NBL to
+ * another driver: NDIS's fast crossings catch a loop that way, without marking the NBLs, and so
+ * does the model since session 8 (it stamped every NBL per crossing before, work NDIS does not
+ * do, and its return did not check the holder, which NDIS does). The IM in the middle does what passthrough does: on a send it saves each
  * NBL's SourceHandle in a context slot of the NBL and puts its lower binding's handle there,
  * restoring it on completion; on a receive it saves the lower adapter's handle once per chain and
  * restores it on the return. The drivers at both ends do what the rig's do (complete at once,
@@ -47,7 +50,6 @@ class MNbl {
   firstNb: MNb | null = null;
   SourceHandle: unknown = null;
   owner: MDriver | null = null;
-  stamp = 0;
   readonly sendPath: MBinding[] = [];
   readonly recvAdapters: MAdapter[] = [];
   readonly recvHolders: MBinding[] = [];
@@ -107,25 +109,16 @@ class MBinding {
   }
 }
 
-let stamps = 0;
-
 function fail(what: string): never {
   throw new Error(`model: ${what}`);
 }
 
 /** NdisSendNetBufferLists: check and record each NBL, then the miniport's send handler. */
 function send(binding: MBinding, chain: MNbl): void {
-  const stamp = ++stamps;
   const adapter = binding.adapter;
   for (let n: MNbl | null = chain; n !== null; n = n.Next) {
-    if (
-      n.stamp === stamp ||
-      n.owner !== binding.driver ||
-      n.firstNb === null ||
-      n.SourceHandle !== binding
-    )
+    if (n.owner !== binding.driver || n.firstNb === null || n.SourceHandle !== binding)
       fail("bad send");
-    n.stamp = stamp;
     n.sendPath.push(binding);
     n.owner = adapter.driver;
   }
@@ -134,13 +127,11 @@ function send(binding: MBinding, chain: MNbl): void {
 
 /** NdisMSendNetBufferListsComplete: check and pop each NBL's record, then the completion. */
 function complete(adapter: MAdapter, chain: MNbl): void {
-  const stamp = ++stamps;
   let to: MBinding | null = null;
   for (let n: MNbl | null = chain; n !== null; n = n.Next) {
     const path = n.sendPath;
     const binding = path[path.length - 1];
     if (
-      n.stamp === stamp ||
       binding === undefined ||
       binding.adapter !== adapter ||
       n.owner !== adapter.driver ||
@@ -149,7 +140,6 @@ function complete(adapter: MAdapter, chain: MNbl): void {
       fail("bad completion");
     if (to !== null && binding !== to) fail("the model completes to one binding per call");
     to = binding;
-    n.stamp = stamp;
     path.pop();
     n.owner = binding.driver;
   }
@@ -173,19 +163,16 @@ function accepts(binding: MBinding, n: MNbl): boolean {
 
 /** NdisMIndicateReceiveNetBufferLists: check and record each NBL, then the receive handler. */
 function indicate(adapter: MAdapter, chain: MNbl, count: number): void {
-  const stamp = ++stamps;
   const binding = adapter.binding as MBinding;
   let seen = 0;
   for (let n: MNbl | null = chain; n !== null; n = n.Next) {
     if (
-      n.stamp === stamp ||
       n.owner !== adapter.driver ||
       n.firstNb === null ||
       n.SourceHandle !== adapter ||
       !accepts(binding, n)
     )
       fail("bad indication");
-    n.stamp = stamp;
     n.recvAdapters.push(adapter);
     n.recvHolders.push(binding);
     n.owner = binding.driver;
@@ -197,19 +184,17 @@ function indicate(adapter: MAdapter, chain: MNbl, count: number): void {
 
 /** NdisReturnNetBufferLists: check and pop each NBL's record, then the miniport's return. */
 function giveBack(binding: MBinding, chain: MNbl): void {
-  const stamp = ++stamps;
   const adapter = binding.adapter;
   for (let n: MNbl | null = chain; n !== null; n = n.Next) {
     const depth = n.recvAdapters.length - 1;
     if (
-      n.stamp === stamp ||
+      n.owner !== binding.driver ||
       depth < 0 ||
       n.recvAdapters[depth] !== adapter ||
       n.recvHolders[depth] !== binding ||
       n.SourceHandle !== adapter
     )
       fail("bad return");
-    n.stamp = stamp;
     n.recvAdapters.pop();
     n.recvHolders.pop();
     n.owner = adapter.driver;

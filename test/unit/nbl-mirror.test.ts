@@ -25,7 +25,13 @@ describe("the NBL mirror", { skip }, () => {
   let m: CMemory;
   let mirror: NblMirror;
   let helper: InfoChanged | null = null;
-  const pool = { handle: { pool: "p" }, params: { ContextSize: 0 } } as never;
+  // What an NBL's constructor reads of its pool: the handle, the reserved context size, and the
+  // verifier mode of the pool's runtime.
+  const pool = {
+    handle: { pool: "p" },
+    params: { ContextSize: 0 },
+    driver: { runtime: { verifierMode: "strict" } },
+  } as never;
 
   /** A second instance of the module: another C driver that sees the same NBLs. */
   let other: { m: CMemory; mirror: NblMirror };

@@ -711,7 +711,7 @@ export function NdisAllocateNetBufferListContext(
     const top = NetBufferList.Context;
     if (top !== null && top.Offset >= ContextSize) {
       top.Offset -= ContextSize;
-      NetBufferList.contextOwners.push(NetBufferList.owner);
+      if (NetBufferList.recordsContext) NetBufferList.contextOwners.push(NetBufferList.owner);
       return NDIS_STATUS_SUCCESS;
     }
   }
@@ -737,7 +737,7 @@ function allocateContextChecked(
       return NDIS_STATUS_RESOURCES;
     pushContext(nbl, ContextSize, ContextBackFill, true);
   }
-  nbl.contextOwners.push(nbl.owner);
+  if (nbl.recordsContext) nbl.contextOwners.push(nbl.owner);
   return NDIS_STATUS_SUCCESS;
 }
 
@@ -754,7 +754,7 @@ export function NdisFreeNetBufferListContext(
     const held = top === null ? 0 : top.Size - top.Offset;
     if (held > ContextSize || (held === ContextSize && (top as ContextBlock).reserved)) {
       (top as ContextBlock).Offset += ContextSize;
-      NetBufferList.contextOwners.pop();
+      if (NetBufferList.recordsContext) NetBufferList.contextOwners.pop();
       return;
     }
   }
@@ -764,8 +764,9 @@ export function NdisFreeNetBufferListContext(
 function freeContextChecked(NetBufferList: NET_BUFFER_LIST, ContextSize: number): void {
   const nbl = liveNbl("NdisFreeNetBufferListContext", NetBufferList);
   if (nbl === null) return;
-  if (isAlignedContextSize(ContextSize) && popContext(nbl, ContextSize)) nbl.contextOwners.pop();
-  else {
+  if (isAlignedContextSize(ContextSize) && popContext(nbl, ContextSize)) {
+    if (nbl.recordsContext) nbl.contextOwners.pop();
+  } else {
     const top = nbl.Context;
     const held = top === null ? 0 : top.Size - top.Offset;
     reportAtCaller(

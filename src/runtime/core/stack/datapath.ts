@@ -948,9 +948,12 @@ export function reclaimFrom(runtime: NdisRuntime, driver: DriverRecord): void {
 
 /**
  * Whether the driver handing `n` back may still hold context space on it: the general path
- * judges (NetBufferListContext_Leaked), so the fast crossings leave such an NBL to it.
+ * judges (NetBufferListContext_Leaked), so the fast crossings leave such an NBL to it. Under
+ * verifier "off" the record is never kept (NetBufferListObject.recordsContext): one flag on the
+ * NBL's first cache line answers, without a read of the record's array per NBL per crossing.
  */
 function keepsContext(n: NetBufferListObject, holder: DriverRecord): boolean {
+  if (!n.recordsContext) return false;
   const owners = n.contextOwners;
   return owners.length !== 0 && owners[owners.length - 1] === holder;
 }
@@ -983,6 +986,23 @@ function keepsContext(n: NetBufferListObject, holder: DriverRecord): boolean {
  * (bypassed, or stopped) takes them on that path too (crossing.ts noSendModules,
  * noReceiveModules): NDIS skips a bypassed module, so it costs nothing there.
  */
+
+/**
+ * Whether `n`, met on a chain, is an NBL object `holder` holds: the fast crossings' first test of
+ * every NBL. The owner is read before the class is tested: that read checks the object's map, and
+ * V8 then folds the instanceof after it into nothing, where an instanceof first walked the
+ * prototype chain of every NBL (a loop of dependent loads in the optimized code). The result is
+ * the same for anything a driver can pass: a primitive or an object that is not one of NDIS's NBLs
+ * has no owner that is a driver record of NDIS's (undefined and null are tested first).
+ */
+function heldBy(n: unknown, holder: DriverRecord): n is NetBufferListObject {
+  return (
+    n !== undefined &&
+    n !== null &&
+    (n as NetBufferListObject).owner === holder &&
+    n instanceof NetBufferListObject
+  );
+}
 
 /** NdisSendNetBufferLists' fast crossing: every NBL held by the binding's driver, SourceHandle set. */
 export function sendFast(binding: Binding, chain: unknown, port: number, flags: number): boolean {
@@ -1026,12 +1046,7 @@ function sendToMiniportFast(
   if (to.crashed !== null || to === holder || adapter.resetting) return false;
   let count = 0;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
-    if (
-      !(n instanceof NetBufferListObject) ||
-      n.owner !== holder ||
-      n.FirstNetBuffer === null ||
-      n.SourceHandle !== source
-    ) {
+    if (!heldBy(n, holder) || n.FirstNetBuffer === null || n.SourceHandle !== source) {
       undoSends(chain as NetBufferListObject, count, holder, true);
       return false;
     }
@@ -1057,12 +1072,7 @@ function completeToBindingFast(adapter: MiniportAdapter, chain: unknown, flags: 
   let source: unknown;
   let count = 0;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
-    if (
-      !(n instanceof NetBufferListObject) ||
-      n.owner !== holder ||
-      n.liveChildren !== 0 ||
-      keepsContext(n, holder)
-    ) {
+    if (!heldBy(n, holder) || n.liveChildren !== 0 || keepsContext(n, holder)) {
       if (to !== null) undoCompletions(chain as NetBufferListObject, count, to, holder);
       return -1;
     }
@@ -1221,10 +1231,7 @@ function completeFastFrom(
   let lastSource: unknown;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
     const sender =
-      n instanceof NetBufferListObject &&
-      n.owner === holder &&
-      n.liveChildren === 0 &&
-      !keepsContext(n, holder)
+      heldBy(n, holder) && n.liveChildren === 0 && !keepsContext(n, holder)
         ? n.sendPath[n.sendPath.length - 1]
         : undefined;
     if (sender === undefined || sender !== to) {
@@ -1372,8 +1379,7 @@ function indicateToBindingFast(
   let seen = 0;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
     if (
-      !(n instanceof NetBufferListObject) ||
-      n.owner !== holder ||
+      !heldBy(n, holder) ||
       n.FirstNetBuffer === null ||
       n.SourceHandle !== source ||
       (filter !== null && !acceptsByFilter(filter, n))
@@ -1410,8 +1416,7 @@ function returnToMiniportFast(binding: Binding, chain: unknown, flags: number): 
   let count = 0;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
     if (
-      !(n instanceof NetBufferListObject) ||
-      n.owner !== holder ||
+      !heldBy(n, holder) ||
       n.liveChildren !== 0 ||
       keepsContext(n, holder) ||
       n.SourceHandle !== source
@@ -1522,10 +1527,7 @@ function returnFastFrom(
   let held = 0;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
     const depth =
-      n instanceof NetBufferListObject &&
-      n.owner === holder &&
-      n.liveChildren === 0 &&
-      !keepsContext(n, holder)
+      heldBy(n, holder) && n.liveChildren === 0 && !keepsContext(n, holder)
         ? n.recvAdapters.length - 1
         : -1;
     const o = n as NetBufferListObject;
@@ -1619,12 +1621,7 @@ function sendToModuleFast(
   if (to.crashed !== null || to === holder) return false;
   let count = 0;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
-    if (
-      !(n instanceof NetBufferListObject) ||
-      n.owner !== holder ||
-      n.FirstNetBuffer === null ||
-      n.SourceHandle !== source
-    ) {
+    if (!heldBy(n, holder) || n.FirstNetBuffer === null || n.SourceHandle !== source) {
       undoSends(chain as NetBufferListObject, count, holder, false);
       return false;
     }
@@ -1659,7 +1656,7 @@ function moduleSendFast(
   let count = 0;
   let held = 0;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
-    if (!(n instanceof NetBufferListObject) || n.owner !== holder || n.FirstNetBuffer === null) {
+    if (!heldBy(n, holder) || n.FirstNetBuffer === null) {
       undoSends(chain as NetBufferListObject, count, holder, toMiniport);
       return false;
     }
@@ -1703,12 +1700,7 @@ function completeToModuleFast(
   let lastAbove: SendingEdge | undefined;
   let lastSource: unknown;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
-    if (
-      !(n instanceof NetBufferListObject) ||
-      n.owner !== holder ||
-      n.liveChildren !== 0 ||
-      keepsContext(n, holder)
-    ) {
+    if (!heldBy(n, holder) || n.liveChildren !== 0 || keepsContext(n, holder)) {
       undoCompletions(chain as NetBufferListObject, count, module, holder);
       return -1;
     }
@@ -1755,12 +1747,7 @@ function moduleCompleteFast(module: FilterModule, chain: unknown, flags: number)
   let count = 0;
   let held = 0;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
-    if (
-      !(n instanceof NetBufferListObject) ||
-      n.owner !== holder ||
-      n.liveChildren !== 0 ||
-      keepsContext(n, holder)
-    ) {
+    if (!heldBy(n, holder) || n.liveChildren !== 0 || keepsContext(n, holder)) {
       if (to !== null) undoCompletions(chain as NetBufferListObject, count, to, holder);
       return -1;
     }
@@ -1821,12 +1808,7 @@ function indicateToModuleFast(
   const keeper = resources ? null : above;
   let seen = 0;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
-    if (
-      !(n instanceof NetBufferListObject) ||
-      n.owner !== holder ||
-      n.FirstNetBuffer === null ||
-      n.SourceHandle !== source
-    ) {
+    if (!heldBy(n, holder) || n.FirstNetBuffer === null || n.SourceHandle !== source) {
       undoIndications(chain as NetBufferListObject, seen, holder);
       return false;
     }
@@ -1878,8 +1860,7 @@ function moduleIndicateFast(
   let held = 0;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
     if (
-      !(n instanceof NetBufferListObject) ||
-      n.owner !== holder ||
+      !heldBy(n, holder) ||
       n.FirstNetBuffer === null ||
       (filter !== null && !acceptsByFilter(filter, n))
     ) {
@@ -1929,12 +1910,7 @@ function returnToModuleFast(
   let lastBelow: IndicatingEdge | undefined;
   let lastSource: unknown;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
-    if (
-      !(n instanceof NetBufferListObject) ||
-      n.owner !== holder ||
-      n.liveChildren !== 0 ||
-      keepsContext(n, holder)
-    ) {
+    if (!heldBy(n, holder) || n.liveChildren !== 0 || keepsContext(n, holder)) {
       undoReturns(chain as NetBufferListObject, count, binding, module);
       return false;
     }
@@ -1980,12 +1956,7 @@ function moduleReturnFast(module: FilterModule, chain: unknown, flags: number): 
   let count = 0;
   let held = 0;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
-    if (
-      !(n instanceof NetBufferListObject) ||
-      n.owner !== holder ||
-      n.liveChildren !== 0 ||
-      keepsContext(n, holder)
-    ) {
+    if (!heldBy(n, holder) || n.liveChildren !== 0 || keepsContext(n, holder)) {
       if (from !== null) undoReturns(chain as NetBufferListObject, count, module, from);
       return false;
     }
