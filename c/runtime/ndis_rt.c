@@ -239,6 +239,8 @@ int NdisCopyFromNetBufferToNetBuffer(void *destination, unsigned long destinatio
  * mapped): NDIS's MDLs then reach it unmapped and their bytes cross only once it maps them.
  */
 __attribute__((export_name("__ndis_maps_mdls_on_demand"))) int __ndis_maps_mdls_on_demand(void) { return 1; }
+
+/*
  * The formatter behind <ntstrsafe.h>'s RtlStringCb/CchPrintf (narrow and wide: WCHAR is 32 bits
  * here). Flags - 0 + space #, width and precision (numbers or *), lengths h hh l ll I64 z w, and
  * d i u x X o c C s S Z p %. In a wide format %s is a wide string and %S a narrow one; in a narrow
