@@ -107,6 +107,7 @@ import {
 import { ifStackTable, type NDIS_IF_STACK_ENTRY } from "../runtime/core/stack/ifstack.js";
 import { filtersTakeNetPnP, netPnPUp } from "../runtime/core/stack/net-pnp.js";
 import { issueNdisOid, issueNdisOidFromTop } from "../runtime/core/stack/oid.js";
+import { startReset } from "../runtime/core/stack/reset.js";
 import { VERIFIER_MODES, type VerifierMode, type Violation } from "../verifier/violation.js";
 import { DeviceFile, DeviceIoError } from "./device-file.js";
 import { importModuleFile } from "./module-import.js";
@@ -1298,6 +1299,23 @@ export class NdisHost {
     }
     await this.#stacks.removeModule(module);
     if (this.#stacks.busy) await this.#stacks.settle();
+  }
+
+  /**
+   * NDIS resets a physical miniport's adapter now, as it does when MiniportCheckForHangEx returns
+   * TRUE or an OID request stalls across two checks: NDIS_STATUS_RESET_START up the stack,
+   * MiniportResetEx, and at its end (its return, or NdisMResetComplete) NDIS_STATUS_RESET_END.
+   * False when NDIS does not reset it now (no MiniportResetEx, an IM's virtual miniport, a reset
+   * already in progress, an adapter not initialized). `resetting(name)` tells when it has ended.
+   */
+  resetAdapter(name: string): boolean {
+    this.#assertRunning();
+    return startReset(this.#adapter(name));
+  }
+
+  /** True while a reset of the adapter (resetAdapter, check-for-hang, NdisMResetMiniport) runs. */
+  resetting(name: string): boolean {
+    return this.#adapter(name).resetting;
   }
 
   async pauseStack(name: string): Promise<AdapterInfo> {

@@ -578,7 +578,9 @@ export function lowerMiniport(
         }
       }
       for (const nbl of list) nbl.Next = null;
-      if (control.holdSends) {
+      // A surprise-removed device holds nothing new: a send that reaches it late (a driver
+      // above delayed it) completes like any other.
+      if (control.holdSends && !a.gone) {
         a.held.push(...list);
         return;
       }

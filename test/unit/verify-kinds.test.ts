@@ -178,6 +178,7 @@ describe("a miniport alone and a protocol alone", () => {
         "miniport-lifecycle: pass",
         "miniport-pause-under-traffic: pass",
         "miniport-receive-pause: pass",
+        "miniport-reset: pass",
         "miniport-oids: pass",
         "miniport-surprise-removal: pass",
       ],
