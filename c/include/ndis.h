@@ -291,7 +291,7 @@ typedef void *LPVOID;
 #define NdisInterlockedAddUlong(p, v, lock) ((void)InterlockedExchangeAdd((LONG volatile *)(p), (LONG)(v)))
 #define NdisInitializeString(d, s) RtlInitUnicodeString((d), (s))
 #define NdisInitUnicodeString(d, s) RtlInitUnicodeString((d), (s))
-#define NDIS_STRING_CONST(x) {sizeof(L##x) - 2, sizeof(L##x), (PWSTR)L##x}
+#define NDIS_STRING_CONST(x) {sizeof(L##x) - sizeof(WCHAR), sizeof(L##x), (PWSTR)L##x}
 
 /* ---- object header ---- */
 typedef struct _NDIS_OBJECT_HEADER {

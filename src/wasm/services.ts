@@ -59,6 +59,9 @@ export const SERVICE_IMPORTS = [
   "NdisUnbindAdapter",
   "NdisIMGetBindingContext",
   "NdisGeneratePartialCancelId",
+  "ZwOpenKey",
+  "ZwQueryValueKey",
+  "ZwClose",
 ] as const;
 
 export type ServiceImportName = (typeof SERVICE_IMPORTS)[number];
@@ -560,5 +563,52 @@ export function serviceImports(get: () => ServiceHost): Record<ServiceImportName
     NdisIMGetBindingContext: (handle: number) =>
       CMemory.pointer(ddi.NdisIMGetBindingContext(h(handle))),
     NdisGeneratePartialCancelId: () => ddi.NdisGeneratePartialCancelId() & 0xff,
+
+    // ---- the driver's own service key (DriverEntry reads it before it has an NDIS handle) ----
+    ZwOpenKey: (handleP: number, access: number, attributes: number) => {
+      const m = get().m;
+      const s = "OBJECT_ATTRIBUTES";
+      const root = m.handle(m.get(s, attributes, "RootDirectory"));
+      const key: ddi.Out<ddi.RegistryKey | null> = { value: null };
+      const status = ddi.ZwOpenKey(
+        key,
+        access >>> 0,
+        m.unicodeString(m.get(s, attributes, "ObjectName")),
+        root instanceof ddi.RegistryKey ? root : null,
+      );
+      if (handleP !== 0) m.setU32(handleP, key.value === null ? 0 : m.handleId(key.value));
+      return status >>> 0;
+    },
+    ZwQueryValueKey: (
+      handle: number,
+      name: number,
+      infoClass: number,
+      info: number,
+      length: number,
+      resultP: number,
+    ) => {
+      // KEY_VALUE_PARTIAL_INFORMATION: TitleIndex, Type, DataLength, Data[] (WCHAR of 4 bytes).
+      const m = get().m;
+      const value: ddi.Out<Parameters<typeof ddi.registryValueBytes>[0] | null> = { value: null };
+      const status = ddi.ZwQueryValueKey(
+        m.handle(handle) as ddi.RegistryKey | null,
+        m.unicodeString(name),
+        infoClass >>> 0,
+        value,
+      );
+      if (status !== 0 || value.value === null || value.value === undefined) return status >>> 0;
+      const { Type, Data } = ddi.registryValueBytes(value.value, 4);
+      const header = 12;
+      const needed = header + Data.length;
+      if (resultP !== 0) m.setU32(resultP, needed);
+      if (length < header) return 0xc0000023; // STATUS_BUFFER_TOO_SMALL
+      m.setU32(info, 0);
+      m.setU32(info + 4, Type);
+      m.setU32(info + 8, Data.length);
+      if (length < needed) return 0x80000005; // STATUS_BUFFER_OVERFLOW
+      m.viewOf(info + header, Data.length).set(Data);
+      return 0;
+    },
+    ZwClose: (handle: number) => ddi.ZwClose(get().m.handle(handle)) >>> 0,
   };
 }

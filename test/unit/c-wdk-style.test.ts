@@ -496,6 +496,26 @@ describe("an ndisprot-style C protocol (test/c/rawproto), built unchanged", { sk
     assert.match(v.message, /in C function RawReceive, inside its ProtocolReceiveNetBufferLists/);
   });
 
+  test("DriverEntry reads its service key with ZwOpenKey / ZwQueryValueKey (MaxQueued 1: the second frame waiting is dropped)", async () => {
+    const { host, indicate } = await rawStack([], { MaxQueued: 1 });
+    await indicate();
+    await indicate();
+    const file = await host.openDevice("\\\\.\\RawProto");
+    const bytes = await file.deviceIoControl(IOCTL_RAWPROTO_STATS, null, 30);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    assert.deepEqual(
+      [view.getUint32(8, true), view.getUint32(12, true)],
+      [1, 1],
+      "received 1, dropped 1",
+    );
+    await file.close();
+    assert.deepEqual(reportsOf(host), []);
+    assert.ok(
+      !host.unreadRegistryValues().some((v) => v.name === "MaxQueued"),
+      "NDIS saw the value read",
+    );
+  });
+
   test("a planted leak — READ keeps the ExAllocatePoolWithTag block it hands out — is named at unload by its pool tag", async () => {
     const { host, indicate } = await rawStack(["-DRAWPROTO_BUG_LEAK_PACKET"]);
     await indicate();
@@ -512,7 +532,10 @@ describe("an ndisprot-style C protocol (test/c/rawproto), built unchanged", { sk
 });
 
 /** rawproto (built with `cflags`) over a miniport that answers its OIDs at once; verifier "record". */
-async function rawStack(cflags: readonly string[]) {
+async function rawStack(
+  cflags: readonly string[],
+  registry: Readonly<Record<string, number | string>> = {},
+) {
   const path = await buildSample(`rawproto${cflags.join("")}`, RAWPROTO, [
     "-DNDIS620=1",
     ...cflags,
@@ -529,7 +552,7 @@ async function rawStack(cflags: readonly string[]) {
     },
   });
   await host.loadDriver({ name: "mp", module: miniport.module });
-  await host.loadDriver({ name: "rawproto", module: path });
+  await host.loadDriver({ name: "rawproto", module: path, registry });
   await host.addAdapter({ driver: "mp", name: "eth0" });
   await flush(host);
   /** One broadcast frame of rawproto's EtherType, indicated at PASSIVE_LEVEL. */

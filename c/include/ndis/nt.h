@@ -1429,6 +1429,17 @@ typedef struct _KEY_VALUE_PARTIAL_INFORMATION {
   UCHAR Data[1];
 } KEY_VALUE_PARTIAL_INFORMATION, *PKEY_VALUE_PARTIAL_INFORMATION;
 
+/*
+ * The driver's own service key (its RegistryPath) and that key's Parameters subkey, read-only:
+ * both hold the driver's registry values (docs/c-drivers.md). ZwQueryValueKey answers
+ * KeyValuePartialInformation; a REG_SZ's data is 32-bit WCHARs here.
+ */
+NDIS_TS_IMPORT(ZwOpenKey) NTSTATUS ZwOpenKey(PHANDLE KeyHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes);
+NDIS_TS_IMPORT(ZwQueryValueKey)
+NTSTATUS ZwQueryValueKey(HANDLE KeyHandle, PUNICODE_STRING ValueName, KEY_VALUE_INFORMATION_CLASS KeyValueInformationClass,
+                         PVOID KeyValueInformation, ULONG Length, PULONG ResultLength);
+NDIS_TS_IMPORT(ZwClose) NTSTATUS ZwClose(HANDLE Handle);
+
 /* ---- the OS version: Windows 10 (10.0.19041) to a driver that asks ---- */
 typedef struct _OSVERSIONINFOW {
   ULONG dwOSVersionInfoSize;
@@ -1639,7 +1650,7 @@ FORCEINLINE PIRP IoCsqRemoveIrp(PIO_CSQ Csq, PIO_CSQ_IRP_CONTEXT Context) {
  */
 #define NDIS_TS_UNAVAILABLE(why) __attribute__((unavailable(why " (docs/c-drivers.md, Not supported)")))
 #define NDIS_TS_NO_WDM_DEVICES "ndis-ts has no WDM device stacks: register a control device with NdisRegisterDeviceEx"
-#define NDIS_TS_NO_REGISTRY "ndis-ts has no registry: read parameters with NdisOpenConfigurationEx and NdisReadConfiguration"
+#define NDIS_TS_NO_REGISTRY "ndis-ts's registry is the driver's own service key, read-only: ZwOpenKey and ZwQueryValueKey on it, or NdisOpenConfigurationEx"
 #define NDIS_TS_NO_PROCESSES "ndis-ts has no processes or threads of its own: use NdisAllocateIoWorkItem or NdisAllocateTimerObject"
 #define NDIS_TS_NO_USER_MEMORY "ndis-ts has no user address spaces: use buffered I/O (DO_BUFFERED_IO) or the MDL NDIS gives"
 #define NDIS_TS_NO_CANCEL "ndis-ts has no IRP cancel or completion routines: complete or pend IRPs in the dispatch routine"
@@ -1653,11 +1664,8 @@ NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) NTSTATUS IoCallDriver();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) PVOID IoAttachDeviceToDeviceStack();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) PVOID IoAllocateIrp();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) PVOID IoBuildDeviceIoControlRequest();
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_REGISTRY) NTSTATUS ZwOpenKey();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_REGISTRY) NTSTATUS ZwCreateKey();
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_REGISTRY) NTSTATUS ZwQueryValueKey();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_REGISTRY) NTSTATUS ZwSetValueKey();
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_REGISTRY) NTSTATUS ZwClose();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_REGISTRY) NTSTATUS RtlQueryRegistryValues();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_REGISTRY) NTSTATUS RtlCheckRegistryKey();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_PROCESSES) NTSTATUS PsCreateSystemThread();
