@@ -1955,8 +1955,28 @@ NDIS_TS_IMPORT(NdisMRemoveMiniport) NDIS_STATUS NdisMRemoveMiniport(NDIS_HANDLE 
 NDIS_TS_IMPORT(NdisUnbindAdapter) NDIS_STATUS NdisUnbindAdapter(NDIS_HANDLE NdisBindingHandle);
 NDIS_TS_IMPORT(NdisIMGetBindingContext) NDIS_HANDLE NdisIMGetBindingContext(NDIS_HANDLE NdisBindingHandle);
 NDIS_TS_IMPORT(NdisGeneratePartialCancelId) UCHAR NdisGeneratePartialCancelId(void);
-NDIS_TS_UNAVAILABLE("per-module optional handlers are not bridged: give the handlers in NDIS_FILTER_DRIVER_CHARACTERISTICS") NDIS_STATUS NdisSetOptionalHandlers();
-NDIS_TS_UNAVAILABLE("per-module optional handlers are not bridged: give the handlers in NDIS_FILTER_DRIVER_CHARACTERISTICS") NDIS_STATUS NdisFSetOptionalHandlers();
+
+/*
+ * Optional handlers: a filter module's data-path handlers, changed in FilterSetModuleOptions or
+ * FilterRestart (NULL pairs bypass the module on that path). The driver-level tables (miniport
+ * PnP characteristics…) are NDIS's to refuse here.
+ */
+typedef struct _NDIS_DRIVER_OPTIONAL_HANDLERS {
+  NDIS_OBJECT_HEADER Header;
+} NDIS_DRIVER_OPTIONAL_HANDLERS, *PNDIS_DRIVER_OPTIONAL_HANDLERS;
+typedef struct _NDIS_FILTER_PARTIAL_CHARACTERISTICS {
+  NDIS_OBJECT_HEADER Header;
+  ULONG Flags;
+  FILTER_SEND_NET_BUFFER_LISTS_HANDLER SendNetBufferListsHandler;
+  FILTER_SEND_NET_BUFFER_LISTS_COMPLETE_HANDLER SendNetBufferListsCompleteHandler;
+  FILTER_CANCEL_SEND_HANDLER CancelSendNetBufferListsHandler;
+  FILTER_RECEIVE_NET_BUFFER_LISTS_HANDLER ReceiveNetBufferListsHandler;
+  FILTER_RETURN_NET_BUFFER_LISTS_HANDLER ReturnNetBufferListsHandler;
+} NDIS_FILTER_PARTIAL_CHARACTERISTICS, *PNDIS_FILTER_PARTIAL_CHARACTERISTICS;
+#define NDIS_SIZEOF_FILTER_PARTIAL_CHARACTERISTICS_REVISION_1 \
+  RTL_SIZEOF_THROUGH_FIELD(NDIS_FILTER_PARTIAL_CHARACTERISTICS, ReturnNetBufferListsHandler)
+NDIS_TS_IMPORT(NdisSetOptionalHandlers)
+NDIS_STATUS NdisSetOptionalHandlers(NDIS_HANDLE NdisHandle, PNDIS_DRIVER_OPTIONAL_HANDLERS OptionalHandlers);
 
 
 /* ---- NDIS 6.20 power management capabilities (general attributes' PowerManagementCapabilitiesEx) ---- */

@@ -232,6 +232,8 @@ export async function buildDriver(options: BuildOptions): Promise<BuildResult> {
       join(C_ROOT, "include"),
       "-I",
       generated,
+      // A WDK project finds its own headers with <…> too (its folder is on the include path).
+      ...[...new Set(options.sources.map((f) => dirname(resolve(f))))].flatMap((d) => ["-I", d]),
       ...(options.cflags ?? []),
     ];
     const objects: string[] = [];

@@ -62,6 +62,7 @@ export const SERVICE_IMPORTS = [
   "ZwOpenKey",
   "ZwQueryValueKey",
   "ZwClose",
+  "NdisSetOptionalHandlers",
 ] as const;
 
 export type ServiceImportName = (typeof SERVICE_IMPORTS)[number];
@@ -90,7 +91,18 @@ export interface ServiceHost {
    * or null when it pends; then `start` gives the promise the module waits for (Asyncify).
    */
   block(what: string, start: () => Promise<number>, now: () => number | null): number;
+  /** The TypeScript handler running C function `fp` in filter slot `slot` (bridge.ts). */
+  filterEntry(slot: string, fp: number): unknown;
 }
+
+/** The data-path handlers of NDIS_FILTER_PARTIAL_CHARACTERISTICS, in their C order. */
+const PARTIAL_HANDLERS = [
+  "SendNetBufferListsHandler",
+  "SendNetBufferListsCompleteHandler",
+  "CancelSendNetBufferListsHandler",
+  "ReceiveNetBufferListsHandler",
+  "ReturnNetBufferListsHandler",
+] as const;
 
 /** Per C driver: the configuration parameters handed out, the kernel pool blocks. */
 interface ServiceState {
@@ -610,5 +622,27 @@ export function serviceImports(get: () => ServiceHost): Record<ServiceImportName
       return 0;
     },
     ZwClose: (handle: number) => ddi.ZwClose(get().m.handle(handle)) >>> 0,
+
+    // ---- a filter module changing its data-path handlers (FilterSetModuleOptions, FilterRestart) ----
+    NdisSetOptionalHandlers: (handle: number, p: number) => {
+      const c = get();
+      const m = c.m;
+      const hdr = m.header(p);
+      const table: Record<string, unknown> = { Header: hdr };
+      if (hdr.Type === ddi.NDIS_OBJECT_TYPE_FILTER_PARTIAL_CHARACTERISTICS) {
+        const s = "NDIS_FILTER_PARTIAL_CHARACTERISTICS";
+        table.Flags = m.get(s, p, "Flags");
+        for (const slot of PARTIAL_HANDLERS) {
+          const fp = m.get(s, p, slot);
+          table[slot] = fp === 0 ? null : c.filterEntry(slot, fp);
+        }
+      }
+      return (
+        ddi.NdisSetOptionalHandlers(
+          h(handle),
+          table as unknown as ddi.NDIS_DRIVER_OPTIONAL_HANDLERS,
+        ) >>> 0
+      );
+    },
   };
 }

@@ -106,7 +106,11 @@ async function flush(host: NdisHost): Promise<void> {
 }
 
 /** The C filter between a TypeScript miniport (which records what it is sent) and protocol. */
-async function lwfStack(cflags: readonly string[] = [], verifier: "strict" | "record" = "strict") {
+async function lwfStack(
+  cflags: readonly string[] = [],
+  verifier: "strict" | "record" = "strict",
+  extraRegistry: Readonly<Record<string, number>> = {},
+) {
   const path = await buildSample(`vlanlwf${cflags.join("")}`, VLAN_LWF, ["-DNDIS630=1", ...cflags]);
   const clock = new ManualClock();
   const host = new NdisHost({ clock, verifier });
@@ -143,7 +147,7 @@ async function lwfStack(cflags: readonly string[] = [], verifier: "strict" | "re
   await host.loadDriver({
     name: "vlanlwf",
     module: path,
-    registry: { VlanId: 7, TagEtherType: 0x88b5, DropEtherType: 0x88b6 },
+    registry: { VlanId: 7, TagEtherType: 0x88b5, DropEtherType: 0x88b6, ...extraRegistry },
     filter: {},
   });
   const received: Uint8Array[] = [];
@@ -301,6 +305,28 @@ describe("a WDK-style C lightweight filter (test/c/vlan-lwf), built unchanged", 
     await host.unloadDriver("vlanlwf");
     await host.unloadDriver("mp");
     assert.deepEqual(host.violations, [], "no leaked pool, timer, work item or NBL context");
+  });
+
+  test("FilterSetOptions sees the handle NDIS gave it already; FilterSetModuleOptions takes the module off the receive path with NdisSetOptionalHandlers (BypassReceives)", async () => {
+    const { host, miniport, received, file, stats } = await lwfStack([], "strict", {
+      BypassReceives: 1,
+    });
+    assert.equal(host.bindings[0]?.state, "Running", "registration passed its SetOptions check");
+    const adapter = miniport.adapters[0]?.handle as NDIS_HANDLE;
+    const rxPool = allocateFramePool(adapter, 0x78727872);
+    assert.ok(rxPool !== null);
+    const dropType = frame(0x88b6, 4);
+    const nbl = frameNbl(rxPool, dropType) as NET_BUFFER_LIST;
+    nbl.SourceHandle = adapter;
+    NdisMIndicateReceiveNetBufferLists(adapter, nbl, 0, 1, 0);
+    await flush(host);
+    assert.deepEqual(received, [dropType], "bypassed: the DropEtherType frame went up untouched");
+    assert.equal((await stats()).ReceivesDropped, 0);
+    NdisFreeNetBufferList(nbl);
+    NdisFreeNetBufferListPool(rxPool);
+    await file.close();
+    await host.removeAdapter("eth0");
+    assert.deepEqual(reportsOf(host), []);
   });
 
   test("a planted bug — a dropped receive returned twice — is named by the verifier, in the C function that did it", async () => {

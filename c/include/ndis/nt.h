@@ -797,6 +797,8 @@ typedef struct _DRIVER_OBJECT {
 #define FILE_WRITE_ACCESS 0x0002
 #define FILE_DEVICE_NETWORK 0x00000012
 #define FILE_DEVICE_UNKNOWN 0x00000022
+#define FILE_DEVICE_PHYSICAL_NETCARD 0x00000017
+#define FILE_DEVICE_TRANSPORT 0x00000021
 #define CTL_CODE(DeviceType, Function, Method, Access) \
   (((ULONG)(DeviceType) << 16) | ((ULONG)(Access) << 14) | ((ULONG)(Function) << 2) | (ULONG)(Method))
 #define METHOD_FROM_CTL_CODE(ctrlCode) ((ULONG)((ctrlCode) & 3))
