@@ -111,6 +111,12 @@ typedef ULONG NET_PNP_EVENT_CODE, NDIS_NET_BUFFER_LIST_INFO;
 typedef ULONG NDIS_PARAMETER_TYPE;
 typedef ULONG NDIS_DEVICE_POWER_STATE, *PNDIS_DEVICE_POWER_STATE;
 typedef ULONG NDIS_HARDWARE_STATUS, *PNDIS_HARDWARE_STATUS;
+typedef ULONG NET_DEVICE_POWER_STATE, *PNET_DEVICE_POWER_STATE;
+#define NetDeviceStateUnspecified 0
+#define NetDeviceStateD0 1
+#define NetDeviceStateD1 2
+#define NetDeviceStateD2 3
+#define NetDeviceStateD3 4
 typedef LARGE_INTEGER NDIS_PHYSICAL_ADDRESS, *PNDIS_PHYSICAL_ADDRESS;
 typedef UNICODE_STRING NDIS_STRING, *PNDIS_STRING;
 typedef const UNICODE_STRING *PCNDIS_STRING;
@@ -728,6 +734,7 @@ typedef void(MINIPORT_CANCEL_DIRECT_OID_REQUEST)(NDIS_HANDLE MiniportAdapterCont
 typedef NDIS_STATUS(MINIPORT_SYNCHRONOUS_OID_REQUEST)(NDIS_HANDLE MiniportAdapterContext,
                                                       PNDIS_OID_REQUEST OidRequest);
 typedef MINIPORT_SET_OPTIONS *SET_OPTIONS_HANDLER, *MINIPORT_SET_OPTIONS_HANDLER;
+typedef MINIPORT_SET_OPTIONS SET_OPTIONS;
 typedef NDIS_STATUS(PROTOCOL_SET_OPTIONS)(NDIS_HANDLE NdisDriverHandle, NDIS_HANDLE DriverContext);
 typedef MINIPORT_INITIALIZE *MINIPORT_INITIALIZE_HANDLER;
 typedef MINIPORT_HALT *MINIPORT_HALT_HANDLER;
@@ -1766,6 +1773,13 @@ FORCEINLINE PLIST_ENTRY NdisInterlockedRemoveHeadList(PLIST_ENTRY head, PNDIS_SP
 #define NdisEqualString(a, b, caseInsensitive) RtlEqualUnicodeString((a), (b), (caseInsensitive))
 #define NdisEqualUnicodeString(a, b, caseInsensitive) RtlEqualUnicodeString((a), (b), (caseInsensitive))
 #define NdisFreeString(s) ((void)(s))
+/* ASCII letters upcased; the destination's MaximumLength bounds the copy. */
+FORCEINLINE NDIS_STATUS NdisUpcaseUnicodeString(PUNICODE_STRING d, PUNICODE_STRING s) {
+  USHORT n = s->Length < d->MaximumLength ? s->Length : d->MaximumLength, i;
+  for (i = 0; i < n / sizeof(WCHAR); i++) d->Buffer[i] = __ndis_upcase(s->Buffer[i]);
+  d->Length = n;
+  return n == s->Length ? NDIS_STATUS_SUCCESS : NDIS_STATUS_BUFFER_TOO_SHORT;
+}
 
 /* ---- the error log: accepted and discarded, as DbgPrint ---- */
 typedef ULONG NDIS_ERROR_CODE;

@@ -1646,6 +1646,26 @@ FORCEINLINE PIRP IoCsqRemoveIrp(PIO_CSQ Csq, PIO_CSQ_IRP_CONTEXT Context) {
   return irp;
 }
 
+
+/* ---- role typedefs and types that declarations need (the routines behind some are not here) ---- */
+typedef PVOID(ALLOCATE_FUNCTION)(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
+typedef VOID(FREE_FUNCTION)(PVOID Buffer);
+typedef struct _GROUP_AFFINITY {
+  KAFFINITY Mask;
+  USHORT Group;
+  USHORT Reserved[3];
+} GROUP_AFFINITY, *PGROUP_AFFINITY;
+struct _KDPC;
+typedef VOID(KDEFERRED_ROUTINE)(struct _KDPC *Dpc, PVOID DeferredContext, PVOID SystemArgument1, PVOID SystemArgument2);
+typedef KDEFERRED_ROUTINE *PKDEFERRED_ROUTINE;
+/* A kernel DPC: declared so that structures holding one compile; KeInitializeDpc is not supported. */
+typedef struct _KDPC {
+  ULONG_PTR Reserved[8];
+} KDPC, *PKDPC, *PRKDPC;
+typedef struct _KTIMER {
+  ULONG_PTR Reserved[10];
+} KTIMER, *PKTIMER;
+
 /*
  * ---- what ndis-ts does not have (docs/c-drivers.md, "Not supported") ----
  * Declared unavailable, so that a driver calling one fails to build at the call, with the reason.
@@ -1796,6 +1816,7 @@ typedef const GUID *LPCGUID, *REFGUID;
 #define UNICODE_STRING_MAX_BYTES ((USHORT)65534)
 #define STATUS_DRIVER_INTERNAL_ERROR ((NTSTATUS)0xC0000183L)
 #define STATUS_DEVICE_REMOVED ((NTSTATUS)0xC00002B6L)
+#define STATUS_DEVICE_NOT_CONNECTED ((NTSTATUS)0xC000009DL)
 #define STATUS_INVALID_USER_BUFFER ((NTSTATUS)0xC00000E8L)
 #define STATUS_NOT_FOUND ((NTSTATUS)0xC0000225L)
 #define STATUS_INVALID_ADDRESS ((NTSTATUS)0xC0000141L)
