@@ -15,6 +15,9 @@
  * Skipped without clang and lld, naming the packages.
  */
 import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import { allocateFramePool, copyFrame, frameNbl } from "../../src/drivers/shared/frames.js";
 import {
@@ -49,8 +52,10 @@ import {
   OID_802_3_CURRENT_ADDRESS,
   OID_GEN_STATISTICS,
   OID_GEN_VENDOR_DRIVER_VERSION,
+  writeHeaders,
 } from "../../src/index.js";
 import { runConformance } from "../../src/verify/index.js";
+import { C_ROOT } from "../../src/wasm/build.js";
 import { buildSample, buildSource, cSkipReason } from "../helpers/cdriver.js";
 import { scriptedMiniport } from "../helpers/miniport.js";
 import { scriptedProtocol } from "../helpers/protocol.js";
@@ -793,4 +798,16 @@ describe("the WDK-style drivers under ndis verify (--service: each registers its
       assert.ok(ran.length >= (kind === "filter" ? 19 : 3), `${ran.length} scenarios ran`);
     });
   }
+});
+
+describe("ndis build --headers", () => {
+  test("writes every header a WDK-style project includes, and the generated values", () => {
+    const dir = mkdtempSync(join(tmpdir(), "ndis-headers-"));
+    writeHeaders(dir);
+    const root = join(C_ROOT, "include");
+    const files = readdirSync(root, { recursive: true, encoding: "utf8" });
+    assert.ok(files.includes("ntstrsafe.h") && files.includes("pshpack1.h"), files.join(", "));
+    for (const file of files) assert.ok(existsSync(join(dir, file)), `${file} written`);
+    assert.ok(existsSync(join(dir, "ndis", "values.h")));
+  });
 });
