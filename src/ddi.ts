@@ -175,6 +175,13 @@ export {
   NdisRegisterProtocolDriver,
   NdisSetOptionalHandlers,
 } from "./runtime/api/registration.js";
+export {
+  RegistryKey,
+  registryValueBytes,
+  ZwClose,
+  ZwOpenKey,
+  ZwQueryValueKey,
+} from "./runtime/api/registry.js";
 export { NdisMIndicateStatusEx } from "./runtime/api/status.js";
 export {
   KeGetCurrentIrql,

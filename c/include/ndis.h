@@ -111,6 +111,12 @@ typedef ULONG NET_PNP_EVENT_CODE, NDIS_NET_BUFFER_LIST_INFO;
 typedef ULONG NDIS_PARAMETER_TYPE;
 typedef ULONG NDIS_DEVICE_POWER_STATE, *PNDIS_DEVICE_POWER_STATE;
 typedef ULONG NDIS_HARDWARE_STATUS, *PNDIS_HARDWARE_STATUS;
+typedef ULONG NET_DEVICE_POWER_STATE, *PNET_DEVICE_POWER_STATE;
+#define NetDeviceStateUnspecified 0
+#define NetDeviceStateD0 1
+#define NetDeviceStateD1 2
+#define NetDeviceStateD2 3
+#define NetDeviceStateD3 4
 typedef LARGE_INTEGER NDIS_PHYSICAL_ADDRESS, *PNDIS_PHYSICAL_ADDRESS;
 typedef UNICODE_STRING NDIS_STRING, *PNDIS_STRING;
 typedef const UNICODE_STRING *PCNDIS_STRING;
@@ -291,7 +297,7 @@ typedef void *LPVOID;
 #define NdisInterlockedAddUlong(p, v, lock) ((void)InterlockedExchangeAdd((LONG volatile *)(p), (LONG)(v)))
 #define NdisInitializeString(d, s) RtlInitUnicodeString((d), (s))
 #define NdisInitUnicodeString(d, s) RtlInitUnicodeString((d), (s))
-#define NDIS_STRING_CONST(x) {sizeof(L##x) - 2, sizeof(L##x), (PWSTR)L##x}
+#define NDIS_STRING_CONST(x) {sizeof(L##x) - sizeof(WCHAR), sizeof(L##x), (PWSTR)L##x}
 
 /* ---- object header ---- */
 typedef struct _NDIS_OBJECT_HEADER {
@@ -728,6 +734,7 @@ typedef void(MINIPORT_CANCEL_DIRECT_OID_REQUEST)(NDIS_HANDLE MiniportAdapterCont
 typedef NDIS_STATUS(MINIPORT_SYNCHRONOUS_OID_REQUEST)(NDIS_HANDLE MiniportAdapterContext,
                                                       PNDIS_OID_REQUEST OidRequest);
 typedef MINIPORT_SET_OPTIONS *SET_OPTIONS_HANDLER, *MINIPORT_SET_OPTIONS_HANDLER;
+typedef MINIPORT_SET_OPTIONS SET_OPTIONS;
 typedef NDIS_STATUS(PROTOCOL_SET_OPTIONS)(NDIS_HANDLE NdisDriverHandle, NDIS_HANDLE DriverContext);
 typedef MINIPORT_INITIALIZE *MINIPORT_INITIALIZE_HANDLER;
 typedef MINIPORT_HALT *MINIPORT_HALT_HANDLER;
@@ -1766,6 +1773,13 @@ FORCEINLINE PLIST_ENTRY NdisInterlockedRemoveHeadList(PLIST_ENTRY head, PNDIS_SP
 #define NdisEqualString(a, b, caseInsensitive) RtlEqualUnicodeString((a), (b), (caseInsensitive))
 #define NdisEqualUnicodeString(a, b, caseInsensitive) RtlEqualUnicodeString((a), (b), (caseInsensitive))
 #define NdisFreeString(s) ((void)(s))
+/* ASCII letters upcased; the destination's MaximumLength bounds the copy. */
+FORCEINLINE NDIS_STATUS NdisUpcaseUnicodeString(PUNICODE_STRING d, PUNICODE_STRING s) {
+  USHORT n = s->Length < d->MaximumLength ? s->Length : d->MaximumLength, i;
+  for (i = 0; i < n / sizeof(WCHAR); i++) d->Buffer[i] = __ndis_upcase(s->Buffer[i]);
+  d->Length = n;
+  return n == s->Length ? NDIS_STATUS_SUCCESS : NDIS_STATUS_BUFFER_TOO_SHORT;
+}
 
 /* ---- the error log: accepted and discarded, as DbgPrint ---- */
 typedef ULONG NDIS_ERROR_CODE;
@@ -1955,8 +1969,28 @@ NDIS_TS_IMPORT(NdisMRemoveMiniport) NDIS_STATUS NdisMRemoveMiniport(NDIS_HANDLE 
 NDIS_TS_IMPORT(NdisUnbindAdapter) NDIS_STATUS NdisUnbindAdapter(NDIS_HANDLE NdisBindingHandle);
 NDIS_TS_IMPORT(NdisIMGetBindingContext) NDIS_HANDLE NdisIMGetBindingContext(NDIS_HANDLE NdisBindingHandle);
 NDIS_TS_IMPORT(NdisGeneratePartialCancelId) UCHAR NdisGeneratePartialCancelId(void);
-NDIS_TS_UNAVAILABLE("per-module optional handlers are not bridged: give the handlers in NDIS_FILTER_DRIVER_CHARACTERISTICS") NDIS_STATUS NdisSetOptionalHandlers();
-NDIS_TS_UNAVAILABLE("per-module optional handlers are not bridged: give the handlers in NDIS_FILTER_DRIVER_CHARACTERISTICS") NDIS_STATUS NdisFSetOptionalHandlers();
+
+/*
+ * Optional handlers: a filter module's data-path handlers, changed in FilterSetModuleOptions or
+ * FilterRestart (NULL pairs bypass the module on that path). The driver-level tables (miniport
+ * PnP characteristics…) are NDIS's to refuse here.
+ */
+typedef struct _NDIS_DRIVER_OPTIONAL_HANDLERS {
+  NDIS_OBJECT_HEADER Header;
+} NDIS_DRIVER_OPTIONAL_HANDLERS, *PNDIS_DRIVER_OPTIONAL_HANDLERS;
+typedef struct _NDIS_FILTER_PARTIAL_CHARACTERISTICS {
+  NDIS_OBJECT_HEADER Header;
+  ULONG Flags;
+  FILTER_SEND_NET_BUFFER_LISTS_HANDLER SendNetBufferListsHandler;
+  FILTER_SEND_NET_BUFFER_LISTS_COMPLETE_HANDLER SendNetBufferListsCompleteHandler;
+  FILTER_CANCEL_SEND_HANDLER CancelSendNetBufferListsHandler;
+  FILTER_RECEIVE_NET_BUFFER_LISTS_HANDLER ReceiveNetBufferListsHandler;
+  FILTER_RETURN_NET_BUFFER_LISTS_HANDLER ReturnNetBufferListsHandler;
+} NDIS_FILTER_PARTIAL_CHARACTERISTICS, *PNDIS_FILTER_PARTIAL_CHARACTERISTICS;
+#define NDIS_SIZEOF_FILTER_PARTIAL_CHARACTERISTICS_REVISION_1 \
+  RTL_SIZEOF_THROUGH_FIELD(NDIS_FILTER_PARTIAL_CHARACTERISTICS, ReturnNetBufferListsHandler)
+NDIS_TS_IMPORT(NdisSetOptionalHandlers)
+NDIS_STATUS NdisSetOptionalHandlers(NDIS_HANDLE NdisHandle, PNDIS_DRIVER_OPTIONAL_HANDLERS OptionalHandlers);
 
 
 /* ---- NDIS 6.20 power management capabilities (general attributes' PowerManagementCapabilitiesEx) ---- */

@@ -496,6 +496,11 @@ class CDriver {
     return new WasmTrap(message);
   }
 
+  /** The TypeScript handler that runs C function `fp` in filter slot `slot` (services.ts). */
+  filterEntry(slot: string, fp: number): unknown {
+    return filterHandler(this, slot, fp);
+  }
+
   // ---- structures NDIS hands C ----
 
   header(
@@ -873,6 +878,20 @@ class CDriver {
       },
     };
   }
+}
+
+/** An Out<NDIS_HANDLE> whose value is written to C's `p` the moment NDIS sets it. */
+function handleOut(c: CDriver, p: number): Out<NDIS_HANDLE> {
+  let stored: NDIS_HANDLE | undefined;
+  return {
+    get value() {
+      return stored;
+    },
+    set value(v: NDIS_HANDLE | undefined) {
+      stored = v;
+      if (p !== 0) c.m.setU32(p, c.m.handleId(v));
+    },
+  };
 }
 
 /** The imports a module may have: module "ndis", these names. */
@@ -1482,7 +1501,9 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
         const fp = m.get(s, chars, slot);
         table[slot] = fp === 0 ? null : miniportHandler(c, slot, fp);
       }
-      const result: Out<NDIS_HANDLE> = {};
+      // Written to C as soon as NDIS sets it: the driver's SetOptions, run inside the call, may
+      // compare its global with the handle NDIS passes.
+      const result = handleOut(c, handle);
       const status = ddi.NdisMRegisterMiniportDriver(
         (drv === c.driverObjectPtr ? c.driverObject : drv) as DRIVER_OBJECT,
         m.unicodeString(reg),
@@ -1526,7 +1547,9 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
         const fp = m.get(s, chars, slot);
         table[slot] = fp === 0 ? null : protocolHandler(c, slot, fp);
       }
-      const result: Out<NDIS_HANDLE> = {};
+      // Written to C as soon as NDIS sets it: the driver's SetOptions, run inside the call, may
+      // compare its global with the handle NDIS passes.
+      const result = handleOut(c, handle);
       const status = ddi.NdisRegisterProtocolDriver(
         CMemory.context(context),
         table as unknown as NDIS_PROTOCOL_DRIVER_CHARACTERISTICS,
@@ -1654,7 +1677,9 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
         const fp = m.get(s, chars, slot);
         table[slot] = fp === 0 ? null : filterHandler(c, slot, fp);
       }
-      const result: Out<NDIS_HANDLE> = {};
+      // Written to C as soon as NDIS sets it: the driver's SetOptions, run inside the call, may
+      // compare its global with the handle NDIS passes.
+      const result = handleOut(c, handle);
       const status = ddi.NdisFRegisterFilterDriver(
         (drv === c.driverObjectPtr ? c.driverObject : drv) as DRIVER_OBJECT,
         CMemory.context(context),

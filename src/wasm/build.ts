@@ -6,7 +6,15 @@
  * driver's files. clang's diagnostics pass through untouched (file:line:col).
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -58,28 +66,12 @@ export function valuesHeader(): string {
 /** Writes the complete include folder (headers and values.h) to `dir`, for use without `ndis build`. */
 export function writeHeaders(dir: string): void {
   mkdirSync(join(dir, "ndis"), { recursive: true });
-  for (const file of [
-    "ndis.h",
-    "ndis/nt.h",
-    "wdm.h",
-    "ntddk.h",
-    "ntifs.h",
-    "ntstrsafe.h",
-    "string.h",
-    "wchar.h",
-    "wdmsec.h",
-    "netioapi.h",
-    "guiddef.h",
-    "minwindef.h",
-    "wdmguid.h",
-    "winsock2.h",
-    "pshpack1.h",
-    "pshpack2.h",
-    "pshpack4.h",
-    "pshpack8.h",
-    "poppack.h",
-  ]) {
-    writeFileSync(join(dir, file), readFileSync(join(C_ROOT, "include", file)));
+  // Every header of c/include (ndis.h, the kernel base, the WDK-style ones a project includes).
+  const root = join(C_ROOT, "include");
+  for (const file of readdirSync(root, { recursive: true, encoding: "utf8" })) {
+    const from = join(root, file);
+    if (statSync(from).isDirectory()) mkdirSync(join(dir, file), { recursive: true });
+    else writeFileSync(join(dir, file), readFileSync(from));
   }
   writeFileSync(join(dir, "ndis", "values.h"), valuesHeader());
 }
@@ -232,6 +224,8 @@ export async function buildDriver(options: BuildOptions): Promise<BuildResult> {
       join(C_ROOT, "include"),
       "-I",
       generated,
+      // A WDK project finds its own headers with <…> too (its folder is on the include path).
+      ...[...new Set(options.sources.map((f) => dirname(resolve(f))))].flatMap((d) => ["-I", d]),
       ...(options.cflags ?? []),
     ];
     const objects: string[] = [];

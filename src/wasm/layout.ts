@@ -418,6 +418,16 @@ export const LAYOUT_SPEC = {
     "Tail.Overlay.OriginalFileObject": "ptr",
   },
   NDIS_CONFIGURATION_OBJECT: { Header: "bytes", NdisHandle: "ptr", Flags: "u32" },
+  NDIS_FILTER_PARTIAL_CHARACTERISTICS: {
+    Header: "bytes",
+    Flags: "u32",
+    SendNetBufferListsHandler: "ptr",
+    SendNetBufferListsCompleteHandler: "ptr",
+    CancelSendNetBufferListsHandler: "ptr",
+    ReceiveNetBufferListsHandler: "ptr",
+    ReturnNetBufferListsHandler: "ptr",
+  },
+  OBJECT_ATTRIBUTES: { Length: "u32", RootDirectory: "ptr", ObjectName: "ptr", Attributes: "u32" },
   NDIS_CONFIGURATION_PARAMETER: {
     ParameterType: "u32",
     "ParameterData.IntegerData": "u32",

@@ -59,6 +59,10 @@ export const SERVICE_IMPORTS = [
   "NdisUnbindAdapter",
   "NdisIMGetBindingContext",
   "NdisGeneratePartialCancelId",
+  "ZwOpenKey",
+  "ZwQueryValueKey",
+  "ZwClose",
+  "NdisSetOptionalHandlers",
 ] as const;
 
 export type ServiceImportName = (typeof SERVICE_IMPORTS)[number];
@@ -87,7 +91,18 @@ export interface ServiceHost {
    * or null when it pends; then `start` gives the promise the module waits for (Asyncify).
    */
   block(what: string, start: () => Promise<number>, now: () => number | null): number;
+  /** The TypeScript handler running C function `fp` in filter slot `slot` (bridge.ts). */
+  filterEntry(slot: string, fp: number): unknown;
 }
+
+/** The data-path handlers of NDIS_FILTER_PARTIAL_CHARACTERISTICS, in their C order. */
+const PARTIAL_HANDLERS = [
+  "SendNetBufferListsHandler",
+  "SendNetBufferListsCompleteHandler",
+  "CancelSendNetBufferListsHandler",
+  "ReceiveNetBufferListsHandler",
+  "ReturnNetBufferListsHandler",
+] as const;
 
 /** Per C driver: the configuration parameters handed out, the kernel pool blocks. */
 interface ServiceState {
@@ -560,5 +575,74 @@ export function serviceImports(get: () => ServiceHost): Record<ServiceImportName
     NdisIMGetBindingContext: (handle: number) =>
       CMemory.pointer(ddi.NdisIMGetBindingContext(h(handle))),
     NdisGeneratePartialCancelId: () => ddi.NdisGeneratePartialCancelId() & 0xff,
+
+    // ---- the driver's own service key (DriverEntry reads it before it has an NDIS handle) ----
+    ZwOpenKey: (handleP: number, access: number, attributes: number) => {
+      const m = get().m;
+      const s = "OBJECT_ATTRIBUTES";
+      const root = m.handle(m.get(s, attributes, "RootDirectory"));
+      const key: ddi.Out<ddi.RegistryKey | null> = { value: null };
+      const status = ddi.ZwOpenKey(
+        key,
+        access >>> 0,
+        m.unicodeString(m.get(s, attributes, "ObjectName")),
+        root instanceof ddi.RegistryKey ? root : null,
+      );
+      if (handleP !== 0) m.setU32(handleP, key.value === null ? 0 : m.handleId(key.value));
+      return status >>> 0;
+    },
+    ZwQueryValueKey: (
+      handle: number,
+      name: number,
+      infoClass: number,
+      info: number,
+      length: number,
+      resultP: number,
+    ) => {
+      // KEY_VALUE_PARTIAL_INFORMATION: TitleIndex, Type, DataLength, Data[] (WCHAR of 4 bytes).
+      const m = get().m;
+      const value: ddi.Out<Parameters<typeof ddi.registryValueBytes>[0] | null> = { value: null };
+      const status = ddi.ZwQueryValueKey(
+        m.handle(handle) as ddi.RegistryKey | null,
+        m.unicodeString(name),
+        infoClass >>> 0,
+        value,
+      );
+      if (status !== 0 || value.value === null || value.value === undefined) return status >>> 0;
+      const { Type, Data } = ddi.registryValueBytes(value.value, 4);
+      const header = 12;
+      const needed = header + Data.length;
+      if (resultP !== 0) m.setU32(resultP, needed);
+      if (length < header) return 0xc0000023; // STATUS_BUFFER_TOO_SMALL
+      m.setU32(info, 0);
+      m.setU32(info + 4, Type);
+      m.setU32(info + 8, Data.length);
+      if (length < needed) return 0x80000005; // STATUS_BUFFER_OVERFLOW
+      m.viewOf(info + header, Data.length).set(Data);
+      return 0;
+    },
+    ZwClose: (handle: number) => ddi.ZwClose(get().m.handle(handle)) >>> 0,
+
+    // ---- a filter module changing its data-path handlers (FilterSetModuleOptions, FilterRestart) ----
+    NdisSetOptionalHandlers: (handle: number, p: number) => {
+      const c = get();
+      const m = c.m;
+      const hdr = m.header(p);
+      const table: Record<string, unknown> = { Header: hdr };
+      if (hdr.Type === ddi.NDIS_OBJECT_TYPE_FILTER_PARTIAL_CHARACTERISTICS) {
+        const s = "NDIS_FILTER_PARTIAL_CHARACTERISTICS";
+        table.Flags = m.get(s, p, "Flags");
+        for (const slot of PARTIAL_HANDLERS) {
+          const fp = m.get(s, p, slot);
+          table[slot] = fp === 0 ? null : c.filterEntry(slot, fp);
+        }
+      }
+      return (
+        ddi.NdisSetOptionalHandlers(
+          h(handle),
+          table as unknown as ddi.NDIS_DRIVER_OPTIONAL_HANDLERS,
+        ) >>> 0
+      );
+    },
   };
 }

@@ -15,6 +15,9 @@
  * Skipped without clang and lld, naming the packages.
  */
 import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import { allocateFramePool, copyFrame, frameNbl } from "../../src/drivers/shared/frames.js";
 import {
@@ -49,8 +52,10 @@ import {
   OID_802_3_CURRENT_ADDRESS,
   OID_GEN_STATISTICS,
   OID_GEN_VENDOR_DRIVER_VERSION,
+  writeHeaders,
 } from "../../src/index.js";
 import { runConformance } from "../../src/verify/index.js";
+import { C_ROOT } from "../../src/wasm/build.js";
 import { buildSample, buildSource, cSkipReason } from "../helpers/cdriver.js";
 import { scriptedMiniport } from "../helpers/miniport.js";
 import { scriptedProtocol } from "../helpers/protocol.js";
@@ -106,7 +111,11 @@ async function flush(host: NdisHost): Promise<void> {
 }
 
 /** The C filter between a TypeScript miniport (which records what it is sent) and protocol. */
-async function lwfStack(cflags: readonly string[] = [], verifier: "strict" | "record" = "strict") {
+async function lwfStack(
+  cflags: readonly string[] = [],
+  verifier: "strict" | "record" = "strict",
+  extraRegistry: Readonly<Record<string, number>> = {},
+) {
   const path = await buildSample(`vlanlwf${cflags.join("")}`, VLAN_LWF, ["-DNDIS630=1", ...cflags]);
   const clock = new ManualClock();
   const host = new NdisHost({ clock, verifier });
@@ -143,7 +152,7 @@ async function lwfStack(cflags: readonly string[] = [], verifier: "strict" | "re
   await host.loadDriver({
     name: "vlanlwf",
     module: path,
-    registry: { VlanId: 7, TagEtherType: 0x88b5, DropEtherType: 0x88b6 },
+    registry: { VlanId: 7, TagEtherType: 0x88b5, DropEtherType: 0x88b6, ...extraRegistry },
     filter: {},
   });
   const received: Uint8Array[] = [];
@@ -301,6 +310,28 @@ describe("a WDK-style C lightweight filter (test/c/vlan-lwf), built unchanged", 
     await host.unloadDriver("vlanlwf");
     await host.unloadDriver("mp");
     assert.deepEqual(host.violations, [], "no leaked pool, timer, work item or NBL context");
+  });
+
+  test("FilterSetOptions sees the handle NDIS gave it already; FilterSetModuleOptions takes the module off the receive path with NdisSetOptionalHandlers (BypassReceives)", async () => {
+    const { host, miniport, received, file, stats } = await lwfStack([], "strict", {
+      BypassReceives: 1,
+    });
+    assert.equal(host.bindings[0]?.state, "Running", "registration passed its SetOptions check");
+    const adapter = miniport.adapters[0]?.handle as NDIS_HANDLE;
+    const rxPool = allocateFramePool(adapter, 0x78727872);
+    assert.ok(rxPool !== null);
+    const dropType = frame(0x88b6, 4);
+    const nbl = frameNbl(rxPool, dropType) as NET_BUFFER_LIST;
+    nbl.SourceHandle = adapter;
+    NdisMIndicateReceiveNetBufferLists(adapter, nbl, 0, 1, 0);
+    await flush(host);
+    assert.deepEqual(received, [dropType], "bypassed: the DropEtherType frame went up untouched");
+    assert.equal((await stats()).ReceivesDropped, 0);
+    NdisFreeNetBufferList(nbl);
+    NdisFreeNetBufferListPool(rxPool);
+    await file.close();
+    await host.removeAdapter("eth0");
+    assert.deepEqual(reportsOf(host), []);
   });
 
   test("a planted bug — a dropped receive returned twice — is named by the verifier, in the C function that did it", async () => {
@@ -496,6 +527,26 @@ describe("an ndisprot-style C protocol (test/c/rawproto), built unchanged", { sk
     assert.match(v.message, /in C function RawReceive, inside its ProtocolReceiveNetBufferLists/);
   });
 
+  test("DriverEntry reads its service key with ZwOpenKey / ZwQueryValueKey (MaxQueued 1: the second frame waiting is dropped)", async () => {
+    const { host, indicate } = await rawStack([], { MaxQueued: 1 });
+    await indicate();
+    await indicate();
+    const file = await host.openDevice("\\\\.\\RawProto");
+    const bytes = await file.deviceIoControl(IOCTL_RAWPROTO_STATS, null, 30);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    assert.deepEqual(
+      [view.getUint32(8, true), view.getUint32(12, true)],
+      [1, 1],
+      "received 1, dropped 1",
+    );
+    await file.close();
+    assert.deepEqual(reportsOf(host), []);
+    assert.ok(
+      !host.unreadRegistryValues().some((v) => v.name === "MaxQueued"),
+      "NDIS saw the value read",
+    );
+  });
+
   test("a planted leak — READ keeps the ExAllocatePoolWithTag block it hands out — is named at unload by its pool tag", async () => {
     const { host, indicate } = await rawStack(["-DRAWPROTO_BUG_LEAK_PACKET"]);
     await indicate();
@@ -512,7 +563,10 @@ describe("an ndisprot-style C protocol (test/c/rawproto), built unchanged", { sk
 });
 
 /** rawproto (built with `cflags`) over a miniport that answers its OIDs at once; verifier "record". */
-async function rawStack(cflags: readonly string[]) {
+async function rawStack(
+  cflags: readonly string[],
+  registry: Readonly<Record<string, number | string>> = {},
+) {
   const path = await buildSample(`rawproto${cflags.join("")}`, RAWPROTO, [
     "-DNDIS620=1",
     ...cflags,
@@ -529,7 +583,7 @@ async function rawStack(cflags: readonly string[]) {
     },
   });
   await host.loadDriver({ name: "mp", module: miniport.module });
-  await host.loadDriver({ name: "rawproto", module: path });
+  await host.loadDriver({ name: "rawproto", module: path, registry });
   await host.addAdapter({ driver: "mp", name: "eth0" });
   await flush(host);
   /** One broadcast frame of rawproto's EtherType, indicated at PASSIVE_LEVEL. */
@@ -744,4 +798,16 @@ describe("the WDK-style drivers under ndis verify (--service: each registers its
       assert.ok(ran.length >= (kind === "filter" ? 19 : 3), `${ran.length} scenarios ran`);
     });
   }
+});
+
+describe("ndis build --headers", () => {
+  test("writes every header a WDK-style project includes, and the generated values", () => {
+    const dir = mkdtempSync(join(tmpdir(), "ndis-headers-"));
+    writeHeaders(dir);
+    const root = join(C_ROOT, "include");
+    const files = readdirSync(root, { recursive: true, encoding: "utf8" });
+    assert.ok(files.includes("ntstrsafe.h") && files.includes("pshpack1.h"), files.join(", "));
+    for (const file of files) assert.ok(existsSync(join(dir, file)), `${file} written`);
+    assert.ok(existsSync(join(dir, "ndis", "values.h")));
+  });
 });

@@ -797,6 +797,8 @@ typedef struct _DRIVER_OBJECT {
 #define FILE_WRITE_ACCESS 0x0002
 #define FILE_DEVICE_NETWORK 0x00000012
 #define FILE_DEVICE_UNKNOWN 0x00000022
+#define FILE_DEVICE_PHYSICAL_NETCARD 0x00000017
+#define FILE_DEVICE_TRANSPORT 0x00000021
 #define CTL_CODE(DeviceType, Function, Method, Access) \
   (((ULONG)(DeviceType) << 16) | ((ULONG)(Access) << 14) | ((ULONG)(Function) << 2) | (ULONG)(Method))
 #define METHOD_FROM_CTL_CODE(ctrlCode) ((ULONG)((ctrlCode) & 3))
@@ -1429,6 +1431,17 @@ typedef struct _KEY_VALUE_PARTIAL_INFORMATION {
   UCHAR Data[1];
 } KEY_VALUE_PARTIAL_INFORMATION, *PKEY_VALUE_PARTIAL_INFORMATION;
 
+/*
+ * The driver's own service key (its RegistryPath) and that key's Parameters subkey, read-only:
+ * both hold the driver's registry values (docs/c-drivers.md). ZwQueryValueKey answers
+ * KeyValuePartialInformation; a REG_SZ's data is 32-bit WCHARs here.
+ */
+NDIS_TS_IMPORT(ZwOpenKey) NTSTATUS ZwOpenKey(PHANDLE KeyHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes);
+NDIS_TS_IMPORT(ZwQueryValueKey)
+NTSTATUS ZwQueryValueKey(HANDLE KeyHandle, PUNICODE_STRING ValueName, KEY_VALUE_INFORMATION_CLASS KeyValueInformationClass,
+                         PVOID KeyValueInformation, ULONG Length, PULONG ResultLength);
+NDIS_TS_IMPORT(ZwClose) NTSTATUS ZwClose(HANDLE Handle);
+
 /* ---- the OS version: Windows 10 (10.0.19041) to a driver that asks ---- */
 typedef struct _OSVERSIONINFOW {
   ULONG dwOSVersionInfoSize;
@@ -1633,13 +1646,33 @@ FORCEINLINE PIRP IoCsqRemoveIrp(PIO_CSQ Csq, PIO_CSQ_IRP_CONTEXT Context) {
   return irp;
 }
 
+
+/* ---- role typedefs and types that declarations need (the routines behind some are not here) ---- */
+typedef PVOID(ALLOCATE_FUNCTION)(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
+typedef VOID(FREE_FUNCTION)(PVOID Buffer);
+typedef struct _GROUP_AFFINITY {
+  KAFFINITY Mask;
+  USHORT Group;
+  USHORT Reserved[3];
+} GROUP_AFFINITY, *PGROUP_AFFINITY;
+struct _KDPC;
+typedef VOID(KDEFERRED_ROUTINE)(struct _KDPC *Dpc, PVOID DeferredContext, PVOID SystemArgument1, PVOID SystemArgument2);
+typedef KDEFERRED_ROUTINE *PKDEFERRED_ROUTINE;
+/* A kernel DPC: declared so that structures holding one compile; KeInitializeDpc is not supported. */
+typedef struct _KDPC {
+  ULONG_PTR Reserved[8];
+} KDPC, *PKDPC, *PRKDPC;
+typedef struct _KTIMER {
+  ULONG_PTR Reserved[10];
+} KTIMER, *PKTIMER;
+
 /*
  * ---- what ndis-ts does not have (docs/c-drivers.md, "Not supported") ----
  * Declared unavailable, so that a driver calling one fails to build at the call, with the reason.
  */
 #define NDIS_TS_UNAVAILABLE(why) __attribute__((unavailable(why " (docs/c-drivers.md, Not supported)")))
 #define NDIS_TS_NO_WDM_DEVICES "ndis-ts has no WDM device stacks: register a control device with NdisRegisterDeviceEx"
-#define NDIS_TS_NO_REGISTRY "ndis-ts has no registry: read parameters with NdisOpenConfigurationEx and NdisReadConfiguration"
+#define NDIS_TS_NO_REGISTRY "ndis-ts's registry is the driver's own service key, read-only: ZwOpenKey and ZwQueryValueKey on it, or NdisOpenConfigurationEx"
 #define NDIS_TS_NO_PROCESSES "ndis-ts has no processes or threads of its own: use NdisAllocateIoWorkItem or NdisAllocateTimerObject"
 #define NDIS_TS_NO_USER_MEMORY "ndis-ts has no user address spaces: use buffered I/O (DO_BUFFERED_IO) or the MDL NDIS gives"
 #define NDIS_TS_NO_CANCEL "ndis-ts has no IRP cancel or completion routines: complete or pend IRPs in the dispatch routine"
@@ -1653,11 +1686,8 @@ NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) NTSTATUS IoCallDriver();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) PVOID IoAttachDeviceToDeviceStack();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) PVOID IoAllocateIrp();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) PVOID IoBuildDeviceIoControlRequest();
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_REGISTRY) NTSTATUS ZwOpenKey();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_REGISTRY) NTSTATUS ZwCreateKey();
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_REGISTRY) NTSTATUS ZwQueryValueKey();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_REGISTRY) NTSTATUS ZwSetValueKey();
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_REGISTRY) NTSTATUS ZwClose();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_REGISTRY) NTSTATUS RtlQueryRegistryValues();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_REGISTRY) NTSTATUS RtlCheckRegistryKey();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_PROCESSES) NTSTATUS PsCreateSystemThread();
@@ -1786,6 +1816,7 @@ typedef const GUID *LPCGUID, *REFGUID;
 #define UNICODE_STRING_MAX_BYTES ((USHORT)65534)
 #define STATUS_DRIVER_INTERNAL_ERROR ((NTSTATUS)0xC0000183L)
 #define STATUS_DEVICE_REMOVED ((NTSTATUS)0xC00002B6L)
+#define STATUS_DEVICE_NOT_CONNECTED ((NTSTATUS)0xC000009DL)
 #define STATUS_INVALID_USER_BUFFER ((NTSTATUS)0xC00000E8L)
 #define STATUS_NOT_FOUND ((NTSTATUS)0xC0000225L)
 #define STATUS_INVALID_ADDRESS ((NTSTATUS)0xC0000141L)

@@ -163,16 +163,18 @@ export function NdisFRegisterFilterDriver(
     return done(NDIS_STATUS_RESOURCES, "NDIS could not allocate the filter block (injected fault)");
   }
   const block = addFilterDriver(driver, chars, chars.version, FilterDriverContext, install);
+  // The handle is the caller's before SetOptions runs: a SetOptions handler may compare it.
+  NdisFilterDriverHandle.value = block.handle;
   const status = runSetOptions(block, "FilterSetOptions", chars.handlers.SetOptionsHandler, () =>
     removeFilterDriver(block),
   );
   if (status !== NDIS_STATUS_SUCCESS) {
+    NdisFilterDriverHandle.value = undefined;
     return done(
       status,
       `FilterSetOptions failed with ${ndisStatusToString(status)}; nothing is registered`,
     );
   }
-  NdisFilterDriverHandle.value = block.handle;
   runtime.pnp?.filterRegistered(block);
   return done(
     NDIS_STATUS_SUCCESS,

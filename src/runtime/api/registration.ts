@@ -207,16 +207,18 @@ export function NdisMRegisterMiniportDriver(
     );
   }
   const block = addMiniportDriver(driver, chars, chars.version, MiniportDriverContext);
+  // The handle is the caller's before SetOptions runs: a SetOptions handler may compare it.
+  NdisMiniportDriverHandle.value = block.handle;
   const status = runSetOptions(block, "MiniportSetOptions", chars.handlers.SetOptionsHandler, () =>
     removeMiniportDriver(block),
   );
   if (status !== NDIS_STATUS_SUCCESS) {
+    NdisMiniportDriverHandle.value = undefined;
     return done(
       status,
       `MiniportSetOptions failed with ${ndisStatusToString(status)}; nothing is registered`,
     );
   }
-  NdisMiniportDriverHandle.value = block.handle;
   return done(NDIS_STATUS_SUCCESS, describeMiniport(chars));
 }
 
@@ -342,16 +344,18 @@ export function NdisRegisterProtocolDriver(
     );
   }
   const block = addProtocolDriver(driver, chars, chars.version, ProtocolDriverContext);
+  // The handle is the caller's before SetOptions runs: a SetOptions handler may compare it.
+  NdisProtocolHandle.value = block.handle;
   const status = runSetOptions(block, "ProtocolSetOptions", chars.handlers.SetOptionsHandler, () =>
     removeProtocolDriver(block),
   );
   if (status !== NDIS_STATUS_SUCCESS) {
+    NdisProtocolHandle.value = undefined;
     return done(
       status,
       `ProtocolSetOptions failed with ${ndisStatusToString(status)}; nothing is registered`,
     );
   }
-  NdisProtocolHandle.value = block.handle;
   return done(NDIS_STATUS_SUCCESS, describeProtocol(chars));
 }
 

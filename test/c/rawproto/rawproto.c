@@ -75,6 +75,9 @@ typedef struct _RAW_OPEN {
 
 NDIS_DECLARE_PROTOCOL_BINDING_CONTEXT(RAW_OPEN);
 
+/* How many received frames wait for READ at most: the service key's MaxQueued, else 16. */
+static ULONG MaxQueued = RAWPROTO_MAX_QUEUED;
+
 /* Every Ethernet binding, newest last; the IOCTLs act on the first one. */
 static LIST_ENTRY OpenList;
 static NDIS_SPIN_LOCK OpenListLock;
@@ -407,7 +410,7 @@ VOID RawReceive(NDIS_HANDLE ProtocolBindingContext, PNET_BUFFER_LIST NetBufferLi
       KeAcquireInStackQueuedSpinLockAtDpcLevel(&open->Lock, &lockHandle);
     else
       KeAcquireInStackQueuedSpinLock(&open->Lock, &lockHandle);
-    if (open->RecvQueued < RAWPROTO_MAX_QUEUED) {
+    if (open->RecvQueued < MaxQueued) {
       InsertTailList(&open->RecvQueue, &packet->Link);
       open->RecvQueued++;
       open->Received++;
@@ -620,8 +623,26 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath) 
   UNICODE_STRING linkName = RTL_CONSTANT_STRING(L"\\Global??\\RawProto");
   PDRIVER_DISPATCH dispatch[IRP_MJ_MAXIMUM_FUNCTION + 1];
   NDIS_DEVICE_OBJECT_ATTRIBUTES deviceAttributes;
-  UNREFERENCED_PARAMETER(RegistryPath);
 
+  /* DriverEntry reads its service key as WDK drivers do, before it has any NDIS handle. */
+  {
+    HANDLE key = NULL;
+    OBJECT_ATTRIBUTES attributes;
+    UNICODE_STRING valueName = RTL_CONSTANT_STRING(L"MaxQueued");
+    UCHAR partialBuffer[sizeof(KEY_VALUE_PARTIAL_INFORMATION) + sizeof(ULONG)];
+    PKEY_VALUE_PARTIAL_INFORMATION partial = (PKEY_VALUE_PARTIAL_INFORMATION)partialBuffer;
+    ULONG resultLength = 0;
+    InitializeObjectAttributes(&attributes, RegistryPath, OBJ_KERNEL_HANDLE | OBJ_CASE_INSENSITIVE, NULL, NULL);
+    if (NT_SUCCESS(ZwOpenKey(&key, KEY_QUERY_VALUE, &attributes))) {
+      if (NT_SUCCESS(ZwQueryValueKey(key, &valueName, KeyValuePartialInformation, partial, sizeof(partialBuffer),
+                                     &resultLength)) &&
+          partial->Type == REG_DWORD && partial->DataLength == sizeof(ULONG)) {
+        ULONG value = *(PULONG)partial->Data;
+        if (value >= 1 && value <= RAWPROTO_MAX_QUEUED) MaxQueued = value;
+      }
+      ZwClose(key);
+    }
+  }
   InitializeListHead(&OpenList);
   NdisAllocateSpinLock(&OpenListLock);
   InitializeListHead(&PendingReads);

@@ -55,6 +55,8 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath) 
   fChars.FriendlyName = friendlyName;
   fChars.UniqueName = uniqueName;
   fChars.ServiceName = serviceName;
+  fChars.SetOptionsHandler = FilterRegisterOptions;
+  fChars.SetFilterModuleOptionsHandler = FilterSetModuleOptions;
   fChars.AttachHandler = FilterAttach;
   fChars.DetachHandler = FilterDetach;
   fChars.RestartHandler = FilterRestart;
@@ -102,6 +104,32 @@ VOID FilterUnload(PDRIVER_OBJECT DriverObject) {
   ASSERT(IsListEmpty(&FilterModuleList));
   NdisFreeRWLock(FilterListLock);
   NdisFDeregisterFilterDriver(FilterDriverHandle);
+}
+
+/* NDIS calls it inside NdisFRegisterFilterDriver, with the handle it has given the caller already. */
+_Use_decl_annotations_
+NDIS_STATUS FilterRegisterOptions(NDIS_HANDLE NdisFilterDriverHandle, NDIS_HANDLE FilterDriverContext) {
+  if (NdisFilterDriverHandle != FilterDriverHandle || FilterDriverContext != (NDIS_HANDLE)FilterDriverObject)
+    return NDIS_STATUS_INVALID_PARAMETER;
+  return NDIS_STATUS_SUCCESS;
+}
+
+/* Before the module first restarts: a module configured to bypass receives takes itself off that path. */
+_Use_decl_annotations_
+NDIS_STATUS FilterSetModuleOptions(NDIS_HANDLE FilterModuleContext) {
+  PLWF_FILTER pFilter = (PLWF_FILTER)FilterModuleContext;
+  NDIS_FILTER_PARTIAL_CHARACTERISTICS optional;
+  if (!pFilter->BypassReceives) return NDIS_STATUS_SUCCESS;
+  NdisZeroMemory(&optional, sizeof(optional));
+  optional.Header.Type = NDIS_OBJECT_TYPE_FILTER_PARTIAL_CHARACTERISTICS;
+  optional.Header.Revision = NDIS_FILTER_PARTIAL_CHARACTERISTICS_REVISION_1;
+  optional.Header.Size = NDIS_SIZEOF_FILTER_PARTIAL_CHARACTERISTICS_REVISION_1;
+  optional.SendNetBufferListsHandler = FilterSendNetBufferLists;
+  optional.SendNetBufferListsCompleteHandler = FilterSendNetBufferListsComplete;
+  optional.CancelSendNetBufferListsHandler = FilterCancelSendNetBufferLists;
+  optional.ReceiveNetBufferListsHandler = NULL;
+  optional.ReturnNetBufferListsHandler = NULL;
+  return NdisSetOptionalHandlers(pFilter->FilterHandle, (PNDIS_DRIVER_OPTIONAL_HANDLERS)&optional);
 }
 
 _Use_decl_annotations_
@@ -159,6 +187,7 @@ NDIS_STATUS FilterAttach(NDIS_HANDLE NdisFilterHandle, NDIS_HANDLE FilterDriverC
     pFilter->TagEtherType = (USHORT)ReadUlongParameter(config, L"TagEtherType", 0x88b5);
     pFilter->DropEtherType = (USHORT)ReadUlongParameter(config, L"DropEtherType", 0x88b6);
     pFilter->ReflectEtherType = (USHORT)ReadUlongParameter(config, L"ReflectEtherType", 0x88b8);
+    pFilter->BypassReceives = ReadUlongParameter(config, L"BypassReceives", 0) != 0;
     NdisCloseConfiguration(config);
     pFilter->Stats.VlanId = pFilter->VlanId;
     pFilter->Stats.TagEtherType = pFilter->TagEtherType;

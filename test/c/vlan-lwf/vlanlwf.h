@@ -12,7 +12,8 @@
  * Receives of ReflectEtherType are sent back down as clones (NdisAllocateCloneNetBufferList), the
  * original held until the clone's send completes. Everything else passes through. OIDs are
  * passed down as clones; net PnP and device PnP events are passed on. The module list is guarded
- * by an NDIS 6.20 read-write lock.
+ * by an NDIS 6.20 read-write lock. With the registry value BypassReceives set, FilterSetModuleOptions
+ * takes the module off the receive path (NdisSetOptionalHandlers with NULL receive handlers).
  *
  * Built with -DVLANLWF_BUG_RETURN_TWICE it returns a dropped receive twice (a planted bug the
  * verifier names).
@@ -123,6 +124,7 @@ typedef struct _LWF_FILTER {
   USHORT TagEtherType;
   USHORT DropEtherType;
   USHORT ReflectEtherType;
+  BOOLEAN BypassReceives;
   VLANLWF_STATS Stats;
 } LWF_FILTER, *PLWF_FILTER;
 
@@ -138,6 +140,8 @@ extern LIST_ENTRY FilterModuleList;
 
 DRIVER_INITIALIZE DriverEntry;
 DRIVER_UNLOAD FilterUnload;
+FILTER_SET_OPTIONS FilterRegisterOptions;
+FILTER_SET_MODULE_OPTIONS FilterSetModuleOptions;
 FILTER_ATTACH FilterAttach;
 FILTER_DETACH FilterDetach;
 FILTER_RESTART FilterRestart;
