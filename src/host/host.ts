@@ -87,6 +87,7 @@ import { bindingKey, Ndis } from "../runtime/core/runtime.js";
 import {
   createAdapter,
   initializeAdapter,
+  notifyPowerProfile,
   retireAdapter,
   shutdownAdapter,
 } from "../runtime/core/stack/adapter.js";
@@ -1436,8 +1437,8 @@ export class NdisHost {
 
   /**
    * Wakes the system (D0), in the order of "Handling a Set Power Request": halted devices arrive
-   * again (initialize, bind, restart); adapters kept in low power get OID_PNP_SET_POWER(D0), their
-   * stacks restart bottom up (miniport, filter modules, protocols), and only then do the bindings
+   * again (initialize, bind, restart); adapters kept in low power get OID_PNP_SET_POWER(D0) and
+   * then MiniportDevicePnPEventNotify(NdisDevicePnPEventPowerProfileChanged), their stacks restart bottom up (miniport, filter modules, protocols), and only then do the bindings
    * of physical adapters hear NetEventSetPower(D0) (IM drivers pass it up).
    */
   async resume(): Promise<void> {
@@ -1451,7 +1452,10 @@ export class NdisHost {
     const physical = kept.filter((a) => !a.block.chars.isIntermediate);
     const virtual = kept.filter((a) => a.block.chars.isIntermediate);
     for (const adapter of [...physical, ...virtual]) {
-      await issueNdisOid(adapter, powerRequest(NdisDeviceStateD0));
+      const status = await issueNdisOid(adapter, powerRequest(NdisDeviceStateD0));
+      // MINIPORT_DEVICE_PNP_EVENT_NOTIFY: the power profile follows an OID_PNP_SET_POWER(D0).
+      if (status === NDIS_STATUS_SUCCESS && runtime.adapters.get(adapter.name) === adapter)
+        notifyPowerProfile(adapter);
     }
     for (const adapter of [...physical, ...virtual]) {
       if (runtime.adapters.get(adapter.name) === adapter && adapter.machine.state === "Paused")

@@ -75,6 +75,7 @@ describe("suspend and resume", () => {
     await host.resume();
     assert.deepEqual(log, [
       "MiniportOidRequest", // OID_PNP_SET_POWER (D0)
+      "MiniportDevicePnPEventNotify", // NdisDevicePnPEventPowerProfileChanged
       "MiniportRestart",
       "ProtocolNetPnPEvent", // NetEventRestart
       "ProtocolNetPnPEvent", // NetEventSetPower (D0)
