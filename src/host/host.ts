@@ -37,6 +37,7 @@ import {
   type NDIS_STATUS,
   NDIS_STATUS_ADAPTER_NOT_READY,
   NDIS_STATUS_FAILURE,
+  NDIS_STATUS_NOT_SUPPORTED,
   NDIS_STATUS_SUCCESS,
   NT_SUCCESS,
   ndisStatusToString,
@@ -79,6 +80,7 @@ import type {
   MiniportAdapter,
   NdisRuntime,
   PendingSite,
+  ProtocolDriverBlock,
   RegistryValue,
 } from "../runtime/core/objects/records.js";
 import { reclaimAtUnload, registryReadsOf } from "../runtime/core/objects/resources.js";
@@ -133,6 +135,8 @@ export interface UnreadRegistryValue {
 interface Asleep {
   readonly lowPower: MiniportAdapter[];
   readonly halted: { driver: string; name: string }[];
+  /** Bindings NDIS undid because their protocol answered NetEventSetPower NOT_SUPPORTED. */
+  readonly unbound: { protocol: ProtocolDriverBlock; adapter: MiniportAdapter }[];
 }
 
 /** OID_PNP_SET_POWER with an NDIS_DEVICE_POWER_STATE, as NDIS issues it around sleep. */
@@ -1358,7 +1362,8 @@ export class NdisHost {
    *    of the state they are in (D0), which cancels the query — a query is always followed by a
    *    set.
    * 2. NetEventSetPower(D3) to the bindings of physical adapters (IM drivers pass it up): the
-   *    set-power event comes before the pause.
+   *    set-power event comes before the pause. A protocol that answers NDIS_STATUS_NOT_SUPPORTED
+   *    (one not aware of power management) is unbound, and bound again on wake.
    * 3. Every stack is paused for low power (virtual adapters first): protocols, filter modules,
    *    then the miniport.
    * 4. An adapter whose miniport set NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND (an IM virtual
@@ -1390,15 +1395,24 @@ export class NdisHost {
         return status;
       }
     }
-    for (const adapter of physical) await this.#powerEvent(adapter, NetEventSetPower, d3);
+    // A protocol that is not power-management aware answers the set with NOT_SUPPORTED: NDIS
+    // unbinds it (and binds it again on wake).
+    const unaware: Binding[] = [];
+    for (const adapter of physical) await this.#powerEvent(adapter, NetEventSetPower, d3, unaware);
+    const asleep: Asleep = {
+      lowPower: [],
+      halted: [],
+      unbound: [],
+    };
+    for (const binding of unaware) {
+      if (!runtime.bindings.has(binding)) continue;
+      asleep.unbound.push({ protocol: binding.protocol, adapter: binding.adapter });
+      await this.#stacks.unbind(binding, NDIS_PAUSE_UNBIND_PROTOCOL);
+    }
     for (const adapter of [...virtual, ...physical]) {
       if (runtime.adapters.get(adapter.name) === adapter && adapter.machine.state === "Running")
         await this.#stacks.pause(adapter, NDIS_PAUSE_LOW_POWER);
     }
-    const asleep: Asleep = {
-      lowPower: [],
-      halted: [],
-    };
     for (const adapter of [...virtual, ...physical]) {
       if (runtime.adapters.get(adapter.name) !== adapter) continue; // gone with its lower binding
       const flags = adapter.registration?.AttributeFlags ?? 0;
@@ -1424,6 +1438,8 @@ export class NdisHost {
     adapter: MiniportAdapter,
     code: number,
     state: Uint8Array,
+    /** Collects the bindings that answered a set with NDIS_STATUS_NOT_SUPPORTED. */
+    unaware?: Binding[],
   ): Promise<NDIS_STATUS> {
     if (this.#runtime.adapters.get(adapter.name) !== adapter) return NDIS_STATUS_SUCCESS;
     if (filtersTakeNetPnP(adapter))
@@ -1431,6 +1447,7 @@ export class NdisHost {
     for (const binding of bindingsOf(adapter)) {
       const status = await deliverPnPEvent(binding, netPnPNotification(code, state, 4));
       if (code === NetEventQueryPower && status !== NDIS_STATUS_SUCCESS) return status;
+      if (code === NetEventSetPower && status === NDIS_STATUS_NOT_SUPPORTED) unaware?.push(binding);
     }
     return NDIS_STATUS_SUCCESS;
   }
@@ -1462,6 +1479,12 @@ export class NdisHost {
         await this.#stacks.restart(adapter);
     }
     for (const adapter of physical) await this.#powerEvent(adapter, NetEventSetPower, d0);
+    for (const { protocol, adapter } of asleep.unbound) {
+      if (runtime.adapters.get(adapter.name) !== adapter || protocol.driver.state !== "loaded")
+        continue;
+      if (!bindingsOf(adapter).some((b) => b.protocol === protocol))
+        await this.#stacks.bindInto(protocol, adapter);
+    }
     for (const { driver, name } of asleep.halted) {
       if (runtime.drivers.get(driver)?.state === "loaded" && !runtime.adapters.has(name))
         await this.addAdapter({ driver, name });

@@ -304,6 +304,46 @@ describe("system power", () => {
     assert.deepEqual(host.violations, []);
   });
 
+  // "Handling PnP Events and Power Management Events in a Protocol Driver": a protocol that is not
+  // aware of power management answers NetEventSetPower with NDIS_STATUS_NOT_SUPPORTED to have NDIS
+  // unbind it from the adapter. (It binds again once the system is awake.)
+  test("NetEventSetPower answered NOT_SUPPORTED: NDIS unbinds that protocol before the pause", async () => {
+    const host = new NdisHost({ verifier: "record" });
+    const log = handlerLog(host);
+    const mp = scriptedMiniport(powerMiniport([]));
+    const old = scriptedProtocol({
+      name: "old",
+      pnp: (_b, e) =>
+        e.NetPnPEvent.NetEvent === NetEventSetPower
+          ? NDIS_STATUS_NOT_SUPPORTED
+          : NDIS_STATUS_SUCCESS,
+    });
+    const aware = scriptedProtocol({ name: "aware" });
+    await host.loadDriver({ name: "mp", module: mp.module });
+    await host.loadDriver({ name: "old", module: old.module });
+    await host.loadDriver({ name: "aware", module: aware.module });
+    await host.addAdapter({ driver: "mp", name: "eth0" });
+    log.length = 0;
+    assert.equal(await host.suspend(), NDIS_STATUS_SUCCESS);
+    const unbind = log.indexOf("old: ProtocolUnbindAdapterEx(old → eth0)");
+    assert.ok(
+      unbind > log.indexOf("old: ProtocolNetPnPEvent(old → eth0: NetEvent 0)"),
+      log.join("\n"),
+    );
+    assert.ok(unbind < log.indexOf("mp: MiniportPause(eth0)"), log.join("\n"));
+    assert.ok(!log.includes("aware: ProtocolUnbindAdapterEx(aware → eth0)"));
+    assert.deepEqual(
+      host.bindings.map((b) => `${b.protocol}:${b.state}`),
+      ["aware:Paused"],
+    );
+    await host.resume();
+    assert.deepEqual(host.bindings.map((b) => `${b.protocol}:${b.state}`).sort(), [
+      "aware:Running",
+      "old:Running",
+    ]);
+    assert.deepEqual(host.violations, []);
+  });
+
   // "Handling PnP Events and Power Management Events in a Protocol Driver": a NetEventQueryPower
   // is always followed by a NetEventSetPower; one that sets the current state (D0) cancels the
   // query. A refused query is therefore followed by NetEventSetPower(D0), and nothing pauses.
