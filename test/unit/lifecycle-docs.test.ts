@@ -129,6 +129,46 @@ describe("starting, pausing and restarting a driver stack", () => {
     assert.deepEqual(host.violations, []);
   });
 
+  // "Restarting a Driver Stack": a miniport that fails its restart goes back to Paused, and NDIS
+  // restarts nothing above it.
+  test("a failed MiniportRestart: the adapter stays Paused, no module or binding is restarted", async () => {
+    let fail = false;
+    const { host, log } = await filteredStack({
+      restart: () => (fail ? NDIS_STATUS_FAILURE : NDIS_STATUS_SUCCESS),
+    });
+    await host.addAdapter({ driver: "mp", name: "eth0" });
+    await host.pauseStack("eth0");
+    fail = true;
+    log.length = 0;
+    await host.restartStack("eth0");
+    assert.deepEqual(lifecycle(log), ["mp: MiniportRestart(eth0)"]);
+    assert.equal(host.adapter("eth0")?.state, "Paused");
+    assert.deepEqual(
+      host.bindings.map((b) => b.state),
+      ["Paused"],
+    );
+  });
+
+  // "Stopping a Driver Stack": the stack is paused, the protocol unbound, the filter modules
+  // detached from the top down, and the miniport halted last.
+  test("stop: pause, unbind, detach top-down, halt", async () => {
+    const { host, log } = await filteredStack();
+    await host.addAdapter({ driver: "mp", name: "eth0" });
+    log.length = 0;
+    await host.removeAdapter("eth0");
+    assert.deepEqual(lifecycle(log), [
+      "p: ProtocolNetPnPEvent(p → eth0: NetEventPause)",
+      "f2: FilterPause(f2 on eth0)",
+      "f1: FilterPause(f1 on eth0)",
+      "mp: MiniportPause(eth0)",
+      "p: ProtocolUnbindAdapterEx(p → eth0)",
+      "f2: FilterDetach(f2 on eth0)",
+      "f1: FilterDetach(f1 on eth0)",
+      "mp: MiniportHaltEx(eth0)",
+    ]);
+    assert.deepEqual(host.violations, []);
+  });
+
   // "Modifying a Running Driver Stack": to insert a filter module NDIS pauses the stack, attaches
   // the module, and restarts the stack; NDIS_PROTOCOL_PAUSE_PARAMETERS names the reason
   // (NDIS_PAUSE_ATTACH_FILTER).
