@@ -11,6 +11,7 @@ import {
   MediaConnectStateConnected,
   MediaConnectStateDisconnected,
   NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND,
+  NDIS_MINIPORT_ATTRIBUTES_NO_PAUSE_ON_SUSPEND,
   NDIS_MINIPORT_ATTRIBUTES_REGISTER_BUGCHECK_CALLBACK,
   NDIS_PAUSE_LOW_POWER,
   NDIS_PAUSE_NDIS_INTERNAL,
@@ -1365,7 +1366,7 @@ export class NdisHost {
    *    set-power event comes before the pause. A protocol that answers NDIS_STATUS_NOT_SUPPORTED
    *    (one not aware of power management) is unbound, and bound again on wake.
    * 3. Every stack is paused for low power (virtual adapters first): protocols, filter modules,
-   *    then the miniport.
+   *    then the miniport — except a stack NDIS 6.30 leaves running (NO_PAUSE_ON_SUSPEND).
    * 4. An adapter whose miniport set NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND (an IM virtual
    *    miniport must) gets OID_PNP_SET_POWER(D3) from NDIS; any other is unbound and halted with
    *    NdisHaltDevicePoweredDown. [MODEL] Its bindings are not kept over the halt: `resume`
@@ -1410,7 +1411,9 @@ export class NdisHost {
       await this.#stacks.unbind(binding, NDIS_PAUSE_UNBIND_PROTOCOL);
     }
     for (const adapter of [...virtual, ...physical]) {
-      if (runtime.adapters.get(adapter.name) === adapter && adapter.machine.state === "Running")
+      if (runtime.adapters.get(adapter.name) !== adapter || adapter.machine.state !== "Running")
+        continue;
+      if (!this.#staysRunningOnSuspend(adapter))
         await this.#stacks.pause(adapter, NDIS_PAUSE_LOW_POWER);
     }
     for (const adapter of [...virtual, ...physical]) {
@@ -1427,6 +1430,21 @@ export class NdisHost {
     if (this.#stacks.busy) await this.#stacks.settle();
     this.#asleep = asleep;
     return NDIS_STATUS_SUCCESS;
+  }
+
+  /**
+   * OID_PNP_SET_POWER page: from NDIS 6.30 on, NDIS neither pauses nor restarts a stack around a
+   * power transition when its miniport set NDIS_MINIPORT_ATTRIBUTES_NO_PAUSE_ON_SUSPEND and every
+   * filter driver attached and protocol driver bound above it is an NDIS 6.30 or later driver.
+   */
+  #staysRunningOnSuspend(adapter: MiniportAdapter): boolean {
+    const flags = adapter.registration?.AttributeFlags ?? 0;
+    return (
+      this.#runtime.version.minor >= 30 &&
+      (flags & NDIS_MINIPORT_ATTRIBUTES_NO_PAUSE_ON_SUSPEND) !== 0 &&
+      adapter.filters.every((m) => m.block.version.minor >= 30) &&
+      bindingsOf(adapter).every((b) => b.protocol.version.minor >= 30)
+    );
   }
 
   /**

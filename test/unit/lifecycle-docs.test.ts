@@ -12,6 +12,7 @@ import {
   KeGetCurrentIrql,
   type NDIS_HANDLE,
   NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND,
+  NDIS_MINIPORT_ATTRIBUTES_NO_PAUSE_ON_SUSPEND,
   type NDIS_OID_REQUEST,
   NDIS_PAUSE_ATTACH_FILTER,
   NDIS_PAUSE_LOW_POWER,
@@ -343,6 +344,41 @@ describe("system power", () => {
     );
     assert.deepEqual(host.violations, []);
   });
+
+  // OID_PNP_SET_POWER: from NDIS 6.30 on, NDIS does not pause and restart the stack around a power
+  // transition when the miniport set NDIS_MINIPORT_ATTRIBUTES_NO_PAUSE_ON_SUSPEND and every
+  // protocol bound (and filter attached) above it is an NDIS 6.30 or later driver.
+  for (const [minor, paused] of [
+    [30, false],
+    [20, true],
+  ] as const) {
+    test(`NO_PAUSE_ON_SUSPEND with an NDIS 6.${minor} protocol above: ${paused ? "paused as usual" : "no pause, no restart"}`, async () => {
+      const powers: number[] = [];
+      const host = new NdisHost({ verifier: "record" });
+      const log = handlerLog(host);
+      const mp = scriptedMiniport({
+        ...powerMiniport(powers),
+        minor: 30,
+        attributeFlags:
+          NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND |
+          NDIS_MINIPORT_ATTRIBUTES_NO_PAUSE_ON_SUSPEND,
+      });
+      const p = scriptedProtocol({ name: "p", minor });
+      await host.loadDriver({ name: "mp", module: mp.module });
+      await host.loadDriver({ name: "p", module: p.module });
+      await host.addAdapter({ driver: "mp", name: "eth0" });
+      log.length = 0;
+      assert.equal(await host.suspend(), NDIS_STATUS_SUCCESS);
+      await host.resume();
+      const stackOps = log.filter((l) =>
+        /MiniportPause|MiniportRestart|NetEventPause|NetEventRestart/.test(l),
+      );
+      assert.equal(stackOps.length > 0, paused, stackOps.join(", "));
+      assert.deepEqual(powers, [NdisDeviceStateD3, NdisDeviceStateD0]);
+      assert.equal(host.adapter("eth0")?.state, "Running");
+      assert.deepEqual(host.violations, []);
+    });
+  }
 
   // "Handling PnP Events and Power Management Events in a Protocol Driver": a protocol that is not
   // aware of power management answers NetEventSetPower with NDIS_STATUS_NOT_SUPPORTED to have NDIS
