@@ -11,6 +11,7 @@ import {
   MediaConnectStateConnected,
   MediaConnectStateDisconnected,
   NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND,
+  NDIS_MINIPORT_ATTRIBUTES_NO_PAUSE_ON_SUSPEND,
   NDIS_MINIPORT_ATTRIBUTES_REGISTER_BUGCHECK_CALLBACK,
   NDIS_PAUSE_LOW_POWER,
   NDIS_PAUSE_NDIS_INTERNAL,
@@ -37,6 +38,7 @@ import {
   type NDIS_STATUS,
   NDIS_STATUS_ADAPTER_NOT_READY,
   NDIS_STATUS_FAILURE,
+  NDIS_STATUS_NOT_SUPPORTED,
   NDIS_STATUS_SUCCESS,
   NT_SUCCESS,
   ndisStatusToString,
@@ -79,6 +81,7 @@ import type {
   MiniportAdapter,
   NdisRuntime,
   PendingSite,
+  ProtocolDriverBlock,
   RegistryValue,
 } from "../runtime/core/objects/records.js";
 import { reclaimAtUnload, registryReadsOf } from "../runtime/core/objects/resources.js";
@@ -87,6 +90,7 @@ import { bindingKey, Ndis } from "../runtime/core/runtime.js";
 import {
   createAdapter,
   initializeAdapter,
+  notifyPowerProfile,
   retireAdapter,
   shutdownAdapter,
 } from "../runtime/core/stack/adapter.js";
@@ -132,6 +136,8 @@ export interface UnreadRegistryValue {
 interface Asleep {
   readonly lowPower: MiniportAdapter[];
   readonly halted: { driver: string; name: string }[];
+  /** Bindings NDIS undid because their protocol answered NetEventSetPower NOT_SUPPORTED. */
+  readonly unbound: { protocol: ProtocolDriverBlock; adapter: MiniportAdapter }[];
 }
 
 /** OID_PNP_SET_POWER with an NDIS_DEVICE_POWER_STATE, as NDIS issues it around sleep. */
@@ -1349,15 +1355,24 @@ export class NdisHost {
   }
 
   /**
-   * Puts the system to sleep (D3), as NDIS does for every adapter:
+   * Puts the system to sleep (D3), in the order of "Handling a Set Power Request" and "Handling
+   * PnP Events and Power Management Events in a Protocol Driver" (learn.microsoft.com,
+   * windows-hardware/drivers/network):
    * 1. NetEventQueryPower to the bindings of physical adapters (IM drivers pass it up): a refusal
-   *    vetoes the sleep and is returned; nothing else happens.
-   * 2. Every stack is paused (virtual adapters first), then NetEventSetPower(D3) goes to the
-   *    bindings of physical adapters (IM drivers pass it up).
-   * 3. An adapter whose miniport set NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND (an IM virtual
+   *    vetoes the sleep and is returned; the protocols already asked then hear NetEventSetPower
+   *    of the state they are in (D0), which cancels the query — a query is always followed by a
+   *    set.
+   * 2. NetEventSetPower(D3) to the bindings of physical adapters (IM drivers pass it up): the
+   *    set-power event comes before the pause. A protocol that answers NDIS_STATUS_NOT_SUPPORTED
+   *    (one not aware of power management) is unbound, and bound again on wake.
+   * 3. Every stack is paused for low power (virtual adapters first): protocols, filter modules,
+   *    then the miniport — except a stack NDIS 6.30 leaves running (NO_PAUSE_ON_SUSPEND).
+   * 4. An adapter whose miniport set NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND (an IM virtual
    *    miniport must) gets OID_PNP_SET_POWER(D3) from NDIS; any other is unbound and halted with
    *    NdisHaltDevicePoweredDown. [MODEL] Its bindings are not kept over the halt: `resume`
-   *    brings the device back as an arrival, and its protocols bind anew.
+   *    brings the device back as an arrival, and its protocols bind anew. ("Handling a Set Power
+   *    Request" says NDIS does not ask an IM driver's protocol edge to unbind from a miniport it
+   *    halts for sleep; this model does.)
    * Resolves with NDIS_STATUS_SUCCESS, or the refusing status.
    */
   async suspend(): Promise<NDIS_STATUS> {
@@ -1369,41 +1384,38 @@ export class NdisHost {
     const physical = all.filter((a) => !a.block.chars.isIntermediate);
     const virtual = all.filter((a) => a.block.chars.isIntermediate);
     const d3 = Uint8Array.of(NdisDeviceStateD3, 0, 0, 0);
+    const d0 = Uint8Array.of(NdisDeviceStateD0, 0, 0, 0);
+    const asked: MiniportAdapter[] = [];
     for (const adapter of physical) {
-      if (filtersTakeNetPnP(adapter)) {
-        const status = await netPnPUp(adapter, null, netPnPNotification(NetEventQueryPower, d3, 4));
-        if (status !== NDIS_STATUS_SUCCESS) {
-          if (this.#stacks.busy) await this.#stacks.settle();
-          return status;
-        }
-        continue;
-      }
-      for (const binding of bindingsOf(adapter)) {
-        const status = await deliverPnPEvent(
-          binding,
-          netPnPNotification(NetEventQueryPower, d3, 4),
-        );
-        if (status !== NDIS_STATUS_SUCCESS) {
-          if (this.#stacks.busy) await this.#stacks.settle();
-          return status;
-        }
+      asked.push(adapter);
+      const status = await this.#powerEvent(adapter, NetEventQueryPower, d3);
+      if (status !== NDIS_STATUS_SUCCESS) {
+        // The query is cancelled by a set to the state the adapters are in.
+        for (const queried of asked) await this.#powerEvent(queried, NetEventSetPower, d0);
+        if (this.#stacks.busy) await this.#stacks.settle();
+        return status;
       }
     }
-    for (const adapter of [...virtual, ...physical]) {
-      if (adapter.machine.state === "Running")
-        await this.#stacks.pause(adapter, NDIS_PAUSE_LOW_POWER);
-    }
-    for (const adapter of physical) {
-      if (filtersTakeNetPnP(adapter))
-        await netPnPUp(adapter, null, netPnPNotification(NetEventSetPower, d3, 4));
-      else
-        for (const binding of bindingsOf(adapter))
-          await deliverPnPEvent(binding, netPnPNotification(NetEventSetPower, d3, 4));
-    }
+    // A protocol that is not power-management aware answers the set with NOT_SUPPORTED: NDIS
+    // unbinds it (and binds it again on wake).
+    const unaware: Binding[] = [];
+    for (const adapter of physical) await this.#powerEvent(adapter, NetEventSetPower, d3, unaware);
     const asleep: Asleep = {
       lowPower: [],
       halted: [],
+      unbound: [],
     };
+    for (const binding of unaware) {
+      if (!runtime.bindings.has(binding)) continue;
+      asleep.unbound.push({ protocol: binding.protocol, adapter: binding.adapter });
+      await this.#stacks.unbind(binding, NDIS_PAUSE_UNBIND_PROTOCOL);
+    }
+    for (const adapter of [...virtual, ...physical]) {
+      if (runtime.adapters.get(adapter.name) !== adapter || adapter.machine.state !== "Running")
+        continue;
+      if (!this.#staysRunningOnSuspend(adapter))
+        await this.#stacks.pause(adapter, NDIS_PAUSE_LOW_POWER);
+    }
     for (const adapter of [...virtual, ...physical]) {
       if (runtime.adapters.get(adapter.name) !== adapter) continue; // gone with its lower binding
       const flags = adapter.registration?.AttributeFlags ?? 0;
@@ -1421,9 +1433,48 @@ export class NdisHost {
   }
 
   /**
-   * Wakes the system (D0): halted devices arrive again (initialize, bind, restart); adapters kept
-   * in low power get OID_PNP_SET_POWER(D0), their physical bindings NetEventSetPower(D0), and
-   * their stacks restart bottom up.
+   * OID_PNP_SET_POWER page: from NDIS 6.30 on, NDIS neither pauses nor restarts a stack around a
+   * power transition when its miniport set NDIS_MINIPORT_ATTRIBUTES_NO_PAUSE_ON_SUSPEND and every
+   * filter driver attached and protocol driver bound above it is an NDIS 6.30 or later driver.
+   */
+  #staysRunningOnSuspend(adapter: MiniportAdapter): boolean {
+    const flags = adapter.registration?.AttributeFlags ?? 0;
+    return (
+      this.#runtime.version.minor >= 30 &&
+      (flags & NDIS_MINIPORT_ATTRIBUTES_NO_PAUSE_ON_SUSPEND) !== 0 &&
+      adapter.filters.every((m) => m.block.version.minor >= 30) &&
+      bindingsOf(adapter).every((b) => b.protocol.version.minor >= 30)
+    );
+  }
+
+  /**
+   * A power event (NetEventQueryPower, NetEventSetPower) to what is bound on a physical adapter:
+   * through its filter modules when they take net PnP events, else to each binding. A query
+   * stops at the first refusal, which is returned.
+   */
+  async #powerEvent(
+    adapter: MiniportAdapter,
+    code: number,
+    state: Uint8Array,
+    /** Collects the bindings that answered a set with NDIS_STATUS_NOT_SUPPORTED. */
+    unaware?: Binding[],
+  ): Promise<NDIS_STATUS> {
+    if (this.#runtime.adapters.get(adapter.name) !== adapter) return NDIS_STATUS_SUCCESS;
+    if (filtersTakeNetPnP(adapter))
+      return await netPnPUp(adapter, null, netPnPNotification(code, state, 4));
+    for (const binding of bindingsOf(adapter)) {
+      const status = await deliverPnPEvent(binding, netPnPNotification(code, state, 4));
+      if (code === NetEventQueryPower && status !== NDIS_STATUS_SUCCESS) return status;
+      if (code === NetEventSetPower && status === NDIS_STATUS_NOT_SUPPORTED) unaware?.push(binding);
+    }
+    return NDIS_STATUS_SUCCESS;
+  }
+
+  /**
+   * Wakes the system (D0), in the order of "Handling a Set Power Request": halted devices arrive
+   * again (initialize, bind, restart); adapters kept in low power get OID_PNP_SET_POWER(D0) and
+   * then MiniportDevicePnPEventNotify(NdisDevicePnPEventPowerProfileChanged), their stacks restart bottom up (miniport, filter modules, protocols), and only then do the bindings
+   * of physical adapters hear NetEventSetPower(D0) (IM drivers pass it up).
    */
   async resume(): Promise<void> {
     this.#assertRunning();
@@ -1436,18 +1487,21 @@ export class NdisHost {
     const physical = kept.filter((a) => !a.block.chars.isIntermediate);
     const virtual = kept.filter((a) => a.block.chars.isIntermediate);
     for (const adapter of [...physical, ...virtual]) {
-      await issueNdisOid(adapter, powerRequest(NdisDeviceStateD0));
-    }
-    for (const adapter of physical) {
-      if (filtersTakeNetPnP(adapter))
-        await netPnPUp(adapter, null, netPnPNotification(NetEventSetPower, d0, 4));
-      else
-        for (const binding of bindingsOf(adapter))
-          await deliverPnPEvent(binding, netPnPNotification(NetEventSetPower, d0, 4));
+      const status = await issueNdisOid(adapter, powerRequest(NdisDeviceStateD0));
+      // MINIPORT_DEVICE_PNP_EVENT_NOTIFY: the power profile follows an OID_PNP_SET_POWER(D0).
+      if (status === NDIS_STATUS_SUCCESS && runtime.adapters.get(adapter.name) === adapter)
+        notifyPowerProfile(adapter);
     }
     for (const adapter of [...physical, ...virtual]) {
       if (runtime.adapters.get(adapter.name) === adapter && adapter.machine.state === "Paused")
         await this.#stacks.restart(adapter);
+    }
+    for (const adapter of physical) await this.#powerEvent(adapter, NetEventSetPower, d0);
+    for (const { protocol, adapter } of asleep.unbound) {
+      if (runtime.adapters.get(adapter.name) !== adapter || protocol.driver.state !== "loaded")
+        continue;
+      if (!bindingsOf(adapter).some((b) => b.protocol === protocol))
+        await this.#stacks.bindInto(protocol, adapter);
     }
     for (const { driver, name } of asleep.halted) {
       if (runtime.drivers.get(driver)?.state === "loaded" && !runtime.adapters.has(name))

@@ -80,7 +80,7 @@ import {
   waitForModule,
 } from "../runtime/core/stack/filter.js";
 import { filtersTakeNetPnP, netPnPUp } from "../runtime/core/stack/net-pnp.js";
-import { abortOids } from "../runtime/core/stack/oid.js";
+import { abortOids, oidsOutstanding } from "../runtime/core/stack/oid.js";
 import { NdisBugCheckError } from "../verifier/violation.js";
 
 /** Which protocol binds to which adapter: every pair, or the listed ones. */
@@ -443,6 +443,9 @@ export class Stacks implements PnpManager {
     // unbind first — each waits for the OID requests it still has out through the modules — then
     // the modules detach, then the miniport halts.
     for (const binding of bindingsOf(adapter)) await this.unbind(binding, NDIS_PAUSE_NDIS_INTERNAL);
+    // "Halting a Miniport Adapter": NDIS does not call MiniportHaltEx while OID requests are
+    // outstanding — its own (a query from user mode, a power request) and the modules' included.
+    if (oidsOutstanding(adapter)) await waitForState(adapter, () => !oidsOutstanding(adapter));
     for (const module of [...adapter.filters].reverse()) {
       if (module.machine.state === "Paused") detachModule(module);
       else retireModule(module, null);

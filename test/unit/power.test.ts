@@ -28,7 +28,10 @@ import { scriptedProtocol } from "../helpers/protocol.js";
 const rules = (host: NdisHost) => host.violations.map((v) => v.rule);
 
 describe("suspend and resume", () => {
-  test("a NO_HALT_ON_SUSPEND adapter: query, pause, set power, OID_PNP_SET_POWER D3; back with D0 and restart", async () => {
+  // "Handling a Set Power Request" (learn.microsoft.com, windows-hardware/drivers/network): to
+  // sleep, NetEventSetPower first, then the pause, then OID_PNP_SET_POWER; to wake,
+  // OID_PNP_SET_POWER(D0), the restart, then NetEventSetPower(D0).
+  test("a NO_HALT_ON_SUSPEND adapter: query, set power, pause, OID_PNP_SET_POWER D3; back with D0, restart, set power", async () => {
     const host = new NdisHost({ verifier: "record" });
     const powers: number[] = [];
     const mp = scriptedMiniport({
@@ -52,15 +55,15 @@ describe("suspend and resume", () => {
     assert.equal(await host.suspend(), NDIS_STATUS_SUCCESS);
     assert.deepEqual(log, [
       "ProtocolNetPnPEvent", // NetEventQueryPower
+      "ProtocolNetPnPEvent", // NetEventSetPower (D3)
       "ProtocolNetPnPEvent", // NetEventPause
       "MiniportPause",
-      "ProtocolNetPnPEvent", // NetEventSetPower (D3)
       "MiniportOidRequest", // OID_PNP_SET_POWER (D3)
     ]);
     assert.deepEqual(proto.calls.slice(-3), [
       `ProtocolNetPnPEvent(${NetEventQueryPower})`,
-      `ProtocolNetPnPEvent(${NetEventPause}, ${NDIS_PAUSE_LOW_POWER})`,
       `ProtocolNetPnPEvent(${NetEventSetPower})`,
+      `ProtocolNetPnPEvent(${NetEventPause}, ${NDIS_PAUSE_LOW_POWER})`,
     ]);
     assert.deepEqual(powers, [NdisDeviceStateD3]);
     assert.ok(mp.calls.includes(`MiniportPause(${NDIS_PAUSE_LOW_POWER})`), "paused for low power");
@@ -72,9 +75,10 @@ describe("suspend and resume", () => {
     await host.resume();
     assert.deepEqual(log, [
       "MiniportOidRequest", // OID_PNP_SET_POWER (D0)
-      "ProtocolNetPnPEvent", // NetEventSetPower (D0)
+      "MiniportDevicePnPEventNotify", // NdisDevicePnPEventPowerProfileChanged
       "MiniportRestart",
       "ProtocolNetPnPEvent", // NetEventRestart
+      "ProtocolNetPnPEvent", // NetEventSetPower (D0)
     ]);
     assert.deepEqual(powers, [NdisDeviceStateD3, NdisDeviceStateD0]);
     assert.deepEqual(

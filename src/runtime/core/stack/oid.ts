@@ -380,6 +380,20 @@ function finish(adapter: MiniportAdapter, entry: OidEntry, status: NDIS_STATUS):
   else if (entry.queued) completeToIssuer(entry.binding, entry.request, status);
   if (adapter.oidQueue.length > 0)
     adapter.runtime.defer(() => next(adapter), "NDIS: next queued OID request");
+  // A halt waits until the miniport has no request left ("Halting a Miniport Adapter").
+  for (const wake of [...adapter.waiters]) wake();
+}
+
+/**
+ * True while the miniport holds, or has queued, an OID request that NDIS itself or a filter module
+ * issued. (A protocol's own requests are its unbind's to wait for: closing with them outstanding
+ * is NdisCloseAdapterEx_RequestsOutstanding.)
+ */
+export function oidsOutstanding(adapter: MiniportAdapter): boolean {
+  const owed = (entry: OidEntry | null) =>
+    entry !== null &&
+    (entry.binding === null ? entry.onBehalfOf === undefined : entry.binding.kind !== "binding");
+  return owed(adapter.oidPending) || adapter.oidQueue.some(owed);
 }
 
 function next(adapter: MiniportAdapter): void {
