@@ -71,6 +71,7 @@ import {
   NdisMOidRequestComplete,
   NdisMPauseComplete,
   NdisMRegisterMiniportDriver,
+  NdisMResetComplete,
   NdisMSendNetBufferListsComplete,
   NdisMSetMiniportAttributes,
   NdisOidRequest,
@@ -182,6 +183,9 @@ export interface LowerAdapter {
   readonly sentFrames: Uint8Array[];
   /** The VLAN ID its receives are tagged with (learned by the rig), or null: untagged. */
   vlan: number | null;
+  /** MiniportResetEx calls (only a lower miniport made with `resets`), and resets it ended. */
+  resets: number;
+  resetsEnded: number;
 }
 
 /** What a scenario tells the lower miniport to do. */
@@ -331,6 +335,7 @@ const LOWER_CONTEXT = 32;
 export function lowerMiniport(
   clock: HostClock,
   contextRoom: ContextRoom = { none: false },
+  options: { readonly resets?: boolean } = {},
 ): LowerMiniport {
   const control: LowerControl = {
     holdSends: false,
@@ -468,6 +473,25 @@ export function lowerMiniport(
     maybeCompletePause(a);
   };
 
+  /**
+   * MiniportResetEx: the hardware forgets its addressing (AddressingReset TRUE: NDIS sets the
+   * packet filter and multicast list again); the reset ends now or pends and ends from the DPC.
+   * Sends already queued complete as they would have.
+   */
+  const reset = (a: LowerAdapter, addressingReset: Out<boolean>): NDIS_STATUS => {
+    a.resets++;
+    addressingReset.value = true;
+    if (clock.choose(`${LOWER}: end a reset now or later`, 2) === 0) {
+      a.resetsEnded++;
+      return NDIS_STATUS_SUCCESS;
+    }
+    clock.post(() => {
+      a.resetsEnded++;
+      NdisMResetComplete(a.handle, NDIS_STATUS_SUCCESS, true);
+    }, `${LOWER}: complete the reset`);
+    return NDIS_STATUS_PENDING;
+  };
+
   const chars: NDIS_MINIPORT_DRIVER_CHARACTERISTICS = {
     Header: {
       Type: NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS,
@@ -507,6 +531,8 @@ export function lowerMiniport(
         lastVlan: null,
         sentFrames: [],
         vlan: vlans.get(index) ?? null,
+        resets: 0,
+        resetsEnded: 0,
       };
       let status = NdisMSetMiniportAttributes(handle, registration(a));
       if (status !== NDIS_STATUS_SUCCESS) return status;
@@ -658,6 +684,8 @@ export function lowerMiniport(
           if (a.pendingOid === pending) completeOid(a, NDIS_STATUS_REQUEST_ABORTED);
         }, `${LOWER}: complete the cancelled OID`);
     },
+    // Only where a scenario resets the adapter: NDIS runs check-for-hang on a resettable adapter.
+    ...(options.resets === true ? { ResetHandlerEx: reset } : {}),
   } as NDIS_MINIPORT_DRIVER_CHARACTERISTICS;
 
   return {

@@ -6,6 +6,7 @@
  */
 import {
   type BindingPath,
+  type DRIVER_OBJECT,
   type DriverModule,
   fifoStrategy,
   NDIS_STATUS_SUCCESS,
@@ -60,6 +61,18 @@ export class StepLimit extends Error {
   override name = "StepLimit";
 }
 
+/**
+ * How the suite makes a protocol under test send: the module exports `verifySend`, which sends
+ * `frame` (a whole Ethernet frame, copied) on the protocol's binding to `adapterName` as a
+ * user-mode write to its device would (ndisprot's WriteFile). It returns what the write returns
+ * — a status, or a promise settled when the send is done — and must not throw.
+ */
+export type ProtocolSendHook = (
+  driverObject: DRIVER_OBJECT,
+  adapterName: string,
+  frame: Uint8Array,
+) => unknown;
+
 export interface RigOptions {
   /** The IM driver module, or a path to import it from. */
   readonly module: DriverModule | string;
@@ -82,6 +95,8 @@ export interface RigOptions {
    * true; the explorer turns it off in the runs it only judges and replays a failure with it on.
    */
   readonly flightRecorder?: boolean;
+  /** The lower miniport has a MiniportResetEx (a scenario resets it). Default false. */
+  readonly lowerResets?: boolean;
 }
 
 /**
@@ -139,7 +154,7 @@ export class Rig {
     this.clock = options.scheduler ?? new SimScheduler(fifoStrategy());
     this.maxSteps = options.maxSteps ?? 200_000;
     const contextRoom = { none: false };
-    this.lower = lowerMiniport(this.clock, contextRoom);
+    this.lower = lowerMiniport(this.clock, contextRoom, { resets: options.lowerResets === true });
     this.upper = upperProtocol(UPPER_SERVICE, this.clock, contextRoom);
     this.host = new NdisHost({
       clock: this.clock,
@@ -277,6 +292,25 @@ export class Rig {
     throw new CheckFailed(message);
   }
 
+  /** The protocol edge of the driver under test (an IM's or a protocol's), once loaded. */
+  get protocolName(): string | null {
+    return this.#imProtocol;
+  }
+
+  /** The DRIVER_OBJECT of the driver under test, once loaded. */
+  driverObject: DRIVER_OBJECT | null = null;
+
+  /**
+   * The protocol under test's send hook (ProtocolSendHook, docs/verify.md): the module's
+   * `verifySend` export, or null when it has none (the scenarios then check what they can).
+   */
+  get protocolSendHook(): ProtocolSendHook | null {
+    const module = this.#module;
+    if (typeof module === "string") return null;
+    const hook = (module as { verifySend?: unknown }).verifySend;
+    return typeof hook === "function" ? (hook as ProtocolSendHook) : null;
+  }
+
   async loadIm(): Promise<void> {
     const filter = this.config.filter;
     const result = await this.drive(
@@ -300,6 +334,7 @@ export class Rig {
       result.status === NDIS_STATUS_SUCCESS,
       `DriverEntry of ${this.service} returned 0x${(result.status >>> 0).toString(16)}`,
     );
+    this.driverObject = result.driverObject;
     const info = this.host.driver(this.service);
     if (this.kind === "miniport") {
       check(

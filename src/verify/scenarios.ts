@@ -17,7 +17,9 @@ import {
   NDIS_STATUS_PAUSED,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_REQUEST_ABORTED,
+  NDIS_STATUS_RESET_END,
   NDIS_STATUS_RESET_IN_PROGRESS,
+  NDIS_STATUS_RESET_START,
   NDIS_STATUS_RESOURCES,
   NDIS_STATUS_SEND_ABORTED,
   NDIS_STATUS_SUCCESS,
@@ -36,7 +38,7 @@ import {
   VERIFY_OID_VARIABLE,
   variableByte,
 } from "./drivers.js";
-import type { NblShape } from "./frames.js";
+import { makeFrame, type NblShape } from "./frames.js";
 import {
   CheckFailed,
   check,
@@ -61,7 +63,7 @@ export interface Scenario {
    * (an allocation failing with NDIS_STATUS_RESOURCES, an open or close pending).
    */
   readonly faults?: boolean;
-  readonly rig?: Partial<Pick<RigOptions, "lowers">>;
+  readonly rig?: Partial<Pick<RigOptions, "lowers" | "lowerResets">>;
   /** Roughly how long it takes against 1 for most (`--jobs` starts the longest first). */
   readonly cost?: number;
   /** The kinds of driver it applies to (DEFAULT_KINDS when absent); others skip it with a reason. */
@@ -344,6 +346,75 @@ class Started {
     check(this.promise !== null, `${this.what} never started`);
     await rig.drive(this.what, this.promise);
   }
+}
+
+/** The source MAC of the frames a protocol under test is made to send. */
+const HOOK_SOURCE = Uint8Array.of(2, 0x76, 0x66, 0x79, 0xfe, 1);
+
+/**
+ * The sends a protocol under test makes through its hook (ProtocolSendHook): how many it was
+ * asked for, and how many of their outcomes (a status, or a promise) have settled.
+ */
+class ProtocolSends {
+  asked = 0;
+  settled = 0;
+  readonly #rig: Rig;
+  constructor(rig: Rig) {
+    this.#rig = rig;
+  }
+  /** Whether the protocol under test can be made to send at all. */
+  get possible(): boolean {
+    return this.#rig.protocolSendHook !== null;
+  }
+  /** Asks the protocol for `n` sends of one 60-byte frame each on its binding to `adapter`. */
+  send(adapter: string, n: number): void {
+    const rig = this.#rig;
+    const hook = rig.protocolSendHook;
+    if (hook === null || rig.driverObject === null) return;
+    for (let i = 0; i < n; i++) {
+      const frame = makeFrame(60, rig.tags(1), HOOK_SOURCE);
+      this.asked++;
+      let outcome: unknown;
+      try {
+        outcome = hook(rig.driverObject, adapter, frame);
+      } catch (error) {
+        throw new CheckFailed(`${rig.service}'s verifySend threw: ${String(error)}`);
+      }
+      const done = () => {
+        this.settled++;
+      };
+      if (outcome !== null && typeof (outcome as { then?: unknown }).then === "function")
+        (outcome as Promise<unknown>).then(done, done);
+      else done();
+    }
+  }
+  act(adapter: string, n: number): Act {
+    return [`${this.#rig.service}: send ${n} frame(s) (verifySend)`, () => this.send(adapter, n)];
+  }
+  /** Every send it was asked for has ended (its completion came back to it). */
+  async accounted(): Promise<void> {
+    const rig = this.#rig;
+    await rig.eventually(() => this.settled === this.asked, DEFER_MS);
+    check(
+      this.settled === this.asked,
+      `${this.asked - this.settled} of ${this.asked} send(s) ${rig.service} was asked for never ended (their completion never reached the writer)`,
+    );
+  }
+}
+
+/**
+ * The protocol under test sent nothing NDIS refused for a binding not Running: it sent while its
+ * binding was pausing or paused (after its NetEventPause, before its NetEventRestart).
+ */
+function sentWhilePaused(rig: Rig, adapter: string): void {
+  const stats = rig.host
+    .statistics()
+    .bindings.find((b) => b.protocol === rig.protocolName && b.adapter === adapter);
+  const refused = stats?.sendsRefused ?? 0;
+  check(
+    refused === 0,
+    `${rig.service} sent ${refused} frame(s) on its binding to ${adapter} while the binding was pausing or paused (NDIS refused them NDIS_STATUS_PAUSED)`,
+  );
 }
 
 /** Every send the upper protocol made completed exactly once, with an acceptable status. */
@@ -992,6 +1063,85 @@ export const SCENARIOS: readonly Scenario[] = [
     },
   },
   {
+    name: "reset-below",
+    description:
+      "NDIS resets the miniport below (NDIS_STATUS_RESET_START, MiniportResetEx ended now or later by NdisMResetComplete with AddressingReset, so NDIS sets the packet filter again, NDIS_STATUS_RESET_END) while sends and an OID request come down in any order; every send completes once, the OID completes once, a RESET_START passed up is followed by its RESET_END, and traffic flows after the reset",
+    contract:
+      "Miniport Adapter Reset below a filter or an IM: NDIS accepts no send (NDIS_STATUS_RESET_IN_PROGRESS) and holds OID requests until the reset ends; a driver above passes or absorbs the reset indications and keeps no send, receive or request of its own stuck (MiniportResetEx, NDIS_STATUS_RESET_START, NDIS_STATUS_RESET_END)",
+    faults: true,
+    rig: { lowerResets: true },
+    run: async (rig) => {
+      await rig.up();
+      const up = rig.upperOver(rig.lower0);
+      const down = rig.lowerAdapter(rig.lower0);
+      const request = makeOidRequest({
+        RequestType: NdisRequestQueryInformation,
+        Oid: VERIFY_OID,
+        InformationBuffer: new Uint8Array(4),
+        RequestId: "vfy-reset",
+      });
+      let status: number | null = null;
+      const seen = down.verifyOids;
+      let reset = false;
+      await race(rig, [
+        sendAct(rig, up, 4),
+        [
+          "vfyupper: query the OID",
+          () => {
+            status = rig.upper.request(up, request);
+          },
+        ],
+        [
+          `NDIS: reset ${rig.lower0}`,
+          () => {
+            reset = rig.host.resetAdapter(rig.lower0);
+          },
+        ],
+        sendAct(rig, up, 4),
+      ]);
+      check(reset, `NDIS did not reset ${rig.lower0}`);
+      // A reset that pends may take a while; one never completed is the watchdog's (10 s).
+      await rig.eventually(() => !rig.host.resetting(rig.lower0), 12_000);
+      await sendsAccounted(rig, rig.lower0, [
+        ...SENT_OK,
+        NDIS_STATUS_RESET_IN_PROGRESS,
+        NDIS_STATUS_REQUEST_ABORTED,
+      ]);
+      const returned = status as number | null;
+      check(returned !== null, "the OID request was never made");
+      await rig.eventually(
+        () =>
+          returned !== NDIS_STATUS_PENDING || up.oidCompletions.some((c) => c.request === request),
+        DEFER_MS,
+      );
+      const completions = up.oidCompletions.filter((c) => c.request === request);
+      check(
+        returned === NDIS_STATUS_PENDING ? completions.length === 1 : completions.length === 0,
+        `the OID request raced with the reset ${returned === NDIS_STATUS_PENDING ? `pended and was completed ${completions.length} time(s)` : "returned a status and was completed too"}`,
+      );
+      const final = returned === NDIS_STATUS_PENDING ? completions[0]?.status : returned;
+      check(
+        final === NDIS_STATUS_SUCCESS ||
+          final === NDIS_STATUS_RESET_IN_PROGRESS ||
+          final === NDIS_STATUS_RESOURCES ||
+          (rig.injected.has("OID cancel") && final === NDIS_STATUS_REQUEST_ABORTED) ||
+          notPassedDown(down, seen, final),
+        `the OID request raced with the reset ended ${hex(final ?? 0)}`,
+      );
+      // What a driver passes up of the reset it passes whole: no RESET_START left without its END.
+      const starts = up.statuses.filter((c) => c === NDIS_STATUS_RESET_START).length;
+      const ends = up.statuses.filter((c) => c === NDIS_STATUS_RESET_END).length;
+      check(
+        starts === ends,
+        `the protocol above saw ${starts} NDIS_STATUS_RESET_START and ${ends} NDIS_STATUS_RESET_END indication(s)`,
+      );
+      await receivesAccounted(rig, rig.lower0);
+      // After the reset, the stack carries traffic again.
+      await exchange(rig, rig.lower0, 2, SMOKE);
+      await rig.down();
+    },
+  },
+  {
     name: "race-receive-resources",
     description:
       "the miniport below indicates some receives with NDIS_RECEIVE_FLAGS_RESOURCES (low on buffers) and the protocol above returns the others now or later, while sends go down",
@@ -1427,6 +1577,65 @@ export const SCENARIOS: readonly Scenario[] = [
       rig.lower.indicate(down, 4, SMOKE, rig.tags(4));
       await rig.eventually(() => down.indicated.size === 0, 1000);
       await receivesAccounted(rig, rig.lower0);
+      await rig.down();
+    },
+  },
+  {
+    name: "protocol-send-pause",
+    kinds: ["protocol"],
+    faults: true,
+    description:
+      "the protocol is made to send (its verifySend hook) while the stack under it pauses; the miniport below completes sends now, later or one by one: the pause completes only once its sends are back, it sends nothing from its NetEventPause to its NetEventRestart, every send ends, and it sends again after the restart. A protocol without the hook is paused and restarted only",
+    contract:
+      "ProtocolNetPnPEvent(NetEventPause): wait for the outstanding sends (ProtocolPause_SendsOutstanding) and send nothing until NetEventRestart; ProtocolSendNetBufferListsComplete ends each send once",
+    run: async (rig) => {
+      rig.host.observe();
+      await rig.up();
+      const sends = new ProtocolSends(rig);
+      const down = rig.lowerAdapter(rig.lower0);
+      const pause = new Started(`pausing ${rig.lower0}`);
+      await race(rig, [
+        sends.act(rig.lower0, 4),
+        sends.act(rig.lower0, 4),
+        [`PnP: pause ${rig.lower0}`, pause.start(rig, () => rig.host.pauseStack(rig.lower0))],
+        sends.act(rig.lower0, 4),
+      ]);
+      await pause.finish(rig);
+      sentWhilePaused(rig, rig.lower0);
+      await sends.accounted();
+      await rig.drive(`restarting ${rig.lower0}`, rig.host.restartStack(rig.lower0));
+      if (sends.possible) {
+        const before = down.sentTags.length;
+        sends.send(rig.lower0, 4);
+        await rig.eventually(() => down.sentTags.length - before >= 4, DEFER_MS);
+        check(
+          down.sentTags.length - before === 4 || rig.clock.faultsInjected > 0,
+          `after the restart, ${down.sentTags.length - before} of 4 frames ${rig.service} was asked to send reached the miniport`,
+        );
+        await sends.accounted();
+      }
+      await rig.down();
+    },
+  },
+  {
+    name: "protocol-send-unbind",
+    kinds: ["protocol"],
+    faults: true,
+    description:
+      "the protocol is made to send while its adapter is removed (pause, unbind, NdisCloseAdapterEx) and the miniport below completes sends now or later: every send ends, and the unbind leaves nothing allocated (its NBLs back in its pool before the pool is freed)",
+    contract:
+      "ProtocolUnbindAdapterEx after NetEventPause: no send outstanding at the close, every NBL of the binding's pool freed before NdisFreeNetBufferListPool",
+    run: async (rig) => {
+      await rig.up();
+      const sends = new ProtocolSends(rig);
+      const removal = new Started(`removing ${rig.lower0}`);
+      await race(rig, [
+        sends.act(rig.lower0, 4),
+        [`PnP: remove ${rig.lower0}`, removal.start(rig, () => rig.host.removeAdapter(rig.lower0))],
+        sends.act(rig.lower0, 4),
+      ]);
+      await removal.finish(rig);
+      await sends.accounted();
       await rig.down();
     },
   },

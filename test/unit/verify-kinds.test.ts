@@ -53,7 +53,7 @@ describe("driver kinds", () => {
       report.results.filter((r) => r.status === "fail").map((r) => `${r.name}: ${r.failure}`),
       [],
     );
-    assert.equal(report.results.length, 22);
+    assert.equal(report.results.length, 23);
     assert.deepEqual(
       report.skipped?.find((s) => s.name === "race-disable-vm"),
       {
@@ -106,7 +106,7 @@ describe("driver kinds", () => {
       report.results.filter((r) => r.status === "fail").map((r) => `${r.name}: ${r.failure}`),
       [],
     );
-    assert.equal(report.results.length, 22);
+    assert.equal(report.results.length, 23);
     const bare = await runConformance(driver("vlan-mux"), {
       plain: true,
       only: ["bring-up-adapter-first"],
@@ -202,7 +202,7 @@ describe("a miniport alone and a protocol alone", () => {
           .map((r) => `${id} ${r.name}: ${r.failure}`),
         [],
       );
-      assert.equal(report.results.length, 3);
+      assert.equal(report.results.length, 5);
     }
   });
 

@@ -124,7 +124,7 @@ interface RawBinding {
   SendPool: NDIS_HANDLE | null;
   SendsOutstanding: number;
   PendingPause: NET_PNP_EVENT_NOTIFICATION | null;
-  /** Completes a pended pause at PASSIVE_LEVEL (allocated the first time one is needed). */
+  /** Completes a pended pause at PASSIVE_LEVEL (allocated when the binding opens). */
   PauseWorkItem: NDIS_HANDLE | null;
   PauseQueued: boolean;
   LinkUp: boolean;
@@ -170,6 +170,8 @@ function closeOpen(open: RawOpen): void {
 function refuse(b: RawBinding, status: NDIS_STATUS): NDIS_STATUS {
   if (b.SendPool !== null) NdisFreeNetBufferListPool(b.SendPool);
   b.SendPool = null;
+  if (b.PauseWorkItem !== null) NdisFreeIoWorkItem(b.PauseWorkItem);
+  b.PauseWorkItem = null;
   b.Phase = "refusing";
   b.RefuseStatus = status;
   if (NdisCloseAdapterEx(b.BindingHandle as NDIS_HANDLE) === NDIS_STATUS_PENDING)
@@ -198,6 +200,9 @@ function afterOpen(b: RawBinding): NDIS_STATUS {
   b.PacketFilter = filter;
   b.SendPool = allocateFramePool(b.Globals.ProtocolHandle as NDIS_HANDLE, POOL_TAG);
   if (b.SendPool === null) return refuse(b, NDIS_STATUS_RESOURCES);
+  // Allocated now: a pause waiting for sends must be able to complete at the last one back.
+  b.PauseWorkItem = NdisAllocateIoWorkItem(b.BindingHandle as NDIS_HANDLE);
+  if (b.PauseWorkItem === null) return refuse(b, NDIS_STATUS_RESOURCES);
   const buffer = new Uint8Array(4);
   new DataView(buffer.buffer).setUint32(0, filter, true);
   const request = makeOidRequest({
@@ -322,9 +327,7 @@ const PtCloseAdapterComplete: PROTOCOL_CLOSE_ADAPTER_COMPLETE_EX = (ProtocolBind
  */
 function maybeCompletePause(b: RawBinding): void {
   if (b.PendingPause === null || b.SendsOutstanding > 0 || b.BindingHandle === undefined) return;
-  if (b.PauseQueued) return;
-  b.PauseWorkItem ??= NdisAllocateIoWorkItem(b.BindingHandle);
-  if (b.PauseWorkItem === null) return; // retried at the next completion
+  if (b.PauseQueued || b.PauseWorkItem === null) return;
   b.PauseQueued = true;
   NdisQueueIoWorkItem(b.PauseWorkItem, completePause, b);
 }
@@ -490,6 +493,24 @@ export function openRaw(driverObject: DRIVER_OBJECT, adapterName: string): RawHa
       if (!open.Closed) closeOpen(open);
     },
   };
+}
+
+/**
+ * The hook `ndis verify` makes a protocol send with (docs/verify.md, "A protocol that sends"):
+ * one frame on the binding to `adapterName`, as a write on a raw handle opened for it and closed
+ * at once (the send still completes). Resolves as RawHandle.send does;
+ * NDIS_STATUS_ADAPTER_NOT_OPEN when the driver is not bound there.
+ */
+export function verifySend(
+  driverObject: DRIVER_OBJECT,
+  adapterName: string,
+  frame: Uint8Array,
+): Promise<NDIS_STATUS> {
+  const handle = openRaw(driverObject, adapterName);
+  if (handle === null) return Promise.resolve(NDIS_STATUS_ADAPTER_NOT_OPEN);
+  const sent = handle.send(frame);
+  handle.close();
+  return sent;
 }
 
 /** What Node sees of one raw binding (a snapshot). */

@@ -245,12 +245,12 @@ export function sendDown(
   }
   const miniport = adapter.driver;
   if (miniport.crashed !== null) {
-    completeToSender(from, chain, NDIS_STATUS_FAILURE);
+    refuseBelow(from, chain, count, NDIS_STATUS_FAILURE);
     return;
   }
   if (adapter.resetting) {
     // NDIS accepts no send for an adapter being reset (ProtocolStatusEx, NDIS_STATUS_RESET_START).
-    completeToSender(from, chain, NDIS_STATUS_RESET_IN_PROGRESS);
+    refuseBelow(from, chain, count, NDIS_STATUS_RESET_IN_PROGRESS);
     return;
   }
   for (let nbl: NET_BUFFER_LIST | null = chain; nbl !== null; nbl = nbl.Next) {
@@ -262,6 +262,29 @@ export function sendDown(
   from.sendsOutstanding += count;
   adapter.sendsOutstanding += count;
   callSend(adapter, chain, port, flags);
+}
+
+/**
+ * Completes a chain the miniport below will not take back to `from` with `status`. A filter
+ * module gets it through the usual completion path, so what it holds is counted as for any
+ * completion (it holds the NBLs again, to complete them on up).
+ */
+function refuseBelow(
+  from: SendingEdge,
+  chain: NET_BUFFER_LIST,
+  count: number,
+  status: NDIS_STATUS,
+): void {
+  if (from.kind !== "filter-module") {
+    completeToSender(from, chain, status);
+    return;
+  }
+  for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next) {
+    n.Status = status;
+    (n as NetBufferListObject).sendPath.push(from);
+  }
+  from.sendsOutstanding += count;
+  completeUp(chain, 0);
 }
 
 function callSend(
