@@ -517,7 +517,9 @@ describe("the C passthrough filter (samples/filter-passthrough) under ndis verif
     // "Pausing a Filter Module": the module waits for the indications it originated; one passed up
     // from the miniport is the miniport's to wait for (MiniportPause). These are the scenarios
     // where the protocol above still holds receives when NDIS pauses the module.
-    const path = await buildSample("cfilter-at-once", FILTER_PASSTHROUGH, ["-DFILTER_PAUSE_AT_ONCE"]);
+    const path = await buildSample("cfilter-at-once", FILTER_PASSTHROUGH, [
+      "-DFILTER_PAUSE_AT_ONCE",
+    ]);
     const only = [
       "pause-restart-under-traffic",
       "surprise-removal-under-traffic",

@@ -57,7 +57,11 @@ const extensions = new WeakMap<DEVICE_OBJECT, Uint8Array>();
  *
  * `NdisHandle` is the miniport driver handle or the filter driver handle; [MODEL] a protocol
  * driver handle is accepted too (ndis-ts has no IoCreateDevice, which ndisprot-style protocols
- * use). Returns SUCCESS; NOT_SUPPORTED for another handle; INVALID_PARAMETER for bad attributes;
+ * use), and [MODEL] so is a MiniportAdapterHandle, as naming its miniport driver: OpenVPN's
+ * tap-windows6 registers its per-adapter device from MiniportInitializeEx with the adapter handle
+ * and has shipped on Windows for years doing so, so Windows NDIS takes it; the device is the
+ * miniport driver's as with the driver handle. Returns SUCCESS; NOT_SUPPORTED for a handle that
+ * is no NDIS driver's nor a miniport adapter's; INVALID_PARAMETER for bad attributes;
  * STATUS_OBJECT_NAME_COLLISION when the name or the link exists (names ignore case).
  */
 export function NdisRegisterDeviceEx(
@@ -86,12 +90,13 @@ export function NdisRegisterDeviceEx(
     target === null ||
     (target.kind !== "miniport-driver" &&
       target.kind !== "filter-driver" &&
-      target.kind !== "protocol-driver")
+      target.kind !== "protocol-driver" &&
+      target.kind !== "miniport-adapter")
   ) {
     reportAtCaller(
       runtime,
       "InvalidNdisHandle",
-      `NdisRegisterDeviceEx got ${describeHandleArgument(NdisHandle)}; it needs the handle of NdisMRegisterMiniportDriver or NdisFRegisterFilterDriver`,
+      `NdisRegisterDeviceEx got ${describeHandleArgument(NdisHandle)}; it needs the handle of NdisMRegisterMiniportDriver or NdisFRegisterFilterDriver (or a MiniportAdapterHandle, taken as its miniport driver's)`,
     );
     return done(NDIS_STATUS_NOT_SUPPORTED, "not an NDIS driver handle");
   }
