@@ -271,7 +271,7 @@ describe("control devices (NdisRegisterDeviceEx) reached from Node", () => {
     ]);
   });
 
-  test("[MODEL] a MiniportAdapterHandle names its miniport driver (tap-windows6 registers its device so); a handle that is no driver's nor an adapter's is NOT_SUPPORTED", async () => {
+  test("[MODEL] a MiniportAdapterHandle names its miniport driver and \\DosDevices\\Global\\X is link X (tap-windows6 registers its device so); a handle that is no driver's nor an adapter's is NOT_SUPPORTED", async () => {
     const host = new NdisHost({ verifier: "record" });
     const attrs = (name: string) => ({
       Header: {
@@ -280,7 +280,8 @@ describe("control devices (NdisRegisterDeviceEx) reached from Node", () => {
         Size: NDIS_SIZEOF_DEVICE_OBJECT_ATTRIBUTES_REVISION_1,
       },
       DeviceName: `\\Device\\${name}`,
-      SymbolicName: `\\DosDevices\\${name}`,
+      // The global directory's name for it, as tap-windows6 writes it.
+      SymbolicName: `\\DosDevices\\Global\\${name}`,
       MajorFunctions: [
         (_d: DEVICE_OBJECT, irp: IRP) => complete(irp, STATUS_SUCCESS),
         null,
@@ -302,8 +303,8 @@ describe("control devices (NdisRegisterDeviceEx) reached from Node", () => {
     await host.loadDriver({ name: "mp", module: mp.module });
     await host.addAdapter({ driver: "mp", name: "eth0" });
     assert.equal(status, NDIS_STATUS_SUCCESS);
-    const file = await host.openDevice("\\\\.\\TapLike");
-    await file.close();
+    await (await host.openDevice("\\\\.\\Global\\TapLike")).close();
+    await (await host.openDevice("\\\\.\\taplike")).close();
     assert.deepEqual(rules(host), []);
     // A device handle names no driver.
     const other = NdisRegisterDeviceEx(device.value as NDIS_HANDLE, attrs("Other"), {}, {});

@@ -119,7 +119,7 @@ export function NdisRegisterDeviceEx(
     a.SymbolicName !== undefined &&
     (typeof a.SymbolicName !== "string" || linkNameOf(a.SymbolicName) === null)
   )
-    why = `SymbolicName ${JSON.stringify(a.SymbolicName)} is not \\DosDevices\\Name`;
+    why = `SymbolicName ${JSON.stringify(a.SymbolicName)} is not \\DosDevices\\Name (nor \\DosDevices\\Global\\Name)`;
   else if (
     !Array.isArray(a.MajorFunctions) ||
     a.MajorFunctions.length > IRP_MJ_MAXIMUM_FUNCTION + 1
