@@ -312,4 +312,32 @@ describe("control devices (NdisRegisterDeviceEx) reached from Node", () => {
     assert.deepEqual(rules(host), ["InvalidNdisHandle"]);
     NdisDeregisterDeviceEx(device.value as NDIS_HANDLE);
   });
+
+  test("[MODEL] device attributes with Header.Type NDIS_OBJECT_TYPE_DEFAULT (as Microsoft's MUX sample writes them): refused by default, taken under acceptDefaultHeaderType", async () => {
+    for (const accept of [false, true]) {
+      const host = new NdisHost({ verifier: "record", acceptDefaultHeaderType: accept });
+      const mp = scriptedMiniport();
+      await host.loadDriver({ name: "mp", module: mp.module });
+      const device: Out<NDIS_HANDLE | null> = {};
+      const status = NdisRegisterDeviceEx(
+        mp.driverHandle() as NDIS_HANDLE,
+        {
+          Header: {
+            Type: 0x80,
+            Revision: NDIS_DEVICE_OBJECT_ATTRIBUTES_REVISION_1,
+            Size: NDIS_SIZEOF_DEVICE_OBJECT_ATTRIBUTES_REVISION_1,
+          },
+          DeviceName: "\\Device\\MuxLike",
+          SymbolicName: "\\DosDevices\\Global\\MuxLike",
+          MajorFunctions: [],
+          ExtensionSize: 0,
+        },
+        {},
+        device,
+      );
+      assert.equal(status, accept ? NDIS_STATUS_SUCCESS : NDIS_STATUS_INVALID_PARAMETER);
+      assert.deepEqual(rules(host), accept ? [] : ["NdisRegisterDeviceEx_BadAttributes"]);
+      if (accept) NdisDeregisterDeviceEx(device.value as NDIS_HANDLE);
+    }
+  });
 });

@@ -16,6 +16,7 @@ import {
   NDIS_SIZEOF_DEVICE_OBJECT_ATTRIBUTES_REVISION_1,
 } from "../../ndis/device.js";
 import { PASSIVE_LEVEL } from "../../ndis/irql.js";
+import { NDIS_OBJECT_TYPE_DEFAULT } from "../../ndis/object-header.js";
 import {
   type NDIS_STATUS,
   NDIS_STATUS_FAILURE,
@@ -103,7 +104,12 @@ export function NdisRegisterDeviceEx(
   const a = DeviceObjectAttributes as Partial<NDIS_DEVICE_OBJECT_ATTRIBUTES> | null | undefined;
   let why: string | null = null;
   if (a === null || typeof a !== "object") why = "DeviceObjectAttributes is NULL";
-  else if (a.Header?.Type !== NDIS_OBJECT_TYPE_DEVICE_OBJECT_ATTRIBUTES)
+  else if (
+    a.Header?.Type !== NDIS_OBJECT_TYPE_DEVICE_OBJECT_ATTRIBUTES &&
+    // [MODEL] as for characteristics: Windows takes NDIS_OBJECT_TYPE_DEFAULT here from
+    // Microsoft's MUX sample ("type implicit from the context"), accepted with the host option.
+    !(runtime.acceptDefaultHeaderType && a.Header?.Type === NDIS_OBJECT_TYPE_DEFAULT)
+  )
     why = "Header.Type is not NDIS_OBJECT_TYPE_DEVICE_OBJECT_ATTRIBUTES";
   else if (a.Header.Revision !== NDIS_DEVICE_OBJECT_ATTRIBUTES_REVISION_1)
     why = "Header.Revision is not NDIS_DEVICE_OBJECT_ATTRIBUTES_REVISION_1";
