@@ -55,8 +55,8 @@ export const VERIFIER_RULES = Object.freeze({
   ),
   FilterPause_NblsOutstanding: rule(
     "FilterPause_NblsOutstanding",
-    "FilterPause (DDI) / Driver Verifier's NDIS filter pause checks: complete every send and return every indication before the pause completes",
-    "a filter module completes its pause only when every NBL it passed down or up has come back and it holds none it was given",
+    "Pausing a Filter Module (docs): wait for the sends and receive indications the filter originated; complete and return what it queued",
+    "a filter module completes its pause only when every NBL it originated (sent down or indicated up) has come back and it holds none it was given; what it only passed on is its originator's to wait for",
   ),
   FilterDetach_RequestsPending: rule(
     "FilterDetach_RequestsPending",

@@ -159,6 +159,10 @@ export class Rig {
     this.host = new NdisHost({
       clock: this.clock,
       verifier: "strict",
+      // [MODEL] Windows registers a characteristics table whose Header.Type is
+      // NDIS_OBJECT_TYPE_DEFAULT (Microsoft's MUX sample has shipped so since NDIS 6.0): the suite
+      // checks a driver against what Windows does, so it does not fail such a driver at load.
+      acceptDefaultHeaderType: true,
       bindings: [],
       flightRecorder: options.flightRecorder !== false,
     });

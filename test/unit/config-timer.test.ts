@@ -167,6 +167,34 @@ describe("configuration", () => {
     assert.deepEqual(host.liveObjects(), []);
   });
 
+  test("[MODEL] an adapter configured without NetCfgInstanceId reads a braced GUID of its own, stable per adapter; a configured one wins", async () => {
+    const host = new NdisHost();
+    const ids: unknown[] = [];
+    const mp = miniportWith((handle) => {
+      const { config } = openConfig(handle);
+      const r = read(config as NDIS_HANDLE, "NetCfgInstanceId", NdisParameterString);
+      ids.push(r.status === NDIS_STATUS_SUCCESS ? r.value?.ParameterData.StringData : r.status);
+      NdisCloseConfiguration(config as NDIS_HANDLE);
+    });
+    await host.loadDriver({ name: "mp", module: mp.module });
+    await host.addAdapter({ driver: "mp", name: "tap0" });
+    await host.addAdapter({ driver: "mp", name: "tap1" });
+    await host.removeAdapter("tap0");
+    await host.addAdapter({ driver: "mp", name: "tap0" });
+    const guid = /^\{[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-8[0-9A-F]{3}-[0-9A-F]{12}\}$/;
+    assert.match(String(ids[0]), guid);
+    assert.match(String(ids[1]), guid);
+    assert.notEqual(ids[0], ids[1], "two adapters, two ids");
+    assert.equal(ids[2], ids[0], "the same adapter, the same id");
+    await host.addAdapter({
+      driver: "mp",
+      name: "tap2",
+      registry: { NetCfgInstanceId: "{410EB49D-2381-4FE7-9B36-498E22619DF0}" },
+    });
+    assert.equal(ids[3], "{410EB49D-2381-4FE7-9B36-498E22619DF0}");
+    assert.deepEqual(host.violations, []);
+  });
+
   test("a multicast NetworkAddress is refused: the driver keeps its permanent address", async () => {
     const host = new NdisHost();
     let status: NDIS_STATUS | undefined;

@@ -38,10 +38,12 @@ import {
   NDIS_OBJECT_TYPE_DEVICE_OBJECT_ATTRIBUTES,
   NDIS_SIZEOF_DEVICE_OBJECT_ATTRIBUTES_REVISION_1,
   NDIS_STATUS_INVALID_PARAMETER,
+  NDIS_STATUS_NOT_SUPPORTED,
   NDIS_STATUS_SUCCESS,
   NdisDeregisterDeviceEx,
   NdisGetDeviceReservedExtension,
   NdisHost,
+  NdisMSetMiniportAttributes,
   NdisRegisterDeviceEx,
   type Out,
   STATUS_CANCELLED,
@@ -52,7 +54,11 @@ import {
   STATUS_PENDING,
   STATUS_SUCCESS,
 } from "../../src/index.js";
-import { scriptedMiniport } from "../helpers/miniport.js";
+import {
+  generalAttributes,
+  registrationAttributes,
+  scriptedMiniport,
+} from "../helpers/miniport.js";
 
 const IOCTL_ECHO = CTL_CODE(FILE_DEVICE_NETWORK, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS);
 const IOCTL_FILL = CTL_CODE(FILE_DEVICE_NETWORK, 0x801, METHOD_OUT_DIRECT, FILE_ANY_ACCESS);
@@ -263,5 +269,75 @@ describe("control devices (NdisRegisterDeviceEx) reached from Node", () => {
       "MULTIPLE_IRP_COMPLETE_REQUESTS",
       "NdisRegisterDeviceEx_NotDeregistered",
     ]);
+  });
+
+  test("[MODEL] a MiniportAdapterHandle names its miniport driver and \\DosDevices\\Global\\X is link X (tap-windows6 registers its device so); a handle that is no driver's nor an adapter's is NOT_SUPPORTED", async () => {
+    const host = new NdisHost({ verifier: "record" });
+    const attrs = (name: string) => ({
+      Header: {
+        Type: NDIS_OBJECT_TYPE_DEVICE_OBJECT_ATTRIBUTES,
+        Revision: NDIS_DEVICE_OBJECT_ATTRIBUTES_REVISION_1,
+        Size: NDIS_SIZEOF_DEVICE_OBJECT_ATTRIBUTES_REVISION_1,
+      },
+      DeviceName: `\\Device\\${name}`,
+      // The global directory's name for it, as tap-windows6 writes it.
+      SymbolicName: `\\DosDevices\\Global\\${name}`,
+      MajorFunctions: [
+        (_d: DEVICE_OBJECT, irp: IRP) => complete(irp, STATUS_SUCCESS),
+        null,
+        (_d: DEVICE_OBJECT, irp: IRP) => complete(irp, STATUS_SUCCESS),
+      ],
+      ExtensionSize: 0,
+    });
+    const device: Out<NDIS_HANDLE | null> = {};
+    let status = -1;
+    // From MiniportInitializeEx, with the handle NDIS passed it there.
+    const mp = scriptedMiniport({
+      initialize: (handle) => {
+        status = NdisRegisterDeviceEx(handle, attrs("TapLike"), {}, device);
+        const set = NdisMSetMiniportAttributes(handle, registrationAttributes({ handle }));
+        if (set !== NDIS_STATUS_SUCCESS) return set;
+        return NdisMSetMiniportAttributes(handle, generalAttributes());
+      },
+    });
+    await host.loadDriver({ name: "mp", module: mp.module });
+    await host.addAdapter({ driver: "mp", name: "eth0" });
+    assert.equal(status, NDIS_STATUS_SUCCESS);
+    await (await host.openDevice("\\\\.\\Global\\TapLike")).close();
+    await (await host.openDevice("\\\\.\\taplike")).close();
+    assert.deepEqual(rules(host), []);
+    // A device handle names no driver.
+    const other = NdisRegisterDeviceEx(device.value as NDIS_HANDLE, attrs("Other"), {}, {});
+    assert.equal(other, NDIS_STATUS_NOT_SUPPORTED);
+    assert.deepEqual(rules(host), ["InvalidNdisHandle"]);
+    NdisDeregisterDeviceEx(device.value as NDIS_HANDLE);
+  });
+
+  test("[MODEL] device attributes with Header.Type NDIS_OBJECT_TYPE_DEFAULT (as Microsoft's MUX sample writes them): refused by default, taken under acceptDefaultHeaderType", async () => {
+    for (const accept of [false, true]) {
+      const host = new NdisHost({ verifier: "record", acceptDefaultHeaderType: accept });
+      const mp = scriptedMiniport();
+      await host.loadDriver({ name: "mp", module: mp.module });
+      const device: Out<NDIS_HANDLE | null> = {};
+      const status = NdisRegisterDeviceEx(
+        mp.driverHandle() as NDIS_HANDLE,
+        {
+          Header: {
+            Type: 0x80,
+            Revision: NDIS_DEVICE_OBJECT_ATTRIBUTES_REVISION_1,
+            Size: NDIS_SIZEOF_DEVICE_OBJECT_ATTRIBUTES_REVISION_1,
+          },
+          DeviceName: "\\Device\\MuxLike",
+          SymbolicName: "\\DosDevices\\Global\\MuxLike",
+          MajorFunctions: [],
+          ExtensionSize: 0,
+        },
+        {},
+        device,
+      );
+      assert.equal(status, accept ? NDIS_STATUS_SUCCESS : NDIS_STATUS_INVALID_PARAMETER);
+      assert.deepEqual(rules(host), accept ? [] : ["NdisRegisterDeviceEx_BadAttributes"]);
+      if (accept) NdisDeregisterDeviceEx(device.value as NDIS_HANDLE);
+    }
   });
 });

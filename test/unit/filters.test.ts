@@ -34,6 +34,7 @@ import {
   NdisMIndicateStatusEx,
   NdisOidRequest,
   NdisRequestQueryInformation,
+  NdisReturnNetBufferLists,
   NdisSendNetBufferLists,
   type NET_BUFFER_LIST,
   OID_GEN_VENDOR_DESCRIPTION,
@@ -362,6 +363,40 @@ describe("the verifier's filter rules, each broken by a filter", () => {
       "FilterPause_NblsOutstanding",
       "MiniportPause_NblsOutstanding",
     ]);
+  });
+
+  test("FilterPause_NblsOutstanding: a pause that completes while an indication it made is held above", async () => {
+    // "Pausing a Filter Module": the module waits for the receive indications it originated.
+    const held: NET_BUFFER_LIST[] = [];
+    const s = await stack({ proto: { receive: (_b, nbls) => void held.push(nbls) } });
+    const m = s.filters[0]?.modules[0] as { handle: NDIS_HANDLE };
+    const rx = allocateNbls(nblPool(m.handle), 1, m.handle);
+    NdisFIndicateReceiveNetBufferLists(m.handle, rx[0] as NET_BUFFER_LIST, 0, 1, 0);
+    assert.deepEqual(held, rx, "the protocol keeps the filter's own NBL");
+    await s.host.pauseStack("eth0");
+    assert.deepEqual(rules(s.host), ["FilterPause_NblsOutstanding"]);
+  });
+
+  test("a pause that completes while a receive it only passed up is held above is no violation: the miniport waits for it", async () => {
+    // The protocol keeps the miniport's NBL across its own pause ("Pausing a Binding" lets it) and
+    // returns it only once MiniportPause has been called; the module's pause completes before.
+    const held: NET_BUFFER_LIST[] = [];
+    const s = await stack({
+      proto: { receive: (_b, nbls) => void held.push(nbls) },
+      mp: {
+        pause: () => {
+          assert.deepEqual(s.filters[0]?.calls.slice(-1), ["FilterPause(eth0)"]);
+          for (const n of held.splice(0)) NdisReturnNetBufferLists(s.binding, n, 0);
+          return NDIS_STATUS_SUCCESS;
+        },
+      },
+    });
+    const rx = allocateNbls(nblPool(s.adapter), 2, s.adapter);
+    NdisMIndicateReceiveNetBufferLists(s.adapter, link(rx), 0, 2, 0);
+    assert.equal(held.length, 1, "the protocol keeps the miniport's NBLs");
+    await s.host.pauseStack("eth0");
+    assert.deepEqual(s.mp.returned, rx, "back at the miniport, through the paused module");
+    assert.deepEqual(rules(s.host), []);
   });
 
   test("FilterSend_Paused and FilterIndicate_Paused: traffic from a paused module", async () => {

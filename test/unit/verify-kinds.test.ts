@@ -186,6 +186,27 @@ describe("a miniport alone and a protocol alone", () => {
     assert.ok((report.skipped?.length ?? 0) > 20);
   });
 
+  test("[MODEL] a miniport whose characteristics header says NDIS_OBJECT_TYPE_DEFAULT (as Microsoft's MUX sample writes it) is checked, not refused at load", async () => {
+    const path = materialize({
+      name: "hub-default-header-type",
+      base: "hub",
+      bug: "Header.Type of its characteristics is NDIS_OBJECT_TYPE_DEFAULT, which Windows accepts.",
+      patches: [
+        {
+          file: "index.ts",
+          find: "    Header: miniportCharacteristicsHeader(version),",
+          replace: "    Header: { ...miniportCharacteristicsHeader(version), Type: 0x80 },",
+        },
+      ],
+    });
+    const report = await runConformance(path, { only: ["miniport-lifecycle"], plain: true });
+    assert.equal(report.kind, "miniport");
+    assert.deepEqual(
+      report.results.map((r) => `${r.name}: ${r.status} ${r.failure ?? ""}`.trim()),
+      ["miniport-lifecycle: pass"],
+    );
+  });
+
   test("raw and ipv4-host (protocols, ipv4-host with its binding's IPAddress) pass their scenarios with the explorer on", async () => {
     for (const [id, config] of [
       ["raw", undefined],

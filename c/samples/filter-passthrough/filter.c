@@ -16,8 +16,9 @@
  * - OID requests go down as clones and complete the original; cancellations and status
  *   indications are passed on.
  * Nothing on the data path allocates: the very NBLs are passed on.
- * Built with -DFILTER_BUG_PAUSE_SUCCESS it is a broken copy whose FilterPause returns SUCCESS
- * without waiting for what is still out.
+ * Built with -DFILTER_PAUSE_AT_ONCE its FilterPause returns SUCCESS at once, without waiting for
+ * what it passed on: "Pausing a Filter Module" has a filter wait only for what it originated (this
+ * one originates nothing), and the drivers that made the NBLs wait for them in their own pause.
  */
 #include <ndis.h>
 
@@ -126,8 +127,8 @@ _Use_decl_annotations_
 static NDIS_STATUS FilterPause(NDIS_HANDLE FilterModuleContext, PNDIS_FILTER_PAUSE_PARAMETERS PauseParameters) {
   PMS_FILTER filter = (PMS_FILTER)FilterModuleContext;
   UNREFERENCED_PARAMETER(PauseParameters);
-#ifdef FILTER_BUG_PAUSE_SUCCESS
-  /* The broken copy: paused at once, whatever is still out. */
+#ifdef FILTER_PAUSE_AT_ONCE
+  /* Paused at once: what is still out was passed on, and its originator waits for it. */
   filter->State = FilterPaused;
   return NDIS_STATUS_SUCCESS;
 #endif

@@ -281,6 +281,12 @@ export function NdisReadConfiguration(
   for (const [name, value] of config.values) {
     if (name.toLowerCase() === wanted) stored = value;
   }
+  if (
+    stored === undefined &&
+    wanted === "netcfginstanceid" &&
+    config.owner?.kind === "miniport-adapter"
+  )
+    stored = instanceIdOf(config.owner.name);
   const result = stored === undefined ? null : convert(stored, ParameterType);
   if (result === null) {
     Status.value = NDIS_STATUS_FAILURE;
@@ -291,6 +297,25 @@ export function NdisReadConfiguration(
   ParameterValue.value = result;
   Status.value = NDIS_STATUS_SUCCESS;
   done(NDIS_STATUS_SUCCESS);
+}
+
+/**
+ * [MODEL] The NetCfgInstanceId of an adapter the host configured none for. On Windows every network
+ * adapter's driver key holds one (the network class installer writes a GUID there), and drivers
+ * name their per-adapter objects after it: tap-windows6 names its control device so, and two
+ * adapters that read the same (or none) collide. Here it is a braced GUID made from the adapter's
+ * name: stable across runs and distinct per adapter. A configured `NetCfgInstanceId` wins.
+ */
+function instanceIdOf(adapter: string): string {
+  const words: string[] = [];
+  for (let seed = 0; seed < 4; seed++) {
+    let h = (0x811c9dc5 ^ Math.imul(seed + 1, 0x9e3779b1)) >>> 0;
+    for (let i = 0; i < adapter.length; i++)
+      h = Math.imul(h ^ adapter.charCodeAt(i), 0x01000193) >>> 0;
+    words.push(h.toString(16).padStart(8, "0"));
+  }
+  const hex = words.join("").toUpperCase();
+  return `{${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}}`;
 }
 
 /**

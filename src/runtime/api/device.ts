@@ -16,6 +16,7 @@ import {
   NDIS_SIZEOF_DEVICE_OBJECT_ATTRIBUTES_REVISION_1,
 } from "../../ndis/device.js";
 import { PASSIVE_LEVEL } from "../../ndis/irql.js";
+import { NDIS_OBJECT_TYPE_DEFAULT } from "../../ndis/object-header.js";
 import {
   type NDIS_STATUS,
   NDIS_STATUS_FAILURE,
@@ -57,7 +58,11 @@ const extensions = new WeakMap<DEVICE_OBJECT, Uint8Array>();
  *
  * `NdisHandle` is the miniport driver handle or the filter driver handle; [MODEL] a protocol
  * driver handle is accepted too (ndis-ts has no IoCreateDevice, which ndisprot-style protocols
- * use). Returns SUCCESS; NOT_SUPPORTED for another handle; INVALID_PARAMETER for bad attributes;
+ * use), and [MODEL] so is a MiniportAdapterHandle, as naming its miniport driver: OpenVPN's
+ * tap-windows6 registers its per-adapter device from MiniportInitializeEx with the adapter handle
+ * and has shipped on Windows for years doing so, so Windows NDIS takes it; the device is the
+ * miniport driver's as with the driver handle. Returns SUCCESS; NOT_SUPPORTED for a handle that
+ * is no NDIS driver's nor a miniport adapter's; INVALID_PARAMETER for bad attributes;
  * STATUS_OBJECT_NAME_COLLISION when the name or the link exists (names ignore case).
  */
 export function NdisRegisterDeviceEx(
@@ -86,19 +91,25 @@ export function NdisRegisterDeviceEx(
     target === null ||
     (target.kind !== "miniport-driver" &&
       target.kind !== "filter-driver" &&
-      target.kind !== "protocol-driver")
+      target.kind !== "protocol-driver" &&
+      target.kind !== "miniport-adapter")
   ) {
     reportAtCaller(
       runtime,
       "InvalidNdisHandle",
-      `NdisRegisterDeviceEx got ${describeHandleArgument(NdisHandle)}; it needs the handle of NdisMRegisterMiniportDriver or NdisFRegisterFilterDriver`,
+      `NdisRegisterDeviceEx got ${describeHandleArgument(NdisHandle)}; it needs the handle of NdisMRegisterMiniportDriver or NdisFRegisterFilterDriver (or a MiniportAdapterHandle, taken as its miniport driver's)`,
     );
     return done(NDIS_STATUS_NOT_SUPPORTED, "not an NDIS driver handle");
   }
   const a = DeviceObjectAttributes as Partial<NDIS_DEVICE_OBJECT_ATTRIBUTES> | null | undefined;
   let why: string | null = null;
   if (a === null || typeof a !== "object") why = "DeviceObjectAttributes is NULL";
-  else if (a.Header?.Type !== NDIS_OBJECT_TYPE_DEVICE_OBJECT_ATTRIBUTES)
+  else if (
+    a.Header?.Type !== NDIS_OBJECT_TYPE_DEVICE_OBJECT_ATTRIBUTES &&
+    // [MODEL] as for characteristics: Windows takes NDIS_OBJECT_TYPE_DEFAULT here from
+    // Microsoft's MUX sample ("type implicit from the context"), accepted with the host option.
+    !(runtime.acceptDefaultHeaderType && a.Header?.Type === NDIS_OBJECT_TYPE_DEFAULT)
+  )
     why = "Header.Type is not NDIS_OBJECT_TYPE_DEVICE_OBJECT_ATTRIBUTES";
   else if (a.Header.Revision !== NDIS_DEVICE_OBJECT_ATTRIBUTES_REVISION_1)
     why = "Header.Revision is not NDIS_DEVICE_OBJECT_ATTRIBUTES_REVISION_1";
@@ -114,7 +125,7 @@ export function NdisRegisterDeviceEx(
     a.SymbolicName !== undefined &&
     (typeof a.SymbolicName !== "string" || linkNameOf(a.SymbolicName) === null)
   )
-    why = `SymbolicName ${JSON.stringify(a.SymbolicName)} is not \\DosDevices\\Name`;
+    why = `SymbolicName ${JSON.stringify(a.SymbolicName)} is not \\DosDevices\\Name (nor \\DosDevices\\Global\\Name)`;
   else if (
     !Array.isArray(a.MajorFunctions) ||
     a.MajorFunctions.length > IRP_MJ_MAXIMUM_FUNCTION + 1

@@ -65,9 +65,13 @@ function registryOf(runtime: NdisRuntime) {
   return r;
 }
 
-/** The link name of a symbolic name (`\DosDevices\X`, `\??\X`, `\Global??\X` → `X`), or null. */
+/**
+ * The link name of a symbolic name (`\DosDevices\X`, `\??\X`, `\Global??\X` → `X`), or null.
+ * `\DosDevices\Global\X` (and `\??\Global\X`) names X in the global directory ("Local and
+ * Global MS-DOS Device Names"); ndis-ts has one directory, so it is X too.
+ */
 export function linkNameOf(symbolic: string): string | null {
-  const m = /^\\(?:DosDevices|\?\?|Global\?\?)\\([^\\]+)$/i.exec(symbolic);
+  const m = /^\\(?:(?:DosDevices|\?\?)(?:\\Global)?|Global\?\?)\\([^\\]+)$/i.exec(symbolic);
   return m === null ? null : (m[1] as string);
 }
 
@@ -85,11 +89,14 @@ export function addDevice(device: DeviceRecord): void {
   if (device.linkName !== null) r.byLink.set(device.linkName.toLowerCase(), device);
 }
 
-/** The device a path names (`\\.\X`, `\DosDevices\X`, `\??\X`, `\Device\X`), with the rest. */
+/**
+ * The device a path names (`\\.\X`, `\\.\Global\X`, `\DosDevices\X`, `\??\X`, `\Device\X`), with
+ * the rest.
+ */
 function lookup(runtime: NdisRuntime, path: string): { device: DeviceRecord; rest: string } | null {
   const r = registryOf(runtime);
-  const win32 = /^\\\\\.\\([^\\]+)(.*)$/.exec(path);
-  const nt = /^\\(?:DosDevices|\?\?|Global\?\?)\\([^\\]+)(.*)$/i.exec(path);
+  const win32 = /^\\\\\.\\(?:Global\\)?([^\\]+)(.*)$/i.exec(path);
+  const nt = /^\\(?:(?:DosDevices|\?\?)(?:\\Global)?|Global\?\?)\\([^\\]+)(.*)$/i.exec(path);
   const link = win32 ?? nt;
   if (link !== null) {
     const device = r.byLink.get((link[1] as string).toLowerCase());
