@@ -1172,9 +1172,13 @@ export function upperProtocol(
         const out: Out<NDIS_HANDLE> = {};
         const status = NdisRegisterProtocolDriver(undefined, chars, out);
         protocolHandle = out.value;
-        DriverObject.DriverUnload = () => {
+        // Made first and then stored, not written as `DriverObject.DriverUnload = () => …`: V8
+        // allocates a function written straight into a property in the old generation, where it
+        // would keep this run's objects (through its scope) alive past every scavenge.
+        const unload = (): void => {
           if (protocolHandle !== undefined) NdisDeregisterProtocolDriver(protocolHandle);
         };
+        DriverObject.DriverUnload = unload;
         return status;
       },
     },

@@ -2244,7 +2244,11 @@ export function wasmDriverModule(
       const m = c.m;
       c.driverObject = DriverObject;
       const located = c;
-      DriverObject.DriverCodeLocation = () => located.whereNow();
+      // Functions stored on the DRIVER_OBJECT are made first and then stored: V8 allocates a
+      // function literal assigned straight to a property in the old generation, where it would
+      // keep this run's module and memory alive through every scavenge.
+      const whereNow = () => located.whereNow();
+      DriverObject.DriverCodeLocation = whereNow;
       c.driverObjectPtr = m.allocStruct("DRIVER_OBJECT");
       const registry = m.newUnicodeString(RegistryPath);
       const entry = (instance.exports as { DriverEntry: CFunction }).DriverEntry;
@@ -2254,8 +2258,9 @@ export function wasmDriverModule(
         // A driver that unloads itself (a protocol driver) set DriverObject->DriverUnload.
         const unload = m.get("DRIVER_OBJECT", driver.driverObjectPtr, "DriverUnload");
         if (unload !== 0) {
-          DriverObject.DriverUnload = () =>
+          const callUnload = () =>
             after(driver.call(unload, "DriverUnload", driver.driverObjectPtr), () => undefined);
+          DriverObject.DriverUnload = callUnload;
         }
         return status >>> 0;
       });

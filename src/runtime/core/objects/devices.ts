@@ -173,6 +173,15 @@ export function completeIrp(irp: unknown): "ok" | "not-irp" | "twice" {
   return "ok";
 }
 
+/**
+ * An IRP's `output`. Made here and then stored, never written as `request.output = () => …`: V8
+ * allocates a function literal assigned straight to a property in the old generation, and an old
+ * function keeps its scope (the request's buffers, the device) alive through every scavenge.
+ */
+function transferOutput(bytes: Uint8Array): () => Uint8Array {
+  return () => bytes;
+}
+
 function finish(irp: IrpObject, status: NTSTATUS): void {
   irp.completed = true;
   irp.entry.pending.delete(irp);
@@ -320,7 +329,8 @@ export async function openDevice(runtime: NdisRuntime, path: string): Promise<Op
       const request = irp(IRP_MJ_READ, { length });
       const buffer = new Uint8Array(length);
       placeTransfer(device, request, buffer);
-      request.output = () => buffer;
+      // (Each `output` is made first, then stored: see transferOutput.)
+      request.output = transferOutput(buffer);
       return dispatch(request);
     },
     write(data) {
@@ -346,16 +356,16 @@ export async function openDevice(runtime: NdisRuntime, path: string): Promise<Op
         const system = new Uint8Array(Math.max(inLength, outputLength));
         if (input !== null) system.set(input);
         request.AssociatedIrp.SystemBuffer = system;
-        request.output = () => system.subarray(0, outputLength);
+        request.output = transferOutput(system.subarray(0, outputLength));
       } else if (method === METHOD_NEITHER) {
         const user = new Uint8Array(outputLength);
         request.UserBuffer = user;
-        request.output = () => user;
+        request.output = transferOutput(user);
       } else {
         request.AssociatedIrp.SystemBuffer = input?.slice() ?? null;
         const out = new Uint8Array(outputLength);
         request.MdlAddress = outputLength > 0 ? new MdlObject(runtime, out, "driver") : null;
-        request.output = () => out;
+        request.output = transferOutput(out);
       }
       return dispatch(request);
     },
