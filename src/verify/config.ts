@@ -27,6 +27,61 @@ export function builtinPath(id: string): string | null {
   return resolve(dirname(here), "..", "drivers", id, `index${ext}`);
 }
 
+/**
+ * The configuration `ndis verify <id>` gives a built-in driver that does not come up without one
+ * (what its example stack file in examples/ configures, on the suite's lower adapters lower0 and
+ * lower1); `--stack` replaces it and `--registry` adds to it. A built-in id not listed needs none,
+ * or needs the real world (vxlan's UDP underlay, tap's /dev/tapN), which a default cannot give.
+ */
+const BUILTIN_VERIFY_CONFIGS: Readonly<Record<string, () => VerifyConfig>> = {
+  // examples/vlan-mux.yaml: two VELANs (VLAN 10 and 20) over each lower adapter.
+  "vlan-mux": () => ({
+    bindings: {
+      lower0: { UpperBindings: ["velan10a", "velan20a"] },
+      lower1: { UpperBindings: ["velan10b", "velan20b"] },
+    },
+    devices: {
+      velan10a: { VlanId: 10 },
+      velan20a: { VlanId: 20 },
+      velan10b: { VlanId: 10 },
+      velan20b: { VlanId: 20 },
+    },
+  }),
+  // examples/team.yaml: an active-backup team0 over two members, lower0 its primary.
+  team: () => ({
+    lowers: ["lower0", "lower1"],
+    bindings: { "*": { TeamName: "team0" } },
+    devices: {
+      team0: {
+        Mode: "active-backup",
+        Primary: "lower0",
+        Failback: "always",
+        DownDelayMs: 200,
+        UpDelayMs: 200,
+      },
+    },
+  }),
+  // examples/pcap-replay.yaml: ipv4-host's binding needs an address.
+  "ipv4-host": () => ({
+    bindings: { "*": { IPAddress: "198.51.100.1", PrefixLength: 24 } },
+  }),
+  // examples/pcap-replay.yaml: the pcap adapter replays examples/peer-pings.pcap.
+  pcap: () => {
+    const values = { File: examplePath("peer-pings.pcap"), Timing: "original" };
+    return { devices: { lower0: { ...values }, lower1: { ...values } } };
+  },
+};
+
+/** A file of the repository's examples/ (from src/verify or dist/verify alike). */
+function examplePath(name: string): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "examples", name);
+}
+
+/** The default configuration of built-in driver `id` under `ndis verify`, or undefined when it has none. */
+export function builtinVerifyConfig(id: string): VerifyConfig | undefined {
+  return Object.hasOwn(BUILTIN_VERIFY_CONFIGS, id) ? BUILTIN_VERIFY_CONFIGS[id]?.() : undefined;
+}
+
 /** A problem with the configuration given: the command says it and runs nothing. */
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -157,6 +212,11 @@ export function mergeConfig(base: VerifyConfig, extra: VerifyConfig): VerifyConf
   const bindings = { ...(base.bindings ?? {}) };
   for (const [k, v] of Object.entries(extra.bindings ?? {}))
     bindings[k] = { ...(bindings[k] ?? {}), ...v };
+  // A value for every binding ("*") wins over the base's values of one binding, too.
+  const every = extra.bindings?.["*"];
+  if (every !== undefined)
+    for (const k of Object.keys(bindings))
+      if (k !== "*") bindings[k] = { ...bindings[k], ...every };
   const devices = { ...(base.devices ?? {}) };
   for (const [k, v] of Object.entries(extra.devices ?? {}))
     devices[k] = { ...(devices[k] ?? {}), ...v };

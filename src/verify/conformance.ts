@@ -19,7 +19,7 @@ import {
   specToken,
 } from "./explore.js";
 import { type ConformanceOptions, resultOf, type ScenarioResult } from "./result.js";
-import { type DriverKind, Rig, type VerifyConfig } from "./rig.js";
+import { BringUpFailed, type DriverKind, Rig, type VerifyConfig } from "./rig.js";
 import { DEFAULT_KINDS, SCENARIOS, type Scenario } from "./scenarios.js";
 
 /** The scenarios, in the order they run. */
@@ -327,5 +327,49 @@ export function assertCovered(kind: DriverKind, what: string): void {
   if (SCENARIOS.some((s) => notFor(s, kind) === null)) return;
   throw new NotAnImDriver(
     `${what} is ${KIND_NAMES[kind]}: ndis verify has no scenarios for ${KIND_NAMES[kind]} alone yet (it checks filter drivers and intermediate drivers); see docs/verify.md`,
+  );
+}
+
+/**
+ * The driver under test did not come up on the suite's rig in the plain order: every scenario
+ * would fail the same way, so the suite runs none and says once what did not happen.
+ */
+export class DriverNotUp extends Error {
+  override name = "DriverNotUp";
+}
+
+/**
+ * Brings the stack up once as the scenarios do (FIFO order, no faults, the configuration given)
+ * and throws DriverNotUp when a bring-up check fails — no virtual miniport started, no bind, an
+ * adapter whose MiniportInitializeEx failed — usually a driver that needs configuration it was not
+ * given. A bring-up that breaks a rule of NDIS instead is left to the scenarios to report.
+ */
+export async function checkBringUp(
+  driver: DriverModule,
+  service: string,
+  kind: DriverKind,
+  what: string,
+  config?: VerifyConfig,
+): Promise<void> {
+  const rig = new Rig({
+    module: driver,
+    service,
+    kind,
+    ...(config === undefined ? {} : { config }),
+  });
+  let failed: BringUpFailed | null = null;
+  try {
+    await guardExit(() => rig.up());
+  } catch (err) {
+    if (err instanceof BringUpFailed && rig.violations().length === 0) failed = err;
+  }
+  if (failed === null) return;
+  const configured = config !== undefined && Object.keys(config).length > 0;
+  throw new DriverNotUp(
+    `${what} did not come up on the suite's rig (${KIND_NAMES[kind]}, bring-up in the plain order, no faults): ${failed.message}; no scenario was run. ${
+      configured
+        ? "Check the configuration given (--stack, --registry)"
+        : "A driver that needs configuration gets it with --stack <file> (its entry in a stack file) or --registry key=value (its registry values)"
+    }; see docs/verify.md#configured-drivers---stack-and---registry`,
   );
 }

@@ -11,6 +11,7 @@
 import type { DriverModule } from "../index.js";
 import {
   assertCovered,
+  checkBringUp,
   checkDriverKind,
   importDriver,
   notFor,
@@ -24,9 +25,11 @@ import { SCENARIOS, type Scenario } from "./scenarios.js";
 
 export {
   assertCovered,
+  checkBringUp,
   checkDriverKind,
   conformanceScenarios,
   DriverExit,
+  DriverNotUp,
   failedScenario,
   importDriver,
   NotAnImDriver,
@@ -99,6 +102,14 @@ export async function runConformance(
     );
     kind ??= found;
     assertCovered(kind, typeof module === "string" ? module : "the module");
+    if (options.scenarios === undefined)
+      await checkBringUp(
+        driver,
+        options.service ?? "imtest",
+        kind,
+        typeof module === "string" ? module : "the module",
+        options.config,
+      );
     for (const scenario of selected) {
       const skips = notFor(scenario, kind) !== null;
       if (!skips) options.onScenarioStart?.(scenario);

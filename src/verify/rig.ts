@@ -38,6 +38,15 @@ export class CheckFailed extends Error {
   override name = "CheckFailed";
 }
 
+/**
+ * Bring-up did not happen in a run without faults: the driver under test did not come up (no
+ * virtual miniport, no bind, an initialization that failed). A CheckFailed like any other in a
+ * scenario; before the suite runs, the cue for one clear error instead of a failure per scenario.
+ */
+export class BringUpFailed extends CheckFailed {
+  override name = "BringUpFailed";
+}
+
 export function check(condition: boolean, message: string): asserts condition {
   if (!condition) throw new CheckFailed(message);
 }
@@ -293,7 +302,7 @@ export class Rig {
     if (condition) return;
     if (this.clock.faultsInjected > 0)
       throw new FaultRefused(`${message}, after an injected fault`);
-    throw new CheckFailed(message);
+    throw new BringUpFailed(message);
   }
 
   /** The protocol edge of the driver under test (an IM's or a protocol's), once loaded. */

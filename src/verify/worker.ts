@@ -10,6 +10,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import {
   assertCovered,
+  checkBringUp,
   checkDriverKind,
   failedScenario,
   importDriver,
@@ -58,6 +59,13 @@ try {
   );
   const kind = setup.options.kind ?? found;
   assertCovered(kind, setup.driver);
+  await checkBringUp(
+    module,
+    setup.options.service ?? "imtest",
+    kind,
+    setup.driver,
+    setup.options.config,
+  );
   const options: ConformanceOptions = { ...setup.options, kind };
   let last = performance.now();
   const heartbeat = (runs: number, budget?: number) => {

@@ -14,6 +14,7 @@ import { extname, isAbsolute, resolve } from "node:path";
 import { loadStackFile } from "../../stack/index.js";
 import {
   builtinPath,
+  builtinVerifyConfig,
   configFromRegistryArgs,
   configFromStack,
   mergeConfig,
@@ -84,7 +85,9 @@ export interface VerifyOptions {
 
 /** The configuration `--stack` and `--registry` give the driver under test, if any. */
 async function configOf(options: VerifyOptions, module: string): Promise<VerifyConfig | undefined> {
-  let config: VerifyConfig | undefined;
+  // A built-in driver that needs configuration has a default one, unless a stack file gives it.
+  let config: VerifyConfig | undefined =
+    options.stack === undefined ? builtinVerifyConfig(options.driver) : undefined;
   try {
     if (options.stack !== undefined) {
       const { name: _name, ...fromStack } = configFromStack(
@@ -260,7 +263,12 @@ export async function verify(options: VerifyOptions, out: Output): Promise<numbe
       out.problem(err.message);
       return 1;
     }
-    throw new VerifyUsageError(err instanceof Error ? err.message : String(err));
+    // The driver named as the user typed it (a built-in id, a relative path), not as resolved.
+    const text = err instanceof Error ? err.message : String(err);
+    const module = options.module;
+    throw new VerifyUsageError(
+      module === undefined ? text : text.split(module).join(options.driver),
+    );
   }
   if (options.strict === true) report = strictly(report);
   writeOutputs(options, report, out);

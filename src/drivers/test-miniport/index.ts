@@ -5,7 +5,8 @@
  *
  * Each adapter reports: NdisMedium802_3, MTU 1500, 1 Gbit/s full duplex, connected, and the MAC
  * address 02-00-00-00-00-<IfIndex> (a locally administered address). Sends are completed at once
- * with SUCCESS (the wire swallows them); nothing is ever received. Pause and restart complete
+ * with SUCCESS (the wire swallows them); nothing is ever received. It takes the receive filter OIDs
+ * (packet filter, lookahead, multicast list) and refuses the others. Pause and restart complete
  * at once; halt frees the adapter context. Like a driver shipped for several Windows releases, it
  * registers as the NDIS version it runs on, with the structure revisions that version requires.
  */
@@ -14,6 +15,7 @@ import {
   IF_TYPE_ETHERNET_CSMACD,
   MediaConnectStateConnected,
   MediaDuplexStateFull,
+  type MINIPORT_OID_REQUEST,
   type MINIPORT_SEND_NET_BUFFER_LISTS,
   type NDIS_HANDLE,
   NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
@@ -33,12 +35,21 @@ import {
   NdisMSendNetBufferListsComplete,
   NdisMSetMiniportAttributes,
   NdisPhysicalMedium802_3,
+  NdisRequestQueryInformation,
+  NdisRequestQueryStatistics,
+  NdisRequestSetInformation,
   type NET_BUFFER_LIST,
   NET_IF_ACCESS_BROADCAST,
   NET_IF_CONNECTION_DEDICATED,
   NET_IF_DIRECTION_SENDRECEIVE,
   type Out,
 } from "../../ddi.js";
+import {
+  ETHERNET_PACKET_FILTERS,
+  queryReceiveFilter,
+  type ReceiveFilterState,
+  setReceiveFilter,
+} from "../shared/oid.js";
 import {
   generalAttributesHeader,
   miniportCharacteristicsHeader,
@@ -53,6 +64,8 @@ interface Adapter {
   live: boolean;
   /** Frames the adapter has sent (and the wire swallowed). */
   framesSent: number;
+  /** The receive filter protocols set (nothing is received, but the OIDs are mandatory). */
+  readonly filter: ReceiveFilterState;
 }
 
 const MTU = 1500;
@@ -70,6 +83,7 @@ function MPInitializeEx(
     CurrentAddress: address,
     live: true,
     framesSent: 0,
+    filter: { PacketFilter: 0, MulticastList: [], Lookahead: MTU },
   };
   let status = NdisMSetMiniportAttributes(MiniportAdapterHandle, {
     Header: {
@@ -94,7 +108,7 @@ function MPInitializeEx(
     MediaConnectState: MediaConnectStateConnected,
     MediaDuplexState: MediaDuplexStateFull,
     LookaheadSize: MTU,
-    SupportedPacketFilters: 0,
+    SupportedPacketFilters: ETHERNET_PACKET_FILTERS,
     MaxMulticastListSize: 32,
     MacAddressLength: 6,
     PermanentMacAddress: address,
@@ -143,6 +157,23 @@ const MPSendNetBufferLists: MINIPORT_SEND_NET_BUFFER_LISTS = (
   );
 };
 
+/**
+ * MiniportOidRequest: the receive filter OIDs every Ethernet miniport must take ("Mandatory OIDs
+ * for miniport drivers": OID_GEN_CURRENT_PACKET_FILTER, OID_GEN_CURRENT_LOOKAHEAD,
+ * OID_802_3_MULTICAST_LIST) — a protocol's bind sets its packet filter, and one refused is a bind
+ * refused; NDIS answers the rest from the attributes. Anything else is NOT_SUPPORTED.
+ */
+const MPOidRequest: MINIPORT_OID_REQUEST = (MiniportAdapterContext, OidRequest) => {
+  const adapter = MiniportAdapterContext as Adapter;
+  const type = OidRequest.RequestType;
+  let status: NDIS_STATUS | undefined;
+  if (type === NdisRequestQueryInformation || type === NdisRequestQueryStatistics)
+    status = queryReceiveFilter(adapter.filter, OidRequest.DATA.QUERY_INFORMATION);
+  else if (type === NdisRequestSetInformation)
+    status = setReceiveFilter(adapter.filter, OidRequest.DATA.SET_INFORMATION, MTU);
+  return status ?? NDIS_STATUS_NOT_SUPPORTED;
+};
+
 const succeed = (): NDIS_STATUS => NDIS_STATUS_SUCCESS;
 const nothing = (): void => {};
 
@@ -160,7 +191,7 @@ export function DriverEntry(DriverObject: DRIVER_OBJECT, RegistryPath: string): 
     UnloadHandler: MPDriverUnload,
     PauseHandler: succeed,
     RestartHandler: succeed,
-    OidRequestHandler: () => NDIS_STATUS_NOT_SUPPORTED,
+    OidRequestHandler: MPOidRequest,
     SendNetBufferListsHandler: MPSendNetBufferLists,
     ReturnNetBufferListsHandler: nothing,
     CancelSendHandler: nothing,
