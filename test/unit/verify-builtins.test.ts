@@ -4,11 +4,15 @@
  * their example stack file uses, and every applicable scenario passes its plain run. A driver
  * that does not come up on the suite's rig — here vlan-mux without its configuration, and vxlan,
  * whose wire is a real UDP underlay — is one clear error that says what did not happen and how
- * to configure it, and the command exits 2 (a setup error) with no scenario run.
+ * to configure it: no scenario runs, the command reports one failed result (`bring-up`) in
+ * every output and exits 1, as for any driver that fails.
  */
 import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, test } from "node:test";
-import { VerifyUsageError, verify } from "../../src/cli/commands/verify.js";
+import { verify } from "../../src/cli/commands/verify.js";
 import { createOutput } from "../../src/cli/output.js";
 import { builtinDriverIds } from "../../src/stack/index.js";
 import {
@@ -92,19 +96,42 @@ describe("a driver that does not come up", () => {
     assert.equal(report.failed, 0, report.results[0]?.failure ?? "");
   });
 
-  test("on the command line: exit 2 (a setup error), one line, no scenario lines, on worker threads too", async () => {
+  test("on the command line: one failed result, bring-up, in the text, --json and JUnit outputs; exit 1; no scenario run", async () => {
     let text = "";
     const out = createOutput((t) => {
       text += t;
     });
-    await assert.rejects(
-      verify({ driver: "vxlan", plain: true, jobs: 1 }, out),
-      (err: unknown) =>
-        err instanceof VerifyUsageError &&
-        /MiniportInitializeEx/.test(err.message) &&
-        /--stack <file>/.test(err.message) &&
-        !err.message.includes("\n"),
+    const junit = join(mkdtempSync(join(tmpdir(), "ndis-notup-")), "report.xml");
+    const code = await verify({ driver: "vxlan", plain: true, jobs: 1, junit }, out);
+    assert.equal(code, 1);
+    const failed = text.split("\n").filter((line) => line.includes("✖"));
+    assert.ok(failed.length >= 1 && failed.every((line) => line.includes("bring-up")), text);
+    assert.match(text, /MiniportInitializeEx/);
+    assert.match(text, /--stack <file>/);
+    assert.match(text, /0 passed, 1 failed/);
+    const xml = readFileSync(junit, "utf8");
+    assert.match(xml, /tests="1" failures="1"/);
+    assert.match(xml, /name="bring-up"/);
+    let json = "";
+    const code2 = await verify(
+      { driver: "vxlan", plain: true, jobs: 2, json: true },
+      createOutput(
+        (t) => {
+          json += t;
+        },
+        { json: true },
+      ),
     );
-    assert.doesNotMatch(text, /✖|passed|failed/);
+    assert.equal(code2, 1);
+    const records = json
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { type: string; name?: string; failed?: number });
+    assert.deepEqual(
+      records.map((r) => r.type),
+      ["scenario", "summary"],
+    );
+    assert.equal(records[0]?.name, "bring-up");
+    assert.equal(records[1]?.failed, 1);
   });
 });

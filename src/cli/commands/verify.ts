@@ -263,6 +263,17 @@ export async function verify(options: VerifyOptions, out: Output): Promise<numbe
       out.problem(err.message);
       return 1;
     }
+    // A driver that did not come up failed too (it may need configuration, or have a bug that
+    // keeps it down): one failed result instead of one per scenario, in every output.
+    if (err instanceof Error && err.name === "DriverNotUp") {
+      const module = options.module;
+      const failure =
+        module === undefined ? err.message : err.message.split(module).join(options.driver);
+      report = notUpReport(options.driver, failure);
+      if (options.json) out.record("scenario", record(report.results[0] as ScenarioResult));
+      else out.verdict(`[1/1] ${formatScenarioLine(report.results[0] as ScenarioResult)}`);
+      return finish(options, report, out);
+    }
     // The driver named as the user typed it (a built-in id, a relative path), not as resolved.
     const text = err instanceof Error ? err.message : String(err);
     const module = options.module;
@@ -270,6 +281,28 @@ export async function verify(options: VerifyOptions, out: Output): Promise<numbe
       module === undefined ? text : text.split(module).join(options.driver),
     );
   }
+  return finish(options, report, out);
+}
+
+/** The report of a driver that did not come up on the rig: one failed result, `bring-up`. */
+function notUpReport(driver: string, failure: string): ConformanceReport {
+  const result: ScenarioResult = {
+    name: "bring-up",
+    description: "the stack brought up once in the plain order, before any scenario",
+    contract:
+      "the driver comes up on the suite's rig: an IM driver starts its virtual miniports, a protocol binds, a miniport initializes and the upper protocol binds to it",
+    status: "fail",
+    durationMs: 0,
+    failure,
+    rule: null,
+    runs: 1,
+    violations: [],
+  };
+  return { driver, results: [result], passed: 0, failed: 1, durationMs: 0 };
+}
+
+/** Writes the outputs asked for and the totals; the exit code (0 when nothing failed, else 1). */
+function finish(options: VerifyOptions, report: ConformanceReport, out: Output): number {
   if (options.strict === true) report = strictly(report);
   writeOutputs(options, report, out);
   if (options.save !== undefined) writeFileSync(options.save, `${JSON.stringify(report)}\n`);
