@@ -24,6 +24,12 @@ import {
 import { DriverNotUp, runConformance } from "../../src/verify/index.js";
 
 const driver = (id: string) => builtinPath(id) as string;
+/** The text without colour: CI=true (or FORCE_COLOR) colours the verdicts. */
+function plain(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes start with ESC.
+  return text.replace(/\x1b\[[0-9;]*m/g, "");
+}
+
 /** Built-in ids whose wire is the real world (a UDP socket, a macvtap device): no default can bring them up. */
 const NEEDS_THE_WORLD = ["tap", "vxlan"];
 
@@ -52,7 +58,7 @@ describe("ndis verify on the built-in drivers", () => {
         only: ["bring-up-adapter-first", "oid-requests"],
       },
       createOutput((t) => {
-        text += t;
+        text += plain(t);
       }),
     );
     assert.equal(code, 0, text);
@@ -99,7 +105,7 @@ describe("a driver that does not come up", () => {
   test("on the command line: one failed result, bring-up, in the text, --json and JUnit outputs; exit 1; no scenario run", async () => {
     let text = "";
     const out = createOutput((t) => {
-      text += t;
+      text += plain(t);
     });
     const junit = join(mkdtempSync(join(tmpdir(), "ndis-notup-")), "report.xml");
     const code = await verify({ driver: "vxlan", plain: true, jobs: 1, junit }, out);
