@@ -4,6 +4,8 @@
  * files (resolved relative to the stack file), how to explain an adapter that failed to start,
  * and what to report when the run ends.
  */
+
+import { isAbsolute, resolve } from "node:path";
 import * as capture from "../drivers/capture/index.js";
 import * as filterPassthrough from "../drivers/filter-passthrough/index.js";
 import * as hub from "../drivers/hub/index.js";
@@ -18,6 +20,7 @@ import * as testMiniport from "../drivers/test-miniport/index.js";
 import * as vlanMux from "../drivers/vlan-mux/index.js";
 import * as vxlan from "../drivers/vxlan/index.js";
 import type { DRIVER_OBJECT, DriverModule } from "../index.js";
+import type { RegistryValues } from "./schema.js";
 
 /** What a built-in driver says about itself when a run ends: text lines and a JSON record. */
 export interface DriverReport {
@@ -327,4 +330,22 @@ export function isModulePath(module: string): boolean {
     module.startsWith("/") ||
     /\.(?:[cm]?js|[cm]?ts)$/.test(module)
   );
+}
+
+/**
+ * `registry` with the values of `keys` (a built-in's `fileKeys` or `driverFileKeys`) that are
+ * relative file names resolved against `baseDir`, the stack file's folder.
+ */
+export function withFiles(
+  registry: RegistryValues | undefined,
+  keys: readonly string[] | undefined,
+  baseDir: string,
+): RegistryValues | undefined {
+  if (registry === undefined || keys === undefined) return registry;
+  const out: RegistryValues = { ...registry };
+  for (const key of keys) {
+    const value = out[key];
+    if (typeof value === "string" && !isAbsolute(value)) out[key] = resolve(baseDir, value);
+  }
+  return out;
 }

@@ -5,6 +5,7 @@ export {
   builtinDriverIds,
   type DriverReport,
   isModulePath,
+  withFiles,
 } from "./builtins.js";
 export { DEFAULT_STACK_NAME, DEFAULT_STACK_YAML, defaultStack } from "./default.js";
 export {

@@ -5,7 +5,7 @@
  * the physical devices last-added first (what is above each is paused and unbound first, virtual
  * miniports halted by their IM driver) and unloads the drivers in reverse.
  */
-import { isAbsolute, resolve } from "node:path";
+import { resolve } from "node:path";
 import {
   type BindingPath,
   type DRIVER_OBJECT,
@@ -19,9 +19,15 @@ import {
   type TraceEvent,
   type VerifierMode,
 } from "../index.js";
-import { type BuiltinDriver, builtinDriver, type DriverReport, isModulePath } from "./builtins.js";
+import {
+  type BuiltinDriver,
+  builtinDriver,
+  type DriverReport,
+  isModulePath,
+  withFiles,
+} from "./builtins.js";
 import { formatProblem, type Stack } from "./load.js";
-import { durationMs, type LinkEventEntry, type RegistryValues } from "./schema.js";
+import { durationMs, type LinkEventEntry } from "./schema.js";
 import { didYouMean } from "./suggest.js";
 
 export interface StartStackOptions {
@@ -67,21 +73,6 @@ export interface RunningStack {
    * happens (with why it failed, or null). Returns a function that cancels those not yet due.
    */
   scheduleEvents(onEvent?: (event: LinkEventEntry, error: string | null) => void): () => void;
-}
-
-function withFiles(
-  registry: RegistryValues | undefined,
-  builtin: BuiltinDriver | undefined,
-  baseDir: string,
-  keys = builtin?.fileKeys,
-): RegistryValues | undefined {
-  if (registry === undefined || keys === undefined) return registry;
-  const out: RegistryValues = { ...registry };
-  for (const key of keys) {
-    const value = out[key];
-    if (typeof value === "string" && !isAbsolute(value)) out[key] = resolve(baseDir, value);
-  }
-  return out;
 }
 
 const list = (names: readonly string[]) =>
@@ -184,12 +175,7 @@ export async function startStack(
   for (const entry of spec.drivers) {
     const builtin = isModulePath(entry.module) ? undefined : builtinDriver(entry.module);
     const module = builtin?.module ?? resolve(stack.baseDir, entry.module);
-    const driverRegistry = withFiles(
-      entry.registry,
-      builtin,
-      stack.baseDir,
-      builtin?.driverFileKeys,
-    );
+    const driverRegistry = withFiles(entry.registry, builtin?.driverFileKeys, stack.baseDir);
     // Why a DriverEntry failed, without --trace: the DDI calls that failed during it and what the
     // verifier said.
     const failed: TraceEvent[] = [];
@@ -247,7 +233,7 @@ export async function startStack(
       problems.push(`adapter ${entry.name}: its driver ${entry.driver} did not load`);
       continue;
     }
-    const registry = withFiles(entry.registry, driver.builtin, stack.baseDir);
+    const registry = withFiles(entry.registry, driver.builtin?.fileKeys, stack.baseDir);
     const info = await host.addAdapter({
       driver: entry.driver,
       name: entry.name,

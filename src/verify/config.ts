@@ -10,7 +10,14 @@ import { dirname, extname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import type { RegistryValue } from "../index.js";
-import { builtinDriverIds, isModulePath, type Stack } from "../stack/index.js";
+import {
+  builtinDriver,
+  builtinDriverIds,
+  isModulePath,
+  parseStack,
+  type Stack,
+  withFiles,
+} from "../stack/index.js";
 import type { VerifyConfig } from "./rig.js";
 
 type Values = Record<string, RegistryValue>;
@@ -28,58 +35,33 @@ export function builtinPath(id: string): string | null {
 }
 
 /**
- * The configuration `ndis verify <id>` gives a built-in driver that does not come up without one
- * (what its example stack file in examples/ configures, on the suite's lower adapters lower0 and
- * lower1); `--stack` replaces it and `--registry` adds to it. A built-in id not listed needs none,
- * or needs the real world (vxlan's UDP underlay, tap's /dev/tapN), which a default cannot give.
+ * The example stack file (in examples/) whose configuration `ndis verify <id>` gives a built-in
+ * driver that does not come up without one: `ndis verify <id>` is `ndis verify <id> --stack
+ * examples/<file>`, so a change to the example reaches verify. `--stack` replaces it and
+ * `--registry` adds to it. A built-in id not listed needs none.
  */
-const BUILTIN_VERIFY_CONFIGS: Readonly<Record<string, () => VerifyConfig>> = {
-  // examples/vlan-mux.yaml: two VELANs (VLAN 10 and 20) over each lower adapter.
-  "vlan-mux": () => ({
-    bindings: {
-      lower0: { UpperBindings: ["velan10a", "velan20a"] },
-      lower1: { UpperBindings: ["velan10b", "velan20b"] },
-    },
-    devices: {
-      velan10a: { VlanId: 10 },
-      velan20a: { VlanId: 20 },
-      velan10b: { VlanId: 10 },
-      velan20b: { VlanId: 20 },
-    },
-  }),
-  // examples/team.yaml: an active-backup team0 over two members, lower0 its primary.
-  team: () => ({
-    lowers: ["lower0", "lower1"],
-    bindings: { "*": { TeamName: "team0" } },
-    devices: {
-      team0: {
-        Mode: "active-backup",
-        Primary: "lower0",
-        Failback: "always",
-        DownDelayMs: 200,
-        UpDelayMs: 200,
-      },
-    },
-  }),
-  // examples/pcap-replay.yaml: ipv4-host's binding needs an address.
-  "ipv4-host": () => ({
-    bindings: { "*": { IPAddress: "198.51.100.1", PrefixLength: 24 } },
-  }),
-  // examples/pcap-replay.yaml: the pcap adapter replays examples/peer-pings.pcap.
-  pcap: () => {
-    const values = { File: examplePath("peer-pings.pcap"), Timing: "original" };
-    return { devices: { lower0: { ...values }, lower1: { ...values } } };
-  },
+const BUILTIN_EXAMPLES: Readonly<Record<string, string>> = {
+  "vlan-mux": "vlan-mux.yaml",
+  team: "team.yaml",
+  "ipv4-host": "pcap-replay.yaml",
+  pcap: "pcap-replay.yaml",
 };
 
-/** A file of the repository's examples/ (from src/verify or dist/verify alike). */
-function examplePath(name: string): string {
-  return resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "examples", name);
-}
+/** The repository's examples/ (from src/verify or dist/verify alike). */
+const EXAMPLES = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "examples");
 
-/** The default configuration of built-in driver `id` under `ndis verify`, or undefined when it has none. */
-export function builtinVerifyConfig(id: string): VerifyConfig | undefined {
-  return Object.hasOwn(BUILTIN_VERIFY_CONFIGS, id) ? BUILTIN_VERIFY_CONFIGS[id]?.() : undefined;
+/**
+ * The default configuration of built-in driver `id` under `ndis verify` — what its example stack
+ * file in `examples` gives it, as `--stack` would — or undefined when it has none.
+ */
+export function builtinVerifyConfig(id: string, examples = EXAMPLES): VerifyConfig | undefined {
+  if (!Object.hasOwn(BUILTIN_EXAMPLES, id)) return undefined;
+  const file = resolve(examples, BUILTIN_EXAMPLES[id] as string);
+  const { name: _name, ...config } = configFromStack(
+    parseStack(readFileSync(file, "utf8"), file),
+    id,
+  );
+  return config;
 }
 
 /** A problem with the configuration given: the command says it and runs nothing. */
@@ -108,6 +90,7 @@ export function configFromStack(stack: Stack, driver: string): VerifyConfig & { 
       `${stack.file}: ${candidates.map((d) => d.name).join(" and ")} could each be the driver under test; mark one with verify: true`,
     );
   const entry = candidates[0] as (typeof spec.drivers)[number];
+  const builtin = isModulePath(entry.module) ? undefined : builtinDriver(entry.module);
   const bindings: Record<string, Values> = {};
   const lowers: string[] = [];
   if (spec.bindings !== "all")
@@ -120,14 +103,20 @@ export function configFromStack(stack: Stack, driver: string): VerifyConfig & { 
   if (filter !== undefined)
     for (const adapter of filter.adapters ?? [])
       if (!lowers.includes(adapter)) lowers.push(adapter);
-  // A miniport's adapters are the devices it drives.
+  // A miniport's adapters are the devices it drives: the suite's lower adapters, under their
+  // names, each with its registry values (file names resolved as `ndis run` resolves them).
   const own = spec.adapters.filter((a) => a.driver === entry.name);
+  for (const a of own) if (!lowers.includes(a.name)) lowers.push(a.name);
   const devices: Record<string, Values> = {};
   for (const [name, values] of Object.entries(spec.devices ?? {})) devices[name] = { ...values };
-  for (const a of own) if (a.registry !== undefined) devices[a.name] = { ...a.registry };
+  for (const a of own) {
+    const values = withFiles(a.registry, builtin?.fileKeys, stack.baseDir);
+    if (values !== undefined) devices[a.name] = { ...values };
+  }
+  const driverValues = withFiles(entry.registry, builtin?.driverFileKeys, stack.baseDir);
   return {
     name: entry.name,
-    ...(entry.registry === undefined ? {} : { driver: { ...entry.registry } }),
+    ...(driverValues === undefined ? {} : { driver: { ...driverValues } }),
     ...(Object.keys(bindings).length === 0 ? {} : { bindings }),
     ...(Object.keys(devices).length === 0 ? {} : { devices }),
     ...(lowers.length === 0 ? {} : { lowers }),

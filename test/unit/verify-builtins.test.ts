@@ -1,29 +1,33 @@
 /**
  * `ndis verify <built-in id>` works for every built-in driver the help lists that runs without
- * the real world: the ids that need configuration (vlan-mux, team, ipv4-host, pcap) get the one
- * their example stack file uses, and every applicable scenario passes its plain run. A driver
+ * the real world: the ids that need configuration (vlan-mux, team, ipv4-host, pcap) get what
+ * `--stack` gives from their example stack file (read from examples/ each time, so a change to
+ * the example reaches verify), and every applicable scenario passes its plain run. A driver
  * that does not come up on the suite's rig — here vlan-mux without its configuration, and vxlan,
  * whose wire is a real UDP underlay — is one clear error that says what did not happen and how
  * to configure it: no scenario runs, the command reports one failed result (`bring-up`) in
  * every output and exits 1, as for any driver that fails.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { verify } from "../../src/cli/commands/verify.js";
 import { createOutput } from "../../src/cli/output.js";
-import { builtinDriverIds } from "../../src/stack/index.js";
+import { builtinDriverIds, loadStackFile } from "../../src/stack/index.js";
 import {
   builtinPath,
   builtinVerifyConfig,
   configFromRegistryArgs,
+  configFromStack,
   mergeConfig,
 } from "../../src/verify/config.js";
 import { DriverNotUp, runConformance } from "../../src/verify/index.js";
 
 const driver = (id: string) => builtinPath(id) as string;
+const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
 /** The text without colour: CI=true (or FORCE_COLOR) colours the verdicts. */
 function plain(text: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes start with ESC.
@@ -69,9 +73,42 @@ describe("ndis verify on the built-in drivers", () => {
 test("--registry binding.key=value wins over a default's (or a stack file's) value of one binding", () => {
   const base = builtinVerifyConfig("vlan-mux") ?? {};
   const merged = mergeConfig(base, configFromRegistryArgs(["binding.UpperBindings=v1,v2"]));
-  assert.deepEqual(merged.bindings?.lower0?.UpperBindings, ["v1", "v2"]);
-  assert.deepEqual(merged.bindings?.lower1?.UpperBindings, ["v1", "v2"]);
+  assert.deepEqual(merged.bindings?.eth0?.UpperBindings, ["v1", "v2"]);
+  assert.deepEqual(merged.bindings?.eth1?.UpperBindings, ["v1", "v2"]);
   assert.deepEqual(merged.devices, base.devices, "the devices are the default's");
+});
+
+describe("the defaults are the example stack files", () => {
+  test("ndis verify <id> gets what --stack examples/<its example> gives", async () => {
+    for (const [id, file] of [
+      ["vlan-mux", "vlan-mux.yaml"],
+      ["team", "team.yaml"],
+      ["ipv4-host", "pcap-replay.yaml"],
+      ["pcap", "pcap-replay.yaml"],
+    ] as const) {
+      const { name: _name, ...fromStack } = configFromStack(
+        await loadStackFile(join(EXAMPLES, file)),
+        id,
+      );
+      assert.deepEqual(builtinVerifyConfig(id), fromStack, id);
+    }
+    assert.equal(builtinVerifyConfig("passthrough"), undefined, "passthrough needs none");
+  });
+
+  test("a change to the example reaches verify", () => {
+    const dir = mkdtempSync(join(tmpdir(), "ndis-examples-"));
+    const team = readFileSync(join(EXAMPLES, "team.yaml"), "utf8");
+    assert.match(team, /DownDelayMs: 200/);
+    writeFileSync(join(dir, "team.yaml"), team.replace("DownDelayMs: 200", "DownDelayMs: 350"));
+    assert.equal(builtinVerifyConfig("team", dir)?.devices?.team0?.DownDelayMs, 350);
+    assert.deepEqual(builtinVerifyConfig("team", dir)?.lowers, ["m1", "m2"]);
+  });
+
+  test("a miniport's adapters are its lower adapters, its file values resolved against the stack file", () => {
+    const pcap = builtinVerifyConfig("pcap");
+    assert.deepEqual(pcap?.lowers, ["cap0"]);
+    assert.equal(pcap?.devices?.cap0?.File, join(EXAMPLES, "peer-pings.pcap"));
+  });
 });
 
 describe("a driver that does not come up", () => {
