@@ -97,6 +97,23 @@ interface Asyncify {
 }
 const UNWINDING = 1;
 const REWINDING = 2;
+/** Asyncify's save area for one blocked handler's wasm frames. */
+const ASYNC_DATA_BYTES = 64 * 1024;
+/** A shadow-stack region: as large as the module's own stack (`ndis build`'s stack-size). */
+const STACK_REGION_BYTES = 256 * 1024;
+
+/** A handler blocked in a wait: where Asyncify saved it and the shadow stack its frames are on. */
+interface Suspension {
+  readonly handler: string;
+  /** Asyncify's save area. */
+  data: number;
+  /** The shadow-stack pointer when it unwound (restored before it is rewound). */
+  sp: number;
+  /** The top of the region its frames are on (spare again when it returns). */
+  readonly stackTop: number;
+  /** The wait's value, once it ends. */
+  waiting: Promise<number>;
+}
 
 /** `value`, or what `then` makes of it once it settles (for handlers that may block). */
 function after<T, R>(
@@ -152,8 +169,18 @@ class CDriver {
   readonly devices: CDevices;
   /** Asyncify's exports when the module was built with waits (null: it cannot block). */
   readonly asyncify: Asyncify | null;
-  /** The buffer Asyncify saves a blocked handler's stack in. */
-  readonly asyncData: number;
+  /**
+   * The module's shadow-stack pointer (`ndis build` exports it from a module with waits), or
+   * null (a module built otherwise): then one handler at a time can be blocked.
+   */
+  readonly stackPointer: WebAssembly.Global | null;
+  /** The top of the shadow-stack region a call from NDIS starts on now. */
+  #stackTop = 0;
+  /** Shadow-stack regions (their tops) and Asyncify save areas no blocked handler holds. */
+  readonly #spareStacks: number[] = [];
+  readonly #spareData: number[] = [];
+  /** The save area of the unwind under way (set by `block`, taken by `#suspend`). */
+  #unwindData = 0;
   /** Calls into the module on the JS stack right now. */
   depth = 0;
   /** The NDIS handler (or DriverEntry) of the innermost call into the module now. */
@@ -162,9 +189,9 @@ class CDriver {
   readonly fuel: WebAssembly.Global | null;
   /** Steps a call from NDIS may take, with the calls nested in it. */
   readonly budget: number;
-  /** A handler of this module blocked in a wait (Asyncify allows one at a time). */
-  blocked: string | null = null;
-  /** What the wait the module blocked in gives back when it resumes. */
+  /** The handlers of this module blocked in a wait now, in the order they blocked. */
+  readonly blocked: Suspension[] = [];
+  /** What the wait the module is unwinding from gives back when it resumes. */
   waiting: Promise<number> | null = null;
   resumeValue = 0;
 
@@ -205,14 +232,46 @@ class CDriver {
     );
     this.asyncify =
       typeof exports.asyncify_start_unwind === "function" ? (exports as unknown as Asyncify) : null;
-    this.asyncData = 0;
-    if (this.asyncify !== null) {
-      const size = 64 * 1024;
-      const p = this.m.alloc(size);
-      this.m.setU32(p, p + 8);
-      this.m.setU32(p + 4, p + size);
-      this.asyncData = p;
+    const sp = exports.__stack_pointer;
+    this.stackPointer =
+      this.asyncify !== null && sp instanceof WebAssembly.Global
+        ? (sp as WebAssembly.Global)
+        : null;
+    if (this.stackPointer !== null) this.#stackTop = this.stackPointer.value as number;
+  }
+
+  /** An Asyncify save area: its two header words (where saving is, where it ends) set. */
+  #takeData(): number {
+    let p = this.#spareData.pop();
+    if (p === undefined) p = this.m.alloc(ASYNC_DATA_BYTES);
+    this.m.setU32(p, p + 8);
+    this.m.setU32(p + 4, p + ASYNC_DATA_BYTES);
+    return p;
+  }
+
+  /**
+   * The handler that called a wait has unwound to us: it keeps its save area and the stack
+   * region its frames are on, and calls from NDIS from now on start on a region of their own.
+   */
+  #suspend(handler: string): Suspension {
+    (this.asyncify as Asyncify).asyncify_stop_unwind();
+    const s: Suspension = {
+      handler,
+      data: this.#unwindData,
+      sp: 0,
+      stackTop: this.#stackTop,
+      waiting: this.waiting as Promise<number>,
+    };
+    this.waiting = null;
+    this.blocked.push(s);
+    const sp = this.stackPointer;
+    if (sp !== null) {
+      s.sp = sp.value as number;
+      const top = this.#spareStacks.pop() ?? this.m.alloc(STACK_REGION_BYTES) + STACK_REGION_BYTES;
+      this.#stackTop = top;
+      sp.value = top;
     }
+    return s;
   }
 
   /**
@@ -234,13 +293,15 @@ class CDriver {
         `${this.label}: ${what} blocks, and the module was built without waits; build it with \`ndis build\` (which adds them when the driver calls a wait)`,
       );
     }
-    if (this.depth > 1 || this.blocked !== null) {
+    const first = this.blocked[0];
+    if (this.depth > 1 || (this.stackPointer === null && first !== undefined)) {
       throw new WasmTrap(
-        `${this.label}: ${what} cannot block here: ${this.blocked !== null ? `${this.blocked} of this driver is blocked already (one blocked handler per driver)` : "the handler was called from inside another call of the same driver"}`,
+        `${this.label}: ${what} cannot block here: ${this.depth > 1 ? "the handler was called from inside another call of the same driver" : `${first?.handler} of this driver is blocked already (a module built without ndis build's shadow-stack export blocks one handler at a time: rebuild it with ndis build)`}`,
       );
     }
     this.waiting = start();
-    a.asyncify_start_unwind(this.asyncData);
+    this.#unwindData = this.#takeData();
+    a.asyncify_start_unwind(this.#unwindData);
     return 0;
   }
 
@@ -391,9 +452,8 @@ class CDriver {
     }
     const y = this.asyncify;
     if (y === null || y.asyncify_get_state() !== UNWINDING) return;
-    y.asyncify_stop_unwind();
-    this.blocked = handler;
-    this.#resume(f, pointer, handler, [a, b, c, d, e]).catch(() => undefined);
+    const s = this.#suspend(handler);
+    this.#resume(s, f, pointer, handler, [a, b, c, d, e]).catch(() => undefined);
   }
 
   /** `call` for a function in hand (DriverEntry, an export): `pointer` only names it. */
@@ -406,24 +466,51 @@ class CDriver {
     const result = this.#run(f, pointer, handler, args);
     const a = this.asyncify;
     if (a === null || a.asyncify_get_state() !== UNWINDING) return result;
-    a.asyncify_stop_unwind();
-    this.blocked = handler;
-    return this.#resume(f, pointer, handler, args);
+    return this.#resume(this.#suspend(handler), f, pointer, handler, args);
   }
 
-  async #resume(f: CFunction, pointer: number, handler: string, args: unknown[]): Promise<number> {
+  /**
+   * Waits for the wait `s` blocked in, then rewinds the handler on its own stack region (the
+   * calls from NDIS meanwhile ran on others), as often as it blocks again; blocked handlers
+   * resume in whatever order their waits end.
+   */
+  async #resume(
+    s: Suspension,
+    f: CFunction,
+    pointer: number,
+    handler: string,
+    args: unknown[],
+  ): Promise<number> {
     const a = this.asyncify as Asyncify;
+    const sp = this.stackPointer;
     try {
       for (;;) {
-        this.resumeValue = await (this.waiting as Promise<number>);
-        this.waiting = null;
-        a.asyncify_start_rewind(this.asyncData);
-        const result = this.#run(f, pointer, handler, args);
-        if (a.asyncify_get_state() !== UNWINDING) return result;
-        a.asyncify_stop_unwind();
+        const value = await s.waiting;
+        // A resume runs from the event loop: no call of this module is on the stack.
+        const outer = sp === null ? 0 : (sp.value as number);
+        if (sp !== null) sp.value = s.sp;
+        let result: number;
+        try {
+          this.resumeValue = value;
+          a.asyncify_start_rewind(s.data);
+          result = this.#run(f, pointer, handler, args);
+          if (a.asyncify_get_state() !== UNWINDING) return result;
+          // Blocked again: a fresh save area holds the frames; the region stays its own.
+          a.asyncify_stop_unwind();
+          this.#spareData.push(s.data);
+          s.data = this.#unwindData;
+          s.waiting = this.waiting as Promise<number>;
+          this.waiting = null;
+          if (sp !== null) s.sp = sp.value as number;
+        } finally {
+          if (sp !== null) sp.value = outer;
+        }
       }
     } finally {
-      this.blocked = null;
+      const at = this.blocked.indexOf(s);
+      if (at >= 0) this.blocked.splice(at, 1);
+      this.#spareData.push(s.data);
+      if (sp !== null) this.#spareStacks.push(s.stackTop);
       this.waiting = null;
     }
   }

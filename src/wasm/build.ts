@@ -160,6 +160,12 @@ binaryen.setOptimizeLevel(2);
 binaryen.setDebugInfo(true);
 binaryen.setPassArgument("asyncify-imports", imports);
 module.runPasses(["asyncify"]);
+// The bridge gives each blocked handler a shadow-stack region of its own (src/wasm/bridge.ts):
+// it moves the stack pointer, which wasm-ld keeps inside the module.
+for (let i = 0; i < module.getNumGlobals(); i++) {
+  const { name } = binaryen.getGlobalInfo(module.getGlobalByIndex(i));
+  if (name === "__stack_pointer") module.addGlobalExport(name, name);
+}
 writeFileSync(file, module.emitBinary());
 `;
 

@@ -1,0 +1,243 @@
+/*
+ * kmini: see kmini.h. One driver, any number of adapters; each adapter's context is on a
+ * driver-wide list so that an OID on one adapter can open another's gate.
+ */
+#include "kmini.h"
+
+static NDIS_HANDLE KminiDriverHandle;
+static NDIS_SPIN_LOCK KminiLock;
+static LIST_ENTRY KminiAdapters;
+static ULONG KminiNextIndex;
+static LONG KminiWakeCount;
+
+NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath) {
+  NDIS_MINIPORT_DRIVER_CHARACTERISTICS chars;
+  NDIS_STATUS status;
+
+  NdisAllocateSpinLock(&KminiLock);
+  InitializeListHead(&KminiAdapters);
+  NdisZeroMemory(&chars, sizeof(chars));
+  chars.Header.Type = NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS;
+  chars.Header.Revision = NDIS_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2;
+  chars.Header.Size = NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2;
+  chars.MajorNdisVersion = 6;
+  chars.MinorNdisVersion = 30;
+  chars.MajorDriverVersion = 1;
+  chars.InitializeHandlerEx = KminiInitialize;
+  chars.HaltHandlerEx = KminiHalt;
+  chars.UnloadHandler = KminiUnload;
+  chars.PauseHandler = KminiPause;
+  chars.RestartHandler = KminiRestart;
+  chars.OidRequestHandler = KminiOidRequest;
+  chars.SendNetBufferListsHandler = KminiSendNetBufferLists;
+  chars.ReturnNetBufferListsHandler = KminiReturnNetBufferLists;
+  chars.CancelSendHandler = KminiCancelSend;
+  chars.DevicePnPEventNotifyHandler = KminiDevicePnPEventNotify;
+  chars.ShutdownHandlerEx = KminiShutdown;
+  chars.CancelOidRequestHandler = KminiCancelOidRequest;
+  status = NdisMRegisterMiniportDriver(DriverObject, RegistryPath, NULL, &chars, &KminiDriverHandle);
+  if (status != NDIS_STATUS_SUCCESS) NdisFreeSpinLock(&KminiLock);
+  return status;
+}
+
+VOID KminiUnload(PDRIVER_OBJECT DriverObject) {
+  UNREFERENCED_PARAMETER(DriverObject);
+  NdisMDeregisterMiniportDriver(KminiDriverHandle);
+  NdisFreeSpinLock(&KminiLock);
+}
+
+NDIS_STATUS KminiInitialize(NDIS_HANDLE MiniportAdapterHandle, NDIS_HANDLE MiniportDriverContext,
+                            PNDIS_MINIPORT_INIT_PARAMETERS MiniportInitParameters) {
+  NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES reg;
+  NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES gen;
+  PKMINI_ADAPTER adapter;
+  NDIS_STATUS status;
+
+  UNREFERENCED_PARAMETER(MiniportDriverContext);
+  UNREFERENCED_PARAMETER(MiniportInitParameters);
+  adapter = (PKMINI_ADAPTER)NdisAllocateMemoryWithTagPriority(MiniportAdapterHandle, sizeof(KMINI_ADAPTER),
+                                                              KMINI_TAG, NormalPoolPriority);
+  if (adapter == NULL) return NDIS_STATUS_RESOURCES;
+  NdisZeroMemory(adapter, sizeof(*adapter));
+  adapter->AdapterHandle = MiniportAdapterHandle;
+  KeInitializeEvent(&adapter->Gate, NotificationEvent, FALSE);
+
+  NdisZeroMemory(&reg, sizeof(reg));
+  reg.Header.Type = NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES;
+  reg.Header.Revision = NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_2;
+  reg.Header.Size = NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_2;
+  reg.MiniportAdapterContext = adapter;
+  reg.AttributeFlags = NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND;
+  reg.InterfaceType = NdisInterfaceInternal;
+  status = NdisMSetMiniportAttributes(MiniportAdapterHandle, (PNDIS_MINIPORT_ADAPTER_ATTRIBUTES)&reg);
+  if (status != NDIS_STATUS_SUCCESS) goto fail;
+
+  NdisZeroMemory(&gen, sizeof(gen));
+  gen.Header.Type = NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES;
+  gen.Header.Revision = NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2;
+  gen.Header.Size = NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2;
+  gen.MediaType = NdisMedium802_3;
+  gen.PhysicalMediumType = NdisPhysicalMedium802_3;
+  gen.MtuSize = 1500;
+  gen.MaxXmitLinkSpeed = gen.XmitLinkSpeed = 1000000000ULL;
+  gen.MaxRcvLinkSpeed = gen.RcvLinkSpeed = 1000000000ULL;
+  gen.MediaConnectState = MediaConnectStateConnected;
+  gen.MediaDuplexState = MediaDuplexStateFull;
+  gen.LookaheadSize = 1500;
+  gen.MacAddressLength = ETH_LENGTH_OF_ADDRESS;
+  gen.PermanentMacAddress[0] = gen.CurrentMacAddress[0] = 0x02;
+  gen.AccessType = NET_IF_ACCESS_BROADCAST;
+  gen.DirectionType = NET_IF_DIRECTION_SENDRECEIVE;
+  gen.ConnectionType = NET_IF_CONNECTION_DEDICATED;
+  gen.IfType = IF_TYPE_ETHERNET_CSMACD;
+  gen.IfConnectorPresent = TRUE;
+  status = NdisMSetMiniportAttributes(MiniportAdapterHandle, (PNDIS_MINIPORT_ADAPTER_ATTRIBUTES)&gen);
+  if (status != NDIS_STATUS_SUCCESS) goto fail;
+
+  NdisAcquireSpinLock(&KminiLock);
+  adapter->Index = KminiNextIndex++;
+  InsertTailList(&KminiAdapters, &adapter->Link);
+  NdisReleaseSpinLock(&KminiLock);
+  return NDIS_STATUS_SUCCESS;
+
+fail:
+  NdisFreeMemory(adapter, 0, 0);
+  return status;
+}
+
+VOID KminiHalt(NDIS_HANDLE MiniportAdapterContext, NDIS_HALT_ACTION HaltAction) {
+  PKMINI_ADAPTER adapter = (PKMINI_ADAPTER)MiniportAdapterContext;
+  UNREFERENCED_PARAMETER(HaltAction);
+  /* Give the (virtual) hardware a millisecond to go quiet: the halt blocks. */
+  NdisMSleep(1000);
+  NdisAcquireSpinLock(&KminiLock);
+  RemoveEntryList(&adapter->Link);
+  NdisReleaseSpinLock(&KminiLock);
+  NdisFreeMemory(adapter, 0, 0);
+}
+
+NDIS_STATUS KminiPause(NDIS_HANDLE MiniportAdapterContext, PNDIS_MINIPORT_PAUSE_PARAMETERS PauseParameters) {
+  UNREFERENCED_PARAMETER(MiniportAdapterContext);
+  UNREFERENCED_PARAMETER(PauseParameters);
+  return NDIS_STATUS_SUCCESS;
+}
+
+NDIS_STATUS KminiRestart(NDIS_HANDLE MiniportAdapterContext, PNDIS_MINIPORT_RESTART_PARAMETERS RestartParameters) {
+  UNREFERENCED_PARAMETER(MiniportAdapterContext);
+  UNREFERENCED_PARAMETER(RestartParameters);
+  return NDIS_STATUS_SUCCESS;
+}
+
+/*
+ * Goes KMINI_WAIT_DEPTH helper levels down, each with a block of locals filled from `Seed`,
+ * waits on the gate at the bottom, and sums each level's locals before and after the wait: a
+ * handler whose stack another ran over while it was blocked answers two different sums.
+ */
+static __declspec(noinline) VOID WaitDeep(PKMINI_ADAPTER Adapter, ULONG Level, ULONG Seed, PULONG Before,
+                                          PULONG After) {
+  volatile ULONG words[KMINI_WAIT_WORDS];
+  ULONG i;
+  for (i = 0; i < KMINI_WAIT_WORDS; i++) {
+    words[i] = Seed * 2654435761u + i * (Level + 1);
+    *Before += words[i] ^ i;
+  }
+  if (Level + 1 < KMINI_WAIT_DEPTH)
+    WaitDeep(Adapter, Level + 1, Seed ^ (Level + 7), Before, After);
+  else {
+    KeWaitForSingleObject(&Adapter->Gate, Executive, KernelMode, FALSE, NULL);
+    KeClearEvent(&Adapter->Gate);
+  }
+  for (i = 0; i < KMINI_WAIT_WORDS; i++) *After += words[i] ^ i;
+}
+
+static __declspec(noinline) PKMINI_ADAPTER FindAdapter(ULONG Index) {
+  PLIST_ENTRY link;
+  PKMINI_ADAPTER found = NULL;
+  /* A lookup with a large scratch frame of its own, poisoned (as a debug build would). */
+  volatile ULONG scratch[KMINI_WAIT_DEPTH * KMINI_WAIT_WORDS * 4];
+  ULONG i;
+  for (i = 0; i < KMINI_WAIT_DEPTH * KMINI_WAIT_WORDS * 4; i++) scratch[i] = 0xDEADBEEFu;
+  NdisAcquireSpinLock(&KminiLock);
+  for (link = KminiAdapters.Flink; link != &KminiAdapters; link = link->Flink) {
+    PKMINI_ADAPTER a = CONTAINING_RECORD(link, KMINI_ADAPTER, Link);
+    if (a->Index == Index) found = a;
+  }
+  NdisReleaseSpinLock(&KminiLock);
+  return found;
+}
+
+NDIS_STATUS KminiOidRequest(NDIS_HANDLE MiniportAdapterContext, PNDIS_OID_REQUEST NdisRequest) {
+  PKMINI_ADAPTER adapter = (PKMINI_ADAPTER)MiniportAdapterContext;
+
+  if (NdisRequest->RequestType == NdisRequestQueryInformation &&
+      NdisRequest->DATA.QUERY_INFORMATION.Oid == OID_KMINI_WAIT) {
+    /* In: a seed. Out: the adapter's index, its place among the wakes, the two sums. */
+    PULONG buffer = (PULONG)NdisRequest->DATA.QUERY_INFORMATION.InformationBuffer;
+    ULONG before = 0, after = 0;
+    if (NdisRequest->DATA.QUERY_INFORMATION.InformationBufferLength < 4 * sizeof(ULONG)) {
+      NdisRequest->DATA.QUERY_INFORMATION.BytesNeeded = 4 * sizeof(ULONG);
+      return NDIS_STATUS_BUFFER_TOO_SHORT;
+    }
+    WaitDeep(adapter, 0, buffer[0] + adapter->Index * 977, &before, &after);
+    buffer[0] = adapter->Index;
+    buffer[1] = (ULONG)InterlockedIncrement(&KminiWakeCount);
+    buffer[2] = before;
+    buffer[3] = after;
+    NdisRequest->DATA.QUERY_INFORMATION.BytesWritten = 4 * sizeof(ULONG);
+    return NDIS_STATUS_SUCCESS;
+  }
+  if (NdisRequest->RequestType == NdisRequestSetInformation &&
+      NdisRequest->DATA.SET_INFORMATION.Oid == OID_KMINI_OPEN) {
+    PKMINI_ADAPTER target;
+    if (NdisRequest->DATA.SET_INFORMATION.InformationBufferLength < sizeof(ULONG)) {
+      NdisRequest->DATA.SET_INFORMATION.BytesNeeded = sizeof(ULONG);
+      return NDIS_STATUS_INVALID_LENGTH;
+    }
+    target = FindAdapter(*(PULONG)NdisRequest->DATA.SET_INFORMATION.InformationBuffer);
+    if (target == NULL) return NDIS_STATUS_INVALID_DATA;
+    KeSetEvent(&target->Gate, IO_NO_INCREMENT, FALSE);
+    NdisRequest->DATA.SET_INFORMATION.BytesRead = sizeof(ULONG);
+    return NDIS_STATUS_SUCCESS;
+  }
+  return NDIS_STATUS_NOT_SUPPORTED;
+}
+
+VOID KminiSendNetBufferLists(NDIS_HANDLE MiniportAdapterContext, PNET_BUFFER_LIST NetBufferLists,
+                             NDIS_PORT_NUMBER PortNumber, ULONG SendFlags) {
+  PKMINI_ADAPTER adapter = (PKMINI_ADAPTER)MiniportAdapterContext;
+  PNET_BUFFER_LIST nbl;
+  UNREFERENCED_PARAMETER(PortNumber);
+  for (nbl = NetBufferLists; nbl != NULL; nbl = NET_BUFFER_LIST_NEXT_NBL(nbl))
+    NET_BUFFER_LIST_STATUS(nbl) = NDIS_STATUS_SUCCESS;
+  NdisMSendNetBufferListsComplete(adapter->AdapterHandle, NetBufferLists,
+                                  NDIS_TEST_SEND_AT_DISPATCH_LEVEL(SendFlags)
+                                      ? NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL
+                                      : 0);
+}
+
+VOID KminiReturnNetBufferLists(NDIS_HANDLE MiniportAdapterContext, PNET_BUFFER_LIST NetBufferLists,
+                               ULONG ReturnFlags) {
+  UNREFERENCED_PARAMETER(MiniportAdapterContext);
+  UNREFERENCED_PARAMETER(NetBufferLists);
+  UNREFERENCED_PARAMETER(ReturnFlags);
+}
+
+VOID KminiCancelSend(NDIS_HANDLE MiniportAdapterContext, PVOID CancelId) {
+  UNREFERENCED_PARAMETER(MiniportAdapterContext);
+  UNREFERENCED_PARAMETER(CancelId);
+}
+
+VOID KminiDevicePnPEventNotify(NDIS_HANDLE MiniportAdapterContext, PNET_DEVICE_PNP_EVENT NetDevicePnPEvent) {
+  UNREFERENCED_PARAMETER(MiniportAdapterContext);
+  UNREFERENCED_PARAMETER(NetDevicePnPEvent);
+}
+
+VOID KminiShutdown(NDIS_HANDLE MiniportAdapterContext, NDIS_SHUTDOWN_ACTION ShutdownAction) {
+  UNREFERENCED_PARAMETER(MiniportAdapterContext);
+  UNREFERENCED_PARAMETER(ShutdownAction);
+}
+
+VOID KminiCancelOidRequest(NDIS_HANDLE MiniportAdapterContext, PVOID RequestId) {
+  UNREFERENCED_PARAMETER(MiniportAdapterContext);
+  UNREFERENCED_PARAMETER(RequestId);
+}
