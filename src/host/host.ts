@@ -31,6 +31,7 @@ import {
   NdisRequestQueryInformation,
   NdisRequestQueryStatistics,
   NdisRequestSetInformation,
+  OID_GEN_CURRENT_PACKET_FILTER,
   OID_PNP_SET_POWER,
 } from "../ndis/oid.js";
 import {
@@ -89,10 +90,12 @@ import { DEFAULT_WATCHDOG_LIMITS, type WatchdogLimits } from "../runtime/core/po
 import { bindingKey, Ndis } from "../runtime/core/runtime.js";
 import {
   createAdapter,
+  haltAdapterForPower,
   initializeAdapter,
   notifyPowerProfile,
   retireAdapter,
   shutdownAdapter,
+  waitForState,
 } from "../runtime/core/stack/adapter.js";
 import {
   bindingsOf,
@@ -110,7 +113,12 @@ import {
 } from "../runtime/core/stack/driver.js";
 import { ifStackTable, type NDIS_IF_STACK_ENTRY } from "../runtime/core/stack/ifstack.js";
 import { filtersTakeNetPnP, netPnPUp } from "../runtime/core/stack/net-pnp.js";
-import { issueNdisOid, issueNdisOidFromTop } from "../runtime/core/stack/oid.js";
+import {
+  abortOids,
+  issueNdisOid,
+  issueNdisOidFromTop,
+  resumeOids,
+} from "../runtime/core/stack/oid.js";
 import { startReset } from "../runtime/core/stack/reset.js";
 import { VERIFIER_MODES, type VerifierMode, type Violation } from "../verifier/violation.js";
 import { DeviceFile, DeviceIoError } from "./device-file.js";
@@ -134,8 +142,11 @@ export interface UnreadRegistryValue {
 
 /** What a sleeping system must bring back: adapters kept in low power, devices halted. */
 interface Asleep {
+  /** Every adapter, in the order they went to sleep (the stacks above first). */
+  readonly order: MiniportAdapter[];
   readonly lowPower: MiniportAdapter[];
-  readonly halted: { driver: string; name: string }[];
+  /** Halted with NdisHaltDevicePoweredDown, kept with their bindings for MiniportInitializeEx. */
+  readonly halted: MiniportAdapter[];
   /** Bindings NDIS undid because their protocol answered NetEventSetPower NOT_SUPPORTED. */
   readonly unbound: { protocol: ProtocolDriverBlock; adapter: MiniportAdapter }[];
 }
@@ -1358,21 +1369,25 @@ export class NdisHost {
    * Puts the system to sleep (D3), in the order of "Handling a Set Power Request" and "Handling
    * PnP Events and Power Management Events in a Protocol Driver" (learn.microsoft.com,
    * windows-hardware/drivers/network):
-   * 1. NetEventQueryPower to the bindings of physical adapters (IM drivers pass it up): a refusal
-   *    vetoes the sleep and is returned; the protocols already asked then hear NetEventSetPower
-   *    of the state they are in (D0), which cancels the query — a query is always followed by a
-   *    set.
-   * 2. NetEventSetPower(D3) to the bindings of physical adapters (IM drivers pass it up): the
-   *    set-power event comes before the pause. A protocol that answers NDIS_STATUS_NOT_SUPPORTED
-   *    (one not aware of power management) is unbound, and bound again on wake.
-   * 3. Every stack is paused for low power (virtual adapters first): protocols, filter modules,
-   *    then the miniport — except a stack NDIS 6.30 leaves running (NO_PAUSE_ON_SUSPEND).
-   * 4. An adapter whose miniport set NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND (an IM virtual
-   *    miniport must) gets OID_PNP_SET_POWER(D3) from NDIS; any other is unbound and halted with
-   *    NdisHaltDevicePoweredDown. [MODEL] Its bindings are not kept over the halt: `resume`
-   *    brings the device back as an arrival, and its protocols bind anew. ("Handling a Set Power
-   *    Request" says NDIS does not ask an IM driver's protocol edge to unbind from a miniport it
-   *    halts for sleep; this model does.)
+   * 1. NetEventQueryPower to what is bound on every adapter, virtual miniports of IM drivers
+   *    included: a refusal vetoes the sleep and is returned; the protocols already asked then
+   *    hear NetEventSetPower of the state they are in (D0), which cancels the query — a query is
+   *    always followed by a set.
+   * 2. Then each adapter goes to sleep, the stacks above first (an IM driver's virtual miniport
+   *    before the adapter its protocol edge is bound to). NDIS sends each virtual miniport's
+   *    power events to its overlying protocols itself; an IM driver does not pass them up.
+   *    For each adapter: NetEventSetPower(D3) to its bindings (an IM driver's protocol edge is
+   *    one); a protocol that answers NDIS_STATUS_NOT_SUPPORTED (not aware of power management)
+   *    is unbound, and bound again on wake. Then the stack is paused for low power (the
+   *    bindings, the filter modules, the miniport) — except a stack NDIS 6.30 leaves running
+   *    (NO_PAUSE_ON_SUSPEND). Then an adapter whose miniport set
+   *    NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND (an IM virtual miniport must) gets
+   *    OID_PNP_SET_POWER(D3); any other is halted with NdisHaltDevicePoweredDown, and NDIS does
+   *    not ask what is bound to it to unbind: its bindings (an IM driver's protocol edge among
+   *    them) and filter modules stay, paused, for the wake. [MODEL] Filter modules stay attached
+   *    over such a halt.
+   * From then on no OID request reaches a sleeping miniport but OID_PNP_SET_POWER: NDIS holds
+   * the others until it is back in D0.
    * Resolves with NDIS_STATUS_SUCCESS, or the refusing status.
    */
   async suspend(): Promise<NDIS_STATUS> {
@@ -1380,13 +1395,11 @@ export class NdisHost {
     if (this.#asleep !== null)
       throw new NdisError("NDIS_ERR_INVALID_STATE", "the system is asleep");
     const runtime = this.#runtime;
-    const all = [...runtime.adapters.values()];
-    const physical = all.filter((a) => !a.block.chars.isIntermediate);
-    const virtual = all.filter((a) => a.block.chars.isIntermediate);
+    const order = this.#topDown();
     const d3 = Uint8Array.of(NdisDeviceStateD3, 0, 0, 0);
     const d0 = Uint8Array.of(NdisDeviceStateD0, 0, 0, 0);
     const asked: MiniportAdapter[] = [];
-    for (const adapter of physical) {
+    for (const adapter of order) {
       asked.push(adapter);
       const status = await this.#powerEvent(adapter, NetEventQueryPower, d3);
       if (status !== NDIS_STATUS_SUCCESS) {
@@ -1396,40 +1409,68 @@ export class NdisHost {
         return status;
       }
     }
-    // A protocol that is not power-management aware answers the set with NOT_SUPPORTED: NDIS
-    // unbinds it (and binds it again on wake).
-    const unaware: Binding[] = [];
-    for (const adapter of physical) await this.#powerEvent(adapter, NetEventSetPower, d3, unaware);
-    const asleep: Asleep = {
-      lowPower: [],
-      halted: [],
-      unbound: [],
-    };
-    for (const binding of unaware) {
-      if (!runtime.bindings.has(binding)) continue;
-      asleep.unbound.push({ protocol: binding.protocol, adapter: binding.adapter });
-      await this.#stacks.unbind(binding, NDIS_PAUSE_UNBIND_PROTOCOL);
-    }
-    for (const adapter of [...virtual, ...physical]) {
-      if (runtime.adapters.get(adapter.name) !== adapter || adapter.machine.state !== "Running")
-        continue;
-      if (!this.#staysRunningOnSuspend(adapter))
-        await this.#stacks.pause(adapter, NDIS_PAUSE_LOW_POWER);
-    }
-    for (const adapter of [...virtual, ...physical]) {
+    const asleep: Asleep = { order, lowPower: [], halted: [], unbound: [] };
+    this.#asleep = asleep;
+    for (const adapter of order) {
       if (runtime.adapters.get(adapter.name) !== adapter) continue; // gone with its lower binding
+      // A protocol that is not power-management aware answers the set with NOT_SUPPORTED: NDIS
+      // unbinds it (and binds it again on wake).
+      const unaware: Binding[] = [];
+      await this.#powerEvent(adapter, NetEventSetPower, d3, unaware);
+      for (const binding of unaware) {
+        if (!runtime.bindings.has(binding)) continue;
+        asleep.unbound.push({ protocol: binding.protocol, adapter: binding.adapter });
+        await this.#stacks.unbind(binding, NDIS_PAUSE_UNBIND_PROTOCOL);
+      }
+      if (runtime.adapters.get(adapter.name) !== adapter) continue;
+      const state = adapter.machine.state;
+      if (state === "Running" && !this.#staysRunningOnSuspend(adapter))
+        await this.#stacks.pause(adapter, NDIS_PAUSE_LOW_POWER);
+      if (runtime.adapters.get(adapter.name) !== adapter) continue;
+      const now = adapter.machine.state;
+      if (now !== "Paused" && now !== "Running") continue;
       const flags = adapter.registration?.AttributeFlags ?? 0;
       if ((flags & NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND) !== 0) {
-        await issueNdisOid(adapter, powerRequest(NdisDeviceStateD3));
+        await issueNdisOid(adapter, powerRequest(NdisDeviceStateD3), -1, true);
+        adapter.lowPower = true;
         asleep.lowPower.push(adapter);
       } else {
-        asleep.halted.push({ driver: adapter.driver.name, name: adapter.name });
-        await this.#stacks.takeDown(adapter, NdisHaltDevicePoweredDown);
+        // "Halting a Miniport Adapter": not while the miniport has an OID request; new ones wait.
+        adapter.lowPower = true;
+        if (adapter.oidPending !== null)
+          await waitForState(adapter, () => adapter.oidPending === null);
+        if (runtime.adapters.get(adapter.name) !== adapter) continue;
+        asleep.halted.push(adapter);
+        await haltAdapterForPower(adapter, NdisHaltDevicePoweredDown);
       }
     }
     if (this.#stacks.busy) await this.#stacks.settle();
-    this.#asleep = asleep;
     return NDIS_STATUS_SUCCESS;
+  }
+
+  /**
+   * Every adapter, each above the adapters its IM driver's protocol edge is bound to: the order
+   * a sleep goes in (a wake goes the other way).
+   */
+  #topDown(): MiniportAdapter[] {
+    const adapters = [...this.#runtime.adapters.values()];
+    const depth = new Map<MiniportAdapter, number>();
+    const depthOf = (adapter: MiniportAdapter, seen: Set<MiniportAdapter>): number => {
+      const known = depth.get(adapter);
+      if (known !== undefined) return known;
+      let d = 0;
+      if (adapter.block.chars.isIntermediate && !seen.has(adapter)) {
+        seen.add(adapter);
+        for (const binding of this.#runtime.bindings) {
+          if (binding.driver === adapter.driver && binding.adapter !== adapter)
+            d = Math.max(d, 1 + depthOf(binding.adapter, seen));
+        }
+      }
+      depth.set(adapter, d);
+      return d;
+    };
+    for (const adapter of adapters) depthOf(adapter, new Set());
+    return adapters.sort((a, b) => (depth.get(b) ?? 0) - (depth.get(a) ?? 0));
   }
 
   /**
@@ -1471,10 +1512,17 @@ export class NdisHost {
   }
 
   /**
-   * Wakes the system (D0), in the order of "Handling a Set Power Request": halted devices arrive
-   * again (initialize, bind, restart); adapters kept in low power get OID_PNP_SET_POWER(D0) and
-   * then MiniportDevicePnPEventNotify(NdisDevicePnPEventPowerProfileChanged), their stacks restart bottom up (miniport, filter modules, protocols), and only then do the bindings
-   * of physical adapters hear NetEventSetPower(D0) (IM drivers pass it up).
+   * Wakes the system (D0), in the order of "Handling a Set Power Request", the lower adapters
+   * first (an IM driver's protocol edge is awake before its virtual miniport). For each adapter:
+   * OID_PNP_SET_POWER(D0) to one kept in low power, followed by
+   * MiniportDevicePnPEventNotify(NdisDevicePnPEventPowerProfileChanged); MiniportInitializeEx
+   * again for one halted for the sleep, and then NDIS sets the packet filter and multicast list
+   * the miniport had accepted ("Power Management for Old Miniport Drivers"); then the OID
+   * requests NDIS held meanwhile go down; then its stack restarts bottom up (miniport, filter
+   * modules, bindings — an IM driver's protocol edge among them); only then do its bindings
+   * hear NetEventSetPower(D0); then protocols that were unbound for not being power-aware bind
+   * again. An adapter that fails to initialize again is taken down: its bindings unbind, its
+   * filter modules detach.
    */
   async resume(): Promise<void> {
     this.#assertRunning();
@@ -1483,31 +1531,72 @@ export class NdisHost {
     this.#asleep = null;
     const runtime = this.#runtime;
     const d0 = Uint8Array.of(NdisDeviceStateD0, 0, 0, 0);
-    const kept = asleep.lowPower.filter((a) => runtime.adapters.get(a.name) === a);
-    const physical = kept.filter((a) => !a.block.chars.isIntermediate);
-    const virtual = kept.filter((a) => a.block.chars.isIntermediate);
-    for (const adapter of [...physical, ...virtual]) {
-      const status = await issueNdisOid(adapter, powerRequest(NdisDeviceStateD0));
-      // MINIPORT_DEVICE_PNP_EVENT_NOTIFY: the power profile follows an OID_PNP_SET_POWER(D0).
-      if (status === NDIS_STATUS_SUCCESS && runtime.adapters.get(adapter.name) === adapter)
-        notifyPowerProfile(adapter);
-    }
-    for (const adapter of [...physical, ...virtual]) {
+    for (const adapter of [...asleep.order].reverse()) {
+      if (runtime.adapters.get(adapter.name) !== adapter) continue;
+      if (asleep.halted.includes(adapter) && adapter.machine.state === "Halted") {
+        if (!(await this.#reinitialize(adapter))) continue;
+      } else if (asleep.lowPower.includes(adapter)) {
+        const status = await issueNdisOid(adapter, powerRequest(NdisDeviceStateD0), -1, true);
+        adapter.lowPower = false;
+        resumeOids(adapter);
+        // MINIPORT_DEVICE_PNP_EVENT_NOTIFY: the power profile follows an OID_PNP_SET_POWER(D0).
+        if (status === NDIS_STATUS_SUCCESS && runtime.adapters.get(adapter.name) === adapter)
+          notifyPowerProfile(adapter);
+      }
       if (runtime.adapters.get(adapter.name) === adapter && adapter.machine.state === "Paused")
         await this.#stacks.restart(adapter);
-    }
-    for (const adapter of physical) await this.#powerEvent(adapter, NetEventSetPower, d0);
-    for (const { protocol, adapter } of asleep.unbound) {
-      if (runtime.adapters.get(adapter.name) !== adapter || protocol.driver.state !== "loaded")
-        continue;
-      if (!bindingsOf(adapter).some((b) => b.protocol === protocol))
-        await this.#stacks.bindInto(protocol, adapter);
-    }
-    for (const { driver, name } of asleep.halted) {
-      if (runtime.drivers.get(driver)?.state === "loaded" && !runtime.adapters.has(name))
-        await this.addAdapter({ driver, name });
+      await this.#powerEvent(adapter, NetEventSetPower, d0);
+      for (const { protocol, adapter: to } of asleep.unbound) {
+        if (to !== adapter || runtime.adapters.get(to.name) !== to) continue;
+        if (protocol.driver.state !== "loaded") continue;
+        if (!bindingsOf(to).some((b) => b.protocol === protocol))
+          await this.#stacks.bindInto(protocol, to);
+      }
     }
     if (this.#stacks.busy) await this.#stacks.settle();
+  }
+
+  /**
+   * MiniportInitializeEx again for an adapter halted for the sleep, its bindings and modules
+   * kept; then the addressing settings it had accepted, then the requests NDIS held. False (and
+   * the stack taken down) when it does not come back.
+   */
+  async #reinitialize(adapter: MiniportAdapter): Promise<boolean> {
+    const runtime = this.#runtime;
+    const instance = runtime.deviceInstances.get(adapter.name);
+    const context = instance?.adapter === adapter ? instance.context : undefined;
+    let status = initializeAdapter(adapter, context);
+    if (typeof status !== "number") status = await status;
+    if (status !== NDIS_STATUS_SUCCESS || runtime.adapters.get(adapter.name) !== adapter) {
+      adapter.lowPower = false;
+      abortOids(adapter);
+      if (runtime.adapters.get(adapter.name) === adapter)
+        await this.#stacks.takeDown(adapter, NdisHaltDeviceFailed);
+      for (const binding of bindingsOf(adapter)) retireBinding(binding);
+      if (instance?.adapter === adapter) runtime.deviceInstances.delete(adapter.name);
+      return false;
+    }
+    // The packet filter first, then the multicast list, ahead of the requests NDIS held.
+    const settings = [...adapter.addressing].sort(
+      ([a], [b]) =>
+        Number(b === OID_GEN_CURRENT_PACKET_FILTER) - Number(a === OID_GEN_CURRENT_PACKET_FILTER),
+    );
+    const restores = settings.map(([oid, bytes], at) =>
+      issueNdisOid(
+        adapter,
+        makeOidRequest({
+          RequestType: NdisRequestSetInformation,
+          Oid: oid,
+          InformationBuffer: bytes.slice(),
+        }),
+        at,
+        true,
+      ),
+    );
+    await Promise.all(restores);
+    adapter.lowPower = false;
+    resumeOids(adapter);
+    return true;
   }
 
   /**

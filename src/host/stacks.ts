@@ -80,7 +80,7 @@ import {
   waitForModule,
 } from "../runtime/core/stack/filter.js";
 import { filtersTakeNetPnP, netPnPUp } from "../runtime/core/stack/net-pnp.js";
-import { abortOids, oidsOutstanding } from "../runtime/core/stack/oid.js";
+import { abortOids, oidsOutstanding, resumeOids } from "../runtime/core/stack/oid.js";
 import { NdisBugCheckError } from "../verifier/violation.js";
 
 /** Which protocol binds to which adapter: every pair, or the listed ones. */
@@ -428,6 +428,13 @@ export class Stacks implements PnpManager {
       adapter,
       (s) => s !== "Restarting" && s !== "Pausing" && s !== "Initializing",
     );
+    if (adapter.lowPower) {
+      // Removed while asleep: the requests NDIS held for the wake go to a miniport that is still
+      // there (it is paused, and takes requests); one halted for the sleep gets none of them.
+      adapter.lowPower = false;
+      if (adapter.machine.state === "Halted") abortOids(adapter);
+      else resumeOids(adapter);
+    }
     for (const binding of bindingsOf(adapter)) {
       await waitForBinding(
         binding,

@@ -100,8 +100,10 @@ describe("net PnP events through filter modules", () => {
     const events = pnpCalls(protocol.calls).map((c) => Number(c.slice(20).split(/[,)]/)[0]));
     assert.deepEqual(
       events.filter((e) => e === NetEventQueryPower || e === NetEventSetPower),
-      [NetEventQueryPower, NetEventSetPower],
-      "QueryPower and SetPower(D3) reached the protocol",
+      [NetEventQueryPower, NetEventSetPower, NetEventSetPower],
+      // "Handling a Set Power Request": the binding is kept over the miniport's halt, so the
+      // protocol hears SetPower(D0) on wake as well.
+      "QueryPower, SetPower(D3) and SetPower(D0) reached the protocol",
     );
     const pnp = handlers.filter((h) => h.endsWith("NetPnPEvent"));
     assert.deepEqual(

@@ -11,6 +11,7 @@ import {
   NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND,
   NDIS_PAUSE_LOW_POWER,
   NDIS_STATUS_FAILURE,
+  NDIS_STATUS_NOT_SUPPORTED,
   NDIS_STATUS_SUCCESS,
   NdisDeviceStateD0,
   NdisDeviceStateD3,
@@ -18,7 +19,10 @@ import {
   NdisHost,
   NetEventPause,
   NetEventQueryPower,
+  NetEventRestart,
   NetEventSetPower,
+  OID_GEN_CURRENT_PACKET_FILTER,
+  OID_GEN_VENDOR_DESCRIPTION,
   OID_PNP_SET_POWER,
   type TraceEvent,
 } from "../../src/index.js";
@@ -89,26 +93,107 @@ describe("suspend and resume", () => {
     assert.deepEqual(rules(host), []);
   });
 
-  test("an adapter without NO_HALT_ON_SUSPEND is halted with NdisHaltDevicePoweredDown and arrives again", async () => {
+  // "Handling a Set Power Request": a miniport that does not stay powered over the sleep is halted,
+  // and NDIS does not ask what is bound to it to unbind. "Power Management for Old Miniport
+  // Drivers": without NO_HALT_ON_SUSPEND, MiniportHaltEx before the sleep and MiniportInitializeEx
+  // on the way back, after which NDIS sets again the packet filter the protocols had set.
+  test("an adapter without NO_HALT_ON_SUSPEND is halted PoweredDown and initialized again; its binding stays", async () => {
     const host = new NdisHost({ verifier: "record" });
-    const mp = scriptedMiniport();
+    const filters: string[] = [];
+    const mp = scriptedMiniport({
+      oid: (_a, r) => {
+        const q = r.DATA.SET_INFORMATION;
+        if (q.Oid !== OID_GEN_CURRENT_PACKET_FILTER) return NDIS_STATUS_NOT_SUPPORTED;
+        filters.push(
+          new DataView((q.InformationBuffer as Uint8Array).buffer).getUint32(0, true).toString(16),
+        );
+        q.BytesRead = 4;
+        return NDIS_STATUS_SUCCESS;
+      },
+    });
     const proto = scriptedProtocol();
     await host.loadDriver({ name: "mp", module: mp.module });
     await host.loadDriver({ name: "proto", module: proto.module });
     await host.addAdapter({ driver: "mp", name: "eth0" });
+    const set = await host.oidRequest("eth0", {
+      type: "set",
+      oid: OID_GEN_CURRENT_PACKET_FILTER,
+      buffer: Uint8Array.of(0x0b, 0, 0, 0),
+    });
+    assert.equal(set.status, NDIS_STATUS_SUCCESS);
+    proto.calls.length = 0;
+    mp.calls.length = 0;
     assert.equal(await host.suspend(), NDIS_STATUS_SUCCESS);
-    assert.ok(mp.calls.includes(`MiniportHaltEx(${NdisHaltDevicePoweredDown})`));
-    assert.ok(
-      !mp.calls.includes(`MiniportOidRequest(${(OID_PNP_SET_POWER >>> 0).toString(16)})`),
-      "no OID_PNP_SET_POWER",
+    assert.deepEqual(mp.calls, [
+      `MiniportPause(${NDIS_PAUSE_LOW_POWER})`,
+      `MiniportHaltEx(${NdisHaltDevicePoweredDown})`,
+    ]);
+    assert.ok(!proto.calls.some((c) => c.startsWith("ProtocolUnbindAdapterEx")), "not unbound");
+    assert.deepEqual(
+      host.adapters.map((a) => `${a.name}:${a.state}`),
+      ["eth0:Halted"],
     );
-    assert.deepEqual(host.adapters, []);
+    assert.deepEqual(
+      host.bindings.map((b) => `${b.protocol}:${b.adapter}:${b.state}`),
+      ["proto:eth0:Paused"],
+    );
+    proto.calls.length = 0;
+    mp.calls.length = 0;
+    filters.length = 0;
     await host.resume();
-    assert.equal(mp.calls.filter((c) => c === "MiniportInitializeEx").length, 2);
+    assert.deepEqual(
+      mp.calls.filter((c) => !c.startsWith("MiniportDevicePnPEventNotify")),
+      [
+        "MiniportInitializeEx",
+        `MiniportOidRequest(${OID_GEN_CURRENT_PACKET_FILTER.toString(16)})`, // restored by NDIS
+        "MiniportRestart",
+      ],
+    );
+    assert.deepEqual(filters, ["b"], "the last packet filter the miniport accepted");
+    // The same binding restarts: no second ProtocolBindAdapterEx.
+    assert.deepEqual(proto.calls, [
+      `ProtocolNetPnPEvent(${NetEventRestart})`,
+      `ProtocolNetPnPEvent(${NetEventSetPower})`,
+    ]);
     assert.deepEqual(
       host.bindings.map((b) => `${b.protocol}:${b.adapter}:${b.state}`),
       ["proto:eth0:Running"],
     );
+    assert.deepEqual(rules(host), []);
+  });
+
+  // "Handling a Set Power Request" (and OID_PNP_SET_POWER): no OID request but OID_PNP_SET_POWER
+  // reaches a miniport in a low-power state. NDIS holds one that comes meanwhile and delivers it
+  // once the adapter is back in D0.
+  test("an OID request to a sleeping adapter waits for OID_PNP_SET_POWER(D0)", async () => {
+    const host = new NdisHost({ verifier: "record" });
+    const seen: string[] = [];
+    const mp = scriptedMiniport({
+      attributeFlags: NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND,
+      oid: (_a, r) => {
+        const q = r.DATA.QUERY_INFORMATION;
+        seen.push(q.Oid === OID_PNP_SET_POWER ? "OID_PNP_SET_POWER" : `0x${q.Oid.toString(16)}`);
+        if (q.Oid === OID_PNP_SET_POWER) r.DATA.SET_INFORMATION.BytesRead = 4;
+        return q.Oid === OID_PNP_SET_POWER ? NDIS_STATUS_SUCCESS : NDIS_STATUS_NOT_SUPPORTED;
+      },
+    });
+    await host.loadDriver({ name: "mp", module: mp.module });
+    await host.addAdapter({ driver: "mp", name: "eth0" });
+    assert.equal(await host.suspend(), NDIS_STATUS_SUCCESS);
+    seen.length = 0;
+    let answered = false;
+    const query = host
+      .oidRequest("eth0", { type: "query", oid: OID_GEN_VENDOR_DESCRIPTION })
+      .then((a) => {
+        answered = true;
+        return a;
+      });
+    await host.settle();
+    assert.deepEqual(seen, [], "held while the adapter sleeps");
+    assert.equal(answered, false);
+    await host.resume();
+    assert.equal((await query).status, NDIS_STATUS_NOT_SUPPORTED);
+    assert.deepEqual(seen, ["OID_PNP_SET_POWER", `0x${OID_GEN_VENDOR_DESCRIPTION.toString(16)}`]);
     assert.deepEqual(rules(host), []);
   });
 
@@ -130,7 +215,17 @@ describe("suspend and resume", () => {
     await assert.rejects(host.resume(), { code: "NDIS_ERR_INVALID_STATE" });
   });
 
-  test("under passthrough: the test miniport is halted PoweredDown; on wake the whole stack comes back", async () => {
+  // "Handling a Set Power Request", both of an IM driver's edges. The virtual miniport's sleep:
+  // NetEventSetPower to the protocols bound to it, their pause, the virtual miniport's pause
+  // (low power), OID_PNP_SET_POWER to it (which the IM answers itself). The lower adapter's:
+  // NetEventSetPower to the IM driver's protocol edge, its pause, the lower miniport's pause, and
+  // OID_PNP_SET_POWER — or, for a miniport without power management, its halt, after which NDIS
+  // does NOT ask the IM's protocol edge to unbind. Waking, each edge the other way round:
+  // OID_PNP_SET_POWER(D0) or MiniportInitializeEx, the restart (miniport, then what is bound),
+  // then NetEventSetPower(D0). NDIS sends the virtual miniport's power events to its protocols
+  // itself ("Handling PnP Events and Power Management Events in an Intermediate Driver": the two
+  // edges' events come in no particular order; here the stack above sleeps first and wakes last).
+  test("under passthrough: each edge in the documented order; the lower miniport halted PoweredDown, the IM's binding kept", async () => {
     const host = new NdisHost({
       verifier: "record",
       bindings: [
@@ -143,19 +238,53 @@ describe("suspend and resume", () => {
     await host.loadDriver({ name: "passthrough", module: passthrough });
     await host.loadDriver({ name: "tcpip", module: tcpip.module });
     await host.addAdapter({ driver: "testmp", name: "eth0" });
-    const halts: string[] = [];
+    const log: string[] = [];
     host.onTrace((e: TraceEvent) => {
-      if (e.kind === "handler" && e.phase === "call" && e.name === "MiniportHaltEx")
-        halts.push(e.detail ?? "");
+      if (e.kind === "handler" && e.phase === "call")
+        log.push(`${e.driver}: ${e.name}(${e.detail ?? ""})`);
     });
     const before = host.liveObjects().map((o) => `${o.kind}:${o.name}`);
     assert.equal(await host.suspend(), NDIS_STATUS_SUCCESS);
-    // tcpip above the VELAN heard the power events through passthrough's NdisMNetPnPEvent.
-    assert.ok(tcpip.calls.includes(`ProtocolNetPnPEvent(${NetEventQueryPower})`));
-    assert.ok(tcpip.calls.includes(`ProtocolNetPnPEvent(${NetEventSetPower})`));
-    assert.ok(halts.includes("eth0"), "the physical adapter is halted");
-    assert.equal(host.adapters.length, 0, "its virtual miniport went with its binding");
+    assert.deepEqual(log, [
+      `tcpip: ProtocolNetPnPEvent(tcpip → eth0-pt: NetEvent ${NetEventQueryPower})`,
+      `passthrough: ProtocolNetPnPEvent(passthrough → eth0: NetEvent ${NetEventQueryPower})`,
+      // the virtual miniport's stack
+      `tcpip: ProtocolNetPnPEvent(tcpip → eth0-pt: NetEvent ${NetEventSetPower})`,
+      "tcpip: ProtocolNetPnPEvent(tcpip → eth0-pt: NetEventPause)",
+      "passthrough: MiniportPause(eth0-pt)",
+      "passthrough: MiniportOidRequest(eth0-pt)", // OID_PNP_SET_POWER (D3)
+      // the lower adapter's stack, the IM's protocol edge bound to it
+      `passthrough: ProtocolNetPnPEvent(passthrough → eth0: NetEvent ${NetEventSetPower})`,
+      "passthrough: ProtocolNetPnPEvent(passthrough → eth0: NetEventPause)",
+      "testmp: MiniportPause(eth0)",
+      "testmp: MiniportHaltEx(eth0)",
+    ]);
+    assert.ok(!tcpip.calls.some((c) => c.startsWith("ProtocolUnbindAdapterEx")));
+    assert.deepEqual(
+      host.adapters.map((a) => `${a.name}:${a.state}`),
+      ["eth0:Halted", "eth0-pt:Paused"],
+    );
+    assert.deepEqual(
+      host.bindings.map((b) => `${b.protocol}:${b.adapter}:${b.state}`),
+      ["passthrough:eth0:Paused", "tcpip:eth0-pt:Paused"],
+    );
+    log.length = 0;
     await host.resume();
+    assert.deepEqual(log, [
+      // the lower adapter first
+      "testmp: MiniportInitializeEx(eth0)",
+      "testmp: MiniportDevicePnPEventNotify(eth0)", // the power profile
+      "testmp: MiniportOidRequest(eth0)", // the packet filter passthrough had set, restored
+      "testmp: MiniportRestart(eth0)",
+      "passthrough: ProtocolNetPnPEvent(passthrough → eth0: NetEventRestart)",
+      `passthrough: ProtocolNetPnPEvent(passthrough → eth0: NetEvent ${NetEventSetPower})`,
+      // then the virtual miniport
+      "passthrough: MiniportOidRequest(eth0-pt)", // OID_PNP_SET_POWER (D0)
+      "passthrough: MiniportDevicePnPEventNotify(eth0-pt)",
+      "passthrough: MiniportRestart(eth0-pt)",
+      "tcpip: ProtocolNetPnPEvent(tcpip → eth0-pt: NetEventRestart)",
+      `tcpip: ProtocolNetPnPEvent(tcpip → eth0-pt: NetEvent ${NetEventSetPower})`,
+    ]);
     assert.deepEqual(
       host.adapters.map((a) => `${a.name}:${a.state}`),
       ["eth0:Running", "eth0-pt:Running"],

@@ -153,8 +153,9 @@ static BOOLEAN PtSameName(PNDIS_STRING A, PNDIS_STRING B) {
  * ProtocolNetPnPEvent (PASSIVE_LEVEL).
  * - NetEventIMReEnableDevice (no binding context, the instance name in the buffer): ask again.
  * - A pause of the binding pends until the sends forwarded down it have completed.
- * - Power, query-remove and reconfigure events go up to the protocols above the VELAN with
- *   NdisMNetPnPEvent; for the queries their answer is the binding's.
+ * - Query-remove and reconfigure events go up to the protocols above the VELAN with
+ *   NdisMNetPnPEvent; for the query their answer is the binding's. Power events do not: NDIS
+ *   sends them to the VELAN's protocols itself as the VELAN sleeps and wakes.
  */
 _Use_decl_annotations_
 NDIS_STATUS PtNetPnPEvent(NDIS_HANDLE ProtocolBindingContext, PNET_PNP_EVENT_NOTIFICATION NetPnPEventNotification) {
@@ -178,11 +179,10 @@ NDIS_STATUS PtNetPnPEvent(NDIS_HANDLE ProtocolBindingContext, PNET_PNP_EVENT_NOT
     return NDIS_STATUS_PENDING;
   }
   if (adapt != NULL && adapt->Velan != NULL &&
-      (event->NetEvent == NetEventSetPower || event->NetEvent == NetEventQueryPower ||
-       event->NetEvent == NetEventQueryRemoveDevice || event->NetEvent == NetEventCancelRemoveDevice ||
+      (event->NetEvent == NetEventQueryRemoveDevice || event->NetEvent == NetEventCancelRemoveDevice ||
        event->NetEvent == NetEventReconfigure)) {
     status = NdisMNetPnPEvent(adapt->Velan->MiniportAdapterHandle, NetPnPEventNotification);
-    if (event->NetEvent == NetEventQueryPower || event->NetEvent == NetEventQueryRemoveDevice) return status;
+    if (event->NetEvent == NetEventQueryRemoveDevice) return status;
   }
   return NDIS_STATUS_SUCCESS;
 }

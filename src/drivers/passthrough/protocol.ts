@@ -34,7 +34,6 @@ import {
   NetEventQueryPower,
   NetEventQueryRemoveDevice,
   NetEventReconfigure,
-  NetEventSetPower,
   type Out,
   type PROTOCOL_BIND_ADAPTER_EX,
   type PROTOCOL_CLOSE_ADAPTER_COMPLETE_EX,
@@ -169,9 +168,9 @@ export const PtCloseAdapterComplete: PROTOCOL_CLOSE_ADAPTER_COMPLETE_EX = (
  * ProtocolNetPnPEvent, PASSIVE_LEVEL.
  * - NetEventIMReEnableDevice (binding context NULL, the instance name in the buffer): the user
  *   re-enabled a virtual miniport, so ask for it again.
- * - Power, query-remove and reconfigure events of a binding are passed up to the protocols above
- *   its VELAN with NdisMNetPnPEvent; for the queries their answer is the binding's answer
- *   (a refusal above vetoes). NetEventPause/NetEventRestart are never propagated: NDIS generates
+ * - Query-remove and reconfigure events of a binding are passed up to the protocols above its
+ *   VELAN with NdisMNetPnPEvent; for the query their answer is the binding's answer (a refusal
+ *   above vetoes). Power events are not: NDIS sends them to the VELAN's protocols itself. NetEventPause/NetEventRestart are never propagated: NDIS generates
  *   them for the stack above itself. A pause of the binding pends until the sends forwarded down
  *   it have completed (see datapath.ts).
  *
@@ -225,10 +224,12 @@ export function propagateDeferred(velan: Velan): void {
   NdisCompleteNetPnPEvent(adapt.BindingHandle as NDIS_HANDLE, notification, status);
 }
 
-/** The binding events passthrough passes up to its virtual miniport's protocols. */
+/**
+ * The binding events passthrough passes up to its virtual miniport's protocols. Not the power
+ * events: NDIS sends NetEventQueryPower and NetEventSetPower to the protocols above a virtual
+ * miniport itself, as that miniport goes to sleep and wakes ("Handling a Set Power Request").
+ */
 const PROPAGATED = new Set([
-  NetEventSetPower,
-  NetEventQueryPower,
   NetEventQueryRemoveDevice,
   NetEventCancelRemoveDevice,
   NetEventReconfigure,

@@ -48,7 +48,6 @@ import {
   NetEventQueryRemoveDevice,
   NetEventReconfigure,
   NetEventRestart,
-  NetEventSetPower,
   type Out,
   type PROTOCOL_BIND_ADAPTER_EX,
   type PROTOCOL_CLOSE_ADAPTER_COMPLETE_EX,
@@ -332,13 +331,12 @@ function reconfigure(adapt: ADAPT): void {
   }
 }
 
-/** The binding events vlan-mux passes up to every VELAN's protocols (contract §2.9). */
-const PROPAGATED = new Set([
-  NetEventSetPower,
-  NetEventQueryPower,
-  NetEventQueryRemoveDevice,
-  NetEventCancelRemoveDevice,
-]);
+/**
+ * The binding events vlan-mux passes up to every VELAN's protocols (contract §2.9). Not the power
+ * events: NDIS sends those to the protocols above each VELAN itself ("Handling a Set Power
+ * Request").
+ */
+const PROPAGATED = new Set([NetEventQueryRemoveDevice, NetEventCancelRemoveDevice]);
 
 /**
  * ProtocolNetPnPEvent, PASSIVE_LEVEL.
@@ -348,8 +346,8 @@ const PROPAGATED = new Set([
  * - NetEventReconfigure: re-read the binding's key (see `reconfigure`); with no binding context
  *   (the protocol as a whole), every binding's.
  * - NetEventIMReEnableDevice: a disabled VELAN is asked for again.
- * - Power and query-remove events go up to every started VELAN with NdisMNetPnPEvent; for the
- *   queries a refusal from any of them is the binding's answer.
+ * - Query-remove events go up to every started VELAN with NdisMNetPnPEvent; a refusal from any
+ *   of them is the binding's answer.
  */
 export const PtNetPnPEvent: PROTOCOL_NET_PNP_EVENT = (
   ProtocolBindingContext,

@@ -312,6 +312,12 @@ export interface MiniportAdapter {
    */
   resetting: boolean;
   /**
+   * The adapter is in a low-power state (OID_PNP_SET_POWER to D3 done, or halted for sleep):
+   * "Handling a Set Power Request" — no OID request reaches it then but OID_PNP_SET_POWER. NDIS
+   * holds the others in its queue until the adapter is back in D0.
+   */
+  lowPower: boolean;
+  /**
    * The addressing settings the miniport last accepted (set requests that succeeded), by OID:
    * what NDIS sets again after a reset with AddressingReset TRUE.
    */

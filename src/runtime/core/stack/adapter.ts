@@ -84,6 +84,7 @@ export function createAdapter(block: MiniportDriverBlock, name: string): Minipor
     oidPending: null,
     oidQueue: [],
     resetting: false,
+    lowPower: false,
     addressing: new Map<number, Uint8Array>(),
     counters: newCounters(),
   } as Omit<MiniportAdapter, "handle" | "machine"> as MiniportAdapter;
@@ -387,6 +388,48 @@ export function haltAdapter(
   // A MiniportHaltEx that blocks (NdisMSleep polling, NdisWaitEvent) has returned when it settles.
   if (isPromiseLike(running)) return Promise.resolve(running).then(retire);
   retire();
+  return undefined;
+}
+
+/**
+ * NDIS halts an adapter for sleep (MiniportHaltEx with NdisHaltDevicePoweredDown) and keeps it:
+ * "Handling a Set Power Request" — NDIS halts a miniport that does not stay powered over a sleep
+ * without asking the protocols bound to it (an IM driver's protocol edge among them) to unbind;
+ * "Power Management for Old Miniport Drivers" — on wake NDIS calls MiniportInitializeEx again and
+ * restores the settings the protocols made. So the adapter keeps its handle, its bindings and
+ * filter modules (paused) and its place in the stack; what the driver owed back at the halt is
+ * taken back as for any halt, and the attributes it set are forgotten until it initializes again.
+ */
+export function haltAdapterForPower(
+  adapter: MiniportAdapter,
+  action: NDIS_HALT_ACTION,
+): Promise<void> | undefined {
+  const { runtime, driver } = adapter;
+  const halt = handler(adapter, "HaltHandlerEx") as (c: unknown, a: number) => unknown;
+  const halted = () => {
+    reclaimOwnedBy(adapter, `MiniportHaltEx of ${adapter.name} returned`);
+    stopCheckForHang(adapter);
+    adapter.registration = null;
+    adapter.general = null;
+    adapter.otherAttributes.clear();
+    for (const wake of [...adapter.waiters]) wake();
+  };
+  const running = adapter.machine.invoke(
+    "MiniportHaltEx",
+    () =>
+      callDriver(
+        runtime,
+        driver,
+        "MiniportHaltEx",
+        PASSIVE_LEVEL,
+        () => halt(adapter.context, action),
+        () => undefined,
+        adapter.name,
+      ),
+    () => null,
+  );
+  if (isPromiseLike(running)) return Promise.resolve(running).then(halted);
+  halted();
   return undefined;
 }
 

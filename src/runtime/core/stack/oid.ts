@@ -206,7 +206,7 @@ function issueAddressingSet(binding: Binding, request: NDIS_OID_REQUEST): NDIS_S
       onBehalfOf: binding,
     };
     inFlight.add(merged);
-    if (adapter.oidPending !== null || adapter.resetting) adapter.oidQueue.push(entry);
+    if (held(adapter)) adapter.oidQueue.push(entry);
     else deliver(adapter, entry);
   }
   returned = true;
@@ -226,8 +226,8 @@ function issueDown(binding: OidIssuer, request: NDIS_OID_REQUEST): NDIS_STATUS {
   if (below !== null) return deliverToFilter(below, binding, request);
   const entry: OidEntry = { binding, request, queued: false };
   inFlight.add(request);
-  // One request at a time; none at all while the adapter is being reset.
-  if (adapter.oidPending !== null || adapter.resetting) {
+  // One request at a time; none at all while the adapter is being reset or in low power.
+  if (held(adapter)) {
     entry.queued = true;
     adapter.oidQueue.push(entry);
     return NDIS_STATUS_PENDING;
@@ -244,11 +244,14 @@ export function issueNdisOid(
   adapter: MiniportAdapter,
   request: NDIS_OID_REQUEST,
   at = -1,
+  /** NDIS's own power request, or a setting it restores on wake: delivered in low power too. */
+  power = false,
 ): Promise<NDIS_STATUS> {
   return new Promise((resolve) => {
     const entry: OidEntry = { binding: null, request, queued: true, onComplete: resolve };
     inFlight.add(request);
-    if (adapter.oidPending !== null || adapter.resetting) {
+    if (power) powerRequests.add(request);
+    if (adapter.oidPending !== null || adapter.resetting || (adapter.lowPower && !power)) {
       if (at < 0) adapter.oidQueue.push(entry);
       else adapter.oidQueue.splice(at, 0, entry);
     } else deliver(adapter, entry);
@@ -396,8 +399,18 @@ export function oidsOutstanding(adapter: MiniportAdapter): boolean {
   return owed(adapter.oidPending) || adapter.oidQueue.some(owed);
 }
 
+/** True while NDIS gives the miniport no OID request: one is pending, a reset, low power. */
+function held(adapter: MiniportAdapter): boolean {
+  return adapter.oidPending !== null || adapter.resetting || adapter.lowPower;
+}
+
+/** NDIS's own requests that reach a miniport in low power (issueNdisOid's `power`). */
+const powerRequests = new WeakSet<NDIS_OID_REQUEST>();
+
 function next(adapter: MiniportAdapter): void {
   if (adapter.oidPending !== null || adapter.resetting) return;
+  const head = adapter.oidQueue[0];
+  if (adapter.lowPower && (head === undefined || !powerRequests.has(head.request))) return;
   const entry = adapter.oidQueue.shift();
   if (entry === undefined) return;
   deliver(adapter, entry);
