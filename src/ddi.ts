@@ -93,6 +93,20 @@ export {
   NdisIMInitializeDeviceInstanceEx,
 } from "./runtime/api/im.js";
 export {
+  KeCancelTimer,
+  KeFlushQueuedDpcs,
+  KeInitializeDpc,
+  KeInitializeTimer,
+  KeInitializeTimerEx,
+  KeInsertQueueDpc,
+  KeReadStateTimer,
+  KeRemoveQueueDpc,
+  KeSetTimer,
+  KeSetTimerEx,
+  NotificationTimer,
+  SynchronizationTimer,
+} from "./runtime/api/ke-timer.js";
+export {
   type ALLOCATE_FUNCTION,
   type FREE_FUNCTION,
   HighPoolPriority,

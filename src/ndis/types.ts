@@ -66,6 +66,22 @@ export type Blocking<T> = T | Promise<T>;
 // biome-ignore lint/complexity/noBannedTypes: an opaque, caller-allocated object
 export type KEVENT = {};
 
+/** KTIMER: a kernel timer; caller-allocated, its state is the kernel's (KeInitializeTimerEx). */
+// biome-ignore lint/complexity/noBannedTypes: an opaque, caller-allocated object
+export type KTIMER = {};
+
+/** KDPC: a deferred procedure call object; caller-allocated, set up by KeInitializeDpc. */
+// biome-ignore lint/complexity/noBannedTypes: an opaque, caller-allocated object
+export type KDPC = {};
+
+/** KDEFERRED_ROUTINE: a DPC's routine (CustomDpc, CustomTimerDpc), run at DISPATCH_LEVEL. */
+export type KDEFERRED_ROUTINE = (
+  Dpc: KDPC,
+  DeferredContext: unknown,
+  SystemArgument1: unknown,
+  SystemArgument2: unknown,
+) => void;
+
 /**
  * NDIS_EVENT: caller-allocated, initialised by NdisInitializeEvent (`{}` then the call). The
  * `Event` field is the KEVENT inside it, for KeWaitForSingleObject.

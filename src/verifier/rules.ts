@@ -239,6 +239,11 @@ export const VERIFIER_RULES = Object.freeze({
     "SDV rule CancelTimerObject / Driver Verifier (resources freed at unload)",
     "every timer object a driver allocated is freed with NdisFreeTimerObject before the driver unloads",
   ),
+  KeTimer_PendingAtUnload: rule(
+    "KeTimer_PendingAtUnload",
+    "KeSetTimerEx / KeInsertQueueDpc (DDI: a driver cancels its timers in Unload); bug check 0xCE DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS",
+    "no kernel timer set with KeSetTimer(Ex) and no DPC queued with KeInsertQueueDpc is left pending when the driver unloads",
+  ),
   OidClone_Leaked: rule(
     "OidClone_Leaked",
     "Driver Verifier (resources freed at halt/unbind/unload) [MODEL]; NdisAllocateCloneOidRequest / NdisFreeCloneOidRequest",
@@ -552,7 +557,7 @@ export const VERIFIER_RULES = Object.freeze({
   Irql_Wait_Function: rule(
     "Irql_Wait_Function",
     "NdisWaitEvent / NdisMSleep / KeWaitForSingleObject (DDI IRQL PASSIVE_LEVEL); a wait at DISPATCH_LEVEL bug-checks (0xA IRQL_NOT_LESS_OR_EQUAL)",
-    "a driver blocks (NdisWaitEvent, NdisMSleep, KeWaitForSingleObject with a timeout other than zero) only at PASSIVE_LEVEL, never at DISPATCH_LEVEL nor while holding a spin lock",
+    "a driver blocks (NdisWaitEvent, NdisMSleep, KeWaitForSingleObject with a timeout other than zero, KeFlushQueuedDpcs) only at PASSIVE_LEVEL, never at DISPATCH_LEVEL nor while holding a spin lock",
   ),
   NdisAllocateMemoryWithTagPriority: rule(
     "NdisAllocateMemoryWithTagPriority",

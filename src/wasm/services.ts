@@ -63,6 +63,14 @@ export const SERVICE_IMPORTS = [
   "ZwQueryValueKey",
   "ZwClose",
   "NdisSetOptionalHandlers",
+  "KeInitializeDpc",
+  "KeInsertQueueDpc",
+  "KeRemoveQueueDpc",
+  "KeFlushQueuedDpcs",
+  "KeInitializeTimerEx",
+  "KeSetTimerEx",
+  "KeCancelTimer",
+  "KeReadStateTimer",
 ] as const;
 
 export type ServiceImportName = (typeof SERVICE_IMPORTS)[number];
@@ -84,6 +92,8 @@ export interface ServiceHost {
   readonly driverHandle: ddi.NDIS_HANDLE | null;
   /** Runs C function `pointer` as NDIS's `handler` (a trap names both). */
   call(pointer: number, handler: string, ...args: unknown[]): number | Promise<number>;
+  /** The C function at table slot `pointer`, by its name in the module (`function #n` without). */
+  cName(pointer: number): string;
   /** An error that stops the call, naming the module (a WasmTrap). */
   trap(message: string): Error;
   /**
@@ -115,6 +125,9 @@ interface ServiceState {
   readonly pool: Map<number, Uint8Array | null>;
   /** An EX_SPIN_LOCK's holders: the lock state of each acquire, innermost last. */
   readonly exLocks: Map<number, ddi.LOCK_STATE[]>;
+  /** The kernel's state of each KDPC and KTIMER, by the C object's address (api/ke-timer.ts). */
+  readonly dpcs: Map<number, ddi.KDPC>;
+  readonly ktimers: Map<number, ddi.KTIMER>;
 }
 
 const states = new WeakMap<ServiceHost, ServiceState>();
@@ -122,7 +135,13 @@ const states = new WeakMap<ServiceHost, ServiceState>();
 function stateOf(c: ServiceHost): ServiceState {
   let s = states.get(c);
   if (s === undefined) {
-    s = { configBlocks: new Map(), pool: new Map(), exLocks: new Map() };
+    s = {
+      configBlocks: new Map(),
+      pool: new Map(),
+      exLocks: new Map(),
+      dpcs: new Map(),
+      ktimers: new Map(),
+    };
     states.set(c, s);
   }
   return s;
@@ -191,6 +210,26 @@ export function serviceImports(get: () => ServiceHost): Record<ServiceImportName
     const state = list?.pop();
     ddi.NdisReleaseReadWriteLock(cObject(c.rwLocks, p), state ?? {});
   };
+  /** The KDPC KeInitializeDpc set up at C address `p` (else a trap naming the address). */
+  const kdpc = (name: string, p: number): ddi.KDPC => {
+    const c = get();
+    const dpc = stateOf(c).dpcs.get(p);
+    if (dpc === undefined)
+      throw c.trap(
+        `${c.label}: ${name} got the KDPC at 0x${p.toString(16)}, which KeInitializeDpc did not initialize`,
+      );
+    return dpc;
+  };
+  /** The KTIMER KeInitializeTimer(Ex) set up at C address `p` (else a trap naming the address). */
+  const ktimer = (name: string, p: number): ddi.KTIMER => {
+    const c = get();
+    const timer = stateOf(c).ktimers.get(p);
+    if (timer === undefined)
+      throw c.trap(
+        `${c.label}: ${name} got the KTIMER at 0x${p.toString(16)}, which KeInitializeTimer(Ex) did not initialize`,
+      );
+    return timer;
+  };
   /** A block of the module's memory for a configuration handle's parameters. */
   const configBlock = (handle: number, size: number): number => {
     const c = get();
@@ -256,6 +295,51 @@ export function serviceImports(get: () => ServiceHost): Record<ServiceImportName
         : 0,
     NdisCancelTimerObject: (timer: number) => (ddi.NdisCancelTimerObject(h(timer)) ? 1 : 0),
     NdisFreeTimerObject: (timer: number) => ddi.NdisFreeTimerObject(h(timer)),
+
+    // ---- kernel DPCs and timers ----
+    KeInitializeDpc: (p: number, fp: number, context: number) => {
+      const c = get();
+      if (fp === 0) throw c.trap(`${c.label}: KeInitializeDpc got a NULL DeferredRoutine`);
+      const dpc: ddi.KDPC = {};
+      stateOf(c).dpcs.set(p, dpc);
+      const routine = {
+        // Named after the C function: the trace and a leak at unload say which DPC it is.
+        [c.cName(fp)]: (_dpc: ddi.KDPC, ctx: unknown, a1: unknown, a2: unknown) => {
+          const r = c.call(
+            fp,
+            "CustomDpc",
+            p,
+            CMemory.pointer(ctx),
+            CMemory.pointer(a1),
+            CMemory.pointer(a2),
+          );
+          if (r instanceof Promise) r.catch(() => undefined);
+        },
+      }[c.cName(fp)] as ddi.KDEFERRED_ROUTINE;
+      ddi.KeInitializeDpc(dpc, routine, CMemory.context(context));
+    },
+    KeInsertQueueDpc: (p: number, a1: number, a2: number) =>
+      ddi.KeInsertQueueDpc(kdpc("KeInsertQueueDpc", p), CMemory.context(a1), CMemory.context(a2))
+        ? 1
+        : 0,
+    KeRemoveQueueDpc: (p: number) => (ddi.KeRemoveQueueDpc(kdpc("KeRemoveQueueDpc", p)) ? 1 : 0),
+    KeFlushQueuedDpcs: () => ddi.KeFlushQueuedDpcs(),
+    KeInitializeTimerEx: (p: number, type: number) => {
+      const timer: ddi.KTIMER = {};
+      stateOf(get()).ktimers.set(p, timer);
+      ddi.KeInitializeTimerEx(timer, type);
+    },
+    KeSetTimerEx: (p: number, due: bigint, period: number, dpc: number) =>
+      ddi.KeSetTimerEx(
+        ktimer("KeSetTimerEx", p),
+        due,
+        period,
+        dpc === 0 ? null : kdpc("KeSetTimerEx", dpc),
+      )
+        ? 1
+        : 0,
+    KeCancelTimer: (p: number) => (ddi.KeCancelTimer(ktimer("KeCancelTimer", p)) ? 1 : 0),
+    KeReadStateTimer: (p: number) => (ddi.KeReadStateTimer(ktimer("KeReadStateTimer", p)) ? 1 : 0),
 
     // ---- work items ----
     NdisAllocateIoWorkItem: (handle: number) =>

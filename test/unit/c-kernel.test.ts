@@ -1,12 +1,14 @@
 /**
  * C drivers leaning on the kernel's own services (test/c/kmini, built unchanged with `ndis
  * build`): several handlers of one module blocked in KeWaitForSingleObject / NdisMSleep at the
- * same time, each on a shadow-stack region of its own, resumed in whatever order their waits end.
- * Skipped without clang and lld, naming the packages.
+ * same time, each on a shadow-stack region of its own, resumed in whatever order their waits end;
+ * kernel timers and DPCs (KeSetTimerEx, KeInsertQueueDpc…) on the host clock at DISPATCH_LEVEL,
+ * and a timer left set at unload named. Skipped without clang and lld, naming the packages.
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
+  DISPATCH_LEVEL,
   ManualClock,
   makeOidRequest,
   type NDIS_HANDLE,
@@ -28,9 +30,12 @@ const drain = () => new Promise<void>((resolve) => setImmediate(resolve));
 const KMINI = ["test/c/kmini/kmini.c"];
 const OID_KMINI_WAIT = 0xff00a001;
 const OID_KMINI_OPEN = 0xff00a002;
+const OID_KMINI_TICK = 0xff00a003;
+const OID_KMINI_KICK = 0xff00a004;
+const OID_KMINI_STATS = 0xff00a005;
 
-async function kminiHost(adapters: number) {
-  const path = await buildSample("kmini", KMINI);
+async function kminiHost(adapters: number, cflags: readonly string[] = []) {
+  const path = await buildSample(`kmini${cflags.join("")}`, KMINI, cflags);
   const clock = new ManualClock();
   const host = new NdisHost({ clock, verifier: "strict" });
   const completed: { adapter: string; status: number; request: NDIS_OID_REQUEST }[] = [];
@@ -72,7 +77,55 @@ async function kminiHost(adapters: number) {
     assert.equal(NdisOidRequest(binding(adapter), request), NDIS_STATUS_PENDING);
     return buffer;
   };
-  return { host, clock, completed, open, wait };
+  /** A set OID answered at once on `adapter`, the buffer holding `words`. */
+  const set = (adapter: string, oid: number, words: readonly number[]) => {
+    const buffer = new Uint8Array(4 * words.length);
+    const v = new DataView(buffer.buffer);
+    words.forEach((w, i) => {
+      v.setUint32(4 * i, w, true);
+    });
+    const request = makeOidRequest({
+      RequestType: NdisRequestSetInformation,
+      Oid: oid,
+      InformationBuffer: buffer,
+    });
+    assert.equal(NdisOidRequest(binding(adapter), request), NDIS_STATUS_SUCCESS);
+  };
+  /** The adapter's KMINI_STATS. */
+  const stats = (adapter: string) => {
+    const buffer = new Uint8Array(32);
+    const request = makeOidRequest({
+      RequestType: NdisRequestQueryInformation,
+      Oid: OID_KMINI_STATS,
+      InformationBuffer: buffer,
+    });
+    assert.equal(NdisOidRequest(binding(adapter), request), NDIS_STATUS_SUCCESS);
+    const v = new DataView(buffer.buffer);
+    const [Ticks, TickIrql, TimerSignaled, Kicks, KickArgument, Inserts, Removed, WatchdogRuns] = [
+      0, 1, 2, 3, 4, 5, 6, 7,
+    ].map((i) => v.getUint32(4 * i, true));
+    return {
+      Ticks,
+      TickIrql,
+      TimerSignaled,
+      Kicks,
+      KickArgument,
+      Inserts,
+      Removed,
+      WatchdogRuns,
+    };
+  };
+  /** Removes the adapters (each halt sleeps 1 ms) and unloads the driver. */
+  const teardown = async (names: readonly string[]) => {
+    for (const adapter of names) {
+      const going = host.removeAdapter(adapter);
+      for (let i = 0; i < 5; i++) await drain();
+      clock.advance(1);
+      await going;
+    }
+    await host.unloadDriver("kmini");
+  };
+  return { host, clock, completed, open, wait, set, stats, teardown };
 }
 
 /** The answer of OID_KMINI_WAIT: the adapter's index, its place among wakes, the two sums. */
@@ -120,7 +173,7 @@ describe("several handlers of one C driver blocked at once (test/c/kmini)", { sk
   });
 
   test("a halt that sleeps while other handlers of the driver are blocked, and the same blocked handlers again", async () => {
-    const { host, clock, completed, open, wait } = await kminiHost(4);
+    const { host, clock, completed, open, wait, teardown } = await kminiHost(4);
     const first = [wait("k0", 5), wait("k1", 6)];
     for (let i = 0; i < 5; i++) await drain();
     // k2 goes away meanwhile: its MiniportHaltEx sleeps 1 ms (a third blocked handler).
@@ -151,13 +204,62 @@ describe("several handlers of one C driver blocked at once (test/c/kmini)", { sk
     );
     for (const a of [...first, again].map(answer)) assert.equal(a.after, a.before);
     assert.deepEqual(rules(host), []);
-    for (const adapter of ["k0", "k1", "k3"]) {
-      const going = host.removeAdapter(adapter);
-      for (let i = 0; i < 5; i++) await drain();
-      clock.advance(1);
-      await going;
-    }
-    await host.unloadDriver("kmini");
+    await teardown(["k0", "k1", "k3"]);
     assert.deepEqual(rules(host), []);
+  });
+});
+
+describe("kernel DPCs and timers from C (test/c/kmini)", { skip }, () => {
+  test("a periodic KeSetTimerEx runs its DPC at DISPATCH_LEVEL each period of host time until the DPC cancels it; KeInsertQueueDpc runs once, after the call", async () => {
+    const { host, clock, set, stats, teardown } = await kminiHost(1);
+    // Every 10 ms, 3 ticks.
+    set("k0", OID_KMINI_TICK, [10, 3]);
+    assert.equal(stats("k0").Ticks, 0);
+    clock.advance(9);
+    assert.equal(stats("k0").Ticks, 0, "9 ms of a 10 ms period");
+    clock.advance(1);
+    assert.deepEqual(
+      (({ Ticks, TickIrql, TimerSignaled }) => ({ Ticks, TickIrql, TimerSignaled }))(stats("k0")),
+      { Ticks: 1, TickIrql: DISPATCH_LEVEL, TimerSignaled: 1 },
+    );
+    clock.advance(25);
+    assert.equal(stats("k0").Ticks, 3, "the DPC cancelled its timer at the third tick");
+    clock.advance(100);
+    assert.equal(stats("k0").Ticks, 3);
+
+    // Queued twice: the second insert finds it queued (FALSE); it runs once, after the OID.
+    set("k0", OID_KMINI_KICK, [0]);
+    let s = stats("k0");
+    assert.deepEqual([s.Inserts, s.Kicks], [0b01, 0]);
+    await drain();
+    s = stats("k0");
+    assert.deepEqual([s.Kicks, s.KickArgument], [1, 7]);
+    // Queued, then taken off the queue: it never runs.
+    set("k0", OID_KMINI_KICK, [1]);
+    await drain();
+    s = stats("k0");
+    assert.deepEqual([s.Inserts, s.Removed, s.Kicks], [0b01, 1, 1]);
+
+    // The driver's watchdog (set in DriverEntry, every second) ran on the same clock.
+    assert.equal(s.WatchdogRuns, 0);
+    clock.advance(1000 - 135);
+    assert.equal(stats("k0").WatchdogRuns, 1);
+    await teardown(["k0"]);
+    assert.deepEqual(rules(host), []);
+  });
+
+  test("a timer the driver leaves set at unload is KeTimer_PendingAtUnload, naming its DPC routine", async () => {
+    const { host, clock, stats, teardown } = await kminiHost(1, ["-DKMINI_LEAK_TIMER"]);
+    clock.advance(2000);
+    assert.equal(stats("k0").WatchdogRuns, 2);
+    await teardown(["k0"]);
+    assert.deepEqual(rules(host), ["KeTimer_PendingAtUnload"]);
+    assert.match(
+      host.violations[0]?.message ?? "",
+      /kernel timer of kmini with DPC KminiWatchdogDpc \(set\) still pending/,
+    );
+    // NDIS cancelled it: no DPC runs into the unloaded module.
+    clock.advance(5000);
+    assert.equal(host.violations.length, 1);
   });
 });

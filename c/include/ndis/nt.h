@@ -1658,13 +1658,41 @@ typedef struct _GROUP_AFFINITY {
 struct _KDPC;
 typedef VOID(KDEFERRED_ROUTINE)(struct _KDPC *Dpc, PVOID DeferredContext, PVOID SystemArgument1, PVOID SystemArgument2);
 typedef KDEFERRED_ROUTINE *PKDEFERRED_ROUTINE;
-/* A kernel DPC: declared so that structures holding one compile; KeInitializeDpc is not supported. */
+/*
+ * A kernel DPC and a kernel timer: caller-allocated storage whose state is the kernel's (ndis-ts
+ * keeps it by the object's address; the fields are opaque, as documented). A DPC routine runs at
+ * DISPATCH_LEVEL as NDIS's deferred work; a timer expires on the host's clock.
+ */
 typedef struct _KDPC {
   ULONG_PTR Reserved[8];
 } KDPC, *PKDPC, *PRKDPC;
 typedef struct _KTIMER {
   ULONG_PTR Reserved[10];
-} KTIMER, *PKTIMER;
+} KTIMER, *PKTIMER, *PRKTIMER;
+typedef enum _TIMER_TYPE { NotificationTimer, SynchronizationTimer } TIMER_TYPE;
+/* The documented role typedefs of a DPC routine: `KDEFERRED_ROUTINE MyDpc;`. */
+typedef KDEFERRED_ROUTINE CUSTOM_DPC, *PCUSTOM_DPC;
+typedef KDEFERRED_ROUTINE CUSTOM_TIMER_DPC, *PCUSTOM_TIMER_DPC;
+NDIS_TS_IMPORT(KeInitializeDpc)
+void KeInitializeDpc(PRKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID DeferredContext);
+NDIS_TS_IMPORT(KeInsertQueueDpc)
+BOOLEAN KeInsertQueueDpc(PRKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2);
+NDIS_TS_IMPORT(KeRemoveQueueDpc) BOOLEAN KeRemoveQueueDpc(PRKDPC Dpc);
+NDIS_TS_IMPORT(KeFlushQueuedDpcs) void KeFlushQueuedDpcs(void);
+NDIS_TS_IMPORT(KeInitializeTimerEx) void KeInitializeTimerEx(PKTIMER Timer, TIMER_TYPE Type);
+#define KeInitializeTimer(Timer) KeInitializeTimerEx((Timer), NotificationTimer)
+NDIS_TS_IMPORT(KeSetTimerEx) BOOLEAN __ndis_KeSetTimerEx(PKTIMER Timer, LONGLONG DueTime, LONG Period, PKDPC Dpc);
+/* DueTime is a LARGE_INTEGER by value; the import takes its 64 bits. */
+FORCEINLINE BOOLEAN KeSetTimerEx(PKTIMER Timer, LARGE_INTEGER DueTime, LONG Period, PKDPC Dpc) {
+  return __ndis_KeSetTimerEx(Timer, DueTime.QuadPart, Period, Dpc);
+}
+#define KeSetTimer(Timer, DueTime, Dpc) KeSetTimerEx((Timer), (DueTime), 0, (Dpc))
+NDIS_TS_IMPORT(KeCancelTimer) BOOLEAN KeCancelTimer(PKTIMER Timer);
+NDIS_TS_IMPORT(KeReadStateTimer) BOOLEAN KeReadStateTimer(PKTIMER Timer);
+/* DPC importance and target processor: one processor, one queue; accepted and ignored. */
+typedef enum _KDPC_IMPORTANCE { LowImportance, MediumImportance, HighImportance, MediumHighImportance } KDPC_IMPORTANCE;
+#define KeSetImportanceDpc(Dpc, Importance) ((void)(Dpc), (void)(Importance))
+#define KeSetTargetProcessorDpc(Dpc, Number) ((void)(Dpc), (void)(Number))
 
 /*
  * ---- what ndis-ts does not have (docs/c-drivers.md, "Not supported") ----
@@ -1676,7 +1704,6 @@ typedef struct _KTIMER {
 #define NDIS_TS_NO_PROCESSES "ndis-ts has no processes or threads of its own: use NdisAllocateIoWorkItem or NdisAllocateTimerObject"
 #define NDIS_TS_NO_USER_MEMORY "ndis-ts has no user address spaces: use buffered I/O (DO_BUFFERED_IO) or the MDL NDIS gives"
 #define NDIS_TS_NO_CANCEL "ndis-ts has no IRP cancel or completion routines: complete or pend IRPs in the dispatch routine"
-#define NDIS_TS_NO_DPC "ndis-ts has no kernel DPCs or kernel timers: use NdisAllocateTimerObject"
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) NTSTATUS IoCreateDevice();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) NTSTATUS IoCreateDeviceSecure();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) void IoDeleteDevice();
@@ -1708,14 +1735,6 @@ NDIS_TS_UNAVAILABLE("an MDL is NDIS's: free it with NdisFreeMdl") void IoFreeMdl
 NDIS_TS_UNAVAILABLE("an MDL from NdisAllocateMdl is built already") void MmBuildMdlForNonPagedPool();
 NDIS_TS_UNAVAILABLE("partial MDLs are not modelled") void IoBuildPartialMdl();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_CANCEL) void IoSetCompletionRoutine();
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_DPC) void KeInitializeDpc();
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_DPC) BOOLEAN KeInsertQueueDpc();
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_DPC) BOOLEAN KeRemoveQueueDpc();
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_DPC) void KeInitializeTimer();
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_DPC) void KeInitializeTimerEx();
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_DPC) BOOLEAN KeSetTimer();
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_DPC) BOOLEAN KeSetTimerEx();
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_DPC) BOOLEAN KeCancelTimer();
 NDIS_TS_UNAVAILABLE("one object at a time: wait on each with KeWaitForSingleObject") NTSTATUS KeWaitForMultipleObjects();
 NDIS_TS_UNAVAILABLE("executive resources are not modelled: use an NDIS read-write lock (NdisAllocateRWLock)") BOOLEAN ExInitializeResourceLite();
 NDIS_TS_UNAVAILABLE("executive resources are not modelled: use an NDIS read-write lock (NdisAllocateRWLock)") BOOLEAN ExAcquireResourceExclusiveLite();

@@ -9,6 +9,18 @@ static NDIS_SPIN_LOCK KminiLock;
 static LIST_ENTRY KminiAdapters;
 static ULONG KminiNextIndex;
 static LONG KminiWakeCount;
+static KTIMER KminiWatchdog;
+static KDPC KminiWatchdogDpcObject;
+static LONG KminiWatchdogRuns;
+
+/* The driver-wide watchdog: every second while the driver is loaded. */
+VOID KminiWatchdogDpc(PKDPC Dpc, PVOID DeferredContext, PVOID SystemArgument1, PVOID SystemArgument2) {
+  UNREFERENCED_PARAMETER(Dpc);
+  UNREFERENCED_PARAMETER(DeferredContext);
+  UNREFERENCED_PARAMETER(SystemArgument1);
+  UNREFERENCED_PARAMETER(SystemArgument2);
+  InterlockedIncrement(&KminiWatchdogRuns);
+}
 
 NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath) {
   NDIS_MINIPORT_DRIVER_CHARACTERISTICS chars;
@@ -36,12 +48,25 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath) 
   chars.ShutdownHandlerEx = KminiShutdown;
   chars.CancelOidRequestHandler = KminiCancelOidRequest;
   status = NdisMRegisterMiniportDriver(DriverObject, RegistryPath, NULL, &chars, &KminiDriverHandle);
-  if (status != NDIS_STATUS_SUCCESS) NdisFreeSpinLock(&KminiLock);
+  if (status != NDIS_STATUS_SUCCESS) {
+    NdisFreeSpinLock(&KminiLock);
+    return status;
+  }
+  {
+    LARGE_INTEGER due;
+    due.QuadPart = -10000000LL; /* one second from now, relative, in 100 ns units */
+    KeInitializeDpc(&KminiWatchdogDpcObject, KminiWatchdogDpc, NULL);
+    KeInitializeTimer(&KminiWatchdog);
+    KeSetTimerEx(&KminiWatchdog, due, 1000, &KminiWatchdogDpcObject);
+  }
   return status;
 }
 
 VOID KminiUnload(PDRIVER_OBJECT DriverObject) {
   UNREFERENCED_PARAMETER(DriverObject);
+#ifndef KMINI_LEAK_TIMER
+  KeCancelTimer(&KminiWatchdog);
+#endif
   NdisMDeregisterMiniportDriver(KminiDriverHandle);
   NdisFreeSpinLock(&KminiLock);
 }
@@ -61,6 +86,9 @@ NDIS_STATUS KminiInitialize(NDIS_HANDLE MiniportAdapterHandle, NDIS_HANDLE Minip
   NdisZeroMemory(adapter, sizeof(*adapter));
   adapter->AdapterHandle = MiniportAdapterHandle;
   KeInitializeEvent(&adapter->Gate, NotificationEvent, FALSE);
+  KeInitializeTimerEx(&adapter->TickTimer, NotificationTimer);
+  KeInitializeDpc(&adapter->TickDpc, KminiTickDpc, adapter);
+  KeInitializeDpc(&adapter->KickDpc, KminiKickDpc, adapter);
 
   NdisZeroMemory(&reg, sizeof(reg));
   reg.Header.Type = NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES;
@@ -108,6 +136,10 @@ fail:
 VOID KminiHalt(NDIS_HANDLE MiniportAdapterContext, NDIS_HALT_ACTION HaltAction) {
   PKMINI_ADAPTER adapter = (PKMINI_ADAPTER)MiniportAdapterContext;
   UNREFERENCED_PARAMETER(HaltAction);
+  /* Stop the timer and the queued DPC, and let any DPC already on its way finish. */
+  KeCancelTimer(&adapter->TickTimer);
+  KeRemoveQueueDpc(&adapter->KickDpc);
+  KeFlushQueuedDpcs();
   /* Give the (virtual) hardware a millisecond to go quiet: the halt blocks. */
   NdisMSleep(1000);
   NdisAcquireSpinLock(&KminiLock);
@@ -166,8 +198,66 @@ static __declspec(noinline) PKMINI_ADAPTER FindAdapter(ULONG Index) {
   return found;
 }
 
+/* The periodic tick: counts, and cancels its own timer once it has ticked as often as asked. */
+VOID KminiTickDpc(PKDPC Dpc, PVOID DeferredContext, PVOID SystemArgument1, PVOID SystemArgument2) {
+  PKMINI_ADAPTER adapter = (PKMINI_ADAPTER)DeferredContext;
+  UNREFERENCED_PARAMETER(Dpc);
+  UNREFERENCED_PARAMETER(SystemArgument1);
+  UNREFERENCED_PARAMETER(SystemArgument2);
+  adapter->Stats.TickIrql = KeGetCurrentIrql();
+  adapter->Stats.TimerSignaled = KeReadStateTimer(&adapter->TickTimer);
+  if (++adapter->Stats.Ticks >= adapter->TicksWanted) KeCancelTimer(&adapter->TickTimer);
+}
+
+VOID KminiKickDpc(PKDPC Dpc, PVOID DeferredContext, PVOID SystemArgument1, PVOID SystemArgument2) {
+  PKMINI_ADAPTER adapter = (PKMINI_ADAPTER)DeferredContext;
+  UNREFERENCED_PARAMETER(Dpc);
+  UNREFERENCED_PARAMETER(SystemArgument2);
+  adapter->Stats.Kicks++;
+  adapter->Stats.KickArgument = (ULONG)(ULONG_PTR)SystemArgument1;
+}
+
 NDIS_STATUS KminiOidRequest(NDIS_HANDLE MiniportAdapterContext, PNDIS_OID_REQUEST NdisRequest) {
   PKMINI_ADAPTER adapter = (PKMINI_ADAPTER)MiniportAdapterContext;
+
+  if (NdisRequest->RequestType == NdisRequestSetInformation &&
+      NdisRequest->DATA.SET_INFORMATION.Oid == OID_KMINI_TICK) {
+    PULONG buffer = (PULONG)NdisRequest->DATA.SET_INFORMATION.InformationBuffer;
+    LARGE_INTEGER due;
+    if (NdisRequest->DATA.SET_INFORMATION.InformationBufferLength < 2 * sizeof(ULONG)) {
+      NdisRequest->DATA.SET_INFORMATION.BytesNeeded = 2 * sizeof(ULONG);
+      return NDIS_STATUS_INVALID_LENGTH;
+    }
+    adapter->TicksWanted = buffer[1];
+    due.QuadPart = -(LONGLONG)buffer[0] * 10000;
+    KeSetTimerEx(&adapter->TickTimer, due, (LONG)buffer[0], &adapter->TickDpc);
+    NdisRequest->DATA.SET_INFORMATION.BytesRead = 2 * sizeof(ULONG);
+    return NDIS_STATUS_SUCCESS;
+  }
+  if (NdisRequest->RequestType == NdisRequestSetInformation &&
+      NdisRequest->DATA.SET_INFORMATION.Oid == OID_KMINI_KICK) {
+    PULONG buffer = (PULONG)NdisRequest->DATA.SET_INFORMATION.InformationBuffer;
+    if (NdisRequest->DATA.SET_INFORMATION.InformationBufferLength < sizeof(ULONG)) {
+      NdisRequest->DATA.SET_INFORMATION.BytesNeeded = sizeof(ULONG);
+      return NDIS_STATUS_INVALID_LENGTH;
+    }
+    adapter->Stats.Inserts = KeInsertQueueDpc(&adapter->KickDpc, (PVOID)(ULONG_PTR)7, NULL) ? 1 : 0;
+    adapter->Stats.Inserts |= KeInsertQueueDpc(&adapter->KickDpc, (PVOID)(ULONG_PTR)8, NULL) ? 2 : 0;
+    adapter->Stats.Removed = buffer[0] != 0 ? KeRemoveQueueDpc(&adapter->KickDpc) : 0;
+    NdisRequest->DATA.SET_INFORMATION.BytesRead = sizeof(ULONG);
+    return NDIS_STATUS_SUCCESS;
+  }
+  if (NdisRequest->RequestType == NdisRequestQueryInformation &&
+      NdisRequest->DATA.QUERY_INFORMATION.Oid == OID_KMINI_STATS) {
+    if (NdisRequest->DATA.QUERY_INFORMATION.InformationBufferLength < sizeof(KMINI_STATS)) {
+      NdisRequest->DATA.QUERY_INFORMATION.BytesNeeded = sizeof(KMINI_STATS);
+      return NDIS_STATUS_BUFFER_TOO_SHORT;
+    }
+    adapter->Stats.WatchdogRuns = (ULONG)KminiWatchdogRuns;
+    NdisMoveMemory(NdisRequest->DATA.QUERY_INFORMATION.InformationBuffer, &adapter->Stats, sizeof(KMINI_STATS));
+    NdisRequest->DATA.QUERY_INFORMATION.BytesWritten = sizeof(KMINI_STATS);
+    return NDIS_STATUS_SUCCESS;
+  }
 
   if (NdisRequest->RequestType == NdisRequestQueryInformation &&
       NdisRequest->DATA.QUERY_INFORMATION.Oid == OID_KMINI_WAIT) {

@@ -148,6 +148,8 @@ export interface DriverRecord {
   readonly workItems: Set<WorkItemRecord>;
   /** OID requests the driver cloned (NdisAllocateCloneOidRequest) and has not freed. */
   readonly clones: Set<CloneRecord>;
+  /** Kernel timers (KeSetTimerEx) set and DPCs (KeInsertQueueDpc) queued, not yet run. */
+  readonly kernelPending: Set<KernelPending>;
   /** Blocks of NdisAllocateMemoryWithTagPriority not freed yet, with their pool tag and size. */
   readonly memory: Map<
     unknown,
@@ -431,6 +433,14 @@ export interface ConfigRecord {
   handle: NDIS_HANDLE;
   /** Parameters NdisReadConfiguration handed out; NDIS frees them with the handle. */
   readonly parameters: NDIS_CONFIGURATION_PARAMETER[];
+}
+
+/** A kernel timer set or a DPC queued by a driver (api/ke-timer.ts): named, and stoppable. */
+export interface KernelPending {
+  /** `kernel timer of kmini, DPC KminiTick` */
+  readonly label: string;
+  /** Cancels it without running anything. */
+  stop(): void;
 }
 
 export interface TimerRecord {

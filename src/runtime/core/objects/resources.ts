@@ -176,6 +176,13 @@ export function reclaimAtUnload(driver: DriverRecord, when: string): void {
       driver,
     );
   }
+  if (driver.kernelPending.size > 0) {
+    runtime.violate(
+      "KeTimer_PendingAtUnload",
+      `${when} with ${[...driver.kernelPending].map((k) => k.label).join(", ")} still pending (KeCancelTimer, KeRemoveQueueDpc or KeFlushQueuedDpcs in its Unload); NDIS cancelled them`,
+      driver,
+    );
+  }
   const devices = devicesOf(driver);
   if (devices.length > 0) {
     runtime.violate(
@@ -238,6 +245,8 @@ export function releaseAll(driver: DriverRecord): void {
   for (const timer of [...driver.timers]) freeTimer(timer);
   for (const item of [...driver.workItems]) freeWorkItem(item);
   driver.clones.clear();
+  for (const pending of [...driver.kernelPending]) pending.stop();
+  driver.kernelPending.clear();
   driver.memory.clear();
   for (const device of devicesOf(driver)) removeDevice(device);
 }

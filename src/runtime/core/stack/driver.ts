@@ -52,6 +52,7 @@ export function createDriverRecord(
     timers: new Set(),
     workItems: new Set(),
     clones: new Set(),
+    kernelPending: new Set(),
     memory: new Map(),
   };
   (record as { driverObject: DRIVER_OBJECT }).driverObject = createDriverObject(record, name);
