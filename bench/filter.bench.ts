@@ -16,7 +16,8 @@
  * Allocation: bytes per packet of each cell after the rounds, from V8's used heap around the loop
  * plus what every collection in between freed (test/helpers/alloc.ts), the fewer of two readings.
  *
- * Run: npm run bench:filter (ROUNDS, ROUND_PACKETS, ALLOC_PACKETS, SIZES override the defaults).
+ * Run: npm run bench:filter (ROUNDS, WARMUP_ROUNDS, ROUND_PACKETS, ALLOC_PACKETS, SIZES override
+ * the defaults; PER_ROUND=1 prints every round's nanoseconds per packet of every cell).
  */
 import { bytesPerPacket } from "../test/helpers/alloc.js";
 import { type DataPathStack, dataPathStack } from "../test/helpers/datapath-rig.js";
@@ -27,6 +28,8 @@ const ROUNDS = Number(process.env.ROUNDS ?? 15);
 const ROUND_PACKETS = Number(process.env.ROUND_PACKETS ?? 960_000);
 const ALLOC_PACKETS = Number(process.env.ALLOC_PACKETS ?? 640_000);
 const SIZES = (process.env.SIZES ?? "64,1").split(",").map(Number);
+/** Rounds run before the recorded ones (every cell, both orders), so that V8's code has settled. */
+const WARMUP_ROUNDS = Number(process.env.WARMUP_ROUNDS ?? 4);
 
 const NAMES = ["direct", "filter", "bypass"] as const;
 type Name = (typeof NAMES)[number];
@@ -53,7 +56,13 @@ for (const size of SIZES) {
   const batches = Math.max(1, Math.round(packets / size));
   for (const dir of DIRECTIONS) {
     const ns = new Map<Name, number[]>(NAMES.map((n) => [n, []]));
-    for (const name of NAMES) run(stacks[name][dir], Math.max(batches, 40_000 / size)); // warm-up
+    // Warm-up: whole rounds, both orders, not recorded. One pass of each cell is not enough: the
+    // filter cell's first run deoptimizes code the direct cell shares (NdisSendNetBufferLists,
+    // sendFast: another adapter's map), and the first recorded direct cell then ran at a third of
+    // its speed while V8 optimized it again (session 8's low ends of the ranges, 0.4-1.3).
+    for (let round = 0; round < WARMUP_ROUNDS; round++)
+      for (const name of round % 2 === 0 ? NAMES : [...NAMES].reverse())
+        run(stacks[name][dir], batches);
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? NAMES : [...NAMES].reverse();
       for (const name of order)
@@ -65,6 +74,10 @@ for (const size of SIZES) {
       return x.map((v, i) => v / (d[i] as number));
     };
     const label = dir === "send" ? "send+complete" : "receive+return";
+    if (process.env.PER_ROUND)
+      console.log(
+        `${label} ${size}: ${NAMES.map((n) => `${n} ${(ns.get(n) as number[]).map((v) => fixed(v)).join(" ")}`).join("\n  ")}`,
+      );
     table.push(
       `| ${label} | ${size} | ${NAMES.map((n) => fixed(1000 / median(ns.get(n) as number[]))).join(" | ")} |`,
     );

@@ -8,7 +8,11 @@
  *   deregisters it.
  * - FilterAttach allocates the module's context and names it with NdisFSetAttributes.
  * - FilterPause stops new traffic and completes (at once, or later with NdisFPauseComplete) only
- *   when every NBL it passed down or up has come back; FilterRestart lets traffic flow again.
+ *   when every receive it passed up has come back; FilterRestart lets traffic flow again. The
+ *   sends it passes down it does not count or wait for: it originates and queues none, and the
+ *   docs ("Pausing a Filter Module") have a filter wait only for the sends it originated — NDIS
+ *   pauses a stack top-down, and each driver above waited for its own sends before the pause
+ *   reached this module.
  * - Sends go down with NdisFSendNetBufferLists and their completions up with
  *   NdisFSendNetBufferListsComplete; receives go up with NdisFIndicateReceiveNetBufferLists and
  *   their returns down with NdisFReturnNetBufferLists. While not Running, sends are completed
@@ -52,6 +56,8 @@ import {
   NdisFOidRequest,
   NdisFOidRequestComplete,
   NdisFreeCloneOidRequest,
+  NdisFSendNetBufferLists,
+  NdisFSendNetBufferListsComplete,
   NdisFSetAttributes,
   type Out,
 } from "../../ddi.js";
@@ -59,10 +65,8 @@ import {
   countNbls,
   filterAttributes,
   type PausableModule,
-  passCompletionsUp,
   passReceivesUp,
   passReturnsDown,
-  passSendsDown,
   pauseModule,
   refusedReceives,
   refusedSends,
@@ -77,8 +81,9 @@ const FRIENDLY_NAME = "ndis-ts passthrough filter";
 const CLONE_TAG = 0x6f747046;
 
 /**
- * The module context (the sample's MS_FILTER): one per attached module. Its state and the NBLs it
- * has out are what the pause rule of src/drivers/shared/filter.ts looks at.
+ * The module context (the sample's MS_FILTER): one per attached module. Its state and the receives
+ * it has out are what the pause rule of src/drivers/shared/filter.ts looks at (OutstandingSends
+ * stays 0: it originates no sends).
  */
 export interface FilterModuleContext extends PausableModule {
   readonly MiniportName: string;
@@ -130,8 +135,8 @@ const FilterPause: FILTER_PAUSE = (FilterModuleContext) =>
   pauseModule(FilterModuleContext as FilterModuleContext);
 
 /**
- * FilterSendNetBufferLists (≤ DISPATCH_LEVEL): pass the sends down, counting them (the pause
- * waits for them), or refuse them while paused.
+ * FilterSendNetBufferLists (≤ DISPATCH_LEVEL): pass the sends down (counted in SentNbls), or
+ * refuse them while paused.
  */
 const FilterSendNetBufferLists: FILTER_SEND_NET_BUFFER_LISTS = (
   FilterModuleContext,
@@ -141,21 +146,25 @@ const FilterSendNetBufferLists: FILTER_SEND_NET_BUFFER_LISTS = (
 ) => {
   const m = FilterModuleContext as FilterModuleContext;
   if (refusedSends(m, NetBufferLists, SendFlags)) return;
-  const n = countNbls(NetBufferLists);
-  m.SentNbls += n;
-  passSendsDown(m, NetBufferLists, n, PortNumber, SendFlags);
+  m.SentNbls += countNbls(NetBufferLists);
+  NdisFSendNetBufferLists(m.FilterHandle, NetBufferLists, PortNumber, SendFlags);
 };
 
 /**
- * FilterSendNetBufferListsComplete (≤ DISPATCH_LEVEL): count the completions back, pass them up,
- * and end a pause that was waiting for them.
+ * FilterSendNetBufferListsComplete (≤ DISPATCH_LEVEL): the sends it passed down came back; pass
+ * the completion up. (Nothing to count: the pause does not wait for sends it only passed on.)
  */
 const FilterSendNetBufferListsComplete: FILTER_SEND_NET_BUFFER_LISTS_COMPLETE = (
   FilterModuleContext,
   NetBufferLists,
   SendCompleteFlags,
-) =>
-  passCompletionsUp(FilterModuleContext as FilterModuleContext, NetBufferLists, SendCompleteFlags);
+) => {
+  NdisFSendNetBufferListsComplete(
+    (FilterModuleContext as FilterModuleContext).FilterHandle,
+    NetBufferLists,
+    SendCompleteFlags,
+  );
+};
 
 /** FilterCancelSendNetBufferLists: pass the cancellation down. */
 const FilterCancelSendNetBufferLists: FILTER_CANCEL_SEND_NET_BUFFER_LISTS = (
