@@ -3,7 +3,10 @@
  * built with `ndis build`, running as WebAssembly behind the bridge) against the TypeScript
  * passthrough, each between the same TypeScript miniport and protocol (test/helpers/datapath-rig),
  * verifier off, at batches of 1, 16 and 64 NBLs, sends and receives. A third cell runs the same
- * module loaded without the step budget (src/wasm/fuel.ts), for what the budget's count costs.
+ * module loaded without the step budget (src/wasm/fuel.ts), for what the budget's count costs;
+ * with VIA_NDIS=1 a fourth, the module built with -DNDIS_TS_CONTEXT_VIA_NDIS (every
+ * NdisAllocate/FreeNetBufferListContext a call to NDIS, as before they ran in the module), for
+ * what that saves. (Off by default: the headline cells stay those of earlier sessions' runs.)
  *
  * Pairing and time as in bench/datapath.bench.ts: both cells run in every round, the order
  * reversed every other round; the ratio C / TS is taken per round, the median and range
@@ -12,7 +15,8 @@
  * fewer of two readings kept; a planted cell (the TS stack plus one small object per packet)
  * must show its allocation or the benchmark fails.
  *
- * Run: npm run bench:cdriver  (ROUNDS, ROUND_PACKETS, ALLOC_PACKETS, SIZES override defaults)
+ * Run: npm run bench:cdriver  (ROUNDS, ROUND_PACKETS, ALLOC_PACKETS, SIZES override defaults;
+ * VIA_NDIS=1 adds the fourth cell)
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,6 +31,7 @@ const ROUNDS = Number(process.env.ROUNDS ?? 15);
 const ROUND_PACKETS = Number(process.env.ROUND_PACKETS ?? 64_000);
 const ALLOC_PACKETS = Number(process.env.ALLOC_PACKETS ?? 256_000);
 const SIZES = (process.env.SIZES ?? "1,16,64").split(",").map(Number);
+const VIA_NDIS = process.env.VIA_NDIS === "1";
 const DIRECTIONS = ["send", "receive"] as const;
 
 const dir = mkdtempSync(join(tmpdir(), "ndis-cbench-"));
@@ -36,6 +41,14 @@ const built = await buildDriver({
   output: wasm,
 });
 if (!built.ok) throw new Error(`building the C passthrough failed:\n${built.diagnostics}`);
+const viaNdis = join(dir, "cpassthru-via-ndis.wasm");
+const builtViaNdis = await buildDriver({
+  sources: PASSTHROUGH.map((f) => join(import.meta.dirname, "..", f)),
+  output: viaNdis,
+  cflags: ["-DNDIS_TS_CONTEXT_VIA_NDIS"],
+});
+if (!builtViaNdis.ok)
+  throw new Error(`building the C passthrough failed:\n${builtViaNdis.diagnostics}`);
 const unbudgeted = await loadWasmDriverFile(wasm, undefined, { stepBudget: null });
 
 const fixed = (x: number, d = 2) => x.toFixed(d);
@@ -70,6 +83,7 @@ for (const direction of DIRECTIONS) {
       ["TS passthrough", undefined],
       ["C passthrough", wasm],
       ["C, no budget", unbudgeted],
+      ...(VIA_NDIS ? ([["C, contexts via NDIS", viaNdis]] as const) : []),
     ] as const) {
       const s = await dataPathStack({
         layers: 1,
@@ -89,6 +103,7 @@ for (const direction of DIRECTIONS) {
     for (const cell of cells) cpuTimeNs(cell.step, batches);
     const ratios: number[] = [];
     const budgetRatios: number[] = [];
+    const viaRatios: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? cells : [...cells].reverse();
       const t = new Map<string, number>();
@@ -99,6 +114,10 @@ for (const direction of DIRECTIONS) {
       }
       ratios.push((t.get("C passthrough") as number) / (t.get("TS passthrough") as number));
       budgetRatios.push((t.get("C passthrough") as number) / (t.get("C, no budget") as number));
+      if (VIA_NDIS)
+        viaRatios.push(
+          (t.get("C, contexts via NDIS") as number) / (t.get("C passthrough") as number),
+        );
     }
     for (const cell of cells) {
       const calls = Math.max(1, Math.round(ALLOC_PACKETS / size));
@@ -109,16 +128,16 @@ for (const direction of DIRECTIONS) {
     }
     const [ts, c] = cells as [(typeof cells)[number], (typeof cells)[number]];
     rows.push(
-      `| ${direction} | ${size} | ${fixed(1000 / median(ts.ns))} | ${fixed(1000 / median(c.ns))} | ${fixed(median(ratios))} | ${fixed(Math.min(...ratios))}–${fixed(Math.max(...ratios))} | ${fixed(median(budgetRatios))} | ${fixed(ts.bytes)} | ${fixed(c.bytes)} |`,
+      `| ${direction} | ${size} | ${fixed(1000 / median(ts.ns))} | ${fixed(1000 / median(c.ns))} | ${fixed(median(ratios))} | ${fixed(Math.min(...ratios))}–${fixed(Math.max(...ratios))} | ${fixed(median(budgetRatios))} | ${VIA_NDIS ? fixed(median(viaRatios)) : "–"} | ${fixed(ts.bytes)} | ${fixed(c.bytes)} |`,
     );
   }
 }
 
 console.log(
-  "\nMillion packets per second (median of the rounds), C / TS time per packet (median and range of the per-round ratios; target ≤ 3.0 at 64), the C module with / without the step budget (median of the per-round ratios), bytes allocated per packet in steady state\n",
+  "\nMillion packets per second (median of the rounds), C / TS time per packet (median and range of the per-round ratios; target ≤ 3.0 at 64), the C module with / without the step budget and the module whose context calls go to NDIS / the C module (medians of the per-round ratios), bytes allocated per packet in steady state\n",
 );
 console.log(
-  "| direction | batch | TS passthrough Mpps | C passthrough Mpps | C / TS | range | budget / none | TS B/packet | C B/packet |",
+  "| direction | batch | TS passthrough Mpps | C passthrough Mpps | C / TS | range | budget / none | ctx via NDIS / C | TS B/packet | C B/packet |",
 );
-console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
 for (const row of rows) console.log(row);

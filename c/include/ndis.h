@@ -1525,10 +1525,9 @@ PNET_BUFFER_LIST NdisAllocateNetBufferAndNetBufferList(NDIS_HANDLE PoolHandle, U
 NDIS_TS_IMPORT(NdisFreeNetBufferList) void NdisFreeNetBufferList(PNET_BUFFER_LIST NetBufferList);
 NDIS_TS_IMPORT(NdisAllocateMdl) PMDL NdisAllocateMdl(NDIS_HANDLE NdisHandle, PVOID VirtualAddress, UINT Length);
 NDIS_TS_IMPORT(NdisFreeMdl) void NdisFreeMdl(PMDL Mdl);
-NDIS_TS_IMPORT(NdisAllocateNetBufferListContext)
+/* In the module (c/runtime/ndis_rt_context.c): the data path's case stays there, the rest calls NDIS. */
 NDIS_STATUS NdisAllocateNetBufferListContext(PNET_BUFFER_LIST NetBufferList, USHORT ContextSize,
                                              USHORT ContextBackFill, ULONG PoolTag);
-NDIS_TS_IMPORT(NdisFreeNetBufferListContext)
 void NdisFreeNetBufferListContext(PNET_BUFFER_LIST NetBufferList, USHORT ContextSize);
 /*
  * Moving the start of a NET_BUFFER's data. A retreat past the unused space prepends an MDL of

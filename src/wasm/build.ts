@@ -206,6 +206,7 @@ export async function buildDriver(options: BuildOptions): Promise<BuildResult> {
     const units = [
       ...options.sources.map((s) => resolve(s)),
       join(C_ROOT, "runtime", "ndis_rt.c"),
+      join(C_ROOT, "runtime", "ndis_rt_context.c"),
       layout,
     ];
     const cflags = [

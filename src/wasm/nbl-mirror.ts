@@ -49,7 +49,13 @@ import type {
 } from "../ddi.js";
 import type { CMemory } from "./cmem.js";
 
-/** Bytes before each mirrored struct: its record's kind and index (word 0). */
+/**
+ * Bytes before each mirrored struct: its record's kind and index (word 0). Before an NBL, for the
+ * module's own NdisAllocate/FreeNetBufferListContext (c/runtime/ndis_rt_context.c): its top
+ * context block's address while the driver holds it, else 0 (word 1); the allocations made in
+ * the module since NDIS last looked (word 2); the frees made there of allocations that were on
+ * the stack then (word 3). Before a context block: 1 when NDIS reserved it with the NBL (word 1).
+ */
 const PREFIX = 16;
 const KIND_SHIFT = 28;
 const INDEX_MASK = (1 << KIND_SHIFT) - 1;
@@ -88,6 +94,13 @@ interface InfoCarrier {
   infoWrites: number;
   /** The record whose C struct may hold info writes NDIS's side has not seen, or null. */
   cInfoPending: NblRec | null;
+}
+
+/** NDIS's NBL objects: the record of who allocated each context, kept under the verifier. */
+interface ContextCarrier {
+  readonly recordsContext: boolean;
+  readonly contextOwners: unknown[];
+  readonly owner: unknown;
 }
 
 /** Brings over the C writes to an NBL's info slots NDIS's side has not seen, if any. */
@@ -278,6 +291,14 @@ class NblRec {
   ctxTop: NET_BUFFER_LIST_CONTEXT | null = null;
   ctxOffset = -1;
   ctxNext: NET_BUFFER_LIST_CONTEXT | null = null;
+  /**
+   * The driver holds the NBL (it crossed in and has not crossed out since): the module may then
+   * allocate and free context in its top block itself (prefix word 1), and NDIS takes over what
+   * it did when the NBL next crosses out (`#contextsFromC`).
+   */
+  held = false;
+  /** The prefix's word index (its kind and index; then the context words). */
+  readonly pre: number;
   /** NetBufferListInfo's slots as NDIS's side last had them (C's are in the struct's snapshot). */
   readonly js: unknown[];
   /** NDIS's NBL when it counts writes to its slots (else they are compared every crossing)… */
@@ -307,6 +328,7 @@ class NblRec {
     this.nbl = nbl;
     this.p = p;
     this.at = p >> 2;
+    this.pre = (p - PREFIX) >> 2;
     this.js = Array.from({ length: slots }, () => UNSET);
     this.counted = countInfoWrites(nbl);
   }
@@ -596,12 +618,21 @@ export class NblMirror {
     this.#contextRecs.push(rec);
     this.#keep(context, rec);
     this.#h[(p >> 1) + o.context.Size] = context.Size;
+    // Emptying the block NDIS reserves with the NBL keeps it on the stack: the module may do that.
+    this.#w[((p - PREFIX) >> 2) + 1] =
+      (context as { reserved?: unknown }).reserved === true ? 1 : 0;
     return rec;
   }
 
-  /** The NDIS NBL a C pointer stands for; null when C passed something NDIS never gave it. */
+  /**
+   * The NDIS NBL a C pointer stands for, with the context allocations and frees the module made
+   * on it itself taken over; null when C passed something NDIS never gave it.
+   */
   nblAt(p: number): NET_BUFFER_LIST | null {
-    return this.#nblRecAt(p)?.nbl ?? null;
+    const r = this.#nblRecAt(p);
+    if (r === undefined) return null;
+    if (r.held) this.#contextsFromC(r);
+    return r.nbl;
   }
 
   mdlAt(p: number): MDL | null {
@@ -694,6 +725,8 @@ export class NblMirror {
     const o = this.#o.nbl;
     const r = this.#nblRec(nbl);
     const at = r.at;
+    // What the module did to the context stack while it held the NBL already, first.
+    if (r.held) this.#contextsFromC(r);
     // The NET_BUFFERs, every crossing (their fields are NDIS's to change while it holds them).
     const nb = nbl.FirstNetBuffer;
     const mdl = nb === null ? null : nb.MdlChain;
@@ -710,6 +743,9 @@ export class NblMirror {
         : this.#nbsToC(r, nb);
     if (first !== r.cFirst) w[at + o.FirstNetBuffer] = r.cFirst = first;
     this.#stackToC(r, nbl.Context);
+    // The driver holds it now: its context calls may stay in the module (NDIS's NBLs only).
+    r.held = true;
+    w[r.pre + 1] = r.counted === null ? 0 : r.cContext;
     const parent = nbl.ParentNetBufferList;
     if (parent !== r.parent) {
       r.parent = parent;
@@ -896,7 +932,41 @@ export class NblMirror {
     r.ctxTop = top;
     r.ctxOffset = top === null ? -1 : top.Offset;
     r.ctxNext = top === null ? null : top.Next;
-    if (context !== r.cContext) this.#w[r.at + this.#o.nbl.Context] = r.cContext = context;
+    if (context !== r.cContext) {
+      this.#w[r.at + this.#o.nbl.Context] = r.cContext = context;
+      if (r.held && r.counted !== null) this.#w[r.pre + 1] = context;
+    }
+  }
+
+  /**
+   * Takes over the context allocations and frees the module made on `r`'s NBL itself (prefix
+   * words 2 and 3; ndis_rt_context.c) as NDIS's own fast path would have made them: the top
+   * block's Offset moves by as much as C's did, and under the verifier the record of who
+   * allocated each context loses the freed ones and gains the driver's (the NBL's owner: the
+   * module makes them only while the driver holds it).
+   */
+  #contextsFromC(r: NblRec): void {
+    const w = this.#w;
+    const pre = r.pre;
+    const pushed = w[pre + 2] as number;
+    const popped = w[pre + 3] as number;
+    if ((pushed | popped) === 0) return;
+    w[pre + 2] = 0;
+    w[pre + 3] = 0;
+    const top = r.ctxTop;
+    if (top !== null) {
+      const offset = (r.cContext >> 1) + this.#o.context.Offset;
+      const h = this.#h;
+      top.Offset += (h[offset] as number) - r.ctxOffset;
+      r.ctxOffset = top.Offset;
+      h[offset] = top.Offset;
+    }
+    const carrier = r.nbl as unknown as ContextCarrier;
+    if (carrier.recordsContext === true) {
+      const owners = carrier.contextOwners;
+      for (let i = 0; i < popped; i++) owners.pop();
+      for (let i = 0; i < pushed; i++) owners.push(carrier.owner);
+    }
   }
 
   // ---- out of C ----
@@ -1008,6 +1078,13 @@ export class NblMirror {
     const o = this.#o.nbl;
     const nbl = r.nbl;
     const at = r.at;
+    // It leaves the driver: NDIS takes over its context calls made in the module, and any later
+    // one (a driver touching an NBL it handed on) goes to NDIS.
+    if (r.held) {
+      r.held = false;
+      w[r.pre + 1] = 0;
+      if (((w[r.pre + 2] as number) | (w[r.pre + 3] as number)) !== 0) this.#contextsFromC(r);
+    }
     let x = w[at + o.Status] as number;
     if (x !== r.cStatus) nbl.Status = r.cStatus = x;
     x = w[at + o.SourceHandle] as number;

@@ -60,8 +60,11 @@ export interface DataPathStackOptions {
   readonly batch: number;
   /** A filter-passthrough module on eth0: running, or in bypass mode (no send/receive handlers). */
   readonly filter?: "running" | "bypass";
-  /** The IM driver of the layers: passthrough unless told (a C driver's `.wasm` path). */
-  readonly im?: DriverModule | string;
+  /**
+   * The IM driver of the layers: passthrough unless told (a C driver's `.wasm` path); a pair
+   * gives the lower layer's and the upper layer's.
+   */
+  readonly im?: DriverModule | string | readonly [DriverModule | string, DriverModule | string];
 }
 
 /** A chain of `size` NBLs of a new pool of `owner`, each with SourceHandle `source`. */
@@ -188,7 +191,9 @@ export async function dataPathStack(options: DataPathStackOptions): Promise<Data
   bindings.push({ protocol: "benchproto", adapter: top });
   const host = new NdisHost({ verifier: options.verifier, bindings });
   await host.loadDriver({ name: "benchmp", module: miniport });
-  for (const im of ims) await host.loadDriver({ name: im, module: options.im ?? passthrough });
+  const modules = Array.isArray(options.im) ? options.im : [options.im, options.im];
+  for (const [i, im] of ims.entries())
+    await host.loadDriver({ name: im, module: modules[i] ?? passthrough });
   if (options.filter !== undefined) {
     const bypass = options.filter === "bypass";
     await host.loadDriver({

@@ -24,7 +24,12 @@ static BOOLEAN PtStamp(PNET_BUFFER_LIST Nbl, NDIS_HANDLE Handle) {
 /* Puts the saved SourceHandle back and frees the context. */
 static void PtUnstamp(PNET_BUFFER_LIST Nbl) {
   Nbl->SourceHandle = *(NDIS_HANDLE *)NET_BUFFER_LIST_CONTEXT_DATA_START(Nbl);
+#ifndef PT_BUG_CONTEXT_LEAK /* deliberate bug of a broken copy: the context is never freed */
   NdisFreeNetBufferListContext(Nbl, PT_CONTEXT_SIZE);
+#endif
+#ifdef PT_BUG_CONTEXT_DOUBLE_FREE /* deliberate bug of a broken copy: freed twice */
+  NdisFreeNetBufferListContext(Nbl, PT_CONTEXT_SIZE);
+#endif
 }
 
 void PtMaybeCompletePause(PVELAN Velan) {
@@ -55,6 +60,9 @@ void MPSendNetBufferLists(NDIS_HANDLE MiniportAdapterContext, PNET_BUFFER_LIST N
   while (nbl != NULL) {
     next = NET_BUFFER_LIST_NEXT_NBL(nbl);
     NET_BUFFER_LIST_NEXT_NBL(nbl) = NULL;
+#ifdef PT_BUG_CONTEXT_FREE_FOREIGN /* deliberate bug of a broken copy: frees what a driver above allocated */
+    NdisFreeNetBufferListContext(nbl, PT_CONTEXT_SIZE);
+#endif
     if (binding != NULL && !velan->Paused && PtStamp(nbl, binding)) {
       *sendTail = nbl;
       sendTail = &NET_BUFFER_LIST_NEXT_NBL(nbl);
