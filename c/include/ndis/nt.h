@@ -513,6 +513,9 @@ typedef struct _STRING {
   (((ULONG_PTR)(length) + (alignment) - 1) & ~((ULONG_PTR)(alignment) - 1))
 #define ALIGN_DOWN_BY(length, alignment) ((ULONG_PTR)(length) & ~((ULONG_PTR)(alignment) - 1))
 #define UNREFERENCED_PARAMETER(P) ((void)(P))
+#ifndef ANYSIZE_ARRAY
+#define ANYSIZE_ARRAY 1
+#endif
 #define DBG_UNREFERENCED_PARAMETER(P) ((void)(P))
 #define DBG_UNREFERENCED_LOCAL_VARIABLE(V) ((void)(V))
 #define ARGUMENT_PRESENT(p) ((p) != NULL)
@@ -787,6 +790,26 @@ typedef struct _DRIVER_OBJECT {
 #define IRP_MJ_INTERNAL_DEVICE_CONTROL 0x0f
 #define IRP_MJ_SHUTDOWN 0x10
 #define IRP_MJ_CLEANUP 0x12
+#define IRP_MJ_QUERY_INFORMATION 0x05
+#define IRP_MJ_SET_INFORMATION 0x06
+#define IRP_MJ_FLUSH_BUFFERS 0x09
+#define IRP_MJ_LOCK_CONTROL 0x11
+#define IRP_MJ_QUERY_SECURITY 0x14
+#define IRP_MJ_SET_SECURITY 0x15
+#define IRP_MJ_POWER 0x16
+#define IRP_MJ_SYSTEM_CONTROL 0x17
+#define IRP_MJ_PNP 0x1b
+/* The access rights a driver checks in IRP_MJ_CREATE (no security is modelled here). */
+#define FILE_READ_DATA 0x0001
+#define FILE_WRITE_DATA 0x0002
+#define FILE_APPEND_DATA 0x0004
+#define DELETE 0x00010000L
+#define READ_CONTROL 0x00020000L
+#define SYNCHRONIZE 0x00100000L
+#define GENERIC_READ 0x80000000L
+#define GENERIC_WRITE 0x40000000L
+#define GENERIC_EXECUTE 0x20000000L
+#define GENERIC_ALL 0x10000000L
 
 #define METHOD_BUFFERED 0
 #define METHOD_IN_DIRECT 1
@@ -951,6 +974,9 @@ typedef struct _IRP {
 
 typedef NTSTATUS(DRIVER_DISPATCH)(PDEVICE_OBJECT DeviceObject, PIRP Irp);
 typedef DRIVER_DISPATCH *PDRIVER_DISPATCH;
+/* The role typedefs of dispatch routines that run paged or raised (paging does not exist here). */
+typedef DRIVER_DISPATCH DRIVER_DISPATCH_PAGED;
+typedef DRIVER_DISPATCH DRIVER_DISPATCH_RAISED;
 
 /* What this request asks: the one stack location NDIS's devices have. */
 static inline PIO_STACK_LOCATION IoGetCurrentIrpStackLocation(PIRP Irp) {
@@ -1417,6 +1443,8 @@ typedef struct _OBJECT_ATTRIBUTES {
 #define REG_EXPAND_SZ 2
 #define REG_BINARY 3
 #define REG_DWORD 4
+#define REG_DWORD_LITTLE_ENDIAN 4
+#define REG_DWORD_BIG_ENDIAN 5
 #define REG_MULTI_SZ 7
 #define REG_QWORD 11
 typedef enum _KEY_VALUE_INFORMATION_CLASS {
