@@ -43,6 +43,10 @@ export {
 } from "./runtime/api/datapath.js";
 export {
   IoCompleteRequest,
+  IoCreateDevice,
+  IoCreateSymbolicLink,
+  IoDeleteDevice,
+  IoDeleteSymbolicLink,
   IoGetCurrentIrpStackLocation,
   IoMarkIrpPending,
   NdisDeregisterDeviceEx,
@@ -165,6 +169,8 @@ export {
   NdisCompleteNetPnPEvent,
   NdisCompleteUnbindAdapterEx,
   NdisOpenAdapterEx,
+  NdisQueryAdapterInstanceName,
+  NdisQueryBindInstanceName,
   NdisUnbindAdapter,
 } from "./runtime/api/protocol.js";
 export {

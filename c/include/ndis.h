@@ -1980,6 +1980,11 @@ NDIS_TS_UNAVAILABLE("NDIS 5 protocol and miniport routines are not NDIS 6: use t
 /* ---- asking NDIS to take an adapter or a binding down; IM binding contexts; cancel IDs ---- */
 NDIS_TS_IMPORT(NdisMRemoveMiniport) NDIS_STATUS NdisMRemoveMiniport(NDIS_HANDLE MiniportAdapterHandle);
 NDIS_TS_IMPORT(NdisUnbindAdapter) NDIS_STATUS NdisUnbindAdapter(NDIS_HANDLE NdisBindingHandle);
+/* The adapter's friendly name, allocated by NDIS: free its Buffer with NdisFreeMemory. */
+NDIS_TS_IMPORT(NdisQueryAdapterInstanceName)
+NDIS_STATUS NdisQueryAdapterInstanceName(PNDIS_STRING pAdapterInstanceName, NDIS_HANDLE NdisBindingHandle);
+NDIS_TS_IMPORT(NdisQueryBindInstanceName)
+NDIS_STATUS NdisQueryBindInstanceName(PNDIS_STRING pAdapterInstanceName, NDIS_HANDLE BindingContext);
 NDIS_TS_IMPORT(NdisIMGetBindingContext) NDIS_HANDLE NdisIMGetBindingContext(NDIS_HANDLE NdisBindingHandle);
 NDIS_TS_IMPORT(NdisGeneratePartialCancelId) UCHAR NdisGeneratePartialCancelId(void);
 

@@ -331,8 +331,8 @@ export const VERIFIER_RULES = Object.freeze({
   ),
   NdisRegisterDeviceEx_NotDeregistered: rule(
     "NdisRegisterDeviceEx_NotDeregistered",
-    "NdisRegisterDeviceEx (DDI): NdisDeregisterDeviceEx once the device is no longer needed",
-    "every control device a driver registered is deregistered before the driver unloads",
+    "NdisRegisterDeviceEx (DDI): NdisDeregisterDeviceEx once the device is no longer needed; IoDeleteDevice (DDI) for IoCreateDevice's",
+    "every control device a driver registered is deregistered (IoCreateDevice's: deleted) before the driver unloads",
   ),
   NdisDeregisterDeviceEx_PendingIrps: rule(
     "NdisDeregisterDeviceEx_PendingIrps",

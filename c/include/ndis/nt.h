@@ -985,6 +985,22 @@ static inline PIO_STACK_LOCATION IoGetCurrentIrpStackLocation(PIRP Irp) {
 NDIS_TS_IMPORT(IoMarkIrpPending) void IoMarkIrpPending(PIRP Irp);
 NDIS_TS_IMPORT(IoCompleteRequest) void IoCompleteRequest(PIRP Irp, CCHAR PriorityBoost);
 
+/* A device of the driver's own (the way ndisprot-style drivers make their control device in
+   DriverEntry): requests go to DriverObject->MajorFunction; user mode opens it through a link.
+   DeviceType, DeviceCharacteristics and Exclusive are kept, not modelled (docs/c-drivers.md). */
+typedef ULONG DEVICE_TYPE;
+NDIS_TS_IMPORT(IoCreateDevice)
+NTSTATUS IoCreateDevice(PDRIVER_OBJECT DriverObject, ULONG DeviceExtensionSize, PUNICODE_STRING DeviceName,
+                        DEVICE_TYPE DeviceType, ULONG DeviceCharacteristics, BOOLEAN Exclusive,
+                        PDEVICE_OBJECT *DeviceObject);
+NDIS_TS_IMPORT(IoDeleteDevice) void IoDeleteDevice(PDEVICE_OBJECT DeviceObject);
+NDIS_TS_IMPORT(IoCreateSymbolicLink)
+NTSTATUS IoCreateSymbolicLink(PUNICODE_STRING SymbolicLinkName, PUNICODE_STRING DeviceName);
+NDIS_TS_IMPORT(IoDeleteSymbolicLink) NTSTATUS IoDeleteSymbolicLink(PUNICODE_STRING SymbolicLinkName);
+#define IoCreateUnprotectedSymbolicLink IoCreateSymbolicLink
+#define DO_DEVICE_INITIALIZING 0x00000080
+#define DO_EXCLUSIVE 0x00000008
+
 NDIS_TS_IMPORT(KeGetCurrentIrql) KIRQL KeGetCurrentIrql(void);
 NDIS_TS_IMPORT(KeInitializeEvent) void KeInitializeEvent(PRKEVENT Event, EVENT_TYPE Type, BOOLEAN State);
 NDIS_TS_IMPORT(KeSetEvent) LONG KeSetEvent(PRKEVENT Event, LONG Increment, BOOLEAN Wait);
@@ -1699,17 +1715,12 @@ typedef struct _KTIMER {
  * Declared unavailable, so that a driver calling one fails to build at the call, with the reason.
  */
 #define NDIS_TS_UNAVAILABLE(why) __attribute__((unavailable(why " (docs/c-drivers.md, Not supported)")))
-#define NDIS_TS_NO_WDM_DEVICES "ndis-ts has no WDM device stacks: register a control device with NdisRegisterDeviceEx"
+#define NDIS_TS_NO_WDM_DEVICES "ndis-ts has no WDM device stacks: a driver's own device (IoCreateDevice) or NDIS's (NdisRegisterDeviceEx) takes requests from user mode only"
 #define NDIS_TS_NO_REGISTRY "ndis-ts's registry is the driver's own service key, read-only: ZwOpenKey and ZwQueryValueKey on it, or NdisOpenConfigurationEx"
 #define NDIS_TS_NO_PROCESSES "ndis-ts has no processes or threads of its own: use NdisAllocateIoWorkItem or NdisAllocateTimerObject"
 #define NDIS_TS_NO_USER_MEMORY "ndis-ts has no user address spaces: use buffered I/O (DO_BUFFERED_IO) or the MDL NDIS gives"
 #define NDIS_TS_NO_CANCEL "ndis-ts has no IRP cancel or completion routines: complete or pend IRPs in the dispatch routine"
 #define NDIS_TS_NO_DPC "ndis-ts has no kernel DPCs or kernel timers: use NdisAllocateTimerObject"
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) NTSTATUS IoCreateDevice();
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) NTSTATUS IoCreateDeviceSecure();
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) void IoDeleteDevice();
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) NTSTATUS IoCreateSymbolicLink();
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) NTSTATUS IoDeleteSymbolicLink();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) NTSTATUS IoCallDriver();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) PVOID IoAttachDeviceToDeviceStack();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) PVOID IoAllocateIrp();
