@@ -638,10 +638,64 @@ typedef struct _NDIS_LINK_STATE {
 #define NDIS_SIZEOF_LINK_STATE_REVISION_1 RTL_SIZEOF_THROUGH_FIELD(NDIS_LINK_STATE, AutoNegotiationFlags)
 
 /* ---- miniport driver ---- */
+/* The hardware resources of an adapter (wdm.h): a virtual miniport here has none, so
+   NDIS_MINIPORT_INIT_PARAMETERS.AllocatedResources is NULL; the types are for drivers that look. */
+#define CmResourceTypeNull 0
+#define CmResourceTypePort 1
+#define CmResourceTypeInterrupt 2
+#define CmResourceTypeMemory 3
+#define CmResourceTypeDma 4
+#define CmResourceTypeDeviceSpecific 5
+#define CmResourceTypeBusNumber 6
+#include <pshpack4.h>
+typedef struct _CM_PARTIAL_RESOURCE_DESCRIPTOR {
+  UCHAR Type;
+  UCHAR ShareDisposition;
+  USHORT Flags;
+  union {
+    struct {
+      PHYSICAL_ADDRESS Start;
+      ULONG Length;
+    } Generic, Port, Memory;
+    struct {
+      USHORT Level;
+      USHORT Group;
+      ULONG Vector;
+      KAFFINITY Affinity;
+    } Interrupt;
+    struct {
+      ULONG Channel;
+      ULONG Port;
+      ULONG Reserved1;
+    } Dma;
+    struct {
+      ULONG Data[3];
+    } DevicePrivate;
+    struct {
+      ULONG Start;
+      ULONG Length;
+      ULONG Reserved;
+    } BusNumber;
+    struct {
+      ULONG DataSize;
+      ULONG Reserved1;
+      ULONG Reserved2;
+    } DeviceSpecificData;
+  } u;
+} CM_PARTIAL_RESOURCE_DESCRIPTOR, *PCM_PARTIAL_RESOURCE_DESCRIPTOR;
+#include <poppack.h>
+typedef struct _CM_PARTIAL_RESOURCE_LIST {
+  USHORT Version;
+  USHORT Revision;
+  ULONG Count;
+  CM_PARTIAL_RESOURCE_DESCRIPTOR PartialDescriptors[1];
+} CM_PARTIAL_RESOURCE_LIST, *PCM_PARTIAL_RESOURCE_LIST;
+typedef CM_PARTIAL_RESOURCE_LIST NDIS_RESOURCE_LIST, *PNDIS_RESOURCE_LIST;
+
 typedef struct _NDIS_MINIPORT_INIT_PARAMETERS {
   NDIS_OBJECT_HEADER Header;
   ULONG Flags;
-  PVOID AllocatedResources;
+  PNDIS_RESOURCE_LIST AllocatedResources;
   NDIS_HANDLE IMDeviceInstanceContext;
   NDIS_HANDLE MiniportAddDeviceContext;
   NET_IFINDEX IfIndex;
