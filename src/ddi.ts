@@ -32,6 +32,7 @@ export {
   NdisOpenConfigurationEx,
   NdisReadConfiguration,
   NdisReadNetworkAddress,
+  NdisWriteConfiguration,
 } from "./runtime/api/config.js";
 export {
   NdisCancelSendNetBufferLists,
@@ -191,6 +192,9 @@ export {
 export { NdisMIndicateStatusEx } from "./runtime/api/status.js";
 export {
   KeGetCurrentIrql,
+  KeLowerIrql,
+  KeRaiseIrql,
+  KeTryToAcquireSpinLockAtDpcLevel,
   NdisAcquireReadWriteLock,
   NdisAcquireSpinLock,
   NdisAllocateSpinLock,

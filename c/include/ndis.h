@@ -1782,6 +1782,31 @@ NDIS_STATUS NdisOpenConfigurationEx(PNDIS_CONFIGURATION_OBJECT ConfigObject, PND
 NDIS_TS_IMPORT(NdisReadConfiguration)
 void NdisReadConfiguration(PNDIS_STATUS Status, PNDIS_CONFIGURATION_PARAMETER *ParameterValue,
                            NDIS_HANDLE ConfigurationHandle, PNDIS_STRING Keyword, NDIS_PARAMETER_TYPE ParameterType);
+/* Later reads of the key see what is written; it is not written back to the host's configuration. */
+NDIS_TS_IMPORT(NdisWriteConfiguration)
+void NdisWriteConfiguration(PNDIS_STATUS Status, NDIS_HANDLE ConfigurationHandle, PNDIS_STRING Keyword,
+                            PNDIS_CONFIGURATION_PARAMETER ParameterValue);
+/* The device objects and resources under an adapter: [MODEL] a virtual miniport here has no
+   device stack and no hardware, so every one is NULL (a driver keeps them for IRPs it cannot send
+   here anyway: IoCallDriver is not supported). */
+static inline void NdisMGetDeviceProperty(NDIS_HANDLE MiniportAdapterHandle, PDEVICE_OBJECT *PhysicalDeviceObject,
+                                          PDEVICE_OBJECT *FunctionalDeviceObject, PDEVICE_OBJECT *NextDeviceObject,
+                                          PVOID *AllocatedResources, PVOID *AllocatedResourcesTranslated) {
+  (void)MiniportAdapterHandle;
+  if (PhysicalDeviceObject != NULL) *PhysicalDeviceObject = NULL;
+  if (FunctionalDeviceObject != NULL) *FunctionalDeviceObject = NULL;
+  if (NextDeviceObject != NULL) *NextDeviceObject = NULL;
+  if (AllocatedResources != NULL) *AllocatedResources = NULL;
+  if (AllocatedResourcesTranslated != NULL) *AllocatedResourcesTranslated = NULL;
+}
+/* The alignment for data several processors share ([MODEL] a 64-byte cache line). IRQL <= DISPATCH_LEVEL. */
+#define NdisGetSharedDataAlignment() KeGetRecommendedSharedDataAlignment()
+#define NdisGetPhysicalAddressLow(_PhysicalAddress) ((_PhysicalAddress).LowPart)
+#define NdisGetPhysicalAddressHigh(_PhysicalAddress) ((_PhysicalAddress).HighPart)
+#define NdisSetPhysicalAddressLow(_PhysicalAddress, _Value) ((_PhysicalAddress).LowPart = (_Value))
+#define NdisSetPhysicalAddressHigh(_PhysicalAddress, _Value) ((_PhysicalAddress).HighPart = (_Value))
+#define NDIS_RAISE_IRQL_TO_DISPATCH(_pIrql) KeRaiseIrql(DISPATCH_LEVEL, (_pIrql))
+#define NDIS_LOWER_IRQL(_OldIrql, _CurIrql) KeLowerIrql(_OldIrql)
 NDIS_TS_IMPORT(NdisReadNetworkAddress)
 void NdisReadNetworkAddress(PNDIS_STATUS Status, PVOID *NetworkAddress, PUINT NetworkAddressLength,
                             NDIS_HANDLE ConfigurationHandle);
@@ -2014,12 +2039,10 @@ NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) NDIS_STATUS NdisMAllocateSharedMemory()
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) void NdisMFreeSharedMemory();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) NDIS_STATUS NdisMAllocateSharedMemoryAsyncEx();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) NDIS_STATUS NdisMQueryAdapterResources();
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) void NdisMGetDeviceProperty();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) NDIS_STATUS NdisMInitializeScatterGatherDma();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) ULONG NdisMGetBusData();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) ULONG NdisMSetBusData();
 NDIS_TS_UNAVAILABLE("the Hyper-V extensible switch is not modelled") NDIS_STATUS NdisFGetOptionalSwitchHandlers();
-NDIS_TS_UNAVAILABLE("the registry is read only: parameters come from the host (NdisReadConfiguration)") void NdisWriteConfiguration();
 NDIS_TS_UNAVAILABLE("configuration subkeys are not modelled: read values of the key itself") void NdisOpenConfigurationKeyByName();
 NDIS_TS_UNAVAILABLE("configuration subkeys are not modelled: read values of the key itself") void NdisOpenConfigurationKeyByIndex();
 NDIS_TS_UNAVAILABLE("NDIS 5 protocol and miniport routines are not NDIS 6: use the NDIS 6 routines (docs/c-drivers.md)") void NdisMSetAttributesEx();

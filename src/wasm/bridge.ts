@@ -1082,6 +1082,10 @@ export const SUPPORTED_IMPORTS = [
   "IoDeleteSymbolicLink",
   "NdisQueryAdapterInstanceName",
   "NdisQueryBindInstanceName",
+  "KeRaiseIrql",
+  "KeLowerIrql",
+  "KeTryToAcquireSpinLockAtDpcLevel",
+  "NdisWriteConfiguration",
   "NdisInitializeNPagedLookasideList",
   "NdisAllocateFromNPagedLookasideList",
   "NdisFreeToNPagedLookasideList",
@@ -1780,6 +1784,51 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
     },
     IoDeleteSymbolicLink: (pLink: number) =>
       ddi.IoDeleteSymbolicLink(pLink === 0 ? (null as never) : get().m.unicodeString(pLink)),
+    KeRaiseIrql: (irql: number) => ddi.KeRaiseIrql((irql & 0xff) as ddi.KIRQL),
+    KeLowerIrql: (irql: number) => ddi.KeLowerIrql((irql & 0xff) as ddi.KIRQL),
+    // A KSPIN_LOCK is the NDIS_SPIN_LOCK at its address (services.ts makes them the same way).
+    KeTryToAcquireSpinLockAtDpcLevel: (p: number) => {
+      const c = get();
+      let l = c.spinLocks.get(p);
+      if (l === undefined) {
+        l = {};
+        c.spinLocks.set(p, l);
+      }
+      return ddi.KeTryToAcquireSpinLockAtDpcLevel(l) ? 1 : 0;
+    },
+    NdisWriteConfiguration: (statusP: number, handle: number, keyword: number, p: number) => {
+      const m = get().m;
+      const s = "NDIS_CONFIGURATION_PARAMETER";
+      const type = p === 0 ? -1 : m.get(s, p, "ParameterType");
+      let text = "";
+      let bytes: Uint8Array = new Uint8Array(0);
+      if (type === ddi.NdisParameterString || type === ddi.NdisParameterMultiString) {
+        // A counted string of 32-bit WCHARs (a MultiString's strings separated by NULs).
+        const length = m.get(s, p, "ParameterData.StringData.Length");
+        const buffer = m.get(s, p, "ParameterData.StringData.Buffer");
+        for (let i = 0; i + 4 <= length; i += 4) text += String.fromCodePoint(m.u32(buffer + i));
+      } else if (type === ddi.NdisParameterBinary) {
+        const length = m.get(s, p, "ParameterData.BinaryData.Length");
+        bytes = m.copyOut(m.get(s, p, "ParameterData.BinaryData.Buffer"), length);
+      }
+      const status: ddi.Out<ddi.NDIS_STATUS> = { value: ddi.NDIS_STATUS_FAILURE };
+      ddi.NdisWriteConfiguration(
+        status,
+        h(handle),
+        keyword === 0 ? "" : m.unicodeString(keyword),
+        (p === 0
+          ? null
+          : {
+              ParameterType: type,
+              ParameterData: {
+                IntegerData: m.get(s, p, "ParameterData.IntegerData") >>> 0,
+                StringData: text,
+                BinaryData: bytes,
+              },
+            }) as ddi.NDIS_CONFIGURATION_PARAMETER,
+      );
+      if (statusP !== 0) m.setU32(statusP, (status.value ?? ddi.NDIS_STATUS_FAILURE) >>> 0);
+    },
     NdisQueryAdapterInstanceName: (pString: number, handle: number) =>
       instanceName(get(), pString, handle, ddi.NdisQueryAdapterInstanceName),
     NdisQueryBindInstanceName: (pString: number, handle: number) =>

@@ -34,6 +34,7 @@ import {
   NDIS_PACKET_TYPE_BROADCAST,
   NDIS_PACKET_TYPE_DIRECTED,
   NDIS_RECEIVE_FLAGS_RESOURCES,
+  NDIS_STATUS_INVALID_ADDRESS,
   NDIS_STATUS_NOT_SUPPORTED,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
@@ -50,6 +51,8 @@ import {
   NdisSendNetBufferLists,
   type NET_BUFFER_LIST,
   OID_802_3_CURRENT_ADDRESS,
+  OID_802_3_MULTICAST_LIST,
+  OID_802_3_PERMANENT_ADDRESS,
   OID_GEN_STATISTICS,
   OID_GEN_VENDOR_DRIVER_VERSION,
   writeHeaders,
@@ -751,10 +754,29 @@ describe("a netvmini-style C miniport (test/c/vnet), built unchanged", { skip },
     assert.equal(host.adapter("eth1")?.state, "Paused");
     await host.restartStack("eth1");
 
+    // A unicast address in the multicast list: NDIS_STATUS_INVALID_ADDRESS, as netvmini answers.
+    const unicast = makeOidRequest({
+      RequestType: NdisRequestSetInformation,
+      Oid: OID_802_3_MULTICAST_LIST,
+      InformationBuffer: Uint8Array.of(0x02, 0, 0, 0, 0, 1),
+    });
+    assert.equal(NdisOidRequest(b0.handle as NDIS_HANDLE, unicast), NDIS_STATUS_INVALID_ADDRESS);
+    const permanent0 = await query(b0, OID_802_3_PERMANENT_ADDRESS, 6);
+    assert.deepEqual([...permanent0.data], [0x02, 0x56, 0x4e, 0x45, 0x00, 0x01]);
+
     for (const nbl of sent) NdisFreeNetBufferList(nbl);
     NdisFreeNetBufferListPool(pool);
     await flush(host);
     assert.deepEqual(host.violations, []);
+    await host.removeAdapter("eth0");
+    // eth0 again: a third adapter of the driver, but the permanent address it made up the first
+    // time was saved in its key (NdisWriteConfiguration) and read back, as netvmini keeps it.
+    await host.addAdapter({ driver: "vnet", name: "eth0" });
+    await flush(host);
+    const again = proto.bindings.filter((b) => b.adapter === "eth0").at(-1);
+    assert.ok(again !== undefined && again !== b0);
+    const permanentAgain = await query(again, OID_802_3_PERMANENT_ADDRESS, 6);
+    assert.deepEqual([...permanentAgain.data], [...permanent0.data]);
     await host.removeAdapter("eth0");
     await host.removeAdapter("eth1");
     await host.unloadDriver("tcpip");

@@ -1002,6 +1002,19 @@ NDIS_TS_IMPORT(IoDeleteSymbolicLink) NTSTATUS IoDeleteSymbolicLink(PUNICODE_STRI
 #define DO_EXCLUSIVE 0x00000008
 
 NDIS_TS_IMPORT(KeGetCurrentIrql) KIRQL KeGetCurrentIrql(void);
+/* Raising and lowering the IRQL by hand: the verifier tracks it as a spin lock's does
+   (IrqlKeRaiseLower for a raise that lowers or a lower that raises). */
+NDIS_TS_IMPORT(KeRaiseIrql) KIRQL NdisTsKeRaiseIrql(KIRQL NewIrql);
+NDIS_TS_IMPORT(KeLowerIrql) void KeLowerIrql(KIRQL NewIrql);
+#define KeRaiseIrql(NewIrql, OldIrql) (*(OldIrql) = NdisTsKeRaiseIrql(NewIrql))
+#define KeRaiseIrqlToDpcLevel() NdisTsKeRaiseIrql(DISPATCH_LEVEL)
+#define KfRaiseIrql(NewIrql) NdisTsKeRaiseIrql(NewIrql)
+#define KfLowerIrql(NewIrql) KeLowerIrql(NewIrql)
+/* Cache-line alignment for data several processors share ([MODEL] 64 bytes, one processor here). */
+#define KeGetRecommendedSharedDataAlignment() ((ULONG)64)
+#define ALIGN_DOWN_POINTER_BY(address, alignment) ((PVOID)((ULONG_PTR)(address) & ~((ULONG_PTR)(alignment) - 1)))
+#define ALIGN_UP_POINTER_BY(address, alignment) \
+  (ALIGN_DOWN_POINTER_BY(((ULONG_PTR)(address) + (alignment) - 1), alignment))
 NDIS_TS_IMPORT(KeInitializeEvent) void KeInitializeEvent(PRKEVENT Event, EVENT_TYPE Type, BOOLEAN State);
 NDIS_TS_IMPORT(KeSetEvent) LONG KeSetEvent(PRKEVENT Event, LONG Increment, BOOLEAN Wait);
 NDIS_TS_IMPORT(KeClearEvent) void KeClearEvent(PRKEVENT Event);
@@ -1151,6 +1164,7 @@ NDIS_TS_IMPORT(KeAcquireSpinLock) void __ndis_KeAcquireSpinLock(PKSPIN_LOCK Spin
 #define KeAcquireSpinLock(l, old) __ndis_KeAcquireSpinLock((l), (old))
 NDIS_TS_IMPORT(KeReleaseSpinLock) void KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql);
 NDIS_TS_IMPORT(KeAcquireSpinLockAtDpcLevel) void KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock);
+NDIS_TS_IMPORT(KeTryToAcquireSpinLockAtDpcLevel) BOOLEAN KeTryToAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock);
 NDIS_TS_IMPORT(KeReleaseSpinLockFromDpcLevel) void KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock);
 FORCEINLINE KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK l) {
   KIRQL old;
