@@ -32,6 +32,7 @@ export {
   NdisOpenConfigurationEx,
   NdisReadConfiguration,
   NdisReadNetworkAddress,
+  NdisWriteConfiguration,
 } from "./runtime/api/config.js";
 export {
   NdisCancelSendNetBufferLists,
@@ -43,6 +44,10 @@ export {
 } from "./runtime/api/datapath.js";
 export {
   IoCompleteRequest,
+  IoCreateDevice,
+  IoCreateSymbolicLink,
+  IoDeleteDevice,
+  IoDeleteSymbolicLink,
   IoGetCurrentIrpStackLocation,
   IoMarkIrpPending,
   NdisDeregisterDeviceEx,
@@ -179,6 +184,8 @@ export {
   NdisCompleteNetPnPEvent,
   NdisCompleteUnbindAdapterEx,
   NdisOpenAdapterEx,
+  NdisQueryAdapterInstanceName,
+  NdisQueryBindInstanceName,
   NdisUnbindAdapter,
 } from "./runtime/api/protocol.js";
 export {
@@ -199,6 +206,9 @@ export {
 export { NdisMIndicateStatusEx } from "./runtime/api/status.js";
 export {
   KeGetCurrentIrql,
+  KeLowerIrql,
+  KeRaiseIrql,
+  KeTryToAcquireSpinLockAtDpcLevel,
   NdisAcquireReadWriteLock,
   NdisAcquireSpinLock,
   NdisAllocateSpinLock,

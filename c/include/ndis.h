@@ -85,7 +85,9 @@
 #define NDIS_MINIPORT_MINOR_VERSION NDIS_TS_MINOR
 #define NDIS_PROTOCOL_MAJOR_VERSION 6
 #define NDIS_PROTOCOL_MINOR_VERSION NDIS_TS_MINOR
+#ifndef NDIS_WDM
 #define NDIS_WDM 0
+#endif
 /* The sections of `#pragma NDIS_INIT_FUNCTION(f)` / `NDIS_PAGEABLE_FUNCTION(f)` do not exist here
    (the pragmas are ignored); the names stay defined for drivers that test them. */
 #define NDIS_INIT_FUNCTION(f) alloc_text(INIT, f)
@@ -474,6 +476,17 @@ typedef struct _NET_BUFFER_LIST {
 #define NdisSetNblFlag(_NBL, _F) ((_NBL)->NblFlags |= (_F))
 #define NdisClearNblFlag(_NBL, _F) ((_NBL)->NblFlags &= ~(_F))
 #define NdisTestNblFlag(_NBL, _F) (((_NBL)->NblFlags & (_F)) != 0)
+#define NdisTestNblFlags(_NBL, _F) (((_NBL)->NblFlags & (_F)) == (_F))
+/* The bits of NET_BUFFER_LIST.Flags a protocol (NBL_FLAGS_PROTOCOL_RESERVED) or a miniport
+   (NBL_FLAGS_MINIPORT_RESERVED) may use for its own NBLs; the macros touch only those bits. */
+#define NBL_PROT_RSVD_FLAGS NBL_FLAGS_PROTOCOL_RESERVED
+#define NBL_SET_PROT_RSVD_FLAG(_NBL, _F) ((_NBL)->Flags |= ((_F) & NBL_PROT_RSVD_FLAGS))
+#define NBL_CLEAR_PROT_RSVD_FLAG(_NBL, _F) ((_NBL)->Flags &= ~((_F) & NBL_PROT_RSVD_FLAGS))
+#define NBL_TEST_PROT_RSVD_FLAG(_NBL, _F) ((_NBL)->Flags & ((_F) & NBL_PROT_RSVD_FLAGS))
+#define NBL_MINIPORT_RSVD_FLAGS NBL_FLAGS_MINIPORT_RESERVED
+#define NBL_SET_MINIPORT_RSVD_FLAG(_NBL, _F) ((_NBL)->Flags |= ((_F) & NBL_MINIPORT_RSVD_FLAGS))
+#define NBL_CLEAR_MINIPORT_RSVD_FLAG(_NBL, _F) ((_NBL)->Flags &= ~((_F) & NBL_MINIPORT_RSVD_FLAGS))
+#define NBL_TEST_MINIPORT_RSVD_FLAG(_NBL, _F) ((_NBL)->Flags & ((_F) & NBL_MINIPORT_RSVD_FLAGS))
 #define NDIS_TEST_SEND_AT_DISPATCH_LEVEL(_Flags) (((_Flags) & NDIS_SEND_FLAGS_DISPATCH_LEVEL) != 0)
 #define NDIS_TEST_SEND_COMPLETE_AT_DISPATCH_LEVEL(_Flags) \
   (((_Flags) & NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL) != 0)
@@ -625,10 +638,64 @@ typedef struct _NDIS_LINK_STATE {
 #define NDIS_SIZEOF_LINK_STATE_REVISION_1 RTL_SIZEOF_THROUGH_FIELD(NDIS_LINK_STATE, AutoNegotiationFlags)
 
 /* ---- miniport driver ---- */
+/* The hardware resources of an adapter (wdm.h): a virtual miniport here has none, so
+   NDIS_MINIPORT_INIT_PARAMETERS.AllocatedResources is NULL; the types are for drivers that look. */
+#define CmResourceTypeNull 0
+#define CmResourceTypePort 1
+#define CmResourceTypeInterrupt 2
+#define CmResourceTypeMemory 3
+#define CmResourceTypeDma 4
+#define CmResourceTypeDeviceSpecific 5
+#define CmResourceTypeBusNumber 6
+#include <pshpack4.h>
+typedef struct _CM_PARTIAL_RESOURCE_DESCRIPTOR {
+  UCHAR Type;
+  UCHAR ShareDisposition;
+  USHORT Flags;
+  union {
+    struct {
+      PHYSICAL_ADDRESS Start;
+      ULONG Length;
+    } Generic, Port, Memory;
+    struct {
+      USHORT Level;
+      USHORT Group;
+      ULONG Vector;
+      KAFFINITY Affinity;
+    } Interrupt;
+    struct {
+      ULONG Channel;
+      ULONG Port;
+      ULONG Reserved1;
+    } Dma;
+    struct {
+      ULONG Data[3];
+    } DevicePrivate;
+    struct {
+      ULONG Start;
+      ULONG Length;
+      ULONG Reserved;
+    } BusNumber;
+    struct {
+      ULONG DataSize;
+      ULONG Reserved1;
+      ULONG Reserved2;
+    } DeviceSpecificData;
+  } u;
+} CM_PARTIAL_RESOURCE_DESCRIPTOR, *PCM_PARTIAL_RESOURCE_DESCRIPTOR;
+#include <poppack.h>
+typedef struct _CM_PARTIAL_RESOURCE_LIST {
+  USHORT Version;
+  USHORT Revision;
+  ULONG Count;
+  CM_PARTIAL_RESOURCE_DESCRIPTOR PartialDescriptors[1];
+} CM_PARTIAL_RESOURCE_LIST, *PCM_PARTIAL_RESOURCE_LIST;
+typedef CM_PARTIAL_RESOURCE_LIST NDIS_RESOURCE_LIST, *PNDIS_RESOURCE_LIST;
+
 typedef struct _NDIS_MINIPORT_INIT_PARAMETERS {
   NDIS_OBJECT_HEADER Header;
   ULONG Flags;
-  PVOID AllocatedResources;
+  PNDIS_RESOURCE_LIST AllocatedResources;
   NDIS_HANDLE IMDeviceInstanceContext;
   NDIS_HANDLE MiniportAddDeviceContext;
   NET_IFINDEX IfIndex;
@@ -1714,6 +1781,31 @@ NDIS_STATUS NdisOpenConfigurationEx(PNDIS_CONFIGURATION_OBJECT ConfigObject, PND
 NDIS_TS_IMPORT(NdisReadConfiguration)
 void NdisReadConfiguration(PNDIS_STATUS Status, PNDIS_CONFIGURATION_PARAMETER *ParameterValue,
                            NDIS_HANDLE ConfigurationHandle, PNDIS_STRING Keyword, NDIS_PARAMETER_TYPE ParameterType);
+/* Later reads of the key see what is written; it is not written back to the host's configuration. */
+NDIS_TS_IMPORT(NdisWriteConfiguration)
+void NdisWriteConfiguration(PNDIS_STATUS Status, NDIS_HANDLE ConfigurationHandle, PNDIS_STRING Keyword,
+                            PNDIS_CONFIGURATION_PARAMETER ParameterValue);
+/* The device objects and resources under an adapter: [MODEL] a virtual miniport here has no
+   device stack and no hardware, so every one is NULL (a driver keeps them for IRPs it cannot send
+   here anyway: IoCallDriver is not supported). */
+static inline void NdisMGetDeviceProperty(NDIS_HANDLE MiniportAdapterHandle, PDEVICE_OBJECT *PhysicalDeviceObject,
+                                          PDEVICE_OBJECT *FunctionalDeviceObject, PDEVICE_OBJECT *NextDeviceObject,
+                                          PVOID *AllocatedResources, PVOID *AllocatedResourcesTranslated) {
+  (void)MiniportAdapterHandle;
+  if (PhysicalDeviceObject != NULL) *PhysicalDeviceObject = NULL;
+  if (FunctionalDeviceObject != NULL) *FunctionalDeviceObject = NULL;
+  if (NextDeviceObject != NULL) *NextDeviceObject = NULL;
+  if (AllocatedResources != NULL) *AllocatedResources = NULL;
+  if (AllocatedResourcesTranslated != NULL) *AllocatedResourcesTranslated = NULL;
+}
+/* The alignment for data several processors share ([MODEL] a 64-byte cache line). IRQL <= DISPATCH_LEVEL. */
+#define NdisGetSharedDataAlignment() KeGetRecommendedSharedDataAlignment()
+#define NdisGetPhysicalAddressLow(_PhysicalAddress) ((_PhysicalAddress).LowPart)
+#define NdisGetPhysicalAddressHigh(_PhysicalAddress) ((_PhysicalAddress).HighPart)
+#define NdisSetPhysicalAddressLow(_PhysicalAddress, _Value) ((_PhysicalAddress).LowPart = (_Value))
+#define NdisSetPhysicalAddressHigh(_PhysicalAddress, _Value) ((_PhysicalAddress).HighPart = (_Value))
+#define NDIS_RAISE_IRQL_TO_DISPATCH(_pIrql) KeRaiseIrql(DISPATCH_LEVEL, (_pIrql))
+#define NDIS_LOWER_IRQL(_OldIrql, _CurIrql) KeLowerIrql(_OldIrql)
 NDIS_TS_IMPORT(NdisReadNetworkAddress)
 void NdisReadNetworkAddress(PNDIS_STATUS Status, PVOID *NetworkAddress, PUINT NetworkAddressLength,
                             NDIS_HANDLE ConfigurationHandle);
@@ -1946,12 +2038,10 @@ NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) NDIS_STATUS NdisMAllocateSharedMemory()
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) void NdisMFreeSharedMemory();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) NDIS_STATUS NdisMAllocateSharedMemoryAsyncEx();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) NDIS_STATUS NdisMQueryAdapterResources();
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) void NdisMGetDeviceProperty();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) NDIS_STATUS NdisMInitializeScatterGatherDma();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) ULONG NdisMGetBusData();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_HARDWARE) ULONG NdisMSetBusData();
 NDIS_TS_UNAVAILABLE("the Hyper-V extensible switch is not modelled") NDIS_STATUS NdisFGetOptionalSwitchHandlers();
-NDIS_TS_UNAVAILABLE("the registry is read only: parameters come from the host (NdisReadConfiguration)") void NdisWriteConfiguration();
 NDIS_TS_UNAVAILABLE("configuration subkeys are not modelled: read values of the key itself") void NdisOpenConfigurationKeyByName();
 NDIS_TS_UNAVAILABLE("configuration subkeys are not modelled: read values of the key itself") void NdisOpenConfigurationKeyByIndex();
 NDIS_TS_UNAVAILABLE("NDIS 5 protocol and miniport routines are not NDIS 6: use the NDIS 6 routines (docs/c-drivers.md)") void NdisMSetAttributesEx();
@@ -1966,6 +2056,11 @@ NDIS_TS_UNAVAILABLE("NDIS 5 protocol and miniport routines are not NDIS 6: use t
 /* ---- asking NDIS to take an adapter or a binding down; IM binding contexts; cancel IDs ---- */
 NDIS_TS_IMPORT(NdisMRemoveMiniport) NDIS_STATUS NdisMRemoveMiniport(NDIS_HANDLE MiniportAdapterHandle);
 NDIS_TS_IMPORT(NdisUnbindAdapter) NDIS_STATUS NdisUnbindAdapter(NDIS_HANDLE NdisBindingHandle);
+/* The adapter's friendly name, allocated by NDIS: free its Buffer with NdisFreeMemory. */
+NDIS_TS_IMPORT(NdisQueryAdapterInstanceName)
+NDIS_STATUS NdisQueryAdapterInstanceName(PNDIS_STRING pAdapterInstanceName, NDIS_HANDLE NdisBindingHandle);
+NDIS_TS_IMPORT(NdisQueryBindInstanceName)
+NDIS_STATUS NdisQueryBindInstanceName(PNDIS_STRING pAdapterInstanceName, NDIS_HANDLE BindingContext);
 NDIS_TS_IMPORT(NdisIMGetBindingContext) NDIS_HANDLE NdisIMGetBindingContext(NDIS_HANDLE NdisBindingHandle);
 NDIS_TS_IMPORT(NdisGeneratePartialCancelId) UCHAR NdisGeneratePartialCancelId(void);
 
@@ -2034,6 +2129,39 @@ typedef struct _NDIS_PM_CAPABILITIES {
 #ifndef OID_TCP_OFFLOAD_PARAMETERS
 #define OID_TCP_OFFLOAD_PARAMETERS 0xFC01020C
 #define OID_TCP_OFFLOAD_HARDWARE_CAPABILITIES 0xFC01020D
+#endif
+/* The NDIS 5.1 wireless LAN OIDs (ntddndis.h), values only: a protocol may list or forward
+   them; no miniport here answers them (802.11 is not modelled: docs/c-drivers.md). */
+#ifndef OID_802_11_BSSID
+#define OID_802_11_BSSID 0x0D010101
+#define OID_802_11_SSID 0x0D010102
+#define OID_802_11_INFRASTRUCTURE_MODE 0x0D010108
+#define OID_802_11_ADD_WEP 0x0D010113
+#define OID_802_11_REMOVE_WEP 0x0D010114
+#define OID_802_11_DISASSOCIATE 0x0D010115
+#define OID_802_11_AUTHENTICATION_MODE 0x0D010118
+#define OID_802_11_PRIVACY_FILTER 0x0D010119
+#define OID_802_11_BSSID_LIST_SCAN 0x0D01011A
+#define OID_802_11_WEP_STATUS 0x0D01011B
+#define OID_802_11_ENCRYPTION_STATUS OID_802_11_WEP_STATUS
+#define OID_802_11_RELOAD_DEFAULTS 0x0D01011C
+#define OID_802_11_ADD_KEY 0x0D01011D
+#define OID_802_11_REMOVE_KEY 0x0D01011E
+#define OID_802_11_ASSOCIATION_INFORMATION 0x0D01011F
+#define OID_802_11_TEST 0x0D010120
+#define OID_802_11_NETWORK_TYPES_SUPPORTED 0x0D010203
+#define OID_802_11_NETWORK_TYPE_IN_USE 0x0D010204
+#define OID_802_11_TX_POWER_LEVEL 0x0D010205
+#define OID_802_11_RSSI 0x0D010206
+#define OID_802_11_RSSI_TRIGGER 0x0D010207
+#define OID_802_11_FRAGMENTATION_THRESHOLD 0x0D010209
+#define OID_802_11_RTS_THRESHOLD 0x0D01020A
+#define OID_802_11_SUPPORTED_RATES 0x0D01020E
+#define OID_802_11_DESIRED_RATES 0x0D010210
+#define OID_802_11_CONFIGURATION 0x0D010211
+#define OID_802_11_STATISTICS 0x0D020212
+#define OID_802_11_POWER_MODE 0x0D010216
+#define OID_802_11_BSSID_LIST 0x0D010217
 #endif
 #ifndef IF_TYPE_OTHER
 #define IF_TYPE_OTHER 1

@@ -1,7 +1,7 @@
 /*
  * ndis-ts: the security descriptors (SDDL strings) a driver may give its control device. Devices
- * here have no security: NdisRegisterDeviceEx accepts a DefaultSDDLString and does not use it.
- * IoCreateDeviceSecure is not supported (docs/c-drivers.md, Not supported).
+ * here have no security: NdisRegisterDeviceEx accepts a DefaultSDDLString and does not use it, and
+ * IoCreateDeviceSecure is IoCreateDevice with its SDDL string and class GUID accepted, not used.
  */
 #ifndef NDIS_TS_WDMSEC_H
 #define NDIS_TS_WDMSEC_H
@@ -20,5 +20,16 @@ NDIS_TS_SDDL(SDDL_DEVOBJ_SYS_ALL_ADM_RWX_WORLD_RWX_RES_RWX,
              L"D:P(A;;GA;;;SY)(A;;GRGWGX;;;BA)(A;;GRGWGX;;;WD)(A;;GRGWGX;;;RC)");
 NDIS_TS_SDDL(SDDL_DEVOBJ_SYS_ALL_WORLD_RWX_RES_RWX, L"D:P(A;;GA;;;SY)(A;;GRGWGX;;;WD)(A;;GRGWGX;;;RC)");
 #undef NDIS_TS_SDDL
+
+static inline NTSTATUS IoCreateDeviceSecure(PDRIVER_OBJECT DriverObject, ULONG DeviceExtensionSize,
+                                            PUNICODE_STRING DeviceName, DEVICE_TYPE DeviceType,
+                                            ULONG DeviceCharacteristics, BOOLEAN Exclusive,
+                                            PCUNICODE_STRING DefaultSDDLString, LPCGUID DeviceClassGuid,
+                                            PDEVICE_OBJECT *DeviceObject) {
+  (void)DefaultSDDLString;
+  (void)DeviceClassGuid;
+  return IoCreateDevice(DriverObject, DeviceExtensionSize, DeviceName, DeviceType, DeviceCharacteristics,
+                        Exclusive, DeviceObject);
+}
 
 #endif /* NDIS_TS_WDMSEC_H */

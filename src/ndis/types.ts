@@ -6,6 +6,8 @@
  * - `NDIS_STRING` / `UNICODE_STRING` are JS strings.
  */
 
+import type { DRIVER_DISPATCH } from "./device.js";
+
 declare const ndisHandleBrand: unique symbol;
 declare const driverObjectBrand: unique symbol;
 
@@ -40,6 +42,12 @@ export interface DRIVER_OBJECT {
    * registered a miniport edge, NDIS owns unloading and calls `UnloadHandler` instead.
    */
   DriverUnload: DRIVER_UNLOAD | null;
+  /**
+   * The dispatch routines (IRP_MJ_MAXIMUM_FUNCTION + 1 entries, null where none) of the devices
+   * the driver creates itself with IoCreateDevice; read at each request. The dispatch routines
+   * of a device registered with NdisRegisterDeviceEx are its attributes' MajorFunctions instead.
+   */
+  readonly MajorFunction: (DRIVER_DISPATCH | null)[];
   /**
    * [ndis-ts] Set by the loader of a driver whose code is not JavaScript (the C-driver bridge):
    * where in the driver's own code it is running right now ("in C function X, inside its

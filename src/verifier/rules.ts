@@ -158,6 +158,11 @@ export const VERIFIER_RULES = Object.freeze({
     "SDV rule Irql_Synch_Function (NdisDprAcquireSpinLock / NdisDprReleaseSpinLock: IRQL = DISPATCH_LEVEL; NDIS_WAIT_FOR_MUTEX / NDIS_RELEASE_MUTEX: PASSIVE_LEVEL)",
     "NdisDprAcquireSpinLock and NdisDprReleaseSpinLock are called at DISPATCH_LEVEL, never below it; NDIS_WAIT_FOR_MUTEX and NDIS_RELEASE_MUTEX at PASSIVE_LEVEL",
   ),
+  IrqlKeRaiseLower: rule(
+    "IrqlKeRaiseLower",
+    "SDV rule IrqlKeRaiseLower; KeRaiseIrql / KeLowerIrql (DDI): bug check 0x9 IRQL_NOT_GREATER_OR_EQUAL",
+    "KeRaiseIrql raises to a level not below the current one, and KeLowerIrql lowers to a level not above it",
+  ),
   Irql_Interfaces_Function: rule(
     "Irql_Interfaces_Function",
     "SDV rule Irql_Interfaces_Function (NdisIfAddIfStackEntry / NdisIfDeleteIfStackEntry: PASSIVE_LEVEL)",
@@ -336,8 +341,8 @@ export const VERIFIER_RULES = Object.freeze({
   ),
   NdisRegisterDeviceEx_NotDeregistered: rule(
     "NdisRegisterDeviceEx_NotDeregistered",
-    "NdisRegisterDeviceEx (DDI): NdisDeregisterDeviceEx once the device is no longer needed",
-    "every control device a driver registered is deregistered before the driver unloads",
+    "NdisRegisterDeviceEx (DDI): NdisDeregisterDeviceEx once the device is no longer needed; IoDeleteDevice (DDI) for IoCreateDevice's",
+    "every control device a driver registered is deregistered (IoCreateDevice's: deleted) before the driver unloads",
   ),
   NdisDeregisterDeviceEx_PendingIrps: rule(
     "NdisDeregisterDeviceEx_PendingIrps",

@@ -36,7 +36,12 @@ import { CDevices } from "./devices.js";
 import { FUEL_EXPORT } from "./fuel.js";
 import { readLayout } from "./layout.js";
 import { type InfoChanged, NblMirror } from "./nbl-mirror.js";
-import { SERVICE_IMPORTS, type ServiceImportName, serviceImports } from "./services.js";
+import {
+  freePoolBlock,
+  SERVICE_IMPORTS,
+  type ServiceImportName,
+  serviceImports,
+} from "./services.js";
 
 /**
  * Steps (loop iterations and function calls, fuel.ts) a call from NDIS into a C driver may take
@@ -1071,6 +1076,16 @@ export const SUPPORTED_IMPORTS = [
   "NdisGetDeviceReservedExtension",
   "IoMarkIrpPending",
   "IoCompleteRequest",
+  "IoCreateDevice",
+  "IoDeleteDevice",
+  "IoCreateSymbolicLink",
+  "IoDeleteSymbolicLink",
+  "NdisQueryAdapterInstanceName",
+  "NdisQueryBindInstanceName",
+  "KeRaiseIrql",
+  "KeLowerIrql",
+  "KeTryToAcquireSpinLockAtDpcLevel",
+  "NdisWriteConfiguration",
   "NdisInitializeNPagedLookasideList",
   "NdisAllocateFromNPagedLookasideList",
   "NdisFreeToNPagedLookasideList",
@@ -1731,6 +1746,93 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
     NdisGetDeviceReservedExtension: (p: number) => get().devices.extension(p),
     IoMarkIrpPending: (p: number) => get().devices.markPending(p),
     IoCompleteRequest: (p: number, boost: number) => get().devices.complete(p, boost),
+    IoCreateDevice: (
+      drv: number,
+      extensionSize: number,
+      pName: number,
+      type: number,
+      characteristics: number,
+      exclusive: number,
+      pDevice: number,
+    ) => {
+      const c = get();
+      if (drv !== c.driverObjectPtr || c.driverObject === null) {
+        if (pDevice !== 0) c.m.setU32(pDevice, 0);
+        return ddi.IoCreateDevice({} as DRIVER_OBJECT, 0, null, 0, 0, false, {});
+      }
+      return c.devices.create(
+        c.driverObject,
+        drv,
+        extensionSize,
+        pName,
+        type,
+        characteristics,
+        (exclusive & 0xff) !== 0,
+        pDevice,
+      );
+    },
+    IoDeleteDevice: (p: number) => {
+      const c = get();
+      c.devices.delete(p, c.driverObjectPtr);
+    },
+    IoCreateSymbolicLink: (pLink: number, pName: number) => {
+      const m = get().m;
+      return ddi.IoCreateSymbolicLink(
+        pLink === 0 ? (null as never) : m.unicodeString(pLink),
+        pName === 0 ? (null as never) : m.unicodeString(pName),
+      );
+    },
+    IoDeleteSymbolicLink: (pLink: number) =>
+      ddi.IoDeleteSymbolicLink(pLink === 0 ? (null as never) : get().m.unicodeString(pLink)),
+    KeRaiseIrql: (irql: number) => ddi.KeRaiseIrql((irql & 0xff) as ddi.KIRQL),
+    KeLowerIrql: (irql: number) => ddi.KeLowerIrql((irql & 0xff) as ddi.KIRQL),
+    // A KSPIN_LOCK is the NDIS_SPIN_LOCK at its address (services.ts makes them the same way).
+    KeTryToAcquireSpinLockAtDpcLevel: (p: number) => {
+      const c = get();
+      let l = c.spinLocks.get(p);
+      if (l === undefined) {
+        l = {};
+        c.spinLocks.set(p, l);
+      }
+      return ddi.KeTryToAcquireSpinLockAtDpcLevel(l) ? 1 : 0;
+    },
+    NdisWriteConfiguration: (statusP: number, handle: number, keyword: number, p: number) => {
+      const m = get().m;
+      const s = "NDIS_CONFIGURATION_PARAMETER";
+      const type = p === 0 ? -1 : m.get(s, p, "ParameterType");
+      let text = "";
+      let bytes: Uint8Array = new Uint8Array(0);
+      if (type === ddi.NdisParameterString || type === ddi.NdisParameterMultiString) {
+        // A counted string of 32-bit WCHARs (a MultiString's strings separated by NULs).
+        const length = m.get(s, p, "ParameterData.StringData.Length");
+        const buffer = m.get(s, p, "ParameterData.StringData.Buffer");
+        for (let i = 0; i + 4 <= length; i += 4) text += String.fromCodePoint(m.u32(buffer + i));
+      } else if (type === ddi.NdisParameterBinary) {
+        const length = m.get(s, p, "ParameterData.BinaryData.Length");
+        bytes = m.copyOut(m.get(s, p, "ParameterData.BinaryData.Buffer"), length);
+      }
+      const status: ddi.Out<ddi.NDIS_STATUS> = { value: ddi.NDIS_STATUS_FAILURE };
+      ddi.NdisWriteConfiguration(
+        status,
+        h(handle),
+        keyword === 0 ? "" : m.unicodeString(keyword),
+        (p === 0
+          ? null
+          : {
+              ParameterType: type,
+              ParameterData: {
+                IntegerData: m.get(s, p, "ParameterData.IntegerData") >>> 0,
+                StringData: text,
+                BinaryData: bytes,
+              },
+            }) as ddi.NDIS_CONFIGURATION_PARAMETER,
+      );
+      if (statusP !== 0) m.setU32(statusP, (status.value ?? ddi.NDIS_STATUS_FAILURE) >>> 0);
+    },
+    NdisQueryAdapterInstanceName: (pString: number, handle: number) =>
+      instanceName(get(), pString, handle, ddi.NdisQueryAdapterInstanceName),
+    NdisQueryBindInstanceName: (pString: number, handle: number) =>
+      instanceName(get(), pString, handle, ddi.NdisQueryBindInstanceName),
     NdisMResetComplete: (handle: number, status: number, addressingReset: number) =>
       ddi.NdisMResetComplete(h(handle), status >>> 0, (addressingReset & 0xff) !== 0),
     NdisMResetMiniport: (handle: number) => ddi.NdisMResetMiniport(h(handle)),
@@ -1964,7 +2066,7 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
         },
         ProtocolId: m.get(s, params, "ProtocolId"),
         fAllocateNetBuffer: m.get(s, params, "fAllocateNetBuffer") !== 0,
-        ContextSize: m.get(s, params, "ContextSize"),
+        ContextSize: x64ContextSize(m.get(s, params, "ContextSize")),
         PoolTag: m.get(s, params, "PoolTag"),
         DataSize: m.get(s, params, "DataSize"),
         ...(hdr.Revision >= 2 ? { Flags: m.get(s, params, "Flags") } : {}),
@@ -1974,7 +2076,13 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
     NdisFreeNetBufferListPool: (pool: number) => ddi.NdisFreeNetBufferListPool(h(pool)),
     NdisAllocateNetBufferList: (pool: number, contextSize: number, backFill: number) => {
       const c = get();
-      return c.nbls.toC(ddi.NdisAllocateNetBufferList(h(pool), contextSize, backFill));
+      return c.nbls.toC(
+        ddi.NdisAllocateNetBufferList(
+          h(pool),
+          x64ContextSize(contextSize),
+          x64ContextSize(backFill),
+        ),
+      );
     },
     NdisAllocateNetBufferAndNetBufferList: (
       pool: number,
@@ -1989,8 +2097,8 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
       return c.nbls.toC(
         ddi.NdisAllocateNetBufferAndNetBufferList(
           h(pool),
-          contextSize,
-          backFill,
+          x64ContextSize(contextSize),
+          x64ContextSize(backFill),
           chain,
           offset,
           length,
@@ -2022,8 +2130,8 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
       const nbl = c.nbls.nblAt(p);
       const status = ddi.NdisAllocateNetBufferListContext(
         (nbl ?? p) as NET_BUFFER_LIST,
-        size,
-        backFill,
+        x64ContextSize(size),
+        x64ContextSize(backFill),
         tag,
       );
       if (nbl !== null) c.nbls.contextToC(nbl);
@@ -2032,7 +2140,7 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
     NdisFreeNetBufferListContext: (p: number, size: number) => {
       const c = get();
       const nbl = c.nbls.nblAt(p);
-      ddi.NdisFreeNetBufferListContext((nbl ?? p) as NET_BUFFER_LIST, size);
+      ddi.NdisFreeNetBufferListContext((nbl ?? p) as NET_BUFFER_LIST, x64ContextSize(size));
       if (nbl !== null) c.nbls.contextToC(nbl);
     },
     NdisAllocateSpinLock: (p: number) => {
@@ -2149,6 +2257,8 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
     NdisFreeMemory: (p: number, length: number, flags: number) => {
       const c = get();
       const block = c.memory.get(p);
+      // NdisAllocateMemoryWithTag's blocks are the kernel pool's (services.ts).
+      if (block === undefined && freePoolBlock(c, p)) return;
       c.memory.delete(p);
       ddi.NdisFreeMemory(block ?? p, length, flags);
       if (block !== undefined) c.m.free(p);
@@ -2309,6 +2419,61 @@ export function checkModule(module: WebAssembly.Module, label: string): void {
   }
 }
 
+/**
+ * NdisQueryAdapterInstanceName / NdisQueryBindInstanceName from C: NDIS allocates the string's
+ * characters from the driver's tracked pool (tag 'NDIS'), and the driver frees them with
+ * NdisFreeMemory, as on Windows.
+ */
+function instanceName(
+  c: CDriver,
+  pString: number,
+  handle: number,
+  query: (out: ddi.Out<string | null>, handle: NDIS_HANDLE) => number,
+): number {
+  const m = c.m;
+  const out: ddi.Out<string | null> = {};
+  const handleOf = m.handle(handle) as NDIS_HANDLE;
+  const status = query(out, handleOf);
+  const name = out.value;
+  if (status !== ddi.NDIS_STATUS_SUCCESS || typeof name !== "string") return status >>> 0;
+  const chars = [...name];
+  const bytes = (chars.length + 1) * 4;
+  // The driver's pool (a BindContext owns no memory): the string outlives the bind.
+  const block = ddi.NdisAllocateMemoryWithTagPriority(
+    c.driverHandle ?? handleOf,
+    bytes,
+    NDIS_POOL_TAG,
+    0,
+  );
+  if (block === null) return ddi.NDIS_STATUS_RESOURCES;
+  const p = m.alloc(bytes);
+  c.memory.set(p, block);
+  chars.forEach((ch, i) => {
+    m.setU32(p + 4 * i, ch.codePointAt(0) ?? 0);
+  });
+  if (pString !== 0) {
+    m.set("UNICODE_STRING", pString, "Length", chars.length * 4);
+    m.set("UNICODE_STRING", pString, "MaximumLength", bytes);
+    m.set("UNICODE_STRING", pString, "Buffer", p);
+  }
+  return status >>> 0;
+}
+
+/**
+ * A C driver's NBL context size as NDIS takes it. A C module is laid out as a 32-bit driver (4-byte
+ * pointers), and a 32-bit driver's sizes are multiples of x86's MEMORY_ALLOCATION_ALIGNMENT, 8:
+ * `sizeof` of a context struct holding a pointer and a ULONG is 8 there and 16 on x64. NDIS's
+ * rule is x64's (multiples of 16), so a size that is a multiple of 8 is rounded up to the next
+ * multiple of 16 — at every allocation and free alike, so the two still match and the driver has
+ * at least the room it asked for. Other sizes go as given (NDIS refuses them, naming the value).
+ */
+function x64ContextSize(size: number): number {
+  return size % 8 === 0 ? (size + 15) & ~15 : size;
+}
+
+/** 'NDIS' as a pool tag: the strings NDIS allocates for a driver. */
+const NDIS_POOL_TAG = 0x5349444e;
+
 /** A DriverModule for a compiled C driver. Each DriverEntry call makes a fresh instance. */
 export function wasmDriverModule(
   module: WebAssembly.Module,
@@ -2337,6 +2502,16 @@ export function wasmDriverModule(
       const whereNow = () => located.whereNow();
       DriverObject.DriverCodeLocation = whereNow;
       c.driverObjectPtr = m.allocStruct("DRIVER_OBJECT");
+      // DriverObject->MajorFunction is C's table: a device of IoCreateDevice reads it there.
+      const table = DriverObject.MajorFunction as unknown;
+      if (Array.isArray(table)) {
+        const devices = c.devices;
+        const drv = c.driverObjectPtr;
+        for (let i = 0; i < table.length; i++) {
+          const read = () => devices.majorFunction(drv, i);
+          Object.defineProperty(table, i, { get: read, enumerable: true, configurable: true });
+        }
+      }
       const registry = m.newUnicodeString(RegistryPath);
       const entry = (instance.exports as { DriverEntry: CFunction }).DriverEntry;
       const driver = c;

@@ -21,7 +21,15 @@
  * again; a request that is already pending does not see a later cancel in C (NDIS completes it
  * with STATUS_CANCELLED at NdisDeregisterDeviceEx, as for a TypeScript driver).
  */
-import type { DEVICE_OBJECT, FILE_OBJECT, IRP, MDL, NDIS_HANDLE, Out } from "../ddi.js";
+import type {
+  DEVICE_OBJECT,
+  DRIVER_OBJECT,
+  FILE_OBJECT,
+  IRP,
+  MDL,
+  NDIS_HANDLE,
+  Out,
+} from "../ddi.js";
 import * as ddi from "../ddi.js";
 import type { CMemory } from "./cmem.js";
 import type { NblMirror } from "./nbl-mirror.js";
@@ -88,6 +96,8 @@ export class CDevices {
   /** IRPs in C by their address: in progress, and the last RETIRED finished ones. */
   readonly #irps = new Map<number, CIrp>();
   readonly #retired: number[] = [];
+  /** Dispatchers of DriverObject->MajorFunction routines, by `fp:major`. */
+  readonly #tableDispatchers = new Map<string, ddi.DRIVER_DISPATCH>();
 
   constructor(m: CMemory, nbls: NblMirror, call: CallC, label: string) {
     this.#m = m;
@@ -148,25 +158,7 @@ export class CDevices {
     const h = device.value;
     if (status !== ddi.NDIS_STATUS_SUCCESS || o === null || o === undefined || h == null)
       return status;
-    const D = "DEVICE_OBJECT";
-    const p = m.allocStruct(D);
-    m.set(D, p, "Type", IO_TYPE_DEVICE);
-    m.set(D, p, "Size", m.sizeOf(D));
-    m.set(D, p, "DriverObject", driverObject);
-    m.set(D, p, "DeviceType", ddi.FILE_DEVICE_NETWORK);
-    m.set(D, p, "Flags", o.Flags);
-    const extension = extensionSize > 0 ? m.alloc(extensionSize) : 0;
-    m.set(D, p, "DeviceExtension", extension);
-    // The flags are C's field: NDIS reads the I/O kind the driver set there.
-    Object.defineProperty(o, "Flags", {
-      get: () => m.get(D, p, "Flags"),
-      set: (v: number) => m.set(D, p, "Flags", v >>> 0),
-      enumerable: true,
-      configurable: true,
-    });
-    const record: CDevice = { object: o, p, extension };
-    this.#byObject.set(o, record);
-    this.#byPointer.set(p, record);
+    const p = this.#cDeviceObject(o, driverObject, ddi.FILE_DEVICE_NETWORK, extensionSize);
     if (pDeviceObject !== 0) m.setU32(pDeviceObject, p);
     if (pHandle !== 0) m.setU32(pHandle, m.handleId(h));
     return status;
@@ -183,6 +175,113 @@ export class CDevices {
     // Requests NDIS cancelled at the deregistration are finished; their copies retire.
     for (const entry of this.#irps.values())
       if (!entry.finished && entry.irp.Cancel) this.#retire(entry);
+  }
+
+  /**
+   * IoCreateDevice from C: a device of the driver's own whose requests go to the dispatch routines
+   * in its C DRIVER_OBJECT's MajorFunction (read at each request through `majorFunction`). Its C
+   * DEVICE_OBJECT heads the DRIVER_OBJECT's DeviceObject list, as the I/O manager links it.
+   */
+  create(
+    driverObject: DRIVER_OBJECT,
+    driverObjectPtr: number,
+    extensionSize: number,
+    pName: number,
+    deviceType: number,
+    characteristics: number,
+    exclusive: boolean,
+    pDeviceObject: number,
+  ): number {
+    const m = this.#m;
+    if (pDeviceObject !== 0) m.setU32(pDeviceObject, 0);
+    const out: Out<DEVICE_OBJECT | null> = {};
+    const status = ddi.IoCreateDevice(
+      driverObject,
+      extensionSize >>> 0,
+      pName === 0 ? null : m.unicodeString(pName),
+      deviceType >>> 0,
+      characteristics >>> 0,
+      exclusive,
+      out,
+    );
+    const o = out.value;
+    if (status !== ddi.STATUS_SUCCESS || o === null || o === undefined) return status;
+    const D = "DEVICE_OBJECT";
+    const p = this.#cDeviceObject(o, driverObjectPtr, deviceType >>> 0, extensionSize >>> 0);
+    m.set(D, p, "Characteristics", characteristics >>> 0);
+    m.set(D, p, "NextDevice", m.get("DRIVER_OBJECT", driverObjectPtr, "DeviceObject"));
+    m.set("DRIVER_OBJECT", driverObjectPtr, "DeviceObject", p);
+    if (pDeviceObject !== 0) m.setU32(pDeviceObject, p);
+    return status;
+  }
+
+  /** IoDeleteDevice from C: NDIS's device goes; the C DEVICE_OBJECT leaves the driver's list. */
+  delete(p: number, driverObjectPtr: number): void {
+    const record = this.#byPointer.get(p);
+    ddi.IoDeleteDevice((record?.object ?? p) as unknown as DEVICE_OBJECT);
+    if (record === undefined) return;
+    const m = this.#m;
+    const D = "DEVICE_OBJECT";
+    const head = m.off("DRIVER_OBJECT", "DeviceObject");
+    // Unlink p from DRIVER_OBJECT->DeviceObject → NextDevice → …
+    let link = driverObjectPtr + head;
+    for (let at = m.u32(link); at !== 0; at = m.u32(link)) {
+      if (at === p) {
+        m.setU32(link, m.get(D, p, "NextDevice"));
+        break;
+      }
+      link = at + m.off(D, "NextDevice");
+    }
+    // Requests NDIS cancelled at the deletion are finished; their copies retire.
+    for (const entry of this.#irps.values())
+      if (!entry.finished && entry.irp.Cancel) this.#retire(entry);
+  }
+
+  /**
+   * DriverObject->MajorFunction[major] as NDIS reads it for a device of IoCreateDevice: the C
+   * table's routine, run through the bridge (one dispatcher per routine and major function).
+   */
+  majorFunction(driverObjectPtr: number, major: number): ddi.DRIVER_DISPATCH | null {
+    const m = this.#m;
+    const fp = m.u32(driverObjectPtr + m.off("DRIVER_OBJECT", "MajorFunction") + 4 * major);
+    if (fp === 0) return null;
+    const key = `${fp}:${major}`;
+    let dispatch = this.#tableDispatchers.get(key);
+    if (dispatch === undefined) {
+      dispatch = this.#dispatcher(fp, major);
+      this.#tableDispatchers.set(key, dispatch);
+    }
+    return dispatch;
+  }
+
+  /** The C DEVICE_OBJECT for NDIS's `o`, whose Flags become C's field. */
+  #cDeviceObject(
+    o: DEVICE_OBJECT,
+    driverObject: number,
+    type: number,
+    extensionSize: number,
+  ): number {
+    const m = this.#m;
+    const D = "DEVICE_OBJECT";
+    const p = m.allocStruct(D);
+    m.set(D, p, "Type", IO_TYPE_DEVICE);
+    m.set(D, p, "Size", m.sizeOf(D));
+    m.set(D, p, "DriverObject", driverObject);
+    m.set(D, p, "DeviceType", type);
+    m.set(D, p, "Flags", o.Flags);
+    const extension = extensionSize > 0 ? m.alloc(extensionSize) : 0;
+    m.set(D, p, "DeviceExtension", extension);
+    // The flags are C's field: NDIS reads the I/O kind the driver set there.
+    Object.defineProperty(o, "Flags", {
+      get: () => m.get(D, p, "Flags"),
+      set: (v: number) => m.set(D, p, "Flags", v >>> 0),
+      enumerable: true,
+      configurable: true,
+    });
+    const record: CDevice = { object: o, p, extension };
+    this.#byObject.set(o, record);
+    this.#byPointer.set(p, record);
+    return p;
   }
 
   /** NdisGetDeviceReservedExtension from C. */

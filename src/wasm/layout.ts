@@ -13,7 +13,12 @@ export type FieldType = "u8" | "u16" | "u32" | "i32" | "u64" | "ptr" | "bytes" |
 export const LAYOUT_SPEC = {
   NDIS_OBJECT_HEADER: { Type: "u8", Revision: "u8", Size: "u16" },
   UNICODE_STRING: { Length: "u16", MaximumLength: "u16", Buffer: "ptr" },
-  DRIVER_OBJECT: { DriverName: "bytes", DriverUnload: "ptr" },
+  DRIVER_OBJECT: {
+    DeviceObject: "ptr",
+    DriverName: "bytes",
+    DriverUnload: "ptr",
+    MajorFunction: "bytes",
+  },
   MDL: {
     Next: "ptr",
     Size: "u16",
@@ -376,7 +381,9 @@ export const LAYOUT_SPEC = {
     Type: "u16",
     Size: "u16",
     DriverObject: "ptr",
+    NextDevice: "ptr",
     Flags: "u32",
+    Characteristics: "u32",
     DeviceExtension: "ptr",
     DeviceType: "u32",
   },

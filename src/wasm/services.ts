@@ -730,3 +730,17 @@ export function serviceImports(get: () => ServiceHost): Record<ServiceImportName
     },
   };
 }
+
+/**
+ * Frees `p` if it is a block of ExAllocatePoolWithTag (which NdisAllocateMemoryWithTag also
+ * uses): NdisFreeMemory frees those too, as on Windows. False when `p` is no such block.
+ */
+export function freePoolBlock(c: ServiceHost, p: number): boolean {
+  const pool = stateOf(c).pool;
+  const block = pool.get(p);
+  if (block === undefined) return false;
+  pool.delete(p);
+  if (block !== null) ddi.NdisFreeMemory(block, 0, 0);
+  c.m.free(p);
+  return true;
+}

@@ -273,7 +273,7 @@ describe("a hostile or broken C driver", { skip }, () => {
     const host = new NdisHost({ verifier: "strict" });
     await assert.rejects(
       host.loadDriver({ name: "hostile", module: path }),
-      /hostile-import\.wasm imports ndis\.IoCreateDevice \(function\), which ndis-ts does not provide/,
+      /hostile-import\.wasm imports ndis\.IoCallDriver \(function\), which ndis-ts does not provide/,
     );
     assert.deepEqual(host.liveObjects(), []);
   });

@@ -16,10 +16,15 @@ import {
   DO_BUFFERED_IO,
   DO_DIRECT_IO,
   type DRIVER_DISPATCH,
+  type DRIVER_OBJECT,
   FILE_ANY_ACCESS,
   FILE_DEVICE_NETWORK,
   IO_NO_INCREMENT,
   IoCompleteRequest,
+  IoCreateDevice,
+  IoCreateSymbolicLink,
+  IoDeleteDevice,
+  IoDeleteSymbolicLink,
   IoGetCurrentIrpStackLocation,
   IoMarkIrpPending,
   type IRP,
@@ -339,5 +344,87 @@ describe("control devices (NdisRegisterDeviceEx) reached from Node", () => {
       assert.deepEqual(rules(host), accept ? [] : ["NdisRegisterDeviceEx_BadAttributes"]);
       if (accept) NdisDeregisterDeviceEx(device.value as NDIS_HANDLE);
     }
+  });
+});
+
+describe("a driver's own device (IoCreateDevice), as ndisprot-style drivers make it in DriverEntry", () => {
+  /** A driver that only makes a device: IoCreateDevice, a link, DriverObject->MajorFunction. */
+  async function own(options: { deleteAtUnload: boolean }) {
+    const host = new NdisHost({ verifier: "record" });
+    const log: string[] = [];
+    let device: DEVICE_OBJECT | null = null;
+    const statuses: number[] = [];
+    await host.loadDriver({
+      name: "own",
+      module: {
+        DriverEntry: (DriverObject: DRIVER_OBJECT) => {
+          const out: Out<DEVICE_OBJECT | null> = {};
+          statuses.push(
+            IoCreateDevice(DriverObject, 8, "\\Device\\Own", FILE_DEVICE_NETWORK, 0, false, out),
+          );
+          // Before the link exists, and again: a name is one device's.
+          statuses.push(
+            IoCreateDevice(DriverObject, 0, "\\Device\\OWN", FILE_DEVICE_NETWORK, 0, false, {}),
+          );
+          statuses.push(IoCreateSymbolicLink("\\DosDevices\\Own", "\\Device\\Own"));
+          statuses.push(IoCreateSymbolicLink("\\DosDevices\\Own", "\\Device\\Own"));
+          statuses.push(IoCreateSymbolicLink("\\DosDevices\\Other", "\\Device\\Nobody"));
+          device = out.value ?? null;
+          // The table is filled after the device exists, as WDK drivers do.
+          DriverObject.MajorFunction[IRP_MJ_CREATE] = (_d, irp) => {
+            log.push("CREATE");
+            return complete(irp, STATUS_SUCCESS);
+          };
+          DriverObject.MajorFunction[IRP_MJ_CLOSE] = (_d, irp) => {
+            log.push("CLOSE");
+            return complete(irp, STATUS_SUCCESS);
+          };
+          DriverObject.MajorFunction[IRP_MJ_DEVICE_CONTROL] = (d, irp) => {
+            const ext = d.DeviceExtension as Uint8Array;
+            ext[0] = (ext[0] ?? 0) + 1;
+            (irp.AssociatedIrp.SystemBuffer as Uint8Array).set([ext[0] ?? 0]);
+            return complete(irp, STATUS_SUCCESS, 1);
+          };
+          DriverObject.DriverUnload = () => {
+            IoDeleteSymbolicLink("\\DosDevices\\Own");
+            if (options.deleteAtUnload && device !== null) IoDeleteDevice(device);
+          };
+          return STATUS_SUCCESS;
+        },
+      },
+    });
+    return { host, log, statuses, device: () => device };
+  }
+
+  test("opened through its link, requests go to DriverObject->MajorFunction, its extension is the driver's; deleted in DriverUnload it is gone", async () => {
+    const { host, log, statuses } = await own({ deleteAtUnload: true });
+    assert.deepEqual(statuses, [
+      STATUS_SUCCESS,
+      STATUS_OBJECT_NAME_COLLISION,
+      STATUS_SUCCESS,
+      STATUS_OBJECT_NAME_COLLISION,
+      STATUS_OBJECT_NAME_NOT_FOUND,
+    ]);
+    const file = await host.openDevice("\\\\.\\own");
+    await (await host.openDevice("\\Device\\Own")).close();
+    const io = CTL_CODE(FILE_DEVICE_NETWORK, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS);
+    assert.deepEqual([...(await file.deviceIoControl(io, Uint8Array.of(0), 1))], [1]);
+    assert.deepEqual([...(await file.deviceIoControl(io, Uint8Array.of(0), 1))], [2]);
+    await rejects(file.read(1), STATUS_INVALID_DEVICE_REQUEST);
+    await file.close();
+    await new Promise<void>((r) => setImmediate(r));
+    await host.unloadDriver("own");
+    await rejects(host.openDevice("\\\\.\\Own"), STATUS_OBJECT_NAME_NOT_FOUND);
+    await rejects(host.openDevice("\\Device\\Own"), STATUS_OBJECT_NAME_NOT_FOUND);
+    assert.deepEqual(log, ["CREATE", "CREATE", "CLOSE", "CLOSE"]);
+    assert.deepEqual(rules(host), []);
+  });
+
+  test("a device DriverUnload does not delete is reported at unload, naming IoDeleteDevice", async () => {
+    const { host } = await own({ deleteAtUnload: false });
+    await host.unloadDriver("own");
+    const kept = host.violations.filter((v) => v.rule === "NdisRegisterDeviceEx_NotDeregistered");
+    assert.equal(kept.length, 1);
+    assert.match(kept[0]?.message ?? "", /\\Device\\Own of IoCreateDevice not deleted/);
   });
 });

@@ -4,12 +4,16 @@ import { describe, test } from "node:test";
 import {
   DISPATCH_LEVEL,
   KeGetCurrentIrql,
+  KeLowerIrql,
+  KeRaiseIrql,
+  KeTryToAcquireSpinLockAtDpcLevel,
   type NDIS_HANDLE,
   type NDIS_SPIN_LOCK,
   NDIS_STATUS_FAILURE,
   NDIS_STATUS_SUCCESS,
   NdisAcquireSpinLock,
   NdisAllocateSpinLock,
+  NdisDprReleaseSpinLock,
   NdisFreeSpinLock,
   NdisHost,
   NdisIMAssociateMiniport,
@@ -154,6 +158,56 @@ describe("IRQL tracking", () => {
     assert.equal(KeGetCurrentIrql(), DISPATCH_LEVEL);
     NdisReleaseSpinLock(lock);
     assert.equal(KeGetCurrentIrql(), PASSIVE_LEVEL);
+  });
+});
+
+describe("raising the IRQL by hand (KeRaiseIrql / KeLowerIrql) and trying a lock", () => {
+  test("a raise to DISPATCH_LEVEL and a lower back; a try succeeds on a free lock and fails on a held one without a report", async () => {
+    const seen: (number | boolean)[] = [];
+    const host = new NdisHost({ verifier: "record" });
+    await host.loadDriver({
+      name: "raise",
+      module: driverModule(() => {
+        const lock: NDIS_SPIN_LOCK = {};
+        NdisAllocateSpinLock(lock);
+        const old = KeRaiseIrql(DISPATCH_LEVEL);
+        seen.push(old, KeGetCurrentIrql());
+        seen.push(KeTryToAcquireSpinLockAtDpcLevel(lock), KeTryToAcquireSpinLockAtDpcLevel(lock));
+        NdisDprReleaseSpinLock(lock);
+        KeLowerIrql(old);
+        seen.push(KeGetCurrentIrql());
+        NdisFreeSpinLock(lock);
+        return 1;
+      }),
+    });
+    assert.deepEqual(seen, [PASSIVE_LEVEL, DISPATCH_LEVEL, true, false, PASSIVE_LEVEL]);
+    assert.deepEqual(host.violations, []);
+  });
+
+  test("a raise that would lower, a lower that would raise and a try below DISPATCH_LEVEL are reported and change nothing", async () => {
+    const seen: number[] = [];
+    const host = new NdisHost({ verifier: "record" });
+    await host.loadDriver({
+      name: "raise",
+      module: driverModule(() => {
+        const lock: NDIS_SPIN_LOCK = {};
+        NdisAllocateSpinLock(lock);
+        KeLowerIrql(DISPATCH_LEVEL);
+        seen.push(KeGetCurrentIrql());
+        const old = KeRaiseIrql(DISPATCH_LEVEL);
+        KeRaiseIrql(PASSIVE_LEVEL);
+        seen.push(KeGetCurrentIrql());
+        KeLowerIrql(old);
+        if (KeTryToAcquireSpinLockAtDpcLevel(lock)) NdisDprReleaseSpinLock(lock);
+        NdisFreeSpinLock(lock);
+        return 1;
+      }),
+    });
+    assert.deepEqual(seen, [PASSIVE_LEVEL, DISPATCH_LEVEL]);
+    assert.deepEqual(
+      host.violations.map((v) => v.rule),
+      ["IrqlKeRaiseLower", "IrqlKeRaiseLower", "Irql_Synch_Function", "Irql_Synch_Function"],
+    );
   });
 });
 

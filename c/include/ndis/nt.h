@@ -513,6 +513,9 @@ typedef struct _STRING {
   (((ULONG_PTR)(length) + (alignment) - 1) & ~((ULONG_PTR)(alignment) - 1))
 #define ALIGN_DOWN_BY(length, alignment) ((ULONG_PTR)(length) & ~((ULONG_PTR)(alignment) - 1))
 #define UNREFERENCED_PARAMETER(P) ((void)(P))
+#ifndef ANYSIZE_ARRAY
+#define ANYSIZE_ARRAY 1
+#endif
 #define DBG_UNREFERENCED_PARAMETER(P) ((void)(P))
 #define DBG_UNREFERENCED_LOCAL_VARIABLE(V) ((void)(V))
 #define ARGUMENT_PRESENT(p) ((p) != NULL)
@@ -787,6 +790,26 @@ typedef struct _DRIVER_OBJECT {
 #define IRP_MJ_INTERNAL_DEVICE_CONTROL 0x0f
 #define IRP_MJ_SHUTDOWN 0x10
 #define IRP_MJ_CLEANUP 0x12
+#define IRP_MJ_QUERY_INFORMATION 0x05
+#define IRP_MJ_SET_INFORMATION 0x06
+#define IRP_MJ_FLUSH_BUFFERS 0x09
+#define IRP_MJ_LOCK_CONTROL 0x11
+#define IRP_MJ_QUERY_SECURITY 0x14
+#define IRP_MJ_SET_SECURITY 0x15
+#define IRP_MJ_POWER 0x16
+#define IRP_MJ_SYSTEM_CONTROL 0x17
+#define IRP_MJ_PNP 0x1b
+/* The access rights a driver checks in IRP_MJ_CREATE (no security is modelled here). */
+#define FILE_READ_DATA 0x0001
+#define FILE_WRITE_DATA 0x0002
+#define FILE_APPEND_DATA 0x0004
+#define DELETE 0x00010000L
+#define READ_CONTROL 0x00020000L
+#define SYNCHRONIZE 0x00100000L
+#define GENERIC_READ 0x80000000L
+#define GENERIC_WRITE 0x40000000L
+#define GENERIC_EXECUTE 0x20000000L
+#define GENERIC_ALL 0x10000000L
 
 #define METHOD_BUFFERED 0
 #define METHOD_IN_DIRECT 1
@@ -951,6 +974,9 @@ typedef struct _IRP {
 
 typedef NTSTATUS(DRIVER_DISPATCH)(PDEVICE_OBJECT DeviceObject, PIRP Irp);
 typedef DRIVER_DISPATCH *PDRIVER_DISPATCH;
+/* The role typedefs of dispatch routines that run paged or raised (paging does not exist here). */
+typedef DRIVER_DISPATCH DRIVER_DISPATCH_PAGED;
+typedef DRIVER_DISPATCH DRIVER_DISPATCH_RAISED;
 
 /* What this request asks: the one stack location NDIS's devices have. */
 static inline PIO_STACK_LOCATION IoGetCurrentIrpStackLocation(PIRP Irp) {
@@ -959,7 +985,36 @@ static inline PIO_STACK_LOCATION IoGetCurrentIrpStackLocation(PIRP Irp) {
 NDIS_TS_IMPORT(IoMarkIrpPending) void IoMarkIrpPending(PIRP Irp);
 NDIS_TS_IMPORT(IoCompleteRequest) void IoCompleteRequest(PIRP Irp, CCHAR PriorityBoost);
 
+/* A device of the driver's own (the way ndisprot-style drivers make their control device in
+   DriverEntry): requests go to DriverObject->MajorFunction; user mode opens it through a link.
+   DeviceType, DeviceCharacteristics and Exclusive are kept, not modelled (docs/c-drivers.md). */
+typedef ULONG DEVICE_TYPE;
+NDIS_TS_IMPORT(IoCreateDevice)
+NTSTATUS IoCreateDevice(PDRIVER_OBJECT DriverObject, ULONG DeviceExtensionSize, PUNICODE_STRING DeviceName,
+                        DEVICE_TYPE DeviceType, ULONG DeviceCharacteristics, BOOLEAN Exclusive,
+                        PDEVICE_OBJECT *DeviceObject);
+NDIS_TS_IMPORT(IoDeleteDevice) void IoDeleteDevice(PDEVICE_OBJECT DeviceObject);
+NDIS_TS_IMPORT(IoCreateSymbolicLink)
+NTSTATUS IoCreateSymbolicLink(PUNICODE_STRING SymbolicLinkName, PUNICODE_STRING DeviceName);
+NDIS_TS_IMPORT(IoDeleteSymbolicLink) NTSTATUS IoDeleteSymbolicLink(PUNICODE_STRING SymbolicLinkName);
+#define IoCreateUnprotectedSymbolicLink IoCreateSymbolicLink
+#define DO_DEVICE_INITIALIZING 0x00000080
+#define DO_EXCLUSIVE 0x00000008
+
 NDIS_TS_IMPORT(KeGetCurrentIrql) KIRQL KeGetCurrentIrql(void);
+/* Raising and lowering the IRQL by hand: the verifier tracks it as a spin lock's does
+   (IrqlKeRaiseLower for a raise that lowers or a lower that raises). */
+NDIS_TS_IMPORT(KeRaiseIrql) KIRQL NdisTsKeRaiseIrql(KIRQL NewIrql);
+NDIS_TS_IMPORT(KeLowerIrql) void KeLowerIrql(KIRQL NewIrql);
+#define KeRaiseIrql(NewIrql, OldIrql) (*(OldIrql) = NdisTsKeRaiseIrql(NewIrql))
+#define KeRaiseIrqlToDpcLevel() NdisTsKeRaiseIrql(DISPATCH_LEVEL)
+#define KfRaiseIrql(NewIrql) NdisTsKeRaiseIrql(NewIrql)
+#define KfLowerIrql(NewIrql) KeLowerIrql(NewIrql)
+/* Cache-line alignment for data several processors share ([MODEL] 64 bytes, one processor here). */
+#define KeGetRecommendedSharedDataAlignment() ((ULONG)64)
+#define ALIGN_DOWN_POINTER_BY(address, alignment) ((PVOID)((ULONG_PTR)(address) & ~((ULONG_PTR)(alignment) - 1)))
+#define ALIGN_UP_POINTER_BY(address, alignment) \
+  (ALIGN_DOWN_POINTER_BY(((ULONG_PTR)(address) + (alignment) - 1), alignment))
 NDIS_TS_IMPORT(KeInitializeEvent) void KeInitializeEvent(PRKEVENT Event, EVENT_TYPE Type, BOOLEAN State);
 NDIS_TS_IMPORT(KeSetEvent) LONG KeSetEvent(PRKEVENT Event, LONG Increment, BOOLEAN Wait);
 NDIS_TS_IMPORT(KeClearEvent) void KeClearEvent(PRKEVENT Event);
@@ -1109,6 +1164,7 @@ NDIS_TS_IMPORT(KeAcquireSpinLock) void __ndis_KeAcquireSpinLock(PKSPIN_LOCK Spin
 #define KeAcquireSpinLock(l, old) __ndis_KeAcquireSpinLock((l), (old))
 NDIS_TS_IMPORT(KeReleaseSpinLock) void KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql);
 NDIS_TS_IMPORT(KeAcquireSpinLockAtDpcLevel) void KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock);
+NDIS_TS_IMPORT(KeTryToAcquireSpinLockAtDpcLevel) BOOLEAN KeTryToAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock);
 NDIS_TS_IMPORT(KeReleaseSpinLockFromDpcLevel) void KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock);
 FORCEINLINE KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK l) {
   KIRQL old;
@@ -1417,6 +1473,8 @@ typedef struct _OBJECT_ATTRIBUTES {
 #define REG_EXPAND_SZ 2
 #define REG_BINARY 3
 #define REG_DWORD 4
+#define REG_DWORD_LITTLE_ENDIAN 4
+#define REG_DWORD_BIG_ENDIAN 5
 #define REG_MULTI_SZ 7
 #define REG_QWORD 11
 typedef enum _KEY_VALUE_INFORMATION_CLASS {
@@ -1699,16 +1757,11 @@ typedef enum _KDPC_IMPORTANCE { LowImportance, MediumImportance, HighImportance,
  * Declared unavailable, so that a driver calling one fails to build at the call, with the reason.
  */
 #define NDIS_TS_UNAVAILABLE(why) __attribute__((unavailable(why " (docs/c-drivers.md, Not supported)")))
-#define NDIS_TS_NO_WDM_DEVICES "ndis-ts has no WDM device stacks: register a control device with NdisRegisterDeviceEx"
+#define NDIS_TS_NO_WDM_DEVICES "ndis-ts has no WDM device stacks: a driver's own device (IoCreateDevice) or NDIS's (NdisRegisterDeviceEx) takes requests from user mode only"
 #define NDIS_TS_NO_REGISTRY "ndis-ts's registry is the driver's own service key, read-only: ZwOpenKey and ZwQueryValueKey on it, or NdisOpenConfigurationEx"
 #define NDIS_TS_NO_PROCESSES "ndis-ts has no processes or threads of its own: use NdisAllocateIoWorkItem or NdisAllocateTimerObject"
 #define NDIS_TS_NO_USER_MEMORY "ndis-ts has no user address spaces: use buffered I/O (DO_BUFFERED_IO) or the MDL NDIS gives"
 #define NDIS_TS_NO_CANCEL "ndis-ts has no IRP cancel or completion routines: complete or pend IRPs in the dispatch routine"
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) NTSTATUS IoCreateDevice();
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) NTSTATUS IoCreateDeviceSecure();
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) void IoDeleteDevice();
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) NTSTATUS IoCreateSymbolicLink();
-NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) NTSTATUS IoDeleteSymbolicLink();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) NTSTATUS IoCallDriver();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) PVOID IoAttachDeviceToDeviceStack();
 NDIS_TS_UNAVAILABLE(NDIS_TS_NO_WDM_DEVICES) PVOID IoAllocateIrp();

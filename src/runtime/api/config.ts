@@ -281,6 +281,7 @@ export function NdisReadConfiguration(
   for (const [name, value] of config.values) {
     if (name.toLowerCase() === wanted) stored = value;
   }
+  stored = writtenOf(config, false)?.get(wanted) ?? stored;
   if (
     stored === undefined &&
     wanted === "netcfginstanceid" &&
@@ -295,6 +296,88 @@ export function NdisReadConfiguration(
   }
   config.parameters.push(result);
   ParameterValue.value = result;
+  Status.value = NDIS_STATUS_SUCCESS;
+  done(NDIS_STATUS_SUCCESS);
+}
+
+/** What NdisWriteConfiguration wrote, per NDIS: by key, then by lower-cased keyword. */
+const writtenValues = new WeakMap<object, Map<string, Map<string, RegistryValue>>>();
+
+/** The values written under `config`'s key (a driver's key is one for all its modules). */
+function writtenOf(config: ConfigRecord, create: boolean): Map<string, RegistryValue> | null {
+  const runtime = config.driver.runtime;
+  const key =
+    config.values === config.driver.registry ? `driver ${config.driver.name}` : config.label;
+  let keys = writtenValues.get(runtime);
+  if (keys === undefined) {
+    if (!create) return null;
+    keys = new Map();
+    writtenValues.set(runtime, keys);
+  }
+  let values = keys.get(key);
+  if (values === undefined && create) {
+    values = new Map();
+    keys.set(key, values);
+  }
+  return values ?? null;
+}
+
+/**
+ * NdisWriteConfiguration: stores `ParameterValue` under `Keyword` in the open key (PASSIVE_LEVEL):
+ * an Integer or HexInteger as a REG_DWORD, a String, a MultiString (its strings separated by NULs)
+ * or Binary bytes; later reads of the key see it (netvmini saves the MAC address it made up so).
+ * `Status` is SUCCESS, or FAILURE for a bad keyword or parameter (reported). [MODEL] What a
+ * driver writes lasts for the host's life and is not written back to the host's configuration.
+ */
+export function NdisWriteConfiguration(
+  Status: Out<NDIS_STATUS>,
+  ConfigurationHandle: NDIS_HANDLE,
+  Keyword: string,
+  ParameterValue: NDIS_CONFIGURATION_PARAMETER,
+): void {
+  const config = configOf("NdisWriteConfiguration", ConfigurationHandle);
+  if (config === null) {
+    Status.value = NDIS_STATUS_FAILURE;
+    return;
+  }
+  const runtime = config.driver.runtime;
+  runtime.assertAlive();
+  const done = enter(runtime, "NdisWriteConfiguration", config.driver, String(Keyword));
+  checkIrql(
+    runtime,
+    config.driver,
+    "NdisWriteConfiguration",
+    PASSIVE_LEVEL,
+    "Irql_Miscellaneous_Function",
+  );
+  const p = ParameterValue as Partial<NDIS_CONFIGURATION_PARAMETER> | null | undefined;
+  const data = p?.ParameterData;
+  let value: RegistryValue | null = null;
+  if (typeof Keyword !== "string" || Keyword.length === 0) value = null;
+  else if (
+    p?.ParameterType === NdisParameterInteger ||
+    p?.ParameterType === NdisParameterHexInteger
+  )
+    value = typeof data?.IntegerData === "number" ? data.IntegerData >>> 0 : null;
+  else if (p?.ParameterType === NdisParameterString)
+    value = typeof data?.StringData === "string" ? data.StringData : null;
+  else if (p?.ParameterType === NdisParameterMultiString)
+    value =
+      typeof data?.StringData === "string"
+        ? data.StringData.split("\u0000").filter((s) => s.length > 0)
+        : null;
+  else if (p?.ParameterType === NdisParameterBinary)
+    value = data?.BinaryData instanceof Uint8Array ? data.BinaryData.slice() : null;
+  if (value === null) {
+    badArgument(
+      ConfigurationHandle,
+      "NdisWriteConfiguration: Keyword is not a non-empty string, or ParameterValue is not an NDIS_CONFIGURATION_PARAMETER of a known type with its data",
+    );
+    Status.value = NDIS_STATUS_FAILURE;
+    done(NDIS_STATUS_FAILURE, "bad keyword or parameter");
+    return;
+  }
+  writtenOf(config, true)?.set(Keyword.toLowerCase(), value);
   Status.value = NDIS_STATUS_SUCCESS;
   done(NDIS_STATUS_SUCCESS);
 }

@@ -14,6 +14,9 @@ import {
   NDIS_DEVICE_OBJECT_ATTRIBUTES_REVISION_1,
   NDIS_OBJECT_TYPE_DEVICE_OBJECT_ATTRIBUTES,
   NDIS_SIZEOF_DEVICE_OBJECT_ATTRIBUTES_REVISION_1,
+  type NTSTATUS,
+  STATUS_INVALID_PARAMETER,
+  STATUS_OBJECT_NAME_NOT_FOUND,
 } from "../../ndis/device.js";
 import { PASSIVE_LEVEL } from "../../ndis/irql.js";
 import { NDIS_OBJECT_TYPE_DEFAULT } from "../../ndis/object-header.js";
@@ -23,24 +26,30 @@ import {
   NDIS_STATUS_INVALID_PARAMETER,
   NDIS_STATUS_NOT_SUPPORTED,
   NDIS_STATUS_SUCCESS,
+  STATUS_SUCCESS,
 } from "../../ndis/status.js";
-import type { NDIS_HANDLE, Out } from "../../ndis/types.js";
+import type { DRIVER_OBJECT, NDIS_HANDLE, Out } from "../../ndis/types.js";
 import { checkIrql, currentFrame } from "../core/objects/context.js";
 import {
   addDevice,
+  addLink,
   completeIrp,
+  deviceNamed,
   irpDevice,
   linkNameOf,
+  linkTaken,
   markPending,
   nameTaken,
   newDeviceObject,
   removeDevice,
+  removeLink,
   stackOf,
 } from "../core/objects/devices.js";
 import {
   describeHandleArgument,
   handleRuntime,
   mintHandle,
+  resolveDriverObject,
   resolveHandle,
 } from "../core/objects/handles.js";
 import type { DeviceRecord } from "../core/objects/records.js";
@@ -163,6 +172,7 @@ export function NdisRegisterDeviceEx(
     handle: null as unknown as NDIS_HANDLE,
     deregistered: false,
     files: new Set(),
+    wdm: false,
   };
   device.handle = mintHandle(`device ${attrs.DeviceName}`, device);
   addDevice(device);
@@ -251,4 +261,153 @@ export function IoCompleteRequest(Irp: IRP, _PriorityBoost: number): void {
     );
   else if (result === "not-irp")
     reportAtCaller(null, "InvalidNdisHandle", "IoCompleteRequest got something that is not an IRP");
+}
+
+/** IoCreateDevice's devices, by their DEVICE_OBJECT. */
+const wdmDevices = new WeakMap<DEVICE_OBJECT, DeviceRecord>();
+
+/**
+ * IoCreateDevice: a named device object of the driver's own, outside NDIS — how ndisprot-style
+ * protocols (and older filters) make their control device in DriverEntry. PASSIVE_LEVEL. Its
+ * requests go to the dispatch routines in `DriverObject.MajorFunction`, read at each request (a
+ * driver fills the table after this call, as on Windows); user mode reaches it through a link
+ * made with IoCreateSymbolicLink. The extension is `DeviceExtensionSize` zeroed bytes (C:
+ * `DeviceObject->DeviceExtension`). Returns STATUS_SUCCESS; STATUS_OBJECT_NAME_COLLISION when the
+ * name exists; STATUS_INVALID_PARAMETER for a DRIVER_OBJECT that is no loaded driver's or a name
+ * that is not `\Device\Name` ([MODEL] an unnamed device cannot be opened from user mode, and
+ * ndis-ts has no device stacks to attach it to, so it is refused);
+ * `DeviceType`,
+ * `DeviceCharacteristics` and `Exclusive` are accepted and not modelled (no security, any number
+ * of handles). The driver deletes the device with IoDeleteDevice (in its DriverUnload): one left at
+ * unload is `NdisRegisterDeviceEx_NotDeregistered`.
+ */
+export function IoCreateDevice(
+  DriverObject: DRIVER_OBJECT,
+  DeviceExtensionSize: number,
+  DeviceName: string | null,
+  _DeviceType: number,
+  _DeviceCharacteristics: number,
+  _Exclusive: boolean,
+  DeviceObject: Out<DEVICE_OBJECT | null>,
+): NTSTATUS {
+  if (DeviceObject !== null && typeof DeviceObject === "object") DeviceObject.value = null;
+  const driver = resolveDriverObject(DriverObject);
+  const runtime = driver?.runtime ?? currentFrame().runtime;
+  if (runtime === null) return STATUS_INVALID_PARAMETER;
+  runtime.assertAlive();
+  const done = enter(runtime, "IoCreateDevice", driver ?? currentFrame().driver);
+  if (driver === null) {
+    reportAtCaller(
+      runtime,
+      "InvalidNdisHandle",
+      "IoCreateDevice got a DriverObject that is not a loaded driver's (pass the one DriverEntry got)",
+    );
+    return done(STATUS_INVALID_PARAMETER, "not a DRIVER_OBJECT");
+  }
+  checkIrql(runtime, driver, "IoCreateDevice", PASSIVE_LEVEL, "Irql_Miscellaneous_Function");
+  if (typeof DeviceName !== "string" || !/^\\Device\\[^\\]+$/i.test(DeviceName))
+    return done(
+      STATUS_INVALID_PARAMETER,
+      `DeviceName ${JSON.stringify(DeviceName)} is not a full name \\Device\\Name`,
+    );
+  if (!Number.isInteger(DeviceExtensionSize) || DeviceExtensionSize < 0)
+    return done(STATUS_INVALID_PARAMETER, "DeviceExtensionSize is not a ULONG");
+  if (nameTaken(runtime, DeviceName, null))
+    return done(STATUS_OBJECT_NAME_COLLISION, `${DeviceName} exists`);
+  const extension = new Uint8Array(DeviceExtensionSize);
+  const deviceObject: DEVICE_OBJECT = { ...newDeviceObject(driver), DeviceExtension: extension };
+  extensions.set(deviceObject, extension);
+  const device: DeviceRecord = {
+    kind: "device",
+    driver,
+    deviceName: DeviceName,
+    linkName: null,
+    // Read at each request: the driver fills DriverObject->MajorFunction after this call.
+    majorFunctions: DriverObject.MajorFunction,
+    deviceObject,
+    extension,
+    handle: null as unknown as NDIS_HANDLE,
+    deregistered: false,
+    files: new Set(),
+    wdm: true,
+  };
+  device.handle = mintHandle(`device ${DeviceName}`, device);
+  addDevice(device);
+  wdmDevices.set(deviceObject, device);
+  DeviceObject.value = deviceObject;
+  return done(STATUS_SUCCESS, DeviceName);
+}
+
+/**
+ * IoDeleteDevice: removes a device of IoCreateDevice (PASSIVE_LEVEL), with its symbolic link if
+ * the driver left one. As NdisDeregisterDeviceEx: handles still open get STATUS_DELETE_PENDING for
+ * new requests and still send IRP_MJ_CLEANUP/IRP_MJ_CLOSE; requests still pending are reported
+ * (NdisDeregisterDeviceEx_PendingIrps) and completed with STATUS_CANCELLED.
+ */
+export function IoDeleteDevice(DeviceObject: DEVICE_OBJECT): void {
+  const device = wdmDevices.get(DeviceObject) ?? null;
+  const runtime = device?.driver.runtime ?? currentFrame().runtime;
+  if (runtime === null) return;
+  if (device === null || device.deregistered) {
+    reportAtCaller(
+      runtime,
+      "InvalidNdisHandle",
+      device === null
+        ? "IoDeleteDevice got something that is not a device of IoCreateDevice"
+        : `IoDeleteDevice of ${device.deviceName}, deleted already`,
+    );
+    return;
+  }
+  const done = enter(runtime, "IoDeleteDevice", device.driver);
+  checkIrql(runtime, device.driver, "IoDeleteDevice", PASSIVE_LEVEL, "Irql_Miscellaneous_Function");
+  const cancelled = removeDevice(device);
+  if (cancelled > 0)
+    reportAtCaller(
+      runtime,
+      "NdisDeregisterDeviceEx_PendingIrps",
+      `IoDeleteDevice of ${device.deviceName} with ${cancelled} request${cancelled === 1 ? "" : "s"} still pending; the I/O manager completed ${cancelled === 1 ? "it" : "them"} with STATUS_CANCELLED`,
+      device.driver,
+    );
+  done(undefined, device.deviceName);
+}
+
+/**
+ * IoCreateSymbolicLink: `SymbolicLinkName` (`\DosDevices\X`, `\??\X`, `\DosDevices\Global\X`)
+ * names the device `DeviceName`, so user mode opens `\\.\X`. PASSIVE_LEVEL. Returns
+ * STATUS_SUCCESS; STATUS_OBJECT_NAME_COLLISION when the link exists; STATUS_OBJECT_NAME_NOT_FOUND
+ * when no device has that name; STATUS_INVALID_PARAMETER for a link name ndis-ts does not know.
+ * [MODEL] A link names a device here, not any object path: to a device of NdisRegisterDeviceEx
+ * it adds a second link only if that device has none.
+ */
+export function IoCreateSymbolicLink(SymbolicLinkName: string, DeviceName: string): NTSTATUS {
+  const runtime = currentFrame().runtime;
+  if (runtime === null) return STATUS_INVALID_PARAMETER;
+  runtime.assertAlive();
+  const done = enter(runtime, "IoCreateSymbolicLink", currentFrame().driver);
+  const link = typeof SymbolicLinkName === "string" ? linkNameOf(SymbolicLinkName) : null;
+  if (link === null)
+    return done(
+      STATUS_INVALID_PARAMETER,
+      `SymbolicLinkName ${JSON.stringify(SymbolicLinkName)} is not \\DosDevices\\Name`,
+    );
+  if (linkTaken(runtime, link)) return done(STATUS_OBJECT_NAME_COLLISION, `${link} exists`);
+  const device = typeof DeviceName === "string" ? deviceNamed(runtime, DeviceName) : null;
+  if (device === null || device.linkName !== null)
+    return done(
+      device === null ? STATUS_OBJECT_NAME_NOT_FOUND : STATUS_INVALID_PARAMETER,
+      device === null ? `no device ${DeviceName}` : `${DeviceName} has a link already`,
+    );
+  addLink(device, link);
+  return done(STATUS_SUCCESS, `${link} → ${device.deviceName}`);
+}
+
+/** IoDeleteSymbolicLink: removes a link (PASSIVE_LEVEL); STATUS_OBJECT_NAME_NOT_FOUND if none. */
+export function IoDeleteSymbolicLink(SymbolicLinkName: string): NTSTATUS {
+  const runtime = currentFrame().runtime;
+  if (runtime === null) return STATUS_INVALID_PARAMETER;
+  const done = enter(runtime, "IoDeleteSymbolicLink", currentFrame().driver);
+  const link = typeof SymbolicLinkName === "string" ? linkNameOf(SymbolicLinkName) : null;
+  if (link === null || !removeLink(runtime, link))
+    return done(STATUS_OBJECT_NAME_NOT_FOUND, `no link ${SymbolicLinkName}`);
+  return done(STATUS_SUCCESS, link);
 }

@@ -298,3 +298,61 @@ export function NdisUnbindAdapter(NdisBindingHandle: NDIS_HANDLE): NDIS_STATUS {
   runtime.pnp?.unbindAdapter(binding);
   return done(NDIS_STATUS_SUCCESS, "ProtocolUnbindAdapterEx follows from a work item");
 }
+
+/**
+ * The friendly name of a binding's adapter (NdisQueryAdapterInstanceName,
+ * NdisQueryBindInstanceName). [MODEL] An adapter here has one name (`host.addAdapter`'s `name`),
+ * which is also its friendly name. Windows allocates the string and the caller frees it with
+ * NdisFreeMemory; a TypeScript caller gets the string (the C bridge allocates the C copy from the
+ * driver's tracked pool).
+ */
+function instanceName(
+  functionName: string,
+  out: Out<string | null>,
+  handle: NDIS_HANDLE,
+  token: Token,
+): NDIS_STATUS {
+  if (out !== null && typeof out === "object") out.value = null;
+  const found = bindingOf(functionName, handle, token);
+  if (found === null) return NDIS_STATUS_FAILURE;
+  const { runtime, binding } = found;
+  const driver = binding?.driver ?? currentFrame().driver;
+  const done = enter(runtime, functionName, driver);
+  checkIrql(runtime, driver, functionName, PASSIVE_LEVEL, "Irql_Protocol_Driver_Function");
+  if (binding === null) return done(NDIS_STATUS_FAILURE, "invalid handle");
+  if (out === null || typeof out !== "object") return done(NDIS_STATUS_FAILURE, "no out parameter");
+  out.value = binding.adapter.name;
+  return done(NDIS_STATUS_SUCCESS, binding.adapter.name);
+}
+
+/**
+ * NdisQueryAdapterInstanceName: the friendly name of the adapter a binding (NdisBindingHandle)
+ * is open on. PASSIVE_LEVEL. Returns SUCCESS or NDIS_STATUS_RESOURCES.
+ */
+export function NdisQueryAdapterInstanceName(
+  pAdapterInstanceName: Out<string | null>,
+  NdisBindingHandle: NDIS_HANDLE,
+): NDIS_STATUS {
+  return instanceName(
+    "NdisQueryAdapterInstanceName",
+    pAdapterInstanceName,
+    NdisBindingHandle,
+    "handle",
+  );
+}
+
+/**
+ * NdisQueryBindInstanceName: the friendly name of the adapter a bind is about (the BindContext
+ * of ProtocolBindAdapterEx), before the protocol opens it. PASSIVE_LEVEL.
+ */
+export function NdisQueryBindInstanceName(
+  pAdapterInstanceName: Out<string | null>,
+  BindingContext: NDIS_HANDLE,
+): NDIS_STATUS {
+  return instanceName(
+    "NdisQueryBindInstanceName",
+    pAdapterInstanceName,
+    BindingContext,
+    "bindContext",
+  );
+}

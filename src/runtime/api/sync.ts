@@ -42,6 +42,73 @@ export function KeGetCurrentIrql(): KIRQL {
   return currentFrame().irql;
 }
 
+/**
+ * KeRaiseIrql: raises the caller to `NewIrql` and returns the IRQL it ran at (the caller gives it
+ * back to KeLowerIrql). A `NewIrql` below the current IRQL is IrqlKeRaiseLower (bug check 0x9 on
+ * Windows) and changes nothing. NDIS_RAISE_IRQL_TO_DISPATCH and KeRaiseIrqlToDpcLevel are this with
+ * DISPATCH_LEVEL. [MODEL] The model has no level above DISPATCH_LEVEL: a higher one is taken as
+ * DISPATCH_LEVEL.
+ */
+export function KeRaiseIrql(NewIrql: KIRQL): KIRQL {
+  const frame = currentFrame();
+  const old = frame.irql;
+  emit("KeRaiseIrql", `${irqlToString(old)} to ${irqlToString(NewIrql)}`);
+  if (NewIrql < old) {
+    frame.runtime?.violate(
+      "IrqlKeRaiseLower",
+      `KeRaiseIrql to ${irqlToString(NewIrql)} from ${irqlToString(old)}: a raise must not lower the IRQL`,
+      frame.driver,
+      frame.depth,
+    );
+    return old;
+  }
+  frame.irql = Math.min(NewIrql, DISPATCH_LEVEL) as KIRQL;
+  return old;
+}
+
+/**
+ * KeLowerIrql: back to `NewIrql`, the level KeRaiseIrql returned. A `NewIrql` above the current
+ * IRQL is IrqlKeRaiseLower and changes nothing.
+ */
+export function KeLowerIrql(NewIrql: KIRQL): void {
+  const frame = currentFrame();
+  emit("KeLowerIrql", `${irqlToString(frame.irql)} to ${irqlToString(NewIrql)}`);
+  if (NewIrql > frame.irql) {
+    frame.runtime?.violate(
+      "IrqlKeRaiseLower",
+      `KeLowerIrql to ${irqlToString(NewIrql)} from ${irqlToString(frame.irql)}: a lower must not raise the IRQL`,
+      frame.driver,
+      frame.depth,
+    );
+    return;
+  }
+  frame.irql = NewIrql;
+}
+
+/**
+ * KeTryToAcquireSpinLockAtDpcLevel: takes the lock if it is free (TRUE) or returns FALSE at once
+ * (another processor holds it on Windows; here only the caller can, and a try does not deadlock).
+ * The caller runs at DISPATCH_LEVEL (Irql_Synch_Function below it); release with
+ * KeReleaseSpinLockFromDpcLevel.
+ */
+export function KeTryToAcquireSpinLockAtDpcLevel(SpinLock: NDIS_SPIN_LOCK): boolean {
+  const frame = currentFrame();
+  emit("KeTryToAcquireSpinLockAtDpcLevel", `at ${irqlToString(frame.irql)}`);
+  if (frame.irql < DISPATCH_LEVEL) {
+    frame.runtime?.violate(
+      "Irql_Synch_Function",
+      `KeTryToAcquireSpinLockAtDpcLevel called at ${irqlToString(frame.irql)}: it is called only at DISPATCH_LEVEL`,
+      frame.driver,
+      frame.depth,
+    );
+  }
+  const state = stateOf(SpinLock);
+  if (state.held) return false;
+  state.held = true;
+  SpinLock.OldIrql = frame.irql;
+  return true;
+}
+
 /** NdisAllocateSpinLock: initialises a caller-allocated NDIS_SPIN_LOCK. Any IRQL. */
 export function NdisAllocateSpinLock(SpinLock: NDIS_SPIN_LOCK): void {
   locks.set(SpinLock, { held: false });

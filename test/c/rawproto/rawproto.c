@@ -14,6 +14,13 @@
  * Built with -DRAWPROTO_BUG_DPC_LOCK its receive handler takes its lock with the DPC-level
  * acquire even when the miniport indicates at PASSIVE_LEVEL (a planted bug the verifier names);
  * with -DRAWPROTO_BUG_LEAK_PACKET, READ keeps the packet it hands out (a leak named at unload).
+ * Built with -DRAWPROTO_WDM it is written the way the WDK's ndisprot is: its device is its own
+ * (IoCreateDevice and IoCreateSymbolicLink in DriverEntry before it registers, dispatch routines
+ * in DriverObject->MajorFunction, IoDeleteSymbolicLink/IoDeleteDevice in DriverUnload), each send
+ * NBL carries a context (ContextSize = sizeof a pointer and a ULONG, the pool's ContextSize too)
+ * and a protocol-reserved NBL flag, frame buffers come from NdisAllocateMemoryWithTag, and INFO names the
+ * adapter by NdisQueryAdapterInstanceName (checked against NdisQueryBindInstanceName); with
+ * -DRAWPROTO_BUG_KEEP_DEVICE too, DriverUnload forgets IoDeleteDevice (named at unload).
  */
 #include <ntddk.h>
 #include <ndis.h>
@@ -29,6 +36,18 @@
 #define IOCTL_RAWPROTO_STATS CTL_CODE(FILE_DEVICE_NETWORK, 0x902, METHOD_BUFFERED, FILE_ANY_ACCESS)
 #define IOCTL_RAWPROTO_INFO CTL_CODE(FILE_DEVICE_NETWORK, 0x903, METHOD_BUFFERED, FILE_ANY_ACCESS)
 #define IOCTL_RAWPROTO_WAIT_READ CTL_CODE(FILE_DEVICE_NETWORK, 0x904, METHOD_BUFFERED, FILE_READ_ACCESS)
+
+#ifdef RAWPROTO_WDM
+/* The context each send NBL carries (x86-sized: 8 bytes here, as sizeof gives it on x86). */
+typedef struct _RAW_SEND_CONTEXT {
+  struct _RAW_OPEN *Open;
+  ULONG Cookie;
+} RAW_SEND_CONTEXT, *PRAW_SEND_CONTEXT;
+#define RAW_SEND_COOKIE 0x52415753
+/* A bit of NBL_PROT_RSVD_FLAGS: the NBL is one of this protocol's sends. */
+#define RAW_NBL_SEND 0x00100000
+#define RAW_SEND_CONTEXT_OF(_Nbl) ((PRAW_SEND_CONTEXT)NET_BUFFER_LIST_CONTEXT_DATA_START(_Nbl))
+#endif
 
 #include <pshpack1.h>
 typedef struct _RAW_ETH_HEADER {
@@ -71,6 +90,11 @@ typedef struct _RAW_OPEN {
   LARGE_INTEGER BoundAt;
   UNICODE_STRING AdapterName;
   WCHAR AdapterNameBuffer[64];
+#ifdef RAWPROTO_WDM
+  NDIS_STRING BindName;     /* NdisQueryBindInstanceName's, freed with NdisFreeMemory */
+  NDIS_STRING FriendlyName; /* NdisQueryAdapterInstanceName's, freed with NdisFreeMemory */
+  ULONG ForeignCompletions; /* completed NBLs without this protocol's flag or context */
+#endif
 } RAW_OPEN, *PRAW_OPEN;
 
 NDIS_DECLARE_PROTOCOL_BINDING_CONTEXT(RAW_OPEN);
@@ -195,6 +219,10 @@ static VOID RawFreeOpen(PRAW_OPEN open) {
     ExFreePoolWithTag(packet, RAWPROTO_TAG);
   }
   if (open->SendPool != NULL) NdisFreeNetBufferListPool(open->SendPool);
+#ifdef RAWPROTO_WDM
+  if (open->BindName.Buffer != NULL) NdisFreeMemory(open->BindName.Buffer, 0, 0);
+  if (open->FriendlyName.Buffer != NULL) NdisFreeMemory(open->FriendlyName.Buffer, 0, 0);
+#endif
   ExFreePoolWithTag(open, RAWPROTO_TAG);
 }
 
@@ -222,13 +250,20 @@ NDIS_STATUS RawBindAdapter(NDIS_HANDLE ProtocolDriverContext, NDIS_HANDLE BindCo
   RtlCopyUnicodeString(&open->AdapterName, BindParameters->AdapterName);
   open->Connected = BindParameters->MediaConnectState == MediaConnectStateConnected;
   KeQuerySystemTime(&open->BoundAt);
+#ifdef RAWPROTO_WDM
+  (VOID)NdisQueryBindInstanceName(&open->BindName, BindContext);
+#endif
 
   NdisZeroMemory(&poolParameters, sizeof(poolParameters));
   poolParameters.Header.Type = NDIS_OBJECT_TYPE_DEFAULT;
   poolParameters.Header.Revision = NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1;
   poolParameters.Header.Size = sizeof(poolParameters);
   poolParameters.ProtocolId = NDIS_PROTOCOL_ID_DEFAULT;
+#ifdef RAWPROTO_WDM
+  poolParameters.ContextSize = sizeof(RAW_SEND_CONTEXT);
+#else
   poolParameters.ContextSize = 0;
+#endif
   poolParameters.fAllocateNetBuffer = TRUE;
   poolParameters.PoolTag = RAWPROTO_TAG;
   open->SendPool = NdisAllocateNetBufferListPool(ProtocolHandle, &poolParameters);
@@ -254,6 +289,10 @@ NDIS_STATUS RawBindAdapter(NDIS_HANDLE ProtocolDriverContext, NDIS_HANDLE BindCo
     RawUnlinkOpen(open);
     RawFreeOpen(open);
   }
+#ifdef RAWPROTO_WDM
+  else
+    (VOID)NdisQueryAdapterInstanceName(&open->FriendlyName, open->BindingHandle);
+#endif
   return status;
 }
 
@@ -265,6 +304,10 @@ VOID RawOpenAdapterComplete(NDIS_HANDLE ProtocolBindingContext, NDIS_STATUS Stat
     RawUnlinkOpen(open);
     RawFreeOpen(open);
   }
+#ifdef RAWPROTO_WDM
+  else
+    (VOID)NdisQueryAdapterInstanceName(&open->FriendlyName, open->BindingHandle);
+#endif
   NdisCompleteBindAdapterEx(bindContext, Status);
 }
 
@@ -444,8 +487,13 @@ static NTSTATUS RawSend(PRAW_OPEN open, PUCHAR payload, ULONG length) {
 
   if (frameLength > RAWPROTO_MAX_FRAME) return STATUS_INVALID_BUFFER_SIZE;
   if (!open->Running) return STATUS_DEVICE_NOT_READY;
+#ifdef RAWPROTO_WDM
+  if (NdisAllocateMemoryWithTag((PVOID *)&buffer, frameLength, RAWPROTO_TAG) != NDIS_STATUS_SUCCESS)
+    return STATUS_INSUFFICIENT_RESOURCES;
+#else
   buffer = (PUCHAR)NdisAllocateMemoryWithTagPriority(ProtocolHandle, frameLength, RAWPROTO_TAG, NormalPoolPriority);
   if (buffer == NULL) return STATUS_INSUFFICIENT_RESOURCES;
+#endif
   header = (PRAW_ETH_HEADER)buffer;
   NdisFillMemory(header->DstAddr, ETH_LENGTH_OF_ADDRESS, 0xff);
   ETH_COPY_NETWORK_ADDRESS(header->SrcAddr, open->CurrentAddress);
@@ -456,7 +504,12 @@ static NTSTATUS RawSend(PRAW_OPEN open, PUCHAR payload, ULONG length) {
     NdisFreeMemory(buffer, frameLength, 0);
     return STATUS_INSUFFICIENT_RESOURCES;
   }
+#ifdef RAWPROTO_WDM
+  /* The context is used data of this NBL; the pool's ContextSize only made room for it. */
+  nbl = NdisAllocateNetBufferAndNetBufferList(open->SendPool, sizeof(RAW_SEND_CONTEXT), 0, mdl, 0, frameLength);
+#else
   nbl = NdisAllocateNetBufferAndNetBufferList(open->SendPool, 0, 0, mdl, 0, frameLength);
+#endif
   if (nbl == NULL) {
     NdisFreeMdl(mdl);
     NdisFreeMemory(buffer, frameLength, 0);
@@ -464,6 +517,11 @@ static NTSTATUS RawSend(PRAW_OPEN open, PUCHAR payload, ULONG length) {
   }
   SEND_BUFFER(nbl) = buffer;
   SEND_MDL(nbl) = mdl;
+#ifdef RAWPROTO_WDM
+  RAW_SEND_CONTEXT_OF(nbl)->Open = open;
+  RAW_SEND_CONTEXT_OF(nbl)->Cookie = RAW_SEND_COOKIE;
+  NBL_SET_PROT_RSVD_FLAG(nbl, RAW_NBL_SEND);
+#endif
   nbl->SourceHandle = open->BindingHandle;
   KeAcquireInStackQueuedSpinLock(&open->Lock, &lockHandle);
   open->PendingSends++;
@@ -485,6 +543,14 @@ VOID RawSendComplete(NDIS_HANDLE ProtocolBindingContext, PNET_BUFFER_LIST NetBuf
     PMDL mdl = (PMDL)SEND_MDL(nbl);
     PVOID buffer = SEND_BUFFER(nbl);
     next = NET_BUFFER_LIST_NEXT_NBL(nbl);
+#ifdef RAWPROTO_WDM
+    if (!NBL_TEST_PROT_RSVD_FLAG(nbl, RAW_NBL_SEND) || NET_BUFFER_LIST_CONTEXT_DATA_SIZE(nbl) < sizeof(RAW_SEND_CONTEXT) ||
+        RAW_SEND_CONTEXT_OF(nbl)->Open != open || RAW_SEND_CONTEXT_OF(nbl)->Cookie != RAW_SEND_COOKIE) {
+      open->ForeignCompletions++;
+      count--;
+    }
+    NBL_CLEAR_PROT_RSVD_FLAG(nbl, NBL_PROT_RSVD_FLAGS);
+#endif
     NdisFreeNetBufferList(nbl);
     NdisFreeMdl(mdl);
     NdisFreeMemory(buffer, 0, 0);
@@ -514,6 +580,15 @@ NTSTATUS RawOpenClose(PDEVICE_OBJECT Device, PIRP Irp) {
   IoCompleteRequest(Irp, IO_NO_INCREMENT);
   return STATUS_SUCCESS;
 }
+
+#ifdef RAWPROTO_WDM
+/* The adapter's friendly name, if the two queries agree on it. */
+static UNICODE_STRING NamesDiffer = RTL_CONSTANT_STRING(L"(names differ)");
+#define RAW_INFO_NAME(_Open) \
+  (RtlEqualUnicodeString(&(_Open)->FriendlyName, &(_Open)->BindName, FALSE) ? &(_Open)->FriendlyName : &NamesDiffer)
+#else
+#define RAW_INFO_NAME(_Open) (&(_Open)->AdapterName)
+#endif
 
 _Use_decl_annotations_
 NTSTATUS RawIoControl(PDEVICE_OBJECT Device, PIRP Irp) {
@@ -586,7 +661,7 @@ NTSTATUS RawIoControl(PDEVICE_OBJECT Device, PIRP Irp) {
         PUCHAR mac = Open->CurrentAddress;
         status = RtlStringCbPrintfA((NTSTRSAFE_PSTR)buffer, outLength,
                                     "%s on %wZ: %02X-%02X-%02X-%02X-%02X-%02X sent=%lu received=%u [%-5s|%5d|%05x|%+d]",
-                                    "rawproto", &Open->AdapterName, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
+                                    "rawproto", RAW_INFO_NAME(Open), mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
                                     Open->Sent, Open->Received, "ab", -42, 0xbeef, 7);
         if (NT_SUCCESS(status) || status == STATUS_BUFFER_OVERFLOW) {
           RtlStringCbLengthA((NTSTRSAFE_PCSTR)buffer, outLength, &length);
@@ -608,6 +683,15 @@ NTSTATUS RawIoControl(PDEVICE_OBJECT Device, PIRP Irp) {
 _Use_decl_annotations_
 VOID RawUnload(PDRIVER_OBJECT DriverObject) {
   UNREFERENCED_PARAMETER(DriverObject);
+#ifdef RAWPROTO_WDM
+  {
+    UNICODE_STRING link = RTL_CONSTANT_STRING(L"\\DosDevices\\RawProto");
+    IoDeleteSymbolicLink(&link);
+#ifndef RAWPROTO_BUG_KEEP_DEVICE
+    if (DeviceObject != NULL) IoDeleteDevice(DeviceObject);
+#endif
+  }
+#endif
   if (DeviceHandle != NULL) NdisDeregisterDeviceEx(DeviceHandle);
   if (ProtocolHandle != NULL) NdisDeregisterProtocolDriver(ProtocolHandle);
   NdisFreeSpinLock(&OpenListLock);
@@ -643,6 +727,27 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath) 
       ZwClose(key);
     }
   }
+#ifdef RAWPROTO_WDM
+  /* The device first, as the WDK's ndisprot makes it: its own, before any NDIS handle. */
+  {
+    UNICODE_STRING ntName = RTL_CONSTANT_STRING(L"\\Device\\RawProto");
+    UNICODE_STRING dosName = RTL_CONSTANT_STRING(L"\\DosDevices\\RawProto");
+    NTSTATUS ntStatus = IoCreateDevice(DriverObject, 0, &ntName, FILE_DEVICE_NETWORK, FILE_DEVICE_SECURE_OPEN, FALSE,
+                                       &DeviceObject);
+    if (!NT_SUCCESS(ntStatus)) return ntStatus;
+    ntStatus = IoCreateSymbolicLink(&dosName, &ntName);
+    if (!NT_SUCCESS(ntStatus)) {
+      IoDeleteDevice(DeviceObject);
+      return ntStatus;
+    }
+    DeviceObject->Flags |= DO_BUFFERED_IO;
+    DeviceObject->Flags &= ~DO_DEVICE_INITIALIZING;
+    DriverObject->MajorFunction[IRP_MJ_CREATE] = RawOpenClose;
+    DriverObject->MajorFunction[IRP_MJ_CLOSE] = RawOpenClose;
+    DriverObject->MajorFunction[IRP_MJ_CLEANUP] = RawOpenClose;
+    DriverObject->MajorFunction[IRP_MJ_DEVICE_CONTROL] = RawIoControl;
+  }
+#endif
   InitializeListHead(&OpenList);
   NdisAllocateSpinLock(&OpenListLock);
   InitializeListHead(&PendingReads);
@@ -673,8 +778,19 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath) 
   status = NdisRegisterProtocolDriver(NULL, &pChars, &ProtocolHandle);
   if (status != NDIS_STATUS_SUCCESS) {
     NdisFreeSpinLock(&OpenListLock);
+#ifdef RAWPROTO_WDM
+    {
+      UNICODE_STRING dosName = RTL_CONSTANT_STRING(L"\\DosDevices\\RawProto");
+      IoDeleteSymbolicLink(&dosName);
+      IoDeleteDevice(DeviceObject);
+    }
+#endif
     return status;
   }
+#ifdef RAWPROTO_WDM
+  DriverObject->DriverUnload = RawUnload;
+  return STATUS_SUCCESS;
+#endif
 
   status = RtlStringCbPrintfW(deviceNameBuffer, sizeof(deviceNameBuffer), L"\\Device\\%ws", L"RawProto");
   if (!NT_SUCCESS(status)) {

@@ -81,7 +81,7 @@ static VOID FreeAdapter(PVNET_ADAPTER adapter) {
   if (adapter->RecvPool != NULL) NdisFreeNetBufferListPool(adapter->RecvPool);
   if (adapter->RecvTimer != NULL) NdisFreeTimerObject(adapter->RecvTimer);
   NdisFreeSpinLock(&adapter->Lock);
-  NdisFreeMemory(adapter, sizeof(VNET_ADAPTER), 0);
+  NdisFreeMemory(adapter->AllocatedBlock, 0, 0);
 }
 
 /* The adapter's registry: its address (NetworkAddress) and how many receive buffers it keeps. */
@@ -93,6 +93,8 @@ static VOID ReadRegistry(PVNET_ADAPTER adapter) {
   UINT length = 0;
   PNDIS_CONFIGURATION_PARAMETER value = NULL;
   NDIS_STRING receiveBuffers = NDIS_STRING_CONST("*ReceiveBuffers");
+  NDIS_STRING permanentKey = NDIS_STRING_CONST("PermanentAddress");
+  NDIS_CONFIGURATION_PARAMETER saved;
 
   adapter->RcbCount = VNET_DEFAULT_RECEIVE_BUFFERS;
   NdisZeroMemory(&configObject, sizeof(configObject));
@@ -101,6 +103,18 @@ static VOID ReadRegistry(PVNET_ADAPTER adapter) {
   configObject.Header.Size = NDIS_SIZEOF_CONFIGURATION_OBJECT_REVISION_1;
   configObject.NdisHandle = adapter->AdapterHandle;
   if (NdisOpenConfigurationEx(&configObject, &config) != NDIS_STATUS_SUCCESS) return;
+  /* The permanent address this adapter made up the first time it started, saved in its key as
+     netvmini saves it (NdisWriteConfiguration), so that it keeps it across restarts. */
+  NdisReadConfiguration(&status, &value, config, &permanentKey, NdisParameterBinary);
+  if (status == NDIS_STATUS_SUCCESS && value->ParameterData.BinaryData.Length == ETH_LENGTH_OF_ADDRESS) {
+    ETH_COPY_NETWORK_ADDRESS(adapter->PermanentAddress, value->ParameterData.BinaryData.Buffer);
+  } else {
+    saved.ParameterType = NdisParameterBinary;
+    saved.ParameterData.BinaryData.Length = ETH_LENGTH_OF_ADDRESS;
+    saved.ParameterData.BinaryData.Buffer = adapter->PermanentAddress;
+    NdisWriteConfiguration(&status, config, &permanentKey, &saved);
+  }
+  ETH_COPY_NETWORK_ADDRESS(adapter->CurrentAddress, adapter->PermanentAddress);
   NdisReadNetworkAddress(&status, &address, &length, config);
   if (status == NDIS_STATUS_SUCCESS && length == ETH_LENGTH_OF_ADDRESS && !ETH_IS_MULTICAST(address) &&
       ETH_IS_LOCALLY_ADMINISTERED(address))
@@ -123,14 +137,28 @@ NDIS_STATUS VnetInitialize(NDIS_HANDLE MiniportAdapterHandle, NDIS_HANDLE Minipo
   NDIS_TIMER_CHARACTERISTICS timerChars;
   NDIS_STATUS status;
   ULONG i, index;
+  PVOID block;
   UNREFERENCED_PARAMETER(MiniportDriverContext);
-  UNREFERENCED_PARAMETER(MiniportInitParameters);
 
-  adapter = (PVNET_ADAPTER)NdisAllocateMemoryWithTagPriority(MiniportAdapterHandle, sizeof(VNET_ADAPTER), VNET_TAG,
-                                                              NormalPoolPriority);
-  if (adapter == NULL) return NDIS_STATUS_RESOURCES;
+  /* Hardware resources, as netvmini walks them: a virtual adapter has none. */
+  if (MiniportInitParameters->AllocatedResources != NULL) {
+    for (i = 0; i < MiniportInitParameters->AllocatedResources->Count; i++) {
+      PCM_PARTIAL_RESOURCE_DESCRIPTOR resource = &MiniportInitParameters->AllocatedResources->PartialDescriptors[i];
+      if (resource->Type == CmResourceTypeMemory || resource->Type == CmResourceTypePort)
+        return NDIS_STATUS_ADAPTER_NOT_FOUND;
+    }
+  }
+  /* The adapter on a cache line of its own (NdisGetSharedDataAlignment), as netvmini places it. */
+  block = NdisAllocateMemoryWithTagPriority(MiniportAdapterHandle, sizeof(VNET_ADAPTER) + NdisGetSharedDataAlignment(),
+                                            VNET_TAG, NormalPoolPriority);
+  if (block == NULL) return NDIS_STATUS_RESOURCES;
+  adapter = (PVNET_ADAPTER)ALIGN_UP_POINTER_BY(block, NdisGetSharedDataAlignment());
   NdisZeroMemory(adapter, sizeof(VNET_ADAPTER));
+  adapter->AllocatedBlock = block;
   adapter->AdapterHandle = MiniportAdapterHandle;
+  KeInitializeSpinLock(&adapter->SendPathLock);
+  /* A virtual miniport has no device stack under it: NDIS gives NULL for each. */
+  NdisMGetDeviceProperty(MiniportAdapterHandle, &adapter->Pdo, &adapter->Fdo, &adapter->NextDeviceObject, NULL, NULL);
   NdisAllocateSpinLock(&adapter->Lock);
   InitializeListHead(&adapter->FreeRcbs);
   adapter->State = VnetPaused;
@@ -144,6 +172,11 @@ NDIS_STATUS VnetInitialize(NDIS_HANDLE MiniportAdapterHandle, NDIS_HANDLE Minipo
   adapter->PermanentAddress[5] = (UCHAR)index;
   ETH_COPY_NETWORK_ADDRESS(adapter->CurrentAddress, adapter->PermanentAddress);
   ReadRegistry(adapter);
+  if (((ULONG_PTR)adapter % NdisGetSharedDataAlignment()) != 0 || adapter->Pdo != NULL || adapter->Fdo != NULL ||
+      adapter->NextDeviceObject != NULL) {
+    FreeAdapter(adapter);
+    return NDIS_STATUS_FAILURE;
+  }
 
   do {
     NdisZeroMemory(&attributes, sizeof(attributes));
@@ -340,7 +373,26 @@ VOID VnetSendNetBufferLists(NDIS_HANDLE MiniportAdapterContext, PNET_BUFFER_LIST
   BOOLEAN dispatchLevel = NDIS_TEST_SEND_AT_DISPATCH_LEVEL(SendFlags);
   PNET_BUFFER_LIST nbl;
   NDIS_STATUS status = NDIS_STATUS_SUCCESS;
+  KIRQL oldIrql = PASSIVE_LEVEL;
   UNREFERENCED_PARAMETER(PortNumber);
+
+  /* netvmini's send path: at DISPATCH_LEVEL (raised by hand if need be), try the send path's own
+     lock and count the sends that found it busy. */
+  if (!dispatchLevel) KeRaiseIrql(DISPATCH_LEVEL, &oldIrql);
+  if (KeTryToAcquireSpinLockAtDpcLevel(&adapter->SendPathLock)) {
+    if (KeTryToAcquireSpinLockAtDpcLevel(&adapter->SendPathLock)) adapter->SendPathBusy++; /* never: held */
+    KeReleaseSpinLockFromDpcLevel(&adapter->SendPathLock);
+  } else {
+    adapter->SendPathBusy++;
+  }
+  if (!dispatchLevel) KeLowerIrql(oldIrql);
+  if (adapter->SendPathBusy != 0) {
+    for (nbl = NetBufferLists; nbl != NULL; nbl = NET_BUFFER_LIST_NEXT_NBL(nbl))
+      NET_BUFFER_LIST_STATUS(nbl) = NDIS_STATUS_RESOURCES;
+    NdisMSendNetBufferListsComplete(adapter->AdapterHandle, NetBufferLists,
+                                    dispatchLevel ? NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL : 0);
+    return;
+  }
 
   if (dispatchLevel) NdisDprAcquireSpinLock(&adapter->Lock);
   else NdisAcquireSpinLock(&adapter->Lock);
@@ -533,6 +585,11 @@ static NDIS_STATUS SetInformation(PVNET_ADAPTER adapter, PNDIS_OID_REQUEST reque
     case OID_802_3_MULTICAST_LIST:
       if (length % ETH_LENGTH_OF_ADDRESS != 0) return NDIS_STATUS_INVALID_LENGTH;
       if (length / ETH_LENGTH_OF_ADDRESS > VNET_MAX_MULTICAST) return NDIS_STATUS_MULTICAST_FULL;
+      {
+        ULONG a;
+        for (a = 0; a < length; a += ETH_LENGTH_OF_ADDRESS)
+          if (!ETH_IS_MULTICAST((PUCHAR)buffer + a)) return NDIS_STATUS_INVALID_ADDRESS;
+      }
       NdisAcquireSpinLock(&adapter->Lock);
       NdisMoveMemory(adapter->MulticastList, buffer, length);
       adapter->MulticastCount = length / ETH_LENGTH_OF_ADDRESS;

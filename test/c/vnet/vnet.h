@@ -60,6 +60,12 @@ typedef struct _VNET_ADAPTER {
   ULONG QueueHead;
   ULONG QueueCount;
   NDIS_STATISTICS_INFO Stats;
+  /* As netvmini does: the send path's own lock, tried at DISPATCH_LEVEL (raised by hand). */
+  KSPIN_LOCK SendPathLock;
+  ULONG SendPathBusy;
+  /* The block the adapter sits in, aligned to NdisGetSharedDataAlignment inside it. */
+  PVOID AllocatedBlock;
+  PDEVICE_OBJECT Pdo, Fdo, NextDeviceObject;
 } VNET_ADAPTER, *PVNET_ADAPTER;
 
 NDIS_DECLARE_MINIPORT_ADAPTER_CONTEXT(VNET_ADAPTER);

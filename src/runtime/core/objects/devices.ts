@@ -89,6 +89,32 @@ export function addDevice(device: DeviceRecord): void {
   if (device.linkName !== null) r.byLink.set(device.linkName.toLowerCase(), device);
 }
 
+/** The device named `deviceName` (`\Device\X`, any case), or null. */
+export function deviceNamed(runtime: NdisRuntime, deviceName: string): DeviceRecord | null {
+  return registryOf(runtime).byName.get(deviceName.toLowerCase()) ?? null;
+}
+
+/** Whether a symbolic link `link` (its name without prefix) exists. */
+export function linkTaken(runtime: NdisRuntime, link: string): boolean {
+  return registryOf(runtime).byLink.has(link.toLowerCase());
+}
+
+/** Makes `link` name `device` (IoCreateSymbolicLink). */
+export function addLink(device: DeviceRecord, link: string): void {
+  device.linkName = link;
+  registryOf(device.driver.runtime).byLink.set(link.toLowerCase(), device);
+}
+
+/** Removes the symbolic link `link` (IoDeleteSymbolicLink); false when there is none. */
+export function removeLink(runtime: NdisRuntime, link: string): boolean {
+  const r = registryOf(runtime);
+  const device = r.byLink.get(link.toLowerCase());
+  if (device === undefined) return false;
+  r.byLink.delete(link.toLowerCase());
+  if (device.linkName?.toLowerCase() === link.toLowerCase()) device.linkName = null;
+  return true;
+}
+
 /**
  * The device a path names (`\\.\X`, `\\.\Global\X`, `\DosDevices\X`, `\??\X`, `\Device\X`), with
  * the rest.

@@ -3,6 +3,7 @@
  * record and takes it back (revokes it) when the object goes away, so a stale handle is told
  * apart from a live one.
  */
+import { IRP_MJ_MAXIMUM_FUNCTION } from "../../../ndis/device.js";
 import type { DRIVER_OBJECT, NDIS_HANDLE } from "../../../ndis/types.js";
 import type {
   Binding,
@@ -116,6 +117,7 @@ export function createDriverObject(record: DriverRecord, name: string): DRIVER_O
   const object = Object.seal({
     DriverName: `\\Driver\\${name}`,
     DriverUnload: null,
+    MajorFunction: new Array<null>(IRP_MJ_MAXIMUM_FUNCTION + 1).fill(null),
     DriverCodeLocation: null,
   }) as unknown as DRIVER_OBJECT;
   driverObjects.set(object, record);

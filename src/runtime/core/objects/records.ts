@@ -479,7 +479,12 @@ export interface DeviceRecord {
   /** `\Device\Name`. */
   readonly deviceName: string;
   /** The symbolic link's name without its prefix (`Name` of `\DosDevices\Name`), or null. */
-  readonly linkName: string | null;
+  linkName: string | null;
+  /**
+   * Made by IoCreateDevice (the driver's own device, deleted with IoDeleteDevice; its symbolic
+   * link is IoCreateSymbolicLink's) rather than NdisRegisterDeviceEx.
+   */
+  readonly wdm: boolean;
   readonly majorFunctions: readonly unknown[];
   readonly deviceObject: DEVICE_OBJECT;
   readonly extension: Uint8Array;

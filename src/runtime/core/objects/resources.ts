@@ -184,10 +184,26 @@ export function reclaimAtUnload(driver: DriverRecord, when: string): void {
     );
   }
   const devices = devicesOf(driver);
-  if (devices.length > 0) {
+  const ndisDevices = devices.filter((d) => !d.wdm);
+  const wdmDevices = devices.filter((d) => d.wdm);
+  const described = (list: typeof devices) =>
+    list
+      .map(
+        (d) =>
+          `${d.deviceName}${d.files.size > 0 ? ` (${d.files.size} handle${d.files.size === 1 ? "" : "s"} open)` : ""}`,
+      )
+      .join(", ");
+  if (ndisDevices.length > 0) {
     runtime.violate(
       "NdisRegisterDeviceEx_NotDeregistered",
-      `${when} with control device${devices.length === 1 ? "" : "s"} ${devices.map((d) => `${d.deviceName}${d.files.size > 0 ? ` (${d.files.size} handle${d.files.size === 1 ? "" : "s"} open)` : ""}`).join(", ")} not deregistered (NdisDeregisterDeviceEx); NDIS deregistered them`,
+      `${when} with control device${ndisDevices.length === 1 ? "" : "s"} ${described(ndisDevices)} not deregistered (NdisDeregisterDeviceEx); NDIS deregistered them`,
+      driver,
+    );
+  }
+  if (wdmDevices.length > 0) {
+    runtime.violate(
+      "NdisRegisterDeviceEx_NotDeregistered",
+      `${when} with device${wdmDevices.length === 1 ? "" : "s"} ${described(wdmDevices)} of IoCreateDevice not deleted (IoDeleteDevice in DriverUnload); deleted for it`,
       driver,
     );
   }
