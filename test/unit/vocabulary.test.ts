@@ -60,6 +60,8 @@ const STATUS_VALUES: Record<string, number> = {
   NDIS_STATUS_ADAPTER_REMOVED: 0xc0010018,
   NDIS_STATUS_UNSUPPORTED_MEDIA: 0xc0010019,
   NDIS_STATUS_NO_CABLE: 0xc001001f,
+  // netvmini refuses a unicast address in a multicast list with it (one of the 0xC001xxxx legacy codes).
+  NDIS_STATUS_INVALID_ADDRESS: 0xc0010022,
   NDIS_STATUS_MEDIA_DISCONNECTED: 0xc023001f,
   NDIS_STATUS_SEND_ABORTED: 0xc023000c,
   NDIS_STATUS_PAUSED: 0xc023002a,
