@@ -63,10 +63,13 @@ export {
   NdisWaitEvent,
 } from "./runtime/api/event.js";
 export {
+  NdisFCancelDirectOidRequest,
   NdisFCancelOidRequest,
   NdisFCancelSendNetBufferLists,
   NdisFDeregisterFilterDriver,
   NdisFDevicePnPEventNotify,
+  NdisFDirectOidRequest,
+  NdisFDirectOidRequestComplete,
   NdisFIndicateReceiveNetBufferLists,
   NdisFIndicateStatus,
   NdisFNetPnPEvent,
@@ -168,8 +171,11 @@ export {
 } from "./runtime/api/nbl.js";
 export {
   NdisAllocateCloneOidRequest,
+  NdisCancelDirectOidRequest,
   NdisCancelOidRequest,
+  NdisDirectOidRequest,
   NdisFreeCloneOidRequest,
+  NdisMDirectOidRequestComplete,
   NdisMOidRequestComplete,
   NdisOidRequest,
 } from "./runtime/api/oid.js";

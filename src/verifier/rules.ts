@@ -98,6 +98,32 @@ export const VERIFIER_RULES = Object.freeze({
     "bug check 0x7C (BUGCODE_NDIS_DRIVER): completing an OID request that is not pending",
     "a filter module completes with NdisFOidRequestComplete only a request its FilterOidRequest pended, exactly once, with a status other than PENDING",
   ),
+  NdisFDirectOidRequestComplete_NotPending: rule(
+    "NdisFDirectOidRequestComplete_NotPending",
+    "NdisFDirectOidRequestComplete (DDI): only for a request FilterDirectOidRequest returned NDIS_STATUS_PENDING for; bug check 0x7C for a completion with nothing pending",
+    "a filter module completes with NdisFDirectOidRequestComplete only a direct request its FilterDirectOidRequest pended, exactly once, with a status other than PENDING",
+  ),
+  NdisMDirectOidRequestComplete_NotPending: rule(
+    "NdisMDirectOidRequestComplete_NotPending",
+    "NdisMDirectOidRequestComplete (DDI): only for a request MiniportDirectOidRequest returned NDIS_STATUS_PENDING for; bug check 0x7C for a completion with nothing pending",
+    "a miniport completes with NdisMDirectOidRequestComplete only a direct request its MiniportDirectOidRequest pended, exactly once, with a status other than PENDING",
+  ),
+  DirectOidRequest_NotDirectOid: rule(
+    "DirectOidRequest_NotDirectOid",
+    "NdisDirectOidRequest / NdisFDirectOidRequest (DDI): only the OIDs NDIS supports on the direct OID interface (each OID's page says so); general requests go through NdisOidRequest / NdisFOidRequest",
+    "a driver issues a direct OID request only for an OID NDIS supports on the direct path (the IPsec offload v2 SA OIDs, the tunnel interface OIDs); NDIS answers any other with NDIS_STATUS_INVALID_OID",
+    "warning",
+  ),
+  DirectOidRequest_NoCompleteHandler: rule(
+    "DirectOidRequest_NoCompleteHandler",
+    "NdisDirectOidRequest / NdisFDirectOidRequest (DDI): a driver that issues direct OID requests registers ProtocolDirectOidRequestComplete / FilterDirectOidRequestComplete",
+    "a protocol or filter driver issues a direct OID request only if it registered the direct completion handler (characteristics revision 2, NDIS 6.1 or later); NDIS refuses the request otherwise",
+  ),
+  DirectOidRequest_InFlight: rule(
+    "DirectOidRequest_InFlight",
+    "NdisDirectOidRequest (DDI): the request belongs to NDIS until it completes",
+    "a driver issues an NDIS_OID_REQUEST on the direct path again only after its previous issue completed",
+  ),
   NdisFDeregisterFilterDriver_ModulesAttached: rule(
     "NdisFDeregisterFilterDriver_ModulesAttached",
     "NdisFDeregisterFilterDriver (DDI): called after NDIS detached every module (from FilterDriverUnload)",
