@@ -119,6 +119,12 @@ export const VERIFIER_RULES = Object.freeze({
     "NdisDirectOidRequest / NdisFDirectOidRequest (DDI): a driver that issues direct OID requests registers ProtocolDirectOidRequestComplete / FilterDirectOidRequestComplete",
     "a protocol or filter driver issues a direct OID request only if it registered the direct completion handler (characteristics revision 2, NDIS 6.1 or later); NDIS refuses the request otherwise",
   ),
+  NdisOidRequest_LowPower: rule(
+    "NdisOidRequest_LowPower",
+    "Handling PnP Events and Power Management Events in a Protocol Driver (NetEventSetPower): while the adapter is in a low-power state the protocol issues no OID request",
+    "a protocol issues no OID request on a binding whose adapter is in a low-power state (after NetEventSetPower to a sleeping state, before the set to D0); NDIS holds it until the adapter is back in D0",
+    "warning",
+  ),
   DirectOidRequest_InFlight: rule(
     "DirectOidRequest_InFlight",
     "NdisDirectOidRequest (DDI): the request belongs to NDIS until it completes",

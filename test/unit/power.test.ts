@@ -8,15 +8,20 @@ import { describe, test } from "node:test";
 import * as passthrough from "../../src/drivers/passthrough/index.js";
 import * as testMiniport from "../../src/drivers/test-miniport/index.js";
 import {
+  makeOidRequest,
+  type NDIS_HANDLE,
   NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND,
   NDIS_PAUSE_LOW_POWER,
   NDIS_STATUS_FAILURE,
   NDIS_STATUS_NOT_SUPPORTED,
+  NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
   NdisDeviceStateD0,
   NdisDeviceStateD3,
   NdisHaltDevicePoweredDown,
   NdisHost,
+  NdisOidRequest,
+  NdisRequestQueryInformation,
   NetEventPause,
   NetEventQueryPower,
   NetEventRestart,
@@ -195,6 +200,44 @@ describe("suspend and resume", () => {
     assert.equal((await query).status, NDIS_STATUS_NOT_SUPPORTED);
     assert.deepEqual(seen, ["OID_PNP_SET_POWER", `0x${OID_GEN_VENDOR_DESCRIPTION.toString(16)}`]);
     assert.deepEqual(rules(host), []);
+  });
+
+  // "Handling PnP Events and Power Management Events in a Protocol Driver" (NetEventSetPower):
+  // while the adapter is in a low-power state a protocol issues no OID request. One that does is
+  // named (a warning); NDIS holds its request until the adapter is back in D0.
+  test("a protocol's OID request while its adapter sleeps: NdisOidRequest_LowPower, held until D0", async () => {
+    const host = new NdisHost({ verifier: "record" });
+    const seen: number[] = [];
+    const mp = scriptedMiniport({
+      attributeFlags: NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND,
+      oid: (_a, r) => {
+        const q = r.DATA.QUERY_INFORMATION;
+        seen.push(q.Oid);
+        if (q.Oid === OID_PNP_SET_POWER) r.DATA.SET_INFORMATION.BytesRead = 4;
+        return q.Oid === OID_PNP_SET_POWER ? NDIS_STATUS_SUCCESS : NDIS_STATUS_NOT_SUPPORTED;
+      },
+    });
+    const proto = scriptedProtocol();
+    await host.loadDriver({ name: "mp", module: mp.module });
+    await host.loadDriver({ name: "proto", module: proto.module });
+    await host.addAdapter({ driver: "mp", name: "eth0" });
+    assert.equal(await host.suspend(), NDIS_STATUS_SUCCESS);
+    seen.length = 0;
+    const request = makeOidRequest({
+      RequestType: NdisRequestQueryInformation,
+      Oid: OID_GEN_VENDOR_DESCRIPTION,
+      InformationBuffer: new Uint8Array(64),
+    });
+    const binding = proto.bindings[0] as { handle: NDIS_HANDLE };
+    assert.equal(NdisOidRequest(binding.handle, request), NDIS_STATUS_PENDING);
+    assert.deepEqual(rules(host), ["NdisOidRequest_LowPower"]);
+    assert.deepEqual(seen, []);
+    await host.resume();
+    assert.deepEqual(seen, [OID_PNP_SET_POWER, OID_GEN_VENDOR_DESCRIPTION]);
+    assert.deepEqual(
+      proto.oidCompletions.map((c) => [c.request, c.status]),
+      [[request, NDIS_STATUS_NOT_SUPPORTED]],
+    );
   });
 
   test("a refusal of NetEventQueryPower vetoes the sleep; nothing is paused", async () => {

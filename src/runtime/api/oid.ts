@@ -101,6 +101,13 @@ export function NdisOidRequest(
     );
     return done(NDIS_STATUS_FAILURE, "request already in flight");
   }
+  if (binding.adapter.lowPower) {
+    runtime.violate(
+      "NdisOidRequest_LowPower",
+      `NdisOidRequest on ${binding.protocol.chars.Name} → ${binding.adapter.name} (OID ${ndisOidToString(OidRequest.DATA.QUERY_INFORMATION.Oid)}) while the adapter is in a low-power state; NDIS holds it until the adapter is back in D0`,
+      currentFrame().driver ?? binding.driver,
+    );
+  }
   const answered = answerFromNdis(binding.adapter, OidRequest);
   if (answered !== null) return done(answered, "answered by NDIS from the adapter's attributes");
   return done(issueOid(binding, OidRequest));
