@@ -119,6 +119,12 @@ export const VERIFIER_RULES = Object.freeze({
     "NdisDirectOidRequest / NdisFDirectOidRequest (DDI): a driver that issues direct OID requests registers ProtocolDirectOidRequestComplete / FilterDirectOidRequestComplete",
     "a protocol or filter driver issues a direct OID request only if it registered the direct completion handler (characteristics revision 2, NDIS 6.1 or later); NDIS refuses the request otherwise",
   ),
+  IMMiniport_NoHaltOnSuspend: rule(
+    "IMMiniport_NoHaltOnSuspend",
+    "Handling PnP Events and Power Management Events in an Intermediate Driver: an intermediate driver sets NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND in its registration attributes",
+    "an IM driver's virtual miniport sets NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND when it calls NdisMSetMiniportAttributes with its registration attributes",
+    "warning",
+  ),
   NdisOidRequest_LowPower: rule(
     "NdisOidRequest_LowPower",
     "Handling PnP Events and Power Management Events in a Protocol Driver (NetEventSetPower): while the adapter is in a low-power state the protocol issues no OID request",

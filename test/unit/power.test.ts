@@ -31,6 +31,7 @@ import {
   OID_PNP_SET_POWER,
   type TraceEvent,
 } from "../../src/index.js";
+import { scriptedIm } from "../helpers/im.js";
 import { scriptedMiniport } from "../helpers/miniport.js";
 import { scriptedProtocol } from "../helpers/protocol.js";
 
@@ -238,6 +239,51 @@ describe("suspend and resume", () => {
       proto.oidCompletions.map((c) => [c.request, c.status]),
       [[request, NDIS_STATUS_NOT_SUPPORTED]],
     );
+  });
+
+  // "Handling PnP Events and Power Management Events in an Intermediate Driver": an IM driver sets
+  // NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND for its virtual miniports. One that does not is
+  // named, and NDIS treats its virtual miniport as any such miniport: halted for the sleep with
+  // its bindings kept, and initialized again (with the same device instance context) on wake.
+  test("an IM virtual miniport without NO_HALT_ON_SUSPEND: named; halted PoweredDown and initialized again, its binding kept", async () => {
+    const host = new NdisHost({
+      verifier: "record",
+      bindings: [
+        { protocol: "im", adapter: "eth0" },
+        { protocol: "tcpip", adapter: "eth0-vm" },
+      ],
+    });
+    const im = scriptedIm({ attributeFlags: 0 });
+    const tcpip = scriptedProtocol({ name: "tcpip" });
+    await host.loadDriver({ name: "testmp", module: testMiniport });
+    await host.loadDriver({ name: "im", module: im.module });
+    await host.loadDriver({ name: "tcpip", module: tcpip.module });
+    await host.addAdapter({ driver: "testmp", name: "eth0" });
+    assert.deepEqual(rules(host), ["IMMiniport_NoHaltOnSuspend"]);
+    const log: string[] = [];
+    host.onTrace((e: TraceEvent) => {
+      if (
+        e.kind === "handler" &&
+        e.phase === "call" &&
+        /Miniport(HaltEx|InitializeEx)/.test(e.name)
+      )
+        log.push(`${e.name}(${e.detail ?? ""})`);
+    });
+    assert.equal(await host.suspend(), NDIS_STATUS_SUCCESS);
+    assert.deepEqual(log, ["MiniportHaltEx(eth0-vm)", "MiniportHaltEx(eth0)"]);
+    assert.deepEqual(
+      host.bindings.map((b) => `${b.protocol}:${b.adapter}:${b.state}`),
+      ["im:eth0:Paused", "tcpip:eth0-vm:Paused"],
+    );
+    log.length = 0;
+    await host.resume();
+    // The lower adapter first, then the virtual miniport, each initialized again.
+    assert.deepEqual(log, ["MiniportInitializeEx(eth0)", "MiniportInitializeEx(eth0-vm)"]);
+    assert.deepEqual(
+      host.bindings.map((b) => `${b.protocol}:${b.adapter}:${b.state}`),
+      ["im:eth0:Running", "tcpip:eth0-vm:Running"],
+    );
+    assert.deepEqual(rules(host), ["IMMiniport_NoHaltOnSuspend", "IMMiniport_NoHaltOnSuspend"]);
   });
 
   test("a refusal of NetEventQueryPower vetoes the sleep; nothing is paused", async () => {
