@@ -125,6 +125,11 @@ export const VERIFIER_RULES = Object.freeze({
     "an IM driver's virtual miniport sets NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND when it calls NdisMSetMiniportAttributes with its registration attributes",
     "warning",
   ),
+  IM_PowerOidPropagated: rule(
+    "IM_PowerOidPropagated",
+    "Handling a Set Power Request (an IM driver must not propagate OID_PNP_SET_POWER to the underlying miniport) and OID_PNP_QUERY_POWER (an IM driver never propagates it)",
+    "an IM driver answers OID_PNP_SET_POWER and OID_PNP_QUERY_POWER on its virtual miniport itself and never issues them on its protocol edge: NDIS sets the power of the adapter below on its own",
+  ),
   NdisOidRequest_LowPower: rule(
     "NdisOidRequest_LowPower",
     "Handling PnP Events and Power Management Events in a Protocol Driver (NetEventSetPower): while the adapter is in a low-power state the protocol issues no OID request",

@@ -22,12 +22,14 @@ import {
   NdisHost,
   NdisOidRequest,
   NdisRequestQueryInformation,
+  NdisRequestSetInformation,
   NetEventPause,
   NetEventQueryPower,
   NetEventRestart,
   NetEventSetPower,
   OID_GEN_CURRENT_PACKET_FILTER,
   OID_GEN_VENDOR_DESCRIPTION,
+  OID_PNP_QUERY_POWER,
   OID_PNP_SET_POWER,
   type TraceEvent,
 } from "../../src/index.js";
@@ -285,6 +287,34 @@ describe("suspend and resume", () => {
     );
     assert.deepEqual(rules(host), ["IMMiniport_NoHaltOnSuspend", "IMMiniport_NoHaltOnSuspend"]);
   });
+
+  // "Handling a Set Power Request": the IM driver must not propagate OID_PNP_SET_POWER to the
+  // underlying miniport; OID_PNP_QUERY_POWER: an intermediate driver never propagates it. An IM
+  // whose protocol edge issues either is named.
+  for (const oid of [OID_PNP_SET_POWER, OID_PNP_QUERY_POWER]) {
+    test(`an IM driver passing ${oid === OID_PNP_SET_POWER ? "OID_PNP_SET_POWER" : "OID_PNP_QUERY_POWER"} down its protocol edge is IM_PowerOidPropagated`, async () => {
+      const host = new NdisHost({
+        verifier: "record",
+        bindings: [{ protocol: "im", adapter: "eth0" }],
+      });
+      const im = scriptedIm({
+        afterOpen: (lower) => {
+          NdisOidRequest(
+            lower.handle as NDIS_HANDLE,
+            makeOidRequest({
+              RequestType: NdisRequestSetInformation,
+              Oid: oid,
+              InformationBuffer: Uint8Array.of(NdisDeviceStateD3, 0, 0, 0),
+            }),
+          );
+        },
+      });
+      await host.loadDriver({ name: "testmp", module: testMiniport });
+      await host.loadDriver({ name: "im", module: im.module });
+      await host.addAdapter({ driver: "testmp", name: "eth0" });
+      assert.deepEqual(rules(host), ["IM_PowerOidPropagated"]);
+    });
+  }
 
   test("a refusal of NetEventQueryPower vetoes the sleep; nothing is paused", async () => {
     const host = new NdisHost({ verifier: "record" });

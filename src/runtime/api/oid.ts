@@ -18,6 +18,8 @@ import {
   NdisRequestQueryStatistics,
   NdisRequestSetInformation,
   ndisOidToString,
+  OID_PNP_QUERY_POWER,
+  OID_PNP_SET_POWER,
 } from "../../ndis/oid.js";
 import {
   type NDIS_STATUS,
@@ -100,6 +102,17 @@ export function NdisOidRequest(
       currentFrame().driver,
     );
     return done(NDIS_STATUS_FAILURE, "request already in flight");
+  }
+  const oid = OidRequest.DATA.QUERY_INFORMATION.Oid >>> 0;
+  if (
+    (oid === OID_PNP_SET_POWER || oid === OID_PNP_QUERY_POWER) &&
+    binding.driver.miniportDrivers.some((block) => block.chars.isIntermediate)
+  ) {
+    runtime.violate(
+      "IM_PowerOidPropagated",
+      `${binding.protocol.chars.Name} issued ${ndisOidToString(oid)} on its binding to ${binding.adapter.name}: an IM driver answers the power OIDs on its virtual miniport and never passes them down`,
+      currentFrame().driver ?? binding.driver,
+    );
   }
   if (binding.adapter.lowPower) {
     runtime.violate(
