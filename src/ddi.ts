@@ -68,10 +68,13 @@ export {
   NdisWaitEvent,
 } from "./runtime/api/event.js";
 export {
+  NdisFCancelDirectOidRequest,
   NdisFCancelOidRequest,
   NdisFCancelSendNetBufferLists,
   NdisFDeregisterFilterDriver,
   NdisFDevicePnPEventNotify,
+  NdisFDirectOidRequest,
+  NdisFDirectOidRequestComplete,
   NdisFIndicateReceiveNetBufferLists,
   NdisFIndicateStatus,
   NdisFNetPnPEvent,
@@ -173,8 +176,11 @@ export {
 } from "./runtime/api/nbl.js";
 export {
   NdisAllocateCloneOidRequest,
+  NdisCancelDirectOidRequest,
   NdisCancelOidRequest,
+  NdisDirectOidRequest,
   NdisFreeCloneOidRequest,
+  NdisMDirectOidRequestComplete,
   NdisMOidRequestComplete,
   NdisOidRequest,
 } from "./runtime/api/oid.js";

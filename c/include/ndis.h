@@ -1531,6 +1531,9 @@ void NdisMRestartComplete(NDIS_HANDLE MiniportAdapterHandle, NDIS_STATUS Status)
 NDIS_TS_IMPORT(NdisMOidRequestComplete)
 void NdisMOidRequestComplete(NDIS_HANDLE MiniportAdapterHandle, PNDIS_OID_REQUEST OidRequest,
                              NDIS_STATUS Status);
+NDIS_TS_IMPORT(NdisMDirectOidRequestComplete)
+void NdisMDirectOidRequestComplete(NDIS_HANDLE MiniportAdapterHandle, PNDIS_OID_REQUEST OidRequest,
+                                   NDIS_STATUS Status);
 NDIS_TS_IMPORT(NdisMIndicateStatusEx)
 void NdisMIndicateStatusEx(NDIS_HANDLE MiniportAdapterHandle, PNDIS_STATUS_INDICATION StatusIndication);
 NDIS_TS_IMPORT(NdisMSendNetBufferListsComplete)
@@ -1567,6 +1570,12 @@ NDIS_STATUS NdisAllocateCloneOidRequest(NDIS_HANDLE SourceHandle, PNDIS_OID_REQU
 NDIS_TS_IMPORT(NdisFreeCloneOidRequest)
 void NdisFreeCloneOidRequest(NDIS_HANDLE SourceHandle, PNDIS_OID_REQUEST CloneOidRequest);
 NDIS_TS_IMPORT(NdisCancelOidRequest) void NdisCancelOidRequest(NDIS_HANDLE NdisBindingHandle, PVOID RequestId);
+/* NDIS 6.1 direct OID requests: unserialized, <= DISPATCH_LEVEL, only the OIDs NDIS carries on
+ * the direct path (the IPsec offload v2 SA OIDs, the tunnel interface OIDs). */
+NDIS_TS_IMPORT(NdisDirectOidRequest)
+NDIS_STATUS NdisDirectOidRequest(NDIS_HANDLE NdisBindingHandle, PNDIS_OID_REQUEST OidRequest);
+NDIS_TS_IMPORT(NdisCancelDirectOidRequest)
+void NdisCancelDirectOidRequest(NDIS_HANDLE NdisBindingHandle, PVOID RequestId);
 NDIS_TS_IMPORT(NdisCancelSendNetBufferLists)
 void NdisCancelSendNetBufferLists(NDIS_HANDLE NdisBindingHandle, PVOID CancelId);
 NDIS_TS_IMPORT(NdisMNetPnPEvent)
@@ -1728,6 +1737,12 @@ NDIS_TS_IMPORT(NdisFOidRequest) NDIS_STATUS NdisFOidRequest(NDIS_HANDLE NdisFilt
 NDIS_TS_IMPORT(NdisFOidRequestComplete)
 void NdisFOidRequestComplete(NDIS_HANDLE NdisFilterHandle, PNDIS_OID_REQUEST OidRequest, NDIS_STATUS Status);
 NDIS_TS_IMPORT(NdisFCancelOidRequest) void NdisFCancelOidRequest(NDIS_HANDLE NdisFilterHandle, PVOID RequestId);
+NDIS_TS_IMPORT(NdisFDirectOidRequest)
+NDIS_STATUS NdisFDirectOidRequest(NDIS_HANDLE NdisFilterHandle, PNDIS_OID_REQUEST OidRequest);
+NDIS_TS_IMPORT(NdisFDirectOidRequestComplete)
+void NdisFDirectOidRequestComplete(NDIS_HANDLE NdisFilterHandle, PNDIS_OID_REQUEST OidRequest, NDIS_STATUS Status);
+NDIS_TS_IMPORT(NdisFCancelDirectOidRequest)
+void NdisFCancelDirectOidRequest(NDIS_HANDLE NdisFilterHandle, PVOID RequestId);
 NDIS_TS_IMPORT(NdisFIndicateStatus)
 void NdisFIndicateStatus(NDIS_HANDLE NdisFilterHandle, PNDIS_STATUS_INDICATION StatusIndication);
 

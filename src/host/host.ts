@@ -883,8 +883,14 @@ export class NdisHost {
    * the driver registered one, else DRIVER_OBJECT.DriverUnload. Whatever the routine failed to
    * deregister is released and reported (DriverUnload_LeftRegistered). The driver is then
    * forgotten and its name can be loaded again.
+   *
+   * With `uninstall` the driver is being uninstalled, not only stopped: once every binding of its
+   * protocols is unbound, NDIS calls each protocol's ProtocolUninstall (if registered), at
+   * PASSIVE_LEVEL, before the unload routine (the PROTOCOL_UNINSTALL page; "Unloading an
+   * Intermediate Driver": an IM driver's protocol edge releases its resources there before
+   * MiniportDriverUnload).
    */
-  async unloadDriver(name: string): Promise<void> {
+  async unloadDriver(name: string, options: { readonly uninstall?: boolean } = {}): Promise<void> {
     const runtime = this.#runtime;
     this.#assertRunning();
     const driver = runtime.drivers.get(name);
@@ -918,6 +924,22 @@ export class NdisHost {
       if (binding.driver === driver) await this.#stacks.unbind(binding, NDIS_PAUSE_UNBIND_PROTOCOL);
     }
     if (this.#stacks.busy) await this.#stacks.settle();
+    if (options.uninstall === true) {
+      for (const protocol of [...driver.protocolDrivers]) {
+        const uninstall = protocol.chars.handlers.UninstallHandler as (() => unknown) | undefined;
+        if (uninstall === undefined || driver.crashed !== null) continue;
+        callDriver(
+          runtime,
+          driver,
+          "ProtocolUninstall",
+          PASSIVE_LEVEL,
+          () => uninstall(),
+          () => undefined,
+          protocol.chars.Name,
+        );
+      }
+      if (this.#stacks.busy) await this.#stacks.settle();
+    }
     const handlerName = miniport === undefined ? "DriverUnload" : "MiniportDriverUnload";
     try {
       const unloading = callDriver<unknown>(

@@ -68,6 +68,7 @@ import {
   waitForBinding,
 } from "../runtime/core/stack/binding.js";
 import { reclaimFrom } from "../runtime/core/stack/datapath.js";
+import { abortDirectOids } from "../runtime/core/stack/direct-oid.js";
 import { retireDriver } from "../runtime/core/stack/driver.js";
 import {
   attachModule,
@@ -391,7 +392,12 @@ export class Stacks implements PnpManager {
     // miniport edge had — so no pause and no issuer waits for it.
     reclaimFrom(runtime, driver);
     for (const block of driver.miniportDrivers)
-      for (const adapter of block.adapters) abortOids(adapter);
+      for (const adapter of block.adapters) {
+        abortOids(adapter);
+        abortDirectOids(adapter);
+      }
+    for (const block of driver.filterDrivers)
+      for (const module of block.modules) abortDirectOids(module);
     for (const block of [...driver.miniportDrivers]) {
       for (const adapter of [...block.adapters]) {
         for (const binding of bindingsOf(adapter)) {

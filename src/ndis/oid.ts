@@ -89,6 +89,15 @@ export const OID_PNP_ENABLE_WAKE_UP: NDIS_OID = 0xfd010106;
 export const OID_PNP_WAKE_UP_OK: NDIS_OID = 0xfd020200;
 export const OID_PNP_WAKE_UP_ERROR: NDIS_OID = 0xfd020201;
 export const OID_TCP_OFFLOAD_CURRENT_CONFIG: NDIS_OID = 0xfc01020b;
+/** NDIS 6.1: the IPsec task offload version 2 OIDs, carried on the direct OID path. */
+export const OID_TCP_TASK_IPSEC_OFFLOAD_V2_ADD_SA: NDIS_OID = 0xfc030202;
+export const OID_TCP_TASK_IPSEC_OFFLOAD_V2_DELETE_SA: NDIS_OID = 0xfc030203;
+export const OID_TCP_TASK_IPSEC_OFFLOAD_V2_UPDATE_SA: NDIS_OID = 0xfc030204;
+/** NDIS 6.30. */
+export const OID_TCP_TASK_IPSEC_OFFLOAD_V2_ADD_SA_EX: NDIS_OID = 0xfc030205;
+/** NDIS 6.20: the tunnel interface OIDs, carried on the direct OID path. */
+export const OID_TUNNEL_INTERFACE_SET_OID: NDIS_OID = 0x0f010106;
+export const OID_TUNNEL_INTERFACE_RELEASE_OID: NDIS_OID = 0x0f010107;
 
 /** Every OID this package names, by name. */
 export const NDIS_OIDS: Readonly<Record<string, NDIS_OID>> = Object.freeze({
@@ -171,7 +180,26 @@ export const NDIS_OIDS: Readonly<Record<string, NDIS_OID>> = Object.freeze({
   OID_PNP_WAKE_UP_OK,
   OID_PNP_WAKE_UP_ERROR,
   OID_TCP_OFFLOAD_CURRENT_CONFIG,
+  OID_TCP_TASK_IPSEC_OFFLOAD_V2_ADD_SA,
+  OID_TCP_TASK_IPSEC_OFFLOAD_V2_DELETE_SA,
+  OID_TCP_TASK_IPSEC_OFFLOAD_V2_UPDATE_SA,
+  OID_TCP_TASK_IPSEC_OFFLOAD_V2_ADD_SA_EX,
+  OID_TUNNEL_INTERFACE_SET_OID,
+  OID_TUNNEL_INTERFACE_RELEASE_OID,
 });
+
+/**
+ * The OIDs NDIS supports on the direct OID request path (NdisDirectOidRequest,
+ * NdisFDirectOidRequest): each OID page's note says so. General requests go the ordinary way.
+ */
+export const NDIS_DIRECT_OIDS: ReadonlySet<NDIS_OID> = new Set([
+  OID_TCP_TASK_IPSEC_OFFLOAD_V2_ADD_SA,
+  OID_TCP_TASK_IPSEC_OFFLOAD_V2_DELETE_SA,
+  OID_TCP_TASK_IPSEC_OFFLOAD_V2_UPDATE_SA,
+  OID_TCP_TASK_IPSEC_OFFLOAD_V2_ADD_SA_EX,
+  OID_TUNNEL_INTERFACE_SET_OID,
+  OID_TUNNEL_INTERFACE_RELEASE_OID,
+]);
 
 const oidNames = new Map<number, string>(Object.entries(NDIS_OIDS).map(([n, v]) => [v, n]));
 

@@ -98,6 +98,49 @@ export const VERIFIER_RULES = Object.freeze({
     "bug check 0x7C (BUGCODE_NDIS_DRIVER): completing an OID request that is not pending",
     "a filter module completes with NdisFOidRequestComplete only a request its FilterOidRequest pended, exactly once, with a status other than PENDING",
   ),
+  NdisFDirectOidRequestComplete_NotPending: rule(
+    "NdisFDirectOidRequestComplete_NotPending",
+    "NdisFDirectOidRequestComplete (DDI): only for a request FilterDirectOidRequest returned NDIS_STATUS_PENDING for; bug check 0x7C for a completion with nothing pending",
+    "a filter module completes with NdisFDirectOidRequestComplete only a direct request its FilterDirectOidRequest pended, exactly once, with a status other than PENDING",
+  ),
+  NdisMDirectOidRequestComplete_NotPending: rule(
+    "NdisMDirectOidRequestComplete_NotPending",
+    "NdisMDirectOidRequestComplete (DDI): only for a request MiniportDirectOidRequest returned NDIS_STATUS_PENDING for; bug check 0x7C for a completion with nothing pending",
+    "a miniport completes with NdisMDirectOidRequestComplete only a direct request its MiniportDirectOidRequest pended, exactly once, with a status other than PENDING",
+  ),
+  DirectOidRequest_NotDirectOid: rule(
+    "DirectOidRequest_NotDirectOid",
+    "NdisDirectOidRequest / NdisFDirectOidRequest (DDI): only the OIDs NDIS supports on the direct OID interface (each OID's page says so); general requests go through NdisOidRequest / NdisFOidRequest",
+    "a driver issues a direct OID request only for an OID NDIS supports on the direct path (the IPsec offload v2 SA OIDs, the tunnel interface OIDs); NDIS answers any other with NDIS_STATUS_INVALID_OID",
+    "warning",
+  ),
+  DirectOidRequest_NoCompleteHandler: rule(
+    "DirectOidRequest_NoCompleteHandler",
+    "NdisDirectOidRequest / NdisFDirectOidRequest (DDI): a driver that issues direct OID requests registers ProtocolDirectOidRequestComplete / FilterDirectOidRequestComplete",
+    "a protocol or filter driver issues a direct OID request only if it registered the direct completion handler (characteristics revision 2, NDIS 6.1 or later); NDIS refuses the request otherwise",
+  ),
+  IMMiniport_NoHaltOnSuspend: rule(
+    "IMMiniport_NoHaltOnSuspend",
+    "Handling PnP Events and Power Management Events in an Intermediate Driver: an intermediate driver sets NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND in its registration attributes",
+    "an IM driver's virtual miniport sets NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND when it calls NdisMSetMiniportAttributes with its registration attributes",
+    "warning",
+  ),
+  IM_PowerOidPropagated: rule(
+    "IM_PowerOidPropagated",
+    "Handling a Set Power Request (an IM driver must not propagate OID_PNP_SET_POWER to the underlying miniport) and OID_PNP_QUERY_POWER (an IM driver never propagates it)",
+    "an IM driver answers OID_PNP_SET_POWER and OID_PNP_QUERY_POWER on its virtual miniport itself and never issues them on its protocol edge: NDIS sets the power of the adapter below on its own",
+  ),
+  NdisOidRequest_LowPower: rule(
+    "NdisOidRequest_LowPower",
+    "Handling PnP Events and Power Management Events in a Protocol Driver (NetEventSetPower): while the adapter is in a low-power state the protocol issues no OID request",
+    "a protocol issues no OID request on a binding whose adapter is in a low-power state (after NetEventSetPower to a sleeping state, before the set to D0); NDIS holds it until the adapter is back in D0",
+    "warning",
+  ),
+  DirectOidRequest_InFlight: rule(
+    "DirectOidRequest_InFlight",
+    "NdisDirectOidRequest (DDI): the request belongs to NDIS until it completes",
+    "a driver issues an NDIS_OID_REQUEST on the direct path again only after its previous issue completed",
+  ),
   NdisFDeregisterFilterDriver_ModulesAttached: rule(
     "NdisFDeregisterFilterDriver_ModulesAttached",
     "NdisFDeregisterFilterDriver (DDI): called after NDIS detached every module (from FilterDriverUnload)",

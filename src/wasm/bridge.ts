@@ -1002,6 +1002,7 @@ export const SUPPORTED_IMPORTS = [
   "NdisMResetMiniport",
   "NdisMRestartComplete",
   "NdisMOidRequestComplete",
+  "NdisMDirectOidRequestComplete",
   "NdisMIndicateStatusEx",
   "NdisMSendNetBufferListsComplete",
   "NdisMIndicateReceiveNetBufferLists",
@@ -1016,6 +1017,8 @@ export const SUPPORTED_IMPORTS = [
   "NdisAllocateCloneOidRequest",
   "NdisFreeCloneOidRequest",
   "NdisCancelOidRequest",
+  "NdisDirectOidRequest",
+  "NdisCancelDirectOidRequest",
   "NdisCancelSendNetBufferLists",
   "NdisMNetPnPEvent",
   "NdisIMInitializeDeviceInstanceEx",
@@ -1070,6 +1073,9 @@ export const SUPPORTED_IMPORTS = [
   "NdisFOidRequest",
   "NdisFOidRequestComplete",
   "NdisFCancelOidRequest",
+  "NdisFDirectOidRequest",
+  "NdisFDirectOidRequestComplete",
+  "NdisFCancelDirectOidRequest",
   "NdisFIndicateStatus",
   "NdisRegisterDeviceEx",
   "NdisDeregisterDeviceEx",
@@ -1842,6 +1848,10 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
       completeOid(get(), p, (request) =>
         ddi.NdisMOidRequestComplete(h(handle), request, status >>> 0),
       ),
+    NdisMDirectOidRequestComplete: (handle: number, p: number, status: number) =>
+      completeOid(get(), p, (request) =>
+        ddi.NdisMDirectOidRequestComplete(h(handle), request, status >>> 0),
+      ),
     NdisFRegisterFilterDriver: (drv: number, context: number, chars: number, handle: number) => {
       const c = get();
       const m = c.m;
@@ -1923,6 +1933,14 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
       ),
     NdisFCancelOidRequest: (handle: number, id: number) =>
       ddi.NdisFCancelOidRequest(h(handle), get().m.handle(id)),
+    NdisFDirectOidRequest: (handle: number, p: number) =>
+      issueOid(get(), p, (request) => ddi.NdisFDirectOidRequest(h(handle), request)),
+    NdisFDirectOidRequestComplete: (handle: number, p: number, status: number) =>
+      completeOid(get(), p, (request) =>
+        ddi.NdisFDirectOidRequestComplete(h(handle), request, status >>> 0),
+      ),
+    NdisFCancelDirectOidRequest: (handle: number, id: number) =>
+      ddi.NdisFCancelDirectOidRequest(h(handle), get().m.handle(id)),
     NdisFIndicateStatus: (handle: number, p: number) =>
       ddi.NdisFIndicateStatus(h(handle), get().statusIndicationFromC(p)),
     NdisMIndicateStatusEx: (handle: number, p: number) =>
@@ -2035,6 +2053,10 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
     },
     NdisCancelOidRequest: (handle: number, id: number) =>
       ddi.NdisCancelOidRequest(h(handle), get().m.handle(id)),
+    NdisDirectOidRequest: (handle: number, p: number) =>
+      issueOid(get(), p, (request) => ddi.NdisDirectOidRequest(h(handle), request)),
+    NdisCancelDirectOidRequest: (handle: number, id: number) =>
+      ddi.NdisCancelDirectOidRequest(h(handle), get().m.handle(id)),
     NdisCancelSendNetBufferLists: (handle: number, id: number) =>
       ddi.NdisCancelSendNetBufferLists(h(handle), get().m.handle(id)),
     NdisMNetPnPEvent: (handle: number, p: number) => {

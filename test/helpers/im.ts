@@ -61,6 +61,8 @@ export interface ImScript {
   miniport?: Partial<Record<keyof NDIS_MINIPORT_DRIVER_CHARACTERISTICS, unknown>>;
   /** Protocol-edge entry points laid over the defaults (ProtocolOidRequestComplete…). */
   protocol?: Partial<Record<keyof NDIS_PROTOCOL_DRIVER_CHARACTERISTICS, unknown>>;
+  /** The virtual miniport's registration AttributeFlags (default NO_HALT_ON_SUSPEND, 0x20). */
+  attributeFlags?: number;
 }
 
 export interface ScriptedIm {
@@ -100,7 +102,7 @@ export function scriptedIm(script: ImScript = {}): ScriptedIm {
       lower.vm = vm;
       const status = NdisMSetMiniportAttributes(
         handle,
-        registrationAttributes(vm, { AttributeFlags: 0x20 }),
+        registrationAttributes(vm, { AttributeFlags: script.attributeFlags ?? 0x20 }),
       );
       return status === NDIS_STATUS_SUCCESS
         ? NdisMSetMiniportAttributes(handle, generalAttributes())

@@ -119,6 +119,8 @@ export interface Script {
   reset?: (adapter: ScriptedAdapter, addressingReset: Out<boolean>) => unknown;
   /** Registration attributes the default InitializeEx sets over the defaults. */
   registration?: Partial<Record<keyof NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES, unknown>>;
+  /** More characteristics (handlers the default table lacks: the direct OID path…). */
+  chars?: Record<string, unknown>;
 }
 
 export interface ScriptedMiniport {
@@ -237,6 +239,7 @@ export function scriptedMiniport(script: Script = {}): ScriptedMiniport {
       calls.push("MiniportDriverUnload");
       if (driverHandle !== undefined) NdisMDeregisterMiniportDriver(driverHandle);
     },
+    ...script.chars,
   });
   const module: DriverModule = {
     DriverEntry: (DriverObject: DRIVER_OBJECT, RegistryPath: string) => {

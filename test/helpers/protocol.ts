@@ -42,6 +42,8 @@ export interface ProtocolBinding {
 export interface ProtocolScript {
   name?: string;
   minor?: number;
+  /** More characteristics (ProtocolDirectOidRequestComplete…). */
+  chars?: Record<string, unknown>;
   /** Replaces the bind; the default opens with `open()` and returns its status. */
   bind?: (b: ProtocolBinding, bindContext: NDIS_HANDLE, open: () => NDIS_STATUS) => unknown;
   /** Replaces the unbind; the default closes and returns SUCCESS (PENDING if the close pends). */
@@ -203,6 +205,7 @@ export function scriptedProtocol(script: ProtocolScript = {}): ScriptedProtocol 
       else if (pendingUnbinds.has(b))
         NdisCompleteUnbindAdapterEx(pendingUnbinds.get(b) as NDIS_HANDLE);
     },
+    ...script.chars,
   });
   const module: DriverModule = {
     DriverEntry: (DriverObject: DRIVER_OBJECT) => {

@@ -452,6 +452,114 @@ describe("system power", () => {
   });
 });
 
+describe("unloading", () => {
+  // "Unloading a Miniport Driver": the system calls the unload routine once every device the
+  // driver services has been removed — each adapter is paused and halted, and only then does
+  // MiniportDriverUnload run.
+  test("a miniport: every adapter paused and halted, then MiniportDriverUnload", async () => {
+    const host = new NdisHost({ verifier: "record" });
+    const log = handlerLog(host);
+    const mp = scriptedMiniport();
+    await host.loadDriver({ name: "mp", module: mp.module });
+    await host.addAdapter({ driver: "mp", name: "eth0" });
+    await host.addAdapter({ driver: "mp", name: "eth1" });
+    log.length = 0;
+    await host.unloadDriver("mp");
+    assert.deepEqual(lifecycle(log), [
+      "mp: MiniportPause(eth0)",
+      "mp: MiniportHaltEx(eth0)",
+      "mp: MiniportPause(eth1)",
+      "mp: MiniportHaltEx(eth1)",
+      "mp: MiniportDriverUnload()",
+    ]);
+    assert.deepEqual(host.violations, []);
+  });
+
+  // "Unloading a Filter Driver" (NdisFDeregisterFilterDriver detaches every module still
+  // attached; the unload routine runs once none is) and "Modifying a Running Driver Stack" (a
+  // module leaves a running stack paused: NDIS pauses the stack, detaches, restarts it).
+  test("a filter: each module leaves its paused stack (FilterDetach), the stack restarts, then the unload routine", async () => {
+    const host = new NdisHost({ verifier: "record" });
+    const log = handlerLog(host);
+    await host.loadDriver({ name: "mp", module: scriptedMiniport().module });
+    const f1 = scriptedFilter("f1");
+    await host.loadDriver({ name: "f1", module: f1.module, filter: { class: "identification" } });
+    await host.loadDriver({ name: "p", module: scriptedProtocol({ name: "p" }).module });
+    await host.addAdapter({ driver: "mp", name: "eth0" });
+    log.length = 0;
+    await host.unloadDriver("f1");
+    assert.deepEqual(lifecycle(log), [
+      "p: ProtocolNetPnPEvent(p → eth0: NetEventPause)",
+      "f1: FilterPause(f1 on eth0)",
+      "mp: MiniportPause(eth0)",
+      "f1: FilterDetach(f1 on eth0)",
+      "mp: MiniportRestart(eth0)",
+      "p: ProtocolNetPnPEvent(p → eth0: NetEventRestart)",
+      "f1: DriverUnload()",
+    ]);
+    assert.equal(host.adapter("eth0")?.state, "Running");
+    assert.deepEqual(host.violations, []);
+  });
+
+  // PROTOCOL_UNINSTALL: when the protocol is uninstalled NDIS calls ProtocolUninstall after
+  // ProtocolUnbindAdapterEx for each bound adapter, and before the unload routine. A plain stop
+  // (no uninstall) does not call it.
+  for (const uninstall of [true, false]) {
+    test(`a protocol ${uninstall ? "uninstalled: unbind from each adapter, ProtocolUninstall, then the unload routine" : "stopped, not uninstalled: no ProtocolUninstall"}`, async () => {
+      const host = new NdisHost({ verifier: "record" });
+      const log = handlerLog(host);
+      await host.loadDriver({ name: "mp", module: scriptedMiniport().module });
+      const p = scriptedProtocol({ name: "p", chars: { UninstallHandler: () => {} } });
+      await host.loadDriver({ name: "p", module: p.module });
+      await host.addAdapter({ driver: "mp", name: "eth0" });
+      await host.addAdapter({ driver: "mp", name: "eth1" });
+      log.length = 0;
+      await host.unloadDriver("p", { uninstall });
+      assert.deepEqual(lifecycle(log), [
+        "p: ProtocolNetPnPEvent(p → eth0: NetEventPause)",
+        "p: ProtocolUnbindAdapterEx(p → eth0)",
+        "p: ProtocolNetPnPEvent(p → eth1: NetEventPause)",
+        "p: ProtocolUnbindAdapterEx(p → eth1)",
+        ...(uninstall ? ["p: ProtocolUninstall(p)"] : []),
+        "p: DriverUnload()",
+      ]);
+      assert.deepEqual(host.violations, []);
+    });
+  }
+
+  // "Unloading an Intermediate Driver": the IM's MiniportDriverUnload deregisters both edges;
+  // "Intermediate Driver Unbinding Operations": ProtocolUnbindAdapterEx of the protocol edge closes
+  // its binding (NdisCloseAdapterEx). The virtual miniport is gone (halted) before its lower
+  // binding is unbound, and the unload routine comes last.
+  test("an IM driver: the stack above the virtual miniport, its halt, the protocol edge's unbind, then MiniportDriverUnload", async () => {
+    const host = new NdisHost({
+      verifier: "record",
+      bindings: [
+        { protocol: "passthrough", adapter: "eth0" },
+        { protocol: "tcpip", adapter: "eth0-pt" },
+      ],
+    });
+    const log = handlerLog(host);
+    await host.loadDriver({ name: "mp", module: scriptedMiniport().module });
+    await host.loadDriver({ name: "passthrough", module: passthrough });
+    await host.loadDriver({ name: "tcpip", module: scriptedProtocol({ name: "tcpip" }).module });
+    await host.addAdapter({ driver: "mp", name: "eth0" });
+    log.length = 0;
+    await host.unloadDriver("passthrough", { uninstall: true });
+    assert.deepEqual(lifecycle(log), [
+      "tcpip: ProtocolNetPnPEvent(tcpip → eth0-pt: NetEventPause)",
+      "passthrough: MiniportPause(eth0-pt)",
+      "tcpip: ProtocolUnbindAdapterEx(tcpip → eth0-pt)",
+      "passthrough: MiniportHaltEx(eth0-pt)",
+      "passthrough: ProtocolNetPnPEvent(passthrough → eth0: NetEventPause)",
+      "passthrough: ProtocolUnbindAdapterEx(passthrough → eth0)",
+      "passthrough: MiniportDriverUnload()",
+    ]);
+    assert.equal(host.adapter("eth0")?.state, "Running", "the lower adapter runs on");
+    assert.deepEqual(host.violations, []);
+  });
+});
+
 describe("shutdown", () => {
   // MINIPORT_SHUTDOWN: for NdisShutdownPowerOff NDIS calls MiniportShutdownEx at PASSIVE_LEVEL,
   // the adapter enters the Shutdown state and no other handler runs after it, MiniportHaltEx

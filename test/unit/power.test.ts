@@ -8,24 +8,32 @@ import { describe, test } from "node:test";
 import * as passthrough from "../../src/drivers/passthrough/index.js";
 import * as testMiniport from "../../src/drivers/test-miniport/index.js";
 import {
+  makeOidRequest,
+  type NDIS_HANDLE,
   NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND,
   NDIS_PAUSE_LOW_POWER,
   NDIS_STATUS_FAILURE,
   NDIS_STATUS_NOT_SUPPORTED,
+  NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
   NdisDeviceStateD0,
   NdisDeviceStateD3,
   NdisHaltDevicePoweredDown,
   NdisHost,
+  NdisOidRequest,
+  NdisRequestQueryInformation,
+  NdisRequestSetInformation,
   NetEventPause,
   NetEventQueryPower,
   NetEventRestart,
   NetEventSetPower,
   OID_GEN_CURRENT_PACKET_FILTER,
   OID_GEN_VENDOR_DESCRIPTION,
+  OID_PNP_QUERY_POWER,
   OID_PNP_SET_POWER,
   type TraceEvent,
 } from "../../src/index.js";
+import { scriptedIm } from "../helpers/im.js";
 import { scriptedMiniport } from "../helpers/miniport.js";
 import { scriptedProtocol } from "../helpers/protocol.js";
 
@@ -196,6 +204,117 @@ describe("suspend and resume", () => {
     assert.deepEqual(seen, ["OID_PNP_SET_POWER", `0x${OID_GEN_VENDOR_DESCRIPTION.toString(16)}`]);
     assert.deepEqual(rules(host), []);
   });
+
+  // "Handling PnP Events and Power Management Events in a Protocol Driver" (NetEventSetPower):
+  // while the adapter is in a low-power state a protocol issues no OID request. One that does is
+  // named (a warning); NDIS holds its request until the adapter is back in D0.
+  test("a protocol's OID request while its adapter sleeps: NdisOidRequest_LowPower, held until D0", async () => {
+    const host = new NdisHost({ verifier: "record" });
+    const seen: number[] = [];
+    const mp = scriptedMiniport({
+      attributeFlags: NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND,
+      oid: (_a, r) => {
+        const q = r.DATA.QUERY_INFORMATION;
+        seen.push(q.Oid);
+        if (q.Oid === OID_PNP_SET_POWER) r.DATA.SET_INFORMATION.BytesRead = 4;
+        return q.Oid === OID_PNP_SET_POWER ? NDIS_STATUS_SUCCESS : NDIS_STATUS_NOT_SUPPORTED;
+      },
+    });
+    const proto = scriptedProtocol();
+    await host.loadDriver({ name: "mp", module: mp.module });
+    await host.loadDriver({ name: "proto", module: proto.module });
+    await host.addAdapter({ driver: "mp", name: "eth0" });
+    assert.equal(await host.suspend(), NDIS_STATUS_SUCCESS);
+    seen.length = 0;
+    const request = makeOidRequest({
+      RequestType: NdisRequestQueryInformation,
+      Oid: OID_GEN_VENDOR_DESCRIPTION,
+      InformationBuffer: new Uint8Array(64),
+    });
+    const binding = proto.bindings[0] as { handle: NDIS_HANDLE };
+    assert.equal(NdisOidRequest(binding.handle, request), NDIS_STATUS_PENDING);
+    assert.deepEqual(rules(host), ["NdisOidRequest_LowPower"]);
+    assert.deepEqual(seen, []);
+    await host.resume();
+    assert.deepEqual(seen, [OID_PNP_SET_POWER, OID_GEN_VENDOR_DESCRIPTION]);
+    assert.deepEqual(
+      proto.oidCompletions.map((c) => [c.request, c.status]),
+      [[request, NDIS_STATUS_NOT_SUPPORTED]],
+    );
+  });
+
+  // "Handling PnP Events and Power Management Events in an Intermediate Driver": an IM driver sets
+  // NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND for its virtual miniports. One that does not is
+  // named, and NDIS treats its virtual miniport as any such miniport: halted for the sleep with
+  // its bindings kept, and initialized again (with the same device instance context) on wake.
+  test("an IM virtual miniport without NO_HALT_ON_SUSPEND: named; halted PoweredDown and initialized again, its binding kept", async () => {
+    const host = new NdisHost({
+      verifier: "record",
+      bindings: [
+        { protocol: "im", adapter: "eth0" },
+        { protocol: "tcpip", adapter: "eth0-vm" },
+      ],
+    });
+    const im = scriptedIm({ attributeFlags: 0 });
+    const tcpip = scriptedProtocol({ name: "tcpip" });
+    await host.loadDriver({ name: "testmp", module: testMiniport });
+    await host.loadDriver({ name: "im", module: im.module });
+    await host.loadDriver({ name: "tcpip", module: tcpip.module });
+    await host.addAdapter({ driver: "testmp", name: "eth0" });
+    assert.deepEqual(rules(host), ["IMMiniport_NoHaltOnSuspend"]);
+    const log: string[] = [];
+    host.onTrace((e: TraceEvent) => {
+      if (
+        e.kind === "handler" &&
+        e.phase === "call" &&
+        /Miniport(HaltEx|InitializeEx)/.test(e.name)
+      )
+        log.push(`${e.name}(${e.detail ?? ""})`);
+    });
+    assert.equal(await host.suspend(), NDIS_STATUS_SUCCESS);
+    assert.deepEqual(log, ["MiniportHaltEx(eth0-vm)", "MiniportHaltEx(eth0)"]);
+    assert.deepEqual(
+      host.bindings.map((b) => `${b.protocol}:${b.adapter}:${b.state}`),
+      ["im:eth0:Paused", "tcpip:eth0-vm:Paused"],
+    );
+    log.length = 0;
+    await host.resume();
+    // The lower adapter first, then the virtual miniport, each initialized again.
+    assert.deepEqual(log, ["MiniportInitializeEx(eth0)", "MiniportInitializeEx(eth0-vm)"]);
+    assert.deepEqual(
+      host.bindings.map((b) => `${b.protocol}:${b.adapter}:${b.state}`),
+      ["im:eth0:Running", "tcpip:eth0-vm:Running"],
+    );
+    assert.deepEqual(rules(host), ["IMMiniport_NoHaltOnSuspend", "IMMiniport_NoHaltOnSuspend"]);
+  });
+
+  // "Handling a Set Power Request": the IM driver must not propagate OID_PNP_SET_POWER to the
+  // underlying miniport; OID_PNP_QUERY_POWER: an intermediate driver never propagates it. An IM
+  // whose protocol edge issues either is named.
+  for (const oid of [OID_PNP_SET_POWER, OID_PNP_QUERY_POWER]) {
+    test(`an IM driver passing ${oid === OID_PNP_SET_POWER ? "OID_PNP_SET_POWER" : "OID_PNP_QUERY_POWER"} down its protocol edge is IM_PowerOidPropagated`, async () => {
+      const host = new NdisHost({
+        verifier: "record",
+        bindings: [{ protocol: "im", adapter: "eth0" }],
+      });
+      const im = scriptedIm({
+        afterOpen: (lower) => {
+          NdisOidRequest(
+            lower.handle as NDIS_HANDLE,
+            makeOidRequest({
+              RequestType: NdisRequestSetInformation,
+              Oid: oid,
+              InformationBuffer: Uint8Array.of(NdisDeviceStateD3, 0, 0, 0),
+            }),
+          );
+        },
+      });
+      await host.loadDriver({ name: "testmp", module: testMiniport });
+      await host.loadDriver({ name: "im", module: im.module });
+      await host.addAdapter({ driver: "testmp", name: "eth0" });
+      assert.deepEqual(rules(host), ["IM_PowerOidPropagated"]);
+    });
+  }
 
   test("a refusal of NetEventQueryPower vetoes the sleep; nothing is paused", async () => {
     const host = new NdisHost({ verifier: "record" });

@@ -14,7 +14,10 @@
  *   returns down with NdisFReturnNetBufferLists. While not Running, sends complete with
  *   NDIS_STATUS_PAUSED and receives go straight back.
  * - OID requests go down as clones and complete the original; cancellations and status
- *   indications are passed on.
+ *   indications are passed on. From NDIS 6.1 on (characteristics revision 2) direct OID requests
+ *   go the same way through FilterDirectOidRequest, NdisFDirectOidRequest,
+ *   FilterDirectOidRequestComplete and NdisFDirectOidRequestComplete — unserialized and possibly
+ *   at DISPATCH_LEVEL, so nothing in them waits or takes a lock the ordinary path holds.
  * Nothing on the data path allocates: the very NBLs are passed on.
  * Built with -DFILTER_PAUSE_AT_ONCE its FilterPause returns SUCCESS at once, without waiting for
  * what it passed on: "Pausing a Filter Module" has a filter wait only for what it originated (this
@@ -54,6 +57,9 @@ static FILTER_RETURN_NET_BUFFER_LISTS FilterReturnNetBufferLists;
 static FILTER_OID_REQUEST FilterOidRequest;
 static FILTER_OID_REQUEST_COMPLETE FilterOidRequestComplete;
 static FILTER_CANCEL_OID_REQUEST FilterCancelOidRequest;
+static FILTER_DIRECT_OID_REQUEST FilterDirectOidRequest;
+static FILTER_DIRECT_OID_REQUEST_COMPLETE FilterDirectOidRequestComplete;
+static FILTER_CANCEL_DIRECT_OID_REQUEST FilterCancelDirectOidRequest;
 static FILTER_STATUS FilterStatus;
 
 static ULONG CountNbls(PNET_BUFFER_LIST Nbls) {
@@ -260,6 +266,37 @@ static void FilterCancelOidRequest(NDIS_HANDLE FilterModuleContext, PVOID Reques
   NdisFCancelOidRequest(((PMS_FILTER)FilterModuleContext)->FilterHandle, RequestId);
 }
 
+/* FilterDirectOidRequest (<= DISPATCH_LEVEL, not serialized): a clone goes down the direct path. */
+_Use_decl_annotations_
+static NDIS_STATUS FilterDirectOidRequest(NDIS_HANDLE FilterModuleContext, PNDIS_OID_REQUEST OidRequest) {
+  PMS_FILTER filter = (PMS_FILTER)FilterModuleContext;
+  PNDIS_OID_REQUEST clone = NULL;
+  NDIS_STATUS status = NdisAllocateCloneOidRequest(filter->FilterHandle, OidRequest, FILTER_TAG_CLONE, &clone);
+  if (status != NDIS_STATUS_SUCCESS || clone == NULL) return status;
+  ((PVOID *)clone->SourceReserved)[0] = OidRequest;
+  status = NdisFDirectOidRequest(filter->FilterHandle, clone);
+  if (status == NDIS_STATUS_PENDING) return NDIS_STATUS_PENDING;
+  FilterCopyBack(clone, OidRequest);
+  NdisFreeCloneOidRequest(filter->FilterHandle, clone);
+  return status;
+}
+
+/* FilterDirectOidRequestComplete: a direct clone came back; complete the original. */
+_Use_decl_annotations_
+static void FilterDirectOidRequestComplete(NDIS_HANDLE FilterModuleContext, PNDIS_OID_REQUEST OidRequest,
+                                           NDIS_STATUS Status) {
+  PMS_FILTER filter = (PMS_FILTER)FilterModuleContext;
+  PNDIS_OID_REQUEST original = (PNDIS_OID_REQUEST)((PVOID *)OidRequest->SourceReserved)[0];
+  FilterCopyBack(OidRequest, original);
+  NdisFreeCloneOidRequest(filter->FilterHandle, OidRequest);
+  NdisFDirectOidRequestComplete(filter->FilterHandle, original, Status);
+}
+
+_Use_decl_annotations_
+static void FilterCancelDirectOidRequest(NDIS_HANDLE FilterModuleContext, PVOID RequestId) {
+  NdisFCancelDirectOidRequest(((PMS_FILTER)FilterModuleContext)->FilterHandle, RequestId);
+}
+
 _Use_decl_annotations_
 static void FilterStatus(NDIS_HANDLE FilterModuleContext, PNDIS_STATUS_INDICATION StatusIndication) {
   NdisFIndicateStatus(((PMS_FILTER)FilterModuleContext)->FilterHandle, StatusIndication);
@@ -320,6 +357,12 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath) 
   chars.OidRequestCompleteHandler = FilterOidRequestComplete;
   chars.CancelOidRequestHandler = FilterCancelOidRequest;
   chars.StatusHandler = FilterStatus;
+  if (minor >= 1) {
+    /* Revision 2 fields: an NDIS 6.0 table ends before them. */
+    chars.DirectOidRequestHandler = FilterDirectOidRequest;
+    chars.DirectOidRequestCompleteHandler = FilterDirectOidRequestComplete;
+    chars.CancelDirectOidRequestHandler = FilterCancelDirectOidRequest;
+  }
 
   DriverObject->DriverUnload = FilterUnload;
   status = NdisFRegisterFilterDriver(DriverObject, NULL, &chars, &FilterDriverHandle);

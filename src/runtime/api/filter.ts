@@ -57,6 +57,7 @@ import {
   sendFromFilter,
   walkChain,
 } from "../core/stack/datapath.js";
+import { cancelDirectOid, completeDirectOidAtFilter } from "../core/stack/direct-oid.js";
 import { addFilterDriver, removeFilterDriver } from "../core/stack/driver.js";
 import { devicePnPDown } from "../core/stack/filter.js";
 import { netPnPUp } from "../core/stack/net-pnp.js";
@@ -70,6 +71,7 @@ import {
   reportLiveChildren,
   sendersOf,
 } from "./lookup.js";
+import { issueDirect } from "./oid.js";
 import { runSetOptions } from "./registration.js";
 import { checkResources, isResources, markResources } from "./resources-check.js";
 import { deliverStatus } from "./status.js";
@@ -623,6 +625,71 @@ export function NdisFCancelOidRequest(NdisFilterHandle: NDIS_HANDLE, RequestId: 
   if (module === null) return;
   module.runtime.assertAlive();
   cancelOidFromFilter(module, RequestId);
+}
+
+/** The module states in which NdisFDirectOidRequest may be called (its DDI page). */
+const DIRECT_OID_STATES = new Set(["Restarting", "Running", "Pausing", "Paused"]);
+
+/**
+ * NdisFDirectOidRequest (NDIS 6.1, ≤ DISPATCH_LEVEL): the module forwards a direct request it got
+ * in FilterDirectOidRequest (a clone, NdisAllocateCloneOidRequest) or originates one; it goes to
+ * the next module below with a FilterDirectOidRequest, or to MiniportDirectOidRequest, with no
+ * serialization. Callable in the Restarting, Running, Pausing and Paused states. Returns the
+ * result, or PENDING (then FilterDirectOidRequestComplete gets it).
+ */
+export function NdisFDirectOidRequest(
+  NdisFilterHandle: NDIS_HANDLE,
+  OidRequest: NDIS_OID_REQUEST,
+): NDIS_STATUS {
+  const module = moduleOf("NdisFDirectOidRequest", NdisFilterHandle);
+  if (module === null) return NDIS_STATUS_FAILURE;
+  const runtime = module.runtime;
+  runtime.assertAlive();
+  const done = enter(runtime, "NdisFDirectOidRequest", module.driver, module.name);
+  if (!DIRECT_OID_STATES.has(module.machine.state))
+    return done(
+      NDIS_STATUS_FAILURE,
+      `${module.name} is ${module.machine.state}; a module issues direct requests when Restarting, Running, Pausing or Paused`,
+    );
+  const [status, why] = issueDirect(module, "NdisFDirectOidRequest", OidRequest);
+  return done(status, why);
+}
+
+/**
+ * NdisFDirectOidRequestComplete (≤ DISPATCH_LEVEL): the module completes a direct request its
+ * FilterDirectOidRequest pended; the result goes on up to whoever issued it.
+ */
+export function NdisFDirectOidRequestComplete(
+  NdisFilterHandle: NDIS_HANDLE,
+  OidRequest: NDIS_OID_REQUEST,
+  Status: NDIS_STATUS,
+): void {
+  const module = moduleOf("NdisFDirectOidRequestComplete", NdisFilterHandle);
+  if (module === null) return;
+  module.runtime.assertAlive();
+  const done = enter(module.runtime, "NdisFDirectOidRequestComplete", module.driver, module.name);
+  checkIrql(
+    module.runtime,
+    module.driver,
+    "NdisFDirectOidRequestComplete",
+    DISPATCH_LEVEL,
+    "Irql_Filter_Driver_Function",
+  );
+  completeDirectOidAtFilter(module, OidRequest, Status);
+  done(undefined);
+}
+
+/** NdisFCancelDirectOidRequest (≤ DISPATCH_LEVEL): passes a direct request's cancellation down. */
+export function NdisFCancelDirectOidRequest(
+  NdisFilterHandle: NDIS_HANDLE,
+  RequestId: unknown,
+): void {
+  const module = moduleOf("NdisFCancelDirectOidRequest", NdisFilterHandle);
+  if (module === null) return;
+  module.runtime.assertAlive();
+  const done = enter(module.runtime, "NdisFCancelDirectOidRequest", module.driver, module.name);
+  cancelDirectOid(module, RequestId);
+  done(undefined);
 }
 
 /** NdisFIndicateStatus: the module passes a status indication (its own, or one it got) up. */

@@ -5,7 +5,10 @@
  * core/stack/reset.ts), NdisMNetPnPEvent, NdisMRemoveMiniport.
  */
 
-import type { NDIS_MINIPORT_ADAPTER_ATTRIBUTES } from "../../ndis/adapter.js";
+import {
+  type NDIS_MINIPORT_ADAPTER_ATTRIBUTES,
+  NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND,
+} from "../../ndis/adapter.js";
 import { DISPATCH_LEVEL, PASSIVE_LEVEL } from "../../ndis/irql.js";
 import {
   NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES,
@@ -117,6 +120,16 @@ export function NdisMSetMiniportAttributes(
     if (!checked.ok) return done(checked.status, checked.reason);
     adapter.registration = checked.value;
     adapter.context = checked.value.MiniportAdapterContext;
+    if (
+      adapter.block.chars.isIntermediate &&
+      (checked.value.AttributeFlags & NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND) === 0
+    ) {
+      runtime.violate(
+        "IMMiniport_NoHaltOnSuspend",
+        `virtual miniport ${adapter.name}: its registration attributes lack NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND, so NDIS halts it for every sleep`,
+        driver,
+      );
+    }
     return done(NDIS_STATUS_SUCCESS, `registration attributes, revision ${checked.value.Revision}`);
   }
   if (adapter.registration === null)

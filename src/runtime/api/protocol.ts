@@ -29,6 +29,7 @@ import {
   completePnPEvent,
   openBinding,
 } from "../core/stack/binding.js";
+import { directOidsOutstanding } from "../core/stack/direct-oid.js";
 import { enter } from "./trace.js";
 
 type Token = "bindContext" | "handle" | "unbindContext";
@@ -174,6 +175,8 @@ export function NdisCloseAdapterEx(NdisBindingHandle: NDIS_HANDLE): NDIS_STATUS 
   const adapter = binding.adapter;
   let requests = adapter.oidPending?.binding === binding ? 1 : 0;
   for (const entry of adapter.oidQueue) if (entry.binding === binding) requests++;
+  // Direct requests (NdisDirectOidRequest) count as well: they are the protocol's until completed.
+  requests += directOidsOutstanding(binding);
   if (requests > 0 || binding.sendsOutstanding > 0) {
     runtime.violate(
       "NdisCloseAdapterEx_RequestsOutstanding",

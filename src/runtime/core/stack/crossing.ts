@@ -14,7 +14,7 @@
 import type { FilterModule, MiniportAdapter } from "../objects/records.js";
 
 /** Traffic that goes down the stack, and the handler a module needs to take part. */
-export type DownKind = "send" | "cancelSend" | "oid" | "cancelOid" | "devicePnp";
+export type DownKind = "send" | "cancelSend" | "oid" | "cancelOid" | "directOid" | "devicePnp";
 /** Traffic that goes up the stack. */
 export type UpKind = "receive" | "status" | "netPnp";
 
@@ -31,6 +31,8 @@ function handles(module: FilterModule, kind: DownKind | UpKind): boolean {
       return h.OidRequestHandler !== undefined;
     case "cancelOid":
       return h.CancelOidRequestHandler !== undefined;
+    case "directOid":
+      return h.DirectOidRequestHandler !== undefined;
     case "status":
       return h.StatusHandler !== undefined;
     case "netPnp":
