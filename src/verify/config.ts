@@ -38,7 +38,8 @@ export function builtinPath(id: string): string | null {
  * The example stack file (in examples/) whose configuration `ndis verify <id>` gives a built-in
  * driver that does not come up without one: `ndis verify <id>` is `ndis verify <id> --stack
  * examples/<file>`, so a change to the example reaches verify. `--stack` replaces it and
- * `--registry` adds to it. A built-in id not listed needs none.
+ * `--registry` adds to it. A built-in id not listed needs none, or is a miniport whose wire is
+ * the real world (below).
  */
 const BUILTIN_EXAMPLES: Readonly<Record<string, string>> = {
   "vlan-mux": "vlan-mux.yaml",
@@ -51,10 +52,41 @@ const BUILTIN_EXAMPLES: Readonly<Record<string, string>> = {
 const EXAMPLES = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "examples");
 
 /**
+ * vxlan's wire is a UDP socket, which the kernel's loopback interface gives anywhere, without
+ * root or any setup: by default each lower adapter is a tunnel from an ephemeral port of
+ * 127.0.0.1 to 127.0.0.1:9 (the discard port: nothing answers, so the suite's frames leave and
+ * none come back), with an MTU that takes the suite's largest frames (1514 bytes).
+ */
+const VXLAN_LOOPBACK = {
+  LocalAddress: "127.0.0.1",
+  LocalPort: 0,
+  RemoteAddress: "127.0.0.1",
+  RemotePort: 9,
+  VNI: 42,
+  MTU: 1500,
+};
+
+/**
+ * Built-in ids whose wire only the real world has, and no loopback stands in for: why, and what
+ * to pass. `ndis verify <id>` without `--stack` or `--registry` says it and runs nothing.
+ */
+const NEEDS_A_WIRE: Readonly<Record<string, string>> = {
+  tap: "ndis verify tap needs a wire: tap's is a Linux macvtap device, which no loopback stands in for. As root, with --jobs 1: --registry lower0.Parent=<interface> lower1.Parent=<interface> (tap makes a macvtap over it for each run and removes it), or lower0.Link=<macvtap> lower1.Link=<macvtap> (existing ones, made as the comments of examples/tap-ping.yaml say), or --stack <file> whose tap adapter names its wire",
+};
+
+/** Why built-in `id` cannot run under `ndis verify` without a wire given, or undefined. */
+export function builtinNeedsAWire(id: string): string | undefined {
+  return Object.hasOwn(NEEDS_A_WIRE, id) ? NEEDS_A_WIRE[id] : undefined;
+}
+
+/**
  * The default configuration of built-in driver `id` under `ndis verify` — what its example stack
- * file in `examples` gives it, as `--stack` would — or undefined when it has none.
+ * file in `examples` gives it, as `--stack` would; vxlan's tunnels over the loopback interface —
+ * or undefined when it has none.
  */
 export function builtinVerifyConfig(id: string, examples = EXAMPLES): VerifyConfig | undefined {
+  if (id === "vxlan")
+    return { devices: { lower0: { ...VXLAN_LOOPBACK }, lower1: { ...VXLAN_LOOPBACK } } };
   if (!Object.hasOwn(BUILTIN_EXAMPLES, id)) return undefined;
   const file = resolve(examples, BUILTIN_EXAMPLES[id] as string);
   const { name: _name, ...config } = configFromStack(

@@ -363,6 +363,13 @@ export async function checkBringUp(
   } catch (err) {
     if (err instanceof BringUpFailed && rig.violations().length === 0) failed = err;
   }
+  // What came up goes down again: a miniport's edge in the real world (vxlan's socket, the
+  // macvtap tap makes) must not outlive the check. A teardown that fails is the scenarios' to show.
+  try {
+    await guardExit(() => rig.down());
+  } catch {
+    // The scenarios run the same teardown and report what goes wrong in it.
+  }
   if (failed === null) return;
   const configured = config !== undefined && Object.keys(config).length > 0;
   throw new DriverNotUp(

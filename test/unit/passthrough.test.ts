@@ -1,7 +1,9 @@
 /** The sample passthrough IM driver: registration of both edges across NDIS versions. */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { passthroughDriver } from "../../src/drivers/passthrough/driver.js";
 import * as passthrough from "../../src/drivers/passthrough/index.js";
+import { MPRestart } from "../../src/drivers/passthrough/miniport.js";
 import * as testMiniport from "../../src/drivers/test-miniport/index.js";
 import {
   MEMORY_ALLOCATION_ALIGNMENT,
@@ -101,6 +103,54 @@ describe("passthrough DriverEntry", () => {
     const { status } = await host.loadDriver({ name: "passthrough", module: passthrough });
     assert.equal(status, NDIS_STATUS_RESOURCES);
     assert.deepEqual(host.drivers, []);
+  });
+});
+
+describe("passthroughDriver: IM drivers of passthrough's shape", () => {
+  test("the handlers given replace passthrough's, the others are passthrough's, each load has state of its own", async () => {
+    const restarts: string[] = [];
+    const built = passthroughDriver({
+      miniport: {
+        RestartHandler: (context, parameters) => {
+          restarts.push("restart");
+          return MPRestart(context, parameters);
+        },
+      },
+    });
+    const host = new NdisHost({
+      verifier: "strict",
+      bindings: [
+        { protocol: "pt", adapter: "eth0" },
+        { protocol: "built", adapter: "eth1" },
+      ],
+    });
+    await host.loadDriver({ name: "testmp", module: testMiniport });
+    await host.loadDriver({ name: "pt", module: passthrough });
+    await host.loadDriver({ name: "built", module: built });
+    await host.addAdapter({ driver: "testmp", name: "eth0" });
+    assert.deepEqual(
+      restarts,
+      [],
+      "passthrough's own load does not run the built driver's handler",
+    );
+    await host.addAdapter({ driver: "testmp", name: "eth1" });
+    assert.deepEqual(restarts, ["restart"]);
+    assert.equal(host.adapter("eth0-pt")?.state, "Running");
+    assert.equal(host.adapter("eth1-pt")?.state, "Running");
+    // Unloading one leaves the other's edges registered and working.
+    await host.unloadDriver("built");
+    assert.equal(host.adapter("eth1-pt"), undefined);
+    assert.equal(host.driver("pt")?.protocolDrivers.length, 1);
+    await host.pauseStack("eth0");
+    await host.restartStack("eth0");
+    assert.equal(host.adapter("eth0-pt")?.state, "Running");
+    assert.deepEqual(restarts, ["restart"]);
+    await host.removeAdapter("eth0");
+    await host.removeAdapter("eth1");
+    await host.unloadDriver("pt");
+    await host.unloadDriver("testmp");
+    assert.deepEqual(host.liveObjects(), []);
+    assert.deepEqual(host.violations, []);
   });
 });
 

@@ -2,19 +2,22 @@
  * `ndis verify <built-in id>` works for every built-in driver the help lists that runs without
  * the real world: the ids that need configuration (vlan-mux, team, ipv4-host, pcap) get what
  * `--stack` gives from their example stack file (read from examples/ each time, so a change to
- * the example reaches verify), and every applicable scenario passes its plain run. A driver
- * that does not come up on the suite's rig — here vlan-mux without its configuration, and vxlan,
- * whose wire is a real UDP underlay — is one clear error that says what did not happen and how
- * to configure it: no scenario runs, the command reports one failed result (`bring-up`) in
- * every output and exits 1, as for any driver that fails.
+ * the example reaches verify), vxlan tunnels over the loopback interface, and every applicable
+ * scenario passes its plain run; tap, whose wire is a macvtap device, is one line saying what to
+ * pass. A driver that does not come up on the suite's rig — here vlan-mux without its
+ * configuration, and vxlan with a bad address — is one clear error that says what did not happen
+ * and how to configure it: no scenario runs, the command reports one failed result (`bring-up`)
+ * in every output and exits 1, as for any driver that fails.
  */
 import assert from "node:assert/strict";
+import { createSocket } from "node:dgram";
+import { once } from "node:events";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { verify } from "../../src/cli/commands/verify.js";
+import { VerifyUsageError, verify } from "../../src/cli/commands/verify.js";
 import { createOutput } from "../../src/cli/output.js";
 import { builtinDriverIds, loadStackFile } from "../../src/stack/index.js";
 import {
@@ -34,8 +37,8 @@ function plain(text: string): string {
   return text.replace(/\x1b\[[0-9;]*m/g, "");
 }
 
-/** Built-in ids whose wire is the real world (a UDP socket, a macvtap device): no default can bring them up. */
-const NEEDS_THE_WORLD = ["tap", "vxlan"];
+/** Built-in ids whose wire is the real world and no loopback stands in for (a macvtap device). */
+const NEEDS_THE_WORLD = ["tap"];
 
 describe("ndis verify on the built-in drivers", () => {
   for (const id of builtinDriverIds().filter((id) => !NEEDS_THE_WORLD.includes(id)))
@@ -76,6 +79,75 @@ test("--registry binding.key=value wins over a default's (or a stack file's) val
   assert.deepEqual(merged.bindings?.eth0?.UpperBindings, ["v1", "v2"]);
   assert.deepEqual(merged.bindings?.eth1?.UpperBindings, ["v1", "v2"]);
   assert.deepEqual(merged.devices, base.devices, "the devices are the default's");
+});
+
+describe("miniports whose wire is the real world", () => {
+  test("ndis verify vxlan: its tunnels run over the loopback interface, every frame the suite sends leaves as a VXLAN datagram", async () => {
+    // A UDP socket of the test's own stands in for the far end (RemotePort), on 127.0.0.1 only.
+    const far = createSocket("udp4");
+    const datagrams: Buffer[] = [];
+    far.on("message", (message) => datagrams.push(message));
+    await new Promise<void>((resolve) => far.bind(0, "127.0.0.1", resolve));
+    try {
+      const port = far.address().port;
+      let text = "";
+      const code = await verify(
+        {
+          driver: "vxlan",
+          plain: true,
+          jobs: 1,
+          only: ["miniport-lifecycle"],
+          registry: [`lower0.RemotePort=${port}`, `lower1.RemotePort=${port}`],
+        },
+        createOutput((t) => {
+          text += plain(t);
+        }),
+      );
+      assert.equal(code, 0, text);
+      assert.match(text, /1 passed, 0 failed/);
+      // Sent before the command returned; a limit (not a wait) in case none ever was.
+      if (datagrams.length === 0)
+        await once(far, "message", { signal: AbortSignal.timeout(5_000) });
+      // Flags 0x08 (a VNI follows) and VNI 42, the default's.
+      assert.equal(datagrams[0]?.[0], 0x08);
+      assert.equal(datagrams[0]?.readUIntBE(4, 3), 42);
+    } finally {
+      far.close();
+    }
+  });
+
+  test("ndis verify tap without a wire: one line saying why and what to pass, nothing run (exit 2)", async () => {
+    let text = "";
+    await assert.rejects(
+      verify(
+        { driver: "tap", plain: true, jobs: 1 },
+        createOutput((t) => {
+          text += t;
+        }),
+      ),
+      (err: unknown) =>
+        err instanceof VerifyUsageError &&
+        !err.message.includes("\n") &&
+        /macvtap/.test(err.message) &&
+        /--registry lower0\.Parent=<interface> lower1\.Parent=<interface>/.test(err.message) &&
+        /--jobs 1/.test(err.message) &&
+        /--stack <file>/.test(err.message),
+    );
+    assert.equal(text, "", "nothing ran");
+  });
+
+  test("ndis verify tap with a wire given runs: here one that does not exist fails its bring-up", async () => {
+    let text = "";
+    const code = await verify(
+      { driver: "tap", plain: true, jobs: 1, registry: ["lower0.Link=ndis-tidy-none"] },
+      createOutput((t) => {
+        text += plain(t);
+      }),
+    );
+    assert.equal(code, 1, text);
+    assert.match(text, /bring-up/);
+    assert.match(text, /0 passed, 1 failed/);
+  });
 });
 
 describe("the defaults are the example stack files", () => {
@@ -145,19 +217,21 @@ describe("a driver that does not come up", () => {
       text += plain(t);
     });
     const junit = join(mkdtempSync(join(tmpdir(), "ndis-notup-")), "report.xml");
-    const code = await verify({ driver: "vxlan", plain: true, jobs: 1, junit }, out);
+    // vxlan with an address that is none: its MiniportInitializeEx fails.
+    const registry = ["lower0.RemoteAddress=nowhere", "lower1.RemoteAddress=nowhere"];
+    const code = await verify({ driver: "vxlan", plain: true, jobs: 1, junit, registry }, out);
     assert.equal(code, 1);
     const failed = text.split("\n").filter((line) => line.includes("✖"));
     assert.ok(failed.length >= 1 && failed.every((line) => line.includes("bring-up")), text);
     assert.match(text, /MiniportInitializeEx/);
-    assert.match(text, /--stack <file>/);
+    assert.match(text, /Check the configuration given \(--stack, --registry\)/);
     assert.match(text, /0 passed, 1 failed/);
     const xml = readFileSync(junit, "utf8");
     assert.match(xml, /tests="1" failures="1"/);
     assert.match(xml, /name="bring-up"/);
     let json = "";
     const code2 = await verify(
-      { driver: "vxlan", plain: true, jobs: 2, json: true },
+      { driver: "vxlan", plain: true, jobs: 2, json: true, registry },
       createOutput(
         (t) => {
           json += t;

@@ -13,6 +13,7 @@ import { availableParallelism } from "node:os";
 import { extname, isAbsolute, resolve } from "node:path";
 import { loadStackFile } from "../../stack/index.js";
 import {
+  builtinNeedsAWire,
   builtinPath,
   builtinVerifyConfig,
   configFromRegistryArgs,
@@ -85,6 +86,10 @@ export interface VerifyOptions {
 
 /** The configuration `--stack` and `--registry` give the driver under test, if any. */
 async function configOf(options: VerifyOptions, module: string): Promise<VerifyConfig | undefined> {
+  // A miniport whose wire only the real world has runs with the one given, or not at all.
+  const needs = builtinNeedsAWire(options.driver);
+  if (needs !== undefined && options.stack === undefined && (options.registry ?? []).length === 0)
+    throw new VerifyUsageError(needs);
   // A built-in driver that needs configuration has a default one, unless a stack file gives it.
   let config: VerifyConfig | undefined =
     options.stack === undefined ? builtinVerifyConfig(options.driver) : undefined;

@@ -1,6 +1,7 @@
 /**
  * The passthrough driver's state. A C driver keeps globals in file-scope variables; one module
- * here may be loaded by several hosts in one process, so the globals hang off the DRIVER_OBJECT.
+ * here may be loaded by several hosts in one process, so each load (each DriverEntry) creates its
+ * own and NDIS hands them back as the driver contexts (see `driver.ts`).
  *
  * ADAPT is a lower binding and VELAN its virtual miniport, as in Microsoft's MUX sample; the
  * passthrough driver has exactly one VELAN per ADAPT.
@@ -74,25 +75,9 @@ export interface VELAN {
   OidsOutstanding: number;
 }
 
-const globalsByDriver = new WeakMap<DRIVER_OBJECT, PassthroughGlobals>();
-
+/** A load's globals, before either edge is registered. */
 export function createGlobals(DriverObject: DRIVER_OBJECT): PassthroughGlobals {
-  const globals: PassthroughGlobals = {
-    DriverObject,
-    MiniportDriverHandle: undefined,
-    ProtocolHandle: undefined,
-    Adapters: [],
-  };
-  globalsByDriver.set(DriverObject, globals);
-  return globals;
-}
-
-export function globalsOf(DriverObject: DRIVER_OBJECT): PassthroughGlobals | undefined {
-  return globalsByDriver.get(DriverObject);
-}
-
-export function forgetGlobals(DriverObject: DRIVER_OBJECT): void {
-  globalsByDriver.delete(DriverObject);
+  return { DriverObject, MiniportDriverHandle: undefined, ProtocolHandle: undefined, Adapters: [] };
 }
 
 /** The name of the virtual miniport the passthrough driver puts over `adapterName`. */

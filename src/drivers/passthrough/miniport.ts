@@ -4,7 +4,6 @@
  * The data path lives in `datapath.ts`, OID requests in `oid.ts`.
  */
 import {
-  type DRIVER_OBJECT,
   type MINIPORT_DEVICE_PNP_EVENT_NOTIFY,
   type MINIPORT_DRIVER_UNLOAD,
   type MINIPORT_HALT,
@@ -28,7 +27,7 @@ import {
 } from "../../ddi.js";
 import { generalAttributesHeader, targetVersion } from "../shared/revisions.js";
 import { CONTEXT_SIZE } from "./datapath.js";
-import { type ADAPT, forgetGlobals, globalsOf, type VELAN } from "./globals.js";
+import type { ADAPT, PassthroughGlobals, VELAN } from "./globals.js";
 import { closeLower } from "./protocol.js";
 
 /**
@@ -109,17 +108,19 @@ export const MPHalt: MINIPORT_HALT = (MiniportAdapterContext) => {
 };
 
 /**
- * MiniportDriverUnload: called after every VELAN is halted and every binding unbound;
- * PASSIVE_LEVEL. Undoes DriverEntry: the protocol edge first, then the miniport edge.
+ * MiniportDriverUnload, made per load (DriverEntry) with that load's globals: called after every
+ * VELAN is halted and every binding unbound; PASSIVE_LEVEL. Undoes DriverEntry: the protocol edge
+ * first, then the miniport edge.
  */
-export const MPDriverUnload: MINIPORT_DRIVER_UNLOAD = (DriverObject: DRIVER_OBJECT) => {
-  const globals = globalsOf(DriverObject);
-  if (globals === undefined) return;
-  if (globals.ProtocolHandle !== undefined) NdisDeregisterProtocolDriver(globals.ProtocolHandle);
-  if (globals.MiniportDriverHandle !== undefined)
-    NdisMDeregisterMiniportDriver(globals.MiniportDriverHandle);
-  forgetGlobals(DriverObject);
-};
+export const mpDriverUnloadFor =
+  (globals: PassthroughGlobals): MINIPORT_DRIVER_UNLOAD =>
+  () => {
+    if (globals.ProtocolHandle !== undefined) NdisDeregisterProtocolDriver(globals.ProtocolHandle);
+    if (globals.MiniportDriverHandle !== undefined)
+      NdisMDeregisterMiniportDriver(globals.MiniportDriverHandle);
+    globals.ProtocolHandle = undefined;
+    globals.MiniportDriverHandle = undefined;
+  };
 
 /**
  * MiniportPause: stop forwarding; PENDING until every send forwarded down has completed and every
