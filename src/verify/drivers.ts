@@ -800,6 +800,8 @@ function intact(frame: Uint8Array, tag: number): boolean {
 /** One binding of the upper protocol (its ProtocolBindingContext). */
 export interface UpperBinding {
   readonly adapter: string;
+  /** The adapter's MTU from the bind parameters (1500 when it gave none): frames sent over it fit. */
+  readonly mtu: number;
   handle: NDIS_HANDLE | undefined;
   pools: FramePools | null;
   /** Tags of every frame indicated, in order. */
@@ -952,6 +954,7 @@ export function upperProtocol(
     ) => {
       const b: UpperBinding = {
         adapter: params.AdapterName,
+        mtu: params.MtuSize > 0 ? params.MtuSize : 1500,
         handle: undefined,
         pools: null,
         receivedTags: [],

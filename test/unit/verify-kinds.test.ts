@@ -209,6 +209,28 @@ describe("a miniport alone and a protocol alone", () => {
     );
   });
 
+  test("a miniport with an MTU below 1500 (vxlan's 1450) that refuses longer frames passes: the suite's largest frames fit the adapter's MTU", async () => {
+    const path = materialize({
+      name: "hub-mtu-1450",
+      base: "hub",
+      bug: "None: an MTU of 1450 and NDIS_STATUS_INVALID_LENGTH for a longer frame are both legal.",
+      patches: [
+        { file: "oid.ts", find: "export const MTU = 1500;", replace: "export const MTU = 1450;" },
+        {
+          file: "datapath.ts",
+          find: "      if (frame.length < 14) {",
+          replace:
+            "      if (frame.length > 14 + 1450) {\n        nbl.Status = 0xc0010014; // NDIS_STATUS_INVALID_LENGTH\n        continue;\n      }\n      if (frame.length < 14) {",
+        },
+      ],
+    });
+    const report = await runConformance(path, { only: ["miniport-lifecycle"], plain: true });
+    assert.deepEqual(
+      report.results.map((r) => `${r.name}: ${r.status} ${r.failure ?? ""}`.trim()),
+      ["miniport-lifecycle: pass"],
+    );
+  });
+
   test("raw and ipv4-host (protocols, ipv4-host with its binding's IPAddress) pass their scenarios with the explorer on", async () => {
     for (const [id, config] of [
       ["raw", undefined],
