@@ -93,6 +93,11 @@ export const VERIFIER_RULES = Object.freeze({
     "bug check 0x7C (BUGCODE_NDIS_DRIVER): returning an NBL twice or one never indicated",
     "a filter module returns only NBLs NDIS indicated to its FilterReceiveNetBufferLists (without NDIS_RECEIVE_FLAGS_RESOURCES), each exactly once",
   ),
+  FilterRequest_Attaching: rule(
+    "FilterRequest_Attaching",
+    "Attaching a Filter Module: a filter module makes no OID request and no status indication while Attaching; both are supported in the Paused, Restarting, Running and Pausing states",
+    "a filter module calls NdisFOidRequest, NdisFDirectOidRequest and NdisFIndicateStatus only once FilterAttach has returned (Paused, Restarting, Running or Pausing); NDIS refuses an OID request and drops an indication made from the Attaching state",
+  ),
   NdisFOidRequestComplete_NotPending: rule(
     "NdisFOidRequestComplete_NotPending",
     "bug check 0x7C (BUGCODE_NDIS_DRIVER): completing an OID request that is not pending",

@@ -10,21 +10,30 @@ import { describe, test } from "node:test";
 import * as passthrough from "../../src/drivers/passthrough/index.js";
 import {
   KeGetCurrentIrql,
+  makeOidRequest,
+  NDIS_FILTER_ATTRIBUTES_REVISION_1,
   type NDIS_HANDLE,
   NDIS_MINIPORT_ATTRIBUTES_NO_HALT_ON_SUSPEND,
   NDIS_MINIPORT_ATTRIBUTES_NO_PAUSE_ON_SUSPEND,
+  NDIS_OBJECT_TYPE_FILTER_ATTRIBUTES,
+  NDIS_OBJECT_TYPE_STATUS_INDICATION,
   type NDIS_OID_REQUEST,
   NDIS_PAUSE_ATTACH_FILTER,
   NDIS_PAUSE_LOW_POWER,
   NDIS_STATUS_FAILURE,
+  NDIS_STATUS_LINK_STATE,
   NDIS_STATUS_NOT_SUPPORTED,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
   NdisDevicePnPEventPowerProfileChanged,
   NdisDeviceStateD0,
   NdisDeviceStateD3,
+  NdisFIndicateStatus,
+  NdisFOidRequest,
+  NdisFSetAttributes,
   NdisHost,
   NdisMOidRequestComplete,
+  NdisRequestQueryInformation,
   NdisShutdownPowerOff,
   NetEventBindsComplete,
   NetEventPause,
@@ -196,6 +205,76 @@ describe("starting, pausing and restarting a driver stack", () => {
     ]);
     assert.equal(p.calls[0], `ProtocolNetPnPEvent(${NetEventPause}, ${NDIS_PAUSE_ATTACH_FILTER})`);
     assert.deepEqual(host.violations, []);
+  });
+});
+
+describe("attaching a filter module", () => {
+  // "Attaching a Filter Module": while Attaching (inside FilterAttach) a filter makes no OID
+  // request and no status indication; both are supported from Paused on. The attach itself
+  // still succeeds, and the miniport never sees the request.
+  test("an OID request and a status indication from inside FilterAttach are refused and named", async () => {
+    const host = new NdisHost({ verifier: "record" });
+    const seen: number[] = [];
+    await host.loadDriver({
+      name: "mp",
+      module: scriptedMiniport({
+        oid: (_a, r) => {
+          seen.push(r.DATA.QUERY_INFORMATION.Oid);
+          return NDIS_STATUS_NOT_SUPPORTED;
+        },
+      }).module,
+    });
+    let oidStatus = -1;
+    const f1 = scriptedFilter("f1", {
+      attach: (handle) => {
+        const status = NdisFSetAttributes(
+          handle,
+          { handle, adapter: "eth0" },
+          {
+            Header: {
+              Type: NDIS_OBJECT_TYPE_FILTER_ATTRIBUTES,
+              Revision: NDIS_FILTER_ATTRIBUTES_REVISION_1,
+              Size: 8,
+            },
+            Flags: 0,
+          },
+        );
+        oidStatus = NdisFOidRequest(
+          handle,
+          makeOidRequest({
+            RequestType: NdisRequestQueryInformation,
+            Oid: OID_GEN_VENDOR_DESCRIPTION,
+            InformationBuffer: new Uint8Array(32),
+          }),
+        );
+        NdisFIndicateStatus(handle, {
+          Header: { Type: NDIS_OBJECT_TYPE_STATUS_INDICATION, Revision: 1, Size: 0 },
+          SourceHandle: handle,
+          PortNumber: 0,
+          StatusCode: NDIS_STATUS_LINK_STATE,
+          Flags: 0,
+          DestinationHandle: null,
+          RequestId: null,
+          StatusBuffer: null,
+          StatusBufferSize: 0,
+          Guid: null,
+          NdisReserved: [null, null, null, null],
+        } as never);
+        return status;
+      },
+    });
+    await host.loadDriver({ name: "f1", module: f1.module, filter: { class: "identification" } });
+    const p = scriptedProtocol({ name: "p" });
+    await host.loadDriver({ name: "p", module: p.module });
+    await host.addAdapter({ driver: "mp", name: "eth0" });
+    assert.equal(oidStatus, NDIS_STATUS_FAILURE);
+    assert.ok(!seen.includes(OID_GEN_VENDOR_DESCRIPTION), "the miniport never saw it");
+    assert.deepEqual(p.statuses, [], "no indication reached the protocol");
+    assert.deepEqual(
+      host.violations.map((v) => v.rule),
+      ["FilterRequest_Attaching", "FilterRequest_Attaching"],
+    );
+    assert.equal(host.adapter("eth0")?.state, "Running");
   });
 });
 

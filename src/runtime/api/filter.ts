@@ -599,7 +599,27 @@ export function NdisFOidRequest(
   );
   if (typeof OidRequest !== "object" || OidRequest === null)
     return done(NDIS_STATUS_INVALID_PARAMETER, "OidRequest is NULL");
+  if (!requestsAllowed(module, "NdisFOidRequest"))
+    return done(NDIS_STATUS_FAILURE, `${module.name} is ${module.machine.state}`);
   return done(issueOid(module, OidRequest));
+}
+
+/**
+ * "Attaching a Filter Module": OID requests and status indications are the module's to make in
+ * the Paused, Restarting, Running and Pausing states — not while Attaching (nor once Detached).
+ * Reports FilterRequest_Attaching and answers false for a module still attaching.
+ */
+function requestsAllowed(module: FilterModule, functionName: string): boolean {
+  const state = module.machine.state;
+  if (state === "Attaching") {
+    module.runtime.violate(
+      "FilterRequest_Attaching",
+      `${functionName} on ${module.name} from inside FilterAttach (the module is Attaching); OID requests and status indications wait until it is Paused`,
+      module.driver,
+    );
+    return false;
+  }
+  return state !== "Detached";
 }
 
 /**
@@ -646,7 +666,10 @@ export function NdisFDirectOidRequest(
   const runtime = module.runtime;
   runtime.assertAlive();
   const done = enter(runtime, "NdisFDirectOidRequest", module.driver, module.name);
-  if (!DIRECT_OID_STATES.has(module.machine.state))
+  if (
+    !requestsAllowed(module, "NdisFDirectOidRequest") ||
+    !DIRECT_OID_STATES.has(module.machine.state)
+  )
     return done(
       NDIS_STATUS_FAILURE,
       `${module.name} is ${module.machine.state}; a module issues direct requests when Restarting, Running, Pausing or Paused`,
@@ -707,6 +730,7 @@ export function NdisFIndicateStatus(
     DISPATCH_LEVEL,
     "Irql_Filter_Driver_Function",
   );
+  if (!requestsAllowed(module, "NdisFIndicateStatus")) return;
   deliverStatus(module.adapter, module, StatusIndication);
 }
 
