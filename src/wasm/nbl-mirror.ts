@@ -761,10 +761,16 @@ export class NblMirror {
       r.scratch = scratch;
       w[at + o.Scratch] = r.cScratch = slot(scratch);
     }
-    w[at + o.NblFlags] = r.cNblFlags = nbl.NblFlags >>> 0;
-    w[at + o.ChildRefCount] = nbl.ChildRefCount;
-    w[at + o.Flags] = r.cFlags = nbl.Flags >>> 0;
-    w[at + o.Status] = r.cStatus = nbl.Status >>> 0;
+    // The number fields: written only when NDIS's value is not C's word already.
+    let x = nbl.NblFlags >>> 0;
+    if (x !== r.cNblFlags) w[at + o.NblFlags] = r.cNblFlags = x;
+    // (ChildRefCount is NDIS's alone: compared with C's word itself, which nothing reads back.)
+    x = nbl.ChildRefCount >>> 0;
+    if (x !== w[at + o.ChildRefCount]) w[at + o.ChildRefCount] = x;
+    x = nbl.Flags >>> 0;
+    if (x !== r.cFlags) w[at + o.Flags] = r.cFlags = x;
+    x = nbl.Status >>> 0;
+    if (x !== r.cStatus) w[at + o.Status] = r.cStatus = x;
     const counted = r.counted;
     // C writes NDIS's side has not seen: another module's come over first; this module's own
     // are in its struct already, unless NDIS's side cleared the slots since.
@@ -1005,8 +1011,9 @@ export class NblMirror {
         this.#nblFromC(r, false);
         const pending = counted.cInfoPending;
         if (pending !== null && pending !== r) pending.owner.pullInfo(pending);
-        counted.cInfoPending = r;
-        r.pendingWrites = counted.infoWrites;
+        if (pending !== r) counted.cInfoPending = r;
+        const writes = counted.infoWrites;
+        if (writes !== r.pendingWrites) r.pendingWrites = writes;
       } else {
         if (info < 0) info = this.#infoCheck(p) ? 1 : 0;
         this.#nblFromC(r, info === 1);
