@@ -1926,12 +1926,12 @@ function returnToModuleFast(
   const holder = binding.driver;
   const to = module.driver;
   if (to === holder || to.crashed !== null) return false;
+  // The common case: the module passed up what this adapter's miniport indicated, whose handle
+  // every NBL carries; an NBL indicated otherwise is looked at on its own (indicatedBy). Not the
+  // last edge met kept in loop variables: as in completeToModuleFast, that cost more per packet.
+  const source = adapter.handle;
   let count = 0;
   let held = 0;
-  // The edge below the module on the NBL's receive path last met, when the miniport adapter
-  // (whose handle the NBL carries), and that handle.
-  let lastBelow: IndicatingEdge | undefined;
-  let lastSource: unknown;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
     if (!heldBy(n, holder) || n.liveChildren !== 0 || keepsContext(n, holder)) {
       undoReturns(chain as NetBufferListObject, count, binding, module);
@@ -1946,11 +1946,9 @@ function returnToModuleFast(
     }
     const below = depth === 0 ? undefined : adapters[depth - 1];
     const heldBelow = depth !== 0 && holders[depth - 1] === module;
-    if (below === undefined || below !== lastBelow || !heldBelow) {
-      lastSource = indicatedBy(n, depth, module);
-      lastBelow = heldBelow && below !== undefined && below === adapter ? below : undefined;
-    }
-    if (n.SourceHandle !== lastSource) {
+    if (
+      n.SourceHandle !== (heldBelow && below === adapter ? source : indicatedBy(n, depth, module))
+    ) {
       undoReturns(chain as NetBufferListObject, count, binding, module);
       return false;
     }
@@ -1975,41 +1973,43 @@ function returnToModuleFast(
 function moduleReturnFast(module: FilterModule, chain: unknown, flags: number): boolean {
   const adapter = module.adapter;
   const holder = module.driver;
-  let from: IndicatingEdge | null = null;
+  // The first NBL names the edge the whole chain goes back to (the top of its receive path),
+  // found before the loop, as in moduleCompleteFast.
+  if (!heldBy(chain, holder) || chain.liveChildren !== 0 || keepsContext(chain, holder))
+    return false;
+  const top = chain.recvAdapters.length - 1;
+  const from = top < 0 ? undefined : chain.recvAdapters[top];
+  if (
+    from === undefined ||
+    adapterOf(from) !== adapter ||
+    from.driver === holder ||
+    from.driver.crashed !== null
+  )
+    return false;
+  const toDriver = from.driver;
   let count = 0;
   let held = 0;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
     if (!heldBy(n, holder) || n.liveChildren !== 0 || keepsContext(n, holder)) {
-      if (from !== null) undoReturns(chain as NetBufferListObject, count, module, from);
+      undoReturns(chain as NetBufferListObject, count, module, from);
       return false;
     }
     const adapters = n.recvAdapters;
     const holders = n.recvHolders;
     const depth = adapters.length - 1;
-    const indicator = depth < 0 ? undefined : adapters[depth];
-    if (
-      indicator === undefined ||
-      holders[depth] !== module ||
-      (from === null
-        ? adapterOf(indicator) !== adapter ||
-          indicator.driver === holder ||
-          indicator.driver.crashed !== null
-        : indicator !== from)
-    ) {
-      if (from !== null) undoReturns(chain as NetBufferListObject, count, module, from);
+    if (depth < 0 || adapters[depth] !== from || holders[depth] !== module) {
+      undoReturns(chain as NetBufferListObject, count, module, from);
       return false;
     }
-    from = indicator;
     adapters.pop();
     holders.pop();
-    if (depth !== 0 && holders[depth - 1] === indicator) held++;
-    n.owner = indicator.driver;
+    if (depth !== 0 && holders[depth - 1] === from) held++;
+    n.owner = toDriver;
     count++;
   }
-  const indicator = from as IndicatingEdge;
-  indicator.receivesOutstanding -= count;
-  if (indicator.kind === "filter-module") indicator.receivesHeld += held;
+  from.receivesOutstanding -= count;
+  if (from.kind === "filter-module") from.receivesHeld += held;
   module.receivesHeld -= count;
-  callReturn(indicator, chain as NET_BUFFER_LIST, flags);
+  callReturn(from, chain as NET_BUFFER_LIST, flags);
   return true;
 }
