@@ -1035,7 +1035,8 @@ static inline NTSTATUS KeQueryDpcWatchdogInformation(PKDPC_WATCHDOG_INFORMATION 
 NDIS_TS_IMPORT(KeInitializeEvent) void KeInitializeEvent(PRKEVENT Event, EVENT_TYPE Type, BOOLEAN State);
 NDIS_TS_IMPORT(KeSetEvent) LONG KeSetEvent(PRKEVENT Event, LONG Increment, BOOLEAN Wait);
 NDIS_TS_IMPORT(KeClearEvent) void KeClearEvent(PRKEVENT Event);
-#define KeResetEvent(e) (KeClearEvent(e), 0)
+NDIS_TS_IMPORT(KeResetEvent) LONG KeResetEvent(PRKEVENT Event);
+NDIS_TS_IMPORT(KeReadStateEvent) LONG KeReadStateEvent(PRKEVENT Event);
 NDIS_TS_IMPORT(KeWaitForSingleObject)
 NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode,
                                BOOLEAN Alertable, PLARGE_INTEGER Timeout);

@@ -742,6 +742,15 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath) 
     }
   }
 #ifdef RAWPROTO_WDM
+  /* An event's state read without waiting (KeReadStateEvent), reset with its old state back. */
+  {
+    KEVENT probe;
+    KeInitializeEvent(&probe, NotificationEvent, FALSE);
+    if (KeReadStateEvent(&probe) != 0) return STATUS_UNSUCCESSFUL;
+    KeSetEvent(&probe, IO_NO_INCREMENT, FALSE);
+    if (KeReadStateEvent(&probe) != 1 || KeResetEvent(&probe) != 1 || KeReadStateEvent(&probe) != 0)
+      return STATUS_UNSUCCESSFUL;
+  }
   /* The device first, as the WDK's ndisprot makes it: its own, before any NDIS handle. */
   {
     UNICODE_STRING ntName = RTL_CONSTANT_STRING(L"\\Device\\RawProto");
