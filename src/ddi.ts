@@ -58,6 +58,8 @@ export {
   Executive,
   KeClearEvent,
   KeInitializeEvent,
+  KeReadStateEvent,
+  KeResetEvent,
   KernelMode,
   KeSetEvent,
   KeWaitForSingleObject,

@@ -1090,6 +1090,8 @@ export const SUPPORTED_IMPORTS = [
   "NdisQueryBindInstanceName",
   "KeRaiseIrql",
   "KeLowerIrql",
+  "KeReadStateEvent",
+  "KeResetEvent",
   "KeTryToAcquireSpinLockAtDpcLevel",
   "NdisWriteConfiguration",
   "NdisInitializeNPagedLookasideList",
@@ -1790,6 +1792,8 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
     },
     IoDeleteSymbolicLink: (pLink: number) =>
       ddi.IoDeleteSymbolicLink(pLink === 0 ? (null as never) : get().m.unicodeString(pLink)),
+    KeReadStateEvent: (p: number) => ddi.KeReadStateEvent(event(p).Event ?? {}),
+    KeResetEvent: (p: number) => ddi.KeResetEvent(event(p).Event ?? {}),
     KeRaiseIrql: (irql: number) => ddi.KeRaiseIrql((irql & 0xff) as ddi.KIRQL),
     KeLowerIrql: (irql: number) => ddi.KeLowerIrql((irql & 0xff) as ddi.KIRQL),
     // A KSPIN_LOCK is the NDIS_SPIN_LOCK at its address (services.ts makes them the same way).

@@ -7,7 +7,12 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
+  type KEVENT,
   KeGetCurrentIrql,
+  KeInitializeEvent,
+  KeReadStateEvent,
+  KeResetEvent,
+  KeSetEvent,
   ManualClock,
   makeOidRequest,
   type NDIS_EVENT,
@@ -340,5 +345,18 @@ describe("pool memory", () => {
     await host.addAdapter({ driver: "m", name: "eth0" });
     await host.removeAdapter("eth0");
     assert.ok(rules(host).includes("NdisFreeMemory_NotAllocated"), rules(host).join(", "));
+  });
+});
+
+describe("an event's state read without waiting", () => {
+  test("KeReadStateEvent reads 0 or 1; KeResetEvent clears and gives the previous state; KeSetEvent gives it too", () => {
+    const event: KEVENT = {};
+    KeInitializeEvent(event, 0, false);
+    assert.equal(KeReadStateEvent(event), 0);
+    assert.equal(KeSetEvent(event, 0, false), 0);
+    assert.equal(KeReadStateEvent(event), 1);
+    assert.equal(KeResetEvent(event), 1);
+    assert.equal(KeReadStateEvent(event), 0);
+    assert.equal(KeResetEvent(event), 0);
   });
 });

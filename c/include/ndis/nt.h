@@ -1010,6 +1010,23 @@ NDIS_TS_IMPORT(KeLowerIrql) void KeLowerIrql(KIRQL NewIrql);
 #define KeRaiseIrqlToDpcLevel() NdisTsKeRaiseIrql(DISPATCH_LEVEL)
 #define KfRaiseIrql(NewIrql) NdisTsKeRaiseIrql(NewIrql)
 #define KfLowerIrql(NewIrql) KeLowerIrql(NewIrql)
+/* The DPC watchdog's state: [MODEL] there is none here (nothing preempts a call; the module's step
+   budget bounds a loop), so both limits read 0, "disabled", and the call succeeds. */
+typedef struct _KDPC_WATCHDOG_INFORMATION {
+  ULONG DpcTimeLimit;
+  ULONG DpcTimeCount;
+  ULONG DpcWatchdogLimit;
+  ULONG DpcWatchdogCount;
+  ULONG Reserved;
+} KDPC_WATCHDOG_INFORMATION, *PKDPC_WATCHDOG_INFORMATION;
+static inline NTSTATUS KeQueryDpcWatchdogInformation(PKDPC_WATCHDOG_INFORMATION WatchdogInformation) {
+  WatchdogInformation->DpcTimeLimit = 0;
+  WatchdogInformation->DpcTimeCount = 0;
+  WatchdogInformation->DpcWatchdogLimit = 0;
+  WatchdogInformation->DpcWatchdogCount = 0;
+  WatchdogInformation->Reserved = 0;
+  return STATUS_SUCCESS;
+}
 /* Cache-line alignment for data several processors share ([MODEL] 64 bytes, one processor here). */
 #define KeGetRecommendedSharedDataAlignment() ((ULONG)64)
 #define ALIGN_DOWN_POINTER_BY(address, alignment) ((PVOID)((ULONG_PTR)(address) & ~((ULONG_PTR)(alignment) - 1)))
@@ -1018,7 +1035,8 @@ NDIS_TS_IMPORT(KeLowerIrql) void KeLowerIrql(KIRQL NewIrql);
 NDIS_TS_IMPORT(KeInitializeEvent) void KeInitializeEvent(PRKEVENT Event, EVENT_TYPE Type, BOOLEAN State);
 NDIS_TS_IMPORT(KeSetEvent) LONG KeSetEvent(PRKEVENT Event, LONG Increment, BOOLEAN Wait);
 NDIS_TS_IMPORT(KeClearEvent) void KeClearEvent(PRKEVENT Event);
-#define KeResetEvent(e) (KeClearEvent(e), 0)
+NDIS_TS_IMPORT(KeResetEvent) LONG KeResetEvent(PRKEVENT Event);
+NDIS_TS_IMPORT(KeReadStateEvent) LONG KeReadStateEvent(PRKEVENT Event);
 NDIS_TS_IMPORT(KeWaitForSingleObject)
 NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode,
                                BOOLEAN Alertable, PLARGE_INTEGER Timeout);

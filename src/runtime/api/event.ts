@@ -223,3 +223,16 @@ export function KeSetEvent(Event: KEVENT, _Increment: number, _Wait: boolean): n
 export function KeClearEvent(Event: KEVENT): void {
   stateOf(Event).signaled = false;
 }
+
+/** KeResetEvent: back to not signaled; returns the previous state (0 or 1). */
+export function KeResetEvent(Event: KEVENT): number {
+  const state = stateOf(Event);
+  const previous = state.signaled ? 1 : 0;
+  state.signaled = false;
+  return previous;
+}
+
+/** KeReadStateEvent: the event's state, 1 signaled or 0 not (any IRQL). */
+export function KeReadStateEvent(Event: KEVENT): number {
+  return stateOf(Event).signaled ? 1 : 0;
+}

@@ -117,11 +117,18 @@ function livePool<K extends "nbl-pool" | "nb-pool">(
   return null;
 }
 
-/** The driver behind a handle a pool may be allocated with, or null after reporting it. */
+/**
+ * The driver behind a handle a pool may be allocated with, or null after reporting it. The DDI
+ * asks for "an NDIS handle obtained during caller initialization" ("Obtaining Pool Handles" lists
+ * the adapter, protocol and filter handles); [MODEL] a miniport driver's handle
+ * (NdisMRegisterMiniportDriver's) is taken too, as a filter driver's is: the WDK's netvmini
+ * allocates its receive pool with it and has shipped so for years.
+ */
 function poolOwner(functionName: string, handle: unknown): DriverRecord | null {
   const target = resolveHandle(handle);
   if (
     target?.kind === "miniport-adapter" ||
+    target?.kind === "miniport-driver" ||
     target?.kind === "protocol-driver" ||
     target?.kind === "filter-module" ||
     target?.kind === "filter-driver"
@@ -131,7 +138,7 @@ function poolOwner(functionName: string, handle: unknown): DriverRecord | null {
   reportAtCaller(
     handleRuntime(handle),
     "InvalidNdisHandle",
-    `${functionName} got ${describeHandleArgument(handle)}; it needs a miniport adapter handle, a protocol driver handle or a filter handle`,
+    `${functionName} got ${describeHandleArgument(handle)}; it needs a miniport adapter or driver handle, a protocol driver handle or a filter handle`,
     handleDriver(handle),
   );
   return null;

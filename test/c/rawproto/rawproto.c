@@ -19,12 +19,16 @@
  * in DriverObject->MajorFunction, IoDeleteSymbolicLink/IoDeleteDevice in DriverUnload), each send
  * NBL carries a context (ContextSize = sizeof a pointer and a ULONG, the pool's ContextSize too)
  * and a protocol-reserved NBL flag, frame buffers come from NdisAllocateMemoryWithTag, and INFO names the
- * adapter by NdisQueryAdapterInstanceName (checked against NdisQueryBindInstanceName); with
+ * adapter by NdisQueryAdapterInstanceName (checked against NdisQueryBindInstanceName), built with
+ * <stdio.h>'s _snprintf; with
  * -DRAWPROTO_BUG_KEEP_DEVICE too, DriverUnload forgets IoDeleteDevice (named at unload).
  */
 #include <ntddk.h>
 #include <ndis.h>
 #include <ntstrsafe.h>
+#ifdef RAWPROTO_WDM
+#include <stdio.h>
+#endif
 
 #define RAWPROTO_TAG 'pwaR'
 #define RAWPROTO_ETHERTYPE 0x88b7
@@ -659,10 +663,20 @@ NTSTATUS RawIoControl(PDEVICE_OBJECT Device, PIRP Irp) {
         /* A line about the binding, built with <ntstrsafe.h> (cut, still terminated, if short). */
         SIZE_T length = 0;
         PUCHAR mac = Open->CurrentAddress;
+#ifdef RAWPROTO_WDM
+        /* As older drivers do: the kernel CRT's _snprintf (-1 when the line was cut). */
+        status = _snprintf((char *)buffer, outLength,
+                           "%s on %wZ: %02X-%02X-%02X-%02X-%02X-%02X sent=%lu received=%u [%-5s|%5d|%05x|%+d]",
+                           "rawproto", RAW_INFO_NAME(Open), mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], Open->Sent,
+                           Open->Received, "ab", -42, 0xbeef, 7) < 0
+                     ? STATUS_BUFFER_OVERFLOW
+                     : STATUS_SUCCESS;
+#else
         status = RtlStringCbPrintfA((NTSTRSAFE_PSTR)buffer, outLength,
                                     "%s on %wZ: %02X-%02X-%02X-%02X-%02X-%02X sent=%lu received=%u [%-5s|%5d|%05x|%+d]",
                                     "rawproto", RAW_INFO_NAME(Open), mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
                                     Open->Sent, Open->Received, "ab", -42, 0xbeef, 7);
+#endif
         if (NT_SUCCESS(status) || status == STATUS_BUFFER_OVERFLOW) {
           RtlStringCbLengthA((NTSTRSAFE_PCSTR)buffer, outLength, &length);
           information = length;
@@ -728,6 +742,15 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath) 
     }
   }
 #ifdef RAWPROTO_WDM
+  /* An event's state read without waiting (KeReadStateEvent), reset with its old state back. */
+  {
+    KEVENT probe;
+    KeInitializeEvent(&probe, NotificationEvent, FALSE);
+    if (KeReadStateEvent(&probe) != 0) return STATUS_UNSUCCESSFUL;
+    KeSetEvent(&probe, IO_NO_INCREMENT, FALSE);
+    if (KeReadStateEvent(&probe) != 1 || KeResetEvent(&probe) != 1 || KeReadStateEvent(&probe) != 0)
+      return STATUS_UNSUCCESSFUL;
+  }
   /* The device first, as the WDK's ndisprot makes it: its own, before any NDIS handle. */
   {
     UNICODE_STRING ntName = RTL_CONSTANT_STRING(L"\\Device\\RawProto");

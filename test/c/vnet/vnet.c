@@ -254,7 +254,8 @@ NDIS_STATUS VnetInitialize(NDIS_HANDLE MiniportAdapterHandle, NDIS_HANDLE Minipo
     poolParameters.ProtocolId = NDIS_PROTOCOL_ID_DEFAULT;
     poolParameters.fAllocateNetBuffer = TRUE;
     poolParameters.PoolTag = VNET_TAG;
-    adapter->RecvPool = NdisAllocateNetBufferListPool(MiniportAdapterHandle, &poolParameters);
+    /* With the miniport driver's handle, as netvmini allocates its receive pool. */
+    adapter->RecvPool = NdisAllocateNetBufferListPool(MiniportDriverHandle, &poolParameters);
     adapter->Rcbs = (PVNET_RCB)NdisAllocateMemoryWithTagPriority(
         MiniportAdapterHandle, adapter->RcbCount * sizeof(VNET_RCB), VNET_TAG, NormalPoolPriority);
     adapter->Queue = (PVNET_FRAME)NdisAllocateMemoryWithTagPriority(
