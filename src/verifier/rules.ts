@@ -302,6 +302,16 @@ export const VERIFIER_RULES = Object.freeze({
     "Driver Verifier (resources freed at halt/unbind/unload) [MODEL]; NdisAllocateCloneOidRequest / NdisFreeCloneOidRequest",
     "every OID request a driver cloned with NdisAllocateCloneOidRequest is freed with NdisFreeCloneOidRequest once it completes, before the binding or adapter it was cloned for goes and before unload",
   ),
+  Completion_StatusPending: rule(
+    "Completion_StatusPending",
+    "the DDI pages of NdisCompleteNetPnPEvent, NdisCompleteBindAdapterEx, NdisMRestartComplete, NdisFRestartComplete and NdisMResetComplete: the status is the pended operation's final one",
+    "a call that ends a pended operation passes its final status, never NDIS_STATUS_PENDING (NDIS treats it as a failure)",
+  ),
+  NdisFreeCloneOidRequest_NotAllocated: rule(
+    "NdisFreeCloneOidRequest_NotAllocated",
+    "NdisFreeCloneOidRequest (DDI): frees a request NdisAllocateCloneOidRequest allocated [MODEL: Windows corrupts its pool instead]",
+    "NdisFreeCloneOidRequest is called once per clone, with a request NdisAllocateCloneOidRequest returned",
+  ),
   NdisTimedPauseComplete: rule(
     "NdisTimedPauseComplete",
     "Driver Verifier NdisFilterTimedPauseComplete (0x00092010), applied to every pause [MODEL]; bug check 0x7C/0x25 watchdog",

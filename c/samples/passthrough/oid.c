@@ -42,7 +42,10 @@ NDIS_STATUS MPOidRequest(NDIS_HANDLE MiniportAdapterContext, PNDIS_OID_REQUEST O
   ((PVOID *)clone->SourceReserved)[0] = OidRequest;
   ((PVOID *)clone->SourceReserved)[1] = velan;
   status = NdisOidRequest(binding, clone);
-  if (status == NDIS_STATUS_PENDING) return NDIS_STATUS_PENDING;
+  if (status == NDIS_STATUS_PENDING) {
+    velan->OidsOutstanding++;
+    return NDIS_STATUS_PENDING;
+  }
   PtCopyBack(clone, OidRequest);
   NdisFreeCloneOidRequest(binding, clone);
   return status;
@@ -57,6 +60,8 @@ void PtOidRequestComplete(NDIS_HANDLE ProtocolBindingContext, PNDIS_OID_REQUEST 
   PtCopyBack(OidRequest, original);
   NdisFreeCloneOidRequest(adapt->BindingHandle, OidRequest);
   NdisMOidRequestComplete(velan->MiniportAdapterHandle, original, Status);
+  velan->OidsOutstanding--;
+  PtPropagateDeferred(velan);
 }
 
 /* MiniportCancelOidRequest: pass the cancel down; the clone comes back REQUEST_ABORTED. */

@@ -28,6 +28,8 @@ typedef struct _ADAPT {
   NDIS_HANDLE LowerSourceHandle; /* what every NBL indicated on this binding carries */
   LONG SendsOutstanding;
   PNET_PNP_EVENT_NOTIFICATION PendingPause;
+  /* A PnP event for the VELAN's protocols, held while the VELAN has OID requests pended. */
+  PNET_PNP_EVENT_NOTIFICATION DeferredEvent;
   /* The lower adapter, from the bind parameters. */
   NDIS_MEDIUM MediaType;
   NDIS_PHYSICAL_MEDIUM PhysicalMediumType;
@@ -58,6 +60,7 @@ struct _VELAN {
   BOOLEAN PausePending;
   LONG SendsOutstanding;
   LONG ReceivesOutstanding;
+  LONG OidsOutstanding; /* forwarded requests pended below, not yet completed above */
 };
 
 typedef struct _PT_GLOBALS {
@@ -77,6 +80,7 @@ PROTOCOL_CLOSE_ADAPTER_COMPLETE_EX PtCloseAdapterComplete;
 PROTOCOL_NET_PNP_EVENT PtNetPnPEvent;
 PROTOCOL_STATUS_EX PtStatus;
 NDIS_STATUS PtCloseLower(PADAPT Adapt, BOOLEAN Pended);
+void PtPropagateDeferred(PVELAN Velan);
 
 /* miniport.c */
 MINIPORT_INITIALIZE MPInitialize;

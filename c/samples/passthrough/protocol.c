@@ -149,19 +149,26 @@ static BOOLEAN PtSameName(PNDIS_STRING A, PNDIS_STRING B) {
   return (BOOLEAN)(A->Length == B->Length && NdisEqualMemory(A->Buffer, B->Buffer, A->Length));
 }
 
+/* Passes a binding event up to the VELAN's protocols; for the query-remove their answer is the answer. */
+static NDIS_STATUS PtPropagate(PVELAN Velan, PNET_PNP_EVENT_NOTIFICATION Notification) {
+  NET_PNP_EVENT_CODE code = Notification->NetPnPEvent.NetEvent;
+  NDIS_STATUS status = NdisMNetPnPEvent(Velan->MiniportAdapterHandle, Notification);
+  return code == NetEventQueryRemoveDevice ? status : NDIS_STATUS_SUCCESS;
+}
+
 /*
  * ProtocolNetPnPEvent (PASSIVE_LEVEL).
  * - NetEventIMReEnableDevice (no binding context, the instance name in the buffer): ask again.
  * - A pause of the binding pends until the sends forwarded down it have completed.
  * - Query-remove and reconfigure events go up to the protocols above the VELAN with
  *   NdisMNetPnPEvent; for the query their answer is the binding's. Power events do not: NDIS
- *   sends them to the VELAN's protocols itself as the VELAN sleeps and wakes.
+ *   sends them to the VELAN's protocols itself as the VELAN sleeps and wakes. While the VELAN has
+ *   OID requests pended below, the event pends and goes up when the last completes.
  */
 _Use_decl_annotations_
 NDIS_STATUS PtNetPnPEvent(NDIS_HANDLE ProtocolBindingContext, PNET_PNP_EVENT_NOTIFICATION NetPnPEventNotification) {
   PADAPT adapt = (PADAPT)ProtocolBindingContext;
   PNET_PNP_EVENT event = &NetPnPEventNotification->NetPnPEvent;
-  NDIS_STATUS status;
 
   if (event->NetEvent == NetEventIMReEnableDevice) {
     PLIST_ENTRY link;
@@ -181,10 +188,26 @@ NDIS_STATUS PtNetPnPEvent(NDIS_HANDLE ProtocolBindingContext, PNET_PNP_EVENT_NOT
   if (adapt != NULL && adapt->Velan != NULL &&
       (event->NetEvent == NetEventQueryRemoveDevice || event->NetEvent == NetEventCancelRemoveDevice ||
        event->NetEvent == NetEventReconfigure)) {
-    status = NdisMNetPnPEvent(adapt->Velan->MiniportAdapterHandle, NetPnPEventNotification);
-    if (event->NetEvent == NetEventQueryRemoveDevice) return status;
+    if (adapt->Velan->OidsOutstanding > 0) {
+      /* NdisMNetPnPEvent may not be called while the VELAN has an OID request pended: passed up
+         once the last one completes (PtOidRequestComplete). */
+      adapt->DeferredEvent = NetPnPEventNotification;
+      return NDIS_STATUS_PENDING;
+    }
+    return PtPropagate(adapt->Velan, NetPnPEventNotification);
   }
   return NDIS_STATUS_SUCCESS;
+}
+
+/* The VELAN's last pended OID request completed: pass up the event that waited for it. */
+void PtPropagateDeferred(PVELAN Velan) {
+  PADAPT adapt = Velan->Adapt;
+  PNET_PNP_EVENT_NOTIFICATION notification = adapt->DeferredEvent;
+  NDIS_STATUS status;
+  if (notification == NULL || Velan->OidsOutstanding > 0) return;
+  adapt->DeferredEvent = NULL;
+  status = PtPropagate(Velan, notification);
+  NdisCompleteNetPnPEvent(adapt->BindingHandle, notification, status);
 }
 
 /*

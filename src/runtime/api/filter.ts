@@ -69,6 +69,7 @@ import {
   reportBadHandle,
   reportContextCarriedBack,
   reportLiveChildren,
+  reportPendingCompletion,
   sendersOf,
 } from "./lookup.js";
 import { issueDirect } from "./oid.js";
@@ -292,6 +293,14 @@ export function NdisFRestartComplete(NdisFilterHandle: NDIS_HANDLE, Status: NDIS
   if (module === null) return;
   module.runtime.assertAlive();
   const done = enter(module.runtime, "NdisFRestartComplete", module.driver, module.name);
+  // PENDING is reported and, as any status but SUCCESS, fails the restart.
+  reportPendingCompletion(
+    module.runtime,
+    "NdisFRestartComplete",
+    Status,
+    `on ${module.name}`,
+    module.driver,
+  );
   module.machine.fire(
     Status === NDIS_STATUS_SUCCESS
       ? "NdisFRestartComplete:SUCCESS"

@@ -40,6 +40,29 @@ export function reportAtCaller(
   target.violate(rule, message, frame.driver ?? owner, frame.depth);
 }
 
+/**
+ * Reports Completion_StatusPending when a call that ends a pended operation
+ * (NdisCompleteNetPnPEvent, NdisCompleteBindAdapterEx, NdisMRestartComplete, NdisFRestartComplete,
+ * NdisMResetComplete) is given NDIS_STATUS_PENDING (0x103) as the operation's final status;
+ * true then. The caller goes on as with a failure status.
+ */
+export function reportPendingCompletion(
+  runtime: NdisRuntime | null,
+  call: string,
+  status: number,
+  where: string,
+  owner: DriverRecord | null = null,
+): boolean {
+  if (status >>> 0 !== 0x103) return false;
+  reportAtCaller(
+    runtime,
+    "Completion_StatusPending",
+    `${call} ${where} with NDIS_STATUS_PENDING: a completion carries the operation's final status`,
+    owner,
+  );
+  return true;
+}
+
 /** Reports InvalidNdisHandle: `functionName` got `handle` where it needs a live `what`. */
 export function reportBadHandle(functionName: string, handle: unknown, what: string): void {
   reportAtCaller(

@@ -35,6 +35,7 @@ import { describeHandleArgument, handleRuntime, resolveHandle } from "../core/ob
 import type { DriverRecord, MiniportAdapter, NdisRuntime } from "../core/objects/records.js";
 import { netPnPUp } from "../core/stack/net-pnp.js";
 import { completeReset, startReset } from "../core/stack/reset.js";
+import { reportPendingCompletion } from "./lookup.js";
 import { enter } from "./trace.js";
 
 /** The adapter behind a miniport adapter handle, or null after reporting InvalidNdisHandle. */
@@ -197,6 +198,14 @@ export function NdisMRestartComplete(
     DISPATCH_LEVEL,
     "Irql_Miniport_Driver_Function",
   );
+  // PENDING is reported and, as any status but SUCCESS, fails the restart.
+  reportPendingCompletion(
+    runtime,
+    "NdisMRestartComplete",
+    Status,
+    `on adapter ${adapter?.name ?? "(invalid handle)"}`,
+    adapter?.driver ?? null,
+  );
   adapter?.machine.fire(
     Status === NDIS_STATUS_SUCCESS
       ? "NdisMRestartComplete:SUCCESS"
@@ -338,7 +347,16 @@ export function NdisMResetComplete(
     done(undefined, "invalid handle");
     return;
   }
-  if (!completeReset(adapter, Status, AddressingReset === true)) {
+  const final = reportPendingCompletion(
+    runtime,
+    "NdisMResetComplete",
+    Status,
+    `on adapter ${adapter.name}`,
+    driver,
+  )
+    ? NDIS_STATUS_FAILURE
+    : Status;
+  if (!completeReset(adapter, final, AddressingReset === true)) {
     runtime.violate(
       "NdisMResetComplete_NotPending",
       `NdisMResetComplete on adapter ${adapter.name}: no reset is in progress`,

@@ -214,7 +214,17 @@ export function NdisFreeCloneOidRequest(
   CloneOidRequest: NDIS_OID_REQUEST,
 ): void {
   const record = clones.get(CloneOidRequest);
-  if (record === undefined) return;
+  if (record === undefined) {
+    // Freed already, or never a clone: on Windows the pool block goes back twice.
+    const frame = currentFrame();
+    frame.runtime?.violate(
+      "NdisFreeCloneOidRequest_NotAllocated",
+      `NdisFreeCloneOidRequest of a request for OID 0x${(CloneOidRequest.DATA.QUERY_INFORMATION.Oid >>> 0).toString(16).padStart(8, "0")}: not a request NdisAllocateCloneOidRequest returned, or freed already`,
+      frame.driver,
+      frame.depth,
+    );
+    return;
+  }
   clones.delete(CloneOidRequest);
   record.driver.clones.delete(record);
 }

@@ -30,6 +30,7 @@ import {
   openBinding,
 } from "../core/stack/binding.js";
 import { directOidsOutstanding } from "../core/stack/direct-oid.js";
+import { reportPendingCompletion } from "./lookup.js";
 import { enter } from "./trace.js";
 
 type Token = "bindContext" | "handle" | "unbindContext";
@@ -223,7 +224,16 @@ export function NdisCompleteBindAdapterEx(
     DISPATCH_LEVEL,
     "Irql_Protocol_Driver_Function",
   );
-  if (binding !== null) completeBind(binding, Status);
+  const final = reportPendingCompletion(
+    runtime,
+    "NdisCompleteBindAdapterEx",
+    Status,
+    `for ${binding?.adapter.name ?? "a bind"}`,
+    binding?.driver ?? null,
+  )
+    ? NDIS_STATUS_FAILURE
+    : Status;
+  if (binding !== null) completeBind(binding, final);
   done(undefined);
 }
 
@@ -266,11 +276,20 @@ export function NdisCompleteNetPnPEvent(
     PASSIVE_LEVEL,
     "Irql_Protocol_Driver_Function",
   );
+  const final = reportPendingCompletion(
+    runtime,
+    "NdisCompleteNetPnPEvent",
+    Status,
+    `of ${binding === null ? "an event" : `${binding.protocol.chars.Name} → ${binding.adapter.name}`}`,
+    binding?.driver ?? null,
+  )
+    ? NDIS_STATUS_FAILURE
+    : Status;
   // A pended power, query-remove or reconfigure event is known by its notification; anything
   // else completes the binding's pause or restart.
-  if (binding !== null && !completePnPEvent(binding, NetPnPEventNotification, Status)) {
+  if (binding !== null && !completePnPEvent(binding, NetPnPEventNotification, final)) {
     binding.machine.fire(
-      Status === NDIS_STATUS_SUCCESS
+      final === NDIS_STATUS_SUCCESS
         ? "NdisCompleteNetPnPEvent:SUCCESS"
         : "NdisCompleteNetPnPEvent:FAILURE",
     );
