@@ -226,6 +226,7 @@ export {
   NdisGetCurrentSystemTime,
   NdisSetTimerObject,
 } from "./runtime/api/timer.js";
+export { traceDriverMessage } from "./runtime/api/trace.js";
 export { NdisGetVersion } from "./runtime/api/version.js";
 export {
   type NDIS_IO_WORKITEM_ROUTINE,

@@ -13,6 +13,8 @@ export interface BuildCommandOptions {
   readonly define?: readonly string[];
   readonly include?: readonly string[];
   readonly headers?: string;
+  /** WPP mode: true/false forces it; undefined generates .tmh files when a source includes one. */
+  readonly wpp?: boolean;
 }
 
 /** Runs the build; returns the exit code. `err` gets the diagnostics, `out` the summary. */
@@ -36,7 +38,12 @@ export async function build(
     ...(options.include ?? []).flatMap((dir) => ["-I", dir]),
   ];
   try {
-    const result = await buildDriver({ sources: options.sources, output, cflags });
+    const result = await buildDriver({
+      sources: options.sources,
+      output,
+      cflags,
+      ...(options.wpp === undefined ? {} : { wpp: options.wpp }),
+    });
     if (result.diagnostics !== "") err(result.diagnostics);
     if (!result.ok) return 1;
     out(`built ${output}\n`);
