@@ -95,6 +95,11 @@ export interface BuildOptions {
    * runtime's trace. Default: on when a source includes a `.tmh`.
    */
   readonly wpp?: boolean;
+  /**
+   * Trace functions a project declares outside its sources (the WPP preprocessor's `-func`, a
+   * Visual Studio project's WppTraceFunction): `DEBUGP(LEVEL,MSG,...)`. Given, WPP mode is on.
+   */
+  readonly wppFunctions?: readonly string[];
 }
 
 export interface BuildResult {
@@ -219,8 +224,12 @@ function writeWppFiles(options: BuildOptions, include: string): void {
   if (options.wpp === false) return;
   const sources = options.sources.map((f) => readFileSync(resolve(f), "utf8"));
   const tmh = [...new Set(sources.flatMap(tmhIncludes))];
-  if (tmh.length === 0 && options.wpp !== true) return;
-  const texts = [...sources];
+  const declared = options.wppFunctions ?? [];
+  if (tmh.length === 0 && options.wpp !== true && declared.length === 0) return;
+  const texts = [
+    ["// begin_wpp config", ...declared.map((f) => `// FUNC ${f};`), "// end_wpp"].join("\n"),
+    ...sources,
+  ];
   for (const folder of driverFolders(options)) {
     let names: string[];
     try {

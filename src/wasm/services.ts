@@ -384,7 +384,6 @@ export function serviceImports(get: () => ServiceHost): Record<ServiceImportName
     __ndis_wpp_message: (
       fn: number,
       conditions: number,
-      level: number,
       file: number,
       line: number,
       cFunction: number,
@@ -401,7 +400,8 @@ export function serviceImports(get: () => ServiceHost): Record<ServiceImportName
         const flags = parts
           .filter((x) => /^FLAGS?=/.test(x))
           .map((x) => x.slice(x.indexOf("=") + 1));
-        const levelName = level >= 0 ? wppLevelName(level) : "";
+        const level = parts.find((x) => x.startsWith("LEVEL="));
+        const levelName = level === undefined ? "" : wppLevelName(level.slice(6));
         const fileName = text(file).replace(/^.*[\\/]/, "");
         const func = text(cFunction);
         const site = {

@@ -139,7 +139,6 @@ function functionMacro(f: WppFunction, config: WppConfig): string {
   const described = conditions.map(([k, v]) =>
     f.fixed.some(([fk]) => fk === k) ? `${cString(`${k}=${v}`)} "\\x1f"` : `"${k}=" #${v} "\\x1f"`,
   );
-  const level = conditions.find(([k]) => k === "LEVEL");
   const prefix = config.prefixes.get(f.name);
   const suffix = config.suffixes.get(f.name);
   const format = [prefix?.format, params.includes("MSG") ? "MSG" : undefined, suffix?.format]
@@ -159,7 +158,7 @@ function functionMacro(f: WppFunction, config: WppConfig): string {
     `#define ${f.name}(${macroParams}) \\`,
     "  do { \\",
     `    if (${ownEnabled}(${condArgs})) \\`,
-    `      __ndis_wpp_message(${cString(f.name)}, ${described.length === 0 ? '""' : described.join(" ")}, ${level === undefined ? "-1" : `(LONG)(${level[1]})`}, __FILE__, __LINE__, __func__, ${format === "" ? '""' : format}${args}); \\`,
+    `      __ndis_wpp_message(${cString(f.name)}, ${described.length === 0 ? '""' : described.join(" ")}, __FILE__, __LINE__, __func__, ${format === "" ? '""' : format}${args}); \\`,
     "  } while (0)",
   ].join("\n");
 }
@@ -184,7 +183,7 @@ export function wppTmh(config: WppConfig): string {
       "#define DoTraceMessage(FLAG, MSG, ...) \\",
       "  do { \\",
       "    if (WPP_LEVEL_ENABLED(FLAG)) \\",
-      '      __ndis_wpp_message("DoTraceMessage", "FLAGS=" #FLAG "\\x1f", -1, __FILE__, __LINE__, __func__, MSG, ##__VA_ARGS__); \\',
+      '      __ndis_wpp_message("DoTraceMessage", "FLAGS=" #FLAG "\\x1f", __FILE__, __LINE__, __func__, MSG, ##__VA_ARGS__); \\',
       "  } while (0)",
     );
   }
@@ -229,9 +228,12 @@ const LEVEL_NAMES = [
   "TRACE_LEVEL_VERBOSE",
 ];
 
-/** `TRACE_LEVEL_INFORMATION` for 4; the number for others. */
-export function wppLevelName(level: number): string {
-  return LEVEL_NAMES[level] ?? String(level);
+/**
+ * A LEVEL as the driver wrote it (`TRACE_LEVEL_INFORMATION`, or a flag where the trace function's
+ * LEVEL is one, as DoTraceMessage's is), a number turned into its TRACE_LEVEL_ name.
+ */
+export function wppLevelName(text: string): string {
+  return /^\d+$/.test(text) ? (LEVEL_NAMES[Number(text)] ?? text) : text;
 }
 
 const MAX_STRING = 4096;

@@ -7,10 +7,12 @@
  * into the runtime's trace. Skipped without clang and lld, naming the packages.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, test } from "node:test";
 import {
+  buildDriver,
   DISPATCH_LEVEL,
   ManualClock,
   makeOidRequest,
@@ -334,5 +336,39 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT d, PUNICODE_STRING r) {
     await host.loadDriver({ name: "plain", module: good.path });
     const message = events.find((e) => e.name === "DoTraceMessage");
     assert.equal(message?.detail, "[Init] entry of plain (wpp-plain.c:8 DriverEntry)");
+  });
+
+  test("a trace function the project declares (netvmini's WppTraceFunction DEBUGP(LEVEL,MSG,...), a flag as its LEVEL); without WPP mode the .tmh is missing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ndis-wpp-"));
+    const source = join(dir, "nv.c");
+    writeFileSync(
+      source,
+      `#include <ndis.h>
+#define WPP_CONTROL_GUIDS WPP_DEFINE_CONTROL_GUID(NV, (1,2,3,4,5), WPP_DEFINE_BIT(MP_ERROR) WPP_DEFINE_BIT(MP_TRACE))
+#include "nv.tmh"
+NTSTATUS DriverEntry(PDRIVER_OBJECT d, PUNICODE_STRING r) {
+  UNREFERENCED_PARAMETER(d);
+  UNREFERENCED_PARAMETER(r);
+  DEBUGP(MP_TRACE, "---> DriverEntry %x", 0x60);
+  return STATUS_SUCCESS;
+}
+`,
+    );
+    const off = await buildDriver({ sources: [source], output: join(dir, "off.wasm"), wpp: false });
+    assert.equal(off.ok, false);
+    assert.match(off.diagnostics, /nv\.c:3:10: fatal error: 'nv\.tmh' file not found/);
+    const on = await buildDriver({
+      sources: [source],
+      output: join(dir, "nv.wasm"),
+      wppFunctions: ["DEBUGP(LEVEL,MSG,...)"],
+    });
+    assert.equal(on.ok, true, on.diagnostics);
+    const events: TraceEvent[] = [];
+    const host = new NdisHost({ verifier: "record" });
+    host.onTrace((e) => events.push(e));
+    await host.loadDriver({ name: "nv", module: join(dir, "nv.wasm") });
+    const message = events.find((e) => e.name === "DEBUGP");
+    assert.equal(message?.detail, "[MP_TRACE] ---> DriverEntry 60 (nv.c:7 DriverEntry)");
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -46,7 +46,7 @@ static const NDIS_TS_WPP_CONTROL NdisTsWppControl __attribute__((unused)) = {0xF
 
 /* The import every trace function of the .tmh calls: the runtime formats and traces it. */
 NDIS_TS_IMPORT(__ndis_wpp_message)
-void __ndis_wpp_message(const char *Function, const char *Conditions, LONG Level, const char *File, int Line,
+void __ndis_wpp_message(const char *Function, const char *Conditions, const char *File, int Line,
                         const char *CFunction, const char *Format, ...);
 
 #endif

@@ -15,6 +15,8 @@ export interface BuildCommandOptions {
   readonly headers?: string;
   /** WPP mode: true/false forces it; undefined generates .tmh files when a source includes one. */
   readonly wpp?: boolean;
+  /** Trace functions declared outside the sources (`--wpp-func 'DEBUGP(LEVEL,MSG,...)'`). */
+  readonly wppFunctions?: readonly string[];
 }
 
 /** Runs the build; returns the exit code. `err` gets the diagnostics, `out` the summary. */
@@ -43,6 +45,7 @@ export async function build(
       output,
       cflags,
       ...(options.wpp === undefined ? {} : { wpp: options.wpp }),
+      ...(options.wppFunctions === undefined ? {} : { wppFunctions: options.wppFunctions }),
     });
     if (result.diagnostics !== "") err(result.diagnostics);
     if (!result.ok) return 1;
