@@ -66,6 +66,8 @@ export {
   NdisResetEvent,
   NdisSetEvent,
   NdisWaitEvent,
+  NotificationEvent,
+  SynchronizationEvent,
 } from "./runtime/api/event.js";
 export {
   NdisFCancelOidRequest,

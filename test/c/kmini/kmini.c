@@ -94,7 +94,8 @@ NDIS_STATUS KminiInitialize(NDIS_HANDLE MiniportAdapterHandle, NDIS_HANDLE Minip
   if (adapter == NULL) return NDIS_STATUS_RESOURCES;
   NdisZeroMemory(adapter, sizeof(*adapter));
   adapter->AdapterHandle = MiniportAdapterHandle;
-  KeInitializeEvent(&adapter->Gate, NotificationEvent, FALSE);
+  /* A synchronization event: a set releases the one waiter, and the gate closes behind it. */
+  KeInitializeEvent(&adapter->Gate, SynchronizationEvent, FALSE);
   KeInitializeTimerEx(&adapter->TickTimer, NotificationTimer);
   KeInitializeDpc(&adapter->TickDpc, KminiTickDpc, adapter);
   KeInitializeDpc(&adapter->KickDpc, KminiKickDpc, adapter);
@@ -187,10 +188,8 @@ static __declspec(noinline) VOID WaitDeep(PKMINI_ADAPTER Adapter, ULONG Level, U
   }
   if (Level + 1 < KMINI_WAIT_DEPTH)
     WaitDeep(Adapter, Level + 1, Seed ^ (Level + 7), Before, After);
-  else {
+  else
     KeWaitForSingleObject(&Adapter->Gate, Executive, KernelMode, FALSE, NULL);
-    KeClearEvent(&Adapter->Gate);
-  }
   for (i = 0; i < KMINI_WAIT_WORDS; i++) *After += words[i] ^ i;
 }
 
