@@ -412,7 +412,8 @@ export function serviceImports(get: () => ServiceHost): Record<ServiceImportName
           flags: flags.join("|"),
           component: c.label,
         };
-        const message = formatWpp(text(format), vaReader(m, va), m, site);
+        // One trace line per message: a format's own trailing newline (DbgPrint habit) goes.
+        const message = formatWpp(text(format), vaReader(m, va), m, site).trimEnd();
         const tags = [levelName, ...flags].filter((x) => x !== "").join(" ");
         return `${tags === "" ? "" : `[${tags}] `}${message} (${fileName}:${line} ${func})`;
       });
