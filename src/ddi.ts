@@ -68,6 +68,8 @@ export {
   NdisResetEvent,
   NdisSetEvent,
   NdisWaitEvent,
+  NotificationEvent,
+  SynchronizationEvent,
 } from "./runtime/api/event.js";
 export {
   NdisFCancelDirectOidRequest,
@@ -234,6 +236,7 @@ export {
   NdisGetCurrentSystemTime,
   NdisSetTimerObject,
 } from "./runtime/api/timer.js";
+export { traceDriverMessage } from "./runtime/api/trace.js";
 export { NdisGetVersion } from "./runtime/api/version.js";
 export {
   type NDIS_IO_WORKITEM_ROUTINE,

@@ -195,13 +195,31 @@ program
   .option("-D, --define <macro...>", "define a macro (NAME or NAME=value)")
   .option("-I, --include <dir...>", "add an include directory")
   .option("--headers <dir>", "write ndis.h and the headers it includes to this folder")
+  .option(
+    "--wpp",
+    "WPP tracing: generate the .tmh files from the driver's WPP configuration (default: when a source includes a .tmh)",
+  )
+  .option("--no-wpp", "do not generate .tmh files, even when a source includes one")
+  .option(
+    "--wpp-func <signature...>",
+    "a WPP trace function the project declares outside its sources (its WppTraceFunction), e.g. 'DEBUGP(LEVEL,MSG,...)'",
+  )
   .action(
     async (
       sources: string[],
-      opts: { output?: string; define?: string[]; include?: string[]; headers?: string },
+      opts: {
+        output?: string;
+        define?: string[];
+        include?: string[];
+        headers?: string;
+        wpp?: boolean;
+        wppFunc?: string[];
+      },
     ) => {
       const { build } = await import("./commands/build.js");
-      process.exitCode = await build({ sources, ...opts }, write, (text) =>
+      const { wppFunc, ...rest } = opts;
+      const wpp = wppFunc === undefined ? {} : { wppFunctions: wppFunc };
+      process.exitCode = await build({ sources, ...rest, ...wpp }, write, (text) =>
         process.stderr.write(text),
       );
     },

@@ -2240,10 +2240,10 @@ function imports(get: () => CDriver): Record<ImportName, CFunction> {
           return 0;
         },
       ),
-    KeInitializeEvent: (p: number, _type: number, state: number) => {
+    KeInitializeEvent: (p: number, type: number, state: number) => {
       const e = event(p);
       ddi.NdisInitializeEvent(e);
-      if (state !== 0) ddi.NdisSetEvent(e);
+      ddi.KeInitializeEvent(e.Event as ddi.KEVENT, type, state !== 0);
     },
     KeSetEvent: (p: number) => {
       ddi.NdisSetEvent(event(p));

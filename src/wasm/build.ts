@@ -22,6 +22,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import * as ddi from "../ddi.js";
 import { SUPPORTED_IMPORTS } from "./bridge.js";
 import { layoutTableSource } from "./layout.js";
+import { parseWppConfig, tmhIncludes, wppTmh } from "./wpp.js";
 
 /** The package's `c/` folder (headers, runtime support, samples), from src/ or dist/. */
 export const C_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../c");
@@ -88,6 +89,17 @@ export interface BuildOptions {
    * refusal to the loader (its own tests).
    */
   readonly checkImports?: boolean;
+  /**
+   * WPP tracing: write the `.tmh` files the sources include (`#include "x.tmh"`) from the
+   * driver's WPP configuration, so that it compiles unchanged and its trace messages reach the
+   * runtime's trace. Default: on when a source includes a `.tmh`.
+   */
+  readonly wpp?: boolean;
+  /**
+   * Trace functions a project declares outside its sources (the WPP preprocessor's `-func`, a
+   * Visual Studio project's WppTraceFunction): `DEBUGP(LEVEL,MSG,...)`. Given, WPP mode is on.
+   */
+  readonly wppFunctions?: readonly string[];
 }
 
 export interface BuildResult {
@@ -192,6 +204,52 @@ function addWaits(path: string, waits: readonly string[]): void {
     throw new Error(`Binaryen's Asyncify pass failed on ${path}: ${run.stderr.trim()}`);
 }
 
+/** The folders a build searches for headers of the driver's own: its sources' and `-I` ones. */
+function driverFolders(options: BuildOptions): string[] {
+  const folders = options.sources.map((f) => dirname(resolve(f)));
+  const flags = options.cflags ?? [];
+  flags.forEach((flag, i) => {
+    if (flag === "-I" && flags[i + 1] !== undefined) folders.push(resolve(flags[i + 1] as string));
+    else if (flag.startsWith("-I") && flag.length > 2) folders.push(resolve(flag.slice(2)));
+  });
+  return [...new Set(folders)];
+}
+
+/**
+ * WPP mode (docs/c-drivers.md, WPP): the `.tmh` files the sources include, written into the
+ * build's own include folder from the WPP configuration found in the sources and the headers
+ * of the driver's folders.
+ */
+function writeWppFiles(options: BuildOptions, include: string): void {
+  if (options.wpp === false) return;
+  const sources = options.sources.map((f) => readFileSync(resolve(f), "utf8"));
+  const tmh = [...new Set(sources.flatMap(tmhIncludes))];
+  const declared = options.wppFunctions ?? [];
+  if (tmh.length === 0 && options.wpp !== true && declared.length === 0) return;
+  const texts = [
+    ["// begin_wpp config", ...declared.map((f) => `// FUNC ${f};`), "// end_wpp"].join("\n"),
+    ...sources,
+  ];
+  for (const folder of driverFolders(options)) {
+    let names: string[];
+    try {
+      names = readdirSync(folder);
+    } catch {
+      continue;
+    }
+    for (const name of names.filter((n) => /\.(h|hpp|hxx|inc)$/i.test(n)).sort()) {
+      const path = join(folder, name);
+      if (statSync(path).isFile()) texts.push(readFileSync(path, "utf8"));
+    }
+  }
+  const text = wppTmh(parseWppConfig(texts));
+  for (const name of tmh) {
+    const path = join(include, name);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+  }
+}
+
 /** Compiles and links `sources` into a driver module at `output`. */
 export async function buildDriver(options: BuildOptions): Promise<BuildResult> {
   const { clang, wasmLd } = toolchain();
@@ -201,6 +259,7 @@ export async function buildDriver(options: BuildOptions): Promise<BuildResult> {
     const generated = join(work, "include");
     mkdirSync(join(generated, "ndis"), { recursive: true });
     writeFileSync(join(generated, "ndis", "values.h"), valuesHeader());
+    writeWppFiles(options, generated);
     const layout = join(work, "ndis_layout.c");
     writeFileSync(layout, layoutTableSource());
     const units = [

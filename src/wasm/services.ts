@@ -12,6 +12,7 @@ import type { DRIVER_OBJECT, NET_BUFFER, NET_BUFFER_LIST } from "../ddi.js";
 import * as ddi from "../ddi.js";
 import { CMemory } from "./cmem.js";
 import type { NblMirror } from "./nbl-mirror.js";
+import { formatWpp, type VaReader, wppLevelName } from "./wpp.js";
 
 /** The imports this file adds (module "ndis"). */
 export const SERVICE_IMPORTS = [
@@ -71,6 +72,7 @@ export const SERVICE_IMPORTS = [
   "KeSetTimerEx",
   "KeCancelTimer",
   "KeReadStateTimer",
+  "__ndis_wpp_message",
 ] as const;
 
 export type ServiceImportName = (typeof SERVICE_IMPORTS)[number];
@@ -145,6 +147,43 @@ function stateOf(c: ServiceHost): ServiceState {
     states.set(c, s);
   }
   return s;
+}
+
+/** A NUL-terminated C string of the module's memory (bytes as Latin-1), at most 4096 bytes. */
+function cText(m: CMemory, p: number): string {
+  if (p === 0) return "";
+  let text = "";
+  for (let i = 0; i < 4096; i++) {
+    const ch = m.u8(p + i);
+    if (ch === 0) break;
+    text += String.fromCharCode(ch);
+  }
+  return text;
+}
+
+/** A C variadic argument list at `p` (wasm32: each argument aligned to its own size). */
+function vaReader(m: CMemory, p: number): VaReader {
+  let at = p;
+  return {
+    i32: () => {
+      at = (at + 3) & ~3;
+      const v = m.i32(at);
+      at += 4;
+      return v;
+    },
+    i64: () => {
+      at = (at + 7) & ~7;
+      const v = m.u64(at);
+      at += 8;
+      return BigInt.asIntN(64, v);
+    },
+    f64: () => {
+      at = (at + 7) & ~7;
+      const v = m.view.getFloat64(at, true);
+      at += 8;
+      return v;
+    },
+  };
 }
 
 /** A pool tag as its four characters ('None' for 0, ExAllocatePool's own tag). */
@@ -340,6 +379,45 @@ export function serviceImports(get: () => ServiceHost): Record<ServiceImportName
         : 0,
     KeCancelTimer: (p: number) => (ddi.KeCancelTimer(ktimer("KeCancelTimer", p)) ? 1 : 0),
     KeReadStateTimer: (p: number) => (ddi.KeReadStateTimer(ktimer("KeReadStateTimer", p)) ? 1 : 0),
+
+    // ---- WPP tracing (the .tmh files ndis build generates call this) ----
+    __ndis_wpp_message: (
+      fn: number,
+      conditions: number,
+      file: number,
+      line: number,
+      cFunction: number,
+      format: number,
+      va: number,
+    ) => {
+      const c = get();
+      const m = c.m;
+      const text = (p: number) => cText(m, p);
+      ddi.traceDriverMessage(text(fn), () => {
+        const parts = text(conditions)
+          .split("\u001f")
+          .filter((x) => x !== "");
+        const flags = parts
+          .filter((x) => /^FLAGS?=/.test(x))
+          .map((x) => x.slice(x.indexOf("=") + 1));
+        const level = parts.find((x) => x.startsWith("LEVEL="));
+        const levelName = level === undefined ? "" : wppLevelName(level.slice(6));
+        const fileName = text(file).replace(/^.*[\\/]/, "");
+        const func = text(cFunction);
+        const site = {
+          file: fileName,
+          line,
+          func,
+          level: levelName,
+          flags: flags.join("|"),
+          component: c.label,
+        };
+        // One trace line per message: a format's own trailing newline (DbgPrint habit) goes.
+        const message = formatWpp(text(format), vaReader(m, va), m, site).trimEnd();
+        const tags = [levelName, ...flags].filter((x) => x !== "").join(" ");
+        return `${tags === "" ? "" : `[${tags}] `}${message} (${fileName}:${line} ${func})`;
+      });
+    },
 
     // ---- work items ----
     NdisAllocateIoWorkItem: (handle: number) =>

@@ -7,12 +7,15 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
+  Executive,
   type KEVENT,
   KeGetCurrentIrql,
   KeInitializeEvent,
   KeReadStateEvent,
   KeResetEvent,
+  KernelMode,
   KeSetEvent,
+  KeWaitForSingleObject,
   ManualClock,
   makeOidRequest,
   type NDIS_EVENT,
@@ -33,7 +36,11 @@ import {
   NdisSetEvent,
   NdisWaitEvent,
   NormalPoolPriority,
+  NotificationEvent,
   PASSIVE_LEVEL,
+  STATUS_SUCCESS,
+  STATUS_TIMEOUT,
+  SynchronizationEvent,
 } from "../../src/index.js";
 import { scriptedMiniport } from "../helpers/miniport.js";
 import { scriptedProtocol } from "../helpers/protocol.js";
@@ -358,5 +365,46 @@ describe("an event's state read without waiting", () => {
     assert.equal(KeResetEvent(event), 1);
     assert.equal(KeReadStateEvent(event), 0);
     assert.equal(KeResetEvent(event), 0);
+  });
+});
+
+describe("kernel events: notification and synchronization (KeInitializeEvent's Type)", () => {
+  test("a set releases every waiter of a notification event and stays set; one waiter of a synchronization event, which resets", async () => {
+    const notification: KEVENT = {};
+    const synchronization: KEVENT = {};
+    KeInitializeEvent(notification, NotificationEvent, false);
+    KeInitializeEvent(synchronization, SynchronizationEvent, false);
+    const woke: string[] = [];
+    const wait = (event: KEVENT, name: string) =>
+      KeWaitForSingleObject(event, Executive, KernelMode, false, null).then(() => woke.push(name));
+    const all = [wait(notification, "n1"), wait(notification, "n2")];
+    const one = [wait(synchronization, "s1"), wait(synchronization, "s2")];
+    KeSetEvent(notification, 0, false);
+    KeSetEvent(synchronization, 0, false);
+    await Promise.all(all);
+    await drain();
+    assert.deepEqual(woke.sort(), ["n1", "n2", "s1"]);
+    // The notification event stays set; the synchronization event was taken by s1.
+    assert.equal(
+      await KeWaitForSingleObject(notification, Executive, KernelMode, false, 0n),
+      STATUS_SUCCESS,
+    );
+    assert.equal(
+      await KeWaitForSingleObject(synchronization, Executive, KernelMode, false, 0n),
+      STATUS_TIMEOUT,
+    );
+    // Set with nobody waiting, it stays set until one wait takes it.
+    KeSetEvent(synchronization, 0, false);
+    await Promise.all(one);
+    assert.deepEqual(woke.sort(), ["n1", "n2", "s1", "s2"]);
+    KeSetEvent(synchronization, 0, false);
+    assert.equal(
+      await KeWaitForSingleObject(synchronization, Executive, KernelMode, false, 0n),
+      STATUS_SUCCESS,
+    );
+    assert.equal(
+      await KeWaitForSingleObject(synchronization, Executive, KernelMode, false, 0n),
+      STATUS_TIMEOUT,
+    );
   });
 });

@@ -13,6 +13,10 @@ export interface BuildCommandOptions {
   readonly define?: readonly string[];
   readonly include?: readonly string[];
   readonly headers?: string;
+  /** WPP mode: true/false forces it; undefined generates .tmh files when a source includes one. */
+  readonly wpp?: boolean;
+  /** Trace functions declared outside the sources (`--wpp-func 'DEBUGP(LEVEL,MSG,...)'`). */
+  readonly wppFunctions?: readonly string[];
 }
 
 /** Runs the build; returns the exit code. `err` gets the diagnostics, `out` the summary. */
@@ -36,7 +40,13 @@ export async function build(
     ...(options.include ?? []).flatMap((dir) => ["-I", dir]),
   ];
   try {
-    const result = await buildDriver({ sources: options.sources, output, cflags });
+    const result = await buildDriver({
+      sources: options.sources,
+      output,
+      cflags,
+      ...(options.wpp === undefined ? {} : { wpp: options.wpp }),
+      ...(options.wppFunctions === undefined ? {} : { wppFunctions: options.wppFunctions }),
+    });
     if (result.diagnostics !== "") err(result.diagnostics);
     if (!result.ok) return 1;
     out(`built ${output}\n`);

@@ -25,6 +25,15 @@ interface Waiter {
 interface EventState {
   signaled: boolean;
   readonly waiters: Set<Waiter>;
+  /** A synchronization event: a set releases one waiter, and a satisfied wait resets it. */
+  readonly synchronization?: boolean;
+}
+
+/** The signal, taken: a synchronization event that satisfies a wait goes back to not signaled. */
+function take(state: EventState): boolean {
+  const signaled = state.signaled;
+  if (signaled && state.synchronization === true) state.signaled = false;
+  return signaled;
 }
 
 const events = new WeakMap<KEVENT, EventState>();
@@ -58,7 +67,7 @@ function mayBlock(functionName: string): boolean {
  */
 function block(event: KEVENT, ms: number | null, label: string): Promise<boolean> {
   const state = stateOf(event);
-  if (state.signaled) return Promise.resolve(true);
+  if (take(state)) return Promise.resolve(true);
   const runtime = currentFrame().runtime;
   if (runtime === null) {
     // Outside any NDIS (a Node caller): nothing schedules for it but the event itself.
@@ -107,10 +116,21 @@ function keventOf(Event: NDIS_EVENT): KEVENT {
   return Event.Event as KEVENT;
 }
 
-/** KeSetEvent's core: signals and releases every waiter (a notification event). */
+/**
+ * KeSetEvent's core: signals and releases every waiter (a notification event), or the first
+ * waiter, which takes the signal (a synchronization event).
+ */
 function signal(event: KEVENT): void {
   const state = stateOf(event);
   state.signaled = true;
+  if (state.synchronization === true) {
+    const first = state.waiters.values().next();
+    if (first.done !== true) {
+      state.signaled = false;
+      first.value.wake(true);
+    }
+    return;
+  }
   for (const waiter of [...state.waiters]) waiter.wake(true);
 }
 
@@ -188,13 +208,13 @@ export function KeWaitForSingleObject(
   Timeout: LARGE_INTEGER | null,
 ): Promise<number> {
   const state = stateOf(Object);
-  if (Timeout === 0n) return Promise.resolve(state.signaled ? STATUS_SUCCESS : STATUS_TIMEOUT);
+  if (Timeout === 0n) return Promise.resolve(take(state) ? STATUS_SUCCESS : STATUS_TIMEOUT);
   const frame = currentFrame();
   const done =
     frame.runtime === null ? null : enter(frame.runtime, "KeWaitForSingleObject", frame.driver);
   if (!mayBlock("KeWaitForSingleObject")) {
     done?.(undefined, "not waited: above PASSIVE_LEVEL");
-    return Promise.resolve(state.signaled ? STATUS_SUCCESS : STATUS_TIMEOUT);
+    return Promise.resolve(take(state) ? STATUS_SUCCESS : STATUS_TIMEOUT);
   }
   done?.(undefined);
   let ms: number | null = null;
@@ -207,9 +227,21 @@ export function KeWaitForSingleObject(
   );
 }
 
-/** KeInitializeEvent for a driver's own KEVENT (NotificationEvent, `State` the initial one). */
-export function KeInitializeEvent(Event: KEVENT, _Type: number, State: boolean): void {
-  events.set(Event, { signaled: State, waiters: new Set() });
+/** EVENT_TYPE NotificationEvent: set, it releases every waiter and stays set until cleared. */
+export const NotificationEvent = 0;
+/** EVENT_TYPE SynchronizationEvent: set, it releases one waiter and goes back to not signaled. */
+export const SynchronizationEvent = 1;
+
+/**
+ * KeInitializeEvent for a driver's own KEVENT: a NotificationEvent or a SynchronizationEvent,
+ * `State` the initial one.
+ */
+export function KeInitializeEvent(Event: KEVENT, Type: number, State: boolean): void {
+  events.set(Event, {
+    signaled: State,
+    waiters: new Set(),
+    ...(Type === SynchronizationEvent ? { synchronization: true } : {}),
+  });
 }
 
 /** KeSetEvent: signals; returns the previous state (0 or 1). */

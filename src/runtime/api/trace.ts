@@ -37,3 +37,14 @@ export function enter(
     return status;
   };
 }
+
+/**
+ * A message of a driver's own tracing (WPP, from C) in the DDI trace: a call of its trace function
+ * (`TraceEvents`) with the message as its detail. `text` is made only when the trace is recorded.
+ */
+export function traceDriverMessage(name: string, text: () => string): void {
+  const frame = currentFrame();
+  const runtime = frame.runtime;
+  if (runtime === null || !runtime.recorded) return;
+  enter(runtime, name, frame.driver, text())(undefined);
+}

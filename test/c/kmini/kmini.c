@@ -3,6 +3,8 @@
  * driver-wide list so that an OID on one adapter can open another's gate.
  */
 #include "kmini.h"
+#include "trace.h"
+#include "kmini.tmh"
 
 static NDIS_HANDLE KminiDriverHandle;
 static NDIS_SPIN_LOCK KminiLock;
@@ -26,6 +28,9 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath) 
   NDIS_MINIPORT_DRIVER_CHARACTERISTICS chars;
   NDIS_STATUS status;
 
+  WPP_INIT_TRACING(DriverObject, RegistryPath);
+  TraceEvents(TRACE_LEVEL_INFORMATION, TRACE_DRIVER, "DriverEntry: %wZ, NDIS %d.%d, built with %s", RegistryPath, 6,
+              30, "ndis build");
   NdisAllocateSpinLock(&KminiLock);
   InitializeListHead(&KminiAdapters);
   NdisZeroMemory(&chars, sizeof(chars));
@@ -49,7 +54,9 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath) 
   chars.CancelOidRequestHandler = KminiCancelOidRequest;
   status = NdisMRegisterMiniportDriver(DriverObject, RegistryPath, NULL, &chars, &KminiDriverHandle);
   if (status != NDIS_STATUS_SUCCESS) {
+    TraceEvents(TRACE_LEVEL_ERROR, TRACE_DRIVER, "NdisMRegisterMiniportDriver failed: %!STATUS!", status);
     NdisFreeSpinLock(&KminiLock);
+    WPP_CLEANUP(DriverObject);
     return status;
   }
   {
@@ -69,6 +76,8 @@ VOID KminiUnload(PDRIVER_OBJECT DriverObject) {
 #endif
   NdisMDeregisterMiniportDriver(KminiDriverHandle);
   NdisFreeSpinLock(&KminiLock);
+  TraceEvents(TRACE_LEVEL_INFORMATION, TRACE_DRIVER, "%!FUNC!: watchdog ran %u times", (ULONG)KminiWatchdogRuns);
+  WPP_CLEANUP(DriverObject);
 }
 
 NDIS_STATUS KminiInitialize(NDIS_HANDLE MiniportAdapterHandle, NDIS_HANDLE MiniportDriverContext,
@@ -85,7 +94,8 @@ NDIS_STATUS KminiInitialize(NDIS_HANDLE MiniportAdapterHandle, NDIS_HANDLE Minip
   if (adapter == NULL) return NDIS_STATUS_RESOURCES;
   NdisZeroMemory(adapter, sizeof(*adapter));
   adapter->AdapterHandle = MiniportAdapterHandle;
-  KeInitializeEvent(&adapter->Gate, NotificationEvent, FALSE);
+  /* A synchronization event: a set releases the one waiter, and the gate closes behind it. */
+  KeInitializeEvent(&adapter->Gate, SynchronizationEvent, FALSE);
   KeInitializeTimerEx(&adapter->TickTimer, NotificationTimer);
   KeInitializeDpc(&adapter->TickDpc, KminiTickDpc, adapter);
   KeInitializeDpc(&adapter->KickDpc, KminiKickDpc, adapter);
@@ -126,6 +136,9 @@ NDIS_STATUS KminiInitialize(NDIS_HANDLE MiniportAdapterHandle, NDIS_HANDLE Minip
   adapter->Index = KminiNextIndex++;
   InsertTailList(&KminiAdapters, &adapter->Link);
   NdisReleaseSpinLock(&KminiLock);
+  TraceEvents(TRACE_LEVEL_INFORMATION, TRACE_ADAPTER, "adapter %u up: %ws, MTU %5d, flags 0x%08X, connected %!bool!, %!IPADDR!",
+              adapter->Index, L"kmini", gen.MtuSize, (ULONG)reg.AttributeFlags, TRUE, 0x0164A8C0u);
+  TraceReturn(NDIS_STATUS_SUCCESS);
   return NDIS_STATUS_SUCCESS;
 
 fail:
@@ -175,10 +188,8 @@ static __declspec(noinline) VOID WaitDeep(PKMINI_ADAPTER Adapter, ULONG Level, U
   }
   if (Level + 1 < KMINI_WAIT_DEPTH)
     WaitDeep(Adapter, Level + 1, Seed ^ (Level + 7), Before, After);
-  else {
+  else
     KeWaitForSingleObject(&Adapter->Gate, Executive, KernelMode, FALSE, NULL);
-    KeClearEvent(&Adapter->Gate);
-  }
   for (i = 0; i < KMINI_WAIT_WORDS; i++) *After += words[i] ^ i;
 }
 
@@ -207,6 +218,8 @@ VOID KminiTickDpc(PKDPC Dpc, PVOID DeferredContext, PVOID SystemArgument1, PVOID
   adapter->Stats.TickIrql = KeGetCurrentIrql();
   adapter->Stats.TimerSignaled = KeReadStateTimer(&adapter->TickTimer);
   if (++adapter->Stats.Ticks >= adapter->TicksWanted) KeCancelTimer(&adapter->TickTimer);
+  TraceEvents(TRACE_LEVEL_VERBOSE, TRACE_TIMER, "tick %u of %u at %!irql!, %!MYTICKS!, done", adapter->Stats.Ticks,
+              adapter->TicksWanted, KeGetCurrentIrql(), adapter->Stats.Ticks);
 }
 
 VOID KminiKickDpc(PKDPC Dpc, PVOID DeferredContext, PVOID SystemArgument1, PVOID SystemArgument2) {
@@ -229,6 +242,8 @@ NDIS_STATUS KminiOidRequest(NDIS_HANDLE MiniportAdapterContext, PNDIS_OID_REQUES
       return NDIS_STATUS_INVALID_LENGTH;
     }
     adapter->TicksWanted = buffer[1];
+    TraceOid("OID_KMINI_TICK: every %u ms, %u ticks, timer object %p, due %I64d", buffer[0], buffer[1],
+             &adapter->TickTimer, -(LONGLONG)buffer[0] * 10000);
     due.QuadPart = -(LONGLONG)buffer[0] * 10000;
     KeSetTimerEx(&adapter->TickTimer, due, (LONG)buffer[0], &adapter->TickDpc);
     NdisRequest->DATA.SET_INFORMATION.BytesRead = 2 * sizeof(ULONG);
