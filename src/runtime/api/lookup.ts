@@ -18,6 +18,7 @@ import type {
   NdisRuntime,
   NetBufferListObject,
 } from "../core/objects/records.js";
+import { sendEdgeAt } from "../core/objects/records.js";
 
 /**
  * Reports `rule` against the calling driver, on `runtime` (or, when null, on the NDIS whose code
@@ -107,7 +108,7 @@ export function reportContextCarriedBack(
 /** How many of the edges an NBL was sent through (its senders, still waiting) belong to `driver`. */
 export function sendersOf(nbl: NetBufferListObject, driver: DriverRecord): number {
   let count = 0;
-  for (const edge of nbl.sendPath) if (edge.driver === driver) count++;
+  for (let i = 0; i < nbl.sendDepth; i++) if (sendEdgeAt(nbl, i)?.driver === driver) count++;
   return count;
 }
 

@@ -631,8 +631,18 @@ export class NetBufferListObject implements NET_BUFFER_LIST {
   SourceHandle: NDIS_HANDLE | null = null;
   FirstNetBuffer: NET_BUFFER | null = null;
   Context: NET_BUFFER_LIST_CONTEXT | null = null;
-  /** The bindings it was sent on and not yet completed to, innermost last. */
-  readonly sendPath: (Binding | FilterModule)[] = [];
+  /**
+   * The send path: the edges (bindings, filter modules) it was sent from and not yet completed
+   * to, `sendDepth` of them, outermost first. The first two sit in fields of the NBL, deeper ones
+   * in `sendDeeper` (read and change it through sendEdgeAt, topSendEdge, pushSendEdge,
+   * popSendEdge). A crossing of a stack up to two edges deep (a protocol on a miniport, on an IM,
+   * or on a filter module) then records and checks the path on the NBL's first cache lines,
+   * where an array of its own put two more objects (the array and its element store) in every
+   * crossing's way.
+   */
+  sendDepth = 0;
+  sendEdge0: Binding | FilterModule | null = null;
+  sendEdge1: Binding | FilterModule | null = null;
   /** Times NDIS handed it to a MiniportSendNetBufferLists (the send watchdog tells sends apart). */
   sendCount = 0;
   /** Derived NBLs made from this one and not yet freed (NDIS's own count, not ChildRefCount). */
@@ -653,6 +663,13 @@ export class NetBufferListObject implements NET_BUFFER_LIST {
   readonly recvAdapters: (MiniportAdapter | FilterModule)[] = [];
   /** …and, for each, the binding(s) holding the indication. */
   readonly recvHolders: (Binding | Binding[] | FilterModule | null)[] = [];
+  /**
+   * The send path's edges beyond the first two (see sendDepth), outermost first: the first
+   * `sendDepth - 2` entries count. A completion only lowers sendDepth; the entry stays until a
+   * deeper send writes over it or the NBL is allocated again (never a call to push or pop, so a
+   * crossing's loop does its record and check with plain loads and stores at any depth).
+   */
+  readonly sendDeeper: (Binding | FilterModule)[] = [];
   ParentNetBufferList: NET_BUFFER_LIST | null = null;
   readonly ProtocolReserved: unknown[] = [null, null, null, null];
   readonly MiniportReserved: unknown[] = [null, null];
@@ -706,7 +723,7 @@ export class NetBufferListObject implements NET_BUFFER_LIST {
     // allocated then: each crossing or context call reads and writes them per NBL (a passthrough
     // send at 64 NBLs ~2-4 % faster; verifier strict's, which records context owners, 1.20-1.22×
     // off's time without this and 1.05-1.14× with it, in bench:datapath runs).
-    const paths = [this.sendPath, this.recvAdapters, this.recvHolders];
+    const paths = [this.sendDeeper, this.recvAdapters, this.recvHolders];
     if (this.recordsContext) paths.push(this.contextOwners as never);
     for (const path of paths) {
       path.push(null as never);
@@ -715,6 +732,61 @@ export class NetBufferListObject implements NET_BUFFER_LIST {
     const size = pool.params.ContextSize;
     this.reservedContext = size > 0 ? new ContextBlock(null, size, true) : null;
   }
+}
+
+/** How many edges of a send path sit in the NBL's own fields (sendEdge0, sendEdge1). */
+export const SEND_EDGES_INLINE = 2;
+
+/** The edge at `index` of `nbl`'s send path (0 the outermost), or undefined past its depth. */
+export function sendEdgeAt(
+  nbl: NetBufferListObject,
+  index: number,
+): Binding | FilterModule | undefined {
+  if (index < 0 || index >= nbl.sendDepth) return undefined;
+  if (index === 0) return nbl.sendEdge0 as Binding | FilterModule;
+  if (index === 1) return nbl.sendEdge1 as Binding | FilterModule;
+  return nbl.sendDeeper[index - SEND_EDGES_INLINE];
+}
+
+/** The innermost edge of `nbl`'s send path (the one its completion goes to next), or undefined. */
+export function topSendEdge(nbl: NetBufferListObject): Binding | FilterModule | undefined {
+  const depth = nbl.sendDepth;
+  if (depth === 1) return nbl.sendEdge0 as Binding | FilterModule;
+  if (depth === 2) return nbl.sendEdge1 as Binding | FilterModule;
+  return depth === 0 ? undefined : nbl.sendDeeper[depth - 1 - SEND_EDGES_INLINE];
+}
+
+/** Records that `edge` sent `nbl` on down. */
+export function pushSendEdge(nbl: NetBufferListObject, edge: Binding | FilterModule): void {
+  const depth = nbl.sendDepth;
+  if (depth === 0) nbl.sendEdge0 = edge;
+  else if (depth === 1) nbl.sendEdge1 = edge;
+  // At most one past the entries that count: the array never gets a hole.
+  else nbl.sendDeeper[depth - SEND_EDGES_INLINE] = edge;
+  nbl.sendDepth = depth + 1;
+}
+
+/** Takes the innermost edge off `nbl`'s send path (a completion going to it). */
+export function popSendEdge(nbl: NetBufferListObject): Binding | FilterModule | undefined {
+  const edge = topSendEdge(nbl);
+  if (edge !== undefined) nbl.sendDepth--;
+  return edge;
+}
+
+/** The send path of `nbl` as a new array, outermost first (for reports and slow checks). */
+export function sendEdges(nbl: NetBufferListObject): (Binding | FilterModule)[] {
+  const edges: (Binding | FilterModule)[] = [];
+  for (let i = 0; i < nbl.sendDepth; i++) edges.push(sendEdgeAt(nbl, i) as Binding | FilterModule);
+  return edges;
+}
+
+/** Empties `nbl`'s send path. */
+export function clearSendEdges(nbl: NetBufferListObject): void {
+  nbl.sendDepth = 0;
+  nbl.sendEdge0 = null;
+  nbl.sendEdge1 = null;
+  // Setting an array's length is a runtime call even when it is already empty.
+  if (nbl.sendDeeper.length !== 0) nbl.sendDeeper.length = 0;
 }
 
 export interface NblPoolParams {

@@ -42,6 +42,7 @@ import type {
   NdisRuntime,
   NetBufferListObject,
 } from "../objects/records.js";
+import { sendEdgeAt, sendEdges, topSendEdge } from "../objects/records.js";
 import { resetPendingSince } from "../stack/reset.js";
 
 export interface WatchdogLimits {
@@ -393,7 +394,7 @@ export class Watchdog {
       for (const pool of driver.pools) {
         if (pool.kind !== "nbl-pool") continue;
         for (const nbl of pool.all) {
-          const binding = nbl.sendPath[nbl.sendPath.length - 1];
+          const binding = topSendEdge(nbl);
           if (binding === undefined || nbl.owner !== binding.adapter.driver) continue;
           const list = held.get(binding.adapter);
           if (list === undefined) held.set(binding.adapter, [nbl]);
@@ -492,7 +493,7 @@ function describeOutstanding(
   const pending = held.slice(0, 8).map((nbl) => {
     const since = sends.get(nbl)?.since;
     const age = since === undefined ? "" : ` for ${ms(now - since) / 1000} s`;
-    const first = nbl.sendPath[0];
+    const first = sendEdgeAt(nbl, 0);
     const sender =
       first === undefined ? "?" : first.kind === "binding" ? first.protocol.chars.Name : first.name;
     return `${describeNbl(nbl)} pending in the miniport${age} (sent by ${sender})`;
@@ -551,17 +552,17 @@ function awaitedBy(
       if (
         object?.kind === "miniport-adapter" &&
         holders.includes(driver) &&
-        nbl.sendPath[nbl.sendPath.length - 1]?.adapter === object
+        topSendEdge(nbl)?.adapter === object
       )
         out.push(nbl);
       continue;
     }
     const sent =
       object === undefined
-        ? nbl.sendPath.some((b) => b.driver === driver)
+        ? sendEdges(nbl).some((b) => b.driver === driver)
         : object.kind === "binding"
-          ? nbl.sendPath.includes(object)
-          : nbl.sendPath[nbl.sendPath.length - 1]?.adapter === object;
+          ? sendEdges(nbl).includes(object)
+          : topSendEdge(nbl)?.adapter === object;
     const indicated =
       object === undefined
         ? nbl.recvAdapters.some((a) => a.driver === driver)

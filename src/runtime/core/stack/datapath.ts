@@ -33,7 +33,13 @@ import type {
   MiniportAdapter,
   NdisRuntime,
 } from "../objects/records.js";
-import { NetBufferListObject } from "../objects/records.js";
+import {
+  NetBufferListObject,
+  popSendEdge,
+  pushSendEdge,
+  sendEdgeAt,
+  topSendEdge,
+} from "../objects/records.js";
 import {
   edgeBelow,
   noReceiveModules,
@@ -63,15 +69,14 @@ export type IndicatingEdge = MiniportAdapter | FilterModule;
  * module that made it); for an indication, the miniport adapter (or the module that made it).
  */
 export function sendSource(nbl: NetBufferListObject): unknown {
-  const path = nbl.sendPath;
-  let i = path.length - 1;
+  let i = nbl.sendDepth - 1;
   while (i > 0) {
-    const edge = path[i] as SendingEdge;
-    const above = path[i - 1] as SendingEdge;
+    const edge = sendEdgeAt(nbl, i) as SendingEdge;
+    const above = sendEdgeAt(nbl, i - 1) as SendingEdge;
     if (edge.kind !== "filter-module" || above.adapter !== edge.adapter) break;
     i--;
   }
-  return (path[i] as SendingEdge | undefined)?.handle;
+  return sendEdgeAt(nbl, i)?.handle;
 }
 
 /** The handle a returned NBL's SourceHandle must carry (see sendSource). */
@@ -225,7 +230,7 @@ export function sendDown(
     if (adapter.runtime.observing) observeModule(below, chain, "send");
     for (let nbl: NET_BUFFER_LIST | null = chain; nbl !== null; nbl = nbl.Next) {
       const o = nbl as NetBufferListObject;
-      o.sendPath.push(from);
+      pushSendEdge(o, from);
       o.owner = below.driver;
     }
     from.sendsOutstanding += count;
@@ -255,7 +260,7 @@ export function sendDown(
   }
   for (let nbl: NET_BUFFER_LIST | null = chain; nbl !== null; nbl = nbl.Next) {
     const o = nbl as NetBufferListObject;
-    o.sendPath.push(from);
+    pushSendEdge(o, from);
     o.owner = miniport;
     o.sendCount++;
   }
@@ -281,7 +286,7 @@ function refuseBelow(
   }
   for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next) {
     n.Status = status;
-    (n as NetBufferListObject).sendPath.push(from);
+    pushSendEdge(n as NetBufferListObject, from);
   }
   from.sendsOutstanding += count;
   completeUp(chain, 0);
@@ -321,8 +326,7 @@ export function sendFromFilter(
 ): void {
   // NBLs the module was sent from above and now passes on: it holds them no longer.
   for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next) {
-    const path = (n as NetBufferListObject).sendPath;
-    if (path.length > 0) module.sendsHeld--;
+    if ((n as NetBufferListObject).sendDepth > 0) module.sendsHeld--;
   }
   const state = module.machine.state;
   if (state === "Paused" || state === "Detached" || state === "Attaching") {
@@ -333,7 +337,7 @@ export function sendFromFilter(
     );
     for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next) {
       n.Status = NDIS_STATUS_PAUSED;
-      (n as NetBufferListObject).sendPath.push(module);
+      pushSendEdge(n as NetBufferListObject, module);
     }
     module.sendsOutstanding += count;
     completeUp(chain, 0);
@@ -347,8 +351,7 @@ export function completionProblem(
   adapter: MiniportAdapter,
   nbl: NetBufferListObject,
 ): string | null {
-  const path = nbl.sendPath;
-  const binding = path.length === 0 ? undefined : path[path.length - 1];
+  const binding = topSendEdge(nbl);
   if (binding === undefined || binding.adapter !== adapter || nbl.owner !== adapter.driver) {
     return "was not sent to this adapter, or was completed already";
   }
@@ -360,8 +363,7 @@ export function filterCompletionProblem(
   module: FilterModule,
   nbl: NetBufferListObject,
 ): string | null {
-  const path = nbl.sendPath;
-  const sender = path.length === 0 ? undefined : path[path.length - 1];
+  const sender = topSendEdge(nbl);
   if (
     sender === undefined ||
     sender.adapter !== module.adapter ||
@@ -412,13 +414,13 @@ function completeUp(chain: NET_BUFFER_LIST, flags: number): number {
   while (nbl !== null) {
     const next: NET_BUFFER_LIST | null = nbl.Next;
     const o = nbl as NetBufferListObject;
-    const binding = o.sendPath.pop() as SendingEdge;
+    const binding = popSendEdge(o) as SendingEdge;
     o.owner = binding.driver;
     binding.sendsOutstanding--;
     // A module that gets a completion holds the NBL again until it completes it on up (unless
     // it sent the NBL itself: then nobody above waits for it).
     if (binding.kind === "filter-module") {
-      if (o.sendPath.length > 0) binding.sendsHeld++;
+      if (o.sendDepth > 0) binding.sendsHeld++;
     } else if (binding.runtime.observing) observeCompletion(binding, nbl);
     count++;
     nbl.Next = null;
@@ -937,7 +939,7 @@ export function reclaimFrom(runtime: NdisRuntime, driver: DriverRecord): void {
       if (pool.kind !== "nbl-pool") continue;
       for (const nbl of pool.all) {
         if (!nbl.allocated) continue;
-        const top = nbl.sendPath[nbl.sendPath.length - 1];
+        const top = topSendEdge(nbl);
         if (top !== undefined && top.adapter.driver === driver && nbl.owner === driver) {
           const list = sends.get(top.adapter) ?? [];
           list.push(nbl);
@@ -1073,7 +1075,7 @@ function sendToMiniportFast(
       undoSends(chain as NetBufferListObject, count, holder, true);
       return false;
     }
-    n.sendPath.push(binding);
+    pushSendEdge(n, binding);
     n.owner = to;
     n.sendCount++;
     count++;
@@ -1099,8 +1101,7 @@ function completeToBindingFast(adapter: MiniportAdapter, chain: unknown, flags: 
       if (to !== null) undoCompletions(chain as NetBufferListObject, count, to, holder);
       return -1;
     }
-    const path = n.sendPath;
-    const sender = path[path.length - 1];
+    const sender = topSendEdge(n);
     if (sender !== to) {
       if (
         to !== null ||
@@ -1118,10 +1119,11 @@ function completeToBindingFast(adapter: MiniportAdapter, chain: unknown, flags: 
       source = sender.handle;
     }
     if (n.SourceHandle !== source) {
-      undoCompletions(chain as NetBufferListObject, count, to, holder);
+      undoCompletions(chain as NetBufferListObject, count, to as Binding, holder);
       return -1;
     }
-    path.pop();
+    // The top just read: one edge less deep.
+    n.sendDepth--;
     n.owner = toDriver;
     count++;
   }
@@ -1170,7 +1172,7 @@ function undoSends(
 ): void {
   let n = chain;
   for (let i = 0; i < count; i++) {
-    n.sendPath.pop();
+    popSendEdge(n);
     n.owner = holder;
     if (toMiniport) n.sendCount--;
     n = n.Next as NetBufferListObject;
@@ -1255,7 +1257,7 @@ function completeFastFrom(
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
     const sender =
       heldBy(n, holder) && n.liveChildren === 0 && !keepsContext(n, holder)
-        ? n.sendPath[n.sendPath.length - 1]
+        ? topSendEdge(n)
         : undefined;
     if (sender === undefined || sender !== to) {
       // The first NBL (or a sender other than the first NBL's): is this the edge it came from?
@@ -1279,11 +1281,10 @@ function completeFastFrom(
       source = sender.handle;
     }
     const o = n as NetBufferListObject;
-    const path = o.sendPath;
     if (module === null) {
       let expected = source;
       if (!bySender) {
-        const above = path.length < 2 ? undefined : path[path.length - 2];
+        const above = sendEdgeAt(o, o.sendDepth - 2);
         if (above === undefined || above !== lastAbove) {
           expected = sentBy(sender, o);
           // Only a binding of this adapter above makes the originator its own handle.
@@ -1298,8 +1299,8 @@ function completeFastFrom(
         return -1;
       }
     }
-    path.pop();
-    if (path.length !== 0) held++;
+    popSendEdge(o);
+    if (o.sendDepth !== 0) held++;
     o.owner = toDriver;
     count++;
   }
@@ -1319,8 +1320,7 @@ function completeFastFrom(
  */
 function sentBy(sender: SendingEdge, nbl: NetBufferListObject): unknown {
   if (sender.kind === "binding") return sender.handle;
-  const path = nbl.sendPath;
-  const above = path.length < 2 ? undefined : path[path.length - 2];
+  const above = sendEdgeAt(nbl, nbl.sendDepth - 2);
   // The common case: a module passing on what a binding of its adapter sent.
   if (above !== undefined && above.kind === "binding" && above.adapter === sender.adapter)
     return above.handle;
@@ -1335,7 +1335,7 @@ function undoCompletions(
 ): void {
   let n = chain;
   for (let i = 0; i < count; i++) {
-    n.sendPath.push(sender);
+    pushSendEdge(n, sender);
     n.owner = holder;
     n = n.Next as NetBufferListObject;
   }
@@ -1648,7 +1648,7 @@ function sendToModuleFast(
       undoSends(chain as NetBufferListObject, count, holder, false);
       return false;
     }
-    n.sendPath.push(binding);
+    pushSendEdge(n, binding);
     n.owner = to;
     count++;
   }
@@ -1683,9 +1683,8 @@ function moduleSendFast(
       undoSends(chain as NetBufferListObject, count, holder, toMiniport);
       return false;
     }
-    const path = n.sendPath;
-    if (path.length !== 0) held++;
-    path.push(module);
+    if (n.sendDepth !== 0) held++;
+    pushSendEdge(n, module);
     n.owner = to;
     if (toMiniport) n.sendCount++;
     count++;
@@ -1723,8 +1722,7 @@ function completeToModuleFast(
   // kept in loop variables cost ~6 % more per packet.
   let common: SendingEdge | null = null;
   if (heldBy(chain, holder)) {
-    const path = chain.sendPath;
-    const above = path.length < 2 ? undefined : path[path.length - 2];
+    const above = sendEdgeAt(chain, chain.sendDepth - 2);
     if (above !== undefined && above.kind === "binding" && above.adapter === adapter)
       common = above;
   }
@@ -1736,18 +1734,17 @@ function completeToModuleFast(
       undoCompletions(chain as NetBufferListObject, count, module, holder);
       return -1;
     }
-    const path = n.sendPath;
-    const depth = path.length - 1;
-    if (depth < 0 || path[depth] !== module) {
+    const depth = n.sendDepth - 1;
+    if (depth < 0 || sendEdgeAt(n, depth) !== module) {
       undoCompletions(chain as NetBufferListObject, count, module, holder);
       return -1;
     }
-    const above = depth === 0 ? undefined : path[depth - 1];
+    const above = sendEdgeAt(n, depth - 1);
     if (n.SourceHandle !== (above === common ? commonSource : sentBy(module, n))) {
       undoCompletions(chain as NetBufferListObject, count, module, holder);
       return -1;
     }
-    path.pop();
+    popSendEdge(n);
     if (depth !== 0) held++;
     n.owner = to;
     count++;
@@ -1770,7 +1767,7 @@ function moduleCompleteFast(module: FilterModule, chain: unknown, flags: number)
   // The first NBL names the edge the whole chain goes back to (the top of its send path), found
   // before the loop: a loop that carried it in variables it rewrote cost ~6 % more per packet.
   if (!heldBy(chain, holder) || chain.liveChildren !== 0 || keepsContext(chain, holder)) return -1;
-  const sender = chain.sendPath[chain.sendPath.length - 1];
+  const sender = topSendEdge(chain);
   if (
     sender === undefined ||
     sender.adapter !== adapter ||
@@ -1787,13 +1784,12 @@ function moduleCompleteFast(module: FilterModule, chain: unknown, flags: number)
       undoCompletions(chain as NetBufferListObject, count, sender, holder);
       return -1;
     }
-    const path = n.sendPath;
-    const depth = path.length - 1;
-    if (depth < 0 || path[depth] !== sender) {
+    const depth = n.sendDepth - 1;
+    if (depth < 0 || sendEdgeAt(n, depth) !== sender) {
       undoCompletions(chain as NetBufferListObject, count, sender, holder);
       return -1;
     }
-    path.pop();
+    popSendEdge(n);
     if (depth !== 0) held++;
     n.owner = toDriver;
     count++;
