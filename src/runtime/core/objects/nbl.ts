@@ -23,6 +23,7 @@ import { revokeHandle } from "./handles.js";
 import type { DriverRecord } from "./records.js";
 import {
   ContextBlock,
+  clearRecv,
   clearSendEdges,
   MdlObject,
   type NblPool,
@@ -104,8 +105,7 @@ export function initNetBufferList(nbl: NetBufferListObject, owner: DriverRecord 
   nbl.liveChildren = 0;
   // Setting an array's length is a runtime call even when it is already empty.
   clearSendEdges(nbl);
-  if (nbl.recvAdapters.length !== 0) nbl.recvAdapters.length = 0;
-  if (nbl.recvHolders.length !== 0) nbl.recvHolders.length = 0;
+  clearRecv(nbl);
   nbl.allocated = true;
 }
 

@@ -649,20 +649,39 @@ export class NetBufferListObject implements NET_BUFFER_LIST {
   liveChildren = 0;
   /**
    * Who made each context allocation (NdisAllocateNetBufferListContext) not yet freed, oldest
-   * first: the NBL's holder at the call. NdisFreeNetBufferList names those still there. Kept only
-   * when `recordsContext`; otherwise always empty.
+   * first: the NBL's holder at the call, `contextDepth` of them. NdisFreeNetBufferList names
+   * those still there. Kept only when `recordsContext`; otherwise always none. The first sits in
+   * `contextOwner0`, on the NBL's first cache lines (the one an IM layer's allocation makes), and
+   * further ones in `contextOwnersDeeper` by index, as the send path is kept (sendDepth); read
+   * and change it through contextOwnerAt, pushContextOwner, popContextOwner.
    */
-  readonly contextOwners: (DriverRecord | null)[] = [];
+  contextDepth = 0;
+  contextOwner0: DriverRecord | null = null;
   /**
-   * False under verifier "off", where no report that reads contextOwners is ever made
+   * False under verifier "off", where no report that reads the context owners is ever made
    * (Ndis.violate returns at once): the record is the verifier's, and an IM would pay for it twice
    * per NBL per layer for nothing.
    */
   readonly recordsContext: boolean = false;
-  /** The adapters that indicated it and have not had it back, innermost last… */
-  readonly recvAdapters: (MiniportAdapter | FilterModule)[] = [];
-  /** …and, for each, the binding(s) holding the indication. */
-  readonly recvHolders: (Binding | Binding[] | FilterModule | null)[] = [];
+  /**
+   * The receive path: the edges that indicated it and have not had it back (the miniport
+   * adapter, filter modules), `recvDepth` of them, outermost first, and for each the binding(s)
+   * or module holding the indication (null under NDIS_RECEIVE_FLAGS_RESOURCES). The first two
+   * levels sit in fields, deeper ones in `recvAdaptersDeeper` and `recvHoldersDeeper` by index,
+   * as the send path is kept (sendDepth); read and change it through recvAdapterAt,
+   * recvHolderAt, pushRecv and popRecv. A receive crossing of a stack up to two edges deep then
+   * touches none of the four objects two arrays of its own were.
+   */
+  recvDepth = 0;
+  recvAdapter0: MiniportAdapter | FilterModule | null = null;
+  recvHolder0: Binding | Binding[] | FilterModule | null = null;
+  recvAdapter1: MiniportAdapter | FilterModule | null = null;
+  recvHolder1: Binding | Binding[] | FilterModule | null = null;
+  /** The context owners beyond the first (see contextDepth): the first `contextDepth - 1` count. */
+  readonly contextOwnersDeeper: (DriverRecord | null)[] = [];
+  /** The receive path's levels beyond the first two (see recvDepth). */
+  readonly recvAdaptersDeeper: (MiniportAdapter | FilterModule)[] = [];
+  readonly recvHoldersDeeper: (Binding | Binding[] | FilterModule | null)[] = [];
   /**
    * The send path's edges beyond the first two (see sendDepth), outermost first: the first
    * `sendDepth - 2` entries count. A completion only lowers sendDepth; the entry stays until a
@@ -723,8 +742,8 @@ export class NetBufferListObject implements NET_BUFFER_LIST {
     // allocated then: each crossing or context call reads and writes them per NBL (a passthrough
     // send at 64 NBLs ~2-4 % faster; verifier strict's, which records context owners, 1.20-1.22×
     // off's time without this and 1.05-1.14× with it, in bench:datapath runs).
-    const paths = [this.sendDeeper, this.recvAdapters, this.recvHolders];
-    if (this.recordsContext) paths.push(this.contextOwners as never);
+    const paths = [this.sendDeeper, this.recvAdaptersDeeper, this.recvHoldersDeeper];
+    if (this.recordsContext) paths.push(this.contextOwnersDeeper as never);
     for (const path of paths) {
       path.push(null as never);
       path.pop();
@@ -771,6 +790,141 @@ export function popSendEdge(nbl: NetBufferListObject): Binding | FilterModule | 
   const edge = topSendEdge(nbl);
   if (edge !== undefined) nbl.sendDepth--;
   return edge;
+}
+
+/** The edge that indicated `nbl` at receive level `index` (0 the outermost), or undefined. */
+export function recvAdapterAt(
+  nbl: NetBufferListObject,
+  index: number,
+): MiniportAdapter | FilterModule | undefined {
+  if (index < 0 || index >= nbl.recvDepth) return undefined;
+  if (index === 0) return nbl.recvAdapter0 as MiniportAdapter | FilterModule;
+  if (index === 1) return nbl.recvAdapter1 as MiniportAdapter | FilterModule;
+  return nbl.recvAdaptersDeeper[index - 2];
+}
+
+/**
+ * Who holds `nbl`'s indication at receive level `index`: a binding, the bindings, a module, or
+ * null (RESOURCES); undefined past its depth.
+ */
+export function recvHolderAt(
+  nbl: NetBufferListObject,
+  index: number,
+): Binding | Binding[] | FilterModule | null | undefined {
+  if (index < 0 || index >= nbl.recvDepth) return undefined;
+  if (index === 0) return nbl.recvHolder0;
+  if (index === 1) return nbl.recvHolder1;
+  return nbl.recvHoldersDeeper[index - 2];
+}
+
+/** The edge that indicated `nbl` last (its return goes there next), or undefined. */
+export function topRecvAdapter(
+  nbl: NetBufferListObject,
+): MiniportAdapter | FilterModule | undefined {
+  const depth = nbl.recvDepth;
+  if (depth === 1) return nbl.recvAdapter0 as MiniportAdapter | FilterModule;
+  if (depth === 2) return nbl.recvAdapter1 as MiniportAdapter | FilterModule;
+  return depth === 0 ? undefined : nbl.recvAdaptersDeeper[depth - 3];
+}
+
+/** Who holds `nbl`'s innermost indication (see recvHolderAt), or undefined. */
+export function topRecvHolder(
+  nbl: NetBufferListObject,
+): Binding | Binding[] | FilterModule | null | undefined {
+  const depth = nbl.recvDepth;
+  if (depth === 1) return nbl.recvHolder0;
+  if (depth === 2) return nbl.recvHolder1;
+  return depth === 0 ? undefined : nbl.recvHoldersDeeper[depth - 3];
+}
+
+/** Records an indication of `nbl` by `adapter`, held by `holder`. */
+export function pushRecv(
+  nbl: NetBufferListObject,
+  adapter: MiniportAdapter | FilterModule,
+  holder: Binding | Binding[] | FilterModule | null,
+): void {
+  const depth = nbl.recvDepth;
+  if (depth === 0) {
+    nbl.recvAdapter0 = adapter;
+    nbl.recvHolder0 = holder;
+  } else if (depth === 1) {
+    nbl.recvAdapter1 = adapter;
+    nbl.recvHolder1 = holder;
+  } else {
+    // At most one past the entries that count: the arrays never get a hole.
+    nbl.recvAdaptersDeeper[depth - 2] = adapter;
+    nbl.recvHoldersDeeper[depth - 2] = holder;
+  }
+  nbl.recvDepth = depth + 1;
+}
+
+/** The edges that indicated `nbl` as a new array, outermost first (for reports and slow checks). */
+export function recvAdaptersOf(nbl: NetBufferListObject): (MiniportAdapter | FilterModule)[] {
+  const adapters: (MiniportAdapter | FilterModule)[] = [];
+  for (let i = 0; i < nbl.recvDepth; i++)
+    adapters.push(recvAdapterAt(nbl, i) as MiniportAdapter | FilterModule);
+  return adapters;
+}
+
+/** Drops `nbl`'s innermost receive level (returned to the edge that indicated it). */
+export function popRecv(nbl: NetBufferListObject): void {
+  if (nbl.recvDepth !== 0) nbl.recvDepth--;
+}
+
+/** Empties `nbl`'s receive path. */
+export function clearRecv(nbl: NetBufferListObject): void {
+  nbl.recvDepth = 0;
+  nbl.recvAdapter0 = null;
+  nbl.recvHolder0 = null;
+  nbl.recvAdapter1 = null;
+  nbl.recvHolder1 = null;
+  // Setting an array's length is a runtime call even when it is already empty.
+  if (nbl.recvAdaptersDeeper.length !== 0) nbl.recvAdaptersDeeper.length = 0;
+  if (nbl.recvHoldersDeeper.length !== 0) nbl.recvHoldersDeeper.length = 0;
+}
+
+/** The context owner at `index` (0 the oldest allocation not yet freed); undefined past them. */
+export function contextOwnerAt(
+  nbl: NetBufferListObject,
+  index: number,
+): DriverRecord | null | undefined {
+  if (index < 0 || index >= nbl.contextDepth) return undefined;
+  return index === 0 ? nbl.contextOwner0 : nbl.contextOwnersDeeper[index - 1];
+}
+
+/** The owner of the newest context allocation not yet freed, or undefined. */
+export function topContextOwner(nbl: NetBufferListObject): DriverRecord | null | undefined {
+  const depth = nbl.contextDepth;
+  if (depth === 1) return nbl.contextOwner0;
+  return depth === 0 ? undefined : nbl.contextOwnersDeeper[depth - 2];
+}
+
+/** Records `owner` as the maker of a new context allocation (verifier record and strict). */
+export function pushContextOwner(nbl: NetBufferListObject, owner: DriverRecord | null): void {
+  const depth = nbl.contextDepth;
+  if (depth === 0) nbl.contextOwner0 = owner;
+  // At most one past the entries that count: the array never gets a hole.
+  else nbl.contextOwnersDeeper[depth - 1] = owner;
+  nbl.contextDepth = depth + 1;
+}
+
+/** Drops the record of the newest context allocation (freed). */
+export function popContextOwner(nbl: NetBufferListObject): void {
+  if (nbl.contextDepth !== 0) nbl.contextDepth--;
+}
+
+/** The context owners of `nbl` as a new array, oldest first (for reports). */
+export function contextOwnersOf(nbl: NetBufferListObject): (DriverRecord | null)[] {
+  const owners: (DriverRecord | null)[] = [];
+  for (let i = 0; i < nbl.contextDepth; i++) owners.push(contextOwnerAt(nbl, i) ?? null);
+  return owners;
+}
+
+/** Forgets every context owner of `nbl`. */
+export function clearContextOwners(nbl: NetBufferListObject): void {
+  nbl.contextDepth = 0;
+  nbl.contextOwner0 = null;
+  if (nbl.contextOwnersDeeper.length !== 0) nbl.contextOwnersDeeper.length = 0;
 }
 
 /** The send path of `nbl` as a new array, outermost first (for reports and slow checks). */

@@ -42,7 +42,14 @@ import type {
   NdisRuntime,
   NetBufferListObject,
 } from "../objects/records.js";
-import { sendEdgeAt, sendEdges, topSendEdge } from "../objects/records.js";
+import {
+  recvAdapterAt,
+  recvAdaptersOf,
+  recvHolderAt,
+  sendEdgeAt,
+  sendEdges,
+  topSendEdge,
+} from "../objects/records.js";
 import { resetPendingSince } from "../stack/reset.js";
 
 export interface WatchdogLimits {
@@ -503,7 +510,7 @@ function describeOutstanding(
   );
   const notReturned: NetBufferListObject[] = [];
   for (const nbl of allNbls(runtime))
-    if (nbl.recvAdapters[nbl.recvAdapters.length - 1] === adapter) notReturned.push(nbl);
+    if (recvAdapterAt(nbl, nbl.recvDepth - 1) === adapter) notReturned.push(nbl);
   parts.push(
     `${adapter.receivesOutstanding} indication(s) not returned${notReturned.length > 0 ? ` [${listByHolder(notReturned)}]` : ""}`,
   );
@@ -523,7 +530,7 @@ function* allNbls(runtime: NdisRuntime): Generator<NetBufferListObject> {
 /** The drivers holding an NBL now: its owner, or the bindings sharing one indication. */
 function holdersOf(nbl: NetBufferListObject): DriverRecord[] {
   if (nbl.owner !== null) return [nbl.owner];
-  const last = nbl.recvHolders[nbl.recvHolders.length - 1];
+  const last = recvHolderAt(nbl, nbl.recvDepth - 1);
   if (Array.isArray(last)) return [...new Set(last.map((b) => b.driver))];
   return last === undefined || last === null ? [] : [last.driver];
 }
@@ -565,8 +572,8 @@ function awaitedBy(
           : topSendEdge(nbl)?.adapter === object;
     const indicated =
       object === undefined
-        ? nbl.recvAdapters.some((a) => a.driver === driver)
-        : object.kind === "miniport-adapter" && nbl.recvAdapters.includes(object);
+        ? recvAdaptersOf(nbl).some((a) => a.driver === driver)
+        : object.kind === "miniport-adapter" && recvAdaptersOf(nbl).includes(object);
     if (sent || indicated) out.push(nbl);
   }
   return out;

@@ -35,9 +35,15 @@ import type {
 } from "../objects/records.js";
 import {
   NetBufferListObject,
+  popRecv,
   popSendEdge,
+  pushRecv,
   pushSendEdge,
+  recvAdapterAt,
+  recvHolderAt,
   sendEdgeAt,
+  topRecvAdapter,
+  topRecvHolder,
   topSendEdge,
 } from "../objects/records.js";
 import {
@@ -81,14 +87,13 @@ export function sendSource(nbl: NetBufferListObject): unknown {
 
 /** The handle a returned NBL's SourceHandle must carry (see sendSource). */
 export function receiveSource(nbl: NetBufferListObject): unknown {
-  const edges = nbl.recvAdapters;
-  let i = edges.length - 1;
+  let i = nbl.recvDepth - 1;
   while (i > 0) {
-    const edge = edges[i] as IndicatingEdge;
-    if (edge.kind !== "filter-module" || nbl.recvHolders[i - 1] !== edge) break;
+    const edge = recvAdapterAt(nbl, i) as IndicatingEdge;
+    if (edge.kind !== "filter-module" || recvHolderAt(nbl, i - 1) !== edge) break;
     i--;
   }
-  return (edges[i] as IndicatingEdge | undefined)?.handle;
+  return recvAdapterAt(nbl, i)?.handle;
 }
 
 /** The adapter whose stack an edge is in. */
@@ -519,8 +524,7 @@ export function indicateFromFilter(
   // (it gets them back through FilterReturnNetBufferLists); it holds them no longer.
   for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next) {
     const o = n as NetBufferListObject;
-    const depth = o.recvHolders.length - 1;
-    if (depth >= 0 && o.recvHolders[depth] === module) module.receivesHeld--;
+    if (topRecvHolder(o) === module) module.receivesHeld--;
   }
   indicateUp(module.adapter, module, chain, count, port, flags);
 }
@@ -532,7 +536,7 @@ export function indicateFromFilter(
 function holdAgain(module: FilterModule, chain: NET_BUFFER_LIST): void {
   for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next) {
     const o = n as NetBufferListObject;
-    if (o.recvHolders[o.recvHolders.length - 1] === module) module.receivesHeld++;
+    if (topRecvHolder(o) === module) module.receivesHeld++;
   }
 }
 
@@ -679,9 +683,8 @@ function indicateTo(
     adapter.bindings.filter((b) => b.machine.state === "Running" && b.driver.crashed === null);
   for (const n of nbls) {
     const o = n as NetBufferListObject;
-    o.recvAdapters.push(indicator);
     // Under RESOURCES nobody keeps it: it is the indicator's again when the indication returns.
-    o.recvHolders.push(resources ? null : [...holders]);
+    pushRecv(o, indicator, resources ? null : [...holders]);
     o.owner = null;
   }
   indicator.receivesOutstanding += count;
@@ -699,7 +702,7 @@ function indicateTo(
     const n = nbls[i] as NetBufferListObject;
     n.Next = nbls[i + 1] ?? null;
     // Held by one binding only: that binding's; by several: shared, nobody's alone.
-    const held = n.recvHolders[n.recvHolders.length - 1];
+    const held = topRecvHolder(n);
     if (Array.isArray(held)) n.owner = held.length === 1 ? (held[0] as Binding).driver : null;
   }
   if (resources) giveBack(chain, indicator, count);
@@ -717,8 +720,7 @@ function take(
 ): void {
   for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next) {
     const o = n as NetBufferListObject;
-    o.recvAdapters.push(adapter);
-    o.recvHolders.push(holder);
+    pushRecv(o, adapter, holder);
     o.owner = user;
   }
 }
@@ -727,8 +729,7 @@ function take(
 function giveBack(chain: NET_BUFFER_LIST, adapter: IndicatingEdge, count: number): void {
   for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next) {
     const o = n as NetBufferListObject;
-    o.recvAdapters.pop();
-    o.recvHolders.pop();
+    popRecv(o);
     o.owner = adapter.driver;
   }
   adapter.receivesOutstanding -= count;
@@ -759,12 +760,11 @@ function deliverReceive(
 
 /** Why `binding` cannot return `nbl`, or null. */
 export function returnProblem(binding: Binding, nbl: NetBufferListObject): string | null {
-  const depth = nbl.recvAdapters.length;
-  const indicator = nbl.recvAdapters[depth - 1];
+  const indicator = topRecvAdapter(nbl);
   if (indicator === undefined || adapterOf(indicator) !== binding.adapter) {
     return "was not indicated on this binding's adapter, or was returned already";
   }
-  const holders = nbl.recvHolders[depth - 1];
+  const holders = topRecvHolder(nbl);
   const holds = Array.isArray(holders) ? holders.includes(binding) : holders === binding;
   if (!holds)
     return "is not held by this binding (returned already, or indicated with NDIS_RECEIVE_FLAGS_RESOURCES)";
@@ -773,8 +773,7 @@ export function returnProblem(binding: Binding, nbl: NetBufferListObject): strin
 
 /** Why `module` cannot return `nbl` with NdisFReturnNetBufferLists, or null. */
 export function filterReturnProblem(module: FilterModule, nbl: NetBufferListObject): string | null {
-  const depth = nbl.recvHolders.length;
-  if (depth === 0 || nbl.recvHolders[depth - 1] !== module) {
+  if (nbl.recvDepth === 0 || topRecvHolder(nbl) !== module) {
     return "was not indicated to this filter module, or was returned already (or came with NDIS_RECEIVE_FLAGS_RESOURCES)";
   }
   return null;
@@ -807,11 +806,8 @@ export function returnFromEdge(
   while (nbl !== null) {
     const next: NET_BUFFER_LIST | null = nbl.Next;
     const o = nbl as NetBufferListObject;
-    const adapters = o.recvAdapters;
-    const holdersByDepth = o.recvHolders;
-    const depth = adapters.length - 1;
-    const adapter = adapters[depth] as IndicatingEdge;
-    const holders = holdersByDepth[depth];
+    const adapter = topRecvAdapter(o) as IndicatingEdge;
+    const holders = topRecvHolder(o);
     returned++;
     let last = true;
     if (holders !== binding && Array.isArray(holders)) {
@@ -821,14 +817,12 @@ export function returnFromEdge(
     }
     nbl.Next = null;
     if (last) {
-      adapters.pop();
-      holdersByDepth.pop();
+      popRecv(o);
       o.owner = adapter.driver;
       adapter.receivesOutstanding--;
       // A module that gets a return holds the NBL again until it returns it on down (unless it
       // indicated the NBL itself: then nobody below waits for it).
-      if (adapter.kind === "filter-module" && holdersByDepth[holdersByDepth.length - 1] === adapter)
-        adapter.receivesHeld++;
+      if (adapter.kind === "filter-module" && topRecvHolder(o) === adapter) adapter.receivesHeld++;
       if (firstAdapter === null || firstAdapter === adapter) {
         firstAdapter = adapter;
         if (firstLast === null) firstChain = nbl;
@@ -945,7 +939,7 @@ export function reclaimFrom(runtime: NdisRuntime, driver: DriverRecord): void {
           list.push(nbl);
           sends.set(top.adapter, list);
         }
-        const held = nbl.recvHolders[nbl.recvHolders.length - 1];
+        const held = topRecvHolder(nbl);
         const holders =
           held === undefined || held === null ? [] : Array.isArray(held) ? held : [held];
         for (const b of holders) {
@@ -974,13 +968,14 @@ export function reclaimFrom(runtime: NdisRuntime, driver: DriverRecord): void {
 /**
  * Whether the driver handing `n` back may still hold context space on it: the general path
  * judges (NetBufferListContext_Leaked), so the fast crossings leave such an NBL to it. Under
- * verifier "off" the record is never kept (NetBufferListObject.recordsContext): one flag on the
- * NBL's first cache line answers, without a read of the record's array per NBL per crossing.
+ * verifier "off" the record is never kept (NetBufferListObject.recordsContext) and contextDepth
+ * stays 0; otherwise the newest owner is on the NBL's first cache lines (contextOwner0) unless
+ * the NBL carries more than one allocation.
  */
 function keepsContext(n: NetBufferListObject, holder: DriverRecord): boolean {
-  if (!n.recordsContext) return false;
-  const owners = n.contextOwners;
-  return owners.length !== 0 && owners[owners.length - 1] === holder;
+  const depth = n.contextDepth;
+  if (depth === 0) return false;
+  return (depth === 1 ? n.contextOwner0 : n.contextOwnersDeeper[depth - 2]) === holder;
 }
 
 /*
@@ -1410,8 +1405,7 @@ function indicateToBindingFast(
       undoIndications(chain as NetBufferListObject, seen, holder);
       return false;
     }
-    n.recvAdapters.push(adapter);
-    n.recvHolders.push(keeper);
+    pushRecv(n, adapter, keeper);
     n.owner = user;
     seen++;
   }
@@ -1447,15 +1441,11 @@ function returnToMiniportFast(binding: Binding, chain: unknown, flags: number): 
       undoReturns(chain as NetBufferListObject, count, binding, adapter);
       return false;
     }
-    const adapters = n.recvAdapters;
-    const holders = n.recvHolders;
-    const depth = adapters.length - 1;
-    if (depth < 0 || adapters[depth] !== adapter || holders[depth] !== binding) {
+    if (topRecvAdapter(n) !== adapter || topRecvHolder(n) !== binding) {
       undoReturns(chain as NetBufferListObject, count, binding, adapter);
       return false;
     }
-    adapters.pop();
-    holders.pop();
+    n.recvDepth--;
     n.owner = to;
     count++;
   }
@@ -1483,8 +1473,7 @@ export function filterIndicateFast(
 function undoIndications(chain: NetBufferListObject, count: number, holder: DriverRecord): void {
   let n = chain;
   for (let i = 0; i < count; i++) {
-    n.recvAdapters.pop();
-    n.recvHolders.pop();
+    popRecv(n);
     n.owner = holder;
     n = n.Next as NetBufferListObject;
   }
@@ -1550,14 +1539,12 @@ function returnFastFrom(
   let held = 0;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
     const depth =
-      heldBy(n, holder) && n.liveChildren === 0 && !keepsContext(n, holder)
-        ? n.recvAdapters.length - 1
-        : -1;
+      heldBy(n, holder) && n.liveChildren === 0 && !keepsContext(n, holder) ? n.recvDepth - 1 : -1;
     const o = n as NetBufferListObject;
-    const indicator = depth < 0 ? undefined : o.recvAdapters[depth];
+    const indicator = recvAdapterAt(o, depth);
     if (
       indicator === undefined ||
-      o.recvHolders[depth] !== edge ||
+      recvHolderAt(o, depth) !== edge ||
       (from === null
         ? adapterOf(indicator) !== adapter ||
           indicator.driver === holder ||
@@ -1573,10 +1560,8 @@ function returnFastFrom(
       return false;
     }
     from = indicator;
-    o.recvAdapters.pop();
-    const holders = o.recvHolders;
-    holders.pop();
-    if (holders.length !== 0 && holders[holders.length - 1] === indicator) held++;
+    popRecv(o);
+    if (topRecvHolder(o) === indicator) held++;
     o.owner = indicator.driver;
     count++;
   }
@@ -1594,11 +1579,11 @@ function returnFastFrom(
  * the common case: the module passing on what the miniport below it indicated.
  */
 function indicatedBy(nbl: NetBufferListObject, depth: number, module: FilterModule): unknown {
-  const below = depth === 0 ? undefined : nbl.recvAdapters[depth - 1];
+  const below = recvAdapterAt(nbl, depth - 1);
   if (
     below !== undefined &&
     below.kind === "miniport-adapter" &&
-    nbl.recvHolders[depth - 1] === module
+    recvHolderAt(nbl, depth - 1) === module
   )
     return below.handle;
   return receiveSource(nbl);
@@ -1612,8 +1597,7 @@ function undoReturns(
 ): void {
   let n = chain;
   for (let i = 0; i < count; i++) {
-    n.recvAdapters.push(indicator);
-    n.recvHolders.push(edge);
+    pushRecv(n, indicator, edge);
     n.owner = edge.driver;
     n = n.Next as NetBufferListObject;
   }
@@ -1831,8 +1815,7 @@ function indicateToModuleFast(
       undoIndications(chain as NetBufferListObject, seen, holder);
       return false;
     }
-    n.recvAdapters.push(adapter);
-    n.recvHolders.push(keeper);
+    pushRecv(n, adapter, keeper);
     n.owner = user;
     seen++;
   }
@@ -1886,11 +1869,8 @@ function moduleIndicateFast(
       undoIndications(chain as NetBufferListObject, seen, holder);
       return false;
     }
-    const holders = n.recvHolders;
-    const depth = holders.length;
-    if (depth !== 0 && holders[depth - 1] === module) held++;
-    n.recvAdapters.push(module);
-    holders.push(keeper);
+    if (topRecvHolder(n) === module) held++;
+    pushRecv(n, module, keeper);
     n.owner = user;
     seen++;
   }
@@ -1933,15 +1913,13 @@ function returnToModuleFast(
       undoReturns(chain as NetBufferListObject, count, binding, module);
       return false;
     }
-    const adapters = n.recvAdapters;
-    const holders = n.recvHolders;
-    const depth = adapters.length - 1;
-    if (depth < 0 || adapters[depth] !== module || holders[depth] !== binding) {
+    const depth = n.recvDepth - 1;
+    if (recvAdapterAt(n, depth) !== module || recvHolderAt(n, depth) !== binding) {
       undoReturns(chain as NetBufferListObject, count, binding, module);
       return false;
     }
-    const below = depth === 0 ? undefined : adapters[depth - 1];
-    const heldBelow = depth !== 0 && holders[depth - 1] === module;
+    const below = recvAdapterAt(n, depth - 1);
+    const heldBelow = recvHolderAt(n, depth - 1) === module;
     if (below === undefined || below !== lastBelow || !heldBelow) {
       lastSource = indicatedBy(n, depth, module);
       lastBelow = heldBelow && below !== undefined && below === adapter ? below : undefined;
@@ -1950,8 +1928,7 @@ function returnToModuleFast(
       undoReturns(chain as NetBufferListObject, count, binding, module);
       return false;
     }
-    adapters.pop();
-    holders.pop();
+    n.recvDepth = depth;
     if (heldBelow) held++;
     n.owner = to;
     count++;
@@ -1979,13 +1956,11 @@ function moduleReturnFast(module: FilterModule, chain: unknown, flags: number): 
       if (from !== null) undoReturns(chain as NetBufferListObject, count, module, from);
       return false;
     }
-    const adapters = n.recvAdapters;
-    const holders = n.recvHolders;
-    const depth = adapters.length - 1;
-    const indicator = depth < 0 ? undefined : adapters[depth];
+    const depth = n.recvDepth - 1;
+    const indicator = recvAdapterAt(n, depth);
     if (
       indicator === undefined ||
-      holders[depth] !== module ||
+      recvHolderAt(n, depth) !== module ||
       (from === null
         ? adapterOf(indicator) !== adapter ||
           indicator.driver === holder ||
@@ -1996,9 +1971,8 @@ function moduleReturnFast(module: FilterModule, chain: unknown, flags: number): 
       return false;
     }
     from = indicator;
-    adapters.pop();
-    holders.pop();
-    if (depth !== 0 && holders[depth - 1] === indicator) held++;
+    n.recvDepth = depth;
+    if (recvHolderAt(n, depth - 1) === indicator) held++;
     n.owner = indicator.driver;
     count++;
   }
