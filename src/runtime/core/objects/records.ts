@@ -666,20 +666,22 @@ export class NetBufferListObject implements NET_BUFFER_LIST {
   /**
    * The receive path: the edges that indicated it and have not had it back (the miniport
    * adapter, filter modules), `recvDepth` of them, outermost first, and for each the binding(s)
-   * or module holding the indication (null under NDIS_RECEIVE_FLAGS_RESOURCES). The first two
-   * levels sit in fields, deeper ones in `recvAdaptersDeeper` and `recvHoldersDeeper` by index,
-   * as the send path is kept (sendDepth); read and change it through recvAdapterAt,
-   * recvHolderAt, pushRecv and popRecv. A receive crossing of a stack up to two edges deep then
-   * touches none of the four objects two arrays of its own were.
+   * or module holding the indication (null under NDIS_RECEIVE_FLAGS_RESOURCES). The first three
+   * levels (a protocol on two IMs) sit in fields, deeper ones in `recvAdaptersDeeper` and
+   * `recvHoldersDeeper` by index, as the send path is kept (sendDepth); read and change it
+   * through recvAdapterAt, recvHolderAt, pushRecv and popRecv. A receive crossing of a stack up
+   * to three levels deep then touches none of the four objects two arrays of its own were.
    */
   recvDepth = 0;
   recvAdapter0: MiniportAdapter | FilterModule | null = null;
   recvHolder0: Binding | Binding[] | FilterModule | null = null;
   recvAdapter1: MiniportAdapter | FilterModule | null = null;
   recvHolder1: Binding | Binding[] | FilterModule | null = null;
+  recvAdapter2: MiniportAdapter | FilterModule | null = null;
+  recvHolder2: Binding | Binding[] | FilterModule | null = null;
   /** The context owners beyond the first (see contextDepth): the first `contextDepth - 1` count. */
   readonly contextOwnersDeeper: (DriverRecord | null)[] = [];
-  /** The receive path's levels beyond the first two (see recvDepth). */
+  /** The receive path's levels beyond the first three (see recvDepth). */
   readonly recvAdaptersDeeper: (MiniportAdapter | FilterModule)[] = [];
   readonly recvHoldersDeeper: (Binding | Binding[] | FilterModule | null)[] = [];
   /**
@@ -800,7 +802,8 @@ export function recvAdapterAt(
   if (index < 0 || index >= nbl.recvDepth) return undefined;
   if (index === 0) return nbl.recvAdapter0 as MiniportAdapter | FilterModule;
   if (index === 1) return nbl.recvAdapter1 as MiniportAdapter | FilterModule;
-  return nbl.recvAdaptersDeeper[index - 2];
+  if (index === 2) return nbl.recvAdapter2 as MiniportAdapter | FilterModule;
+  return nbl.recvAdaptersDeeper[index - 3];
 }
 
 /**
@@ -814,7 +817,8 @@ export function recvHolderAt(
   if (index < 0 || index >= nbl.recvDepth) return undefined;
   if (index === 0) return nbl.recvHolder0;
   if (index === 1) return nbl.recvHolder1;
-  return nbl.recvHoldersDeeper[index - 2];
+  if (index === 2) return nbl.recvHolder2;
+  return nbl.recvHoldersDeeper[index - 3];
 }
 
 /** The edge that indicated `nbl` last (its return goes there next), or undefined. */
@@ -824,7 +828,8 @@ export function topRecvAdapter(
   const depth = nbl.recvDepth;
   if (depth === 1) return nbl.recvAdapter0 as MiniportAdapter | FilterModule;
   if (depth === 2) return nbl.recvAdapter1 as MiniportAdapter | FilterModule;
-  return depth === 0 ? undefined : nbl.recvAdaptersDeeper[depth - 3];
+  if (depth === 3) return nbl.recvAdapter2 as MiniportAdapter | FilterModule;
+  return depth === 0 ? undefined : nbl.recvAdaptersDeeper[depth - 4];
 }
 
 /** Who holds `nbl`'s innermost indication (see recvHolderAt), or undefined. */
@@ -834,7 +839,8 @@ export function topRecvHolder(
   const depth = nbl.recvDepth;
   if (depth === 1) return nbl.recvHolder0;
   if (depth === 2) return nbl.recvHolder1;
-  return depth === 0 ? undefined : nbl.recvHoldersDeeper[depth - 3];
+  if (depth === 3) return nbl.recvHolder2;
+  return depth === 0 ? undefined : nbl.recvHoldersDeeper[depth - 4];
 }
 
 /** Records an indication of `nbl` by `adapter`, held by `holder`. */
@@ -850,10 +856,13 @@ export function pushRecv(
   } else if (depth === 1) {
     nbl.recvAdapter1 = adapter;
     nbl.recvHolder1 = holder;
+  } else if (depth === 2) {
+    nbl.recvAdapter2 = adapter;
+    nbl.recvHolder2 = holder;
   } else {
     // At most one past the entries that count: the arrays never get a hole.
-    nbl.recvAdaptersDeeper[depth - 2] = adapter;
-    nbl.recvHoldersDeeper[depth - 2] = holder;
+    nbl.recvAdaptersDeeper[depth - 3] = adapter;
+    nbl.recvHoldersDeeper[depth - 3] = holder;
   }
   nbl.recvDepth = depth + 1;
 }
@@ -878,6 +887,8 @@ export function clearRecv(nbl: NetBufferListObject): void {
   nbl.recvHolder0 = null;
   nbl.recvAdapter1 = null;
   nbl.recvHolder1 = null;
+  nbl.recvAdapter2 = null;
+  nbl.recvHolder2 = null;
   // Setting an array's length is a runtime call even when it is already empty.
   if (nbl.recvAdaptersDeeper.length !== 0) nbl.recvAdaptersDeeper.length = 0;
   if (nbl.recvHoldersDeeper.length !== 0) nbl.recvHoldersDeeper.length = 0;
