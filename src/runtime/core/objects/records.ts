@@ -633,7 +633,8 @@ export class NetBufferListObject implements NET_BUFFER_LIST {
   Context: NET_BUFFER_LIST_CONTEXT | null = null;
   /**
    * The send path: the edges (bindings, filter modules) it was sent from and not yet completed
-   * to, `sendDepth` of them, outermost first. The first two sit in fields of the NBL, deeper ones
+   * to, `sendDepth` of them, outermost first. The first three sit in fields of the NBL (the
+   * third, which only a stack two IMs deep uses, apart from the first cache lines), deeper ones
    * in `sendDeeper` (read and change it through sendEdgeAt, topSendEdge, pushSendEdge,
    * popSendEdge). A crossing of a stack up to two edges deep (a protocol on a miniport, on an IM,
    * or on a filter module) then records and checks the path on the NBL's first cache lines,
@@ -663,6 +664,8 @@ export class NetBufferListObject implements NET_BUFFER_LIST {
    * per NBL per layer for nothing.
    */
   readonly recordsContext: boolean = false;
+  /** The send path's third edge (see sendDepth). */
+  sendEdge2: Binding | FilterModule | null = null;
   /**
    * The receive path: the edges that indicated it and have not had it back (the miniport
    * adapter, filter modules), `recvDepth` of them, outermost first, and for each the binding(s)
@@ -685,8 +688,8 @@ export class NetBufferListObject implements NET_BUFFER_LIST {
   readonly recvAdaptersDeeper: (MiniportAdapter | FilterModule)[] = [];
   readonly recvHoldersDeeper: (Binding | Binding[] | FilterModule | null)[] = [];
   /**
-   * The send path's edges beyond the first two (see sendDepth), outermost first: the first
-   * `sendDepth - 2` entries count. A completion only lowers sendDepth; the entry stays until a
+   * The send path's edges beyond the first three (see sendDepth), outermost first: the first
+   * `sendDepth - 3` entries count. A completion only lowers sendDepth; the entry stays until a
    * deeper send writes over it or the NBL is allocated again (never a call to push or pop, so a
    * crossing's loop does its record and check with plain loads and stores at any depth).
    */
@@ -755,8 +758,8 @@ export class NetBufferListObject implements NET_BUFFER_LIST {
   }
 }
 
-/** How many edges of a send path sit in the NBL's own fields (sendEdge0, sendEdge1). */
-export const SEND_EDGES_INLINE = 2;
+/** How many edges of a send path sit in the NBL's own fields (sendEdge0, sendEdge1, sendEdge2). */
+export const SEND_EDGES_INLINE = 3;
 
 /** The edge at `index` of `nbl`'s send path (0 the outermost), or undefined past its depth. */
 export function sendEdgeAt(
@@ -766,6 +769,7 @@ export function sendEdgeAt(
   if (index < 0 || index >= nbl.sendDepth) return undefined;
   if (index === 0) return nbl.sendEdge0 as Binding | FilterModule;
   if (index === 1) return nbl.sendEdge1 as Binding | FilterModule;
+  if (index === 2) return nbl.sendEdge2 as Binding | FilterModule;
   return nbl.sendDeeper[index - SEND_EDGES_INLINE];
 }
 
@@ -774,6 +778,7 @@ export function topSendEdge(nbl: NetBufferListObject): Binding | FilterModule | 
   const depth = nbl.sendDepth;
   if (depth === 1) return nbl.sendEdge0 as Binding | FilterModule;
   if (depth === 2) return nbl.sendEdge1 as Binding | FilterModule;
+  if (depth === 3) return nbl.sendEdge2 as Binding | FilterModule;
   return depth === 0 ? undefined : nbl.sendDeeper[depth - 1 - SEND_EDGES_INLINE];
 }
 
@@ -782,6 +787,7 @@ export function pushSendEdge(nbl: NetBufferListObject, edge: Binding | FilterMod
   const depth = nbl.sendDepth;
   if (depth === 0) nbl.sendEdge0 = edge;
   else if (depth === 1) nbl.sendEdge1 = edge;
+  else if (depth === 2) nbl.sendEdge2 = edge;
   // At most one past the entries that count: the array never gets a hole.
   else nbl.sendDeeper[depth - SEND_EDGES_INLINE] = edge;
   nbl.sendDepth = depth + 1;
@@ -950,6 +956,7 @@ export function clearSendEdges(nbl: NetBufferListObject): void {
   nbl.sendDepth = 0;
   nbl.sendEdge0 = null;
   nbl.sendEdge1 = null;
+  nbl.sendEdge2 = null;
   // Setting an array's length is a runtime call even when it is already empty.
   if (nbl.sendDeeper.length !== 0) nbl.sendDeeper.length = 0;
 }
