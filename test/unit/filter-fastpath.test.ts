@@ -14,6 +14,7 @@ import { describe, test } from "node:test";
 import {
   type NDIS_HANDLE,
   NdisFIndicateReceiveNetBufferLists,
+  NdisFReturnNetBufferLists,
   NdisFSendNetBufferLists,
   NdisFSendNetBufferListsComplete,
   NdisMIndicateReceiveNetBufferLists,
@@ -130,6 +131,48 @@ describe("filter crossings on the fast path", () => {
       s.proto.completed.map((c) => c.nbl),
       [tx[1], tx[0]],
     );
+  });
+
+  test("a module completing a chain whose second NBL it completed already: the first goes up, the second is refused", async () => {
+    // The module's completion crossing resolves the edge above from the first NBL before its loop;
+    // an NBL further on that the module no longer holds must still send the chain the general way.
+    const s = await stack({
+      sendComplete: (m, nbls, flags) => {
+        const first = nbls;
+        const second = first.Next as NET_BUFFER_LIST;
+        first.Next = null;
+        NdisFSendNetBufferListsComplete(m.handle, second, flags);
+        first.Next = second;
+        NdisFSendNetBufferListsComplete(m.handle, first, flags);
+      },
+    });
+    const tx = allocateNbls(nblPool(s.proto.protocolHandle() as NDIS_HANDLE), 2, s.binding);
+    NdisSendNetBufferLists(s.binding, tx[0] as NET_BUFFER_LIST, 0, 0);
+    assert.deepEqual(rules(s.host), ["NdisFSendNetBufferListsComplete_NotOwned"]);
+    assert.deepEqual(
+      s.proto.completed.map((c) => c.nbl),
+      [tx[1], tx[0]],
+      "each completed to the protocol once",
+    );
+  });
+
+  test("a module returning a chain whose second NBL it returned already: the first goes down, the second is refused", async () => {
+    // As for completions: the return crossing finds the edge below from the first NBL before its
+    // loop, and an NBL further on that the module no longer holds sends the chain the general way.
+    const s = await stack({
+      returnNbls: (m, nbls, flags) => {
+        const first = nbls;
+        const second = first.Next as NET_BUFFER_LIST;
+        first.Next = null;
+        NdisFReturnNetBufferLists(m.handle, second, flags);
+        first.Next = second;
+        NdisFReturnNetBufferLists(m.handle, first, flags);
+      },
+    });
+    const rx = allocateNbls(nblPool(s.adapter), 2, s.adapter);
+    NdisMIndicateReceiveNetBufferLists(s.adapter, rx[0] as NET_BUFFER_LIST, 0, 2, 0);
+    assert.deepEqual(rules(s.host), ["NdisFReturnNetBufferLists_NotIndicated"]);
+    assert.deepEqual(s.miniport.returned, [rx[1], rx[0]], "each returned to the miniport once");
   });
 
   test("an indication goes up through the module; a module's wrong count is refused whole", async () => {
