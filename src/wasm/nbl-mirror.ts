@@ -47,6 +47,11 @@ import type {
   NET_BUFFER_LIST,
   NET_BUFFER_LIST_CONTEXT,
 } from "../ddi.js";
+import {
+  type NetBufferListObject,
+  popContextOwner,
+  pushContextOwner,
+} from "../runtime/core/objects/records.js";
 import type { CMemory } from "./cmem.js";
 
 /**
@@ -94,13 +99,6 @@ interface InfoCarrier {
   infoWrites: number;
   /** The record whose C struct may hold info writes NDIS's side has not seen, or null. */
   cInfoPending: NblRec | null;
-}
-
-/** NDIS's NBL objects: the record of who allocated each context, kept under the verifier. */
-interface ContextCarrier {
-  readonly recordsContext: boolean;
-  readonly contextOwners: unknown[];
-  readonly owner: unknown;
 }
 
 /** Brings over the C writes to an NBL's info slots NDIS's side has not seen, if any. */
@@ -967,11 +965,11 @@ export class NblMirror {
       r.ctxOffset = top.Offset;
       h[offset] = top.Offset;
     }
-    const carrier = r.nbl as unknown as ContextCarrier;
+    // The record of who allocated each context, kept under the verifier (record, strict).
+    const carrier = r.nbl as unknown as NetBufferListObject;
     if (carrier.recordsContext === true) {
-      const owners = carrier.contextOwners;
-      for (let i = 0; i < popped; i++) owners.pop();
-      for (let i = 0; i < pushed; i++) owners.push(carrier.owner);
+      for (let i = 0; i < popped; i++) popContextOwner(carrier);
+      for (let i = 0; i < pushed; i++) pushContextOwner(carrier, carrier.owner);
     }
   }
 

@@ -18,6 +18,7 @@ import type {
   NdisRuntime,
   NetBufferListObject,
 } from "../core/objects/records.js";
+import { contextOwnerAt, recvHolderAt, sendEdgeAt } from "../core/objects/records.js";
 
 /**
  * Reports `rule` against the calling driver, on `runtime` (or, when null, on the NDIS whose code
@@ -111,10 +112,9 @@ export function reportContextCarriedBack(
 ): void {
   let i = 0;
   for (let n = chain; n !== null; n = n.Next, i++) {
-    const owners = (n as NetBufferListObject).contextOwners;
-    if (owners.length === 0) continue;
+    const o = n as NetBufferListObject;
     let own = 0;
-    for (const owner of owners) if (owner === holder) own++;
+    for (let k = 0; k < o.contextDepth; k++) if (contextOwnerAt(o, k) === holder) own++;
     if (own === 0) continue;
     const left = own - stillOnPath(n as NetBufferListObject, holder);
     if (left > 0)
@@ -130,16 +130,15 @@ export function reportContextCarriedBack(
 /** How many of the edges an NBL was sent through (its senders, still waiting) belong to `driver`. */
 export function sendersOf(nbl: NetBufferListObject, driver: DriverRecord): number {
   let count = 0;
-  for (const edge of nbl.sendPath) if (edge.driver === driver) count++;
+  for (let i = 0; i < nbl.sendDepth; i++) if (sendEdgeAt(nbl, i)?.driver === driver) count++;
   return count;
 }
 
 /** How many of the holders below the top of an NBL's receive path belong to `driver`. */
 export function holdersBelowOf(nbl: NetBufferListObject, driver: DriverRecord): number {
   let count = 0;
-  const holders = nbl.recvHolders;
-  for (let depth = 0; depth < holders.length - 1; depth++) {
-    const at = holders[depth];
+  for (let depth = 0; depth < nbl.recvDepth - 1; depth++) {
+    const at = recvHolderAt(nbl, depth);
     if (at === null || at === undefined) continue;
     if (Array.isArray(at) ? at.some((b) => b.driver === driver) : at.driver === driver) count++;
   }

@@ -53,11 +53,15 @@ import {
 import type { DriverRecord, MiniportAdapter, NdisRuntime } from "../core/objects/records.js";
 import {
   type ContextBlock,
+  clearContextOwners,
+  contextOwnersOf,
   MdlObject,
   type NblPool,
   type NbPool,
   NetBufferListObject,
   NetBufferObject,
+  popContextOwner,
+  pushContextOwner,
 } from "../core/objects/records.js";
 import { reportAtCaller } from "./lookup.js";
 import { enter } from "./trace.js";
@@ -481,7 +485,7 @@ function recycleNbl(nbl: NetBufferListObject): void {
   nbl.allocated = false;
   nbl.owner = null;
   nbl.Context = null;
-  if (nbl.contextOwners.length !== 0) nbl.contextOwners.length = 0;
+  clearContextOwners(nbl);
   const nb = nbl.poolNb;
   if (nb !== null) nb.allocated = false;
   pool.outstanding--;
@@ -538,8 +542,8 @@ export function NdisFreeNetBufferList(NetBufferList: NET_BUFFER_LIST): void {
  * driver that allocated it (the freer when it was its own), and NDIS frees it with the NBL.
  */
 function reportContextLeft(functionName: string, nbl: NetBufferListObject): void {
-  const left = nbl.contextOwners;
-  if (left.length === 0) return;
+  if (nbl.contextDepth === 0) return;
+  const left = contextOwnersOf(nbl);
   const caller = currentFrame().driver;
   let blamed: DriverRecord | null = null;
   for (const owner of left) if (owner !== null && owner !== caller) blamed = owner;
@@ -718,7 +722,7 @@ export function NdisAllocateNetBufferListContext(
     const top = NetBufferList.Context;
     if (top !== null && top.Offset >= ContextSize) {
       top.Offset -= ContextSize;
-      if (NetBufferList.recordsContext) NetBufferList.contextOwners.push(NetBufferList.owner);
+      if (NetBufferList.recordsContext) pushContextOwner(NetBufferList, NetBufferList.owner);
       return NDIS_STATUS_SUCCESS;
     }
   }
@@ -744,7 +748,7 @@ function allocateContextChecked(
       return NDIS_STATUS_RESOURCES;
     pushContext(nbl, ContextSize, ContextBackFill, true);
   }
-  if (nbl.recordsContext) nbl.contextOwners.push(nbl.owner);
+  if (nbl.recordsContext) pushContextOwner(nbl, nbl.owner);
   return NDIS_STATUS_SUCCESS;
 }
 
@@ -761,7 +765,7 @@ export function NdisFreeNetBufferListContext(
     const held = top === null ? 0 : top.Size - top.Offset;
     if (held > ContextSize || (held === ContextSize && (top as ContextBlock).reserved)) {
       (top as ContextBlock).Offset += ContextSize;
-      if (NetBufferList.recordsContext) NetBufferList.contextOwners.pop();
+      if (NetBufferList.recordsContext) popContextOwner(NetBufferList);
       return;
     }
   }
@@ -772,7 +776,7 @@ function freeContextChecked(NetBufferList: NET_BUFFER_LIST, ContextSize: number)
   const nbl = liveNbl("NdisFreeNetBufferListContext", NetBufferList);
   if (nbl === null) return;
   if (isAlignedContextSize(ContextSize) && popContext(nbl, ContextSize)) {
-    if (nbl.recordsContext) nbl.contextOwners.pop();
+    if (nbl.recordsContext) popContextOwner(nbl);
   } else {
     const top = nbl.Context;
     const held = top === null ? 0 : top.Size - top.Offset;

@@ -21,7 +21,7 @@ import type {
   MiniportAdapter,
   NdisRuntime,
 } from "../core/objects/records.js";
-import { NetBufferListObject } from "../core/objects/records.js";
+import { contextOwnersOf, NetBufferListObject } from "../core/objects/records.js";
 import { receiveEdgeAbove } from "../core/stack/crossing.js";
 import { reportAtCaller } from "./lookup.js";
 
@@ -40,7 +40,7 @@ export function markResources(chain: NET_BUFFER_LIST | null): number {
   let n = 0;
   for (let nbl = chain; nbl !== null && n < 1 << 16; nbl = nbl.Next, n++) {
     if (!(nbl instanceof NetBufferListObject)) break;
-    marks.push(nbl, nbl.contextOwners.length, nbl.SourceHandle);
+    marks.push(nbl, nbl.contextDepth, nbl.SourceHandle);
   }
   return base;
 }
@@ -61,9 +61,8 @@ export function checkResources(
     const contexts = marks[i + 1] as number;
     const source = marks[i + 2];
     const index = (i - base) / 3;
-    const owners = nbl.contextOwners;
-    if (owners.length > contexts) {
-      const left = owners.slice(contexts);
+    if (nbl.contextDepth > contexts) {
+      const left = contextOwnersOf(nbl).slice(contexts);
       const names = [...new Set(left.map((o) => o?.name ?? "a driver"))].join(", ");
       reportAtCaller(
         runtime,

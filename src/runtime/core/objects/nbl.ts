@@ -23,6 +23,8 @@ import { revokeHandle } from "./handles.js";
 import type { DriverRecord } from "./records.js";
 import {
   ContextBlock,
+  clearRecv,
+  clearSendEdges,
   MdlObject,
   type NblPool,
   type NbPool,
@@ -102,9 +104,8 @@ export function initNetBufferList(nbl: NetBufferListObject, owner: DriverRecord 
   nbl.derivedFrom = null;
   nbl.liveChildren = 0;
   // Setting an array's length is a runtime call even when it is already empty.
-  if (nbl.sendPath.length !== 0) nbl.sendPath.length = 0;
-  if (nbl.recvAdapters.length !== 0) nbl.recvAdapters.length = 0;
-  if (nbl.recvHolders.length !== 0) nbl.recvHolders.length = 0;
+  clearSendEdges(nbl);
+  clearRecv(nbl);
   nbl.allocated = true;
 }
 

@@ -631,28 +631,69 @@ export class NetBufferListObject implements NET_BUFFER_LIST {
   SourceHandle: NDIS_HANDLE | null = null;
   FirstNetBuffer: NET_BUFFER | null = null;
   Context: NET_BUFFER_LIST_CONTEXT | null = null;
-  /** The bindings it was sent on and not yet completed to, innermost last. */
-  readonly sendPath: (Binding | FilterModule)[] = [];
+  /**
+   * The send path: the edges (bindings, filter modules) it was sent from and not yet completed
+   * to, `sendDepth` of them, outermost first. The first three sit in fields of the NBL (the
+   * third, which only a stack two IMs deep uses, apart from the first cache lines), deeper ones
+   * in `sendDeeper` (read and change it through sendEdgeAt, topSendEdge, pushSendEdge,
+   * popSendEdge). A crossing of a stack up to two edges deep (a protocol on a miniport, on an IM,
+   * or on a filter module) then records and checks the path on the NBL's first cache lines,
+   * where an array of its own put two more objects (the array and its element store) in every
+   * crossing's way.
+   */
+  sendDepth = 0;
+  sendEdge0: Binding | FilterModule | null = null;
+  sendEdge1: Binding | FilterModule | null = null;
   /** Times NDIS handed it to a MiniportSendNetBufferLists (the send watchdog tells sends apart). */
   sendCount = 0;
   /** Derived NBLs made from this one and not yet freed (NDIS's own count, not ChildRefCount). */
   liveChildren = 0;
   /**
    * Who made each context allocation (NdisAllocateNetBufferListContext) not yet freed, oldest
-   * first: the NBL's holder at the call. NdisFreeNetBufferList names those still there. Kept only
-   * when `recordsContext`; otherwise always empty.
+   * first: the NBL's holder at the call, `contextDepth` of them. NdisFreeNetBufferList names
+   * those still there. Kept only when `recordsContext`; otherwise always none. The first sits in
+   * `contextOwner0`, on the NBL's first cache lines (the one an IM layer's allocation makes), and
+   * further ones in `contextOwnersDeeper` by index, as the send path is kept (sendDepth); read
+   * and change it through contextOwnerAt, pushContextOwner, popContextOwner.
    */
-  readonly contextOwners: (DriverRecord | null)[] = [];
+  contextDepth = 0;
+  contextOwner0: DriverRecord | null = null;
   /**
-   * False under verifier "off", where no report that reads contextOwners is ever made
+   * False under verifier "off", where no report that reads the context owners is ever made
    * (Ndis.violate returns at once): the record is the verifier's, and an IM would pay for it twice
    * per NBL per layer for nothing.
    */
   readonly recordsContext: boolean = false;
-  /** The adapters that indicated it and have not had it back, innermost last… */
-  readonly recvAdapters: (MiniportAdapter | FilterModule)[] = [];
-  /** …and, for each, the binding(s) holding the indication. */
-  readonly recvHolders: (Binding | Binding[] | FilterModule | null)[] = [];
+  /** The send path's third edge (see sendDepth). */
+  sendEdge2: Binding | FilterModule | null = null;
+  /**
+   * The receive path: the edges that indicated it and have not had it back (the miniport
+   * adapter, filter modules), `recvDepth` of them, outermost first, and for each the binding(s)
+   * or module holding the indication (null under NDIS_RECEIVE_FLAGS_RESOURCES). The first three
+   * levels (a protocol on two IMs) sit in fields, deeper ones in `recvAdaptersDeeper` and
+   * `recvHoldersDeeper` by index, as the send path is kept (sendDepth); read and change it
+   * through recvAdapterAt, recvHolderAt, pushRecv and popRecv. A receive crossing of a stack up
+   * to three levels deep then touches none of the four objects two arrays of its own were.
+   */
+  recvDepth = 0;
+  recvAdapter0: MiniportAdapter | FilterModule | null = null;
+  recvHolder0: Binding | Binding[] | FilterModule | null = null;
+  recvAdapter1: MiniportAdapter | FilterModule | null = null;
+  recvHolder1: Binding | Binding[] | FilterModule | null = null;
+  recvAdapter2: MiniportAdapter | FilterModule | null = null;
+  recvHolder2: Binding | Binding[] | FilterModule | null = null;
+  /** The context owners beyond the first (see contextDepth): the first `contextDepth - 1` count. */
+  readonly contextOwnersDeeper: (DriverRecord | null)[] = [];
+  /** The receive path's levels beyond the first three (see recvDepth). */
+  readonly recvAdaptersDeeper: (MiniportAdapter | FilterModule)[] = [];
+  readonly recvHoldersDeeper: (Binding | Binding[] | FilterModule | null)[] = [];
+  /**
+   * The send path's edges beyond the first three (see sendDepth), outermost first: the first
+   * `sendDepth - 3` entries count. A completion only lowers sendDepth; the entry stays until a
+   * deeper send writes over it or the NBL is allocated again (never a call to push or pop, so a
+   * crossing's loop does its record and check with plain loads and stores at any depth).
+   */
+  readonly sendDeeper: (Binding | FilterModule)[] = [];
   ParentNetBufferList: NET_BUFFER_LIST | null = null;
   readonly ProtocolReserved: unknown[] = [null, null, null, null];
   readonly MiniportReserved: unknown[] = [null, null];
@@ -706,8 +747,8 @@ export class NetBufferListObject implements NET_BUFFER_LIST {
     // allocated then: each crossing or context call reads and writes them per NBL (a passthrough
     // send at 64 NBLs ~2-4 % faster; verifier strict's, which records context owners, 1.20-1.22×
     // off's time without this and 1.05-1.14× with it, in bench:datapath runs).
-    const paths = [this.sendPath, this.recvAdapters, this.recvHolders];
-    if (this.recordsContext) paths.push(this.contextOwners as never);
+    const paths = [this.sendDeeper, this.recvAdaptersDeeper, this.recvHoldersDeeper];
+    if (this.recordsContext) paths.push(this.contextOwnersDeeper as never);
     for (const path of paths) {
       path.push(null as never);
       path.pop();
@@ -715,6 +756,209 @@ export class NetBufferListObject implements NET_BUFFER_LIST {
     const size = pool.params.ContextSize;
     this.reservedContext = size > 0 ? new ContextBlock(null, size, true) : null;
   }
+}
+
+/** How many edges of a send path sit in the NBL's own fields (sendEdge0, sendEdge1, sendEdge2). */
+export const SEND_EDGES_INLINE = 3;
+
+/** The edge at `index` of `nbl`'s send path (0 the outermost), or undefined past its depth. */
+export function sendEdgeAt(
+  nbl: NetBufferListObject,
+  index: number,
+): Binding | FilterModule | undefined {
+  if (index < 0 || index >= nbl.sendDepth) return undefined;
+  if (index === 0) return nbl.sendEdge0 as Binding | FilterModule;
+  if (index === 1) return nbl.sendEdge1 as Binding | FilterModule;
+  if (index === 2) return nbl.sendEdge2 as Binding | FilterModule;
+  return nbl.sendDeeper[index - SEND_EDGES_INLINE];
+}
+
+/** The innermost edge of `nbl`'s send path (the one its completion goes to next), or undefined. */
+export function topSendEdge(nbl: NetBufferListObject): Binding | FilterModule | undefined {
+  const depth = nbl.sendDepth;
+  if (depth === 1) return nbl.sendEdge0 as Binding | FilterModule;
+  if (depth === 2) return nbl.sendEdge1 as Binding | FilterModule;
+  if (depth === 3) return nbl.sendEdge2 as Binding | FilterModule;
+  return depth === 0 ? undefined : nbl.sendDeeper[depth - 1 - SEND_EDGES_INLINE];
+}
+
+/** Records that `edge` sent `nbl` on down. */
+export function pushSendEdge(nbl: NetBufferListObject, edge: Binding | FilterModule): void {
+  const depth = nbl.sendDepth;
+  if (depth === 0) nbl.sendEdge0 = edge;
+  else if (depth === 1) nbl.sendEdge1 = edge;
+  else if (depth === 2) nbl.sendEdge2 = edge;
+  // At most one past the entries that count: the array never gets a hole.
+  else nbl.sendDeeper[depth - SEND_EDGES_INLINE] = edge;
+  nbl.sendDepth = depth + 1;
+}
+
+/** Takes the innermost edge off `nbl`'s send path (a completion going to it). */
+export function popSendEdge(nbl: NetBufferListObject): Binding | FilterModule | undefined {
+  const edge = topSendEdge(nbl);
+  if (edge !== undefined) nbl.sendDepth--;
+  return edge;
+}
+
+/** The edge that indicated `nbl` at receive level `index` (0 the outermost), or undefined. */
+export function recvAdapterAt(
+  nbl: NetBufferListObject,
+  index: number,
+): MiniportAdapter | FilterModule | undefined {
+  if (index < 0 || index >= nbl.recvDepth) return undefined;
+  if (index === 0) return nbl.recvAdapter0 as MiniportAdapter | FilterModule;
+  if (index === 1) return nbl.recvAdapter1 as MiniportAdapter | FilterModule;
+  if (index === 2) return nbl.recvAdapter2 as MiniportAdapter | FilterModule;
+  return nbl.recvAdaptersDeeper[index - 3];
+}
+
+/**
+ * Who holds `nbl`'s indication at receive level `index`: a binding, the bindings, a module, or
+ * null (RESOURCES); undefined past its depth.
+ */
+export function recvHolderAt(
+  nbl: NetBufferListObject,
+  index: number,
+): Binding | Binding[] | FilterModule | null | undefined {
+  if (index < 0 || index >= nbl.recvDepth) return undefined;
+  if (index === 0) return nbl.recvHolder0;
+  if (index === 1) return nbl.recvHolder1;
+  if (index === 2) return nbl.recvHolder2;
+  return nbl.recvHoldersDeeper[index - 3];
+}
+
+/** The edge that indicated `nbl` last (its return goes there next), or undefined. */
+export function topRecvAdapter(
+  nbl: NetBufferListObject,
+): MiniportAdapter | FilterModule | undefined {
+  const depth = nbl.recvDepth;
+  if (depth === 1) return nbl.recvAdapter0 as MiniportAdapter | FilterModule;
+  if (depth === 2) return nbl.recvAdapter1 as MiniportAdapter | FilterModule;
+  if (depth === 3) return nbl.recvAdapter2 as MiniportAdapter | FilterModule;
+  return depth === 0 ? undefined : nbl.recvAdaptersDeeper[depth - 4];
+}
+
+/** Who holds `nbl`'s innermost indication (see recvHolderAt), or undefined. */
+export function topRecvHolder(
+  nbl: NetBufferListObject,
+): Binding | Binding[] | FilterModule | null | undefined {
+  const depth = nbl.recvDepth;
+  if (depth === 1) return nbl.recvHolder0;
+  if (depth === 2) return nbl.recvHolder1;
+  if (depth === 3) return nbl.recvHolder2;
+  return depth === 0 ? undefined : nbl.recvHoldersDeeper[depth - 4];
+}
+
+/** Records an indication of `nbl` by `adapter`, held by `holder`. */
+export function pushRecv(
+  nbl: NetBufferListObject,
+  adapter: MiniportAdapter | FilterModule,
+  holder: Binding | Binding[] | FilterModule | null,
+): void {
+  const depth = nbl.recvDepth;
+  if (depth === 0) {
+    nbl.recvAdapter0 = adapter;
+    nbl.recvHolder0 = holder;
+  } else if (depth === 1) {
+    nbl.recvAdapter1 = adapter;
+    nbl.recvHolder1 = holder;
+  } else if (depth === 2) {
+    nbl.recvAdapter2 = adapter;
+    nbl.recvHolder2 = holder;
+  } else {
+    // At most one past the entries that count: the arrays never get a hole.
+    nbl.recvAdaptersDeeper[depth - 3] = adapter;
+    nbl.recvHoldersDeeper[depth - 3] = holder;
+  }
+  nbl.recvDepth = depth + 1;
+}
+
+/** The edges that indicated `nbl` as a new array, outermost first (for reports and slow checks). */
+export function recvAdaptersOf(nbl: NetBufferListObject): (MiniportAdapter | FilterModule)[] {
+  const adapters: (MiniportAdapter | FilterModule)[] = [];
+  for (let i = 0; i < nbl.recvDepth; i++)
+    adapters.push(recvAdapterAt(nbl, i) as MiniportAdapter | FilterModule);
+  return adapters;
+}
+
+/** Drops `nbl`'s innermost receive level (returned to the edge that indicated it). */
+export function popRecv(nbl: NetBufferListObject): void {
+  if (nbl.recvDepth !== 0) nbl.recvDepth--;
+}
+
+/** Empties `nbl`'s receive path. */
+export function clearRecv(nbl: NetBufferListObject): void {
+  nbl.recvDepth = 0;
+  nbl.recvAdapter0 = null;
+  nbl.recvHolder0 = null;
+  nbl.recvAdapter1 = null;
+  nbl.recvHolder1 = null;
+  nbl.recvAdapter2 = null;
+  nbl.recvHolder2 = null;
+  // Setting an array's length is a runtime call even when it is already empty.
+  if (nbl.recvAdaptersDeeper.length !== 0) nbl.recvAdaptersDeeper.length = 0;
+  if (nbl.recvHoldersDeeper.length !== 0) nbl.recvHoldersDeeper.length = 0;
+}
+
+/** The context owner at `index` (0 the oldest allocation not yet freed); undefined past them. */
+export function contextOwnerAt(
+  nbl: NetBufferListObject,
+  index: number,
+): DriverRecord | null | undefined {
+  if (index < 0 || index >= nbl.contextDepth) return undefined;
+  return index === 0 ? nbl.contextOwner0 : nbl.contextOwnersDeeper[index - 1];
+}
+
+/** The owner of the newest context allocation not yet freed, or undefined. */
+export function topContextOwner(nbl: NetBufferListObject): DriverRecord | null | undefined {
+  const depth = nbl.contextDepth;
+  if (depth === 1) return nbl.contextOwner0;
+  return depth === 0 ? undefined : nbl.contextOwnersDeeper[depth - 2];
+}
+
+/** Records `owner` as the maker of a new context allocation (verifier record and strict). */
+export function pushContextOwner(nbl: NetBufferListObject, owner: DriverRecord | null): void {
+  const depth = nbl.contextDepth;
+  if (depth === 0) nbl.contextOwner0 = owner;
+  // At most one past the entries that count: the array never gets a hole.
+  else nbl.contextOwnersDeeper[depth - 1] = owner;
+  nbl.contextDepth = depth + 1;
+}
+
+/** Drops the record of the newest context allocation (freed). */
+export function popContextOwner(nbl: NetBufferListObject): void {
+  if (nbl.contextDepth !== 0) nbl.contextDepth--;
+}
+
+/** The context owners of `nbl` as a new array, oldest first (for reports). */
+export function contextOwnersOf(nbl: NetBufferListObject): (DriverRecord | null)[] {
+  const owners: (DriverRecord | null)[] = [];
+  for (let i = 0; i < nbl.contextDepth; i++) owners.push(contextOwnerAt(nbl, i) ?? null);
+  return owners;
+}
+
+/** Forgets every context owner of `nbl`. */
+export function clearContextOwners(nbl: NetBufferListObject): void {
+  nbl.contextDepth = 0;
+  nbl.contextOwner0 = null;
+  if (nbl.contextOwnersDeeper.length !== 0) nbl.contextOwnersDeeper.length = 0;
+}
+
+/** The send path of `nbl` as a new array, outermost first (for reports and slow checks). */
+export function sendEdges(nbl: NetBufferListObject): (Binding | FilterModule)[] {
+  const edges: (Binding | FilterModule)[] = [];
+  for (let i = 0; i < nbl.sendDepth; i++) edges.push(sendEdgeAt(nbl, i) as Binding | FilterModule);
+  return edges;
+}
+
+/** Empties `nbl`'s send path. */
+export function clearSendEdges(nbl: NetBufferListObject): void {
+  nbl.sendDepth = 0;
+  nbl.sendEdge0 = null;
+  nbl.sendEdge1 = null;
+  nbl.sendEdge2 = null;
+  // Setting an array's length is a runtime call even when it is already empty.
+  if (nbl.sendDeeper.length !== 0) nbl.sendDeeper.length = 0;
 }
 
 export interface NblPoolParams {

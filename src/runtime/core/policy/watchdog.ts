@@ -42,6 +42,14 @@ import type {
   NdisRuntime,
   NetBufferListObject,
 } from "../objects/records.js";
+import {
+  recvAdapterAt,
+  recvAdaptersOf,
+  recvHolderAt,
+  sendEdgeAt,
+  sendEdges,
+  topSendEdge,
+} from "../objects/records.js";
 import { resetPendingSince } from "../stack/reset.js";
 
 export interface WatchdogLimits {
@@ -393,7 +401,7 @@ export class Watchdog {
       for (const pool of driver.pools) {
         if (pool.kind !== "nbl-pool") continue;
         for (const nbl of pool.all) {
-          const binding = nbl.sendPath[nbl.sendPath.length - 1];
+          const binding = topSendEdge(nbl);
           if (binding === undefined || nbl.owner !== binding.adapter.driver) continue;
           const list = held.get(binding.adapter);
           if (list === undefined) held.set(binding.adapter, [nbl]);
@@ -492,7 +500,7 @@ function describeOutstanding(
   const pending = held.slice(0, 8).map((nbl) => {
     const since = sends.get(nbl)?.since;
     const age = since === undefined ? "" : ` for ${ms(now - since) / 1000} s`;
-    const first = nbl.sendPath[0];
+    const first = sendEdgeAt(nbl, 0);
     const sender =
       first === undefined ? "?" : first.kind === "binding" ? first.protocol.chars.Name : first.name;
     return `${describeNbl(nbl)} pending in the miniport${age} (sent by ${sender})`;
@@ -502,7 +510,7 @@ function describeOutstanding(
   );
   const notReturned: NetBufferListObject[] = [];
   for (const nbl of allNbls(runtime))
-    if (nbl.recvAdapters[nbl.recvAdapters.length - 1] === adapter) notReturned.push(nbl);
+    if (recvAdapterAt(nbl, nbl.recvDepth - 1) === adapter) notReturned.push(nbl);
   parts.push(
     `${adapter.receivesOutstanding} indication(s) not returned${notReturned.length > 0 ? ` [${listByHolder(notReturned)}]` : ""}`,
   );
@@ -522,7 +530,7 @@ function* allNbls(runtime: NdisRuntime): Generator<NetBufferListObject> {
 /** The drivers holding an NBL now: its owner, or the bindings sharing one indication. */
 function holdersOf(nbl: NetBufferListObject): DriverRecord[] {
   if (nbl.owner !== null) return [nbl.owner];
-  const last = nbl.recvHolders[nbl.recvHolders.length - 1];
+  const last = recvHolderAt(nbl, nbl.recvDepth - 1);
   if (Array.isArray(last)) return [...new Set(last.map((b) => b.driver))];
   return last === undefined || last === null ? [] : [last.driver];
 }
@@ -551,21 +559,21 @@ function awaitedBy(
       if (
         object?.kind === "miniport-adapter" &&
         holders.includes(driver) &&
-        nbl.sendPath[nbl.sendPath.length - 1]?.adapter === object
+        topSendEdge(nbl)?.adapter === object
       )
         out.push(nbl);
       continue;
     }
     const sent =
       object === undefined
-        ? nbl.sendPath.some((b) => b.driver === driver)
+        ? sendEdges(nbl).some((b) => b.driver === driver)
         : object.kind === "binding"
-          ? nbl.sendPath.includes(object)
-          : nbl.sendPath[nbl.sendPath.length - 1]?.adapter === object;
+          ? sendEdges(nbl).includes(object)
+          : topSendEdge(nbl)?.adapter === object;
     const indicated =
       object === undefined
-        ? nbl.recvAdapters.some((a) => a.driver === driver)
-        : object.kind === "miniport-adapter" && nbl.recvAdapters.includes(object);
+        ? recvAdaptersOf(nbl).some((a) => a.driver === driver)
+        : object.kind === "miniport-adapter" && recvAdaptersOf(nbl).includes(object);
     if (sent || indicated) out.push(nbl);
   }
   return out;

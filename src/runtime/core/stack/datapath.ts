@@ -33,7 +33,19 @@ import type {
   MiniportAdapter,
   NdisRuntime,
 } from "../objects/records.js";
-import { NetBufferListObject } from "../objects/records.js";
+import {
+  NetBufferListObject,
+  popRecv,
+  popSendEdge,
+  pushRecv,
+  pushSendEdge,
+  recvAdapterAt,
+  recvHolderAt,
+  sendEdgeAt,
+  topRecvAdapter,
+  topRecvHolder,
+  topSendEdge,
+} from "../objects/records.js";
 import {
   edgeBelow,
   noReceiveModules,
@@ -63,27 +75,25 @@ export type IndicatingEdge = MiniportAdapter | FilterModule;
  * module that made it); for an indication, the miniport adapter (or the module that made it).
  */
 export function sendSource(nbl: NetBufferListObject): unknown {
-  const path = nbl.sendPath;
-  let i = path.length - 1;
+  let i = nbl.sendDepth - 1;
   while (i > 0) {
-    const edge = path[i] as SendingEdge;
-    const above = path[i - 1] as SendingEdge;
+    const edge = sendEdgeAt(nbl, i) as SendingEdge;
+    const above = sendEdgeAt(nbl, i - 1) as SendingEdge;
     if (edge.kind !== "filter-module" || above.adapter !== edge.adapter) break;
     i--;
   }
-  return (path[i] as SendingEdge | undefined)?.handle;
+  return sendEdgeAt(nbl, i)?.handle;
 }
 
 /** The handle a returned NBL's SourceHandle must carry (see sendSource). */
 export function receiveSource(nbl: NetBufferListObject): unknown {
-  const edges = nbl.recvAdapters;
-  let i = edges.length - 1;
+  let i = nbl.recvDepth - 1;
   while (i > 0) {
-    const edge = edges[i] as IndicatingEdge;
-    if (edge.kind !== "filter-module" || nbl.recvHolders[i - 1] !== edge) break;
+    const edge = recvAdapterAt(nbl, i) as IndicatingEdge;
+    if (edge.kind !== "filter-module" || recvHolderAt(nbl, i - 1) !== edge) break;
     i--;
   }
-  return (edges[i] as IndicatingEdge | undefined)?.handle;
+  return recvAdapterAt(nbl, i)?.handle;
 }
 
 /** The adapter whose stack an edge is in. */
@@ -225,7 +235,7 @@ export function sendDown(
     if (adapter.runtime.observing) observeModule(below, chain, "send");
     for (let nbl: NET_BUFFER_LIST | null = chain; nbl !== null; nbl = nbl.Next) {
       const o = nbl as NetBufferListObject;
-      o.sendPath.push(from);
+      pushSendEdge(o, from);
       o.owner = below.driver;
     }
     from.sendsOutstanding += count;
@@ -255,7 +265,7 @@ export function sendDown(
   }
   for (let nbl: NET_BUFFER_LIST | null = chain; nbl !== null; nbl = nbl.Next) {
     const o = nbl as NetBufferListObject;
-    o.sendPath.push(from);
+    pushSendEdge(o, from);
     o.owner = miniport;
     o.sendCount++;
   }
@@ -281,7 +291,7 @@ function refuseBelow(
   }
   for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next) {
     n.Status = status;
-    (n as NetBufferListObject).sendPath.push(from);
+    pushSendEdge(n as NetBufferListObject, from);
   }
   from.sendsOutstanding += count;
   completeUp(chain, 0);
@@ -321,8 +331,7 @@ export function sendFromFilter(
 ): void {
   // NBLs the module was sent from above and now passes on: it holds them no longer.
   for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next) {
-    const path = (n as NetBufferListObject).sendPath;
-    if (path.length > 0) module.sendsHeld--;
+    if ((n as NetBufferListObject).sendDepth > 0) module.sendsHeld--;
   }
   const state = module.machine.state;
   if (state === "Paused" || state === "Detached" || state === "Attaching") {
@@ -333,7 +342,7 @@ export function sendFromFilter(
     );
     for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next) {
       n.Status = NDIS_STATUS_PAUSED;
-      (n as NetBufferListObject).sendPath.push(module);
+      pushSendEdge(n as NetBufferListObject, module);
     }
     module.sendsOutstanding += count;
     completeUp(chain, 0);
@@ -347,8 +356,7 @@ export function completionProblem(
   adapter: MiniportAdapter,
   nbl: NetBufferListObject,
 ): string | null {
-  const path = nbl.sendPath;
-  const binding = path.length === 0 ? undefined : path[path.length - 1];
+  const binding = topSendEdge(nbl);
   if (binding === undefined || binding.adapter !== adapter || nbl.owner !== adapter.driver) {
     return "was not sent to this adapter, or was completed already";
   }
@@ -360,8 +368,7 @@ export function filterCompletionProblem(
   module: FilterModule,
   nbl: NetBufferListObject,
 ): string | null {
-  const path = nbl.sendPath;
-  const sender = path.length === 0 ? undefined : path[path.length - 1];
+  const sender = topSendEdge(nbl);
   if (
     sender === undefined ||
     sender.adapter !== module.adapter ||
@@ -412,13 +419,13 @@ function completeUp(chain: NET_BUFFER_LIST, flags: number): number {
   while (nbl !== null) {
     const next: NET_BUFFER_LIST | null = nbl.Next;
     const o = nbl as NetBufferListObject;
-    const binding = o.sendPath.pop() as SendingEdge;
+    const binding = popSendEdge(o) as SendingEdge;
     o.owner = binding.driver;
     binding.sendsOutstanding--;
     // A module that gets a completion holds the NBL again until it completes it on up (unless
     // it sent the NBL itself: then nobody above waits for it).
     if (binding.kind === "filter-module") {
-      if (o.sendPath.length > 0) binding.sendsHeld++;
+      if (o.sendDepth > 0) binding.sendsHeld++;
     } else if (binding.runtime.observing) observeCompletion(binding, nbl);
     count++;
     nbl.Next = null;
@@ -517,8 +524,7 @@ export function indicateFromFilter(
   // (it gets them back through FilterReturnNetBufferLists); it holds them no longer.
   for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next) {
     const o = n as NetBufferListObject;
-    const depth = o.recvHolders.length - 1;
-    if (depth >= 0 && o.recvHolders[depth] === module) module.receivesHeld--;
+    if (topRecvHolder(o) === module) module.receivesHeld--;
   }
   indicateUp(module.adapter, module, chain, count, port, flags);
 }
@@ -530,7 +536,7 @@ export function indicateFromFilter(
 function holdAgain(module: FilterModule, chain: NET_BUFFER_LIST): void {
   for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next) {
     const o = n as NetBufferListObject;
-    if (o.recvHolders[o.recvHolders.length - 1] === module) module.receivesHeld++;
+    if (topRecvHolder(o) === module) module.receivesHeld++;
   }
 }
 
@@ -677,9 +683,8 @@ function indicateTo(
     adapter.bindings.filter((b) => b.machine.state === "Running" && b.driver.crashed === null);
   for (const n of nbls) {
     const o = n as NetBufferListObject;
-    o.recvAdapters.push(indicator);
     // Under RESOURCES nobody keeps it: it is the indicator's again when the indication returns.
-    o.recvHolders.push(resources ? null : [...holders]);
+    pushRecv(o, indicator, resources ? null : [...holders]);
     o.owner = null;
   }
   indicator.receivesOutstanding += count;
@@ -697,7 +702,7 @@ function indicateTo(
     const n = nbls[i] as NetBufferListObject;
     n.Next = nbls[i + 1] ?? null;
     // Held by one binding only: that binding's; by several: shared, nobody's alone.
-    const held = n.recvHolders[n.recvHolders.length - 1];
+    const held = topRecvHolder(n);
     if (Array.isArray(held)) n.owner = held.length === 1 ? (held[0] as Binding).driver : null;
   }
   if (resources) giveBack(chain, indicator, count);
@@ -715,8 +720,7 @@ function take(
 ): void {
   for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next) {
     const o = n as NetBufferListObject;
-    o.recvAdapters.push(adapter);
-    o.recvHolders.push(holder);
+    pushRecv(o, adapter, holder);
     o.owner = user;
   }
 }
@@ -725,8 +729,7 @@ function take(
 function giveBack(chain: NET_BUFFER_LIST, adapter: IndicatingEdge, count: number): void {
   for (let n: NET_BUFFER_LIST | null = chain; n !== null; n = n.Next) {
     const o = n as NetBufferListObject;
-    o.recvAdapters.pop();
-    o.recvHolders.pop();
+    popRecv(o);
     o.owner = adapter.driver;
   }
   adapter.receivesOutstanding -= count;
@@ -757,12 +760,11 @@ function deliverReceive(
 
 /** Why `binding` cannot return `nbl`, or null. */
 export function returnProblem(binding: Binding, nbl: NetBufferListObject): string | null {
-  const depth = nbl.recvAdapters.length;
-  const indicator = nbl.recvAdapters[depth - 1];
+  const indicator = topRecvAdapter(nbl);
   if (indicator === undefined || adapterOf(indicator) !== binding.adapter) {
     return "was not indicated on this binding's adapter, or was returned already";
   }
-  const holders = nbl.recvHolders[depth - 1];
+  const holders = topRecvHolder(nbl);
   const holds = Array.isArray(holders) ? holders.includes(binding) : holders === binding;
   if (!holds)
     return "is not held by this binding (returned already, or indicated with NDIS_RECEIVE_FLAGS_RESOURCES)";
@@ -771,8 +773,7 @@ export function returnProblem(binding: Binding, nbl: NetBufferListObject): strin
 
 /** Why `module` cannot return `nbl` with NdisFReturnNetBufferLists, or null. */
 export function filterReturnProblem(module: FilterModule, nbl: NetBufferListObject): string | null {
-  const depth = nbl.recvHolders.length;
-  if (depth === 0 || nbl.recvHolders[depth - 1] !== module) {
+  if (nbl.recvDepth === 0 || topRecvHolder(nbl) !== module) {
     return "was not indicated to this filter module, or was returned already (or came with NDIS_RECEIVE_FLAGS_RESOURCES)";
   }
   return null;
@@ -805,11 +806,8 @@ export function returnFromEdge(
   while (nbl !== null) {
     const next: NET_BUFFER_LIST | null = nbl.Next;
     const o = nbl as NetBufferListObject;
-    const adapters = o.recvAdapters;
-    const holdersByDepth = o.recvHolders;
-    const depth = adapters.length - 1;
-    const adapter = adapters[depth] as IndicatingEdge;
-    const holders = holdersByDepth[depth];
+    const adapter = topRecvAdapter(o) as IndicatingEdge;
+    const holders = topRecvHolder(o);
     returned++;
     let last = true;
     if (holders !== binding && Array.isArray(holders)) {
@@ -819,14 +817,12 @@ export function returnFromEdge(
     }
     nbl.Next = null;
     if (last) {
-      adapters.pop();
-      holdersByDepth.pop();
+      popRecv(o);
       o.owner = adapter.driver;
       adapter.receivesOutstanding--;
       // A module that gets a return holds the NBL again until it returns it on down (unless it
       // indicated the NBL itself: then nobody below waits for it).
-      if (adapter.kind === "filter-module" && holdersByDepth[holdersByDepth.length - 1] === adapter)
-        adapter.receivesHeld++;
+      if (adapter.kind === "filter-module" && topRecvHolder(o) === adapter) adapter.receivesHeld++;
       if (firstAdapter === null || firstAdapter === adapter) {
         firstAdapter = adapter;
         if (firstLast === null) firstChain = nbl;
@@ -937,13 +933,13 @@ export function reclaimFrom(runtime: NdisRuntime, driver: DriverRecord): void {
       if (pool.kind !== "nbl-pool") continue;
       for (const nbl of pool.all) {
         if (!nbl.allocated) continue;
-        const top = nbl.sendPath[nbl.sendPath.length - 1];
+        const top = topSendEdge(nbl);
         if (top !== undefined && top.adapter.driver === driver && nbl.owner === driver) {
           const list = sends.get(top.adapter) ?? [];
           list.push(nbl);
           sends.set(top.adapter, list);
         }
-        const held = nbl.recvHolders[nbl.recvHolders.length - 1];
+        const held = topRecvHolder(nbl);
         const holders =
           held === undefined || held === null ? [] : Array.isArray(held) ? held : [held];
         for (const b of holders) {
@@ -972,13 +968,14 @@ export function reclaimFrom(runtime: NdisRuntime, driver: DriverRecord): void {
 /**
  * Whether the driver handing `n` back may still hold context space on it: the general path
  * judges (NetBufferListContext_Leaked), so the fast crossings leave such an NBL to it. Under
- * verifier "off" the record is never kept (NetBufferListObject.recordsContext): one flag on the
- * NBL's first cache line answers, without a read of the record's array per NBL per crossing.
+ * verifier "off" the record is never kept (NetBufferListObject.recordsContext) and contextDepth
+ * stays 0; otherwise the newest owner is on the NBL's first cache lines (contextOwner0) unless
+ * the NBL carries more than one allocation.
  */
 function keepsContext(n: NetBufferListObject, holder: DriverRecord): boolean {
-  if (!n.recordsContext) return false;
-  const owners = n.contextOwners;
-  return owners.length !== 0 && owners[owners.length - 1] === holder;
+  const depth = n.contextDepth;
+  if (depth === 0) return false;
+  return (depth === 1 ? n.contextOwner0 : n.contextOwnersDeeper[depth - 2]) === holder;
 }
 
 /*
@@ -1073,7 +1070,7 @@ function sendToMiniportFast(
       undoSends(chain as NetBufferListObject, count, holder, true);
       return false;
     }
-    n.sendPath.push(binding);
+    pushSendEdge(n, binding);
     n.owner = to;
     n.sendCount++;
     count++;
@@ -1099,8 +1096,7 @@ function completeToBindingFast(adapter: MiniportAdapter, chain: unknown, flags: 
       if (to !== null) undoCompletions(chain as NetBufferListObject, count, to, holder);
       return -1;
     }
-    const path = n.sendPath;
-    const sender = path[path.length - 1];
+    const sender = topSendEdge(n);
     if (sender !== to) {
       if (
         to !== null ||
@@ -1118,10 +1114,11 @@ function completeToBindingFast(adapter: MiniportAdapter, chain: unknown, flags: 
       source = sender.handle;
     }
     if (n.SourceHandle !== source) {
-      undoCompletions(chain as NetBufferListObject, count, to, holder);
+      undoCompletions(chain as NetBufferListObject, count, to as Binding, holder);
       return -1;
     }
-    path.pop();
+    // The top just read: one edge less deep.
+    n.sendDepth--;
     n.owner = toDriver;
     count++;
   }
@@ -1170,7 +1167,7 @@ function undoSends(
 ): void {
   let n = chain;
   for (let i = 0; i < count; i++) {
-    n.sendPath.pop();
+    popSendEdge(n);
     n.owner = holder;
     if (toMiniport) n.sendCount--;
     n = n.Next as NetBufferListObject;
@@ -1255,7 +1252,7 @@ function completeFastFrom(
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
     const sender =
       heldBy(n, holder) && n.liveChildren === 0 && !keepsContext(n, holder)
-        ? n.sendPath[n.sendPath.length - 1]
+        ? topSendEdge(n)
         : undefined;
     if (sender === undefined || sender !== to) {
       // The first NBL (or a sender other than the first NBL's): is this the edge it came from?
@@ -1279,11 +1276,10 @@ function completeFastFrom(
       source = sender.handle;
     }
     const o = n as NetBufferListObject;
-    const path = o.sendPath;
     if (module === null) {
       let expected = source;
       if (!bySender) {
-        const above = path.length < 2 ? undefined : path[path.length - 2];
+        const above = sendEdgeAt(o, o.sendDepth - 2);
         if (above === undefined || above !== lastAbove) {
           expected = sentBy(sender, o);
           // Only a binding of this adapter above makes the originator its own handle.
@@ -1298,8 +1294,8 @@ function completeFastFrom(
         return -1;
       }
     }
-    path.pop();
-    if (path.length !== 0) held++;
+    popSendEdge(o);
+    if (o.sendDepth !== 0) held++;
     o.owner = toDriver;
     count++;
   }
@@ -1319,8 +1315,7 @@ function completeFastFrom(
  */
 function sentBy(sender: SendingEdge, nbl: NetBufferListObject): unknown {
   if (sender.kind === "binding") return sender.handle;
-  const path = nbl.sendPath;
-  const above = path.length < 2 ? undefined : path[path.length - 2];
+  const above = sendEdgeAt(nbl, nbl.sendDepth - 2);
   // The common case: a module passing on what a binding of its adapter sent.
   if (above !== undefined && above.kind === "binding" && above.adapter === sender.adapter)
     return above.handle;
@@ -1335,7 +1330,7 @@ function undoCompletions(
 ): void {
   let n = chain;
   for (let i = 0; i < count; i++) {
-    n.sendPath.push(sender);
+    pushSendEdge(n, sender);
     n.owner = holder;
     n = n.Next as NetBufferListObject;
   }
@@ -1410,8 +1405,7 @@ function indicateToBindingFast(
       undoIndications(chain as NetBufferListObject, seen, holder);
       return false;
     }
-    n.recvAdapters.push(adapter);
-    n.recvHolders.push(keeper);
+    pushRecv(n, adapter, keeper);
     n.owner = user;
     seen++;
   }
@@ -1447,15 +1441,11 @@ function returnToMiniportFast(binding: Binding, chain: unknown, flags: number): 
       undoReturns(chain as NetBufferListObject, count, binding, adapter);
       return false;
     }
-    const adapters = n.recvAdapters;
-    const holders = n.recvHolders;
-    const depth = adapters.length - 1;
-    if (depth < 0 || adapters[depth] !== adapter || holders[depth] !== binding) {
+    if (topRecvAdapter(n) !== adapter || topRecvHolder(n) !== binding) {
       undoReturns(chain as NetBufferListObject, count, binding, adapter);
       return false;
     }
-    adapters.pop();
-    holders.pop();
+    n.recvDepth--;
     n.owner = to;
     count++;
   }
@@ -1483,8 +1473,7 @@ export function filterIndicateFast(
 function undoIndications(chain: NetBufferListObject, count: number, holder: DriverRecord): void {
   let n = chain;
   for (let i = 0; i < count; i++) {
-    n.recvAdapters.pop();
-    n.recvHolders.pop();
+    popRecv(n);
     n.owner = holder;
     n = n.Next as NetBufferListObject;
   }
@@ -1550,14 +1539,12 @@ function returnFastFrom(
   let held = 0;
   for (let n: unknown = chain; n !== null; n = (n as NET_BUFFER_LIST).Next) {
     const depth =
-      heldBy(n, holder) && n.liveChildren === 0 && !keepsContext(n, holder)
-        ? n.recvAdapters.length - 1
-        : -1;
+      heldBy(n, holder) && n.liveChildren === 0 && !keepsContext(n, holder) ? n.recvDepth - 1 : -1;
     const o = n as NetBufferListObject;
-    const indicator = depth < 0 ? undefined : o.recvAdapters[depth];
+    const indicator = recvAdapterAt(o, depth);
     if (
       indicator === undefined ||
-      o.recvHolders[depth] !== edge ||
+      recvHolderAt(o, depth) !== edge ||
       (from === null
         ? adapterOf(indicator) !== adapter ||
           indicator.driver === holder ||
@@ -1573,10 +1560,8 @@ function returnFastFrom(
       return false;
     }
     from = indicator;
-    o.recvAdapters.pop();
-    const holders = o.recvHolders;
-    holders.pop();
-    if (holders.length !== 0 && holders[holders.length - 1] === indicator) held++;
+    popRecv(o);
+    if (topRecvHolder(o) === indicator) held++;
     o.owner = indicator.driver;
     count++;
   }
@@ -1594,11 +1579,11 @@ function returnFastFrom(
  * the common case: the module passing on what the miniport below it indicated.
  */
 function indicatedBy(nbl: NetBufferListObject, depth: number, module: FilterModule): unknown {
-  const below = depth === 0 ? undefined : nbl.recvAdapters[depth - 1];
+  const below = recvAdapterAt(nbl, depth - 1);
   if (
     below !== undefined &&
     below.kind === "miniport-adapter" &&
-    nbl.recvHolders[depth - 1] === module
+    recvHolderAt(nbl, depth - 1) === module
   )
     return below.handle;
   return receiveSource(nbl);
@@ -1612,8 +1597,7 @@ function undoReturns(
 ): void {
   let n = chain;
   for (let i = 0; i < count; i++) {
-    n.recvAdapters.push(indicator);
-    n.recvHolders.push(edge);
+    pushRecv(n, indicator, edge);
     n.owner = edge.driver;
     n = n.Next as NetBufferListObject;
   }
@@ -1648,7 +1632,7 @@ function sendToModuleFast(
       undoSends(chain as NetBufferListObject, count, holder, false);
       return false;
     }
-    n.sendPath.push(binding);
+    pushSendEdge(n, binding);
     n.owner = to;
     count++;
   }
@@ -1683,9 +1667,8 @@ function moduleSendFast(
       undoSends(chain as NetBufferListObject, count, holder, toMiniport);
       return false;
     }
-    const path = n.sendPath;
-    if (path.length !== 0) held++;
-    path.push(module);
+    if (n.sendDepth !== 0) held++;
+    pushSendEdge(n, module);
     n.owner = to;
     if (toMiniport) n.sendCount++;
     count++;
@@ -1723,8 +1706,7 @@ function completeToModuleFast(
   // that itself, keeping the last edge met and its handle in loop variables, cost ~6 % more per
   // packet, and ~6 % more again with the per-NBL fallback inlined in it.
   if (!heldBy(chain, holder)) return -1;
-  const first = chain.sendPath;
-  const above = first.length < 2 ? undefined : first[first.length - 2];
+  const above = sendEdgeAt(chain, chain.sendDepth - 2);
   if (above === undefined || above.kind !== "binding" || above.adapter !== adapter) return -1;
   const source = above.handle;
   let count = 0;
@@ -1733,18 +1715,17 @@ function completeToModuleFast(
       undoCompletions(chain as NetBufferListObject, count, module, holder);
       return -1;
     }
-    const path = n.sendPath;
-    const depth = path.length - 1;
+    const depth = n.sendDepth - 1;
     if (
       depth < 1 ||
-      path[depth] !== module ||
-      path[depth - 1] !== above ||
+      sendEdgeAt(n, depth) !== module ||
+      sendEdgeAt(n, depth - 1) !== above ||
       n.SourceHandle !== source
     ) {
       undoCompletions(chain as NetBufferListObject, count, module, holder);
       return -1;
     }
-    path.pop();
+    popSendEdge(n);
     n.owner = to;
     count++;
   }
@@ -1766,7 +1747,7 @@ function moduleCompleteFast(module: FilterModule, chain: unknown, flags: number)
   // The first NBL names the edge the whole chain goes back to (the top of its send path), found
   // before the loop: a loop that carried it in variables it rewrote cost ~6 % more per packet.
   if (!heldBy(chain, holder) || chain.liveChildren !== 0 || keepsContext(chain, holder)) return -1;
-  const sender = chain.sendPath[chain.sendPath.length - 1];
+  const sender = topSendEdge(chain);
   if (
     sender === undefined ||
     sender.adapter !== adapter ||
@@ -1783,13 +1764,12 @@ function moduleCompleteFast(module: FilterModule, chain: unknown, flags: number)
       undoCompletions(chain as NetBufferListObject, count, sender, holder);
       return -1;
     }
-    const path = n.sendPath;
-    const depth = path.length - 1;
-    if (depth < 0 || path[depth] !== sender) {
+    const depth = n.sendDepth - 1;
+    if (depth < 0 || sendEdgeAt(n, depth) !== sender) {
       undoCompletions(chain as NetBufferListObject, count, sender, holder);
       return -1;
     }
-    path.pop();
+    popSendEdge(n);
     if (depth !== 0) held++;
     n.owner = toDriver;
     count++;
@@ -1831,8 +1811,7 @@ function indicateToModuleFast(
       undoIndications(chain as NetBufferListObject, seen, holder);
       return false;
     }
-    n.recvAdapters.push(adapter);
-    n.recvHolders.push(keeper);
+    pushRecv(n, adapter, keeper);
     n.owner = user;
     seen++;
   }
@@ -1886,11 +1865,8 @@ function moduleIndicateFast(
       undoIndications(chain as NetBufferListObject, seen, holder);
       return false;
     }
-    const holders = n.recvHolders;
-    const depth = holders.length;
-    if (depth !== 0 && holders[depth - 1] === module) held++;
-    n.recvAdapters.push(module);
-    holders.push(keeper);
+    if (topRecvHolder(n) === module) held++;
+    pushRecv(n, module, keeper);
     n.owner = user;
     seen++;
   }
@@ -1933,23 +1909,20 @@ function returnToModuleFast(
       undoReturns(chain as NetBufferListObject, count, binding, module);
       return false;
     }
-    const adapters = n.recvAdapters;
-    const holders = n.recvHolders;
-    const depth = adapters.length - 1;
-    if (depth < 0 || adapters[depth] !== module || holders[depth] !== binding) {
+    const depth = n.recvDepth - 1;
+    if (recvAdapterAt(n, depth) !== module || recvHolderAt(n, depth) !== binding) {
       undoReturns(chain as NetBufferListObject, count, binding, module);
       return false;
     }
-    const below = depth === 0 ? undefined : adapters[depth - 1];
-    const heldBelow = depth !== 0 && holders[depth - 1] === module;
+    const below = recvAdapterAt(n, depth - 1);
+    const heldBelow = recvHolderAt(n, depth - 1) === module;
     if (
       n.SourceHandle !== (heldBelow && below === adapter ? source : indicatedBy(n, depth, module))
     ) {
       undoReturns(chain as NetBufferListObject, count, binding, module);
       return false;
     }
-    adapters.pop();
-    holders.pop();
+    n.recvDepth = depth;
     if (heldBelow) held++;
     n.owner = to;
     count++;
@@ -1973,8 +1946,7 @@ function moduleReturnFast(module: FilterModule, chain: unknown, flags: number): 
   // found before the loop, as in moduleCompleteFast.
   if (!heldBy(chain, holder) || chain.liveChildren !== 0 || keepsContext(chain, holder))
     return false;
-  const top = chain.recvAdapters.length - 1;
-  const from = top < 0 ? undefined : chain.recvAdapters[top];
+  const from = topRecvAdapter(chain);
   if (
     from === undefined ||
     adapterOf(from) !== adapter ||
@@ -1990,16 +1962,13 @@ function moduleReturnFast(module: FilterModule, chain: unknown, flags: number): 
       undoReturns(chain as NetBufferListObject, count, module, from);
       return false;
     }
-    const adapters = n.recvAdapters;
-    const holders = n.recvHolders;
-    const depth = adapters.length - 1;
-    if (depth < 0 || adapters[depth] !== from || holders[depth] !== module) {
+    const depth = n.recvDepth - 1;
+    if (recvAdapterAt(n, depth) !== from || recvHolderAt(n, depth) !== module) {
       undoReturns(chain as NetBufferListObject, count, module, from);
       return false;
     }
-    adapters.pop();
-    holders.pop();
-    if (depth !== 0 && holders[depth - 1] === from) held++;
+    n.recvDepth = depth;
+    if (recvHolderAt(n, depth - 1) === from) held++;
     n.owner = toDriver;
     count++;
   }

@@ -38,6 +38,7 @@ import { callDriver } from "../objects/context.js";
 import { mintHandle, revokeHandle } from "../objects/handles.js";
 import { reportSteps } from "../objects/machine-reporter.js";
 import type { FilterDriverBlock, FilterModule, MiniportAdapter } from "../objects/records.js";
+import { recvAdapterAt, sendEdgeAt } from "../objects/records.js";
 import { reclaimOwnedBy } from "../objects/resources.js";
 import { notifyDevicePnPEvent } from "./adapter.js";
 import { edgeBelow } from "./crossing.js";
@@ -400,8 +401,8 @@ export function checkModuleQuiet(module: FilterModule): void {
       for (const pool of driver.pools) {
         if (pool.kind !== "nbl-pool") continue;
         for (const nbl of pool.all) {
-          if (nbl.sendPath[0] === module) sends++;
-          if (nbl.recvAdapters[0] === module) receives++;
+          if (sendEdgeAt(nbl, 0) === module) sends++;
+          if (recvAdapterAt(nbl, 0) === module) receives++;
         }
       }
   }
