@@ -57,7 +57,7 @@ import {
   OID_GEN_VENDOR_DRIVER_VERSION,
   writeHeaders,
 } from "../../src/index.js";
-import { runConformance } from "../../src/verify/index.js";
+import { replayRun, runConformance } from "../../src/verify/index.js";
 import { C_ROOT } from "../../src/wasm/build.js";
 import { buildSample, buildSource, cSkipReason } from "../helpers/cdriver.js";
 import { scriptedMiniport } from "../helpers/miniport.js";
@@ -866,6 +866,48 @@ describe("the WDK-style drivers under ndis verify (--service: each registers its
       assert.ok(ran.length >= (kind === "filter" ? 19 : 3), `${ran.length} scenarios ran`);
     });
   }
+});
+
+describe("vlan-lwf's work item under ndis verify's default budget", { skip }, () => {
+  // Found by `ndis verify` with 100 runs: a timer tick already due when FilterPause cancelled the
+  // timer ran after the pause completed and queued the work item; FilterDetach then freed it while
+  // queued, which IoFreeWorkItem forbids. The filter now queues only while running and a pause
+  // waits for a queued work item.
+  const TOKEN = "bring-up-im-first:picks:z7.1.1.z3.1.z3.1.1.0.1";
+  const names = (events: readonly unknown[] | undefined) =>
+    (events ?? []).map((e) => {
+      const { name, detail } = e as { name?: string; detail?: string };
+      return `${name} ${detail ?? ""}`;
+    });
+
+  test("the run that found it: the late tick comes after the pause, and the filter passes", async () => {
+    const path = await buildSample("vlanlwf-DNDIS630=1", VLAN_LWF, ["-DNDIS630=1"]);
+    const run = await replayRun(TOKEN, path, { service: "vlanlwf" });
+    assert.equal(run.status, "pass", run.failure ?? "");
+    const seen = names(run.events);
+    const detached = seen.findIndex((l) => /^FilterDetach .*lower0: Paused → Detached/.test(l));
+    // The last pause of lower0's module before its detach, and a tick of its timer after it.
+    const paused = seen.findLastIndex(
+      (l, i) => i < detached && /^FilterPause:SUCCESS .*lower0: Pausing → Paused/.test(l),
+    );
+    const late = seen.findIndex(
+      (l, i) => i > paused && /^TimerFunction timer of vlanlwf on lower0/.test(l),
+    );
+    assert.ok(paused >= 0 && detached > paused, "paused, then detached");
+    assert.ok(
+      late > paused && late < detached,
+      "a timer tick ran between the pause and the detach",
+    );
+  });
+
+  test("planted back (the timer queues work after the pause), the same run names NdisQueueIoWorkItem_Queued in FilterDetach", async () => {
+    const flags = ["-DNDIS630=1", "-DVLANLWF_BUG_LATE_WORK_ITEM"];
+    const path = await buildSample(`vlanlwf${flags.join("")}`, VLAN_LWF, flags);
+    const run = await replayRun(TOKEN, path, { service: "vlanlwf" });
+    assert.equal(run.status, "fail");
+    assert.equal(run.rule, "NdisQueueIoWorkItem_Queued", run.failure ?? "");
+    assert.match(run.failure ?? "", /NdisFreeIoWorkItem .* while it is queued.*FilterDetach/);
+  });
 });
 
 describe("ndis build --headers", () => {

@@ -287,7 +287,9 @@ NDIS_STATUS FilterPause(NDIS_HANDLE FilterModuleContext, PNDIS_FILTER_PAUSE_PARA
   UNREFERENCED_PARAMETER(PauseParameters);
   NdisCancelTimerObject(pFilter->Timer);
   FILTER_ACQUIRE_LOCK(&pFilter->Lock, FALSE);
-  if (pFilter->OutstandingSends == 0 && pFilter->OutstandingReceives == 0) {
+  /* A work item the timer queued must have run before the pause completes: FilterDetach frees
+     it, and a queued work item may not be freed (IoFreeWorkItem). */
+  if (pFilter->OutstandingSends == 0 && pFilter->OutstandingReceives == 0 && !pFilter->WorkItemQueued) {
     pFilter->State = FilterPaused;
     status = NDIS_STATUS_SUCCESS;
   } else {
@@ -302,7 +304,8 @@ NDIS_STATUS FilterPause(NDIS_HANDLE FilterModuleContext, PNDIS_FILTER_PAUSE_PARA
 VOID FilterCheckPauseComplete(PLWF_FILTER pFilter, BOOLEAN DispatchLevel) {
   BOOLEAN complete = FALSE;
   FILTER_ACQUIRE_LOCK(&pFilter->Lock, DispatchLevel);
-  if (pFilter->State == FilterPausing && pFilter->OutstandingSends == 0 && pFilter->OutstandingReceives == 0) {
+  if (pFilter->State == FilterPausing && pFilter->OutstandingSends == 0 && pFilter->OutstandingReceives == 0 &&
+      !pFilter->WorkItemQueued) {
     pFilter->State = FilterPaused;
     complete = TRUE;
   }
@@ -400,7 +403,13 @@ VOID FilterStatsTimer(PVOID SystemSpecific1, PVOID FunctionContext, PVOID System
   FILTER_ACQUIRE_LOCK(&pFilter->Lock, TRUE);
   pFilter->Stats.TimerTicks++;
   pFilter->Stats.LastTickTime = (ULONG)(now.QuadPart / 10000); /* ms */
+  /* Only while running: NdisCancelTimerObject in FilterPause does not stop a tick already due,
+     and a work item queued after the pause completed would still be queued at FilterDetach. */
+#ifdef VLANLWF_BUG_LATE_WORK_ITEM
   if (pFilter->Stats.TimerTicks % 3 == 0 && !pFilter->WorkItemQueued) {
+#else
+  if (pFilter->State == FilterRunning && pFilter->Stats.TimerTicks % 3 == 0 && !pFilter->WorkItemQueued) {
+#endif
     pFilter->WorkItemQueued = TRUE;
     queue = TRUE;
   }
@@ -417,12 +426,15 @@ VOID FilterStatsWorkItem(PVOID WorkItemContext, NDIS_HANDLE NdisIoWorkItemHandle
   ASSERT(KeGetCurrentIrql() == PASSIVE_LEVEL);
   /* Kernel pool for a snapshot, as a driver logging its counters would take. */
   snapshot = (PVLANLWF_STATS)ExAllocatePool2(POOL_FLAG_NON_PAGED, sizeof(*snapshot), FILTER_KPOOL_TAG);
-  if (snapshot == NULL) return;
   FILTER_ACQUIRE_LOCK(&pFilter->Lock, FALSE);
   pFilter->Stats.WorkItemRuns++;
   pFilter->WorkItemQueued = FALSE;
-  RtlCopyMemory(snapshot, &pFilter->Stats, sizeof(*snapshot));
+  if (snapshot != NULL) RtlCopyMemory(snapshot, &pFilter->Stats, sizeof(*snapshot));
   FILTER_RELEASE_LOCK(&pFilter->Lock, FALSE);
-  DEBUGP(DPFLTR_INFO_LEVEL, "vlanlwf: %u tagged, %u dropped\n", snapshot->SentTagged, snapshot->ReceivesDropped);
-  ExFreePoolWithTag(snapshot, FILTER_KPOOL_TAG);
+  if (snapshot != NULL) {
+    DEBUGP(DPFLTR_INFO_LEVEL, "vlanlwf: %u tagged, %u dropped\n", snapshot->SentTagged, snapshot->ReceivesDropped);
+    ExFreePoolWithTag(snapshot, FILTER_KPOOL_TAG);
+  }
+  /* Last: a pause that waited for this work item completes now, and the module may then go. */
+  FilterCheckPauseComplete(pFilter, FALSE);
 }
