@@ -148,6 +148,7 @@ export {
   ndisMutexWouldBlock,
 } from "./runtime/api/mutex.js";
 export {
+  adoptModuleContextCalls,
   NdisAdvanceNetBufferDataStart,
   NdisAdvanceNetBufferListDataStart,
   NdisAllocateCloneNetBufferList,

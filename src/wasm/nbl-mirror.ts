@@ -40,18 +40,14 @@
  * write it, so C's words stay in C's struct and a TypeScript driver's values in NDIS's object.
  * Like Windows, NDIS does not clear them between owners.
  */
-import type {
-  MDL,
-  NDIS_HANDLE,
-  NET_BUFFER,
-  NET_BUFFER_LIST,
-  NET_BUFFER_LIST_CONTEXT,
-} from "../ddi.js";
 import {
-  type NetBufferListObject,
-  popContextOwner,
-  pushContextOwner,
-} from "../runtime/core/objects/records.js";
+  adoptModuleContextCalls,
+  type MDL,
+  type NDIS_HANDLE,
+  type NET_BUFFER,
+  type NET_BUFFER_LIST,
+  type NET_BUFFER_LIST_CONTEXT,
+} from "../ddi.js";
 import type { CMemory } from "./cmem.js";
 
 /**
@@ -966,11 +962,7 @@ export class NblMirror {
       h[offset] = top.Offset;
     }
     // The record of who allocated each context, kept under the verifier (record, strict).
-    const carrier = r.nbl as unknown as NetBufferListObject;
-    if (carrier.recordsContext === true) {
-      for (let i = 0; i < popped; i++) popContextOwner(carrier);
-      for (let i = 0; i < pushed; i++) pushContextOwner(carrier, carrier.owner);
-    }
+    adoptModuleContextCalls(r.nbl, pushed, popped);
   }
 
   // ---- out of C ----

@@ -752,6 +752,22 @@ function allocateContextChecked(
   return NDIS_STATUS_SUCCESS;
 }
 
+/**
+ * Not a DDI: the C bridge's hand-over of context allocations a module made and freed inside
+ * itself (the data-path case of NdisAllocate/FreeNetBufferListContext, run in the module) — the
+ * record of who allocated each context is brought up to date as if each call had come to NDIS:
+ * `popped` frees first, then `pushed` allocations by the NBL's current owner.
+ */
+export function adoptModuleContextCalls(
+  NetBufferList: NET_BUFFER_LIST,
+  pushed: number,
+  popped: number,
+): void {
+  if (!(NetBufferList instanceof NetBufferListObject) || !NetBufferList.recordsContext) return;
+  for (let i = 0; i < popped; i++) popContextOwner(NetBufferList);
+  for (let i = 0; i < pushed; i++) pushContextOwner(NetBufferList, NetBufferList.owner);
+}
+
 /** NdisFreeNetBufferListContext: pops `ContextSize` bytes the caller allocated. */
 export function NdisFreeNetBufferListContext(
   NetBufferList: NET_BUFFER_LIST,
