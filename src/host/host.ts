@@ -1004,8 +1004,10 @@ export class NdisHost {
     }
     // NDIS attaches the filter modules before the protocols bind; a mandatory one that fails
     // keeps the stack from starting.
-    if (!this.#stacks.attachFilters(adapter)) {
-      this.#stacks.abortStack(adapter);
+    let attached = this.#stacks.attachFilters(adapter);
+    if (typeof attached !== "boolean") attached = await attached;
+    if (!attached) {
+      await this.#stacks.abortStack(adapter);
       return describeAdapter(adapter);
     }
     for (const protocol of this.#stacks.protocols()) {

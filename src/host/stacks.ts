@@ -190,23 +190,49 @@ export class Stacks implements PnpManager {
    * MiniportInitializeEx and before the protocols bind. An optional module that fails to attach
    * is left out; a mandatory one keeps the stack from starting (false).
    */
-  attachFilters(adapter: MiniportAdapter): boolean {
-    for (const block of this.filterBlocks(adapter)) {
+  attachFilters(adapter: MiniportAdapter): boolean | Promise<boolean> {
+    const blocks = this.filterBlocks(adapter);
+    for (let i = 0; i < blocks.length; i++) {
+      const block = blocks[i] as FilterDriverBlock;
       if (adapter.filters.some((m) => m.block === block)) continue;
       const status = attachModule(createModule(block, adapter));
+      // A FilterAttach that blocks: the next module attaches once it has returned.
+      if (typeof status !== "number")
+        return status.then((settled) =>
+          settled !== NDIS_STATUS_SUCCESS && block.install.mandatory
+            ? false
+            : this.#attachRest(adapter, blocks, i + 1),
+        );
+      if (status !== NDIS_STATUS_SUCCESS && block.install.mandatory) return false;
+    }
+    return true;
+  }
+
+  async #attachRest(
+    adapter: MiniportAdapter,
+    blocks: readonly FilterDriverBlock[],
+    from: number,
+  ): Promise<boolean> {
+    for (const block of blocks.slice(from)) {
+      if (adapter.filters.some((m) => m.block === block)) continue;
+      const status = await attachModule(createModule(block, adapter));
       if (status !== NDIS_STATUS_SUCCESS && block.install.mandatory) return false;
     }
     return true;
   }
 
   /** A mandatory filter failed: NDIS takes the stack down again (modules detached, halt). */
-  abortStack(adapter: MiniportAdapter): void {
+  async abortStack(adapter: MiniportAdapter): Promise<void> {
     for (const module of [...adapter.filters].reverse()) {
-      if (module.machine.state === "Paused") detachModule(module);
-      else retireModule(module, null);
+      if (module.machine.state === "Paused") {
+        const detaching = detachModule(module);
+        if (detaching !== undefined) await detaching;
+      } else retireModule(module, null);
     }
-    if (adapter.machine.state === "Paused") void haltAdapter(adapter, NdisHaltDeviceFailed);
-    else retireAdapter(adapter, null);
+    if (adapter.machine.state === "Paused") {
+      const halting = haltAdapter(adapter, NdisHaltDeviceFailed);
+      if (halting !== undefined) await halting;
+    } else retireAdapter(adapter, null);
   }
 
   /** A filter registered late: NDIS inserts a module into each running stack it is installed on. */
@@ -234,7 +260,7 @@ export class Stacks implements PnpManager {
     const wasRunning = adapter.machine.state === "Running";
     if (wasRunning) await this.pause(adapter, NDIS_PAUSE_ATTACH_FILTER);
     const module = createModule(block, adapter);
-    const status = attachModule(module);
+    const status = await attachModule(module);
     if (wasRunning) await this.restart(adapter);
     return status === NDIS_STATUS_SUCCESS ? module : null;
   }
@@ -247,8 +273,10 @@ export class Stacks implements PnpManager {
     if (wasRunning) await this.pause(adapter, NDIS_PAUSE_DETACH_FILTER);
     await waitForModule(module, (s) => s !== "Restarting" && s !== "Pausing");
     if (module.machine.state === "Running") await pauseModule(module, NDIS_PAUSE_DETACH_FILTER);
-    if (module.machine.state === "Paused") detachModule(module);
-    else if (adapter.filters.includes(module)) retireModule(module, null);
+    if (module.machine.state === "Paused") {
+      const detaching = detachModule(module);
+      if (detaching !== undefined) await detaching;
+    } else if (adapter.filters.includes(module)) retireModule(module, null);
     if (wasRunning) await this.restart(adapter);
   }
 
@@ -271,13 +299,18 @@ export class Stacks implements PnpManager {
     const paused = adapter.filters.filter((m) => m.machine.state === "Paused");
     const failed = new Set<FilterModule>();
     for (const module of paused) {
-      if (setModuleOptions(module) !== NDIS_STATUS_SUCCESS) failed.add(module);
+      let status = setModuleOptions(module);
+      if (typeof status !== "number") status = await status;
+      if (status !== NDIS_STATUS_SUCCESS) failed.add(module);
     }
     for (const module of paused) {
       if (!adapter.filters.includes(module)) continue;
       if (!failed.has(module) && (await restartModule(module)) === NDIS_STATUS_SUCCESS) continue;
       if (module.block.install.mandatory) return false;
-      if (module.machine.state === "Paused") detachModule(module);
+      if (module.machine.state === "Paused") {
+        const detaching = detachModule(module);
+        if (detaching !== undefined) await detaching;
+      }
     }
     return true;
   }
@@ -344,8 +377,10 @@ export class Stacks implements PnpManager {
       return;
     }
     instance.state = "started";
-    if (!this.attachFilters(adapter)) {
-      this.abortStack(adapter);
+    let attached = this.attachFilters(adapter);
+    if (typeof attached !== "boolean") attached = await attached;
+    if (!attached) {
+      await this.abortStack(adapter);
       runtime.deviceInstances.delete(instance.name);
       return;
     }
@@ -460,8 +495,10 @@ export class Stacks implements PnpManager {
     // outstanding — its own (a query from user mode, a power request) and the modules' included.
     if (oidsOutstanding(adapter)) await waitForState(adapter, () => !oidsOutstanding(adapter));
     for (const module of [...adapter.filters].reverse()) {
-      if (module.machine.state === "Paused") detachModule(module);
-      else retireModule(module, null);
+      if (module.machine.state === "Paused") {
+        const detaching = detachModule(module);
+        if (detaching !== undefined) await detaching;
+      } else retireModule(module, null);
     }
     if (adapter.machine.state === "Paused") {
       const halting = haltAdapter(adapter, action);

@@ -324,13 +324,13 @@ export const VERIFIER_RULES = Object.freeze({
   ),
   NdisTimedBindComplete: rule(
     "NdisTimedBindComplete",
-    "[MODEL] the host's watchdog, like NdisTimedPauseComplete, for ProtocolBindAdapterEx and ProtocolUnbindAdapterEx",
-    "a bind or an unbind a protocol pended completes (NdisCompleteBindAdapterEx, NdisCompleteUnbindAdapterEx) within 10 s",
+    "[MODEL] the host's watchdog, like NdisTimedPauseComplete, for ProtocolBindAdapterEx and ProtocolUnbindAdapterEx, and for a filter's FilterAttach, FilterDetach or FilterSetModuleOptions that blocks",
+    "a bind or an unbind a protocol pended completes (NdisCompleteBindAdapterEx, NdisCompleteUnbindAdapterEx) within 10 s; a filter handler that blocks in a wait returns within 10 s",
   ),
   NdisTimedPnPEventComplete: rule(
     "NdisTimedPnPEventComplete",
-    "[MODEL] the host's watchdog, like NdisTimedPauseComplete, for ProtocolNetPnPEvent",
-    "a NetPnPEvent a protocol pended (power, query-remove, reconfigure…) completes with NdisCompleteNetPnPEvent within 10 s",
+    "[MODEL] the host's watchdog, like NdisTimedPauseComplete, for ProtocolNetPnPEvent, and for a FilterNetPnPEvent or FilterDevicePnPEventNotify that blocks",
+    "a NetPnPEvent a protocol pended (power, query-remove, reconfigure…) completes with NdisCompleteNetPnPEvent within 10 s; a filter's PnP handler that blocks returns within 10 s",
   ),
   NdisTimedOidComplete: rule(
     "NdisTimedOidComplete",

@@ -63,12 +63,12 @@ export interface NdisRuntime {
   readonly clock: HostClock;
   /**
    * NDIS's watchdogs, as the objects need them: started when there is something to watch; whether
-   * the operation an adapter or binding waits in was given up on (what is outstanding, or null);
+   * the operation an adapter, binding or filter module waits in was given up on (what is outstanding, or null);
    * keeping the process alive while a host operation waits.
    */
   readonly watchdog: {
     ensureRunning(): void;
-    stuck(object: MiniportAdapter | Binding): string | null;
+    stuck(object: MiniportAdapter | Binding | FilterModule): string | null;
     hold(): () => void;
   };
   observing: boolean;
@@ -226,6 +226,12 @@ export interface FilterModule {
   inAttach: boolean;
   /** True only while FilterSetModuleOptions runs. */
   inSetModuleOptions: boolean;
+  /**
+   * The PASSIVE_LEVEL handlers of this module that blocked (returned a promise) and have not
+   * returned yet, oldest first: NDIS's next step for the module waits for each, and the watchdog
+   * names the oldest once it has run too long.
+   */
+  readonly blockedIn: string[];
   readonly machine: StateMachine<FilterState, FilterEvent>;
   readonly waiters: Set<() => void>;
   /** The data-path handlers in force (null: NDIS bypasses the module for that path). */

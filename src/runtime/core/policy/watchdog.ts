@@ -5,7 +5,8 @@
  * completed, an adapter whose sends stop making progress. Driver Verifier's NDIS checks use these
  * limits (NdisTimedOidComplete 12 s, NdisTimedDataSend 30 s, NdisTimedDataHang 22 s; a filter's
  * pause 10 s, which the model applies to every pause and, [MODEL], to every other pended PnP
- * operation).
+ * operation), and to a filter module's handler that blocked in a wait and has not returned
+ * (FilterAttach, FilterDetach, FilterSetModuleOptions, FilterNetPnPEvent…).
  *
  * Blame goes to the driver that HOLDS what the operation waits for, per NDIS's ownership records:
  * a hub whose pause waits for receives an IM never returned is not at fault, the IM is; an IM
@@ -130,7 +131,15 @@ function pendingOf(
       return { op: "FilterPause", rule: "NdisTimedPauseComplete", limitMs: limits.pauseMs };
     if (state === "Restarting")
       return { op: "FilterRestart", rule: "NdisTimedRestartComplete", limitMs: limits.pnpMs };
-    return null;
+    // A handler that blocked and has not returned: NDIS's next step for the module waits for it.
+    const blocked = object.blockedIn[0];
+    if (blocked === undefined) return null;
+    const pnp = blocked === "FilterNetPnPEvent" || blocked === "FilterDevicePnPEventNotify";
+    return {
+      op: blocked,
+      rule: pnp ? "NdisTimedPnPEventComplete" : "NdisTimedBindComplete",
+      limitMs: limits.pnpMs,
+    };
   }
   switch (object.machine.state) {
     case "Opening":
@@ -212,7 +221,7 @@ export class Watchdog {
    * Why NDIS gave up waiting for the operation pending on `object`, or null while it still waits
    * (or nothing is pending).
    */
-  stuck(object: Watched): string | null {
+  stuck(object: MiniportAdapter | Binding | FilterModule): string | null {
     const w = this.#pending.get(object);
     if (w === undefined || w.stuck === null) return null;
     const now = pendingOf(object, this.#limits);
@@ -369,6 +378,11 @@ export class Watchdog {
   ): { message: string; blamed: DriverRecord[] } {
     const runtime = this.#runtime;
     const head = `${op} of ${describeObject(object)} has not completed after ${elapsedMs / 1000} s`;
+    if (object.kind === "filter-module" && object.blockedIn.includes(op))
+      return {
+        message: `${op} of ${describeObject(object)} has not returned after ${elapsedMs / 1000} s: the handler is still blocked in a wait`,
+        blamed: [object.driver],
+      };
     if (object.kind === "filter-module")
       return {
         message: `${head}; NDIS sees ${object.sendsOutstanding} send(s) it passed down not completed and ${object.receivesOutstanding} indication(s) it passed up not returned${object.sendsOutstanding + object.receivesOutstanding === 0 ? " — it waits for something NDIS will never give back" : ""}`,

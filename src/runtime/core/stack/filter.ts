@@ -7,6 +7,7 @@
  * indications walk.
  */
 
+import { NdisError } from "../../../ndis/errors.js";
 import {
   type NDIS_FILTER_ATTACH_PARAMETERS,
   NDIS_FILTER_ATTACH_PARAMETERS_REVISION_1,
@@ -32,7 +33,7 @@ import {
 import type { NET_DEVICE_PNP_EVENT } from "../../../ndis/structs.js";
 import type { NDIS_HANDLE } from "../../../ndis/types.js";
 import { FILTER_MACHINE, type FilterState } from "../../state/filter-machine.js";
-import { StateMachine } from "../../state/machine.js";
+import { isPromiseLike, StateMachine } from "../../state/machine.js";
 import type { EntryPoint } from "../base/characteristics.js";
 import { callDriver } from "../objects/context.js";
 import { mintHandle, revokeHandle } from "../objects/handles.js";
@@ -89,6 +90,7 @@ export function createModule(block: FilterDriverBlock, adapter: MiniportAdapter)
     attributesSet: false,
     inAttach: false,
     inSetModuleOptions: false,
+    blockedIn: [],
     waiters: new Set<() => void>(),
     send: (h.SendNetBufferListsHandler as EntryPoint | undefined) ?? null,
     sendComplete: (h.SendNetBufferListsCompleteHandler as EntryPoint | undefined) ?? null,
@@ -162,6 +164,73 @@ export function waitForModule(
   });
 }
 
+/**
+ * A PASSIVE_LEVEL handler of `module` that blocked (an `async` handler awaiting NdisWaitEvent, a
+ * C handler suspended by Asyncify): NDIS treats it as running until its promise settles, and
+ * takes its next step for the module (`then`) only after that. While it runs it is named in
+ * `module.blockedIn` for the watchdog. The wait ends early when the module is gone (its driver
+ * was stopped: `gone` is the answer) or, with NDIS_ERR_TIMEOUT, when the watchdog gives up on the
+ * handler; `then` still runs if it returns later. Meanwhile the real clock keeps the process
+ * alive.
+ */
+export function untilReturned<T, R>(
+  module: FilterModule,
+  handler: string,
+  running: PromiseLike<T>,
+  then: (value: T) => R,
+  gone: R,
+): Promise<R> {
+  module.blockedIn.push(handler);
+  const returned = Promise.resolve(running).then(
+    (value) => {
+      unblock(module, handler);
+      return then(value);
+    },
+    (thrown: unknown) => {
+      unblock(module, handler);
+      throw thrown;
+    },
+  );
+  return new Promise<R>((resolve, reject) => {
+    let release: (() => void) | null = null;
+    const end = () => {
+      module.waiters.delete(check);
+      const r = release;
+      release = null;
+      r?.();
+    };
+    const check = () => {
+      if (!module.block.modules.includes(module)) {
+        end();
+        resolve(gone);
+        return;
+      }
+      const stuck = module.runtime.watchdog.stuck(module);
+      if (stuck !== null && module.blockedIn.includes(handler)) {
+        end();
+        reject(new NdisError("NDIS_ERR_TIMEOUT", `NDIS gave up waiting: ${stuck}`));
+      }
+    };
+    returned.then(
+      (value) => {
+        end();
+        resolve(value);
+      },
+      (thrown: unknown) => {
+        end();
+        reject(thrown);
+      },
+    );
+    module.waiters.add(check);
+    release = module.runtime.watchdog.hold();
+  });
+}
+
+function unblock(module: FilterModule, handler: string): void {
+  const i = module.blockedIn.indexOf(handler);
+  if (i >= 0) module.blockedIn.splice(i, 1);
+}
+
 function header(Type: number, Revision: number) {
   return Object.freeze({ Type, Revision, Size: 0 });
 }
@@ -209,7 +278,7 @@ function attachParameters(module: FilterModule): NDIS_FILTER_ATTACH_PARAMETERS {
  * SUCCESS without it is a violation and NDIS treats the attach as failed. On failure the module
  * is detached again and forgotten. Returns the status the attach ended with.
  */
-export function attachModule(module: FilterModule): NDIS_STATUS {
+export function attachModule(module: FilterModule): NDIS_STATUS | Promise<NDIS_STATUS> {
   const { runtime, driver, block } = module;
   const attach = block.chars.handlers.AttachHandler as (
     h: NDIS_HANDLE,
@@ -218,9 +287,10 @@ export function attachModule(module: FilterModule): NDIS_STATUS {
   ) => unknown;
   const params = attachParameters(module);
   let status: NDIS_STATUS = NDIS_STATUS_FAILURE;
+  let running: unknown;
   module.inAttach = true;
   try {
-    module.machine.invoke(
+    running = module.machine.invoke(
       "FilterAttach",
       () =>
         callDriver(
@@ -256,15 +326,24 @@ export function attachModule(module: FilterModule): NDIS_STATUS {
         return status === NDIS_STATUS_SUCCESS ? "FilterAttach:SUCCESS" : "FilterAttach:FAILURE";
       },
     );
-  } finally {
+  } catch (thrown) {
     module.inAttach = false;
+    throw thrown;
   }
-  if (status !== NDIS_STATUS_SUCCESS) retireModule(module, `FilterAttach of ${module.name} failed`);
-  return status;
+  const attached = (): NDIS_STATUS => {
+    module.inAttach = false;
+    if (status !== NDIS_STATUS_SUCCESS && module.block.modules.includes(module))
+      retireModule(module, `FilterAttach of ${module.name} failed`);
+    return status;
+  };
+  // A FilterAttach that blocks has returned (and NdisFSetAttributes is legal) until it settles.
+  if (isPromiseLike(running))
+    return untilReturned(module, "FilterAttach", running, attached, NDIS_STATUS_FAILURE);
+  return attached();
 }
 
 /** NDIS calls FilterSetModuleOptions, if the driver has one (PASSIVE_LEVEL, module Paused). */
-export function setModuleOptions(module: FilterModule): NDIS_STATUS {
+export function setModuleOptions(module: FilterModule): NDIS_STATUS | Promise<NDIS_STATUS> {
   const set = module.block.chars.handlers.SetFilterModuleOptionsHandler as
     | ((c: unknown) => unknown)
     | undefined;
@@ -272,8 +351,9 @@ export function setModuleOptions(module: FilterModule): NDIS_STATUS {
   if (set === undefined) return NDIS_STATUS_SUCCESS;
   const { runtime, driver } = module;
   module.inSetModuleOptions = true;
+  let returned: unknown;
   try {
-    const returned = callDriver(
+    returned = callDriver<unknown>(
       runtime,
       driver,
       "FilterSetModuleOptions",
@@ -282,18 +362,25 @@ export function setModuleOptions(module: FilterModule): NDIS_STATUS {
       () => NDIS_STATUS_FAILURE,
       module.name,
     );
-    if (!isNdisStatusValue(returned) || returned === NDIS_STATUS_PENDING) {
+  } catch (thrown) {
+    module.inSetModuleOptions = false;
+    throw thrown;
+  }
+  const answer = (value: unknown): NDIS_STATUS => {
+    module.inSetModuleOptions = false;
+    if (!isNdisStatusValue(value) || value === NDIS_STATUS_PENDING) {
       runtime.violate(
         "Callback_InvalidReturn",
-        `FilterSetModuleOptions of ${module.name} returned ${describeValue(returned)}; it cannot pend`,
+        `FilterSetModuleOptions of ${module.name} returned ${describeValue(value)}; it cannot pend`,
         driver,
       );
       return NDIS_STATUS_FAILURE;
     }
-    return returned;
-  } finally {
-    module.inSetModuleOptions = false;
-  }
+    return value;
+  };
+  if (isPromiseLike(returned))
+    return untilReturned(module, "FilterSetModuleOptions", returned, answer, NDIS_STATUS_FAILURE);
+  return answer(returned);
 }
 
 /** NDIS calls FilterRestart (PASSIVE_LEVEL); resolves with the status the restart ended with. */
@@ -313,7 +400,7 @@ export async function restartModule(module: FilterModule): Promise<NDIS_STATUS> 
     Flags: 0,
   });
   const restart = module.block.chars.handlers.RestartHandler as (c: unknown, p: unknown) => unknown;
-  module.machine.invoke(
+  const running = module.machine.invoke(
     "FilterRestart",
     () =>
       callDriver(
@@ -338,6 +425,9 @@ export async function restartModule(module: FilterModule): Promise<NDIS_STATUS> 
       return "FilterRestart:FAILURE";
     },
   );
+  // A FilterRestart that blocks is still running (the module Restarting) until it settles.
+  if (isPromiseLike(running))
+    await untilReturned(module, "FilterRestart", running, () => undefined, undefined);
   const state = await waitForModule(module, (s) => s !== "Restarting");
   return state === "Running" ? NDIS_STATUS_SUCCESS : NDIS_STATUS_FAILURE;
 }
@@ -354,7 +444,7 @@ export async function pauseModule(module: FilterModule, reason: number): Promise
     PauseReason: reason,
   });
   const pause = module.block.chars.handlers.PauseHandler as (c: unknown, p: unknown) => unknown;
-  module.machine.invoke(
+  const running = module.machine.invoke(
     "FilterPause",
     () =>
       callDriver(
@@ -378,6 +468,9 @@ export async function pauseModule(module: FilterModule, reason: number): Promise
       return "FilterPause:SUCCESS";
     },
   );
+  // A FilterPause that blocks is still running (the module Pausing) until it settles.
+  if (isPromiseLike(running))
+    await untilReturned(module, "FilterPause", running, () => undefined, undefined);
   await waitForModule(module, (s) => s !== "Pausing");
 }
 
@@ -414,8 +507,13 @@ export function checkModuleQuiet(module: FilterModule): void {
   );
 }
 
-/** NDIS calls FilterDetach (PASSIVE_LEVEL) on a Paused module, then forgets the module. */
-export function detachModule(module: FilterModule): void {
+/**
+ * NDIS calls FilterDetach (PASSIVE_LEVEL) on a Paused module, then forgets the module — once the
+ * handler has returned: a FilterDetach that blocks (waiting for its own work to drain, as Npcap's
+ * does) keeps the module, its handle and what it owns until it settles, and the returned promise
+ * says when.
+ */
+export function detachModule(module: FilterModule): Promise<void> | undefined {
   const { runtime, driver } = module;
   const detach = module.block.chars.handlers.DetachHandler as (c: unknown) => unknown;
   if (module.oidsPending > 0 || module.oidsHeld.size > 0) {
@@ -425,11 +523,16 @@ export function detachModule(module: FilterModule): void {
       driver,
     );
   }
+  const retire = () => {
+    if (module.block.modules.includes(module))
+      retireModule(module, `FilterDetach of ${module.name} returned`);
+  };
+  let running: unknown;
   try {
-    module.machine.invoke(
+    running = module.machine.invoke(
       "FilterDetach",
       () =>
-        callDriver(
+        callDriver<unknown>(
           runtime,
           driver,
           "FilterDetach",
@@ -440,9 +543,14 @@ export function detachModule(module: FilterModule): void {
         ),
       () => null,
     );
-  } finally {
-    retireModule(module, `FilterDetach of ${module.name} returned`);
+  } catch (thrown) {
+    retire();
+    throw thrown;
   }
+  if (isPromiseLike(running))
+    return untilReturned(module, "FilterDetach", running, retire, undefined);
+  retire();
+  return undefined;
 }
 
 /**
@@ -465,7 +573,7 @@ export function devicePnPDown(
     c: unknown,
     e: NET_DEVICE_PNP_EVENT,
   ) => unknown;
-  callDriver(
+  const running = callDriver<unknown>(
     below.runtime,
     below.driver,
     "FilterDevicePnPEventNotify",
@@ -474,4 +582,10 @@ export function devicePnPDown(
     () => undefined,
     below.name,
   );
+  // NdisFDevicePnPEventNotify returns nothing and NDIS takes no step after the handler; one that
+  // blocks is still watched, so one that never returns is reported.
+  if (isPromiseLike(running))
+    untilReturned(below, "FilterDevicePnPEventNotify", running, () => undefined, undefined).catch(
+      () => undefined,
+    );
 }

@@ -26,6 +26,7 @@ import { callDriver, isPromiseLike } from "../objects/context.js";
 import type { Binding, FilterModule, MiniportAdapter } from "../objects/records.js";
 import { bindingsOf, deliverPnPEvent } from "./binding.js";
 import { edgeAbove } from "./crossing.js";
+import { untilReturned } from "./filter.js";
 
 type Answer = NDIS_STATUS | Promise<NDIS_STATUS>;
 
@@ -77,7 +78,16 @@ function toModule(module: FilterModule, notification: NET_PNP_EVENT_NOTIFICATION
     }
     return query ? value : NDIS_STATUS_SUCCESS;
   };
-  if (isPromiseLike(returned)) return Promise.resolve(returned).then(answer);
+  // A FilterNetPnPEvent that blocks has answered when it settles; one that never does is named by
+  // the watchdog, and a module whose driver was stopped meanwhile answers as a failed call.
+  if (isPromiseLike(returned))
+    return untilReturned(
+      module,
+      "FilterNetPnPEvent",
+      returned,
+      answer,
+      answer(NDIS_STATUS_FAILURE),
+    );
   return answer(returned);
 }
 
