@@ -94,7 +94,7 @@ function toMiniport(
   issuer: DirectOidIssuer,
   request: NDIS_OID_REQUEST,
 ): NDIS_STATUS {
-  const { runtime, driver } = adapter;
+  const { driver } = adapter;
   const handler = adapter.block.chars.handlers.DirectOidRequestHandler as
     | ((c: unknown, r: unknown) => unknown)
     | undefined;
@@ -128,7 +128,6 @@ function toFilter(
   issuer: DirectOidIssuer,
   request: NDIS_OID_REQUEST,
 ): NDIS_STATUS {
-  const { runtime, driver } = module;
   const handler = module.block.chars.handlers.DirectOidRequestHandler as (
     c: unknown,
     r: unknown,
