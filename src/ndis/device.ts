@@ -3,9 +3,8 @@
  * dispatch routine gets, its stack location, and the constants of the I/O manager an NDIS
  * driver's device uses (IRP_MJ_*, CTL_CODE and METHOD_*, DO_*_IO, the NTSTATUS values of I/O).
  */
-import type { MDL } from "./nbl.js";
 import type { NDIS_OBJECT_HEADER } from "./object-header.js";
-import type { DRIVER_OBJECT } from "./types.js";
+import type { DRIVER_DISPATCH, NTSTATUS } from "./types.js";
 
 export const NDIS_OBJECT_TYPE_DEVICE_OBJECT_ATTRIBUTES = 0x85;
 export const NDIS_DEVICE_OBJECT_ATTRIBUTES_REVISION_1 = 1;
@@ -43,7 +42,6 @@ export const DO_DIRECT_IO = 0x00000010;
 /** IoCompleteRequest's PriorityBoost for a request that took no time. */
 export const IO_NO_INCREMENT = 0;
 
-export type NTSTATUS = number;
 export const STATUS_PENDING: NTSTATUS = 0x00000103;
 export const STATUS_INVALID_HANDLE: NTSTATUS = 0xc0000008;
 export const STATUS_INVALID_PARAMETER: NTSTATUS = 0xc000000d;
@@ -56,61 +54,15 @@ export const STATUS_DELETE_PENDING: NTSTATUS = 0xc0000056;
 export const STATUS_INSUFFICIENT_RESOURCES: NTSTATUS = 0xc000009a;
 export const STATUS_CANCELLED: NTSTATUS = 0xc0000120;
 
-/** DEVICE_OBJECT: the fields an NDIS driver's dispatch routines use. */
-export interface DEVICE_OBJECT {
-  /** DO_BUFFERED_IO / DO_DIRECT_IO, set by the driver after registration. */
-  Flags: number;
-  readonly DriverObject: DRIVER_OBJECT;
-  /** NDIS's; a driver must not change it (use NdisGetDeviceReservedExtension). */
-  readonly DeviceExtension: unknown;
-}
-
-/** FILE_OBJECT: one open handle of the device. */
-export interface FILE_OBJECT {
-  /** The name the caller opened after the device's (`\Device\Foo\rest` → `\rest`), or "". */
-  readonly FileName: string;
-  /** The driver's per-handle context (set in IRP_MJ_CREATE). */
-  FsContext: unknown;
-  FsContext2: unknown;
-}
-
-/** IO_STACK_LOCATION: what this request asks (IoGetCurrentIrpStackLocation). */
-export interface IO_STACK_LOCATION {
-  readonly MajorFunction: number;
-  readonly MinorFunction: number;
-  readonly Parameters: {
-    readonly Read: { readonly Length: number; readonly ByteOffset: bigint };
-    readonly Write: { readonly Length: number; readonly ByteOffset: bigint };
-    readonly DeviceIoControl: {
-      readonly OutputBufferLength: number;
-      readonly InputBufferLength: number;
-      readonly IoControlCode: number;
-      /** METHOD_NEITHER: the caller's input buffer. */
-      readonly Type3InputBuffer: Uint8Array | null;
-    };
-  };
-  readonly DeviceObject: DEVICE_OBJECT;
-  readonly FileObject: FILE_OBJECT;
-}
-
-/** IRP: an I/O request packet. */
-export interface IRP {
-  /** DO_DIRECT_IO reads and writes, METHOD_IN/OUT_DIRECT output: the caller's buffer. */
-  MdlAddress: MDL | null;
-  readonly AssociatedIrp: {
-    /** DO_BUFFERED_IO and METHOD_BUFFERED (input copied in, output copied out), DIRECT input. */
-    SystemBuffer: Uint8Array | null;
-  };
-  /** Set before IoCompleteRequest: the final status and (reads, IOCTL output) bytes returned. */
-  readonly IoStatus: { Status: NTSTATUS; Information: number };
-  /** Neither-I/O reads and writes, METHOD_NEITHER output: the caller's buffer. */
-  UserBuffer: Uint8Array | null;
-  /** Set when the caller cancels the request (its handle closed). */
-  readonly Cancel: boolean;
-}
-
-/** DRIVER_DISPATCH: a dispatch routine (PASSIVE_LEVEL). */
-export type DRIVER_DISPATCH = (DeviceObject: DEVICE_OBJECT, Irp: IRP) => NTSTATUS;
+// The WDM object shapes live in ./types.js with DRIVER_OBJECT (they name each other, as in wdm.h).
+export type {
+  DEVICE_OBJECT,
+  DRIVER_DISPATCH,
+  FILE_OBJECT,
+  IO_STACK_LOCATION,
+  IRP,
+  NTSTATUS,
+} from "./types.js";
 
 /** NDIS_DEVICE_OBJECT_ATTRIBUTES (Header Type NDIS_OBJECT_TYPE_DEVICE_OBJECT_ATTRIBUTES). */
 export interface NDIS_DEVICE_OBJECT_ATTRIBUTES {

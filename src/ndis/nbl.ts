@@ -11,21 +11,14 @@
  */
 import type { NDIS_OBJECT_HEADER } from "./object-header.js";
 import type { NDIS_STATUS } from "./status.js";
-import type { NDIS_HANDLE, Out } from "./types.js";
+import type { MDL, NDIS_HANDLE, Out } from "./types.js";
+
+export type { MDL } from "./types.js";
 
 /** MEMORY_ALLOCATION_ALIGNMENT on x64: context sizes are multiples of it. */
 export const MEMORY_ALLOCATION_ALIGNMENT = 16;
 /** [MODEL] Bytes per context-area cell: one pointer on x64. */
 export const NDIS_CONTEXT_CELL_SIZE = 8;
-
-/** MDL: one virtually contiguous buffer of a frame. */
-export interface MDL {
-  Next: MDL | null;
-  /** The buffer, as the system-space mapping NdisQueryMdl returns. */
-  readonly MappedSystemVa: Uint8Array;
-  /** Bytes this MDL describes (`MappedSystemVa.length`). */
-  readonly ByteCount: number;
-}
 
 /** NDIS_MDL_LINKAGE: the MDL after `Mdl` in its chain (an rvalue here: assign `Mdl.Next`). */
 export function NDIS_MDL_LINKAGE(Mdl: MDL): MDL | null {

@@ -6,8 +6,6 @@
  * - `NDIS_STRING` / `UNICODE_STRING` are JS strings.
  */
 
-import type { DRIVER_DISPATCH } from "./device.js";
-
 declare const ndisHandleBrand: unique symbol;
 declare const driverObjectBrand: unique symbol;
 
@@ -128,3 +126,71 @@ export interface LOCK_STATE {
 /** NDIS_MUTEX: caller-allocated and opaque (`{}`), initialised by NDIS_INIT_MUTEX (a KMUTEX). */
 // biome-ignore lint/complexity/noBannedTypes: an opaque, caller-allocated object
 export type NDIS_MUTEX = {};
+
+/** MDL: one virtually contiguous buffer of a frame. */
+export interface MDL {
+  Next: MDL | null;
+  /** The buffer, as the system-space mapping NdisQueryMdl returns. */
+  readonly MappedSystemVa: Uint8Array;
+  /** Bytes this MDL describes (`MappedSystemVa.length`). */
+  readonly ByteCount: number;
+}
+
+/** NTSTATUS: a kernel status (an NDIS_STATUS is one). */
+export type NTSTATUS = number;
+
+/** DEVICE_OBJECT: the fields an NDIS driver's dispatch routines use. */
+export interface DEVICE_OBJECT {
+  /** DO_BUFFERED_IO / DO_DIRECT_IO, set by the driver after registration. */
+  Flags: number;
+  readonly DriverObject: DRIVER_OBJECT;
+  /** NDIS's; a driver must not change it (use NdisGetDeviceReservedExtension). */
+  readonly DeviceExtension: unknown;
+}
+
+/** FILE_OBJECT: one open handle of the device. */
+export interface FILE_OBJECT {
+  /** The name the caller opened after the device's (`\Device\Foo\rest` → `\rest`), or "". */
+  readonly FileName: string;
+  /** The driver's per-handle context (set in IRP_MJ_CREATE). */
+  FsContext: unknown;
+  FsContext2: unknown;
+}
+
+/** IO_STACK_LOCATION: what this request asks (IoGetCurrentIrpStackLocation). */
+export interface IO_STACK_LOCATION {
+  readonly MajorFunction: number;
+  readonly MinorFunction: number;
+  readonly Parameters: {
+    readonly Read: { readonly Length: number; readonly ByteOffset: bigint };
+    readonly Write: { readonly Length: number; readonly ByteOffset: bigint };
+    readonly DeviceIoControl: {
+      readonly OutputBufferLength: number;
+      readonly InputBufferLength: number;
+      readonly IoControlCode: number;
+      /** METHOD_NEITHER: the caller's input buffer. */
+      readonly Type3InputBuffer: Uint8Array | null;
+    };
+  };
+  readonly DeviceObject: DEVICE_OBJECT;
+  readonly FileObject: FILE_OBJECT;
+}
+
+/** IRP: an I/O request packet. */
+export interface IRP {
+  /** DO_DIRECT_IO reads and writes, METHOD_IN/OUT_DIRECT output: the caller's buffer. */
+  MdlAddress: MDL | null;
+  readonly AssociatedIrp: {
+    /** DO_BUFFERED_IO and METHOD_BUFFERED (input copied in, output copied out), DIRECT input. */
+    SystemBuffer: Uint8Array | null;
+  };
+  /** Set before IoCompleteRequest: the final status and (reads, IOCTL output) bytes returned. */
+  readonly IoStatus: { Status: NTSTATUS; Information: number };
+  /** Neither-I/O reads and writes, METHOD_NEITHER output: the caller's buffer. */
+  UserBuffer: Uint8Array | null;
+  /** Set when the caller cancels the request (its handle closed). */
+  readonly Cancel: boolean;
+}
+
+/** DRIVER_DISPATCH: a dispatch routine (PASSIVE_LEVEL). */
+export type DRIVER_DISPATCH = (DeviceObject: DEVICE_OBJECT, Irp: IRP) => NTSTATUS;

@@ -94,7 +94,7 @@ function toMiniport(
   issuer: DirectOidIssuer,
   request: NDIS_OID_REQUEST,
 ): NDIS_STATUS {
-  const { runtime, driver } = adapter;
+  const { driver } = adapter;
   const handler = adapter.block.chars.handlers.DirectOidRequestHandler as
     | ((c: unknown, r: unknown) => unknown)
     | undefined;
@@ -110,36 +110,16 @@ function toMiniport(
     driver.crashed !== null
   )
     return NDIS_STATUS_ADAPTER_NOT_READY;
-  const pending = held(atMiniport, adapter);
-  pending.set(request, issuer);
-  const returned = callDriver(
-    runtime,
-    driver,
+  return callDirectHandler(
+    adapter,
     "MiniportDirectOidRequest",
-    currentFrame().irql,
+    "NdisMDirectOidRequestComplete",
+    `adapter ${adapter.name}`,
+    held(atMiniport, adapter),
+    issuer,
+    request,
     () => handler(adapter.context, request),
-    () => NDIS_STATUS_FAILURE,
-    adapter.name,
   );
-  if (returned === NDIS_STATUS_PENDING) return NDIS_STATUS_PENDING;
-  if (!pending.has(request)) {
-    runtime.violate(
-      "NdisMDirectOidRequestComplete_NotPending",
-      `MiniportDirectOidRequest of adapter ${adapter.name} completed the request with NdisMDirectOidRequestComplete and then returned ${String(returned)} instead of PENDING`,
-      driver,
-    );
-    return NDIS_STATUS_PENDING;
-  }
-  pending.delete(request);
-  if (!isNdisStatusValue(returned)) {
-    runtime.violate(
-      "Callback_InvalidReturn",
-      `MiniportDirectOidRequest of adapter ${adapter.name} returned ${typeof returned}, not an NDIS_STATUS`,
-      driver,
-    );
-    return NDIS_STATUS_FAILURE;
-  }
-  return returned;
 }
 
 /** FilterDirectOidRequest of `module`. */
@@ -148,27 +128,53 @@ function toFilter(
   issuer: DirectOidIssuer,
   request: NDIS_OID_REQUEST,
 ): NDIS_STATUS {
-  const { runtime, driver } = module;
   const handler = module.block.chars.handlers.DirectOidRequestHandler as (
     c: unknown,
     r: unknown,
   ) => unknown;
-  const pending = held(atFilter, module);
+  return callDirectHandler(
+    module,
+    "FilterDirectOidRequest",
+    "NdisFDirectOidRequestComplete",
+    module.name,
+    held(atFilter, module),
+    issuer,
+    request,
+    () => handler(module.context, request),
+  );
+}
+
+/**
+ * Calls a driver's direct OID handler with `request` held as pended by it; the handler's return:
+ * PENDING, or its final status (a completion it made and then returned non-PENDING is a
+ * violation, as is a return that is no NDIS_STATUS).
+ */
+function callDirectHandler(
+  owner: MiniportAdapter | FilterModule,
+  handlerName: "MiniportDirectOidRequest" | "FilterDirectOidRequest",
+  completeName: "NdisMDirectOidRequestComplete" | "NdisFDirectOidRequestComplete",
+  who: string,
+  pending: Map<NDIS_OID_REQUEST, DirectOidIssuer>,
+  issuer: DirectOidIssuer,
+  request: NDIS_OID_REQUEST,
+  call: () => unknown,
+): NDIS_STATUS {
+  const { runtime, driver } = owner;
   pending.set(request, issuer);
   const returned = callDriver(
     runtime,
     driver,
-    "FilterDirectOidRequest",
+    handlerName,
     currentFrame().irql,
-    () => handler(module.context, request),
+    call,
     () => NDIS_STATUS_FAILURE,
-    module.name,
+    owner.name,
   );
   if (returned === NDIS_STATUS_PENDING) return NDIS_STATUS_PENDING;
   if (!pending.has(request)) {
     runtime.violate(
-      "NdisFDirectOidRequestComplete_NotPending",
-      `FilterDirectOidRequest of ${module.name} completed the request with NdisFDirectOidRequestComplete and then returned ${String(returned)} instead of PENDING`,
+      `${completeName}_NotPending`,
+      `${handlerName} of ${who} completed the request with ${completeName} and then returned ${String(returned)} instead of PENDING`,
       driver,
     );
     return NDIS_STATUS_PENDING;
@@ -177,7 +183,7 @@ function toFilter(
   if (!isNdisStatusValue(returned)) {
     runtime.violate(
       "Callback_InvalidReturn",
-      `FilterDirectOidRequest of ${module.name} returned ${typeof returned}, not an NDIS_STATUS`,
+      `${handlerName} of ${who} returned ${typeof returned}, not an NDIS_STATUS`,
       driver,
     );
     return NDIS_STATUS_FAILURE;
