@@ -324,8 +324,8 @@ export const VERIFIER_RULES = Object.freeze({
   ),
   NdisTimedBindComplete: rule(
     "NdisTimedBindComplete",
-    "[MODEL] the host's watchdog, like NdisTimedPauseComplete, for ProtocolBindAdapterEx and ProtocolUnbindAdapterEx, and for a filter's FilterAttach, FilterDetach or FilterSetModuleOptions that blocks",
-    "a bind or an unbind a protocol pended completes (NdisCompleteBindAdapterEx, NdisCompleteUnbindAdapterEx) within 10 s; a filter handler that blocks in a wait returns within 10 s",
+    "[MODEL] the host's watchdog, as NdisTimedPauseComplete, for Protocol(Un)BindAdapterEx and for FilterAttach, FilterDetach, FilterSetModuleOptions, MiniportInitializeEx or MiniportHaltEx that blocks",
+    "a bind or an unbind a protocol pended completes (NdisCompleteBindAdapterEx, NdisCompleteUnbindAdapterEx) within 10 s; a filter or miniport handler that blocks in a wait returns within 10 s",
   ),
   NdisTimedPnPEventComplete: rule(
     "NdisTimedPnPEventComplete",

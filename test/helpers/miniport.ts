@@ -96,7 +96,8 @@ export interface Script {
   initialize?: (handle: NDIS_HANDLE, params: unknown) => unknown;
   pause?: (adapter: ScriptedAdapter, params: { PauseReason: number }) => unknown;
   restart?: (adapter: ScriptedAdapter, params: NDIS_MINIPORT_RESTART_PARAMETERS) => unknown;
-  halt?: (adapter: ScriptedAdapter, action: number) => void;
+  /** A halt that blocks returns a promise (an `async` handler awaiting NdisWaitEvent). */
+  halt?: (adapter: ScriptedAdapter, action: number) => unknown;
   shutdown?: (adapter: ScriptedAdapter, action: number) => void;
   pnp?: (adapter: ScriptedAdapter, event: { DevicePnPEvent: number }) => void;
   /** Registration attribute flags the default InitializeEx sets. */
@@ -175,7 +176,8 @@ export function scriptedMiniport(script: Script = {}): ScriptedMiniport {
     },
     HaltHandlerEx: (a: ScriptedAdapter, action: number) => {
       calls.push(`MiniportHaltEx(${action})`);
-      script.halt?.(a, action);
+      const running = script.halt?.(a, action);
+      return running instanceof Promise ? running : undefined;
     },
     ShutdownHandlerEx: (a: ScriptedAdapter, action: number) => {
       calls.push(`MiniportShutdownEx(${action})`);

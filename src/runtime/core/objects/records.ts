@@ -274,6 +274,12 @@ export interface MiniportAdapter {
   /** The device instance name the host gave it (`eth0`). */
   readonly name: string;
   readonly handle: NDIS_HANDLE;
+  /**
+   * MiniportInitializeEx or MiniportHaltEx while it is blocked (returned a promise that has not
+   * settled): NDIS's next step for the adapter waits for it, and the watchdog names it once it
+   * has run too long.
+   */
+  readonly blockedIn: string[];
   readonly ifIndex: number;
   readonly netLuid: bigint;
   readonly machine: StateMachine<AdapterState, AdapterEvent>;

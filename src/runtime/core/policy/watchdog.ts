@@ -6,7 +6,8 @@
  * limits (NdisTimedOidComplete 12 s, NdisTimedDataSend 30 s, NdisTimedDataHang 22 s; a filter's
  * pause 10 s, which the model applies to every pause and, [MODEL], to every other pended PnP
  * operation), and to a filter module's handler that blocked in a wait and has not returned
- * (FilterAttach, FilterDetach, FilterSetModuleOptions, FilterNetPnPEvent…).
+ * (FilterAttach, FilterDetach, FilterSetModuleOptions, FilterNetPnPEvent…), or a miniport's
+ * MiniportInitializeEx or MiniportHaltEx that did.
  *
  * Blame goes to the driver that HOLDS what the operation waits for, per NDIS's ownership records:
  * a hub whose pause waits for receives an IM never returned is not at fault, the IM is; an IM
@@ -122,6 +123,10 @@ function pendingOf(
       return { op: "MiniportRestart", rule: "NdisTimedRestartComplete", limitMs: limits.pnpMs };
     if (resetPendingSince(object) !== null)
       return { op: "MiniportResetEx", rule: "NdisTimedResetComplete", limitMs: limits.pnpMs };
+    // A MiniportInitializeEx or MiniportHaltEx that blocked and has not returned.
+    const blocked = object.blockedIn[0];
+    if (blocked !== undefined)
+      return { op: blocked, rule: "NdisTimedBindComplete", limitMs: limits.pnpMs };
     return null;
   }
   if (object.kind === "filter-module") {
@@ -378,9 +383,9 @@ export class Watchdog {
   ): { message: string; blamed: DriverRecord[] } {
     const runtime = this.#runtime;
     const head = `${op} of ${describeObject(object)} has not completed after ${elapsedMs / 1000} s`;
-    if (object.kind === "filter-module" && object.blockedIn.includes(op))
+    if (object.kind !== "binding" && object.blockedIn.includes(op))
       return {
-        message: `${op} of ${describeObject(object)} has not returned after ${elapsedMs / 1000} s: the handler is still blocked in a wait`,
+        message: `${op} of ${describeObject(object)}${object.kind === "miniport-adapter" ? ` (driver ${object.driver.name})` : ""} has not returned after ${elapsedMs / 1000} s: the handler is still blocked in a wait`,
         blamed: [object.driver],
       };
     if (object.kind === "filter-module")

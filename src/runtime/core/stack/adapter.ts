@@ -62,6 +62,7 @@ export function createAdapter(block: MiniportDriverBlock, name: string): Minipor
     block,
     driver: block.driver,
     name,
+    blockedIn: [],
     ifIndex,
     netLuid: (6n << 48n) | BigInt(ifIndex), // IF_TYPE_ETHERNET_CSMACD in the NetLuid's type bits
     context: undefined,
@@ -151,6 +152,71 @@ export function waitForState(
   });
 }
 
+/**
+ * A MiniportInitializeEx or MiniportHaltEx of `adapter` that blocked (an `async` handler awaiting
+ * NdisWaitEvent, a C handler suspended by Asyncify): NDIS waits until its promise settles and
+ * then takes its next step (`then`). While it runs it is named in `adapter.blockedIn` for the
+ * watchdog. The wait ends early when the adapter is gone (its driver was stopped: `gone` is the
+ * answer) or, with NDIS_ERR_TIMEOUT, when the watchdog gives up on the handler; `then` still runs
+ * if it returns later. Meanwhile the real clock keeps the process alive.
+ */
+function untilReturned<R>(
+  adapter: MiniportAdapter,
+  handlerName: string,
+  running: PromiseLike<unknown>,
+  then: () => R,
+  gone: R,
+): Promise<R> {
+  adapter.blockedIn.push(handlerName);
+  const unblock = () => {
+    const i = adapter.blockedIn.indexOf(handlerName);
+    if (i >= 0) adapter.blockedIn.splice(i, 1);
+  };
+  const returned = Promise.resolve(running).then(
+    () => {
+      unblock();
+      return then();
+    },
+    (thrown: unknown) => {
+      unblock();
+      throw thrown;
+    },
+  );
+  return new Promise<R>((resolve, reject) => {
+    let release: (() => void) | null = null;
+    const end = () => {
+      adapter.waiters.delete(check);
+      const r = release;
+      release = null;
+      r?.();
+    };
+    const check = () => {
+      if (adapter.runtime.adapters.get(adapter.name) !== adapter) {
+        end();
+        resolve(gone);
+        return;
+      }
+      const stuck = adapter.runtime.watchdog.stuck(adapter);
+      if (stuck !== null && adapter.blockedIn.includes(handlerName)) {
+        end();
+        reject(new NdisError("NDIS_ERR_TIMEOUT", `NDIS gave up waiting: ${stuck}`));
+      }
+    };
+    returned.then(
+      (value) => {
+        end();
+        resolve(value);
+      },
+      (thrown: unknown) => {
+        end();
+        reject(thrown);
+      },
+    );
+    adapter.waiters.add(check);
+    release = adapter.runtime.watchdog.hold();
+  });
+}
+
 function handler(adapter: MiniportAdapter, name: string): EntryPoint {
   const entry = adapter.block.chars.handlers[name as keyof typeof adapter.block.chars.handlers];
   if (entry === undefined)
@@ -231,8 +297,18 @@ export function initializeAdapter(
     },
   );
   // A MiniportInitializeEx that blocks (waits on an event) has returned when its promise settles.
+  // One stopped meanwhile (strict mode, the watchdog) failed; its adapter is gone.
   if (isPromiseLike(running))
-    return Promise.resolve(running).then(() => initialized(adapter, status));
+    return untilReturned(
+      adapter,
+      "MiniportInitializeEx",
+      running,
+      () =>
+        adapter.runtime.adapters.get(adapter.name) === adapter
+          ? initialized(adapter, status)
+          : NDIS_STATUS_FAILURE,
+      NDIS_STATUS_FAILURE,
+    );
   return initialized(adapter, status);
 }
 
@@ -250,8 +326,9 @@ function initialized(adapter: MiniportAdapter, status: NDIS_STATUS): NDIS_STATUS
       `MiniportInitializeEx of adapter ${adapter.name} returned success without setting ${missing}`,
       driver,
     );
-    // (A halt that blocks here finishes on its own; NDIS does not wait for it to report FAILURE.)
-    void haltAdapter(adapter, NdisHaltDeviceInitializationFailed);
+    // (A halt that blocks here finishes on its own; NDIS does not wait for it to report FAILURE.
+    // One that never returns is reported by the watchdog.)
+    haltAdapter(adapter, NdisHaltDeviceInitializationFailed)?.catch(() => undefined);
     return NDIS_STATUS_FAILURE;
   }
   if (status === NDIS_STATUS_SUCCESS) {
@@ -364,7 +441,11 @@ export function haltAdapter(
 ): Promise<void> | undefined {
   const { runtime, driver } = adapter;
   const halt = handler(adapter, "HaltHandlerEx") as (c: unknown, a: number) => unknown;
-  const retire = () => retireAdapter(adapter, `MiniportHaltEx of ${adapter.name} returned`);
+  const retire = () => {
+    // (Unless its driver was stopped while the halt was blocked: its containment retired it.)
+    if (adapter.block.adapters.includes(adapter))
+      retireAdapter(adapter, `MiniportHaltEx of ${adapter.name} returned`);
+  };
   let running: unknown;
   try {
     running = adapter.machine.invoke(
@@ -386,7 +467,8 @@ export function haltAdapter(
     throw thrown;
   }
   // A MiniportHaltEx that blocks (NdisMSleep polling, NdisWaitEvent) has returned when it settles.
-  if (isPromiseLike(running)) return Promise.resolve(running).then(retire);
+  if (isPromiseLike(running))
+    return untilReturned(adapter, "MiniportHaltEx", running, retire, undefined);
   retire();
   return undefined;
 }
@@ -428,7 +510,16 @@ export function haltAdapterForPower(
       ),
     () => null,
   );
-  if (isPromiseLike(running)) return Promise.resolve(running).then(halted);
+  if (isPromiseLike(running))
+    return untilReturned(
+      adapter,
+      "MiniportHaltEx",
+      running,
+      () => {
+        if (adapter.block.adapters.includes(adapter)) halted();
+      },
+      undefined,
+    );
   halted();
   return undefined;
 }
