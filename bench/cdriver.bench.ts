@@ -29,7 +29,7 @@
  * ONE_PROCESS override defaults; VIA_NDIS=1 adds the fourth cell)
  */
 import { fork } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -161,6 +161,8 @@ if (childSpec !== undefined) {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "ndis-cbench-"));
+  // The two builds live only as long as this run (every run used to leave its folder behind).
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
   const wasm = join(dir, "cpassthru.wasm");
   const built = await buildDriver({
     sources: PASSTHROUGH.map((f) => join(import.meta.dirname, "..", f)),
