@@ -4,6 +4,7 @@
  * the wrong state is impossible by construction and a driver completion in the wrong state is a
  * named violation.
  */
+
 import {
   NDIS_PAUSE_LOW_POWER,
   NDIS_PAUSE_MINIPORT_DEVICE_REMOVE,
@@ -45,6 +46,7 @@ import { mintHandle, revokeHandle } from "../objects/handles.js";
 import { reportSteps } from "../objects/machine-reporter.js";
 import type { MiniportAdapter, MiniportDriverBlock } from "../objects/records.js";
 import { reclaimOwnedBy } from "../objects/resources.js";
+import { untilHandlerReturned } from "./blocked.js";
 import { checkAdapterQuiet } from "./datapath.js";
 import { newCounters } from "./observe.js";
 import { startCheckForHang, stopCheckForHang } from "./reset.js";
@@ -153,12 +155,8 @@ export function waitForState(
 }
 
 /**
- * A MiniportInitializeEx or MiniportHaltEx of `adapter` that blocked (an `async` handler awaiting
- * NdisWaitEvent, a C handler suspended by Asyncify): NDIS waits until its promise settles and
- * then takes its next step (`then`). While it runs it is named in `adapter.blockedIn` for the
- * watchdog. The wait ends early when the adapter is gone (its driver was stopped: `gone` is the
- * answer) or, with NDIS_ERR_TIMEOUT, when the watchdog gives up on the handler; `then` still runs
- * if it returns later. Meanwhile the real clock keeps the process alive.
+ * A MiniportInitializeEx or MiniportHaltEx of `adapter` that blocked: NDIS's next step (`then`)
+ * waits for it (untilHandlerReturned); the adapter is gone once it is no longer the runtime's.
  */
 function untilReturned<R>(
   adapter: MiniportAdapter,
@@ -167,54 +165,14 @@ function untilReturned<R>(
   then: () => R,
   gone: R,
 ): Promise<R> {
-  adapter.blockedIn.push(handlerName);
-  const unblock = () => {
-    const i = adapter.blockedIn.indexOf(handlerName);
-    if (i >= 0) adapter.blockedIn.splice(i, 1);
-  };
-  const returned = Promise.resolve(running).then(
-    () => {
-      unblock();
-      return then();
-    },
-    (thrown: unknown) => {
-      unblock();
-      throw thrown;
-    },
+  return untilHandlerReturned(
+    adapter,
+    handlerName,
+    running,
+    () => then(),
+    gone,
+    () => adapter.runtime.adapters.get(adapter.name) !== adapter,
   );
-  return new Promise<R>((resolve, reject) => {
-    let release: (() => void) | null = null;
-    const end = () => {
-      adapter.waiters.delete(check);
-      const r = release;
-      release = null;
-      r?.();
-    };
-    const check = () => {
-      if (adapter.runtime.adapters.get(adapter.name) !== adapter) {
-        end();
-        resolve(gone);
-        return;
-      }
-      const stuck = adapter.runtime.watchdog.stuck(adapter);
-      if (stuck !== null && adapter.blockedIn.includes(handlerName)) {
-        end();
-        reject(new NdisError("NDIS_ERR_TIMEOUT", `NDIS gave up waiting: ${stuck}`));
-      }
-    };
-    returned.then(
-      (value) => {
-        end();
-        resolve(value);
-      },
-      (thrown: unknown) => {
-        end();
-        reject(thrown);
-      },
-    );
-    adapter.waiters.add(check);
-    release = adapter.runtime.watchdog.hold();
-  });
 }
 
 function handler(adapter: MiniportAdapter, name: string): EntryPoint {

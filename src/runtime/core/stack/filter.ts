@@ -7,7 +7,6 @@
  * indications walk.
  */
 
-import { NdisError } from "../../../ndis/errors.js";
 import {
   type NDIS_FILTER_ATTACH_PARAMETERS,
   NDIS_FILTER_ATTACH_PARAMETERS_REVISION_1,
@@ -42,6 +41,7 @@ import type { FilterDriverBlock, FilterModule, MiniportAdapter } from "../object
 import { recvAdapterAt, sendEdgeAt } from "../objects/records.js";
 import { reclaimOwnedBy } from "../objects/resources.js";
 import { notifyDevicePnPEvent } from "./adapter.js";
+import { untilHandlerReturned } from "./blocked.js";
 import { edgeBelow } from "./crossing.js";
 import { newCounters } from "./observe.js";
 import { abortHeldOids } from "./oid.js";
@@ -165,13 +165,8 @@ export function waitForModule(
 }
 
 /**
- * A PASSIVE_LEVEL handler of `module` that blocked (an `async` handler awaiting NdisWaitEvent, a
- * C handler suspended by Asyncify): NDIS treats it as running until its promise settles, and
- * takes its next step for the module (`then`) only after that. While it runs it is named in
- * `module.blockedIn` for the watchdog. The wait ends early when the module is gone (its driver
- * was stopped: `gone` is the answer) or, with NDIS_ERR_TIMEOUT, when the watchdog gives up on the
- * handler; `then` still runs if it returns later. Meanwhile the real clock keeps the process
- * alive.
+ * A PASSIVE_LEVEL handler of `module` that blocked: NDIS's next step for the module (`then`)
+ * waits for it (untilHandlerReturned); the module is gone once its block no longer lists it.
  */
 export function untilReturned<T, R>(
   module: FilterModule,
@@ -180,55 +175,14 @@ export function untilReturned<T, R>(
   then: (value: T) => R,
   gone: R,
 ): Promise<R> {
-  module.blockedIn.push(handler);
-  const returned = Promise.resolve(running).then(
-    (value) => {
-      unblock(module, handler);
-      return then(value);
-    },
-    (thrown: unknown) => {
-      unblock(module, handler);
-      throw thrown;
-    },
+  return untilHandlerReturned(
+    module,
+    handler,
+    running,
+    then,
+    gone,
+    () => !module.block.modules.includes(module),
   );
-  return new Promise<R>((resolve, reject) => {
-    let release: (() => void) | null = null;
-    const end = () => {
-      module.waiters.delete(check);
-      const r = release;
-      release = null;
-      r?.();
-    };
-    const check = () => {
-      if (!module.block.modules.includes(module)) {
-        end();
-        resolve(gone);
-        return;
-      }
-      const stuck = module.runtime.watchdog.stuck(module);
-      if (stuck !== null && module.blockedIn.includes(handler)) {
-        end();
-        reject(new NdisError("NDIS_ERR_TIMEOUT", `NDIS gave up waiting: ${stuck}`));
-      }
-    };
-    returned.then(
-      (value) => {
-        end();
-        resolve(value);
-      },
-      (thrown: unknown) => {
-        end();
-        reject(thrown);
-      },
-    );
-    module.waiters.add(check);
-    release = module.runtime.watchdog.hold();
-  });
-}
-
-function unblock(module: FilterModule, handler: string): void {
-  const i = module.blockedIn.indexOf(handler);
-  if (i >= 0) module.blockedIn.splice(i, 1);
 }
 
 function header(Type: number, Revision: number) {
