@@ -20,31 +20,7 @@ import * as passthrough from "../src/drivers/passthrough/index.js";
 import { randomStrategy, SimScheduler } from "../src/index.js";
 import { conformanceScenarios, explore, runOnce, type Scenario } from "../src/verify/index.js";
 import { median } from "./paired.js";
-
-const ONE_NBL = { nbs: 1, mdls: 1, size: 60 } as const;
-
-/** 64 one-NBL sends and 64 one-NBL receives, posted as racing acts; everything must come back. */
-const traffic: Scenario = {
-  name: "bench-traffic",
-  description: "64 sends and 64 receives of one NBL racing through the IM driver",
-  contract: "the send and receive paths under any completion order",
-  run: async (rig) => {
-    await rig.up();
-    const up = rig.upperOver("lower0");
-    const down = rig.lowerAdapter("lower0");
-    for (let i = 0; i < 64; i++) {
-      rig.clock.post(() => rig.upper.send(up, 1, ONE_NBL, rig.tags(1)), "vfyupper: send 1 NBL");
-      rig.clock.post(
-        () => rig.lower.indicate(down, 1, ONE_NBL, rig.tags(1)),
-        "vfylower: indicate 1 NBL",
-      );
-    }
-    await rig.settle();
-    if (up.outstanding.size !== 0 || down.indicated.size !== 0)
-      throw new Error("bench-traffic: an NBL did not come back");
-    await rig.down();
-  },
-};
+import { traffic } from "./traffic-scenario.mjs";
 
 const scenario = (name: string): Scenario => {
   const found = conformanceScenarios().find((s) => s.name === name);

@@ -16,6 +16,7 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import v8 from "node:v8";
+import { traffic } from "./traffic-scenario.mjs";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 7);
 const RUNS = Number(process.env.RUNS ?? 2000);
@@ -45,30 +46,6 @@ const SUITE = [
 /** `traffic` (bench-traffic) or `suite` (the 19 scenarios of bench:verify-jobs, RUNS shared). */
 const WHAT = process.env.WHAT ?? "traffic";
 if (against === undefined) throw new Error("set AGAINST to another build's dist/ directory");
-
-const ONE_NBL = { nbs: 1, mdls: 1, size: 60 };
-/** bench-traffic, as bench/explore.bench.ts defines it. */
-const traffic = {
-  name: "bench-traffic",
-  description: "64 sends and 64 receives of one NBL racing through the IM driver",
-  contract: "the send and receive paths under any completion order",
-  run: async (rig) => {
-    await rig.up();
-    const up = rig.upperOver("lower0");
-    const down = rig.lowerAdapter("lower0");
-    for (let i = 0; i < 64; i++) {
-      rig.clock.post(() => rig.upper.send(up, 1, ONE_NBL, rig.tags(1)), "vfyupper: send 1 NBL");
-      rig.clock.post(
-        () => rig.lower.indicate(down, 1, ONE_NBL, rig.tags(1)),
-        "vfylower: indicate 1 NBL",
-      );
-    }
-    await rig.settle();
-    if (up.outstanding.size !== 0 || down.indicated.size !== 0)
-      throw new Error("bench-traffic: an NBL did not come back");
-    await rig.down();
-  },
-};
 
 async function load(dir) {
   const base = pathToFileURL(resolve(dir)).href;
